@@ -1,0 +1,87 @@
+/**
+ * The catalog (the seeds' Glue crawler and Data Catalog): what tables exist in each zone, their
+ * columns and types, row counts, partitions and schema versions. Entries are derived from lake
+ * manifests and warehouse tables after each step, and kept in the state store.
+ */
+import type { Engine } from '../engines/index.js';
+import { lakeKeys, type TableManifest } from '../lake/index.js';
+import type { CatalogEntry, StateStore } from '../state/index.js';
+
+export type Zone = 'raw' | 'processed' | 'quarantine' | 'warehouse';
+
+/** Records a raw table as the crawler found it: columns inferred from the latest file. */
+export async function catalogRaw(
+  state: StateStore,
+  source: string,
+  table: string,
+  columns: { name: string; type: string }[],
+  batches: number,
+  format: string,
+): Promise<CatalogEntry> {
+  return state.upsertCatalogEntry({
+    zone: 'raw',
+    name: `${source}.${table}`,
+    location: lakeKeys.rawTable(source, table),
+    format,
+    columns,
+    rowCount: batches,
+    partitions: [],
+  });
+}
+
+/** Records a processed table and its quarantine from the committed manifest. */
+export async function catalogProcessed(state: StateStore, manifest: TableManifest): Promise<void> {
+  const partitions = [
+    ...new Set(manifest.files.flatMap((f) => (f.partition ? Object.entries(f.partition).map(([k, v]) => `${k}=${v}`) : []))),
+  ].sort();
+  await state.upsertCatalogEntry({
+    zone: 'processed',
+    name: manifest.table,
+    location: lakeKeys.processedTable(manifest.table),
+    format: 'parquet',
+    columns: manifest.columns,
+    rowCount: manifest.files.reduce((n, f) => n + f.rows, 0),
+    partitions,
+  });
+  await state.upsertCatalogEntry({
+    zone: 'quarantine',
+    name: manifest.table,
+    location: manifest.quarantine[0]?.key.replace(/\/[^/]*$/, '') ?? '',
+    format: 'parquet',
+    columns: [
+      { name: '_source_file', type: 'string' },
+      { name: '_record', type: 'bigint' },
+      { name: '_line', type: 'bigint' },
+      { name: '_column', type: 'string' },
+      { name: '_reason', type: 'string' },
+      { name: '_value', type: 'string' },
+      { name: '_message', type: 'string' },
+      ...manifest.columns.map((c) => ({ name: c.name, type: 'string' })),
+    ],
+    rowCount: manifest.quarantine.reduce((n, f) => n + f.rows, 0),
+    partitions: [],
+  });
+}
+
+/** Records a warehouse table or view as it now stands. */
+export async function catalogWarehouse(
+  state: StateStore,
+  engine: Engine,
+  schema: string,
+  name: string,
+  location: string,
+): Promise<CatalogEntry | undefined> {
+  const columns = await engine.describe(schema, name);
+  if (!columns) return undefined;
+  const { quoteIdentifier: q } = engine.dialect;
+  const { rows } = await engine.query(`SELECT count(*) AS n FROM ${q(schema)}.${q(name)}`);
+  return state.upsertCatalogEntry({
+    zone: 'warehouse',
+    name: `${schema}.${name}`,
+    location,
+    format: engine.kind,
+    columns: columns.map((c) => ({ name: c.name, type: c.type })),
+    rowCount: Number(rows[0]!.n),
+    partitions: [],
+  });
+}

@@ -1,0 +1,54 @@
+/**
+ * Lake tables as warehouse relations: each processed table becomes a view over exactly the
+ * Parquet files its manifest lists (a consistent snapshot, never a glob that could catch a
+ * half-written file). Quarantine tables get views too, so rejected rows are one query away.
+ */
+import type { Engine } from '../engines/index.js';
+import type { ObjectStore, TableManifest } from '../lake/index.js';
+
+export const PROCESSED_SCHEMA = 'processed';
+export const QUARANTINE_SCHEMA = 'quarantine';
+
+/** A SELECT over a table's committed files; a typed empty relation when it has none. */
+export function processedSelect(engine: Engine, store: ObjectStore, manifest: TableManifest): string {
+  const { quoteIdentifier: q, quoteString: s } = engine.dialect;
+  if (manifest.files.length === 0) {
+    const cols = manifest.columns.map((c) => `CAST(NULL AS ${engine.dialect.typeName(c.type as never)}) AS ${q(c.name)}`);
+    return `SELECT ${cols.join(', ')} WHERE false`;
+  }
+  const files = manifest.files.map((f) => s(store.readableLocation(f.key))).join(', ');
+  return `SELECT ${manifest.columns.map((c) => q(c.name)).join(', ')} FROM read_parquet([${files}], hive_partitioning = false)`;
+}
+
+/** The quarantine rows of a table, or an empty relation with the quarantine columns. */
+export function quarantineSelect(engine: Engine, store: ObjectStore, manifest: TableManifest): string {
+  const { quoteIdentifier: q, quoteString: s } = engine.dialect;
+  if (manifest.quarantine.length === 0) {
+    const cols = [
+      'CAST(NULL AS VARCHAR) AS _source_file',
+      'CAST(NULL AS BIGINT) AS _record',
+      'CAST(NULL AS BIGINT) AS _line',
+      'CAST(NULL AS VARCHAR) AS _column',
+      'CAST(NULL AS VARCHAR) AS _reason',
+      'CAST(NULL AS VARCHAR) AS _value',
+      'CAST(NULL AS VARCHAR) AS _message',
+      ...manifest.columns.map((c) => `CAST(NULL AS VARCHAR) AS ${q(c.name)}`),
+    ];
+    return `SELECT ${cols.join(', ')} WHERE false`;
+  }
+  const files = manifest.quarantine.map((f) => s(store.readableLocation(f.key))).join(', ');
+  return `SELECT * FROM read_parquet([${files}], union_by_name = true)`;
+}
+
+/** Creates or replaces `processed.<table>` and `quarantine.<table>` views for a manifest. */
+export async function registerLakeViews(engine: Engine, store: ObjectStore, manifest: TableManifest): Promise<void> {
+  if (!engine.capabilities.readsFiles) return;
+  const { quoteIdentifier: q } = engine.dialect;
+  await engine.exec(`CREATE SCHEMA IF NOT EXISTS ${q(PROCESSED_SCHEMA)}; CREATE SCHEMA IF NOT EXISTS ${q(QUARANTINE_SCHEMA)};`);
+  await engine.exec(
+    `CREATE OR REPLACE VIEW ${q(PROCESSED_SCHEMA)}.${q(manifest.table)} AS ${processedSelect(engine, store, manifest)}`,
+  );
+  await engine.exec(
+    `CREATE OR REPLACE VIEW ${q(QUARANTINE_SCHEMA)}.${q(manifest.table)} AS ${quarantineSelect(engine, store, manifest)}`,
+  );
+}

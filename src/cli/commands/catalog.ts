@@ -1,0 +1,67 @@
+/** `tributary catalog`: tables in every zone with columns, types, row counts, partitions and schema versions. */
+import { TributaryError } from '../../core/index.js';
+import { openWorkspace } from '../../orchestrator/index.js';
+import type { CatalogEntry, SchemaVersion } from '../../state/index.js';
+import { formatTable, type Output } from '../output.js';
+
+export interface CatalogListing {
+  tables: (CatalogEntry & { versions?: SchemaVersion[] })[];
+}
+
+/** All catalog entries, or the entries whose name matches `name` with their schema history. */
+export async function readCatalog(projectDir: string, name?: string): Promise<CatalogListing> {
+  const ws = await openWorkspace(projectDir, 'catalog');
+  try {
+    const all = await ws.state.listCatalog();
+    if (!name) return { tables: all };
+    const matches = all.filter((e) => e.name === name || `${e.zone}.${e.name}` === name || e.name.endsWith(`.${name}`));
+    if (!matches.length) {
+      throw new TributaryError(`no table named ${name} in the catalog`, { code: 'USAGE', hint: 'run `tributary catalog` to list tables (and `tributary run` to fill the catalog)' });
+    }
+    return { tables: await Promise.all(matches.map(async (e) => ({ ...e, versions: await ws.state.schemaVersions(e.zone, e.name) }))) };
+  } finally {
+    await ws.close();
+  }
+}
+
+export function formatCatalog(listing: CatalogListing, out: Output, detailed: boolean): string {
+  if (!listing.tables.length) return 'the catalog is empty: run `tributary run` first';
+  if (!detailed) {
+    const rows = listing.tables.map((t) => ({
+      zone: t.zone,
+      table: t.name,
+      rows: t.rowCount,
+      columns: t.columns.length,
+      partitions: t.partitions.length,
+      schema_version: t.schemaVersion,
+      location: t.location,
+    }));
+    const columns = ['zone', 'table', 'rows', 'columns', 'partitions', 'schema_version', 'location'].map((name) => ({
+      name,
+      kind: ['rows', 'columns', 'partitions', 'schema_version'].includes(name) ? ('number' as const) : ('string' as const),
+      type: '',
+    }));
+    const listingText = formatTable(columns, rows);
+    const columnText = listing.tables
+      .map((t) => `${out.paint('bold', `${t.zone}.${t.name}`)}: ${t.columns.map((c) => `${c.name} ${c.type}`).join(', ')}`)
+      .join('\n');
+    return `${listingText}\n\n${columnText}`;
+  }
+  return listing.tables
+    .map((t) => {
+      const head = `${out.paint('bold', `${t.zone}.${t.name}`)}  ${t.rowCount.toLocaleString('en-US')} rows, schema version ${t.schemaVersion}, ${t.location}`;
+      const cols = formatTable(
+        [
+          { name: 'column', kind: 'string', type: '' },
+          { name: 'type', kind: 'string', type: '' },
+        ],
+        t.columns.map((c) => ({ column: c.name, type: c.type })),
+      );
+      const parts = t.partitions.length ? `partitions (${t.partitions.length}): ${t.partitions.join(' ')}` : 'not partitioned';
+      const versions = (t.versions ?? [])
+        .map((v) => `  v${v.version} ${v.recordedAt}: ${v.columns.map((c) => `${c.name} ${c.type}`).join(', ')}`)
+        .join('\n');
+      return `${head}\n${cols}\n${parts}\nschema versions:\n${versions}`;
+    })
+    .join('\n\n');
+}

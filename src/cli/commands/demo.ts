@@ -1,0 +1,116 @@
+/**
+ * `tributary demo`: the whole story in one command. A project from the e-commerce template,
+ * sample data, the full pipeline, and a short business summary with where everything is.
+ */
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join, relative, resolve } from 'node:path';
+import type { ProgressReporter } from '../../core/index.js';
+import type { QueryResult } from '../../engines/index.js';
+import { lakeKeys, readManifest, type TableManifest } from '../../lake/index.js';
+import { openWorkspace, runPipeline, type RunResult } from '../../orchestrator/index.js';
+import { CONFIG_FILE } from '../../project/index.js';
+import { formatTable, type Output } from '../output.js';
+import { generateForProject, type GenerateOutcome } from './generate.js';
+import { initProject } from './init.js';
+
+export interface DemoOptions {
+  scale?: number;
+  seed?: number;
+  progress: ProgressReporter;
+}
+
+export interface DemoOutcome {
+  dir: string;
+  generated: GenerateOutcome;
+  run: RunResult;
+  reports: Record<string, QueryResult>;
+  quarantine: Record<string, Record<string, number>>;
+  paths: { lake: string; warehouse: string; reports: string; state: string };
+}
+
+/** Creates (or reuses) the demo project, generates data, runs everything and gathers the summary. */
+export async function runDemo(dirArg: string, options: DemoOptions): Promise<DemoOutcome> {
+  const dir = resolve(dirArg);
+  if (!existsSync(join(dir, CONFIG_FILE))) await initProject(dir, 'ecommerce');
+  const generated = await generateForProject(dir, {
+    progress: options.progress,
+    ...(options.scale !== undefined ? { scale: options.scale } : {}),
+    ...(options.seed !== undefined ? { seed: options.seed } : {}),
+  });
+  const ws = await openWorkspace(dir, 'demo');
+  try {
+    const run = await runPipeline(ws, { progress: options.progress, command: 'demo' });
+    const reports: Record<string, QueryResult> = {};
+    for (const r of ws.models.reports) {
+      const file = join(ws.project.paths.reports, `${r.name}.json`);
+      if (existsSync(file)) reports[r.name] = JSON.parse(await readFile(file, 'utf8')) as QueryResult;
+    }
+    const quarantine: Record<string, Record<string, number>> = {};
+    for (const t of ws.project.tables) {
+      const m = await readManifest<TableManifest>(ws.store, lakeKeys.processedManifest(t.table));
+      const reasons: Record<string, number> = {};
+      for (const q of m?.quarantine ?? []) for (const [k, n] of Object.entries(q.reasons)) reasons[k] = (reasons[k] ?? 0) + n;
+      if (Object.keys(reasons).length) quarantine[t.table] = reasons;
+    }
+    const p = ws.project.paths;
+    return { dir, generated, run, reports, quarantine, paths: { lake: p.lake, warehouse: p.warehouse, reports: p.reports, state: p.state } };
+  } finally {
+    await ws.close();
+  }
+}
+
+/** The summary the demo prints: revenue, orders and AOV by month, top categories, quarantine, paths. */
+export function formatDemo(demo: DemoOutcome, out: Output): string {
+  const rel = (p: string) => relative(process.cwd(), p) || '.';
+  const g = demo.generated.report;
+  const orders = g.expected.orders?.records ?? 0;
+  const lines: string[] = [];
+  lines.push(out.paint('bold', `Tributary demo: e-commerce pipeline at scale ${g.scale} (${orders.toLocaleString('en-US')} orders generated, seed ${g.seed})`));
+  const section = (title: string, body: string) => lines.push('', out.paint('bold', title), body);
+  const monthly = demo.reports.revenue_by_month;
+  if (monthly) section('Revenue, orders and average order value by month (revenue net of discounts, before tax)', formatTable(monthly.columns, monthly.rows));
+  const top = demo.reports.top_categories;
+  if (top) section('Top categories', formatTable(top.columns, top.rows));
+  const qrows = Object.entries(demo.quarantine).flatMap(([table, reasons]) =>
+    Object.entries(reasons).map(([reason, rows]) => ({ table, reason, rows })),
+  );
+  section(
+    'Rows quarantined, by reason',
+    qrows.length
+      ? formatTable(
+          [
+            { name: 'table', kind: 'string', type: '' },
+            { name: 'reason', kind: 'string', type: '' },
+            { name: 'rows', kind: 'number', type: '' },
+          ],
+          qrows,
+        )
+      : 'none',
+  );
+  const tests = demo.run.steps.filter((s) => s.kind === 'test');
+  const failedTests = tests.filter((s) => s.status === 'failed').length;
+  const failed = demo.run.steps.filter((s) => s.status === 'failed');
+  section(
+    'Pipeline',
+    [
+      `run ${demo.run.runId}: ${demo.run.status === 'succeeded' ? out.paint('green', 'succeeded') : out.paint('red', 'failed')} in ${(demo.run.durationMs / 1000).toFixed(1)}s, ${demo.run.steps.length} assets`,
+      `checks: ${tests.length - failedTests} passed, ${failedTests} failed`,
+      ...failed.map((s) => `${out.paint('red', 'failed')} ${s.asset}: ${s.message ?? ''}`),
+    ].join('\n'),
+  );
+  section(
+    'Where things are',
+    [
+      `project    ${rel(demo.dir)}`,
+      `landing    ${rel(demo.generated.outDir)}`,
+      `lake       ${rel(demo.paths.lake)}  (raw/, processed/, quarantine/)`,
+      `warehouse  ${rel(demo.paths.warehouse)}`,
+      `reports    ${rel(demo.paths.reports)}`,
+      `state      ${rel(demo.paths.state)}`,
+    ].join('\n'),
+  );
+  const cmd = `npx tributary --project ${rel(demo.dir)}`;
+  section('Next', [`${cmd} query "select * from monthly_sales order by year, month limit 5"`, `${cmd} catalog`, `${cmd} runs`].join('\n'));
+  return lines.join('\n');
+}

@@ -1,0 +1,31 @@
+/** `tributary init`: a new project folder from a template. */
+import { cp, mkdir, readdir } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { TributaryError } from '../../core/index.js';
+import { CONFIG_FILE } from '../../project/index.js';
+import { templateDir } from '../paths.js';
+
+export const TEMPLATES = ['ecommerce'] as const;
+
+/** Copies a template into `dir` (created if needed); refuses to overwrite an existing project. */
+export async function initProject(dirArg: string, template: string): Promise<string> {
+  if (!(TEMPLATES as readonly string[]).includes(template)) {
+    throw new TributaryError(`unknown template ${template}`, { code: 'USAGE', hint: `templates: ${TEMPLATES.join(', ')}` });
+  }
+  const dir = resolve(dirArg);
+  if (existsSync(join(dir, CONFIG_FILE))) {
+    throw new TributaryError(`${dir} already holds a project (${CONFIG_FILE} exists)`, {
+      code: 'USAGE',
+      hint: 'choose another folder, or work in this one with --project',
+    });
+  }
+  await mkdir(dir, { recursive: true });
+  const source = templateDir(template);
+  // The generator's code ships with Tributary, not with each project.
+  for (const entry of await readdir(source)) {
+    if (entry === 'generator') continue;
+    await cp(join(source, entry), join(dir, entry), { recursive: true });
+  }
+  return dir;
+}

@@ -1,0 +1,56 @@
+/** `tributary run`: the pipeline (or a selection of it), with a short account of what happened. */
+import type { ProgressReporter } from '../../core/index.js';
+import { openWorkspace, runPipeline, type RunResult } from '../../orchestrator/index.js';
+import type { Output } from '../output.js';
+
+export interface RunCommandOptions {
+  select: string[];
+  exclude: string[];
+  retryRejected: boolean;
+  progress: ProgressReporter;
+}
+
+export async function runProject(projectDir: string, options: RunCommandOptions): Promise<RunResult> {
+  const ws = await openWorkspace(projectDir, 'run');
+  try {
+    return await runPipeline(ws, {
+      select: options.select,
+      exclude: options.exclude,
+      retryRejected: options.retryRejected,
+      progress: options.progress,
+      command: ['run', ...options.select].join(' '),
+    });
+  } finally {
+    await ws.close();
+  }
+}
+
+/** A few lines: totals by status, rows quarantined, and every failure with its message. */
+export function formatRunSummary(result: RunResult, out: Output): string {
+  const count = (status: string) => result.steps.filter((s) => s.status === status).length;
+  const lines: string[] = [];
+  const statusText =
+    result.status === 'succeeded' ? out.paint('green', 'succeeded') : out.paint('red', 'failed');
+  lines.push(
+    `run ${result.runId} ${statusText} in ${(result.durationMs / 1000).toFixed(1)}s: ` +
+      [
+        `${count('succeeded')} succeeded`,
+        `${count('up_to_date')} up to date`,
+        count('failed') ? out.paint('red', `${count('failed')} failed`) : '0 failed',
+        `${count('skipped')} skipped`,
+      ].join(', '),
+  );
+  const processed = result.steps.filter((s) => s.kind === 'processed' && (s.rowsIn ?? 0) > 0);
+  if (processed.length) {
+    const rows = processed.reduce((n, s) => n + (s.rowsOut ?? 0), 0);
+    const rejected = processed.reduce((n, s) => n + (s.rowsRejected ?? 0), 0);
+    lines.push(`processed ${rows.toLocaleString('en-US')} rows, quarantined ${rejected.toLocaleString('en-US')}`);
+  }
+  for (const s of result.steps.filter((x) => x.status === 'failed')) {
+    lines.push(`${out.paint('red', 'failed')} ${s.asset}: ${(s.message ?? '').replaceAll('\n', '\n  ')}`);
+  }
+  for (const s of result.steps.filter((x) => x.status !== 'failed' && x.message?.startsWith('warning'))) {
+    lines.push(`${out.paint('yellow', 'warning')} ${s.asset}: ${s.message!.replace(/^warning: /, '')}`);
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,2 @@
+/** CLI: the `tributary` command. */
+export { buildProgram, main } from './main.js';

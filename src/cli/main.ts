@@ -1,0 +1,202 @@
+/**
+ * The `tributary` command line. Each command is a thin call into the modules below; this file
+ * owns argument parsing, output format, exit codes and turning errors into one clear message.
+ */
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { writeFile, mkdir } from 'node:fs/promises';
+import { join, relative, resolve } from 'node:path';
+import { TributaryError, describeError } from '../core/index.js';
+import { EngineError } from '../engines/index.js';
+import { jsonSchemas } from '../project/index.js';
+import { formatCatalog, readCatalog } from './commands/catalog.js';
+import { formatDemo, runDemo } from './commands/demo.js';
+import { generateForProject } from './commands/generate.js';
+import { initProject, TEMPLATES } from './commands/init.js';
+import { formatResult, queryProject, type QueryFormat } from './commands/query.js';
+import { formatRunSummary, runProject } from './commands/run.js';
+import { readRuns } from './commands/runs.js';
+import { formatTable, makeOutput, ttyProgress } from './output.js';
+import { packageVersion } from './paths.js';
+
+interface GlobalOptions {
+  project: string;
+  color: boolean;
+  quiet: boolean;
+  verbose: boolean;
+  debug: boolean;
+}
+
+const positiveNumber = (value: string): number => {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a positive number');
+  return n;
+};
+const integer = (value: string): number => {
+  const n = Number(value);
+  if (!Number.isInteger(n)) throw new InvalidArgumentError('expected an integer');
+  return n;
+};
+
+function print(text: string): void {
+  process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+}
+
+export function buildProgram(): Command {
+  const program = new Command('tributary')
+    .description('A local-first data platform: ingest, lake, contracts, SQL models, star schema, checks.')
+    .version(packageVersion())
+    .option('-p, --project <dir>', 'project folder', '.')
+    .option('--no-color', 'never colour output (colour is used only on a terminal)')
+    .option('-q, --quiet', 'no progress output')
+    .option('-v, --verbose', 'print every step as it finishes')
+    .option('--debug', 'show stack traces and failing SQL')
+    .showHelpAfterError('(run with --help for usage)');
+
+  const globals = (): GlobalOptions => program.opts<GlobalOptions>();
+  const progress = () => ttyProgress(!globals().quiet, globals().verbose);
+  const output = () => makeOutput(!globals().color);
+
+  program
+    .command('init')
+    .description('create a project folder from a template')
+    .argument('[dir]', 'folder to create', '.')
+    .addOption(new Option('-t, --template <name>', 'template').choices([...TEMPLATES]).default('ecommerce'))
+    .action(async (dir: string, opts: { template: string }) => {
+      const created = await initProject(dir, opts.template);
+      print(`created ${opts.template} project in ${relative(process.cwd(), created) || '.'}\nnext: tributary -p ${relative(process.cwd(), created) || '.'} generate && tributary -p ${relative(process.cwd(), created) || '.'} run`);
+    });
+
+  program
+    .command('generate')
+    .description("write the template's deterministic sample data into the landing folder")
+    .option('--scale <factor>', 'scale factor: 1 = 100k orders, 250k order lines', positiveNumber)
+    .option('--seed <n>', 'random seed (same seed, same bytes)', integer)
+    .option('--json', 'print the generation report as JSON')
+    .action(async (opts: { scale?: number; seed?: number; json?: boolean }) => {
+      const p = progress();
+      const outcome = await generateForProject(globals().project, { progress: p, ...opts });
+      p.clear();
+      if (opts.json) return print(JSON.stringify(outcome.report, null, 2));
+      const files = outcome.report.files.map((f) => ({ file: f.name, table: f.table, records: f.records, bytes: f.bytes }));
+      print(
+        `${formatTable(
+          [
+            { name: 'file', kind: 'string', type: '' },
+            { name: 'table', kind: 'string', type: '' },
+            { name: 'records', kind: 'number', type: '' },
+            { name: 'bytes', kind: 'number', type: '' },
+          ],
+          files,
+        )}\nwrote ${relative(process.cwd(), outcome.outDir)}; defects injected and expected results: ${relative(process.cwd(), outcome.reportFile)}`,
+      );
+    });
+
+  program
+    .command('run')
+    .description('run the pipeline: land, process with contracts, build models, test, report')
+    .argument('[select...]', 'assets to run: name, kind:name, +name (with upstream), name+ (with downstream)')
+    .option('--exclude <select...>', 'assets to leave out', [])
+    .option('--retry-rejected', 'retry files an earlier run rejected whole')
+    .option('--json', 'print the run result as JSON')
+    .action(async (select: string[], opts: { exclude: string[]; retryRejected?: boolean; json?: boolean }) => {
+      const p = progress();
+      const result = await runProject(globals().project, { select, exclude: opts.exclude, retryRejected: Boolean(opts.retryRejected), progress: p });
+      p.clear();
+      print(opts.json ? JSON.stringify(result, null, 2) : formatRunSummary(result, output()));
+      if (result.status !== 'succeeded') process.exitCode = 1;
+    });
+
+  program
+    .command('query')
+    .description('run SQL against the warehouse')
+    .argument('<sql>', 'the query')
+    .addOption(new Option('-f, --format <format>', 'output format').choices(['table', 'csv', 'json']).default('table'))
+    .option('--json', 'same as --format json')
+    .action(async (sql: string, opts: { format: QueryFormat; json?: boolean }) => {
+      const result = await queryProject(globals().project, sql);
+      print(formatResult(result, opts.json ? 'json' : opts.format));
+    });
+
+  program
+    .command('catalog')
+    .description('list tables with columns, types, row counts, partitions and schema versions')
+    .argument('[table]', 'show one table in detail, with its schema history')
+    .option('--json', 'print as JSON')
+    .action(async (table: string | undefined, opts: { json?: boolean }) => {
+      const listing = await readCatalog(globals().project, table);
+      print(opts.json ? JSON.stringify(listing, null, 2) : formatCatalog(listing, output(), Boolean(table)));
+    });
+
+  program
+    .command('runs')
+    .description('list recent runs, or the steps of one run')
+    .argument('[run-id]', 'show this run')
+    .option('-n, --limit <n>', 'how many runs', integer, 20)
+    .option('--json', 'print as JSON')
+    .action(async (runId: string | undefined, opts: { limit: number; json?: boolean }) => {
+      const history = await readRuns(globals().project, runId, opts.limit);
+      if (opts.json) return print(JSON.stringify(history, null, 2));
+      const col = (name: string, kind: 'string' | 'number' = 'string') => ({ name, kind, type: '' });
+      if (history.steps) {
+        print(
+          formatTable(
+            [col('asset'), col('status'), col('rows_out', 'number'), col('rows_rejected', 'number'), col('message')],
+            history.steps.map((s) => ({ asset: s.asset, status: s.status, rows_out: s.rowsOut, rows_rejected: s.rowsRejected, message: s.message?.split('\n')[0] ?? null })),
+          ),
+        );
+      } else {
+        print(
+          formatTable(
+            [col('run_id'), col('command'), col('status'), col('started_at'), col('finished_at')],
+            history.runs.map((r) => ({ run_id: r.runId, command: r.command, status: r.status, started_at: r.startedAt, finished_at: r.finishedAt })),
+          ),
+        );
+      }
+    });
+
+  program
+    .command('schema')
+    .description('write the JSON Schemas of tributary.yml and contract files, for editors')
+    .option('-o, --out <dir>', 'folder to write them into (default: print tributary.schema.json)')
+    .action(async (opts: { out?: string }) => {
+      const schemas = jsonSchemas();
+      if (!opts.out) return print(JSON.stringify(schemas['tributary.schema.json'], null, 2));
+      await mkdir(resolve(opts.out), { recursive: true });
+      for (const [name, schema] of Object.entries(schemas)) {
+        await writeFile(join(resolve(opts.out), name), `${JSON.stringify(schema, null, 2)}\n`);
+      }
+      print(`wrote ${Object.keys(schemas).join(', ')} to ${opts.out}`);
+    });
+
+  program
+    .command('demo')
+    .description('create the e-commerce demo project, generate data, run the pipeline and summarise')
+    .argument('[dir]', 'folder for the demo project (reused if it exists)', 'tributary-demo')
+    .option('--scale <factor>', 'scale factor: 1 = 100k orders', positiveNumber)
+    .option('--seed <n>', 'random seed', integer)
+    .option('--json', 'print the outcome as JSON')
+    .action(async (dir: string, opts: { scale?: number; seed?: number; json?: boolean }) => {
+      const p = progress();
+      const demo = await runDemo(dir, { progress: p, ...opts });
+      p.clear();
+      print(opts.json ? JSON.stringify(demo, null, 2) : formatDemo(demo, output()));
+      if (demo.run.status !== 'succeeded') process.exitCode = 1;
+    });
+
+  return program;
+}
+
+/** Runs the CLI; every error becomes one message on stderr and a non-zero exit code. */
+export async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    const debug = program.opts<GlobalOptions>().debug;
+    process.stderr.write(`error: ${describeError(err)}\n`);
+    if (err instanceof EngineError && debug) process.stderr.write(`SQL:\n${err.sql}\n`);
+    if (debug && err instanceof Error) process.stderr.write(`${err.stack}\n`);
+    else if (!(err instanceof TributaryError)) process.stderr.write('(run with --debug for details)\n');
+    process.exitCode = err instanceof TributaryError && err.code === 'USAGE' ? 2 : 1;
+  }
+}

@@ -1,0 +1,80 @@
+/**
+ * Errors a user can act on. Every failure that reaches the CLI is a TributaryError naming
+ * where the problem is (file, line, column, config path or record) and what to do about it.
+ */
+
+/** Where in the user's input a problem sits; every field is optional because not all inputs have lines. */
+export interface ErrorLocation {
+  file?: string;
+  line?: number;
+  column?: number;
+  /** Path inside a config document, e.g. `sources.shop.tables.orders.format`. */
+  path?: string;
+  /** 1-based record number inside a data file. */
+  record?: number;
+}
+
+export type ErrorCode =
+  | 'CONFIG'
+  | 'INPUT'
+  | 'ENGINE'
+  | 'LAKE'
+  | 'STATE'
+  | 'LOCKED'
+  | 'GRAPH'
+  | 'USAGE'
+  | 'INTERNAL';
+
+export interface TributaryErrorOptions {
+  code?: ErrorCode;
+  location?: ErrorLocation;
+  hint?: string;
+  cause?: unknown;
+}
+
+/** An error with a location and a hint, formatted as one clear message for people. */
+export class TributaryError extends Error {
+  readonly code: ErrorCode;
+  readonly location: ErrorLocation | undefined;
+  readonly hint: string | undefined;
+
+  constructor(message: string, options: TributaryErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'TributaryError';
+    this.code = options.code ?? 'INPUT';
+    this.location = options.location;
+    this.hint = options.hint;
+  }
+
+  /** `file:line:col: message` followed by the hint on its own line. */
+  format(): string {
+    const where = formatLocation(this.location);
+    const head = where ? `${where}: ${this.message}` : this.message;
+    return this.hint ? `${head}\n  hint: ${this.hint}` : head;
+  }
+}
+
+/** Renders a location as `file:line:col (path) record N`, leaving out what is unknown. */
+export function formatLocation(loc: ErrorLocation | undefined): string {
+  if (!loc) return '';
+  let out = loc.file ?? '';
+  if (loc.line !== undefined) {
+    out += `${out ? ':' : 'line '}${loc.line}`;
+    if (loc.column !== undefined) out += `:${loc.column}`;
+  }
+  if (loc.record !== undefined) out += `${out ? ' ' : ''}record ${loc.record}`;
+  if (loc.path) out += `${out ? ' ' : ''}(${loc.path})`;
+  return out;
+}
+
+/** Turns anything thrown into a one-line message; TributaryErrors keep their location and hint. */
+export function describeError(err: unknown): string {
+  if (err instanceof TributaryError) return err.format();
+  if (err instanceof Error) return err.message;
+  return String(err);
+}
+
+/** True when an error is a Node system error with the given code (ENOENT, EXDEV…). */
+export function isErrno(err: unknown, code: string): boolean {
+  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === code;
+}

@@ -1,0 +1,91 @@
+/**
+ * File-system helpers with the atomicity the lake and state rely on: a file is written aside,
+ * flushed, then renamed into place, so a reader sees the old bytes or the new ones, never half.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, open, rename, copyFile, unlink, rm, constants } from 'node:fs/promises';
+import { dirname, join, basename } from 'node:path';
+import { isErrno } from './errors.js';
+
+/** Writes `data` to `path` atomically: temp file in the same folder, fsync, rename, fsync folder. */
+export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+  const dir = dirname(path);
+  await mkdir(dir, { recursive: true });
+  const tmp = join(dir, `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+  const handle = await open(tmp, 'w');
+  try {
+    await handle.writeFile(data);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  try {
+    await rename(tmp, path);
+  } catch (err) {
+    await unlink(tmp).catch(() => undefined);
+    throw err;
+  }
+  await syncDir(dir);
+}
+
+/** Flushes a folder's entries so a rename survives power loss; a no-op where folders cannot be opened. */
+export async function syncDir(dir: string): Promise<void> {
+  try {
+    const handle = await open(dir, 'r');
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  } catch {
+    // Some platforms (Windows) cannot fsync a directory; the rename is still atomic there.
+  }
+}
+
+/** Moves a file, falling back to copy + unlink across devices. The target folder is created. */
+export async function moveFile(from: string, to: string): Promise<void> {
+  await mkdir(dirname(to), { recursive: true });
+  try {
+    await rename(from, to);
+  } catch (err) {
+    if (!isErrno(err, 'EXDEV')) throw err;
+    await copyFileAtomic(from, to);
+    await unlink(from);
+  }
+}
+
+/** Copies a file atomically (copy-on-write clone where the file system offers it). */
+export async function copyFileAtomic(from: string, to: string): Promise<void> {
+  const dir = dirname(to);
+  await mkdir(dir, { recursive: true });
+  const tmp = join(dir, `.${basename(to)}.${randomBytes(6).toString('hex')}.tmp`);
+  try {
+    await copyFile(from, tmp, constants.COPYFILE_FICLONE);
+    const handle = await open(tmp, 'r+');
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(tmp, to);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
+  }
+}
+
+/** SHA-256 of a file's bytes, streamed so large files never sit in memory. */
+export async function sha256File(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
+    hash.update(chunk as Buffer);
+  }
+  return hash.digest('hex');
+}
+
+/** A short random id, sortable by time: used for runs, batches of writes and temp folders. */
+export function newId(prefix = ''): string {
+  const time = Date.now().toString(36).padStart(9, '0');
+  return `${prefix}${time}${randomBytes(4).toString('hex')}`;
+}

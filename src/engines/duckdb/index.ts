@@ -1,0 +1,2 @@
+/** DuckDB adapter: the embedded default engine. */
+export { openDuckDB, duckdbDialect, type DuckDBEngineOptions } from './engine.js';

@@ -1,0 +1,79 @@
+/** The default lake store: a folder on the local file system. */
+import { readFile, readdir, stat, rm } from 'node:fs/promises';
+import { join, resolve, sep } from 'node:path';
+import { copyFileAtomic, isErrno, moveFile, writeFileAtomic } from '../core/index.js';
+import type { ObjectInfo, ObjectStore } from './store.js';
+
+export class LocalObjectStore implements ObjectStore {
+  readonly root: string;
+
+  constructor(root: string) {
+    this.root = resolve(root);
+  }
+
+  private path(key: string): string {
+    if (key.split('/').some((part) => part === '..')) throw new Error(`invalid lake key ${key}`);
+    return join(this.root, ...key.split('/'));
+  }
+
+  async get(key: string): Promise<Buffer | undefined> {
+    try {
+      return await readFile(this.path(key));
+    } catch (err) {
+      if (isErrno(err, 'ENOENT')) return undefined;
+      throw err;
+    }
+  }
+
+  put(key: string, data: string | Uint8Array): Promise<void> {
+    return writeFileAtomic(this.path(key), data);
+  }
+
+  async putFile(key: string, localPath: string, options: { move?: boolean } = {}): Promise<void> {
+    if (options.move) await moveFile(localPath, this.path(key));
+    else await copyFileAtomic(localPath, this.path(key));
+  }
+
+  async exists(key: string): Promise<boolean> {
+    try {
+      await stat(this.path(key));
+      return true;
+    } catch (err) {
+      if (isErrno(err, 'ENOENT')) return false;
+      throw err;
+    }
+  }
+
+  async list(prefix: string): Promise<ObjectInfo[]> {
+    const out: ObjectInfo[] = [];
+    const walk = async (dir: string): Promise<void> => {
+      let entries;
+      try {
+        entries = await readdir(dir, { withFileTypes: true });
+      } catch (err) {
+        if (isErrno(err, 'ENOENT') || isErrno(err, 'ENOTDIR')) return;
+        throw err;
+      }
+      for (const entry of entries) {
+        const full = join(dir, entry.name);
+        if (entry.isDirectory()) await walk(full);
+        else if (entry.isFile() && !entry.name.endsWith('.tmp')) {
+          const key = full.slice(this.root.length + 1).split(sep).join('/');
+          if (key.startsWith(prefix)) out.push({ key, size: (await stat(full)).size });
+        }
+      }
+    };
+    // Walk from the deepest folder the prefix names, so listing one table does not scan the lake.
+    const folder = prefix.includes('/') ? prefix.slice(0, prefix.lastIndexOf('/')) : '';
+    await walk(folder ? this.path(folder) : this.root);
+    return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  }
+
+  async delete(key: string): Promise<void> {
+    await rm(this.path(key), { force: true });
+  }
+
+  readableLocation(key: string): string {
+    return this.path(key);
+  }
+}

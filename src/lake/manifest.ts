@@ -1,0 +1,93 @@
+/**
+ * Table manifests: the commit point of every lake write. Data files are written first under
+ * names no reader looks at; a table's contents are exactly the files its manifest lists, and a
+ * commit is one atomic swap of the manifest. A crash before the swap leaves the old table intact.
+ */
+import type { ObjectStore } from './store.js';
+
+export interface DataFile {
+  key: string;
+  rows: number;
+  bytes: number;
+  /** Hive-style partition values, e.g. `{ order_ts_month: '2025-01' }`. */
+  partition?: Record<string, string>;
+  /** The batch (raw file hash) that produced this file. */
+  batch: string;
+}
+
+export interface QuarantineFile extends DataFile {
+  /** Rejected rows by reason code. */
+  reasons: Record<string, number>;
+}
+
+export interface BatchRecord {
+  /** Raw-zone key of the batch's original bytes. */
+  raw: string;
+  rowsIn: number;
+  rowsOut: number;
+  rowsRejected: number;
+  committedAt: string;
+}
+
+export interface RejectedBatch {
+  raw: string;
+  error: string;
+  rejectedAt: string;
+}
+
+export interface ColumnSchema {
+  name: string;
+  type: string;
+}
+
+/** A processed table: its typed Parquet files, the quarantine files beside them, and what was read. */
+export interface TableManifest {
+  format: 1;
+  table: string;
+  version: number;
+  updatedAt: string;
+  columns: ColumnSchema[];
+  partitionBy?: string;
+  files: DataFile[];
+  quarantine: QuarantineFile[];
+  batches: Record<string, BatchRecord>;
+  /** Whole files refused (not UTF-8, wrong header, truncated…): kept so a re-run does not retry them blindly. */
+  rejected: Record<string, RejectedBatch>;
+}
+
+/** A raw table: the original files landed, addressed by content hash. */
+export interface RawManifest {
+  format: 1;
+  source: string;
+  table: string;
+  version: number;
+  updatedAt: string;
+  batches: RawBatch[];
+}
+
+export interface RawBatch {
+  /** SHA-256 of the bytes: the batch id. */
+  id: string;
+  key: string;
+  originalName: string;
+  bytes: number;
+  ingestedAt: string;
+}
+
+/** Reads a JSON manifest, or undefined when the table has never been committed. */
+export async function readManifest<T>(store: ObjectStore, key: string): Promise<T | undefined> {
+  const bytes = await store.get(key);
+  if (!bytes) return undefined;
+  return JSON.parse(bytes.toString('utf8')) as T;
+}
+
+/** Commits a manifest: one atomic put that makes every file it lists visible at once. */
+export async function commitManifest<T extends { version: number; updatedAt: string }>(
+  store: ObjectStore,
+  key: string,
+  manifest: T,
+): Promise<T> {
+  const next = { ...manifest, version: manifest.version + 1, updatedAt: new Date().toISOString() };
+  await store.put(key, JSON.stringify(next, null, 1));
+  return next;
+}

@@ -1,0 +1,25 @@
+/**
+ * The object-store seam of the lake. Keys are `/`-separated paths relative to the lake root.
+ * `put` and `putFile` are atomic: a reader sees the whole object or no object. The local-folder
+ * store is the default; an S3 store implements the same interface (S3 PUTs are atomic too).
+ */
+
+export interface ObjectInfo {
+  key: string;
+  size: number;
+}
+
+export interface ObjectStore {
+  /** A display form of the root: a folder path or `s3://bucket/prefix`. */
+  readonly root: string;
+  get(key: string): Promise<Buffer | undefined>;
+  put(key: string, data: string | Uint8Array): Promise<void>;
+  /** Stores a local file under `key`; with `move`, the local file is consumed (renamed when possible). */
+  putFile(key: string, localPath: string, options?: { move?: boolean }): Promise<void>;
+  exists(key: string): Promise<boolean>;
+  /** Every object whose key starts with `prefix`, sorted by key. */
+  list(prefix: string): Promise<ObjectInfo[]>;
+  delete(key: string): Promise<void>;
+  /** A location an engine can read the object from: an absolute path for local stores. */
+  readableLocation(key: string): string;
+}

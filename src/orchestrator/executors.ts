@@ -1,0 +1,192 @@
+/**
+ * What running each kind of asset means. Each executor does its work through the modules below
+ * (sources, quality, models, catalog) and reports rows and status; the runner owns ordering,
+ * failure propagation and run history.
+ */
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import { TributaryError, toCsv, writeFileAtomic, type ProgressReporter } from '../core/index.js';
+import { catalogProcessed, catalogRaw, catalogWarehouse, registerLakeViews, PROCESSED_SCHEMA } from '../catalog/index.js';
+import { lakeKeys, readManifest, type TableManifest } from '../lake/index.js';
+import { compileModel, materialize, runTest, type Resolver } from '../models/index.js';
+import { emptyManifest, processTable } from '../quality/index.js';
+import { sourceFor } from '../sources/index.js';
+import type { StepStatus } from '../state/index.js';
+import type { Asset } from './graph.js';
+import type { Workspace } from './workspace.js';
+
+export interface StepOutcome {
+  status: Exclude<StepStatus, 'running' | 'skipped'>;
+  rowsIn?: number;
+  rowsOut?: number;
+  rowsRejected?: number;
+  message?: string;
+  /** Rejected rows by reason (processed steps). */
+  reasons?: Record<string, number>;
+}
+
+export interface ExecContext {
+  ws: Workspace;
+  progress: ProgressReporter;
+  retryRejected: boolean;
+  now: Date;
+}
+
+/** Resolves ref() to warehouse tables and source() to the processed views. */
+export function warehouseResolver(ws: Workspace): Resolver {
+  const { quoteIdentifier: q } = ws.warehouse.dialect;
+  const schema = ws.project.config.models.schema;
+  return {
+    ref: (name) => `${q(schema)}.${q(name)}`,
+    source: (_source, table) => `${q(PROCESSED_SCHEMA)}.${q(table)}`,
+  };
+}
+
+async function loadManifest(ws: Workspace, table: string): Promise<TableManifest | undefined> {
+  return readManifest<TableManifest>(ws.store, lakeKeys.processedManifest(table));
+}
+
+export async function executeAsset(ctx: ExecContext, asset: Asset): Promise<StepOutcome> {
+  switch (asset.kind) {
+    case 'raw':
+      return landRaw(ctx, asset);
+    case 'processed':
+      return processAsset(ctx, asset);
+    case 'model':
+      return buildModel(ctx, asset);
+    case 'test':
+      return testModel(ctx, asset);
+    case 'report':
+      return writeReport(ctx, asset);
+  }
+}
+
+async function landRaw(ctx: ExecContext, asset: Asset): Promise<StepOutcome> {
+  const table = ctx.ws.project.tables.find((t) => t.id === asset.name)!;
+  const result = await sourceFor(table).land({ store: ctx.ws.store, progress: ctx.progress, now: ctx.now });
+  if (result.landed.length === 0) return { status: 'up_to_date', rowsOut: 0, message: `${result.unchanged} file(s) already landed` };
+  return {
+    status: 'succeeded',
+    rowsOut: result.landed.length,
+    message: `landed ${result.landed.map((b) => b.originalName).join(', ')}`,
+  };
+}
+
+async function processAsset(ctx: ExecContext, asset: Asset): Promise<StepOutcome> {
+  const { ws } = ctx;
+  const table = ws.project.tables.find((t) => t.table === asset.name)!;
+  const parents = new Map<string, TableManifest>();
+  for (const c of table.contract.columns) {
+    if (!c.references) continue;
+    const parentName = c.references.split('.')[0]!;
+    const m = parentName === table.table ? undefined : await loadManifest(ws, parentName);
+    if (m) parents.set(parentName, m);
+  }
+  const result = await processTable(
+    { engine: ws.warehouse, store: ws.store, tmpDir: ws.project.paths.tmp, progress: ctx.progress, retryRejected: ctx.retryRejected },
+    table,
+    parents,
+  );
+  await registerLakeViews(ws.warehouse, ws.store, result.manifest);
+  await catalogProcessed(ws.state, result.manifest);
+  if (result.rawColumns) {
+    await catalogRaw(ws.state, table.source, table.table, result.rawColumns, Object.keys(result.manifest.batches).length, table.format ?? 'auto');
+  }
+  const earlier = Object.values(result.manifest.rejected).length - result.rejectedFiles.length;
+  if (result.rejectedFiles.length) {
+    return {
+      status: 'failed',
+      rowsIn: result.rowsIn,
+      rowsOut: result.rowsOut,
+      rowsRejected: result.rowsRejected,
+      reasons: result.reasons,
+      message: result.rejectedFiles.map((f) => `${f.error.format()}`).join('\n'),
+    };
+  }
+  const note = earlier > 0 ? ` (${earlier} file(s) rejected by an earlier run are not retried; use --retry-rejected)` : '';
+  if (result.batches === 0) return { status: 'up_to_date', rowsOut: 0, ...(note ? { message: note.trim() } : {}) };
+  const reasons = Object.entries(result.reasons).map(([r, n]) => `${r} ${n}`).join(', ');
+  return {
+    status: 'succeeded',
+    rowsIn: result.rowsIn,
+    rowsOut: result.rowsOut,
+    rowsRejected: result.rowsRejected,
+    reasons: result.reasons,
+    message: `${result.rowsOut} rows${result.rowsRejected ? `, ${result.rowsRejected} quarantined (${reasons})` : ''}${note}`,
+  };
+}
+
+/** A model's inputs: its SQL and the versions of everything it reads. Same inputs, same table. */
+async function inputFingerprint(ctx: ExecContext, asset: Asset, sql: string): Promise<string> {
+  const hash = createHash('sha256').update(sql);
+  for (const dep of [...asset.deps].sort()) {
+    const [kind, name] = dep.split(/:(.*)/s) as [string, string];
+    if (kind === 'processed') {
+      const m = await loadManifest(ctx.ws, name);
+      hash.update(`\0${dep}@${m?.version ?? 0}`);
+    } else {
+      hash.update(`\0${dep}@${(await ctx.ws.state.getAssetVersion(dep)) ?? 'none'}`);
+    }
+  }
+  return hash.digest('hex');
+}
+
+async function buildModel(ctx: ExecContext, asset: Asset): Promise<StepOutcome> {
+  const { ws } = ctx;
+  const node = ws.models.models.find((m) => m.name === asset.name)!;
+  const schema = ws.project.config.models.schema;
+  // Processed views are (re)registered first, so a model can run even when processing was not selected.
+  for (const dep of asset.deps.filter((d) => d.startsWith('processed:'))) {
+    const name = dep.slice('processed:'.length);
+    const table = ws.project.tables.find((t) => t.table === name)!;
+    await registerLakeViews(ws.warehouse, ws.store, (await loadManifest(ws, name)) ?? emptyManifest(table));
+  }
+  const sql = compileModel(node, warehouseResolver(ws));
+  const fingerprint = await inputFingerprint(ctx, asset, sql);
+  const exists = await ws.warehouse.describe(schema, node.name);
+  if (exists && (await ws.state.getAssetVersion(asset.key)) === fingerprint) {
+    return { status: 'up_to_date' };
+  }
+  let rows: number | undefined;
+  try {
+    rows = await materialize(ws.warehouse, schema, node, sql);
+  } catch (err) {
+    throw new TributaryError(`model ${node.name} failed: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`, {
+      code: 'ENGINE',
+      location: { file: node.file },
+      cause: err,
+    });
+  }
+  await catalogWarehouse(ws.state, ws.warehouse, schema, node.name, `${ws.project.config.warehouse.path}#${schema}.${node.name}`);
+  await ws.state.setAssetVersion(asset.key, fingerprint);
+  return { status: 'succeeded', ...(rows !== undefined ? { rowsOut: rows } : {}), message: `${node.config.materialized} ${schema}.${node.name}` };
+}
+
+async function testModel(ctx: ExecContext, asset: Asset): Promise<StepOutcome> {
+  const test = ctx.ws.models.tests.find((t) => t.name === asset.name)!;
+  const failures = await runTest(ctx.ws.warehouse, test, warehouseResolver(ctx.ws));
+  if (failures === 0) return { status: 'succeeded', rowsOut: 0 };
+  const message = `${failures} row(s) fail ${test.kind} on ${test.model}.${test.column}`;
+  return { status: test.severity === 'warn' ? 'succeeded' : 'failed', rowsOut: failures, message: test.severity === 'warn' ? `warning: ${message}` : message };
+}
+
+async function writeReport(ctx: ExecContext, asset: Asset): Promise<StepOutcome> {
+  const { ws } = ctx;
+  const report = ws.models.reports.find((r) => r.name === asset.name)!;
+  const sql = compileModel(report, warehouseResolver(ws));
+  let result;
+  try {
+    result = await ws.warehouse.query(sql);
+  } catch (err) {
+    throw new TributaryError(`report ${report.name} failed: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`, {
+      code: 'ENGINE',
+      location: { file: report.file },
+      cause: err,
+    });
+  }
+  const dir = ws.project.paths.reports;
+  const columns = result.columns.map((c) => c.name);
+  await writeFileAtomic(join(dir, `${report.name}.csv`), toCsv(columns, result.rows));
+  await writeFileAtomic(join(dir, `${report.name}.json`), JSON.stringify({ name: report.name, columns: result.columns, rows: result.rows }, null, 1));
+  return { status: 'succeeded', rowsOut: result.rows.length, message: join(dir, `${report.name}.csv`) };
+}

@@ -1,0 +1,108 @@
+/**
+ * A workspace is an open project: its lake store, warehouse engine and state store, held by one
+ * process at a time (DESIGN.md run model). The lock file in `.tributary/` names the owner, so a
+ * second process gets a clear message instead of a corrupted database.
+ */
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { TributaryError, isErrno } from '../core/index.js';
+import { openDuckDB, type Engine } from '../engines/index.js';
+import { LocalObjectStore, type ObjectStore } from '../lake/index.js';
+import { loadModels, type ModelSet } from '../models/index.js';
+import { loadProject, type Project } from '../project/index.js';
+import { StateStore } from '../state/index.js';
+import { buildAssetGraph, type AssetGraph } from './graph.js';
+
+export interface Workspace {
+  project: Project;
+  models: ModelSet;
+  graph: AssetGraph;
+  store: ObjectStore;
+  warehouse: Engine;
+  state: StateStore;
+  close(): Promise<void>;
+}
+
+interface LockInfo {
+  pid: number;
+  command: string;
+  startedAt: string;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return isErrno(err, 'EPERM');
+  }
+}
+
+/** Takes the project's lock, or explains who holds it. A lock left by a dead process is taken over. */
+async function acquireLock(workDir: string, command: string): Promise<() => Promise<void>> {
+  await mkdir(workDir, { recursive: true });
+  const path = join(workDir, 'lock');
+  const info: LockInfo = { pid: process.pid, command, startedAt: new Date().toISOString() };
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      await writeFile(path, JSON.stringify(info), { flag: 'wx' });
+      return async () => {
+        await rm(path, { force: true });
+      };
+    } catch (err) {
+      if (!isErrno(err, 'EEXIST')) throw err;
+      let holder: LockInfo | undefined;
+      try {
+        holder = JSON.parse(await readFile(path, 'utf8')) as LockInfo;
+      } catch {
+        holder = undefined;
+      }
+      if (holder && holder.pid !== process.pid && alive(holder.pid)) {
+        throw new TributaryError(`the project is in use by process ${holder.pid} (${holder.command}, since ${holder.startedAt})`, {
+          code: 'LOCKED',
+          location: { file: path },
+          hint: 'wait for it to finish, or stop it; the lock is released when it exits',
+        });
+      }
+      await rm(path, { force: true }); // stale: its process is gone
+    }
+  }
+  throw new TributaryError('could not take the project lock', { code: 'LOCKED', location: { file: path } });
+}
+
+/** Opens a project for work; close it in a `finally`. */
+export async function openWorkspace(dir: string, command: string): Promise<Workspace> {
+  const project = await loadProject(dir);
+  const models = await loadModels(project.dir, project.paths.models, project.paths.reportQueries);
+  const graph = buildAssetGraph(project, models);
+  const release = await acquireLock(project.paths.work, command);
+  const opened: { close(): Promise<void> }[] = [];
+  try {
+    const settings: Record<string, string> = {};
+    if (project.config.warehouse.threads) settings.threads = String(project.config.warehouse.threads);
+    if (project.config.warehouse.memory_limit) settings.memory_limit = project.config.warehouse.memory_limit;
+    const warehouse = await openDuckDB({ path: project.paths.warehouse, settings });
+    opened.push(warehouse);
+    const stateEngine = await openDuckDB({ path: project.paths.state });
+    const state = await StateStore.open(stateEngine);
+    opened.push(state);
+    await state.markAbandonedRuns();
+    const store = new LocalObjectStore(project.paths.lake);
+    return {
+      project,
+      models,
+      graph,
+      store,
+      warehouse,
+      state,
+      close: async () => {
+        for (const h of opened.reverse()) await h.close();
+        await release();
+      },
+    };
+  } catch (err) {
+    for (const h of opened.reverse()) await h.close().catch(() => undefined);
+    await release();
+    throw err;
+  }
+}

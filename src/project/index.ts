@@ -1,0 +1,4 @@
+/** Project: the folder format (tributary.yml, contracts, models, reports), loaded and validated. */
+export * from './schema.js';
+export * from './yaml.js';
+export * from './project.js';

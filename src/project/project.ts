@@ -1,0 +1,185 @@
+/**
+ * Loading a project folder: tributary.yml, its sources and their contracts. Loading is pure
+ * (no engine, no lake): it returns a validated, resolved description or every problem found.
+ */
+import { existsSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import { TributaryError } from '../core/index.js';
+import {
+  contractSchema,
+  projectConfigSchema,
+  type Contract,
+  type CsvOptions,
+  type ProjectConfig,
+} from './schema.js';
+import { ProblemsError, readYamlFile, type Problem } from './yaml.js';
+
+export const CONFIG_FILE = 'tributary.yml';
+
+export type FileFormat = 'csv' | 'json' | 'ndjson';
+
+/** One table of one source, with its contract resolved. */
+export interface SourceTable {
+  /** `<source>.<table>`. */
+  id: string;
+  source: string;
+  table: string;
+  kind: 'files';
+  /** Absolute landing folder. */
+  folder: string;
+  /** Glob of file names inside the folder. */
+  pattern: string;
+  format: FileFormat | undefined;
+  csv: CsvOptions;
+  records: string | undefined;
+  contract: Contract;
+  /** Where the contract came from, for messages. */
+  contractFile: string;
+}
+
+export interface ProjectPaths {
+  /** The project's hidden working folder. */
+  work: string;
+  lake: string;
+  warehouse: string;
+  state: string;
+  reports: string;
+  tmp: string;
+  models: string[];
+  reportQueries: string[];
+}
+
+export interface Project {
+  dir: string;
+  config: ProjectConfig;
+  tables: SourceTable[];
+  paths: ProjectPaths;
+}
+
+const defaultCsv: CsvOptions = { delimiter: ',', quote: '"', escape: '"', header: true };
+
+/** Loads and validates a project; throws one error listing every problem found. */
+export async function loadProject(dirArg: string): Promise<Project> {
+  const dir = resolve(dirArg);
+  const configPath = join(dir, CONFIG_FILE);
+  if (!existsSync(configPath)) {
+    throw new TributaryError(`no ${CONFIG_FILE} in ${dir}`, {
+      code: 'CONFIG',
+      hint: 'run `tributary init <folder>` to create a project, or pass --project <folder>',
+    });
+  }
+  const parsed = await readYamlFile(configPath, relative(process.cwd(), configPath) || CONFIG_FILE, projectConfigSchema);
+  if (!parsed.value) throw new ProblemsError(parsed.problems);
+  const config = parsed.value;
+  const problems: Problem[] = [];
+  const tables: SourceTable[] = [];
+  const seen = new Map<string, string>();
+
+  for (const [source, sourceConfig] of Object.entries(config.sources)) {
+    for (const [table, tableConfig] of Object.entries(sourceConfig.tables)) {
+      const path = `sources.${source}.tables.${table}`;
+      const configFile = relative(process.cwd(), configPath) || CONFIG_FILE;
+      if (seen.has(table)) {
+        problems.push({
+          message: `table name ${table} is used by sources ${seen.get(table)} and ${source}; processed tables are named by table alone, so names must be unique`,
+          location: { file: configFile, path },
+        });
+        continue;
+      }
+      seen.set(table, source);
+      let contract: Contract | undefined;
+      let contractFile: string;
+      if (typeof tableConfig.contract === 'object') {
+        contract = tableConfig.contract;
+        contractFile = `${configFile} (${path}.contract)`;
+      } else {
+        const file = join(dir, tableConfig.contract ?? join('contracts', `${table}.yml`));
+        contractFile = relative(process.cwd(), file);
+        const result = await readYamlFile(file, contractFile, contractSchema);
+        problems.push(...result.problems);
+        contract = result.value;
+      }
+      if (!contract) continue;
+      tables.push({
+        id: `${source}.${table}`,
+        source,
+        table,
+        kind: 'files',
+        folder: resolve(dir, sourceConfig.path),
+        pattern: tableConfig.files,
+        format: tableConfig.format,
+        csv: { ...defaultCsv, ...tableConfig.csv },
+        records: tableConfig.records,
+        contract,
+        contractFile,
+      });
+    }
+  }
+  problems.push(...checkContracts(tables));
+  if (problems.length) throw new ProblemsError(problems);
+
+  const work = join(dir, '.tributary');
+  return {
+    dir,
+    config,
+    tables,
+    paths: {
+      work,
+      lake: resolve(dir, config.lake.path),
+      warehouse: resolve(dir, config.warehouse.path),
+      state: resolve(dir, config.state.path),
+      reports: join(work, 'reports'),
+      tmp: join(work, 'tmp'),
+      models: config.models.paths.map((p) => resolve(dir, p)),
+      reportQueries: config.reports.paths.map((p) => resolve(dir, p)),
+    },
+  };
+}
+
+/** Cross-checks contracts: keys, partitions and foreign keys must name columns that exist. */
+function checkContracts(tables: SourceTable[]): Problem[] {
+  const problems: Problem[] = [];
+  const byName = new Map(tables.map((t) => [t.table, t]));
+  for (const t of tables) {
+    const columns = new Map(t.contract.columns.map((c) => [c.name, c]));
+    const at = (path: string) => ({ file: t.contractFile, path });
+    if (columns.size !== t.contract.columns.length) {
+      problems.push({ message: 'column names must be unique', location: at('columns') });
+    }
+    for (const key of t.contract.primary_key ?? []) {
+      const col = columns.get(key);
+      if (!col) problems.push({ message: `primary key column ${key} is not in columns`, location: at('primary_key') });
+      else if (!col.required) {
+        problems.push({ message: `primary key column ${key} must be required: rows without a key cannot be told apart`, location: at('primary_key') });
+      }
+    }
+    const partition = t.contract.partition_by;
+    if (partition) {
+      const col = columns.get(partition.column);
+      if (!col) problems.push({ message: `partition column ${partition.column} is not in columns`, location: at('partition_by.column') });
+      else if (col.type !== 'date' && col.type !== 'timestamp') {
+        problems.push({ message: `partition column ${partition.column} must be a date or timestamp, not ${col.type}`, location: at('partition_by.column') });
+      } else if (!col.required) {
+        problems.push({ message: `partition column ${partition.column} must be required: every row needs a partition`, location: at('partition_by.column') });
+      }
+    }
+    t.contract.columns.forEach((c, i) => {
+      if ((c.min !== undefined || c.max !== undefined) && !isNumeric(c.type)) {
+        problems.push({ message: `min/max need a numeric type, not ${c.type}`, location: at(`columns.${i}`) });
+      }
+      if (!c.references) return;
+      const [table, column] = c.references.split('.') as [string, string];
+      const parent = byName.get(table);
+      if (!parent) {
+        problems.push({ message: `references unknown table ${table}`, location: at(`columns.${i}.references`) });
+      } else if (!parent.contract.columns.some((pc) => pc.name === column)) {
+        problems.push({ message: `references unknown column ${table}.${column}`, location: at(`columns.${i}.references`) });
+      }
+    });
+  }
+  return problems;
+}
+
+function isNumeric(type: string): boolean {
+  return type === 'integer' || type === 'bigint' || type === 'double' || type.startsWith('decimal');
+}

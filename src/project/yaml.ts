@@ -1,0 +1,86 @@
+/**
+ * YAML documents validated by zod, with every problem reported at its line and column. All
+ * problems in a file are collected (not just the first), so one edit cycle fixes them all.
+ */
+import { readFile } from 'node:fs/promises';
+import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
+import type { z } from 'zod';
+import { TributaryError, isErrno, type ErrorLocation } from '../core/index.js';
+
+export interface Problem {
+  message: string;
+  location: ErrorLocation;
+}
+
+/** Several problems found at once, shown one per line. */
+export class ProblemsError extends TributaryError {
+  constructor(readonly problems: Problem[]) {
+    super(
+      problems.length === 1
+        ? problems[0]!.message
+        : `${problems.length} problems:\n${problems.map((p) => `  ${formatProblem(p)}`).join('\n')}`,
+      { code: 'CONFIG', location: problems.length === 1 ? problems[0]!.location : undefined },
+    );
+  }
+}
+
+function formatProblem(p: Problem): string {
+  const { file, line, column, path } = p.location;
+  const where = [file, line, column].filter((x) => x !== undefined).join(':');
+  return `${where}${path ? ` (${path})` : ''}: ${p.message}`;
+}
+
+export interface ParsedYaml<T> {
+  value?: T;
+  problems: Problem[];
+}
+
+/** Parses YAML text and validates it; problems carry the file, line, column and config path. */
+export function parseYaml<S extends z.ZodType>(file: string, text: string, schema: S): ParsedYaml<z.output<S>> {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const problems: Problem[] = doc.errors.map((e) => {
+    const pos = lineCounter.linePos(e.pos[0]);
+    return { message: e.message.split('\n')[0]!, location: { file, line: pos.line, column: pos.col } };
+  });
+  if (problems.length) return { problems };
+  const result = schema.safeParse(doc.toJS() ?? {});
+  if (result.success) return { value: result.data, problems };
+  for (const issue of result.error.issues) {
+    const path = issue.path.map(String);
+    const pos = positionOf(doc, path, lineCounter);
+    problems.push({
+      message: issue.message,
+      location: { file, ...pos, path: path.join('.') || undefined },
+    });
+  }
+  return { problems };
+}
+
+/** The line and column of the deepest node of `path` that exists in the document. */
+function positionOf(doc: Document, path: string[], lineCounter: LineCounter): { line?: number; column?: number } {
+  for (let depth = path.length; depth >= 0; depth--) {
+    const node = depth === 0 ? doc.contents : doc.getIn(path.slice(0, depth), true);
+    if (isNode(node) && node.range) {
+      const pos = lineCounter.linePos(node.range[0]);
+      return { line: pos.line, column: pos.col };
+    }
+  }
+  return {};
+}
+
+/** Reads a YAML file; a missing file is a problem naming the file, not a stack trace. */
+export async function readYamlFile<S extends z.ZodType>(
+  file: string,
+  displayName: string,
+  schema: S,
+): Promise<ParsedYaml<z.output<S>>> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    if (isErrno(err, 'ENOENT')) return { problems: [{ message: 'file not found', location: { file: displayName } }] };
+    throw err;
+  }
+  return parseYaml(displayName, text, schema);
+}

@@ -1,0 +1,128 @@
+/**
+ * Contracts compiled to SQL. A contract becomes three expressions over a batch of raw string
+ * values: the typed value of each column, the first failed check of each row (as
+ * `reason:column`), and a human message for it. The precedence is fixed and documented:
+ * per column in contract order required → type → range → allowed_values; then foreign keys;
+ * then duplicate keys (decided after the others, so a bad row never shadows a good one).
+ */
+import type { Dialect, LogicalType } from '../engines/index.js';
+import type { ColumnContract, Contract } from '../project/index.js';
+
+export type ReasonCode =
+  | 'required'
+  | 'type'
+  | 'range'
+  | 'allowed_values'
+  | 'foreign_key'
+  | 'duplicate_key'
+  | 'malformed';
+
+export const REASON_CODES: readonly ReasonCode[] = [
+  'required',
+  'type',
+  'range',
+  'allowed_values',
+  'foreign_key',
+  'duplicate_key',
+  'malformed',
+];
+
+/** A foreign key resolved to the relation holding the parent's keys. */
+export interface ForeignKeyInput {
+  column: string;
+  /** A SQL relation (subquery or table) with one column `k` of the parent's keys. */
+  parentKeys: string;
+}
+
+export interface CompiledContract {
+  /** `TRY_CAST(raw."c" AS T) AS "c"` for every column. */
+  typedColumns: string[];
+  /** LEFT JOINs that mark which foreign keys matched (`_fk_<column>`). */
+  joins: string[];
+  /** CASE expression giving `reason:column` for the first failed check, or NULL. */
+  failure: string;
+  /** CASE expression giving a human message from `_fail` and the raw values. */
+  message: string;
+  /** CASE expression giving the raw value that failed. */
+  failedValue: string;
+}
+
+const RAW = 'raw';
+
+/** Compiles a contract against a relation aliased `raw` whose columns hold each contract column's raw string. */
+export function compileContract(
+  contract: Contract,
+  dialect: Dialect,
+  foreignKeys: ForeignKeyInput[],
+): CompiledContract {
+  const q = dialect.quoteIdentifier;
+  const s = dialect.quoteString;
+  const rawCol = (c: ColumnContract) => `${RAW}.${q(c.name)}`;
+  const typed = (c: ColumnContract) =>
+    c.type === 'string' ? rawCol(c) : dialect.tryCast(rawCol(c), c.type as LogicalType);
+
+  const typedColumns = contract.columns.map((c) => `${typed(c)} AS ${q(c.name)}`);
+  const branches: string[] = [];
+  const messages: string[] = [];
+  for (const c of contract.columns) {
+    const raw = rawCol(c);
+    const code = (reason: ReasonCode) => s(`${reason}:${c.name}`);
+    if (c.required) {
+      branches.push(`WHEN ${raw} IS NULL OR ${raw} = '' THEN ${code('required')}`);
+      messages.push(`WHEN ${code('required')} THEN ${s(`${c.name} is required but empty`)}`);
+    }
+    if (c.type !== 'string') {
+      branches.push(`WHEN ${raw} <> '' AND ${typed(c)} IS NULL THEN ${code('type')}`);
+      messages.push(
+        `WHEN ${code('type')} THEN ${s(`${c.name}: '`)} || ${raw} || ${s(`' is not a valid ${c.type}`)}`,
+      );
+    }
+    const bounds: string[] = [];
+    if (c.min !== undefined) bounds.push(`${typed(c)} < ${c.min}`);
+    if (c.max !== undefined) bounds.push(`${typed(c)} > ${c.max}`);
+    if (bounds.length) {
+      branches.push(`WHEN ${bounds.join(' OR ')} THEN ${code('range')}`);
+      const range = [c.min !== undefined ? `>= ${c.min}` : '', c.max !== undefined ? `<= ${c.max}` : '']
+        .filter(Boolean)
+        .join(' and ');
+      messages.push(`WHEN ${code('range')} THEN ${s(`${c.name}: `)} || ${raw} || ${s(` is out of range (must be ${range})`)}`);
+    }
+    if (c.allowed?.length) {
+      const list = c.allowed.map((v) => s(String(v))).join(', ');
+      branches.push(`WHEN ${raw} <> '' AND ${raw} NOT IN (${list}) THEN ${code('allowed_values')}`);
+      messages.push(
+        `WHEN ${code('allowed_values')} THEN ${s(`${c.name}: '`)} || ${raw} || ${s(`' is not one of ${c.allowed.join(', ')}`)}`,
+      );
+    }
+  }
+  const joins: string[] = [];
+  for (const fk of foreignKeys) {
+    const c = contract.columns.find((col) => col.name === fk.column)!;
+    const alias = q(`_fk_${fk.column}`);
+    joins.push(`LEFT JOIN ${fk.parentKeys} AS ${alias} ON ${typed(c)} = ${alias}.k`);
+    const code = s(`foreign_key:${c.name}`);
+    branches.push(`WHEN ${typed(c)} IS NOT NULL AND ${alias}.k IS NULL THEN ${code}`);
+    messages.push(
+      `WHEN ${code} THEN ${s(`${c.name}: `)} || ${rawCol(c)} || ${s(` does not exist in ${c.references}`)}`,
+    );
+  }
+  const pk = contract.primary_key ?? [];
+  if (pk.length) {
+    const code = s(`duplicate_key:${pk.join('+')}`);
+    const values = pk.map((k) => `coalesce(${RAW}.${q(k)}, '')`).join(` || ', ' || `);
+    messages.push(`WHEN ${code} THEN ${s(`duplicate ${pk.join(', ')}: `)} || ${values} || ' was already loaded'`);
+  }
+  const valueBranches = contract.columns.map((c) => `WHEN ${s(c.name)} THEN ${rawCol(c)}`);
+  if (pk.length > 1) {
+    valueBranches.push(
+      `WHEN ${s(pk.join('+'))} THEN ${pk.map((k) => `coalesce(${RAW}.${q(k)}, '')`).join(` || ', ' || `)}`,
+    );
+  }
+  return {
+    typedColumns,
+    joins,
+    failure: branches.length ? `CASE ${branches.join(' ')} END` : 'CAST(NULL AS VARCHAR)',
+    message: messages.length ? `CASE _fail ${messages.join(' ')} ELSE _fail END` : '_fail',
+    failedValue: `CASE split_part(_fail, ':', 2) ${valueBranches.join(' ')} END`,
+  };
+}

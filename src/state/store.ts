@@ -1,0 +1,261 @@
+/**
+ * The metadata store: run history, catalog entries, schema versions and asset versions. It is
+ * written in portable SQL over the Engine seam, so the default DuckDB file and a shared
+ * PostgreSQL database hold the same tables.
+ */
+import type { Engine } from '../engines/index.js';
+
+export type RunStatus = 'running' | 'succeeded' | 'failed' | 'cancelled';
+export type StepStatus = 'running' | 'succeeded' | 'failed' | 'skipped' | 'up_to_date';
+
+export interface RunRecord {
+  runId: string;
+  command: string;
+  status: RunStatus;
+  startedAt: string;
+  finishedAt: string | null;
+}
+
+export interface StepRecord {
+  runId: string;
+  asset: string;
+  kind: string;
+  status: StepStatus;
+  startedAt: string;
+  finishedAt: string | null;
+  rowsIn: number | null;
+  rowsOut: number | null;
+  rowsRejected: number | null;
+  message: string | null;
+}
+
+export interface CatalogColumn {
+  name: string;
+  type: string;
+}
+
+export interface CatalogEntry {
+  zone: string;
+  name: string;
+  location: string;
+  format: string;
+  columns: CatalogColumn[];
+  rowCount: number;
+  partitions: string[];
+  schemaVersion: number;
+  updatedAt: string;
+}
+
+export interface SchemaVersion {
+  zone: string;
+  name: string;
+  version: number;
+  columns: CatalogColumn[];
+  recordedAt: string;
+}
+
+const MIGRATIONS = [
+  `CREATE TABLE IF NOT EXISTS runs (
+     run_id TEXT PRIMARY KEY, command TEXT NOT NULL, status TEXT NOT NULL,
+     started_at TEXT NOT NULL, finished_at TEXT)`,
+  `CREATE TABLE IF NOT EXISTS steps (
+     run_id TEXT NOT NULL, asset TEXT NOT NULL, kind TEXT NOT NULL, status TEXT NOT NULL,
+     started_at TEXT NOT NULL, finished_at TEXT, rows_in BIGINT, rows_out BIGINT,
+     rows_rejected BIGINT, message TEXT, PRIMARY KEY (run_id, asset))`,
+  `CREATE TABLE IF NOT EXISTS catalog_tables (
+     zone TEXT NOT NULL, name TEXT NOT NULL, location TEXT NOT NULL, format TEXT NOT NULL,
+     columns TEXT NOT NULL, row_count BIGINT NOT NULL, partitions TEXT NOT NULL,
+     schema_version INTEGER NOT NULL, updated_at TEXT NOT NULL, PRIMARY KEY (zone, name))`,
+  `CREATE TABLE IF NOT EXISTS schema_versions (
+     zone TEXT NOT NULL, name TEXT NOT NULL, version INTEGER NOT NULL, columns TEXT NOT NULL,
+     fingerprint TEXT NOT NULL, recorded_at TEXT NOT NULL, PRIMARY KEY (zone, name, version))`,
+  `CREATE TABLE IF NOT EXISTS asset_versions (
+     asset TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, updated_at TEXT NOT NULL)`,
+];
+
+const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
+const str = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
+
+export class StateStore {
+  private constructor(private readonly engine: Engine) {}
+
+  /** Opens the store on an engine, creating its tables when missing. */
+  static async open(engine: Engine): Promise<StateStore> {
+    for (const sql of MIGRATIONS) await engine.exec(sql);
+    return new StateStore(engine);
+  }
+
+  async close(): Promise<void> {
+    await this.engine.close();
+  }
+
+  async startRun(runId: string, command: string): Promise<void> {
+    await this.engine.query(
+      `INSERT INTO runs (run_id, command, status, started_at) VALUES ($1, $2, 'running', $3)`,
+      [runId, command, new Date().toISOString()],
+    );
+  }
+
+  async finishRun(runId: string, status: RunStatus): Promise<void> {
+    await this.engine.query(`UPDATE runs SET status = $1, finished_at = $2 WHERE run_id = $3`, [
+      status,
+      new Date().toISOString(),
+      runId,
+    ]);
+  }
+
+  /** Runs left `running` by a process that died: marked failed so history stays truthful. */
+  async markAbandonedRuns(): Promise<number> {
+    const { rows } = await this.engine.query(`SELECT run_id FROM runs WHERE status = 'running'`);
+    const now = new Date().toISOString();
+    for (const r of rows) {
+      await this.engine.query(
+        `UPDATE steps SET status = 'failed', finished_at = $1, message = 'the process stopped before this step finished' WHERE run_id = $2 AND status = 'running'`,
+        [now, r.run_id],
+      );
+      await this.engine.query(`UPDATE runs SET status = 'failed', finished_at = $1 WHERE run_id = $2`, [now, r.run_id]);
+    }
+    return rows.length;
+  }
+
+  async startStep(runId: string, asset: string, kind: string): Promise<void> {
+    await this.engine.query(
+      `INSERT INTO steps (run_id, asset, kind, status, started_at) VALUES ($1, $2, $3, 'running', $4)
+       ON CONFLICT (run_id, asset) DO UPDATE SET status = 'running', started_at = excluded.started_at`,
+      [runId, asset, kind, new Date().toISOString()],
+    );
+  }
+
+  async finishStep(
+    runId: string,
+    asset: string,
+    result: { status: StepStatus; rowsIn?: number; rowsOut?: number; rowsRejected?: number; message?: string },
+  ): Promise<void> {
+    await this.engine.query(
+      `UPDATE steps SET status = $1, finished_at = $2, rows_in = $3, rows_out = $4, rows_rejected = $5, message = $6
+        WHERE run_id = $7 AND asset = $8`,
+      [
+        result.status,
+        new Date().toISOString(),
+        result.rowsIn ?? null,
+        result.rowsOut ?? null,
+        result.rowsRejected ?? null,
+        result.message ?? null,
+        runId,
+        asset,
+      ],
+    );
+  }
+
+  async listRuns(limit = 20): Promise<RunRecord[]> {
+    const { rows } = await this.engine.query(
+      `SELECT * FROM runs ORDER BY started_at DESC, run_id DESC LIMIT ${Math.max(1, Math.floor(limit))}`,
+    );
+    return rows.map((r) => ({
+      runId: String(r.run_id),
+      command: String(r.command),
+      status: r.status as RunStatus,
+      startedAt: String(r.started_at),
+      finishedAt: str(r.finished_at),
+    }));
+  }
+
+  async listSteps(runId: string): Promise<StepRecord[]> {
+    const { rows } = await this.engine.query(`SELECT * FROM steps WHERE run_id = $1 ORDER BY started_at, asset`, [runId]);
+    return rows.map((r) => ({
+      runId: String(r.run_id),
+      asset: String(r.asset),
+      kind: String(r.kind),
+      status: r.status as StepStatus,
+      startedAt: String(r.started_at),
+      finishedAt: str(r.finished_at),
+      rowsIn: num(r.rows_in),
+      rowsOut: num(r.rows_out),
+      rowsRejected: num(r.rows_rejected),
+      message: str(r.message),
+    }));
+  }
+
+  /**
+   * Records a table's current shape. A column list unlike the latest version's becomes a new
+   * schema version; the entry's row count and partitions are replaced.
+   */
+  async upsertCatalogEntry(entry: Omit<CatalogEntry, 'schemaVersion' | 'updatedAt'>): Promise<CatalogEntry> {
+    const fingerprint = JSON.stringify(entry.columns.map((c) => [c.name, c.type]));
+    const now = new Date().toISOString();
+    const latest = await this.engine.query(
+      `SELECT version, fingerprint FROM schema_versions WHERE zone = $1 AND name = $2 ORDER BY version DESC LIMIT 1`,
+      [entry.zone, entry.name],
+    );
+    let version = latest.rows.length ? Number(latest.rows[0]!.version) : 0;
+    if (!latest.rows.length || latest.rows[0]!.fingerprint !== fingerprint) {
+      version += 1;
+      await this.engine.query(
+        `INSERT INTO schema_versions (zone, name, version, columns, fingerprint, recorded_at) VALUES ($1, $2, $3, $4, $5, $6)`,
+        [entry.zone, entry.name, version, JSON.stringify(entry.columns), fingerprint, now],
+      );
+    }
+    await this.engine.query(
+      `INSERT INTO catalog_tables (zone, name, location, format, columns, row_count, partitions, schema_version, updated_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+       ON CONFLICT (zone, name) DO UPDATE SET location = excluded.location, format = excluded.format,
+         columns = excluded.columns, row_count = excluded.row_count, partitions = excluded.partitions,
+         schema_version = excluded.schema_version, updated_at = excluded.updated_at`,
+      [
+        entry.zone,
+        entry.name,
+        entry.location,
+        entry.format,
+        JSON.stringify(entry.columns),
+        entry.rowCount,
+        JSON.stringify(entry.partitions),
+        version,
+        now,
+      ],
+    );
+    return { ...entry, schemaVersion: version, updatedAt: now };
+  }
+
+  async listCatalog(): Promise<CatalogEntry[]> {
+    const { rows } = await this.engine.query(`SELECT * FROM catalog_tables ORDER BY zone, name`);
+    return rows.map((r) => ({
+      zone: String(r.zone),
+      name: String(r.name),
+      location: String(r.location),
+      format: String(r.format),
+      columns: JSON.parse(String(r.columns)) as CatalogColumn[],
+      rowCount: Number(r.row_count),
+      partitions: JSON.parse(String(r.partitions)) as string[],
+      schemaVersion: Number(r.schema_version),
+      updatedAt: String(r.updated_at),
+    }));
+  }
+
+  async schemaVersions(zone: string, name: string): Promise<SchemaVersion[]> {
+    const { rows } = await this.engine.query(
+      `SELECT * FROM schema_versions WHERE zone = $1 AND name = $2 ORDER BY version`,
+      [zone, name],
+    );
+    return rows.map((r) => ({
+      zone: String(r.zone),
+      name: String(r.name),
+      version: Number(r.version),
+      columns: JSON.parse(String(r.columns)) as CatalogColumn[],
+      recordedAt: String(r.recorded_at),
+    }));
+  }
+
+  /** The fingerprint of the inputs an asset was last built from; unchanged inputs mean no rebuild. */
+  async getAssetVersion(asset: string): Promise<string | undefined> {
+    const { rows } = await this.engine.query(`SELECT fingerprint FROM asset_versions WHERE asset = $1`, [asset]);
+    return rows.length ? String(rows[0]!.fingerprint) : undefined;
+  }
+
+  async setAssetVersion(asset: string, fingerprint: string): Promise<void> {
+    await this.engine.query(
+      `INSERT INTO asset_versions (asset, fingerprint, updated_at) VALUES ($1, $2, $3)
+       ON CONFLICT (asset) DO UPDATE SET fingerprint = excluded.fingerprint, updated_at = excluded.updated_at`,
+      [asset, fingerprint, new Date().toISOString()],
+    );
+  }
+}

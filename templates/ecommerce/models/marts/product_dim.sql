@@ -1,0 +1,9 @@
+select
+    row_number() over (order by product_id) as product_key,
+    product_id,
+    product_name,
+    category,
+    subcategory,
+    brand,
+    unit_price
+from {{ ref('stg_shop_products') }}

@@ -1,0 +1,10 @@
+-- Revenue (net of discounts, before tax), orders and average order value by month.
+select
+    strftime(d.date_value, '%Y-%m') as month,
+    count(distinct f.order_id) as orders,
+    sum(f.net_amount) as revenue,
+    round(sum(f.net_amount) / count(distinct f.order_id), 2) as avg_order_value
+from {{ ref('sales_fact') }} as f
+join {{ ref('date_dim') }} as d using (date_key)
+group by 1
+order by 1
