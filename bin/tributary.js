@@ -5,7 +5,9 @@ import { fileURLToPath } from 'node:url';
 
 const entry = new URL('../dist/src/cli/index.js', import.meta.url);
 if (!existsSync(fileURLToPath(entry))) {
-  process.stderr.write('error: tributary is not built yet\n  hint: run `npm run build` in the tributary folder\n');
+  process.stderr.write(
+    'error: tributary is not built yet\n  hint: run `npm run build` in the tributary folder\n',
+  );
   process.exit(1);
 }
 const { main } = await import(entry.href);

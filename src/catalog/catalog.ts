@@ -32,7 +32,11 @@ export async function catalogRaw(
 /** Records a processed table and its quarantine from the committed manifest. */
 export async function catalogProcessed(state: StateStore, manifest: TableManifest): Promise<void> {
   const partitions = [
-    ...new Set(manifest.files.flatMap((f) => (f.partition ? Object.entries(f.partition).map(([k, v]) => `${k}=${v}`) : []))),
+    ...new Set(
+      manifest.files.flatMap((f) =>
+        f.partition ? Object.entries(f.partition).map(([k, v]) => `${k}=${v}`) : [],
+      ),
+    ),
   ].sort();
   await state.upsertCatalogEntry({
     zone: 'processed',

@@ -10,10 +10,16 @@ export const PROCESSED_SCHEMA = 'processed';
 export const QUARANTINE_SCHEMA = 'quarantine';
 
 /** A SELECT over a table's committed files; a typed empty relation when it has none. */
-export function processedSelect(engine: Engine, store: ObjectStore, manifest: TableManifest): string {
+export function processedSelect(
+  engine: Engine,
+  store: ObjectStore,
+  manifest: TableManifest,
+): string {
   const { quoteIdentifier: q, quoteString: s } = engine.dialect;
   if (manifest.files.length === 0) {
-    const cols = manifest.columns.map((c) => `CAST(NULL AS ${engine.dialect.typeName(c.type as never)}) AS ${q(c.name)}`);
+    const cols = manifest.columns.map(
+      (c) => `CAST(NULL AS ${engine.dialect.typeName(c.type as never)}) AS ${q(c.name)}`,
+    );
     return `SELECT ${cols.join(', ')} WHERE false`;
   }
   const files = manifest.files.map((f) => s(store.readableLocation(f.key))).join(', ');
@@ -21,7 +27,11 @@ export function processedSelect(engine: Engine, store: ObjectStore, manifest: Ta
 }
 
 /** The quarantine rows of a table, or an empty relation with the quarantine columns. */
-export function quarantineSelect(engine: Engine, store: ObjectStore, manifest: TableManifest): string {
+export function quarantineSelect(
+  engine: Engine,
+  store: ObjectStore,
+  manifest: TableManifest,
+): string {
   const { quoteIdentifier: q, quoteString: s } = engine.dialect;
   if (manifest.quarantine.length === 0) {
     const cols = [
@@ -41,10 +51,16 @@ export function quarantineSelect(engine: Engine, store: ObjectStore, manifest: T
 }
 
 /** Creates or replaces `processed.<table>` and `quarantine.<table>` views for a manifest. */
-export async function registerLakeViews(engine: Engine, store: ObjectStore, manifest: TableManifest): Promise<void> {
+export async function registerLakeViews(
+  engine: Engine,
+  store: ObjectStore,
+  manifest: TableManifest,
+): Promise<void> {
   if (!engine.capabilities.readsFiles) return;
   const { quoteIdentifier: q } = engine.dialect;
-  await engine.exec(`CREATE SCHEMA IF NOT EXISTS ${q(PROCESSED_SCHEMA)}; CREATE SCHEMA IF NOT EXISTS ${q(QUARANTINE_SCHEMA)};`);
+  await engine.exec(
+    `CREATE SCHEMA IF NOT EXISTS ${q(PROCESSED_SCHEMA)}; CREATE SCHEMA IF NOT EXISTS ${q(QUARANTINE_SCHEMA)};`,
+  );
   await engine.exec(
     `CREATE OR REPLACE VIEW ${q(PROCESSED_SCHEMA)}.${q(manifest.table)} AS ${processedSelect(engine, store, manifest)}`,
   );

@@ -43,7 +43,9 @@ function print(text: string): void {
 
 export function buildProgram(): Command {
   const program = new Command('tributary')
-    .description('A local-first data platform: ingest, lake, contracts, SQL models, star schema, checks.')
+    .description(
+      'A local-first data platform: ingest, lake, contracts, SQL models, star schema, checks.',
+    )
     .version(packageVersion())
     .option('-p, --project <dir>', 'project folder', '.')
     .option('--no-color', 'never colour output (colour is used only on a terminal)')
@@ -60,10 +62,14 @@ export function buildProgram(): Command {
     .command('init')
     .description('create a project folder from a template')
     .argument('[dir]', 'folder to create', '.')
-    .addOption(new Option('-t, --template <name>', 'template').choices([...TEMPLATES]).default('ecommerce'))
+    .addOption(
+      new Option('-t, --template <name>', 'template').choices([...TEMPLATES]).default('ecommerce'),
+    )
     .action(async (dir: string, opts: { template: string }) => {
       const created = await initProject(dir, opts.template);
-      print(`created ${opts.template} project in ${relative(process.cwd(), created) || '.'}\nnext: tributary -p ${relative(process.cwd(), created) || '.'} generate && tributary -p ${relative(process.cwd(), created) || '.'} run`);
+      print(
+        `created ${opts.template} project in ${relative(process.cwd(), created) || '.'}\nnext: tributary -p ${relative(process.cwd(), created) || '.'} generate && tributary -p ${relative(process.cwd(), created) || '.'} run`,
+      );
     });
 
   program
@@ -77,7 +83,12 @@ export function buildProgram(): Command {
       const outcome = await generateForProject(globals().project, { progress: p, ...opts });
       p.clear();
       if (opts.json) return print(JSON.stringify(outcome.report, null, 2));
-      const files = outcome.report.files.map((f) => ({ file: f.name, table: f.table, records: f.records, bytes: f.bytes }));
+      const files = outcome.report.files.map((f) => ({
+        file: f.name,
+        table: f.table,
+        records: f.records,
+        bytes: f.bytes,
+      }));
       print(
         `${formatTable(
           [
@@ -94,23 +105,40 @@ export function buildProgram(): Command {
   program
     .command('run')
     .description('run the pipeline: land, process with contracts, build models, test, report')
-    .argument('[select...]', 'assets to run: name, kind:name, +name (with upstream), name+ (with downstream)')
+    .argument(
+      '[select...]',
+      'assets to run: name, kind:name, +name (with upstream), name+ (with downstream)',
+    )
     .option('--exclude <select...>', 'assets to leave out', [])
     .option('--retry-rejected', 'retry files an earlier run rejected whole')
     .option('--json', 'print the run result as JSON')
-    .action(async (select: string[], opts: { exclude: string[]; retryRejected?: boolean; json?: boolean }) => {
-      const p = progress();
-      const result = await runProject(globals().project, { select, exclude: opts.exclude, retryRejected: Boolean(opts.retryRejected), progress: p });
-      p.clear();
-      print(opts.json ? JSON.stringify(result, null, 2) : formatRunSummary(result, output()));
-      if (result.status !== 'succeeded') process.exitCode = 1;
-    });
+    .action(
+      async (
+        select: string[],
+        opts: { exclude: string[]; retryRejected?: boolean; json?: boolean },
+      ) => {
+        const p = progress();
+        const result = await runProject(globals().project, {
+          select,
+          exclude: opts.exclude,
+          retryRejected: Boolean(opts.retryRejected),
+          progress: p,
+        });
+        p.clear();
+        print(opts.json ? JSON.stringify(result, null, 2) : formatRunSummary(result, output()));
+        if (result.status !== 'succeeded') process.exitCode = 1;
+      },
+    );
 
   program
     .command('query')
     .description('run SQL against the warehouse')
     .argument('<sql>', 'the query')
-    .addOption(new Option('-f, --format <format>', 'output format').choices(['table', 'csv', 'json']).default('table'))
+    .addOption(
+      new Option('-f, --format <format>', 'output format')
+        .choices(['table', 'csv', 'json'])
+        .default('table'),
+    )
     .option('--json', 'same as --format json')
     .action(async (sql: string, opts: { format: QueryFormat; json?: boolean }) => {
       const result = await queryProject(globals().project, sql);
@@ -124,7 +152,11 @@ export function buildProgram(): Command {
     .option('--json', 'print as JSON')
     .action(async (table: string | undefined, opts: { json?: boolean }) => {
       const listing = await readCatalog(globals().project, table);
-      print(opts.json ? JSON.stringify(listing, null, 2) : formatCatalog(listing, output(), Boolean(table)));
+      print(
+        opts.json
+          ? JSON.stringify(listing, null, 2)
+          : formatCatalog(listing, output(), Boolean(table)),
+      );
     });
 
   program
@@ -136,19 +168,41 @@ export function buildProgram(): Command {
     .action(async (runId: string | undefined, opts: { limit: number; json?: boolean }) => {
       const history = await readRuns(globals().project, runId, opts.limit);
       if (opts.json) return print(JSON.stringify(history, null, 2));
-      const col = (name: string, kind: 'string' | 'number' = 'string') => ({ name, kind, type: '' });
+      const col = (name: string, kind: 'string' | 'number' = 'string') => ({
+        name,
+        kind,
+        type: '',
+      });
       if (history.steps) {
         print(
           formatTable(
-            [col('asset'), col('status'), col('rows_out', 'number'), col('rows_rejected', 'number'), col('message')],
-            history.steps.map((s) => ({ asset: s.asset, status: s.status, rows_out: s.rowsOut, rows_rejected: s.rowsRejected, message: s.message?.split('\n')[0] ?? null })),
+            [
+              col('asset'),
+              col('status'),
+              col('rows_out', 'number'),
+              col('rows_rejected', 'number'),
+              col('message'),
+            ],
+            history.steps.map((s) => ({
+              asset: s.asset,
+              status: s.status,
+              rows_out: s.rowsOut,
+              rows_rejected: s.rowsRejected,
+              message: s.message?.split('\n')[0] ?? null,
+            })),
           ),
         );
       } else {
         print(
           formatTable(
             [col('run_id'), col('command'), col('status'), col('started_at'), col('finished_at')],
-            history.runs.map((r) => ({ run_id: r.runId, command: r.command, status: r.status, started_at: r.startedAt, finished_at: r.finishedAt })),
+            history.runs.map((r) => ({
+              run_id: r.runId,
+              command: r.command,
+              status: r.status,
+              started_at: r.startedAt,
+              finished_at: r.finishedAt,
+            })),
           ),
         );
       }
@@ -170,7 +224,9 @@ export function buildProgram(): Command {
 
   program
     .command('demo')
-    .description('create the e-commerce demo project, generate data, run the pipeline and summarise')
+    .description(
+      'create the e-commerce demo project, generate data, run the pipeline and summarise',
+    )
     .argument('[dir]', 'folder for the demo project (reused if it exists)', 'tributary-demo')
     .option('--scale <factor>', 'scale factor: 1 = 100k orders', positiveNumber)
     .option('--seed <n>', 'random seed', integer)
@@ -196,7 +252,8 @@ export async function main(argv: string[]): Promise<void> {
     process.stderr.write(`error: ${describeError(err)}\n`);
     if (err instanceof EngineError && debug) process.stderr.write(`SQL:\n${err.sql}\n`);
     if (debug && err instanceof Error) process.stderr.write(`${err.stack}\n`);
-    else if (!(err instanceof TributaryError)) process.stderr.write('(run with --debug for details)\n');
+    else if (!(err instanceof TributaryError))
+      process.stderr.write('(run with --debug for details)\n');
     process.exitCode = err instanceof TributaryError && err.code === 'USAGE' ? 2 : 1;
   }
 }

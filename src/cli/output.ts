@@ -20,7 +20,10 @@ export function makeOutput(noColor: boolean): Output {
 }
 
 /** A progress reporter drawing one live line on stderr when it is a TTY; silent otherwise. */
-export function ttyProgress(enabled: boolean, verbose: boolean): ProgressReporter & { clear(): void } {
+export function ttyProgress(
+  enabled: boolean,
+  verbose: boolean,
+): ProgressReporter & { clear(): void } {
   const tty = enabled && Boolean(process.stderr.isTTY);
   let last = '';
   let lastDraw = 0;
@@ -53,11 +56,19 @@ export function ttyProgress(enabled: boolean, verbose: boolean): ProgressReporte
 }
 
 /** An aligned text table; numbers (and numeric strings of number-like columns) align right. */
-export function formatTable(columns: Pick<ColumnInfo, 'name' | 'kind' | 'type'>[], rows: Row[]): string {
-  const numeric = columns.map((c) => c.kind === 'number' || /^(BIGINT|HUGEINT|UBIGINT|DECIMAL|INTEGER|DOUBLE)/.test(c.type));
+export function formatTable(
+  columns: Pick<ColumnInfo, 'name' | 'kind' | 'type'>[],
+  rows: Row[],
+): string {
+  const numeric = columns.map(
+    (c) => c.kind === 'number' || /^(BIGINT|HUGEINT|UBIGINT|DECIMAL|INTEGER|DOUBLE)/.test(c.type),
+  );
   const cells = rows.map((r) => columns.map((c) => cellText(r[c.name])));
-  const widths = columns.map((c, i) => Math.max(c.name.length, ...cells.map((row) => row[i]!.length)));
-  const pad = (text: string, i: number) => (numeric[i] ? text.padStart(widths[i]!) : text.padEnd(widths[i]!));
+  const widths = columns.map((c, i) =>
+    Math.max(c.name.length, ...cells.map((row) => row[i]!.length)),
+  );
+  const pad = (text: string, i: number) =>
+    numeric[i] ? text.padStart(widths[i]!) : text.padEnd(widths[i]!);
   const lines = [
     columns.map((c, i) => pad(c.name, i)).join('  '),
     widths.map((w) => '-'.repeat(w)).join('  '),

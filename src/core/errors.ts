@@ -15,15 +15,7 @@ export interface ErrorLocation {
 }
 
 export type ErrorCode =
-  | 'CONFIG'
-  | 'INPUT'
-  | 'ENGINE'
-  | 'LAKE'
-  | 'STATE'
-  | 'LOCKED'
-  | 'GRAPH'
-  | 'USAGE'
-  | 'INTERNAL';
+  'CONFIG' | 'INPUT' | 'ENGINE' | 'LAKE' | 'STATE' | 'LOCKED' | 'GRAPH' | 'USAGE' | 'INTERNAL';
 
 export interface TributaryErrorOptions {
   code?: ErrorCode;

@@ -22,7 +22,9 @@ export async function scanFile(path: string): Promise<FileScan> {
   let utf8Error: FileScan['utf8Error'];
   let lines = 1;
   let lastNewline = -1; // absolute offset of the last newline seen before the current chunk
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
+  for await (const chunk of createReadStream(path, {
+    highWaterMark: 1 << 20,
+  }) as AsyncIterable<Buffer>) {
     hash.update(chunk);
     if (!utf8Error) {
       const data = carry.length ? Buffer.concat([carry, chunk]) : chunk;
@@ -45,7 +47,11 @@ export async function scanFile(path: string): Promise<FileScan> {
     bytes += chunk.length;
   }
   if (!utf8Error && carry.length) {
-    utf8Error = { line: lines, column: bytes - carry.length - lastNewline, offset: bytes - carry.length };
+    utf8Error = {
+      line: lines,
+      column: bytes - carry.length - lastNewline,
+      offset: bytes - carry.length,
+    };
   }
   return { sha256: hash.digest('hex'), bytes, ...(utf8Error ? { utf8Error } : {}) };
 }

@@ -5,7 +5,8 @@
  */
 
 /** JSON-safe cell values. BIGINT, DECIMAL and HUGEINT leave as strings so no precision is lost. */
-export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+export type JsonValue =
+  null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
 export type Row = Record<string, JsonValue>;
 

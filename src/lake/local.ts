@@ -25,8 +25,8 @@ export class LocalObjectStore implements ObjectStore {
     }
   }
 
-  put(key: string, data: string | Uint8Array): Promise<void> {
-    return writeFileAtomic(this.path(key), data);
+  async put(key: string, data: string | Uint8Array): Promise<void> {
+    await writeFileAtomic(this.path(key), data);
   }
 
   async putFile(key: string, localPath: string, options: { move?: boolean } = {}): Promise<void> {
@@ -58,7 +58,10 @@ export class LocalObjectStore implements ObjectStore {
         const full = join(dir, entry.name);
         if (entry.isDirectory()) await walk(full);
         else if (entry.isFile() && !entry.name.endsWith('.tmp')) {
-          const key = full.slice(this.root.length + 1).split(sep).join('/');
+          const key = full
+            .slice(this.root.length + 1)
+            .split(sep)
+            .join('/');
           if (key.startsWith(prefix)) out.push({ key, size: (await stat(full)).size });
         }
       }

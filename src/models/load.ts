@@ -55,12 +55,21 @@ const testSchema = z.union([
   z.enum(['unique', 'not_null']),
   z.object({ unique: z.object({ config: testConfig }).strict().nullable() }).strict(),
   z.object({ not_null: z.object({ config: testConfig }).strict().nullable() }).strict(),
-  z.object({
-    accepted_values: z.object({ values: z.array(z.union([z.string(), z.number(), z.boolean()])).min(1), config: testConfig }).strict(),
-  }).strict(),
-  z.object({
-    relationships: z.object({ to: z.string(), field: z.string(), config: testConfig }).strict(),
-  }).strict(),
+  z
+    .object({
+      accepted_values: z
+        .object({
+          values: z.array(z.union([z.string(), z.number(), z.boolean()])).min(1),
+          config: testConfig,
+        })
+        .strict(),
+    })
+    .strict(),
+  z
+    .object({
+      relationships: z.object({ to: z.string(), field: z.string(), config: testConfig }).strict(),
+    })
+    .strict(),
 ]);
 const schemaYml = z
   .object({
@@ -105,7 +114,11 @@ async function walk(dir: string, exts: string[]): Promise<string[]> {
 }
 
 /** Loads models, tests and reports; throws one error listing every problem. */
-export async function loadModels(projectDir: string, modelDirs: string[], reportDirs: string[]): Promise<ModelSet> {
+export async function loadModels(
+  projectDir: string,
+  modelDirs: string[],
+  reportDirs: string[],
+): Promise<ModelSet> {
   const problems: Problem[] = [];
   const models: ModelNode[] = [];
   const tests: ModelTest[] = [];
@@ -131,10 +144,20 @@ export async function loadModels(projectDir: string, modelDirs: string[], report
       const name = basename(path, '.sql');
       const clash = models.find((m) => m.name === name);
       if (clash) {
-        problems.push({ message: `model name ${name} is also used by ${clash.file}`, location: { file: rel(path) } });
+        problems.push({
+          message: `model name ${name} is also used by ${clash.file}`,
+          location: { file: rel(path) },
+        });
         continue;
       }
-      models.push({ name, file: rel(path), sql, config: scan.config, refs: scan.refs, sources: scan.sources });
+      models.push({
+        name,
+        file: rel(path),
+        sql,
+        config: scan.config,
+        refs: scan.refs,
+        sources: scan.sources,
+      });
     }
   }
   for (const dir of modelDirs) {
@@ -144,7 +167,10 @@ export async function loadModels(projectDir: string, modelDirs: string[], report
       for (const [mi, m] of (parsed.value?.models ?? []).entries()) {
         const model = models.find((x) => x.name === m.name);
         if (!model) {
-          problems.push({ message: `schema.yml describes model ${m.name}, which has no .sql file`, location: { file: rel(path), path: `models.${mi}.name` } });
+          problems.push({
+            message: `schema.yml describes model ${m.name}, which has no .sql file`,
+            location: { file: rel(path), path: `models.${mi}.name` },
+          });
           continue;
         }
         if (m.description) model.description = m.description;
@@ -160,32 +186,75 @@ export async function loadModels(projectDir: string, modelDirs: string[], report
     for (const path of await walk(dir, ['.sql'])) {
       const sql = await readFile(path, 'utf8');
       const scan = collect(rel(path), () => scanTemplate(rel(path), sql));
-      if (scan) reports.push({ name: basename(path, '.sql'), file: rel(path), sql, refs: scan.refs, sources: scan.sources });
+      if (scan)
+        reports.push({
+          name: basename(path, '.sql'),
+          file: rel(path),
+          sql,
+          refs: scan.refs,
+          sources: scan.sources,
+        });
     }
   }
   const names = new Set(models.map((m) => m.name));
   for (const node of [...models, ...reports]) {
     for (const r of node.refs) {
-      if (!names.has(r)) problems.push({ message: `ref('${r}') names no model`, location: { file: node.file } });
+      if (!names.has(r))
+        problems.push({ message: `ref('${r}') names no model`, location: { file: node.file } });
     }
   }
   for (const t of tests) {
-    if (t.to && !names.has(t.to)) problems.push({ message: `relationships test points to ref('${t.to}'), which names no model`, location: { file: t.file } });
+    if (t.to && !names.has(t.to))
+      problems.push({
+        message: `relationships test points to ref('${t.to}'), which names no model`,
+        location: { file: t.file },
+      });
   }
   if (problems.length) throw new ProblemsError(problems);
   return { models, tests, reports };
 }
 
-function toTest(t: z.output<typeof testSchema>, model: string, column: string, file: string): ModelTest {
+function toTest(
+  t: z.output<typeof testSchema>,
+  model: string,
+  column: string,
+  file: string,
+): ModelTest {
   const base = { model, column, file };
-  if (typeof t === 'string') return { ...base, kind: t, severity: 'error', name: `${t}_${model}_${column}` };
-  if ('unique' in t) return { ...base, kind: 'unique', severity: t.unique?.config?.severity ?? 'error', name: `unique_${model}_${column}` };
-  if ('not_null' in t) return { ...base, kind: 'not_null', severity: t.not_null?.config?.severity ?? 'error', name: `not_null_${model}_${column}` };
+  if (typeof t === 'string')
+    return { ...base, kind: t, severity: 'error', name: `${t}_${model}_${column}` };
+  if ('unique' in t)
+    return {
+      ...base,
+      kind: 'unique',
+      severity: t.unique?.config?.severity ?? 'error',
+      name: `unique_${model}_${column}`,
+    };
+  if ('not_null' in t)
+    return {
+      ...base,
+      kind: 'not_null',
+      severity: t.not_null?.config?.severity ?? 'error',
+      name: `not_null_${model}_${column}`,
+    };
   if ('accepted_values' in t) {
     const a = t.accepted_values;
-    return { ...base, kind: 'accepted_values', severity: a.config?.severity ?? 'error', values: a.values, name: `accepted_values_${model}_${column}` };
+    return {
+      ...base,
+      kind: 'accepted_values',
+      severity: a.config?.severity ?? 'error',
+      values: a.values,
+      name: `accepted_values_${model}_${column}`,
+    };
   }
   const r = t.relationships;
   const to = /^ref\(\s*['"]([^'"]+)['"]\s*\)$/.exec(r.to.trim())?.[1] ?? r.to;
-  return { ...base, kind: 'relationships', severity: r.config?.severity ?? 'error', to, field: r.field, name: `relationships_${model}_${column}__${to}` };
+  return {
+    ...base,
+    kind: 'relationships',
+    severity: r.config?.severity ?? 'error',
+    to,
+    field: r.field,
+    name: `relationships_${model}_${column}__${to}`,
+  };
 }

@@ -9,7 +9,12 @@ export function compileModel(node: { sql: string }, resolver: Resolver): string 
 }
 
 /** Builds a model as a table (atomic replace) or a view; returns the table's row count. */
-export async function materialize(engine: Engine, schema: string, node: ModelNode, sql: string): Promise<number | undefined> {
+export async function materialize(
+  engine: Engine,
+  schema: string,
+  node: ModelNode,
+  sql: string,
+): Promise<number | undefined> {
   const { quoteIdentifier: q } = engine.dialect;
   if (node.config.materialized === 'view') {
     await engine.exec(`CREATE SCHEMA IF NOT EXISTS ${q(schema)}`);
@@ -38,7 +43,13 @@ export function testSql(engine: Engine, test: ModelTest, resolver: Resolver): st
 }
 
 /** Runs a test and returns how many rows fail it. */
-export async function runTest(engine: Engine, test: ModelTest, resolver: Resolver): Promise<number> {
-  const { rows } = await engine.query(`SELECT count(*) AS failures FROM (${testSql(engine, test, resolver)}) AS t`);
+export async function runTest(
+  engine: Engine,
+  test: ModelTest,
+  resolver: Resolver,
+): Promise<number> {
+  const { rows } = await engine.query(
+    `SELECT count(*) AS failures FROM (${testSql(engine, test, resolver)}) AS t`,
+  );
   return Number(rows[0]!.failures);
 }

@@ -36,25 +36,35 @@ function lineAt(text: string, offset: number): number {
 }
 
 function unsupported(file: string, text: string, offset: number, what: string): TributaryError {
-  return new TributaryError(`${what} is not supported yet: models may use ref(), source() and config() only`, {
-    code: 'CONFIG',
-    location: { file, line: lineAt(text, offset) },
-    hint: 'rewrite the model in plain SQL with ref()/source(); full Jinja arrives with the dbt-compatible model layer',
-  });
+  return new TributaryError(
+    `${what} is not supported yet: models may use ref(), source() and config() only`,
+    {
+      code: 'CONFIG',
+      location: { file, line: lineAt(text, offset) },
+      hint: 'rewrite the model in plain SQL with ref()/source(); full Jinja arrives with the dbt-compatible model layer',
+    },
+  );
 }
 
 /** Finds a model's dependencies and config without resolving anything. */
 export function scanTemplate(file: string, text: string): TemplateScan {
   const scan: TemplateScan = { refs: [], sources: [], config: { materialized: 'table', tags: [] } };
   const block = /\{%|\{#/.exec(text);
-  if (block) throw unsupported(file, text, block.index, `Jinja ${block[0] === '{#' ? 'comment' : 'statement'} ${block[0]}`);
+  if (block)
+    throw unsupported(
+      file,
+      text,
+      block.index,
+      `Jinja ${block[0] === '{#' ? 'comment' : 'statement'} ${block[0]}`,
+    );
   for (const m of text.matchAll(EXPRESSION)) {
     const expr = m[1]!.trim();
     const ref = REF.exec(expr);
     const source = SOURCE.exec(expr);
     const config = CONFIG.exec(expr);
     if (ref) scan.refs.push(ref[1] ?? ref[2]!);
-    else if (source) scan.sources.push({ source: source[1] ?? source[2]!, table: source[3] ?? source[4]! });
+    else if (source)
+      scan.sources.push({ source: source[1] ?? source[2]!, table: source[3] ?? source[4]! });
     else if (config) scan.config = parseConfig(file, text, m.index, config[1]!);
     else throw unsupported(file, text, m.index, `the expression {{ ${expr} }}`);
   }
@@ -69,10 +79,13 @@ function parseConfig(file: string, text: string, offset: number, args: string): 
     if (key === 'materialized') {
       const v = value.slice(1, -1);
       if (v !== 'table' && v !== 'view') {
-        throw new TributaryError(`materialized='${v}' is not supported yet; use 'table' or 'view'`, {
-          code: 'CONFIG',
-          location: { file, line: lineAt(text, offset) },
-        });
+        throw new TributaryError(
+          `materialized='${v}' is not supported yet; use 'table' or 'view'`,
+          {
+            code: 'CONFIG',
+            location: { file, line: lineAt(text, offset) },
+          },
+        );
       }
       config.materialized = v;
     } else if (key === 'tags') {

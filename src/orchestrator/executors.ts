@@ -6,7 +6,13 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { TributaryError, toCsv, writeFileAtomic, type ProgressReporter } from '../core/index.js';
-import { catalogProcessed, catalogRaw, catalogWarehouse, registerLakeViews, PROCESSED_SCHEMA } from '../catalog/index.js';
+import {
+  catalogProcessed,
+  catalogRaw,
+  catalogWarehouse,
+  registerLakeViews,
+  PROCESSED_SCHEMA,
+} from '../catalog/index.js';
 import { lakeKeys, readManifest, type TableManifest } from '../lake/index.js';
 import { compileModel, materialize, runTest, type Resolver } from '../models/index.js';
 import { emptyManifest, processTable } from '../quality/index.js';
@@ -63,8 +69,17 @@ export async function executeAsset(ctx: ExecContext, asset: Asset): Promise<Step
 
 async function landRaw(ctx: ExecContext, asset: Asset): Promise<StepOutcome> {
   const table = ctx.ws.project.tables.find((t) => t.id === asset.name)!;
-  const result = await sourceFor(table).land({ store: ctx.ws.store, progress: ctx.progress, now: ctx.now });
-  if (result.landed.length === 0) return { status: 'up_to_date', rowsOut: 0, message: `${result.unchanged} file(s) already landed` };
+  const result = await sourceFor(table).land({
+    store: ctx.ws.store,
+    progress: ctx.progress,
+    now: ctx.now,
+  });
+  if (result.landed.length === 0)
+    return {
+      status: 'up_to_date',
+      rowsOut: 0,
+      message: `${result.unchanged} file(s) already landed`,
+    };
   return {
     status: 'succeeded',
     rowsOut: result.landed.length,
@@ -83,14 +98,27 @@ async function processAsset(ctx: ExecContext, asset: Asset): Promise<StepOutcome
     if (m) parents.set(parentName, m);
   }
   const result = await processTable(
-    { engine: ws.warehouse, store: ws.store, tmpDir: ws.project.paths.tmp, progress: ctx.progress, retryRejected: ctx.retryRejected },
+    {
+      engine: ws.warehouse,
+      store: ws.store,
+      tmpDir: ws.project.paths.tmp,
+      progress: ctx.progress,
+      retryRejected: ctx.retryRejected,
+    },
     table,
     parents,
   );
   await registerLakeViews(ws.warehouse, ws.store, result.manifest);
   await catalogProcessed(ws.state, result.manifest);
   if (result.rawColumns) {
-    await catalogRaw(ws.state, table.source, table.table, result.rawColumns, Object.keys(result.manifest.batches).length, table.format ?? 'auto');
+    await catalogRaw(
+      ws.state,
+      table.source,
+      table.table,
+      result.rawColumns,
+      Object.keys(result.manifest.batches).length,
+      table.format ?? 'auto',
+    );
   }
   const earlier = Object.values(result.manifest.rejected).length - result.rejectedFiles.length;
   if (result.rejectedFiles.length) {
@@ -103,9 +131,15 @@ async function processAsset(ctx: ExecContext, asset: Asset): Promise<StepOutcome
       message: result.rejectedFiles.map((f) => `${f.error.format()}`).join('\n'),
     };
   }
-  const note = earlier > 0 ? ` (${earlier} file(s) rejected by an earlier run are not retried; use --retry-rejected)` : '';
-  if (result.batches === 0) return { status: 'up_to_date', rowsOut: 0, ...(note ? { message: note.trim() } : {}) };
-  const reasons = Object.entries(result.reasons).map(([r, n]) => `${r} ${n}`).join(', ');
+  const note =
+    earlier > 0
+      ? ` (${earlier} file(s) rejected by an earlier run are not retried; use --retry-rejected)`
+      : '';
+  if (result.batches === 0)
+    return { status: 'up_to_date', rowsOut: 0, ...(note ? { message: note.trim() } : {}) };
+  const reasons = Object.entries(result.reasons)
+    .map(([r, n]) => `${r} ${n}`)
+    .join(', ');
   return {
     status: 'succeeded',
     rowsIn: result.rowsIn,
@@ -139,7 +173,11 @@ async function buildModel(ctx: ExecContext, asset: Asset): Promise<StepOutcome> 
   for (const dep of asset.deps.filter((d) => d.startsWith('processed:'))) {
     const name = dep.slice('processed:'.length);
     const table = ws.project.tables.find((t) => t.table === name)!;
-    await registerLakeViews(ws.warehouse, ws.store, (await loadManifest(ws, name)) ?? emptyManifest(table));
+    await registerLakeViews(
+      ws.warehouse,
+      ws.store,
+      (await loadManifest(ws, name)) ?? emptyManifest(table),
+    );
   }
   const sql = compileModel(node, warehouseResolver(ws));
   const fingerprint = await inputFingerprint(ctx, asset, sql);
@@ -151,15 +189,28 @@ async function buildModel(ctx: ExecContext, asset: Asset): Promise<StepOutcome> 
   try {
     rows = await materialize(ws.warehouse, schema, node, sql);
   } catch (err) {
-    throw new TributaryError(`model ${node.name} failed: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`, {
-      code: 'ENGINE',
-      location: { file: node.file },
-      cause: err,
-    });
+    throw new TributaryError(
+      `model ${node.name} failed: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`,
+      {
+        code: 'ENGINE',
+        location: { file: node.file },
+        cause: err,
+      },
+    );
   }
-  await catalogWarehouse(ws.state, ws.warehouse, schema, node.name, `${ws.project.config.warehouse.path}#${schema}.${node.name}`);
+  await catalogWarehouse(
+    ws.state,
+    ws.warehouse,
+    schema,
+    node.name,
+    `${ws.project.config.warehouse.path}#${schema}.${node.name}`,
+  );
   await ws.state.setAssetVersion(asset.key, fingerprint);
-  return { status: 'succeeded', ...(rows !== undefined ? { rowsOut: rows } : {}), message: `${node.config.materialized} ${schema}.${node.name}` };
+  return {
+    status: 'succeeded',
+    ...(rows !== undefined ? { rowsOut: rows } : {}),
+    message: `${node.config.materialized} ${schema}.${node.name}`,
+  };
 }
 
 async function testModel(ctx: ExecContext, asset: Asset): Promise<StepOutcome> {
@@ -167,7 +218,11 @@ async function testModel(ctx: ExecContext, asset: Asset): Promise<StepOutcome> {
   const failures = await runTest(ctx.ws.warehouse, test, warehouseResolver(ctx.ws));
   if (failures === 0) return { status: 'succeeded', rowsOut: 0 };
   const message = `${failures} row(s) fail ${test.kind} on ${test.model}.${test.column}`;
-  return { status: test.severity === 'warn' ? 'succeeded' : 'failed', rowsOut: failures, message: test.severity === 'warn' ? `warning: ${message}` : message };
+  return {
+    status: test.severity === 'warn' ? 'succeeded' : 'failed',
+    rowsOut: failures,
+    message: test.severity === 'warn' ? `warning: ${message}` : message,
+  };
 }
 
 async function writeReport(ctx: ExecContext, asset: Asset): Promise<StepOutcome> {
@@ -178,15 +233,25 @@ async function writeReport(ctx: ExecContext, asset: Asset): Promise<StepOutcome>
   try {
     result = await ws.warehouse.query(sql);
   } catch (err) {
-    throw new TributaryError(`report ${report.name} failed: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`, {
-      code: 'ENGINE',
-      location: { file: report.file },
-      cause: err,
-    });
+    throw new TributaryError(
+      `report ${report.name} failed: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`,
+      {
+        code: 'ENGINE',
+        location: { file: report.file },
+        cause: err,
+      },
+    );
   }
   const dir = ws.project.paths.reports;
   const columns = result.columns.map((c) => c.name);
   await writeFileAtomic(join(dir, `${report.name}.csv`), toCsv(columns, result.rows));
-  await writeFileAtomic(join(dir, `${report.name}.json`), JSON.stringify({ name: report.name, columns: result.columns, rows: result.rows }, null, 1));
-  return { status: 'succeeded', rowsOut: result.rows.length, message: join(dir, `${report.name}.csv`) };
+  await writeFileAtomic(
+    join(dir, `${report.name}.json`),
+    JSON.stringify({ name: report.name, columns: result.columns, rows: result.rows }, null, 1),
+  );
+  return {
+    status: 'succeeded',
+    rowsOut: result.rows.length,
+    message: join(dir, `${report.name}.csv`),
+  };
 }

@@ -35,7 +35,14 @@ export function buildAssetGraph(project: Project, models: ModelSet): AssetGraph 
   const byTable = new Map(project.tables.map((t) => [t.table, t]));
 
   for (const t of project.tables) {
-    add({ key: assetKey('raw', t.id), kind: 'raw', name: t.id, deps: [], tags: [t.source], file: t.folder });
+    add({
+      key: assetKey('raw', t.id),
+      kind: 'raw',
+      name: t.id,
+      deps: [],
+      tags: [t.source],
+      file: t.folder,
+    });
     const parents = t.contract.columns
       .filter((c) => c.references)
       .map((c) => assetKey('processed', c.references!.split('.')[0]!))
@@ -53,7 +60,10 @@ export function buildAssetGraph(project: Project, models: ModelSet): AssetGraph 
     node.sources.map((s) => {
       const t = byTable.get(s.table);
       if (!t || t.source !== s.source) {
-        problems.push({ message: `source('${s.source}', '${s.table}') names no table of tributary.yml`, location: { file: node.file } });
+        problems.push({
+          message: `source('${s.source}', '${s.table}') names no table of tributary.yml`,
+          location: { file: node.file },
+        });
       }
       return assetKey('processed', s.table);
     });
@@ -72,7 +82,10 @@ export function buildAssetGraph(project: Project, models: ModelSet): AssetGraph 
       key: assetKey('test', t.name),
       kind: 'test',
       name: t.name,
-      deps: [assetKey('model', t.model), ...(t.to && t.to !== t.model ? [assetKey('model', t.to)] : [])],
+      deps: [
+        assetKey('model', t.model),
+        ...(t.to && t.to !== t.model ? [assetKey('model', t.to)] : []),
+      ],
       tags: [],
       file: t.file,
     });
@@ -125,25 +138,37 @@ function topologicalOrder(assets: Map<string, Asset>): string[] {
  * Selects assets: `name` or `kind:name`, `+name` (with upstream), `name+` (with downstream).
  * No selectors means the whole graph. Unknown names are errors.
  */
-export function selectAssets(graph: AssetGraph, selectors: string[], exclude: string[] = []): Set<string> {
+export function selectAssets(
+  graph: AssetGraph,
+  selectors: string[],
+  exclude: string[] = [],
+): Set<string> {
   const pick = (selector: string): Set<string> => {
     const up = selector.startsWith('+');
     const down = selector.endsWith('+');
     const name = selector.replace(/^\+/, '').replace(/\+$/, '');
-    const roots = [...graph.assets.values()].filter((a) => a.key === name || a.name === name).map((a) => a.key);
+    const roots = [...graph.assets.values()]
+      .filter((a) => a.key === name || a.name === name)
+      .map((a) => a.key);
     if (roots.length === 0) {
-      throw new TributaryError(`no asset named ${name}`, { code: 'USAGE', hint: 'run `tributary graph` to list assets' });
+      throw new TributaryError(`no asset named ${name}`, {
+        code: 'USAGE',
+        hint: 'run `tributary graph` to list assets',
+      });
     }
     const out = new Set(roots);
     if (up) for (const r of roots) walk(r, (k) => graph.assets.get(k)!.deps, out);
     if (down) {
       const downstream = new Map<string, string[]>();
-      for (const a of graph.assets.values()) for (const d of a.deps) downstream.set(d, [...(downstream.get(d) ?? []), a.key]);
+      for (const a of graph.assets.values())
+        for (const d of a.deps) downstream.set(d, [...(downstream.get(d) ?? []), a.key]);
       for (const r of roots) walk(r, (k) => downstream.get(k) ?? [], out);
     }
     return out;
   };
-  const selected = selectors.length ? new Set(selectors.flatMap((s) => [...pick(s)])) : new Set(graph.order);
+  const selected = selectors.length
+    ? new Set(selectors.flatMap((s) => [...pick(s)]))
+    : new Set(graph.order);
   for (const e of exclude) for (const k of pick(e)) selected.delete(k);
   return selected;
 }

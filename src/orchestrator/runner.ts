@@ -65,11 +65,24 @@ export async function runPipeline(ws: Workspace, options: RunOptions = {}): Prom
       const t0 = performance.now();
       let outcome: StepOutcome;
       try {
-        outcome = await executeAsset({ ws, progress, retryRejected: options.retryRejected ?? false, now: options.now ?? new Date() }, asset);
+        outcome = await executeAsset(
+          {
+            ws,
+            progress,
+            retryRejected: options.retryRejected ?? false,
+            now: options.now ?? new Date(),
+          },
+          asset,
+        );
       } catch (err) {
         outcome = { status: 'failed', message: describeError(err) };
       }
-      const step: StepResult = { asset: key, kind: asset.kind, durationMs: Math.round(performance.now() - t0), ...outcome };
+      const step: StepResult = {
+        asset: key,
+        kind: asset.kind,
+        durationMs: Math.round(performance.now() - t0),
+        ...outcome,
+      };
       if (outcome.status === 'failed') broken.add(key);
       await ws.state.finishStep(runId, key, outcome);
       steps.push(step);
@@ -90,7 +103,8 @@ export async function runPipeline(ws: Workspace, options: RunOptions = {}): Prom
 
 /** One line per step for logs: status, asset, time and what happened. */
 export function formatStep(step: StepResult): string {
-  const time = step.durationMs >= 1000 ? `${(step.durationMs / 1000).toFixed(1)}s` : `${step.durationMs}ms`;
+  const time =
+    step.durationMs >= 1000 ? `${(step.durationMs / 1000).toFixed(1)}s` : `${step.durationMs}ms`;
   const first = step.message?.split('\n')[0];
   return `${step.status.padEnd(10)} ${step.asset} (${time})${first ? `  ${first}` : ''}`;
 }

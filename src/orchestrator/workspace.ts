@@ -58,16 +58,22 @@ async function acquireLock(workDir: string, command: string): Promise<() => Prom
         holder = undefined;
       }
       if (holder && holder.pid !== process.pid && alive(holder.pid)) {
-        throw new TributaryError(`the project is in use by process ${holder.pid} (${holder.command}, since ${holder.startedAt})`, {
-          code: 'LOCKED',
-          location: { file: path },
-          hint: 'wait for it to finish, or stop it; the lock is released when it exits',
-        });
+        throw new TributaryError(
+          `the project is in use by process ${holder.pid} (${holder.command}, since ${holder.startedAt})`,
+          {
+            code: 'LOCKED',
+            location: { file: path },
+            hint: 'wait for it to finish, or stop it; the lock is released when it exits',
+          },
+        );
       }
       await rm(path, { force: true }); // stale: its process is gone
     }
   }
-  throw new TributaryError('could not take the project lock', { code: 'LOCKED', location: { file: path } });
+  throw new TributaryError('could not take the project lock', {
+    code: 'LOCKED',
+    location: { file: path },
+  });
 }
 
 /** Opens a project for work; close it in a `finally`. */
@@ -79,8 +85,10 @@ export async function openWorkspace(dir: string, command: string): Promise<Works
   const opened: { close(): Promise<void> }[] = [];
   try {
     const settings: Record<string, string> = {};
-    if (project.config.warehouse.threads) settings.threads = String(project.config.warehouse.threads);
-    if (project.config.warehouse.memory_limit) settings.memory_limit = project.config.warehouse.memory_limit;
+    if (project.config.warehouse.threads)
+      settings.threads = String(project.config.warehouse.threads);
+    if (project.config.warehouse.memory_limit)
+      settings.memory_limit = project.config.warehouse.memory_limit;
     const warehouse = await openDuckDB({ path: project.paths.warehouse, settings });
     opened.push(warehouse);
     const stateEngine = await openDuckDB({ path: project.paths.state });

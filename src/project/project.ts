@@ -68,7 +68,11 @@ export async function loadProject(dirArg: string): Promise<Project> {
       hint: 'run `tributary init <folder>` to create a project, or pass --project <folder>',
     });
   }
-  const parsed = await readYamlFile(configPath, relative(process.cwd(), configPath) || CONFIG_FILE, projectConfigSchema);
+  const parsed = await readYamlFile(
+    configPath,
+    relative(process.cwd(), configPath) || CONFIG_FILE,
+    projectConfigSchema,
+  );
   if (!parsed.value) throw new ProblemsError(parsed.problems);
   const config = parsed.value;
   const problems: Problem[] = [];
@@ -148,32 +152,58 @@ function checkContracts(tables: SourceTable[]): Problem[] {
     }
     for (const key of t.contract.primary_key ?? []) {
       const col = columns.get(key);
-      if (!col) problems.push({ message: `primary key column ${key} is not in columns`, location: at('primary_key') });
+      if (!col)
+        problems.push({
+          message: `primary key column ${key} is not in columns`,
+          location: at('primary_key'),
+        });
       else if (!col.required) {
-        problems.push({ message: `primary key column ${key} must be required: rows without a key cannot be told apart`, location: at('primary_key') });
+        problems.push({
+          message: `primary key column ${key} must be required: rows without a key cannot be told apart`,
+          location: at('primary_key'),
+        });
       }
     }
     const partition = t.contract.partition_by;
     if (partition) {
       const col = columns.get(partition.column);
-      if (!col) problems.push({ message: `partition column ${partition.column} is not in columns`, location: at('partition_by.column') });
+      if (!col)
+        problems.push({
+          message: `partition column ${partition.column} is not in columns`,
+          location: at('partition_by.column'),
+        });
       else if (col.type !== 'date' && col.type !== 'timestamp') {
-        problems.push({ message: `partition column ${partition.column} must be a date or timestamp, not ${col.type}`, location: at('partition_by.column') });
+        problems.push({
+          message: `partition column ${partition.column} must be a date or timestamp, not ${col.type}`,
+          location: at('partition_by.column'),
+        });
       } else if (!col.required) {
-        problems.push({ message: `partition column ${partition.column} must be required: every row needs a partition`, location: at('partition_by.column') });
+        problems.push({
+          message: `partition column ${partition.column} must be required: every row needs a partition`,
+          location: at('partition_by.column'),
+        });
       }
     }
     t.contract.columns.forEach((c, i) => {
       if ((c.min !== undefined || c.max !== undefined) && !isNumeric(c.type)) {
-        problems.push({ message: `min/max need a numeric type, not ${c.type}`, location: at(`columns.${i}`) });
+        problems.push({
+          message: `min/max need a numeric type, not ${c.type}`,
+          location: at(`columns.${i}`),
+        });
       }
       if (!c.references) return;
       const [table, column] = c.references.split('.') as [string, string];
       const parent = byName.get(table);
       if (!parent) {
-        problems.push({ message: `references unknown table ${table}`, location: at(`columns.${i}.references`) });
+        problems.push({
+          message: `references unknown table ${table}`,
+          location: at(`columns.${i}.references`),
+        });
       } else if (!parent.contract.columns.some((pc) => pc.name === column)) {
-        problems.push({ message: `references unknown column ${table}.${column}`, location: at(`columns.${i}.references`) });
+        problems.push({
+          message: `references unknown column ${table}.${column}`,
+          location: at(`columns.${i}.references`),
+        });
       }
     });
   }

@@ -23,7 +23,9 @@ export const columnContractSchema = z
     from: z
       .string()
       .optional()
-      .describe('Field in the raw file: a CSV header, or a dotted JSON path (metadata.order_id). Defaults to name.'),
+      .describe(
+        'Field in the raw file: a CSV header, or a dotted JSON path (metadata.order_id). Defaults to name.',
+      ),
     required: z.boolean().default(false).describe('Empty or missing values are rejected.'),
     min: z.number().optional().describe('Smallest allowed value (numbers).'),
     max: z.number().optional().describe('Largest allowed value (numbers).'),
@@ -65,19 +67,27 @@ export const csvOptionsSchema = z
     delimiter: z.string().length(1).default(','),
     quote: z.string().length(1).default('"'),
     escape: z.string().length(1).default('"'),
-    header: z.literal(true).default(true).describe('Files must have a header row; it is checked against the contract.'),
+    header: z
+      .literal(true)
+      .default(true)
+      .describe('Files must have a header row; it is checked against the contract.'),
   })
   .strict();
 
 export const fileTableSchema = z
   .object({
     files: z.string().describe('Glob of file names inside the source folder, e.g. orders*.csv.'),
-    format: z.enum(['csv', 'json', 'ndjson']).optional().describe('Defaults to the file extension.'),
+    format: z
+      .enum(['csv', 'json', 'ndjson'])
+      .optional()
+      .describe('Defaults to the file extension.'),
     csv: csvOptionsSchema.optional(),
     records: z
       .string()
       .optional()
-      .describe('JSON only: dotted path to the array of records inside each file (e.g. data for a Stripe list).'),
+      .describe(
+        'JSON only: dotted path to the array of records inside each file (e.g. data for a Stripe list).',
+      ),
     contract: z
       .union([z.string(), contractSchema])
       .optional()

@@ -36,12 +36,19 @@ export interface ParsedYaml<T> {
 }
 
 /** Parses YAML text and validates it; problems carry the file, line, column and config path. */
-export function parseYaml<S extends z.ZodType>(file: string, text: string, schema: S): ParsedYaml<z.output<S>> {
+export function parseYaml<S extends z.ZodType>(
+  file: string,
+  text: string,
+  schema: S,
+): ParsedYaml<z.output<S>> {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const problems: Problem[] = doc.errors.map((e) => {
     const pos = lineCounter.linePos(e.pos[0]);
-    return { message: e.message.split('\n')[0]!, location: { file, line: pos.line, column: pos.col } };
+    return {
+      message: e.message.split('\n')[0]!,
+      location: { file, line: pos.line, column: pos.col },
+    };
   });
   if (problems.length) return { problems };
   const result = schema.safeParse(doc.toJS() ?? {});
@@ -58,7 +65,11 @@ export function parseYaml<S extends z.ZodType>(file: string, text: string, schem
 }
 
 /** The line and column of the deepest node of `path` that exists in the document. */
-function positionOf(doc: Document, path: string[], lineCounter: LineCounter): { line?: number; column?: number } {
+function positionOf(
+  doc: Document,
+  path: string[],
+  lineCounter: LineCounter,
+): { line?: number; column?: number } {
   for (let depth = path.length; depth >= 0; depth--) {
     const node = depth === 0 ? doc.contents : doc.getIn(path.slice(0, depth), true);
     if (isNode(node) && node.range) {
@@ -79,7 +90,8 @@ export async function readYamlFile<S extends z.ZodType>(
   try {
     text = await readFile(file, 'utf8');
   } catch (err) {
-    if (isErrno(err, 'ENOENT')) return { problems: [{ message: 'file not found', location: { file: displayName } }] };
+    if (isErrno(err, 'ENOENT'))
+      return { problems: [{ message: 'file not found', location: { file: displayName } }] };
     throw err;
   }
   return parseYaml(displayName, text, schema);

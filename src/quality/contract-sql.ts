@@ -9,13 +9,7 @@ import type { Dialect, LogicalType } from '../engines/index.js';
 import type { ColumnContract, Contract } from '../project/index.js';
 
 export type ReasonCode =
-  | 'required'
-  | 'type'
-  | 'range'
-  | 'allowed_values'
-  | 'foreign_key'
-  | 'duplicate_key'
-  | 'malformed';
+  'required' | 'type' | 'range' | 'allowed_values' | 'foreign_key' | 'duplicate_key' | 'malformed';
 
 export const REASON_CODES: readonly ReasonCode[] = [
   'required',
@@ -82,10 +76,15 @@ export function compileContract(
     if (c.max !== undefined) bounds.push(`${typed(c)} > ${c.max}`);
     if (bounds.length) {
       branches.push(`WHEN ${bounds.join(' OR ')} THEN ${code('range')}`);
-      const range = [c.min !== undefined ? `>= ${c.min}` : '', c.max !== undefined ? `<= ${c.max}` : '']
+      const range = [
+        c.min !== undefined ? `>= ${c.min}` : '',
+        c.max !== undefined ? `<= ${c.max}` : '',
+      ]
         .filter(Boolean)
         .join(' and ');
-      messages.push(`WHEN ${code('range')} THEN ${s(`${c.name}: `)} || ${raw} || ${s(` is out of range (must be ${range})`)}`);
+      messages.push(
+        `WHEN ${code('range')} THEN ${s(`${c.name}: `)} || ${raw} || ${s(` is out of range (must be ${range})`)}`,
+      );
     }
     if (c.allowed?.length) {
       const list = c.allowed.map((v) => s(String(v))).join(', ');
@@ -110,7 +109,9 @@ export function compileContract(
   if (pk.length) {
     const code = s(`duplicate_key:${pk.join('+')}`);
     const values = pk.map((k) => `coalesce(${RAW}.${q(k)}, '')`).join(` || ', ' || `);
-    messages.push(`WHEN ${code} THEN ${s(`duplicate ${pk.join(', ')}: `)} || ${values} || ' was already loaded'`);
+    messages.push(
+      `WHEN ${code} THEN ${s(`duplicate ${pk.join(', ')}: `)} || ${values} || ' was already loaded'`,
+    );
   }
   const valueBranches = contract.columns.map((c) => `WHEN ${s(c.name)} THEN ${rawCol(c)}`);
   if (pk.length > 1) {

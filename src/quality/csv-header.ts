@@ -25,7 +25,11 @@ export async function readCsvHeader(path: string, csv: CsvOptions): Promise<stri
  * Splits the first record of `text` into fields. Without a line break the record is complete
  * only when `atEnd` says the text is the whole file.
  */
-export function parseFirstRecord(text: string, csv: CsvOptions, atEnd: boolean): string[] | undefined {
+export function parseFirstRecord(
+  text: string,
+  csv: CsvOptions,
+  atEnd: boolean,
+): string[] | undefined {
   const fields: string[] = [];
   let field = '';
   let quoted = false;

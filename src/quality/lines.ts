@@ -28,14 +28,18 @@ export async function lineNumbers(
 ): Promise<void> {
   await engine.exec('CREATE OR REPLACE TEMP TABLE _tb_lines (_record BIGINT, _line BIGINT)');
   if (format === 'json') return; // a JSON array's records have no reliable line of their own
-  const rejected = await engine.query(`SELECT _record FROM _tb_checked WHERE _fail IS NOT NULL ORDER BY _record`);
+  const rejected = await engine.query(
+    `SELECT _record FROM _tb_checked WHERE _fail IS NOT NULL ORDER BY _record`,
+  );
   const records = rejected.rows.map((r) => Number(r._record));
   let lines: number[];
   if (format === 'ndjson') {
     lines = records; // one record per line
   } else {
     const q = engine.dialect.quoteIdentifier;
-    const newlines = columns.map((c) => `coalesce(length(${q(c)}) - length(replace(${q(c)}, chr(10), '')), 0)`).join(' + ');
+    const newlines = columns
+      .map((c) => `coalesce(length(${q(c)}) - length(replace(${q(c)}, chr(10), '')), 0)`)
+      .join(' + ');
     const multi = await engine.query(
       `SELECT _record, ${newlines} AS extra FROM _tb_raw WHERE ${columns.map((c) => `contains(${q(c)}, chr(10))`).join(' OR ')} ORDER BY _record`,
     );
@@ -64,7 +68,10 @@ export class CsvLineCalculator {
   private readonly multiPositions: number[];
   private readonly multiExtraPrefix: number[];
 
-  constructor(multiLine: { record: number; extra: number }[], malformed: { position: number; text: string }[]) {
+  constructor(
+    multiLine: { record: number; extra: number }[],
+    malformed: { position: number; text: string }[],
+  ) {
     const bad = malformed
       .map((m) => ({ position: m.position, extra: countNewlines(m.text.replace(/\r?\n$/, '')) }))
       .sort((a, b) => a.position - b.position);

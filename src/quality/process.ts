@@ -84,11 +84,17 @@ export async function processTable(
   parents: ReadonlyMap<string, TableManifest>,
 ): Promise<ProcessResult> {
   if (!ctx.engine.capabilities.readsFiles || !ctx.engine.capabilities.writesParquet) {
-    throw new TributaryError(`engine ${ctx.engine.kind} cannot process lake files`, { code: 'ENGINE' });
+    throw new TributaryError(`engine ${ctx.engine.kind} cannot process lake files`, {
+      code: 'ENGINE',
+    });
   }
   const manifestKey = lakeKeys.processedManifest(table.table);
-  let manifest = (await readManifest<TableManifest>(ctx.store, manifestKey)) ?? emptyManifest(table);
-  const raw = await readManifest<RawManifest>(ctx.store, lakeKeys.rawManifest(table.source, table.table));
+  let manifest =
+    (await readManifest<TableManifest>(ctx.store, manifestKey)) ?? emptyManifest(table);
+  const raw = await readManifest<RawManifest>(
+    ctx.store,
+    lakeKeys.rawManifest(table.source, table.table),
+  );
   const pending = (raw?.batches ?? []).filter(
     (b) => !manifest.batches[b.id] && (ctx.retryRejected || !manifest.rejected[b.id]),
   ) as LandedBatch[];
@@ -103,7 +109,12 @@ export async function processTable(
     manifest,
   };
   for (const batch of pending) {
-    ctx.progress.update({ label: `process ${table.table}`, done: result.batches, total: pending.length, unit: 'files' });
+    ctx.progress.update({
+      label: `process ${table.table}`,
+      done: result.batches,
+      total: pending.length,
+      unit: 'files',
+    });
     const staging = join(ctx.tmpDir, newId('batch-'));
     try {
       const outcome = await processBatch(ctx, table, batch, manifest, parents, staging);
@@ -113,7 +124,8 @@ export async function processTable(
       result.rowsIn += outcome.rowsIn;
       result.rowsOut += outcome.rowsOut;
       result.rowsRejected += outcome.rowsIn - outcome.rowsOut;
-      for (const [reason, n] of Object.entries(outcome.reasons)) result.reasons[reason] = (result.reasons[reason] ?? 0) + n;
+      for (const [reason, n] of Object.entries(outcome.reasons))
+        result.reasons[reason] = (result.reasons[reason] ?? 0) + n;
       result.rawColumns = outcome.rawColumns;
     } catch (err) {
       if (!(err instanceof TributaryError) || err.code !== 'INPUT') throw err;
@@ -121,7 +133,10 @@ export async function processTable(
       const { [batch.id]: _previous, ...rejected } = manifest.rejected;
       manifest = await commitManifest(ctx.store, manifestKey, {
         ...manifest,
-        rejected: { ...rejected, [batch.id]: { raw: batch.key, error: err.format(), rejectedAt: new Date().toISOString() } },
+        rejected: {
+          ...rejected,
+          [batch.id]: { raw: batch.key, error: err.format(), rejectedAt: new Date().toISOString() },
+        },
       });
       result.rejectedFiles.push({ file: batch.originalName, error: err });
     } finally {
@@ -144,7 +159,9 @@ interface BatchOutcome {
 const TEMP_TABLES = ['_tb_raw', '_tb_checked', '_tb_dups', '_tb_lines'];
 
 async function dropTemp(engine: Engine): Promise<void> {
-  await engine.exec(TEMP_TABLES.map((t) => `DROP TABLE IF EXISTS ${t};`).join('\n')).catch(() => undefined);
+  await engine
+    .exec(TEMP_TABLES.map((t) => `DROP TABLE IF EXISTS ${t};`).join('\n'))
+    .catch(() => undefined);
 }
 
 function formatOf(table: SourceTable, name: string): FileFormat {
@@ -176,7 +193,10 @@ async function processBatch(
   const format = formatOf(table, file);
 
   if (batch.bytes === 0) {
-    throw new TributaryError('file is empty', { location: { file }, hint: 'drop a file with a header and rows, or remove it' });
+    throw new TributaryError('file is empty', {
+      location: { file },
+      hint: 'drop a file with a header and rows, or remove it',
+    });
   }
   if (batch.utf8Error) {
     const { line, column } = batch.utf8Error;
@@ -193,7 +213,10 @@ async function processBatch(
   if (format === 'csv') {
     const header = await readCsvHeader(path, table.csv);
     if (!header || header.every((h) => h === '')) {
-      throw new TributaryError('the first line is not a CSV header', { location: { file, line: 1 }, hint: 'the file must start with a header row naming its columns' });
+      throw new TributaryError('the first line is not a CSV header', {
+        location: { file, line: 1 },
+        hint: 'the file must start with a header row naming its columns',
+      });
     }
     const missing = fields.filter((f) => !header.includes(f));
     if (missing.length) {
@@ -204,15 +227,21 @@ async function processBatch(
     }
     const duplicated = header.filter((h, i) => header.indexOf(h) !== i);
     if (duplicated.length) {
-      throw new TributaryError(`header names ${duplicated.join(', ')} more than once`, { location: { file, line: 1 } });
+      throw new TributaryError(`header names ${duplicated.join(', ')} more than once`, {
+        location: { file, line: 1 },
+      });
     }
     const columns = header.map((h) => `${s(h)}: 'VARCHAR'`).join(', ');
     const reader = `read_csv(${s(path)}, auto_detect = false, header = true, columns = {${columns}},
       delim = ${s(table.csv.delimiter)}, quote = ${s(table.csv.quote)}, escape = ${s(table.csv.escape)},
       strict_mode = true, store_rejects = true, rejects_table = '_tb_rejects', rejects_scan = '_tb_scans')`;
-    await run(engine, file, `CREATE OR REPLACE TEMP TABLE _tb_raw AS
+    await run(
+      engine,
+      file,
+      `CREATE OR REPLACE TEMP TABLE _tb_raw AS
       SELECT row_number() OVER () AS _record, ${contract.columns.map((c, i) => `${q(fields[i]!)} AS ${q(c.name)}`).join(', ')}
-      FROM ${reader}`);
+      FROM ${reader}`,
+    );
     const rejects = await engine.query(
       `SELECT line, csv_line, error_message FROM _tb_rejects ORDER BY line`,
     );
@@ -230,10 +259,21 @@ async function processBatch(
         : table.records
           ? `(SELECT unnest(${q(table.records)}) AS json FROM read_json(${s(path)}, columns = {${s(table.records)}: 'JSON[]'}, maximum_object_size = ${batch.bytes + 1}))`
           : `read_json_objects(${s(path)}, format = 'array')`;
-    const paths = fields.map((f) => s(`$.${f.split('.').map((p) => `"${p}"`).join('.')}`));
-    await run(engine, file, `CREATE OR REPLACE TEMP TABLE _tb_raw AS
+    const paths = fields.map((f) =>
+      s(
+        `$.${f
+          .split('.')
+          .map((p) => `"${p}"`)
+          .join('.')}`,
+      ),
+    );
+    await run(
+      engine,
+      file,
+      `CREATE OR REPLACE TEMP TABLE _tb_raw AS
       SELECT _record, ${contract.columns.map((c, i) => `_v[${i + 1}] AS ${q(c.name)}`).join(', ')}, _json
-      FROM (SELECT row_number() OVER () AS _record, json_extract_string(json, [${paths.join(', ')}]) AS _v, json AS _json FROM ${reader})`);
+      FROM (SELECT row_number() OVER () AS _record, json_extract_string(json, [${paths.join(', ')}]) AS _v, json AS _json FROM ${reader})`,
+    );
     const structure = await engine.query(
       `SELECT json_group_structure(_json) AS s FROM (SELECT _json FROM _tb_raw LIMIT 1000)`,
     );
@@ -257,9 +297,13 @@ async function processBatch(
     });
   }
   const compiled = compileContract(contract, engine.dialect, foreignKeys);
-  await run(engine, file, `CREATE OR REPLACE TEMP TABLE _tb_checked AS
+  await run(
+    engine,
+    file,
+    `CREATE OR REPLACE TEMP TABLE _tb_checked AS
     SELECT raw._record, ${compiled.typedColumns.join(', ')}, ${compiled.failure} AS _fail
-    FROM _tb_raw AS raw ${compiled.joins.join(' ')}`);
+    FROM _tb_raw AS raw ${compiled.joins.join(' ')}`,
+  );
 
   // 3. Duplicate keys, among rows that passed: later copies in this batch, and keys already loaded.
   const pk = contract.primary_key ?? [];
@@ -267,16 +311,26 @@ async function processBatch(
     const on = (a: string, b: string) => pk.map((k) => `${a}.${q(k)} = ${b}.${q(k)}`).join(' AND ');
     const keys = pk.map(q).join(', ');
     const existing = manifest.files.map((f) => store.readableLocation(f.key));
-    await run(engine, file, `CREATE OR REPLACE TEMP TABLE _tb_dups AS
+    await run(
+      engine,
+      file,
+      `CREATE OR REPLACE TEMP TABLE _tb_dups AS
       WITH dupkeys AS (SELECT ${keys} FROM _tb_checked WHERE _fail IS NULL GROUP BY ${keys} HAVING count(*) > 1),
       ranked AS (SELECT c._record, row_number() OVER (PARTITION BY ${pk.map((k) => `c.${q(k)}`).join(', ')} ORDER BY c._record) AS rn
                    FROM _tb_checked c SEMI JOIN dupkeys d ON ${on('c', 'd')} WHERE c._fail IS NULL)
       SELECT _record FROM ranked WHERE rn > 1
-      ${existing.length ? `UNION SELECT c._record FROM _tb_checked c SEMI JOIN (SELECT ${keys} FROM read_parquet([${existing.map(s).join(', ')}])) e ON ${on('c', 'e')} WHERE c._fail IS NULL` : ''}`);
-    await run(engine, file, `UPDATE _tb_checked SET _fail = ${s(`duplicate_key:${pk.join('+')}`)} WHERE _record IN (SELECT _record FROM _tb_dups)`);
+      ${existing.length ? `UNION SELECT c._record FROM _tb_checked c SEMI JOIN (SELECT ${keys} FROM read_parquet([${existing.map(s).join(', ')}])) e ON ${on('c', 'e')} WHERE c._fail IS NULL` : ''}`,
+    );
+    await run(
+      engine,
+      file,
+      `UPDATE _tb_checked SET _fail = ${s(`duplicate_key:${pk.join('+')}`)} WHERE _record IN (SELECT _record FROM _tb_dups)`,
+    );
   }
 
-  const counts = await engine.query(`SELECT split_part(_fail, ':', 1) AS reason, count(*) AS n FROM _tb_checked GROUP BY 1`);
+  const counts = await engine.query(
+    `SELECT split_part(_fail, ':', 1) AS reason, count(*) AS n FROM _tb_checked GROUP BY 1`,
+  );
   const reasons: Record<string, number> = {};
   let rowsOut = 0;
   for (const r of counts.rows) {
@@ -296,12 +350,20 @@ async function processBatch(
   const partKey = partitionName(contract);
   if (rowsOut > 0) {
     if (partition && partKey) {
-      await run(engine, file, `COPY (SELECT ${typedNames}, strftime(${q(partition.column)}, ${s(PARTITION_FORMAT[partition.granularity])}) AS ${q(partKey)}
+      await run(
+        engine,
+        file,
+        `COPY (SELECT ${typedNames}, strftime(${q(partition.column)}, ${s(PARTITION_FORMAT[partition.granularity])}) AS ${q(partKey)}
           FROM _tb_checked WHERE _fail IS NULL)
-        TO ${s(dataDir)} (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (${q(partKey)}), FILENAME_PATTERN ${s(`part-${batchTag}-{i}`)}, OVERWRITE_OR_IGNORE true)`);
+        TO ${s(dataDir)} (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (${q(partKey)}), FILENAME_PATTERN ${s(`part-${batchTag}-{i}`)}, OVERWRITE_OR_IGNORE true)`,
+      );
     } else {
-      await run(engine, file, `COPY (SELECT ${typedNames} FROM _tb_checked WHERE _fail IS NULL)
-        TO ${s(join(dataDir, `part-${batchTag}-0.parquet`))} (FORMAT parquet, COMPRESSION zstd)`);
+      await run(
+        engine,
+        file,
+        `COPY (SELECT ${typedNames} FROM _tb_checked WHERE _fail IS NULL)
+        TO ${s(join(dataDir, `part-${batchTag}-0.parquet`))} (FORMAT parquet, COMPRESSION zstd)`,
+      );
     }
   }
   const staged = await listFiles(dataDir);
@@ -310,21 +372,32 @@ async function processBatch(
     const meta = await engine.query(
       `SELECT file_name, num_rows FROM parquet_file_metadata([${staged.map((f) => s(join(dataDir, f))).join(', ')}])`,
     );
-    for (const r of meta.rows) fileRows.set(relative(dataDir, String(r.file_name)).split(sep).join('/'), Number(r.num_rows));
+    for (const r of meta.rows)
+      fileRows.set(relative(dataDir, String(r.file_name)).split(sep).join('/'), Number(r.num_rows));
   }
 
   // 5. Write rejected rows aside with file, record, line, column, reason, value and message.
   let quarantine: QuarantineFile | undefined;
   if (rowsRejected > 0) {
-    await lineNumbers(engine, format, contract.columns.map((c) => c.name), malformed);
+    await lineNumbers(
+      engine,
+      format,
+      contract.columns.map((c) => c.name),
+      malformed,
+    );
     const quarantinePath = join(staging, 'quarantine.parquet');
     const rawCols = contract.columns.map((c) => `raw.${q(c.name)}`).join(', ');
-    const nullCols = contract.columns.map((c) => `CAST(NULL AS VARCHAR) AS ${q(c.name)}`).join(', ');
+    const nullCols = contract.columns
+      .map((c) => `CAST(NULL AS VARCHAR) AS ${q(c.name)}`)
+      .join(', ');
     const malformedRows = malformed.length
       ? `UNION ALL SELECT ${s(file)}, NULL, m.line, NULL, 'malformed', m.text, m.message, ${nullCols}
            FROM (VALUES ${malformed.map((m) => `(${m.line ?? 'NULL'}, ${s(m.text)}, ${s(m.message)})`).join(', ')}) AS m(line, text, message)`
       : '';
-    await run(engine, file, `COPY (
+    await run(
+      engine,
+      file,
+      `COPY (
         SELECT ${s(file)} AS _source_file, c._record AS _record, l._line AS _line,
                split_part(c._fail, ':', 2) AS _column, split_part(c._fail, ':', 1) AS _reason,
                ${compiled.failedValue.replaceAll('_fail', 'c._fail')} AS _value,
@@ -333,7 +406,8 @@ async function processBatch(
          WHERE c._fail IS NOT NULL
         ${malformedRows}
         ORDER BY 2 NULLS LAST, 3)
-      TO ${s(quarantinePath)} (FORMAT parquet, COMPRESSION zstd)`);
+      TO ${s(quarantinePath)} (FORMAT parquet, COMPRESSION zstd)`,
+    );
     const key = lakeKeys.quarantineFile(table.source, table.table, batch.id);
     quarantine = { key, rows: rowsRejected, bytes: 0, batch: batch.id, reasons };
     await store.putFile(key, quarantinePath, { move: true });
@@ -350,7 +424,9 @@ async function processBatch(
       rows: fileRows.get(name) ?? 0,
       bytes: 0,
       batch: batch.id,
-      ...(partKey && partitionValue !== undefined ? { partition: { [partKey]: partitionValue } } : {}),
+      ...(partKey && partitionValue !== undefined
+        ? { partition: { [partKey]: partitionValue } }
+        : {}),
     });
   }
   await fillSizes(store, [...files, ...(quarantine ? [quarantine] : [])]);
@@ -360,10 +436,19 @@ async function processBatch(
       ...manifest,
       columns: contract.columns.map((c) => ({ name: c.name, type: c.type })),
       files: [...manifest.files.filter((f) => f.batch !== batch.id), ...files],
-      quarantine: [...manifest.quarantine.filter((f) => f.batch !== batch.id), ...(quarantine ? [quarantine] : [])],
+      quarantine: [
+        ...manifest.quarantine.filter((f) => f.batch !== batch.id),
+        ...(quarantine ? [quarantine] : []),
+      ],
       batches: {
         ...manifest.batches,
-        [batch.id]: { raw: batch.key, rowsIn, rowsOut, rowsRejected, committedAt: new Date().toISOString() },
+        [batch.id]: {
+          raw: batch.key,
+          rowsIn,
+          rowsOut,
+          rowsRejected,
+          committedAt: new Date().toISOString(),
+        },
       },
       rejected: stillRejected,
     },
@@ -381,7 +466,11 @@ async function run(engine: Engine, file: string, sql: string): Promise<void> {
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     const firstLine = message.split('\n')[0]!;
-    if (/Malformed JSON|Invalid Input Error|Conversion Error|Invalid unicode|CSV Error/i.test(firstLine)) {
+    if (
+      /Malformed JSON|Invalid Input Error|Conversion Error|Invalid unicode|CSV Error/i.test(
+        firstLine,
+      )
+    ) {
       const record = /record\/value (\d+)/.exec(firstLine);
       throw new TributaryError(cleanEngineMessage(firstLine, file), {
         code: 'INPUT',
@@ -425,7 +514,10 @@ function flattenStructure(value: unknown): { name: string; type: string }[] {
     if (node && typeof node === 'object' && !Array.isArray(node)) {
       for (const [k, v] of Object.entries(node)) walk(v, prefix ? `${prefix}.${k}` : k);
     } else {
-      out.push({ name: prefix, type: Array.isArray(node) ? `LIST(${JSON.stringify(node[0])})` : String(node) });
+      out.push({
+        name: prefix,
+        type: Array.isArray(node) ? `LIST(${JSON.stringify(node[0])})` : String(node),
+      });
     }
   };
   walk(JSON.parse(value), '');

@@ -113,7 +113,10 @@ export class StateStore {
         `UPDATE steps SET status = 'failed', finished_at = $1, message = 'the process stopped before this step finished' WHERE run_id = $2 AND status = 'running'`,
         [now, r.run_id],
       );
-      await this.engine.query(`UPDATE runs SET status = 'failed', finished_at = $1 WHERE run_id = $2`, [now, r.run_id]);
+      await this.engine.query(
+        `UPDATE runs SET status = 'failed', finished_at = $1 WHERE run_id = $2`,
+        [now, r.run_id],
+      );
     }
     return rows.length;
   }
@@ -129,7 +132,13 @@ export class StateStore {
   async finishStep(
     runId: string,
     asset: string,
-    result: { status: StepStatus; rowsIn?: number; rowsOut?: number; rowsRejected?: number; message?: string },
+    result: {
+      status: StepStatus;
+      rowsIn?: number;
+      rowsOut?: number;
+      rowsRejected?: number;
+      message?: string;
+    },
   ): Promise<void> {
     await this.engine.query(
       `UPDATE steps SET status = $1, finished_at = $2, rows_in = $3, rows_out = $4, rows_rejected = $5, message = $6
@@ -161,7 +170,10 @@ export class StateStore {
   }
 
   async listSteps(runId: string): Promise<StepRecord[]> {
-    const { rows } = await this.engine.query(`SELECT * FROM steps WHERE run_id = $1 ORDER BY started_at, asset`, [runId]);
+    const { rows } = await this.engine.query(
+      `SELECT * FROM steps WHERE run_id = $1 ORDER BY started_at, asset`,
+      [runId],
+    );
     return rows.map((r) => ({
       runId: String(r.run_id),
       asset: String(r.asset),
@@ -180,7 +192,9 @@ export class StateStore {
    * Records a table's current shape. A column list unlike the latest version's becomes a new
    * schema version; the entry's row count and partitions are replaced.
    */
-  async upsertCatalogEntry(entry: Omit<CatalogEntry, 'schemaVersion' | 'updatedAt'>): Promise<CatalogEntry> {
+  async upsertCatalogEntry(
+    entry: Omit<CatalogEntry, 'schemaVersion' | 'updatedAt'>,
+  ): Promise<CatalogEntry> {
     const fingerprint = JSON.stringify(entry.columns.map((c) => [c.name, c.type]));
     const now = new Date().toISOString();
     const latest = await this.engine.query(
@@ -247,7 +261,10 @@ export class StateStore {
 
   /** The fingerprint of the inputs an asset was last built from; unchanged inputs mean no rebuild. */
   async getAssetVersion(asset: string): Promise<string | undefined> {
-    const { rows } = await this.engine.query(`SELECT fingerprint FROM asset_versions WHERE asset = $1`, [asset]);
+    const { rows } = await this.engine.query(
+      `SELECT fingerprint FROM asset_versions WHERE asset = $1`,
+      [asset],
+    );
     return rows.length ? String(rows[0]!.fingerprint) : undefined;
   }
 

@@ -14,11 +14,23 @@ export async function readCatalog(projectDir: string, name?: string): Promise<Ca
   try {
     const all = await ws.state.listCatalog();
     if (!name) return { tables: all };
-    const matches = all.filter((e) => e.name === name || `${e.zone}.${e.name}` === name || e.name.endsWith(`.${name}`));
+    const matches = all.filter(
+      (e) => e.name === name || `${e.zone}.${e.name}` === name || e.name.endsWith(`.${name}`),
+    );
     if (!matches.length) {
-      throw new TributaryError(`no table named ${name} in the catalog`, { code: 'USAGE', hint: 'run `tributary catalog` to list tables (and `tributary run` to fill the catalog)' });
+      throw new TributaryError(`no table named ${name} in the catalog`, {
+        code: 'USAGE',
+        hint: 'run `tributary catalog` to list tables (and `tributary run` to fill the catalog)',
+      });
     }
-    return { tables: await Promise.all(matches.map(async (e) => ({ ...e, versions: await ws.state.schemaVersions(e.zone, e.name) }))) };
+    return {
+      tables: await Promise.all(
+        matches.map(async (e) => ({
+          ...e,
+          versions: await ws.state.schemaVersions(e.zone, e.name),
+        })),
+      ),
+    };
   } finally {
     await ws.close();
   }
@@ -36,14 +48,27 @@ export function formatCatalog(listing: CatalogListing, out: Output, detailed: bo
       schema_version: t.schemaVersion,
       location: t.location,
     }));
-    const columns = ['zone', 'table', 'rows', 'columns', 'partitions', 'schema_version', 'location'].map((name) => ({
+    const columns = [
+      'zone',
+      'table',
+      'rows',
+      'columns',
+      'partitions',
+      'schema_version',
+      'location',
+    ].map((name) => ({
       name,
-      kind: ['rows', 'columns', 'partitions', 'schema_version'].includes(name) ? ('number' as const) : ('string' as const),
+      kind: ['rows', 'columns', 'partitions', 'schema_version'].includes(name)
+        ? ('number' as const)
+        : ('string' as const),
       type: '',
     }));
     const listingText = formatTable(columns, rows);
     const columnText = listing.tables
-      .map((t) => `${out.paint('bold', `${t.zone}.${t.name}`)}: ${t.columns.map((c) => `${c.name} ${c.type}`).join(', ')}`)
+      .map(
+        (t) =>
+          `${out.paint('bold', `${t.zone}.${t.name}`)}: ${t.columns.map((c) => `${c.name} ${c.type}`).join(', ')}`,
+      )
       .join('\n');
     return `${listingText}\n\n${columnText}`;
   }
@@ -57,9 +82,14 @@ export function formatCatalog(listing: CatalogListing, out: Output, detailed: bo
         ],
         t.columns.map((c) => ({ column: c.name, type: c.type })),
       );
-      const parts = t.partitions.length ? `partitions (${t.partitions.length}): ${t.partitions.join(' ')}` : 'not partitioned';
+      const parts = t.partitions.length
+        ? `partitions (${t.partitions.length}): ${t.partitions.join(' ')}`
+        : 'not partitioned';
       const versions = (t.versions ?? [])
-        .map((v) => `  v${v.version} ${v.recordedAt}: ${v.columns.map((c) => `${c.name} ${c.type}`).join(', ')}`)
+        .map(
+          (v) =>
+            `  v${v.version} ${v.recordedAt}: ${v.columns.map((c) => `${c.name} ${c.type}`).join(', ')}`,
+        )
         .join('\n');
       return `${head}\n${cols}\n${parts}\nschema versions:\n${versions}`;
     })

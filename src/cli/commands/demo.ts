@@ -44,17 +44,26 @@ export async function runDemo(dirArg: string, options: DemoOptions): Promise<Dem
     const reports: Record<string, QueryResult> = {};
     for (const r of ws.models.reports) {
       const file = join(ws.project.paths.reports, `${r.name}.json`);
-      if (existsSync(file)) reports[r.name] = JSON.parse(await readFile(file, 'utf8')) as QueryResult;
+      if (existsSync(file))
+        reports[r.name] = JSON.parse(await readFile(file, 'utf8')) as QueryResult;
     }
     const quarantine: Record<string, Record<string, number>> = {};
     for (const t of ws.project.tables) {
       const m = await readManifest<TableManifest>(ws.store, lakeKeys.processedManifest(t.table));
       const reasons: Record<string, number> = {};
-      for (const q of m?.quarantine ?? []) for (const [k, n] of Object.entries(q.reasons)) reasons[k] = (reasons[k] ?? 0) + n;
+      for (const q of m?.quarantine ?? [])
+        for (const [k, n] of Object.entries(q.reasons)) reasons[k] = (reasons[k] ?? 0) + n;
       if (Object.keys(reasons).length) quarantine[t.table] = reasons;
     }
     const p = ws.project.paths;
-    return { dir, generated, run, reports, quarantine, paths: { lake: p.lake, warehouse: p.warehouse, reports: p.reports, state: p.state } };
+    return {
+      dir,
+      generated,
+      run,
+      reports,
+      quarantine,
+      paths: { lake: p.lake, warehouse: p.warehouse, reports: p.reports, state: p.state },
+    };
   } finally {
     await ws.close();
   }
@@ -66,10 +75,19 @@ export function formatDemo(demo: DemoOutcome, out: Output): string {
   const g = demo.generated.report;
   const orders = g.expected.orders?.records ?? 0;
   const lines: string[] = [];
-  lines.push(out.paint('bold', `Tributary demo: e-commerce pipeline at scale ${g.scale} (${orders.toLocaleString('en-US')} orders generated, seed ${g.seed})`));
+  lines.push(
+    out.paint(
+      'bold',
+      `Tributary demo: e-commerce pipeline at scale ${g.scale} (${orders.toLocaleString('en-US')} orders generated, seed ${g.seed})`,
+    ),
+  );
   const section = (title: string, body: string) => lines.push('', out.paint('bold', title), body);
   const monthly = demo.reports.revenue_by_month;
-  if (monthly) section('Revenue, orders and average order value by month (revenue net of discounts, before tax)', formatTable(monthly.columns, monthly.rows));
+  if (monthly)
+    section(
+      'Revenue, orders and average order value by month (revenue net of discounts, before tax)',
+      formatTable(monthly.columns, monthly.rows),
+    );
   const top = demo.reports.top_categories;
   if (top) section('Top categories', formatTable(top.columns, top.rows));
   const qrows = Object.entries(demo.quarantine).flatMap(([table, reasons]) =>
@@ -111,6 +129,13 @@ export function formatDemo(demo: DemoOutcome, out: Output): string {
     ].join('\n'),
   );
   const cmd = `npx tributary --project ${rel(demo.dir)}`;
-  section('Next', [`${cmd} query "select * from monthly_sales order by year, month limit 5"`, `${cmd} catalog`, `${cmd} runs`].join('\n'));
+  section(
+    'Next',
+    [
+      `${cmd} query "select * from monthly_sales order by year, month limit 5"`,
+      `${cmd} catalog`,
+      `${cmd} runs`,
+    ].join('\n'),
+  );
   return lines.join('\n');
 }

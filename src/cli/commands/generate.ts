@@ -3,7 +3,10 @@ import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { writeFileAtomic, type ProgressReporter } from '../../core/index.js';
 import { loadProject } from '../../project/index.js';
-import { generateEcommerce, type GenerateReport } from '../../../templates/ecommerce/generator/index.js';
+import {
+  generateEcommerce,
+  type GenerateReport,
+} from '../../../templates/ecommerce/generator/index.js';
 import { TributaryError } from '../../core/index.js';
 
 export interface GenerateOptions {
@@ -19,7 +22,10 @@ export interface GenerateOutcome {
 }
 
 /** Writes the sample data a project's `generator:` block describes; flags override it. */
-export async function generateForProject(projectDir: string, options: GenerateOptions): Promise<GenerateOutcome> {
+export async function generateForProject(
+  projectDir: string,
+  options: GenerateOptions,
+): Promise<GenerateOutcome> {
   const project = await loadProject(projectDir);
   const gen = project.config.generator;
   if (!gen) {
@@ -30,14 +36,16 @@ export async function generateForProject(projectDir: string, options: GenerateOp
   }
   const scale = options.scale ?? gen.scale;
   const seed = options.seed ?? gen.seed;
-  if (!(scale > 0) || !Number.isFinite(scale)) throw new TributaryError(`--scale must be a positive number, not ${scale}`, { code: 'USAGE' });
+  if (!(scale > 0) || !Number.isFinite(scale))
+    throw new TributaryError(`--scale must be a positive number, not ${scale}`, { code: 'USAGE' });
   const outDir = resolve(project.dir, gen.out);
   await mkdir(outDir, { recursive: true });
   const report = await generateEcommerce({
     outDir,
     scale,
     seed,
-    onProgress: (done, total, label) => options.progress.update({ label: `generate ${label}`, done, total, unit: 'rows' }),
+    onProgress: (done, total, label) =>
+      options.progress.update({ label: `generate ${label}`, done, total, unit: 'rows' }),
   });
   const reportFile = join(project.paths.work, 'generated.json');
   await writeFileAtomic(reportFile, JSON.stringify(report, null, 1));

@@ -11,7 +11,10 @@ export const TEMPLATES = ['ecommerce'] as const;
 /** Copies a template into `dir` (created if needed); refuses to overwrite an existing project. */
 export async function initProject(dirArg: string, template: string): Promise<string> {
   if (!(TEMPLATES as readonly string[]).includes(template)) {
-    throw new TributaryError(`unknown template ${template}`, { code: 'USAGE', hint: `templates: ${TEMPLATES.join(', ')}` });
+    throw new TributaryError(`unknown template ${template}`, {
+      code: 'USAGE',
+      hint: `templates: ${TEMPLATES.join(', ')}`,
+    });
   }
   const dir = resolve(dirArg);
   if (existsSync(join(dir, CONFIG_FILE))) {

@@ -18,7 +18,10 @@ export async function queryProject(projectDir: string, sql: string): Promise<Que
 export function formatResult(result: QueryResult, format: QueryFormat): string {
   switch (format) {
     case 'csv':
-      return toCsv(result.columns.map((c) => c.name), result.rows).trimEnd();
+      return toCsv(
+        result.columns.map((c) => c.name),
+        result.rows,
+      ).trimEnd();
     case 'json':
       return JSON.stringify(result.rows, null, 2);
     case 'table':

@@ -10,7 +10,10 @@ export interface RunCommandOptions {
   progress: ProgressReporter;
 }
 
-export async function runProject(projectDir: string, options: RunCommandOptions): Promise<RunResult> {
+export async function runProject(
+  projectDir: string,
+  options: RunCommandOptions,
+): Promise<RunResult> {
   const ws = await openWorkspace(projectDir, 'run');
   try {
     return await runPipeline(ws, {
@@ -44,13 +47,21 @@ export function formatRunSummary(result: RunResult, out: Output): string {
   if (processed.length) {
     const rows = processed.reduce((n, s) => n + (s.rowsOut ?? 0), 0);
     const rejected = processed.reduce((n, s) => n + (s.rowsRejected ?? 0), 0);
-    lines.push(`processed ${rows.toLocaleString('en-US')} rows, quarantined ${rejected.toLocaleString('en-US')}`);
+    lines.push(
+      `processed ${rows.toLocaleString('en-US')} rows, quarantined ${rejected.toLocaleString('en-US')}`,
+    );
   }
   for (const s of result.steps.filter((x) => x.status === 'failed')) {
-    lines.push(`${out.paint('red', 'failed')} ${s.asset}: ${(s.message ?? '').replaceAll('\n', '\n  ')}`);
+    lines.push(
+      `${out.paint('red', 'failed')} ${s.asset}: ${(s.message ?? '').replaceAll('\n', '\n  ')}`,
+    );
   }
-  for (const s of result.steps.filter((x) => x.status !== 'failed' && x.message?.startsWith('warning'))) {
-    lines.push(`${out.paint('yellow', 'warning')} ${s.asset}: ${s.message!.replace(/^warning: /, '')}`);
+  for (const s of result.steps.filter(
+    (x) => x.status !== 'failed' && x.message?.startsWith('warning'),
+  )) {
+    lines.push(
+      `${out.paint('yellow', 'warning')} ${s.asset}: ${s.message!.replace(/^warning: /, '')}`,
+    );
   }
   return lines.join('\n');
 }

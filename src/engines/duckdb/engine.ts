@@ -162,7 +162,8 @@ class DuckDBEngineImpl implements Engine {
 
 function toDuckDBValue(value: unknown): DuckDBValue {
   if (value === undefined || value === null) return null;
-  if (typeof value === 'bigint' || typeof value === 'boolean' || typeof value === 'string') return value;
+  if (typeof value === 'bigint' || typeof value === 'boolean' || typeof value === 'string')
+    return value;
   if (typeof value === 'number') return value;
   if (value instanceof Date) return value.toISOString();
   return JSON.stringify(value as JsonValue);

@@ -6,7 +6,13 @@ import { readdir, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import picomatch from 'picomatch';
 import { TributaryError, isErrno, scanFile } from '../../core/index.js';
-import { commitManifest, lakeKeys, readManifest, type RawBatch, type RawManifest } from '../../lake/index.js';
+import {
+  commitManifest,
+  lakeKeys,
+  readManifest,
+  type RawBatch,
+  type RawManifest,
+} from '../../lake/index.js';
 import type { SourceTable } from '../../project/index.js';
 import type { LandContext, LandResult, Source } from '../types.js';
 
@@ -57,7 +63,10 @@ export class FilesSource implements Source {
     const known = new Set(manifest.batches.map((b) => b.id));
     // A file seen before with the same name, size and mtime is not hashed again.
     const seen = new Map(
-      (manifest.batches as LandedBatch[]).map((b) => [`${b.originalName}|${b.bytes}|${b.mtimeMs}`, b.id]),
+      (manifest.batches as LandedBatch[]).map((b) => [
+        `${b.originalName}|${b.bytes}|${b.mtimeMs}`,
+        b.id,
+      ]),
     );
     const files = await this.matchingFiles();
     if (files.length === 0) {
@@ -72,7 +81,12 @@ export class FilesSource implements Source {
     for (const [i, name] of files.entries()) {
       const path = join(this.table.folder, name);
       const info = await stat(path);
-      ctx.progress.update({ label: `land ${this.id}`, done: i, total: files.length, unit: 'files' });
+      ctx.progress.update({
+        label: `land ${this.id}`,
+        done: i,
+        total: files.length,
+        unit: 'files',
+      });
       const cached = seen.get(`${name}|${info.size}|${info.mtimeMs}`);
       if (cached && known.has(cached)) {
         unchanged++;
@@ -83,7 +97,13 @@ export class FilesSource implements Source {
         unchanged++;
         continue;
       }
-      const key = lakeKeys.rawFile(source, table, ingestDate, scan.sha256, extname(name).toLowerCase());
+      const key = lakeKeys.rawFile(
+        source,
+        table,
+        ingestDate,
+        scan.sha256,
+        extname(name).toLowerCase(),
+      );
       // The copy lands under its final key before the manifest names it: readers only follow the manifest.
       await ctx.store.putFile(key, path);
       landed.push({
@@ -97,7 +117,10 @@ export class FilesSource implements Source {
       });
     }
     if (landed.length) {
-      await commitManifest(ctx.store, manifestKey, { ...manifest, batches: [...manifest.batches, ...landed] });
+      await commitManifest(ctx.store, manifestKey, {
+        ...manifest,
+        batches: [...manifest.batches, ...landed],
+      });
     }
     return { landed, unchanged, warnings: [] };
   }

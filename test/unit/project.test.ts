@@ -1,0 +1,132 @@
+import { describe, expect, it } from 'vitest';
+import {
+  jsonSchemas,
+  loadProject,
+  ProblemsError,
+  parseYaml,
+  projectConfigSchema,
+} from '../../src/project/index.js';
+import { tempDir, writeFiles } from '../helpers.js';
+
+const contract = `primary_key: [id]\ncolumns:\n  - { name: id, type: bigint, required: true }\n`;
+
+async function problemsOf(files: Record<string, string>): Promise<ProblemsError> {
+  const dir = tempDir();
+  writeFiles(dir, files);
+  const err = await loadProject(dir).catch((e: unknown) => e);
+  expect(err).toBeInstanceOf(ProblemsError);
+  return err as ProblemsError;
+}
+
+describe('project config', () => {
+  it('names the file, line, column and path of a value of the wrong kind', () => {
+    const text =
+      'name: shop\nsources:\n  s:\n    type: files\n    tables:\n      t: { files: "*.csv", format: xml }\n';
+    const { problems } = parseYaml('tributary.yml', text, projectConfigSchema);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]!.location).toMatchObject({
+      file: 'tributary.yml',
+      line: 6,
+      path: 'sources.s.tables.t.format',
+    });
+    expect(problems[0]!.message).toMatch(/csv|json|ndjson/);
+  });
+
+  it('reports YAML syntax errors with their line', () => {
+    const { problems } = parseYaml(
+      'tributary.yml',
+      'name: shop\nsources: [unclosed\n',
+      projectConfigSchema,
+    );
+    expect(problems[0]!.location.file).toBe('tributary.yml');
+    expect(problems[0]!.location.line).toBeGreaterThanOrEqual(2);
+  });
+
+  it('rejects unknown keys instead of ignoring a typo', () => {
+    const { problems } = parseYaml(
+      'tributary.yml',
+      'name: shop\nsorces: {}\n',
+      projectConfigSchema,
+    );
+    expect(problems[0]!.message).toMatch(/sorces/);
+    expect(problems[0]!.location.line).toBe(1);
+  });
+
+  it('collects every problem of a project at once', async () => {
+    const err = await problemsOf({
+      'tributary.yml':
+        'name: shop\nsources:\n  s:\n    type: files\n    tables:\n      a: { files: "a.csv" }\n      b: { files: "b.csv" }\n',
+      'contracts/a.yml': 'columns:\n  - { name: id, type: bigint, references: nothere.id }\n',
+      'contracts/b.yml': 'columns:\n  - { name: id, type: money }\n',
+    });
+    expect(err.problems.map((p) => p.message)).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/references unknown table nothere/),
+        expect.stringMatching(/expected one of string/),
+      ]),
+    );
+  });
+
+  it('says which contract file is missing', async () => {
+    const err = await problemsOf({
+      'tributary.yml':
+        'name: shop\nsources:\n  s:\n    type: files\n    tables:\n      a: { files: "a.csv" }\n',
+    });
+    expect(err.format()).toMatch(/contracts\/a\.yml.*file not found/);
+  });
+
+  it('requires primary key and partition columns to exist and be required', async () => {
+    const err = await problemsOf({
+      'tributary.yml':
+        'name: shop\nsources:\n  s:\n    type: files\n    tables:\n      a: { files: "a.csv" }\n',
+      'contracts/a.yml':
+        'primary_key: [id, nope]\npartition_by: { column: ts }\ncolumns:\n  - { name: id, type: bigint }\n  - { name: ts, type: string, required: true }\n',
+    });
+    const messages = err.problems.map((p) => p.message).join('\n');
+    expect(messages).toMatch(/primary key column id must be required/);
+    expect(messages).toMatch(/primary key column nope is not in columns/);
+    expect(messages).toMatch(/partition column ts must be a date or timestamp/);
+  });
+
+  it('refuses the same table name in two sources', async () => {
+    const err = await problemsOf({
+      'tributary.yml':
+        'name: shop\nsources:\n  s1:\n    type: files\n    tables:\n      a: { files: "a.csv" }\n  s2:\n    type: files\n    tables:\n      a: { files: "b.csv" }\n',
+      'contracts/a.yml': contract,
+    });
+    expect(err.problems[0]!.message).toMatch(/table name a is used by sources s1 and s2/);
+  });
+
+  it('loads a valid project with defaults filled in', async () => {
+    const dir = tempDir();
+    writeFiles(dir, {
+      'tributary.yml':
+        'name: shop\nsources:\n  s:\n    type: files\n    tables:\n      a: { files: "a*.csv" }\n',
+      'contracts/a.yml': contract,
+    });
+    const project = await loadProject(dir);
+    expect(project.tables[0]).toMatchObject({
+      id: 's.a',
+      format: undefined,
+      csv: { delimiter: ',', header: true },
+    });
+    expect(project.paths.warehouse).toBe(`${dir}/.tributary/warehouse.duckdb`);
+  });
+
+  it('explains how to start when there is no tributary.yml', async () => {
+    const err = (await loadProject(tempDir()).catch((e: unknown) => e)) as Error;
+    expect(err.message).toMatch(/no tributary\.yml/);
+  });
+});
+
+describe('JSON Schema', () => {
+  it('is generated from the same definitions that validate', () => {
+    const schemas = jsonSchemas() as Record<string, { properties?: Record<string, unknown> }>;
+    expect(Object.keys(schemas['tributary.schema.json']!.properties!)).toEqual(
+      expect.arrayContaining(['name', 'sources', 'lake', 'warehouse', 'models']),
+    );
+    expect(Object.keys(schemas['contract.schema.json']!.properties!)).toEqual(
+      expect.arrayContaining(['columns', 'primary_key']),
+    );
+  });
+});
