@@ -97,17 +97,25 @@ async function processAsset(ctx: ExecContext, asset: Asset): Promise<StepOutcome
     const m = parentName === table.table ? undefined : await loadManifest(ws, parentName);
     if (m) parents.set(parentName, m);
   }
-  const result = await processTable(
-    {
-      engine: ws.warehouse,
-      store: ws.store,
-      tmpDir: ws.project.paths.tmp,
-      progress: ctx.progress,
-      retryRejected: ctx.retryRejected,
-    },
-    table,
-    parents,
-  );
+  let result;
+  try {
+    result = await processTable(
+      {
+        engine: ws.warehouse,
+        store: ws.store,
+        tmpDir: ws.project.paths.tmp,
+        progress: ctx.progress,
+        retryRejected: ctx.retryRejected,
+      },
+      table,
+      parents,
+    );
+  } catch (err) {
+    // The views keep showing what is committed (possibly nothing), never a half-written batch.
+    const committed = (await loadManifest(ws, table.table)) ?? emptyManifest(table);
+    await registerLakeViews(ws.warehouse, ws.store, committed);
+    throw err;
+  }
   await registerLakeViews(ws.warehouse, ws.store, result.manifest);
   await catalogProcessed(ws.state, result.manifest);
   if (result.rawColumns) {
