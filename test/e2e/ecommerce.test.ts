@@ -11,17 +11,34 @@ import { generateForProject } from '../../src/cli/commands/generate.js';
 import { initProject } from '../../src/cli/commands/init.js';
 import { silentProgress } from '../../src/core/index.js';
 import { lakeKeys, readManifest, type TableManifest } from '../../src/lake/index.js';
-import { openWorkspace, runPipeline, type RunResult, type Workspace } from '../../src/orchestrator/index.js';
+import {
+  openWorkspace,
+  runPipeline,
+  type RunResult,
+  type Workspace,
+} from '../../src/orchestrator/index.js';
 import type { GenerateReport } from '../../templates/ecommerce/generator/index.js';
 import { tempDir } from '../helpers.js';
 
 const SCALE = 0.02;
 const CLI = resolve(import.meta.dirname, '../../bin/tributary.js');
-const TABLES = ['customers', 'products', 'stores', 'orders', 'order_lines', 'payments', 'clickstream'];
+const TABLES = [
+  'customers',
+  'products',
+  'stores',
+  'orders',
+  'order_lines',
+  'payments',
+  'clickstream',
+];
 
 async function newProject(): Promise<{ dir: string; report: GenerateReport }> {
   const dir = await initProject(join(tempDir('trib-e2e-'), 'shop'), 'ecommerce');
-  const { report } = await generateForProject(dir, { scale: SCALE, seed: 7, progress: silentProgress });
+  const { report } = await generateForProject(dir, {
+    scale: SCALE,
+    seed: 7,
+    progress: silentProgress,
+  });
   return { dir, report };
 }
 
@@ -40,7 +57,8 @@ const runAll = (dir: string) => withWorkspace(dir, (ws) => runPipeline(ws));
 async function snapshot(ws: Workspace): Promise<Record<string, unknown>> {
   const objects = await ws.store.list('');
   const manifests: Record<string, unknown> = {};
-  for (const o of objects.filter((x) => x.key.endsWith('_manifest.json'))) manifests[o.key] = JSON.parse((await ws.store.get(o.key))!.toString());
+  for (const o of objects.filter((x) => x.key.endsWith('_manifest.json')))
+    manifests[o.key] = JSON.parse((await ws.store.get(o.key))!.toString());
   const tables: Record<string, unknown> = {};
   for (const t of await ws.warehouse.listTables('main')) {
     const { rows } = await ws.warehouse.query(
@@ -52,7 +70,8 @@ async function snapshot(ws: Workspace): Promise<Record<string, unknown>> {
 }
 
 async function factTotals(ws: Workspace) {
-  const { rows } = await ws.warehouse.query(`SELECT count(*) AS lines, count(DISTINCT order_id) AS orders, sum(quantity) AS quantity,
+  const { rows } = await ws.warehouse
+    .query(`SELECT count(*) AS lines, count(DISTINCT order_id) AS orders, sum(quantity) AS quantity,
       sum(gross_amount) AS gross_amount, sum(discount) AS discount, sum(tax_amount) AS tax_amount, sum(net_amount) AS net_amount FROM sales_fact`);
   const r = rows[0]!;
   return {
@@ -84,12 +103,19 @@ describe('the e-commerce pipeline', () => {
   it('quarantines every injected defect with the right reason, and keeps every clean row', async () => {
     await withWorkspace(dir, async (ws) => {
       for (const table of TABLES) {
-        const manifest = await readManifest<TableManifest>(ws.store, lakeKeys.processedManifest(table));
+        const manifest = await readManifest<TableManifest>(
+          ws.store,
+          lakeKeys.processedManifest(table),
+        );
         const reasons: Record<string, number> = {};
-        for (const q of manifest!.quarantine) for (const [k, n] of Object.entries(q.reasons)) reasons[k] = (reasons[k] ?? 0) + n;
+        for (const q of manifest!.quarantine)
+          for (const [k, n] of Object.entries(q.reasons)) reasons[k] = (reasons[k] ?? 0) + n;
         expect({ table, reasons }).toEqual({ table, reasons: report.expected[table]!.quarantined });
         const { rows } = await ws.warehouse.query(`SELECT count(*) AS n FROM processed."${table}"`);
-        expect({ table, rows: Number(rows[0]!.n) }).toEqual({ table, rows: report.expected[table]!.valid });
+        expect({ table, rows: Number(rows[0]!.n) }).toEqual({
+          table,
+          rows: report.expected[table]!.valid,
+        });
       }
     });
   });
@@ -100,18 +126,32 @@ describe('the e-commerce pipeline', () => {
   });
 
   it('reports revenue by month exactly as the generator computed it', async () => {
-    const { rows } = await withWorkspace(dir, (ws) => ws.warehouse.query(`SELECT month, revenue, orders FROM read_csv('${ws.project.paths.reports}/revenue_by_month.csv', all_varchar = true)`));
-    expect(Object.fromEntries(rows.map((r) => [r.month, Number(r.revenue).toFixed(2)]))).toEqual(report.revenueByMonth);
-    expect(Object.fromEntries(rows.map((r) => [r.month, Number(r.orders)]))).toEqual(report.ordersByMonth);
+    const { rows } = await withWorkspace(dir, (ws) =>
+      ws.warehouse.query(
+        `SELECT month, revenue, orders FROM read_csv('${ws.project.paths.reports}/revenue_by_month.csv', all_varchar = true)`,
+      ),
+    );
+    expect(Object.fromEntries(rows.map((r) => [r.month, Number(r.revenue).toFixed(2)]))).toEqual(
+      report.revenueByMonth,
+    );
+    expect(Object.fromEntries(rows.map((r) => [r.month, Number(r.orders)]))).toEqual(
+      report.ordersByMonth,
+    );
   });
 
   it('keeps postal codes with leading zeros, quoted text, and strips the byte-order mark', async () => {
     await withWorkspace(dir, async (ws) => {
-      const zips = await ws.warehouse.query(`SELECT count(*) AS n FROM processed.stores WHERE postal_code LIKE '0%'`);
+      const zips = await ws.warehouse.query(
+        `SELECT count(*) AS n FROM processed.stores WHERE postal_code LIKE '0%'`,
+      );
       expect(Number(zips.rows[0]!.n)).toBeGreaterThan(0);
-      const notes = await ws.warehouse.query(`SELECT count(*) AS n FROM processed.orders WHERE contains(notes, chr(10)) AND contains(notes, '"')`);
+      const notes = await ws.warehouse.query(
+        `SELECT count(*) AS n FROM processed.orders WHERE contains(notes, chr(10)) AND contains(notes, '"')`,
+      );
       expect(Number(notes.rows[0]!.n)).toBeGreaterThan(0);
-      const names = await ws.warehouse.query(`SELECT count(*) AS n FROM processed.products WHERE contains(product_name, ',') OR contains(product_name, '"')`);
+      const names = await ws.warehouse.query(
+        `SELECT count(*) AS n FROM processed.products WHERE contains(product_name, ',') OR contains(product_name, '"')`,
+      );
       expect(Number(names.rows[0]!.n)).toBeGreaterThan(0);
       const first = await ws.warehouse.query(`SELECT * FROM processed.products LIMIT 0`);
       expect(first.columns[0]!.name).toBe('product_id');
@@ -120,7 +160,9 @@ describe('the e-commerce pipeline', () => {
 
   it('gives each customer who moved a second version in the SCD2 dimension', async () => {
     const { rows } = await withWorkspace(dir, (ws) =>
-      ws.warehouse.query(`SELECT count(*) AS n FROM (SELECT customer_id FROM customer_dim GROUP BY 1 HAVING count(*) > 1)`),
+      ws.warehouse.query(
+        `SELECT count(*) AS n FROM (SELECT customer_id FROM customer_dim GROUP BY 1 HAVING count(*) > 1)`,
+      ),
     );
     expect(Number(rows[0]!.n)).toBeGreaterThan(0);
   });
@@ -131,10 +173,22 @@ describe('the e-commerce pipeline', () => {
     expect(orders.rowCount).toBe(report.expected.orders!.valid);
     expect(orders.partitions).toContain('order_ts_month=2024-11');
     expect(orders.schemaVersion).toBe(1);
-    expect(orders.columns.map((c) => c.name)).toEqual(['order_id', 'customer_id', 'location_id', 'order_ts', 'status', 'channel', 'notes']);
+    expect(orders.columns.map((c) => c.name)).toEqual([
+      'order_id',
+      'customer_id',
+      'location_id',
+      'order_ts',
+      'status',
+      'channel',
+      'notes',
+    ]);
     const raw = catalog.find((e) => e.zone === 'raw' && e.name === 'shop.customers')!;
-    expect(raw.columns.map((c) => c.name)).toEqual(expect.arrayContaining(['customer_id', 'address.postal_code']));
-    expect(catalog.find((e) => e.zone === 'warehouse' && e.name === 'main.sales_fact')!.rowCount).toBe(report.totals.lines);
+    expect(raw.columns.map((c) => c.name)).toEqual(
+      expect.arrayContaining(['customer_id', 'address.postal_code']),
+    );
+    expect(
+      catalog.find((e) => e.zone === 'warehouse' && e.name === 'main.sales_fact')!.rowCount,
+    ).toBe(report.totals.lines);
   });
 
   it('records the run and each step with status, timings and row counts', async () => {
@@ -150,7 +204,11 @@ describe('the e-commerce pipeline', () => {
     const second = await runAll(dir);
     const after = await withWorkspace(dir, snapshot);
     expect(after).toEqual(before);
-    expect(second.steps.filter((s) => ['raw', 'processed', 'model'].includes(s.kind) && s.status !== 'up_to_date')).toEqual([]);
+    expect(
+      second.steps.filter(
+        (s) => ['raw', 'processed', 'model'].includes(s.kind) && s.status !== 'up_to_date',
+      ),
+    ).toEqual([]);
   });
 });
 
@@ -164,7 +222,10 @@ describe('a failure between writing and committing', () => {
     } finally {
       delete process.env.TRIBUTARY_FAULT;
     }
-    expect(failed.steps.find((s) => s.asset === 'processed:orders')).toMatchObject({ status: 'failed', message: expect.stringMatching(/fault injected/) });
+    expect(failed.steps.find((s) => s.asset === 'processed:orders')).toMatchObject({
+      status: 'failed',
+      message: expect.stringMatching(/fault injected/),
+    });
     expect(failed.steps.find((s) => s.asset === 'processed:order_lines')!.status).toBe('skipped');
     await withWorkspace(dir, async (ws) => {
       expect(await readManifest(ws.store, lakeKeys.processedManifest('orders'))).toBeUndefined();
@@ -175,14 +236,22 @@ describe('a failure between writing and committing', () => {
     expect(recovered.status).toBe('succeeded');
     await withWorkspace(dir, async (ws) => {
       expect(await factTotals(ws)).toEqual(report.totals);
-      const manifest = (await readManifest<TableManifest>(ws.store, lakeKeys.processedManifest('orders')))!;
-      const onDisk = (await ws.store.list('processed/orders/')).filter((o) => o.key.endsWith('.parquet')).map((o) => o.key);
+      const manifest = (await readManifest<TableManifest>(
+        ws.store,
+        lakeKeys.processedManifest('orders'),
+      ))!;
+      const onDisk = (await ws.store.list('processed/orders/'))
+        .filter((o) => o.key.endsWith('.parquet'))
+        .map((o) => o.key);
       expect(onDisk.sort()).toEqual(manifest.files.map((f) => f.key).sort());
     });
   });
 
   it('recovers from the process being killed there', async () => {
-    expect(existsSync(resolve(import.meta.dirname, '../../dist/src/cli/index.js')), 'run `npm run build` first (npm test does)').toBe(true);
+    expect(
+      existsSync(resolve(import.meta.dirname, '../../dist/src/cli/index.js')),
+      'run `npm run build` first (npm test does)',
+    ).toBe(true);
     const { dir, report } = await newProject();
     const crashed = spawnSync(process.execPath, [CLI, '-p', dir, 'run'], {
       env: { ...process.env, TRIBUTARY_FAULT: 'crash:before-commit:order_lines' },
@@ -191,7 +260,9 @@ describe('a failure between writing and committing', () => {
     expect(crashed.status).toBe(137);
     expect(crashed.stderr).toMatch(/crashing at before-commit:order_lines/);
     await withWorkspace(dir, async (ws) => {
-      expect(await readManifest(ws.store, lakeKeys.processedManifest('order_lines'))).toBeUndefined();
+      expect(
+        await readManifest(ws.store, lakeKeys.processedManifest('order_lines')),
+      ).toBeUndefined();
       const runs = await ws.state.listRuns();
       expect(runs[0]!.status).toBe('failed'); // the killed run, found "running" and marked when reopened
     });

@@ -6,7 +6,12 @@
 import { copyFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { openWorkspace, runPipeline, type RunResult, type Workspace } from '../../src/orchestrator/index.js';
+import {
+  openWorkspace,
+  runPipeline,
+  type RunResult,
+  type Workspace,
+} from '../../src/orchestrator/index.js';
 import { lakeKeys, readManifest, type TableManifest } from '../../src/lake/index.js';
 import { tempDir, writeFiles } from '../helpers.js';
 
@@ -87,16 +92,30 @@ describe('processing with contracts', () => {
       '16,1,2025-01-03 10:00:00,1,open,extra', // 10: malformed (too many columns)
       '17,2,2025-01-03 12:00:00,3,closed', // 11: ok
     ].join('\n');
-    const dir = project({ 'customers.csv': GOOD_CUSTOMERS, 'orders.csv': `${orders}\n`, 'events.json': GOOD_EVENTS });
+    const dir = project({
+      'customers.csv': GOOD_CUSTOMERS,
+      'orders.csv': `${orders}\n`,
+      'events.json': GOOD_EVENTS,
+    });
     const result = await run(dir);
     expect(step(result, 'processed:orders')).toMatchObject({
       status: 'succeeded',
       rowsIn: 9,
       rowsOut: 2,
-      reasons: { required: 1, type: 1, range: 1, allowed_values: 1, foreign_key: 1, duplicate_key: 1, malformed: 1 },
+      reasons: {
+        required: 1,
+        type: 1,
+        range: 1,
+        allowed_values: 1,
+        foreign_key: 1,
+        duplicate_key: 1,
+        malformed: 1,
+      },
     });
     const q = await withWorkspace(dir, (ws) =>
-      ws.warehouse.query(`SELECT _source_file, _line, _column, _reason, _value, _message FROM quarantine.orders ORDER BY _line`),
+      ws.warehouse.query(
+        `SELECT _source_file, _line, _column, _reason, _value, _message FROM quarantine.orders ORDER BY _line`,
+      ),
     );
     // BIGINT leaves the engine as a string (no precision lost), so line numbers read as strings.
     expect(q.rows.map((r) => [r._line, r._reason, r._column, r._value])).toEqual([
@@ -115,20 +134,30 @@ describe('processing with contracts', () => {
   it('writes typed, partitioned Parquet and keeps text such as leading zeros and quotes intact', async () => {
     const dir = project({
       'customers.csv': GOOD_CUSTOMERS,
-      'orders.csv': 'order_id,customer_id,ts,qty,status\n10,1,2025-01-01 10:00:00,1,open\n11,2,2025-01-02 10:00:00,2,closed\n',
+      'orders.csv':
+        'order_id,customer_id,ts,qty,status\n10,1,2025-01-01 10:00:00,1,open\n11,2,2025-01-02 10:00:00,2,closed\n',
       'events.json': GOOD_EVENTS,
     });
     await run(dir);
-    const manifest = await withWorkspace(dir, (ws) => readManifest<TableManifest>(ws.store, lakeKeys.processedManifest('orders')));
+    const manifest = await withWorkspace(dir, (ws) =>
+      readManifest<TableManifest>(ws.store, lakeKeys.processedManifest('orders')),
+    );
     expect(manifest!.files.map((f) => [f.partition, f.rows])).toEqual([
       [{ ts_day: '2025-01-01' }, 1],
       [{ ts_day: '2025-01-02' }, 1],
     ]);
-    expect(manifest!.files[0]!.key).toMatch(/^processed\/orders\/ts_day=2025-01-01\/part-[0-9a-f]{16}-0\.parquet$/);
+    expect(manifest!.files[0]!.key).toMatch(
+      /^processed\/orders\/ts_day=2025-01-01\/part-[0-9a-f]{16}-0\.parquet$/,
+    );
     const rows = await withWorkspace(dir, async (ws) => ({
-      customers: (await ws.warehouse.query('SELECT id, name, zip FROM processed.customers ORDER BY id')).rows,
-      types: (await ws.warehouse.query('SELECT * FROM processed.orders LIMIT 0')).columns.map((c) => c.type),
-      events: (await ws.warehouse.query('SELECT id, order_id FROM processed.events ORDER BY id')).rows,
+      customers: (
+        await ws.warehouse.query('SELECT id, name, zip FROM processed.customers ORDER BY id')
+      ).rows,
+      types: (await ws.warehouse.query('SELECT * FROM processed.orders LIMIT 0')).columns.map(
+        (c) => c.type,
+      ),
+      events: (await ws.warehouse.query('SELECT id, order_id FROM processed.events ORDER BY id'))
+        .rows,
     }));
     expect(rows.customers).toEqual([
       { id: '1', name: 'Ann', zip: '02139' },
@@ -142,7 +171,11 @@ describe('processing with contracts', () => {
   });
 
   it('lands the same bytes only once, whatever the file is called', async () => {
-    const dir = project({ 'customers.csv': GOOD_CUSTOMERS, 'orders.csv': 'order_id,customer_id,ts\n', 'events.json': GOOD_EVENTS });
+    const dir = project({
+      'customers.csv': GOOD_CUSTOMERS,
+      'orders.csv': 'order_id,customer_id,ts\n',
+      'events.json': GOOD_EVENTS,
+    });
     await run(dir);
     copyFileSync(join(dir, 'landing/customers.csv'), join(dir, 'landing/customers_copy.csv'));
     const second = await run(dir);
@@ -151,28 +184,53 @@ describe('processing with contracts', () => {
   });
 
   it('quarantines keys already loaded by an earlier batch and appends the new ones', async () => {
-    const dir = project({ 'customers.csv': GOOD_CUSTOMERS, 'orders.csv': 'order_id,customer_id,ts\n', 'events.json': GOOD_EVENTS });
+    const dir = project({
+      'customers.csv': GOOD_CUSTOMERS,
+      'orders.csv': 'order_id,customer_id,ts\n',
+      'events.json': GOOD_EVENTS,
+    });
     await run(dir);
-    writeFileSync(join(dir, 'landing/customers_2.csv'), 'id,name,zip\n2,Bob again,10001\n3,Cy,07030\n');
+    writeFileSync(
+      join(dir, 'landing/customers_2.csv'),
+      'id,name,zip\n2,Bob again,10001\n3,Cy,07030\n',
+    );
     const second = await run(dir);
-    expect(step(second, 'processed:customers')).toMatchObject({ rowsOut: 1, reasons: { duplicate_key: 1 } });
-    const ids = await withWorkspace(dir, (ws) => ws.warehouse.query('SELECT id FROM processed.customers ORDER BY id'));
+    expect(step(second, 'processed:customers')).toMatchObject({
+      rowsOut: 1,
+      reasons: { duplicate_key: 1 },
+    });
+    const ids = await withWorkspace(dir, (ws) =>
+      ws.warehouse.query('SELECT id FROM processed.customers ORDER BY id'),
+    );
     expect(ids.rows.map((r) => r.id)).toEqual(['1', '2', '3']);
   });
 });
 
 describe('bad files', () => {
   async function refused(landing: Record<string, string | Buffer>, table: string) {
-    const dir = project({ 'customers.csv': GOOD_CUSTOMERS, 'orders.csv': 'order_id,customer_id,ts\n', 'events.json': GOOD_EVENTS, ...landing });
+    const dir = project({
+      'customers.csv': GOOD_CUSTOMERS,
+      'orders.csv': 'order_id,customer_id,ts\n',
+      'events.json': GOOD_EVENTS,
+      ...landing,
+    });
     const result = await run(dir);
-    const manifest = await withWorkspace(dir, (ws) => readManifest<TableManifest>(ws.store, lakeKeys.processedManifest(table)));
+    const manifest = await withWorkspace(dir, (ws) =>
+      readManifest<TableManifest>(ws.store, lakeKeys.processedManifest(table)),
+    );
     return { dir, result, step: step(result, `processed:${table}`), manifest };
   }
 
   it('refuses a CSV whose header does not match the contract, naming the missing columns, and loads the rest', async () => {
-    const { result, step: s, manifest } = await refused({ 'orders.csv': 'order_id,cust,ts\n1,1,2025-01-01\n' }, 'orders');
+    const {
+      result,
+      step: s,
+      manifest,
+    } = await refused({ 'orders.csv': 'order_id,cust,ts\n1,1,2025-01-01\n' }, 'orders');
     expect(s.status).toBe('failed');
-    expect(s.message).toMatch(/^orders\.csv:1: header does not match the contract: missing customer_id, qty, status; found order_id, cust, ts/);
+    expect(s.message).toMatch(
+      /^orders\.csv:1: header does not match the contract: missing customer_id, qty, status; found order_id, cust, ts/,
+    );
     expect(manifest!.files).toEqual([]);
     expect(step(result, 'processed:customers').status).toBe('succeeded');
     expect(step(result, 'processed:events').status).toBe('succeeded');
@@ -184,14 +242,21 @@ describe('bad files', () => {
   });
 
   it('refuses a file that is not UTF-8, naming the line and column', async () => {
-    const latin1 = Buffer.concat([Buffer.from('id,name,zip\n3,Caf'), Buffer.from([0xe9]), Buffer.from(',01234\n')]);
+    const latin1 = Buffer.concat([
+      Buffer.from('id,name,zip\n3,Caf'),
+      Buffer.from([0xe9]),
+      Buffer.from(',01234\n'),
+    ]);
     const { step: s, manifest } = await refused({ 'customers_latin1.csv': latin1 }, 'customers');
     expect(s.message).toMatch(/^customers_latin1\.csv:2:6: file is not valid UTF-8/);
     expect(manifest!.files.map((f) => f.rows)).toEqual([2]); // the good file loaded, nothing from the bad one
   });
 
   it('refuses a truncated JSON file, naming it', async () => {
-    const { step: s, manifest } = await refused({ 'events.json': '[\n{"id":"e1"},\n{"id":' }, 'events');
+    const { step: s, manifest } = await refused(
+      { 'events.json': '[\n{"id":"e1"},\n{"id":' },
+      'events',
+    );
     expect(s.message).toMatch(/^events\.json.*(Malformed JSON|unexpected end)/);
     expect(manifest!.files).toEqual([]);
   });
@@ -199,20 +264,31 @@ describe('bad files', () => {
   it('says which pattern matched no file, and loads the other tables', async () => {
     const dir = tempDir('trib-proc-');
     writeFiles(dir, { 'tributary.yml': CONFIG, ...CONTRACTS });
-    writeFiles(join(dir, 'landing'), { 'customers.csv': GOOD_CUSTOMERS, 'events.json': GOOD_EVENTS });
+    writeFiles(join(dir, 'landing'), {
+      'customers.csv': GOOD_CUSTOMERS,
+      'events.json': GOOD_EVENTS,
+    });
     const result = await run(dir);
-    expect(step(result, 'raw:app.orders').message).toMatch(/no files match orders\*\.csv in .*landing/);
+    expect(step(result, 'raw:app.orders').message).toMatch(
+      /no files match orders\*\.csv in .*landing/,
+    );
     expect(step(result, 'processed:orders').status).toBe('skipped');
     expect(step(result, 'processed:customers').status).toBe('succeeded');
     expect(result.status).toBe('failed');
   });
 
   it('does not retry a refused file on the next run unless asked, then loads it once fixed', async () => {
-    const dir = project({ 'customers.csv': GOOD_CUSTOMERS, 'orders.csv': 'order_id,cust,ts\n1,1,2025-01-01\n', 'events.json': GOOD_EVENTS });
+    const dir = project({
+      'customers.csv': GOOD_CUSTOMERS,
+      'orders.csv': 'order_id,cust,ts\n1,1,2025-01-01\n',
+      'events.json': GOOD_EVENTS,
+    });
     await run(dir);
     const again = await run(dir);
     expect(step(again, 'processed:orders').status).toBe('up_to_date');
-    expect(step(again, 'processed:orders').message).toMatch(/1 file\(s\) rejected by an earlier run/);
+    expect(step(again, 'processed:orders').message).toMatch(
+      /1 file\(s\) rejected by an earlier run/,
+    );
     // The contract is fixed to match the file; a retry now loads it.
     writeFileSync(
       join(dir, 'contracts/orders.yml'),

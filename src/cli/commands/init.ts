@@ -30,5 +30,7 @@ export async function initProject(dirArg: string, template: string): Promise<str
     if (entry === 'generator') continue;
     await cp(join(source, entry), join(dir, entry), { recursive: true });
   }
+  // The landing folder is where files are dropped; an empty one says so better than a missing one.
+  await mkdir(join(dir, 'landing'), { recursive: true });
   return dir;
 }

@@ -38,7 +38,7 @@ export class FilesSource implements Source {
       names = await readdir(this.table.folder);
     } catch (err) {
       if (isErrno(err, 'ENOENT')) {
-        throw new TributaryError(`landing folder ${this.table.folder} does not exist`, {
+        throw new TributaryError('landing folder does not exist', {
           location: { file: this.table.folder },
           hint: `create it and drop ${this.table.pattern} files there, or run \`tributary generate\``,
         });
@@ -71,7 +71,6 @@ export class FilesSource implements Source {
     const files = await this.matchingFiles();
     if (files.length === 0) {
       throw new TributaryError(`no files match ${this.table.pattern} in ${this.table.folder}`, {
-        location: { file: join(this.table.folder, this.table.pattern) },
         hint: 'drop the file into the landing folder (or run `tributary generate`), or fix `files:` in tributary.yml',
       });
     }
