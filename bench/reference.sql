@@ -1,0 +1,277 @@
+-- The reference for `npm run bench:ingest`: the e-commerce pipeline written by hand as one DuckDB
+-- SQL script, doing the same work as `tributary run` on the template: read the generated CSV and
+-- JSON, apply the contracts (required, type, range, allowed values, foreign keys, duplicate keys),
+-- write typed zstd Parquet (orders and clickstream partitioned by month) and the rejected rows,
+-- then build the star schema and run the same data-quality checks.
+-- What it leaves out is what Tributary adds: raw-zone copies addressed by hash, manifests and
+-- atomic commits, line numbers and messages for rejected rows, the catalog and run history.
+-- Placeholders: {{landing}} (input folder) and {{out}} (output folder, empty).
+
+-- customers -------------------------------------------------------------------------------------
+CREATE TEMP TABLE customers_src AS
+SELECT row_number() OVER () AS rn, *
+FROM read_json('{{landing}}/customers.json', format = 'array', columns = {
+  customer_id: 'VARCHAR', first_name: 'VARCHAR', last_name: 'VARCHAR', email: 'VARCHAR', phone: 'VARCHAR',
+  address: 'STRUCT(street VARCHAR, city VARCHAR, state VARCHAR, postal_code VARCHAR, country VARCHAR)',
+  segment: 'VARCHAR', signup_date: 'VARCHAR', updated_at: 'VARCHAR'});
+
+CREATE TEMP TABLE customers_checked AS
+SELECT rn, TRY_CAST(customer_id AS BIGINT) AS customer_id, first_name, last_name, email, phone,
+       address.street AS street, address.city AS city, address.state AS state,
+       address.postal_code AS postal_code, address.country AS country, segment,
+       TRY_CAST(signup_date AS DATE) AS signup_date, TRY_CAST(updated_at AS TIMESTAMP) AS updated_at,
+       CASE
+         WHEN customer_id IS NULL OR customer_id = '' THEN 'required'
+         WHEN TRY_CAST(customer_id AS BIGINT) IS NULL THEN 'type'
+         WHEN email IS NULL OR email = '' THEN 'required'
+         WHEN segment <> '' AND segment NOT IN ('consumer', 'business') THEN 'allowed_values'
+         WHEN signup_date IS NULL OR signup_date = '' THEN 'required'
+         WHEN TRY_CAST(signup_date AS DATE) IS NULL THEN 'type'
+         WHEN updated_at IS NULL OR updated_at = '' THEN 'required'
+         WHEN TRY_CAST(updated_at AS TIMESTAMP) IS NULL THEN 'type'
+       END AS reason
+FROM customers_src;
+UPDATE customers_checked SET reason = 'duplicate_key' WHERE rn IN (
+  SELECT rn FROM customers_checked WHERE reason IS NULL
+  QUALIFY row_number() OVER (PARTITION BY customer_id, updated_at ORDER BY rn) > 1);
+COPY (SELECT * EXCLUDE (rn, reason) FROM customers_checked WHERE reason IS NULL)
+  TO '{{out}}/processed/customers.parquet' (FORMAT parquet, COMPRESSION zstd);
+COPY (SELECT s.*, c.reason FROM customers_checked c JOIN customers_src s USING (rn) WHERE c.reason IS NOT NULL)
+  TO '{{out}}/quarantine/customers.parquet' (FORMAT parquet, COMPRESSION zstd);
+
+-- products --------------------------------------------------------------------------------------
+CREATE TEMP TABLE products_src AS
+SELECT row_number() OVER () AS rn, *
+FROM read_csv('{{landing}}/products.csv', header = true, all_varchar = true, delim = ',', quote = '"', escape = '"');
+CREATE TEMP TABLE products_checked AS
+SELECT rn, TRY_CAST(product_id AS BIGINT) AS product_id, sku, product_name, category, subcategory, brand,
+       TRY_CAST(unit_price AS DECIMAL(12,2)) AS unit_price, TRY_CAST(cost AS DECIMAL(12,2)) AS cost,
+       TRY_CAST(active AS BOOLEAN) AS active, TRY_CAST(created_at AS DATE) AS created_at,
+       CASE
+         WHEN product_id IS NULL OR product_id = '' THEN 'required'
+         WHEN TRY_CAST(product_id AS BIGINT) IS NULL THEN 'type'
+         WHEN product_name IS NULL OR product_name = '' THEN 'required'
+         WHEN category IS NULL OR category = '' THEN 'required'
+         WHEN unit_price IS NULL OR unit_price = '' THEN 'required'
+         WHEN TRY_CAST(unit_price AS DECIMAL(12,2)) IS NULL THEN 'type'
+         WHEN TRY_CAST(unit_price AS DECIMAL(12,2)) < 0 THEN 'range'
+         WHEN cost <> '' AND TRY_CAST(cost AS DECIMAL(12,2)) IS NULL THEN 'type'
+         WHEN TRY_CAST(cost AS DECIMAL(12,2)) < 0 THEN 'range'
+         WHEN active <> '' AND TRY_CAST(active AS BOOLEAN) IS NULL THEN 'type'
+         WHEN created_at <> '' AND TRY_CAST(created_at AS DATE) IS NULL THEN 'type'
+       END AS reason
+FROM products_src;
+UPDATE products_checked SET reason = 'duplicate_key' WHERE rn IN (
+  SELECT rn FROM products_checked WHERE reason IS NULL QUALIFY row_number() OVER (PARTITION BY product_id ORDER BY rn) > 1);
+COPY (SELECT * EXCLUDE (rn, reason) FROM products_checked WHERE reason IS NULL)
+  TO '{{out}}/processed/products.parquet' (FORMAT parquet, COMPRESSION zstd);
+COPY (SELECT s.*, c.reason FROM products_checked c JOIN products_src s USING (rn) WHERE c.reason IS NOT NULL)
+  TO '{{out}}/quarantine/products.parquet' (FORMAT parquet, COMPRESSION zstd);
+
+-- stores ----------------------------------------------------------------------------------------
+CREATE TEMP TABLE stores_checked AS
+SELECT row_number() OVER () AS rn, TRY_CAST(location_id AS INTEGER) AS location_id, store_name, channel, street, city,
+       state, postal_code, region, country,
+       CASE
+         WHEN location_id IS NULL OR location_id = '' THEN 'required'
+         WHEN TRY_CAST(location_id AS INTEGER) IS NULL THEN 'type'
+         WHEN channel <> '' AND channel NOT IN ('online', 'store') THEN 'allowed_values'
+       END AS reason
+FROM read_csv('{{landing}}/stores.csv', header = true, all_varchar = true, delim = ',', quote = '"', escape = '"');
+COPY (SELECT * EXCLUDE (rn, reason) FROM stores_checked WHERE reason IS NULL)
+  TO '{{out}}/processed/stores.parquet' (FORMAT parquet, COMPRESSION zstd);
+
+-- orders ----------------------------------------------------------------------------------------
+CREATE TEMP TABLE orders_src AS
+SELECT row_number() OVER () AS rn, *
+FROM read_csv('{{landing}}/orders.csv', header = true, all_varchar = true, delim = ',', quote = '"', escape = '"');
+CREATE TEMP TABLE orders_checked AS
+SELECT rn, TRY_CAST(o.order_id AS BIGINT) AS order_id, TRY_CAST(o.customer_id AS BIGINT) AS customer_id,
+       TRY_CAST(o.location_id AS INTEGER) AS location_id, TRY_CAST(o.order_ts AS TIMESTAMP) AS order_ts,
+       o.status, o.channel, o.notes,
+       CASE
+         WHEN o.order_id IS NULL OR o.order_id = '' THEN 'required'
+         WHEN TRY_CAST(o.order_id AS BIGINT) IS NULL THEN 'type'
+         WHEN o.customer_id IS NULL OR o.customer_id = '' THEN 'required'
+         WHEN TRY_CAST(o.customer_id AS BIGINT) IS NULL THEN 'type'
+         WHEN o.location_id IS NULL OR o.location_id = '' THEN 'required'
+         WHEN TRY_CAST(o.location_id AS INTEGER) IS NULL THEN 'type'
+         WHEN o.order_ts IS NULL OR o.order_ts = '' THEN 'required'
+         WHEN TRY_CAST(o.order_ts AS TIMESTAMP) IS NULL THEN 'type'
+         WHEN o.status <> '' AND o.status NOT IN ('placed', 'shipped', 'delivered', 'cancelled', 'returned') THEN 'allowed_values'
+         WHEN o.channel <> '' AND o.channel NOT IN ('web', 'mobile', 'store') THEN 'allowed_values'
+         WHEN c.k IS NULL THEN 'foreign_key'
+         WHEN s.k IS NULL THEN 'foreign_key'
+       END AS reason
+FROM orders_src o
+LEFT JOIN (SELECT DISTINCT customer_id AS k FROM customers_checked WHERE reason IS NULL) c ON TRY_CAST(o.customer_id AS BIGINT) = c.k
+LEFT JOIN (SELECT DISTINCT location_id AS k FROM stores_checked WHERE reason IS NULL) s ON TRY_CAST(o.location_id AS INTEGER) = s.k;
+UPDATE orders_checked SET reason = 'duplicate_key' WHERE rn IN (
+  SELECT rn FROM orders_checked WHERE reason IS NULL QUALIFY row_number() OVER (PARTITION BY order_id ORDER BY rn) > 1);
+COPY (SELECT * EXCLUDE (rn, reason), strftime(order_ts, '%Y-%m') AS order_ts_month FROM orders_checked WHERE reason IS NULL)
+  TO '{{out}}/processed/orders' (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (order_ts_month));
+COPY (SELECT s.*, c.reason FROM orders_checked c JOIN orders_src s USING (rn) WHERE c.reason IS NOT NULL)
+  TO '{{out}}/quarantine/orders.parquet' (FORMAT parquet, COMPRESSION zstd);
+
+-- order lines -----------------------------------------------------------------------------------
+CREATE TEMP TABLE lines_src AS
+SELECT row_number() OVER () AS rn, *
+FROM read_csv('{{landing}}/order_lines.csv', header = true, all_varchar = true, delim = ',', quote = '"', escape = '"');
+CREATE TEMP TABLE lines_checked AS
+SELECT rn, TRY_CAST(l.line_id AS BIGINT) AS line_id, TRY_CAST(l.order_id AS BIGINT) AS order_id,
+       TRY_CAST(l.product_id AS BIGINT) AS product_id, TRY_CAST(l.quantity AS INTEGER) AS quantity,
+       TRY_CAST(l.unit_price AS DECIMAL(12,2)) AS unit_price, TRY_CAST(l.discount AS DECIMAL(12,2)) AS discount,
+       TRY_CAST(l.tax_amount AS DECIMAL(12,2)) AS tax_amount,
+       CASE
+         WHEN l.line_id IS NULL OR l.line_id = '' THEN 'required'
+         WHEN TRY_CAST(l.line_id AS BIGINT) IS NULL THEN 'type'
+         WHEN l.order_id IS NULL OR l.order_id = '' THEN 'required'
+         WHEN TRY_CAST(l.order_id AS BIGINT) IS NULL THEN 'type'
+         WHEN l.product_id IS NULL OR l.product_id = '' THEN 'required'
+         WHEN TRY_CAST(l.product_id AS BIGINT) IS NULL THEN 'type'
+         WHEN l.quantity IS NULL OR l.quantity = '' THEN 'required'
+         WHEN TRY_CAST(l.quantity AS INTEGER) IS NULL THEN 'type'
+         WHEN TRY_CAST(l.quantity AS INTEGER) < 1 THEN 'range'
+         WHEN l.unit_price IS NULL OR l.unit_price = '' THEN 'required'
+         WHEN TRY_CAST(l.unit_price AS DECIMAL(12,2)) IS NULL THEN 'type'
+         WHEN TRY_CAST(l.unit_price AS DECIMAL(12,2)) < 0 THEN 'range'
+         WHEN l.discount <> '' AND TRY_CAST(l.discount AS DECIMAL(12,2)) IS NULL THEN 'type'
+         WHEN TRY_CAST(l.discount AS DECIMAL(12,2)) < 0 THEN 'range'
+         WHEN l.tax_amount <> '' AND TRY_CAST(l.tax_amount AS DECIMAL(12,2)) IS NULL THEN 'type'
+         WHEN TRY_CAST(l.tax_amount AS DECIMAL(12,2)) < 0 THEN 'range'
+         WHEN o.k IS NULL THEN 'foreign_key'
+         WHEN p.k IS NULL THEN 'foreign_key'
+       END AS reason
+FROM lines_src l
+LEFT JOIN (SELECT DISTINCT order_id AS k FROM orders_checked WHERE reason IS NULL) o ON TRY_CAST(l.order_id AS BIGINT) = o.k
+LEFT JOIN (SELECT DISTINCT product_id AS k FROM products_checked WHERE reason IS NULL) p ON TRY_CAST(l.product_id AS BIGINT) = p.k;
+UPDATE lines_checked SET reason = 'duplicate_key' WHERE rn IN (
+  SELECT rn FROM lines_checked WHERE reason IS NULL QUALIFY row_number() OVER (PARTITION BY line_id ORDER BY rn) > 1);
+COPY (SELECT * EXCLUDE (rn, reason) FROM lines_checked WHERE reason IS NULL)
+  TO '{{out}}/processed/order_lines.parquet' (FORMAT parquet, COMPRESSION zstd);
+COPY (SELECT s.*, c.reason FROM lines_checked c JOIN lines_src s USING (rn) WHERE c.reason IS NOT NULL)
+  TO '{{out}}/quarantine/order_lines.parquet' (FORMAT parquet, COMPRESSION zstd);
+
+-- payments --------------------------------------------------------------------------------------
+CREATE TEMP TABLE payments_checked AS
+SELECT rn, p.id AS payment_id, TRY_CAST(p.amount AS BIGINT) AS amount_cents, TRY_CAST(p.amount_refunded AS BIGINT) AS refunded_cents,
+       p.currency, TRY_CAST(p.created AS BIGINT) AS created, p.status, TRY_CAST(p.paid AS BOOLEAN) AS paid,
+       TRY_CAST(p.refunded AS BOOLEAN) AS refunded, p.card_brand, p.card_last4, TRY_CAST(p.order_id AS BIGINT) AS order_id,
+       CASE
+         WHEN p.id IS NULL OR p.id = '' THEN 'required'
+         WHEN p.amount IS NULL OR p.amount = '' THEN 'required'
+         WHEN TRY_CAST(p.amount AS BIGINT) IS NULL THEN 'type'
+         WHEN TRY_CAST(p.amount AS BIGINT) < 0 THEN 'range'
+         WHEN p.amount_refunded <> '' AND TRY_CAST(p.amount_refunded AS BIGINT) IS NULL THEN 'type'
+         WHEN TRY_CAST(p.amount_refunded AS BIGINT) < 0 THEN 'range'
+         WHEN p.created IS NULL OR p.created = '' THEN 'required'
+         WHEN TRY_CAST(p.created AS BIGINT) IS NULL THEN 'type'
+         WHEN p.status <> '' AND p.status NOT IN ('succeeded', 'failed') THEN 'allowed_values'
+         WHEN p.order_id IS NULL OR p.order_id = '' THEN 'required'
+         WHEN TRY_CAST(p.order_id AS BIGINT) IS NULL THEN 'type'
+         WHEN o.k IS NULL THEN 'foreign_key'
+       END AS reason
+FROM (
+  SELECT row_number() OVER () AS rn, id, CAST(amount AS VARCHAR) AS amount, CAST(amount_refunded AS VARCHAR) AS amount_refunded,
+         currency, CAST(created AS VARCHAR) AS created, status, CAST(paid AS VARCHAR) AS paid, CAST(refunded AS VARCHAR) AS refunded,
+         payment_method_details.card.brand AS card_brand, payment_method_details.card.last4 AS card_last4,
+         metadata.order_id AS order_id
+  FROM read_json('{{landing}}/payments.json', format = 'array', columns = {
+    id: 'VARCHAR', amount: 'VARCHAR', amount_refunded: 'VARCHAR', currency: 'VARCHAR', created: 'VARCHAR',
+    status: 'VARCHAR', paid: 'VARCHAR', refunded: 'VARCHAR',
+    payment_method_details: 'STRUCT(card STRUCT(brand VARCHAR, last4 VARCHAR))', metadata: 'STRUCT(order_id VARCHAR)'})
+) p
+LEFT JOIN (SELECT DISTINCT order_id AS k FROM orders_checked WHERE reason IS NULL) o ON TRY_CAST(p.order_id AS BIGINT) = o.k;
+UPDATE payments_checked SET reason = 'duplicate_key' WHERE rn IN (
+  SELECT rn FROM payments_checked WHERE reason IS NULL QUALIFY row_number() OVER (PARTITION BY payment_id ORDER BY rn) > 1);
+COPY (SELECT * EXCLUDE (rn, reason) FROM payments_checked WHERE reason IS NULL)
+  TO '{{out}}/processed/payments.parquet' (FORMAT parquet, COMPRESSION zstd);
+COPY (SELECT * FROM payments_checked WHERE reason IS NOT NULL)
+  TO '{{out}}/quarantine/payments.parquet' (FORMAT parquet, COMPRESSION zstd);
+
+-- clickstream -----------------------------------------------------------------------------------
+CREATE TEMP TABLE clicks_checked AS
+SELECT rn, event_id, session_id, TRY_CAST(customer_id AS BIGINT) AS customer_id, anonymous_id, event_type,
+       TRY_CAST(product_id AS BIGINT) AS product_id, page, referrer, user_agent, TRY_CAST(event_ts AS TIMESTAMP) AS event_ts,
+       CASE
+         WHEN event_id IS NULL OR event_id = '' THEN 'required'
+         WHEN customer_id <> '' AND TRY_CAST(customer_id AS BIGINT) IS NULL THEN 'type'
+         WHEN event_type IS NULL OR event_type = '' THEN 'required'
+         WHEN event_type NOT IN ('page_view', 'product_view', 'add_to_cart', 'remove_from_cart', 'checkout_start', 'purchase') THEN 'allowed_values'
+         WHEN product_id <> '' AND TRY_CAST(product_id AS BIGINT) IS NULL THEN 'type'
+         WHEN event_ts IS NULL OR event_ts = '' THEN 'required'
+         WHEN TRY_CAST(event_ts AS TIMESTAMP) IS NULL THEN 'type'
+       END AS reason
+FROM (
+  SELECT row_number() OVER () AS rn, event_id, session_id, CAST(customer_id AS VARCHAR) AS customer_id, anonymous_id, event_type,
+         CAST(product_id AS VARCHAR) AS product_id, page, referrer, user_agent, event_ts
+  FROM read_json('{{landing}}/clickstream.ndjson', format = 'newline_delimited', columns = {
+    event_id: 'VARCHAR', session_id: 'VARCHAR', customer_id: 'VARCHAR', anonymous_id: 'VARCHAR', event_type: 'VARCHAR',
+    product_id: 'VARCHAR', page: 'VARCHAR', referrer: 'VARCHAR', user_agent: 'VARCHAR', event_ts: 'VARCHAR'})
+);
+UPDATE clicks_checked SET reason = 'duplicate_key' WHERE rn IN (
+  SELECT rn FROM clicks_checked WHERE reason IS NULL QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY rn) > 1);
+COPY (SELECT * EXCLUDE (rn, reason), strftime(event_ts, '%Y-%m') AS event_ts_month FROM clicks_checked WHERE reason IS NULL)
+  TO '{{out}}/processed/clickstream' (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (event_ts_month));
+COPY (SELECT * FROM clicks_checked WHERE reason IS NOT NULL)
+  TO '{{out}}/quarantine/clickstream.parquet' (FORMAT parquet, COMPRESSION zstd);
+
+-- star schema (seed 004), read back from the processed Parquet like the warehouse does -----------
+CREATE TABLE customer_dim AS
+WITH versions AS (
+  SELECT *, row_number() OVER (PARTITION BY customer_id ORDER BY updated_at) AS version,
+         lead(updated_at) OVER (PARTITION BY customer_id ORDER BY updated_at) AS next_update
+  FROM read_parquet('{{out}}/processed/customers.parquet')
+)
+SELECT row_number() OVER (ORDER BY customer_id, updated_at) AS customer_key, customer_id,
+       trim(coalesce(first_name, '') || ' ' || coalesce(last_name, '')) AS full_name, lower(email) AS email,
+       city, state, postal_code, segment, signup_date,
+       CASE WHEN version = 1 THEN TIMESTAMP '1900-01-01' ELSE updated_at END AS valid_from,
+       coalesce(next_update, TIMESTAMP '9999-12-31') AS valid_to, next_update IS NULL AS is_current
+FROM versions;
+
+CREATE TABLE product_dim AS
+SELECT row_number() OVER (ORDER BY product_id) AS product_key, product_id, product_name, category, subcategory, brand, unit_price
+FROM read_parquet('{{out}}/processed/products.parquet');
+
+CREATE TABLE location_dim AS
+SELECT row_number() OVER (ORDER BY location_id) AS location_key, location_id, store_name, channel, city, state, postal_code, region, country
+FROM read_parquet('{{out}}/processed/stores.parquet');
+
+CREATE TABLE date_dim AS
+WITH bounds AS (SELECT min(CAST(order_ts AS DATE)) AS first_day, max(CAST(order_ts AS DATE)) AS last_day
+                FROM read_parquet('{{out}}/processed/orders/*/*.parquet')),
+days AS (SELECT CAST(d AS DATE) AS date_value FROM bounds, range(bounds.first_day, bounds.last_day + INTERVAL 1 DAY, INTERVAL 1 DAY) AS t(d))
+SELECT CAST(strftime(date_value, '%Y%m%d') AS INTEGER) AS date_key, date_value, year(date_value) AS year,
+       quarter(date_value) AS quarter, month(date_value) AS month, strftime(date_value, '%B') AS month_name,
+       day(date_value) AS day, isodow(date_value) AS day_of_week, isodow(date_value) >= 6 AS is_weekend
+FROM days ORDER BY date_value;
+
+CREATE TABLE sales_fact AS
+SELECT l.line_id AS sale_key, l.order_id, c.customer_key, p.product_key, loc.location_key, d.date_key,
+       o.status AS order_status, l.quantity, l.quantity * l.unit_price AS gross_amount,
+       coalesce(l.discount, 0) AS discount, coalesce(l.tax_amount, 0) AS tax_amount,
+       l.quantity * l.unit_price - coalesce(l.discount, 0) AS net_amount
+FROM read_parquet('{{out}}/processed/order_lines.parquet') AS l
+JOIN read_parquet('{{out}}/processed/orders/*/*.parquet', hive_partitioning = false) AS o ON o.order_id = l.order_id
+JOIN customer_dim AS c ON c.customer_id = o.customer_id AND o.order_ts >= c.valid_from AND o.order_ts < c.valid_to
+JOIN product_dim AS p ON p.product_id = l.product_id
+JOIN location_dim AS loc ON loc.location_id = o.location_id
+JOIN date_dim AS d ON d.date_value = CAST(o.order_ts AS DATE);
+
+-- the same checks as the template's schema.yml ---------------------------------------------------
+CREATE TEMP TABLE check_failures AS
+SELECT 'unique sale_key' AS test, count(*) AS failures FROM (SELECT sale_key FROM sales_fact GROUP BY 1 HAVING count(*) > 1)
+UNION ALL SELECT 'not_null sale_key', count(*) FROM sales_fact WHERE sale_key IS NULL
+UNION ALL SELECT 'not_null customer_key', count(*) FROM sales_fact WHERE customer_key IS NULL
+UNION ALL SELECT 'relationships customer', count(*) FROM sales_fact f LEFT JOIN customer_dim c USING (customer_key) WHERE c.customer_key IS NULL
+UNION ALL SELECT 'relationships product', count(*) FROM sales_fact f LEFT JOIN product_dim p USING (product_key) WHERE p.product_key IS NULL
+UNION ALL SELECT 'relationships location', count(*) FROM sales_fact f LEFT JOIN location_dim l USING (location_key) WHERE l.location_key IS NULL
+UNION ALL SELECT 'relationships date', count(*) FROM sales_fact f LEFT JOIN date_dim d USING (date_key) WHERE d.date_key IS NULL
+UNION ALL SELECT 'accepted_values order_status', count(*) FROM sales_fact WHERE order_status NOT IN ('placed', 'shipped', 'delivered', 'cancelled', 'returned')
+UNION ALL SELECT 'not_null quantity', count(*) FROM sales_fact WHERE quantity IS NULL
+UNION ALL SELECT 'unique customer_key', count(*) FROM (SELECT customer_key FROM customer_dim GROUP BY 1 HAVING count(*) > 1)
+UNION ALL SELECT 'unique product_key', count(*) FROM (SELECT product_key FROM product_dim GROUP BY 1 HAVING count(*) > 1)
+UNION ALL SELECT 'unique product_id', count(*) FROM (SELECT product_id FROM product_dim GROUP BY 1 HAVING count(*) > 1)
+UNION ALL SELECT 'unique location_key', count(*) FROM (SELECT location_key FROM location_dim GROUP BY 1 HAVING count(*) > 1)
+UNION ALL SELECT 'unique date_key', count(*) FROM (SELECT date_key FROM date_dim GROUP BY 1 HAVING count(*) > 1);
