@@ -117,17 +117,20 @@ async function processAsset(ctx: ExecContext, asset: Asset): Promise<StepOutcome
     throw err;
   }
   await registerLakeViews(ws.warehouse, ws.store, result.manifest);
-  await catalogProcessed(ws.state, result.manifest);
-  if (result.rawColumns) {
+  const rawColumns = result.rawColumns;
+  const manifest = result.manifest;
+  await ws.state.atomically(async (state) => {
+    await catalogProcessed(state, manifest);
+    if (!rawColumns) return;
     await catalogRaw(
-      ws.state,
+      state,
       table.source,
       table.table,
-      result.rawColumns,
-      Object.keys(result.manifest.batches).length,
+      rawColumns,
+      Object.keys(manifest.batches).length,
       table.format ?? 'auto',
     );
-  }
+  });
   const earlier = Object.values(result.manifest.rejected).length - result.rejectedFiles.length;
   if (result.rejectedFiles.length) {
     return {
@@ -206,14 +209,11 @@ async function buildModel(ctx: ExecContext, asset: Asset): Promise<StepOutcome> 
       },
     );
   }
-  await catalogWarehouse(
-    ws.state,
-    ws.warehouse,
-    schema,
-    node.name,
-    `${ws.project.config.warehouse.path}#${schema}.${node.name}`,
-  );
-  await ws.state.setAssetVersion(asset.key, fingerprint);
+  const location = `${ws.project.config.warehouse.path}#${schema}.${node.name}`;
+  await ws.state.atomically(async (state) => {
+    await catalogWarehouse(state, ws.warehouse, schema, node.name, location);
+    await state.setAssetVersion(asset.key, fingerprint);
+  });
   return {
     status: 'succeeded',
     ...(rows !== undefined ? { rowsOut: rows } : {}),

@@ -253,32 +253,30 @@ async function processBatch(
     }));
     rawColumns = header.map((name) => ({ name, type: 'VARCHAR' }));
   } else {
-    const reader =
-      format === 'ndjson'
-        ? `read_json_objects(${s(path)}, format = 'newline_delimited')`
-        : table.records
-          ? `(SELECT unnest(${q(table.records)}) AS json FROM read_json(${s(path)}, columns = {${s(table.records)}: 'JSON[]'}, maximum_object_size = ${batch.bytes + 1}))`
-          : `read_json_objects(${s(path)}, format = 'array')`;
-    const paths = fields.map((f) =>
-      s(
-        `$.${f
-          .split('.')
-          .map((p) => `"${p}"`)
-          .join('.')}`,
-      ),
-    );
+    // read_json with declared columns parses each record once, straight into strings (numbers and
+    // booleans keep their JSON text; nested objects become STRUCTs of strings).
+    const spec = jsonColumnSpec(fields, engine.dialect.quoteString, q);
+    const jsonFormat = format === 'ndjson' ? 'newline_delimited' : 'array';
+    const source = table.records
+      ? `(SELECT unnest(${q(table.records)}) AS _r FROM read_json(${s(path)}, format = 'auto', maximum_object_size = ${batch.bytes + 1},
+           columns = {${s(table.records)}: ${s(`STRUCT(${spec.struct})[]`)}}))`
+      : `read_json(${s(path)}, format = ${s(jsonFormat)}, columns = {${spec.columns}})`;
     await run(
       engine,
       file,
       `CREATE OR REPLACE TEMP TABLE _tb_raw AS
-      SELECT _record, ${contract.columns.map((c, i) => `_v[${i + 1}] AS ${q(c.name)}`).join(', ')}, _json
-      FROM (SELECT row_number() OVER () AS _record, json_extract_string(json, [${paths.join(', ')}]) AS _v, json AS _json FROM ${reader})`,
+      SELECT row_number() OVER () AS _record, ${contract.columns.map((c, i) => `${spec.access(fields[i]!, table.records ? '_r' : undefined)} AS ${q(c.name)}`).join(', ')}
+      FROM ${source}`,
     );
-    const structure = await engine.query(
-      `SELECT json_group_structure(_json) AS s FROM (SELECT _json FROM _tb_raw LIMIT 1000)`,
-    );
-    rawColumns = flattenStructure(structure.rows[0]?.s);
-    await engine.exec('ALTER TABLE _tb_raw DROP COLUMN _json');
+    // The crawler's view of the file: the structure of its first records, whatever the contract reads.
+    const structure = table.records
+      ? undefined
+      : await engine.query(
+          `SELECT json_group_structure(json) AS s FROM (SELECT json FROM read_json_objects(${s(path)}, format = ${s(jsonFormat)}) LIMIT 1000)`,
+        );
+    rawColumns = structure
+      ? flattenStructure(structure.rows[0]?.s)
+      : fields.map((name) => ({ name, type: 'VARCHAR' }));
   }
 
   // 2. One pass of checks: typed values and the first failed check of each row.
@@ -504,6 +502,64 @@ async function fillSizes(store: ObjectStore, files: DataFile[]): Promise<void> {
     const listed = await store.list(f.key);
     f.bytes = listed.find((o) => o.key === f.key)?.size ?? 0;
   }
+}
+
+interface JsonColumnSpec {
+  /** `'a': 'VARCHAR', 'b': 'STRUCT("c" VARCHAR)'` for read_json's columns parameter. */
+  columns: string;
+  /** The same fields as one STRUCT type body: `"a" VARCHAR, "b" STRUCT("c" VARCHAR)`. */
+  struct: string;
+  /** The expression reading a dotted field: from the columns, or from the struct `root` when given. */
+  access(field: string, root?: string): string;
+}
+
+/** Turns dotted field paths (metadata.order_id) into the nested column types read_json needs. */
+function jsonColumnSpec(
+  fields: string[],
+  quoteString: (s: string) => string,
+  q: (s: string) => string,
+): JsonColumnSpec {
+  type Node = Map<string, Node | null>;
+  const tree: Node = new Map();
+  for (const field of fields) {
+    const parts = field.split('.');
+    let node = tree;
+    parts.forEach((part, i) => {
+      const leaf = i === parts.length - 1;
+      const existing = node.get(part);
+      if (leaf) {
+        if (existing instanceof Map) {
+          throw new TributaryError(`contract reads both ${field} and fields inside it`, {
+            code: 'CONFIG',
+            hint: 'read either the whole object or fields inside it',
+          });
+        }
+        node.set(part, null);
+      } else {
+        if (existing === null) {
+          throw new TributaryError(
+            `contract reads both ${parts.slice(0, i + 1).join('.')} and ${field}`,
+            { code: 'CONFIG', hint: 'read either the whole object or fields inside it' },
+          );
+        }
+        if (!existing) node.set(part, new Map());
+        node = node.get(part)!;
+      }
+    });
+  }
+  const typeOf = (node: Node | null): string =>
+    node === null
+      ? 'VARCHAR'
+      : `STRUCT(${[...node].map(([k, v]) => `${q(k)} ${typeOf(v)}`).join(', ')})`;
+  return {
+    columns: [...tree].map(([k, v]) => `${quoteString(k)}: ${quoteString(typeOf(v))}`).join(', '),
+    struct: [...tree].map(([k, v]) => `${q(k)} ${typeOf(v)}`).join(', '),
+    access: (field, root) => {
+      const [first, ...rest] = field.split('.') as [string, ...string[]];
+      const start = root ? `struct_extract(${root}, ${quoteString(first)})` : q(first);
+      return rest.reduce((expr, part) => `struct_extract(${expr}, ${quoteString(part)})`, start);
+    },
+  };
 }
 
 /** Flattens DuckDB's json_group_structure into dotted column names with types. */

@@ -85,6 +85,11 @@ export class StateStore {
     return new StateStore(engine);
   }
 
+  /** Runs several writes as one transaction: one commit (one fsync) instead of one per statement. */
+  async atomically<T>(fn: (state: StateStore) => Promise<T>): Promise<T> {
+    return this.engine.transaction((tx) => fn(new StateStore(tx)));
+  }
+
   async close(): Promise<void> {
     await this.engine.close();
   }

@@ -42,6 +42,16 @@ const capabilities: EngineCapabilities = {
   createOrReplaceTable: true,
 };
 
+/** With TRIBUTARY_PROFILE=1 every statement's time goes to stderr: where a run spends its time. */
+const PROFILE = process.env.TRIBUTARY_PROFILE === '1';
+function profiled<T>(sql: string, started: number, result: T): T {
+  if (PROFILE) {
+    const ms = (performance.now() - started).toFixed(1);
+    process.stderr.write(`[profile] ${ms.padStart(8)} ms  ${sql.replace(/\s+/g, ' ').slice(0, 140)}\n`);
+  }
+  return result;
+}
+
 /** Serialises async work: DuckDB connections take one statement at a time. */
 class Mutex {
   private tail: Promise<unknown> = Promise.resolve();
@@ -67,8 +77,10 @@ class DuckDBEngineImpl implements Engine {
 
   exec(sql: string): Promise<void> {
     return this.lock.run(async () => {
+      const started = performance.now();
       try {
         await this.connection.run(sql);
+        profiled(sql, started, undefined);
       } catch (err) {
         throw toEngineError(err, sql);
       }
@@ -77,6 +89,7 @@ class DuckDBEngineImpl implements Engine {
 
   query(sql: string, params: readonly unknown[] = []): Promise<QueryResult> {
     return this.lock.run(async () => {
+      const started = performance.now();
       try {
         const reader = await this.connection.runAndReadAll(
           sql,
@@ -90,7 +103,7 @@ class DuckDBEngineImpl implements Engine {
           kind: jsonKindByTypeId[types[i]!.typeId],
         }));
         const rows = reader.getRowObjectsJson() as Row[];
-        return { columns, rows };
+        return profiled(sql, started, { columns, rows });
       } catch (err) {
         throw toEngineError(err, sql);
       }

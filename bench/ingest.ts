@@ -1,0 +1,86 @@
+/**
+ * `npm run bench:ingest`: generated CSV/JSON → typed Parquet → star schema, at SF1 and SF10.
+ * Each scale runs Tributary's pipeline and the hand-written DuckDB script (bench/reference.sql)
+ * on the same files, each in a fresh child process, alternating which goes first, and prints
+ * wall time, peak memory and the ratio Tributary / reference. Both must produce the same fact
+ * totals, or the comparison is void.
+ *   npm run bench:ingest -- --scales 1,10 --repeat 3
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, rmSync, symlinkSync, writeFileSync, mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { generateEcommerce } from '../templates/ecommerce/generator/index.js';
+import { initProject } from '../src/cli/commands/init.js';
+
+const { values } = parseArgs({
+  options: { scales: { type: 'string', default: '1,10' }, repeat: { type: 'string', default: '3' }, seed: { type: 'string', default: '42' } },
+});
+const scales = values.scales.split(',').map(Number);
+const repeat = Number(values.repeat);
+const seed = Number(values.seed);
+const root = resolve(import.meta.dirname, '../../bench/.work');
+const worker = resolve(import.meta.dirname, 'ingest-worker.js');
+
+interface Measurement {
+  ms: number;
+  maxRssMB: number;
+  totals: Record<string, unknown>;
+}
+
+function measure(args: string[]): Measurement {
+  const r = spawnSync(process.execPath, [worker, ...args], { encoding: 'utf8', maxBuffer: 1 << 26 });
+  if (r.status !== 0) throw new Error(`${args[0]} failed:\n${r.stderr}`);
+  return JSON.parse(r.stdout.trim().split('\n').pop()!) as Measurement;
+}
+
+async function landing(scale: number): Promise<string> {
+  const dir = join(root, `sf${scale}`, 'landing');
+  const marker = join(dir, '_generated.json');
+  if (existsSync(marker) && JSON.parse(readFileSync(marker, 'utf8')).seed === seed) return dir;
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  process.stderr.write(`generating SF${scale}…\n`);
+  const report = await generateEcommerce({ outDir: dir, scale, seed });
+  writeFileSync(marker, JSON.stringify({ seed, scale, files: report.files }));
+  return dir;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const rows: string[] = [];
+for (const scale of scales) {
+  const input = await landing(scale);
+  const runs: { trib: Measurement; ref: Measurement }[] = [];
+  for (let i = 0; i < repeat; i++) {
+    const project = join(root, `sf${scale}`, 'project');
+    const out = join(root, `sf${scale}`, 'reference');
+    rmSync(project, { recursive: true, force: true });
+    rmSync(out, { recursive: true, force: true });
+    await initProject(project, 'ecommerce');
+    rmSync(join(project, 'landing'), { recursive: true, force: true });
+    symlinkSync(input, join(project, 'landing'));
+    const order = i % 2 === 0 ? ['ref', 'trib'] : ['trib', 'ref'];
+    const got: Partial<{ trib: Measurement; ref: Measurement }> = {};
+    for (const side of order) {
+      got[side as 'trib' | 'ref'] = side === 'trib' ? measure(['tributary', project]) : measure(['reference', input, out]);
+    }
+    const { trib, ref } = got as { trib: Measurement; ref: Measurement };
+    if (JSON.stringify(trib.totals) !== JSON.stringify(ref.totals)) {
+      throw new Error(`fact totals differ: tributary ${JSON.stringify(trib.totals)} vs reference ${JSON.stringify(ref.totals)}`);
+    }
+    runs.push({ trib, ref });
+    process.stderr.write(
+      `SF${scale} run ${i + 1}/${repeat}: tributary ${(trib.ms / 1000).toFixed(2)}s, reference ${(ref.ms / 1000).toFixed(2)}s, ratio ${(trib.ms / ref.ms).toFixed(3)}\n`,
+    );
+  }
+  const t = median(runs.map((r) => r.trib.ms));
+  const r = median(runs.map((x) => x.ref.ms));
+  const ratios = runs.map((x) => x.trib.ms / x.ref.ms);
+  rows.push(
+    `| SF${scale} | ${runs[0]!.trib.totals.lines} | ${(t / 1000).toFixed(2)} s | ${(r / 1000).toFixed(2)} s | **${median(ratios).toFixed(3)}** (${Math.min(...ratios).toFixed(3)}–${Math.max(...ratios).toFixed(3)}) | ${Math.max(...runs.map((x) => x.trib.maxRssMB))} MB | ${Math.max(...runs.map((x) => x.ref.maxRssMB))} MB |`,
+  );
+}
+console.log(`\nbench:ingest — ${repeat} run(s) per scale, medians; ratio = tributary / reference (target ≤ 1.15 at SF10)\n`);
+console.log('| scale | fact rows | tributary | reference SQL | ratio (min–max) | tributary peak RSS | reference peak RSS |');
+console.log('|---|---|---|---|---|---|---|');
+for (const row of rows) console.log(row);
