@@ -18,7 +18,9 @@ async function tributary(projectDir: string) {
   try {
     const result = await runPipeline(ws, { command: 'bench' });
     status = result.status;
-    const failed = result.steps.filter((s) => s.status === 'failed').map((s) => `${s.asset}: ${s.message}`);
+    const failed = result.steps
+      .filter((s) => s.status === 'failed')
+      .map((s) => `${s.asset}: ${s.message}`);
     if (failed.length) throw new Error(`tributary run failed:\n${failed.join('\n')}`);
     const ms = performance.now() - t0;
     totals = (await ws.warehouse.query(TOTALS)).rows[0];
@@ -39,7 +41,8 @@ async function reference(landing: string, out: string) {
   try {
     await engine.exec(sql);
     const failures = await engine.query(`SELECT test FROM check_failures WHERE failures > 0`);
-    if (failures.rows.length) throw new Error(`reference checks failed: ${failures.rows.map((r) => r.test).join(', ')}`);
+    if (failures.rows.length)
+      throw new Error(`reference checks failed: ${failures.rows.map((r) => r.test).join(', ')}`);
     await engine.exec('CHECKPOINT');
     const ms = performance.now() - t0;
     const totals = (await engine.query(TOTALS)).rows[0];
@@ -51,4 +54,6 @@ async function reference(landing: string, out: string) {
 
 const [mode, a, b] = process.argv.slice(2);
 const result = mode === 'tributary' ? await tributary(a!) : await reference(a!, b!);
-process.stdout.write(`${JSON.stringify({ ...result, maxRssMB: Math.round(process.resourceUsage().maxRSS / 1024) })}\n`);
+process.stdout.write(
+  `${JSON.stringify({ ...result, maxRssMB: Math.round(process.resourceUsage().maxRSS / 1024) })}\n`,
+);

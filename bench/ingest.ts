@@ -14,7 +14,11 @@ import { generateEcommerce } from '../templates/ecommerce/generator/index.js';
 import { initProject } from '../src/cli/commands/init.js';
 
 const { values } = parseArgs({
-  options: { scales: { type: 'string', default: '1,10' }, repeat: { type: 'string', default: '3' }, seed: { type: 'string', default: '42' } },
+  options: {
+    scales: { type: 'string', default: '1,10' },
+    repeat: { type: 'string', default: '3' },
+    seed: { type: 'string', default: '42' },
+  },
 });
 const scales = values.scales.split(',').map(Number);
 const repeat = Number(values.repeat);
@@ -29,7 +33,10 @@ interface Measurement {
 }
 
 function measure(args: string[]): Measurement {
-  const r = spawnSync(process.execPath, [worker, ...args], { encoding: 'utf8', maxBuffer: 1 << 26 });
+  const r = spawnSync(process.execPath, [worker, ...args], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 26,
+  });
   if (r.status !== 0) throw new Error(`${args[0]} failed:\n${r.stderr}`);
   return JSON.parse(r.stdout.trim().split('\n').pop()!) as Measurement;
 }
@@ -62,11 +69,14 @@ for (const scale of scales) {
     const order = i % 2 === 0 ? ['ref', 'trib'] : ['trib', 'ref'];
     const got: Partial<{ trib: Measurement; ref: Measurement }> = {};
     for (const side of order) {
-      got[side as 'trib' | 'ref'] = side === 'trib' ? measure(['tributary', project]) : measure(['reference', input, out]);
+      got[side as 'trib' | 'ref'] =
+        side === 'trib' ? measure(['tributary', project]) : measure(['reference', input, out]);
     }
     const { trib, ref } = got as { trib: Measurement; ref: Measurement };
     if (JSON.stringify(trib.totals) !== JSON.stringify(ref.totals)) {
-      throw new Error(`fact totals differ: tributary ${JSON.stringify(trib.totals)} vs reference ${JSON.stringify(ref.totals)}`);
+      throw new Error(
+        `fact totals differ: tributary ${JSON.stringify(trib.totals)} vs reference ${JSON.stringify(ref.totals)}`,
+      );
     }
     runs.push({ trib, ref });
     process.stderr.write(
@@ -80,7 +90,11 @@ for (const scale of scales) {
     `| SF${scale} | ${runs[0]!.trib.totals.lines} | ${(t / 1000).toFixed(2)} s | ${(r / 1000).toFixed(2)} s | **${median(ratios).toFixed(3)}** (${Math.min(...ratios).toFixed(3)}–${Math.max(...ratios).toFixed(3)}) | ${Math.max(...runs.map((x) => x.trib.maxRssMB))} MB | ${Math.max(...runs.map((x) => x.ref.maxRssMB))} MB |`,
   );
 }
-console.log(`\nbench:ingest — ${repeat} run(s) per scale, medians; ratio = tributary / reference (target ≤ 1.15 at SF10)\n`);
-console.log('| scale | fact rows | tributary | reference SQL | ratio (min–max) | tributary peak RSS | reference peak RSS |');
+console.log(
+  `\nbench:ingest — ${repeat} run(s) per scale, medians; ratio = tributary / reference (target ≤ 1.15 at SF10)\n`,
+);
+console.log(
+  '| scale | fact rows | tributary | reference SQL | ratio (min–max) | tributary peak RSS | reference peak RSS |',
+);
 console.log('|---|---|---|---|---|---|---|');
 for (const row of rows) console.log(row);

@@ -74,18 +74,22 @@ export async function catalogWarehouse(
   schema: string,
   name: string,
   location: string,
+  /** The row count when the caller already knows it (a table just built); counted otherwise. */
+  knownRowCount?: number,
 ): Promise<CatalogEntry | undefined> {
   const columns = await engine.describe(schema, name);
   if (!columns) return undefined;
   const { quoteIdentifier: q } = engine.dialect;
-  const { rows } = await engine.query(`SELECT count(*) AS n FROM ${q(schema)}.${q(name)}`);
+  const rowCount =
+    knownRowCount ??
+    Number((await engine.query(`SELECT count(*) AS n FROM ${q(schema)}.${q(name)}`)).rows[0]!.n);
   return state.upsertCatalogEntry({
     zone: 'warehouse',
     name: `${schema}.${name}`,
     location,
     format: engine.kind,
     columns: columns.map((c) => ({ name: c.name, type: c.type })),
-    rowCount: Number(rows[0]!.n),
+    rowCount,
     partitions: [],
   });
 }

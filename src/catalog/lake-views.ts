@@ -58,9 +58,8 @@ export async function registerLakeViews(
 ): Promise<void> {
   if (!engine.capabilities.readsFiles) return;
   const { quoteIdentifier: q } = engine.dialect;
-  await engine.exec(
-    `CREATE SCHEMA IF NOT EXISTS ${q(PROCESSED_SCHEMA)}; CREATE SCHEMA IF NOT EXISTS ${q(QUARANTINE_SCHEMA)};`,
-  );
+  await engine.ensureSchema(PROCESSED_SCHEMA);
+  await engine.ensureSchema(QUARANTINE_SCHEMA);
   await engine.exec(
     `CREATE OR REPLACE VIEW ${q(PROCESSED_SCHEMA)}.${q(manifest.table)} AS ${processedSelect(engine, store, manifest)}`,
   );

@@ -75,6 +75,8 @@ export interface Engine {
   query(sql: string, params?: readonly unknown[]): Promise<QueryResult>;
   /** Runs `fn` in one transaction on a connection of its own; rolls back if it throws. */
   transaction<T>(fn: (tx: Engine) => Promise<T>): Promise<T>;
+  /** Creates a schema if it does not exist (remembered, so asking again costs nothing). */
+  ensureSchema(schema: string): Promise<void>;
   listTables(schema?: string): Promise<TableInfo[]>;
   /** Column names and types of a table or view, or undefined when it does not exist. */
   describe(schema: string | undefined, name: string): Promise<ColumnInfo[] | undefined>;

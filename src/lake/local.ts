@@ -76,6 +76,10 @@ export class LocalObjectStore implements ObjectStore {
     await rm(this.path(key), { force: true });
   }
 
+  async rename(from: string, to: string): Promise<void> {
+    await moveFile(this.path(from), this.path(to));
+  }
+
   readableLocation(key: string): string {
     return this.path(key);
   }

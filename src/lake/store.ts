@@ -20,6 +20,8 @@ export interface ObjectStore {
   /** Every object whose key starts with `prefix`, sorted by key. */
   list(prefix: string): Promise<ObjectInfo[]>;
   delete(key: string): Promise<void>;
+  /** Moves an object to a new key (a rename locally; copy-then-delete on stores without rename). */
+  rename(from: string, to: string): Promise<void>;
   /** A location an engine can read the object from: an absolute path for local stores. */
   readableLocation(key: string): string;
 }

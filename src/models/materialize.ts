@@ -17,7 +17,7 @@ export async function materialize(
 ): Promise<number | undefined> {
   const { quoteIdentifier: q } = engine.dialect;
   if (node.config.materialized === 'view') {
-    await engine.exec(`CREATE SCHEMA IF NOT EXISTS ${q(schema)}`);
+    await engine.ensureSchema(schema);
     await engine.exec(`CREATE OR REPLACE VIEW ${q(schema)}.${q(node.name)} AS ${sql}`);
     return undefined;
   }

@@ -211,7 +211,7 @@ async function buildModel(ctx: ExecContext, asset: Asset): Promise<StepOutcome> 
   }
   const location = `${ws.project.config.warehouse.path}#${schema}.${node.name}`;
   await ws.state.atomically(async (state) => {
-    await catalogWarehouse(state, ws.warehouse, schema, node.name, location);
+    await catalogWarehouse(state, ws.warehouse, schema, node.name, location, rows);
     await state.setAssetVersion(asset.key, fingerprint);
   });
   return {

@@ -28,22 +28,34 @@ export interface ForeignKeyInput {
   parentKeys: string;
 }
 
+/**
+ * Where a column's original text is kept in the checked batch: string columns are their own
+ * text; other columns keep it beside the typed value, for the quarantine.
+ */
+export function rawTextColumn(c: ColumnContract): string {
+  return c.type === 'string' ? c.name : `_raw_${c.name}`;
+}
+
 export interface CompiledContract {
-  /** `TRY_CAST(raw."c" AS T) AS "c"` for every column. */
+  /** `TRY_CAST(raw."c" AS T) AS "c"` for every column, and `raw."c" AS "_raw_c"` for non-strings. */
   typedColumns: string[];
   /** LEFT JOINs that mark which foreign keys matched (`_fk_<column>`). */
   joins: string[];
   /** CASE expression giving `reason:column` for the first failed check, or NULL. */
   failure: string;
-  /** CASE expression giving a human message from `_fail` and the raw values. */
+  /** CASE expression giving a human message from `_fail` and the raw text columns (alias `c`). */
   message: string;
-  /** CASE expression giving the raw value that failed. */
+  /** CASE expression giving the raw text that failed (alias `c`). */
   failedValue: string;
 }
 
 const RAW = 'raw';
 
-/** Compiles a contract against a relation aliased `raw` whose columns hold each contract column's raw string. */
+/**
+ * Compiles a contract against a relation aliased `raw` whose columns hold each contract column's
+ * raw string. The checks read `raw`; the message and value expressions read the checked batch
+ * (alias `c`, with `_fail`) where the text lives in rawTextColumn().
+ */
 export function compileContract(
   contract: Contract,
   dialect: Dialect,
@@ -55,7 +67,12 @@ export function compileContract(
   const typed = (c: ColumnContract) =>
     c.type === 'string' ? rawCol(c) : dialect.tryCast(rawCol(c), c.type as LogicalType);
 
-  const typedColumns = contract.columns.map((c) => `${typed(c)} AS ${q(c.name)}`);
+  const typedColumns = contract.columns.flatMap((c) =>
+    c.type === 'string'
+      ? [`${rawCol(c)} AS ${q(c.name)}`]
+      : [`${typed(c)} AS ${q(c.name)}`, `${rawCol(c)} AS ${q(rawTextColumn(c))}`],
+  );
+  const text = (c: ColumnContract) => `c.${q(rawTextColumn(c))}`;
   const branches: string[] = [];
   const messages: string[] = [];
   for (const c of contract.columns) {
@@ -68,7 +85,7 @@ export function compileContract(
     if (c.type !== 'string') {
       branches.push(`WHEN ${raw} <> '' AND ${typed(c)} IS NULL THEN ${code('type')}`);
       messages.push(
-        `WHEN ${code('type')} THEN ${s(`${c.name}: '`)} || ${raw} || ${s(`' is not a valid ${c.type}`)}`,
+        `WHEN ${code('type')} THEN ${s(`${c.name}: '`)} || ${text(c)} || ${s(`' is not a valid ${c.type}`)}`,
       );
     }
     const bounds: string[] = [];
@@ -83,14 +100,14 @@ export function compileContract(
         .filter(Boolean)
         .join(' and ');
       messages.push(
-        `WHEN ${code('range')} THEN ${s(`${c.name}: `)} || ${raw} || ${s(` is out of range (must be ${range})`)}`,
+        `WHEN ${code('range')} THEN ${s(`${c.name}: `)} || ${text(c)} || ${s(` is out of range (must be ${range})`)}`,
       );
     }
     if (c.allowed?.length) {
       const list = c.allowed.map((v) => s(String(v))).join(', ');
       branches.push(`WHEN ${raw} <> '' AND ${raw} NOT IN (${list}) THEN ${code('allowed_values')}`);
       messages.push(
-        `WHEN ${code('allowed_values')} THEN ${s(`${c.name}: '`)} || ${raw} || ${s(`' is not one of ${c.allowed.join(', ')}`)}`,
+        `WHEN ${code('allowed_values')} THEN ${s(`${c.name}: '`)} || ${text(c)} || ${s(`' is not one of ${c.allowed.join(', ')}`)}`,
       );
     }
   }
@@ -102,28 +119,30 @@ export function compileContract(
     const code = s(`foreign_key:${c.name}`);
     branches.push(`WHEN ${typed(c)} IS NOT NULL AND ${alias}.k IS NULL THEN ${code}`);
     messages.push(
-      `WHEN ${code} THEN ${s(`${c.name}: `)} || ${rawCol(c)} || ${s(` does not exist in ${c.references}`)}`,
+      `WHEN ${code} THEN ${s(`${c.name}: `)} || ${text(c)} || ${s(` does not exist in ${c.references}`)}`,
     );
   }
   const pk = contract.primary_key ?? [];
   if (pk.length) {
     const code = s(`duplicate_key:${pk.join('+')}`);
-    const values = pk.map((k) => `coalesce(${RAW}.${q(k)}, '')`).join(` || ', ' || `);
+    const pkText = (k: string) => text(contract.columns.find((col) => col.name === k)!);
+    const values = pk.map((k) => `coalesce(${pkText(k)}, '')`).join(` || ', ' || `);
     messages.push(
       `WHEN ${code} THEN ${s(`duplicate ${pk.join(', ')}: `)} || ${values} || ' was already loaded'`,
     );
   }
-  const valueBranches = contract.columns.map((c) => `WHEN ${s(c.name)} THEN ${rawCol(c)}`);
+  const valueBranches = contract.columns.map((c) => `WHEN ${s(c.name)} THEN ${text(c)}`);
   if (pk.length > 1) {
+    const pkText = (k: string) => text(contract.columns.find((col) => col.name === k)!);
     valueBranches.push(
-      `WHEN ${s(pk.join('+'))} THEN ${pk.map((k) => `coalesce(${RAW}.${q(k)}, '')`).join(` || ', ' || `)}`,
+      `WHEN ${s(pk.join('+'))} THEN ${pk.map((k) => `coalesce(${pkText(k)}, '')`).join(` || ', ' || `)}`,
     );
   }
   return {
     typedColumns,
     joins,
     failure: branches.length ? `CASE ${branches.join(' ')} END` : 'CAST(NULL AS VARCHAR)',
-    message: messages.length ? `CASE _fail ${messages.join(' ')} ELSE _fail END` : '_fail',
-    failedValue: `CASE split_part(_fail, ':', 2) ${valueBranches.join(' ')} END`,
+    message: messages.length ? `CASE c._fail ${messages.join(' ')} ELSE c._fail END` : 'c._fail',
+    failedValue: `CASE split_part(c._fail, ':', 2) ${valueBranches.join(' ')} END`,
   };
 }

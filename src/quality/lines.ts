@@ -19,6 +19,7 @@ export interface MalformedRecord {
 /**
  * Creates temp table `_tb_lines(_record, _line)` for the rejected rows of `_tb_checked`, and
  * sets `line` on each malformed record. Lines are 1-based and count the header as line 1.
+ * `columns` name the columns of `_tb_checked` that hold each field's original text.
  */
 export async function lineNumbers(
   engine: Engine,
@@ -41,7 +42,7 @@ export async function lineNumbers(
       .map((c) => `coalesce(length(${q(c)}) - length(replace(${q(c)}, chr(10), '')), 0)`)
       .join(' + ');
     const multi = await engine.query(
-      `SELECT _record, ${newlines} AS extra FROM _tb_raw WHERE ${columns.map((c) => `contains(${q(c)}, chr(10))`).join(' OR ')} ORDER BY _record`,
+      `SELECT _record, ${newlines} AS extra FROM _tb_checked WHERE ${columns.map((c) => `contains(${q(c)}, chr(10))`).join(' OR ')} ORDER BY _record`,
     );
     const calc = new CsvLineCalculator(
       multi.rows.map((r) => ({ record: Number(r._record), extra: Number(r.extra) })),

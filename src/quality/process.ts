@@ -7,7 +7,7 @@
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { TributaryError, faultPoint, newId, type ProgressReporter } from '../core/index.js';
-import type { Engine } from '../engines/index.js';
+import type { Engine, QueryResult } from '../engines/index.js';
 import {
   commitManifest,
   lakeKeys,
@@ -20,7 +20,7 @@ import {
 } from '../lake/index.js';
 import type { Contract, FileFormat, SourceTable } from '../project/index.js';
 import type { LandedBatch } from '../sources/index.js';
-import { compileContract, type ForeignKeyInput } from './contract-sql.js';
+import { compileContract, rawTextColumn, type ForeignKeyInput } from './contract-sql.js';
 import { readCsvHeader } from './csv-header.js';
 import { lineNumbers, type MalformedRecord } from './lines.js';
 
@@ -156,7 +156,7 @@ interface BatchOutcome {
   rawColumns: { name: string; type: string }[];
 }
 
-const TEMP_TABLES = ['_tb_raw', '_tb_checked', '_tb_dups', '_tb_lines'];
+const TEMP_TABLES = ['_tb_checked', '_tb_dups', '_tb_lines', '_tb_rejects', '_tb_scans'];
 
 async function dropTemp(engine: Engine): Promise<void> {
   await engine
@@ -206,10 +206,13 @@ async function processBatch(
     });
   }
 
-  // 1. Read the batch once, every field as a string, numbered in file order.
+  // 1. Read the batch, every field as a string, numbered in file order, and 2. check it in the
+  // same pass. One materialised table holds typed values, the original text of non-string
+  // columns (for the quarantine) and the first failed check of each row.
   const fields = contract.columns.map((c) => c.from ?? c.name);
-  let malformed: MalformedRecord[] = [];
+  let rawSelect: string;
   let rawColumns: { name: string; type: string }[];
+  let rejectsTable = false;
   if (format === 'csv') {
     const header = await readCsvHeader(path, table.csv);
     if (!header || header.every((h) => h === '')) {
@@ -231,26 +234,14 @@ async function processBatch(
         location: { file, line: 1 },
       });
     }
+    // No sniffing: the header decides the columns, all strings, so nothing is guessed or coerced.
     const columns = header.map((h) => `${s(h)}: 'VARCHAR'`).join(', ');
     const reader = `read_csv(${s(path)}, auto_detect = false, header = true, columns = {${columns}},
       delim = ${s(table.csv.delimiter)}, quote = ${s(table.csv.quote)}, escape = ${s(table.csv.escape)},
       strict_mode = true, store_rejects = true, rejects_table = '_tb_rejects', rejects_scan = '_tb_scans')`;
-    await run(
-      engine,
-      file,
-      `CREATE OR REPLACE TEMP TABLE _tb_raw AS
-      SELECT row_number() OVER () AS _record, ${contract.columns.map((c, i) => `${q(fields[i]!)} AS ${q(c.name)}`).join(', ')}
-      FROM ${reader}`,
-    );
-    const rejects = await engine.query(
-      `SELECT line, csv_line, error_message FROM _tb_rejects ORDER BY line`,
-    );
-    await engine.exec('DROP TABLE IF EXISTS _tb_rejects; DROP TABLE IF EXISTS _tb_scans;');
-    malformed = rejects.rows.map((r) => ({
-      position: Number(r.line) - 1,
-      text: String(r.csv_line ?? ''),
-      message: String(r.error_message ?? 'malformed CSV record'),
-    }));
+    rawSelect = `SELECT row_number() OVER () AS _record, ${contract.columns.map((c, i) => `${q(fields[i]!)} AS ${q(c.name)}`).join(', ')}
+      FROM ${reader}`;
+    rejectsTable = true;
     rawColumns = header.map((name) => ({ name, type: 'VARCHAR' }));
   } else {
     // read_json with declared columns parses each record once, straight into strings (numbers and
@@ -261,17 +252,14 @@ async function processBatch(
       ? `(SELECT unnest(${q(table.records)}) AS _r FROM read_json(${s(path)}, format = 'auto', maximum_object_size = ${batch.bytes + 1},
            columns = {${s(table.records)}: ${s(`STRUCT(${spec.struct})[]`)}}))`
       : `read_json(${s(path)}, format = ${s(jsonFormat)}, columns = {${spec.columns}})`;
-    await run(
-      engine,
-      file,
-      `CREATE OR REPLACE TEMP TABLE _tb_raw AS
-      SELECT row_number() OVER () AS _record, ${contract.columns.map((c, i) => `${spec.access(fields[i]!, table.records ? '_r' : undefined)} AS ${q(c.name)}`).join(', ')}
-      FROM ${source}`,
-    );
+    rawSelect = `SELECT row_number() OVER () AS _record, ${contract.columns.map((c, i) => `${spec.access(fields[i]!, table.records ? '_r' : undefined)} AS ${q(c.name)}`).join(', ')}
+      FROM ${source}`;
     // The crawler's view of the file: the structure of its first records, whatever the contract reads.
     const structure = table.records
       ? undefined
-      : await engine.query(
+      : await run(
+          engine,
+          file,
           `SELECT json_group_structure(json) AS s FROM (SELECT json FROM read_json_objects(${s(path)}, format = ${s(jsonFormat)}) LIMIT 1000)`,
         );
     rawColumns = structure
@@ -279,7 +267,6 @@ async function processBatch(
       : fields.map((name) => ({ name, type: 'VARCHAR' }));
   }
 
-  // 2. One pass of checks: typed values and the first failed check of each row.
   const foreignKeys: ForeignKeyInput[] = [];
   for (const c of contract.columns) {
     if (!c.references) continue;
@@ -300,8 +287,19 @@ async function processBatch(
     file,
     `CREATE OR REPLACE TEMP TABLE _tb_checked AS
     SELECT raw._record, ${compiled.typedColumns.join(', ')}, ${compiled.failure} AS _fail
-    FROM _tb_raw AS raw ${compiled.joins.join(' ')}`,
+    FROM (${rawSelect}) AS raw ${compiled.joins.join(' ')}`,
   );
+  let malformed: MalformedRecord[] = [];
+  if (rejectsTable) {
+    const rejects = await engine.query(
+      `SELECT line, csv_line, error_message FROM _tb_rejects ORDER BY line`,
+    );
+    malformed = rejects.rows.map((r) => ({
+      position: Number(r.line) - 1,
+      text: String(r.csv_line ?? ''),
+      message: String(r.error_message ?? 'malformed CSV record'),
+    }));
+  }
 
   // 3. Duplicate keys, among rows that passed: later copies in this batch, and keys already loaded.
   const pk = contract.primary_key ?? [];
@@ -377,14 +375,11 @@ async function processBatch(
   // 5. Write rejected rows aside with file, record, line, column, reason, value and message.
   let quarantine: QuarantineFile | undefined;
   if (rowsRejected > 0) {
-    await lineNumbers(
-      engine,
-      format,
-      contract.columns.map((c) => c.name),
-      malformed,
-    );
+    await lineNumbers(engine, format, contract.columns.map(rawTextColumn), malformed);
     const quarantinePath = join(staging, 'quarantine.parquet');
-    const rawCols = contract.columns.map((c) => `raw.${q(c.name)}`).join(', ');
+    const rawCols = contract.columns
+      .map((c) => `c.${q(rawTextColumn(c))} AS ${q(c.name)}`)
+      .join(', ');
     const nullCols = contract.columns
       .map((c) => `CAST(NULL AS VARCHAR) AS ${q(c.name)}`)
       .join(', ');
@@ -398,9 +393,8 @@ async function processBatch(
       `COPY (
         SELECT ${s(file)} AS _source_file, c._record AS _record, l._line AS _line,
                split_part(c._fail, ':', 2) AS _column, split_part(c._fail, ':', 1) AS _reason,
-               ${compiled.failedValue.replaceAll('_fail', 'c._fail')} AS _value,
-               ${compiled.message.replaceAll('_fail', 'c._fail')} AS _message, ${rawCols}
-          FROM _tb_checked c JOIN _tb_raw raw USING (_record) LEFT JOIN _tb_lines l USING (_record)
+               ${compiled.failedValue} AS _value, ${compiled.message} AS _message, ${rawCols}
+          FROM _tb_checked c LEFT JOIN _tb_lines l USING (_record)
          WHERE c._fail IS NOT NULL
         ${malformedRows}
         ORDER BY 2 NULLS LAST, 3)
@@ -458,9 +452,9 @@ async function processBatch(
 }
 
 /** Runs a processing statement; engine errors about the file become input errors naming it. */
-async function run(engine: Engine, file: string, sql: string): Promise<void> {
+async function run(engine: Engine, file: string, sql: string): Promise<QueryResult> {
   try {
-    await engine.exec(sql);
+    return await engine.query(sql);
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     const firstLine = message.split('\n')[0]!;

@@ -115,6 +115,15 @@ export function describeEngineConformance(name: string, open: () => Promise<Engi
       expect(rows).toEqual([{ a: 1 }]);
     });
 
+    it('creates a schema once, and asking again is harmless', async () => {
+      const other = `${schema}_b`;
+      await engine.ensureSchema(other);
+      await engine.ensureSchema(other);
+      await engine.exec(`CREATE TABLE ${q(other)}.t (a INTEGER)`);
+      expect(await engine.listTables(other)).toEqual([{ schema: other, name: 't', type: 'table' }]);
+      await engine.exec(`DROP SCHEMA ${q(other)} CASCADE`);
+    });
+
     it('describes a table, and says undefined for one that does not exist', async () => {
       await engine.exec(`CREATE TABLE ${q(schema)}.described (id BIGINT, label VARCHAR)`);
       const cols = await engine.describe(schema, 'described');

@@ -74,6 +74,13 @@ export function describeStoreConformance(
       expect(await store.exists('del/x.txt')).toBe(false);
     });
 
+    it('renames an object to a new key', async () => {
+      await store.put('ren/a.txt', 'moving');
+      await store.rename('ren/a.txt', 'ren/deeper/b.txt');
+      expect(await store.exists('ren/a.txt')).toBe(false);
+      expect((await store.get('ren/deeper/b.txt'))?.toString()).toBe('moving');
+    });
+
     it('refuses keys that climb out of the store', async () => {
       await expect(store.put('../escape.txt', 'x')).rejects.toThrow(/invalid lake key/);
     });

@@ -47,7 +47,9 @@ const PROFILE = process.env.TRIBUTARY_PROFILE === '1';
 function profiled<T>(sql: string, started: number, result: T): T {
   if (PROFILE) {
     const ms = (performance.now() - started).toFixed(1);
-    process.stderr.write(`[profile] ${ms.padStart(8)} ms  ${sql.replace(/\s+/g, ' ').slice(0, 140)}\n`);
+    process.stderr.write(
+      `[profile] ${ms.padStart(8)} ms  ${sql.replace(/\s+/g, ' ').slice(0, 140)}\n`,
+    );
   }
   return result;
 }
@@ -68,6 +70,7 @@ class DuckDBEngineImpl implements Engine {
   readonly dialect = duckdbDialect;
   private readonly lock = new Mutex();
   private closed = false;
+  private readonly schemas = new Set<string>();
 
   constructor(
     private readonly instance: DuckDBInstance | undefined,
@@ -127,6 +130,12 @@ class DuckDBEngineImpl implements Engine {
     }
   }
 
+  async ensureSchema(schema: string): Promise<void> {
+    if (this.schemas.has(schema)) return;
+    await this.exec(`CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(schema)}`);
+    this.schemas.add(schema);
+  }
+
   async listTables(schema?: string): Promise<TableInfo[]> {
     const { rows } = await this.query(
       `SELECT table_schema AS schema, table_name AS name, table_type AS type
@@ -156,7 +165,7 @@ class DuckDBEngineImpl implements Engine {
 
   async replaceTable(schema: string | undefined, name: string, select: string): Promise<number> {
     const target = qualified(schema, name);
-    if (schema) await this.exec(`CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(schema)}`);
+    if (schema) await this.ensureSchema(schema);
     // CREATE OR REPLACE is atomic in DuckDB: the old table stays visible until the new one commits.
     await this.exec(`CREATE OR REPLACE TABLE ${target} AS ${select}`);
     const { rows } = await this.query(`SELECT count(*) AS n FROM ${target}`);

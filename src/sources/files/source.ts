@@ -5,7 +5,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import picomatch from 'picomatch';
-import { TributaryError, isErrno, scanFile } from '../../core/index.js';
+import { TributaryError, isErrno, newId, scanFile } from '../../core/index.js';
 import {
   commitManifest,
   lakeKeys,
@@ -91,20 +91,19 @@ export class FilesSource implements Source {
         unchanged++;
         continue;
       }
-      const scan = await scanFile(path);
+      // The copy and the hash run at the same time (the copy in the I/O pool, the hash here); the
+      // copy lands under a temporary name, then takes its content-addressed key.
+      const tmpKey = `${lakeKeys.rawTable(source, table)}/.landing-${newId()}.tmp`;
+      const [scan] = await Promise.all([scanFile(path), ctx.store.putFile(tmpKey, path)]);
       if (known.has(scan.sha256) || landed.some((b) => b.id === scan.sha256)) {
+        await ctx.store.delete(tmpKey);
         unchanged++;
         continue;
       }
-      const key = lakeKeys.rawFile(
-        source,
-        table,
-        ingestDate,
-        scan.sha256,
-        extname(name).toLowerCase(),
-      );
-      // The copy lands under its final key before the manifest names it: readers only follow the manifest.
-      await ctx.store.putFile(key, path);
+      const ext = extname(name).toLowerCase();
+      const key = lakeKeys.rawFile(source, table, ingestDate, scan.sha256, ext);
+      // The bytes take their final key before the manifest names them: readers only follow the manifest.
+      await ctx.store.rename(tmpKey, key);
       landed.push({
         id: scan.sha256,
         key,
