@@ -67,23 +67,22 @@ export async function catalogProcessed(state: StateStore, manifest: TableManifes
   });
 }
 
-/** Records a warehouse table or view as it now stands. */
-export async function catalogWarehouse(
-  state: StateStore,
+/** A warehouse table or view as it now stands, ready for the catalog (undefined if it is gone). */
+export async function warehouseEntry(
   engine: Engine,
   schema: string,
   name: string,
   location: string,
   /** The row count when the caller already knows it (a table just built); counted otherwise. */
   knownRowCount?: number,
-): Promise<CatalogEntry | undefined> {
+): Promise<Omit<CatalogEntry, 'schemaVersion' | 'updatedAt'> | undefined> {
   const columns = await engine.describe(schema, name);
   if (!columns) return undefined;
   const { quoteIdentifier: q } = engine.dialect;
   const rowCount =
     knownRowCount ??
     Number((await engine.query(`SELECT count(*) AS n FROM ${q(schema)}.${q(name)}`)).rows[0]!.n);
-  return state.upsertCatalogEntry({
+  return {
     zone: 'warehouse',
     name: `${schema}.${name}`,
     location,
@@ -91,5 +90,5 @@ export async function catalogWarehouse(
     columns: columns.map((c) => ({ name: c.name, type: c.type })),
     rowCount,
     partitions: [],
-  });
+  };
 }

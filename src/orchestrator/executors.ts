@@ -9,7 +9,7 @@ import { TributaryError, toCsv, writeFileAtomic, type ProgressReporter } from '.
 import {
   catalogProcessed,
   catalogRaw,
-  catalogWarehouse,
+  warehouseEntry,
   registerLakeViews,
   PROCESSED_SCHEMA,
 } from '../catalog/index.js';
@@ -33,6 +33,11 @@ export interface StepOutcome {
 
 export interface ExecContext {
   ws: Workspace;
+  /**
+   * Hands over a state write to finish in the background. The state engine runs statements in
+   * order, so a later read still sees it; the runner waits for all of them before the run ends.
+   */
+  later(write: Promise<unknown>): void;
   progress: ProgressReporter;
   retryRejected: boolean;
   now: Date;
@@ -119,18 +124,20 @@ async function processAsset(ctx: ExecContext, asset: Asset): Promise<StepOutcome
   await registerLakeViews(ws.warehouse, ws.store, result.manifest);
   const rawColumns = result.rawColumns;
   const manifest = result.manifest;
-  await ws.state.atomically(async (state) => {
-    await catalogProcessed(state, manifest);
-    if (!rawColumns) return;
-    await catalogRaw(
-      state,
-      table.source,
-      table.table,
-      rawColumns,
-      Object.keys(manifest.batches).length,
-      table.format ?? 'auto',
-    );
-  });
+  ctx.later(
+    ws.state.atomically(async (state) => {
+      await catalogProcessed(state, manifest);
+      if (!rawColumns) return;
+      await catalogRaw(
+        state,
+        table.source,
+        table.table,
+        rawColumns,
+        Object.keys(manifest.batches).length,
+        table.format ?? 'auto',
+      );
+    }),
+  );
   const earlier = Object.values(result.manifest.rejected).length - result.rejectedFiles.length;
   if (result.rejectedFiles.length) {
     return {
@@ -210,10 +217,13 @@ async function buildModel(ctx: ExecContext, asset: Asset): Promise<StepOutcome> 
     );
   }
   const location = `${ws.project.config.warehouse.path}#${schema}.${node.name}`;
-  await ws.state.atomically(async (state) => {
-    await catalogWarehouse(state, ws.warehouse, schema, node.name, location, rows);
-    await state.setAssetVersion(asset.key, fingerprint);
-  });
+  const entry = await warehouseEntry(ws.warehouse, schema, node.name, location, rows);
+  ctx.later(
+    ws.state.atomically(async (state) => {
+      if (entry) await state.upsertCatalogEntry(entry);
+      await state.setAssetVersion(asset.key, fingerprint);
+    }),
+  );
   return {
     status: 'succeeded',
     ...(rows !== undefined ? { rowsOut: rows } : {}),

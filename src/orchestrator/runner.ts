@@ -39,6 +39,34 @@ export interface RunResult {
   steps: StepResult[];
 }
 
+/**
+ * State writes issued without waiting for them, so run history costs no time on the critical
+ * path. The state engine runs its statements in order, so reads issued later still see them;
+ * everything is flushed before the run is marked finished, and the first failure is rethrown.
+ */
+class WriteBehind {
+  private readonly pending = new Set<Promise<void>>();
+  private failure: { error: unknown } | undefined;
+
+  add(write: Promise<unknown>): void {
+    const tracked: Promise<void> = write.then(
+      () => {
+        this.pending.delete(tracked);
+      },
+      (error: unknown) => {
+        this.pending.delete(tracked);
+        this.failure ??= { error };
+      },
+    );
+    this.pending.add(tracked);
+  }
+
+  async flush(): Promise<void> {
+    await Promise.all([...this.pending]);
+    if (this.failure) throw this.failure.error;
+  }
+}
+
 /** Runs the selected assets of an open workspace and records the run. */
 export async function runPipeline(ws: Workspace, options: RunOptions = {}): Promise<RunResult> {
   const progress = options.progress ?? silentProgress;
@@ -49,16 +77,18 @@ export async function runPipeline(ws: Workspace, options: RunOptions = {}): Prom
   await ws.state.startRun(runId, options.command ?? 'run');
   const steps: StepResult[] = [];
   const broken = new Set<string>(); // failed or skipped in this run
+  const writes = new WriteBehind();
+  const later = (write: Promise<unknown>) => writes.add(write);
   try {
     for (const [i, key] of order.entries()) {
       const asset = ws.graph.assets.get(key)!;
       progress.update({ label: key, done: i, total: order.length, unit: 'assets' });
       const blockedBy = asset.deps.filter((d) => broken.has(d));
-      await ws.state.startStep(runId, key, asset.kind);
+      later(ws.state.startStep(runId, key, asset.kind));
       if (blockedBy.length) {
         broken.add(key);
         const message = `skipped: upstream ${blockedBy.join(', ')} did not succeed`;
-        await ws.state.finishStep(runId, key, { status: 'skipped', message });
+        later(ws.state.finishStep(runId, key, { status: 'skipped', message }));
         steps.push({ asset: key, kind: asset.kind, status: 'skipped', durationMs: 0, message });
         continue;
       }
@@ -69,6 +99,7 @@ export async function runPipeline(ws: Workspace, options: RunOptions = {}): Prom
           {
             ws,
             progress,
+            later,
             retryRejected: options.retryRejected ?? false,
             now: options.now ?? new Date(),
           },
@@ -84,11 +115,12 @@ export async function runPipeline(ws: Workspace, options: RunOptions = {}): Prom
         ...outcome,
       };
       if (outcome.status === 'failed') broken.add(key);
-      await ws.state.finishStep(runId, key, outcome);
+      later(ws.state.finishStep(runId, key, outcome));
       steps.push(step);
       progress.log(formatStep(step));
     }
   } finally {
+    await writes.flush();
     const failed = steps.some((s) => s.status === 'failed');
     await ws.state.finishRun(runId, failed ? 'failed' : 'succeeded');
   }

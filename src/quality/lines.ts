@@ -51,13 +51,12 @@ export async function lineNumbers(
     lines = records.map((r) => calc.lineOfRecord(r));
     for (const m of malformed) m.line = calc.lineOfPosition(m.position);
   }
-  for (let i = 0; i < records.length; i += 1000) {
-    const values = records
-      .slice(i, i + 1000)
-      .map((r, j) => `(${r}, ${lines[i + j]})`)
-      .join(', ');
-    await engine.exec(`INSERT INTO _tb_lines VALUES ${values}`);
-  }
+  if (records.length === 0) return;
+  // One statement, whatever the count: the numbers travel as two comma-separated strings.
+  await engine.query(
+    `INSERT INTO _tb_lines SELECT unnest(CAST(string_split($1, ',') AS BIGINT[])), unnest(CAST(string_split($2, ',') AS BIGINT[]))`,
+    [records.join(','), lines.join(',')],
+  );
 }
 
 /** Maps record numbers to physical lines given the multi-line and malformed records. */

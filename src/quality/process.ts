@@ -130,11 +130,10 @@ export async function processTable(
     } catch (err) {
       if (!(err instanceof TributaryError) || err.code !== 'INPUT') throw err;
       // A file refused whole is recorded as rejected, so the rest of the table and the run go on.
-      const { [batch.id]: _previous, ...rejected } = manifest.rejected;
       manifest = await commitManifest(ctx.store, manifestKey, {
         ...manifest,
         rejected: {
-          ...rejected,
+          ...manifest.rejected,
           [batch.id]: { raw: batch.key, error: err.format(), rejectedAt: new Date().toISOString() },
         },
       });
@@ -242,7 +241,7 @@ async function processBatch(
     rawSelect = `SELECT row_number() OVER () AS _record, ${contract.columns.map((c, i) => `${q(fields[i]!)} AS ${q(c.name)}`).join(', ')}
       FROM ${reader}`;
     rejectsTable = true;
-    rawColumns = header.map((name) => ({ name, type: 'VARCHAR' }));
+    rawColumns = await inferCsvColumns(engine, path, table, header);
   } else {
     // read_json with declared columns parses each record once, straight into strings (numbers and
     // booleans keep their JSON text; nested objects become STRUCTs of strings).
@@ -495,6 +494,28 @@ async function fillSizes(store: ObjectStore, files: DataFile[]): Promise<void> {
   for (const f of files) {
     const listed = await store.list(f.key);
     f.bytes = listed.find((o) => o.key === f.key)?.size ?? 0;
+  }
+}
+
+/**
+ * The crawler's view of a CSV file: DuckDB's type detection on a sample of rows. Detection can
+ * fail on odd files; the header's names as text are still a truthful schema then.
+ */
+async function inferCsvColumns(
+  engine: Engine,
+  path: string,
+  table: SourceTable,
+  header: string[],
+): Promise<{ name: string; type: string }[]> {
+  const s = engine.dialect.quoteString;
+  try {
+    const { rows } = await engine.query(
+      `DESCRIBE SELECT * FROM read_csv(${s(path)}, header = true, delim = ${s(table.csv.delimiter)},
+        quote = ${s(table.csv.quote)}, escape = ${s(table.csv.escape)}, sample_size = 20480)`,
+    );
+    return rows.map((r) => ({ name: String(r.column_name), type: String(r.column_type) }));
+  } catch {
+    return header.map((name) => ({ name, type: 'VARCHAR' }));
   }
 }
 

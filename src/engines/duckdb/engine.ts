@@ -76,6 +76,8 @@ class DuckDBEngineImpl implements Engine {
     private readonly instance: DuckDBInstance | undefined,
     private readonly connection: DuckDBConnection,
     private readonly ownsInstance: boolean,
+    /** A view of the connection inside a transaction: closing it closes nothing. */
+    private readonly inTransaction = false,
   ) {}
 
   exec(sql: string): Promise<void> {
@@ -113,21 +115,24 @@ class DuckDBEngineImpl implements Engine {
     });
   }
 
-  async transaction<T>(fn: (tx: Engine) => Promise<T>): Promise<T> {
-    if (!this.instance) throw new Error('nested transactions are not supported');
-    const connection = await this.instance.connect();
-    const tx = new DuckDBEngineImpl(undefined, connection, false);
-    try {
+  /**
+   * Runs `fn` as one transaction on this engine's connection, holding the engine for its whole
+   * length: statements from elsewhere wait instead of slipping into the transaction.
+   */
+  transaction<T>(fn: (tx: Engine) => Promise<T>): Promise<T> {
+    if (this.inTransaction) throw new Error('nested transactions are not supported');
+    return this.lock.run(async () => {
+      const tx = new DuckDBEngineImpl(undefined, this.connection, false, true);
       await tx.exec('BEGIN TRANSACTION');
-      const result = await fn(tx);
-      await tx.exec('COMMIT');
-      return result;
-    } catch (err) {
-      await tx.exec('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      connection.closeSync();
-    }
+      try {
+        const result = await fn(tx);
+        await tx.exec('COMMIT');
+        return result;
+      } catch (err) {
+        await tx.exec('ROLLBACK').catch(() => undefined);
+        throw err;
+      }
+    });
   }
 
   async ensureSchema(schema: string): Promise<void> {
@@ -173,7 +178,7 @@ class DuckDBEngineImpl implements Engine {
   }
 
   async close(): Promise<void> {
-    if (this.closed) return;
+    if (this.closed || this.inTransaction) return;
     this.closed = true;
     await this.lock.run(async () => {
       this.connection.closeSync();
