@@ -16,7 +16,7 @@ import { initProject } from '../src/cli/commands/init.js';
 const { values } = parseArgs({
   options: {
     scales: { type: 'string', default: '1,10' },
-    repeat: { type: 'string', default: '3' },
+    repeat: { type: 'string', default: '5' },
     seed: { type: 'string', default: '42' },
   },
 });

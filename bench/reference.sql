@@ -2,7 +2,7 @@
 -- SQL script, doing the same work as `tributary run` on the template: read the generated CSV and
 -- JSON, apply the contracts (required, type, range, allowed values, foreign keys, duplicate keys),
 -- write typed zstd Parquet (orders and clickstream partitioned by month) and the rejected rows,
--- then build the star schema and run the same data-quality checks.
+-- then build the star schema, run the same data-quality checks and write the same two reports.
 -- What it leaves out is what Tributary adds: raw-zone copies addressed by hash, manifests and
 -- atomic commits, line numbers and messages for rejected rows, the catalog and run history.
 -- Placeholders: {{landing}} (input folder) and {{out}} (output folder, empty).
@@ -275,3 +275,15 @@ UNION ALL SELECT 'unique product_key', count(*) FROM (SELECT product_key FROM pr
 UNION ALL SELECT 'unique product_id', count(*) FROM (SELECT product_id FROM product_dim GROUP BY 1 HAVING count(*) > 1)
 UNION ALL SELECT 'unique location_key', count(*) FROM (SELECT location_key FROM location_dim GROUP BY 1 HAVING count(*) > 1)
 UNION ALL SELECT 'unique date_key', count(*) FROM (SELECT date_key FROM date_dim GROUP BY 1 HAVING count(*) > 1);
+
+-- the template's two reports, written as CSV like Tributary writes them --------------------------
+COPY (
+  SELECT strftime(d.date_value, '%Y-%m') AS month, count(DISTINCT f.order_id) AS orders, sum(f.net_amount) AS revenue,
+         round(sum(f.net_amount) / count(DISTINCT f.order_id), 2) AS avg_order_value
+  FROM sales_fact AS f JOIN date_dim AS d USING (date_key) GROUP BY 1 ORDER BY 1
+) TO '{{out}}/revenue_by_month.csv' (HEADER);
+COPY (
+  SELECT p.category, sum(f.net_amount) AS revenue, sum(f.quantity) AS units,
+         round(100 * sum(f.net_amount) / sum(sum(f.net_amount)) OVER (), 1) AS revenue_share_pct
+  FROM sales_fact AS f JOIN product_dim AS p USING (product_key) GROUP BY 1 ORDER BY revenue DESC LIMIT 10
+) TO '{{out}}/top_categories.csv' (HEADER);

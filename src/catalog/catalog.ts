@@ -9,13 +9,16 @@ import type { CatalogEntry, StateStore } from '../state/index.js';
 
 export type Zone = 'raw' | 'processed' | 'quarantine' | 'warehouse';
 
-/** Records a raw table as the crawler found it: columns inferred from the latest file. */
+/**
+ * Records a raw table as the crawler found it: columns inferred from the latest file, and the
+ * number of records read from all its files.
+ */
 export async function catalogRaw(
   state: StateStore,
   source: string,
   table: string,
   columns: { name: string; type: string }[],
-  batches: number,
+  records: number,
   format: string,
 ): Promise<CatalogEntry> {
   return state.upsertCatalogEntry({
@@ -24,7 +27,7 @@ export async function catalogRaw(
     location: lakeKeys.rawTable(source, table),
     format,
     columns,
-    rowCount: batches,
+    rowCount: records,
     partitions: [],
   });
 }
@@ -79,9 +82,14 @@ export async function warehouseEntry(
   const columns = await engine.describe(schema, name);
   if (!columns) return undefined;
   const { quoteIdentifier: q } = engine.dialect;
-  const rowCount =
-    knownRowCount ??
-    Number((await engine.query(`SELECT count(*) AS n FROM ${q(schema)}.${q(name)}`)).rows[0]!.n);
+  // A view stores no rows; counting it would run its whole query, so it is not counted.
+  const isView = (await engine.listTables(schema)).some(
+    (t) => t.name === name && t.type === 'view',
+  );
+  const rowCount = isView
+    ? null
+    : (knownRowCount ??
+      Number((await engine.query(`SELECT count(*) AS n FROM ${q(schema)}.${q(name)}`)).rows[0]!.n));
   return {
     zone: 'warehouse',
     name: `${schema}.${name}`,

@@ -133,7 +133,7 @@ async function processAsset(ctx: ExecContext, asset: Asset): Promise<StepOutcome
         table.source,
         table.table,
         rawColumns,
-        Object.keys(manifest.batches).length,
+        Object.values(manifest.batches).reduce((n, b) => n + b.rowsIn, 0),
         table.format ?? 'auto',
       );
     }),

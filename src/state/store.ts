@@ -40,7 +40,8 @@ export interface CatalogEntry {
   location: string;
   format: string;
   columns: CatalogColumn[];
-  rowCount: number;
+  /** Rows stored; null for relations that store none of their own (views). */
+  rowCount: number | null;
   partitions: string[];
   schemaVersion: number;
   updatedAt: string;
@@ -64,7 +65,7 @@ const MIGRATIONS = [
      rows_rejected BIGINT, message TEXT, PRIMARY KEY (run_id, asset))`,
   `CREATE TABLE IF NOT EXISTS catalog_tables (
      zone TEXT NOT NULL, name TEXT NOT NULL, location TEXT NOT NULL, format TEXT NOT NULL,
-     columns TEXT NOT NULL, row_count BIGINT NOT NULL, partitions TEXT NOT NULL,
+     columns TEXT NOT NULL, row_count BIGINT, partitions TEXT NOT NULL,
      schema_version INTEGER NOT NULL, updated_at TEXT NOT NULL, PRIMARY KEY (zone, name))`,
   `CREATE TABLE IF NOT EXISTS schema_versions (
      zone TEXT NOT NULL, name TEXT NOT NULL, version INTEGER NOT NULL, columns TEXT NOT NULL,
@@ -243,7 +244,7 @@ export class StateStore {
       location: String(r.location),
       format: String(r.format),
       columns: JSON.parse(String(r.columns)) as CatalogColumn[],
-      rowCount: Number(r.row_count),
+      rowCount: r.row_count === null ? null : Number(r.row_count),
       partitions: JSON.parse(String(r.partitions)) as string[],
       schemaVersion: Number(r.schema_version),
       updatedAt: String(r.updated_at),

@@ -1,6 +1,6 @@
 /** The `tributary` command as a user runs it: a real process, its output and its exit code. */
 import { spawnSync } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers.js';
@@ -77,6 +77,14 @@ describe('the tributary command', () => {
     expect(runs.runs[0]!.status).toBe('succeeded');
     const steps = tributary(['-p', project, 'runs', runs.runs[0]!.runId]);
     expect(steps.stdout).toMatch(/processed:orders\s+succeeded/);
+  });
+
+  it('writes the JSON Schemas of the project format for editors', () => {
+    const out = tempDir('trib-cli-schema-');
+    expect(tributary(['schema', '-o', out]).code).toBe(0);
+    const schema = JSON.parse(readFileSync(join(out, 'tributary.schema.json'), 'utf8')) as { properties: Record<string, unknown> };
+    expect(Object.keys(schema.properties)).toEqual(expect.arrayContaining(['name', 'sources', 'warehouse']));
+    expect(existsSync(join(out, 'contract.schema.json'))).toBe(true);
   });
 
   it('fails a bad query with one clear message and exit code 1', () => {

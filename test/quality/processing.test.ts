@@ -206,6 +206,34 @@ describe('processing with contracts', () => {
   });
 });
 
+describe('JSON records inside a wrapper object', () => {
+  it('reads the records under `records:` and flattens dotted paths', async () => {
+    const dir = tempDir('trib-proc-');
+    writeFiles(dir, {
+      'tributary.yml': `name: t
+sources:
+  stripe:
+    type: files
+    path: landing
+    tables:
+      charges: { files: "charges*.json", format: json, records: data }
+`,
+      'contracts/charges.yml': `primary_key: [id]
+columns:
+  - { name: id, type: string, required: true }
+  - { name: amount, type: bigint, min: 0 }
+  - { name: last4, type: string, from: card.last4 }
+`,
+      'landing/charges.json':
+        '{"object":"list","has_more":false,"data":[{"id":"ch_1","amount":1250,"card":{"last4":"0042"}},{"id":"ch_2","amount":-5,"card":{}},{"id":"ch_1","amount":1,"card":{"last4":"1"}}]}',
+    });
+    const result = await run(dir);
+    expect(step(result, 'processed:charges')).toMatchObject({ rowsOut: 1, reasons: { range: 1, duplicate_key: 1 } });
+    const rows = await withWorkspace(dir, (ws) => ws.warehouse.query('SELECT id, amount, last4 FROM processed.charges'));
+    expect(rows.rows).toEqual([{ id: 'ch_1', amount: '1250', last4: '0042' }]);
+  });
+});
+
 describe('bad files', () => {
   async function refused(landing: Record<string, string | Buffer>, table: string) {
     const dir = project({

@@ -74,7 +74,7 @@ export function formatCatalog(listing: CatalogListing, out: Output, detailed: bo
   }
   return listing.tables
     .map((t) => {
-      const head = `${out.paint('bold', `${t.zone}.${t.name}`)}  ${t.rowCount.toLocaleString('en-US')} rows, schema version ${t.schemaVersion}, ${t.location}`;
+      const head = `${out.paint('bold', `${t.zone}.${t.name}`)}  ${t.rowCount === null ? 'a view (no stored rows)' : `${t.rowCount.toLocaleString('en-US')} rows`}, schema version ${t.schemaVersion}, ${t.location}`;
       const cols = formatTable(
         [
           { name: 'column', kind: 'string', type: '' },

@@ -69,6 +69,14 @@ export async function runDemo(dirArg: string, options: DemoOptions): Promise<Dem
   }
 }
 
+/** How to call the CLI again: under `npm run …` it is not on PATH, so name the script itself. */
+function cliInvocation(): string {
+  const script = process.argv[1];
+  return process.env.npm_lifecycle_event && script
+    ? `node ${relative(process.cwd(), script)}`
+    : 'tributary';
+}
+
 /** The summary the demo prints: revenue, orders and AOV by month, top categories, quarantine, paths. */
 export function formatDemo(demo: DemoOutcome, out: Output): string {
   const rel = (p: string) => relative(process.cwd(), p) || '.';
@@ -128,11 +136,12 @@ export function formatDemo(demo: DemoOutcome, out: Output): string {
       `state      ${rel(demo.paths.state)}`,
     ].join('\n'),
   );
-  const cmd = `npx tributary --project ${rel(demo.dir)}`;
+  const cmd = `${cliInvocation()} -p ${rel(demo.dir)}`;
   section(
     'Next',
     [
       `${cmd} query "select * from monthly_sales order by year, month limit 5"`,
+      `${cmd} query "select _line, _column, _reason, _message from quarantine.orders limit 5"`,
       `${cmd} catalog`,
       `${cmd} runs`,
     ].join('\n'),
