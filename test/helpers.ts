@@ -1,7 +1,8 @@
-/** Shared test helpers: temp folders and small projects written on the fly. */
+/** Shared test helpers: temp folders, small projects written on the fly, open workspaces. */
 import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { openWorkspace, type Workspace } from '../src/orchestrator/index.js';
 
 /** A fresh temp folder for one test. */
 export function tempDir(prefix = 'trib-'): string {
@@ -13,5 +14,15 @@ export function writeFiles(root: string, files: Record<string, string | Buffer>)
   for (const [path, content] of Object.entries(files)) {
     mkdirSync(dirname(join(root, path)), { recursive: true });
     writeFileSync(join(root, path), content);
+  }
+}
+
+/** Opens a project, runs `fn` with it, and always closes it. */
+export async function withWorkspace<T>(dir: string, fn: (ws: Workspace) => Promise<T>): Promise<T> {
+  const ws = await openWorkspace(dir, 'test');
+  try {
+    return await fn(ws);
+  } finally {
+    await ws.close();
   }
 }

@@ -38,6 +38,8 @@ export interface ExecContext {
    * order, so a later read still sees it; the runner waits for all of them before the run ends.
    */
   later(write: Promise<unknown>): void;
+  /** Processed tables whose warehouse views are current in this run. */
+  viewsRegistered: Set<string>;
   progress: ProgressReporter;
   retryRejected: boolean;
   now: Date;
@@ -122,6 +124,7 @@ async function processAsset(ctx: ExecContext, asset: Asset): Promise<StepOutcome
     throw err;
   }
   await registerLakeViews(ws.warehouse, ws.store, result.manifest);
+  ctx.viewsRegistered.add(table.table);
   const rawColumns = result.rawColumns;
   const manifest = result.manifest;
   ctx.later(
@@ -187,9 +190,12 @@ async function buildModel(ctx: ExecContext, asset: Asset): Promise<StepOutcome> 
   const { ws } = ctx;
   const node = ws.models.models.find((m) => m.name === asset.name)!;
   const schema = ws.project.config.models.schema;
-  // Processed views are (re)registered first, so a model can run even when processing was not selected.
+  // Processed views are registered first (once a run), so a model can run even when processing
+  // was not selected.
   for (const dep of asset.deps.filter((d) => d.startsWith('processed:'))) {
     const name = dep.slice('processed:'.length);
+    if (ctx.viewsRegistered.has(name)) continue;
+    ctx.viewsRegistered.add(name);
     const table = ws.project.tables.find((t) => t.table === name)!;
     await registerLakeViews(
       ws.warehouse,
@@ -203,19 +209,9 @@ async function buildModel(ctx: ExecContext, asset: Asset): Promise<StepOutcome> 
   if (exists && (await ws.state.getAssetVersion(asset.key)) === fingerprint) {
     return { status: 'up_to_date' };
   }
-  let rows: number | undefined;
-  try {
-    rows = await materialize(ws.warehouse, schema, node, sql);
-  } catch (err) {
-    throw new TributaryError(
-      `model ${node.name} failed: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`,
-      {
-        code: 'ENGINE',
-        location: { file: node.file },
-        cause: err,
-      },
-    );
-  }
+  const rows = await blameFile(`model ${node.name}`, node.file, () =>
+    materialize(ws.warehouse, schema, node, sql),
+  );
   const location = `${ws.project.config.warehouse.path}#${schema}.${node.name}`;
   const entry = await warehouseEntry(ws.warehouse, schema, node.name, location, rows);
   ctx.later(
@@ -229,6 +225,20 @@ async function buildModel(ctx: ExecContext, asset: Asset): Promise<StepOutcome> 
     ...(rows !== undefined ? { rowsOut: rows } : {}),
     message: `${node.config.materialized} ${schema}.${node.name}`,
   };
+}
+
+/** Runs SQL written by the user; an engine error becomes one naming the file it came from. */
+async function blameFile<T>(what: string, file: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    const first = err instanceof Error ? err.message.split('\n')[0] : String(err);
+    throw new TributaryError(`${what} failed: ${first}`, {
+      code: 'ENGINE',
+      location: { file },
+      cause: err,
+    });
+  }
 }
 
 async function testModel(ctx: ExecContext, asset: Asset): Promise<StepOutcome> {
@@ -247,19 +257,9 @@ async function writeReport(ctx: ExecContext, asset: Asset): Promise<StepOutcome>
   const { ws } = ctx;
   const report = ws.models.reports.find((r) => r.name === asset.name)!;
   const sql = compileModel(report, warehouseResolver(ws));
-  let result;
-  try {
-    result = await ws.warehouse.query(sql);
-  } catch (err) {
-    throw new TributaryError(
-      `report ${report.name} failed: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`,
-      {
-        code: 'ENGINE',
-        location: { file: report.file },
-        cause: err,
-      },
-    );
-  }
+  const result = await blameFile(`report ${report.name}`, report.file, () =>
+    ws.warehouse.query(sql),
+  );
   const dir = ws.project.paths.reports;
   const columns = result.columns.map((c) => c.name);
   await writeFileAtomic(join(dir, `${report.name}.csv`), toCsv(columns, result.rows));

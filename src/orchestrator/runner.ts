@@ -79,6 +79,7 @@ export async function runPipeline(ws: Workspace, options: RunOptions = {}): Prom
   const broken = new Set<string>(); // failed or skipped in this run
   const writes = new WriteBehind();
   const later = (write: Promise<unknown>) => writes.add(write);
+  const viewsRegistered = new Set<string>();
   try {
     for (const [i, key] of order.entries()) {
       const asset = ws.graph.assets.get(key)!;
@@ -100,6 +101,7 @@ export async function runPipeline(ws: Workspace, options: RunOptions = {}): Prom
             ws,
             progress,
             later,
+            viewsRegistered,
             retryRejected: options.retryRejected ?? false,
             now: options.now ?? new Date(),
           },

@@ -39,6 +39,8 @@ export function rawTextColumn(c: ColumnContract): string {
 export interface CompiledContract {
   /** `TRY_CAST(raw."c" AS T) AS "c"` for every column, and `raw."c" AS "_raw_c"` for non-strings. */
   typedColumns: string[];
+  /** Over a relation of typedColumns and `_fail`: what the checked batch keeps. */
+  retainedColumns: string[];
   /** LEFT JOINs that mark which foreign keys matched (`_fk_<column>`). */
   joins: string[];
   /** CASE expression giving `reason:column` for the first failed check, or NULL. */
@@ -72,7 +74,21 @@ export function compileContract(
       ? [`${rawCol(c)} AS ${q(c.name)}`]
       : [`${typed(c)} AS ${q(c.name)}`, `${rawCol(c)} AS ${q(rawTextColumn(c))}`],
   );
-  const text = (c: ColumnContract) => `c.${q(rawTextColumn(c))}`;
+  // Only failed rows keep the original text of non-string columns (copying it for every row
+  // doubled the cost of the pass); rows failed later as duplicates parsed fine, so their
+  // typed value printed as text stands in.
+  const retainedColumns = contract.columns.flatMap((c) =>
+    c.type === 'string'
+      ? [q(c.name)]
+      : [
+          q(c.name),
+          `CASE WHEN _fail IS NOT NULL THEN ${q(rawTextColumn(c))} END AS ${q(rawTextColumn(c))}`,
+        ],
+  );
+  const text = (c: ColumnContract) =>
+    c.type === 'string'
+      ? `c.${q(c.name)}`
+      : `coalesce(c.${q(rawTextColumn(c))}, CAST(c.${q(c.name)} AS VARCHAR))`;
   const branches: string[] = [];
   const messages: string[] = [];
   for (const c of contract.columns) {
@@ -140,6 +156,7 @@ export function compileContract(
   }
   return {
     typedColumns,
+    retainedColumns,
     joins,
     failure: branches.length ? `CASE ${branches.join(' ')} END` : 'CAST(NULL AS VARCHAR)',
     message: messages.length ? `CASE c._fail ${messages.join(' ')} ELSE c._fail END` : 'c._fail',

@@ -285,8 +285,9 @@ async function processBatch(
     engine,
     file,
     `CREATE OR REPLACE TEMP TABLE _tb_checked AS
-    SELECT raw._record, ${compiled.typedColumns.join(', ')}, ${compiled.failure} AS _fail
-    FROM (${rawSelect}) AS raw ${compiled.joins.join(' ')}`,
+    SELECT _record, ${compiled.retainedColumns.join(', ')}, _fail FROM (
+      SELECT raw._record, ${compiled.typedColumns.join(', ')}, ${compiled.failure} AS _fail
+      FROM (${rawSelect}) AS raw ${compiled.joins.join(' ')})`,
   );
   let malformed: MalformedRecord[] = [];
   if (rejectsTable) {

@@ -82,8 +82,12 @@ describe('the tributary command', () => {
   it('writes the JSON Schemas of the project format for editors', () => {
     const out = tempDir('trib-cli-schema-');
     expect(tributary(['schema', '-o', out]).code).toBe(0);
-    const schema = JSON.parse(readFileSync(join(out, 'tributary.schema.json'), 'utf8')) as { properties: Record<string, unknown> };
-    expect(Object.keys(schema.properties)).toEqual(expect.arrayContaining(['name', 'sources', 'warehouse']));
+    const schema = JSON.parse(readFileSync(join(out, 'tributary.schema.json'), 'utf8')) as {
+      properties: Record<string, unknown>;
+    };
+    expect(Object.keys(schema.properties)).toEqual(
+      expect.arrayContaining(['name', 'sources', 'warehouse']),
+    );
     expect(existsSync(join(out, 'contract.schema.json'))).toBe(true);
   });
 

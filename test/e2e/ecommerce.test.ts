@@ -11,14 +11,9 @@ import { generateForProject } from '../../src/cli/commands/generate.js';
 import { initProject } from '../../src/cli/commands/init.js';
 import { silentProgress } from '../../src/core/index.js';
 import { lakeKeys, readManifest, type TableManifest } from '../../src/lake/index.js';
-import {
-  openWorkspace,
-  runPipeline,
-  type RunResult,
-  type Workspace,
-} from '../../src/orchestrator/index.js';
+import { runPipeline, type RunResult, type Workspace } from '../../src/orchestrator/index.js';
 import type { GenerateReport } from '../../templates/ecommerce/generator/index.js';
-import { tempDir } from '../helpers.js';
+import { tempDir, withWorkspace } from '../helpers.js';
 
 const SCALE = 0.02;
 const CLI = resolve(import.meta.dirname, '../../bin/tributary.js');
@@ -40,15 +35,6 @@ async function newProject(): Promise<{ dir: string; report: GenerateReport }> {
     progress: silentProgress,
   });
   return { dir, report };
-}
-
-async function withWorkspace<T>(dir: string, fn: (ws: Workspace) => Promise<T>): Promise<T> {
-  const ws = await openWorkspace(dir, 'test');
-  try {
-    return await fn(ws);
-  } finally {
-    await ws.close();
-  }
 }
 
 const runAll = (dir: string) => withWorkspace(dir, (ws) => runPipeline(ws));

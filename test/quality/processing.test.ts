@@ -6,14 +6,9 @@
 import { copyFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import {
-  openWorkspace,
-  runPipeline,
-  type RunResult,
-  type Workspace,
-} from '../../src/orchestrator/index.js';
+import { openWorkspace, runPipeline, type RunResult } from '../../src/orchestrator/index.js';
 import { lakeKeys, readManifest, type TableManifest } from '../../src/lake/index.js';
-import { tempDir, writeFiles } from '../helpers.js';
+import { tempDir, withWorkspace, writeFiles } from '../helpers.js';
 
 const CONFIG = `name: t
 sources:
@@ -61,15 +56,6 @@ async function run(dir: string, options: { retryRejected?: boolean } = {}): Prom
   const ws = await openWorkspace(dir, 'test');
   try {
     return await runPipeline(ws, options);
-  } finally {
-    await ws.close();
-  }
-}
-
-async function withWorkspace<T>(dir: string, fn: (ws: Workspace) => Promise<T>): Promise<T> {
-  const ws = await openWorkspace(dir, 'test');
-  try {
-    return await fn(ws);
   } finally {
     await ws.close();
   }
@@ -228,8 +214,13 @@ columns:
         '{"object":"list","has_more":false,"data":[{"id":"ch_1","amount":1250,"card":{"last4":"0042"}},{"id":"ch_2","amount":-5,"card":{}},{"id":"ch_1","amount":1,"card":{"last4":"1"}}]}',
     });
     const result = await run(dir);
-    expect(step(result, 'processed:charges')).toMatchObject({ rowsOut: 1, reasons: { range: 1, duplicate_key: 1 } });
-    const rows = await withWorkspace(dir, (ws) => ws.warehouse.query('SELECT id, amount, last4 FROM processed.charges'));
+    expect(step(result, 'processed:charges')).toMatchObject({
+      rowsOut: 1,
+      reasons: { range: 1, duplicate_key: 1 },
+    });
+    const rows = await withWorkspace(dir, (ws) =>
+      ws.warehouse.query('SELECT id, amount, last4 FROM processed.charges'),
+    );
     expect(rows.rows).toEqual([{ id: 'ch_1', amount: '1250', last4: '0042' }]);
   });
 });
