@@ -111,6 +111,7 @@ export function buildProgram(): Command {
     )
     .option('--exclude <select...>', 'assets to leave out', [])
     .option('--retry-rejected', 'retry files an earlier run rejected whole')
+    .option('-c, --concurrency <n>', 'assets to run at once', integer)
     .option('--json', 'print the run result as JSON')
     .action(
       async (

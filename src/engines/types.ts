@@ -73,8 +73,13 @@ export interface Engine {
   exec(sql: string): Promise<void>;
   /** Runs one statement with positional parameters ($1, $2…) and returns all rows. */
   query(sql: string, params?: readonly unknown[]): Promise<QueryResult>;
-  /** Runs `fn` in one transaction on a connection of its own; rolls back if it throws. */
+  /** Runs `fn` in one transaction, holding this engine meanwhile; rolls back if it throws. */
   transaction<T>(fn: (tx: Engine) => Promise<T>): Promise<T>;
+  /**
+   * Another session on the same database, for work that runs alongside this one (its own
+   * temporary tables, its own statements in flight). Close it when done; the database stays open.
+   */
+  fork(): Promise<Engine>;
   /** Creates a schema if it does not exist (remembered, so asking again costs nothing). */
   ensureSchema(schema: string): Promise<void>;
   listTables(schema?: string): Promise<TableInfo[]>;

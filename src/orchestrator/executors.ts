@@ -13,6 +13,7 @@ import {
   registerLakeViews,
   PROCESSED_SCHEMA,
 } from '../catalog/index.js';
+import type { Engine } from '../engines/index.js';
 import { lakeKeys, readManifest, type TableManifest } from '../lake/index.js';
 import { compileModel, materialize, runTest, type Resolver } from '../models/index.js';
 import { emptyManifest, processTable } from '../quality/index.js';
@@ -38,8 +39,10 @@ export interface ExecContext {
    * order, so a later read still sees it; the runner waits for all of them before the run ends.
    */
   later(write: Promise<unknown>): void;
-  /** Processed tables whose warehouse views are current in this run. */
-  viewsRegistered: Set<string>;
+  /** Processed tables whose warehouse views are (being) registered in this run. */
+  viewsRegistered: Map<string, Promise<void>>;
+  /** This step's own session on the warehouse (steps may run side by side). */
+  engine: Engine;
   progress: ProgressReporter;
   retryRejected: boolean;
   now: Date;
@@ -108,7 +111,7 @@ async function processAsset(ctx: ExecContext, asset: Asset): Promise<StepOutcome
   try {
     result = await processTable(
       {
-        engine: ws.warehouse,
+        engine: ctx.engine,
         store: ws.store,
         tmpDir: ws.project.paths.tmp,
         progress: ctx.progress,
@@ -120,11 +123,12 @@ async function processAsset(ctx: ExecContext, asset: Asset): Promise<StepOutcome
   } catch (err) {
     // The views keep showing what is committed (possibly nothing), never a half-written batch.
     const committed = (await loadManifest(ws, table.table)) ?? emptyManifest(table);
-    await registerLakeViews(ws.warehouse, ws.store, committed);
+    await registerLakeViews(ctx.engine, ws.store, committed);
     throw err;
   }
-  await registerLakeViews(ws.warehouse, ws.store, result.manifest);
-  ctx.viewsRegistered.add(table.table);
+  const registered = registerLakeViews(ctx.engine, ws.store, result.manifest);
+  ctx.viewsRegistered.set(table.table, registered);
+  await registered;
   const rawColumns = result.rawColumns;
   const manifest = result.manifest;
   ctx.later(
@@ -194,26 +198,27 @@ async function buildModel(ctx: ExecContext, asset: Asset): Promise<StepOutcome> 
   // was not selected.
   for (const dep of asset.deps.filter((d) => d.startsWith('processed:'))) {
     const name = dep.slice('processed:'.length);
-    if (ctx.viewsRegistered.has(name)) continue;
-    ctx.viewsRegistered.add(name);
-    const table = ws.project.tables.find((t) => t.table === name)!;
-    await registerLakeViews(
-      ws.warehouse,
-      ws.store,
-      (await loadManifest(ws, name)) ?? emptyManifest(table),
-    );
+    let registered = ctx.viewsRegistered.get(name);
+    if (!registered) {
+      const table = ws.project.tables.find((t) => t.table === name)!;
+      registered = loadManifest(ws, name).then((m) =>
+        registerLakeViews(ctx.engine, ws.store, m ?? emptyManifest(table)),
+      );
+      ctx.viewsRegistered.set(name, registered);
+    }
+    await registered;
   }
   const sql = compileModel(node, warehouseResolver(ws));
   const fingerprint = await inputFingerprint(ctx, asset, sql);
-  const exists = await ws.warehouse.describe(schema, node.name);
+  const exists = await ctx.engine.describe(schema, node.name);
   if (exists && (await ws.state.getAssetVersion(asset.key)) === fingerprint) {
     return { status: 'up_to_date' };
   }
   const rows = await blameFile(`model ${node.name}`, node.file, () =>
-    materialize(ws.warehouse, schema, node, sql),
+    materialize(ctx.engine, schema, node, sql),
   );
   const location = `${ws.project.config.warehouse.path}#${schema}.${node.name}`;
-  const entry = await warehouseEntry(ws.warehouse, schema, node.name, location, rows);
+  const entry = await warehouseEntry(ctx.engine, schema, node.name, location, rows);
   ctx.later(
     ws.state.atomically(async (state) => {
       if (entry) await state.upsertCatalogEntry(entry);
@@ -243,7 +248,7 @@ async function blameFile<T>(what: string, file: string, fn: () => Promise<T>): P
 
 async function testModel(ctx: ExecContext, asset: Asset): Promise<StepOutcome> {
   const test = ctx.ws.models.tests.find((t) => t.name === asset.name)!;
-  const failures = await runTest(ctx.ws.warehouse, test, warehouseResolver(ctx.ws));
+  const failures = await runTest(ctx.engine, test, warehouseResolver(ctx.ws));
   if (failures === 0) return { status: 'succeeded', rowsOut: 0 };
   const message = `${failures} row(s) fail ${test.kind} on ${test.model}.${test.column}`;
   return {
@@ -257,9 +262,7 @@ async function writeReport(ctx: ExecContext, asset: Asset): Promise<StepOutcome>
   const { ws } = ctx;
   const report = ws.models.reports.find((r) => r.name === asset.name)!;
   const sql = compileModel(report, warehouseResolver(ws));
-  const result = await blameFile(`report ${report.name}`, report.file, () =>
-    ws.warehouse.query(sql),
-  );
+  const result = await blameFile(`report ${report.name}`, report.file, () => ctx.engine.query(sql));
   const dir = ws.project.paths.reports;
   const columns = result.columns.map((c) => c.name);
   await writeFileAtomic(join(dir, `${report.name}.csv`), toCsv(columns, result.rows));

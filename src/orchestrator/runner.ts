@@ -18,6 +18,8 @@ export interface RunOptions {
   command?: string;
   /** The clock, for tests. */
   now?: Date;
+  /** How many assets may run at once (default DEFAULT_CONCURRENCY). */
+  concurrency?: number;
 }
 
 export interface StepResult {
@@ -67,38 +69,50 @@ class WriteBehind {
   }
 }
 
-/** Runs the selected assets of an open workspace and records the run. */
+/** How many assets run at once by default: the landing of one file overlaps SQL of another. */
+export const DEFAULT_CONCURRENCY = 2;
+
+/**
+ * Runs the selected assets of an open workspace and records the run. Up to `concurrency`
+ * assets run at once, each on its own warehouse session, picked in topological order as their
+ * upstream assets finish.
+ */
 export async function runPipeline(ws: Workspace, options: RunOptions = {}): Promise<RunResult> {
   const progress = options.progress ?? silentProgress;
   const selected = selectAssets(ws.graph, options.select ?? [], options.exclude ?? []);
   const order = ws.graph.order.filter((k) => selected.has(k));
+  const position = new Map(order.map((k, i) => [k, i]));
+  const limit = Math.max(1, Math.floor(options.concurrency ?? DEFAULT_CONCURRENCY));
   const runId = newId('run_');
   const started = performance.now();
   await ws.state.startRun(runId, options.command ?? 'run');
   const steps: StepResult[] = [];
+  const finished = new Set<string>();
   const broken = new Set<string>(); // failed or skipped in this run
   const writes = new WriteBehind();
   const later = (write: Promise<unknown>) => writes.add(write);
-  const viewsRegistered = new Set<string>();
-  try {
-    for (const [i, key] of order.entries()) {
-      const asset = ws.graph.assets.get(key)!;
-      progress.update({ label: key, done: i, total: order.length, unit: 'assets' });
-      const blockedBy = asset.deps.filter((d) => broken.has(d));
-      later(ws.state.startStep(runId, key, asset.kind));
-      if (blockedBy.length) {
-        broken.add(key);
-        const message = `skipped: upstream ${blockedBy.join(', ')} did not succeed`;
-        later(ws.state.finishStep(runId, key, { status: 'skipped', message }));
-        steps.push({ asset: key, kind: asset.kind, status: 'skipped', durationMs: 0, message });
-        continue;
-      }
+  const viewsRegistered = new Map<string, Promise<void>>();
+  const running = new Map<string, Promise<void>>();
+  const waiting = [...order];
+
+  const execute = async (key: string): Promise<void> => {
+    const asset = ws.graph.assets.get(key)!;
+    later(ws.state.startStep(runId, key, asset.kind));
+    const blockedBy = asset.deps.filter((d) => broken.has(d));
+    let step: StepResult;
+    if (blockedBy.length) {
+      const message = `skipped: upstream ${blockedBy.join(', ')} did not succeed`;
+      step = { asset: key, kind: asset.kind, status: 'skipped', durationMs: 0, message };
+      later(ws.state.finishStep(runId, key, { status: 'skipped', message }));
+    } else {
       const t0 = performance.now();
       let outcome: StepOutcome;
+      const engine = await ws.warehouse.fork();
       try {
         outcome = await executeAsset(
           {
             ws,
+            engine,
             progress,
             later,
             viewsRegistered,
@@ -109,24 +123,57 @@ export async function runPipeline(ws: Workspace, options: RunOptions = {}): Prom
         );
       } catch (err) {
         outcome = { status: 'failed', message: describeError(err) };
+      } finally {
+        await engine.close();
       }
-      const step: StepResult = {
+      step = {
         asset: key,
         kind: asset.kind,
         durationMs: Math.round(performance.now() - t0),
         ...outcome,
       };
-      if (outcome.status === 'failed') broken.add(key);
       later(ws.state.finishStep(runId, key, outcome));
-      steps.push(step);
       progress.log(formatStep(step));
     }
+    if (step.status === 'failed' || step.status === 'skipped') broken.add(key);
+    steps.push(step);
+    finished.add(key);
+  };
+
+  try {
+    while (waiting.length || running.size) {
+      // Start every asset whose selected upstream has finished, in topological order, up to the limit.
+      for (let i = 0; i < waiting.length && running.size < limit;) {
+        const key = waiting[i]!;
+        const ready = ws.graph.assets
+          .get(key)!
+          .deps.every((d) => !position.has(d) || finished.has(d));
+        if (!ready) {
+          i++;
+          continue;
+        }
+        waiting.splice(i, 1);
+        running.set(
+          key,
+          execute(key).finally(() => running.delete(key)),
+        );
+      }
+      progress.update({
+        label: [...running.keys()].join(', '),
+        done: finished.size,
+        total: order.length,
+        unit: 'assets',
+      });
+      await Promise.race(running.values());
+    }
   } finally {
+    await Promise.allSettled(running.values());
     await writes.flush();
     const failed = steps.some((s) => s.status === 'failed');
     await ws.state.finishRun(runId, failed ? 'failed' : 'succeeded');
   }
   progress.update({ label: 'done', done: order.length, total: order.length, unit: 'assets' });
+  steps.sort((x, y) => position.get(x.asset)! - position.get(y.asset)!);
   return {
     runId,
     status: steps.some((s) => s.status === 'failed') ? 'failed' : 'succeeded',

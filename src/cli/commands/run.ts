@@ -8,6 +8,7 @@ export interface RunCommandOptions {
   exclude: string[];
   retryRejected: boolean;
   progress: ProgressReporter;
+  concurrency?: number;
 }
 
 export async function runProject(
@@ -21,6 +22,7 @@ export async function runProject(
       exclude: options.exclude,
       retryRejected: options.retryRejected,
       progress: options.progress,
+      ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
       command: ['run', ...options.select].join(' '),
     });
   } finally {

@@ -70,7 +70,6 @@ class DuckDBEngineImpl implements Engine {
   readonly dialect = duckdbDialect;
   private readonly lock = new Mutex();
   private closed = false;
-  private readonly schemas = new Set<string>();
 
   constructor(
     private readonly instance: DuckDBInstance | undefined,
@@ -78,7 +77,20 @@ class DuckDBEngineImpl implements Engine {
     private readonly ownsInstance: boolean,
     /** A view of the connection inside a transaction: closing it closes nothing. */
     private readonly inTransaction = false,
+    /** Schemas known to exist, shared by every session of the database. */
+    private readonly schemas = new Map<string, Promise<void>>(),
   ) {}
+
+  async fork(): Promise<Engine> {
+    if (!this.instance) throw new Error('cannot fork a session inside a transaction');
+    return new DuckDBEngineImpl(
+      this.instance,
+      await this.instance.connect(),
+      false,
+      false,
+      this.schemas,
+    );
+  }
 
   exec(sql: string): Promise<void> {
     return this.lock.run(async () => {
@@ -122,7 +134,7 @@ class DuckDBEngineImpl implements Engine {
   transaction<T>(fn: (tx: Engine) => Promise<T>): Promise<T> {
     if (this.inTransaction) throw new Error('nested transactions are not supported');
     return this.lock.run(async () => {
-      const tx = new DuckDBEngineImpl(undefined, this.connection, false, true);
+      const tx = new DuckDBEngineImpl(undefined, this.connection, false, true, this.schemas);
       await tx.exec('BEGIN TRANSACTION');
       try {
         const result = await fn(tx);
@@ -135,10 +147,14 @@ class DuckDBEngineImpl implements Engine {
     });
   }
 
-  async ensureSchema(schema: string): Promise<void> {
-    if (this.schemas.has(schema)) return;
-    await this.exec(`CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(schema)}`);
-    this.schemas.add(schema);
+  ensureSchema(schema: string): Promise<void> {
+    let created = this.schemas.get(schema);
+    if (!created) {
+      created = this.exec(`CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(schema)}`);
+      this.schemas.set(schema, created);
+      created.catch(() => this.schemas.delete(schema));
+    }
+    return created;
   }
 
   async listTables(schema?: string): Promise<TableInfo[]> {
