@@ -198,6 +198,18 @@ describe('the e-commerce pipeline', () => {
   });
 });
 
+describe('running assets side by side', () => {
+  it('builds the same warehouse one at a time as four at a time', async () => {
+    const tables = async (concurrency: number) => {
+      const { dir } = await newProject();
+      const result = await withWorkspace(dir, (ws) => runPipeline(ws, { concurrency }));
+      expect(result.status).toBe('succeeded');
+      return withWorkspace(dir, async (ws) => ((await snapshot(ws)) as { tables: unknown }).tables);
+    };
+    expect(await tables(4)).toEqual(await tables(1));
+  });
+});
+
 describe('a failure between writing and committing', () => {
   it('leaves no visible partial data when a step throws there, and the next run completes exactly once', async () => {
     const { dir, report } = await newProject();
