@@ -274,7 +274,11 @@ UNION ALL SELECT 'unique customer_key', count(*) FROM (SELECT customer_key FROM 
 UNION ALL SELECT 'unique product_key', count(*) FROM (SELECT product_key FROM product_dim GROUP BY 1 HAVING count(*) > 1)
 UNION ALL SELECT 'unique product_id', count(*) FROM (SELECT product_id FROM product_dim GROUP BY 1 HAVING count(*) > 1)
 UNION ALL SELECT 'unique location_key', count(*) FROM (SELECT location_key FROM location_dim GROUP BY 1 HAVING count(*) > 1)
-UNION ALL SELECT 'unique date_key', count(*) FROM (SELECT date_key FROM date_dim GROUP BY 1 HAVING count(*) > 1);
+UNION ALL SELECT 'unique date_key', count(*) FROM (SELECT date_key FROM date_dim GROUP BY 1 HAVING count(*) > 1)
+UNION ALL SELECT 'not_null customer_dim.customer_key', count(*) FROM customer_dim WHERE customer_key IS NULL
+UNION ALL SELECT 'not_null product_dim.product_key', count(*) FROM product_dim WHERE product_key IS NULL
+UNION ALL SELECT 'not_null location_dim.location_key', count(*) FROM location_dim WHERE location_key IS NULL
+UNION ALL SELECT 'not_null date_dim.date_key', count(*) FROM date_dim WHERE date_key IS NULL;
 
 -- the template's two reports, written as CSV like Tributary writes them --------------------------
 COPY (

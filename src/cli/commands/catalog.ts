@@ -42,7 +42,7 @@ export function formatCatalog(listing: CatalogListing, out: Output, detailed: bo
     const rows = listing.tables.map((t) => ({
       zone: t.zone,
       table: t.name,
-      rows: t.rowCount,
+      rows: t.rowCount ?? 'view',
       columns: t.columns.length,
       partitions: t.partitions.length,
       schema_version: t.schemaVersion,

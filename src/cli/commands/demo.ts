@@ -4,7 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { join, relative, resolve } from 'node:path';
+import { basename, join, relative, resolve } from 'node:path';
 import type { ProgressReporter } from '../../core/index.js';
 import type { QueryResult } from '../../engines/index.js';
 import { lakeKeys, readManifest, type TableManifest } from '../../lake/index.js';
@@ -69,12 +69,12 @@ export async function runDemo(dirArg: string, options: DemoOptions): Promise<Dem
   }
 }
 
-/** How to call the CLI again: under `npm run …` it is not on PATH, so name the script itself. */
+/** How to call the CLI again: by name when it was run through a link on PATH, else the script. */
 function cliInvocation(): string {
   const script = process.argv[1];
-  return process.env.npm_lifecycle_event && script
-    ? `node ${relative(process.cwd(), script)}`
-    : 'tributary';
+  return !script || basename(script) === 'tributary'
+    ? 'tributary'
+    : `node ${relative(process.cwd(), script)}`;
 }
 
 /** The summary the demo prints: revenue, orders and AOV by month, top categories, quarantine, paths. */
