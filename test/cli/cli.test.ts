@@ -127,6 +127,35 @@ describe('the tributary command', () => {
     expect(stderr).toMatch(/already holds a project/);
   });
 
+  it('refuses to init into a folder that already has template files', () => {
+    const dir = tempDir('trib-cli-clash-');
+    writeFileSync(join(dir, 'models'), 'mine');
+    const { code, stderr } = tributary(['init', dir]);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/already has models; init would overwrite it/);
+    expect(readFileSync(join(dir, 'models'), 'utf8')).toBe('mine');
+  });
+
+  it('starts the demo afresh when the scale changes, instead of mixing two data sets', () => {
+    const dir = join(tempDir('trib-cli-demo-'), 'demo');
+    expect(tributary(['demo', dir, '--scale', '0.01']).code).toBe(0);
+    const second = tributary(['demo', dir, '--scale', '0.02', '--json']);
+    expect(second.code).toBe(0);
+    const demo = JSON.parse(second.stdout) as {
+      generated: { report: { expected: { orders: { valid: number } } } };
+    };
+    const { stdout } = tributary([
+      '-p',
+      dir,
+      'query',
+      'select count(*) as n from processed.orders',
+      '--json',
+    ]);
+    expect(Number((JSON.parse(stdout) as { n: string }[])[0]!.n)).toBe(
+      demo.generated.report.expected.orders.valid,
+    );
+  });
+
   it('exits non-zero and reports the failed asset when a run fails', () => {
     const dir = join(tempDir('trib-cli-fail-'), 'shop');
     tributary(['init', dir]);

@@ -3,13 +3,13 @@
  * sample data, the full pipeline, and a short business summary with where everything is.
  */
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { basename, join, relative, resolve } from 'node:path';
 import type { ProgressReporter } from '../../core/index.js';
 import type { QueryResult } from '../../engines/index.js';
 import { lakeKeys, readManifest, type TableManifest } from '../../lake/index.js';
 import { openWorkspace, runPipeline, type RunResult } from '../../orchestrator/index.js';
-import { CONFIG_FILE } from '../../project/index.js';
+import { CONFIG_FILE, loadProject } from '../../project/index.js';
 import { formatTable, type Output } from '../output.js';
 import { generateForProject, type GenerateOutcome } from './generate.js';
 import { initProject } from './init.js';
@@ -33,6 +33,21 @@ export interface DemoOutcome {
 export async function runDemo(dirArg: string, options: DemoOptions): Promise<DemoOutcome> {
   const dir = resolve(dirArg);
   if (!existsSync(join(dir, CONFIG_FILE))) await initProject(dir, 'ecommerce');
+  // The demo folder is the demo's own: data generated with another scale or seed replaces the
+  // old results instead of being appended to them as new batches.
+  const previous = join(dir, '.tributary', 'generated.json');
+  if (existsSync(previous)) {
+    const gen = (await loadProject(dir)).config.generator;
+    const before = JSON.parse(await readFile(previous, 'utf8')) as { scale: number; seed: number };
+    const scale = options.scale ?? gen?.scale;
+    const seed = options.seed ?? gen?.seed;
+    if (scale !== before.scale || seed !== before.seed) {
+      options.progress.log(
+        `new scale or seed: starting ${relative(process.cwd(), dir) || '.'} afresh`,
+      );
+      await rm(join(dir, '.tributary'), { recursive: true, force: true });
+    }
+  }
   const generated = await generateForProject(dir, {
     progress: options.progress,
     ...(options.scale !== undefined ? { scale: options.scale } : {}),

@@ -26,8 +26,15 @@ export async function initProject(dirArg: string, template: string): Promise<str
   await mkdir(dir, { recursive: true });
   const source = templateDir(template);
   // The generator's code ships with Tributary, not with each project.
-  for (const entry of await readdir(source)) {
-    if (entry === 'generator') continue;
+  const entries = (await readdir(source)).filter((e) => e !== 'generator');
+  const clashes = entries.filter((e) => existsSync(join(dir, e)));
+  if (clashes.length) {
+    throw new TributaryError(`${dir} already has ${clashes.join(', ')}; init would overwrite it`, {
+      code: 'USAGE',
+      hint: 'init into a new or empty folder',
+    });
+  }
+  for (const entry of entries) {
     await cp(join(source, entry), join(dir, entry), { recursive: true });
   }
   // The landing folder is where files are dropped; an empty one says so better than a missing one.
