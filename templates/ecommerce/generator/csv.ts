@@ -4,6 +4,8 @@
 import { createWriteStream } from 'node:fs';
 import type { WriteStream } from 'node:fs';
 import { once } from 'node:events';
+import { rename } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 
 const NEEDS_QUOTES = /[",\r\n]/;
 const QUOTE = /"/g;
@@ -25,8 +27,13 @@ export class ChunkedWriter {
   private used = 0;
   private failure: Error | undefined;
 
-  constructor(path: string) {
-    this.stream = createWriteStream(path, { highWaterMark: FLUSH_AT });
+  /** Written under a hidden temporary name, renamed into place by close(): a run that lands
+   * files while generation is under way never sees half a file. */
+  private readonly tmpPath: string;
+
+  constructor(private readonly path: string) {
+    this.tmpPath = join(dirname(path), `.${basename(path)}.tmp`);
+    this.stream = createWriteStream(this.tmpPath, { highWaterMark: FLUSH_AT });
     this.stream.on('error', (err) => {
       this.failure = err;
     });
@@ -60,5 +67,6 @@ export class ChunkedWriter {
     this.stream.end();
     if (!this.stream.closed) await once(this.stream, 'close');
     if (this.failure) throw this.failure;
+    await rename(this.tmpPath, this.path);
   }
 }

@@ -3,8 +3,8 @@
 // (seasonality, growth, repeat buyers, long-tail products) and a known set of injected defects,
 // and reports exactly what a processing engine should accept, quarantine and total.
 
-import { mkdir, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, rename, stat, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { Catalog, buildStores, money, storesCsv } from './catalog.js';
 import { planClickstream, writeClickstream } from './clickstream.js';
 import { DEFECT_KINDS, Tally, defectCount, placeDefects } from './defects.js';
@@ -112,7 +112,7 @@ export async function generateEcommerce(opts: GenerateOptions): Promise<Generate
   const tailMarks = placeDefects(tail, [badCount], new Rng(seed, 'products.defects'));
   const badPrice = new Set<number>();
   tailMarks.forEach((m, k) => m !== 0 && badPrice.add(catalog.byRank[productCount - 1 - k]));
-  await writeFile(join(outDir, 'products.csv'), catalog.toCsv(badPrice));
+  await writeWhole(join(outDir, 'products.csv'), catalog.toCsv(badPrice));
   const productOk = new Uint8Array(productCount);
   const productTally = new Tally();
   for (let p = 0; p < productCount; p++) {
@@ -123,7 +123,7 @@ export async function generateEcommerce(opts: GenerateOptions): Promise<Generate
   await record('products.csv', 'products', productTally, [badCount]);
 
   // stores.csv: clean reference data.
-  await writeFile(join(outDir, 'stores.csv'), storesCsv(stores));
+  await writeWhole(join(outDir, 'stores.csv'), storesCsv(stores));
   const storeTally = new Tally();
   stores.forEach(() => storeTally.add(null));
   progress('stores', stores.length)(stores.length);
@@ -190,4 +190,11 @@ export async function generateEcommerce(opts: GenerateOptions): Promise<Generate
     revenueByMonth: Object.fromEntries(months.map((m) => [m, money(lines.months.get(m)!.net)])),
     ordersByMonth: Object.fromEntries(months.map((m) => [m, lines.months.get(m)!.orders])),
   };
+}
+
+/** Writes a small file under a hidden temporary name, then renames it into place. */
+async function writeWhole(path: string, data: string | Uint8Array): Promise<void> {
+  const tmp = join(dirname(path), `.${basename(path)}.tmp`);
+  await writeFile(tmp, data);
+  await rename(tmp, path);
 }
