@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { openWorkspace } from '../../src/orchestrator/index.js';
 import { tempDir } from '../helpers.js';
 
 const CLI = resolve(import.meta.dirname, '../../bin/tributary.js');
@@ -154,6 +155,18 @@ describe('the tributary command', () => {
     expect(Number((JSON.parse(stdout) as { n: string }[])[0]!.n)).toBe(
       demo.generated.report.expected.orders.valid,
     );
+  });
+
+  it('tells a second process who holds the project instead of corrupting it', async () => {
+    const ws = await openWorkspace(project, 'holder');
+    try {
+      const { code, stderr } = tributary(['-p', project, 'catalog']);
+      expect(code).toBe(1);
+      expect(stderr).toMatch(new RegExp(`in use by process ${process.pid} \\(holder, since `));
+    } finally {
+      await ws.close();
+    }
+    expect(tributary(['-p', project, 'catalog']).code).toBe(0);
   });
 
   it('exits non-zero and reports the failed asset when a run fails', () => {
