@@ -2,8 +2,7 @@
  * File-system helpers with the atomicity the lake and state rely on: a file is written aside,
  * flushed, then renamed into place, so a reader sees the old bytes or the new ones, never half.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { mkdir, open, rename, copyFile, unlink, rm, constants } from 'node:fs/promises';
 import { dirname, join, basename } from 'node:path';
 import { isErrno } from './errors.js';
@@ -73,15 +72,6 @@ export async function copyFileAtomic(from: string, to: string): Promise<void> {
     await rm(tmp, { force: true });
     throw err;
   }
-}
-
-/** SHA-256 of a file's bytes, streamed so large files never sit in memory. */
-export async function sha256File(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
-    hash.update(chunk as Buffer);
-  }
-  return hash.digest('hex');
 }
 
 /** A short random id, sortable by time: used for runs, batches of writes and temp folders. */

@@ -11,16 +11,6 @@ import type { ColumnContract, Contract } from '../project/index.js';
 export type ReasonCode =
   'required' | 'type' | 'range' | 'allowed_values' | 'foreign_key' | 'duplicate_key' | 'malformed';
 
-export const REASON_CODES: readonly ReasonCode[] = [
-  'required',
-  'type',
-  'range',
-  'allowed_values',
-  'foreign_key',
-  'duplicate_key',
-  'malformed',
-];
-
 /** A foreign key resolved to the relation holding the parent's keys. */
 export interface ForeignKeyInput {
   column: string;
