@@ -37,6 +37,11 @@ const integer = (value: string): number => {
   return n;
 };
 
+/** Wall time between two ISO timestamps, to a tenth of a second; null while still running. */
+function seconds(start: string, end: string | null): string | null {
+  return end ? ((Date.parse(end) - Date.parse(start)) / 1000).toFixed(1) : null;
+}
+
 function print(text: string): void {
   process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
 }
@@ -182,11 +187,13 @@ export function buildProgram(): Command {
               col('status'),
               col('rows_out', 'number'),
               col('rows_rejected', 'number'),
+              col('seconds', 'number'),
               col('message'),
             ],
             history.steps.map((s) => ({
               asset: s.asset,
               status: s.status,
+              seconds: seconds(s.startedAt, s.finishedAt),
               rows_out: s.rowsOut,
               rows_rejected: s.rowsRejected,
               message: s.message?.split('\n')[0] ?? null,
@@ -196,13 +203,19 @@ export function buildProgram(): Command {
       } else {
         print(
           formatTable(
-            [col('run_id'), col('command'), col('status'), col('started_at'), col('finished_at')],
+            [
+              col('run_id'),
+              col('command'),
+              col('status'),
+              col('started_at'),
+              col('seconds', 'number'),
+            ],
             history.runs.map((r) => ({
               run_id: r.runId,
               command: r.command,
               status: r.status,
               started_at: r.startedAt,
-              finished_at: r.finishedAt,
+              seconds: seconds(r.startedAt, r.finishedAt),
             })),
           ),
         );
