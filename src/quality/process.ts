@@ -4,7 +4,7 @@
  * once into the engine as strings, checked in one pass, written aside, then committed with one
  * manifest swap, so a crash anywhere leaves the table as it was and a re-run finishes the work.
  */
-import { mkdir, readdir, rm } from 'node:fs/promises';
+import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { TributaryError, faultPoint, newId, type ProgressReporter } from '../core/index.js';
 import type { Engine, QueryResult } from '../engines/index.js';
@@ -401,8 +401,9 @@ async function processBatch(
       TO ${s(quarantinePath)} (FORMAT parquet, COMPRESSION zstd)`,
     );
     const key = lakeKeys.quarantineFile(table.source, table.table, batch.id);
-    quarantine = { key, rows: rowsRejected, bytes: 0, batch: batch.id, reasons };
+    const bytes = (await stat(quarantinePath)).size;
     await store.putFile(key, quarantinePath, { move: true });
+    quarantine = { key, rows: rowsRejected, bytes, batch: batch.id, reasons };
   }
 
   // 6. Move the data files under their final keys; nothing is visible until the manifest names them.
@@ -410,18 +411,19 @@ async function processBatch(
   for (const name of staged) {
     const key = `${lakeKeys.processedTable(table.table)}/${name}`;
     const partitionValue = partKey ? name.split('/')[0]!.slice(partKey.length + 1) : undefined;
+    // Sizes are read from the staged files, before they move: no listing of the lake afterwards.
+    const bytes = (await stat(join(dataDir, name))).size;
     await store.putFile(key, join(dataDir, name), { move: true });
     files.push({
       key,
       rows: fileRows.get(name) ?? 0,
-      bytes: 0,
+      bytes,
       batch: batch.id,
       ...(partKey && partitionValue !== undefined
         ? { partition: { [partKey]: partitionValue } }
         : {}),
     });
   }
-  await fillSizes(store, [...files, ...(quarantine ? [quarantine] : [])]);
   const { [batch.id]: _retried, ...stillRejected } = manifest.rejected;
   return {
     manifest: {
@@ -489,13 +491,6 @@ async function listFiles(dir: string): Promise<string[]> {
     .filter((e) => e.isFile() && e.name.endsWith('.parquet'))
     .map((e) => relative(dir, join(e.parentPath, e.name)).split(sep).join('/'))
     .sort();
-}
-
-async function fillSizes(store: ObjectStore, files: DataFile[]): Promise<void> {
-  for (const f of files) {
-    const listed = await store.list(f.key);
-    f.bytes = listed.find((o) => o.key === f.key)?.size ?? 0;
-  }
 }
 
 /**

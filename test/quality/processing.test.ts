@@ -132,6 +132,7 @@ describe('processing with contracts', () => {
       [{ ts_day: '2025-01-01' }, 1],
       [{ ts_day: '2025-01-02' }, 1],
     ]);
+    expect(manifest!.files.every((f) => f.bytes > 0)).toBe(true);
     expect(manifest!.files[0]!.key).toMatch(
       /^processed\/orders\/ts_day=2025-01-01\/part-[0-9a-f]{16}-0\.parquet$/,
     );
