@@ -5,8 +5,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EngineError, type Engine } from '../../src/engines/index.js';
 
-export function describeEngineConformance(name: string, open: () => Promise<Engine>): void {
-  describe(`${name} engine conformance`, () => {
+export interface ConformanceOptions {
+  /** Skip the whole suite, e.g. when the engine's server is not reachable (test/services.ts). */
+  skip?: boolean;
+}
+
+export function describeEngineConformance(
+  name: string,
+  open: () => Promise<Engine>,
+  options: ConformanceOptions = {},
+): void {
+  describe.skipIf(options.skip ?? false)(`${name} engine conformance`, () => {
     let engine: Engine;
     const schema = `conf_${Date.now().toString(36)}_${Math.floor(Math.random() * 1e6)}`;
     const q = (n: string) => engine.dialect.quoteIdentifier(n);
@@ -172,6 +181,475 @@ export function describeEngineConformance(name: string, open: () => Promise<Engi
         Array.from({ length: 20 }, (_, i) => engine.query(`SELECT ${i} AS i`)),
       );
       expect(results.map((r) => r.rows[0]!.i)).toEqual(Array.from({ length: 20 }, (_, i) => i));
+    });
+
+    it('returns timestamps with time zone in UTC, and lists and JSON-like values as JSON', async () => {
+      const { rows, columns } = await engine.query(
+        `SELECT CAST('2025-11-28 13:04:05+00' AS TIMESTAMP WITH TIME ZONE) AS tz`,
+      );
+      expect(rows[0]).toEqual({ tz: '2025-11-28 13:04:05+00' });
+      expect(columns[0]!.kind).toBe('string');
+    });
+
+    it('keeps session state between statements and shares the database with a fork', async () => {
+      await engine.exec(`CREATE TEMPORARY TABLE session_tmp (a INTEGER)`);
+      await engine.exec(`INSERT INTO session_tmp VALUES (7)`);
+      expect((await engine.query(`SELECT a FROM session_tmp`)).rows).toEqual([{ a: 7 }]);
+      await engine.exec(
+        `CREATE TABLE ${q(schema)}.shared (a INTEGER); INSERT INTO ${q(schema)}.shared VALUES (1)`,
+      );
+      const fork = await engine.fork();
+      try {
+        expect((await fork.query(`SELECT a FROM ${q(schema)}.shared`)).rows).toEqual([{ a: 1 }]);
+      } finally {
+        await fork.close();
+      }
+      expect((await engine.query(`SELECT a FROM ${q(schema)}.shared`)).rows).toEqual([{ a: 1 }]);
+      await engine.exec(`DROP TABLE session_tmp`);
+    });
+
+    it('replaces a view with one whose columns are dropped, renamed and retyped', async () => {
+      await engine.exec(`CREATE TABLE ${q(schema)}.view_src (a INTEGER, b VARCHAR)`);
+      await engine.exec(`INSERT INTO ${q(schema)}.view_src VALUES (1, 'x')`);
+      await engine.replaceView(schema, 'v_shape', `SELECT a, b FROM ${q(schema)}.view_src`);
+      await engine.replaceView(
+        schema,
+        'v_shape',
+        `SELECT CAST(a AS VARCHAR) AS a_text, 2 AS extra FROM ${q(schema)}.view_src`,
+      );
+      expect((await engine.query(`SELECT * FROM ${q(schema)}.v_shape`)).rows).toEqual([
+        { a_text: '1', extra: 2 },
+      ]);
+      expect(await engine.listTables(schema)).toContainEqual({
+        schema,
+        name: 'v_shape',
+        type: 'view',
+      });
+    });
+
+    it('keeps the old view when a replacement view does not compile', async () => {
+      await engine.replaceView(schema, 'v_kept', `SELECT 1 AS a`);
+      await expect(
+        engine.replaceView(schema, 'v_kept', `SELECT a FROM ${q(schema)}.does_not_exist`),
+      ).rejects.toThrow();
+      expect((await engine.query(`SELECT * FROM ${q(schema)}.v_kept`)).rows).toEqual([{ a: 1 }]);
+    });
+
+    it('turns a table into a view and the view back into a table', async () => {
+      await engine.replaceTable(schema, 'flip', `SELECT 1 AS a`);
+      await engine.replaceView(schema, 'flip', `SELECT 2 AS b`);
+      expect(await engine.listTables(schema)).toContainEqual({
+        schema,
+        name: 'flip',
+        type: 'view',
+      });
+      expect((await engine.query(`SELECT * FROM ${q(schema)}.flip`)).rows).toEqual([{ b: 2 }]);
+      expect(await engine.replaceTable(schema, 'flip', `SELECT 3 AS c UNION ALL SELECT 4`)).toBe(2);
+      expect(await engine.listTables(schema)).toContainEqual({
+        schema,
+        name: 'flip',
+        type: 'table',
+      });
+      const names = (await engine.listTables(schema)).map((t) => t.name);
+      expect(names.filter((n) => n.startsWith('flip'))).toEqual(['flip']);
+    });
+
+    it('replaces a table inside a transaction, and a rollback keeps the old one', async () => {
+      await engine.replaceTable(schema, 'tx_replace', `SELECT 1 AS a`);
+      await expect(
+        engine.transaction(async (tx) => {
+          await tx.replaceTable(schema, 'tx_replace', `SELECT 2 AS a`);
+          throw new Error('undo');
+        }),
+      ).rejects.toThrow('undo');
+      expect((await engine.query(`SELECT * FROM ${q(schema)}.tx_replace`)).rows).toEqual([
+        { a: 1 },
+      ]);
+    });
+
+    it('says whether views built on a replaced table survive (lateBindingViews)', async () => {
+      await engine.replaceTable(schema, 'base_t', `SELECT 1 AS a`);
+      await engine.replaceView(schema, 'on_base', `SELECT a FROM ${q(schema)}.base_t`);
+      await engine.replaceTable(schema, 'base_t', `SELECT 5 AS a`);
+      const views = (await engine.listTables(schema)).filter((t) => t.name === 'on_base');
+      if (engine.capabilities.lateBindingViews) {
+        expect((await engine.query(`SELECT a FROM ${q(schema)}.on_base`)).rows).toEqual([{ a: 5 }]);
+      } else {
+        expect(views).toEqual([]);
+      }
+    });
+
+    it('drops tables and views if they exist, with what depends on them', async () => {
+      await engine.replaceTable(schema, 'dropped_t', `SELECT 1 AS a`);
+      await engine.exec(`CREATE VIEW ${q(schema)}.dropped_v AS SELECT 1 AS a`);
+      await engine.dropRelation(schema, 'dropped_t');
+      await engine.dropRelation(schema, 'dropped_v');
+      await engine.dropRelation(schema, 'never_existed');
+      const names = (await engine.listTables(schema)).map((t) => t.name);
+      expect(names).not.toContain('dropped_t');
+      expect(names).not.toContain('dropped_v');
+    });
+
+    it('renames tables and views', async () => {
+      await engine.replaceTable(schema, 'rn_t', `SELECT 1 AS a`);
+      await engine.replaceView(schema, 'rn_v', `SELECT 2 AS b`);
+      await engine.renameRelation(schema, 'rn_t', 'rn_t2');
+      await engine.renameRelation(schema, 'rn_v', 'rn_v2');
+      const tables = await engine.listTables(schema);
+      expect(tables).toContainEqual({ schema, name: 'rn_t2', type: 'table' });
+      expect(tables).toContainEqual({ schema, name: 'rn_v2', type: 'view' });
+      expect(tables.map((t) => t.name)).not.toContain('rn_t');
+    });
+
+    it('describes types that DDL takes back verbatim', async () => {
+      await engine.exec(
+        `CREATE TABLE ${q(schema)}.typed (i INTEGER, b BIGINT, d DOUBLE PRECISION, m DECIMAL(12,2), s VARCHAR, f BOOLEAN, dt DATE, ts TIMESTAMP)`,
+      );
+      const cols = (await engine.describe(schema, 'typed'))!;
+      expect(cols.map((c) => c.kind)).toEqual([
+        'number',
+        'string',
+        'number',
+        'string',
+        'string',
+        'boolean',
+        'string',
+        'string',
+      ]);
+      await engine.exec(`CREATE TABLE ${q(schema)}.typed_copy (placeholder INTEGER)`);
+      for (const c of cols) {
+        await engine.exec(`ALTER TABLE ${q(schema)}.typed_copy ADD COLUMN ${q(c.name)} ${c.type}`);
+      }
+      const copied = (await engine.describe(schema, 'typed_copy'))!;
+      expect(copied.slice(1)).toEqual(cols);
+      expect(cols.find((c) => c.name === 'm')!.type).toMatch(/12,\s*2/);
+    });
+
+    it('describes a view', async () => {
+      await engine.replaceView(schema, 'described_v', `SELECT CAST(1 AS INTEGER) AS one`);
+      expect((await engine.describe(schema, 'described_v'))?.map((c) => c.name)).toEqual(['one']);
+    });
+
+    it('loads text rows into a typed table, casting each value to its column', async () => {
+      await engine.exec(
+        `CREATE TABLE ${q(schema)}.loaded (i INTEGER, b BIGINT, d DOUBLE PRECISION, m DECIMAL(12,2), s VARCHAR, f BOOLEAN, dt DATE, ts TIMESTAMP)`,
+      );
+      const n = await engine.insertRows(
+        schema,
+        'loaded',
+        ['i', 'b', 'd', 'm', 's', 'f', 'dt', 'ts'],
+        [
+          [
+            '1',
+            '9007199254740993',
+            '1.5',
+            '12.50',
+            'plain',
+            'true',
+            '2025-11-28',
+            '2025-11-28 13:04:05',
+          ],
+          ['2', null, null, null, '', 'false', null, null],
+          [
+            '3',
+            '-1',
+            '-0.25',
+            '0.01',
+            'a "quoted", comma\nnewline',
+            null,
+            '2024-02-29',
+            '2024-02-29 00:00:00.5',
+          ],
+        ],
+      );
+      expect(n).toBe(3);
+      const { rows } = await engine.query(`SELECT * FROM ${q(schema)}.loaded ORDER BY i`);
+      expect(rows).toEqual([
+        {
+          i: 1,
+          b: '9007199254740993',
+          d: 1.5,
+          m: '12.50',
+          s: 'plain',
+          f: true,
+          dt: '2025-11-28',
+          ts: '2025-11-28 13:04:05',
+        },
+        { i: 2, b: null, d: null, m: null, s: '', f: false, dt: null, ts: null },
+        {
+          i: 3,
+          b: '-1',
+          d: -0.25,
+          m: '0.01',
+          s: 'a "quoted", comma\nnewline',
+          f: null,
+          dt: '2024-02-29',
+          ts: '2024-02-29 00:00:00.5',
+        },
+      ]);
+    });
+
+    it('loads a subset of columns, leaving the others to their defaults', async () => {
+      await engine.exec(
+        `CREATE TABLE ${q(schema)}.partial (a INTEGER, b VARCHAR, c INTEGER DEFAULT 9)`,
+      );
+      await engine.insertRows(schema, 'partial', ['b', 'a'], [['x', '1']]);
+      expect((await engine.query(`SELECT * FROM ${q(schema)}.partial`)).rows).toEqual([
+        { a: 1, b: 'x', c: 9 },
+      ]);
+    });
+
+    it('loads 100,000 rows in one call', async () => {
+      await engine.exec(
+        `CREATE TABLE ${q(schema)}.bulk (id INTEGER, label VARCHAR, amount DECIMAL(12,2))`,
+      );
+      const rows = Array.from({ length: 100_000 }, (_, i) => [String(i), `row ${i}`, `${i}.25`]);
+      expect(await engine.insertRows(schema, 'bulk', ['id', 'label', 'amount'], rows)).toBe(
+        100_000,
+      );
+      const { rows: out } = await engine.query(
+        `SELECT count(*) AS n, CAST(sum(id) AS BIGINT) AS ids, CAST(sum(amount) AS DECIMAL(18,2)) AS total FROM ${q(schema)}.bulk`,
+      );
+      expect(out[0]).toEqual({ n: '100000', ids: '4999950000', total: '4999975000.00' });
+    });
+
+    it('fails a load whose value does not fit its column, loading nothing', async () => {
+      await engine.exec(`CREATE TABLE ${q(schema)}.bad_load (a INTEGER)`);
+      await expect(engine.insertRows(schema, 'bad_load', ['a'], [['1'], ['x']])).rejects.toThrow(
+        EngineError,
+      );
+      expect((await engine.query(`SELECT count(*) AS n FROM ${q(schema)}.bad_load`)).rows).toEqual([
+        { n: '0' },
+      ]);
+    });
+
+    it('merges with a standard MERGE statement when the engine has one', async () => {
+      if (!engine.capabilities.mergeStatement) return;
+      await engine.exec(
+        `CREATE TABLE ${q(schema)}.merged (id INTEGER, v VARCHAR); INSERT INTO ${q(schema)}.merged VALUES (1, 'a'), (2, 'b')`,
+      );
+      await engine.exec(
+        `MERGE INTO ${q(schema)}.merged AS t
+         USING (SELECT 2 AS id, 'B' AS v UNION ALL SELECT 3, 'c') AS s ON t.id = s.id
+         WHEN MATCHED THEN UPDATE SET v = s.v
+         WHEN NOT MATCHED THEN INSERT (id, v) VALUES (s.id, s.v)`,
+      );
+      expect((await engine.query(`SELECT * FROM ${q(schema)}.merged ORDER BY id`)).rows).toEqual([
+        { id: 1, v: 'a' },
+        { id: 2, v: 'B' },
+        { id: 3, v: 'c' },
+      ]);
+    });
+
+    it('try-casts booleans, doubles, bigints and timestamps', async () => {
+      const d = engine.dialect;
+      const s = d.quoteString;
+      const { rows } = await engine.query(
+        `SELECT ${d.tryCast(s('yes'), 'boolean')} AS yes, ${d.tryCast(s('maybe'), 'boolean')} AS maybe,
+                ${d.tryCast(s('1.5e3'), 'double')} AS dbl, ${d.tryCast(s('abc'), 'double')} AS no_dbl,
+                ${d.tryCast(s('99999999999999999999'), 'bigint')} AS too_big, ${d.tryCast(s(' 12 '), 'bigint')} AS big,
+                ${d.tryCast(s('2025-11-28 13:04:05'), 'timestamp')} AS ts, ${d.tryCast(s('nope'), 'timestamp')} AS no_ts,
+                ${d.tryCast(s('123456.789'), 'decimal(5,2)')} AS overflow, ${d.tryCast(s('x'), 'string')} AS str`,
+      );
+      expect(rows[0]).toEqual({
+        yes: true,
+        maybe: null,
+        dbl: 1500,
+        no_dbl: null,
+        too_big: null,
+        big: '12',
+        ts: '2025-11-28 13:04:05',
+        no_ts: null,
+        overflow: null,
+        str: 'x',
+      });
+    });
+
+    it('try-casts a column where only some values parse', async () => {
+      const d = engine.dialect;
+      const { rows } = await engine.query(
+        `SELECT ${d.tryCast('v', 'date')} AS dt, ${d.tryCast('v', 'integer')} AS i
+           FROM (SELECT '2025-11-28' AS v UNION ALL SELECT '42' UNION ALL SELECT NULL) t ORDER BY v`,
+      );
+      expect(rows).toEqual([
+        { dt: '2025-11-28', i: null },
+        { dt: null, i: 42 },
+        { dt: null, i: null },
+      ]);
+    });
+
+    describe('cross-database macros', () => {
+      const x = () => engine.dialect.crossDb;
+      const s = (v: string) => engine.dialect.quoteString(v);
+      const one = async (sql: string) => (await engine.query(`SELECT ${sql} AS v`)).rows[0]!.v;
+
+      it('names portable types', async () => {
+        const c = x();
+        const { rows } = await engine.query(
+          `SELECT CAST('abc' AS ${c.type_string()}) AS s, CAST('42' AS ${c.type_int()}) AS i,
+                  CAST('9007199254740993' AS ${c.type_bigint()}) AS b, CAST('1.5' AS ${c.type_float()}) AS f,
+                  CAST('12.5' AS ${c.type_numeric()}) AS n, CAST('2025-11-28 13:04:05' AS ${c.type_timestamp()}) AS t,
+                  CAST('true' AS ${c.type_boolean()}) AS bo`,
+        );
+        expect(rows[0]).toEqual({
+          s: 'abc',
+          i: 42,
+          b: '9007199254740993',
+          f: 1.5,
+          n: '12.500000',
+          t: '2025-11-28 13:04:05',
+          bo: true,
+        });
+      });
+
+      it('current_timestamp is a naive UTC timestamp of now', async () => {
+        const v = String(await one(x().current_timestamp()));
+        expect(v).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d+)?$/);
+        expect(Math.abs(Date.parse(`${v.replace(' ', 'T')}Z`) - Date.now())).toBeLessThan(60_000);
+      });
+
+      it('date_trunc gives a timestamp for dates and timestamps', async () => {
+        const c = x();
+        const { rows } = await engine.query(
+          `SELECT ${c.date_trunc('month', "DATE '2025-11-28'")} AS m, ${c.date_trunc('hour', "TIMESTAMP '2025-11-28 13:04:05'")} AS h,
+                  ${c.date_trunc('quarter', "DATE '2025-11-28'")} AS q, ${c.date_trunc('year', "DATE '2025-11-28'")} AS y,
+                  ${c.date_trunc('week', "DATE '2025-11-28'")} AS w, ${c.date_trunc('day', "TIMESTAMP '2025-11-28 13:04:05'")} AS d`,
+        );
+        expect(rows[0]).toEqual({
+          m: '2025-11-01 00:00:00',
+          h: '2025-11-28 13:00:00',
+          q: '2025-10-01 00:00:00',
+          y: '2025-01-01 00:00:00',
+          w: '2025-11-24 00:00:00',
+          d: '2025-11-28 00:00:00',
+        });
+      });
+
+      it('dateadd adds whole units, clamping to the end of a shorter month', async () => {
+        const c = x();
+        const { rows } = await engine.query(
+          `SELECT ${c.dateadd('day', 3, "DATE '2025-11-28'")} AS d, ${c.dateadd('month', 1, "TIMESTAMP '2025-01-31 10:00:00'")} AS m,
+                  ${c.dateadd('quarter', 1, "DATE '2025-11-28'")} AS q, ${c.dateadd('hour', -2, "TIMESTAMP '2025-11-28 01:00:00'")} AS h,
+                  ${c.dateadd('year', '1', "DATE '2024-02-29'")} AS y`,
+        );
+        expect(rows[0]).toEqual({
+          d: '2025-12-01 00:00:00',
+          m: '2025-02-28 10:00:00',
+          q: '2026-02-28 00:00:00',
+          h: '2025-11-27 23:00:00',
+          y: '2025-02-28 00:00:00',
+        });
+      });
+
+      it('datediff counts the boundaries crossed, as dbt does', async () => {
+        const c = x();
+        const dd = (a: string, b: string, p: string) => c.datediff(a, b, p);
+        const { rows } = await engine.query(
+          `SELECT ${dd("DATE '2025-11-28'", "DATE '2025-12-03'", 'day')} AS day,
+                  ${dd("DATE '2025-12-03'", "DATE '2025-11-28'", 'day')} AS back,
+                  ${dd("DATE '2025-01-31'", "DATE '2025-02-01'", 'month')} AS month,
+                  ${dd("DATE '2024-12-31'", "DATE '2025-01-01'", 'year')} AS year,
+                  ${dd("TIMESTAMP '2025-11-28 13:59:00'", "TIMESTAMP '2025-11-28 14:00:00'", 'hour')} AS hour,
+                  ${dd("TIMESTAMP '2025-11-28 23:30:00'", "TIMESTAMP '2025-11-29 00:10:00'", 'minute')} AS minute,
+                  ${dd("DATE '2025-11-22'", "DATE '2025-11-23'", 'week')} AS week_crossed,
+                  ${dd("DATE '2025-11-23'", "DATE '2025-11-29'", 'week')} AS week_same,
+                  ${dd("DATE '2025-01-15'", "DATE '2025-04-01'", 'quarter')} AS quarter`,
+        );
+        expect(rows[0]).toEqual({
+          day: '5',
+          back: '-5',
+          month: '1',
+          year: '1',
+          hour: '1',
+          minute: '40',
+          week_crossed: '1',
+          week_same: '0',
+          quarter: '1',
+        });
+      });
+
+      it('safe_cast gives NULL where a value does not parse', async () => {
+        const c = x();
+        const { rows } = await engine.query(
+          `SELECT ${c.safe_cast(s('12'), c.type_int())} AS ok, ${c.safe_cast(s('x'), 'integer')} AS bad,
+                  ${c.safe_cast(s('2025-02-30'), 'date')} AS bad_date, ${c.safe_cast(s('2025-02-28'), 'DATE')} AS good_date,
+                  ${c.safe_cast(s('3.25'), 'numeric(6,2)')} AS num`,
+        );
+        expect(rows[0]).toEqual({
+          ok: 12,
+          bad: null,
+          bad_date: null,
+          good_date: '2025-02-28',
+          num: '3.25',
+        });
+      });
+
+      it('string builders agree: concat, hash, split_part, position, length, right, replace', async () => {
+        const c = x();
+        const { rows } = await engine.query(
+          `SELECT ${c.concat([s('a'), 'NULL', s('b')])} AS cat, ${c.hash(s('abc'))} AS h, ${c.hash('1')} AS h1,
+                  ${c.split_part(s('a,b,c'), s(','), 2)} AS p2, ${c.split_part(s('a,b,c'), s(','), -1)} AS plast,
+                  ${c.split_part(s('a,b,c'), s(','), 5)} AS pout, ${c.position(s('b'), s('abc'))} AS pos,
+                  ${c.position(s('z'), s('abc'))} AS nopos, ${c.length(s('abcd'))} AS len,
+                  ${c.right(s('abcdef'), 2)} AS r, ${c.replace(s('banana'), s('a'), s('o'))} AS rep`,
+        );
+        expect(rows[0]).toEqual({
+          cat: 'ab',
+          h: '900150983cd24fb0d6963f7d28e17f72',
+          h1: 'c4ca4238a0b923820dcc509a6f75849b',
+          p2: 'b',
+          plast: 'c',
+          pout: '',
+          pos: 2,
+          nopos: 0,
+          len: 4,
+          r: 'ef',
+          rep: 'bonono',
+        });
+      });
+
+      it('aggregates agree: any_value, bool_or, listagg with order and limit', async () => {
+        const c = x();
+        const { rows } = await engine.query(
+          `SELECT ${c.any_value('k')} AS k, ${c.bool_or('f')} AS f, ${c.listagg('s', s('|'), 'ORDER BY s DESC')} AS l,
+                  ${c.listagg('s', s(','), 's', 2)} AS l2
+             FROM (SELECT 'x' AS k, 'a' AS s, TRUE AS f UNION ALL SELECT 'x', 'c', FALSE UNION ALL SELECT 'x', 'b', FALSE) t`,
+        );
+        expect(rows[0]).toEqual({ k: 'x', f: true, l: 'c|b|a', l2: 'a,b' });
+      });
+
+      it('cast_bool_to_text and last_day', async () => {
+        const c = x();
+        const { rows } = await engine.query(
+          `SELECT ${c.cast_bool_to_text('TRUE')} AS t, ${c.cast_bool_to_text('FALSE')} AS f,
+                  ${c.cast_bool_to_text('CAST(NULL AS BOOLEAN)')} AS n,
+                  ${c.last_day("DATE '2025-02-10'", 'month')} AS feb, ${c.last_day("DATE '2024-02-10'", 'month')} AS leap,
+                  ${c.last_day("DATE '2025-11-28'", 'quarter')} AS q, ${c.last_day("TIMESTAMP '2025-06-01 10:00:00'", 'year')} AS y`,
+        );
+        expect(rows[0]).toEqual({
+          t: 'true',
+          f: 'false',
+          n: null,
+          feb: '2025-02-28',
+          leap: '2024-02-29',
+          q: '2025-12-31',
+          y: '2025-12-31',
+        });
+      });
+
+      it('int_divide truncates toward zero on integers', async () => {
+        const c = x();
+        const { rows } = await engine.query(
+          `SELECT ${c.int_divide('7', '2')} AS a, ${c.int_divide('-7', '2')} AS b,
+                  ${c.int_divide('CAST(9007199254740993 AS BIGINT)', '1')} AS c, ${c.int_divide('i', 'j')} AS d
+             FROM (SELECT CAST(17 AS INTEGER) AS i, CAST(5 AS INTEGER) AS j) t`,
+        );
+        expect(rows[0]).toEqual({ a: '3', b: '-3', c: '9007199254740993', d: '3' });
+      });
+
+      it('rejects an unknown date part with a clear message', () => {
+        expect(() => x().dateadd('fortnight', 1, 'x')).toThrow(/unsupported date part 'fortnight'/);
+      });
     });
   });
 }

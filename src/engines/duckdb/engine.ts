@@ -5,6 +5,8 @@
 import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { crossDbMacros } from '../crossdb.js';
+import { Mutex, profiled } from '../session.js';
 import { qualified, quoteIdentifier, quoteString } from '../sql.js';
 import {
   EngineError,
@@ -33,6 +35,12 @@ export const duckdbDialect: Dialect = {
   relation: qualified,
   typeName: duckdbTypeName,
   tryCast: (expr: string, type: LogicalType) => `TRY_CAST(${expr} AS ${duckdbTypeName(type)})`,
+  crossDb: crossDbMacros({
+    any_value: (expr) => `any_value(${expr})`,
+    safe_cast: (expr, type) => `TRY_CAST((${expr}) AS ${type})`,
+    // DuckDB's `/` is always a double; `//` is integer division truncating toward zero like PostgreSQL's `/` on integers.
+    int_divide: (a, b) => `CAST(((${a}) // (${b})) AS BIGINT)`,
+  }),
 };
 
 const capabilities: EngineCapabilities = {
@@ -40,29 +48,11 @@ const capabilities: EngineCapabilities = {
   writesParquet: true,
   transactionalDdl: true,
   createOrReplaceTable: true,
+  mergeStatement: true,
+  lateBindingViews: true,
+  // DuckDB keeps identifiers of any length.
+  maxIdentifierLength: Number.MAX_SAFE_INTEGER,
 };
-
-/** With TRIBUTARY_PROFILE=1 every statement's time goes to stderr: where a run spends its time. */
-const PROFILE = process.env.TRIBUTARY_PROFILE === '1';
-function profiled<T>(sql: string, started: number, result: T): T {
-  if (PROFILE) {
-    const ms = (performance.now() - started).toFixed(1);
-    process.stderr.write(
-      `[profile] ${ms.padStart(8)} ms  ${sql.replace(/\s+/g, ' ').slice(0, 140)}\n`,
-    );
-  }
-  return result;
-}
-
-/** Serialises async work: DuckDB connections take one statement at a time. */
-class Mutex {
-  private tail: Promise<unknown> = Promise.resolve();
-  run<T>(fn: () => Promise<T>): Promise<T> {
-    const next = this.tail.then(fn, fn);
-    this.tail = next.catch(() => undefined);
-    return next;
-  }
-}
 
 class DuckDBEngineImpl implements Engine {
   readonly kind = 'duckdb';
@@ -187,10 +177,119 @@ class DuckDBEngineImpl implements Engine {
   async replaceTable(schema: string | undefined, name: string, select: string): Promise<number> {
     const target = qualified(schema, name);
     if (schema) await this.ensureSchema(schema);
-    // CREATE OR REPLACE is atomic in DuckDB: the old table stays visible until the new one commits.
-    await this.exec(`CREATE OR REPLACE TABLE ${target} AS ${select}`);
+    if ((await this.relationKind(schema, name)) === 'view') {
+      // CREATE OR REPLACE TABLE refuses to replace a view: drop it in the same transaction.
+      await this.atomically(async (tx) => {
+        await tx.exec(`DROP VIEW ${target}`);
+        await tx.exec(`CREATE TABLE ${target} AS ${select}`);
+      });
+    } else {
+      // CREATE OR REPLACE is atomic in DuckDB: the old table stays visible until the new one commits.
+      await this.exec(`CREATE OR REPLACE TABLE ${target} AS ${select}`);
+    }
     const { rows } = await this.query(`SELECT count(*) AS n FROM ${target}`);
     return Number(rows[0]!.n);
+  }
+
+  async replaceView(schema: string | undefined, name: string, select: string): Promise<void> {
+    const target = qualified(schema, name);
+    if (schema) await this.ensureSchema(schema);
+    // DuckDB's CREATE OR REPLACE VIEW accepts new columns; only a table in the way needs a drop.
+    if ((await this.relationKind(schema, name)) === 'table') {
+      await this.atomically(async (tx) => {
+        await tx.exec(`DROP TABLE ${target}`);
+        await tx.exec(`CREATE VIEW ${target} AS ${select}`);
+      });
+    } else {
+      await this.exec(`CREATE OR REPLACE VIEW ${target} AS ${select}`);
+    }
+  }
+
+  async dropRelation(schema: string | undefined, name: string): Promise<void> {
+    const kind = await this.relationKind(schema, name);
+    if (kind)
+      await this.exec(`DROP ${kind.toUpperCase()} IF EXISTS ${qualified(schema, name)} CASCADE`);
+  }
+
+  async renameRelation(schema: string | undefined, from: string, to: string): Promise<void> {
+    const kind = (await this.relationKind(schema, from)) ?? 'table';
+    await this.exec(
+      `ALTER ${kind.toUpperCase()} ${qualified(schema, from)} RENAME TO ${quoteIdentifier(to)}`,
+    );
+  }
+
+  /**
+   * Appends the text values to a VARCHAR temporary table with DuckDB's appender (fast, no SQL
+   * per row), then casts them into the target in one INSERT … SELECT, so a value that does not
+   * fit its column fails the whole load with DuckDB's own message.
+   */
+  async insertRows(
+    schema: string | undefined,
+    name: string,
+    columns: readonly string[],
+    rows: readonly (readonly (string | null)[])[],
+  ): Promise<number> {
+    const described = await this.describe(schema, name);
+    if (!described) {
+      throw new EngineError(`cannot load rows: ${qualified(schema, name)} does not exist`, '');
+    }
+    const typeOf = new Map(described.map((c) => [c.name, c.type]));
+    const staging = `__tb_load_${process.pid}_${Math.floor(Math.random() * 1e9)}`;
+    const create = `CREATE TEMPORARY TABLE ${quoteIdentifier(staging)} (${columns
+      .map((_, i) => `c${i} VARCHAR`)
+      .join(', ')})`;
+    const insert = `INSERT INTO ${qualified(schema, name)} (${columns.map(quoteIdentifier).join(', ')})
+      SELECT ${columns.map((c, i) => `CAST(c${i} AS ${typeOf.get(c) ?? 'VARCHAR'})`).join(', ')}
+        FROM ${quoteIdentifier(staging)}`;
+    return this.lock.run(async () => {
+      let sql = create;
+      try {
+        await this.connection.run(create);
+        sql = `appender on ${staging}`;
+        const appender = await this.connection.createAppender(staging, 'main', 'temp');
+        try {
+          for (const row of rows) {
+            for (let i = 0; i < columns.length; i++) {
+              const value = row[i];
+              if (value === null || value === undefined) appender.appendNull();
+              else appender.appendVarchar(value);
+            }
+            appender.endRow();
+          }
+          appender.flushSync();
+        } finally {
+          appender.closeSync();
+        }
+        sql = insert;
+        await this.connection.run(insert);
+        return rows.length;
+      } catch (err) {
+        throw toEngineError(err, sql);
+      } finally {
+        await this.connection
+          .run(`DROP TABLE IF EXISTS temp.main.${quoteIdentifier(staging)}`)
+          .catch(() => undefined);
+      }
+    });
+  }
+
+  /** Whether `name` is a table, a view, or nothing. */
+  private async relationKind(
+    schema: string | undefined,
+    name: string,
+  ): Promise<'table' | 'view' | undefined> {
+    const { rows } = await this.query(
+      `SELECT table_type AS type FROM information_schema.tables
+        WHERE table_catalog = current_database() AND table_schema = coalesce($1::VARCHAR, current_schema()) AND table_name = $2`,
+      [schema ?? null, name],
+    );
+    if (rows.length === 0) return undefined;
+    return rows[0]!.type === 'VIEW' ? 'view' : 'table';
+  }
+
+  /** Runs `fn` in a transaction, or straight on this engine when it already is one. */
+  private atomically<T>(fn: (tx: Engine) => Promise<T>): Promise<T> {
+    return this.inTransaction ? fn(this) : this.transaction(fn);
   }
 
   async close(): Promise<void> {

@@ -1,0 +1,635 @@
+/**
+ * The PostgreSQL engine: the scale-out warehouse (Redshift speaks the same protocol). One pg
+ * Pool per opened database; every Engine (the root and each fork) holds one pooled session of its
+ * own and runs one statement at a time on it, so temporary tables and settings persist between
+ * statements exactly as on DuckDB. Bulk loads go through COPY … FROM STDIN.
+ */
+import pg from 'pg';
+import type { PoolClient, PoolConfig, QueryResult as PgQueryResult } from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { TributaryError } from '../../core/errors.js';
+import { crossDbMacros, logicalTypeOf } from '../crossdb.js';
+import { Mutex, profiled } from '../session.js';
+import { qualified, quoteIdentifier, quoteString } from '../sql.js';
+import {
+  EngineError,
+  type ColumnInfo,
+  type Dialect,
+  type Engine,
+  type EngineCapabilities,
+  type LogicalType,
+  type QueryResult,
+  type Row,
+  type TableInfo,
+} from '../types.js';
+import { pgJsonKind, pgTypeName, pgTypeParsers, postgresTypeName } from './types.js';
+
+export interface PostgresEngineOptions {
+  /** `postgres://user:password@host:port/database`; the fields below override its parts. */
+  url?: string;
+  host?: string;
+  port?: number;
+  user?: string;
+  password?: string;
+  database?: string;
+  /** The search_path: where unqualified names resolve and land. */
+  schema?: string;
+  /** Most sessions open at once (the root plus its forks and bulk loads). Default 10. */
+  poolSize?: number;
+}
+
+/** Where the try-cast helper functions live; created on first use. */
+const HELPER_SCHEMA = 'tributary';
+const USES_HELPERS = /\btributary\.try_cast_/;
+
+const NUMBER_RE = String.raw`^\s*[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]{1,3})?\s*$`;
+const INTEGER_RE = String.raw`^\s*[+-]?[0-9]{1,30}\s*$`;
+const BOOLEAN_RE = String.raw`^\s*(t|true|f|false|y|yes|n|no|1|0)\s*$`;
+
+/**
+ * PostgreSQL has no TRY_CAST. Numbers and booleans are checked with a regex and a range test
+ * before casting; nested CASEs rather than AND, because the planner folds constant branches and
+ * must never reach a CAST whose guard is false. Dates and timestamps, whose grammar is too rich
+ * for a regex, go through a small plpgsql helper that catches the cast's error.
+ */
+function postgresTryCast(expr: string, type: LogicalType): string {
+  const v = `CAST((${expr}) AS text)`;
+  const guarded = (re: string, range: string, target: string) =>
+    `CASE WHEN ${v} ~ '${re}' THEN CASE WHEN ${range} THEN CAST(${v} AS ${target}) END END`;
+  const asNumeric = `CAST(${v} AS numeric)`;
+  switch (type) {
+    case 'string':
+      return v;
+    case 'integer':
+      return guarded(INTEGER_RE, `${asNumeric} BETWEEN -2147483648 AND 2147483647`, 'integer');
+    case 'bigint':
+      return guarded(
+        INTEGER_RE,
+        `${asNumeric} BETWEEN -9223372036854775808 AND 9223372036854775807`,
+        'bigint',
+      );
+    case 'double':
+      return guarded(NUMBER_RE, `abs(${asNumeric}) <= 1.7976931348623157e308`, 'double precision');
+    case 'boolean':
+      return `CASE WHEN ${v} ~* '${BOOLEAN_RE}' THEN CAST(${v} AS boolean) END`;
+    case 'date':
+      return `${HELPER_SCHEMA}.try_cast_date(${v})`;
+    case 'timestamp':
+      return `${HELPER_SCHEMA}.try_cast_timestamp(${v})`;
+    default: {
+      const [, p, s] = /decimal\((\d+),(\d+)\)/.exec(type)!;
+      return guarded(
+        NUMBER_RE,
+        `abs(round(${asNumeric}, ${s})) < 1e${Number(p) - Number(s)}`,
+        `numeric(${p},${s})`,
+      );
+    }
+  }
+}
+
+export const postgresDialect: Dialect = {
+  quoteIdentifier,
+  quoteString,
+  relation: qualified,
+  typeName: postgresTypeName,
+  tryCast: postgresTryCast,
+  crossDb: crossDbMacros({
+    // PostgreSQL 15 has no any_value (16 does); dbt-postgres uses min.
+    any_value: (expr) => `min(${expr})`,
+    safe_cast: (expr, type) => {
+      const logical = logicalTypeOf(type);
+      return logical ? postgresTryCast(expr, logical) : `CAST((${expr}) AS ${type})`;
+    },
+    // div() truncates toward zero like DuckDB's `//`, and stays exact for 64-bit values.
+    int_divide: (a, b) => `CAST(div((${a}), (${b})) AS BIGINT)`,
+  }),
+};
+
+const capabilities: EngineCapabilities = {
+  readsFiles: false,
+  writesParquet: false,
+  transactionalDdl: true,
+  createOrReplaceTable: false,
+  mergeStatement: true,
+  lateBindingViews: false,
+  maxIdentifierLength: 63,
+};
+
+/** What every session of one opened database shares. */
+interface Shared {
+  pool: pg.Pool;
+  config: PoolConfig;
+  /** `host:port/database`, for messages. */
+  target: string;
+  schemas: Map<string, Promise<void>>;
+  helpers: Promise<void> | undefined;
+  /** Names of types outside the built-in table (enums, domains), asked of the server once. */
+  typeNames: Map<number, string>;
+}
+
+type RelationKeyword = 'TABLE' | 'VIEW' | 'MATERIALIZED VIEW' | 'FOREIGN TABLE';
+
+class PostgresEngineImpl implements Engine {
+  readonly kind = 'postgres';
+  readonly capabilities = capabilities;
+  readonly dialect = postgresDialect;
+  private readonly lock = new Mutex();
+  private closed = false;
+
+  constructor(
+    private readonly shared: Shared,
+    /** The root owns the pool: closing it ends every session. */
+    private readonly isRoot: boolean,
+    /** This engine's session; taken from the pool on first use. */
+    private client: PoolClient | undefined = undefined,
+    /** A view of a session inside a transaction: closing it releases nothing. */
+    private readonly inTransaction = false,
+  ) {}
+
+  /** This engine's session, taken from the pool when first needed or after a broken one. */
+  async session(): Promise<PoolClient> {
+    if (this.closed) throw new EngineError('this PostgreSQL session is closed', '');
+    if (this.client) return this.client;
+    let client: PoolClient;
+    try {
+      client = await this.shared.pool.connect();
+    } catch (err) {
+      throw connectionError(this.shared.target, err);
+    }
+    // A checked-out client that loses its connection emits 'error'; unheard, it would crash the
+    // process. Forget it instead, so the next statement opens a fresh session.
+    client.on('error', () => {
+      if (this.client === client) {
+        this.client = undefined;
+        client.release(true);
+      }
+    });
+    this.client = client;
+    return client;
+  }
+
+  async fork(): Promise<Engine> {
+    if (this.inTransaction) throw new Error('cannot fork a session inside a transaction');
+    const forked = new PostgresEngineImpl(this.shared, false);
+    await forked.session();
+    return forked;
+  }
+
+  /** Runs SQL on this session (several statements go through the simple query protocol). */
+  private async run(sql: string, params?: readonly unknown[]): Promise<PgQueryResult> {
+    if (USES_HELPERS.test(sql)) await this.ensureHelpers();
+    const client = await this.session();
+    const started = performance.now();
+    try {
+      const result = (await (params && params.length
+        ? client.query(sql, params.map(toPgValue))
+        : client.query(sql))) as PgQueryResult | PgQueryResult[];
+      return profiled(sql, started, Array.isArray(result) ? result[result.length - 1]! : result);
+    } catch (err) {
+      throw toEngineError(err, sql, this.shared.target);
+    }
+  }
+
+  exec(sql: string): Promise<void> {
+    return this.lock.run(async () => {
+      await this.run(sql);
+    });
+  }
+
+  query(sql: string, params: readonly unknown[] = []): Promise<QueryResult> {
+    return this.lock.run(async () => {
+      const result = await this.run(sql, params);
+      const fields = result.fields ?? [];
+      await this.resolveTypeNames(fields.map((f) => f.dataTypeID));
+      const columns: ColumnInfo[] = fields.map((f) => ({
+        name: f.name,
+        type:
+          pgTypeName(f.dataTypeID, f.dataTypeModifier) ??
+          this.shared.typeNames.get(f.dataTypeID) ??
+          String(f.dataTypeID),
+        kind: pgJsonKind(f.dataTypeID),
+      }));
+      return { columns, rows: (result.rows ?? []) as Row[] };
+    });
+  }
+
+  /** Asks the server, once per pool, for the names of types outside the built-in table. */
+  private async resolveTypeNames(oids: number[]): Promise<void> {
+    const unknown = [
+      ...new Set(
+        oids.filter((o) => pgTypeName(o, -1) === undefined && !this.shared.typeNames.has(o)),
+      ),
+    ];
+    if (unknown.length === 0) return;
+    const { rows } = await this.run(
+      `SELECT oid, format_type(oid, NULL) AS name FROM pg_catalog.pg_type WHERE oid = ANY($1::oid[])`,
+      [unknown],
+    );
+    for (const r of rows as { oid: number; name: string }[])
+      this.shared.typeNames.set(r.oid, r.name);
+  }
+
+  /**
+   * Runs `fn` as one transaction on this engine's session, holding the engine for its whole
+   * length: statements from elsewhere wait instead of slipping into the transaction.
+   */
+  transaction<T>(fn: (tx: Engine) => Promise<T>): Promise<T> {
+    if (this.inTransaction) throw new Error('nested transactions are not supported');
+    return this.lock.run(async () => {
+      const client = await this.session();
+      const tx = new PostgresEngineImpl(this.shared, false, client, true);
+      await tx.exec('BEGIN');
+      try {
+        const result = await fn(tx);
+        await tx.exec('COMMIT');
+        return result;
+      } catch (err) {
+        await tx.exec('ROLLBACK').catch(() => undefined);
+        throw err;
+      }
+    });
+  }
+
+  ensureSchema(schema: string): Promise<void> {
+    let created = this.shared.schemas.get(schema);
+    if (!created) {
+      created = this.exec(`CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(schema)}`).catch(
+        (err: unknown) => {
+          // Two sessions creating the same schema at once: the loser sees a duplicate; it exists.
+          if (pgCode(err) === '23505' || pgCode(err) === '42P06') return;
+          throw err;
+        },
+      );
+      this.shared.schemas.set(schema, created);
+      created.catch(() => this.shared.schemas.delete(schema));
+    }
+    return created;
+  }
+
+  async listTables(schema?: string): Promise<TableInfo[]> {
+    const { rows } = await this.query(
+      `SELECT table_schema AS schema, table_name AS name, table_type AS type
+         FROM information_schema.tables
+        WHERE table_catalog = current_database() AND ($1::text IS NULL OR table_schema = $1)
+          AND table_schema NOT IN ('information_schema', 'pg_catalog')
+          AND table_schema NOT LIKE 'pg\\_temp\\_%' AND table_schema NOT LIKE 'pg\\_toast%'
+        ORDER BY 1, 2`,
+      [schema ?? null],
+    );
+    return rows.map((r) => ({
+      schema: String(r.schema),
+      name: String(r.name),
+      type: r.type === 'VIEW' ? 'view' : 'table',
+    }));
+  }
+
+  async describe(schema: string | undefined, name: string): Promise<ColumnInfo[] | undefined> {
+    // format_type prints the type as DDL takes it back: numeric(12,2), character varying(20)…
+    const { rows } = await this.query(
+      `SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type, a.atttypid AS oid
+         FROM pg_catalog.pg_class c
+         JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+         LEFT JOIN pg_catalog.pg_attribute a
+           ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+        WHERE n.nspname = coalesce($1::text, current_schema()) AND c.relname = $2
+          AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
+        ORDER BY a.attnum`,
+      [schema ?? null, name],
+    );
+    if (rows.length === 0) return undefined;
+    return rows
+      .filter((r) => r.name !== null)
+      .map((r) => ({
+        name: String(r.name),
+        type: String(r.type),
+        kind: pgJsonKind(Number(r.oid)),
+      }));
+  }
+
+  /**
+   * dbt-postgres's table swap: build the new table aside (the old one serves readers meanwhile
+   * and stays when the select fails), then in one transaction move the old one to a backup name,
+   * move the new one in, and drop the backup. The drop cascades to views built on the old table:
+   * PostgreSQL views bind to the table itself, not its name (see `lateBindingViews`).
+   */
+  async replaceTable(schema: string | undefined, name: string, select: string): Promise<number> {
+    if (schema) await this.ensureSchema(schema);
+    const aside = asideName(name, '__tb_tmp');
+    await this.dropRelation(schema, aside);
+    const sql = `CREATE TABLE ${qualified(schema, aside)} AS ${select}`;
+    const created = await this.lock.run(() => this.run(sql));
+    await this.swapIn(schema, aside, name);
+    return created.rowCount ?? 0;
+  }
+
+  /**
+   * CREATE OR REPLACE VIEW cannot drop, rename or retype columns, so as dbt-postgres does: create
+   * the view aside (a select that does not compile leaves the old view alone), then swap it in.
+   */
+  async replaceView(schema: string | undefined, name: string, select: string): Promise<void> {
+    if (schema) await this.ensureSchema(schema);
+    const aside = asideName(name, '__tb_tmp');
+    await this.dropRelation(schema, aside);
+    await this.exec(`CREATE VIEW ${qualified(schema, aside)} AS ${select}`);
+    await this.swapIn(schema, aside, name);
+  }
+
+  /** Renames `aside` to `name` in one transaction, dropping whatever held `name` before. */
+  private async swapIn(schema: string | undefined, aside: string, name: string): Promise<void> {
+    const backup = asideName(name, '__tb_backup');
+    await this.atomically(async (tx) => {
+      const old = await relationKeyword(tx, schema, name);
+      const stale = await relationKeyword(tx, schema, backup);
+      if (stale) await tx.exec(`DROP ${stale} ${qualified(schema, backup)} CASCADE`);
+      if (old) {
+        await tx.exec(
+          `ALTER ${old} ${qualified(schema, name)} RENAME TO ${quoteIdentifier(backup)}`,
+        );
+      }
+      await tx.exec(`ALTER TABLE ${qualified(schema, aside)} RENAME TO ${quoteIdentifier(name)}`);
+      if (old) await tx.exec(`DROP ${old} ${qualified(schema, backup)} CASCADE`);
+    });
+  }
+
+  async dropRelation(schema: string | undefined, name: string): Promise<void> {
+    const keyword = await relationKeyword(this, schema, name);
+    if (keyword) await this.exec(`DROP ${keyword} IF EXISTS ${qualified(schema, name)} CASCADE`);
+  }
+
+  async renameRelation(schema: string | undefined, from: string, to: string): Promise<void> {
+    const keyword = (await relationKeyword(this, schema, from)) ?? 'TABLE';
+    await this.exec(`ALTER ${keyword} ${qualified(schema, from)} RENAME TO ${quoteIdentifier(to)}`);
+  }
+
+  /**
+   * COPY … FROM STDIN in CSV: every value is quoted, so '' arrives as an empty string while an
+   * unquoted empty field is NULL; PostgreSQL casts the text to each column's type.
+   */
+  insertRows(
+    schema: string | undefined,
+    name: string,
+    columns: readonly string[],
+    rows: readonly (readonly (string | null)[])[],
+  ): Promise<number> {
+    const sql = `COPY ${qualified(schema, name)} (${columns.map(quoteIdentifier).join(', ')}) FROM STDIN WITH (FORMAT csv)`;
+    return this.lock.run(async () => {
+      const client = await this.session();
+      const started = performance.now();
+      const stream = client.query(copyFrom(sql));
+      try {
+        await pipeline(Readable.from(csvChunks(rows, columns.length)), stream);
+      } catch (err) {
+        throw toEngineError(err, sql, this.shared.target);
+      }
+      return profiled(sql, started, stream.rowCount);
+    });
+  }
+
+  /** Creates the try-cast helper functions once per database, on a connection of their own. */
+  private ensureHelpers(): Promise<void> {
+    this.shared.helpers ??= installHelpers(this.shared).catch((err: unknown) => {
+      this.shared.helpers = undefined;
+      throw err;
+    });
+    return this.shared.helpers;
+  }
+
+  /** Runs `fn` in a transaction, or straight on this engine when it already is one. */
+  private atomically<T>(fn: (tx: Engine) => Promise<T>): Promise<T> {
+    return this.inTransaction ? fn(this) : this.transaction(fn);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed || this.inTransaction) return;
+    await this.lock.run(async () => {
+      this.closed = true;
+      const client = this.client;
+      this.client = undefined;
+      client?.release();
+      if (this.isRoot) await this.shared.pool.end();
+    });
+  }
+}
+
+/** The relation's kind as DDL names it, or undefined when there is none. */
+async function relationKeyword(
+  engine: Engine,
+  schema: string | undefined,
+  name: string,
+): Promise<RelationKeyword | undefined> {
+  const { rows } = await engine.query(
+    `SELECT c.relkind AS kind FROM pg_catalog.pg_class c
+       JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = coalesce($1::text, current_schema()) AND c.relname = $2
+        AND c.relkind IN ('r', 'p', 'v', 'm', 'f')`,
+    [schema ?? null, name],
+  );
+  switch (rows[0]?.kind) {
+    case undefined:
+      return undefined;
+    case 'v':
+      return 'VIEW';
+    case 'm':
+      return 'MATERIALIZED VIEW';
+    case 'f':
+      return 'FOREIGN TABLE';
+    default:
+      return 'TABLE';
+  }
+}
+
+/**
+ * `name` plus a suffix, kept within PostgreSQL's 63-byte identifiers: a long name is cut and
+ * given a short hash, so two long names never share a scratch relation.
+ */
+function asideName(name: string, suffix: string): string {
+  const full = `${name}${suffix}`;
+  if (Buffer.byteLength(full) <= 63) return full;
+  let hash = 0;
+  for (const ch of name) hash = (Math.imul(hash, 31) + ch.codePointAt(0)!) >>> 0;
+  const tag = `_${hash.toString(36)}${suffix}`;
+  let head = name;
+  while (Buffer.byteLength(head + tag) > 63) head = head.slice(0, -1);
+  return head + tag;
+}
+
+/** Rows as CSV text in chunks of about 64 KB, every value quoted so '' stays distinct from NULL. */
+function* csvChunks(
+  rows: readonly (readonly (string | null)[])[],
+  width: number,
+): Generator<string> {
+  let chunk = '';
+  for (const row of rows) {
+    for (let i = 0; i < width; i++) {
+      const value = row[i];
+      if (i > 0) chunk += ',';
+      if (value !== null && value !== undefined) chunk += `"${value.replaceAll('"', '""')}"`;
+    }
+    chunk += '\n';
+    if (chunk.length >= 65536) {
+      yield chunk;
+      chunk = '';
+    }
+  }
+  if (chunk) yield chunk;
+}
+
+const HELPERS_SQL = `
+BEGIN;
+SELECT pg_advisory_xact_lock(hashtext('tributary.helpers'));
+CREATE SCHEMA IF NOT EXISTS ${HELPER_SCHEMA};
+CREATE OR REPLACE FUNCTION ${HELPER_SCHEMA}.try_cast_date(v text) RETURNS date
+  LANGUAGE plpgsql STABLE AS $$ BEGIN RETURN v::date; EXCEPTION WHEN others THEN RETURN NULL; END $$;
+CREATE OR REPLACE FUNCTION ${HELPER_SCHEMA}.try_cast_timestamp(v text) RETURNS timestamp
+  LANGUAGE plpgsql STABLE AS $$ BEGIN RETURN v::timestamp; EXCEPTION WHEN others THEN RETURN NULL; END $$;
+COMMIT;`;
+
+/**
+ * Creates the helpers unless they exist, on a separate connection: the asking session may be in
+ * a transaction that could roll them back, and every pooled session may be taken.
+ */
+async function installHelpers(shared: Shared): Promise<void> {
+  const client = new pg.Client(shared.config);
+  try {
+    await client.connect();
+  } catch (err) {
+    throw connectionError(shared.target, err);
+  }
+  try {
+    const { rows } = await client.query<{ ok: boolean }>(
+      `SELECT to_regprocedure('${HELPER_SCHEMA}.try_cast_date(text)') IS NOT NULL
+          AND to_regprocedure('${HELPER_SCHEMA}.try_cast_timestamp(text)') IS NOT NULL AS ok`,
+    );
+    if (!rows[0]?.ok) await client.query(HELPERS_SQL);
+  } catch (err) {
+    const e = toEngineError(err, HELPERS_SQL, shared.target);
+    e.message = `cannot create the try-cast helpers in schema "${HELPER_SCHEMA}": ${e.message}`;
+    throw e;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+function toPgValue(value: unknown): unknown {
+  if (value === undefined) return null;
+  // DuckDB takes dates as ISO text too; pg would otherwise print them in the local time zone.
+  if (value instanceof Date) return value.toISOString();
+  return value;
+}
+
+function pgCode(err: unknown): string | undefined {
+  return err instanceof pg.DatabaseError ? err.code : undefined;
+}
+
+/** Errors raised while talking to a server, as opposed to errors in the SQL itself. */
+function isConnectionFailure(err: unknown): boolean {
+  if (err instanceof pg.DatabaseError) return /^(08|57P0[123]|28)/.test(err.code ?? '');
+  const code = (err as { code?: unknown } | undefined)?.code;
+  return (
+    (typeof code === 'string' &&
+      /^E(CONNREFUSED|CONNRESET|NOTFOUND|HOSTUNREACH|TIMEDOUT|PIPE)/.test(code)) ||
+    (err instanceof Error && /Connection terminated|not queryable/.test(err.message))
+  );
+}
+
+function connectionError(target: string, err: unknown): TributaryError {
+  const message = err instanceof Error ? err.message || String(err) : String(err);
+  return new TributaryError(`cannot connect to PostgreSQL at ${target}: ${message}`, {
+    code: 'ENGINE',
+    hint:
+      'start PostgreSQL (or check it listens there), and check the url, user, password and ' +
+      'database given for the PostgreSQL engine',
+    cause: err,
+  });
+}
+
+/**
+ * PostgreSQL's message with its detail, hint and the position it points at (line, column and
+ * the line itself), so the error reads on its own; the SQL is kept whole on the EngineError.
+ */
+function toEngineError(err: unknown, sql: string, target: string): EngineError | TributaryError {
+  if (isConnectionFailure(err)) return connectionError(target, err);
+  if (!(err instanceof pg.DatabaseError)) {
+    return new EngineError(err instanceof Error ? err.message : String(err), sql, { cause: err });
+  }
+  const parts = [err.message];
+  if (err.position) {
+    const offset = Number(err.position) - 1;
+    const before = sql.slice(0, offset).split('\n');
+    const line = before.length;
+    const column = before[before.length - 1]!.length + 1;
+    const text = sql.split('\n')[line - 1]?.trim() ?? '';
+    parts.push(`at line ${line}, column ${column}: ${text.slice(0, 200)}`);
+  }
+  if (err.detail) parts.push(`detail: ${err.detail}`);
+  if (err.hint) parts.push(`hint: ${err.hint}`);
+  if (err.where && !err.position) parts.push(`where: ${err.where}`);
+  return new EngineError(parts.join('\n  '), sql, { cause: err });
+}
+
+/** Backslash-escapes spaces and backslashes for the startup `options` string. */
+function optionValue(value: string): string {
+  return value.replace(/([\\ ])/g, '\\$1');
+}
+
+/** `host:port/database`, for messages, from the options as pg will read them. */
+function describeTarget(options: PostgresEngineOptions): string {
+  let host = options.host;
+  let port = options.port;
+  let database = options.database;
+  if (options.url) {
+    try {
+      const url = new URL(options.url);
+      host ??= decodeURIComponent(url.hostname) || undefined;
+      port ??= url.port ? Number(url.port) : undefined;
+      database ??= decodeURIComponent(url.pathname.replace(/^\//, '')) || undefined;
+    } catch {
+      // Not a URL pg can read either; pg's own error will say so.
+    }
+  }
+  return `${host ?? process.env.PGHOST ?? 'localhost'}:${port ?? process.env.PGPORT ?? 5432}/${database ?? process.env.PGDATABASE ?? '(default)'}`;
+}
+
+/** Opens a pool on a PostgreSQL database and returns it as an Engine, its first session connected. */
+export async function openPostgres(options: PostgresEngineOptions = {}): Promise<Engine> {
+  // Every session speaks UTC and ISO dates, so timestamps and dates print as DuckDB's do.
+  const settings = ['-c TimeZone=UTC', '-c DateStyle=ISO,MDY', '-c IntervalStyle=postgres'];
+  if (options.schema)
+    settings.push(`-c search_path=${optionValue(quoteIdentifier(options.schema))}`);
+  const config: PoolConfig = {
+    connectionString: options.url,
+    host: options.host,
+    port: options.port,
+    user: options.user,
+    password: options.password,
+    database: options.database,
+    max: options.poolSize ?? 10,
+    types: pgTypeParsers,
+    options: settings.join(' '),
+    application_name: 'tributary',
+  };
+  for (const key of Object.keys(config) as (keyof PoolConfig)[]) {
+    if (config[key] === undefined) delete config[key];
+  }
+  const pool = new pg.Pool(config);
+  // An idle pooled connection that drops emits 'error' on the pool; the pool discards it already.
+  pool.on('error', () => undefined);
+  const shared: Shared = {
+    pool,
+    config,
+    target: describeTarget(options),
+    schemas: new Map(),
+    helpers: undefined,
+    typeNames: new Map(),
+  };
+  const engine = new PostgresEngineImpl(shared, true);
+  try {
+    await engine.session();
+  } catch (err) {
+    await pool.end().catch(() => undefined);
+    throw err;
+  }
+  return engine;
+}

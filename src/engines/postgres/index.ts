@@ -1,0 +1,2 @@
+/** PostgreSQL adapter: the scale-out warehouse engine. */
+export { openPostgres, postgresDialect, type PostgresEngineOptions } from './engine.js';
