@@ -1,0 +1,651 @@
+/**
+ * Jinja2's built-in filters (jinja2/filters.py) plus dbt's as_text/as_bool/as_number/as_native,
+ * which are identities when rendering text as dbt does. Filters that return generators in
+ * Jinja2 (map, select, reverse, batch…) return lists here, which iterate and join the same way.
+ */
+import { getattr, getitem, rawAttr } from './runtime/access.js';
+import type { FilterImpl, State } from './runtime/state.js';
+import { undef } from './runtime/state.js';
+import {
+  pyCapitalize,
+  pyCenter,
+  pyReplace,
+  pyRound,
+  pySort,
+  pySplitlines,
+  pyStrip,
+  percentFormat,
+  hasPyMethod,
+} from './python.js';
+import {
+  JinjaUndefined,
+  Kwargs,
+  PyFloat,
+  TemplateRuntimeError,
+  failUndefined,
+  floatRepr,
+  isDict,
+  isFloat,
+  isNumber,
+  mkFloat,
+  num,
+  pyCompare,
+  pyEq,
+  pyIter,
+  pyLen,
+  pyRepr,
+  pyStr,
+  truthy,
+  tuple,
+  typeName,
+} from './values.js';
+
+type Getter = (item: unknown) => unknown;
+
+function ignoreCase(v: unknown): unknown {
+  return typeof v === 'string' ? v.toLowerCase() : v;
+}
+
+function attrParts(attribute: unknown): unknown[] {
+  if (attribute === null || attribute === undefined) return [];
+  if (typeof attribute === 'string')
+    return attribute.split('.').map((p) => (/^\d+$/.test(p) ? Number(p) : p));
+  return [attribute];
+}
+
+/** Jinja2's make_attrgetter: dotted paths, integer parts as indexes, optional default. */
+function attrGetter(
+  st: State,
+  attribute: unknown,
+  postprocess?: (v: unknown) => unknown,
+  dflt?: unknown,
+): Getter {
+  const parts = attrParts(attribute);
+  return (item) => {
+    let v = item;
+    for (const p of parts) v = getitem(st, v, p);
+    if (dflt !== undefined && dflt !== null && v instanceof JinjaUndefined) v = dflt;
+    return postprocess ? postprocess(v) : v;
+  };
+}
+
+/** Jinja2's make_multi_attrgetter: comma-separated attributes give a list key. */
+function multiAttrGetter(
+  st: State,
+  attribute: unknown,
+  postprocess?: (v: unknown) => unknown,
+): Getter {
+  const split = typeof attribute === 'string' ? attribute.split(',') : [attribute];
+  const getters = split.map((a) => attrGetter(st, a, postprocess));
+  return (item) => getters.map((g) => g(item));
+}
+
+function opt(
+  kw: Record<string, unknown>,
+  a: unknown[],
+  i: number,
+  name: string,
+  dflt: unknown,
+): unknown {
+  if (i < a.length) return a[i];
+  if (Object.prototype.hasOwnProperty.call(kw, name)) return kw[name];
+  return dflt;
+}
+
+function intOpt(
+  kw: Record<string, unknown>,
+  a: unknown[],
+  i: number,
+  name: string,
+  dflt: number,
+): number {
+  const v = opt(kw, a, i, name, dflt);
+  return Math.trunc(num(v));
+}
+
+/** Python float('…') parsing; null when Python would raise ValueError. */
+export function parsePyFloat(s: string): number | null {
+  const t = s.trim().toLowerCase();
+  if (/^[+-]?(inf|infinity)$/.test(t)) return t.startsWith('-') ? -Infinity : Infinity;
+  if (/^[+-]?nan$/.test(t)) return NaN;
+  if (!/^[+-]?((\d(_?\d)*)(\.(\d(_?\d)*)?)?|\.\d(_?\d)*)(e[+-]?\d(_?\d)*)?$/.test(t)) return null;
+  return Number(t.replace(/_/g, ''));
+}
+
+/** Python int('…', base) parsing; null when Python would raise ValueError. */
+export function parsePyInt(s: string, base: number): number | null {
+  let t = s.trim().toLowerCase().replace(/_/g, '');
+  let sign = 1;
+  if (t.startsWith('-') || t.startsWith('+')) {
+    if (t[0] === '-') sign = -1;
+    t = t.slice(1);
+  }
+  const prefixes: Record<number, string> = { 16: '0x', 8: '0o', 2: '0b' };
+  if (prefixes[base] && t.startsWith(prefixes[base]!)) t = t.slice(2);
+  const digits = '0123456789abcdefghijklmnopqrstuvwxyz'.slice(0, base);
+  if (!t || [...t].some((c) => !digits.includes(c))) return null;
+  return sign * parseInt(t, base);
+}
+
+function toInt(v: unknown, dflt: unknown, base: number): unknown {
+  if (typeof v === 'string') {
+    const i = parsePyInt(v, base);
+    if (i !== null) return i;
+    const f = parsePyFloat(v);
+    if (f !== null && Number.isFinite(f)) return Math.trunc(f);
+    return dflt;
+  }
+  if (isNumber(v)) {
+    const n = num(v);
+    return Number.isFinite(n) ? Math.trunc(n) : dflt;
+  }
+  return dflt;
+}
+
+function toFloat(v: unknown, dflt: unknown): unknown {
+  if (typeof v === 'string') {
+    const f = parsePyFloat(v);
+    return f === null ? dflt : mkFloat(f);
+  }
+  if (isNumber(v)) return mkFloat(num(v));
+  return dflt;
+}
+
+const HTML_ESCAPES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&#34;',
+  "'": '&#39;',
+};
+
+/** markupsafe's escape(). */
+export function htmlEscape(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]!);
+}
+
+function htmlUnescape(s: string): string {
+  const named: Record<string, string> = {
+    amp: '&',
+    lt: '<',
+    gt: '>',
+    quot: '"',
+    apos: "'",
+    nbsp: '\u00a0',
+  };
+  return s.replace(/&(#x[0-9a-f]+|#\d+|[a-z]+);/gi, (whole, ent: string) => {
+    if (ent[0] === '#')
+      return String.fromCodePoint(
+        ent[1] === 'x' || ent[1] === 'X' ? parseInt(ent.slice(2), 16) : Number(ent.slice(1)),
+      );
+    return named[ent.toLowerCase()] ?? whole;
+  });
+}
+
+/** Python's urllib.parse.quote with the given safe characters. */
+function urlQuote(s: string, safe: string): string {
+  let out = '';
+  for (const byte of new TextEncoder().encode(s)) {
+    const c = String.fromCharCode(byte);
+    if (/[A-Za-z0-9_.\-~]/.test(c) || (byte < 128 && safe.includes(c))) out += c;
+    else out += `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+  }
+  return out;
+}
+
+/** Python json.dumps with Jinja's tojson policy (sort_keys) and separators. */
+export function jsonDumps(
+  value: unknown,
+  sortKeys: boolean,
+  indent: number | string | null,
+  level = 0,
+): string {
+  const nl = indent === null ? '' : '\n';
+  const ind = indent === null ? '' : typeof indent === 'number' ? ' '.repeat(indent) : indent;
+  const itemSep = indent === null ? ', ' : ',';
+  const pad = (n: number) => (indent === null ? '' : nl + ind.repeat(n));
+  if (value === null || value === undefined) return 'null';
+  if (value === true) return 'true';
+  if (value === false) return 'false';
+  if (typeof value === 'string') return jsonString(value);
+  if (typeof value === 'number' || value instanceof PyFloat) {
+    const n = num(value);
+    if (Number.isNaN(n)) return 'NaN';
+    if (!Number.isFinite(n)) return n > 0 ? 'Infinity' : '-Infinity';
+    return isFloat(value) ? floatRepr(n) : pyStr(n);
+  }
+  if (value instanceof JinjaUndefined) failUndefined(value);
+  if (Array.isArray(value)) {
+    if (!value.length) return '[]';
+    const parts = value.map((v) => jsonDumps(v, sortKeys, indent, level + 1));
+    return `[${pad(level + 1)}${parts.join(itemSep + pad(level + 1))}${pad(level)}]`;
+  }
+  if (isDict(value)) {
+    let keys = Object.keys(value);
+    if (!keys.length) return '{}';
+    if (sortKeys) keys = keys.slice().sort();
+    const parts = keys.map(
+      (k) => `${jsonString(k)}: ${jsonDumps(value[k], sortKeys, indent, level + 1)}`,
+    );
+    return `{${pad(level + 1)}${parts.join(itemSep + pad(level + 1))}${pad(level)}}`;
+  }
+  throw new TemplateRuntimeError(`Object of type ${typeName(value)} is not JSON serializable`);
+}
+
+function jsonString(s: string): string {
+  let out = '"';
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    const ch = s[i]!;
+    if (ch === '"') out += '\\"';
+    else if (ch === '\\') out += '\\\\';
+    else if (ch === '\n') out += '\\n';
+    else if (ch === '\r') out += '\\r';
+    else if (ch === '\t') out += '\\t';
+    else if (ch === '\b') out += '\\b';
+    else if (ch === '\f') out += '\\f';
+    else if (c < 0x20 || c > 0x7e) out += `\\u${c.toString(16).padStart(4, '0')}`;
+    else out += ch;
+  }
+  return out + '"';
+}
+
+async function callFilterByName(
+  st: State,
+  name: unknown,
+  value: unknown,
+  args: unknown[],
+  kwargs: Record<string, unknown>,
+): Promise<unknown> {
+  const f = st.env.filters.get(String(name));
+  if (!f) throw new TemplateRuntimeError(`no filter named '${String(name)}'`);
+  return await f(st, value, args, kwargs);
+}
+
+async function callTestByName(
+  st: State,
+  name: unknown,
+  value: unknown,
+  args: unknown[],
+  kwargs: Record<string, unknown>,
+): Promise<boolean> {
+  const t = st.env.tests.get(String(name));
+  if (!t) throw new TemplateRuntimeError(`no test named '${String(name)}'`);
+  return truthy(await t(st, value, args, kwargs));
+}
+
+function selectOrReject(lookupAttr: boolean, keep: boolean): FilterImpl {
+  return async (st, value, a, kw) => {
+    let trans: Getter = (x) => x;
+    let off = 0;
+    if (lookupAttr) {
+      if (!a.length) throw new TemplateRuntimeError('Missing parameter for attribute name');
+      trans = attrGetter(st, a[0]);
+      off = 1;
+    }
+    const out: unknown[] = [];
+    for (const item of pyIter(value)) {
+      const v = trans(item);
+      const ok =
+        a.length > off ? await callTestByName(st, a[off], v, a.slice(off + 1), kw) : truthy(v);
+      if (ok === keep) out.push(item);
+    }
+    return out;
+  };
+}
+
+function minMax(sign: number): FilterImpl {
+  return (st, value, a, kw) => {
+    const items = pyIter(value);
+    if (!items.length) return undef(st, null, 'No aggregated item, sequence was empty.');
+    const cs = truthy(opt(kw, a, 0, 'case_sensitive', false));
+    const key = attrGetter(st, opt(kw, a, 1, 'attribute', null), cs ? undefined : ignoreCase);
+    let best = items[0];
+    let bestKey = key(best);
+    for (const item of items.slice(1)) {
+      const k = key(item);
+      if (pyCompare(k, bestKey, sign > 0 ? '>' : '<') * sign > 0) {
+        best = item;
+        bestKey = k;
+      }
+    }
+    return best;
+  };
+}
+
+function indent(value: unknown, width: unknown, first: boolean, blank: boolean): string {
+  const indention = typeof width === 'string' ? width : ' '.repeat(Math.trunc(num(width)));
+  const s = pyStr(value) + '\n'; // Jinja's quirk so splitlines keeps a trailing empty line
+  let rv: string;
+  if (blank) rv = pySplitlines(s).join('\n' + indention);
+  else {
+    const lines = pySplitlines(s);
+    rv = lines.shift() ?? '';
+    if (lines.length) rv += '\n' + lines.map((l) => (l ? indention + l : l)).join('\n');
+  }
+  return first ? indention + rv : rv;
+}
+
+function truncate(
+  s: string,
+  length: number,
+  killwords: boolean,
+  end: string,
+  leeway: number,
+): string {
+  if (length < end.length)
+    throw new TemplateRuntimeError(`expected length >= ${end.length}, got ${length}`);
+  if (leeway < 0) throw new TemplateRuntimeError(`expected leeway >= 0, got ${leeway}`);
+  const chars = Array.from(s);
+  if (chars.length <= length + leeway) return s;
+  const head = chars.slice(0, length - end.length).join('');
+  if (killwords) return head + end;
+  const idx = head.lastIndexOf(' ');
+  return (idx >= 0 ? head.slice(0, idx) : head) + end;
+}
+
+function title(s: string): string {
+  return s
+    .split(/([-\s({[<]+)/)
+    .filter((x) => x)
+    .map((w) => w[0]!.toUpperCase() + w.slice(1).toLowerCase())
+    .join('');
+}
+
+/** The built-in filters by name. */
+export const BUILTIN_FILTERS: Record<string, FilterImpl> = {
+  default: (_st, v, a, kw) => {
+    const dflt = opt(kw, a, 0, 'default_value', '');
+    const boolean = truthy(opt(kw, a, 1, 'boolean', false));
+    if (v instanceof JinjaUndefined || (boolean && !truthy(v))) return dflt;
+    return v;
+  },
+  join: (st, v, a, kw) => {
+    const sep = pyStr(opt(kw, a, 0, 'd', ''));
+    const attribute = opt(kw, a, 1, 'attribute', null);
+    let items = pyIter(v);
+    if (attribute !== null) items = items.map(attrGetter(st, attribute));
+    return items.map(pyStr).join(sep);
+  },
+  lower: (_st, v) => pyStr(v).toLowerCase(),
+  upper: (_st, v) => pyStr(v).toUpperCase(),
+  capitalize: (_st, v) => pyCapitalize(pyStr(v)),
+  title: (_st, v) => title(pyStr(v)),
+  replace: (_st, v, a, kw) => {
+    const count = opt(kw, a, 2, 'count', null);
+    return pyReplace(
+      pyStr(v),
+      pyStr(a[0]),
+      pyStr(a[1]),
+      count === null ? -1 : Math.trunc(num(count)),
+    );
+  },
+  trim: (_st, v, a, kw) => pyStrip(pyStr(v), opt(kw, a, 0, 'chars', null), true, true),
+  length: (_st, v) => pyLen(v),
+  list: (_st, v) => pyIter(v).slice(),
+  map: async (st, v, a, kw) => {
+    const items = pyIter(v);
+    if (!a.length && 'attribute' in kw) {
+      const { attribute, default: dflt, ...rest } = kw;
+      const extra = Object.keys(rest);
+      if (extra.length) throw new TemplateRuntimeError(`Unexpected keyword argument '${extra[0]}'`);
+      return items.map(attrGetter(st, attribute, undefined, dflt));
+    }
+    if (!a.length) throw new TemplateRuntimeError('map requires a filter argument');
+    const out: unknown[] = [];
+    for (const item of items) out.push(await callFilterByName(st, a[0], item, a.slice(1), kw));
+    return out;
+  },
+  select: selectOrReject(false, true),
+  reject: selectOrReject(false, false),
+  selectattr: selectOrReject(true, true),
+  rejectattr: selectOrReject(true, false),
+  tojson: (_st, v, a, kw) => {
+    const ind = opt(kw, a, 0, 'indent', null);
+    const out = jsonDumps(v, true, ind === null ? null : typeof ind === 'string' ? ind : num(ind));
+    return out
+      .replace(/</g, '\\u003c')
+      .replace(/>/g, '\\u003e')
+      .replace(/&/g, '\\u0026')
+      .replace(/'/g, '\\u0027');
+  },
+  round: (_st, v, a, kw) => {
+    const precision = intOpt(kw, a, 0, 'precision', 0);
+    const method = opt(kw, a, 1, 'method', 'common');
+    if (method !== 'common' && method !== 'ceil' && method !== 'floor')
+      throw new TemplateRuntimeError('method must be common, ceil or floor');
+    if (method === 'common') {
+      if (!isFloat(v) && isNumber(v) && precision >= 0) return num(v);
+      return pyRound(num(v), precision);
+    }
+    const f = 10 ** precision;
+    const fn = method === 'ceil' ? Math.ceil : Math.floor;
+    return mkFloat(fn(num(v) * f) / f);
+  },
+  int: (_st, v, a, kw) => toInt(v, opt(kw, a, 0, 'default', 0), intOpt(kw, a, 1, 'base', 10)),
+  float: (_st, v, a, kw) => toFloat(v, opt(kw, a, 0, 'default', new PyFloat(0))),
+  string: (_st, v) => pyStr(v),
+  indent: (_st, v, a, kw) =>
+    indent(
+      v,
+      opt(kw, a, 0, 'width', 4),
+      truthy(opt(kw, a, 1, 'first', kw.indentfirst ?? false)),
+      truthy(opt(kw, a, 2, 'blank', false)),
+    ),
+  first: (st, v) => {
+    const items = pyIter(v);
+    return items.length ? items[0] : undef(st, null, 'No first item, sequence was empty.');
+  },
+  last: (st, v) => {
+    const items = pyIter(v);
+    return items.length
+      ? items[items.length - 1]
+      : undef(st, null, 'No last item, sequence was empty.');
+  },
+  sort: (st, v, a, kw) => {
+    const reverse = truthy(opt(kw, a, 0, 'reverse', false));
+    const cs = truthy(opt(kw, a, 1, 'case_sensitive', false));
+    const key = multiAttrGetter(st, opt(kw, a, 2, 'attribute', null), cs ? undefined : ignoreCase);
+    return pySort(pyIter(v), reverse, key);
+  },
+  unique: (st, v, a, kw) => {
+    const cs = truthy(opt(kw, a, 0, 'case_sensitive', false));
+    const key = attrGetter(st, opt(kw, a, 1, 'attribute', null), cs ? undefined : ignoreCase);
+    const seen: unknown[] = [];
+    const out: unknown[] = [];
+    for (const item of pyIter(v)) {
+      const k = key(item);
+      if (!seen.some((s) => pyEq(s, k))) {
+        seen.push(k);
+        out.push(item);
+      }
+    }
+    return out;
+  },
+  reverse: (_st, v) => {
+    if (typeof v === 'string') return Array.from(v).reverse().join('');
+    return pyIter(v).slice().reverse();
+  },
+  abs: (_st, v) => {
+    if (!isNumber(v))
+      throw new TemplateRuntimeError(`bad operand type for abs(): '${typeName(v)}'`);
+    return isFloat(v) ? mkFloat(Math.abs(num(v))) : Math.abs(num(v));
+  },
+  sum: (st, v, a, kw) => {
+    const attribute = opt(kw, a, 0, 'attribute', null);
+    let total: unknown = opt(kw, a, 1, 'start', 0);
+    let items = pyIter(v);
+    if (attribute !== null) items = items.map(attrGetter(st, attribute));
+    let float = isFloat(total);
+    let acc = num(total);
+    for (const x of items) {
+      if (!isNumber(x))
+        throw new TemplateRuntimeError(
+          `unsupported operand type(s) for +: '${typeName(total)}' and '${typeName(x)}'`,
+        );
+      float ||= isFloat(x);
+      acc += num(x);
+      total = x;
+    }
+    return float ? mkFloat(acc) : acc;
+  },
+  min: minMax(-1),
+  max: minMax(1),
+  items: (_st, v) => {
+    if (v instanceof JinjaUndefined) {
+      if (v.strict) failUndefined(v);
+      return [];
+    }
+    if (v instanceof Map) return [...v.entries()].map((e) => tuple(e));
+    if (!isDict(v))
+      throw new TemplateRuntimeError(`Can only get item pairs from a mapping, not ${typeName(v)}`);
+    return Object.entries(v).map((e) => tuple(e));
+  },
+  dictsort: (_st, v, a, kw) => {
+    if (!isDict(v)) throw new TemplateRuntimeError('You can only sort by either "key" or "value"');
+    const cs = truthy(opt(kw, a, 0, 'case_sensitive', false));
+    const by = opt(kw, a, 1, 'by', 'key');
+    const reverse = truthy(opt(kw, a, 2, 'reverse', false));
+    if (by !== 'key' && by !== 'value')
+      throw new TemplateRuntimeError('You can only sort by either "key" or "value"');
+    const pos = by === 'key' ? 0 : 1;
+    const pairs = Object.entries(v).map((e) => tuple(e));
+    return pySort(pairs, reverse, (p) => {
+      const x = (p as unknown[])[pos];
+      return cs ? x : ignoreCase(x);
+    });
+  },
+  batch: (_st, v, a, kw) => {
+    const n = intOpt(kw, a, 0, 'linecount', 1);
+    const fill = opt(kw, a, 1, 'fill_with', null);
+    const out: unknown[][] = [];
+    let tmp: unknown[] = [];
+    for (const item of pyIter(v)) {
+      if (tmp.length === n) {
+        out.push(tmp);
+        tmp = [];
+      }
+      tmp.push(item);
+    }
+    if (tmp.length) {
+      if (fill !== null) while (tmp.length < n) tmp.push(fill);
+      out.push(tmp);
+    }
+    return out;
+  },
+  slice: (_st, v, a, kw) => {
+    const slices = intOpt(kw, a, 0, 'slices', 1);
+    const fill = opt(kw, a, 1, 'fill_with', null);
+    const seq = pyIter(v);
+    const per = Math.floor(seq.length / slices);
+    const withExtra = seq.length % slices;
+    let offset = 0;
+    const out: unknown[][] = [];
+    for (let i = 0; i < slices; i++) {
+      const start = offset + i * per;
+      if (i < withExtra) offset += 1;
+      const end = offset + (i + 1) * per;
+      const tmp = seq.slice(start, end);
+      if (fill !== null && i >= withExtra) tmp.push(fill);
+      out.push(tmp);
+    }
+    return out;
+  },
+  wordcount: (_st, v) => (pyStr(v).match(/[\p{L}\p{N}_]+/gu) ?? []).length,
+  truncate: (_st, v, a, kw) =>
+    truncate(
+      pyStr(v),
+      intOpt(kw, a, 0, 'length', 255),
+      truthy(opt(kw, a, 1, 'killwords', false)),
+      pyStr(opt(kw, a, 2, 'end', '...')),
+      intOpt(kw, a, 3, 'leeway', 5),
+    ),
+  center: (_st, v, a, kw) => pyCenter(pyStr(v), intOpt(kw, a, 0, 'width', 80)),
+  format: (_st, v, a, kw) => {
+    const hasKw = Object.keys(kw).length > 0;
+    if (a.length && hasKw)
+      throw new TemplateRuntimeError(
+        "can't handle positional and keyword arguments at the same time",
+      );
+    return percentFormat(pyStr(v), hasKw ? kw : tuple(a));
+  },
+  attr: (st, v, a) => {
+    const name = pyStr(a[0]);
+    if (isDict(v) || typeof v === 'string' || Array.isArray(v)) {
+      return hasPyMethod(v, name)
+        ? getattr(st, v, name)
+        : undef(st, name, `'${typeName(v)} object' has no attribute '${name}'`);
+    }
+    const r = rawAttr(st, v, name);
+    return typeof r === 'function' ? getattr(st, v, name) : r;
+  },
+  escape: (_st, v) => htmlEscape(pyStr(v)),
+  forceescape: (_st, v) => htmlEscape(pyStr(v)),
+  safe: (_st, v) => pyStr(v),
+  striptags: (_st, v) => {
+    const s = pyStr(v)
+      .replace(/<!--[\s\S]*?-->/g, '')
+      .replace(/<[^>]*>/g, '');
+    return htmlUnescape(
+      s
+        .split(/\s+/)
+        .filter((x) => x)
+        .join(' '),
+    );
+  },
+  urlencode: (_st, v) => {
+    if (typeof v === 'string') return urlQuote(v, '/');
+    const pairs = isDict(v)
+      ? Object.entries(v)
+      : pyIter(v).map((p) => pyIter(p) as [unknown, unknown]);
+    return pairs
+      .map(
+        ([k, x]) =>
+          `${urlQuote(pyStr(k), '').replace(/%20/g, '+')}=${urlQuote(pyStr(x), '').replace(/%20/g, '+')}`,
+      )
+      .join('&');
+  },
+  pprint: (_st, v) => pyRepr(v),
+  groupby: (st, v, a, kw) => {
+    const attribute = opt(kw, a, 0, 'attribute', null);
+    const dflt = opt(kw, a, 1, 'default', null);
+    const cs = truthy(opt(kw, a, 2, 'case_sensitive', false));
+    const key = attrGetter(st, attribute, cs ? undefined : ignoreCase, dflt);
+    const outKey = attrGetter(st, attribute, undefined, dflt);
+    const sorted = pySort(pyIter(v), false, key);
+    const groups: unknown[][] = [];
+    let cur: unknown[] | null = null;
+    let curKey: unknown;
+    for (const item of sorted) {
+      const k = key(item);
+      if (!cur || !pyEq(k, curKey)) {
+        cur = [];
+        curKey = k;
+        groups.push(cur);
+      }
+      cur.push(item);
+    }
+    return groups.map((items) => {
+      const t = tuple([outKey(items[0]), items]);
+      Object.defineProperty(t, 'grouper', { value: t[0] });
+      Object.defineProperty(t, 'list', { value: items });
+      return t;
+    });
+  },
+  as_text: (_st, v) => v,
+  as_bool: (_st, v) => v,
+  as_number: (_st, v) => v,
+  as_native: (_st, v) => v,
+};
+BUILTIN_FILTERS.d = BUILTIN_FILTERS.default!;
+BUILTIN_FILTERS.e = BUILTIN_FILTERS.escape!;
+BUILTIN_FILTERS.count = BUILTIN_FILTERS.length!;
+
+/** Wraps a user-supplied filter or test (`(value, ...args, Kwargs?)`) as a built-in one. */
+export function wrapUserFunction(fn: (...args: unknown[]) => unknown): FilterImpl {
+  return (_st, value, args, kwargs) => {
+    const plainArgs = args.map((x) => (x instanceof PyFloat ? x.value : x));
+    if (Object.keys(kwargs).length) plainArgs.push(new Kwargs(kwargs));
+    return fn(value instanceof PyFloat ? value.value : value, ...plainArgs);
+  };
+}

@@ -1,0 +1,873 @@
+/**
+ * Python behaviour that templates reach through values: the methods of str, list and dict
+ * (`'a,b'.split(',')`, `xs.append(x)`, `d.items()`), printf-style `%` formatting and
+ * `str.format` with its format-spec mini-language. dbt macros lean on these heavily, so each
+ * follows CPython's rules rather than JavaScript's.
+ */
+import type { PyFloat } from './values.js';
+import {
+  TemplateRuntimeError,
+  JinjaUndefined,
+  failUndefined,
+  floatRepr,
+  isDict,
+  isFloat,
+  isNumber,
+  isTuple,
+  mkFloat,
+  num,
+  pyCompare,
+  pyEq,
+  pyIter,
+  pyRepr,
+  pyStr,
+  tuple,
+  typeName,
+} from './values.js';
+
+/** Sentinel: the value has no Python method of that name. */
+export const NO_METHOD = Symbol('jinja.noMethod');
+
+const WS =
+  ' \t\n\r\x0b\x0c\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000\x1c\x1d\x1e\x1f\x85';
+
+function isWs(ch: string): boolean {
+  return WS.includes(ch);
+}
+
+/** Python str.strip/lstrip/rstrip with an optional set of characters. */
+export function pyStrip(s: string, chars: unknown, left: boolean, right: boolean): string {
+  const set = chars === undefined || chars === null ? null : String(chars);
+  const drop = (ch: string) => (set === null ? isWs(ch) : set.includes(ch));
+  let a = 0;
+  let b = s.length;
+  if (left) while (a < b && drop(s[a]!)) a++;
+  if (right) while (b > a && drop(s[b - 1]!)) b--;
+  return s.slice(a, b);
+}
+
+/** Python str.split(sep, maxsplit). */
+export function pySplit(s: string, sep: unknown, maxsplit: number): string[] {
+  if (sep === null || sep === undefined) {
+    const out: string[] = [];
+    let i = 0;
+    const n = s.length;
+    while (i < n) {
+      while (i < n && isWs(s[i]!)) i++;
+      if (i >= n) break;
+      if (maxsplit >= 0 && out.length === maxsplit) {
+        out.push(pyStrip(s.slice(i), null, false, true));
+        return out;
+      }
+      let j = i;
+      while (j < n && !isWs(s[j]!)) j++;
+      out.push(s.slice(i, j));
+      i = j;
+    }
+    return out;
+  }
+  const sp = expectStr(sep, 'split');
+  if (sp === '') throw new TemplateRuntimeError('empty separator');
+  if (maxsplit < 0) return s.split(sp);
+  const out: string[] = [];
+  let start = 0;
+  while (out.length < maxsplit) {
+    const idx = s.indexOf(sp, start);
+    if (idx < 0) break;
+    out.push(s.slice(start, idx));
+    start = idx + sp.length;
+  }
+  out.push(s.slice(start));
+  return out;
+}
+
+/** Python str.rsplit(sep, maxsplit). */
+export function pyRsplit(s: string, sep: unknown, maxsplit: number): string[] {
+  if (maxsplit < 0) return pySplit(s, sep, -1);
+  if (sep === null || sep === undefined) {
+    const out: string[] = [];
+    let j = s.length;
+    while (j > 0) {
+      while (j > 0 && isWs(s[j - 1]!)) j--;
+      if (j <= 0) break;
+      if (out.length === maxsplit) {
+        out.unshift(pyStrip(s.slice(0, j), null, true, false));
+        return out;
+      }
+      let i = j;
+      while (i > 0 && !isWs(s[i - 1]!)) i--;
+      out.unshift(s.slice(i, j));
+      j = i;
+    }
+    return out;
+  }
+  const sp = expectStr(sep, 'rsplit');
+  if (sp === '') throw new TemplateRuntimeError('empty separator');
+  const out: string[] = [];
+  let end = s.length;
+  while (out.length < maxsplit) {
+    const idx = s.lastIndexOf(sp, end - sp.length);
+    if (idx < 0 || end - sp.length < 0) break;
+    out.unshift(s.slice(idx + sp.length, end));
+    end = idx;
+  }
+  out.unshift(s.slice(0, end));
+  return out;
+}
+
+/** Python str.replace, including the empty-`old` case that inserts between characters. */
+export function pyReplace(s: string, old: string, rep: string, count = -1): string {
+  if (count < 0) {
+    if (old === '') return rep + Array.from(s).join(rep) + (s.length ? rep : '');
+    return s.split(old).join(rep);
+  }
+  let out = '';
+  let rest = s;
+  for (let i = 0; i < count; i++) {
+    if (old === '') {
+      out += rep + (rest[0] ?? '');
+      rest = rest.slice(1);
+      if (!rest && i + 1 < count) {
+        out += rep;
+        break;
+      }
+      continue;
+    }
+    const idx = rest.indexOf(old);
+    if (idx < 0) break;
+    out += rest.slice(0, idx) + rep;
+    rest = rest.slice(idx + old.length);
+  }
+  return out + rest;
+}
+
+/** Python str.title(): upper-case the first cased letter after a non-letter. */
+export function pyTitle(s: string): string {
+  let out = '';
+  let prevCased = false;
+  for (const ch of s) {
+    const cased = ch.toLowerCase() !== ch.toUpperCase();
+    out += cased ? (prevCased ? ch.toLowerCase() : ch.toUpperCase()) : ch;
+    prevCased = cased;
+  }
+  return out;
+}
+
+/** Python str.capitalize(). */
+export function pyCapitalize(s: string): string {
+  return s ? s[0]!.toUpperCase() + s.slice(1).toLowerCase() : s;
+}
+
+/** Python str.splitlines(keepends). */
+export function pySplitlines(s: string, keepends = false): string[] {
+  const out: string[] = [];
+  // Python's line boundaries include VT, FF and the file/group/record separators.
+  // eslint-disable-next-line no-control-regex
+  const re = /\r\n|[\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]/g;
+  let start = 0;
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(s))) {
+    out.push(s.slice(start, keepends ? m.index + m[0].length : m.index));
+    start = m.index + m[0].length;
+  }
+  if (start < s.length) out.push(s.slice(start));
+  return out;
+}
+
+/** Python str.center(width, fill), padding the extra column the way CPython does. */
+export function pyCenter(s: string, width: number, fill = ' '): string {
+  const len = Array.from(s).length;
+  if (width <= len) return s;
+  const marg = width - len;
+  const left = Math.floor(marg / 2) + (marg & width & 1);
+  return fill.repeat(left) + s + fill.repeat(marg - left);
+}
+
+function expectStr(v: unknown, what: string): string {
+  if (typeof v === 'string') return v;
+  if (v instanceof JinjaUndefined) failUndefined(v);
+  throw new TemplateRuntimeError(`${what}() argument must be str, not ${typeName(v)}`);
+}
+
+function intArg(v: unknown, dflt: number): number {
+  if (v === undefined || v === null) return dflt;
+  return Math.trunc(num(v));
+}
+
+/** Resolves Python's optional [start, end] slice arguments of find/count/startswith. */
+function bounds(len: number, start: unknown, end: unknown): [number, number] {
+  let a = intArg(start, 0);
+  let b = intArg(end, len);
+  if (a < 0) a = Math.max(0, len + a);
+  if (b < 0) b = Math.max(0, len + b);
+  return [Math.min(a, len), Math.min(b, len)];
+}
+
+function countSub(s: string, sub: string): number {
+  if (sub === '') return s.length + 1;
+  let n = 0;
+  let i = 0;
+  while ((i = s.indexOf(sub, i)) >= 0) {
+    n++;
+    i += sub.length;
+  }
+  return n;
+}
+
+function affix(s: string, arg: unknown, start: unknown, end: unknown, ends: boolean): boolean {
+  const [a, b] = bounds(s.length, start, end);
+  const part = s.slice(a, b);
+  const opts = Array.isArray(arg) ? arg : [arg];
+  for (const o of opts) {
+    const p = expectStr(o, ends ? 'endswith' : 'startswith');
+    if (ends ? part.endsWith(p) : part.startsWith(p)) return true;
+  }
+  return false;
+}
+
+function strMethod(s: string, name: string, a: unknown[], kw: Record<string, unknown>): unknown {
+  switch (name) {
+    case 'upper':
+      return s.toUpperCase();
+    case 'lower':
+    case 'casefold':
+      return s.toLowerCase();
+    case 'swapcase':
+      return Array.from(s, (c) => (c === c.toUpperCase() ? c.toLowerCase() : c.toUpperCase())).join(
+        '',
+      );
+    case 'strip':
+      return pyStrip(s, a[0] ?? kw.chars, true, true);
+    case 'lstrip':
+      return pyStrip(s, a[0] ?? kw.chars, true, false);
+    case 'rstrip':
+      return pyStrip(s, a[0] ?? kw.chars, false, true);
+    case 'split':
+      return pySplit(s, a[0] ?? kw.sep, intArg(a[1] ?? kw.maxsplit, -1));
+    case 'rsplit':
+      return pyRsplit(s, a[0] ?? kw.sep, intArg(a[1] ?? kw.maxsplit, -1));
+    case 'startswith':
+      return affix(s, a[0], a[1], a[2], false);
+    case 'endswith':
+      return affix(s, a[0], a[1], a[2], true);
+    case 'replace':
+      return pyReplace(
+        s,
+        expectStr(a[0], 'replace'),
+        expectStr(a[1], 'replace'),
+        intArg(a[2] ?? kw.count, -1),
+      );
+    case 'format':
+      return strFormat(s, a, kw);
+    case 'join': {
+      const items = pyIter(a[0]);
+      return items
+        .map((x, i) => {
+          if (typeof x !== 'string')
+            throw new TemplateRuntimeError(
+              `sequence item ${i}: expected str instance, ${typeName(x)} found`,
+            );
+          return x;
+        })
+        .join(s);
+    }
+    case 'find':
+    case 'index':
+    case 'rfind':
+    case 'rindex': {
+      const sub = expectStr(a[0], name);
+      const [st, en] = bounds(s.length, a[1], a[2]);
+      const part = s.slice(st, en);
+      const i = name.startsWith('r') ? part.lastIndexOf(sub) : part.indexOf(sub);
+      if (i < 0 && name.endsWith('index')) throw new TemplateRuntimeError('substring not found');
+      return i < 0 ? -1 : i + st;
+    }
+    case 'count': {
+      const [st, en] = bounds(s.length, a[1], a[2]);
+      return countSub(s.slice(st, en), expectStr(a[0], 'count'));
+    }
+    case 'title':
+      return pyTitle(s);
+    case 'capitalize':
+      return pyCapitalize(s);
+    case 'isdigit':
+    case 'isnumeric':
+    case 'isdecimal':
+      return /^\p{Nd}+$/u.test(s);
+    case 'isalpha':
+      return /^\p{L}+$/u.test(s);
+    case 'isalnum':
+      return /^[\p{L}\p{N}]+$/u.test(s);
+    case 'isspace':
+      return s.length > 0 && Array.from(s).every(isWs);
+    case 'isupper':
+      return s !== s.toLowerCase() && s === s.toUpperCase();
+    case 'islower':
+      return s !== s.toUpperCase() && s === s.toLowerCase();
+    case 'istitle':
+      return s !== s.toLowerCase() && pyTitle(s) === s;
+    case 'zfill': {
+      const w = intArg(a[0], 0);
+      if (s.length >= w) return s;
+      const sign = s[0] === '-' || s[0] === '+' ? s[0] : '';
+      return sign + '0'.repeat(w - s.length) + s.slice(sign.length);
+    }
+    case 'splitlines':
+      return pySplitlines(s, truthyArg(a[0] ?? kw.keepends));
+    case 'partition':
+    case 'rpartition': {
+      const sep = expectStr(a[0], name);
+      const i = name === 'partition' ? s.indexOf(sep) : s.lastIndexOf(sep);
+      if (i < 0) return tuple(name === 'partition' ? [s, '', ''] : ['', '', s]);
+      return tuple([s.slice(0, i), sep, s.slice(i + sep.length)]);
+    }
+    case 'center':
+      return pyCenter(s, intArg(a[0], 0), (a[1] as string) ?? ' ');
+    case 'ljust':
+      return s.padEnd(intArg(a[0], 0), (a[1] as string) ?? ' ');
+    case 'rjust':
+      return s.padStart(intArg(a[0], 0), (a[1] as string) ?? ' ');
+    case 'removeprefix':
+      return s.startsWith(a[0] as string) ? s.slice((a[0] as string).length) : s;
+    case 'removesuffix':
+      return a[0] && s.endsWith(a[0] as string) ? s.slice(0, -(a[0] as string).length) : s;
+    case 'encode':
+      return s;
+  }
+  return NO_METHOD;
+}
+
+function truthyArg(v: unknown): boolean {
+  return v !== undefined && v !== null && v !== false && v !== 0 && v !== '';
+}
+
+function listIndex(xs: unknown[], x: unknown): number {
+  for (let i = 0; i < xs.length; i++) if (pyEq(xs[i], x)) return i;
+  return -1;
+}
+
+/** Sorts like Python's list.sort: stable, with `key` and `reverse`, raising on mixed types. */
+export function pySort(xs: unknown[], reverse: boolean, key?: (x: unknown) => unknown): unknown[] {
+  const keyed = xs.map((x) => ({ x, k: key ? key(x) : x }));
+  keyed.sort((p, q) => pyCompare(p.k, q.k, '<'));
+  if (reverse) {
+    // Python keeps equal items in their original order even when reversing.
+    keyed.reverse();
+    let i = 0;
+    while (i < keyed.length) {
+      let j = i + 1;
+      while (j < keyed.length && pyCompare(keyed[i]!.k, keyed[j]!.k, '<') === 0) j++;
+      if (j - i > 1) keyed.splice(i, j - i, ...keyed.slice(i, j).reverse());
+      i = j;
+    }
+  }
+  return keyed.map((p) => p.x);
+}
+
+function listMethod(
+  xs: unknown[],
+  name: string,
+  a: unknown[],
+  kw: Record<string, unknown>,
+): unknown {
+  const tup = isTuple(xs);
+  switch (name) {
+    case 'index': {
+      const i = listIndex(xs, a[0]);
+      if (i < 0) throw new TemplateRuntimeError(`${pyRepr(a[0])} is not in list`);
+      return i;
+    }
+    case 'count':
+      return xs.filter((x) => pyEq(x, a[0])).length;
+  }
+  if (tup) return NO_METHOD;
+  switch (name) {
+    case 'append':
+      xs.push(a[0]);
+      return null;
+    case 'extend':
+      xs.push(...pyIter(a[0]));
+      return null;
+    case 'insert': {
+      let i = intArg(a[0], 0);
+      if (i < 0) i = Math.max(0, xs.length + i);
+      xs.splice(Math.min(i, xs.length), 0, a[1]);
+      return null;
+    }
+    case 'pop': {
+      if (!xs.length) throw new TemplateRuntimeError('pop from empty list');
+      let i = intArg(a[0], -1);
+      if (i < 0) i += xs.length;
+      if (i < 0 || i >= xs.length) throw new TemplateRuntimeError('pop index out of range');
+      return xs.splice(i, 1)[0];
+    }
+    case 'remove': {
+      const i = listIndex(xs, a[0]);
+      if (i < 0) throw new TemplateRuntimeError('list.remove(x): x not in list');
+      xs.splice(i, 1);
+      return null;
+    }
+    case 'reverse':
+      xs.reverse();
+      return null;
+    case 'sort': {
+      const sorted = pySort(xs, truthyArg(kw.reverse));
+      xs.splice(0, xs.length, ...sorted);
+      return null;
+    }
+    case 'copy':
+      return xs.slice();
+    case 'clear':
+      xs.length = 0;
+      return null;
+  }
+  return NO_METHOD;
+}
+
+/** Converts a Python dict key to the string key of the plain object that stores it. */
+export function dictKey(k: unknown): string {
+  return typeof k === 'string' ? k : pyStr(k);
+}
+
+function dictMethod(
+  d: Record<string, unknown>,
+  name: string,
+  a: unknown[],
+  kw: Record<string, unknown>,
+): unknown {
+  const has = (k: string) => Object.prototype.hasOwnProperty.call(d, k);
+  switch (name) {
+    case 'get': {
+      const k = dictKey(a[0]);
+      return has(k) ? d[k] : a.length > 1 ? a[1] : null;
+    }
+    case 'items':
+      return Object.entries(d).map(([k, v]) => tuple([k, v]));
+    case 'keys':
+      return Object.keys(d);
+    case 'values':
+      return Object.values(d);
+    case 'update': {
+      if (a[0] !== undefined) {
+        const src = a[0];
+        if (isDict(src)) Object.assign(d, src);
+        else
+          for (const pair of pyIter(src)) {
+            const [k, v] = pyIter(pair);
+            d[dictKey(k)] = v;
+          }
+      }
+      Object.assign(d, kw);
+      return null;
+    }
+    case 'pop': {
+      const k = dictKey(a[0]);
+      if (has(k)) {
+        const v = d[k];
+        delete d[k];
+        return v;
+      }
+      if (a.length > 1) return a[1];
+      throw new TemplateRuntimeError(`KeyError: ${pyRepr(a[0])}`);
+    }
+    case 'setdefault': {
+      const k = dictKey(a[0]);
+      if (!has(k)) d[k] = a.length > 1 ? a[1] : null;
+      return d[k];
+    }
+    case 'copy':
+      return { ...d };
+    case 'clear':
+      for (const k of Object.keys(d)) delete d[k];
+      return null;
+  }
+  return NO_METHOD;
+}
+
+/** Calls a Python built-in method on a str, list, tuple or dict; `NO_METHOD` if there is none. */
+export function callPyMethod(
+  obj: unknown,
+  name: string,
+  args: unknown[],
+  kwargs: Record<string, unknown>,
+): unknown {
+  if (typeof obj === 'string') return strMethod(obj, name, args, kwargs);
+  if (Array.isArray(obj)) return listMethod(obj, name, args, kwargs);
+  if (isDict(obj)) return dictMethod(obj, name, args, kwargs);
+  if (isNumber(obj) && name === 'is_integer') return !isFloat(obj) || Number.isInteger(num(obj));
+  return NO_METHOD;
+}
+
+const STR_METHODS = new Set(
+  'upper lower casefold swapcase strip lstrip rstrip split rsplit startswith endswith replace format join find index rfind rindex count title capitalize isdigit isnumeric isdecimal isalpha isalnum isspace isupper islower istitle zfill splitlines partition rpartition center ljust rjust removeprefix removesuffix encode'.split(
+    ' ',
+  ),
+);
+const LIST_METHODS = new Set(
+  'append extend insert pop remove index count reverse sort copy clear'.split(' '),
+);
+const DICT_METHODS = new Set('get items keys values update pop setdefault copy clear'.split(' '));
+
+/** True when `obj.name` is a Python built-in method of a str, list or dict. */
+export function hasPyMethod(obj: unknown, name: string): boolean {
+  if (typeof obj === 'string') return STR_METHODS.has(name);
+  if (Array.isArray(obj))
+    return isTuple(obj) ? name === 'index' || name === 'count' : LIST_METHODS.has(name);
+  if (isDict(obj)) return DICT_METHODS.has(name);
+  return false;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Number formatting shared by `%` and str.format.
+
+/** toFixed with Python's round-half-even on exact binary ties (`'%.0f' % 2.5` is '2'). */
+export function pyToFixed(x: number, digits: number): string {
+  if (!Number.isFinite(x)) return floatRepr(x);
+  const neg = x < 0 || Object.is(x, -0);
+  const ax = Math.abs(x);
+  if (ax >= 1e21) return (neg ? '-' : '') + BigInt(Math.round(ax)).toString();
+  let s = ax.toFixed(digits);
+  const extra = Math.min(100, digits + 30);
+  const long = ax.toFixed(extra);
+  const tail = long.slice(long.length - (extra - digits));
+  if (/^50*$/.test(tail)) {
+    // An exact tie: JS rounded up; Python rounds to the even neighbour.
+    const trunc = long.slice(0, long.length - (extra - digits)).replace(/\.$/, '');
+    const last = Number(trunc[trunc.length - 1]);
+    if (last % 2 === 0) s = trunc;
+  }
+  return (neg && Number(s) !== 0 ? '-' : neg && Object.is(x, -0) ? '-' : '') + s;
+}
+
+function expForm(x: number, prec: number, upper: boolean): string {
+  const s = Math.abs(x).toExponential(prec);
+  const m = /^([\d.]+)e([+-])(\d+)$/.exec(s)!;
+  const e = m[3]!.length < 2 ? `0${m[3]}` : m[3]!;
+  const out = `${x < 0 ? '-' : ''}${m[1]}e${m[2]}${e}`;
+  return upper ? out.toUpperCase() : out;
+}
+
+function generalForm(x: number, prec: number, upper: boolean, alt: boolean): string {
+  if (!Number.isFinite(x)) return upper ? floatRepr(x).toUpperCase() : floatRepr(x);
+  const p = prec === 0 ? 1 : prec;
+  if (x === 0) return alt ? `0.${'0'.repeat(p - 1)}` : Object.is(x, -0) ? '-0' : '0';
+  const exp = Number(/e([+-]\d+)$/.exec(Math.abs(x).toExponential(p - 1))![1]);
+  let out: string;
+  if (exp >= -4 && exp < p) {
+    out = pyToFixed(x, p - 1 - exp);
+    if (!alt && out.includes('.')) out = out.replace(/\.?0+$/, '');
+  } else {
+    out = expForm(x, p - 1, upper);
+    if (!alt) out = out.replace(/\.?0+e/, 'e').replace(/\.?0+E/, 'E');
+  }
+  return out;
+}
+
+function withGrouping(intPart: string, sep: string, every = 3): string {
+  let out = '';
+  let n = 0;
+  for (let i = intPart.length - 1; i >= 0; i--) {
+    out = intPart[i] + out;
+    if (++n % every === 0 && i > 0) out = sep + out;
+  }
+  return out;
+}
+
+/** Formats a number for `%`/format type letters (d x o e f g %); returns digits without sign. */
+function formatNumberBody(
+  v: unknown,
+  type: string,
+  prec: number | null,
+  alt: boolean,
+): { neg: boolean; body: string; prefix: string } {
+  const x = num(v);
+  const neg = x < 0 || Object.is(x, -0);
+  const ax = Math.abs(x);
+  switch (type) {
+    case 'd':
+    case 'i':
+    case 'u':
+    case 'n':
+      return { neg: Math.trunc(x) < 0, body: String(Math.trunc(ax)), prefix: '' };
+    case 'x':
+    case 'X': {
+      const b = Math.trunc(ax).toString(16);
+      return {
+        neg,
+        body: type === 'X' ? b.toUpperCase() : b,
+        prefix: alt ? (type === 'X' ? '0X' : '0x') : '',
+      };
+    }
+    case 'o':
+      return { neg, body: Math.trunc(ax).toString(8), prefix: alt ? '0o' : '' };
+    case 'b':
+      return { neg, body: Math.trunc(ax).toString(2), prefix: alt ? '0b' : '' };
+    case 'e':
+    case 'E':
+      return { neg, body: expForm(ax, prec ?? 6, type === 'E'), prefix: '' };
+    case 'f':
+    case 'F': {
+      let body = pyToFixed(ax, prec ?? 6);
+      if (alt && !body.includes('.')) body += '.';
+      return { neg, body: type === 'F' ? body.toUpperCase() : body, prefix: '' };
+    }
+    case 'g':
+    case 'G':
+      return { neg, body: generalForm(ax, prec ?? 6, type === 'G', alt), prefix: '' };
+    case '%':
+      return { neg, body: `${pyToFixed(ax * 100, prec ?? 6)}%`, prefix: '' };
+  }
+  throw new TemplateRuntimeError(`unsupported format character '${type}'`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// printf-style formatting: 'a %s b' % x
+
+const PERCENT_RE =
+  /%(?:\(([^)]*)\))?([-+ #0]*)(\*|\d+)?(?:\.(\*|\d+))?[hlL]?([diouxXeEfFgGcrsa%])?/g;
+
+/** Python's `format % values` for strings. */
+export function percentFormat(fmt: string, values: unknown): string {
+  const mapping = isDict(values) ? values : null;
+  const args = Array.isArray(values) && isTuple(values) ? values : [values];
+  let ai = 0;
+  let usedMapping = false;
+  const next = (): unknown => {
+    if (ai >= args.length) throw new TemplateRuntimeError('not enough arguments for format string');
+    return args[ai++];
+  };
+  const out = fmt.replace(PERCENT_RE, (whole, key, flags, width, precision, type) => {
+    if (type === undefined) throw new TemplateRuntimeError(`incomplete format: '${whole}'`);
+    if (type === '%' && whole === '%%') return '%';
+    let value: unknown;
+    if (key !== undefined) {
+      if (!mapping) throw new TemplateRuntimeError('format requires a mapping');
+      usedMapping = true;
+      if (!Object.prototype.hasOwnProperty.call(mapping, key))
+        throw new TemplateRuntimeError(`KeyError: ${pyRepr(key)}`);
+      value = mapping[key];
+    }
+    const w = width === '*' ? Math.trunc(num(next())) : width ? Number(width) : 0;
+    const p = precision === '*' ? Math.trunc(num(next())) : precision ? Number(precision) : null;
+    if (key === undefined) value = next();
+    const f = flags as string;
+    let s: string;
+    let numeric = false;
+    let neg = false;
+    let prefix = '';
+    if (type === 's' || type === 'r' || type === 'a') {
+      s = type === 's' ? pyStr(value) : pyRepr(value);
+      if (p !== null) s = s.slice(0, p);
+    } else if (type === 'c') {
+      s = typeof value === 'string' ? value : String.fromCodePoint(num(value));
+    } else {
+      if (value instanceof JinjaUndefined) failUndefined(value);
+      if (!isNumber(value))
+        throw new TemplateRuntimeError(
+          `%${type} format: a real number is required, not ${typeName(value)}`,
+        );
+      const r = formatNumberBody(value, type, p, f.includes('#'));
+      numeric = true;
+      neg = r.neg;
+      s = r.body;
+      prefix = r.prefix;
+    }
+    if (numeric) {
+      const sign = neg ? '-' : f.includes('+') ? '+' : f.includes(' ') ? ' ' : '';
+      const head = sign + prefix;
+      if (f.includes('-')) return (head + s).padEnd(w);
+      if (f.includes('0')) return head + s.padStart(Math.max(0, w - head.length), '0');
+      return (head + s).padStart(w);
+    }
+    return f.includes('-') ? s.padEnd(w) : s.padStart(w);
+  });
+  if (!mapping && ai < args.length && !usedMapping)
+    throw new TemplateRuntimeError('not all arguments converted during string formatting');
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// str.format and the format-spec mini-language
+
+const SPEC_RE =
+  /^(?:(.)?([<>=^]))?([-+ ])?(z)?(#)?(0)?(\d+)?([,_])?(?:\.(\d+))?([bcdeEfFgGnosxX%])?$/su;
+
+/** Python's format(value, spec). */
+export function formatSpec(value: unknown, spec: string): string {
+  if (value instanceof JinjaUndefined) failUndefined(value);
+  const m = SPEC_RE.exec(spec);
+  if (!m) throw new TemplateRuntimeError(`Invalid format specifier '${spec}'`);
+  const [, fillCh, alignCh, signCh, , altCh, zeroCh, widthS, group, precS, typeCh] = m;
+  let fill = fillCh ?? ' ';
+  let align = alignCh;
+  const width = widthS ? Number(widthS) : 0;
+  const prec = precS !== undefined ? Number(precS) : null;
+  let type = typeCh;
+  const isNum = isNumber(value) && typeof value !== 'boolean';
+  if (zeroCh && !alignCh) {
+    fill = '0';
+    align = '=';
+  }
+  let body: string;
+  let sign = '';
+  let prefix = '';
+  if (typeof value === 'boolean' && !type) {
+    body = value ? 'True' : 'False';
+  } else if (isNum || (typeof value === 'boolean' && type)) {
+    if (!type) {
+      if (isFloat(value)) {
+        type = prec === null ? 'r' : 'g';
+      } else type = 'd';
+    }
+    const x = num(value);
+    if (type === 'r') {
+      body = floatRepr(Math.abs(x));
+    } else {
+      if (type === 's')
+        throw new TemplateRuntimeError(
+          `Unknown format code 's' for object of type '${typeName(value)}'`,
+        );
+      if (type === 'c') body = String.fromCodePoint(x);
+      else {
+        const r = formatNumberBody(value, type, prec, !!altCh);
+        body = r.body;
+        prefix = r.prefix;
+      }
+    }
+    const neg = x < 0 || Object.is(x, -0);
+    sign = neg ? '-' : signCh === '+' ? '+' : signCh === ' ' ? ' ' : '';
+    if (group) {
+      const [ip, fp] = body.split('.');
+      if (/^\d+$/.test(ip!)) body = withGrouping(ip!, group) + (fp !== undefined ? `.${fp}` : '');
+    }
+    align = align ?? '>';
+  } else {
+    if (type && type !== 's')
+      throw new TemplateRuntimeError(
+        `Unknown format code '${type}' for object of type '${typeName(value)}'`,
+      );
+    body = pyStr(value);
+    if (prec !== null) body = Array.from(body).slice(0, prec).join('');
+    align = align ?? '<';
+  }
+  const content = sign + prefix + body;
+  const len = Array.from(content).length;
+  if (len >= width) return content;
+  const pad = width - len;
+  switch (align) {
+    case '<':
+      return content + fill.repeat(pad);
+    case '^': {
+      const left = Math.floor(pad / 2);
+      return fill.repeat(left) + content + fill.repeat(pad - left);
+    }
+    case '=':
+      return sign + prefix + fill.repeat(pad) + body;
+    default:
+      return fill.repeat(pad) + content;
+  }
+}
+
+function lookupField(
+  field: string,
+  args: unknown[],
+  kwargs: Record<string, unknown>,
+  auto: { n: number },
+): unknown {
+  const m = /^([^.[]*)(.*)$/s.exec(field)!;
+  const head = m[1]!;
+  let value: unknown;
+  if (head === '') {
+    if (auto.n < 0)
+      throw new TemplateRuntimeError(
+        'cannot switch from manual field specification to automatic field numbering',
+      );
+    value = args[auto.n++];
+    if (auto.n > args.length)
+      throw new TemplateRuntimeError(
+        `Replacement index ${auto.n - 1} out of range for positional args tuple`,
+      );
+  } else if (/^\d+$/.test(head)) {
+    if (auto.n > 0)
+      throw new TemplateRuntimeError(
+        'cannot switch from automatic field numbering to manual field specification',
+      );
+    auto.n = -1;
+    const i = Number(head);
+    if (i >= args.length)
+      throw new TemplateRuntimeError(
+        `Replacement index ${i} out of range for positional args tuple`,
+      );
+    value = args[i];
+  } else {
+    if (!Object.prototype.hasOwnProperty.call(kwargs, head))
+      throw new TemplateRuntimeError(`KeyError: ${pyRepr(head)}`);
+    value = kwargs[head];
+  }
+  const rest = m[2]!;
+  const re = /\.(\w+)|\[([^\]]*)\]/gy;
+  let mm: RegExpExecArray | null;
+  while (re.lastIndex < rest.length && (mm = re.exec(rest))) {
+    const key = mm[1] ?? mm[2]!;
+    if (Array.isArray(value) && /^\d+$/.test(key)) value = value[Number(key)];
+    else if (value !== null && typeof value === 'object')
+      value = (value as Record<string, unknown>)[key];
+    else value = undefined;
+    if (value === undefined) throw new TemplateRuntimeError(`no field '${key}' in format string`);
+  }
+  return value;
+}
+
+/** Python's str.format(*args, **kwargs). */
+export function strFormat(fmt: string, args: unknown[], kwargs: Record<string, unknown>): string {
+  const auto = { n: 0 };
+  let out = '';
+  let i = 0;
+  while (i < fmt.length) {
+    const ch = fmt[i]!;
+    if (ch === '{') {
+      if (fmt[i + 1] === '{') {
+        out += '{';
+        i += 2;
+        continue;
+      }
+      // find the matching close brace, allowing one level of nested {} in the spec
+      let depth = 1;
+      let j = i + 1;
+      while (j < fmt.length && depth > 0) {
+        if (fmt[j] === '{') depth++;
+        else if (fmt[j] === '}') depth--;
+        j++;
+      }
+      if (depth) throw new TemplateRuntimeError("expected '}' before end of string");
+      const inner = fmt.slice(i + 1, j - 1);
+      const fm = /^([^!:]*)(?:!([rsa]))?(?::(.*))?$/s.exec(inner)!;
+      let value = lookupField(fm[1]!, args, kwargs, auto);
+      if (fm[2] === 'r' || fm[2] === 'a') value = pyRepr(value);
+      else if (fm[2] === 's') value = pyStr(value);
+      let spec = fm[3] ?? '';
+      if (spec.includes('{')) spec = strFormat(spec, args, kwargs);
+      out += spec === '' ? pyStr(value) : formatSpec(value, spec);
+      i = j;
+      continue;
+    }
+    if (ch === '}') {
+      if (fmt[i + 1] === '}') {
+        out += '}';
+        i += 2;
+        continue;
+      }
+      throw new TemplateRuntimeError("Single '}' encountered in format string");
+    }
+    out += ch;
+    i++;
+  }
+  return out;
+}
+
+/** Python round(x, ndigits) with round-half-even, returning a float as Python does. */
+export function pyRound(x: number, ndigits: number): number | PyFloat {
+  if (ndigits >= 0) return mkFloat(Number(pyToFixed(x, ndigits)));
+  const f = 10 ** -ndigits;
+  return mkFloat(Number(pyToFixed(x / f, 0)) * f);
+}

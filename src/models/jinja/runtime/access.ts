@@ -1,0 +1,246 @@
+/**
+ * Attribute and item access and calls, with Jinja2's rules: `a.b` tries the attribute (Python
+ * methods of str/list/dict included) then the item; `a[b]` tries the item then the attribute;
+ * what is missing becomes Undefined rather than an error. Calls reach JS functions with the
+ * Kwargs convention and macros through their internal entry point.
+ */
+import { NO_METHOD, callPyMethod, dictKey, hasPyMethod } from '../python.js';
+import {
+  JinjaUndefined,
+  Kwargs,
+  Namespace,
+  PyFloat,
+  TemplateRuntimeError,
+  failUndefined,
+  isDict,
+  isTuple,
+  num,
+  tuple,
+  typeName,
+} from '../values.js';
+import { undef, type State } from './state.js';
+
+/** Marks a JS function as a macro and holds its direct entry point (no Kwargs wrapping). */
+export const MACRO_IMPL = Symbol('jinja.macro');
+
+/** How a macro is invoked from templates. */
+export type MacroImpl = (args: unknown[], kwargs: Record<string, unknown>) => Promise<unknown>;
+
+function noAttr(st: State, obj: unknown, attr: string): JinjaUndefined {
+  const what = obj === null || obj === undefined ? "'None'" : `'${typeName(obj)} object'`;
+  return undef(st, attr, `${what} has no attribute '${attr}'`);
+}
+
+/** A Python method of a str/list/dict taken as a value (`{% set f = s.upper %}`). */
+function boundPyMethod(obj: unknown, name: string): (...raw: unknown[]) => unknown {
+  const fn = (...raw: unknown[]) => {
+    const last = raw[raw.length - 1];
+    const kw = last instanceof Kwargs ? last.values : {};
+    const args = last instanceof Kwargs ? raw.slice(0, -1) : raw;
+    return callPyMethod(obj, name, args, kw);
+  };
+  Object.defineProperty(fn, 'name', { value: name });
+  return fn;
+}
+
+function ownValue(obj: object, key: string): unknown {
+  return Object.prototype.hasOwnProperty.call(obj, key)
+    ? (obj as Record<string, unknown>)[key]
+    : undefined;
+}
+
+/** Reads a property of a JS object (own, inherited or getter), excluding Object.prototype's. */
+function objectProp(obj: object, key: string): unknown {
+  const v = (obj as Record<string, unknown>)[key];
+  if (v === undefined) return undefined;
+  if ((Object.prototype as unknown as Record<string, unknown>)[key] === v) return undefined;
+  return v;
+}
+
+/** `obj.attr` with Jinja2's getattr-then-getitem lookup; functions come back bound to obj. */
+export function getattr(st: State, obj: unknown, attr: string): unknown {
+  const v = rawAttr(st, obj, attr);
+  if (typeof v === 'function' && obj !== null && typeof obj === 'object' && !(MACRO_IMPL in v))
+    return v.bind(obj) as unknown;
+  return v;
+}
+
+/** Attribute lookup without binding methods; used when the result is called at once. */
+export function rawAttr(st: State, obj: unknown, attr: string): unknown {
+  if (obj instanceof JinjaUndefined) failUndefined(obj);
+  if (obj === null || obj === undefined) return noAttr(st, obj, attr);
+  if (typeof obj === 'string' || Array.isArray(obj)) {
+    if (hasPyMethod(obj, attr)) return boundPyMethod(obj, attr);
+    // groupby's tuples carry named fields (grouper, list) as own properties.
+    if (Array.isArray(obj) && attr !== 'length' && Object.hasOwn(obj, attr) && !/^\d+$/.test(attr))
+      return (obj as unknown as Record<string, unknown>)[attr];
+    return noAttr(st, obj, attr);
+  }
+  if (isDict(obj)) {
+    const own = ownValue(obj, attr);
+    if (typeof own === 'function') return own;
+    if (hasPyMethod(obj, attr)) return boundPyMethod(obj, attr);
+    if (own !== undefined) return own;
+    return noAttr(st, obj, attr);
+  }
+  if (obj instanceof Namespace) {
+    const v = obj.attrs[attr];
+    return v === undefined && !(attr in obj.attrs) ? noAttr(st, obj, attr) : v;
+  }
+  if (obj instanceof Map) {
+    if (attr === 'items') return () => [...obj.entries()].map((e) => tuple(e));
+    if (attr === 'keys') return () => [...obj.keys()];
+    if (attr === 'values') return () => [...obj.values()];
+    if (attr === 'get') return (k: unknown, d: unknown = null) => (obj.has(k) ? obj.get(k) : d);
+    return obj.has(attr) ? obj.get(attr) : noAttr(st, obj, attr);
+  }
+  if (typeof obj === 'object' || typeof obj === 'function') {
+    const v = objectProp(obj, attr);
+    return v === undefined ? noAttr(st, obj, attr) : v;
+  }
+  if (typeof obj === 'number' || obj instanceof PyFloat) {
+    if (attr === 'real') return obj;
+    if (attr === 'imag') return 0;
+  }
+  return noAttr(st, obj, attr);
+}
+
+function normIndex(i: number, len: number): number {
+  return i < 0 ? i + len : i;
+}
+
+/** Python slice indices for a sequence of length `len`. */
+export function sliceIndices(
+  len: number,
+  start: unknown,
+  stop: unknown,
+  step: unknown,
+): { start: number; stop: number; step: number } {
+  const st = step === null || step === undefined ? 1 : Math.trunc(num(step));
+  if (st === 0) throw new TemplateRuntimeError('slice step cannot be zero');
+  const clamp = (v: unknown, dflt: number, lo: number, hi: number) => {
+    if (v === null || v === undefined) return dflt;
+    let i = Math.trunc(num(v));
+    if (i < 0) i += len;
+    return Math.min(Math.max(i, lo), hi);
+  };
+  if (st > 0) return { start: clamp(start, 0, 0, len), stop: clamp(stop, len, 0, len), step: st };
+  return {
+    start: clamp(start, len - 1, -1, len - 1),
+    stop: clamp(stop, -1, -1, len - 1),
+    step: st,
+  };
+}
+
+/** `obj[start:stop:step]` for strings, lists and tuples. */
+export function sliceValue(obj: unknown, start: unknown, stop: unknown, step: unknown): unknown {
+  if (obj instanceof JinjaUndefined) failUndefined(obj);
+  const isStr = typeof obj === 'string';
+  if (!isStr && !Array.isArray(obj))
+    throw new TemplateRuntimeError(`'${typeName(obj)}' object is not subscriptable`);
+  const seq: unknown[] = isStr ? Array.from(obj as string) : (obj as unknown[]);
+  const r = sliceIndices(seq.length, start, stop, step);
+  let out: unknown[];
+  if (r.step === 1) out = seq.slice(r.start, Math.max(r.start, r.stop));
+  else {
+    out = [];
+    if (r.step > 0) for (let i = r.start; i < r.stop; i += r.step) out.push(seq[i]);
+    else for (let i = r.start; i > r.stop; i += r.step) out.push(seq[i]);
+  }
+  if (isStr) return out.join('');
+  return isTuple(obj) ? tuple(out) : out;
+}
+
+/** `obj[key]` with Jinja2's getitem-then-getattr lookup. */
+export function getitem(st: State, obj: unknown, key: unknown): unknown {
+  if (obj instanceof JinjaUndefined) failUndefined(obj);
+  if (key instanceof JinjaUndefined && key.strict) failUndefined(key);
+  if (Array.isArray(obj)) {
+    if (typeof key === 'number' || typeof key === 'boolean') {
+      const i = normIndex(num(key), obj.length);
+      if (Number.isInteger(i) && i >= 0 && i < obj.length) return obj[i];
+      return undef(st, null, `'${typeName(obj)} object' has no element ${String(key)}`);
+    }
+  } else if (typeof obj === 'string') {
+    if (typeof key === 'number') {
+      const chars = Array.from(obj);
+      const i = normIndex(key, chars.length);
+      if (i >= 0 && i < chars.length) return chars[i];
+      return undef(st, null, `'str object' has no element ${key}`);
+    }
+  } else if (isDict(obj)) {
+    const k = typeof key === 'string' ? key : dictKey(key);
+    if (Object.prototype.hasOwnProperty.call(obj, k)) return obj[k];
+  } else if (obj instanceof Map) {
+    if (obj.has(key)) return obj.get(key);
+  } else if (obj instanceof Namespace) {
+    if (typeof key === 'string' && key in obj.attrs) return obj.attrs[key];
+  } else if (
+    obj !== null &&
+    obj !== undefined &&
+    (typeof obj === 'object' || typeof obj === 'function')
+  ) {
+    if (typeof key === 'string' || typeof key === 'number') {
+      const v = objectProp(obj, String(key));
+      if (v !== undefined) return typeof v === 'function' ? (v.bind(obj) as unknown) : v;
+    }
+  }
+  if (typeof key === 'string') {
+    const v = getattr(st, obj, key);
+    return v;
+  }
+  if (obj === null || obj === undefined)
+    return undef(st, null, `'None' has no element ${String(key)}`);
+  return undef(st, null, `'${typeName(obj)} object' has no element ${String(key)}`);
+}
+
+/** Shallow conversion of boxed floats to plain numbers before a JS function sees them. */
+function plain(v: unknown): unknown {
+  return v instanceof PyFloat ? v.value : v;
+}
+
+/** Calls a value from a template; `what` names the callee for the not-callable message. */
+export async function callValue(
+  _st: State,
+  fn: unknown,
+  thisArg: unknown,
+  args: unknown[],
+  kwargs: Record<string, unknown> | null,
+  what: string,
+): Promise<unknown> {
+  if (typeof fn !== 'function') {
+    if (fn instanceof JinjaUndefined) failUndefined(fn);
+    throw new TemplateRuntimeError(`${what} is not callable (it is ${article(typeName(fn))})`);
+  }
+  const impl = (fn as { [MACRO_IMPL]?: MacroImpl })[MACRO_IMPL];
+  if (impl) return impl(args, kwargs ?? {});
+  for (let i = 0; i < args.length; i++) if (args[i] instanceof PyFloat) args[i] = plain(args[i]);
+  if (kwargs) {
+    for (const k in kwargs) if (kwargs[k] instanceof PyFloat) kwargs[k] = plain(kwargs[k]);
+    args.push(new Kwargs(kwargs));
+  }
+  const r = (fn as (...a: unknown[]) => unknown).apply(thisArg, args);
+  if (r !== null && typeof r === 'object' && typeof (r as { then?: unknown }).then === 'function')
+    return await (r as Promise<unknown>);
+  return r;
+}
+
+function article(name: string): string {
+  return /^[aeiou]/i.test(name) ? `an ${name}` : `a ${name}`;
+}
+
+/** Calls a Python method directly when `obj.name(...)` names one; `NO_METHOD` otherwise. */
+export function tryPyMethod(
+  obj: unknown,
+  name: string,
+  args: unknown[],
+  kwargs: Record<string, unknown> | null,
+): unknown {
+  if (typeof obj === 'string' || Array.isArray(obj))
+    return callPyMethod(obj, name, args, kwargs ?? {});
+  if (isDict(obj)) {
+    if (typeof ownValue(obj, name) === 'function') return NO_METHOD;
+    return callPyMethod(obj, name, args, kwargs ?? {});
+  }
+  return NO_METHOD;
+}

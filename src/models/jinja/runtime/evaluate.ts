@@ -1,0 +1,745 @@
+/**
+ * The evaluator: an async tree-walker over the parsed template. Async because globals such as
+ * dbt's run_query return Promises; everything else resolves synchronously, so values are only
+ * awaited when they are thenables. Scoping follows Jinja2: each for-loop iteration, macro call
+ * and with block gets a fresh frame; if blocks do not; namespace() objects carry state out.
+ */
+import type { Args, Expr, MacroNode, Stmt, Target } from '../ast.js';
+import { locateError } from '../errors.js';
+import { NO_METHOD, dictKey, percentFormat } from '../python.js';
+import type { PyFloat } from '../values.js';
+import {
+  JinjaUndefined,
+  Kwargs,
+  MacroReturn,
+  Namespace,
+  TemplateRuntimeError,
+  failUndefined,
+  isDict,
+  isFloat,
+  isNumber,
+  isTuple,
+  mkFloat,
+  num,
+  pyCompare,
+  pyContains,
+  pyEq,
+  pyIter,
+  pyStr,
+  truthy,
+  tuple,
+  typeName,
+} from '../values.js';
+import {
+  MACRO_IMPL,
+  callValue,
+  getattr,
+  getitem,
+  rawAttr,
+  sliceValue,
+  tryPyMethod,
+  type MacroImpl,
+} from './access.js';
+import { BUILTIN_GLOBALS } from './globals.js';
+import { Frame, undef, type State } from './state.js';
+
+const BREAK = 1;
+const CONTINUE = 2;
+
+/** A callable macro as templates and JS see it: a function with the macro's `name`. */
+export interface JinjaCallable {
+  (...args: unknown[]): Promise<unknown>;
+  readonly name: string;
+}
+
+function isThenable(v: unknown): v is Promise<unknown> {
+  return (
+    v !== null && typeof v === 'object' && typeof (v as { then?: unknown }).then === 'function'
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Names
+
+/** Resolves a name: local frames, then this render's globals, then same-file macros, builtins. */
+export function lookup(name: string, frame: Frame, st: State): unknown {
+  for (let f: Frame | null = frame; f; f = f.parent) {
+    const v = f.vars.get(name);
+    if (v !== undefined || f.vars.has(name)) return v;
+  }
+  const g = st.globals;
+  const gv = g[name];
+  if (gv !== undefined && (Object.prototype as unknown as Record<string, unknown>)[name] !== gv)
+    return gv;
+  if (st.fallback) {
+    const fv = st.fallback.get(name);
+    if (fv !== undefined) return fv;
+  }
+  const b = BUILTIN_GLOBALS[name];
+  if (b !== undefined) return b;
+  return undef(st, name);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Expressions
+
+/** Evaluates an expression. */
+export async function ev(e: Expr, f: Frame, st: State): Promise<unknown> {
+  switch (e.k) {
+    case 'const':
+      return e.value;
+    case 'name':
+      return lookup(e.name, f, st);
+    case 'getattr': {
+      const obj = await ev(e.obj, f, st);
+      st.line = e.line;
+      return getattr(st, obj, e.attr);
+    }
+    case 'getitem': {
+      const obj = await ev(e.obj, f, st);
+      if (e.index.k === 'slice') {
+        const s = e.index;
+        const a = s.start ? await ev(s.start, f, st) : null;
+        const b = s.stop ? await ev(s.stop, f, st) : null;
+        const c = s.step ? await ev(s.step, f, st) : null;
+        st.line = e.line;
+        return sliceValue(obj, a, b, c);
+      }
+      const key = await ev(e.index, f, st);
+      st.line = e.line;
+      return getitem(st, obj, key);
+    }
+    case 'call':
+      return evCall(e, f, st);
+    case 'filter': {
+      const value = e.node ? await ev(e.node, f, st) : undefined;
+      return applyFilter(e, value, f, st);
+    }
+    case 'test': {
+      const value = await ev(e.node, f, st);
+      const r = truthy(await applyTest(e, value, f, st));
+      return e.negate ? !r : r;
+    }
+    case 'and': {
+      const l = await ev(e.left, f, st);
+      return truthy(l) ? ev(e.right, f, st) : l;
+    }
+    case 'or': {
+      const l = await ev(e.left, f, st);
+      return truthy(l) ? l : ev(e.right, f, st);
+    }
+    case 'not':
+      return !truthy(await ev(e.node, f, st));
+    case 'neg':
+    case 'pos': {
+      const v = await ev(e.node, f, st);
+      st.line = e.line;
+      if (!isNumber(v)) {
+        if (v instanceof JinjaUndefined) failUndefined(v);
+        throw new TemplateRuntimeError(
+          `bad operand type for unary ${e.k === 'neg' ? '-' : '+'}: '${typeName(v)}'`,
+        );
+      }
+      if (e.k === 'pos') return typeof v === 'boolean' ? num(v) : v;
+      return isFloat(v) ? mkFloat(-num(v)) : -num(v);
+    }
+    case 'bin': {
+      const l = await ev(e.left, f, st);
+      const r = await ev(e.right, f, st);
+      st.line = e.line;
+      return binop(e.op, l, r);
+    }
+    case 'concat': {
+      let s = '';
+      for (const item of e.items) s += pyStr(await ev(item, f, st));
+      return s;
+    }
+    case 'compare': {
+      let left = await ev(e.first, f, st);
+      for (const { op, expr } of e.ops) {
+        const right = await ev(expr, f, st);
+        st.line = e.line;
+        if (!compare(op, left, right)) return false;
+        left = right;
+      }
+      return true;
+    }
+    case 'cond': {
+      if (truthy(await ev(e.test, f, st))) return ev(e.then, f, st);
+      if (e.else_) return ev(e.else_, f, st);
+      return undef(
+        st,
+        null,
+        `the inline if-expression on line ${e.line} evaluated to false and no else section was defined.`,
+      );
+    }
+    case 'list': {
+      const out = new Array<unknown>(e.items.length);
+      for (let i = 0; i < e.items.length; i++) out[i] = await ev(e.items[i]!, f, st);
+      return out;
+    }
+    case 'tuple': {
+      const out = new Array<unknown>(e.items.length);
+      for (let i = 0; i < e.items.length; i++) out[i] = await ev(e.items[i]!, f, st);
+      return tuple(out);
+    }
+    case 'dict': {
+      const out: Record<string, unknown> = {};
+      for (let i = 0; i < e.keys.length; i++) {
+        const k = await ev(e.keys[i]!, f, st);
+        out[dictKey(k)] = await ev(e.values[i]!, f, st);
+      }
+      return out;
+    }
+    case 'slice':
+      throw new TemplateRuntimeError('a slice can only appear inside [ ]');
+  }
+}
+
+async function evArgs(
+  a: Args,
+  f: Frame,
+  st: State,
+): Promise<{ args: unknown[]; kwargs: Record<string, unknown> | null }> {
+  const args: unknown[] = [];
+  for (const x of a.args) args.push(await ev(x, f, st));
+  if (a.starArgs) args.push(...pyIter(await ev(a.starArgs, f, st)));
+  let kwargs: Record<string, unknown> | null = null;
+  if (a.kwargs.length) {
+    kwargs = {};
+    for (const { name, value } of a.kwargs) kwargs[name] = await ev(value, f, st);
+  }
+  if (a.starKwargs) {
+    const extra = await ev(a.starKwargs, f, st);
+    if (!isDict(extra)) {
+      if (extra instanceof JinjaUndefined) {
+        if (extra.strict) failUndefined(extra);
+      } else
+        throw new TemplateRuntimeError(
+          `argument after ** must be a mapping, not ${typeName(extra)}`,
+        );
+    } else kwargs = { ...(kwargs ?? {}), ...extra };
+  }
+  return { args, kwargs };
+}
+
+function describeCallee(e: Expr): string {
+  if (e.k === 'name') return `'${e.name}'`;
+  if (e.k === 'getattr') return `'${describeCallee(e.obj).replace(/'/g, '')}.${e.attr}'`;
+  return 'the expression';
+}
+
+async function evCall(
+  e: Extract<Expr, { k: 'call' }>,
+  f: Frame,
+  st: State,
+  extraKwargs?: Record<string, unknown>,
+): Promise<unknown> {
+  let fn: unknown;
+  let self: unknown = undefined;
+  if (e.fn.k === 'getattr') {
+    const obj = await ev(e.fn.obj, f, st);
+    const { args, kwargs } = await evArgs(e, f, st);
+    st.line = e.line;
+    const r = tryPyMethod(obj, e.fn.attr, args, kwargs);
+    if (r !== NO_METHOD) return r;
+    fn = rawAttr(st, obj, e.fn.attr);
+    self = obj;
+    return callValue(
+      st,
+      fn,
+      self,
+      args,
+      extraKwargs ? { ...kwargs, ...extraKwargs } : kwargs,
+      describeCallee(e.fn),
+    );
+  }
+  fn = await ev(e.fn, f, st);
+  const { args, kwargs } = await evArgs(e, f, st);
+  st.line = e.line;
+  return callValue(
+    st,
+    fn,
+    self,
+    args,
+    extraKwargs ? { ...kwargs, ...extraKwargs } : kwargs,
+    describeCallee(e.fn),
+  );
+}
+
+async function applyFilter(
+  e: Extract<Expr, { k: 'filter' }>,
+  value: unknown,
+  f: Frame,
+  st: State,
+): Promise<unknown> {
+  const impl = st.env.filters.get(e.name);
+  const { args, kwargs } = await evArgs(e, f, st);
+  st.line = e.line;
+  if (!impl) throw new TemplateRuntimeError(`no filter named '${e.name}'`);
+  const r = impl(st, value, args, kwargs ?? {});
+  return isThenable(r) ? await r : r;
+}
+
+async function applyTest(
+  e: Extract<Expr, { k: 'test' }>,
+  value: unknown,
+  f: Frame,
+  st: State,
+): Promise<unknown> {
+  const impl = st.env.tests.get(e.name);
+  const { args, kwargs } = await evArgs(e, f, st);
+  st.line = e.line;
+  if (!impl) throw new TemplateRuntimeError(`no test named '${e.name}'`);
+  const r = impl(st, value, args, kwargs ?? {});
+  return isThenable(r) ? await r : r;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Operators
+
+function arith(l: unknown, r: unknown, op: string): never {
+  if (l instanceof JinjaUndefined) failUndefined(l);
+  if (r instanceof JinjaUndefined) failUndefined(r);
+  if (op === '+' && typeof l === 'string')
+    throw new TemplateRuntimeError(`can only concatenate str (not "${typeName(r)}") to str`);
+  if (op === '+' && Array.isArray(l))
+    throw new TemplateRuntimeError(
+      `can only concatenate ${typeName(l)} (not "${typeName(r)}") to ${typeName(l)}`,
+    );
+  throw new TemplateRuntimeError(
+    `unsupported operand type(s) for ${op}: '${typeName(l)}' and '${typeName(r)}'`,
+  );
+}
+
+function numResult(x: number, float: boolean): number | PyFloat {
+  return float ? mkFloat(x) : x;
+}
+
+/** Python's binary arithmetic operators. */
+export function binop(op: string, l: unknown, r: unknown): unknown {
+  const ln = isNumber(l);
+  const rn = isNumber(r);
+  if (ln && rn) {
+    const a = num(l);
+    const b = num(r);
+    const float = isFloat(l) || isFloat(r);
+    switch (op) {
+      case '+':
+        return numResult(a + b, float);
+      case '-':
+        return numResult(a - b, float);
+      case '*':
+        return numResult(a * b, float);
+      case '/':
+        if (b === 0) throw new TemplateRuntimeError('division by zero');
+        return mkFloat(a / b);
+      case '//':
+        if (b === 0)
+          throw new TemplateRuntimeError(
+            float ? 'float floor division by zero' : 'integer division or modulo by zero',
+          );
+        return numResult(Math.floor(a / b), float);
+      case '%': {
+        if (b === 0)
+          throw new TemplateRuntimeError(
+            float ? 'float modulo' : 'integer division or modulo by zero',
+          );
+        const m = a % b;
+        return numResult(m !== 0 && m < 0 !== b < 0 ? m + b : m, float);
+      }
+      case '**':
+        if (!float && b < 0) return mkFloat(a ** b);
+        return numResult(a ** b, float);
+    }
+  }
+  if (op === '%' && typeof l === 'string') return percentFormat(l, r);
+  if (op === '+') {
+    if (typeof l === 'string' && typeof r === 'string') return l + r;
+    if (Array.isArray(l) && Array.isArray(r) && isTuple(l) === isTuple(r)) {
+      const out = l.concat(r);
+      return isTuple(l) ? tuple(out) : out;
+    }
+  }
+  if (op === '*') {
+    const seq = ln ? r : l;
+    const times = ln ? l : r;
+    if (isNumber(times) && !isFloat(times)) {
+      const n = Math.max(0, num(times));
+      if (typeof seq === 'string') return seq.repeat(n);
+      if (Array.isArray(seq)) {
+        const out: unknown[] = [];
+        for (let i = 0; i < n; i++) out.push(...seq);
+        return isTuple(seq) ? tuple(out) : out;
+      }
+    }
+  }
+  return arith(l, r, op);
+}
+
+function compare(op: string, l: unknown, r: unknown): boolean {
+  switch (op) {
+    case '==':
+      return pyEq(l, r);
+    case '!=':
+      return !pyEq(l, r);
+    case '<':
+      return pyCompare(l, r, op) < 0;
+    case '<=':
+      return pyCompare(l, r, op) <= 0;
+    case '>':
+      return pyCompare(l, r, op) > 0;
+    case '>=':
+      return pyCompare(l, r, op) >= 0;
+    case 'in':
+      return pyContains(r, l);
+    case 'notin':
+      return !pyContains(r, l);
+  }
+  throw new TemplateRuntimeError(`unknown operator ${op}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Statements
+
+/** Jinja's `loop` variable. */
+export class LoopContext {
+  index0 = 0;
+  private lastChanged: unknown[] | undefined;
+  constructor(
+    private readonly items: unknown[],
+    private readonly strict: boolean,
+    readonly depth0: number,
+  ) {}
+  get index(): number {
+    return this.index0 + 1;
+  }
+  get revindex(): number {
+    return this.items.length - this.index0;
+  }
+  get revindex0(): number {
+    return this.items.length - this.index0 - 1;
+  }
+  get first(): boolean {
+    return this.index0 === 0;
+  }
+  get last(): boolean {
+    return this.index0 === this.items.length - 1;
+  }
+  get length(): number {
+    return this.items.length;
+  }
+  get depth(): number {
+    return this.depth0 + 1;
+  }
+  get previtem(): unknown {
+    return this.index0 > 0
+      ? this.items[this.index0 - 1]
+      : new JinjaUndefined('previtem', 'there is no previous item', this.strict);
+  }
+  get nextitem(): unknown {
+    return this.index0 < this.items.length - 1
+      ? this.items[this.index0 + 1]
+      : new JinjaUndefined('nextitem', 'there is no next item', this.strict);
+  }
+  /** Cycles through its arguments, one per iteration. */
+  cycle(...args: unknown[]): unknown {
+    if (!args.length) throw new TemplateRuntimeError('no items for cycling given');
+    return args[this.index0 % args.length];
+  }
+  /** True on the first call and whenever the arguments differ from the previous call's. */
+  changed(...args: unknown[]): boolean {
+    if (this.lastChanged === undefined || !pyEq(tuple(this.lastChanged), tuple(args))) {
+      this.lastChanged = args;
+      return true;
+    }
+    return false;
+  }
+  toString(): string {
+    return `<LoopContext ${this.index}/${this.length}>`;
+  }
+}
+
+function assign(t: Target, value: unknown, f: Frame, st: State): void {
+  switch (t.k) {
+    case 'name':
+      f.vars.set(t.name, value);
+      return;
+    case 'tuple': {
+      const items = pyIter(value);
+      if (items.length !== t.items.length) {
+        if (items.length > t.items.length)
+          throw new TemplateRuntimeError(`too many values to unpack (expected ${t.items.length})`);
+        throw new TemplateRuntimeError(
+          `not enough values to unpack (expected ${t.items.length}, got ${items.length})`,
+        );
+      }
+      for (let i = 0; i < items.length; i++) assign(t.items[i]!, items[i], f, st);
+      return;
+    }
+    case 'nsattr': {
+      const ns = lookup(t.name, f, st);
+      if (!(ns instanceof Namespace))
+        throw new TemplateRuntimeError(
+          `cannot assign attribute on non-namespace object '${t.name}'`,
+        );
+      ns.attrs[t.attr] = value;
+      return;
+    }
+  }
+}
+
+/** Renders a value as `{{ }}` prints it. */
+function out(v: unknown): string {
+  return typeof v === 'string' ? v : pyStr(v);
+}
+
+/** Executes statements, appending output; returns BREAK/CONTINUE signals from loop controls. */
+export async function exec(body: Stmt[], f: Frame, st: State, buf: string[]): Promise<number> {
+  for (let i = 0; i < body.length; i++) {
+    const s = body[i]!;
+    switch (s.k) {
+      case 'data':
+        buf.push(s.text);
+        break;
+      case 'output': {
+        st.line = s.line;
+        const v = await ev(s.expr, f, st);
+        buf.push(typeof v === 'string' ? v : out(v));
+        break;
+      }
+      case 'if': {
+        st.line = s.line;
+        let body2: Stmt[] | null = s.else_;
+        for (const br of s.branches) {
+          if (truthy(await ev(br.test, f, st))) {
+            body2 = br.body;
+            break;
+          }
+        }
+        if (body2) {
+          const sig = await exec(body2, f, st, buf);
+          if (sig) return sig;
+        }
+        break;
+      }
+      case 'for': {
+        const sig = await execFor(s, f, st, buf);
+        if (sig) return sig;
+        break;
+      }
+      case 'set':
+        st.line = s.line;
+        assign(s.target, await ev(s.expr, f, st), f, st);
+        break;
+      case 'setblock': {
+        const inner: string[] = [];
+        await exec(s.body, f, st, inner);
+        let v: unknown = inner.join('');
+        st.line = s.line;
+        for (const flt of s.filters)
+          v = await applyFilter(flt as Extract<Expr, { k: 'filter' }>, v, f, st);
+        assign(s.target, v, f, st);
+        break;
+      }
+      case 'macro':
+        f.vars.set(s.name, makeMacro(s, f, st, false));
+        break;
+      case 'callblock': {
+        st.line = s.line;
+        const caller = makeMacro(s.caller, f, st, true);
+        const v = await evCall(s.call as Extract<Expr, { k: 'call' }>, f, st, { caller });
+        buf.push(out(v));
+        break;
+      }
+      case 'filterblock': {
+        const inner: string[] = [];
+        await exec(s.body, f, st, inner);
+        let v: unknown = inner.join('');
+        st.line = s.line;
+        for (const flt of s.filters)
+          v = await applyFilter(flt as Extract<Expr, { k: 'filter' }>, v, f, st);
+        buf.push(out(v));
+        break;
+      }
+      case 'with': {
+        st.line = s.line;
+        const wf = new Frame(f);
+        const values: unknown[] = [];
+        for (const v of s.values) values.push(await ev(v, f, st));
+        for (let j = 0; j < s.targets.length; j++) assign(s.targets[j]!, values[j], wf, st);
+        const sig = await exec(s.body, wf, st, buf);
+        if (sig) return sig;
+        break;
+      }
+      case 'do':
+        st.line = s.line;
+        await ev(s.expr, f, st);
+        break;
+      case 'break':
+        return BREAK;
+      case 'continue':
+        return CONTINUE;
+      case 'noop':
+        break;
+    }
+  }
+  return 0;
+}
+
+async function execFor(
+  s: Extract<Stmt, { k: 'for' }>,
+  f: Frame,
+  st: State,
+  buf: string[],
+): Promise<number> {
+  st.line = s.line;
+  const iterable = await ev(s.iter, f, st);
+  if (iterable === null || iterable === undefined)
+    throw new TemplateRuntimeError("'NoneType' object is not iterable");
+  let items = Array.isArray(iterable) ? iterable.slice() : pyIter(iterable);
+  if (s.cond) {
+    const kept: unknown[] = [];
+    for (const item of items) {
+      const cf = new Frame(f);
+      assign(s.target, item, cf, st);
+      if (truthy(await ev(s.cond, cf, st))) kept.push(item);
+    }
+    items = kept;
+  }
+  if (!items.length) {
+    if (s.else_) return exec(s.else_, new Frame(f), st, buf);
+    return 0;
+  }
+  const outerLoop = lookup('loop', f, st);
+  const depth0 = outerLoop instanceof LoopContext ? outerLoop.depth : 0;
+  const loop = new LoopContext(items, st.env.strict, depth0);
+  for (let i = 0; i < items.length; i++) {
+    loop.index0 = i;
+    // A fresh frame per iteration: Jinja2 re-reads outer values at the top of every iteration.
+    const lf = new Frame(f);
+    lf.vars.set('loop', loop);
+    assign(s.target, items[i], lf, st);
+    const sig = await exec(s.body, lf, st, buf);
+    if (sig === BREAK) break;
+  }
+  return 0;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Macros
+
+const MISSING = Symbol('missing');
+
+/**
+ * Makes the callable for a macro definition. `closure` is the frame it was defined in; `st`
+ * supplies the file, globals and environment. A caller block (`isCaller`) shares the calling
+ * macro's state and lets `return()` pass through to the real macro, as in dbt.
+ */
+export function makeMacro(
+  node: MacroNode,
+  closure: Frame,
+  st: State,
+  isCaller: boolean,
+): JinjaCallable {
+  const impl: MacroImpl = async (args, kwargs) => {
+    const mst: State = isCaller ? st : { ...st, macro: node.name, line: node.line };
+    const frame = new Frame(closure);
+    try {
+      bindParams(node, frame, mst, args, { ...kwargs });
+      for (const p of node.params) {
+        if (frame.vars.get(p.name) === MISSING) {
+          frame.vars.set(
+            p.name,
+            p.default
+              ? await ev(p.default, frame, mst)
+              : undef(mst, p.name, `parameter '${p.name}' was not provided`),
+          );
+        }
+      }
+      const buf: string[] = [];
+      await exec(node.body, frame, mst, buf);
+      return buf.join('');
+    } catch (err) {
+      if (isCaller) throw err;
+      if (err instanceof MacroReturn) return err.value;
+      throw locateError(err, mst.file, mst.line, mst.macro);
+    }
+  };
+  const fn = (async (...raw: unknown[]) => {
+    const last = raw[raw.length - 1];
+    if (last instanceof Kwargs) return impl(raw.slice(0, -1), last.values);
+    return impl(raw, {});
+  }) as unknown as JinjaCallable;
+  Object.defineProperty(fn, 'name', { value: node.name });
+  Object.defineProperty(fn, MACRO_IMPL, { value: impl });
+  return fn;
+}
+
+function bindParams(
+  node: MacroNode,
+  frame: Frame,
+  st: State,
+  args: unknown[],
+  kwargs: Record<string, unknown>,
+): void {
+  const params = node.params;
+  const n = params.length;
+  let foundCaller = false;
+  for (let i = 0; i < n; i++) {
+    const p = params[i]!.name;
+    if (i < args.length) {
+      frame.vars.set(p, args[i]);
+      if (p === 'caller') foundCaller = true;
+      continue;
+    }
+    if (Object.prototype.hasOwnProperty.call(kwargs, p)) {
+      frame.vars.set(p, kwargs[p]);
+      delete kwargs[p];
+    } else frame.vars.set(p, MISSING);
+    if (p === 'caller') foundCaller = true;
+  }
+  if (node.callerRef && !foundCaller) {
+    const c = kwargs.caller;
+    delete kwargs.caller;
+    frame.vars.set(
+      'caller',
+      c === undefined || c === null ? undef(st, 'caller', 'No caller defined') : c,
+    );
+  }
+  const extra = Object.keys(kwargs);
+  if (node.catchKwargs) frame.vars.set('kwargs', kwargs);
+  else if (extra.length) {
+    if (extra[0] === 'caller')
+      throw new TemplateRuntimeError(
+        `macro '${node.name}' was invoked with two values for the special caller argument`,
+      );
+    throw new TemplateRuntimeError(`macro '${node.name}' takes no keyword argument '${extra[0]}'`);
+  }
+  if (node.catchVarargs) frame.vars.set('varargs', tuple(args.slice(n)));
+  else if (args.length > n)
+    throw new TemplateRuntimeError(`macro '${node.name}' takes not more than ${n} argument(s)`);
+}
+
+/** Renders a statement list as a whole template: errors get this file and line attached. */
+export async function renderBody(body: Stmt[], root: Frame, st: State): Promise<string> {
+  const buf: string[] = [];
+  try {
+    await exec(body, root, st, buf);
+  } catch (err) {
+    if (err instanceof MacroReturn)
+      throw locateError(
+        new TemplateRuntimeError('return() was called outside a macro'),
+        st.file,
+        st.line,
+        null,
+      );
+    throw locateError(err, st.file, st.line, st.macro);
+  }
+  return buf.join('');
+}
+
+/** True when a value is a macro made by this renderer. */
+export function isMacro(v: unknown): boolean {
+  return typeof v === 'function' && MACRO_IMPL in v;
+}

@@ -1,0 +1,115 @@
+/**
+ * Jinja2's default globals: range, dict, namespace, cycler and joiner. dbt adds its own
+ * (ref, config, adapter…) through the globals passed to render, which take precedence.
+ */
+import {
+  Namespace,
+  TemplateRuntimeError,
+  isDict,
+  pyIter,
+  pyStr,
+  splitArgs,
+  typeName,
+} from '../values.js';
+import { dictKey } from '../python.js';
+
+/** Jinja2's sandbox refuses ranges longer than this; so do we, to stop runaway loops. */
+const MAX_RANGE = 100_000;
+
+/** Python's range(stop) / range(start, stop[, step]) as a list. */
+function range(...raw: unknown[]): number[] {
+  const { args } = splitArgs(raw);
+  for (const a of args)
+    if (typeof a !== 'number' || !Number.isInteger(a))
+      throw new TemplateRuntimeError(`'${typeName(a)}' object cannot be interpreted as an integer`);
+  let start = 0;
+  let stop: number;
+  let step = 1;
+  if (args.length === 1) stop = args[0] as number;
+  else if (args.length === 2 || args.length === 3) {
+    start = args[0] as number;
+    stop = args[1] as number;
+    if (args.length === 3) step = args[2] as number;
+  } else throw new TemplateRuntimeError(`range expected 1 to 3 arguments, got ${args.length}`);
+  if (step === 0) throw new TemplateRuntimeError('range() arg 3 must not be zero');
+  const n = Math.max(0, Math.ceil((stop - start) / step));
+  if (n > MAX_RANGE)
+    throw new TemplateRuntimeError(`range too big, maximum size for range is ${MAX_RANGE}`);
+  const out = new Array<number>(n);
+  for (let i = 0; i < n; i++) out[i] = start + i * step;
+  return out;
+}
+
+/** Python's dict(mapping_or_pairs, **kwargs). */
+function dict(...raw: unknown[]): Record<string, unknown> {
+  const { args, kwargs } = splitArgs(raw);
+  const out: Record<string, unknown> = {};
+  if (args.length) {
+    const src = args[0];
+    if (isDict(src)) Object.assign(out, src);
+    else
+      for (const pair of pyIter(src)) {
+        const kv = pyIter(pair);
+        if (kv.length !== 2)
+          throw new TemplateRuntimeError('dictionary update sequence element has wrong length');
+        out[dictKey(kv[0])] = kv[1];
+      }
+  }
+  return Object.assign(out, kwargs);
+}
+
+function namespace(...raw: unknown[]): Namespace {
+  const { args, kwargs } = splitArgs(raw);
+  const ns = new Namespace();
+  for (const a of args) if (isDict(a)) Object.assign(ns.attrs, a);
+  Object.assign(ns.attrs, kwargs);
+  return ns;
+}
+
+/** Jinja2's cycler(): `.next()`, `.current`, `.reset()`. */
+class Cycler {
+  private pos = 0;
+  constructor(private readonly items: unknown[]) {}
+  get current(): unknown {
+    return this.items[this.pos];
+  }
+  next(): unknown {
+    const v = this.items[this.pos];
+    this.pos = (this.pos + 1) % this.items.length;
+    return v;
+  }
+  reset(): void {
+    this.pos = 0;
+  }
+}
+
+function cycler(...raw: unknown[]): Cycler {
+  const { args } = splitArgs(raw);
+  if (!args.length) throw new TemplateRuntimeError('at least one item has to be provided');
+  return new Cycler(args);
+}
+
+function joiner(...raw: unknown[]): () => string {
+  const { args, kwargs } = splitArgs(raw);
+  const sep = pyStr(args[0] ?? kwargs.sep ?? ', ');
+  let used = false;
+  return () => {
+    if (!used) {
+      used = true;
+      return '';
+    }
+    return sep;
+  };
+}
+
+/** The globals every template sees unless the render's globals shadow them. */
+export const BUILTIN_GLOBALS: Record<string, unknown> = Object.assign(
+  Object.create(null) as object,
+  {
+    range,
+    dict,
+    namespace,
+    cycler,
+    joiner,
+  },
+);

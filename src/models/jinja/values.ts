@@ -1,0 +1,400 @@
+/**
+ * The value model of the Jinja renderer: how Python values (int vs float, tuple, None, dict,
+ * Undefined) are represented in JavaScript, and the Python semantics every other part shares —
+ * truthiness, equality, ordering, `in`, iteration, `str()` and `repr()`.
+ *
+ * Representation: int and float are JS numbers, except that a float with an integral value is
+ * boxed in `PyFloat` so it still prints as `5.0`; a tuple is an array carrying the `TUPLE` mark;
+ * None is `null`; a dict is a plain object; Jinja's Undefined is a `JinjaUndefined`. A JS
+ * `undefined` (a void JS function's result) behaves as None but prints as the empty string.
+ */
+
+/** A Python float whose value happens to be integral (5.0), so it keeps printing as a float. */
+export class PyFloat {
+  constructor(readonly value: number) {}
+  toString(): string {
+    return floatRepr(this.value);
+  }
+  valueOf(): number {
+    return this.value;
+  }
+}
+
+const TUPLE = Symbol('jinja.tuple');
+
+/** Marks an array as a Python tuple (prints with parentheses, compares unequal to a list). */
+export function tuple<T>(items: T[]): T[] {
+  (items as unknown as Record<symbol, boolean>)[TUPLE] = true;
+  return items;
+}
+
+/** True when an array was made by `tuple()`. */
+export function isTuple(v: unknown): boolean {
+  return Array.isArray(v) && (v as unknown as Record<symbol, boolean>)[TUPLE] === true;
+}
+
+/** Keyword arguments appended as the last argument when Jinja calls a JS function with `k=v`. */
+export class Kwargs {
+  constructor(readonly values: Record<string, unknown>) {}
+}
+
+/** Splits a JS function's arguments into positional ones and the trailing `Kwargs`, if any. */
+export function splitArgs(args: unknown[]): { args: unknown[]; kwargs: Record<string, unknown> } {
+  const last = args[args.length - 1];
+  if (last instanceof Kwargs) return { args: args.slice(0, -1), kwargs: last.values };
+  return { args, kwargs: {} };
+}
+
+/** The object made by `namespace()`: the one thing `{% set ns.attr = v %}` can assign to. */
+export class Namespace {
+  readonly attrs: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
+  constructor(initial?: Record<string, unknown>) {
+    if (initial) Object.assign(this.attrs, initial);
+  }
+}
+
+/** Thrown by dbt's `return(x)`; a macro call catches it and returns `.value`. */
+export class MacroReturn {
+  constructor(readonly value: unknown) {}
+}
+
+/** Jinja2's Undefined: printed as '' and falsy by default; every use raises when `strict`. */
+export class JinjaUndefined {
+  constructor(
+    readonly name: string | null,
+    readonly hint: string | null,
+    readonly strict: boolean,
+  ) {}
+  /** The message Jinja2 raises when this value is used in a way Undefined forbids. */
+  message(): string {
+    if (this.hint) return this.hint;
+    return `'${this.name ?? 'value'}' is undefined`;
+  }
+  toString(): string {
+    return '';
+  }
+}
+
+/** An error raised while rendering, before the file, line and macro name are attached. */
+export class TemplateRuntimeError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'TemplateRuntimeError';
+  }
+}
+
+/** Raises the error an Undefined value stands for. */
+export function failUndefined(u: JinjaUndefined): never {
+  throw new TemplateRuntimeError(u.message());
+}
+
+/** True for Python floats: boxed integral floats and non-integral (or non-finite) numbers. */
+export function isFloat(v: unknown): boolean {
+  return v instanceof PyFloat || (typeof v === 'number' && !Number.isInteger(v));
+}
+
+/** True for Python ints (JS integral numbers; bool excluded). */
+export function isInt(v: unknown): v is number {
+  return typeof v === 'number' && Number.isInteger(v);
+}
+
+/** True for any Python number, bool included (bool is an int subclass in Python). */
+export function isNumber(v: unknown): boolean {
+  return typeof v === 'number' || v instanceof PyFloat || typeof v === 'boolean';
+}
+
+/** The JS number behind a Python number or bool. */
+export function num(v: unknown): number {
+  if (typeof v === 'number') return v;
+  if (v instanceof PyFloat) return v.value;
+  if (typeof v === 'boolean') return v ? 1 : 0;
+  throw new TemplateRuntimeError(`expected a number, got ${typeName(v)}`);
+}
+
+/** Makes a Python float from a JS number, boxing integral values so they print as `5.0`. */
+export function mkFloat(n: number): number | PyFloat {
+  return Number.isInteger(n) ? new PyFloat(n) : n;
+}
+
+/** True for a dict: a plain JS object (not a class instance, array or special value). */
+export function isDict(v: unknown): v is Record<string, unknown> {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) return false;
+  const proto = Object.getPrototypeOf(v) as unknown;
+  return proto === Object.prototype || proto === null;
+}
+
+/** Python's type name of a value, used in error messages as Python would word them. */
+export function typeName(v: unknown): string {
+  if (v === null || v === undefined) return 'NoneType';
+  if (typeof v === 'boolean') return 'bool';
+  if (typeof v === 'string') return 'str';
+  if (isFloat(v)) return 'float';
+  if (typeof v === 'number') return 'int';
+  if (Array.isArray(v)) return isTuple(v) ? 'tuple' : 'list';
+  if (v instanceof JinjaUndefined) return 'Undefined';
+  if (v instanceof Namespace) return 'Namespace';
+  if (typeof v === 'function') return 'function';
+  if (isDict(v)) return 'dict';
+  if (v instanceof Map) return 'dict';
+  const ctor = (v as { constructor?: { name?: string } }).constructor;
+  return ctor?.name || 'object';
+}
+
+/** Python truthiness; raises for a strict Undefined. */
+export function truthy(v: unknown): boolean {
+  if (v === null || v === undefined || v === false) return false;
+  if (v === true) return true;
+  switch (typeof v) {
+    case 'string':
+      return v.length > 0;
+    case 'number':
+      return v !== 0; // NaN is truthy in Python too
+    case 'function':
+      return true;
+  }
+  if (v instanceof JinjaUndefined) {
+    if (v.strict) failUndefined(v);
+    return false;
+  }
+  if (Array.isArray(v)) return v.length > 0;
+  if (v instanceof PyFloat) return v.value !== 0;
+  if (v instanceof Map || v instanceof Set) return v.size > 0;
+  if (isDict(v)) {
+    for (const _ in v) return true;
+    return false;
+  }
+  return true;
+}
+
+/** Python's repr() of a float: shortest round-trip digits, exponent outside 1e-4 ≤ |x| < 1e16. */
+export function floatRepr(n: number): string {
+  if (Number.isNaN(n)) return 'nan';
+  if (n === Infinity) return 'inf';
+  if (n === -Infinity) return '-inf';
+  if (n === 0) return Object.is(n, -0) ? '-0.0' : '0.0';
+  const exp = n.toExponential(); // shortest round-trip digits, e.g. "1.5e+300"
+  const m = /^(-?)(\d)(?:\.(\d+))?e([+-]\d+)$/.exec(exp);
+  if (!m) return String(n);
+  const sign = m[1]!;
+  const digits = m[2]! + (m[3] ?? '');
+  const e = Number(m[4]);
+  if (e < -4 || e >= 16) {
+    const mant = digits.length > 1 ? `${digits[0]}.${digits.slice(1)}` : digits;
+    const es = Math.abs(e) < 10 ? `0${Math.abs(e)}` : String(Math.abs(e));
+    return `${sign}${mant}e${e < 0 ? '-' : '+'}${es}`;
+  }
+  let out: string;
+  if (e < 0) out = `0.${'0'.repeat(-e - 1)}${digits}`;
+  else if (digits.length <= e + 1) out = `${digits}${'0'.repeat(e + 1 - digits.length)}.0`;
+  else out = `${digits.slice(0, e + 1)}.${digits.slice(e + 1)}`;
+  return sign + out;
+}
+
+/** Python's str() of an int held in a JS number (no exponent notation for big values). */
+function intStr(n: number): string {
+  return Math.abs(n) < 1e21 ? String(n) : BigInt(n).toString();
+}
+
+/** Python's str() of a value, as `{{ value }}` prints it. */
+export function pyStr(v: unknown): string {
+  switch (typeof v) {
+    case 'string':
+      return v;
+    case 'number':
+      return Number.isInteger(v) ? intStr(v) : floatRepr(v);
+    case 'boolean':
+      return v ? 'True' : 'False';
+    case 'undefined':
+      return '';
+  }
+  if (v === null) return 'None';
+  if (v instanceof JinjaUndefined) {
+    if (v.strict) failUndefined(v);
+    return '';
+  }
+  return pyRepr(v);
+}
+
+const reprEscapes: Record<string, string> = {
+  '\\': '\\\\',
+  '\n': '\\n',
+  '\r': '\\r',
+  '\t': '\\t',
+};
+
+/** Python's repr() of a string: single quotes unless it holds ' and no ", escapes as Python does. */
+export function strRepr(s: string): string {
+  const quote = s.includes("'") && !s.includes('"') ? '"' : "'";
+  let out = quote;
+  for (const ch of s) {
+    const esc = reprEscapes[ch];
+    if (esc) out += esc;
+    else if (ch === quote) out += `\\${ch}`;
+    else {
+      const code = ch.codePointAt(0)!;
+      if (code < 0x20 || code === 0x7f) out += `\\x${code.toString(16).padStart(2, '0')}`;
+      else out += ch;
+    }
+  }
+  return out + quote;
+}
+
+/** Python's repr() of a value: `'a'`, `True`, `None`, `[1, 'b']`, `(1,)`, `{'k': 1.0}`. */
+export function pyRepr(v: unknown): string {
+  switch (typeof v) {
+    case 'string':
+      return strRepr(v);
+    case 'number':
+    case 'boolean':
+      return pyStr(v);
+    case 'undefined':
+      return 'None';
+    case 'function': {
+      const name = (v as { name?: string }).name;
+      return `<function ${name || 'anonymous'}>`;
+    }
+  }
+  if (v === null) return 'None';
+  if (v instanceof PyFloat) return floatRepr(v.value);
+  if (v instanceof JinjaUndefined) {
+    if (v.strict) failUndefined(v);
+    return '';
+  }
+  if (Array.isArray(v)) {
+    const inner = v.map(pyRepr).join(', ');
+    if (isTuple(v)) return v.length === 1 ? `(${inner},)` : `(${inner})`;
+    return `[${inner}]`;
+  }
+  if (v instanceof Namespace) {
+    const parts = Object.entries(v.attrs).map(([k, x]) => `${k}=${pyRepr(x)}`);
+    return `<Namespace ${parts.join(', ')}>`;
+  }
+  if (v instanceof Map) {
+    return `{${[...v.entries()].map(([k, x]) => `${pyRepr(k)}: ${pyRepr(x)}`).join(', ')}}`;
+  }
+  if (isDict(v)) {
+    return `{${Object.entries(v)
+      .map(([k, x]) => `${strRepr(k)}: ${pyRepr(x)}`)
+      .join(', ')}}`;
+  }
+  // Class instances (relations, adapters) print through their own toString when they have one.
+  const ts = (v as { toString?: unknown }).toString;
+  if (typeof ts === 'function' && ts !== Object.prototype.toString) return String(v);
+  return `<${typeName(v)} object>`;
+}
+
+/** Python `==`: by value for numbers, strings, lists, tuples and dicts; identity otherwise. */
+export function pyEq(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (a === undefined) a = null;
+  if (b === undefined) b = null;
+  if (a === null || b === null) return a === b;
+  if (isNumber(a) && isNumber(b)) return num(a) === num(b);
+  if (typeof a === 'string' || typeof b === 'string') return false;
+  if (a instanceof JinjaUndefined || b instanceof JinjaUndefined) {
+    if (a instanceof JinjaUndefined && a.strict) failUndefined(a);
+    if (b instanceof JinjaUndefined && b.strict) failUndefined(b);
+    return a instanceof JinjaUndefined && b instanceof JinjaUndefined;
+  }
+  if (Array.isArray(a) && Array.isArray(b)) {
+    if (isTuple(a) !== isTuple(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!pyEq(a[i], b[i])) return false;
+    return true;
+  }
+  if (isDict(a) && isDict(b)) {
+    const ka = Object.keys(a);
+    if (ka.length !== Object.keys(b).length) return false;
+    for (const k of ka) if (!(k in b) || !pyEq(a[k], b[k])) return false;
+    return true;
+  }
+  return false;
+}
+
+/** Python ordering (`<`): numbers, strings, and lists/tuples lexicographically; else TypeError. */
+export function pyCompare(a: unknown, b: unknown, op: string): number {
+  if (isNumber(a) && isNumber(b)) {
+    const x = num(a);
+    const y = num(b);
+    return x < y ? -1 : x > y ? 1 : 0;
+  }
+  if (typeof a === 'string' && typeof b === 'string') return a < b ? -1 : a > b ? 1 : 0;
+  if (Array.isArray(a) && Array.isArray(b) && isTuple(a) === isTuple(b)) {
+    const n = Math.min(a.length, b.length);
+    for (let i = 0; i < n; i++) {
+      if (!pyEq(a[i], b[i])) return pyCompare(a[i], b[i], op);
+    }
+    return a.length - b.length;
+  }
+  if (a instanceof JinjaUndefined) failUndefined(a);
+  if (b instanceof JinjaUndefined) failUndefined(b);
+  throw new TemplateRuntimeError(
+    `'${op}' not supported between instances of '${typeName(a)}' and '${typeName(b)}'`,
+  );
+}
+
+/** Python `needle in haystack` for strings, lists, tuples, dicts and Undefined. */
+export function pyContains(haystack: unknown, needle: unknown): boolean {
+  if (typeof haystack === 'string') {
+    if (typeof needle !== 'string') {
+      if (needle instanceof JinjaUndefined) failUndefined(needle);
+      throw new TemplateRuntimeError(
+        `'in <string>' requires string as left operand, not ${typeName(needle)}`,
+      );
+    }
+    return haystack.includes(needle);
+  }
+  if (Array.isArray(haystack)) {
+    for (const x of haystack) if (pyEq(x, needle)) return true;
+    return false;
+  }
+  if (haystack instanceof Map) return haystack.has(needle);
+  if (haystack instanceof Set) return haystack.has(needle);
+  if (isDict(haystack)) {
+    if (typeof needle === 'string') return Object.prototype.hasOwnProperty.call(haystack, needle);
+    if (isNumber(needle)) return Object.prototype.hasOwnProperty.call(haystack, pyStr(needle));
+    return false;
+  }
+  if (haystack instanceof JinjaUndefined) {
+    if (haystack.strict) failUndefined(haystack);
+    return false;
+  }
+  return pyIter(haystack).some((x) => pyEq(x, needle));
+}
+
+/** Python iteration as an array: list items, string characters, dict keys; Undefined is empty. */
+export function pyIter(v: unknown): unknown[] {
+  if (Array.isArray(v)) return v;
+  if (typeof v === 'string') return Array.from(v);
+  if (v instanceof JinjaUndefined) {
+    if (v.strict) failUndefined(v);
+    return [];
+  }
+  if (v instanceof Map) return [...v.keys()];
+  if (isDict(v)) return Object.keys(v);
+  if (
+    v !== null &&
+    typeof v === 'object' &&
+    typeof (v as { [Symbol.iterator]?: unknown })[Symbol.iterator] === 'function'
+  ) {
+    return Array.from(v as Iterable<unknown>);
+  }
+  throw new TemplateRuntimeError(`'${typeName(v)}' object is not iterable`);
+}
+
+/** Python len(). */
+export function pyLen(v: unknown): number {
+  if (typeof v === 'string') return Array.from(v).length;
+  if (Array.isArray(v)) return v.length;
+  if (v instanceof JinjaUndefined) {
+    if (v.strict) failUndefined(v);
+    return 0;
+  }
+  if (v instanceof Map || v instanceof Set) return v.size;
+  if (isDict(v)) return Object.keys(v).length;
+  throw new TemplateRuntimeError(`object of type '${typeName(v)}' has no len()`);
+}
+
+/** True when a value can be called from a template. */
+export function isCallable(v: unknown): boolean {
+  return typeof v === 'function';
+}
