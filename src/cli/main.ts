@@ -13,7 +13,19 @@ import { formatDemo, runDemo } from './commands/demo.js';
 import { generateForProject } from './commands/generate.js';
 import { initProject, TEMPLATES } from './commands/init.js';
 import { formatResult, queryProject, type QueryFormat } from './commands/query.js';
+import {
+  docsGenerate,
+  formatRunSummaryDbt,
+  freshnessDbt,
+  isPipelineProject,
+  listDbt,
+  runDbtVerb,
+  type DbtCliOptions,
+  type LsOutput,
+} from './commands/dbt.js';
 import { formatRunSummary, runProject } from './commands/run.js';
+import { parse as parseYamlText } from 'yaml';
+import type { DbtVerb } from '../models/index.js';
 import { readRuns } from './commands/runs.js';
 import { formatTable, makeOutput, ttyProgress } from './output.js';
 import { packageVersion } from './paths.js';
@@ -53,13 +65,17 @@ export function buildProgram(): Command {
     )
     .version(packageVersion())
     .option('-p, --project <dir>', 'project folder', '.')
+    .option('--project-dir <dir>', 'same as --project (dbt spelling)')
     .option('--no-color', 'never colour output (colour is used only on a terminal)')
     .option('-q, --quiet', 'no progress output')
     .option('-v, --verbose', 'print every step as it finishes')
     .option('--debug', 'show stack traces and failing SQL')
     .showHelpAfterError('(run with --help for usage)');
 
-  const globals = (): GlobalOptions => program.opts<GlobalOptions>();
+  const globals = (): GlobalOptions => {
+    const o = program.opts<GlobalOptions & { projectDir?: string }>();
+    return o.projectDir ? { ...o, project: o.projectDir } : o;
+  };
   const progress = () => ttyProgress(!globals().quiet, globals().verbose);
   const output = () => makeOutput(!globals().color);
 
@@ -117,24 +133,171 @@ export function buildProgram(): Command {
     .option('--exclude <select...>', 'assets to leave out', [])
     .option('--retry-rejected', 'retry files an earlier run rejected whole')
     .option('-c, --concurrency <n>', 'assets to run at once', integer)
+    .option('-s, --select <select...>', 'same as the positional selectors (dbt spelling)', [])
+    .option('--full-refresh', 'rebuild incremental models from scratch')
     .option('--json', 'print the run result as JSON')
+    .option('--profiles-dir <dir>', 'dbt projects: folder holding profiles.yml')
+    .option('--target <name>', 'dbt projects: the profiles.yml output to use')
+    .option('--threads <n>', 'dbt projects: nodes built at once', integer)
+    .option('--vars <yaml>', 'dbt projects: variables, as YAML or JSON')
     .action(
       async (
-        select: string[],
-        opts: { exclude: string[]; retryRejected?: boolean; json?: boolean },
+        positional: string[],
+        opts: DbtCommandOptions & { retryRejected?: boolean; concurrency?: number },
       ) => {
+        const select = [...positional, ...opts.select];
+        if (!isPipelineProject(globals().project)) {
+          await dbtAction('run', { ...opts, select });
+          return;
+        }
         const p = progress();
         const result = await runProject(globals().project, {
           select,
           exclude: opts.exclude,
           retryRejected: Boolean(opts.retryRejected),
+          fullRefresh: Boolean(opts.fullRefresh),
           progress: p,
+          ...(opts.concurrency ? { concurrency: opts.concurrency } : {}),
         });
         p.clear();
         print(opts.json ? JSON.stringify(result, null, 2) : formatRunSummary(result, output()));
         if (result.status !== 'succeeded') process.exitCode = 1;
       },
     );
+
+  interface DbtCommandOptions {
+    select: string[];
+    exclude: string[];
+    fullRefresh?: boolean;
+    json?: boolean;
+    profilesDir?: string;
+    target?: string;
+    threads?: number;
+    vars?: string;
+  }
+  const dbtOptions = (opts: DbtCommandOptions, p: ReturnType<typeof progress>): DbtCliOptions => {
+    let vars: Record<string, unknown> | undefined;
+    if (opts.vars) {
+      const parsed: unknown = parseYamlText(opts.vars);
+      if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed))
+        throw new TributaryError(`--vars must be a mapping, e.g. '{"key": "value"}'`, {
+          code: 'USAGE',
+        });
+      vars = parsed as Record<string, unknown>;
+    }
+    return {
+      projectDir: globals().project,
+      select: opts.select,
+      exclude: opts.exclude,
+      fullRefresh: Boolean(opts.fullRefresh),
+      progress: p,
+      ...(opts.profilesDir ? { profilesDir: opts.profilesDir } : {}),
+      ...(opts.target ? { target: opts.target } : {}),
+      ...(opts.threads ? { threads: opts.threads } : {}),
+      ...(vars ? { vars } : {}),
+    };
+  };
+  const dbtAction = async (verb: DbtVerb, opts: DbtCommandOptions) => {
+    const p = progress();
+    const summary = await runDbtVerb(verb, dbtOptions(opts, p));
+    p.clear();
+    print(
+      opts.json
+        ? JSON.stringify(summary, (k, v: unknown) => (k === 'error' ? undefined : v), 2)
+        : formatRunSummaryDbt(summary, output()),
+    );
+    if (!summary.success) process.exitCode = 1;
+  };
+  const dbtCommand = (name: string, description: string) =>
+    program
+      .command(name)
+      .description(description)
+      .option(
+        '-s, --select <select...>',
+        'nodes: name, +name, name+, n+name, @name, tag:, path:, resource_type:, source:',
+        [],
+      )
+      .option('--exclude <select...>', 'nodes to leave out', [])
+      .option(
+        '--profiles-dir <dir>',
+        'folder holding profiles.yml (else DBT_PROFILES_DIR, ., ~/.dbt)',
+      )
+      .option('--target <name>', 'the profiles.yml output to use')
+      .option('--threads <n>', 'nodes built at once', integer)
+      .option('--vars <yaml>', 'variables, as YAML or JSON')
+      .option('--json', 'print the results as JSON');
+  const verbs: [DbtVerb, string][] = [
+    [
+      'build',
+      "dbt build: seeds, models, snapshots and tests in graph order, each node's tests right after it",
+    ],
+    ['test', 'dbt test: run data tests'],
+    ['seed', 'dbt seed: load CSV seeds'],
+    ['snapshot', 'dbt snapshot: record changed rows (SCD2)'],
+    ['compile', 'dbt compile: write compiled SQL to target/compiled without running it'],
+  ];
+  for (const [verb, description] of verbs) {
+    const cmd = dbtCommand(verb, description);
+    if (verb === 'build' || verb === 'seed')
+      cmd.option('--full-refresh', 'rebuild incremental models and seeds from scratch');
+    cmd.action((opts: DbtCommandOptions) => dbtAction(verb, opts));
+  }
+  dbtCommand('ls', 'dbt ls: list the selected nodes')
+    .addOption(
+      new Option('--output <format>', 'how to print each node')
+        .choices(['selector', 'name', 'path', 'json'])
+        .default('selector'),
+    )
+    .option('--resource-type <type...>', 'only these resource types')
+    .action(async (opts: DbtCommandOptions & { output: LsOutput; resourceType?: string[] }) => {
+      const p = progress();
+      const text = await listDbt({
+        ...dbtOptions(opts, p),
+        output: opts.json ? 'json' : opts.output,
+        ...(opts.resourceType ? { resourceType: opts.resourceType } : {}),
+      });
+      p.clear();
+      if (text) print(text);
+    });
+  const docs = program.command('docs').description('dbt docs');
+  docs
+    .command('generate')
+    .description('write target/manifest.json and target/catalog.json')
+    .option('--profiles-dir <dir>', 'folder holding profiles.yml')
+    .option('--target <name>', 'the profiles.yml output to use')
+    .action(async (opts: { profilesDir?: string; target?: string }) => {
+      const p = progress();
+      const files = await docsGenerate(dbtOptions({ select: [], exclude: [], ...opts }, p));
+      p.clear();
+      print(`wrote ${files.map((f) => relative(process.cwd(), f)).join(', ')}`);
+    });
+  const source = program.command('source').description('dbt source commands');
+  source
+    .command('freshness')
+    .description(
+      "check each source's newest row against its freshness rules; writes target/sources.json",
+    )
+    .option('-s, --select <select...>', 'sources to check (source:name, source:name.table)', [])
+    .option('--exclude <select...>', 'sources to leave out', [])
+    .option('--profiles-dir <dir>', 'folder holding profiles.yml')
+    .option('--target <name>', 'the profiles.yml output to use')
+    .option('--json', 'print the results as JSON')
+    .action(async (opts: DbtCommandOptions) => {
+      const p = progress();
+      const out = await freshnessDbt(dbtOptions(opts, p));
+      p.clear();
+      if (opts.json) print(JSON.stringify(out.results, null, 2));
+      else
+        print(
+          out.results
+            .map(
+              (r) =>
+                `${r.status.toUpperCase().padEnd(5)} ${r.unique_id}${r.max_loaded_at_time_ago_in_s !== null ? ` (newest row ${Math.round(r.max_loaded_at_time_ago_in_s / 3600)} h old)` : ''}${r.error ? `: ${r.error}` : ''}`,
+            )
+            .join('\n') || 'no source declares freshness',
+        );
+      if (!out.success) process.exitCode = 1;
+    });
 
   program
     .command('query')

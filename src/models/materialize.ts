@@ -1,55 +1,304 @@
-/** Building models in the warehouse and running their tests, through the Engine seam. */
-import type { Engine } from '../engines/index.js';
-import { renderTemplate, type Resolver } from './resolver.js';
-import type { ModelNode, ModelTest } from './load.js';
+/**
+ * Materializations: view, table, incremental (append, merge, delete+insert; on_schema_change),
+ * seeds and SCD2 snapshots, and running tests, all through the Engine seam. Each one commits
+ * atomically: a table swaps in whole, an incremental batch and a snapshot update run in one
+ * transaction, so a failure leaves the previous state, never half of a batch.
+ */
+import { TributaryError } from '../core/index.js';
+import type { ColumnInfo, Engine } from '../engines/index.js';
+import type { Node } from './types.js';
 
-/** The SQL of a model with ref()/source() replaced by relation names. */
-export function compileModel(node: { sql: string }, resolver: Resolver): string {
-  return renderTemplate(node.sql, resolver).trim().replace(/;\s*$/, '');
+export interface MaterializeResult {
+  /** Rows in the table (table), rows written (incremental, seed, snapshot); undefined for views. */
+  rows?: number;
+  message: string;
 }
 
-/** Builds a model as a table (atomic replace) or a view; returns the table's row count. */
-export async function materialize(
+const ident = (engine: Engine) => engine.dialect.quoteIdentifier;
+
+/** Builds a model with its configured materialization. */
+export async function materializeModel(
+  engine: Engine,
+  node: Node,
+  sql: string,
+  opts: { fullRefresh: boolean },
+): Promise<MaterializeResult> {
+  const rel = engine.dialect.relation(node.schema, node.alias);
+  switch (node.config.materialized) {
+    case 'view':
+      await engine.ensureSchema(node.schema);
+      await engine.replaceView(node.schema, node.alias, sql);
+      return { message: `view ${rel}` };
+    case 'table': {
+      await engine.ensureSchema(node.schema);
+      const rows = await engine.replaceTable(node.schema, node.alias, sql);
+      return { rows, message: `table ${rel} (${rows} rows)` };
+    }
+    case 'incremental':
+      return incremental(engine, node, sql, opts.fullRefresh);
+    case 'ephemeral':
+      return { message: 'ephemeral (inlined where referenced)' };
+    default:
+      throw new TributaryError(
+        `materialized='${node.config.materialized}' is not a materialization Tributary knows`,
+        {
+          code: 'CONFIG',
+          location: { file: node.original_file_path },
+          hint: 'use view, table, incremental or ephemeral',
+        },
+      );
+  }
+}
+
+function uniqueKeyOf(node: Node): string[] {
+  const k = node.config.unique_key;
+  if (k === undefined || k === null || k === '') return [];
+  return (Array.isArray(k) ? k : [k]).map(String);
+}
+
+const normType = (t: string) => t.toUpperCase().replace(/\s+/g, ' ').trim();
+
+interface SchemaDiff {
+  added: ColumnInfo[];
+  removed: ColumnInfo[];
+  changed: { name: string; from: string; to: string }[];
+}
+
+function diffColumns(target: ColumnInfo[], source: ColumnInfo[]): SchemaDiff {
+  const t = new Map(target.map((c) => [c.name, c]));
+  const s = new Map(source.map((c) => [c.name, c]));
+  return {
+    added: source.filter((c) => !t.has(c.name)),
+    removed: target.filter((c) => !s.has(c.name)),
+    changed: source
+      .filter((c) => t.has(c.name) && normType(t.get(c.name)!.type) !== normType(c.type))
+      .map((c) => ({ name: c.name, from: t.get(c.name)!.type, to: c.type })),
+  };
+}
+
+function describeDiff(d: SchemaDiff): string {
+  const parts: string[] = [];
+  if (d.added.length) parts.push(`new columns ${d.added.map((c) => c.name).join(', ')}`);
+  if (d.removed.length) parts.push(`removed columns ${d.removed.map((c) => c.name).join(', ')}`);
+  if (d.changed.length)
+    parts.push(`changed types ${d.changed.map((c) => `${c.name} ${c.from} → ${c.to}`).join(', ')}`);
+  return parts.join('; ');
+}
+
+async function relationType(
   engine: Engine,
   schema: string,
-  node: ModelNode,
-  sql: string,
-): Promise<number | undefined> {
-  const { quoteIdentifier: q } = engine.dialect;
-  if (node.config.materialized === 'view') {
-    await engine.ensureSchema(schema);
-    await engine.exec(`CREATE OR REPLACE VIEW ${q(schema)}.${q(node.name)} AS ${sql}`);
-    return undefined;
-  }
-  return engine.replaceTable(schema, node.name, sql);
+  name: string,
+): Promise<'table' | 'view' | undefined> {
+  return (await engine.listTables(schema)).find((t) => t.name === name)?.type;
 }
 
-/** The query returning a test's failing rows. */
-export function testSql(engine: Engine, test: ModelTest, resolver: Resolver): string {
-  const { quoteIdentifier: q, quoteString: s } = engine.dialect;
-  const rel = resolver.ref(test.model);
-  const col = q(test.column);
-  switch (test.kind) {
-    case 'unique':
-      return `SELECT ${col}, count(*) AS n FROM ${rel} WHERE ${col} IS NOT NULL GROUP BY ${col} HAVING count(*) > 1`;
-    case 'not_null':
-      return `SELECT * FROM ${rel} WHERE ${col} IS NULL`;
-    case 'accepted_values':
-      return `SELECT ${col} FROM ${rel} WHERE ${col} IS NOT NULL AND CAST(${col} AS VARCHAR) NOT IN (${(test.values ?? []).map((v) => s(String(v))).join(', ')})`;
-    case 'relationships':
-      return `SELECT c.${col} FROM ${rel} AS c LEFT JOIN ${resolver.ref(test.to!)} AS p ON c.${col} = p.${q(test.field!)}
-               WHERE c.${col} IS NOT NULL AND p.${q(test.field!)} IS NULL`;
-  }
-}
-
-/** Runs a test and returns how many rows fail it. */
-export async function runTest(
+/**
+ * An incremental model. The new batch is staged in a table beside the target, then appended,
+ * merged or delete+inserted by unique_key, in one transaction with the staging table's removal.
+ * A NULL in a unique_key column never equals anything (SQL semantics, as in dbt), so such rows are
+ * inserted on every run; duplicate keys inside one batch are refused before anything is written.
+ */
+async function incremental(
   engine: Engine,
-  test: ModelTest,
-  resolver: Resolver,
-): Promise<number> {
-  const { rows } = await engine.query(
-    `SELECT count(*) AS failures FROM (${testSql(engine, test, resolver)}) AS t`,
+  node: Node,
+  sql: string,
+  fullRefresh: boolean,
+): Promise<MaterializeResult> {
+  const q = ident(engine);
+  const rel = engine.dialect.relation(node.schema, node.alias);
+  await engine.ensureSchema(node.schema);
+  const existing = await relationType(engine, node.schema, node.alias);
+  const forceFull =
+    node.config.full_refresh === true || (fullRefresh && node.config.full_refresh !== false);
+  if (!existing || existing === 'view' || forceFull) {
+    const rows = await engine.replaceTable(node.schema, node.alias, sql);
+    return { rows, message: `table ${rel} built in full (${rows} rows)` };
+  }
+  const strategy = String(
+    node.config.incremental_strategy ?? (uniqueKeyOf(node).length ? 'merge' : 'append'),
   );
-  return Number(rows[0]!.failures);
+  if (!['append', 'merge', 'delete+insert'].includes(strategy))
+    throw new TributaryError(`incremental_strategy='${strategy}' is not supported`, {
+      code: 'CONFIG',
+      location: { file: node.original_file_path },
+      hint: 'use append, merge or delete+insert',
+    });
+  const keys = uniqueKeyOf(node);
+  if (strategy === 'delete+insert' && !keys.length)
+    throw new TributaryError(`incremental_strategy='delete+insert' needs a unique_key`, {
+      code: 'CONFIG',
+      location: { file: node.original_file_path },
+    });
+  const onSchemaChange = String(node.config.on_schema_change ?? 'ignore');
+  const tmpName = `${node.alias}__dbt_tmp`;
+  const tmp = engine.dialect.relation(node.schema, tmpName);
+  return engine.transaction(async (tx) => {
+    await tx.dropRelation(node.schema, tmpName);
+    await tx.exec(`CREATE TABLE ${tmp} AS ${sql}`);
+    const source = (await tx.describe(node.schema, tmpName))!;
+    let target = (await tx.describe(node.schema, node.alias))!;
+    const diff = diffColumns(target, source);
+    const hasChange = diff.added.length + diff.removed.length + diff.changed.length > 0;
+    let note = '';
+    if (hasChange) {
+      switch (onSchemaChange) {
+        case 'fail':
+          throw new TributaryError(
+            `the columns of ${node.name} changed (${describeDiff(diff)}) and on_schema_change is 'fail'`,
+            {
+              code: 'CONFIG',
+              location: { file: node.original_file_path },
+              hint: "run with --full-refresh, or set on_schema_change to 'append_new_columns' or 'sync_all_columns'",
+            },
+          );
+        case 'append_new_columns':
+          for (const c of diff.added)
+            await tx.exec(`ALTER TABLE ${rel} ADD COLUMN ${q(c.name)} ${c.type}`);
+          note = diff.added.length ? `; added ${diff.added.map((c) => c.name).join(', ')}` : '';
+          break;
+        case 'sync_all_columns':
+          for (const c of diff.added)
+            await tx.exec(`ALTER TABLE ${rel} ADD COLUMN ${q(c.name)} ${c.type}`);
+          for (const c of diff.removed)
+            await tx.exec(`ALTER TABLE ${rel} DROP COLUMN ${q(c.name)}`);
+          for (const c of diff.changed)
+            await tx.exec(
+              `ALTER TABLE ${rel} ALTER COLUMN ${q(c.name)} TYPE ${c.to} USING CAST(${q(c.name)} AS ${c.to})`,
+            );
+          note = `; synced columns (${describeDiff(diff)})`;
+          break;
+        case 'ignore':
+          break;
+        default:
+          throw new TributaryError(
+            `on_schema_change='${onSchemaChange}' is not one of ignore, append_new_columns, sync_all_columns, fail`,
+            {
+              code: 'CONFIG',
+              location: { file: node.original_file_path },
+            },
+          );
+      }
+      target = (await tx.describe(node.schema, node.alias))!;
+    }
+    const sourceNames = new Set(source.map((c) => c.name));
+    const missing = target.filter((c) => !sourceNames.has(c.name) && onSchemaChange === 'ignore');
+    if (missing.length && onSchemaChange === 'ignore' && diff.removed.length)
+      throw new TributaryError(
+        `${node.name} no longer selects ${missing.map((c) => c.name).join(', ')}, which ${rel} has`,
+        {
+          code: 'CONFIG',
+          location: { file: node.original_file_path },
+          hint: "run with --full-refresh, or set on_schema_change='sync_all_columns'",
+        },
+      );
+    // Columns written: the target's columns that the batch has (new ones were added above if configured).
+    const cols = target.filter((c) => sourceNames.has(c.name)).map((c) => c.name);
+    const colList = cols.map(q).join(', ');
+    const batchRows = Number((await tx.query(`SELECT count(*) AS n FROM ${tmp}`)).rows[0]!.n);
+    for (const k of keys)
+      if (!sourceNames.has(k))
+        throw new TributaryError(`unique_key column ${k} is not selected by ${node.name}`, {
+          code: 'CONFIG',
+          location: { file: node.original_file_path },
+        });
+    let nullKeys = 0;
+    if (keys.length && strategy !== 'append') {
+      const keyList = keys.map(q).join(', ');
+      const dup = await tx.query(
+        `SELECT ${keyList}, count(*) AS n FROM ${tmp} WHERE ${keys.map((k) => `${q(k)} IS NOT NULL`).join(' AND ')} GROUP BY ${keyList} HAVING count(*) > 1 LIMIT 3`,
+      );
+      if (dup.rows.length)
+        throw new TributaryError(
+          `the new batch of ${node.name} has several rows per unique_key (${dup.rows
+            .map((r) => keys.map((k) => `${k}=${String(r[k])}`).join(',') + ` ×${String(r.n)}`)
+            .join('; ')})`,
+          {
+            code: 'INPUT',
+            location: { file: node.original_file_path },
+            hint: 'make the model select one row per key (e.g. the latest by a timestamp), or fix unique_key',
+          },
+        );
+      nullKeys = Number(
+        (
+          await tx.query(
+            `SELECT count(*) AS n FROM ${tmp} WHERE ${keys.map((k) => `${q(k)} IS NULL`).join(' OR ')}`,
+          )
+        ).rows[0]!.n,
+      );
+    }
+    const match = (a: string, b: string) =>
+      keys.map((k) => `${a}.${q(k)} = ${b}.${q(k)}`).join(' AND ');
+    if (strategy === 'append' || !keys.length) {
+      await tx.exec(`INSERT INTO ${rel} (${colList}) SELECT ${colList} FROM ${tmp}`);
+    } else if (strategy === 'merge' && tx.capabilities.mergeStatement) {
+      const updateCols = mergeUpdateColumns(node, cols, keys);
+      await tx.exec(
+        `MERGE INTO ${rel} AS dbt_internal_dest USING ${tmp} AS dbt_internal_source ON ${match('dbt_internal_dest', 'dbt_internal_source')}` +
+          (updateCols.length
+            ? ` WHEN MATCHED THEN UPDATE SET ${updateCols.map((c) => `${q(c)} = dbt_internal_source.${q(c)}`).join(', ')}`
+            : '') +
+          ` WHEN NOT MATCHED THEN INSERT (${colList}) VALUES (${cols.map((c) => `dbt_internal_source.${q(c)}`).join(', ')})`,
+      );
+    } else {
+      // delete+insert, and merge on engines without MERGE: the same end state in one transaction.
+      await tx.exec(
+        `DELETE FROM ${rel} WHERE EXISTS (SELECT 1 FROM ${tmp} AS s WHERE ${match(rel, 's')})`,
+      );
+      await tx.exec(`INSERT INTO ${rel} (${colList}) SELECT ${colList} FROM ${tmp}`);
+    }
+    await tx.dropRelation(node.schema, tmpName);
+    const nullNote = nullKeys
+      ? `; ${nullKeys} row(s) with a NULL unique_key were inserted as new`
+      : '';
+    return {
+      rows: batchRows,
+      message: `${strategy} ${batchRows} row(s) into ${rel}${note}${nullNote}`,
+    };
+  });
+}
+
+function mergeUpdateColumns(node: Node, cols: string[], keys: string[]): string[] {
+  const only = node.config.merge_update_columns as string[] | undefined;
+  const except = new Set((node.config.merge_exclude_columns as string[] | undefined) ?? []);
+  return (only ?? cols).filter((c) => !keys.includes(c) && !except.has(c));
+}
+
+export interface TestOutcome {
+  status: 'pass' | 'warn' | 'fail';
+  failures: number;
+  message: string;
+}
+
+/** Runs a compiled test query: counts failing rows, applies severity, stores failures if asked. */
+export async function runTestQuery(
+  engine: Engine,
+  node: Node,
+  sql: string,
+  auditSchema: string,
+): Promise<TestOutcome> {
+  const c = node.config;
+  const failCalc = String(c.fail_calc ?? 'count(*)');
+  const limit = c.limit !== undefined && c.limit !== null ? `\nlimit ${Number(c.limit)}` : '';
+  if (c.store_failures === true) {
+    await engine.ensureSchema(auditSchema);
+    await engine.replaceTable(auditSchema, node.alias, sql);
+  }
+  const wrapped = `select ${failCalc} as failures, ${failCalc} ${String(c.warn_if ?? '!= 0')} as should_warn, ${failCalc} ${String(c.error_if ?? '!= 0')} as should_error from (\n${sql}${limit}\n) dbt_internal_test`;
+  const row = (await engine.query(wrapped)).rows[0] ?? {
+    failures: 0,
+    should_warn: false,
+    should_error: false,
+  };
+  const failures = Number(row.failures ?? 0);
+  const severity = String(c.severity ?? 'error').toLowerCase();
+  const stored =
+    c.store_failures === true
+      ? `; failing rows in ${engine.dialect.relation(auditSchema, node.alias)}`
+      : '';
+  if (severity === 'error' && row.should_error === true)
+    return { status: 'fail', failures, message: `${failures} failing row(s)${stored}` };
+  if (row.should_warn === true)
+    return { status: 'warn', failures, message: `warning: ${failures} failing row(s)${stored}` };
+  return { status: 'pass', failures, message: 'pass' };
 }

@@ -11,11 +11,10 @@ import {
   catalogRaw,
   warehouseEntry,
   registerLakeViews,
-  PROCESSED_SCHEMA,
 } from '../catalog/index.js';
 import type { Engine } from '../engines/index.js';
 import { lakeKeys, readManifest, type TableManifest } from '../lake/index.js';
-import { compileModel, materialize, runTest, type Resolver } from '../models/index.js';
+import { writeCompiled, type DbtSession, type Node } from '../models/index.js';
 import { emptyManifest, processTable } from '../quality/index.js';
 import { sourceFor } from '../sources/index.js';
 import type { StepStatus } from '../state/index.js';
@@ -41,21 +40,13 @@ export interface ExecContext {
   later(write: Promise<unknown>): void;
   /** Processed tables whose warehouse views are (being) registered in this run. */
   viewsRegistered: Map<string, Promise<void>>;
+  /** Compiles and runs dbt nodes (models, seeds, snapshots, tests, reports) for this run. */
+  dbt: DbtSession;
   /** This step's own session on the warehouse (steps may run side by side). */
   engine: Engine;
   progress: ProgressReporter;
   retryRejected: boolean;
   now: Date;
-}
-
-/** Resolves ref() to warehouse tables and source() to the processed views. */
-export function warehouseResolver(ws: Workspace): Resolver {
-  const { quoteIdentifier: q } = ws.warehouse.dialect;
-  const schema = ws.project.config.models.schema;
-  return {
-    ref: (name) => `${q(schema)}.${q(name)}`,
-    source: (_source, table) => `${q(PROCESSED_SCHEMA)}.${q(table)}`,
-  };
 }
 
 async function loadManifest(ws: Workspace, table: string): Promise<TableManifest | undefined> {
@@ -68,10 +59,12 @@ export async function executeAsset(ctx: ExecContext, asset: Asset): Promise<Step
       return landRaw(ctx, asset);
     case 'processed':
       return processAsset(ctx, asset);
+    case 'seed':
     case 'model':
-      return buildModel(ctx, asset);
+    case 'snapshot':
+      return buildNode(ctx, asset);
     case 'test':
-      return testModel(ctx, asset);
+      return testNode(ctx, asset);
     case 'report':
       return writeReport(ctx, asset);
   }
@@ -175,9 +168,17 @@ async function processAsset(ctx: ExecContext, asset: Asset): Promise<StepOutcome
   };
 }
 
-/** A model's inputs: its SQL and the versions of everything it reads. Same inputs, same table. */
-async function inputFingerprint(ctx: ExecContext, asset: Asset, sql: string): Promise<string> {
-  const hash = createHash('sha256').update(sql);
+/**
+ * A node's inputs: its code, config and vars, and the versions of everything it reads. Same
+ * inputs, same table, so the node is not rebuilt. (Hashing the raw code rather than the compiled
+ * SQL keeps an incremental model's first and later compilations the same input.)
+ */
+async function inputFingerprint(ctx: ExecContext, asset: Asset, node: Node): Promise<string> {
+  const hash = createHash('sha256')
+    .update(node.raw_code)
+    .update(node.checksum.checksum)
+    .update(JSON.stringify(node.config))
+    .update(JSON.stringify(ctx.ws.models.project.vars));
   for (const dep of [...asset.deps].sort()) {
     const [kind, name] = dep.split(/:(.*)/s) as [string, string];
     if (kind === 'processed') {
@@ -190,12 +191,9 @@ async function inputFingerprint(ctx: ExecContext, asset: Asset, sql: string): Pr
   return hash.digest('hex');
 }
 
-async function buildModel(ctx: ExecContext, asset: Asset): Promise<StepOutcome> {
+/** Processed views are registered first (once a run), so a model can run when processing was not selected. */
+async function ensureProcessedViews(ctx: ExecContext, asset: Asset): Promise<void> {
   const { ws } = ctx;
-  const node = ws.models.models.find((m) => m.name === asset.name)!;
-  const schema = ws.project.config.models.schema;
-  // Processed views are registered first (once a run), so a model can run even when processing
-  // was not selected.
   for (const dep of asset.deps.filter((d) => d.startsWith('processed:'))) {
     const name = dep.slice('processed:'.length);
     let registered = ctx.viewsRegistered.get(name);
@@ -208,17 +206,34 @@ async function buildModel(ctx: ExecContext, asset: Asset): Promise<StepOutcome> 
     }
     await registered;
   }
-  const sql = compileModel(node, warehouseResolver(ws));
-  const fingerprint = await inputFingerprint(ctx, asset, sql);
-  const exists = await ctx.engine.describe(schema, node.name);
+}
+
+function nodeOf(ctx: ExecContext, asset: Asset): Node {
+  return ctx.ws.models.manifest.nodes.get(asset.uniqueId!)!;
+}
+
+async function buildNode(ctx: ExecContext, asset: Asset): Promise<StepOutcome> {
+  const { ws } = ctx;
+  const node = nodeOf(ctx, asset);
+  await ensureProcessedViews(ctx, asset);
+  const fingerprint = await inputFingerprint(ctx, asset, node);
+  const ephemeral = node.config.materialized === 'ephemeral';
+  const exists = ephemeral || (await ctx.engine.describe(node.schema, node.alias)) !== undefined;
   if (exists && (await ws.state.getAssetVersion(asset.key)) === fingerprint) {
     return { status: 'up_to_date' };
   }
-  const rows = await blameFile(`model ${node.name}`, node.file, () =>
-    materialize(ctx.engine, schema, node, sql),
-  );
-  const location = `${ws.project.config.warehouse.path}#${schema}.${node.name}`;
-  const entry = await warehouseEntry(ctx.engine, schema, node.name, location, rows);
+  const result = await ctx.dbt.execute(ctx.engine, node);
+  if (result.status === 'error') throw result.error;
+  if (result.compiled_code !== null) await writeCompiled(ws.models, node, result.compiled_code);
+  const entry = ephemeral
+    ? undefined
+    : await warehouseEntry(
+        ctx.engine,
+        node.schema,
+        node.alias,
+        `${ws.project.config.warehouse.path}#${node.schema}.${node.alias}`,
+        node.config.materialized === 'view' ? undefined : (result.rows ?? undefined),
+      );
   ctx.later(
     ws.state.atomically(async (state) => {
       if (entry) await state.upsertCatalogEntry(entry);
@@ -227,8 +242,8 @@ async function buildModel(ctx: ExecContext, asset: Asset): Promise<StepOutcome> 
   );
   return {
     status: 'succeeded',
-    ...(rows !== undefined ? { rowsOut: rows } : {}),
-    message: `${node.config.materialized} ${schema}.${node.name}`,
+    ...(result.rows !== null ? { rowsOut: result.rows } : {}),
+    message: result.message,
   };
 }
 
@@ -246,23 +261,28 @@ async function blameFile<T>(what: string, file: string, fn: () => Promise<T>): P
   }
 }
 
-async function testModel(ctx: ExecContext, asset: Asset): Promise<StepOutcome> {
-  const test = ctx.ws.models.tests.find((t) => t.name === asset.name)!;
-  const failures = await runTest(ctx.engine, test, warehouseResolver(ctx.ws));
-  if (failures === 0) return { status: 'succeeded', rowsOut: 0 };
-  const message = `${failures} row(s) fail ${test.kind} on ${test.model}.${test.column}`;
+async function testNode(ctx: ExecContext, asset: Asset): Promise<StepOutcome> {
+  await ensureProcessedViews(ctx, asset);
+  const node = nodeOf(ctx, asset);
+  const result = await ctx.dbt.execute(ctx.engine, node);
+  if (result.status === 'error') throw result.error;
+  const subject = node.column_name ? ` on ${node.column_name}` : '';
+  if (result.status === 'pass') return { status: 'succeeded', rowsOut: 0 };
+  const message = `${result.failures} row(s) fail ${node.test_metadata?.name ?? node.name}${subject}`;
   return {
-    status: test.severity === 'warn' ? 'succeeded' : 'failed',
-    rowsOut: failures,
-    message: test.severity === 'warn' ? `warning: ${message}` : message,
+    status: result.status === 'warn' ? 'succeeded' : 'failed',
+    rowsOut: result.failures ?? 0,
+    message: result.status === 'warn' ? `warning: ${message}` : message,
   };
 }
 
 async function writeReport(ctx: ExecContext, asset: Asset): Promise<StepOutcome> {
   const { ws } = ctx;
-  const report = ws.models.reports.find((r) => r.name === asset.name)!;
-  const sql = compileModel(report, warehouseResolver(ws));
-  const result = await blameFile(`report ${report.name}`, report.file, () => ctx.engine.query(sql));
+  const report = nodeOf(ctx, asset);
+  await ensureProcessedViews(ctx, asset);
+  const result = await blameFile(`report ${report.name}`, report.original_file_path, async () =>
+    ctx.engine.query(await ctx.dbt.compile(ctx.engine, report)),
+  );
   const dir = ws.project.paths.reports;
   const columns = result.columns.map((c) => c.name);
   await writeFileAtomic(join(dir, `${report.name}.csv`), toCsv(columns, result.rows));

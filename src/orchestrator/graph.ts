@@ -1,13 +1,19 @@
 /**
- * The asset graph: every raw table, processed table, model, test and report of a project with
- * its upstream assets. Building it reads the project only (no engine, no user code); schedules,
- * runs, lineage and the catalog all read this one graph.
+ * The asset graph: every raw table, processed table, seed, model, snapshot, test and report of a
+ * project with its upstream assets. Building it reads the project only (no engine; dbt nodes come
+ * from the parsed manifest); schedules, runs, lineage and the catalog all read this one graph.
  */
 import { TributaryError } from '../core/index.js';
-import type { ModelSet } from '../models/index.js';
+import { PROCESSED_SCHEMA } from '../catalog/index.js';
+import type { Node, ParsedProject } from '../models/index.js';
 import { ProblemsError, type Problem, type Project } from '../project/index.js';
 
-export type AssetKind = 'raw' | 'processed' | 'model' | 'test' | 'report';
+export type AssetKind = 'raw' | 'processed' | 'seed' | 'model' | 'snapshot' | 'test' | 'report';
+
+/** dbt resource types as asset kinds; analyses are the pipeline's reports. */
+function kindOf(node: Node): AssetKind {
+  return node.resource_type === 'analysis' ? 'report' : node.resource_type;
+}
 
 export interface Asset {
   /** `<kind>:<name>`, unique in the graph. */
@@ -17,6 +23,8 @@ export interface Asset {
   deps: string[];
   tags: string[];
   file?: string;
+  /** The dbt node behind a seed, model, snapshot, test or report asset. */
+  uniqueId?: string;
 }
 
 export interface AssetGraph {
@@ -28,7 +36,7 @@ export interface AssetGraph {
 export const assetKey = (kind: AssetKind, name: string) => `${kind}:${name}`;
 
 /** Builds the graph of a loaded project; cycles and dangling references are errors naming the files. */
-export function buildAssetGraph(project: Project, models: ModelSet): AssetGraph {
+export function buildAssetGraph(project: Project, models: ParsedProject | undefined): AssetGraph {
   const assets = new Map<string, Asset>();
   const problems: Problem[] = [];
   const add = (asset: Asset) => assets.set(asset.key, asset);
@@ -56,49 +64,42 @@ export function buildAssetGraph(project: Project, models: ModelSet): AssetGraph 
       file: t.contractFile,
     });
   }
-  const sourceDeps = (node: { file: string; sources: { source: string; table: string }[] }) =>
-    node.sources.map((s) => {
-      const t = byTable.get(s.table);
-      if (!t || t.source !== s.source) {
-        problems.push({
-          message: `source('${s.source}', '${s.table}') names no table of tributary.yml`,
-          location: { file: node.file },
-        });
+  if (models) {
+    const { manifest } = models;
+    // A dbt source in the `processed` schema is the processed table of the same name.
+    const depKey = (id: string): string | undefined => {
+      const src = manifest.sources.get(id);
+      if (src) {
+        if (src.schema !== PROCESSED_SCHEMA) return undefined; // a table outside the pipeline
+        if (!byTable.has(src.identifier)) {
+          problems.push({
+            message: `source ${src.source_name}.${src.name} points to processed.${src.identifier}, which is no table of tributary.yml`,
+            location: { file: src.original_file_path },
+          });
+          return undefined;
+        }
+        return assetKey('processed', src.identifier);
       }
-      return assetKey('processed', s.table);
-    });
-  for (const m of models.models) {
-    add({
-      key: assetKey('model', m.name),
-      kind: 'model',
-      name: m.name,
-      deps: [...new Set([...m.refs.map((r) => assetKey('model', r)), ...sourceDeps(m)])],
-      tags: m.config.tags,
-      file: m.file,
-    });
-  }
-  for (const t of models.tests) {
-    add({
-      key: assetKey('test', t.name),
-      kind: 'test',
-      name: t.name,
-      deps: [
-        assetKey('model', t.model),
-        ...(t.to && t.to !== t.model ? [assetKey('model', t.to)] : []),
-      ],
-      tags: [],
-      file: t.file,
-    });
-  }
-  for (const r of models.reports) {
-    add({
-      key: assetKey('report', r.name),
-      kind: 'report',
-      name: r.name,
-      deps: [...new Set([...r.refs.map((x) => assetKey('model', x)), ...sourceDeps(r)])],
-      tags: [],
-      file: r.file,
-    });
+      const node = manifest.nodes.get(id);
+      return node ? assetKey(kindOf(node), node.name) : undefined;
+    };
+    for (const node of manifest.nodes.values()) {
+      add({
+        key: assetKey(kindOf(node), node.name),
+        kind: kindOf(node),
+        name: node.name,
+        deps: [
+          ...new Set(
+            (manifest.parentMap.get(node.unique_id) ?? [])
+              .map(depKey)
+              .filter((k): k is string => k !== undefined),
+          ),
+        ],
+        tags: node.tags,
+        file: node.original_file_path,
+        uniqueId: node.unique_id,
+      });
+    }
   }
   if (problems.length) throw new ProblemsError(problems);
   return { assets, order: topologicalOrder(assets) };

@@ -5,6 +5,7 @@
  */
 import { describeError, newId, silentProgress, type ProgressReporter } from '../core/index.js';
 import type { StepStatus } from '../state/index.js';
+import { DbtSession } from '../models/index.js';
 import { executeAsset, type StepOutcome } from './executors.js';
 import { selectAssets, type AssetKind } from './graph.js';
 import type { Workspace } from './workspace.js';
@@ -20,6 +21,8 @@ export interface RunOptions {
   now?: Date;
   /** How many assets may run at once (default DEFAULT_CONCURRENCY). */
   concurrency?: number;
+  /** Rebuild incremental models and snapshots' targets from scratch (dbt's --full-refresh). */
+  fullRefresh?: boolean;
 }
 
 export interface StepResult {
@@ -92,6 +95,12 @@ export async function runPipeline(ws: Workspace, options: RunOptions = {}): Prom
   const writes = new WriteBehind();
   const later = (write: Promise<unknown>) => writes.add(write);
   const viewsRegistered = new Map<string, Promise<void>>();
+  const dbt = new DbtSession(ws.models, {
+    fullRefresh: Boolean(options.fullRefresh),
+    which: 'run',
+    now: options.now ?? new Date(),
+    log: (m) => progress.log(m),
+  });
   const running = new Map<string, Promise<void>>();
   const waiting = [...order];
 
@@ -116,6 +125,7 @@ export async function runPipeline(ws: Workspace, options: RunOptions = {}): Prom
             progress,
             later,
             viewsRegistered,
+            dbt,
             retryRejected: options.retryRejected ?? false,
             now: options.now ?? new Date(),
           },

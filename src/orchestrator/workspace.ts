@@ -8,14 +8,15 @@ import { join } from 'node:path';
 import { TributaryError, isErrno } from '../core/index.js';
 import { openDuckDB, type Engine } from '../engines/index.js';
 import { LocalObjectStore, type ObjectStore } from '../lake/index.js';
-import { loadModels, type ModelSet } from '../models/index.js';
+import { parsePipelineModels, type ParsedProject } from '../models/index.js';
 import { loadProject, type Project } from '../project/index.js';
 import { StateStore } from '../state/index.js';
 import { buildAssetGraph, type AssetGraph } from './graph.js';
 
 export interface Workspace {
   project: Project;
-  models: ModelSet;
+  /** The project's dbt models, parsed against the warehouse; reports are its analyses. */
+  models: ParsedProject;
   graph: AssetGraph;
   store: ObjectStore;
   warehouse: Engine;
@@ -79,8 +80,6 @@ async function acquireLock(workDir: string, command: string): Promise<() => Prom
 /** Opens a project for work; close it in a `finally`. */
 export async function openWorkspace(dir: string, command: string): Promise<Workspace> {
   const project = await loadProject(dir);
-  const models = await loadModels(project.dir, project.paths.models, project.paths.reportQueries);
-  const graph = buildAssetGraph(project, models);
   const release = await acquireLock(project.paths.work, command);
   const opened: { close(): Promise<void> }[] = [];
   try {
@@ -91,6 +90,15 @@ export async function openWorkspace(dir: string, command: string): Promise<Works
       settings.memory_limit = project.config.warehouse.memory_limit;
     const warehouse = await openDuckDB({ path: project.paths.warehouse, settings });
     opened.push(warehouse);
+    const models = await parsePipelineModels({
+      dir: project.paths.models,
+      fallbackName: project.config.name,
+      engine: warehouse,
+      schema: project.config.models.schema,
+      threads: project.config.models.threads ?? 2,
+      reportDirs: project.paths.reportQueries,
+    });
+    const graph = buildAssetGraph(project, models);
     const stateEngine = await openDuckDB({ path: project.paths.state });
     const state = await StateStore.open(stateEngine);
     opened.push(state);

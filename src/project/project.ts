@@ -45,7 +45,8 @@ export interface ProjectPaths {
   state: string;
   reports: string;
   tmp: string;
-  models: string[];
+  /** Folder of the dbt project holding the models. */
+  models: string;
   reportQueries: string[];
 }
 
@@ -134,7 +135,7 @@ export async function loadProject(dirArg: string): Promise<Project> {
       state: resolve(dir, config.state.path),
       reports: join(work, 'reports'),
       tmp: join(work, 'tmp'),
-      models: config.models.paths.map((p) => resolve(dir, p)),
+      models: resolve(dir, config.models.project),
       reportQueries: config.reports.paths.map((p) => resolve(dir, p)),
     },
   };

@@ -146,11 +146,17 @@ export const projectConfigSchema = z
     sources: z.record(identifier, sourceSchema).default({}),
     models: z
       .object({
-        paths: z.array(z.string()).default(['models']),
-        schema: identifier.default('main'),
+        project: z
+          .string()
+          .default('.')
+          .describe(
+            'Folder of the dbt project (dbt_project.yml) whose models the pipeline builds; without a dbt_project.yml, models/ is read with dbt defaults.',
+          ),
+        schema: identifier.default('main').describe('Schema the models are built in (the target schema).'),
+        threads: z.number().int().positive().optional().describe('Nodes built at once (default: the run concurrency).'),
       })
       .strict()
-      .default({ paths: ['models'], schema: 'main' }),
+      .default({ project: '.', schema: 'main' }),
     reports: z
       .object({ paths: z.array(z.string()).default(['reports']) })
       .strict()

@@ -57,7 +57,8 @@ export async function runDemo(dirArg: string, options: DemoOptions): Promise<Dem
   try {
     const run = await runPipeline(ws, { progress: options.progress, command: 'demo' });
     const reports: Record<string, QueryResult> = {};
-    for (const r of ws.models.reports) {
+    for (const r of ws.graph.assets.values()) {
+      if (r.kind !== 'report') continue;
       const file = join(ws.project.paths.reports, `${r.name}.json`);
       if (existsSync(file))
         reports[r.name] = JSON.parse(await readFile(file, 'utf8')) as QueryResult;

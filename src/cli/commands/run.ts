@@ -9,6 +9,7 @@ export interface RunCommandOptions {
   retryRejected: boolean;
   progress: ProgressReporter;
   concurrency?: number;
+  fullRefresh?: boolean;
 }
 
 export async function runProject(
@@ -21,6 +22,7 @@ export async function runProject(
       select: options.select,
       exclude: options.exclude,
       retryRejected: options.retryRejected,
+      fullRefresh: Boolean(options.fullRefresh),
       progress: options.progress,
       ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
       command: ['run', ...options.select].join(' '),

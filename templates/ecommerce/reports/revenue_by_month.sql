@@ -4,7 +4,7 @@ select
     count(distinct f.order_id) as orders,
     sum(f.net_amount) as revenue,
     round(sum(f.net_amount) / count(distinct f.order_id), 2) as avg_order_value
-from {{ ref('sales_fact') }} as f
-join {{ ref('date_dim') }} as d using (date_key)
+from {{ ref('fct_sales') }} as f
+join {{ ref('dim_date') }} as d using (date_key)
 group by 1
 order by 1

@@ -6,6 +6,6 @@ select
     count(distinct f.order_id) as orders,
     sum(f.quantity) as units,
     sum(f.net_amount) as revenue
-from {{ ref('sales_fact') }} as f
-join {{ ref('date_dim') }} as d using (date_key)
+from {{ ref('fct_sales') }} as f
+join {{ ref('dim_date') }} as d using (date_key)
 group by d.year, d.month

@@ -1,4 +1,3 @@
-{{ config(materialized='view') }}
 select
     payment_id,
     order_id,

@@ -1,4 +1,3 @@
-{{ config(materialized='view') }}
 -- One row per customer version (a customer who moved has several).
 select
     customer_id,

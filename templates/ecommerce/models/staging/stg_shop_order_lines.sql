@@ -1,4 +1,3 @@
-{{ config(materialized='view') }}
 -- Money stays DECIMAL end to end; net_amount is revenue after discount and before tax.
 select
     line_id,

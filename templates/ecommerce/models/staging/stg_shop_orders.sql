@@ -1,4 +1,3 @@
-{{ config(materialized='view') }}
 select
     order_id,
     customer_id,

@@ -1,3 +1,2 @@
-{{ config(materialized='view') }}
 select product_id, sku, product_name, category, subcategory, brand, unit_price, cost, active, created_at
 from {{ source('shop', 'products') }}

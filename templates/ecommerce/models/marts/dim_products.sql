@@ -1,5 +1,5 @@
 select
-    row_number() over (order by product_id) as product_key,
+    {{ dbt.hash('product_id') }} as product_key,
     product_id,
     product_name,
     category,

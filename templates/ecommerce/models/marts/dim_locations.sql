@@ -1,5 +1,5 @@
 select
-    row_number() over (order by location_id) as location_key,
+    {{ dbt.hash('location_id') }} as location_key,
     location_id,
     store_name,
     channel,

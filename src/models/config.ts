@@ -1,0 +1,152 @@
+/**
+ * Node configuration as dbt resolves it: defaults, then dbt_project.yml's tree (`+key` and known
+ * keys at each folder level, deeper wins), then properties yml `config:`, then config() in the
+ * file. tags and hooks accumulate, meta and column_types merge, everything else is replaced.
+ */
+import type { NodeConfig, ResourceType } from './types.js';
+
+/** Keys dbt recognises as config even without a leading `+`. */
+const KNOWN_KEYS = new Set([
+  'enabled',
+  'materialized',
+  'schema',
+  'alias',
+  'database',
+  'tags',
+  'meta',
+  'unique_key',
+  'incremental_strategy',
+  'on_schema_change',
+  'full_refresh',
+  'column_types',
+  'pre-hook',
+  'post-hook',
+  'pre_hook',
+  'post_hook',
+  'persist_docs',
+  'docs',
+  'grants',
+  'contract',
+  'quote_columns',
+  'severity',
+  'where',
+  'store_failures',
+  'fail_calc',
+  'warn_if',
+  'error_if',
+  'limit',
+  'strategy',
+  'updated_at',
+  'check_cols',
+  'target_schema',
+  'target_database',
+  'invalidate_hard_deletes',
+  'delimiter',
+  'quoting',
+  'sql_header',
+  'group',
+  'access',
+  'snapshot_meta_column_names',
+  'hard_deletes',
+  'batch_size',
+  'event_time',
+  'lookback',
+  'incremental_predicates',
+  'merge_update_columns',
+  'merge_exclude_columns',
+  'dbt_valid_to_current',
+]);
+const APPEND = new Set(['tags', 'pre_hook', 'post_hook']);
+const UPDATE = new Set(['meta', 'column_types', 'docs', 'quoting', 'grants']);
+
+/** dbt's defaults per resource type. */
+export function defaultConfig(type: ResourceType): NodeConfig {
+  const base: NodeConfig = {
+    enabled: true,
+    materialized: 'view',
+    tags: [],
+    meta: {},
+    pre_hook: [],
+    post_hook: [],
+  };
+  switch (type) {
+    case 'seed':
+      return { ...base, materialized: 'seed', column_types: {} };
+    case 'snapshot':
+      return { ...base, materialized: 'snapshot', invalidate_hard_deletes: false };
+    case 'test':
+      return {
+        ...base,
+        materialized: 'test',
+        severity: 'ERROR',
+        fail_calc: 'count(*)',
+        warn_if: '!= 0',
+        error_if: '!= 0',
+        store_failures: null,
+        where: null,
+        limit: null,
+      };
+    default:
+      return { ...base, on_schema_change: 'ignore' };
+  }
+}
+
+/** `pre-hook`/`+pre-hook` → `pre_hook`, the spelling used inside the manifest. */
+export function normaliseKey(key: string): string {
+  const k = key.startsWith('+') ? key.slice(1) : key;
+  return k === 'pre-hook' ? 'pre_hook' : k === 'post-hook' ? 'post_hook' : k;
+}
+
+const asArray = (v: unknown): unknown[] =>
+  v === undefined || v === null ? [] : Array.isArray(v) ? v : [v];
+
+/** Applies `updates` onto `config` in place with dbt's merge behaviour per key. */
+export function mergeConfig(config: NodeConfig, updates: Record<string, unknown>): NodeConfig {
+  for (const [rawKey, value] of Object.entries(updates)) {
+    const key = normaliseKey(rawKey);
+    if (APPEND.has(key)) {
+      const add = asArray(value).map((v) =>
+        typeof v === 'object' && v && 'sql' in v ? String((v as { sql: unknown }).sql) : String(v),
+      );
+      const current = (config[key] as string[] | undefined) ?? [];
+      config[key] = key === 'tags' ? [...new Set([...current, ...add])] : [...current, ...add];
+    } else if (UPDATE.has(key) && value && typeof value === 'object' && !Array.isArray(value)) {
+      config[key] = { ...((config[key] as object | undefined) ?? {}), ...value };
+    } else {
+      config[key] = value;
+    }
+  }
+  return config;
+}
+
+/**
+ * The configs that dbt_project.yml's tree gives a node with this fqn
+ * (`[project, folder…, name]`), outermost first.
+ */
+export function treeConfigs(
+  tree: Record<string, unknown>,
+  fqn: string[],
+): Record<string, unknown>[] {
+  const out: Record<string, unknown>[] = [];
+  let level: Record<string, unknown> | undefined = tree;
+  for (let depth = 0; level; depth++) {
+    const next = fqn[depth];
+    const own: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(level)) {
+      if (k.startsWith('+')) own[k] = v;
+      else if (
+        KNOWN_KEYS.has(k) &&
+        !(next === k && v && typeof v === 'object' && !Array.isArray(v))
+      )
+        own[k] = v;
+    }
+    out.push(own);
+    if (next === undefined) break;
+    const child: unknown = level[next];
+    level =
+      child && typeof child === 'object' && !Array.isArray(child)
+        ? (child as Record<string, unknown>)
+        : undefined;
+  }
+  return out;
+}

@@ -1,0 +1,353 @@
+/**
+ * The Jinja context a dbt node renders in: ref, source, config, var, env_var, target, this,
+ * is_incremental, adapter, run_query, log, return, doc, exceptions, the dbt.* cross-database
+ * macros and every macro of the project. Parsing renders each node once in "parse mode" (execute
+ * is False, ref() records instead of resolving); compiling renders again with everything real.
+ */
+import { createHash } from 'node:crypto';
+import { TributaryError } from '../core/index.js';
+import type { Dialect, Engine, QueryResult } from '../engines/index.js';
+import { envVar, type DbtProject, type TargetConfig } from './dbt-project.js';
+import { Kwargs, MacroReturn, splitArgs, type MacroDefinition } from './jinja/index.js';
+import { Column, Relation } from './relation.js';
+import type { Manifest, Node, RefCall } from './types.js';
+
+/** What a parse-mode render records about a node. */
+export interface ParseCapture {
+  refs: RefCall[];
+  sources: [string, string][];
+  config: Record<string, unknown>;
+}
+
+export interface CompileRuntime {
+  project: DbtProject;
+  manifest: Manifest;
+  dialect: Dialect;
+  target: TargetConfig;
+  /** Macro prefixes adapter.dispatch tries before `default__`, e.g. ['duckdb']. */
+  dispatchPrefixes: string[];
+  macros: ReadonlyMap<string, MacroDefinition>;
+  engine?: Engine;
+  fullRefresh: boolean;
+  which: string;
+  invocationId: string;
+  runStartedAt: Date;
+  log(message: string): void;
+  /** Renders a Jinja snippet (test arguments, hooks) with the given globals. */
+  renderString(text: string, file: string, globals: Record<string, unknown>): Promise<string>;
+}
+
+/** A query result as dbt's run_query() returns it (an agate-like table). */
+export class ResultTable {
+  readonly rows: unknown[][];
+  readonly columns: { name: string; values(): unknown[] }[];
+  readonly column_names: string[];
+  constructor(result: QueryResult) {
+    this.column_names = result.columns.map((c) => c.name);
+    this.rows = result.rows.map((r) => {
+      const row = this.column_names.map((n) => r[n]) as unknown[] & Record<string, unknown>;
+      for (const n of this.column_names) row[n] = r[n];
+      return row;
+    });
+    this.columns = this.column_names.map((name, i) => ({
+      name,
+      values: () => this.rows.map((row) => row[i]),
+    }));
+  }
+  get length(): number {
+    return this.rows.length;
+  }
+  [Symbol.iterator](): Iterator<unknown[]> {
+    return this.rows[Symbol.iterator]();
+  }
+  print_table(): string {
+    return '';
+  }
+}
+
+function kw(args: unknown[]): { args: unknown[]; kwargs: Record<string, unknown> } {
+  return splitArgs(args);
+}
+
+/** Looks a ref() up among the project's models, seeds and snapshots. */
+export function findRefTarget(manifest: Manifest, ref: RefCall): Node | undefined {
+  for (const type of ['model', 'seed', 'snapshot'] as const) {
+    const node = manifest.nodes.get(`${type}.${manifest.projectName}.${ref.name}`);
+    if (node) return node;
+  }
+  return undefined;
+}
+
+function refCall(args: unknown[]): RefCall {
+  const { args: pos, kwargs } = kw(args);
+  const version = (kwargs.version ?? kwargs.v ?? null) as string | number | null;
+  if (pos.length === 2) return { package: String(pos[0]), name: String(pos[1]), version };
+  if (pos.length === 1) return { name: String(pos[0]), version };
+  throw new TributaryError(`ref() takes one or two arguments, got ${pos.length}`, {
+    code: 'CONFIG',
+  });
+}
+
+export interface NodeRenderState {
+  /** Ephemeral models referenced (in order) while compiling, for CTE injection. */
+  ephemerals: string[];
+  statements: Map<string, { table: ResultTable | null; data: unknown[][] }>;
+}
+
+/** Globals shared by every render: functions that do not depend on the node. */
+function baseGlobals(rt: CompileRuntime, execute: boolean): Record<string, unknown> {
+  const { dialect, target } = rt;
+  const vars = rt.project.vars;
+  const crossDb: Record<string, unknown> = {};
+  for (const [name, fn] of Object.entries(dialect.crossDb)) {
+    crossDb[name] = (...a: unknown[]) =>
+      (fn as (...x: unknown[]) => string)(
+        ...kw(a).args.map((x) => (x instanceof Relation ? x.render() : x)),
+      );
+  }
+  const adapter = {
+    type: () => String(target.type),
+    quote: (id: string) => dialect.quoteIdentifier(id),
+    dispatch: (name: string) => {
+      // Looked up on the calling render's globals; filled in per render below.
+      throw new TributaryError(`adapter.dispatch('${name}') used outside a render`, {
+        code: 'INTERNAL',
+      });
+    },
+  };
+  return {
+    ...crossDb,
+    dbt: crossDb,
+    execute,
+    target: { ...target, database: target.database ?? target.dbname ?? target.path ?? null },
+    project_name: rt.project.name,
+    invocation_id: rt.invocationId,
+    run_started_at: rt.runStartedAt.toISOString(),
+    flags: { FULL_REFRESH: rt.fullRefresh, WHICH: rt.which, STORE_FAILURES: false },
+    env_var: (name: string, fallback?: unknown) => envVar(name, fallback, 'env_var'),
+    var: (...a: unknown[]) => {
+      const [name, fallback] = kw(a).args as [string, unknown];
+      if (name in vars) return vars[name];
+      if (fallback !== undefined) return fallback;
+      if (!execute) return undefined; // dbt only insists on vars when it runs
+      throw new TributaryError(`var('${name}') is not defined and has no default`, {
+        code: 'CONFIG',
+        hint: `define it under vars: in dbt_project.yml or pass --vars '{"${name}": …}'`,
+      });
+    },
+    log: (...a: unknown[]) => {
+      const { args, kwargs } = kw(a);
+      if (kwargs.info === true || args[1] === true) rt.log(String(args[0]));
+      return '';
+    },
+    print: (msg: unknown) => {
+      rt.log(String(msg));
+      return '';
+    },
+    return: (value: unknown) => {
+      throw new MacroReturn(value);
+    },
+    exceptions: {
+      raise_compiler_error: (msg: unknown) => {
+        throw new TributaryError(`compilation error: ${String(msg)}`, { code: 'CONFIG' });
+      },
+      warn: (msg: unknown) => {
+        rt.log(`warning: ${String(msg)}`);
+        return '';
+      },
+    },
+    fromjson: (s: string, fallback?: unknown) => {
+      try {
+        return JSON.parse(s) as unknown;
+      } catch {
+        return fallback ?? null;
+      }
+    },
+    tojson: (v: unknown) => JSON.stringify(v),
+    local_md5: (s: string) => createHash('md5').update(String(s)).digest('hex'),
+    zip: (...lists: unknown[][]) =>
+      Array.from({ length: Math.min(...lists.map((l) => l.length)) }, (_, i) =>
+        lists.map((l) => l[i]),
+      ),
+    set: (items: unknown[] = []) => [...new Set(items)],
+    adapter,
+    doc: (name: string) => {
+      const doc = rt.manifest.docs.get(`doc.${rt.project.name}.${name}`);
+      if (!doc && execute)
+        throw new TributaryError(`doc('${name}') names no docs block`, { code: 'CONFIG' });
+      return doc?.block_contents ?? '';
+    },
+  };
+}
+
+/** Creates per-render globals for a node: base functions, node functions and bound macros. */
+export function nodeGlobals(
+  rt: CompileRuntime,
+  node: Node,
+  mode: { execute: false; capture: ParseCapture } | { execute: true; state: NodeRenderState },
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
+  const g: Record<string, unknown> = baseGlobals(rt, mode.execute);
+  const { dialect, manifest } = rt;
+  const thisRelation = new Relation(
+    dialect,
+    node.schema,
+    node.alias,
+    node.config.materialized === 'view'
+      ? 'view'
+      : node.config.materialized === 'ephemeral'
+        ? 'cte'
+        : 'table',
+  );
+  g.this = thisRelation;
+  g.model = node;
+  g.ref = (...a: unknown[]) => {
+    const call = refCall(a);
+    if (!mode.execute) {
+      mode.capture.refs.push(call);
+      return new Relation(dialect, rt.target.schema, call.name);
+    }
+    return resolveRef(rt, node, call, mode.state);
+  };
+  g.source = (...a: unknown[]) => {
+    const [s, t] = kw(a).args.map(String) as [string, string];
+    if (!mode.execute) {
+      mode.capture.sources.push([s, t]);
+      return new Relation(dialect, s, t);
+    }
+    const src = manifest.sources.get(`source.${manifest.projectName}.${s}.${t}`);
+    if (!src)
+      throw new TributaryError(`source('${s}', '${t}') names no source table`, {
+        code: 'CONFIG',
+        hint: 'declare it under sources: in a .yml file in the models folder',
+      });
+    return new Relation(dialect, src.schema, src.identifier, 'table');
+  };
+  const config = (...a: unknown[]) => {
+    if (!mode.execute) {
+      const { args, kwargs } = kw(a);
+      const dict =
+        args[0] && typeof args[0] === 'object' && !(args[0] instanceof Kwargs)
+          ? (args[0] as object)
+          : {};
+      Object.assign(mode.capture.config, dict, kwargs);
+    }
+    return '';
+  };
+  config.get = (key: string, fallback: unknown = null) => {
+    const v = node.config[key];
+    return v === undefined ? fallback : v;
+  };
+  config.require = (key: string) => {
+    const v = node.config[key];
+    if (v === undefined || v === null)
+      throw new TributaryError(`model ${node.name} needs config '${key}'`, { code: 'CONFIG' });
+    return v;
+  };
+  g.config = config;
+  g.is_incremental = async () => {
+    if (!mode.execute || !rt.engine) return false;
+    if (node.config.materialized !== 'incremental') return false;
+    if (rt.fullRefresh && node.config.full_refresh !== false) return false;
+    if (node.config.full_refresh === true) return false;
+    return (await rt.engine.describe(node.schema, node.alias)) !== undefined;
+  };
+  g.should_store_failures = () => node.config.store_failures === true;
+  g.run_query = async (sql: unknown) => {
+    if (!mode.execute || !rt.engine) return null;
+    return new ResultTable(await rt.engine.query(String(sql)));
+  };
+  if (mode.execute) {
+    const statements = mode.state.statements;
+    g.statement = async (...a: unknown[]) => {
+      const { args, kwargs } = kw(a);
+      const name = String(args[0] ?? kwargs.name ?? 'main');
+      const caller = kwargs.caller as (() => Promise<string> | string) | undefined;
+      const sql = caller ? String(await caller()) : '';
+      if (!rt.engine) return '';
+      const fetch = kwargs.fetch_result === true || args[1] === true;
+      const result = await rt.engine.query(sql);
+      const table = fetch ? new ResultTable(result) : null;
+      statements.set(name, { table, data: table?.rows ?? [] });
+      return '';
+    };
+    g.load_result = (name: string) => {
+      const r = statements.get(name);
+      return r ? { table: r.table, data: r.data, response: { code: 'OK' } } : null;
+    };
+  } else {
+    g.statement = () => '';
+    g.load_result = () => null;
+  }
+  const adapterObj = { ...(g.adapter as Record<string, unknown>) };
+  adapterObj.dispatch = (...a: unknown[]) => {
+    const [name] = kw(a).args as [string];
+    for (const prefix of [...rt.dispatchPrefixes, 'default']) {
+      const found = g[`${prefix}__${name}`];
+      if (found) return found;
+    }
+    const plain = g[name];
+    if (plain) return plain;
+    throw new TributaryError(
+      `adapter.dispatch('${name}') found no macro ${rt.dispatchPrefixes[0]}__${name} or default__${name}`,
+      {
+        code: 'CONFIG',
+      },
+    );
+  };
+  adapterObj.get_relation = async (...a: unknown[]) => {
+    const { args, kwargs } = kw(a);
+    const schema = String(kwargs.schema ?? args[1]);
+    const identifier = String(kwargs.identifier ?? args[2]);
+    if (!rt.engine) return null;
+    const tables = await rt.engine.listTables(schema);
+    const t = tables.find((x) => x.name === identifier);
+    return t ? new Relation(dialect, schema, identifier, t.type) : null;
+  };
+  adapterObj.get_columns_in_relation = async (rel: Relation) => {
+    if (!rt.engine) return [];
+    const cols = await rt.engine.describe(rel.schema ?? undefined, rel.identifier);
+    return (cols ?? []).map((c) => new Column(c.name, c.type));
+  };
+  adapterObj.get_relation_type = () => null;
+  g.adapter = adapterObj;
+  Object.assign(g, extra);
+  for (const [name, def] of rt.macros) g[name] = def.bind(g);
+  return g;
+}
+
+function resolveRef(
+  rt: CompileRuntime,
+  node: Node,
+  call: RefCall,
+  state: NodeRenderState,
+): Relation {
+  const { manifest, dialect } = rt;
+  if (call.package && call.package !== manifest.projectName)
+    throw new TributaryError(
+      `ref('${call.package}', '${call.name}'): package ${call.package} is not installed`,
+      {
+        code: 'CONFIG',
+        hint: 'only the project itself is available; packages from `dbt deps` are not supported',
+      },
+    );
+  const target = findRefTarget(manifest, call);
+  if (!target)
+    throw new TributaryError(
+      `ref('${call.name}') in ${node.name} names no model, seed or snapshot`,
+      {
+        code: 'CONFIG',
+        location: { file: node.original_file_path },
+      },
+    );
+  if (target.config.materialized === 'ephemeral') {
+    if (!state.ephemerals.includes(target.unique_id)) state.ephemerals.push(target.unique_id);
+    return new Relation(dialect, null, `__dbt__cte__${target.name}`, 'cte');
+  }
+  return new Relation(
+    dialect,
+    target.schema,
+    target.alias,
+    target.config.materialized === 'view' ? 'view' : 'table',
+  );
+}

@@ -1,0 +1,204 @@
+/**
+ * Executing one node: compile it against the live warehouse (is_incremental() and run_query()
+ * need it), run its hooks and materialization or test, and report a dbt-shaped result. Both the
+ * dbt verbs (runner.ts) and the pipeline's orchestrator call this, so a model behaves the same
+ * whichever way it is run.
+ */
+import { randomUUID } from 'node:crypto';
+import { TributaryError, describeError } from '../core/index.js';
+import type { Engine } from '../engines/index.js';
+import { compileNode } from './compile.js';
+import { nodeGlobals, type CompileRuntime } from './context.js';
+import { materializeModel, runTestQuery } from './materialize.js';
+import type { ParsedProject } from './parse.js';
+import { loadSeed } from './seeds.js';
+import { runSnapshot } from './snapshot.js';
+import type { Node } from './types.js';
+
+export type NodeStatus = 'success' | 'error' | 'skipped' | 'pass' | 'fail' | 'warn';
+
+export interface NodeResult {
+  unique_id: string;
+  status: NodeStatus;
+  message: string;
+  failures: number | null;
+  rows: number | null;
+  compiled_code: string | null;
+  relation_name: string | null;
+  timing: { name: 'compile' | 'execute'; started_at: string; completed_at: string }[];
+  execution_time: number;
+  thread_id: string;
+  /** The error, kept for the CLI (with its location) when status is error. */
+  error?: unknown;
+}
+
+export interface SessionOptions {
+  fullRefresh?: boolean;
+  which?: string;
+  log?: (message: string) => void;
+  /** Snapshot time for the check strategy; defaults to now. */
+  now?: Date;
+}
+
+/** A parsed project ready to compile and run against an engine. */
+export class DbtSession {
+  readonly invocationId = randomUUID();
+  readonly runStartedAt = new Date();
+
+  constructor(
+    readonly pp: ParsedProject,
+    readonly opts: SessionOptions = {},
+  ) {}
+
+  /** The compile runtime for one engine session (each worker thread has its own). */
+  runtime(engine: Engine | undefined): CompileRuntime {
+    const { pp } = this;
+    return {
+      project: pp.project,
+      manifest: pp.manifest,
+      dialect: pp.dialect,
+      target: pp.target,
+      dispatchPrefixes: pp.dispatchPrefixes,
+      macros: pp.macros,
+      ...(engine ? { engine } : {}),
+      fullRefresh: Boolean(this.opts.fullRefresh),
+      which: this.opts.which ?? 'run',
+      invocationId: this.invocationId,
+      runStartedAt: this.runStartedAt,
+      log: this.opts.log ?? (() => undefined),
+      renderString: (text, file, globals) => pp.env.parse(text, file).render(globals),
+    };
+  }
+
+  /** Compiles a node to SQL (no execution besides what its Jinja runs, e.g. run_query). */
+  async compile(engine: Engine | undefined, node: Node): Promise<string> {
+    if (node.resource_type === 'seed') return '';
+    return (await compileNode(this.pp, this.runtime(engine), node)).sql;
+  }
+
+  /** Schema where store_failures keeps failing rows, as dbt names it. */
+  auditSchema(): string {
+    return `${this.pp.target.schema}_dbt_test__audit`;
+  }
+
+  /** Compiles and runs one node on `engine`; failures become an `error` result, never a throw. */
+  async execute(engine: Engine, node: Node, threadId = 'Thread-1'): Promise<NodeResult> {
+    const started = new Date();
+    const result: NodeResult = {
+      unique_id: node.unique_id,
+      status: 'success',
+      message: '',
+      failures: null,
+      rows: null,
+      compiled_code: null,
+      relation_name: node.relation_name,
+      timing: [],
+      execution_time: 0,
+      thread_id: threadId,
+    };
+    let phase: 'compile' | 'execute' = 'compile';
+    let phaseStart = started;
+    const endPhase = () => {
+      const now = new Date();
+      result.timing.push({
+        name: phase,
+        started_at: phaseStart.toISOString(),
+        completed_at: now.toISOString(),
+      });
+      phaseStart = now;
+    };
+    try {
+      const sql = await this.compile(engine, node);
+      result.compiled_code = node.resource_type === 'seed' ? null : sql;
+      endPhase();
+      phase = 'execute';
+      const rt = this.runtime(engine);
+      await this.runHooks(engine, rt, node, 'pre_hook');
+      switch (node.resource_type) {
+        case 'model': {
+          const out = await materializeModel(engine, node, sql, {
+            fullRefresh: Boolean(this.opts.fullRefresh),
+          });
+          result.message = out.message;
+          result.rows = out.rows ?? null;
+          break;
+        }
+        case 'seed': {
+          const out = await loadSeed(engine, node);
+          result.message = out.message;
+          result.rows = out.rows ?? null;
+          break;
+        }
+        case 'snapshot': {
+          const out = await runSnapshot(engine, node, sql, this.opts.now ?? new Date());
+          result.message = out.message;
+          result.rows = out.rows ?? null;
+          break;
+        }
+        case 'test': {
+          const out = await runTestQuery(engine, node, sql, this.auditSchema());
+          result.status = out.status;
+          result.failures = out.failures;
+          result.message = out.message;
+          break;
+        }
+        case 'analysis':
+          result.message = 'compiled';
+          break;
+      }
+      await this.runHooks(engine, rt, node, 'post_hook');
+      endPhase();
+    } catch (err) {
+      endPhase();
+      result.status = 'error';
+      result.error = blame(node, err);
+      result.message = describeError(result.error);
+    }
+    result.execution_time = (Date.now() - started.getTime()) / 1000;
+    return result;
+  }
+
+  private async runHooks(
+    engine: Engine,
+    rt: CompileRuntime,
+    node: Node,
+    which: 'pre_hook' | 'post_hook',
+  ) {
+    for (const hook of node.config[which]) {
+      const sql = (
+        await rt.renderString(
+          hook,
+          node.original_file_path,
+          nodeGlobals(rt, node, {
+            execute: true,
+            state: { ephemerals: [], statements: new Map() },
+          }),
+        )
+      ).trim();
+      if (sql) await engine.exec(sql);
+    }
+  }
+}
+
+/** An engine error becomes one naming the node's file, so the user knows which model broke. */
+function blame(node: Node, err: unknown): unknown {
+  if (err instanceof TributaryError) {
+    if (err.location?.file) return err;
+    return new TributaryError(err.message, {
+      code: err.code,
+      location: {
+        file: node.original_file_path,
+        ...(node.line ? { line: node.line } : {}),
+        ...err.location,
+      },
+      ...(err.hint ? { hint: err.hint } : {}),
+      cause: err,
+    });
+  }
+  const first = err instanceof Error ? err.message.split('\n')[0]! : String(err);
+  return new TributaryError(`${node.resource_type} ${node.name} failed: ${first}`, {
+    code: 'ENGINE',
+    location: { file: node.original_file_path },
+    cause: err,
+  });
+}

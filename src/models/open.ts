@@ -1,0 +1,135 @@
+/**
+ * Opening a dbt project for work: dbt_project.yml, the profile's target, the engine that target
+ * names (duckdb or postgres, as dbt-duckdb and dbt-postgres read their profiles), then parsing.
+ */
+import { relative, resolve } from 'node:path';
+import { TributaryError } from '../core/index.js';
+import { openDuckDB, openPostgres, type Engine } from '../engines/index.js';
+import {
+  defaultDbtProject,
+  isDbtProject,
+  loadDbtProject,
+  loadTarget,
+  type DbtProject,
+  type ProfileOptions,
+  type TargetConfig,
+} from './dbt-project.js';
+import { parseProject, type ParsedProject } from './parse.js';
+
+/** How each profile `type:` opens its engine; the only place profile types are named. */
+const ADAPTERS: Record<
+  string,
+  { defaultSchema: string; open(target: TargetConfig): Promise<Engine> }
+> = {
+  duckdb: {
+    defaultSchema: 'main',
+    // dbt-duckdb resolves `path` against the current folder, not the project folder.
+    open: (t) => {
+      const path = String(t.path ?? ':memory:');
+      const settings: Record<string, string> = {};
+      for (const [k, v] of Object.entries(
+        (t.settings as Record<string, unknown> | undefined) ?? {},
+      ))
+        settings[k] = String(v);
+      return openDuckDB({
+        path: path === ':memory:' ? path : resolve(process.cwd(), path),
+        settings,
+      });
+    },
+  },
+  postgres: {
+    defaultSchema: 'public',
+    open: (t) =>
+      openPostgres({
+        host: String(t.host ?? '127.0.0.1'),
+        port: Number(t.port ?? 5432),
+        user: String(t.user ?? 'postgres'),
+        ...(t.password !== undefined && t.password !== null
+          ? { password: String(t.password) }
+          : {}),
+        database: String(t.dbname ?? t.database ?? 'postgres'),
+        schema: t.schema,
+      }),
+  },
+};
+
+/** Opens the engine a target describes. */
+export async function openTargetEngine(target: TargetConfig): Promise<Engine> {
+  const adapter = ADAPTERS[target.type];
+  if (!adapter)
+    throw new TributaryError(`profile type ${target.type} is not supported`, {
+      code: 'CONFIG',
+      hint: `supported types: ${Object.keys(ADAPTERS).join(', ')}`,
+    });
+  if (!target.schema) target.schema = adapter.defaultSchema;
+  return adapter.open(target);
+}
+
+export interface OpenedDbtProject {
+  project: DbtProject;
+  target: TargetConfig;
+  engine: Engine;
+  parsed: ParsedProject;
+  close(): Promise<void>;
+}
+
+export interface OpenOptions extends ProfileOptions {
+  log?: (message: string) => void;
+}
+
+/** Loads, connects and parses a dbt project folder; close it in a `finally`. */
+export async function openDbtProject(
+  dir: string,
+  opts: OpenOptions = {},
+): Promise<OpenedDbtProject> {
+  const project = await loadDbtProject(resolve(dir), opts.vars ?? {});
+  const target = await loadTarget(project, opts);
+  const engine = await openTargetEngine(target);
+  try {
+    const parsed = await parseProject(project, {
+      dialect: engine.dialect,
+      target,
+      dispatchPrefixes: [engine.kind],
+      ...(opts.log ? { log: opts.log } : {}),
+    });
+    return { project, target, engine, parsed, close: () => engine.close() };
+  } catch (err) {
+    await engine.close();
+    throw err;
+  }
+}
+
+export interface PipelineModelsOptions {
+  /** The dbt project folder (tributary.yml's models.project). */
+  dir: string;
+  /** Name to use when the folder has no dbt_project.yml. */
+  fallbackName: string;
+  /** The warehouse the pipeline builds in; it is the target, whatever profiles.yml says. */
+  engine: Engine;
+  schema: string;
+  threads: number;
+  /** Report query folders (absolute); they compile like dbt analyses. */
+  reportDirs: string[];
+}
+
+/** Parses the models of a Tributary pipeline: its dbt project, targeted at the pipeline's warehouse. */
+export async function parsePipelineModels(opts: PipelineModelsOptions): Promise<ParsedProject> {
+  const project = (await isDbtProject(opts.dir))
+    ? await loadDbtProject(opts.dir)
+    : defaultDbtProject(opts.dir, opts.fallbackName);
+  project.analysisPaths = [
+    ...project.analysisPaths,
+    ...opts.reportDirs.map((d) => relative(opts.dir, d) || '.'),
+  ];
+  const target: TargetConfig = {
+    type: opts.engine.kind,
+    name: 'tributary',
+    schema: opts.schema,
+    threads: opts.threads,
+  };
+  return parseProject(project, {
+    dialect: opts.engine.dialect,
+    target,
+    dispatchPrefixes: [opts.engine.kind],
+  });
+}

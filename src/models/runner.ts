@@ -1,0 +1,316 @@
+/**
+ * Running dbt verbs over a parsed project: select nodes, order them by the graph, run up to
+ * `threads` at once (each thread on its own engine session), run each node's tests right after it
+ * in `build`, skip everything downstream of a failure, and write dbt's artifacts.
+ */
+import type { ProgressReporter } from '../core/index.js';
+import type { Engine } from '../engines/index.js';
+import {
+  writeCompiled,
+  writeManifest,
+  writeRunResults,
+  writeSources,
+  type FreshnessResult,
+} from './artifacts.js';
+import { DbtSession, type NodeResult } from './execute.js';
+import type { ParsedProject } from './parse.js';
+import { selectNodes, selectSources, type Selection } from './select.js';
+import type { FreshnessRule, Manifest, Node } from './types.js';
+
+export type DbtVerb = 'run' | 'build' | 'test' | 'seed' | 'snapshot' | 'compile';
+
+const RESOURCE_TYPES: Record<DbtVerb, string[] | undefined> = {
+  run: ['model'],
+  build: ['model', 'seed', 'snapshot', 'test'],
+  test: ['test'],
+  seed: ['seed'],
+  snapshot: ['snapshot'],
+  compile: ['model', 'test', 'analysis', 'snapshot'],
+};
+
+export interface RunOptions extends Selection {
+  verb: DbtVerb;
+  threads?: number;
+  fullRefresh?: boolean;
+  progress?: ProgressReporter;
+  log?: (message: string) => void;
+  /** Called as each node finishes (for per-node output). */
+  onResult?: (result: NodeResult, node: Node, index: number, total: number) => void;
+  now?: Date;
+}
+
+export interface RunSummary {
+  verb: DbtVerb;
+  results: NodeResult[];
+  elapsed: number;
+  /** Counts by status. */
+  counts: Record<string, number>;
+  success: boolean;
+  runResultsPath: string;
+}
+
+/**
+ * The order dependencies: a node waits for its selected parents; in `build`, a node also waits for
+ * the single-parent tests of its parents, so a failing test stops what is built on top of it.
+ */
+function dependencies(
+  manifest: Manifest,
+  selected: Set<string>,
+  verb: DbtVerb,
+): Map<string, string[]> {
+  const deps = new Map<string, string[]>();
+  const testsOf = new Map<string, string[]>();
+  if (verb === 'build') {
+    for (const id of selected) {
+      const node = manifest.nodes.get(id)!;
+      const parents = manifest.parentMap.get(id) ?? [];
+      if (node.resource_type === 'test' && parents.length === 1)
+        testsOf.set(parents[0]!, [...(testsOf.get(parents[0]!) ?? []), id]);
+    }
+  }
+  for (const id of selected) {
+    const node = manifest.nodes.get(id)!;
+    const parents = (manifest.parentMap.get(id) ?? []).filter((p) => selected.has(p));
+    const own = [...parents];
+    if (node.resource_type !== 'test') for (const p of parents) own.push(...(testsOf.get(p) ?? []));
+    deps.set(id, own);
+  }
+  return deps;
+}
+
+/** A stable topological order of the selected nodes (upstream first, then by unique id). */
+export function planOrder(manifest: Manifest, selected: Set<string>, verb: DbtVerb): string[] {
+  const deps = dependencies(manifest, selected, verb);
+  const order: string[] = [];
+  const done = new Set<string>();
+  const visit = (id: string) => {
+    if (done.has(id)) return;
+    done.add(id);
+    for (const d of [...(deps.get(id) ?? [])].sort()) visit(d);
+    order.push(id);
+  };
+  for (const id of [...selected].sort()) visit(id);
+  return order;
+}
+
+/** Runs a dbt verb. Compile-only verbs never execute DDL; their SQL still lands in target/compiled. */
+export async function runVerb(
+  pp: ParsedProject,
+  engine: Engine,
+  opts: RunOptions,
+): Promise<RunSummary> {
+  const started = Date.now();
+  const session = new DbtSession(pp, {
+    fullRefresh: Boolean(opts.fullRefresh),
+    which: opts.verb,
+    ...(opts.log ? { log: opts.log } : {}),
+    ...(opts.now ? { now: opts.now } : {}),
+  });
+  const { manifest } = pp;
+  const selected = selectNodes(manifest, { ...opts, resourceTypes: RESOURCE_TYPES[opts.verb] });
+  const deps = dependencies(manifest, selected, opts.verb);
+  const order = planOrder(manifest, selected, opts.verb);
+  await writeManifest(pp, session.invocationId);
+  const results = new Map<string, NodeResult>();
+  const threads = Math.max(1, opts.threads ?? Number(pp.target.threads ?? 1));
+  const sessions: Engine[] = [];
+  opts.progress?.update({ label: opts.verb, done: 0, total: order.length, unit: 'nodes' });
+  const bad = (r: NodeResult | undefined) =>
+    r && (r.status === 'error' || r.status === 'fail' || r.status === 'skipped');
+
+  const runOne = async (id: string, worker: number): Promise<NodeResult> => {
+    const node = manifest.nodes.get(id)!;
+    const failedDep = (deps.get(id) ?? []).find((d) => bad(results.get(d)));
+    if (failedDep) {
+      const why = manifest.nodes.get(failedDep)!;
+      const now = new Date().toISOString();
+      return {
+        unique_id: id,
+        status: 'skipped',
+        message: `skipped: upstream ${why.resource_type} ${why.name} ${results.get(failedDep)!.status === 'skipped' ? 'was skipped' : 'failed'}`,
+        failures: null,
+        rows: null,
+        compiled_code: null,
+        relation_name: node.relation_name,
+        timing: [{ name: 'execute', started_at: now, completed_at: now }],
+        execution_time: 0,
+        thread_id: `Thread-${worker + 1}`,
+      };
+    }
+    const eng = sessions[worker]!;
+    if (opts.verb === 'compile') {
+      const t0 = new Date();
+      try {
+        const sql = await session.compile(eng, node);
+        await writeCompiled(pp, node, sql);
+        return {
+          unique_id: id,
+          status: 'success',
+          message: 'compiled',
+          failures: null,
+          rows: null,
+          compiled_code: sql,
+          relation_name: node.relation_name,
+          timing: [
+            {
+              name: 'compile',
+              started_at: t0.toISOString(),
+              completed_at: new Date().toISOString(),
+            },
+          ],
+          execution_time: (Date.now() - t0.getTime()) / 1000,
+          thread_id: `Thread-${worker + 1}`,
+        };
+      } catch (err) {
+        const r = await session.execute(
+          eng,
+          { ...node, resource_type: 'analysis' },
+          `Thread-${worker + 1}`,
+        );
+        return r.status === 'error' ? r : { ...r, status: 'error', message: String(err) };
+      }
+    }
+    const r = await session.execute(eng, node, `Thread-${worker + 1}`);
+    if (r.compiled_code !== null) await writeCompiled(pp, node, r.compiled_code);
+    return r;
+  };
+
+  try {
+    for (let i = 0; i < Math.min(threads, Math.max(order.length, 1)); i++)
+      sessions.push(i === 0 && threads === 1 ? engine : await engine.fork());
+    const pending = new Set(order);
+    const running = new Map<string, Promise<void>>();
+    const free = sessions.map((_, i) => i);
+    let finished = 0;
+    while (pending.size || running.size) {
+      for (const id of order) {
+        if (!free.length) break;
+        if (!pending.has(id)) continue;
+        if ((deps.get(id) ?? []).some((d) => !results.has(d))) continue;
+        pending.delete(id);
+        const worker = free.shift()!;
+        running.set(
+          id,
+          runOne(id, worker).then((r) => {
+            results.set(id, r);
+            running.delete(id);
+            free.push(worker);
+            finished++;
+            opts.progress?.update({
+              label: `${opts.verb} ${manifest.nodes.get(id)!.name}`,
+              done: finished,
+              total: order.length,
+              unit: 'nodes',
+            });
+            opts.onResult?.(r, manifest.nodes.get(id)!, finished, order.length);
+          }),
+        );
+      }
+      if (running.size) await Promise.race(running.values());
+      else if (pending.size) break; // unreachable with an acyclic graph; guards against a hang
+    }
+  } finally {
+    for (const s of sessions) if (s !== engine) await s.close();
+  }
+  const ordered = order.map((id) => results.get(id)!).filter(Boolean);
+  const counts: Record<string, number> = {};
+  for (const r of ordered) counts[r.status] = (counts[r.status] ?? 0) + 1;
+  const elapsed = (Date.now() - started) / 1000;
+  const runResultsPath = await writeRunResults(pp, session.invocationId, ordered, elapsed, {
+    which: opts.verb,
+    select: opts.select ?? [],
+    exclude: opts.exclude ?? [],
+    full_refresh: Boolean(opts.fullRefresh),
+    threads,
+  });
+  return {
+    verb: opts.verb,
+    results: ordered,
+    elapsed,
+    counts,
+    success: !ordered.some(
+      (r) => r.status === 'error' || r.status === 'fail' || r.status === 'skipped',
+    ),
+    runResultsPath,
+  };
+}
+
+/** What `ls` prints for a node. */
+export function listNodes(
+  pp: ParsedProject,
+  selection: Selection & { resourceType?: string[] },
+): Node[] {
+  const ids = selectNodes(pp.manifest, {
+    ...selection,
+    ...(selection.resourceType?.length ? { resourceTypes: selection.resourceType } : {}),
+  });
+  return [...ids]
+    .map((id) => pp.manifest.nodes.get(id)!)
+    .sort((a, b) => a.unique_id.localeCompare(b.unique_id));
+}
+
+const PERIOD_SECONDS = { minute: 60, hour: 3600, day: 86400 } as const;
+const ruleSeconds = (r: FreshnessRule | null) =>
+  r ? r.count * PERIOD_SECONDS[r.period] : undefined;
+
+/** `source freshness`: the age of each source's newest row against warn_after / error_after. */
+export async function sourceFreshness(
+  pp: ParsedProject,
+  engine: Engine,
+  selection: Selection,
+  now: Date = new Date(),
+): Promise<{ results: FreshnessResult[]; path: string; success: boolean }> {
+  const started = Date.now();
+  const results: FreshnessResult[] = [];
+  const ts = pp.dialect.typeName('timestamp');
+  for (const src of selectSources(pp.manifest, selection)) {
+    if (!src.freshness || !src.loaded_at_field) continue;
+    const criteria = src.freshness;
+    try {
+      const where = criteria.filter ? ` WHERE ${criteria.filter}` : '';
+      const { rows } = await engine.query(
+        `SELECT CAST(max(${src.loaded_at_field}) AS ${ts}) AS max_loaded_at FROM ${src.relation_name}${where}`,
+      );
+      const max = rows[0]?.max_loaded_at as string | null;
+      const age =
+        max === null ? null : (now.getTime() - Date.parse(`${max.replace(' ', 'T')}Z`)) / 1000;
+      const err = ruleSeconds(criteria.error_after);
+      const warn = ruleSeconds(criteria.warn_after);
+      const status =
+        age === null || (err !== undefined && age > err)
+          ? 'error'
+          : warn !== undefined && age > warn
+            ? 'warn'
+            : 'pass';
+      results.push({
+        unique_id: src.unique_id,
+        max_loaded_at: max,
+        snapshotted_at: now.toISOString(),
+        max_loaded_at_time_ago_in_s: age,
+        status,
+        criteria,
+      });
+    } catch (e) {
+      results.push({
+        unique_id: src.unique_id,
+        max_loaded_at: null,
+        snapshotted_at: now.toISOString(),
+        max_loaded_at_time_ago_in_s: null,
+        status: 'runtime error',
+        criteria,
+        error: e instanceof Error ? e.message : String(e),
+      });
+    }
+  }
+  const path = await writeSources(
+    pp,
+    new DbtSession(pp).invocationId,
+    results,
+    (Date.now() - started) / 1000,
+  );
+  return {
+    results,
+    path,
+    success: results.every((r) => r.status === 'pass' || r.status === 'warn'),
+  };
+}

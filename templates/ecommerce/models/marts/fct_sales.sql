@@ -1,0 +1,35 @@
+{{ config(
+    materialized='incremental',
+    unique_key='sale_key',
+    incremental_strategy='merge',
+    on_schema_change='append_new_columns',
+) }}
+-- One row per order line (the grain of seed 004's sales_fact). The customer version is the one
+-- valid when the order was placed. Incremental: a run merges the lines of orders placed since
+-- the newest order already loaded ({{ var('fct_sales_lookback_days', 3) }} days back, for late lines).
+select
+    l.line_id as sale_key,
+    l.order_id,
+    o.order_ts,
+    c.customer_key,
+    p.product_key,
+    loc.location_key,
+    d.date_key,
+    o.status as order_status,
+    l.quantity,
+    l.gross_amount,
+    l.discount,
+    l.tax_amount,
+    l.net_amount
+from {{ ref('stg_shop_order_lines') }} as l
+join {{ ref('stg_shop_orders') }} as o on o.order_id = l.order_id
+join {{ ref('dim_customers') }} as c
+  on c.customer_id = o.customer_id and o.order_ts >= c.valid_from and o.order_ts < c.valid_to
+join {{ ref('dim_products') }} as p on p.product_id = l.product_id
+join {{ ref('dim_locations') }} as loc on loc.location_id = o.location_id
+join {{ ref('dim_date') }} as d on d.date_value = o.order_date
+{% if is_incremental() %}
+where o.order_ts >= (
+    select max(order_ts) - interval {{ var('fct_sales_lookback_days', 3) }} day from {{ this }}
+)
+{% endif %}
