@@ -611,9 +611,8 @@ async function execFor(
     if (s.else_) return exec(s.else_, new Frame(f), st, buf);
     return 0;
   }
-  const outerLoop = lookup('loop', f, st);
-  const depth0 = outerLoop instanceof LoopContext ? outerLoop.depth : 0;
-  const loop = new LoopContext(items, st.env.strict, depth0);
+  // depth only grows in recursive loops, which dbt's templates do not use.
+  const loop = new LoopContext(items, st.env.strict, 0);
   for (let i = 0; i < items.length; i++) {
     loop.index0 = i;
     // A fresh frame per iteration: Jinja2 re-reads outer values at the top of every iteration.

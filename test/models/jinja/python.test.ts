@@ -1,0 +1,127 @@
+// Specs for Python methods on str, list and dict values, and for pyRepr/pyStr printing.
+import { describe, expect, it } from 'vitest';
+import { PyFloat, pyRepr, pyStr, tuple } from '../../../src/models/jinja/index.js';
+import { render } from './helpers.js';
+
+describe('str methods', () => {
+  it('changes case and strips, with optional characters', async () => {
+    expect(
+      await render(
+        "{{ 'A,b'.lower() }} {{ 'a'.upper() }} [{{ ' x '.strip() }}] {{ 'xxaxx'.strip('x') }} {{ 'xxa'.lstrip('x') }} {{ 'axx'.rstrip('x') }}",
+      ),
+    ).toBe('a,b A [x] a a a');
+  });
+
+  it('splits on a separator with maxsplit, or on whitespace runs with no argument', async () => {
+    expect(
+      await render(
+        "{{ 'a,b,c'.split(',', 1) }} {{ ' a  b '.split() }} {{ 'a,b,c'.rsplit(',', 1) }} {{ 'a,,b'.split(',') }}",
+      ),
+    ).toBe("['a', 'b,c'] ['a', 'b'] ['a,b', 'c'] ['a', '', 'b']");
+  });
+
+  it('tests prefixes and suffixes, including a tuple of candidates', async () => {
+    expect(
+      await render(
+        "{{ 'abc'.startswith(('x', 'a')) }} {{ 'abc'.endswith('c') }} {{ 'abc'.startswith('b') }}",
+      ),
+    ).toBe('True True False');
+  });
+
+  it('replaces, joins, finds and counts', async () => {
+    expect(
+      await render(
+        "{{ 'aXa'.replace('a', 'b') }} {{ ','.join(['a', 'b']) }} {{ 'abc'.find('c') }} {{ 'abc'.find('z') }} {{ 'abca'.rfind('a') }} {{ 'abc'.index('b') }} {{ 'aaa'.count('a') }}",
+      ),
+    ).toBe('bXb a,b 2 -1 3 1 3');
+  });
+
+  it('formats with str.format', async () => {
+    expect(await render("{{ '{}-{x}'.format(1, x=2) }}")).toBe('1-2');
+  });
+
+  it("titles like Python's str.title, capitalising after apostrophes", async () => {
+    expect(await render("{{ \"they're bill's\".title() }} {{ 'hELLO'.capitalize() }}")).toBe(
+      "They'Re Bill'S Hello",
+    );
+  });
+
+  it('classifies characters with isdigit, isalpha, isalnum, isupper and islower', async () => {
+    expect(
+      await render(
+        "{{ '123'.isdigit() }} {{ '12a'.isdigit() }} {{ 'abc'.isalpha() }} {{ 'ab1'.isalnum() }} {{ 'AB'.isupper() }} {{ 'ab'.islower() }} {{ ''.isdigit() }}",
+      ),
+    ).toBe('True False True True True True False');
+  });
+
+  it('pads with zfill, splits lines and partitions', async () => {
+    expect(
+      await render(
+        String.raw`{{ '42'.zfill(5) }} {{ '-42'.zfill(5) }} {{ 'a\nb\n'.splitlines() }} {{ 'a=b=c'.partition('=') }}`,
+      ),
+    ).toBe("00042 -0042 ['a', 'b'] ('a', '=', 'b=c')");
+  });
+});
+
+describe('list methods', () => {
+  it('mutates with append, extend, insert, pop, remove, reverse and sort', async () => {
+    const src =
+      '{% set xs = [3, 1] %}{% do xs.append(2) %}{% do xs.extend([5]) %}{% do xs.insert(0, 9) %}{{ xs.pop() }} {{ xs.pop(0) }} {% do xs.remove(1) %}{{ xs }} {% do xs.sort() %}{{ xs }} {% do xs.reverse() %}{{ xs }}';
+    expect(await render(src)).toBe('5 9 [3, 2] [2, 3] [3, 2]');
+  });
+
+  it('searches with index and count and copies with copy', async () => {
+    expect(
+      await render(
+        '{% set xs = [1, 2, 2] %}{{ xs.index(2) }} {{ xs.count(2) }} {% set ys = xs.copy() %}{% do ys.append(0) %}{{ xs | length }}',
+      ),
+    ).toBe('1 2 3');
+  });
+
+  it('returns None from mutating methods, so printing one prints None', async () => {
+    expect(await render('{% set xs = [] %}{{ xs.append(1) }}')).toBe('None');
+  });
+});
+
+describe('dict methods', () => {
+  it('reads with get, keys, values and items', async () => {
+    expect(
+      await render(
+        "{% set d = {'a': 1} %}{{ d.get('a') }} {{ d.get('z') }} {{ d.get('z', 0) }} {{ d.keys() | list }} {{ d.values() | list }} {{ d.items() | list }}",
+      ),
+    ).toBe("1 None 0 ['a'] [1] [('a', 1)]");
+  });
+
+  it('mutates with update, pop and setdefault, and copies with copy', async () => {
+    const src =
+      "{% set d = {'a': 1} %}{% do d.update({'b': 2}) %}{% do d.update(c=3) %}{{ d.pop('a') }} {{ d.setdefault('e', 5) }} {{ d.setdefault('b', 9) }} {% set e = d.copy() %}{% do e.update(z=0) %}{{ d }}";
+    expect(await render(src)).toBe("1 5 2 {'b': 2, 'c': 3, 'e': 5}");
+  });
+
+  it('prefers a dict key over a method name only when accessed by subscript', async () => {
+    expect(
+      await render("{% set d = {'items': 'x'} %}{{ d['items'] }} {{ d.items() | list }}"),
+    ).toBe("x [('items', 'x')]");
+  });
+});
+
+describe('pyRepr and pyStr', () => {
+  it('prints None, booleans, floats and nested containers as Python does', () => {
+    expect(pyRepr([null, true, false, new PyFloat(1), 1.5, 'a', tuple([1]), { k: [] }])).toBe(
+      "[None, True, False, 1.0, 1.5, 'a', (1,), {'k': []}]",
+    );
+  });
+
+  it('quotes strings the way repr() does', () => {
+    expect(pyRepr("it's")).toBe(`"it's"`);
+    expect(pyRepr(`a"b'c`)).toBe(`'a"b\\'c'`);
+    expect(pyRepr('a\nb\\')).toBe(`'a\\nb\\\\'`);
+  });
+
+  it('prints strings bare and other values as their repr with pyStr', () => {
+    expect(pyStr('a')).toBe('a');
+    expect(pyStr(['a'])).toBe("['a']");
+    expect(pyStr(null)).toBe('None');
+    expect(pyStr(1e21)).toBe('1000000000000000000000');
+  });
+});

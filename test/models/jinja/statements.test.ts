@@ -1,0 +1,136 @@
+// Specs for statements: set, do, with, filter blocks, for loops, if, and Jinja2's scoping rules.
+import { describe, expect, it } from 'vitest';
+import { render } from './helpers.js';
+
+describe('set', () => {
+  it('assigns a variable', async () => {
+    expect(await render('{% set x = 1 + 1 %}{{ x }}')).toBe('2');
+  });
+
+  it('unpacks tuples on assignment', async () => {
+    expect(await render('{% set a, b = 1, 2 %}{{ a }}-{{ b }}')).toBe('1-2');
+  });
+
+  it('captures a block into a variable with {% set %}…{% endset %}', async () => {
+    expect(await render('{% set x %}a{{ 1 }}{% endset %}[{{ x }}]')).toBe('[a1]');
+  });
+
+  it('applies filters to a set block', async () => {
+    expect(await render('{% set x | upper %}ab{% endset %}{{ x }}')).toBe('AB');
+  });
+
+  it('does not leak a variable set inside a for loop', async () => {
+    expect(
+      await render('{% set x = 1 %}{% for i in [1, 2] %}{% set x = 2 %}{% endfor %}{{ x }}'),
+    ).toBe('1');
+  });
+
+  it('restarts loop-local variables from the outer value on every iteration', async () => {
+    const src =
+      '{% set c = 0 %}{% for i in [1, 2, 3] %}{% set c = c + 1 %}{{ c }}{% endfor %}{{ c }}';
+    expect(await render(src)).toBe('1110');
+  });
+
+  it('carries state out of a loop through namespace() attributes', async () => {
+    const src =
+      '{% set ns = namespace(total=0) %}{% for i in [1, 2, 3] %}{% set ns.total = ns.total + i %}{% endfor %}{{ ns.total }}';
+    expect(await render(src)).toBe('6');
+  });
+
+  it('lets a variable set inside an if block be seen after it', async () => {
+    expect(await render('{% if true %}{% set x = 5 %}{% endif %}{{ x }}')).toBe('5');
+  });
+});
+
+describe('do, with and filter blocks', () => {
+  it('evaluates an expression for its side effect with {% do %}', async () => {
+    expect(
+      await render('{% set xs = [] %}{% do xs.append(1) %}{% do xs.extend([2]) %}{{ xs }}'),
+    ).toBe('[1, 2]');
+  });
+
+  it('scopes variables to a {% with %} block', async () => {
+    expect(await render('{% with a = 1, b = 2 %}{{ a + b }}{% endwith %}{{ a is defined }}')).toBe(
+      '3False',
+    );
+  });
+
+  it('filters a block of output with {% filter %}', async () => {
+    expect(await render('{% filter upper %}ab{{ "c" }}{% endfilter %}')).toBe('ABC');
+  });
+
+  it('chains filters and passes arguments in a filter block', async () => {
+    expect(await render('{% filter replace("a", "b") | upper %}aa{% endfilter %}')).toBe('BB');
+  });
+});
+
+describe('for loops', () => {
+  it('exposes loop.index, index0, revindex, revindex0, first, last and length', async () => {
+    const src =
+      '{% for x in "ab" %}{{ loop.index }}{{ loop.index0 }}{{ loop.revindex }}{{ loop.revindex0 }}{{ loop.first }}{{ loop.last }}{{ loop.length }};{% endfor %}';
+    expect(await render(src)).toBe('1021TrueFalse2;2110FalseTrue2;');
+  });
+
+  it('cycles through values with loop.cycle()', async () => {
+    expect(await render('{% for x in "abc" %}{{ loop.cycle("o", "e") }}{% endfor %}')).toBe('oeo');
+  });
+
+  it('gives the neighbours as loop.previtem and loop.nextitem, undefined at the edges', async () => {
+    const src =
+      '{% for x in [1, 2, 3] %}{{ loop.previtem | default("-") }}{{ loop.nextitem | default("-") }} {% endfor %}';
+    expect(await render(src)).toBe('-2 13 2- ');
+  });
+
+  it('reports when a value changed with loop.changed()', async () => {
+    const src =
+      '{% for x in [1, 1, 2, 2, 1] %}{% if loop.changed(x) %}{{ x }}{% endif %}{% endfor %}';
+    expect(await render(src)).toBe('121');
+  });
+
+  it('filters items with an inline if, counting only the kept ones', async () => {
+    const src =
+      '{% for x in range(6) if x is odd %}{{ loop.index }}:{{ x }}/{{ loop.length }} {% endfor %}';
+    expect(await render(src)).toBe('1:1/3 2:3/3 3:5/3 ');
+  });
+
+  it('renders the else block when nothing was iterated', async () => {
+    expect(await render('{% for x in [] %}x{% else %}empty{% endfor %}')).toBe('empty');
+  });
+
+  it('unpacks tuples in the loop target', async () => {
+    const src = "{% for k, v in {'a': 1, 'b': 2}.items() %}{{ k }}={{ v }};{% endfor %}";
+    expect(await render(src)).toBe('a=1;b=2;');
+  });
+
+  it('iterates the keys of a dict', async () => {
+    expect(await render("{% for k in {'a': 1, 'b': 2} %}{{ k }}{% endfor %}")).toBe('ab');
+  });
+
+  it('supports break and continue (jinja2.ext.loopcontrols, which dbt enables)', async () => {
+    const src =
+      '{% for i in range(10) %}{% if i == 3 %}{% break %}{% endif %}{% if i == 1 %}{% continue %}{% endif %}{{ i }}{% endfor %}';
+    expect(await render(src)).toBe('02');
+  });
+
+  it('keeps an outer loop variable visible inside a nested loop', async () => {
+    const src =
+      '{% for a in [1, 2] %}{% for b in "xy" %}{{ a }}{{ b }}{{ loop.depth }} {% endfor %}{% endfor %}';
+    expect(await render(src)).toBe('1x1 1y1 2x1 2y1 ');
+  });
+});
+
+describe('if', () => {
+  it('chooses among if, elif and else', async () => {
+    const src =
+      '{% for n in [1, 2, 3] %}{% if n == 1 %}one{% elif n == 2 %}two{% else %}many{% endif %} {% endfor %}';
+    expect(await render(src)).toBe('one two many ');
+  });
+
+  it('evaluates an inline if expression', async () => {
+    expect(await render("{{ 'y' if 1 > 0 else 'n' }}")).toBe('y');
+  });
+
+  it('yields undefined from an inline if without else when the condition is false', async () => {
+    expect(await render("[{{ 'y' if false }}]")).toBe('[]');
+  });
+});
