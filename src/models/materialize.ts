@@ -116,7 +116,8 @@ async function incremental(
     return { rows, message: `table ${rel} built in full (${rows} rows)` };
   }
   const strategy = String(
-    node.config.incremental_strategy ?? (uniqueKeyOf(node).length ? 'merge' : 'append'),
+    // dbt-postgres and dbt-duckdb default to delete+insert when a unique_key is set.
+    node.config.incremental_strategy ?? (uniqueKeyOf(node).length ? 'delete+insert' : 'append'),
   );
   if (!['append', 'merge', 'delete+insert'].includes(strategy))
     throw new TributaryError(`incremental_strategy='${strategy}' is not supported`, {

@@ -14,7 +14,7 @@ import { ProblemsError, type Problem } from '../project/index.js';
 import { BUILTIN_MACROS, BUILTIN_MACROS_FILE } from './builtins.js';
 import { defaultConfig, mergeConfig, treeConfigs } from './config.js';
 import { nodeGlobals, findRefTarget, type CompileRuntime, type ParseCapture } from './context.js';
-import type { DbtProject, TargetConfig } from './dbt-project.js';
+import { yamlContext, type DbtProject, type TargetConfig } from './dbt-project.js';
 import { JinjaEnvironment, type JinjaTemplate, type MacroDefinition } from './jinja/index.js';
 import type {
   ColumnDoc,
@@ -192,6 +192,23 @@ export async function parseProject(
         continue;
       }
       const data = asObject(doc.toJS());
+      // dbt renders descriptions (doc()) and where sources live (target, var, env_var).
+      const renderedOk = await collect(file, async () => {
+        await renderProperties(data, (text) =>
+          env.parse(text, file).render({
+            ...yamlContext(project.vars, file),
+            target: opts.target,
+            doc: (name: string) => {
+              const found = manifest.docs.get(`doc.${project.name}.${name}`);
+              if (!found)
+                throw new TributaryError(`doc('${name}') names no docs block`, { code: 'CONFIG' });
+              return found.block_contents;
+            },
+          }),
+        );
+        return true;
+      });
+      if (!renderedOk) continue;
       const pf: PropsFile = { file, doc, lines, data };
       for (const section of ['models', 'seeds', 'snapshots', 'analyses', 'sources'] as const) {
         const list = data[section];
@@ -555,6 +572,37 @@ export async function parseProject(
     dialect: opts.dialect,
     dispatchPrefixes: opts.dispatchPrefixes,
   };
+}
+
+/** Renders the Jinja in a properties file's descriptions and source locations, in place. */
+async function renderProperties(
+  data: Record<string, unknown>,
+  render: (text: string) => Promise<string>,
+): Promise<void> {
+  const field = async (o: Record<string, unknown>, key: string) => {
+    const v = o[key];
+    if (typeof v === 'string' && (v.includes('{{') || v.includes('{%'))) o[key] = await render(v);
+  };
+  const described = async (o: Record<string, unknown>) => {
+    await field(o, 'description');
+    for (const c of asArray(o.columns))
+      if (c && typeof c === 'object') await described(asObject(c));
+  };
+  for (const section of ['models', 'seeds', 'snapshots', 'analyses'])
+    for (const e of asArray(data[section]))
+      if (e && typeof e === 'object') await described(asObject(e));
+  for (const s of asArray(data.sources)) {
+    if (!s || typeof s !== 'object') continue;
+    const src = asObject(s);
+    for (const key of ['schema', 'database', 'loaded_at_field']) await field(src, key);
+    await described(src);
+    for (const t of asArray(src.tables)) {
+      if (!t || typeof t !== 'object') continue;
+      await field(asObject(t), 'identifier');
+      await field(asObject(t), 'loaded_at_field');
+      await described(asObject(t));
+    }
+  }
 }
 
 function addDoc(manifest: Manifest, project: DbtProject, name: string, text: string, file: string) {
