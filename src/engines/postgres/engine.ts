@@ -160,12 +160,7 @@ class PostgresEngineImpl implements Engine {
     }
     // A checked-out client that loses its connection emits 'error'; unheard, it would crash the
     // process. Forget it instead, so the next statement opens a fresh session.
-    client.on('error', () => {
-      if (this.client === client) {
-        this.client = undefined;
-        client.release(true);
-      }
-    });
+    client.on('error', () => this.forget(client));
     this.client = client;
     return client;
   }
@@ -188,8 +183,16 @@ class PostgresEngineImpl implements Engine {
         : client.query(sql))) as PgQueryResult | PgQueryResult[];
       return profiled(sql, started, Array.isArray(result) ? result[result.length - 1]! : result);
     } catch (err) {
+      if (isConnectionFailure(err)) this.forget(client);
       throw toEngineError(err, sql, this.shared.target);
     }
+  }
+
+  /** Drops a session whose connection broke, so the next statement opens a fresh one. */
+  private forget(client: PoolClient): void {
+    if (this.client !== client) return;
+    this.client = undefined;
+    client.release(true);
   }
 
   exec(sql: string): Promise<void> {
@@ -381,6 +384,7 @@ class PostgresEngineImpl implements Engine {
       try {
         await pipeline(Readable.from(csvChunks(rows, columns.length)), stream);
       } catch (err) {
+        if (isConnectionFailure(err)) this.forget(client);
         throw toEngineError(err, sql, this.shared.target);
       }
       return profiled(sql, started, stream.rowCount);
@@ -534,9 +538,10 @@ function isConnectionFailure(err: unknown): boolean {
   );
 }
 
-function connectionError(target: string, err: unknown): TributaryError {
+function connectionError(target: string, err: unknown, lost = false): TributaryError {
   const message = err instanceof Error ? err.message || String(err) : String(err);
-  return new TributaryError(`cannot connect to PostgreSQL at ${target}: ${message}`, {
+  const what = lost ? 'lost the connection to' : 'cannot connect to';
+  return new TributaryError(`${what} PostgreSQL at ${target}: ${message}`, {
     code: 'ENGINE',
     hint:
       'start PostgreSQL (or check it listens there), and check the url, user, password and ' +
@@ -550,7 +555,7 @@ function connectionError(target: string, err: unknown): TributaryError {
  * the line itself), so the error reads on its own; the SQL is kept whole on the EngineError.
  */
 function toEngineError(err: unknown, sql: string, target: string): EngineError | TributaryError {
-  if (isConnectionFailure(err)) return connectionError(target, err);
+  if (isConnectionFailure(err)) return connectionError(target, err, true);
   if (!(err instanceof pg.DatabaseError)) {
     return new EngineError(err instanceof Error ? err.message : String(err), sql, { cause: err });
   }
