@@ -40,7 +40,7 @@ describe('the tributary command', () => {
   });
 
   it('answers queries as a table, CSV or JSON', () => {
-    const sql = 'select category, count(*) as n from product_dim group by 1 order by 1 limit 2';
+    const sql = 'select category, count(*) as n from dim_products group by 1 order by 1 limit 2';
     const table = tributary(['-p', project, 'query', sql]);
     expect(table.stdout).toMatch(/^category\s+n\n-+\s+-+\n/);
     expect(table.stdout).toMatch(/\(2 rows\)/);
@@ -63,11 +63,11 @@ describe('the tributary command', () => {
         'raw.shop.orders',
         'processed.orders',
         'quarantine.orders',
-        'warehouse.main.sales_fact',
+        'warehouse.main.fct_sales',
       ]),
     );
-    const one = tributary(['-p', project, 'catalog', 'sales_fact']);
-    expect(one.stdout).toMatch(/warehouse\.main\.sales_fact/);
+    const one = tributary(['-p', project, 'catalog', 'fct_sales']);
+    expect(one.stdout).toMatch(/warehouse\.main\.fct_sales/);
     expect(one.stdout).toMatch(/schema versions:\n {2}v1 /);
   });
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildAssetGraph, selectAssets } from '../../src/orchestrator/index.js';
-import { loadModels } from '../../src/models/index.js';
+import { openDuckDB } from '../../src/engines/index.js';
+import { parsePipelineModels } from '../../src/models/index.js';
 import { loadProject } from '../../src/project/index.js';
 import { tempDir, writeFiles } from '../helpers.js';
 
@@ -13,13 +14,25 @@ async function graphOf(extra: Record<string, string>) {
       'primary_key: [id]\ncolumns:\n  - { name: id, type: bigint, required: true }\n',
     'contracts/orders.yml':
       'columns:\n  - { name: id, type: bigint }\n  - { name: customer_id, type: bigint, references: customers.id }\n',
+    'models/sources.yml':
+      'version: 2\nsources:\n  - name: shop\n    schema: processed\n    tables: [{ name: customers }, { name: orders }, { name: nope }]\n',
     ...extra,
   });
   const project = await loadProject(dir);
-  return buildAssetGraph(
-    project,
-    await loadModels(dir, project.paths.models, project.paths.reportQueries),
-  );
+  const engine = await openDuckDB({ path: ':memory:' });
+  try {
+    const models = await parsePipelineModels({
+      dir: project.paths.models,
+      fallbackName: project.config.name,
+      engine,
+      schema: 'main',
+      threads: 1,
+      reportDirs: project.paths.reportQueries,
+    });
+    return buildAssetGraph(project, models);
+  } finally {
+    await engine.close();
+  }
 }
 
 describe('the asset graph', () => {
@@ -49,13 +62,19 @@ describe('the asset graph', () => {
         'models/a.sql': "select * from {{ ref('b') }}",
         'models/b.sql': "select * from {{ ref('a') }}",
       }),
-    ).rejects.toThrow(/cycle through model:a \(models\/a\.sql\), model:b/);
+    ).rejects.toThrow(/dependency cycle: (a → b → a|b → a → b)/);
   });
 
-  it('reports a source() that names no table', async () => {
+  it('reports a source() that names no declared source', async () => {
+    await expect(
+      graphOf({ 'models/a.sql': "select * from {{ source('shop', 'missing') }}" }),
+    ).rejects.toThrow(/source\('shop', 'missing'\) in a names no source table/);
+  });
+
+  it('reports a processed-zone source that is no table of tributary.yml', async () => {
     await expect(
       graphOf({ 'models/a.sql': "select * from {{ source('shop', 'nope') }}" }),
-    ).rejects.toThrow(/source\('shop', 'nope'\) names no table/);
+    ).rejects.toThrow(/points to processed\.nope, which is no table of tributary\.yml/);
   });
 
   it('selects with upstream (+name) and downstream (name+), and excludes', async () => {
