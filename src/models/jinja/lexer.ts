@@ -29,6 +29,14 @@ export interface Token {
   end: number;
 }
 
+function isNameStart(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95;
+}
+
+function isNamePart(c: number): boolean {
+  return isNameStart(c) || (c >= 48 && c <= 57);
+}
+
 const OPERATORS = [
   '//',
   '**',
@@ -58,11 +66,12 @@ const OPERATORS = [
   ';',
 ];
 
+const TWO_CHAR_OPS = new Set(OPERATORS.filter((o) => o.length === 2));
+const ONE_CHAR_OPS = new Set(OPERATORS.filter((o) => o.length === 1));
 const OPENER_RE = /\{[{%#]/g;
 const RAW_BEGIN_RE = /\{%([-+]?)\s*raw\s*(-?)%\}/y;
 const RAW_END_RE = /\{%([-+]?)\s*endraw\s*(-?)%\}/g;
 const COMMENT_END_RE = /(-?)#\}/g;
-const NAME_RE = /[a-zA-Z_][a-zA-Z0-9_]*/y;
 const FLOAT_RE = /(?:\d+_)*\d+(?:(?:\.(?:\d+_)*\d+)?[eE][+-]?(?:\d+_)*\d+|\.(?:\d+_)*\d+)/y;
 const INT_RE =
   /0[bB](?:_?[01])+|0[oO](?:_?[0-7])+|0[xX](?:_?[\da-fA-F])+|[1-9](?:_?\d)*|0(?:_?0)*/y;
@@ -188,12 +197,20 @@ export function tokenize(src: string, file: string): Token[] {
     const depth: string[] = [];
     let closed = false;
     while (pos < n) {
-      WS_RE.lastIndex = pos;
-      const ws = WS_RE.exec(src);
-      if (ws) {
-        line += countLines(ws[0], 0, ws[0].length);
-        pos += ws[0].length;
+      const code = src.charCodeAt(pos);
+      if (code === 32 || code === 10 || code === 9 || code === 13 || code === 12 || code === 11) {
+        if (code === 10) line++;
+        pos++;
         continue;
+      }
+      if (code > 127) {
+        WS_RE.lastIndex = pos;
+        const ws = WS_RE.exec(src);
+        if (ws) {
+          line += countLines(ws[0], 0, ws[0].length);
+          pos += ws[0].length;
+          continue;
+        }
       }
       if (depth.length === 0) {
         if (src.startsWith(closer, pos) || (src[pos] === '-' && src.startsWith(closer, pos + 1))) {
@@ -258,14 +275,15 @@ export function tokenize(src: string, file: string): Token[] {
           continue;
         }
       }
-      NAME_RE.lastIndex = pos;
-      const nm = NAME_RE.exec(src);
-      if (nm) {
-        tokens.push({ type: 'name', value: nm[0], line, pos, end: pos + nm[0].length });
-        pos += nm[0].length;
+      if (isNameStart(code)) {
+        let e = pos + 1;
+        while (e < n && isNamePart(src.charCodeAt(e))) e++;
+        tokens.push({ type: 'name', value: src.slice(pos, e), line, pos, end: e });
+        pos = e;
         continue;
       }
-      const op = OPERATORS.find((o) => src.startsWith(o, pos));
+      const two = src.slice(pos, pos + 2);
+      const op = TWO_CHAR_OPS.has(two) ? two : ONE_CHAR_OPS.has(ch) ? ch : undefined;
       if (!op) throw new TemplateSyntaxError(`unexpected char ${JSON.stringify(ch)}`, file, line);
       if (op === '(' || op === '[' || op === '{') depth.push(op);
       else if (op === ')' || op === ']' || op === '}') {

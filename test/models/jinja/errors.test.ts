@@ -78,6 +78,14 @@ describe('render errors', () => {
     expect(err.location?.line).toBe(3);
   });
 
+  it('points at the line inside a call block body when the error happens there', async () => {
+    const src =
+      '{% macro wrap() %}{{ caller() }}{% endmacro %}{% call wrap() %}\n\n{{ 1 / 0 }}{% endcall %}';
+    const err = await renderError(src);
+    expect(err.message).toBe('division by zero');
+    expect(err.location?.line).toBe(3);
+  });
+
   it('adds file and line to a TributaryError without a location from a JS global, keeping it', async () => {
     const original = new TributaryError("model 'missing' not found", { code: 'GRAPH' });
     const err = await renderError('a\n{{ ref("missing") }}', {

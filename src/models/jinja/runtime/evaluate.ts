@@ -660,7 +660,11 @@ export function makeMacro(
       await exec(node.body, frame, mst, buf);
       return buf.join('');
     } catch (err) {
-      if (isCaller) throw err;
+      if (isCaller) {
+        // return() in a call block returns from the enclosing dbt macro, as in dbt.
+        if (err instanceof MacroReturn) throw err;
+        throw locateError(err, mst.file, mst.line, mst.macro);
+      }
       if (err instanceof MacroReturn) return err.value;
       throw locateError(err, mst.file, mst.line, mst.macro);
     }
