@@ -324,10 +324,17 @@ export async function parseProject(
   };
 
   const addNode = (node: Node) => {
-    const existing = manifest.nodes.get(node.unique_id) ?? manifest.disabled.get(node.unique_id);
+    // ref() names models, seeds and snapshots alike, so dbt refuses two of them sharing a name.
+    const refable = ['model', 'seed', 'snapshot'];
+    const existing =
+      manifest.nodes.get(node.unique_id) ??
+      manifest.disabled.get(node.unique_id) ??
+      (refable.includes(node.resource_type)
+        ? refable.map((t) => manifest.nodes.get(`${t}.${project.name}.${node.name}`)).find(Boolean)
+        : undefined);
     if (existing) {
       problems.push({
-        message: `two ${node.resource_type}s are named ${node.name}: ${existing.original_file_path} and ${node.original_file_path}`,
+        message: `two resources are named ${node.name} (${existing.resource_type} ${existing.original_file_path} and ${node.resource_type} ${node.original_file_path})`,
         location: { file: node.original_file_path },
       });
       return false;

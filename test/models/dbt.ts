@@ -16,6 +16,7 @@ import {
   type RunOptions,
   type RunSummary,
 } from '../../src/models/index.js';
+import { openPostgres } from '../../src/engines/index.js';
 import { tempDir } from '../helpers.js';
 import { postgresTestUrl, serviceAvailable } from '../services.js';
 
@@ -130,14 +131,18 @@ export class DbtFixture {
   /** Drops every schema the run created (PostgreSQL) and the temp folder; restores the env. */
   async cleanup(): Promise<void> {
     try {
-      if (this.engine === 'postgres')
-        await this.with(async (p) => {
-          const { rows } = await p.engine.query(
+      // Straight to the server: the project itself may not open (tests of broken projects).
+      if (this.engine === 'postgres') {
+        const pg = await openPostgres({ url: postgresTestUrl });
+        try {
+          const { rows } = await pg.query(
             `SELECT schema_name FROM information_schema.schemata WHERE schema_name LIKE '${this.schema}%'`,
           );
-          for (const r of rows)
-            await p.engine.exec(`DROP SCHEMA "${String(r.schema_name)}" CASCADE`);
-        });
+          for (const r of rows) await pg.exec(`DROP SCHEMA "${String(r.schema_name)}" CASCADE`);
+        } finally {
+          await pg.close();
+        }
+      }
     } finally {
       for (const [k, v] of this.saved) {
         if (v === undefined) delete process.env[k];
