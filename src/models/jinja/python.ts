@@ -56,7 +56,7 @@ export function pySplit(s: string, sep: unknown, maxsplit: number): string[] {
       while (i < n && isWs(s[i]!)) i++;
       if (i >= n) break;
       if (maxsplit >= 0 && out.length === maxsplit) {
-        out.push(pyStrip(s.slice(i), null, false, true));
+        out.push(s.slice(i)); // CPython keeps the remainder's trailing whitespace
         return out;
       }
       let j = i;
@@ -91,7 +91,7 @@ export function pyRsplit(s: string, sep: unknown, maxsplit: number): string[] {
       while (j > 0 && isWs(s[j - 1]!)) j--;
       if (j <= 0) break;
       if (out.length === maxsplit) {
-        out.unshift(pyStrip(s.slice(0, j), null, true, false));
+        out.unshift(s.slice(0, j));
         return out;
       }
       let i = j;
