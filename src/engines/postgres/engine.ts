@@ -127,6 +127,8 @@ interface Shared {
   helpers: Promise<void> | undefined;
   /** Names of types outside the built-in table (enums, domains), asked of the server once. */
   typeNames: Map<number, string>;
+  /** Every open session, so closing the root can end forks left open instead of waiting on them. */
+  open: Set<PostgresEngineImpl>;
 }
 
 type RelationKeyword = 'TABLE' | 'VIEW' | 'MATERIALIZED VIEW' | 'FOREIGN TABLE';
@@ -146,7 +148,9 @@ class PostgresEngineImpl implements Engine {
     private client: PoolClient | undefined = undefined,
     /** A view of a session inside a transaction: closing it releases nothing. */
     private readonly inTransaction = false,
-  ) {}
+  ) {
+    if (!inTransaction) shared.open.add(this);
+  }
 
   /** This engine's session, taken from the pool when first needed or after a broken one. */
   async session(): Promise<PoolClient> {
@@ -408,12 +412,23 @@ class PostgresEngineImpl implements Engine {
   async close(): Promise<void> {
     if (this.closed || this.inTransaction) return;
     await this.lock.run(async () => {
-      this.closed = true;
-      const client = this.client;
-      this.client = undefined;
-      client?.release();
-      if (this.isRoot) await this.shared.pool.end();
+      this.shared.open.delete(this);
+      this.detach();
+      if (this.isRoot) {
+        // pool.end() waits for every checked-out session: end the forks still open first.
+        for (const fork of this.shared.open) fork.detach();
+        this.shared.open.clear();
+        await this.shared.pool.end();
+      }
     });
+  }
+
+  /** Marks this engine closed and gives its session back to the pool. */
+  private detach(): void {
+    this.closed = true;
+    const client = this.client;
+    this.client = undefined;
+    client?.release();
   }
 }
 
@@ -628,6 +643,7 @@ export async function openPostgres(options: PostgresEngineOptions = {}): Promise
     schemas: new Map(),
     helpers: undefined,
     typeNames: new Map(),
+    open: new Set(),
   };
   const engine = new PostgresEngineImpl(shared, true);
   try {
