@@ -4,6 +4,12 @@ import { PyFloat, pyRepr, pyStr, tuple } from '../../../src/models/jinja/index.j
 import { render } from './helpers.js';
 
 describe('str methods', () => {
+  it('keeps trailing whitespace of the remainder when a whitespace split hits maxsplit', async () => {
+    expect(await render("{{ ' a b '.split(none, 1) }} {{ ' a b c '.rsplit(none, 1) }}")).toBe(
+      "['a', 'b '] [' a b', 'c']",
+    );
+  });
+
   it('changes case and strips, with optional characters', async () => {
     expect(
       await render(
