@@ -143,7 +143,8 @@ export function crossDbMacros(specific: EngineSpecificMacros): CrossDbMacros {
         : '';
       return limit === undefined
         ? `string_agg(${expr}, ${delim} ${order})`
-        : `array_to_string((array_agg(${expr} ${order}))[1:${Math.trunc(limit)}], ${delim})`;
+        : // NULLs are left out first, as string_agg leaves them out: array_to_string would not agree.
+          `array_to_string((array_agg(${expr} ${order}) FILTER (WHERE (${expr}) IS NOT NULL))[1:${Math.trunc(limit)}], ${delim})`;
     },
     cast_bool_to_text: (expr) => `CAST((${expr}) AS TEXT)`,
     last_day: (date, p) => {

@@ -92,7 +92,10 @@ export interface CrossDbMacros {
   split_part(str: string, delim: string, n: number | string): string;
   any_value(expr: string): string;
   bool_or(expr: string): string;
-  /** Aggregates text joined by `delim`; `orderBy` is `ORDER BY …` (or just the keys); `limit` keeps the first n. */
+  /**
+   * Aggregates text joined by `delim`, leaving NULLs out; `orderBy` is `ORDER BY …` (or just the
+   * keys); `limit` keeps the first n.
+   */
   listagg(expr: string, delim: string, orderBy?: string, limit?: number): string;
   /** `'true'` / `'false'` / NULL. */
   cast_bool_to_text(expr: string): string;
@@ -104,7 +107,7 @@ export interface CrossDbMacros {
   length(expr: string): string;
   right(str: string, n: string | number): string;
   replace(str: string, a: string, b: string): string;
-  /** Integer division of integer operands, truncating toward zero; BIGINT. */
+  /** Integer division of integer operands, truncating toward zero; BIGINT; NULL when `b` is 0 (as DuckDB divides). */
   int_divide(a: string, b: string): string;
 }
 

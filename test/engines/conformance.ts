@@ -629,14 +629,15 @@ export function describeEngineConformance(
         });
       });
 
-      it('int_divide truncates toward zero on integers', async () => {
+      it('int_divide truncates toward zero on integers, and gives NULL for a zero divisor', async () => {
         const c = x();
         const { rows } = await engine.query(
           `SELECT ${c.int_divide('7', '2')} AS a, ${c.int_divide('-7', '2')} AS b,
-                  ${c.int_divide('CAST(9007199254740993 AS BIGINT)', '1')} AS c, ${c.int_divide('i', 'j')} AS d
+                  ${c.int_divide('CAST(9007199254740993 AS BIGINT)', '1')} AS c, ${c.int_divide('i', 'j')} AS d,
+                  ${c.int_divide('i', '0')} AS by_zero
              FROM (SELECT CAST(17 AS INTEGER) AS i, CAST(5 AS INTEGER) AS j) t`,
         );
-        expect(rows[0]).toEqual({ a: '3', b: '-3', c: '9007199254740993', d: '3' });
+        expect(rows[0]).toEqual({ a: '3', b: '-3', c: '9007199254740993', d: '3', by_zero: null });
       });
 
       it('rejects an unknown date part with a clear message', () => {

@@ -39,7 +39,7 @@ export const duckdbDialect: Dialect = {
     any_value: (expr) => `any_value(${expr})`,
     safe_cast: (expr, type) => `TRY_CAST((${expr}) AS ${type})`,
     // DuckDB's `/` is always a double; `//` is integer division truncating toward zero like PostgreSQL's `/` on integers.
-    int_divide: (a, b) => `CAST(((${a}) // (${b})) AS BIGINT)`,
+    int_divide: (a, b) => `CAST(((${a}) // NULLIF(${b}, 0)) AS BIGINT)`,
   }),
 };
 

@@ -102,8 +102,9 @@ export const postgresDialect: Dialect = {
       const logical = logicalTypeOf(type);
       return logical ? postgresTryCast(expr, logical) : `CAST((${expr}) AS ${type})`;
     },
-    // div() truncates toward zero like DuckDB's `//`, and stays exact for 64-bit values.
-    int_divide: (a, b) => `CAST(div((${a}), (${b})) AS BIGINT)`,
+    // div() truncates toward zero like DuckDB's `//`, and stays exact for 64-bit values; a zero
+    // divisor gives NULL as DuckDB's division does, instead of PostgreSQL's error.
+    int_divide: (a, b) => `CAST(div((${a}), NULLIF(${b}, 0)) AS BIGINT)`,
   }),
 };
 
