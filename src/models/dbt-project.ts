@@ -256,7 +256,14 @@ export async function loadTarget(project: DbtProject, opts: ProfileOptions): Pro
             .join(', ') || 'none'
         }`,
       });
-    const targetName = opts.target ?? (typeof profile.target === 'string' ? profile.target : 'dev');
+    // dbt renders all of profiles.yml, so `target:` may come from env_var() too.
+    const targetName =
+      opts.target ??
+      (typeof profile.target === 'string'
+        ? String(
+            await renderValues(profile.target, yamlContext(opts.vars ?? project.vars, file), file),
+          ).trim()
+        : 'dev');
     const outputs = asObject(profile.outputs);
     const output = outputs[targetName];
     if (!output)

@@ -1,0 +1,158 @@
+/**
+ * The dbt verbs end to end through the built CLI (`node bin/tributary.js`, after `npm run
+ * build`): exit codes, --json, --target, and where profiles.yml is found (--profiles-dir,
+ * DBT_PROFILES_DIR, the current folder).
+ */
+import { execFile } from 'node:child_process';
+import { renameSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, beforeEach, expect, it } from 'vitest';
+import { DbtFixture, describeEachEngine } from './dbt.js';
+
+const BIN = fileURLToPath(new URL('../../bin/tributary.js', import.meta.url));
+
+interface Outcome {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the CLI in `cwd` with extra environment; resolves with its exit code and output. */
+function tributary(
+  args: string[],
+  cwd: string,
+  env: Record<string, string> = {},
+): Promise<Outcome> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [BIN, '--no-color', '--quiet', ...args],
+      { cwd, env: { ...process.env, CI: '', ...env } },
+      (err, stdout, stderr) => {
+        const code = err ? ((err as { code?: number }).code ?? 1) : 0;
+        resolve({ code: typeof code === 'number' ? code : 1, stdout, stderr });
+      },
+    );
+  });
+}
+
+describeEachEngine('the dbt verbs on the command line', (engine) => {
+  let f: DbtFixture;
+  let home: string;
+  beforeEach(() => {
+    f = new DbtFixture('shop', engine);
+    home = join(f.dir, '..');
+  });
+  afterEach(() => f.cleanup());
+
+  /** Moves profiles.yml out of the project, into the folder that holds it. */
+  const moveProfiles = () => renameSync(join(f.dir, 'profiles.yml'), join(home, 'profiles.yml'));
+
+  it('`build` exits 0 and prints the dbt-style totals', async () => {
+    const out = await tributary(['build', '--project-dir', f.dir], f.dir);
+    expect(out.stderr).toBe('');
+    expect(out.code).toBe(0);
+    expect(out.stdout).toMatch(/Done\. PASS=17 WARN=1 ERROR=0 SKIP=0 TOTAL=18/);
+  });
+
+  it('`build --json` on a failing project exits 1 and lists every node with its status', async () => {
+    const g = new DbtFixture('failing', engine);
+    try {
+      const out = await tributary(['build', '--json', '--project-dir', g.dir], g.dir);
+      expect(out.code).toBe(1);
+      const summary = JSON.parse(out.stdout) as {
+        success: boolean;
+        counts: Record<string, number>;
+      };
+      expect(summary.success).toBe(false);
+      expect(summary.counts).toEqual({ success: 2, fail: 1, skipped: 2 });
+    } finally {
+      await g.cleanup();
+    }
+  });
+
+  it('--target picks the output of the profile, over its default target', async () => {
+    const out = await tributary(
+      [
+        'ls',
+        '--project-dir',
+        f.dir,
+        '--target',
+        engine,
+        '-s',
+        'tag:finance',
+        '--resource-type',
+        'model',
+      ],
+      f.dir,
+      { TRIB_DBT_TARGET: 'no_such_output' },
+    );
+    expect(out.stderr).toBe('');
+    expect(out.stdout.trim()).toBe('shop.marts.finance.customer_revenue');
+  });
+
+  it('finds profiles.yml through --profiles-dir', async () => {
+    moveProfiles();
+    const out = await tributary(
+      [
+        'ls',
+        '--project-dir',
+        f.dir,
+        '--profiles-dir',
+        home,
+        '-s',
+        'stg_orders',
+        '--output',
+        'name',
+        '--resource-type',
+        'model',
+      ],
+      f.dir,
+    );
+    expect(out.stdout.trim()).toBe('stg_orders');
+  });
+
+  it('finds profiles.yml through DBT_PROFILES_DIR', async () => {
+    moveProfiles();
+    const out = await tributary(
+      [
+        'ls',
+        '--project-dir',
+        f.dir,
+        '-s',
+        'stg_orders',
+        '--output',
+        'path',
+        '--resource-type',
+        'model',
+      ],
+      f.dir,
+      { DBT_PROFILES_DIR: home },
+    );
+    expect(out.stdout.trim()).toBe('models/staging/stg_orders.sql');
+  });
+
+  it('finds profiles.yml in the current folder', async () => {
+    moveProfiles();
+    const out = await tributary(
+      ['ls', '--project-dir', f.dir, '-s', 'stg_orders', '--resource-type', 'model'],
+      home,
+    );
+    expect(out.stdout.trim()).toBe('shop.staging.stg_orders');
+  });
+
+  it('says where it looked when no profiles.yml is found, and exits 1', async () => {
+    moveProfiles();
+    const out = await tributary(['ls', '--project-dir', f.dir], f.dir, { HOME: f.dir });
+    expect(out.code).toBe(1);
+    expect(out.stderr).toContain('profiles.yml not found (looked in');
+    expect(out.stderr).toContain('--profiles-dir');
+  });
+
+  it('exits 2 on a selector it cannot read', async () => {
+    const out = await tributary(['ls', '--project-dir', f.dir, '-s', 'nonsense:x'], f.dir);
+    expect(out.code).toBe(2);
+    expect(out.stderr).toContain('unknown selector method nonsense:');
+  });
+});
