@@ -405,6 +405,22 @@ export function describeEngineConformance(
       expect(out[0]).toEqual({ n: '100000', ids: '4999950000', total: '4999975000.00' });
     });
 
+    it('loads rows inside a transaction, and a rollback takes them back', async () => {
+      await engine.exec(`CREATE TABLE ${q(schema)}.tx_load (a INTEGER)`);
+      await engine.transaction(async (tx) => {
+        await tx.insertRows(schema, 'tx_load', ['a'], [['1']]);
+      });
+      await expect(
+        engine.transaction(async (tx) => {
+          await tx.insertRows(schema, 'tx_load', ['a'], [['2'], ['3']]);
+          await tx.replaceView(schema, 'tx_view', `SELECT a FROM ${q(schema)}.tx_load`);
+          throw new Error('undo');
+        }),
+      ).rejects.toThrow('undo');
+      expect((await engine.query(`SELECT a FROM ${q(schema)}.tx_load`)).rows).toEqual([{ a: 1 }]);
+      expect((await engine.listTables(schema)).map((t) => t.name)).not.toContain('tx_view');
+    });
+
     it('fails a load whose value does not fit its column, loading nothing', async () => {
       await engine.exec(`CREATE TABLE ${q(schema)}.bad_load (a INTEGER)`);
       await expect(engine.insertRows(schema, 'bad_load', ['a'], [['1'], ['x']])).rejects.toThrow(
