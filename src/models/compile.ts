@@ -7,7 +7,7 @@ import { TributaryError } from '../core/index.js';
 import { nodeGlobals, type CompileRuntime, type NodeRenderState } from './context.js';
 import { Kwargs } from './jinja/index.js';
 import type { ParsedProject } from './parse.js';
-import { Relation } from './relation.js';
+import type { Relation } from './relation.js';
 import type { Node } from './types.js';
 
 export interface CompiledNode {
