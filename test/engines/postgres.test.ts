@@ -143,6 +143,33 @@ describe.skipIf(!available)('postgres engine', () => {
     }
   });
 
+  it('gives sessions back to the pool when forks close, so a small pool serves many forks', async () => {
+    const small = await openPostgres({ url: postgresTestUrl, poolSize: 2 });
+    try {
+      for (let i = 0; i < 25; i++) {
+        const fork = await small.fork();
+        expect((await fork.query('SELECT $1::int AS i', [i])).rows).toEqual([{ i }]);
+        await fork.close();
+      }
+    } finally {
+      await small.close();
+    }
+  });
+
+  it('recovers when the session dies inside a transaction', async () => {
+    const fork = await engine.fork();
+    try {
+      await expect(
+        fork.transaction(async (tx) => {
+          await tx.query('SELECT pg_terminate_backend(pg_backend_pid())');
+        }),
+      ).rejects.toThrow();
+      expect((await fork.query('SELECT 3 AS three')).rows).toEqual([{ three: 3 }]);
+    } finally {
+      await fork.close();
+    }
+  });
+
   it('ends every session when the root closes, even forks left open', async () => {
     const root = await openPostgres({ url: postgresTestUrl, poolSize: 2 });
     const fork = await root.fork();

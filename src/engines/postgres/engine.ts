@@ -140,6 +140,8 @@ class PostgresEngineImpl implements Engine {
   readonly dialect = postgresDialect;
   private readonly lock = new Mutex();
   private closed = false;
+  /** The 'error' listener on this engine's own session, removed when the session goes back. */
+  private onError: (() => void) | undefined;
 
   constructor(
     private readonly shared: Shared,
@@ -165,7 +167,8 @@ class PostgresEngineImpl implements Engine {
     }
     // A checked-out client that loses its connection emits 'error'; unheard, it would crash the
     // process. Forget it instead, so the next statement opens a fresh session.
-    client.on('error', () => this.forget(client));
+    this.onError = () => this.forget(client);
+    client.on('error', this.onError);
     this.client = client;
     return client;
   }
@@ -193,11 +196,23 @@ class PostgresEngineImpl implements Engine {
     }
   }
 
-  /** Drops a session whose connection broke, so the next statement opens a fresh one. */
+  /**
+   * Drops a session whose connection broke, so the next statement opens a fresh one. Inside a
+   * transaction nothing is dropped: the engine that began it owns the session and drops it.
+   */
   private forget(client: PoolClient): void {
-    if (this.client !== client) return;
+    if (this.inTransaction || this.client !== client) return;
+    this.giveBack(true);
+  }
+
+  /** Returns this engine's session to the pool (destroying it when `broken`). */
+  private giveBack(broken = false): void {
+    const client = this.client;
     this.client = undefined;
-    client.release(true);
+    if (!client) return;
+    if (this.onError) client.off('error', this.onError);
+    this.onError = undefined;
+    client.release(broken);
   }
 
   exec(sql: string): Promise<void> {
@@ -254,7 +269,10 @@ class PostgresEngineImpl implements Engine {
         await tx.exec('COMMIT');
         return result;
       } catch (err) {
-        await tx.exec('ROLLBACK').catch(() => undefined);
+        await client.query('ROLLBACK').catch((rollbackErr: unknown) => {
+          // The session died mid-transaction: nothing to roll back, and it must not be reused.
+          if (isConnectionFailure(rollbackErr)) this.forget(client);
+        });
         throw err;
       }
     });
@@ -427,9 +445,7 @@ class PostgresEngineImpl implements Engine {
   /** Marks this engine closed and gives its session back to the pool. */
   private detach(): void {
     this.closed = true;
-    const client = this.client;
-    this.client = undefined;
-    client?.release();
+    this.giveBack();
   }
 }
 
