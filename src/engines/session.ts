@@ -1,4 +1,5 @@
-/** Session plumbing shared by engine adapters: one statement at a time per session, and profiling. */
+/** Session plumbing shared by engine adapters: one statement at a time, profiling, schema memo. */
+import type { Row, TableInfo } from './types.js';
 
 /** Serialises async work: a database session takes one statement at a time. */
 export class Mutex {
@@ -23,4 +24,31 @@ export function profiled<T>(sql: string, started: number, result: T): T {
     );
   }
   return result;
+}
+
+/**
+ * Creates a schema at most once per database: the first caller's promise is shared by every
+ * session, and forgotten if it fails so a later call can try again.
+ */
+export function ensureSchemaOnce(
+  known: Map<string, Promise<void>>,
+  schema: string,
+  create: () => Promise<void>,
+): Promise<void> {
+  let created = known.get(schema);
+  if (!created) {
+    created = create();
+    known.set(schema, created);
+    created.catch(() => known.delete(schema));
+  }
+  return created;
+}
+
+/** information_schema.tables rows (schema, name, table_type) as TableInfo. */
+export function toTableInfos(rows: readonly Row[]): TableInfo[] {
+  return rows.map((r) => ({
+    schema: String(r.schema),
+    name: String(r.name),
+    type: r.type === 'VIEW' ? 'view' : 'table',
+  }));
 }

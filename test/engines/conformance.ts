@@ -3,7 +3,7 @@
  * portable SQL (standard types, $n parameters) so a PostgreSQL adapter runs the same cases.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EngineError, type Engine } from '../../src/engines/index.js';
+import { EngineError, type Engine, type LogicalType } from '../../src/engines/index.js';
 
 export interface ConformanceOptions {
   /** Skip the whole suite, e.g. when the engine's server is not reachable (test/services.ts). */
@@ -315,6 +315,41 @@ export function describeEngineConformance(
       const copied = (await engine.describe(schema, 'typed_copy'))!;
       expect(copied.slice(1)).toEqual(cols);
       expect(cols.find((c) => c.name === 'm')!.type).toMatch(/12,\s*2/);
+    });
+
+    it('names every logical type in DDL the engine accepts', async () => {
+      const types: LogicalType[] = [
+        'string',
+        'integer',
+        'bigint',
+        'double',
+        'boolean',
+        'date',
+        'timestamp',
+        'decimal(10,3)',
+      ];
+      const t = engine.dialect.typeName;
+      await engine.exec(
+        `CREATE TABLE ${q(schema)}.logical (${types.map((ty, i) => `c${i} ${t(ty)}`).join(', ')})`,
+      );
+      await engine.insertRows(
+        schema,
+        'logical',
+        types.map((_, i) => `c${i}`),
+        [['x', '1', '9007199254740993', '0.5', 'true', '2025-11-28', '2025-11-28 13:04:05', '1.5']],
+      );
+      expect((await engine.query(`SELECT * FROM ${q(schema)}.logical`)).rows).toEqual([
+        {
+          c0: 'x',
+          c1: 1,
+          c2: '9007199254740993',
+          c3: 0.5,
+          c4: true,
+          c5: '2025-11-28',
+          c6: '2025-11-28 13:04:05',
+          c7: '1.500',
+        },
+      ]);
     });
 
     it('describes a view', async () => {

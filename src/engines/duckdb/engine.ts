@@ -6,7 +6,7 @@ import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { crossDbMacros } from '../crossdb.js';
-import { Mutex, profiled } from '../session.js';
+import { ensureSchemaOnce, Mutex, profiled, toTableInfos } from '../session.js';
 import { qualified, quoteIdentifier, quoteString } from '../sql.js';
 import {
   EngineError,
@@ -138,13 +138,9 @@ class DuckDBEngineImpl implements Engine {
   }
 
   ensureSchema(schema: string): Promise<void> {
-    let created = this.schemas.get(schema);
-    if (!created) {
-      created = this.exec(`CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(schema)}`);
-      this.schemas.set(schema, created);
-      created.catch(() => this.schemas.delete(schema));
-    }
-    return created;
+    return ensureSchemaOnce(this.schemas, schema, () =>
+      this.exec(`CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(schema)}`),
+    );
   }
 
   async listTables(schema?: string): Promise<TableInfo[]> {
@@ -156,11 +152,7 @@ class DuckDBEngineImpl implements Engine {
         ORDER BY 1, 2`,
       [schema ?? null],
     );
-    return rows.map((r) => ({
-      schema: String(r.schema),
-      name: String(r.name),
-      type: r.type === 'VIEW' ? 'view' : 'table',
-    }));
+    return toTableInfos(rows);
   }
 
   async describe(schema: string | undefined, name: string): Promise<ColumnInfo[] | undefined> {

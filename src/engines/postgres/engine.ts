@@ -11,7 +11,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { TributaryError } from '../../core/errors.js';
 import { crossDbMacros, logicalTypeOf } from '../crossdb.js';
-import { Mutex, profiled } from '../session.js';
+import { ensureSchemaOnce, Mutex, profiled, toTableInfos } from '../session.js';
 import { qualified, quoteIdentifier, quoteString } from '../sql.js';
 import {
   EngineError,
@@ -279,19 +279,13 @@ class PostgresEngineImpl implements Engine {
   }
 
   ensureSchema(schema: string): Promise<void> {
-    let created = this.shared.schemas.get(schema);
-    if (!created) {
-      created = this.exec(`CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(schema)}`).catch(
-        (err: unknown) => {
-          // Two sessions creating the same schema at once: the loser sees a duplicate; it exists.
-          if (pgCode(err) === '23505' || pgCode(err) === '42P06') return;
-          throw err;
-        },
-      );
-      this.shared.schemas.set(schema, created);
-      created.catch(() => this.shared.schemas.delete(schema));
-    }
-    return created;
+    return ensureSchemaOnce(this.shared.schemas, schema, () =>
+      this.exec(`CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(schema)}`).catch((err: unknown) => {
+        // Two sessions creating the same schema at once: the loser sees a duplicate; it exists.
+        if (pgCode(err) === '23505' || pgCode(err) === '42P06') return;
+        throw err;
+      }),
+    );
   }
 
   async listTables(schema?: string): Promise<TableInfo[]> {
@@ -304,11 +298,7 @@ class PostgresEngineImpl implements Engine {
         ORDER BY 1, 2`,
       [schema ?? null],
     );
-    return rows.map((r) => ({
-      schema: String(r.schema),
-      name: String(r.name),
-      type: r.type === 'VIEW' ? 'view' : 'table',
-    }));
+    return toTableInfos(rows);
   }
 
   async describe(schema: string | undefined, name: string): Promise<ColumnInfo[] | undefined> {
