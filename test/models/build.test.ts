@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from 'vitest';
-import type { RunSummary } from '../../src/models/index.js';
+import { writeCatalog, type RunSummary } from '../../src/models/index.js';
 import { DbtFixture, describeEachEngine, resultOf, statuses } from './dbt.js';
 
 describeEachEngine('build with a failing test', (engine) => {
@@ -128,6 +128,27 @@ describeEachEngine('build with threads', (engine) => {
     expect(Object.keys(m.macros)).toContain('macro.shop.cents_to_units');
     expect(Object.keys(m.docs)).toEqual(['doc.shop.customers_doc']);
     expect(Object.keys(m.nodes)).toContain('analysis.shop.revenue_by_country');
+  });
+
+  it('docs generate writes target/catalog.json with the columns of every built relation', async () => {
+    await f.with((p) => writeCatalog(p.parsed, p.engine, 'docs-test'));
+    const c = JSON.parse(f.read('target/catalog.json')) as {
+      nodes: Record<
+        string,
+        { metadata: { type: string; schema: string }; columns: Record<string, { index: number }> }
+      >;
+    };
+    expect(c.nodes['model.shop.stg_orders']!.metadata).toMatchObject({
+      type: 'VIEW',
+      schema: f.schema,
+    });
+    expect(Object.keys(c.nodes['model.shop.customer_revenue']!.columns)).toEqual([
+      'customer_id',
+      'name',
+      'revenue',
+      'paid_orders',
+    ]);
+    expect(c.nodes['model.shop.int_paid_orders']).toBeUndefined();
   });
 
   it('writes the compiled SQL of each test under target/compiled/<project>/<yml file>/<test>.sql', () => {
