@@ -7,15 +7,24 @@ import { mkdir, open, rename, copyFile, unlink, rm, constants } from 'node:fs/pr
 import { dirname, join, basename } from 'node:path';
 import { isErrno } from './errors.js';
 
-/** Writes `data` to `path` atomically: temp file in the same folder, fsync, rename, fsync folder. */
-export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+/**
+ * Writes `data` to `path` atomically: temp file in the same folder, fsync, rename, fsync folder.
+ * `durable: false` skips the fsyncs for derived files (compiled SQL) that are rebuilt on demand:
+ * still never half-written for a reader, just not guaranteed to survive a power cut.
+ */
+export async function writeFileAtomic(
+  path: string,
+  data: string | Uint8Array,
+  options: { durable?: boolean } = {},
+): Promise<void> {
+  const durable = options.durable ?? true;
   const dir = dirname(path);
   await mkdir(dir, { recursive: true });
   const tmp = join(dir, `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
   const handle = await open(tmp, 'w');
   try {
     await handle.writeFile(data);
-    await handle.sync();
+    if (durable) await handle.sync();
   } finally {
     await handle.close();
   }
@@ -25,7 +34,7 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
     await unlink(tmp).catch(() => undefined);
     throw err;
   }
-  await syncDir(dir);
+  if (durable) await syncDir(dir);
 }
 
 /** Flushes a folder's entries so a rename survives power loss; a no-op where folders cannot be opened. */

@@ -3,7 +3,9 @@
  * target/sources.json and compiled SQL under target/compiled/. Shapes follow dbt's (v12 manifest,
  * v6 run results) for the fields tools read; docs/artifacts.md lists exactly what is written.
  */
-import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { writeFileAtomic } from '../core/index.js';
 import type { Engine } from '../engines/index.js';
 import type { NodeResult } from './execute.js';
@@ -113,8 +115,32 @@ export function compiledPath(pp: ParsedProject, node: Node): string {
   return join(base, node.original_file_path);
 }
 
+const createdDirs = new WeakMap<ParsedProject, Map<string, Promise<unknown>>>();
+let inFlight = 0;
+const queue: (() => void)[] = [];
+
+/**
+ * Writes a node's compiled SQL: aside, then renamed (never half a file), without fsync (it is
+ * rebuilt by any compile), each folder created once, at most 16 files in flight.
+ */
 export async function writeCompiled(pp: ParsedProject, node: Node, sql: string): Promise<void> {
-  await writeFileAtomic(compiledPath(pp, node), `${sql}\n`);
+  const path = compiledPath(pp, node);
+  let dirs = createdDirs.get(pp);
+  if (!dirs) createdDirs.set(pp, (dirs = new Map()));
+  const dir = dirname(path);
+  let made = dirs.get(dir);
+  if (!made) dirs.set(dir, (made = mkdir(dir, { recursive: true })));
+  await made;
+  if (inFlight >= 16) await new Promise<void>((resolve) => queue.push(resolve));
+  inFlight++;
+  try {
+    const tmp = `${path}.${randomBytes(4).toString('hex')}.tmp`;
+    await writeFile(tmp, `${sql}\n`);
+    await rename(tmp, path);
+  } finally {
+    inFlight--;
+    queue.shift()?.();
+  }
 }
 
 /** target/catalog.json: the columns and types of every built relation, read from the warehouse. */

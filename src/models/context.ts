@@ -94,8 +94,32 @@ export interface NodeRenderState {
   statements: Map<string, { table: ResultTable | null; data: unknown[][] }>;
 }
 
-/** Globals shared by every render: functions that do not depend on the node. */
+const baseCache = new WeakMap<CompileRuntime, Record<string, unknown>[]>();
+
+/**
+ * Globals shared by every render of a runtime, built once (10,000 renders should not rebuild
+ * them): the node-independent functions, and each macro as a getter that binds it to the
+ * render's own globals (the object inheriting from this one), so macros see the calling node.
+ */
 function baseGlobals(rt: CompileRuntime, execute: boolean): Record<string, unknown> {
+  let cached = baseCache.get(rt);
+  if (!cached) baseCache.set(rt, (cached = []));
+  const i = execute ? 1 : 0;
+  if (!cached[i]) {
+    const base = makeBaseGlobals(rt, execute);
+    for (const [name, def] of rt.macros)
+      Object.defineProperty(base, name, {
+        get(this: Record<string, unknown>) {
+          return def.bind(this);
+        },
+        enumerable: true,
+      });
+    cached[i] = base;
+  }
+  return Object.create(cached[i]) as Record<string, unknown>;
+}
+
+function makeBaseGlobals(rt: CompileRuntime, execute: boolean): Record<string, unknown> {
   const { dialect, target } = rt;
   const vars = rt.project.vars;
   const crossDb: Record<string, unknown> = {};
@@ -105,16 +129,6 @@ function baseGlobals(rt: CompileRuntime, execute: boolean): Record<string, unkno
         ...kw(a).args.map((x) => (x instanceof Relation ? x.render() : x)),
       );
   }
-  const adapter = {
-    type: () => String(target.type),
-    quote: (id: string) => dialect.quoteIdentifier(id),
-    dispatch: (name: string) => {
-      // Looked up on the calling render's globals; filled in per render below.
-      throw new TributaryError(`adapter.dispatch('${name}') used outside a render`, {
-        code: 'INTERNAL',
-      });
-    },
-  };
   return {
     ...crossDb,
     dbt: crossDb,
@@ -170,7 +184,6 @@ function baseGlobals(rt: CompileRuntime, execute: boolean): Record<string, unkno
         lists.map((l) => l[i]),
       ),
     set: (items: unknown[] = []) => [...new Set(items)],
-    adapter,
     doc: (name: string) => {
       const doc = rt.manifest.docs.get(`doc.${rt.project.name}.${name}`);
       if (!doc && execute)
@@ -279,7 +292,10 @@ export function nodeGlobals(
     g.statement = () => '';
     g.load_result = () => null;
   }
-  const adapterObj = { ...(g.adapter as Record<string, unknown>) };
+  const adapterObj: Record<string, unknown> = {
+    type: () => String(rt.target.type),
+    quote: (id: string) => dialect.quoteIdentifier(id),
+  };
   adapterObj.dispatch = (...a: unknown[]) => {
     const [name] = kw(a).args as [string];
     for (const prefix of [...rt.dispatchPrefixes, 'default']) {
@@ -312,7 +328,6 @@ export function nodeGlobals(
   adapterObj.get_relation_type = () => null;
   g.adapter = adapterObj;
   Object.assign(g, extra);
-  for (const [name, def] of rt.macros) g[name] = def.bind(g);
   return g;
 }
 

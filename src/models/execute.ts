@@ -52,6 +52,14 @@ export class DbtSession {
 
   /** The compile runtime for one engine session (each worker thread has its own). */
   runtime(engine: Engine | undefined): CompileRuntime {
+    let rt = this.runtimes.get(engine);
+    if (!rt) this.runtimes.set(engine, (rt = this.makeRuntime(engine)));
+    return rt;
+  }
+
+  private readonly runtimes = new Map<Engine | undefined, CompileRuntime>();
+
+  private makeRuntime(engine: Engine | undefined): CompileRuntime {
     const { pp } = this;
     return {
       project: pp.project,

@@ -47,7 +47,7 @@ export interface ParsedProject {
 const env = new JinjaEnvironment();
 let builtinMacros: ReadonlyMap<string, MacroDefinition> | undefined;
 
-async function walk(root: string, exts: string[]): Promise<string[]> {
+async function walkFolder(root: string, exts: string[]): Promise<string[]> {
   let entries;
   try {
     entries = await readdir(root, { recursive: true, withFileTypes: true });
@@ -93,6 +93,18 @@ export async function parseProject(
   opts: ParseOptions,
 ): Promise<ParsedProject> {
   const problems: Problem[] = [];
+  // Files are read all at once as soon as a folder is listed (10,000 sequential reads would idle).
+  const texts = new Map<string, Promise<string>>();
+  const read = (path: string): Promise<string> => {
+    let t = texts.get(path);
+    if (!t) texts.set(path, (t = readFile(path, 'utf8')));
+    return t;
+  };
+  const walk = async (root: string, exts: string[]) => {
+    const paths = await walkFolder(root, exts);
+    for (const p of paths) void read(p).catch(() => undefined);
+    return paths;
+  };
   const rel = (p: string) => relative(project.dir, p).split(sep).join('/');
   const collect = async <T>(file: string, fn: () => Promise<T> | T): Promise<T | undefined> => {
     try {
@@ -133,7 +145,7 @@ export async function parseProject(
   ];
   for (const path of macroFiles) {
     const file = rel(path);
-    const text = await readFile(path, 'utf8');
+    const text = await read(path);
     const tpl = await collect(file, () => env.parse(text, file));
     if (!tpl) continue;
     for (const [name, def] of tpl.macros) {
@@ -162,7 +174,7 @@ export async function parseProject(
   for (const root of docRoots) {
     for (const path of await walk(join(project.dir, root), ['.md'])) {
       const file = rel(path);
-      const tpl = await collect(file, async () => env.parse(await readFile(path, 'utf8'), file));
+      const tpl = await collect(file, async () => env.parse(await read(path), file));
       for (const [name, text] of tpl?.docs ?? []) addDoc(manifest, project, name, text, file);
     }
   }
@@ -181,7 +193,7 @@ export async function parseProject(
     for (const path of await walk(join(project.dir, root), ['.yml', '.yaml'])) {
       const file = rel(path);
       const lines = new LineCounter();
-      const doc = parseDocument(await readFile(path, 'utf8'), { lineCounter: lines });
+      const doc = parseDocument(await read(path), { lineCounter: lines });
       if (doc.errors.length) {
         const e = doc.errors[0]!;
         const pos = lines.linePos(e.pos[0]);
@@ -363,7 +375,7 @@ export async function parseProject(
       const base = join(project.dir, root);
       for (const path of await walk(base, ['.sql'])) {
         const file = rel(path);
-        const raw = await readFile(path, 'utf8');
+        const raw = await read(path);
         const name = basename(path, '.sql');
         const node = makeNode(
           type,
@@ -398,7 +410,7 @@ export async function parseProject(
         project.seeds,
       );
       node.seed_file = path;
-      node.checksum = { name: 'sha256', checksum: sha256(await readFile(path, 'utf8')) };
+      node.checksum = { name: 'sha256', checksum: sha256(await read(path)) };
       const item = applyProperties(node, 'seeds');
       if (addNode(node) && item) queueTests(item, node);
     }
@@ -409,7 +421,7 @@ export async function parseProject(
     const base = join(project.dir, root);
     for (const path of await walk(base, ['.sql'])) {
       const file = rel(path);
-      const raw = await readFile(path, 'utf8');
+      const raw = await read(path);
       const tpl = await collect(file, () => env.parse(raw, file));
       if (!tpl) continue;
       for (const [name, body] of tpl.snapshots) {
@@ -457,7 +469,7 @@ export async function parseProject(
       const inRoot = relative(base, path).split(sep).join('/');
       if (inRoot.startsWith('generic/')) continue;
       const file = rel(path);
-      const raw = await readFile(path, 'utf8');
+      const raw = await read(path);
       const name = basename(path, '.sql');
       const node = makeNode('test', name, file, inRoot, raw, project.tests);
       const tpl = await collect(file, () => env.parse(raw, file));

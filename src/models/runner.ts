@@ -115,6 +115,8 @@ export async function runVerb(
   const threads = Math.max(1, opts.threads ?? Number(pp.target.threads ?? 1));
   const sessions: Engine[] = [];
   opts.progress?.update({ label: opts.verb, done: 0, total: order.length, unit: 'nodes' });
+  // Compiled SQL is written off the critical path and awaited before the run returns.
+  const writes = new Set<Promise<void>>();
   const bad = (r: NodeResult | undefined) =>
     r && (r.status === 'error' || r.status === 'fail' || r.status === 'skipped');
 
@@ -142,7 +144,7 @@ export async function runVerb(
       const t0 = new Date();
       try {
         const sql = await session.compile(eng, node);
-        await writeCompiled(pp, node, sql);
+        writes.add(writeCompiled(pp, node, sql));
         return {
           unique_id: id,
           status: 'success',
@@ -171,23 +173,26 @@ export async function runVerb(
       }
     }
     const r = await session.execute(eng, node, `Thread-${worker + 1}`);
-    if (r.compiled_code !== null) await writeCompiled(pp, node, r.compiled_code);
+    if (r.compiled_code !== null) writes.add(writeCompiled(pp, node, r.compiled_code));
     return r;
   };
 
   try {
     for (let i = 0; i < Math.min(threads, Math.max(order.length, 1)); i++)
       sessions.push(i === 0 && threads === 1 ? engine : await engine.fork());
-    const pending = new Set(order);
+    // Kahn's algorithm as a ready queue: each finished node releases its dependents (O(nodes + edges)).
+    const waitingOn = new Map(order.map((id) => [id, (deps.get(id) ?? []).length]));
+    const dependents = new Map<string, string[]>();
+    for (const id of order)
+      for (const d of deps.get(id) ?? []) dependents.set(d, [...(dependents.get(d) ?? []), id]);
+    const ready = order.filter((id) => waitingOn.get(id) === 0);
+    let next = 0;
     const running = new Map<string, Promise<void>>();
     const free = sessions.map((_, i) => i);
     let finished = 0;
-    while (pending.size || running.size) {
-      for (const id of order) {
-        if (!free.length) break;
-        if (!pending.has(id)) continue;
-        if ((deps.get(id) ?? []).some((d) => !results.has(d))) continue;
-        pending.delete(id);
+    while (next < ready.length || running.size) {
+      while (free.length && next < ready.length) {
+        const id = ready[next++]!;
         const worker = free.shift()!;
         running.set(
           id,
@@ -196,6 +201,11 @@ export async function runVerb(
             running.delete(id);
             free.push(worker);
             finished++;
+            for (const c of dependents.get(id) ?? []) {
+              const left = waitingOn.get(c)! - 1;
+              waitingOn.set(c, left);
+              if (left === 0) ready.push(c);
+            }
             opts.progress?.update({
               label: `${opts.verb} ${manifest.nodes.get(id)!.name}`,
               done: finished,
@@ -207,10 +217,10 @@ export async function runVerb(
         );
       }
       if (running.size) await Promise.race(running.values());
-      else if (pending.size) break; // unreachable with an acyclic graph; guards against a hang
     }
   } finally {
     for (const s of sessions) if (s !== engine) await s.close();
+    await Promise.all(writes);
   }
   const ordered = order.map((id) => results.get(id)!).filter(Boolean);
   const counts: Record<string, number> = {};

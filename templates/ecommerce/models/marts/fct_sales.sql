@@ -30,6 +30,6 @@ join {{ ref('dim_locations') }} as loc on loc.location_id = o.location_id
 join {{ ref('dim_date') }} as d on d.date_value = o.order_date
 {% if is_incremental() %}
 where o.order_ts >= (
-    select max(order_ts) - interval {{ var('fct_sales_lookback_days', 3) }} day from {{ this }}
+    select {{ dbt.dateadd('day', -var('fct_sales_lookback_days', 3), 'max(order_ts)') }} from {{ this }}
 )
 {% endif %}
