@@ -4,7 +4,7 @@
  * v6 run results) for the fields tools read; docs/artifacts.md lists exactly what is written.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { writeFileAtomic } from '../core/index.js';
 import type { Engine } from '../engines/index.js';
@@ -115,32 +115,33 @@ export function compiledPath(pp: ParsedProject, node: Node): string {
   return join(base, node.original_file_path);
 }
 
-const createdDirs = new WeakMap<ParsedProject, Map<string, Promise<unknown>>>();
-let inFlight = 0;
-const queue: (() => void)[] = [];
+const createdDirs = new WeakMap<ParsedProject, Set<string>>();
 
 /**
  * Writes a node's compiled SQL: aside, then renamed (never half a file), without fsync (it is
- * rebuilt by any compile), each folder created once, at most 16 files in flight.
+ * rebuilt by any compile), and only when it changed. Synchronous on purpose: thousands of small
+ * files cost far less this way than as async operations.
  */
-export async function writeCompiled(pp: ParsedProject, node: Node, sql: string): Promise<void> {
+export function writeCompiled(pp: ParsedProject, node: Node, sql: string): void {
   const path = compiledPath(pp, node);
   let dirs = createdDirs.get(pp);
-  if (!dirs) createdDirs.set(pp, (dirs = new Map()));
+  if (!dirs) createdDirs.set(pp, (dirs = new Set()));
   const dir = dirname(path);
-  let made = dirs.get(dir);
-  if (!made) dirs.set(dir, (made = mkdir(dir, { recursive: true })));
-  await made;
-  if (inFlight >= 16) await new Promise<void>((resolve) => queue.push(resolve));
-  inFlight++;
-  try {
-    const tmp = `${path}.${randomBytes(4).toString('hex')}.tmp`;
-    await writeFile(tmp, `${sql}\n`);
-    await rename(tmp, path);
-  } finally {
-    inFlight--;
-    queue.shift()?.();
+  if (!dirs.has(dir)) {
+    mkdirSync(dir, { recursive: true });
+    dirs.add(dir);
   }
+  const text = `${sql}\n`;
+  let current: string | undefined;
+  try {
+    current = readFileSync(path, 'utf8');
+  } catch {
+    current = undefined;
+  }
+  if (current === text) return;
+  const tmp = `${path}.${randomBytes(4).toString('hex')}.tmp`;
+  writeFileSync(tmp, text);
+  renameSync(tmp, path);
 }
 
 /** target/catalog.json: the columns and types of every built relation, read from the warehouse. */

@@ -115,8 +115,6 @@ export async function runVerb(
   const threads = Math.max(1, opts.threads ?? Number(pp.target.threads ?? 1));
   const sessions: Engine[] = [];
   opts.progress?.update({ label: opts.verb, done: 0, total: order.length, unit: 'nodes' });
-  // Compiled SQL is written off the critical path and awaited before the run returns.
-  const writes = new Set<Promise<void>>();
   const bad = (r: NodeResult | undefined) =>
     r && (r.status === 'error' || r.status === 'fail' || r.status === 'skipped');
 
@@ -144,7 +142,7 @@ export async function runVerb(
       const t0 = new Date();
       try {
         const sql = await session.compile(eng, node);
-        writes.add(writeCompiled(pp, node, sql));
+        writeCompiled(pp, node, sql);
         return {
           unique_id: id,
           status: 'success',
@@ -173,7 +171,7 @@ export async function runVerb(
       }
     }
     const r = await session.execute(eng, node, `Thread-${worker + 1}`);
-    if (r.compiled_code !== null) writes.add(writeCompiled(pp, node, r.compiled_code));
+    if (r.compiled_code !== null) writeCompiled(pp, node, r.compiled_code);
     return r;
   };
 
@@ -220,7 +218,6 @@ export async function runVerb(
     }
   } finally {
     for (const s of sessions) if (s !== engine) await s.close();
-    await Promise.all(writes);
   }
   const ordered = order.map((id) => results.get(id)!).filter(Boolean);
   const counts: Record<string, number> = {};

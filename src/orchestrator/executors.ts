@@ -224,7 +224,7 @@ async function buildNode(ctx: ExecContext, asset: Asset): Promise<StepOutcome> {
   }
   const result = await ctx.dbt.execute(ctx.engine, node);
   if (result.status === 'error') throw result.error;
-  if (result.compiled_code !== null) await writeCompiled(ws.models, node, result.compiled_code);
+  if (result.compiled_code !== null) writeCompiled(ws.models, node, result.compiled_code);
   const entry = ephemeral
     ? undefined
     : await warehouseEntry(

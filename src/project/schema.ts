@@ -152,8 +152,15 @@ export const projectConfigSchema = z
           .describe(
             'Folder of the dbt project (dbt_project.yml) whose models the pipeline builds; without a dbt_project.yml, models/ is read with dbt defaults.',
           ),
-        schema: identifier.default('main').describe('Schema the models are built in (the target schema).'),
-        threads: z.number().int().positive().optional().describe('Nodes built at once (default: the run concurrency).'),
+        schema: identifier
+          .default('main')
+          .describe('Schema the models are built in (the target schema).'),
+        threads: z
+          .number()
+          .int()
+          .positive()
+          .optional()
+          .describe('Nodes built at once (default: the run concurrency).'),
       })
       .strict()
       .default({ project: '.', schema: 'main' }),
