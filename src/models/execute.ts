@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { TributaryError, describeError } from '../core/index.js';
 import type { Engine } from '../engines/index.js';
 import { compileNode } from './compile.js';
+import { defaultConfig } from './config.js';
 import { nodeGlobals, type CompileRuntime } from './context.js';
 import { materializeModel, runTestQuery } from './materialize.js';
 import type { ParsedProject } from './parse.js';
@@ -164,6 +165,69 @@ export class DbtSession {
     }
     result.execution_time = (Date.now() - started.getTime()) / 1000;
     return result;
+  }
+
+  /**
+   * on-run-start / on-run-end: each hook rendered (with `results` for on-run-end, as in dbt)
+   * and run; a failing hook is an error naming dbt_project.yml.
+   */
+  async runProjectHooks(
+    engine: Engine,
+    which: 'on-run-start' | 'on-run-end',
+    results: NodeResult[] = [],
+  ): Promise<void> {
+    const { project } = this.pp;
+    const hooks = which === 'on-run-start' ? project.onRunStart : project.onRunEnd;
+    if (!hooks.length) return;
+    const rt = this.runtime(engine);
+    const operation: Node = {
+      unique_id: `operation.${project.name}.${which}`,
+      resource_type: 'analysis',
+      package_name: project.name,
+      name: which,
+      path: 'dbt_project.yml',
+      original_file_path: 'dbt_project.yml',
+      fqn: [project.name, which],
+      raw_code: '',
+      language: 'sql',
+      checksum: { name: 'sha256', checksum: '' },
+      config: defaultConfig('analysis'),
+      tags: [],
+      description: '',
+      columns: {},
+      meta: {},
+      refs: [],
+      sources: [],
+      depends_on: { macros: [], nodes: [] },
+      database: null,
+      schema: this.pp.target.schema,
+      alias: which,
+      relation_name: null,
+    };
+    for (const [i, hook] of hooks.entries()) {
+      try {
+        const globals = nodeGlobals(
+          rt,
+          operation,
+          {
+            execute: true,
+            state: { ephemerals: [], statements: new Map() },
+          },
+          {
+            results,
+            schemas: [...new Set([...this.pp.manifest.nodes.values()].map((n) => n.schema))],
+          },
+        );
+        const sql = (await rt.renderString(hook, 'dbt_project.yml', globals)).trim();
+        if (sql) await engine.exec(sql);
+      } catch (err) {
+        throw new TributaryError(`${which} hook ${i + 1} failed: ${describeError(err)}`, {
+          code: 'CONFIG',
+          location: { file: 'dbt_project.yml', path: `${which}.${i}` },
+          cause: err,
+        });
+      }
+    }
   }
 
   private async runHooks(

@@ -175,6 +175,8 @@ export async function runVerb(
     return r;
   };
 
+  const executes = opts.verb !== 'compile';
+  if (executes) await session.runProjectHooks(engine, 'on-run-start');
   try {
     for (let i = 0; i < Math.min(threads, Math.max(order.length, 1)); i++)
       sessions.push(i === 0 && threads === 1 ? engine : await engine.fork());
@@ -220,6 +222,7 @@ export async function runVerb(
     for (const s of sessions) if (s !== engine) await s.close();
   }
   const ordered = order.map((id) => results.get(id)!).filter(Boolean);
+  if (executes) await session.runProjectHooks(engine, 'on-run-end', ordered);
   const counts: Record<string, number> = {};
   for (const r of ordered) counts[r.status] = (counts[r.status] ?? 0) + 1;
   const elapsed = (Date.now() - started) / 1000;
