@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import { openDuckDB } from '../src/engines/index.js';
 import { openWorkspace, runPipeline } from '../src/orchestrator/index.js';
 
-const TOTALS = `SELECT count(*) AS lines, sum(quantity) AS quantity, sum(net_amount) AS net_amount FROM sales_fact`;
+const TOTALS = `SELECT count(*) AS lines, sum(quantity) AS quantity, sum(net_amount) AS net_amount FROM fct_sales`;
 
 async function tributary(projectDir: string) {
   const t0 = performance.now();

@@ -217,28 +217,35 @@ COPY (SELECT * FROM clicks_checked WHERE reason IS NOT NULL)
   TO '{{out}}/quarantine/clickstream.parquet' (FORMAT parquet, COMPRESSION zstd);
 
 -- star schema (seed 004), read back from the processed Parquet like the warehouse does -----------
-CREATE TABLE customer_dim AS
-WITH versions AS (
-  SELECT *, row_number() OVER (PARTITION BY customer_id ORDER BY updated_at) AS version,
-         lead(updated_at) OVER (PARTITION BY customer_id ORDER BY updated_at) AS next_update
+-- the customers snapshot (SCD2, timestamp strategy): each customer's current record
+CREATE TABLE customers_snapshot AS
+SELECT *, md5(CAST(customer_id AS VARCHAR) || '|' || CAST(updated_at AS VARCHAR)) AS dbt_scd_id,
+       updated_at AS dbt_updated_at, updated_at AS dbt_valid_from, CAST(NULL AS TIMESTAMP) AS dbt_valid_to
+FROM (
+  SELECT customer_id, trim(coalesce(first_name, '') || ' ' || coalesce(last_name, '')) AS full_name,
+         lower(email) AS email, street, city, state, postal_code, country, segment, signup_date, updated_at,
+         row_number() OVER (PARTITION BY customer_id ORDER BY updated_at DESC) AS recency
   FROM read_parquet('{{out}}/processed/customers.parquet')
+) WHERE recency = 1;
+
+CREATE TABLE dim_customers AS
+WITH versions AS (
+  SELECT *, row_number() OVER (PARTITION BY customer_id ORDER BY dbt_valid_from) AS version FROM customers_snapshot
 )
-SELECT row_number() OVER (ORDER BY customer_id, updated_at) AS customer_key, customer_id,
-       trim(coalesce(first_name, '') || ' ' || coalesce(last_name, '')) AS full_name, lower(email) AS email,
-       city, state, postal_code, segment, signup_date,
-       CASE WHEN version = 1 THEN TIMESTAMP '1900-01-01' ELSE updated_at END AS valid_from,
-       coalesce(next_update, TIMESTAMP '9999-12-31') AS valid_to, next_update IS NULL AS is_current
+SELECT dbt_scd_id AS customer_key, customer_id, full_name, email, city, state, postal_code, segment, signup_date,
+       CASE WHEN version = 1 THEN TIMESTAMP '1900-01-01' ELSE dbt_valid_from END AS valid_from,
+       coalesce(dbt_valid_to, TIMESTAMP '9999-12-31') AS valid_to, dbt_valid_to IS NULL AS is_current
 FROM versions;
 
-CREATE TABLE product_dim AS
-SELECT row_number() OVER (ORDER BY product_id) AS product_key, product_id, product_name, category, subcategory, brand, unit_price
+CREATE TABLE dim_products AS
+SELECT md5(CAST(product_id AS VARCHAR)) AS product_key, product_id, product_name, category, subcategory, brand, unit_price
 FROM read_parquet('{{out}}/processed/products.parquet');
 
-CREATE TABLE location_dim AS
-SELECT row_number() OVER (ORDER BY location_id) AS location_key, location_id, store_name, channel, city, state, postal_code, region, country
+CREATE TABLE dim_locations AS
+SELECT md5(CAST(location_id AS VARCHAR)) AS location_key, location_id, store_name, channel, city, state, postal_code, region, country
 FROM read_parquet('{{out}}/processed/stores.parquet');
 
-CREATE TABLE date_dim AS
+CREATE TABLE dim_date AS
 WITH bounds AS (SELECT min(CAST(order_ts AS DATE)) AS first_day, max(CAST(order_ts AS DATE)) AS last_day
                 FROM read_parquet('{{out}}/processed/orders/*/*.parquet')),
 days AS (SELECT CAST(d AS DATE) AS date_value FROM bounds, range(bounds.first_day, bounds.last_day + INTERVAL 1 DAY, INTERVAL 1 DAY) AS t(d))
@@ -247,47 +254,54 @@ SELECT CAST(strftime(date_value, '%Y%m%d') AS INTEGER) AS date_key, date_value, 
        day(date_value) AS day, isodow(date_value) AS day_of_week, isodow(date_value) >= 6 AS is_weekend
 FROM days ORDER BY date_value;
 
-CREATE TABLE sales_fact AS
-SELECT l.line_id AS sale_key, l.order_id, c.customer_key, p.product_key, loc.location_key, d.date_key,
+CREATE TABLE fct_sales AS
+SELECT l.line_id AS sale_key, l.order_id, o.order_ts, c.customer_key, p.product_key, loc.location_key, d.date_key,
        o.status AS order_status, l.quantity, l.quantity * l.unit_price AS gross_amount,
        coalesce(l.discount, 0) AS discount, coalesce(l.tax_amount, 0) AS tax_amount,
        l.quantity * l.unit_price - coalesce(l.discount, 0) AS net_amount
 FROM read_parquet('{{out}}/processed/order_lines.parquet') AS l
 JOIN read_parquet('{{out}}/processed/orders/*/*.parquet', hive_partitioning = false) AS o ON o.order_id = l.order_id
-JOIN customer_dim AS c ON c.customer_id = o.customer_id AND o.order_ts >= c.valid_from AND o.order_ts < c.valid_to
-JOIN product_dim AS p ON p.product_id = l.product_id
-JOIN location_dim AS loc ON loc.location_id = o.location_id
-JOIN date_dim AS d ON d.date_value = CAST(o.order_ts AS DATE);
+JOIN dim_customers AS c ON c.customer_id = o.customer_id AND o.order_ts >= c.valid_from AND o.order_ts < c.valid_to
+JOIN dim_products AS p ON p.product_id = l.product_id
+JOIN dim_locations AS loc ON loc.location_id = o.location_id
+JOIN dim_date AS d ON d.date_value = CAST(o.order_ts AS DATE);
 
--- the same checks as the template's schema.yml ---------------------------------------------------
+-- the same checks as the template's schema tests -------------------------------------------------
 CREATE TEMP TABLE check_failures AS
-SELECT 'unique sale_key' AS test, count(*) AS failures FROM (SELECT sale_key FROM sales_fact GROUP BY 1 HAVING count(*) > 1)
-UNION ALL SELECT 'not_null sale_key', count(*) FROM sales_fact WHERE sale_key IS NULL
-UNION ALL SELECT 'not_null customer_key', count(*) FROM sales_fact WHERE customer_key IS NULL
-UNION ALL SELECT 'relationships customer', count(*) FROM sales_fact f LEFT JOIN customer_dim c USING (customer_key) WHERE c.customer_key IS NULL
-UNION ALL SELECT 'relationships product', count(*) FROM sales_fact f LEFT JOIN product_dim p USING (product_key) WHERE p.product_key IS NULL
-UNION ALL SELECT 'relationships location', count(*) FROM sales_fact f LEFT JOIN location_dim l USING (location_key) WHERE l.location_key IS NULL
-UNION ALL SELECT 'relationships date', count(*) FROM sales_fact f LEFT JOIN date_dim d USING (date_key) WHERE d.date_key IS NULL
-UNION ALL SELECT 'accepted_values order_status', count(*) FROM sales_fact WHERE order_status NOT IN ('placed', 'shipped', 'delivered', 'cancelled', 'returned')
-UNION ALL SELECT 'not_null quantity', count(*) FROM sales_fact WHERE quantity IS NULL
-UNION ALL SELECT 'unique customer_key', count(*) FROM (SELECT customer_key FROM customer_dim GROUP BY 1 HAVING count(*) > 1)
-UNION ALL SELECT 'unique product_key', count(*) FROM (SELECT product_key FROM product_dim GROUP BY 1 HAVING count(*) > 1)
-UNION ALL SELECT 'unique product_id', count(*) FROM (SELECT product_id FROM product_dim GROUP BY 1 HAVING count(*) > 1)
-UNION ALL SELECT 'unique location_key', count(*) FROM (SELECT location_key FROM location_dim GROUP BY 1 HAVING count(*) > 1)
-UNION ALL SELECT 'unique date_key', count(*) FROM (SELECT date_key FROM date_dim GROUP BY 1 HAVING count(*) > 1)
-UNION ALL SELECT 'not_null customer_dim.customer_key', count(*) FROM customer_dim WHERE customer_key IS NULL
-UNION ALL SELECT 'not_null product_dim.product_key', count(*) FROM product_dim WHERE product_key IS NULL
-UNION ALL SELECT 'not_null location_dim.location_key', count(*) FROM location_dim WHERE location_key IS NULL
-UNION ALL SELECT 'not_null date_dim.date_key', count(*) FROM date_dim WHERE date_key IS NULL;
+SELECT 'unique sale_key' AS test, count(*) AS failures FROM (SELECT sale_key FROM fct_sales GROUP BY 1 HAVING count(*) > 1)
+UNION ALL SELECT 'not_null sale_key', count(*) FROM fct_sales WHERE sale_key IS NULL
+UNION ALL SELECT 'not_null order_ts', count(*) FROM fct_sales WHERE order_ts IS NULL
+UNION ALL SELECT 'not_null customer_key', count(*) FROM fct_sales WHERE customer_key IS NULL
+UNION ALL SELECT 'relationships customer', count(*) FROM fct_sales f LEFT JOIN dim_customers c USING (customer_key) WHERE c.customer_key IS NULL
+UNION ALL SELECT 'relationships product', count(*) FROM fct_sales f LEFT JOIN dim_products p USING (product_key) WHERE p.product_key IS NULL
+UNION ALL SELECT 'relationships location', count(*) FROM fct_sales f LEFT JOIN dim_locations l USING (location_key) WHERE l.location_key IS NULL
+UNION ALL SELECT 'relationships date', count(*) FROM fct_sales f LEFT JOIN dim_date d USING (date_key) WHERE d.date_key IS NULL
+UNION ALL SELECT 'accepted_values order_status', count(*) FROM fct_sales WHERE order_status NOT IN ('placed', 'shipped', 'delivered', 'cancelled', 'returned')
+UNION ALL SELECT 'not_null quantity', count(*) FROM fct_sales WHERE quantity IS NULL
+UNION ALL SELECT 'unique customer_key', count(*) FROM (SELECT customer_key FROM dim_customers GROUP BY 1 HAVING count(*) > 1)
+UNION ALL SELECT 'unique product_key', count(*) FROM (SELECT product_key FROM dim_products GROUP BY 1 HAVING count(*) > 1)
+UNION ALL SELECT 'unique product_id', count(*) FROM (SELECT product_id FROM dim_products GROUP BY 1 HAVING count(*) > 1)
+UNION ALL SELECT 'unique location_key', count(*) FROM (SELECT location_key FROM dim_locations GROUP BY 1 HAVING count(*) > 1)
+UNION ALL SELECT 'unique date_key', count(*) FROM (SELECT date_key FROM dim_date GROUP BY 1 HAVING count(*) > 1)
+UNION ALL SELECT 'not_null dim_customers.customer_key', count(*) FROM dim_customers WHERE customer_key IS NULL
+UNION ALL SELECT 'not_null dim_products.product_key', count(*) FROM dim_products WHERE product_key IS NULL
+UNION ALL SELECT 'not_null dim_locations.location_key', count(*) FROM dim_locations WHERE location_key IS NULL
+UNION ALL SELECT 'not_null dim_date.date_key', count(*) FROM dim_date WHERE date_key IS NULL
+UNION ALL SELECT 'not_null customers_snapshot.customer_id', count(*) FROM customers_snapshot WHERE customer_id IS NULL
+UNION ALL SELECT 'unique stg order_id', count(*) FROM (SELECT order_id FROM read_parquet('{{out}}/processed/orders/*/*.parquet', hive_partitioning = false) GROUP BY 1 HAVING count(*) > 1)
+UNION ALL SELECT 'not_null stg order_id', count(*) FROM read_parquet('{{out}}/processed/orders/*/*.parquet', hive_partitioning = false) WHERE order_id IS NULL
+UNION ALL SELECT 'unique stg line_id', count(*) FROM (SELECT line_id FROM read_parquet('{{out}}/processed/order_lines.parquet') GROUP BY 1 HAVING count(*) > 1)
+UNION ALL SELECT 'not_null stg line_id', count(*) FROM read_parquet('{{out}}/processed/order_lines.parquet') WHERE line_id IS NULL
+UNION ALL SELECT 'not_null stg customer_id', count(*) FROM read_parquet('{{out}}/processed/customers.parquet') WHERE customer_id IS NULL;
 
 -- the template's two reports, written as CSV like Tributary writes them --------------------------
 COPY (
   SELECT strftime(d.date_value, '%Y-%m') AS month, count(DISTINCT f.order_id) AS orders, sum(f.net_amount) AS revenue,
          round(sum(f.net_amount) / count(DISTINCT f.order_id), 2) AS avg_order_value
-  FROM sales_fact AS f JOIN date_dim AS d USING (date_key) GROUP BY 1 ORDER BY 1
+  FROM fct_sales AS f JOIN dim_date AS d USING (date_key) GROUP BY 1 ORDER BY 1
 ) TO '{{out}}/revenue_by_month.csv' (HEADER);
 COPY (
   SELECT p.category, sum(f.net_amount) AS revenue, sum(f.quantity) AS units,
          round(100 * sum(f.net_amount) / sum(sum(f.net_amount)) OVER (), 1) AS revenue_share_pct
-  FROM sales_fact AS f JOIN product_dim AS p USING (product_key) GROUP BY 1 ORDER BY revenue DESC LIMIT 10
+  FROM fct_sales AS f JOIN dim_products AS p USING (product_key) GROUP BY 1 ORDER BY revenue DESC LIMIT 10
 ) TO '{{out}}/top_categories.csv' (HEADER);
