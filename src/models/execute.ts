@@ -14,7 +14,7 @@ import { materializeModel, runTestQuery } from './materialize.js';
 import type { ParsedProject } from './parse.js';
 import { loadSeed } from './seeds.js';
 import { runSnapshot } from './snapshot.js';
-import type { Node } from './types.js';
+import { newNode, type Node } from './types.js';
 
 export type NodeStatus = 'success' | 'error' | 'skipped' | 'pass' | 'fail' | 'warn';
 
@@ -180,7 +180,7 @@ export class DbtSession {
     const hooks = which === 'on-run-start' ? project.onRunStart : project.onRunEnd;
     if (!hooks.length) return;
     const rt = this.runtime(engine);
-    const operation: Node = {
+    const operation = newNode({
       unique_id: `operation.${project.name}.${which}`,
       resource_type: 'analysis',
       package_name: project.name,
@@ -189,21 +189,10 @@ export class DbtSession {
       original_file_path: 'dbt_project.yml',
       fqn: [project.name, which],
       raw_code: '',
-      language: 'sql',
       checksum: { name: 'sha256', checksum: '' },
       config: defaultConfig('analysis'),
-      tags: [],
-      description: '',
-      columns: {},
-      meta: {},
-      refs: [],
-      sources: [],
-      depends_on: { macros: [], nodes: [] },
-      database: null,
       schema: this.pp.target.schema,
-      alias: which,
-      relation_name: null,
-    };
+    });
     for (const [i, hook] of hooks.entries()) {
       try {
         const globals = nodeGlobals(

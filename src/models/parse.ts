@@ -18,13 +18,14 @@ import { defaultConfig, mergeConfig, treeConfigs } from './config.js';
 import { nodeGlobals, findRefTarget, type CompileRuntime, type ParseCapture } from './context.js';
 import { yamlContext, type DbtProject, type TargetConfig } from './dbt-project.js';
 import { JinjaEnvironment, type JinjaTemplate, type MacroDefinition } from './jinja/index.js';
-import type {
-  ColumnDoc,
-  FreshnessRule,
-  Manifest,
-  Node,
-  ResourceType,
-  SourceNode,
+import {
+  newNode,
+  type ColumnDoc,
+  type FreshnessRule,
+  type Manifest,
+  type Node,
+  type ResourceType,
+  type SourceNode,
 } from './types.js';
 
 export interface ParseOptions {
@@ -298,7 +299,7 @@ export async function parseProject(
     const fqn = [project.name, ...dirs, name];
     const config = defaultConfig(type);
     for (const level of treeConfigs(tree, fqn)) mergeConfig(config, level);
-    return {
+    return newNode({
       unique_id: `${type}.${project.name}.${name}`,
       resource_type: type,
       package_name: project.name,
@@ -307,21 +308,10 @@ export async function parseProject(
       original_file_path: file,
       fqn,
       raw_code: raw,
-      language: 'sql',
       checksum: { name: 'sha256', checksum: sha256(raw) },
       config,
-      tags: [],
-      description: '',
-      columns: {},
-      meta: {},
-      refs: [],
-      sources: [],
-      depends_on: { macros: [], nodes: [] },
-      database: null,
       schema: opts.target.schema,
-      alias: name,
-      relation_name: null,
-    };
+    });
   };
 
   const applyProperties = (node: Node, section: string): PropertyEntry | undefined => {
@@ -924,8 +914,7 @@ async function buildGenericTest(
   }
   const hash = createHash('md5').update(`${names.full}\0${file}`).digest('hex').slice(0, 10);
   const raw = `{{ ${macroName}(**_dbt_generic_test_kwargs) }}`;
-  void runtime;
-  return {
+  return newNode({
     unique_id: `test.${project.name}.${name}.${hash}`,
     resource_type: 'test',
     package_name: project.name,
@@ -934,20 +923,13 @@ async function buildGenericTest(
     original_file_path: file,
     fqn,
     raw_code: raw,
-    language: 'sql',
     checksum: { name: 'sha256', checksum: sha256(raw + JSON.stringify(kwargs)) },
     config: cfg,
     tags: cfg.tags,
     description: asString(body.description),
-    columns: {},
-    meta: {},
     refs,
     sources,
-    depends_on: { macros: [], nodes: [] },
-    database: null,
     schema: runtime.target.schema,
-    alias: name,
-    relation_name: null,
     test_metadata: {
       name: shortName,
       kwargs,
@@ -955,7 +937,7 @@ async function buildGenericTest(
     },
     column_name: column?.name ?? null,
     attached_node: parent.resource_type === 'source' ? null : parent.unique_id,
-  };
+  });
 }
 
 /**

@@ -1,6 +1,6 @@
 /**
  * The shapes of a parsed dbt project: nodes, sources, macros and docs, keyed by unique id as in
- * dbt's manifest.json (docs/artifacts.md describes the serialized form). Compiling a project
+ * dbt's manifest.json (docs/artifacts.md describes the serialized form), and `newNode`. Compiling a project
  * yields one `Manifest`; running it is a separate step that reads only this.
  */
 
@@ -152,4 +152,38 @@ export interface Manifest {
   childMap: Map<string, string[]>;
   /** Nodes disabled by config, by unique_id (shown by ls, never run). */
   disabled: Map<string, Node>;
+}
+
+/** What identifies a node; everything else starts empty and is filled in as the project is read. */
+export type NodeIdentity = Pick<
+  Node,
+  | 'unique_id'
+  | 'resource_type'
+  | 'package_name'
+  | 'name'
+  | 'path'
+  | 'original_file_path'
+  | 'fqn'
+  | 'raw_code'
+  | 'checksum'
+  | 'config'
+  | 'schema'
+>;
+
+/** A node with its identity and every other field empty (no refs, no docs, alias = name). */
+export function newNode(identity: NodeIdentity & Partial<Node>): Node {
+  return {
+    language: 'sql',
+    tags: [],
+    description: '',
+    columns: {},
+    meta: {},
+    refs: [],
+    sources: [],
+    depends_on: { macros: [], nodes: [] },
+    database: null,
+    alias: identity.name,
+    relation_name: null,
+    ...identity,
+  };
 }

@@ -4,8 +4,8 @@
  * test/fixtures/dbt/, with its own DuckDB file or PostgreSQL schema chosen through env_var() in the
  * fixture's profiles.yml, and dropped afterwards.
  */
-import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe } from 'vitest';
 import {
@@ -124,7 +124,9 @@ export class DbtFixture {
     return readFileSync(join(this.dir, path), 'utf8');
   }
 
+  /** Writes a file of the project copy, creating its folder (git keeps no empty fixture folders). */
   write(path: string, text: string): void {
+    mkdirSync(dirname(join(this.dir, path)), { recursive: true });
     writeFileSync(join(this.dir, path), text);
   }
 

@@ -113,11 +113,11 @@ export async function ev(e: Expr, f: Frame, st: State): Promise<unknown> {
       return evCall(e, f, st);
     case 'filter': {
       const value = e.node ? await ev(e.node, f, st) : undefined;
-      return applyFilter(e, value, f, st);
+      return applyNamed(e, value, f, st);
     }
     case 'test': {
       const value = await ev(e.node, f, st);
-      const r = truthy(await applyTest(e, value, f, st));
+      const r = truthy(await applyNamed(e, value, f, st));
       return e.negate ? !r : r;
     }
     case 'and': {
@@ -267,30 +267,18 @@ async function evCall(
   );
 }
 
-async function applyFilter(
-  e: Extract<Expr, { k: 'filter' }>,
+/** Applies a filter (`x|name(args)`) or a test (`x is name(args)`) from the environment's table. */
+async function applyNamed(
+  e: Extract<Expr, { k: 'filter' | 'test' }>,
   value: unknown,
   f: Frame,
   st: State,
 ): Promise<unknown> {
-  const impl = st.env.filters.get(e.name);
+  const kind = e.k === 'filter' ? 'filter' : 'test';
+  const impl = (kind === 'filter' ? st.env.filters : st.env.tests).get(e.name);
   const { args, kwargs } = await evArgs(e, f, st);
   st.line = e.line;
-  if (!impl) throw new TemplateRuntimeError(`no filter named '${e.name}'`);
-  const r = impl(st, value, args, kwargs ?? {});
-  return isThenable(r) ? await r : r;
-}
-
-async function applyTest(
-  e: Extract<Expr, { k: 'test' }>,
-  value: unknown,
-  f: Frame,
-  st: State,
-): Promise<unknown> {
-  const impl = st.env.tests.get(e.name);
-  const { args, kwargs } = await evArgs(e, f, st);
-  st.line = e.line;
-  if (!impl) throw new TemplateRuntimeError(`no test named '${e.name}'`);
+  if (!impl) throw new TemplateRuntimeError(`no ${kind} named '${e.name}'`);
   const r = impl(st, value, args, kwargs ?? {});
   return isThenable(r) ? await r : r;
 }
@@ -538,7 +526,7 @@ export async function exec(body: Stmt[], f: Frame, st: State, buf: string[]): Pr
         let v: unknown = inner.join('');
         st.line = s.line;
         for (const flt of s.filters)
-          v = await applyFilter(flt as Extract<Expr, { k: 'filter' }>, v, f, st);
+          v = await applyNamed(flt as Extract<Expr, { k: 'filter' }>, v, f, st);
         assign(s.target, v, f, st);
         break;
       }
@@ -558,7 +546,7 @@ export async function exec(body: Stmt[], f: Frame, st: State, buf: string[]): Pr
         let v: unknown = inner.join('');
         st.line = s.line;
         for (const flt of s.filters)
-          v = await applyFilter(flt as Extract<Expr, { k: 'filter' }>, v, f, st);
+          v = await applyNamed(flt as Extract<Expr, { k: 'filter' }>, v, f, st);
         buf.push(out(v));
         break;
       }
