@@ -159,6 +159,7 @@ export function formatDemo(demo: DemoOutcome, out: Output): string {
       `${cmd} query "select * from monthly_sales order by year, month limit 5"`,
       `${cmd} query "select _line, _column, _reason, _message from quarantine.orders limit 5"`,
       `${cmd} catalog`,
+      `${cmd} ls -s +fct_sales --output name`,
       `${cmd} runs`,
     ].join('\n'),
   );
