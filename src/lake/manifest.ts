@@ -63,6 +63,11 @@ export interface RawManifest {
   version: number;
   updatedAt: string;
   batches: RawBatch[];
+  /**
+   * Incremental state of a connector (API cursor, database high-water mark), committed in the same
+   * swap as the batches it covers, so it never runs ahead of landed data.
+   */
+  cursor?: Record<string, unknown>;
 }
 
 export interface RawBatch {

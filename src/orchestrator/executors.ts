@@ -73,6 +73,7 @@ export async function executeAsset(ctx: ExecContext, asset: Asset): Promise<Step
 async function landRaw(ctx: ExecContext, asset: Asset): Promise<StepOutcome> {
   const table = ctx.ws.project.tables.find((t) => t.id === asset.name)!;
   const result = await sourceFor(table).land({
+    tmpDir: ctx.ws.project.paths.tmp,
     store: ctx.ws.store,
     progress: ctx.progress,
     now: ctx.now,

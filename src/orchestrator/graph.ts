@@ -49,7 +49,7 @@ export function buildAssetGraph(project: Project, models: ParsedProject | undefi
       name: t.id,
       deps: [],
       tags: [t.source],
-      file: t.folder,
+      file: t.kind === 'files' ? t.folder : t.contractFile,
     });
     const parents = t.contract.columns
       .filter((c) => c.references)

@@ -10,7 +10,14 @@ import {
   projectConfigSchema,
   type Contract,
   type CsvOptions,
+  type DatabaseSourceConfig,
+  type DatabaseTableConfig,
+  type Disposition,
+  type FileTableConfig,
   type ProjectConfig,
+  type RestSourceConfig,
+  type RestTableConfig,
+  type SchemaEvolution,
 } from './schema.js';
 import { ProblemsError, readYamlFile, type Problem } from './yaml.js';
 
@@ -18,24 +25,48 @@ export const CONFIG_FILE = 'tributary.yml';
 
 export type FileFormat = 'csv' | 'json' | 'ndjson';
 
-/** One table of one source, with its contract resolved. */
-export interface SourceTable {
+/** What every source table has: its names, how its raw batches read, and its contract. */
+interface SourceTableBase {
   /** `<source>.<table>`. */
   id: string;
   source: string;
   table: string;
-  kind: 'files';
-  /** Absolute landing folder. */
-  folder: string;
-  /** Glob of file names inside the folder. */
-  pattern: string;
+  /** How raw batches are read (files: from the extension when undefined; connectors land NDJSON or CSV). */
   format: FileFormat | undefined;
   csv: CsvOptions;
   records: string | undefined;
   contract: Contract;
   /** Where the contract came from, for messages. */
   contractFile: string;
+  disposition: Disposition;
+  schemaEvolution: SchemaEvolution;
 }
+
+/** Files dropped in a landing folder. */
+export interface FileSourceTable extends SourceTableBase {
+  kind: 'files';
+  /** Absolute landing folder. */
+  folder: string;
+  /** Glob of file names inside the folder. */
+  pattern: string;
+}
+
+/** An endpoint of a REST API. */
+export interface RestSourceTable extends SourceTableBase {
+  kind: 'rest';
+  sourceConfig: RestSourceConfig;
+  tableConfig: RestTableConfig;
+}
+
+/** A table of an operational database. */
+export interface DatabaseSourceTable extends SourceTableBase {
+  kind: 'postgres' | 'mysql';
+  sourceConfig: DatabaseSourceConfig;
+  tableConfig: DatabaseTableConfig;
+}
+
+/** One table of one source, with its contract resolved. */
+export type SourceTable = FileSourceTable | RestSourceTable | DatabaseSourceTable;
 
 export interface ProjectPaths {
   /** The project's hidden working folder. */
@@ -105,19 +136,57 @@ export async function loadProject(dirArg: string): Promise<Project> {
         contract = result.value;
       }
       if (!contract) continue;
-      tables.push({
-        id: `${source}.${table}`,
-        source,
-        table,
-        kind: 'files',
-        folder: resolve(dir, sourceConfig.path),
-        pattern: tableConfig.files,
-        format: tableConfig.format,
-        csv: { ...defaultCsv, ...tableConfig.csv },
-        records: tableConfig.records,
-        contract,
-        contractFile,
-      });
+      const base = { id: `${source}.${table}`, source, table, contract, contractFile };
+      switch (sourceConfig.type) {
+        case 'files': {
+          const t = tableConfig as FileTableConfig;
+          tables.push({
+            ...base,
+            kind: 'files',
+            folder: resolve(dir, sourceConfig.path),
+            pattern: t.files,
+            format: t.format,
+            csv: { ...defaultCsv, ...t.csv },
+            records: t.records,
+            disposition: 'append',
+            schemaEvolution: 'freeze',
+          });
+          break;
+        }
+        case 'rest': {
+          const t = tableConfig as RestTableConfig;
+          // Connectors land what they fetched as NDJSON, one record per line.
+          tables.push({
+            ...base,
+            kind: 'rest',
+            sourceConfig,
+            tableConfig: t,
+            format: 'ndjson',
+            csv: defaultCsv,
+            records: undefined,
+            disposition: t.disposition,
+            schemaEvolution: t.schema_evolution,
+          });
+          break;
+        }
+        case 'postgres':
+        case 'mysql': {
+          const t = tableConfig as DatabaseTableConfig;
+          // Database extracts land as CSV with a header row (PostgreSQL's COPY format).
+          tables.push({
+            ...base,
+            kind: sourceConfig.type,
+            sourceConfig,
+            tableConfig: t,
+            format: 'csv',
+            csv: defaultCsv,
+            records: undefined,
+            disposition: t.disposition,
+            schemaEvolution: t.schema_evolution,
+          });
+          break;
+        }
+      }
     }
   }
   problems.push(...checkContracts(tables));

@@ -103,7 +103,188 @@ export const filesSourceSchema = z
   })
   .strict();
 
-export const sourceSchema = z.discriminatedUnion('type', [filesSourceSchema]);
+/** A secret: read from an environment variable or a file, never written in tributary.yml. */
+export const secretSchema = z
+  .union([
+    z.object({ env: z.string().describe('Environment variable holding the secret.') }).strict(),
+    z
+      .object({ file: z.string().describe('File holding the secret (trailing newline ignored).') })
+      .strict(),
+  ])
+  .describe('Where a secret comes from: { env: NAME } or { file: path }.');
+
+/** How a table's new rows join what is already processed. */
+export const dispositionSchema = z
+  .enum(['append', 'replace', 'merge'])
+  .describe(
+    'append: add rows; replace: the batch replaces the table; merge: latest row per primary key wins.',
+  );
+
+export const evolutionSchema = z
+  .enum(['evolve', 'freeze', 'discard_row'])
+  .describe(
+    'When a column changes incompatibly: evolve the schema, freeze (fail clearly), or quarantine the row.',
+  );
+
+const connectorTableCommon = {
+  contract: z
+    .union([z.string(), contractSchema])
+    .optional()
+    .describe('Contract file (default contracts/<table>.yml) or an inline contract.'),
+  disposition: dispositionSchema.default('append'),
+  schema_evolution: evolutionSchema.default('evolve'),
+};
+
+export const restAuthSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('bearer'), token: secretSchema }).strict(),
+  z.object({ type: z.literal('basic'), username: secretSchema, password: secretSchema }).strict(),
+  z
+    .object({
+      type: z.literal('api_key'),
+      name: z.string().describe('Header or query parameter name.'),
+      in: z.enum(['header', 'query']).default('header'),
+      key: secretSchema,
+    })
+    .strict(),
+]);
+
+export const paginationSchema = z.discriminatedUnion('type', [
+  z
+    .object({
+      type: z.literal('cursor'),
+      cursor_path: z.string().describe('Dotted path of the next cursor in the response body.'),
+      cursor_param: z.string().describe('Query parameter that carries the cursor.'),
+      from_last_record: z
+        .string()
+        .optional()
+        .describe(
+          'Take the cursor from this field of the last record (Stripe: id) instead of cursor_path.',
+        ),
+      has_more_path: z
+        .string()
+        .optional()
+        .describe('Dotted path of a boolean that says more pages exist.'),
+    })
+    .strict(),
+  z.object({ type: z.literal('next_link'), next_path: z.string() }).strict(),
+  z.object({ type: z.literal('link_header') }).strict(),
+  z
+    .object({
+      type: z.literal('offset'),
+      offset_param: z.string().default('offset'),
+      limit_param: z.string().default('limit'),
+      limit: z.number().int().positive().default(100),
+      total_path: z.string().optional(),
+    })
+    .strict(),
+  z
+    .object({
+      type: z.literal('page'),
+      page_param: z.string().default('page'),
+      first_page: z.number().int().default(1),
+      size_param: z.string().optional(),
+      size: z.number().int().positive().optional(),
+    })
+    .strict(),
+]);
+
+export const restTableSchema = z
+  .object({
+    path: z.string().describe('Endpoint path, appended to base_url.'),
+    params: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),
+    records: z
+      .string()
+      .optional()
+      .describe(
+        'Dotted path of the records array in each response (default: the body is the array).',
+      ),
+    paginate: paginationSchema.optional(),
+    incremental: z
+      .object({
+        cursor_field: z.string().describe('Field of each record that only grows (e.g. created).'),
+        param: z
+          .string()
+          .describe(
+            'Query parameter that asks for records from the cursor on (e.g. created[gte]).',
+          ),
+        initial: z.union([z.string(), z.number()]).optional(),
+      })
+      .strict()
+      .optional(),
+    primary_key: z.array(z.string()).optional(),
+    child_tables: z
+      .record(identifier, z.string())
+      .default({})
+      .describe(
+        'Lists inside records to unnest into child tables: <child table>: <dotted path of the list>.',
+      ),
+    ...connectorTableCommon,
+  })
+  .strict();
+
+export const restSourceSchema = z
+  .object({
+    type: z.literal('rest'),
+    base_url: z.string().url(),
+    auth: restAuthSchema.optional(),
+    headers: z.record(z.string(), z.string()).default({}),
+    rate_limit: z.object({ requests_per_second: z.number().positive() }).strict().optional(),
+    retries: z
+      .object({
+        attempts: z.number().int().min(1).default(5),
+        backoff_ms: z.number().int().positive().default(500),
+        max_backoff_ms: z.number().int().positive().default(30000),
+      })
+      .strict()
+      .default({ attempts: 5, backoff_ms: 500, max_backoff_ms: 30000 }),
+    timeout_ms: z.number().int().positive().default(30000),
+    tables: z.record(identifier, restTableSchema),
+  })
+  .strict();
+
+export const databaseTableSchema = z
+  .object({
+    table: z
+      .string()
+      .optional()
+      .describe('Table (or schema.table) in the database; defaults to the table name.'),
+    columns: z.array(z.string()).optional().describe('Columns to extract (default: all).'),
+    mode: z.enum(['full', 'incremental']).default('full'),
+    cursor: z
+      .string()
+      .optional()
+      .describe('incremental: a column that only grows (updated_at, id).'),
+    primary_key: z.array(z.string()).optional(),
+    ...connectorTableCommon,
+  })
+  .strict();
+
+const databaseSource = (type: 'postgres' | 'mysql') =>
+  z
+    .object({
+      type: z.literal(type),
+      url: secretSchema
+        .optional()
+        .describe('Connection URL, from an env var or a file (it holds the password).'),
+      host: z.string().optional(),
+      port: z.number().int().optional(),
+      user: z.string().optional(),
+      password: secretSchema.optional(),
+      database: z.string().optional(),
+      schema: z.string().optional().describe('Default schema of the tables (postgres).'),
+      tables: z.record(identifier, databaseTableSchema),
+    })
+    .strict();
+
+export const postgresSourceSchema = databaseSource('postgres');
+export const mysqlSourceSchema = databaseSource('mysql');
+
+export const sourceSchema = z.discriminatedUnion('type', [
+  filesSourceSchema,
+  restSourceSchema,
+  postgresSourceSchema,
+  mysqlSourceSchema,
+]);
 
 export const projectConfigSchema = z
   .object({
@@ -185,3 +366,10 @@ export function jsonSchemas(): Record<string, unknown> {
     'contract.schema.json': z.toJSONSchema(contractSchema, { io: 'input' }),
   };
 }
+export type SecretRef = z.output<typeof secretSchema>;
+export type RestSourceConfig = z.output<typeof restSourceSchema>;
+export type RestTableConfig = z.output<typeof restTableSchema>;
+export type DatabaseSourceConfig = z.output<typeof postgresSourceSchema>;
+export type DatabaseTableConfig = z.output<typeof databaseTableSchema>;
+export type Disposition = z.output<typeof dispositionSchema>;
+export type SchemaEvolution = z.output<typeof evolutionSchema>;

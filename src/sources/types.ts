@@ -10,6 +10,10 @@ export interface LandContext {
   progress: ProgressReporter;
   /** The day the batch lands, for the raw zone's ingest_date partition. */
   now: Date;
+  /** Local folder for files being written before they enter the lake. */
+  tmpDir: string;
+  /** Cancels a long extraction (shutdown); connectors stop between pages or chunks. */
+  signal?: AbortSignal;
 }
 
 export interface LandResult {

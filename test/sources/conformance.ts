@@ -31,7 +31,8 @@ export function describeSourceConformance(name: string, make: () => Promise<Sour
     const open = async () => {
       const h = await make();
       const store = new LocalObjectStore(mkdtempSync(join(tmpdir(), 'trib-src-lake-')));
-      const land = () => h.source.land({ store, progress: silentProgress, now });
+      const tmpDir = mkdtempSync(join(tmpdir(), 'trib-src-tmp-'));
+      const land = () => h.source.land({ store, progress: silentProgress, now, tmpDir });
       const manifest = () =>
         readManifest<RawManifest>(store, lakeKeys.rawManifest(h.sourceName, h.tableName));
       return { h, store, land, manifest };

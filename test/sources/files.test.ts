@@ -1,13 +1,13 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FilesSource } from '../../src/sources/index.js';
-import type { SourceTable } from '../../src/project/index.js';
+import type { FileSourceTable } from '../../src/project/index.js';
 import { tempDir } from '../helpers.js';
 import { describeSourceConformance } from './conformance.js';
 
 describeSourceConformance('files', async () => {
   const folder = tempDir('trib-landing-');
-  const table: SourceTable = {
+  const table: FileSourceTable = {
     id: 'app.items',
     source: 'app',
     table: 'items',
@@ -19,6 +19,8 @@ describeSourceConformance('files', async () => {
     records: undefined,
     contract: { columns: [{ name: 'id', type: 'bigint', required: true }] },
     contractFile: 'contracts/items.yml',
+    disposition: 'append',
+    schemaEvolution: 'freeze',
   };
   return {
     source: new FilesSource(table),

@@ -13,7 +13,7 @@ import {
   type RawBatch,
   type RawManifest,
 } from '../../lake/index.js';
-import type { SourceTable } from '../../project/index.js';
+import type { FileSourceTable } from '../../project/index.js';
 import type { LandContext, LandResult, Source } from '../types.js';
 
 /** Landing-side facts about a raw batch that processing needs (kept beside the manifest entry). */
@@ -27,7 +27,7 @@ export type LandedBatch = RawBatch & RawBatchFacts;
 export class FilesSource implements Source {
   readonly id: string;
 
-  constructor(private readonly table: SourceTable) {
+  constructor(private readonly table: FileSourceTable) {
     this.id = table.id;
   }
 

@@ -1,0 +1,154 @@
+/**
+ * Landing for connectors that fetch data (REST APIs, databases): records or bytes stream into
+ * one raw-zone batch file, written aside in the project's tmp folder and hashed as they go, then
+ * stored under its content address. Nothing is visible until `commitRawBatches` swaps the raw
+ * manifest, which also stores the source's incremental cursor: the cursor can never move past
+ * data that was not committed, and a re-run after a crash fetches the same data again, which
+ * lands once (same bytes, same address).
+ */
+import { createHash } from 'node:crypto';
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { newId } from '../core/index.js';
+import {
+  commitManifest,
+  lakeKeys,
+  readManifest,
+  type ObjectStore,
+  type RawBatch,
+  type RawManifest,
+} from '../lake/index.js';
+
+/** The raw manifest of a table, or an empty one before its first commit. */
+export async function readRawManifest(
+  store: ObjectStore,
+  source: string,
+  table: string,
+): Promise<RawManifest> {
+  return (
+    (await readManifest<RawManifest>(store, lakeKeys.rawManifest(source, table))) ?? {
+      format: 1,
+      source,
+      table,
+      version: 0,
+      updatedAt: '',
+      batches: [],
+    }
+  );
+}
+
+/**
+ * Commits new batches and the cursor that covers them in one manifest swap. Batches whose bytes
+ * were landed before are left out (content addressing makes a re-fetch harmless).
+ */
+export async function commitRawBatches(
+  store: ObjectStore,
+  source: string,
+  table: string,
+  batches: RawBatch[],
+  cursor?: Record<string, unknown>,
+): Promise<{ manifest: RawManifest; landed: RawBatch[] }> {
+  const manifest = await readRawManifest(store, source, table);
+  const known = new Set(manifest.batches.map((b) => b.id));
+  const landed = batches.filter((b) => !known.has(b.id));
+  if (!landed.length && cursor === undefined) return { manifest, landed };
+  const next = await commitManifest(store, lakeKeys.rawManifest(source, table), {
+    ...manifest,
+    batches: [...manifest.batches, ...landed],
+    ...(cursor !== undefined ? { cursor: { ...manifest.cursor, ...cursor } } : {}),
+  });
+  return { manifest: next, landed };
+}
+
+export interface RawWriterOptions {
+  store: ObjectStore;
+  /** Local folder for the file while it is written (the project's .tributary/tmp). */
+  tmpDir: string;
+  source: string;
+  table: string;
+  /** Extension of the batch file, which tells processing how to read it: `.ndjson` or `.csv`. */
+  ext: '.ndjson' | '.csv';
+  now: Date;
+  /** A name for the batch in messages and the catalog, e.g. `GET /v1/charges` or `public.orders`. */
+  originalName: string;
+}
+
+/** One batch file being written. Call `finish()` to store it, or `abort()` to drop it. */
+export class RawBatchWriter {
+  private readonly hash = createHash('sha256');
+  private bytes = 0;
+  private records = 0;
+  private done = false;
+
+  private constructor(
+    private readonly opts: RawWriterOptions,
+    private readonly path: string,
+    private readonly out: WriteStream,
+  ) {}
+
+  static async open(opts: RawWriterOptions): Promise<RawBatchWriter> {
+    await mkdir(opts.tmpDir, { recursive: true });
+    const path = join(opts.tmpDir, `raw-${opts.source}-${opts.table}-${newId()}${opts.ext}`);
+    return new RawBatchWriter(opts, path, createWriteStream(path));
+  }
+
+  /** Rows written so far (records, or lines counted by the caller through `countRecords`). */
+  get rows(): number {
+    return this.records;
+  }
+
+  get size(): number {
+    return this.bytes;
+  }
+
+  /** Appends bytes, waiting when the file stream is behind (bounded memory). */
+  async write(chunk: string | Buffer): Promise<void> {
+    const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    this.hash.update(buf);
+    this.bytes += buf.length;
+    if (!this.out.write(buf)) await new Promise<void>((resolve) => this.out.once('drain', resolve));
+  }
+
+  /** Appends one record as a JSON line. */
+  async writeRecord(record: unknown): Promise<void> {
+    this.records++;
+    await this.write(`${JSON.stringify(record)}\n`);
+  }
+
+  /** For byte streams that hold records (CSV rows): tells the writer how many. */
+  countRecords(n: number): void {
+    this.records += n;
+  }
+
+  /** Stores the file under its content address; undefined when nothing was written. */
+  async finish(): Promise<RawBatch | undefined> {
+    this.done = true;
+    await new Promise<void>((resolve, reject) =>
+      this.out.end((err?: Error | null) => (err ? reject(err) : resolve())),
+    );
+    if (this.bytes === 0) {
+      await rm(this.path, { force: true });
+      return undefined;
+    }
+    const id = this.hash.digest('hex');
+    const { store, source, table, now, ext } = this.opts;
+    const key = lakeKeys.rawFile(source, table, now.toISOString().slice(0, 10), id, ext);
+    await store.putFile(key, this.path, { move: true });
+    return {
+      id,
+      key,
+      originalName: this.opts.originalName,
+      bytes: this.bytes,
+      ingestedAt: now.toISOString(),
+    };
+  }
+
+  /** Drops the partial file (a failed fetch lands nothing). */
+  async abort(): Promise<void> {
+    if (this.done) return;
+    this.done = true;
+    this.out.destroy();
+    await rm(this.path, { force: true });
+  }
+}
