@@ -148,7 +148,7 @@ export async function loadProject(dirArg: string): Promise<Project> {
             format: t.format,
             csv: { ...defaultCsv, ...t.csv },
             records: t.records,
-            disposition: 'append',
+            disposition: t.disposition,
             schemaEvolution: 'freeze',
           });
           break;

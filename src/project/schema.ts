@@ -92,6 +92,12 @@ export const fileTableSchema = z
       .union([z.string(), contractSchema])
       .optional()
       .describe('Contract file (default contracts/<table>.yml) or an inline contract.'),
+    disposition: z
+      .enum(['append', 'replace', 'merge'])
+      .default('append')
+      .describe(
+        'append: add rows (a key loaded before goes to quarantine); replace: each file is the whole table; merge: latest row per primary key wins.',
+      ),
   })
   .strict();
 
@@ -116,6 +122,7 @@ export const secretSchema = z
 /** How a table's new rows join what is already processed. */
 export const dispositionSchema = z
   .enum(['append', 'replace', 'merge'])
+  .default('append')
   .describe(
     'append: add rows; replace: the batch replaces the table; merge: latest row per primary key wins.',
   );
@@ -255,6 +262,19 @@ export const databaseTableSchema = z
       .optional()
       .describe('incremental: a column that only grows (updated_at, id).'),
     primary_key: z.array(z.string()).optional(),
+    parallel: z
+      .number()
+      .int()
+      .min(1)
+      .max(16)
+      .default(1)
+      .describe(
+        'postgres: extract over this many connections sharing one snapshot, each a range of split_by (one batch each).',
+      ),
+    split_by: z
+      .string()
+      .optional()
+      .describe('postgres, parallel > 1: an integer column to split the extract into ranges.'),
     ...connectorTableCommon,
   })
   .strict();

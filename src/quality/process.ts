@@ -301,27 +301,44 @@ async function processBatch(
     }));
   }
 
-  // 3. Duplicate keys, among rows that passed: later copies in this batch, and keys already loaded.
+  // 3. Duplicate keys, among rows that passed. append: later copies in this batch and keys
+  // already loaded go to quarantine. merge: the last row of a key in the batch wins (batches of
+  // incremental extracts are ordered by their cursor) and replaces the loaded row, below.
+  // replace: the batch is the whole table, so only copies inside it count.
   const pk = contract.primary_key ?? [];
+  const disposition = table.disposition;
+  let superseded = 0;
   if (pk.length) {
     const on = (a: string, b: string) => pk.map((k) => `${a}.${q(k)} = ${b}.${q(k)}`).join(' AND ');
     const keys = pk.map(q).join(', ');
-    const existing = manifest.files.map((f) => store.readableLocation(f.key));
+    const existing =
+      disposition === 'append' ? manifest.files.map((f) => store.readableLocation(f.key)) : [];
+    const order = disposition === 'merge' ? 'c._record DESC' : 'c._record';
     await run(
       engine,
       file,
       `CREATE OR REPLACE TEMP TABLE _tb_dups AS
       WITH dupkeys AS (SELECT ${keys} FROM _tb_checked WHERE _fail IS NULL GROUP BY ${keys} HAVING count(*) > 1),
-      ranked AS (SELECT c._record, row_number() OVER (PARTITION BY ${pk.map((k) => `c.${q(k)}`).join(', ')} ORDER BY c._record) AS rn
+      ranked AS (SELECT c._record, row_number() OVER (PARTITION BY ${pk.map((k) => `c.${q(k)}`).join(', ')} ORDER BY ${order}) AS rn
                    FROM _tb_checked c SEMI JOIN dupkeys d ON ${on('c', 'd')} WHERE c._fail IS NULL)
       SELECT _record FROM ranked WHERE rn > 1
       ${existing.length ? `UNION SELECT c._record FROM _tb_checked c SEMI JOIN (SELECT ${keys} FROM read_parquet([${existing.map(s).join(', ')}])) e ON ${on('c', 'e')} WHERE c._fail IS NULL` : ''}`,
     );
-    await run(
-      engine,
-      file,
-      `UPDATE _tb_checked SET _fail = ${s(`duplicate_key:${pk.join('+')}`)} WHERE _record IN (SELECT _record FROM _tb_dups)`,
-    );
+    if (disposition === 'merge') {
+      // Superseded rows are not errors: they leave the batch without going to quarantine.
+      superseded = Number((await engine.query(`SELECT count(*) AS n FROM _tb_dups`)).rows[0]!.n);
+      await run(
+        engine,
+        file,
+        `DELETE FROM _tb_checked WHERE _record IN (SELECT _record FROM _tb_dups)`,
+      );
+    } else {
+      await run(
+        engine,
+        file,
+        `UPDATE _tb_checked SET _fail = ${s(`duplicate_key:${pk.join('+')}`)} WHERE _record IN (SELECT _record FROM _tb_dups)`,
+      );
+    }
   }
 
   const counts = await engine.query(
@@ -335,7 +352,7 @@ async function processBatch(
   }
   if (malformed.length) reasons.malformed = malformed.length;
   const rowsRejected = Object.values(reasons).reduce((a, b) => a + b, 0);
-  const rowsIn = rowsOut + rowsRejected;
+  const rowsIn = rowsOut + rowsRejected + superseded;
 
   // 4. Write valid rows aside: typed Parquet, zstd, Hive-partitioned when the contract says so.
   const batchTag = batch.id.slice(0, 16);
@@ -424,12 +441,18 @@ async function processBatch(
         : {}),
     });
   }
+  // 7. What stays of the loaded files: all (append), none (replace), or, for merge, every file
+  // rewritten without the keys this batch brings (only files holding such keys are touched).
+  let kept = manifest.files.filter((f) => f.batch !== batch.id);
+  if (disposition === 'replace') kept = [];
+  else if (disposition === 'merge' && pk.length && kept.length && rowsOut > 0)
+    kept = await rewriteWithoutKeys(ctx, table, kept, batch.id, staging);
   const { [batch.id]: _retried, ...stillRejected } = manifest.rejected;
   return {
     manifest: {
       ...manifest,
       columns: contract.columns.map((c) => ({ name: c.name, type: c.type })),
-      files: [...manifest.files.filter((f) => f.batch !== batch.id), ...files],
+      files: [...kept, ...files],
       quarantine: [
         ...manifest.quarantine.filter((f) => f.batch !== batch.id),
         ...(quarantine ? [quarantine] : []),
@@ -451,6 +474,59 @@ async function processBatch(
     reasons,
     rawColumns,
   };
+}
+
+/**
+ * merge: rewrites each loaded file that holds a key of the new batch (`_tb_checked`) without
+ * those rows, next to the original under a new name; files without such keys are kept as they
+ * are. The originals stay in the lake until the manifest swap makes the rewrites the table.
+ */
+async function rewriteWithoutKeys(
+  ctx: ProcessContext,
+  table: SourceTable,
+  files: DataFile[],
+  batchId: string,
+  staging: string,
+): Promise<DataFile[]> {
+  const { engine, store } = ctx;
+  const q = engine.dialect.quoteIdentifier;
+  const s = engine.dialect.quoteString;
+  const pk = table.contract.primary_key!;
+  const keys = pk.map(q).join(', ');
+  const on = pk.map((k) => `f.${q(k)} = n.${q(k)}`).join(' AND ');
+  const hits = await engine.query(
+    `SELECT DISTINCT f.filename AS file FROM read_parquet([${files.map((f) => s(store.readableLocation(f.key))).join(', ')}], filename = true) AS f
+      SEMI JOIN (SELECT ${keys} FROM _tb_checked WHERE _fail IS NULL) AS n ON ${on}`,
+  );
+  const touched = new Set(hits.rows.map((r) => String(r.file)));
+  const out: DataFile[] = [];
+  const dir = join(staging, 'rewrite');
+  await mkdir(dir, { recursive: true });
+  const columns = table.contract.columns.map((c) => `f.${q(c.name)}`).join(', ');
+  for (const [i, f] of files.entries()) {
+    const location = store.readableLocation(f.key);
+    if (!touched.has(location)) {
+      out.push(f);
+      continue;
+    }
+    const local = join(dir, `${i}.parquet`);
+    await run(
+      engine,
+      f.key,
+      `COPY (SELECT ${columns} FROM read_parquet(${s(location)}) AS f
+              ANTI JOIN (SELECT ${keys} FROM _tb_checked WHERE _fail IS NULL) AS n ON ${on})
+        TO ${s(local)} (FORMAT parquet, COMPRESSION zstd)`,
+    );
+    const rows = Number(
+      (await engine.query(`SELECT count(*) AS n FROM read_parquet(${s(local)})`)).rows[0]!.n,
+    );
+    if (rows === 0) continue; // every row of the file was replaced
+    const key = f.key.replace(/\.parquet$/, `-m${batchId.slice(0, 8)}.parquet`);
+    const bytes = (await stat(local)).size;
+    await store.putFile(key, local, { move: true });
+    out.push({ ...f, key, rows, bytes });
+  }
+  return out;
 }
 
 /** Runs a processing statement; engine errors about the file become input errors naming it. */
