@@ -55,7 +55,12 @@ export interface FileSourceTable extends SourceTableBase {
 export interface RestSourceTable extends SourceTableBase {
   kind: 'rest';
   sourceConfig: RestSourceConfig;
+  /** The endpoint's config (for a child table: its parent's). */
   tableConfig: RestTableConfig;
+  /** The project folder: secret files and custom modules are relative to it. */
+  dir?: string;
+  /** Set on a child table: rows unnested from the list at `path` of `table`'s records. */
+  parent?: { table: string; path: string };
 }
 
 /** A table of an operational database. */
@@ -156,17 +161,45 @@ export async function loadProject(dirArg: string): Promise<Project> {
         case 'rest': {
           const t = tableConfig as RestTableConfig;
           // Connectors land what they fetched as NDJSON, one record per line.
-          tables.push({
-            ...base,
-            kind: 'rest',
+          const rest = {
+            kind: 'rest' as const,
             sourceConfig,
             tableConfig: t,
-            format: 'ndjson',
+            dir,
+            format: 'ndjson' as const,
             csv: defaultCsv,
             records: undefined,
             disposition: t.disposition,
             schemaEvolution: t.schema_evolution,
-          });
+          };
+          tables.push({ ...base, ...rest });
+          // Child tables (lists unnested from each record) are tables of the same source, landed
+          // by the parent's run, each with its own contract at contracts/<child>.yml.
+          for (const [child, listPath] of Object.entries(t.child_tables)) {
+            const at = `${path}.child_tables.${child}`;
+            if (seen.has(child)) {
+              problems.push({
+                message: `table name ${child} is used by sources ${seen.get(child)} and ${source}; processed tables are named by table alone, so names must be unique`,
+                location: { file: configFile, path: at },
+              });
+              continue;
+            }
+            seen.set(child, source);
+            const file = join(dir, 'contracts', `${child}.yml`);
+            const childContractFile = relative(process.cwd(), file);
+            const result = await readYamlFile(file, childContractFile, contractSchema);
+            problems.push(...result.problems);
+            if (!result.value) continue;
+            tables.push({
+              id: `${source}.${child}`,
+              source,
+              table: child,
+              contract: result.value,
+              contractFile: childContractFile,
+              ...rest,
+              parent: { table, path: listPath },
+            });
+          }
           break;
         }
         case 'postgres':

@@ -159,7 +159,12 @@ export const paginationSchema = z.discriminatedUnion('type', [
   z
     .object({
       type: z.literal('cursor'),
-      cursor_path: z.string().describe('Dotted path of the next cursor in the response body.'),
+      cursor_path: z
+        .string()
+        .optional()
+        .describe(
+          'Dotted path of the next cursor in the response body (or give from_last_record).',
+        ),
       cursor_param: z.string().describe('Query parameter that carries the cursor.'),
       from_last_record: z
         .string()
@@ -198,6 +203,12 @@ export const paginationSchema = z.discriminatedUnion('type', [
 export const restTableSchema = z
   .object({
     path: z.string().describe('Endpoint path, appended to base_url.'),
+    module: z
+      .string()
+      .optional()
+      .describe(
+        'Custom connector: a .js/.ts file (relative to the project) exporting async function* fetch(ctx).',
+      ),
     params: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),
     records: z
       .string()
@@ -223,7 +234,7 @@ export const restTableSchema = z
       .record(identifier, z.string())
       .default({})
       .describe(
-        'Lists inside records to unnest into child tables: <child table>: <dotted path of the list>.',
+        'Lists inside records to unnest into child tables: <child table>: <dotted path of the list>. Each child table needs a contract (contracts/<child>.yml); its rows carry <parent>_<key> and _index.',
       ),
     ...connectorTableCommon,
   })

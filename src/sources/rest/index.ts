@@ -1,0 +1,6 @@
+/** REST API connector: paginated JSON endpoints landed as NDJSON, incremental by a record cursor. */
+export { RestSource, type RestCursor, type RestSourceOptions } from './source.js';
+export { systemClock, parseRetryAfter, type Clock } from './http.js';
+export { nextFromLinkHeader } from './paginate.js';
+export { Redactor, readSecret } from './secrets.js';
+export type { CustomFetch, CustomFetchContext } from './custom.js';
