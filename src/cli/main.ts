@@ -24,6 +24,7 @@ import {
   type LsOutput,
 } from './commands/dbt.js';
 import { formatRunSummary, runProject } from './commands/run.js';
+import { LandingWatcher, openWorkspace } from '../orchestrator/index.js';
 import { parse as parseYamlText } from 'yaml';
 import type { DbtVerb } from '../models/index.js';
 import { readRuns } from './commands/runs.js';
@@ -297,6 +298,44 @@ export function buildProgram(): Command {
             .join('\n') || 'no source declares freshness',
         );
       if (!out.success) process.exitCode = 1;
+    });
+
+  program
+    .command('watch')
+    .description(
+      "watch the landing folders: a file that has settled there runs its table's ingestion and everything downstream",
+    )
+    .option(
+      '--settle <ms>',
+      'how long a file must stay unchanged before it is taken',
+      integer,
+      1000,
+    )
+    .action(async (opts: { settle: number }) => {
+      const ws = await openWorkspace(globals().project, 'watch');
+      const out = output();
+      const watcher = new LandingWatcher(ws, {
+        settleMs: opts.settle,
+        onRun: (result, tables) =>
+          print(
+            `${new Date().toISOString()} ${tables.join(', ')}: ${formatRunSummary(result, out).split('\n')[0]}`,
+          ),
+        onError: (err) => process.stderr.write(`error: ${describeError(err)}\n`),
+      });
+      const stopped = new Promise<void>((resolve) => {
+        for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => resolve());
+      });
+      try {
+        await watcher.start();
+        if (!globals().quiet)
+          process.stderr.write(
+            `watching ${[...new Set(ws.project.tables.flatMap((t) => (t.kind === 'files' ? [t.folder] : [])))].map((f) => relative(process.cwd(), f) || '.').join(', ')} (Ctrl-C to stop)\n`,
+          );
+        await stopped;
+      } finally {
+        await watcher.stop();
+        await ws.close();
+      }
     });
 
   program

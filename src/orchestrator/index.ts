@@ -3,3 +3,4 @@ export * from './graph.js';
 export * from './workspace.js';
 export * from './executors.js';
 export * from './runner.js';
+export * from './watch.js';
