@@ -87,7 +87,7 @@ export class LandingWatcher {
 
   private async rescan(): Promise<void> {
     for (const folder of new Set(this.tables.map((t) => t.folder))) {
-      let names: string[] = [];
+      let names: string[];
       try {
         names = await readdir(folder);
       } catch {
