@@ -2,9 +2,11 @@
 export * from './types.js';
 export * from './files/index.js';
 export * from './raw-writer.js';
+export * from './rest/index.js';
 import { TributaryError } from '../core/index.js';
 import type { SourceTable } from '../project/index.js';
 import { FilesSource } from './files/index.js';
+import { RestSource } from './rest/index.js';
 import type { Source } from './types.js';
 
 /** The connector for a project table. */
@@ -12,10 +14,15 @@ export function sourceFor(table: SourceTable): Source {
   switch (table.kind) {
     case 'files':
       return new FilesSource(table);
-    default:
-      throw new TributaryError(`${table.kind} sources are not available in this build`, {
+    case 'rest':
+      return new RestSource(table);
+    default: {
+      // Every kind has a connector; this guards a table built outside loadProject.
+      const t = table as { kind: string; source: string };
+      throw new TributaryError(`${t.kind} sources are not available in this build`, {
         code: 'CONFIG',
-        location: { path: `sources.${table.source}` },
+        location: { path: `sources.${t.source}` },
       });
+    }
   }
 }
