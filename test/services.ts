@@ -5,10 +5,11 @@
  */
 import { connect } from 'node:net';
 
-export type ServiceName = 'postgres' | 'mariadb' | 'nats' | 'redis';
+export type ServiceName = 'postgres' | 'mysql' | 'mariadb' | 'nats' | 'redis';
 
 const LABELS: Record<ServiceName, string> = {
   postgres: 'PostgreSQL',
+  mysql: 'MySQL/MariaDB',
   mariadb: 'MariaDB',
   nats: 'NATS',
   redis: 'Redis',
@@ -16,6 +17,7 @@ const LABELS: Record<ServiceName, string> = {
 
 const DEFAULT_PORTS: Record<ServiceName, number> = {
   postgres: 5432,
+  mysql: 3306,
   mariadb: 3306,
   nats: 4222,
   redis: 6379,
@@ -24,6 +26,16 @@ const DEFAULT_PORTS: Record<ServiceName, number> = {
 /** The PostgreSQL URL the tests use: TRIBUTARY_TEST_POSTGRES_URL, or the local default. */
 export const postgresTestUrl =
   process.env.TRIBUTARY_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+/** The MySQL/MariaDB URL the tests use: TRIBUTARY_TEST_MYSQL_URL, or the local default. */
+export const mysqlTestUrl =
+  process.env.TRIBUTARY_TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test';
+
+/** How to start a service that is down, for the message when it is missing. */
+const START: Partial<Record<ServiceName, string>> = {
+  mysql: 'start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd',
+  mariadb: 'start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd',
+};
 
 /** Opens a connection to the service and closes it: true when it answered. */
 async function probe(service: ServiceName, url: string): Promise<boolean> {
@@ -38,6 +50,17 @@ async function probe(service: ServiceName, url: string): Promise<boolean> {
       return false;
     } finally {
       await client.end().catch(() => undefined);
+    }
+  }
+  if (service === 'mysql') {
+    const { default: mysql } = await import('mysql2/promise');
+    try {
+      const conn = await mysql.createConnection({ uri: url, connectTimeout: 3000 });
+      await conn.query('SELECT 1');
+      await conn.end();
+      return true;
+    } catch {
+      return false;
     }
   }
   // The others: a TCP connection to host:port is enough to know someone listens.
@@ -70,7 +93,7 @@ export async function serviceAvailable(service: ServiceName, url: string): Promi
   const label = LABELS[service];
   if (process.env.CI === 'true') {
     throw new Error(
-      `${label} at ${url} is not reachable, and on CI every service suite must run: start ${label} or fix the URL`,
+      `${label} at ${url} is not reachable, and on CI every service suite must run: start ${label}${START[service] ? ` (${START[service]})` : ''} or fix the URL`,
     );
   }
   console.warn(`${label} at ${url} is not reachable: the ${service} suites did not run`);

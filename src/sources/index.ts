@@ -3,10 +3,15 @@ export * from './types.js';
 export * from './files/index.js';
 export * from './raw-writer.js';
 export * from './rest/index.js';
+export * from './postgres/index.js';
+export * from './mysql/index.js';
+export type { DatabaseBatch, FullSnapshotCursor } from './database/index.js';
 import { TributaryError } from '../core/index.js';
 import type { SourceTable } from '../project/index.js';
 import { FilesSource } from './files/index.js';
 import { RestSource } from './rest/index.js';
+import { MysqlSource } from './mysql/index.js';
+import { PostgresSource } from './postgres/index.js';
 import type { Source } from './types.js';
 
 /** The connector for a project table. */
@@ -16,6 +21,10 @@ export function sourceFor(table: SourceTable): Source {
       return new FilesSource(table);
     case 'rest':
       return new RestSource(table);
+    case 'postgres':
+      return new PostgresSource(table);
+    case 'mysql':
+      return new MysqlSource(table);
     default: {
       // Every kind has a connector; this guards a table built outside loadProject.
       const t = table as { kind: string; source: string };

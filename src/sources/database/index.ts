@@ -1,0 +1,2 @@
+/** Shared machinery of the database connectors (PostgreSQL, MySQL). */
+export * from './common.js';

@@ -1,0 +1,2 @@
+/** MySQL / MariaDB source connector: a streamed SELECT written as CSV into the raw zone. */
+export { MysqlSource } from './source.js';
