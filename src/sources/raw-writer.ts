@@ -148,7 +148,13 @@ export class RawBatchWriter {
   async abort(): Promise<void> {
     if (this.done) return;
     this.done = true;
-    this.out.destroy();
+    // Writes still queued fail once the stream is destroyed; nobody wants them now, and an
+    // unheard 'error' event would crash the process.
+    this.out.on('error', () => undefined);
+    await new Promise<void>((resolve) => {
+      this.out.once('close', () => resolve());
+      this.out.destroy();
+    });
     await rm(this.path, { force: true });
   }
 }
