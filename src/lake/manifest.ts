@@ -38,6 +38,8 @@ export interface RejectedBatch {
 export interface ColumnSchema {
   name: string;
   type: string;
+  /** The field in the raw data, when it differs from the name (columns added by schema evolution). */
+  from?: string;
 }
 
 /** A processed table: its typed Parquet files, the quarantine files beside them, and what was read. */

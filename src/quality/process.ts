@@ -21,6 +21,7 @@ import {
 import type { Contract, FileFormat, SourceTable } from '../project/index.js';
 import type { LandedBatch } from '../sources/index.js';
 import { compileContract, rawTextColumn, type ForeignKeyInput } from './contract-sql.js';
+import { effectiveContract, evolveTypes, evolves, schemaOf, withNewColumns } from './evolution.js';
 import { readCsvHeader } from './csv-header.js';
 import { lineNumbers, type MalformedRecord } from './lines.js';
 
@@ -186,7 +187,7 @@ async function processBatch(
   const { engine, store } = ctx;
   const q = engine.dialect.quoteIdentifier;
   const s = engine.dialect.quoteString;
-  const contract = table.contract;
+  let contract = effectiveContract(table, manifest);
   const path = store.readableLocation(batch.key);
   const file = batch.originalName;
   const format = formatOf(table, file);
@@ -208,7 +209,7 @@ async function processBatch(
   // 1. Read the batch, every field as a string, numbered in file order, and 2. check it in the
   // same pass. One materialised table holds typed values, the original text of non-string
   // columns (for the quarantine) and the first failed check of each row.
-  const fields = contract.columns.map((c) => c.from ?? c.name);
+  let fields = contract.columns.map((c) => c.from ?? c.name);
   let rawSelect: string;
   let rawColumns: { name: string; type: string }[];
   let rejectsTable = false;
@@ -233,38 +234,50 @@ async function processBatch(
         location: { file, line: 1 },
       });
     }
+    rawColumns = await inferCsvColumns(engine, path, table, header);
+    if (evolves(table)) {
+      contract = withNewColumns(contract, rawColumns).contract;
+      fields = contract.columns.map((c) => c.from ?? c.name);
+    }
     // No sniffing: the header decides the columns, all strings, so nothing is guessed or coerced.
     const columns = header.map((h) => `${s(h)}: 'VARCHAR'`).join(', ');
-    const reader = `read_csv(${s(path)}, auto_detect = false, header = true, columns = {${columns}},
+    const reader = `read_csv(${s(path)}, auto_detect = false, header = true, columns = {${columns}}, hive_partitioning = false,
       delim = ${s(table.csv.delimiter)}, quote = ${s(table.csv.quote)}, escape = ${s(table.csv.escape)},
       strict_mode = true, store_rejects = true, rejects_table = '_tb_rejects', rejects_scan = '_tb_scans')`;
     rawSelect = `SELECT row_number() OVER () AS _record, ${contract.columns.map((c, i) => `${q(fields[i]!)} AS ${q(c.name)}`).join(', ')}
       FROM ${reader}`;
     rejectsTable = true;
-    rawColumns = await inferCsvColumns(engine, path, table, header);
   } else {
-    // read_json with declared columns parses each record once, straight into strings (numbers and
-    // booleans keep their JSON text; nested objects become STRUCTs of strings).
-    const spec = jsonColumnSpec(fields, engine.dialect.quoteString, q);
     const jsonFormat = format === 'ndjson' ? 'newline_delimited' : 'array';
-    const source = table.records
-      ? `(SELECT unnest(${q(table.records)}) AS _r FROM read_json(${s(path)}, format = 'auto', maximum_object_size = ${batch.bytes + 1},
-           columns = {${s(table.records)}: ${s(`STRUCT(${spec.struct})[]`)}}))`
-      : `read_json(${s(path)}, format = ${s(jsonFormat)}, columns = {${spec.columns}})`;
-    rawSelect = `SELECT row_number() OVER () AS _record, ${contract.columns.map((c, i) => `${spec.access(fields[i]!, table.records ? '_r' : undefined)} AS ${q(c.name)}`).join(', ')}
-      FROM ${source}`;
     // The crawler's view of the file: the structure of its first records, whatever the contract reads.
     const structure = table.records
       ? undefined
       : await run(
           engine,
           file,
-          `SELECT json_group_structure(json) AS s FROM (SELECT json FROM read_json_objects(${s(path)}, format = ${s(jsonFormat)}) LIMIT 1000)`,
+          `SELECT json_group_structure(json) AS s FROM (SELECT json FROM read_json_objects(${s(path)}, format = ${s(jsonFormat)}, hive_partitioning = false) LIMIT 1000)`,
         );
     rawColumns = structure
       ? flattenStructure(structure.rows[0]?.s)
       : fields.map((name) => ({ name, type: 'VARCHAR' }));
+    if (evolves(table) && structure) {
+      contract = withNewColumns(contract, rawColumns).contract;
+      fields = contract.columns.map((c) => c.from ?? c.name);
+    }
+    // read_json with declared columns parses each record once, straight into strings (numbers and
+    // booleans keep their JSON text; nested objects become STRUCTs of strings).
+    const spec = jsonColumnSpec(fields, engine.dialect.quoteString, q);
+    const source = table.records
+      ? `(SELECT unnest(${q(table.records)}) AS _r FROM read_json(${s(path)}, format = 'auto', hive_partitioning = false, maximum_object_size = ${batch.bytes + 1},
+           columns = {${s(table.records)}: ${s(`STRUCT(${spec.struct})[]`)}}))`
+      : `read_json(${s(path)}, format = ${s(jsonFormat)}, hive_partitioning = false, columns = {${spec.columns}})`;
+    rawSelect = `SELECT row_number() OVER () AS _record, ${contract.columns.map((c, i) => `${spec.access(fields[i]!, table.records ? '_r' : undefined)} AS ${q(c.name)}`).join(', ')}
+      FROM ${source}`;
   }
+
+  // Types that changed since the last batch: widened, or handled by the table's policy.
+  const evolution = await evolveTypes(engine, table, contract, rawSelect, file);
+  contract = evolution.contract;
 
   const foreignKeys: ForeignKeyInput[] = [];
   for (const c of contract.columns) {
@@ -451,7 +464,7 @@ async function processBatch(
   return {
     manifest: {
       ...manifest,
-      columns: contract.columns.map((c) => ({ name: c.name, type: c.type })),
+      columns: schemaOf(contract),
       files: [...kept, ...files],
       quarantine: [
         ...manifest.quarantine.filter((f) => f.batch !== batch.id),
@@ -502,7 +515,6 @@ async function rewriteWithoutKeys(
   const out: DataFile[] = [];
   const dir = join(staging, 'rewrite');
   await mkdir(dir, { recursive: true });
-  const columns = table.contract.columns.map((c) => `f.${q(c.name)}`).join(', ');
   for (const [i, f] of files.entries()) {
     const location = store.readableLocation(f.key);
     if (!touched.has(location)) {
@@ -513,7 +525,7 @@ async function rewriteWithoutKeys(
     await run(
       engine,
       f.key,
-      `COPY (SELECT ${columns} FROM read_parquet(${s(location)}) AS f
+      `COPY (SELECT f.* FROM read_parquet(${s(location)}) AS f
               ANTI JOIN (SELECT ${keys} FROM _tb_checked WHERE _fail IS NULL) AS n ON ${on})
         TO ${s(local)} (FORMAT parquet, COMPRESSION zstd)`,
     );
@@ -582,7 +594,7 @@ async function inferCsvColumns(
   const s = engine.dialect.quoteString;
   try {
     const { rows } = await engine.query(
-      `DESCRIBE SELECT * FROM read_csv(${s(path)}, header = true, delim = ${s(table.csv.delimiter)},
+      `DESCRIBE SELECT * FROM read_csv(${s(path)}, header = true, hive_partitioning = false, delim = ${s(table.csv.delimiter)},
         quote = ${s(table.csv.quote)}, escape = ${s(table.csv.escape)}, sample_size = 20480)`,
     );
     return rows.map((r) => ({ name: String(r.column_name), type: String(r.column_type) }));
