@@ -109,6 +109,7 @@ export async function loadProject(dirArg: string): Promise<Project> {
     configPath,
     relative(process.cwd(), configPath) || CONFIG_FILE,
     projectConfigSchema,
+    { interpolateEnv: true },
   );
   if (!parsed.value) throw new ProblemsError(parsed.problems);
   const config = parsed.value;

@@ -35,11 +35,45 @@ export interface ParsedYaml<T> {
   problems: Problem[];
 }
 
+export interface ParseYamlOptions {
+  /**
+   * Replace `${NAME}` and `${NAME:-default}` in string values with environment variables (as
+   * docker compose does), so a URL or port can differ per machine. An unset variable without a
+   * default is a problem naming it. Secrets have their own `{ env: NAME }` form and never pass here.
+   */
+  interpolateEnv?: boolean;
+}
+
+const ENV_REF = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
+
+function interpolate(
+  value: unknown,
+  path: string[],
+  missing: { name: string; path: string[] }[],
+): unknown {
+  if (typeof value === 'string')
+    return value.replace(ENV_REF, (_all, name: string, fallback: string | undefined) => {
+      const v = process.env[name];
+      if (v !== undefined && v !== '') return v;
+      if (fallback !== undefined) return fallback;
+      missing.push({ name, path });
+      return '';
+    });
+  if (Array.isArray(value))
+    return value.map((v, i) => interpolate(v, [...path, String(i)], missing));
+  if (value && typeof value === 'object')
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [k, interpolate(v, [...path, k], missing)]),
+    );
+  return value;
+}
+
 /** Parses YAML text and validates it; problems carry the file, line, column and config path. */
 export function parseYaml<S extends z.ZodType>(
   file: string,
   text: string,
   schema: S,
+  options: ParseYamlOptions = {},
 ): ParsedYaml<z.output<S>> {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
@@ -51,7 +85,18 @@ export function parseYaml<S extends z.ZodType>(
     };
   });
   if (problems.length) return { problems };
-  const result = schema.safeParse(doc.toJS() ?? {});
+  let data: unknown = doc.toJS() ?? {};
+  if (options.interpolateEnv) {
+    const missing: { name: string; path: string[] }[] = [];
+    data = interpolate(data, [], missing);
+    for (const m of missing)
+      problems.push({
+        message: `environment variable ${m.name} is not set (write \${${m.name}:-default} to give a default)`,
+        location: { file, ...positionOf(doc, m.path, lineCounter), path: m.path.join('.') },
+      });
+    if (problems.length) return { problems };
+  }
+  const result = schema.safeParse(data);
   if (result.success) return { value: result.data, problems };
   for (const issue of result.error.issues) {
     const path = issue.path.map(String);
@@ -85,6 +130,7 @@ export async function readYamlFile<S extends z.ZodType>(
   file: string,
   displayName: string,
   schema: S,
+  options: ParseYamlOptions = {},
 ): Promise<ParsedYaml<z.output<S>>> {
   let text: string;
   try {
@@ -94,5 +140,5 @@ export async function readYamlFile<S extends z.ZodType>(
       return { problems: [{ message: 'file not found', location: { file: displayName } }] };
     throw err;
   }
-  return parseYaml(displayName, text, schema);
+  return parseYaml(displayName, text, schema, options);
 }

@@ -130,3 +130,35 @@ describe('JSON Schema', () => {
     );
   });
 });
+
+describe('environment variables in tributary.yml', () => {
+  it('replaces ${NAME} and ${NAME:-default} in string values', async () => {
+    const dir = tempDir();
+    writeFiles(dir, {
+      'tributary.yml':
+        'name: e\nsources:\n  s:\n    type: files\n    path: ${TRIB_TEST_LANDING:-incoming}\n    tables:\n      t: { files: "${TRIB_TEST_PATTERN}" }\n',
+      'contracts/t.yml': 'columns:\n  - { name: id, type: bigint }\n',
+    });
+    process.env.TRIB_TEST_PATTERN = 't*.csv';
+    try {
+      const project = await loadProject(dir);
+      const t = project.tables[0]!;
+      expect(t.kind === 'files' && t.pattern).toBe('t*.csv');
+      expect(t.kind === 'files' && t.folder.endsWith('incoming')).toBe(true);
+    } finally {
+      delete process.env.TRIB_TEST_PATTERN;
+    }
+  });
+
+  it('names an unset variable without a default, with its line', async () => {
+    const dir = tempDir();
+    writeFiles(dir, {
+      'tributary.yml':
+        'name: e\nsources:\n  s:\n    type: files\n    tables:\n      t: { files: "${TRIB_TEST_UNSET_VAR}" }\n',
+    });
+    const err = (await loadProject(dir).catch((e: unknown) => e)) as ProblemsError;
+    expect(err.format()).toMatch(
+      /tributary\.yml:6:\d+ \(sources\.s\.tables\.t\.files\): environment variable TRIB_TEST_UNSET_VAR is not set/,
+    );
+  });
+});
