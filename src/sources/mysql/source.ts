@@ -219,9 +219,11 @@ export class MysqlSource extends DatabaseSource {
       // Rows are gathered into chunks of about 256 KB: one write per row would cost more than the row.
       let chunk = '';
       let rows = 0;
-      for await (const row of query.stream({ highWaterMark: 1024 }) as AsyncIterable<
-        (string | null)[]
-      >) {
+      const rowStream = query.stream({ highWaterMark: 1024 });
+      // mysql2 reports a connection lost mid-result on the connection only, and the row stream
+      // would wait forever: end the stream with that error.
+      conn.once('error', (err) => rowStream.destroy(err));
+      for await (const row of rowStream as AsyncIterable<(string | null)[]>) {
         let line = '';
         for (let i = 0; i < row.length; i++) line += (i ? ',' : '') + csvField(row[i]!);
         chunk += `${line}\n`;

@@ -277,6 +277,17 @@ export class PostgresSource extends DatabaseSource {
   ): Promise<string[][]> {
     if (parts <= 1) return [[]];
     const cfg = req.table.tableConfig;
+    if (req.table.disposition === 'replace') {
+      // Processing takes a replace batch as the whole table; parts would each replace the others.
+      throw new TributaryError(
+        `parallel extraction of ${this.dbTable} lands one batch per part, which disposition replace cannot take`,
+        {
+          code: 'CONFIG',
+          location: { path: `sources.${req.table.source}.tables.${req.table.table}.parallel` },
+          hint: 'use parallel: 1 with replace, or disposition merge with a primary key',
+        },
+      );
+    }
     const name = cfg.split_by ?? (cfg.primary_key?.length === 1 ? cfg.primary_key[0] : undefined);
     const at = `sources.${req.table.source}.tables.${req.table.table}`;
     const col = name ? byName.get(name) : undefined;
