@@ -69,7 +69,9 @@ function send(res: ServerResponse, status: number, body: unknown): void {
 }
 
 function invalid(res: ServerResponse, message: string, param?: string): void {
-  send(res, 400, { error: { type: 'invalid_request_error', message, ...(param ? { param } : {}) } });
+  send(res, 400, {
+    error: { type: 'invalid_request_error', message, ...(param ? { param } : {}) },
+  });
 }
 
 function authorized(req: IncomingMessage): boolean {
@@ -98,7 +100,10 @@ function handle(
   }
   if (req.method !== 'GET' || url.pathname !== '/v1/charges') {
     return send(res, 404, {
-      error: { type: 'invalid_request_error', message: `Unrecognized request URL (${req.method}: ${url.pathname}).` },
+      error: {
+        type: 'invalid_request_error',
+        message: `Unrecognized request URL (${req.method}: ${url.pathname}).`,
+      },
     });
   }
   const q = url.searchParams;
@@ -127,7 +132,10 @@ function handle(
   const before = q.get('ending_before');
   if (after && before)
     return invalid(res, 'You may only specify one of starting_after and ending_before.');
-  for (const [name, id] of [['starting_after', after], ['ending_before', before]] as const) {
+  for (const [name, id] of [
+    ['starting_after', after],
+    ['ending_before', before],
+  ] as const) {
     if (id && !position.has(id)) return invalid(res, `No such charge: '${id}'`, name);
   }
   const keep = (c: Charge) => filters.every((f) => f(c));

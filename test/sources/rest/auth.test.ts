@@ -5,7 +5,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { TributaryError } from '../../../src/core/index.js';
+import type { TributaryError } from '../../../src/core/index.js';
 import { tempDir } from '../../helpers.js';
 import { FakeClock, lake, reply, restTable, startApi } from './harness.js';
 
