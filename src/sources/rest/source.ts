@@ -78,7 +78,7 @@ export class RestSource implements Source {
 
     const url = endpointUrl(table.sourceConfig, t);
     if (inc && from !== undefined) url.searchParams.set(inc.param, String(from));
-    const name = `GET ${new URL(url.pathname, url).pathname}`;
+    const name = `GET ${url.pathname}`;
     const sink = (tableName: string, originalName: string) =>
       new BatchSink(
         {
