@@ -12,7 +12,8 @@ import {
   startPaymentsServer,
   type PaymentsServer,
 } from '../../../templates/ecommerce/generator/payments-server.js';
-import { tempDir } from '../../helpers.js';
+import { runPipeline } from '../../../src/orchestrator/index.js';
+import { tempDir, withWorkspace, writeFiles } from '../../helpers.js';
 import { lake, restTable } from './harness.js';
 
 interface Charge {
@@ -22,6 +23,8 @@ interface Charge {
 
 let server: PaymentsServer;
 let payments: Charge[];
+let landing: string;
+let report: Awaited<ReturnType<typeof generateEcommerce>>;
 const auth = { authorization: `Bearer ${PAYMENTS_TEST_KEY}` };
 const list = async (query: string, headers: Record<string, string> = auth) => {
   const res = await fetch(`${server.url}/v1/charges${query}`, { headers });
@@ -32,9 +35,9 @@ const newestFirst = () =>
   [...payments].sort((a, b) => b.created - a.created || (a.id < b.id ? 1 : -1));
 
 beforeAll(async () => {
-  const dir = tempDir('trib-payments-');
-  await generateEcommerce({ outDir: dir, scale: 0.005, seed: 7 });
-  const file = join(dir, 'payments.json');
+  landing = tempDir('trib-payments-');
+  report = await generateEcommerce({ outDir: landing, scale: 0.005, seed: 7 });
+  const file = join(landing, 'payments.json');
   payments = JSON.parse(readFileSync(file, 'utf8')) as Charge[];
   server = await startPaymentsServer({ dataFile: file });
 });
@@ -123,6 +126,52 @@ describe('the REST connector against the payments API', () => {
       const second = await l.land(table);
       expect(second.landed).toEqual([]);
       expect(await l.manifest('payments')).toEqual(manifest);
+    } finally {
+      delete process.env.TRIB_PAYMENTS_KEY;
+    }
+  });
+
+  it("processes what it lands through the template's payments contract, as the files did", async () => {
+    const dir = tempDir('trib-payments-proj-');
+    const template = join(import.meta.dirname, '../../../templates/ecommerce');
+    writeFiles(dir, {
+      'tributary.yml': `name: t
+sources:
+  shop:
+    type: files
+    path: ${landing}
+    tables:
+      customers:   { files: "customers*.json", format: json }
+      products:    { files: "products*.csv" }
+      stores:      { files: "stores*.csv" }
+      orders:      { files: "orders*.csv" }
+  payments:
+    type: rest
+    base_url: ${server.url}
+    auth: { type: bearer, token: { env: TRIB_PAYMENTS_KEY } }
+    tables:
+      payments:
+        path: /v1/charges
+        params: { limit: 100 }
+        records: data
+        primary_key: [id]
+        paginate: { type: cursor, cursor_param: starting_after, from_last_record: id, has_more_path: has_more }
+        incremental: { cursor_field: created, param: "created[gte]" }
+`,
+    });
+    for (const t of ['customers', 'products', 'stores', 'orders', 'payments'])
+      writeFiles(dir, {
+        [`contracts/${t}.yml`]: readFileSync(join(template, 'contracts', `${t}.yml`)),
+      });
+    process.env.TRIB_PAYMENTS_KEY = PAYMENTS_TEST_KEY;
+    try {
+      const count = await withWorkspace(dir, async (ws) => {
+        const run = await runPipeline(ws);
+        expect(run.steps.filter((s) => s.status === 'failed')).toEqual([]);
+        return (await ws.warehouse.query('SELECT count(*) AS n FROM processed.payments')).rows[0]!
+          .n;
+      });
+      expect(Number(count)).toBe(report.expected.payments!.valid);
     } finally {
       delete process.env.TRIB_PAYMENTS_KEY;
     }
