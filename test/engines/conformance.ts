@@ -176,6 +176,15 @@ export function describeEngineConformance(
       expect(rows[0]).toEqual({ ok: 12, bad: null, bad_date: null, money: '12.50' });
     });
 
+    it('try-casts text that would lose information to NULL: a fraction to an integer, a time to a date', async () => {
+      const d = engine.dialect;
+      const { rows } = await engine.query(
+        `SELECT ${d.tryCast(d.quoteString('7.5'), 'integer')} AS frac, ${d.tryCast(d.quoteString('1e3'), 'bigint')} AS expo,
+                ${d.tryCast(d.quoteString(' 42 '), 'integer')} AS padded, ${d.tryCast(d.quoteString('2025-01-02 10:30:00'), 'date')} AS timed`,
+      );
+      expect(rows[0]).toEqual({ frac: null, expo: null, padded: 42, timed: null });
+    });
+
     it('serialises concurrent queries on one engine', async () => {
       const results = await Promise.all(
         Array.from({ length: 20 }, (_, i) => engine.query(`SELECT ${i} AS i`)),

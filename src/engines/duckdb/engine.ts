@@ -29,12 +29,28 @@ export interface DuckDBEngineOptions {
   settings?: Record<string, string>;
 }
 
+/**
+ * TRY_CAST, made as strict as the contract promises: DuckDB's own cast of text rounds '7.5' to
+ * an integer and drops the time of '2025-01-02 10:30' for a date, silently. Text must look like
+ * an integer or a bare date to be one (PostgreSQL's adapter checks the same shapes).
+ */
+function duckdbTryCast(expr: string, type: LogicalType): string {
+  const cast = (e: string) => `TRY_CAST(${e} AS ${duckdbTypeName(type)})`;
+  const guard = (pattern: string) =>
+    cast(
+      `CASE WHEN regexp_full_match(trim(CAST(${expr} AS VARCHAR)), '${pattern}') THEN ${expr} END`,
+    );
+  if (type === 'integer' || type === 'bigint') return guard('[+-]?[0-9]+');
+  if (type === 'date') return guard('[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}');
+  return cast(expr);
+}
+
 export const duckdbDialect: Dialect = {
   quoteIdentifier,
   quoteString,
   relation: qualified,
   typeName: duckdbTypeName,
-  tryCast: (expr: string, type: LogicalType) => `TRY_CAST(${expr} AS ${duckdbTypeName(type)})`,
+  tryCast: duckdbTryCast,
   crossDb: crossDbMacros({
     any_value: (expr) => `any_value(${expr})`,
     safe_cast: (expr, type) => `TRY_CAST((${expr}) AS ${type})`,

@@ -75,7 +75,8 @@ function postgresTryCast(expr: string, type: LogicalType): string {
     case 'boolean':
       return `CASE WHEN ${v} ~* '${BOOLEAN_RE}' THEN CAST(${v} AS boolean) END`;
     case 'date':
-      return `${HELPER_SCHEMA}.try_cast_date(${v})`;
+      // A bare date only: a value with a time of day is not a date (the cast would drop the time).
+      return `CASE WHEN trim(${v}) ~ '^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}$' THEN ${HELPER_SCHEMA}.try_cast_date(${v}) END`;
     case 'timestamp':
       return `${HELPER_SCHEMA}.try_cast_timestamp(${v})`;
     default: {
