@@ -3,9 +3,12 @@
  * change types between extracts. The table's effective schema is its contract plus what earlier
  * batches evolved (kept in the processed manifest); a batch then adds new columns (always: a new
  * column is a compatible change, recorded as a new schema version), widens a column when its
- * values fit a wider type (integer → bigint → double, date → timestamp), and treats any other
- * change by the table's policy: `evolve` makes the column a string, `freeze` refuses the batch
- * with a message naming the column, `discard_row` sends the rows that do not fit to quarantine.
+ * values fit a wider type, and treats any other change by the table's policy: `evolve` makes the
+ * column a string, `freeze` refuses the batch with a message naming the column, `discard_row`
+ * sends the rows that do not fit to quarantine. A column the contract declares is the user's
+ * word: it only widens losslessly (integer → bigint, date → timestamp) when every value that
+ * does not fit does fit the wider type; values fitting neither are data defects, quarantined by
+ * the contract as for files. Columns evolution added widen further (→ double) and follow the policy.
  * File tables keep their contract as written: extra columns in a file are ignored.
  */
 import { TributaryError } from '../core/index.js';
@@ -73,9 +76,16 @@ export function withNewColumns(
   };
 }
 
+/** Wider types a column added by evolution may take, narrowest first. */
 const WIDER: Partial<Record<string, LogicalType[]>> = {
   integer: ['bigint', 'double'],
   bigint: ['double'],
+  date: ['timestamp'],
+};
+
+/** Lossless widenings of a declared column. */
+const WIDER_DECLARED: Partial<Record<string, LogicalType[]>> = {
+  integer: ['bigint'],
   date: ['timestamp'],
 };
 
@@ -101,6 +111,9 @@ export async function evolveTypes(
   const policy = table.schemaEvolution;
   if (!evolves(table)) return { contract, changes: [] };
   const { quoteIdentifier: q, tryCast } = engine.dialect;
+  const declared = new Set(table.contract.columns.map((c) => c.name));
+  const widerOf = (c: ColumnContract) =>
+    (declared.has(c.name) ? WIDER_DECLARED : WIDER)[c.type] ?? [];
   const checked = contract.columns.filter((c) => c.type !== 'string');
   if (!checked.length) return { contract, changes: [] };
   const misfit = (c: ColumnContract, type: LogicalType) => {
@@ -114,7 +127,7 @@ export async function evolveTypes(
     selects.push(
       `max(CASE WHEN ${misfit(c, c.type as LogicalType)} THEN raw.${q(c.name)} END) AS bad_${i}`,
     );
-    for (const [j, w] of (WIDER[c.type] ?? []).entries())
+    for (const [j, w] of widerOf(c).entries())
       selects.push(`bool_or(${misfit(c, w)}) AS over_${i}_${j}`);
   }
   const row =
@@ -124,7 +137,9 @@ export async function evolveTypes(
     const i = checked.indexOf(c);
     if (i < 0 || row[`bad_${i}`] === null || row[`bad_${i}`] === undefined) return c;
     const example = String(row[`bad_${i}`]);
-    const wider = (WIDER[c.type] ?? []).find((_, j) => row[`over_${i}_${j}`] !== true);
+    const wider = widerOf(c).find((_, j) => row[`over_${i}_${j}`] !== true);
+    // A declared column's misfits are data defects: the contract quarantines them.
+    if (!wider && declared.has(c.name)) return c;
     if (!wider && policy === 'freeze')
       throw new TributaryError(
         `column ${c.name} changed type: '${example}' is not ${c.type}, and the table's schema_evolution is freeze`,

@@ -1,8 +1,10 @@
 /**
  * Schema evolution of connector tables: a new column is added and becomes a new schema version;
- * a column whose values outgrow their type is widened (integer → bigint → double, date →
- * timestamp); any other type change follows the table's policy: evolve (to string), freeze
- * (the batch is refused with a message naming the column) or discard_row (rows to quarantine).
+ * a column whose values outgrow their type is widened (declared columns losslessly: integer →
+ * bigint, date → timestamp; added columns also → double); values of a declared column that fit
+ * nothing are quarantined by the contract; an added column's other type changes follow the
+ * table's policy: evolve (to string), freeze (the batch is refused, naming the column) or
+ * discard_row (rows to quarantine).
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -97,36 +99,57 @@ describe('schema evolution of connector tables', () => {
     }
   });
 
-  it('evolve turns a column whose values fit no wider type into a string', async () => {
+  it('widens a column added by evolution further, to double', async () => {
     const { land, process } = setup('evolve');
-    await land('id,opened\n1,2025-01-01\n');
+    await land('id,opened,score\n1,2025-01-01,7\n');
     await process();
-    await land('id,opened\n2,soon\n');
+    await land('id,opened,score\n2,2025-01-02,7.5\n');
     const r = await process();
-    expect(r.manifest.columns[1]).toEqual({ name: 'opened', type: 'string' });
+    expect(r.manifest.columns[2]).toEqual({ name: 'score', type: 'double' });
+  });
+
+  it('quarantines values of a declared column that fit no wider type, whatever the policy', async () => {
+    for (const policy of ['evolve', 'freeze', 'discard_row'] as const) {
+      const { land, process } = setup(policy);
+      await land('id,opened\n1,2025-01-01\n');
+      await process();
+      await land('id,opened\n2,soon\n3,2025-03-03\n');
+      const r = await process();
+      expect(r.manifest.columns[1], policy).toEqual({ name: 'opened', type: 'date' });
+      expect(r.reasons, policy).toEqual({ type: 1 });
+    }
+  });
+
+  it('evolve turns an added column whose values fit no wider type into a string', async () => {
+    const { land, process } = setup('evolve');
+    await land('id,opened,score\n1,2025-01-01,7\n');
+    await process();
+    await land('id,opened,score\n2,2025-01-02,high\n');
+    const r = await process();
+    expect(r.manifest.columns[2]).toEqual({ name: 'score', type: 'string' });
     expect(r.rowsOut).toBe(1);
   });
 
-  it('freeze refuses the batch, naming the column and the value', async () => {
+  it('freeze refuses a batch whose added column changed type, naming the column and the value', async () => {
     const { land, process } = setup('freeze');
-    await land('id,opened\n1,2025-01-01\n');
+    await land('id,opened,score\n1,2025-01-01,7\n');
     await process();
-    await land('id,opened\n2,soon\n');
+    await land('id,opened,score\n2,2025-01-02,high\n');
     const r = await process();
     expect(r.rejectedFiles).toHaveLength(1);
     expect(r.rejectedFiles[0]!.error.message).toMatch(
-      /column opened changed type: 'soon' is not date, and the table's schema_evolution is freeze/,
+      /column score changed type: 'high' is not bigint, and the table's schema_evolution is freeze/,
     );
-    expect(r.manifest.columns[1]).toEqual({ name: 'opened', type: 'date' });
+    expect(r.manifest.columns[2]).toEqual({ name: 'score', type: 'bigint' });
   });
 
-  it('discard_row keeps the type and sends the rows that do not fit to quarantine', async () => {
+  it("discard_row keeps an added column's type and sends the rows that do not fit to quarantine", async () => {
     const { land, process } = setup('discard_row');
-    await land('id,opened\n1,2025-01-01\n');
+    await land('id,opened,score\n1,2025-01-01,7\n');
     await process();
-    await land('id,opened\n2,soon\n3,2025-03-03\n');
+    await land('id,opened,score\n2,2025-01-02,high\n3,2025-01-03,9\n');
     const r = await process();
-    expect(r.manifest.columns[1]).toEqual({ name: 'opened', type: 'date' });
+    expect(r.manifest.columns[2]).toEqual({ name: 'score', type: 'bigint' });
     expect(r.rowsOut).toBe(1);
     expect(r.reasons).toEqual({ type: 1 });
   });
