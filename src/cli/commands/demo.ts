@@ -13,15 +13,22 @@ import { CONFIG_FILE, loadProject } from '../../project/index.js';
 import { formatTable, type Output } from '../output.js';
 import { generateForProject, type GenerateOutcome } from './generate.js';
 import { initProject } from './init.js';
+import { chooseAppDatabase, DEFAULT_APP_DB_URL, type AppDbChoice } from './demo-appdb.js';
 
 export interface DemoOptions {
   scale?: number;
   seed?: number;
   progress: ProgressReporter;
+  /** The app database to load (default TRIBUTARY_DEMO_APP_DB_URL, else the local PostgreSQL). */
+  appDbUrl?: string;
+  /** The schema the app tables go in (default tributary_demo_app). */
+  appDbSchema?: string;
 }
 
 export interface DemoOutcome {
   dir: string;
+  /** Where the app tables (customers, orders, order lines) came from. */
+  appDb: AppDbChoice;
   generated: GenerateOutcome;
   run: RunResult;
   reports: Record<string, QueryResult>;
@@ -53,6 +60,12 @@ export async function runDemo(dirArg: string, options: DemoOptions): Promise<Dem
     ...(options.scale !== undefined ? { scale: options.scale } : {}),
     ...(options.seed !== undefined ? { seed: options.seed } : {}),
   });
+  const appDb = await chooseAppDatabase(
+    dir,
+    options.appDbUrl ?? process.env.TRIBUTARY_DEMO_APP_DB_URL ?? DEFAULT_APP_DB_URL,
+    options.progress,
+    options.appDbSchema,
+  );
   const ws = await openWorkspace(dir, 'demo');
   try {
     const run = await runPipeline(ws, { progress: options.progress, command: 'demo' });
@@ -74,6 +87,7 @@ export async function runDemo(dirArg: string, options: DemoOptions): Promise<Dem
     const p = ws.project.paths;
     return {
       dir,
+      appDb,
       generated,
       run,
       reports,
@@ -138,6 +152,9 @@ export function formatDemo(demo: DemoOutcome, out: Output): string {
     [
       `run ${demo.run.runId}: ${demo.run.status === 'succeeded' ? out.paint('green', 'succeeded') : out.paint('red', 'failed')} in ${(demo.run.durationMs / 1000).toFixed(1)}s, ${demo.run.steps.length} assets`,
       `checks: ${tests.length - failedTests} passed, ${failedTests} failed`,
+      demo.appDb.mode === 'postgres'
+        ? `app tables (customers, orders, order lines) extracted from PostgreSQL: ${demo.appDb.detail}`
+        : demo.appDb.detail,
       ...failed.map((s) => `${out.paint('red', 'failed')} ${s.asset}: ${s.message ?? ''}`),
     ].join('\n'),
   );
