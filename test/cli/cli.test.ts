@@ -12,7 +12,13 @@ function tributary(args: string[], cwd?: string) {
   const r = spawnSync(process.execPath, [CLI, ...args], {
     encoding: 'utf8',
     cwd,
-    env: { ...process.env, NO_COLOR: '1' },
+    // The demo's app database is tested in test/e2e/demo-appdb.test.ts with a schema of its own;
+    // here it stays out of the machine's PostgreSQL.
+    env: {
+      ...process.env,
+      NO_COLOR: '1',
+      TRIBUTARY_DEMO_APP_DB_URL: 'postgres://postgres@127.0.0.1:1/none',
+    },
   });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }

@@ -71,6 +71,13 @@ describe('the demo without PostgreSQL', () => {
       appDbUrl: 'postgres://postgres@127.0.0.1:1/nothing',
     });
     expect(demo.appDb.mode).toBe('files');
+    // Payments come through the REST connector from the stand-in API, with the same quarantine.
+    const payments = demo.run.steps.find((s) => s.asset === 'raw:payments.payments')!;
+    expect(payments.message).toMatch(/GET \/v1\/charges/);
+    const report = JSON.parse(readFileSync(join(dir, '.tributary', 'generated.json'), 'utf8')) as {
+      expected: Record<string, { quarantined: Record<string, number> }>;
+    };
+    expect(demo.quarantine.payments).toEqual(report.expected.payments!.quarantined);
     expect(demo.appDb.detail).toMatch(
       /is not reachable: customers, orders and order lines come from the landing files/,
     );

@@ -14,6 +14,7 @@ import { formatTable, type Output } from '../output.js';
 import { generateForProject, type GenerateOutcome } from './generate.js';
 import { initProject } from './init.js';
 import { chooseAppDatabase, DEFAULT_APP_DB_URL, type AppDbChoice } from './demo-appdb.js';
+import { startDemoPaymentsApi } from './demo-payments.js';
 
 export interface DemoOptions {
   scale?: number;
@@ -66,7 +67,11 @@ export async function runDemo(dirArg: string, options: DemoOptions): Promise<Dem
     options.progress,
     options.appDbSchema,
   );
-  const ws = await openWorkspace(dir, 'demo');
+  const payments = await startDemoPaymentsApi(dir, options.progress);
+  const ws = await openWorkspace(dir, 'demo').catch(async (err: unknown) => {
+    await payments.close();
+    throw err;
+  });
   try {
     const run = await runPipeline(ws, { progress: options.progress, command: 'demo' });
     const reports: Record<string, QueryResult> = {};
@@ -96,6 +101,7 @@ export async function runDemo(dirArg: string, options: DemoOptions): Promise<Dem
     };
   } finally {
     await ws.close();
+    await payments.close();
   }
 }
 
@@ -155,6 +161,7 @@ export function formatDemo(demo: DemoOutcome, out: Output): string {
       demo.appDb.mode === 'postgres'
         ? `app tables (customers, orders, order lines) extracted from PostgreSQL: ${demo.appDb.detail}`
         : demo.appDb.detail,
+      'payments pulled from the stand-in payments API (Stripe list semantics; `npm run payments-api` serves it again)',
       ...failed.map((s) => `${out.paint('red', 'failed')} ${s.asset}: ${s.message ?? ''}`),
     ].join('\n'),
   );
