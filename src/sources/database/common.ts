@@ -227,6 +227,9 @@ export abstract class DatabaseSource implements Source {
       await Promise.all(writers.map((w) => w.abort()));
       throw err;
     }
+    // Parallel parts open in whatever order their connections come up; the manifest lists them
+    // in range order, so processing (and merge's "latest wins") sees the same order every run.
+    batches.sort((a, b) => a.part - b.part);
     const warnings: string[] = [];
     if (cfg.mode === 'full' && this.table.disposition === 'append') {
       warnings.push(
