@@ -156,7 +156,7 @@ interface BatchOutcome {
   rawColumns: { name: string; type: string }[];
 }
 
-const TEMP_TABLES = ['_tb_checked', '_tb_dups', '_tb_lines', '_tb_rejects', '_tb_scans'];
+const TEMP_TABLES = ['_tb_raw', '_tb_checked', '_tb_dups', '_tb_lines', '_tb_rejects', '_tb_scans'];
 
 async function dropTemp(engine: Engine): Promise<void> {
   await engine
@@ -244,7 +244,7 @@ async function processBatch(
     const reader = `read_csv(${s(path)}, auto_detect = false, header = true, columns = {${columns}}, hive_partitioning = false,
       delim = ${s(table.csv.delimiter)}, quote = ${s(table.csv.quote)}, escape = ${s(table.csv.escape)},
       strict_mode = true, store_rejects = true, rejects_table = '_tb_rejects', rejects_scan = '_tb_scans')`;
-    rawSelect = `SELECT row_number() OVER () AS _record, ${contract.columns.map((c, i) => `${q(fields[i]!)} AS ${q(c.name)}`).join(', ')}
+    rawSelect = `SELECT ${contract.columns.map((c, i) => `${q(fields[i]!)} AS ${q(c.name)}`).join(', ')}
       FROM ${reader}`;
     rejectsTable = true;
   } else {
@@ -271,37 +271,63 @@ async function processBatch(
       ? `(SELECT unnest(${q(table.records)}) AS _r FROM read_json(${s(path)}, format = 'auto', hive_partitioning = false, maximum_object_size = ${batch.bytes + 1},
            columns = {${s(table.records)}: ${s(`STRUCT(${spec.struct})[]`)}}))`
       : `read_json(${s(path)}, format = ${s(jsonFormat)}, hive_partitioning = false, columns = {${spec.columns}})`;
-    rawSelect = `SELECT row_number() OVER () AS _record, ${contract.columns.map((c, i) => `${spec.access(fields[i]!, table.records ? '_r' : undefined)} AS ${q(c.name)}`).join(', ')}
+    rawSelect = `SELECT ${contract.columns.map((c, i) => `${spec.access(fields[i]!, table.records ? '_r' : undefined)} AS ${q(c.name)}`).join(', ')}
       FROM ${source}`;
   }
 
-  // Types that changed since the last batch: widened, or handled by the table's policy.
-  const evolution = await evolveTypes(engine, table, contract, rawSelect, file);
-  contract = evolution.contract;
-
-  const foreignKeys: ForeignKeyInput[] = [];
-  for (const c of contract.columns) {
-    if (!c.references) continue;
-    const [parentTable, parentColumn] = c.references.split('.') as [string, string];
-    const parent = parents.get(parentTable);
-    const files = parent?.files.map((f) => store.readableLocation(f.key)) ?? [];
-    const type = engine.dialect.typeName(c.type as never);
-    foreignKeys.push({
-      column: c.name,
-      parentKeys: files.length
-        ? `(SELECT DISTINCT ${q(parentColumn)} AS k FROM read_parquet([${files.map(s).join(', ')}]))`
-        : `(SELECT CAST(NULL AS ${type}) AS k WHERE false)`,
-    });
+  // The file is read once into a table of strings; its rowid is the record's position in the
+  // file (insertion order is kept), which a row_number() window would compute single-threaded.
+  await run(engine, file, `CREATE OR REPLACE TEMP TABLE _tb_raw AS ${rawSelect}`);
+  const rawRows = `SELECT rowid + 1 AS _record, * FROM _tb_raw`;
+  const buildChecked = async () => {
+    const foreignKeys: ForeignKeyInput[] = [];
+    for (const c of contract.columns) {
+      if (!c.references) continue;
+      const [parentTable, parentColumn] = c.references.split('.') as [string, string];
+      const parent = parents.get(parentTable);
+      const files = parent?.files.map((f) => store.readableLocation(f.key)) ?? [];
+      const type = engine.dialect.typeName(c.type as never);
+      foreignKeys.push({
+        column: c.name,
+        parentKeys: files.length
+          ? `(SELECT DISTINCT ${q(parentColumn)} AS k FROM read_parquet([${files.map(s).join(', ')}]))`
+          : `(SELECT CAST(NULL AS ${type}) AS k WHERE false)`,
+      });
+    }
+    const compiledNow = compileContract(contract, engine.dialect, foreignKeys);
+    await run(
+      engine,
+      file,
+      `CREATE OR REPLACE TEMP TABLE _tb_checked AS
+      SELECT _record, ${compiledNow.retainedColumns.join(', ')}, _fail FROM (
+        SELECT raw._record, ${compiledNow.typedColumns.join(', ')}, ${compiledNow.failure} AS _fail
+        FROM (${rawRows}) AS raw ${compiledNow.joins.join(' ')})`,
+    );
+    return compiledNow;
+  };
+  let compiled = await buildChecked();
+  // Types that changed since the last batch (connector tables): only values that failed their
+  // type can tell, so only those rows are looked at; when a column widens or evolves, the batch is
+  // checked again with the evolved schema (rare; the common batch pays nothing for evolution).
+  if (evolves(table)) {
+    const typeFailures = Number(
+      (await engine.query(`SELECT count(*) AS n FROM _tb_checked WHERE _fail LIKE 'type:%'`))
+        .rows[0]!.n,
+    );
+    if (typeFailures > 0) {
+      const failedText = `SELECT ${contract.columns
+        .map((c) =>
+          c.type === 'string' ? `NULL AS ${q(c.name)}` : `${q(rawTextColumn(c))} AS ${q(c.name)}`,
+        )
+        .join(', ')} FROM _tb_checked WHERE _fail IS NOT NULL`;
+      const evolution = await evolveTypes(engine, table, contract, failedText, file);
+      if (evolution.changes.length) {
+        contract = evolution.contract;
+        compiled = await buildChecked();
+      }
+    }
   }
-  const compiled = compileContract(contract, engine.dialect, foreignKeys);
-  await run(
-    engine,
-    file,
-    `CREATE OR REPLACE TEMP TABLE _tb_checked AS
-    SELECT _record, ${compiled.retainedColumns.join(', ')}, _fail FROM (
-      SELECT raw._record, ${compiled.typedColumns.join(', ')}, ${compiled.failure} AS _fail
-      FROM (${rawSelect}) AS raw ${compiled.joins.join(' ')})`,
-  );
+  await run(engine, file, 'DROP TABLE _tb_raw'); // the typed table holds all that is needed now
   let malformed: MalformedRecord[] = [];
   if (rejectsTable) {
     const rejects = await engine.query(

@@ -36,12 +36,13 @@ export interface DuckDBEngineOptions {
  */
 function duckdbTryCast(expr: string, type: LogicalType): string {
   const cast = (e: string) => `TRY_CAST(${e} AS ${duckdbTypeName(type)})`;
-  const guard = (pattern: string) =>
-    cast(
-      `CASE WHEN regexp_full_match(trim(CAST(${expr} AS VARCHAR)), '${pattern}') THEN ${expr} END`,
+  const text = `CAST(${expr} AS VARCHAR)`;
+  // Substring tests, not regular expressions: this runs once per value of every typed column.
+  if (type === 'integer' || type === 'bigint')
+    return cast(
+      `CASE WHEN NOT contains(${text}, '.') AND NOT contains(lower(${text}), 'e') THEN ${expr} END`,
     );
-  if (type === 'integer' || type === 'bigint') return guard('[+-]?[0-9]+');
-  if (type === 'date') return guard('[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}');
+  if (type === 'date') return cast(`CASE WHEN length(trim(${text})) <= 10 THEN ${expr} END`);
   return cast(expr);
 }
 
