@@ -120,7 +120,9 @@ export async function processTable(
     try {
       const outcome = await processBatch(ctx, table, batch, manifest, parents, staging);
       faultPoint(`before-commit:${table.table}`);
+      const before = manifest;
       manifest = await commitManifest(ctx.store, manifestKey, outcome.manifest);
+      await sweepUnlisted(ctx.store, before, manifest);
       result.batches++;
       result.rowsIn += outcome.rowsIn;
       result.rowsOut += outcome.rowsOut;
@@ -565,6 +567,21 @@ async function rewriteWithoutKeys(
     out.push({ ...f, key, rows, bytes });
   }
   return out;
+}
+
+/**
+ * After a commit, deletes the data files the previous manifest listed and the new one does not
+ * (replaced by `replace`, rewritten by `merge`). Best effort: a file left behind is invisible to
+ * readers, who only follow the manifest, and costs only space.
+ */
+async function sweepUnlisted(
+  store: ObjectStore,
+  before: TableManifest,
+  after: TableManifest,
+): Promise<void> {
+  const kept = new Set(after.files.map((f) => f.key));
+  for (const f of before.files)
+    if (!kept.has(f.key)) await store.delete(f.key).catch(() => undefined);
 }
 
 /** Runs a processing statement; engine errors about the file become input errors naming it. */

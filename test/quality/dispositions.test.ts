@@ -72,6 +72,22 @@ describe('write dispositions', () => {
     expect(await runAndRead(dir)).toEqual({ rows: ['2:pro', '4:free'], quarantined: 0 });
   });
 
+  it('replace removes the files of the replaced batch from the lake after the commit', async () => {
+    const dir = project('replace');
+    await runAndRead(dir);
+    second(dir, 'id,plan,opened\n9,pro,2025-02-05\n');
+    await runAndRead(dir);
+    await withWorkspace(dir, async (ws) => {
+      const manifest = JSON.parse(
+        (await ws.store.get('processed/accounts/_manifest.json'))!.toString(),
+      ) as { files: { key: string }[] };
+      const onDisk = (await ws.store.list('processed/accounts/'))
+        .map((o) => o.key)
+        .filter((k) => k.endsWith('.parquet'));
+      expect(onDisk.sort()).toEqual(manifest.files.map((f) => f.key).sort());
+    });
+  });
+
   it('merge replaces loaded rows by primary key and adds new keys', async () => {
     const dir = project('merge');
     await runAndRead(dir);
