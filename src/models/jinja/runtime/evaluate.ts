@@ -267,6 +267,21 @@ async function evCall(
   );
 }
 
+/** A block's body rendered, then passed through its filters ({% set x | f %}, {% filter f %}). */
+async function renderFiltered(
+  s: { body: Stmt[]; filters: Expr[]; line: number },
+  f: Frame,
+  st: State,
+): Promise<unknown> {
+  const inner: string[] = [];
+  await exec(s.body, f, st, inner);
+  let v: unknown = inner.join('');
+  st.line = s.line;
+  for (const flt of s.filters)
+    v = await applyNamed(flt as Extract<Expr, { k: 'filter' }>, v, f, st);
+  return v;
+}
+
 /** Applies a filter (`x|name(args)`) or a test (`x is name(args)`) from the environment's table. */
 async function applyNamed(
   e: Extract<Expr, { k: 'filter' | 'test' }>,
@@ -520,16 +535,9 @@ export async function exec(body: Stmt[], f: Frame, st: State, buf: string[]): Pr
         st.line = s.line;
         assign(s.target, await ev(s.expr, f, st), f, st);
         break;
-      case 'setblock': {
-        const inner: string[] = [];
-        await exec(s.body, f, st, inner);
-        let v: unknown = inner.join('');
-        st.line = s.line;
-        for (const flt of s.filters)
-          v = await applyNamed(flt as Extract<Expr, { k: 'filter' }>, v, f, st);
-        assign(s.target, v, f, st);
+      case 'setblock':
+        assign(s.target, await renderFiltered(s, f, st), f, st);
         break;
-      }
       case 'macro':
         f.vars.set(s.name, makeMacro(s, f, st, false));
         break;
@@ -540,16 +548,9 @@ export async function exec(body: Stmt[], f: Frame, st: State, buf: string[]): Pr
         buf.push(out(v));
         break;
       }
-      case 'filterblock': {
-        const inner: string[] = [];
-        await exec(s.body, f, st, inner);
-        let v: unknown = inner.join('');
-        st.line = s.line;
-        for (const flt of s.filters)
-          v = await applyNamed(flt as Extract<Expr, { k: 'filter' }>, v, f, st);
-        buf.push(out(v));
+      case 'filterblock':
+        buf.push(out(await renderFiltered(s, f, st)));
         break;
-      }
       case 'with': {
         st.line = s.line;
         const wf = new Frame(f);
