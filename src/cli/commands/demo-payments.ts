@@ -6,7 +6,7 @@
  * 4242), so `npm run payments-api` lets later runs in the demo folder reach it again.
  */
 import { existsSync } from 'node:fs';
-import { readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseDocument } from 'yaml';
 import type { ProgressReporter } from '../../core/index.js';
@@ -18,14 +18,15 @@ import {
 } from '../../../templates/ecommerce/generator/payments-server.js';
 
 export const PAYMENTS_API_ENV = 'TRIBUTARY_PAYMENTS_API';
-export const PAYMENTS_KEY_ENV = 'PAYMENTS_API_KEY';
 export const DEFAULT_PAYMENTS_PORT = 4242;
+export const PAYMENTS_KEY_FILE = 'secrets/payments-api-key';
 
 /** The REST source the demo project uses for payments (Stripe's list API on the stand-in). */
 export const PAYMENTS_REST_SOURCE = {
   type: 'rest',
   base_url: `\${${PAYMENTS_API_ENV}:-http://127.0.0.1:${DEFAULT_PAYMENTS_PORT}}`,
-  auth: { type: 'bearer', token: { env: PAYMENTS_KEY_ENV } },
+  // The stand-in's fixed test key is no secret; a real key would live in this file, not in tributary.yml.
+  auth: { type: 'bearer', token: { file: PAYMENTS_KEY_FILE } },
   rate_limit: { requests_per_second: 200 },
   tables: {
     payments: {
@@ -61,21 +62,21 @@ export async function startDemoPaymentsApi(
     server = await startPaymentsServer({ dataFile, port: 0 });
   }
   process.env[PAYMENTS_API_ENV] = server.url;
-  process.env[PAYMENTS_KEY_ENV] ??= PAYMENTS_TEST_KEY;
+  await mkdir(join(dir, 'secrets'), { recursive: true });
+  await writeFile(join(dir, PAYMENTS_KEY_FILE), `${PAYMENTS_TEST_KEY}\n`);
   const configPath = join(dir, CONFIG_FILE);
   const doc = parseDocument(await readFile(configPath, 'utf8'));
-  if (doc.getIn(['sources', 'payments', 'type']) !== 'rest') {
+  const current = doc.getIn(['sources', 'payments']) as { toJSON(): unknown } | undefined;
+  const wasRest = doc.getIn(['sources', 'payments', 'type']) === 'rest';
+  if (JSON.stringify(current?.toJSON() ?? null) !== JSON.stringify(PAYMENTS_REST_SOURCE)) {
     doc.setIn(['sources', 'payments'], PAYMENTS_REST_SOURCE);
     await writeFile(configPath, doc.toString());
-    const work = join(dir, '.tributary');
-    if (existsSync(join(work, 'lake'))) {
-      progress.log(
-        'payments now come from the stand-in API: starting the lake and warehouse afresh',
-      );
-      for (const entry of await readdir(work))
-        if (entry !== 'generated.json')
-          await rm(join(work, entry), { recursive: true, force: true });
-    }
+  }
+  const work = join(dir, '.tributary');
+  if (!wasRest && existsSync(join(work, 'lake'))) {
+    progress.log('payments now come from the stand-in API: starting the lake and warehouse afresh');
+    for (const entry of await readdir(work))
+      if (entry !== 'generated.json') await rm(join(work, entry), { recursive: true, force: true });
   }
   return server;
 }

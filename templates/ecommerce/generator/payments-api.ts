@@ -18,7 +18,7 @@ const server = await startPaymentsServer({
 });
 process.stdout.write(
   `payments API stand-in at ${server.url}/v1/charges (bearer ${PAYMENTS_TEST_KEY}); Ctrl-C to stop\n` +
-    `in another terminal: PAYMENTS_API_KEY=${PAYMENTS_TEST_KEY} TRIBUTARY_PAYMENTS_API=${server.url} tributary -p ${positionals[0] ?? 'tributary-demo'} run\n`,
+    `in another terminal: TRIBUTARY_PAYMENTS_API=${server.url} tributary -p ${positionals[0] ?? 'tributary-demo'} run\n`,
 );
 await new Promise<void>((done) => {
   process.once('SIGINT', done);
