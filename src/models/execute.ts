@@ -91,7 +91,12 @@ export class DbtSession {
   }
 
   /** Compiles and runs one node on `engine`; failures become an `error` result, never a throw. */
-  async execute(engine: Engine, node: Node, threadId = 'Thread-1'): Promise<NodeResult> {
+  async execute(
+    engine: Engine,
+    node: Node,
+    threadId = 'Thread-1',
+    options: { compileOnly?: boolean } = {},
+  ): Promise<NodeResult> {
     const started = new Date();
     const result: NodeResult = {
       unique_id: node.unique_id,
@@ -120,6 +125,11 @@ export class DbtSession {
       const sql = await this.compile(engine, node);
       result.compiled_code = node.resource_type === 'seed' ? null : sql;
       endPhase();
+      if (options.compileOnly) {
+        result.message = 'compiled';
+        result.execution_time = (Date.now() - started.getTime()) / 1000;
+        return result;
+      }
       phase = 'execute';
       const rt = this.runtime(engine);
       await this.runHooks(engine, rt, node, 'pre_hook');

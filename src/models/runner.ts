@@ -138,39 +138,9 @@ export async function runVerb(
       };
     }
     const eng = sessions[worker]!;
-    if (opts.verb === 'compile') {
-      const t0 = new Date();
-      try {
-        const sql = await session.compile(eng, node);
-        writeCompiled(pp, node, sql);
-        return {
-          unique_id: id,
-          status: 'success',
-          message: 'compiled',
-          failures: null,
-          rows: null,
-          compiled_code: sql,
-          relation_name: node.relation_name,
-          timing: [
-            {
-              name: 'compile',
-              started_at: t0.toISOString(),
-              completed_at: new Date().toISOString(),
-            },
-          ],
-          execution_time: (Date.now() - t0.getTime()) / 1000,
-          thread_id: `Thread-${worker + 1}`,
-        };
-      } catch (err) {
-        const r = await session.execute(
-          eng,
-          { ...node, resource_type: 'analysis' },
-          `Thread-${worker + 1}`,
-        );
-        return r.status === 'error' ? r : { ...r, status: 'error', message: String(err) };
-      }
-    }
-    const r = await session.execute(eng, node, `Thread-${worker + 1}`);
+    const r = await session.execute(eng, node, `Thread-${worker + 1}`, {
+      compileOnly: opts.verb === 'compile',
+    });
     if (r.compiled_code !== null) writeCompiled(pp, node, r.compiled_code);
     return r;
   };
