@@ -28,6 +28,23 @@ export interface AppDbChoice {
   rows?: Record<string, number>;
 }
 
+/**
+ * Empties the demo's working folder when a table switches connector (the same rows arriving
+ * through another connector would be new batches of keys already loaded), keeping only the
+ * generator's report, which still describes the landing files.
+ */
+export async function startLakeAfresh(
+  dir: string,
+  why: string,
+  progress: ProgressReporter,
+): Promise<void> {
+  const work = join(dir, '.tributary');
+  if (!existsSync(join(work, 'lake'))) return;
+  progress.log(`${why}: starting the lake and warehouse afresh`);
+  for (const entry of await readdir(work))
+    if (entry !== 'generated.json') await rm(join(work, entry), { recursive: true, force: true });
+}
+
 /** Redacts the password of a postgres:// URL for messages. */
 function displayUrl(url: string): string {
   try {
@@ -84,14 +101,7 @@ export async function chooseAppDatabase(
   }
   if (using !== mode) {
     await writeFile(configPath, doc.toString());
-    const work = join(dir, '.tributary');
-    if (existsSync(join(work, 'lake'))) {
-      progress.log(`app tables now come from ${mode}: starting the lake and warehouse afresh`);
-      // Everything but the generator's report, which describes the landing files still there.
-      for (const entry of await readdir(work))
-        if (entry !== 'generated.json')
-          await rm(join(work, entry), { recursive: true, force: true });
-    }
+    await startLakeAfresh(dir, `app tables now come from ${mode}`, progress);
   }
   return reachable
     ? { mode, detail: `${displayUrl(url)} schema ${schema}`, ...(rows ? { rows } : {}) }

@@ -5,8 +5,7 @@
  * the REST source with the stand-in's address, read from TRIBUTARY_PAYMENTS_API (default port
  * 4242), so `npm run payments-api` lets later runs in the demo folder reach it again.
  */
-import { existsSync } from 'node:fs';
-import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseDocument } from 'yaml';
 import type { ProgressReporter } from '../../core/index.js';
@@ -16,6 +15,7 @@ import {
   startPaymentsServer,
   type PaymentsServer,
 } from '../../../templates/ecommerce/generator/payments-server.js';
+import { startLakeAfresh } from './demo-appdb.js';
 
 export const PAYMENTS_API_ENV = 'TRIBUTARY_PAYMENTS_API';
 export const DEFAULT_PAYMENTS_PORT = 4242;
@@ -72,11 +72,6 @@ export async function startDemoPaymentsApi(
     doc.setIn(['sources', 'payments'], PAYMENTS_REST_SOURCE);
     await writeFile(configPath, doc.toString());
   }
-  const work = join(dir, '.tributary');
-  if (!wasRest && existsSync(join(work, 'lake'))) {
-    progress.log('payments now come from the stand-in API: starting the lake and warehouse afresh');
-    for (const entry of await readdir(work))
-      if (entry !== 'generated.json') await rm(join(work, entry), { recursive: true, force: true });
-  }
+  if (!wasRest) await startLakeAfresh(dir, 'payments now come from the stand-in API', progress);
   return server;
 }
