@@ -9,7 +9,7 @@
  */
 import { watch, type FSWatcher } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import picomatch from 'picomatch';
 import { describeError, isErrno, type ProgressReporter, silentProgress } from '../core/index.js';
 import type { FileSourceTable } from '../project/index.js';
@@ -48,6 +48,8 @@ export class LandingWatcher {
   private stopped = false;
   private readonly settleMs: number;
   private readonly tables: FileSourceTable[];
+  /** Each table's file pattern, compiled once (events and rescans test every file name). */
+  private readonly matchers: ((name: string) => boolean)[];
 
   constructor(
     private readonly ws: Workspace,
@@ -55,6 +57,7 @@ export class LandingWatcher {
   ) {
     this.settleMs = opts.settleMs ?? 1000;
     this.tables = ws.project.tables.filter((t): t is FileSourceTable => t.kind === 'files');
+    this.matchers = this.tables.map((t) => picomatch(t.pattern));
   }
 
   /** Catches up on what arrived while stopped, then watches. */
@@ -98,10 +101,10 @@ export class LandingWatcher {
   }
 
   private tablesFor(path: string): FileSourceTable[] {
-    const name = path.slice(path.lastIndexOf('/') + 1);
+    const name = basename(path);
     if (TEMPORARY.test(name)) return [];
-    const folder = path.slice(0, path.lastIndexOf('/'));
-    return this.tables.filter((t) => t.folder === folder && picomatch(t.pattern)(name));
+    const folder = dirname(path);
+    return this.tables.filter((t, i) => t.folder === folder && this.matchers[i]!(name));
   }
 
   /** Notes a file's current size and time; it is taken once they stop changing. */
