@@ -31,10 +31,14 @@ async function ensureTable(): Promise<void> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
-    const { rows } = await client.query<{ n: string | null }>(
-      `SELECT CASE WHEN to_regclass('bench_extract_5m') IS NOT NULL
-                   THEN (SELECT count(*) FROM bench_extract_5m)::text END AS n`,
+    // Two queries: PostgreSQL resolves every relation a statement names, even in a CASE branch
+    // that never runs, so counting in the same statement fails when the table is not there.
+    const { rows: exists } = await client.query<{ t: string | null }>(
+      `SELECT to_regclass('bench_extract_5m')::text AS t`,
     );
+    const { rows } = exists[0]?.t
+      ? await client.query<{ n: string }>('SELECT count(*)::text AS n FROM bench_extract_5m')
+      : { rows: [] as { n: string }[] };
     if (rows[0]?.n === String(ROWS)) return;
     process.stderr.write('creating bench_extract_5m (5M rows)…\n');
     await client.query('DROP TABLE IF EXISTS bench_extract_5m');
