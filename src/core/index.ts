@@ -5,3 +5,5 @@ export * from './progress.js';
 export * from './scan.js';
 export * from './csv.js';
 export * from './faults.js';
+export * from './redact.js';
+export * from './duration.js';

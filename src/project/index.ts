@@ -2,3 +2,4 @@
 export * from './schema.js';
 export * from './yaml.js';
 export * from './project.js';
+export * from './secrets.js';

@@ -3,6 +3,7 @@
  * the TypeScript types the rest of the code uses, and the JSON Schema editors read.
  */
 import { z } from 'zod';
+import { parseDuration } from '../core/index.js';
 
 const identifier = z
   .string()
@@ -317,6 +318,157 @@ export const sourceSchema = z.discriminatedUnion('type', [
   mysqlSourceSchema,
 ]);
 
+/** A duration (`30s`, `10m`, `26h`, `1h30m`, or milliseconds), as milliseconds. */
+const duration = z.union([z.string(), z.number()]).transform((v, ctx) => {
+  const ms = parseDuration(v);
+  if (ms === undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `expected a duration such as 30s, 10m or 26h, got ${JSON.stringify(v)}`,
+    });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+export const retryPolicySchema = z
+  .object({
+    attempts: z.number().int().min(1).default(1).describe('Tries in all, the first included.'),
+    backoff: duration.default(1000).describe('Wait before the second try; doubles each try.'),
+    max_backoff: duration.default(300_000).describe('Longest wait between tries.'),
+    jitter: z
+      .boolean()
+      .default(true)
+      .describe('Wait a random 50–100% of the backoff, so retries spread out.'),
+    on: z
+      .enum(['transient', 'all'])
+      .default('transient')
+      .describe('transient: connection losses, timeouts, 429/5xx and locks; all: any failure.'),
+  })
+  .strict();
+
+export const partitionsSchema = z
+  .object({
+    type: z.literal('daily').default('daily'),
+    start: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a date YYYY-MM-DD'),
+    end: z
+      .string()
+      .regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a date YYYY-MM-DD')
+      .optional()
+      .describe('Last partition (default: yesterday in the timezone).'),
+    timezone: z.string().default('UTC'),
+  })
+  .strict();
+
+export const assetPolicySchema = z
+  .object({
+    retry: retryPolicySchema.optional(),
+    timeout: duration.optional().describe('Longest one try may take; then it is cancelled.'),
+    freshness: z
+      .object({ max_age: duration.describe('Alert when the asset was last updated longer ago.') })
+      .strict()
+      .optional(),
+    partitions: partitionsSchema.optional(),
+  })
+  .strict();
+
+export const scheduleSchema = z
+  .object({
+    cron: z.string().describe('Five or six cron fields, e.g. "0 2 * * *".'),
+    timezone: z.string().default('UTC'),
+    select: z.array(z.string()).default([]).describe('Assets to run (default: all).'),
+    exclude: z.array(z.string()).default([]),
+    catch_up: z
+      .enum(['none', 'latest', 'all'])
+      .default('latest')
+      .describe('Ticks missed while no scheduler ran: none, the latest only, or all of them.'),
+    enabled: z.boolean().default(true),
+  })
+  .strict();
+
+export const triggerSchema = z.discriminatedUnion('on', [
+  z
+    .object({
+      on: z.literal('file_arrival'),
+      tables: z
+        .array(z.string())
+        .optional()
+        .describe('File tables (source.table) to watch; default all.'),
+      run: z
+        .array(z.string())
+        .optional()
+        .describe('Assets to run; default the arrived table and what is downstream.'),
+      settle: duration.optional(),
+    })
+    .strict(),
+  z
+    .object({
+      on: z.literal('asset_updated'),
+      assets: z.array(z.string()).min(1).describe('Assets whose update fires the trigger.'),
+      run: z
+        .array(z.string())
+        .optional()
+        .describe('Assets to run; default what is downstream of them.'),
+    })
+    .strict(),
+]);
+
+const secretOrString = z.union([z.string(), secretSchema]);
+
+export const alertChannelSchema = z.discriminatedUnion('type', [
+  z
+    .object({
+      type: z.literal('webhook'),
+      url: secretOrString,
+      headers: z.record(z.string(), secretOrString).default({}),
+      events: z.array(z.string()).optional(),
+    })
+    .strict(),
+  z
+    .object({
+      type: z.literal('slack'),
+      url: secretOrString,
+      events: z.array(z.string()).optional(),
+    })
+    .strict(),
+  z
+    .object({
+      type: z.literal('email'),
+      host: z.string(),
+      port: z.number().int().positive().default(587),
+      secure: z
+        .boolean()
+        .default(false)
+        .describe('TLS from the start (port 465); otherwise STARTTLS when offered.'),
+      user: z.string().optional(),
+      password: secretSchema.optional(),
+      from: z.string(),
+      to: z.array(z.string()).min(1),
+      events: z.array(z.string()).optional(),
+    })
+    .strict(),
+]);
+
+export const alertEventSchema = z.enum(['failure', 'retries_exhausted', 'success', 'freshness']);
+
+export const alertsSchema = z
+  .object({
+    channels: z.record(identifier, alertChannelSchema).default({}),
+    events: z
+      .array(alertEventSchema)
+      .default(['failure', 'retries_exhausted', 'freshness'])
+      .describe('What is sent (success is opt-in).'),
+    retry: retryPolicySchema.default({
+      attempts: 3,
+      backoff: 1000,
+      max_backoff: 60_000,
+      jitter: true,
+      on: 'all',
+    }),
+    timeout: duration.default(10_000),
+  })
+  .strict();
+
 export const projectConfigSchema = z
   .object({
     $schema: z.string().optional(),
@@ -380,6 +532,16 @@ export const projectConfigSchema = z
       .object({ paths: z.array(z.string()).default(['reports']) })
       .strict()
       .default({ paths: ['reports'] }),
+    assets: z
+      .record(z.string(), assetPolicySchema)
+      .default({})
+      .describe(
+        'Policies by selector (`*`, a name, `tag:x`, `kind:model`), applied in order, later keys winning.',
+      ),
+    schedules: z.record(identifier, scheduleSchema).default({}),
+    triggers: z.record(identifier, triggerSchema).default({}),
+    alerts: alertsSchema.optional(),
+    concurrency: z.number().int().positive().optional().describe('Assets run at once (default 2).'),
   })
   .strict();
 
@@ -404,3 +566,11 @@ export type DatabaseSourceConfig = z.output<typeof postgresSourceSchema>;
 export type DatabaseTableConfig = z.output<typeof databaseTableSchema>;
 export type Disposition = z.output<typeof dispositionSchema>;
 export type SchemaEvolution = z.output<typeof evolutionSchema>;
+export type RetryPolicy = z.output<typeof retryPolicySchema>;
+export type AssetPolicyConfig = z.output<typeof assetPolicySchema>;
+export type PartitionsConfig = z.output<typeof partitionsSchema>;
+export type ScheduleConfig = z.output<typeof scheduleSchema>;
+export type TriggerConfig = z.output<typeof triggerSchema>;
+export type AlertChannelConfig = z.output<typeof alertChannelSchema>;
+export type AlertEventType = z.output<typeof alertEventSchema>;
+export type AlertsConfig = z.output<typeof alertsSchema>;

@@ -19,6 +19,7 @@ const ALLOWED: Record<string, string[]> = {
   catalog: ['core', 'engines', 'lake', 'state'],
   quality: ['core', 'engines', 'lake', 'project', 'sources'],
   models: ['core', 'engines', 'project'],
+  notify: ['core', 'engines', 'state', 'project'],
   orchestrator: [
     'core',
     'engines',
@@ -29,6 +30,7 @@ const ALLOWED: Record<string, string[]> = {
     'catalog',
     'quality',
     'models',
+    'notify',
   ],
   cli: [
     'core',
@@ -41,6 +43,7 @@ const ALLOWED: Record<string, string[]> = {
     'quality',
     'models',
     'orchestrator',
+    'notify',
     'templates',
   ],
 };

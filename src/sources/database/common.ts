@@ -4,38 +4,11 @@
  * batch writers inside one snapshot, then commit the batches and the new high-water mark in one
  * manifest swap. A connector only says how to extract; modes, cursors and commits live here.
  */
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { TributaryError } from '../../core/index.js';
 import type { RawBatch } from '../../lake/index.js';
-import type { DatabaseSourceTable, SecretRef } from '../../project/index.js';
+import { readSecret, type DatabaseSourceTable } from '../../project/index.js';
 import { RawBatchWriter, commitRawBatches, readRawManifest } from '../raw-writer.js';
 import type { LandContext, LandResult, Source } from '../types.js';
-
-/** Reads a secret from its environment variable or file (relative to the working directory). */
-export function readSecret(ref: SecretRef, path: string): string {
-  if ('env' in ref) {
-    const value = process.env[ref.env];
-    if (value === undefined || value === '') {
-      throw new TributaryError(`environment variable ${ref.env} is not set`, {
-        code: 'CONFIG',
-        location: { path },
-        hint: `export ${ref.env}=… before running, or point the secret at a file with { file: path }`,
-      });
-    }
-    return value;
-  }
-  try {
-    return readFileSync(resolve(ref.file), 'utf8').replace(/\r?\n$/, '');
-  } catch (err) {
-    throw new TributaryError(`cannot read the secret file ${ref.file}`, {
-      code: 'CONFIG',
-      location: { path },
-      hint: 'create the file (mode 600), or use { env: NAME }',
-      cause: err,
-    });
-  }
-}
 
 /** Where to connect, resolved from tributary.yml; `secrets` lists what must never be printed. */
 export interface ConnectionTarget {

@@ -6,7 +6,8 @@
 import { TributaryError } from '../../core/index.js';
 import type { RestSourceConfig, RestSourceTable, RestTableConfig } from '../../project/index.js';
 import { systemClock, type Clock, type HttpClientOptions } from './http.js';
-import { readSecret, Redactor } from './secrets.js';
+import { Redactor } from '../../core/index.js';
+import { readSecret } from '../../project/index.js';
 
 export type Pagination = NonNullable<RestTableConfig['paginate']>;
 

@@ -5,7 +5,7 @@
  * tests drive backoff and rate limits without waiting; every message goes through the Redactor.
  */
 import { TributaryError } from '../../core/index.js';
-import type { Redactor } from './secrets.js';
+import type { Redactor } from '../../core/index.js';
 
 /** Time as the connector sees it: injectable so tests can run on fake time. */
 export interface Clock {

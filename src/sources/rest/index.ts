@@ -2,5 +2,6 @@
 export { RestSource, type RestCursor, type RestSourceOptions } from './source.js';
 export { systemClock, parseRetryAfter, type Clock } from './http.js';
 export { nextFromLinkHeader } from './paginate.js';
-export { Redactor, readSecret } from './secrets.js';
+export { Redactor } from '../../core/index.js';
+export { readSecret } from '../../project/index.js';
 export type { CustomFetch, CustomFetchContext } from './custom.js';
