@@ -22,6 +22,8 @@ export interface TributaryErrorOptions {
   location?: ErrorLocation;
   hint?: string;
   cause?: unknown;
+  /** A failure that may pass on its own (lost connection, lock, rate limit): worth retrying. */
+  transient?: boolean;
 }
 
 /** An error with a location and a hint, formatted as one clear message for people. */
@@ -29,6 +31,7 @@ export class TributaryError extends Error {
   readonly code: ErrorCode;
   readonly location: ErrorLocation | undefined;
   readonly hint: string | undefined;
+  readonly transient: boolean;
 
   constructor(message: string, options: TributaryErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -36,6 +39,7 @@ export class TributaryError extends Error {
     this.code = options.code ?? 'INPUT';
     this.location = options.location;
     this.hint = options.hint;
+    this.transient = options.transient ?? false;
   }
 
   /** `file:line:col: message` followed by the hint on its own line. */
@@ -69,4 +73,53 @@ export function describeError(err: unknown): string {
 /** True when an error is a Node system error with the given code (ENOENT, EXDEV…). */
 export function isErrno(err: unknown, code: string): boolean {
   return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === code;
+}
+
+/** Node, HTTP and database error codes of failures that may pass on their own. */
+const TRANSIENT_CODES = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CONNECT_TIMEOUT',
+  '57P01', // PostgreSQL: admin shutdown
+  '57P02',
+  '57P03', // cannot connect now (starting up)
+  '08000',
+  '08003',
+  '08006', // connection failure
+  '40001', // serialization failure
+  '40P01', // deadlock detected
+  '55P03', // lock not available
+  'PROTOCOL_CONNECTION_LOST', // mysql2
+  'ER_LOCK_DEADLOCK',
+  'ER_LOCK_WAIT_TIMEOUT',
+]);
+
+/**
+ * Whether a failure is worth another try: flagged transient, a timeout, a lost connection, a
+ * lock or write conflict. Looks through `cause` chains, since wrappers keep the original.
+ */
+export function isTransientError(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e && depth < 8; depth++) {
+    if (e instanceof TributaryError && e.transient) return true;
+    if (typeof e === 'object') {
+      const o = e as { code?: unknown; name?: unknown; message?: unknown; cause?: unknown };
+      if (typeof o.code === 'string' && TRANSIENT_CODES.has(o.code)) return true;
+      if (o.name === 'TimeoutError') return true;
+      if (
+        typeof o.message === 'string' &&
+        /Could not set lock on file|Conflict on tuple|TransactionContext Error: Conflict|write-write conflict/i.test(
+          o.message,
+        )
+      )
+        return true;
+      e = o.cause;
+    } else break;
+  }
+  return false;
 }

@@ -7,3 +7,4 @@ export * from './csv.js';
 export * from './faults.js';
 export * from './redact.js';
 export * from './duration.js';
+export * from './backoff.js';

@@ -174,6 +174,11 @@ export interface Engine {
     columns: readonly string[],
     rows: readonly (readonly (string | null)[])[],
   ): Promise<number>;
+  /**
+   * Cancels the statement running on this session, if one is (a step's timeout, a stop): the
+   * statement fails with an engine error and the session stays usable.
+   */
+  interrupt(): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -39,6 +39,8 @@ export interface SessionOptions {
   log?: (message: string) => void;
   /** Snapshot time for the check strategy; defaults to now. */
   now?: Date;
+  /** Vars over the project's (a partition's window, like --vars). */
+  vars?: Record<string, unknown>;
 }
 
 /** A parsed project ready to compile and run against an engine. */
@@ -63,7 +65,9 @@ export class DbtSession {
   private makeRuntime(engine: Engine | undefined): CompileRuntime {
     const { pp } = this;
     return {
-      project: pp.project,
+      project: this.opts.vars
+        ? { ...pp.project, vars: { ...pp.project.vars, ...this.opts.vars } }
+        : pp.project,
       manifest: pp.manifest,
       dialect: pp.dialect,
       target: pp.target,

@@ -37,6 +37,24 @@ export function describeEngineConformance(
       expect(Number(rows[0]!.n)).toBe(2);
     });
 
+    it('interrupt cancels the running statement and leaves the session usable', async () => {
+      const long = engine.query(
+        `SELECT count(*) AS n FROM generate_series(1, 100000) a CROSS JOIN generate_series(1, 100000) b`,
+      );
+      const outcome = long.then(
+        () => 'finished',
+        (err: unknown) => (err instanceof Error ? err.message : String(err)),
+      );
+      await new Promise((r) => setTimeout(r, 300));
+      const t0 = performance.now();
+      await engine.interrupt();
+      const message = await outcome;
+      expect(message).toMatch(/interrupt|cancel/i);
+      expect(performance.now() - t0).toBeLessThan(5000);
+      const { rows } = await engine.query('SELECT 1 AS one');
+      expect(Number(rows[0]!.one)).toBe(1);
+    });
+
     it('returns column names, engine types and JSON kinds', async () => {
       const { columns } = await engine.query(
         `SELECT CAST(1 AS INTEGER) AS i, CAST('x' AS VARCHAR) AS s, TRUE AS b`,

@@ -99,6 +99,12 @@ class DuckDBEngineImpl implements Engine {
     );
   }
 
+  interrupt(): Promise<void> {
+    // Not behind the lock: the statement to cancel holds it.
+    if (!this.closed) this.connection.interrupt();
+    return Promise.resolve();
+  }
+
   exec(sql: string): Promise<void> {
     return this.lock.run(async () => {
       const started = performance.now();

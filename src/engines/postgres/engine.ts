@@ -181,6 +181,13 @@ class PostgresEngineImpl implements Engine {
     return forked;
   }
 
+  async interrupt(): Promise<void> {
+    // Cancelling takes another connection: this session is busy with the statement to cancel.
+    const pid = (this.client as unknown as { processID?: number } | undefined)?.processID;
+    if (this.closed || !pid) return;
+    await this.shared.pool.query('SELECT pg_cancel_backend($1)', [pid]);
+  }
+
   /** Runs SQL on this session (several statements go through the simple query protocol). */
   private async run(sql: string, params?: readonly unknown[]): Promise<PgQueryResult> {
     if (USES_HELPERS.test(sql)) await this.ensureHelpers();

@@ -4,7 +4,7 @@
  * batch writers inside one snapshot, then commit the batches and the new high-water mark in one
  * manifest swap. A connector only says how to extract; modes, cursors and commits live here.
  */
-import { TributaryError } from '../../core/index.js';
+import { TributaryError, isTransientError } from '../../core/index.js';
 import type { RawBatch } from '../../lake/index.js';
 import { readSecret, type DatabaseSourceTable } from '../../project/index.js';
 import { RawBatchWriter, commitRawBatches, readRawManifest } from '../raw-writer.js';
@@ -245,6 +245,7 @@ export function extractError(
       : `extracting ${dbTable} from ${kind} ${target.label} failed: ${detail}`,
     {
       code: 'INPUT',
+      transient: lost,
       location: { path: `sources.${table.source}.tables.${table.table}` },
       hint: lost
         ? 'nothing was committed and the cursor did not move: run again once the database answers'
@@ -263,6 +264,7 @@ export function connectError(
   const detail = scrub(err instanceof Error ? err.message : String(err), target.secrets);
   return new TributaryError(`cannot connect to ${kind} ${target.label}: ${detail}`, {
     code: 'INPUT',
+    transient: isTransientError(err),
     location: { path: `sources.${table.source}` },
     hint: 'check that the database runs and the url (or host, port, user, password) is right',
   });
