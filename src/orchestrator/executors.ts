@@ -47,6 +47,11 @@ export interface ExecContext {
   progress: ProgressReporter;
   retryRejected: boolean;
   now: Date;
+  /** Aborted when the step times out or the run is aborted. */
+  signal?: AbortSignal;
+  /** The partition a partition run builds (its window is in the dbt session's vars). */
+  partition?: string;
+  attempt?: number;
 }
 
 async function loadManifest(ws: Workspace, table: string): Promise<TableManifest | undefined> {
@@ -77,6 +82,7 @@ async function landRaw(ctx: ExecContext, asset: Asset): Promise<StepOutcome> {
     store: ctx.ws.store,
     progress: ctx.progress,
     now: ctx.now,
+    ...(ctx.signal ? { signal: ctx.signal } : {}),
   });
   if (result.landed.length === 0)
     return {
@@ -220,7 +226,8 @@ async function buildNode(ctx: ExecContext, asset: Asset): Promise<StepOutcome> {
   const fingerprint = await inputFingerprint(ctx, asset, node);
   const ephemeral = node.config.materialized === 'ephemeral';
   const exists = ephemeral || (await ctx.engine.describe(node.schema, node.alias)) !== undefined;
-  if (exists && (await ws.state.getAssetVersion(asset.key)) === fingerprint) {
+  // A partition run always builds its window: the fingerprint covers the whole asset.
+  if (!ctx.partition && exists && (await ws.state.getAssetVersion(asset.key)) === fingerprint) {
     return { status: 'up_to_date' };
   }
   const result = await ctx.dbt.execute(ctx.engine, node);
@@ -238,7 +245,12 @@ async function buildNode(ctx: ExecContext, asset: Asset): Promise<StepOutcome> {
   ctx.later(
     ws.state.atomically(async (state) => {
       if (entry) await state.upsertCatalogEntry(entry);
-      await state.setAssetVersion(asset.key, fingerprint);
+      // After a partition run the asset changed but is not its whole-input build: a version of
+      // its own makes downstream assets rebuild and the next full run build the asset again.
+      await state.setAssetVersion(
+        asset.key,
+        ctx.partition ? `${fingerprint}@${ctx.partition}@${ctx.now.toISOString()}` : fingerprint,
+      );
     }),
   );
   return {

@@ -136,34 +136,32 @@ function topologicalOrder(assets: Map<string, Asset>): string[] {
 }
 
 /**
- * Selects assets: `name` or `kind:name`, `+name` (with upstream), `name+` (with downstream).
- * No selectors means the whole graph. Unknown names are errors.
+ * Selects assets: `name` or `kind:name`, `tag:x`, `kind:model` (every asset of a kind), with `+`
+ * before (and upstream) or after (and downstream); `*` is everything. No selectors means the
+ * whole graph. A selector that matches nothing is an error.
  */
 export function selectAssets(
   graph: AssetGraph,
   selectors: string[],
   exclude: string[] = [],
 ): Set<string> {
+  let downstream: Map<string, string[]> | undefined;
   const pick = (selector: string): Set<string> => {
     const up = selector.startsWith('+');
-    const down = selector.endsWith('+');
+    const down = selector.endsWith('+') && selector.length > 1;
     const name = selector.replace(/^\+/, '').replace(/\+$/, '');
-    const roots = [...graph.assets.values()]
-      .filter((a) => a.key === name || a.name === name)
-      .map((a) => a.key);
+    const roots = matchAssets(graph, name);
     if (roots.length === 0) {
-      throw new TributaryError(`no asset named ${name}`, {
+      throw new TributaryError(`no asset matches ${name}`, {
         code: 'USAGE',
-        hint: 'run `tributary graph` to list assets',
+        hint: 'run `tributary graph` to list assets (names, kind:name, tag:x, kind:model)',
       });
     }
     const out = new Set(roots);
     if (up) for (const r of roots) walk(r, (k) => graph.assets.get(k)!.deps, out);
     if (down) {
-      const downstream = new Map<string, string[]>();
-      for (const a of graph.assets.values())
-        for (const d of a.deps) downstream.set(d, [...(downstream.get(d) ?? []), a.key]);
-      for (const r of roots) walk(r, (k) => downstream.get(k) ?? [], out);
+      downstream ??= downstreamMap(graph);
+      for (const r of roots) walk(r, (k) => downstream!.get(k) ?? [], out);
     }
     return out;
   };
@@ -172,6 +170,35 @@ export function selectAssets(
     : new Set(graph.order);
   for (const e of exclude) for (const k of pick(e)) selected.delete(k);
   return selected;
+}
+
+const KINDS = new Set<string>(['raw', 'processed', 'seed', 'model', 'snapshot', 'test', 'report']);
+
+/** Keys of the assets one selector (without `+`) names. */
+export function matchAssets(graph: AssetGraph, selector: string): string[] {
+  const all = [...graph.assets.values()];
+  if (selector === '*') return all.map((a) => a.key);
+  if (selector.startsWith('tag:')) {
+    const tag = selector.slice(4);
+    return all.filter((a) => a.tags.includes(tag)).map((a) => a.key);
+  }
+  if (selector.startsWith('kind:') && KINDS.has(selector.slice(5))) {
+    const kind = selector.slice(5);
+    return all.filter((a) => a.kind === kind).map((a) => a.key);
+  }
+  return all.filter((a) => a.key === selector || a.name === selector).map((a) => a.key);
+}
+
+/** Each asset's direct downstream assets. */
+export function downstreamMap(graph: AssetGraph): Map<string, string[]> {
+  const downstream = new Map<string, string[]>();
+  for (const a of graph.assets.values())
+    for (const d of a.deps) {
+      const list = downstream.get(d);
+      if (list) list.push(a.key);
+      else downstream.set(d, [a.key]);
+    }
+  return downstream;
 }
 
 function walk(start: string, next: (k: string) => string[], out: Set<string>): void {

@@ -1,14 +1,48 @@
 /**
- * Runs a selection of the asset graph in topological order. A failed asset marks everything
- * downstream of it as skipped while independent branches go on; every run and step is written
- * to the state store as it happens, so history survives a crash mid-run.
+ * Runs a selection of the asset graph (or a resumed run, or partitions of one asset) through the
+ * dispatcher: topological order, a concurrency limit, each asset's retry policy and timeout. A
+ * failed asset skips everything downstream while independent branches go on. Every run, step,
+ * attempt and log line is written to the state store as it happens, so history survives a crash
+ * and `--resume` knows what is left.
  */
-import { describeError, newId, silentProgress, type ProgressReporter } from '../core/index.js';
-import type { StepStatus } from '../state/index.js';
+import {
+  TributaryError,
+  describeError,
+  formatDuration,
+  newId,
+  silentProgress,
+  type ProgressReporter,
+} from '../core/index.js';
+import type { RunStatus, StepStatus } from '../state/index.js';
 import { DbtSession } from '../models/index.js';
+import { dispatch, type DispatchTask, type TaskResult } from './dispatch.js';
 import { executeAsset, type StepOutcome } from './executors.js';
 import { selectAssets, type AssetKind } from './graph.js';
+import { resolvePolicies, type AssetPolicies } from './policy.js';
 import type { Workspace } from './workspace.js';
+
+/** What the runner reports to alert channels (the notify module delivers them). */
+export type RunAlert =
+  | {
+      type: 'failure';
+      runId: string;
+      command: string;
+      failedSteps: { asset: string; message: string }[];
+      at: string;
+    }
+  | {
+      type: 'retries_exhausted';
+      runId: string;
+      asset: string;
+      attempts: number;
+      error: string;
+      at: string;
+    }
+  | { type: 'success'; runId: string; command: string; durationMs: number; at: string };
+
+export interface AlertSink {
+  notify(event: RunAlert): Promise<unknown>;
+}
 
 export interface RunOptions {
   select?: string[];
@@ -17,12 +51,26 @@ export interface RunOptions {
   /** Re-read files that an earlier run rejected whole. */
   retryRejected?: boolean;
   command?: string;
+  /** What started the run: `cli` (default), `schedule:<name>`, `trigger:<name>`, `replay`. */
+  trigger?: string;
   /** The clock, for tests. */
   now?: Date;
-  /** How many assets may run at once (default DEFAULT_CONCURRENCY). */
+  /** How many assets may run at once (default: tributary.yml `concurrency`, else 2). */
   concurrency?: number;
   /** Rebuild incremental models and snapshots' targets from scratch (dbt's --full-refresh). */
   fullRefresh?: boolean;
+  /** Run only the steps of this earlier run that failed or never ran. */
+  resume?: string;
+  /** Stop starting steps (running ones finish); abort cancels the running ones too. */
+  stop?: AbortSignal;
+  abort?: AbortSignal;
+  /** Where failures, exhausted retries and (opt-in) successes are reported. */
+  alerts?: AlertSink;
+  /** Told the run's id as soon as it is recorded. */
+  onStart?: (runId: string) => void;
+  /** Waits between retries and their jitter, for tests. */
+  sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+  random?: () => number;
 }
 
 export interface StepResult {
@@ -30,18 +78,22 @@ export interface StepResult {
   kind: AssetKind;
   status: Exclude<StepStatus, 'running'>;
   durationMs: number;
+  attempts?: number;
   rowsIn?: number;
   rowsOut?: number;
   rowsRejected?: number;
   reasons?: Record<string, number>;
   message?: string;
+  /** The partition a partition run built. */
+  partition?: string;
 }
 
 export interface RunResult {
   runId: string;
-  status: 'succeeded' | 'failed';
+  status: Exclude<RunStatus, 'running'>;
   durationMs: number;
   steps: StepResult[];
+  resumedFrom?: string;
 }
 
 /**
@@ -49,7 +101,7 @@ export interface RunResult {
  * path. The state engine runs its statements in order, so reads issued later still see them;
  * everything is flushed before the run is marked finished, and the first failure is rethrown.
  */
-class WriteBehind {
+export class WriteBehind {
   private readonly pending = new Set<Promise<void>>();
   private failure: { error: unknown } | undefined;
 
@@ -75,120 +127,293 @@ class WriteBehind {
 /** How many assets run at once by default: the landing of one file overlaps SQL of another. */
 export const DEFAULT_CONCURRENCY = 2;
 
-/**
- * Runs the selected assets of an open workspace and records the run. Up to `concurrency`
- * assets run at once, each on its own warehouse session, picked in topological order as their
- * upstream assets finish.
- */
+/** A planned step: the asset, and for partition runs the partition and its vars. */
+export interface PlannedStep {
+  /** Key in run history: the asset key, or `<asset>@<partition>` for a partition. */
+  key: string;
+  asset: string;
+  deps: string[];
+  partition?: { key: string; vars: Record<string, unknown> };
+}
+
+/** Runs the selected assets of an open workspace (or what is left of an earlier run). */
 export async function runPipeline(ws: Workspace, options: RunOptions = {}): Promise<RunResult> {
+  let keys: string[];
+  if (options.resume) {
+    keys = await resumablePlan(ws, options.resume);
+  } else {
+    const selected = selectAssets(ws.graph, options.select ?? [], options.exclude ?? []);
+    keys = ws.graph.order.filter((k) => selected.has(k));
+  }
+  const steps: PlannedStep[] = keys.map((k) => ({
+    key: k,
+    asset: k,
+    deps: ws.graph.assets.get(k)!.deps,
+  }));
+  return runPlan(ws, steps, options);
+}
+
+/** The steps of an earlier run that did not succeed, in its order; an error when none are left. */
+async function resumablePlan(ws: Workspace, runId: string): Promise<string[]> {
+  const run = await ws.state.getRun(runId);
+  if (!run) {
+    throw new TributaryError(`no run ${runId}`, {
+      code: 'USAGE',
+      hint: '`tributary runs` lists run ids',
+    });
+  }
+  if (run.status === 'running') {
+    throw new TributaryError(`run ${runId} is still running`, {
+      code: 'USAGE',
+      hint: 'wait for it to finish, or stop the process running it',
+    });
+  }
+  const done = new Set(
+    (await ws.state.listSteps(runId))
+      .filter((s) => s.status === 'succeeded' || s.status === 'up_to_date')
+      .map((s) => s.asset),
+  );
+  const plan = run.plan ?? (await ws.state.listSteps(runId)).map((s) => s.asset);
+  const missing = plan.filter((k) => !ws.graph.assets.has(k));
+  if (missing.length) {
+    throw new TributaryError(
+      `run ${runId} cannot be resumed: the project no longer has ${missing.join(', ')}`,
+      { code: 'USAGE', hint: 'start a new run with `tributary run`' },
+    );
+  }
+  const left = plan.filter((k) => !done.has(k));
+  if (!left.length) {
+    throw new TributaryError(`run ${runId} has nothing left to run: every step succeeded`, {
+      code: 'USAGE',
+    });
+  }
+  return ws.graph.order.filter((k) => left.includes(k));
+}
+
+/** Runs planned steps (assets or partitions) and records the run. */
+export async function runPlan(
+  ws: Workspace,
+  planned: PlannedStep[],
+  options: RunOptions = {},
+): Promise<RunResult> {
   const progress = options.progress ?? silentProgress;
-  const selected = selectAssets(ws.graph, options.select ?? [], options.exclude ?? []);
-  const order = ws.graph.order.filter((k) => selected.has(k));
-  const position = new Map(order.map((k, i) => [k, i]));
-  const limit = Math.max(1, Math.floor(options.concurrency ?? DEFAULT_CONCURRENCY));
+  const policies: AssetPolicies = resolvePolicies(ws.graph, ws.project.config.assets);
+  const limit = Math.max(
+    1,
+    Math.floor(options.concurrency ?? ws.project.config.concurrency ?? DEFAULT_CONCURRENCY),
+  );
   const runId = newId('run_');
+  const command = options.command ?? 'run';
   const started = performance.now();
-  await ws.state.startRun(runId, options.command ?? 'run');
-  const steps: StepResult[] = [];
-  const finished = new Set<string>();
-  const broken = new Set<string>(); // failed or skipped in this run
+  await ws.state.startRun(runId, command, {
+    plan: planned.map((p) => p.key),
+    ...(options.resume ? { resumedFrom: options.resume } : {}),
+    trigger: options.trigger ?? 'cli',
+  });
+  options.onStart?.(runId);
+  const byKey = new Map(planned.map((p) => [p.key, p]));
   const writes = new WriteBehind();
   const later = (write: Promise<unknown>) => writes.add(write);
   const viewsRegistered = new Map<string, Promise<void>>();
-  const dbt = new DbtSession(ws.models, {
+  const now = options.now ?? new Date();
+  const sessionOptions = {
     fullRefresh: Boolean(options.fullRefresh),
     which: 'run',
-    now: options.now ?? new Date(),
-    log: (m) => progress.log(m),
-  });
-  const running = new Map<string, Promise<void>>();
-  const waiting = [...order];
+    now,
+    log: (m: string) => progress.log(m),
+  };
+  const dbt = new DbtSession(ws.models, sessionOptions);
+  /** Log lines of each step, written to state when the step ends. */
+  const logs = new Map<string, { at: string; line: string }[]>();
+  const logLine = (key: string, line: string) => {
+    let list = logs.get(key);
+    if (!list) logs.set(key, (list = []));
+    list.push({ at: new Date().toISOString(), line });
+  };
+  const alerts: RunAlert[] = [];
+  let done = 0;
 
-  const execute = async (key: string): Promise<void> => {
-    const asset = ws.graph.assets.get(key)!;
-    later(ws.state.startStep(runId, key, asset.kind));
-    const blockedBy = asset.deps.filter((d) => broken.has(d));
-    let step: StepResult;
-    if (blockedBy.length) {
-      const message = `skipped: upstream ${blockedBy.join(', ')} did not succeed`;
-      step = { asset: key, kind: asset.kind, status: 'skipped', durationMs: 0, message };
-      later(ws.state.finishStep(runId, key, { status: 'skipped', message }));
-    } else {
-      const t0 = performance.now();
-      let outcome: StepOutcome;
-      const engine = await ws.warehouse.fork();
-      try {
-        outcome = await executeAsset(
-          {
-            ws,
-            engine,
-            progress,
-            later,
-            viewsRegistered,
-            dbt,
-            retryRejected: options.retryRejected ?? false,
-            now: options.now ?? new Date(),
-          },
-          asset,
-        );
-      } catch (err) {
-        outcome = { status: 'failed', message: describeError(err) };
-      } finally {
-        await engine.close();
-      }
-      step = {
-        asset: key,
-        kind: asset.kind,
-        durationMs: Math.round(performance.now() - t0),
-        ...outcome,
-      };
-      later(ws.state.finishStep(runId, key, outcome));
-      progress.log(formatStep(step));
+  const tasks: DispatchTask[] = planned.map((p) => ({ key: p.key, deps: p.deps }));
+  const execute = async (key: string, attempt: number, signal: AbortSignal) => {
+    const step = byKey.get(key)!;
+    const asset = ws.graph.assets.get(step.asset)!;
+    const engine = await ws.warehouse.fork();
+    // A timeout or abort interrupts the statement in flight, so the step ends promptly.
+    const onAbort = () => void engine.interrupt().catch(() => undefined);
+    signal.addEventListener('abort', onAbort, { once: true });
+    const stepProgress: ProgressReporter = {
+      ...progress,
+      log: (m) => {
+        logLine(key, m);
+        progress.log(m);
+      },
+    };
+    try {
+      if (signal.aborted) throw signal.reason;
+      return await executeAsset(
+        {
+          ws,
+          engine,
+          progress: stepProgress,
+          later,
+          viewsRegistered,
+          dbt: step.partition
+            ? new DbtSession(ws.models, { ...sessionOptions, vars: step.partition.vars })
+            : dbt,
+          retryRejected: options.retryRejected ?? false,
+          now,
+          signal,
+          ...(step.partition ? { partition: step.partition.key } : {}),
+          attempt,
+        },
+        asset,
+      );
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+      await engine.close();
     }
-    if (step.status === 'failed' || step.status === 'skipped') broken.add(key);
-    steps.push(step);
-    finished.add(key);
   };
 
+  let results: TaskResult<StepOutcome>[];
   try {
-    while (waiting.length || running.size) {
-      // Start every asset whose selected upstream has finished, in topological order, up to the limit.
-      for (let i = 0; i < waiting.length && running.size < limit;) {
-        const key = waiting[i]!;
-        const ready = ws.graph.assets
-          .get(key)!
-          .deps.every((d) => !position.has(d) || finished.has(d));
-        if (!ready) {
-          i++;
-          continue;
-        }
-        waiting.splice(i, 1);
-        running.set(
-          key,
-          execute(key).finally(() => running.delete(key)),
-        );
-      }
-      progress.update({
-        label: [...running.keys()].join(', '),
-        done: finished.size,
-        total: order.length,
-        unit: 'assets',
-      });
-      await Promise.race(running.values());
-    }
+    results = await dispatch<StepOutcome>(
+      tasks,
+      {
+        execute: (key, ctx) => execute(key, ctx.attempt, ctx.signal),
+        policy: (key) => {
+          const p = policies.get(byKey.get(key)!.asset);
+          return {
+            ...(p?.retry ? { retry: p.retry } : {}),
+            ...(p?.timeout ? { timeoutMs: p.timeout } : {}),
+          };
+        },
+        onStart: (key, attempt) => {
+          const step = byKey.get(key)!;
+          if (attempt === 1) {
+            later(ws.state.startStep(runId, key, ws.graph.assets.get(step.asset)!.kind));
+            if (step.partition)
+              later(ws.state.setPartition(step.asset, step.partition.key, 'running', runId));
+          } else logLine(key, `attempt ${attempt}`);
+          progress.update({ label: key, done, total: planned.length, unit: 'assets' });
+        },
+        onRetry: (key, attempt, error, delay) => {
+          const line = `attempt ${attempt} failed: ${describeError(error).split('\n')[0]}; retrying in ${formatDuration(delay)}`;
+          logLine(key, line);
+          progress.log(`retry      ${key}  ${line}`);
+        },
+        onFinish: (r) => {
+          done++;
+          const step = byKey.get(r.key)!;
+          const result = toStepResult(ws, step, r);
+          if (r.status === 'skipped' || (r.status === 'cancelled' && r.attempts === 0)) {
+            later(ws.state.startStep(runId, r.key, result.kind));
+          }
+          if (result.message && r.status !== 'succeeded') logLine(r.key, result.message);
+          later(
+            ws.state.finishStep(runId, r.key, {
+              status: result.status,
+              ...(result.rowsIn !== undefined ? { rowsIn: result.rowsIn } : {}),
+              ...(result.rowsOut !== undefined ? { rowsOut: result.rowsOut } : {}),
+              ...(result.rowsRejected !== undefined ? { rowsRejected: result.rowsRejected } : {}),
+              ...(result.message !== undefined ? { message: result.message } : {}),
+              attempts: r.attempts,
+            }),
+          );
+          const lines = logs.get(r.key);
+          if (lines) later(ws.state.appendStepLogs(runId, r.key, lines));
+          if (step.partition && result.status !== 'up_to_date') {
+            later(
+              ws.state.setPartition(
+                step.asset,
+                step.partition.key,
+                result.status === 'succeeded' ? 'succeeded' : result.status,
+                runId,
+                result.message,
+              ),
+            );
+          }
+          if (r.retriesExhausted) {
+            alerts.push({
+              type: 'retries_exhausted',
+              runId,
+              asset: r.key,
+              attempts: r.attempts,
+              error: result.message ?? 'failed',
+              at: new Date().toISOString(),
+            });
+          }
+          if (r.attempts > 0 || r.status !== 'cancelled') progress.log(formatStep(result));
+          progress.update({ label: r.key, done, total: planned.length, unit: 'assets' });
+        },
+      },
+      {
+        concurrency: limit,
+        ...(options.stop ? { stop: options.stop } : {}),
+        ...(options.abort ? { abort: options.abort } : {}),
+        ...(options.sleep ? { sleep: options.sleep } : {}),
+        ...(options.random ? { random: options.random } : {}),
+      },
+    );
   } finally {
-    await Promise.allSettled(running.values());
-    await writes.flush();
-    const failed = steps.some((s) => s.status === 'failed');
-    await ws.state.finishRun(runId, failed ? 'failed' : 'succeeded');
+    await writes.flush().catch(() => undefined);
   }
-  progress.update({ label: 'done', done: order.length, total: order.length, unit: 'assets' });
-  steps.sort((x, y) => position.get(x.asset)! - position.get(y.asset)!);
+  const steps = results.map((r) => toStepResult(ws, byKey.get(r.key)!, r));
+  const status: RunResult['status'] = steps.some((s) => s.status === 'failed')
+    ? 'failed'
+    : steps.some((s) => s.status === 'cancelled')
+      ? 'cancelled'
+      : 'succeeded';
+  await writes.flush();
+  await ws.state.finishRun(runId, status);
+  progress.update({ label: 'done', done: planned.length, total: planned.length, unit: 'assets' });
+  const durationMs = Math.round(performance.now() - started);
+  const at = new Date().toISOString();
+  if (status === 'failed') {
+    alerts.push({
+      type: 'failure',
+      runId,
+      command,
+      failedSteps: steps
+        .filter((s) => s.status === 'failed')
+        .map((s) => ({ asset: s.asset, message: s.message ?? 'failed' })),
+      at,
+    });
+  } else if (status === 'succeeded') {
+    alerts.push({ type: 'success', runId, command, durationMs, at });
+  }
+  if (options.alerts) for (const a of alerts) await options.alerts.notify(a);
   return {
     runId,
-    status: steps.some((s) => s.status === 'failed') ? 'failed' : 'succeeded',
-    durationMs: Math.round(performance.now() - started),
+    status,
+    durationMs,
     steps,
+    ...(options.resume ? { resumedFrom: options.resume } : {}),
+  };
+}
+
+function toStepResult(ws: Workspace, step: PlannedStep, r: TaskResult<StepOutcome>): StepResult {
+  const asset = ws.graph.assets.get(step.asset)!;
+  const durationMs = r.startedAt === undefined ? 0 : Math.round(r.finishedAt - r.startedAt);
+  const base = {
+    asset: step.key,
+    kind: asset.kind,
+    durationMs,
+    ...(r.attempts ? { attempts: r.attempts } : {}),
+    ...(step.partition ? { partition: step.partition.key } : {}),
+  };
+  if (r.output && (r.status === 'succeeded' || r.status === 'up_to_date')) {
+    return { ...base, ...r.output, status: r.output.status };
+  }
+  if (r.status === 'failed' && r.output) return { ...base, ...r.output, status: 'failed' };
+  const message =
+    r.message ??
+    (r.error !== undefined
+      ? `${describeError(r.error)}${r.attempts > 1 ? ` (after ${r.attempts} attempts)` : ''}`
+      : undefined);
+  return {
+    ...base,
+    status: r.status === 'up_to_date' ? 'succeeded' : r.status,
+    ...(message ? { message } : {}),
   };
 }
 
@@ -197,5 +422,6 @@ export function formatStep(step: StepResult): string {
   const time =
     step.durationMs >= 1000 ? `${(step.durationMs / 1000).toFixed(1)}s` : `${step.durationMs}ms`;
   const first = step.message?.split('\n')[0];
-  return `${step.status.padEnd(10)} ${step.asset} (${time})${first ? `  ${first}` : ''}`;
+  const tries = step.attempts && step.attempts > 1 ? `, ${step.attempts} attempts` : '';
+  return `${step.status.padEnd(10)} ${step.asset} (${time}${tries})${first ? `  ${first}` : ''}`;
 }

@@ -21,6 +21,8 @@ export interface Workspace {
   store: ObjectStore;
   warehouse: Engine;
   state: StateStore;
+  /** Runs a process that died left running, found (and marked failed) when this one opened. */
+  abandonedRuns: string[];
   close(): Promise<void>;
 }
 
@@ -102,7 +104,7 @@ export async function openWorkspace(dir: string, command: string): Promise<Works
     const stateEngine = await openDuckDB({ path: project.paths.state });
     const state = await StateStore.open(stateEngine);
     opened.push(state);
-    await state.markAbandonedRuns();
+    const abandonedRuns = await state.markAbandonedRuns();
     const store = new LocalObjectStore(project.paths.lake);
     return {
       project,
@@ -111,6 +113,7 @@ export async function openWorkspace(dir: string, command: string): Promise<Works
       store,
       warehouse,
       state,
+      abandonedRuns,
       close: async () => {
         for (const h of opened.reverse()) await h.close();
         await release();

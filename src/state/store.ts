@@ -6,7 +6,14 @@
 import type { Engine } from '../engines/index.js';
 
 export type RunStatus = 'running' | 'succeeded' | 'failed' | 'cancelled';
-export type StepStatus = 'running' | 'succeeded' | 'failed' | 'skipped' | 'up_to_date';
+export type StepStatus =
+  | 'running'
+  | 'succeeded'
+  | 'failed'
+  | 'skipped'
+  | 'up_to_date'
+  | 'cancelled';
+export type PartitionStatus = 'running' | 'succeeded' | 'failed' | 'cancelled' | 'skipped';
 
 export interface RunRecord {
   runId: string;
@@ -14,6 +21,21 @@ export interface RunRecord {
   status: RunStatus;
   startedAt: string;
   finishedAt: string | null;
+  /** Asset keys the run set out to run, in order. */
+  plan: string[] | null;
+  /** The run this one resumes, if any. */
+  resumedFrom: string | null;
+  /** What started it: `cli`, `schedule:<name>`, `trigger:<name>`, `backfill`, `replay`. */
+  trigger: string | null;
+}
+
+export interface PartitionRecord {
+  asset: string;
+  partition: string;
+  status: PartitionStatus;
+  runId: string;
+  updatedAt: string;
+  message: string | null;
 }
 
 export interface StepRecord {
@@ -27,6 +49,14 @@ export interface StepRecord {
   rowsOut: number | null;
   rowsRejected: number | null;
   message: string | null;
+  attempts: number | null;
+}
+
+export interface StepLogLine {
+  asset: string;
+  seq: number;
+  at: string;
+  line: string;
 }
 
 export interface CatalogColumn {
@@ -72,10 +102,38 @@ const MIGRATIONS = [
      fingerprint TEXT NOT NULL, recorded_at TEXT NOT NULL, PRIMARY KEY (zone, name, version))`,
   `CREATE TABLE IF NOT EXISTS asset_versions (
      asset TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, updated_at TEXT NOT NULL)`,
+  // Orchestration (added after the first release: columns come by ALTER so old state files open).
+  `ALTER TABLE runs ADD COLUMN IF NOT EXISTS plan TEXT`,
+  `ALTER TABLE runs ADD COLUMN IF NOT EXISTS resumed_from TEXT`,
+  `ALTER TABLE runs ADD COLUMN IF NOT EXISTS trigger TEXT`,
+  `ALTER TABLE steps ADD COLUMN IF NOT EXISTS attempts INTEGER`,
+  `CREATE TABLE IF NOT EXISTS step_logs (
+     run_id TEXT NOT NULL, asset TEXT NOT NULL, seq INTEGER NOT NULL, logged_at TEXT NOT NULL,
+     line TEXT NOT NULL, PRIMARY KEY (run_id, asset, seq))`,
+  `CREATE TABLE IF NOT EXISTS partitions (
+     asset TEXT NOT NULL, partition_key TEXT NOT NULL, status TEXT NOT NULL, run_id TEXT NOT NULL,
+     updated_at TEXT NOT NULL, message TEXT, PRIMARY KEY (asset, partition_key))`,
+  `CREATE TABLE IF NOT EXISTS schedule_ticks (
+     schedule TEXT PRIMARY KEY, last_tick TEXT NOT NULL, updated_at TEXT NOT NULL)`,
+  `CREATE TABLE IF NOT EXISTS freshness_breaches (
+     asset TEXT PRIMARY KEY, breached_at TEXT NOT NULL, last_updated TEXT)`,
 ];
 
 const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
 const str = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
+
+function toRun(r: Record<string, unknown>): RunRecord {
+  return {
+    runId: String(r.run_id),
+    command: String(r.command),
+    status: r.status as RunStatus,
+    startedAt: String(r.started_at),
+    finishedAt: str(r.finished_at),
+    plan: r.plan ? (JSON.parse(String(r.plan)) as string[]) : null,
+    resumedFrom: str(r.resumed_from),
+    trigger: str(r.trigger),
+  };
+}
 
 export class StateStore {
   private constructor(private readonly engine: Engine) {}
@@ -95,11 +153,142 @@ export class StateStore {
     await this.engine.close();
   }
 
-  async startRun(runId: string, command: string): Promise<void> {
+  async startRun(
+    runId: string,
+    command: string,
+    extra: { plan?: string[]; resumedFrom?: string; trigger?: string } = {},
+  ): Promise<void> {
     await this.engine.query(
-      `INSERT INTO runs (run_id, command, status, started_at) VALUES ($1, $2, 'running', $3)`,
-      [runId, command, new Date().toISOString()],
+      `INSERT INTO runs (run_id, command, status, started_at, plan, resumed_from, trigger)
+       VALUES ($1, $2, 'running', $3, $4, $5, $6)`,
+      [
+        runId,
+        command,
+        new Date().toISOString(),
+        extra.plan ? JSON.stringify(extra.plan) : null,
+        extra.resumedFrom ?? null,
+        extra.trigger ?? null,
+      ],
     );
+  }
+
+  async getRun(runId: string): Promise<RunRecord | undefined> {
+    const { rows } = await this.engine.query(`SELECT * FROM runs WHERE run_id = $1`, [runId]);
+    return rows.length ? toRun(rows[0]!) : undefined;
+  }
+
+  /** Runs still marked running (by this process, or by one that died). */
+  async runningRuns(): Promise<RunRecord[]> {
+    const { rows } = await this.engine.query(
+      `SELECT * FROM runs WHERE status = 'running' ORDER BY started_at`,
+    );
+    return rows.map(toRun);
+  }
+
+  async appendStepLogs(runId: string, asset: string, lines: { at: string; line: string }[]) {
+    if (!lines.length) return;
+    const { rows } = await this.engine.query(
+      `SELECT coalesce(max(seq), 0) AS s FROM step_logs WHERE run_id = $1 AND asset = $2`,
+      [runId, asset],
+    );
+    let seq = Number(rows[0]!.s);
+    const values: unknown[] = [];
+    const tuples = lines.map((l) => {
+      values.push(runId, asset, ++seq, l.at, l.line);
+      const b = values.length - 5;
+      return `($${b + 1}, $${b + 2}, $${b + 3}, $${b + 4}, $${b + 5})`;
+    });
+    await this.engine.query(
+      `INSERT INTO step_logs (run_id, asset, seq, logged_at, line) VALUES ${tuples.join(', ')}`,
+      values,
+    );
+  }
+
+  async stepLogs(runId: string, asset?: string): Promise<StepLogLine[]> {
+    const { rows } = await this.engine.query(
+      `SELECT asset, seq, logged_at, line FROM step_logs WHERE run_id = $1 ${asset ? 'AND asset = $2' : ''}
+        ORDER BY logged_at, asset, seq`,
+      asset ? [runId, asset] : [runId],
+    );
+    return rows.map((r) => ({
+      asset: String(r.asset),
+      seq: Number(r.seq),
+      at: String(r.logged_at),
+      line: String(r.line),
+    }));
+  }
+
+  async setPartition(
+    asset: string,
+    partition: string,
+    status: PartitionStatus,
+    runId: string,
+    message?: string,
+  ): Promise<void> {
+    await this.engine.query(
+      `INSERT INTO partitions (asset, partition_key, status, run_id, updated_at, message)
+       VALUES ($1, $2, $3, $4, $5, $6)
+       ON CONFLICT (asset, partition_key) DO UPDATE SET status = excluded.status,
+         run_id = excluded.run_id, updated_at = excluded.updated_at, message = excluded.message`,
+      [asset, partition, status, runId, new Date().toISOString(), message ?? null],
+    );
+  }
+
+  async listPartitions(asset: string): Promise<PartitionRecord[]> {
+    const { rows } = await this.engine.query(
+      `SELECT * FROM partitions WHERE asset = $1 ORDER BY partition_key`,
+      [asset],
+    );
+    return rows.map((r) => ({
+      asset: String(r.asset),
+      partition: String(r.partition_key),
+      status: r.status as PartitionStatus,
+      runId: String(r.run_id),
+      updatedAt: String(r.updated_at),
+      message: str(r.message),
+    }));
+  }
+
+  /** The latest tick a schedule has handled (ISO time), if it ever ran. */
+  async lastTick(schedule: string): Promise<string | undefined> {
+    const { rows } = await this.engine.query(
+      `SELECT last_tick FROM schedule_ticks WHERE schedule = $1`,
+      [schedule],
+    );
+    return rows.length ? String(rows[0]!.last_tick) : undefined;
+  }
+
+  async setLastTick(schedule: string, tick: string): Promise<void> {
+    await this.engine.query(
+      `INSERT INTO schedule_ticks (schedule, last_tick, updated_at) VALUES ($1, $2, $3)
+       ON CONFLICT (schedule) DO UPDATE SET last_tick = excluded.last_tick, updated_at = excluded.updated_at`,
+      [schedule, tick, new Date().toISOString()],
+    );
+  }
+
+  /** When each asset last changed (its latest asset version), for freshness. */
+  async assetUpdatedAt(): Promise<Map<string, string>> {
+    const { rows } = await this.engine.query(`SELECT asset, updated_at FROM asset_versions`);
+    return new Map(rows.map((r) => [String(r.asset), String(r.updated_at)]));
+  }
+
+  /** Records a freshness breach; false when this breach was already recorded (alert once). */
+  async recordBreach(asset: string, lastUpdated: string | null): Promise<boolean> {
+    const { rows } = await this.engine.query(
+      `SELECT last_updated FROM freshness_breaches WHERE asset = $1`,
+      [asset],
+    );
+    if (rows.length && str(rows[0]!.last_updated) === lastUpdated) return false;
+    await this.engine.query(
+      `INSERT INTO freshness_breaches (asset, breached_at, last_updated) VALUES ($1, $2, $3)
+       ON CONFLICT (asset) DO UPDATE SET breached_at = excluded.breached_at, last_updated = excluded.last_updated`,
+      [asset, new Date().toISOString(), lastUpdated],
+    );
+    return true;
+  }
+
+  async clearBreach(asset: string): Promise<void> {
+    await this.engine.query(`DELETE FROM freshness_breaches WHERE asset = $1`, [asset]);
   }
 
   async finishRun(runId: string, status: RunStatus): Promise<void> {
@@ -110,8 +299,11 @@ export class StateStore {
     ]);
   }
 
-  /** Runs left `running` by a process that died: marked failed so history stays truthful. */
-  async markAbandonedRuns(): Promise<number> {
+  /**
+   * Runs left `running` by a process that died: marked failed (their running steps too) so
+   * history stays truthful. Returns their ids, so a server can resume them.
+   */
+  async markAbandonedRuns(): Promise<string[]> {
     const { rows } = await this.engine.query(`SELECT run_id FROM runs WHERE status = 'running'`);
     const now = new Date().toISOString();
     for (const r of rows) {
@@ -124,7 +316,7 @@ export class StateStore {
         [now, r.run_id],
       );
     }
-    return rows.length;
+    return rows.map((r) => String(r.run_id));
   }
 
   async startStep(runId: string, asset: string, kind: string): Promise<void> {
@@ -144,10 +336,12 @@ export class StateStore {
       rowsOut?: number;
       rowsRejected?: number;
       message?: string;
+      attempts?: number;
     },
   ): Promise<void> {
     await this.engine.query(
-      `UPDATE steps SET status = $1, finished_at = $2, rows_in = $3, rows_out = $4, rows_rejected = $5, message = $6
+      `UPDATE steps SET status = $1, finished_at = $2, rows_in = $3, rows_out = $4, rows_rejected = $5, message = $6,
+              attempts = $9
         WHERE run_id = $7 AND asset = $8`,
       [
         result.status,
@@ -158,6 +352,7 @@ export class StateStore {
         result.message ?? null,
         runId,
         asset,
+        result.attempts ?? null,
       ],
     );
   }
@@ -166,13 +361,7 @@ export class StateStore {
     const { rows } = await this.engine.query(
       `SELECT * FROM runs ORDER BY started_at DESC, run_id DESC LIMIT ${Math.max(1, Math.floor(limit))}`,
     );
-    return rows.map((r) => ({
-      runId: String(r.run_id),
-      command: String(r.command),
-      status: r.status as RunStatus,
-      startedAt: String(r.started_at),
-      finishedAt: str(r.finished_at),
-    }));
+    return rows.map(toRun);
   }
 
   async listSteps(runId: string): Promise<StepRecord[]> {
@@ -191,6 +380,7 @@ export class StateStore {
       rowsOut: num(r.rows_out),
       rowsRejected: num(r.rows_rejected),
       message: str(r.message),
+      attempts: num(r.attempts),
     }));
   }
 

@@ -40,7 +40,7 @@ describe('state store on DuckDB', () => {
   it('marks runs left running by a dead process as failed, with their running steps', async () => {
     await state.startRun('r2', 'run');
     await state.startStep('r2', 'model:x', 'model');
-    expect(await state.markAbandonedRuns()).toBe(1);
+    expect(await state.markAbandonedRuns()).toHaveLength(1);
     expect((await state.listRuns())[0]!.status).toBe('failed');
     expect((await state.listSteps('r2'))[0]).toMatchObject({
       status: 'failed',

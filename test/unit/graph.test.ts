@@ -97,6 +97,6 @@ describe('the asset graph', () => {
       'processed:customers',
       'processed:orders',
     ]);
-    expect(() => selectAssets(graph, ['nothing'])).toThrow(/no asset named nothing/);
+    expect(() => selectAssets(graph, ['nothing'])).toThrow(/no asset matches nothing/);
   });
 });
