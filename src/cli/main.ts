@@ -28,6 +28,7 @@ import { LandingWatcher, openWorkspace } from '../orchestrator/index.js';
 import { parse as parseYamlText } from 'yaml';
 import type { DbtVerb } from '../models/index.js';
 import { readRuns } from './commands/runs.js';
+import { registerOrchestration } from './orchestration.js';
 import { formatTable, makeOutput, ttyProgress } from './output.js';
 import { packageVersion } from './paths.js';
 
@@ -136,6 +137,7 @@ export function buildProgram(): Command {
     .option('-c, --concurrency <n>', 'assets to run at once', integer)
     .option('-s, --select <select...>', 'same as the positional selectors (dbt spelling)', [])
     .option('--full-refresh', 'rebuild incremental models from scratch')
+    .option('--resume <run-id>', 'run only the steps of that run that failed or never ran')
     .option('--json', 'print the run result as JSON')
     .option('--profiles-dir <dir>', 'dbt projects: folder holding profiles.yml')
     .option('--target <name>', 'dbt projects: the profiles.yml output to use')
@@ -144,9 +146,18 @@ export function buildProgram(): Command {
     .action(
       async (
         positional: string[],
-        opts: DbtCommandOptions & { retryRejected?: boolean; concurrency?: number },
+        opts: DbtCommandOptions & {
+          retryRejected?: boolean;
+          concurrency?: number;
+          resume?: string;
+        },
       ) => {
         const select = [...positional, ...opts.select];
+        if (opts.resume && select.length) {
+          throw new TributaryError('--resume runs what that run left; it takes no selectors', {
+            code: 'USAGE',
+          });
+        }
         if (!isPipelineProject(globals().project)) {
           await dbtAction('run', { ...opts, select });
           return;
@@ -159,6 +170,7 @@ export function buildProgram(): Command {
           fullRefresh: Boolean(opts.fullRefresh),
           progress: p,
           ...(opts.concurrency ? { concurrency: opts.concurrency } : {}),
+          ...(opts.resume ? { resume: opts.resume } : {}),
         });
         p.clear();
         print(opts.json ? JSON.stringify(result, null, 2) : formatRunSummary(result, output()));
@@ -389,12 +401,14 @@ export function buildProgram(): Command {
               col('status'),
               col('rows_out', 'number'),
               col('rows_rejected', 'number'),
+              col('attempts', 'number'),
               col('seconds', 'number'),
               col('message'),
             ],
             history.steps.map((s) => ({
               asset: s.asset,
               status: s.status,
+              attempts: s.attempts,
               seconds: seconds(s.startedAt, s.finishedAt),
               rows_out: s.rowsOut,
               rows_rejected: s.rowsRejected,
@@ -408,6 +422,7 @@ export function buildProgram(): Command {
             [
               col('run_id'),
               col('command'),
+              col('trigger'),
               col('status'),
               col('started_at'),
               col('seconds', 'number'),
@@ -415,6 +430,9 @@ export function buildProgram(): Command {
             history.runs.map((r) => ({
               run_id: r.runId,
               command: r.command,
+              trigger: r.resumedFrom
+                ? `${r.trigger ?? 'cli'} (resumes ${r.resumedFrom})`
+                : r.trigger,
               status: r.status,
               started_at: r.startedAt,
               seconds: seconds(r.startedAt, r.finishedAt),
@@ -423,6 +441,15 @@ export function buildProgram(): Command {
         );
       }
     });
+
+  registerOrchestration(program, {
+    project: () => globals().project,
+    quiet: () => globals().quiet,
+    progress,
+    output,
+    print,
+    integer,
+  });
 
   program
     .command('schema')

@@ -16,6 +16,10 @@ export function backoffDelay(
   attempt: number,
   random: () => number = Math.random,
 ): number {
-  const base = Math.min(policy.max_backoff, policy.backoff * 2 ** Math.max(0, attempt - 1));
+  // The exponent is capped: past 2^30 the cap has long applied, and 0 × Infinity would be NaN.
+  const base = Math.min(
+    policy.max_backoff,
+    policy.backoff * 2 ** Math.min(30, Math.max(0, attempt - 1)),
+  );
   return Math.round(policy.jitter ? base * (0.5 + 0.5 * random()) : base);
 }

@@ -165,7 +165,6 @@ export async function dispatch<O extends { status?: string }>(
     }
   }
   let running = 0;
-  let finished = 0;
   const stopped = () => Boolean(options.stop?.aborted || options.abort?.aborted);
 
   return new Promise((resolve, reject) => {
@@ -179,7 +178,6 @@ export async function dispatch<O extends { status?: string }>(
 
     const complete = (i: number, result: TaskResult<O>) => {
       results[i] = result;
-      finished++;
       if (
         result.status === 'failed' ||
         result.status === 'skipped' ||

@@ -8,3 +8,4 @@ export * from './dispatch.js';
 export * from './policy.js';
 export * from './partitions.js';
 export * from './scheduler.js';
+export * from './server.js';

@@ -15,33 +15,26 @@ import {
 } from '../core/index.js';
 import type { RunStatus, StepStatus } from '../state/index.js';
 import { DbtSession } from '../models/index.js';
+import type {
+  AlertEvent,
+  FreshnessEvent,
+  RetriesExhaustedEvent,
+  FailureEvent,
+  SuccessEvent,
+} from '../notify/index.js';
+
+export type { AlertEvent };
+export type FreshnessAlert = FreshnessEvent;
+type RunAlert = FailureEvent | RetriesExhaustedEvent | SuccessEvent;
 import { dispatch, type DispatchTask, type TaskResult } from './dispatch.js';
 import { executeAsset, type StepOutcome } from './executors.js';
 import { selectAssets, type AssetKind } from './graph.js';
 import { resolvePolicies, type AssetPolicies } from './policy.js';
 import type { Workspace } from './workspace.js';
 
-/** What the runner reports to alert channels (the notify module delivers them). */
-export type RunAlert =
-  | {
-      type: 'failure';
-      runId: string;
-      command: string;
-      failedSteps: { asset: string; message: string }[];
-      at: string;
-    }
-  | {
-      type: 'retries_exhausted';
-      runId: string;
-      asset: string;
-      attempts: number;
-      error: string;
-      at: string;
-    }
-  | { type: 'success'; runId: string; command: string; durationMs: number; at: string };
-
+/** Where runs report failures, exhausted retries and successes (notify's Notifier). */
 export interface AlertSink {
-  notify(event: RunAlert): Promise<unknown>;
+  notify(event: AlertEvent): Promise<unknown>;
 }
 
 export interface RunOptions {
@@ -381,7 +374,9 @@ export async function runPlan(
   } else if (status === 'succeeded') {
     alerts.push({ type: 'success', runId, command, durationMs, at });
   }
-  if (options.alerts) for (const a of alerts) await options.alerts.notify(a);
+  // Alerts never fail the run: what cannot be delivered goes to the dead-letter store.
+  const sink = options.alerts ?? ws.alerts;
+  if (sink) for (const a of alerts) await sink.notify(a);
   return {
     runId,
     status,

@@ -16,7 +16,7 @@ import { lakeKeys, readManifest, type RawManifest, type TableManifest } from '..
 import type { ScheduleConfig } from '../project/index.js';
 import { downstreamMap, matchAssets } from './graph.js';
 import { resolvePolicies } from './policy.js';
-import { runPipeline, type RunOptions, type RunResult } from './runner.js';
+import { runPipeline, type FreshnessAlert, type RunOptions, type RunResult } from './runner.js';
 import type { Workspace } from './workspace.js';
 
 export interface Clock {
@@ -30,14 +30,6 @@ export const realClock: Clock = {
   setTimeout: (fn, ms) => setTimeout(fn, ms),
   clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
 };
-
-export interface FreshnessAlert {
-  type: 'freshness';
-  asset: string;
-  maxAgeMs: number;
-  lastUpdatedAt: string | null;
-  at: string;
-}
 
 export interface SchedulerEvent {
   kind:

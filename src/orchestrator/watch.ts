@@ -11,7 +11,13 @@ import { watch, type FSWatcher } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import picomatch from 'picomatch';
-import { describeError, isErrno, type ProgressReporter, silentProgress } from '../core/index.js';
+import {
+  TributaryError,
+  describeError,
+  isErrno,
+  type ProgressReporter,
+  silentProgress,
+} from '../core/index.js';
 import type { FileSourceTable } from '../project/index.js';
 import { runPipeline, type RunResult } from './runner.js';
 import type { Workspace } from './workspace.js';
@@ -25,6 +31,13 @@ export interface WatchOptions {
   /** Called after each triggered run, with the tables that triggered it. */
   onRun?: (result: RunResult, tables: string[]) => void;
   onError?: (err: unknown) => void;
+  /** File tables to watch, as `source.table` (default: every files table). */
+  tables?: string[];
+  /**
+   * Runs what the arrived tables need (default: each table's raw asset and everything downstream,
+   * run directly). The server passes its run queue here; undefined means it did not run.
+   */
+  run?: (tables: string[]) => Promise<RunResult | undefined>;
 }
 
 const TEMPORARY = /(^\.)|(\.(tmp|part|crdownload|swp)$)/i;
@@ -56,7 +69,19 @@ export class LandingWatcher {
     private readonly opts: WatchOptions = {},
   ) {
     this.settleMs = opts.settleMs ?? 1000;
-    this.tables = ws.project.tables.filter((t): t is FileSourceTable => t.kind === 'files');
+    const wanted = opts.tables ? new Set(opts.tables) : undefined;
+    this.tables = ws.project.tables.filter(
+      (t): t is FileSourceTable => t.kind === 'files' && (!wanted || wanted.has(t.id)),
+    );
+    for (const id of wanted ?? []) {
+      if (!this.tables.some((t) => t.id === id)) {
+        throw new TributaryError(`${id} is not a files table of this project`, {
+          code: 'CONFIG',
+          location: { file: 'tributary.yml', path: 'triggers' },
+          hint: 'name file tables as source.table, e.g. shop.orders',
+        });
+      }
+    }
     this.matchers = this.tables.map((t) => picomatch(t.pattern));
   }
 
@@ -167,12 +192,14 @@ export class LandingWatcher {
         const tables = [...this.pending];
         this.pending.clear();
         try {
-          const result = await runPipeline(this.ws, {
-            select: tables.map((id) => `raw:${id}+`),
-            command: `watch ${tables.join(' ')}`,
-            progress: this.opts.progress ?? silentProgress,
-          });
-          this.opts.onRun?.(result, tables);
+          const result = this.opts.run
+            ? await this.opts.run(tables)
+            : await runPipeline(this.ws, {
+                select: tables.map((id) => `raw:${id}+`),
+                command: `watch ${tables.join(' ')}`,
+                progress: this.opts.progress ?? silentProgress,
+              });
+          if (result) this.opts.onRun?.(result, tables);
         } catch (err) {
           this.opts.onError?.(
             new Error(`run for ${tables.join(', ')} failed: ${describeError(err)}`),

@@ -11,6 +11,7 @@ import { LocalObjectStore, type ObjectStore } from '../lake/index.js';
 import { parsePipelineModels, type ParsedProject } from '../models/index.js';
 import { loadProject, type Project } from '../project/index.js';
 import { StateStore } from '../state/index.js';
+import { DeadLetterStore, Notifier, checkAlertsConfig } from '../notify/index.js';
 import { buildAssetGraph, type AssetGraph } from './graph.js';
 
 export interface Workspace {
@@ -23,6 +24,10 @@ export interface Workspace {
   state: StateStore;
   /** Runs a process that died left running, found (and marked failed) when this one opened. */
   abandonedRuns: string[];
+  /** Failed events, records and notifications, kept for replay (in the state database). */
+  dlq: DeadLetterStore;
+  /** Alert channels of tributary.yml `alerts:`, when there are any. */
+  alerts: Notifier | undefined;
   close(): Promise<void>;
 }
 
@@ -105,6 +110,19 @@ export async function openWorkspace(dir: string, command: string): Promise<Works
     const state = await StateStore.open(stateEngine);
     opened.push(state);
     const abandonedRuns = await state.markAbandonedRuns();
+    const dlq = await DeadLetterStore.open(stateEngine);
+    // Replays a process died in the middle of go back to pending, to be replayed again.
+    await dlq.recoverStuck();
+    const alertProblems = project.config.alerts ? checkAlertsConfig(project.config.alerts) : [];
+    if (alertProblems.length) throw alertProblems[0]!;
+    const alerts = project.config.alerts
+      ? new Notifier({
+          config: project.config.alerts,
+          project: project.config.name,
+          dlq,
+          dir: project.dir,
+        })
+      : undefined;
     const store = new LocalObjectStore(project.paths.lake);
     return {
       project,
@@ -114,6 +132,8 @@ export async function openWorkspace(dir: string, command: string): Promise<Works
       warehouse,
       state,
       abandonedRuns,
+      dlq,
+      alerts,
       close: async () => {
         for (const h of opened.reverse()) await h.close();
         await release();
@@ -123,5 +143,29 @@ export async function openWorkspace(dir: string, command: string): Promise<Works
     for (const h of opened.reverse()) await h.close().catch(() => undefined);
     await release();
     throw err;
+  }
+}
+
+/**
+ * The asset graph of a project without opening it: no lock, no warehouse file (models are parsed
+ * against an in-memory DuckDB for their dialect), so it works while a server holds the project.
+ */
+export async function loadAssetGraph(
+  dir: string,
+): Promise<{ project: Project; models: ParsedProject; graph: AssetGraph }> {
+  const project = await loadProject(dir);
+  const engine = await openDuckDB({ path: ':memory:' });
+  try {
+    const models = await parsePipelineModels({
+      dir: project.paths.models,
+      fallbackName: project.config.name,
+      engine,
+      schema: project.config.models.schema,
+      threads: project.config.models.threads ?? 2,
+      reportDirs: project.paths.reportQueries,
+    });
+    return { project, models, graph: buildAssetGraph(project, models) };
+  } finally {
+    await engine.close();
   }
 }

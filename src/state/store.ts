@@ -7,12 +7,7 @@ import type { Engine } from '../engines/index.js';
 
 export type RunStatus = 'running' | 'succeeded' | 'failed' | 'cancelled';
 export type StepStatus =
-  | 'running'
-  | 'succeeded'
-  | 'failed'
-  | 'skipped'
-  | 'up_to_date'
-  | 'cancelled';
+  'running' | 'succeeded' | 'failed' | 'skipped' | 'up_to_date' | 'cancelled';
 export type PartitionStatus = 'running' | 'succeeded' | 'failed' | 'cancelled' | 'skipped';
 
 export interface RunRecord {
@@ -136,7 +131,10 @@ function toRun(r: Record<string, unknown>): RunRecord {
 }
 
 export class StateStore {
-  private constructor(private readonly engine: Engine) {}
+  private constructor(
+    /** The state database, for modules that keep their own tables there (the dead-letter store). */
+    readonly engine: Engine,
+  ) {}
 
   /** Opens the store on an engine, creating its tables when missing. */
   static async open(engine: Engine): Promise<StateStore> {

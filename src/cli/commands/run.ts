@@ -10,6 +10,8 @@ export interface RunCommandOptions {
   progress: ProgressReporter;
   concurrency?: number;
   fullRefresh?: boolean;
+  /** Run only what an earlier run left failed or not run. */
+  resume?: string;
 }
 
 export async function runProject(
@@ -25,7 +27,10 @@ export async function runProject(
       fullRefresh: Boolean(options.fullRefresh),
       progress: options.progress,
       ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
-      command: ['run', ...options.select].join(' '),
+      command: options.resume
+        ? `run --resume ${options.resume}`
+        : ['run', ...options.select].join(' '),
+      ...(options.resume ? { resume: options.resume } : {}),
     });
   } finally {
     await ws.close();
@@ -37,7 +42,9 @@ export function formatRunSummary(result: RunResult, out: Output): string {
   const count = (status: string) => result.steps.filter((s) => s.status === status).length;
   const lines: string[] = [];
   const statusText =
-    result.status === 'succeeded' ? out.paint('green', 'succeeded') : out.paint('red', 'failed');
+    result.status === 'succeeded'
+      ? out.paint('green', 'succeeded')
+      : out.paint(result.status === 'failed' ? 'red' : 'yellow', result.status);
   lines.push(
     `run ${result.runId} ${statusText} in ${(result.durationMs / 1000).toFixed(1)}s: ` +
       [
@@ -45,6 +52,7 @@ export function formatRunSummary(result: RunResult, out: Output): string {
         `${count('up_to_date')} up to date`,
         count('failed') ? out.paint('red', `${count('failed')} failed`) : '0 failed',
         `${count('skipped')} skipped`,
+        ...(count('cancelled') ? [`${count('cancelled')} cancelled`] : []),
       ].join(', '),
   );
   const processed = result.steps.filter((s) => s.kind === 'processed' && (s.rowsIn ?? 0) > 0);
@@ -58,6 +66,11 @@ export function formatRunSummary(result: RunResult, out: Output): string {
   for (const s of result.steps.filter((x) => x.status === 'failed')) {
     lines.push(
       `${out.paint('red', 'failed')} ${s.asset}: ${(s.message ?? '').replaceAll('\n', '\n  ')}`,
+    );
+  }
+  if (result.status !== 'succeeded' && result.runId) {
+    lines.push(
+      `logs: tributary logs ${result.runId}; run what is left: tributary run --resume ${result.runId}`,
     );
   }
   for (const s of result.steps.filter(

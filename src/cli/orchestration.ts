@@ -1,0 +1,410 @@
+/**
+ * The orchestration part of the command line: `graph`, `logs`, `backfill`, `partitions`,
+ * `schedules`, `serve` and `dlq`. Registered on the program by main.ts, sharing its global
+ * options and output helpers.
+ */
+import { Option, type Command } from 'commander';
+import { TributaryError, describeError, type ProgressReporter } from '../core/index.js';
+import type { DeadLetter, DeadLetterKind, DeadLetterStatus } from '../notify/index.js';
+import { PipelineServer, openWorkspace, runPipeline } from '../orchestrator/index.js';
+import {
+  listSchedules,
+  readLogs,
+  readPartitions,
+  renderGraph,
+  runBackfill,
+  type GraphFormat,
+} from './commands/orchestrate.js';
+import { formatRunSummary } from './commands/run.js';
+import { formatTable, type Output } from './output.js';
+
+export interface CliContext {
+  project(): string;
+  quiet(): boolean;
+  progress(): ProgressReporter & { clear(): void };
+  output(): Output;
+  print(text: string): void;
+  integer(value: string): number;
+}
+
+const col = (name: string, kind: 'string' | 'number' = 'string') => ({ name, kind, type: '' });
+
+export function registerOrchestration(program: Command, cli: CliContext): void {
+  program
+    .command('graph')
+    .description('print the asset graph: every source table, lake table, model, test and report')
+    .argument('[select...]', 'show only these assets (name, +name, name+, tag:x, kind:model)')
+    .option('--exclude <select...>', 'assets to leave out', [])
+    .addOption(
+      new Option('-f, --format <format>', 'output format')
+        .choices(['text', 'dot', 'json'])
+        .default('text'),
+    )
+    .option('--json', 'same as --format json')
+    .action(
+      async (
+        select: string[],
+        opts: { exclude: string[]; format: GraphFormat; json?: boolean },
+      ) => {
+        cli.print(
+          await renderGraph(cli.project(), select, opts.exclude, opts.json ? 'json' : opts.format),
+        );
+      },
+    );
+
+  program
+    .command('logs')
+    .description("print a run's log, or one step's")
+    .argument('<run-id>', 'the run (see `tributary runs`)')
+    .argument('[step]', 'one step: its asset key (model:fct_sales) or name')
+    .option('--json', 'print as JSON')
+    .action(async (runId: string, step: string | undefined, opts: { json?: boolean }) => {
+      const lines = await readLogs(cli.project(), runId, step);
+      if (opts.json) return cli.print(JSON.stringify(lines, null, 2));
+      if (!lines.length)
+        return cli.print(`run ${runId}${step ? ` step ${step}` : ''} logged nothing`);
+      const width = Math.max(...lines.map((l) => l.asset.length));
+      cli.print(
+        lines
+          .map(
+            (l) =>
+              `${l.at}  ${step ? '' : `${l.asset.padEnd(width)}  `}${l.line.replaceAll('\n', '\n    ')}`,
+          )
+          .join('\n'),
+      );
+    });
+
+  program
+    .command('backfill')
+    .description('run the daily partitions of a partitioned model that are missing or failed')
+    .argument('<asset>', 'the partitioned model (assets: <name>: partitions: in tributary.yml)')
+    .option('--from <date>', 'first partition, YYYY-MM-DD (default: the first)')
+    .option('--to <date>', 'last partition, YYYY-MM-DD (default: yesterday)')
+    .option('--partitions <dates...>', 'run these partitions, whatever their status')
+    .option('--all', 'run every partition in the range, not only missing or failed ones')
+    .option('-c, --concurrency <n>', 'partitions to run at once', cli.integer)
+    .option('--json', 'print the run result as JSON')
+    .action(
+      async (
+        asset: string,
+        opts: {
+          from?: string;
+          to?: string;
+          partitions?: string[];
+          all?: boolean;
+          concurrency?: number;
+          json?: boolean;
+        },
+      ) => {
+        const p = cli.progress();
+        const result = await runBackfill(cli.project(), asset, { ...opts, progress: p });
+        p.clear();
+        if (opts.json) return cli.print(JSON.stringify(result, null, 2));
+        if (!result.steps.length)
+          return cli.print('nothing to backfill: every partition in the range succeeded');
+        cli.print(formatRunSummary(result, cli.output()));
+        if (result.status !== 'succeeded') process.exitCode = 1;
+      },
+    );
+
+  program
+    .command('partitions')
+    .description('show the status of every partition of a partitioned model')
+    .argument('<asset>', 'the partitioned model')
+    .option('--json', 'print as JSON')
+    .action(async (asset: string, opts: { json?: boolean }) => {
+      const states = await readPartitions(cli.project(), asset);
+      if (opts.json) return cli.print(JSON.stringify(states, null, 2));
+      const counts = new Map<string, number>();
+      for (const p of states.partitions) counts.set(p.status, (counts.get(p.status) ?? 0) + 1);
+      cli.print(
+        `${states.asset}: ${states.partitions.length} partitions (${[...counts].map(([s, n]) => `${n} ${s}`).join(', ')})\n` +
+          formatTable(
+            [col('partition'), col('status'), col('run_id'), col('updated_at'), col('message')],
+            states.partitions.map((p) => ({
+              partition: p.partition,
+              status: p.status,
+              run_id: p.runId,
+              updated_at: p.updatedAt,
+              message: p.message?.split('\n')[0] ?? null,
+            })),
+          ),
+      );
+    });
+
+  program
+    .command('schedules')
+    .description('list the schedules of tributary.yml with their next ticks')
+    .option('--json', 'print as JSON')
+    .action(async (opts: { json?: boolean }) => {
+      const schedules = await listSchedules(cli.project());
+      if (opts.json) return cli.print(JSON.stringify(schedules, null, 2));
+      if (!schedules.length) return cli.print('no schedules in tributary.yml');
+      cli.print(
+        formatTable(
+          [col('schedule'), col('cron'), col('timezone'), col('catch_up'), col('next')],
+          schedules.map((s) => ({
+            schedule: s.name,
+            cron: s.cron,
+            timezone: s.timezone,
+            catch_up: s.catchUp,
+            next: s.enabled ? (s.next[0] ?? null) : 'disabled',
+          })),
+        ),
+      );
+    });
+
+  program
+    .command('serve')
+    .description(
+      'run the scheduler: cron schedules, file-arrival and upstream-updated triggers, freshness checks and alerts, until stopped',
+    )
+    .option(
+      '--no-resume',
+      'mark runs a crashed process left running as failed, without resuming them',
+    )
+    .option(
+      '--grace <ms>',
+      'on SIGTERM, how long running steps may take to finish before they are interrupted',
+      cli.integer,
+      30_000,
+    )
+    .action(async (opts: { resume: boolean; grace: number }) => {
+      const ws = await openWorkspace(cli.project(), 'serve');
+      const log = (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`);
+      const server = new PipelineServer(ws, {
+        resumeAbandoned: opts.resume,
+        runDefaults: { progress: { update: () => undefined, log: (m) => log(m) } },
+        onEvent: (e) => {
+          if (e.kind === 'run_finished' || e.kind === 'error' || !cli.quiet()) log(e.message);
+        },
+      });
+      let stopping: Promise<void> | undefined;
+      const stopped = new Promise<void>((resolve) => {
+        const onSignal = (signal: NodeJS.Signals) => {
+          if (stopping) {
+            log(`${signal} again: interrupting running steps`);
+            server.scheduler.queue.abortCurrent();
+            return;
+          }
+          log(`${signal}: finishing running steps (up to ${opts.grace} ms), then stopping`);
+          const grace = setTimeout(() => server.scheduler.queue.abortCurrent(), opts.grace);
+          stopping = server.stop('drain').finally(() => {
+            clearTimeout(grace);
+            resolve();
+          });
+        };
+        process.on('SIGTERM', onSignal);
+        process.on('SIGINT', onSignal);
+      });
+      try {
+        await server.start();
+        const ticks = server.scheduler.nextTicks();
+        log(
+          `serving ${ws.project.config.name} (pid ${process.pid}): ${ticks.length} schedule(s)${ticks.map((t) => `, ${t.schedule} next ${t.next ?? 'never'}`).join('')}; ${Object.keys(ws.project.config.triggers).length} trigger(s)`,
+        );
+        await stopped;
+      } finally {
+        await stopping;
+        await ws.close();
+      }
+    });
+
+  const dlq = program
+    .command('dlq')
+    .description(
+      'the dead-letter store: failed events, records and notifications, kept for replay',
+    );
+  const statusOption = () =>
+    new Option('--status <status>', 'only entries in this state').choices([
+      'pending',
+      'replaying',
+      'replayed',
+    ]);
+  const kindOption = () =>
+    new Option('--kind <kind>', 'only entries of this kind').choices([
+      'notification',
+      'event',
+      'record',
+    ]);
+  dlq
+    .command('list')
+    .description('list dead letters, newest first')
+    .addOption(statusOption())
+    .addOption(kindOption())
+    .option('-n, --limit <n>', 'how many', cli.integer, 50)
+    .option('--json', 'print as JSON')
+    .action(
+      async (opts: {
+        status?: DeadLetterStatus;
+        kind?: DeadLetterKind;
+        limit: number;
+        json?: boolean;
+      }) => {
+        const ws = await openWorkspace(cli.project(), 'dlq list');
+        try {
+          const entries = await ws.dlq.list({
+            ...(opts.status ? { status: opts.status } : {}),
+            ...(opts.kind ? { kind: opts.kind } : {}),
+            limit: opts.limit,
+          });
+          if (opts.json) return cli.print(JSON.stringify(entries, null, 2));
+          if (!entries.length) return cli.print('the dead-letter store is empty');
+          cli.print(formatDeadLetters(entries));
+        } finally {
+          await ws.close();
+        }
+      },
+    );
+  dlq
+    .command('show')
+    .description('show one dead letter with its payload and error')
+    .argument('<id>')
+    .option('--json', 'print as JSON')
+    .action(async (id: string, opts: { json?: boolean }) => {
+      const ws = await openWorkspace(cli.project(), 'dlq show');
+      try {
+        const entry = await ws.dlq.get(id);
+        if (!entry)
+          throw new TributaryError(`no dead letter ${id}`, {
+            code: 'USAGE',
+            hint: '`tributary dlq list` lists them',
+          });
+        if (opts.json) return cli.print(JSON.stringify(entry, null, 2));
+        cli.print(
+          [
+            `id:         ${entry.id}`,
+            `kind:       ${entry.kind} (${entry.source})`,
+            `status:     ${entry.status}${entry.replayedAt ? ` at ${entry.replayedAt}` : ''}`,
+            `attempts:   ${entry.attempts}`,
+            `first seen: ${entry.firstSeen}`,
+            `last seen:  ${entry.lastSeen}`,
+            `error:      ${entry.error}`,
+            `payload:    ${JSON.stringify(entry.payload, null, 2).replaceAll('\n', '\n            ')}`,
+          ].join('\n'),
+        );
+      } finally {
+        await ws.close();
+      }
+    });
+  dlq
+    .command('replay')
+    .description('send dead letters through the normal path again; each is applied once')
+    .argument('[ids...]', 'entries to replay (default: every pending one)')
+    .option('--json', 'print as JSON')
+    .action(async (ids: string[], opts: { json?: boolean }) => {
+      const ws = await openWorkspace(cli.project(), 'dlq replay');
+      const results: { id: string; status: 'replayed' | 'failed'; error?: string }[] = [];
+      try {
+        const targets = ids.length
+          ? ids
+          : (await ws.dlq.list({ status: 'pending', limit: 10_000 })).map((e) => e.id);
+        for (const id of targets) {
+          try {
+            await ws.dlq.replay(id, {
+              notification: async (entry) => {
+                if (!ws.alerts)
+                  throw new TributaryError(
+                    'tributary.yml has no alerts: to send this notification through',
+                    {
+                      code: 'CONFIG',
+                    },
+                  );
+                await ws.alerts.redeliver(entry);
+              },
+              event: async (entry) => {
+                const p = entry.payload as {
+                  select?: string[];
+                  exclude?: string[];
+                  command?: string;
+                };
+                const result = await runPipeline(ws, {
+                  select: p.select ?? [],
+                  exclude: p.exclude ?? [],
+                  command: `replay ${entry.id}${p.command ? ` (${p.command})` : ''}`,
+                  trigger: 'replay',
+                });
+                if (result.status !== 'succeeded')
+                  throw new TributaryError(`the replayed run ${result.runId} ${result.status}`, {
+                    code: 'INPUT',
+                    hint: `\`tributary runs ${result.runId}\` shows why`,
+                  });
+              },
+            });
+            results.push({ id, status: 'replayed' });
+          } catch (err) {
+            results.push({ id, status: 'failed', error: describeError(err) });
+          }
+        }
+      } finally {
+        await ws.close();
+      }
+      if (opts.json) cli.print(JSON.stringify(results, null, 2));
+      else if (!results.length) cli.print('nothing to replay');
+      else
+        cli.print(
+          results
+            .map(
+              (r) =>
+                `${r.status === 'replayed' ? 'replayed' : cli.output().paint('red', 'failed  ')} ${r.id}${r.error ? `: ${r.error}` : ''}`,
+            )
+            .join('\n'),
+        );
+      if (results.some((r) => r.status === 'failed')) process.exitCode = 1;
+    });
+  dlq
+    .command('purge')
+    .description('delete dead letters')
+    .argument('[ids...]', 'entries to delete')
+    .addOption(statusOption())
+    .option('--before <time>', 'entries last seen before this ISO time')
+    .option('--all', 'every entry')
+    .action(
+      async (
+        ids: string[],
+        opts: { status?: DeadLetterStatus; before?: string; all?: boolean },
+      ) => {
+        if (!ids.length && !opts.status && !opts.before && !opts.all) {
+          throw new TributaryError('say what to purge: ids, --status, --before or --all', {
+            code: 'USAGE',
+          });
+        }
+        const ws = await openWorkspace(cli.project(), 'dlq purge');
+        try {
+          const n = await ws.dlq.purge({
+            ...(ids.length ? { ids } : {}),
+            ...(opts.status ? { status: opts.status } : {}),
+            ...(opts.before ? { before: opts.before } : {}),
+            // Everything: every entry was last seen before the far future.
+            ...(opts.all ? { before: '9999-12-31T00:00:00Z' } : {}),
+          });
+          cli.print(`purged ${n} dead letter(s)`);
+        } finally {
+          await ws.close();
+        }
+      },
+    );
+}
+
+function formatDeadLetters(entries: DeadLetter[]): string {
+  return formatTable(
+    [
+      col('id'),
+      col('kind'),
+      col('source'),
+      col('status'),
+      col('attempts', 'number'),
+      col('last_seen'),
+      col('error'),
+    ],
+    entries.map((e) => ({
+      id: e.id,
+      kind: e.kind,
+      source: e.source,
+      status: e.status,
+      attempts: e.attempts,
+      last_seen: e.lastSeen,
+      error: e.error.split('\n')[0]!.slice(0, 80),
+    })),
+  );
+}

@@ -1,0 +1,107 @@
+/**
+ * The long-running side of `tributary serve`: the scheduler, file-arrival triggers and crash
+ * recovery for one open workspace. On start, runs a dead process left `running` (already marked
+ * failed when the workspace opened) are resumed: their failed and never-run steps run again, and
+ * since every step commits atomically and is idempotent, nothing is lost or doubled. Shutdown
+ * lets the running steps finish (`drain`) or interrupts them (`abort`), then stops.
+ */
+import { describeError } from '../core/index.js';
+import { LandingWatcher } from './watch.js';
+import { Scheduler, type Clock, type SchedulerEvent } from './scheduler.js';
+import type { AlertSink, FreshnessAlert, RunOptions, RunResult } from './runner.js';
+import type { Workspace } from './workspace.js';
+
+export interface ServerOptions {
+  clock?: Clock;
+  /** Options every run gets (progress…). */
+  runDefaults?: RunOptions;
+  /** Failure, retry and success alerts of runs, and freshness breaches. */
+  alerts?: AlertSink;
+  /** Resume runs a crashed process left behind (default true); false only marks them failed. */
+  resumeAbandoned?: boolean;
+  onEvent?: (event: SchedulerEvent) => void;
+  freshnessEveryMs?: number;
+}
+
+export class PipelineServer {
+  readonly scheduler: Scheduler;
+  private readonly watchers: LandingWatcher[] = [];
+  private readonly recovered: Promise<unknown>[] = [];
+
+  constructor(
+    readonly ws: Workspace,
+    private readonly opts: ServerOptions = {},
+  ) {
+    const alerts = opts.alerts;
+    this.scheduler = new Scheduler(ws, {
+      ...(opts.clock ? { clock: opts.clock } : {}),
+      runDefaults: { ...opts.runDefaults, ...(alerts ? { alerts } : {}) },
+      ...(opts.onEvent ? { onEvent: opts.onEvent } : {}),
+      ...(alerts ? { onFreshness: (a: FreshnessAlert) => alerts.notify(a) } : {}),
+      ...(opts.freshnessEveryMs ? { freshnessEveryMs: opts.freshnessEveryMs } : {}),
+    });
+  }
+
+  private emit(event: SchedulerEvent): void {
+    this.opts.onEvent?.(event);
+  }
+
+  /** Resumes abandoned runs, starts file watchers and the scheduler. */
+  async start(): Promise<void> {
+    if (this.opts.resumeAbandoned ?? true) {
+      for (const runId of this.ws.abandonedRuns) {
+        this.emit({
+          kind: 'tick',
+          runId,
+          message: `run ${runId} was left running by a process that stopped; resuming it`,
+        });
+        this.recovered.push(
+          this.scheduler.queue
+            .submit({ trigger: 'recovery', resume: runId, command: `resume ${runId}` })
+            .catch((err: unknown) =>
+              this.emit({
+                kind: 'error',
+                runId,
+                message: `resuming ${runId} failed: ${describeError(err)}`,
+              }),
+            ),
+        );
+      }
+    } else {
+      for (const runId of this.ws.abandonedRuns)
+        this.emit({ kind: 'tick', runId, message: `run ${runId} was left running; marked failed` });
+    }
+    for (const [name, t] of Object.entries(this.ws.project.config.triggers)) {
+      if (t.on !== 'file_arrival') continue;
+      const watcher = new LandingWatcher(this.ws, {
+        ...(t.tables ? { tables: t.tables } : {}),
+        ...(t.settle !== undefined ? { settleMs: t.settle } : {}),
+        onError: (err) => this.emit({ kind: 'error', message: `${name}: ${describeError(err)}` }),
+        run: (tables) => {
+          this.emit({ kind: 'trigger', message: `${name}: new files for ${tables.join(', ')}` });
+          return this.scheduler.queue.submit({
+            trigger: `trigger:${name}`,
+            select: t.run ?? tables.map((id) => `raw:${id}+`),
+            command: `trigger ${name} (${tables.join(', ')})`,
+          });
+        },
+      });
+      await watcher.start();
+      this.watchers.push(watcher);
+    }
+    await this.scheduler.start();
+  }
+
+  /** Waits for the runs that resume abandoned ones (tests and `serve --once`). */
+  async recovery(): Promise<void> {
+    await Promise.all(this.recovered);
+  }
+
+  /** Stops watching and scheduling; the run in progress drains or is aborted. */
+  async stop(mode: 'drain' | 'abort' = 'drain'): Promise<void> {
+    // The queue first: watchers wait for their run, which the queue stops or drains.
+    await Promise.all([this.scheduler.stop(mode), ...this.watchers.map((w) => w.stop())]);
+  }
+}
+
+export type { RunResult };
