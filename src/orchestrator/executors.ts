@@ -5,7 +5,13 @@
  */
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { TributaryError, toCsv, writeFileAtomic, type ProgressReporter } from '../core/index.js';
+import {
+  TributaryError,
+  faultPoint,
+  toCsv,
+  writeFileAtomic,
+  type ProgressReporter,
+} from '../core/index.js';
 import {
   catalogProcessed,
   catalogRaw,
@@ -59,6 +65,7 @@ async function loadManifest(ws: Workspace, table: string): Promise<TableManifest
 }
 
 export async function executeAsset(ctx: ExecContext, asset: Asset): Promise<StepOutcome> {
+  faultPoint(`step:${asset.key}`);
   switch (asset.kind) {
     case 'raw':
       return landRaw(ctx, asset);
