@@ -41,6 +41,11 @@ export interface SessionOptions {
   now?: Date;
   /** Vars over the project's (a partition's window, like --vars). */
   vars?: Record<string, unknown>;
+  /**
+   * Suffix of incremental staging tables (`<model>__dbt_tmp<suffix>`), so partitions of one
+   * model built side by side do not share one.
+   */
+  tempSuffix?: string;
 }
 
 /** A parsed project ready to compile and run against an engine. */
@@ -141,6 +146,7 @@ export class DbtSession {
         case 'model': {
           const out = await materializeModel(engine, node, sql, {
             fullRefresh: Boolean(this.opts.fullRefresh),
+            ...(this.opts.tempSuffix ? { tempSuffix: this.opts.tempSuffix } : {}),
           });
           result.message = out.message;
           result.rows = out.rows ?? null;

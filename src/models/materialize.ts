@@ -21,7 +21,7 @@ export async function materializeModel(
   engine: Engine,
   node: Node,
   sql: string,
-  opts: { fullRefresh: boolean },
+  opts: { fullRefresh: boolean; tempSuffix?: string },
 ): Promise<MaterializeResult> {
   const rel = engine.dialect.relation(node.schema, node.alias);
   switch (node.config.materialized) {
@@ -35,7 +35,7 @@ export async function materializeModel(
       return { rows, message: `table ${rel} (${rows} rows)` };
     }
     case 'incremental':
-      return incremental(engine, node, sql, opts.fullRefresh);
+      return incremental(engine, node, sql, opts.fullRefresh, opts.tempSuffix ?? '');
     case 'ephemeral':
       return { message: 'ephemeral (inlined where referenced)' };
     default:
@@ -104,6 +104,8 @@ async function incremental(
   node: Node,
   sql: string,
   fullRefresh: boolean,
+  /** Makes the staging table's name unique when one model is built several times at once. */
+  tempSuffix: string,
 ): Promise<MaterializeResult> {
   const q = ident(engine);
   const rel = engine.dialect.relation(node.schema, node.alias);
@@ -132,7 +134,7 @@ async function incremental(
       location: { file: node.original_file_path },
     });
   const onSchemaChange = String(node.config.on_schema_change ?? 'ignore');
-  const tmpName = `${node.alias}__dbt_tmp`;
+  const tmpName = `${node.alias}__dbt_tmp${tempSuffix}`;
   const tmp = engine.dialect.relation(node.schema, tmpName);
   return engine.transaction(async (tx) => {
     await tx.dropRelation(node.schema, tmpName);

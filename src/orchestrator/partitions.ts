@@ -159,10 +159,15 @@ export async function backfill(
       chosen = range.filter((p) => !done.has(p));
     }
   }
-  const steps: PlannedStep[] = chosen.map((p) => ({
+  // The first partition of a model not built yet creates its table: it runs alone, the others
+  // after it (side by side they would each create the table, and the last would win).
+  const node = ws.models.manifest.nodes.get(ws.graph.assets.get(key)!.uniqueId!)!;
+  const exists = (await ws.warehouse.describe(node.schema, node.alias)) !== undefined;
+  const first = `${key}@${chosen[0]}`;
+  const steps: PlannedStep[] = chosen.map((p, i) => ({
     key: `${key}@${p}`,
     asset: key,
-    deps: [],
+    deps: exists || i === 0 ? [] : [first],
     partition: { key: p, vars: partitionVars(p) },
   }));
   if (!steps.length) {

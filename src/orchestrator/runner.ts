@@ -266,7 +266,11 @@ export async function runPlan(
           later,
           viewsRegistered,
           dbt: step.partition
-            ? new DbtSession(ws.models, { ...sessionOptions, vars: step.partition.vars })
+            ? new DbtSession(ws.models, {
+                ...sessionOptions,
+                vars: step.partition.vars,
+                tempSuffix: `_${step.partition.key.replace(/\W/g, '')}`,
+              })
             : dbt,
           retryRejected: options.retryRejected ?? false,
           now,
