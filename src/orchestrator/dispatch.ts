@@ -38,7 +38,7 @@ export interface TaskResult<O> {
   attempts: number;
   output?: O;
   error?: unknown;
-  /** Failed after more than one attempt: the retry policy gave up. */
+  /** Failed after more than one attempt with every try of its retry policy used. */
   retriesExhausted?: boolean;
   message?: string;
   /** performance.now() when the task became ready (its upstream done) and when it started. */
@@ -154,7 +154,10 @@ export async function dispatch<O extends { status?: string }>(
     }
   }
   const results: (TaskResult<O> | undefined)[] = new Array(n);
-  const broken = new Uint8Array(n); // failed, skipped or cancelled
+  // Why a finished task's downstream cannot run: it failed or was skipped, or it was cancelled.
+  const broken = new Uint8Array(n); // 0 ok, FAILED or CANCELLED
+  const FAILED = 1;
+  const CANCELLED = 2;
   const readyAt = new Float64Array(n);
   const ready = new PositionHeap();
   const t0 = performance.now();
@@ -178,12 +181,8 @@ export async function dispatch<O extends { status?: string }>(
 
     const complete = (i: number, result: TaskResult<O>) => {
       results[i] = result;
-      if (
-        result.status === 'failed' ||
-        result.status === 'skipped' ||
-        result.status === 'cancelled'
-      )
-        broken[i] = 1;
+      if (result.status === 'failed' || result.status === 'skipped') broken[i] = FAILED;
+      else if (result.status === 'cancelled') broken[i] = CANCELLED;
       const now = result.finishedAt;
       for (const k of downstream[i]!) {
         if (--waitingOn[k] === 0) {
@@ -205,7 +204,12 @@ export async function dispatch<O extends { status?: string }>(
         const task = tasks[i]!;
         const blockedBy = task.deps.filter((d) => {
           const j = position.get(d);
-          return j !== undefined && broken[j] === 1;
+          return j !== undefined && broken[j] === FAILED;
+        });
+        // Downstream of a cancelled task is cancelled too (not skipped: nothing upstream failed).
+        const upstreamCancelled = task.deps.some((d) => {
+          const j = position.get(d);
+          return j !== undefined && broken[j] === CANCELLED;
         });
         if (blockedBy.length) {
           complete(i, {
@@ -218,7 +222,7 @@ export async function dispatch<O extends { status?: string }>(
           });
           continue;
         }
-        if (stopped()) {
+        if (stopped() || upstreamCancelled) {
           complete(i, {
             key: task.key,
             status: 'cancelled',
@@ -240,7 +244,8 @@ export async function dispatch<O extends { status?: string }>(
         );
       }
       if (running === 0 && !ready.size) {
-        // Tasks never reached (only possible when upstream was cancelled mid-flight) are cancelled.
+        // Every task is reached once its upstream finished, so this only fills in tasks that are
+        // part of a cycle (the asset graph refuses cycles; a caller's task list might not).
         for (let i = 0; i < n; i++) {
           if (!results[i]) {
             results[i] = {
@@ -307,7 +312,9 @@ export async function dispatch<O extends { status?: string }>(
             return {
               ...base,
               status: 'failed',
-              ...(attempt > 1 ? { retriesExhausted: true } : {}),
+              // Exhausted only when the policy ran out of tries, not when a later try failed
+              // with an error that is not worth retrying.
+              ...(attempt > 1 && attempt >= retry.attempts ? { retriesExhausted: true } : {}),
               finishedAt: performance.now(),
             };
           }
