@@ -197,6 +197,9 @@ export function registerOrchestration(program: Command, cli: CliContext): void {
         process.on('SIGTERM', onSignal);
         process.on('SIGINT', onSignal);
       });
+      // With no schedule or watcher armed nothing else keeps the event loop (and so the
+      // server) alive between runs.
+      const keepAlive = setInterval(() => undefined, 1 << 30);
       try {
         await server.start();
         const ticks = server.scheduler.nextTicks();
@@ -205,6 +208,7 @@ export function registerOrchestration(program: Command, cli: CliContext): void {
         );
         await stopped;
       } finally {
+        clearInterval(keepAlive);
         await stopping;
         await ws.close();
       }
