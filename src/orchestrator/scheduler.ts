@@ -146,10 +146,22 @@ export class RunQueue {
   }
 }
 
-/** A parsed cron schedule. */
+/** A parsed cron schedule; a bad cron or time zone is a config error naming the field. */
 export function compileSchedule(name: string, cfg: ScheduleConfig): Cron {
+  // croner only looks at the time zone when it computes a run, so check it here.
   try {
-    return new Cron(cfg.cron, { timezone: cfg.timezone, paused: true });
+    new Intl.DateTimeFormat('en-US', { timeZone: cfg.timezone });
+  } catch {
+    throw new TributaryError(`schedule ${name}: unknown time zone ${cfg.timezone}`, {
+      code: 'CONFIG',
+      location: { file: 'tributary.yml', path: `schedules.${name}.timezone` },
+      hint: 'an IANA time zone such as Europe/Berlin, America/New_York or UTC',
+    });
+  }
+  try {
+    const cron = new Cron(cfg.cron, { timezone: cfg.timezone, paused: true });
+    cron.nextRun(); // anything else croner checks lazily fails here, not in a timer at 2 a.m.
+    return cron;
   } catch (err) {
     throw new TributaryError(`schedule ${name}: ${describeError(err)}`, {
       code: 'CONFIG',
@@ -171,6 +183,9 @@ export function ticksBetween(cron: Cron, after: number, until: number, limit = 1
   }
   return out;
 }
+
+/** Most missed ticks `catch_up: all` runs after downtime (oldest first). */
+const CATCH_UP_LIMIT = 10_000;
 
 export interface SchedulerOptions {
   clock?: Clock;
@@ -246,17 +261,26 @@ export class Scheduler {
         // A new schedule starts from now: it does not run for the time before it existed.
         await this.ws.state.setLastTick(name, new Date(now).toISOString());
       } else {
-        const missed = ticksBetween(cron, Date.parse(last), now);
+        const missed = ticksBetween(cron, Date.parse(last), now, CATCH_UP_LIMIT);
         if (missed.length) {
+          // ticksBetween stops at its limit, oldest first: the latest missed tick (the last one
+          // at or before now) is asked for directly, so `latest` and `none` never land on an old
+          // tick that a restart would count as missed again.
+          const latest = Math.max(
+            missed[missed.length - 1]!,
+            cron.previousRuns(1, new Date(now + 1))[0]?.getTime() ?? 0,
+          );
           const chosen =
-            cfg.catch_up === 'all' ? missed : cfg.catch_up === 'latest' ? missed.slice(-1) : [];
+            cfg.catch_up === 'all' ? missed : cfg.catch_up === 'latest' ? [latest] : [];
+          const count =
+            missed.length === CATCH_UP_LIMIT ? `${CATCH_UP_LIMIT}+` : String(missed.length);
           this.emit({
             kind: 'caught_up',
             schedule: name,
-            message: `${name}: ${missed.length} tick(s) missed while stopped; catch_up ${cfg.catch_up} runs ${chosen.length}`,
+            message: `${name}: ${count} tick(s) missed while stopped; catch_up ${cfg.catch_up} runs ${chosen.length}`,
           });
           for (const tick of chosen) this.fire(name, tick, true);
-          if (!chosen.length) this.recordTick(name, missed[missed.length - 1]!);
+          if (!chosen.length) this.recordTick(name, latest);
         }
       }
       this.arm(name);
