@@ -28,7 +28,11 @@ join {{ ref('dim_customers') }} as c
 join {{ ref('dim_products') }} as p on p.product_id = l.product_id
 join {{ ref('dim_locations') }} as loc on loc.location_id = o.location_id
 join {{ ref('dim_date') }} as d on d.date_value = o.order_date
-{% if is_incremental() %}
+{% if var('partition_start', none) %}
+-- A partition run (`tributary backfill fct_sales`) rebuilds one day; the merge keeps it idempotent.
+where o.order_date >= cast('{{ var("partition_start") }}' as date)
+  and o.order_date < cast('{{ var("partition_end") }}' as date)
+{% elif is_incremental() %}
 where o.order_ts >= (
     select {{ dbt.dateadd('day', -var('fct_sales_lookback_days', 3), 'max(order_ts)') }} from {{ this }}
 )
