@@ -6,7 +6,7 @@
 import { Option, type Command } from 'commander';
 import { TributaryError, describeError, type ProgressReporter } from '../core/index.js';
 import type { DeadLetter, DeadLetterKind, DeadLetterStatus } from '../notify/index.js';
-import { PipelineServer, openWorkspace, runPipeline } from '../orchestrator/index.js';
+import { PipelineServer, openWorkspace, replayDeadLetter } from '../orchestrator/index.js';
 import {
   listSchedules,
   readLogs,
@@ -305,36 +305,7 @@ export function registerOrchestration(program: Command, cli: CliContext): void {
           : (await ws.dlq.list({ status: 'pending', limit: 10_000 })).map((e) => e.id);
         for (const id of targets) {
           try {
-            await ws.dlq.replay(id, {
-              notification: async (entry) => {
-                if (!ws.alerts)
-                  throw new TributaryError(
-                    'tributary.yml has no alerts: to send this notification through',
-                    {
-                      code: 'CONFIG',
-                    },
-                  );
-                await ws.alerts.redeliver(entry);
-              },
-              event: async (entry) => {
-                const p = entry.payload as {
-                  select?: string[];
-                  exclude?: string[];
-                  command?: string;
-                };
-                const result = await runPipeline(ws, {
-                  select: p.select ?? [],
-                  exclude: p.exclude ?? [],
-                  command: `replay ${entry.id}${p.command ? ` (${p.command})` : ''}`,
-                  trigger: 'replay',
-                });
-                if (result.status !== 'succeeded')
-                  throw new TributaryError(`the replayed run ${result.runId} ${result.status}`, {
-                    code: 'INPUT',
-                    hint: `\`tributary runs ${result.runId}\` shows why`,
-                  });
-              },
-            });
+            await replayDeadLetter(ws, id);
             results.push({ id, status: 'replayed' });
           } catch (err) {
             results.push({ id, status: 'failed', error: describeError(err) });

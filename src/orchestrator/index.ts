@@ -9,3 +9,4 @@ export * from './policy.js';
 export * from './partitions.js';
 export * from './scheduler.js';
 export * from './server.js';
+export * from './dead-letters.js';

@@ -7,8 +7,15 @@
  */
 import { describeError } from '../core/index.js';
 import { LandingWatcher } from './watch.js';
-import { Scheduler, type Clock, type SchedulerEvent } from './scheduler.js';
-import type { AlertSink, FreshnessAlert, RunOptions, RunResult } from './runner.js';
+import { deadLetterRun } from './dead-letters.js';
+import { Scheduler, type Clock, type RunRequest, type SchedulerEvent } from './scheduler.js';
+import {
+  runPipeline,
+  type AlertSink,
+  type FreshnessAlert,
+  type RunOptions,
+  type RunResult,
+} from './runner.js';
 import type { Workspace } from './workspace.js';
 
 export interface ServerOptions {
@@ -33,9 +40,25 @@ export class PipelineServer {
     private readonly opts: ServerOptions = {},
   ) {
     const alerts = opts.alerts;
+    const runDefaults = { ...opts.runDefaults, ...(alerts ? { alerts } : {}) };
+    // A triggered run (an event, like the seeds' S3 → Lambda) that fails or cannot start is kept
+    // in the dead-letter store, so the event is not lost: `tributary dlq replay` runs it again.
+    const execute = async (req: RunRequest): Promise<RunResult> => {
+      const dead = req.trigger.startsWith('trigger:');
+      let result: RunResult;
+      try {
+        result = await runPipeline(ws, { ...runDefaults, ...req });
+      } catch (error) {
+        if (dead) await deadLetterRun(ws, req, { error });
+        throw error;
+      }
+      if (dead && result.status === 'failed') await deadLetterRun(ws, req, { result });
+      return result;
+    };
     this.scheduler = new Scheduler(ws, {
       ...(opts.clock ? { clock: opts.clock } : {}),
-      runDefaults: { ...opts.runDefaults, ...(alerts ? { alerts } : {}) },
+      execute,
+      runDefaults,
       ...(opts.onEvent ? { onEvent: opts.onEvent } : {}),
       ...(alerts ? { onFreshness: (a: FreshnessAlert) => alerts.notify(a) } : {}),
       ...(opts.freshnessEveryMs ? { freshnessEveryMs: opts.freshnessEveryMs } : {}),
