@@ -109,10 +109,10 @@ export class RunQueue {
         this.current = { stop, abort };
         try {
           const result = await this.execute({ ...req, stop: stop.signal, abort: abort.signal });
-          this.onFinished?.(req, result);
+          this.report(req, result);
           resolve(result);
         } catch (err) {
-          this.onFinished?.(req, undefined, err);
+          this.report(req, undefined, err);
           reject(err);
         } finally {
           this.current = undefined;
@@ -121,6 +121,15 @@ export class RunQueue {
       }
     } finally {
       this.active = undefined;
+    }
+  }
+
+  /** Tells onFinished; a listener that throws must not stall the queue or a submit. */
+  private report(req: RunRequest, result: RunResult | undefined, error?: unknown): void {
+    try {
+      this.onFinished?.(req, result, error);
+    } catch {
+      // Nowhere better to send it: the run's own outcome still reaches its submitter.
     }
   }
 

@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { TributaryError, isTransientError } from '../../src/core/index.js';
 import {
   dispatch,
+  sleep as realSleep,
   type DispatchTask,
   type TaskContext,
   type TaskResult,
@@ -694,6 +695,25 @@ describe('stop and abort', () => {
     );
     expect(calls).toBe(0);
     expect(results.map((r) => r.status)).toEqual(['cancelled', 'cancelled']);
+  });
+});
+
+describe('the default sleep', () => {
+  it('waits the given time, ends early without throwing when its signal aborts, and at once if already aborted', async () => {
+    let t0 = performance.now();
+    await realSleep(20, new AbortController().signal);
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(15);
+
+    const ctl = new AbortController();
+    t0 = performance.now();
+    const waiting = realSleep(60_000, ctl.signal);
+    setTimeout(() => ctl.abort(), 5);
+    await waiting;
+    expect(performance.now() - t0).toBeLessThan(1000);
+
+    t0 = performance.now();
+    await realSleep(60_000, ctl.signal);
+    expect(performance.now() - t0).toBeLessThan(100);
   });
 });
 

@@ -786,6 +786,28 @@ describe('the run queue', () => {
     expect(runs).toHaveLength(1);
   });
 
+  it('keeps going when the finished callback throws: each submit still settles, the next run starts', async () => {
+    const ran: string[] = [];
+    const queue = new RunQueue(
+      async (req) => {
+        ran.push(req.trigger);
+        return result(req.trigger);
+      },
+      () => {
+        throw new Error('listener broke');
+      },
+    );
+    const a = queue.submit({ trigger: 'a' });
+    const b = queue.submit({ trigger: 'b' });
+    const settled = await Promise.race([
+      Promise.allSettled([a, b]),
+      new Promise((r) => setTimeout(() => r('stalled'), 1000)),
+    ]);
+    expect(settled).not.toBe('stalled');
+    expect(ran).toEqual(['a', 'b']);
+    expect(queue.isBusy('a') || queue.isBusy('b')).toBe(false);
+  });
+
   it('on close(abort) also aborts the running one', async () => {
     const { queue, runs } = held();
     const a = queue.submit({ trigger: 'a' });
