@@ -24,6 +24,7 @@ import { writeCompiled, type DbtSession, type Node } from '../models/index.js';
 import { emptyManifest, processTable } from '../quality/index.js';
 import { sourceFor } from '../sources/index.js';
 import type { StepStatus } from '../state/index.js';
+import { deadLetterForeignKeyRows } from './dead-letters.js';
 import type { Asset } from './graph.js';
 import type { Workspace } from './workspace.js';
 
@@ -114,6 +115,9 @@ async function processAsset(ctx: ExecContext, asset: Asset): Promise<StepOutcome
     const m = parentName === table.table ? undefined : await loadManifest(ws, parentName);
     if (m) parents.set(parentName, m);
   }
+  const quarantinedBefore = new Set(
+    ((await loadManifest(ws, table.table))?.quarantine ?? []).map((q) => q.key),
+  );
   let result;
   try {
     result = await processTable(
@@ -138,6 +142,14 @@ async function processAsset(ctx: ExecContext, asset: Asset): Promise<StepOutcome
   await registered;
   const rawColumns = result.rawColumns;
   const manifest = result.manifest;
+  // Rows refused only because their parent is not loaded yet may pass later: each batch's are
+  // kept as a record dead letter, whose replay sends them through processing again.
+  for (const q of manifest.quarantine) {
+    const rows = q.reasons.foreign_key ?? 0;
+    if (rows > 0 && !quarantinedBefore.has(q.key)) {
+      ctx.later(deadLetterForeignKeyRows(ws, table, q.key, q.batch, rows));
+    }
+  }
   ctx.later(
     ws.state.atomically(async (state) => {
       await catalogProcessed(state, manifest);
