@@ -320,9 +320,13 @@ export async function dispatch<O extends { status?: string }>(
           }
           const delay = backoffDelay(retry, attempt, random);
           hooks.onRetry?.(key, attempt, error, delay);
-          const stop = options.abort ?? new AbortController().signal;
-          await wait(delay, stop);
-          if (options.abort?.aborted) {
+          // A stop (or abort) ends the wait: no new attempt starts once the run is stopping.
+          const signals = [options.stop, options.abort].filter((x): x is AbortSignal => !!x);
+          await wait(
+            delay,
+            signals.length ? AbortSignal.any(signals) : new AbortController().signal,
+          );
+          if (stopped()) {
             return {
               ...base,
               status: 'cancelled',

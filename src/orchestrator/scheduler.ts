@@ -332,7 +332,15 @@ export class Scheduler {
       this.clock.setTimeout(
         () => {
           this.timers.delete(name);
-          if (this.clock.now() >= due) this.fire(name, due, false);
+          const now = this.clock.now();
+          if (now >= due) {
+            // A timer that fired late (the machine slept, the process stalled) may have passed
+            // more ticks than its own: they follow the schedule's catch-up policy.
+            const passed = [due, ...ticksBetween(cron, due, now)];
+            const policy = this.ws.project.config.schedules[name]!.catch_up;
+            const chosen = policy === 'all' ? passed : passed.slice(-1);
+            for (const tick of chosen) this.fire(name, tick, chosen.length > 1);
+          }
           this.arm(name);
         },
         Math.max(0, wait),

@@ -652,6 +652,35 @@ describe('stop and abort', () => {
     expect(r!.message).toBe('cancelled while waiting to retry');
   });
 
+  it('on stop ends a wait to retry at once and starts no other attempt', async () => {
+    const stop = new AbortController();
+    let calls = 0;
+    let sleeping = false;
+    const done = dispatch<Out>(
+      [{ key: 'a', deps: [] }],
+      {
+        execute: async () => {
+          calls++;
+          throw transient();
+        },
+        policy: () => ({ retry: retry({ attempts: 3, backoff: 300_000 }) }),
+      },
+      {
+        stop: stop.signal,
+        sleep: (_ms, signal) =>
+          new Promise<void>((resolve) => {
+            sleeping = true;
+            signal.addEventListener('abort', () => resolve(), { once: true });
+          }),
+      },
+    );
+    await until(() => sleeping);
+    stop.abort();
+    const [r] = await done;
+    expect(calls).toBe(1);
+    expect(r).toMatchObject({ status: 'cancelled', attempts: 1 });
+  });
+
   it('still calls downstream of a failure skipped when the run was stopped meanwhile', async () => {
     const stop = new AbortController();
     const results = byKey(
