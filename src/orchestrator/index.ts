@@ -10,3 +10,4 @@ export * from './partitions.js';
 export * from './scheduler.js';
 export * from './server.js';
 export * from './dead-letters.js';
+export * from './serving.js';

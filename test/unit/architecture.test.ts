@@ -32,6 +32,19 @@ const ALLOWED: Record<string, string[]> = {
     'models',
     'notify',
   ],
+  serve: [
+    'core',
+    'engines',
+    'lake',
+    'state',
+    'project',
+    'sources',
+    'catalog',
+    'quality',
+    'models',
+    'notify',
+    'orchestrator',
+  ],
   cli: [
     'core',
     'engines',
@@ -44,6 +57,7 @@ const ALLOWED: Record<string, string[]> = {
     'models',
     'orchestrator',
     'notify',
+    'serve',
     'templates',
   ],
 };

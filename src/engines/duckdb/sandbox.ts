@@ -1,0 +1,268 @@
+/**
+ * A DuckDB instance for SQL written by people who may not write: opened read-only on a warehouse
+ * snapshot, with external access off (files only inside the allowed folders, i.e. the lake the
+ * warehouse's views read), extensions off, and the configuration locked after the memory and
+ * thread limits are set. On top of what DuckDB enforces, each query must be exactly one SELECT,
+ * runs at most `timeoutMs` (then it is interrupted) and returns at most `rowLimit` rows (read
+ * incrementally, so a huge result never sits in memory).
+ */
+import {
+  DuckDBInstance,
+  StatementType,
+  type DuckDBConnection,
+  type DuckDBValue,
+} from '@duckdb/node-api';
+import { TributaryError } from '../../core/index.js';
+import type { ColumnInfo, Row } from '../types.js';
+import { jsonKindByTypeId } from './types.js';
+
+export interface SandboxOptions {
+  /** The database file (opened read-only). */
+  path: string;
+  /** Folders the warehouse's views may read files from (the lake). */
+  allowedDirectories: string[];
+  /** DuckDB memory_limit for all queries together, e.g. '1GB'. */
+  memoryLimit?: string;
+  threads?: number;
+}
+
+export interface SandboxLimits {
+  rowLimit: number;
+  timeoutMs: number;
+}
+
+export interface SandboxResult {
+  columns: ColumnInfo[];
+  rows: Row[];
+  truncated: boolean;
+}
+
+const STATEMENT_NAMES: Partial<Record<StatementType, string>> = {
+  [StatementType.INSERT]: 'INSERT',
+  [StatementType.UPDATE]: 'UPDATE',
+  [StatementType.DELETE]: 'DELETE',
+  [StatementType.CREATE]: 'CREATE',
+  [StatementType.ALTER]: 'ALTER',
+  [StatementType.DROP]: 'DROP',
+  [StatementType.COPY]: 'COPY',
+  [StatementType.COPY_DATABASE]: 'COPY',
+  [StatementType.ATTACH]: 'ATTACH',
+  [StatementType.DETACH]: 'DETACH',
+  [StatementType.SET]: 'SET',
+  [StatementType.VARIABLE_SET]: 'SET',
+  [StatementType.PRAGMA]: 'PRAGMA',
+  [StatementType.LOAD]: 'LOAD or INSTALL',
+  [StatementType.EXTENSION]: 'INSTALL',
+  [StatementType.UPDATE_EXTENSIONS]: 'UPDATE EXTENSIONS',
+  [StatementType.EXPORT]: 'EXPORT',
+  [StatementType.CALL]: 'CALL',
+  [StatementType.TRANSACTION]: 'a transaction statement',
+  [StatementType.VACUUM]: 'VACUUM',
+  [StatementType.CREATE_FUNC]: 'CREATE FUNCTION',
+  [StatementType.MERGE_INTO]: 'MERGE',
+  [StatementType.EXPLAIN]: 'EXPLAIN',
+};
+
+/** Words a read-only statement may start with. */
+const READ_KEYWORDS = new Set([
+  'SELECT',
+  'WITH',
+  'VALUES',
+  'FROM',
+  'TABLE',
+  'DESCRIBE',
+  'SHOW',
+  'SUMMARIZE',
+]);
+
+/** The first word of a statement, past comments and opening parentheses, upper-cased. */
+function firstKeyword(sql: string): string {
+  let rest = sql;
+  for (;;) {
+    const trimmed = rest.replace(/^[\s(]+/, '');
+    if (trimmed.startsWith('--')) {
+      const end = trimmed.indexOf('\n');
+      rest = end < 0 ? '' : trimmed.slice(end + 1);
+    } else if (trimmed.startsWith('/*')) {
+      const end = trimmed.indexOf('*/');
+      rest = end < 0 ? '' : trimmed.slice(end + 2);
+    } else return (/^[A-Za-z_]+/.exec(trimmed)?.[0] ?? '').toUpperCase();
+  }
+}
+
+const refuse = (message: string, hint?: string) =>
+  new TributaryError(message, { code: 'USAGE', ...(hint ? { hint } : {}) });
+
+/** DuckDB's wording for what the sandbox blocks, turned into one plain sentence. */
+function explain(err: unknown): TributaryError {
+  const message = (err instanceof Error ? err.message : String(err)).split('\n')[0]!;
+  if (/file system operations are disabled|Cannot access (file|directory)/i.test(message))
+    return refuse(
+      `refused: this query reads or writes files, which is not allowed here (${message.replace(/^Permission Error: /, '')})`,
+      'query the warehouse tables and views instead (`tributary catalog` lists them)',
+    );
+  if (/configuration has been locked/i.test(message))
+    return refuse('refused: settings cannot be changed here');
+  if (/extensions? (is|are) disabled|external extensions/i.test(message))
+    return refuse('refused: extensions cannot be installed or loaded here');
+  if (/read-only mode|attached in read-only/i.test(message))
+    return refuse('refused: this connection is read-only');
+  if (/INTERRUPT/i.test(message)) return refuse('the query was interrupted');
+  return new TributaryError(message.replace(/^(\w+ )?Error: /, ''), { code: 'USAGE' });
+}
+
+export class DuckDBSandbox {
+  private closed = false;
+
+  private constructor(private readonly instance: DuckDBInstance) {}
+
+  static async open(options: SandboxOptions): Promise<DuckDBSandbox> {
+    const instance = await DuckDBInstance.create(options.path, { access_mode: 'READ_ONLY' });
+    const setup = await instance.connect();
+    try {
+      const list = options.allowedDirectories
+        .map((d) => `'${(d.endsWith('/') ? d : `${d}/`).replaceAll("'", "''")}'`)
+        .join(', ');
+      // Order matters: limits first, then close file access, then lock everything.
+      await setup.run(`SET allowed_directories = [${list}]`);
+      if (options.memoryLimit)
+        await setup.run(`SET memory_limit = '${options.memoryLimit.replaceAll("'", "''")}'`);
+      if (options.threads) await setup.run(`SET threads = ${Math.floor(options.threads)}`);
+      await setup.run('SET autoinstall_known_extensions = false');
+      await setup.run('SET autoload_known_extensions = false');
+      await setup.run('SET enable_external_access = false');
+      await setup.run('SET lock_configuration = true');
+    } catch (err) {
+      setup.closeSync();
+      instance.closeSync();
+      throw err;
+    }
+    setup.closeSync();
+    return new DuckDBSandbox(instance);
+  }
+
+  /** Runs one SELECT with named parameters (`$name`) under the limits. */
+  async query(
+    sql: string,
+    params: Record<string, DuckDBValue>,
+    limits: SandboxLimits,
+  ): Promise<SandboxResult> {
+    if (this.closed) throw refuse('the query sandbox is closed');
+    const connection = await this.instance.connect();
+    let timer: NodeJS.Timeout | undefined;
+    let timedOut = false;
+    try {
+      const prepared = await this.prepareOne(connection, sql);
+      if (Object.keys(params).length) {
+        try {
+          prepared.bind(params);
+        } catch (err) {
+          throw refuse(
+            `cannot bind the parameters: ${(err instanceof Error ? err.message : String(err)).split('\n')[0]}`,
+            'name each parameter as $name in the SQL and pass a value for each',
+          );
+        }
+      }
+      timer = setTimeout(() => {
+        timedOut = true;
+        connection.interrupt();
+      }, limits.timeoutMs);
+      let reader;
+      try {
+        // One row past the limit tells whether the result was cut.
+        reader = await prepared.streamAndReadUntil(limits.rowLimit + 1);
+      } catch (err) {
+        if (timedOut)
+          throw refuse(
+            `the query was stopped after ${limits.timeoutMs} ms (the statement timeout)`,
+            'narrow it down (filters, LIMIT, fewer joins)',
+          );
+        throw explain(err);
+      }
+      const names = reader.columnNames();
+      const types = reader.columnTypes();
+      const columns: ColumnInfo[] = names.map((name, i) => ({
+        name,
+        type: types[i]!.toString(),
+        kind: jsonKindByTypeId[types[i]!.typeId],
+      }));
+      const all = reader.getRowObjectsJson() as Row[];
+      const truncated = all.length > limits.rowLimit;
+      return { columns, rows: truncated ? all.slice(0, limits.rowLimit) : all, truncated };
+    } finally {
+      clearTimeout(timer);
+      connection.closeSync();
+    }
+  }
+
+  private async prepareOne(connection: DuckDBConnection, sql: string) {
+    let extracted;
+    try {
+      extracted = await connection.extractStatements(sql);
+    } catch (err) {
+      throw explain(err);
+    }
+    if (extracted.count !== 1)
+      throw refuse(
+        extracted.count === 0
+          ? 'no statement to run'
+          : `one statement at a time: found ${extracted.count}`,
+      );
+    let prepared;
+    try {
+      prepared = await extracted.prepare(0);
+    } catch (err) {
+      throw explain(err);
+    }
+    const type = prepared.statementType;
+    // DuckDB turns some other statements into SELECTs (PRAGMA x is a table function call), so
+    // the statement's first word is checked too.
+    const first = firstKeyword(sql);
+    if (type === StatementType.SELECT && !READ_KEYWORDS.has(first)) {
+      throw refuse(
+        `refused: only SELECT queries are allowed here, and this is ${first || 'not one'}`,
+        'this connection reads the warehouse; changes go through the pipeline',
+      );
+    }
+    if (type !== StatementType.SELECT) {
+      throw refuse(
+        `refused: only SELECT queries are allowed here, and this is ${STATEMENT_NAMES[type] ?? `a statement of type ${StatementType[type]}`}`,
+        'this connection reads the warehouse; changes go through the pipeline',
+      );
+    }
+    return prepared;
+  }
+
+  /** `schema.table` of every table or view a SELECT reads (for cache keys), in order. */
+  async referencedRelations(sql: string): Promise<string[]> {
+    const connection = await this.instance.connect();
+    try {
+      const reader = await connection.runAndReadAll('SELECT json_serialize_sql($1::VARCHAR) AS j', [
+        sql,
+      ]);
+      const json = JSON.parse(String(reader.getRowObjectsJson()[0]!.j)) as unknown;
+      const out = new Set<string>();
+      const walk = (v: unknown): void => {
+        if (Array.isArray(v)) return v.forEach(walk);
+        if (!v || typeof v !== 'object') return;
+        const o = v as Record<string, unknown>;
+        if (o.type === 'BASE_TABLE' && typeof o.table_name === 'string') {
+          out.add(
+            `${typeof o.schema_name === 'string' && o.schema_name ? o.schema_name : 'main'}.${o.table_name}`,
+          );
+        }
+        for (const x of Object.values(o)) walk(x);
+      };
+      walk(json);
+      return [...out];
+    } finally {
+      connection.closeSync();
+    }
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.instance.closeSync();
+  }
+}

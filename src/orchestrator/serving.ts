@@ -1,0 +1,113 @@
+/**
+ * Serving snapshots: what people query (the API's SQL, dashboards, `tributary query`) is a
+ * read-only copy of the warehouse, published after a run, not the live file the pipeline writes.
+ * DuckDB lets one process write a database file and nobody else open it, and its sandbox
+ * settings (read-only, no external access, locked configuration) apply to a whole instance; a
+ * published copy gives queries their own locked-down instance and a consistent view that never
+ * shows a run half done. Each snapshot records a version per relation (a model's last build, a
+ * lake table's manifest version), so caches drop only what an update touched.
+ */
+import { createHash } from 'node:crypto';
+import { constants } from 'node:fs';
+import { copyFile, mkdir, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { newId, writeFileAtomic } from '../core/index.js';
+import { lakeKeys, readManifest, type TableManifest } from '../lake/index.js';
+import type { Workspace } from './workspace.js';
+
+export interface ServingSnapshot {
+  /** Changes with every publish; what results and caches are keyed by. */
+  version: string;
+  /** Absolute path of the snapshot's database file. */
+  file: string;
+  publishedAt: string;
+  /** The warehouse file's size and time when copied, to tell whether it changed since. */
+  source: { size: number; mtimeMs: number };
+  /** `schema.name` → version of that relation's content. */
+  relations: Record<string, string>;
+  /** Folders the snapshot's views read (the lake). */
+  allowedDirectories: string[];
+}
+
+export const servingDir = (ws: Workspace) => join(ws.project.paths.work, 'serving');
+
+export async function readServingSnapshot(dir: string): Promise<ServingSnapshot | undefined> {
+  try {
+    return JSON.parse(await readFile(join(dir, 'current.json'), 'utf8')) as ServingSnapshot;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Each warehouse relation the pipeline builds, with the version of what it holds. */
+async function relationVersions(ws: Workspace): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  const built = await ws.state.assetUpdatedAt();
+  for (const asset of ws.graph.assets.values()) {
+    if (asset.kind === 'processed') {
+      const m = await readManifest<TableManifest>(ws.store, lakeKeys.processedManifest(asset.name));
+      out[`processed.${asset.name}`] = `m${m?.version ?? 0}`;
+      out[`quarantine.${asset.name}`] = `m${m?.version ?? 0}`;
+    } else if (asset.uniqueId) {
+      const node = ws.models.manifest.nodes.get(asset.uniqueId);
+      if (node && node.resource_type !== 'test' && node.resource_type !== 'analysis')
+        out[`${node.schema}.${node.alias}`] = built.get(asset.key) ?? 'never';
+    }
+  }
+  return out;
+}
+
+/**
+ * Publishes the warehouse as the serving snapshot when it changed since the last one (or when
+ * `force`). The project must be open (its lock held), so nothing writes the warehouse meanwhile.
+ */
+export async function publishServingSnapshot(
+  ws: Workspace,
+  options: { force?: boolean } = {},
+): Promise<ServingSnapshot> {
+  const dir = servingDir(ws);
+  await mkdir(dir, { recursive: true });
+  // Everything committed goes into the main file, so a copy of that file is the whole database.
+  await ws.warehouse.exec('CHECKPOINT');
+  const info = await stat(ws.project.paths.warehouse);
+  const current = await readServingSnapshot(dir);
+  const relations = await relationVersions(ws);
+  if (
+    !options.force &&
+    current &&
+    current.source.size === info.size &&
+    current.source.mtimeMs === info.mtimeMs &&
+    JSON.stringify(current.relations) === JSON.stringify(relations)
+  ) {
+    try {
+      await stat(current.file);
+      return current;
+    } catch {
+      // its file is gone: publish again
+    }
+  }
+  const id = newId('snap_');
+  const file = join(dir, `${id}.duckdb`);
+  const tmp = `${file}.tmp`;
+  // A reflink where the file system offers one (instant), a plain copy otherwise.
+  await copyFile(ws.project.paths.warehouse, tmp, constants.COPYFILE_FICLONE);
+  await rename(tmp, file);
+  const version = `${id}-${createHash('sha256').update(JSON.stringify(relations)).digest('hex').slice(0, 8)}`;
+  const snapshot: ServingSnapshot = {
+    version,
+    file,
+    publishedAt: new Date().toISOString(),
+    source: { size: info.size, mtimeMs: info.mtimeMs },
+    relations,
+    allowedDirectories: [ws.project.paths.lake],
+  };
+  await writeFileAtomic(join(dir, 'current.json'), JSON.stringify(snapshot, null, 2));
+  // Snapshots older than the previous one go (the previous one may still serve a query for a
+  // moment; an unlinked file open elsewhere keeps its data until closed anyway).
+  for (const name of await readdir(dir)) {
+    if (name.endsWith('.duckdb') && join(dir, name) !== file && join(dir, name) !== current?.file)
+      await rm(join(dir, name), { force: true });
+    if (name.endsWith('.tmp')) await rm(join(dir, name), { force: true });
+  }
+  return snapshot;
+}

@@ -1,0 +1,4 @@
+/** Serve: the HTTP API (Fastify), tokens and audit, the SQL sandbox and dashboards. */
+export * from './types.js';
+export * from './auth.js';
+export * from './sandbox.js';
