@@ -296,6 +296,11 @@ export type TileType = (typeof TILE_TYPES)[number];
 export type FilterType = (typeof FILTER_TYPES)[number];
 export type TileFormat = (typeof FORMATS)[number];
 
+/** The JSON Schema of a dashboard file, for editors (YAML language server, `$schema`). */
+export function dashboardJsonSchema(): unknown {
+  return z.toJSONSchema(dashboardSchema, { io: 'input' });
+}
+
 /** The parameter names a dashboard's filters provide, each with the filter it comes from. */
 export function allowedParameters(filters: readonly FilterDef[]): Map<string, string> {
   const out = new Map<string, string>();

@@ -1,0 +1,66 @@
+/**
+ * Dashboards as code: `dashboards/*.yml` files of tiles (SQL, or a model and a measure) and
+ * filters bound as query parameters, run through the read-only SqlRunner with a cache that
+ * follows the data, and exported as CSV.
+ */
+export {
+  dashboardSchema,
+  dashboardJsonSchema,
+  filterSchema,
+  tileSchema,
+  allowedParameters,
+  filtersUsedBy,
+  isRealDate,
+  FILTER_TYPES,
+  TILE_TYPES,
+  FORMATS,
+  type DashboardFile,
+  type FilterDef,
+  type TileDef,
+  type TileType,
+  type FilterType,
+  type TileFormat,
+} from './schema.js';
+export {
+  DASHBOARDS_DIR,
+  loadDashboards,
+  parseDashboard,
+  findDashboard,
+  findTile,
+  type Dashboard,
+  type Tile,
+} from './load.js';
+export {
+  resolveFilters,
+  previousPeriod,
+  MAX_SELECT_LENGTH,
+  type DateRange,
+  type FilterValue,
+  type FilterValues,
+  type ResolveFiltersOptions,
+} from './filters.js';
+export {
+  tileQuery,
+  runTile,
+  runDashboard,
+  selectOptions,
+  filterOptions,
+  tileCsv,
+  changeRatio,
+  isTileFailure,
+  MAX_OPTIONS,
+  type TileQuery,
+  type TileResult,
+  type TileFailure,
+  type DashboardResult,
+  type RunOptions,
+  type RunDashboardOptions,
+  type CsvOptions,
+} from './render.js';
+export {
+  QueryCache,
+  type QueryCacheOptions,
+  type QueryCacheStats,
+  type CachedResult,
+} from './cache.js';
+export { scanSql, sqlParameterNames, type SqlScan, type SqlParameter } from './params.js';
