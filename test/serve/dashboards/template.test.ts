@@ -1,0 +1,158 @@
+/**
+ * The e-commerce template's four dashboards on a real warehouse: the template is generated at a
+ * small scale and run through the pipeline, then every tile runs with the default filters and
+ * with a category and a region chosen, and the revenue KPI is checked against the fact table.
+ */
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateForProject } from '../../../src/cli/commands/generate.js';
+import { initProject } from '../../../src/cli/commands/init.js';
+import { silentProgress } from '../../../src/core/index.js';
+import { loadProject } from '../../../src/project/index.js';
+import { runPipeline } from '../../../src/orchestrator/index.js';
+import {
+  QueryCache,
+  filterOptions,
+  findDashboard,
+  findTile,
+  isTileFailure,
+  loadDashboards,
+  runDashboard,
+  runTile,
+  tileCsv,
+  type Dashboard,
+  type TileResult,
+} from '../../../src/serve/dashboards/index.js';
+import { tempDir, withWorkspace } from '../../helpers.js';
+import { TestRunner } from './runner.js';
+
+let dir: string;
+let runner: TestRunner;
+let dashboards: Dashboard[];
+
+beforeAll(async () => {
+  dir = await initProject(join(tempDir('trib-dash-e2e-'), 'shop'), 'ecommerce');
+  await generateForProject(dir, { scale: 0.01, seed: 11, progress: silentProgress });
+  const run = await withWorkspace(dir, (ws) => runPipeline(ws));
+  expect(run.status).toBe('succeeded');
+  const project = await loadProject(dir);
+  runner = await TestRunner.open(project.paths.warehouse);
+  dashboards = await loadDashboards(dir);
+});
+
+afterAll(() => runner?.close());
+
+/** Every tile's result, failing with the tile's id and error when one failed. */
+function succeeded(result: Awaited<ReturnType<typeof runDashboard>>): Record<string, TileResult> {
+  const failures = Object.values(result.tiles).filter(isTileFailure);
+  expect(failures).toEqual([]);
+  return result.tiles as Record<string, TileResult>;
+}
+
+describe('the e-commerce template dashboards', () => {
+  it('are the four of seed 004', () => {
+    expect(dashboards.map((d) => [d.name, d.title])).toEqual([
+      ['customer', 'Customer'],
+      ['executive', 'Executive'],
+      ['geographic', 'Geographic'],
+      ['product', 'Product'],
+    ]);
+  });
+
+  it('run every tile with the default filters, each returning rows', async () => {
+    for (const d of dashboards) {
+      const tiles = succeeded(await runDashboard(runner, d));
+      for (const [id, t] of Object.entries(tiles)) {
+        expect({ dashboard: d.name, tile: id, rows: t.rows.length > 0 }).toEqual({
+          dashboard: d.name,
+          tile: id,
+          rows: true,
+        });
+        if (t.type === 'kpi')
+          expect({ tile: id, value: t.value }).not.toEqual({ tile: id, value: null });
+      }
+    }
+  });
+
+  it('run every tile with a category and a region chosen from the filters’ options', async () => {
+    for (const d of dashboards) {
+      const options = await filterOptions(runner, d);
+      expect(options.category!.length).toBeGreaterThan(5);
+      expect(options.region).toContain('Online');
+      const filters = { category: options.category![0]!, region: 'Northeast' };
+      const tiles = succeeded(await runDashboard(runner, d, filters));
+      expect(Object.keys(tiles)).toEqual(d.tiles.map((t) => t.id));
+    }
+  });
+
+  it('run every tile over a single month, whose KPIs compare with the month before', async () => {
+    for (const d of dashboards) {
+      const tiles = succeeded(await runDashboard(runner, d, { period: '2025-03-01..2025-03-31' }));
+      for (const t of Object.values(tiles))
+        if (t.type === 'kpi' && t.previousPeriod)
+          expect(t.previousPeriod.period).toEqual({ from: '2025-01-29', to: '2025-02-28' });
+    }
+  });
+
+  it('show the revenue of the fact table for the same date range', async () => {
+    const executive = findDashboard(dashboards, 'executive');
+    const revenueOf = async (from: string, to: string) => {
+      const { rows } = await runner.query(
+        'select sum(net_amount) as revenue from fct_sales where cast(order_ts as date) between cast($from as date) and cast($to as date)',
+        { from, to },
+      );
+      return rows[0]!.revenue;
+    };
+    const all = await runTile(runner, executive, findTile(executive, 'revenue'));
+    expect(all.value).toBe(await revenueOf('2024-01-01', '2025-12-31'));
+    const { rows } = await runner.query('select sum(net_amount) as revenue from fct_sales');
+    expect(all.value).toBe(rows[0]!.revenue);
+    const q2 = await runTile(runner, executive, findTile(executive, 'revenue'), {
+      period_from: '2025-04-01',
+      period_to: '2025-06-30',
+    });
+    expect(q2.value).toBe(await revenueOf('2025-04-01', '2025-06-30'));
+    expect(q2.previous).toBe(await revenueOf('2024-12-31', '2025-03-31'));
+    expect(q2.change).toBeCloseTo(Number(q2.value) / Number(q2.previous) - 1, 12);
+  });
+
+  it('split revenue by region, state and city into the same total', async () => {
+    const geo = findDashboard(dashboards, 'geographic');
+    const tiles = succeeded(await runDashboard(runner, geo));
+    const total = Number(tiles.revenue!.value);
+    for (const id of ['revenue_by_region', 'revenue_by_state', 'revenue_by_city']) {
+      const sum = tiles[id]!.rows.reduce((s, r) => s + Number(r.revenue), 0);
+      expect({ id, sum: sum.toFixed(2) }).toEqual({ id, sum: total.toFixed(2) });
+    }
+  });
+
+  it('count each active customer once a month as new or returning, and cohorts start at 100%', async () => {
+    const customer = findDashboard(dashboards, 'customer');
+    const tiles = succeeded(await runDashboard(runner, customer));
+    const newTotal = tiles
+      .new_vs_returning!.rows.filter((r) => r.customer_type === 'New')
+      .reduce((s, r) => s + Number(r.customers), 0);
+    expect(newTotal).toBe(Number(tiles.new_customers!.value));
+    const firstCells = tiles.cohort_retention!.rows.filter((r) => Number(r.months_since) === 0);
+    expect(firstCells.length).toBeGreaterThan(0);
+    for (const r of firstCells) expect(r.retention).toBe(1);
+    const segments = tiles.rfm_segments!.rows.reduce((s, r) => s + Number(r.customers), 0);
+    expect(segments).toBe(Number(tiles.active_customers!.value));
+  });
+
+  it('serve repeated views from the cache and export every tile as CSV', async () => {
+    const cache = new QueryCache();
+    for (const d of dashboards) await runDashboard(runner, d, {}, { cache });
+    const misses = cache.stats().misses;
+    for (const d of dashboards) {
+      const tiles = succeeded(await runDashboard(runner, d, {}, { cache }));
+      for (const t of Object.values(tiles)) {
+        expect(t.cached).toBe(true);
+        const csv = tileCsv(t);
+        expect(csv.split('\r\n')[0]).toBe(t.columns.map((c) => c.name).join(','));
+        expect(csv.split('\r\n')).toHaveLength(t.rows.length + 2);
+      }
+    }
+    expect(cache.stats().misses).toBe(misses);
+  });
+});
