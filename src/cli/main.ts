@@ -352,7 +352,9 @@ export function buildProgram(): Command {
 
   program
     .command('query')
-    .description('run SQL against the warehouse')
+    .description(
+      'run one read-only SELECT against the warehouse (sandboxed: no writes, files, settings or extensions)',
+    )
     .argument('<sql>', 'the query')
     .addOption(
       new Option('-f, --format <format>', 'output format')
@@ -360,10 +362,20 @@ export function buildProgram(): Command {
         .default('table'),
     )
     .option('--json', 'same as --format json')
-    .action(async (sql: string, opts: { format: QueryFormat; json?: boolean }) => {
-      const result = await queryProject(globals().project, sql);
-      print(formatResult(result, opts.json ? 'json' : opts.format));
-    });
+    .option('--limit <rows>', 'return at most this many rows', integer, 10_000)
+    .option('--timeout <ms>', 'stop the query after this long', integer, 30_000)
+    .action(
+      async (
+        sql: string,
+        opts: { format: QueryFormat; json?: boolean; limit: number; timeout: number },
+      ) => {
+        const result = await queryProject(globals().project, sql, {
+          rowLimit: opts.limit,
+          timeoutMs: opts.timeout,
+        });
+        print(formatResult(result, opts.json ? 'json' : opts.format));
+      },
+    );
 
   program
     .command('catalog')

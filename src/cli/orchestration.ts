@@ -6,7 +6,9 @@
 import { Option, type Command } from 'commander';
 import { TributaryError, describeError, type ProgressReporter } from '../core/index.js';
 import type { DeadLetter, DeadLetterKind, DeadLetterStatus } from '../notify/index.js';
-import { PipelineServer, openWorkspace, replayDeadLetter } from '../orchestrator/index.js';
+import { openWorkspace, replayDeadLetter } from '../orchestrator/index.js';
+import { serveProject } from './commands/serve.js';
+import { TokenStore, type Role } from '../serve/index.js';
 import {
   listSchedules,
   readLogs,
@@ -157,8 +159,10 @@ export function registerOrchestration(program: Command, cli: CliContext): void {
   program
     .command('serve')
     .description(
-      'run the scheduler: cron schedules, file-arrival and upstream-updated triggers, freshness checks and alerts, until stopped',
+      'run the scheduler (cron schedules, file-arrival and upstream-updated triggers, freshness, alerts) and the HTTP API with the web UI, until stopped',
     )
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--port <port>', 'port to listen on (0: any free one)', cli.integer, 3000)
     .option(
       '--no-resume',
       'mark runs a crashed process left running as failed, without resuming them',
@@ -169,49 +173,82 @@ export function registerOrchestration(program: Command, cli: CliContext): void {
       cli.integer,
       30_000,
     )
-    .action(async (opts: { resume: boolean; grace: number }) => {
-      const ws = await openWorkspace(cli.project(), 'serve');
-      const log = (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`);
-      const server = new PipelineServer(ws, {
-        resumeAbandoned: opts.resume,
-        runDefaults: { progress: { update: () => undefined, log: (m) => log(m) } },
-        onEvent: (e) => {
-          if (e.kind === 'run_finished' || e.kind === 'error' || !cli.quiet()) log(e.message);
-        },
+    .action(async (opts: { host: string; port: number; resume: boolean; grace: number }) => {
+      await serveProject(cli.project(), {
+        host: opts.host,
+        port: opts.port,
+        resume: opts.resume,
+        graceMs: opts.grace,
+        quiet: cli.quiet(),
       });
-      let stopping: Promise<void> | undefined;
-      const stopped = new Promise<void>((resolve) => {
-        const onSignal = (signal: NodeJS.Signals) => {
-          if (stopping) {
-            log(`${signal} again: interrupting running steps`);
-            server.scheduler.queue.abortCurrent();
-            return;
-          }
-          log(`${signal}: finishing running steps (up to ${opts.grace} ms), then stopping`);
-          const grace = setTimeout(() => server.scheduler.queue.abortCurrent(), opts.grace);
-          stopping = server.stop('drain').finally(() => {
-            clearTimeout(grace);
-            resolve();
-          });
-        };
-        process.on('SIGTERM', onSignal);
-        process.on('SIGINT', onSignal);
-      });
-      // With no schedule or watcher armed nothing else keeps the event loop (and so the
-      // server) alive between runs.
-      const keepAlive = setInterval(() => undefined, 1 << 30);
-      try {
-        await server.start();
-        const ticks = server.scheduler.nextTicks();
-        log(
-          `serving ${ws.project.config.name} (pid ${process.pid}): ${ticks.length} schedule(s)${ticks.map((t) => `, ${t.schedule} next ${t.next ?? 'never'}`).join('')}; ${Object.keys(ws.project.config.triggers).length} trigger(s)`,
-        );
-        await stopped;
-      } finally {
-        clearInterval(keepAlive);
-        await stopping;
-        await ws.close();
-      }
+    });
+
+  const token = program
+    .command('token')
+    .description('API tokens: create (shown once), list, revoke');
+  token
+    .command('create')
+    .description(
+      'create a token for the API and the web UI; it is printed once, only its hash is kept',
+    )
+    .addOption(
+      new Option(
+        '--role <role>',
+        'viewer reads; operator also runs and replays; admin also manages tokens',
+      )
+        .choices(['viewer', 'operator', 'admin'])
+        .makeOptionMandatory(),
+    )
+    .option('--name <name>', 'who or what it is for')
+    .option('--json', 'print as JSON')
+    .action(async (opts: { role: Role; name?: string; json?: boolean }) => {
+      const created = await withTokens(cli.project(), 'token create', (tokens) =>
+        tokens.create(opts.role, opts.name),
+      );
+      if (opts.json)
+        return cli.print(JSON.stringify({ ...created.info, token: created.token }, null, 2));
+      cli.print(created.token);
+      process.stderr.write(
+        `token ${created.info.id} (${created.info.name}, role ${created.info.role}); store it now: it is not shown again\n`,
+      );
+    });
+  token
+    .command('list')
+    .description('list tokens (never their secrets)')
+    .option('--json', 'print as JSON')
+    .action(async (opts: { json?: boolean }) => {
+      const list = await withTokens(cli.project(), 'token list', (tokens) => tokens.list());
+      if (opts.json) return cli.print(JSON.stringify(list, null, 2));
+      cli.print(
+        formatTable(
+          [
+            col('id'),
+            col('name'),
+            col('role'),
+            col('created_at'),
+            col('last_used_at'),
+            col('revoked_at'),
+          ],
+          list.map((t) => ({
+            id: t.id,
+            name: t.name,
+            role: t.role,
+            created_at: t.createdAt,
+            last_used_at: t.lastUsedAt,
+            revoked_at: t.revokedAt,
+          })),
+        ),
+      );
+    });
+  token
+    .command('revoke')
+    .description('revoke a token: it stops working at once')
+    .argument('<id>')
+    .action(async (id: string) => {
+      const revoked = await withTokens(cli.project(), 'token revoke', (tokens) =>
+        tokens.revoke(id),
+      );
+      cli.print(`revoked ${revoked.id} (${revoked.name})`);
     });
 
   const dlq = program
@@ -382,4 +419,18 @@ function formatDeadLetters(entries: DeadLetter[]): string {
       error: e.error.split('\n')[0]!.slice(0, 80),
     })),
   );
+}
+
+/** Opens the project's token store (the state database) for one command. */
+async function withTokens<T>(
+  projectDir: string,
+  command: string,
+  fn: (tokens: TokenStore) => Promise<T>,
+): Promise<T> {
+  const ws = await openWorkspace(projectDir, command);
+  try {
+    return await fn(await TokenStore.open(ws.state.engine));
+  } finally {
+    await ws.close();
+  }
 }

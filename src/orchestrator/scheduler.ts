@@ -63,6 +63,8 @@ export interface RunRequest extends RunOptions {
 export class RunQueue {
   private readonly queue: {
     req: RunRequest;
+    /** Work other than a run that must not overlap one (a dead-letter replay). */
+    job?: () => Promise<unknown>;
     resolve: (r: RunResult | undefined) => void;
     reject: (e: unknown) => void;
   }[] = [];
@@ -100,13 +102,43 @@ export class RunQueue {
     return done;
   }
 
+  /**
+   * Queues other work that must not overlap a run (it may run the pipeline itself, e.g. a
+   * dead-letter replay); resolves with its value, or undefined when the queue closed first.
+   */
+  submitJob<T>(owner: string, job: () => Promise<T>): Promise<T | undefined> {
+    if (this.closed) return Promise.resolve(undefined);
+    this.busyOwners.set(owner, (this.busyOwners.get(owner) ?? 0) + 1);
+    const done = new Promise<T | undefined>((resolve, reject) =>
+      this.queue.push({
+        req: { trigger: owner },
+        job,
+        resolve: resolve as (r: unknown) => void,
+        reject,
+      }),
+    );
+    this.active ??= this.drain();
+    return done;
+  }
+
   private async drain(): Promise<void> {
     try {
       while (this.queue.length && !this.closed) {
-        const { req, resolve, reject } = this.queue.shift()!;
+        const { req, job, resolve, reject } = this.queue.shift()!;
         const stop = new AbortController();
         const abort = new AbortController();
         this.current = { stop, abort };
+        if (job) {
+          try {
+            resolve((await job()) as RunResult | undefined);
+          } catch (err) {
+            reject(err);
+          } finally {
+            this.current = undefined;
+            this.busyOwners.set(req.trigger, this.busyOwners.get(req.trigger)! - 1);
+          }
+          continue;
+        }
         try {
           const result = await this.execute({ ...req, stop: stop.signal, abort: abort.signal });
           this.report(req, result);

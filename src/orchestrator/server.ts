@@ -5,7 +5,8 @@
  * since every step commits atomically and is idempotent, nothing is lost or doubled. Shutdown
  * lets the running steps finish (`drain`) or interrupts them (`abort`), then stops.
  */
-import { describeError } from '../core/index.js';
+import { TributaryError, describeError } from '../core/index.js';
+import { publishServingSnapshot, type ServingSnapshot } from './serving.js';
 import { LandingWatcher } from './watch.js';
 import { deadLetterRun } from './dead-letters.js';
 import { Scheduler, type Clock, type RunRequest, type SchedulerEvent } from './scheduler.js';
@@ -28,6 +29,12 @@ export interface ServerOptions {
   resumeAbandoned?: boolean;
   onEvent?: (event: SchedulerEvent) => void;
   freshnessEveryMs?: number;
+  /**
+   * Publish a serving snapshot of the warehouse after each run (default true): what the API's
+   * queries and dashboards read. Told to `onPublished`.
+   */
+  publish?: boolean;
+  onPublished?: (snapshot: ServingSnapshot) => void | Promise<void>;
 }
 
 export class PipelineServer {
@@ -53,6 +60,7 @@ export class PipelineServer {
         throw error;
       }
       if (dead && result.status === 'failed') await deadLetterRun(ws, req, { result });
+      await this.publish();
       return result;
     };
     this.scheduler = new Scheduler(ws, {
@@ -69,8 +77,43 @@ export class PipelineServer {
     this.opts.onEvent?.(event);
   }
 
+  /** Publishes the warehouse for queries when it changed (inside the queue: nothing writes). */
+  private async publish(): Promise<void> {
+    if (this.opts.publish === false) return;
+    try {
+      const snapshot = await publishServingSnapshot(this.ws);
+      await this.opts.onPublished?.(snapshot);
+    } catch (err) {
+      this.emit({
+        kind: 'error',
+        message: `publishing the serving snapshot failed: ${describeError(err)}`,
+      });
+    }
+  }
+
+  /**
+   * Runs work that may write the warehouse (a dead-letter replay) in the run queue, so it never
+   * overlaps a run, and publishes afterwards.
+   */
+  async exclusive<T>(owner: string, job: () => Promise<T>): Promise<T> {
+    const out = await this.scheduler.queue.submitJob(owner, async () => {
+      try {
+        return await job();
+      } finally {
+        await this.publish();
+      }
+    });
+    if (out === undefined && this.stopping) {
+      throw new TributaryError('the server is stopping', { code: 'USAGE' });
+    }
+    return out as T;
+  }
+
+  private stopping = false;
+
   /** Resumes abandoned runs, starts file watchers and the scheduler. */
   async start(): Promise<void> {
+    await this.publish();
     if (this.opts.resumeAbandoned ?? true) {
       for (const runId of this.ws.abandonedRuns) {
         this.emit({
@@ -122,6 +165,7 @@ export class PipelineServer {
 
   /** Stops watching and scheduling; the run in progress drains or is aborted. */
   async stop(mode: 'drain' | 'abort' = 'drain'): Promise<void> {
+    this.stopping = true;
     // The queue first: watchers wait for their run, which the queue stops or drains.
     await Promise.all([this.scheduler.stop(mode), ...this.watchers.map((w) => w.stop())]);
   }

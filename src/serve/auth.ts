@@ -40,7 +40,7 @@ const MIGRATIONS = [
      id TEXT PRIMARY KEY, name TEXT NOT NULL, role TEXT NOT NULL, secret_hash TEXT NOT NULL,
      created_at TEXT NOT NULL, last_used_at TEXT, revoked_at TEXT)`,
   `CREATE TABLE IF NOT EXISTS audit_log (
-     at TEXT NOT NULL, token_id TEXT, token_name TEXT, role TEXT, method TEXT NOT NULL,
+     logged_at TEXT NOT NULL, token_id TEXT, token_name TEXT, role TEXT, method TEXT NOT NULL,
      path TEXT NOT NULL, summary TEXT NOT NULL, status INTEGER NOT NULL)`,
 ];
 
@@ -144,7 +144,7 @@ export class TokenStore {
 
   async audit(entry: Omit<AuditEntry, 'at'>): Promise<void> {
     await this.engine.query(
-      `INSERT INTO audit_log (at, token_id, token_name, role, method, path, summary, status)
+      `INSERT INTO audit_log (logged_at, token_id, token_name, role, method, path, summary, status)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
       [
         new Date().toISOString(),
@@ -161,10 +161,10 @@ export class TokenStore {
 
   async auditLog(limit = 100): Promise<AuditEntry[]> {
     const { rows } = await this.engine.query(
-      `SELECT * FROM audit_log ORDER BY at DESC LIMIT ${Math.max(1, Math.floor(limit))}`,
+      `SELECT * FROM audit_log ORDER BY logged_at DESC LIMIT ${Math.max(1, Math.floor(limit))}`,
     );
     return rows.map((r) => ({
-      at: String(r.at),
+      at: String(r.logged_at),
       tokenId: r.token_id == null ? null : String(r.token_id),
       tokenName: r.token_name == null ? null : String(r.token_name),
       role: r.role == null ? null : String(r.role),

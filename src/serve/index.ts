@@ -2,3 +2,6 @@
 export * from './types.js';
 export * from './auth.js';
 export * from './sandbox.js';
+export * from './http.js';
+export * from './app.js';
+export * from './dashboards-service.js';

@@ -382,6 +382,32 @@ export class StateStore {
     }));
   }
 
+  /** The latest finished step of each asset of a kind (e.g. every test's latest result). */
+  async latestSteps(kind: string): Promise<StepRecord[]> {
+    const { rows } = await this.engine.query(
+      `SELECT s.* FROM steps s
+         JOIN (SELECT asset, max(finished_at) AS f FROM steps
+                WHERE kind = $1 AND finished_at IS NOT NULL GROUP BY asset) l
+           ON s.asset = l.asset AND s.finished_at = l.f
+        WHERE s.kind = $1
+        ORDER BY s.asset`,
+      [kind],
+    );
+    return rows.map((r) => ({
+      runId: String(r.run_id),
+      asset: String(r.asset),
+      kind: String(r.kind),
+      status: r.status as StepStatus,
+      startedAt: String(r.started_at),
+      finishedAt: str(r.finished_at),
+      rowsIn: num(r.rows_in),
+      rowsOut: num(r.rows_out),
+      rowsRejected: num(r.rows_rejected),
+      message: str(r.message),
+      attempts: num(r.attempts),
+    }));
+  }
+
   /**
    * Records a table's current shape. A column list unlike the latest version's becomes a new
    * schema version; the entry's row count and partitions are replaced.

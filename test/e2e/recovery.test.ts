@@ -95,7 +95,7 @@ describe('crash recovery', () => {
     run.child.kill('SIGKILL');
     expect(await run.exited).toBeNull();
 
-    const serve = cli(dir, ['serve']);
+    const serve = cli(dir, ['serve', '--port', '0']);
     await serve.waitFor(/resuming it/);
     await serve.waitFor(/recovery: run \S+ succeeded/);
     serve.child.kill('SIGTERM');
@@ -134,7 +134,7 @@ describe('crash recovery', () => {
     run.child.kill('SIGKILL');
     await run.exited;
 
-    const serve = cli(dir, ['serve']);
+    const serve = cli(dir, ['serve', '--port', '0']);
     await serve.waitFor(/recovery: run \S+ started/);
     await new Promise((r) => setTimeout(r, 300)); // model:slow is running
     serve.child.kill('SIGTERM');

@@ -23,6 +23,8 @@ export interface RunOptions {
   cache?: QueryCache;
   /** Row and time limits for each query (the runner's defaults otherwise). */
   limits?: QueryLimits;
+  /** Ignore filter keys that name no filter (other query-string parameters) instead of refusing them. */
+  ignoreUnknownFilters?: boolean;
 }
 
 export interface TileResult {
@@ -199,7 +201,9 @@ export async function runTile(
   options: RunOptions = {},
 ): Promise<TileResult> {
   const started = performance.now();
-  const values = resolveFilters(dashboard, filters);
+  const values = resolveFilters(dashboard, filters, {
+    ignoreUnknown: options.ignoreUnknownFilters ?? false,
+  });
   const query = tileQuery(dashboard, tile, values);
   const previous =
     tile.type === 'kpi' && tile.compare === 'previous_period'
@@ -247,7 +251,9 @@ export async function runDashboard(
   filters: Record<string, unknown> = {},
   options: RunDashboardOptions = {},
 ): Promise<DashboardResult> {
-  const values = resolveFilters(dashboard, filters);
+  const values = resolveFilters(dashboard, filters, {
+    ignoreUnknown: options.ignoreUnknownFilters ?? false,
+  });
   const dataVersion = runner.dataVersion();
   const results = new Array<TileResult | TileFailure>(dashboard.tiles.length);
   let next = 0;

@@ -1,0 +1,98 @@
+/**
+ * `tributary serve`: one process runs the scheduler (schedules, triggers, freshness, alerts,
+ * crash recovery) and the HTTP API with the web UI, until SIGTERM or Ctrl-C. The demo ends here
+ * too, serving the template's dashboards.
+ */
+import { join } from 'node:path';
+import {
+  PipelineServer,
+  openWorkspace,
+  servingDir,
+  type Workspace,
+} from '../../orchestrator/index.js';
+import { QuerySandbox, TokenStore, buildApp, startHttp } from '../../serve/index.js';
+import { packageRoot, packageVersion } from '../paths.js';
+import { dashboardService } from './serve-dashboards.js';
+
+export interface ServeOptions {
+  host: string;
+  port: number;
+  /** Resume runs a crashed process left running. */
+  resume: boolean;
+  /** On SIGTERM, how long running steps may take before they are interrupted. */
+  graceMs: number;
+  quiet: boolean;
+  /** Told the URL once listening (the demo prints it with a token). */
+  onListening?: (url: string, ws: Workspace, tokens: TokenStore) => Promise<void> | void;
+}
+
+export async function serveProject(projectDir: string, opts: ServeOptions): Promise<void> {
+  const ws = await openWorkspace(projectDir, 'serve');
+  const log = (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`);
+  const sandbox = new QuerySandbox({ dir: servingDir(ws) });
+  const server = new PipelineServer(ws, {
+    resumeAbandoned: opts.resume,
+    runDefaults: { progress: { update: () => undefined, log: (m) => log(m) } },
+    onEvent: (e) => {
+      if (e.kind === 'run_finished' || e.kind === 'error' || !opts.quiet) log(e.message);
+    },
+    onPublished: () => sandbox.refresh(),
+  });
+  let http: { url: string; close(): Promise<void> } | undefined;
+  let stopping: Promise<void> | undefined;
+  const stopped = new Promise<void>((resolve) => {
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (stopping) {
+        log(`${signal} again: interrupting running steps`);
+        server.scheduler.queue.abortCurrent();
+        return;
+      }
+      log(`${signal}: finishing running steps (up to ${opts.graceMs} ms), then stopping`);
+      const grace = setTimeout(() => server.scheduler.queue.abortCurrent(), opts.graceMs);
+      stopping = (async () => {
+        await http?.close();
+        await server.stop('drain');
+      })().finally(() => {
+        clearTimeout(grace);
+        resolve();
+      });
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
+  // Between runs nothing else may keep the event loop (and so the process) alive.
+  const keepAlive = setInterval(() => undefined, 1 << 30);
+  try {
+    const tokens = await TokenStore.open(ws.state.engine);
+    await server.start();
+    await sandbox.refresh();
+    const app = await buildApp({
+      ws,
+      tokens,
+      sql: sandbox,
+      server,
+      staticDir: join(packageRoot(), 'dist', 'web'),
+      version: packageVersion(),
+      ...(await dashboardService(ws, sandbox)),
+    });
+    http = await startHttp(app, tokens, ws.project.paths.work, {
+      host: opts.host,
+      port: opts.port,
+    });
+    const ticks = server.scheduler.nextTicks();
+    log(
+      `serving ${ws.project.config.name} at ${http.url} (pid ${process.pid}): ${ticks.length} schedule(s)${ticks.map((t) => `, ${t.schedule} next ${t.next ?? 'never'}`).join('')}; ${Object.keys(ws.project.config.triggers).length} trigger(s)`,
+    );
+    await opts.onListening?.(http.url, ws, tokens);
+    await stopped;
+  } finally {
+    clearInterval(keepAlive);
+    if (!stopping) {
+      await http?.close();
+      await server.stop('drain');
+    }
+    await stopping;
+    sandbox.close();
+    await ws.close();
+  }
+}
