@@ -128,9 +128,9 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
       );
     const info = await tokens.verify(token);
     if (!info) throw new HttpError(401, 'unknown or revoked token');
+    req.user = info; // known even when refused below, so the audit names who tried
     if (!allows(info.role, needed))
       throw new HttpError(403, `this needs the ${needed} role; this token has ${info.role}`);
-    req.user = info;
   });
 
   // Every call that changes something is audited with who, what, when and how it ended.

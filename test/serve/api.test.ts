@@ -1,0 +1,420 @@
+/**
+ * The HTTP API in-process (Fastify inject, no socket) on a real project: every route refuses a
+ * missing, unknown or revoked token and a role that is too low; the SQL sandbox refuses writes,
+ * files, ATTACH, INSTALL/LOAD, settings, PRAGMA and DDL, and stops a query that never ends; the
+ * read routes return what the state store and lake hold; mutating calls are audited.
+ */
+import { tableFromIPC } from 'apache-arrow';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  openWorkspace,
+  publishServingSnapshot,
+  runPipeline,
+  servingDir,
+  type Workspace,
+} from '../../src/orchestrator/index.js';
+import { QuerySandbox, TokenStore, buildApp } from '../../src/serve/index.js';
+import { tempDir, writeFiles } from '../helpers.js';
+
+let ws: Workspace;
+let app: FastifyInstance;
+let sandbox: QuerySandbox;
+let tokens: TokenStore;
+const token: Record<'viewer' | 'operator' | 'admin' | 'revoked', string> = {
+  viewer: '',
+  operator: '',
+  admin: '',
+  revoked: '',
+};
+let failedRun: string;
+
+beforeAll(async () => {
+  const dir = tempDir('trib-api-');
+  writeFiles(dir, {
+    'tributary.yml': `name: api
+sources:
+  shop:
+    type: files
+    path: landing
+    tables:
+      customers: { files: "customers*.csv" }
+      orders: { files: "orders*.csv" }
+`,
+    'contracts/customers.yml': `primary_key: [customer_id]
+columns:
+  - { name: customer_id, type: bigint, required: true }
+  - { name: region, type: string }
+`,
+    'contracts/orders.yml': `primary_key: [order_id]
+columns:
+  - { name: order_id, type: bigint, required: true }
+  - { name: customer_id, type: bigint, required: true, references: customers.customer_id }
+  - { name: amount, type: "decimal(12,2)", required: true }
+`,
+    'landing/customers-1.csv': 'customer_id,region\n1,North\n2,South\n',
+    'landing/orders-1.csv':
+      'order_id,customer_id,amount\n10,1,5.50\n11,2,7.25\n12,9,1.00\n13,1,oops\n',
+    'models/_sources.yml': `version: 2
+sources:
+  - name: lake
+    schema: processed
+    tables: [{ name: customers }, { name: orders }]
+`,
+    'models/revenue.sql': `{{ config(materialized='table') }}
+select c.region, sum(o.amount) as revenue, count(*) as orders
+from {{ source('lake', 'orders') }} o join {{ source('lake', 'customers') }} c using (customer_id)
+group by 1`,
+    'models/revenue.yml': `version: 2
+models:
+  - name: revenue
+    columns:
+      - name: region
+        tests: [not_null, unique]
+`,
+  });
+  ws = await openWorkspace(dir, 'test');
+  const first = await runPipeline(ws);
+  expect(first.status).toBe('succeeded');
+  process.env.TRIBUTARY_FAULT = 'step:model:revenue';
+  failedRun = (await runPipeline(ws, { select: ['revenue'] })).runId;
+  delete process.env.TRIBUTARY_FAULT;
+  await publishServingSnapshot(ws);
+  sandbox = new QuerySandbox({ dir: servingDir(ws) });
+  tokens = await TokenStore.open(ws.state.engine);
+  for (const role of ['viewer', 'operator', 'admin'] as const)
+    token[role] = (await tokens.create(role, `${role}-test`)).token;
+  const revoked = await tokens.create('admin', 'gone');
+  token.revoked = revoked.token;
+  await tokens.revoke(revoked.info.id);
+  app = await buildApp({ ws, tokens, sql: sandbox, version: 'test' });
+});
+
+afterAll(async () => {
+  await app?.close();
+  sandbox?.close();
+  await ws?.close();
+});
+
+const auth = (t: string) => ({ authorization: `Bearer ${t}` });
+
+/** Every route with the least role it needs, and a request that is valid for it. */
+const ROUTES: { method: 'GET' | 'POST' | 'DELETE'; url: string; role: string; body?: object }[] = [
+  { method: 'GET', url: '/api/me', role: 'viewer' },
+  { method: 'POST', url: '/api/query', role: 'viewer', body: { sql: 'select 1 as x' } },
+  { method: 'GET', url: '/api/runs', role: 'viewer' },
+  { method: 'GET', url: '/api/runs/RUN', role: 'viewer' },
+  { method: 'GET', url: '/api/runs/RUN/logs', role: 'viewer' },
+  { method: 'GET', url: '/api/graph', role: 'viewer' },
+  { method: 'GET', url: '/api/catalog', role: 'viewer' },
+  { method: 'GET', url: '/api/quality', role: 'viewer' },
+  { method: 'GET', url: '/api/quarantine/orders', role: 'viewer' },
+  { method: 'GET', url: '/api/dlq', role: 'viewer' },
+  { method: 'POST', url: '/api/runs', role: 'operator', body: {} },
+  { method: 'POST', url: '/api/dlq/dl_nope/replay', role: 'operator', body: {} },
+  { method: 'GET', url: '/api/tokens', role: 'admin' },
+  { method: 'POST', url: '/api/tokens', role: 'admin', body: { role: 'viewer' } },
+  { method: 'DELETE', url: '/api/tokens/nope', role: 'admin' },
+  { method: 'GET', url: '/api/audit', role: 'admin' },
+];
+const RANK: Record<string, number> = { viewer: 1, operator: 2, admin: 3 };
+
+describe('authentication and roles', () => {
+  it('lets anyone see health and the OpenAPI description, which lists the routes', async () => {
+    expect((await app.inject({ method: 'GET', url: '/api/health' })).json()).toMatchObject({
+      ok: true,
+    });
+    const spec = (await app.inject({ method: 'GET', url: '/api/openapi.json' })).json() as {
+      openapi: string;
+      paths: Record<string, unknown>;
+    };
+    expect(spec.openapi).toMatch(/^3\./);
+    for (const r of ROUTES) {
+      const path = r.url
+        .replace('RUN', '{id}')
+        .replace('dl_nope', '{id}')
+        .replace(/\/nope$/, '/{id}')
+        .replace('orders', '{table}');
+      expect(Object.keys(spec.paths), path).toContain(path);
+    }
+  });
+
+  for (const r of ROUTES) {
+    it(`${r.method} ${r.url} refuses no token, a wrong or revoked token and a lower role`, async () => {
+      const url = r.url.replace('RUN', failedRun);
+      const send = (headers: Record<string, string>) =>
+        app.inject({ method: r.method, url, headers, ...(r.body ? { payload: r.body } : {}) });
+      expect((await send({})).statusCode).toBe(401);
+      expect((await send(auth('trb_0000000000_' + 'x'.repeat(43)))).statusCode).toBe(401);
+      expect((await send(auth('not a token'))).statusCode).toBe(401);
+      expect((await send(auth(token.revoked))).statusCode).toBe(401);
+      for (const role of ['viewer', 'operator', 'admin'] as const) {
+        const res = await send(auth(token[role]));
+        if (RANK[role]! < RANK[r.role]!) {
+          expect(res.statusCode, `${role} on ${r.url}`).toBe(403);
+          expect(res.json()).toMatchObject({
+            error: { message: expect.stringMatching(/needs the \w+ role/) },
+          });
+        } else {
+          expect(res.statusCode, `${role} on ${r.url}: ${res.body}`).not.toBe(401);
+          expect(res.statusCode).not.toBe(403);
+        }
+      }
+    });
+  }
+
+  it('logs in with a token into an HttpOnly cookie that then authenticates', async () => {
+    const bad = await app.inject({ method: 'POST', url: '/api/session', payload: { token: 'x' } });
+    expect(bad.statusCode).toBe(401);
+    const res = await app.inject({
+      method: 'POST',
+      url: '/api/session',
+      payload: { token: token.viewer },
+    });
+    expect(res.statusCode).toBe(200);
+    const cookie = String(res.headers['set-cookie']);
+    expect(cookie).toMatch(/tributary_session=.*HttpOnly; SameSite=Strict/);
+    const me = await app.inject({
+      method: 'GET',
+      url: '/api/me',
+      headers: { cookie: cookie.split(';')[0]! },
+    });
+    expect(me.json()).toMatchObject({ role: 'viewer', name: 'viewer-test' });
+  });
+
+  it('audits every mutating call with who, what and the outcome, masking tokens', async () => {
+    await app.inject({
+      method: 'POST',
+      url: '/api/tokens',
+      headers: auth(token.admin),
+      payload: { role: 'viewer', name: 'bob' },
+    });
+    await app.inject({
+      method: 'POST',
+      url: '/api/runs',
+      headers: auth(token.viewer),
+      payload: {},
+    });
+    await app.inject({ method: 'POST', url: '/api/session', payload: { token: token.operator } });
+    const log = (
+      await app.inject({ method: 'GET', url: '/api/audit?limit=50', headers: auth(token.admin) })
+    ).json() as {
+      tokenName: string | null;
+      method: string;
+      path: string;
+      summary: string;
+      status: number;
+    }[];
+    expect(log).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          tokenName: 'admin-test',
+          method: 'POST',
+          path: '/api/tokens',
+          status: 201,
+          summary: '{"role":"viewer","name":"bob"}',
+        }),
+        expect.objectContaining({ tokenName: 'viewer-test', path: '/api/runs', status: 403 }),
+        expect.objectContaining({
+          tokenName: 'operator-test',
+          path: '/api/session',
+          summary: '{"token":"***"}',
+          status: 200,
+        }),
+      ]),
+    );
+    expect(JSON.stringify(log)).not.toContain(token.operator);
+  });
+});
+
+describe('the SQL sandbox', () => {
+  const query = (body: object, t = token.viewer) =>
+    app.inject({ method: 'POST', url: '/api/query', headers: auth(t), payload: body });
+
+  it('runs a SELECT with bound parameters and returns exact numbers', async () => {
+    const res = await query({
+      sql: 'select region, revenue, orders from main.revenue where region = $region',
+      params: { region: 'North' },
+    });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({
+      rows: [{ region: 'North', revenue: '5.50', orders: '1' }],
+      truncated: false,
+    });
+    expect(res.headers['x-data-version']).toMatch(/^snap_/);
+  });
+
+  it('cuts results at the row limit and says so', async () => {
+    const res = (await query({ sql: 'select * from range(100)', limit: 7 })).json() as {
+      rows: unknown[];
+      truncated: boolean;
+    };
+    expect(res.rows).toHaveLength(7);
+    expect(res.truncated).toBe(true);
+  });
+
+  it('answers CSV and Arrow', async () => {
+    const csv = await query({
+      sql: 'select region, orders from main.revenue order by region',
+      format: 'csv',
+    });
+    expect(csv.headers['content-type']).toMatch(/text\/csv/);
+    expect(csv.body).toBe('region,orders\nNorth,1\nSouth,1\n');
+    const arrow = await query({
+      sql: 'select region, orders from main.revenue order by region',
+      format: 'arrow',
+    });
+    expect(arrow.headers['content-type']).toBe('application/vnd.apache.arrow.stream');
+    const table = tableFromIPC(arrow.rawPayload);
+    expect(table.numRows).toBe(2);
+    expect(table.getChild('orders')!.get(0)).toBe(1n);
+    expect(String(table.getChild('region')!.get(1))).toBe('South');
+  });
+
+  const refused: [string, RegExp][] = [
+    ["select * from read_csv('/etc/passwd')", /reads or writes files/],
+    ["select * from read_text('/etc/hostname')", /reads or writes files/],
+    ["copy (select 1) to '/tmp/tributary-evil.csv'", /reads or writes files|only SELECT/],
+    ["attach '/tmp/evil.duckdb' as evil", /only SELECT.*ATTACH/],
+    ['install httpfs', /only SELECT.*INSTALL/],
+    ['load httpfs', /only SELECT.*(LOAD|INSTALL)/],
+    ["set memory_limit = '100GB'", /only SELECT.*SET/],
+    ['pragma version', /only SELECT.*PRAGMA/],
+    ['pragma database_list', /only SELECT.*PRAGMA/],
+    ['create table x as select 1', /only SELECT.*CREATE/],
+    ['create temp table x as select 1', /only SELECT.*CREATE/],
+    ['insert into main.revenue values (1, 2, 3)', /only SELECT.*INSERT/],
+    ['drop table main.revenue', /only SELECT.*DROP/],
+    ['select 1; select 2', /one statement at a time/],
+    ["select * from glob('/etc/*')", /reads or writes files/],
+  ];
+  for (const [sql, message] of refused) {
+    it(`refuses ${sql}`, async () => {
+      const res = await query({ sql });
+      expect(res.statusCode, res.body).toBe(400);
+      expect((res.json() as { error: { message: string } }).error.message).toMatch(message);
+    });
+  }
+
+  it('stops a cross join that never ends at the statement timeout', async () => {
+    const t0 = performance.now();
+    const res = await query({
+      sql: 'select count(*) from range(1000000000) a cross join range(1000000000) b',
+      timeoutMs: 300,
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({
+      error: { message: expect.stringMatching(/stopped after 300 ms/) },
+    });
+    expect(performance.now() - t0).toBeLessThan(10_000);
+    // The sandbox still answers afterwards.
+    expect((await query({ sql: 'select 1 as one' })).json()).toMatchObject({ rows: [{ one: 1 }] });
+  });
+
+  it('left the warehouse unchanged', async () => {
+    const res = await query({ sql: 'select count(*) as n from main.revenue' });
+    expect(res.json()).toMatchObject({ rows: [{ n: '2' }] });
+  });
+});
+
+describe('read routes', () => {
+  const get = (url: string) => app.inject({ method: 'GET', url, headers: auth(token.viewer) });
+
+  it('runs, steps and logs', async () => {
+    const runs = get('/api/runs').then((r) => r.json() as { runId: string; status: string }[]);
+    expect((await runs).map((r) => r.status)).toEqual(['failed', 'succeeded']);
+    const detail = (await get(`/api/runs/${failedRun}`)).json() as {
+      steps: { asset: string; status: string }[];
+    };
+    expect(detail.steps).toEqual([
+      expect.objectContaining({ asset: 'model:revenue', status: 'failed' }),
+    ]);
+    const logs = (await get(`/api/runs/${failedRun}/logs?step=model:revenue`)).json() as {
+      line: string;
+    }[];
+    expect(logs.map((l) => l.line).join('\n')).toMatch(/fault injected at step:model:revenue/);
+    expect((await get('/api/runs/run_nope')).statusCode).toBe(404);
+  });
+
+  it('graph, catalog with schema versions, and quality with quarantine reasons', async () => {
+    const graph = (await get('/api/graph')).json() as { assets: { key: string; deps: string[] }[] };
+    expect(graph.assets.find((a) => a.key === 'model:revenue')!.deps.sort()).toEqual([
+      'processed:customers',
+      'processed:orders',
+    ]);
+    const catalog = (await get('/api/catalog')).json() as { zone: string; name: string }[];
+    expect(catalog.map((c) => `${c.zone}.${c.name}`)).toEqual(
+      expect.arrayContaining(['processed.orders']),
+    );
+    const entry = (await get('/api/catalog/processed/orders')).json() as { versions: unknown[] };
+    expect(entry.versions).toHaveLength(1);
+    const quality = (await get('/api/quality')).json() as {
+      tests: { asset: string; status: string }[];
+      quarantine: { table: string; rows: number; reasons: Record<string, number> }[];
+    };
+    expect(quality.tests.map((t) => t.status)).toEqual(['succeeded', 'succeeded']);
+    expect(quality.quarantine.find((q) => q.table === 'orders')).toMatchObject({
+      rows: 2,
+      reasons: { type: 1, foreign_key: 1 },
+    });
+    const rows = (await get('/api/quarantine/orders')).json() as {
+      rows: { _reason: string; order_id: string }[];
+    };
+    expect(rows.rows.map((r) => `${r.order_id}:${r._reason}`).sort()).toEqual([
+      '12:foreign_key',
+      '13:type',
+    ]);
+    expect((await get('/api/quarantine/nope')).statusCode).toBe(404);
+  });
+
+  it('dead letters: the foreign-key rows wait there, and replaying an unknown one is a 404', async () => {
+    const dlq = (await get('/api/dlq')).json() as { kind: string; source: string }[];
+    expect(dlq).toEqual([expect.objectContaining({ kind: 'record', source: 'processed:orders' })]);
+    const res = await app.inject({
+      method: 'POST',
+      url: '/api/dlq/dl_nope/replay',
+      headers: auth(token.operator),
+    });
+    expect(res.statusCode).toBe(404);
+  });
+
+  it('POST /api/runs needs the scheduler process', async () => {
+    const res = await app.inject({
+      method: 'POST',
+      url: '/api/runs',
+      headers: auth(token.operator),
+      payload: {},
+    });
+    expect(res.statusCode).toBe(409);
+  });
+
+  it('tokens: an admin creates, lists and revokes; the secret is never listed', async () => {
+    const created = (
+      await app.inject({
+        method: 'POST',
+        url: '/api/tokens',
+        headers: auth(token.admin),
+        payload: { role: 'operator', name: 'ci' },
+      })
+    ).json() as { id: string; token: string };
+    expect(created.token).toMatch(/^trb_/);
+    const listed = (
+      await app.inject({ method: 'GET', url: '/api/tokens', headers: auth(token.admin) })
+    ).body;
+    expect(listed).toContain('"ci"');
+    expect(listed).not.toContain(created.token.slice(15));
+    expect(
+      (await app.inject({ method: 'GET', url: '/api/me', headers: auth(created.token) }))
+        .statusCode,
+    ).toBe(200);
+    await app.inject({
+      method: 'DELETE',
+      url: `/api/tokens/${created.id}`,
+      headers: auth(token.admin),
+    });
+    expect(
+      (await app.inject({ method: 'GET', url: '/api/me', headers: auth(created.token) }))
+        .statusCode,
+    ).toBe(401);
+  });
+});
