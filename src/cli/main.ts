@@ -9,7 +9,7 @@ import { TributaryError, describeError } from '../core/index.js';
 import { EngineError } from '../engines/index.js';
 import { jsonSchemas } from '../project/index.js';
 import { formatCatalog, readCatalog } from './commands/catalog.js';
-import { formatDemo, runDemo } from './commands/demo.js';
+import { formatDemo, runDemo, serveDemo } from './commands/demo.js';
 import { generateForProject } from './commands/generate.js';
 import { initProject, TEMPLATES } from './commands/init.js';
 import { formatResult, queryProject, type QueryFormat } from './commands/query.js';
@@ -485,14 +485,31 @@ export function buildProgram(): Command {
     .argument('[dir]', 'folder for the demo project (reused if it exists)', 'tributary-demo')
     .option('--scale <factor>', 'scale factor: 1 = 100k orders', positiveNumber)
     .option('--seed <n>', 'random seed', integer)
-    .option('--json', 'print the outcome as JSON')
-    .action(async (dir: string, opts: { scale?: number; seed?: number; json?: boolean }) => {
-      const p = progress();
-      const demo = await runDemo(dir, { progress: p, ...opts });
-      p.clear();
-      print(opts.json ? JSON.stringify(demo, null, 2) : formatDemo(demo, output()));
-      if (demo.run.status !== 'succeeded') process.exitCode = 1;
-    });
+    .option('--json', 'print the outcome as JSON (and stop after the pipeline)')
+    .option('--no-serve', 'stop after the pipeline instead of serving the dashboards')
+    .option(
+      '--port <port>',
+      'port to serve on (default 3000, or a free one when it is taken)',
+      integer,
+    )
+    .action(
+      async (
+        dir: string,
+        opts: { scale?: number; seed?: number; json?: boolean; serve: boolean; port?: number },
+      ) => {
+        const p = progress();
+        const demo = await runDemo(dir, {
+          progress: p,
+          ...(opts.scale !== undefined ? { scale: opts.scale } : {}),
+          ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
+        });
+        p.clear();
+        print(opts.json ? JSON.stringify(demo, null, 2) : formatDemo(demo, output()));
+        if (demo.run.status !== 'succeeded') process.exitCode = 1;
+        if (!opts.serve || opts.json) return;
+        await serveDemo(demo.dir, opts.port, globals().quiet, print);
+      },
+    );
 
   return program;
 }

@@ -145,7 +145,7 @@ describe('the tributary command', () => {
 
   it('starts the demo afresh when the scale changes, instead of mixing two data sets', () => {
     const dir = join(tempDir('trib-cli-demo-'), 'demo');
-    expect(tributary(['demo', dir, '--scale', '0.01']).code).toBe(0);
+    expect(tributary(['demo', dir, '--scale', '0.01', '--no-serve']).code).toBe(0);
     const second = tributary(['demo', dir, '--scale', '0.02', '--json']);
     expect(second.code).toBe(0);
     const demo = JSON.parse(second.stdout) as {

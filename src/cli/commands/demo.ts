@@ -5,7 +5,8 @@
 import { existsSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import { basename, join, relative, resolve } from 'node:path';
-import type { ProgressReporter } from '../../core/index.js';
+import { isErrno, type ProgressReporter } from '../../core/index.js';
+import { serveProject } from './serve.js';
 import type { QueryResult } from '../../engines/index.js';
 import { lakeKeys, readManifest, type TableManifest } from '../../lake/index.js';
 import { openWorkspace, runPipeline, type RunResult } from '../../orchestrator/index.js';
@@ -188,4 +189,43 @@ export function formatDemo(demo: DemoOutcome, out: Output): string {
     ].join('\n'),
   );
   return lines.join('\n');
+}
+
+/**
+ * The demo's last act: serve the dashboards and print where, with a viewer token made for it.
+ * Port 3000 by default, or any free one when 3000 is taken.
+ */
+export async function serveDemo(
+  dir: string,
+  port: number | undefined,
+  quiet: boolean,
+  print: (text: string) => void,
+): Promise<void> {
+  const serve = (p: number) =>
+    serveProject(dir, {
+      host: '127.0.0.1',
+      port: p,
+      resume: true,
+      graceMs: 10_000,
+      quiet: true,
+      onListening: async (url, _ws, tokens) => {
+        const { token } = await tokens.create('viewer', 'demo viewer');
+        print(
+          [
+            '',
+            `Dashboards: ${url}/#/dashboards`,
+            `Viewer token (log in with it; shown once): ${token}`,
+            'Ctrl-C stops the server.',
+          ].join('\n'),
+        );
+      },
+    });
+  try {
+    await serve(port ?? 3000);
+  } catch (err) {
+    if (port === undefined && isErrno(err, 'EADDRINUSE')) {
+      if (!quiet) process.stderr.write('port 3000 is taken; serving on a free port\n');
+      await serve(0);
+    } else throw err;
+  }
 }
