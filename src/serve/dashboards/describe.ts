@@ -81,7 +81,10 @@ export function dashboardDefinition(d: Dashboard): DashboardDefinition {
     })),
     tiles: d.tiles.map((t) => {
       const x = t.x ?? t.by;
-      const y = t.y ?? (t.model !== undefined ? 'value' : undefined);
+      // Model tiles name their result columns: <by>, <series>, value.
+      const generated = t.model !== undefined;
+      const y = t.y ?? (generated && t.type !== 'kpi' ? 'value' : undefined);
+      const value = t.value ?? (generated && t.type === 'kpi' ? 'value' : undefined);
       return {
         id: t.id,
         title: t.title,
@@ -93,7 +96,7 @@ export function dashboardDefinition(d: Dashboard): DashboardDefinition {
         ...(x !== undefined ? { x } : {}),
         ...(y !== undefined ? { y } : {}),
         ...(t.series !== undefined ? { series: t.series } : {}),
-        ...(t.value !== undefined ? { value: t.value } : {}),
+        ...(value !== undefined ? { value } : {}),
         ...(t.compare !== undefined ? { compare: t.compare } : {}),
         filters: t.uses,
       };

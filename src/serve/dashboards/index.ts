@@ -64,3 +64,11 @@ export {
   type CachedResult,
 } from './cache.js';
 export { scanSql, sqlParameterNames, type SqlScan, type SqlParameter } from './params.js';
+export {
+  dashboardSummary,
+  dashboardDefinition,
+  type DashboardSummary,
+  type DashboardDefinition,
+  type FilterDefinition,
+  type TileDefinition,
+} from './describe.js';

@@ -5,7 +5,7 @@
  * their problems carry a path and line too.
  */
 import { z } from 'zod';
-import { scanSql } from './params.js';
+import { lineColumnOf, scanSql } from './params.js';
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const identifier = z
@@ -356,17 +356,21 @@ function checkTileSql(
       path,
       message: `tile ${tileId}: positional parameters ($1, ?) are not supported; name a filter, e.g. $${[...allowed.keys()][0] ?? 'region'}`,
     });
-  const unknown = [...new Set(scan.named.map((p) => p.name).filter((n) => !allowed.has(n)))];
-  for (const name of unknown)
+  const reported = new Set<string>();
+  for (const p of scan.named) {
+    if (allowed.has(p.name) || reported.has(p.name)) continue;
+    reported.add(p.name);
+    const { line } = lineColumnOf(sql, p.offset);
     ctx.addIssue({
       code: 'custom',
       path,
-      message: `tile ${tileId}: $${name} is not a filter parameter of this dashboard (${
+      message: `tile ${tileId}: $${p.name} (sql line ${line}) is not a filter parameter of this dashboard (${
         allowed.size
           ? `parameters: ${[...allowed.keys()].map((k) => `$${k}`).join(', ')}`
           : 'it has no filters'
       })`,
     });
+  }
   const trailing = scan.semicolons.filter((at) => sql.slice(at + 1).trim() !== '');
   if (trailing.length)
     ctx.addIssue({

@@ -2,6 +2,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   changeRatio,
+  dashboardDefinition,
+  dashboardSummary,
   filterOptions,
   findTile,
   isTileFailure,
@@ -331,5 +333,44 @@ describe('dashboards', () => {
       region: ['East', 'North', 'West'],
       channel: ['web', 'store'],
     });
+  });
+});
+
+describe('definitions for clients', () => {
+  it('list a dashboard with its tile count, and lay it out without SQL', () => {
+    expect(dashboardSummary(dashboard)).toEqual({ name: 'sales', title: 'Sales', tiles: 6 });
+    const def = dashboardDefinition(dashboard);
+    expect(def.filters[0]).toEqual({
+      name: 'period',
+      type: 'date_range',
+      label: 'period',
+      default: { from: '2024-03-01', to: '2024-03-31' },
+      params: ['period_from', 'period_to'],
+    });
+    expect(def.filters[1]).toMatchObject({ name: 'region', default: null, params: ['region'] });
+    expect(def.tiles.find((t) => t.id === 'by_region')).toEqual({
+      id: 'by_region',
+      title: 'Revenue by region',
+      type: 'ranked',
+      renderAs: 'ranked',
+      width: 2,
+      x: 'region',
+      y: 'value',
+      filters: ['period'],
+    });
+    expect(def.tiles.find((t) => t.id === 'orders')).toMatchObject({ value: 'value' });
+    expect(JSON.stringify(def)).not.toMatch(/from (main\.)?sales|sum\(/);
+  });
+
+  it('pass other query-string keys through when asked to ignore them', async () => {
+    const r = await runDashboard(
+      runner,
+      dashboard,
+      { region: 'East', format: 'json' },
+      {
+        ignoreUnknownFilters: true,
+      },
+    );
+    expect(r.filters.region).toBe('East');
   });
 });

@@ -63,7 +63,7 @@ describe('dashboard files', () => {
     const problems = problemsOf(edit('region = $region)', 'region = $regoin)'));
     expect(problems).toHaveLength(1);
     expect(problems[0]!.message).toMatch(
-      /^tile revenue: \$regoin is not a filter parameter of this dashboard \(parameters: \$period_from, \$period_to, \$region\)/,
+      /^tile revenue: \$regoin \(sql line 3\) is not a filter parameter of this dashboard \(parameters: \$period_from, \$period_to, \$region\)/,
     );
     expect(problems[0]!.location).toMatchObject({
       file: 'dashboards/sales.yml',
@@ -82,7 +82,7 @@ describe('dashboard files', () => {
 
   it('refuses a bare date range name: its parameters are _from and _to', () => {
     const problems = problemsOf(edit('cast($period_from as date)', 'cast($period as date)'));
-    expect(problems[0]!.message).toMatch(/\$period is not a filter parameter/);
+    expect(problems[0]!.message).toMatch(/\$period \(sql line 2\) is not a filter parameter/);
   });
 
   it('refuses positional parameters and a second statement', () => {

@@ -9,7 +9,12 @@ import { generateForProject } from '../../../src/cli/commands/generate.js';
 import { initProject } from '../../../src/cli/commands/init.js';
 import { silentProgress } from '../../../src/core/index.js';
 import { loadProject } from '../../../src/project/index.js';
-import { runPipeline } from '../../../src/orchestrator/index.js';
+import {
+  publishServingSnapshot,
+  runPipeline,
+  servingDir,
+} from '../../../src/orchestrator/index.js';
+import { QuerySandbox } from '../../../src/serve/sandbox.js';
 import {
   QueryCache,
   filterOptions,
@@ -29,11 +34,17 @@ import { TestRunner } from './runner.js';
 let dir: string;
 let runner: TestRunner;
 let dashboards: Dashboard[];
+let serving: string;
 
 beforeAll(async () => {
   dir = await initProject(join(tempDir('trib-dash-e2e-'), 'shop'), 'ecommerce');
   await generateForProject(dir, { scale: 0.01, seed: 11, progress: silentProgress });
-  const run = await withWorkspace(dir, (ws) => runPipeline(ws));
+  const run = await withWorkspace(dir, async (ws) => {
+    const result = await runPipeline(ws);
+    await publishServingSnapshot(ws);
+    serving = servingDir(ws);
+    return result;
+  });
   expect(run.status).toBe('succeeded');
   const project = await loadProject(dir);
   runner = await TestRunner.open(project.paths.warehouse);
@@ -154,5 +165,23 @@ describe('the e-commerce template dashboards', () => {
       }
     }
     expect(cache.stats().misses).toBe(misses);
+  });
+
+  it('run every tile through the API’s query sandbox too, with and without filters', async () => {
+    const sandbox = new QuerySandbox({ dir: serving });
+    try {
+      const cache = new QueryCache();
+      for (const d of dashboards)
+        for (const filters of [{}, { category: 'Beauty', region: 'Northeast' }]) {
+          const tiles = succeeded(await runDashboard(sandbox, d, filters, { cache }));
+          expect(Object.keys(tiles)).toEqual(d.tiles.map((t) => t.id));
+        }
+      const executive = findDashboard(dashboards, 'executive');
+      const viaSandbox = await runTile(sandbox, executive, findTile(executive, 'revenue'));
+      const viaTest = await runTile(runner, executive, findTile(executive, 'revenue'));
+      expect(viaSandbox.value).toBe(viaTest.value);
+    } finally {
+      sandbox.close();
+    }
   });
 });
