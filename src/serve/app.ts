@@ -161,7 +161,7 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
       });
     if (err instanceof TributaryError) {
       const status =
-        /^no (run|dead letter|dashboard|tile|table|asset|active token)|matches no asset|no asset matches/.test(
+        /^no (run|dead letter|dashboard|tile|table|asset|active token)|matches no asset|no asset matches|has no tile|is not partitioned/.test(
           err.message,
         )
           ? 404

@@ -1,8 +1,94 @@
-/** The dashboards' part of the API, registered by the app when the project has dashboards. */
+/**
+ * The dashboards' part of the API: definitions, filter options, every tile of a dashboard at
+ * once (the cached endpoint the UI and the benchmark use), one tile, and one tile as CSV. One
+ * QueryCache per server: results are keyed by SQL, parameters and the versions of the relations
+ * the SQL reads, so a run that changes a table drops only what read it.
+ */
 import type { FastifyInstance } from 'fastify';
 import type { Role } from './auth.js';
+import {
+  QueryCache,
+  dashboardDefinition,
+  dashboardSummary,
+  findDashboard,
+  findTile,
+  runDashboard,
+  runTile,
+  selectOptions,
+  tileCsv,
+  type Dashboard,
+} from './dashboards/index.js';
+import type { SqlRunner } from './types.js';
 
 export interface DashboardService {
   /** Adds the /api/dashboards routes, each needing `role`. */
   register(app: FastifyInstance, role: { role: Role }): void;
+  readonly cache: QueryCache;
+}
+
+type Query = Record<string, string>;
+
+export function dashboardRoutes(dashboards: Dashboard[], sql: SqlRunner): DashboardService {
+  const cache = new QueryCache({ maxEntries: 2000 });
+  const options = { cache, ignoreUnknownFilters: true };
+  return {
+    cache,
+    register(app, config) {
+      app.get(
+        '/api/dashboards',
+        { config, schema: { tags: ['dashboards'], summary: 'The dashboards of dashboards/*.yml' } },
+        async () => dashboards.map(dashboardSummary),
+      );
+      app.get<{ Params: { name: string } }>(
+        '/api/dashboards/:name',
+        {
+          config,
+          schema: { tags: ['dashboards'], summary: 'A dashboard: filters and tiles (no SQL)' },
+        },
+        async (req) => dashboardDefinition(findDashboard(dashboards, req.params.name)),
+      );
+      app.get<{ Params: { name: string; filter: string } }>(
+        '/api/dashboards/:name/filters/:filter/options',
+        { config, schema: { tags: ['dashboards'], summary: "A select filter's options" } },
+        async (req) => ({
+          options: await selectOptions(
+            sql,
+            findDashboard(dashboards, req.params.name),
+            req.params.filter,
+            options,
+          ),
+        }),
+      );
+      app.get<{ Params: { name: string }; Querystring: Query }>(
+        '/api/dashboards/:name/data',
+        {
+          config,
+          schema: {
+            tags: ['dashboards'],
+            summary: 'Every tile of a dashboard with the filters of the query string (cached)',
+          },
+        },
+        async (req) =>
+          runDashboard(sql, findDashboard(dashboards, req.params.name), req.query, options),
+      );
+      app.get<{ Params: { name: string; tile: string }; Querystring: Query }>(
+        '/api/dashboards/:name/tiles/:tile',
+        {
+          config,
+          schema: { tags: ['dashboards'], summary: 'One tile (".csv" at the end: as CSV)' },
+        },
+        async (req, reply) => {
+          const d = findDashboard(dashboards, req.params.name);
+          const csv = req.params.tile.endsWith('.csv');
+          const tile = findTile(d, csv ? req.params.tile.slice(0, -4) : req.params.tile);
+          const result = await runTile(sql, d, tile, req.query, options);
+          if (!csv) return result;
+          return reply
+            .type('text/csv; charset=utf-8')
+            .header('content-disposition', `attachment; filename="${d.name}-${tile.id}.csv"`)
+            .send(tileCsv(result));
+        },
+      );
+    },
+  };
 }

@@ -5,3 +5,4 @@ export * from './sandbox.js';
 export * from './http.js';
 export * from './app.js';
 export * from './dashboards-service.js';
+export * from './dashboards/index.js';

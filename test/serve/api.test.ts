@@ -14,7 +14,14 @@ import {
   servingDir,
   type Workspace,
 } from '../../src/orchestrator/index.js';
-import { QuerySandbox, TokenStore, buildApp } from '../../src/serve/index.js';
+import {
+  QuerySandbox,
+  TokenStore,
+  buildApp,
+  dashboardRoutes,
+  loadDashboards,
+  type QueryCache,
+} from '../../src/serve/index.js';
 import { tempDir, writeFiles } from '../helpers.js';
 
 let ws: Workspace;
@@ -28,6 +35,7 @@ const token: Record<'viewer' | 'operator' | 'admin' | 'revoked', string> = {
   revoked: '',
 };
 let failedRun: string;
+let cache: QueryCache;
 
 beforeAll(async () => {
   const dir = tempDir('trib-api-');
@@ -65,6 +73,20 @@ sources:
 select c.region, sum(o.amount) as revenue, count(*) as orders
 from {{ source('lake', 'orders') }} o join {{ source('lake', 'customers') }} c using (customer_id)
 group by 1`,
+    'dashboards/sales.yml': `title: Sales
+filters:
+  - { name: region, type: select, options_sql: "select distinct region from main.revenue order by 1" }
+tiles:
+  - id: revenue
+    title: Revenue
+    type: kpi
+    format: currency
+    sql: select sum(revenue) as value from main.revenue where ($region is null or region = $region)
+  - id: by_region
+    title: By region
+    type: bar
+    sql: select region, revenue from main.revenue where ($region is null or region = $region) order by 1
+`,
     'models/revenue.yml': `version: 2
 models:
   - name: revenue
@@ -87,7 +109,9 @@ models:
   const revoked = await tokens.create('admin', 'gone');
   token.revoked = revoked.token;
   await tokens.revoke(revoked.info.id);
-  app = await buildApp({ ws, tokens, sql: sandbox, version: 'test' });
+  const service = dashboardRoutes(await loadDashboards(dir), sandbox);
+  cache = service.cache;
+  app = await buildApp({ ws, tokens, sql: sandbox, version: 'test', dashboards: service });
 });
 
 afterAll(async () => {
@@ -110,6 +134,11 @@ const ROUTES: { method: 'GET' | 'POST' | 'DELETE'; url: string; role: string; bo
   { method: 'GET', url: '/api/quality', role: 'viewer' },
   { method: 'GET', url: '/api/quarantine/orders', role: 'viewer' },
   { method: 'GET', url: '/api/dlq', role: 'viewer' },
+  { method: 'GET', url: '/api/dashboards', role: 'viewer' },
+  { method: 'GET', url: '/api/dashboards/sales', role: 'viewer' },
+  { method: 'GET', url: '/api/dashboards/sales/data', role: 'viewer' },
+  { method: 'GET', url: '/api/dashboards/sales/filters/region/options', role: 'viewer' },
+  { method: 'GET', url: '/api/dashboards/sales/tiles/revenue', role: 'viewer' },
   { method: 'POST', url: '/api/runs', role: 'operator', body: {} },
   { method: 'POST', url: '/api/dlq/dl_nope/replay', role: 'operator', body: {} },
   { method: 'GET', url: '/api/tokens', role: 'admin' },
@@ -131,6 +160,9 @@ describe('authentication and roles', () => {
     expect(spec.openapi).toMatch(/^3\./);
     for (const r of ROUTES) {
       const path = r.url
+        .replace('/sales', '/{name}')
+        .replace('/region/', '/{filter}/')
+        .replace('/tiles/revenue', '/tiles/{tile}')
         .replace('RUN', '{id}')
         .replace('dl_nope', '{id}')
         .replace(/\/nope$/, '/{id}')
@@ -416,5 +448,55 @@ describe('read routes', () => {
       (await app.inject({ method: 'GET', url: '/api/me', headers: auth(created.token) }))
         .statusCode,
     ).toBe(401);
+  });
+});
+
+describe('dashboards', () => {
+  const get = (url: string) => app.inject({ method: 'GET', url, headers: auth(token.viewer) });
+
+  it('lists dashboards and describes one without its SQL', async () => {
+    expect((await get('/api/dashboards')).json()).toEqual([
+      expect.objectContaining({ name: 'sales', title: 'Sales', tiles: 2 }),
+    ]);
+    const def = (await get('/api/dashboards/sales')).body;
+    expect(def).toContain('"by_region"');
+    expect(def).not.toMatch(/sum\(|from main/i);
+    expect((await get('/api/dashboards/nope')).statusCode).toBe(404);
+    expect((await get('/api/dashboards/sales/tiles/nope')).statusCode).toBe(404);
+  });
+
+  it('runs every tile with filters as parameters, from the cache the second time', async () => {
+    cache.resetStats();
+    const all = (await get('/api/dashboards/sales/data')).json() as {
+      tiles: Record<string, { value?: string; rows: unknown[]; cached: boolean }>;
+    };
+    expect(all.tiles.revenue!.value).toBe('12.75');
+    expect(all.tiles.by_region!.rows).toHaveLength(2);
+    const south = (await get('/api/dashboards/sales/data?region=South')).json() as {
+      tiles: Record<string, { value?: string; cached: boolean }>;
+    };
+    expect(south.tiles.revenue!.value).toBe('7.25');
+    const again = (await get('/api/dashboards/sales/data?region=South')).json() as {
+      tiles: Record<string, { cached: boolean }>;
+    };
+    expect(again.tiles.revenue!.cached).toBe(true);
+    expect(cache.stats().hits).toBeGreaterThanOrEqual(2);
+    // A value that tries to be SQL is only ever a value.
+    const evil = (
+      await get(`/api/dashboards/sales/data?region=${encodeURIComponent("x' or 1=1 --")}`)
+    ).json() as {
+      tiles: Record<string, { value?: string | null }>;
+    };
+    expect(evil.tiles.revenue!.value ?? null).toBeNull();
+  });
+
+  it('gives filter options and a tile as CSV', async () => {
+    expect((await get('/api/dashboards/sales/filters/region/options')).json()).toEqual({
+      options: ['North', 'South'],
+    });
+    const csv = await get('/api/dashboards/sales/tiles/by_region.csv?region=North');
+    expect(csv.headers['content-type']).toMatch(/text\/csv/);
+    expect(csv.headers['content-disposition']).toMatch(/sales-by_region\.csv/);
+    expect(csv.body.split(/\r?\n/).filter(Boolean)).toEqual(['region,revenue', 'North,5.50']);
   });
 });

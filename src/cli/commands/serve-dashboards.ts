@@ -1,10 +1,16 @@
-/** The project's dashboards for the API (filled in when the dashboards module lands). */
+/** The project's dashboards for the API, loaded from dashboards/*.yml (none: no routes). */
 import type { Workspace } from '../../orchestrator/index.js';
-import type { DashboardService, SqlRunner } from '../../serve/index.js';
+import {
+  dashboardRoutes,
+  loadDashboards,
+  type DashboardService,
+  type SqlRunner,
+} from '../../serve/index.js';
 
 export async function dashboardService(
-  _ws: Workspace,
-  _sql: SqlRunner,
+  ws: Workspace,
+  sql: SqlRunner,
 ): Promise<{ dashboards?: DashboardService }> {
-  return {};
+  const dashboards = await loadDashboards(ws.project.dir);
+  return { dashboards: dashboardRoutes(dashboards, sql) };
 }
