@@ -27,6 +27,12 @@ interface Opened {
 }
 
 export const DEFAULT_ROW_LIMIT = 10_000;
+
+/**
+ * Memory and threads for all sandboxed queries together: a query that needs more fails with
+ * DuckDB's out-of-memory error instead of starving the pipeline in the same process.
+ */
+export const SANDBOX_LIMITS = { memoryLimit: '2GB', threads: 2 } as const;
 export const DEFAULT_TIMEOUT_MS = 30_000;
 
 export class QuerySandbox implements SqlRunner {

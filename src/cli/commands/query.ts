@@ -6,7 +6,13 @@
 import { TributaryError, isErrno, toCsv } from '../../core/index.js';
 import { loadProject } from '../../project/index.js';
 import { openWorkspace, publishServingSnapshot, servingDir } from '../../orchestrator/index.js';
-import { QuerySandbox, findServer, type QueryLimits, type SqlResult } from '../../serve/index.js';
+import {
+  SANDBOX_LIMITS,
+  QuerySandbox,
+  findServer,
+  type QueryLimits,
+  type SqlResult,
+} from '../../serve/index.js';
 import type { Row } from '../../engines/index.js';
 import { formatTable } from '../output.js';
 
@@ -27,7 +33,7 @@ export async function queryProject(
     if (!server) throw err;
     return queryServer(server.url, server.token, sql, limits);
   }
-  const sandbox = new QuerySandbox({ dir: servingDir(ws) });
+  const sandbox = new QuerySandbox({ dir: servingDir(ws), ...SANDBOX_LIMITS });
   try {
     await publishServingSnapshot(ws);
     return await sandbox.query(sql, {}, limits);

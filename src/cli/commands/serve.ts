@@ -10,7 +10,13 @@ import {
   servingDir,
   type Workspace,
 } from '../../orchestrator/index.js';
-import { QuerySandbox, TokenStore, buildApp, startHttp } from '../../serve/index.js';
+import {
+  SANDBOX_LIMITS,
+  QuerySandbox,
+  TokenStore,
+  buildApp,
+  startHttp,
+} from '../../serve/index.js';
 import { packageRoot, packageVersion } from '../paths.js';
 import { dashboardService } from './serve-dashboards.js';
 
@@ -29,7 +35,7 @@ export interface ServeOptions {
 export async function serveProject(projectDir: string, opts: ServeOptions): Promise<void> {
   const ws = await openWorkspace(projectDir, 'serve');
   const log = (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`);
-  const sandbox = new QuerySandbox({ dir: servingDir(ws) });
+  const sandbox = new QuerySandbox({ dir: servingDir(ws), ...SANDBOX_LIMITS });
   const server = new PipelineServer(ws, {
     resumeAbandoned: opts.resume,
     runDefaults: { progress: { update: () => undefined, log: (m) => log(m) } },
