@@ -1,0 +1,441 @@
+// Dashboard tiles: a tile definition (type, format, x, y, series) plus its data (columns, rows,
+// and for KPIs value/previous/change) rendered as a KPI, an ECharts chart or an HTML table.
+// Defaults: x is the first column, y the numeric columns other than x and series.
+import type { Column, Row, TileData, TileDef } from '../api';
+import { formatAxis, formatValue, toNumber } from '../format';
+import { Chart } from './Chart';
+import type { ChartOption } from './echarts';
+import { SEQUENTIAL } from './echarts';
+import { columnName, DataTable, isNumericColumn } from './DataTable';
+import { ErrorBox } from './ui';
+
+/** Tile types this UI draws; anything else is shown as a table with a note. */
+export const TILE_TYPES = [
+  'kpi',
+  'line',
+  'area',
+  'bar',
+  'stacked_bar',
+  'table',
+  'ranked',
+  'map',
+  'heatmap',
+] as const;
+
+/** Dashboards lay tiles out on a grid this many columns wide (docs/dashboards.md). */
+export const GRID_COLUMNS = 4;
+
+/** How many grid columns a tile spans: its `width` (1–4), else kpi 1, heatmap 4, others 2. */
+export function tileSpan(tile: TileDef): number {
+  const n = typeof tile.width === 'number' ? tile.width : Number(tile.width);
+  if (Number.isFinite(n) && n >= 1) return Math.min(GRID_COLUMNS, Math.round(n));
+  if (tile.type === 'kpi') return 1;
+  if (tile.type === 'heatmap') return GRID_COLUMNS;
+  return 2;
+}
+
+function list(v: string | string[] | undefined): string[] {
+  if (v === undefined || v === null) return [];
+  return Array.isArray(v) ? v : [v];
+}
+
+/** A category label: midnight timestamps shortened to their date. */
+function label(v: unknown): string {
+  if (v === null || v === undefined) return '∅';
+  const s = String(v);
+  const m = /^(\d{4}-\d{2}-\d{2})[T ]00:00:00(\.0+)?(Z|[+-]00(:?00)?)?$/.exec(s);
+  return m ? m[1] : s;
+}
+
+interface Axes {
+  x: string;
+  y: string[];
+  series?: string;
+}
+
+/** Which columns a chart uses: the tile's x/y/series, else the first column and the numeric rest. */
+export function pickAxes(tile: TileDef, columns: (Column | string)[], rows: Row[]): Axes {
+  const names = columns.map(columnName);
+  const x = tile.x && names.includes(tile.x) ? tile.x : (names[0] ?? '');
+  const series = tile.series && names.includes(tile.series) ? tile.series : undefined;
+  let y = list(tile.y).filter((n) => names.includes(n));
+  if (y.length === 0) {
+    y = columns
+      .filter((c) => {
+        const n = columnName(c);
+        return n !== x && n !== series && isNumericColumn(c, rows);
+      })
+      .map(columnName);
+  }
+  return { x, y, series };
+}
+
+function uniq(values: unknown[]): string[] {
+  const seen = new Set<string>();
+  const out: string[] = [];
+  for (const v of values) {
+    const s = label(v);
+    if (!seen.has(s)) {
+      seen.add(s);
+      out.push(s);
+    }
+  }
+  return out;
+}
+
+function baseTooltip(format?: string) {
+  return {
+    trigger: 'axis' as const,
+    confine: true,
+    valueFormatter: (v: unknown) => formatValue(v, format),
+  };
+}
+
+/** The ECharts option for a line, area, bar or stacked bar tile. */
+export function cartesianOption(tile: TileDef, data: TileData): ChartOption {
+  const { x, y, series } = pickAxes(tile, data.columns, data.rows);
+  const type = tile.type;
+  const isBar = type === 'bar' || type === 'stacked_bar';
+  const stacked = type === 'stacked_bar' || (type === 'area' && series !== undefined);
+  const categories = uniq(data.rows.map((r) => r[x]));
+  let out: { name: string; data: (number | null)[] }[];
+  if (series) {
+    const measure = y[0];
+    const groups = uniq(data.rows.map((r) => r[series]));
+    const index = new Map<string, (number | null)[]>();
+    for (const g of groups)
+      index.set(
+        g,
+        categories.map(() => (stacked ? 0 : null)),
+      );
+    const pos = new Map(categories.map((c, i) => [c, i]));
+    for (const r of data.rows) {
+      const arr = index.get(label(r[series]));
+      const i = pos.get(label(r[x]));
+      const v = measure ? toNumber(r[measure]) : null;
+      if (arr && i !== undefined && v !== null) arr[i] = (arr[i] ?? 0) + v;
+    }
+    out = groups.map((g) => ({ name: g, data: index.get(g) ?? [] }));
+  } else {
+    const pos = new Map(categories.map((c, i) => [c, i]));
+    out = y.map((col) => {
+      const arr: (number | null)[] = categories.map(() => null);
+      for (const r of data.rows) {
+        const i = pos.get(label(r[x]));
+        if (i !== undefined) arr[i] = toNumber(r[col]);
+      }
+      return { name: col, data: arr };
+    });
+  }
+  const many = out.length > 1;
+  return {
+    tooltip: baseTooltip(tile.format),
+    legend: many ? { type: 'scroll', top: 0 } : undefined,
+    grid: { left: 8, right: 16, top: many ? 36 : 16, bottom: 8, containLabel: true },
+    xAxis: {
+      type: 'category',
+      data: categories,
+      boundaryGap: isBar,
+      axisLabel: { hideOverlap: true },
+    },
+    yAxis: {
+      type: 'value',
+      axisLabel: { formatter: (v: number) => formatAxis(v, tile.format) },
+    },
+    series: out.map((s) => ({
+      name: s.name,
+      type: isBar ? 'bar' : 'line',
+      data: s.data,
+      stack: stacked ? 'total' : undefined,
+      areaStyle: type === 'area' ? { opacity: many ? 0.55 : 0.25 } : undefined,
+      showSymbol: !isBar && categories.length <= 40,
+      smooth: false,
+      connectNulls: false,
+      emphasis: { focus: 'series' },
+    })),
+  };
+}
+
+/** How many bars a ranked tile shows (the tile's `limit`, else 12) so it sits beside other tiles. */
+export function rankedMax(tile: TileDef): number {
+  const n = typeof tile.limit === 'number' ? tile.limit : Number(tile.limit);
+  return Number.isFinite(n) && n > 0 ? Math.min(100, Math.round(n)) : 12;
+}
+
+/** Rows for a ranked bar: label and value, largest first. */
+export function rankedRows(tile: TileDef, data: TileData): { label: string; value: number }[] {
+  const { x, y } = pickAxes(tile, data.columns, data.rows);
+  const measure = y[0];
+  return data.rows
+    .map((r) => ({ label: label(r[x]), value: measure ? (toNumber(r[measure]) ?? 0) : 0 }))
+    .sort((a, b) => b.value - a.value);
+}
+
+export function rankedOption(
+  tile: TileDef,
+  items: { label: string; value: number }[],
+): ChartOption {
+  const top = items.slice(0, rankedMax(tile));
+  return {
+    tooltip: { ...baseTooltip(tile.format), axisPointer: { type: 'shadow' } },
+    grid: { left: 8, right: 56, top: 8, bottom: 8, containLabel: true },
+    xAxis: {
+      type: 'value',
+      axisLabel: { formatter: (v: number) => formatAxis(v, tile.format), hideOverlap: true },
+    },
+    yAxis: {
+      type: 'category',
+      inverse: true,
+      data: top.map((t) => t.label),
+      axisLabel: { width: 140, overflow: 'truncate' },
+    },
+    series: [
+      {
+        type: 'bar',
+        data: top.map((t) => t.value),
+        label: {
+          show: true,
+          position: 'right',
+          formatter: (p: { value: unknown }) => formatAxis(Number(p.value), tile.format),
+        },
+      },
+    ],
+  };
+}
+
+/** A heatmap's columns: the tile's x/y (else the first two columns) and a numeric value column. */
+export function heatmapAxes(tile: TileDef, data: TileData): { x?: string; y?: string; v?: string } {
+  const names = data.columns.map(columnName);
+  const x = tile.x && names.includes(tile.x) ? tile.x : names[0];
+  const yName = list(tile.y)[0];
+  const y = yName && names.includes(yName) ? yName : names.find((n) => n !== x);
+  const valueKey = typeof tile.value === 'string' ? tile.value : 'value';
+  const v =
+    names.includes(valueKey) && valueKey !== x && valueKey !== y
+      ? valueKey
+      : data.columns
+          .filter(
+            (c) => columnName(c) !== x && columnName(c) !== y && isNumericColumn(c, data.rows),
+          )
+          .map(columnName)[0];
+  return { x, y, v };
+}
+
+/** A cohort heatmap: x, y and value columns (the tile's x/y, else the first two, then a number). */
+export function heatmapOption(tile: TileDef, data: TileData): ChartOption {
+  const { x, y, v } = heatmapAxes(tile, data);
+  if (!x || !y || !v) return {};
+  const xs = uniq(data.rows.map((r) => r[x]));
+  const ys = uniq(data.rows.map((r) => r[y]));
+  const xi = new Map(xs.map((s, i) => [s, i]));
+  const yi = new Map(ys.map((s, i) => [s, i]));
+  const cells: [number, number, number][] = [];
+  let min = Infinity;
+  let max = -Infinity;
+  for (const r of data.rows) {
+    const n = toNumber(r[v]);
+    const a = xi.get(label(r[x]));
+    const b = yi.get(label(r[y]));
+    if (n === null || a === undefined || b === undefined) continue;
+    cells.push([a, b, n]);
+    min = Math.min(min, n);
+    max = Math.max(max, n);
+  }
+  if (!cells.length) {
+    min = 0;
+    max = 1;
+  }
+  const showLabels = cells.length <= 200;
+  const base = {
+    tooltip: {
+      confine: true,
+      formatter: (p: { value: [number, number, number] }) =>
+        `${escapeHtml(y)} ${escapeHtml(ys[p.value[1]] ?? '')} · ${escapeHtml(x)} ${escapeHtml(
+          xs[p.value[0]] ?? '',
+        )}<br/><b>${escapeHtml(formatValue(p.value[2], tile.format))}</b>`,
+    },
+    grid: { left: 8, right: 16, top: 8, bottom: 64, containLabel: true },
+    xAxis: {
+      type: 'category',
+      data: xs,
+      name: x,
+      nameLocation: 'middle',
+      nameGap: 26,
+      splitArea: { show: true },
+    },
+    yAxis: { type: 'category', data: ys, inverse: true, splitArea: { show: true } },
+    visualMap: {
+      min,
+      max,
+      calculable: false,
+      orient: 'horizontal',
+      left: 'center',
+      bottom: 0,
+      itemHeight: 120,
+      itemWidth: 10,
+      text: [formatAxis(max, tile.format), formatAxis(min, tile.format)],
+      inRange: { color: SEQUENTIAL },
+    },
+    series: [
+      {
+        type: 'heatmap',
+        data: cells,
+        label: {
+          show: showLabels,
+          fontSize: 10,
+          formatter: (p: { value: [number, number, number] }) =>
+            formatAxis(p.value[2], tile.format),
+        },
+        emphasis: { itemStyle: { borderColor: '#000', borderWidth: 1 } },
+      },
+    ],
+  };
+  // narrow tiles (phones): no numbers in the cells, the tooltip has them
+  return {
+    baseOption: base,
+    media: [
+      { query: { maxWidth: 560 }, option: { series: [{ label: { show: false } }] } },
+      { option: { series: [{ label: { show: showLabels } }] } },
+    ],
+  };
+}
+
+function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/** A KPI's number, its previous-period number and the change between them (a fraction). */
+export function kpiValues(
+  tile: TileDef,
+  data: TileData,
+): {
+  value: number | null;
+  raw: unknown;
+  previous: number | null;
+  change: number | null;
+} {
+  let raw = data.value;
+  if (
+    raw === undefined &&
+    data.rows[0] &&
+    typeof tile.value === 'string' &&
+    tile.value in data.rows[0]
+  ) {
+    raw = data.rows[0][tile.value];
+  }
+  if (raw === undefined) {
+    const row = data.rows[0];
+    const col = data.columns.find((c) => row && toNumber(row[columnName(c)]) !== null);
+    raw = row && col ? row[columnName(col)] : undefined;
+  }
+  const value = toNumber(raw);
+  const previous = toNumber(data.previous);
+  // computed from the two numbers when both are there; else the server's change, a fraction
+  const change =
+    value !== null && previous !== null && previous !== 0
+      ? (value - previous) / Math.abs(previous)
+      : toNumber(data.change);
+  return { value, raw, previous, change };
+}
+
+function Kpi({ tile, data }: { tile: TileDef; data: TileData }) {
+  const { value, raw, previous, change } = kpiValues(tile, data);
+  const currency = typeof tile.currency === 'string' ? tile.currency : undefined;
+  return (
+    <div className="kpi">
+      <div
+        className="kpi-value"
+        data-testid={`kpi-value-${tile.id}`}
+        data-value={value === null ? '' : String(value)}
+      >
+        {value === null ? '—' : formatValue(raw, tile.format, currency)}
+      </div>
+      {change !== null ? (
+        <div
+          className={`kpi-change ${change > 0 ? 'up' : change < 0 ? 'down' : 'flat'}`}
+          title={
+            previous !== null
+              ? `Previous period: ${formatValue(previous, tile.format, currency)}`
+              : undefined
+          }
+        >
+          <span aria-hidden="true">{change > 0 ? '▲' : change < 0 ? '▼' : '■'}</span>{' '}
+          {new Intl.NumberFormat(undefined, {
+            style: 'percent',
+            maximumFractionDigits: 1,
+          }).format(Math.abs(change))}{' '}
+          <span className="kpi-compare">vs previous period</span>
+        </div>
+      ) : null}
+    </div>
+  );
+}
+
+function errorText(e: TileData['error']): string {
+  if (!e) return '';
+  if (typeof e === 'string') return e;
+  return [e.message, e.hint].filter(Boolean).join(' — ');
+}
+
+/** The body of a tile by its type. */
+export function TileBody({ tile, data }: { tile: TileDef; data: TileData | undefined }) {
+  if (!data) return <div className="tile-placeholder">No data.</div>;
+  if (data.error) return <ErrorBox title="This tile failed" error={errorText(data.error)} />;
+  // renderAs: how the server says to draw it (map → ranked); type keeps the note for maps
+  const as = typeof tile.renderAs === 'string' && tile.type !== 'map' ? tile.renderAs : tile.type;
+  switch (as) {
+    case 'kpi':
+      return <Kpi tile={tile} data={data} />;
+    case 'line':
+    case 'area':
+    case 'bar':
+    case 'stacked_bar':
+      if (!data.rows.length) return <div className="tile-placeholder">No rows.</div>;
+      return <Chart option={cartesianOption(tile, data)} ariaLabel={tile.title} />;
+    case 'ranked':
+    case 'map': {
+      if (!data.rows.length) return <div className="tile-placeholder">No rows.</div>;
+      const items = rankedRows(tile, data);
+      const max = rankedMax(tile);
+      const shown = Math.min(items.length, max);
+      return (
+        <>
+          {tile.type === 'map' ? (
+            <p className="tile-note">Shown as regions ranked by value (no map tiles offline).</p>
+          ) : null}
+          <Chart
+            option={rankedOption(tile, items)}
+            height={Math.max(160, shown * 24 + 40)}
+            ariaLabel={tile.title}
+          />
+          {items.length > max ? (
+            <p className="tile-note">
+              Top {max} of {items.length}.
+            </p>
+          ) : null}
+        </>
+      );
+    }
+    case 'heatmap': {
+      if (!data.rows.length) return <div className="tile-placeholder">No rows.</div>;
+      const yCol = heatmapAxes(tile, data).y;
+      const ys = yCol ? new Set(data.rows.map((r) => label(r[yCol]))).size : 0;
+      return (
+        <Chart
+          option={heatmapOption(tile, data)}
+          height={Math.max(260, Math.min(640, ys * 26 + 100))}
+          ariaLabel={tile.title}
+        />
+      );
+    }
+    case 'table':
+      return <DataTable columns={data.columns} rows={data.rows} max={500} />;
+    default:
+      return (
+        <>
+          <p className="tile-note">Unknown tile type “{tile.type}”; shown as a table.</p>
+          <DataTable columns={data.columns} rows={data.rows} max={200} />
+        </>
+      );
+  }
+}

@@ -1,0 +1,477 @@
+// The asset graph (#/graph): every asset from /api/graph placed in layers by dependency depth
+// (x = depth, y = position in its layer, ordered to follow upstream positions), coloured by
+// kind. Search finds assets; clicking one highlights and lists its upstream and downstream.
+import { useEffect, useMemo, useRef, useState } from 'react';
+import type { Asset } from '../api';
+import { useApi } from '../api';
+import { href, navigate } from '../router';
+import type { Route } from '../router';
+import { Chart } from '../components/Chart';
+import type { ChartOption, ECElementEvent } from '../components/echarts';
+import { PALETTE } from '../components/echarts';
+import { Empty, ErrorBox, Loading, PageHeader } from '../components/ui';
+
+export interface Layout {
+  pos: Map<string, { depth: number; index: number }>;
+  layers: string[][];
+}
+
+/** Places assets in layers: depth 0 has no known deps, else 1 + the deepest dep (cycles cut). */
+export function layoutGraph(assets: Asset[]): Layout {
+  const byKey = new Map(assets.map((a) => [a.key, a]));
+  const depth = new Map<string, number>();
+  const visiting = new Set<string>();
+  const depthOf = (start: string): number => {
+    // iterative DFS so deep chains cannot overflow the stack
+    const stack: { key: string; i: number; best: number }[] = [{ key: start, i: 0, best: 0 }];
+    visiting.add(start);
+    let result = 0;
+    while (stack.length) {
+      const top = stack[stack.length - 1]!;
+      const deps = (byKey.get(top.key)?.deps ?? []).filter((d) => byKey.has(d));
+      if (top.i < deps.length) {
+        const d = deps[top.i++]!;
+        const known = depth.get(d);
+        if (known !== undefined) top.best = Math.max(top.best, known + 1);
+        else if (!visiting.has(d)) {
+          visiting.add(d);
+          stack.push({ key: d, i: 0, best: 0 });
+        }
+      } else {
+        stack.pop();
+        visiting.delete(top.key);
+        depth.set(top.key, top.best);
+        result = top.best;
+        const parent = stack[stack.length - 1];
+        if (parent) parent.best = Math.max(parent.best, top.best + 1);
+      }
+    }
+    return result;
+  };
+  for (const a of assets) if (!depth.has(a.key)) depthOf(a.key);
+
+  const layers: string[][] = [];
+  for (const a of assets) {
+    const d = depth.get(a.key) ?? 0;
+    (layers[d] ??= []).push(a.key);
+  }
+  const pos = new Map<string, { depth: number; index: number }>();
+  layers.forEach((layer, d) => {
+    if (d === 0) {
+      layer.sort((a, b) => {
+        const ka = byKey.get(a)?.kind ?? '';
+        const kb = byKey.get(b)?.kind ?? '';
+        return ka === kb ? a.localeCompare(b) : ka.localeCompare(kb);
+      });
+    } else {
+      // barycentre: the mean position of a node's deps, so edges cross less
+      const bary = new Map<string, number>();
+      for (const k of layer) {
+        const ys = (byKey.get(k)?.deps ?? [])
+          .map((dep) => pos.get(dep))
+          .filter((p): p is { depth: number; index: number } => p !== undefined)
+          .map((p) => p.index / Math.max(1, (layers[p.depth]?.length ?? 1) - 1));
+        bary.set(k, ys.length ? ys.reduce((s, y) => s + y, 0) / ys.length : 0);
+      }
+      layer.sort((a, b) => bary.get(a)! - bary.get(b)! || a.localeCompare(b));
+    }
+    layer.forEach((k, i) => pos.set(k, { depth: d, index: i }));
+  });
+  return { pos, layers };
+}
+
+/** Stable colours per asset kind (Okabe–Ito); other kinds take the remaining palette colours. */
+const KIND_COLORS: Record<string, string> = {
+  raw: '#56B4E9',
+  source: '#56B4E9',
+  processed: '#E69F00',
+  lake: '#E69F00',
+  seed: '#F0E442',
+  model: '#0072B2',
+  snapshot: '#CC79A7',
+  test: '#999999',
+  report: '#D55E00',
+  dashboard: '#000000',
+};
+
+export function kindColors(kinds: string[]): Map<string, string> {
+  const used = new Set(Object.values(KIND_COLORS));
+  const spare = [...PALETTE, '#7f3c8d', '#11a579'].filter((c) => !used.has(c));
+  let i = 0;
+  return new Map(kinds.map((k) => [k, KIND_COLORS[k] ?? spare[i++ % spare.length] ?? '#666']));
+}
+
+/** A layer taller than this wraps into several columns (so hundreds of tests stay legible). */
+export const MAX_ROWS = 36;
+/** Vertical distance between assets, in pixels. */
+const ROW = 20;
+/** A sub-column of a wrapped layer is this fraction of the gap between layers. */
+const SUB_COLUMN = 0.45;
+/** Room the series leaves around the nodes (labels sit to the right). */
+const PAD = { top: 40, bottom: 20, left: 20, right: 130 };
+
+/**
+ * Pixel coordinates from a layout for a drawing `width` wide: layers left to right by depth, each
+ * centred vertically; a layer with more than MAX_ROWS assets wraps into sub-columns (in its
+ * barycentre order). Pixels, so the chart can keep the aspect and circles stay round.
+ */
+export function placeNodes(layout: Layout, width: number): Map<string, { x: number; y: number }> {
+  const units = new Map<string, { x: number; y: number }>();
+  let x0 = 0;
+  let span = 0;
+  for (const layer of layout.layers) {
+    if (!layer) continue;
+    const cols = Math.max(1, Math.ceil(layer.length / MAX_ROWS));
+    const rows = Math.ceil(layer.length / cols);
+    layer.forEach((key, i) => {
+      const col = Math.floor(i / rows);
+      const row = i % rows;
+      const inCol = Math.min(rows, layer.length - col * rows);
+      units.set(key, { x: x0 + col * SUB_COLUMN, y: (row - (inCol - 1) / 2) * ROW });
+    });
+    span = x0 + (cols - 1) * SUB_COLUMN;
+    x0 = span + 1;
+  }
+  const scale = span > 0 ? width / span : 1;
+  const out = new Map<string, { x: number; y: number }>();
+  for (const [k, p] of units) out.set(k, { x: p.x * scale, y: p.y });
+  return out;
+}
+
+/** Every asset reachable by following `next` from `start` (not including start). */
+export function reach(start: string, next: Map<string, string[]>): Set<string> {
+  const seen = new Set<string>();
+  const stack = [...(next.get(start) ?? [])];
+  while (stack.length) {
+    const k = stack.pop()!;
+    if (seen.has(k) || k === start) continue;
+    seen.add(k);
+    for (const n of next.get(k) ?? []) if (!seen.has(n)) stack.push(n);
+  }
+  return seen;
+}
+
+export function GraphPage({ route }: { route: Route }) {
+  const { data, error, loading } = useApi<{ assets: Asset[] }>('/api/graph');
+  const selected = route.query.get('asset') ?? undefined;
+  const [search, setSearch] = useState('');
+  const mainRef = useRef<HTMLDivElement>(null);
+  const [width, setWidth] = useState(900);
+  useEffect(() => {
+    const el = mainRef.current;
+    if (!el) return;
+    const ro = new ResizeObserver(() => setWidth(Math.round(el.clientWidth)));
+    ro.observe(el);
+    setWidth(Math.round(el.clientWidth));
+    return () => ro.disconnect();
+  }, [data]);
+  const select = (key: string | undefined) => navigate(href(['graph'], { asset: key }), true);
+
+  const assets = useMemo(() => data?.assets ?? [], [data]);
+  const model = useMemo(() => {
+    const keys = new Set(assets.map((a) => a.key));
+    const up = new Map<string, string[]>();
+    const down = new Map<string, string[]>();
+    for (const a of assets) {
+      const deps = (a.deps ?? []).filter((d) => keys.has(d));
+      up.set(a.key, deps);
+      for (const d of deps) (down.get(d) ?? down.set(d, []).get(d)!).push(a.key);
+    }
+    const kinds = [...new Set(assets.map((a) => a.kind))].sort();
+    return {
+      up,
+      down,
+      kinds,
+      colors: kindColors(kinds),
+      layout: layoutGraph(assets),
+      byKey: new Map(assets.map((a) => [a.key, a])),
+    };
+  }, [assets]);
+
+  const lineage = useMemo(() => {
+    if (!selected || !model.byKey.has(selected)) return null;
+    return { upstream: reach(selected, model.up), downstream: reach(selected, model.down) };
+  }, [selected, model]);
+
+  const q = search.trim().toLowerCase();
+  const matches = useMemo(
+    () =>
+      q
+        ? assets.filter(
+            (a) => a.key.toLowerCase().includes(q) || (a.name ?? '').toLowerCase().includes(q),
+          )
+        : [],
+    [assets, q],
+  );
+
+  const option = useMemo<ChartOption>(() => {
+    const { layers } = model.layout;
+    const lit = lineage
+      ? new Set([selected!, ...lineage.upstream, ...lineage.downstream])
+      : q
+        ? new Set(matches.map((m) => m.key))
+        : null;
+    const place = placeNodes(model.layout, Math.max(200, width - PAD.left - PAD.right - 2));
+    const fewNodes = Math.max(1, ...layers.map((l) => l.length)) <= MAX_ROWS;
+    const nodes = assets.map((a) => {
+      const xy = place.get(a.key) ?? { x: 0, y: 0 };
+      const on = !lit || lit.has(a.key);
+      const isSel = a.key === selected;
+      return {
+        id: a.key,
+        name: a.key,
+        value: a.kind,
+        x: xy.x,
+        y: xy.y,
+        category: model.kinds.indexOf(a.kind),
+        symbolSize: isSel ? 18 : 10,
+        itemStyle: {
+          opacity: on ? 1 : 0.12,
+          borderColor: isSel ? '#000' : '#fff',
+          borderWidth: isSel ? 2 : 1,
+        },
+        label: {
+          show: on && (lit !== null || fewNodes),
+          formatter: a.name || a.key,
+          fontWeight: isSel ? ('bold' as const) : ('normal' as const),
+        },
+      };
+    });
+    const edges = assets.flatMap((a) =>
+      (model.up.get(a.key) ?? []).map((d) => {
+        const on = lineage
+          ? (lineage.upstream.has(d) && (a.key === selected || lineage.upstream.has(a.key))) ||
+            (lineage.downstream.has(a.key) && (d === selected || lineage.downstream.has(d)))
+          : !lit || (lit.has(d) && lit.has(a.key));
+        return {
+          source: d,
+          target: a.key,
+          lineStyle: { opacity: on ? (lineage ? 0.85 : 0.45) : 0.04, width: on && lineage ? 2 : 1 },
+        };
+      }),
+    );
+    return {
+      tooltip: {
+        confine: true,
+        formatter: (p: {
+          dataType?: string;
+          data?: { id?: string; value?: string; source?: string; target?: string };
+        }) =>
+          p.dataType === 'edge'
+            ? `${esc(p.data?.source ?? '')} → ${esc(p.data?.target ?? '')}`
+            : `<b>${esc(p.data?.id ?? '')}</b><br/>${esc(p.data?.value ?? '')}`,
+      },
+      legend: { top: 0, type: 'scroll', data: model.kinds },
+      animation: assets.length < 300,
+      series: [
+        {
+          type: 'graph',
+          layout: 'none',
+          // on phones a one-finger drag scrolls the page; pinch zooms
+          roam: width < 640 ? 'scale' : true,
+          ...PAD,
+          preserveAspect: true,
+          categories: model.kinds.map((k) => ({
+            name: k,
+            itemStyle: { color: model.colors.get(k) },
+          })),
+          data: nodes,
+          links: edges,
+          edgeSymbol: ['none', 'arrow'],
+          edgeSymbolSize: [0, 6],
+          lineStyle: { color: '#8a8a8a', curveness: 0.08 },
+          label: { position: 'right', fontSize: 11, color: '#1b1b1b' },
+          labelLayout: { hideOverlap: true },
+          emphasis: { focus: 'adjacency', label: { show: true } },
+          scaleLimit: { min: 0.2, max: 12 },
+        },
+      ],
+    };
+  }, [assets, model, lineage, selected, q, matches, width]);
+
+  const onClick = (e: ECElementEvent) => {
+    if (e.dataType === 'node') {
+      const id = (e.data as { id?: string } | undefined)?.id;
+      if (id) select(id === selected ? undefined : id);
+    }
+  };
+
+  const rows = Math.min(MAX_ROWS, Math.max(1, ...model.layout.layers.map((l) => l.length)));
+  const height = Math.max(320, rows * ROW + PAD.top + PAD.bottom);
+  const sel = selected ? model.byKey.get(selected) : undefined;
+
+  return (
+    <div className="page">
+      <PageHeader title="Asset graph">
+        <span className="muted small">
+          {assets.length} assets · {model.layout.layers.length} layers
+        </span>
+      </PageHeader>
+      {error ? <ErrorBox error={error} /> : null}
+      {loading && !data ? <Loading what="graph" /> : null}
+      {data && assets.length === 0 ? <Empty>The project has no assets.</Empty> : null}
+      {assets.length > 0 ? (
+        <div className="graph-layout">
+          <div className="graph-main" ref={mainRef}>
+            <div className="graph-search">
+              <input
+                type="search"
+                placeholder="Search assets…"
+                aria-label="Search assets"
+                data-testid="graph-search"
+                value={search}
+                onChange={(e) => setSearch(e.target.value)}
+                onKeyDown={(e) => {
+                  if (e.key === 'Enter' && matches[0]) select(matches[0].key);
+                }}
+              />
+              {q ? (
+                <span className="muted small">
+                  {matches.length} match{matches.length === 1 ? '' : 'es'}
+                </span>
+              ) : null}
+            </div>
+            {q && matches.length > 0 && !sel ? (
+              <ul className="chips">
+                {matches.slice(0, 30).map((m) => (
+                  <li key={m.key}>
+                    <button type="button" className="chip" onClick={() => select(m.key)}>
+                      {m.key}
+                    </button>
+                  </li>
+                ))}
+                {matches.length > 30 ? (
+                  <li className="muted small">…{matches.length - 30} more</li>
+                ) : null}
+              </ul>
+            ) : null}
+            <Chart
+              option={option}
+              height={height}
+              onClick={onClick}
+              onBlankClick={() => (selected ? select(undefined) : undefined)}
+              merge
+              className="graph-chart"
+              ariaLabel="Asset graph"
+            />
+            <p className="muted small">
+              Drag to pan, scroll to zoom. Click an asset to see its lineage; click empty space to
+              clear.
+            </p>
+          </div>
+          <aside className="graph-side panel" data-testid="lineage">
+            {sel && lineage ? (
+              <>
+                <header className="panel-head">
+                  <h2 className="mono">{sel.key}</h2>
+                  <button type="button" className="btn btn-quiet" onClick={() => select(undefined)}>
+                    Clear
+                  </button>
+                </header>
+                <dl className="facts compact">
+                  <div>
+                    <dt>Kind</dt>
+                    <dd>{sel.kind}</dd>
+                  </div>
+                  {sel.file ? (
+                    <div>
+                      <dt>File</dt>
+                      <dd className="mono">{sel.file}</dd>
+                    </div>
+                  ) : null}
+                  {sel.tags && sel.tags.length ? (
+                    <div>
+                      <dt>Tags</dt>
+                      <dd>{sel.tags.join(', ')}</dd>
+                    </div>
+                  ) : null}
+                </dl>
+                <LineageList
+                  title="Upstream"
+                  keys={lineage.upstream}
+                  direct={new Set(model.up.get(sel.key) ?? [])}
+                  byKey={model.byKey}
+                  onSelect={select}
+                  testId="lineage-upstream"
+                />
+                <LineageList
+                  title="Downstream"
+                  keys={lineage.downstream}
+                  direct={new Set(model.down.get(sel.key) ?? [])}
+                  byKey={model.byKey}
+                  onSelect={select}
+                  testId="lineage-downstream"
+                />
+              </>
+            ) : (
+              <>
+                <h2>Lineage</h2>
+                <p className="muted">
+                  Click an asset to see everything upstream and downstream of it.
+                </p>
+                <h3>Kinds</h3>
+                <ul className="legend-list">
+                  {model.kinds.map((k) => (
+                    <li key={k}>
+                      <span className="swatch" style={{ background: model.colors.get(k) }} />
+                      {k} ({assets.filter((a) => a.kind === k).length})
+                    </li>
+                  ))}
+                </ul>
+              </>
+            )}
+          </aside>
+        </div>
+      ) : null}
+    </div>
+  );
+}
+
+function LineageList({
+  title,
+  keys,
+  direct,
+  byKey,
+  onSelect,
+  testId,
+}: {
+  title: string;
+  keys: Set<string>;
+  direct: Set<string>;
+  byKey: Map<string, Asset>;
+  onSelect: (key: string) => void;
+  testId: string;
+}) {
+  const sorted = [...keys].sort(
+    (a, b) => Number(direct.has(b)) - Number(direct.has(a)) || a.localeCompare(b),
+  );
+  return (
+    <section>
+      <h3>
+        {title} ({keys.size})
+      </h3>
+      {sorted.length === 0 ? (
+        <p className="muted small">None.</p>
+      ) : (
+        <ul className="lineage-list" data-testid={testId}>
+          {sorted.map((k) => (
+            <li key={k}>
+              <button type="button" className="link" onClick={() => onSelect(k)}>
+                {k}
+              </button>
+              <span className="muted small">
+                {' '}
+                {byKey.get(k)?.kind}
+                {direct.has(k) ? ' · direct' : ''}
+              </span>
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}
+
+function esc(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
