@@ -86,7 +86,7 @@ function summarize(body: unknown): string {
 const STATUS_BY_CODE: Record<string, number> = {
   USAGE: 400,
   CONFIG: 400,
-  INPUT: 422,
+  INPUT: 400,
   LOCKED: 409,
   GRAPH: 400,
 };

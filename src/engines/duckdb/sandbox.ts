@@ -90,8 +90,9 @@ function firstKeyword(sql: string): string {
   }
 }
 
+/** A statement the sandbox will not run, or that failed: the query's fault (exit 1, HTTP 400). */
 const refuse = (message: string, hint?: string) =>
-  new TributaryError(message, { code: 'USAGE', ...(hint ? { hint } : {}) });
+  new TributaryError(message, { code: 'INPUT', ...(hint ? { hint } : {}) });
 
 /** DuckDB's wording for what the sandbox blocks, turned into one plain sentence. */
 function explain(err: unknown): TributaryError {
@@ -108,7 +109,7 @@ function explain(err: unknown): TributaryError {
   if (/read-only mode|attached in read-only/i.test(message))
     return refuse('refused: this connection is read-only');
   if (/INTERRUPT/i.test(message)) return refuse('the query was interrupted');
-  return new TributaryError(message.replace(/^(\w+ )?Error: /, ''), { code: 'USAGE' });
+  return new TributaryError(message.replace(/^(\w+ )?Error: /, ''), { code: 'INPUT' });
 }
 
 export class DuckDBSandbox {
