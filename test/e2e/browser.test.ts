@@ -1,0 +1,211 @@
+/**
+ * The web UI in Debian's Chromium (playwright-core, no downloaded browser) against a real
+ * `tributary serve` of the e-commerce template: log in, open each dashboard (a screenshot of
+ * each is saved in test/.artifacts/screenshots), change a filter and see the KPI change to the
+ * value computed directly in SQL, run a query in the editor, and open a failed run's log.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tempDir } from '../helpers.js';
+
+const BIN = resolve(import.meta.dirname, '../../bin/tributary.js');
+const CHROMIUM = process.env.TRIBUTARY_CHROMIUM ?? '/usr/bin/chromium';
+const SHOTS = resolve(import.meta.dirname, '../.artifacts/screenshots');
+const FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+// On a machine without Chromium the suite says so; under CI it must run (.ci/run installs it).
+const haveChromium = existsSync(CHROMIUM);
+if (!haveChromium && process.env.CI === 'true')
+  throw new Error(`${CHROMIUM} is missing: CI must install Debian's chromium`);
+if (!haveChromium) console.warn(`browser tests did not run: ${CHROMIUM} is not installed`);
+
+function cli(dir: string, args: string[], env: Record<string, string> = {}) {
+  const r = spawnSync(process.execPath, [BIN, '-p', dir, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, NO_COLOR: '1', TRIBUTARY_FAULT: '', ...env },
+  });
+  return { code: r.status, stdout: r.stdout.trim(), stderr: r.stderr };
+}
+
+let dir: string;
+let server: ChildProcess;
+let url: string;
+let viewer: string;
+let failedRun: string;
+let context: BrowserContext;
+let page: Page;
+
+/** SQL through the running server's API, as the tests' source of truth for numbers. */
+async function sql(
+  query: string,
+  params: Record<string, string | null> = {},
+): Promise<Record<string, unknown>[]> {
+  const res = await fetch(`${url}/api/query`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${viewer}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ sql: query, params }),
+  });
+  const body = (await res.json()) as { rows: Record<string, unknown>[] };
+  return body.rows;
+}
+
+describe.skipIf(!haveChromium)('the web UI in Chromium', () => {
+  beforeAll(async () => {
+    dir = join(tempDir('trib-browser-'), 'shop');
+    expect(cli(dir, ['init', dir]).code).toBe(0);
+    expect(cli(dir, ['generate', '--scale', '0.02']).code).toBe(0);
+    const ok = cli(dir, ['run']);
+    expect(ok.code, ok.stderr).toBe(0);
+    const failed = cli(dir, ['run', 'monthly_sales', '--json'], {
+      TRIBUTARY_FAULT: 'step:model:monthly_sales',
+    });
+    failedRun = (JSON.parse(failed.stdout) as { runId: string }).runId;
+    viewer = cli(dir, ['token', 'create', '--role', 'viewer', '--name', 'browser']).stdout;
+    expect(viewer).toMatch(/^trb_/);
+    server = spawn(process.execPath, [BIN, '-p', dir, 'serve', '--port', '0'], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { ...process.env, TRIBUTARY_FAULT: '' },
+    });
+    url = await new Promise<string>((resolveUrl, reject) => {
+      let err = '';
+      const t = setTimeout(() => reject(new Error(`serve did not start:\n${err}`)), 60_000);
+      server.stderr!.on('data', (d: Buffer) => {
+        err += d.toString();
+        const m = /serving \S+ at (http:\/\/\S+)/.exec(err);
+        if (m) {
+          clearTimeout(t);
+          resolveUrl(m[1]!);
+        }
+      });
+    });
+    mkdirSync(SHOTS, { recursive: true });
+    context = await chromium.launchPersistentContext(
+      mkdtempSync(join(tmpdir(), 'trib-chromium-')),
+      {
+        executablePath: CHROMIUM,
+        headless: true,
+        args: FLAGS,
+        viewport: { width: 1280, height: 900 },
+      },
+    );
+    page = await context.newPage();
+  }, 240_000);
+
+  afterAll(async () => {
+    await context?.close();
+    if (server && server.exitCode === null) {
+      server.kill('SIGTERM');
+      await new Promise((r) => server.once('exit', r));
+    }
+  });
+
+  it('refuses a wrong token and logs in with a viewer token', async () => {
+    await page.goto(`${url}/#/login`);
+    await page.getByTestId('login-token').fill('trb_nope');
+    await page.getByTestId('login-submit').click();
+    await expect.poll(() => page.getByTestId('login-error').textContent()).toMatch(/token/i);
+    await page.getByTestId('login-token').fill(viewer);
+    await page.getByTestId('login-submit').click();
+    await page.getByTestId('role').waitFor();
+    expect(await page.getByTestId('role').textContent()).toMatch(/viewer/);
+  });
+
+  for (const name of ['executive', 'product', 'customer', 'geographic']) {
+    it(`opens the ${name} dashboard with every tile drawn`, async () => {
+      await page.goto(`${url}/#/dashboards/${name}`);
+      const def = (await (
+        await fetch(`${url}/api/dashboards/${name}`, {
+          headers: { authorization: `Bearer ${viewer}` },
+        })
+      ).json()) as { tiles: { id: string }[] };
+      for (const t of def.tiles) {
+        const tile = page.getByTestId(`tile-${t.id}`);
+        await tile.waitFor({ timeout: 30_000 });
+        // Drawn: a chart canvas, a table, or a KPI value, and no error in the tile.
+        await expect
+          .poll(async () => tile.locator('canvas, table, [data-testid^="kpi-value-"]').count(), {
+            timeout: 30_000,
+          })
+          .toBeGreaterThan(0);
+        expect(await tile.locator('.tile-error, [role="alert"]').count(), `tile ${t.id}`).toBe(0);
+      }
+      await page.waitForTimeout(500); // chart animations settle before the picture
+      await page.screenshot({ path: join(SHOTS, `dashboard-${name}.png`), fullPage: true });
+    });
+  }
+
+  it('changes a filter and the revenue KPI follows the value computed in SQL', async () => {
+    await page.goto(`${url}/#/dashboards/executive`);
+    const kpi = page.getByTestId('kpi-value-revenue');
+    await kpi.waitFor();
+    const revenueSql = `select sum(f.net_amount) as v from fct_sales f
+      join dim_date d on d.date_key = f.date_key join dim_locations l on l.location_key = f.location_key
+      where d.date_value between date '2024-01-01' and date '2025-12-31' and ($region is null or l.region = $region)`;
+    const all = Number((await sql(revenueSql, { region: null }))[0]!.v);
+    await expect.poll(async () => Number(await kpi.getAttribute('data-value'))).toBeCloseTo(all, 2);
+    const region = String(
+      (await sql('select region from dim_locations order by region limit 1'))[0]!.region,
+    );
+    await page.getByTestId('filter-region').selectOption(region);
+    const one = Number((await sql(revenueSql, { region }))[0]!.v);
+    expect(one).toBeLessThan(all);
+    await expect
+      .poll(async () => Number(await kpi.getAttribute('data-value')), { timeout: 20_000 })
+      .toBeCloseTo(one, 2);
+    await page.screenshot({
+      path: join(SHOTS, `dashboard-executive-${region.toLowerCase()}.png`),
+      fullPage: true,
+    });
+  });
+
+  it('runs a query in the SQL editor', async () => {
+    await page.goto(`${url}/#/sql`);
+    await page
+      .getByTestId('sql-input')
+      .fill('select category, count(*) as products from dim_products group by 1 order by 1');
+    await page.getByTestId('sql-run').click();
+    const table = page.getByTestId('sql-results');
+    await table.waitFor();
+    const expected = await sql('select count(distinct category) as n from dim_products');
+    await expect.poll(async () => table.locator('tbody tr').count()).toBe(Number(expected[0]!.n));
+    await page.screenshot({ path: join(SHOTS, 'sql-editor.png') });
+  });
+
+  it("opens a failed run's log", async () => {
+    await page.goto(`${url}/#/runs/${failedRun}`);
+    const step = page.getByTestId('step-model:monthly_sales');
+    await step.waitFor();
+    await step.click();
+    const log = page.getByTestId('step-log');
+    await expect
+      .poll(async () => log.textContent(), { timeout: 15_000 })
+      .toMatch(/fault injected at step:model:monthly_sales/);
+    await page.screenshot({ path: join(SHOTS, 'failed-run-log.png') });
+  });
+
+  it('is usable at phone width', async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.goto(`${url}/#/dashboards/executive`);
+    await page.getByTestId('tile-revenue').waitFor();
+    const overflow = Number(
+      await page.evaluate('document.documentElement.scrollWidth - window.innerWidth'),
+    );
+    expect(overflow).toBeLessThanOrEqual(1);
+    await page.getByTestId('menu-button').click();
+    await page.getByTestId('nav-runs').waitFor();
+    await page.screenshot({ path: join(SHOTS, 'phone-executive.png'), fullPage: true });
+    await page.setViewportSize({ width: 1280, height: 900 });
+  });
+});
