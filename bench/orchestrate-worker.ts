@@ -1,0 +1,480 @@
+/**
+ * One measurement for bench/orchestrate.ts, in its own process so its peak memory is its own.
+ * Every side runs the same seeded DAG of no-op assets with the same concurrency and the same
+ * no-op executor, and prints one JSON line:
+ *   tributary <tasks> <concurrency> <seed> <logs> <dir>  plan (graph + selection) and the real
+ *                                                        runner, run history in DuckDB under <dir>
+ *   dispatch <tasks> <concurrency> <seed>                dispatch() alone: no state store
+ *   reference <tasks> <concurrency> <seed>               an indegree counter and an array queue
+ *
+ * What is real on the tributary side: buildAssetGraph (with its topological order), selectAssets,
+ * runPlan, dispatch, the StateStore and DeadLetterStore on a DuckDB file, an in-memory DuckDB
+ * warehouse (runPlan forks one session per concurrent step from it), the project config parsed by
+ * the real schema (`{ name: 'bench', concurrency }`, zod defaults for the rest), a LocalObjectStore.
+ * What is synthetic: the dbt manifest (nodes made with newNode, a parentMap; no files, no Jinja:
+ * buildAssetGraph reads only the manifest, and DbtSession's constructor only stores it), the
+ * executor (records the time and logs one line per step, which the runner writes to step_logs),
+ * and no alert channels.
+ */
+import { join } from 'node:path';
+import { openDuckDB } from '../src/engines/index.js';
+import { LocalObjectStore } from '../src/lake/index.js';
+import { defaultConfig } from '../src/models/config.js';
+import { newNode, type Node, type ParsedProject } from '../src/models/index.js';
+import { DeadLetterStore } from '../src/notify/index.js';
+import {
+  buildAssetGraph,
+  dispatch,
+  runPlan,
+  selectAssets,
+  type Asset,
+  type AssetGraph,
+  type ExecContext,
+  type PlannedStep,
+  type StepOutcome,
+  type Workspace,
+} from '../src/orchestrator/index.js';
+import { projectConfigSchema, type Project } from '../src/project/index.js';
+import { StateStore } from '../src/state/index.js';
+
+const [mode, tasksArg, concurrencyArg, seedArg, logsArg, dirArg] = process.argv.slice(2);
+const N = Number(tasksArg);
+const CONCURRENCY = Number(concurrencyArg);
+const SEED = Number(seedArg);
+
+/** mulberry32: a small seeded PRNG, so every run and every side gets the same DAG. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+interface GeneratedAsset {
+  name: string;
+  layer: number;
+  deps: string[];
+  tags: string[];
+}
+
+/**
+ * A layered DAG shaped like a large dbt project: 10% of the assets are roots (staging models on
+ * sources), the rest spread over 19 more layers; each non-root reads one asset of the layer just
+ * before it (so the graph is 20 deep) and 0–2 more from any earlier layer (fan-in), so 1–3 deps.
+ */
+export function generateDag(n: number, seed: number): GeneratedAsset[] {
+  const random = rng(seed);
+  const pick = <T>(xs: readonly T[]) => xs[Math.floor(random() * xs.length)]!;
+  const layers = Math.max(1, Math.min(20, Math.floor(n / 10)));
+  const roots = layers === 1 ? n : Math.max(1, Math.ceil(n * 0.1));
+  const width = String(n - 1).length;
+  const byLayer: string[][] = [];
+  const out: GeneratedAsset[] = [];
+  for (let i = 0; i < n; i++) {
+    const layer =
+      i < roots ? 0 : 1 + Math.floor(((i - roots) * (layers - 1)) / Math.max(1, n - roots));
+    const name = `m${String(i).padStart(width, '0')}`;
+    const deps = new Set<string>();
+    if (layer > 0) {
+      deps.add(pick(byLayer[layer - 1]!));
+      const extra = Math.floor(random() * 3);
+      for (let k = 0; k < extra; k++) deps.add(pick(byLayer[Math.floor(random() * layer)]!));
+    }
+    (byLayer[layer] ??= []).push(name);
+    out.push({
+      name,
+      layer,
+      deps: [...deps],
+      tags: [`layer_${layer}`, `domain_${Math.floor(random() * 10)}`],
+    });
+  }
+  return out;
+}
+
+const uid = (name: string) => `model.bench.${name}`;
+
+/** A parsed dbt project holding only a manifest: what buildAssetGraph reads. */
+function syntheticModels(dag: GeneratedAsset[]): ParsedProject {
+  const nodes = new Map<string, Node>();
+  const parentMap = new Map<string, string[]>();
+  const childMap = new Map<string, string[]>();
+  for (const a of dag) {
+    const id = uid(a.name);
+    nodes.set(
+      id,
+      newNode({
+        unique_id: id,
+        resource_type: 'model',
+        package_name: 'bench',
+        name: a.name,
+        path: `layer_${a.layer}/${a.name}.sql`,
+        original_file_path: `models/layer_${a.layer}/${a.name}.sql`,
+        fqn: ['bench', `layer_${a.layer}`, a.name],
+        raw_code: 'select 1 as id',
+        checksum: { name: 'sha256', checksum: '' },
+        config: { ...defaultConfig('model'), tags: a.tags },
+        schema: 'main',
+        tags: a.tags,
+      }),
+    );
+    parentMap.set(id, a.deps.map(uid));
+    for (const d of a.deps)
+      (childMap.get(uid(d)) ?? childMap.set(uid(d), []).get(uid(d))!).push(id);
+  }
+  const manifest = {
+    projectName: 'bench',
+    nodes,
+    sources: new Map(),
+    macros: new Map(),
+    docs: new Map(),
+    parentMap,
+    childMap,
+    disabled: new Map(),
+  };
+  // Only `manifest` is read (buildAssetGraph); DbtSession stores the object and, with a no-op
+  // executor, never compiles anything.
+  return { manifest } as unknown as ParsedProject;
+}
+
+/**
+ * The no-op work every side runs: note when it was entered and when it returned, by task index.
+ * Entry time minus the latest return of its upstream tasks is the scheduler latency (due →
+ * started) measured the same way on every side.
+ */
+class NoopRecorder {
+  readonly entered: Float64Array;
+  readonly returned: Float64Array;
+  readonly index: Map<string, number>;
+  constructor(readonly keys: readonly string[]) {
+    this.entered = new Float64Array(keys.length);
+    this.returned = new Float64Array(keys.length);
+    this.index = new Map(keys.map((k, i) => [k, i]));
+  }
+  enter(key: string): number {
+    const i = this.index.get(key)!;
+    this.entered[i] = performance.now();
+    return i;
+  }
+  leave(i: number): void {
+    this.returned[i] = performance.now();
+  }
+  /** Per task: entered − latest upstream return (roots: − t0). Throws if any dep ran later. */
+  latencies(deps: readonly (readonly string[])[], t0: number): Float64Array {
+    const out = new Float64Array(this.keys.length);
+    for (let i = 0; i < this.keys.length; i++) {
+      if (this.entered[i] === 0) throw new Error(`task ${this.keys[i]} never ran`);
+      let due = t0;
+      for (const d of deps[i]!) {
+        const j = this.index.get(d)!;
+        if (this.returned[j]! > this.entered[i]!)
+          throw new Error(`task ${this.keys[i]} started before its upstream ${d} finished`);
+        due = Math.max(due, this.returned[j]!);
+      }
+      out[i] = this.entered[i]! - due;
+    }
+    return out;
+  }
+}
+
+export interface Percentiles {
+  p50: number;
+  p99: number;
+  max: number;
+}
+
+function percentiles(xs: Float64Array): Percentiles {
+  const s = Float64Array.from(xs).sort();
+  const at = (p: number) => s[Math.min(s.length - 1, Math.ceil(p * s.length) - 1)]!;
+  return { p50: at(0.5), p99: at(0.99), max: s[s.length - 1]! };
+}
+
+export interface WorkerResult {
+  side: string;
+  tasks: number;
+  edges: number;
+  /** Time of the measured dispatch, ms (tributary: runPlan from call to return). */
+  wallMs: number;
+  cpuMs: number;
+  latency: Percentiles;
+  /** The same, for roots only (due when the run was called) and for the other tasks. */
+  rootLatency: Percentiles;
+  restLatency: Percentiles;
+  maxRssMB: number;
+  /** tributary: planning split, and when the last no-op returned (the rest is history flush). */
+  plan?: {
+    graphMs: number;
+    selectAllMs: number;
+    selectUpMs: number;
+    upSelected: number;
+    stepsMs: number;
+  };
+  lastTaskMs?: number;
+  /** tributary: when runPlan had recorded the run (onStart), and when the first no-op ran. */
+  runRecordedMs?: number;
+  firstTaskMs?: number;
+  /** dispatch: the latency from its own TaskResult readyAt/startedAt. */
+  dispatchLatency?: Percentiles;
+}
+
+/** Latency percentiles over all tasks, over roots and over the rest. */
+function latencyFigures(
+  lat: Float64Array,
+  deps: readonly (readonly string[])[],
+): Pick<WorkerResult, 'latency' | 'rootLatency' | 'restLatency'> {
+  const roots = lat.filter((_, i) => deps[i]!.length === 0);
+  const rest = lat.filter((_, i) => deps[i]!.length > 0);
+  return {
+    latency: percentiles(lat),
+    rootLatency: percentiles(roots),
+    restLatency: percentiles(rest),
+  };
+}
+
+function finish(r: Omit<WorkerResult, 'maxRssMB' | 'tasks' | 'edges'>, dag: GeneratedAsset[]) {
+  const out: WorkerResult = {
+    ...r,
+    tasks: dag.length,
+    edges: dag.reduce((s, a) => s + a.deps.length, 0),
+    maxRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
+  };
+  console.log(JSON.stringify(out));
+}
+
+const cpuMs = (since: NodeJS.CpuUsage) => {
+  const u = process.cpuUsage(since);
+  return (u.user + u.system) / 1000;
+};
+
+async function tributary(dag: GeneratedAsset[], logs: number, dir: string): Promise<void> {
+  const models = syntheticModels(dag);
+  const config = projectConfigSchema.parse({ name: 'bench', concurrency: CONCURRENCY });
+  const work = join(dir, '.tributary');
+  const project: Project = {
+    dir,
+    config,
+    tables: [],
+    paths: {
+      work,
+      lake: join(work, 'lake'),
+      warehouse: ':memory:',
+      state: join(work, 'state.duckdb'),
+      reports: join(work, 'reports'),
+      tmp: join(work, 'tmp'),
+      models: dir,
+      reportQueries: [],
+    },
+  };
+  const warehouse = await openDuckDB({ path: ':memory:' });
+  const stateEngine = await openDuckDB({ path: project.paths.state });
+  const state = await StateStore.open(stateEngine);
+  const dlq = await DeadLetterStore.open(stateEngine);
+
+  // Plan: what `tributary run` does before dispatching (graph, selection, planned steps).
+  const p0 = performance.now();
+  const graph: AssetGraph = buildAssetGraph(project, models);
+  const p1 = performance.now();
+  const selected = selectAssets(graph, []);
+  const p2 = performance.now();
+  const last = graph.order[graph.order.length - 1]!;
+  const upstream = selectAssets(graph, [`+${last}`]);
+  const p3 = performance.now();
+  const planned: PlannedStep[] = graph.order
+    .filter((k) => selected.has(k))
+    .map((k) => ({ key: k, asset: k, deps: graph.assets.get(k)!.deps }));
+  const p4 = performance.now();
+  if (planned.length !== dag.length) throw new Error(`planned ${planned.length} of ${dag.length}`);
+
+  const ws: Workspace = {
+    project,
+    models,
+    graph,
+    store: new LocalObjectStore(project.paths.lake),
+    warehouse,
+    state,
+    abandonedRuns: [],
+    dlq,
+    alerts: undefined,
+    close: async () => {
+      await state.close();
+      await warehouse.close();
+    },
+  };
+  const rec = new NoopRecorder(planned.map((p) => p.key));
+  const executor = async (ctx: ExecContext, asset: Asset): Promise<StepOutcome> => {
+    const i = rec.enter(asset.key);
+    for (let l = 0; l < logs; l++) ctx.progress.log(`no-op ${asset.name}`);
+    rec.leave(i);
+    return { status: 'succeeded' };
+  };
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  let recordedAt = 0;
+  const result = await runPlan(ws, planned, {
+    executor,
+    concurrency: CONCURRENCY,
+    command: 'bench',
+    onStart: () => (recordedAt = performance.now()),
+  });
+  const t1 = performance.now();
+  const cpu = cpuMs(cpu0);
+  // The work must be the same as the other sides': every step succeeded and is in history.
+  if (result.status !== 'succeeded' || result.steps.length !== dag.length)
+    throw new Error(`run ${result.status} with ${result.steps.length} steps`);
+  const count = async (sql: string) =>
+    Number((await state.engine.query(sql, [result.runId])).rows[0]!.n);
+  const steps = await count(
+    `SELECT count(*) AS n FROM steps WHERE run_id = $1 AND status = 'succeeded' AND attempts = 1`,
+  );
+  const lines = await count(`SELECT count(*) AS n FROM step_logs WHERE run_id = $1`);
+  const runs = await count(
+    `SELECT count(*) AS n FROM runs WHERE run_id = $1 AND status = 'succeeded'`,
+  );
+  if (steps !== dag.length || lines !== dag.length * logs || runs !== 1)
+    throw new Error(`state holds ${runs} run, ${steps} succeeded steps, ${lines} log lines`);
+  await ws.close();
+  const lastReturn = rec.returned.reduce((m, x) => Math.max(m, x), 0);
+  finish(
+    {
+      side: 'tributary',
+      wallMs: t1 - t0,
+      cpuMs: cpu,
+      ...latencyFigures(
+        rec.latencies(
+          planned.map((p) => p.deps),
+          t0,
+        ),
+        planned.map((p) => p.deps),
+      ),
+      plan: {
+        graphMs: p1 - p0,
+        selectAllMs: p2 - p1,
+        selectUpMs: p3 - p2,
+        upSelected: upstream.size,
+        stepsMs: p4 - p3,
+      },
+      lastTaskMs: lastReturn - t0,
+      runRecordedMs: recordedAt - t0,
+      firstTaskMs: rec.entered.reduce((m, x) => Math.min(m, x), Infinity) - t0,
+    },
+    dag,
+  );
+}
+
+async function dispatchOnly(dag: GeneratedAsset[]): Promise<void> {
+  // The same graph and order as the tributary side (buildAssetGraph, untimed here).
+  const graph = buildAssetGraph({ tables: [] } as unknown as Project, syntheticModels(dag));
+  const tasks = graph.order.map((k) => ({ key: k, deps: graph.assets.get(k)!.deps }));
+  const rec = new NoopRecorder(graph.order);
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  const results = await dispatch<StepOutcome>(
+    tasks,
+    {
+      execute: async (key) => {
+        const i = rec.enter(key);
+        rec.leave(i);
+        return { status: 'succeeded' };
+      },
+    },
+    { concurrency: CONCURRENCY },
+  );
+  const t1 = performance.now();
+  const cpu = cpuMs(cpu0);
+  if (results.some((r) => r.status !== 'succeeded')) throw new Error('a task did not succeed');
+  const own = new Float64Array(results.length);
+  results.forEach((r, i) => (own[i] = r.startedAt! - r.readyAt));
+  finish(
+    {
+      side: 'dispatch',
+      wallMs: t1 - t0,
+      cpuMs: cpu,
+      ...latencyFigures(
+        rec.latencies(
+          tasks.map((t) => t.deps),
+          t0,
+        ),
+        tasks.map((t) => t.deps),
+      ),
+      dispatchLatency: percentiles(own),
+    },
+    dag,
+  );
+}
+
+/**
+ * The least a dispatcher can do: indegree counters, downstream lists and a FIFO array queue,
+ * up to `limit` no-op tasks in flight, no retries, timeouts, hooks or history.
+ */
+function bareDispatch(
+  keys: readonly string[],
+  deps: readonly (readonly string[])[],
+  limit: number,
+  run: (key: string) => Promise<unknown>,
+): Promise<void> {
+  const n = keys.length;
+  const pos = new Map<string, number>();
+  for (let i = 0; i < n; i++) pos.set(keys[i]!, i);
+  const indegree = new Int32Array(n);
+  const down: number[][] = Array.from({ length: n }, () => []);
+  for (let i = 0; i < n; i++)
+    for (const d of deps[i]!) {
+      indegree[i]++;
+      down[pos.get(d)!]!.push(i);
+    }
+  const queue: number[] = [];
+  for (let i = 0; i < n; i++) if (indegree[i] === 0) queue.push(i);
+  let head = 0;
+  let running = 0;
+  let finished = 0;
+  return new Promise((resolve) => {
+    const pump = () => {
+      while (head < queue.length && running < limit) {
+        const i = queue[head++]!;
+        running++;
+        void run(keys[i]!).then(() => {
+          running--;
+          finished++;
+          for (const k of down[i]!) if (--indegree[k] === 0) queue.push(k);
+          if (finished === n) resolve();
+          else pump();
+        });
+      }
+    };
+    if (n === 0) resolve();
+    else pump();
+  });
+}
+
+async function reference(dag: GeneratedAsset[]): Promise<void> {
+  const graph = buildAssetGraph({ tables: [] } as unknown as Project, syntheticModels(dag));
+  const deps = graph.order.map((k) => graph.assets.get(k)!.deps);
+  const rec = new NoopRecorder(graph.order);
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  await bareDispatch(graph.order, deps, CONCURRENCY, async (key) => {
+    const i = rec.enter(key);
+    rec.leave(i);
+    return { status: 'succeeded' };
+  });
+  const t1 = performance.now();
+  const cpu = cpuMs(cpu0);
+  finish(
+    {
+      side: 'reference',
+      wallMs: t1 - t0,
+      cpuMs: cpu,
+      ...latencyFigures(rec.latencies(deps, t0), deps),
+    },
+    dag,
+  );
+}
+
+const dag = generateDag(N, SEED);
+if (mode === 'tributary') await tributary(dag, Number(logsArg), dirArg!);
+else if (mode === 'dispatch') await dispatchOnly(dag);
+else if (mode === 'reference') await reference(dag);
+else throw new Error(`unknown mode ${mode}`);
