@@ -147,7 +147,9 @@ export interface SchemaVersion {
 export interface QualityTest {
   asset: string;
   status: string;
-  rowsOut: number | string | null;
+  /** Failing rows (docs/api.md calls it rowsOut; the server sends failingRows). */
+  failingRows?: number | string | null;
+  rowsOut?: number | string | null;
   message: string | null;
   runId: string | null;
   finishedAt: string | null;
@@ -155,8 +157,10 @@ export interface QualityTest {
 
 export interface QuarantineSummary {
   table: string;
+  source?: string;
   rows: number;
   reasons: Record<string, number>;
+  rejectedFiles?: number;
 }
 
 export interface DeadLetter {

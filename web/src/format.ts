@@ -100,6 +100,14 @@ export function formatMs(ms: number): string {
   return `${Math.floor(m / 60)}h ${String(m % 60).padStart(2, '0')}m`;
 }
 
+/**
+ * The name SQL uses for a catalog table: lake zones are schemas (`processed.orders`,
+ * `quarantine.orders`); warehouse entries are already qualified (`main.fct_sales`).
+ */
+export function sqlName(zone: string, name: string): string {
+  return zone === 'processed' || zone === 'quarantine' ? `${zone}.${name}` : name;
+}
+
 /** Thousands-grouped integer, or an em dash. */
 export function formatCount(v: unknown): string {
   const n = toNumber(v);

@@ -10,6 +10,29 @@ interface Props {
   testId?: string;
   /** Columns to highlight (e.g. a quarantined row's reason columns). */
   emphasize?: string[];
+  /**
+   * Round numbers for reading (dashboard tables): grouped, at most 2 decimals (3 significant
+   * digits below 1), and ratio columns (`…_rate`, `…_share`, `…_pct`, `…ratio`) as percentages.
+   * Off for the SQL editor, which shows values exactly.
+   */
+  readable?: boolean;
+}
+
+const RATIO_NAME = /(^|_)(rate|share|pct|percent|ratio)$/i;
+
+/** A dashboard table cell: rounded, and ratios as percentages. */
+export function readableCell(v: unknown, column: string): string {
+  const n = toNumber(v);
+  if (n === null || typeof v === 'boolean') return formatCell(v);
+  if (RATIO_NAME.test(column) && Math.abs(n) <= 10) {
+    return new Intl.NumberFormat(undefined, { style: 'percent', maximumFractionDigits: 1 }).format(
+      n,
+    );
+  }
+  if (Math.abs(n) < 1 && n !== 0) {
+    return new Intl.NumberFormat(undefined, { maximumSignificantDigits: 3 }).format(n);
+  }
+  return new Intl.NumberFormat(undefined, { maximumFractionDigits: 2 }).format(n);
 }
 
 export function columnName(c: Column | string): string {
@@ -37,7 +60,7 @@ function cellTitle(v: unknown): string | undefined {
   return s.length > 40 ? s : undefined;
 }
 
-export function DataTable({ columns, rows, max = 1000, testId, emphasize }: Props) {
+export function DataTable({ columns, rows, max = 1000, testId, emphasize, readable }: Props) {
   const names = columns.map(columnName);
   const numeric = new Set(columns.filter((c) => isNumericColumn(c, rows)).map(columnName));
   const shown = rows.length > max ? rows.slice(0, max) : rows;
@@ -72,6 +95,8 @@ export function DataTable({ columns, rows, max = 1000, testId, emphasize }: Prop
                 >
                   {r[n] === null || r[n] === undefined ? (
                     <span className="null">NULL</span>
+                  ) : readable && numeric.has(n) ? (
+                    readableCell(r[n], n)
                   ) : (
                     formatCell(r[n])
                   )}

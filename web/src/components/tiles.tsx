@@ -136,7 +136,7 @@ export function cartesianOption(tile: TileDef, data: TileData): ChartOption {
       type: 'category',
       data: categories,
       boundaryGap: isBar,
-      axisLabel: { hideOverlap: true },
+      axisLabel: categoryLabels(categories),
     },
     yAxis: {
       type: 'value',
@@ -160,6 +160,18 @@ export function cartesianOption(tile: TileDef, data: TileData): ChartOption {
 export function rankedMax(tile: TileDef): number {
   const n = typeof tile.limit === 'number' ? tile.limit : Number(tile.limit);
   return Number.isFinite(n) && n > 0 ? Math.min(100, Math.round(n)) : 12;
+}
+
+/**
+ * Category axis labels: every label when there are few categories (slanted when long), else
+ * as many as fit.
+ */
+function categoryLabels(categories: string[]) {
+  if (categories.length > 12) return { hideOverlap: true };
+  const long = categories.some((c) => c.length > 8);
+  return long && categories.length > 4
+    ? { interval: 0, rotate: 30, width: 110, overflow: 'truncate' as const }
+    : { interval: 0, width: 110, overflow: 'truncate' as const };
 }
 
 /** Rows for a ranked bar: label and value, largest first. */
@@ -400,7 +412,7 @@ export function TileBody({ tile, data }: { tile: TileDef; data: TileData | undef
       const shown = Math.min(items.length, max);
       return (
         <>
-          {tile.type === 'map' ? (
+          {tile.type === 'map' && !/rank/i.test(tile.description ?? '') ? (
             <p className="tile-note">Shown as regions ranked by value (no map tiles offline).</p>
           ) : null}
           <Chart
@@ -429,7 +441,7 @@ export function TileBody({ tile, data }: { tile: TileDef; data: TileData | undef
       );
     }
     case 'table':
-      return <DataTable columns={data.columns} rows={data.rows} max={500} />;
+      return <DataTable columns={data.columns} rows={data.rows} max={500} readable />;
     default:
       return (
         <>

@@ -7,7 +7,7 @@ import { enc, useApi } from '../api';
 import { href } from '../router';
 import type { Route } from '../router';
 import { Empty, ErrorBox, Loading, PageHeader } from '../components/ui';
-import { formatCount, formatTime } from '../format';
+import { formatCount, formatTime, sqlName } from '../format';
 
 export function CatalogPage({ route }: { route: Route }) {
   const [, zone, name] = route.path;
@@ -129,9 +129,11 @@ function TableDetail({ zone, name }: { zone: string; name: string }) {
           </>
         }
       >
-        <a className="btn" href={href(['sql'], { table: name })}>
-          Query
-        </a>
+        {zone !== 'raw' ? (
+          <a className="btn" href={href(['sql'], { table: sqlName(zone, name) })}>
+            Query in SQL
+          </a>
+        ) : null}
       </PageHeader>
       {error ? <ErrorBox error={error} /> : null}
       {loading && !data ? <Loading what="table" /> : null}

@@ -126,6 +126,11 @@ export function filterQuery(keys: string[], params: Record<string, string>): str
   return '?' + sp.toString();
 }
 
+/** A data version short enough for a header: its last 8 characters. */
+function shortVersion(v: string): string {
+  return v.length > 14 ? '…' + v.slice(-8) : v;
+}
+
 function DashboardView({ name, route }: { name: string; route: Route }) {
   const def = useApi<Dashboard>(`/api/dashboards/${enc(name)}`);
   const filters = useMemo(() => def.data?.filters ?? [], [def.data]);
@@ -171,8 +176,15 @@ function DashboardView({ name, route }: { name: string; route: Route }) {
   return (
     <div className="page">
       <PageHeader title={d.title || d.name}>
-        <span className="muted small" title="data version">
-          {data.loading ? 'Refreshing…' : data.data ? `data ${data.data.dataVersion}` : ''}
+        <span
+          className="muted small"
+          title={data.data ? `data version ${data.data.dataVersion}` : undefined}
+        >
+          {data.loading
+            ? 'Refreshing…'
+            : data.data
+              ? `data ${shortVersion(data.data.dataVersion)}`
+              : ''}
         </span>
         <button type="button" className="btn" onClick={data.reload} disabled={data.loading}>
           Refresh

@@ -100,12 +100,12 @@ export function DlqPage({ route, canOperate }: { route: Route; canOperate: boole
               <tr>
                 <th>Status</th>
                 <th>Id</th>
+                {canOperate ? <th>Action</th> : null}
                 <th>Kind</th>
                 <th>Source</th>
                 <th className="num">Attempts</th>
                 <th>Error</th>
                 <th>Last seen</th>
-                {canOperate ? <th /> : null}
               </tr>
             </thead>
             <tbody>
@@ -120,13 +120,6 @@ export function DlqPage({ route, canOperate }: { route: Route; canOperate: boole
                     <StatusBadge status={l.status} />
                   </td>
                   <td className="mono nowrap">{l.id}</td>
-                  <td>{l.kind}</td>
-                  <td className="mono">{l.source}</td>
-                  <td className="num">{l.attempts}</td>
-                  <td className="message" title={l.error ?? undefined}>
-                    {l.error ?? ''}
-                  </td>
-                  <td className="nowrap">{formatTime(l.lastSeen)}</td>
                   {canOperate ? (
                     <td>
                       <button
@@ -143,6 +136,13 @@ export function DlqPage({ route, canOperate }: { route: Route; canOperate: boole
                       </button>
                     </td>
                   ) : null}
+                  <td>{l.kind}</td>
+                  <td className="mono">{l.source}</td>
+                  <td className="num">{l.attempts}</td>
+                  <td className="message" title={l.error ?? undefined}>
+                    {l.error ?? ''}
+                  </td>
+                  <td className="nowrap">{formatTime(l.lastSeen)}</td>
                 </tr>
               ))}
             </tbody>
@@ -185,6 +185,18 @@ export function DlqPage({ route, canOperate }: { route: Route; canOperate: boole
               <dd>{formatTime(selected.lastSeen)}</dd>
             </div>
           </dl>
+          {canOperate ? (
+            <p>
+              <button
+                type="button"
+                className="btn btn-primary"
+                disabled={replaying !== null || selected.status === 'replayed'}
+                onClick={() => void replay(selected.id)}
+              >
+                {replaying === selected.id ? 'Replaying…' : 'Replay this letter'}
+              </button>
+            </p>
+          ) : null}
           <h3>Error</h3>
           <pre className="log log-error">{selected.error || '—'}</pre>
           <h3>Payload</h3>

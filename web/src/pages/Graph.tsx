@@ -115,7 +115,10 @@ const PAD = { top: 40, bottom: 20, left: 20, right: 130 };
  * centred vertically; a layer with more than MAX_ROWS assets wraps into sub-columns (in its
  * barycentre order). Pixels, so the chart can keep the aspect and circles stay round.
  */
-export function placeNodes(layout: Layout, width: number): Map<string, { x: number; y: number }> {
+export function placeNodes(
+  layout: Layout,
+  width: number,
+): { pos: Map<string, { x: number; y: number }>; columnPx: number } {
   const units = new Map<string, { x: number; y: number }>();
   let x0 = 0;
   let span = 0;
@@ -132,10 +135,12 @@ export function placeNodes(layout: Layout, width: number): Map<string, { x: numb
     span = x0 + (cols - 1) * SUB_COLUMN;
     x0 = span + 1;
   }
-  const scale = span > 0 ? width / span : 1;
-  const out = new Map<string, { x: number; y: number }>();
-  for (const [k, p] of units) out.set(k, { x: p.x * scale, y: p.y });
-  return out;
+  const scale = span > 0 ? width / span : width;
+  const pos = new Map<string, { x: number; y: number }>();
+  for (const [k, p] of units) pos.set(k, { x: p.x * scale, y: p.y });
+  // the room a label has before the next (sub-)column starts
+  const wrapped = layout.layers.some((l) => l && l.length > MAX_ROWS);
+  return { pos, columnPx: scale * (wrapped ? SUB_COLUMN : 1) };
 }
 
 /** Every asset reachable by following `next` from `start` (not including start). */
@@ -214,7 +219,7 @@ export function GraphPage({ route }: { route: Route }) {
     const place = placeNodes(model.layout, Math.max(200, width - PAD.left - PAD.right - 2));
     const fewNodes = Math.max(1, ...layers.map((l) => l.length)) <= MAX_ROWS;
     const nodes = assets.map((a) => {
-      const xy = place.get(a.key) ?? { x: 0, y: 0 };
+      const xy = place.pos.get(a.key) ?? { x: 0, y: 0 };
       const on = !lit || lit.has(a.key);
       const isSel = a.key === selected;
       return {
@@ -280,7 +285,13 @@ export function GraphPage({ route }: { route: Route }) {
           edgeSymbol: ['none', 'arrow'],
           edgeSymbolSize: [0, 6],
           lineStyle: { color: '#8a8a8a', curveness: 0.08 },
-          label: { position: 'right', fontSize: 11, color: '#1b1b1b' },
+          label: {
+            position: 'right',
+            fontSize: 11,
+            color: '#1b1b1b',
+            width: Math.max(40, place.columnPx - 18),
+            overflow: 'truncate',
+          },
           labelLayout: { hideOverlap: true },
           emphasis: { focus: 'adjacency', label: { show: true } },
           scaleLimit: { min: 0.2, max: 12 },

@@ -59,40 +59,49 @@ export function QualityPage({ route }: { route: Route }) {
                 <thead>
                   <tr>
                     <th>Table</th>
+                    <th>Source</th>
                     <th className="num">Rows</th>
                     <th>Reasons</th>
                   </tr>
                 </thead>
                 <tbody>
-                  {data.quarantine.map((q) => (
-                    <tr
-                      key={q.table}
-                      data-testid={`quarantine-${q.table}`}
-                      className={q.table === table ? 'selected' : undefined}
-                      onClick={() => navigate(href(['quality'], { table: q.table }), true)}
-                    >
-                      <td className="mono">
-                        <a
-                          href={href(['quality'], { table: q.table })}
-                          onClick={(e) => e.stopPropagation()}
-                        >
-                          {q.table}
-                        </a>
-                      </td>
-                      <td className="num">{formatCount(q.rows)}</td>
-                      <td>
-                        <ul className="chips inline">
-                          {Object.entries(q.reasons ?? {})
-                            .sort((a, b) => b[1] - a[1])
-                            .map(([reason, n]) => (
-                              <li key={reason} className="chip">
-                                {reason} <span className="muted">{formatCount(n)}</span>
-                              </li>
-                            ))}
-                        </ul>
-                      </td>
-                    </tr>
-                  ))}
+                  {[...data.quarantine]
+                    .sort((a, b) => (Number(b.rows) || 0) - (Number(a.rows) || 0))
+                    .map((q) => (
+                      <tr
+                        key={`${q.source ?? ''}/${q.table}`}
+                        data-testid={`quarantine-${q.table}`}
+                        className={q.table === table ? 'selected' : undefined}
+                        onClick={() => navigate(href(['quality'], { table: q.table }), true)}
+                      >
+                        <td className="mono">
+                          <a
+                            href={href(['quality'], { table: q.table })}
+                            onClick={(e) => e.stopPropagation()}
+                          >
+                            {q.table}
+                          </a>
+                        </td>
+                        <td>{q.source ?? ''}</td>
+                        <td className="num">{formatCount(q.rows)}</td>
+                        <td>
+                          {q.rejectedFiles ? (
+                            <span className="chip">
+                              rejected files <span className="muted">{q.rejectedFiles}</span>
+                            </span>
+                          ) : null}
+                          <ul className="chips inline">
+                            {Object.entries(q.reasons ?? {})
+                              .sort((a, b) => b[1] - a[1])
+                              .map(([reason, n]) => (
+                                <li key={reason} className="chip">
+                                  {reason} <span className="muted">{formatCount(n)}</span>
+                                </li>
+                              ))}
+                          </ul>
+                        </td>
+                      </tr>
+                    ))}
                 </tbody>
               </table>
             </div>
@@ -127,7 +136,7 @@ export function QualityPage({ route }: { route: Route }) {
                           <StatusBadge status={t.status} />
                         </td>
                         <td className="mono">{t.asset}</td>
-                        <td className="num">{formatCount(t.rowsOut)}</td>
+                        <td className="num">{formatCount(t.failingRows ?? t.rowsOut)}</td>
                         <td className="message" title={t.message ?? undefined}>
                           {t.message ?? ''}
                         </td>

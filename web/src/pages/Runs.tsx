@@ -1,6 +1,6 @@
 // Pipeline runs: the history (#/runs) with status badges and, for operators, "Run pipeline";
 // one run (#/runs/:id) with its steps, and a step's log when the step is clicked.
-import { useEffect, useRef, useState } from 'react';
+import { Fragment, useEffect, useRef, useState } from 'react';
 import type { LogLine, Run, Step } from '../api';
 import { ApiError, enc, post, qs, useApi } from '../api';
 import { href, navigate } from '../router';
@@ -198,34 +198,44 @@ function RunDetail({ id, step }: { id: string; step: string | undefined }) {
           </thead>
           <tbody>
             {steps.map((s) => (
-              <tr
-                key={s.asset}
-                data-testid={`step-${s.asset}`}
-                className={s.asset === step ? 'selected' : undefined}
-                onClick={() => select(s.asset === step ? undefined : s.asset)}
-                aria-selected={s.asset === step}
-              >
-                <td>
-                  <StatusBadge status={s.status} />
-                </td>
-                <td className="mono">{s.asset}</td>
-                <td>{s.kind}</td>
-                <td className="num">{formatCount(s.rowsIn)}</td>
-                <td className="num">{formatCount(s.rowsOut)}</td>
-                <td className="num">{formatCount(s.rowsRejected)}</td>
-                <td className="num">{s.attempts ?? '—'}</td>
-                <td className="num nowrap">{formatDuration(s.startedAt, s.finishedAt)}</td>
-                <td className="message" title={s.message ?? undefined}>
-                  {s.message ?? ''}
-                </td>
-              </tr>
+              <Fragment key={s.asset}>
+                <tr
+                  data-testid={`step-${s.asset}`}
+                  className={s.asset === step ? 'selected' : undefined}
+                  onClick={() => select(s.asset === step ? undefined : s.asset)}
+                  aria-selected={s.asset === step}
+                >
+                  <td>
+                    <StatusBadge status={s.status} />
+                  </td>
+                  <td className="mono">{s.asset}</td>
+                  <td>{s.kind}</td>
+                  <td className="num">{formatCount(s.rowsIn)}</td>
+                  <td className="num">{formatCount(s.rowsOut)}</td>
+                  <td className="num">{formatCount(s.rowsRejected)}</td>
+                  <td className="num">{s.attempts ?? '—'}</td>
+                  <td className="num nowrap">{formatDuration(s.startedAt, s.finishedAt)}</td>
+                  <td className="message" title={s.message ?? undefined}>
+                    {s.message ?? ''}
+                  </td>
+                </tr>
+                {s.asset === step ? (
+                  <tr className="log-row">
+                    <td colSpan={9}>
+                      <StepLog
+                        runId={id}
+                        asset={step}
+                        live={active}
+                        onClose={() => select(undefined)}
+                      />
+                    </td>
+                  </tr>
+                ) : null}
+              </Fragment>
             ))}
           </tbody>
         </table>
       </div>
-      {step ? (
-        <StepLog runId={id} asset={step} live={active} onClose={() => select(undefined)} />
-      ) : null}
     </div>
   );
 }
@@ -249,7 +259,7 @@ function StepLog({
     pollMs: live ? 3000 : undefined,
   });
   return (
-    <section className="panel" aria-label={`Log of ${asset}`} ref={panel}>
+    <section className="panel step-log-panel" aria-label={`Log of ${asset}`} ref={panel}>
       <header className="panel-head">
         <h2>
           Log: <span className="mono">{asset}</span>

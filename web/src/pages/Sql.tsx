@@ -8,7 +8,7 @@ import type { CatalogEntry } from '../api';
 import type { Route } from '../router';
 import { DataTable } from '../components/DataTable';
 import { ErrorBox, PageHeader } from '../components/ui';
-import { formatMs } from '../format';
+import { formatMs, sqlName } from '../format';
 
 const STORAGE_KEY = 'tributary.sql';
 const RENDER_MAX = 1000;
@@ -91,7 +91,7 @@ export function SqlPage({ route }: { route: Route }) {
     });
   };
 
-  const tables = (catalog.data ?? []).filter((t) => t.zone !== 'raw' && t.zone !== 'quarantine');
+  const tables = (catalog.data ?? []).filter((t) => t.zone !== 'raw');
 
   return (
     <div className="page">
@@ -149,10 +149,10 @@ export function SqlPage({ route }: { route: Route }) {
                   <button
                     type="button"
                     className="link mono"
-                    onClick={() => insert(t.name)}
+                    onClick={() => insert(sqlName(t.zone, t.name))}
                     title={(t.columns ?? []).map((c) => `${c.name} ${c.type ?? ''}`).join('\n')}
                   >
-                    {t.name}
+                    {sqlName(t.zone, t.name)}
                   </button>{' '}
                   <span className="muted small">{t.zone}</span>
                 </li>
