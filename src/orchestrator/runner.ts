@@ -14,7 +14,7 @@ import {
   type ProgressReporter,
 } from '../core/index.js';
 import type { Engine } from '../engines/index.js';
-import type { RunStatus, StepStatus } from '../state/index.js';
+import type { RunStatus, StateStore, StepLogLine, StepStatus, StepWrite } from '../state/index.js';
 import { DbtSession } from '../models/index.js';
 import type {
   AlertEvent,
@@ -120,6 +120,55 @@ export class WriteBehind {
   }
 }
 
+/**
+ * Step records and log lines, written in batches: every 50 ms, or at once when 500 are waiting.
+ * One statement per step costs a commit each (milliseconds), which at thousands of small steps
+ * was most of a run's time; a batch is one multi-row statement. A step's record reaches the
+ * state store at most 50 ms after it changed, so a crash loses at most that much history (and
+ * `--resume` reruns a step whose start was not recorded: every step is idempotent).
+ */
+class StepJournal {
+  private readonly steps = new Map<string, StepWrite>();
+  private logs: (StepLogLine & { runId: string })[] = [];
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly state: StateStore,
+    private readonly later: (write: Promise<unknown>) => void,
+  ) {}
+
+  put(step: StepWrite): void {
+    this.steps.set(step.asset, step);
+    this.schedule();
+  }
+
+  addLogs(runId: string, asset: string, lines: { at: string; line: string }[]): void {
+    lines.forEach((l, i) => this.logs.push({ runId, asset, seq: i + 1, at: l.at, line: l.line }));
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.steps.size + this.logs.length >= 500) this.flush();
+    else this.timer ??= setTimeout(() => this.flush(), 50);
+  }
+
+  /** Hands what is waiting to the write-behind queue (which keeps statements in order). */
+  flush(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.steps.size) {
+      const batch = [...this.steps.values()];
+      this.steps.clear();
+      this.later(this.state.upsertSteps(batch));
+    }
+    if (this.logs.length) {
+      const batch = this.logs;
+      this.logs = [];
+      this.later(this.state.insertStepLogs(batch));
+    }
+  }
+}
+
 /** How many assets run at once by default: the landing of one file overlaps SQL of another. */
 export const DEFAULT_CONCURRENCY = 2;
 
@@ -210,6 +259,9 @@ export async function runPlan(
   const byKey = new Map(planned.map((p) => [p.key, p]));
   const writes = new WriteBehind();
   const later = (write: Promise<unknown>) => writes.add(write);
+  const journal = new StepJournal(ws.state, later);
+  /** When each step started (its record is rewritten whole at every change). */
+  const startedAt = new Map<string, string>();
   const viewsRegistered = new Map<string, Promise<void>>();
   const now = options.now ?? new Date();
   const sessionOptions = {
@@ -288,6 +340,12 @@ export async function runPlan(
 
   let results: TaskResult<StepOutcome>[];
   try {
+    // Sessions are opened before the first step, not by the first steps while they wait.
+    for (let i = 0; i < Math.min(limit, planned.length); i++) {
+      const forked = await ws.warehouse.fork();
+      opened.push(forked);
+      idle.push(forked);
+    }
     results = await dispatch<StepOutcome>(
       tasks,
       {
@@ -302,7 +360,15 @@ export async function runPlan(
         onStart: (key, attempt) => {
           const step = byKey.get(key)!;
           if (attempt === 1) {
-            later(ws.state.startStep(runId, key, ws.graph.assets.get(step.asset)!.kind));
+            const at = new Date().toISOString();
+            startedAt.set(key, at);
+            journal.put({
+              runId,
+              asset: key,
+              kind: ws.graph.assets.get(step.asset)!.kind,
+              status: 'running',
+              startedAt: at,
+            });
             if (step.partition)
               later(ws.state.setPartition(step.asset, step.partition.key, 'running', runId));
           } else logLine(key, `attempt ${attempt}`);
@@ -317,22 +383,23 @@ export async function runPlan(
           done++;
           const step = byKey.get(r.key)!;
           const result = toStepResult(ws, step, r);
-          if (r.status === 'skipped' || (r.status === 'cancelled' && r.attempts === 0)) {
-            later(ws.state.startStep(runId, r.key, result.kind));
-          }
           if (result.message && r.status !== 'succeeded') logLine(r.key, result.message);
-          later(
-            ws.state.finishStep(runId, r.key, {
-              status: result.status,
-              ...(result.rowsIn !== undefined ? { rowsIn: result.rowsIn } : {}),
-              ...(result.rowsOut !== undefined ? { rowsOut: result.rowsOut } : {}),
-              ...(result.rowsRejected !== undefined ? { rowsRejected: result.rowsRejected } : {}),
-              ...(result.message !== undefined ? { message: result.message } : {}),
-              attempts: r.attempts,
-            }),
-          );
+          journal.put({
+            runId,
+            asset: r.key,
+            kind: result.kind,
+            status: result.status,
+            startedAt: startedAt.get(r.key) ?? new Date().toISOString(),
+            finishedAt: new Date().toISOString(),
+            ...(result.rowsIn !== undefined ? { rowsIn: result.rowsIn } : {}),
+            ...(result.rowsOut !== undefined ? { rowsOut: result.rowsOut } : {}),
+            ...(result.rowsRejected !== undefined ? { rowsRejected: result.rowsRejected } : {}),
+            ...(result.message !== undefined ? { message: result.message } : {}),
+            attempts: r.attempts,
+          });
           const lines = logs.get(r.key);
-          if (lines) later(ws.state.appendStepLogs(runId, r.key, lines));
+          if (lines) journal.addLogs(runId, r.key, lines);
+          logs.delete(r.key);
           if (step.partition && result.status !== 'up_to_date') {
             later(
               ws.state.setPartition(
@@ -367,6 +434,7 @@ export async function runPlan(
       },
     );
   } finally {
+    journal.flush();
     await Promise.all(opened.map((e) => e.close()));
     await writes.flush().catch(() => undefined);
   }

@@ -47,6 +47,21 @@ export interface StepRecord {
   attempts: number | null;
 }
 
+/** A step's state as the runner writes it (see upsertSteps). */
+export interface StepWrite {
+  runId: string;
+  asset: string;
+  kind: string;
+  status: StepStatus;
+  startedAt: string;
+  finishedAt?: string | null;
+  rowsIn?: number;
+  rowsOut?: number;
+  rowsRejected?: number;
+  message?: string;
+  attempts?: number;
+}
+
 export interface StepLogLine {
   asset: string;
   seq: number;
@@ -353,6 +368,64 @@ export class StateStore {
         result.attempts ?? null,
       ],
     );
+  }
+
+  /**
+   * Writes many steps' current state in one statement per few hundred (inserted, or updated
+   * when the step is already there): the runner batches its step records through this, since
+   * one statement per step costs milliseconds of commit each.
+   */
+  async upsertSteps(steps: readonly StepWrite[]): Promise<void> {
+    for (let i = 0; i < steps.length; i += 500) {
+      const chunk = steps.slice(i, i + 500);
+      const values: unknown[] = [];
+      const tuples = chunk.map((st) => {
+        values.push(
+          st.runId,
+          st.asset,
+          st.kind,
+          st.status,
+          st.startedAt,
+          st.finishedAt ?? null,
+          st.rowsIn ?? null,
+          st.rowsOut ?? null,
+          st.rowsRejected ?? null,
+          st.message ?? null,
+          st.attempts ?? null,
+        );
+        const b = values.length - 11;
+        return `(${Array.from({ length: 11 }, (_, k) => `$${b + k + 1}`).join(', ')})`;
+      });
+      await this.engine.query(
+        `INSERT INTO steps (run_id, asset, kind, status, started_at, finished_at, rows_in, rows_out,
+                            rows_rejected, message, attempts)
+         VALUES ${tuples.join(', ')}
+         ON CONFLICT (run_id, asset) DO UPDATE SET status = excluded.status,
+           started_at = excluded.started_at, finished_at = excluded.finished_at,
+           rows_in = excluded.rows_in, rows_out = excluded.rows_out,
+           rows_rejected = excluded.rows_rejected, message = excluded.message,
+           attempts = excluded.attempts`,
+        values,
+      );
+    }
+  }
+
+  /** Inserts log lines with their sequence numbers already set (one statement per few hundred). */
+  async insertStepLogs(lines: readonly (StepLogLine & { runId: string })[]): Promise<void> {
+    for (let i = 0; i < lines.length; i += 1000) {
+      const chunk = lines.slice(i, i + 1000);
+      const values: unknown[] = [];
+      const tuples = chunk.map((l) => {
+        values.push(l.runId, l.asset, l.seq, l.at, l.line);
+        const b = values.length - 5;
+        return `($${b + 1}, $${b + 2}, $${b + 3}, $${b + 4}, $${b + 5})`;
+      });
+      await this.engine.query(
+        `INSERT INTO step_logs (run_id, asset, seq, logged_at, line) VALUES ${tuples.join(', ')}
+         ON CONFLICT (run_id, asset, seq) DO NOTHING`,
+        values,
+      );
+    }
   }
 
   async listRuns(limit = 20): Promise<RunRecord[]> {
