@@ -1,5 +1,5 @@
 // Small shared pieces: status badges, loading and error boxes, an empty-state line.
-import type { ReactNode } from 'react';
+import type { KeyboardEvent, ReactNode } from 'react';
 import type { ApiError } from '../api';
 
 const STATUS_CLASS: Record<string, string> = {
@@ -46,6 +46,17 @@ export function StatusBadge({ status }: { status: string | null | undefined }) {
       <span aria-hidden="true">{STATUS_ICON[cls]}</span> {s.replace(/_/g, ' ')}
     </span>
   );
+}
+
+/** A key handler that runs `action` on Enter or Space (for clickable table rows). */
+export function onActivate(action: () => void) {
+  return (e: KeyboardEvent) => {
+    if (e.target !== e.currentTarget) return;
+    if (e.key === 'Enter' || e.key === ' ') {
+      e.preventDefault();
+      action();
+    }
+  };
 }
 
 export function Loading({ what }: { what?: string }) {

@@ -5,7 +5,7 @@ import type { DeadLetter } from '../api';
 import { ApiError, enc, post, qs, useApi } from '../api';
 import { href, navigate } from '../router';
 import type { Route } from '../router';
-import { Empty, ErrorBox, Loading, PageHeader, StatusBadge } from '../components/ui';
+import { Empty, ErrorBox, Loading, onActivate, PageHeader, StatusBadge } from '../components/ui';
 import { formatTime } from '../format';
 
 export function DlqPage({ route, canOperate }: { route: Route; canOperate: boolean }) {
@@ -115,6 +115,8 @@ export function DlqPage({ route, canOperate }: { route: Route; canOperate: boole
                   data-testid={`dlq-${l.id}`}
                   className={l.id === open ? 'selected' : undefined}
                   onClick={() => go({ id: l.id === open ? '' : l.id })}
+                  tabIndex={0}
+                  onKeyDown={onActivate(() => go({ id: l.id === open ? '' : l.id }))}
                 >
                   <td>
                     <StatusBadge status={l.status} />

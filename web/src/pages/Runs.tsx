@@ -5,7 +5,7 @@ import type { LogLine, Run, Step } from '../api';
 import { ApiError, enc, post, qs, useApi } from '../api';
 import { href, navigate } from '../router';
 import type { Route } from '../router';
-import { Empty, ErrorBox, Loading, PageHeader, StatusBadge } from '../components/ui';
+import { Empty, ErrorBox, Loading, onActivate, PageHeader, StatusBadge } from '../components/ui';
 import { formatCount, formatDuration, formatTime } from '../format';
 
 const ACTIVE = new Set(['running', 'queued', 'pending']);
@@ -203,6 +203,8 @@ function RunDetail({ id, step }: { id: string; step: string | undefined }) {
                   data-testid={`step-${s.asset}`}
                   className={s.asset === step ? 'selected' : undefined}
                   onClick={() => select(s.asset === step ? undefined : s.asset)}
+                  tabIndex={0}
+                  onKeyDown={onActivate(() => select(s.asset === step ? undefined : s.asset))}
                   aria-selected={s.asset === step}
                 >
                   <td>
