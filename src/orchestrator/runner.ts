@@ -383,7 +383,9 @@ export async function runPlan(
           done++;
           const step = byKey.get(r.key)!;
           const result = toStepResult(ws, step, r);
-          if (result.message && r.status !== 'succeeded') logLine(r.key, result.message);
+          // Every step's log ends with its outcome, so even a quiet step has a line to show.
+          logLine(r.key, formatStep(result));
+          if (result.message?.includes('\n')) logLine(r.key, result.message);
           journal.put({
             runId,
             asset: r.key,
