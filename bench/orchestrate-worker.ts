@@ -333,7 +333,8 @@ async function tributary(dag: GeneratedAsset[], logs: number, dir: string): Prom
   const runs = await count(
     `SELECT count(*) AS n FROM runs WHERE run_id = $1 AND status = 'succeeded'`,
   );
-  if (steps !== dag.length || lines !== dag.length * logs || runs !== 1)
+  // Each step logs `logs` lines of its own, and the runner adds its outcome line.
+  if (steps !== dag.length || lines !== dag.length * (logs + 1) || runs !== 1)
     throw new Error(`state holds ${runs} run, ${steps} succeeded steps, ${lines} log lines`);
   await ws.close();
   const lastReturn = rec.returned.reduce((m, x) => Math.max(m, x), 0);
