@@ -1,5 +1,6 @@
 /** Shared test helpers: temp folders, small projects written on the fly, open workspaces. */
 import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { afterEach } from 'vitest';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { openWorkspace, type Workspace } from '../src/orchestrator/index.js';
@@ -25,4 +26,16 @@ export async function withWorkspace<T>(dir: string, fn: (ws: Workspace) => Promi
   } finally {
     await ws.close();
   }
+}
+
+/**
+ * Restores TRIBUTARY_FAULT after each test of the file that calls this, so a test can inject a
+ * fault (`process.env.TRIBUTARY_FAULT = 'step:model:a'`) without leaking it into the next one.
+ */
+export function restoreFaultAfterEach(): void {
+  const saved = process.env.TRIBUTARY_FAULT;
+  afterEach(() => {
+    if (saved === undefined) delete process.env.TRIBUTARY_FAULT;
+    else process.env.TRIBUTARY_FAULT = saved;
+  });
 }

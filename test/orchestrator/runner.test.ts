@@ -4,7 +4,7 @@
  * --resume, step logs, daily partitions and backfills, and alerts received by a local HTTP
  * receiver and a local SMTP receiver.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   backfill,
   partitionStates,
@@ -12,14 +12,10 @@ import {
   type StepResult,
   type Workspace,
 } from '../../src/orchestrator/index.js';
-import { tempDir, withWorkspace, writeFiles } from '../helpers.js';
+import { tempDir, withWorkspace, writeFiles, restoreFaultAfterEach } from '../helpers.js';
 import { startReceiver, startSmtp } from '../notify/receivers.js';
 
-const savedFault = process.env.TRIBUTARY_FAULT;
-afterEach(() => {
-  if (savedFault === undefined) delete process.env.TRIBUTARY_FAULT;
-  else process.env.TRIBUTARY_FAULT = savedFault;
-});
+restoreFaultAfterEach();
 
 /** A project: items.csv → processed.items → model a → model b (+ extra yaml in tributary.yml). */
 function project(extraYaml = '', extraFiles: Record<string, string> = {}): string {

@@ -6,20 +6,16 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   PipelineServer,
   openWorkspace,
   replayDeadLetter,
   type SchedulerEvent,
 } from '../../src/orchestrator/index.js';
-import { tempDir, writeFiles } from '../helpers.js';
+import { tempDir, writeFiles, restoreFaultAfterEach } from '../helpers.js';
 
-const savedFault = process.env.TRIBUTARY_FAULT;
-afterEach(() => {
-  if (savedFault === undefined) delete process.env.TRIBUTARY_FAULT;
-  else process.env.TRIBUTARY_FAULT = savedFault;
-});
+restoreFaultAfterEach();
 
 function project(triggers: string): string {
   const dir = tempDir('trib-server-');

@@ -20,7 +20,7 @@ import {
   type Row,
   type TableInfo,
 } from '../types.js';
-import { duckdbTypeName, jsonKindByTypeId } from './types.js';
+import { duckdbTypeName, readerColumns } from './types.js';
 
 export interface DuckDBEngineOptions {
   /** Database file, or `:memory:`. */
@@ -125,13 +125,7 @@ class DuckDBEngineImpl implements Engine {
           sql,
           params.length ? (params.map(toDuckDBValue) as DuckDBValue[]) : undefined,
         );
-        const names = reader.columnNames();
-        const types = reader.columnTypes();
-        const columns: ColumnInfo[] = names.map((name, i) => ({
-          name,
-          type: types[i]!.toString(),
-          kind: jsonKindByTypeId[types[i]!.typeId],
-        }));
+        const columns = readerColumns(reader);
         const rows = reader.getRowObjectsJson() as Row[];
         return profiled(sql, started, { columns, rows });
       } catch (err) {

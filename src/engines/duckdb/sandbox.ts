@@ -14,7 +14,7 @@ import {
 } from '@duckdb/node-api';
 import { TributaryError } from '../../core/index.js';
 import type { ColumnInfo, Row } from '../types.js';
-import { jsonKindByTypeId } from './types.js';
+import { readerColumns } from './types.js';
 
 export interface SandboxOptions {
   /** The database file (opened read-only). */
@@ -180,13 +180,7 @@ export class DuckDBSandbox {
           );
         throw explain(err);
       }
-      const names = reader.columnNames();
-      const types = reader.columnTypes();
-      const columns: ColumnInfo[] = names.map((name, i) => ({
-        name,
-        type: types[i]!.toString(),
-        kind: jsonKindByTypeId[types[i]!.typeId],
-      }));
+      const columns = readerColumns(reader);
       const all = reader.getRowObjectsJson() as Row[];
       const truncated = all.length > limits.rowLimit;
       return { columns, rows: truncated ? all.slice(0, limits.rowLimit) : all, truncated };

@@ -2,8 +2,8 @@
  * DuckDB type ids → how their values arrive in JSON. The map is exhaustive over DuckDBTypeId,
  * so a DuckDB upgrade that adds a type does not compile until someone decides how to show it.
  */
-import { DuckDBTypeId } from '@duckdb/node-api';
-import type { JsonKind, LogicalType } from '../types.js';
+import { DuckDBTypeId, type DuckDBResultReader } from '@duckdb/node-api';
+import type { ColumnInfo, JsonKind, LogicalType } from '../types.js';
 
 export const jsonKindByTypeId: Record<DuckDBTypeId, JsonKind> = {
   [DuckDBTypeId.INVALID]: 'string',
@@ -71,4 +71,14 @@ export function duckdbTypeName(type: LogicalType): string {
     default:
       return type.toUpperCase();
   }
+}
+
+/** The columns of a result as the Engine interface describes them. */
+export function readerColumns(reader: DuckDBResultReader): ColumnInfo[] {
+  const types = reader.columnTypes();
+  return reader.columnNames().map((name, i) => ({
+    name,
+    type: types[i]!.toString(),
+    kind: jsonKindByTypeId[types[i]!.typeId],
+  }));
 }
