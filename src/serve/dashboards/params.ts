@@ -125,9 +125,18 @@ function scanDollar(sql: string, start: number, out: SqlScan): number {
   return j;
 }
 
+/** Parameter names by SQL text: a tile's SQL is scanned once, not on every request. */
+const namesBySql = new Map<string, string[]>();
+
 /** The distinct named parameters of a SQL text, in order of first use. */
 export function sqlParameterNames(sql: string): string[] {
-  return [...new Set(scanSql(sql).named.map((p) => p.name))];
+  let names = namesBySql.get(sql);
+  if (!names) {
+    names = [...new Set(scanSql(sql).named.map((p) => p.name))];
+    if (namesBySql.size > 10_000) namesBySql.clear();
+    namesBySql.set(sql, names);
+  }
+  return names;
 }
 
 /** 1-based line and column of an offset, for messages that point into a SQL block. */
