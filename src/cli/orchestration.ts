@@ -8,7 +8,8 @@ import { TributaryError, describeError, type ProgressReporter } from '../core/in
 import type { DeadLetter, DeadLetterKind, DeadLetterStatus } from '../notify/index.js';
 import { openWorkspace, replayDeadLetter } from '../orchestrator/index.js';
 import { serveProject } from './commands/serve.js';
-import { TokenStore, type Role } from '../serve/index.js';
+import { TokenStore, type Role, type TokenInfo } from '../serve/index.js';
+import { withProject, type RemoteApi } from './remote.js';
 import {
   listSchedules,
   readLogs,
@@ -202,8 +203,17 @@ export function registerOrchestration(program: Command, cli: CliContext): void {
     .option('--name <name>', 'who or what it is for')
     .option('--json', 'print as JSON')
     .action(async (opts: { role: Role; name?: string; json?: boolean }) => {
-      const created = await withTokens(cli.project(), 'token create', (tokens) =>
-        tokens.create(opts.role, opts.name),
+      const created = await withTokens(
+        cli.project(),
+        'token create',
+        (tokens) => tokens.create(opts.role, opts.name),
+        async (api) => {
+          const { token, ...info } = await api.post<TokenInfo & { token: string }>('/api/tokens', {
+            role: opts.role,
+            ...(opts.name ? { name: opts.name } : {}),
+          });
+          return { info, token };
+        },
       );
       if (opts.json)
         return cli.print(JSON.stringify({ ...created.info, token: created.token }, null, 2));
@@ -217,7 +227,12 @@ export function registerOrchestration(program: Command, cli: CliContext): void {
     .description('list tokens (never their secrets)')
     .option('--json', 'print as JSON')
     .action(async (opts: { json?: boolean }) => {
-      const list = await withTokens(cli.project(), 'token list', (tokens) => tokens.list());
+      const list = await withTokens(
+        cli.project(),
+        'token list',
+        (tokens) => tokens.list(),
+        (api) => api.get<TokenInfo[]>('/api/tokens'),
+      );
       if (opts.json) return cli.print(JSON.stringify(list, null, 2));
       cli.print(
         formatTable(
@@ -245,8 +260,11 @@ export function registerOrchestration(program: Command, cli: CliContext): void {
     .description('revoke a token: it stops working at once')
     .argument('<id>')
     .action(async (id: string) => {
-      const revoked = await withTokens(cli.project(), 'token revoke', (tokens) =>
-        tokens.revoke(id),
+      const revoked = await withTokens(
+        cli.project(),
+        'token revoke',
+        (tokens) => tokens.revoke(id),
+        (api) => api.delete<TokenInfo>(`/api/tokens/${encodeURIComponent(id)}`),
       );
       cli.print(`revoked ${revoked.id} (${revoked.name})`);
     });
@@ -282,19 +300,26 @@ export function registerOrchestration(program: Command, cli: CliContext): void {
         limit: number;
         json?: boolean;
       }) => {
-        const ws = await openWorkspace(cli.project(), 'dlq list');
-        try {
-          const entries = await ws.dlq.list({
-            ...(opts.status ? { status: opts.status } : {}),
-            ...(opts.kind ? { kind: opts.kind } : {}),
-            limit: opts.limit,
-          });
-          if (opts.json) return cli.print(JSON.stringify(entries, null, 2));
-          if (!entries.length) return cli.print('the dead-letter store is empty');
-          cli.print(formatDeadLetters(entries));
-        } finally {
-          await ws.close();
-        }
+        const query = new URLSearchParams({
+          ...(opts.status ? { status: opts.status } : {}),
+          ...(opts.kind ? { kind: opts.kind } : {}),
+        }).toString();
+        const entries = (
+          await withProject(
+            cli.project(),
+            'dlq list',
+            (ws) =>
+              ws.dlq.list({
+                ...(opts.status ? { status: opts.status } : {}),
+                ...(opts.kind ? { kind: opts.kind } : {}),
+                limit: opts.limit,
+              }),
+            (api) => api.get<DeadLetter[]>(`/api/dlq${query ? `?${query}` : ''}`),
+          )
+        ).slice(0, opts.limit);
+        if (opts.json) return cli.print(JSON.stringify(entries, null, 2));
+        if (!entries.length) return cli.print('the dead-letter store is empty');
+        cli.print(formatDeadLetters(entries));
       },
     );
   dlq
@@ -303,30 +328,30 @@ export function registerOrchestration(program: Command, cli: CliContext): void {
     .argument('<id>')
     .option('--json', 'print as JSON')
     .action(async (id: string, opts: { json?: boolean }) => {
-      const ws = await openWorkspace(cli.project(), 'dlq show');
-      try {
-        const entry = await ws.dlq.get(id);
-        if (!entry)
-          throw new TributaryError(`no dead letter ${id}`, {
-            code: 'USAGE',
-            hint: '`tributary dlq list` lists them',
-          });
-        if (opts.json) return cli.print(JSON.stringify(entry, null, 2));
-        cli.print(
-          [
-            `id:         ${entry.id}`,
-            `kind:       ${entry.kind} (${entry.source})`,
-            `status:     ${entry.status}${entry.replayedAt ? ` at ${entry.replayedAt}` : ''}`,
-            `attempts:   ${entry.attempts}`,
-            `first seen: ${entry.firstSeen}`,
-            `last seen:  ${entry.lastSeen}`,
-            `error:      ${entry.error}`,
-            `payload:    ${JSON.stringify(entry.payload, null, 2).replaceAll('\n', '\n            ')}`,
-          ].join('\n'),
-        );
-      } finally {
-        await ws.close();
-      }
+      const entry = await withProject(
+        cli.project(),
+        'dlq show',
+        (ws) => ws.dlq.get(id),
+        (api) => api.get<DeadLetter>(`/api/dlq/${encodeURIComponent(id)}`),
+      );
+      if (!entry)
+        throw new TributaryError(`no dead letter ${id}`, {
+          code: 'USAGE',
+          hint: '`tributary dlq list` lists them',
+        });
+      if (opts.json) return cli.print(JSON.stringify(entry, null, 2));
+      cli.print(
+        [
+          `id:         ${entry.id}`,
+          `kind:       ${entry.kind} (${entry.source})`,
+          `status:     ${entry.status}${entry.replayedAt ? ` at ${entry.replayedAt}` : ''}`,
+          `attempts:   ${entry.attempts}`,
+          `first seen: ${entry.firstSeen}`,
+          `last seen:  ${entry.lastSeen}`,
+          `error:      ${entry.error}`,
+          `payload:    ${JSON.stringify(entry.payload, null, 2).replaceAll('\n', '\n            ')}`,
+        ].join('\n'),
+      );
     });
   dlq
     .command('replay')
@@ -334,23 +359,37 @@ export function registerOrchestration(program: Command, cli: CliContext): void {
     .argument('[ids...]', 'entries to replay (default: every pending one)')
     .option('--json', 'print as JSON')
     .action(async (ids: string[], opts: { json?: boolean }) => {
-      const ws = await openWorkspace(cli.project(), 'dlq replay');
-      const results: { id: string; status: 'replayed' | 'failed'; error?: string }[] = [];
-      try {
-        const targets = ids.length
-          ? ids
-          : (await ws.dlq.list({ status: 'pending', limit: 10_000 })).map((e) => e.id);
+      type Outcome = { id: string; status: 'replayed' | 'failed'; error?: string };
+      const each = async (targets: string[], replay: (id: string) => Promise<unknown>) => {
+        const out: Outcome[] = [];
         for (const id of targets) {
           try {
-            await replayDeadLetter(ws, id);
-            results.push({ id, status: 'replayed' });
+            await replay(id);
+            out.push({ id, status: 'replayed' });
           } catch (err) {
-            results.push({ id, status: 'failed', error: describeError(err) });
+            out.push({ id, status: 'failed', error: describeError(err) });
           }
         }
-      } finally {
-        await ws.close();
-      }
+        return out;
+      };
+      const results = await withProject(
+        cli.project(),
+        'dlq replay',
+        async (ws) =>
+          each(
+            ids.length
+              ? ids
+              : (await ws.dlq.list({ status: 'pending', limit: 10_000 })).map((e) => e.id),
+            (id) => replayDeadLetter(ws, id),
+          ),
+        async (api) =>
+          each(
+            ids.length
+              ? ids
+              : (await api.get<DeadLetter[]>('/api/dlq?status=pending')).map((e) => e.id),
+            (id) => api.post(`/api/dlq/${encodeURIComponent(id)}/replay`),
+          ),
+      );
       if (opts.json) cli.print(JSON.stringify(results, null, 2));
       else if (!results.length) cli.print('nothing to replay');
       else
@@ -421,16 +460,17 @@ function formatDeadLetters(entries: DeadLetter[]): string {
   );
 }
 
-/** Opens the project's token store (the state database) for one command. */
-async function withTokens<T>(
+/** Runs a token command on the project's token store, or through its running server. */
+function withTokens<T>(
   projectDir: string,
   command: string,
-  fn: (tokens: TokenStore) => Promise<T>,
+  local: (tokens: TokenStore) => Promise<T>,
+  remote: (api: RemoteApi) => Promise<T>,
 ): Promise<T> {
-  const ws = await openWorkspace(projectDir, command);
-  try {
-    return await fn(await TokenStore.open(ws.state.engine));
-  } finally {
-    await ws.close();
-  }
+  return withProject(
+    projectDir,
+    command,
+    async (ws) => local(await TokenStore.open(ws.state.engine)),
+    remote,
+  );
 }

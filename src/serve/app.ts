@@ -520,6 +520,16 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
       }),
   );
 
+  app.get<{ Params: { id: string } }>(
+    '/api/dlq/:id',
+    { config: viewer, schema: { tags: ['dead letters'], summary: 'One dead letter' } },
+    async (req) => {
+      const entry = await ws.dlq.get(req.params.id);
+      if (!entry) throw new HttpError(404, `no dead letter ${req.params.id}`);
+      return entry;
+    },
+  );
+
   app.post<{ Params: { id: string } }>(
     '/api/dlq/:id/replay',
     {

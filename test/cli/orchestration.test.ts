@@ -3,7 +3,7 @@
  * formats, runs and logs of a failed run, run --resume, backfill and partitions, schedules, and
  * the dead-letter store commands, with their exit codes.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tempDir, writeFiles } from '../helpers.js';
@@ -140,4 +140,50 @@ describe('orchestration commands', () => {
     expect(show.stderr).toMatch(/no dead letter dl_nope/);
     expect(tributary(dir, ['dlq', 'replay']).stdout).toMatch(/nothing to replay/);
   });
+});
+
+describe('commands while a server holds the project', () => {
+  it('ask the running server over HTTP instead of failing on the lock', async () => {
+    const dir = project();
+    expect(tributary(dir, ['run']).code).toBe(0);
+    const server = spawn(process.execPath, [CLI, '-p', dir, 'serve', '--port', '0'], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { ...process.env, TRIBUTARY_FAULT: '' },
+    });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        let err = '';
+        const t = setTimeout(() => reject(new Error(`serve did not start: ${err}`)), 60_000);
+        server.stderr!.on('data', (d: Buffer) => {
+          err += d.toString();
+          if (/serving \S+ at http/.test(err)) {
+            clearTimeout(t);
+            resolve();
+          }
+        });
+      });
+      const runs = tributary(dir, ['runs', '--json']);
+      expect(runs.code, runs.stderr).toBe(0);
+      const runId = (JSON.parse(runs.stdout) as { runs: { runId: string }[] }).runs.at(-1)!.runId;
+      expect(tributary(dir, ['runs', runId]).stdout).toMatch(/model:a\s+succeeded/);
+      expect(tributary(dir, ['logs', runId, 'a']).stdout).toMatch(/succeeded\s+model:a/);
+      expect(tributary(dir, ['catalog', 'items']).code).toBe(0);
+      expect(
+        tributary(dir, ['query', 'select count(*) as n from main.a', '--json']).stdout,
+      ).toMatch(/"n": "3"/);
+      const token = tributary(dir, ['token', 'create', '--role', 'viewer', '--name', 'remote']);
+      expect(token.code, token.stderr).toBe(0);
+      expect(token.stdout).toMatch(/^trb_/);
+      expect(tributary(dir, ['token', 'list']).stdout).toMatch(/remote\s+viewer/);
+      expect(tributary(dir, ['dlq', 'list']).stdout).toMatch(/empty/);
+      expect(tributary(dir, ['partitions', 'daily', '--json']).code).toBe(0);
+      // A command with no remote form still says who holds the project.
+      const run = tributary(dir, ['backfill', 'daily']);
+      expect(run.code).toBe(1);
+      expect(run.stderr).toMatch(/in use by process \d+ \(serve/);
+    } finally {
+      server.kill('SIGTERM');
+      await new Promise((r) => server.once('exit', r));
+    }
+  }, 120_000);
 });

@@ -1,6 +1,6 @@
 /** `tributary catalog`: tables in every zone with columns, types, row counts, partitions and schema versions. */
 import { TributaryError } from '../../core/index.js';
-import { openWorkspace } from '../../orchestrator/index.js';
+import { withProject } from '../remote.js';
 import type { CatalogEntry, SchemaVersion } from '../../state/index.js';
 import { formatTable, type Output } from '../output.js';
 
@@ -10,10 +10,9 @@ export interface CatalogListing {
 
 /** All catalog entries, or the entries whose name matches `name` with their schema history. */
 export async function readCatalog(projectDir: string, name?: string): Promise<CatalogListing> {
-  const ws = await openWorkspace(projectDir, 'catalog');
-  try {
-    const all = await ws.state.listCatalog();
-    if (!name) return { tables: all };
+  type Entry = CatalogEntry & { versions?: SchemaVersion[] };
+  const pick = (all: CatalogEntry[]) => {
+    if (!name) return all;
     const matches = all.filter(
       (e) => e.name === name || `${e.zone}.${e.name}` === name || e.name.endsWith(`.${name}`),
     );
@@ -23,17 +22,37 @@ export async function readCatalog(projectDir: string, name?: string): Promise<Ca
         hint: 'run `tributary catalog` to list tables (and `tributary run` to fill the catalog)',
       });
     }
-    return {
-      tables: await Promise.all(
-        matches.map(async (e) => ({
-          ...e,
-          versions: await ws.state.schemaVersions(e.zone, e.name),
-        })),
-      ),
-    };
-  } finally {
-    await ws.close();
-  }
+    return matches;
+  };
+  return withProject<CatalogListing>(
+    projectDir,
+    'catalog',
+    async (ws) => {
+      const matches = pick(await ws.state.listCatalog());
+      if (!name) return { tables: matches };
+      return {
+        tables: await Promise.all(
+          matches.map(async (e) => ({
+            ...e,
+            versions: await ws.state.schemaVersions(e.zone, e.name),
+          })),
+        ),
+      };
+    },
+    async (api) => {
+      const matches = pick(await api.get<CatalogEntry[]>('/api/catalog'));
+      if (!name) return { tables: matches };
+      return {
+        tables: await Promise.all(
+          matches.map((e) =>
+            api.get<Entry>(
+              `/api/catalog/${encodeURIComponent(e.zone)}/${encodeURIComponent(e.name)}`,
+            ),
+          ),
+        ),
+      };
+    },
+  );
 }
 
 export function formatCatalog(listing: CatalogListing, out: Output, detailed: boolean): string {

@@ -16,6 +16,7 @@ import {
 } from '../../orchestrator/index.js';
 import type { StepLogLine } from '../../state/index.js';
 import { TributaryError } from '../../core/index.js';
+import { withProject } from '../remote.js';
 
 export type GraphFormat = 'text' | 'dot' | 'json';
 
@@ -83,28 +84,39 @@ export async function readLogs(
   runId: string,
   step?: string,
 ): Promise<StepLogLine[]> {
-  const ws = await openWorkspace(projectDir, 'logs');
-  try {
-    const run = await ws.state.getRun(runId);
-    if (!run)
-      throw new TributaryError(`no run ${runId}`, {
+  /** A step named by its key or by its name alone (`a` for `model:a`). */
+  const resolveStep = (steps: { asset: string }[]): string | undefined => {
+    if (!step || steps.some((s) => s.asset === step)) return step;
+    const byName = steps.filter((s) => s.asset.split(':').slice(1).join(':') === step);
+    if (byName.length !== 1)
+      throw new TributaryError(`run ${runId} has no step ${step}`, {
         code: 'USAGE',
-        hint: '`tributary runs` lists run ids',
+        hint: `its steps: ${steps.map((s) => s.asset).join(', ') || 'none'}`,
       });
-    const steps = await ws.state.listSteps(runId);
-    if (step && !steps.some((s) => s.asset === step)) {
-      const byName = steps.filter((s) => s.asset.split(':').slice(1).join(':') === step);
-      if (byName.length !== 1)
-        throw new TributaryError(`run ${runId} has no step ${step}`, {
-          code: 'USAGE',
-          hint: `its steps: ${steps.map((s) => s.asset).join(', ') || 'none'}`,
-        });
-      step = byName[0]!.asset;
-    }
-    return await ws.state.stepLogs(runId, step);
-  } finally {
-    await ws.close();
-  }
+    return byName[0]!.asset;
+  };
+  const noRun = () =>
+    new TributaryError(`no run ${runId}`, {
+      code: 'USAGE',
+      hint: '`tributary runs` lists run ids',
+    });
+  return withProject(
+    projectDir,
+    'logs',
+    async (ws) => {
+      if (!(await ws.state.getRun(runId))) throw noRun();
+      return ws.state.stepLogs(runId, resolveStep(await ws.state.listSteps(runId)));
+    },
+    async (api) => {
+      const { steps } = await api.get<{ steps: { asset: string }[] }>(
+        `/api/runs/${encodeURIComponent(runId)}`,
+      );
+      const asset = resolveStep(steps);
+      return api.get<StepLogLine[]>(
+        `/api/runs/${encodeURIComponent(runId)}/logs${asset ? `?step=${encodeURIComponent(asset)}` : ''}`,
+      );
+    },
+  );
 }
 
 export interface BackfillCommandOptions {
@@ -140,12 +152,12 @@ export async function readPartitions(
   projectDir: string,
   asset: string,
 ): Promise<{ asset: string; partitions: PartitionState[] }> {
-  const ws = await openWorkspace(projectDir, 'partitions');
-  try {
-    return await partitionStates(ws, asset);
-  } finally {
-    await ws.close();
-  }
+  return withProject(
+    projectDir,
+    'partitions',
+    (ws) => partitionStates(ws, asset),
+    (api) => api.get(`/api/partitions/${encodeURIComponent(asset)}`),
+  );
 }
 
 /** Each schedule with its cron, zone, catch-up policy and next ticks (no lock needed). */
