@@ -80,6 +80,9 @@ export async function executeAsset(ctx: ExecContext, asset: Asset): Promise<Step
       return testNode(ctx, asset);
     case 'report':
       return writeReport(ctx, asset);
+    case 'dashboard':
+      // Dashboards are served, not built; they are in the graph for lineage.
+      return { status: 'up_to_date', message: 'dashboards are served, not built' };
   }
 }
 

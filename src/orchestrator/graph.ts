@@ -8,7 +8,16 @@ import { PROCESSED_SCHEMA } from '../catalog/index.js';
 import type { Node, ParsedProject } from '../models/index.js';
 import { ProblemsError, type Problem, type Project } from '../project/index.js';
 
-export type AssetKind = 'raw' | 'processed' | 'seed' | 'model' | 'snapshot' | 'test' | 'report';
+export type AssetKind =
+  | 'raw'
+  | 'processed'
+  | 'seed'
+  | 'model'
+  | 'snapshot'
+  | 'test'
+  | 'report'
+  /** Served, not built: in the graph for lineage (serve adds them from dashboards/*.yml). */
+  | 'dashboard';
 
 /** dbt resource types as asset kinds; analyses are the pipeline's reports. */
 function kindOf(node: Node): AssetKind {
@@ -172,7 +181,16 @@ export function selectAssets(
   return selected;
 }
 
-const KINDS = new Set<string>(['raw', 'processed', 'seed', 'model', 'snapshot', 'test', 'report']);
+const KINDS = new Set<string>([
+  'raw',
+  'processed',
+  'seed',
+  'model',
+  'snapshot',
+  'test',
+  'report',
+  'dashboard',
+]);
 
 /** Keys of the assets one selector (without `+`) names. */
 export function matchAssets(graph: AssetGraph, selector: string): string[] {
@@ -211,4 +229,29 @@ function walk(start: string, next: (k: string) => string[], out: Set<string>): v
       }
     }
   }
+}
+
+/**
+ * The warehouse relation each buildable asset holds (`schema.name`), for mapping SQL that reads
+ * relations (dashboard tiles) back to assets.
+ */
+export function relationAssets(graph: AssetGraph, models: ParsedProject): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const a of graph.assets.values()) {
+    if (a.kind === 'processed') out.set(`${PROCESSED_SCHEMA}.${a.name}`, a.key);
+    else if (a.uniqueId) {
+      const node = models.manifest.nodes.get(a.uniqueId);
+      if (node && node.resource_type !== 'test' && node.resource_type !== 'analysis')
+        out.set(`${node.schema}.${node.alias}`, a.key);
+    }
+  }
+  return out;
+}
+
+/** A copy of the graph with more assets (e.g. dashboards) added after their upstream ones. */
+export function withAssets(graph: AssetGraph, extra: Asset[]): AssetGraph {
+  if (!extra.length) return graph;
+  const assets = new Map(graph.assets);
+  for (const a of extra) assets.set(a.key, a);
+  return { assets, order: [...graph.order, ...extra.map((a) => a.key)] };
 }

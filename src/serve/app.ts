@@ -16,6 +16,8 @@ import {
   partitionStates,
   replayDeadLetter,
   selectAssets,
+  withAssets,
+  type Asset,
   type PipelineServer,
   type Workspace,
 } from '../orchestrator/index.js';
@@ -34,6 +36,8 @@ export interface AppContext {
   server?: PipelineServer;
   /** The built UI (dist/web); a note is served when it is missing. */
   staticDir?: string;
+  /** Assets beyond the pipeline's, shown in the graph (the dashboards, for lineage). */
+  extraAssets?: Asset[];
   version: string;
 }
 
@@ -177,6 +181,7 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
     return reply.status(500).send({ error: { code: 'INTERNAL', message: e.message } });
   });
 
+  const graph = withAssets(ws.graph, ctx.extraAssets ?? []);
   const viewer = { role: 'viewer' as const };
   const operator = { role: 'operator' as const };
   const admin = { role: 'admin' as const };
@@ -380,8 +385,8 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
     '/api/graph',
     { config: viewer, schema: { tags: ['lineage'], summary: 'The asset graph' } },
     async () => ({
-      assets: ws.graph.order.map((k) => {
-        const a = ws.graph.assets.get(k)!;
+      assets: graph.order.map((k) => {
+        const a = graph.assets.get(k)!;
         return {
           key: a.key,
           kind: a.kind,

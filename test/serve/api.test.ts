@@ -18,6 +18,7 @@ import {
   QuerySandbox,
   TokenStore,
   buildApp,
+  dashboardAssets,
   dashboardRoutes,
   loadDashboards,
   type QueryCache,
@@ -109,9 +110,18 @@ models:
   const revoked = await tokens.create('admin', 'gone');
   token.revoked = revoked.token;
   await tokens.revoke(revoked.info.id);
-  const service = dashboardRoutes(await loadDashboards(dir), sandbox);
+  const dashboards = await loadDashboards(dir);
+  const service = dashboardRoutes(dashboards, sandbox);
   cache = service.cache;
-  app = await buildApp({ ws, tokens, sql: sandbox, version: 'test', dashboards: service });
+  const extraAssets = await dashboardAssets(ws.warehouse, dashboards, ws.graph, ws.models, 'main');
+  app = await buildApp({
+    ws,
+    tokens,
+    sql: sandbox,
+    version: 'test',
+    dashboards: service,
+    extraAssets,
+  });
 });
 
 afterAll(async () => {
@@ -370,6 +380,8 @@ describe('read routes', () => {
 
   it('graph, catalog with schema versions, and quality with quarantine reasons', async () => {
     const graph = (await get('/api/graph')).json() as { assets: { key: string; deps: string[] }[] };
+    // Dashboards are in the graph for lineage: sales reads the revenue model.
+    expect(graph.assets.find((a) => a.key === 'dashboard:sales')!.deps).toEqual(['model:revenue']);
     expect(graph.assets.find((a) => a.key === 'model:revenue')!.deps.sort()).toEqual([
       'processed:customers',
       'processed:orders',

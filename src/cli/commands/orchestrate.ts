@@ -10,6 +10,7 @@ import {
   partitionStates,
   selectAssets,
   compileSchedule,
+  withAssets,
   type AssetGraph,
   type PartitionState,
   type RunResult,
@@ -17,6 +18,8 @@ import {
 import type { StepLogLine } from '../../state/index.js';
 import { TributaryError } from '../../core/index.js';
 import { withProject } from '../remote.js';
+import { openDuckDB } from '../../engines/index.js';
+import { dashboardAssets, loadDashboards } from '../../serve/index.js';
 
 export type GraphFormat = 'text' | 'dot' | 'json';
 
@@ -27,7 +30,24 @@ export async function renderGraph(
   exclude: string[],
   format: GraphFormat,
 ): Promise<string> {
-  const { graph } = await loadAssetGraph(projectDir);
+  const loaded = await loadAssetGraph(projectDir);
+  // Dashboards join the graph for lineage; their SQL is only parsed, on an in-memory instance.
+  const parser = await openDuckDB({ path: ':memory:' });
+  let graph: AssetGraph;
+  try {
+    graph = withAssets(
+      loaded.graph,
+      await dashboardAssets(
+        parser,
+        await loadDashboards(loaded.project.dir),
+        loaded.graph,
+        loaded.models,
+        loaded.project.config.models.schema,
+      ),
+    );
+  } finally {
+    await parser.close();
+  }
   const selected = selectAssets(graph, select, exclude);
   return formatGraph(graph, selected, format);
 }
@@ -53,6 +73,7 @@ export function formatGraph(graph: AssetGraph, selected: Set<string>, format: Gr
   if (format === 'dot') {
     const q = (s: string) => `"${s.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`;
     const shape: Record<string, string> = {
+      dashboard: 'tab',
       raw: 'folder',
       processed: 'cylinder',
       seed: 'note',

@@ -1,6 +1,11 @@
-/** The project's dashboards for the API, loaded from dashboards/*.yml (none: no routes). */
-import type { Workspace } from '../../orchestrator/index.js';
+/**
+ * The project's dashboards for the API, loaded from dashboards/*.yml, and their assets for the
+ * graph (each reading the relations its tiles query).
+ */
+import { openDuckDB } from '../../engines/index.js';
+import type { Asset, Workspace } from '../../orchestrator/index.js';
 import {
+  dashboardAssets,
   dashboardRoutes,
   loadDashboards,
   type DashboardService,
@@ -10,7 +15,22 @@ import {
 export async function dashboardService(
   ws: Workspace,
   sql: SqlRunner,
-): Promise<{ dashboards?: DashboardService }> {
+): Promise<{ dashboards?: DashboardService; extraAssets?: Asset[] }> {
   const dashboards = await loadDashboards(ws.project.dir);
-  return { dashboards: dashboardRoutes(dashboards, sql) };
+  // SQL is only parsed here: an in-memory instance, not the warehouse.
+  const parser = await openDuckDB({ path: ':memory:' });
+  try {
+    return {
+      dashboards: dashboardRoutes(dashboards, sql),
+      extraAssets: await dashboardAssets(
+        parser,
+        dashboards,
+        ws.graph,
+        ws.models,
+        ws.project.config.models.schema,
+      ),
+    };
+  } finally {
+    await parser.close();
+  }
 }
