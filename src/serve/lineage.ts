@@ -3,7 +3,7 @@
  * relations its tiles read, so lineage runs from a raw file to the tile that shows it. Tile SQL
  * is parsed (never run) by DuckDB's `json_serialize_sql` on an in-memory instance.
  */
-import type { Engine } from '../engines/index.js';
+import { relationsInSerializedSql, type Engine } from '../engines/index.js';
 import { relationAssets, type Asset, type AssetGraph } from '../orchestrator/index.js';
 import type { ParsedProject } from '../models/index.js';
 import type { Dashboard } from './dashboards/index.js';
@@ -14,28 +14,14 @@ export async function relationsRead(
   sql: string,
   defaultSchema: string,
 ): Promise<string[]> {
-  let json: unknown;
   try {
     const { rows } = await engine.query('SELECT json_serialize_sql(CAST($1 AS VARCHAR)) AS j', [
       sql,
     ]);
-    json = JSON.parse(String(rows[0]!.j));
+    return relationsInSerializedSql(JSON.parse(String(rows[0]!.j)), defaultSchema);
   } catch {
-    return [];
+    return []; // not a SELECT DuckDB can parse: no lineage for this tile
   }
-  const out = new Set<string>();
-  const walk = (v: unknown): void => {
-    if (Array.isArray(v)) return v.forEach(walk);
-    if (!v || typeof v !== 'object') return;
-    const o = v as Record<string, unknown>;
-    if (o.type === 'BASE_TABLE' && typeof o.table_name === 'string')
-      out.add(
-        `${typeof o.schema_name === 'string' && o.schema_name ? o.schema_name : defaultSchema}.${o.table_name}`,
-      );
-    for (const x of Object.values(o)) walk(x);
-  };
-  walk(json);
-  return [...out];
 }
 
 /** One asset per dashboard, reading the assets behind its tiles' relations. */

@@ -198,25 +198,6 @@ export class StateStore {
     return rows.map(toRun);
   }
 
-  async appendStepLogs(runId: string, asset: string, lines: { at: string; line: string }[]) {
-    if (!lines.length) return;
-    const { rows } = await this.engine.query(
-      `SELECT coalesce(max(seq), 0) AS s FROM step_logs WHERE run_id = $1 AND asset = $2`,
-      [runId, asset],
-    );
-    let seq = Number(rows[0]!.s);
-    const values: unknown[] = [];
-    const tuples = lines.map((l) => {
-      values.push(runId, asset, ++seq, l.at, l.line);
-      const b = values.length - 5;
-      return `($${b + 1}, $${b + 2}, $${b + 3}, $${b + 4}, $${b + 5})`;
-    });
-    await this.engine.query(
-      `INSERT INTO step_logs (run_id, asset, seq, logged_at, line) VALUES ${tuples.join(', ')}`,
-      values,
-    );
-  }
-
   async stepLogs(runId: string, asset?: string): Promise<StepLogLine[]> {
     const { rows } = await this.engine.query(
       `SELECT asset, seq, logged_at, line FROM step_logs WHERE run_id = $1 ${asset ? 'AND asset = $2' : ''}
@@ -330,44 +311,6 @@ export class StateStore {
       );
     }
     return rows.map((r) => String(r.run_id));
-  }
-
-  async startStep(runId: string, asset: string, kind: string): Promise<void> {
-    await this.engine.query(
-      `INSERT INTO steps (run_id, asset, kind, status, started_at) VALUES ($1, $2, $3, 'running', $4)
-       ON CONFLICT (run_id, asset) DO UPDATE SET status = 'running', started_at = excluded.started_at`,
-      [runId, asset, kind, new Date().toISOString()],
-    );
-  }
-
-  async finishStep(
-    runId: string,
-    asset: string,
-    result: {
-      status: StepStatus;
-      rowsIn?: number;
-      rowsOut?: number;
-      rowsRejected?: number;
-      message?: string;
-      attempts?: number;
-    },
-  ): Promise<void> {
-    await this.engine.query(
-      `UPDATE steps SET status = $1, finished_at = $2, rows_in = $3, rows_out = $4, rows_rejected = $5, message = $6,
-              attempts = $9
-        WHERE run_id = $7 AND asset = $8`,
-      [
-        result.status,
-        new Date().toISOString(),
-        result.rowsIn ?? null,
-        result.rowsOut ?? null,
-        result.rowsRejected ?? null,
-        result.message ?? null,
-        runId,
-        asset,
-        result.attempts ?? null,
-      ],
-    );
   }
 
   /**

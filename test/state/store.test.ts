@@ -15,15 +15,26 @@ describe('state store on DuckDB', () => {
 
   it('records a run and its steps with status, rows and messages', async () => {
     await state.startRun('r1', 'run');
-    await state.startStep('r1', 'processed:orders', 'processed');
-    await state.finishStep('r1', 'processed:orders', {
-      status: 'succeeded',
-      rowsIn: 10,
-      rowsOut: 8,
-      rowsRejected: 2,
-      message: 'ok',
-    });
+    const step = { runId: 'r1', asset: 'processed:orders', kind: 'processed', startedAt: 't0' };
+    await state.upsertSteps([{ ...step, status: 'running' }]);
+    await state.upsertSteps([
+      {
+        ...step,
+        status: 'succeeded',
+        finishedAt: 't1',
+        rowsIn: 10,
+        rowsOut: 8,
+        rowsRejected: 2,
+        message: 'ok',
+        attempts: 1,
+      },
+    ]);
+    await state.insertStepLogs([
+      { runId: 'r1', asset: 'processed:orders', seq: 1, at: 't0', line: 'first' },
+      { runId: 'r1', asset: 'processed:orders', seq: 2, at: 't1', line: 'second' },
+    ]);
     await state.finishRun('r1', 'succeeded');
+    expect((await state.stepLogs('r1')).map((l) => l.line)).toEqual(['first', 'second']);
     expect((await state.listRuns())[0]).toMatchObject({ runId: 'r1', status: 'succeeded' });
     expect(await state.listSteps('r1')).toEqual([
       expect.objectContaining({
@@ -33,13 +44,18 @@ describe('state store on DuckDB', () => {
         rowsOut: 8,
         rowsRejected: 2,
         message: 'ok',
+        attempts: 1,
+        startedAt: 't0',
+        finishedAt: 't1',
       }),
     ]);
   });
 
   it('marks runs left running by a dead process as failed, with their running steps', async () => {
     await state.startRun('r2', 'run');
-    await state.startStep('r2', 'model:x', 'model');
+    await state.upsertSteps([
+      { runId: 'r2', asset: 'model:x', kind: 'model', status: 'running', startedAt: 't0' },
+    ]);
     expect(await state.markAbandonedRuns()).toHaveLength(1);
     expect((await state.listRuns())[0]!.status).toBe('failed');
     expect((await state.listSteps('r2'))[0]).toMatchObject({

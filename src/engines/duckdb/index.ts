@@ -6,3 +6,4 @@ export {
   type SandboxLimits,
   type SandboxResult,
 } from './sandbox.js';
+export { relationsInSerializedSql } from './sql-ast.js';

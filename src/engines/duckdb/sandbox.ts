@@ -14,6 +14,7 @@ import {
 } from '@duckdb/node-api';
 import { TributaryError } from '../../core/index.js';
 import type { ColumnInfo, Row } from '../types.js';
+import { relationsInSerializedSql } from './sql-ast.js';
 import { readerColumns } from './types.js';
 
 export interface SandboxOptions {
@@ -235,21 +236,7 @@ export class DuckDBSandbox {
       const reader = await connection.runAndReadAll('SELECT json_serialize_sql($1::VARCHAR) AS j', [
         sql,
       ]);
-      const json = JSON.parse(String(reader.getRowObjectsJson()[0]!.j)) as unknown;
-      const out = new Set<string>();
-      const walk = (v: unknown): void => {
-        if (Array.isArray(v)) return v.forEach(walk);
-        if (!v || typeof v !== 'object') return;
-        const o = v as Record<string, unknown>;
-        if (o.type === 'BASE_TABLE' && typeof o.table_name === 'string') {
-          out.add(
-            `${typeof o.schema_name === 'string' && o.schema_name ? o.schema_name : 'main'}.${o.table_name}`,
-          );
-        }
-        for (const x of Object.values(o)) walk(x);
-      };
-      walk(json);
-      return [...out];
+      return relationsInSerializedSql(JSON.parse(String(reader.getRowObjectsJson()[0]!.j)));
     } finally {
       connection.closeSync();
     }
