@@ -195,6 +195,18 @@ describe.skipIf(!haveChromium)('the web UI in Chromium', () => {
     await page.screenshot({ path: join(SHOTS, 'failed-run-log.png') });
   });
 
+  it('draws the asset graph and shows lineage from a dashboard back to the raw files', async () => {
+    await page.goto(`${url}/#/graph`);
+    await page.getByTestId('graph-search').waitFor();
+    await page.getByTestId('graph-search').fill('dashboard:executive');
+    await page.getByTestId('graph-search').press('Enter');
+    const upstream = page.getByTestId('lineage-upstream');
+    await upstream.waitFor();
+    await expect.poll(async () => upstream.textContent()).toMatch(/model:fct_sales/);
+    expect(await upstream.textContent()).toMatch(/raw:shop\.orders/);
+    await page.screenshot({ path: join(SHOTS, 'graph-lineage.png') });
+  });
+
   it('is usable at phone width', async () => {
     await page.setViewportSize({ width: 390, height: 844 });
     await page.goto(`${url}/#/dashboards/executive`);
