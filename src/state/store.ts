@@ -132,6 +132,22 @@ const MIGRATIONS = [
 const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
 const str = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
 
+function toStep(r: Record<string, unknown>): StepRecord {
+  return {
+    runId: String(r.run_id),
+    asset: String(r.asset),
+    kind: String(r.kind),
+    status: r.status as StepStatus,
+    startedAt: String(r.started_at),
+    finishedAt: str(r.finished_at),
+    rowsIn: num(r.rows_in),
+    rowsOut: num(r.rows_out),
+    rowsRejected: num(r.rows_rejected),
+    message: str(r.message),
+    attempts: num(r.attempts),
+  };
+}
+
 function toRun(r: Record<string, unknown>): RunRecord {
   return {
     runId: String(r.run_id),
@@ -383,19 +399,7 @@ export class StateStore {
       `SELECT * FROM steps WHERE run_id = $1 ORDER BY started_at, asset`,
       [runId],
     );
-    return rows.map((r) => ({
-      runId: String(r.run_id),
-      asset: String(r.asset),
-      kind: String(r.kind),
-      status: r.status as StepStatus,
-      startedAt: String(r.started_at),
-      finishedAt: str(r.finished_at),
-      rowsIn: num(r.rows_in),
-      rowsOut: num(r.rows_out),
-      rowsRejected: num(r.rows_rejected),
-      message: str(r.message),
-      attempts: num(r.attempts),
-    }));
+    return rows.map(toStep);
   }
 
   /** The latest finished step of each asset of a kind (e.g. every test's latest result). */
@@ -409,19 +413,7 @@ export class StateStore {
         ORDER BY s.asset`,
       [kind],
     );
-    return rows.map((r) => ({
-      runId: String(r.run_id),
-      asset: String(r.asset),
-      kind: String(r.kind),
-      status: r.status as StepStatus,
-      startedAt: String(r.started_at),
-      finishedAt: str(r.finished_at),
-      rowsIn: num(r.rows_in),
-      rowsOut: num(r.rows_out),
-      rowsRejected: num(r.rows_rejected),
-      message: str(r.message),
-      attempts: num(r.attempts),
-    }));
+    return rows.map(toStep);
   }
 
   /**
