@@ -292,6 +292,7 @@ async function tributary(dag: GeneratedAsset[], logs: number, dir: string): Prom
     project,
     models,
     graph,
+    dashboards: [],
     store: new LocalObjectStore(project.paths.lake),
     warehouse,
     state,

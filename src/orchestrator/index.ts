@@ -11,3 +11,4 @@ export * from './scheduler.js';
 export * from './server.js';
 export * from './dead-letters.js';
 export * from './serving.js';
+export * from './lineage.js';

@@ -188,7 +188,10 @@ export async function runPipeline(ws: Workspace, options: RunOptions = {}): Prom
     keys = await resumablePlan(ws, options.resume);
   } else {
     const selected = selectAssets(ws.graph, options.select ?? [], options.exclude ?? []);
-    keys = ws.graph.order.filter((k) => selected.has(k));
+    // Dashboards are in the graph for lineage; they are served, not built.
+    keys = ws.graph.order.filter(
+      (k) => selected.has(k) && ws.graph.assets.get(k)!.kind !== 'dashboard',
+    );
   }
   const steps: PlannedStep[] = keys.map((k) => ({
     key: k,

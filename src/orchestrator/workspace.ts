@@ -9,16 +9,20 @@ import { TributaryError, isErrno } from '../core/index.js';
 import { openDuckDB, type Engine } from '../engines/index.js';
 import { LocalObjectStore, type ObjectStore } from '../lake/index.js';
 import { parsePipelineModels, type ParsedProject } from '../models/index.js';
-import { loadProject, type Project } from '../project/index.js';
+import { loadDashboards, loadProject, type Dashboard, type Project } from '../project/index.js';
 import { StateStore } from '../state/index.js';
 import { DeadLetterStore, Notifier, checkAlertsConfig } from '../notify/index.js';
-import { buildAssetGraph, type AssetGraph } from './graph.js';
+import { buildAssetGraph, withAssets, type AssetGraph } from './graph.js';
+import { dashboardAssets } from './lineage.js';
 
 export interface Workspace {
   project: Project;
   /** The project's dbt models, parsed against the warehouse; reports are its analyses. */
   models: ParsedProject;
+  /** The pipeline's assets, and the dashboards (lineage only: runs leave them out). */
   graph: AssetGraph;
+  /** dashboards/*.yml, validated. */
+  dashboards: Dashboard[];
   store: ObjectStore;
   warehouse: Engine;
   state: StateStore;
@@ -105,7 +109,14 @@ export async function openWorkspace(dir: string, command: string): Promise<Works
       threads: project.config.models.threads ?? 2,
       reportDirs: project.paths.reportQueries,
     });
-    const graph = buildAssetGraph(project, models);
+    const dashboards = await loadDashboards(project.dir);
+    const graph = await withDashboards(
+      buildAssetGraph(project, models),
+      dashboards,
+      warehouse,
+      models,
+      project,
+    );
     const stateEngine = await openDuckDB({ path: project.paths.state });
     const state = await StateStore.open(stateEngine);
     opened.push(state);
@@ -128,6 +139,7 @@ export async function openWorkspace(dir: string, command: string): Promise<Works
       project,
       models,
       graph,
+      dashboards,
       store,
       warehouse,
       state,
@@ -152,7 +164,12 @@ export async function openWorkspace(dir: string, command: string): Promise<Works
  */
 export async function loadAssetGraph(
   dir: string,
-): Promise<{ project: Project; models: ParsedProject; graph: AssetGraph }> {
+): Promise<{
+  project: Project;
+  models: ParsedProject;
+  graph: AssetGraph;
+  dashboards: Dashboard[];
+}> {
   const project = await loadProject(dir);
   const engine = await openDuckDB({ path: ':memory:' });
   try {
@@ -164,8 +181,30 @@ export async function loadAssetGraph(
       threads: project.config.models.threads ?? 2,
       reportDirs: project.paths.reportQueries,
     });
-    return { project, models, graph: buildAssetGraph(project, models) };
+    const dashboards = await loadDashboards(project.dir);
+    const graph = await withDashboards(
+      buildAssetGraph(project, models),
+      dashboards,
+      engine,
+      models,
+      project,
+    );
+    return { project, models, graph, dashboards };
   } finally {
     await engine.close();
   }
+}
+
+/** The graph with one asset per dashboard, reading what its tiles query (SQL parsed, not run). */
+async function withDashboards(
+  graph: AssetGraph,
+  dashboards: Dashboard[],
+  engine: Engine,
+  models: ParsedProject,
+  project: Project,
+): Promise<AssetGraph> {
+  return withAssets(
+    graph,
+    await dashboardAssets(engine, dashboards, graph, models, project.config.models.schema),
+  );
 }

@@ -3,3 +3,4 @@ export * from './schema.js';
 export * from './yaml.js';
 export * from './project.js';
 export * from './secrets.js';
+export * from './dashboards/index.js';

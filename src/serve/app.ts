@@ -16,8 +16,6 @@ import {
   partitionStates,
   replayDeadLetter,
   selectAssets,
-  withAssets,
-  type Asset,
   type PipelineServer,
   type Workspace,
 } from '../orchestrator/index.js';
@@ -36,8 +34,6 @@ export interface AppContext {
   server?: PipelineServer;
   /** The built UI (dist/web); a note is served when it is missing. */
   staticDir?: string;
-  /** Assets beyond the pipeline's, shown in the graph (the dashboards, for lineage). */
-  extraAssets?: Asset[];
   version: string;
 }
 
@@ -181,7 +177,7 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
     return reply.status(500).send({ error: { code: 'INTERNAL', message: e.message } });
   });
 
-  const graph = withAssets(ws.graph, ctx.extraAssets ?? []);
+  const { graph } = ws;
   const viewer = { role: 'viewer' as const };
   const operator = { role: 'operator' as const };
   const admin = { role: 'admin' as const };

@@ -6,4 +6,3 @@ export * from './http.js';
 export * from './app.js';
 export * from './dashboards-service.js';
 export * from './dashboards/index.js';
-export * from './lineage.js';

@@ -18,9 +18,7 @@ import {
   QuerySandbox,
   TokenStore,
   buildApp,
-  dashboardAssets,
   dashboardRoutes,
-  loadDashboards,
   type QueryCache,
 } from '../../src/serve/index.js';
 import { tempDir, writeFiles } from '../helpers.js';
@@ -110,18 +108,9 @@ models:
   const revoked = await tokens.create('admin', 'gone');
   token.revoked = revoked.token;
   await tokens.revoke(revoked.info.id);
-  const dashboards = await loadDashboards(dir);
-  const service = dashboardRoutes(dashboards, sandbox);
+  const service = dashboardRoutes(ws.dashboards, sandbox);
   cache = service.cache;
-  const extraAssets = await dashboardAssets(ws.warehouse, dashboards, ws.graph, ws.models, 'main');
-  app = await buildApp({
-    ws,
-    tokens,
-    sql: sandbox,
-    version: 'test',
-    dashboards: service,
-    extraAssets,
-  });
+  app = await buildApp({ ws, tokens, sql: sandbox, version: 'test', dashboards: service });
 });
 
 afterAll(async () => {

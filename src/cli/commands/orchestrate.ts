@@ -10,7 +10,6 @@ import {
   partitionStates,
   selectAssets,
   compileSchedule,
-  withAssets,
   type AssetGraph,
   type PartitionState,
   type RunResult,
@@ -18,8 +17,6 @@ import {
 import type { StepLogLine } from '../../state/index.js';
 import { TributaryError } from '../../core/index.js';
 import { withProject } from '../remote.js';
-import { openDuckDB } from '../../engines/index.js';
-import { dashboardAssets, loadDashboards } from '../../serve/index.js';
 
 export type GraphFormat = 'text' | 'dot' | 'json';
 
@@ -30,24 +27,7 @@ export async function renderGraph(
   exclude: string[],
   format: GraphFormat,
 ): Promise<string> {
-  const loaded = await loadAssetGraph(projectDir);
-  // Dashboards join the graph for lineage; their SQL is only parsed, on an in-memory instance.
-  const parser = await openDuckDB({ path: ':memory:' });
-  let graph: AssetGraph;
-  try {
-    graph = withAssets(
-      loaded.graph,
-      await dashboardAssets(
-        parser,
-        await loadDashboards(loaded.project.dir),
-        loaded.graph,
-        loaded.models,
-        loaded.project.config.models.schema,
-      ),
-    );
-  } finally {
-    await parser.close();
-  }
+  const { graph } = await loadAssetGraph(projectDir);
   const selected = selectAssets(graph, select, exclude);
   return formatGraph(graph, selected, format);
 }

@@ -79,7 +79,7 @@ export async function serveProject(projectDir: string, opts: ServeOptions): Prom
       server,
       staticDir: join(packageRoot(), 'dist', 'web'),
       version: packageVersion(),
-      ...(await dashboardService(ws, sandbox)),
+      ...dashboardService(ws, sandbox),
     });
     http = await startHttp(app, tokens, ws.project.paths.work, {
       host: opts.host,

@@ -2,8 +2,12 @@
  * What clients see of a dashboard before any query runs: a summary for lists and the definition
  * a UI lays out (filters with defaults, tiles with chart settings). SQL stays on the server.
  */
-import type { Dashboard } from './load.js';
-import type { FilterType, TileFormat, TileType } from './schema.js';
+import {
+  type Dashboard,
+  type FilterType,
+  type TileFormat,
+  type TileType,
+} from '../../project/index.js';
 
 export interface DashboardSummary {
   name: string;

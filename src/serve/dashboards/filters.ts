@@ -4,8 +4,7 @@
  * a clear message for a bad date instead of an engine error, not protection against injection.
  */
 import { TributaryError } from '../../core/index.js';
-import type { Dashboard } from './load.js';
-import { isRealDate, type FilterDef } from './schema.js';
+import { isRealDate, type Dashboard, type FilterDef } from '../../project/index.js';
 
 /** A date range, both ends inclusive; null means open on that side. */
 export interface DateRange {

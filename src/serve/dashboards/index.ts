@@ -20,7 +20,7 @@ export {
   type TileType,
   type FilterType,
   type TileFormat,
-} from './schema.js';
+} from '../../project/index.js';
 export {
   DASHBOARDS_DIR,
   loadDashboards,
@@ -29,7 +29,7 @@ export {
   findTile,
   type Dashboard,
   type Tile,
-} from './load.js';
+} from '../../project/index.js';
 export {
   resolveFilters,
   previousPeriod,
@@ -63,7 +63,12 @@ export {
   type QueryCacheStats,
   type CachedResult,
 } from './cache.js';
-export { scanSql, sqlParameterNames, type SqlScan, type SqlParameter } from './params.js';
+export {
+  scanSql,
+  sqlParameterNames,
+  type SqlScan,
+  type SqlParameter,
+} from '../../project/index.js';
 export {
   dashboardSummary,
   dashboardDefinition,

@@ -8,9 +8,12 @@ import { quoteIdentifier } from '../../engines/index.js';
 import type { ParamValue, QueryLimits, SqlColumn, SqlResult, SqlRunner } from '../types.js';
 import type { QueryCache } from './cache.js';
 import { previousPeriod, resolveFilters, type DateRange, type FilterValues } from './filters.js';
-import type { Dashboard, Tile } from './load.js';
-import { sqlParameterNames } from './params.js';
-import type { TileType } from './schema.js';
+import {
+  sqlParameterNames,
+  type Dashboard,
+  type Tile,
+  type TileType,
+} from '../../project/index.js';
 
 /** A tile's SQL and the parameters to bind to it (exactly the ones the SQL names). */
 export interface TileQuery {

@@ -1,7 +1,7 @@
 /** The SQL parameter scanner: parameters are found in code, never in strings, identifiers or comments. */
 import { describe, expect, it } from 'vitest';
 import { scanSql, sqlParameterNames } from '../../../src/serve/dashboards/index.js';
-import { withoutTrailingSemicolon } from '../../../src/serve/dashboards/params.js';
+import { withoutTrailingSemicolon } from '../../../src/project/dashboards/params.js';
 
 describe('scanning SQL for parameters', () => {
   it('finds named parameters in order of first use, each once', () => {

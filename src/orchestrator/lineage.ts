@@ -4,9 +4,9 @@
  * is parsed (never run) by DuckDB's `json_serialize_sql` on an in-memory instance.
  */
 import { relationsInSerializedSql, type Engine } from '../engines/index.js';
-import { relationAssets, type Asset, type AssetGraph } from '../orchestrator/index.js';
 import type { ParsedProject } from '../models/index.js';
-import type { Dashboard } from './dashboards/index.js';
+import type { Dashboard } from '../project/index.js';
+import { relationAssets, type Asset, type AssetGraph } from './graph.js';
 
 /** `schema.table` of every table a SELECT reads (unqualified names are in `defaultSchema`). */
 export async function relationsRead(

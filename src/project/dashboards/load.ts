@@ -5,7 +5,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { TributaryError, isErrno } from '../../core/index.js';
-import { ProblemsError, parseYaml, type Problem } from '../../project/index.js';
+import { ProblemsError, parseYaml, type Problem } from '../yaml.js';
 import { withoutTrailingSemicolon } from './params.js';
 import {
   dashboardSchema,
