@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { parseDuration } from '../core/index.js';
+import { dashboardJsonSchema } from './dashboards/schema.js';
 
 const identifier = z
   .string()
@@ -557,6 +558,7 @@ export function jsonSchemas(): Record<string, unknown> {
   return {
     'tributary.schema.json': z.toJSONSchema(projectConfigSchema, { io: 'input' }),
     'contract.schema.json': z.toJSONSchema(contractSchema, { io: 'input' }),
+    'dashboard.schema.json': dashboardJsonSchema(),
   };
 }
 export type SecretRef = z.output<typeof secretSchema>;

@@ -96,6 +96,7 @@ describe('the tributary command', () => {
       expect.arrayContaining(['name', 'sources', 'warehouse']),
     );
     expect(existsSync(join(out, 'contract.schema.json'))).toBe(true);
+    expect(existsSync(join(out, 'dashboard.schema.json'))).toBe(true);
   });
 
   it('fails a bad query with one clear message and exit code 1', () => {
