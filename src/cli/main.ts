@@ -465,7 +465,9 @@ export function buildProgram(): Command {
 
   program
     .command('schema')
-    .description('write the JSON Schemas of tributary.yml and contract files, for editors')
+    .description(
+      'write the JSON Schemas of tributary.yml, contract and dashboard files, for editors',
+    )
     .option('-o, --out <dir>', 'folder to write them into (default: print tributary.schema.json)')
     .action(async (opts: { out?: string }) => {
       const schemas = jsonSchemas();
