@@ -162,9 +162,7 @@ export async function openWorkspace(dir: string, command: string): Promise<Works
  * The asset graph of a project without opening it: no lock, no warehouse file (models are parsed
  * against an in-memory DuckDB for their dialect), so it works while a server holds the project.
  */
-export async function loadAssetGraph(
-  dir: string,
-): Promise<{
+export async function loadAssetGraph(dir: string): Promise<{
   project: Project;
   models: ParsedProject;
   graph: AssetGraph;
