@@ -173,6 +173,14 @@ export function buildProgram(): Command {
           ...(opts.resume ? { resume: opts.resume } : {}),
         });
         p.clear();
+        if ('queued' in result) {
+          print(
+            opts.json
+              ? JSON.stringify(result, null, 2)
+              : `queued on the server at ${result.url} (position ${result.position}); follow it with \`tributary runs\``,
+          );
+          return;
+        }
         print(opts.json ? JSON.stringify(result, null, 2) : formatRunSummary(result, output()));
         if (result.status !== 'succeeded') process.exitCode = 1;
       },

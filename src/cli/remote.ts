@@ -26,15 +26,23 @@ export async function withProject<T>(
     ws = await openWorkspace(projectDir, command);
   } catch (err) {
     if (!(err instanceof TributaryError && err.code === 'LOCKED')) throw err;
-    const server = await findServer((await loadProject(projectDir)).paths.work);
+    const server = await runningServer(projectDir);
     if (!server) throw err;
-    return remote(apiClient(server.url, server.token));
+    return remote(server.api);
   }
   try {
     return await local(ws);
   } finally {
     await ws.close();
   }
+}
+
+/** The server holding a project, with a client for its API; undefined when none runs. */
+export async function runningServer(
+  projectDir: string,
+): Promise<{ url: string; api: RemoteApi } | undefined> {
+  const server = await findServer((await loadProject(projectDir)).paths.work);
+  return server ? { url: server.url, api: apiClient(server.url, server.token) } : undefined;
 }
 
 function apiClient(url: string, token: string): RemoteApi {

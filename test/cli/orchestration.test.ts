@@ -177,6 +177,14 @@ describe('commands while a server holds the project', () => {
       expect(tributary(dir, ['token', 'list']).stdout).toMatch(/remote\s+viewer/);
       expect(tributary(dir, ['dlq', 'list']).stdout).toMatch(/empty/);
       expect(tributary(dir, ['partitions', 'daily', '--json']).code).toBe(0);
+      // A run goes into the server's queue.
+      const queued = tributary(dir, ['run', 'a', '--json']);
+      expect(queued.code, queued.stderr).toBe(0);
+      expect(JSON.parse(queued.stdout)).toMatchObject({ queued: true });
+      await expect
+        .poll(() => tributary(dir, ['runs']).stdout, { timeout: 30_000, interval: 500 })
+        .toMatch(/run a \(api, local cli[^)]*\)\)?\s+api\s+succeeded/);
+      expect(tributary(dir, ['run', 'a', '--full-refresh']).code).toBe(2);
       // A command with no remote form still says who holds the project.
       const run = tributary(dir, ['backfill', 'daily']);
       expect(run.code).toBe(1);

@@ -1,6 +1,8 @@
 /** `tributary run`: the pipeline (or a selection of it), with a short account of what happened. */
 import type { ProgressReporter } from '../../core/index.js';
+import { TributaryError } from '../../core/index.js';
 import { openWorkspace, runPipeline, type RunResult } from '../../orchestrator/index.js';
+import { runningServer } from '../remote.js';
 import type { Output } from '../output.js';
 
 export interface RunCommandOptions {
@@ -14,11 +16,41 @@ export interface RunCommandOptions {
   resume?: string;
 }
 
+/** What `run` did: ran here, or queued the run on the server that holds the project. */
+export type RunOutcome = RunResult | { queued: true; url: string; position: number };
+
 export async function runProject(
   projectDir: string,
   options: RunCommandOptions,
-): Promise<RunResult> {
-  const ws = await openWorkspace(projectDir, 'run');
+): Promise<RunOutcome> {
+  let ws;
+  try {
+    ws = await openWorkspace(projectDir, 'run');
+  } catch (err) {
+    // A server holds the project: the run goes into its queue (like the scheduler's own runs).
+    if (!(err instanceof TributaryError && err.code === 'LOCKED') || options.resume) throw err;
+    const server = await runningServer(projectDir);
+    if (!server) throw err;
+    const local = [
+      options.retryRejected && '--retry-rejected',
+      options.fullRefresh && '--full-refresh',
+      options.concurrency && '--concurrency',
+    ].filter(Boolean);
+    if (local.length) {
+      throw new TributaryError(
+        `the server at ${server.url} holds the project, and its run queue takes no ${local.join(' or ')}`,
+        {
+          code: 'USAGE',
+          hint: 'run without them (the project settings apply), or stop the server',
+        },
+      );
+    }
+    const queued = await server.api.post<{ queued: true; position: number }>('/api/runs', {
+      select: options.select,
+      exclude: options.exclude,
+    });
+    return { ...queued, url: server.url };
+  }
   try {
     return await runPipeline(ws, {
       select: options.select,
