@@ -101,22 +101,7 @@ export async function openWorkspace(dir: string, command: string): Promise<Works
       settings.memory_limit = project.config.warehouse.memory_limit;
     const warehouse = await openDuckDB({ path: project.paths.warehouse, settings });
     opened.push(warehouse);
-    const models = await parsePipelineModels({
-      dir: project.paths.models,
-      fallbackName: project.config.name,
-      engine: warehouse,
-      schema: project.config.models.schema,
-      threads: project.config.models.threads ?? 2,
-      reportDirs: project.paths.reportQueries,
-    });
-    const dashboards = await loadDashboards(project.dir);
-    const graph = await withDashboards(
-      buildAssetGraph(project, models),
-      dashboards,
-      warehouse,
-      models,
-      project,
-    );
+    const { models, graph, dashboards } = await readGraph(project, warehouse);
     const stateEngine = await openDuckDB({ path: project.paths.state });
     const state = await StateStore.open(stateEngine);
     opened.push(state);
@@ -171,38 +156,33 @@ export async function loadAssetGraph(dir: string): Promise<{
   const project = await loadProject(dir);
   const engine = await openDuckDB({ path: ':memory:' });
   try {
-    const models = await parsePipelineModels({
-      dir: project.paths.models,
-      fallbackName: project.config.name,
-      engine,
-      schema: project.config.models.schema,
-      threads: project.config.models.threads ?? 2,
-      reportDirs: project.paths.reportQueries,
-    });
-    const dashboards = await loadDashboards(project.dir);
-    const graph = await withDashboards(
-      buildAssetGraph(project, models),
-      dashboards,
-      engine,
-      models,
-      project,
-    );
-    return { project, models, graph, dashboards };
+    return { project, ...(await readGraph(project, engine)) };
   } finally {
     await engine.close();
   }
 }
 
-/** The graph with one asset per dashboard, reading what its tiles query (SQL parsed, not run). */
-async function withDashboards(
-  graph: AssetGraph,
-  dashboards: Dashboard[],
-  engine: Engine,
-  models: ParsedProject,
+/**
+ * The project's models (parsed against `engine`, for its dialect), dashboards and asset graph,
+ * with one asset per dashboard reading what its tiles query (SQL parsed, not run).
+ */
+async function readGraph(
   project: Project,
-): Promise<AssetGraph> {
-  return withAssets(
+  engine: Engine,
+): Promise<{ models: ParsedProject; graph: AssetGraph; dashboards: Dashboard[] }> {
+  const models = await parsePipelineModels({
+    dir: project.paths.models,
+    fallbackName: project.config.name,
+    engine,
+    schema: project.config.models.schema,
+    threads: project.config.models.threads ?? 2,
+    reportDirs: project.paths.reportQueries,
+  });
+  const dashboards = await loadDashboards(project.dir);
+  const graph = buildAssetGraph(project, models);
+  const dashboardGraph = withAssets(
     graph,
     await dashboardAssets(engine, dashboards, graph, models, project.config.models.schema),
   );
+  return { models, graph: dashboardGraph, dashboards };
 }

@@ -3,33 +3,8 @@
  * filters bound as query parameters, run through the read-only SqlRunner with a cache that
  * follows the data, and exported as CSV.
  */
-export {
-  dashboardSchema,
-  dashboardJsonSchema,
-  filterSchema,
-  tileSchema,
-  allowedParameters,
-  filtersUsedBy,
-  isRealDate,
-  FILTER_TYPES,
-  TILE_TYPES,
-  FORMATS,
-  type DashboardFile,
-  type FilterDef,
-  type TileDef,
-  type TileType,
-  type FilterType,
-  type TileFormat,
-} from '../../project/index.js';
-export {
-  DASHBOARDS_DIR,
-  loadDashboards,
-  parseDashboard,
-  findDashboard,
-  findTile,
-  type Dashboard,
-  type Tile,
-} from '../../project/index.js';
+// Reading and validating the files is the project's part; one list of names, kept there.
+export * from '../../project/dashboards/index.js';
 export {
   resolveFilters,
   previousPeriod,
@@ -63,12 +38,6 @@ export {
   type QueryCacheStats,
   type CachedResult,
 } from './cache.js';
-export {
-  scanSql,
-  sqlParameterNames,
-  type SqlScan,
-  type SqlParameter,
-} from '../../project/index.js';
 export {
   dashboardSummary,
   dashboardDefinition,
