@@ -1,8 +1,10 @@
 /**
  * Processing (the seeds' Glue ETL job): raw batches → contract checks → typed, partitioned
- * Parquet in the processed zone, with rejected rows in the quarantine zone. Each batch is read
- * once into the engine as strings, checked in one pass, written aside, then committed with one
- * manifest swap, so a crash anywhere leaves the table as it was and a re-run finishes the work.
+ * Parquet in the processed zone, with rejected rows in the quarantine zone. A batch is first
+ * read, checked and written in one streaming statement (the clean pass); one with bad rows is
+ * then read into the engine as strings, each row checked, and its rejects quarantined (the full
+ * pass). Either way its files are written aside, then committed with one manifest swap, so a
+ * crash anywhere leaves the table as it was and a re-run finishes the work.
  */
 import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
@@ -34,6 +36,12 @@ export interface ProcessContext {
   progress: ProgressReporter;
   /** Try again files that were rejected whole by an earlier run. */
   retryRejected?: boolean;
+  /**
+   * Try each batch first in one streaming statement that stops at the first bad row (default
+   * true); false sends every batch through the full pass, which finds each bad row. Both write
+   * the same rows; the clean pass reads the batch once and keeps nothing in memory.
+   */
+  cleanPass?: boolean;
 }
 
 export interface RejectedFile {
@@ -52,6 +60,8 @@ export interface ProcessResult {
   manifest: TableManifest;
   /** Columns of the latest raw batch as found in the file (the crawler's view). */
   rawColumns?: { name: string; type: string }[];
+  /** Batches that had no bad row, checked and written in the clean pass alone. */
+  cleanBatches: number;
 }
 
 /** An empty manifest for a table that has never been committed. */
@@ -77,6 +87,9 @@ export function partitionName(contract: Contract): string | undefined {
 }
 
 const PARTITION_FORMAT = { day: '%Y-%m-%d', month: '%Y-%m', year: '%Y' } as const;
+
+/** How the processed and quarantine zones write Parquet. */
+const PARQUET = 'FORMAT parquet, COMPRESSION zstd';
 
 /** Processes every landed batch of a table that is not yet in its processed manifest. */
 export async function processTable(
@@ -108,6 +121,7 @@ export async function processTable(
     reasons: {},
     rejectedFiles: [],
     manifest,
+    cleanBatches: 0,
   };
   for (const batch of pending) {
     ctx.progress.update({
@@ -124,6 +138,7 @@ export async function processTable(
       manifest = await commitManifest(ctx.store, manifestKey, outcome.manifest);
       await sweepUnlisted(ctx.store, before, manifest);
       result.batches++;
+      if (outcome.clean) result.cleanBatches++;
       result.rowsIn += outcome.rowsIn;
       result.rowsOut += outcome.rowsOut;
       result.rowsRejected += outcome.rowsIn - outcome.rowsOut;
@@ -156,6 +171,8 @@ interface BatchOutcome {
   rowsOut: number;
   reasons: Record<string, number>;
   rawColumns: { name: string; type: string }[];
+  /** Whether the clean pass alone did it. */
+  clean: boolean;
 }
 
 const TEMP_TABLES = ['_tb_raw', '_tb_checked', '_tb_dups', '_tb_lines', '_tb_rejects', '_tb_scans'];
@@ -178,43 +195,39 @@ function formatOf(table: SourceTable, name: string): FileFormat {
   });
 }
 
-async function processBatch(
+/** How a batch is read: the contract it is checked against and the SELECT of its raw strings. */
+interface BatchReader {
+  format: FileFormat;
+  /** The table's effective contract, with the columns this batch adds (connector tables). */
+  contract: Contract;
+  /** The crawler's view of the batch's columns. */
+  rawColumns: { name: string; type: string }[];
+  /**
+   * SELECT of each contract column's raw string, named as the contract column. `tolerant`: the
+   * malformed CSV records are kept aside in `_tb_rejects` instead of failing the statement.
+   */
+  select(tolerant: boolean): string;
+  /** Whether the tolerant reader fills `_tb_rejects` (CSV). */
+  keepsRejects: boolean;
+}
+
+/** Checks a batch's header or structure and says how to read it as strings. */
+async function openBatchReader(
   ctx: ProcessContext,
   table: SourceTable,
   batch: LandedBatch,
   manifest: TableManifest,
-  parents: ReadonlyMap<string, TableManifest>,
-  staging: string,
-): Promise<BatchOutcome> {
+  format: FileFormat,
+): Promise<BatchReader> {
   const { engine, store } = ctx;
   const q = engine.dialect.quoteIdentifier;
   const s = engine.dialect.quoteString;
   let contract = effectiveContract(table, manifest);
   const path = store.readableLocation(batch.key);
   const file = batch.originalName;
-  const format = formatOf(table, file);
-
-  if (batch.bytes === 0) {
-    throw new TributaryError('file is empty', {
-      location: { file },
-      hint: 'drop a file with a header and rows, or remove it',
-    });
-  }
-  if (batch.utf8Error) {
-    const { line, column } = batch.utf8Error;
-    throw new TributaryError('file is not valid UTF-8', {
-      location: { file, line, column },
-      hint: 're-export the file as UTF-8 (e.g. `iconv -f latin1 -t utf-8`) and drop it again',
-    });
-  }
-
-  // 1. Read the batch, every field as a string, numbered in file order, and 2. check it in the
-  // same pass. One materialised table holds typed values, the original text of non-string
-  // columns (for the quarantine) and the first failed check of each row.
   let fields = contract.columns.map((c) => c.from ?? c.name);
-  let rawSelect: string;
-  let rawColumns: { name: string; type: string }[];
-  let rejectsTable = false;
+  const fieldsAs = (access: (field: string) => string) =>
+    contract.columns.map((c, i) => `${access(fields[i]!)} AS ${q(c.name)}`).join(', ');
   if (format === 'csv') {
     const header = await readCsvHeader(path, table.csv);
     if (!header || header.every((h) => h === '')) {
@@ -236,67 +249,278 @@ async function processBatch(
         location: { file, line: 1 },
       });
     }
-    rawColumns = await inferCsvColumns(engine, path, table, header);
+    const rawColumns = await inferCsvColumns(engine, path, table, header);
     if (evolves(table)) {
       contract = withNewColumns(contract, rawColumns).contract;
       fields = contract.columns.map((c) => c.from ?? c.name);
     }
     // No sniffing: the header decides the columns, all strings, so nothing is guessed or coerced.
     const columns = header.map((h) => `${s(h)}: 'VARCHAR'`).join(', ');
-    const reader = `read_csv(${s(path)}, auto_detect = false, header = true, columns = {${columns}}, hive_partitioning = false,
+    const reader = (tolerant: boolean) =>
+      `read_csv(${s(path)}, auto_detect = false, header = true, columns = {${columns}}, hive_partitioning = false,
       delim = ${s(table.csv.delimiter)}, quote = ${s(table.csv.quote)}, escape = ${s(table.csv.escape)},
-      strict_mode = true, store_rejects = true, rejects_table = '_tb_rejects', rejects_scan = '_tb_scans')`;
-    rawSelect = `SELECT ${contract.columns.map((c, i) => `${q(fields[i]!)} AS ${q(c.name)}`).join(', ')}
-      FROM ${reader}`;
-    rejectsTable = true;
-  } else {
-    const jsonFormat = format === 'ndjson' ? 'newline_delimited' : 'array';
-    // The crawler's view of the file: the structure of its first records, whatever the contract reads.
-    const structure = table.records
-      ? undefined
-      : await run(
-          engine,
-          file,
-          `SELECT json_group_structure(json) AS s FROM (SELECT json FROM read_json_objects(${s(path)}, format = ${s(jsonFormat)}, hive_partitioning = false) LIMIT 1000)`,
-        );
-    rawColumns = structure
-      ? flattenStructure(structure.rows[0]?.s)
-      : fields.map((name) => ({ name, type: 'VARCHAR' }));
-    if (evolves(table) && structure) {
-      contract = withNewColumns(contract, rawColumns).contract;
-      fields = contract.columns.map((c) => c.from ?? c.name);
-    }
-    // read_json with declared columns parses each record once, straight into strings (numbers and
-    // booleans keep their JSON text; nested objects become STRUCTs of strings).
-    const spec = jsonColumnSpec(fields, engine.dialect.quoteString, q);
-    const source = table.records
-      ? `(SELECT unnest(${q(table.records)}) AS _r FROM read_json(${s(path)}, format = 'auto', hive_partitioning = false, maximum_object_size = ${batch.bytes + 1},
-           columns = {${s(table.records)}: ${s(`STRUCT(${spec.struct})[]`)}}))`
-      : `read_json(${s(path)}, format = ${s(jsonFormat)}, hive_partitioning = false, columns = {${spec.columns}})`;
-    rawSelect = `SELECT ${contract.columns.map((c, i) => `${spec.access(fields[i]!, table.records ? '_r' : undefined)} AS ${q(c.name)}`).join(', ')}
-      FROM ${source}`;
+      strict_mode = true${tolerant ? `, store_rejects = true, rejects_table = '_tb_rejects', rejects_scan = '_tb_scans'` : ''})`;
+    return {
+      format,
+      contract,
+      rawColumns,
+      select: (tolerant) => `SELECT ${fieldsAs(q)} FROM ${reader(tolerant)}`,
+      keepsRejects: true,
+    };
   }
+  const jsonFormat = format === 'ndjson' ? 'newline_delimited' : 'array';
+  // The crawler's view of the file: the structure of its first records, whatever the contract reads.
+  const structure = table.records
+    ? undefined
+    : await run(
+        engine,
+        file,
+        `SELECT json_group_structure(json) AS s FROM (SELECT json FROM read_json_objects(${s(path)}, format = ${s(jsonFormat)}, hive_partitioning = false) LIMIT 1000)`,
+      );
+  const rawColumns = structure
+    ? flattenStructure(structure.rows[0]?.s)
+    : fields.map((name) => ({ name, type: 'VARCHAR' }));
+  if (evolves(table) && structure) {
+    contract = withNewColumns(contract, rawColumns).contract;
+    fields = contract.columns.map((c) => c.from ?? c.name);
+  }
+  // read_json with declared columns parses each record once, straight into strings (numbers and
+  // booleans keep their JSON text; nested objects become STRUCTs of strings).
+  const spec = jsonColumnSpec(fields, s, q);
+  const source = table.records
+    ? `(SELECT unnest(${q(table.records)}) AS _r FROM read_json(${s(path)}, format = 'auto', hive_partitioning = false, maximum_object_size = ${batch.bytes + 1},
+         columns = {${s(table.records)}: ${s(`STRUCT(${spec.struct})[]`)}}))`
+    : `read_json(${s(path)}, format = ${s(jsonFormat)}, hive_partitioning = false, columns = {${spec.columns}})`;
+  const select = `SELECT ${fieldsAs((f) => spec.access(f, table.records ? '_r' : undefined))} FROM ${source}`;
+  return { format, contract, rawColumns, select: () => select, keepsRejects: false };
+}
+
+/** A batch checked against its contract, its valid rows written to the data folder. */
+interface CheckedBatch {
+  /** The contract the batch was checked with (widened or evolved by the batch, if it had to). */
+  contract: Contract;
+  rowsIn: number;
+  rowsOut: number;
+  reasons: Record<string, number>;
+  quarantine?: QuarantineFile;
+  /** A relation of the primary keys of the valid rows (merge rewrites files holding them). */
+  newKeys: string;
+}
+
+/** Reads a batch, checks it, writes its valid rows to the processed zone and its rejects to quarantine. */
+async function processBatch(
+  ctx: ProcessContext,
+  table: SourceTable,
+  batch: LandedBatch,
+  manifest: TableManifest,
+  parents: ReadonlyMap<string, TableManifest>,
+  staging: string,
+): Promise<BatchOutcome> {
+  const { engine, store } = ctx;
+  const file = batch.originalName;
+  const format = formatOf(table, file);
+
+  if (batch.bytes === 0) {
+    throw new TributaryError('file is empty', {
+      location: { file },
+      hint: 'drop a file with a header and rows, or remove it',
+    });
+  }
+  if (batch.utf8Error) {
+    const { line, column } = batch.utf8Error;
+    throw new TributaryError('file is not valid UTF-8', {
+      location: { file, line, column },
+      hint: 're-export the file as UTF-8 (e.g. `iconv -f latin1 -t utf-8`) and drop it again',
+    });
+  }
+
+  const reader = await openBatchReader(ctx, table, batch, manifest, format);
+  const dataDir = join(staging, 'data');
+  await mkdir(dataDir, { recursive: true });
+  const clean =
+    ctx.cleanPass === false
+      ? undefined
+      : await cleanPass(ctx, table, batch, manifest, parents, reader, dataDir);
+  const checked =
+    clean ?? (await fullPass(ctx, table, batch, manifest, parents, reader, dataDir, staging));
+  const { contract } = checked;
+
+  const staged = await listFiles(dataDir);
+  const fileRows = new Map<string, number>();
+  const s = engine.dialect.quoteString;
+  if (staged.length) {
+    const meta = await engine.query(
+      `SELECT file_name, num_rows FROM parquet_file_metadata([${staged.map((f) => s(join(dataDir, f))).join(', ')}])`,
+    );
+    for (const r of meta.rows)
+      fileRows.set(relative(dataDir, String(r.file_name)).split(sep).join('/'), Number(r.num_rows));
+  }
+
+  // What stays of the loaded files: all (append), none (replace), or, for merge, every file
+  // rewritten without the keys this batch brings (only files holding such keys are touched;
+  // before the new files move, as the clean pass's keys are read from them).
+  let kept = manifest.files.filter((f) => f.batch !== batch.id);
+  if (table.disposition === 'replace') kept = [];
+  else if (
+    table.disposition === 'merge' &&
+    contract.primary_key?.length &&
+    kept.length &&
+    checked.rowsOut > 0
+  )
+    kept = await rewriteWithoutKeys(ctx, table, kept, batch.id, checked.newKeys, staging);
+  // Move the data files under their final keys; nothing is visible until the manifest names them.
+  const partKey = partitionName(contract);
+  const files: DataFile[] = [];
+  for (const name of staged) {
+    const key = `${lakeKeys.processedTable(table.table)}/${name}`;
+    const partitionValue = partKey ? name.split('/')[0]!.slice(partKey.length + 1) : undefined;
+    // Sizes are read from the staged files, before they move: no listing of the lake afterwards.
+    const bytes = (await stat(join(dataDir, name))).size;
+    await store.putFile(key, join(dataDir, name), { move: true });
+    files.push({
+      key,
+      rows: fileRows.get(name) ?? 0,
+      bytes,
+      batch: batch.id,
+      ...(partKey && partitionValue !== undefined
+        ? { partition: { [partKey]: partitionValue } }
+        : {}),
+    });
+  }
+  const { [batch.id]: _retried, ...stillRejected } = manifest.rejected;
+  const rowsRejected = Object.values(checked.reasons).reduce((a, b) => a + b, 0);
+  return {
+    manifest: {
+      ...manifest,
+      columns: schemaOf(contract),
+      files: [...kept, ...files],
+      quarantine: [
+        ...manifest.quarantine.filter((f) => f.batch !== batch.id),
+        ...(checked.quarantine ? [checked.quarantine] : []),
+      ],
+      batches: {
+        ...manifest.batches,
+        [batch.id]: {
+          raw: batch.key,
+          rowsIn: checked.rowsIn,
+          rowsOut: checked.rowsOut,
+          rowsRejected,
+          committedAt: new Date().toISOString(),
+        },
+      },
+      rejected: stillRejected,
+    },
+    rowsIn: checked.rowsIn,
+    rowsOut: checked.rowsOut,
+    reasons: checked.reasons,
+    rawColumns: reader.rawColumns,
+    clean: clean !== undefined,
+  };
+}
+
+/** Marks the error a row raises in the clean pass when it fails a check. */
+const CLEAN_PASS_MISS = 'tributary: row failed a check in the clean pass';
+
+/**
+ * The clean pass: most batches have no bad row, so each is first read, checked and written to
+ * Parquet in one streaming statement, in which the first row failing a check (or a malformed
+ * record) stops the statement. Key checks then run on the written keys. Any failure means the
+ * batch needs the full pass, which finds and quarantines each bad row: undefined is returned and
+ * the data folder is left empty. The checks are the contract's compiled expressions, the same
+ * the full pass uses, so a batch that passes here is written exactly as the full pass would.
+ */
+async function cleanPass(
+  ctx: ProcessContext,
+  table: SourceTable,
+  batch: LandedBatch,
+  manifest: TableManifest,
+  parents: ReadonlyMap<string, TableManifest>,
+  reader: BatchReader,
+  dataDir: string,
+): Promise<CheckedBatch | undefined> {
+  const { engine, store } = ctx;
+  const q = engine.dialect.quoteIdentifier;
+  const s = engine.dialect.quoteString;
+  const { contract } = reader;
+  const compiled = compileContract(
+    contract,
+    engine.dialect,
+    foreignKeyInputs(ctx, contract, parents),
+  );
+  const rows = `SELECT * FROM (
+      SELECT ${compiled.typedColumns.join(', ')}, ${compiled.failure} AS _fail
+        FROM (${reader.select(false)}) AS raw ${compiled.joins.join(' ')})
+    WHERE CASE WHEN _fail IS NULL THEN true ELSE error(${s(`${CLEAN_PASS_MISS}: `)} || _fail) END`;
+  const missed = async () => {
+    await rm(dataDir, { recursive: true, force: true });
+    await mkdir(dataDir, { recursive: true });
+    return undefined;
+  };
+  let count: number;
+  try {
+    const result = await engine.query(copyRowsSql(engine, contract, batch, dataDir, rows));
+    count = Number(result.rows[0]?.Count ?? 0);
+  } catch (err) {
+    // Bad rows and malformed records are the full pass's to find; anything else (an interrupt,
+    // a full disk) is not about the data and fails the step as it would there.
+    if (isInputError(err)) return missed();
+    throw err;
+  }
+  if (count === 0) return missed(); // the full pass decides what a batch without rows leaves
+  const pk = contract.primary_key ?? [];
+  const staged = (await listFiles(dataDir)).map((f) => s(join(dataDir, f)));
+  const keys = pk.map(q).join(', ');
+  const newKeys = `(SELECT ${keys} FROM read_parquet([${staged.join(', ')}], hive_partitioning = false))`;
+  if (pk.length) {
+    // A key twice in the batch, or (append) a key already loaded: the full pass decides which
+    // copy stays and quarantines the others.
+    const existing =
+      table.disposition === 'append'
+        ? manifest.files.map((f) => s(store.readableLocation(f.key)))
+        : [];
+    const on = pk.map((k) => `n.${q(k)} = e.${q(k)}`).join(' AND ');
+    const { rows: hit } = await engine.query(
+      `SELECT EXISTS (SELECT 1 FROM ${newKeys} GROUP BY ${keys} HAVING count(*) > 1) AS twice,
+              ${existing.length ? `EXISTS (SELECT 1 FROM ${newKeys} AS n SEMI JOIN (SELECT ${keys} FROM read_parquet([${existing.join(', ')}])) AS e ON ${on})` : 'false'} AS loaded`,
+    );
+    if (hit[0]?.twice === true || hit[0]?.loaded === true) return missed();
+  }
+  return { contract, rowsIn: count, rowsOut: count, reasons: {}, newKeys };
+}
+
+/**
+ * The full pass: the batch is read once into a table of strings, every row checked, the first
+ * failed check of each row kept; valid rows are written to the data folder and each rejected
+ * row goes to one quarantine file with its record, line, column, reason, value and message.
+ */
+async function fullPass(
+  ctx: ProcessContext,
+  table: SourceTable,
+  batch: LandedBatch,
+  manifest: TableManifest,
+  parents: ReadonlyMap<string, TableManifest>,
+  reader: BatchReader,
+  dataDir: string,
+  staging: string,
+): Promise<CheckedBatch> {
+  const { engine, store } = ctx;
+  const q = engine.dialect.quoteIdentifier;
+  const s = engine.dialect.quoteString;
+  const file = batch.originalName;
+  let { contract } = reader;
 
   // The file is read once into a table of strings; its rowid is the record's position in the
   // file (insertion order is kept), which a row_number() window would compute single-threaded.
-  await run(engine, file, `CREATE OR REPLACE TEMP TABLE _tb_raw AS ${rawSelect}`);
+  await run(engine, file, `CREATE OR REPLACE TEMP TABLE _tb_raw AS ${reader.select(true)}`);
   const rawRows = `SELECT rowid + 1 AS _record, * FROM _tb_raw`;
+  // One materialised table holds typed values, the original text of non-string columns (for
+  // the quarantine) and the first failed check of each row.
   const buildChecked = async () => {
-    const foreignKeys: ForeignKeyInput[] = [];
-    for (const c of contract.columns) {
-      if (!c.references) continue;
-      const [parentTable, parentColumn] = c.references.split('.') as [string, string];
-      const parent = parents.get(parentTable);
-      const files = parent?.files.map((f) => store.readableLocation(f.key)) ?? [];
-      const type = engine.dialect.typeName(c.type as never);
-      foreignKeys.push({
-        column: c.name,
-        parentKeys: files.length
-          ? `(SELECT DISTINCT ${q(parentColumn)} AS k FROM read_parquet([${files.map(s).join(', ')}]))`
-          : `(SELECT CAST(NULL AS ${type}) AS k WHERE false)`,
-      });
-    }
-    const compiledNow = compileContract(contract, engine.dialect, foreignKeys);
+    const compiledNow = compileContract(
+      contract,
+      engine.dialect,
+      foreignKeyInputs(ctx, contract, parents),
+    );
     await run(
       engine,
       file,
@@ -331,7 +555,7 @@ async function processBatch(
   }
   await run(engine, file, 'DROP TABLE _tb_raw'); // the typed table holds all that is needed now
   let malformed: MalformedRecord[] = [];
-  if (rejectsTable) {
+  if (reader.keepsRejects) {
     const rejects = await engine.query(
       `SELECT line, csv_line, error_message FROM _tb_rejects ORDER BY line`,
     );
@@ -342,16 +566,16 @@ async function processBatch(
     }));
   }
 
-  // 3. Duplicate keys, among rows that passed. append: later copies in this batch and keys
+  // Duplicate keys, among rows that passed. append: later copies in this batch and keys
   // already loaded go to quarantine. merge: the last row of a key in the batch wins (batches of
-  // incremental extracts are ordered by their cursor) and replaces the loaded row, below.
-  // replace: the batch is the whole table, so only copies inside it count.
+  // incremental extracts are ordered by their cursor) and replaces the loaded row (see
+  // rewriteWithoutKeys). replace: the batch is the whole table, so only copies inside it count.
   const pk = contract.primary_key ?? [];
   const disposition = table.disposition;
+  const keys = pk.map(q).join(', ');
   let superseded = 0;
   if (pk.length) {
     const on = (a: string, b: string) => pk.map((k) => `${a}.${q(k)} = ${b}.${q(k)}`).join(' AND ');
-    const keys = pk.map(q).join(', ');
     const existing =
       disposition === 'append' ? manifest.files.map((f) => store.readableLocation(f.key)) : [];
     const order = disposition === 'merge' ? 'c._record DESC' : 'c._record';
@@ -395,45 +619,24 @@ async function processBatch(
   const rowsRejected = Object.values(reasons).reduce((a, b) => a + b, 0);
   const rowsIn = rowsOut + rowsRejected + superseded;
 
-  // 4. Write valid rows aside: typed Parquet, zstd, Hive-partitioned when the contract says so.
-  const batchTag = batch.id.slice(0, 16);
-  const dataDir = join(staging, 'data');
-  await mkdir(dataDir, { recursive: true });
-  const typedNames = contract.columns.map((c) => q(c.name)).join(', ');
-  const partition = contract.partition_by;
-  const partKey = partitionName(contract);
   if (rowsOut > 0) {
-    if (partition && partKey) {
-      await run(
+    await run(
+      engine,
+      file,
+      copyRowsSql(
         engine,
-        file,
-        `COPY (SELECT ${typedNames}, strftime(${q(partition.column)}, ${s(PARTITION_FORMAT[partition.granularity])}) AS ${q(partKey)}
-          FROM _tb_checked WHERE _fail IS NULL)
-        TO ${s(dataDir)} (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (${q(partKey)}), FILENAME_PATTERN ${s(`part-${batchTag}-{i}`)}, OVERWRITE_OR_IGNORE true)`,
-      );
-    } else {
-      await run(
-        engine,
-        file,
-        `COPY (SELECT ${typedNames} FROM _tb_checked WHERE _fail IS NULL)
-        TO ${s(join(dataDir, `part-${batchTag}-0.parquet`))} (FORMAT parquet, COMPRESSION zstd)`,
-      );
-    }
-  }
-  const staged = await listFiles(dataDir);
-  const fileRows = new Map<string, number>();
-  if (staged.length) {
-    const meta = await engine.query(
-      `SELECT file_name, num_rows FROM parquet_file_metadata([${staged.map((f) => s(join(dataDir, f))).join(', ')}])`,
+        contract,
+        batch,
+        dataDir,
+        `SELECT * FROM _tb_checked WHERE _fail IS NULL`,
+      ),
     );
-    for (const r of meta.rows)
-      fileRows.set(relative(dataDir, String(r.file_name)).split(sep).join('/'), Number(r.num_rows));
   }
 
-  // 5. Write rejected rows aside with file, record, line, column, reason, value and message.
+  // Rejected rows, with file, record, line, column, reason, value and message.
   let quarantine: QuarantineFile | undefined;
   if (rowsRejected > 0) {
-    await lineNumbers(engine, format, contract.columns.map(rawTextColumn), malformed);
+    await lineNumbers(engine, reader.format, contract.columns.map(rawTextColumn), malformed);
     const quarantinePath = join(staging, 'quarantine.parquet');
     const rawCols = contract.columns
       .map((c) => `c.${q(rawTextColumn(c))} AS ${q(c.name)}`)
@@ -456,70 +659,76 @@ async function processBatch(
          WHERE c._fail IS NOT NULL
         ${malformedRows}
         ORDER BY 2 NULLS LAST, 3)
-      TO ${s(quarantinePath)} (FORMAT parquet, COMPRESSION zstd)`,
+      TO ${s(quarantinePath)} (${PARQUET})`,
     );
     const key = lakeKeys.quarantineFile(table.source, table.table, batch.id);
     const bytes = (await stat(quarantinePath)).size;
     await store.putFile(key, quarantinePath, { move: true });
     quarantine = { key, rows: rowsRejected, bytes, batch: batch.id, reasons };
   }
-
-  // 6. Move the data files under their final keys; nothing is visible until the manifest names them.
-  const files: DataFile[] = [];
-  for (const name of staged) {
-    const key = `${lakeKeys.processedTable(table.table)}/${name}`;
-    const partitionValue = partKey ? name.split('/')[0]!.slice(partKey.length + 1) : undefined;
-    // Sizes are read from the staged files, before they move: no listing of the lake afterwards.
-    const bytes = (await stat(join(dataDir, name))).size;
-    await store.putFile(key, join(dataDir, name), { move: true });
-    files.push({
-      key,
-      rows: fileRows.get(name) ?? 0,
-      bytes,
-      batch: batch.id,
-      ...(partKey && partitionValue !== undefined
-        ? { partition: { [partKey]: partitionValue } }
-        : {}),
-    });
-  }
-  // 7. What stays of the loaded files: all (append), none (replace), or, for merge, every file
-  // rewritten without the keys this batch brings (only files holding such keys are touched).
-  let kept = manifest.files.filter((f) => f.batch !== batch.id);
-  if (disposition === 'replace') kept = [];
-  else if (disposition === 'merge' && pk.length && kept.length && rowsOut > 0)
-    kept = await rewriteWithoutKeys(ctx, table, kept, batch.id, staging);
-  const { [batch.id]: _retried, ...stillRejected } = manifest.rejected;
   return {
-    manifest: {
-      ...manifest,
-      columns: schemaOf(contract),
-      files: [...kept, ...files],
-      quarantine: [
-        ...manifest.quarantine.filter((f) => f.batch !== batch.id),
-        ...(quarantine ? [quarantine] : []),
-      ],
-      batches: {
-        ...manifest.batches,
-        [batch.id]: {
-          raw: batch.key,
-          rowsIn,
-          rowsOut,
-          rowsRejected,
-          committedAt: new Date().toISOString(),
-        },
-      },
-      rejected: stillRejected,
-    },
+    contract,
     rowsIn,
     rowsOut,
     reasons,
-    rawColumns,
+    ...(quarantine ? { quarantine } : {}),
+    newKeys: `(SELECT ${keys} FROM _tb_checked WHERE _fail IS NULL)`,
   };
 }
 
+/** The foreign keys of a contract, each with the relation of its parent's loaded keys. */
+function foreignKeyInputs(
+  ctx: ProcessContext,
+  contract: Contract,
+  parents: ReadonlyMap<string, TableManifest>,
+): ForeignKeyInput[] {
+  const { engine, store } = ctx;
+  const q = engine.dialect.quoteIdentifier;
+  const s = engine.dialect.quoteString;
+  const out: ForeignKeyInput[] = [];
+  for (const c of contract.columns) {
+    if (!c.references) continue;
+    const [parentTable, parentColumn] = c.references.split('.') as [string, string];
+    const files = parents.get(parentTable)?.files.map((f) => store.readableLocation(f.key)) ?? [];
+    const type = engine.dialect.typeName(c.type as never);
+    out.push({
+      column: c.name,
+      parentKeys: files.length
+        ? `(SELECT DISTINCT ${q(parentColumn)} AS k FROM read_parquet([${files.map(s).join(', ')}]))`
+        : `(SELECT CAST(NULL AS ${type}) AS k WHERE false)`,
+    });
+  }
+  return out;
+}
+
 /**
- * merge: rewrites each loaded file that holds a key of the new batch (`_tb_checked`) without
- * those rows, next to the original under a new name; files without such keys are kept as they
+ * The COPY writing a batch's valid rows (`rows` yields the contract's columns by name) to the
+ * data folder: typed Parquet, Hive-partitioned when the contract says so.
+ */
+function copyRowsSql(
+  engine: Engine,
+  contract: Contract,
+  batch: LandedBatch,
+  dataDir: string,
+  rows: string,
+): string {
+  const q = engine.dialect.quoteIdentifier;
+  const s = engine.dialect.quoteString;
+  const batchTag = batch.id.slice(0, 16);
+  const typedNames = contract.columns.map((c) => q(c.name)).join(', ');
+  const partition = contract.partition_by;
+  const partKey = partitionName(contract);
+  if (partition && partKey) {
+    return `COPY (SELECT ${typedNames}, strftime(${q(partition.column)}, ${s(PARTITION_FORMAT[partition.granularity])}) AS ${q(partKey)} FROM (${rows}))
+      TO ${s(dataDir)} (${PARQUET}, PARTITION_BY (${q(partKey)}), FILENAME_PATTERN ${s(`part-${batchTag}-{i}`)}, OVERWRITE_OR_IGNORE true)`;
+  }
+  return `COPY (SELECT ${typedNames} FROM (${rows}))
+    TO ${s(join(dataDir, `part-${batchTag}-0.parquet`))} (${PARQUET})`;
+}
+
+/**
+ * merge: rewrites each loaded file that holds a key of the new batch (`newKeys`, a relation of
+ * the batch's primary keys) without those rows, next to the original under a new name; files without such keys are kept as they
  * are. The originals stay in the lake until the manifest swap makes the rewrites the table.
  */
 async function rewriteWithoutKeys(
@@ -527,17 +736,17 @@ async function rewriteWithoutKeys(
   table: SourceTable,
   files: DataFile[],
   batchId: string,
+  newKeys: string,
   staging: string,
 ): Promise<DataFile[]> {
   const { engine, store } = ctx;
   const q = engine.dialect.quoteIdentifier;
   const s = engine.dialect.quoteString;
   const pk = table.contract.primary_key!;
-  const keys = pk.map(q).join(', ');
   const on = pk.map((k) => `f.${q(k)} = n.${q(k)}`).join(' AND ');
   const hits = await engine.query(
     `SELECT DISTINCT f.filename AS file FROM read_parquet([${files.map((f) => s(store.readableLocation(f.key))).join(', ')}], filename = true) AS f
-      SEMI JOIN (SELECT ${keys} FROM _tb_checked WHERE _fail IS NULL) AS n ON ${on}`,
+      SEMI JOIN ${newKeys} AS n ON ${on}`,
   );
   const touched = new Set(hits.rows.map((r) => String(r.file)));
   const out: DataFile[] = [];
@@ -554,8 +763,8 @@ async function rewriteWithoutKeys(
       engine,
       f.key,
       `COPY (SELECT f.* FROM read_parquet(${s(location)}) AS f
-              ANTI JOIN (SELECT ${keys} FROM _tb_checked WHERE _fail IS NULL) AS n ON ${on})
-        TO ${s(local)} (FORMAT parquet, COMPRESSION zstd)`,
+              ANTI JOIN ${newKeys} AS n ON ${on})
+        TO ${s(local)} (${PARQUET})`,
     );
     const rows = Number(
       (await engine.query(`SELECT count(*) AS n FROM read_parquet(${s(local)})`)).rows[0]!.n,
@@ -584,18 +793,22 @@ async function sweepUnlisted(
     if (!kept.has(f.key)) await store.delete(f.key).catch(() => undefined);
 }
 
+/** Engine errors that are about the data being read (bad values, malformed records or JSON). */
+const INPUT_ERROR =
+  /Malformed JSON|Invalid Input Error|Conversion Error|Invalid unicode|CSV Error/i;
+
+function isInputError(err: unknown): boolean {
+  const message = err instanceof Error ? err.message : String(err);
+  return INPUT_ERROR.test(message.split('\n')[0]!);
+}
+
 /** Runs a processing statement; engine errors about the file become input errors naming it. */
 async function run(engine: Engine, file: string, sql: string): Promise<QueryResult> {
   try {
     return await engine.query(sql);
   } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
-    const firstLine = message.split('\n')[0]!;
-    if (
-      /Malformed JSON|Invalid Input Error|Conversion Error|Invalid unicode|CSV Error/i.test(
-        firstLine,
-      )
-    ) {
+    if (isInputError(err)) {
+      const firstLine = (err instanceof Error ? err.message : String(err)).split('\n')[0]!;
       const record = /record\/value (\d+)/.exec(firstLine);
       throw new TributaryError(cleanEngineMessage(firstLine, file), {
         code: 'INPUT',
