@@ -60,8 +60,13 @@ const CONVERTED: Record<string, (c: string) => string> = {
   money: (c) => `${c}::numeric`,
 };
 
-/** Session settings that fix every text form: UTC, ISO dates and intervals, exact floats, hex. */
+/**
+ * Session settings that fix every text form (UTC, ISO dates and intervals, exact floats, hex)
+ * and the order of a full extract: with synchronized scans, a sequential scan of a large table
+ * starts wherever another scan left off, so an unchanged table would land as new bytes.
+ */
 const SESSION = [
+  '-c synchronize_seqscans=off',
   '-c TimeZone=UTC',
   '-c DateStyle=ISO,YMD',
   '-c IntervalStyle=iso_8601',

@@ -150,6 +150,31 @@ describe.skipIf(!available)('postgres', () => {
       });
     });
 
+    describe('postgres full extracts of an unchanged table', () => {
+      it('land the same bytes (so nothing) after another scan of the table stopped midway', async () => {
+        // PostgreSQL starts a sequential scan of a table larger than a quarter of shared_buffers
+        // where the last one left off (synchronized scans): a scan that stopped early would make
+        // the next full extract start mid-table, so the same rows would land again as new bytes.
+        const name = uniqueTable('sync');
+        const quarter = await withClient(async (c) => {
+          const { rows } = await c.query<{ bytes: string }>(
+            `SELECT (setting::bigint * 8192 / 4)::text AS bytes FROM pg_settings WHERE name = 'shared_buffers'`,
+          );
+          return Number(rows[0]!.bytes);
+        });
+        await db.exec(`CREATE TABLE ${namespace}.${name} (id bigint, pad text)`);
+        await db.exec(db.fill(name, Math.ceil((quarter * 1.5) / 130)));
+        const lake = lakeFor(tableFor(db, name, { disposition: 'replace' }));
+        expect((await lake.land()).landed).toHaveLength(1);
+        const half = Math.ceil((quarter * 0.75) / 130);
+        await db.exec(`SELECT * FROM ${namespace}.${name} OFFSET ${half} LIMIT 1`);
+        const again = await lake.land();
+        expect(again.landed).toHaveLength(0);
+        expect(again.unchanged).toBe(1);
+        expect((await lake.rows())[0]!.id).toBe('1');
+      });
+    });
+
     describe('postgres parallel extraction', () => {
       it('splits the table into ranges of split_by, one batch each, every row once', async () => {
         const name = uniqueTable('par');
