@@ -29,6 +29,8 @@ export function rawTextColumn(c: ColumnContract): string {
 export interface CompiledContract {
   /** `TRY_CAST(raw."c" AS T) AS "c"` for every column, and `raw."c" AS "_raw_c"` for non-strings. */
   typedColumns: string[];
+  /** `TRY_CAST(raw."c" AS T) AS "c"` for every column: the typed values alone. */
+  valueColumns: string[];
   /** Over a relation of typedColumns and `_fail`: what the checked batch keeps. */
   retainedColumns: string[];
   /** LEFT JOINs that mark which foreign keys matched (`_fk_<column>`). */
@@ -39,6 +41,11 @@ export interface CompiledContract {
   message: string;
   /** CASE expression giving the raw text that failed (alias `c`). */
   failedValue: string;
+  /**
+   * Each column's text in a rejected row (alias `c`), for the quarantine: the original text
+   * where the checked batch kept it, else the typed value printed.
+   */
+  textColumns: string[];
 }
 
 const RAW = 'raw';
@@ -59,6 +66,7 @@ export function compileContract(
   const typed = (c: ColumnContract) =>
     c.type === 'string' ? rawCol(c) : dialect.tryCast(rawCol(c), c.type as LogicalType);
 
+  const valueColumns = contract.columns.map((c) => `${typed(c)} AS ${q(c.name)}`);
   const typedColumns = contract.columns.flatMap((c) =>
     c.type === 'string'
       ? [`${rawCol(c)} AS ${q(c.name)}`]
@@ -146,10 +154,12 @@ export function compileContract(
   }
   return {
     typedColumns,
+    valueColumns,
     retainedColumns,
     joins,
     failure: branches.length ? `CASE ${branches.join(' ')} END` : 'CAST(NULL AS VARCHAR)',
     message: messages.length ? `CASE c._fail ${messages.join(' ')} ELSE c._fail END` : 'c._fail',
     failedValue: `CASE split_part(c._fail, ':', 2) ${valueBranches.join(' ')} END`,
+    textColumns: contract.columns.map((c) => `${text(c)} AS ${q(c.name)}`),
   };
 }

@@ -1,10 +1,12 @@
 /**
  * Processing (the seeds' Glue ETL job): raw batches → contract checks → typed, partitioned
- * Parquet in the processed zone, with rejected rows in the quarantine zone. A batch is first
- * read, checked and written in one streaming statement (the clean pass); one with bad rows is
- * then read into the engine as strings, each row checked, and its rejects quarantined (the full
- * pass). Either way its files are written aside, then committed with one manifest swap, so a
- * crash anywhere leaves the table as it was and a re-run finishes the work.
+ * Parquet in the processed zone, with rejected rows in the quarantine zone. Most batches have
+ * no bad row, so each is first read in a single pass that stops at the first bad row: straight
+ * to Parquet (the clean pass), or, when duplicate keys need record numbers, into a table of typed
+ * values (the typed pass). A batch with bad rows is then read into the engine as strings, each
+ * row checked and its rejects quarantined (the full pass). Either way its files are written
+ * aside, then committed with one manifest swap, so a crash anywhere leaves the table as it was
+ * and a re-run finishes the work.
  */
 import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
@@ -22,7 +24,12 @@ import {
 } from '../lake/index.js';
 import type { Contract, FileFormat, SourceTable } from '../project/index.js';
 import type { LandedBatch } from '../sources/index.js';
-import { compileContract, rawTextColumn, type ForeignKeyInput } from './contract-sql.js';
+import {
+  compileContract,
+  rawTextColumn,
+  type CompiledContract,
+  type ForeignKeyInput,
+} from './contract-sql.js';
 import { effectiveContract, evolveTypes, evolves, schemaOf, withNewColumns } from './evolution.js';
 import { readCsvHeader } from './csv-header.js';
 import { lineNumbers, type MalformedRecord } from './lines.js';
@@ -37,11 +44,11 @@ export interface ProcessContext {
   /** Try again files that were rejected whole by an earlier run. */
   retryRejected?: boolean;
   /**
-   * Try each batch first in one streaming statement that stops at the first bad row (default
-   * true); false sends every batch through the full pass, which finds each bad row. Both write
-   * the same rows; the clean pass reads the batch once and keeps nothing in memory.
+   * Try each batch first in a single pass that stops at the first bad row (default true);
+   * false sends every batch through the full pass, which finds each bad row. Both write the
+   * same rows; a single pass reads the batch once and, without a primary key, keeps nothing.
    */
-  cleanPass?: boolean;
+  singlePass?: boolean;
 }
 
 export interface RejectedFile {
@@ -60,8 +67,8 @@ export interface ProcessResult {
   manifest: TableManifest;
   /** Columns of the latest raw batch as found in the file (the crawler's view). */
   rawColumns?: { name: string; type: string }[];
-  /** Batches that had no bad row, checked and written in the clean pass alone. */
-  cleanBatches: number;
+  /** Batches done in a single pass (no row failed a column check, no record was malformed). */
+  singlePassBatches: number;
 }
 
 /** An empty manifest for a table that has never been committed. */
@@ -121,7 +128,7 @@ export async function processTable(
     reasons: {},
     rejectedFiles: [],
     manifest,
-    cleanBatches: 0,
+    singlePassBatches: 0,
   };
   for (const batch of pending) {
     ctx.progress.update({
@@ -138,7 +145,7 @@ export async function processTable(
       manifest = await commitManifest(ctx.store, manifestKey, outcome.manifest);
       await sweepUnlisted(ctx.store, before, manifest);
       result.batches++;
-      if (outcome.clean) result.cleanBatches++;
+      if (outcome.single) result.singlePassBatches++;
       result.rowsIn += outcome.rowsIn;
       result.rowsOut += outcome.rowsOut;
       result.rowsRejected += outcome.rowsIn - outcome.rowsOut;
@@ -171,8 +178,8 @@ interface BatchOutcome {
   rowsOut: number;
   reasons: Record<string, number>;
   rawColumns: { name: string; type: string }[];
-  /** Whether the clean pass alone did it. */
-  clean: boolean;
+  /** Whether a single pass did it. */
+  single: boolean;
 }
 
 const TEMP_TABLES = ['_tb_raw', '_tb_checked', '_tb_dups', '_tb_lines', '_tb_rejects', '_tb_scans'];
@@ -303,8 +310,6 @@ interface CheckedBatch {
   rowsOut: number;
   reasons: Record<string, number>;
   quarantine?: QuarantineFile;
-  /** A relation of the primary keys of the valid rows (merge rewrites files holding them). */
-  newKeys: string;
 }
 
 /** Reads a batch, checks it, writes its valid rows to the processed zone and its rejects to quarantine. */
@@ -337,12 +342,15 @@ async function processBatch(
   const reader = await openBatchReader(ctx, table, batch, manifest, format);
   const dataDir = join(staging, 'data');
   await mkdir(dataDir, { recursive: true });
-  const clean =
-    ctx.cleanPass === false
+  // One pass when the batch has no bad row (most do), the full pass when it has.
+  const single =
+    ctx.singlePass === false
       ? undefined
-      : await cleanPass(ctx, table, batch, manifest, parents, reader, dataDir);
+      : reader.contract.primary_key?.length
+        ? await typedPass(ctx, table, batch, manifest, parents, reader, dataDir, staging)
+        : await cleanPass(ctx, batch, parents, reader, dataDir);
   const checked =
-    clean ?? (await fullPass(ctx, table, batch, manifest, parents, reader, dataDir, staging));
+    single ?? (await fullPass(ctx, table, batch, manifest, parents, reader, dataDir, staging));
   const { contract } = checked;
 
   const staged = await listFiles(dataDir);
@@ -357,8 +365,7 @@ async function processBatch(
   }
 
   // What stays of the loaded files: all (append), none (replace), or, for merge, every file
-  // rewritten without the keys this batch brings (only files holding such keys are touched;
-  // before the new files move, as the clean pass's keys are read from them).
+  // rewritten without the keys this batch brings (only files holding such keys are touched).
   let kept = manifest.files.filter((f) => f.batch !== batch.id);
   if (table.disposition === 'replace') kept = [];
   else if (
@@ -367,7 +374,7 @@ async function processBatch(
     kept.length &&
     checked.rowsOut > 0
   )
-    kept = await rewriteWithoutKeys(ctx, table, kept, batch.id, checked.newKeys, staging);
+    kept = await rewriteWithoutKeys(ctx, table, kept, batch.id, staging);
   // Move the data files under their final keys; nothing is visible until the manifest names them.
   const partKey = partitionName(contract);
   const files: DataFile[] = [];
@@ -414,22 +421,80 @@ async function processBatch(
     rowsOut: checked.rowsOut,
     reasons: checked.reasons,
     rawColumns: reader.rawColumns,
-    clean: clean !== undefined,
+    single: single !== undefined,
   };
 }
 
-/** Marks the error a row raises in the clean pass when it fails a check. */
-const CLEAN_PASS_MISS = 'tributary: row failed a check in the clean pass';
+/** Marks the error a row raises in a single pass when it fails a check. */
+const SINGLE_PASS_MISS = 'tributary: row failed a check in a single pass';
+
+/** `WHERE` condition that passes rows without a failure and stops the statement at the first. */
+function stopAtFailure(engine: Engine, failure: string): string {
+  const s = engine.dialect.quoteString;
+  return `CASE WHEN (${failure}) IS NULL THEN true ELSE error(${s(`${SINGLE_PASS_MISS}: `)} || (${failure})) END`;
+}
 
 /**
- * The clean pass: most batches have no bad row, so each is first read, checked and written to
- * Parquet in one streaming statement, in which the first row failing a check (or a malformed
- * record) stops the statement. Key checks then run on the written keys. Any failure means the
- * batch needs the full pass, which finds and quarantines each bad row: undefined is returned and
- * the data folder is left empty. The checks are the contract's compiled expressions, the same
- * the full pass uses, so a batch that passes here is written exactly as the full pass would.
+ * Runs a single pass's statement; undefined when a row or record failed (the full pass's to
+ * find). Anything else (an interrupt, a full disk) is not about the data and fails the step as
+ * it would in the full pass.
+ */
+async function singlePass<T>(statement: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await statement();
+  } catch (err) {
+    if (isInputError(err)) return undefined;
+    throw err;
+  }
+}
+
+/**
+ * The clean pass, for tables without a primary key: most batches have no bad row, so each is
+ * first read, checked and written to Parquet in one streaming statement, stopped by the first
+ * row that fails a check (foreign keys included) or record that is malformed; the batch then
+ * needs the full pass, which finds and quarantines each bad row (undefined is returned, the data
+ * folder left empty). The checks are the contract's compiled expressions, the same the full pass
+ * uses, so a batch that passes is written exactly as the full pass would write it.
  */
 async function cleanPass(
+  ctx: ProcessContext,
+  batch: LandedBatch,
+  parents: ReadonlyMap<string, TableManifest>,
+  reader: BatchReader,
+  dataDir: string,
+): Promise<CheckedBatch | undefined> {
+  const { engine } = ctx;
+  const { contract } = reader;
+  const compiled = compileContract(
+    contract,
+    engine.dialect,
+    foreignKeyInputs(ctx, contract, parents),
+  );
+  const rows = `SELECT ${compiled.valueColumns.join(', ')}
+      FROM (${reader.select(false)}) AS raw ${compiled.joins.join(' ')}
+     WHERE ${stopAtFailure(engine, compiled.failure)}`;
+  const written = await singlePass(() =>
+    engine.query(copyRowsSql(engine, contract, batch, dataDir, rows)),
+  );
+  const count = Number(written?.rows[0]?.Count ?? 0);
+  if (!written || count === 0) {
+    // The full pass decides what a failed batch, or one without rows, leaves.
+    await rm(dataDir, { recursive: true, force: true });
+    await mkdir(dataDir, { recursive: true });
+    return undefined;
+  }
+  return { contract, rowsIn: count, rowsOut: count, reasons: {} };
+}
+
+/**
+ * The typed pass, for tables with a primary key, whose duplicate keys need every row's record
+ * number: the batch is read straight into the checked table of typed values (no table of
+ * strings), stopped by the first row that fails a column check or record that is malformed (the
+ * full pass then takes over, and undefined is returned). Foreign keys and duplicate keys are
+ * then decided on that table as in the full pass. A quarantined row keeps its original text
+ * only in the full pass; here, as for duplicates there, its typed values printed stand in.
+ */
+async function typedPass(
   ctx: ProcessContext,
   table: SourceTable,
   batch: LandedBatch,
@@ -437,61 +502,57 @@ async function cleanPass(
   parents: ReadonlyMap<string, TableManifest>,
   reader: BatchReader,
   dataDir: string,
+  staging: string,
 ): Promise<CheckedBatch | undefined> {
-  const { engine, store } = ctx;
+  const { engine } = ctx;
   const q = engine.dialect.quoteIdentifier;
   const s = engine.dialect.quoteString;
   const { contract } = reader;
-  const compiled = compileContract(
-    contract,
-    engine.dialect,
-    foreignKeyInputs(ctx, contract, parents),
+  const columnChecks = compileContract(contract, engine.dialect, []);
+  const noText = contract.columns
+    .filter((c) => c.type !== 'string')
+    .map((c) => `CAST(NULL AS VARCHAR) AS ${q(rawTextColumn(c))}`);
+  // No join here: the table's insertion order is the file's, so rowid numbers the records.
+  const built = await singlePass(() =>
+    engine.query(
+      `CREATE OR REPLACE TEMP TABLE _tb_checked AS
+       SELECT CAST(NULL AS BIGINT) AS _record, ${[...columnChecks.valueColumns, ...noText].join(', ')},
+              CAST(NULL AS VARCHAR) AS _fail
+         FROM (${reader.select(false)}) AS raw
+        WHERE ${stopAtFailure(engine, columnChecks.failure)}`,
+    ),
   );
-  const rows = `SELECT * FROM (
-      SELECT ${compiled.typedColumns.join(', ')}, ${compiled.failure} AS _fail
-        FROM (${reader.select(false)}) AS raw ${compiled.joins.join(' ')})
-    WHERE CASE WHEN _fail IS NULL THEN true ELSE error(${s(`${CLEAN_PASS_MISS}: `)} || _fail) END`;
-  const missed = async () => {
-    await rm(dataDir, { recursive: true, force: true });
-    await mkdir(dataDir, { recursive: true });
-    return undefined;
-  };
-  let count: number;
-  try {
-    const result = await engine.query(copyRowsSql(engine, contract, batch, dataDir, rows));
-    count = Number(result.rows[0]?.Count ?? 0);
-  } catch (err) {
-    // Bad rows and malformed records are the full pass's to find; anything else (an interrupt,
-    // a full disk) is not about the data and fails the step as it would there.
-    if (isInputError(err)) return missed();
-    throw err;
-  }
-  if (count === 0) return missed(); // the full pass decides what a batch without rows leaves
-  const pk = contract.primary_key ?? [];
-  const staged = (await listFiles(dataDir)).map((f) => s(join(dataDir, f)));
-  const keys = pk.map(q).join(', ');
-  const newKeys = `(SELECT ${keys} FROM read_parquet([${staged.join(', ')}], hive_partitioning = false))`;
-  if (pk.length) {
-    // A key twice in the batch, or (append) a key already loaded: the full pass decides which
-    // copy stays and quarantines the others.
-    const existing =
-      table.disposition === 'append'
-        ? manifest.files.map((f) => s(store.readableLocation(f.key)))
-        : [];
-    const on = pk.map((k) => `n.${q(k)} = e.${q(k)}`).join(' AND ');
-    const { rows: hit } = await engine.query(
-      `SELECT EXISTS (SELECT 1 FROM ${newKeys} GROUP BY ${keys} HAVING count(*) > 1) AS twice,
-              ${existing.length ? `EXISTS (SELECT 1 FROM ${newKeys} AS n SEMI JOIN (SELECT ${keys} FROM read_parquet([${existing.join(', ')}])) AS e ON ${on})` : 'false'} AS loaded`,
+  if (!built) return undefined;
+  await engine.exec('UPDATE _tb_checked SET _record = rowid + 1');
+  const foreignKeys = foreignKeyInputs(ctx, contract, parents);
+  // In contract order, as the full pass's checks: a row keeps the first key that failed.
+  for (const fk of foreignKeys) {
+    const c = q(fk.column);
+    await engine.exec(
+      `UPDATE _tb_checked SET _fail = ${s(`foreign_key:${fk.column}`)}
+        WHERE _fail IS NULL AND ${c} IS NOT NULL
+          AND NOT EXISTS (SELECT 1 FROM ${fk.parentKeys} AS p WHERE p.k = _tb_checked.${c})`,
     );
-    if (hit[0]?.twice === true || hit[0]?.loaded === true) return missed();
   }
-  return { contract, rowsIn: count, rowsOut: count, reasons: {}, newKeys };
+  const compiled = compileContract(contract, engine.dialect, foreignKeys);
+  return finishChecked(
+    ctx,
+    table,
+    batch,
+    manifest,
+    contract,
+    compiled,
+    [],
+    reader,
+    dataDir,
+    staging,
+  );
 }
 
 /**
  * The full pass: the batch is read once into a table of strings, every row checked, the first
- * failed check of each row kept; valid rows are written to the data folder and each rejected
- * row goes to one quarantine file with its record, line, column, reason, value and message.
+ * failed check of each row kept (types that changed widened first, for connector tables); then
+ * finished as the typed pass is.
  */
 async function fullPass(
   ctx: ProcessContext,
@@ -503,9 +564,8 @@ async function fullPass(
   dataDir: string,
   staging: string,
 ): Promise<CheckedBatch> {
-  const { engine, store } = ctx;
+  const { engine } = ctx;
   const q = engine.dialect.quoteIdentifier;
-  const s = engine.dialect.quoteString;
   const file = batch.originalName;
   let { contract } = reader;
 
@@ -565,6 +625,41 @@ async function fullPass(
       message: String(r.error_message ?? 'malformed CSV record'),
     }));
   }
+  return finishChecked(
+    ctx,
+    table,
+    batch,
+    manifest,
+    contract,
+    compiled,
+    malformed,
+    reader,
+    dataDir,
+    staging,
+  );
+}
+
+/**
+ * From the checked table (`_tb_checked`: `_record`, typed columns, their original text where
+ * kept, `_fail`): decides duplicate keys, writes the valid rows to the data folder and the
+ * rejected ones, with file, record, line, column, reason, value and message, to quarantine.
+ */
+async function finishChecked(
+  ctx: ProcessContext,
+  table: SourceTable,
+  batch: LandedBatch,
+  manifest: TableManifest,
+  contract: Contract,
+  compiled: CompiledContract,
+  malformed: MalformedRecord[],
+  reader: BatchReader,
+  dataDir: string,
+  staging: string,
+): Promise<CheckedBatch> {
+  const { engine, store } = ctx;
+  const q = engine.dialect.quoteIdentifier;
+  const s = engine.dialect.quoteString;
+  const file = batch.originalName;
 
   // Duplicate keys, among rows that passed. append: later copies in this batch and keys
   // already loaded go to quarantine. merge: the last row of a key in the batch wins (batches of
@@ -572,10 +667,10 @@ async function fullPass(
   // rewriteWithoutKeys). replace: the batch is the whole table, so only copies inside it count.
   const pk = contract.primary_key ?? [];
   const disposition = table.disposition;
-  const keys = pk.map(q).join(', ');
   let superseded = 0;
   if (pk.length) {
     const on = (a: string, b: string) => pk.map((k) => `${a}.${q(k)} = ${b}.${q(k)}`).join(' AND ');
+    const keys = pk.map(q).join(', ');
     const existing =
       disposition === 'append' ? manifest.files.map((f) => store.readableLocation(f.key)) : [];
     const order = disposition === 'merge' ? 'c._record DESC' : 'c._record';
@@ -633,14 +728,10 @@ async function fullPass(
     );
   }
 
-  // Rejected rows, with file, record, line, column, reason, value and message.
   let quarantine: QuarantineFile | undefined;
   if (rowsRejected > 0) {
     await lineNumbers(engine, reader.format, contract.columns.map(rawTextColumn), malformed);
     const quarantinePath = join(staging, 'quarantine.parquet');
-    const rawCols = contract.columns
-      .map((c) => `c.${q(rawTextColumn(c))} AS ${q(c.name)}`)
-      .join(', ');
     const nullCols = contract.columns
       .map((c) => `CAST(NULL AS VARCHAR) AS ${q(c.name)}`)
       .join(', ');
@@ -654,7 +745,7 @@ async function fullPass(
       `COPY (
         SELECT ${s(file)} AS _source_file, c._record AS _record, l._line AS _line,
                split_part(c._fail, ':', 2) AS _column, split_part(c._fail, ':', 1) AS _reason,
-               ${compiled.failedValue} AS _value, ${compiled.message} AS _message, ${rawCols}
+               ${compiled.failedValue} AS _value, ${compiled.message} AS _message, ${compiled.textColumns.join(', ')}
           FROM _tb_checked c LEFT JOIN _tb_lines l USING (_record)
          WHERE c._fail IS NOT NULL
         ${malformedRows}
@@ -666,14 +757,7 @@ async function fullPass(
     await store.putFile(key, quarantinePath, { move: true });
     quarantine = { key, rows: rowsRejected, bytes, batch: batch.id, reasons };
   }
-  return {
-    contract,
-    rowsIn,
-    rowsOut,
-    reasons,
-    ...(quarantine ? { quarantine } : {}),
-    newKeys: `(SELECT ${keys} FROM _tb_checked WHERE _fail IS NULL)`,
-  };
+  return { contract, rowsIn, rowsOut, reasons, ...(quarantine ? { quarantine } : {}) };
 }
 
 /** The foreign keys of a contract, each with the relation of its parent's loaded keys. */
@@ -727,8 +811,8 @@ function copyRowsSql(
 }
 
 /**
- * merge: rewrites each loaded file that holds a key of the new batch (`newKeys`, a relation of
- * the batch's primary keys) without those rows, next to the original under a new name; files without such keys are kept as they
+ * merge: rewrites each loaded file that holds a key of the new batch (`_tb_checked`) without
+ * those rows, next to the original under a new name; files without such keys are kept as they
  * are. The originals stay in the lake until the manifest swap makes the rewrites the table.
  */
 async function rewriteWithoutKeys(
@@ -736,13 +820,13 @@ async function rewriteWithoutKeys(
   table: SourceTable,
   files: DataFile[],
   batchId: string,
-  newKeys: string,
   staging: string,
 ): Promise<DataFile[]> {
   const { engine, store } = ctx;
   const q = engine.dialect.quoteIdentifier;
   const s = engine.dialect.quoteString;
   const pk = table.contract.primary_key!;
+  const newKeys = `(SELECT ${pk.map(q).join(', ')} FROM _tb_checked WHERE _fail IS NULL)`;
   const on = pk.map((k) => `f.${q(k)} = n.${q(k)}`).join(' AND ');
   const hits = await engine.query(
     `SELECT DISTINCT f.filename AS file FROM read_parquet([${files.map((f) => s(store.readableLocation(f.key))).join(', ')}], filename = true) AS f
