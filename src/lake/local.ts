@@ -4,6 +4,9 @@ import { join, resolve, sep } from 'node:path';
 import { copyFileAtomic, isErrno, moveFile, writeFileAtomic } from '../core/index.js';
 import type { ObjectInfo, ObjectStore } from './store.js';
 
+/** What a file being written is called until it is renamed into place (core/fs.ts). */
+const TEMP_SUFFIX = '.tmp';
+
 export class LocalObjectStore implements ObjectStore {
   readonly root: string;
 
@@ -46,7 +49,23 @@ export class LocalObjectStore implements ObjectStore {
 
   async list(prefix: string): Promise<ObjectInfo[]> {
     const out: ObjectInfo[] = [];
-    const walk = async (dir: string): Promise<void> => {
+    for (const { key, path } of await this.walk(prefix)) {
+      if (!key.endsWith(TEMP_SUFFIX)) out.push({ key, size: (await stat(path)).size });
+    }
+    return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  }
+
+  async removePartialWrites(prefix: string): Promise<number> {
+    // Atomic writes here go to a `.tmp` file beside their target, then rename it into place.
+    const partial = (await this.walk(prefix)).filter(({ key }) => key.endsWith(TEMP_SUFFIX));
+    for (const { path } of partial) await rm(path, { force: true });
+    return partial.length;
+  }
+
+  /** Every file whose key starts with `prefix`, temporary ones included. */
+  private async walk(prefix: string): Promise<{ key: string; path: string }[]> {
+    const out: { key: string; path: string }[] = [];
+    const visit = async (dir: string): Promise<void> => {
       let entries;
       try {
         entries = await readdir(dir, { withFileTypes: true });
@@ -56,20 +75,20 @@ export class LocalObjectStore implements ObjectStore {
       }
       for (const entry of entries) {
         const full = join(dir, entry.name);
-        if (entry.isDirectory()) await walk(full);
-        else if (entry.isFile() && !entry.name.endsWith('.tmp')) {
+        if (entry.isDirectory()) await visit(full);
+        else if (entry.isFile()) {
           const key = full
             .slice(this.root.length + 1)
             .split(sep)
             .join('/');
-          if (key.startsWith(prefix)) out.push({ key, size: (await stat(full)).size });
+          if (key.startsWith(prefix)) out.push({ key, path: full });
         }
       }
     };
     // Walk from the deepest folder the prefix names, so listing one table does not scan the lake.
     const folder = prefix.includes('/') ? prefix.slice(0, prefix.lastIndexOf('/')) : '';
-    await walk(folder ? this.path(folder) : this.root);
-    return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    await visit(folder ? this.path(folder) : this.root);
+    return out;
   }
 
   async delete(key: string): Promise<void> {

@@ -24,4 +24,9 @@ export interface ObjectStore {
   rename(from: string, to: string): Promise<void>;
   /** A location an engine can read the object from: an absolute path for local stores. */
   readableLocation(key: string): string;
+  /**
+   * Deletes what writes that never finished left under `prefix` (temporary objects no reader
+   * sees), returning how many. Only for the project's owner: another writer's may be in flight.
+   */
+  removePartialWrites(prefix: string): Promise<number>;
 }

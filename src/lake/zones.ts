@@ -15,6 +15,7 @@ export const lakeKeys = {
     `raw/${source}/${table}/ingest_date=${ingestDate}/${hash.slice(0, 16)}${ext}`,
   processedTable: (table: string) => `processed/${table}`,
   processedManifest: (table: string) => `processed/${table}/${MANIFEST}`,
+  quarantineTable: (source: string, table: string) => `quarantine/${source}/${table}`,
   quarantineFile: (source: string, table: string, batch: string) =>
     `quarantine/${source}/${table}/${batch.slice(0, 16)}.parquet`,
   curatedTable: (model: string) => `curated/${model}`,

@@ -88,6 +88,8 @@ export async function executeAsset(ctx: ExecContext, asset: Asset): Promise<Step
 
 async function landRaw(ctx: ExecContext, asset: Asset): Promise<StepOutcome> {
   const table = ctx.ws.project.tables.find((t) => t.id === asset.name)!;
+  // This process owns the project, so a partial write in the table's folder is a dead one's.
+  await ctx.ws.store.removePartialWrites(`${lakeKeys.rawTable(table.source, table.table)}/`);
   const result = await sourceFor(table).land({
     tmpDir: ctx.ws.project.paths.tmp,
     store: ctx.ws.store,
@@ -118,6 +120,11 @@ async function processAsset(ctx: ExecContext, asset: Asset): Promise<StepOutcome
     const m = parentName === table.table ? undefined : await loadManifest(ws, parentName);
     if (m) parents.set(parentName, m);
   }
+  for (const prefix of [
+    lakeKeys.processedTable(table.table),
+    lakeKeys.quarantineTable(table.source, table.table),
+  ])
+    await ws.store.removePartialWrites(`${prefix}/`);
   const quarantinedBefore = new Set(
     ((await loadManifest(ws, table.table))?.quarantine ?? []).map((q) => q.key),
   );

@@ -94,6 +94,8 @@ export async function openWorkspace(dir: string, command: string): Promise<Works
   const release = await acquireLock(project.paths.work, command);
   const opened: { close(): Promise<void> }[] = [];
   try {
+    // Scratch files are only ever this process's: what is there was left by one that died.
+    await rm(project.paths.tmp, { recursive: true, force: true });
     const settings: Record<string, string> = {};
     if (project.config.warehouse.threads)
       settings.threads = String(project.config.warehouse.threads);

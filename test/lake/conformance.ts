@@ -8,17 +8,22 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { commitManifest, readManifest, type ObjectStore } from '../../src/lake/index.js';
 
-export function describeStoreConformance(
-  name: string,
-  open: () => Promise<{ store: ObjectStore; cleanup(): Promise<void> }>,
-): void {
+export interface StoreUnderTest {
+  store: ObjectStore;
+  cleanup(): Promise<void>;
+  /** Leaves what a writer of `key` killed mid-write leaves in this store. */
+  crashWhileWriting(key: string): Promise<void>;
+}
+
+export function describeStoreConformance(name: string, open: () => Promise<StoreUnderTest>): void {
   describe(`${name} object store conformance`, () => {
     let store: ObjectStore;
     let cleanup: () => Promise<void>;
+    let crashWhileWriting: (key: string) => Promise<void>;
     const scratch = mkdtempSync(join(tmpdir(), 'trib-store-src-'));
 
     beforeAll(async () => {
-      ({ store, cleanup } = await open());
+      ({ store, cleanup, crashWhileWriting } = await open());
     });
     afterAll(async () => cleanup());
 
@@ -83,6 +88,22 @@ export function describeStoreConformance(
 
     it('refuses keys that climb out of the store', async () => {
       await expect(store.put('../escape.txt', 'x')).rejects.toThrow(/invalid lake key/);
+    });
+
+    it('removes the partial writes under a prefix, and nothing else', async () => {
+      await store.put('partial/t/_manifest.json', '{"v":1}');
+      await store.put('partial/other/x.txt', 'kept');
+      await crashWhileWriting('partial/t/_manifest.json');
+      await crashWhileWriting('partial/t/ingest_date=2026-01-01/abc.csv');
+      await crashWhileWriting('partial/other/y.txt');
+      expect(await store.removePartialWrites('partial/t/')).toBe(2);
+      expect(await store.removePartialWrites('partial/t/')).toBe(0);
+      expect((await store.get('partial/t/_manifest.json'))?.toString()).toBe('{"v":1}');
+      expect((await store.list('partial/')).map((o) => o.key)).toEqual([
+        'partial/other/x.txt',
+        'partial/t/_manifest.json',
+      ]);
+      expect(await store.removePartialWrites('partial/')).toBe(1);
     });
 
     it('commits manifests with increasing versions', async () => {

@@ -1,7 +1,7 @@
-import { mkdtempSync, readdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LocalObjectStore } from '../../src/lake/index.js';
 import { describeStoreConformance } from './conformance.js';
@@ -11,6 +11,12 @@ describeStoreConformance('local folder', async () => {
   return {
     store: new LocalObjectStore(root),
     cleanup: () => rm(root, { recursive: true, force: true }),
+    // An atomic write's temporary file, beside its target, as core/fs.ts names it.
+    crashWhileWriting: async (key) => {
+      const target = join(root, ...key.split('/'));
+      mkdirSync(dirname(target), { recursive: true });
+      writeFileSync(join(dirname(target), `.${basename(target)}.0123456789ab.tmp`), 'half');
+    },
   };
 });
 

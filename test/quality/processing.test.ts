@@ -235,10 +235,12 @@ describe('bad files', () => {
       ...landing,
     });
     const result = await run(dir);
+    // Before the project is opened again, which clears the scratch folder.
+    const scratch = readdirSync(join(dir, '.tributary/tmp'));
     const manifest = await withWorkspace(dir, (ws) =>
       readManifest<TableManifest>(ws.store, lakeKeys.processedManifest(table)),
     );
-    return { dir, result, step: step(result, `processed:${table}`), manifest };
+    return { dir, result, step: step(result, `processed:${table}`), manifest, scratch };
   }
 
   it('refuses a CSV whose header does not match the contract, naming the missing columns, and loads the rest', async () => {
@@ -319,7 +321,30 @@ describe('bad files', () => {
   });
 
   it('leaves no staged files behind after a refused file', async () => {
-    const { dir } = await refused({ 'orders.csv': 'order_id,cust,ts\n1,1,2025-01-01\n' }, 'orders');
+    const { scratch } = await refused(
+      { 'orders.csv': 'order_id,cust,ts\n1,1,2025-01-01\n' },
+      'orders',
+    );
+    expect(scratch).toEqual([]);
+  });
+
+  it('clears what a killed run left: its scratch files and its partial writes in the lake', async () => {
+    const dir = project({ 'customers.csv': GOOD_CUSTOMERS, 'events.json': GOOD_EVENTS });
+    await run(dir);
+    // What a process killed mid-write leaves: staging in the scratch folder, and temporary files
+    // beside the lake objects it was writing (a file being landed, a manifest being swapped).
+    const lake = join(dir, '.tributary/lake');
+    writeFiles(join(dir, '.tributary/tmp'), { 'batch-dead/data/part-0.parquet': 'half' });
+    writeFiles(lake, {
+      'raw/app/customers/.landing-dead.tmp': 'half',
+      'processed/customers/._manifest.json.0123456789ab.tmp': '{',
+      'quarantine/app/customers/.x.parquet.0123456789ab.tmp': 'half',
+    });
+    writeFiles(join(dir, 'landing'), { 'customers-2.csv': 'id,name,zip\n3,Cy,02139\n' });
+    const result = await run(dir);
+    expect(step(result, 'processed:customers')).toMatchObject({ status: 'succeeded', rowsOut: 1 });
     expect(readdirSync(join(dir, '.tributary/tmp'))).toEqual([]);
+    const left = readdirSync(lake, { recursive: true }).map(String);
+    expect(left.filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
 });
