@@ -27,15 +27,20 @@ export function rawTextColumn(c: ColumnContract): string {
 }
 
 export interface CompiledContract {
-  /** `TRY_CAST(raw."c" AS T) AS "c"` for every column, and `raw."c" AS "_raw_c"` for non-strings. */
+  /**
+   * The typed relation, as a SELECT list over `raw` (the batch's strings) and the `joins`:
+   * `TRY_CAST(raw."c" AS T) AS "c"` for every column, `raw."c" AS "_raw_c"` for non-strings, and
+   * `"_fk_c".k AS "_fk_c"` for each foreign key (NULL when the parent has no such key).
+   */
   typedColumns: string[];
-  /** `TRY_CAST(raw."c" AS T) AS "c"` for every column: the typed values alone. */
-  valueColumns: string[];
-  /** Over a relation of typedColumns and `_fail`: what the checked batch keeps. */
+  /** Over the typed relation: what the checked batch keeps (the text of failed rows only). */
   retainedColumns: string[];
-  /** LEFT JOINs that mark which foreign keys matched (`_fk_<column>`). */
+  /** LEFT JOINs, over `raw`, that find each foreign key in its parent (`_fk_<column>`). */
   joins: string[];
-  /** CASE expression giving `reason:column` for the first failed check, or NULL. */
+  /**
+   * CASE over the typed relation giving `reason:column` for the first failed check, or NULL:
+   * each value is cast once, in typedColumns, whatever the number of checks reading it.
+   */
   failure: string;
   /** CASE expression giving a human message from `_fail` and the raw text columns (alias `c`). */
   message: string;
@@ -52,8 +57,9 @@ const RAW = 'raw';
 
 /**
  * Compiles a contract against a relation aliased `raw` whose columns hold each contract column's
- * raw string. The checks read `raw`; the message and value expressions read the checked batch
- * (alias `c`, with `_fail`) where the text lives in rawTextColumn().
+ * raw string. The typed relation casts them; the checks read it; the message and value
+ * expressions read the checked batch (alias `c`, with `_fail`) where the text lives in
+ * rawTextColumn().
  */
 export function compileContract(
   contract: Contract,
@@ -65,16 +71,19 @@ export function compileContract(
   const rawCol = (c: ColumnContract) => `${RAW}.${q(c.name)}`;
   const typed = (c: ColumnContract) =>
     c.type === 'string' ? rawCol(c) : dialect.tryCast(rawCol(c), c.type as LogicalType);
+  const fkAlias = (column: string) => q(`_fk_${column}`);
 
-  const valueColumns = contract.columns.map((c) => `${typed(c)} AS ${q(c.name)}`);
-  const typedColumns = contract.columns.flatMap((c) =>
-    c.type === 'string'
-      ? [`${rawCol(c)} AS ${q(c.name)}`]
-      : [`${typed(c)} AS ${q(c.name)}`, `${rawCol(c)} AS ${q(rawTextColumn(c))}`],
-  );
-  // Only failed rows keep the original text of non-string columns (copying it for every row
-  // doubled the cost of the pass); rows failed later as duplicates parsed fine, so their
-  // typed value printed as text stands in.
+  const typedColumns = [
+    ...contract.columns.flatMap((c) =>
+      c.type === 'string'
+        ? [`${rawCol(c)} AS ${q(c.name)}`]
+        : [`${typed(c)} AS ${q(c.name)}`, `${rawCol(c)} AS ${q(rawTextColumn(c))}`],
+    ),
+    ...foreignKeys.map((fk) => `${fkAlias(fk.column)}.k AS ${fkAlias(fk.column)}`),
+  ];
+  // In the typed relation: a column's original text, and its typed value.
+  const textOf = (c: ColumnContract) => q(rawTextColumn(c));
+  const valueOf = (c: ColumnContract) => q(c.name);
   const retainedColumns = contract.columns.flatMap((c) =>
     c.type === 'string'
       ? [q(c.name)]
@@ -90,21 +99,21 @@ export function compileContract(
   const branches: string[] = [];
   const messages: string[] = [];
   for (const c of contract.columns) {
-    const raw = rawCol(c);
+    const raw = textOf(c);
     const code = (reason: ReasonCode) => s(`${reason}:${c.name}`);
     if (c.required) {
       branches.push(`WHEN ${raw} IS NULL OR ${raw} = '' THEN ${code('required')}`);
       messages.push(`WHEN ${code('required')} THEN ${s(`${c.name} is required but empty`)}`);
     }
     if (c.type !== 'string') {
-      branches.push(`WHEN ${raw} <> '' AND ${typed(c)} IS NULL THEN ${code('type')}`);
+      branches.push(`WHEN ${raw} <> '' AND ${valueOf(c)} IS NULL THEN ${code('type')}`);
       messages.push(
         `WHEN ${code('type')} THEN ${s(`${c.name}: '`)} || ${text(c)} || ${s(`' is not a valid ${c.type}`)}`,
       );
     }
     const bounds: string[] = [];
-    if (c.min !== undefined) bounds.push(`${typed(c)} < ${c.min}`);
-    if (c.max !== undefined) bounds.push(`${typed(c)} > ${c.max}`);
+    if (c.min !== undefined) bounds.push(`${valueOf(c)} < ${c.min}`);
+    if (c.max !== undefined) bounds.push(`${valueOf(c)} > ${c.max}`);
     if (bounds.length) {
       branches.push(`WHEN ${bounds.join(' OR ')} THEN ${code('range')}`);
       const range = [
@@ -128,10 +137,10 @@ export function compileContract(
   const joins: string[] = [];
   for (const fk of foreignKeys) {
     const c = contract.columns.find((col) => col.name === fk.column)!;
-    const alias = q(`_fk_${fk.column}`);
+    const alias = fkAlias(fk.column);
     joins.push(`LEFT JOIN ${fk.parentKeys} AS ${alias} ON ${typed(c)} = ${alias}.k`);
     const code = s(`foreign_key:${c.name}`);
-    branches.push(`WHEN ${typed(c)} IS NOT NULL AND ${alias}.k IS NULL THEN ${code}`);
+    branches.push(`WHEN ${valueOf(c)} IS NOT NULL AND ${alias} IS NULL THEN ${code}`);
     messages.push(
       `WHEN ${code} THEN ${s(`${c.name}: `)} || ${text(c)} || ${s(` does not exist in ${c.references}`)}`,
     );
@@ -154,7 +163,6 @@ export function compileContract(
   }
   return {
     typedColumns,
-    valueColumns,
     retainedColumns,
     joins,
     failure: branches.length ? `CASE ${branches.join(' ')} END` : 'CAST(NULL AS VARCHAR)',

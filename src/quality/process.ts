@@ -470,8 +470,9 @@ async function cleanPass(
     engine.dialect,
     foreignKeyInputs(ctx, contract, parents),
   );
-  const rows = `SELECT ${compiled.valueColumns.join(', ')}
-      FROM (${reader.select(false)}) AS raw ${compiled.joins.join(' ')}
+  const rows = `SELECT * FROM (
+      SELECT ${compiled.typedColumns.join(', ')}
+        FROM (${reader.select(false)}) AS raw ${compiled.joins.join(' ')})
      WHERE ${stopAtFailure(engine, compiled.failure)}`;
   const written = await singlePass(() =>
     engine.query(copyRowsSql(engine, contract, batch, dataDir, rows)),
@@ -516,9 +517,9 @@ async function typedPass(
   const built = await singlePass(() =>
     engine.query(
       `CREATE OR REPLACE TEMP TABLE _tb_checked AS
-       SELECT CAST(NULL AS BIGINT) AS _record, ${[...columnChecks.valueColumns, ...noText].join(', ')},
+       SELECT CAST(NULL AS BIGINT) AS _record, ${[...contract.columns.map((c) => q(c.name)), ...noText].join(', ')},
               CAST(NULL AS VARCHAR) AS _fail
-         FROM (${reader.select(false)}) AS raw
+         FROM (SELECT ${columnChecks.typedColumns.join(', ')} FROM (${reader.select(false)}) AS raw)
         WHERE ${stopAtFailure(engine, columnChecks.failure)}`,
     ),
   );
@@ -586,8 +587,9 @@ async function fullPass(
       file,
       `CREATE OR REPLACE TEMP TABLE _tb_checked AS
       SELECT _record, ${compiledNow.retainedColumns.join(', ')}, _fail FROM (
-        SELECT raw._record, ${compiledNow.typedColumns.join(', ')}, ${compiledNow.failure} AS _fail
-        FROM (${rawRows}) AS raw ${compiledNow.joins.join(' ')})`,
+        SELECT *, ${compiledNow.failure} AS _fail FROM (
+          SELECT raw._record, ${compiledNow.typedColumns.join(', ')}
+            FROM (${rawRows}) AS raw ${compiledNow.joins.join(' ')}))`,
     );
     return compiledNow;
   };
