@@ -40,7 +40,7 @@ function duckdbTryCast(expr: string, type: LogicalType): string {
   // Substring tests, not regular expressions: this runs once per value of every typed column.
   if (type === 'integer' || type === 'bigint')
     return cast(
-      `CASE WHEN NOT contains(${text}, '.') AND NOT contains(lower(${text}), 'e') THEN ${expr} END`,
+      `CASE WHEN NOT contains(${text}, '.') AND NOT contains(${text}, 'e') AND NOT contains(${text}, 'E') THEN ${expr} END`,
     );
   if (type === 'date') return cast(`CASE WHEN length(trim(${text})) <= 10 THEN ${expr} END`);
   return cast(expr);
