@@ -6,6 +6,7 @@
  * Prints one JSON line with the measurements.
  */
 import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { silentProgress } from '../src/core/index.js';
 import { openDuckDB } from '../src/engines/index.js';
@@ -106,8 +107,27 @@ function reference(file: string) {
   return { ms, psqlMaxRssMB: Math.round(kb / 1024) };
 }
 
+/**
+ * CPU time the whole machine has spent busy so far, in seconds (Linux /proc/stat: every process,
+ * the PostgreSQL server's included; idle and iowait left out), or undefined elsewhere.
+ */
+function machineBusySeconds(): number | undefined {
+  if (!existsSync('/proc/stat')) return undefined;
+  const [, ...ticks] = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/);
+  const [user, nice, system, , , irq, softirq] = ticks.map(Number) as number[];
+  return (user! + nice! + system! + irq! + softirq!) / 100;
+}
+
 const [mode, a, b] = process.argv.slice(2);
+const busyBefore = machineBusySeconds();
 const result = mode === 'tributary' ? await tributary(a!, Number(b ?? 1)) : reference(a!);
+const busyAfter = machineBusySeconds();
 process.stdout.write(
-  `${JSON.stringify({ ...result, maxRssMB: Math.round(process.resourceUsage().maxRSS / 1024) })}\n`,
+  `${JSON.stringify({
+    ...result,
+    maxRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
+    ...(busyBefore !== undefined && busyAfter !== undefined
+      ? { machineCpuS: busyAfter - busyBefore }
+      : {}),
+  })}\n`,
 );

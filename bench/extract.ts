@@ -9,6 +9,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
@@ -64,6 +65,8 @@ interface Measurement {
   rows?: number;
   rejected?: number;
   psqlMaxRssMB?: number;
+  /** CPU-seconds the whole machine spent while the side ran (PostgreSQL's server included). */
+  machineCpuS?: number;
 }
 
 function measure(args: string[]): Measurement {
@@ -110,10 +113,14 @@ const rate = (ms: number) => `${Math.round(ROWS / (ms / 1000)).toLocaleString('e
 console.log(
   `\nbench:extract — ${ROWS.toLocaleString('en-US')} rows, ${repeat} run(s), medians, parallel ${parallel}; ratio = psql / tributary (target ≥ 0.8)\n`,
 );
+const cpu = (side: 'trib' | 'ref') => {
+  const xs = runs.map((x) => x[side].machineCpuS).filter((x): x is number => x !== undefined);
+  return xs.length ? `${median(xs).toFixed(1)} s` : 'n/a';
+};
 console.log(
-  '| side | time | rows/s | peak RSS |\n|---|---|---|---|\n' +
-    `| tributary: land (COPY ×${parallel}) + process to Parquet | ${(t / 1000).toFixed(2)} s (land ${(l / 1000).toFixed(2)} s, process ${(p / 1000).toFixed(2)} s) | ${rate(t)} | ${Math.max(...runs.map((x) => x.trib.maxRssMB))} MB |\n` +
-    `| reference: psql \\copy to CSV | ${(r / 1000).toFixed(2)} s | ${rate(r)} | ${Math.max(...runs.map((x) => x.ref.psqlMaxRssMB ?? 0))} MB |\n`,
+  `| side | time | rows/s | peak RSS | machine CPU (${availableParallelism()} cores) |\n|---|---|---|---|---|\n` +
+    `| tributary: land (COPY ×${parallel}) + process to Parquet | ${(t / 1000).toFixed(2)} s (land ${(l / 1000).toFixed(2)} s, process ${(p / 1000).toFixed(2)} s) | ${rate(t)} | ${Math.max(...runs.map((x) => x.trib.maxRssMB))} MB | ${cpu('trib')} |\n` +
+    `| reference: psql \\copy to CSV | ${(r / 1000).toFixed(2)} s | ${rate(r)} | ${Math.max(...runs.map((x) => x.ref.psqlMaxRssMB ?? 0))} MB | ${cpu('ref')} |\n`,
 );
 console.log(
   `ratio psql / tributary: **${median(ratios).toFixed(3)}** (${Math.min(...ratios).toFixed(3)}–${Math.max(...ratios).toFixed(3)})`,
