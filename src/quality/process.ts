@@ -312,6 +312,21 @@ interface CheckedBatch {
   quarantine?: QuarantineFile;
 }
 
+/** One batch being processed: what every pass reads and where it writes. */
+interface BatchJob {
+  ctx: ProcessContext;
+  table: SourceTable;
+  batch: LandedBatch;
+  /** The table's manifest before this batch. */
+  manifest: TableManifest;
+  parents: ReadonlyMap<string, TableManifest>;
+  reader: BatchReader;
+  /** Where the valid rows' Parquet files are written (empty when a pass gives up). */
+  dataDir: string;
+  /** The batch's own scratch folder (quarantine file, merge rewrites). */
+  staging: string;
+}
+
 /** Reads a batch, checks it, writes its valid rows to the processed zone and its rejects to quarantine. */
 async function processBatch(
   ctx: ProcessContext,
@@ -342,15 +357,15 @@ async function processBatch(
   const reader = await openBatchReader(ctx, table, batch, manifest, format);
   const dataDir = join(staging, 'data');
   await mkdir(dataDir, { recursive: true });
+  const job: BatchJob = { ctx, table, batch, manifest, parents, reader, dataDir, staging };
   // One pass when the batch has no bad row (most do), the full pass when it has.
   const single =
     ctx.singlePass === false
       ? undefined
       : reader.contract.primary_key?.length
-        ? await typedPass(ctx, table, batch, manifest, parents, reader, dataDir, staging)
-        : await cleanPass(ctx, batch, parents, reader, dataDir);
-  const checked =
-    single ?? (await fullPass(ctx, table, batch, manifest, parents, reader, dataDir, staging));
+        ? await typedPass(job)
+        : await cleanPass(job);
+  const checked = single ?? (await fullPass(job));
   const { contract } = checked;
 
   const staged = await listFiles(dataDir);
@@ -456,13 +471,8 @@ async function singlePass<T>(statement: () => Promise<T>): Promise<T | undefined
  * folder left empty). The checks are the contract's compiled expressions, the same the full pass
  * uses, so a batch that passes is written exactly as the full pass would write it.
  */
-async function cleanPass(
-  ctx: ProcessContext,
-  batch: LandedBatch,
-  parents: ReadonlyMap<string, TableManifest>,
-  reader: BatchReader,
-  dataDir: string,
-): Promise<CheckedBatch | undefined> {
+async function cleanPass(job: BatchJob): Promise<CheckedBatch | undefined> {
+  const { ctx, batch, parents, reader, dataDir } = job;
   const { engine } = ctx;
   const { contract } = reader;
   const compiled = compileContract(
@@ -495,16 +505,8 @@ async function cleanPass(
  * then decided on that table as in the full pass. A quarantined row keeps its original text
  * only in the full pass; here, as for duplicates there, its typed values printed stand in.
  */
-async function typedPass(
-  ctx: ProcessContext,
-  table: SourceTable,
-  batch: LandedBatch,
-  manifest: TableManifest,
-  parents: ReadonlyMap<string, TableManifest>,
-  reader: BatchReader,
-  dataDir: string,
-  staging: string,
-): Promise<CheckedBatch | undefined> {
+async function typedPass(job: BatchJob): Promise<CheckedBatch | undefined> {
+  const { ctx, parents, reader } = job;
   const { engine } = ctx;
   const q = engine.dialect.quoteIdentifier;
   const s = engine.dialect.quoteString;
@@ -519,8 +521,8 @@ async function typedPass(
       `CREATE OR REPLACE TEMP TABLE _tb_checked AS
        SELECT CAST(NULL AS BIGINT) AS _record, ${[...contract.columns.map((c) => q(c.name)), ...noText].join(', ')},
               CAST(NULL AS VARCHAR) AS _fail
-         FROM (SELECT ${columnChecks.typedColumns.join(', ')} FROM (${reader.select(false)}) AS raw)
-        WHERE ${stopAtFailure(engine, columnChecks.failure)}`,
+         FROM (SELECT * FROM (SELECT ${columnChecks.typedColumns.join(', ')} FROM (${reader.select(false)}) AS raw)
+                WHERE ${stopAtFailure(engine, columnChecks.failure)})`,
     ),
   );
   if (!built) return undefined;
@@ -536,18 +538,7 @@ async function typedPass(
     );
   }
   const compiled = compileContract(contract, engine.dialect, foreignKeys);
-  return finishChecked(
-    ctx,
-    table,
-    batch,
-    manifest,
-    contract,
-    compiled,
-    [],
-    reader,
-    dataDir,
-    staging,
-  );
+  return finishChecked(job, contract, compiled, []);
 }
 
 /**
@@ -555,16 +546,8 @@ async function typedPass(
  * failed check of each row kept (types that changed widened first, for connector tables); then
  * finished as the typed pass is.
  */
-async function fullPass(
-  ctx: ProcessContext,
-  table: SourceTable,
-  batch: LandedBatch,
-  manifest: TableManifest,
-  parents: ReadonlyMap<string, TableManifest>,
-  reader: BatchReader,
-  dataDir: string,
-  staging: string,
-): Promise<CheckedBatch> {
+async function fullPass(job: BatchJob): Promise<CheckedBatch> {
+  const { ctx, table, batch, parents, reader } = job;
   const { engine } = ctx;
   const q = engine.dialect.quoteIdentifier;
   const file = batch.originalName;
@@ -627,18 +610,7 @@ async function fullPass(
       message: String(r.error_message ?? 'malformed CSV record'),
     }));
   }
-  return finishChecked(
-    ctx,
-    table,
-    batch,
-    manifest,
-    contract,
-    compiled,
-    malformed,
-    reader,
-    dataDir,
-    staging,
-  );
+  return finishChecked(job, contract, compiled, malformed);
 }
 
 /**
@@ -647,17 +619,12 @@ async function fullPass(
  * rejected ones, with file, record, line, column, reason, value and message, to quarantine.
  */
 async function finishChecked(
-  ctx: ProcessContext,
-  table: SourceTable,
-  batch: LandedBatch,
-  manifest: TableManifest,
+  job: BatchJob,
   contract: Contract,
   compiled: CompiledContract,
   malformed: MalformedRecord[],
-  reader: BatchReader,
-  dataDir: string,
-  staging: string,
 ): Promise<CheckedBatch> {
+  const { ctx, table, batch, manifest, reader, dataDir, staging } = job;
   const { engine, store } = ctx;
   const q = engine.dialect.quoteIdentifier;
   const s = engine.dialect.quoteString;
