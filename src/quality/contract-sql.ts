@@ -84,6 +84,9 @@ export function compileContract(
   // In the typed relation: a column's original text, and its typed value.
   const textOf = (c: ColumnContract) => q(rawTextColumn(c));
   const valueOf = (c: ColumnContract) => q(c.name);
+  // Only failed rows keep the original text of non-string columns (copying it for every row
+  // doubled the cost of the pass); rows failed later as duplicates parsed fine, so their
+  // typed value printed as text stands in.
   const retainedColumns = contract.columns.flatMap((c) =>
     c.type === 'string'
       ? [q(c.name)]
