@@ -4,7 +4,13 @@
  * half-written file). Quarantine tables get views too, so rejected rows are one query away.
  */
 import type { Engine } from '../engines/index.js';
-import type { ObjectStore, TableManifest } from '../lake/index.js';
+import {
+  LOADED_AT,
+  parquetScan,
+  schemaHash,
+  type ObjectStore,
+  type TableManifest,
+} from '../lake/index.js';
 
 export const PROCESSED_SCHEMA = 'processed';
 export const QUARANTINE_SCHEMA = 'quarantine';
@@ -22,8 +28,17 @@ export function processedSelect(
     );
     return `SELECT ${cols.join(', ')} WHERE false`;
   }
-  const files = manifest.files.map((f) => s(store.readableLocation(f.key))).join(', ');
-  return `SELECT ${manifest.columns.map((c) => q(c.name)).join(', ')} FROM read_parquet([${files}], hive_partitioning = false)`;
+  // Files written before a column was added or widened are aligned by name and cast to the
+  // table's current types; a table whose files share one schema reads them plainly.
+  const scan = parquetScan(store, manifest.files, manifest.columns, s);
+  const current = schemaHash(manifest.columns);
+  const aligned = manifest.files.some((f) => f.schema !== current);
+  const columns = manifest.columns.map((c) =>
+    aligned
+      ? `CAST(${q(c.name)} AS ${engine.dialect.typeName(c.type as never)}) AS ${q(c.name)}`
+      : q(c.name),
+  );
+  return `SELECT ${columns.join(', ')} FROM ${scan}`;
 }
 
 /** The quarantine rows of a table, or an empty relation with the quarantine columns. */
@@ -42,7 +57,9 @@ export function quarantineSelect(
       'CAST(NULL AS VARCHAR) AS _reason',
       'CAST(NULL AS VARCHAR) AS _value',
       'CAST(NULL AS VARCHAR) AS _message',
-      ...manifest.columns.map((c) => `CAST(NULL AS VARCHAR) AS ${q(c.name)}`),
+      ...manifest.columns
+        .filter((c) => c.name !== LOADED_AT)
+        .map((c) => `CAST(NULL AS VARCHAR) AS ${q(c.name)}`),
     ];
     return `SELECT ${cols.join(', ')} WHERE false`;
   }

@@ -23,7 +23,7 @@ import {
   type DbtCliOptions,
   type LsOutput,
 } from './commands/dbt.js';
-import { formatRunSummary, runProject } from './commands/run.js';
+import { formatRunSummary, runExitCode, runProject } from './commands/run.js';
 import { LandingWatcher, openWorkspace } from '../orchestrator/index.js';
 import { parse as parseYamlText } from 'yaml';
 import type { DbtVerb } from '../models/index.js';
@@ -182,7 +182,7 @@ export function buildProgram(): Command {
           return;
         }
         print(opts.json ? JSON.stringify(result, null, 2) : formatRunSummary(result, output()));
-        if (result.status !== 'succeeded') process.exitCode = 1;
+        process.exitCode = runExitCode(result) || undefined;
       },
     );
 

@@ -18,7 +18,7 @@ import {
   runBackfill,
   type GraphFormat,
 } from './commands/orchestrate.js';
-import { formatRunSummary } from './commands/run.js';
+import { formatRunSummary, runExitCode } from './commands/run.js';
 import { formatTable, type Output } from './output.js';
 
 export interface CliContext {
@@ -106,7 +106,7 @@ export function registerOrchestration(program: Command, cli: CliContext): void {
         if (!result.steps.length)
           return cli.print('nothing to backfill: every partition in the range succeeded');
         cli.print(formatRunSummary(result, cli.output()));
-        if (result.status !== 'succeeded') process.exitCode = 1;
+        process.exitCode = runExitCode(result) || undefined;
       },
     );
 

@@ -182,14 +182,43 @@ export interface Engine {
   close(): Promise<void>;
 }
 
+/**
+ * What an engine failure is about, decided once by the engine that raised it (from DuckDB's error
+ * type, PostgreSQL's SQLSTATE class), so callers branch on a kind instead of matching messages.
+ */
+export type EngineErrorKind =
+  /** The data read or written does not fit: a bad value, a malformed record, invalid encoding. */
+  | 'data'
+  /** The statement is wrong: syntax, an unknown column or table, mismatched types. */
+  | 'statement'
+  /** Cancelled by `interrupt()` (a timeout or a stop). */
+  | 'interrupted'
+  /** Out of memory or disk, too many open files: the machine's limits, not the statement's. */
+  | 'resources'
+  /** Reading or writing a file failed. */
+  | 'io'
+  /** A transaction conflict or a lock held elsewhere: may pass when tried again. */
+  | 'conflict'
+  /** The engine can no longer be used (DuckDB invalidated the database). */
+  | 'fatal'
+  | 'other';
+
 /** An engine failure, with the statement that caused it kept for `--debug`. */
 export class EngineError extends Error {
+  readonly kind: EngineErrorKind;
+
   constructor(
     message: string,
     readonly sql: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; kind?: EngineErrorKind },
   ) {
-    super(message, options);
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'EngineError';
+    this.kind = options?.kind ?? 'other';
   }
+}
+
+/** The kind of an engine error, or undefined for anything an engine did not raise. */
+export function engineErrorKind(err: unknown): EngineErrorKind | undefined {
+  return err instanceof EngineError ? err.kind : undefined;
 }

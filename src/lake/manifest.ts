@@ -3,6 +3,7 @@
  * names no reader looks at; a table's contents are exactly the files its manifest lists, and a
  * commit is one atomic swap of the manifest. A crash before the swap leaves the old table intact.
  */
+import { createHash } from 'node:crypto';
 import type { ObjectStore } from './store.js';
 
 export interface DataFile {
@@ -13,6 +14,11 @@ export interface DataFile {
   partition?: Record<string, string>;
   /** The batch (raw file hash) that produced this file. */
   batch: string;
+  /**
+   * `schemaHash` of the columns the file was written with (absent in files written before it was
+   * kept): a file whose schema is not the table's current one is read aligned by name.
+   */
+  schema?: string;
 }
 
 export interface QuarantineFile extends DataFile {
@@ -79,6 +85,38 @@ export interface RawBatch {
   originalName: string;
   bytes: number;
   ingestedAt: string;
+}
+
+/**
+ * The column every processed row carries: when its batch was committed to the processed zone (a
+ * row loaded from quarantine later carries that later time). Incremental models filter on it to
+ * pick up every new batch whatever its event dates.
+ */
+export const LOADED_AT = '_loaded_at';
+
+/** A short fingerprint of a schema (column names and types, in order). */
+export function schemaHash(columns: readonly ColumnSchema[]): string {
+  return createHash('sha256')
+    .update(JSON.stringify(columns.map((c) => [c.name, c.type])))
+    .digest('hex')
+    .slice(0, 16);
+}
+
+/**
+ * The `read_parquet(...)` relation over a table's data files (there must be at least one). When
+ * every file has the table's current schema, the plain read; otherwise (a column was added or
+ * widened since some were written) the files are aligned by name, missing columns reading NULL.
+ */
+export function parquetScan(
+  store: ObjectStore,
+  files: readonly DataFile[],
+  columns: readonly ColumnSchema[],
+  quoteString: (s: string) => string,
+): string {
+  const current = schemaHash(columns);
+  const aligned = files.some((f) => f.schema !== current);
+  const list = files.map((f) => quoteString(store.readableLocation(f.key))).join(', ');
+  return `read_parquet([${list}], hive_partitioning = false${aligned ? ', union_by_name = true' : ''})`;
 }
 
 /** Reads a JSON manifest, or undefined when the table has never been committed. */

@@ -16,7 +16,10 @@ export const lakeKeys = {
   processedTable: (table: string) => `processed/${table}`,
   processedManifest: (table: string) => `processed/${table}/${MANIFEST}`,
   quarantineTable: (source: string, table: string) => `quarantine/${source}/${table}`,
-  quarantineFile: (source: string, table: string, batch: string) =>
-    `quarantine/${source}/${table}/${batch.slice(0, 16)}.parquet`,
+  /** A batch's quarantine file; `revision` names the rewrite left after rows were retried. */
+  quarantineFile: (source: string, table: string, batch: string, revision?: number) =>
+    `quarantine/${source}/${table}/${batch.slice(0, 16)}${revision ? `-r${revision}` : ''}.parquet`,
+  /** The parent versions a table's rows waiting for a parent were last checked against. */
+  processedForeignKeyCheck: (table: string) => `processed/${table}/_foreign_keys.json`,
   curatedTable: (model: string) => `curated/${model}`,
 };

@@ -51,7 +51,26 @@ export interface FreshnessEvent {
   at: string;
 }
 
-export type AlertEvent = FailureEvent | RetriesExhaustedEvent | SuccessEvent | FreshnessEvent;
+/** One file a run refused whole, as the refused_files alert lists it. */
+export interface RefusedFileEntry {
+  /** The processed asset, e.g. `processed:orders`. */
+  asset: string;
+  file: string;
+  /** Why, with the file's line where known and what to do. */
+  message: string;
+}
+
+/** A run refused input files whole (a data problem: the run went on without them). */
+export interface RefusedFilesEvent {
+  type: 'refused_files';
+  runId: string;
+  command: string;
+  files: RefusedFileEntry[];
+  at: string;
+}
+
+export type AlertEvent =
+  FailureEvent | RetriesExhaustedEvent | SuccessEvent | FreshnessEvent | RefusedFilesEvent;
 
 /** Every event type, in the order the config schema lists them. */
 export const ALERT_EVENT_TYPES: readonly AlertEventType[] = [
@@ -59,6 +78,7 @@ export const ALERT_EVENT_TYPES: readonly AlertEventType[] = [
   'retries_exhausted',
   'success',
   'freshness',
+  'refused_files',
 ];
 
 // Compile-time check that the event union and the config's event names stay the same set.
@@ -104,6 +124,15 @@ export function describeAlert(event: AlertEvent): string {
         : 'at an unknown time';
       return `${event.asset} is stale: last updated ${ago}, at ${event.lastUpdatedAt} (${limit})`;
     }
+    case 'refused_files': {
+      const named = event.files
+        .slice(0, STEPS_NAMED)
+        .map((f) => oneLine(f.message))
+        .join('; ');
+      const more =
+        event.files.length > STEPS_NAMED ? `; and ${event.files.length - STEPS_NAMED} more` : '';
+      return `run ${event.runId} refused ${plural(event.files.length, 'file')} (${named}${more})`;
+    }
   }
 }
 
@@ -140,6 +169,15 @@ export function alertDetails(event: AlertEvent): string[] {
         `last updated: ${event.lastUpdatedAt ?? 'never'}`,
         `checked at: ${event.at}`,
       ];
+    case 'refused_files':
+      return [
+        `run: ${event.runId}`,
+        `command: ${event.command}`,
+        `at: ${event.at}`,
+        `refused files (${event.files.length}):`,
+        ...event.files.map((f) => `  ${f.asset}: ${oneLine(f.message, 1000)}`),
+        'after fixing the file (or the contract): tributary run --retry-rejected',
+      ];
   }
 }
 
@@ -170,6 +208,20 @@ export function isAlertEvent(value: unknown): value is AlertEvent {
       return str('runId') && str('command') && num('durationMs');
     case 'freshness':
       return str('asset') && num('maxAgeMs') && (v.lastUpdatedAt === null || str('lastUpdatedAt'));
+    case 'refused_files':
+      return (
+        str('runId') &&
+        str('command') &&
+        Array.isArray(v.files) &&
+        v.files.every(
+          (f: unknown) =>
+            typeof f === 'object' &&
+            f !== null &&
+            typeof (f as RefusedFileEntry).asset === 'string' &&
+            typeof (f as RefusedFileEntry).file === 'string' &&
+            typeof (f as RefusedFileEntry).message === 'string',
+        )
+      );
     default:
       return false;
   }

@@ -264,6 +264,7 @@ function dedupeKey(channel: string, event: AlertEvent): string {
   switch (event.type) {
     case 'failure':
     case 'success':
+    case 'refused_files':
       return `${channel}:${event.type}:${event.runId}`;
     case 'retries_exhausted':
       return `${channel}:${event.type}:${event.runId}:${event.asset}`;

@@ -7,8 +7,7 @@
  */
 import { TributaryError, describeError } from '../core/index.js';
 import type { DeadLetter } from '../notify/index.js';
-import type { SourceTable } from '../project/index.js';
-import { RawBatchWriter, commitRawBatches } from '../sources/index.js';
+import { lakeKeys } from '../lake/index.js';
 import { runPipeline, type RunResult } from './runner.js';
 import type { RunRequest } from './scheduler.js';
 import type { Workspace } from './workspace.js';
@@ -55,33 +54,11 @@ export interface ForeignKeyRowsPayload {
   rows: number;
 }
 
-/** Keeps the rows of a batch refused for a foreign key, to be tried again once parents exist. */
-export async function deadLetterForeignKeyRows(
-  ws: Workspace,
-  table: SourceTable,
-  quarantine: string,
-  batch: string,
-  rows: number,
-): Promise<DeadLetter> {
-  const columns = table.contract.columns
-    .filter((c) => c.references)
-    .map((c) => `${c.name} → ${c.references}`);
-  const payload: ForeignKeyRowsPayload = { table: table.id, quarantine, batch, rows };
-  return ws.dlq.add({
-    kind: 'record',
-    source: `processed:${table.table}`,
-    payload,
-    error: `${rows} row(s) reference a parent not loaded yet (${columns.join(', ')})`,
-    attempts: 1,
-    dedupeKey: `foreign_key:${quarantine}`,
-  });
-}
-
 /**
- * Sends rows a foreign key refused through the normal path again: they are written as a new raw
- * batch of their table (CSV, in the contract's field names, with the text they arrived with) and
- * the table and what is downstream run. The batch is addressed by its content, so the same rows
- * land once; rows whose parent is still missing are quarantined again, as a new dead letter.
+ * `record` entries were kept by earlier versions for rows refused for a missing parent. Such rows
+ * are now checked again by processing itself whenever a parent changes, so replaying an entry
+ * asks for that check now: the table's processing and what is downstream run, loading the rows
+ * whose parent exists (once: they leave the quarantine as they load).
  */
 async function replayForeignKeyRows(ws: Workspace, entry: DeadLetter): Promise<void> {
   const p = entry.payload as ForeignKeyRowsPayload;
@@ -92,67 +69,15 @@ async function replayForeignKeyRows(ws: Workspace, entry: DeadLetter): Promise<v
       hint: 'purge the entry: `tributary dlq purge <id>`',
     });
   }
-  if (table.kind === 'rest' || (table.format !== undefined && table.format !== 'csv')) {
-    throw new TributaryError(
-      `rows of ${table.id} cannot be replayed: only CSV tables (files and databases) are, and it reads ${table.format ?? 'JSON'}`,
-      { code: 'CONFIG', hint: 'fix the parents and drop the records again as a new file' },
-    );
-  }
-  if (table.disposition === 'replace') {
-    throw new TributaryError(
-      `rows of ${table.id} cannot be replayed: its disposition is replace, and a batch of replayed rows would replace the table`,
-      {
-        code: 'CONFIG',
-        hint: 'the next full extract brings the rows again once their parents exist',
-      },
-    );
-  }
-  const q = ws.warehouse.dialect.quoteIdentifier;
-  const s = ws.warehouse.dialect.quoteString;
-  const columns = table.contract.columns;
-  const { rows } = await ws.warehouse.query(
-    `SELECT ${columns.map((c) => `CAST(${q(c.name)} AS VARCHAR) AS ${q(c.name)}`).join(', ')}
-       FROM read_parquet(${s(ws.store.readableLocation(p.quarantine))})
-      WHERE _reason = 'foreign_key' ORDER BY _record`,
-  );
-  if (!rows.length) return;
-  const { delimiter, quote } = table.csv;
-  const field = (v: unknown): string => {
-    if (v === null || v === undefined) return '';
-    const text = String(v);
-    return text.includes(delimiter) || text.includes(quote) || /[\r\n]/.test(text) || text === ''
-      ? `${quote}${text.split(quote).join(quote + quote)}${quote}`
-      : text;
-  };
-  const writer = await RawBatchWriter.open({
-    store: ws.store,
-    tmpDir: ws.project.paths.tmp,
-    source: table.source,
-    table: table.table,
-    ext: '.csv',
-    now: new Date(),
-    // Processing tells a batch's format by its name's extension.
-    originalName: `${table.table}.replay-${entry.id}.csv`,
-  });
-  try {
-    await writer.write(`${columns.map((c) => field(c.from ?? c.name)).join(delimiter)}\n`);
-    for (const r of rows)
-      await writer.write(`${columns.map((c) => field(r[c.name])).join(delimiter)}\n`);
-    writer.countRecords(rows.length);
-  } catch (err) {
-    await writer.abort();
-    throw err;
-  }
-  const batch = await writer.finish();
-  if (batch) await commitRawBatches(ws.store, table.source, table.table, [batch]);
+  await ws.store.delete(lakeKeys.processedForeignKeyCheck(table.table));
   const result = await runPipeline(ws, {
     select: [`processed:${table.table}+`],
-    command: `replay ${entry.id} (${rows.length} rows of ${table.id})`,
+    command: `replay ${entry.id} (rows of ${table.id} waiting for a parent)`,
     trigger: 'replay',
   });
   const step = result.steps.find((x) => x.asset === `processed:${table.table}`);
   if (step?.status === 'failed') {
-    throw new TributaryError(`processing the replayed rows failed: ${step.message ?? ''}`, {
+    throw new TributaryError(`processing ${table.id} failed: ${step.message ?? ''}`, {
       code: 'INPUT',
       hint: `\`tributary logs ${result.runId}\` shows why`,
     });

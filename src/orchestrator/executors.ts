@@ -24,7 +24,6 @@ import { writeCompiled, type DbtSession, type Node } from '../models/index.js';
 import { emptyManifest, processTable } from '../quality/index.js';
 import { sourceFor } from '../sources/index.js';
 import type { StepStatus } from '../state/index.js';
-import { deadLetterForeignKeyRows } from './dead-letters.js';
 import type { Asset } from './graph.js';
 import type { Workspace } from './workspace.js';
 
@@ -36,6 +35,14 @@ export interface StepOutcome {
   message?: string;
   /** Rejected rows by reason (processed steps). */
   reasons?: Record<string, number>;
+  /** Files this step refused whole (processed steps): a data problem, not a failed step. */
+  refusedFiles?: RefusedFile[];
+}
+
+/** A file refused whole by processing, with why (file, line, what to do). */
+export interface RefusedFile {
+  file: string;
+  message: string;
 }
 
 export interface ExecContext {
@@ -125,9 +132,6 @@ async function processAsset(ctx: ExecContext, asset: Asset): Promise<StepOutcome
     lakeKeys.quarantineTable(table.source, table.table),
   ])
     await ws.store.removePartialWrites(`${prefix}/`);
-  const quarantinedBefore = new Set(
-    ((await loadManifest(ws, table.table))?.quarantine ?? []).map((q) => q.key),
-  );
   let result;
   try {
     result = await processTable(
@@ -152,14 +156,6 @@ async function processAsset(ctx: ExecContext, asset: Asset): Promise<StepOutcome
   await registered;
   const rawColumns = result.rawColumns;
   const manifest = result.manifest;
-  // Rows refused only because their parent is not loaded yet may pass later: each batch's are
-  // kept as a record dead letter, whose replay sends them through processing again.
-  for (const q of manifest.quarantine) {
-    const rows = q.reasons.foreign_key ?? 0;
-    if (rows > 0 && !quarantinedBefore.has(q.key)) {
-      ctx.later(deadLetterForeignKeyRows(ws, table, q.key, q.batch, rows));
-    }
-  }
   ctx.later(
     ws.state.atomically(async (state) => {
       await catalogProcessed(state, manifest);
@@ -174,33 +170,49 @@ async function processAsset(ctx: ExecContext, asset: Asset): Promise<StepOutcome
       );
     }),
   );
-  const earlier = Object.values(result.manifest.rejected).length - result.rejectedFiles.length;
-  if (result.rejectedFiles.length) {
+  // A refused file is a data problem: recorded, reported and alerted on, while the table's other
+  // files and everything downstream go on (rows needing its rows wait in quarantine).
+  const refusedFiles = result.rejectedFiles.map((f) => ({
+    file: f.file,
+    message: f.error.format(),
+  }));
+  const earlier = Object.values(result.manifest.rejected).length - refusedFiles.length;
+  const notes = [
+    ...(refusedFiles.length
+      ? [
+          `${refusedFiles.length} file(s) refused:\n${refusedFiles.map((f) => `  ${f.message.replaceAll('\n', '\n  ')}`).join('\n')}`,
+        ]
+      : []),
+    ...(earlier > 0
+      ? [`${earlier} file(s) refused by an earlier run are not retried; use --retry-rejected`]
+      : []),
+  ];
+  const refused = refusedFiles.length ? { refusedFiles } : {};
+  if (result.batches === 0 && result.retriedRows === 0) {
     return {
-      status: 'failed',
-      rowsIn: result.rowsIn,
-      rowsOut: result.rowsOut,
-      rowsRejected: result.rowsRejected,
-      reasons: result.reasons,
-      message: result.rejectedFiles.map((f) => `${f.error.format()}`).join('\n'),
+      status: refusedFiles.length ? 'succeeded' : 'up_to_date',
+      rowsOut: 0,
+      ...refused,
+      ...(notes.length ? { message: notes.join('\n') } : {}),
     };
   }
-  const note =
-    earlier > 0
-      ? ` (${earlier} file(s) rejected by an earlier run are not retried; use --retry-rejected)`
-      : '';
-  if (result.batches === 0)
-    return { status: 'up_to_date', rowsOut: 0, ...(note ? { message: note.trim() } : {}) };
   const reasons = Object.entries(result.reasons)
     .map(([r, n]) => `${r} ${n}`)
     .join(', ');
+  const retried = result.retriedRows
+    ? `, ${result.retriedRows} loaded from quarantine now that their parent arrived`
+    : '';
   return {
     status: 'succeeded',
     rowsIn: result.rowsIn,
     rowsOut: result.rowsOut,
     rowsRejected: result.rowsRejected,
     reasons: result.reasons,
-    message: `${result.rowsOut} rows${result.rowsRejected ? `, ${result.rowsRejected} quarantined (${reasons})` : ''}${note}`,
+    ...refused,
+    message: [
+      `${result.rowsOut} rows${result.rowsRejected ? `, ${result.rowsRejected} quarantined (${reasons})` : ''}${retried}`,
+      ...notes,
+    ].join('\n'),
   };
 }
 

@@ -171,7 +171,7 @@ export async function backfill(
     partition: { key: p, vars: partitionVars(p) },
   }));
   if (!steps.length) {
-    return { runId: '', status: 'succeeded', durationMs: 0, steps: [] };
+    return { runId: '', status: 'succeeded', durationMs: 0, steps: [], refusedFiles: [] };
   }
   return runPlan(ws, steps, { command: `backfill ${selector}`, trigger: 'backfill', ...options });
 }

@@ -21,14 +21,15 @@ import type {
   FreshnessEvent,
   RetriesExhaustedEvent,
   FailureEvent,
+  RefusedFilesEvent,
   SuccessEvent,
 } from '../notify/index.js';
 
 export type { AlertEvent };
 export type FreshnessAlert = FreshnessEvent;
-type RunAlert = FailureEvent | RetriesExhaustedEvent | SuccessEvent;
+type RunAlert = FailureEvent | RetriesExhaustedEvent | SuccessEvent | RefusedFilesEvent;
 import { dispatch, type DispatchTask, type TaskResult } from './dispatch.js';
-import { executeAsset, type ExecContext, type StepOutcome } from './executors.js';
+import { executeAsset, type ExecContext, type RefusedFile, type StepOutcome } from './executors.js';
 import { selectAssets, type Asset, type AssetKind } from './graph.js';
 import { resolvePolicies, type AssetPolicies } from './policy.js';
 import type { Workspace } from './workspace.js';
@@ -82,6 +83,8 @@ export interface StepResult {
   message?: string;
   /** The partition a partition run built. */
   partition?: string;
+  /** Files the step refused whole (processed steps). */
+  refusedFiles?: RefusedFile[];
 }
 
 export interface RunResult {
@@ -90,6 +93,11 @@ export interface RunResult {
   durationMs: number;
   steps: StepResult[];
   resumedFrom?: string;
+  /**
+   * Files refused whole in this run, by processed asset: the run went on without them (a data
+   * problem, reported and alerted on, not a failed step); `run --retry-rejected` reads them again.
+   */
+  refusedFiles: (RefusedFile & { asset: string })[];
 }
 
 /**
@@ -467,6 +475,11 @@ export async function runPlan(
   } else if (status === 'succeeded') {
     alerts.push({ type: 'success', runId, command, durationMs, at });
   }
+  const refusedFiles = steps.flatMap((s) =>
+    (s.refusedFiles ?? []).map((f) => ({ asset: s.asset, ...f })),
+  );
+  if (refusedFiles.length)
+    alerts.push({ type: 'refused_files', runId, command, files: refusedFiles, at });
   // Alerts never fail the run: what cannot be delivered goes to the dead-letter store.
   const sink = options.alerts ?? ws.alerts;
   if (sink) for (const a of alerts) await sink.notify(a);
@@ -476,6 +489,7 @@ export async function runPlan(
     durationMs,
     steps,
     ...(options.resume ? { resumedFrom: options.resume } : {}),
+    refusedFiles,
   };
 }
 

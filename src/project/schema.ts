@@ -450,14 +450,20 @@ export const alertChannelSchema = z.discriminatedUnion('type', [
     .strict(),
 ]);
 
-export const alertEventSchema = z.enum(['failure', 'retries_exhausted', 'success', 'freshness']);
+export const alertEventSchema = z.enum([
+  'failure',
+  'retries_exhausted',
+  'success',
+  'freshness',
+  'refused_files',
+]);
 
 export const alertsSchema = z
   .object({
     channels: z.record(identifier, alertChannelSchema).default({}),
     events: z
       .array(alertEventSchema)
-      .default(['failure', 'retries_exhausted', 'freshness'])
+      .default(['failure', 'retries_exhausted', 'freshness', 'refused_files'])
       .describe('What is sent (success is opt-in).'),
     retry: retryPolicySchema.default({
       attempts: 3,

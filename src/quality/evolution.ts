@@ -13,7 +13,7 @@
  */
 import { TributaryError } from '../core/index.js';
 import type { Engine, LogicalType } from '../engines/index.js';
-import type { ColumnSchema, TableManifest } from '../lake/index.js';
+import { LOADED_AT, type ColumnSchema, type TableManifest } from '../lake/index.js';
 import type { ColumnContract, Contract, SourceTable } from '../project/index.js';
 
 /** Does the table's schema evolve with its data (connector tables), or stay as contracted (files)? */
@@ -31,7 +31,7 @@ export function effectiveContract(table: SourceTable, manifest: TableManifest): 
     return evolved && evolved.type !== c.type ? { ...c, type: evolved.type } : c;
   });
   for (const c of manifest.columns)
-    if (!columns.some((x) => x.name === c.name))
+    if (c.name !== LOADED_AT && !columns.some((x) => x.name === c.name))
       columns.push({
         name: c.name,
         type: c.type,
@@ -61,6 +61,8 @@ export function withNewColumns(
   const added: ColumnContract[] = [];
   for (const raw of rawColumns) {
     if (fields.has(raw.name) || raw.type.startsWith('LIST(') || raw.name === '') continue;
+    // The name Tributary stamps on every processed row is not the data's to take.
+    if (raw.name === LOADED_AT) continue;
     const name = raw.name.replaceAll('.', '_');
     if (names.has(name)) continue;
     names.add(name);
@@ -159,9 +161,12 @@ export async function evolveTypes(
 
 /** The processed schema a batch commits: its effective contract's columns (with their source fields). */
 export function schemaOf(contract: Contract): ColumnSchema[] {
-  return contract.columns.map((c) => ({
-    name: c.name,
-    type: c.type,
-    ...(c.from ? { from: c.from } : {}),
-  }));
+  return [
+    ...contract.columns.map((c) => ({
+      name: c.name,
+      type: c.type,
+      ...(c.from ? { from: c.from } : {}),
+    })),
+    { name: LOADED_AT, type: 'timestamp' },
+  ];
 }

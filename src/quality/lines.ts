@@ -7,19 +7,20 @@
 import type { Engine } from '../engines/index.js';
 import type { FileFormat } from '../project/index.js';
 
+/** A CSV record the reader could not parse (kept in temp table `_tb_malformed`). */
 export interface MalformedRecord {
   /** 1-based record position among all records of the file, malformed ones included. */
   position: number;
-  text: string;
-  message: string;
-  /** Physical line, filled in by lineNumbers. */
-  line?: number;
+  /** Line breaks inside the record's text, its final one excluded. */
+  newlines: number;
 }
 
 /**
- * Creates temp table `_tb_lines(_record, _line)` for the rejected rows of `_tb_checked`, and
- * sets `line` on each malformed record. Lines are 1-based and count the header as line 1.
- * `columns` name the columns of `_tb_checked` that hold each field's original text.
+ * Creates temp table `_tb_lines(_record, _line, _position)` for the rejected rows of
+ * `_tb_checked` (`_position`: the record's place among all the file's records, malformed ones
+ * included), and sets `_line` on each row of `_tb_malformed` (when there are malformed
+ * records). Lines are 1-based and count the header as line 1. `columns` name the columns of
+ * `_tb_checked` that hold each field's original text.
  */
 export async function lineNumbers(
   engine: Engine,
@@ -27,13 +28,16 @@ export async function lineNumbers(
   columns: string[],
   malformed: MalformedRecord[],
 ): Promise<void> {
-  await engine.exec('CREATE OR REPLACE TEMP TABLE _tb_lines (_record BIGINT, _line BIGINT)');
+  await engine.exec(
+    'CREATE OR REPLACE TEMP TABLE _tb_lines (_record BIGINT, _line BIGINT, _position BIGINT)',
+  );
   if (format === 'json') return; // a JSON array's records have no reliable line of their own
   const rejected = await engine.query(
     `SELECT _record FROM _tb_checked WHERE _fail IS NOT NULL ORDER BY _record`,
   );
   const records = rejected.rows.map((r) => Number(r._record));
   let lines: number[];
+  let positions = records;
   if (format === 'ndjson') {
     lines = records; // one record per line
   } else {
@@ -48,15 +52,29 @@ export async function lineNumbers(
       multi.rows.map((r) => ({ record: Number(r._record), extra: Number(r.extra) })),
       malformed,
     );
-    lines = records.map((r) => calc.lineOfRecord(r));
-    for (const m of malformed) m.line = calc.lineOfPosition(m.position);
+    positions = records.map((r) => calc.positionOf(r));
+    lines = positions.map((p) => calc.lineOfPosition(p));
+    if (malformed.length) {
+      await engine.query(
+        `UPDATE _tb_malformed AS m SET _line = n.line
+           FROM (SELECT unnest(CAST(string_split($1, ',') AS BIGINT[])) AS position,
+                        unnest(CAST(string_split($2, ',') AS BIGINT[])) AS line) AS n
+          WHERE m.position = n.position`,
+        [
+          malformed.map((m) => m.position).join(','),
+          malformed.map((m) => calc.lineOfPosition(m.position)).join(','),
+        ],
+      );
+    }
   }
   if (records.length === 0) return;
-  // One statement, whatever the count: the numbers travel as two comma-separated strings.
-  await engine.query(
-    `INSERT INTO _tb_lines SELECT unnest(CAST(string_split($1, ',') AS BIGINT[])), unnest(CAST(string_split($2, ',') AS BIGINT[]))`,
-    [records.join(','), lines.join(',')],
-  );
+  // One statement, whatever the count: the numbers travel as comma-separated strings.
+  const list = (n: number) => `unnest(CAST(string_split($${n}, ',') AS BIGINT[]))`;
+  await engine.query(`INSERT INTO _tb_lines SELECT ${list(1)}, ${list(2)}, ${list(3)}`, [
+    records.join(','),
+    lines.join(','),
+    positions.join(','),
+  ]);
 }
 
 /** Maps record numbers to physical lines given the multi-line and malformed records. */
@@ -68,12 +86,9 @@ export class CsvLineCalculator {
   private readonly multiPositions: number[];
   private readonly multiExtraPrefix: number[];
 
-  constructor(
-    multiLine: { record: number; extra: number }[],
-    malformed: { position: number; text: string }[],
-  ) {
+  constructor(multiLine: { record: number; extra: number }[], malformed: MalformedRecord[]) {
     const bad = malformed
-      .map((m) => ({ position: m.position, extra: countNewlines(m.text.replace(/\r?\n$/, '')) }))
+      .map((m) => ({ position: m.position, extra: m.newlines }))
       .sort((a, b) => a.position - b.position);
     this.malformedPositions = bad.map((m) => m.position);
     this.malformedExtraPrefix = prefixSums(bad.map((m) => m.extra));
@@ -118,10 +133,4 @@ function countBelow(sorted: number[], limit: number): number {
     else hi = mid;
   }
   return lo;
-}
-
-function countNewlines(text: string): number {
-  let n = 0;
-  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) n++;
-  return n;
 }

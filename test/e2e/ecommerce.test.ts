@@ -158,6 +158,7 @@ describe('the e-commerce pipeline', () => {
       'status',
       'channel',
       'notes',
+      '_loaded_at',
     ]);
     const raw = catalog.find((e) => e.zone === 'raw' && e.name === 'shop.customers')!;
     expect(raw.columns.map((c) => c.name)).toEqual(

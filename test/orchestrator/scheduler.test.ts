@@ -172,7 +172,13 @@ function harness(
         req.onStart?.(runId);
         const gate = holds.shift();
         if (gate) await gate.promise;
-        return { runId, status: 'succeeded', durationMs: 0, steps: opts.steps?.(req) ?? [] };
+        return {
+          runId,
+          status: 'succeeded',
+          durationMs: 0,
+          steps: opts.steps?.(req) ?? [],
+          refusedFiles: [],
+        };
       },
     });
   return {
@@ -705,6 +711,7 @@ describe('the run queue', () => {
   const result = (runId: string): RunResult => ({
     runId,
     status: 'succeeded',
+    refusedFiles: [],
     durationMs: 0,
     steps: [],
   });

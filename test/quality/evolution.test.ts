@@ -80,6 +80,7 @@ describe('schema evolution of connector tables', () => {
       { name: 'id', type: 'integer' },
       { name: 'opened', type: 'date' },
       { name: 'plan', type: 'string' },
+      { name: '_loaded_at', type: 'timestamp' },
     ]);
     expect(r.rowsOut).toBe(1);
   });
@@ -94,6 +95,7 @@ describe('schema evolution of connector tables', () => {
       expect(r.manifest.columns, policy).toEqual([
         { name: 'id', type: 'bigint' },
         { name: 'opened', type: 'timestamp' },
+        { name: '_loaded_at', type: 'timestamp' },
       ]);
       expect(r.rowsRejected, policy).toBe(0);
     }

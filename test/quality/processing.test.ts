@@ -150,7 +150,15 @@ describe('processing with contracts', () => {
       { id: '1', name: 'Ann', zip: '02139' },
       { id: '2', name: 'Bob, "the" builder', zip: '10001' },
     ]);
-    expect(rows.types).toEqual(['BIGINT', 'BIGINT', 'TIMESTAMP', 'INTEGER', 'VARCHAR']);
+    // Every processed row carries `_loaded_at`, when its batch was committed.
+    expect(rows.types).toEqual([
+      'BIGINT',
+      'BIGINT',
+      'TIMESTAMP',
+      'INTEGER',
+      'VARCHAR',
+      'TIMESTAMP',
+    ]);
     expect(rows.events).toEqual([
       { id: 'e1', order_id: '10' },
       { id: 'e2', order_id: null },
@@ -230,7 +238,7 @@ describe('bad files', () => {
   async function refused(landing: Record<string, string | Buffer>, table: string) {
     const dir = project({
       'customers.csv': GOOD_CUSTOMERS,
-      'orders.csv': 'order_id,customer_id,ts\n',
+      'orders.csv': 'order_id,customer_id,ts,qty,status\n',
       'events.json': GOOD_EVENTS,
       ...landing,
     });
@@ -240,17 +248,20 @@ describe('bad files', () => {
     const manifest = await withWorkspace(dir, (ws) =>
       readManifest<TableManifest>(ws.store, lakeKeys.processedManifest(table)),
     );
-    return { dir, result, step: step(result, `processed:${table}`), manifest, scratch };
+    const s = step(result, `processed:${table}`);
+    // A refused file is a data problem, not a failed step: the step and the run go on.
+    expect(s.status).toBe('succeeded');
+    const refusal = s.refusedFiles?.[0]?.message ?? '';
+    expect(result.refusedFiles.map((f) => f.message)).toEqual([refusal]);
+    return { dir, result, step: s, refusal, manifest, scratch };
   }
 
   it('refuses a CSV whose header does not match the contract, naming the missing columns, and loads the rest', async () => {
-    const {
-      result,
-      step: s,
-      manifest,
-    } = await refused({ 'orders.csv': 'order_id,cust,ts\n1,1,2025-01-01\n' }, 'orders');
-    expect(s.status).toBe('failed');
-    expect(s.message).toMatch(
+    const { result, refusal, manifest } = await refused(
+      { 'orders.csv': 'order_id,cust,ts\n1,1,2025-01-01\n' },
+      'orders',
+    );
+    expect(refusal).toMatch(
       /^orders\.csv:1: header does not match the contract: missing customer_id, qty, status; found order_id, cust, ts/,
     );
     expect(manifest!.files).toEqual([]);
@@ -259,8 +270,8 @@ describe('bad files', () => {
   });
 
   it('refuses an empty file', async () => {
-    const { step: s } = await refused({ 'customers_empty.csv': '' }, 'customers');
-    expect(s.message).toMatch(/^customers_empty\.csv: file is empty/);
+    const { refusal } = await refused({ 'customers_empty.csv': '' }, 'customers');
+    expect(refusal).toMatch(/^customers_empty\.csv: file is empty/);
   });
 
   it('refuses a file that is not UTF-8, naming the line and column', async () => {
@@ -269,17 +280,20 @@ describe('bad files', () => {
       Buffer.from([0xe9]),
       Buffer.from(',01234\n'),
     ]);
-    const { step: s, manifest } = await refused({ 'customers_latin1.csv': latin1 }, 'customers');
-    expect(s.message).toMatch(/^customers_latin1\.csv:2:6: file is not valid UTF-8/);
+    const { refusal, manifest } = await refused({ 'customers_latin1.csv': latin1 }, 'customers');
+    expect(refusal).toMatch(/^customers_latin1\.csv:2:6: file is not valid UTF-8/);
     expect(manifest!.files.map((f) => f.rows)).toEqual([2]); // the good file loaded, nothing from the bad one
   });
 
   it('refuses a truncated JSON file, naming it', async () => {
-    const { step: s, manifest } = await refused(
+    const { refusal, manifest } = await refused(
       { 'events.json': '[\n{"id":"e1"},\n{"id":' },
       'events',
     );
-    expect(s.message).toMatch(/^events\.json.*(Malformed JSON|unexpected end)/);
+    // The second record of the array is the truncated one.
+    expect(refusal).toMatch(
+      /^events\.json record 2: malformed JSON: unexpected end of data \(byte \d+ of the record\)/,
+    );
     expect(manifest!.files).toEqual([]);
   });
 
@@ -309,7 +323,7 @@ describe('bad files', () => {
     const again = await run(dir);
     expect(step(again, 'processed:orders').status).toBe('up_to_date');
     expect(step(again, 'processed:orders').message).toMatch(
-      /1 file\(s\) rejected by an earlier run/,
+      /1 file\(s\) refused by an earlier run/,
     );
     // The contract is fixed to match the file; a retry now loads it.
     writeFileSync(

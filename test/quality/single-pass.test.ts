@@ -138,10 +138,11 @@ async function rowsOf(
 ): Promise<unknown[]> {
   const files = l.manifests.get(table)![zone].map((f) => `'${l.store.readableLocation(f.key)}'`);
   if (!files.length) return [];
+  // `_loaded_at` is when each pass committed: the one column two passes may not share.
   const { rows } = await engine.query(
     `SELECT * FROM read_parquet([${files.join(', ')}], hive_partitioning = false) ORDER BY ${orderBy}`,
   );
-  return rows;
+  return rows.map(({ _loaded_at: _, ...rest }) => rest);
 }
 
 /** Column names and Parquet types of a table's first processed file. */

@@ -69,7 +69,16 @@ export async function runProject(
   }
 }
 
-/** A few lines: totals by status, rows quarantined, and every failure with its message. */
+/**
+ * The exit code of a finished run: 1 when a step failed or the run was cancelled, 3 when it
+ * succeeded but refused input files (scripts and schedulers must hear of data left out), else 0.
+ */
+export function runExitCode(result: RunResult): number {
+  if (result.status !== 'succeeded') return 1;
+  return result.refusedFiles.length ? 3 : 0;
+}
+
+/** A few lines: totals by status, rows quarantined, files refused, and every failure with its message. */
 export function formatRunSummary(result: RunResult, out: Output): string {
   const count = (status: string) => result.steps.filter((s) => s.status === status).length;
   const lines: string[] = [];
@@ -103,6 +112,18 @@ export function formatRunSummary(result: RunResult, out: Output): string {
   if (result.status !== 'succeeded' && result.runId) {
     lines.push(
       `logs: tributary logs ${result.runId}; run what is left: tributary run --resume ${result.runId}`,
+    );
+  }
+  if (result.refusedFiles.length) {
+    lines.push(
+      out.paint('yellow', `${result.refusedFiles.length} file(s) refused`) +
+        ' (nothing from them was loaded; the rest of the run went on):',
+    );
+    for (const f of result.refusedFiles) {
+      lines.push(`  ${f.asset}: ${f.message.replaceAll('\n', '\n    ')}`);
+    }
+    lines.push(
+      '  after fixing each file (or the contract): tributary run --retry-rejected; a corrected file dropped under a new name is a new batch',
     );
   }
   for (const s of result.steps.filter(

@@ -10,6 +10,7 @@ import { ensureSchemaOnce, Mutex, profiled, toTableInfos } from '../session.js';
 import { qualified, quoteIdentifier, quoteString } from '../sql.js';
 import {
   EngineError,
+  type EngineErrorKind,
   type ColumnInfo,
   type Dialect,
   type Engine,
@@ -322,7 +323,39 @@ function toDuckDBValue(value: unknown): DuckDBValue {
 
 function toEngineError(err: unknown, sql: string): EngineError {
   const message = err instanceof Error ? err.message : String(err);
-  return new EngineError(message, sql, { cause: err });
+  return new EngineError(message, sql, { cause: err, kind: duckdbErrorKind(message) });
+}
+
+/** DuckDB's error types (the words before "Error:" that open every message), by kind. */
+const DUCKDB_ERROR_KINDS: Record<string, EngineErrorKind> = {
+  'Invalid Input': 'data',
+  Conversion: 'data',
+  'Out of Range': 'data',
+  Constraint: 'data',
+  Parser: 'statement',
+  Binder: 'statement',
+  Catalog: 'statement',
+  Syntax: 'statement',
+  'Not implemented': 'statement',
+  Permission: 'statement',
+  INTERRUPT: 'interrupted',
+  'Out of Memory': 'resources',
+  IO: 'io',
+  TransactionContext: 'conflict',
+  Transaction: 'conflict',
+  FATAL: 'fatal',
+};
+
+/** Classifies a DuckDB message by its error type; a few IO errors are really the machine's limits. */
+export function duckdbErrorKind(message: string): EngineErrorKind {
+  const type = /^([A-Za-z ]+?) Error:/.exec(message)?.[1];
+  const kind = (type && DUCKDB_ERROR_KINDS[type]) || 'other';
+  if (kind === 'io' && /No space left|Too many open files|Disk quota/i.test(message))
+    return 'resources';
+  if (/Could not set lock on file|Conflict on tuple|write-write conflict/i.test(message))
+    return 'conflict';
+  if (/database has been invalidated/i.test(message)) return 'fatal';
+  return kind;
 }
 
 /** Opens (or creates) a DuckDB database file and returns it as an Engine. */

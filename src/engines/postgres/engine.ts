@@ -15,6 +15,7 @@ import { ensureSchemaOnce, Mutex, profiled, toTableInfos } from '../session.js';
 import { qualified, quoteIdentifier, quoteString } from '../sql.js';
 import {
   EngineError,
+  type EngineErrorKind,
   type ColumnInfo,
   type Dialect,
   type Engine,
@@ -601,7 +602,27 @@ function toEngineError(err: unknown, sql: string, target: string): EngineError |
   if (err.detail) parts.push(`detail: ${err.detail}`);
   if (err.hint) parts.push(`hint: ${err.hint}`);
   if (err.where && !err.position) parts.push(`where: ${err.where}`);
-  return new EngineError(parts.join('\n  '), sql, { cause: err });
+  return new EngineError(parts.join('\n  '), sql, { cause: err, kind: sqlstateKind(err.code) });
+}
+
+/** PostgreSQL's SQLSTATE classes (the first two characters of the code), by kind. */
+const SQLSTATE_KINDS: Record<string, EngineErrorKind> = {
+  '22': 'data', // data exception
+  '23': 'data', // integrity constraint violation
+  '42': 'statement', // syntax error or access rule violation
+  '0A': 'statement', // feature not supported
+  '53': 'resources', // insufficient resources
+  '54': 'resources', // program limit exceeded
+  '40': 'conflict', // transaction rollback (serialization failure, deadlock)
+  '58': 'io', // system error (I/O)
+  XX: 'fatal', // internal error
+};
+
+/** Classifies a PostgreSQL error by its SQLSTATE. */
+function sqlstateKind(code: string | undefined): EngineErrorKind {
+  if (code === '57014') return 'interrupted'; // query_canceled
+  if (code === '55P03') return 'conflict'; // lock_not_available
+  return (code && SQLSTATE_KINDS[code.slice(0, 2)]) || 'other';
 }
 
 /** Backslash-escapes spaces and backslashes for the startup `options` string. */
