@@ -14,6 +14,7 @@ import { silentProgress } from '../../src/core/index.js';
 import { openDuckDB, type Engine } from '../../src/engines/index.js';
 import { LocalObjectStore, type RawBatch } from '../../src/lake/index.js';
 import type { DatabaseSourceTable, SchemaEvolution } from '../../src/project/index.js';
+import { registerLakeViews } from '../../src/catalog/index.js';
 import { processTable } from '../../src/quality/index.js';
 import { commitRawBatches } from '../../src/sources/index.js';
 
@@ -52,7 +53,7 @@ function setup(policy: SchemaEvolution) {
     const key = `raw/app/accounts/ingest_date=2026-01-01/${n}.csv`;
     await store.putFile(key, path);
     const batch: RawBatch = {
-      id: String(n).padStart(64, '0'),
+      id: String(n).padEnd(64, '0'), // file names take the first 16 characters
       key,
       originalName: `public.accounts #${n}`,
       bytes: csv.length,
@@ -66,7 +67,14 @@ function setup(policy: SchemaEvolution) {
       table,
       new Map(),
     );
-  return { land, process };
+  /** The table's rows through its warehouse view, as a model would read them. */
+  const viewRows = async () => {
+    const manifest = (await process()).manifest;
+    await registerLakeViews(engine, store, manifest);
+    return (await engine.query('SELECT * EXCLUDE (_loaded_at) FROM processed.accounts ORDER BY id'))
+      .rows;
+  };
+  return { land, process, viewRows };
 }
 
 describe('schema evolution of connector tables', () => {
@@ -154,5 +162,23 @@ describe('schema evolution of connector tables', () => {
     expect(r.manifest.columns[2]).toEqual({ name: 'score', type: 'bigint' });
     expect(r.rowsOut).toBe(1);
     expect(r.reasons).toEqual({ type: 1 });
+  });
+
+  it('reads files written before a column was added or widened, aligned by name', async () => {
+    const { land, process, viewRows } = setup('evolve');
+    await land('id,opened\n1,2025-01-01\n');
+    await process();
+    await land('id,opened,extra2\n2,2025-01-02,x\n');
+    await process();
+    await land('id,opened,extra2\n9000000000,2025-01-03 10:30:00,y\n');
+    // Run after run the view reads every file: the oldest lacks extra2, the two first hold
+    // integers and dates where the table now has bigint and timestamp.
+    for (let i = 0; i < 2; i++) {
+      expect(await viewRows()).toEqual([
+        { id: '1', opened: '2025-01-01 00:00:00', extra2: null },
+        { id: '2', opened: '2025-01-02 00:00:00', extra2: 'x' },
+        { id: '9000000000', opened: '2025-01-03 10:30:00', extra2: 'y' },
+      ]);
+    }
   });
 });
