@@ -5,8 +5,9 @@
     on_schema_change='append_new_columns',
 ) }}
 -- One row per order line (the grain of seed 004's sales_fact). The customer version is the one
--- valid when the order was placed. Incremental: a run merges the lines of orders placed since
--- the newest order already loaded ({{ var('fct_sales_lookback_days', 3) }} days back, for late lines).
+-- valid when the order was placed. Incremental: a run merges every line loaded into the lake
+-- since the last build (`_loaded_at`, stamped on each processed row), whatever its order date:
+-- a late file of old orders, or lines that waited in quarantine for their order, arrive too.
 select
     l.line_id as sale_key,
     l.order_id,
@@ -20,7 +21,8 @@ select
     l.gross_amount,
     l.discount,
     l.tax_amount,
-    l.net_amount
+    l.net_amount,
+    l._loaded_at
 from {{ ref('stg_shop_order_lines') }} as l
 join {{ ref('stg_shop_orders') }} as o on o.order_id = l.order_id
 join {{ ref('dim_customers') }} as c
@@ -33,7 +35,8 @@ join {{ ref('dim_date') }} as d on d.date_value = o.order_date
 where o.order_date >= cast('{{ var("partition_start") }}' as date)
   and o.order_date < cast('{{ var("partition_end") }}' as date)
 {% elif is_incremental() %}
-where o.order_ts >= (
-    select {{ dbt.dateadd('day', -var('fct_sales_lookback_days', 3), 'max(order_ts)') }} from {{ this }}
+-- >= and the merge on sale_key: a batch is never half taken, and never taken twice.
+where l._loaded_at >= (
+    select coalesce(max(_loaded_at), cast('1970-01-01' as timestamp)) from {{ this }}
 )
 {% endif %}
