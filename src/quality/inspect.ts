@@ -18,6 +18,11 @@ export const MAX_JSON_DEPTH = 1000;
 export interface FileInspection {
   /** Bytes in the longest line, its line break excluded. */
   longestLine: number;
+  /**
+   * JSON only: the (1-based) lines that are empty or blank, which an NDJSON reader skips, so a
+   * record's line is its number plus the blank lines before it.
+   */
+  blankLines: number[];
 }
 
 const NEWLINE = 0x0a;
@@ -85,6 +90,8 @@ export async function inspectFile(
   let longestLine = 0;
   let lineStart = 0; // absolute offset where the current line starts
   let offset = 0; // absolute offset of the chunk's first byte
+  let lines = 0; // lines ended so far
+  const blankLines: number[] = [];
   const json: JsonScanState = { depth: 0, inString: false, escaped: false, line: 1 };
   for await (const chunk of createReadStream(path, {
     highWaterMark: 1 << 20,
@@ -98,11 +105,25 @@ export async function inspectFile(
     }
     for (let i = chunk.indexOf(NEWLINE); i !== -1; i = chunk.indexOf(NEWLINE, i + 1)) {
       const end = offset + i;
-      longestLine = Math.max(longestLine, end - lineStart);
+      const length = end - lineStart;
+      longestLine = Math.max(longestLine, length);
+      lines++;
+      // Blank lines are short; a line's start may lie in the previous chunk, then it is not.
+      if (options.json && length <= 16 && lineStart >= offset && isBlank(chunk, i - length, i))
+        blankLines.push(lines);
       lineStart = end + 1;
     }
     offset += chunk.length;
   }
   longestLine = Math.max(longestLine, offset - lineStart);
-  return { longestLine };
+  return { longestLine, blankLines };
+}
+
+/** Whether bytes [from, to) are only spaces, tabs and carriage returns. */
+function isBlank(chunk: Uint8Array, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) {
+    const b = chunk[i]!;
+    if (b !== 0x20 && b !== 0x09 && b !== 0x0d) return false;
+  }
+  return true;
 }

@@ -27,6 +27,8 @@ export async function lineNumbers(
   format: FileFormat,
   columns: string[],
   malformed: MalformedRecord[],
+  /** NDJSON: the file's blank lines, which its reader skips. */
+  blankLines: readonly number[] = [],
 ): Promise<void> {
   await engine.exec(
     'CREATE OR REPLACE TEMP TABLE _tb_lines (_record BIGINT, _line BIGINT, _position BIGINT)',
@@ -39,7 +41,7 @@ export async function lineNumbers(
   let lines: number[];
   let positions = records;
   if (format === 'ndjson') {
-    lines = records; // one record per line
+    lines = ndjsonLines(records, blankLines); // one record per line, blank lines skipped
   } else {
     const q = engine.dialect.quoteIdentifier;
     const newlines = columns
@@ -75,6 +77,15 @@ export async function lineNumbers(
     lines.join(','),
     positions.join(','),
   ]);
+}
+
+/** The line of each NDJSON record (records sorted), counting the blank lines before it. */
+export function ndjsonLines(records: readonly number[], blankLines: readonly number[]): number[] {
+  let skipped = 0;
+  return records.map((record) => {
+    while (skipped < blankLines.length && blankLines[skipped]! <= record + skipped) skipped++;
+    return record + skipped;
+  });
 }
 
 /** Maps record numbers to physical lines given the multi-line and malformed records. */

@@ -42,7 +42,7 @@ import { formatOf, openBatchReader, type BatchReader } from './batch-reader.js';
 import { recordForeignKeyCheck, retryForeignKeyRows } from './foreign-key-retry.js';
 import { compileContract, rawTextColumn, type CompiledContract } from './contract-sql.js';
 import { evolveTypes, evolves, schemaOf } from './evolution.js';
-import { inspectFile } from './inspect.js';
+import { inspectFile, type FileInspection } from './inspect.js';
 import { lineNumbers, type MalformedRecord } from './lines.js';
 
 export interface ProcessContext extends LakeEngine {
@@ -266,6 +266,8 @@ interface BatchJob {
   reader: BatchReader;
   /** Where the valid rows' Parquet files are written (its folder emptied when a pass gives up). */
   target: RowsTarget;
+  /** What reading the file once told (its longest line, its blank lines). */
+  inspection: FileInspection;
   /** The batch's own scratch folder (quarantine file, merge rewrites). */
   staging: string;
 }
@@ -311,7 +313,17 @@ async function processBatch(
     fileTag: batch.id.slice(0, 16),
     loadedAt: new Date().toISOString(),
   };
-  const job: BatchJob = { ctx, table, batch, manifest, parents, reader, target, staging };
+  const job: BatchJob = {
+    ctx,
+    table,
+    batch,
+    manifest,
+    parents,
+    reader,
+    target,
+    staging,
+    inspection,
+  };
   // One pass when the batch has no bad row (most do), the full pass when it has.
   const single =
     ctx.singlePass === false
@@ -604,7 +616,13 @@ async function finishChecked(
 
   let quarantine: QuarantineFile | undefined;
   if (rowsRejected > 0) {
-    await lineNumbers(engine, reader.format, contract.columns.map(rawTextColumn), malformed);
+    await lineNumbers(
+      engine,
+      reader.format,
+      contract.columns.map(rawTextColumn),
+      malformed,
+      job.inspection.blankLines,
+    );
     const quarantinePath = join(staging, 'quarantine.parquet');
     const nullCols = contract.columns
       .map((c) => `CAST(NULL AS VARCHAR) AS ${q(c.name)}`)

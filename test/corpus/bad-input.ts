@@ -220,6 +220,14 @@ export const CORPUS: CorpusCase[] = [
     loaded: ['1', '2'],
   },
   {
+    name: 'ndjson_blank_lines',
+    format: 'ndjson',
+    why: 'blank lines in NDJSON are skipped, and a bad record keeps its own line number',
+    content: () => '{"id": 1}\n\n{"id": 2}\n   \r\n{"id": "x"}\n',
+    loaded: ['1', '2'],
+    quarantined: [{ line: 5, reason: 'type', column: 'id' }],
+  },
+  {
     name: 'json_bom',
     format: 'json',
     why: 'a byte-order mark before a JSON document',

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CsvLineCalculator, parseFirstRecord } from '../../src/quality/index.js';
+import { CsvLineCalculator, ndjsonLines, parseFirstRecord } from '../../src/quality/index.js';
 
 const csv = { delimiter: ',', quote: '"', escape: '"', header: true as const };
 
@@ -34,5 +34,15 @@ describe('CSV line numbers', () => {
     expect(calc.positionOf(2)).toBe(3);
     expect(calc.lineOfRecord(2)).toBe(5);
     expect(calc.lineOfPosition(2)).toBe(3);
+  });
+});
+
+describe('NDJSON lines', () => {
+  it('are the record numbers when no line is blank', () => {
+    expect(ndjsonLines([1, 3, 4], [])).toEqual([1, 3, 4]);
+  });
+  it('count the blank lines a reader skipped before each record', () => {
+    // lines: 1 rec 1, 2 blank, 3 rec 2, 4 blank, 5 blank, 6 rec 3, 7 rec 4
+    expect(ndjsonLines([1, 2, 3, 4], [2, 4, 5])).toEqual([1, 3, 6, 7]);
   });
 });
