@@ -48,7 +48,9 @@ export async function runningServer(
   const server = await findServer((await loadProject(projectDir)).paths.work);
   if (!server) return undefined;
   // Over HTTPS the server's own certificate (named in server.json) is the only one trusted.
-  const tls = server.tlsCert ? await pinnedTlsOptions(server.tlsCert) : undefined;
+  const tls = server.tlsCert
+    ? { certPath: server.tlsCert, options: await pinnedTlsOptions(server.tlsCert) }
+    : undefined;
   return { url: server.url, api: apiClient(server.url, server.token, tls) };
 }
 
@@ -75,7 +77,11 @@ function send(
   });
 }
 
-function apiClient(url: string, token: string, tls?: ConnectionOptions): RemoteApi {
+function apiClient(
+  url: string,
+  token: string,
+  tls?: { certPath: string; options: ConnectionOptions },
+): RemoteApi {
   const call = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
     let res: { status: number; text: string };
     try {
@@ -87,13 +93,21 @@ function apiClient(url: string, token: string, tls?: ConnectionOptions): RemoteA
           ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
         },
         body !== undefined ? JSON.stringify(body) : undefined,
-        tls,
+        tls?.options,
       );
     } catch (err) {
       if (isErrno(err, 'ECONNREFUSED'))
         throw new TributaryError(`the server at ${url} holds the project but does not answer`, {
           code: 'LOCKED',
         });
+      if (tls)
+        throw new TributaryError(
+          `cannot reach the server at ${url} as the holder of the certificate ${tls.certPath}: ${(err as Error).message}`,
+          {
+            code: 'LOCKED',
+            hint: 'server.json names the certificate the server was started with; if it was replaced, restart `tributary serve`',
+          },
+        );
       throw err;
     }
     let payload: T & { error?: { message: string; hint?: string } };

@@ -16,8 +16,9 @@ export const MUTATING_METHODS: ReadonlySet<string> = new Set(['POST', 'PUT', 'PA
 
 /**
  * The Content-Security-Policy of every response: the UI's own scripts, styles and API only.
- * Styles allow 'unsafe-inline' because ECharts and React set style attributes on elements (a
- * style cannot run code); scripts get no such exception and no 'unsafe-eval'.
+ * Styles allow 'unsafe-inline' because ECharts writes its tooltips as HTML with style
+ * attributes (in Chromium, without it every tooltip is a violation and loses its layout); a
+ * style cannot run code. Scripts get no such exception and no 'unsafe-eval'.
  */
 export const CONTENT_SECURITY_POLICY = [
   "default-src 'self'",
