@@ -180,12 +180,6 @@ export class TokenStore {
     return created;
   }
 
-  /** The token's holder, or undefined for a malformed, unknown or revoked token. */
-  async verify(token: string): Promise<TokenInfo | undefined> {
-    const checked = await this.check(token);
-    return checked.ok ? checked.info : undefined;
-  }
-
   /**
    * Checks a token. A refusal says why (for the audit log, not the caller) and carries the id
    * of a well-formed token: never its secret.

@@ -87,7 +87,12 @@ function credentialOf(req: FastifyRequest): Credential | undefined {
 export function sessionCookie(req: FastifyRequest): string | undefined {
   for (const part of (req.headers.cookie ?? '').split(';')) {
     const [k, ...v] = part.trim().split('=');
-    if (k === SESSION_COOKIE) return decodeURIComponent(v.join('='));
+    if (k !== SESSION_COOKIE) continue;
+    try {
+      return decodeURIComponent(v.join('='));
+    } catch {
+      return v.join('='); // not valid percent-encoding: refused as a malformed session
+    }
   }
   return undefined;
 }
@@ -164,6 +169,23 @@ export function summarize(body: unknown): string {
   return JSON.stringify(out);
 }
 
+/** How a request ended, for its audit entry. */
+function endOf(req: FastifyRequest, reply: FastifyReply, clientGone: boolean): AuditEnd {
+  const status = reply.statusCode;
+  const error =
+    status < 400
+      ? null
+      : status === 401 && req.refusal
+        ? req.refusal.reason
+        : (req.failure ?? null);
+  const gone = clientGone ? 'the client disconnected before the response' : null;
+  return {
+    status,
+    outcome: outcomeOf(status),
+    error: error && gone ? `${error}; ${gone}` : (error ?? gone),
+  };
+}
+
 /** Authenticates every request and refuses what its credential or origin does not allow. */
 async function authenticate(tokens: TokenStore, req: FastifyRequest): Promise<void> {
   const needed = req.routeOptions.config?.role;
@@ -209,8 +231,11 @@ export function installGuards(app: FastifyInstance, tokens: TokenStore): void {
   // parser for it (or for forms), any body that is not JSON is refused with 415.
   app.removeContentTypeParser('text/plain');
 
-  app.addHook('onSend', async (_req, reply: FastifyReply, payload) => {
+  app.addHook('onSend', async (req, reply: FastifyReply, payload) => {
     for (const [name, value] of Object.entries(SECURITY_HEADERS)) void reply.header(name, value);
+    // The client left while the handler ran: no onResponse will come, so its end is recorded here.
+    if (req.auditId && reply.raw.destroyed)
+      await audit.finish(req.auditId, endOf(req, reply, true));
     return payload;
   });
 
@@ -222,10 +247,11 @@ export function installGuards(app: FastifyInstance, tokens: TokenStore): void {
   });
 
   // A change is recorded before its handler runs; if that cannot be written, it does not run.
-  app.addHook('preHandler', async (req) => {
+  app.addHook('preHandler', async (req, reply) => {
     if (!MUTATING_METHODS.has(req.method)) return;
+    let id: string;
     try {
-      req.auditId = await audit.start(auditStart(req));
+      id = await audit.start(auditStart(req));
     } catch (err) {
       throw new HttpError(
         503,
@@ -233,31 +259,23 @@ export function installGuards(app: FastifyInstance, tokens: TokenStore): void {
         'the server log says more; try again when the state database is writable',
       );
     }
-  });
-
-  app.addHook('onRequestAbort', async (req) => {
-    if (req.auditId)
-      await audit.finish(req.auditId, {
-        status: null,
-        outcome: 'aborted',
-        error: 'the client disconnected before the response',
-      });
+    req.auditId = id;
+    // A client that leaves before the response: the handler goes on, and its end, if it comes,
+    // is recorded over this.
+    reply.raw.once('close', () => {
+      if (!reply.raw.writableEnded)
+        void audit.finish(id, {
+          status: null,
+          outcome: 'aborted',
+          error: 'the client disconnected before the response',
+        });
+    });
   });
 
   app.addHook('onResponse', async (req, reply) => {
-    const status = reply.statusCode;
-    const end: AuditEnd = {
-      status,
-      outcome: outcomeOf(status),
-      error:
-        status < 400
-          ? null
-          : status === 401 && req.refusal
-            ? req.refusal.reason
-            : (req.failure ?? null),
-    };
+    const end = endOf(req, reply, false);
     if (req.auditId) await audit.finish(req.auditId, end, auditStart(req));
-    else if (MUTATING_METHODS.has(req.method) || status === 401 || status === 403)
+    else if (MUTATING_METHODS.has(req.method) || end.status === 401 || end.status === 403)
       await audit.record(auditStart(req), end);
   });
 }

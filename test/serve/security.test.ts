@@ -7,6 +7,7 @@
  * with its outcome after, refused reads and 401s included, with the token id and never a secret.
  */
 import { writeFileSync, mkdirSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import type { FastifyInstance, InjectOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -61,8 +62,25 @@ beforeAll(async () => {
     const seen = await tokens.audit.list(1);
     throw new Error(`boom; newest entry when the handler ran: ${JSON.stringify(seen[0])}`);
   });
+  // A handler that waits until the test lets it go: for a client that leaves meanwhile.
+  app.post('/api/test/slow', { config: { role: 'operator' } }, async () => {
+    slow.entered();
+    await slow.release;
+    return { done: true };
+  });
   await app.ready();
 });
+
+const slow = (() => {
+  let entered!: () => void;
+  let release!: () => void;
+  return {
+    reached: new Promise<void>((r) => (entered = r)),
+    release: new Promise<void>((r) => (release = r)),
+    entered: () => entered(),
+    let: () => release(),
+  };
+})();
 
 afterAll(async () => {
   await app?.close();
@@ -183,7 +201,7 @@ describe('sessions', () => {
 /** Every state-changing route the app registered, with its path parameters filled in. */
 function stateChangingRoutes(): { method: InjectOptions['method']; url: string }[] {
   return app.routeTable
-    .filter((r) => MUTATING_METHODS.has(r.method) && r.url !== '/api/test/throws')
+    .filter((r) => MUTATING_METHODS.has(r.method) && !r.url.startsWith('/api/test/'))
     .map((r) => ({
       method: r.method as InjectOptions['method'],
       url: r.url.replace(/:(\w+)/g, 'x_$1'),
@@ -500,6 +518,37 @@ describe('the audit log', () => {
       outcome: 'succeeded',
       summary: '{"sql":"select 42 as answer"}',
     });
+  });
+
+  it('marks the entry aborted when the client leaves, then records how the handler ended', async () => {
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const { port } = app.server.address() as { port: number };
+    const req = httpRequest({
+      host: '127.0.0.1',
+      port,
+      method: 'POST',
+      path: '/api/test/slow',
+      headers: { ...bearer(token.admin), 'content-type': 'application/json' },
+    });
+    const gone = new Promise((r) => req.on('error', r));
+    req.end('{}');
+    await slow.reached;
+    const id = (await auditEntries())[0]!.id;
+    expect((await auditEntries())[0]).toMatchObject({ path: '/api/test/slow', outcome: 'started' });
+    req.destroy();
+    await gone;
+    await expect
+      .poll(async () => (await auditEntries()).find((e) => e.id === id)?.outcome)
+      .toBe('aborted');
+    slow.let();
+    // The handler still finished; what it did is recorded when its response ends.
+    await expect
+      .poll(async () => (await auditEntries()).find((e) => e.id === id))
+      .toMatchObject({
+        outcome: 'succeeded',
+        status: 200,
+        error: 'the client disconnected before the response',
+      });
   });
 
   it('refuses a change it cannot audit first, and says so on stderr and in /api/health', async () => {
