@@ -81,6 +81,7 @@ export class AuditLog {
     private readonly report: (message: string) => void,
   ) {}
 
+  /** Opens the audit log of a state database, creating or updating its table. */
   static async open(
     engine: Engine,
     report = (message: string) => process.stderr.write(`${new Date().toISOString()} ${message}\n`),

@@ -89,6 +89,7 @@ export class TokenStore {
     readonly audit: AuditLog,
   ) {}
 
+  /** Opens the tokens, sessions and audit log of a state database, creating or updating tables. */
   static async open(engine: Engine): Promise<TokenStore> {
     for (const sql of MIGRATIONS) await engine.exec(sql);
     return new TokenStore(engine, await AuditLog.open(engine));
@@ -125,6 +126,7 @@ export class TokenStore {
     };
   }
 
+  /** Every token, revoked ones included, oldest first (never their secrets). */
   async list(): Promise<TokenInfo[]> {
     const { rows } = await this.engine.query(
       `SELECT ${TOKEN_COLUMNS} FROM api_tokens ORDER BY created_at`,

@@ -24,6 +24,7 @@ export interface ServerInfo {
 
 const infoFile = (workDir: string) => join(workDir, 'server.json');
 
+/** Listens, rotates the server's own token and writes server.json; `close` undoes all three. */
 export async function startHttp(
   app: FastifyInstance,
   tokens: TokenStore,
