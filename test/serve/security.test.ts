@@ -148,6 +148,13 @@ describe('sessions', () => {
     expect(after.json()).toMatchObject({ error: { message: /session has ended/ } });
   });
 
+  it('refuses a cookie that holds no session it knows, malformed ones included, with 401', async () => {
+    for (const value of ['%E0%A4%A', 'x'.repeat(43), 'short', token.admin]) {
+      const res = await me(`${SESSION_COOKIE}=${value}`);
+      expect(res.statusCode, value).toBe(401);
+    }
+  });
+
   it('revoking the token ends every session opened with it', async () => {
     const made = await tokens.create('viewer', 'short-lived');
     const cookie = await login(made.token);
