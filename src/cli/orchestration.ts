@@ -174,15 +174,28 @@ export function registerOrchestration(program: Command, cli: CliContext): void {
       cli.integer,
       30_000,
     )
-    .action(async (opts: { host: string; port: number; resume: boolean; grace: number }) => {
-      await serveProject(cli.project(), {
-        host: opts.host,
-        port: opts.port,
-        resume: opts.resume,
-        graceMs: opts.grace,
-        quiet: cli.quiet(),
-      });
-    });
+    .option('--tls-cert <pem>', 'serve HTTPS with this certificate (with --tls-key; or serve.tls)')
+    .option('--tls-key <pem>', 'the private key of --tls-cert (PEM, unencrypted)')
+    .action(
+      async (opts: {
+        host: string;
+        port: number;
+        resume: boolean;
+        grace: number;
+        tlsCert?: string;
+        tlsKey?: string;
+      }) => {
+        await serveProject(cli.project(), {
+          host: opts.host,
+          port: opts.port,
+          resume: opts.resume,
+          graceMs: opts.grace,
+          quiet: cli.quiet(),
+          ...(opts.tlsCert !== undefined ? { tlsCert: opts.tlsCert } : {}),
+          ...(opts.tlsKey !== undefined ? { tlsKey: opts.tlsKey } : {}),
+        });
+      },
+    );
 
   const token = program
     .command('token')
@@ -240,6 +253,7 @@ export function registerOrchestration(program: Command, cli: CliContext): void {
             col('id'),
             col('name'),
             col('role'),
+            col('kind'),
             col('created_at'),
             col('last_used_at'),
             col('revoked_at'),
@@ -248,6 +262,7 @@ export function registerOrchestration(program: Command, cli: CliContext): void {
             id: t.id,
             name: t.name,
             role: t.role,
+            kind: t.kind,
             created_at: t.createdAt,
             last_used_at: t.lastUsedAt,
             revoked_at: t.revokedAt,

@@ -1,12 +1,16 @@
 /**
  * When `tributary serve` holds a project, other commands ask it over HTTP instead of failing on
  * the project lock (DESIGN.md run model). The server leaves its URL and a token for this
- * machine's CLI in `.tributary/server.json` (mode 600) while it runs.
+ * machine's CLI in `.tributary/server.json` (mode 600) while it runs, and over HTTPS the path of
+ * its certificate, which this client pins.
  */
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import type { ConnectionOptions } from 'node:tls';
 import { TributaryError, isErrno } from '../core/index.js';
 import { openWorkspace, type Workspace } from '../orchestrator/index.js';
 import { loadProject } from '../project/index.js';
-import { findServer } from '../serve/index.js';
+import { findServer, pinnedTlsOptions } from '../serve/index.js';
 
 export interface RemoteApi {
   get<T>(path: string): Promise<T>;
@@ -42,33 +46,79 @@ export async function runningServer(
   projectDir: string,
 ): Promise<{ url: string; api: RemoteApi } | undefined> {
   const server = await findServer((await loadProject(projectDir)).paths.work);
-  return server ? { url: server.url, api: apiClient(server.url, server.token) } : undefined;
+  if (!server) return undefined;
+  // Over HTTPS the server's own certificate (named in server.json) is the only one trusted.
+  const tls = server.tlsCert
+    ? { certPath: server.tlsCert, options: await pinnedTlsOptions(server.tlsCert) }
+    : undefined;
+  return { url: server.url, api: apiClient(server.url, server.token, tls) };
 }
 
-function apiClient(url: string, token: string): RemoteApi {
+/** One request with node:http(s), which (unlike fetch) takes TLS options per request. */
+function send(
+  url: URL,
+  method: string,
+  headers: Record<string, string>,
+  body: string | undefined,
+  tls: ConnectionOptions | undefined,
+): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const options = { method, headers, ...(url.protocol === 'https:' ? (tls ?? {}) : {}) };
+    const req = (url.protocol === 'https:' ? httpsRequest : httpRequest)(url, options, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }),
+      );
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+function apiClient(
+  url: string,
+  token: string,
+  tls?: { certPath: string; options: ConnectionOptions },
+): RemoteApi {
   const call = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
-    let res: Response;
+    let res: { status: number; text: string };
     try {
-      res = await fetch(`${url}${path}`, {
+      res = await send(
+        new URL(`${url}${path}`),
         method,
-        headers: {
+        {
           authorization: `Bearer ${token}`,
           ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
         },
-        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-      });
+        body !== undefined ? JSON.stringify(body) : undefined,
+        tls?.options,
+      );
     } catch (err) {
-      if (
-        isErrno(err, 'ECONNREFUSED') ||
-        isErrno((err as { cause?: unknown }).cause, 'ECONNREFUSED')
-      )
+      if (isErrno(err, 'ECONNREFUSED'))
         throw new TributaryError(`the server at ${url} holds the project but does not answer`, {
           code: 'LOCKED',
         });
+      if (tls)
+        throw new TributaryError(
+          `cannot reach the server at ${url} as the holder of the certificate ${tls.certPath}: ${(err as Error).message}`,
+          {
+            code: 'LOCKED',
+            hint: 'server.json names the certificate the server was started with; if it was replaced, restart `tributary serve`',
+          },
+        );
       throw err;
     }
-    const payload = (await res.json()) as T & { error?: { message: string; hint?: string } };
-    if (!res.ok) {
+    let payload: T & { error?: { message: string; hint?: string } };
+    try {
+      payload = JSON.parse(res.text) as typeof payload;
+    } catch {
+      throw new TributaryError(`the server at ${url} answered ${res.status} with no JSON`, {
+        code: 'INPUT',
+      });
+    }
+    if (res.status >= 400) {
       throw new TributaryError(payload.error?.message ?? `the server answered ${res.status}`, {
         code: res.status === 404 || res.status === 400 ? 'USAGE' : 'INPUT',
         ...(payload.error?.hint ? { hint: payload.error.hint } : {}),

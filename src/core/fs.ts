@@ -11,17 +11,19 @@ import { isErrno } from './errors.js';
  * Writes `data` to `path` atomically: temp file in the same folder, fsync, rename, fsync folder.
  * `durable: false` skips the fsyncs for derived files (compiled SQL) that are rebuilt on demand:
  * still never half-written for a reader, just not guaranteed to survive a power cut.
+ * `mode` sets the file's permissions from its creation on (0o600 for a file holding a secret), so
+ * no reader ever sees it with wider ones.
  */
 export async function writeFileAtomic(
   path: string,
   data: string | Uint8Array,
-  options: { durable?: boolean } = {},
+  options: { durable?: boolean; mode?: number } = {},
 ): Promise<void> {
   const durable = options.durable ?? true;
   const dir = dirname(path);
   await mkdir(dir, { recursive: true });
   const tmp = join(dir, `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
-  const handle = await open(tmp, 'w');
+  const handle = await open(tmp, 'w', options.mode ?? 0o666);
   try {
     await handle.writeFile(data);
     if (durable) await handle.sync();

@@ -548,6 +548,24 @@ export const projectConfigSchema = z
     schedules: z.record(identifier, scheduleSchema).default({}),
     triggers: z.record(identifier, triggerSchema).default({}),
     alerts: alertsSchema.optional(),
+    serve: z
+      .object({
+        tls: z
+          .object({
+            cert: z.string().describe('Certificate file (PEM), relative to the project.'),
+            key: z
+              .string()
+              .describe('Its private key (PEM, unencrypted), relative to the project.'),
+          })
+          .strict()
+          .optional()
+          .describe(
+            'Serve HTTPS with this certificate (`serve --tls-cert/--tls-key` win over it).',
+          ),
+      })
+      .strict()
+      .optional()
+      .describe('How `tributary serve` serves the API and the web UI.'),
     concurrency: z.number().int().positive().optional().describe('Assets run at once (default 2).'),
   })
   .strict();

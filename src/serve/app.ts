@@ -1,15 +1,16 @@
 /**
  * The HTTP API (Fastify): tokens with roles on every route, an audit entry for every mutating
- * call, the sandboxed SQL endpoint, runs, logs, graph, catalog, quality, dead letters and
- * dashboards, an OpenAPI description generated from the route schemas, and the built web UI as
- * static files. Tests call it in-process with `app.inject()`; `tributary serve` listens on it.
+ * call (hooks.ts holds what every request passes through), the sandboxed SQL endpoint, runs,
+ * logs, graph, catalog, quality, dead letters and dashboards, an OpenAPI description generated
+ * from the route schemas, and the built web UI as static files. Tests call it in-process with
+ * `app.inject()`; `tributary serve` listens on it, over HTTPS when given a certificate.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { TributaryError } from '../core/index.js';
 import { lakeKeys, readManifest, type TableManifest } from '../lake/index.js';
 import {
@@ -19,10 +20,17 @@ import {
   type PipelineServer,
   type Workspace,
 } from '../orchestrator/index.js';
-import { allows, ROLES, type Role, type TokenInfo, type TokenStore } from './auth.js';
+import { ROLES, type Role, type TokenStore } from './auth.js';
 import { toArrowIpc } from './arrow.js';
 import { csvLines } from './csv.js';
 import type { DashboardService } from './dashboards-service.js';
+import {
+  HttpError,
+  SESSION_COOKIE,
+  installGuards,
+  sessionCookie,
+  sessionCookieHeader,
+} from './hooks.js';
 import type { ParamValue, SqlRunner } from './types.js';
 
 export interface AppContext {
@@ -35,53 +43,26 @@ export interface AppContext {
   /** The built UI (dist/web); a note is served when it is missing. */
   staticDir?: string;
   version: string;
+  /** A certificate and its key (PEM): the app then answers HTTPS only. */
+  tls?: { cert: string | Buffer; key: string | Buffer };
 }
 
-/** An error with an HTTP status, for what is not a TributaryError. */
-export class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-    readonly hint?: string,
-  ) {
-    super(message);
-  }
+/** A route as registered: what tests derive their route lists from. */
+export interface RouteEntry {
+  method: string;
+  url: string;
+  /** The least role it needs; undefined for a public route. */
+  role?: Role;
 }
 
 declare module 'fastify' {
-  interface FastifyRequest {
-    user?: TokenInfo;
-  }
-  interface FastifyContextConfig {
-    role?: Role;
+  interface FastifyInstance {
+    /** Every route registered on the app, in order. */
+    routeTable: RouteEntry[];
   }
 }
 
-const COOKIE = 'tributary_session';
-
-function tokenOf(req: FastifyRequest): string | undefined {
-  const auth = req.headers.authorization;
-  if (auth?.startsWith('Bearer ')) return auth.slice(7).trim();
-  for (const part of (req.headers.cookie ?? '').split(';')) {
-    const [k, ...v] = part.trim().split('=');
-    if (k === COOKIE) return decodeURIComponent(v.join('='));
-  }
-  return undefined;
-}
-
-/** What an audit entry says about a request body: its fields, secrets masked, long text cut. */
-function summarize(body: unknown): string {
-  if (!body || typeof body !== 'object') return '';
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(body as Record<string, unknown>)) {
-    out[k] = /token|password|secret/i.test(k)
-      ? '***'
-      : typeof v === 'string' && v.length > 500
-        ? `${v.slice(0, 500)}…`
-        : v;
-  }
-  return JSON.stringify(out);
-}
+export { HttpError };
 
 const STATUS_BY_CODE: Record<string, number> = {
   USAGE: 400,
@@ -92,12 +73,24 @@ const STATUS_BY_CODE: Record<string, number> = {
 };
 
 export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
+  // With `https`, Fastify's instance is typed for an https.Server; the routes are the same.
   const app = Fastify({
     logger: false,
     bodyLimit: 1 << 20,
     ajv: { customOptions: { allowUnionTypes: true } },
-  });
+    ...(ctx.tls ? { https: { cert: ctx.tls.cert, key: ctx.tls.key } } : {}),
+  }) as unknown as FastifyInstance;
   const { ws, tokens, sql } = ctx;
+  const routeTable: RouteEntry[] = [];
+  app.decorate('routeTable', routeTable);
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat())
+      routeTable.push({
+        method,
+        url: route.url,
+        ...(route.config?.role ? { role: route.config.role } : {}),
+      });
+  });
 
   await app.register(fastifySwagger, {
     openapi: {
@@ -109,45 +102,14 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
       components: {
         securitySchemes: {
           bearer: { type: 'http', scheme: 'bearer' },
-          session: { type: 'apiKey', in: 'cookie', name: COOKIE },
+          session: { type: 'apiKey', in: 'cookie', name: SESSION_COOKIE },
         },
       },
       security: [{ bearer: [] }, { session: [] }],
     },
   });
 
-  app.addHook('onRequest', async (req) => {
-    const needed = req.routeOptions.config?.role;
-    if (!needed) return;
-    const token = tokenOf(req);
-    if (!token)
-      throw new HttpError(
-        401,
-        'a token is needed',
-        'send Authorization: Bearer <token>, or log in; `tributary token create --role viewer` makes one',
-      );
-    const info = await tokens.verify(token);
-    if (!info) throw new HttpError(401, 'unknown or revoked token');
-    req.user = info; // known even when refused below, so the audit names who tried
-    if (!allows(info.role, needed))
-      throw new HttpError(403, `this needs the ${needed} role; this token has ${info.role}`);
-  });
-
-  // Every call that changes something is audited with who, what, when and how it ended.
-  app.addHook('onResponse', async (req, reply) => {
-    if (!['POST', 'PUT', 'PATCH', 'DELETE'].includes(req.method)) return;
-    await tokens
-      .audit({
-        tokenId: req.user?.id ?? null,
-        tokenName: req.user?.name ?? null,
-        role: req.user?.role ?? null,
-        method: req.method,
-        path: req.url.split('?')[0]!,
-        summary: summarize(req.body),
-        status: reply.statusCode,
-      })
-      .catch(() => undefined);
-  });
+  installGuards(app, tokens);
 
   app.setErrorHandler((err, _req, reply) => {
     const e = err as Error & { statusCode?: number; validation?: unknown };
@@ -187,7 +149,12 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   app.get(
     '/api/health',
     { schema: { tags: ['meta'], summary: 'Liveness', security: [] } },
-    async () => ({ ok: true, version: ctx.version, dataVersion: sql.dataVersion() }),
+    async () => ({
+      ok: true,
+      version: ctx.version,
+      dataVersion: sql.dataVersion(),
+      auditFailures: tokens.audit.failures,
+    }),
   );
 
   app.post<{ Body: { token: string } }>(
@@ -195,7 +162,7 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
     {
       schema: {
         tags: ['auth'],
-        summary: 'Log in with a token: sets the session cookie',
+        summary: 'Log in with a token: opens a session and sets its cookie',
         security: [],
         body: {
           type: 'object',
@@ -205,22 +172,25 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
       },
     },
     async (req, reply) => {
-      const info = await tokens.verify(req.body.token);
-      if (!info) throw new HttpError(401, 'unknown or revoked token');
+      const checked = await tokens.check(req.body.token);
+      if (!checked.ok) {
+        req.refusal = { reason: checked.reason, tokenId: checked.tokenId };
+        throw new HttpError(401, 'unknown or revoked token');
+      }
+      const info = checked.info;
       req.user = info;
-      void reply.header(
-        'set-cookie',
-        `${COOKIE}=${encodeURIComponent(req.body.token)}; HttpOnly; SameSite=Strict; Path=/`,
-      );
+      void reply.header('set-cookie', sessionCookieHeader(req, await tokens.createSession(info)));
       return { id: info.id, name: info.name, role: info.role };
     },
   );
 
   app.delete(
     '/api/session',
-    { schema: { tags: ['auth'], summary: 'Log out', security: [] } },
-    async (_req, reply) => {
-      void reply.header('set-cookie', `${COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0`);
+    { schema: { tags: ['auth'], summary: 'Log out: ends the session', security: [] } },
+    async (req, reply) => {
+      const session = sessionCookie(req);
+      if (session !== undefined) await tokens.endSession(session);
+      void reply.header('set-cookie', sessionCookieHeader(req));
       return { ok: true };
     },
   );
@@ -595,7 +565,7 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
         },
       },
     },
-    async (req) => tokens.auditLog(req.query.limit ?? 100),
+    async (req) => tokens.audit.list(req.query.limit ?? 100),
   );
 
   // --- dashboards ----------------------------------------------------------------------------

@@ -1,12 +1,20 @@
 /**
- * API tokens and the audit log, kept in the state database. A token is `trb_<id>_<secret>`: the
- * id finds the row, and only a SHA-256 of the 256-bit random secret is stored (a secret that
+ * API tokens and browser sessions, kept in the state database. A token is `trb_<id>_<secret>`:
+ * the id finds the row, and only a SHA-256 of the 256-bit random secret is stored (a secret that
  * random needs no slow hash; the comparison is constant-time). Roles are ordered: viewer reads,
- * operator also runs and replays, admin also manages tokens.
+ * operator also runs and replays, admin also manages tokens. A token is a user's (made with
+ * `tributary token create`) or the server's own (the admin token `serve` leaves in server.json
+ * for this machine's CLI): a starting server revokes every earlier server token, so one that a
+ * killed process could not revoke dies at the next start.
+ *
+ * A session is what the web UI's cookie holds instead of the token: a random 256-bit id of which
+ * only the hash is stored, bound to the token it was opened with. It ends at logout, after
+ * SESSION_IDLE_MS without use, SESSION_MAX_MS after login, or when its token is revoked.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { TributaryError } from '../core/index.js';
 import type { Engine } from '../engines/index.js';
+import { AuditLog } from './audit.js';
 
 export type Role = 'viewer' | 'operator' | 'admin';
 export const ROLES: readonly Role[] = ['viewer', 'operator', 'admin'];
@@ -15,61 +23,89 @@ const RANK: Record<Role, number> = { viewer: 1, operator: 2, admin: 3 };
 /** Whether `role` may do what `needed` may. */
 export const allows = (role: Role, needed: Role) => RANK[role] >= RANK[needed];
 
+/** Whose a token is: a user's, or the running server's own (for the local CLI). */
+export type TokenKind = 'user' | 'server';
+
 export interface TokenInfo {
   id: string;
   name: string;
   role: Role;
+  kind: TokenKind;
   createdAt: string;
   lastUsedAt: string | null;
   revokedAt: string | null;
 }
 
-export interface AuditEntry {
-  at: string;
-  tokenId: string | null;
-  tokenName: string | null;
-  role: string | null;
-  method: string;
-  path: string;
-  summary: string;
-  status: number;
-}
+/** A credential's check: its holder, or why it was refused and which token it named. */
+export type CredentialCheck =
+  { ok: true; info: TokenInfo } | { ok: false; reason: string; tokenId: string | null };
+
+/** A session ends after this long without a request (12 hours). */
+export const SESSION_IDLE_MS = 12 * 3600_000;
+/** A session ends this long after login, used or not (7 days). */
+export const SESSION_MAX_MS = 7 * 24 * 3600_000;
 
 const MIGRATIONS = [
   `CREATE TABLE IF NOT EXISTS api_tokens (
      id TEXT PRIMARY KEY, name TEXT NOT NULL, role TEXT NOT NULL, secret_hash TEXT NOT NULL,
      created_at TEXT NOT NULL, last_used_at TEXT, revoked_at TEXT)`,
-  `CREATE TABLE IF NOT EXISTS audit_log (
-     logged_at TEXT NOT NULL, token_id TEXT, token_name TEXT, role TEXT, method TEXT NOT NULL,
-     path TEXT NOT NULL, summary TEXT NOT NULL, status INTEGER NOT NULL)`,
+  // Added with server-token rotation; the server's tokens used to be told only by their name.
+  `ALTER TABLE api_tokens ADD COLUMN IF NOT EXISTS kind TEXT DEFAULT 'user'`,
+  `UPDATE api_tokens SET kind = 'server' WHERE kind = 'user' AND regexp_full_match(name, 'local cli \\(pid [0-9]+\\)')`,
+  `CREATE TABLE IF NOT EXISTS api_sessions (
+     id_hash TEXT PRIMARY KEY, token_id TEXT NOT NULL, created_at TEXT NOT NULL,
+     last_seen_at TEXT NOT NULL, revoked_at TEXT)`,
 ];
 
 const hash = (secret: string) => createHash('sha256').update(secret).digest();
 const TOKEN = /^trb_([a-z0-9]{10})_([A-Za-z0-9_-]{43})$/;
+const TOKEN_ID = /^trb_([a-z0-9]{10})_/;
+const SESSION = /^[A-Za-z0-9_-]{43}$/;
+const TOKEN_COLUMNS = 'id, name, role, kind, created_at, last_used_at, revoked_at';
 
 const toInfo = (r: Record<string, unknown>): TokenInfo => ({
   id: String(r.id),
   name: String(r.name),
   role: r.role as Role,
+  kind: r.kind === 'server' ? 'server' : 'user',
   createdAt: String(r.created_at),
   lastUsedAt: r.last_used_at == null ? null : String(r.last_used_at),
   revokedAt: r.revoked_at == null ? null : String(r.revoked_at),
 });
 
+/** Checked credentials are remembered this long, so a busy API does not read the database per request. */
+const CACHE_MS = 5_000;
+/** Last use of a token or session is written at most this often. */
+const TOUCH_MS = 60_000;
+
 export class TokenStore {
-  /** Tokens checked recently, so a busy API does not read the state database per request. */
   private readonly verified = new Map<string, { info: TokenInfo; until: number }>();
-  private lastUseWrites = new Map<string, number>();
+  private readonly sessionsSeen = new Map<string, { info: TokenInfo; until: number }>();
+  private readonly touched = new Map<string, number>();
 
-  private constructor(private readonly engine: Engine) {}
+  private constructor(
+    private readonly engine: Engine,
+    /** The audit log, kept in the same database. */
+    readonly audit: AuditLog,
+  ) {}
 
+  /** Opens the tokens, sessions and audit log of a state database, creating or updating tables. */
   static async open(engine: Engine): Promise<TokenStore> {
     for (const sql of MIGRATIONS) await engine.exec(sql);
-    return new TokenStore(engine);
+    return new TokenStore(engine, await AuditLog.open(engine));
   }
 
-  /** Creates a token; the returned secret is shown once and never stored. */
-  async create(role: Role, name?: string): Promise<{ info: TokenInfo; token: string }> {
+  /** Creates a user's token; the returned secret is shown once and never stored. */
+  create(role: Role, name?: string): Promise<{ info: TokenInfo; token: string }> {
+    return this.insert(this.engine, role, name, 'user');
+  }
+
+  private async insert(
+    engine: Engine,
+    role: Role,
+    name: string | undefined,
+    kind: TokenKind,
+  ): Promise<{ info: TokenInfo; token: string }> {
     if (!ROLES.includes(role)) {
       throw new TributaryError(`unknown role ${role}`, {
         code: 'USAGE',
@@ -80,30 +116,40 @@ export class TokenStore {
     const secret = randomBytes(32).toString('base64url');
     const now = new Date().toISOString();
     const label = name?.trim() || `${role}-${id}`;
-    await this.engine.query(
-      `INSERT INTO api_tokens (id, name, role, secret_hash, created_at) VALUES ($1, $2, $3, $4, $5)`,
-      [id, label, role, hash(secret).toString('hex'), now],
+    await engine.query(
+      `INSERT INTO api_tokens (id, name, role, kind, secret_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
+      [id, label, role, kind, hash(secret).toString('hex'), now],
     );
     return {
-      info: { id, name: label, role, createdAt: now, lastUsedAt: null, revokedAt: null },
+      info: { id, name: label, role, kind, createdAt: now, lastUsedAt: null, revokedAt: null },
       token: `trb_${id}_${secret}`,
     };
   }
 
+  /** Every token, revoked ones included, oldest first (never their secrets). */
   async list(): Promise<TokenInfo[]> {
     const { rows } = await this.engine.query(
-      `SELECT id, name, role, created_at, last_used_at, revoked_at FROM api_tokens ORDER BY created_at`,
+      `SELECT ${TOKEN_COLUMNS} FROM api_tokens ORDER BY created_at`,
     );
     return rows.map(toInfo);
   }
 
+  /** Revokes a token and ends every session opened with it. */
   async revoke(id: string): Promise<TokenInfo> {
-    const { rows } = await this.engine.query(
-      `UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL
-       RETURNING id, name, role, created_at, last_used_at, revoked_at`,
-      [new Date().toISOString(), id],
-    );
-    this.verified.clear();
+    const now = new Date().toISOString();
+    const rows = await this.engine.transaction(async (tx) => {
+      const { rows } = await tx.query(
+        `UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL
+         RETURNING ${TOKEN_COLUMNS}`,
+        [now, id],
+      );
+      await tx.query(
+        `UPDATE api_sessions SET revoked_at = $1 WHERE token_id = $2 AND revoked_at IS NULL`,
+        [now, id],
+      );
+      return rows;
+    });
+    this.forget();
     if (!rows.length) {
       throw new TributaryError(`no active token ${id}`, {
         code: 'USAGE',
@@ -113,65 +159,130 @@ export class TokenStore {
     return toInfo(rows[0]!);
   }
 
-  /** The token's holder, or undefined for a malformed, unknown or revoked token. */
-  async verify(token: string): Promise<TokenInfo | undefined> {
+  /**
+   * Revokes every earlier server token (and its sessions) and creates a new admin one, in one
+   * transaction: what `serve` does on every start, so a token a killed server left behind in
+   * server.json stops working.
+   */
+  async rotateServerToken(name: string): Promise<{ info: TokenInfo; token: string }> {
+    const now = new Date().toISOString();
+    const created = await this.engine.transaction(async (tx) => {
+      await tx.query(
+        `UPDATE api_sessions SET revoked_at = $1 WHERE revoked_at IS NULL
+           AND token_id IN (SELECT id FROM api_tokens WHERE kind = 'server')`,
+        [now],
+      );
+      await tx.query(
+        `UPDATE api_tokens SET revoked_at = $1 WHERE kind = 'server' AND revoked_at IS NULL`,
+        [now],
+      );
+      return this.insert(tx, 'admin', name, 'server');
+    });
+    this.forget();
+    return created;
+  }
+
+  /**
+   * Checks a token. A refusal says why (for the audit log, not the caller) and carries the id
+   * of a well-formed token: never its secret.
+   */
+  async check(token: string): Promise<CredentialCheck> {
     const now = Date.now();
     const cached = this.verified.get(token);
-    if (cached && cached.until > now) return cached.info;
+    if (cached && cached.until > now) return { ok: true, info: cached.info };
     const m = TOKEN.exec(token);
-    if (!m) return undefined;
+    if (!m) {
+      const id = TOKEN_ID.exec(token)?.[1] ?? null;
+      return { ok: false, reason: 'malformed token', tokenId: id };
+    }
+    const tokenId = m[1]!;
     const { rows } = await this.engine.query(
-      `SELECT id, name, role, secret_hash, created_at, last_used_at, revoked_at FROM api_tokens WHERE id = $1`,
-      [m[1]],
+      `SELECT ${TOKEN_COLUMNS}, secret_hash FROM api_tokens WHERE id = $1`,
+      [tokenId],
     );
     const row = rows[0];
-    if (!row || row.revoked_at != null) return undefined;
+    if (!row) return { ok: false, reason: 'unknown token', tokenId };
     const expected = Buffer.from(String(row.secret_hash), 'hex');
     const given = hash(m[2]!);
-    if (expected.length !== given.length || !timingSafeEqual(expected, given)) return undefined;
+    if (expected.length !== given.length || !timingSafeEqual(expected, given))
+      return { ok: false, reason: 'wrong secret for this token id', tokenId };
+    if (row.revoked_at != null) return { ok: false, reason: 'revoked token', tokenId };
     const info = toInfo(row);
-    this.verified.set(token, { info, until: now + 5_000 });
-    // Last use is recorded at most once a minute per token.
-    if ((this.lastUseWrites.get(info.id) ?? 0) < now - 60_000) {
-      this.lastUseWrites.set(info.id, now);
-      await this.engine.query(`UPDATE api_tokens SET last_used_at = $1 WHERE id = $2`, [
-        new Date(now).toISOString(),
-        info.id,
-      ]);
-    }
-    return info;
+    this.verified.set(token, { info, until: now + CACHE_MS });
+    await this.touch('api_tokens', 'last_used_at', 'id', info.id, now);
+    return { ok: true, info };
   }
 
-  async audit(entry: Omit<AuditEntry, 'at'>): Promise<void> {
+  /** Opens a session for a checked token; returns the id the cookie holds (shown once). */
+  async createSession(info: TokenInfo): Promise<string> {
+    const id = randomBytes(32).toString('base64url');
+    const now = new Date();
+    // Sessions past their end are dropped here: logins are rare, and nothing else reads them.
     await this.engine.query(
-      `INSERT INTO audit_log (logged_at, token_id, token_name, role, method, path, summary, status)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+      `DELETE FROM api_sessions WHERE revoked_at IS NOT NULL OR created_at < $1 OR last_seen_at < $2`,
       [
-        new Date().toISOString(),
-        entry.tokenId,
-        entry.tokenName,
-        entry.role,
-        entry.method,
-        entry.path,
-        entry.summary.slice(0, 2000),
-        entry.status,
+        new Date(now.getTime() - SESSION_MAX_MS).toISOString(),
+        new Date(now.getTime() - SESSION_IDLE_MS).toISOString(),
       ],
     );
+    await this.engine.query(
+      `INSERT INTO api_sessions (id_hash, token_id, created_at, last_seen_at) VALUES ($1, $2, $3, $3)`,
+      [hash(id).toString('hex'), info.id, now.toISOString()],
+    );
+    return id;
   }
 
-  async auditLog(limit = 100): Promise<AuditEntry[]> {
+  /** The holder of a session cookie, or why it is refused. */
+  async checkSession(sessionId: string): Promise<CredentialCheck> {
+    const now = Date.now();
+    const cached = this.sessionsSeen.get(sessionId);
+    if (cached && cached.until > now) return { ok: true, info: cached.info };
+    if (!SESSION.test(sessionId)) return { ok: false, reason: 'malformed session', tokenId: null };
+    const idHash = hash(sessionId).toString('hex');
     const { rows } = await this.engine.query(
-      `SELECT * FROM audit_log ORDER BY logged_at DESC LIMIT ${Math.max(1, Math.floor(limit))}`,
+      `SELECT s.created_at AS session_created, s.last_seen_at, s.revoked_at AS session_revoked,
+              t.id, t.name, t.role, t.kind, t.created_at, t.last_used_at, t.revoked_at
+       FROM api_sessions s JOIN api_tokens t ON t.id = s.token_id WHERE s.id_hash = $1`,
+      [idHash],
     );
-    return rows.map((r) => ({
-      at: String(r.logged_at),
-      tokenId: r.token_id == null ? null : String(r.token_id),
-      tokenName: r.token_name == null ? null : String(r.token_name),
-      role: r.role == null ? null : String(r.role),
-      method: String(r.method),
-      path: String(r.path),
-      summary: String(r.summary),
-      status: Number(r.status),
-    }));
+    const row = rows[0];
+    if (!row) return { ok: false, reason: 'unknown session', tokenId: null };
+    const tokenId = String(row.id);
+    const refused = (reason: string): CredentialCheck => ({ ok: false, reason, tokenId });
+    if (row.session_revoked != null) return refused('session ended by logout or revocation');
+    if (row.revoked_at != null) return refused('revoked token behind the session');
+    if (Date.parse(String(row.session_created)) + SESSION_MAX_MS <= now)
+      return refused('session expired (older than the longest session)');
+    if (Date.parse(String(row.last_seen_at)) + SESSION_IDLE_MS <= now)
+      return refused('session expired (idle)');
+    const info = toInfo(row);
+    this.sessionsSeen.set(sessionId, { info, until: now + CACHE_MS });
+    await this.touch('api_sessions', 'last_seen_at', 'id_hash', idHash, now);
+    return { ok: true, info };
+  }
+
+  /** Ends a session (logout); a no-op for one that is unknown or already ended. */
+  async endSession(sessionId: string): Promise<void> {
+    this.sessionsSeen.delete(sessionId);
+    await this.engine.query(
+      `UPDATE api_sessions SET revoked_at = $1 WHERE id_hash = $2 AND revoked_at IS NULL`,
+      [new Date().toISOString(), hash(sessionId).toString('hex')],
+    );
+  }
+
+  /** Records use at most once a minute per credential. */
+  private async touch(table: string, column: string, key: string, value: string, now: number) {
+    const at = `${table}:${value}`;
+    if ((this.touched.get(at) ?? 0) >= now - TOUCH_MS) return;
+    this.touched.set(at, now);
+    await this.engine.query(`UPDATE ${table} SET ${column} = $1 WHERE ${key} = $2`, [
+      new Date(now).toISOString(),
+      value,
+    ]);
+  }
+
+  private forget(): void {
+    this.verified.clear();
+    this.sessionsSeen.clear();
   }
 }

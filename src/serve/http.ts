@@ -1,13 +1,15 @@
 /**
  * Starting and finding the HTTP server of a project. `startHttp` listens and writes
- * `.tributary/server.json` (mode 600) with the URL and a token for this machine's CLI, so a CLI
- * command can ask the running server instead of failing on the project lock (DESIGN.md run
- * model). The token is revoked and the file removed when the server stops.
+ * `.tributary/server.json` (mode 600, atomically) with the URL and an admin token for this
+ * machine's CLI, so a CLI command can ask the running server instead of failing on the project
+ * lock (DESIGN.md run model). That token is the server's own: every start revokes the ones
+ * before it (a server killed with SIGKILL cannot revoke its own), and a stop revokes it and
+ * removes the file.
  */
-import { chmod, readFile, rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { writeFileAtomic } from '../core/index.js';
+import { TributaryError, describeError, writeFileAtomic } from '../core/index.js';
 import type { TokenStore } from './auth.js';
 
 export interface ServerInfo {
@@ -16,36 +18,54 @@ export interface ServerInfo {
   /** An admin token for the CLI on this machine, valid while the server runs. */
   token: string;
   startedAt: string;
+  /** With HTTPS: the certificate file the server presents, which its clients pin. */
+  tlsCert?: string;
 }
 
 const infoFile = (workDir: string) => join(workDir, 'server.json');
 
+/** Listens, rotates the server's own token and writes server.json; `close` undoes all three. */
 export async function startHttp(
   app: FastifyInstance,
   tokens: TokenStore,
   workDir: string,
-  listen: { host: string; port: number },
+  listen: { host: string; port: number; tlsCert?: string },
 ): Promise<{ url: string; close(): Promise<void> }> {
   await app.listen({ host: listen.host, port: listen.port });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : listen.port;
   const host = listen.host.includes(':') ? `[${listen.host}]` : listen.host;
-  const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
-  const local = await tokens.create('admin', `local cli (pid ${process.pid})`);
-  const info: ServerInfo = {
-    url,
-    pid: process.pid,
-    token: local.token,
-    startedAt: new Date().toISOString(),
-  };
-  await writeFileAtomic(infoFile(workDir), JSON.stringify(info, null, 2));
-  await chmod(infoFile(workDir), 0o600);
+  const scheme = listen.tlsCert ? 'https' : 'http';
+  const url = `${scheme}://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
+  let local: Awaited<ReturnType<TokenStore['rotateServerToken']>>;
+  try {
+    local = await tokens.rotateServerToken(`local cli (pid ${process.pid})`);
+    const info: ServerInfo = {
+      url,
+      pid: process.pid,
+      token: local.token,
+      startedAt: new Date().toISOString(),
+      ...(listen.tlsCert ? { tlsCert: listen.tlsCert } : {}),
+    };
+    await writeFileAtomic(infoFile(workDir), JSON.stringify(info, null, 2), { mode: 0o600 });
+  } catch (err) {
+    await app.close();
+    throw err;
+  }
   return {
     url,
     close: async () => {
       await rm(infoFile(workDir), { force: true });
       await app.close();
-      await tokens.revoke(local.info.id).catch(() => undefined);
+      try {
+        await tokens.revoke(local.info.id);
+      } catch (err) {
+        // Already revoked (by an admin) is fine; anything else leaves it to the next start.
+        if (!(err instanceof TributaryError && err.code === 'USAGE'))
+          process.stderr.write(
+            `could not revoke the server's token ${local.info.id}: ${describeError(err)}; the next start revokes it\n`,
+          );
+      }
     },
   };
 }

@@ -2,7 +2,9 @@
  * The web UI in Debian's Chromium (playwright-core, no downloaded browser) against a real
  * `tributary serve` of the e-commerce template: log in, open each dashboard (a screenshot of
  * each is saved in test/.artifacts/screenshots), change a filter and see the KPI change to the
- * value computed directly in SQL, run a query in the editor, and open a failed run's log.
+ * value computed directly in SQL, run a query in the editor, and open a failed run's log; all
+ * of it under the server's Content-Security-Policy with no violation, and signing out ends the
+ * session on the server.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
@@ -46,6 +48,8 @@ let viewer: string;
 let failedRun: string;
 let context: BrowserContext;
 let page: Page;
+/** What the page reported breaking the Content-Security-Policy (events and console errors). */
+const cspViolations: string[] = [];
 
 /** SQL through the running server's API, as the tests' source of truth for numbers. */
 async function sql(
@@ -100,7 +104,14 @@ describe.skipIf(!haveChromium)('the web UI in Chromium', () => {
         viewport: { width: 1280, height: 900 },
       },
     );
+    await context.exposeFunction('reportCspViolation', (v: string) => cspViolations.push(v));
+    // Page scripts are strings: this file is compiled without the DOM's types.
+    await context.addInitScript(`document.addEventListener('securitypolicyviolation', (e) =>
+      window.reportCspViolation(e.effectiveDirective + ' blocked ' + e.blockedURI + ' ' + e.sample));`);
     page = await context.newPage();
+    page.on('console', (m) => {
+      if (/Content Security Policy/i.test(m.text())) cspViolations.push(m.text());
+    });
   }, 240_000);
 
   afterAll(async () => {
@@ -112,7 +123,8 @@ describe.skipIf(!haveChromium)('the web UI in Chromium', () => {
   });
 
   it('refuses a wrong token and logs in with a viewer token', async () => {
-    await page.goto(`${url}/#/login`);
+    const res = await page.goto(`${url}/#/login`);
+    expect(res!.headers()['content-security-policy']).toMatch(/script-src 'self'/);
     await page.getByTestId('login-token').fill('trb_nope');
     await page.getByTestId('login-submit').click();
     await expect.poll(() => page.getByTestId('login-error').textContent()).toMatch(/token/i);
@@ -219,5 +231,53 @@ describe.skipIf(!haveChromium)('the web UI in Chromium', () => {
     await page.getByTestId('nav-runs').waitFor();
     await page.screenshot({ path: join(SHOTS, 'phone-executive.png'), fullPage: true });
     await page.setViewportSize({ width: 1280, height: 900 });
+  });
+
+  it("shows a chart's tooltip on hover", async () => {
+    await page.goto(`${url}/#/dashboards/executive`);
+    const canvas = page.getByTestId('tile-revenue_trend').locator('canvas').first();
+    await canvas.waitFor();
+    const box = (await canvas.boundingBox())!;
+    // ECharts writes its tooltip as HTML with style attributes: the CSP must let those apply.
+    const tooltip = page
+      .getByTestId('tile-revenue_trend')
+      .locator('div[style*="z-index: 9999999"]');
+    await expect
+      .poll(async () => {
+        await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.6);
+        return tooltip.isVisible();
+      })
+      .toBe(true);
+    expect(await tooltip.textContent()).toMatch(/\$/);
+    await page.screenshot({ path: join(SHOTS, 'chart-tooltip.png') });
+  });
+
+  it('ran every page above under the Content-Security-Policy without a violation', () => {
+    expect(cspViolations).toEqual([]);
+  });
+
+  it('the Content-Security-Policy stops a script injected into the page', async () => {
+    await page.goto(`${url}/#/dashboards`);
+    const before = cspViolations.length;
+    const ran = await page.evaluate(`(() => {
+      const script = document.createElement('script');
+      script.textContent = 'window.injectedRan = true';
+      document.body.append(script);
+      return window.injectedRan ?? false;
+    })()`);
+    expect(ran).toBe(false);
+    await expect.poll(() => cspViolations.length).toBeGreaterThan(before);
+    expect(cspViolations.slice(before).join('\n')).toMatch(/script-src/);
+  });
+
+  it('signing out ends the session on the server: the old cookie is refused', async () => {
+    const [session] = (await context.cookies(url)).filter((c) => c.name === 'tributary_session');
+    expect(session).toMatchObject({ httpOnly: true, sameSite: 'Strict' });
+    const asCookie = { cookie: `tributary_session=${session!.value}` };
+    expect((await fetch(`${url}/api/me`, { headers: asCookie })).status).toBe(200);
+    await page.goto(`${url}/#/dashboards`);
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByTestId('login-token').waitFor();
+    expect((await fetch(`${url}/api/me`, { headers: asCookie })).status).toBe(401);
   });
 });

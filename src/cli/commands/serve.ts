@@ -1,9 +1,10 @@
 /**
  * `tributary serve`: one process runs the scheduler (schedules, triggers, freshness, alerts,
- * crash recovery) and the HTTP API with the web UI, until SIGTERM or Ctrl-C. The demo ends here
- * too, serving the template's dashboards.
+ * crash recovery) and the HTTP API with the web UI (HTTPS when given a certificate), until
+ * SIGTERM or Ctrl-C. The demo ends here too, serving the template's dashboards.
  */
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { TributaryError } from '../../core/index.js';
 import {
   PipelineServer,
   openWorkspace,
@@ -15,7 +16,9 @@ import {
   QuerySandbox,
   TokenStore,
   buildApp,
+  loadTlsFiles,
   startHttp,
+  type TlsFiles,
 } from '../../serve/index.js';
 import { packageRoot, packageVersion } from '../paths.js';
 import { dashboardService } from './serve-dashboards.js';
@@ -28,8 +31,30 @@ export interface ServeOptions {
   /** On SIGTERM, how long running steps may take before they are interrupted. */
   graceMs: number;
   quiet: boolean;
+  /** Certificate and key files (PEM) for HTTPS, relative to the working folder; both or neither. */
+  tlsCert?: string;
+  tlsKey?: string;
   /** Told the URL once listening (the demo prints it with a token). */
   onListening?: (url: string, ws: Workspace, tokens: TokenStore) => Promise<void> | void;
+}
+
+/** The certificate to serve HTTPS with: from the options, else from tributary.yml, else none. */
+async function tlsOf(ws: Workspace, opts: ServeOptions): Promise<TlsFiles | undefined> {
+  if (opts.tlsCert !== undefined || opts.tlsKey !== undefined) {
+    if (opts.tlsCert === undefined || opts.tlsKey === undefined)
+      throw new TributaryError('--tls-cert and --tls-key go together', {
+        code: 'USAGE',
+        hint: 'give both the certificate and its private key',
+      });
+    return loadTlsFiles(resolve(opts.tlsCert), resolve(opts.tlsKey), '--tls-cert/--tls-key');
+  }
+  const tls = ws.project.config.serve?.tls;
+  if (!tls) return undefined;
+  return loadTlsFiles(
+    resolve(ws.project.dir, tls.cert),
+    resolve(ws.project.dir, tls.key),
+    'serve.tls in tributary.yml',
+  );
 }
 
 export async function serveProject(projectDir: string, opts: ServeOptions): Promise<void> {
@@ -69,7 +94,13 @@ export async function serveProject(projectDir: string, opts: ServeOptions): Prom
   // Between runs nothing else may keep the event loop (and so the process) alive.
   const keepAlive = setInterval(() => undefined, 1 << 30);
   try {
+    const tls = await tlsOf(ws, opts);
     const tokens = await TokenStore.open(ws.state.engine);
+    const interrupted = await tokens.audit.closeInterrupted();
+    if (interrupted)
+      log(
+        `${interrupted} audited request(s) were cut short by the previous server's end: marked interrupted`,
+      );
     await server.start();
     await sandbox.refresh();
     const app = await buildApp({
@@ -79,11 +110,13 @@ export async function serveProject(projectDir: string, opts: ServeOptions): Prom
       server,
       staticDir: join(packageRoot(), 'dist', 'web'),
       version: packageVersion(),
+      ...(tls ? { tls } : {}),
       ...dashboardService(ws, sandbox),
     });
     http = await startHttp(app, tokens, ws.project.paths.work, {
       host: opts.host,
       port: opts.port,
+      ...(tls ? { tlsCert: tls.certPath } : {}),
     });
     const ticks = server.scheduler.nextTicks();
     log(
