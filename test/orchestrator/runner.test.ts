@@ -96,6 +96,36 @@ describe('retries', () => {
     });
   });
 
+  it('tells the channels about files a run refused, while the run itself succeeds', async () => {
+    const hook = await startReceiver();
+    const dir = project(`alerts:
+  channels:
+    ops: { type: webhook, url: "${hook.url}/hook" }
+`);
+    writeFiles(dir, { 'landing/items-2.csv': 'id,when,amount\n9,2025-02-01,1\n' });
+    await withWorkspace(dir, async (ws) => {
+      const result = await runPipeline(ws);
+      expect(result.status).toBe('succeeded');
+      expect(result.refusedFiles).toEqual([
+        expect.objectContaining({ asset: 'processed:items', file: 'items-2.csv' }),
+      ]);
+      // The model downstream of the table still ran, on the rows of the good file.
+      expect(stepOf(result.steps, 'model:b').status).toBe('succeeded');
+      const events = hook.requests.map(
+        (r) =>
+          JSON.parse(r.body) as {
+            event: { type: string; files: { file: string; message: string }[] };
+            summary: string;
+          },
+      );
+      expect(events.map((e) => e.event.type)).toEqual(['refused_files']);
+      expect(events[0]!.event.files[0]!.message).toMatch(
+        /^items-2\.csv:1: header does not match the contract: missing day/,
+      );
+      expect(events[0]!.summary).toMatch(/refused 1 file \(items-2\.csv:1: header does not match/);
+    });
+  });
+
   it('sends retries_exhausted and failure alerts to a webhook and by email', async () => {
     const hook = await startReceiver();
     const smtp = await startSmtp();
