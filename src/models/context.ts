@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { TributaryError } from '../core/index.js';
 import type { Dialect, Engine, QueryResult } from '../engines/index.js';
 import { envVar, type DbtProject, type TargetConfig } from './dbt-project.js';
-import { Kwargs, MacroReturn, splitArgs, type MacroDefinition } from './jinja/index.js';
+import { Kwargs, MacroReturn, splitArgs, type MacroDefinition } from '../jinja/index.js';
 import { Column, Relation } from './relation.js';
 import type { Manifest, Node, RefCall } from './types.js';
 

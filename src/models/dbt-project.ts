@@ -8,7 +8,7 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import { TributaryError, isErrno } from '../core/index.js';
-import { JinjaEnvironment } from './jinja/index.js';
+import { JinjaEnvironment } from '../jinja/index.js';
 
 export interface DbtProject {
   dir: string;

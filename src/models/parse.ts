@@ -17,7 +17,7 @@ import { BUILTIN_MACROS, BUILTIN_MACROS_FILE } from './builtins.js';
 import { defaultConfig, mergeConfig, treeConfigs } from './config.js';
 import { nodeGlobals, findRefTarget, type CompileRuntime, type ParseCapture } from './context.js';
 import { yamlContext, type DbtProject, type TargetConfig } from './dbt-project.js';
-import { JinjaEnvironment, type JinjaTemplate, type MacroDefinition } from './jinja/index.js';
+import { JinjaEnvironment, type JinjaTemplate, type MacroDefinition } from '../jinja/index.js';
 import {
   newNode,
   type ColumnDoc,
