@@ -5,6 +5,8 @@
  */
 export { newNode, type Node } from './types.js';
 export { defaultConfig } from './config.js';
+export { loadDbtProject } from './dbt-project.js';
+export { DBT_PROJECT_KEYS, IGNORED_DBT_PROJECT_KEYS } from './dbt-project-schema.js';
 export type { ParsedProject } from './parse.js';
 export { DbtSession } from './execute.js';
 export {
