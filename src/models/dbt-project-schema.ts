@@ -122,6 +122,7 @@ const name = z
 /** The checks dbt runs on the project name before anything else (vars are keyed by it). */
 export const dbtProjectNameSchema = name;
 
+/** The whole file, checked after rendering: strict at the top level, as dbt is. */
 export const dbtProjectSchema = z
   .object({
     name,

@@ -24,6 +24,7 @@ import {
 } from './properties.js';
 import { asObject, asString, sha256 } from './util.js';
 
+/** What a parse needs besides the project: the target, its SQL dialect and dispatch order. */
 export interface ParseOptions {
   dialect: Dialect;
   target: TargetConfig;
