@@ -19,8 +19,7 @@
 import { join } from 'node:path';
 import { openDuckDB } from '../src/engines/index.js';
 import { LocalObjectStore } from '../src/lake/index.js';
-import { defaultConfig } from '../src/models/config.js';
-import { newNode, type Node, type ParsedProject } from '../src/models/index.js';
+import { defaultConfig, newNode, type Node, type ParsedProject } from '../src/models/index.js';
 import { DeadLetterStore } from '../src/notify/index.js';
 import {
   buildAssetGraph,

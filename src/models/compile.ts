@@ -5,7 +5,7 @@
  */
 import { TributaryError } from '../core/index.js';
 import { nodeGlobals, type CompileRuntime, type NodeRenderState } from './context.js';
-import { Kwargs } from './jinja/index.js';
+import { Kwargs } from '../jinja/index.js';
 import type { ParsedProject } from './parse.js';
 import type { Relation } from './relation.js';
 import type { Node } from './types.js';

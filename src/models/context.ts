@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { TributaryError } from '../core/index.js';
 import type { Dialect, Engine, QueryResult } from '../engines/index.js';
 import { envVar, type DbtProject, type TargetConfig } from './dbt-project.js';
-import { Kwargs, MacroReturn, splitArgs, type MacroDefinition } from './jinja/index.js';
+import { Kwargs, MacroReturn, splitArgs, type MacroDefinition } from '../jinja/index.js';
 import { Column, Relation } from './relation.js';
 import type { Manifest, Node, RefCall } from './types.js';
 
@@ -193,32 +193,31 @@ function makeBaseGlobals(rt: CompileRuntime, execute: boolean): Record<string, u
   };
 }
 
+/** How a node renders: parsing (record what it calls) or executing (resolve and run). */
+type RenderMode =
+  { execute: false; capture: ParseCapture } | { execute: true; state: NodeRenderState };
+
 /** Creates per-render globals for a node: base functions, node functions and bound macros. */
 export function nodeGlobals(
   rt: CompileRuntime,
   node: Node,
-  mode: { execute: false; capture: ParseCapture } | { execute: true; state: NodeRenderState },
+  mode: RenderMode,
   extra: Record<string, unknown> = {},
 ): Record<string, unknown> {
   const g: Record<string, unknown> = baseGlobals(rt, mode.execute);
-  const { dialect, manifest } = rt;
-  const thisRelation = new Relation(
-    dialect,
+  const materialized = node.config.materialized;
+  g.this = new Relation(
+    rt.dialect,
     node.schema,
     node.alias,
-    node.config.materialized === 'view'
-      ? 'view'
-      : node.config.materialized === 'ephemeral'
-        ? 'cte'
-        : 'table',
+    materialized === 'view' ? 'view' : materialized === 'ephemeral' ? 'cte' : 'table',
   );
-  g.this = thisRelation;
   g.model = node;
   g.ref = (...a: unknown[]) => {
     const call = refCall(a);
     if (!mode.execute) {
       mode.capture.refs.push(call);
-      return new Relation(dialect, rt.target.schema, call.name);
+      return new Relation(rt.dialect, rt.target.schema, call.name);
     }
     return resolveRef(rt, node, call, mode.state);
   };
@@ -226,16 +225,42 @@ export function nodeGlobals(
     const [s, t] = kw(a).args.map(String) as [string, string];
     if (!mode.execute) {
       mode.capture.sources.push([s, t]);
-      return new Relation(dialect, s, t);
+      return new Relation(rt.dialect, s, t);
     }
-    const src = manifest.sources.get(`source.${manifest.projectName}.${s}.${t}`);
-    if (!src)
-      throw new TributaryError(`source('${s}', '${t}') names no source table`, {
-        code: 'CONFIG',
-        hint: 'declare it under sources: in a .yml file in the models folder',
-      });
-    return new Relation(dialect, src.schema, src.identifier, 'table');
+    return resolveSource(rt, s, t);
   };
+  g.config = configFunction(node, mode);
+  g.is_incremental = async () => {
+    if (!mode.execute || !rt.engine) return false;
+    if (node.config.materialized !== 'incremental') return false;
+    if (rt.fullRefresh && node.config.full_refresh !== false) return false;
+    if (node.config.full_refresh === true) return false;
+    return (await rt.engine.describe(node.schema, node.alias)) !== undefined;
+  };
+  g.should_store_failures = () => node.config.store_failures === true;
+  g.run_query = async (sql: unknown) => {
+    if (!mode.execute || !rt.engine) return null;
+    return new ResultTable(await rt.engine.query(String(sql)));
+  };
+  addStatementFunctions(g, rt, mode);
+  g.adapter = adapterObject(rt, g);
+  Object.assign(g, extra);
+  return g;
+}
+
+function resolveSource(rt: CompileRuntime, s: string, t: string): Relation {
+  const { manifest } = rt;
+  const src = manifest.sources.get(`source.${manifest.projectName}.${s}.${t}`);
+  if (!src)
+    throw new TributaryError(`source('${s}', '${t}') names no source table`, {
+      code: 'CONFIG',
+      hint: 'declare it under sources: in a .yml file in the models folder',
+    });
+  return new Relation(rt.dialect, src.schema, src.identifier, 'table');
+}
+
+/** config(): records the node's config while parsing; .get() and .require() read it. */
+function configFunction(node: Node, mode: RenderMode) {
   const config = (...a: unknown[]) => {
     if (!mode.execute) {
       const { args, kwargs } = kw(a);
@@ -257,78 +282,74 @@ export function nodeGlobals(
       throw new TributaryError(`model ${node.name} needs config '${key}'`, { code: 'CONFIG' });
     return v;
   };
-  g.config = config;
-  g.is_incremental = async () => {
-    if (!mode.execute || !rt.engine) return false;
-    if (node.config.materialized !== 'incremental') return false;
-    if (rt.fullRefresh && node.config.full_refresh !== false) return false;
-    if (node.config.full_refresh === true) return false;
-    return (await rt.engine.describe(node.schema, node.alias)) !== undefined;
-  };
-  g.should_store_failures = () => node.config.store_failures === true;
-  g.run_query = async (sql: unknown) => {
-    if (!mode.execute || !rt.engine) return null;
-    return new ResultTable(await rt.engine.query(String(sql)));
-  };
-  if (mode.execute) {
-    const statements = mode.state.statements;
-    g.statement = async (...a: unknown[]) => {
-      const { args, kwargs } = kw(a);
-      const name = String(args[0] ?? kwargs.name ?? 'main');
-      const caller = kwargs.caller as (() => Promise<string> | string) | undefined;
-      const sql = caller ? String(await caller()) : '';
-      if (!rt.engine) return '';
-      const fetch = kwargs.fetch_result === true || args[1] === true;
-      const result = await rt.engine.query(sql);
-      const table = fetch ? new ResultTable(result) : null;
-      statements.set(name, { table, data: table?.rows ?? [] });
-      return '';
-    };
-    g.load_result = (name: string) => {
-      const r = statements.get(name);
-      return r ? { table: r.table, data: r.data, response: { code: 'OK' } } : null;
-    };
-  } else {
+  return config;
+}
+
+/** statement() blocks and load_result(): run and remember results when executing, else no-ops. */
+function addStatementFunctions(
+  g: Record<string, unknown>,
+  rt: CompileRuntime,
+  mode: RenderMode,
+): void {
+  if (!mode.execute) {
     g.statement = () => '';
     g.load_result = () => null;
+    return;
   }
-  const adapterObj: Record<string, unknown> = {
+  const statements = mode.state.statements;
+  g.statement = async (...a: unknown[]) => {
+    const { args, kwargs } = kw(a);
+    const name = String(args[0] ?? kwargs.name ?? 'main');
+    const caller = kwargs.caller as (() => Promise<string> | string) | undefined;
+    const sql = caller ? String(await caller()) : '';
+    if (!rt.engine) return '';
+    const fetch = kwargs.fetch_result === true || args[1] === true;
+    const result = await rt.engine.query(sql);
+    const table = fetch ? new ResultTable(result) : null;
+    statements.set(name, { table, data: table?.rows ?? [] });
+    return '';
+  };
+  g.load_result = (name: string) => {
+    const r = statements.get(name);
+    return r ? { table: r.table, data: r.data, response: { code: 'OK' } } : null;
+  };
+}
+
+/** dbt's `adapter`: dispatch (through the render's globals `g`), quoting and introspection. */
+function adapterObject(rt: CompileRuntime, g: Record<string, unknown>): Record<string, unknown> {
+  const { dialect } = rt;
+  return {
     type: () => String(rt.target.type),
     quote: (id: string) => dialect.quoteIdentifier(id),
+    dispatch: (...a: unknown[]) => {
+      const [name] = kw(a).args as [string];
+      for (const prefix of [...rt.dispatchPrefixes, 'default']) {
+        const found = g[`${prefix}__${name}`];
+        if (found) return found;
+      }
+      const plain = g[name];
+      if (plain) return plain;
+      throw new TributaryError(
+        `adapter.dispatch('${name}') found no macro ${rt.dispatchPrefixes[0]}__${name} or default__${name}`,
+        { code: 'CONFIG' },
+      );
+    },
+    get_relation: async (...a: unknown[]) => {
+      const { args, kwargs } = kw(a);
+      const schema = String(kwargs.schema ?? args[1]);
+      const identifier = String(kwargs.identifier ?? args[2]);
+      if (!rt.engine) return null;
+      const tables = await rt.engine.listTables(schema);
+      const t = tables.find((x) => x.name === identifier);
+      return t ? new Relation(dialect, schema, identifier, t.type) : null;
+    },
+    get_columns_in_relation: async (rel: Relation) => {
+      if (!rt.engine) return [];
+      const cols = await rt.engine.describe(rel.schema ?? undefined, rel.identifier);
+      return (cols ?? []).map((c) => new Column(c.name, c.type));
+    },
+    get_relation_type: () => null,
   };
-  adapterObj.dispatch = (...a: unknown[]) => {
-    const [name] = kw(a).args as [string];
-    for (const prefix of [...rt.dispatchPrefixes, 'default']) {
-      const found = g[`${prefix}__${name}`];
-      if (found) return found;
-    }
-    const plain = g[name];
-    if (plain) return plain;
-    throw new TributaryError(
-      `adapter.dispatch('${name}') found no macro ${rt.dispatchPrefixes[0]}__${name} or default__${name}`,
-      {
-        code: 'CONFIG',
-      },
-    );
-  };
-  adapterObj.get_relation = async (...a: unknown[]) => {
-    const { args, kwargs } = kw(a);
-    const schema = String(kwargs.schema ?? args[1]);
-    const identifier = String(kwargs.identifier ?? args[2]);
-    if (!rt.engine) return null;
-    const tables = await rt.engine.listTables(schema);
-    const t = tables.find((x) => x.name === identifier);
-    return t ? new Relation(dialect, schema, identifier, t.type) : null;
-  };
-  adapterObj.get_columns_in_relation = async (rel: Relation) => {
-    if (!rt.engine) return [];
-    const cols = await rt.engine.describe(rel.schema ?? undefined, rel.identifier);
-    return (cols ?? []).map((c) => new Column(c.name, c.type));
-  };
-  adapterObj.get_relation_type = () => null;
-  g.adapter = adapterObj;
-  Object.assign(g, extra);
-  return g;
 }
 
 function resolveRef(

@@ -6,9 +6,17 @@
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { parseDocument } from 'yaml';
+import { LineCounter, isMap, isNode, isScalar, parseDocument, type Document } from 'yaml';
+import type { z } from 'zod';
 import { TributaryError, isErrno } from '../core/index.js';
-import { JinjaEnvironment } from './jinja/index.js';
+import { JinjaEnvironment } from '../jinja/index.js';
+import { ProblemsError, type Problem } from '../project/index.js';
+import {
+  DBT_PROJECT_KEYS,
+  dbtProjectKeyExample,
+  dbtProjectNameSchema,
+  dbtProjectSchema,
+} from './dbt-project-schema.js';
 
 export interface DbtProject {
   dir: string;
@@ -79,10 +87,12 @@ const SKIP_RENDER = new Set([
   '+post-hook',
   'on-run-start',
   'on-run-end',
+  // dbt renders the query comment per query, where `target` and `node` exist.
+  'query-comment',
 ]);
 
 /** Renders every string holding Jinja in a YAML value, leaving hooks for run time as dbt does. */
-export async function renderValues(
+async function renderValues(
   value: unknown,
   context: Record<string, unknown>,
   file: string,
@@ -120,9 +130,6 @@ async function readYaml(path: string, display: string): Promise<unknown> {
   }
   return doc.toJS() ?? {};
 }
-
-const asList = (v: unknown, fallback: string[]): string[] =>
-  v === undefined || v === null ? fallback : Array.isArray(v) ? v.map(String) : [String(v)];
 
 const asObject = (v: unknown): Record<string, unknown> =>
   v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
@@ -165,51 +172,199 @@ export async function loadDbtProject(
   cliVars: Record<string, unknown> = {},
 ): Promise<DbtProject> {
   const file = 'dbt_project.yml';
-  const raw = await readYaml(join(dir, file), file);
-  if (raw === undefined)
+  const yml = await readPositionedYaml(join(dir, file), file);
+  if (yml === undefined)
     throw new TributaryError(`no dbt_project.yml in ${dir}`, {
       code: 'CONFIG',
       hint: 'run from a dbt project folder or pass --project-dir',
     });
-  const top = asObject(raw);
-  if (typeof top.name !== 'string' || !/^[A-Za-z_][\w]*$/.test(top.name))
-    throw new TributaryError('dbt_project.yml needs a name made of letters, digits and _', {
+  const top = yml.value;
+  if (!top || typeof top !== 'object' || Array.isArray(top))
+    throw new TributaryError('dbt_project.yml must be a mapping of keys (name:, profile:, …)', {
       code: 'CONFIG',
-      location: { file, path: 'name' },
+      location: { file, line: 1 },
     });
-  const name = top.name;
+  // The name comes first and is never rendered: vars are keyed by it.
+  const named = dbtProjectNameSchema.safeParse((top as Record<string, unknown>).name);
+  if (!named.success) throw projectProblems(yml, named.error.issues, ['name']);
+  const name = named.data;
   // Project vars: top-level ones, plus those under the project's own name.
-  const varsTree = asObject(top.vars);
   const vars: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(varsTree)) {
+  for (const [k, v] of Object.entries(asObject((top as Record<string, unknown>).vars))) {
     if (k === name && v && typeof v === 'object') Object.assign(vars, v);
     else vars[k] = v;
   }
   Object.assign(vars, cliVars);
-  const rendered = asObject(await renderValues(top, yamlContext(vars, file), file));
+  // dbt validates the rendered project (a value may come from env_var() or var()).
+  const rendered = await renderValues(top, yamlContext(vars, file), file);
+  const checked = dbtProjectSchema.safeParse(rendered);
+  if (!checked.success) throw projectProblems(yml, checked.error.issues);
+  const p = checked.data;
   return {
     dir,
     name,
-    version: String(rendered.version ?? '1.0.0'),
-    profile: typeof rendered.profile === 'string' ? rendered.profile : undefined,
-    modelPaths: asList(rendered['model-paths'] ?? rendered['source-paths'], ['models']),
-    seedPaths: asList(rendered['seed-paths'] ?? rendered['data-paths'], ['seeds']),
-    snapshotPaths: asList(rendered['snapshot-paths'], ['snapshots']),
-    macroPaths: asList(rendered['macro-paths'], ['macros']),
-    testPaths: asList(rendered['test-paths'], ['tests']),
-    analysisPaths: asList(rendered['analysis-paths'], ['analyses']),
-    docsPaths: asList(rendered['docs-paths'], []),
-    targetPath: String(rendered['target-path'] ?? 'target'),
+    version: String(p.version ?? '1.0.0'),
+    profile: p.profile ?? undefined,
+    modelPaths: p['model-paths'] ?? p['source-paths'] ?? ['models'],
+    seedPaths: p['seed-paths'] ?? p['data-paths'] ?? ['seeds'],
+    snapshotPaths: p['snapshot-paths'] ?? ['snapshots'],
+    macroPaths: p['macro-paths'] ?? ['macros'],
+    testPaths: p['test-paths'] ?? ['tests'],
+    analysisPaths: p['analysis-paths'] ?? ['analyses'],
+    docsPaths: p['docs-paths'] ?? [],
+    targetPath: p['target-path'] ?? 'target',
     vars,
-    models: asObject(rendered.models),
-    seeds: asObject(rendered.seeds),
-    snapshots: asObject(rendered.snapshots),
-    tests: asObject(rendered.tests ?? rendered['data_tests']),
-    sources: asObject(rendered.sources),
-    onRunStart: asList(top['on-run-start'], []),
-    onRunEnd: asList(top['on-run-end'], []),
+    models: p.models ?? {},
+    seeds: p.seeds ?? {},
+    snapshots: p.snapshots ?? {},
+    tests: p.data_tests ?? p.tests ?? {},
+    sources: p.sources ?? {},
+    onRunStart: asList(p['on-run-start']),
+    onRunEnd: asList(p['on-run-end']),
     file: join(dir, file),
   };
+}
+
+const asList = (v: string | string[] | null | undefined): string[] =>
+  v === undefined || v === null ? [] : Array.isArray(v) ? v : [v];
+
+interface PositionedYaml {
+  file: string;
+  doc: Document;
+  lines: LineCounter;
+  value: unknown;
+}
+
+/** Reads a YAML file keeping source positions; undefined when the file does not exist. */
+async function readPositionedYaml(
+  path: string,
+  display: string,
+): Promise<PositionedYaml | undefined> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    if (isErrno(err, 'ENOENT')) return undefined;
+    throw err;
+  }
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
+  if (doc.errors.length) {
+    const e = doc.errors[0]!;
+    const pos = lines.linePos(e.pos[0]);
+    throw new TributaryError(`invalid YAML: ${e.message.split('\n')[0]}`, {
+      code: 'CONFIG',
+      location: { file: display, line: pos.line, column: pos.col },
+    });
+  }
+  return { file: display, doc, lines, value: doc.toJS() ?? {} };
+}
+
+/**
+ * The problems of dbt_project.yml as one error: each names the line and column of the key or
+ * value at fault and its config path, with a hint (the key meant, for an unknown one).
+ */
+function projectProblems(
+  yml: PositionedYaml,
+  issues: readonly z.core.$ZodIssue[],
+  prefix: (string | number)[] = [],
+): TributaryError {
+  const found: (Problem & { hint?: string })[] = [];
+  const at = (path: (string | number)[], atKey: boolean) => ({
+    file: yml.file,
+    ...positionOf(yml, path, atKey),
+    path: path.join('.') || undefined,
+  });
+  for (const issue of issues) {
+    const path = [...prefix, ...issue.path.map((k) => (typeof k === 'symbol' ? String(k) : k))];
+    const example = path.length ? dbtProjectKeyExample(String(path[0])) : undefined;
+    const written = example === undefined ? undefined : `write it like ${example}`;
+    if (issue.code === 'unrecognized_keys') {
+      for (const key of issue.keys) {
+        const near = path.length ? undefined : closest(key, DBT_PROJECT_KEYS);
+        const hint = near
+          ? `did you mean ${near}?`
+          : (written ?? 'docs/dbt-compatibility.md lists the keys dbt_project.yml takes');
+        found.push({ message: `unknown key ${key}`, location: at([...path, key], true), hint });
+      }
+      continue;
+    }
+    const custom = issue.code === 'custom' ? (issue.params?.hint as string | undefined) : undefined;
+    found.push({ message: issue.message, location: at(path, false), hint: custom ?? written });
+  }
+  found.sort(
+    (a, b) =>
+      (a.location.line ?? 0) - (b.location.line ?? 0) ||
+      (a.location.column ?? 0) - (b.location.column ?? 0),
+  );
+  if (found.length === 1) {
+    const only = found[0]!;
+    return new TributaryError(only.message, {
+      code: 'CONFIG',
+      location: only.location,
+      ...(only.hint ? { hint: only.hint } : {}),
+    });
+  }
+  return new ProblemsError(
+    found.map((p) => ({
+      message: p.hint ? `${p.message} (${p.hint})` : p.message,
+      location: p.location,
+    })),
+  );
+}
+
+/** The line and column of `path` in the document: of the key itself when `atKey`, else of its value. */
+function positionOf(
+  yml: PositionedYaml,
+  path: (string | number)[],
+  atKey: boolean,
+): { line?: number; column?: number } {
+  const at = (range: [number, number, number] | undefined | null) => {
+    if (!range) return undefined;
+    const pos = yml.lines.linePos(range[0]);
+    return { line: pos.line, column: pos.col };
+  };
+  if (atKey && path.length) {
+    const parent = path.length === 1 ? yml.doc.contents : yml.doc.getIn(path.slice(0, -1), true);
+    if (isMap(parent)) {
+      const pair = parent.items.find((i) => isScalar(i.key) && i.key.value === path.at(-1));
+      const pos = isScalar(pair?.key) ? at(pair.key.range) : undefined;
+      if (pos) return pos;
+    }
+  }
+  for (let depth = path.length; depth >= 0; depth--) {
+    const node = depth === 0 ? yml.doc.contents : yml.doc.getIn(path.slice(0, depth), true);
+    const pos = isNode(node) ? at(node.range) : undefined;
+    if (pos) return pos;
+  }
+  return {};
+}
+
+/** The known key closest to a typo (model_paths → model-paths), if one is close enough. */
+function closest(key: string, known: readonly string[]): string | undefined {
+  const norm = (k: string) => k.toLowerCase().replace(/_/g, '-');
+  let best: string | undefined;
+  let bestDistance = Math.max(2, Math.floor(key.length / 4)) + 1;
+  for (const k of known) {
+    const d = norm(k) === norm(key) ? 0 : editDistance(norm(k), norm(key));
+    if (d < bestDistance) [best, bestDistance] = [k, d];
+  }
+  return best;
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++)
+      row[j] = Math.min(
+        prev[j]! + 1,
+        row[j - 1]! + 1,
+        prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+    prev = row;
+  }
+  return prev[b.length]!;
 }
 
 export interface ProfileOptions {

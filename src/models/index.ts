@@ -1,16 +1,26 @@
 /**
  * Models: a dbt-compatible model layer. Parses dbt projects (dbt_project.yml, profiles.yml,
- * models, seeds, snapshots, tests, macros, docs) into a manifest, compiles Jinja faithfully, and
- * materializes through the Engine seam on DuckDB or PostgreSQL.
+ * models, seeds, snapshots, tests, macros, docs) into a manifest, compiles Jinja faithfully
+ * (through jinja/), and materializes through the Engine seam on DuckDB or PostgreSQL.
  */
-export * from './types.js';
-export * from './dbt-project.js';
-export * from './parse.js';
-export * from './compile.js';
-export * from './execute.js';
-export * from './materialize.js';
-export * from './runner.js';
-export * from './select.js';
-export * from './artifacts.js';
-export * from './open.js';
-export { Relation } from './relation.js';
+export { newNode, type Node } from './types.js';
+export { defaultConfig } from './config.js';
+export { loadDbtProject } from './dbt-project.js';
+export { DBT_PROJECT_KEYS, IGNORED_DBT_PROJECT_KEYS } from './dbt-project-schema.js';
+export type { ParsedProject } from './parse.js';
+export { DbtSession } from './execute.js';
+export {
+  listNodes,
+  runVerb,
+  sourceFreshness,
+  type DbtVerb,
+  type RunOptions,
+  type RunSummary,
+} from './runner.js';
+export { writeCatalog, writeCompiled, writeManifest } from './artifacts.js';
+export {
+  openDbtProject,
+  parsePipelineModels,
+  type OpenOptions,
+  type OpenedDbtProject,
+} from './open.js';

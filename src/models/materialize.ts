@@ -107,7 +107,6 @@ async function incremental(
   /** Makes the staging table's name unique when one model is built several times at once. */
   tempSuffix: string,
 ): Promise<MaterializeResult> {
-  const q = ident(engine);
   const rel = engine.dialect.relation(node.schema, node.alias);
   await engine.ensureSchema(node.schema);
   const existing = await relationType(engine, node.schema, node.alias);
@@ -117,22 +116,7 @@ async function incremental(
     const rows = await engine.replaceTable(node.schema, node.alias, sql);
     return { rows, message: `table ${rel} built in full (${rows} rows)` };
   }
-  const strategy = String(
-    // dbt-postgres and dbt-duckdb default to delete+insert when a unique_key is set.
-    node.config.incremental_strategy ?? (uniqueKeyOf(node).length ? 'delete+insert' : 'append'),
-  );
-  if (!['append', 'merge', 'delete+insert'].includes(strategy))
-    throw new TributaryError(`incremental_strategy='${strategy}' is not supported`, {
-      code: 'CONFIG',
-      location: { file: node.original_file_path },
-      hint: 'use append, merge or delete+insert',
-    });
-  const keys = uniqueKeyOf(node);
-  if (strategy === 'delete+insert' && !keys.length)
-    throw new TributaryError(`incremental_strategy='delete+insert' needs a unique_key`, {
-      code: 'CONFIG',
-      location: { file: node.original_file_path },
-    });
+  const { strategy, keys } = incrementalStrategy(node);
   const onSchemaChange = String(node.config.on_schema_change ?? 'ignore');
   const tmpName = `${node.alias}__dbt_tmp${tempSuffix}`;
   const tmp = engine.dialect.relation(node.schema, tmpName);
@@ -142,46 +126,9 @@ async function incremental(
     const source = (await tx.describe(node.schema, tmpName))!;
     let target = (await tx.describe(node.schema, node.alias))!;
     const diff = diffColumns(target, source);
-    const hasChange = diff.added.length + diff.removed.length + diff.changed.length > 0;
     let note = '';
-    if (hasChange) {
-      switch (onSchemaChange) {
-        case 'fail':
-          throw new TributaryError(
-            `the columns of ${node.name} changed (${describeDiff(diff)}) and on_schema_change is 'fail'`,
-            {
-              code: 'CONFIG',
-              location: { file: node.original_file_path },
-              hint: "run with --full-refresh, or set on_schema_change to 'append_new_columns' or 'sync_all_columns'",
-            },
-          );
-        case 'append_new_columns':
-          for (const c of diff.added)
-            await tx.exec(`ALTER TABLE ${rel} ADD COLUMN ${q(c.name)} ${c.type}`);
-          note = diff.added.length ? `; added ${diff.added.map((c) => c.name).join(', ')}` : '';
-          break;
-        case 'sync_all_columns':
-          for (const c of diff.added)
-            await tx.exec(`ALTER TABLE ${rel} ADD COLUMN ${q(c.name)} ${c.type}`);
-          for (const c of diff.removed)
-            await tx.exec(`ALTER TABLE ${rel} DROP COLUMN ${q(c.name)}`);
-          for (const c of diff.changed)
-            await tx.exec(
-              `ALTER TABLE ${rel} ALTER COLUMN ${q(c.name)} TYPE ${c.to} USING CAST(${q(c.name)} AS ${c.to})`,
-            );
-          note = `; synced columns (${describeDiff(diff)})`;
-          break;
-        case 'ignore':
-          break;
-        default:
-          throw new TributaryError(
-            `on_schema_change='${onSchemaChange}' is not one of ignore, append_new_columns, sync_all_columns, fail`,
-            {
-              code: 'CONFIG',
-              location: { file: node.original_file_path },
-            },
-          );
-      }
+    if (diff.added.length + diff.removed.length + diff.changed.length > 0) {
+      note = await applySchemaChange(tx, node, diff, onSchemaChange);
       target = (await tx.describe(node.schema, node.alias))!;
     }
     const sourceNames = new Set(source.map((c) => c.name));
@@ -197,7 +144,6 @@ async function incremental(
       );
     // Columns written: the target's columns that the batch has (new ones were added above if configured).
     const cols = target.filter((c) => sourceNames.has(c.name)).map((c) => c.name);
-    const colList = cols.map(q).join(', ');
     const batchRows = Number((await tx.query(`SELECT count(*) AS n FROM ${tmp}`)).rows[0]!.n);
     for (const k of keys)
       if (!sourceNames.has(k))
@@ -205,51 +151,9 @@ async function incremental(
           code: 'CONFIG',
           location: { file: node.original_file_path },
         });
-    let nullKeys = 0;
-    if (keys.length && strategy !== 'append') {
-      const keyList = keys.map(q).join(', ');
-      const dup = await tx.query(
-        `SELECT ${keyList}, count(*) AS n FROM ${tmp} WHERE ${keys.map((k) => `${q(k)} IS NOT NULL`).join(' AND ')} GROUP BY ${keyList} HAVING count(*) > 1 LIMIT 3`,
-      );
-      if (dup.rows.length)
-        throw new TributaryError(
-          `the new batch of ${node.name} has several rows per unique_key (${dup.rows
-            .map((r) => keys.map((k) => `${k}=${String(r[k])}`).join(',') + ` ×${String(r.n)}`)
-            .join('; ')})`,
-          {
-            code: 'INPUT',
-            location: { file: node.original_file_path },
-            hint: 'make the model select one row per key (e.g. the latest by a timestamp), or fix unique_key',
-          },
-        );
-      nullKeys = Number(
-        (
-          await tx.query(
-            `SELECT count(*) AS n FROM ${tmp} WHERE ${keys.map((k) => `${q(k)} IS NULL`).join(' OR ')}`,
-          )
-        ).rows[0]!.n,
-      );
-    }
-    const match = (a: string, b: string) =>
-      keys.map((k) => `${a}.${q(k)} = ${b}.${q(k)}`).join(' AND ');
-    if (strategy === 'append' || !keys.length) {
-      await tx.exec(`INSERT INTO ${rel} (${colList}) SELECT ${colList} FROM ${tmp}`);
-    } else if (strategy === 'merge' && tx.capabilities.mergeStatement) {
-      const updateCols = mergeUpdateColumns(node, cols, keys);
-      await tx.exec(
-        `MERGE INTO ${rel} AS dbt_internal_dest USING ${tmp} AS dbt_internal_source ON ${match('dbt_internal_dest', 'dbt_internal_source')}` +
-          (updateCols.length
-            ? ` WHEN MATCHED THEN UPDATE SET ${updateCols.map((c) => `${q(c)} = dbt_internal_source.${q(c)}`).join(', ')}`
-            : '') +
-          ` WHEN NOT MATCHED THEN INSERT (${colList}) VALUES (${cols.map((c) => `dbt_internal_source.${q(c)}`).join(', ')})`,
-      );
-    } else {
-      // delete+insert, and merge on engines without MERGE: the same end state in one transaction.
-      await tx.exec(
-        `DELETE FROM ${rel} WHERE EXISTS (SELECT 1 FROM ${tmp} AS s WHERE ${match(rel, 's')})`,
-      );
-      await tx.exec(`INSERT INTO ${rel} (${colList}) SELECT ${colList} FROM ${tmp}`);
-    }
+    const nullKeys =
+      keys.length && strategy !== 'append' ? await checkBatchKeys(tx, node, tmp, keys) : 0;
+    await writeBatch(tx, node, { rel, tmp, strategy, keys, cols });
     await tx.dropRelation(node.schema, tmpName);
     const nullNote = nullKeys
       ? `; ${nullKeys} row(s) with a NULL unique_key were inserted as new`
@@ -259,6 +163,135 @@ async function incremental(
       message: `${strategy} ${batchRows} row(s) into ${rel}${note}${nullNote}`,
     };
   });
+}
+
+/** The configured strategy (dbt-postgres' and dbt-duckdb's default) and unique_key columns. */
+function incrementalStrategy(node: Node): { strategy: string; keys: string[] } {
+  const keys = uniqueKeyOf(node);
+  // dbt-postgres and dbt-duckdb default to delete+insert when a unique_key is set.
+  const strategy = String(
+    node.config.incremental_strategy ?? (keys.length ? 'delete+insert' : 'append'),
+  );
+  if (!['append', 'merge', 'delete+insert'].includes(strategy))
+    throw new TributaryError(`incremental_strategy='${strategy}' is not supported`, {
+      code: 'CONFIG',
+      location: { file: node.original_file_path },
+      hint: 'use append, merge or delete+insert',
+    });
+  if (strategy === 'delete+insert' && !keys.length)
+    throw new TributaryError(`incremental_strategy='delete+insert' needs a unique_key`, {
+      code: 'CONFIG',
+      location: { file: node.original_file_path },
+    });
+  return { strategy, keys };
+}
+
+/** Applies on_schema_change to the target table; returns a note for the run's message. */
+async function applySchemaChange(
+  tx: Engine,
+  node: Node,
+  diff: SchemaDiff,
+  onSchemaChange: string,
+): Promise<string> {
+  const q = ident(tx);
+  const rel = tx.dialect.relation(node.schema, node.alias);
+  switch (onSchemaChange) {
+    case 'fail':
+      throw new TributaryError(
+        `the columns of ${node.name} changed (${describeDiff(diff)}) and on_schema_change is 'fail'`,
+        {
+          code: 'CONFIG',
+          location: { file: node.original_file_path },
+          hint: "run with --full-refresh, or set on_schema_change to 'append_new_columns' or 'sync_all_columns'",
+        },
+      );
+    case 'append_new_columns':
+      for (const c of diff.added)
+        await tx.exec(`ALTER TABLE ${rel} ADD COLUMN ${q(c.name)} ${c.type}`);
+      return diff.added.length ? `; added ${diff.added.map((c) => c.name).join(', ')}` : '';
+    case 'sync_all_columns':
+      for (const c of diff.added)
+        await tx.exec(`ALTER TABLE ${rel} ADD COLUMN ${q(c.name)} ${c.type}`);
+      for (const c of diff.removed) await tx.exec(`ALTER TABLE ${rel} DROP COLUMN ${q(c.name)}`);
+      for (const c of diff.changed)
+        await tx.exec(
+          `ALTER TABLE ${rel} ALTER COLUMN ${q(c.name)} TYPE ${c.to} USING CAST(${q(c.name)} AS ${c.to})`,
+        );
+      return `; synced columns (${describeDiff(diff)})`;
+    case 'ignore':
+      return '';
+    default:
+      throw new TributaryError(
+        `on_schema_change='${onSchemaChange}' is not one of ignore, append_new_columns, sync_all_columns, fail`,
+        {
+          code: 'CONFIG',
+          location: { file: node.original_file_path },
+        },
+      );
+  }
+}
+
+/** Refuses a batch with several rows per unique_key; returns how many rows have a NULL key. */
+async function checkBatchKeys(
+  tx: Engine,
+  node: Node,
+  tmp: string,
+  keys: string[],
+): Promise<number> {
+  const q = ident(tx);
+  const keyList = keys.map(q).join(', ');
+  const dup = await tx.query(
+    `SELECT ${keyList}, count(*) AS n FROM ${tmp} WHERE ${keys.map((k) => `${q(k)} IS NOT NULL`).join(' AND ')} GROUP BY ${keyList} HAVING count(*) > 1 LIMIT 3`,
+  );
+  if (dup.rows.length)
+    throw new TributaryError(
+      `the new batch of ${node.name} has several rows per unique_key (${dup.rows
+        .map((r) => keys.map((k) => `${k}=${String(r[k])}`).join(',') + ` ×${String(r.n)}`)
+        .join('; ')})`,
+      {
+        code: 'INPUT',
+        location: { file: node.original_file_path },
+        hint: 'make the model select one row per key (e.g. the latest by a timestamp), or fix unique_key',
+      },
+    );
+  return Number(
+    (
+      await tx.query(
+        `SELECT count(*) AS n FROM ${tmp} WHERE ${keys.map((k) => `${q(k)} IS NULL`).join(' OR ')}`,
+      )
+    ).rows[0]!.n,
+  );
+}
+
+/** Writes the staged batch into the target by the strategy. */
+async function writeBatch(
+  tx: Engine,
+  node: Node,
+  b: { rel: string; tmp: string; strategy: string; keys: string[]; cols: string[] },
+): Promise<void> {
+  const q = ident(tx);
+  const { rel, tmp, strategy, keys, cols } = b;
+  const colList = cols.map(q).join(', ');
+  const match = (x: string, y: string) =>
+    keys.map((k) => `${x}.${q(k)} = ${y}.${q(k)}`).join(' AND ');
+  if (strategy === 'append' || !keys.length) {
+    await tx.exec(`INSERT INTO ${rel} (${colList}) SELECT ${colList} FROM ${tmp}`);
+  } else if (strategy === 'merge' && tx.capabilities.mergeStatement) {
+    const updateCols = mergeUpdateColumns(node, cols, keys);
+    await tx.exec(
+      `MERGE INTO ${rel} AS dbt_internal_dest USING ${tmp} AS dbt_internal_source ON ${match('dbt_internal_dest', 'dbt_internal_source')}` +
+        (updateCols.length
+          ? ` WHEN MATCHED THEN UPDATE SET ${updateCols.map((c) => `${q(c)} = dbt_internal_source.${q(c)}`).join(', ')}`
+          : '') +
+        ` WHEN NOT MATCHED THEN INSERT (${colList}) VALUES (${cols.map((c) => `dbt_internal_source.${q(c)}`).join(', ')})`,
+    );
+  } else {
+    // delete+insert, and merge on engines without MERGE: the same end state in one transaction.
+    await tx.exec(
+      `DELETE FROM ${rel} WHERE EXISTS (SELECT 1 FROM ${tmp} AS s WHERE ${match(rel, 's')})`,
+    );
+    await tx.exec(`INSERT INTO ${rel} (${colList}) SELECT ${colList} FROM ${tmp}`);
+  }
 }
 
 function mergeUpdateColumns(node: Node, cols: string[], keys: string[]): string[] {

@@ -3,7 +3,7 @@
  * return a Relation that prints as the quoted name and offers .schema, .identifier, .include().
  */
 import type { Dialect } from '../engines/index.js';
-import { splitArgs } from './jinja/index.js';
+import { splitArgs } from '../jinja/index.js';
 
 export type RelationType = 'table' | 'view' | 'cte' | null;
 

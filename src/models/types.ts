@@ -5,8 +5,6 @@
  */
 
 export type ResourceType = 'model' | 'seed' | 'snapshot' | 'test' | 'analysis';
-export type Materialization =
-  'view' | 'table' | 'incremental' | 'ephemeral' | 'seed' | 'snapshot' | 'test';
 
 /** Resolved configuration of a node: project tree, then properties yml, then config() in the file. */
 export interface NodeConfig {

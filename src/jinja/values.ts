@@ -393,8 +393,3 @@ export function pyLen(v: unknown): number {
   if (isDict(v)) return Object.keys(v).length;
   throw new TemplateRuntimeError(`object of type '${typeName(v)}' has no len()`);
 }
-
-/** True when a value can be called from a template. */
-export function isCallable(v: unknown): boolean {
-  return typeof v === 'function';
-}

@@ -730,8 +730,3 @@ export async function renderBody(body: Stmt[], root: Frame, st: State): Promise<
   }
   return buf.join('');
 }
-
-/** True when a value is a macro made by this renderer. */
-export function isMacro(v: unknown): boolean {
-  return typeof v === 'function' && MACRO_IMPL in v;
-}

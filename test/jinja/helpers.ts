@@ -1,5 +1,5 @@
 // Shared helpers for the Jinja renderer specs: render a source string in one call.
-import { JinjaEnvironment, type JinjaEnvironmentOptions } from '../../../src/models/jinja/index.js';
+import { JinjaEnvironment, type JinjaEnvironmentOptions } from '../../src/jinja/index.js';
 
 /** Parses and renders `source` with `globals` in a default (dbt-like) environment. */
 export async function render(

@@ -1,10 +1,6 @@
 /**
- * A Jinja2-faithful template renderer for running dbt projects unchanged: parse a template once
- * into a syntax tree, render it many times with dbt's context as globals. Written here because
- * no npm engine renders Jinja2's semantics (Python values, scoping, filters) faithfully.
- *
- * Settings match dbt's environment: extensions do + loopcontrols, dbt's test / materialization /
- * docs tags, autoescape off, trim_blocks and lstrip_blocks off, one trailing newline dropped.
+ * The renderer's entry point: a JinjaEnvironment parses template sources once into templates that
+ * render many times, and exposes each file's top-level macros, docs and snapshot blocks.
  */
 import type { MacroNode, Stmt } from './ast.js';
 import { BUILTIN_FILTERS, wrapUserFunction } from './filters.js';
@@ -18,21 +14,6 @@ import {
   type State,
 } from './runtime/state.js';
 import { BUILTIN_TESTS } from './tests.js';
-
-export type { JinjaCallable } from './runtime/evaluate.js';
-export type { JinjaFunction } from './runtime/state.js';
-export {
-  JinjaUndefined,
-  Kwargs,
-  MacroReturn,
-  Namespace,
-  PyFloat,
-  pyRepr,
-  pyStr,
-  splitArgs,
-  tuple,
-  isTuple,
-} from './values.js';
 
 /** Options of a JinjaEnvironment. */
 export interface JinjaEnvironmentOptions {

@@ -1,6 +1,6 @@
 // Specs for Python methods on str, list and dict values, and for pyRepr/pyStr printing.
 import { describe, expect, it } from 'vitest';
-import { PyFloat, pyRepr, pyStr, tuple } from '../../../src/models/jinja/index.js';
+import { PyFloat, pyRepr, pyStr, tuple } from '../../src/jinja/index.js';
 import { render } from './helpers.js';
 
 describe('str methods', () => {

@@ -2,7 +2,7 @@
  * How template problems reach the user: every syntax or rendering error becomes a
  * TributaryError (code CONFIG) naming the template file and line, and the macro it happened in.
  */
-import { TributaryError } from '../../core/index.js';
+import { TributaryError } from '../core/index.js';
 
 /** A syntax error in a template, located at its file and line. */
 export class TemplateSyntaxError extends TributaryError {

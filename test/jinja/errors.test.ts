@@ -1,8 +1,8 @@
 // Specs for error reporting: every failure is a TributaryError (code CONFIG) naming the file and
 // line, and the macro when it happened inside one; JS globals' errors keep their identity.
 import { describe, expect, it } from 'vitest';
-import { TributaryError } from '../../../src/core/index.js';
-import { JinjaEnvironment } from '../../../src/models/jinja/index.js';
+import { TributaryError } from '../../src/core/index.js';
+import { JinjaEnvironment } from '../../src/jinja/index.js';
 import { render, renderError } from './helpers.js';
 
 function parseError(source: string): TributaryError {

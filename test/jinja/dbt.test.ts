@@ -7,7 +7,7 @@ import {
   MacroReturn,
   splitArgs,
   type JinjaCallable,
-} from '../../../src/models/jinja/index.js';
+} from '../../src/jinja/index.js';
 import { render } from './helpers.js';
 
 const returnGlobal = (value: unknown) => {

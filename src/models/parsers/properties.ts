@@ -1,0 +1,216 @@
+/**
+ * Properties files (dbt's SchemaParser input): the `.yml` files under the model, seed, snapshot
+ * and analysis paths, read into an index of entries by the resource they describe. Descriptions
+ * (`doc()`) and where sources live (target, var, env_var) are rendered first, as dbt does.
+ */
+import { join } from 'node:path';
+import jsYaml from 'js-yaml';
+import { LineCounter, parseDocument, type Document } from 'yaml';
+import { TributaryError } from '../../core/index.js';
+import { yamlContext } from '../dbt-project.js';
+import type { ColumnDoc } from '../types.js';
+import type { ParseSession } from './session.js';
+import { asArray, asObject, asString, walkFolder } from './util.js';
+
+/**
+ * A YAML properties file. It is read with js-yaml (about ten times faster than a positioned
+ * parse, which matters at 10,000 models); the positioned parse runs only when an error needs
+ * the line of an entry.
+ */
+export interface PropsFile {
+  file: string;
+  text: string;
+  data: Record<string, unknown>;
+  positions?: { doc: Document; lines: LineCounter };
+}
+
+/** One entry of a properties file's models/seeds/snapshots/analyses/sources list. */
+export interface PropertyEntry {
+  props: PropsFile;
+  index: number;
+  section: string;
+  entry: Record<string, unknown>;
+}
+
+/** The entries of every properties file, by what they describe. */
+export interface PropertyIndex {
+  /** `<section>:<name>` → entries (more than one is a problem reported when applied). */
+  byName: Map<string, PropertyEntry[]>;
+  sources: PropertyEntry[];
+  /** Snapshots defined in YAML (dbt 1.9+: a `relation:` instead of a .sql file). */
+  yamlSnapshots: PropertyEntry[];
+}
+
+const SECTIONS = ['models', 'seeds', 'snapshots', 'analyses', 'sources'] as const;
+
+/** An index with nothing in it. */
+export function emptyPropertyIndex(): PropertyIndex {
+  return { byName: new Map(), sources: [], yamlSnapshots: [] };
+}
+
+/** The line of the YAML node at `path` in a properties file (parsed with positions on demand). */
+export function lineOf(props: PropsFile, path: (string | number)[]): number | undefined {
+  if (!props.positions) {
+    const lines = new LineCounter();
+    props.positions = { doc: parseDocument(props.text, { lineCounter: lines }), lines };
+  }
+  const { doc, lines } = props.positions;
+  const node = doc.getIn(path, true) as { range?: [number, number, number] } | undefined;
+  return node?.range ? lines.linePos(node.range[0]).line : undefined;
+}
+
+/** Reads every properties file of the project into an index; problems go to the session. */
+export async function readProperties(s: ParseSession): Promise<PropertyIndex> {
+  const { project } = s;
+  const index = emptyPropertyIndex();
+  const roots = [
+    ...project.modelPaths,
+    ...project.seedPaths,
+    ...project.snapshotPaths,
+    ...project.analysisPaths,
+  ];
+  for (const root of new Set(roots)) {
+    for (const path of await walkFolder(join(project.dir, root), ['.yml', '.yaml'])) {
+      const file = s.rel(path);
+      const text = s.read(path);
+      const data = loadYaml(s, file, text);
+      if (!data) continue;
+      if (!(await s.collect(file, () => renderFile(s, file, data)))) continue;
+      indexEntries(s, { file, text, data }, index);
+    }
+  }
+  return index;
+}
+
+function loadYaml(s: ParseSession, file: string, text: string): Record<string, unknown> | null {
+  try {
+    return asObject(jsYaml.load(text, { filename: file }));
+  } catch (err) {
+    const e = err as { reason?: string; message: string; mark?: { line: number; column: number } };
+    s.problems.push({
+      message: `invalid YAML: ${e.reason ?? e.message.split('\n')[0]}`,
+      location: {
+        file,
+        ...(e.mark ? { line: e.mark.line + 1, column: e.mark.column + 1 } : {}),
+      },
+    });
+    return null;
+  }
+}
+
+/** dbt renders descriptions (doc()) and where sources live (target, var, env_var). */
+async function renderFile(
+  s: ParseSession,
+  file: string,
+  data: Record<string, unknown>,
+): Promise<true> {
+  const { project, manifest } = s;
+  await renderProperties(data, (text) =>
+    s.env.parse(text, file).render({
+      ...yamlContext(project.vars, file),
+      target: s.opts.target,
+      doc: (name: string) => {
+        const found = manifest.docs.get(`doc.${project.name}.${name}`);
+        if (!found)
+          throw new TributaryError(`doc('${name}') names no docs block`, { code: 'CONFIG' });
+        return found.block_contents;
+      },
+    }),
+  );
+  return true;
+}
+
+function indexEntries(s: ParseSession, pf: PropsFile, index: PropertyIndex): void {
+  const { file, data } = pf;
+  for (const section of SECTIONS) {
+    const list = data[section];
+    if (list === undefined || list === null) continue;
+    if (!Array.isArray(list)) {
+      s.problems.push({
+        message: `${section}: must be a list`,
+        location: { file, line: lineOf(pf, [section]), path: section },
+      });
+      continue;
+    }
+    list.forEach((raw, i) => {
+      const entry = asObject(raw);
+      const name = asString(entry.name);
+      if (!name) {
+        s.problems.push({
+          message: `${section} entry has no name`,
+          location: { file, line: lineOf(pf, [section, i]), path: `${section}.${i}` },
+        });
+        return;
+      }
+      const item: PropertyEntry = { props: pf, index: i, section, entry };
+      if (section === 'sources') index.sources.push(item);
+      else if (section === 'snapshots' && entry.relation !== undefined)
+        index.yamlSnapshots.push(item);
+      else {
+        const key = `${section}:${name}`;
+        index.byName.set(key, [...(index.byName.get(key) ?? []), item]);
+      }
+    });
+  }
+}
+
+/** Properties that describe nothing are mistakes worth telling about (dbt warns; we say where). */
+export function reportUnmatched(s: ParseSession): void {
+  for (const entries of s.properties.byName.values()) {
+    for (const item of entries) {
+      s.problems.push({
+        message: `${item.section} entry ${asString(item.entry.name)} matches no ${item.section.replace(/s$/, '').replace(/analyse$/, 'analysis')} file`,
+        location: { file: item.props.file, line: lineOf(item.props, [item.section, item.index]) },
+      });
+    }
+  }
+}
+
+/** Renders the Jinja in a properties file's descriptions and source locations, in place. */
+async function renderProperties(
+  data: Record<string, unknown>,
+  render: (text: string) => Promise<string>,
+): Promise<void> {
+  const field = async (o: Record<string, unknown>, key: string) => {
+    const v = o[key];
+    if (typeof v === 'string' && (v.includes('{{') || v.includes('{%'))) o[key] = await render(v);
+  };
+  const described = async (o: Record<string, unknown>) => {
+    await field(o, 'description');
+    for (const c of asArray(o.columns))
+      if (c && typeof c === 'object') await described(asObject(c));
+  };
+  for (const section of ['models', 'seeds', 'snapshots', 'analyses'])
+    for (const e of asArray(data[section]))
+      if (e && typeof e === 'object') await described(asObject(e));
+  for (const src of asArray(data.sources)) {
+    if (!src || typeof src !== 'object') continue;
+    const source = asObject(src);
+    for (const key of ['schema', 'database', 'loaded_at_field']) await field(source, key);
+    await described(source);
+    for (const t of asArray(source.tables)) {
+      if (!t || typeof t !== 'object') continue;
+      await field(asObject(t), 'identifier');
+      await field(asObject(t), 'loaded_at_field');
+      await described(asObject(t));
+    }
+  }
+}
+
+/** The columns of a properties entry, by name. */
+export function columnsOf(raw: unknown): Record<string, ColumnDoc> {
+  const out: Record<string, ColumnDoc> = {};
+  for (const c of asArray(raw)) {
+    const col = asObject(c);
+    const name = asString(col.name);
+    if (!name) continue;
+    out[name] = {
+      name,
+      description: asString(col.description),
+      data_type: (col.data_type as string | undefined) ?? null,
+      meta: asObject(col.meta),
+      tags: asArray(col.tags).map(String),
+    };
+  }
+  return out;
+}

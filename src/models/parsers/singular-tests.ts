@@ -1,0 +1,24 @@
+/**
+ * Singular tests (dbt's SingularTestParser): every .sql file under the test paths, outside
+ * generic/ (which holds generic test macros), is a test configured by the `tests:` tree.
+ */
+import { basename, join, relative, sep } from 'node:path';
+import type { ParseSession } from './session.js';
+import { walkFolder } from './util.js';
+
+/** Adds a test node for every singular test file. */
+export async function parseSingularTests(s: ParseSession): Promise<void> {
+  const { project } = s;
+  for (const root of project.testPaths) {
+    const base = join(project.dir, root);
+    for (const path of await walkFolder(base, ['.sql'])) {
+      const inRoot = relative(base, path).split(sep).join('/');
+      if (inRoot.startsWith('generic/')) continue;
+      const file = s.rel(path);
+      const raw = s.read(path);
+      const node = s.makeNode('test', basename(path, '.sql'), file, inRoot, raw, project.tests);
+      const tpl = await s.collect(file, () => s.env.parse(raw, file));
+      if (tpl) await s.addRendered(node, tpl, file, undefined);
+    }
+  }
+}
