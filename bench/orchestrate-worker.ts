@@ -21,6 +21,7 @@
  * Tributary adds on top (the lines and step records written to the state store) is its overhead.
  */
 import { join } from 'node:path';
+import { dispatch } from '../src/dag/index.js';
 import { openDuckDB } from '../src/engines/index.js';
 import { LocalObjectStore } from '../src/lake/index.js';
 import { defaultConfig } from '../src/models/config.js';
@@ -28,7 +29,6 @@ import { newNode, type Node, type ParsedProject } from '../src/models/index.js';
 import { DeadLetterStore } from '../src/notify/index.js';
 import {
   buildAssetGraph,
-  dispatch,
   runPlan,
   selectAssets,
   type Asset,

@@ -4,7 +4,6 @@ export * from './workspace.js';
 export * from './executors.js';
 export * from './runner.js';
 export * from './watch.js';
-export * from './dispatch.js';
 export * from './policy.js';
 export * from './partitions.js';
 export * from './scheduler.js';

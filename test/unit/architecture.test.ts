@@ -11,6 +11,7 @@ const SRC = resolve(import.meta.dirname, '../../src');
 /** What each module may import (besides itself). */
 const ALLOWED: Record<string, string[]> = {
   core: [],
+  dag: ['core'],
   engines: ['core'],
   lake: ['core'],
   state: ['core', 'engines'],
@@ -18,10 +19,11 @@ const ALLOWED: Record<string, string[]> = {
   sources: ['core', 'lake', 'project'],
   catalog: ['core', 'engines', 'lake', 'state'],
   quality: ['core', 'engines', 'lake', 'project', 'sources'],
-  models: ['core', 'engines', 'project'],
+  models: ['core', 'dag', 'engines', 'project'],
   notify: ['core', 'engines', 'state', 'project'],
   orchestrator: [
     'core',
+    'dag',
     'engines',
     'lake',
     'state',
@@ -34,6 +36,7 @@ const ALLOWED: Record<string, string[]> = {
   ],
   serve: [
     'core',
+    'dag',
     'engines',
     'lake',
     'state',
@@ -47,6 +50,7 @@ const ALLOWED: Record<string, string[]> = {
   ],
   cli: [
     'core',
+    'dag',
     'engines',
     'lake',
     'state',
