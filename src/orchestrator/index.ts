@@ -9,5 +9,6 @@ export * from './partitions.js';
 export * from './scheduler.js';
 export * from './server.js';
 export * from './dead-letters.js';
+export * from './replay.js';
 export * from './serving.js';
 export * from './lineage.js';
