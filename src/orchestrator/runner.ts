@@ -139,6 +139,8 @@ class StepJournal {
   private readonly steps = new Map<string, StepWrite>();
   private logs: (StepLogLine & { runId: string })[] = [];
   private timer: NodeJS.Timeout | undefined;
+  /** Resolved once the batch of steps being gathered is in the state store. */
+  private batch: { promise: Promise<void>; resolve: () => void } | undefined;
 
   constructor(
     private readonly state: StateStore,
@@ -148,6 +150,16 @@ class StepJournal {
   put(step: StepWrite): void {
     this.steps.set(step.asset, step);
     this.schedule();
+  }
+
+  /** Resolves once the steps put so far are written (never, if writing them fails). */
+  written(): Promise<void> {
+    if (!this.batch) {
+      let resolve!: () => void;
+      const promise = new Promise<void>((r) => (resolve = r));
+      this.batch = { promise, resolve };
+    }
+    return this.batch.promise;
   }
 
   addLogs(runId: string, asset: string, lines: { at: string; line: string }[]): void {
@@ -167,7 +179,11 @@ class StepJournal {
     if (this.steps.size) {
       const batch = [...this.steps.values()];
       this.steps.clear();
-      this.later(this.state.upsertSteps(batch));
+      const write = this.state.upsertSteps(batch);
+      this.later(write);
+      const gathered = this.batch;
+      this.batch = undefined;
+      if (gathered) write.then(gathered.resolve, () => undefined);
     }
     if (this.logs.length) {
       const batch = this.logs;
@@ -276,6 +292,8 @@ class PlanRun {
   private readonly journal: StepJournal;
   /** When each step started (its record is rewritten whole at every change). */
   private readonly startedAt = new Map<string, string>();
+  /** Steps started and not finished, for the `running` line once their start is recorded. */
+  private readonly running = new Set<string>();
   private readonly viewsRegistered = new Map<string, Promise<void>>();
   private readonly now: Date;
   private readonly sessionOptions: {
@@ -481,18 +499,25 @@ class PlanRun {
     }
   }
 
-  /** A step's first attempt writes its `running` record; a later one a line in its log. */
+  /**
+   * A step's first attempt writes its `running` record; once history has it, a step still
+   * running gets a `running` line (so a line on the console is a step history knows about).
+   */
   private stepStarted(key: string, attempt: number): void {
     const step = this.byKey.get(key)!;
     if (attempt === 1) {
       const at = new Date().toISOString();
       this.startedAt.set(key, at);
+      this.running.add(key);
       this.journal.put({
         runId: this.runId,
         asset: key,
         kind: this.ws.graph.assets.get(step.asset)!.kind,
         status: 'running',
         startedAt: at,
+      });
+      void this.journal.written().then(() => {
+        if (this.running.has(key)) this.progress.log(`${'running'.padEnd(10)} ${key}`);
       });
       if (step.partition)
         this.later(
@@ -516,6 +541,7 @@ class PlanRun {
   /** A finished (or skipped, or cancelled) step: its record, log lines, partition and alert. */
   private stepFinished(r: TaskResult<StepOutcome>): void {
     this.done++;
+    this.running.delete(r.key);
     const step = this.byKey.get(r.key)!;
     const result = toStepResult(this.ws, step, r);
     // Every step's log ends with its outcome, so even a quiet step has a line to show.
