@@ -390,26 +390,28 @@ class Dispatcher<O extends { status?: string }> {
     }
   }
 
-  /** One attempt, under the task's timeout; the run's abort reaches it through its signal. */
-  private async attempt(
+  /**
+   * One attempt, under the task's timeout; the run's abort reaches it through its signal. (Not
+   * async: without a timeout or an abort signal it is the task's own promise, no extra layers.)
+   */
+  private attempt(
     key: string,
     attempt: number,
     slot: number,
     timeoutMs: number | undefined,
   ): Promise<O> {
     const controller = new AbortController();
+    const run = () => this.hooks.execute(key, { attempt, signal: controller.signal, slot });
     const abort = this.options.abort;
-    const onAbort = () => controller.abort(abort?.reason);
-    abort?.addEventListener('abort', onAbort, { once: true });
+    if (!abort) return withTimeout(run, timeoutMs, controller, this.graceMs);
+    const onAbort = () => controller.abort(abort.reason);
+    const done = () => abort.removeEventListener('abort', onAbort);
+    abort.addEventListener('abort', onAbort, { once: true });
     try {
-      return await withTimeout(
-        () => this.hooks.execute(key, { attempt, signal: controller.signal, slot }),
-        timeoutMs,
-        controller,
-        this.graceMs,
-      );
-    } finally {
-      abort?.removeEventListener('abort', onAbort);
+      return withTimeout(run, timeoutMs, controller, this.graceMs).finally(done);
+    } catch (err) {
+      done(); // execute threw before returning a promise
+      throw err;
     }
   }
 
@@ -432,14 +434,22 @@ function defaultOutcome(output: { status?: string }): OutputStatus {
  * Runs `fn` with a time limit. On timeout the task's signal fires and the task gets `graceMs` to
  * wind down (an engine statement is interrupted through the signal) before it is left behind.
  */
-async function withTimeout<T>(
+function withTimeout<T>(
   fn: () => Promise<T>,
   timeoutMs: number | undefined,
   controller: AbortController,
   graceMs: number,
 ): Promise<T> {
-  const work = fn();
-  if (!timeoutMs) return work;
+  return timeoutMs ? raceTimeout(fn(), timeoutMs, controller, graceMs) : fn();
+}
+
+/** The timed part of withTimeout: the work against its timer, then its grace to wind down. */
+async function raceTimeout<T>(
+  work: Promise<T>,
+  timeoutMs: number,
+  controller: AbortController,
+  graceMs: number,
+): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<'timeout'>((resolve) => {
     timer = setTimeout(() => resolve('timeout'), timeoutMs);

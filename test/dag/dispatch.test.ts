@@ -395,6 +395,30 @@ describe('failures', () => {
     expect(results.get('b')!.status).toBe('succeeded');
   });
 
+  it('fails a task whose execute throws before returning a promise, as if it had rejected', async () => {
+    for (const options of [{}, { abort: new AbortController().signal }, { timeoutMs: 1000 }]) {
+      const results = byKey(
+        await dispatch<Out>(
+          [
+            { key: 'a', deps: [] },
+            { key: 'b', deps: ['a'] },
+          ],
+          {
+            execute: (key) => {
+              if (key === 'a') throw new Error('thrown at once');
+              return Promise.resolve({});
+            },
+            policy: () => ('timeoutMs' in options ? { timeoutMs: options.timeoutMs } : {}),
+          },
+          'abort' in options ? { abort: options.abort } : {},
+        ),
+      );
+      expect(results.get('a')).toMatchObject({ status: 'failed', attempts: 1 });
+      expect((results.get('a')!.error as Error).message).toBe('thrown at once');
+      expect(results.get('b')!.status).toBe('skipped');
+    }
+  });
+
   it('rejects when a hook throws, instead of hanging', async () => {
     await expect(
       dispatch<Out>([{ key: 'a', deps: [] }], {
