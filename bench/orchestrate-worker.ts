@@ -4,8 +4,8 @@
  * no-op executor, and prints one JSON line:
  *   tributary <tasks> <concurrency> <seed> <logs> <dir>  plan (graph + selection) and the real
  *                                                        runner, run history in DuckDB under <dir>
- *   dispatch <tasks> <concurrency> <seed>                dispatch() alone: no state store
- *   reference <tasks> <concurrency> <seed>               an indegree counter and an array queue
+ *   dispatch <tasks> <concurrency> <seed> <logs>         dispatch() alone: no state store
+ *   reference <tasks> <concurrency> <seed> <logs>        an indegree counter and an array queue
  *
  * What is real on the tributary side: buildAssetGraph (with its topological order), selectAssets,
  * runPlan, dispatch, the StateStore and DeadLetterStore on a DuckDB file, an in-memory DuckDB
@@ -15,15 +15,19 @@
  * buildAssetGraph reads only the manifest, and DbtSession's constructor only stores it), the
  * executor (records the time and logs one line per step, which the runner writes to step_logs),
  * and no alert channels.
+ *
+ * Like for like: every side's no-op does the same work, `logs` lines per step, each kept in
+ * memory with its time the way the runner's step log keeps it before writing it to history. What
+ * Tributary adds on top (the lines and step records written to the state store) is its overhead.
  */
 import { join } from 'node:path';
+import { dispatch } from '../src/dag/index.js';
 import { openDuckDB } from '../src/engines/index.js';
 import { LocalObjectStore } from '../src/lake/index.js';
 import { defaultConfig, newNode, type Node, type ParsedProject } from '../src/models/index.js';
 import { DeadLetterStore } from '../src/notify/index.js';
 import {
   buildAssetGraph,
-  dispatch,
   runPlan,
   selectAssets,
   type Asset,
@@ -148,6 +152,7 @@ class NoopRecorder {
   readonly entered: Float64Array;
   readonly returned: Float64Array;
   readonly index: Map<string, number>;
+  private readonly lines: { at: string; line: string }[][] = [];
   constructor(readonly keys: readonly string[]) {
     this.entered = new Float64Array(keys.length);
     this.returned = new Float64Array(keys.length);
@@ -160,6 +165,14 @@ class NoopRecorder {
   }
   leave(i: number): void {
     this.returned[i] = performance.now();
+  }
+  /** Keeps a step's log line with its time, as the runner does before writing it to history. */
+  log(i: number, line: string): void {
+    (this.lines[i] ??= []).push({ at: new Date().toISOString(), line });
+  }
+  /** Log lines kept, over all steps (checked: the work must have been done). */
+  lineCount(): number {
+    return this.lines.reduce((n, l) => n + (l?.length ?? 0), 0);
   }
   /** Per task: entered − latest upstream return (roots: − t0). Throws if any dep ran later. */
   latencies(deps: readonly (readonly string[])[], t0: number): Float64Array {
@@ -365,10 +378,11 @@ async function tributary(dag: GeneratedAsset[], logs: number, dir: string): Prom
   );
 }
 
-async function dispatchOnly(dag: GeneratedAsset[]): Promise<void> {
+async function dispatchOnly(dag: GeneratedAsset[], logs: number): Promise<void> {
   // The same graph and order as the tributary side (buildAssetGraph, untimed here).
   const graph = buildAssetGraph({ tables: [] } as unknown as Project, syntheticModels(dag));
   const tasks = graph.order.map((k) => ({ key: k, deps: graph.assets.get(k)!.deps }));
+  const names = graph.order.map((k) => graph.assets.get(k)!.name);
   const rec = new NoopRecorder(graph.order);
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
@@ -377,6 +391,7 @@ async function dispatchOnly(dag: GeneratedAsset[]): Promise<void> {
     {
       execute: async (key) => {
         const i = rec.enter(key);
+        for (let l = 0; l < logs; l++) rec.log(i, `no-op ${names[i]!}`);
         rec.leave(i);
         return { status: 'succeeded' };
       },
@@ -386,6 +401,7 @@ async function dispatchOnly(dag: GeneratedAsset[]): Promise<void> {
   const t1 = performance.now();
   const cpu = cpuMs(cpu0);
   if (results.some((r) => r.status !== 'succeeded')) throw new Error('a task did not succeed');
+  if (rec.lineCount() !== dag.length * logs) throw new Error(`${rec.lineCount()} log lines`);
   const own = new Float64Array(results.length);
   results.forEach((r, i) => (own[i] = r.startedAt! - r.readyAt));
   finish(
@@ -450,19 +466,22 @@ function bareDispatch(
   });
 }
 
-async function reference(dag: GeneratedAsset[]): Promise<void> {
+async function reference(dag: GeneratedAsset[], logs: number): Promise<void> {
   const graph = buildAssetGraph({ tables: [] } as unknown as Project, syntheticModels(dag));
   const deps = graph.order.map((k) => graph.assets.get(k)!.deps);
+  const names = graph.order.map((k) => graph.assets.get(k)!.name);
   const rec = new NoopRecorder(graph.order);
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   await bareDispatch(graph.order, deps, CONCURRENCY, async (key) => {
     const i = rec.enter(key);
+    for (let l = 0; l < logs; l++) rec.log(i, `no-op ${names[i]!}`);
     rec.leave(i);
     return { status: 'succeeded' };
   });
   const t1 = performance.now();
   const cpu = cpuMs(cpu0);
+  if (rec.lineCount() !== dag.length * logs) throw new Error(`${rec.lineCount()} log lines`);
   finish(
     {
       side: 'reference',
@@ -476,6 +495,6 @@ async function reference(dag: GeneratedAsset[]): Promise<void> {
 
 const dag = generateDag(N, SEED);
 if (mode === 'tributary') await tributary(dag, Number(logsArg), dirArg!);
-else if (mode === 'dispatch') await dispatchOnly(dag);
-else if (mode === 'reference') await reference(dag);
+else if (mode === 'dispatch') await dispatchOnly(dag, Number(logsArg));
+else if (mode === 'reference') await reference(dag, Number(logsArg));
 else throw new Error(`unknown mode ${mode}`);

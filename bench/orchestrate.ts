@@ -11,12 +11,15 @@
  *   - tributary: plan (buildAssetGraph with its topological order, selectAssets) + runPlan;
  *   - dispatch: dispatch() alone with the same no-op tasks, no state store;
  *   - reference: the bare minimum — indegree counters and an array queue, same concurrency.
- * Ratio = reference time / Tributary time: the share of Tributary's time the bare work is.
+ * Every side's no-op does the same work (it logs `--logs` lines per step, kept in memory with
+ * their time); only Tributary writes them, and the step records, to its state store.
+ * Ratio = reference time / Tributary time: the share of Tributary's time the bare work is, printed
+ * per run (each run's sides measured back to back) and as the median.
  *   npm run bench:orchestrate -- --tasks 10000 --concurrency 8 --repeat 3 [--logs 1] [--seed 42]
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Percentiles, WorkerResult } from './orchestrate-worker.js';
@@ -56,13 +59,20 @@ function measure(side: string): WorkerResult {
 const SIDES = ['tributary', 'dispatch', 'reference'] as const;
 type Side = (typeof SIDES)[number];
 const runs: Record<Side, WorkerResult[]> = { tributary: [], dispatch: [], reference: [] };
+const load = () =>
+  loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ');
+const loadAtStart = load();
 for (let i = 0; i < repeat; i++) {
   // Rotate which side goes first, so none always runs on a cold (or warm) machine.
   const order = SIDES.map((_, k) => SIDES[(k + i) % SIDES.length]!);
   for (const side of order) runs[side].push(measure(side));
   const t = runs.tributary[i]!;
+  const d = runs.dispatch[i]!;
+  const r = runs.reference[i]!;
   process.stderr.write(
-    `run ${i + 1}/${repeat}: tributary ${t.wallMs.toFixed(0)} ms (last task at ${t.lastTaskMs!.toFixed(0)} ms, p99 ${t.latency.p99.toFixed(1)} ms), dispatch() ${runs.dispatch[i]!.wallMs.toFixed(0)} ms, reference ${runs.reference[i]!.wallMs.toFixed(1)} ms\n`,
+    `run ${i + 1}/${repeat} (${order.join(' → ')}): tributary ${t.wallMs.toFixed(0)} ms (last task at ${t.lastTaskMs!.toFixed(0)} ms, p99 ${t.latency.p99.toFixed(1)} ms), dispatch() ${d.wallMs.toFixed(0)} ms, reference ${r.wallMs.toFixed(1)} ms; ratio reference / tributary ${(r.wallMs / t.wallMs).toFixed(4)}, reference / dispatch() ${(r.wallMs / d.wallMs).toFixed(3)}; load ${load()}\n`,
   );
 }
 
@@ -78,7 +88,7 @@ const plan = (f: (p: NonNullable<WorkerResult['plan']>) => number) =>
   med('tributary', (r) => f(r.plan!));
 const planMs = plan((p) => p.graphMs + p.selectAllMs + p.selectUpMs + p.stepsMs);
 console.log(
-  `\nbench:orchestrate — ${first.tasks.toLocaleString('en-US')} no-op assets, ${first.edges.toLocaleString('en-US')} edges, concurrency ${concurrency}, ${values.logs} log line(s) per step, seed ${values.seed}; ${repeat} run(s), medians\n`,
+  `\nbench:orchestrate — ${first.tasks.toLocaleString('en-US')} no-op assets, ${first.edges.toLocaleString('en-US')} edges, concurrency ${concurrency}, ${values.logs} log line(s) per step on every side, seed ${values.seed}; ${repeat} run(s), medians; load average (1/5/15 min) ${loadAtStart} at the start, ${load()} at the end\n`,
 );
 console.log(
   `plan: ${ms(planMs)} — graph + topological order ${ms(plan((p) => p.graphMs))}, select all ${ms(plan((p) => p.selectAllMs))}, select +${'<last>'} ${ms(plan((p) => p.selectUpMs))} (${first.plan!.upSelected} assets), planned steps ${ms(plan((p) => p.stepsMs))}\n`,
@@ -109,7 +119,7 @@ console.log(
   `dispatch() latency from its own TaskResult (startedAt − readyAt) p50 / p99 / max: ${lat('dispatch', (r) => r.dispatchLatency!)}`,
 );
 console.log(
-  `ratio reference / tributary runPlan: **${median(ratios).toFixed(4)}** (${Math.min(...ratios).toFixed(4)}–${Math.max(...ratios).toFixed(4)}); reference / dispatch(): ${median(dispRatios).toFixed(3)}`,
+  `ratio reference / tributary runPlan: **${median(ratios).toFixed(4)}** (per run: ${ratios.map((x) => x.toFixed(4)).join(', ')}); reference / dispatch(): ${median(dispRatios).toFixed(3)} (per run: ${dispRatios.map((x) => x.toFixed(3)).join(', ')})`,
 );
 for (const side of SIDES)
   console.log(

@@ -1,9 +1,11 @@
 /**
  * Running dbt verbs over a parsed project: select nodes, order them by the graph, run up to
  * `threads` at once (each thread on its own engine session), run each node's tests right after it
- * in `build`, skip everything downstream of a failure, and write dbt's artifacts.
+ * in `build`, skip everything downstream of a failure, and write dbt's artifacts. The nodes go
+ * through the DAG executor (dag/), one task per node and one slot per thread.
  */
 import type { ProgressReporter } from '../core/index.js';
+import { dispatch, type TaskResult } from '../dag/index.js';
 import type { Engine } from '../engines/index.js';
 import {
   writeCompiled,
@@ -93,6 +95,96 @@ export function planOrder(manifest: Manifest, selected: Set<string>, verb: DbtVe
   return order;
 }
 
+const BAD_STATUSES = new Set(['error', 'fail', 'skipped']);
+
+/**
+ * Runs the ordered nodes through the DAG executor, one slot per thread (each thread with its own
+ * engine session), and returns each node's result. A node whose upstream failed, failed a test or
+ * was skipped is skipped; an error thrown outside a node's own execution (writing its compiled
+ * SQL) starts nothing more and is rethrown once the running nodes are done.
+ */
+async function runNodes(
+  pp: ParsedProject,
+  engine: Engine,
+  session: DbtSession,
+  plan: {
+    order: string[];
+    deps: Map<string, string[]>;
+    threads: number;
+    verb: DbtVerb;
+    progress?: ProgressReporter;
+    onResult?: RunOptions['onResult'];
+  },
+): Promise<Map<string, NodeResult>> {
+  const { manifest } = pp;
+  const { order, threads, verb } = plan;
+  const results = new Map<string, NodeResult>();
+  const sessions: Engine[] = [];
+  const stop = new AbortController();
+  let thrown: { error: unknown } | undefined;
+  let finished = 0;
+  /** A skipped node's result, naming the first upstream node that did not succeed. */
+  const skipped = (id: string, r: TaskResult<NodeResult>): NodeResult => {
+    const why = manifest.nodes.get(r.blockedBy![0]!)!;
+    const now = new Date().toISOString();
+    return {
+      unique_id: id,
+      status: 'skipped',
+      message: `skipped: upstream ${why.resource_type} ${why.name} ${results.get(why.unique_id)?.status === 'skipped' ? 'was skipped' : 'failed'}`,
+      failures: null,
+      rows: null,
+      compiled_code: null,
+      relation_name: manifest.nodes.get(id)!.relation_name,
+      timing: [{ name: 'execute', started_at: now, completed_at: now }],
+      execution_time: 0,
+      thread_id: 'Thread-1',
+    };
+  };
+  try {
+    for (let i = 0; i < Math.min(threads, Math.max(order.length, 1)); i++)
+      sessions.push(i === 0 && threads === 1 ? engine : await engine.fork());
+    await dispatch<NodeResult>(
+      order.map((id) => ({ key: id, deps: plan.deps.get(id) ?? [] })),
+      {
+        execute: async (id, ctx) => {
+          const node = manifest.nodes.get(id)!;
+          const r = await session.execute(sessions[ctx.slot]!, node, `Thread-${ctx.slot + 1}`, {
+            compileOnly: verb === 'compile',
+          });
+          if (r.compiled_code !== null) writeCompiled(pp, node, r.compiled_code);
+          return r;
+        },
+        outcome: (r) => (BAD_STATUSES.has(r.status) ? 'failed' : 'succeeded'),
+        onFinish: (r) => {
+          // Cancelled: only once a thrown error stopped the run (below).
+          if (r.status === 'cancelled') return;
+          if (r.status === 'failed' && !r.output) {
+            thrown ??= { error: r.error };
+            stop.abort();
+            return;
+          }
+          const result = r.output ?? skipped(r.key, r);
+          const node = manifest.nodes.get(r.key)!;
+          results.set(r.key, result);
+          finished++;
+          plan.progress?.update({
+            label: `${verb} ${node.name}`,
+            done: finished,
+            total: order.length,
+            unit: 'nodes',
+          });
+          plan.onResult?.(result, node, finished, order.length);
+        },
+      },
+      { concurrency: sessions.length, stop: stop.signal },
+    );
+  } finally {
+    for (const s of sessions) if (s !== engine) await s.close();
+  }
+  if (thrown) throw thrown.error;
+  return results;
+}
+
 /** Runs a dbt verb. Compile-only verbs never execute DDL; their SQL still lands in target/compiled. */
 export async function runVerb(
   pp: ParsedProject,
@@ -111,87 +203,20 @@ export async function runVerb(
   const deps = dependencies(manifest, selected, opts.verb);
   const order = planOrder(manifest, selected, opts.verb);
   await writeManifest(pp, session.invocationId);
-  const results = new Map<string, NodeResult>();
   const threads = Math.max(1, opts.threads ?? Number(pp.target.threads ?? 1));
-  const sessions: Engine[] = [];
   opts.progress?.update({ label: opts.verb, done: 0, total: order.length, unit: 'nodes' });
-  const bad = (r: NodeResult | undefined) =>
-    r && (r.status === 'error' || r.status === 'fail' || r.status === 'skipped');
-
-  const runOne = async (id: string, worker: number): Promise<NodeResult> => {
-    const node = manifest.nodes.get(id)!;
-    const failedDep = (deps.get(id) ?? []).find((d) => bad(results.get(d)));
-    if (failedDep) {
-      const why = manifest.nodes.get(failedDep)!;
-      const now = new Date().toISOString();
-      return {
-        unique_id: id,
-        status: 'skipped',
-        message: `skipped: upstream ${why.resource_type} ${why.name} ${results.get(failedDep)!.status === 'skipped' ? 'was skipped' : 'failed'}`,
-        failures: null,
-        rows: null,
-        compiled_code: null,
-        relation_name: node.relation_name,
-        timing: [{ name: 'execute', started_at: now, completed_at: now }],
-        execution_time: 0,
-        thread_id: `Thread-${worker + 1}`,
-      };
-    }
-    const eng = sessions[worker]!;
-    const r = await session.execute(eng, node, `Thread-${worker + 1}`, {
-      compileOnly: opts.verb === 'compile',
-    });
-    if (r.compiled_code !== null) writeCompiled(pp, node, r.compiled_code);
-    return r;
-  };
-
   const executes = opts.verb !== 'compile';
   if (executes) await session.runProjectHooks(engine, 'on-run-start');
-  try {
-    for (let i = 0; i < Math.min(threads, Math.max(order.length, 1)); i++)
-      sessions.push(i === 0 && threads === 1 ? engine : await engine.fork());
-    // Kahn's algorithm as a ready queue: each finished node releases its dependents (O(nodes + edges)).
-    const waitingOn = new Map(order.map((id) => [id, (deps.get(id) ?? []).length]));
-    const dependents = new Map<string, string[]>();
-    for (const id of order)
-      for (const d of deps.get(id) ?? []) dependents.set(d, [...(dependents.get(d) ?? []), id]);
-    const ready = order.filter((id) => waitingOn.get(id) === 0);
-    let next = 0;
-    const running = new Map<string, Promise<void>>();
-    const free = sessions.map((_, i) => i);
-    let finished = 0;
-    while (next < ready.length || running.size) {
-      while (free.length && next < ready.length) {
-        const id = ready[next++]!;
-        const worker = free.shift()!;
-        running.set(
-          id,
-          runOne(id, worker).then((r) => {
-            results.set(id, r);
-            running.delete(id);
-            free.push(worker);
-            finished++;
-            for (const c of dependents.get(id) ?? []) {
-              const left = waitingOn.get(c)! - 1;
-              waitingOn.set(c, left);
-              if (left === 0) ready.push(c);
-            }
-            opts.progress?.update({
-              label: `${opts.verb} ${manifest.nodes.get(id)!.name}`,
-              done: finished,
-              total: order.length,
-              unit: 'nodes',
-            });
-            opts.onResult?.(r, manifest.nodes.get(id)!, finished, order.length);
-          }),
-        );
-      }
-      if (running.size) await Promise.race(running.values());
-    }
-  } finally {
-    for (const s of sessions) if (s !== engine) await s.close();
-  }
-  const ordered = order.map((id) => results.get(id)!).filter(Boolean);
+  const results = await runNodes(pp, engine, session, {
+    order,
+    deps,
+    threads,
+    verb: opts.verb,
+    ...(opts.progress ? { progress: opts.progress } : {}),
+    ...(opts.onResult ? { onResult: opts.onResult } : {}),
+  });
+  // A node in a dependency cycle never runs and has no result.
+  const ordered = order.map((id) => results.get(id)).filter((r): r is NodeResult => !!r);
   if (executes) await session.runProjectHooks(engine, 'on-run-end', ordered);
   const counts: Record<string, number> = {};
   for (const r of ordered) counts[r.status] = (counts[r.status] ?? 0) + 1;

@@ -1,14 +1,12 @@
 /**
  * Dead letters of the orchestrator (the seeds' SQS dead-letter queue behind the S3 → Lambda
- * trigger): a triggered run that failed, or could not start, is kept as an `event` entry with what
- * it was asked to run; replaying it runs that selection again through the normal runner. Alert
- * notifications that could not be delivered are `notification` entries, replayed by the
- * Notifier. The store's claim makes each replay apply once.
+ * trigger), the writing side: a triggered run that failed, or could not start, is kept as an
+ * `event` entry with what it was asked to run. Replaying entries is replay.ts: it needs the
+ * runner, where writing needs only a run's request and result (types), so the two stay apart.
  */
-import { TributaryError, describeError } from '../core/index.js';
+import { describeError } from '../core/index.js';
 import type { DeadLetter } from '../notify/index.js';
-import { lakeKeys } from '../lake/index.js';
-import { runPipeline, type RunResult } from './runner.js';
+import type { RunResult } from './runner.js';
 import type { RunRequest } from './scheduler.js';
 import type { Workspace } from './workspace.js';
 
@@ -42,75 +40,4 @@ export async function deadLetterRun(
         .join('; ')}`
     : `the run could not start: ${describeError(outcome.error)}`;
   return ws.dlq.add({ kind: 'event', source: req.trigger, payload, error, attempts: 1 });
-}
-
-/** What a `record` dead letter holds: rows of one batch refused for a missing parent. */
-export interface ForeignKeyRowsPayload {
-  /** The source table (`source.table`). */
-  table: string;
-  /** Quarantine file holding the rows (reason foreign_key). */
-  quarantine: string;
-  batch: string;
-  rows: number;
-}
-
-/**
- * `record` entries were kept by earlier versions for rows refused for a missing parent. Such rows
- * are now checked again by processing itself whenever a parent changes, so replaying an entry
- * asks for that check now: the table's processing and what is downstream run, loading the rows
- * whose parent exists (once: they leave the quarantine as they load).
- */
-async function replayForeignKeyRows(ws: Workspace, entry: DeadLetter): Promise<void> {
-  const p = entry.payload as ForeignKeyRowsPayload;
-  const table = ws.project.tables.find((t) => t.id === p.table);
-  if (!table) {
-    throw new TributaryError(`table ${p.table} is no longer in tributary.yml`, {
-      code: 'CONFIG',
-      hint: 'purge the entry: `tributary dlq purge <id>`',
-    });
-  }
-  await ws.store.delete(lakeKeys.processedForeignKeyCheck(table.table));
-  const result = await runPipeline(ws, {
-    select: [`processed:${table.table}+`],
-    command: `replay ${entry.id} (rows of ${table.id} waiting for a parent)`,
-    trigger: 'replay',
-  });
-  const step = result.steps.find((x) => x.asset === `processed:${table.table}`);
-  if (step?.status === 'failed') {
-    throw new TributaryError(`processing ${table.id} failed: ${step.message ?? ''}`, {
-      code: 'INPUT',
-      hint: `\`tributary logs ${result.runId}\` shows why`,
-    });
-  }
-}
-
-/** Replays one dead letter through the normal path; throws (leaving it pending) when that fails. */
-export async function replayDeadLetter(ws: Workspace, id: string): Promise<DeadLetter> {
-  return ws.dlq.replay(id, {
-    notification: async (entry) => {
-      if (!ws.alerts) {
-        throw new TributaryError('tributary.yml has no alerts: to send this notification through', {
-          code: 'CONFIG',
-          hint: 'add the channel back under alerts: channels:, or purge the entry',
-        });
-      }
-      await ws.alerts.redeliver(entry);
-    },
-    record: (entry) => replayForeignKeyRows(ws, entry),
-    event: async (entry) => {
-      const p = entry.payload as RunEventPayload;
-      const result = await runPipeline(ws, {
-        select: p.select,
-        exclude: p.exclude,
-        command: `replay ${entry.id}${p.command ? ` (${p.command})` : ''}`,
-        trigger: 'replay',
-      });
-      if (result.status !== 'succeeded') {
-        throw new TributaryError(`the replayed run ${result.runId} ${result.status}`, {
-          code: 'INPUT',
-          hint: `\`tributary runs ${result.runId}\` shows why`,
-        });
-      }
-    },
-  });
 }

@@ -28,7 +28,7 @@ import type {
 export type { AlertEvent };
 export type FreshnessAlert = FreshnessEvent;
 type RunAlert = FailureEvent | RetriesExhaustedEvent | SuccessEvent | RefusedFilesEvent;
-import { dispatch, type DispatchTask, type TaskResult } from './dispatch.js';
+import { dispatch, type TaskContext, type TaskResult } from '../dag/index.js';
 import { executeAsset, type ExecContext, type RefusedFile, type StepOutcome } from './executors.js';
 import { selectAssets, type Asset, type AssetKind } from './graph.js';
 import { resolvePolicies, type AssetPolicies } from './policy.js';
@@ -139,6 +139,8 @@ class StepJournal {
   private readonly steps = new Map<string, StepWrite>();
   private logs: (StepLogLine & { runId: string })[] = [];
   private timer: NodeJS.Timeout | undefined;
+  /** Resolved once the batch of steps being gathered is in the state store. */
+  private batch: { promise: Promise<void>; resolve: () => void } | undefined;
 
   constructor(
     private readonly state: StateStore,
@@ -148,6 +150,16 @@ class StepJournal {
   put(step: StepWrite): void {
     this.steps.set(step.asset, step);
     this.schedule();
+  }
+
+  /** Resolves once the steps put so far are written (never, if writing them fails). */
+  written(): Promise<void> {
+    if (!this.batch) {
+      let resolve!: () => void;
+      const promise = new Promise<void>((r) => (resolve = r));
+      this.batch = { promise, resolve };
+    }
+    return this.batch.promise;
   }
 
   addLogs(runId: string, asset: string, lines: { at: string; line: string }[]): void {
@@ -167,7 +179,11 @@ class StepJournal {
     if (this.steps.size) {
       const batch = [...this.steps.values()];
       this.steps.clear();
-      this.later(this.state.upsertSteps(batch));
+      const write = this.state.upsertSteps(batch);
+      this.later(write);
+      const gathered = this.batch;
+      this.batch = undefined;
+      if (gathered) write.then(gathered.resolve, () => undefined);
     }
     if (this.logs.length) {
       const batch = this.logs;
@@ -252,245 +268,331 @@ export async function runPlan(
   planned: PlannedStep[],
   options: RunOptions = {},
 ): Promise<RunResult> {
-  const progress = options.progress ?? silentProgress;
-  const policies: AssetPolicies = resolvePolicies(ws.graph, ws.project.config.assets);
-  const limit = Math.max(
-    1,
-    Math.floor(options.concurrency ?? ws.project.config.concurrency ?? DEFAULT_CONCURRENCY),
-  );
-  const runId = newId('run_');
-  const command = options.command ?? 'run';
-  const started = performance.now();
-  await ws.state.startRun(runId, command, {
-    plan: planned.map((p) => p.key),
-    ...(options.resume ? { resumedFrom: options.resume } : {}),
-    trigger: options.trigger ?? 'cli',
-  });
-  options.onStart?.(runId);
-  const byKey = new Map(planned.map((p) => [p.key, p]));
-  const writes = new WriteBehind();
-  const later = (write: Promise<unknown>) => writes.add(write);
-  const journal = new StepJournal(ws.state, later);
-  /** When each step started (its record is rewritten whole at every change). */
-  const startedAt = new Map<string, string>();
-  const viewsRegistered = new Map<string, Promise<void>>();
-  const now = options.now ?? new Date();
-  const sessionOptions = {
-    fullRefresh: Boolean(options.fullRefresh),
-    which: 'run',
-    now,
-    log: (m: string) => progress.log(m),
-  };
-  const dbt = new DbtSession(ws.models, sessionOptions);
-  /** Log lines of each step, written to state when the step ends. */
-  const logs = new Map<string, { at: string; line: string }[]>();
-  const logLine = (key: string, line: string) => {
-    let list = logs.get(key);
-    if (!list) logs.set(key, (list = []));
-    list.push({ at: new Date().toISOString(), line });
-  };
-  const alerts: RunAlert[] = [];
-  let done = 0;
+  const run = new PlanRun(ws, planned, options);
+  await run.record();
+  const results = await run.dispatchSteps();
+  return run.finish(results);
+}
 
-  const tasks: DispatchTask[] = planned.map((p) => ({ key: p.key, deps: p.deps }));
-  // Warehouse sessions are reused from step to step (at most `limit` are open): opening one per
-  // step costs more than a small step itself.
-  const idle: Engine[] = [];
-  const opened: Engine[] = [];
-  const takeSession = async () => {
-    const e = idle.pop();
-    if (e) return e;
-    const forked = await ws.warehouse.fork();
-    opened.push(forked);
-    return forked;
+/**
+ * One run of planned steps, in named steps: record the run, dispatch its steps (starting,
+ * retrying and finishing each, with its record, log lines and alerts), then finish it.
+ */
+class PlanRun {
+  private readonly progress: ProgressReporter;
+  private readonly policies: AssetPolicies;
+  /** How many steps run at once, and so how many warehouse sessions are open. */
+  private readonly limit: number;
+  readonly runId = newId('run_');
+  private readonly command: string;
+  private readonly started = performance.now();
+  private readonly byKey: Map<string, PlannedStep>;
+  private readonly writes = new WriteBehind();
+  private readonly later = (write: Promise<unknown>) => this.writes.add(write);
+  private readonly journal: StepJournal;
+  /** When each step started (its record is rewritten whole at every change). */
+  private readonly startedAt = new Map<string, string>();
+  /** Steps started and not finished, for the `running` line once their start is recorded. */
+  private readonly running = new Set<string>();
+  private readonly viewsRegistered = new Map<string, Promise<void>>();
+  private readonly now: Date;
+  private readonly sessionOptions: {
+    fullRefresh: boolean;
+    which: string;
+    now: Date;
+    log: (m: string) => void;
   };
-  const run = options.executor ?? executeAsset;
-  const execute = async (key: string, attempt: number, signal: AbortSignal) => {
-    const step = byKey.get(key)!;
-    const asset = ws.graph.assets.get(step.asset)!;
-    const engine = await takeSession();
+  private readonly dbt: DbtSession;
+  /** Log lines of each step, written to state when the step ends. */
+  private readonly logs = new Map<string, { at: string; line: string }[]>();
+  private readonly alerts: RunAlert[] = [];
+  private done = 0;
+  /** Warehouse sessions, reused from step to step: opening one costs more than a small step. */
+  private readonly idle: Engine[] = [];
+  private readonly opened: Engine[] = [];
+  private readonly executor: (ctx: ExecContext, asset: Asset) => Promise<StepOutcome>;
+
+  constructor(
+    private readonly ws: Workspace,
+    private readonly planned: PlannedStep[],
+    private readonly options: RunOptions,
+  ) {
+    this.progress = options.progress ?? silentProgress;
+    this.policies = resolvePolicies(ws.graph, ws.project.config.assets);
+    this.limit = Math.max(
+      1,
+      Math.floor(options.concurrency ?? ws.project.config.concurrency ?? DEFAULT_CONCURRENCY),
+    );
+    this.command = options.command ?? 'run';
+    this.byKey = new Map(planned.map((p) => [p.key, p]));
+    this.journal = new StepJournal(ws.state, this.later);
+    this.now = options.now ?? new Date();
+    this.sessionOptions = {
+      fullRefresh: Boolean(options.fullRefresh),
+      which: 'run',
+      now: this.now,
+      log: (m: string) => this.progress.log(m),
+    };
+    this.dbt = new DbtSession(ws.models, this.sessionOptions);
+    this.executor = options.executor ?? executeAsset;
+  }
+
+  /** Writes the run (with its plan) to history before any step starts. */
+  async record(): Promise<void> {
+    await this.ws.state.startRun(this.runId, this.command, {
+      plan: this.planned.map((p) => p.key),
+      ...(this.options.resume ? { resumedFrom: this.options.resume } : {}),
+      trigger: this.options.trigger ?? 'cli',
+    });
+    this.options.onStart?.(this.runId);
+  }
+
+  /** Runs the steps through the DAG executor; history is flushed whatever happens. */
+  async dispatchSteps(): Promise<TaskResult<StepOutcome>[]> {
+    try {
+      // Sessions are opened before the first step, not by the first steps while they wait.
+      for (let i = 0; i < Math.min(this.limit, this.planned.length); i++) {
+        const forked = await this.ws.warehouse.fork();
+        this.opened.push(forked);
+        this.idle.push(forked);
+      }
+      const { stop, abort, sleep, random } = this.options;
+      return await dispatch<StepOutcome>(
+        this.planned.map((p) => ({ key: p.key, deps: p.deps })),
+        {
+          execute: (key, ctx) => this.execute(key, ctx),
+          policy: (key) => this.taskPolicy(key),
+          onStart: (key, attempt) => this.stepStarted(key, attempt),
+          onRetry: (key, attempt, error, delay) => this.stepRetrying(key, attempt, error, delay),
+          onFinish: (r) => this.stepFinished(r),
+        },
+        {
+          concurrency: this.limit,
+          ...(stop ? { stop } : {}),
+          ...(abort ? { abort } : {}),
+          ...(sleep ? { sleep } : {}),
+          ...(random ? { random } : {}),
+        },
+      );
+    } finally {
+      this.journal.flush();
+      await Promise.all(this.opened.map((e) => e.close()));
+      await this.writes.flush().catch(() => undefined);
+    }
+  }
+
+  /** Marks the run finished in history, sends its alerts and returns its result. */
+  async finish(results: TaskResult<StepOutcome>[]): Promise<RunResult> {
+    const steps = results.map((r) => toStepResult(this.ws, this.byKey.get(r.key)!, r));
+    const status: RunResult['status'] = steps.some((s) => s.status === 'failed')
+      ? 'failed'
+      : steps.some((s) => s.status === 'cancelled')
+        ? 'cancelled'
+        : 'succeeded';
+    await this.writes.flush();
+    await this.ws.state.finishRun(this.runId, status);
+    const total = this.planned.length;
+    this.progress.update({ label: 'done', done: total, total, unit: 'assets' });
+    const durationMs = Math.round(performance.now() - this.started);
+    const refusedFiles = steps.flatMap((s) =>
+      (s.refusedFiles ?? []).map((f) => ({ asset: s.asset, ...f })),
+    );
+    this.runAlerts(status, steps, durationMs, refusedFiles);
+    // Alerts never fail the run: what cannot be delivered goes to the dead-letter store.
+    const sink = this.options.alerts ?? this.ws.alerts;
+    if (sink) for (const a of this.alerts) await sink.notify(a);
+    return {
+      runId: this.runId,
+      status,
+      durationMs,
+      steps,
+      ...(this.options.resume ? { resumedFrom: this.options.resume } : {}),
+      refusedFiles,
+    };
+  }
+
+  /** The run's own alerts, after those of its steps (exhausted retries). */
+  private runAlerts(
+    status: RunResult['status'],
+    steps: StepResult[],
+    durationMs: number,
+    refusedFiles: RunResult['refusedFiles'],
+  ): void {
+    const { runId, command } = this;
+    const at = new Date().toISOString();
+    if (status === 'failed') {
+      const failedSteps = steps
+        .filter((s) => s.status === 'failed')
+        .map((s) => ({ asset: s.asset, message: s.message ?? 'failed' }));
+      this.alerts.push({ type: 'failure', runId, command, failedSteps, at });
+    } else if (status === 'succeeded') {
+      this.alerts.push({ type: 'success', runId, command, durationMs, at });
+    }
+    if (refusedFiles.length)
+      this.alerts.push({ type: 'refused_files', runId, command, files: refusedFiles, at });
+  }
+
+  private taskPolicy(key: string) {
+    const p = this.policies.get(this.byKey.get(key)!.asset);
+    return {
+      ...(p?.retry ? { retry: p.retry } : {}),
+      ...(p?.timeout ? { timeoutMs: p.timeout } : {}),
+    };
+  }
+
+  private logLine(key: string, line: string): void {
+    let list = this.logs.get(key);
+    if (!list) this.logs.set(key, (list = []));
+    list.push({ at: new Date().toISOString(), line });
+  }
+
+  private async takeSession(): Promise<Engine> {
+    const e = this.idle.pop();
+    if (e) return e;
+    // Only when a timed-out step was left running on its session.
+    const forked = await this.ws.warehouse.fork();
+    this.opened.push(forked);
+    return forked;
+  }
+
+  /** One attempt of a step: a warehouse session, interrupted on timeout or abort. */
+  private async execute(key: string, ctx: TaskContext): Promise<StepOutcome> {
+    const { signal } = ctx;
+    const step = this.byKey.get(key)!;
+    const engine = await this.takeSession();
     // A timeout or abort interrupts the statement in flight, so the step ends promptly.
     const onAbort = () => void engine.interrupt().catch(() => undefined);
     signal.addEventListener('abort', onAbort, { once: true });
-    const stepProgress: ProgressReporter = {
-      ...progress,
+    const progress: ProgressReporter = {
+      ...this.progress,
       log: (m) => {
-        logLine(key, m);
-        progress.log(m);
+        this.logLine(key, m);
+        this.progress.log(m);
       },
     };
     try {
       if (signal.aborted) throw signal.reason;
-      return await run(
-        {
-          ws,
-          engine,
-          progress: stepProgress,
-          later,
-          viewsRegistered,
-          dbt: step.partition
-            ? new DbtSession(ws.models, {
-                ...sessionOptions,
-                vars: step.partition.vars,
-                tempSuffix: `_${step.partition.key.replace(/\W/g, '')}`,
-              })
-            : dbt,
-          retryRejected: options.retryRejected ?? false,
-          now,
-          signal,
-          ...(step.partition ? { partition: step.partition.key } : {}),
-          attempt,
-        },
-        asset,
-      );
+      const dbt = step.partition
+        ? new DbtSession(this.ws.models, {
+            ...this.sessionOptions,
+            vars: step.partition.vars,
+            tempSuffix: `_${step.partition.key.replace(/\W/g, '')}`,
+          })
+        : this.dbt;
+      const context: ExecContext = {
+        ws: this.ws,
+        engine,
+        progress,
+        later: this.later,
+        viewsRegistered: this.viewsRegistered,
+        dbt,
+        retryRejected: this.options.retryRejected ?? false,
+        now: this.now,
+        signal,
+        ...(step.partition ? { partition: step.partition.key } : {}),
+        attempt: ctx.attempt,
+      };
+      return await this.executor(context, this.ws.graph.assets.get(step.asset)!);
     } finally {
       signal.removeEventListener('abort', onAbort);
-      idle.push(engine);
+      this.idle.push(engine);
     }
-  };
+  }
 
-  let results: TaskResult<StepOutcome>[];
-  try {
-    // Sessions are opened before the first step, not by the first steps while they wait.
-    for (let i = 0; i < Math.min(limit, planned.length); i++) {
-      const forked = await ws.warehouse.fork();
-      opened.push(forked);
-      idle.push(forked);
-    }
-    results = await dispatch<StepOutcome>(
-      tasks,
-      {
-        execute: (key, ctx) => execute(key, ctx.attempt, ctx.signal),
-        policy: (key) => {
-          const p = policies.get(byKey.get(key)!.asset);
-          return {
-            ...(p?.retry ? { retry: p.retry } : {}),
-            ...(p?.timeout ? { timeoutMs: p.timeout } : {}),
-          };
-        },
-        onStart: (key, attempt) => {
-          const step = byKey.get(key)!;
-          if (attempt === 1) {
-            const at = new Date().toISOString();
-            startedAt.set(key, at);
-            journal.put({
-              runId,
-              asset: key,
-              kind: ws.graph.assets.get(step.asset)!.kind,
-              status: 'running',
-              startedAt: at,
-            });
-            if (step.partition)
-              later(ws.state.setPartition(step.asset, step.partition.key, 'running', runId));
-          } else logLine(key, `attempt ${attempt}`);
-          progress.update({ label: key, done, total: planned.length, unit: 'assets' });
-        },
-        onRetry: (key, attempt, error, delay) => {
-          const line = `attempt ${attempt} failed: ${describeError(error).split('\n')[0]}; retrying in ${formatDuration(delay)}`;
-          logLine(key, line);
-          progress.log(`retry      ${key}  ${line}`);
-        },
-        onFinish: (r) => {
-          done++;
-          const step = byKey.get(r.key)!;
-          const result = toStepResult(ws, step, r);
-          // Every step's log ends with its outcome, so even a quiet step has a line to show.
-          logLine(r.key, formatStep(result));
-          if (result.message?.includes('\n')) logLine(r.key, result.message);
-          journal.put({
-            runId,
-            asset: r.key,
-            kind: result.kind,
-            status: result.status,
-            startedAt: startedAt.get(r.key) ?? new Date().toISOString(),
-            finishedAt: new Date().toISOString(),
-            ...(result.rowsIn !== undefined ? { rowsIn: result.rowsIn } : {}),
-            ...(result.rowsOut !== undefined ? { rowsOut: result.rowsOut } : {}),
-            ...(result.rowsRejected !== undefined ? { rowsRejected: result.rowsRejected } : {}),
-            ...(result.message !== undefined ? { message: result.message } : {}),
-            attempts: r.attempts,
-          });
-          const lines = logs.get(r.key);
-          if (lines) journal.addLogs(runId, r.key, lines);
-          logs.delete(r.key);
-          if (step.partition && result.status !== 'up_to_date') {
-            later(
-              ws.state.setPartition(
-                step.asset,
-                step.partition.key,
-                result.status === 'succeeded' ? 'succeeded' : result.status,
-                runId,
-                result.message,
-              ),
-            );
-          }
-          if (r.retriesExhausted) {
-            alerts.push({
-              type: 'retries_exhausted',
-              runId,
-              asset: r.key,
-              attempts: r.attempts,
-              error: result.message ?? 'failed',
-              at: new Date().toISOString(),
-            });
-          }
-          if (r.attempts > 0 || r.status !== 'cancelled') progress.log(formatStep(result));
-          progress.update({ label: r.key, done, total: planned.length, unit: 'assets' });
-        },
-      },
-      {
-        concurrency: limit,
-        ...(options.stop ? { stop: options.stop } : {}),
-        ...(options.abort ? { abort: options.abort } : {}),
-        ...(options.sleep ? { sleep: options.sleep } : {}),
-        ...(options.random ? { random: options.random } : {}),
-      },
-    );
-  } finally {
-    journal.flush();
-    await Promise.all(opened.map((e) => e.close()));
-    await writes.flush().catch(() => undefined);
-  }
-  const steps = results.map((r) => toStepResult(ws, byKey.get(r.key)!, r));
-  const status: RunResult['status'] = steps.some((s) => s.status === 'failed')
-    ? 'failed'
-    : steps.some((s) => s.status === 'cancelled')
-      ? 'cancelled'
-      : 'succeeded';
-  await writes.flush();
-  await ws.state.finishRun(runId, status);
-  progress.update({ label: 'done', done: planned.length, total: planned.length, unit: 'assets' });
-  const durationMs = Math.round(performance.now() - started);
-  const at = new Date().toISOString();
-  if (status === 'failed') {
-    alerts.push({
-      type: 'failure',
-      runId,
-      command,
-      failedSteps: steps
-        .filter((s) => s.status === 'failed')
-        .map((s) => ({ asset: s.asset, message: s.message ?? 'failed' })),
-      at,
+  /**
+   * A step's first attempt writes its `running` record; once history has it, a step still
+   * running gets a `running` line (so a line on the console is a step history knows about).
+   */
+  private stepStarted(key: string, attempt: number): void {
+    const step = this.byKey.get(key)!;
+    if (attempt === 1) {
+      const at = new Date().toISOString();
+      this.startedAt.set(key, at);
+      this.running.add(key);
+      this.journal.put({
+        runId: this.runId,
+        asset: key,
+        kind: this.ws.graph.assets.get(step.asset)!.kind,
+        status: 'running',
+        startedAt: at,
+      });
+      void this.journal.written().then(() => {
+        if (this.running.has(key)) this.progress.log(`${'running'.padEnd(10)} ${key}`);
+      });
+      if (step.partition)
+        this.later(
+          this.ws.state.setPartition(step.asset, step.partition.key, 'running', this.runId),
+        );
+    } else this.logLine(key, `attempt ${attempt}`);
+    this.progress.update({
+      label: key,
+      done: this.done,
+      total: this.planned.length,
+      unit: 'assets',
     });
-  } else if (status === 'succeeded') {
-    alerts.push({ type: 'success', runId, command, durationMs, at });
   }
-  const refusedFiles = steps.flatMap((s) =>
-    (s.refusedFiles ?? []).map((f) => ({ asset: s.asset, ...f })),
-  );
-  if (refusedFiles.length)
-    alerts.push({ type: 'refused_files', runId, command, files: refusedFiles, at });
-  // Alerts never fail the run: what cannot be delivered goes to the dead-letter store.
-  const sink = options.alerts ?? ws.alerts;
-  if (sink) for (const a of alerts) await sink.notify(a);
-  return {
-    runId,
-    status,
-    durationMs,
-    steps,
-    ...(options.resume ? { resumedFrom: options.resume } : {}),
-    refusedFiles,
-  };
+
+  private stepRetrying(key: string, attempt: number, error: unknown, delay: number): void {
+    const line = `attempt ${attempt} failed: ${describeError(error).split('\n')[0]}; retrying in ${formatDuration(delay)}`;
+    this.logLine(key, line);
+    this.progress.log(`retry      ${key}  ${line}`);
+  }
+
+  /** A finished (or skipped, or cancelled) step: its record, log lines, partition and alert. */
+  private stepFinished(r: TaskResult<StepOutcome>): void {
+    this.done++;
+    this.running.delete(r.key);
+    const step = this.byKey.get(r.key)!;
+    const result = toStepResult(this.ws, step, r);
+    // Every step's log ends with its outcome, so even a quiet step has a line to show.
+    this.logLine(r.key, formatStep(result));
+    if (result.message?.includes('\n')) this.logLine(r.key, result.message);
+    this.journal.put({
+      runId: this.runId,
+      asset: r.key,
+      kind: result.kind,
+      status: result.status,
+      startedAt: this.startedAt.get(r.key) ?? new Date().toISOString(),
+      finishedAt: new Date().toISOString(),
+      ...(result.rowsIn !== undefined ? { rowsIn: result.rowsIn } : {}),
+      ...(result.rowsOut !== undefined ? { rowsOut: result.rowsOut } : {}),
+      ...(result.rowsRejected !== undefined ? { rowsRejected: result.rowsRejected } : {}),
+      ...(result.message !== undefined ? { message: result.message } : {}),
+      attempts: r.attempts,
+    });
+    const lines = this.logs.get(r.key);
+    if (lines) this.journal.addLogs(this.runId, r.key, lines);
+    this.logs.delete(r.key);
+    if (step.partition && result.status !== 'up_to_date') {
+      const status = result.status === 'succeeded' ? 'succeeded' : result.status;
+      this.later(
+        this.ws.state.setPartition(
+          step.asset,
+          step.partition.key,
+          status,
+          this.runId,
+          result.message,
+        ),
+      );
+    }
+    if (r.retriesExhausted) {
+      this.alerts.push({
+        type: 'retries_exhausted',
+        runId: this.runId,
+        asset: r.key,
+        attempts: r.attempts,
+        error: result.message ?? 'failed',
+        at: new Date().toISOString(),
+      });
+    }
+    if (r.attempts > 0 || r.status !== 'cancelled') this.progress.log(formatStep(result));
+    this.progress.update({
+      label: r.key,
+      done: this.done,
+      total: this.planned.length,
+      unit: 'assets',
+    });
+  }
 }
 
 function toStepResult(ws: Workspace, step: PlannedStep, r: TaskResult<StepOutcome>): StepResult {

@@ -30,6 +30,12 @@ export interface WatchOptions {
   progress?: ProgressReporter;
   /** Called after each triggered run, with the tables that triggered it. */
   onRun?: (result: RunResult, tables: string[]) => void;
+  /** Called when a file is seen new or changed: its settle wait starts (again) from now. */
+  onChange?: (path: string, size: number) => void;
+  /** Called when a check finds a file unchanged for `unchangedMs`, too short to take it yet. */
+  onSettling?: (path: string, unchangedMs: number) => void;
+  /** The clock settle waits are measured on, in ms (default Date.now; tests move theirs). */
+  now?: () => number;
   onError?: (err: unknown) => void;
   /** File tables to watch, as `source.table` (default: every files table). */
   tables?: string[];
@@ -60,6 +66,7 @@ export class LandingWatcher {
   private running: Promise<void> | undefined;
   private stopped = false;
   private readonly settleMs: number;
+  private readonly now: () => number;
   private readonly tables: FileSourceTable[];
   /** Each table's file pattern, compiled once (events and rescans test every file name). */
   private readonly matchers: ((name: string) => boolean)[];
@@ -69,6 +76,7 @@ export class LandingWatcher {
     private readonly opts: WatchOptions = {},
   ) {
     this.settleMs = opts.settleMs ?? 1000;
+    this.now = opts.now ?? Date.now;
     const wanted = opts.tables ? new Set(opts.tables) : undefined;
     this.tables = ws.project.tables.filter(
       (t): t is FileSourceTable => t.kind === 'files' && (!wanted || wanted.has(t.id)),
@@ -113,7 +121,8 @@ export class LandingWatcher {
     await this.running;
   }
 
-  private async rescan(): Promise<void> {
+  /** Looks at every file of the landing folders now (also done every `rescanMs`). */
+  async rescan(): Promise<void> {
     for (const folder of new Set(this.tables.map((t) => t.folder))) {
       let names: string[];
       try {
@@ -146,9 +155,14 @@ export class LandingWatcher {
     const signature = `${info.size}|${info.mtimeMs}`;
     if (this.taken.get(path) === signature) return;
     const prev = this.candidates.get(path);
-    if (!prev || prev.size !== info.size || prev.mtimeMs !== info.mtimeMs)
-      this.candidates.set(path, { size: info.size, mtimeMs: info.mtimeMs, since: Date.now() });
+    if (!prev || prev.size !== info.size || prev.mtimeMs !== info.mtimeMs) this.changed(path, info);
     this.schedule();
+  }
+
+  /** A file seen new or changed: its settle wait starts again. */
+  private changed(path: string, info: { size: number; mtimeMs: number }): void {
+    this.candidates.set(path, { size: info.size, mtimeMs: info.mtimeMs, since: this.now() });
+    this.opts.onChange?.(path, info.size);
   }
 
   private schedule(): void {
@@ -164,7 +178,7 @@ export class LandingWatcher {
 
   /** Moves settled files to the pending set and starts a run when one is not already going. */
   private async check(): Promise<void> {
-    const now = Date.now();
+    const now = this.now();
     for (const [path, c] of [...this.candidates]) {
       let info;
       try {
@@ -174,10 +188,13 @@ export class LandingWatcher {
         continue;
       }
       if (info.size !== c.size || info.mtimeMs !== c.mtimeMs) {
-        this.candidates.set(path, { size: info.size, mtimeMs: info.mtimeMs, since: now });
+        this.changed(path, info);
         continue;
       }
-      if (now - c.since < this.settleMs) continue;
+      if (now - c.since < this.settleMs) {
+        this.opts.onSettling?.(path, now - c.since);
+        continue;
+      }
       this.candidates.delete(path);
       this.taken.set(path, `${info.size}|${info.mtimeMs}`);
       for (const t of this.tablesFor(path)) this.pending.add(t.id);

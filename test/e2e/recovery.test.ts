@@ -2,7 +2,9 @@
  * Crash recovery with real processes: `tributary run` is killed with SIGKILL in the middle of a
  * slow step; `tributary serve` started afterwards finds the run left "running", marks it failed
  * and resumes it, running only what had not finished; the data is there exactly once. A SIGTERM
- * to `serve` lets the running step finish and stops cleanly.
+ * to `serve` lets the running step finish and stops cleanly. The tests act on what the processes
+ * print, never on elapsed time: the `running <step>` line comes once history has the step as
+ * running (and only while it still runs), so a kill after it is a kill in the middle of that step.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
@@ -90,8 +92,7 @@ describe('crash recovery', () => {
   it('resumes a run killed with SIGKILL mid-step, without losing or doubling data', async () => {
     const dir = project();
     const run = cli(dir, ['--verbose', 'run']);
-    await run.waitFor(/succeeded\s+processed:items/);
-    await new Promise((r) => setTimeout(r, 700)); // model:slow is now running
+    await run.waitFor(/^running\s+model:slow$/m);
     run.child.kill('SIGKILL');
     expect(await run.exited).toBeNull();
 
@@ -129,14 +130,13 @@ describe('crash recovery', () => {
     const dir = project();
     // A run to resume gives serve work to be in the middle of.
     const run = cli(dir, ['--verbose', 'run']);
-    await run.waitFor(/succeeded\s+processed:items/);
-    await new Promise((r) => setTimeout(r, 300));
+    await run.waitFor(/^running\s+model:slow$/m);
     run.child.kill('SIGKILL');
     await run.exited;
 
     const serve = cli(dir, ['serve', '--port', '0']);
     await serve.waitFor(/recovery: run \S+ started/);
-    await new Promise((r) => setTimeout(r, 300)); // model:slow is running
+    await serve.waitFor(/ running\s+model:slow$/m); // serve prefixes each line with its time
     serve.child.kill('SIGTERM');
     await serve.waitFor(/SIGTERM: finishing running steps/);
     expect(await serve.exited).toBe(0);

@@ -1,9 +1,11 @@
 /**
  * File arrival: a file dropped in the landing folder triggers its table's ingestion (and what
- * depends on it); a file still being written is not read half-done; each file lands exactly once,
- * across a restart of the watcher too.
+ * depends on it); a file still being written is not read half-done; a temporary name is not
+ * read; each file lands exactly once, across a restart of the watcher too. The tests act on what
+ * the watcher reports (a file seen changed, a run finished, a rescan done) and move the settle
+ * clock by hand where the spacing of writes matters, never on wall-clock sleeps.
  */
-import { appendFileSync, renameSync, writeFileSync } from 'node:fs';
+import { appendFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
@@ -23,7 +25,7 @@ sources:
     type: files
     path: landing
     tables:
-      items: { files: "items*.csv" }
+      items: { files: "items*" }
 `,
     'contracts/items.yml': `primary_key: [id]
 columns:
@@ -35,16 +37,38 @@ columns:
   return dir;
 }
 
-/** Starts a watcher and returns a way to wait for its next run. */
-async function watching(ws: Workspace) {
+const SETTLE_MS = 300;
+
+/**
+ * Starts a watcher (on the given settle clock, else the real one) and returns ways to wait for
+ * its next run and for it to have seen a file at a given size.
+ */
+async function watching(ws: Workspace, now?: () => number) {
   const runs: { result: RunResult; tables: string[] }[] = [];
+  const changes: { path: string; size: number }[] = [];
   const waiters: (() => void)[] = [];
+  const seenWaiters: { path: string; size: number; resolve: () => void }[] = [];
+  const settlingWaiters: { path: string; ms: number; resolve: () => void }[] = [];
   const watcher = new LandingWatcher(ws, {
-    settleMs: 300,
+    settleMs: SETTLE_MS,
     rescanMs: 1000,
+    ...(now ? { now } : {}),
     onRun: (result, tables) => {
       runs.push({ result, tables });
       waiters.splice(0).forEach((w) => w());
+    },
+    onSettling: (path, ms) => {
+      for (const w of settlingWaiters.filter((x) => x.path === path && x.ms === ms)) {
+        settlingWaiters.splice(settlingWaiters.indexOf(w), 1);
+        w.resolve();
+      }
+    },
+    onChange: (path, size) => {
+      changes.push({ path, size });
+      for (const w of seenWaiters.filter((x) => x.path === path && x.size === size)) {
+        seenWaiters.splice(seenWaiters.indexOf(w), 1);
+        w.resolve();
+      }
     },
   });
   await watcher.start();
@@ -56,7 +80,45 @@ async function watching(ws: Workspace) {
         resolve();
       });
     });
-  return { watcher, runs, nextRun };
+  /** Resolves once the watcher has seen the file at its current size. */
+  const seen = (path: string) => {
+    const size = statSync(path).size;
+    if (changes.some((c) => c.path === path && c.size === size)) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`${path} not seen at ${size} bytes`)), 15_000);
+      seenWaiters.push({
+        path,
+        size,
+        resolve: () => {
+          clearTimeout(t);
+          resolve();
+        },
+      });
+    });
+  };
+  /** Resolves once a check found the file unchanged for exactly `ms` and kept waiting. */
+  const settling = (path: string, ms: number) =>
+    new Promise<void>((resolve, reject) => {
+      const t = setTimeout(
+        () => reject(new Error(`no check found ${path} unchanged for ${ms} ms and waiting`)),
+        15_000,
+      );
+      settlingWaiters.push({
+        path,
+        ms,
+        resolve: () => {
+          clearTimeout(t);
+          resolve();
+        },
+      });
+    });
+  return { watcher, runs, changes, nextRun, seen, settling };
+}
+
+/** A settle clock that moves only when told. */
+function handClock() {
+  let t = 1_000_000;
+  return { now: () => t, advance: (ms: number) => (t += ms) };
 }
 
 const count = async (ws: Workspace) =>
@@ -88,14 +150,23 @@ describe('file arrival', () => {
     const dir = project();
     const ws = await openWorkspace(dir, 'test');
     try {
-      const { watcher, runs, nextRun } = await watching(ws);
+      const clock = handClock();
+      const { watcher, runs, nextRun, seen, settling } = await watching(ws, clock.now);
       const ran = nextRun();
       const path = join(dir, 'landing', 'items-2.csv');
       writeFileSync(path, 'id,label\n1,a\n');
+      await seen(path);
       for (let i = 2; i <= 5; i++) {
-        await new Promise((r) => setTimeout(r, 100)); // shorter than settleMs: still being written
+        // Just short of settling, a check keeps waiting; then the writer adds a line, and the wait
+        // starts again. (Counted from the first sight of the file, it would have settled.)
+        const waited = settling(path, SETTLE_MS - 1);
+        clock.advance(SETTLE_MS - 1);
+        await waited;
         appendFileSync(path, `${i},x\n`);
+        await seen(path);
       }
+      expect(runs).toHaveLength(0);
+      clock.advance(SETTLE_MS);
       await ran;
       await watcher.stop();
       expect(runs).toHaveLength(1);
@@ -109,14 +180,17 @@ describe('file arrival', () => {
     const dir = project();
     const ws = await openWorkspace(dir, 'test');
     try {
-      const { watcher, runs, nextRun } = await watching(ws);
+      const { watcher, runs, changes, nextRun } = await watching(ws);
       const ran = nextRun();
+      // The name matches the table's pattern (items*): only its temporary ending keeps it out.
       writeFileSync(join(dir, 'landing', 'items-3.csv.part'), 'id,label\n7,z\n');
-      await new Promise((r) => setTimeout(r, 800));
-      expect(runs).toHaveLength(0);
+      await watcher.rescan(); // the watcher has looked at every file in the folder
+      expect(changes).toEqual([]);
       renameSync(join(dir, 'landing', 'items-3.csv.part'), join(dir, 'landing', 'items-3.csv'));
       await ran;
       await watcher.stop();
+      expect(runs).toHaveLength(1);
+      expect(changes.map((c) => c.path)).not.toContain(join(dir, 'landing', 'items-3.csv.part'));
       expect(await count(ws)).toBe(1);
     } finally {
       await ws.close();

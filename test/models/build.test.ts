@@ -1,9 +1,10 @@
 /**
  * `build` as dbt runs it: seeds, models, snapshots and tests in graph order, each node's tests
  * right after it, everything downstream of a failure skipped; threads > 1; the artifacts
- * (target/manifest.json, target/run_results.json); and compile errors that name their file.
+ * (target/manifest.json, target/run_results.json); compile errors that name their file; and an
+ * error outside any node's own run, which ends the run.
  */
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from 'vitest';
 import { writeCatalog, type RunSummary } from '../../src/models/index.js';
@@ -67,6 +68,26 @@ describeEachEngine('build with a failing test', (engine) => {
       greetings: 'skipped',
       unrelated: 'success',
     });
+  });
+});
+
+describeEachEngine('run that cannot write its compiled SQL', (engine) => {
+  let f: DbtFixture;
+  beforeAll(() => {
+    f = new DbtFixture('failing', engine);
+    // A folder where stg_people's compiled SQL goes: writing it fails outside the node's own run.
+    mkdirSync(join(f.dir, 'target/compiled/failing/models/stg_people.sql'), { recursive: true });
+  });
+  afterAll(() => f.cleanup());
+
+  it('fails with that error and starts no node after it', async () => {
+    await expect(f.run('run', { threads: 1 })).rejects.toThrow(/stg_people\.sql/);
+    const built = await f.rows(
+      `SELECT table_name FROM information_schema.tables WHERE table_schema = '${f.schema}'`,
+    );
+    // stg_people runs first (greetings needs it, unrelated sorts after both); nothing else runs.
+    expect(built.map((r) => r.table_name)).not.toContain('unrelated');
+    expect(built.map((r) => r.table_name)).not.toContain('greetings');
   });
 });
 

@@ -6,13 +6,8 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TributaryError } from '../../src/core/index.js';
-import {
-  dispatch,
-  loadAssetGraph,
-  selectAssets,
-  type AssetGraph,
-  type DispatchTask,
-} from '../../src/orchestrator/index.js';
+import { dispatch, type DispatchTask } from '../../src/dag/index.js';
+import { loadAssetGraph, selectAssets, type AssetGraph } from '../../src/orchestrator/index.js';
 import { tempDir, writeFiles } from '../helpers.js';
 
 const N = 1000;

@@ -1,8 +1,8 @@
 /**
  * The runner on real projects (files source → processed Parquet → dbt models on DuckDB): retry
  * policies with injected transient faults, timeouts that interrupt a running DuckDB statement,
- * --resume, step logs, daily partitions and backfills, and alerts received by a local HTTP
- * receiver and a local SMTP receiver.
+ * --resume, step logs and step lines, daily partitions and backfills, and alerts received by a
+ * local HTTP receiver and a local SMTP receiver.
  */
 import { describe, expect, it } from 'vitest';
 import {
@@ -217,6 +217,42 @@ describe('timeouts', () => {
       expect(took).toBeLessThan(20_000); // the cross join alone would take minutes
       // The session the step ran on is usable again.
       expect((await ws.warehouse.query('select 1 as one')).rows[0]!.one).toBe(1);
+    });
+  });
+});
+
+describe('step lines', () => {
+  it('prints a running line for a step once history has it running, and none for steps done by then', async () => {
+    const dir = project();
+    await withWorkspace(dir, async (ws) => {
+      let runId = '';
+      const lines: string[] = [];
+      let seenInHistory: string | undefined;
+      let release!: () => void;
+      const gate = new Promise<void>((r) => (release = r));
+      const result = await runPipeline(ws, {
+        onStart: (id) => (runId = id),
+        progress: {
+          update: () => undefined,
+          log: (line) => {
+            lines.push(line);
+            if (!/^running\s+model:a$/.test(line)) return;
+            // What history says at the moment the line is printed, then let the step end.
+            void ws.state.listSteps(runId).then((steps) => {
+              seenInHistory = steps.find((st) => st.asset === 'model:a')?.status;
+              release();
+            });
+          },
+        },
+        // A no-op for every asset; model:a waits until its line has been checked against history.
+        executor: async (_ctx, asset) => {
+          if (asset.key === 'model:a') await gate;
+          return { status: 'succeeded' };
+        },
+      });
+      expect(result.status).toBe('succeeded');
+      expect(seenInHistory).toBe('running');
+      expect(lines.filter((l) => l.startsWith('running'))).toEqual(['running    model:a']);
     });
   });
 });

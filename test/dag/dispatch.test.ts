@@ -1,20 +1,20 @@
 /**
- * The dispatcher on its own, with fake sleeps and controllable tasks: topological order under a
- * concurrency limit, failures skipping what is downstream while other branches go on, retry
- * policies with their exact backoff sequence, timeouts (with and without a task that listens to
- * its signal), stop and abort, step outcomes that are answers rather than faults, and which
- * errors count as transient.
+ * The DAG executor on its own, with fake sleeps, a fake clock and controllable tasks: topological
+ * order under a concurrency limit with a slot per running task, failures skipping what is
+ * downstream (naming why) while other branches go on, retry policies with their exact backoff
+ * sequence, timeouts (with and without a task that listens to its signal), stop and abort, step
+ * outcomes that are answers rather than faults, and which errors count as transient.
  */
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { TributaryError, isTransientError } from '../../src/core/index.js';
 import {
   dispatch,
   sleep as realSleep,
   type DispatchTask,
+  type RetryPolicy,
   type TaskContext,
   type TaskResult,
-} from '../../src/orchestrator/index.js';
-import type { RetryPolicy } from '../../src/project/index.js';
+} from '../../src/dag/index.js';
 
 type Out = { status?: string };
 
@@ -212,6 +212,48 @@ describe('order and concurrency', () => {
     ]);
   });
 
+  it('gives each running task a slot no other running task holds, below the limit, kept across its retries', async () => {
+    const { sleep } = fakeSleep();
+    const held = new Map<number, string>();
+    const clashes: string[] = [];
+    const slotsOf = new Map<string, Set<number>>();
+    await dispatch<Out>(
+      Array.from({ length: 12 }, (_, i) => ({ key: `t${i}`, deps: i < 3 ? [] : [`t${i - 3}`] })),
+      {
+        execute: async (key, ctx) => {
+          const other = held.get(ctx.slot);
+          if (other !== undefined && other !== key) clashes.push(`${key} and ${other}`);
+          held.set(ctx.slot, key);
+          (slotsOf.get(key) ?? slotsOf.set(key, new Set()).get(key)!).add(ctx.slot);
+          await turns(1 + (key.length % 3));
+          held.delete(ctx.slot);
+          if (key === 't4' && ctx.attempt === 1) throw transient();
+          return {};
+        },
+        policy: () => ({ retry: retry({ attempts: 2 }) }),
+      },
+      { concurrency: 3, sleep },
+    );
+    expect(clashes).toEqual([]);
+    const all = [...slotsOf.values()].flatMap((s) => [...s]);
+    expect(new Set(all)).toEqual(new Set([0, 1, 2]));
+    expect(slotsOf.get('t4')!.size).toBe(1);
+  });
+
+  it('runs a serial dispatch on slot 0 only', async () => {
+    const slots = new Set<number>();
+    await dispatch<Out>(
+      ['a', 'b', 'c'].map((key) => ({ key, deps: [] })),
+      {
+        execute: async (_k, ctx) => {
+          slots.add(ctx.slot);
+          return {};
+        },
+      },
+    );
+    expect([...slots]).toEqual([0]);
+  });
+
   it('resolves at once with no results for no tasks', async () => {
     expect(await dispatch<Out>([], { execute: () => Promise.reject(new Error('never')) })).toEqual(
       [],
@@ -288,6 +330,57 @@ describe('failures', () => {
     expect(waits).toEqual([]);
   });
 
+  it('counts an output as the outcome hook says, a failed one skipping downstream without a retry', async () => {
+    const { sleep, waits } = fakeSleep();
+    type Node = { status: string };
+    const results = byKey(
+      await dispatch<Node>(
+        [
+          { key: 'test', deps: [] },
+          { key: 'model', deps: ['test'] },
+          { key: 'warned', deps: [] },
+        ],
+        {
+          execute: async (key) => ({ status: key === 'test' ? 'fail' : 'warn' }),
+          outcome: (o) => (o.status === 'fail' || o.status === 'error' ? 'failed' : 'succeeded'),
+          policy: () => ({ retry: retry({ attempts: 3, on: 'all' }) }),
+        },
+        { sleep },
+      ),
+    );
+    expect(results.get('test')).toMatchObject({ status: 'failed', output: { status: 'fail' } });
+    expect(results.get('model')!.status).toBe('skipped');
+    expect(results.get('warned')).toMatchObject({ status: 'succeeded', attempts: 1 });
+    expect(waits).toEqual([]);
+  });
+
+  it('names on a skipped task every upstream task that failed or was skipped, in its deps order', async () => {
+    const results = byKey(
+      await dispatch<Out>(
+        [
+          { key: 'ok', deps: [] },
+          { key: 'bad', deps: [] },
+          { key: 'worse', deps: [] },
+          { key: 'mid', deps: ['bad'] },
+          { key: 'end', deps: ['ok', 'mid', 'worse'] },
+        ],
+        {
+          execute: async (key) => {
+            if (key === 'bad' || key === 'worse') throw new Error(key);
+            return {};
+          },
+        },
+      ),
+    );
+    expect(results.get('mid')!.blockedBy).toEqual(['bad']);
+    expect(results.get('end')).toMatchObject({
+      status: 'skipped',
+      blockedBy: ['mid', 'worse'],
+      message: 'skipped: upstream mid, worse did not succeed',
+    });
+    expect(results.get('bad')!.blockedBy).toBeUndefined();
+  });
+
   it('keeps an up_to_date output as up_to_date, and its downstream still runs', async () => {
     const results = byKey(
       await dispatch<Out>(
@@ -300,6 +393,30 @@ describe('failures', () => {
     );
     expect(results.get('a')!.status).toBe('up_to_date');
     expect(results.get('b')!.status).toBe('succeeded');
+  });
+
+  it('fails a task whose execute throws before returning a promise, as if it had rejected', async () => {
+    for (const options of [{}, { abort: new AbortController().signal }, { timeoutMs: 1000 }]) {
+      const results = byKey(
+        await dispatch<Out>(
+          [
+            { key: 'a', deps: [] },
+            { key: 'b', deps: ['a'] },
+          ],
+          {
+            execute: (key) => {
+              if (key === 'a') throw new Error('thrown at once');
+              return Promise.resolve({});
+            },
+            policy: () => ('timeoutMs' in options ? { timeoutMs: options.timeoutMs } : {}),
+          },
+          'abort' in options ? { abort: options.abort } : {},
+        ),
+      );
+      expect(results.get('a')).toMatchObject({ status: 'failed', attempts: 1 });
+      expect((results.get('a')!.error as Error).message).toBe('thrown at once');
+      expect(results.get('b')!.status).toBe('skipped');
+    }
   });
 
   it('rejects when a hook throws, instead of hanging', async () => {
@@ -474,30 +591,34 @@ describe('retries', () => {
 });
 
 describe('timeouts', () => {
+  // The clock is vitest's: timeouts fire when the test moves time, not when the machine gets to it.
+  beforeEach(() => vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] }));
+  afterEach(() => vi.useRealTimers());
+
   it('fails a task that runs past its timeout, aborting its signal with a transient "timed out" error', async () => {
     const reasons: unknown[] = [];
-    const t0 = performance.now();
-    const [r] = await dispatch<Out>([{ key: 'slow', deps: [] }], {
+    const done = dispatch<Out>([{ key: 'slow', deps: [] }], {
       execute: (_k, ctx) => {
         ctx.signal.addEventListener('abort', () => reasons.push(ctx.signal.reason));
         return untilAborted(ctx);
       },
       policy: () => ({ timeoutMs: 50 }),
     });
-    const took = performance.now() - t0;
+    await vi.advanceTimersByTimeAsync(49);
+    expect(reasons).toEqual([]);
+    await vi.advanceTimersByTimeAsync(1);
+    const [r] = await done;
     expect(r!.status).toBe('failed');
     expect(r!.error).toBeInstanceOf(TributaryError);
     expect((r!.error as Error).message).toMatch(/^timed out after /);
     expect(isTransientError(r!.error)).toBe(true);
     expect(reasons).toEqual([r!.error]);
-    expect(took).toBeGreaterThanOrEqual(45);
-    expect(took).toBeLessThan(2000);
   });
 
   it('retries a timed-out task under on: transient, never beside the attempt it replaces', async () => {
     const { sleep, waits } = fakeSleep();
     const log: string[] = [];
-    const [r] = await dispatch<Out>(
+    const done = dispatch<Out>(
       [{ key: 'slow', deps: [] }],
       {
         execute: async (_k, ctx) => {
@@ -515,6 +636,10 @@ describe('timeouts', () => {
       },
       { sleep, graceMs: 5000 },
     );
+    await vi.advanceTimersByTimeAsync(20 + 29);
+    expect(log).toEqual(['start 1']); // timed out, still winding down: no second attempt yet
+    await vi.advanceTimersByTimeAsync(1);
+    const [r] = await done;
     expect(r).toMatchObject({ status: 'succeeded', attempts: 2 });
     expect(waits).toEqual([5]);
     expect(log).toEqual(['start 1', 'end 1', 'start 2']);
@@ -522,33 +647,37 @@ describe('timeouts', () => {
 
   it('leaves a timed-out task that ignores its signal after graceMs', async () => {
     const hung = deferred<Out>();
-    const t0 = performance.now();
+    let settled = false;
+    const done = dispatch<Out>(
+      [{ key: 'stuck', deps: [] }],
+      { execute: () => hung.promise, policy: () => ({ timeoutMs: 20 }) },
+      { graceMs: 30 },
+    ).finally(() => (settled = true));
     try {
-      const [r] = await dispatch<Out>(
-        [{ key: 'stuck', deps: [] }],
-        { execute: () => hung.promise, policy: () => ({ timeoutMs: 20 }) },
-        { graceMs: 30 },
-      );
-      const took = performance.now() - t0;
+      await vi.advanceTimersByTimeAsync(20 + 29);
+      expect(settled).toBe(false);
+      await vi.advanceTimersByTimeAsync(1);
+      const [r] = await done;
       expect(r!.status).toBe('failed');
       expect((r!.error as Error).message).toMatch(/timed out after/);
-      expect(took).toBeGreaterThanOrEqual(45);
-      expect(took).toBeLessThan(2000);
     } finally {
       hung.resolve({});
     }
   });
 
   it('does not time out a task that finishes in time', async () => {
-    const [r] = await dispatch<Out>([{ key: 'quick', deps: [] }], {
+    const done = dispatch<Out>([{ key: 'quick', deps: [] }], {
       execute: async (_k, ctx) => {
-        await new Promise((res) => setTimeout(res, 5));
+        await new Promise((res) => setTimeout(res, 999));
         expect(ctx.signal.aborted).toBe(false);
         return {};
       },
       policy: () => ({ timeoutMs: 1000 }),
     });
+    await vi.advanceTimersByTimeAsync(999);
+    const [r] = await done;
     expect(r!.status).toBe('succeeded');
+    expect(vi.getTimerCount()).toBe(0); // the timeout's timer is cleared, not left to fire
   });
 });
 
@@ -728,21 +857,39 @@ describe('stop and abort', () => {
 });
 
 describe('the default sleep', () => {
-  it('waits the given time, ends early without throwing when its signal aborts, and at once if already aborted', async () => {
-    let t0 = performance.now();
-    await realSleep(20, new AbortController().signal);
-    expect(performance.now() - t0).toBeGreaterThanOrEqual(15);
+  beforeEach(() => vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] }));
+  afterEach(() => vi.useRealTimers());
 
+  /** Whether a promise has settled once pending callbacks have run. */
+  const settledNow = async (p: Promise<unknown>) => {
+    let settled = false;
+    void p.then(() => (settled = true));
+    await vi.advanceTimersByTimeAsync(0);
+    return settled;
+  };
+
+  it('waits the given time', async () => {
+    const waiting = realSleep(20, new AbortController().signal);
+    await vi.advanceTimersByTimeAsync(19);
+    expect(await settledNow(waiting)).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(await settledNow(waiting)).toBe(true);
+  });
+
+  it('ends early, without throwing, when its signal aborts, and clears its timer', async () => {
     const ctl = new AbortController();
-    t0 = performance.now();
     const waiting = realSleep(60_000, ctl.signal);
-    setTimeout(() => ctl.abort(), 5);
-    await waiting;
-    expect(performance.now() - t0).toBeLessThan(1000);
+    expect(await settledNow(waiting)).toBe(false);
+    ctl.abort();
+    expect(await settledNow(waiting)).toBe(true);
+    expect(vi.getTimerCount()).toBe(0);
+  });
 
-    t0 = performance.now();
-    await realSleep(60_000, ctl.signal);
-    expect(performance.now() - t0).toBeLessThan(100);
+  it('returns at once when its signal has already aborted', async () => {
+    const ctl = new AbortController();
+    ctl.abort();
+    expect(await settledNow(realSleep(60_000, ctl.signal))).toBe(true);
+    expect(vi.getTimerCount()).toBe(0);
   });
 });
 
