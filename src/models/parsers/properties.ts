@@ -5,59 +5,19 @@
  */
 import { join } from 'node:path';
 import jsYaml from 'js-yaml';
-import { LineCounter, parseDocument, type Document } from 'yaml';
 import { TributaryError } from '../../core/index.js';
 import { yamlContext } from '../dbt-project.js';
-import type { ColumnDoc } from '../types.js';
+import {
+  emptyPropertyIndex,
+  lineOf,
+  type PropertyEntry,
+  type PropertyIndex,
+  type PropsFile,
+} from './property-entries.js';
 import type { ParseSession } from './session.js';
 import { asArray, asObject, asString, walkFolder } from './util.js';
 
-/**
- * A YAML properties file. It is read with js-yaml (about ten times faster than a positioned
- * parse, which matters at 10,000 models); the positioned parse runs only when an error needs
- * the line of an entry.
- */
-export interface PropsFile {
-  file: string;
-  text: string;
-  data: Record<string, unknown>;
-  positions?: { doc: Document; lines: LineCounter };
-}
-
-/** One entry of a properties file's models/seeds/snapshots/analyses/sources list. */
-export interface PropertyEntry {
-  props: PropsFile;
-  index: number;
-  section: string;
-  entry: Record<string, unknown>;
-}
-
-/** The entries of every properties file, by what they describe. */
-export interface PropertyIndex {
-  /** `<section>:<name>` → entries (more than one is a problem reported when applied). */
-  byName: Map<string, PropertyEntry[]>;
-  sources: PropertyEntry[];
-  /** Snapshots defined in YAML (dbt 1.9+: a `relation:` instead of a .sql file). */
-  yamlSnapshots: PropertyEntry[];
-}
-
 const SECTIONS = ['models', 'seeds', 'snapshots', 'analyses', 'sources'] as const;
-
-/** An index with nothing in it. */
-export function emptyPropertyIndex(): PropertyIndex {
-  return { byName: new Map(), sources: [], yamlSnapshots: [] };
-}
-
-/** The line of the YAML node at `path` in a properties file (parsed with positions on demand). */
-export function lineOf(props: PropsFile, path: (string | number)[]): number | undefined {
-  if (!props.positions) {
-    const lines = new LineCounter();
-    props.positions = { doc: parseDocument(props.text, { lineCounter: lines }), lines };
-  }
-  const { doc, lines } = props.positions;
-  const node = doc.getIn(path, true) as { range?: [number, number, number] } | undefined;
-  return node?.range ? lines.linePos(node.range[0]).line : undefined;
-}
 
 /** Reads every properties file of the project into an index; problems go to the session. */
 export async function readProperties(s: ParseSession): Promise<PropertyIndex> {
@@ -195,22 +155,4 @@ async function renderProperties(
       await described(asObject(t));
     }
   }
-}
-
-/** The columns of a properties entry, by name. */
-export function columnsOf(raw: unknown): Record<string, ColumnDoc> {
-  const out: Record<string, ColumnDoc> = {};
-  for (const c of asArray(raw)) {
-    const col = asObject(c);
-    const name = asString(col.name);
-    if (!name) continue;
-    out[name] = {
-      name,
-      description: asString(col.description),
-      data_type: (col.data_type as string | undefined) ?? null,
-      meta: asObject(col.meta),
-      tags: asArray(col.tags).map(String),
-    };
-  }
-  return out;
 }

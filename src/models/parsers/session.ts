@@ -14,14 +14,14 @@ import { defaultConfig, mergeConfig, treeConfigs } from '../config.js';
 import { nodeGlobals, type CompileRuntime, type ParseCapture } from '../context.js';
 import type { DbtProject, TargetConfig } from '../dbt-project.js';
 import { newNode, type Manifest, type Node, type ResourceType } from '../types.js';
-import { testsFor, type TestSpec } from './generic-tests.js';
+import { testsFor, type TestSpec } from './test-specs.js';
 import {
   columnsOf,
   emptyPropertyIndex,
   lineOf,
   type PropertyEntry,
   type PropertyIndex,
-} from './properties.js';
+} from './property-entries.js';
 import { asObject, asString, sha256 } from './util.js';
 
 /** What a parse needs besides the project: the target, its SQL dialect and dispatch order. */

@@ -4,8 +4,8 @@
  * any node, since nodes' source() calls resolve against them.
  */
 import type { FreshnessRule } from '../types.js';
-import { testsFor } from './generic-tests.js';
-import { columnsOf, lineOf, type PropertyEntry } from './properties.js';
+import { testsFor } from './test-specs.js';
+import { columnsOf, lineOf, type PropertyEntry } from './property-entries.js';
 import type { ParseSession } from './session.js';
 import { asArray, asObject, asString } from './util.js';
 
