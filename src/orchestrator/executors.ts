@@ -281,7 +281,11 @@ async function buildNode(ctx: ExecContext, asset: Asset): Promise<StepOutcome> {
         node.schema,
         node.alias,
         `${ws.project.config.warehouse.path}#${node.schema}.${node.alias}`,
-        node.config.materialized === 'view' ? undefined : (result.rows ?? undefined),
+        // Only a table's build returns the rows it holds; an incremental model's or a snapshot's
+        // returns the rows its batch wrote, so the catalog counts the table.
+        node.config.materialized === 'table' && node.resource_type === 'model'
+          ? (result.rows ?? undefined)
+          : undefined,
       );
   ctx.later(
     ws.state.atomically(async (state) => {
