@@ -97,6 +97,8 @@ export interface TrialResult {
   /** Where the trial's time went (ms): copy, killed run, observe, recover, compare. */
   timings: Record<string, number>;
   project: string;
+  /** Whether the trial's project was kept (at `project`) for a look. */
+  kept: boolean;
 }
 
 export interface CampaignReport {
@@ -162,8 +164,9 @@ export async function runCampaign(opts: CampaignOptions): Promise<CampaignReport
       const kept = join(workDir, `trial-${index}`);
       await rename(join(result.project, '..'), kept);
       result.project = join(kept, 'shop');
+      result.kept = true;
     }
-    log(formatTrial(result, opts.seed, indexes.length));
+    log(formatTrial(result, opts.seed, `${results.length}/${indexes.length}`));
   }
   const ok = results.every(trialOk);
   if (opts.keep === 'none' || (ok && opts.keep !== 'all'))
@@ -403,6 +406,7 @@ async function runTrial(setup: Setup, plan: TrialPlan, seed: number): Promise<Tr
     ms: 0,
     timings,
     project,
+    kept: false,
   };
   try {
     const env: Record<string, string> =
@@ -533,7 +537,7 @@ async function check(
 }
 
 /** One line per trial, with how to replay it. */
-export function formatTrial(r: TrialResult, seed: number, of: number): string {
+export function formatTrial(r: TrialResult, seed: number, position = ''): string {
   const { index, scenario, phase, mechanism } = r.plan;
   const hit = r.hit.length ? r.hit.join('+') : 'no phase';
   const knownNote = r.known
@@ -544,8 +548,8 @@ export function formatTrial(r: TrialResult, seed: number, of: number): string {
     : '';
   const outcome = trialOk(r)
     ? `recovered; 0 lost, 0 doubled${knownNote}`
-    : `FAILED: ${r.lost} lost, ${r.doubled} doubled, ${r.unexpected} unexpected\n${formatDiffs(r.diffs, r.problems)}\n  project kept at ${r.project}\n  replay: npm run crash-campaign -- --seed ${seed} --trial ${index}`;
-  return `trial ${index + 1}/${of} [seed ${seed}, trial ${index}] ${SCENARIO_NAMES[scenario]}, aiming at ${phase} by ${mechanism}: ${r.kill} → hit ${hit} (${r.hitNote}); ${outcome} (${(r.ms / 1000).toFixed(1)} s: ${Object.entries(
+    : `FAILED: ${r.lost} lost, ${r.doubled} doubled, ${r.unexpected} unexpected\n${formatDiffs(r.diffs, r.problems)}${r.kept ? `\n  project kept at ${r.project}` : ''}\n  replay: npm run crash-campaign -- --seed ${seed} --trial ${index}`;
+  return `${position ? `[${position}] ` : ''}trial ${index} (seed ${seed}): ${SCENARIO_NAMES[scenario]}, aiming at ${phase} by ${mechanism}: ${r.kill} → hit ${hit} (${r.hitNote}); ${outcome} (${(r.ms / 1000).toFixed(1)} s: ${Object.entries(
     r.timings,
   )
     .map(([k, v]) => `${k} ${(v / 1000).toFixed(1)}`)

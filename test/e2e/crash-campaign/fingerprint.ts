@@ -394,7 +394,9 @@ export async function unlistedLakeFiles(project: string): Promise<string[]> {
     for (const b of Array.isArray(m.batches) ? m.batches : []) listed.add(b.key);
     for (const f of [...(m.files ?? []), ...(m.quarantine ?? [])]) listed.add(f.key);
   }
-  return objects.map((o) => o.key).filter((k) => !listed.has(k));
+  // `_manifest.json` and the other `_*.json` beside it (e.g. `_foreign_keys.json`) are metadata.
+  const metadata = (key: string) => /(^|\/)_[^/]*\.json$/.test(key);
+  return objects.map((o) => o.key).filter((k) => !listed.has(k) && !metadata(k));
 }
 
 /** Whether a file exists. */

@@ -91,8 +91,15 @@ export function spawnTributary(
     }
   });
   child.stdout!.on('data', (chunk: Buffer) => (text += chunk.toString()));
+  // 'close', not 'exit': every line the process wrote has arrived by then.
   const exitPromise = new Promise<Exit>((resolve) =>
-    child.on('exit', (code, signal) => {
+    child.on('close', (code, signal) => {
+      if (pending) {
+        const line = { at: performance.now() - spawnedAt, wall: Date.now(), text: pending };
+        pending = '';
+        lines.push(line);
+        for (const fn of [...listeners]) fn(line);
+      }
       exited = true;
       resolve({ code, signal });
     }),
@@ -110,18 +117,16 @@ export function spawnTributary(
       new Promise<Line>((resolve, reject) => {
         const seen = lines.find((l) => re.test(l.text));
         if (seen) return resolve(seen);
+        if (exited)
+          return reject(new Error(`the process exited before a line matching ${re}:\n${text}`));
         const timer = setTimeout(() => {
           finish();
           reject(new Error(`no line matching ${re} within ${timeoutMs} ms; output:\n${text}`));
         }, timeoutMs);
+        timer.unref(); // a safety net: it never keeps the campaign alive
         const onExit = () => {
-          // A last line may still be in the pipe: give it the chance to arrive.
-          setTimeout(() => {
-            const late = lines.find((l) => re.test(l.text));
-            finish();
-            if (late) resolve(late);
-            else reject(new Error(`the process exited before a line matching ${re}:\n${text}`));
-          }, 50);
+          finish();
+          reject(new Error(`the process exited before a line matching ${re}:\n${text}`));
         };
         const listener = (line: Line) => {
           if (!re.test(line.text)) return;
@@ -132,10 +137,10 @@ export function spawnTributary(
           clearTimeout(timer);
           const i = listeners.indexOf(listener);
           if (i >= 0) listeners.splice(i, 1);
-          child.off('exit', onExit);
+          child.off('close', onExit);
         };
         listeners.push(listener);
-        child.once('exit', onExit);
+        child.once('close', onExit);
       }),
     kill: () => {
       if (exited || child.exitCode !== null || child.signalCode !== null) return undefined;
