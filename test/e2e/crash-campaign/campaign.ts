@@ -61,7 +61,7 @@ export interface CampaignOptions {
   scale?: number;
   /** Run only these trial numbers (0-based) of the campaign. */
   only?: number[];
-  /** Keep every trial's project (default: only failed ones, and only outside `cleanup: 'all'`). */
+  /** Whose projects to keep for a look: every trial's, failed ones' (the default), or none. */
   keep?: 'all' | 'failed' | 'none';
   log?: (line: string) => void;
 }
