@@ -154,8 +154,11 @@ async function processAsset(ctx: ExecContext, asset: Asset): Promise<StepOutcome
   const registered = registerLakeViews(ctx.engine, ws.store, result.manifest);
   ctx.viewsRegistered.set(table.table, registered);
   await registered;
-  const rawColumns = result.rawColumns;
   const manifest = result.manifest;
+  // The raw zone's entry is written from the committed manifest on every run, not only when a
+  // batch was processed: a process killed between the commit and this background write would
+  // otherwise leave the entry missing (or stale) until the table's next batch.
+  const rawColumns = result.rawColumns ?? manifest.rawColumns;
   ctx.later(
     ws.state.atomically(async (state) => {
       await catalogProcessed(state, manifest);

@@ -86,8 +86,6 @@ export interface TrialResult {
   lost: number;
   doubled: number;
   unexpected: number;
-  /** Rows that differ as a known, reported issue does (fingerprint.ts KNOWN_ISSUES). */
-  known: number;
   diffs: RelationDiff[];
   /** Everything wrong besides rows: failed recovery, *.tmp left, a run left running… */
   problems: string[];
@@ -185,7 +183,7 @@ export async function runCampaign(opts: CampaignOptions): Promise<CampaignReport
 
 /** Whether a trial recovered with every row exactly once and nothing left behind. */
 export function trialOk(r: TrialResult): boolean {
-  return r.recovered && r.diffs.every((d) => d.known) && r.problems.length === 0;
+  return r.recovered && r.diffs.length === 0 && r.problems.length === 0;
 }
 
 /**
@@ -399,7 +397,6 @@ async function runTrial(setup: Setup, plan: TrialPlan, seed: number): Promise<Tr
     lost: 0,
     doubled: 0,
     unexpected: 0,
-    known: 0,
     diffs: [],
     problems: [],
     unlisted: 0,
@@ -521,10 +518,6 @@ async function check(
   result.diffs = diffs;
   result.problems.push(...problems);
   for (const d of diffs) {
-    if (d.known) {
-      result.known += d.lost + d.doubled + d.unexpected;
-      continue;
-    }
     result.lost += d.lost;
     result.doubled += d.doubled;
     result.unexpected += d.unexpected;
@@ -540,14 +533,8 @@ async function check(
 export function formatTrial(r: TrialResult, seed: number, position = ''): string {
   const { index, scenario, phase, mechanism } = r.plan;
   const hit = r.hit.length ? r.hit.join('+') : 'no phase';
-  const knownNote = r.known
-    ? `; ${r.known} row(s) differ as known issues do:\n${formatDiffs(
-        r.diffs.filter((d) => d.known),
-        [],
-      )}`
-    : '';
   const outcome = trialOk(r)
-    ? `recovered; 0 lost, 0 doubled${knownNote}`
+    ? `recovered; 0 lost, 0 doubled`
     : `FAILED: ${r.lost} lost, ${r.doubled} doubled, ${r.unexpected} unexpected\n${formatDiffs(r.diffs, r.problems)}${r.kept ? `\n  project kept at ${r.project}` : ''}\n  replay: npm run crash-campaign -- --seed ${seed} --trial ${index}`;
   return `${position ? `[${position}] ` : ''}trial ${index} (seed ${seed}): ${SCENARIO_NAMES[scenario]}, aiming at ${phase} by ${mechanism}: ${r.kill} → hit ${hit} (${r.hitNote}); ${outcome} (${(r.ms / 1000).toFixed(1)} s: ${Object.entries(
     r.timings,
@@ -561,7 +548,7 @@ export function formatDiffs(diffs: RelationDiff[], problems: string[]): string {
   return [
     ...diffs.map(
       (d) =>
-        `  ${d.relation}: ${d.lost} lost, ${d.doubled} doubled, ${d.unexpected} unexpected${d.known ? ` (known issue: ${d.known})` : ''}\n${d.samples.map((s) => `    ${s}`).join('\n')}`,
+        `  ${d.relation}: ${d.lost} lost, ${d.doubled} doubled, ${d.unexpected} unexpected\n${d.samples.map((s) => `    ${s}`).join('\n')}`,
     ),
     ...problems.map((p) => `  ${p}`),
   ].join('\n');
@@ -578,7 +565,6 @@ export function formatSummary(report: CampaignReport): string {
     String(rs.reduce((n, r) => n + r.lost, 0)),
     String(rs.reduce((n, r) => n + r.doubled, 0)),
     String(rs.reduce((n, r) => n + r.unexpected, 0)),
-    String(rs.reduce((n, r) => n + r.known, 0)),
     String(rs.filter((r) => !trialOk(r)).length),
   ];
   for (const p of PHASES)
@@ -603,7 +589,6 @@ export function formatSummary(report: CampaignReport): string {
     'lost rows',
     'doubled rows',
     'unexpected rows',
-    'known-issue rows',
     'failed',
   ];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));

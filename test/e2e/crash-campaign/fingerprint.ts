@@ -44,25 +44,6 @@ const RUN_DEPENDENT_STATE_COLUMNS: Record<string, string[]> = {
   catalog_tables: ['updated_at'],
 };
 
-/**
- * Differences the campaign has found and reported, which it counts and prints but does not fail
- * a trial for; each names the relation, the kind of difference and the rows it concerns. Remove
- * an entry when its bug is fixed: the campaign then fails if the difference comes back.
- */
-export const KNOWN_ISSUES: {
-  relation: string;
-  kinds: ('lost' | 'doubled' | 'unexpected')[];
-  row: RegExp;
-  note: string;
-}[] = [
-  {
-    relation: 'state:catalog_tables',
-    kinds: ['lost', 'unexpected'],
-    row: /^\{'zone': raw, /,
-    note: "the raw zone's catalog entry is missing or stale when the process died between a processed table's commit and its background catalog write (test/orchestrator/crash-windows.test.ts)",
-  },
-];
-
 /** What a relation's rows differ by, between a trial and the clean run. */
 export interface RelationDiff {
   relation: string;
@@ -74,8 +55,6 @@ export interface RelationDiff {
   unexpected: number;
   /** A few of the rows concerned. */
   samples: string[];
-  /** The known issue these rows are, when they are one. */
-  known?: string;
 }
 
 /** Copies a DuckDB file and its write-ahead log, if any, so it can be opened without touching the project. */
@@ -338,35 +317,23 @@ export async function compareWithReference(
   }
 }
 
-/** Differing rows summed up by relation; rows of a known issue go to a diff of their own. */
+/** Differing rows summed up by relation. */
 function relationDiffs(rows: Record<string, unknown>[]): RelationDiff[] {
-  const byKey = new Map<string, RelationDiff>();
+  const byRelation = new Map<string, RelationDiff>();
   for (const row of rows) {
     const relation = String(row.rel);
-    const text = String(row.r);
     const [ref, trial] = [Number(row.ref_n), Number(row.trial_n)];
     const what = ref > trial ? 'lost' : ref === 0 ? 'unexpected' : 'doubled';
-    const known = KNOWN_ISSUES.find(
-      (k) => k.relation === relation && k.kinds.includes(what) && k.row.test(text),
-    )?.note;
-    const key = `${relation}\0${known ?? ''}`;
-    let d = byKey.get(key);
+    let d = byRelation.get(relation);
     if (!d) {
-      d = {
-        relation,
-        lost: 0,
-        doubled: 0,
-        unexpected: 0,
-        samples: [],
-        ...(known ? { known } : {}),
-      };
-      byKey.set(key, d);
+      d = { relation, lost: 0, doubled: 0, unexpected: 0, samples: [] };
+      byRelation.set(relation, d);
     }
     d[what] += Math.abs(ref - trial);
     if (d.samples.length < 3)
-      d.samples.push(`${what} ×${Math.abs(ref - trial)}: ${text.slice(0, 300)}`);
+      d.samples.push(`${what} ×${Math.abs(ref - trial)}: ${String(row.r).slice(0, 300)}`);
   }
-  return [...byKey.values()];
+  return [...byRelation.values()];
 }
 
 /** Files a killed process may leave and the next one must clean: every `*.tmp` in the project. */

@@ -1,16 +1,15 @@
 /**
- * The catalog's row count of a warehouse table is the rows the table holds. An incremental model
- * or a snapshot writes only a batch of rows on a later run; the catalog still counts the whole
- * table. (Found by the crash campaign: a run killed after fct_sales was built, before its build
- * was recorded, rebuilt it incrementally on recovery, and the catalog then gave fct_sales the
- * rows of that small merge instead of the table's.)
+ * What the catalog says after runs that did only part of the work, as the crash campaign
+ * (test/e2e/crash-campaign) found them: a run after a crash still writes the raw zone's entry,
+ * and a warehouse table's row count is the rows it holds, whatever its last build wrote.
  */
 import { describe, expect, it } from 'vitest';
-import { runPipeline } from '../../src/orchestrator/index.js';
+import { executeAsset, runPipeline, type Workspace } from '../../src/orchestrator/index.js';
 import { tempDir, withWorkspace, writeFiles } from '../helpers.js';
 
+/** items.csv → processed.items → an incremental model and a snapshot of it. */
 function project(): string {
-  const dir = tempDir('trib-counts-');
+  const dir = tempDir('trib-catalog-');
   writeFiles(dir, {
     'tributary.yml': `name: c
 sources:
@@ -41,6 +40,39 @@ select id from {{ source('lake', 'items') }}
   });
   return dir;
 }
+
+/**
+ * The workspace as a processed step sees it in a process that dies right after its commit: the
+ * state writes it starts in the background (the catalog) never land.
+ */
+function dyingAfterCommit(ws: Workspace): Workspace {
+  return {
+    ...ws,
+    state: Object.create(ws.state, { atomically: { value: async () => undefined } }),
+  };
+}
+
+describe('the catalog after a process died right after a processed table committed', () => {
+  it('has the raw zone entry again once the next run is done', async () => {
+    const dir = project();
+    await withWorkspace(dir, (ws) =>
+      runPipeline(ws, {
+        executor: (ctx, asset) =>
+          executeAsset(
+            asset.kind === 'processed' ? { ...ctx, ws: dyingAfterCommit(ws) } : ctx,
+            asset,
+          ),
+      }),
+    );
+    const catalog = await withWorkspace(dir, async (ws) => {
+      expect((await runPipeline(ws)).status).toBe('succeeded');
+      return ws.state.listCatalog();
+    });
+    expect(catalog.filter((e) => e.zone === 'raw').map((e) => [e.name, e.rowCount])).toEqual([
+      ['app.items', 3],
+    ]);
+  });
+});
 
 /** The catalog's row count of each warehouse table after a first run and a run of two new rows. */
 async function countsAfterSecondRun(): Promise<Record<string, number | null>> {
