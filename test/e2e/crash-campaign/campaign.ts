@@ -23,6 +23,7 @@ import {
 import { prepareDeliveries, type Deliveries } from './landing.js';
 import {
   escapeRe,
+  killLeftovers,
   runTributary,
   spawnTributary,
   stepOfLine,
@@ -150,7 +151,10 @@ export async function runCampaign(opts: CampaignOptions): Promise<CampaignReport
   const started = performance.now();
   const workDir = await mkdtemp(join(tmpdir(), 'trib-crash-'));
   log(`crash campaign: seed ${opts.seed}, ${opts.trials} trial(s), scale ${scale}, in ${workDir}`);
-  const setup = await prepare(workDir, scale, log);
+  const setup = await prepare(workDir, scale, log).catch((err: unknown) => {
+    killLeftovers(); // a clean run that failed may leave its server running
+    throw err;
+  });
   const setupMs = performance.now() - started;
   log(`set up in ${(setupMs / 1000).toFixed(1)} s (data, clean reference runs, control)`);
   const results: TrialResult[] = [];
@@ -430,6 +434,9 @@ async function runTrial(setup: Setup, plan: TrialPlan, seed: number): Promise<Tr
       `the trial itself failed: ${err instanceof Error ? err.stack : String(err)}`,
     );
   }
+  // A trial that failed half-way may leave its server running on the project.
+  const left = killLeftovers();
+  if (left) result.problems.push(`${left} process(es) of the trial were still running; killed`);
   result.ms = performance.now() - started;
   return result;
 }

@@ -59,6 +59,19 @@ export interface Proc {
   kill(): number | undefined;
 }
 
+/** The processes the campaign started and that have not exited yet. */
+const running = new Set<ChildProcess>();
+
+/**
+ * SIGKILLs every process the campaign started that is still running (a server left behind by a
+ * trial that failed half-way), each by its own handle; returns how many there were.
+ */
+export function killLeftovers(): number {
+  const left = [...running];
+  for (const child of left) child.kill('SIGKILL');
+  return left.length;
+}
+
 /** Spawns `tributary -p <project> ...args` with the given extra environment. */
 export function spawnTributary(
   project: string,
@@ -70,6 +83,7 @@ export function spawnTributary(
     // No fault unless the trial asks for one; no colour; the campaign's own env otherwise.
     env: { ...process.env, TRIBUTARY_FAULT: '', NO_COLOR: '1', ...env },
   });
+  running.add(child);
   const spawnedAt = performance.now();
   const spawnedWall = Date.now();
   const lines: Line[] = [];
@@ -101,6 +115,7 @@ export function spawnTributary(
         for (const fn of [...listeners]) fn(line);
       }
       exited = true;
+      running.delete(child);
       resolve({ code, signal });
     }),
   );
