@@ -3,7 +3,7 @@
  * flushed, then renamed into place, so a reader sees the old bytes or the new ones, never half.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, rename, copyFile, unlink, rm, constants } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, copyFile, unlink, rm, constants } from 'node:fs/promises';
 import { dirname, join, basename } from 'node:path';
 import { isErrno } from './errors.js';
 
@@ -83,6 +83,24 @@ export async function copyFileAtomic(from: string, to: string): Promise<void> {
     await rm(tmp, { force: true });
     throw err;
   }
+}
+
+/**
+ * Deletes the `*.tmp` files under `dir` (recursively): what atomic writes leave when their
+ * process dies between writing and renaming. Only for a folder this process owns (the project's
+ * lock holder), since another writer's temporary file may be in flight. Returns how many.
+ */
+export async function removeTempFiles(dir: string): Promise<number> {
+  let entries;
+  try {
+    entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  } catch (err) {
+    if (isErrno(err, 'ENOENT')) return 0;
+    throw err;
+  }
+  const partial = entries.filter((e) => e.isFile() && e.name.endsWith('.tmp'));
+  for (const e of partial) await rm(join(e.parentPath, e.name), { force: true });
+  return partial.length;
 }
 
 /** A short random id, sortable by time: used for runs, batches of writes and temp folders. */

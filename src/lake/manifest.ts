@@ -61,6 +61,11 @@ export interface TableManifest {
   batches: Record<string, BatchRecord>;
   /** Whole files refused (not UTF-8, wrong header, truncated…): kept so a re-run does not retry them blindly. */
   rejected: Record<string, RejectedBatch>;
+  /**
+   * The columns of the latest raw batch as found in the file (the raw zone's catalog entry),
+   * committed with the batch so a run after a crash can still write the entry it missed.
+   */
+  rawColumns?: { name: string; type: string }[];
 }
 
 /** A raw table: the original files landed, addressed by content hash. */

@@ -154,8 +154,11 @@ async function processAsset(ctx: ExecContext, asset: Asset): Promise<StepOutcome
   const registered = registerLakeViews(ctx.engine, ws.store, result.manifest);
   ctx.viewsRegistered.set(table.table, registered);
   await registered;
-  const rawColumns = result.rawColumns;
   const manifest = result.manifest;
+  // The raw zone's entry is written from the committed manifest on every run, not only when a
+  // batch was processed: a process killed between the commit and this background write would
+  // otherwise leave the entry missing (or stale) until the table's next batch.
+  const rawColumns = result.rawColumns ?? manifest.rawColumns;
   ctx.later(
     ws.state.atomically(async (state) => {
       await catalogProcessed(state, manifest);
@@ -281,7 +284,11 @@ async function buildNode(ctx: ExecContext, asset: Asset): Promise<StepOutcome> {
         node.schema,
         node.alias,
         `${ws.project.config.warehouse.path}#${node.schema}.${node.alias}`,
-        node.config.materialized === 'view' ? undefined : (result.rows ?? undefined),
+        // Only a table's build returns the rows it holds; an incremental model's or a snapshot's
+        // returns the rows its batch wrote, so the catalog counts the table.
+        node.config.materialized === 'table' && node.resource_type === 'model'
+          ? (result.rows ?? undefined)
+          : undefined,
       );
   ctx.later(
     ws.state.atomically(async (state) => {

@@ -5,7 +5,7 @@
  */
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { TributaryError, isErrno } from '../core/index.js';
+import { TributaryError, isErrno, removeTempFiles } from '../core/index.js';
 import { openDuckDB, type Engine } from '../engines/index.js';
 import { LocalObjectStore, type ObjectStore } from '../lake/index.js';
 import { parsePipelineModels, type ParsedProject } from '../models/index.js';
@@ -96,6 +96,11 @@ export async function openWorkspace(dir: string, command: string): Promise<Works
   try {
     // Scratch files are only ever this process's: what is there was left by one that died.
     await rm(project.paths.tmp, { recursive: true, force: true });
+    // So are half-written reports and serving snapshots (`*.tmp` beside their targets, in the
+    // reports folder and serving.ts's servingDir); the lake's are removed table by table,
+    // before a step writes the table (executors.ts).
+    for (const dir of [project.paths.reports, join(project.paths.work, 'serving')])
+      await removeTempFiles(dir);
     const settings: Record<string, string> = {};
     if (project.config.warehouse.threads)
       settings.threads = String(project.config.warehouse.threads);

@@ -368,6 +368,7 @@ async function processBatch(
         },
       },
       rejected: stillRejected,
+      rawColumns: reader.rawColumns,
     },
     rowsIn: checked.rowsIn,
     rowsOut: checked.rowsOut,
