@@ -86,14 +86,17 @@ export async function copyFileAtomic(from: string, to: string): Promise<void> {
 }
 
 /**
- * Deletes the `*.tmp` files under `dir` (recursively): what atomic writes leave when their
+ * Deletes the `*.tmp` files under `dir` (recursively unless told not to): what atomic writes leave when their
  * process dies between writing and renaming. Only for a folder this process owns (the project's
  * lock holder), since another writer's temporary file may be in flight. Returns how many.
  */
-export async function removeTempFiles(dir: string): Promise<number> {
+export async function removeTempFiles(
+  dir: string,
+  options: { recursive?: boolean } = {},
+): Promise<number> {
   let entries;
   try {
-    entries = await readdir(dir, { recursive: true, withFileTypes: true });
+    entries = await readdir(dir, { recursive: options.recursive ?? true, withFileTypes: true });
   } catch (err) {
     if (isErrno(err, 'ENOENT')) return 0;
     throw err;

@@ -101,6 +101,9 @@ export async function openWorkspace(dir: string, command: string): Promise<Works
     // before a step writes the table (executors.ts).
     for (const dir of [project.paths.reports, join(project.paths.work, 'serving')])
       await removeTempFiles(dir);
+    // And files written atomically at the top of `.tributary` (server.json of a serve killed
+    // while starting); the lake and the databases below it are not this sweep's.
+    await removeTempFiles(project.paths.work, { recursive: false });
     const settings: Record<string, string> = {};
     if (project.config.warehouse.threads)
       settings.threads = String(project.config.warehouse.threads);

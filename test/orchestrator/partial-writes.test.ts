@@ -57,6 +57,14 @@ describe('partial writes of a killed process', () => {
     expect(readdirSync(reports).sort()).toEqual(['total.csv', 'total.json']);
   });
 
+  it('are removed from the top of .tributary (a server.json half written) when the project is opened', async () => {
+    const dir = project();
+    const work = join(dir, '.tributary');
+    writeFiles(work, { '.server.json.0123456789ab.tmp': '{"url":' });
+    await withWorkspace(dir, async () => undefined);
+    expect(readdirSync(work).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  });
+
   it('are removed from the serving folder when the project is opened', async () => {
     const dir = project();
     const serving = join(dir, '.tributary/serving');
