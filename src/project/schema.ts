@@ -574,7 +574,6 @@ export type ProjectConfig = z.output<typeof projectConfigSchema>;
 export type Contract = z.output<typeof contractSchema>;
 export type ColumnContract = z.output<typeof columnContractSchema>;
 export type FileTableConfig = z.output<typeof fileTableSchema>;
-export type FilesSourceConfig = z.output<typeof filesSourceSchema>;
 export type CsvOptions = z.output<typeof csvOptionsSchema>;
 
 /** JSON Schemas for editors, generated from the same definitions that validate. */
@@ -592,11 +591,9 @@ export type DatabaseSourceConfig = z.output<typeof postgresSourceSchema>;
 export type DatabaseTableConfig = z.output<typeof databaseTableSchema>;
 export type Disposition = z.output<typeof dispositionSchema>;
 export type SchemaEvolution = z.output<typeof evolutionSchema>;
-export type RetryPolicy = z.output<typeof retryPolicySchema>;
 export type AssetPolicyConfig = z.output<typeof assetPolicySchema>;
 export type PartitionsConfig = z.output<typeof partitionsSchema>;
 export type ScheduleConfig = z.output<typeof scheduleSchema>;
-export type TriggerConfig = z.output<typeof triggerSchema>;
 export type AlertChannelConfig = z.output<typeof alertChannelSchema>;
 export type AlertEventType = z.output<typeof alertEventSchema>;
 export type AlertsConfig = z.output<typeof alertsSchema>;
