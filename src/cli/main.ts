@@ -24,7 +24,7 @@ import {
   type LsOutput,
 } from './commands/dbt.js';
 import { formatRunSummary, runExitCode, runProject } from './commands/run.js';
-import { LandingWatcher, openWorkspace } from '../orchestrator/index.js';
+import { DEFAULT_SETTLE_MS, LandingWatcher, openWorkspace } from '../orchestrator/index.js';
 import { parse as parseYamlText } from 'yaml';
 import type { DbtVerb } from '../models/index.js';
 import { readRuns } from './commands/runs.js';
@@ -329,7 +329,7 @@ export function buildProgram(): Command {
       '--settle <ms>',
       'how long a file must stay unchanged before it is taken',
       integer,
-      1000,
+      DEFAULT_SETTLE_MS,
     )
     .action(async (opts: { settle: number }) => {
       const ws = await openWorkspace(globals().project, 'watch');

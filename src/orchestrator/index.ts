@@ -10,7 +10,7 @@ export {
   type RunResult,
   type PlannedStep,
 } from './runner.js';
-export { LandingWatcher } from './watch.js';
+export { LandingWatcher, DEFAULT_SETTLE_MS } from './watch.js';
 export { partitionStates, backfill, type PartitionState } from './partitions.js';
 export {
   compileSchedule,
