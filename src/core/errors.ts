@@ -14,8 +14,30 @@ export interface ErrorLocation {
   record?: number;
 }
 
-export type ErrorCode =
-  'CONFIG' | 'INPUT' | 'ENGINE' | 'LAKE' | 'STATE' | 'LOCKED' | 'GRAPH' | 'USAGE' | 'INTERNAL';
+/**
+ * What kind of failure an error is, which callers branch on instead of its message: the CLI's
+ * exit code and the API's HTTP status are chosen by it. NOT_FOUND: the thing a command or request
+ * names (a run, a dead letter, a table, an asset, a dashboard, a tile, a token) does not exist.
+ */
+export const ERROR_CODES = [
+  'CONFIG',
+  'INPUT',
+  'ENGINE',
+  'LAKE',
+  'STATE',
+  'LOCKED',
+  'GRAPH',
+  'USAGE',
+  'NOT_FOUND',
+  'INTERNAL',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/** Whether a value (an API's answer, say) is one of the error codes. */
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && (ERROR_CODES as readonly string[]).includes(value);
+}
 
 export interface TributaryErrorOptions {
   code?: ErrorCode;

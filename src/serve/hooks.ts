@@ -7,6 +7,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { allows, type Role, type TokenInfo, type TokenStore } from './auth.js';
 import { outcomeOf, type AuditEnd, type AuditStart } from './audit.js';
+import { HttpError } from './errors.js';
 
 /** The cookie the web UI's session id travels in. */
 export const SESSION_COOKIE = 'tributary_session';
@@ -45,17 +46,6 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   'cross-origin-resource-policy': 'same-origin',
 };
 
-/** An error with an HTTP status, for what is not a TributaryError. */
-export class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-    readonly hint?: string,
-  ) {
-    super(message);
-  }
-}
-
 declare module 'fastify' {
   interface FastifyRequest {
     /** The token holder, once authenticated (also when then refused for a too-low role). */
@@ -70,7 +60,10 @@ declare module 'fastify' {
     failure?: string;
   }
   interface FastifyContextConfig {
+    /** The least role a route needs (routes.ts: every route names one or is public). */
     role?: Role;
+    /** A route anyone may call (health, login); said outright, never assumed from no role. */
+    public?: boolean;
   }
 }
 
