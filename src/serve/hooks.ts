@@ -56,6 +56,8 @@ declare module 'fastify' {
     refusal?: { reason: string; tokenId: string | null };
     /** The request's audit entry, once written. */
     auditId?: string;
+    /** Whether the entry's outcome was written (or tried), so it is written once. */
+    auditFinished?: boolean;
     /** The error the request ended with (code and message), for the audit log. */
     failure?: string;
   }
@@ -219,6 +221,7 @@ export function installGuards(app: FastifyInstance, tokens: TokenStore): void {
   app.decorateRequest('credential', undefined);
   app.decorateRequest('refusal', undefined);
   app.decorateRequest('auditId', undefined);
+  app.decorateRequest('auditFinished', false);
   app.decorateRequest('failure', undefined);
   // A text/plain body is what lets another site's page post without a CORS preflight; with no
   // parser for it (or for forms), any body that is not JSON is refused with 415.
@@ -226,10 +229,26 @@ export function installGuards(app: FastifyInstance, tokens: TokenStore): void {
 
   app.addHook('onSend', async (req, reply: FastifyReply, payload) => {
     for (const [name, value] of Object.entries(SECURITY_HEADERS)) void reply.header(name, value);
-    // The client left while the handler ran: no onResponse will come, so its end is recorded here.
-    if (req.auditId && reply.raw.destroyed)
-      await audit.finish(req.auditId, endOf(req, reply, true));
-    return payload;
+    if (!req.auditId || req.auditFinished) return payload;
+    req.auditFinished = true;
+    // Recorded before the answer leaves, so an outcome that cannot be written is not answered
+    // as if all were well. A client that left while the handler ran gets no answer; its entry
+    // still says how the handler ended.
+    const gone = reply.raw.destroyed;
+    const end = endOf(req, reply, gone);
+    if ((await audit.finish(req.auditId, end, auditStart(req))) || gone) return payload;
+    if (payload && typeof (payload as { destroy?: unknown }).destroy === 'function')
+      (payload as { destroy(): void }).destroy();
+    void reply.code(500).type('application/json; charset=utf-8');
+    return JSON.stringify({
+      error: {
+        code: 'INTERNAL',
+        message: `the audit log could not record how this ${req.method} ended (${end.status}): it ${
+          end.outcome === 'succeeded' ? 'was carried out' : 'failed'
+        }, but the log does not say so`,
+        hint: "the server's log says why; GET /api/health counts such failures",
+      },
+    });
   });
 
   app.addHook('onRequest', async (req) => authenticate(tokens, req));
@@ -267,8 +286,9 @@ export function installGuards(app: FastifyInstance, tokens: TokenStore): void {
 
   app.addHook('onResponse', async (req, reply) => {
     const end = endOf(req, reply, false);
-    if (req.auditId) await audit.finish(req.auditId, end, auditStart(req));
-    else if (MUTATING_METHODS.has(req.method) || end.status === 401 || end.status === 403)
+    if (req.auditId) {
+      if (!req.auditFinished) await audit.finish(req.auditId, end, auditStart(req));
+    } else if (MUTATING_METHODS.has(req.method) || end.status === 401 || end.status === 403)
       await audit.record(auditStart(req), end);
   });
 }
