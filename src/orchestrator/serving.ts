@@ -45,14 +45,12 @@ export async function readServingSnapshot(dir: string): Promise<ServingSnapshot 
     if (isErrno(err, 'ENOENT')) return undefined;
     throw new TributaryError(`cannot read the serving snapshot's ${file}: ${describeError(err)}`, {
       code: 'STATE',
-      location: { file },
       cause: err,
     });
   }
   const damaged = (why: string, cause?: unknown) =>
     new TributaryError(`the serving snapshot's ${file} is damaged: ${why}`, {
       code: 'STATE',
-      location: { file },
       hint: 'run the pipeline again (`tributary run`, or let `tributary serve` run it): publishing rewrites it',
       ...(cause === undefined ? {} : { cause }),
     });
