@@ -3,6 +3,7 @@ export {
   describeError,
   isErrno,
   isTransientError,
+  isErrorCode,
   TributaryError,
   type ErrorLocation,
   type ErrorCode,

@@ -88,7 +88,7 @@ function registerDlqShow(dlq: Command, cli: CliContext): void {
       );
       if (!entry)
         throw new TributaryError(`no dead letter ${id}`, {
-          code: 'USAGE',
+          code: 'NOT_FOUND',
           hint: '`tributary dlq list` lists them',
         });
       if (opts.json) return print(JSON.stringify(entry, null, 2));

@@ -11,6 +11,7 @@ export {
   type TileFormat,
 } from './schema.js';
 export {
+  DASHBOARDS_DIR,
   loadDashboards,
   parseDashboard,
   findDashboard,
