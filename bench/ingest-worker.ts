@@ -45,8 +45,8 @@ const NUMERIC =
 const FLOAT = /^(FLOAT|DOUBLE|REAL)/;
 
 /**
- * Row count, the sum of every numeric column (doubles rounded to 6 places: their sums depend on
- * the order DuckDB's threads add them in), the number of true values of every boolean column and
+ * Row count, the sum of every numeric column (doubles each rounded to 6 places and summed as
+ * decimals: a sum of doubles depends on the order DuckDB's threads add them in), the number of true values of every boolean column and
  * the column list, of each relation; row counts only of the quarantine.
  */
 async function totals(engine: Engine): Promise<Record<string, Record<string, string>>> {
@@ -61,7 +61,8 @@ async function totals(engine: Engine): Promise<Record<string, Record<string, str
         const col = `"${c.name}"`;
         const type = c.type.toUpperCase();
         if (NUMERIC.test(type)) exprs.push(`CAST(sum(${col}) AS VARCHAR) AS ${col}`);
-        else if (FLOAT.test(type)) exprs.push(`CAST(round(sum(${col}), 6) AS VARCHAR) AS ${col}`);
+        else if (FLOAT.test(type))
+          exprs.push(`CAST(sum(CAST(${col} AS DECIMAL(38, 6))) AS VARCHAR) AS ${col}`);
         else if (type === 'BOOLEAN') exprs.push(`CAST(count_if(${col}) AS VARCHAR) AS ${col}`);
       }
     }
