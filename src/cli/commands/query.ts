@@ -6,7 +6,6 @@
 import { toCsv } from '../../core/index.js';
 import { publishServingSnapshot, servingDir } from '../../orchestrator/index.js';
 import {
-  SANDBOX_LIMITS,
   QuerySandbox,
   type QueryLimits,
   type SqlResult,
@@ -26,12 +25,12 @@ export async function queryProject(
     projectDir,
     'query',
     async (ws) => {
-      const sandbox = new QuerySandbox({ dir: servingDir(ws), ...SANDBOX_LIMITS });
+      const sandbox = new QuerySandbox({ dir: servingDir(ws) });
       try {
         await publishServingSnapshot(ws);
         return await sandbox.query(sql, {}, limits);
       } finally {
-        sandbox.close();
+        await sandbox.close();
       }
     },
     (api) =>
