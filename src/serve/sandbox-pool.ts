@@ -118,6 +118,7 @@ export class QueryProcessPool {
   private readonly exits = new Set<Promise<void>>();
   /** The instance a process opens as soon as it is ready. */
   private warmWith: SandboxOptions | undefined;
+  private readyWaiters: { resolve: () => void; reject: (err: Error) => void }[] = [];
 
   constructor(readonly options: QueryPoolOptions) {}
 
@@ -174,6 +175,17 @@ export class QueryProcessPool {
     this.broadcast({ type: 'open', open });
   }
 
+  /** Resolves once `size` processes are ready (rejects if one cannot start). */
+  ready(): Promise<void> {
+    this.fill();
+    if (this.readyCount() >= this.options.size) return Promise.resolve();
+    return new Promise((resolve, reject) => this.readyWaiters.push({ resolve, reject }));
+  }
+
+  private readyCount(): number {
+    return [...this.processes].filter((p) => p.ready).length;
+  }
+
   /** Process ids of the pool's processes (for tests and diagnostics). */
   pids(): number[] {
     return [...this.processes].map((p) => p.pid);
@@ -187,6 +199,8 @@ export class QueryProcessPool {
       clearTimeout(job.queueTimer);
       job.reject(stopped('the query sandbox was closed before the query ran', ''));
     }
+    for (const w of this.readyWaiters.splice(0))
+      w.reject(stopped('the query sandbox is closed', ''));
     for (const p of this.processes) this.kill(p, stopped('the query sandbox was closed', ''));
     await Promise.all(this.exits);
   }
@@ -283,6 +297,7 @@ export class QueryProcessPool {
         clearTimeout(waiting.queueTimer);
         waiting.reject(this.startFailure);
       }
+      for (const w of this.readyWaiters.splice(0)) w.reject(this.startFailure);
       return;
     }
     if (!this.closed && !this.startFailure) this.fill();

@@ -60,7 +60,8 @@ const DUCKDB_SHARE_OF_CAP = 0.6;
 /** How often the resident memory of busy query processes is read. */
 const MEMORY_WATCH_MS = 20;
 
-const kindOf = (col: { kind: string; type: string }): SqlColumn['kind'] =>
+/** How a column's values are represented in JSON rows, from DuckDB's type. */
+export const columnKind = (col: { kind: string; type: string }): SqlColumn['kind'] =>
   col.kind === 'number' || /^(DECIMAL|BIGINT|HUGEINT|UBIGINT|UHUGEINT)/.test(col.type)
     ? 'number'
     : col.kind === 'boolean'
@@ -70,6 +71,20 @@ const kindOf = (col: { kind: string; type: string }): SqlColumn['kind'] =>
         : col.kind === 'string'
           ? 'string'
           : 'other';
+
+/** How a query process opens the sandbox on a snapshot, under a memory cap and threads. */
+export function sandboxOpenOptions(
+  snapshot: Pick<ServingSnapshot, 'file' | 'allowedDirectories'>,
+  memoryCapMb: number,
+  threads: number,
+): SandboxOptions {
+  return {
+    path: snapshot.file,
+    allowedDirectories: snapshot.allowedDirectories,
+    memoryLimit: `${Math.max(64, Math.floor(memoryCapMb * DUCKDB_SHARE_OF_CAP))}MB`,
+    threads: Math.max(1, Math.floor(threads)),
+  };
+}
 
 export class QuerySandbox implements SqlRunner {
   private current: ServingSnapshot | undefined;
@@ -115,12 +130,7 @@ export class QuerySandbox implements SqlRunner {
 
   /** How a query process opens the sandbox on a snapshot. */
   private openOptions(snapshot: ServingSnapshot): SandboxOptions {
-    return {
-      path: snapshot.file,
-      allowedDirectories: snapshot.allowedDirectories,
-      memoryLimit: `${Math.max(64, Math.floor(this.limits.memoryCapMb * DUCKDB_SHARE_OF_CAP))}MB`,
-      threads: Math.max(1, Math.floor(this.limits.threads)),
-    };
+    return sandboxOpenOptions(snapshot, this.limits.memoryCapMb, this.limits.threads);
   }
 
   private async snapshot(): Promise<ServingSnapshot> {
@@ -135,6 +145,11 @@ export class QuerySandbox implements SqlRunner {
 
   dataVersion(): string {
     return this.current?.version ?? 'none';
+  }
+
+  /** Resolves once every query process has started (serve's pool is up before requests). */
+  started(): Promise<void> {
+    return this.pool.ready();
   }
 
   /** Process ids of the query processes (for tests and diagnostics). */
@@ -161,7 +176,11 @@ export class QuerySandbox implements SqlRunner {
       },
     });
     return {
-      columns: result.columns.map((col) => ({ name: col.name, type: col.type, kind: kindOf(col) })),
+      columns: result.columns.map((col) => ({
+        name: col.name,
+        type: col.type,
+        kind: columnKind(col),
+      })),
       rows: result.rows,
       truncated: result.truncated,
       dataVersion: used.version,
