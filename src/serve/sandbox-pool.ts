@@ -12,8 +12,10 @@
  *   faster than the watch interval still ends in a failed allocation, not in the machine's
  *   memory. DuckDB's own memory_limit (set below the cap by QuerySandbox) makes the common case
  *   an ordinary out-of-memory error instead of a kill.
- * - time: a query has `timeoutMs` from the moment it is submitted, queue included. The child
+ * - time: a query runs at most `timeoutMs` from the moment a process takes it. The child
  *   interrupts DuckDB at the deadline; if it has not answered `graceMs` later, it is SIGKILLed.
+ *   Before that, a query waits at most `maxWaitMs` for a free process (all busy, or starting),
+ *   then fails; so every query is answered within maxWaitMs + timeoutMs + graceMs.
  *
  * A killed or crashed child fails only the query it ran, with a TributaryError saying why, and
  * is replaced at once. Children run at a lower CPU priority (nice 10) than the server, so its
@@ -38,6 +40,8 @@ export interface QueryPoolOptions {
   graceMs: number;
   /** Queries that may wait for a process; more are refused. */
   maxQueue: number;
+  /** How long a query may wait for a free process before it fails. */
+  maxWaitMs: number;
   /** How often busy processes' memory is read. */
   watchIntervalMs: number;
 }
@@ -55,13 +59,12 @@ export interface PoolQuery {
   open: () => SandboxOptions;
   sql: string;
   params: Record<string, ParamValue>;
-  /** Forwarded whole; `timeoutMs` counts from submission and is what is left when it runs. */
+  /** Forwarded whole; `timeoutMs` counts from when a process takes the query. */
   limits: SandboxLimits;
 }
 
 interface Job extends PoolQuery {
   id: number;
-  submittedAt: number;
   resolve: (r: { result: SandboxResult; open: SandboxOptions }) => void;
   reject: (err: Error) => void;
   queueTimer?: NodeJS.Timeout;
@@ -144,7 +147,6 @@ export class QueryProcessPool {
       const job: Job = {
         ...query,
         id: this.nextId++,
-        submittedAt: performance.now(),
         resolve,
         reject,
       };
@@ -153,12 +155,12 @@ export class QueryProcessPool {
         if (at < 0) return;
         this.queue.splice(at, 1);
         job.reject(
-          stopped(
-            `the query was stopped after ${job.limits.timeoutMs} ms (the statement timeout) before it could start: all ${this.options.size} query processes were busy`,
-            'try again when fewer queries run, or raise the timeout',
+          new TributaryError(
+            `the query waited ${this.options.maxWaitMs} ms for a query process and did not get one: all ${this.options.size} were busy (or starting)`,
+            { code: 'LOCKED', transient: true, hint: 'try again when fewer queries run' },
           ),
         );
-      }, job.limits.timeoutMs);
+      }, this.options.maxWaitMs);
       this.queue.push(job);
       this.pump();
     });
@@ -250,6 +252,8 @@ export class QueryProcessPool {
       proc.ready = true;
       if (this.warmWith)
         proc.child.send({ type: 'open', open: this.warmWith } satisfies ChildRequest);
+      if (this.readyCount() >= this.options.size)
+        for (const w of this.readyWaiters.splice(0)) w.resolve();
       this.pump();
       return;
     }
@@ -315,10 +319,7 @@ export class QueryProcessPool {
 
   private start(proc: QueryProcess, job: Job): void {
     clearTimeout(job.queueTimer);
-    const left = Math.max(
-      1,
-      Math.round(job.limits.timeoutMs - (performance.now() - job.submittedAt)),
-    );
+    const left = job.limits.timeoutMs;
     try {
       job.opened = job.open();
     } catch (err) {
@@ -343,7 +344,7 @@ export class QueryProcessPool {
       open: job.opened,
       sql: job.sql,
       params: job.params,
-      limits: { ...job.limits, timeoutMs: left },
+      limits: job.limits,
     } satisfies ChildRequest);
     this.watch ??= setInterval(() => void this.checkMemory(), this.options.watchIntervalMs);
   }

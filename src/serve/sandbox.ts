@@ -12,6 +12,7 @@ import { createHash } from 'node:crypto';
 import { TributaryError } from '../core/index.js';
 import { openDuckDB, type Engine, type SandboxOptions } from '../engines/index.js';
 import { readServingSnapshot, relationsRead, type ServingSnapshot } from '../orchestrator/index.js';
+import type { ProjectConfig } from '../project/index.js';
 import { QueryProcessPool } from './sandbox-pool.js';
 import type { ParamValue, QueryLimits, SqlColumn, SqlResult, SqlRunner } from './types.js';
 
@@ -31,6 +32,8 @@ export interface QuerySandboxOptions {
   graceMs?: number;
   /** Queries that may wait for a free process; more are refused (HTTP 409). */
   maxQueue?: number;
+  /** How long a query may wait for a free process before it fails (HTTP 409). */
+  maxWaitMs?: number;
 }
 
 /**
@@ -45,7 +48,20 @@ export const SANDBOX_DEFAULTS = {
   timeoutMs: 30_000,
   graceMs: 1000,
   maxQueue: 64,
+  maxWaitMs: 30_000,
 } as const;
+
+/** The sandbox options `serve.sandbox` in tributary.yml sets (what it leaves out: defaults). */
+export function sandboxOptionsOf(config: ProjectConfig): Omit<QuerySandboxOptions, 'dir'> {
+  const s = config.serve?.sandbox;
+  return {
+    ...(s?.processes !== undefined ? { processes: s.processes } : {}),
+    ...(s?.memory_cap_mb !== undefined ? { memoryCapMb: s.memory_cap_mb } : {}),
+    ...(s?.threads !== undefined ? { threads: s.threads } : {}),
+    ...(s?.timeout_ms !== undefined ? { timeoutMs: s.timeout_ms } : {}),
+    ...(s?.row_limit !== undefined ? { rowLimit: s.row_limit } : {}),
+  };
+}
 
 export const DEFAULT_ROW_LIMIT = SANDBOX_DEFAULTS.rowLimit;
 export const DEFAULT_TIMEOUT_MS = SANDBOX_DEFAULTS.timeoutMs;
@@ -105,6 +121,7 @@ export class QuerySandbox implements SqlRunner {
       memoryCapMb: this.limits.memoryCapMb,
       graceMs: this.limits.graceMs,
       maxQueue: this.limits.maxQueue,
+      maxWaitMs: this.limits.maxWaitMs,
       watchIntervalMs: MEMORY_WATCH_MS,
     });
   }

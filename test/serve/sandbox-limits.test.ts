@@ -195,22 +195,31 @@ describe('memory and time bombs through /api/query', () => {
 });
 
 describe('a query process that stops answering', () => {
-  it('is killed at the deadline plus grace, and a query waiting behind it fails at its own deadline', async () => {
-    const one = new QuerySandbox({ dir: servingDir(ws), processes: 1, graceMs: 300 });
+  it('is killed at the deadline plus grace, and a query waiting behind it fails when it has waited too long', async () => {
+    const one = new QuerySandbox({
+      dir: servingDir(ws),
+      processes: 1,
+      graceMs: 300,
+      maxWaitMs: 200,
+    });
     try {
+      // A process is up (starting one is waiting too, and this test waits only 200 ms).
+      await one.refresh();
+      await one.started();
       expect((await one.query('select 1 as one')).rows).toEqual([{ one: 1 }]);
       const [pid] = one.processIds();
       remember(one);
       // Stopped, it cannot interrupt itself or answer: only the parent's kill ends the query.
       process.kill(pid!, 'SIGSTOP');
       const stuck = one.query('select 2 as two', {}, { timeoutMs: 400 });
-      const waiting = one.query('select 3 as three', {}, { timeoutMs: 200 });
+      const waiting = one.query('select 3 as three');
       await expect(waiting).rejects.toThrow(
-        /stopped after 200 ms \(the statement timeout\) before it could start: all 1 query processes were busy/,
+        /waited 200 ms for a query process and did not get one: all 1 were busy/,
       );
       await expect(stuck).rejects.toThrow(
         /stopped after 400 ms \(the statement timeout\): its query process did not stop within 300 ms of the deadline and was killed/,
       );
+      await one.started(); // its replacement
       expect((await one.query('select 4 as four')).rows).toEqual([{ four: 4 }]);
       expect(one.processIds()).not.toContain(pid);
       expect(alive(pid!)).toBe(false);
@@ -246,6 +255,20 @@ describe('every caller gets the limits', () => {
       /stopped at the memory cap of 1024 MB per query/,
     );
     expect((await queryProject(cliDir, 'select 7 as seven')).rows).toEqual([{ seven: 7 }]);
+  });
+
+  it('serve.sandbox in tributary.yml sets them', async () => {
+    const cliDir = tempDir('trib-sandbox-limits-yml-');
+    writeFiles(cliDir, {
+      'tributary.yml':
+        'name: limitsyml\nserve:\n  sandbox:\n    memory_cap_mb: 300\n    timeout_ms: 250\n',
+    });
+    await expect(queryProject(cliDir, 'select len(range(1000000000)) as n')).rejects.toThrow(
+      /stopped at the memory cap of 300 MB per query/,
+    );
+    await expect(queryProject(cliDir, 'select count(*) from range(100000000000)')).rejects.toThrow(
+      /stopped after 250 ms \(the statement timeout\)/,
+    );
   });
 });
 

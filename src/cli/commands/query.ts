@@ -7,6 +7,7 @@ import { toCsv } from '../../core/index.js';
 import { publishServingSnapshot, servingDir } from '../../orchestrator/index.js';
 import {
   QuerySandbox,
+  sandboxOptionsOf,
   type QueryLimits,
   type SqlResult,
 } from '../../serve/index.js';
@@ -25,7 +26,10 @@ export async function queryProject(
     projectDir,
     'query',
     async (ws) => {
-      const sandbox = new QuerySandbox({ dir: servingDir(ws) });
+      const sandbox = new QuerySandbox({
+        dir: servingDir(ws),
+        ...sandboxOptionsOf(ws.project.config),
+      });
       try {
         await publishServingSnapshot(ws);
         return await sandbox.query(sql, {}, limits);

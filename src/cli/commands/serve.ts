@@ -13,6 +13,7 @@ import {
 } from '../../orchestrator/index.js';
 import {
   QuerySandbox,
+  sandboxOptionsOf,
   TokenStore,
   buildApp,
   loadTlsFiles,
@@ -59,7 +60,7 @@ async function tlsOf(ws: Workspace, opts: ServeOptions): Promise<TlsFiles | unde
 export async function serveProject(projectDir: string, opts: ServeOptions): Promise<void> {
   const ws = await openWorkspace(projectDir, 'serve');
   const log = (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`);
-  const sandbox = new QuerySandbox({ dir: servingDir(ws) });
+  const sandbox = new QuerySandbox({ dir: servingDir(ws), ...sandboxOptionsOf(ws.project.config) });
   const server = new PipelineServer(ws, {
     resumeAbandoned: opts.resume,
     runDefaults: { progress: { update: () => undefined, log: (m) => log(m) } },
