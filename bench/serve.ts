@@ -37,6 +37,8 @@ const { values } = parseArgs({
     connections: { type: 'string', default: '10' },
     dashboard: { type: 'string', default: 'executive' },
     throughput: { type: 'string', default: '5' },
+    // Rounds with the cold step (a fresh sandbox per tile: for the pool, two processes started).
+    'cold-rounds': { type: 'string' },
   },
 });
 const scale = Number(values.scale);
@@ -46,6 +48,7 @@ const warmIters = Number(values.warm);
 const duration = Number(values.duration);
 const connections = Number(values.connections);
 const throughputMs = Number(values.throughput) * 1000;
+const coldRounds = Math.min(repeat, Number(values['cold-rounds'] ?? repeat));
 const dashboardName = values.dashboard;
 const root = resolve(import.meta.dirname, '../../bench/.work/serve');
 const worker = resolve(import.meta.dirname, 'serve-worker.js');
@@ -139,7 +142,7 @@ for (let i = 0; i < repeat; i++) {
     for (const side of [...sides.slice(at), ...sides.slice(0, at)]) await f(side);
   };
   try {
-    for (const t of tiles) {
+    for (const t of i < coldRounds ? tiles : []) {
       await both(async (side) => {
         const r = await w[side].step<{ openMs: number; ms: number }>('cold', t.key);
         (got[side].cold[t.key] ??= []).push(r.ms);
@@ -283,7 +286,7 @@ const openPlusCold = keys.flatMap((k) =>
 );
 
 console.log(
-  `\nbench:serve — SF${scale} (${setup.factRows.toLocaleString('en-US')} fact rows), ${tiles.length} tiles of ${dashboards.length} dashboards, default filters. ${repeat} round(s), each with a fresh process per side, the two sides stepped alternately (tile by tile); per tile ${repeat} cold and ${repeat * warmIters} warm samples. p50 / p95 in ms, nearest rank (with ${repeat} cold samples a tile's cold p95 is its slowest).`,
+  `\nbench:serve — SF${scale} (${setup.factRows.toLocaleString('en-US')} fact rows), ${tiles.length} tiles of ${dashboards.length} dashboards, default filters. ${repeat} round(s), each with a fresh process per side, the two sides stepped alternately (tile by tile); per tile ${coldRounds} cold (in the first ${coldRounds} round(s)) and ${repeat * warmIters} warm samples. p50 / p95 in ms, nearest rank (with ${repeat} cold samples a tile's cold p95 is its slowest).`,
 );
 console.log(
   `Machine: ${cpus().length} CPUs, load average (1 min) ${loadAtStart.toFixed(1)} at the start, ${loadavg()[0]!.toFixed(1)} at the end (above ${cpus().length}: the timings include waiting for a core).\n`,
@@ -322,7 +325,7 @@ console.log(
   '| | pool p50 / p95 | in-process p50 / p95 | ratio (all) | ratio per round |\n|---|---|---|---|---|',
 );
 for (const what of ['cold', 'warm'] as const) {
-  const perRound = Array.from({ length: repeat }, (_, r) =>
+  const perRound = Array.from({ length: what === 'cold' ? coldRounds : repeat }, (_, r) =>
     pairedRatio(what, keys, 'sandbox', 'inprocess', r).toFixed(2),
   );
   console.log(
