@@ -29,3 +29,4 @@ export {
   servingDir,
   type ServingSnapshot,
 } from './serving.js';
+export { relationsRead } from './lineage.js';

@@ -18,6 +18,7 @@ export {
   type AlertChannelConfig,
   type AlertEventType,
   type AlertsConfig,
+  type ProjectConfig,
 } from './schema.js';
 export { parseYaml, ProblemsError, type Problem } from './yaml.js';
 export {

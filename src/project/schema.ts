@@ -561,6 +561,47 @@ export const projectConfigSchema = z
           .describe(
             'Serve HTTPS with this certificate (`serve --tls-cert/--tls-key` win over it).',
           ),
+        sandbox: z
+          .object({
+            processes: z
+              .number()
+              .int()
+              .min(1)
+              .max(64)
+              .optional()
+              .describe('Query processes: sandboxed queries that run at once (default 2).'),
+            memory_cap_mb: z
+              .number()
+              .int()
+              .min(128)
+              .optional()
+              .describe(
+                'Resident memory one query process may reach before it is killed, in MB (default 1024).',
+              ),
+            threads: z
+              .number()
+              .int()
+              .min(1)
+              .optional()
+              .describe('DuckDB threads in each query process (default 2).'),
+            timeout_ms: z
+              .number()
+              .int()
+              .min(1)
+              .optional()
+              .describe('Statement timeout for queries that name none, in ms (default 30000).'),
+            row_limit: z
+              .number()
+              .int()
+              .min(0)
+              .optional()
+              .describe('Row limit for queries that name none (default 10000).'),
+          })
+          .strict()
+          .optional()
+          .describe(
+            'Limits of the SQL sandbox (`/api/query`, dashboard tiles, `tributary query`).',
+          ),
       })
       .strict()
       .optional()

@@ -115,7 +115,7 @@ models:
 
 afterAll(async () => {
   await app?.close();
-  sandbox?.close();
+  await sandbox?.close();
   await ws?.close();
 });
 
