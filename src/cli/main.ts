@@ -177,7 +177,7 @@ export function buildProgram(): Command {
           print(
             opts.json
               ? JSON.stringify(result, null, 2)
-              : `queued on the server at ${result.url} (position ${result.position}); follow it with \`tributary runs\``,
+              : `queued on the server at ${result.url} (${result.runId ? `run ${result.runId} started` : `position ${result.position}`}); follow it with \`tributary runs\``,
           );
           return;
         }

@@ -17,7 +17,8 @@ export interface RunCommandOptions {
 }
 
 /** What `run` did: ran here, or queued the run on the server that holds the project. */
-export type RunOutcome = RunResult | { queued: true; url: string; position: number };
+export type RunOutcome =
+  RunResult | { queued: true; url: string; position: number; runId?: string };
 
 export async function runProject(
   projectDir: string,
@@ -45,10 +46,13 @@ export async function runProject(
         },
       );
     }
-    const queued = await server.api.post<{ queued: true; position: number }>('/api/runs', {
-      select: options.select,
-      exclude: options.exclude,
-    });
+    const queued = await server.api.post<{ queued: true; position: number; runId?: string }>(
+      '/api/runs',
+      {
+        select: options.select,
+        exclude: options.exclude,
+      },
+    );
     return { ...queued, url: server.url };
   }
   try {
