@@ -386,6 +386,7 @@ describe('read routes', () => {
       ['/api/dlq/dl_nope', /^no dead letter dl_nope$/],
       ['/api/dashboards/nope', /^no dashboard named nope$/],
       ['/api/dashboards/sales/tiles/nope', /^dashboard sales has no tile nope$/],
+      ['/api/dashboards/sales/filters/nope/options', /^dashboard sales has no select filter nope$/],
       ['/api/nope', /^no route GET \/api\/nope$/],
     ];
     for (const [url, message] of cases) {

@@ -30,8 +30,12 @@ function RunList({ canOperate }: { canOperate: boolean }) {
     setNotice(null);
     setStartError(null);
     try {
-      await post('/api/runs', {});
-      setNotice('Run queued. It appears below when it starts.');
+      const queued = await post<{ position: number; runId?: string }>('/api/runs', {});
+      setNotice(
+        queued.runId
+          ? `Run ${queued.runId} started. It is listed below.`
+          : `Run queued (position ${queued.position}). It appears below when it starts.`,
+      );
       window.setTimeout(runs.reload, 800);
     } catch (e) {
       setStartError(e instanceof ApiError ? e : new ApiError(String(e), 0));
