@@ -22,10 +22,7 @@ export interface RunCommandOptions {
 /** What `run` did: ran here, or queued the run on the server that holds the project. */
 export type RunOutcome = RunResult | { queued: true; url: string; position: number };
 
-export async function runProject(
-  projectDir: string,
-  options: RunCommandOptions,
-): Promise<RunOutcome> {
+async function runProject(projectDir: string, options: RunCommandOptions): Promise<RunOutcome> {
   let ws;
   try {
     ws = await openWorkspace(projectDir, 'run');
