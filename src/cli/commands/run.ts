@@ -23,10 +23,7 @@ export interface RunCommandOptions {
 export type RunOutcome =
   RunResult | { queued: true; url: string; position: number; runId?: string };
 
-export async function runProject(
-  projectDir: string,
-  options: RunCommandOptions,
-): Promise<RunOutcome> {
+async function runProject(projectDir: string, options: RunCommandOptions): Promise<RunOutcome> {
   let ws;
   try {
     ws = await openWorkspace(projectDir, 'run');
