@@ -11,6 +11,7 @@ import { Readable } from 'node:stream';
 import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
+import { z } from 'zod';
 import { TributaryError } from '../core/index.js';
 import { lakeKeys, readManifest, type TableManifest } from '../lake/index.js';
 import {
@@ -23,6 +24,24 @@ import {
 import { ROLES, type Role, type TokenStore } from './auth.js';
 import { toArrowIpc } from './arrow.js';
 import { csvLines } from './csv.js';
+import {
+  catalogDetailSchema,
+  catalogEntrySchema,
+  deadLetterSchema,
+  graphSchema,
+  healthSchema,
+  jsonResponse,
+  logLineSchema,
+  meSchema,
+  okSchema,
+  qualitySchema,
+  quarantineRowsSchema,
+  queryResultSchema,
+  replayedSchema,
+  runDetailSchema,
+  runQueuedSchema,
+  runSchema,
+} from './api-schemas.js';
 import type { DashboardService } from './dashboards-service.js';
 import {
   HttpError,
@@ -109,6 +128,11 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
     },
   });
 
+  // Response schemas document the answers (OpenAPI, the web UI's types) and are checked against
+  // real responses in the tests; serialising stays JSON.stringify, as for a route without one, so
+  // a field a schema does not list is never silently dropped and no value is coerced.
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+
   installGuards(app, tokens);
 
   app.setErrorHandler((err, _req, reply) => {
@@ -148,7 +172,14 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
 
   app.get(
     '/api/health',
-    { schema: { tags: ['meta'], summary: 'Liveness', security: [] } },
+    {
+      schema: {
+        tags: ['meta'],
+        summary: 'Liveness',
+        security: [],
+        response: { 200: jsonResponse(healthSchema) },
+      },
+    },
     async () => ({
       ok: true,
       version: ctx.version,
@@ -164,6 +195,7 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
         tags: ['auth'],
         summary: 'Log in with a token: opens a session and sets its cookie',
         security: [],
+        response: { 200: jsonResponse(meSchema) },
         body: {
           type: 'object',
           required: ['token'],
@@ -186,7 +218,14 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
 
   app.delete(
     '/api/session',
-    { schema: { tags: ['auth'], summary: 'Log out: ends the session', security: [] } },
+    {
+      schema: {
+        tags: ['auth'],
+        summary: 'Log out: ends the session',
+        security: [],
+        response: { 200: jsonResponse(okSchema) },
+      },
+    },
     async (req, reply) => {
       const session = sessionCookie(req);
       if (session !== undefined) await tokens.endSession(session);
@@ -197,7 +236,14 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
 
   app.get(
     '/api/me',
-    { config: viewer, schema: { tags: ['auth'], summary: 'Who the token is' } },
+    {
+      config: viewer,
+      schema: {
+        tags: ['auth'],
+        summary: 'Who the token is',
+        response: { 200: jsonResponse(meSchema) },
+      },
+    },
     async (req) => ({
       id: req.user!.id,
       name: req.user!.name,
@@ -221,6 +267,7 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
       schema: {
         tags: ['sql'],
         summary: 'Run one read-only SELECT on the published warehouse snapshot',
+        response: { 200: jsonResponse(queryResultSchema) },
         body: {
           type: 'object',
           required: ['sql'],
@@ -273,6 +320,7 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
       schema: {
         tags: ['runs'],
         summary: 'Recent runs, newest first',
+        response: { 200: jsonResponse(z.array(runSchema)) },
         querystring: {
           type: 'object',
           properties: { limit: { type: 'integer', minimum: 1, maximum: 1000 } },
@@ -284,7 +332,14 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
 
   app.get<{ Params: { id: string } }>(
     '/api/runs/:id',
-    { config: viewer, schema: { tags: ['runs'], summary: 'A run and its steps' } },
+    {
+      config: viewer,
+      schema: {
+        tags: ['runs'],
+        summary: 'A run and its steps',
+        response: { 200: jsonResponse(runDetailSchema) },
+      },
+    },
     async (req) => {
       const run = await ws.state.getRun(req.params.id);
       if (!run) throw new HttpError(404, `no run ${req.params.id}`);
@@ -299,6 +354,7 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
       schema: {
         tags: ['runs'],
         summary: "A run's log lines, or one step's",
+        response: { 200: jsonResponse(z.array(logLineSchema)) },
         querystring: { type: 'object', properties: { step: { type: 'string' } } },
       },
     },
@@ -316,6 +372,7 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
       schema: {
         tags: ['runs'],
         summary: 'Queue a run of the pipeline (or a selection)',
+        response: { 202: jsonResponse(runQueuedSchema) },
         body: {
           type: 'object',
           properties: {
@@ -349,7 +406,14 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
 
   app.get(
     '/api/graph',
-    { config: viewer, schema: { tags: ['lineage'], summary: 'The asset graph' } },
+    {
+      config: viewer,
+      schema: {
+        tags: ['lineage'],
+        summary: 'The asset graph',
+        response: { 200: jsonResponse(graphSchema) },
+      },
+    },
     async () => ({
       assets: graph.order.map((k) => {
         const a = graph.assets.get(k)!;
@@ -368,7 +432,14 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   // --- catalog, partitions, quality --------------------------------------------------------
   app.get(
     '/api/catalog',
-    { config: viewer, schema: { tags: ['catalog'], summary: 'Every table in every zone' } },
+    {
+      config: viewer,
+      schema: {
+        tags: ['catalog'],
+        summary: 'Every table in every zone',
+        response: { 200: jsonResponse(z.array(catalogEntrySchema)) },
+      },
+    },
     async () => ws.state.listCatalog(),
   );
 
@@ -376,7 +447,11 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
     '/api/catalog/:zone/:name',
     {
       config: viewer,
-      schema: { tags: ['catalog'], summary: 'One table with its schema versions' },
+      schema: {
+        tags: ['catalog'],
+        summary: 'One table with its schema versions',
+        response: { 200: jsonResponse(catalogDetailSchema) },
+      },
     },
     async (req) => {
       const entry = (await ws.state.listCatalog()).find(
@@ -401,7 +476,11 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
     '/api/quality',
     {
       config: viewer,
-      schema: { tags: ['quality'], summary: 'Latest test results and quarantine per table' },
+      schema: {
+        tags: ['quality'],
+        summary: 'Latest test results and quarantine per table',
+        response: { 200: jsonResponse(qualitySchema) },
+      },
     },
     async () => {
       const tests = (await ws.state.latestSteps('test')).map((s) => ({
@@ -440,6 +519,7 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
       schema: {
         tags: ['quality'],
         summary: "A table's quarantined rows with their reasons",
+        response: { 200: jsonResponse(quarantineRowsSchema) },
         querystring: {
           type: 'object',
           properties: { limit: { type: 'integer', minimum: 1, maximum: 10000 } },
@@ -474,6 +554,7 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
       schema: {
         tags: ['dead letters'],
         summary: 'Dead letters',
+        response: { 200: jsonResponse(z.array(deadLetterSchema)) },
         querystring: {
           type: 'object',
           properties: {
@@ -493,7 +574,14 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
 
   app.get<{ Params: { id: string } }>(
     '/api/dlq/:id',
-    { config: viewer, schema: { tags: ['dead letters'], summary: 'One dead letter' } },
+    {
+      config: viewer,
+      schema: {
+        tags: ['dead letters'],
+        summary: 'One dead letter',
+        response: { 200: jsonResponse(deadLetterSchema) },
+      },
+    },
     async (req) => {
       const entry = await ws.dlq.get(req.params.id);
       if (!entry) throw new HttpError(404, `no dead letter ${req.params.id}`);
@@ -505,7 +593,11 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
     '/api/dlq/:id/replay',
     {
       config: operator,
-      schema: { tags: ['dead letters'], summary: 'Replay one dead letter (applied once)' },
+      schema: {
+        tags: ['dead letters'],
+        summary: 'Replay one dead letter (applied once)',
+        response: { 200: jsonResponse(replayedSchema) },
+      },
     },
     async (req) => {
       const replay = () => replayDeadLetter(ws, req.params.id);
@@ -583,7 +675,7 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
       return reply.sendFile('index.html');
     });
   } else {
-    app.get('/', async (_req, reply: FastifyReply) =>
+    app.get('/', { schema: { hide: true } }, async (_req, reply: FastifyReply) =>
       reply
         .type('text/html')
         .send(

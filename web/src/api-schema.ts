@@ -3,39 +3,6 @@
 // test/web/api-types.test.ts fails when this file differs from what the server describes.
 
 export interface paths {
-  '/': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    get: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-      };
-    };
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
   '/api/audit': {
     parameters: {
       query?: never;
@@ -94,7 +61,22 @@ export interface paths {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'application/json': {
+              columns: {
+                name: string;
+                type: string;
+              }[];
+              format: string;
+              location: string;
+              name: string;
+              partitions: string[];
+              rowCount: number | null;
+              schemaVersion: number;
+              updatedAt: string;
+              zone: string;
+            }[];
+          };
         };
       };
     };
@@ -131,7 +113,32 @@ export interface paths {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'application/json': {
+              columns: {
+                name: string;
+                type: string;
+              }[];
+              format: string;
+              location: string;
+              name: string;
+              partitions: string[];
+              rowCount: number | null;
+              schemaVersion: number;
+              updatedAt: string;
+              versions: {
+                columns: {
+                  name: string;
+                  type: string;
+                }[];
+                name: string;
+                recordedAt: string;
+                version: number;
+                zone: string;
+              }[];
+              zone: string;
+            };
+          };
         };
       };
     };
@@ -165,7 +172,14 @@ export interface paths {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'application/json': {
+              description?: string;
+              name: string;
+              tiles: number;
+              title: string;
+            }[];
+          };
         };
       };
     };
@@ -201,7 +215,66 @@ export interface paths {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'application/json': {
+              description?: string;
+              filters: {
+                default:
+                  | (
+                      | string
+                      | {
+                          from: string | null;
+                          to: string | null;
+                        }
+                    )
+                  | null;
+                label: string;
+                name: string;
+                params: string[];
+                /** @enum {string} */
+                type: 'date_range' | 'select';
+              }[];
+              name: string;
+              tiles: {
+                /** @enum {string} */
+                compare?: 'previous_period';
+                description?: string;
+                filters: string[];
+                /** @enum {string} */
+                format?: 'currency' | 'number' | 'percent';
+                id: string;
+                /** @enum {string} */
+                renderAs:
+                  | 'kpi'
+                  | 'line'
+                  | 'area'
+                  | 'bar'
+                  | 'stacked_bar'
+                  | 'table'
+                  | 'ranked'
+                  | 'heatmap'
+                  | 'map';
+                series?: string;
+                title: string;
+                /** @enum {string} */
+                type:
+                  | 'kpi'
+                  | 'line'
+                  | 'area'
+                  | 'bar'
+                  | 'stacked_bar'
+                  | 'table'
+                  | 'ranked'
+                  | 'heatmap'
+                  | 'map';
+                value?: string;
+                width: number;
+                x?: string;
+                y?: string | string[];
+              }[];
+              title: string;
+            };
+          };
         };
       };
     };
@@ -237,7 +310,78 @@ export interface paths {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'application/json': {
+              dashboard: string;
+              dataVersion: string;
+              filters: {
+                [key: string]:
+                  | (
+                      | string
+                      | {
+                          from: string | null;
+                          to: string | null;
+                        }
+                    )
+                  | null;
+              };
+              tiles: {
+                [key: string]:
+                  | {
+                      cached: boolean;
+                      change?: number | null;
+                      columns: {
+                        /** @enum {string} */
+                        kind: 'number' | 'string' | 'boolean' | 'date' | 'other';
+                        name: string;
+                        type: string;
+                      }[];
+                      dataVersion: string;
+                      ms: number;
+                      previous?: (string | number) | null;
+                      previousPeriod?: {
+                        [key: string]: {
+                          from: string | null;
+                          to: string | null;
+                        };
+                      };
+                      rows: {
+                        [key: string]: unknown;
+                      }[];
+                      tile: string;
+                      truncated: boolean;
+                      /** @enum {string} */
+                      type:
+                        | 'kpi'
+                        | 'line'
+                        | 'area'
+                        | 'bar'
+                        | 'stacked_bar'
+                        | 'table'
+                        | 'ranked'
+                        | 'heatmap'
+                        | 'map';
+                      value?: (string | number) | null;
+                    }
+                  | {
+                      code?: string;
+                      error: string;
+                      tile: string;
+                      /** @enum {string} */
+                      type:
+                        | 'kpi'
+                        | 'line'
+                        | 'area'
+                        | 'bar'
+                        | 'stacked_bar'
+                        | 'table'
+                        | 'ranked'
+                        | 'heatmap'
+                        | 'map';
+                    };
+              };
+            };
+          };
         };
       };
     };
@@ -274,7 +418,11 @@ export interface paths {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'application/json': {
+              options: string[];
+            };
+          };
         };
       };
     };
@@ -311,7 +459,44 @@ export interface paths {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'application/json': {
+              cached: boolean;
+              change?: number | null;
+              columns: {
+                /** @enum {string} */
+                kind: 'number' | 'string' | 'boolean' | 'date' | 'other';
+                name: string;
+                type: string;
+              }[];
+              dataVersion: string;
+              ms: number;
+              previous?: (string | number) | null;
+              previousPeriod?: {
+                [key: string]: {
+                  from: string | null;
+                  to: string | null;
+                };
+              };
+              rows: {
+                [key: string]: unknown;
+              }[];
+              tile: string;
+              truncated: boolean;
+              /** @enum {string} */
+              type:
+                | 'kpi'
+                | 'line'
+                | 'area'
+                | 'bar'
+                | 'stacked_bar'
+                | 'table'
+                | 'ranked'
+                | 'heatmap'
+                | 'map';
+              value?: (string | number) | null;
+            };
+          };
         };
       };
     };
@@ -348,7 +533,23 @@ export interface paths {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'application/json': {
+              attempts: number;
+              dedupeKey: string | null;
+              error: string;
+              firstSeen: string;
+              id: string;
+              /** @enum {string} */
+              kind: 'notification' | 'event' | 'record';
+              lastSeen: string;
+              payload: unknown;
+              replayedAt: string | null;
+              source: string;
+              /** @enum {string} */
+              status: 'pending' | 'replaying' | 'replayed';
+            }[];
+          };
         };
       };
     };
@@ -384,7 +585,23 @@ export interface paths {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'application/json': {
+              attempts: number;
+              dedupeKey: string | null;
+              error: string;
+              firstSeen: string;
+              id: string;
+              /** @enum {string} */
+              kind: 'notification' | 'event' | 'record';
+              lastSeen: string;
+              payload: unknown;
+              replayedAt: string | null;
+              source: string;
+              /** @enum {string} */
+              status: 'pending' | 'replaying' | 'replayed';
+            };
+          };
         };
       };
     };
@@ -422,7 +639,13 @@ export interface paths {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'application/json': {
+              id: string;
+              /** @enum {string} */
+              status: 'pending' | 'replaying' | 'replayed';
+            };
+          };
         };
       };
     };
@@ -454,7 +677,18 @@ export interface paths {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'application/json': {
+              assets: {
+                deps: string[];
+                file?: string;
+                key: string;
+                kind: string;
+                name: string;
+                tags: string[];
+              }[];
+            };
+          };
         };
       };
     };
@@ -488,7 +722,14 @@ export interface paths {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'application/json': {
+              auditFailures: number;
+              dataVersion: string;
+              ok: boolean;
+              version: string;
+            };
+          };
         };
       };
     };
@@ -522,7 +763,14 @@ export interface paths {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'application/json': {
+              id: string;
+              name: string;
+              /** @enum {string} */
+              role: 'viewer' | 'operator' | 'admin';
+            };
+          };
         };
       };
     };
@@ -592,7 +840,28 @@ export interface paths {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'application/json': {
+              quarantine: {
+                reasons: {
+                  [key: string]: number;
+                };
+                rejectedFiles: number;
+                rows: number;
+                source: string;
+                table: string;
+              }[];
+              tests: {
+                asset: string;
+                failingRows: number | null;
+                finishedAt: string | null;
+                message: string | null;
+                runId: string;
+                /** @enum {string} */
+                status: 'running' | 'succeeded' | 'failed' | 'skipped' | 'up_to_date' | 'cancelled';
+              }[];
+            };
+          };
         };
       };
     };
@@ -630,7 +899,20 @@ export interface paths {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'application/json': {
+              columns: {
+                /** @enum {string} */
+                kind: 'number' | 'string' | 'boolean' | 'date' | 'other';
+                name: string;
+                type: string;
+              }[];
+              rows: {
+                [key: string]: unknown;
+              }[];
+              truncated: boolean;
+            };
+          };
         };
       };
     };
@@ -679,7 +961,22 @@ export interface paths {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'application/json': {
+              columns: {
+                /** @enum {string} */
+                kind: 'number' | 'string' | 'boolean' | 'date' | 'other';
+                name: string;
+                type: string;
+              }[];
+              dataVersion: string;
+              ms: number;
+              rows: {
+                [key: string]: unknown;
+              }[];
+              truncated: boolean;
+            };
+          };
         };
       };
     };
@@ -713,7 +1010,19 @@ export interface paths {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'application/json': {
+              command: string;
+              finishedAt: string | null;
+              plan: string[] | null;
+              resumedFrom: string | null;
+              runId: string;
+              startedAt: string;
+              /** @enum {string} */
+              status: 'running' | 'succeeded' | 'failed' | 'cancelled';
+              trigger: string | null;
+            }[];
+          };
         };
       };
     };
@@ -736,11 +1045,16 @@ export interface paths {
       };
       responses: {
         /** @description Default Response */
-        200: {
+        202: {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'application/json': {
+              position: number;
+              queued: boolean;
+            };
+          };
         };
       };
     };
@@ -774,7 +1088,35 @@ export interface paths {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'application/json': {
+              run: {
+                command: string;
+                finishedAt: string | null;
+                plan: string[] | null;
+                resumedFrom: string | null;
+                runId: string;
+                startedAt: string;
+                /** @enum {string} */
+                status: 'running' | 'succeeded' | 'failed' | 'cancelled';
+                trigger: string | null;
+              };
+              steps: {
+                asset: string;
+                attempts: number | null;
+                finishedAt: string | null;
+                kind: string;
+                message: string | null;
+                rowsIn: number | null;
+                rowsOut: number | null;
+                rowsRejected: number | null;
+                runId: string;
+                startedAt: string;
+                /** @enum {string} */
+                status: 'running' | 'succeeded' | 'failed' | 'skipped' | 'up_to_date' | 'cancelled';
+              }[];
+            };
+          };
         };
       };
     };
@@ -812,7 +1154,14 @@ export interface paths {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'application/json': {
+              asset: string;
+              at: string;
+              line: string;
+              seq: number;
+            }[];
+          };
         };
       };
     };
@@ -854,7 +1203,14 @@ export interface paths {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'application/json': {
+              id: string;
+              name: string;
+              /** @enum {string} */
+              role: 'viewer' | 'operator' | 'admin';
+            };
+          };
         };
       };
     };
@@ -873,7 +1229,11 @@ export interface paths {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'application/json': {
+              ok: boolean;
+            };
+          };
         };
       };
     };
