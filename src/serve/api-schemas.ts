@@ -208,6 +208,8 @@ export const dashboardDefinitionSchema = z.strictObject({
       series: z.string().optional(),
       value: z.string().optional(),
       compare: z.literal('previous_period').optional(),
+      /** Model tiles: the query keeps the first n groups (ranked/map: the n largest). */
+      limit: z.number().optional(),
       filters: z.array(z.string()),
     }),
   ),

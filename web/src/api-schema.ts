@@ -243,6 +243,7 @@ export interface paths {
                 /** @enum {string} */
                 format?: 'currency' | 'number' | 'percent';
                 id: string;
+                limit?: number;
                 /** @enum {string} */
                 renderAs:
                   | 'kpi'
