@@ -1,7 +1,7 @@
 // Dashboard tiles: a tile definition (type, format, x, y, series) plus its data (columns, rows,
 // and for KPIs value/previous/change) rendered as a KPI, an ECharts chart or an HTML table.
 // Defaults: x is the first column, y the numeric columns other than x and series.
-import type { Column, Row, TileData, TileDef } from '../api';
+import type { Column, Row, TileData, TileDef, TileEntry } from '../api';
 import { formatAxis, formatValue, toNumber } from '../format';
 import { Chart } from './Chart';
 import type { ChartOption } from './echarts';
@@ -158,8 +158,8 @@ export function cartesianOption(tile: TileDef, data: TileData): ChartOption {
 
 /** How many bars a ranked tile shows (the tile's `limit`, else 12) so it sits beside other tiles. */
 export function rankedMax(tile: TileDef): number {
-  const n = typeof tile.limit === 'number' ? tile.limit : Number(tile.limit);
-  return Number.isFinite(n) && n > 0 ? Math.min(100, Math.round(n)) : 12;
+  const n = tile.limit;
+  return n !== undefined && Number.isFinite(n) && n > 0 ? Math.min(100, Math.round(n)) : 12;
 }
 
 /**
@@ -326,7 +326,7 @@ export function kpiValues(
   previous: number | null;
   change: number | null;
 } {
-  let raw = data.value;
+  let raw: unknown = data.value;
   if (
     raw === undefined &&
     data.rows[0] &&
@@ -352,7 +352,6 @@ export function kpiValues(
 
 function Kpi({ tile, data }: { tile: TileDef; data: TileData }) {
   const { value, raw, previous, change } = kpiValues(tile, data);
-  const currency = typeof tile.currency === 'string' ? tile.currency : undefined;
   return (
     <div className="kpi">
       <div
@@ -360,15 +359,13 @@ function Kpi({ tile, data }: { tile: TileDef; data: TileData }) {
         data-testid={`kpi-value-${tile.id}`}
         data-value={value === null ? '' : String(value)}
       >
-        {value === null ? '—' : formatValue(raw, tile.format, currency)}
+        {value === null ? '—' : formatValue(raw, tile.format)}
       </div>
       {change !== null ? (
         <div
           className={`kpi-change ${change > 0 ? 'up' : change < 0 ? 'down' : 'flat'}`}
           title={
-            previous !== null
-              ? `Previous period: ${formatValue(previous, tile.format, currency)}`
-              : undefined
+            previous !== null ? `Previous period: ${formatValue(previous, tile.format)}` : undefined
           }
         >
           <span aria-hidden="true">{change > 0 ? '▲' : change < 0 ? '▼' : '■'}</span>{' '}
@@ -383,16 +380,10 @@ function Kpi({ tile, data }: { tile: TileDef; data: TileData }) {
   );
 }
 
-function errorText(e: TileData['error']): string {
-  if (!e) return '';
-  if (typeof e === 'string') return e;
-  return [e.message, e.hint].filter(Boolean).join(' — ');
-}
-
 /** The body of a tile by its type. */
-export function TileBody({ tile, data }: { tile: TileDef; data: TileData | undefined }) {
+export function TileBody({ tile, data }: { tile: TileDef; data: TileEntry | undefined }) {
   if (!data) return <div className="tile-placeholder">No data.</div>;
-  if (data.error) return <ErrorBox title="This tile failed" error={errorText(data.error)} />;
+  if ('error' in data) return <ErrorBox title="This tile failed" error={data.error} />;
   // renderAs: how the server says to draw it (map → ranked); type keeps the note for maps
   const as = typeof tile.renderAs === 'string' && tile.type !== 'map' ? tile.renderAs : tile.type;
   switch (as) {

@@ -2,7 +2,7 @@
 // and tiles. Filter values live in the hash's query (shareable links); changing one refetches
 // every tile's data from /api/dashboards/:name/data.
 import { useEffect, useMemo } from 'react';
-import type { Dashboard, DashboardData, DashboardSummary, FilterDef } from '../api';
+import type { Dashboard, DashboardData, DashboardSummary, FilterDef, FilterOptions } from '../api';
 import { enc, useApi } from '../api';
 import { href, navigate } from '../router';
 import type { Route } from '../router';
@@ -244,7 +244,7 @@ function DashboardView({ name, route }: { name: string; route: Route }) {
                   <TileBody tile={t} data={undefined} />
                 )}
               </div>
-              {td && td.ms !== undefined ? (
+              {td && !('error' in td) ? (
                 <footer className="tile-foot">
                   {td.cached ? 'cached · ' : ''}
                   {formatMs(td.ms)}
@@ -336,7 +336,7 @@ function SelectFilter({
   value: string;
   onChange: (v: string) => void;
 }) {
-  const { data, error } = useApi<{ options: string[] }>(
+  const { data, error } = useApi<FilterOptions>(
     `/api/dashboards/${enc(dashboard)}/filters/${enc(filter.name)}/options`,
   );
   const options = data?.options ?? [];
