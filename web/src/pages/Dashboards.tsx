@@ -6,7 +6,8 @@ import type { Dashboard, DashboardData, DashboardSummary, FilterDef, FilterOptio
 import { enc, useApi } from '../api';
 import { href, navigate } from '../router';
 import type { Route } from '../router';
-import { TileBody, tileSpan } from '../components/tiles';
+import { TileBody } from '../components/tiles';
+import { tileSpan } from '../tile-data';
 import { Empty, ErrorBox, Loading, PageHeader } from '../components/ui';
 import { formatMs } from '../format';
 

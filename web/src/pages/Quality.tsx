@@ -6,7 +6,8 @@ import type { Column, Quality, QuarantineRows } from '../api';
 import { enc, qs, useApi } from '../api';
 import { href, navigate } from '../router';
 import type { Route } from '../router';
-import { columnName, DataTable } from '../components/DataTable';
+import { DataTable } from '../components/DataTable';
+import { columnName } from '../tile-data';
 import { Empty, ErrorBox, Loading, PageHeader, StatusBadge, statusClass } from '../components/ui';
 import { formatCount, formatTime } from '../format';
 
