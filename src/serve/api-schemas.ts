@@ -82,7 +82,13 @@ export const logLineSchema = z.strictObject({
   line: z.string(),
 });
 
-export const runQueuedSchema = z.strictObject({ queued: z.boolean(), position: z.number() });
+export const runQueuedSchema = z.strictObject({
+  queued: z.boolean(),
+  /** Its place in the queue when answered: 1 is running now. */
+  position: z.number(),
+  /** The run's id, once it started (it then is in GET /api/runs). */
+  runId: z.string().optional(),
+});
 
 export const graphSchema = z.strictObject({
   assets: z.array(

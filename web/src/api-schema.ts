@@ -1054,6 +1054,7 @@ export interface paths {
             'application/json': {
               position: number;
               queued: boolean;
+              runId?: string;
             };
           };
         };
