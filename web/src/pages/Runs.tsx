@@ -1,7 +1,7 @@
 // Pipeline runs: the history (#/runs) with status badges and, for operators, "Run pipeline";
 // one run (#/runs/:id) with its steps, and a step's log when the step is clicked.
 import { Fragment, useEffect, useRef, useState } from 'react';
-import type { LogLine, Run, Step } from '../api';
+import type { LogLine, Run, RunDetail } from '../api';
 import { ApiError, enc, post, qs, useApi } from '../api';
 import { href, navigate } from '../router';
 import type { Route } from '../router';
@@ -119,7 +119,7 @@ function RunList({ canOperate }: { canOperate: boolean }) {
 
 function RunDetail({ id, step }: { id: string; step: string | undefined }) {
   const [active, setActive] = useState(true);
-  const detail = useApi<{ run: Run; steps: Step[] }>(`/api/runs/${enc(id)}`, {
+  const detail = useApi<RunDetail>(`/api/runs/${enc(id)}`, {
     pollMs: active ? 3000 : undefined,
   });
   useEffect(() => {
