@@ -4,7 +4,23 @@
  * follows the data, and exported as CSV.
  */
 // Reading and validating the files is the project's part; one list of names, kept there.
-export * from '../../project/dashboards/index.js';
+export {
+  dashboardJsonSchema,
+  isRealDate,
+  DASHBOARDS_DIR,
+  loadDashboards,
+  parseDashboard,
+  findDashboard,
+  findTile,
+  scanSql,
+  sqlParameterNames,
+  type FilterDef,
+  type TileType,
+  type FilterType,
+  type TileFormat,
+  type Dashboard,
+  type Tile,
+} from '../../project/dashboards/index.js';
 export {
   resolveFilters,
   previousPeriod,
