@@ -25,8 +25,8 @@ export function isRealDate(text: string): boolean {
   return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === text;
 }
 
-const FILTER_TYPES = ['date_range', 'select'] as const;
-const TILE_TYPES = [
+export const FILTER_TYPES = ['date_range', 'select'] as const;
+export const TILE_TYPES = [
   'kpi',
   'line',
   'area',
@@ -37,7 +37,7 @@ const TILE_TYPES = [
   'heatmap',
   'map',
 ] as const;
-const FORMATS = ['currency', 'number', 'percent'] as const;
+export const FORMATS = ['currency', 'number', 'percent'] as const;
 
 const dateRangeDefaultSchema = z
   .object({
