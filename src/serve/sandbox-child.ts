@@ -104,6 +104,8 @@ async function handle(msg: ChildRequest): Promise<void> {
 }
 
 process.on('message', (msg: ChildRequest) => void handle(msg));
-// The parent gone (its IPC channel closed): nothing will ask for anything again.
-process.on('disconnect', () => process.exit(0));
+// The parent gone (its IPC channel closed): nothing will ask for anything again. SIGKILL, not
+// exit(): exit runs DuckDB's destructors, which wait for a running query's threads, so a child
+// mid-query on a loaded machine outlived its server by tens of seconds.
+process.on('disconnect', () => process.kill(process.pid, 'SIGKILL'));
 send({ type: 'ready', pid: process.pid });
