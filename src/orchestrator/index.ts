@@ -29,4 +29,3 @@ export {
   servingDir,
   type ServingSnapshot,
 } from './serving.js';
-export { relationsRead } from './lineage.js';

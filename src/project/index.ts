@@ -35,6 +35,9 @@ export { readSecret } from './secrets.js';
 export {
   isRealDate,
   loadDashboards,
+  FILTER_TYPES,
+  TILE_TYPES,
+  FORMATS,
   sqlParameterNames,
   type FilterDef,
   type TileType,

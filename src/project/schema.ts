@@ -15,14 +15,14 @@ const identifier = z
   .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected a name of letters, digits and underscores');
 
 /** Portable column types; the engine maps each to its own type name. */
-export const logicalTypeSchema = z
+const logicalTypeSchema = z
   .string()
   .regex(
     /^(string|integer|bigint|double|boolean|date|timestamp|decimal\(\d{1,2},\d{1,2}\))$/,
     'expected one of string, integer, bigint, double, boolean, date, timestamp, decimal(p,s)',
   );
 
-export const columnContractSchema = z
+const columnContractSchema = z
   .object({
     name: identifier.describe('Column name in the processed table.'),
     type: logicalTypeSchema.describe('Type every value must parse as.'),
@@ -80,7 +80,7 @@ export const csvOptionsSchema = z
   })
   .strict();
 
-export const fileTableSchema = z
+const fileTableSchema = z
   .object({
     files: z.string().describe('Glob of file names inside the source folder, e.g. orders*.csv.'),
     format: z
@@ -107,7 +107,7 @@ export const fileTableSchema = z
   })
   .strict();
 
-export const filesSourceSchema = z
+const filesSourceSchema = z
   .object({
     type: z.literal('files'),
     path: z.string().default('landing').describe('Landing folder, relative to the project.'),
@@ -116,7 +116,7 @@ export const filesSourceSchema = z
   .strict();
 
 /** A secret: read from an environment variable or a file, never written in tributary.yml. */
-export const secretSchema = z
+const secretSchema = z
   .union([
     z.object({ env: z.string().describe('Environment variable holding the secret.') }).strict(),
     z
@@ -126,14 +126,14 @@ export const secretSchema = z
   .describe('Where a secret comes from: { env: NAME } or { file: path }.');
 
 /** How a table's new rows join what is already processed. */
-export const dispositionSchema = z
+const dispositionSchema = z
   .enum(['append', 'replace', 'merge'])
   .default('append')
   .describe(
     'append: add rows; replace: the batch replaces the table; merge: latest row per primary key wins.',
   );
 
-export const evolutionSchema = z
+const evolutionSchema = z
   .enum(['evolve', 'freeze', 'discard_row'])
   .describe(
     'When a column changes incompatibly: evolve the schema, freeze (fail clearly), or quarantine the row.',
@@ -148,7 +148,7 @@ const connectorTableCommon = {
   schema_evolution: evolutionSchema.default('evolve'),
 };
 
-export const restAuthSchema = z.discriminatedUnion('type', [
+const restAuthSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('bearer'), token: secretSchema }).strict(),
   z.object({ type: z.literal('basic'), username: secretSchema, password: secretSchema }).strict(),
   z
@@ -161,7 +161,7 @@ export const restAuthSchema = z.discriminatedUnion('type', [
     .strict(),
 ]);
 
-export const paginationSchema = z.discriminatedUnion('type', [
+const paginationSchema = z.discriminatedUnion('type', [
   z
     .object({
       type: z.literal('cursor'),
@@ -206,7 +206,7 @@ export const paginationSchema = z.discriminatedUnion('type', [
     .strict(),
 ]);
 
-export const restTableSchema = z
+const restTableSchema = z
   .object({
     path: z.string().describe('Endpoint path, appended to base_url.'),
     module: z
@@ -266,7 +266,7 @@ export const restSourceSchema = z
   })
   .strict();
 
-export const databaseTableSchema = z
+const databaseTableSchema = z
   .object({
     table: z
       .string()
@@ -313,10 +313,10 @@ const databaseSource = (type: 'postgres' | 'mysql') =>
     })
     .strict();
 
-export const postgresSourceSchema = databaseSource('postgres');
-export const mysqlSourceSchema = databaseSource('mysql');
+const postgresSourceSchema = databaseSource('postgres');
+const mysqlSourceSchema = databaseSource('mysql');
 
-export const sourceSchema = z.discriminatedUnion('type', [
+const sourceSchema = z.discriminatedUnion('type', [
   filesSourceSchema,
   restSourceSchema,
   postgresSourceSchema,
@@ -336,7 +336,7 @@ const duration = z.union([z.string(), z.number()]).transform((v, ctx) => {
   return ms;
 });
 
-export const retryPolicySchema = z
+const retryPolicySchema = z
   .object({
     attempts: z.number().int().min(1).default(1).describe('Tries in all, the first included.'),
     backoff: duration.default(1000).describe('Wait before the second try; doubles each try.'),
@@ -352,7 +352,7 @@ export const retryPolicySchema = z
   })
   .strict();
 
-export const partitionsSchema = z
+const partitionsSchema = z
   .object({
     type: z.literal('daily').default('daily'),
     start: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a date YYYY-MM-DD'),
@@ -365,7 +365,7 @@ export const partitionsSchema = z
   })
   .strict();
 
-export const assetPolicySchema = z
+const assetPolicySchema = z
   .object({
     retry: retryPolicySchema.optional(),
     timeout: duration.optional().describe('Longest one try may take; then it is cancelled.'),
@@ -377,7 +377,7 @@ export const assetPolicySchema = z
   })
   .strict();
 
-export const scheduleSchema = z
+const scheduleSchema = z
   .object({
     cron: z.string().describe('Five or six cron fields, e.g. "0 2 * * *".'),
     timezone: z.string().default('UTC'),
@@ -391,7 +391,7 @@ export const scheduleSchema = z
   })
   .strict();
 
-export const triggerSchema = z.discriminatedUnion('on', [
+const triggerSchema = z.discriminatedUnion('on', [
   z
     .object({
       on: z.literal('file_arrival'),
@@ -420,7 +420,7 @@ export const triggerSchema = z.discriminatedUnion('on', [
 
 const secretOrString = z.union([z.string(), secretSchema]);
 
-export const alertChannelSchema = z.discriminatedUnion('type', [
+const alertChannelSchema = z.discriminatedUnion('type', [
   z
     .object({
       type: z.literal('webhook'),
@@ -454,7 +454,7 @@ export const alertChannelSchema = z.discriminatedUnion('type', [
     .strict(),
 ]);
 
-export const alertEventSchema = z.enum([
+const alertEventSchema = z.enum([
   'failure',
   'retries_exhausted',
   'success',

@@ -213,12 +213,21 @@ export class QueryProcessPool {
 
   private spawnOne(): void {
     const cap = Math.ceil((this.options.memoryCapMb + ADDRESS_SPACE_HEADROOM_MB) * 1024);
-    // `ulimit -v` sets RLIMIT_AS for the shell, which `exec` hands to node (same pid).
-    const child = spawn(
-      '/bin/sh',
-      ['-c', 'ulimit -v "$0" && exec "$@"', String(cap), process.execPath, ...childArgs()],
-      { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'advanced' },
-    );
+    const options = {
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'] as ('ignore' | 'pipe' | 'ipc')[],
+      serialization: 'advanced' as const,
+    };
+    // On Linux `ulimit -v` sets RLIMIT_AS for the shell, which `exec` hands to node (same pid).
+    // Elsewhere (macOS does not enforce RLIMIT_AS, and has no /proc for the watch) processes
+    // still isolate each query and its deadline, without the memory cap.
+    const child =
+      process.platform === 'linux'
+        ? spawn(
+            '/bin/sh',
+            ['-c', 'ulimit -v "$0" && exec "$@"', String(cap), process.execPath, ...childArgs()],
+            options,
+          )
+        : spawn(process.execPath, childArgs(), options);
     const proc: QueryProcess = {
       child,
       pid: child.pid ?? -1,
@@ -236,14 +245,25 @@ export class QueryProcessPool {
       proc.stderr = (proc.stderr + d.toString()).slice(-4096);
     });
     child.on('message', (msg: ChildReply) => this.onReply(proc, msg));
-    child.on('error', () => undefined); // reported through 'exit'
-    const exited = new Promise<void>((done) =>
-      child.once('exit', (code, signal) => {
+    const exited = new Promise<void>((done) => {
+      let ended = false;
+      const end = (code: number | null, signal: NodeJS.Signals | null) => {
+        if (ended) return;
+        ended = true;
         this.exits.delete(exited);
         this.onExit(proc, code, signal);
         done();
-      }),
-    );
+      };
+      child.once('exit', end);
+      // A send to a process that just ended is reported by 'exit'; a spawn that failed has no
+      // process and no 'exit'.
+      child.on('error', (err) => {
+        if (child.pid === undefined) {
+          proc.stderr += err.message;
+          end(null, null);
+        }
+      });
+    });
     this.exits.add(exited);
   }
 

@@ -10,9 +10,13 @@
  */
 import { createHash } from 'node:crypto';
 import { TributaryError } from '../core/index.js';
-import { openDuckDB, type Engine, type SandboxOptions } from '../engines/index.js';
-import { readServingSnapshot, relationsRead, type ServingSnapshot } from '../orchestrator/index.js';
-import type { ProjectConfig } from '../project/index.js';
+import {
+  openDuckDB,
+  relationsInSerializedSql,
+  type Engine,
+  type SandboxOptions,
+} from '../engines/index.js';
+import { readServingSnapshot, type ServingSnapshot } from '../orchestrator/index.js';
 import { QueryProcessPool } from './sandbox-pool.js';
 import type { ParamValue, QueryLimits, SqlColumn, SqlResult, SqlRunner } from './types.js';
 
@@ -51,8 +55,19 @@ export const SANDBOX_DEFAULTS = {
   maxWaitMs: 30_000,
 } as const;
 
+/** `serve.sandbox` in tributary.yml (project/schema.ts). */
+interface SandboxConfig {
+  processes?: number | undefined;
+  memory_cap_mb?: number | undefined;
+  threads?: number | undefined;
+  timeout_ms?: number | undefined;
+  row_limit?: number | undefined;
+}
+
 /** The sandbox options `serve.sandbox` in tributary.yml sets (what it leaves out: defaults). */
-export function sandboxOptionsOf(config: ProjectConfig): Omit<QuerySandboxOptions, 'dir'> {
+export function sandboxOptionsOf(config: {
+  serve?: { sandbox?: SandboxConfig | undefined } | undefined;
+}): Omit<QuerySandboxOptions, 'dir'> {
   const s = config.serve?.sandbox;
   return {
     ...(s?.processes !== undefined ? { processes: s.processes } : {}),
@@ -100,6 +115,21 @@ export function sandboxOpenOptions(
     memoryLimit: `${Math.max(64, Math.floor(memoryCapMb * DUCKDB_SHARE_OF_CAP))}MB`,
     threads: Math.max(1, Math.floor(threads)),
   };
+}
+
+/**
+ * `schema.table` of every relation a SELECT reads, parsed (never run) by DuckDB's
+ * json_serialize_sql; [] when it does not parse (the whole snapshot then keys it).
+ */
+async function relationsOf(parser: Engine, sql: string): Promise<string[]> {
+  try {
+    const { rows } = await parser.query('SELECT json_serialize_sql(CAST($1 AS VARCHAR)) AS j', [
+      sql,
+    ]);
+    return relationsInSerializedSql(JSON.parse(String(rows[0]!.j)), 'main');
+  } catch {
+    return [];
+  }
 }
 
 export class QuerySandbox implements SqlRunner {
@@ -210,8 +240,7 @@ export class QuerySandbox implements SqlRunner {
     let relations = this.relationsBySql.get(sql);
     if (!relations) {
       this.parser ??= openDuckDB({ path: ':memory:', settings: { threads: '1' } });
-      // Not parseable: [] and the whole snapshot keys it below.
-      relations = await relationsRead(await this.parser, sql, 'main');
+      relations = await relationsOf(await this.parser, sql);
       if (this.relationsBySql.size > 5000) this.relationsBySql.clear();
       this.relationsBySql.set(sql, relations);
     }
