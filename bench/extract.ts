@@ -116,7 +116,7 @@ for (let i = 0; i < repeat; i++) {
   }
   runs.push({ trib, ref });
   process.stderr.write(
-    `run ${i + 1}/${repeat} (${order[0] === 'ref' ? 'reference' : 'tributary'} first): tributary ${secs(trib.ms)} (land ${secs(trib.landMs!)} + process ${secs(trib.processMs)}, CPU ${trib.cpuS.toFixed(1)}s), reference ${secs(ref.ms)} (psql ${secs(ref.copyMs!)} + duckdb ${secs(ref.processMs)}, CPU ${ref.cpuS.toFixed(1)}s); ratio ${(ref.ms / trib.ms).toFixed(3)}, extract only ${(ref.copyMs! / trib.landMs!).toFixed(3)}\n`,
+    `run ${i + 1}/${repeat} (${order[0] === 'ref' ? 'reference' : 'tributary'} first): tributary ${secs(trib.ms)} (land ${secs(trib.landMs!)} + process ${secs(trib.processMs)}, CPU ${trib.cpuS.toFixed(1)}s), reference ${secs(ref.ms)} (psql ${secs(ref.copyMs!)} + duckdb ${secs(ref.processMs)}, CPU ${ref.cpuS.toFixed(1)}s); ratio ${(ref.ms / trib.ms).toFixed(3)}, CPU ratio ${(ref.cpuS / trib.cpuS).toFixed(3)}, extract only ${(ref.copyMs! / trib.landMs!).toFixed(3)}\n`,
   );
 }
 rmSync(root, { recursive: true, force: true });
@@ -143,6 +143,9 @@ console.log(
 );
 console.log(
   `ratio reference / tributary, per run: ${spread(runs.map((x) => x.ref.ms / x.trib.ms))} (target ≥ 0.8)`,
+);
+console.log(
+  `CPU ratio reference / tributary (own processes; the PostgreSQL server's work counts on neither side), per run: ${spread(runs.map((x) => x.ref.cpuS / x.trib.cpuS))}`,
 );
 console.log(
   `extract only, psql \\copy / tributary land, per run: ${spread(runs.map((x) => x.ref.copyMs! / x.trib.landMs!))}`,
