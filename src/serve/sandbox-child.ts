@@ -104,8 +104,9 @@ async function handle(msg: ChildRequest): Promise<void> {
 }
 
 process.on('message', (msg: ChildRequest) => void handle(msg));
-// The parent gone (its IPC channel closed): nothing will ask for anything again. SIGKILL, not
-// exit(): exit runs DuckDB's destructors, which wait for a running query's threads, so a child
-// mid-query on a loaded machine outlived its server by tens of seconds.
+// The parent gone (its IPC channel closed): nothing will ask for anything again. Not
+// process.exit(): its teardown closes DuckDB, which waits for a running query to end (seen: a
+// cross join kept an orphan alive for minutes). Nothing here needs cleaning up: read-only
+// instances, no spilling.
 process.on('disconnect', () => process.kill(process.pid, 'SIGKILL'));
 send({ type: 'ready', pid: process.pid });

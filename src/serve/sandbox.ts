@@ -113,6 +113,9 @@ export function sandboxOpenOptions(
     path: snapshot.file,
     allowedDirectories: snapshot.allowedDirectories,
     memoryLimit: `${Math.max(64, Math.floor(memoryCapMb * DUCKDB_SHARE_OF_CAP))}MB`,
+    // No spilling: past its memory a query fails instead of filling the disk, and processes on
+    // the same snapshot would share one temp folder (`<snapshot>.tmp`) with the same file names.
+    tempDirectory: '',
     threads: Math.max(1, Math.floor(threads)),
   };
 }

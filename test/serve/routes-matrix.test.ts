@@ -134,7 +134,7 @@ tiles:
 
 afterAll(async () => {
   await app?.close();
-  sandbox?.close();
+  await sandbox?.close();
   await ws?.close();
 });
 

@@ -39,6 +39,7 @@ const current = () => join(servingDir(ws), 'current.json');
 /** Runs `select 1` through a fresh sandbox and the API; returns both outcomes. */
 async function queryBoth(): Promise<{ direct: unknown; api: { status: number; body: unknown } }> {
   const sandbox = new QuerySandbox({ dir: servingDir(ws) });
+  const appSandbox = new QuerySandbox({ dir: servingDir(ws) });
   let app: FastifyInstance | undefined;
   try {
     const direct = await sandbox.query('select 1 as one').then(
@@ -48,7 +49,7 @@ async function queryBoth(): Promise<{ direct: unknown; api: { status: number; bo
     app = await buildApp({
       ws,
       tokens,
-      sql: new QuerySandbox({ dir: servingDir(ws) }),
+      sql: appSandbox,
       version: 't',
     });
     const res = await app.inject({
@@ -59,8 +60,9 @@ async function queryBoth(): Promise<{ direct: unknown; api: { status: number; bo
     });
     return { direct, api: { status: res.statusCode, body: res.json() } };
   } finally {
-    sandbox.close();
+    await sandbox.close();
     await app?.close();
+    await appSandbox.close();
   }
 }
 

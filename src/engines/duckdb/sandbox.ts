@@ -25,6 +25,11 @@ export interface SandboxOptions {
   allowedDirectories: string[];
   /** DuckDB memory_limit for all queries together, e.g. '1GB'. */
   memoryLimit?: string;
+  /**
+   * DuckDB temp_directory, where operators spill past the memory limit; '' turns spilling off
+   * (past the limit a query fails), so a query cannot fill the disk either.
+   */
+  tempDirectory?: string;
   threads?: number;
 }
 
@@ -131,6 +136,8 @@ export class DuckDBSandbox {
       if (options.memoryLimit)
         await setup.run(`SET memory_limit = '${options.memoryLimit.replaceAll("'", "''")}'`);
       if (options.threads) await setup.run(`SET threads = ${Math.floor(options.threads)}`);
+      if (options.tempDirectory !== undefined)
+        await setup.run(`SET temp_directory = '${options.tempDirectory.replaceAll("'", "''")}'`);
       await setup.run('SET autoinstall_known_extensions = false');
       await setup.run('SET autoload_known_extensions = false');
       await setup.run('SET enable_external_access = false');
