@@ -11,4 +11,5 @@ export * from './server.js';
 export * from './dead-letters.js';
 export * from './replay.js';
 export * from './serving.js';
+export * from './pii.js';
 export * from './lineage.js';

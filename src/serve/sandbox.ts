@@ -2,11 +2,15 @@
  * The SqlRunner every query goes through: a DuckDB sandbox (engines/duckdb/sandbox.ts) on the
  * latest serving snapshot (orchestrator/serving.ts). When a run publishes a new snapshot,
  * `refresh()` opens it and retires the old instance once the queries still using it end.
+ * Each role queries through an instance of its own (read-policy.ts: its zones, its masked or
+ * unmasked copy, its statement checks), opened on its first query.
  */
 import { createHash } from 'node:crypto';
 import { TributaryError } from '../core/index.js';
 import { DuckDBSandbox } from '../engines/index.js';
 import { readServingSnapshot, type ServingSnapshot } from '../orchestrator/index.js';
+import type { Role } from './auth.js';
+import { sandboxOptionsFor, timeoutFor } from './read-policy.js';
 import type { ParamValue, QueryLimits, SqlColumn, SqlResult, SqlRunner } from './types.js';
 
 export interface QuerySandboxOptions {
@@ -17,11 +21,14 @@ export interface QuerySandboxOptions {
   /** Defaults for queries that name none. */
   rowLimit?: number;
   timeoutMs?: number;
+  /** Whose rules apply to queries that name no role (default viewer: the least). */
+  role?: Role;
 }
 
 interface Opened {
   snapshot: ServingSnapshot;
-  db: DuckDBSandbox;
+  /** One sandbox per role, opened on the role's first query. */
+  dbs: Map<Role, Promise<DuckDBSandbox>>;
   inFlight: number;
   retired: boolean;
 }
@@ -54,19 +61,30 @@ export class QuerySandbox implements SqlRunner {
   private async doRefresh(): Promise<void> {
     const snapshot = await readServingSnapshot(this.opts.dir);
     if (!snapshot || snapshot.version === this.current?.snapshot.version) return;
-    const db = await DuckDBSandbox.open({
-      path: snapshot.file,
-      allowedDirectories: snapshot.allowedDirectories,
-      ...(this.opts.memoryLimit ? { memoryLimit: this.opts.memoryLimit } : {}),
-      ...(this.opts.threads ? { threads: this.opts.threads } : {}),
-    });
     const old = this.current;
-    this.current = { snapshot, db, inFlight: 0, retired: false };
+    this.current = { snapshot, dbs: new Map(), inFlight: 0, retired: false };
     this.relationsBySql.clear();
     if (old) {
       old.retired = true;
-      if (old.inFlight === 0) old.db.close();
+      if (old.inFlight === 0) closeAll(old);
     }
+  }
+
+  /** The role's sandbox on the snapshot `c`, opened on first use. */
+  private dbFor(c: Opened, role: Role): Promise<DuckDBSandbox> {
+    let db = c.dbs.get(role);
+    if (!db) {
+      db = DuckDBSandbox.open(
+        sandboxOptionsFor(role, c.snapshot, {
+          ...(this.opts.memoryLimit ? { memoryLimit: this.opts.memoryLimit } : {}),
+          ...(this.opts.threads ? { threads: this.opts.threads } : {}),
+        }),
+      );
+      c.dbs.set(role, db);
+      // A failed open is not kept: the next query tries again.
+      db.catch(() => c.dbs.delete(role));
+    }
+    return db;
   }
 
   private async acquire(): Promise<Opened> {
@@ -87,7 +105,7 @@ export class QuerySandbox implements SqlRunner {
 
   private release(c: Opened): void {
     c.inFlight--;
-    if (c.retired && c.inFlight === 0) c.db.close();
+    if (c.retired && c.inFlight === 0) closeAll(c);
   }
 
   dataVersion(): string {
@@ -101,13 +119,15 @@ export class QuerySandbox implements SqlRunner {
   ): Promise<SqlResult> {
     const c = await this.acquire();
     const started = performance.now();
+    const role = limits.role ?? this.opts.role ?? 'viewer';
     try {
-      const result = await c.db.query(sql, params, {
+      const db = await this.dbFor(c, role);
+      const result = await db.query(sql, params, {
         rowLimit: Math.max(
           0,
           Math.floor(limits.rowLimit ?? this.opts.rowLimit ?? DEFAULT_ROW_LIMIT),
         ),
-        timeoutMs: limits.timeoutMs ?? this.opts.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+        timeoutMs: timeoutFor(role, limits.timeoutMs, this.opts.timeoutMs ?? DEFAULT_TIMEOUT_MS),
       });
       return {
         columns: result.columns.map((col): SqlColumn => ({
@@ -140,7 +160,9 @@ export class QuerySandbox implements SqlRunner {
       let relations = this.relationsBySql.get(sql);
       if (!relations) {
         try {
-          relations = await c.db.referencedRelations(sql);
+          // Parsing needs no particular role: any open instance will do.
+          const db = c.dbs.values().next().value ?? this.dbFor(c, this.opts.role ?? 'viewer');
+          relations = await (await db).referencedRelations(sql);
         } catch {
           relations = []; // not parseable: keyed by the whole snapshot below
         }
@@ -162,8 +184,14 @@ export class QuerySandbox implements SqlRunner {
   close(): void {
     if (this.current) {
       this.current.retired = true;
-      if (this.current.inFlight === 0) this.current.db.close();
+      if (this.current.inFlight === 0) closeAll(this.current);
     }
     this.current = undefined;
   }
+}
+
+/** Closes every sandbox opened on a retired snapshot (those still opening, once open). */
+function closeAll(c: Opened): void {
+  for (const db of c.dbs.values()) db.then((d) => d.close()).catch(() => undefined);
+  c.dbs.clear();
 }

@@ -150,7 +150,7 @@ const ROUTES: {
     openapi: '/api/partitions/{asset}',
   },
   { method: 'GET', url: '/api/quality', role: 'viewer' },
-  { method: 'GET', url: '/api/quarantine/orders', role: 'viewer' },
+  { method: 'GET', url: '/api/quarantine/orders', role: 'operator' },
   { method: 'GET', url: '/api/dlq', role: 'viewer' },
   { method: 'GET', url: '/api/dlq/dl_nope', role: 'viewer' },
   { method: 'GET', url: '/api/dashboards', role: 'viewer' },
@@ -436,14 +436,18 @@ describe('read routes', () => {
       rows: 2,
       reasons: { type: 1, foreign_key: 1 },
     });
-    const rows = (await get('/api/quarantine/orders')).json() as {
+    const asOperator = (url: string) =>
+      app.inject({ method: 'GET', url, headers: auth(token.operator) });
+    const rows = (await asOperator('/api/quarantine/orders')).json() as {
       rows: { _reason: string; order_id: string }[];
     };
     expect(rows.rows.map((r) => `${r.order_id}:${r._reason}`).sort()).toEqual([
       '12:foreign_key',
       '13:type',
     ]);
-    expect((await get('/api/quarantine/nope')).statusCode).toBe(404);
+    expect((await asOperator('/api/quarantine/nope')).statusCode).toBe(404);
+    // Rejected rows are raw values: not for viewers (the quarantine zone's read rule).
+    expect((await get('/api/quarantine/orders')).statusCode).toBe(403);
   });
 
   it('dead letters: rows waiting for a parent are not there (processing retries them), and replaying an unknown one is a 404', async () => {

@@ -14,6 +14,14 @@ import {
 } from '@duckdb/node-api';
 import { TributaryError } from '../../core/index.js';
 import type { ColumnInfo, Row } from '../types.js';
+import {
+  anchorFiles,
+  checkStatement,
+  checkTimeout,
+  hidePaths,
+  hidePathsInRows,
+  type SandboxPolicy,
+} from './read-policy.js';
 import { relationsInSerializedSql } from './sql-ast.js';
 import { readerColumns } from './types.js';
 
@@ -25,6 +33,14 @@ export interface SandboxOptions {
   /** DuckDB memory_limit for all queries together, e.g. '1GB'. */
   memoryLimit?: string;
   threads?: number;
+  /**
+   * Where a relative file name is looked up (DuckDB's file_search_path): the lake, so a role
+   * that may read files names them lake-relative (`raw/shop/…`) without knowing the server's
+   * folders. A relative name passes allowed_directories only when one of those is relative too.
+   */
+  fileSearchPath?: string;
+  /** What the user's statements may name, checked on each one's parse tree (read-policy.ts). */
+  policy?: SandboxPolicy;
 }
 
 export interface SandboxLimits {
@@ -96,8 +112,11 @@ const refuse = (message: string, hint?: string) =>
   new TributaryError(message, { code: 'INPUT', ...(hint ? { hint } : {}) });
 
 /** DuckDB's wording for what the sandbox blocks, turned into one plain sentence. */
-function explain(err: unknown): TributaryError {
-  const message = (err instanceof Error ? err.message : String(err)).split('\n')[0]!;
+function explain(err: unknown, pathAliases?: [string, string][]): TributaryError {
+  const message = hidePaths(
+    (err instanceof Error ? err.message : String(err)).split('\n')[0]!,
+    pathAliases,
+  );
   if (/file system operations are disabled|Cannot access (file|directory)/i.test(message))
     return refuse(
       `refused: this query reads or writes files, which is not allowed here (${message.replace(/^Permission Error: /, '')})`,
@@ -113,10 +132,29 @@ function explain(err: unknown): TributaryError {
   return new TributaryError(message.replace(/^(\w+ )?Error: /, ''), { code: 'INPUT' });
 }
 
+/** DuckDB's parse tree of `sql` (json_serialize_sql), as JSON. */
+async function serialize(connection: DuckDBConnection, sql: string): Promise<unknown> {
+  const reader = await connection.runAndReadAll('SELECT json_serialize_sql($1::VARCHAR) AS j', [
+    sql,
+  ]);
+  return JSON.parse(String(reader.getRowObjectsJson()[0]!.j));
+}
+
+/** SQL text of a (modified) parse tree. */
+async function deserialize(connection: DuckDBConnection, tree: unknown): Promise<string> {
+  const reader = await connection.runAndReadAll('SELECT json_deserialize_sql($1::JSON) AS s', [
+    JSON.stringify(tree),
+  ]);
+  return String(reader.getRowObjectsJson()[0]!.s);
+}
+
 export class DuckDBSandbox {
   private closed = false;
 
-  private constructor(private readonly instance: DuckDBInstance) {}
+  private constructor(
+    private readonly instance: DuckDBInstance,
+    private readonly policy: SandboxPolicy | undefined,
+  ) {}
 
   static async open(options: SandboxOptions): Promise<DuckDBSandbox> {
     const instance = await DuckDBInstance.create(options.path, { access_mode: 'READ_ONLY' });
@@ -127,6 +165,8 @@ export class DuckDBSandbox {
         .join(', ');
       // Order matters: limits first, then close file access, then lock everything.
       await setup.run(`SET allowed_directories = [${list}]`);
+      if (options.fileSearchPath)
+        await setup.run(`SET file_search_path = '${options.fileSearchPath.replaceAll("'", "''")}'`);
       if (options.memoryLimit)
         await setup.run(`SET memory_limit = '${options.memoryLimit.replaceAll("'", "''")}'`);
       if (options.threads) await setup.run(`SET threads = ${Math.floor(options.threads)}`);
@@ -140,7 +180,7 @@ export class DuckDBSandbox {
       throw err;
     }
     setup.closeSync();
-    return new DuckDBSandbox(instance);
+    return new DuckDBSandbox(instance, options.policy);
   }
 
   /** Runs one SELECT with named parameters (`$name`) under the limits. */
@@ -150,11 +190,19 @@ export class DuckDBSandbox {
     limits: SandboxLimits,
   ): Promise<SandboxResult> {
     if (this.closed) throw refuse('the query sandbox is closed');
+    checkTimeout(this.policy, limits.timeoutMs);
     const connection = await this.instance.connect();
     let timer: NodeJS.Timeout | undefined;
     let timedOut = false;
     try {
-      const prepared = await this.prepareOne(connection, sql);
+      let prepared = await this.prepareOne(connection, sql);
+      if (this.policy) {
+        const tree = await serialize(connection, sql);
+        checkStatement(this.policy, tree);
+        // What runs is then DuckDB's own rendering of the checked tree, with absolute paths.
+        if (anchorFiles(this.policy, tree))
+          prepared = await this.prepareOne(connection, await deserialize(connection, tree));
+      }
       if (Object.keys(params).length) {
         try {
           prepared.bind(params);
@@ -179,10 +227,10 @@ export class DuckDBSandbox {
             `the query was stopped after ${limits.timeoutMs} ms (the statement timeout)`,
             'narrow it down (filters, LIMIT, fewer joins)',
           );
-        throw explain(err);
+        throw explain(err, this.policy?.pathAliases);
       }
       const columns = readerColumns(reader);
-      const all = reader.getRowObjectsJson() as Row[];
+      const all = hidePathsInRows(reader.getRowObjectsJson() as Row[], this.policy?.pathAliases);
       const truncated = all.length > limits.rowLimit;
       return { columns, rows: truncated ? all.slice(0, limits.rowLimit) : all, truncated };
     } finally {
@@ -196,7 +244,7 @@ export class DuckDBSandbox {
     try {
       extracted = await connection.extractStatements(sql);
     } catch (err) {
-      throw explain(err);
+      throw explain(err, this.policy?.pathAliases);
     }
     if (extracted.count !== 1)
       throw refuse(
@@ -208,7 +256,7 @@ export class DuckDBSandbox {
     try {
       prepared = await extracted.prepare(0);
     } catch (err) {
-      throw explain(err);
+      throw explain(err, this.policy?.pathAliases);
     }
     const type = prepared.statementType;
     // DuckDB turns some other statements into SELECTs (PRAGMA x is a table function call), so
@@ -233,10 +281,7 @@ export class DuckDBSandbox {
   async referencedRelations(sql: string): Promise<string[]> {
     const connection = await this.instance.connect();
     try {
-      const reader = await connection.runAndReadAll('SELECT json_serialize_sql($1::VARCHAR) AS j', [
-        sql,
-      ]);
-      return relationsInSerializedSql(JSON.parse(String(reader.getRowObjectsJson()[0]!.j)));
+      return relationsInSerializedSql(await serialize(connection, sql));
     } finally {
       connection.closeSync();
     }
