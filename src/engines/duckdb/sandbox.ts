@@ -195,14 +195,7 @@ export class DuckDBSandbox {
     let timer: NodeJS.Timeout | undefined;
     let timedOut = false;
     try {
-      let prepared = await this.prepareOne(connection, sql);
-      if (this.policy) {
-        const tree = await serialize(connection, sql);
-        checkStatement(this.policy, tree);
-        // What runs is then DuckDB's own rendering of the checked tree, with absolute paths.
-        if (anchorFiles(this.policy, tree))
-          prepared = await this.prepareOne(connection, await deserialize(connection, tree));
-      }
+      const prepared = await this.prepareOne(connection, sql);
       if (Object.keys(params).length) {
         try {
           prepared.bind(params);
@@ -252,9 +245,13 @@ export class DuckDBSandbox {
           ? 'no statement to run'
           : `one statement at a time: found ${extracted.count}`,
       );
+    // The role's read rules are checked before DuckDB prepares (binding already reads files).
+    const checked = this.policy ? await this.checkPolicy(connection, sql, this.policy) : true;
     let prepared;
     try {
-      prepared = await extracted.prepare(0);
+      prepared = await (
+        typeof checked === 'string' ? await connection.extractStatements(checked) : extracted
+      ).prepare(0);
     } catch (err) {
       throw explain(err, this.policy?.pathAliases);
     }
@@ -274,7 +271,29 @@ export class DuckDBSandbox {
         'this connection reads the warehouse; changes go through the pipeline',
       );
     }
+    if (checked === false)
+      throw refuse(
+        `refused: this statement could not be checked against the ${this.policy!.role} role's read rules`,
+        'write one plain SELECT',
+      );
     return prepared;
+  }
+
+  /**
+   * Refuses what the policy does not allow, on the statement's parse tree. Returns false when
+   * DuckDB could not serialize it (not a SELECT: the statement checks refuse it, or it is
+   * refused as unchecked), the SQL to run instead when relative file paths were anchored at
+   * the lake (DuckDB's own rendering of the checked tree), true otherwise.
+   */
+  private async checkPolicy(
+    connection: DuckDBConnection,
+    sql: string,
+    policy: SandboxPolicy,
+  ): Promise<boolean | string> {
+    const tree = (await serialize(connection, sql)) as { error?: boolean };
+    if (tree.error) return false;
+    checkStatement(policy, tree);
+    return anchorFiles(policy, tree) ? deserialize(connection, tree) : true;
   }
 
   /** `schema.table` of every table or view a SELECT reads (for cache keys), in order. */
