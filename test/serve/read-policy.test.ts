@@ -180,11 +180,11 @@ describe('a viewer', () => {
   it('reads the warehouse and the processed zone through relations, PII masked', async () => {
     const processed = await rows(
       'viewer',
-      'select email, phone, street, city from processed.customers where phone is not null limit 20',
+      'select first_name, email, phone, street, city from processed.customers where phone is not null limit 20',
     );
     expect(processed.length).toBeGreaterThan(0);
     for (const r of processed) {
-      expect(r).toMatchObject({ email: '****', phone: '****', street: '****' });
+      expect(r).toMatchObject({ first_name: '****', email: '****', phone: '****', street: '****' });
       expect(r.city).not.toBe('****');
     }
     // Through a dbt view over it, a snapshot table and a mart table (the same column names),
@@ -329,7 +329,13 @@ describe('an admin', () => {
 describe('the published snapshot', () => {
   it('records which columns its masked twin masks', () => {
     expect(snapshot.masked.file).not.toBe(snapshot.file);
-    expect(snapshot.masked.columns['processed.customers']).toEqual(['email', 'phone', 'street']);
+    expect(snapshot.masked.columns['processed.customers']).toEqual([
+      'first_name',
+      'last_name',
+      'email',
+      'phone',
+      'street',
+    ]);
     expect(snapshot.masked.columns['main.dim_customers']).toEqual(['full_name', 'email']);
     expect(snapshot.masked.withheld).toEqual([]);
   });
