@@ -161,6 +161,19 @@ describe('a viewer', () => {
       expect(text).toMatch(message);
       expect(text).not.toContain(lake);
     }
+    // What the catalog shows a viewer carries no server folder.
+    for (const sql of [
+      'show databases',
+      'show all tables',
+      'select * from duckdb_tables()',
+      'select * from duckdb_columns()',
+      "select * from pragma_table_info('processed.customers')",
+      'summarize processed.customers',
+    ]) {
+      const res = await query('viewer', sql);
+      expect(res.statusCode, `${sql}: ${res.body}`).toBe(200);
+      expect(res.body, sql).not.toContain(lake);
+    }
     // Other table functions than the viewer's list: refused, naming the list in the hint.
     const res = await query('viewer', "select * from sniff_csv('raw/a.csv')");
     expect(res.statusCode).toBe(400);
