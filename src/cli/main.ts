@@ -536,6 +536,8 @@ export async function main(argv: string[]): Promise<void> {
     if (debug && err instanceof Error) process.stderr.write(`${err.stack}\n`);
     else if (!(err instanceof TributaryError))
       process.stderr.write('(run with --debug for details)\n');
-    process.exitCode = err instanceof TributaryError && err.code === 'USAGE' ? 2 : 1;
+    // A wrong command line and a name that does not exist are both the caller's to fix: 2.
+    process.exitCode =
+      err instanceof TributaryError && (err.code === 'USAGE' || err.code === 'NOT_FOUND') ? 2 : 1;
   }
 }

@@ -351,7 +351,7 @@ export function registerOrchestration(program: Command, cli: CliContext): void {
       );
       if (!entry)
         throw new TributaryError(`no dead letter ${id}`, {
-          code: 'USAGE',
+          code: 'NOT_FOUND',
           hint: '`tributary dlq list` lists them',
         });
       if (opts.json) return cli.print(JSON.stringify(entry, null, 2));

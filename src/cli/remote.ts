@@ -7,7 +7,7 @@
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { ConnectionOptions } from 'node:tls';
-import { TributaryError, isErrno } from '../core/index.js';
+import { TributaryError, isErrno, isErrorCode } from '../core/index.js';
 import { openWorkspace, type Workspace } from '../orchestrator/index.js';
 import { loadProject } from '../project/index.js';
 import { findServer, pinnedTlsOptions } from '../serve/index.js';
@@ -110,7 +110,7 @@ function apiClient(
         );
       throw err;
     }
-    let payload: T & { error?: { message: string; hint?: string } };
+    let payload: T & { error?: { code?: unknown; message: string; hint?: string } };
     try {
       payload = JSON.parse(res.text) as typeof payload;
     } catch {
@@ -119,8 +119,16 @@ function apiClient(
       });
     }
     if (res.status >= 400) {
+      // The server's own code when it sent one, so a missing run is NOT_FOUND here as it is there.
+      const code = payload.error?.code;
       throw new TributaryError(payload.error?.message ?? `the server answered ${res.status}`, {
-        code: res.status === 404 || res.status === 400 ? 'USAGE' : 'INPUT',
+        code: isErrorCode(code)
+          ? code
+          : res.status === 404
+            ? 'NOT_FOUND'
+            : res.status === 400
+              ? 'USAGE'
+              : 'INPUT',
         ...(payload.error?.hint ? { hint: payload.error.hint } : {}),
       });
     }

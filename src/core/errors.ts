@@ -14,8 +14,30 @@ export interface ErrorLocation {
   record?: number;
 }
 
-export type ErrorCode =
-  'CONFIG' | 'INPUT' | 'ENGINE' | 'LAKE' | 'STATE' | 'LOCKED' | 'GRAPH' | 'USAGE' | 'INTERNAL';
+/**
+ * What kind of failure an error is, which callers branch on instead of its message: the CLI's
+ * exit code and the API's HTTP status are chosen by it. NOT_FOUND: the thing a command or request
+ * names (a run, a dead letter, a table, an asset, a dashboard, a tile, a token) does not exist.
+ */
+export const ERROR_CODES = [
+  'CONFIG',
+  'INPUT',
+  'ENGINE',
+  'LAKE',
+  'STATE',
+  'LOCKED',
+  'GRAPH',
+  'USAGE',
+  'NOT_FOUND',
+  'INTERNAL',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/** Whether a value (an API's answer, say) is one of the error codes. */
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && (ERROR_CODES as readonly string[]).includes(value);
+}
 
 export interface TributaryErrorOptions {
   code?: ErrorCode;
@@ -101,25 +123,19 @@ const TRANSIENT_CODES = new Set([
 ]);
 
 /**
- * Whether a failure is worth another try: flagged transient, a timeout, a lost connection, a
- * lock or write conflict. Looks through `cause` chains, since wrappers keep the original.
+ * Whether a failure is worth another try: flagged transient (a TributaryError said so, or an
+ * engine classified its error as a lock or write conflict), a timeout, a lost connection. Looks
+ * through `cause` chains, since wrappers keep the original. Never reads the message: what an
+ * engine's failure means is decided once, by the engine (engines/types.ts EngineError).
  */
 export function isTransientError(err: unknown): boolean {
   for (let e: unknown = err, depth = 0; e && depth < 8; depth++) {
-    if (e instanceof TributaryError && e.transient) return true;
-    if (typeof e === 'object') {
-      const o = e as { code?: unknown; name?: unknown; message?: unknown; cause?: unknown };
-      if (typeof o.code === 'string' && TRANSIENT_CODES.has(o.code)) return true;
-      if (o.name === 'TimeoutError') return true;
-      if (
-        typeof o.message === 'string' &&
-        /Could not set lock on file|Conflict on tuple|TransactionContext Error: Conflict|write-write conflict/i.test(
-          o.message,
-        )
-      )
-        return true;
-      e = o.cause;
-    } else break;
+    if (typeof e !== 'object') break;
+    const o = e as { code?: unknown; name?: unknown; transient?: unknown; cause?: unknown };
+    if (o.transient === true) return true;
+    if (typeof o.code === 'string' && TRANSIENT_CODES.has(o.code)) return true;
+    if (o.name === 'TimeoutError') return true;
+    e = o.cause;
   }
   return false;
 }

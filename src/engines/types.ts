@@ -203,9 +203,14 @@ export type EngineErrorKind =
   | 'fatal'
   | 'other';
 
-/** An engine failure, with the statement that caused it kept for `--debug`. */
+/**
+ * An engine failure, with the statement that caused it kept for `--debug`. `transient` (a
+ * conflict: may pass when tried again) is what core's isTransientError reads, so retries follow
+ * the engine's classification instead of matching its messages.
+ */
 export class EngineError extends Error {
   readonly kind: EngineErrorKind;
+  readonly transient: boolean;
 
   constructor(
     message: string,
@@ -215,6 +220,7 @@ export class EngineError extends Error {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'EngineError';
     this.kind = options?.kind ?? 'other';
+    this.transient = this.kind === 'conflict';
   }
 }
 

@@ -317,7 +317,7 @@ function conditions(pairs: [string, string | undefined][]): { where: string; par
 function refusal(id: string, entry: DeadLetter | undefined): TributaryError {
   if (!entry)
     return new TributaryError(`no dead letter ${id}`, {
-      code: 'USAGE',
+      code: 'NOT_FOUND',
       hint: 'list the dead letters to see their ids',
     });
   if (entry.status === 'replayed')

@@ -162,7 +162,7 @@ export function selectAssets(
     const roots = matchAssets(graph, name);
     if (roots.length === 0) {
       throw new TributaryError(`no asset matches ${name}`, {
-        code: 'USAGE',
+        code: 'NOT_FOUND',
         hint: 'run `tributary graph` to list assets (names, kind:name, tag:x, kind:model)',
       });
     }

@@ -67,14 +67,14 @@ export function partitionedAsset(
       keys.length
         ? `${selector} names ${keys.length} assets (${keys.join(', ')}); name one`
         : `no asset matches ${selector}`,
-      { code: 'USAGE', hint: 'run `tributary graph` to list assets' },
+      { code: keys.length ? 'USAGE' : 'NOT_FOUND', hint: 'run `tributary graph` to list assets' },
     );
   }
   const key = keys[0]!;
   const cfg = resolvePolicies(ws.graph, ws.project.config.assets).get(key)?.partitions;
   if (!cfg) {
     throw new TributaryError(`${key} is not partitioned`, {
-      code: 'USAGE',
+      code: 'NOT_FOUND',
       location: { file: 'tributary.yml', path: 'assets' },
       hint: `add assets: { ${ws.graph.assets.get(key)!.name}: { partitions: { start: YYYY-MM-DD } } }`,
     });

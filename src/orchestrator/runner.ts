@@ -230,7 +230,7 @@ async function resumablePlan(ws: Workspace, runId: string): Promise<string[]> {
   const run = await ws.state.getRun(runId);
   if (!run) {
     throw new TributaryError(`no run ${runId}`, {
-      code: 'USAGE',
+      code: 'NOT_FOUND',
       hint: '`tributary runs` lists run ids',
     });
   }

@@ -15,7 +15,7 @@ import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
 import { copyFile, mkdir, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { newId, writeFileAtomic } from '../core/index.js';
+import { TributaryError, describeError, isErrno, newId, writeFileAtomic } from '../core/index.js';
 import { writeMaskedCopy } from '../engines/index.js';
 import { lakeKeys, readManifest, type TableManifest } from '../lake/index.js';
 import { piiColumns } from './pii.js';
@@ -48,12 +48,48 @@ export interface ServingSnapshot {
 
 export const servingDir = (ws: Workspace) => join(ws.project.paths.work, 'serving');
 
+/**
+ * The snapshot queries read now, or undefined when none was ever published (no current.json).
+ * A current.json that cannot be read or is not a snapshot is an error naming it: it is never
+ * taken for "nothing published yet", which would hide a damaged serving folder.
+ */
 export async function readServingSnapshot(dir: string): Promise<ServingSnapshot | undefined> {
+  const file = join(dir, 'current.json');
+  let text: string;
   try {
-    return JSON.parse(await readFile(join(dir, 'current.json'), 'utf8')) as ServingSnapshot;
-  } catch {
-    return undefined;
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    if (isErrno(err, 'ENOENT')) return undefined;
+    throw new TributaryError(`cannot read the serving snapshot's ${file}: ${describeError(err)}`, {
+      code: 'STATE',
+      cause: err,
+    });
   }
+  const damaged = (why: string, cause?: unknown) =>
+    new TributaryError(`the serving snapshot's ${file} is damaged: ${why}`, {
+      code: 'STATE',
+      hint: 'run the pipeline again (`tributary run`, or let `tributary serve` run it): publishing rewrites it',
+      ...(cause === undefined ? {} : { cause }),
+    });
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    throw damaged(`it is not JSON (${(err as Error).message})`, err);
+  }
+  const s = parsed as Partial<ServingSnapshot> | null;
+  if (
+    !s ||
+    typeof s !== 'object' ||
+    typeof s.version !== 'string' ||
+    typeof s.file !== 'string' ||
+    typeof s.relations !== 'object' ||
+    !s.relations ||
+    !Array.isArray(s.allowedDirectories) ||
+    typeof s.source?.size !== 'number'
+  )
+    throw damaged('it lacks version, file, relations, allowedDirectories or source');
+  return s as ServingSnapshot;
 }
 
 /** Each warehouse relation the pipeline builds, with the version of what it holds. */
@@ -87,7 +123,11 @@ export async function publishServingSnapshot(
   // Everything committed goes into the main file, so a copy of that file is the whole database.
   await ws.warehouse.exec('CHECKPOINT');
   const info = await stat(ws.project.paths.warehouse);
-  const current = await readServingSnapshot(dir);
+  // A damaged current.json is what publishing repairs: it is replaced below.
+  const current = await readServingSnapshot(dir).catch((err: unknown) => {
+    if (err instanceof TributaryError && err.code === 'STATE') return undefined;
+    throw err;
+  });
   const relations = await relationVersions(ws);
   if (
     !options.force &&

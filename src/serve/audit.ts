@@ -112,9 +112,10 @@ export class AuditLog {
 
   /**
    * Records how a started request ended, and who made it when that became known while it ran
-   * (a login); a failure is reported and counted, not thrown.
+   * (a login). A failure is reported and counted, not thrown: it returns false, and the caller
+   * decides what the client is told.
    */
-  async finish(id: string, end: AuditEnd, who?: AuditStart): Promise<void> {
+  async finish(id: string, end: AuditEnd, who?: AuditStart): Promise<boolean> {
     try {
       await this.engine.query(
         `UPDATE audit_log SET status = $1, outcome = $2, error = $3, finished_at = $4,
@@ -132,8 +133,10 @@ export class AuditLog {
           id,
         ],
       );
+      return true;
     } catch (err) {
       this.failed(err, `the outcome of entry ${id}`);
+      return false;
     }
   }
 

@@ -152,7 +152,7 @@ export class TokenStore {
     this.forget();
     if (!rows.length) {
       throw new TributaryError(`no active token ${id}`, {
-        code: 'USAGE',
+        code: 'NOT_FOUND',
         hint: '`tributary token list` shows tokens',
       });
     }

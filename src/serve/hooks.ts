@@ -7,6 +7,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { allows, type Role, type TokenInfo, type TokenStore } from './auth.js';
 import { outcomeOf, type AuditEnd, type AuditStart } from './audit.js';
+import { HttpError } from './errors.js';
 
 /** The cookie the web UI's session id travels in. */
 export const SESSION_COOKIE = 'tributary_session';
@@ -45,17 +46,6 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   'cross-origin-resource-policy': 'same-origin',
 };
 
-/** An error with an HTTP status, for what is not a TributaryError. */
-export class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-    readonly hint?: string,
-  ) {
-    super(message);
-  }
-}
-
 declare module 'fastify' {
   interface FastifyRequest {
     /** The token holder, once authenticated (also when then refused for a too-low role). */
@@ -66,11 +56,16 @@ declare module 'fastify' {
     refusal?: { reason: string; tokenId: string | null };
     /** The request's audit entry, once written. */
     auditId?: string;
+    /** Whether the entry's outcome was written (or tried), so it is written once. */
+    auditFinished?: boolean;
     /** The error the request ended with (code and message), for the audit log. */
     failure?: string;
   }
   interface FastifyContextConfig {
+    /** The least role a route needs (routes.ts: every route names one or is public). */
     role?: Role;
+    /** A route anyone may call (health, login); said outright, never assumed from no role. */
+    public?: boolean;
   }
 }
 
@@ -226,6 +221,7 @@ export function installGuards(app: FastifyInstance, tokens: TokenStore): void {
   app.decorateRequest('credential', undefined);
   app.decorateRequest('refusal', undefined);
   app.decorateRequest('auditId', undefined);
+  app.decorateRequest('auditFinished', false);
   app.decorateRequest('failure', undefined);
   // A text/plain body is what lets another site's page post without a CORS preflight; with no
   // parser for it (or for forms), any body that is not JSON is refused with 415.
@@ -233,10 +229,26 @@ export function installGuards(app: FastifyInstance, tokens: TokenStore): void {
 
   app.addHook('onSend', async (req, reply: FastifyReply, payload) => {
     for (const [name, value] of Object.entries(SECURITY_HEADERS)) void reply.header(name, value);
-    // The client left while the handler ran: no onResponse will come, so its end is recorded here.
-    if (req.auditId && reply.raw.destroyed)
-      await audit.finish(req.auditId, endOf(req, reply, true));
-    return payload;
+    if (!req.auditId || req.auditFinished) return payload;
+    req.auditFinished = true;
+    // Recorded before the answer leaves, so an outcome that cannot be written is not answered
+    // as if all were well. A client that left while the handler ran gets no answer; its entry
+    // still says how the handler ended.
+    const gone = reply.raw.destroyed;
+    const end = endOf(req, reply, gone);
+    if ((await audit.finish(req.auditId, end, auditStart(req))) || gone) return payload;
+    if (payload && typeof (payload as { destroy?: unknown }).destroy === 'function')
+      (payload as { destroy(): void }).destroy();
+    void reply.code(500).type('application/json; charset=utf-8');
+    return JSON.stringify({
+      error: {
+        code: 'INTERNAL',
+        message: `the audit log could not record how this ${req.method} ended (${end.status}): it ${
+          end.outcome === 'succeeded' ? 'was carried out' : 'failed'
+        }, but the log does not say so`,
+        hint: "the server's log says why; GET /api/health counts such failures",
+      },
+    });
   });
 
   app.addHook('onRequest', async (req) => authenticate(tokens, req));
@@ -274,8 +286,9 @@ export function installGuards(app: FastifyInstance, tokens: TokenStore): void {
 
   app.addHook('onResponse', async (req, reply) => {
     const end = endOf(req, reply, false);
-    if (req.auditId) await audit.finish(req.auditId, end, auditStart(req));
-    else if (MUTATING_METHODS.has(req.method) || end.status === 401 || end.status === 403)
+    if (req.auditId) {
+      if (!req.auditFinished) await audit.finish(req.auditId, end, auditStart(req));
+    } else if (MUTATING_METHODS.has(req.method) || end.status === 401 || end.status === 403)
       await audit.record(auditStart(req), end);
   });
 }

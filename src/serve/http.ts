@@ -61,7 +61,7 @@ export async function startHttp(
         await tokens.revoke(local.info.id);
       } catch (err) {
         // Already revoked (by an admin) is fine; anything else leaves it to the next start.
-        if (!(err instanceof TributaryError && err.code === 'USAGE'))
+        if (!(err instanceof TributaryError && err.code === 'NOT_FOUND'))
           process.stderr.write(
             `could not revoke the server's token ${local.info.id}: ${describeError(err)}; the next start revokes it\n`,
           );

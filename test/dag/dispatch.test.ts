@@ -7,6 +7,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { TributaryError, isTransientError } from '../../src/core/index.js';
+import { EngineError, openDuckDB } from '../../src/engines/index.js';
 import {
   dispatch,
   sleep as realSleep,
@@ -947,12 +948,36 @@ describe('isTransientError', () => {
     expect(isTransientError(null)).toBe(false);
   });
 
-  it('counts DuckDB lock and write-conflict messages', () => {
+  it('counts a conflict as the engine classified it, never by its message', async () => {
+    // The words alone are not enough: what a failure means is decided once, by the engine.
     expect(isTransientError(new Error('IO Error: Could not set lock on file "x.duckdb"'))).toBe(
-      true,
+      false,
     );
-    expect(
-      isTransientError(new Error('TransactionContext Error: Conflict on tuple deletion')),
-    ).toBe(true);
+    const engine = await openDuckDB({ path: ':memory:' });
+    const other = await engine.fork();
+    try {
+      await engine.exec(
+        'CREATE TABLE t (id INTEGER PRIMARY KEY, v INTEGER); INSERT INTO t VALUES (1, 0)',
+      );
+      await engine.exec('BEGIN TRANSACTION');
+      await other.exec('BEGIN TRANSACTION');
+      await engine.exec('UPDATE t SET v = 1 WHERE id = 1');
+      const conflict = await other.exec('UPDATE t SET v = 2 WHERE id = 1').then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+      expect(conflict).toBeInstanceOf(EngineError);
+      expect((conflict as EngineError).kind).toBe('conflict');
+      expect(isTransientError(conflict)).toBe(true);
+      // Wrapped by a caller that keeps the cause, it stays transient.
+      expect(isTransientError(new TributaryError('step failed', { cause: conflict }))).toBe(true);
+      // A statement's own mistake is not.
+      const wrong = await engine.query('SELECT nope FROM t').catch((err: unknown) => err);
+      expect((wrong as EngineError).kind).toBe('statement');
+      expect(isTransientError(wrong)).toBe(false);
+    } finally {
+      await other.close();
+      await engine.close();
+    }
   });
 });

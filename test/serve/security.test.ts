@@ -62,6 +62,11 @@ beforeAll(async () => {
     const seen = await tokens.audit.list(1);
     throw new Error(`boom; newest entry when the handler ran: ${JSON.stringify(seen[0])}`);
   });
+  // A handler whose change takes the audit table away: its outcome then cannot be written.
+  app.post('/api/test/breaks-audit', { config: { role: 'operator' } }, async () => {
+    await ws.state.engine.exec('ALTER TABLE audit_log RENAME TO audit_log_away');
+    return { done: true };
+  });
   // A handler that waits until the test lets it go: for a client that leaves meanwhile.
   app.post('/api/test/slow', { config: { role: 'operator' } }, async () => {
     slow.entered();
@@ -361,6 +366,12 @@ describe('cross-site requests', () => {
   });
 });
 
+/** The security headers every response carries, on one response. */
+function expectHeadersOn(headers: Record<string, unknown>): void {
+  for (const [name, value] of Object.entries(SECURITY_HEADERS))
+    expect(headers[name], name).toBe(value);
+}
+
 describe('security headers', () => {
   const expectHeaders = (headers: Record<string, unknown>, what: string) => {
     for (const [name, value] of Object.entries(SECURITY_HEADERS))
@@ -591,5 +602,43 @@ describe('the audit log', () => {
       auditFailures: number;
     }>();
     expect(health.auditFailures).toBe(tokens.audit.failures);
+  });
+
+  it('answers 500 when a change ran but its outcome cannot be written, and says so on stderr', async () => {
+    const failuresBefore = tokens.audit.failures;
+    let written = '';
+    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
+      written += String(chunk);
+      return true;
+    });
+    let res;
+    try {
+      res = await app.inject({
+        method: 'POST',
+        url: '/api/test/breaks-audit',
+        headers: bearer(token.admin),
+        payload: {},
+      });
+    } finally {
+      await ws.state.engine.exec('ALTER TABLE audit_log_away RENAME TO audit_log');
+      stderr.mockRestore();
+    }
+    expect(res.statusCode).toBe(500);
+    expect(res.headers['content-type']).toMatch(/application\/json/);
+    expect(res.json()).toMatchObject({
+      error: {
+        code: 'INTERNAL',
+        message:
+          'the audit log could not record how this POST ended (200): it was carried out, but the log does not say so',
+      },
+    });
+    expectHeadersOn(res.headers);
+    expect(written).toMatch(/audit log: could not record the outcome of entry \d+: .*audit_log/);
+    expect(tokens.audit.failures).toBe(failuresBefore + 1);
+    // The entry written before it ran is still there, started: the log never claims an outcome.
+    expect((await auditEntries()).find((e) => e.path === '/api/test/breaks-audit')).toMatchObject({
+      outcome: 'started',
+      status: null,
+    });
   });
 });

@@ -18,7 +18,7 @@ export async function readCatalog(projectDir: string, name?: string): Promise<Ca
     );
     if (!matches.length) {
       throw new TributaryError(`no table named ${name} in the catalog`, {
-        code: 'USAGE',
+        code: 'NOT_FOUND',
         hint: 'run `tributary catalog` to list tables (and `tributary run` to fill the catalog)',
       });
     }

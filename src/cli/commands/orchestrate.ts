@@ -91,14 +91,14 @@ export async function readLogs(
     const byName = steps.filter((s) => s.asset.split(':').slice(1).join(':') === step);
     if (byName.length !== 1)
       throw new TributaryError(`run ${runId} has no step ${step}`, {
-        code: 'USAGE',
+        code: 'NOT_FOUND',
         hint: `its steps: ${steps.map((s) => s.asset).join(', ') || 'none'}`,
       });
     return byName[0]!.asset;
   };
   const noRun = () =>
     new TributaryError(`no run ${runId}`, {
-      code: 'USAGE',
+      code: 'NOT_FOUND',
       hint: '`tributary runs` lists run ids',
     });
   return withProject(

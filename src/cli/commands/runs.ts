@@ -10,7 +10,7 @@ export async function readRuns(
 ): Promise<{ runs: RunRecord[]; steps?: StepRecord[] }> {
   const missing = () =>
     new TributaryError(`no run ${runId}`, {
-      code: 'USAGE',
+      code: 'NOT_FOUND',
       hint: 'run `tributary runs` to list runs',
     });
   return withProject(

@@ -366,8 +366,10 @@ export async function openDuckDB(options: DuckDBEngineOptions): Promise<Engine> 
     instance = await DuckDBInstance.create(options.path, options.settings);
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
+    // Classified like any statement's failure: another process holding the file is a conflict.
     throw new EngineError(`cannot open DuckDB database ${options.path}: ${message}`, '', {
       cause: err,
+      kind: duckdbErrorKind(message),
     });
   }
   const connection = await instance.connect();

@@ -119,24 +119,24 @@ export async function loadDashboards(projectDir: string): Promise<Dashboard[]> {
   return dashboards.sort((a, b) => a.name.localeCompare(b.name));
 }
 
-/** The dashboard of that name, or a USAGE error listing the names there are. */
+/** The dashboard of that name, or a NOT_FOUND error listing the names there are. */
 export function findDashboard(dashboards: readonly Dashboard[], name: string): Dashboard {
   const found = dashboards.find((d) => d.name === name);
   if (found) return found;
   throw new TributaryError(`no dashboard named ${name}`, {
-    code: 'USAGE',
+    code: 'NOT_FOUND',
     hint: dashboards.length
       ? `dashboards: ${dashboards.map((d) => d.name).join(', ')}`
       : `add one as ${DASHBOARDS_DIR}/${name}.yml`,
   });
 }
 
-/** The tile of that id in a dashboard, or a USAGE error listing the ids there are. */
+/** The tile of that id in a dashboard, or a NOT_FOUND error listing the ids there are. */
 export function findTile(dashboard: Dashboard, id: string): Tile {
   const found = dashboard.tiles.find((t) => t.id === id);
   if (found) return found;
   throw new TributaryError(`dashboard ${dashboard.name} has no tile ${id}`, {
-    code: 'USAGE',
+    code: 'NOT_FOUND',
     hint: `tiles: ${dashboard.tiles.map((t) => t.id).join(', ')}`,
   });
 }

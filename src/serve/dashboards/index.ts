@@ -4,7 +4,35 @@
  * follows the data, and exported as CSV.
  */
 // Reading and validating the files is the project's part; one list of names, kept there.
-export * from '../../project/dashboards/index.js';
+export {
+  dashboardSchema,
+  dashboardJsonSchema,
+  filterSchema,
+  tileSchema,
+  allowedParameters,
+  filtersUsedBy,
+  isRealDate,
+  FILTER_TYPES,
+  TILE_TYPES,
+  FORMATS,
+  DASHBOARDS_DIR,
+  loadDashboards,
+  parseDashboard,
+  findDashboard,
+  findTile,
+  scanSql,
+  sqlParameterNames,
+  type DashboardFile,
+  type FilterDef,
+  type TileDef,
+  type TileType,
+  type FilterType,
+  type TileFormat,
+  type Dashboard,
+  type Tile,
+  type SqlScan,
+  type SqlParameter,
+} from '../../project/dashboards/index.js';
 export {
   resolveFilters,
   previousPeriod,

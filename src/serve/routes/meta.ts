@@ -1,0 +1,20 @@
+/** The API's description of itself (OpenAPI) and its liveness check: public. */
+import type { FastifyPluginAsync } from 'fastify';
+import { PUBLIC, type AppContext } from '../context.js';
+
+export const metaRoutes: FastifyPluginAsync<AppContext> = async (app, ctx) => {
+  app.get('/api/openapi.json', { config: PUBLIC, schema: { hide: true } }, async () =>
+    app.swagger(),
+  );
+
+  app.get(
+    '/api/health',
+    { config: PUBLIC, schema: { tags: ['meta'], summary: 'Liveness', security: [] } },
+    async () => ({
+      ok: true,
+      version: ctx.version,
+      dataVersion: ctx.sql.dataVersion(),
+      auditFailures: ctx.tokens.audit.failures,
+    }),
+  );
+};

@@ -1,0 +1,59 @@
+/** Logging in and out of the web UI (a session cookie), and who the caller is. */
+import type { FastifyPluginAsync } from 'fastify';
+import { PUBLIC, VIEWER, type AppContext } from '../context.js';
+import { HttpError } from '../errors.js';
+import { sessionCookie, sessionCookieHeader } from '../hooks.js';
+
+export const sessionRoutes: FastifyPluginAsync<AppContext> = async (app, { tokens }) => {
+  app.post<{ Body: { token: string } }>(
+    '/api/session',
+    {
+      config: PUBLIC,
+      schema: {
+        tags: ['auth'],
+        summary: 'Log in with a token: opens a session and sets its cookie',
+        security: [],
+        body: {
+          type: 'object',
+          required: ['token'],
+          properties: { token: { type: 'string', maxLength: 200 } },
+        },
+      },
+    },
+    async (req, reply) => {
+      const checked = await tokens.check(req.body.token);
+      if (!checked.ok) {
+        req.refusal = { reason: checked.reason, tokenId: checked.tokenId };
+        throw new HttpError(401, 'unknown or revoked token');
+      }
+      const info = checked.info;
+      req.user = info;
+      void reply.header('set-cookie', sessionCookieHeader(req, await tokens.createSession(info)));
+      return { id: info.id, name: info.name, role: info.role };
+    },
+  );
+
+  app.delete(
+    '/api/session',
+    {
+      config: PUBLIC,
+      schema: { tags: ['auth'], summary: 'Log out: ends the session', security: [] },
+    },
+    async (req, reply) => {
+      const session = sessionCookie(req);
+      if (session !== undefined) await tokens.endSession(session);
+      void reply.header('set-cookie', sessionCookieHeader(req));
+      return { ok: true };
+    },
+  );
+
+  app.get(
+    '/api/me',
+    { config: VIEWER, schema: { tags: ['auth'], summary: 'Who the token is' } },
+    async (req) => ({
+      id: req.user!.id,
+      name: req.user!.name,
+      role: req.user!.role,
+    }),
+  );
+};
