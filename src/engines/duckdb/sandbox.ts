@@ -4,7 +4,9 @@
  * warehouse's views read), extensions off, and the configuration locked after the memory and
  * thread limits are set. On top of what DuckDB enforces, each query must be exactly one SELECT,
  * runs at most `timeoutMs` (then it is interrupted) and returns at most `rowLimit` rows (read
- * incrementally, so a huge result never sits in memory).
+ * incrementally, so a huge result never sits in memory). With a `policy` (read-policy.ts), each
+ * statement is also checked against a role's read rules on its parse tree before DuckDB prepares
+ * it, and server folders are shown as lake-relative paths in errors and results.
  */
 import {
   DuckDBInstance,
@@ -33,12 +35,6 @@ export interface SandboxOptions {
   /** DuckDB memory_limit for all queries together, e.g. '1GB'. */
   memoryLimit?: string;
   threads?: number;
-  /**
-   * Where a relative file name is looked up (DuckDB's file_search_path): the lake, so a role
-   * that may read files names them lake-relative (`raw/shop/…`) without knowing the server's
-   * folders. A relative name passes allowed_directories only when one of those is relative too.
-   */
-  fileSearchPath?: string;
   /** What the user's statements may name, checked on each one's parse tree (read-policy.ts). */
   policy?: SandboxPolicy;
 }
@@ -165,8 +161,6 @@ export class DuckDBSandbox {
         .join(', ');
       // Order matters: limits first, then close file access, then lock everything.
       await setup.run(`SET allowed_directories = [${list}]`);
-      if (options.fileSearchPath)
-        await setup.run(`SET file_search_path = '${options.fileSearchPath.replaceAll("'", "''")}'`);
       if (options.memoryLimit)
         await setup.run(`SET memory_limit = '${options.memoryLimit.replaceAll("'", "''")}'`);
       if (options.threads) await setup.run(`SET threads = ${Math.floor(options.threads)}`);
