@@ -16,7 +16,7 @@ export const MASK_TEXT = '****';
 export interface MaskedCopy {
   /** `schema.name` → the columns masked in it (as the database spells them). */
   columns: Record<string, string[]>;
-  /** Views with masked columns whose definition could not be rewritten: dropped from the copy. */
+  /** Relations with masked columns that could not be rewritten: dropped from the copy. */
   withheld: string[];
 }
 
@@ -40,13 +40,17 @@ async function rows(c: DuckDBConnection, sql: string): Promise<Record<string, un
   return (await c.runAndReadAll(sql)).getRowObjectsJson() as Record<string, unknown>[];
 }
 
-/** The masked value of a column of `type`, under the column's own name. */
-function maskExpression(column: string, type: string): string {
+/** The masked value of a column of `type`. */
+function maskValue(column: string, type: string): string {
   const q = quoteIdentifier(column);
   return type === 'VARCHAR'
-    ? `CASE WHEN ${q} IS NULL THEN NULL ELSE '${MASK_TEXT}' END AS ${q}`
-    : `CAST(NULL AS ${type}) AS ${q}`;
+    ? `CASE WHEN ${q} IS NULL THEN NULL ELSE '${MASK_TEXT}' END`
+    : `CAST(NULL AS ${type})`;
 }
+
+/** The masked value of a column under the column's own name. */
+const maskExpression = (column: string, type: string) =>
+  `${maskValue(column, type)} AS ${quoteIdentifier(column)}`;
 
 async function maskRelation(
   c: DuckDBConnection,
@@ -58,10 +62,24 @@ async function maskRelation(
     .map((col) => maskExpression(col.name, col.type))
     .join(', ');
   if (r.kind === 'table') {
-    await c.run(
-      `CREATE OR REPLACE TABLE ${qualified(r)} AS SELECT * REPLACE (${replace}) FROM ${qualified(r)}`,
-    );
-    return true;
+    try {
+      await c.run(
+        `CREATE OR REPLACE TABLE ${qualified(r)} AS SELECT * REPLACE (${replace}) FROM ${qualified(r)}`,
+      );
+      return true;
+    } catch {
+      // A table others depend on (a foreign key) cannot be replaced: masked in place instead.
+    }
+    try {
+      const set = columns
+        .filter((col) => col.masked)
+        .map((col) => `${quoteIdentifier(col.name)} = ${maskValue(col.name, col.type)}`);
+      await c.run(`UPDATE ${qualified(r)} SET ${set.join(', ')}`);
+      return true;
+    } catch {
+      await c.run(`DROP TABLE ${qualified(r)} CASCADE`);
+      return false;
+    }
   }
   const body = r.sql ? VIEW_SQL.exec(r.sql)?.[1] : undefined;
   if (body) {
@@ -76,7 +94,7 @@ async function maskRelation(
       // falls through: withheld
     }
   }
-  await c.run(`DROP VIEW ${qualified(r)}`);
+  await c.run(`DROP VIEW ${qualified(r)} CASCADE`);
   return false;
 }
 
