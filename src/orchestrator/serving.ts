@@ -41,7 +41,7 @@ export interface ServingSnapshot {
     file: string;
     /** `schema.name` → the columns masked in it. */
     columns: Record<string, string[]>;
-    /** Views with PII whose definition could not be masked: left out of the twin. */
+    /** Relations with PII that could not be masked: left out of the twin. */
     withheld: string[];
   };
 }
