@@ -132,15 +132,21 @@ export function hidePaths(text: string, aliases: [string, string][] | undefined)
   return out;
 }
 
-/** Rows with every string (nested too) passed through hidePaths. */
+/**
+ * Rows with every string (nested too) passed through hidePaths, changed in place (the rows are
+ * the reader's fresh copies); a string without an aliased folder is left as it is.
+ */
 export function hidePathsInRows<T>(rows: T[], aliases: [string, string][] | undefined): T[] {
   if (!aliases?.length) return rows;
   const fix = (v: unknown): unknown => {
-    if (typeof v === 'string') return hidePaths(v, aliases);
-    if (Array.isArray(v)) return v.map(fix);
-    if (v && typeof v === 'object')
-      return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, fix(x)]));
+    if (typeof v === 'string')
+      return aliases.some(([path]) => v.includes(path)) ? hidePaths(v, aliases) : v;
+    if (v && typeof v === 'object') {
+      const o = v as Record<string, unknown>;
+      for (const k of Object.keys(o)) o[k] = fix(o[k]);
+    }
     return v;
   };
-  return rows.map((r) => fix(r) as T);
+  for (const r of rows) fix(r);
+  return rows;
 }
