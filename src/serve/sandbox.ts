@@ -3,7 +3,8 @@
  * latest serving snapshot (orchestrator/serving.ts). When a run publishes a new snapshot,
  * `refresh()` opens it and retires the old instance once the queries still using it end.
  * Each role queries through an instance of its own (read-policy.ts: its zones, its masked or
- * unmasked copy, its statement checks), opened on its first query.
+ * unmasked copy, its statement checks): the default role's opens with the snapshot, the others
+ * on their first query.
  */
 import { createHash } from 'node:crypto';
 import { TributaryError } from '../core/index.js';
@@ -61,8 +62,13 @@ export class QuerySandbox implements SqlRunner {
   private async doRefresh(): Promise<void> {
     const snapshot = await readServingSnapshot(this.opts.dir);
     if (!snapshot || snapshot.version === this.current?.snapshot.version) return;
+    const next: Opened = { snapshot, dbs: new Map(), inFlight: 0, retired: false };
+    // The default role's instance opens now (it serves most queries, and a snapshot that cannot
+    // be opened is then an error of the refresh, with the old one still serving); other roles'
+    // instances open on their first query.
+    await this.dbFor(next, this.opts.role ?? 'viewer');
     const old = this.current;
-    this.current = { snapshot, dbs: new Map(), inFlight: 0, retired: false };
+    this.current = next;
     this.relationsBySql.clear();
     if (old) {
       old.retired = true;
