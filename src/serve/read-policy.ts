@@ -92,6 +92,22 @@ const PATH_FUNCTIONS = [
 /** Functions that run SQL given as text or as a parse tree: they would escape these checks. */
 const SQL_TEXT_FUNCTIONS = ['query', 'query_table', 'json_execute_serialized_sql'];
 
+/** Table functions that change the server's state or take raw memory pointers. */
+const STATE_FUNCTIONS = [
+  'enable_logging',
+  'disable_logging',
+  'truncate_duckdb_logs',
+  'enable_profiling',
+  'disable_profiling',
+  'enable_peg_parser',
+  'disable_peg_parser',
+  'check_peg_parser',
+  'checkpoint',
+  'force_checkpoint',
+  'arrow_scan',
+  'arrow_scan_dumb',
+];
+
 /** DuckDB's catalog views that show view definitions (absolute lake paths) or settings. */
 const PATH_VIEWS = [
   'duckdb_views',
@@ -156,6 +172,8 @@ export function sandboxPolicy(role: Role, lake: string, serving?: string): Sandb
       refusedFunctions[f] = `shows the server's settings or folders (${pathsWho})`;
     for (const f of SQL_TEXT_FUNCTIONS)
       refusedFunctions[f] = `runs SQL given as text, which these checks cannot see (${pathsWho})`;
+    for (const f of STATE_FUNCTIONS)
+      refusedFunctions[f] = `changes the server's state or reads its memory (${pathsWho})`;
     for (const v of PATH_VIEWS)
       refusedRelations[v] =
         `shows view definitions, files or settings with server folders (${pathsWho})`;

@@ -301,6 +301,9 @@ describe('an operator', () => {
   it('is refused server paths (only admin may) and a timeoutMs over 120 s', async () => {
     expect(await refusal('operator', 'select * from duckdb_settings()')).toMatch(/only admin may/);
     expect(await refusal('operator', 'select sql from duckdb_views()')).toMatch(/only admin may/);
+    expect(await refusal('operator', 'select * from enable_logging()')).toMatch(
+      /enable_logging\(\) changes the server's state.*only admin may/,
+    );
     expect(await refusal('operator', 'select 1', { timeoutMs: 300_000 })).toMatch(
       /over the operator role's cap of 120000 ms/,
     );
