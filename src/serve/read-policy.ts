@@ -79,7 +79,9 @@ const PATH_FUNCTIONS = [
   'duckdb_secrets',
   'which_secret',
   'duckdb_logs',
+  'duckdb_logs_parsed',
   'duckdb_log_contexts',
+  'duckdb_profiling_settings',
   'pragma_database_list',
   'pragma_metadata_info',
   'pragma_storage_info',
@@ -96,6 +98,7 @@ const SQL_TEXT_FUNCTIONS = ['query', 'query_table', 'json_execute_serialized_sql
 const STATE_FUNCTIONS = [
   'enable_logging',
   'disable_logging',
+  'write_log',
   'truncate_duckdb_logs',
   'enable_profiling',
   'disable_profiling',
