@@ -1,13 +1,17 @@
 /**
  * `npm run bench:compile`: parse + compile of generated dbt projects with 1,000 and 10,000 models
- * (refs, a macro call and a for loop in every model, yml tests on every model). Each size runs in a
- * fresh child process (bench/compile-worker.ts) so peak memory is its own. The reference, measured
- * in the same run, is the least any compiler must do: read every file and substitute every
- * ref() with a regular expression. Targets: 1,000 models < 2 s, 10,000 < 15 s.
+ * (refs, a macro call and a for loop in every model, yml tests on every model), against dbt's core
+ * loop in Python measured in the same run: bench/compile-reference.py reads the same files, parses
+ * the YAML with PyYAML, renders every model and test with Jinja2 (stub ref/source/config/var, the
+ * project's macros) and writes target/compiled. Each measurement is a fresh child process
+ * (Tributary: bench/compile-worker.ts), the first side alternating; both start from an empty
+ * target folder. The compiled files of both sides must match (whitespace and quoting aside) or the
+ * bench aborts. Targets: 1,000 models < 2 s, 10,000 < 15 s.
  *   npm run bench:compile -- --sizes 1000,10000 --repeat 3
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
@@ -21,6 +25,7 @@ const sizes = values.sizes.split(',').map(Number);
 const repeat = Number(values.repeat);
 const root = resolve(import.meta.dirname, '../../bench/.work/compile');
 const worker = resolve(import.meta.dirname, 'compile-worker.js');
+const referenceScript = resolve(import.meta.dirname, '../../bench/compile-reference.py');
 const TARGET_S: Record<number, number> = { 1000: 2, 10000: 15 };
 
 /** Writes a project of `n` models in 20 folders; model i refs up to three earlier models. */
@@ -86,38 +91,106 @@ interface Measurement {
   parseMs: number;
   compileMs: number;
   nodes: number;
+  /** CPU time of the whole child process (start-up and imports included). */
   cpuMs: number;
   maxRssMB: number;
+  /** Wall time of the child process as the parent saw it (start-up and imports included). */
+  processMs: number;
 }
 
-function run(args: string[]): Measurement {
-  const r = spawnSync(process.execPath, [worker, ...args], {
-    encoding: 'utf8',
-    maxBuffer: 1 << 26,
+function run(side: 'tributary' | 'reference', dir: string): Measurement {
+  // Both sides compile into an empty target folder: every compiled file is written.
+  rmSync(join(dir, side === 'tributary' ? 'target' : 'target-jinja'), {
+    recursive: true,
+    force: true,
   });
-  if (r.status !== 0) throw new Error(`worker failed: ${r.stderr}`);
-  return JSON.parse(r.stdout.trim().split('\n').pop()!) as Measurement;
+  const [cmd, args] =
+    side === 'tributary'
+      ? [process.execPath, [worker, 'tributary', dir]]
+      : ['python3', [referenceScript, dir, join(dir, 'target-jinja')]];
+  const t0 = performance.now();
+  const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 1 << 26 });
+  const processMs = performance.now() - t0;
+  if (r.status !== 0) throw new Error(`${side} failed (exit ${r.status}):\n${r.stderr}`);
+  const m = JSON.parse(r.stdout.trim().split('\n').pop()!) as Omit<Measurement, 'processMs'>;
+  return { ...m, processMs };
+}
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => join(e.parentPath, e.name).slice(dir.length + 1))
+    .sort();
+}
+
+/** SQL compared modulo whitespace and identifier quoting. */
+const normalized = (sql: string) => sql.replaceAll('"', '').replace(/\s+/g, ' ').trim();
+
+/**
+ * Both sides must have compiled the same nodes to the same SQL, or the ratio compares different
+ * work: the same relative paths under target/compiled, each file equal modulo whitespace and
+ * quoting. Returns the number of files compared.
+ */
+function compareOutputs(dir: string): number {
+  const tribDir = join(dir, 'target', 'compiled');
+  const refDir = join(dir, 'target-jinja', 'compiled');
+  const trib = filesUnder(tribDir);
+  const ref = filesUnder(refDir);
+  const onlyTrib = trib.filter((f) => !ref.includes(f));
+  if (trib.length !== ref.length || onlyTrib.length) {
+    throw new Error(
+      `compiled files differ: tributary ${trib.length}, reference ${ref.length}; only in tributary: ${onlyTrib.slice(0, 5).join(', ')}`,
+    );
+  }
+  for (const f of trib) {
+    const a = normalized(readFileSync(join(tribDir, f), 'utf8'));
+    const b = normalized(readFileSync(join(refDir, f), 'utf8'));
+    if (a !== b)
+      throw new Error(`compiled SQL differs for ${f}:\ntributary: ${a}\nreference: ${b}`);
+  }
+  return trib.length;
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+const load = () =>
+  loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ');
 
-console.log(
-  '| models | nodes | parse | compile | total (wall) | CPU | target | reference (read + regex) | ratio | peak RSS |',
-);
-console.log('|---|---|---|---|---|---|---|---|---|---|');
+console.log(`load average at start: ${load()}`);
+const rows: string[] = [];
 for (const n of sizes) {
   const dir = join(root, `p${n}`);
   generate(dir, n);
   const trib: Measurement[] = [];
   const ref: Measurement[] = [];
   for (let i = 0; i < repeat; i++) {
-    trib.push(run(['tributary', dir]));
-    ref.push(run(['reference', dir]));
+    const order =
+      i % 2 === 0 ? (['tributary', 'reference'] as const) : (['reference', 'tributary'] as const);
+    for (const side of order) (side === 'tributary' ? trib : ref).push(run(side, dir));
+    const t = trib[i]!;
+    const r = ref[i]!;
+    if (i === 0)
+      console.log(`${n} models: ${compareOutputs(dir)} compiled files identical on both sides`);
+    console.log(
+      `${n} models run ${i + 1}/${repeat} (${order[0]} first): tributary ${s(t.parseMs + t.compileMs)} (CPU ${s(t.cpuMs)}), jinja2 ${s(r.parseMs + r.compileMs)} (CPU ${s(r.cpuMs)}), ratio ${((t.parseMs + t.compileMs) / (r.parseMs + r.compileMs)).toFixed(2)}; processes ${s(t.processMs)} / ${s(r.processMs)}, ratio ${(t.processMs / r.processMs).toFixed(2)}`,
+    );
   }
-  const total = median(trib.map((m) => m.parseMs + m.compileMs));
-  const refMs = median(ref.map((m) => m.parseMs + m.compileMs));
-  const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
-  console.log(
-    `| ${n} | ${trib[0]!.nodes} | ${s(median(trib.map((m) => m.parseMs)))} | ${s(median(trib.map((m) => m.compileMs)))} | ${s(total)} | ${s(median(trib.map((m) => m.cpuMs)))} | < ${TARGET_S[n] ?? '?'} s ${total / 1000 < (TARGET_S[n] ?? Infinity) ? 'met' : 'MISSED'} | ${s(refMs)} | ${(total / refMs).toFixed(1)}× | ${median(trib.map((m) => m.maxRssMB))} MB |`,
+  const total = (m: Measurement) => m.parseMs + m.compileMs;
+  const ratios = trib.map((t, i) => total(t) / total(ref[i]!));
+  const cpuRatios = trib.map((t, i) => t.cpuMs / ref[i]!.cpuMs);
+  const side = (ms: Measurement[]) =>
+    `${s(median(ms.map((m) => m.parseMs)))} | ${s(median(ms.map((m) => m.compileMs)))} | ${s(median(ms.map(total)))} | ${s(median(ms.map((m) => m.cpuMs)))} | ${median(ms.map((m) => m.maxRssMB))} MB`;
+  const met = median(trib.map(total)) / 1000 < (TARGET_S[n] ?? Infinity) ? 'met' : 'MISSED';
+  rows.push(
+    `| ${n} | ${trib[0]!.nodes} | tributary | ${side(trib)} | **${median(ratios).toFixed(2)}×** (${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}) | ${median(cpuRatios).toFixed(2)}× | < ${TARGET_S[n] ?? '?'} s ${met} |`,
+    `| ${n} | ${ref[0]!.nodes} | reference (Jinja2 + PyYAML) | ${side(ref)} | | | |`,
   );
 }
+console.log(`load average at end: ${load()}\n`);
+console.log(
+  '| models | nodes | side | parse | compile | total (wall) | CPU (process) | peak RSS | ratio tributary / reference (min–max) | CPU ratio | target |',
+);
+console.log('|---|---|---|---|---|---|---|---|---|---|---|');
+for (const row of rows) console.log(row);

@@ -1,13 +1,16 @@
 /**
  * One measured side of `bench:extract`, in a child process of its own so its time and peak
  * memory are its alone. `tributary <workDir> <parallel>` lands bench_extract_5m with the postgres
- * connector and processes it into typed Parquet with the table's contract; `reference <file>`
- * runs psql's `\copy … to <file> csv header` (under /usr/bin/time, for psql's peak memory).
- * Prints one JSON line with the measurements.
+ * connector and processes it into typed Parquet with the table's contract; `reference <workDir>`
+ * runs psql's `\copy … to <file> csv header` (under /usr/bin/time, for psql's CPU and peak
+ * memory), then DuckDB reads that CSV with the contract's types, checks the required columns and
+ * writes zstd Parquet stamped with `_loaded_at`, as processing does. Both then read their Parquet
+ * back (untimed) for the totals the parent compares. Prints one JSON line with the measurements.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { silentProgress } from '../src/core/index.js';
 import { openDuckDB } from '../src/engines/index.js';
 import { LocalObjectStore } from '../src/lake/index.js';
@@ -18,6 +21,42 @@ import { PostgresSource, type DatabaseBatch } from '../src/sources/index.js';
 const url = process.env.TRIBUTARY_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const TABLE = 'bench_extract_5m';
 const COLUMNS = ['id', 'customer_id', 'amount', 'status', 'created_at', 'note'];
+/** The contract of both sides: DuckDB type and whether a value is required. */
+const TYPES: [string, string, boolean][] = [
+  ['id', 'BIGINT', true],
+  ['customer_id', 'BIGINT', true],
+  ['amount', 'DECIMAL(12,2)', true],
+  ['status', 'VARCHAR', true],
+  ['created_at', 'TIMESTAMP', true],
+  ['note', 'VARCHAR', false],
+];
+
+/** What both sides' Parquet must hold: the same rows, values and column types. */
+async function parquetTotals(glob: string): Promise<Record<string, string>> {
+  const instance = await DuckDBInstance.create(':memory:');
+  const connection = await instance.connect();
+  try {
+    const totals = await connection.runAndReadAll(
+      `SELECT count(*) AS rows, sum(id) AS ids, sum(customer_id) AS customers, sum(amount) AS amount,
+              count(DISTINCT status) AS statuses, min(created_at) AS first, max(created_at) AS last,
+              count(note) AS notes, count(_loaded_at) AS stamped
+         FROM read_parquet('${glob}')`,
+    );
+    const schema = await connection.runAndReadAll(
+      `SELECT string_agg(column_name || ' ' || column_type, ', ')
+         FROM (DESCRIBE SELECT * EXCLUDE (_loaded_at) FROM read_parquet('${glob}'))`,
+    );
+    const row = totals.getRowsJson()[0]!;
+    const names = totals.columnNames();
+    return {
+      ...Object.fromEntries(names.map((n, i) => [n, String(row[i])])),
+      schema: String(schema.getRowsJson()[0]![0]),
+    };
+  } finally {
+    connection.closeSync();
+    instance.closeSync();
+  }
+}
 
 async function tributary(dir: string, parallel: number) {
   process.env.TRIBUTARY_BENCH_POSTGRES_URL = url;
@@ -55,6 +94,7 @@ async function tributary(dir: string, parallel: number) {
   };
   const store = new LocalObjectStore(join(dir, 'lake'));
   const tmpDir = join(dir, 'tmp');
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   const landed = await new PostgresSource(table).land({
     store,
@@ -71,8 +111,15 @@ async function tributary(dir: string, parallel: number) {
       new Map(),
     );
     const ms = performance.now() - t0;
+    const cpu = process.cpuUsage(cpu0);
+    const machineCpuS = machineCpuSince(busyBefore);
+    const maxRssMB = Math.round(process.resourceUsage().maxRSS / 1024);
     return {
       ms,
+      machineCpuS,
+      maxRssMB,
+      cpuS: (cpu.user + cpu.system) / 1e6,
+      totals: await parquetTotals(join(dir, 'lake', 'processed', '**', '*.parquet')),
       landMs,
       processMs: ms - landMs,
       rowsLanded: (landed.landed as DatabaseBatch[]).reduce((n, b) => n + b.rows, 0),
@@ -85,26 +132,67 @@ async function tributary(dir: string, parallel: number) {
   }
 }
 
-function reference(file: string) {
+async function reference(dir: string) {
+  mkdirSync(dir, { recursive: true });
+  const csv = join(dir, 'reference.csv');
+  const parquet = join(dir, 'reference.parquet');
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   const r = spawnSync(
     '/usr/bin/time',
     [
       '-f',
-      'maxrss=%M',
+      'maxrss=%M cpu=%U+%S',
       'psql',
       url,
       '-X',
       '-q',
       '-c',
-      `\\copy (select ${COLUMNS.join(', ')} from ${TABLE}) to '${file}' csv header`,
+      `\\copy (select ${COLUMNS.join(', ')} from ${TABLE}) to '${csv}' csv header`,
     ],
     { encoding: 'utf8' },
   );
-  const ms = performance.now() - t0;
+  const copyMs = performance.now() - t0;
   if (r.status !== 0) throw new Error(`psql failed: ${r.stderr}`);
   const kb = Number(/maxrss=(\d+)/.exec(r.stderr)?.[1] ?? 0);
-  return { ms, psqlMaxRssMB: Math.round(kb / 1024) };
+  const [user, system] = (/cpu=([\d.]+)\+([\d.]+)/.exec(r.stderr) ?? []).slice(1).map(Number);
+  // Processing, as Tributary's processing does it: the CSV read strictly with the contract's
+  // types (a bad value fails the statement), a required value missing fails it too, each row
+  // stamped with when it was loaded, zstd Parquet. Plain DuckDB, default settings.
+  const instance = await DuckDBInstance.create(':memory:');
+  const connection = await instance.connect();
+  try {
+    const columns = TYPES.map(([n, t]) => `'${n}': '${t}'`).join(', ');
+    const missing = TYPES.filter(([, , req]) => req)
+      .map(([n]) => `${n} IS NULL`)
+      .join(' OR ');
+    await connection.run(
+      `COPY (
+         SELECT ${COLUMNS.join(', ')}, CAST('${new Date().toISOString()}' AS TIMESTAMP) AS _loaded_at
+           FROM read_csv('${csv}', header = true, delim = ',', quote = '"', escape = '"',
+                         columns = {${columns}})
+          WHERE CASE WHEN ${missing} THEN error('a required value is missing') ELSE true END
+       ) TO '${parquet}' (FORMAT parquet, COMPRESSION zstd)`,
+    );
+  } finally {
+    connection.closeSync();
+    instance.closeSync();
+  }
+  const ms = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  const machineCpuS = machineCpuSince(busyBefore);
+  const maxRssMB = Math.round(process.resourceUsage().maxRSS / 1024);
+  return {
+    ms,
+    machineCpuS,
+    maxRssMB,
+    copyMs,
+    processMs: ms - copyMs,
+    psqlMaxRssMB: Math.round(kb / 1024),
+    psqlCpuS: (user ?? 0) + (system ?? 0),
+    cpuS: (cpu.user + cpu.system) / 1e6 + (user ?? 0) + (system ?? 0),
+    totals: await parquetTotals(parquet),
+  };
 }
 
 /**
@@ -118,16 +206,14 @@ function machineBusySeconds(): number | undefined {
   return (user! + nice! + system! + irq! + softirq!) / 100;
 }
 
+/** Machine CPU-seconds since `before`, taken when a side's timing ends (totals not included). */
+function machineCpuSince(before: number | undefined): number | undefined {
+  const now = machineBusySeconds();
+  return before === undefined || now === undefined ? undefined : now - before;
+}
+
 const [mode, a, b] = process.argv.slice(2);
 const busyBefore = machineBusySeconds();
-const result = mode === 'tributary' ? await tributary(a!, Number(b ?? 1)) : reference(a!);
-const busyAfter = machineBusySeconds();
-process.stdout.write(
-  `${JSON.stringify({
-    ...result,
-    maxRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
-    ...(busyBefore !== undefined && busyAfter !== undefined
-      ? { machineCpuS: busyAfter - busyBefore }
-      : {}),
-  })}\n`,
-);
+const result = mode === 'tributary' ? await tributary(a!, Number(b ?? 1)) : await reference(a!);
+// Peak memory as of the end of the timed work (the totals read afterwards not included).
+process.stdout.write(`${JSON.stringify(result)}\n`);

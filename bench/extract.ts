@@ -1,15 +1,18 @@
 /**
- * `npm run bench:extract`: a 5M-row PostgreSQL table → raw zone → typed Parquet, against psql's
- * `\copy … csv header` of the same table in the same run. Each side runs in a fresh child process
- * (bench/extract-worker.ts), alternating which goes first; prints rows/s, peak memory and the
- * ratio reference time / Tributary time (target ≥ 0.8: Tributary at most 25% slower).
+ * `npm run bench:extract`: a 5M-row PostgreSQL table → raw zone → typed Parquet, against the same
+ * work by hand in the same run: psql's `\copy … csv header`, then DuckDB reading that CSV with the
+ * contract's types into zstd Parquet. Each side runs in a fresh child process
+ * (bench/extract-worker.ts), alternating which goes first; both Parquet outputs must hold the same
+ * rows and values. Prints per-run ratios, rows/s, peak memory, CPU, the ratio reference time /
+ * Tributary time (target ≥ 0.8: Tributary at most 25% slower) and, beside it, the extract alone
+ * (psql's \copy against Tributary's landing).
  *   npm run bench:extract -- --repeat 3 --parallel 1
  * The table (bench_extract_5m in the test database) is created once with generate_series and
  * kept between runs.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
@@ -60,11 +63,17 @@ async function ensureTable(): Promise<void> {
 interface Measurement {
   ms: number;
   maxRssMB: number;
+  /** CPU-seconds of the side's own processes (Node and DuckDB; psql's too on the reference). */
+  cpuS: number;
+  /** Tributary: landing, then processing. Reference: psql's \copy, then DuckDB's CSV → Parquet. */
   landMs?: number;
-  processMs?: number;
+  copyMs?: number;
+  processMs: number;
   rows?: number;
   rejected?: number;
   psqlMaxRssMB?: number;
+  psqlCpuS?: number;
+  totals: Record<string, string>;
   /** CPU-seconds the whole machine spent while the side ran (PostgreSQL's server included). */
   machineCpuS?: number;
 }
@@ -81,15 +90,18 @@ function measure(args: string[]): Measurement {
   return JSON.parse(r.stdout.trim().split('\n').pop()!) as Measurement;
 }
 
+const loadAtStart = loadavg();
 await ensureTable();
 const runs: { trib: Measurement; ref: Measurement }[] = [];
+const secs = (ms: number) => `${(ms / 1000).toFixed(2)}s`;
 for (let i = 0; i < repeat; i++) {
   rmSync(root, { recursive: true, force: true });
   mkdirSync(root, { recursive: true });
   const got: Partial<{ trib: Measurement; ref: Measurement }> = {};
-  for (const side of i % 2 === 0 ? ['ref', 'trib'] : ['trib', 'ref']) {
+  const order = i % 2 === 0 ? ['ref', 'trib'] : ['trib', 'ref'];
+  for (const side of order) {
     if (side === 'trib') got.trib = measure(['tributary', join(root, 'trib'), String(parallel)]);
-    else got.ref = measure(['reference', join(root, 'reference.csv')]);
+    else got.ref = measure(['reference', join(root, 'reference')]);
   }
   const { trib, ref } = got as { trib: Measurement; ref: Measurement };
   if (trib.rows !== ROWS || trib.rejected !== 0) {
@@ -97,31 +109,41 @@ for (let i = 0; i < repeat; i++) {
       `tributary processed ${trib.rows} rows (${trib.rejected} rejected), not ${ROWS}`,
     );
   }
+  if (JSON.stringify(trib.totals) !== JSON.stringify(ref.totals)) {
+    throw new Error(
+      `the two sides' Parquet differ:\ntributary ${JSON.stringify(trib.totals)}\nreference ${JSON.stringify(ref.totals)}`,
+    );
+  }
   runs.push({ trib, ref });
   process.stderr.write(
-    `run ${i + 1}/${repeat}: tributary ${(trib.ms / 1000).toFixed(2)}s (land ${(trib.landMs! / 1000).toFixed(2)}s + process ${(trib.processMs! / 1000).toFixed(2)}s), psql ${(ref.ms / 1000).toFixed(2)}s, ratio ${(ref.ms / trib.ms).toFixed(3)}\n`,
+    `run ${i + 1}/${repeat} (${order[0] === 'ref' ? 'reference' : 'tributary'} first): tributary ${secs(trib.ms)} (land ${secs(trib.landMs!)} + process ${secs(trib.processMs)}, CPU ${trib.cpuS.toFixed(1)}s), reference ${secs(ref.ms)} (psql ${secs(ref.copyMs!)} + duckdb ${secs(ref.processMs)}, CPU ${ref.cpuS.toFixed(1)}s); ratio ${(ref.ms / trib.ms).toFixed(3)}, extract only ${(ref.copyMs! / trib.landMs!).toFixed(3)}\n`,
   );
 }
 rmSync(root, { recursive: true, force: true });
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const t = median(runs.map((r) => r.trib.ms));
-const l = median(runs.map((r) => r.trib.landMs!));
-const p = median(runs.map((r) => r.trib.processMs!));
-const r = median(runs.map((x) => x.ref.ms));
-const ratios = runs.map((x) => x.ref.ms / x.trib.ms);
+const med = (side: 'trib' | 'ref', f: (m: Measurement) => number) =>
+  median(runs.map((x) => f(x[side])));
 const rate = (ms: number) => `${Math.round(ROWS / (ms / 1000)).toLocaleString('en-US')} rows/s`;
-console.log(
-  `\nbench:extract — ${ROWS.toLocaleString('en-US')} rows, ${repeat} run(s), medians, parallel ${parallel}; ratio = psql / tributary (target ≥ 0.8)\n`,
-);
-const cpu = (side: 'trib' | 'ref') => {
+const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+const machine = (side: 'trib' | 'ref') => {
   const xs = runs.map((x) => x[side].machineCpuS).filter((x): x is number => x !== undefined);
   return xs.length ? `${median(xs).toFixed(1)} s` : 'n/a';
 };
+const spread = (xs: number[]) =>
+  `**${median(xs).toFixed(3)}** (${xs.map((x) => x.toFixed(3)).join(', ')})`;
 console.log(
-  `| side | time | rows/s | peak RSS | machine CPU (${availableParallelism()} cores) |\n|---|---|---|---|---|\n` +
-    `| tributary: land (COPY ×${parallel}) + process to Parquet | ${(t / 1000).toFixed(2)} s (land ${(l / 1000).toFixed(2)} s, process ${(p / 1000).toFixed(2)} s) | ${rate(t)} | ${Math.max(...runs.map((x) => x.trib.maxRssMB))} MB | ${cpu('trib')} |\n` +
-    `| reference: psql \\copy to CSV | ${(r / 1000).toFixed(2)} s | ${rate(r)} | ${Math.max(...runs.map((x) => x.ref.psqlMaxRssMB ?? 0))} MB | ${cpu('ref')} |\n`,
+  `\nbench:extract — ${ROWS.toLocaleString('en-US')} rows, ${repeat} run(s), medians, parallel ${parallel}; load average ${loadAtStart.map((x) => x.toFixed(2)).join(' ')} at the start, ${loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ')} at the end\n`,
 );
 console.log(
-  `ratio psql / tributary: **${median(ratios).toFixed(3)}** (${Math.min(...ratios).toFixed(3)}–${Math.max(...ratios).toFixed(3)})`,
+  `| side | total | extract | process to Parquet | rows/s | CPU (own processes) | machine CPU (${availableParallelism()} cores) | peak RSS |\n|---|---|---|---|---|---|---|---|\n` +
+    `| tributary: land (COPY ×${parallel}, hash, commit) + processTable | ${s(med('trib', (m) => m.ms))} | ${s(med('trib', (m) => m.landMs!))} | ${s(med('trib', (m) => m.processMs))} | ${rate(med('trib', (m) => m.ms))} | ${med('trib', (m) => m.cpuS).toFixed(1)} s | ${machine('trib')} | ${Math.max(...runs.map((x) => x.trib.maxRssMB))} MB |\n` +
+    `| reference: psql \\copy to CSV + DuckDB CSV → typed Parquet | ${s(med('ref', (m) => m.ms))} | ${s(med('ref', (m) => m.copyMs!))} | ${s(med('ref', (m) => m.processMs))} | ${rate(med('ref', (m) => m.ms))} | ${med('ref', (m) => m.cpuS).toFixed(1)} s (psql ${med('ref', (m) => m.psqlCpuS ?? 0).toFixed(1)} s) | ${machine('ref')} | ${Math.max(...runs.map((x) => x.ref.maxRssMB))} MB (psql ${Math.max(...runs.map((x) => x.ref.psqlMaxRssMB ?? 0))} MB) |\n`,
+);
+console.log(
+  `ratio reference / tributary, per run: ${spread(runs.map((x) => x.ref.ms / x.trib.ms))} (target ≥ 0.8)`,
+);
+console.log(
+  `extract only, psql \\copy / tributary land, per run: ${spread(runs.map((x) => x.ref.copyMs! / x.trib.landMs!))}`,
 );

@@ -7,8 +7,6 @@ import type { Engine } from '../engines/index.js';
 import { lakeKeys, type TableManifest } from '../lake/index.js';
 import type { CatalogEntry, StateStore } from '../state/index.js';
 
-export type Zone = 'raw' | 'processed' | 'quarantine' | 'warehouse';
-
 /**
  * Records a raw table as the crawler found it: columns inferred from the latest file, and the
  * number of records read from all its files.

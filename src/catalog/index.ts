@@ -1,3 +1,8 @@
 /** Catalog: schema inference, schema versions, partitions and lake views. */
-export * from './catalog.js';
-export * from './lake-views.js';
+export { catalogRaw, catalogProcessed, warehouseEntry } from './catalog.js';
+export {
+  processedSelect,
+  quarantineSelect,
+  registerLakeViews,
+  PROCESSED_SCHEMA,
+} from './lake-views.js';

@@ -1,2 +1,2 @@
-/** CLI: the `tributary` command. */
-export { buildProgram, main } from './main.js';
+/** CLI: the `tributary` command (bin/tributary.js calls main). */
+export { main } from './main.js';

@@ -1,10 +1,18 @@
 /** Core: errors, atomic file helpers and progress events shared by every module. */
-export * from './errors.js';
-export * from './fs.js';
-export * from './progress.js';
-export * from './scan.js';
-export * from './csv.js';
-export * from './faults.js';
-export * from './redact.js';
-export * from './duration.js';
-export * from './backoff.js';
+export {
+  describeError,
+  isErrno,
+  isTransientError,
+  isErrorCode,
+  TributaryError,
+  type ErrorLocation,
+  type ErrorCode,
+} from './errors.js';
+export { writeFileAtomic, moveFile, copyFileAtomic, removeTempFiles, newId } from './fs.js';
+export { silentProgress, type ProgressEvent, type ProgressReporter } from './progress.js';
+export { scanFile } from './scan.js';
+export { csvField, toCsv } from './csv.js';
+export { faultPoint } from './faults.js';
+export { Redactor } from './redact.js';
+export { parseDuration, formatDuration } from './duration.js';
+export { backoffDelay, type BackoffPolicy } from './backoff.js';

@@ -4,4 +4,11 @@
  * knows nothing of what a task is, so it sits on the floor beside core/ and depends on core/
  * only: the orchestrator runs assets through it and models/ runs dbt nodes through it.
  */
-export * from './dispatch.js';
+export {
+  sleep,
+  dispatch,
+  type RetryPolicy,
+  type DispatchTask,
+  type TaskContext,
+  type TaskResult,
+} from './dispatch.js';

@@ -1,6 +1,26 @@
 /** Engines: the SQL seam. DuckDB is embedded (the default); PostgreSQL is the scale-out adapter. */
-export * from './types.js';
-export * from './sql.js';
-export { datePart, logicalTypeOf } from './crossdb.js';
-export * from './duckdb/index.js';
-export * from './postgres/index.js';
+export {
+  engineErrorKind,
+  EngineError,
+  type Row,
+  type ColumnInfo,
+  type QueryResult,
+  type LogicalType,
+  type CrossDbMacros,
+  type Dialect,
+  type Engine,
+} from './types.js';
+export { quoteIdentifier } from './sql.js';
+export {
+  openDuckDB,
+  DuckDBSandbox,
+  relationsInSerializedSql,
+  writeMaskedCopy,
+  MASK_TEXT,
+  type MaskedCopy,
+  type SandboxOptions,
+  type SandboxLimits,
+  type SandboxPolicy,
+  type SandboxResult,
+} from './duckdb/index.js';
+export { openPostgres } from './postgres/index.js';

@@ -93,11 +93,6 @@ export function isFloat(v: unknown): boolean {
   return v instanceof PyFloat || (typeof v === 'number' && !Number.isInteger(v));
 }
 
-/** True for Python ints (JS integral numbers; bool excluded). */
-export function isInt(v: unknown): v is number {
-  return typeof v === 'number' && Number.isInteger(v);
-}
-
 /** True for any Python number, bool included (bool is an int subclass in Python). */
 export function isNumber(v: unknown): boolean {
   return typeof v === 'number' || v instanceof PyFloat || typeof v === 'boolean';

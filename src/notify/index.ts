@@ -1,7 +1,21 @@
 /** Notify (the seeds' SNS and SQS dead-letter queue): alert channels and the dead-letter store. */
-export * from './events.js';
+export {
+  describeAlert,
+  alertDetails,
+  isAlertEvent,
+  type FailureEvent,
+  type RetriesExhaustedEvent,
+  type SuccessEvent,
+  type FreshnessEvent,
+  type RefusedFilesEvent,
+  type AlertEvent,
+} from './events.js';
 /** The backoff formula lives in core, shared with step retries; re-exported for alert users. */
-export { backoffDelay, type BackoffPolicy } from '../core/index.js';
-export * from './channels.js';
-export * from './dead-letters.js';
-export * from './notifier.js';
+export { backoffDelay } from '../core/index.js';
+export {
+  DeadLetterStore,
+  type DeadLetterKind,
+  type DeadLetterStatus,
+  type DeadLetter,
+} from './dead-letters.js';
+export { checkAlertsConfig, Notifier, type NotificationPayload } from './notifier.js';

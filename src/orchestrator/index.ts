@@ -1,15 +1,32 @@
 /** Orchestrator: the asset graph, selection, the runner and open workspaces. */
-export * from './graph.js';
-export * from './workspace.js';
-export * from './executors.js';
-export * from './runner.js';
-export * from './watch.js';
-export * from './policy.js';
-export * from './partitions.js';
-export * from './scheduler.js';
-export * from './server.js';
-export * from './dead-letters.js';
-export * from './replay.js';
-export * from './serving.js';
-export * from './pii.js';
-export * from './lineage.js';
+export { buildAssetGraph, selectAssets, type Asset, type AssetGraph } from './graph.js';
+export { openWorkspace, loadAssetGraph, type Workspace } from './workspace.js';
+export { executeAsset, type StepOutcome, type ExecContext } from './executors.js';
+export {
+  runPipeline,
+  runPlan,
+  type FreshnessAlert,
+  type StepResult,
+  type RunResult,
+  type PlannedStep,
+} from './runner.js';
+export { LandingWatcher, DEFAULT_SETTLE_MS } from './watch.js';
+export { partitionStates, backfill, type PartitionState } from './partitions.js';
+export {
+  compileSchedule,
+  ticksBetween,
+  RunQueue,
+  Scheduler,
+  type Clock,
+  type SchedulerEvent,
+  type RunRequest,
+} from './scheduler.js';
+export { PipelineServer } from './server.js';
+export { replayDeadLetter } from './replay.js';
+export {
+  readServingSnapshot,
+  publishServingSnapshot,
+  servingDir,
+  type ServingSnapshot,
+} from './serving.js';
+export { piiColumns } from './pii.js';

@@ -50,7 +50,7 @@ export interface RunOptions {
   trigger?: string;
   /** The clock, for tests. */
   now?: Date;
-  /** How many assets may run at once (default: tributary.yml `concurrency`, else 2). */
+  /** How many assets may run at once (default: tributary.yml `concurrency`). */
   concurrency?: number;
   /** Rebuild incremental models and snapshots' targets from scratch (dbt's --full-refresh). */
   fullRefresh?: boolean;
@@ -193,9 +193,6 @@ class StepJournal {
   }
 }
 
-/** How many assets run at once by default: the landing of one file overlaps SQL of another. */
-export const DEFAULT_CONCURRENCY = 2;
-
 /** A planned step: the asset, and for partition runs the partition and its vars. */
 export interface PlannedStep {
   /** Key in run history: the asset key, or `<asset>@<partition>` for a partition. */
@@ -319,10 +316,7 @@ class PlanRun {
   ) {
     this.progress = options.progress ?? silentProgress;
     this.policies = resolvePolicies(ws.graph, ws.project.config.assets);
-    this.limit = Math.max(
-      1,
-      Math.floor(options.concurrency ?? ws.project.config.concurrency ?? DEFAULT_CONCURRENCY),
-    );
+    this.limit = Math.max(1, Math.floor(options.concurrency ?? ws.project.config.concurrency));
     this.command = options.command ?? 'run';
     this.byKey = new Map(planned.map((p) => [p.key, p]));
     this.journal = new StepJournal(ws.state, this.later);

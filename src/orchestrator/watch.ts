@@ -22,8 +22,11 @@ import type { FileSourceTable } from '../project/index.js';
 import { runPipeline, type RunResult } from './runner.js';
 import type { Workspace } from './workspace.js';
 
+/** How long a file must stay unchanged before it is taken, unless told (`watch --settle`, a trigger's `settle`). */
+export const DEFAULT_SETTLE_MS = 1000;
+
 export interface WatchOptions {
-  /** How long a file must stay unchanged before it is taken (default 1000 ms). */
+  /** How long a file must stay unchanged before it is taken (default DEFAULT_SETTLE_MS). */
   settleMs?: number;
   /** A full rescan of the folders, in case the OS drops an event (default 5000 ms). */
   rescanMs?: number;
@@ -75,7 +78,7 @@ export class LandingWatcher {
     private readonly ws: Workspace,
     private readonly opts: WatchOptions = {},
   ) {
-    this.settleMs = opts.settleMs ?? 1000;
+    this.settleMs = opts.settleMs ?? DEFAULT_SETTLE_MS;
     this.now = opts.now ?? Date.now;
     const wanted = opts.tables ? new Set(opts.tables) : undefined;
     this.tables = ws.project.tables.filter(

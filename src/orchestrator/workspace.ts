@@ -185,7 +185,7 @@ async function readGraph(
     fallbackName: project.config.name,
     engine,
     schema: project.config.models.schema,
-    threads: project.config.models.threads ?? 2,
+    threads: project.config.models.threads ?? project.config.concurrency,
     reportDirs: project.paths.reportQueries,
   });
   const dashboards = await loadDashboards(project.dir);

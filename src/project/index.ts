@@ -1,6 +1,44 @@
 /** Project: the folder format (tributary.yml, contracts, models, reports), loaded and validated. */
-export * from './schema.js';
-export * from './yaml.js';
-export * from './project.js';
-export * from './secrets.js';
-export * from './dashboards/index.js';
+export {
+  jsonSchemas,
+  restSourceSchema,
+  alertsSchema,
+  projectConfigSchema,
+  type Contract,
+  type ColumnContract,
+  type CsvOptions,
+  type SecretRef,
+  type RestSourceConfig,
+  type RestTableConfig,
+  type DatabaseTableConfig,
+  type SchemaEvolution,
+  type AssetPolicyConfig,
+  type PartitionsConfig,
+  type ScheduleConfig,
+  type AlertChannelConfig,
+  type AlertEventType,
+  type AlertsConfig,
+} from './schema.js';
+export { parseYaml, ProblemsError, type Problem } from './yaml.js';
+export {
+  loadProject,
+  CONFIG_FILE,
+  type FileFormat,
+  type FileSourceTable,
+  type RestSourceTable,
+  type DatabaseSourceTable,
+  type SourceTable,
+  type Project,
+} from './project.js';
+export { readSecret } from './secrets.js';
+export {
+  isRealDate,
+  loadDashboards,
+  sqlParameterNames,
+  type FilterDef,
+  type TileType,
+  type FilterType,
+  type TileFormat,
+  type Dashboard,
+  type Tile,
+} from './dashboards/index.js';

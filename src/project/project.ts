@@ -7,6 +7,7 @@ import { join, relative, resolve } from 'node:path';
 import { TributaryError } from '../core/index.js';
 import {
   contractSchema,
+  csvOptionsSchema,
   projectConfigSchema,
   type Contract,
   type CsvOptions,
@@ -93,11 +94,26 @@ export interface Project {
   paths: ProjectPaths;
 }
 
-const defaultCsv: CsvOptions = { delimiter: ',', quote: '"', escape: '"', header: true };
+/** CSV as the connectors land it, and files read without `csv:`: the schema's defaults. */
+const defaultCsv: CsvOptions = csvOptionsSchema.parse({});
 
 /** Loads and validates a project; throws one error listing every problem found. */
 export async function loadProject(dirArg: string): Promise<Project> {
   const dir = resolve(dirArg);
+  const { config, configFile } = await readConfig(dir);
+  const loading: TableLoading = { dir, configFile, problems: [], tables: [], seen: new Map() };
+  for (const [source, sourceConfig] of Object.entries(config.sources)) {
+    for (const [table, tableConfig] of Object.entries(sourceConfig.tables)) {
+      await addSourceTable(loading, source, sourceConfig, table, tableConfig);
+    }
+  }
+  const problems = [...loading.problems, ...checkContracts(loading.tables)];
+  if (problems.length) throw new ProblemsError(problems);
+  return { dir, config, tables: loading.tables, paths: projectPaths(dir, config) };
+}
+
+/** tributary.yml, validated (environment variables interpolated), or every problem in it. */
+async function readConfig(dir: string): Promise<{ config: ProjectConfig; configFile: string }> {
   const configPath = join(dir, CONFIG_FILE);
   if (!existsSync(configPath)) {
     throw new TributaryError(`no ${CONFIG_FILE} in ${dir}`, {
@@ -105,142 +121,192 @@ export async function loadProject(dirArg: string): Promise<Project> {
       hint: 'run `tributary init <folder>` to create a project, or pass --project <folder>',
     });
   }
-  const parsed = await readYamlFile(
-    configPath,
-    relative(process.cwd(), configPath) || CONFIG_FILE,
-    projectConfigSchema,
-    { interpolateEnv: true },
-  );
+  const configFile = relative(process.cwd(), configPath) || CONFIG_FILE;
+  const parsed = await readYamlFile(configPath, configFile, projectConfigSchema, {
+    interpolateEnv: true,
+  });
   if (!parsed.value) throw new ProblemsError(parsed.problems);
-  const config = parsed.value;
-  const problems: Problem[] = [];
-  const tables: SourceTable[] = [];
-  const seen = new Map<string, string>();
+  return { config: parsed.value, configFile };
+}
 
-  for (const [source, sourceConfig] of Object.entries(config.sources)) {
-    for (const [table, tableConfig] of Object.entries(sourceConfig.tables)) {
-      const path = `sources.${source}.tables.${table}`;
-      const configFile = relative(process.cwd(), configPath) || CONFIG_FILE;
-      if (seen.has(table)) {
-        problems.push({
-          message: `table name ${table} is used by sources ${seen.get(table)} and ${source}; processed tables are named by table alone, so names must be unique`,
-          location: { file: configFile, path },
-        });
-        continue;
-      }
-      seen.set(table, source);
-      let contract: Contract | undefined;
-      let contractFile: string;
-      if (typeof tableConfig.contract === 'object') {
-        contract = tableConfig.contract;
-        contractFile = `${configFile} (${path}.contract)`;
-      } else {
-        const file = join(dir, tableConfig.contract ?? join('contracts', `${table}.yml`));
-        contractFile = relative(process.cwd(), file);
-        const result = await readYamlFile(file, contractFile, contractSchema);
-        problems.push(...result.problems);
-        contract = result.value;
-      }
-      if (!contract) continue;
-      const base = { id: `${source}.${table}`, source, table, contract, contractFile };
-      switch (sourceConfig.type) {
-        case 'files': {
-          const t = tableConfig as FileTableConfig;
-          tables.push({
-            ...base,
-            kind: 'files',
-            folder: resolve(dir, sourceConfig.path),
-            pattern: t.files,
-            format: t.format,
-            csv: { ...defaultCsv, ...t.csv },
-            records: t.records,
-            disposition: t.disposition,
-            schemaEvolution: 'freeze',
-          });
-          break;
-        }
-        case 'rest': {
-          const t = tableConfig as RestTableConfig;
-          // Connectors land what they fetched as NDJSON, one record per line.
-          const rest = {
-            kind: 'rest' as const,
-            sourceConfig,
-            tableConfig: t,
-            dir,
-            format: 'ndjson' as const,
-            csv: defaultCsv,
-            records: undefined,
-            disposition: t.disposition,
-            schemaEvolution: t.schema_evolution,
-          };
-          tables.push({ ...base, ...rest });
-          // Child tables (lists unnested from each record) are tables of the same source, landed
-          // by the parent's run, each with its own contract at contracts/<child>.yml.
-          for (const [child, listPath] of Object.entries(t.child_tables)) {
-            const at = `${path}.child_tables.${child}`;
-            if (seen.has(child)) {
-              problems.push({
-                message: `table name ${child} is used by sources ${seen.get(child)} and ${source}; processed tables are named by table alone, so names must be unique`,
-                location: { file: configFile, path: at },
-              });
-              continue;
-            }
-            seen.set(child, source);
-            const file = join(dir, 'contracts', `${child}.yml`);
-            const childContractFile = relative(process.cwd(), file);
-            const result = await readYamlFile(file, childContractFile, contractSchema);
-            problems.push(...result.problems);
-            if (!result.value) continue;
-            tables.push({
-              id: `${source}.${child}`,
-              source,
-              table: child,
-              contract: result.value,
-              contractFile: childContractFile,
-              ...rest,
-              parent: { table, path: listPath },
-            });
-          }
-          break;
-        }
-        case 'postgres':
-        case 'mysql': {
-          const t = tableConfig as DatabaseTableConfig;
-          // Database extracts land as CSV with a header row (PostgreSQL's COPY format).
-          tables.push({
-            ...base,
-            kind: sourceConfig.type,
-            sourceConfig,
-            tableConfig: t,
-            format: 'csv',
-            csv: defaultCsv,
-            records: undefined,
-            disposition: t.disposition,
-            schemaEvolution: t.schema_evolution,
-          });
-          break;
-        }
-      }
+/** The tables resolved so far and the problems found, while sources are read in order. */
+interface TableLoading {
+  dir: string;
+  /** tributary.yml as messages name it. */
+  configFile: string;
+  problems: Problem[];
+  tables: SourceTable[];
+  /** Each table name taken so far, with the source that took it. */
+  seen: Map<string, string>;
+}
+
+type SourceConfig = ProjectConfig['sources'][string];
+
+/** One table of a source (a REST table's child tables too), with its contract read. */
+async function addSourceTable(
+  loading: TableLoading,
+  source: string,
+  sourceConfig: SourceConfig,
+  table: string,
+  tableConfig: SourceConfig['tables'][string],
+): Promise<void> {
+  const path = `sources.${source}.tables.${table}`;
+  if (!claimTableName(loading, table, source, path)) return;
+  const { contract, contractFile } = await readContract(loading, table, tableConfig, path);
+  if (!contract) return;
+  const base = { id: `${source}.${table}`, source, table, contract, contractFile };
+  switch (sourceConfig.type) {
+    case 'files':
+      loading.tables.push(fileTable(base, loading.dir, sourceConfig.path, tableConfig));
+      break;
+    case 'rest':
+      await addRestTables(loading, base, sourceConfig, tableConfig as RestTableConfig, path);
+      break;
+    case 'postgres':
+    case 'mysql': {
+      const t = tableConfig as DatabaseTableConfig;
+      // Database extracts land as CSV with a header row (PostgreSQL's COPY format).
+      loading.tables.push({
+        ...base,
+        kind: sourceConfig.type,
+        sourceConfig,
+        tableConfig: t,
+        format: 'csv',
+        csv: defaultCsv,
+        records: undefined,
+        disposition: t.disposition,
+        schemaEvolution: t.schema_evolution,
+      });
+      break;
     }
   }
-  problems.push(...checkContracts(tables));
-  if (problems.length) throw new ProblemsError(problems);
+}
 
+/**
+ * Takes a table name for a source; false (and a problem) when another source has it, since
+ * processed tables are named by table alone.
+ */
+function claimTableName(
+  loading: TableLoading,
+  table: string,
+  source: string,
+  path: string,
+): boolean {
+  const taken = loading.seen.get(table);
+  if (taken !== undefined) {
+    loading.problems.push({
+      message: `table name ${table} is used by sources ${taken} and ${source}; processed tables are named by table alone, so names must be unique`,
+      location: { file: loading.configFile, path },
+    });
+    return false;
+  }
+  loading.seen.set(table, source);
+  return true;
+}
+
+/** A table's contract: inline in tributary.yml, or its file (default contracts/<table>.yml). */
+async function readContract(
+  loading: TableLoading,
+  table: string,
+  tableConfig: { contract?: string | Contract | undefined },
+  path: string,
+): Promise<{ contract: Contract | undefined; contractFile: string }> {
+  if (typeof tableConfig.contract === 'object') {
+    return {
+      contract: tableConfig.contract,
+      contractFile: `${loading.configFile} (${path}.contract)`,
+    };
+  }
+  const file = join(loading.dir, tableConfig.contract ?? join('contracts', `${table}.yml`));
+  return readContractFile(loading, file);
+}
+
+async function readContractFile(
+  loading: TableLoading,
+  file: string,
+): Promise<{ contract: Contract | undefined; contractFile: string }> {
+  const contractFile = relative(process.cwd(), file);
+  const result = await readYamlFile(file, contractFile, contractSchema);
+  loading.problems.push(...result.problems);
+  return { contract: result.value, contractFile };
+}
+
+type TableBase = Pick<SourceTableBase, 'id' | 'source' | 'table' | 'contract' | 'contractFile'>;
+
+/** A table of a landing folder. */
+function fileTable(
+  base: TableBase,
+  dir: string,
+  folder: string,
+  tableConfig: SourceConfig['tables'][string],
+): FileSourceTable {
+  const t = tableConfig as FileTableConfig;
+  return {
+    ...base,
+    kind: 'files',
+    folder: resolve(dir, folder),
+    pattern: t.files,
+    format: t.format,
+    csv: { ...defaultCsv, ...t.csv },
+    records: t.records,
+    disposition: t.disposition,
+    schemaEvolution: 'freeze',
+  };
+}
+
+/**
+ * A REST endpoint's table, then its child tables (lists unnested from each record): tables of
+ * the same source, landed by the parent's run, each with its own contract at contracts/<child>.yml.
+ */
+async function addRestTables(
+  loading: TableLoading,
+  base: TableBase,
+  sourceConfig: RestSourceConfig,
+  t: RestTableConfig,
+  path: string,
+): Promise<void> {
+  // Connectors land what they fetched as NDJSON, one record per line.
+  const rest = {
+    kind: 'rest' as const,
+    sourceConfig,
+    tableConfig: t,
+    dir: loading.dir,
+    format: 'ndjson' as const,
+    csv: defaultCsv,
+    records: undefined,
+    disposition: t.disposition,
+    schemaEvolution: t.schema_evolution,
+  };
+  loading.tables.push({ ...base, ...rest });
+  for (const [child, listPath] of Object.entries(t.child_tables)) {
+    if (!claimTableName(loading, child, base.source, `${path}.child_tables.${child}`)) continue;
+    const file = join(loading.dir, 'contracts', `${child}.yml`);
+    const { contract, contractFile } = await readContractFile(loading, file);
+    if (!contract) continue;
+    loading.tables.push({
+      id: `${base.source}.${child}`,
+      source: base.source,
+      table: child,
+      contract,
+      contractFile,
+      ...rest,
+      parent: { table: base.table, path: listPath },
+    });
+  }
+}
+
+/** Where the project's files live, all absolute. */
+function projectPaths(dir: string, config: ProjectConfig): ProjectPaths {
   const work = join(dir, '.tributary');
   return {
-    dir,
-    config,
-    tables,
-    paths: {
-      work,
-      lake: resolve(dir, config.lake.path),
-      warehouse: resolve(dir, config.warehouse.path),
-      state: resolve(dir, config.state.path),
-      reports: join(work, 'reports'),
-      tmp: join(work, 'tmp'),
-      models: resolve(dir, config.models.project),
-      reportQueries: config.reports.paths.map((p) => resolve(dir, p)),
-    },
+    work,
+    lake: resolve(dir, config.lake.path),
+    warehouse: resolve(dir, config.warehouse.path),
+    state: resolve(dir, config.state.path),
+    reports: join(work, 'reports'),
+    tmp: join(work, 'tmp'),
+    models: resolve(dir, config.models.project),
+    reportQueries: config.reports.paths.map((p) => resolve(dir, p)),
   };
 }
 

@@ -1,6 +1,10 @@
 /**
  * The project format, defined once with zod: validation of tributary.yml and contract files,
  * the TypeScript types the rest of the code uses, and the JSON Schema editors read.
+ *
+ * Config defaults are set here and nowhere else. A nested object defaults with `prefault({})`,
+ * which parses `{}` through the object so its fields' own defaults apply (zod's `default()`
+ * would return the value as given, so the fields' defaults would have to be written twice).
  */
 import { z } from 'zod';
 import { parseDuration } from '../core/index.js';
@@ -262,7 +266,7 @@ export const restSourceSchema = z
         max_backoff_ms: z.number().int().positive().default(30000),
       })
       .strict()
-      .default({ attempts: 5, backoff_ms: 500, max_backoff_ms: 30000 }),
+      .prefault({}),
     timeout_ms: z.number().int().positive().default(30000),
     tables: z.record(identifier, restTableSchema),
   })
@@ -471,13 +475,8 @@ export const alertsSchema = z
       .array(alertEventSchema)
       .default(['failure', 'retries_exhausted', 'freshness', 'refused_files'])
       .describe('What is sent (success is opt-in).'),
-    retry: retryPolicySchema.default({
-      attempts: 3,
-      backoff: 1000,
-      max_backoff: 60_000,
-      jitter: true,
-      on: 'all',
-    }),
+    // Only what differs from a step's retry policy; the rest are retryPolicySchema's defaults.
+    retry: retryPolicySchema.prefault({ attempts: 3, max_backoff: 60_000, on: 'all' }),
     timeout: duration.default(10_000),
   })
   .strict();
@@ -503,7 +502,7 @@ export const projectConfigSchema = z
         path: z.string().default('.tributary/lake'),
       })
       .strict()
-      .default({ store: 'local', path: '.tributary/lake' }),
+      .prefault({}),
     warehouse: z
       .object({
         engine: z.literal('duckdb').default('duckdb'),
@@ -512,14 +511,14 @@ export const projectConfigSchema = z
         memory_limit: z.string().optional(),
       })
       .strict()
-      .default({ engine: 'duckdb', path: '.tributary/warehouse.duckdb' }),
+      .prefault({}),
     state: z
       .object({
         store: z.literal('duckdb').default('duckdb'),
         path: z.string().default('.tributary/state.duckdb'),
       })
       .strict()
-      .default({ store: 'duckdb', path: '.tributary/state.duckdb' }),
+      .prefault({}),
     sources: z.record(identifier, sourceSchema).default({}),
     models: z
       .object({
@@ -540,11 +539,11 @@ export const projectConfigSchema = z
           .describe('Nodes built at once (default: the run concurrency).'),
       })
       .strict()
-      .default({ project: '.', schema: 'main' }),
+      .prefault({}),
     reports: z
       .object({ paths: z.array(z.string()).default(['reports']) })
       .strict()
-      .default({ paths: ['reports'] }),
+      .prefault({}),
     assets: z
       .record(z.string(), assetPolicySchema)
       .default({})
@@ -572,7 +571,8 @@ export const projectConfigSchema = z
       .strict()
       .optional()
       .describe('How `tributary serve` serves the API and the web UI.'),
-    concurrency: z.number().int().positive().optional().describe('Assets run at once (default 2).'),
+    // Two, so the landing of one file overlaps the SQL of another; `run -c` overrides it.
+    concurrency: z.number().int().positive().default(2).describe('Assets run at once.'),
   })
   .strict();
 
@@ -580,7 +580,6 @@ export type ProjectConfig = z.output<typeof projectConfigSchema>;
 export type Contract = z.output<typeof contractSchema>;
 export type ColumnContract = z.output<typeof columnContractSchema>;
 export type FileTableConfig = z.output<typeof fileTableSchema>;
-export type FilesSourceConfig = z.output<typeof filesSourceSchema>;
 export type CsvOptions = z.output<typeof csvOptionsSchema>;
 
 /** JSON Schemas for editors, generated from the same definitions that validate. */
@@ -598,11 +597,9 @@ export type DatabaseSourceConfig = z.output<typeof postgresSourceSchema>;
 export type DatabaseTableConfig = z.output<typeof databaseTableSchema>;
 export type Disposition = z.output<typeof dispositionSchema>;
 export type SchemaEvolution = z.output<typeof evolutionSchema>;
-export type RetryPolicy = z.output<typeof retryPolicySchema>;
 export type AssetPolicyConfig = z.output<typeof assetPolicySchema>;
 export type PartitionsConfig = z.output<typeof partitionsSchema>;
 export type ScheduleConfig = z.output<typeof scheduleSchema>;
-export type TriggerConfig = z.output<typeof triggerSchema>;
 export type AlertChannelConfig = z.output<typeof alertChannelSchema>;
 export type AlertEventType = z.output<typeof alertEventSchema>;
 export type AlertsConfig = z.output<typeof alertsSchema>;

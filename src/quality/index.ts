@@ -1,5 +1,4 @@
 /** Quality: contracts compiled to SQL, processing raw batches into processed Parquet, quarantine. */
-export * from './contract-sql.js';
-export * from './csv-header.js';
-export * from './lines.js';
-export * from './process.js';
+export { parseFirstRecord } from './csv-header.js';
+export { ndjsonLines, CsvLineCalculator } from './lines.js';
+export { emptyManifest, processTable, type ProcessResult } from './process.js';

@@ -1,11 +1,16 @@
 /** Sources: connectors that land data in the raw zone. */
-export * from './types.js';
-export * from './files/index.js';
-export * from './raw-writer.js';
-export * from './rest/index.js';
-export * from './postgres/index.js';
-export * from './mysql/index.js';
-export type { DatabaseBatch, FullSnapshotCursor } from './database/index.js';
+export type { LandResult, Source } from './types.js';
+export { FilesSource, type LandedBatch } from './files/index.js';
+export { readRawManifest, commitRawBatches } from './raw-writer.js';
+export {
+  RestSource,
+  parseRetryAfter,
+  type RestCursor,
+  type RestSourceOptions,
+  type Clock,
+} from './rest/index.js';
+export { PostgresSource } from './postgres/index.js';
+export type { DatabaseBatch } from './database/index.js';
 import { TributaryError } from '../core/index.js';
 import type { SourceTable } from '../project/index.js';
 import { FilesSource } from './files/index.js';

@@ -1,2 +1,13 @@
 /** State: run history, catalog and asset versions, over any Engine (a DuckDB file by default). */
-export * from './store.js';
+export {
+  StateStore,
+  type RunStatus,
+  type StepStatus,
+  type PartitionStatus,
+  type RunRecord,
+  type StepRecord,
+  type StepWrite,
+  type StepLogLine,
+  type CatalogEntry,
+  type SchemaVersion,
+} from './store.js';

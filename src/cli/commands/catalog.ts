@@ -1,7 +1,9 @@
 /** `tributary catalog`: tables in every zone with columns, types, row counts, partitions and schema versions. */
+import type { Command } from 'commander';
 import { TributaryError } from '../../core/index.js';
 import { withProject } from '../remote.js';
 import type { CatalogEntry, SchemaVersion } from '../../state/index.js';
+import { print, type CliContext } from '../context.js';
 import { formatTable, type Output } from '../output.js';
 
 export interface CatalogListing {
@@ -113,4 +115,20 @@ export function formatCatalog(listing: CatalogListing, out: Output, detailed: bo
       return `${head}\n${cols}\n${parts}\nschema versions:\n${versions}`;
     })
     .join('\n\n');
+}
+
+export function registerCatalog(program: Command, cli: CliContext): void {
+  program
+    .command('catalog')
+    .description('list tables with columns, types, row counts, partitions and schema versions')
+    .argument('[table]', 'show one table in detail, with its schema history')
+    .option('--json', 'print as JSON')
+    .action(async (table: string | undefined, opts: { json?: boolean }) => {
+      const listing = await readCatalog(cli.project(), table);
+      print(
+        opts.json
+          ? JSON.stringify(listing, null, 2)
+          : formatCatalog(listing, cli.output(), Boolean(table)),
+      );
+    });
 }

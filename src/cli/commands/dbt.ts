@@ -2,9 +2,13 @@
  * dbt's verbs on a project folder: build, run, test, seed, snapshot, compile, ls, docs generate
  * and source freshness. A plain dbt project uses its profiles.yml; a Tributary project (with
  * tributary.yml) builds in its own warehouse under the project lock, whatever profiles.yml says.
+ * The verbs share their options, so they are registered here together (`run` is `run.ts`'s: it
+ * falls back to dbt's run on a plain dbt project).
  */
+import { Option, type Command } from 'commander';
 import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
+import { parse as parseYamlText } from 'yaml';
 import { TributaryError, type ProgressReporter } from '../../core/index.js';
 import type { Engine } from '../../engines/index.js';
 import {
@@ -20,6 +24,7 @@ import {
 } from '../../models/index.js';
 import { openWorkspace } from '../../orchestrator/index.js';
 import { CONFIG_FILE } from '../../project/index.js';
+import { integer, print, type CliContext } from '../context.js';
 import type { Output } from '../output.js';
 
 export interface DbtCliOptions {
@@ -163,4 +168,170 @@ export async function freshnessDbt(opts: DbtCliOptions) {
   return withDbt(opts, (pp, engine) =>
     sourceFreshness(pp, engine, { select: opts.select ?? [], exclude: opts.exclude ?? [] }),
   );
+}
+
+/** The options every dbt verb takes, as commander parses them. */
+export interface DbtCommandOptions {
+  select: string[];
+  exclude: string[];
+  fullRefresh?: boolean;
+  json?: boolean;
+  profilesDir?: string;
+  target?: string;
+  threads?: number;
+  vars?: string;
+}
+
+/** The parsed command line as the verbs take it (`--vars` read as YAML or JSON). */
+function dbtCliOptions(
+  cli: CliContext,
+  opts: DbtCommandOptions,
+  progress: ProgressReporter,
+): DbtCliOptions {
+  let vars: Record<string, unknown> | undefined;
+  if (opts.vars) {
+    const parsed: unknown = parseYamlText(opts.vars);
+    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed))
+      throw new TributaryError(`--vars must be a mapping, e.g. '{"key": "value"}'`, {
+        code: 'USAGE',
+      });
+    vars = parsed as Record<string, unknown>;
+  }
+  return {
+    projectDir: cli.project(),
+    select: opts.select,
+    exclude: opts.exclude,
+    fullRefresh: Boolean(opts.fullRefresh),
+    progress,
+    ...(opts.profilesDir ? { profilesDir: opts.profilesDir } : {}),
+    ...(opts.target ? { target: opts.target } : {}),
+    ...(opts.threads ? { threads: opts.threads } : {}),
+    ...(vars ? { vars } : {}),
+  };
+}
+
+/** Runs an executing verb and prints its summary; a failed node makes the exit code 1. */
+export async function dbtAction(
+  cli: CliContext,
+  verb: DbtVerb,
+  opts: DbtCommandOptions,
+): Promise<void> {
+  const p = cli.progress();
+  const summary = await runDbtVerb(verb, dbtCliOptions(cli, opts, p));
+  p.clear();
+  print(
+    opts.json
+      ? JSON.stringify(summary, (k, v: unknown) => (k === 'error' ? undefined : v), 2)
+      : formatRunSummaryDbt(summary, cli.output()),
+  );
+  if (!summary.success) process.exitCode = 1;
+}
+
+/** A dbt verb's command with the options they all share. */
+function dbtCommand(program: Command, name: string, description: string): Command {
+  return program
+    .command(name)
+    .description(description)
+    .option(
+      '-s, --select <select...>',
+      'nodes: name, +name, name+, n+name, @name, tag:, path:, resource_type:, source:',
+      [],
+    )
+    .option('--exclude <select...>', 'nodes to leave out', [])
+    .option(
+      '--profiles-dir <dir>',
+      'folder holding profiles.yml (else DBT_PROFILES_DIR, ., ~/.dbt)',
+    )
+    .option('--target <name>', 'the profiles.yml output to use')
+    .option('--threads <n>', 'nodes built at once', integer)
+    .option('--vars <yaml>', 'variables, as YAML or JSON')
+    .option('--json', 'print the results as JSON');
+}
+
+const EXECUTING_VERBS: [DbtVerb, string][] = [
+  [
+    'build',
+    "dbt build: seeds, models, snapshots and tests in graph order, each node's tests right after it",
+  ],
+  ['test', 'dbt test: run data tests'],
+  ['seed', 'dbt seed: load CSV seeds'],
+  ['snapshot', 'dbt snapshot: record changed rows (SCD2)'],
+  ['compile', 'dbt compile: write compiled SQL to target/compiled without running it'],
+];
+
+/** `build`, `test`, `seed`, `snapshot` and `compile`. */
+export function registerDbtVerbs(program: Command, cli: CliContext): void {
+  for (const [verb, description] of EXECUTING_VERBS) {
+    const cmd = dbtCommand(program, verb, description);
+    if (verb === 'build' || verb === 'seed')
+      cmd.option('--full-refresh', 'rebuild incremental models and seeds from scratch');
+    cmd.action((opts: DbtCommandOptions) => dbtAction(cli, verb, opts));
+  }
+}
+
+export function registerLs(program: Command, cli: CliContext): void {
+  dbtCommand(program, 'ls', 'dbt ls: list the selected nodes')
+    .addOption(
+      new Option('--output <format>', 'how to print each node')
+        .choices(['selector', 'name', 'path', 'json'])
+        .default('selector'),
+    )
+    .option('--resource-type <type...>', 'only these resource types')
+    .action(async (opts: DbtCommandOptions & { output: LsOutput; resourceType?: string[] }) => {
+      const p = cli.progress();
+      const text = await listDbt({
+        ...dbtCliOptions(cli, opts, p),
+        output: opts.json ? 'json' : opts.output,
+        ...(opts.resourceType ? { resourceType: opts.resourceType } : {}),
+      });
+      p.clear();
+      if (text) print(text);
+    });
+}
+
+/** `docs generate`. */
+export function registerDocs(program: Command, cli: CliContext): void {
+  const docs = program.command('docs').description('dbt docs');
+  docs
+    .command('generate')
+    .description('write target/manifest.json and target/catalog.json')
+    .option('--profiles-dir <dir>', 'folder holding profiles.yml')
+    .option('--target <name>', 'the profiles.yml output to use')
+    .action(async (opts: { profilesDir?: string; target?: string }) => {
+      const p = cli.progress();
+      const files = await docsGenerate(dbtCliOptions(cli, { select: [], exclude: [], ...opts }, p));
+      p.clear();
+      print(`wrote ${files.map((f) => relative(process.cwd(), f)).join(', ')}`);
+    });
+}
+
+/** `source freshness`. */
+export function registerSource(program: Command, cli: CliContext): void {
+  const source = program.command('source').description('dbt source commands');
+  source
+    .command('freshness')
+    .description(
+      "check each source's newest row against its freshness rules; writes target/sources.json",
+    )
+    .option('-s, --select <select...>', 'sources to check (source:name, source:name.table)', [])
+    .option('--exclude <select...>', 'sources to leave out', [])
+    .option('--profiles-dir <dir>', 'folder holding profiles.yml')
+    .option('--target <name>', 'the profiles.yml output to use')
+    .option('--json', 'print the results as JSON')
+    .action(async (opts: DbtCommandOptions) => {
+      const p = cli.progress();
+      const out = await freshnessDbt(dbtCliOptions(cli, opts, p));
+      p.clear();
+      if (opts.json) print(JSON.stringify(out.results, null, 2));
+      else
+        print(
+          out.results
+            .map(
+              (r) =>
+                `${r.status.toUpperCase().padEnd(5)} ${r.unique_id}${r.max_loaded_at_time_ago_in_s !== null ? ` (newest row ${Math.round(r.max_loaded_at_time_ago_in_s / 3600)} h old)` : ''}${r.error ? `: ${r.error}` : ''}`,
+            )
+            .join('\n') || 'no source declares freshness',
+        );
+      if (!out.success) process.exitCode = 1;
+    });
 }

@@ -2,6 +2,7 @@
  * `tributary demo`: the whole story in one command. A project from the e-commerce template,
  * sample data, the full pipeline, and a short business summary with where everything is.
  */
+import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import { basename, join, relative, resolve } from 'node:path';
@@ -11,6 +12,7 @@ import type { QueryResult } from '../../engines/index.js';
 import { lakeKeys, readManifest, type TableManifest } from '../../lake/index.js';
 import { openWorkspace, runPipeline, type RunResult } from '../../orchestrator/index.js';
 import { CONFIG_FILE, loadProject } from '../../project/index.js';
+import { integer, positiveNumber, print, type CliContext } from '../context.js';
 import { formatTable, type Output } from '../output.js';
 import { generateForProject, type GenerateOutcome } from './generate.js';
 import { initProject } from './init.js';
@@ -228,4 +230,40 @@ export async function serveDemo(
       await serve(0);
     } else throw err;
   }
+}
+
+export function registerDemo(program: Command, cli: CliContext): void {
+  program
+    .command('demo')
+    .description(
+      'create the e-commerce demo project, generate data, run the pipeline and summarise',
+    )
+    .argument('[dir]', 'folder for the demo project (reused if it exists)', 'tributary-demo')
+    .option('--scale <factor>', 'scale factor: 1 = 100k orders', positiveNumber)
+    .option('--seed <n>', 'random seed', integer)
+    .option('--json', 'print the outcome as JSON (and stop after the pipeline)')
+    .option('--no-serve', 'stop after the pipeline instead of serving the dashboards')
+    .option(
+      '--port <port>',
+      'port to serve on (default 3000, or a free one when it is taken)',
+      integer,
+    )
+    .action(
+      async (
+        dir: string,
+        opts: { scale?: number; seed?: number; json?: boolean; serve: boolean; port?: number },
+      ) => {
+        const p = cli.progress();
+        const demo = await runDemo(dir, {
+          progress: p,
+          ...(opts.scale !== undefined ? { scale: opts.scale } : {}),
+          ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
+        });
+        p.clear();
+        print(opts.json ? JSON.stringify(demo, null, 2) : formatDemo(demo, cli.output()));
+        if (demo.run.status !== 'succeeded') process.exitCode = 1;
+        if (!opts.serve || opts.json) return;
+        await serveDemo(demo.dir, opts.port, cli.quiet(), print);
+      },
+    );
 }

@@ -1,6 +1,7 @@
 /** `tributary generate`: the template's deterministic sample data, written to the landing folder. */
+import type { Command } from 'commander';
 import { mkdir } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { writeFileAtomic, type ProgressReporter } from '../../core/index.js';
 import { loadProject } from '../../project/index.js';
 import {
@@ -8,6 +9,8 @@ import {
   type GenerateReport,
 } from '../../../templates/ecommerce/generator/index.js';
 import { TributaryError } from '../../core/index.js';
+import { column, integer, positiveNumber, print, type CliContext } from '../context.js';
+import { formatTable } from '../output.js';
 
 export interface GenerateOptions {
   scale?: number;
@@ -50,4 +53,31 @@ export async function generateForProject(
   const reportFile = join(project.paths.work, 'generated.json');
   await writeFileAtomic(reportFile, JSON.stringify(report, null, 1));
   return { outDir, reportFile, report };
+}
+
+export function registerGenerate(program: Command, cli: CliContext): void {
+  program
+    .command('generate')
+    .description("write the template's deterministic sample data into the landing folder")
+    .option('--scale <factor>', 'scale factor: 1 = 100k orders, 250k order lines', positiveNumber)
+    .option('--seed <n>', 'random seed (same seed, same bytes)', integer)
+    .option('--json', 'print the generation report as JSON')
+    .action(async (opts: { scale?: number; seed?: number; json?: boolean }) => {
+      const p = cli.progress();
+      const outcome = await generateForProject(cli.project(), { progress: p, ...opts });
+      p.clear();
+      if (opts.json) return print(JSON.stringify(outcome.report, null, 2));
+      const files = outcome.report.files.map((f) => ({
+        file: f.name,
+        table: f.table,
+        records: f.records,
+        bytes: f.bytes,
+      }));
+      print(
+        `${formatTable(
+          [column('file'), column('table'), column('records', 'number'), column('bytes', 'number')],
+          files,
+        )}\nwrote ${relative(process.cwd(), outcome.outDir)}; defects injected and expected results: ${relative(process.cwd(), outcome.reportFile)}`,
+      );
+    });
 }

@@ -1,9 +1,11 @@
 /** `tributary init`: a new project folder from a template. */
+import { Option, type Command } from 'commander';
 import { cp, mkdir, readdir } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { TributaryError } from '../../core/index.js';
 import { CONFIG_FILE } from '../../project/index.js';
+import { print } from '../context.js';
 import { templateDir } from '../paths.js';
 
 export const TEMPLATES = ['ecommerce'] as const;
@@ -40,4 +42,20 @@ export async function initProject(dirArg: string, template: string): Promise<str
   // The landing folder is where files are dropped; an empty one says so better than a missing one.
   await mkdir(join(dir, 'landing'), { recursive: true });
   return dir;
+}
+
+export function registerInit(program: Command): void {
+  program
+    .command('init')
+    .description('create a project folder from a template')
+    .argument('[dir]', 'folder to create', '.')
+    .addOption(
+      new Option('-t, --template <name>', 'template').choices([...TEMPLATES]).default('ecommerce'),
+    )
+    .action(async (dir: string, opts: { template: string }) => {
+      const created = await initProject(dir, opts.template);
+      print(
+        `created ${opts.template} project in ${relative(process.cwd(), created) || '.'}\nnext: tributary -p ${relative(process.cwd(), created) || '.'} generate && tributary -p ${relative(process.cwd(), created) || '.'} run`,
+      );
+    });
 }

@@ -1,9 +1,12 @@
 /** `tributary run`: the pipeline (or a selection of it), with a short account of what happened. */
+import type { Command } from 'commander';
 import type { ProgressReporter } from '../../core/index.js';
 import { TributaryError } from '../../core/index.js';
 import { openWorkspace, runPipeline, type RunResult } from '../../orchestrator/index.js';
 import { runningServer } from '../remote.js';
+import { integer, print, type CliContext } from '../context.js';
 import type { Output } from '../output.js';
+import { dbtAction, isPipelineProject, type DbtCommandOptions } from './dbt.js';
 
 export interface RunCommandOptions {
   select: string[];
@@ -134,4 +137,68 @@ export function formatRunSummary(result: RunResult, out: Output): string {
     );
   }
   return lines.join('\n');
+}
+
+/** `run`: the pipeline of a Tributary project, or dbt's `run` on a plain dbt project. */
+export function registerRun(program: Command, cli: CliContext): void {
+  program
+    .command('run')
+    .description('run the pipeline: land, process with contracts, build models, test, report')
+    .argument(
+      '[select...]',
+      'assets to run: name, kind:name, +name (with upstream), name+ (with downstream)',
+    )
+    .option('--exclude <select...>', 'assets to leave out', [])
+    .option('--retry-rejected', 'retry files an earlier run rejected whole')
+    .option('-c, --concurrency <n>', 'assets to run at once', integer)
+    .option('-s, --select <select...>', 'same as the positional selectors (dbt spelling)', [])
+    .option('--full-refresh', 'rebuild incremental models from scratch')
+    .option('--resume <run-id>', 'run only the steps of that run that failed or never ran')
+    .option('--json', 'print the run result as JSON')
+    .option('--profiles-dir <dir>', 'dbt projects: folder holding profiles.yml')
+    .option('--target <name>', 'dbt projects: the profiles.yml output to use')
+    .option('--threads <n>', 'dbt projects: nodes built at once', integer)
+    .option('--vars <yaml>', 'dbt projects: variables, as YAML or JSON')
+    .action(
+      async (
+        positional: string[],
+        opts: DbtCommandOptions & {
+          retryRejected?: boolean;
+          concurrency?: number;
+          resume?: string;
+        },
+      ) => {
+        const select = [...positional, ...opts.select];
+        if (opts.resume && select.length) {
+          throw new TributaryError('--resume runs what that run left; it takes no selectors', {
+            code: 'USAGE',
+          });
+        }
+        if (!isPipelineProject(cli.project())) {
+          await dbtAction(cli, 'run', { ...opts, select });
+          return;
+        }
+        const p = cli.progress();
+        const result = await runProject(cli.project(), {
+          select,
+          exclude: opts.exclude,
+          retryRejected: Boolean(opts.retryRejected),
+          fullRefresh: Boolean(opts.fullRefresh),
+          progress: p,
+          ...(opts.concurrency ? { concurrency: opts.concurrency } : {}),
+          ...(opts.resume ? { resume: opts.resume } : {}),
+        });
+        p.clear();
+        if ('queued' in result) {
+          print(
+            opts.json
+              ? JSON.stringify(result, null, 2)
+              : `queued on the server at ${result.url} (position ${result.position}); follow it with \`tributary runs\``,
+          );
+          return;
+        }
+        print(opts.json ? JSON.stringify(result, null, 2) : formatRunSummary(result, cli.output()));
+        process.exitCode = runExitCode(result) || undefined;
+      },
+    );
 }

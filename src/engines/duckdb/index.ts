@@ -1,11 +1,11 @@
 /** DuckDB adapter: the embedded default engine. */
-export { openDuckDB, duckdbDialect, type DuckDBEngineOptions } from './engine.js';
+export { openDuckDB } from './engine.js';
 export {
   DuckDBSandbox,
   type SandboxOptions,
   type SandboxLimits,
   type SandboxResult,
 } from './sandbox.js';
-export { relationsInSerializedSql, namesInSerializedSql } from './sql-ast.js';
+export { relationsInSerializedSql } from './sql-ast.js';
 export { type SandboxPolicy } from './read-policy.js';
 export { writeMaskedCopy, MASK_TEXT, type MaskedCopy } from './mask.js';

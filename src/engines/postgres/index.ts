@@ -1,2 +1,2 @@
 /** PostgreSQL adapter: the scale-out warehouse engine. */
-export { openPostgres, postgresDialect, type PostgresEngineOptions } from './engine.js';
+export { openPostgres } from './engine.js';

@@ -3,19 +3,9 @@
  * the parameters their SQL names). Running tiles and caching results live in serve/dashboards.
  */
 export {
-  dashboardSchema,
   dashboardJsonSchema,
-  filterSchema,
-  tileSchema,
-  allowedParameters,
-  filtersUsedBy,
   isRealDate,
-  FILTER_TYPES,
-  TILE_TYPES,
-  FORMATS,
-  type DashboardFile,
   type FilterDef,
-  type TileDef,
   type TileType,
   type FilterType,
   type TileFormat,
@@ -29,4 +19,4 @@ export {
   type Dashboard,
   type Tile,
 } from './load.js';
-export { scanSql, sqlParameterNames, type SqlScan, type SqlParameter } from './params.js';
+export { scanSql, sqlParameterNames } from './params.js';

@@ -289,7 +289,6 @@ export const dashboardSchema = z
     });
   });
 
-export type DashboardFile = z.output<typeof dashboardSchema>;
 export type FilterDef = z.output<typeof filterSchema>;
 export type TileDef = z.output<typeof tileSchema>;
 export type TileType = (typeof TILE_TYPES)[number];

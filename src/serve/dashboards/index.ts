@@ -5,16 +5,8 @@
  */
 // Reading and validating the files is the project's part; one list of names, kept there.
 export {
-  dashboardSchema,
   dashboardJsonSchema,
-  filterSchema,
-  tileSchema,
-  allowedParameters,
-  filtersUsedBy,
   isRealDate,
-  FILTER_TYPES,
-  TILE_TYPES,
-  FORMATS,
   DASHBOARDS_DIR,
   loadDashboards,
   parseDashboard,
@@ -22,16 +14,12 @@ export {
   findTile,
   scanSql,
   sqlParameterNames,
-  type DashboardFile,
   type FilterDef,
-  type TileDef,
   type TileType,
   type FilterType,
   type TileFormat,
   type Dashboard,
   type Tile,
-  type SqlScan,
-  type SqlParameter,
 } from '../../project/dashboards/index.js';
 export {
   resolveFilters,

@@ -1,2 +1,2 @@
 /** Shared machinery of the database connectors (PostgreSQL, MySQL). */
-export * from './common.js';
+export type { DatabaseBatch } from './common.js';

@@ -1,2 +1,2 @@
 /** Files connector: a landing folder of CSV, JSON and NDJSON files. */
-export * from './source.js';
+export { FilesSource, type LandedBatch } from './source.js';

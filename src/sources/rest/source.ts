@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import { TributaryError } from '../../core/index.js';
 import type { RawBatch } from '../../lake/index.js';
-import type { RestSourceTable } from '../../project/index.js';
+import type { RestSourceTable, RestTableConfig } from '../../project/index.js';
 import { commitRawBatches, RawBatchWriter, readRawManifest } from '../raw-writer.js';
 import type { LandContext, LandResult, Source } from '../types.js';
 import { checkTableConfig, clientOptions, endpointUrl } from './config.js';
@@ -58,27 +58,47 @@ export class RestSource implements Source {
     // A child table is landed by its parent's run, from the same pages.
     if (table.parent) return { landed: [], unchanged: 0, warnings: [] };
     checkTableConfig(table);
-    const where = `sources.${table.source}.tables.${table.table}`;
     const t = table.tableConfig;
-    const client = new HttpClient({
+    const client = this.client(ctx);
+    const manifest = await readRawManifest(ctx.store, table.source, table.table);
+    const cursor = new CursorTracker(t.incremental, manifest.cursor);
+
+    // Incremental: ask from the stored cursor (or `initial`), inclusive.
+    const url = endpointUrl(table.sourceConfig, t);
+    if (t.incremental && cursor.from !== undefined)
+      url.searchParams.set(t.incremental.param, String(cursor.from));
+    const sinks = this.openSinks(ctx, `GET ${url.pathname}`);
+    const pages = t.module
+      ? customPages(t.module, { client, url, cursor: cursor.from, table, signal: ctx.signal })
+      : fetchPages(client, { url, records: t.records, paginate: t.paginate });
+    try {
+      await this.writePages(ctx, client, pages, cursor, sinks);
+      return await this.commit(ctx, cursor, sinks);
+    } catch (err) {
+      await sinks.parent.abort();
+      for (const c of sinks.children) await c.sink.abort();
+      if (err instanceof TributaryError) throw err;
+      throw client.error(
+        `landing ${this.id} failed: ${err instanceof Error ? err.message : String(err)}`,
+        {},
+      );
+    }
+  }
+
+  /** The HTTP client of the source's config (auth, retries, rate limit), stopped by the run. */
+  private client(ctx: LandContext): HttpClient {
+    const { table } = this;
+    const where = `sources.${table.source}.tables.${table.table}`;
+    return new HttpClient({
       ...clientOptions(table.sourceConfig, where, table.dir, this.options.clock ?? systemClock),
       ...(ctx.signal ? { signal: ctx.signal } : {}),
       onRetry: (message) => ctx.progress.log(message),
     });
-    const manifest = await readRawManifest(ctx.store, table.source, table.table);
+  }
 
-    // Incremental: ask from the stored cursor (or `initial`), inclusive.
-    const inc = t.incremental;
-    const stored = manifest.cursor as Partial<RestCursor> | undefined;
-    const resume = inc && stored?.field === inc.cursor_field ? stored : undefined;
-    const from: CursorValue | undefined = inc ? (resume?.value ?? inc.initial) : undefined;
-    const skip = new Set(resume?.value !== undefined ? (resume.seen ?? []) : []);
-    let max = from;
-    let atMax = new Set(skip);
-
-    const url = endpointUrl(table.sourceConfig, t);
-    if (inc && from !== undefined) url.searchParams.set(inc.param, String(from));
-    const name = `GET ${url.pathname}`;
+  /** Batch files for the endpoint's records and for each child table's rows. */
+  private openSinks(ctx: LandContext, name: string): Sinks {
+    const { table } = this;
     const sink = (tableName: string, originalName: string) =>
       new BatchSink(
         {
@@ -92,104 +112,153 @@ export class RestSource implements Source {
         },
         this.options.splitBytes ?? SPLIT_BYTES,
       );
-    const parent = sink(table.table, name);
-    const children = Object.entries(t.child_tables).map(([child, path]) => ({
-      child,
-      path,
-      sink: sink(child, `${name} ${path}`),
-      notList: 0,
-    }));
-    const warnings: string[] = [];
-    let records = 0;
-    let skipped = 0;
-    let noCursor = 0;
-    const pages = t.module
-      ? customPages(t.module, { client, url, cursor: from, table, signal: ctx.signal })
-      : fetchPages(client, { url, records: t.records, paginate: t.paginate });
-    try {
-      for await (const page of pages) {
-        for (const record of page.records) {
-          const line = JSON.stringify(record);
-          if (line === undefined) continue;
-          let hash: string | undefined;
-          if (inc) {
-            const cv = cursorValue(getPath(record, inc.cursor_field));
-            hash = createHash('sha256').update(line).digest('hex').slice(0, 32);
-            if (cv === undefined) noCursor++;
-            else {
-              if (from !== undefined && compareCursor(cv, from) === 0 && skip.has(hash)) {
-                skipped++;
-                continue;
-              }
-              const order = max === undefined ? 1 : compareCursor(cv, max);
-              if (order > 0) {
-                max = cv;
-                atMax = new Set([hash]);
-              } else if (order === 0) atMax.add(hash);
-            }
-          }
-          await parent.write(line);
-          for (const c of children) {
-            const rows = childRows(record, c.path, table.table, t.primary_key ?? []);
-            if (!rows) c.notList++;
-            else for (const row of rows) await c.sink.write(JSON.stringify(row));
-          }
-          records++;
-        }
-        ctx.progress.update({ label: `land ${this.id}`, done: records, unit: 'records' });
-        if (ctx.signal?.aborted) throw client.error(`landing ${this.id} was cancelled`, {});
-      }
-      const parentBatches = await parent.finish();
-      const childBatches = [];
-      for (const c of children) childBatches.push({ c, batches: await c.sink.finish() });
+    return {
+      parent: sink(table.table, name),
+      children: Object.entries(table.tableConfig.child_tables).map(([child, path]) => ({
+        child,
+        path,
+        sink: sink(child, `${name} ${path}`),
+        notList: 0,
+      })),
+    };
+  }
 
-      // Children first: a crash before the parent's commit re-fetches the same pages, which land
-      // the same child bytes again (a no-op) and the parent's with its cursor.
-      const landed: RawBatch[] = [];
-      let unchanged = 0;
-      for (const { c, batches } of childBatches) {
-        const r = await commitRawBatches(ctx.store, table.source, c.child, batches);
-        landed.push(...r.landed);
-        unchanged += batches.length - r.landed.length;
+  /** Every page's records into the batch files as they arrive; the cursor follows them. */
+  private async writePages(
+    ctx: LandContext,
+    client: HttpClient,
+    pages: AsyncIterable<{ records: unknown[] }>,
+    cursor: CursorTracker,
+    sinks: Sinks,
+  ): Promise<void> {
+    const { table } = this;
+    let records = 0;
+    for await (const page of pages) {
+      for (const record of page.records) {
+        const line = JSON.stringify(record);
+        if (line === undefined || !cursor.admit(record, line)) continue;
+        await sinks.parent.write(line);
+        for (const c of sinks.children) {
+          const rows = childRows(record, c.path, table.table, table.tableConfig.primary_key ?? []);
+          if (!rows) c.notList++;
+          else for (const row of rows) await c.sink.write(JSON.stringify(row));
+        }
+        records++;
       }
-      const cursor: RestCursor | undefined =
-        inc && max !== undefined
-          ? {
-              field: inc.cursor_field,
-              value: max,
-              seen: atMax.size <= MAX_SEEN ? [...atMax].sort() : [],
-            }
-          : undefined;
-      const moved = cursor && JSON.stringify(cursor) !== JSON.stringify(resume ?? null);
-      const r = await commitRawBatches(
-        ctx.store,
-        table.source,
-        table.table,
-        parentBatches,
-        moved ? { ...cursor } : undefined,
-      );
-      landed.push(...r.landed);
-      unchanged += parentBatches.length - r.landed.length;
-      if (skipped) unchanged += 1;
-      for (const c of children)
-        if (c.notList)
-          warnings.push(
-            `${c.notList} records of ${this.id} hold no list at ${c.path}; no ${c.child} rows from them`,
-          );
-      if (noCursor)
-        warnings.push(
-          `${noCursor} records of ${this.id} have no ${inc!.cursor_field}; they cannot move the cursor`,
-        );
-      return { landed, unchanged, warnings };
-    } catch (err) {
-      await parent.abort();
-      for (const c of children) await c.sink.abort();
-      if (err instanceof TributaryError) throw err;
-      throw client.error(
-        `landing ${this.id} failed: ${err instanceof Error ? err.message : String(err)}`,
-        {},
-      );
+      ctx.progress.update({ label: `land ${this.id}`, done: records, unit: 'records' });
+      if (ctx.signal?.aborted) throw client.error(`landing ${this.id} was cancelled`, {});
     }
+  }
+
+  /** Stores the batch files and commits them: the child tables, then the parent with its cursor. */
+  private async commit(ctx: LandContext, cursor: CursorTracker, sinks: Sinks): Promise<LandResult> {
+    const { table } = this;
+    const parentBatches = await sinks.parent.finish();
+    const childBatches = [];
+    for (const c of sinks.children) childBatches.push({ c, batches: await c.sink.finish() });
+
+    // Children first: a crash before the parent's commit re-fetches the same pages, which land
+    // the same child bytes again (a no-op) and the parent's with its cursor.
+    const landed: RawBatch[] = [];
+    let unchanged = 0;
+    for (const { c, batches } of childBatches) {
+      const r = await commitRawBatches(ctx.store, table.source, c.child, batches);
+      landed.push(...r.landed);
+      unchanged += batches.length - r.landed.length;
+    }
+    const moved = cursor.moved();
+    const r = await commitRawBatches(
+      ctx.store,
+      table.source,
+      table.table,
+      parentBatches,
+      moved ? { ...moved } : undefined,
+    );
+    landed.push(...r.landed);
+    unchanged += parentBatches.length - r.landed.length;
+    if (cursor.skipped) unchanged += 1;
+    const warnings: string[] = [];
+    for (const c of sinks.children)
+      if (c.notList)
+        warnings.push(
+          `${c.notList} records of ${this.id} hold no list at ${c.path}; no ${c.child} rows from them`,
+        );
+    if (cursor.noCursor)
+      warnings.push(
+        `${cursor.noCursor} records of ${this.id} have no ${table.tableConfig.incremental!.cursor_field}; they cannot move the cursor`,
+      );
+    return { landed, unchanged, warnings };
+  }
+}
+
+/** A run's batch files: the endpoint's records, and each child table's rows. */
+interface Sinks {
+  parent: BatchSink;
+  /** `notList` counts the records whose value at `path` is not a list. */
+  children: { child: string; path: string; sink: BatchSink; notList: number }[];
+}
+
+/**
+ * An incremental endpoint's cursor during a run: where the request starts (the stored value, or
+ * `initial`, inclusive), which records that inclusive request fetches again and are dropped, and
+ * the greatest value landed with the hashes of the records holding it.
+ */
+class CursorTracker {
+  /** The value the request starts from; undefined for an endpoint that is not incremental. */
+  readonly from: CursorValue | undefined;
+  /** Records dropped as landed by the run before (same cursor value, same bytes). */
+  skipped = 0;
+  /** Records without the cursor field. */
+  noCursor = 0;
+  private readonly resume: Partial<RestCursor> | undefined;
+  private readonly skip: Set<string>;
+  private max: CursorValue | undefined;
+  private atMax: Set<string>;
+
+  constructor(
+    private readonly inc: RestTableConfig['incremental'],
+    stored: unknown,
+  ) {
+    const previous = stored as Partial<RestCursor> | undefined;
+    // A cursor kept for another field does not apply: the run starts again from `initial`.
+    this.resume = inc && previous?.field === inc.cursor_field ? previous : undefined;
+    this.from = inc ? (this.resume?.value ?? inc.initial) : undefined;
+    this.skip = new Set(this.resume?.value !== undefined ? (this.resume.seen ?? []) : []);
+    this.max = this.from;
+    this.atMax = new Set(this.skip);
+  }
+
+  /** Follows one record (its JSON line); false when it was landed before and is dropped. */
+  admit(record: unknown, line: string): boolean {
+    const { inc } = this;
+    if (!inc) return true;
+    const cv = cursorValue(getPath(record, inc.cursor_field));
+    const hash = createHash('sha256').update(line).digest('hex').slice(0, 32);
+    if (cv === undefined) {
+      this.noCursor++;
+      return true;
+    }
+    if (this.from !== undefined && compareCursor(cv, this.from) === 0 && this.skip.has(hash)) {
+      this.skipped++;
+      return false;
+    }
+    const order = this.max === undefined ? 1 : compareCursor(cv, this.max);
+    if (order > 0) {
+      this.max = cv;
+      this.atMax = new Set([hash]);
+    } else if (order === 0) this.atMax.add(hash);
+    return true;
+  }
+
+  /** The cursor to commit with the batches; undefined when it is where the last run left it. */
+  moved(): RestCursor | undefined {
+    if (!this.inc || this.max === undefined) return undefined;
+    const cursor: RestCursor = {
+      field: this.inc.cursor_field,
+      value: this.max,
+      seen: this.atMax.size <= MAX_SEEN ? [...this.atMax].sort() : [],
+    };
+    return JSON.stringify(cursor) !== JSON.stringify(this.resume ?? null) ? cursor : undefined;
   }
 }
 
