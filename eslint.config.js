@@ -1,4 +1,6 @@
 // Lint rules: typescript-eslint's recommended set, plus the house rules that keep modules honest.
+// It covers every .ts/.tsx file, the browser UI in web/ included (typescript-eslint's recommended
+// set applies to **/*.ts and **/*.tsx); web/ is type-checked by its own tsconfig (npm run typecheck).
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 

@@ -2,15 +2,19 @@
  * One measured side of `bench:serve`, in a child process of its own so its peak memory is its
  * alone.
  *
- *   queries <setup.json> sandbox|reference
+ *   queries <setup.json> sandbox|inprocess|reference
  *     Answers the parent's steps, one JSON line in and one out, for the tiles of the project's
  *     dashboards with default filters: `cold <tile>` (a fresh DuckDB instance opened, then the
  *     tile's first query timed), `warmup` (one instance, every tile run twice, a digest of the
  *     rows of each query), `warm <tile>` (timed on that instance, no result cache), `cached
- *     <tile>` (through a shared, filled QueryCache) and `end` (peak memory). `sandbox` is what
- *     the API runs (QuerySandbox + runTile); `reference` runs the same SQL with the same bound
- *     values straight on @duckdb/node-api. The parent alternates the two processes step by step,
- *     so both are sampled in the same seconds of a shared, noisy machine.
+ *     <tile>` (through a shared, filled QueryCache), `throughput <ms>` (tiles run uncached by
+ *     THROUGHPUT_CONCURRENCY callers at once for that long: tile runs per second and CPU
+ *     seconds) and `end` (peak memory). `sandbox` is what the API runs: QuerySandbox, opened as
+ *     `tributary serve` opens it (its pool of query processes under its own limits) + runTile;
+ *     `inprocess` is the sandbox as it ran before the pool: a DuckDBSandbox in this process with
+ *     the same open options (memory limit, threads) + runTile; `reference` runs the same SQL
+ *     with the same bound values straight on @duckdb/node-api. The parent alternates the
+ *     processes step by step, so all are sampled in the same seconds of a shared, noisy machine.
  *   http <setup.json>
  *     The API as `tributary serve` wires it (buildApp, dashboardRoutes, QuerySandbox, TokenStore)
  *     listening on 127.0.0.1, port 0. Prints `{ url, token }` (a viewer token), serves until
@@ -22,11 +26,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
-import { openDuckDB } from '../src/engines/index.js';
-import { openWorkspace } from '../src/orchestrator/index.js';
+import { DuckDBSandbox, openDuckDB } from '../src/engines/index.js';
+import { openWorkspace, readServingSnapshot } from '../src/orchestrator/index.js';
 import {
   QueryCache,
   QuerySandbox,
+  SANDBOX_DEFAULTS,
+  columnKind,
+  sandboxOpenOptions,
   TokenStore,
   buildApp,
   dashboardRoutes,
@@ -108,7 +115,59 @@ export interface Side {
   warm(key: string): Promise<number>;
   /** The tile through a warm shared QueryCache, a hit (ms); null on the reference side. */
   cached(key: string): Promise<number | null>;
-  close(): void;
+  /** Tile runs per second over `ms` with THROUGHPUT_CONCURRENCY callers, and CPU seconds. */
+  throughput(ms: number): Promise<{ perSecond: number; cpuSeconds: number } | null>;
+  close(): Promise<void> | void;
+}
+
+/** Callers at once in the throughput step: twice the pool's default processes. */
+export const THROUGHPUT_CONCURRENCY = 4;
+
+/**
+ * `run` called by THROUGHPUT_CONCURRENCY callers over the tiles in turn for `ms`: completed runs
+ * per second, and CPU seconds of this process and (for the pool) its query processes.
+ */
+async function measureThroughput(
+  keys: string[],
+  ms: number,
+  run: (key: string) => Promise<unknown>,
+  childCpu: () => number = () => 0,
+): Promise<{ perSecond: number; cpuSeconds: number }> {
+  let next = 0;
+  let done = 0;
+  const cpu0 = process.cpuUsage();
+  const child0 = childCpu();
+  const t0 = performance.now();
+  const end = t0 + ms;
+  await Promise.all(
+    Array.from({ length: THROUGHPUT_CONCURRENCY }, async () => {
+      while (performance.now() < end) {
+        await run(keys[next++ % keys.length]!);
+        done++;
+      }
+    }),
+  );
+  const took = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  return {
+    perSecond: done / (took / 1000),
+    cpuSeconds: (cpu.user + cpu.system) / 1e6 + (childCpu() - child0),
+  };
+}
+
+/** CPU seconds (user + system) the given processes have used so far, from /proc. */
+function cpuSecondsOf(pids: number[]): number {
+  let ticks = 0;
+  for (const pid of pids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]); // utime, stime
+    } catch {
+      // gone
+    }
+  }
+  return ticks / 100; // USER_HZ
 }
 
 async function sandboxSide(setup: ServeSetup): Promise<Side> {
@@ -130,11 +189,13 @@ async function sandboxSide(setup: ServeSetup): Promise<Side> {
       try {
         const t0 = performance.now();
         await fresh.refresh();
+        // serve starts its query processes before it listens: their start is part of opening.
+        await fresh.started();
         const t1 = performance.now();
         await runTile(fresh, d, tile, {});
         return { openMs: t1 - t0, ms: performance.now() - t1 };
       } finally {
-        fresh.close();
+        await fresh.close();
       }
     },
     async warmup() {
@@ -165,7 +226,97 @@ async function sandboxSide(setup: ServeSetup): Promise<Side> {
         throw new Error(`${key}: expected a cache hit on a warm cache`);
       return took;
     },
+    async throughput(ms) {
+      const s = sandbox!;
+      return measureThroughput(
+        [...tiles.keys()],
+        ms,
+        (key) => runTile(s, get(key).d, get(key).tile, {}),
+        () => cpuSecondsOf(s.processIds()),
+      );
+    },
     close: () => sandbox?.close(),
+  };
+}
+
+/**
+ * The sandbox as it ran before the pool: a DuckDBSandbox in this process, opened with the
+ * options the pool's processes get, behind the same SqlRunner surface runTile uses.
+ */
+async function openInProcess(setup: ServeSetup): Promise<SqlRunner & { close(): void }> {
+  const snapshot = await readServingSnapshot(setup.servingDir);
+  if (!snapshot) throw new Error(`no serving snapshot in ${setup.servingDir}`);
+  const db = await DuckDBSandbox.open(
+    // The pool's default role (viewer), so both sides read the same copy under the same checks.
+    sandboxOpenOptions(snapshot, SANDBOX_DEFAULTS.memoryCapMb, SANDBOX_DEFAULTS.threads, 'viewer'),
+  );
+  return {
+    async query(sql, params = {}, limits = {}) {
+      const t = performance.now();
+      const r = await db.query(sql, params, {
+        rowLimit: limits.rowLimit ?? SANDBOX_DEFAULTS.rowLimit,
+        timeoutMs: limits.timeoutMs ?? SANDBOX_DEFAULTS.timeoutMs,
+      });
+      return {
+        columns: r.columns.map((c) => ({ name: c.name, type: c.type, kind: columnKind(c) })),
+        rows: r.rows,
+        truncated: r.truncated,
+        dataVersion: snapshot.version,
+        ms: performance.now() - t,
+      };
+    },
+    dataVersion: () => snapshot.version,
+    versionOf: async () => snapshot.version,
+    close: () => db.close(),
+  };
+}
+
+async function inProcessSide(setup: ServeSetup): Promise<Side> {
+  const tiles = new Map(tilesOf(await loadDashboards(setup.project)).map((t) => [t.key, t]));
+  const get = (key: string) => {
+    const t = tiles.get(key);
+    if (!t) throw new Error(`no tile ${key}`);
+    return t;
+  };
+  let runner: Awaited<ReturnType<typeof openInProcess>> | undefined;
+  return {
+    async cold(key) {
+      const { d, tile } = get(key);
+      const t0 = performance.now();
+      const fresh = await openInProcess(setup);
+      const t1 = performance.now();
+      try {
+        await runTile(fresh, d, tile, {});
+        return { openMs: t1 - t0, ms: performance.now() - t1 };
+      } finally {
+        fresh.close();
+      }
+    },
+    async warmup() {
+      runner = await openInProcess(setup);
+      const digests: Record<string, string[]> = {};
+      for (const { key, d, tile } of tiles.values()) {
+        const into: string[] = [];
+        await runTile(recording(runner, into), d, tile, {});
+        await runTile(runner, d, tile, {});
+        digests[key] = into;
+      }
+      return digests;
+    },
+    async warm(key) {
+      const { d, tile } = get(key);
+      const t = performance.now();
+      await runTile(runner!, d, tile, {});
+      return performance.now() - t;
+    },
+    cached: async () => null,
+    async throughput(ms) {
+      const r = runner!;
+      return measureThroughput([...tiles.keys()], ms, (key) =>
+        runTile(r, get(key).d, get(key).tile, {}),
+      );
+    },
+    close: () => runner?.close(),
   };
 }
 
@@ -239,6 +390,8 @@ async function referenceSide(setup: ServeSetup): Promise<Side> {
       return performance.now() - t;
     },
     cached: async () => null,
+    // Not measured: its connections are shared by the tiles, one caller at a time.
+    throughput: async () => null,
     close: () => ref?.close(),
   };
 }
@@ -253,8 +406,9 @@ async function serveSteps(side: Side): Promise<void> {
     else if (op === 'warmup') out = await side.warmup();
     else if (op === 'warm') out = await side.warm(key);
     else if (op === 'cached') out = await side.cached(key);
+    else if (op === 'throughput') out = await side.throughput(Number(key));
     else if (op === 'end') {
-      side.close();
+      await side.close();
       process.stdout.write(
         `${JSON.stringify({ maxRssMB: Math.round(process.resourceUsage().maxRSS / 1024) })}\n`,
       );
@@ -299,7 +453,7 @@ async function http(setup: ServeSetup): Promise<void> {
       `${JSON.stringify({ cache: service.cache.stats(), maxRssMB: Math.round(process.resourceUsage().maxRSS / 1024) })}\n`,
     );
   } finally {
-    sandbox.close();
+    await sandbox.close();
     await stateEngine.close();
     await ws.close();
     rmSync(stateDir, { recursive: true, force: true });
@@ -312,6 +466,12 @@ if (isMain) {
   const setup = JSON.parse(readFileSync(setupFile!, 'utf8')) as ServeSetup;
   if (mode === 'http') await http(setup);
   else if (mode === 'queries')
-    await serveSteps(side === 'sandbox' ? await sandboxSide(setup) : await referenceSide(setup));
+    await serveSteps(
+      side === 'sandbox'
+        ? await sandboxSide(setup)
+        : side === 'inprocess'
+          ? await inProcessSide(setup)
+          : await referenceSide(setup),
+    );
   else throw new Error(`unknown mode ${mode}: queries or http`);
 }

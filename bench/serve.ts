@@ -5,10 +5,15 @@
  * query runs) and warm through the API's QueryCache (a hit), against the same SQL with the same
  * bound values run straight on @duckdb/node-api in the same run. Then requests/s of the cached
  * dashboard endpoint over HTTP on loopback (autocannon), against /api/health in the same run.
- * Each round starts a fresh child process per side (bench/serve-worker.ts) and steps the two
- * alternately, tile by tile, so a busy machine slows both alike. The data (template, generated
- * at --scale, pipeline run, serving snapshot) is set up once in bench/.work/serve/sf<N>.
- *   npm run bench:serve -- --scale 1 --repeat 5 --warm 5 --duration 10 --connections 10
+ * The sandbox is opened exactly as `tributary serve` opens it: QuerySandbox with its own limits,
+ * i.e. its pool of query processes. A third side, `inprocess`, is the sandbox as it ran before
+ * the pool (a DuckDBSandbox in the caller's process, same open options): per-tile latency pool /
+ * in-process, per round and overall, and throughput (tile runs per second with 4 callers at
+ * once for --throughput seconds, CPU seconds including the query processes) per round.
+ * Each round starts a fresh child process per side (bench/serve-worker.ts) and steps them
+ * in rotating order, tile by tile, so a busy machine slows all alike. The data (template,
+ * generated at --scale, pipeline run, serving snapshot) is set up once in bench/.work/serve/sf<N>.
+ *   npm run bench:serve -- --scale 1 --repeat 5 --warm 5 --duration 10 --connections 10 --throughput 5
  * Targets (issue): p95 under 100 ms warm and under 500 ms cold.
  */
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
@@ -18,9 +23,9 @@ import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
-import { loadDashboards } from '../src/serve/index.js';
+import { SANDBOX_DEFAULTS, loadDashboards } from '../src/serve/index.js';
 import { ensureServeSetup } from './serve-setup.js';
-import { tileQueries } from './serve-worker.js';
+import { THROUGHPUT_CONCURRENCY, tileQueries } from './serve-worker.js';
 
 const { values } = parseArgs({
   options: {
@@ -31,6 +36,9 @@ const { values } = parseArgs({
     duration: { type: 'string', default: '10' },
     connections: { type: 'string', default: '10' },
     dashboard: { type: 'string', default: 'executive' },
+    throughput: { type: 'string', default: '5' },
+    // Rounds with the cold step (a fresh sandbox per tile: for the pool, two processes started).
+    'cold-rounds': { type: 'string' },
   },
 });
 const scale = Number(values.scale);
@@ -39,6 +47,8 @@ const repeat = Number(values.repeat);
 const warmIters = Number(values.warm);
 const duration = Number(values.duration);
 const connections = Number(values.connections);
+const throughputMs = Number(values.throughput) * 1000;
+const coldRounds = Math.min(repeat, Number(values['cold-rounds'] ?? repeat));
 const dashboardName = values.dashboard;
 const root = resolve(import.meta.dirname, '../../bench/.work/serve');
 const worker = resolve(import.meta.dirname, 'serve-worker.js');
@@ -56,7 +66,8 @@ const ms = (x: number) => (x < 1 ? x.toFixed(3) : x < 10 ? x.toFixed(2) : x.toFi
 const pp = (xs: number[]) => `${ms(pct(xs, 50))} / ${ms(pct(xs, 95))}`;
 const met = (ok: boolean) => (ok ? 'met' : '**not met**');
 
-type SideName = 'sandbox' | 'reference';
+type SideName = 'sandbox' | 'inprocess' | 'reference';
+const SIDES: SideName[] = ['sandbox', 'inprocess', 'reference'];
 
 /** A worker process answering one step per JSON line (see bench/serve-worker.ts). */
 class StepWorker {
@@ -94,8 +105,17 @@ interface Samples {
   warm: Record<string, number[]>;
   cached: Record<string, number[]>;
   maxRssMB: number;
+  /** Per round: tile runs per second with THROUGHPUT_CONCURRENCY callers, and CPU seconds. */
+  throughput: { perSecond: number; cpuSeconds: number }[];
 }
-const emptySamples = (): Samples => ({ cold: {}, open: {}, warm: {}, cached: {}, maxRssMB: 0 });
+const emptySamples = (): Samples => ({
+  cold: {},
+  open: {},
+  warm: {},
+  cached: {},
+  maxRssMB: 0,
+  throughput: [],
+});
 
 const loadAtStart = loadavg()[0]!;
 
@@ -106,20 +126,23 @@ const dashboards = await loadDashboards(setup.project);
 const tiles = await tileQueries(dashboards);
 
 // --- tile queries: sandbox and reference, step by step ---------------------------------------
-const got: Record<SideName, Samples> = { sandbox: emptySamples(), reference: emptySamples() };
+const got: Record<SideName, Samples> = {
+  sandbox: emptySamples(),
+  inprocess: emptySamples(),
+  reference: emptySamples(),
+};
 for (let i = 0; i < repeat; i++) {
-  const w: Record<SideName, StepWorker> = {
-    sandbox: new StepWorker(['queries', setupFile, 'sandbox']),
-    reference: new StepWorker(['queries', setupFile, 'reference']),
-  };
-  // Which side goes first changes with every step.
+  const w = Object.fromEntries(
+    SIDES.map((side) => [side, new StepWorker(['queries', setupFile, side])]),
+  ) as Record<SideName, StepWorker>;
+  // Which side goes first changes with every step (the order rotates).
   let flip = i;
-  const both = async (f: (side: SideName) => Promise<void>) => {
-    const order: SideName[] = flip++ % 2 ? ['sandbox', 'reference'] : ['reference', 'sandbox'];
-    for (const side of order) await f(side);
+  const both = async (f: (side: SideName) => Promise<void>, sides: SideName[] = SIDES) => {
+    const at = flip++ % sides.length;
+    for (const side of [...sides.slice(at), ...sides.slice(0, at)]) await f(side);
   };
   try {
-    for (const t of tiles) {
+    for (const t of i < coldRounds ? tiles : []) {
       await both(async (side) => {
         const r = await w[side].step<{ openMs: number; ms: number }>('cold', t.key);
         (got[side].cold[t.key] ??= []).push(r.ms);
@@ -130,11 +153,13 @@ for (let i = 0; i < repeat; i++) {
     await both(async (side) => {
       digests[side] = await w[side].step<Record<string, string[]>>('warmup');
     });
-    // The ratio only means something if both sides computed the same rows.
+    // The ratio only means something if all sides computed the same rows.
     for (const t of tiles) {
-      const a = JSON.stringify(digests.sandbox![t.key]);
       const b = JSON.stringify(digests.reference![t.key]);
-      if (a !== b) throw new Error(`${t.key}: sandbox rows ${a} differ from reference rows ${b}`);
+      for (const side of ['sandbox', 'inprocess'] as const) {
+        const a = JSON.stringify(digests[side]![t.key]);
+        if (a !== b) throw new Error(`${t.key}: ${side} rows ${a} differ from reference rows ${b}`);
+      }
     }
     for (let k = 0; k < warmIters; k++) {
       for (const t of tiles) {
@@ -144,15 +169,31 @@ for (let i = 0; i < repeat; i++) {
         (got.sandbox.cached[t.key] ??= []).push(await w.sandbox.step<number>('cached', t.key));
       }
     }
-    for (const side of ['sandbox', 'reference'] as const) {
+    // Throughput, pool against in-process: which goes first alternates by round.
+    await both(
+      async (side) => {
+        got[side].throughput.push(
+          (await w[side].step<{ perSecond: number; cpuSeconds: number }>(
+            'throughput',
+            String(throughputMs),
+          ))!,
+        );
+      },
+      i % 2 ? ['inprocess', 'sandbox'] : ['sandbox', 'inprocess'],
+    );
+    for (const side of SIDES) {
       const end = await w[side].step<{ maxRssMB: number }>('end');
       got[side].maxRssMB = Math.max(got[side].maxRssMB, end.maxRssMB);
     }
   } finally {
-    await Promise.all([w.sandbox.stop(), w.reference.stop()]);
+    await Promise.all(SIDES.map((side) => w[side].stop()));
   }
   const last = (side: SideName, what: 'cold' | 'warm', n: number) =>
     tiles.flatMap((t) => got[side][what][t.key]!.slice(-n));
+  const tp = (side: SideName) => got[side].throughput[i]!.perSecond;
+  log(
+    `round ${i + 1}/${repeat}: throughput pool ${tp('sandbox').toFixed(1)} tiles/s, in-process ${tp('inprocess').toFixed(1)} tiles/s (ratio ${(tp('sandbox') / tp('inprocess')).toFixed(2)}); warm p95 in-process ${ms(pct(last('inprocess', 'warm', warmIters), 95))} ms`,
+  );
   log(
     `round ${i + 1}/${repeat}: p95 cold sandbox ${ms(pct(last('sandbox', 'cold', 1), 95))} ms, reference ${ms(pct(last('reference', 'cold', 1), 95))} ms; warm sandbox ${ms(pct(last('sandbox', 'warm', warmIters), 95))} ms, reference ${ms(pct(last('reference', 'warm', warmIters), 95))} ms`,
   );
@@ -162,15 +203,25 @@ const samples = (side: SideName, what: 'cold' | 'open' | 'warm' | 'cached', key:
   got[side][what][key] ?? [];
 const pooled = (side: SideName, what: 'cold' | 'open' | 'warm' | 'cached') =>
   tiles.flatMap((t) => samples(side, what, t.key));
-/** Median of the paired ratios sandbox / reference (samples taken next to each other). */
-const pairedRatio = (what: 'cold' | 'warm', keys: string[]) =>
-  pct(
+/** Median of the paired ratios a / b (samples taken next to each other), of round `round` or all. */
+const pairedRatio = (
+  what: 'cold' | 'warm',
+  keys: string[],
+  a: SideName = 'sandbox',
+  b: SideName = 'reference',
+  round?: number,
+) => {
+  const per = what === 'cold' ? 1 : warmIters;
+  const cut = (xs: number[]) =>
+    round === undefined ? xs : xs.slice(round * per, (round + 1) * per);
+  return pct(
     keys.flatMap((k) => {
-      const r = samples('reference', what, k);
-      return samples('sandbox', what, k).map((s, i) => s / r[i]!);
+      const r = cut(samples(b, what, k));
+      return cut(samples(a, what, k)).map((s, i) => s / r[i]!);
     }),
     50,
   );
+};
 
 // --- HTTP ----------------------------------------------------------------------------------
 interface HttpEnd {
@@ -235,7 +286,7 @@ const openPlusCold = keys.flatMap((k) =>
 );
 
 console.log(
-  `\nbench:serve — SF${scale} (${setup.factRows.toLocaleString('en-US')} fact rows), ${tiles.length} tiles of ${dashboards.length} dashboards, default filters. ${repeat} round(s), each with a fresh process per side, the two sides stepped alternately (tile by tile); per tile ${repeat} cold and ${repeat * warmIters} warm samples. p50 / p95 in ms, nearest rank (with ${repeat} cold samples a tile's cold p95 is its slowest).`,
+  `\nbench:serve — SF${scale} (${setup.factRows.toLocaleString('en-US')} fact rows), ${tiles.length} tiles of ${dashboards.length} dashboards, default filters. ${repeat} round(s), each with a fresh process per side, the two sides stepped alternately (tile by tile); per tile ${coldRounds} cold (in the first ${coldRounds} round(s)) and ${repeat * warmIters} warm samples. p50 / p95 in ms, nearest rank (with ${repeat} cold samples a tile's cold p95 is its slowest).`,
 );
 console.log(
   `Machine: ${cpus().length} CPUs, load average (1 min) ${loadAtStart.toFixed(1)} at the start, ${loadavg()[0]!.toFixed(1)} at the end (above ${cpus().length}: the timings include waiting for a core).\n`,
@@ -262,6 +313,48 @@ console.log(
 );
 console.log(
   `Opening a fresh instance (not in "cold": serve opens the sandbox at start-up and at each publish, before any request): sandbox ${pp(sOpen)} ms, reference ${pp(rOpen)} ms. Open + first query on the sandbox: ${pp(openPlusCold)} ms. The first tile of each dashboard (${firstTiles.join(', ')}) cold: ${pp(firstTiles.flatMap((k) => samples('sandbox', 'cold', k)))} ms.`,
+);
+
+// --- pool against in-process ----------------------------------------------------------------
+const ipCold = pooled('inprocess', 'cold');
+const ipWarm = pooled('inprocess', 'warm');
+console.log(
+  `\nThe query-process pool (what serve runs: ${SANDBOX_DEFAULTS.processes} processes, ${SANDBOX_DEFAULTS.memoryCapMb} MB cap each, ${SANDBOX_DEFAULTS.threads} DuckDB threads each) against the same sandbox in the caller's process (DuckDBSandbox, same open options), all tiles. Ratio: median of pool / in-process over samples taken next to each other; per round the same over that round's samples.\n`,
+);
+console.log(
+  '| | pool p50 / p95 | in-process p50 / p95 | ratio (all) | ratio per round |\n|---|---|---|---|---|',
+);
+for (const what of ['cold', 'warm'] as const) {
+  const perRound = Array.from({ length: what === 'cold' ? coldRounds : repeat }, (_, r) =>
+    pairedRatio(what, keys, 'sandbox', 'inprocess', r).toFixed(2),
+  );
+  console.log(
+    `| ${what === 'cold' ? 'cold (first query after open)' : 'warm, uncached'} | ${pp(what === 'cold' ? sCold : sWarm)} | ${pp(what === 'cold' ? ipCold : ipWarm)} | **${pairedRatio(what, keys, 'sandbox', 'inprocess').toFixed(2)}** | ${perRound.join(', ')} |`,
+  );
+}
+const tps = (side: SideName) => got[side].throughput.map((t) => t.perSecond);
+const tpRatios = tps('sandbox').map((x, i) => x / tps('inprocess')[i]!);
+const cpuPerRun = (side: SideName) =>
+  got[side].throughput.map((t) => (t.cpuSeconds / (t.perSecond * (throughputMs / 1000))) * 1000);
+console.log(
+  `\nThroughput (${THROUGHPUT_CONCURRENCY} callers at once, ${throughputMs / 1000} s per side per round, tiles uncached, which side first alternating by round): pool ${tps(
+    'sandbox',
+  )
+    .map((x) => x.toFixed(1))
+    .join(', ')} tile runs/s; in-process ${tps('inprocess')
+    .map((x) => x.toFixed(1))
+    .join(
+      ', ',
+    )}. Ratio pool / in-process per round: ${tpRatios.map((x) => x.toFixed(2)).join(', ')}; median **${pct(tpRatios, 50).toFixed(2)}**. CPU ms per tile run (this process + query processes): pool ${cpuPerRun(
+    'sandbox',
+  )
+    .map((x) => x.toFixed(1))
+    .join(', ')}; in-process ${cpuPerRun('inprocess')
+    .map((x) => x.toFixed(1))
+    .join(', ')}.`,
+);
+console.log(
+  `Opening: pool (refresh + all processes started) ${pp(sOpen)} ms, in-process instance ${pp(pooled('inprocess', 'open'))} ms.`,
 );
 
 console.log(
@@ -308,6 +401,6 @@ console.log(
 const errs = data.errors + data.non2xx + health.errors + health.non2xx;
 if (errs) console.log(`\n**${errs} error(s) or non-2xx answer(s) under load.**`);
 console.log(
-  `\nPeak RSS: sandbox worker ${got.sandbox.maxRssMB} MB, reference worker ${got.reference.maxRssMB} MB, HTTP server ${end.maxRssMB} MB, this process (autocannon) ${Math.round(process.resourceUsage().maxRSS / 1024)} MB.`,
+  `\nPeak RSS: sandbox worker ${got.sandbox.maxRssMB} MB (its query processes not included), in-process worker ${got.inprocess.maxRssMB} MB, reference worker ${got.reference.maxRssMB} MB, HTTP server ${end.maxRssMB} MB, this process (autocannon) ${Math.round(process.resourceUsage().maxRSS / 1024)} MB.`,
 );
 if (errs) process.exitCode = 1;

@@ -19,7 +19,7 @@ export interface ErrorLocation {
  * exit code and the API's HTTP status are chosen by it. NOT_FOUND: the thing a command or request
  * names (a run, a dead letter, a table, an asset, a dashboard, a tile, a token) does not exist.
  */
-export const ERROR_CODES = [
+const ERROR_CODES = [
   'CONFIG',
   'INPUT',
   'ENGINE',
@@ -73,7 +73,7 @@ export class TributaryError extends Error {
 }
 
 /** Renders a location as `file:line:col (path) record N`, leaving out what is unknown. */
-export function formatLocation(loc: ErrorLocation | undefined): string {
+function formatLocation(loc: ErrorLocation | undefined): string {
   if (!loc) return '';
   let out = loc.file ?? '';
   if (loc.line !== undefined) {

@@ -40,7 +40,7 @@ export async function writeFileAtomic(
 }
 
 /** Flushes a folder's entries so a rename survives power loss; a no-op where folders cannot be opened. */
-export async function syncDir(dir: string): Promise<void> {
+async function syncDir(dir: string): Promise<void> {
   try {
     const handle = await open(dir, 'r');
     try {

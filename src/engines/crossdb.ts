@@ -24,7 +24,7 @@ const DATE_PARTS = [
 type DatePart = (typeof DATE_PARTS)[number];
 
 /** Accepts `day`, `'day'`, `DAY` or a plural (`days`), as dbt projects write them. */
-export function datePart(part: string): DatePart {
+function datePart(part: string): DatePart {
   let p = part
     .trim()
     .replace(/^'(.*)'$/, '$1')

@@ -104,7 +104,7 @@ function intOpt(
 }
 
 /** Python float('…') parsing; null when Python would raise ValueError. */
-export function parsePyFloat(s: string): number | null {
+function parsePyFloat(s: string): number | null {
   const t = s.trim().toLowerCase();
   if (/^[+-]?(inf|infinity)$/.test(t)) return t.startsWith('-') ? -Infinity : Infinity;
   if (/^[+-]?nan$/.test(t)) return NaN;
@@ -113,7 +113,7 @@ export function parsePyFloat(s: string): number | null {
 }
 
 /** Python int('…', base) parsing; null when Python would raise ValueError. */
-export function parsePyInt(s: string, base: number): number | null {
+function parsePyInt(s: string, base: number): number | null {
   let t = s.trim().toLowerCase().replace(/_/g, '');
   let sign = 1;
   if (t.startsWith('-') || t.startsWith('+')) {
@@ -160,7 +160,7 @@ const HTML_ESCAPES: Record<string, string> = {
 };
 
 /** markupsafe's escape(). */
-export function htmlEscape(s: string): string {
+function htmlEscape(s: string): string {
   return s.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]!);
 }
 
@@ -194,7 +194,7 @@ function urlQuote(s: string, safe: string): string {
 }
 
 /** Python json.dumps with Jinja's tojson policy (sort_keys) and separators. */
-export function jsonDumps(
+function jsonDumps(
   value: unknown,
   sortKeys: boolean,
   indent: number | string | null,

@@ -93,7 +93,7 @@ const SIMPLE_ESCAPES: Record<string, string> = {
 };
 
 /** Decodes Python's unicode-escape rules: known escapes translate, unknown ones (`\d`) stay. */
-export function decodeEscapes(s: string): string {
+function decodeEscapes(s: string): string {
   if (!s.includes('\\')) return s;
   return s.replace(
     /\\(x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|[0-7]{1,3}|[\s\S])/g,

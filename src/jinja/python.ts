@@ -47,7 +47,7 @@ export function pyStrip(s: string, chars: unknown, left: boolean, right: boolean
 }
 
 /** Python str.split(sep, maxsplit). */
-export function pySplit(s: string, sep: unknown, maxsplit: number): string[] {
+function pySplit(s: string, sep: unknown, maxsplit: number): string[] {
   if (sep === null || sep === undefined) {
     const out: string[] = [];
     let i = 0;
@@ -82,7 +82,7 @@ export function pySplit(s: string, sep: unknown, maxsplit: number): string[] {
 }
 
 /** Python str.rsplit(sep, maxsplit). */
-export function pyRsplit(s: string, sep: unknown, maxsplit: number): string[] {
+function pyRsplit(s: string, sep: unknown, maxsplit: number): string[] {
   if (maxsplit < 0) return pySplit(s, sep, -1);
   if (sep === null || sep === undefined) {
     const out: string[] = [];
@@ -142,7 +142,7 @@ export function pyReplace(s: string, old: string, rep: string, count = -1): stri
 }
 
 /** Python str.title(): upper-case the first cased letter after a non-letter. */
-export function pyTitle(s: string): string {
+function pyTitle(s: string): string {
   let out = '';
   let prevCased = false;
   for (const ch of s) {
@@ -521,7 +521,7 @@ export function hasPyMethod(obj: unknown, name: string): boolean {
 // Number formatting shared by `%` and str.format.
 
 /** toFixed with Python's round-half-even on exact binary ties (`'%.0f' % 2.5` is '2'). */
-export function pyToFixed(x: number, digits: number): string {
+function pyToFixed(x: number, digits: number): string {
   if (!Number.isFinite(x)) return floatRepr(x);
   const neg = x < 0 || Object.is(x, -0);
   const ax = Math.abs(x);
@@ -693,7 +693,7 @@ const SPEC_RE =
   /^(?:(.)?([<>=^]))?([-+ ])?(z)?(#)?(0)?(\d+)?([,_])?(?:\.(\d+))?([bcdeEfFgGnosxX%])?$/su;
 
 /** Python's format(value, spec). */
-export function formatSpec(value: unknown, spec: string): string {
+function formatSpec(value: unknown, spec: string): string {
   if (value instanceof JinjaUndefined) failUndefined(value);
   const m = SPEC_RE.exec(spec);
   if (!m) throw new TemplateRuntimeError(`Invalid format specifier '${spec}'`);
@@ -819,7 +819,7 @@ function lookupField(
 }
 
 /** Python's str.format(*args, **kwargs). */
-export function strFormat(fmt: string, args: unknown[], kwargs: Record<string, unknown>): string {
+function strFormat(fmt: string, args: unknown[], kwargs: Record<string, unknown>): string {
   const auto = { n: 0 };
   let out = '';
   let i = 0;

@@ -218,7 +218,7 @@ const reprEscapes: Record<string, string> = {
 };
 
 /** Python's repr() of a string: single quotes unless it holds ' and no ", escapes as Python does. */
-export function strRepr(s: string): string {
+function strRepr(s: string): string {
   const quote = s.includes("'") && !s.includes('"') ? '"' : "'";
   let out = quote;
   for (const ch of s) {

@@ -6,7 +6,7 @@
  *   quarantine/<source>/<table>/<batch>.parquet                rejected rows + reasons
  *   curated/<model>/…                                          published models
  */
-export const MANIFEST = '_manifest.json';
+const MANIFEST = '_manifest.json';
 
 export const lakeKeys = {
   rawTable: (source: string, table: string) => `raw/${source}/${table}`,

@@ -12,7 +12,7 @@ import type { NodeResult } from './execute.js';
 import type { ParsedProject } from './parse.js';
 import type { Manifest, Node } from './types.js';
 
-export const TRIBUTARY_DBT_VERSION = '1.9.0-tributary';
+const TRIBUTARY_DBT_VERSION = '1.9.0-tributary';
 
 function metadata(
   kind: 'manifest' | 'run-results' | 'catalog' | 'sources',
@@ -38,11 +38,7 @@ function serialNode(node: Node): Record<string, unknown> {
 }
 
 /** The manifest as JSON (nodes, sources, macros, docs, parent and child maps). */
-export function manifestJson(
-  manifest: Manifest,
-  invocationId: string,
-  adapterType: string,
-): unknown {
+function manifestJson(manifest: Manifest, invocationId: string, adapterType: string): unknown {
   const obj = <T>(m: Map<string, T>, f: (v: T) => unknown = (v) => v) =>
     Object.fromEntries([...m].map(([k, v]) => [k, f(v)]));
   return {
@@ -108,7 +104,7 @@ export async function writeRunResults(
 }
 
 /** Where a node's compiled SQL goes: target/compiled/<project>/<file>, as dbt lays it out. */
-export function compiledPath(pp: ParsedProject, node: Node): string {
+function compiledPath(pp: ParsedProject, node: Node): string {
   const base = join(pp.project.dir, pp.project.targetPath, 'compiled', pp.project.name);
   if (node.resource_type === 'test' && node.test_metadata)
     return join(base, node.original_file_path, `${node.name}.sql`);

@@ -17,7 +17,7 @@ export interface CompiledNode {
 }
 
 /** Inserts CTEs in front of a query, into its own WITH clause when it has one (as dbt does). */
-export function injectCtes(sql: string, ctes: { name: string; sql: string }[]): string {
+function injectCtes(sql: string, ctes: { name: string; sql: string }[]): string {
   if (!ctes.length) return sql;
   const defs = ctes.map((c) => `__dbt__cte__${c.name} as (\n${c.sql}\n)`).join(',\n');
   const lead = /^((?:\s|--[^\n]*\n|\/\*[\s\S]*?\*\/)*)with\b(\s+recursive\b)?/i.exec(sql);

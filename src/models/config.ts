@@ -92,7 +92,7 @@ export function defaultConfig(type: ResourceType): NodeConfig {
 }
 
 /** `pre-hook`/`+pre-hook` → `pre_hook`, the spelling used inside the manifest. */
-export function normaliseKey(key: string): string {
+function normaliseKey(key: string): string {
   const k = key.startsWith('+') ? key.slice(1) : key;
   return k === 'pre-hook' ? 'pre_hook' : k === 'post-hook' ? 'post_hook' : k;
 }

@@ -38,7 +38,7 @@ export interface CompileRuntime {
 }
 
 /** A query result as dbt's run_query() returns it (an agate-like table). */
-export class ResultTable {
+class ResultTable {
   readonly rows: unknown[][];
   readonly columns: { name: string; values(): unknown[] }[];
   readonly column_names: string[];

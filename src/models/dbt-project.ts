@@ -376,7 +376,7 @@ export interface ProfileOptions {
 }
 
 /** The folders dbt searches for profiles.yml, in dbt's order. */
-export function profileSearchPath(opts: ProfileOptions): string[] {
+function profileSearchPath(opts: ProfileOptions): string[] {
   if (opts.profilesDir) return [resolve(opts.profilesDir)];
   if (process.env.DBT_PROFILES_DIR) return [resolve(process.env.DBT_PROFILES_DIR)];
   return [process.cwd(), join(homedir(), '.dbt')];

@@ -54,7 +54,7 @@ const ADAPTERS: Record<
 };
 
 /** Opens the engine a target describes. */
-export async function openTargetEngine(target: TargetConfig): Promise<Engine> {
+async function openTargetEngine(target: TargetConfig): Promise<Engine> {
   const adapter = ADAPTERS[target.type];
   if (!adapter)
     throw new TributaryError(`profile type ${target.type} is not supported`, {

@@ -81,7 +81,7 @@ function dependencies(
 }
 
 /** A stable topological order of the selected nodes (upstream first, then by unique id). */
-export function planOrder(manifest: Manifest, selected: Set<string>, verb: DbtVerb): string[] {
+function planOrder(manifest: Manifest, selected: Set<string>, verb: DbtVerb): string[] {
   const deps = dependencies(manifest, selected, verb);
   const order: string[] = [];
   const done = new Set<string>();

@@ -22,7 +22,7 @@ const DATE = /^\d{4}-\d{2}-\d{2}$/;
 const TIMESTAMP = /^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?$/;
 
 /** The narrowest type every non-empty value of a column parses as. */
-export function inferType(values: (string | null)[]): Inferred {
+function inferType(values: (string | null)[]): Inferred {
   const present = values.filter((v): v is string => v !== null);
   if (!present.length) return 'string';
   const all = (re: RegExp) => present.every((v) => re.test(v));
@@ -41,7 +41,7 @@ export interface SeedData {
 }
 
 /** Reads a seed CSV: header row, then records; errors name the file and line. */
-export async function readSeed(engine: Engine, node: Node): Promise<SeedData> {
+async function readSeed(engine: Engine, node: Node): Promise<SeedData> {
   const file = node.original_file_path;
   const text = (await readFile(node.seed_file!, 'utf8')).replace(/^\uFEFF/, '');
   let records: string[][];

@@ -33,7 +33,7 @@ export interface DeliveryContext {
  * A failed delivery. `transient` says whether trying again may help (no answer, a timeout,
  * 408/429/5xx, an SMTP 4xx); the message never contains a secret.
  */
-export class DeliveryError extends TributaryError {
+class DeliveryError extends TributaryError {
   constructor(
     message: string,
     options: { transient: boolean; path: string; hint?: string; config?: boolean },
@@ -109,7 +109,7 @@ async function deliverSlack(
 }
 
 /** A Slack incoming-webhook body: fallback text, and a mrkdwn section with the details. */
-export function slackBody(message: AlertMessage): { text: string; blocks: unknown[] } {
+function slackBody(message: AlertMessage): { text: string; blocks: unknown[] } {
   const { event, summary, project } = message;
   const details = alertDetails(event).map(slackEscape).join('\n');
   let section = `*${slackEscape(`[${project}] ${summary}`)}*\n\`\`\`${details}\`\`\``;
@@ -201,12 +201,12 @@ async function deliverEmail(
 }
 
 /** `[tributary] <summary>`, on one line. */
-export function emailSubject(message: AlertMessage): string {
+function emailSubject(message: AlertMessage): string {
   return `[tributary] ${message.summary.replace(/\s+/g, ' ').trim()}`;
 }
 
 /** The plain-text body: the summary, then one line per detail of the event. */
-export function emailText(message: AlertMessage): string {
+function emailText(message: AlertMessage): string {
   return [
     message.summary,
     '',

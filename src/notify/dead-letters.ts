@@ -16,7 +16,7 @@ import type { Engine, Row } from '../engines/index.js';
 export type DeadLetterKind = 'notification' | 'event' | 'record';
 export type DeadLetterStatus = 'pending' | 'replaying' | 'replayed';
 
-export const DEAD_LETTER_KINDS: readonly DeadLetterKind[] = ['notification', 'event', 'record'];
+const DEAD_LETTER_KINDS: readonly DeadLetterKind[] = ['notification', 'event', 'record'];
 
 /** One dead-lettered item. */
 export interface DeadLetter {

@@ -91,7 +91,7 @@ const MESSAGE_CHARS = 120;
 const STEPS_NAMED = 3;
 
 /** Text on one line, cut to `max` characters with an ellipsis. */
-export function oneLine(text: string, max = MESSAGE_CHARS): string {
+function oneLine(text: string, max = MESSAGE_CHARS): string {
   const flat = text.replace(/\s+/g, ' ').trim();
   return flat.length > max ? `${flat.slice(0, max - 3)}...` : flat;
 }

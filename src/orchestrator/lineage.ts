@@ -9,7 +9,7 @@ import type { Dashboard } from '../project/index.js';
 import { relationAssets, type Asset, type AssetGraph } from './graph.js';
 
 /** `schema.table` of every table a SELECT reads (unqualified names are in `defaultSchema`). */
-export async function relationsRead(
+async function relationsRead(
   engine: Engine,
   sql: string,
   defaultSchema: string,

@@ -16,7 +16,7 @@ const DAY_MS = 86_400_000;
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
 /** The calendar date of an instant in a time zone, as YYYY-MM-DD. */
-export function dateIn(instant: Date, timeZone: string): string {
+function dateIn(instant: Date, timeZone: string): string {
   // en-CA formats dates as YYYY-MM-DD.
   return new Intl.DateTimeFormat('en-CA', {
     timeZone,
@@ -26,25 +26,25 @@ export function dateIn(instant: Date, timeZone: string): string {
   }).format(instant);
 }
 
-export function addDays(date: string, days: number): string {
+function addDays(date: string, days: number): string {
   return new Date(Date.parse(`${date}T00:00:00Z`) + days * DAY_MS).toISOString().slice(0, 10);
 }
 
 /** Every partition key from `from` to `to`, inclusive. */
-export function daysBetween(from: string, to: string): string[] {
+function daysBetween(from: string, to: string): string[] {
   const out: string[] = [];
   for (let d = from; d <= to; d = addDays(d, 1)) out.push(d);
   return out;
 }
 
 /** The partitions an asset has now: from its start to its end (default: yesterday in its zone). */
-export function partitionKeys(cfg: PartitionsConfig, now: Date): string[] {
+function partitionKeys(cfg: PartitionsConfig, now: Date): string[] {
   const end = cfg.end ?? addDays(dateIn(now, cfg.timezone), -1);
   return end < cfg.start ? [] : daysBetween(cfg.start, end);
 }
 
 /** The dbt vars of one daily partition. */
-export function partitionVars(key: string): Record<string, string> {
+function partitionVars(key: string): Record<string, string> {
   return { partition_key: key, partition_start: key, partition_end: addDays(key, 1) };
 }
 
@@ -57,10 +57,7 @@ export interface PartitionState {
 }
 
 /** The one partitioned asset a selector names, with its partitions config. */
-export function partitionedAsset(
-  ws: Workspace,
-  selector: string,
-): { key: string; cfg: PartitionsConfig } {
+function partitionedAsset(ws: Workspace, selector: string): { key: string; cfg: PartitionsConfig } {
   const keys = matchAssets(ws.graph, selector);
   if (keys.length !== 1) {
     throw new TributaryError(

@@ -105,7 +105,7 @@ export interface RunResult {
  * path. The state engine runs its statements in order, so reads issued later still see them;
  * everything is flushed before the run is marked finished, and the first failure is rethrown.
  */
-export class WriteBehind {
+class WriteBehind {
   private readonly pending = new Set<Promise<void>>();
   private failure: { error: unknown } | undefined;
 
@@ -616,7 +616,7 @@ function toStepResult(ws: Workspace, step: PlannedStep, r: TaskResult<StepOutcom
 }
 
 /** One line per step for logs: status, asset, time and what happened. */
-export function formatStep(step: StepResult): string {
+function formatStep(step: StepResult): string {
   const time =
     step.durationMs >= 1000 ? `${(step.durationMs / 1000).toFixed(1)}s` : `${step.durationMs}ms`;
   const first = step.message?.split('\n')[0];

@@ -18,6 +18,7 @@ export {
   type AlertChannelConfig,
   type AlertEventType,
   type AlertsConfig,
+  type ProjectConfig,
 } from './schema.js';
 export { parseYaml, ProblemsError, type Problem } from './yaml.js';
 export {
@@ -34,6 +35,9 @@ export { readSecret } from './secrets.js';
 export {
   isRealDate,
   loadDashboards,
+  FILTER_TYPES,
+  TILE_TYPES,
+  FORMATS,
   sqlParameterNames,
   type FilterDef,
   type TileType,

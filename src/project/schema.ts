@@ -15,14 +15,14 @@ const identifier = z
   .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected a name of letters, digits and underscores');
 
 /** Portable column types; the engine maps each to its own type name. */
-export const logicalTypeSchema = z
+const logicalTypeSchema = z
   .string()
   .regex(
     /^(string|integer|bigint|double|boolean|date|timestamp|decimal\(\d{1,2},\d{1,2}\))$/,
     'expected one of string, integer, bigint, double, boolean, date, timestamp, decimal(p,s)',
   );
 
-export const columnContractSchema = z
+const columnContractSchema = z
   .object({
     name: identifier.describe('Column name in the processed table.'),
     type: logicalTypeSchema.describe('Type every value must parse as.'),
@@ -86,7 +86,7 @@ export const csvOptionsSchema = z
   })
   .strict();
 
-export const fileTableSchema = z
+const fileTableSchema = z
   .object({
     files: z.string().describe('Glob of file names inside the source folder, e.g. orders*.csv.'),
     format: z
@@ -113,7 +113,7 @@ export const fileTableSchema = z
   })
   .strict();
 
-export const filesSourceSchema = z
+const filesSourceSchema = z
   .object({
     type: z.literal('files'),
     path: z.string().default('landing').describe('Landing folder, relative to the project.'),
@@ -122,7 +122,7 @@ export const filesSourceSchema = z
   .strict();
 
 /** A secret: read from an environment variable or a file, never written in tributary.yml. */
-export const secretSchema = z
+const secretSchema = z
   .union([
     z.object({ env: z.string().describe('Environment variable holding the secret.') }).strict(),
     z
@@ -132,14 +132,14 @@ export const secretSchema = z
   .describe('Where a secret comes from: { env: NAME } or { file: path }.');
 
 /** How a table's new rows join what is already processed. */
-export const dispositionSchema = z
+const dispositionSchema = z
   .enum(['append', 'replace', 'merge'])
   .default('append')
   .describe(
     'append: add rows; replace: the batch replaces the table; merge: latest row per primary key wins.',
   );
 
-export const evolutionSchema = z
+const evolutionSchema = z
   .enum(['evolve', 'freeze', 'discard_row'])
   .describe(
     'When a column changes incompatibly: evolve the schema, freeze (fail clearly), or quarantine the row.',
@@ -154,7 +154,7 @@ const connectorTableCommon = {
   schema_evolution: evolutionSchema.default('evolve'),
 };
 
-export const restAuthSchema = z.discriminatedUnion('type', [
+const restAuthSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('bearer'), token: secretSchema }).strict(),
   z.object({ type: z.literal('basic'), username: secretSchema, password: secretSchema }).strict(),
   z
@@ -167,7 +167,7 @@ export const restAuthSchema = z.discriminatedUnion('type', [
     .strict(),
 ]);
 
-export const paginationSchema = z.discriminatedUnion('type', [
+const paginationSchema = z.discriminatedUnion('type', [
   z
     .object({
       type: z.literal('cursor'),
@@ -212,7 +212,7 @@ export const paginationSchema = z.discriminatedUnion('type', [
     .strict(),
 ]);
 
-export const restTableSchema = z
+const restTableSchema = z
   .object({
     path: z.string().describe('Endpoint path, appended to base_url.'),
     module: z
@@ -272,7 +272,7 @@ export const restSourceSchema = z
   })
   .strict();
 
-export const databaseTableSchema = z
+const databaseTableSchema = z
   .object({
     table: z
       .string()
@@ -319,10 +319,10 @@ const databaseSource = (type: 'postgres' | 'mysql') =>
     })
     .strict();
 
-export const postgresSourceSchema = databaseSource('postgres');
-export const mysqlSourceSchema = databaseSource('mysql');
+const postgresSourceSchema = databaseSource('postgres');
+const mysqlSourceSchema = databaseSource('mysql');
 
-export const sourceSchema = z.discriminatedUnion('type', [
+const sourceSchema = z.discriminatedUnion('type', [
   filesSourceSchema,
   restSourceSchema,
   postgresSourceSchema,
@@ -342,7 +342,7 @@ const duration = z.union([z.string(), z.number()]).transform((v, ctx) => {
   return ms;
 });
 
-export const retryPolicySchema = z
+const retryPolicySchema = z
   .object({
     attempts: z.number().int().min(1).default(1).describe('Tries in all, the first included.'),
     backoff: duration.default(1000).describe('Wait before the second try; doubles each try.'),
@@ -358,7 +358,7 @@ export const retryPolicySchema = z
   })
   .strict();
 
-export const partitionsSchema = z
+const partitionsSchema = z
   .object({
     type: z.literal('daily').default('daily'),
     start: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a date YYYY-MM-DD'),
@@ -371,7 +371,7 @@ export const partitionsSchema = z
   })
   .strict();
 
-export const assetPolicySchema = z
+const assetPolicySchema = z
   .object({
     retry: retryPolicySchema.optional(),
     timeout: duration.optional().describe('Longest one try may take; then it is cancelled.'),
@@ -383,7 +383,7 @@ export const assetPolicySchema = z
   })
   .strict();
 
-export const scheduleSchema = z
+const scheduleSchema = z
   .object({
     cron: z.string().describe('Five or six cron fields, e.g. "0 2 * * *".'),
     timezone: z.string().default('UTC'),
@@ -397,7 +397,7 @@ export const scheduleSchema = z
   })
   .strict();
 
-export const triggerSchema = z.discriminatedUnion('on', [
+const triggerSchema = z.discriminatedUnion('on', [
   z
     .object({
       on: z.literal('file_arrival'),
@@ -426,7 +426,7 @@ export const triggerSchema = z.discriminatedUnion('on', [
 
 const secretOrString = z.union([z.string(), secretSchema]);
 
-export const alertChannelSchema = z.discriminatedUnion('type', [
+const alertChannelSchema = z.discriminatedUnion('type', [
   z
     .object({
       type: z.literal('webhook'),
@@ -460,7 +460,7 @@ export const alertChannelSchema = z.discriminatedUnion('type', [
     .strict(),
 ]);
 
-export const alertEventSchema = z.enum([
+const alertEventSchema = z.enum([
   'failure',
   'retries_exhausted',
   'success',
@@ -566,6 +566,47 @@ export const projectConfigSchema = z
           .optional()
           .describe(
             'Serve HTTPS with this certificate (`serve --tls-cert/--tls-key` win over it).',
+          ),
+        sandbox: z
+          .object({
+            processes: z
+              .number()
+              .int()
+              .min(1)
+              .max(64)
+              .optional()
+              .describe('Query processes: sandboxed queries that run at once (default 2).'),
+            memory_cap_mb: z
+              .number()
+              .int()
+              .min(128)
+              .optional()
+              .describe(
+                'Resident memory one query process may reach before it is killed, in MB (default 1024).',
+              ),
+            threads: z
+              .number()
+              .int()
+              .min(1)
+              .optional()
+              .describe('DuckDB threads in each query process (default 2).'),
+            timeout_ms: z
+              .number()
+              .int()
+              .min(1)
+              .optional()
+              .describe('Statement timeout for queries that name none, in ms (default 30000).'),
+            row_limit: z
+              .number()
+              .int()
+              .min(0)
+              .optional()
+              .describe('Row limit for queries that name none (default 10000).'),
+          })
+          .strict()
+          .optional()
+          .describe(
+            'Limits of the SQL sandbox (`/api/query`, dashboard tiles, `tributary query`).',
           ),
       })
       .strict()

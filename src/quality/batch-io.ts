@@ -33,7 +33,7 @@ export function partitionName(contract: Contract): string | undefined {
   return p ? `${p.column}_${p.granularity}` : undefined;
 }
 
-export const PARTITION_FORMAT = { day: '%Y-%m-%d', month: '%Y-%m', year: '%Y' } as const;
+const PARTITION_FORMAT = { day: '%Y-%m-%d', month: '%Y-%m', year: '%Y' } as const;
 
 /** How the processed and quarantine zones write Parquet. */
 export const PARQUET = 'FORMAT parquet, COMPRESSION zstd';
@@ -281,7 +281,7 @@ export async function run(engine: Engine, file: string, sql: string): Promise<Qu
  * says, the line (NDJSON) or record (a JSON array). DuckDB's JSON reader counts both one too
  * high (measured: a bad second line is reported "in line 3"), so they are corrected here.
  */
-export function inputError(err: unknown, file: string): TributaryError {
+function inputError(err: unknown, file: string): TributaryError {
   const firstLine = (err instanceof Error ? err.message : String(err)).split('\n')[0]!;
   const at = /at byte (\d+) in (line|record\/value) (\d+): /.exec(firstLine);
   const location = at
@@ -340,7 +340,7 @@ export function refusalOf(err: unknown, file: string): TributaryError | undefine
   });
 }
 
-export function cleanEngineMessage(message: string, file: string): string {
+function cleanEngineMessage(message: string, file: string): string {
   return message
     .replace(/^(Invalid Input Error|Conversion Error|IO Error): /, '')
     .replace(/ in file "[^"]*"/, '')
@@ -348,7 +348,7 @@ export function cleanEngineMessage(message: string, file: string): string {
     .trim();
 }
 
-export async function listFiles(dir: string): Promise<string[]> {
+async function listFiles(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true });
   return entries
     .filter((e) => e.isFile() && e.name.endsWith('.parquet'))

@@ -41,7 +41,7 @@ export interface ForeignKeyRetry {
 }
 
 /** The parent tables' manifest versions (0 for a parent never committed), in a stable order. */
-export function parentVersions(
+function parentVersions(
   contract: Contract,
   parents: ReadonlyMap<string, TableManifest>,
 ): Record<string, number> {
@@ -54,7 +54,7 @@ export function parentVersions(
 }
 
 /** The parent versions the table's waiting rows were last checked against, if ever. */
-export async function lastForeignKeyCheck(
+async function lastForeignKeyCheck(
   ctx: LakeEngine,
   table: string,
 ): Promise<Record<string, number> | undefined> {

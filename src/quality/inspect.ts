@@ -13,7 +13,7 @@ import { TributaryError } from '../core/index.js';
  * The deepest nesting of objects and arrays a JSON file may have. Real records nest a few levels;
  * 1,000 is Jackson's default limit too, far below where DuckDB (or a recursive walk in Node) fails.
  */
-export const MAX_JSON_DEPTH = 1000;
+const MAX_JSON_DEPTH = 1000;
 
 export interface FileInspection {
   /** Bytes in the longest line, its line break excluded. */

@@ -49,6 +49,10 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
       security: [{ bearer: [] }, { session: [] }],
     },
   });
+  // Response schemas (api-schemas.ts) document the answers (OpenAPI, the web UI's types) and are
+  // checked against real responses in the tests; serialising stays JSON.stringify, as for a route
+  // without one, so a field a schema does not list is never dropped and no value is coerced.
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
   installGuards(app, ctx.tokens);
   app.setErrorHandler(sendError);
 

@@ -5,6 +5,15 @@
  * the SQL reads, so a run that changes a table drops only what read it.
  */
 import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import {
+  dashboardDefinitionSchema,
+  dashboardResultSchema,
+  dashboardSummarySchema,
+  filterOptionsSchema,
+  jsonResponse,
+  tileResultSchema,
+} from './api-schemas.js';
 import type { Role } from './auth.js';
 import {
   QueryCache,
@@ -37,20 +46,38 @@ export function dashboardRoutes(dashboards: Dashboard[], sql: SqlRunner): Dashbo
     register(app, config) {
       app.get(
         '/api/dashboards',
-        { config, schema: { tags: ['dashboards'], summary: 'The dashboards of dashboards/*.yml' } },
+        {
+          config,
+          schema: {
+            tags: ['dashboards'],
+            summary: 'The dashboards of dashboards/*.yml',
+            response: { 200: jsonResponse(z.array(dashboardSummarySchema)) },
+          },
+        },
         async () => dashboards.map(dashboardSummary),
       );
       app.get<{ Params: { name: string } }>(
         '/api/dashboards/:name',
         {
           config,
-          schema: { tags: ['dashboards'], summary: 'A dashboard: filters and tiles (no SQL)' },
+          schema: {
+            tags: ['dashboards'],
+            summary: 'A dashboard: filters and tiles (no SQL)',
+            response: { 200: jsonResponse(dashboardDefinitionSchema) },
+          },
         },
         async (req) => dashboardDefinition(findDashboard(dashboards, req.params.name)),
       );
       app.get<{ Params: { name: string; filter: string } }>(
         '/api/dashboards/:name/filters/:filter/options',
-        { config, schema: { tags: ['dashboards'], summary: "A select filter's options" } },
+        {
+          config,
+          schema: {
+            tags: ['dashboards'],
+            summary: "A select filter's options",
+            response: { 200: jsonResponse(filterOptionsSchema) },
+          },
+        },
         async (req) => ({
           options: await selectOptions(
             sql,
@@ -67,6 +94,7 @@ export function dashboardRoutes(dashboards: Dashboard[], sql: SqlRunner): Dashbo
           schema: {
             tags: ['dashboards'],
             summary: 'Every tile of a dashboard with the filters of the query string (cached)',
+            response: { 200: jsonResponse(dashboardResultSchema) },
           },
         },
         async (req) =>
@@ -81,7 +109,11 @@ export function dashboardRoutes(dashboards: Dashboard[], sql: SqlRunner): Dashbo
         '/api/dashboards/:name/tiles/:tile',
         {
           config,
-          schema: { tags: ['dashboards'], summary: 'One tile (".csv" at the end: as CSV)' },
+          schema: {
+            tags: ['dashboards'],
+            summary: 'One tile (".csv" at the end: as CSV)',
+            response: { 200: jsonResponse(tileResultSchema) },
+          },
         },
         async (req, reply) => {
           const d = findDashboard(dashboards, req.params.name);

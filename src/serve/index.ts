@@ -13,9 +13,12 @@ export {
 } from './auth.js';
 export {
   DEFAULT_ROW_LIMIT,
-  SANDBOX_LIMITS,
+  SANDBOX_DEFAULTS,
   DEFAULT_TIMEOUT_MS,
   QuerySandbox,
+  sandboxOptionsOf,
+  sandboxOpenOptions,
+  columnKind,
   type QuerySandboxOptions,
 } from './sandbox.js';
 export { startHttp, findServer, type ServerInfo } from './http.js';

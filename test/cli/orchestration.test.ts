@@ -177,10 +177,21 @@ describe('commands while a server holds the project', () => {
       expect(tributary(dir, ['token', 'list']).stdout).toMatch(/remote\s+viewer/);
       expect(tributary(dir, ['dlq', 'list']).stdout).toMatch(/empty/);
       expect(tributary(dir, ['partitions', 'daily', '--json']).code).toBe(0);
+      // What does not exist is NOT_FOUND on the server too: the same message and exit code 2.
+      for (const [args, message] of [
+        [['runs', 'run_nope'], /no run run_nope/],
+        [['logs', 'run_nope'], /no run run_nope/],
+        [['dlq', 'show', 'dl_nope'], /no dead letter dl_nope/],
+        [['partitions', 'nope'], /no asset matches nope/],
+      ] as const) {
+        const missing = tributary(dir, [...args]);
+        expect(missing.code, `${args.join(' ')}: ${missing.stderr}`).toBe(2);
+        expect(missing.stderr).toMatch(message);
+      }
       // A run goes into the server's queue.
       const queued = tributary(dir, ['run', 'a', '--json']);
       expect(queued.code, queued.stderr).toBe(0);
-      expect(JSON.parse(queued.stdout)).toMatchObject({ queued: true });
+      expect(JSON.parse(queued.stdout)).toMatchObject({ queued: true, runId: /^run_/ });
       await expect
         .poll(() => tributary(dir, ['runs']).stdout, { timeout: 30_000, interval: 500 })
         .toMatch(/run a \(api, local cli[^)]*\)\)?\s+api\s+succeeded/);

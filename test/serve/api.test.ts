@@ -7,6 +7,7 @@
 import { tableFromIPC } from 'apache-arrow';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import {
   openWorkspace,
   publishServingSnapshot,
@@ -115,7 +116,7 @@ models:
 
 afterAll(async () => {
   await app?.close();
-  sandbox?.close();
+  await sandbox?.close();
   await ws?.close();
 });
 
@@ -389,6 +390,7 @@ describe('read routes', () => {
       ['/api/dlq/dl_nope', /^no dead letter dl_nope$/],
       ['/api/dashboards/nope', /^no dashboard named nope$/],
       ['/api/dashboards/sales/tiles/nope', /^dashboard sales has no tile nope$/],
+      ['/api/dashboards/sales/filters/nope/options', /^dashboard sales has no select filter nope$/],
       ['/api/nope', /^no route GET \/api\/nope$/],
     ];
     for (const [url, message] of cases) {
@@ -505,5 +507,102 @@ describe('dashboards', () => {
     expect(csv.headers['content-type']).toMatch(/text\/csv/);
     expect(csv.headers['content-disposition']).toMatch(/sales-by_region\.csv/);
     expect(csv.body.split(/\r?\n/).filter(Boolean)).toEqual(['region,revenue', 'North,5.50']);
+  });
+});
+
+describe('responses match the OpenAPI description', () => {
+  type Spec = {
+    paths: Record<
+      string,
+      Record<
+        string,
+        { responses: Record<string, { content?: Record<string, { schema: object }> }> }
+      >
+    >;
+  };
+  let spec: Spec;
+  let deadLetterId: string;
+  beforeAll(async () => {
+    spec = (await app.inject({ method: 'GET', url: '/api/openapi.json' })).json() as Spec;
+    deadLetterId = (
+      await ws.dlq.add({
+        kind: 'notification',
+        source: 'ops-email',
+        payload: { subject: 'run failed' },
+        error: 'connect ECONNREFUSED',
+        attempts: 1,
+      })
+    ).id;
+  });
+
+  /** Each JSON response the web UI (and any client) reads, with its path in the description. */
+  const CHECKED: { method: 'GET' | 'POST' | 'DELETE'; url: string; path: string; body?: object }[] =
+    [
+      { method: 'GET', url: '/api/health', path: '/api/health' },
+      { method: 'POST', url: '/api/session', path: '/api/session', body: { token: 'VIEWER' } },
+      { method: 'DELETE', url: '/api/session', path: '/api/session' },
+      { method: 'GET', url: '/api/me', path: '/api/me' },
+      { method: 'POST', url: '/api/query', path: '/api/query', body: { sql: 'select 1 as x' } },
+      { method: 'GET', url: '/api/runs', path: '/api/runs' },
+      { method: 'GET', url: '/api/runs/RUN', path: '/api/runs/{id}' },
+      { method: 'GET', url: '/api/runs/RUN/logs', path: '/api/runs/{id}/logs' },
+      { method: 'GET', url: '/api/graph', path: '/api/graph' },
+      { method: 'GET', url: '/api/catalog', path: '/api/catalog' },
+      { method: 'GET', url: '/api/catalog/processed/orders', path: '/api/catalog/{zone}/{name}' },
+      { method: 'GET', url: '/api/quality', path: '/api/quality' },
+      { method: 'GET', url: '/api/quarantine/orders', path: '/api/quarantine/{table}' },
+      { method: 'GET', url: '/api/dlq', path: '/api/dlq' },
+      { method: 'GET', url: '/api/dlq/DEAD', path: '/api/dlq/{id}' },
+      { method: 'GET', url: '/api/dashboards', path: '/api/dashboards' },
+      { method: 'GET', url: '/api/dashboards/sales', path: '/api/dashboards/{name}' },
+      { method: 'GET', url: '/api/dashboards/sales/data', path: '/api/dashboards/{name}/data' },
+      {
+        method: 'GET',
+        url: '/api/dashboards/sales/data?region=North',
+        path: '/api/dashboards/{name}/data',
+      },
+      {
+        method: 'GET',
+        url: '/api/dashboards/sales/filters/region/options',
+        path: '/api/dashboards/{name}/filters/{filter}/options',
+      },
+      {
+        method: 'GET',
+        url: '/api/dashboards/sales/tiles/revenue',
+        path: '/api/dashboards/{name}/tiles/{tile}',
+      },
+    ];
+
+  const validator = (path: string, method: string, status = '200') => {
+    const schema = spec.paths[path]?.[method.toLowerCase()]?.responses[status]?.content?.[
+      'application/json'
+    ]?.schema as Parameters<typeof z.fromJSONSchema>[0] | undefined;
+    expect(schema, `${method} ${path} documents no ${status} JSON response`).toBeDefined();
+    return z.fromJSONSchema(schema!, { defaultTarget: 'openapi-3.0' });
+  };
+
+  for (const c of CHECKED) {
+    it(`${c.method} ${c.url}`, async () => {
+      const body = c.body && 'token' in c.body ? { token: token.viewer } : c.body;
+      const res = await app.inject({
+        method: c.method,
+        url: c.url.replace('RUN', failedRun).replace('DEAD', deadLetterId),
+        headers: auth(token.admin),
+        ...(body ? { payload: body } : {}),
+      });
+      expect(res.statusCode, res.body).toBe(200);
+      const checked = validator(c.path, c.method).safeParse(res.json());
+      expect(checked.success, checked.error && z.prettifyError(checked.error)).toBe(true);
+    });
+  }
+
+  it('refuses a field the description does not list (the schemas are strict)', async () => {
+    const me = (
+      await app.inject({ method: 'GET', url: '/api/me', headers: auth(token.viewer) })
+    ).json();
+    const check = validator('/api/me', 'GET');
+    expect(check.safeParse(me).success).toBe(true);
+    expect(check.safeParse({ ...me, extra: 1 }).success).toBe(false);
+    expect(check.safeParse({ ...me, role: 'owner' }).success).toBe(false);
   });
 });

@@ -89,7 +89,7 @@ const slow = (() => {
 
 afterAll(async () => {
   await app?.close();
-  sandbox?.close();
+  await sandbox?.close();
   await ws?.close();
 });
 

@@ -2,8 +2,8 @@
  * `tributary serve` as real processes, for what is about processes: the admin token a server
  * leaves in server.json is rotated by the next start after a SIGKILL and revoked by a clean
  * stop; a request whose server is killed while it runs keeps its audit entry, which the next
- * start marks interrupted; and HTTPS end to end with a certificate made here, which the CLI's
- * remote client pins.
+ * start marks interrupted, and the server's query processes exit with it; and HTTPS end to end
+ * with a certificate made here, which the CLI's remote client pins.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -27,6 +27,15 @@ function project(extra = ''): string {
   const dir = tempDir('trib-serve-proc-');
   writeFiles(dir, { 'tributary.yml': `name: served\n${extra}` });
   return dir;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 interface Serving {
@@ -178,9 +187,21 @@ describe('the audit log across a crash', () => {
         { timeout: 20_000, interval: 100 },
       )
       .toBeDefined();
+    // The server's query processes (one runs the query): they must not outlive it.
+    const children = spawnSync('ps', ['-o', 'pid=', '--ppid', String(first.proc.pid)], {
+      encoding: 'utf8',
+    })
+      .stdout.split('\n')
+      .filter((l) => l.trim())
+      .map(Number);
+    expect(children.length).toBeGreaterThan(0);
     first.proc.kill('SIGKILL');
     await first.exited;
     expect(await pending).toBeInstanceOf(Error);
+    // A query process sees its IPC channel close and exits, even mid-query.
+    await expect
+      .poll(() => children.filter((pid) => isAlive(pid)), { timeout: 20_000, interval: 100 })
+      .toEqual([]);
 
     const second = await serve(dir);
     try {

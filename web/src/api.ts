@@ -1,179 +1,65 @@
 // The HTTP API client (docs/api.md): same-origin fetches with the session cookie, JSON errors
 // turned into ApiError, and a 401 anywhere announced so the app returns to the login page.
 import { useCallback, useEffect, useRef, useState } from 'react';
+import type { paths } from './api-schema';
 
-export type Role = 'viewer' | 'operator' | 'admin';
+/**
+ * The JSON body a route answers with, from the types generated from the server's OpenAPI
+ * description (api-schema.ts; `npm run gen:api-types`), e.g. `Json<'/api/runs', 'get'>`.
+ */
+export type Json<
+  P extends keyof paths,
+  M extends 'get' | 'post' | 'delete',
+  S extends number = 200,
+> = paths[P][M] extends { responses: infer R }
+  ? S extends keyof R
+    ? R[S] extends { content: { 'application/json': infer B } }
+      ? B
+      : never
+    : never
+  : never;
 
-export interface Me {
-  id: string;
-  name: string;
-  role: Role;
-}
+export type Me = Json<'/api/me', 'get'>;
+export type Role = Me['role'];
 
-/** A column as the API describes it (SqlColumn); older or simpler responses may send names only. */
-export interface Column {
-  name: string;
-  type?: string;
-  kind?: 'number' | 'string' | 'boolean' | 'date' | 'other';
-}
+export type QueryResult = Json<'/api/query', 'post'>;
+/** A column of a query result: its name, the engine's type and how JSON rows carry its values. */
+export type Column = QueryResult['columns'][number];
+/** A result row: BIGINT and DECIMAL values arrive as exact strings, dates as ISO text. */
+export type Row = QueryResult['rows'][number];
 
-export type Row = Record<string, unknown>;
+export type DashboardSummary = Json<'/api/dashboards', 'get'>[number];
+export type Dashboard = Json<'/api/dashboards/{name}', 'get'>;
+export type FilterDef = Dashboard['filters'][number];
+export type TileDef = Dashboard['tiles'][number];
+export type DashboardData = Json<'/api/dashboards/{name}/data', 'get'>;
+/** A tile's result in a dashboard run: its data, or why it failed (the other tiles still show). */
+export type TileEntry = DashboardData['tiles'][string];
+export type TileData = Json<'/api/dashboards/{name}/tiles/{tile}', 'get'>;
+export type TileFailure = Exclude<TileEntry, TileData>;
+export type FilterOptions = Json<'/api/dashboards/{name}/filters/{filter}/options', 'get'>;
 
-export interface QueryResult {
-  columns: Column[];
-  rows: Row[];
-  truncated: boolean;
-  dataVersion: string;
-  ms: number;
-}
+export type Run = Json<'/api/runs', 'get'>[number];
+export type RunDetail = Json<'/api/runs/{id}', 'get'>;
+export type Step = RunDetail['steps'][number];
+export type LogLine = Json<'/api/runs/{id}/logs', 'get'>[number];
+export type RunQueued = Json<'/api/runs', 'post', 202>;
 
-export interface DashboardSummary {
-  name: string;
-  title?: string;
-  description?: string;
-  tiles: number;
-}
+export type Graph = Json<'/api/graph', 'get'>;
+export type Asset = Graph['assets'][number];
 
-export interface FilterDef {
-  name: string;
-  type: string;
-  label?: string;
-  default?: unknown;
-  /** The query-string parameters that set it: [name], or [name_from, name_to] for a range. */
-  params?: string[];
-}
+export type CatalogEntry = Json<'/api/catalog', 'get'>[number];
+export type CatalogDetail = Json<'/api/catalog/{zone}/{name}', 'get'>;
+export type SchemaVersion = CatalogDetail['versions'][number];
+export type CatalogColumn = CatalogEntry['columns'][number];
 
-export interface TileDef {
-  id: string;
-  title?: string;
-  description?: string;
-  type: string;
-  renderAs?: string;
-  format?: string;
-  width?: number | string;
-  x?: string;
-  y?: string | string[];
-  series?: string;
-  value?: string;
-  compare?: unknown;
-  /** The filters this tile reads. */
-  filters?: string[];
-  [key: string]: unknown;
-}
+export type Quality = Json<'/api/quality', 'get'>;
+export type QualityTest = Quality['tests'][number];
+export type QuarantineSummary = Quality['quarantine'][number];
+export type QuarantineRows = Json<'/api/quarantine/{table}', 'get'>;
 
-export interface Dashboard {
-  name: string;
-  title?: string;
-  description?: string;
-  filters: FilterDef[];
-  tiles: TileDef[];
-}
-
-export interface TileData {
-  columns: (Column | string)[];
-  rows: Row[];
-  value?: unknown;
-  previous?: unknown;
-  change?: unknown;
-  cached?: boolean;
-  ms?: number;
-  error?: string | { message?: string; hint?: string; code?: string };
-}
-
-export interface DashboardData {
-  /** The filter values the server used, defaults applied. */
-  filters?: Record<string, unknown>;
-  dataVersion: string;
-  tiles: Record<string, TileData>;
-}
-
-export interface Run {
-  runId: string;
-  command: string;
-  trigger: string;
-  status: string;
-  startedAt: string | null;
-  finishedAt: string | null;
-  resumedFrom?: string | null;
-}
-
-export interface Step {
-  asset: string;
-  kind: string;
-  status: string;
-  startedAt: string | null;
-  finishedAt: string | null;
-  rowsIn: number | string | null;
-  rowsOut: number | string | null;
-  rowsRejected: number | string | null;
-  attempts: number | null;
-  message: string | null;
-}
-
-export interface LogLine {
-  asset: string;
-  seq: number;
-  at: string;
-  line: string;
-}
-
-export interface Asset {
-  key: string;
-  kind: string;
-  name: string;
-  deps: string[];
-  tags?: string[];
-  file?: string | null;
-}
-
-export interface CatalogEntry {
-  zone: string;
-  name: string;
-  location?: string;
-  format?: string;
-  columns: Column[];
-  rowCount: number | string | null;
-  partitions: number | unknown[] | null;
-  schemaVersion: number | null;
-  updatedAt: string | null;
-}
-
-export interface SchemaVersion {
-  version: number;
-  columns: Column[];
-  recordedAt: string;
-}
-
-export interface QualityTest {
-  asset: string;
-  status: string;
-  /** Failing rows (docs/api.md calls it rowsOut; the server sends failingRows). */
-  failingRows?: number | string | null;
-  rowsOut?: number | string | null;
-  message: string | null;
-  runId: string | null;
-  finishedAt: string | null;
-}
-
-export interface QuarantineSummary {
-  table: string;
-  source?: string;
-  rows: number;
-  reasons: Record<string, number>;
-  rejectedFiles?: number;
-}
-
-export interface DeadLetter {
-  id: string;
-  kind: string;
-  source: string;
-  status: string;
-  attempts: number;
-  error: string | null;
-  firstSeen: string;
-  lastSeen: string;
-  payload: unknown;
-}
+export type DeadLetter = Json<'/api/dlq/{id}', 'get'>;
+export type Replayed = Json<'/api/dlq/{id}/replay', 'post'>;
 
 /** An error response from the API (or the network), with the API's code and hint when given. */
 export class ApiError extends Error {

@@ -3,16 +3,14 @@
 
 /** A number from a JSON value (number, numeric string, bigint), or null when it is not one. */
 export function toNumber(v: unknown): number | null {
-  if (typeof v === 'number') return Number.isFinite(v) ? v : null;
-  if (typeof v === 'bigint') return Number(v);
-  if (
-    typeof v === 'string' &&
-    v.trim() !== '' &&
-    /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(v.trim())
-  ) {
-    return Number(v);
-  }
-  return null;
+  let n: number;
+  if (typeof v === 'number') n = v;
+  else if (typeof v === 'bigint') n = Number(v);
+  else if (typeof v === 'string' && /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(v.trim()))
+    n = Number(v);
+  else return null;
+  // '1e400' and a huge bigint overflow to Infinity: not a number a cell can show
+  return Number.isFinite(n) ? n : null;
 }
 
 const nf = new Intl.NumberFormat(undefined, { maximumFractionDigits: 2 });
@@ -91,12 +89,17 @@ export function formatDuration(
   return formatMs(b - a);
 }
 
+/**
+ * A duration in ms as 850 ms / 12.3 s / 4m 05s / 2h 03m. Each unit rounds before the next is
+ * chosen, so 59.96 s is "1m 00s", not "60.0 s".
+ */
 export function formatMs(ms: number): string {
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  const s = ms / 1000;
-  if (s < 60) return `${s.toFixed(1)} s`;
-  const m = Math.floor(s / 60);
-  if (m < 60) return `${m}m ${String(Math.floor(s % 60)).padStart(2, '0')}s`;
+  if (Math.round(ms) < 1000) return `${Math.round(ms)} ms`;
+  const tenths = Math.round(ms / 100) / 10;
+  if (tenths < 60) return `${tenths.toFixed(1)} s`;
+  const seconds = Math.round(ms / 1000);
+  const m = Math.floor(seconds / 60);
+  if (m < 60) return `${m}m ${String(seconds % 60).padStart(2, '0')}s`;
   return `${Math.floor(m / 60)}h ${String(m % 60).padStart(2, '0')}m`;
 }
 

@@ -14,7 +14,7 @@ export interface BackfillCommandOptions {
   progress: ProgressReporter;
 }
 
-export async function runBackfill(
+async function runBackfill(
   projectDir: string,
   asset: string,
   options: BackfillCommandOptions,

@@ -11,7 +11,7 @@ export interface CatalogListing {
 }
 
 /** All catalog entries, or the entries whose name matches `name` with their schema history. */
-export async function readCatalog(projectDir: string, name?: string): Promise<CatalogListing> {
+async function readCatalog(projectDir: string, name?: string): Promise<CatalogListing> {
   type Entry = CatalogEntry & { versions?: SchemaVersion[] };
   const pick = (all: CatalogEntry[]) => {
     if (!name) return all;
@@ -57,7 +57,7 @@ export async function readCatalog(projectDir: string, name?: string): Promise<Ca
   );
 }
 
-export function formatCatalog(listing: CatalogListing, out: Output, detailed: boolean): string {
+function formatCatalog(listing: CatalogListing, out: Output, detailed: boolean): string {
   if (!listing.tables.length) return 'the catalog is empty: run `tributary run` first';
   if (!detailed) {
     const rows = listing.tables.map((t) => ({

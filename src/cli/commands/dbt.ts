@@ -78,7 +78,7 @@ async function withDbt<T>(
 }
 
 /** Runs one of the executing verbs. */
-export async function runDbtVerb(verb: DbtVerb, opts: DbtCliOptions): Promise<RunSummary> {
+async function runDbtVerb(verb: DbtVerb, opts: DbtCliOptions): Promise<RunSummary> {
   return withDbt(opts, (pp, engine) =>
     runVerb(pp, engine, {
       verb,
@@ -99,7 +99,7 @@ export async function runDbtVerb(verb: DbtVerb, opts: DbtCliOptions): Promise<Ru
 }
 
 /** The one-screen summary dbt users expect: what failed, then the totals. */
-export function formatRunSummaryDbt(summary: RunSummary, out: Output): string {
+function formatRunSummaryDbt(summary: RunSummary, out: Output): string {
   const lines: string[] = [];
   for (const r of summary.results) {
     if (r.status === 'error' || r.status === 'fail')
@@ -121,7 +121,7 @@ export function formatRunSummaryDbt(summary: RunSummary, out: Output): string {
 export type LsOutput = 'name' | 'selector' | 'path' | 'json';
 
 /** `ls`: the selected nodes, as dbt prints them. */
-export async function listDbt(
+async function listDbt(
   opts: DbtCliOptions & { resourceType?: string[]; output: LsOutput },
 ): Promise<string> {
   return withDbt(opts, async (pp) => {
@@ -156,7 +156,7 @@ export async function listDbt(
 }
 
 /** `docs generate`: manifest.json and catalog.json (columns read from the warehouse). */
-export async function docsGenerate(opts: DbtCliOptions): Promise<string[]> {
+async function docsGenerate(opts: DbtCliOptions): Promise<string[]> {
   return withDbt(opts, async (pp, engine) => {
     const id = `docs-${Date.now()}`;
     return [await writeManifest(pp, id), await writeCatalog(pp, engine, id)];
@@ -164,7 +164,7 @@ export async function docsGenerate(opts: DbtCliOptions): Promise<string[]> {
 }
 
 /** `source freshness`: writes target/sources.json and returns each source's status. */
-export async function freshnessDbt(opts: DbtCliOptions) {
+async function freshnessDbt(opts: DbtCliOptions) {
   return withDbt(opts, (pp, engine) =>
     sourceFreshness(pp, engine, { select: opts.select ?? [], exclude: opts.exclude ?? [] }),
   );

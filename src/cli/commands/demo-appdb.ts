@@ -17,7 +17,7 @@ import {
 } from '../../../templates/ecommerce/generator/appdb.js';
 
 export const DEFAULT_APP_DB_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
-export const DEFAULT_APP_SCHEMA = 'tributary_demo_app';
+const DEFAULT_APP_SCHEMA = 'tributary_demo_app';
 const APP_SOURCE = 'app_db';
 
 export interface AppDbChoice {

@@ -17,12 +17,12 @@ import {
 } from '../../../templates/ecommerce/generator/payments-server.js';
 import { startLakeAfresh } from './demo-appdb.js';
 
-export const PAYMENTS_API_ENV = 'TRIBUTARY_PAYMENTS_API';
-export const DEFAULT_PAYMENTS_PORT = 4242;
-export const PAYMENTS_KEY_FILE = 'secrets/payments-api-key';
+const PAYMENTS_API_ENV = 'TRIBUTARY_PAYMENTS_API';
+const DEFAULT_PAYMENTS_PORT = 4242;
+const PAYMENTS_KEY_FILE = 'secrets/payments-api-key';
 
 /** The REST source the demo project uses for payments (Stripe's list API on the stand-in). */
-export const PAYMENTS_REST_SOURCE = {
+const PAYMENTS_REST_SOURCE = {
   type: 'rest',
   base_url: `\${${PAYMENTS_API_ENV}:-http://127.0.0.1:${DEFAULT_PAYMENTS_PORT}}`,
   // The stand-in's fixed test key is no secret; a real key would live in this file, not in tributary.yml.

@@ -117,7 +117,7 @@ function cliInvocation(): string {
 }
 
 /** The summary the demo prints: revenue, orders and AOV by month, top categories, quarantine, paths. */
-export function formatDemo(demo: DemoOutcome, out: Output): string {
+function formatDemo(demo: DemoOutcome, out: Output): string {
   const rel = (p: string) => relative(process.cwd(), p) || '.';
   const g = demo.generated.report;
   const orders = g.expected.orders?.records ?? 0;
@@ -197,7 +197,7 @@ export function formatDemo(demo: DemoOutcome, out: Output): string {
  * The demo's last act: serve the dashboards and print where, with a viewer token made for it.
  * Port 3000 by default, or any free one when 3000 is taken.
  */
-export async function serveDemo(
+async function serveDemo(
   dir: string,
   port: number | undefined,
   quiet: boolean,

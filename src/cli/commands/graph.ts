@@ -6,7 +6,7 @@ import { print, type CliContext } from '../context.js';
 export type GraphFormat = 'text' | 'dot' | 'json';
 
 /** The asset graph (or a selection of it) as text, Graphviz dot or JSON. */
-export async function renderGraph(
+async function renderGraph(
   projectDir: string,
   select: string[],
   exclude: string[],
@@ -17,7 +17,7 @@ export async function renderGraph(
   return formatGraph(graph, selected, format);
 }
 
-export function formatGraph(graph: AssetGraph, selected: Set<string>, format: GraphFormat): string {
+function formatGraph(graph: AssetGraph, selected: Set<string>, format: GraphFormat): string {
   const assets = graph.order.filter((k) => selected.has(k)).map((k) => graph.assets.get(k)!);
   if (format === 'json') {
     return JSON.stringify(

@@ -8,7 +8,7 @@ import { CONFIG_FILE } from '../../project/index.js';
 import { print } from '../context.js';
 import { templateDir } from '../paths.js';
 
-export const TEMPLATES = ['ecommerce'] as const;
+const TEMPLATES = ['ecommerce'] as const;
 
 /** Copies a template into `dir` (created if needed); refuses to overwrite an existing project. */
 export async function initProject(dirArg: string, template: string): Promise<string> {

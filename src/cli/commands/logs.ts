@@ -5,11 +5,7 @@ import type { StepLogLine } from '../../state/index.js';
 import { print, type CliContext } from '../context.js';
 import { withProject } from '../remote.js';
 
-export async function readLogs(
-  projectDir: string,
-  runId: string,
-  step?: string,
-): Promise<StepLogLine[]> {
+async function readLogs(projectDir: string, runId: string, step?: string): Promise<StepLogLine[]> {
   /** A step named by its key or by its name alone (`a` for `model:a`). */
   const resolveStep = (steps: { asset: string }[]): string | undefined => {
     if (!step || steps.some((s) => s.asset === step)) return step;

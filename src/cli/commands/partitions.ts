@@ -5,7 +5,7 @@ import { column as col, print, type CliContext } from '../context.js';
 import { formatTable } from '../output.js';
 import { withProject } from '../remote.js';
 
-export async function readPartitions(
+async function readPartitions(
   projectDir: string,
   asset: string,
 ): Promise<{ asset: string; partitions: PartitionState[] }> {

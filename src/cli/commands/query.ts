@@ -12,8 +12,8 @@
 import { toCsv } from '../../core/index.js';
 import { publishServingSnapshot, servingDir } from '../../orchestrator/index.js';
 import {
-  SANDBOX_LIMITS,
   QuerySandbox,
+  sandboxOptionsOf,
   type QueryLimits,
   type SqlResult,
 } from '../../serve/index.js';
@@ -32,12 +32,16 @@ export async function queryProject(
     projectDir,
     'query',
     async (ws) => {
-      const sandbox = new QuerySandbox({ dir: servingDir(ws), ...SANDBOX_LIMITS, role: 'admin' });
+      const sandbox = new QuerySandbox({
+        dir: servingDir(ws),
+        ...sandboxOptionsOf(ws.project.config),
+        role: 'admin',
+      });
       try {
         await publishServingSnapshot(ws);
         return await sandbox.query(sql, {}, limits);
       } finally {
-        sandbox.close();
+        await sandbox.close();
       }
     },
     (api) =>

@@ -20,12 +20,10 @@ export interface RunCommandOptions {
 }
 
 /** What `run` did: ran here, or queued the run on the server that holds the project. */
-export type RunOutcome = RunResult | { queued: true; url: string; position: number };
+export type RunOutcome =
+  RunResult | { queued: true; url: string; position: number; runId?: string };
 
-export async function runProject(
-  projectDir: string,
-  options: RunCommandOptions,
-): Promise<RunOutcome> {
+async function runProject(projectDir: string, options: RunCommandOptions): Promise<RunOutcome> {
   let ws;
   try {
     ws = await openWorkspace(projectDir, 'run');
@@ -48,10 +46,13 @@ export async function runProject(
         },
       );
     }
-    const queued = await server.api.post<{ queued: true; position: number }>('/api/runs', {
-      select: options.select,
-      exclude: options.exclude,
-    });
+    const queued = await server.api.post<{ queued: true; position: number; runId?: string }>(
+      '/api/runs',
+      {
+        select: options.select,
+        exclude: options.exclude,
+      },
+    );
     return { ...queued, url: server.url };
   }
   try {
@@ -193,7 +194,7 @@ export function registerRun(program: Command, cli: CliContext): void {
           print(
             opts.json
               ? JSON.stringify(result, null, 2)
-              : `queued on the server at ${result.url} (position ${result.position}); follow it with \`tributary runs\``,
+              : `queued on the server at ${result.url} (${result.runId ? `run ${result.runId} started` : `position ${result.position}`}); follow it with \`tributary runs\``,
           );
           return;
         }

@@ -6,7 +6,7 @@ import { column as col, integer, print, seconds, type CliContext } from '../cont
 import { formatTable } from '../output.js';
 import { withProject } from '../remote.js';
 
-export async function readRuns(
+async function readRuns(
   projectDir: string,
   runId?: string,
   limit = 20,

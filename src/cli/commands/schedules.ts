@@ -5,7 +5,7 @@ import { column as col, print, type CliContext } from '../context.js';
 import { formatTable } from '../output.js';
 
 /** Each schedule with its cron, zone, catch-up policy and next ticks (no lock needed). */
-export async function listSchedules(projectDir: string, count = 3) {
+async function listSchedules(projectDir: string, count = 3) {
   const { project } = await loadAssetGraph(projectDir);
   return Object.entries(project.config.schedules).map(([name, cfg]) => {
     const cron = compileSchedule(name, cfg);

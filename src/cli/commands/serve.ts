@@ -12,8 +12,8 @@ import {
   type Workspace,
 } from '../../orchestrator/index.js';
 import {
-  SANDBOX_LIMITS,
   QuerySandbox,
+  sandboxOptionsOf,
   TokenStore,
   buildApp,
   loadTlsFiles,
@@ -60,7 +60,7 @@ async function tlsOf(ws: Workspace, opts: ServeOptions): Promise<TlsFiles | unde
 export async function serveProject(projectDir: string, opts: ServeOptions): Promise<void> {
   const ws = await openWorkspace(projectDir, 'serve');
   const log = (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`);
-  const sandbox = new QuerySandbox({ dir: servingDir(ws), ...SANDBOX_LIMITS });
+  const sandbox = new QuerySandbox({ dir: servingDir(ws), ...sandboxOptionsOf(ws.project.config) });
   const server = new PipelineServer(ws, {
     resumeAbandoned: opts.resume,
     runDefaults: { progress: { update: () => undefined, log: (m) => log(m) } },
@@ -131,7 +131,7 @@ export async function serveProject(projectDir: string, opts: ServeOptions): Prom
       await server.stop('drain');
     }
     await stopping;
-    sandbox.close();
+    await sandbox.close();
     await ws.close();
   }
 }

@@ -25,6 +25,7 @@ import {
   type SandboxPolicy,
 } from './read-policy.js';
 import { relationsInSerializedSql } from './sql-ast.js';
+import { duckdbErrorKind } from './engine.js';
 import { readerColumns } from './types.js';
 
 export interface SandboxOptions {
@@ -124,7 +125,7 @@ function explain(err: unknown, pathAliases?: [string, string][]): TributaryError
     return refuse('refused: extensions cannot be installed or loaded here');
   if (/read-only mode|attached in read-only/i.test(message))
     return refuse('refused: this connection is read-only');
-  if (/INTERRUPT/i.test(message)) return refuse('the query was interrupted');
+  if (duckdbErrorKind(message) === 'interrupted') return refuse('the query was interrupted');
   return new TributaryError(message.replace(/^(\w+ )?Error: /, ''), { code: 'INPUT' });
 }
 

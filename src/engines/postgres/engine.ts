@@ -91,7 +91,7 @@ function postgresTryCast(expr: string, type: LogicalType): string {
   }
 }
 
-export const postgresDialect: Dialect = {
+const postgresDialect: Dialect = {
   quoteIdentifier,
   quoteString,
   relation: qualified,

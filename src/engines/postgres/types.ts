@@ -34,7 +34,7 @@ const t = (name: string, kind: JsonKind, parse: Parser, array?: number): PgType 
 });
 
 /** Built-in types by OID (pg_type.dat); user-defined types fall back to text. */
-export const pgTypes: ReadonlyMap<number, PgType> = new Map([
+const pgTypes: ReadonlyMap<number, PgType> = new Map([
   [16, t('boolean', 'boolean', boolean, 1000)],
   [17, t('bytea', 'string', text, 1001)],
   [18, t('"char"', 'string', text, 1002)],
@@ -119,7 +119,7 @@ const arrayElements: ReadonlyMap<number, PgType> = new Map(
  * Parses PostgreSQL's array text form (`{1,2}`, `{"a b",NULL}`, `{{1,2},{3,4}}`) into nested
  * lists, each element through `element`. Bounds decorations (`[0:1]={…}`) are skipped.
  */
-export function parseArray(source: string, element: Parser, delimiter = ','): JsonValue[] {
+function parseArray(source: string, element: Parser, delimiter = ','): JsonValue[] {
   let i = source.indexOf('{');
   const parseList = (): JsonValue[] => {
     const out: JsonValue[] = [];

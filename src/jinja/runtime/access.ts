@@ -110,7 +110,7 @@ function normIndex(i: number, len: number): number {
 }
 
 /** Python slice indices for a sequence of length `len`. */
-export function sliceIndices(
+function sliceIndices(
   len: number,
   start: unknown,
   stop: unknown,

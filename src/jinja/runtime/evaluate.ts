@@ -62,7 +62,7 @@ function isThenable(v: unknown): v is Promise<unknown> {
 // Names
 
 /** Resolves a name: local frames, then this render's globals, then same-file macros, builtins. */
-export function lookup(name: string, frame: Frame, st: State): unknown {
+function lookup(name: string, frame: Frame, st: State): unknown {
   for (let f: Frame | null = frame; f; f = f.parent) {
     const v = f.vars.get(name);
     if (v !== undefined || f.vars.has(name)) return v;
@@ -84,7 +84,7 @@ export function lookup(name: string, frame: Frame, st: State): unknown {
 // Expressions
 
 /** Evaluates an expression. */
-export async function ev(e: Expr, f: Frame, st: State): Promise<unknown> {
+async function ev(e: Expr, f: Frame, st: State): Promise<unknown> {
   switch (e.k) {
     case 'const':
       return e.value;
@@ -320,7 +320,7 @@ function numResult(x: number, float: boolean): number | PyFloat {
 }
 
 /** Python's binary arithmetic operators. */
-export function binop(op: string, l: unknown, r: unknown): unknown {
+function binop(op: string, l: unknown, r: unknown): unknown {
   const ln = isNumber(l);
   const rn = isNumber(r);
   if (ln && rn) {
@@ -406,7 +406,7 @@ function compare(op: string, l: unknown, r: unknown): boolean {
 // Statements
 
 /** Jinja's `loop` variable. */
-export class LoopContext {
+class LoopContext {
   index0 = 0;
   private lastChanged: unknown[] | undefined;
   constructor(
@@ -498,7 +498,7 @@ function out(v: unknown): string {
 }
 
 /** Executes statements, appending output; returns BREAK/CONTINUE signals from loop controls. */
-export async function exec(body: Stmt[], f: Frame, st: State, buf: string[]): Promise<number> {
+async function exec(body: Stmt[], f: Frame, st: State, buf: string[]): Promise<number> {
   for (let i = 0; i < body.length; i++) {
     const s = body[i]!;
     switch (s.k) {

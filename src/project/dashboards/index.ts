@@ -5,6 +5,9 @@
 export {
   dashboardJsonSchema,
   isRealDate,
+  FILTER_TYPES,
+  TILE_TYPES,
+  FORMATS,
   type FilterDef,
   type TileType,
   type FilterType,

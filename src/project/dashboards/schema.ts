@@ -13,7 +13,7 @@ const identifier = z
   .regex(IDENTIFIER, 'expected a name of letters, digits and underscores');
 
 /** A calendar date as written in YAML and in filter values. */
-export const isoDate = z
+const isoDate = z
   .string()
   .regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a date YYYY-MM-DD')
   .refine((s) => isRealDate(s), 'not a calendar date');
@@ -39,14 +39,14 @@ export const TILE_TYPES = [
 ] as const;
 export const FORMATS = ['currency', 'number', 'percent'] as const;
 
-export const dateRangeDefaultSchema = z
+const dateRangeDefaultSchema = z
   .object({
     from: isoDate.optional().describe('First day of the range (inclusive).'),
     to: isoDate.optional().describe('Last day of the range (inclusive).'),
   })
   .strict();
 
-export const filterSchema = z
+const filterSchema = z
   .object({
     name: identifier.describe(
       'Parameter name: tiles read a select filter as $<name>, a date range as $<name>_from and $<name>_to.',
@@ -124,7 +124,7 @@ export const filterSchema = z
 
 const columnName = z.string().min(1).describe('A column of the tile’s result.');
 
-export const tileSchema = z
+const tileSchema = z
   .object({
     id: identifier.describe('Unique within the dashboard; used in URLs and CSV file names.'),
     title: z.string().min(1),
@@ -301,7 +301,7 @@ export function dashboardJsonSchema(): unknown {
 }
 
 /** The parameter names a dashboard's filters provide, each with the filter it comes from. */
-export function allowedParameters(filters: readonly FilterDef[]): Map<string, string> {
+function allowedParameters(filters: readonly FilterDef[]): Map<string, string> {
   const out = new Map<string, string>();
   for (const f of filters) {
     if (f.type === 'date_range') {

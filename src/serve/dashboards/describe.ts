@@ -40,6 +40,8 @@ export interface TileDefinition {
   series?: string;
   value?: string;
   compare?: 'previous_period';
+  /** Model tiles: the query keeps the first n groups (ranked/map: the n largest); a UI shows them all. */
+  limit?: number;
   /** The filters this tile reads; the others do not change it. */
   filters: string[];
 }
@@ -102,6 +104,7 @@ export function dashboardDefinition(d: Dashboard): DashboardDefinition {
         ...(t.series !== undefined ? { series: t.series } : {}),
         ...(value !== undefined ? { value } : {}),
         ...(t.compare !== undefined ? { compare: t.compare } : {}),
+        ...(t.limit !== undefined ? { limit: t.limit } : {}),
         filters: t.uses,
       };
     }),

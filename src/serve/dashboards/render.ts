@@ -302,7 +302,7 @@ export async function selectOptions(
   const f = dashboard.filters.find((g) => g.name === filterName);
   if (!f || f.type !== 'select')
     throw new TributaryError(`dashboard ${dashboard.name} has no select filter ${filterName}`, {
-      code: 'USAGE',
+      code: 'NOT_FOUND',
       hint: `select filters: ${
         dashboard.filters
           .filter((g) => g.type === 'select')

@@ -6,11 +6,20 @@ import type { FastifyPluginAsync } from 'fastify';
 import { TributaryError } from '../../core/index.js';
 import { partitionStates } from '../../orchestrator/index.js';
 import { VIEWER, type AppContext } from '../context.js';
+import { z } from 'zod';
+import { catalogDetailSchema, catalogEntrySchema, jsonResponse } from '../api-schemas.js';
 
 export const catalogRoutes: FastifyPluginAsync<AppContext> = async (app, { ws }) => {
   app.get(
     '/api/catalog',
-    { config: VIEWER, schema: { tags: ['catalog'], summary: 'Every table in every zone' } },
+    {
+      config: VIEWER,
+      schema: {
+        tags: ['catalog'],
+        summary: 'Every table in every zone',
+        response: { 200: jsonResponse(z.array(catalogEntrySchema)) },
+      },
+    },
     async () => ws.state.listCatalog(),
   );
 
@@ -18,7 +27,11 @@ export const catalogRoutes: FastifyPluginAsync<AppContext> = async (app, { ws })
     '/api/catalog/:zone/:name',
     {
       config: VIEWER,
-      schema: { tags: ['catalog'], summary: 'One table with its schema versions' },
+      schema: {
+        tags: ['catalog'],
+        summary: 'One table with its schema versions',
+        response: { 200: jsonResponse(catalogDetailSchema) },
+      },
     },
     async (req) => {
       const { zone, name } = req.params;

@@ -3,6 +3,8 @@ import type { FastifyPluginAsync } from 'fastify';
 import { TributaryError } from '../../core/index.js';
 import { replayDeadLetter } from '../../orchestrator/index.js';
 import { OPERATOR, VIEWER, type AppContext } from '../context.js';
+import { z } from 'zod';
+import { deadLetterSchema, jsonResponse, replayedSchema } from '../api-schemas.js';
 
 interface ListQuery {
   status?: 'pending' | 'replaying' | 'replayed';
@@ -17,6 +19,7 @@ export const dlqRoutes: FastifyPluginAsync<AppContext> = async (app, { ws, serve
       schema: {
         tags: ['dead letters'],
         summary: 'Dead letters',
+        response: { 200: jsonResponse(z.array(deadLetterSchema)) },
         querystring: {
           type: 'object',
           properties: {
@@ -36,7 +39,14 @@ export const dlqRoutes: FastifyPluginAsync<AppContext> = async (app, { ws, serve
 
   app.get<{ Params: { id: string } }>(
     '/api/dlq/:id',
-    { config: VIEWER, schema: { tags: ['dead letters'], summary: 'One dead letter' } },
+    {
+      config: VIEWER,
+      schema: {
+        tags: ['dead letters'],
+        summary: 'One dead letter',
+        response: { 200: jsonResponse(deadLetterSchema) },
+      },
+    },
     async (req) => {
       const entry = await ws.dlq.get(req.params.id);
       if (!entry)
@@ -52,7 +62,11 @@ export const dlqRoutes: FastifyPluginAsync<AppContext> = async (app, { ws, serve
     '/api/dlq/:id/replay',
     {
       config: OPERATOR,
-      schema: { tags: ['dead letters'], summary: 'Replay one dead letter (applied once)' },
+      schema: {
+        tags: ['dead letters'],
+        summary: 'Replay one dead letter (applied once)',
+        response: { 200: jsonResponse(replayedSchema) },
+      },
     },
     async (req) => {
       const replay = () => replayDeadLetter(ws, req.params.id);

@@ -1,6 +1,7 @@
 /** The API's description of itself (OpenAPI) and its liveness check: public. */
 import type { FastifyPluginAsync } from 'fastify';
 import { PUBLIC, type AppContext } from '../context.js';
+import { healthSchema, jsonResponse } from '../api-schemas.js';
 
 export const metaRoutes: FastifyPluginAsync<AppContext> = async (app, ctx) => {
   app.get('/api/openapi.json', { config: PUBLIC, schema: { hide: true } }, async () =>
@@ -9,7 +10,15 @@ export const metaRoutes: FastifyPluginAsync<AppContext> = async (app, ctx) => {
 
   app.get(
     '/api/health',
-    { config: PUBLIC, schema: { tags: ['meta'], summary: 'Liveness', security: [] } },
+    {
+      config: PUBLIC,
+      schema: {
+        tags: ['meta'],
+        summary: 'Liveness',
+        security: [],
+        response: { 200: jsonResponse(healthSchema) },
+      },
+    },
     async () => ({
       ok: true,
       version: ctx.version,

@@ -4,6 +4,7 @@ import { TributaryError } from '../../core/index.js';
 import { lakeKeys, readManifest, type TableManifest } from '../../lake/index.js';
 import type { Workspace } from '../../orchestrator/index.js';
 import { OPERATOR, VIEWER, type AppContext } from '../context.js';
+import { jsonResponse, qualitySchema, quarantineRowsSchema } from '../api-schemas.js';
 
 /** Each table's quarantined rows and rejected files, from its processed manifest. */
 async function quarantineSummary(ws: Workspace) {
@@ -32,7 +33,11 @@ export const qualityRoutes: FastifyPluginAsync<AppContext> = async (app, { ws, s
     '/api/quality',
     {
       config: VIEWER,
-      schema: { tags: ['quality'], summary: 'Latest test results and quarantine per table' },
+      schema: {
+        tags: ['quality'],
+        summary: 'Latest test results and quarantine per table',
+        response: { 200: jsonResponse(qualitySchema) },
+      },
     },
     async () => {
       const tests = (await ws.state.latestSteps('test')).map((s) => ({
@@ -55,6 +60,7 @@ export const qualityRoutes: FastifyPluginAsync<AppContext> = async (app, { ws, s
       schema: {
         tags: ['quality'],
         summary: "A table's quarantined rows with their reasons",
+        response: { 200: jsonResponse(quarantineRowsSchema) },
         querystring: {
           type: 'object',
           properties: { limit: { type: 'integer', minimum: 1, maximum: 10000 } },

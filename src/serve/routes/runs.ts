@@ -4,6 +4,14 @@ import { TributaryError } from '../../core/index.js';
 import { selectAssets, type PipelineServer } from '../../orchestrator/index.js';
 import { OPERATOR, VIEWER, type AppContext } from '../context.js';
 import { HttpError } from '../errors.js';
+import { z } from 'zod';
+import {
+  jsonResponse,
+  logLineSchema,
+  runDetailSchema,
+  runQueuedSchema,
+  runSchema,
+} from '../api-schemas.js';
 
 const noRun = (id: string) =>
   new TributaryError(`no run ${id}`, {
@@ -64,6 +72,7 @@ export const runRoutes: FastifyPluginAsync<AppContext> = async (app, { ws, serve
       schema: {
         tags: ['runs'],
         summary: 'Recent runs, newest first',
+        response: { 200: jsonResponse(z.array(runSchema)) },
         querystring: {
           type: 'object',
           properties: { limit: { type: 'integer', minimum: 1, maximum: 1000 } },
@@ -75,7 +84,14 @@ export const runRoutes: FastifyPluginAsync<AppContext> = async (app, { ws, serve
 
   app.get<{ Params: { id: string } }>(
     '/api/runs/:id',
-    { config: VIEWER, schema: { tags: ['runs'], summary: 'A run and its steps' } },
+    {
+      config: VIEWER,
+      schema: {
+        tags: ['runs'],
+        summary: 'A run and its steps',
+        response: { 200: jsonResponse(runDetailSchema) },
+      },
+    },
     async (req) => {
       const run = await ws.state.getRun(req.params.id);
       if (!run) throw noRun(req.params.id);
@@ -90,6 +106,7 @@ export const runRoutes: FastifyPluginAsync<AppContext> = async (app, { ws, serve
       schema: {
         tags: ['runs'],
         summary: "A run's log lines, or one step's",
+        response: { 200: jsonResponse(z.array(logLineSchema)) },
         querystring: { type: 'object', properties: { step: { type: 'string' } } },
       },
     },
@@ -107,6 +124,7 @@ export const runRoutes: FastifyPluginAsync<AppContext> = async (app, { ws, serve
       schema: {
         tags: ['runs'],
         summary: 'Queue a run of the pipeline (or a selection)',
+        response: { 202: jsonResponse(runQueuedSchema) },
         body: {
           type: 'object',
           properties: {

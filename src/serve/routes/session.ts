@@ -3,6 +3,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { PUBLIC, VIEWER, type AppContext } from '../context.js';
 import { HttpError } from '../errors.js';
 import { sessionCookie, sessionCookieHeader } from '../hooks.js';
+import { jsonResponse, meSchema, okSchema } from '../api-schemas.js';
 
 export const sessionRoutes: FastifyPluginAsync<AppContext> = async (app, { tokens }) => {
   app.post<{ Body: { token: string } }>(
@@ -13,6 +14,7 @@ export const sessionRoutes: FastifyPluginAsync<AppContext> = async (app, { token
         tags: ['auth'],
         summary: 'Log in with a token: opens a session and sets its cookie',
         security: [],
+        response: { 200: jsonResponse(meSchema) },
         body: {
           type: 'object',
           required: ['token'],
@@ -37,7 +39,12 @@ export const sessionRoutes: FastifyPluginAsync<AppContext> = async (app, { token
     '/api/session',
     {
       config: PUBLIC,
-      schema: { tags: ['auth'], summary: 'Log out: ends the session', security: [] },
+      schema: {
+        tags: ['auth'],
+        summary: 'Log out: ends the session',
+        security: [],
+        response: { 200: jsonResponse(okSchema) },
+      },
     },
     async (req, reply) => {
       const session = sessionCookie(req);
@@ -49,7 +56,14 @@ export const sessionRoutes: FastifyPluginAsync<AppContext> = async (app, { token
 
   app.get(
     '/api/me',
-    { config: VIEWER, schema: { tags: ['auth'], summary: 'Who the token is' } },
+    {
+      config: VIEWER,
+      schema: {
+        tags: ['auth'],
+        summary: 'Who the token is',
+        response: { 200: jsonResponse(meSchema) },
+      },
+    },
     async (req) => ({
       id: req.user!.id,
       name: req.user!.name,

@@ -5,6 +5,7 @@ import { toArrowIpc } from '../arrow.js';
 import { VIEWER, type AppContext } from '../context.js';
 import { csvLines } from '../csv.js';
 import type { ParamValue } from '../types.js';
+import { jsonResponse, queryResultSchema } from '../api-schemas.js';
 
 interface QueryBody {
   sql: string;
@@ -22,6 +23,7 @@ export const sqlRoutes: FastifyPluginAsync<AppContext> = async (app, { sql }) =>
       schema: {
         tags: ['sql'],
         summary: 'Run one read-only SELECT on the published warehouse snapshot',
+        response: { 200: jsonResponse(queryResultSchema) },
         body: {
           type: 'object',
           required: ['sql'],

@@ -40,7 +40,7 @@ export async function registerUi(
       return reply.sendFile('index.html');
     });
   } else {
-    app.get('/', { config: PUBLIC }, async (_req, reply: FastifyReply) =>
+    app.get('/', { config: PUBLIC, schema: { hide: true } }, async (_req, reply: FastifyReply) =>
       reply.type('text/html').send(NOT_BUILT),
     );
     app.setNotFoundHandler(noRoute);

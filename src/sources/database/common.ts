@@ -24,10 +24,7 @@ export interface ConnectionTarget {
 }
 
 /** Resolves a database source's connection settings, reading its secrets. */
-export function connectionTarget(
-  table: DatabaseSourceTable,
-  defaultPort: number,
-): ConnectionTarget {
+function connectionTarget(table: DatabaseSourceTable, defaultPort: number): ConnectionTarget {
   const cfg = table.sourceConfig;
   const at = `sources.${table.source}`;
   const url = cfg.url ? readSecret(cfg.url, `${at}.url`) : undefined;
@@ -73,7 +70,7 @@ export function connectionTarget(
 }
 
 /** Removes every secret from a message (drivers sometimes echo connection strings). */
-export function scrub(message: string, secrets: string[]): string {
+function scrub(message: string, secrets: string[]): string {
   let out = message;
   for (const s of secrets) if (s) out = out.split(s).join('***');
   return out;

@@ -39,7 +39,7 @@ export const systemClock: Clock = {
  * A token bucket holding at most one token: requests leave at most `rate` per second, evenly
  * spaced (a burst would only earn the 429s the limit exists to avoid).
  */
-export class TokenBucket {
+class TokenBucket {
   private next = Number.NEGATIVE_INFINITY;
 
   constructor(

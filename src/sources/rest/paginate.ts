@@ -133,7 +133,7 @@ function recordsOf(
 }
 
 /** The `rel="next"` target of a Link header (RFC 8288), if any. */
-export function nextFromLinkHeader(header: string | null): string | undefined {
+function nextFromLinkHeader(header: string | null): string | undefined {
   if (!header) return undefined;
   for (const part of header.split(/,(?=\s*<)/)) {
     const m = /^\s*<([^>]*)>(.*)$/.exec(part);

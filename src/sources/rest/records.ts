@@ -31,7 +31,7 @@ export function compareCursor(a: CursorValue, b: CursorValue): number {
 }
 
 /** The name a parent key field takes in a child row: `<parent table>_<field>` (dots as `_`). */
-export function parentKeyColumn(parentTable: string, field: string): string {
+function parentKeyColumn(parentTable: string, field: string): string {
   return `${parentTable}_${field.replace(/\./g, '_')}`;
 }
 

@@ -356,6 +356,8 @@ describe('definitions for clients', () => {
       width: 2,
       x: 'region',
       y: 'value',
+      // a ranked tile's limit, so a UI shows all the groups the query kept
+      limit: 2,
       filters: ['period'],
     });
     expect(def.tiles.find((t) => t.id === 'orders')).toMatchObject({ value: 'value' });

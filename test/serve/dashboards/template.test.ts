@@ -181,7 +181,7 @@ describe('the e-commerce template dashboards', () => {
       const viaTest = await runTile(runner, executive, findTile(executive, 'revenue'));
       expect(viaSandbox.value).toBe(viaTest.value);
     } finally {
-      sandbox.close();
+      await sandbox.close();
     }
   });
 });

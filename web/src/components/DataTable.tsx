@@ -1,7 +1,8 @@
 // A plain HTML table for query results and tile rows: scrolls horizontally, numbers right-aligned,
 // renders at most `max` rows and says so.
 import type { Column, Row } from '../api';
-import { formatCell, toNumber } from '../format';
+import { formatCell } from '../format';
+import { columnName, isNumericColumn, readableCell } from '../tile-data';
 
 interface Props {
   columns: (Column | string)[];
@@ -16,41 +17,6 @@ interface Props {
    * Off for the SQL editor, which shows values exactly.
    */
   readable?: boolean;
-}
-
-const RATIO_NAME = /(^|_)(rate|share|pct|percent|ratio)$/i;
-
-/** A dashboard table cell: rounded, and ratios as percentages. */
-export function readableCell(v: unknown, column: string): string {
-  const n = toNumber(v);
-  if (n === null || typeof v === 'boolean') return formatCell(v);
-  if (RATIO_NAME.test(column) && Math.abs(n) <= 10) {
-    return new Intl.NumberFormat(undefined, { style: 'percent', maximumFractionDigits: 1 }).format(
-      n,
-    );
-  }
-  if (Math.abs(n) < 1 && n !== 0) {
-    return new Intl.NumberFormat(undefined, { maximumSignificantDigits: 3 }).format(n);
-  }
-  return new Intl.NumberFormat(undefined, { maximumFractionDigits: 2 }).format(n);
-}
-
-export function columnName(c: Column | string): string {
-  return typeof c === 'string' ? c : c.name;
-}
-
-/** Whether a column holds numbers, by its declared kind or by its values. */
-export function isNumericColumn(c: Column | string, rows: Row[]): boolean {
-  if (typeof c !== 'string' && c.kind) return c.kind === 'number';
-  const name = columnName(c);
-  let seen = 0;
-  for (const r of rows.slice(0, 50)) {
-    const v = r[name];
-    if (v === null || v === undefined) continue;
-    if (toNumber(v) === null) return false;
-    seen++;
-  }
-  return seen > 0;
 }
 
 /** The full text of a long cell, shown on hover when the cell is cut short. */

@@ -27,17 +27,4 @@ echarts.use([
 export { echarts };
 export type { EChartsCoreOption as ChartOption, ECElementEvent } from 'echarts/core';
 
-/** Okabe–Ito: distinguishable with the common colour-vision deficiencies. */
-export const PALETTE = [
-  '#0072B2',
-  '#E69F00',
-  '#009E73',
-  '#CC79A7',
-  '#56B4E9',
-  '#D55E00',
-  '#F0E442',
-  '#000000',
-];
-
-/** A sequential scale for heatmaps (viridis, light to dark). */
-export const SEQUENTIAL = ['#fde725', '#7ad151', '#22a884', '#2a788e', '#414487', '#440154'];
+export { PALETTE, SEQUENTIAL } from './palette';

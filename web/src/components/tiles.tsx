@@ -1,87 +1,14 @@
 // Dashboard tiles: a tile definition (type, format, x, y, series) plus its data (columns, rows,
 // and for KPIs value/previous/change) rendered as a KPI, an ECharts chart or an HTML table.
 // Defaults: x is the first column, y the numeric columns other than x and series.
-import type { Column, Row, TileData, TileDef } from '../api';
+import type { TileData, TileDef, TileEntry } from '../api';
 import { formatAxis, formatValue, toNumber } from '../format';
+import { heatmapAxes, kpiValues, label, pickAxes, rankedMax, rankedRows, uniq } from '../tile-data';
 import { Chart } from './Chart';
 import type { ChartOption } from './echarts';
 import { SEQUENTIAL } from './echarts';
-import { columnName, DataTable, isNumericColumn } from './DataTable';
+import { DataTable } from './DataTable';
 import { ErrorBox } from './ui';
-
-/** Tile types this UI draws; anything else is shown as a table with a note. */
-export const TILE_TYPES = [
-  'kpi',
-  'line',
-  'area',
-  'bar',
-  'stacked_bar',
-  'table',
-  'ranked',
-  'map',
-  'heatmap',
-] as const;
-
-/** Dashboards lay tiles out on a grid this many columns wide (docs/dashboards.md). */
-export const GRID_COLUMNS = 4;
-
-/** How many grid columns a tile spans: its `width` (1–4), else kpi 1, heatmap 4, others 2. */
-export function tileSpan(tile: TileDef): number {
-  const n = typeof tile.width === 'number' ? tile.width : Number(tile.width);
-  if (Number.isFinite(n) && n >= 1) return Math.min(GRID_COLUMNS, Math.round(n));
-  if (tile.type === 'kpi') return 1;
-  if (tile.type === 'heatmap') return GRID_COLUMNS;
-  return 2;
-}
-
-function list(v: string | string[] | undefined): string[] {
-  if (v === undefined || v === null) return [];
-  return Array.isArray(v) ? v : [v];
-}
-
-/** A category label: midnight timestamps shortened to their date. */
-function label(v: unknown): string {
-  if (v === null || v === undefined) return '∅';
-  const s = String(v);
-  const m = /^(\d{4}-\d{2}-\d{2})[T ]00:00:00(\.0+)?(Z|[+-]00(:?00)?)?$/.exec(s);
-  return m ? m[1] : s;
-}
-
-interface Axes {
-  x: string;
-  y: string[];
-  series?: string;
-}
-
-/** Which columns a chart uses: the tile's x/y/series, else the first column and the numeric rest. */
-export function pickAxes(tile: TileDef, columns: (Column | string)[], rows: Row[]): Axes {
-  const names = columns.map(columnName);
-  const x = tile.x && names.includes(tile.x) ? tile.x : (names[0] ?? '');
-  const series = tile.series && names.includes(tile.series) ? tile.series : undefined;
-  let y = list(tile.y).filter((n) => names.includes(n));
-  if (y.length === 0) {
-    y = columns
-      .filter((c) => {
-        const n = columnName(c);
-        return n !== x && n !== series && isNumericColumn(c, rows);
-      })
-      .map(columnName);
-  }
-  return { x, y, series };
-}
-
-function uniq(values: unknown[]): string[] {
-  const seen = new Set<string>();
-  const out: string[] = [];
-  for (const v of values) {
-    const s = label(v);
-    if (!seen.has(s)) {
-      seen.add(s);
-      out.push(s);
-    }
-  }
-  return out;
-}
 
 function baseTooltip(format?: string) {
   return {
@@ -156,12 +83,6 @@ export function cartesianOption(tile: TileDef, data: TileData): ChartOption {
   };
 }
 
-/** How many bars a ranked tile shows (the tile's `limit`, else 12) so it sits beside other tiles. */
-export function rankedMax(tile: TileDef): number {
-  const n = typeof tile.limit === 'number' ? tile.limit : Number(tile.limit);
-  return Number.isFinite(n) && n > 0 ? Math.min(100, Math.round(n)) : 12;
-}
-
 /**
  * Category axis labels: every label when there are few categories (slanted when long), else
  * as many as fit.
@@ -172,15 +93,6 @@ function categoryLabels(categories: string[]) {
   return long && categories.length > 4
     ? { interval: 0, rotate: 30, width: 110, overflow: 'truncate' as const }
     : { interval: 0, width: 110, overflow: 'truncate' as const };
-}
-
-/** Rows for a ranked bar: label and value, largest first. */
-export function rankedRows(tile: TileDef, data: TileData): { label: string; value: number }[] {
-  const { x, y } = pickAxes(tile, data.columns, data.rows);
-  const measure = y[0];
-  return data.rows
-    .map((r) => ({ label: label(r[x]), value: measure ? (toNumber(r[measure]) ?? 0) : 0 }))
-    .sort((a, b) => b.value - a.value);
 }
 
 export function rankedOption(
@@ -213,24 +125,6 @@ export function rankedOption(
       },
     ],
   };
-}
-
-/** A heatmap's columns: the tile's x/y (else the first two columns) and a numeric value column. */
-export function heatmapAxes(tile: TileDef, data: TileData): { x?: string; y?: string; v?: string } {
-  const names = data.columns.map(columnName);
-  const x = tile.x && names.includes(tile.x) ? tile.x : names[0];
-  const yName = list(tile.y)[0];
-  const y = yName && names.includes(yName) ? yName : names.find((n) => n !== x);
-  const valueKey = typeof tile.value === 'string' ? tile.value : 'value';
-  const v =
-    names.includes(valueKey) && valueKey !== x && valueKey !== y
-      ? valueKey
-      : data.columns
-          .filter(
-            (c) => columnName(c) !== x && columnName(c) !== y && isNumericColumn(c, data.rows),
-          )
-          .map(columnName)[0];
-  return { x, y, v };
 }
 
 /** A cohort heatmap: x, y and value columns (the tile's x/y, else the first two, then a number). */
@@ -316,43 +210,8 @@ function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
-/** A KPI's number, its previous-period number and the change between them (a fraction). */
-export function kpiValues(
-  tile: TileDef,
-  data: TileData,
-): {
-  value: number | null;
-  raw: unknown;
-  previous: number | null;
-  change: number | null;
-} {
-  let raw = data.value;
-  if (
-    raw === undefined &&
-    data.rows[0] &&
-    typeof tile.value === 'string' &&
-    tile.value in data.rows[0]
-  ) {
-    raw = data.rows[0][tile.value];
-  }
-  if (raw === undefined) {
-    const row = data.rows[0];
-    const col = data.columns.find((c) => row && toNumber(row[columnName(c)]) !== null);
-    raw = row && col ? row[columnName(col)] : undefined;
-  }
-  const value = toNumber(raw);
-  const previous = toNumber(data.previous);
-  // computed from the two numbers when both are there; else the server's change, a fraction
-  const change =
-    value !== null && previous !== null && previous !== 0
-      ? (value - previous) / Math.abs(previous)
-      : toNumber(data.change);
-  return { value, raw, previous, change };
-}
-
 function Kpi({ tile, data }: { tile: TileDef; data: TileData }) {
   const { value, raw, previous, change } = kpiValues(tile, data);
-  const currency = typeof tile.currency === 'string' ? tile.currency : undefined;
   return (
     <div className="kpi">
       <div
@@ -360,15 +219,13 @@ function Kpi({ tile, data }: { tile: TileDef; data: TileData }) {
         data-testid={`kpi-value-${tile.id}`}
         data-value={value === null ? '' : String(value)}
       >
-        {value === null ? '—' : formatValue(raw, tile.format, currency)}
+        {value === null ? '—' : formatValue(raw, tile.format)}
       </div>
       {change !== null ? (
         <div
           className={`kpi-change ${change > 0 ? 'up' : change < 0 ? 'down' : 'flat'}`}
           title={
-            previous !== null
-              ? `Previous period: ${formatValue(previous, tile.format, currency)}`
-              : undefined
+            previous !== null ? `Previous period: ${formatValue(previous, tile.format)}` : undefined
           }
         >
           <span aria-hidden="true">{change > 0 ? '▲' : change < 0 ? '▼' : '■'}</span>{' '}
@@ -383,16 +240,10 @@ function Kpi({ tile, data }: { tile: TileDef; data: TileData }) {
   );
 }
 
-function errorText(e: TileData['error']): string {
-  if (!e) return '';
-  if (typeof e === 'string') return e;
-  return [e.message, e.hint].filter(Boolean).join(' — ');
-}
-
 /** The body of a tile by its type. */
-export function TileBody({ tile, data }: { tile: TileDef; data: TileData | undefined }) {
+export function TileBody({ tile, data }: { tile: TileDef; data: TileEntry | undefined }) {
   if (!data) return <div className="tile-placeholder">No data.</div>;
-  if (data.error) return <ErrorBox title="This tile failed" error={errorText(data.error)} />;
+  if ('error' in data) return <ErrorBox title="This tile failed" error={data.error} />;
   // renderAs: how the server says to draw it (map → ranked); type keeps the note for maps
   const as = typeof tile.renderAs === 'string' && tile.type !== 'map' ? tile.renderAs : tile.type;
   switch (as) {

@@ -2,7 +2,7 @@
 // and partitions; one table (#/catalog/:zone/:name) with its columns, partitions and schema
 // versions, each version showing what changed from the one before.
 import { useMemo, useState } from 'react';
-import type { CatalogEntry, Column, SchemaVersion } from '../api';
+import type { CatalogColumn, CatalogDetail, CatalogEntry } from '../api';
 import { enc, useApi } from '../api';
 import { href } from '../router';
 import type { Route } from '../router';
@@ -95,7 +95,7 @@ function TableList() {
 }
 
 /** What changed in a schema version against the previous one. */
-export function schemaDiff(prev: Column[] | undefined, next: Column[]): string[] {
+export function schemaDiff(prev: CatalogColumn[] | undefined, next: CatalogColumn[]): string[] {
   if (!prev) return ['first version'];
   const before = new Map(prev.map((c) => [c.name, c.type ?? '']));
   const after = new Map(next.map((c) => [c.name, c.type ?? '']));
@@ -109,9 +109,7 @@ export function schemaDiff(prev: Column[] | undefined, next: Column[]): string[]
 }
 
 function TableDetail({ zone, name }: { zone: string; name: string }) {
-  const { data, error, loading } = useApi<CatalogEntry & { versions?: SchemaVersion[] }>(
-    `/api/catalog/${enc(zone)}/${enc(name)}`,
-  );
+  const { data, error, loading } = useApi<CatalogDetail>(`/api/catalog/${enc(zone)}/${enc(name)}`);
   const versions = useMemo(
     () => [...(data?.versions ?? [])].sort((a, b) => a.version - b.version),
     [data],

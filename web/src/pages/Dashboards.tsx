@@ -2,11 +2,12 @@
 // and tiles. Filter values live in the hash's query (shareable links); changing one refetches
 // every tile's data from /api/dashboards/:name/data.
 import { useEffect, useMemo } from 'react';
-import type { Dashboard, DashboardData, DashboardSummary, FilterDef } from '../api';
+import type { Dashboard, DashboardData, DashboardSummary, FilterDef, FilterOptions } from '../api';
 import { enc, useApi } from '../api';
 import { href, navigate } from '../router';
 import type { Route } from '../router';
-import { TileBody, tileSpan } from '../components/tiles';
+import { TileBody } from '../components/tiles';
+import { tileSpan } from '../tile-data';
 import { Empty, ErrorBox, Loading, PageHeader } from '../components/ui';
 import { formatMs } from '../format';
 
@@ -244,7 +245,7 @@ function DashboardView({ name, route }: { name: string; route: Route }) {
                   <TileBody tile={t} data={undefined} />
                 )}
               </div>
-              {td && td.ms !== undefined ? (
+              {td && !('error' in td) ? (
                 <footer className="tile-foot">
                   {td.cached ? 'cached · ' : ''}
                   {formatMs(td.ms)}
@@ -336,7 +337,7 @@ function SelectFilter({
   value: string;
   onChange: (v: string) => void;
 }) {
-  const { data, error } = useApi<{ options: string[] }>(
+  const { data, error } = useApi<FilterOptions>(
     `/api/dashboards/${enc(dashboard)}/filters/${enc(filter.name)}/options`,
   );
   const options = data?.options ?? [];

@@ -1,7 +1,7 @@
 // The dead-letter store (#/dlq): failed events, triggered runs and sync records, filterable by
 // status and kind; a letter's payload and error open below the list; operators replay one.
 import { useState } from 'react';
-import type { DeadLetter } from '../api';
+import type { DeadLetter, Replayed } from '../api';
 import { ApiError, enc, post, qs, useApi } from '../api';
 import { href, navigate } from '../router';
 import type { Route } from '../router';
@@ -24,7 +24,7 @@ export function DlqPage({ route, canOperate }: { route: Route; canOperate: boole
     setReplaying(id);
     setResult(null);
     try {
-      const r = await post<{ id: string; status: string }>(`/api/dlq/${enc(id)}/replay`, {});
+      const r = await post<Replayed>(`/api/dlq/${enc(id)}/replay`, {});
       setResult({ id, ok: true, text: `Replayed ${id}: ${r?.status ?? 'done'}` });
     } catch (e) {
       const err = e instanceof ApiError ? e : new ApiError(String(e), 0);

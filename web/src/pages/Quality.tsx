@@ -2,11 +2,12 @@
 // quarantine per table with its reasons; choosing a table (#/quality?table=…) lists its
 // quarantined rows with the reason columns first.
 import { useMemo } from 'react';
-import type { Column, QualityTest, QuarantineSummary, Row } from '../api';
+import type { Column, Quality, QuarantineRows } from '../api';
 import { enc, qs, useApi } from '../api';
 import { href, navigate } from '../router';
 import type { Route } from '../router';
-import { columnName, DataTable } from '../components/DataTable';
+import { DataTable } from '../components/DataTable';
+import { columnName } from '../tile-data';
 import { Empty, ErrorBox, Loading, PageHeader, StatusBadge, statusClass } from '../components/ui';
 import { formatCount, formatTime } from '../format';
 
@@ -22,10 +23,7 @@ const REASON_COLUMNS = [
 
 export function QualityPage({ route }: { route: Route }) {
   const table = route.query.get('table') ?? undefined;
-  const { data, error, loading } = useApi<{
-    tests: QualityTest[];
-    quarantine: QuarantineSummary[];
-  }>('/api/quality');
+  const { data, error, loading } = useApi<Quality>('/api/quality');
   const tests = data?.tests ?? [];
   const failing = tests.filter((t) => statusClass(t.status) !== 'ok');
   const quarantined = (data?.quarantine ?? []).reduce((s, q) => s + (Number(q.rows) || 0), 0);
@@ -136,7 +134,7 @@ export function QualityPage({ route }: { route: Route }) {
                           <StatusBadge status={t.status} />
                         </td>
                         <td className="mono">{t.asset}</td>
-                        <td className="num">{formatCount(t.failingRows ?? t.rowsOut)}</td>
+                        <td className="num">{formatCount(t.failingRows)}</td>
                         <td className="message" title={t.message ?? undefined}>
                           {t.message ?? ''}
                         </td>
@@ -161,13 +159,13 @@ export function QualityPage({ route }: { route: Route }) {
 }
 
 function QuarantineRows({ table }: { table: string }) {
-  const { data, error, loading } = useApi<{ columns: (Column | string)[]; rows: Row[] }>(
+  const { data, error, loading } = useApi<QuarantineRows>(
     `/api/quarantine/${enc(table)}${qs({ limit: 1000 })}`,
   );
   const columns = useMemo(() => {
     const cols = data?.columns ?? [];
     const reason = REASON_COLUMNS.map((n) => cols.find((c) => columnName(c) === n)).filter(
-      (c): c is Column | string => c !== undefined,
+      (c): c is Column => c !== undefined,
     );
     return [...reason, ...cols.filter((c) => !REASON_COLUMNS.includes(columnName(c)))];
   }, [data]);

@@ -1,7 +1,7 @@
 // Pipeline runs: the history (#/runs) with status badges and, for operators, "Run pipeline";
 // one run (#/runs/:id) with its steps, and a step's log when the step is clicked.
 import { Fragment, useEffect, useRef, useState } from 'react';
-import type { LogLine, Run, Step } from '../api';
+import type { LogLine, Run, RunDetail } from '../api';
 import { ApiError, enc, post, qs, useApi } from '../api';
 import { href, navigate } from '../router';
 import type { Route } from '../router';
@@ -30,8 +30,12 @@ function RunList({ canOperate }: { canOperate: boolean }) {
     setNotice(null);
     setStartError(null);
     try {
-      await post('/api/runs', {});
-      setNotice('Run queued. It appears below when it starts.');
+      const queued = await post<{ position: number; runId?: string }>('/api/runs', {});
+      setNotice(
+        queued.runId
+          ? `Run ${queued.runId} started. It is listed below.`
+          : `Run queued (position ${queued.position}). It appears below when it starts.`,
+      );
       window.setTimeout(runs.reload, 800);
     } catch (e) {
       setStartError(e instanceof ApiError ? e : new ApiError(String(e), 0));
@@ -115,7 +119,7 @@ function RunList({ canOperate }: { canOperate: boolean }) {
 
 function RunDetail({ id, step }: { id: string; step: string | undefined }) {
   const [active, setActive] = useState(true);
-  const detail = useApi<{ run: Run; steps: Step[] }>(`/api/runs/${enc(id)}`, {
+  const detail = useApi<RunDetail>(`/api/runs/${enc(id)}`, {
     pollMs: active ? 3000 : undefined,
   });
   useEffect(() => {

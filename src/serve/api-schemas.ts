@@ -1,0 +1,267 @@
+/**
+ * What the API's JSON responses look like, as zod schemas: the routes give them to Fastify as
+ * response schemas (JSON Schema, OpenAPI 3.0 flavour), so /api/openapi.json describes every
+ * answer and the web UI's types are generated from it (npm run gen:api-types). They are strict
+ * (no undeclared fields), and test/serve/api.test.ts checks real responses against the published
+ * document, so a field added to a response without a schema change fails a test.
+ *
+ * Serialisation does not use them (see buildApp's serializer compiler): a response is
+ * JSON.stringify'd as before, so a schema can never drop or coerce a field.
+ */
+import { z } from 'zod';
+import { FILTER_TYPES, FORMATS, TILE_TYPES } from '../project/index.js';
+import type { Role } from './auth.js';
+
+const nullableString = z.string().nullable();
+/** A count from the state store; null when the step did not record one. */
+const nullableCount = z.number().nullable();
+/** A row of a query result: BIGINT, HUGEINT and DECIMAL as exact strings, dates as ISO text. */
+const row = z.record(z.string(), z.unknown());
+
+export const meSchema = z.strictObject({
+  id: z.string(),
+  name: z.string(),
+  role: z.enum(['viewer', 'operator', 'admin'] as const satisfies readonly Role[]),
+});
+
+export const healthSchema = z.strictObject({
+  ok: z.boolean(),
+  version: z.string(),
+  dataVersion: z.string(),
+  auditFailures: z.number(),
+});
+
+export const okSchema = z.strictObject({ ok: z.boolean() });
+
+export const sqlColumnSchema = z.strictObject({
+  name: z.string(),
+  /** The engine's type name, e.g. BIGINT, DECIMAL(18,2), VARCHAR, DATE. */
+  type: z.string(),
+  kind: z.enum(['number', 'string', 'boolean', 'date', 'other']),
+});
+
+export const queryResultSchema = z.strictObject({
+  columns: z.array(sqlColumnSchema),
+  rows: z.array(row),
+  truncated: z.boolean(),
+  dataVersion: z.string(),
+  ms: z.number(),
+});
+
+export const runSchema = z.strictObject({
+  runId: z.string(),
+  command: z.string(),
+  status: z.enum(['running', 'succeeded', 'failed', 'cancelled']),
+  startedAt: z.string(),
+  finishedAt: nullableString,
+  plan: z.array(z.string()).nullable(),
+  resumedFrom: nullableString,
+  trigger: nullableString,
+});
+
+export const stepSchema = z.strictObject({
+  runId: z.string(),
+  asset: z.string(),
+  kind: z.string(),
+  status: z.enum(['running', 'succeeded', 'failed', 'skipped', 'up_to_date', 'cancelled']),
+  startedAt: z.string(),
+  finishedAt: nullableString,
+  rowsIn: nullableCount,
+  rowsOut: nullableCount,
+  rowsRejected: nullableCount,
+  message: nullableString,
+  attempts: nullableCount,
+});
+
+export const runDetailSchema = z.strictObject({ run: runSchema, steps: z.array(stepSchema) });
+
+export const logLineSchema = z.strictObject({
+  asset: z.string(),
+  seq: z.number(),
+  at: z.string(),
+  line: z.string(),
+});
+
+export const runQueuedSchema = z.strictObject({
+  queued: z.boolean(),
+  /** Its place in the queue when answered: 1 is running now. */
+  position: z.number(),
+  /** The run's id, once it started (it then is in GET /api/runs). */
+  runId: z.string().optional(),
+});
+
+export const graphSchema = z.strictObject({
+  assets: z.array(
+    z.strictObject({
+      key: z.string(),
+      kind: z.string(),
+      name: z.string(),
+      deps: z.array(z.string()),
+      tags: z.array(z.string()),
+      file: z.string().optional(),
+    }),
+  ),
+});
+
+const catalogColumnSchema = z.strictObject({ name: z.string(), type: z.string() });
+
+export const catalogEntrySchema = z.strictObject({
+  zone: z.string(),
+  name: z.string(),
+  location: z.string(),
+  format: z.string(),
+  columns: z.array(catalogColumnSchema),
+  /** Null for relations that store no rows of their own (views). */
+  rowCount: nullableCount,
+  partitions: z.array(z.string()),
+  schemaVersion: z.number(),
+  updatedAt: z.string(),
+});
+
+export const schemaVersionSchema = z.strictObject({
+  zone: z.string(),
+  name: z.string(),
+  version: z.number(),
+  columns: z.array(catalogColumnSchema),
+  recordedAt: z.string(),
+});
+
+export const catalogDetailSchema = catalogEntrySchema.extend({
+  versions: z.array(schemaVersionSchema),
+});
+
+export const qualitySchema = z.strictObject({
+  tests: z.array(
+    z.strictObject({
+      asset: z.string(),
+      status: stepSchema.shape.status,
+      failingRows: nullableCount,
+      message: nullableString,
+      runId: z.string(),
+      finishedAt: nullableString,
+    }),
+  ),
+  quarantine: z.array(
+    z.strictObject({
+      table: z.string(),
+      source: z.string(),
+      rows: z.number(),
+      reasons: z.record(z.string(), z.number()),
+      rejectedFiles: z.number(),
+    }),
+  ),
+});
+
+export const quarantineRowsSchema = queryResultSchema.pick({
+  columns: true,
+  rows: true,
+  truncated: true,
+});
+
+export const deadLetterSchema = z.strictObject({
+  id: z.string(),
+  kind: z.enum(['notification', 'event', 'record']),
+  source: z.string(),
+  payload: z.unknown(),
+  error: z.string(),
+  attempts: z.number(),
+  firstSeen: z.string(),
+  lastSeen: z.string(),
+  status: z.enum(['pending', 'replaying', 'replayed']),
+  replayedAt: nullableString,
+  dedupeKey: nullableString,
+});
+
+export const replayedSchema = deadLetterSchema.pick({ id: true, status: true });
+
+// --- dashboards ------------------------------------------------------------------------------
+
+const dateRangeSchema = z.strictObject({ from: nullableString, to: nullableString });
+
+export const dashboardSummarySchema = z.strictObject({
+  name: z.string(),
+  title: z.string(),
+  description: z.string().optional(),
+  tiles: z.number(),
+});
+
+export const dashboardDefinitionSchema = z.strictObject({
+  name: z.string(),
+  title: z.string(),
+  description: z.string().optional(),
+  filters: z.array(
+    z.strictObject({
+      name: z.string(),
+      type: z.enum(FILTER_TYPES),
+      label: z.string(),
+      /** select: the value chosen at first (null: all); date_range: { from, to } (null: open). */
+      default: z.union([z.string(), dateRangeSchema]).nullable(),
+      /** The query-string parameters that set it: [name], or [name_from, name_to] for a range. */
+      params: z.array(z.string()),
+    }),
+  ),
+  tiles: z.array(
+    z.strictObject({
+      id: z.string(),
+      title: z.string(),
+      description: z.string().optional(),
+      type: z.enum(TILE_TYPES),
+      renderAs: z.enum(TILE_TYPES),
+      format: z.enum(FORMATS).optional(),
+      width: z.number(),
+      x: z.string().optional(),
+      y: z.union([z.string(), z.array(z.string())]).optional(),
+      series: z.string().optional(),
+      value: z.string().optional(),
+      compare: z.literal('previous_period').optional(),
+      /** Model tiles: the query keeps the first n groups (ranked/map: the n largest). */
+      limit: z.number().optional(),
+      filters: z.array(z.string()),
+    }),
+  ),
+});
+
+export const filterOptionsSchema = z.strictObject({ options: z.array(z.string()) });
+
+const kpiValue = z.union([z.string(), z.number()]).nullable();
+
+export const tileResultSchema = z.strictObject({
+  tile: z.string(),
+  type: z.enum(TILE_TYPES),
+  columns: z.array(sqlColumnSchema),
+  rows: z.array(row),
+  truncated: z.boolean(),
+  /** kpi: the value (first row's value column), exact as the engine returned it. */
+  value: kpiValue.optional(),
+  previous: kpiValue.optional(),
+  /** kpi with compare: (value − previous) / |previous|; null when previous is 0 or missing. */
+  change: z.number().nullable().optional(),
+  previousPeriod: z.record(z.string(), dateRangeSchema).optional(),
+  dataVersion: z.string(),
+  cached: z.boolean(),
+  ms: z.number(),
+});
+
+/** A tile that failed inside a dashboard run: the others still show. */
+export const tileFailureSchema = z.strictObject({
+  tile: z.string(),
+  type: z.enum(TILE_TYPES),
+  error: z.string(),
+  code: z.string().optional(),
+});
+
+export const dashboardResultSchema = z.strictObject({
+  dashboard: z.string(),
+  /** The filter values used, defaults applied. */
+  filters: z.record(z.string(), z.union([z.string(), dateRangeSchema]).nullable()),
+  dataVersion: z.string(),
+  tiles: z.record(z.string(), z.union([tileResultSchema, tileFailureSchema])),
+});
+
+/**
+ * A route's `response` entry: the schema as OpenAPI 3.0 JSON Schema (nullable, no $schema), the
+ * dialect @fastify/swagger publishes.
+ */
+export function jsonResponse(schema: z.ZodType): Record<string, unknown> {
+  return z.toJSONSchema(schema, { target: 'openapi-3.0', io: 'output' }) as Record<string, unknown>;
+}
