@@ -247,7 +247,8 @@ async function openInProcess(setup: ServeSetup): Promise<SqlRunner & { close(): 
   const snapshot = await readServingSnapshot(setup.servingDir);
   if (!snapshot) throw new Error(`no serving snapshot in ${setup.servingDir}`);
   const db = await DuckDBSandbox.open(
-    sandboxOpenOptions(snapshot, SANDBOX_DEFAULTS.memoryCapMb, SANDBOX_DEFAULTS.threads),
+    // The pool's default role (viewer), so both sides read the same copy under the same checks.
+    sandboxOpenOptions(snapshot, SANDBOX_DEFAULTS.memoryCapMb, SANDBOX_DEFAULTS.threads, 'viewer'),
   );
   return {
     async query(sql, params = {}, limits = {}) {

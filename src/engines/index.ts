@@ -15,8 +15,12 @@ export {
   openDuckDB,
   DuckDBSandbox,
   relationsInSerializedSql,
+  writeMaskedCopy,
+  MASK_TEXT,
+  type MaskedCopy,
   type SandboxOptions,
   type SandboxLimits,
+  type SandboxPolicy,
   type SandboxResult,
 } from './duckdb/index.js';
 export { openPostgres } from './postgres/index.js';

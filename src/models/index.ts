@@ -3,7 +3,7 @@
  * models, seeds, snapshots, tests, macros, docs) into a manifest, compiles Jinja faithfully
  * (through jinja/), and materializes through the Engine seam on DuckDB or PostgreSQL.
  */
-export { newNode, type Node } from './types.js';
+export { newNode, type ColumnDoc, type Node } from './types.js';
 export { defaultConfig } from './config.js';
 export { loadDbtProject } from './dbt-project.js';
 export { DBT_PROJECT_KEYS, IGNORED_DBT_PROJECT_KEYS } from './dbt-project-schema.js';

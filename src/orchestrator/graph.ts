@@ -42,7 +42,7 @@ export interface AssetGraph {
   order: string[];
 }
 
-const assetKey = (kind: AssetKind, name: string) => `${kind}:${name}`;
+export const assetKey = (kind: AssetKind, name: string) => `${kind}:${name}`;
 
 /** Builds the graph of a loaded project; cycles and dangling references are errors naming the files. */
 export function buildAssetGraph(project: Project, models: ParsedProject | undefined): AssetGraph {

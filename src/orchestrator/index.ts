@@ -29,3 +29,4 @@ export {
   servingDir,
   type ServingSnapshot,
 } from './serving.js';
+export { piiColumns } from './pii.js';

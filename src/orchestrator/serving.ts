@@ -6,13 +6,19 @@
  * published copy gives queries their own locked-down instance and a consistent view that never
  * shows a run half done. Each snapshot records a version per relation (a model's last build, a
  * lake table's manifest version), so caches drop only what an update touched.
+ *
+ * Each snapshot has a masked twin for roles that may not see personal data (pii.ts says which
+ * columns): the same relations with those columns masked where they are stored, so no query on
+ * the twin can reach the unmasked values (engines/duckdb/mask.ts).
  */
 import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
 import { copyFile, mkdir, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TributaryError, describeError, isErrno, newId, writeFileAtomic } from '../core/index.js';
+import { writeMaskedCopy } from '../engines/index.js';
 import { lakeKeys, readManifest, type TableManifest } from '../lake/index.js';
+import { piiColumns } from './pii.js';
 import type { Workspace } from './workspace.js';
 
 export interface ServingSnapshot {
@@ -27,6 +33,17 @@ export interface ServingSnapshot {
   relations: Record<string, string>;
   /** Folders the snapshot's views read (the lake). */
   allowedDirectories: string[];
+  /** The lake folder: roles are given some of its zones (serve/read-policy.ts). */
+  lake: string;
+  /** The masked twin, for roles that may not see PII. */
+  masked: {
+    /** Its database file (the snapshot's own file when nothing is PII). */
+    file: string;
+    /** `schema.name` → the columns masked in it. */
+    columns: Record<string, string[]>;
+    /** Relations with PII that could not be masked: left out of the twin. */
+    withheld: string[];
+  };
 }
 
 export const servingDir = (ws: Workspace) => join(ws.project.paths.work, 'serving');
@@ -117,10 +134,12 @@ export async function publishServingSnapshot(
     current &&
     current.source.size === info.size &&
     current.source.mtimeMs === info.mtimeMs &&
-    JSON.stringify(current.relations) === JSON.stringify(relations)
+    JSON.stringify(current.relations) === JSON.stringify(relations) &&
+    current.masked // published before masking existed: publish again
   ) {
     try {
       await stat(current.file);
+      await stat(current.masked.file);
       return current;
     } catch {
       // its file is gone: publish again
@@ -132,6 +151,11 @@ export async function publishServingSnapshot(
   // A reflink where the file system offers one (instant), a plain copy otherwise.
   await copyFile(ws.project.paths.warehouse, tmp, constants.COPYFILE_FICLONE);
   await rename(tmp, file);
+  const pii = piiColumns(ws);
+  const maskedFile = join(dir, `${id}.masked.duckdb`);
+  const masked = Object.keys(pii).length
+    ? { file: maskedFile, ...(await writeMaskedCopy(file, maskedFile, pii)) }
+    : { file, columns: {}, withheld: [] };
   const version = `${id}-${createHash('sha256').update(JSON.stringify(relations)).digest('hex').slice(0, 8)}`;
   const snapshot: ServingSnapshot = {
     version,
@@ -140,12 +164,15 @@ export async function publishServingSnapshot(
     source: { size: info.size, mtimeMs: info.mtimeMs },
     relations,
     allowedDirectories: [ws.project.paths.lake],
+    lake: ws.project.paths.lake,
+    masked,
   };
   await writeFileAtomic(join(dir, 'current.json'), JSON.stringify(snapshot, null, 2));
   // Snapshots older than the previous one go (the previous one may still serve a query for a
   // moment; an unlinked file open elsewhere keeps its data until closed anyway).
+  const keep = new Set([file, masked.file, current?.file, current?.masked?.file]);
   for (const name of await readdir(dir)) {
-    if (name.endsWith('.duckdb') && join(dir, name) !== file && join(dir, name) !== current?.file)
+    if (name.endsWith('.duckdb') && !keep.has(join(dir, name)))
       await rm(join(dir, name), { force: true });
     if (name.endsWith('.tmp')) await rm(join(dir, name), { force: true });
   }

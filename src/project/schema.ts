@@ -44,6 +44,12 @@ const columnContractSchema = z
       .regex(/^[A-Za-z_]\w*\.[A-Za-z_]\w*$/, 'expected table.column')
       .optional()
       .describe('Foreign key: the value must exist in another processed table (table.column).'),
+    pii: z
+      .boolean()
+      .optional()
+      .describe(
+        'Personal data (email, phone, address): masked for the viewer role in SQL and dashboards.',
+      ),
     description: z.string().optional(),
   })
   .strict();

@@ -39,7 +39,8 @@ type Query = Record<string, string>;
 
 export function dashboardRoutes(dashboards: Dashboard[], sql: SqlRunner): DashboardService {
   const cache = new QueryCache({ maxEntries: 2000 });
-  const options = { cache, ignoreUnknownFilters: true };
+  // Tiles run under the viewing user's read rules (PII masked for viewers), cached per role.
+  const as = (role: Role) => ({ cache, ignoreUnknownFilters: true, limits: { role } });
   return {
     cache,
     register(app, config) {
@@ -82,7 +83,7 @@ export function dashboardRoutes(dashboards: Dashboard[], sql: SqlRunner): Dashbo
             sql,
             findDashboard(dashboards, req.params.name),
             req.params.filter,
-            options,
+            as(req.user!.role),
           ),
         }),
       );
@@ -97,7 +98,12 @@ export function dashboardRoutes(dashboards: Dashboard[], sql: SqlRunner): Dashbo
           },
         },
         async (req) =>
-          runDashboard(sql, findDashboard(dashboards, req.params.name), req.query, options),
+          runDashboard(
+            sql,
+            findDashboard(dashboards, req.params.name),
+            req.query,
+            as(req.user!.role),
+          ),
       );
       app.get<{ Params: { name: string; tile: string }; Querystring: Query }>(
         '/api/dashboards/:name/tiles/:tile',
@@ -113,7 +119,7 @@ export function dashboardRoutes(dashboards: Dashboard[], sql: SqlRunner): Dashbo
           const d = findDashboard(dashboards, req.params.name);
           const csv = req.params.tile.endsWith('.csv');
           const tile = findTile(d, csv ? req.params.tile.slice(0, -4) : req.params.tile);
-          const result = await runTile(sql, d, tile, req.query, options);
+          const result = await runTile(sql, d, tile, req.query, as(req.user!.role));
           if (!csv) return result;
           return reply
             .type('text/csv; charset=utf-8')

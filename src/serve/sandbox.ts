@@ -7,6 +7,10 @@
  *
  * When a run publishes a new snapshot, `refresh()` makes new queries open it; queries running
  * on the old one finish there, and the processes close the old instance after them.
+ *
+ * Each role reads under its own rules (read-policy.ts: its zones, the masked or unmasked copy,
+ * its statement checks, its timeout cap), which are part of the open options: a query process
+ * keeps an instance per role it has served.
  */
 import { createHash } from 'node:crypto';
 import { TributaryError } from '../core/index.js';
@@ -17,6 +21,8 @@ import {
   type SandboxOptions,
 } from '../engines/index.js';
 import { readServingSnapshot, type ServingSnapshot } from '../orchestrator/index.js';
+import type { Role } from './auth.js';
+import { sandboxOptionsFor, timeoutFor } from './read-policy.js';
 import { QueryProcessPool } from './sandbox-pool.js';
 import type { ParamValue, QueryLimits, SqlColumn, SqlResult, SqlRunner } from './types.js';
 
@@ -38,6 +44,8 @@ export interface QuerySandboxOptions {
   maxQueue?: number;
   /** How long a query may wait for a free process before it fails (HTTP 409). */
   maxWaitMs?: number;
+  /** Whose read rules apply to queries that name no role (default viewer: the least). */
+  role?: Role;
 }
 
 /**
@@ -103,21 +111,23 @@ export const columnKind = (col: { kind: string; type: string }): SqlColumn['kind
           ? 'string'
           : 'other';
 
-/** How a query process opens the sandbox on a snapshot, under a memory cap and threads. */
+/**
+ * How a query process opens the sandbox on a snapshot for a role (its file, folders and
+ * checks: read-policy.ts), under a memory cap and threads.
+ */
 export function sandboxOpenOptions(
-  snapshot: Pick<ServingSnapshot, 'file' | 'allowedDirectories'>,
+  snapshot: ServingSnapshot,
   memoryCapMb: number,
   threads: number,
+  role: Role,
 ): SandboxOptions {
-  return {
-    path: snapshot.file,
-    allowedDirectories: snapshot.allowedDirectories,
+  return sandboxOptionsFor(role, snapshot, {
     memoryLimit: `${Math.max(64, Math.floor(memoryCapMb * DUCKDB_SHARE_OF_CAP))}MB`,
     // No spilling: past its memory a query fails instead of filling the disk, and processes on
     // the same snapshot would share one temp folder (`<snapshot>.tmp`) with the same file names.
     tempDirectory: '',
     threads: Math.max(1, Math.floor(threads)),
-  };
+  });
 }
 
 /**
@@ -139,16 +149,19 @@ export class QuerySandbox implements SqlRunner {
   private current: ServingSnapshot | undefined;
   private opening: Promise<void> | undefined;
   private readonly pool: QueryProcessPool;
-  private readonly limits: Required<Omit<QuerySandboxOptions, 'dir'>>;
+  private readonly limits: Required<Omit<QuerySandboxOptions, 'dir' | 'role'>>;
+  /** Whose rules queries that name no role run under. */
+  private readonly role: Role;
   /** Parses (never runs) SQL for versionOf: an in-memory DuckDB in this process. */
   private parser: Promise<Engine> | undefined;
   /** Relations each SQL text reads, so a cache key costs one parse per distinct query. */
   private readonly relationsBySql = new Map<string, string[]>();
 
   constructor(private readonly opts: QuerySandboxOptions) {
-    const { dir: _dir, ...given } = opts;
+    const { dir: _dir, role, ...given } = opts;
     const defined = Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined));
     this.limits = { ...SANDBOX_DEFAULTS, ...defined };
+    this.role = role ?? 'viewer';
     this.pool = new QueryProcessPool({
       size: Math.max(1, Math.floor(this.limits.processes)),
       memoryCapMb: this.limits.memoryCapMb,
@@ -174,13 +187,17 @@ export class QuerySandbox implements SqlRunner {
     this.current = snapshot;
     this.relationsBySql.clear();
     this.pool.fill();
-    this.pool.warm(this.openOptions(snapshot));
-    if (old && old.file !== snapshot.file) this.pool.retire(old.file);
+    // The default role's instance opens now (most queries are its); others on their first query.
+    this.pool.warm(this.openOptions(snapshot, this.role));
+    if (old)
+      for (const file of new Set([old.file, old.masked?.file]))
+        if (file && file !== snapshot.file && file !== snapshot.masked?.file)
+          this.pool.retire(file);
   }
 
-  /** How a query process opens the sandbox on a snapshot. */
-  private openOptions(snapshot: ServingSnapshot): SandboxOptions {
-    return sandboxOpenOptions(snapshot, this.limits.memoryCapMb, this.limits.threads);
+  /** How a query process opens the sandbox on a snapshot for a role. */
+  private openOptions(snapshot: ServingSnapshot, role: Role): SandboxOptions {
+    return sandboxOpenOptions(snapshot, this.limits.memoryCapMb, this.limits.threads, role);
   }
 
   private async snapshot(): Promise<ServingSnapshot> {
@@ -214,15 +231,22 @@ export class QuerySandbox implements SqlRunner {
   ): Promise<SqlResult> {
     let used = await this.snapshot();
     const started = performance.now();
+    const role = limits.role ?? this.role;
+    // Built before a process takes the query: a snapshot too old for read rules is refused here.
+    this.openOptions(used, role);
     const { result } = await this.pool.run({
       // The newest snapshot when a process takes the query, not when it was queued.
-      open: () => this.openOptions((used = this.current ?? used)),
+      open: () => this.openOptions((used = this.current ?? used), role),
       sql,
       params,
       limits: {
         ...limits,
         rowLimit: Math.max(0, Math.floor(limits.rowLimit ?? this.limits.rowLimit)),
-        timeoutMs: Math.max(1, Math.floor(limits.timeoutMs ?? this.limits.timeoutMs)),
+        // Over the role's cap is refused in the sandbox (its policy), naming the cap.
+        timeoutMs: Math.max(
+          1,
+          Math.floor(timeoutFor(role, limits.timeoutMs, this.limits.timeoutMs)),
+        ),
       },
     });
     return {

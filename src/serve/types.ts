@@ -3,6 +3,8 @@
  * API's /api/query, `tributary query`, dashboard tiles) and its results.
  */
 
+import type { Role } from './auth.js';
+
 /** A value bound to a named parameter (`$name` in SQL); never pasted into the SQL text. */
 export type ParamValue = string | number | boolean | null;
 
@@ -28,8 +30,13 @@ export interface SqlResult {
 export interface QueryLimits {
   /** At most this many rows are returned (default 10,000). */
   rowLimit?: number;
-  /** The statement is interrupted after this long (default 30 s). */
+  /** The statement is interrupted after this long (default 30 s; capped per role). */
   timeoutMs?: number;
+  /**
+   * Whose query this is: what it may read follows the role's rules (read-policy.ts). Absent:
+   * the runner's default role (viewer, unless the runner was made for someone else).
+   */
+  role?: Role;
 }
 
 /**

@@ -372,6 +372,42 @@ function expectHeadersOn(headers: Record<string, unknown>): void {
     expect(headers[name], name).toBe(value);
 }
 
+describe('the SQL sandbox per role (docs/api.md, what each role may read)', () => {
+  const ask = (headers: Record<string, string>, payload: object) =>
+    app.inject({ method: 'POST', url: '/api/query', headers, payload });
+
+  it('holds a viewer logged in with a cookie to the viewer rules, as with a bearer token', async () => {
+    const cookie = await login(token.viewer);
+    const asBrowser = { host: HOST, origin: OWN, cookie };
+    for (const headers of [asBrowser, bearer(token.viewer)]) {
+      const settings = await ask(headers, { sql: 'select * from duckdb_settings()' });
+      expect(settings.statusCode).toBe(400);
+      expect(settings.json()).toMatchObject({
+        error: { message: expect.stringMatching(/duckdb_settings\(\).*only admin may/) },
+      });
+      expect(settings.body).not.toContain(ws.project.paths.lake);
+      const files = await ask(headers, { sql: "select * from glob('/**')" });
+      expect(files.json()).toMatchObject({
+        error: { message: expect.stringMatching(/glob\(\) reads or writes files/) },
+      });
+      const slow = await ask(headers, { sql: 'select 1', timeoutMs: 300_000 });
+      expect(slow.statusCode).toBe(400);
+      expect(slow.json()).toMatchObject({
+        error: { message: expect.stringMatching(/viewer role's cap of 30000 ms/) },
+      });
+    }
+  });
+
+  it('lets an admin see settings and ask 300 s', async () => {
+    const res = await ask(bearer(token.admin), {
+      sql: "select value from duckdb_settings() where name = 'allowed_directories'",
+      timeoutMs: 300_000,
+    });
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.body).toContain(ws.project.paths.lake);
+  });
+});
+
 describe('security headers', () => {
   const expectHeaders = (headers: Record<string, unknown>, what: string) => {
     for (const [name, value] of Object.entries(SECURITY_HEADERS))

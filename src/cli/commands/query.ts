@@ -2,6 +2,12 @@
  * `tributary query`: SQL against the warehouse, as a table, CSV or JSON, through the same
  * sandbox as the API (one read-only SELECT on the published snapshot, time and row limits).
  * When a server holds the project, the query goes to it over HTTP.
+ *
+ * It runs under the admin role's read rules: over HTTP it uses the admin token the server left
+ * for this machine's CLI, and in-process the same rules keep both paths alike. Whoever runs the
+ * CLI owns the project's files (the warehouse, the lake), so masking PII or hiding paths from
+ * them would protect nothing; the sandbox's own limits (read-only, one SELECT, no files outside
+ * the lake, locked settings) still apply.
  */
 import { toCsv } from '../../core/index.js';
 import { publishServingSnapshot, servingDir } from '../../orchestrator/index.js';
@@ -29,6 +35,7 @@ export async function queryProject(
       const sandbox = new QuerySandbox({
         dir: servingDir(ws),
         ...sandboxOptionsOf(ws.project.config),
+        role: 'admin',
       });
       try {
         await publishServingSnapshot(ws);

@@ -7,3 +7,5 @@ export {
   type SandboxResult,
 } from './sandbox.js';
 export { relationsInSerializedSql } from './sql-ast.js';
+export { type SandboxPolicy } from './read-policy.js';
+export { writeMaskedCopy, MASK_TEXT, type MaskedCopy } from './mask.js';

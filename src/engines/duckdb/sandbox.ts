@@ -4,7 +4,9 @@
  * warehouse's views read), extensions off, and the configuration locked after the memory and
  * thread limits are set. On top of what DuckDB enforces, each query must be exactly one SELECT,
  * runs at most `timeoutMs` (then it is interrupted) and returns at most `rowLimit` rows (read
- * incrementally, so a huge result never sits in memory).
+ * incrementally, so a huge result never sits in memory). With a `policy` (read-policy.ts), each
+ * statement is also checked against a role's read rules on its parse tree before DuckDB prepares
+ * it, and server folders are shown as lake-relative paths in errors and results.
  */
 import {
   DuckDBInstance,
@@ -14,6 +16,14 @@ import {
 } from '@duckdb/node-api';
 import { TributaryError } from '../../core/index.js';
 import type { ColumnInfo, Row } from '../types.js';
+import {
+  anchorFiles,
+  checkStatement,
+  checkTimeout,
+  hidePaths,
+  hidePathsInRows,
+  type SandboxPolicy,
+} from './read-policy.js';
 import { relationsInSerializedSql } from './sql-ast.js';
 import { duckdbErrorKind } from './engine.js';
 import { readerColumns } from './types.js';
@@ -31,6 +41,8 @@ export interface SandboxOptions {
    */
   tempDirectory?: string;
   threads?: number;
+  /** What the user's statements may name, checked on each one's parse tree (read-policy.ts). */
+  policy?: SandboxPolicy;
 }
 
 export interface SandboxLimits {
@@ -102,8 +114,11 @@ const refuse = (message: string, hint?: string) =>
   new TributaryError(message, { code: 'INPUT', ...(hint ? { hint } : {}) });
 
 /** DuckDB's wording for what the sandbox blocks, turned into one plain sentence. */
-function explain(err: unknown): TributaryError {
-  const message = (err instanceof Error ? err.message : String(err)).split('\n')[0]!;
+function explain(err: unknown, pathAliases?: [string, string][]): TributaryError {
+  const message = hidePaths(
+    (err instanceof Error ? err.message : String(err)).split('\n')[0]!,
+    pathAliases,
+  );
   if (/file system operations are disabled|Cannot access (file|directory)/i.test(message))
     return refuse(
       `refused: this query reads or writes files, which is not allowed here (${message.replace(/^Permission Error: /, '')})`,
@@ -119,10 +134,29 @@ function explain(err: unknown): TributaryError {
   return new TributaryError(message.replace(/^(\w+ )?Error: /, ''), { code: 'INPUT' });
 }
 
+/** DuckDB's parse tree of `sql` (json_serialize_sql), as JSON. */
+async function serialize(connection: DuckDBConnection, sql: string): Promise<unknown> {
+  const reader = await connection.runAndReadAll('SELECT json_serialize_sql($1::VARCHAR) AS j', [
+    sql,
+  ]);
+  return JSON.parse(String(reader.getRowObjectsJson()[0]!.j));
+}
+
+/** SQL text of a (modified) parse tree. */
+async function deserialize(connection: DuckDBConnection, tree: unknown): Promise<string> {
+  const reader = await connection.runAndReadAll('SELECT json_deserialize_sql($1::JSON) AS s', [
+    JSON.stringify(tree),
+  ]);
+  return String(reader.getRowObjectsJson()[0]!.s);
+}
+
 export class DuckDBSandbox {
   private closed = false;
 
-  private constructor(private readonly instance: DuckDBInstance) {}
+  private constructor(
+    private readonly instance: DuckDBInstance,
+    private readonly policy: SandboxPolicy | undefined,
+  ) {}
 
   static async open(options: SandboxOptions): Promise<DuckDBSandbox> {
     const instance = await DuckDBInstance.create(options.path, { access_mode: 'READ_ONLY' });
@@ -148,7 +182,7 @@ export class DuckDBSandbox {
       throw err;
     }
     setup.closeSync();
-    return new DuckDBSandbox(instance);
+    return new DuckDBSandbox(instance, options.policy);
   }
 
   /** Runs one SELECT with named parameters (`$name`) under the limits. */
@@ -158,6 +192,7 @@ export class DuckDBSandbox {
     limits: SandboxLimits,
   ): Promise<SandboxResult> {
     if (this.closed) throw refuse('the query sandbox is closed');
+    checkTimeout(this.policy, limits.timeoutMs);
     const connection = await this.instance.connect();
     let timer: NodeJS.Timeout | undefined;
     let timedOut = false;
@@ -187,10 +222,10 @@ export class DuckDBSandbox {
             `the query was stopped after ${limits.timeoutMs} ms (the statement timeout)`,
             'narrow it down (filters, LIMIT, fewer joins)',
           );
-        throw explain(err);
+        throw explain(err, this.policy?.pathAliases);
       }
       const columns = readerColumns(reader);
-      const all = reader.getRowObjectsJson() as Row[];
+      const all = hidePathsInRows(reader.getRowObjectsJson() as Row[], this.policy?.pathAliases);
       const truncated = all.length > limits.rowLimit;
       return { columns, rows: truncated ? all.slice(0, limits.rowLimit) : all, truncated };
     } finally {
@@ -204,7 +239,7 @@ export class DuckDBSandbox {
     try {
       extracted = await connection.extractStatements(sql);
     } catch (err) {
-      throw explain(err);
+      throw explain(err, this.policy?.pathAliases);
     }
     if (extracted.count !== 1)
       throw refuse(
@@ -212,11 +247,15 @@ export class DuckDBSandbox {
           ? 'no statement to run'
           : `one statement at a time: found ${extracted.count}`,
       );
+    // The role's read rules are checked before DuckDB prepares (binding already reads files).
+    const checked = this.policy ? await this.checkPolicy(connection, sql, this.policy) : true;
     let prepared;
     try {
-      prepared = await extracted.prepare(0);
+      prepared = await (
+        typeof checked === 'string' ? await connection.extractStatements(checked) : extracted
+      ).prepare(0);
     } catch (err) {
-      throw explain(err);
+      throw explain(err, this.policy?.pathAliases);
     }
     const type = prepared.statementType;
     // DuckDB turns some other statements into SELECTs (PRAGMA x is a table function call), so
@@ -234,17 +273,36 @@ export class DuckDBSandbox {
         'this connection reads the warehouse; changes go through the pipeline',
       );
     }
+    if (checked === false)
+      throw refuse(
+        `refused: this statement could not be checked against the ${this.policy!.role} role's read rules`,
+        'write one plain SELECT',
+      );
     return prepared;
+  }
+
+  /**
+   * Refuses what the policy does not allow, on the statement's parse tree. Returns false when
+   * DuckDB could not serialize it (not a SELECT: the statement checks refuse it, or it is
+   * refused as unchecked), the SQL to run instead when relative file paths were anchored at
+   * the lake (DuckDB's own rendering of the checked tree), true otherwise.
+   */
+  private async checkPolicy(
+    connection: DuckDBConnection,
+    sql: string,
+    policy: SandboxPolicy,
+  ): Promise<boolean | string> {
+    const tree = (await serialize(connection, sql)) as { error?: boolean };
+    if (tree.error) return false;
+    checkStatement(policy, tree);
+    return anchorFiles(policy, tree) ? deserialize(connection, tree) : true;
   }
 
   /** `schema.table` of every table or view a SELECT reads (for cache keys), in order. */
   async referencedRelations(sql: string): Promise<string[]> {
     const connection = await this.instance.connect();
     try {
-      const reader = await connection.runAndReadAll('SELECT json_serialize_sql($1::VARCHAR) AS j', [
-        sql,
-      ]);
-      return relationsInSerializedSql(JSON.parse(String(reader.getRowObjectsJson()[0]!.j)));
+      return relationsInSerializedSql(await serialize(connection, sql));
     } finally {
       connection.closeSync();
     }

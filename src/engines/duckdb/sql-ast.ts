@@ -1,4 +1,4 @@
-/** Reading DuckDB's `json_serialize_sql` output: the tables and views a SELECT names. */
+/** Reading DuckDB's `json_serialize_sql` output: the tables, views and functions a SELECT names. */
 
 /**
  * `schema.name` of every base table or view a serialized SELECT reads, in order of first
@@ -19,4 +19,118 @@ export function relationsInSerializedSql(json: unknown, defaultSchema = 'main'):
   };
   walk(json);
   return [...out];
+}
+
+/** A name in FROM: a table, a view, a CTE, or a file DuckDB would read by its name. */
+export interface NamedRelation {
+  /** Empty when the name is unqualified. */
+  catalog: string;
+  schema: string;
+  name: string;
+}
+
+/** What a statement names, as far as a read policy cares. Names as written (case kept). */
+export interface StatementNames {
+  relations: NamedRelation[];
+  /** Functions called in FROM (`read_csv(…)`, `glob(…)`, `range(…)`). */
+  tableFunctions: string[];
+  /** Every other function call (scalar, aggregate, window), including operators by name. */
+  functions: string[];
+  /** Names the statement's WITH clauses define (anywhere in it). */
+  cteNames: string[];
+}
+
+/**
+ * Everything a serialized statement names, from the whole tree (subqueries, CTE bodies, DESCRIBE
+ * and SUMMARIZE of a query, lambda bodies): a policy can then decide on names, not on text.
+ * Throws when DuckDB could not serialize the statement (only SELECTs can be).
+ */
+export function namesInSerializedSql(json: unknown): StatementNames {
+  const root = json as { error?: boolean; error_message?: string };
+  if (!root || typeof root !== 'object' || root.error)
+    throw new Error(root?.error_message ?? 'the statement could not be parsed');
+  const out: StatementNames = { relations: [], tableFunctions: [], functions: [], cteNames: [] };
+  const str = (v: unknown) => (typeof v === 'string' ? v : '');
+  const walk = (v: unknown): void => {
+    if (Array.isArray(v)) return v.forEach(walk);
+    if (!v || typeof v !== 'object') return;
+    const o = v as Record<string, unknown>;
+    if (o.type === 'BASE_TABLE' && typeof o.table_name === 'string')
+      out.relations.push({
+        catalog: str(o.catalog_name),
+        schema: str(o.schema_name),
+        name: o.table_name,
+      });
+    if (o.type === 'TABLE_FUNCTION' && o.function && typeof o.function === 'object') {
+      const fn = o.function as Record<string, unknown>;
+      out.tableFunctions.push(str(fn.function_name));
+      // Its arguments may call functions of their own.
+      walk(fn.children);
+      for (const [k, x] of Object.entries(o)) if (k !== 'function') walk(x);
+      return;
+    }
+    if (o.class === 'FUNCTION' && typeof o.function_name === 'string')
+      out.functions.push(o.function_name);
+    const cte = o.cte_map as { map?: { key?: unknown }[] } | undefined;
+    if (cte && Array.isArray(cte.map))
+      for (const entry of cte.map) if (typeof entry.key === 'string') out.cteNames.push(entry.key);
+    for (const x of Object.values(o)) walk(x);
+  };
+  walk((json as { statements?: unknown }).statements);
+  return out;
+}
+
+/** A name DuckDB reads as a file when it names no table (a replacement scan): path, glob, extension. */
+export const FILE_NAME = /[/\\*?]|\.[A-Za-z0-9]+$/;
+
+const isRelative = (path: string) =>
+  path !== '' && !path.startsWith('/') && !path.startsWith('~') && !path.includes('://');
+
+/**
+ * Makes the relative file paths of a serialized SELECT absolute under `base` (in place): the
+ * first argument of a file-reading table function (a string or a list of strings) and a file
+ * named in FROM. DuckDB would look a relative path up in the process's working folder first,
+ * which is nobody's business here. Returns whether anything changed.
+ */
+export function anchorRelativeFiles(json: unknown, fileFunctions: Set<string>, base: string) {
+  const prefix = base.endsWith('/') ? base : `${base}/`;
+  let changed = false;
+  const anchor = (node: unknown) => {
+    const o = node as Record<string, unknown> | undefined;
+    if (!o || typeof o !== 'object') return;
+    if (o.class === 'CONSTANT') {
+      const value = o.value as { type?: { id?: string }; is_null?: boolean; value?: unknown };
+      if (
+        value?.type?.id === 'VARCHAR' &&
+        typeof value.value === 'string' &&
+        isRelative(value.value)
+      ) {
+        value.value = prefix + value.value;
+        changed = true;
+      }
+    } else if (o.class === 'FUNCTION' && o.function_name === 'list_value')
+      for (const child of (o.children as unknown[]) ?? []) anchor(child);
+  };
+  const walk = (v: unknown): void => {
+    if (Array.isArray(v)) return v.forEach(walk);
+    if (!v || typeof v !== 'object') return;
+    const o = v as Record<string, unknown>;
+    if (o.type === 'TABLE_FUNCTION' && o.function && typeof o.function === 'object') {
+      const fn = o.function as { function_name?: string; children?: unknown[] };
+      if (fileFunctions.has(String(fn.function_name).toLowerCase())) anchor(fn.children?.[0]);
+    }
+    if (
+      o.type === 'BASE_TABLE' &&
+      typeof o.table_name === 'string' &&
+      !o.schema_name &&
+      FILE_NAME.test(o.table_name) &&
+      isRelative(o.table_name)
+    ) {
+      o.table_name = prefix + o.table_name;
+      changed = true;
+    }
+    for (const x of Object.values(o)) walk(x);
+  };
+  walk((json as { statements?: unknown }).statements);
+  return changed;
 }

@@ -63,7 +63,13 @@ export class QueryCache {
     params: Record<string, ParamValue> = {},
     limits: QueryLimits = {},
   ): Promise<CachedResult> {
-    const key = JSON.stringify([sql, stableParams(params), limits.rowLimit ?? null]);
+    // Roles read different data (masked or not), so a result is kept per role.
+    const key = JSON.stringify([
+      sql,
+      stableParams(params),
+      limits.rowLimit ?? null,
+      limits.role ?? null,
+    ]);
     const version = await runner.versionOf(sql);
     const entry = this.entries.get(key);
     if (entry) {

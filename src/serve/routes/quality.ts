@@ -3,7 +3,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { TributaryError } from '../../core/index.js';
 import { lakeKeys, readManifest, type TableManifest } from '../../lake/index.js';
 import type { Workspace } from '../../orchestrator/index.js';
-import { VIEWER, type AppContext } from '../context.js';
+import { OPERATOR, VIEWER, type AppContext } from '../context.js';
 import { jsonResponse, qualitySchema, quarantineRowsSchema } from '../api-schemas.js';
 
 /** Each table's quarantined rows and rejected files, from its processed manifest. */
@@ -55,7 +55,8 @@ export const qualityRoutes: FastifyPluginAsync<AppContext> = async (app, { ws, s
   app.get<{ Params: { table: string }; Querystring: { limit?: number } }>(
     '/api/quarantine/:table',
     {
-      config: VIEWER,
+      // Rejected rows are raw values, personal data unmasked: the quarantine zone's read rule.
+      config: OPERATOR,
       schema: {
         tags: ['quality'],
         summary: "A table's quarantined rows with their reasons",
@@ -77,7 +78,7 @@ export const qualityRoutes: FastifyPluginAsync<AppContext> = async (app, { ws, s
       const result = await sql.query(
         `SELECT * FROM quarantine.${q(table.table)} ORDER BY _source_file, _record`,
         {},
-        { rowLimit: req.query.limit ?? 1000 },
+        { rowLimit: req.query.limit ?? 1000, role: req.user!.role },
       );
       return { columns: result.columns, rows: result.rows, truncated: result.truncated };
     },
