@@ -38,7 +38,9 @@ describe('writeMaskedCopy', () => {
         `INSERT INTO crm.people VALUES (1, 'a@x.org', DATE '1980-01-02', 'Oslo'), (2, NULL, NULL, 'Rome')`,
       );
       // A foreign key to it: DuckDB cannot replace crm.people, so it is masked in place.
-      await run('CREATE TABLE crm.visits (person INTEGER REFERENCES crm.people (id), visited DATE)');
+      await run(
+        'CREATE TABLE crm.visits (person INTEGER REFERENCES crm.people (id), visited DATE)',
+      );
       await run(`INSERT INTO crm.visits VALUES (1, DATE '2024-01-01')`);
       await run(`CREATE TABLE main.leads (name VARCHAR, phone VARCHAR)`);
       await run(`INSERT INTO main.leads VALUES ('Ann', '555-1')`);
