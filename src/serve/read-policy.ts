@@ -214,7 +214,7 @@ export function sandboxPolicy(role: Role, lake: string, serving?: string): Sandb
 export function sandboxOptionsFor(
   role: Role,
   snapshot: ServingSnapshot,
-  base: Pick<SandboxOptions, 'memoryLimit' | 'threads'>,
+  base: Pick<SandboxOptions, 'memoryLimit' | 'threads' | 'tempDirectory'>,
 ): SandboxOptions {
   const rules = READ_RULES[role];
   // A snapshot published before roles had rules has no masked twin and no lake field.
