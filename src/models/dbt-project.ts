@@ -112,23 +112,9 @@ async function renderValues(
   return value;
 }
 
+/** A YAML file's value; undefined when the file does not exist. */
 async function readYaml(path: string, display: string): Promise<unknown> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    if (isErrno(err, 'ENOENT')) return undefined;
-    throw err;
-  }
-  const doc = parseDocument(text, { prettyErrors: true });
-  if (doc.errors.length) {
-    const e = doc.errors[0]!;
-    throw new TributaryError(`invalid YAML: ${e.message.split('\n')[0]}`, {
-      code: 'CONFIG',
-      location: { file: display, line: e.linePos?.[0].line, column: e.linePos?.[0].col },
-    });
-  }
-  return doc.toJS() ?? {};
+  return (await readPositionedYaml(path, display))?.value;
 }
 
 const asObject = (v: unknown): Record<string, unknown> =>
