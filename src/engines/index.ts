@@ -14,7 +14,7 @@ export { quoteIdentifier } from './sql.js';
 export {
   openDuckDB,
   DuckDBSandbox,
-  relationsInSerializedSql,
+  relationsRead,
   writeMaskedCopy,
   MASK_TEXT,
   type MaskedCopy,

@@ -3,26 +3,10 @@
  * relations its tiles read, so lineage runs from a raw file to the tile that shows it. Tile SQL
  * is parsed (never run) by DuckDB's `json_serialize_sql` on an in-memory instance.
  */
-import { relationsInSerializedSql, type Engine } from '../engines/index.js';
+import { relationsRead, type Engine } from '../engines/index.js';
 import type { ParsedProject } from '../models/index.js';
 import type { Dashboard } from '../project/index.js';
 import { relationAssets, type Asset, type AssetGraph } from './graph.js';
-
-/** `schema.table` of every table a SELECT reads (unqualified names are in `defaultSchema`). */
-async function relationsRead(
-  engine: Engine,
-  sql: string,
-  defaultSchema: string,
-): Promise<string[]> {
-  try {
-    const { rows } = await engine.query('SELECT json_serialize_sql(CAST($1 AS VARCHAR)) AS j', [
-      sql,
-    ]);
-    return relationsInSerializedSql(JSON.parse(String(rows[0]!.j)), defaultSchema);
-  } catch {
-    return []; // not a SELECT DuckDB can parse: no lineage for this tile
-  }
-}
 
 /** One asset per dashboard, reading the assets behind its tiles' relations. */
 export async function dashboardAssets(
@@ -39,6 +23,7 @@ export async function dashboardAssets(
     for (const tile of d.tiles) {
       const sql = tile.sql ?? (tile.model ? `select * from ${tile.model}` : undefined);
       if (!sql) continue;
+      // Not a SELECT DuckDB can parse: no lineage for this tile.
       for (const rel of await relationsRead(engine, sql, defaultSchema)) {
         const key = byRelation.get(rel);
         if (key) deps.add(key);

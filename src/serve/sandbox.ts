@@ -14,12 +14,7 @@
  */
 import { createHash } from 'node:crypto';
 import { TributaryError } from '../core/index.js';
-import {
-  openDuckDB,
-  relationsInSerializedSql,
-  type Engine,
-  type SandboxOptions,
-} from '../engines/index.js';
+import { openDuckDB, relationsRead, type Engine, type SandboxOptions } from '../engines/index.js';
 import { readServingSnapshot, type ServingSnapshot } from '../orchestrator/index.js';
 import type { Role } from './auth.js';
 import { sandboxOptionsFor, timeoutFor } from './read-policy.js';
@@ -128,21 +123,6 @@ export function sandboxOpenOptions(
     tempDirectory: '',
     threads: Math.max(1, Math.floor(threads)),
   });
-}
-
-/**
- * `schema.table` of every relation a SELECT reads, parsed (never run) by DuckDB's
- * json_serialize_sql; [] when it does not parse (the whole snapshot then keys it).
- */
-async function relationsOf(parser: Engine, sql: string): Promise<string[]> {
-  try {
-    const { rows } = await parser.query('SELECT json_serialize_sql(CAST($1 AS VARCHAR)) AS j', [
-      sql,
-    ]);
-    return relationsInSerializedSql(JSON.parse(String(rows[0]!.j)), 'main');
-  } catch {
-    return [];
-  }
 }
 
 export class QuerySandbox implements SqlRunner {
@@ -267,7 +247,7 @@ export class QuerySandbox implements SqlRunner {
     let relations = this.relationsBySql.get(sql);
     if (!relations) {
       this.parser ??= openDuckDB({ path: ':memory:', settings: { threads: '1' } });
-      relations = await relationsOf(await this.parser, sql);
+      relations = await relationsRead(await this.parser, sql); // [] when it does not parse
       if (this.relationsBySql.size > 5000) this.relationsBySql.clear();
       this.relationsBySql.set(sql, relations);
     }

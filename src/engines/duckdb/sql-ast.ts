@@ -1,4 +1,5 @@
 /** Reading DuckDB's `json_serialize_sql` output: the tables, views and functions a SELECT names. */
+import type { Engine } from '../types.js';
 
 /**
  * `schema.name` of every base table or view a serialized SELECT reads, in order of first
@@ -133,4 +134,23 @@ export function anchorRelativeFiles(json: unknown, fileFunctions: Set<string>, b
   };
   walk((json as { statements?: unknown }).statements);
   return changed;
+}
+
+/**
+ * `schema.name` of every table or view a SELECT reads, parsed (never run) by `engine`, a DuckDB
+ * engine; [] when DuckDB cannot parse it as one SELECT.
+ */
+export async function relationsRead(
+  engine: Engine,
+  sql: string,
+  defaultSchema = 'main',
+): Promise<string[]> {
+  try {
+    const { rows } = await engine.query('SELECT json_serialize_sql(CAST($1 AS VARCHAR)) AS j', [
+      sql,
+    ]);
+    return relationsInSerializedSql(JSON.parse(String(rows[0]!.j)), defaultSchema);
+  } catch {
+    return [];
+  }
 }
