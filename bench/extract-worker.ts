@@ -110,18 +110,12 @@ async function tributary(dir: string, parallel: number) {
       table,
       new Map(),
     );
-    const ms = performance.now() - t0;
-    const cpu = process.cpuUsage(cpu0);
-    const machineCpuS = machineCpuSince(busyBefore);
-    const maxRssMB = Math.round(process.resourceUsage().maxRSS / 1024);
+    const cost = timedCost(t0, cpu0);
     return {
-      ms,
-      machineCpuS,
-      maxRssMB,
-      cpuS: (cpu.user + cpu.system) / 1e6,
+      ...cost,
       totals: await parquetTotals(join(dir, 'lake', 'processed', '**', '*.parquet')),
       landMs,
-      processMs: ms - landMs,
+      processMs: cost.ms - landMs,
       rowsLanded: (landed.landed as DatabaseBatch[]).reduce((n, b) => n + b.rows, 0),
       rows: result.rowsOut,
       rejected: result.rowsRejected,
@@ -178,19 +172,14 @@ async function reference(dir: string) {
     connection.closeSync();
     instance.closeSync();
   }
-  const ms = performance.now() - t0;
-  const cpu = process.cpuUsage(cpu0);
-  const machineCpuS = machineCpuSince(busyBefore);
-  const maxRssMB = Math.round(process.resourceUsage().maxRSS / 1024);
+  const cost = timedCost(t0, cpu0);
   return {
-    ms,
-    machineCpuS,
-    maxRssMB,
+    ...cost,
     copyMs,
-    processMs: ms - copyMs,
+    processMs: cost.ms - copyMs,
     psqlMaxRssMB: Math.round(kb / 1024),
     psqlCpuS: (user ?? 0) + (system ?? 0),
-    cpuS: (cpu.user + cpu.system) / 1e6 + (user ?? 0) + (system ?? 0),
+    cpuS: cost.cpuS + (user ?? 0) + (system ?? 0),
     totals: await parquetTotals(parquet),
   };
 }
@@ -210,6 +199,20 @@ function machineBusySeconds(): number | undefined {
 function machineCpuSince(before: number | undefined): number | undefined {
   const now = machineBusySeconds();
   return before === undefined || now === undefined ? undefined : now - before;
+}
+
+/**
+ * What a side's timed work cost, taken when it ends: wall ms since `t0`, this process's CPU
+ * seconds since `cpu0`, the machine's busy CPU seconds since the worker started, peak RSS.
+ */
+function timedCost(t0: number, cpu0: NodeJS.CpuUsage) {
+  const cpu = process.cpuUsage(cpu0);
+  return {
+    ms: performance.now() - t0,
+    machineCpuS: machineCpuSince(busyBefore),
+    maxRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
+    cpuS: (cpu.user + cpu.system) / 1e6,
+  };
 }
 
 const [mode, a, b] = process.argv.slice(2);
