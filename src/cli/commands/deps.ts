@@ -2,7 +2,7 @@
  * `tributary deps`: dbt's `deps` — installs the packages packages.yml (or dependencies.yml)
  * declares into packages-install-path and writes package-lock.yml. Quiet by default: one line
  * per installed package on stdout (nothing with -q), warnings on stderr, progress with -v.
- * Exit codes: 0 installed, 1 a package could not be resolved or fetched, 2 a wrong command line.
+ * Exit code 1 when a package cannot be resolved or fetched (one message naming file and entry).
  */
 import type { Command } from 'commander';
 import { installDeps, LOCK_FILE, type DepsResult } from '../../models/index.js';
