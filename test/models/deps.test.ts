@@ -344,7 +344,7 @@ describe('deps: git packages (a bare repository made here, the real git)', () =>
   it('names the package and URL when the revision is missing or the repository unreachable', async () => {
     const p = root(`packages:\n  - git: ${repo.url}\n    revision: 9.9.9\n`);
     const missing = await failure(installDeps(p, opts()));
-    expect(missing).toContain(`packages.yml:2: packages.yml:2 (${repo.url})`);
+    expect(missing).toContain(`packages.yml:2: packages entry 1 (${repo.url}): git clone of`);
     expect(missing).toContain('9.9.9');
     expect(missing).toContain('hint:');
     const gone = join(dir, 'nowhere.git');
@@ -598,6 +598,20 @@ describe('deps on the command line', () => {
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/^error: packages\.yml:2: packages entry 1: local path/);
     expect(bad.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it("installs into a Tributary pipeline's dbt project (tributary.yml's models.project)", async () => {
+    makePackage(join(dir, 'one'), 'one_pkg', 'one');
+    const p = join(dir, 'pipeline');
+    write(p, {
+      'tributary.yml': 'name: pipe\nmodels:\n  project: transform\n',
+      'transform/dbt_project.yml': project('pipe'),
+      'transform/packages.yml': 'packages:\n  - local: ../../one\n',
+    });
+    const out = await cli(['deps', '--project-dir', p, '--json']);
+    expect(out).toMatchObject({ code: 0, stderr: '' });
+    const installed = join(p, 'transform', 'dbt_packages', 'one_pkg', 'macros', 'one_pkg.sql');
+    expect(read(installed)).toContain('one');
   });
 
   it('--help lists the options', () => {

@@ -6,7 +6,9 @@
  */
 import type { Command } from 'commander';
 import { installDeps, LOCK_FILE, type DepsResult } from '../../models/index.js';
+import { loadProject } from '../../project/index.js';
 import { print, type CliContext } from '../context.js';
+import { isPipelineProject } from './dbt.js';
 
 interface DepsCommandOptions {
   lock?: boolean;
@@ -52,7 +54,11 @@ export function registerDeps(program: Command, cli: CliContext): void {
     .option('--json', 'print what was installed as JSON')
     .action(async (opts: DepsCommandOptions) => {
       const p = cli.progress();
-      const result = await installDeps(cli.project(), {
+      // In a Tributary pipeline the dbt project is tributary.yml's models.project folder.
+      const dir = isPipelineProject(cli.project())
+        ? (await loadProject(cli.project())).paths.models
+        : cli.project();
+      const result = await installDeps(dir, {
         upgrade: Boolean(opts.upgrade),
         lockOnly: Boolean(opts.lock),
         log: (m) => p.log(m),

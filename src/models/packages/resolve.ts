@@ -64,22 +64,29 @@ interface Unpinned {
   specs: PackageSpec[];
 }
 
+/** What an entry asks for: `dbt-labs/dbt_utils`, a git URL, `local ../x`, a tarball URL. */
+function sourceText(spec: PackageSpec): string {
+  switch (spec.kind) {
+    case 'hub':
+      return spec.package;
+    case 'git':
+      return `${spec.git}${spec.subdirectory ? ` (subdirectory ${spec.subdirectory})` : ''}`;
+    case 'local':
+      return `local ${spec.local}`;
+    case 'tarball':
+      return spec.tarball;
+  }
+}
+
 /** How an entry is named in messages: `packages.yml:3 (dbt-labs/dbt_utils)`. */
 export function describeSpec(spec: PackageSpec): string {
   const o = spec.origin;
-  const source =
-    spec.kind === 'hub'
-      ? spec.package
-      : spec.kind === 'git'
-        ? `${spec.git}${spec.subdirectory ? ` (subdirectory ${spec.subdirectory})` : ''}`
-        : spec.kind === 'local'
-          ? `local ${spec.local}`
-          : spec.tarball;
-  return `${o.file}${o.line ? `:${o.line}` : ''} (${source})`;
+  return `${o.file}${o.line ? `:${o.line}` : ''} (${sourceText(spec)})`;
 }
 
+/** For errors that carry the file and line as their location: `packages entry 2 (…)`. */
 const contextOf = (spec: PackageSpec): FetchContext => ({
-  what: describeSpec(spec),
+  what: `packages entry ${spec.origin.entry} (${sourceText(spec)})`,
   location: { file: spec.origin.file, ...(spec.origin.line ? { line: spec.origin.line } : {}) },
 });
 
@@ -107,7 +114,7 @@ export async function resolvePackages(
   const pins = new Map<string, Promise<{ pinned: Pinned; deps: PackageSpec[] }>>();
   const seen = new Set<string>();
   const pinOf = (u: Unpinned) => {
-    const id = pinId(u, ctx);
+    const id = pinId(u);
     let hit = pins.get(id);
     if (!hit) pins.set(id, (hit = pin(u, ctx)));
     return hit;
@@ -144,12 +151,11 @@ function incorporate(listing: Map<string, Unpinned>, spec: PackageSpec, dir: str
 }
 
 /** What a pin depends on: a new hub version or git revision makes a new pin. */
-function pinId(u: Unpinned, ctx: ResolveContext): string {
+function pinId(u: Unpinned): string {
   const first = u.specs[0]!;
   if (first.kind === 'git') return `${u.key}@${gitRevision(u)}`;
   if (first.kind === 'hub')
     return `${u.key}@${u.specs.flatMap((s) => (s.kind === 'hub' ? s.versions : [])).join(' ')}`;
-  void ctx;
   return u.key;
 }
 
