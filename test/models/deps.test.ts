@@ -245,6 +245,19 @@ describe('deps: local packages', () => {
     expect(lockOf(p).packages).toEqual([{ local: '../shared/utils_src', name: 'my_utils' }]);
   });
 
+  it("installs a local package's own dependencies (a hub package it declares)", async () => {
+    makePackage(
+      join(dir, 'with_deps'),
+      'wrapper',
+      'wraps pkg_b',
+      'packages:\n  - package: acme/pkg_b\n    version: "0.5.0"\n',
+    );
+    const p = root('packages:\n  - local: ../with_deps\n');
+    const r = await installDeps(p, opts());
+    expect(r.packages.map((x) => `${x.kind}:${x.name}`)).toEqual(['local:wrapper', 'hub:pkg_b']);
+    expect(marker(p, 'pkg_b')).toContain('pkg_b 0.5.0');
+  });
+
   it('renders env_var() in packages.yml, as dbt does', async () => {
     makePackage(join(dir, 'elsewhere'), 'env_pkg', 'env');
     process.env.TRIBUTARY_TEST_PKG_DIR = join(dir, 'elsewhere');
@@ -339,6 +352,12 @@ describe('deps: git packages (a bare repository made here, the real git)', () =>
       { git: repo.url, name: 'sub_pkg', revision: repo.second, subdirectory: 'sub' },
     ]);
     expect(warnings.join('\n')).toMatch(/pinned to the "main" branch/);
+    warnings.length = 0;
+    write(p, {
+      'packages.yml': `packages:\n  - git: ${repo.url}\n    subdirectory: sub\n    warn-unpinned: false\n`,
+    });
+    await installDeps(p, opts());
+    expect(warnings).toEqual([]);
   });
 
   it('names the package and URL when the revision is missing or the repository unreachable', async () => {
