@@ -15,7 +15,6 @@ export const IGNORED_DBT_PROJECT_KEYS: Readonly<Record<string, string>> = {
   'require-dbt-version': 'Tributary is not a dbt version',
   'clean-targets': 'there is no `dbt clean`',
   'log-path': 'logs go to stderr and the run history',
-  'packages-install-path': 'packages are not supported',
   packages: 'packages are not supported',
   dispatch: 'without packages, adapter.dispatch searches <engine>__ then default__',
   'query-comment': 'no comment is added to queries',
