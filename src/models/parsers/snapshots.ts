@@ -19,7 +19,7 @@ export async function parseSnapshots(s: ParseSession): Promise<void> {
       if (!tpl) continue;
       const inRoot = relative(base, path).split(sep).join('/');
       for (const [name, body] of tpl.snapshots) {
-        const node = s.makeNode('snapshot', name, file, inRoot, raw, project.snapshots);
+        const node = s.makeNode('snapshot', name, file, inRoot, raw, 'snapshots');
         const item = s.applyProperties(node, 'snapshots');
         await s.addRendered(node, body, file, item);
       }
@@ -29,7 +29,7 @@ export async function parseSnapshots(s: ParseSession): Promise<void> {
     const e = item.entry;
     const file = item.props.file;
     const raw = `select * from {{ ${asString(e.relation)} }}`;
-    const node = s.makeNode('snapshot', asString(e.name), file, file, raw, project.snapshots);
+    const node = s.makeNode('snapshot', asString(e.name), file, file, raw, 'snapshots');
     describe(node, e);
     const tpl = await s.collect(file, () => s.env.parse(raw, file));
     if (tpl) await s.addRendered(node, tpl, file, item);
