@@ -72,8 +72,7 @@ export async function parseProject(
   const installed = await loadPackages(project);
   const s = new ParseSession(project, opts, installed.packages);
   s.problems.push(...installed.problems);
-  const warnings = versionWarnings(s.projects, project.name);
-  for (const w of warnings) opts.log?.(`warning: ${w}`);
+  s.warnings.push(...versionWarnings(s.projects, project.name));
   addBuiltinMacros(s);
   await eachProject(s, parseMacros);
   await eachProject(s, parseDocs);
@@ -89,6 +88,7 @@ export async function parseProject(
   await resolveRelations(s);
   resolveDependencies(s);
   reportCycle(s);
+  for (const w of s.warnings) opts.log?.(`warning: ${w}`);
   if (s.problems.length) throw new ProblemsError(s.problems);
   return {
     project,
@@ -100,6 +100,6 @@ export async function parseProject(
     target: opts.target,
     dialect: opts.dialect,
     dispatchPrefixes: opts.dispatchPrefixes,
-    warnings,
+    warnings: s.warnings,
   };
 }

@@ -34,7 +34,7 @@ export async function parseMacros(s: ParseSession): Promise<void> {
   for (const path of files) {
     const file = s.rel(path);
     const text = s.read(path);
-    const tpl = await s.collect(file, () => s.env.parse(text, file));
+    const tpl = await s.collect(file, () => s.env.parse(text, s.templateName(file)));
     if (!tpl) continue;
     for (const [name, def] of tpl.macros) {
       if (!macros.add(project.name, def)) {

@@ -24,7 +24,7 @@ export async function parseModels(s: ParseSession): Promise<void> {
         const tree = type === 'model' ? 'models' : undefined;
         const node = s.makeNode(type, name, file, inRoot, raw, tree);
         const item = s.applyProperties(node, section);
-        const tpl = await s.collect(file, () => s.env.parse(raw, file));
+        const tpl = await s.collect(file, () => s.env.parse(raw, s.templateName(file)));
         if (tpl) await s.addRendered(node, tpl, file, item);
       }
     }

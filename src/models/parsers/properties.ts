@@ -119,14 +119,17 @@ function indexEntries(s: ParseSession, pf: PropsFile, index: PropertyIndex): voi
   }
 }
 
-/** Properties that describe nothing are mistakes worth telling about (dbt warns; we say where). */
+/**
+ * Properties that describe nothing are mistakes worth telling about, as warnings (dbt's
+ * NoNodeForYamlKey): dbt goes on, and projects (dbt-utils' own tests) ship such entries.
+ */
 export function reportUnmatched(s: ParseSession): void {
   for (const entries of s.properties.byName.values()) {
     for (const item of entries) {
-      s.problems.push({
-        message: `${item.section} entry ${asString(item.entry.name)} matches no ${item.section.replace(/s$/, '').replace(/analyse$/, 'analysis')} file`,
-        location: { file: item.props.file, line: lineOf(item.props, [item.section, item.index]) },
-      });
+      const line = lineOf(item.props, [item.section, item.index]);
+      s.warnings.push(
+        `${s.templateName(item.props.file)}${line ? `:${line}` : ''}: ${item.section} entry ${asString(item.entry.name)} matches no ${item.section.replace(/s$/, '').replace(/analyse$/, 'analysis')} file (dbt: "Did not find matching node for patch with name '${asString(item.entry.name)}'")`,
+      );
     }
   }
 }

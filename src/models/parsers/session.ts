@@ -47,6 +47,8 @@ export class ParseSession {
   /** The environment every template of the project is parsed with. */
   readonly env = env;
   readonly problems: Problem[] = [];
+  /** What dbt only warns about (a properties entry describing no file, for one). */
+  readonly warnings: string[] = [];
   readonly manifest: Manifest;
   /** Every macro, by the package defining it (dbt's own, the root project's, each package's). */
   readonly macros: MacroRegistry;
@@ -119,6 +121,15 @@ export class ParseSession {
     if (!key) return [];
     const own = treeConfigs(this.project[key], fqn);
     return this.project === this.root ? own : [...own, ...treeConfigs(this.root[key], fqn)];
+  }
+
+  /**
+   * The name a template of the project being parsed is known by in error messages: its path from
+   * the root project's folder (dbt_packages/x/macros/y.sql for a package's file).
+   */
+  templateName(file: string): string {
+    if (this.project === this.root) return file;
+    return `${relative(this.root.dir, this.project.dir).split(sep).join('/')}/${file}`;
   }
 
   /** A path relative to the project folder, with forward slashes (as dbt writes them). */

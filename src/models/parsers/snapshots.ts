@@ -15,7 +15,7 @@ export async function parseSnapshots(s: ParseSession): Promise<void> {
     for (const path of await walkFolder(base, ['.sql'])) {
       const file = s.rel(path);
       const raw = s.read(path);
-      const tpl = await s.collect(file, () => s.env.parse(raw, file));
+      const tpl = await s.collect(file, () => s.env.parse(raw, s.templateName(file)));
       if (!tpl) continue;
       const inRoot = relative(base, path).split(sep).join('/');
       for (const [name, body] of tpl.snapshots) {
@@ -31,7 +31,7 @@ export async function parseSnapshots(s: ParseSession): Promise<void> {
     const raw = `select * from {{ ${asString(e.relation)} }}`;
     const node = s.makeNode('snapshot', asString(e.name), file, file, raw, 'snapshots');
     describe(node, e);
-    const tpl = await s.collect(file, () => s.env.parse(raw, file));
+    const tpl = await s.collect(file, () => s.env.parse(raw, s.templateName(file)));
     if (tpl) await s.addRendered(node, tpl, file, item);
   }
 }
