@@ -1,7 +1,7 @@
 /**
  * The Jinja context a dbt node renders in: ref, source, config, var, env_var, target, this,
- * is_incremental, adapter, run_query, log, return, doc, exceptions, the dbt.* cross-database
- * macros and every macro of the project. Parsing renders each node once in "parse mode" (execute
+ * is_incremental, adapter, run_query, log, return, doc, exceptions, api, the `dbt` namespace of
+ * dbt's own macros and every macro (dbt's, then the project's by the same name). Parsing renders each node once in "parse mode" (execute
  * is False, ref() records instead of resolving); compiling renders again with everything real.
  */
 import { createHash } from 'node:crypto';
@@ -9,7 +9,8 @@ import { TributaryError } from '../core/index.js';
 import type { Dialect, Engine, QueryResult } from '../engines/index.js';
 import { envVar, type DbtProject, type TargetConfig } from './dbt-project.js';
 import { Kwargs, MacroReturn, splitArgs, type MacroDefinition } from '../jinja/index.js';
-import { Column, Relation } from './relation.js';
+import { internalMacros } from './global-macros/index.js';
+import { Column, columnApi, Relation } from './relation.js';
 import type { Manifest, Node, RefCall } from './types.js';
 
 /** What a parse-mode render records about a node. */
@@ -114,24 +115,45 @@ function baseGlobals(rt: CompileRuntime, execute: boolean): Record<string, unkno
         },
         enumerable: true,
       });
+    const dbt = macroNamespace(internalMacros(rt.dispatchPrefixes));
+    // `dbt.x` is dbt's own macro even where the project defines an `x` of its own; the namespace
+    // is made on a render's first use of `dbt` and kept on that render's globals.
+    Object.defineProperty(base, 'dbt', {
+      get(this: Record<string, unknown>) {
+        const ns = dbt(this);
+        Object.defineProperty(this, 'dbt', { value: ns, enumerable: true });
+        return ns;
+      },
+      enumerable: true,
+    });
     cached[i] = base;
   }
   return Object.create(cached[i]) as Record<string, unknown>;
 }
 
+/**
+ * A macro namespace such as `dbt`: for a render's globals, an object whose attributes are the
+ * macros bound to those globals (made on access, as the top-level macros are).
+ */
+function macroNamespace(
+  defs: ReadonlyMap<string, MacroDefinition>,
+): (globals: Record<string, unknown>) => object {
+  const globalsKey = Symbol('globals');
+  const proto: object = Object.create(null) as object;
+  for (const [name, def] of defs)
+    Object.defineProperty(proto, name, {
+      get(this: Record<symbol, Record<string, unknown>>) {
+        return def.bind(this[globalsKey]!);
+      },
+      enumerable: true,
+    });
+  return (globals) => Object.create(proto, { [globalsKey]: { value: globals } }) as object;
+}
+
 function makeBaseGlobals(rt: CompileRuntime, execute: boolean): Record<string, unknown> {
-  const { dialect, target } = rt;
+  const { target } = rt;
   const vars = rt.project.vars;
-  const crossDb: Record<string, unknown> = {};
-  for (const [name, fn] of Object.entries(dialect.crossDb)) {
-    crossDb[name] = (...a: unknown[]) =>
-      (fn as (...x: unknown[]) => string)(
-        ...kw(a).args.map((x) => (x instanceof Relation ? x.render() : x)),
-      );
-  }
   return {
-    ...crossDb,
-    dbt: crossDb,
     execute,
     target: { ...target, database: target.database ?? target.dbname ?? target.path ?? null },
     project_name: rt.project.name,
@@ -165,6 +187,9 @@ function makeBaseGlobals(rt: CompileRuntime, execute: boolean): Record<string, u
       raise_compiler_error: (msg: unknown) => {
         throw new TributaryError(`compilation error: ${String(msg)}`, { code: 'CONFIG' });
       },
+      raise_not_implemented: (msg: unknown) => {
+        throw new TributaryError(`not implemented: ${String(msg)}`, { code: 'CONFIG' });
+      },
       warn: (msg: unknown) => {
         rt.log(`warning: ${String(msg)}`);
         return '';
@@ -178,6 +203,7 @@ function makeBaseGlobals(rt: CompileRuntime, execute: boolean): Record<string, u
       }
     },
     tojson: (v: unknown) => JSON.stringify(v),
+    api: { Column: columnApi },
     local_md5: (s: string) => createHash('md5').update(String(s)).digest('hex'),
     zip: (...lists: unknown[][]) =>
       Array.from({ length: Math.min(...lists.map((l) => l.length)) }, (_, i) =>
@@ -315,11 +341,30 @@ function addStatementFunctions(
   };
 }
 
+/**
+ * dbt's behavior flags as `adapter.behavior.<flag>`: each is False unless `flags:` in
+ * dbt_project.yml sets it, read through `.setting` or `.no_warn` (dbt warns on the former when
+ * the flag is off; here neither warns). Only the flags dbt's macros read are known.
+ */
+const BEHAVIOR_FLAGS: Readonly<Record<string, boolean>> = {
+  enable_truthy_nulls_equals_macro: false,
+};
+
+function behaviorFlags(flags: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [name, fallback] of Object.entries(BEHAVIOR_FLAGS)) {
+    const on = name in flags ? flags[name] === true : fallback;
+    out[name] = { setting: on, no_warn: on };
+  }
+  return out;
+}
+
 /** dbt's `adapter`: dispatch (through the render's globals `g`), quoting and introspection. */
 function adapterObject(rt: CompileRuntime, g: Record<string, unknown>): Record<string, unknown> {
   const { dialect } = rt;
   return {
     type: () => String(rt.target.type),
+    behavior: behaviorFlags(rt.project.flags ?? {}),
     quote: (id: string) => dialect.quoteIdentifier(id),
     dispatch: (...a: unknown[]) => {
       const [name] = kw(a).args as [string];

@@ -1,21 +1,17 @@
 /**
- * Macros and docs blocks (dbt's MacroParser and DocumentationParser): the built-in macros, then
+ * Macros and docs blocks (dbt's MacroParser and DocumentationParser): dbt's internal macros, then
  * the project's own from its macro paths and from test-paths/generic (where dbt keeps custom
  * generic tests), and `{% docs %}` blocks from macro files and from .md files.
  */
 import { join } from 'node:path';
-import type { MacroDefinition } from '../../jinja/index.js';
-import { BUILTIN_MACROS, BUILTIN_MACROS_FILE } from '../builtins.js';
+import { internalMacros } from '../global-macros/index.js';
 import type { ParseSession } from './session.js';
 import { walkFolder } from './util.js';
 
-let builtinMacros: ReadonlyMap<string, MacroDefinition> | undefined;
-
-/** Adds the built-in macros, then the project's (same name replaces; defined twice is a problem). */
+/** Adds dbt's internal macros, then the project's (same name replaces; defined twice is a problem). */
 export async function parseMacros(s: ParseSession): Promise<void> {
   const { project, macros, manifest } = s;
-  builtinMacros ??= s.env.parse(BUILTIN_MACROS, BUILTIN_MACROS_FILE).macros;
-  for (const [name, def] of builtinMacros) macros.set(name, def);
+  for (const [name, def] of internalMacros(s.opts.dispatchPrefixes)) macros.set(name, def);
   const files = [
     ...(
       await Promise.all(project.macroPaths.map((p) => walkFolder(join(project.dir, p), ['.sql'])))
