@@ -1,7 +1,7 @@
 /**
  * The Jinja context a dbt node renders in: ref, source, config, var, env_var, target, this,
- * is_incremental, adapter, run_query, log, return, doc, exceptions, the dbt.* cross-database
- * macros and every macro of the project. Parsing renders each node once in "parse mode" (execute
+ * is_incremental, adapter, run_query, log, return, doc, exceptions, api, the `dbt` namespace of
+ * dbt's own macros and every macro (dbt's, then the project's by the same name). Parsing renders each node once in "parse mode" (execute
  * is False, ref() records instead of resolving); compiling renders again with everything real.
  */
 import { createHash } from 'node:crypto';
@@ -17,7 +17,7 @@ import {
   type DispatchScope,
   type MacroRegistry,
 } from './macro-namespace.js';
-import { Column, Relation } from './relation.js';
+import { Column, columnApi, Relation } from './relation.js';
 import type { Manifest, Node, RefCall } from './types.js';
 
 /** What a parse-mode render records about a node. */
@@ -113,7 +113,7 @@ function baseGlobals(rt: CompileRuntime, execute: boolean, pkg: string): Record<
     const commonKey = execute ? '1' : '0';
     let common = cached.get(commonKey);
     if (!common) cached.set(commonKey, (common = makeBaseGlobals(rt, execute)));
-    layer = macroLayer(common, rt.macros, pkg, common.dbt as object | undefined);
+    layer = macroLayer(common, rt.macros, pkg);
     const vars = packageVars(rt.project, rt.packages.get(pkg));
     layer.var = varFunction(vars, execute);
     layer.doc = (...a: unknown[]) => {
@@ -151,13 +151,10 @@ const dispatchScopes = new WeakMap<CompileRuntime, DispatchScope>();
 function dispatchScope(rt: CompileRuntime): DispatchScope {
   let scope = dispatchScopes.get(rt);
   if (!scope) {
-    const common = baseCache.get(rt)?.get('1') ?? baseCache.get(rt)?.get('0');
-    const legacy = common?.dbt as object | undefined;
     scope = {
       registry: rt.macros,
       config: rt.project.dispatch,
       adapterChain: rt.dispatchPrefixes,
-      ...(legacy ? { legacy: legacy as Record<string, unknown> } : {}),
     };
     dispatchScopes.set(rt, scope);
   }
@@ -165,17 +162,8 @@ function dispatchScope(rt: CompileRuntime): DispatchScope {
 }
 
 function makeBaseGlobals(rt: CompileRuntime, execute: boolean): Record<string, unknown> {
-  const { dialect, target } = rt;
-  const crossDb: Record<string, unknown> = {};
-  for (const [name, fn] of Object.entries(dialect.crossDb)) {
-    crossDb[name] = (...a: unknown[]) =>
-      (fn as (...x: unknown[]) => string)(
-        ...kw(a).args.map((x) => (x instanceof Relation ? x.render() : x)),
-      );
-  }
+  const { target } = rt;
   return {
-    ...crossDb,
-    dbt: crossDb,
     execute,
     target: { ...target, database: target.database ?? target.dbname ?? target.path ?? null },
     project_name: rt.project.name,
@@ -200,6 +188,9 @@ function makeBaseGlobals(rt: CompileRuntime, execute: boolean): Record<string, u
       raise_compiler_error: (msg: unknown) => {
         throw new TributaryError(`compilation error: ${String(msg)}`, { code: 'CONFIG' });
       },
+      raise_not_implemented: (msg: unknown) => {
+        throw new TributaryError(`not implemented: ${String(msg)}`, { code: 'CONFIG' });
+      },
       warn: (msg: unknown) => {
         rt.log(`warning: ${String(msg)}`);
         return '';
@@ -213,6 +204,7 @@ function makeBaseGlobals(rt: CompileRuntime, execute: boolean): Record<string, u
       }
     },
     tojson: (v: unknown) => JSON.stringify(v),
+    api: { Column: columnApi },
     local_md5: (s: string) => createHash('md5').update(String(s)).digest('hex'),
     zip: (...lists: unknown[][]) =>
       Array.from({ length: Math.min(...lists.map((l) => l.length)) }, (_, i) =>
@@ -343,11 +335,30 @@ function addStatementFunctions(
   };
 }
 
+/**
+ * dbt's behavior flags as `adapter.behavior.<flag>`: each is False unless `flags:` in
+ * dbt_project.yml sets it, read through `.setting` or `.no_warn` (dbt warns on the former when
+ * the flag is off; here neither warns). Only the flags dbt's macros read are known.
+ */
+const BEHAVIOR_FLAGS: Readonly<Record<string, boolean>> = {
+  enable_truthy_nulls_equals_macro: false,
+};
+
+function behaviorFlags(flags: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [name, fallback] of Object.entries(BEHAVIOR_FLAGS)) {
+    const on = name in flags ? flags[name] === true : fallback;
+    out[name] = { setting: on, no_warn: on };
+  }
+  return out;
+}
+
 /** dbt's `adapter`: dispatch (through the render's globals `g`), quoting and introspection. */
 function adapterObject(rt: CompileRuntime, g: Record<string, unknown>): Record<string, unknown> {
   const { dialect } = rt;
   return {
     type: () => String(rt.target.type),
+    behavior: behaviorFlags(rt.project.flags ?? {}),
     quote: (id: string) => dialect.quoteIdentifier(id),
     dispatch: (...a: unknown[]) => dispatchMacro(dispatchScope(rt), g, a),
     get_relation: async (...a: unknown[]) => {
