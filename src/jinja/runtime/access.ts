@@ -11,6 +11,7 @@ import {
   Namespace,
   PyFloat,
   TemplateRuntimeError,
+  dunder,
   failUndefined,
   isDict,
   isTuple,
@@ -95,7 +96,7 @@ export function rawAttr(st: State, obj: unknown, attr: string): unknown {
     return obj.has(attr) ? obj.get(attr) : noAttr(st, obj, attr);
   }
   if (typeof obj === 'object' || typeof obj === 'function') {
-    const v = objectProp(obj, attr);
+    const v = objectProp(obj, attr) ?? dunder(obj, '__getitem__')?.(attr);
     return v === undefined ? noAttr(st, obj, attr) : v;
   }
   if (typeof obj === 'number' || obj instanceof PyFloat) {
@@ -155,6 +156,8 @@ export function sliceValue(obj: unknown, start: unknown, stop: unknown, step: un
 export function getitem(st: State, obj: unknown, key: unknown): unknown {
   if (obj instanceof JinjaUndefined) failUndefined(obj);
   if (key instanceof JinjaUndefined && key.strict) failUndefined(key);
+  const item = dunder(obj, '__getitem__')?.(key);
+  if (item !== undefined) return item;
   if (Array.isArray(obj)) {
     if (typeof key === 'number' || typeof key === 'boolean') {
       const i = normIndex(num(key), obj.length);
