@@ -6,6 +6,7 @@ import type { FilterImpl } from './runtime/state.js';
 import {
   JinjaUndefined,
   PyFloat,
+  dunder,
   isDict,
   isFloat,
   isNumber,
@@ -46,7 +47,8 @@ export const BUILTIN_TESTS: Record<string, FilterImpl> = {
   float: (_st, v) => isFloat(v),
   number: (_st, v) => isNumber(v),
   string: (_st, v) => typeof v === 'string',
-  mapping: (_st, v) => isDict(v) || v instanceof Map,
+  // Host objects declare themselves Mappings (dbt's relations are) with `__mapping__()`.
+  mapping: (_st, v) => isDict(v) || v instanceof Map || dunder(v, '__mapping__')?.() === true,
   iterable: (_st, v) => isIterable(v),
   sequence: (_st, v) => typeof v === 'string' || Array.isArray(v) || isDict(v) || v instanceof Map,
   callable: (_st, v) => typeof v === 'function',

@@ -25,6 +25,7 @@ import {
   pyContains,
   pyEq,
   pyIter,
+  pyOperatorHook,
   pyStr,
   truthy,
   tuple,
@@ -377,6 +378,8 @@ function binop(op: string, l: unknown, r: unknown): unknown {
       }
     }
   }
+  const hooked = pyOperatorHook(op, l, r);
+  if (hooked !== undefined) return hooked;
   return arith(l, r, op);
 }
 
