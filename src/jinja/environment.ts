@@ -106,6 +106,7 @@ class Template implements JinjaTemplate {
       line: 1,
       globals,
       fallback: null,
+      depth: 0,
     };
     const root = new Frame(null);
     // Jinja assigns macros where they are defined; hoisting them lets a template call a macro
@@ -141,6 +142,7 @@ class Definition implements MacroDefinition {
       line: this.line,
       globals,
       fallback: null,
+      depth: 0,
     };
     // Same-file macros are made on first use only: dbt binds every macro for every node, and
     // the globals normally define them all anyway (dbt lets the context win, as here).

@@ -24,7 +24,11 @@ import { undef, type State } from './state.js';
 export const MACRO_IMPL = Symbol('jinja.macro');
 
 /** How a macro is invoked from templates. */
-export type MacroImpl = (args: unknown[], kwargs: Record<string, unknown>) => Promise<unknown>;
+export type MacroImpl = (
+  args: unknown[],
+  kwargs: Record<string, unknown>,
+  callerDepth?: number,
+) => Promise<unknown>;
 
 function noAttr(st: State, obj: unknown, attr: string): JinjaUndefined {
   const what = obj === null || obj === undefined ? "'None'" : `'${typeName(obj)} object'`;
@@ -201,7 +205,7 @@ function plain(v: unknown): unknown {
 
 /** Calls a value from a template; `what` names the callee for the not-callable message. */
 export async function callValue(
-  _st: State,
+  st: State,
   fn: unknown,
   thisArg: unknown,
   args: unknown[],
@@ -213,7 +217,7 @@ export async function callValue(
     throw new TemplateRuntimeError(`${what} is not callable (it is ${article(typeName(fn))})`);
   }
   const impl = (fn as { [MACRO_IMPL]?: MacroImpl })[MACRO_IMPL];
-  if (impl) return impl(args, kwargs ?? {});
+  if (impl) return impl(args, kwargs ?? {}, st.depth);
   for (let i = 0; i < args.length; i++) if (args[i] instanceof PyFloat) args[i] = plain(args[i]);
   if (kwargs) {
     for (const k in kwargs) if (kwargs[k] instanceof PyFloat) kwargs[k] = plain(kwargs[k]);

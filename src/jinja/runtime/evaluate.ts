@@ -620,6 +620,23 @@ async function execFor(
 const MISSING = Symbol('missing');
 
 /**
+ * How deep one chain of macro calls may go: Jinja2 under Python's default recursion limit (1000
+ * frames) raises RecursionError after about 198 nested macro calls, so a macro calling itself
+ * forever fails within milliseconds instead of growing the heap until the process dies.
+ */
+export const MAX_MACRO_DEPTH = 198;
+/** A safety net across chains the depth cannot follow (a macro called through a JS function). */
+const MAX_ACTIVE_MACRO_CALLS = 20_000;
+let activeMacroCalls = 0;
+
+function enterMacro(depth: number): void {
+  activeMacroCalls++;
+  if (depth > MAX_MACRO_DEPTH || activeMacroCalls > MAX_ACTIVE_MACRO_CALLS)
+    // Worded as Python's RecursionError; locateError prefixes the macro, file and line.
+    throw new TemplateRuntimeError('maximum recursion depth exceeded');
+}
+
+/**
  * Makes the callable for a macro definition. `closure` is the frame it was defined in; `st`
  * supplies the file, globals and environment. A caller block (`isCaller`) shares the calling
  * macro's state and lets `return()` pass through to the real macro, as in dbt.
@@ -630,10 +647,12 @@ export function makeMacro(
   st: State,
   isCaller: boolean,
 ): JinjaCallable {
-  const impl: MacroImpl = async (args, kwargs) => {
-    const mst: State = isCaller ? st : { ...st, macro: node.name, line: node.line };
+  const impl: MacroImpl = async (args, kwargs, callerDepth = 0) => {
+    const depth = callerDepth + 1;
+    const mst: State = isCaller ? st : { ...st, macro: node.name, line: node.line, depth };
     const frame = new Frame(closure);
     try {
+      enterMacro(depth);
       bindParams(node, frame, mst, args, { ...kwargs });
       for (const p of node.params) {
         if (frame.vars.get(p.name) === MISSING) {
@@ -656,6 +675,8 @@ export function makeMacro(
       }
       if (err instanceof MacroReturn) return err.value;
       throw locateError(err, mst.file, mst.line, mst.macro);
+    } finally {
+      activeMacroCalls--;
     }
   };
   const fn = (async (...raw: unknown[]) => {
