@@ -11,6 +11,7 @@ dbt's environment (dbt_common/clients/jinja.py get_environment): a SandboxedEnvi
 subclass, extensions jinja2.ext.do and jinja2.ext.loopcontrols, dbt's text-mode as_* filters,
 default Undefined when rendering (its capturing Undefined is used only while parsing).
 """
+import copy
 import json
 import random
 import re
@@ -38,12 +39,17 @@ def environment():
 
 
 def render(env, src):
+    # The kind of an error is when it happens: "syntax" while Jinja2 parses and compiles the
+    # template (TemplateSyntaxError, unknown filters, Python's SyntaxError for a `break` outside
+    # a loop), "runtime" while it renders.
     try:
         tpl = env.from_string(src)
-        return {"out": tpl.render(dict(CONTEXT))}
+    except Exception as e:
+        return {"error": {"kind": "syntax", "type": type(e).__name__, "message": str(e)}}
+    try:
+        return {"out": tpl.render(copy.deepcopy(CONTEXT))}  # templates may mutate it
     except Exception as e:  # every error class is part of the expectation
-        kind = "syntax" if isinstance(e, jinja2.TemplateSyntaxError) else "runtime"
-        return {"error": {"kind": kind, "type": type(e).__name__, "message": str(e)}}
+        return {"error": {"kind": "runtime", "type": type(e).__name__, "message": str(e)}}
 
 
 def main():
