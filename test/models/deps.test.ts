@@ -68,6 +68,7 @@ interface HubVersionDoc {
   name: string;
   packages: unknown[];
   tarball: string;
+  require_dbt_version?: string[];
 }
 
 class FakeHub {
@@ -99,6 +100,7 @@ class FakeHub {
                 name: d.name,
                 version: v,
                 packages: d.packages,
+                ...(d.require_dbt_version ? { require_dbt_version: d.require_dbt_version } : {}),
                 downloads: { tarball: d.tarball, format: 'tgz' },
               },
             ]),
@@ -116,16 +118,26 @@ class FakeHub {
   }
 
   /** Publishes a version: its files are tarred as `<repo>-<version>/` like GitHub's archives. */
-  publish(pkg: string, version: string, name: string, deps: unknown[] = [], scratch: string): void {
+  publish(
+    pkg: string,
+    version: string,
+    name: string,
+    deps: unknown[] = [],
+    scratch: string,
+    requireDbt?: string[],
+  ): void {
     const folder = `${pkg.split('/')[1]}-${version}`;
     const src = join(scratch, `src-${name}-${version}`, folder);
     makePackage(src, name, `${name} ${version}`);
     const file = `/t/${folder}.tar.gz`;
     this.files.set(file, tarOf(dirname(src), folder));
     if (!this.packages.has(pkg)) this.packages.set(pkg, new Map());
-    this.packages
-      .get(pkg)!
-      .set(version, { name, packages: deps, tarball: `${this.url}t/${folder}.tar.gz` });
+    this.packages.get(pkg)!.set(version, {
+      name,
+      packages: deps,
+      tarball: `${this.url}t/${folder}.tar.gz`,
+      ...(requireDbt ? { require_dbt_version: requireDbt } : {}),
+    });
   }
 }
 
@@ -202,6 +214,8 @@ beforeAll(async () => {
     [{ package: 'acme/pkg_b', version: '<0.6.0' }],
     scratch,
   );
+  hub.publish('acme/pkg_d', '1.0.0', 'pkg_d', [], scratch, ['>=1.3.0', '<2.0.0']);
+  hub.publish('acme/pkg_d', '1.1.0', 'pkg_d', [], scratch, ['>=2.0.0']);
   hub.publish('acme/pkg_b', '0.5.0', 'pkg_b', [], scratch);
   hub.publish('acme/pkg_b', '0.6.0', 'pkg_b', [], scratch);
   hub.publish('acme/pkg_b', '0.7.0-rc1', 'pkg_b', [], scratch);
@@ -426,6 +440,17 @@ describe('deps: hub packages (a local HTTP server plays the hub)', () => {
     const q = root('packages:\n  - package: acme/pkg_b\n    version: ">0.6.0"\n');
     expect(await failure(installDeps(q, opts()))).toMatch(
       /no version of acme\/pkg_b on the hub satisfies >0\.6\.0/,
+    );
+  });
+
+  it("skips hub versions whose require_dbt_version excludes dbt 1.9, as dbt's version check does", async () => {
+    const p = root('packages:\n  - package: acme/pkg_d\n    version: ">=1.0.0"\n');
+    expect((await installDeps(p, opts())).packages[0]!.version).toBe('1.0.0');
+    const unchecked = await installDeps(p, opts({ versionCheck: false, upgrade: true }));
+    expect(unchecked.packages[0]!.version).toBe('1.1.0');
+    const q = root('packages:\n  - package: acme/pkg_d\n    version: ">=1.1.0"\n');
+    expect(await failure(installDeps(q, opts()))).toMatch(
+      /no version of acme\/pkg_d on the hub satisfies >=1\.1\.0 .*1 more require a dbt other than 1\.9\.0/s,
     );
   });
 

@@ -14,6 +14,7 @@ interface DepsCommandOptions {
   lock?: boolean;
   upgrade?: boolean;
   json?: boolean;
+  versionCheck: boolean;
 }
 
 /** The human summary: one line per package, then where they went and what the lock did. */
@@ -51,6 +52,10 @@ export function registerDeps(program: Command, cli: CliContext): void {
       '--upgrade',
       'resolve again (newest matching versions) even if package-lock.yml matches',
     )
+    .option(
+      '--no-version-check',
+      "also consider hub versions whose require_dbt_version excludes dbt 1.9 (dbt's flag)",
+    )
     .option('--json', 'print what was installed as JSON')
     .action(async (opts: DepsCommandOptions) => {
       const p = cli.progress();
@@ -61,6 +66,7 @@ export function registerDeps(program: Command, cli: CliContext): void {
       const result = await installDeps(dir, {
         upgrade: Boolean(opts.upgrade),
         lockOnly: Boolean(opts.lock),
+        versionCheck: opts.versionCheck,
         log: (m) => p.log(m),
         warn: (m) => {
           p.clear();

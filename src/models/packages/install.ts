@@ -35,6 +35,8 @@ export interface DepsOptions {
   upgrade?: boolean;
   /** Write package-lock.yml only; install nothing (`dbt deps --lock`). */
   lockOnly?: boolean;
+  /** Hub versions whose require_dbt_version excludes dbt 1.9 are skipped unless false. */
+  versionCheck?: boolean;
   /** A hub other than DBT_PACKAGE_HUB_URL / hub.getdbt.com. */
   hubUrl?: string;
   /** Warnings (an unpinned git package, a moved hub package). */
@@ -89,6 +91,7 @@ export async function installDeps(
     projectName: project.name,
     downloads,
     hub: new HubClient(options.hubUrl),
+    versionCheck: options.versionCheck ?? true,
     warn: options.warn ?? (() => {}),
   };
   try {

@@ -20,7 +20,7 @@ import semver from 'semver';
 import { parse as parseYaml } from 'yaml';
 import { TributaryError } from '../../core/index.js';
 import { downloadAndExtract, gitCheckout, singleTopFolder, type FetchContext } from './fetch.js';
-import type { HubClient } from './hub.js';
+import { DBT_CORE_VERSION, supportsDbt, type HubClient } from './hub.js';
 import type { LockEntry } from './lock.js';
 import { parseSpecList, readProjectSpecs, specError, type PackageSpec } from './spec.js';
 
@@ -56,6 +56,8 @@ export interface ResolveContext {
   /** A scratch folder for checkouts and downloads. */
   downloads: string;
   hub: HubClient;
+  /** Only hub versions whose require_dbt_version admits dbt-core 1.9 (dbt's version check). */
+  versionCheck: boolean;
   warn(message: string): void;
 }
 
@@ -258,11 +260,18 @@ async function pinHub(
   // dbt keeps the first entry's install-prerelease, and allows pre-releases a range names.
   const prerelease =
     first.installPrerelease || specs.some((s) => s.versions.some((v) => /\d-[0-9A-Za-z]/.test(v)));
-  const installable = [...info.versions.keys()].filter(
-    (v) => semver.valid(v) && (prerelease || !semver.prerelease(v)),
-  );
+  const compatible = [...info.versions.values()].filter((v) => !ctx.versionCheck || supportsDbt(v));
+  if (!compatible.length)
+    throw specError(
+      first.origin,
+      `no version of ${first.package} on the hub supports dbt-core ${DBT_CORE_VERSION}, the dbt version Tributary runs as`,
+      'pin a git: revision of the package instead, or run deps with --no-version-check',
+    );
+  const installable = compatible
+    .map((v) => v.version)
+    .filter((v) => semver.valid(v) && (prerelease || !semver.prerelease(v)));
   const chosen = semver.maxSatisfying(installable, range, { includePrerelease: true });
-  if (!chosen) throw noVersion(specs, installable);
+  if (!chosen) throw noVersion(specs, installable, info.versions.size - compatible.length);
   const meta = info.versions.get(chosen)!;
   const latest = installable.sort(semver.compare).at(-1);
   const origin = `hub:${first.package}@${chosen}`;
@@ -288,6 +297,7 @@ async function pinHub(
 function noVersion(
   specs: Extract<PackageSpec, { kind: 'hub' }>[],
   available: string[],
+  incompatible: number,
 ): TributaryError {
   const range = (s: (typeof specs)[number]) => s.versions.join(' ');
   for (const [i, a] of specs.entries())
@@ -306,7 +316,7 @@ function noVersion(
   return specError(
     first.origin,
     `no version of ${first.package} on the hub satisfies ${asked}`,
-    `available: ${available.sort(semver.compare).slice(-10).join(', ') || 'none'}${first.installPrerelease ? '' : ' (pre-releases need install-prerelease: true)'}`,
+    `available: ${available.sort(semver.compare).slice(-10).join(', ') || 'none'}${first.installPrerelease ? '' : ' (pre-releases need install-prerelease: true)'}${incompatible ? `; ${incompatible} more require a dbt other than ${DBT_CORE_VERSION} (--no-version-check installs them)` : ''}`,
   );
 }
 
