@@ -577,6 +577,17 @@ describe('deps: bad packages.yml', () => {
     }
   });
 
+  it("names a dependency's own packages.yml when it is the one at fault", async () => {
+    makePackage(
+      join(dir, 'inner'),
+      'inner',
+      'x',
+      'packages:\n  - package: acme/pkg_b\n    verison: 1\n',
+    );
+    const msg = await failure(installDeps(root('packages:\n  - local: ../inner\n'), opts()));
+    expect(msg).toMatch(/^\.\.\/inner\/packages\.yml:2: packages entry 1: unknown key verison/);
+  });
+
   it('refuses a package named like the project, and two packages with one name', async () => {
     makePackage(join(dir, 'a'), 'shop', 'same name');
     expect(await failure(installDeps(root('packages:\n  - local: ../a\n'), opts()))).toContain(

@@ -196,7 +196,7 @@ async function pin(
           subdirectory: first.subdirectory,
           dir: project,
         },
-        deps: (await readProjectSpecs(project, `${name} (${first.git})`, name)).specs,
+        deps: (await readProjectSpecs(project, name, name)).specs,
       };
     }
     case 'local': {
@@ -205,7 +205,7 @@ async function pin(
       const name = await projectName(path, first);
       return {
         pinned: { kind: 'local', name, local: first.local, path },
-        deps: (await readProjectSpecs(path, `${name} (local ${first.local})`, name)).specs,
+        deps: (await readProjectSpecs(path, first.local, name)).specs,
       };
     }
     case 'tarball': {
@@ -221,7 +221,7 @@ async function pin(
           tarballUnrendered: String(first.unrendered.tarball),
           dir: project,
         },
-        deps: (await readProjectSpecs(project, `${first.name} (tarball)`, first.name)).specs,
+        deps: (await readProjectSpecs(project, first.name, first.name)).specs,
       };
     }
   }

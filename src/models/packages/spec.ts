@@ -85,7 +85,7 @@ export async function readProjectSpecs(
   shownDir = '',
   requiredBy = PACKAGES_FILE,
 ): Promise<ProjectSpecs> {
-  const shown = (f: string) => (shownDir ? join(shownDir, f) : f);
+  const shown = (f: string) => (shownDir ? `${shownDir.replace(/\/$/, '')}/${f}` : f);
   const pkgs = await readYamlDoc(join(dir, PACKAGES_FILE), shown(PACKAGES_FILE));
   const deps = await readYamlDoc(join(dir, DEPENDENCIES_FILE), shown(DEPENDENCIES_FILE));
   const has = (d: LoadedYaml | undefined) =>
