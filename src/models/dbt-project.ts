@@ -35,6 +35,16 @@ export interface DbtProject {
   packagesInstallPath: string;
   /** Variables: project-level (top of `vars:`) and per-package (`vars: {<project>: {...}}`). */
   vars: Record<string, unknown>;
+  /** `vars:` as written: a package's nodes see the entry under their package's name too. */
+  varsBlock: Record<string, unknown>;
+  /** Variables given on the command line (--vars): they win everywhere, in every package. */
+  cliVars: Record<string, unknown>;
+  /** Where installed packages are (`packages-install-path`, default dbt_packages). */
+  packagesInstallPath: string;
+  /** `require-dbt-version`: the dbt versions the project says it works with. */
+  requireDbtVersion: string[];
+  /** `dispatch:`: the packages adapter.dispatch searches for a macro namespace, in order. */
+  dispatch: { macroNamespace: string; searchOrder: string[] }[];
   /** The config trees of dbt_project.yml, unrendered where dbt defers rendering (hooks). */
   models: Record<string, unknown>;
   seeds: Record<string, unknown>;
@@ -144,6 +154,11 @@ export function defaultDbtProject(dir: string, name: string): DbtProject {
     targetPath: 'target',
     packagesInstallPath: 'dbt_packages',
     vars: {},
+    varsBlock: {},
+    cliVars: {},
+    packagesInstallPath: 'dbt_packages',
+    requireDbtVersion: [],
+    dispatch: [],
     models: {},
     seeds: {},
     snapshots: {},
@@ -204,6 +219,14 @@ export async function loadDbtProject(
     targetPath: p['target-path'] ?? 'target',
     packagesInstallPath: p['packages-install-path'] ?? 'dbt_packages',
     vars,
+    varsBlock: asObject((top as Record<string, unknown>).vars),
+    cliVars: { ...cliVars },
+    packagesInstallPath: p['packages-install-path'] ?? 'dbt_packages',
+    requireDbtVersion: asList(p['require-dbt-version']),
+    dispatch: (p.dispatch ?? []).map((d) => ({
+      macroNamespace: d.macro_namespace,
+      searchOrder: d.search_order,
+    })),
     models: p.models ?? {},
     seeds: p.seeds ?? {},
     snapshots: p.snapshots ?? {},
