@@ -9,15 +9,10 @@
  */
 import semver from 'semver';
 import { TributaryError } from '../../core/index.js';
+import { DBT_VERSION } from '../dbt-version.js';
 import { getJson, type FetchContext } from './fetch.js';
 
 export const DEFAULT_HUB_URL = 'https://hub.getdbt.com/';
-
-/**
- * The dbt-core version Tributary answers to when a hub version declares `require_dbt_version`
- * (the manifest's dbt_version is 1.9.0 too): dbt installs only versions compatible with itself.
- */
-export const DBT_CORE_VERSION = '1.9.0';
 
 /** One version of a hub package, as the API describes it. */
 export interface HubVersion {
@@ -31,8 +26,11 @@ export interface HubVersion {
   requireDbtVersion: string[];
 }
 
-/** dbt's registry.is_compatible_version: every specifier of the version admits this dbt. */
-export function supportsDbt(v: HubVersion, dbtVersion = DBT_CORE_VERSION): boolean {
+/**
+ * dbt's registry.is_compatible_version: every specifier of the version admits the dbt version
+ * Tributary answers to (dbt installs only hub versions compatible with itself).
+ */
+export function supportsDbt(v: HubVersion, dbtVersion = DBT_VERSION): boolean {
   return v.requireDbtVersion.every((spec) => {
     const range = semver.validRange(spec.trim());
     // A specifier semver cannot read is not held against the package, as a missing one is not.

@@ -20,7 +20,8 @@ import semver from 'semver';
 import { parse as parseYaml } from 'yaml';
 import { TributaryError } from '../../core/index.js';
 import { downloadAndExtract, gitCheckout, singleTopFolder, type FetchContext } from './fetch.js';
-import { DBT_CORE_VERSION, supportsDbt, type HubClient } from './hub.js';
+import { DBT_VERSION } from '../dbt-version.js';
+import { supportsDbt, type HubClient } from './hub.js';
 import type { LockEntry } from './lock.js';
 import { parseSpecList, readProjectSpecs, specError, type PackageSpec } from './spec.js';
 
@@ -264,7 +265,7 @@ async function pinHub(
   if (!compatible.length)
     throw specError(
       first.origin,
-      `no version of ${first.package} on the hub supports dbt-core ${DBT_CORE_VERSION}, the dbt version Tributary runs as`,
+      `no version of ${first.package} on the hub supports dbt-core ${DBT_VERSION}, the dbt version Tributary runs as`,
       'pin a git: revision of the package instead, or run deps with --no-version-check',
     );
   const installable = compatible
@@ -316,7 +317,7 @@ function noVersion(
   return specError(
     first.origin,
     `no version of ${first.package} on the hub satisfies ${asked}`,
-    `available: ${available.sort(semver.compare).slice(-10).join(', ') || 'none'}${first.installPrerelease ? '' : ' (pre-releases need install-prerelease: true)'}${incompatible ? `; ${incompatible} more require a dbt other than ${DBT_CORE_VERSION} (--no-version-check installs them)` : ''}`,
+    `available: ${available.sort(semver.compare).slice(-10).join(', ') || 'none'}${first.installPrerelease ? '' : ' (pre-releases need install-prerelease: true)'}${incompatible ? `; ${incompatible} more require a dbt other than ${DBT_VERSION} (--no-version-check installs them)` : ''}`,
   );
 }
 
