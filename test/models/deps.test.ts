@@ -257,6 +257,13 @@ describe('deps: local packages', () => {
       expect.objectContaining({ name: 'my_utils', kind: 'local', linked: true }),
     ]);
     expect(lockOf(p).packages).toEqual([{ local: '../shared/utils_src', name: 'my_utils' }]);
+    // A second install replaces the link, never the folder it points to; a killed run's
+    // staging folder is cleared.
+    mkdirSync(join(p, '.dbt_packages.abc123.tmp'));
+    await installDeps(p, opts());
+    expect(existsSync(join(dir, 'shared', 'utils_src', 'macros', 'my_utils.sql'))).toBe(true);
+    expect(marker(p, 'my_utils')).toContain('local');
+    expect(readdirSync(p).filter((f) => f.startsWith('.'))).toEqual([]);
   });
 
   it("installs a local package's own dependencies (a hub package it declares)", async () => {

@@ -13,10 +13,10 @@
  * Contract: installDeps(projectDir, options) → what was installed and what happened to the lock.
  * Errors are TributaryErrors naming the file, the entry and what to do.
  */
-import { cp, mkdir, mkdtemp, rename, rm, symlink } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readdir, rename, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
-import { newId } from '../../core/index.js';
+import { isErrno, newId } from '../../core/index.js';
 import { loadDbtProject } from '../dbt-project.js';
 import { downloadAndExtract, singleTopFolder } from './fetch.js';
 import { HubClient } from './hub.js';
@@ -189,6 +189,7 @@ async function replaceFolder(
 ): Promise<void> {
   const parent = dirname(target);
   await mkdir(parent, { recursive: true });
+  await removeLeftovers(parent, basename(target));
   const staging = join(parent, `.${basename(target)}.${newId()}.tmp`);
   const old = join(parent, `.${basename(target)}.${newId()}.old`);
   await mkdir(staging);
@@ -199,13 +200,27 @@ async function replaceFolder(
       await rename(target, old);
       moved = true;
     } catch (err) {
-      if ((err as { code?: string }).code !== 'ENOENT') throw err;
+      if (!isErrno(err, 'ENOENT')) throw err;
     }
-    await rename(staging, target);
+    try {
+      await rename(staging, target);
+    } catch (err) {
+      if (moved) await rename(old, target);
+      throw err;
+    }
+    // rm removes a symlinked local package's link, never the folder it points to.
     if (moved) await rm(old, { recursive: true, force: true });
   } finally {
     await rm(staging, { recursive: true, force: true });
   }
+}
+
+/** Staging and old folders a killed `deps` left beside the install folder. */
+async function removeLeftovers(parent: string, name: string): Promise<void> {
+  const prefix = `.${name}.`;
+  for (const entry of await readdir(parent))
+    if (entry.startsWith(prefix) && /\.(tmp|old)$/.test(entry))
+      await rm(join(parent, entry), { recursive: true, force: true });
 }
 
 /** Puts one pinned package at `dest`; true when it is a symlink (local packages). */
