@@ -676,6 +676,18 @@ describe('deps on the command line', () => {
     expect(read(installed)).toContain('one');
   });
 
+  it('--vars renders var() in packages.yml', async () => {
+    const p = root(`packages:\n  - package: acme/pkg_b\n    version: "{{ var('b_version') }}"\n`);
+    const out = await cli(['deps', '--project-dir', p, '--json', '--vars', '{b_version: 0.5.0}']);
+    expect(out.code).toBe(0);
+    expect(
+      (JSON.parse(out.stdout) as { packages: { version: string }[] }).packages[0]!.version,
+    ).toBe('0.5.0');
+    const missing = await cli(['deps', '--project-dir', p]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain("var('b_version') is not defined");
+  });
+
   it('--help lists the options', () => {
     const deps = buildProgram().commands.find((c) => c.name() === 'deps')!;
     const help = deps.helpInformation();

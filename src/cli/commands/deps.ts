@@ -5,6 +5,8 @@
  * Exit code 1 when a package cannot be resolved or fetched (one message naming file and entry).
  */
 import type { Command } from 'commander';
+import { parse as parseYamlText } from 'yaml';
+import { TributaryError } from '../../core/index.js';
 import { installDeps, LOCK_FILE, type DepsResult } from '../../models/index.js';
 import { loadProject } from '../../project/index.js';
 import { print, type CliContext } from '../context.js';
@@ -15,6 +17,18 @@ interface DepsCommandOptions {
   upgrade?: boolean;
   json?: boolean;
   versionCheck: boolean;
+  vars?: string;
+}
+
+/** --vars as YAML or JSON: a mapping, as for the other dbt verbs. */
+function varsOption(text: string | undefined): Record<string, unknown> | undefined {
+  if (text === undefined) return undefined;
+  const parsed: unknown = parseYamlText(text);
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed))
+    throw new TributaryError(`--vars must be a mapping, e.g. '{"key": "value"}'`, {
+      code: 'USAGE',
+    });
+  return parsed as Record<string, unknown>;
 }
 
 /** The human summary: one line per package, then where they went and what the lock did. */
@@ -56,6 +70,7 @@ export function registerDeps(program: Command, cli: CliContext): void {
       '--no-version-check',
       "also consider hub versions whose require_dbt_version excludes dbt 1.9 (dbt's flag)",
     )
+    .option('--vars <yaml>', 'variables for var() in packages.yml, as YAML or JSON')
     .option('--json', 'print what was installed as JSON')
     .action(async (opts: DepsCommandOptions) => {
       const p = cli.progress();
@@ -67,6 +82,7 @@ export function registerDeps(program: Command, cli: CliContext): void {
         upgrade: Boolean(opts.upgrade),
         lockOnly: Boolean(opts.lock),
         versionCheck: opts.versionCheck,
+        ...(opts.vars !== undefined ? { vars: varsOption(opts.vars) } : {}),
         log: (m) => p.log(m),
         warn: (m) => {
           p.clear();

@@ -35,6 +35,8 @@ export interface DepsOptions {
   upgrade?: boolean;
   /** Write package-lock.yml only; install nothing (`dbt deps --lock`). */
   lockOnly?: boolean;
+  /** --vars: var() in dbt_project.yml and packages.yml renders with them. */
+  vars?: Record<string, unknown>;
   /** Hub versions whose require_dbt_version excludes dbt 1.9 are skipped unless false. */
   versionCheck?: boolean;
   /** A hub other than DBT_PACKAGE_HUB_URL / hub.getdbt.com. */
@@ -76,9 +78,10 @@ export async function installDeps(
   options: DepsOptions = {},
 ): Promise<DepsResult> {
   const dir = resolve(projectDir);
-  const project = await loadDbtProject(dir);
+  const vars = options.vars ?? {};
+  const project = await loadDbtProject(dir, vars);
   const installPath = resolve(dir, project.packagesInstallPath);
-  const declared = await readProjectSpecs(dir);
+  const declared = await readProjectSpecs(dir, '', undefined, vars);
   const shownInstall = relative(dir, installPath) || '.';
   const lockPath = join(dir, LOCK_FILE);
   if (!declared.specs.length) {
@@ -92,6 +95,7 @@ export async function installDeps(
     downloads,
     hub: new HubClient(options.hubUrl),
     versionCheck: options.versionCheck ?? true,
+    vars,
     warn: options.warn ?? (() => {}),
   };
   try {

@@ -57,6 +57,8 @@ export interface ResolveContext {
   /** A scratch folder for checkouts and downloads. */
   downloads: string;
   hub: HubClient;
+  /** --vars: var() in packages.yml entries renders with them, as in dbt's PackageRenderer. */
+  vars: Record<string, unknown>;
   /** Only hub versions whose require_dbt_version admits dbt-core 1.9 (dbt's version check). */
   versionCheck: boolean;
   warn(message: string): void;
@@ -197,7 +199,7 @@ async function pin(
           subdirectory: first.subdirectory,
           dir: project,
         },
-        deps: (await readProjectSpecs(project, name, name)).specs,
+        deps: (await readProjectSpecs(project, name, name, ctx.vars)).specs,
       };
     }
     case 'local': {
@@ -206,7 +208,7 @@ async function pin(
       const name = await projectName(path, first);
       return {
         pinned: { kind: 'local', name, local: first.local, path },
-        deps: (await readProjectSpecs(path, first.local, name)).specs,
+        deps: (await readProjectSpecs(path, first.local, name, ctx.vars)).specs,
       };
     }
     case 'tarball': {
@@ -222,7 +224,7 @@ async function pin(
           tarballUnrendered: String(first.unrendered.tarball),
           dir: project,
         },
-        deps: (await readProjectSpecs(project, first.name, first.name)).specs,
+        deps: (await readProjectSpecs(project, first.name, first.name, ctx.vars)).specs,
       };
     }
   }
@@ -276,11 +278,11 @@ async function pinHub(
   const meta = info.versions.get(chosen)!;
   const latest = installable.sort(semver.compare).at(-1);
   const origin = `hub:${first.package}@${chosen}`;
-  const deps = await parseSpecList(meta.packages, (i) => ({
-    file: origin,
-    entry: i + 1,
-    requiredBy: meta.name,
-  }));
+  const deps = await parseSpecList(
+    meta.packages,
+    (i) => ({ file: origin, entry: i + 1, requiredBy: meta.name }),
+    ctx.vars,
+  );
   return {
     pinned: {
       kind: 'hub',
@@ -328,11 +330,11 @@ export async function pinFromLock(
   ctx: ResolveContext,
   lockFile: string,
 ): Promise<Pinned> {
-  const [spec] = await parseSpecList([lockSpec(entry)], () => ({
-    file: lockFile,
-    entry: index + 1,
-    requiredBy: lockFile,
-  }));
+  const [spec] = await parseSpecList(
+    [lockSpec(entry)],
+    () => ({ file: lockFile, entry: index + 1, requiredBy: lockFile }),
+    ctx.vars,
+  );
   const name = typeof entry.name === 'string' ? entry.name : undefined;
   if (spec!.kind === 'hub') {
     const version = spec!.versions[0]!;
