@@ -500,6 +500,19 @@ describe('deps: hub packages (a local HTTP server plays the hub)', () => {
     expect(msg).toContain('is not on the hub');
   });
 
+  it('an unreachable hub is an error naming the entry, the URL and what to check', async () => {
+    const closed = createServer();
+    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise((r) => closed.close(r));
+    const p = root('packages:\n  - package: acme/pkg_b\n    version: "0.5.0"\n');
+    const msg = await failure(installDeps(p, opts({ hubUrl: `http://127.0.0.1:${port}` })));
+    expect(msg).toContain(
+      `packages.yml:2: packages entry 1 (acme/pkg_b): could not reach http://127.0.0.1:${port}/api/v1/acme/pkg_b.json: ECONNREFUSED`,
+    );
+    expect(msg).toContain('DBT_PACKAGE_HUB_URL');
+  });
+
   it('keeps the previous install when a later fetch fails', async () => {
     const p = root('packages:\n  - package: acme/pkg_b\n    version: "0.5.0"\n');
     await installDeps(p, opts());
