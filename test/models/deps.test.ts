@@ -300,6 +300,15 @@ describe('deps: local packages', () => {
     expect(existsSync(join(p, 'dbt_packages'))).toBe(false);
   });
 
+  it('refuses a packages-install-path that would replace the project itself', async () => {
+    makePackage(join(dir, 'one'), 'one_pkg', 'one');
+    for (const path of ['.', '..']) {
+      const p = root('packages:\n  - local: ../one\n', `packages-install-path: "${path}"\n`);
+      expect(await failure(installDeps(p, opts()))).toContain('is the project folder or holds it');
+      expect(existsSync(join(p, 'dbt_project.yml'))).toBe(true);
+    }
+  });
+
   it('reads dependencies.yml, and refuses packages declared in both files', async () => {
     makePackage(join(dir, 'one'), 'one_pkg', 'one');
     const p = join(dir, 'shop');

@@ -16,7 +16,7 @@
 import { cp, mkdir, mkdtemp, readdir, rename, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
-import { isErrno, newId } from '../../core/index.js';
+import { TributaryError, isErrno, newId } from '../../core/index.js';
 import { loadDbtProject } from '../dbt-project.js';
 import { downloadAndExtract, singleTopFolder } from './fetch.js';
 import { HubClient } from './hub.js';
@@ -81,6 +81,16 @@ export async function installDeps(
   const vars = options.vars ?? {};
   const project = await loadDbtProject(dir, vars);
   const installPath = resolve(dir, project.packagesInstallPath);
+  if (!relative(installPath, dir).startsWith('..'))
+    // The install folder is replaced as a whole: it must not hold the project itself.
+    throw new TributaryError(
+      `packages-install-path ${project.packagesInstallPath} is the project folder or holds it`,
+      {
+        code: 'CONFIG',
+        location: { file: 'dbt_project.yml' },
+        hint: 'point packages-install-path at a folder of its own, e.g. dbt_packages',
+      },
+    );
   const declared = await readProjectSpecs(dir, '', undefined, vars);
   const shownInstall = relative(dir, installPath) || '.';
   const lockPath = join(dir, LOCK_FILE);
