@@ -37,8 +37,6 @@ export interface DbtProject {
   varsBlock: Record<string, unknown>;
   /** Variables given on the command line (--vars): they win everywhere, in every package. */
   cliVars: Record<string, unknown>;
-  /** Where installed packages are (`packages-install-path`, default dbt_packages). */
-  packagesInstallPath: string;
   /** `require-dbt-version`: the dbt versions the project says it works with. */
   requireDbtVersion: string[];
   /** `dispatch:`: the packages adapter.dispatch searches for a macro namespace, in order. */
@@ -51,6 +49,8 @@ export interface DbtProject {
   sources: Record<string, unknown>;
   onRunStart: string[];
   onRunEnd: string[];
+  /** `flags:` — dbt's behavior flags (`adapter.behavior.<flag>`) among them. */
+  flags: Record<string, unknown>;
   /** Where dbt_project.yml keys sit, for error messages. */
   file: string;
 }
@@ -153,7 +153,6 @@ export function defaultDbtProject(dir: string, name: string): DbtProject {
     vars: {},
     varsBlock: {},
     cliVars: {},
-    packagesInstallPath: 'dbt_packages',
     requireDbtVersion: [],
     dispatch: [],
     models: {},
@@ -163,6 +162,7 @@ export function defaultDbtProject(dir: string, name: string): DbtProject {
     sources: {},
     onRunStart: [],
     onRunEnd: [],
+    flags: {},
     file: join(dir, 'dbt_project.yml'),
   };
 }
@@ -217,7 +217,6 @@ export async function loadDbtProject(
     vars,
     varsBlock: asObject((top as Record<string, unknown>).vars),
     cliVars: { ...cliVars },
-    packagesInstallPath: p['packages-install-path'] ?? 'dbt_packages',
     requireDbtVersion: asList(p['require-dbt-version']),
     dispatch: (p.dispatch ?? []).map((d) => ({
       macroNamespace: d.macro_namespace,
@@ -230,6 +229,7 @@ export async function loadDbtProject(
     sources: p.sources ?? {},
     onRunStart: asList(p['on-run-start']),
     onRunEnd: asList(p['on-run-end']),
+    flags: (p.flags ?? {}) as Record<string, unknown>,
     file: join(dir, file),
   };
 }
