@@ -24,7 +24,7 @@ import { dirname, join } from 'node:path';
 import { parse } from 'yaml';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { describeError } from '../../src/core/index.js';
-import { installDeps, type DepsOptions } from '../../src/models/index.js';
+import { installDeps, openDbtProject, type DepsOptions } from '../../src/models/index.js';
 import { specsHash } from '../../src/models/packages/index.js';
 import { buildProgram, main } from '../../src/cli/main.js';
 import { tempDir } from '../helpers.js';
@@ -326,7 +326,7 @@ describe('deps: local packages', () => {
 
   const sharedUtils = join(import.meta.dirname, '../../../shared/dbt-utils');
   it.runIf(existsSync(sharedUtils) || process.env.CI)(
-    "installs the dbt-utils integration_tests project's `local: ../` (a temp copy of ../shared/dbt-utils)",
+    "installs the dbt-utils integration_tests project's `local: ../` (a temp copy of ../shared/dbt-utils), which then parses with dbt_utils loaded",
     async () => {
       const copy = join(dir, 'dbt-utils');
       cpSync(sharedUtils, copy, {
@@ -342,6 +342,17 @@ describe('deps: local packages', () => {
       expect(realpathSync(installed)).toBe(realpathSync(copy));
       expect(existsSync(join(installed, 'macros', 'sql', 'star.sql'))).toBe(true);
       expect(lockOf(tests).packages).toEqual([{ local: '../', name: 'dbt_utils' }]);
+      // What deps installed loads: the project parses with dbt_utils' macros in its namespace.
+      write(tests, {
+        'profiles.yml': `integration_tests:\n  target: duckdb\n  outputs:\n    duckdb:\n      type: duckdb\n      path: ${JSON.stringify(join(dir, 'w.duckdb'))}\n`,
+      });
+      const opened = await openDbtProject(tests, { profilesDir: tests });
+      try {
+        expect([...opened.parsed.packages.keys()]).toEqual(['dbt_utils']);
+        expect(opened.parsed.manifest.macros.has('macro.dbt_utils.star')).toBe(true);
+      } finally {
+        await opened.close();
+      }
     },
   );
 });
