@@ -407,6 +407,10 @@ describe('deps: git packages (a bare repository made here, the real git)', () =>
     expect(missing).toContain(`packages.yml:2: packages entry 1 (${repo.url}): git clone of`);
     expect(missing).toContain('9.9.9');
     expect(missing).toContain('hint:');
+    const escape = root(`packages:\n  - git: ${repo.url}\n    subdirectory: ../..\n`);
+    expect(await failure(installDeps(escape, opts()))).toContain(
+      'subdirectory ../.. leaves the repository',
+    );
     const gone = join(dir, 'nowhere.git');
     const q = root(`packages:\n  - git: ${gone}\n    revision: 1.0.0\n`);
     const unreachable = await failure(installDeps(q, opts()));

@@ -15,7 +15,7 @@
  */
 import { access, readFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
-import { join, resolve } from 'node:path';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import semver from 'semver';
 import { parse as parseYaml } from 'yaml';
 import { TributaryError } from '../../core/index.js';
@@ -182,6 +182,12 @@ async function pin(
       const dir = join(ctx.downloads, `git-${md5(u.key)}-${md5(revision ?? 'HEAD')}`);
       const { sha } = await gitCheckout(first.git, revision, dir, contextOf(first));
       const project = first.subdirectory ? join(dir, first.subdirectory) : dir;
+      if (relative(dir, project).startsWith('..') || isAbsolute(relative(dir, project)))
+        throw specError(
+          first.origin,
+          `subdirectory ${first.subdirectory} leaves the repository`,
+          'give a folder inside the repository, e.g. subdirectory: packages/my_package',
+        );
       await requireProject(
         project,
         first,
