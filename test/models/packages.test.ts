@@ -38,6 +38,8 @@ models:
 seeds:
   pkgone:
     +schema: pkgseeds
+on-run-end:
+  - "insert into main.hook_log select 'root', (select count(*) from main.hook_log)"
 `,
   'macros/overrides.sql': `{% macro default__shout() %}'root shout'{% endmacro %}
 {% macro label() %}'root label'{% endmacro %}
@@ -88,6 +90,9 @@ models:
     +materialized: view
     staging:
       +tags: [from_pkg]
+on-run-end:
+  - "create table if not exists main.hook_log (who varchar, earlier integer)"
+  - "insert into main.hook_log select {{ label() }}, (select count(*) from main.hook_log)"
 `,
   'macro_src/greet.sql': `{% macro greet(name) %}'hello {{ name }}'{% endmacro %}
 {% macro label() %}'pkg label'{% endmacro %}
@@ -227,6 +232,18 @@ describe('a project with a package installed in dbt_packages/', () => {
 
   it("resolves a one-argument ref from a package node to the root project's node first, as dbt", async () => {
     expect(await row(`select dup_seen from main.pkg_model`)).toEqual({ dup_seen: 'root dup' });
+  });
+
+  it("runs the package's on-run-end hooks, in the package's context, before the root project's", async () => {
+    const rows = (
+      await opened.engine.query(
+        `select who, earlier::integer as earlier from main.hook_log order by earlier`,
+      )
+    ).rows;
+    expect(rows).toEqual([
+      { who: 'pkg label', earlier: 0 },
+      { who: 'root', earlier: 1 },
+    ]);
   });
 
   it('warns, without failing, about a require-dbt-version that leaves out the version followed', () => {
