@@ -31,6 +31,8 @@ export interface DbtProject {
   analysisPaths: string[];
   docsPaths: string[];
   targetPath: string;
+  /** Where `deps` installs packages and the loader reads them (`packages-install-path`). */
+  packagesInstallPath: string;
   /** Variables: project-level (top of `vars:`) and per-package (`vars: {<project>: {...}}`). */
   vars: Record<string, unknown>;
   /** `vars:` as written: a package's nodes see the entry under their package's name too. */
@@ -150,6 +152,7 @@ export function defaultDbtProject(dir: string, name: string): DbtProject {
     analysisPaths: ['analyses'],
     docsPaths: [],
     targetPath: 'target',
+    packagesInstallPath: 'dbt_packages',
     vars: {},
     varsBlock: {},
     cliVars: {},
@@ -214,6 +217,7 @@ export async function loadDbtProject(
     analysisPaths: p['analysis-paths'] ?? ['analyses'],
     docsPaths: p['docs-paths'] ?? [],
     targetPath: p['target-path'] ?? 'target',
+    packagesInstallPath: p['packages-install-path'] ?? 'dbt_packages',
     vars,
     varsBlock: asObject((top as Record<string, unknown>).vars),
     cliVars: { ...cliVars },
@@ -350,7 +354,7 @@ function positionOf(
 }
 
 /** The known key closest to a typo (model_paths → model-paths), if one is close enough. */
-function closest(key: string, known: readonly string[]): string | undefined {
+export function closest(key: string, known: readonly string[]): string | undefined {
   const norm = (k: string) => k.toLowerCase().replace(/_/g, '-');
   let best: string | undefined;
   let bestDistance = Math.max(2, Math.floor(key.length / 4)) + 1;
