@@ -39,8 +39,6 @@ export interface DbtProject {
   varsBlock: Record<string, unknown>;
   /** Variables given on the command line (--vars): they win everywhere, in every package. */
   cliVars: Record<string, unknown>;
-  /** Where installed packages are (`packages-install-path`, default dbt_packages). */
-  packagesInstallPath: string;
   /** `require-dbt-version`: the dbt versions the project says it works with. */
   requireDbtVersion: string[];
   /** `dispatch:`: the packages adapter.dispatch searches for a macro namespace, in order. */
@@ -156,7 +154,6 @@ export function defaultDbtProject(dir: string, name: string): DbtProject {
     vars: {},
     varsBlock: {},
     cliVars: {},
-    packagesInstallPath: 'dbt_packages',
     requireDbtVersion: [],
     dispatch: [],
     models: {},
@@ -221,7 +218,6 @@ export async function loadDbtProject(
     vars,
     varsBlock: asObject((top as Record<string, unknown>).vars),
     cliVars: { ...cliVars },
-    packagesInstallPath: p['packages-install-path'] ?? 'dbt_packages',
     requireDbtVersion: asList(p['require-dbt-version']),
     dispatch: (p.dispatch ?? []).map((d) => ({
       macroNamespace: d.macro_namespace,

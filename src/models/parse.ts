@@ -12,7 +12,7 @@ import type { JinjaEnvironment, JinjaTemplate } from '../jinja/index.js';
 import { ProblemsError } from '../project/index.js';
 import type { DbtProject, TargetConfig } from './dbt-project.js';
 import type { MacroRegistry } from './macro-namespace.js';
-import { loadPackages, versionWarnings } from './packages.js';
+import { loadPackages, versionWarnings } from './packages/load.js';
 import { parseGenericTests } from './parsers/generic-tests.js';
 import { addBuiltinMacros, parseDocs, parseMacros } from './parsers/macros.js';
 import { parseModels } from './parsers/models.js';
