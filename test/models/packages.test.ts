@@ -38,6 +38,9 @@ models:
 seeds:
   pkgone:
     +schema: pkgseeds
+data_tests:
+  pkgone:
+    +severity: warn
 on-run-end:
   - "insert into main.hook_log select 'root', (select count(*) from main.hook_log)"
 `,
@@ -59,7 +62,8 @@ on-run-end:
   '{{ var("pkg_only_var", "unset") }}' as pkg_only,
   '{{ dbt.default__generate_alias_name("x", none) | trim }}' as via_dbt,
   '{{ dbt_version }}' as dbt_version,
-  (select count(*)::integer from {{ ref('pkg_seed') }}) as seed_rows
+  (select count(*)::integer from {{ ref('pkg_seed') }}) as seed_rows,
+  (select count(*)::integer from {{ source('pkg_raw', 'raw_events') }}) as source_rows
 from {{ ref('pkgone', 'pkg_model') }} p
 `,
   'models/dup.sql': `select 'root dup' as which`,
@@ -90,6 +94,8 @@ models:
     +materialized: view
     staging:
       +tags: [from_pkg]
+on-run-start:
+  - "create or replace table main.raw_events as select * from (values (1, 'a'), (2, 'b')) t(id, name)"
 on-run-end:
   - "create table if not exists main.hook_log (who varchar, earlier integer)"
   - "insert into main.hook_log select {{ label() }}, (select count(*) from main.hook_log)"
@@ -113,10 +119,16 @@ select * from {{ model }} where {{ column_name }} <= 0
   '{{ var("pkg_only_var") }}' as pkg_only,
   '{{ var("scoped_var") }}' as scoped,
   {{ label() }} as label,
-  (select which from {{ ref('dup') }}) as dup_seen
+  (select which from {{ ref('dup') }}) as dup_seen,
+  (select max(name) from {{ source('pkg_raw', 'raw_events') }}) as from_source
 `,
   'models/dup.sql': `{{ config(alias='pkg_dup') }} select 'pkg dup' as which`,
   'models/schema.yml': `version: 2
+sources:
+  - name: pkg_raw
+    schema: main
+    tables:
+      - name: raw_events
 models:
   - name: pkg_model
     columns:
@@ -191,6 +203,23 @@ describe('a project with a package installed in dbt_packages/', () => {
     const node = opened.parsed.manifest.nodes.get('model.pkgone.pkg_model')!;
     expect(node.config.materialized).toBe('table');
     expect(node.config.tags).toEqual(['from_pkg', 'from_root']);
+  });
+
+  it("applies the root's data_tests: entry for the package to the package's tests only", () => {
+    const tests = [...opened.parsed.manifest.nodes.values()].filter(
+      (n) => n.resource_type === 'test',
+    );
+    const severity = (pkg: string) => [
+      ...new Set(tests.filter((t) => t.package_name === pkg).map((t) => t.config.severity)),
+    ];
+    expect(severity('pkgone')).toEqual(['warn']);
+    expect(severity('shop_root')).toEqual(['ERROR']);
+  });
+
+  it("resolves source() to the package's source, from its own nodes and from the root's", async () => {
+    expect(opened.parsed.manifest.sources.has('source.pkgone.pkg_raw.raw_events')).toBe(true);
+    expect(await row(`select from_source from main.pkg_model`)).toEqual({ from_source: 'b' });
+    expect(await row(`select source_rows from main.root_model`)).toEqual({ source_rows: 2 });
   });
 
   it("scopes vars as dbt: root globals win, the root's package entry wins, package vars are defaults", async () => {
