@@ -333,6 +333,19 @@ describe('package errors', () => {
     expect(msg).toBe('');
   });
 
+  it("refuses a package's model building the same relation as one of the project's", async () => {
+    const msg = await parseError({
+      'dbt_project.yml': project(),
+      'models/same.sql': `select 1 as x`,
+      'dbt_packages/a/dbt_project.yml': pkg('a'),
+      'dbt_packages/a/models/same.sql': `select 2 as x`,
+    });
+    expect(msg).toContain('dbt found two resources with the database representation');
+    expect(msg).toContain(
+      'model.proj.same (models/same.sql), model.a.same (dbt_packages/a/models/same.sql)',
+    );
+  });
+
   it('lists every macro dispatch searched when none exists', async () => {
     const msg = await parseError({
       'dbt_project.yml': project(),
