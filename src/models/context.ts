@@ -7,7 +7,15 @@
 import { TributaryError } from '../core/index.js';
 import type { Dialect, Engine } from '../engines/index.js';
 import { envVar, type DbtProject, type TargetConfig } from './dbt-project.js';
-import { Kwargs, MacroReturn, splitArgs, type MacroDefinition } from '../jinja/index.js';
+import { Kwargs, MacroReturn, splitArgs } from '../jinja/index.js';
+import { DBT_VERSION } from './dbt-version.js';
+import { findDoc, findRefTarget, findSource, packageVars } from './lookup.js';
+import {
+  dispatchMacro,
+  macroLayer,
+  type DispatchScope,
+  type MacroRegistry,
+} from './macro-namespace.js';
 import {
   adapterMethods,
   apiObject,
@@ -36,7 +44,10 @@ export interface CompileRuntime {
   target: TargetConfig;
   /** Macro prefixes adapter.dispatch tries before `default__`, e.g. ['duckdb']. */
   dispatchPrefixes: string[];
-  macros: ReadonlyMap<string, MacroDefinition>;
+  /** Every macro, by package: dbt's, the root project's, each installed package's. */
+  macros: MacroRegistry;
+  /** The installed packages (dbt_packages/), by project name. */
+  packages: ReadonlyMap<string, DbtProject>;
   engine?: Engine;
   fullRefresh: boolean;
   which: string;
@@ -49,15 +60,6 @@ export interface CompileRuntime {
 
 function kw(args: unknown[]): { args: unknown[]; kwargs: Record<string, unknown> } {
   return splitArgs(args);
-}
-
-/** Looks a ref() up among the project's models, seeds and snapshots. */
-export function findRefTarget(manifest: Manifest, ref: RefCall): Node | undefined {
-  for (const type of ['model', 'seed', 'snapshot'] as const) {
-    const node = manifest.nodes.get(`${type}.${manifest.projectName}.${ref.name}`);
-    if (node) return node;
-  }
-  return undefined;
 }
 
 function refCall(args: unknown[]): RefCall {
@@ -77,34 +79,76 @@ export interface NodeRenderState {
   statements: StatementResults;
 }
 
-const baseCache = new WeakMap<CompileRuntime, Record<string, unknown>[]>();
+const baseCache = new WeakMap<CompileRuntime, Map<string, Record<string, unknown>>>();
 
 /**
  * Globals shared by every render of a runtime, built once (10,000 renders should not rebuild
- * them): the node-independent functions, and each macro as a getter that binds it to the
- * render's own globals (the object inheriting from this one), so macros see the calling node.
+ * them): the node-independent functions, then per package the variables it sees and each macro
+ * as a getter that binds it to the render's own globals (the object inheriting from this one),
+ * so macros see the calling node. The macros are those the node's package reaches, in dbt's order.
  */
-function baseGlobals(rt: CompileRuntime, execute: boolean): Record<string, unknown> {
+function baseGlobals(rt: CompileRuntime, execute: boolean, pkg: string): Record<string, unknown> {
   let cached = baseCache.get(rt);
-  if (!cached) baseCache.set(rt, (cached = []));
-  const i = execute ? 1 : 0;
-  if (!cached[i]) {
-    const base = makeBaseGlobals(rt, execute);
-    for (const [name, def] of rt.macros)
-      Object.defineProperty(base, name, {
-        get(this: Record<string, unknown>) {
-          return def.bind(this);
-        },
-        enumerable: true,
-      });
-    cached[i] = base;
+  if (!cached) baseCache.set(rt, (cached = new Map()));
+  const key = `${execute ? 1 : 0}:${pkg}`;
+  let layer = cached.get(key);
+  if (!layer) {
+    const commonKey = execute ? '1' : '0';
+    let common = cached.get(commonKey);
+    if (!common) cached.set(commonKey, (common = makeBaseGlobals(rt, execute)));
+    layer = macroLayer(common, rt.macros, pkg, common.dbt as object | undefined);
+    const vars = packageVars(rt.project, rt.packages.get(pkg));
+    layer.var = varFunction(vars, execute);
+    layer.doc = (...a: unknown[]) => {
+      const args = kw(a).args.map(String);
+      const [target, name] = args.length > 1 ? [args[0], args[1]!] : [null, args[0]!];
+      const doc = findDoc(rt.manifest, name, pkg, target);
+      if (!doc && execute)
+        throw new TributaryError(`doc('${args.join("', '")}') names no docs block`, {
+          code: 'CONFIG',
+        });
+      return doc?.block_contents ?? '';
+    };
+    cached.set(key, layer);
   }
-  return Object.create(cached[i]) as Record<string, unknown>;
+  return Object.create(layer) as Record<string, unknown>;
+}
+
+/** var(name, default): the variable, else the default, else (when executing) an error naming it. */
+function varFunction(vars: Record<string, unknown>, execute: boolean) {
+  return (...a: unknown[]) => {
+    const [name, fallback] = kw(a).args as [string, unknown];
+    if (name in vars) return vars[name];
+    if (fallback !== undefined) return fallback;
+    if (!execute) return undefined; // dbt only insists on vars when it runs
+    throw new TributaryError(`var('${name}') is not defined and has no default`, {
+      code: 'CONFIG',
+      hint: `define it under vars: in dbt_project.yml or pass --vars '{"${name}": …}'`,
+    });
+  };
+}
+
+const dispatchScopes = new WeakMap<CompileRuntime, DispatchScope>();
+
+/** What adapter.dispatch searches for this runtime (the root project's dispatch: config). */
+function dispatchScope(rt: CompileRuntime): DispatchScope {
+  let scope = dispatchScopes.get(rt);
+  if (!scope) {
+    const common = baseCache.get(rt)?.get('1') ?? baseCache.get(rt)?.get('0');
+    const legacy = common?.dbt as object | undefined;
+    scope = {
+      registry: rt.macros,
+      config: rt.project.dispatch,
+      adapterChain: rt.dispatchPrefixes,
+      ...(legacy ? { legacy: legacy as Record<string, unknown> } : {}),
+    };
+    dispatchScopes.set(rt, scope);
+  }
+  return scope;
 }
 
 function makeBaseGlobals(rt: CompileRuntime, execute: boolean): Record<string, unknown> {
   const { dialect, target } = rt;
-  const vars = rt.project.vars;
   const crossDb: Record<string, unknown> = {};
   for (const [name, fn] of Object.entries(dialect.crossDb)) {
     crossDb[name] = (...a: unknown[]) =>
@@ -118,20 +162,11 @@ function makeBaseGlobals(rt: CompileRuntime, execute: boolean): Record<string, u
     execute,
     target: { ...target, database: target.database ?? target.dbname ?? null },
     project_name: rt.project.name,
+    dbt_version: DBT_VERSION,
     invocation_id: rt.invocationId,
     run_started_at: PyDateTime.fromEpochMs(rt.runStartedAt.getTime(), UTC),
     flags: { FULL_REFRESH: rt.fullRefresh, WHICH: rt.which, STORE_FAILURES: false },
     env_var: (name: string, fallback?: unknown) => envVar(name, fallback, 'env_var'),
-    var: (...a: unknown[]) => {
-      const [name, fallback] = kw(a).args as [string, unknown];
-      if (name in vars) return vars[name];
-      if (fallback !== undefined) return fallback;
-      if (!execute) return undefined; // dbt only insists on vars when it runs
-      throw new TributaryError(`var('${name}') is not defined and has no default`, {
-        code: 'CONFIG',
-        hint: `define it under vars: in dbt_project.yml or pass --vars '{"${name}": …}'`,
-      });
-    },
     log: (...a: unknown[]) => {
       const { args, kwargs } = kw(a);
       if (kwargs.info === true || args[1] === true) rt.log(String(args[0]));
@@ -148,12 +183,6 @@ function makeBaseGlobals(rt: CompileRuntime, execute: boolean): Record<string, u
     is_relation: (v: unknown) => isRelation(v),
     load_relation: (rel: unknown) =>
       (adapterObject(rt, {}).load_relation as (r: unknown) => unknown)(rel),
-    doc: (name: string) => {
-      const doc = rt.manifest.docs.get(`doc.${rt.project.name}.${name}`);
-      if (!doc && execute)
-        throw new TributaryError(`doc('${name}') names no docs block`, { code: 'CONFIG' });
-      return doc?.block_contents ?? '';
-    },
   };
 }
 
@@ -168,7 +197,7 @@ export function nodeGlobals(
   mode: RenderMode,
   extra: Record<string, unknown> = {},
 ): Record<string, unknown> {
-  const g: Record<string, unknown> = baseGlobals(rt, mode.execute);
+  const g: Record<string, unknown> = baseGlobals(rt, mode.execute, node.package_name);
   const materialized = node.config.materialized;
   g.this =
     materialized === 'ephemeral'
@@ -195,7 +224,7 @@ export function nodeGlobals(
       mode.capture.sources.push([s, t]);
       return makeRelation(rt.target, undefined, s, t, null);
     }
-    return resolveSource(rt, s, t);
+    return resolveSource(rt, node, s, t);
   };
   g.config = configFunction(node, mode);
   g.is_incremental = async () => {
@@ -216,9 +245,8 @@ export function nodeGlobals(
   return g;
 }
 
-function resolveSource(rt: CompileRuntime, s: string, t: string): Relation {
-  const { manifest } = rt;
-  const src = manifest.sources.get(`source.${manifest.projectName}.${s}.${t}`);
+function resolveSource(rt: CompileRuntime, node: Node, s: string, t: string): Relation {
+  const src = findSource(rt.manifest, s, t, node.package_name);
   if (!src)
     throw new TributaryError(`source('${s}', '${t}') names no source table`, {
       code: 'CONFIG',
@@ -278,27 +306,15 @@ function addStatementFunctions(
   g.load_result = (name: unknown) => loadResult(statements, String(name));
 }
 
-/** dbt's `adapter`: dispatch (through the render's globals `g`), quoting and introspection. */
 const adapterCache = new WeakMap<CompileRuntime, Record<string, unknown>>();
 
+/** dbt's `adapter`: dispatch (through the render's globals `g`), quoting and introspection. */
 function adapterObject(rt: CompileRuntime, g: Record<string, unknown>): Record<string, unknown> {
   let methods = adapterCache.get(rt);
   if (!methods) adapterCache.set(rt, (methods = adapterMethods(rt)));
   return {
     ...methods,
-    dispatch: (...a: unknown[]) => {
-      const [name] = kw(a).args as [string];
-      for (const prefix of [...rt.dispatchPrefixes, 'default']) {
-        const found = g[`${prefix}__${name}`];
-        if (found) return found;
-      }
-      const plain = g[name];
-      if (plain) return plain;
-      throw new TributaryError(
-        `adapter.dispatch('${name}') found no macro ${rt.dispatchPrefixes[0]}__${name} or default__${name}`,
-        { code: 'CONFIG' },
-      );
-    },
+    dispatch: (...a: unknown[]) => dispatchMacro(dispatchScope(rt), g, a),
   };
 }
 
@@ -309,18 +325,10 @@ function resolveRef(
   state: NodeRenderState,
 ): Relation {
   const { manifest } = rt;
-  if (call.package && call.package !== manifest.projectName)
-    throw new TributaryError(
-      `ref('${call.package}', '${call.name}'): package ${call.package} is not installed`,
-      {
-        code: 'CONFIG',
-        hint: 'only the project itself is available; packages from `dbt deps` are not supported',
-      },
-    );
-  const target = findRefTarget(manifest, call);
+  const target = findRefTarget(manifest, call, node.package_name);
   if (!target)
     throw new TributaryError(
-      `ref('${call.name}') in ${node.name} names no model, seed or snapshot`,
+      `${refText(call)} in ${node.name} names no model, seed or snapshot${call.package ? ` of package ${call.package}` : ''}`,
       {
         code: 'CONFIG',
         location: { file: node.original_file_path },
@@ -337,4 +345,9 @@ function resolveRef(
     target.alias,
     target.config.materialized === 'view' ? 'view' : 'table',
   );
+}
+
+/** A ref() call as it was written, for messages. */
+export function refText(call: RefCall): string {
+  return call.package ? `ref('${call.package}', '${call.name}')` : `ref('${call.name}')`;
 }
