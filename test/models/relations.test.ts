@@ -83,6 +83,26 @@ select count(*) as n from {{ api.Relation.create(schema=target.schema, identifie
 stmt={{ res['data'][0][0] }},{{ res.table.columns['n'].values()[0] + 0 }},{{ res.response is not none }}
 {%- do t.print_table() %}
 `,
+  ddl_probe: `
+{%- set extra = api.Relation.create(database=target.database, schema=target.schema ~ '_extra', identifier='t1') -%}
+{%- do adapter.create_schema(extra) %}
+schema_exists={{ adapter.check_schema_exists(target.database, target.schema ~ '_extra') }}
+{%- do run_query('create table ' ~ extra ~ ' (a integer)') %}
+created={{ adapter.get_relation(extra.database, extra.schema, 't1') is not none }}
+{%- set renamed = extra.incorporate(path={'identifier': 't2'}) -%}
+{%- do adapter.rename_relation(extra, renamed) %}
+renamed={{ adapter.get_relation(extra.database, extra.schema, 't1') is none }},{{ adapter.get_relation(extra.database, extra.schema, 't2') is not none }}
+{%- do adapter.drop_relation(renamed) %}
+dropped={{ adapter.get_relation(extra.database, extra.schema, 't2') is none }}
+{%- do adapter.drop_schema(extra) %}
+schema_dropped={{ adapter.check_schema_exists(target.database, target.schema ~ '_extra') }}
+{%- do adapter.create_schema(extra) %}
+recreated={{ adapter.check_schema_exists(target.database, target.schema ~ '_extra') }}
+info={{ extra.information_schema('columns') }}
+exec={{ adapter.execute('select 7 as x', fetch=True)[1].columns[0].values()[0] }}
+seedcol={{ adapter.quote_seed_column('a', False) }},{{ adapter.quote_seed_column('a') }}
+varchar={{ adapter.get_columns_in_relation(api.Relation.create(schema=target.schema, identifier='people'))[1].data_type }}
+`,
   modules_probe: `
 {%- set d = modules.datetime.date(2024, 2, 28) -%}
 {%- set dt = modules.datetime.datetime(2024, 3, 1, 13, 5, 9) -%}
@@ -207,6 +227,34 @@ describeEachEngine('dbt context objects', (engine) => {
       );
       expect(p.col_api).toBe('character varying(20),numeric(10,2),character varying(30)');
     });
+  });
+
+  it('creates, renames and drops relations and schemas', () => {
+    const p = probe.ddl_probe!;
+    expect(p.schema_exists).toBe('True');
+    expect(p.created).toBe('True');
+    expect(p.renamed).toBe('True,True');
+    expect(p.dropped).toBe('True');
+    expect(p.schema_dropped).toBe('False');
+    expect(p.recreated).toBe('True');
+    expect(p.info).toBe(`"${f.database}".INFORMATION_SCHEMA.columns`);
+    expect(p.exec).toBe('7');
+    expect(p.seedcol).toBe('a,"a"');
+    // DuckDB keeps no varchar length, so dbt's Column says 256; PostgreSQL has varchar(20).
+    expect(p.varchar).toBe(`character varying(${engine === 'duckdb' ? 256 : 20})`);
+  });
+
+  it('loads a named statement result once, as dbt does', async () => {
+    f.write(
+      'models/probe/load_twice.sql',
+      `{{ config(materialized='view') }}
+{% if execute %}{% call statement('s1', fetch_result=True) %}select 1 as n{% endcall %}
+{{ load_result('s1').data[0][0] }} {{ load_result('s1') }}{% endif %}`,
+    );
+    const s = await f.run('compile', { select: ['load_twice'] });
+    expect(resultOf(s, 'load_twice').message).toMatch(
+      /The 'statement' result named 's1' has already been loaded into a variable/,
+    );
   });
 
   describe('agate tables', () => {
