@@ -25,7 +25,7 @@ import {
   runStatement,
   type StatementResults,
 } from './context-adapter.js';
-import { baseFunctions } from './context-functions.js';
+import { baseFunctions, flagsObject, graphObject } from './context-functions.js';
 import { PyDateTime, UTC } from './pymodules/datetime.js';
 import { Relation, isRelation } from './relation.js';
 import type { Manifest, Node, RefCall } from './types.js';
@@ -148,6 +148,17 @@ function dispatchScope(rt: CompileRuntime): DispatchScope {
 }
 
 function makeBaseGlobals(rt: CompileRuntime, execute: boolean): Record<string, unknown> {
+  const base = commonGlobals(rt, execute);
+  // The manifest is complete once nodes execute; while parsing it is still being filled in.
+  let graph: Record<string, unknown> | undefined;
+  Object.defineProperty(base, 'graph', {
+    get: () => (execute ? (graph ??= graphObject(rt.manifest)) : graphObject(rt.manifest)),
+    enumerable: true,
+  });
+  return base;
+}
+
+function commonGlobals(rt: CompileRuntime, execute: boolean): Record<string, unknown> {
   const { dialect, target } = rt;
   const crossDb: Record<string, unknown> = {};
   for (const [name, fn] of Object.entries(dialect.crossDb)) {
@@ -165,7 +176,7 @@ function makeBaseGlobals(rt: CompileRuntime, execute: boolean): Record<string, u
     dbt_version: DBT_VERSION,
     invocation_id: rt.invocationId,
     run_started_at: PyDateTime.fromEpochMs(rt.runStartedAt.getTime(), UTC),
-    flags: { FULL_REFRESH: rt.fullRefresh, WHICH: rt.which, STORE_FAILURES: false },
+    flags: flagsObject(rt.fullRefresh, rt.which),
     env_var: (name: string, fallback?: unknown) => envVar(name, fallback, 'env_var'),
     log: (...a: unknown[]) => {
       const { args, kwargs } = kw(a);

@@ -131,6 +131,8 @@ md5={{ local_md5('abc') }}
 set={{ set([1, 2, 2, 3]) | length }},{{ 2 in set([1, 2]) }}
 diff={{ diff_of_two_dicts({'a': ['x', 'y'], 'b': ['z']}, {'a': ['X']}) }}
 started={{ run_started_at.year > 2000 }},{{ run_started_at.tzinfo }}
+graph={{ graph.nodes.values() | selectattr('resource_type', 'equalto', 'model') | map(attribute='name') | select('equalto', 'modules_probe') | list }}
+flags={{ flags.WHICH }},{{ flags.FULL_REFRESH }}
 `,
 };
 
@@ -326,6 +328,8 @@ describeEachEngine('dbt context objects', (engine) => {
       expect(p.md5).toBe('900150983cd24fb0d6963f7d28e17f72');
       expect(p.set).toBe('3,True');
       expect(p.diff).toBe("{'a': ['y'], 'b': ['z']}");
+      expect(p.graph).toBe("['modules_probe']");
+      expect(p.flags).toBe('compile,False');
     });
   });
 });
