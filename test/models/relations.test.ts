@@ -102,6 +102,12 @@ info={{ extra.information_schema('columns') }}
 exec={{ adapter.execute('select 7 as x', fetch=True)[1].columns[0].values()[0] }}
 seedcol={{ adapter.quote_seed_column('a', False) }},{{ adapter.quote_seed_column('a') }}
 varchar={{ adapter.get_columns_in_relation(api.Relation.create(schema=target.schema, identifier='people'))[1].data_type }}
+{%- set narrow = api.Relation.create(schema=target.schema, identifier='narrow') -%}
+{%- set wide = api.Relation.create(schema=target.schema, identifier='wide') -%}
+{%- do run_query('create table ' ~ narrow ~ ' (s varchar(5))') -%}
+{%- do run_query('create table ' ~ wide ~ ' (s varchar(12))') -%}
+{%- do adapter.expand_target_column_types(from_relation=wide, to_relation=narrow) %}
+expanded={{ adapter.get_columns_in_relation(narrow)[0].data_type }}
 `,
   modules_probe: `
 {%- set d = modules.datetime.date(2024, 2, 28) -%}
@@ -244,6 +250,7 @@ describeEachEngine('dbt context objects', (engine) => {
     expect(p.seedcol).toBe('a,"a"');
     // DuckDB keeps no varchar length, so dbt's Column says 256; PostgreSQL has varchar(20).
     expect(p.varchar).toBe(`character varying(${engine === 'duckdb' ? 256 : 20})`);
+    expect(p.expanded).toBe(`character varying(${engine === 'duckdb' ? 256 : 12})`);
   });
 
   it('loads a named statement result once, as dbt does', async () => {
