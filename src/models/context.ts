@@ -1,7 +1,7 @@
 /**
  * The Jinja context a dbt node renders in: ref, source, config, var, env_var, target, this,
- * is_incremental, adapter, run_query, log, return, doc, exceptions, the dbt.* cross-database
- * macros and every macro of the project. Parsing renders each node once in "parse mode" (execute
+ * is_incremental, adapter, run_query, log, return, doc, exceptions, api, the `dbt` namespace of
+ * dbt's own macros and every macro (dbt's, then the project's by the same name). Parsing renders each node once in "parse mode" (execute
  * is False, ref() records instead of resolving); compiling renders again with everything real.
  */
 import { TributaryError } from '../core/index.js';
@@ -27,7 +27,7 @@ import {
 } from './context-adapter.js';
 import { baseFunctions, flagsObject, graphObject } from './context-functions.js';
 import { PyDateTime, UTC } from './pymodules/datetime.js';
-import { Relation, isRelation } from './relation.js';
+import { isRelation, type Relation } from './relation.js';
 import type { Manifest, Node, RefCall } from './types.js';
 
 /** What a parse-mode render records about a node. */
@@ -96,7 +96,7 @@ function baseGlobals(rt: CompileRuntime, execute: boolean, pkg: string): Record<
     const commonKey = execute ? '1' : '0';
     let common = cached.get(commonKey);
     if (!common) cached.set(commonKey, (common = makeBaseGlobals(rt, execute)));
-    layer = macroLayer(common, rt.macros, pkg, common.dbt as object | undefined);
+    layer = macroLayer(common, rt.macros, pkg);
     const vars = packageVars(rt.project, rt.packages.get(pkg));
     layer.var = varFunction(vars, execute);
     layer.doc = (...a: unknown[]) => {
@@ -134,13 +134,10 @@ const dispatchScopes = new WeakMap<CompileRuntime, DispatchScope>();
 function dispatchScope(rt: CompileRuntime): DispatchScope {
   let scope = dispatchScopes.get(rt);
   if (!scope) {
-    const common = baseCache.get(rt)?.get('1') ?? baseCache.get(rt)?.get('0');
-    const legacy = common?.dbt as object | undefined;
     scope = {
       registry: rt.macros,
       config: rt.project.dispatch,
       adapterChain: rt.dispatchPrefixes,
-      ...(legacy ? { legacy: legacy as Record<string, unknown> } : {}),
     };
     dispatchScopes.set(rt, scope);
   }
@@ -159,17 +156,8 @@ function makeBaseGlobals(rt: CompileRuntime, execute: boolean): Record<string, u
 }
 
 function commonGlobals(rt: CompileRuntime, execute: boolean): Record<string, unknown> {
-  const { dialect, target } = rt;
-  const crossDb: Record<string, unknown> = {};
-  for (const [name, fn] of Object.entries(dialect.crossDb)) {
-    crossDb[name] = (...a: unknown[]) =>
-      (fn as (...x: unknown[]) => string)(
-        ...kw(a).args.map((x) => (x instanceof Relation ? x.render() : x)),
-      );
-  }
+  const { target } = rt;
   return {
-    ...crossDb,
-    dbt: crossDb,
     execute,
     target: { ...target, database: target.database ?? target.dbname ?? null },
     project_name: rt.project.name,
@@ -317,6 +305,24 @@ function addStatementFunctions(
   g.load_result = (name: unknown) => loadResult(statements, String(name));
 }
 
+/**
+ * dbt's behavior flags as `adapter.behavior.<flag>`: each is False unless `flags:` in
+ * dbt_project.yml sets it, read through `.setting` or `.no_warn` (dbt warns on the former when
+ * the flag is off; here neither warns). Only the flags dbt's macros read are known.
+ */
+const BEHAVIOR_FLAGS: Readonly<Record<string, boolean>> = {
+  enable_truthy_nulls_equals_macro: false,
+};
+
+function behaviorFlags(flags: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [name, fallback] of Object.entries(BEHAVIOR_FLAGS)) {
+    const on = name in flags ? flags[name] === true : fallback;
+    out[name] = { setting: on, no_warn: on };
+  }
+  return out;
+}
+
 const adapterCache = new WeakMap<CompileRuntime, Record<string, unknown>>();
 
 /** dbt's `adapter`: dispatch (through the render's globals `g`), quoting and introspection. */
@@ -325,6 +331,7 @@ function adapterObject(rt: CompileRuntime, g: Record<string, unknown>): Record<s
   if (!methods) adapterCache.set(rt, (methods = adapterMethods(rt)));
   return {
     ...methods,
+    behavior: behaviorFlags(rt.project.flags ?? {}),
     dispatch: (...a: unknown[]) => dispatchMacro(dispatchScope(rt), g, a),
   };
 }

@@ -51,6 +51,8 @@ export interface DbtProject {
   sources: Record<string, unknown>;
   onRunStart: string[];
   onRunEnd: string[];
+  /** `flags:` — dbt's behavior flags (`adapter.behavior.<flag>`) among them. */
+  flags: Record<string, unknown>;
   /** Where dbt_project.yml keys sit, for error messages. */
   file: string;
 }
@@ -163,6 +165,7 @@ export function defaultDbtProject(dir: string, name: string): DbtProject {
     sources: {},
     onRunStart: [],
     onRunEnd: [],
+    flags: {},
     file: join(dir, 'dbt_project.yml'),
   };
 }
@@ -230,6 +233,7 @@ export async function loadDbtProject(
     sources: p.sources ?? {},
     onRunStart: asList(p['on-run-start']),
     onRunEnd: asList(p['on-run-end']),
+    flags: (p.flags ?? {}) as Record<string, unknown>,
     file: join(dir, file),
   };
 }

@@ -125,22 +125,20 @@ function defineNamespace(layer: object, name: string, proto: object): void {
 
 /**
  * The globals layer of one package's nodes, over `base` (the node-independent functions): every
- * macro an unqualified name reaches, and every package as a namespace object. `legacyDbt` holds
- * what `dbt.<name>` finds when no dbt macro has that name (SQL builders written in TypeScript).
+ * macro an unqualified name reaches, and every package as a namespace object.
  * Later definitions win, so they go from the lowest precedence to the highest.
  */
 export function macroLayer(
   base: object,
   registry: MacroRegistry,
   pkg: string,
-  legacyDbt: object | undefined,
 ): Record<string, unknown> {
   const layer = Object.create(base) as Record<string, unknown>;
   const { rootName } = registry;
   const installed = [...registry.packages.keys()].filter((p) => p !== rootName && p !== pkg);
   for (const other of installed.reverse()) defineMacroGetters(layer, registry.of(other), (g) => g);
   defineMacroGetters(layer, registry.internal, (g) => g);
-  const dbtProto = Object.create(legacyDbt ?? null) as object;
+  const dbtProto = Object.create(null) as object;
   defineMacroGetters(dbtProto, registry.internal, (self) => self[RENDER_GLOBALS]!);
   defineNamespace(layer, INTERNAL_PACKAGE, dbtProto);
   for (const name of registry.packages.keys())
@@ -157,8 +155,6 @@ export interface DispatchScope {
   config: readonly DispatchEntry[];
   /** The adapter and its parents, e.g. ['duckdb'] or ['postgres'] (then `default`). */
   adapterChain: readonly string[];
-  /** dbt's cross-database SQL builders written in TypeScript (no `default__` form). */
-  legacy?: Readonly<Record<string, unknown>>;
 }
 
 /**
@@ -232,12 +228,6 @@ export function dispatchMacro(
       attempts.push(pkg === null ? searchName : `${pkg}.${searchName}`);
       if (found !== undefined) return found;
     }
-  const legacy = scope.legacy?.[name];
-  if (
-    typeof legacy === 'function' &&
-    (packages.includes(INTERNAL_PACKAGE) || packages.includes(null))
-  )
-    return legacy;
   throw new TributaryError(
     `In dispatch: No macro named '${name}' found within namespace: '${namespace === undefined || namespace === null ? 'None' : String(namespace)}'\n    Searched for: ${attempts.map((a) => `'${a}'`).join(', ')}`,
     {

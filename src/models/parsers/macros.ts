@@ -1,21 +1,18 @@
 /**
- * Macros and docs blocks (dbt's MacroParser and DocumentationParser): the built-in macros, then
+ * Macros and docs blocks (dbt's MacroParser and DocumentationParser): the internal macros (dbt's global project and the adapter's), then
  * each project's own (the root's and every installed package's) from its macro paths and from
  * test-paths/generic (where dbt keeps custom generic tests), and `{% docs %}` blocks from macro
  * files and from .md files.
  */
 import { join } from 'node:path';
-import type { MacroDefinition } from '../../jinja/index.js';
-import { BUILTIN_MACROS, BUILTIN_MACROS_FILE } from '../builtins.js';
+import { internalMacros } from '../global-macros/index.js';
 import type { ParseSession } from './session.js';
 import { walkFolder } from './util.js';
 
-let builtinMacros: ReadonlyMap<string, MacroDefinition> | undefined;
-
-/** Adds dbt's own macros (package `dbt`), parsed once per process. */
+/** Adds dbt's own macros (package `dbt`), parsed once per adapter. */
 export function addBuiltinMacros(s: ParseSession): void {
-  builtinMacros ??= s.env.parse(BUILTIN_MACROS, BUILTIN_MACROS_FILE).macros;
-  for (const [name, def] of builtinMacros) s.macros.internal.set(name, def);
+  for (const [name, def] of internalMacros(s.opts.dispatchPrefixes))
+    s.macros.internal.set(name, def);
 }
 
 /** Adds the macros of the project being parsed (defined twice in one project is a problem). */
