@@ -266,6 +266,41 @@ describeEachEngine('dbt context objects', (engine) => {
     );
   });
 
+  it('raises dbt`s errors from exceptions, try_or_compiler_error, zip_strict and set_strict', async () => {
+    const failing: Record<string, [string, RegExp]> = {
+      err_compiler: ["{{ exceptions.raise_compiler_error('custom failure') }}", /custom failure/],
+      err_not_impl: [
+        "{{ exceptions.raise_not_implemented('not here') }}",
+        /not implemented: not here/,
+      ],
+      err_try: [
+        "{{ try_or_compiler_error('Bad date given', modules.datetime.datetime.strptime, 'x', '%Y') }}",
+        /compilation error: Bad date given/,
+      ],
+      err_zip: ['{{ zip_strict([1, 2], [1]) }}', /zip\(\) arguments have different lengths/],
+      err_set: ['{{ set_strict([[1], [2]]) }}', /unhashable type: 'list'/],
+    };
+    for (const [name, [body]] of Object.entries(failing))
+      f.write(
+        `models/probe/${name}.sql`,
+        // At run time, so each fails its own node (unguarded they fail the parse, as in dbt).
+        `{{ config(materialized='view') }}\n{% if execute %}${body}{% endif %}`,
+      );
+    f.write('models/probe/warns.sql', "{{ exceptions.warn('heads up') }}select 1 as x");
+    const seen: string[] = [];
+    const s = await f.run(
+      'compile',
+      { select: [...Object.keys(failing), 'warns'], log: (m) => seen.push(m) },
+      { log: (m) => seen.push(m) },
+    );
+    for (const [name, [, message]] of Object.entries(failing)) {
+      expect(resultOf(s, name).status).toBe('error');
+      expect(resultOf(s, name).message).toMatch(message);
+    }
+    expect(resultOf(s, 'warns').status).toBe('success');
+    expect(seen.some((m) => m.includes('heads up'))).toBe(true);
+  });
+
   describe('agate tables', () => {
     it('index columns and rows by position and name, with typed values', () => {
       const p = probe.agate_probe!;
