@@ -51,7 +51,7 @@ function pyTypeName(v: unknown): string {
   return (v as { constructor?: { name?: string } })?.constructor?.name ?? typeof v;
 }
 
-/** Plain data for YAML: Python values as the yaml library can write them. */
+/** Plain data for YAML: Python values as the yaml library can write them (YAML 1.1, PyYAML's). */
 function yamlPlain(v: unknown): unknown {
   if (v instanceof PyFloat) return v.value;
   if (Array.isArray(v) || v instanceof Set) return [...v].map(yamlPlain);
@@ -212,13 +212,15 @@ export function baseFunctions(
       return jsonDumps(args[0], Boolean(kwargs.sort_keys ?? args[2]));
     },
     fromyaml: (s: unknown, fallback: unknown = null) =>
-      withDefault(() => parseYaml(String(s)) as unknown, fallback),
+      withDefault(() => parseYaml(String(s), { version: '1.1' }) as unknown, fallback),
     toyaml: (...raw: unknown[]) => {
       const { args, kwargs } = splitArgs(raw);
       return withDefault(
         () =>
           stringifyYaml(yamlPlain(args[0]), {
+            version: '1.1',
             indentSeq: false,
+            singleQuote: true,
             sortMapEntries: Boolean(kwargs.sort_keys ?? args[2]),
           }),
         kwargs.default ?? args[1],
