@@ -24,7 +24,8 @@ import {
   TemplateRuntimeError,
   failUndefined,
   floatRepr,
-  isDict,
+  dictEntries,
+  isMapping,
   isFloat,
   isNumber,
   mkFloat,
@@ -220,16 +221,27 @@ function jsonDumps(
     const parts = value.map((v) => jsonDumps(v, sortKeys, indent, level + 1));
     return `[${pad(level + 1)}${parts.join(itemSep + pad(level + 1))}${pad(level)}]`;
   }
-  if (isDict(value)) {
-    let keys = Object.keys(value);
-    if (!keys.length) return '{}';
-    if (sortKeys) keys = keys.slice().sort();
-    const parts = keys.map(
-      (k) => `${jsonString(k)}: ${jsonDumps(value[k], sortKeys, indent, level + 1)}`,
+  if (isMapping(value)) {
+    // json.dumps turns keys into strings as JSON does (True -> "true", None -> "null").
+    let entries = dictEntries(value).map(
+      ([k, v]) => [typeof k === 'string' ? k : jsonKey(k), v] as [string, unknown],
+    );
+    if (!entries.length) return '{}';
+    if (sortKeys)
+      entries = entries.slice().sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
+    const parts = entries.map(
+      ([k, v]) => `${jsonString(k)}: ${jsonDumps(v, sortKeys, indent, level + 1)}`,
     );
     return `{${pad(level + 1)}${parts.join(itemSep + pad(level + 1))}${pad(level)}}`;
   }
   throw new TemplateRuntimeError(`Object of type ${typeName(value)} is not JSON serializable`);
+}
+
+function jsonKey(k: unknown): string {
+  if (k === null || k === undefined) return 'null';
+  if (typeof k === 'boolean') return k ? 'true' : 'false';
+  if (isNumber(k)) return jsonDumps(k, false, null);
+  throw new TemplateRuntimeError(`keys must be str, int, float, bool or None, not ${typeName(k)}`);
 }
 
 function jsonString(s: string): string {
@@ -496,20 +508,20 @@ export const BUILTIN_FILTERS: Record<string, FilterImpl> = {
       if (v.strict) failUndefined(v);
       return [];
     }
-    if (v instanceof Map) return [...v.entries()].map((e) => tuple(e));
-    if (!isDict(v))
+    if (!isMapping(v))
       throw new TemplateRuntimeError(`Can only get item pairs from a mapping, not ${typeName(v)}`);
-    return Object.entries(v).map((e) => tuple(e));
+    return dictEntries(v).map((e) => tuple(e));
   },
   dictsort: (_st, v, a, kw) => {
-    if (!isDict(v)) throw new TemplateRuntimeError('You can only sort by either "key" or "value"');
+    if (!isMapping(v))
+      throw new TemplateRuntimeError('You can only sort by either "key" or "value"');
     const cs = truthy(opt(kw, a, 0, 'case_sensitive', false));
     const by = opt(kw, a, 1, 'by', 'key');
     const reverse = truthy(opt(kw, a, 2, 'reverse', false));
     if (by !== 'key' && by !== 'value')
       throw new TemplateRuntimeError('You can only sort by either "key" or "value"');
     const pos = by === 'key' ? 0 : 1;
-    const pairs = Object.entries(v).map((e) => tuple(e));
+    const pairs = dictEntries(v).map((e) => tuple(e));
     return pySort(pairs, reverse, (p) => {
       const x = (p as unknown[])[pos];
       return cs ? x : ignoreCase(x);
@@ -571,7 +583,7 @@ export const BUILTIN_FILTERS: Record<string, FilterImpl> = {
   },
   attr: (st, v, a) => {
     const name = pyStr(a[0]);
-    if (isDict(v) || typeof v === 'string' || Array.isArray(v)) {
+    if (isMapping(v) || typeof v === 'string' || Array.isArray(v)) {
       return hasPyMethod(v, name)
         ? getattr(st, v, name)
         : undef(st, name, `'${typeName(v)} object' has no attribute '${name}'`);
@@ -595,8 +607,8 @@ export const BUILTIN_FILTERS: Record<string, FilterImpl> = {
   },
   urlencode: (_st, v) => {
     if (typeof v === 'string') return urlQuote(v, '/');
-    const pairs = isDict(v)
-      ? Object.entries(v)
+    const pairs = isMapping(v)
+      ? dictEntries(v)
       : pyIter(v).map((p) => pyIter(p) as [unknown, unknown]);
     return pairs
       .map(
