@@ -6,6 +6,7 @@ import type { FilterImpl } from './runtime/state.js';
 import {
   JinjaUndefined,
   PyFloat,
+  dunder,
   TemplateRuntimeError,
   failUndefined,
   isDict,
@@ -63,7 +64,8 @@ export const BUILTIN_TESTS: Record<string, FilterImpl> = {
   float: (_st, v) => isFloat(v),
   number: (_st, v) => isNumber(v),
   string: (_st, v) => typeof v === 'string',
-  mapping: (_st, v) => isDict(v) || v instanceof Map,
+  // Host objects declare themselves Mappings (dbt's relations are) with `__mapping__()`.
+  mapping: (_st, v) => isDict(v) || v instanceof Map || dunder(v, '__mapping__')?.() === true,
   iterable: (_st, v) => isIterable(v),
   // Jinja2: has len() and [] — Undefined has both; dict views have no [].
   sequence: (_st, v) =>

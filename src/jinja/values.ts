@@ -350,6 +350,32 @@ function intStr(n: number): string {
   return Math.abs(n) < 1e21 ? String(n) : BigInt(n).toString();
 }
 
+/**
+ * Python's data model for host objects (dbt's relations, agate tables, datetime values): a class
+ * instance may define `__str__`, `__repr__`, `__eq__`, `__lt__`, `__len__`, `__getitem__`,
+ * `__add__`/`__sub__` and their reflected `__radd__`/`__rsub__`, and the renderer calls them
+ * where Python would. A hook returning `undefined` means NotImplemented.
+ */
+export function dunder(v: unknown, name: string): ((...a: unknown[]) => unknown) | undefined {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) return undefined;
+  const fn = (v as Record<string, unknown>)[name];
+  return typeof fn === 'function' ? (fn as (...a: unknown[]) => unknown).bind(v) : undefined;
+}
+
+const OPERATOR_HOOKS: Record<string, [string, string]> = {
+  '+': ['__add__', '__radd__'],
+  '-': ['__sub__', '__rsub__'],
+};
+
+/** `l op r` through the operands' hooks; `undefined` when neither implements it. */
+export function pyOperatorHook(op: string, l: unknown, r: unknown): unknown {
+  const names = OPERATOR_HOOKS[op];
+  if (!names) return undefined;
+  const direct = dunder(l, names[0])?.(r);
+  if (direct !== undefined) return direct;
+  return dunder(r, names[1])?.(l);
+}
+
 /** Python's str() of a value, as `{{ value }}` prints it. */
 export function pyStr(v: unknown): string {
   switch (typeof v) {
@@ -367,6 +393,8 @@ export function pyStr(v: unknown): string {
     if (v.strict) failUndefined(v);
     return '';
   }
+  const str = dunder(v, '__str__');
+  if (str) return String(str());
   return pyRepr(v);
 }
 
@@ -453,6 +481,8 @@ export function pyRepr(v: unknown): string {
       .map(([k, x]) => `${strRepr(k)}: ${pyRepr(x)}`)
       .join(', ')}}`;
   }
+  const repr = dunder(v, '__repr__');
+  if (repr) return String(repr());
   // Class instances (relations, adapters) print through their own toString when they have one.
   const ts = (v as { toString?: unknown }).toString;
   if (typeof ts === 'function' && ts !== Object.prototype.toString) return String(v);
@@ -477,6 +507,8 @@ export function pyEq(a: unknown, b: unknown): boolean {
     for (let i = 0; i < a.length; i++) if (!pyEq(a[i], b[i])) return false;
     return true;
   }
+  const eq = dunder(a, '__eq__') ?? dunder(b, '__eq__');
+  if (eq) return Boolean(eq(dunder(a, '__eq__') ? b : a));
   if (isDict(a) && isDict(b)) {
     const ka = Object.keys(a);
     if (ka.length !== Object.keys(b).length) return false;
@@ -515,6 +547,8 @@ export function pyCompare(a: unknown, b: unknown, op: string): number {
   }
   if (a instanceof JinjaUndefined) failUndefined(a);
   if (b instanceof JinjaUndefined) failUndefined(b);
+  const lt = dunder(a, '__lt__');
+  if (lt && dunder(b, '__lt__')) return lt(b) ? -1 : pyEq(a, b) ? 0 : 1;
   throw new TemplateRuntimeError(
     `'${op}' not supported between instances of '${typeName(a)}' and '${typeName(b)}'`,
   );
@@ -579,5 +613,7 @@ export function pyLen(v: unknown): number {
   }
   if (v instanceof Map || v instanceof Set) return v.size;
   if (isDict(v)) return Object.keys(v).length;
+  const len = dunder(v, '__len__');
+  if (len) return Number(len());
   throw new TemplateRuntimeError(`object of type '${typeName(v)}' has no len()`);
 }

@@ -14,6 +14,7 @@ import {
   PyDict,
   PyFloat,
   TemplateRuntimeError,
+  dunder,
   dictView,
   markRange,
   rangeOf,
@@ -74,7 +75,15 @@ function objectProp(obj: object, key: string): unknown {
 /** `obj.attr` with Jinja2's getattr-then-getitem lookup; functions come back bound to obj. */
 export function getattr(st: State, obj: unknown, attr: string): unknown {
   const v = rawAttr(st, obj, attr);
-  if (typeof v === 'function' && obj !== null && typeof obj === 'object' && !(MACRO_IMPL in v))
+  // A dict's values are not methods: binding would also hide a callable's own attributes
+  // (`modules.datetime.datetime.now`, `api.Column.create`).
+  if (
+    typeof v === 'function' &&
+    obj !== null &&
+    typeof obj === 'object' &&
+    !isDict(obj) &&
+    !(MACRO_IMPL in v)
+  )
     return v.bind(obj) as unknown;
   return v;
 }
@@ -125,7 +134,8 @@ export function rawAttr(st: State, obj: unknown, attr: string): unknown {
     return obj.has(attr) ? obj.get(attr) : noAttr(st, obj, attr);
   }
   if (typeof obj === 'object' || typeof obj === 'function') {
-    const v = objectProp(obj, attr);
+    let v = objectProp(obj, attr);
+    if (v === undefined) v = dunder(obj, '__getitem__')?.(attr);
     return v === undefined ? noAttr(st, obj, attr) : v;
   }
   if (typeof obj === 'number' || obj instanceof PyFloat) {
@@ -192,6 +202,8 @@ export function sliceValue(obj: unknown, start: unknown, stop: unknown, step: un
 export function getitem(st: State, obj: unknown, key: unknown): unknown {
   if (obj instanceof JinjaUndefined) failUndefined(obj);
   if (key instanceof JinjaUndefined && key.strict) failUndefined(key);
+  const item = dunder(obj, '__getitem__')?.(key);
+  if (item !== undefined) return item;
   if (Array.isArray(obj)) {
     if (typeof key === 'number' || typeof key === 'boolean') {
       const i = normIndex(num(key), obj.length);

@@ -29,6 +29,7 @@ import {
   pyContains,
   pyEq,
   pyIter,
+  pyOperatorHook,
   pyStr,
   toJs,
   truthy,
@@ -385,6 +386,8 @@ function binop(op: string, l: unknown, r: unknown): unknown {
       }
     }
   }
+  const hooked = pyOperatorHook(op, l, r);
+  if (hooked !== undefined) return hooked;
   return arith(l, r, op);
 }
 
