@@ -584,7 +584,7 @@ export function hasPyMethod(obj: unknown, name: string): boolean {
 // Number formatting shared by `%` and str.format.
 
 /** toFixed with Python's round-half-even on exact binary ties (`'%.0f' % 2.5` is '2'). */
-function pyToFixed(x: number, digits: number): string {
+export function pyToFixed(x: number, digits: number): string {
   if (!Number.isFinite(x)) return floatRepr(x);
   const neg = x < 0 || Object.is(x, -0);
   const ax = Math.abs(x);
