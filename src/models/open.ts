@@ -53,6 +53,17 @@ const ADAPTERS: Record<
   },
 };
 
+/**
+ * The catalog the target builds in, as dbt's adapters name it and as `"db"."schema"."x"` resolves:
+ * the connection's current database (dbt-duckdb: the database file's stem, `memory` in memory;
+ * dbt-postgres: `dbname`). A profile's own `database:` wins, as in dbt.
+ */
+async function catalogName(engine: Engine, target: TargetConfig): Promise<string> {
+  if (typeof target.database === 'string' && target.database) return target.database;
+  const { rows } = await engine.query('SELECT current_database() AS name');
+  return String(rows[0]?.name);
+}
+
 /** Opens the engine a target describes. */
 async function openTargetEngine(target: TargetConfig): Promise<Engine> {
   const adapter = ADAPTERS[target.type];
@@ -86,6 +97,7 @@ export async function openDbtProject(
   const target = await loadTarget(project, opts);
   const engine = await openTargetEngine(target);
   try {
+    target.database = await catalogName(engine, target);
     const parsed = await parseProject(project, {
       dialect: engine.dialect,
       target,
@@ -127,6 +139,7 @@ export async function parsePipelineModels(opts: PipelineModelsOptions): Promise<
     schema: opts.schema,
     threads: opts.threads,
   };
+  target.database = await catalogName(opts.engine, target);
   return parseProject(project, {
     dialect: opts.engine.dialect,
     target,

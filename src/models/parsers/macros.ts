@@ -6,6 +6,7 @@
 import { join } from 'node:path';
 import type { MacroDefinition } from '../../jinja/index.js';
 import { BUILTIN_MACROS, BUILTIN_MACROS_FILE } from '../builtins.js';
+import { macroBlock } from './macro-sql.js';
 import type { ParseSession } from './session.js';
 import { walkFolder } from './util.js';
 
@@ -13,9 +14,12 @@ let builtinMacros: ReadonlyMap<string, MacroDefinition> | undefined;
 
 /** Adds the built-in macros, then the project's (same name replaces; defined twice is a problem). */
 export async function parseMacros(s: ParseSession): Promise<void> {
-  const { project, macros, manifest } = s;
+  const { project, macros } = s;
   builtinMacros ??= s.env.parse(BUILTIN_MACROS, BUILTIN_MACROS_FILE).macros;
-  for (const [name, def] of builtinMacros) macros.set(name, def);
+  for (const [name, def] of builtinMacros) {
+    macros.set(name, def);
+    addMacro(s, 'dbt', name, def, BUILTIN_MACROS_FILE, BUILTIN_MACROS);
+  }
   const files = [
     ...(
       await Promise.all(project.macroPaths.map((p) => walkFolder(join(project.dir, p), ['.sql'])))
@@ -41,17 +45,31 @@ export async function parseMacros(s: ParseSession): Promise<void> {
       }
       s.projectMacros.add(name);
       macros.set(name, def);
-      manifest.macros.set(`macro.${project.name}.${name}`, {
-        unique_id: `macro.${project.name}.${name}`,
-        name,
-        package_name: project.name,
-        original_file_path: file,
-        line: def.line,
-        arguments: def.params.map((param: { name: string }) => ({ name: param.name })),
-      });
+      addMacro(s, project.name, name, def, file, text);
     }
     for (const [name, block] of tpl.docs) addDoc(s, name, block, file);
   }
+}
+
+/** Lists a macro in the manifest as `macro.<package>.<name>`, with its block's text. */
+function addMacro(
+  s: ParseSession,
+  pkg: string,
+  name: string,
+  def: MacroDefinition,
+  file: string,
+  text: string,
+): void {
+  s.manifest.macros.set(`macro.${pkg}.${name}`, {
+    unique_id: `macro.${pkg}.${name}`,
+    name,
+    package_name: pkg,
+    original_file_path: file,
+    line: def.line,
+    macro_sql: macroBlock(text, def.line),
+    arguments: [],
+    description: '',
+  });
 }
 
 /** Adds the docs blocks of .md files anywhere under the docs paths (else the model paths). */
