@@ -8,6 +8,7 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { writeFileAtomic } from '../core/index.js';
 import type { Engine } from '../engines/index.js';
+import { adapterResponse } from './adapter-response.js';
 import type { NodeResult } from './execute.js';
 import type { ParsedProject } from './parse.js';
 import { docJson, macroJson, nodeJson, sourceJson, type ManifestContext } from './manifest-json.js';
@@ -137,7 +138,13 @@ export async function writeRunResults(
       timing: r.timing,
       thread_id: r.thread_id,
       execution_time: r.execution_time,
-      adapter_response: r.rows === null ? {} : { _message: r.message, rows_affected: r.rows },
+      adapter_response:
+        adapterResponse(
+          pp.target.type,
+          pp.manifest.nodes.get(r.unique_id)!,
+          r,
+          Boolean(args.full_refresh),
+        ) ?? {},
       message: r.message,
       failures: r.failures,
       unique_id: r.unique_id,

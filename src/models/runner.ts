@@ -36,6 +36,8 @@ export interface RunOptions extends Selection {
   fullRefresh?: boolean;
   progress?: ProgressReporter;
   log?: (message: string) => void;
+  /** Called once the nodes to run are known, in plan order, before the first starts. */
+  onPlan?: (plan: { nodes: Node[]; invocationId: string; threads: number }) => void;
   /** Called as each node finishes (for per-node output). */
   onResult?: (result: NodeResult, node: Node, index: number, total: number) => void;
   now?: Date;
@@ -43,6 +45,8 @@ export interface RunOptions extends Selection {
 
 export interface RunSummary {
   verb: DbtVerb;
+  /** The run's invocation_id, as in its artifacts. */
+  invocationId: string;
   results: NodeResult[];
   elapsed: number;
   /** Counts by status. */
@@ -204,6 +208,11 @@ export async function runVerb(
   const order = planOrder(manifest, selected, opts.verb);
   await writeManifest(pp, session.invocationId);
   const threads = Math.max(1, opts.threads ?? Number(pp.target.threads ?? 1));
+  opts.onPlan?.({
+    nodes: order.map((id) => manifest.nodes.get(id)!),
+    invocationId: session.invocationId,
+    threads,
+  });
   opts.progress?.update({ label: opts.verb, done: 0, total: order.length, unit: 'nodes' });
   const executes = opts.verb !== 'compile';
   if (executes) await session.runProjectHooks(engine, 'on-run-start');
@@ -230,6 +239,7 @@ export async function runVerb(
   });
   return {
     verb: opts.verb,
+    invocationId: session.invocationId,
     results: ordered,
     elapsed,
     counts,
