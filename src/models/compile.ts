@@ -110,7 +110,9 @@ async function renderGenericTest(
   if (node.config.where)
     model = `(select * from ${String(model)} where ${String(node.config.where)}) dbt_subquery`;
   kwargs.model = model;
-  const macro = g[`test_${meta.name}`] as (...a: unknown[]) => Promise<unknown>;
+  // `dbt_utils.equality` calls the macro of that package; a bare name, the one the test's package sees.
+  const scope = meta.namespace ? (g[meta.namespace] as Record<string, unknown>) : g;
+  const macro = scope[`test_${meta.name}`] as (...a: unknown[]) => Promise<unknown>;
   const out = await macro(new Kwargs(kwargs));
   const sql = tidy(String(out));
   return sql;

@@ -53,15 +53,10 @@ const ADAPTERS: Record<
   },
 };
 
-/**
- * The catalog the target builds in, as dbt's adapters name it and as `"db"."schema"."x"` resolves:
- * the connection's current database (dbt-duckdb: the database file's stem, `memory` in memory;
- * dbt-postgres: `dbname`). A profile's own `database:` wins, as in dbt.
- */
-async function catalogName(engine: Engine, target: TargetConfig): Promise<string> {
-  if (typeof target.database === 'string' && target.database) return target.database;
-  const { rows } = await engine.query('SELECT current_database() AS name');
-  return String(rows[0]?.name);
+/** The catalog an engine's connection builds in: `current_database()` on DuckDB and PostgreSQL. */
+async function catalogName(engine: Engine): Promise<string> {
+  const { rows } = await engine.query('SELECT current_database() AS catalog');
+  return String(rows[0]?.catalog ?? '');
 }
 
 /** Opens the engine a target describes. */
@@ -73,7 +68,16 @@ async function openTargetEngine(target: TargetConfig): Promise<Engine> {
       hint: `supported types: ${Object.keys(ADAPTERS).join(', ')}`,
     });
   if (!target.schema) target.schema = adapter.defaultSchema;
-  return adapter.open(target);
+  const engine = await adapter.open(target);
+  try {
+    // target.database is the catalog the engine opened (dbt-duckdb: the file's stem, `memory` in
+    // memory; dbt-postgres: dbname), never a path: relations print it as their first part.
+    target.database = await catalogName(engine);
+  } catch (err) {
+    await engine.close();
+    throw err;
+  }
+  return engine;
 }
 
 export interface OpenedDbtProject {
@@ -97,7 +101,6 @@ export async function openDbtProject(
   const target = await loadTarget(project, opts);
   const engine = await openTargetEngine(target);
   try {
-    target.database = await catalogName(engine, target);
     const parsed = await parseProject(project, {
       dialect: engine.dialect,
       target,
@@ -139,7 +142,7 @@ export async function parsePipelineModels(opts: PipelineModelsOptions): Promise<
     schema: opts.schema,
     threads: opts.threads,
   };
-  target.database = await catalogName(opts.engine, target);
+  target.database = await catalogName(opts.engine);
   return parseProject(project, {
     dialect: opts.engine.dialect,
     target,

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { dirname } from 'node:path';
 import { TributaryError } from '../../core/index.js';
-import { defaultConfig, mergeConfig, treeConfigs } from '../config.js';
+import { defaultConfig, mergeConfig } from '../config.js';
 import { newNode, type Node } from '../types.js';
 import { lineOf } from './property-entries.js';
 import {
@@ -19,12 +19,26 @@ import {
 import type { ParseSession } from './session.js';
 import { asString, sha256 } from './util.js';
 
-/** Builds and adds every queued generic test; a test that cannot be built is a problem. */
+/**
+ * Builds and adds every queued generic test; a test that cannot be built is a problem. A test
+ * belongs to the project whose properties file declares it (the tested node's).
+ */
 export async function parseGenericTests(s: ParseSession): Promise<void> {
   for (const spec of s.pendingTests) {
+    s.project = s.projectNamed(spec.node.package_name);
     const test = await s.collect(spec.item.props.file, () => buildGenericTest(s, spec));
     if (test) s.addNode(test);
   }
+  s.project = s.root;
+}
+
+/**
+ * Whether the macro of test `name` (`unique`, `dbt_utils.equality`) exists, found as dbt finds
+ * it: in the namespace named, else from the declaring project (its own, root, dbt's, any).
+ */
+function findTestMacro(s: ParseSession, namespace: string | null, macroName: string): boolean {
+  if (namespace === null) return s.macros.resolve(s.project.name, macroName) !== undefined;
+  return s.macros.of(namespace).has(macroName);
 }
 
 /** The test node of one declared generic test; throws (located) when it cannot be built. */
@@ -40,11 +54,14 @@ function buildGenericTest(s: ParseSession, spec: TestSpec): Node {
     });
   const { testName, body } = declaration(spec.test, fail);
   const shortName = testName.includes('.') ? testName.split('.').pop()! : testName;
+  const namespace = testName.includes('.') ? testName.split('.')[0]! : null;
   const macroName = `test_${shortName}`;
-  if (!s.macros.has(macroName))
+  if (!findTestMacro(s, namespace, macroName))
     throw fail(
       `no generic test named ${testName}`,
-      `define {% test ${shortName}(model, column_name) %} in macros/ or tests/generic/`,
+      namespace !== null && !s.macros.packages.has(namespace) && namespace !== 'dbt'
+        ? `no package named ${namespace} is installed: add it to packages.yml and run tributary deps`
+        : `define {% test ${shortName}(model, column_name) %} in macros/ or tests/generic/`,
     );
   const { config, kwargs } = configAndArguments(body);
   if (column) kwargs.column_name = column.name;
@@ -54,11 +71,11 @@ function buildGenericTest(s: ParseSession, spec: TestSpec): Node {
   const name = typeof body.name === 'string' ? body.name : names.short;
   const fqn = [project.name, ...dirname(file).split('/').slice(1), name];
   const cfg = defaultConfig('test');
-  for (const level of treeConfigs(project.tests, fqn)) mergeConfig(cfg, level);
+  for (const level of s.treeLevels('tests', fqn)) mergeConfig(cfg, level);
   mergeConfig(cfg, { tags: column?.tags ?? [] });
   mergeConfig(cfg, config);
   const hash = createHash('md5').update(`${names.full}\0${file}`).digest('hex').slice(0, 10);
-  const raw = `{{ ${macroName}(**_dbt_generic_test_kwargs) }}`;
+  const raw = `{{ ${namespace === null ? '' : `${namespace}.`}${macroName}(**_dbt_generic_test_kwargs) }}`;
   return newNode({
     unique_id: `test.${project.name}.${name}.${hash}`,
     resource_type: 'test',
@@ -77,7 +94,7 @@ function buildGenericTest(s: ParseSession, spec: TestSpec): Node {
     test_metadata: {
       name: shortName,
       kwargs,
-      namespace: testName.includes('.') ? testName.split('.')[0]! : null,
+      namespace,
     },
     column_name: column?.name ?? null,
     attached_node: parent.resource_type === 'source' ? null : parent.unique_id,
