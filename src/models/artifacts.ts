@@ -48,17 +48,18 @@ function dbtEnv(): Record<string, string> {
 
 /**
  * The macros a node's own Jinja calls (dbt's depends_on.macros): names followed by `(` inside
- * `{{ }}` and `{% %}`, bare (the project's macro, else dbt's) or namespaced (`pkg.name(`); a
- * generic test also depends on its test macro.
+ * `{{ }}` and `{% %}`, bare (the node's own package's macro, else the root project's, else dbt's
+ * or the adapter's) or namespaced (`pkg.name(`); a generic test also depends on its test macro
+ * and on get_where_subquery, as in dbt.
  */
-function macroCallFinder(manifest: Manifest): (node: Node) => string[] {
-  const bare = new Map<string, string>();
+function macroCallFinder(manifest: Manifest, adapterType: string): (node: Node) => string[] {
   const byPackage = new Map<string, string>();
-  for (const m of manifest.macros.values()) {
+  for (const m of manifest.macros.values())
     byPackage.set(`${m.package_name}.${m.name}`, m.unique_id);
-    if (m.package_name === manifest.projectName) bare.set(m.name, m.unique_id);
-    else if (m.package_name === 'dbt' && !bare.has(m.name)) bare.set(m.name, m.unique_id);
-  }
+  const bare = (node: Node, name: string) =>
+    [node.package_name, manifest.projectName, 'dbt', `dbt_${adapterType}`]
+      .map((pkg) => byPackage.get(`${pkg}.${name}`))
+      .find(Boolean);
   const region = /\{\{[\s\S]*?\}\}|\{%[\s\S]*?%\}/g;
   const call = /\b([A-Za-z_]\w*)(?:\.([A-Za-z_]\w*))?\s*\(/g;
   return (node) => {
@@ -67,12 +68,14 @@ function macroCallFinder(manifest: Manifest): (node: Node) => string[] {
     if (meta) {
       const id = meta.namespace
         ? byPackage.get(`${meta.namespace}.test_${meta.name}`)
-        : bare.get(`test_${meta.name}`);
+        : bare(node, `test_${meta.name}`);
       if (id) ids.add(id);
+      const where = bare(node, 'get_where_subquery');
+      if (where) ids.add(where);
     }
     for (const r of node.raw_code.match(region) ?? []) {
       for (const m of r.matchAll(call)) {
-        const id = m[2] ? byPackage.get(`${m[1]}.${m[2]}`) : bare.get(m[1]!);
+        const id = m[2] ? byPackage.get(`${m[1]}.${m[2]}`) : bare(node, m[1]!);
         if (id) ids.add(id);
       }
     }
@@ -86,7 +89,7 @@ function manifestJson(pp: ParsedProject, invocationId: string): unknown {
   const ctx: ManifestContext = {
     pp,
     createdAt: Date.now() / 1000,
-    macroCalls: macroCallFinder(manifest),
+    macroCalls: macroCallFinder(manifest, pp.target.type),
   };
   const obj = <T>(m: Map<string, T>, f: (v: T) => unknown) =>
     Object.fromEntries([...m].map(([k, v]) => [k, f(v)]));
