@@ -247,7 +247,8 @@ describeEachEngine('dbt cross-database macros overridden by the project', (engin
   {{ right("'abc'", 1) }} as project_right,
   {{ dbt.any_value('1') }} as root_default,
   {{ dbt.hash("'x'") }} as package_hash,
-  {{ dbt.length("'abc'") }} as untouched`,
+  {{ dbt.length("'abc'") }} as untouched,
+  {{ dbt.equals('cast(null as integer)', 'cast(null as integer)') }} as nulls_equal`,
       },
       {
         'macros/overrides.sql': `{% macro ${engine}__dateadd(datepart, interval, from_date_or_timestamp) -%}
@@ -262,7 +263,7 @@ describeEachEngine('dbt cross-database macros overridden by the project', (engin
         // A package the dispatch: config puts between the project and dbt for the dbt namespace.
         'dbt_packages/shim/dbt_project.yml': "name: shim\nversion: '1.0.0'\n",
         'dbt_packages/shim/macros/hash.sql': `{% macro ${engine}__hash(field) -%}'shim ${engine}__hash'{%- endmacro %}`,
-        'dbt_project.yml': `${PROJECT}dispatch:\n  - macro_namespace: dbt\n    search_order: [crossdb, shim, dbt]\n`,
+        'dbt_project.yml': `${PROJECT}dispatch:\n  - macro_namespace: dbt\n    search_order: [crossdb, shim, dbt]\nflags:\n  enable_truthy_nulls_equals_macro: true\n`,
       },
     ));
   });
@@ -278,6 +279,8 @@ describeEachEngine('dbt cross-database macros overridden by the project', (engin
       root_default: 'project default__any_value',
       package_hash: `shim ${engine}__hash`,
       untouched: 3,
+      // The behavior flag makes dbt.equals treat two NULLs as equal.
+      nulls_equal: true,
     });
   });
 });
