@@ -125,6 +125,10 @@ describeEachEngine('dbt cross-database macros', (engine) => {
     });
   });
 
+  it('date builds a date from its parts', async () => {
+    expect(await row('date')).toEqual({ leap_day: '2024-02-29', december: '2023-12-01' });
+  });
+
   it('last_day is the last date of the month, quarter or year', async () => {
     expect(await row('last_day')).toEqual({
       leap_month: '2024-02-29',
