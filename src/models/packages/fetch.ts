@@ -43,6 +43,8 @@ async function get(url: string, ctx: FetchContext): Promise<Response> {
           hint: 'write the full URL, e.g. https://example.com/pkg.tar.gz',
         });
       lastError = err;
+      // A host that does not resolve will not resolve on the next try either.
+      if ((err as { cause?: { code?: string } }).cause?.code === 'ENOTFOUND') break;
     }
   }
   const cause = (lastError as { cause?: { message?: string; code?: string } } | undefined)?.cause;
