@@ -40,6 +40,27 @@ export async function resolveRelations(s: ParseSession): Promise<void> {
 }
 
 /**
+ * Two enabled nodes building the same relation are dbt's AmbiguousAliasError, worded as dbt does
+ * (with packages, a package's model may share a name and alias with one of the project's).
+ */
+export function reportAliasClashes(s: ParseSession): void {
+  const built = new Map<string, Node>();
+  for (const node of s.manifest.nodes.values()) {
+    if (!node.relation_name || node.resource_type === 'test') continue;
+    const key = node.relation_name.toLowerCase();
+    const other = built.get(key);
+    if (!other) {
+      built.set(key, node);
+      continue;
+    }
+    s.problems.push({
+      message: `dbt found two resources with the database representation "${node.relation_name}". dbt cannot create two resources with identical database representations. To fix this, change the configuration (alias, schema) of one of these resources: ${other.unique_id} (${fileOf(s, other)}), ${node.unique_id} (${fileOf(s, node)})`,
+      location: { file: fileOf(s, node) },
+    });
+  }
+}
+
+/**
  * A relation's name as dbt prints it in the manifest: `"database"."schema"."identifier"` (only
  * `"schema"."identifier"` when the target names no database).
  */
