@@ -26,10 +26,9 @@ import {
   runStatement,
   type StatementResults,
 } from './context-adapter.js';
-import { baseFunctions } from './context-functions.js';
+import { baseFunctions, flagsObject, graphObject } from './context-functions.js';
 import { PyDateTime, UTC } from './pymodules/datetime.js';
-import type { Relation } from './relation.js';
-import { isRelation } from './relation.js';
+import { isRelation, type Relation } from './relation.js';
 import type { Manifest, Node, RefCall } from './types.js';
 
 /** What a parse-mode render records about a node. */
@@ -148,6 +147,17 @@ function dispatchScope(rt: CompileRuntime): DispatchScope {
 }
 
 function makeBaseGlobals(rt: CompileRuntime, execute: boolean): Record<string, unknown> {
+  const base = commonGlobals(rt, execute);
+  // The manifest is complete once nodes execute; while parsing it is still being filled in.
+  let graph: Record<string, unknown> | undefined;
+  Object.defineProperty(base, 'graph', {
+    get: () => (execute ? (graph ??= graphObject(rt.manifest)) : graphObject(rt.manifest)),
+    enumerable: true,
+  });
+  return base;
+}
+
+function commonGlobals(rt: CompileRuntime, execute: boolean): Record<string, unknown> {
   const { target } = rt;
   return {
     execute,
@@ -156,7 +166,7 @@ function makeBaseGlobals(rt: CompileRuntime, execute: boolean): Record<string, u
     dbt_version: DBT_VERSION,
     invocation_id: rt.invocationId,
     run_started_at: PyDateTime.fromEpochMs(rt.runStartedAt.getTime(), UTC),
-    flags: { FULL_REFRESH: rt.fullRefresh, WHICH: rt.which, STORE_FAILURES: false },
+    flags: flagsObject(rt.fullRefresh, rt.which),
     env_var: (name: string, fallback?: unknown) => envVar(name, fallback, 'env_var'),
     log: (...a: unknown[]) => {
       const { args, kwargs } = kw(a);
@@ -315,9 +325,9 @@ function behaviorFlags(flags: Record<string, unknown>): Record<string, unknown> 
   return out;
 }
 
-/** dbt's `adapter`: dispatch (through the render's globals `g`), quoting and introspection. */
 const adapterCache = new WeakMap<CompileRuntime, Record<string, unknown>>();
 
+/** dbt's `adapter`: dispatch (through the render's globals `g`), quoting and introspection. */
 function adapterObject(rt: CompileRuntime, g: Record<string, unknown>): Record<string, unknown> {
   let methods = adapterCache.get(rt);
   if (!methods) adapterCache.set(rt, (methods = adapterMethods(rt)));
