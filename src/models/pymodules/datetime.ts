@@ -649,12 +649,9 @@ export function fromIsoFormat(text: string, wantDateTime: boolean): PyDate {
   return naive.withZone(fixedZone(offset), offset);
 }
 
-function nowIn(tz: unknown): PyDateTime {
-  const ms = Date.now();
-  return PyDateTime.fromEpochMs(ms, tz instanceof PyTimezone ? tz : null, 0).withZone(
-    tz instanceof PyTimezone ? tz : null,
-    tz instanceof PyTimezone ? tz.offsetAt(ms) : 0,
-  );
+/** now(tz): the current instant as wall time in `tz`. */
+function nowIn(tz: PyTimezone): PyDateTime {
+  return PyDateTime.fromEpochMs(Date.now(), tz);
 }
 
 /** Local wall time (the machine's zone), as Python's naive now() gives it. */
