@@ -1,8 +1,9 @@
 /**
  * The Jinja context a dbt node renders in: ref, source, config, var, env_var, target, this,
- * is_incremental, adapter, run_query, log, return, doc, exceptions, api, the `dbt` namespace of
- * dbt's own macros and every macro (dbt's, then the project's by the same name). Parsing renders each node once in "parse mode" (execute
- * is False, ref() records instead of resolving); compiling renders again with everything real.
+ * is_incremental, adapter, run_query, log, return, doc, exceptions, api, and the macros the
+ * node's package reaches (its own, the root project's, dbt's own, and each package, `dbt`
+ * included, as a namespace; macro-namespace.ts). Parsing renders each node once in "parse mode"
+ * (execute is False, ref() records instead of resolving); compiling renders again with everything real.
  */
 import { TributaryError } from '../core/index.js';
 import type { Dialect, Engine } from '../engines/index.js';
@@ -96,10 +97,10 @@ function baseGlobals(rt: CompileRuntime, execute: boolean, pkg: string): Record<
     const commonKey = execute ? '1' : '0';
     let common = cached.get(commonKey);
     if (!common) cached.set(commonKey, (common = makeBaseGlobals(rt, execute)));
-    layer = macroLayer(common, rt.macros, pkg);
-    const vars = packageVars(rt.project, rt.packages.get(pkg));
-    layer.var = varFunction(vars, execute);
-    layer.doc = (...a: unknown[]) => {
+    // var() and doc() answer per package; macros sit above them (a macro may shadow them, as in dbt).
+    const scoped = Object.create(common) as Record<string, unknown>;
+    scoped.var = varFunction(packageVars(rt.project, rt.packages.get(pkg)), execute);
+    scoped.doc = (...a: unknown[]) => {
       const args = kw(a).args.map(String);
       const [target, name] = args.length > 1 ? [args[0], args[1]!] : [null, args[0]!];
       const doc = findDoc(rt.manifest, name, pkg, target);
@@ -109,6 +110,7 @@ function baseGlobals(rt: CompileRuntime, execute: boolean, pkg: string): Record<
         });
       return doc?.block_contents ?? '';
     };
+    layer = macroLayer(scoped, rt.macros, pkg);
     cached.set(key, layer);
   }
   return Object.create(layer) as Record<string, unknown>;
