@@ -525,6 +525,18 @@ export const BUILTIN_FILTERS: Record<string, FilterImpl> = {
     let total: unknown = opt(kw, a, 1, 'start', 0);
     let items = pyIter(v);
     if (attribute !== null) items = items.map(attrGetter(st, attribute));
+    if (Array.isArray(total)) {
+      // sum(xs, start=[]) concatenates, as Python's + does on lists.
+      let out: unknown[] = total;
+      for (const x of items) {
+        if (!Array.isArray(x) || isTuple(x) !== isTuple(total))
+          throw new TemplateRuntimeError(
+            `can only concatenate ${typeName(total)} (not "${typeName(x)}") to ${typeName(total)}`,
+          );
+        out = out.concat(x);
+      }
+      return isTuple(total) ? tuple(out) : out;
+    }
     let float = isFloat(total);
     let acc = num(total);
     for (const x of items) {

@@ -361,7 +361,8 @@ function binop(op: string, l: unknown, r: unknown): unknown {
         return numResult(m !== 0 && m < 0 !== b < 0 ? m + b : m, float);
       }
       case '**':
-        if (!float && b < 0) return mkFloat(a ** b);
+        // int ** negative int is 1 / a ** -b in CPython (JS's pow rounds differently).
+        if (!float && b < 0) return mkFloat(1 / a ** -b);
         return numResult(a ** b, float);
     }
   }
@@ -585,12 +586,16 @@ async function exec(body: Stmt[], f: Frame, st: State, buf: string[]): Promise<n
         st.line = s.line;
         await ev(s.expr, f, st);
         break;
+      case 'noloader':
+        st.line = s.line;
+        throw new TemplateRuntimeError('no loader for this environment specified');
       case 'break':
         return BREAK;
       case 'continue':
         return CONTINUE;
       case 'block':
         st.line = s.line;
+        if (s.required) throw new TemplateRuntimeError(`Required block '${s.name}' not found`);
         buf.push(await renderBlock(s, f, st));
         break;
       case 'noop':
