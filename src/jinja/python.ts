@@ -604,7 +604,10 @@ export function pyToFixed(x: number, digits: number): string {
   if (!Number.isFinite(x)) return floatRepr(x);
   const neg = x < 0 || Object.is(x, -0);
   const ax = Math.abs(x);
-  if (ax >= 1e21) return (neg ? '-' : '') + BigInt(Math.round(ax)).toString();
+  if (ax >= 1e21) {
+    const frac = digits > 0 ? `.${'0'.repeat(digits)}` : '';
+    return (neg ? '-' : '') + BigInt(Math.round(ax)).toString() + frac;
+  }
   let s = ax.toFixed(digits);
   const extra = Math.min(100, digits + 30);
   const long = ax.toFixed(extra);
@@ -659,6 +662,14 @@ function formatNumberBody(
   prec: number | null,
   alt: boolean,
 ): { neg: boolean; body: string; prefix: string } {
+  if (typeof v === 'bigint' && 'diunxXob'.includes(type)) {
+    // Exact digits for ints past 2**53.
+    const a = v < 0n ? -v : v;
+    const radix = type === 'x' || type === 'X' ? 16 : type === 'o' ? 8 : type === 'b' ? 2 : 10;
+    const body = a.toString(radix);
+    const prefix = alt && radix !== 10 ? `0${type === 'X' ? 'X' : type}` : '';
+    return { neg: v < 0n, body: type === 'X' ? body.toUpperCase() : body, prefix };
+  }
   const x = num(v);
   const neg = x < 0 || Object.is(x, -0);
   const ax = Math.abs(x);
