@@ -14,6 +14,11 @@
  * yml, and dbt-utils' own integration_tests project (seeded and built untimed first, as its
  * macros introspect the warehouse when they compile).
  *   npm run bench:compile -- --sizes 1000,10000 --repeat 3 [--packages false]
+ * `--package <folder>` installs a package of macros (e.g. ../shared/dbt-utils) in each generated
+ * project's dbt_packages/ for Tributary to load too, without calling it; the reference ignores it,
+ * and the compiled models are the same, so the comparison still holds and the difference is the
+ * package's loading cost.
+ *   npm run bench:compile -- --sizes 1000 --package ../shared/dbt-utils
  */
 import { spawnSync } from 'node:child_process';
 import {
@@ -26,7 +31,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { loadavg } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { installDeps } from '../src/models/index.js';
 
@@ -35,8 +40,10 @@ const { values } = parseArgs({
     sizes: { type: 'string', default: '1000,10000' },
     repeat: { type: 'string', default: '3' },
     packages: { type: 'string', default: 'true' },
+    package: { type: 'string' },
   },
 });
+const packageDir = values.package ? resolve(values.package) : undefined;
 /** dbt-utils (Apache-2.0), read from the shared folder beside the repository, never copied into it. */
 const DBT_UTILS = resolve(import.meta.dirname, '../../../shared/dbt-utils');
 const withPackages = values.packages !== 'false' && existsSync(join(DBT_UTILS, 'dbt_project.yml'));
@@ -241,6 +248,15 @@ const rows: string[] = [];
 for (const n of sizes) {
   const dir = join(root, `p${n}`);
   generate(dir, n);
+  if (packageDir) {
+    // The package's own test project (integration_tests/) is not part of what deps installs.
+    const ownTests = join(packageDir, 'integration_tests');
+    cpSync(packageDir, join(dir, 'dbt_packages', basename(packageDir)), {
+      recursive: true,
+      filter: (p) => p !== ownTests && !p.startsWith(`${ownTests}/`),
+    });
+  }
+  const label = packageDir ? `${n} + ${basename(packageDir)}` : `${n}`;
   const trib: Measurement[] = [];
   const ref: Measurement[] = [];
   for (let i = 0; i < repeat; i++) {
@@ -258,8 +274,8 @@ for (const n of sizes) {
   const ratios = trib.map((t, i) => total(t) / total(ref[i]!));
   const cpuRatios = trib.map((t, i) => t.cpuMs / ref[i]!.cpuMs);
   rows.push(
-    `| ${n} | ${trib[0]!.nodes} | tributary | ${sideCells(trib)} | **${median(ratios).toFixed(2)}×** (${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}) | ${median(cpuRatios).toFixed(2)}× | ${targetCell(n, trib)} |`,
-    `| ${n} | ${ref[0]!.nodes} | reference (Jinja2 + PyYAML) | ${sideCells(ref)} | | | |`,
+    `| ${label} | ${trib[0]!.nodes} | tributary | ${sideCells(trib)} | **${median(ratios).toFixed(2)}×** (${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}) | ${median(cpuRatios).toFixed(2)}× | ${targetCell(n, trib)} |`,
+    `| ${label} | ${ref[0]!.nodes} | reference (Jinja2 + PyYAML) | ${sideCells(ref)} | | | |`,
   );
 }
 if (withPackages) {
