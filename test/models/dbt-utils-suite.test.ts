@@ -84,13 +84,31 @@ const DUCKDB_EXCEPTIONS: Record<string, { status: string; reason: string }> = {
     reason:
       "the seed's min_value/max_value are `float` (column_types), DuckDB's 4-byte REAL, and DuckDB casts REAL 100000 to numeric(28,6) as 99999.997952, so width_bucket's tie-break mod(...) = 0 misses the bucket edge 400000",
   },
-  [`test.${PROJECT}.equality_test_date_spine_ref_data_date_spine_.0857f7ea09`]: {
+  [`test.${PROJECT}.dbt_utils_equality_data_test_equality_floats_a_ref_data_test_equality_floats_b___8.951adb8669`]:
+    {
+      status: 'fail',
+      reason:
+        "the seeds' `float` columns are DuckDB's 4-byte REAL; the two seeds differ in the 7th significant digit (62.3888186 / 62.3888187), beyond REAL's precision, so they load equal and the precision-8 comparison finds no difference, where the test expects one (error_if: '<1'); with DOUBLE, as PostgreSQL's float is, it finds one",
+    },
+  [`test.${PROJECT}.dbt_utils_equality_test_date_spine_ref_data_date_spine_.47dec42629`]: {
     status: 'skipped',
     reason: 'its model test_date_spine failed',
   },
-  [`test.${PROJECT}.equality_test_get_relations_by_73c4d1077a7be0798900f189d8e614ca.89298c5874`]: {
+  [`test.${PROJECT}.dbt_utils_equality_test_get_relations_by_pattern_ref_data_union_events_expected_.11c7165a94`]:
+    { status: 'skipped', reason: 'its model test_get_relations_by_pattern failed' },
+  [`test.${PROJECT}.dbt_utils_at_least_one_test_get_relations_by_prefix_and_union_user_id.8ddc00a4b5`]:
+    { status: 'skipped', reason: 'its model test_get_relations_by_prefix_and_union failed' },
+  [`test.${PROJECT}.not_null_test_get_relations_by_prefix_and_union_event.02af59bb21`]: {
     status: 'skipped',
-    reason: 'its model test_get_relations_by_pattern failed',
+    reason: 'its model test_get_relations_by_prefix_and_union failed',
+  },
+  [`test.${PROJECT}.not_null_test_get_relations_by_prefix_and_union_user_id.19dbb582c0`]: {
+    status: 'skipped',
+    reason: 'its model test_get_relations_by_prefix_and_union failed',
+  },
+  [`test.${PROJECT}.unique_test_get_relations_by_prefix_and_union_user_id.4acc530120`]: {
+    status: 'skipped',
+    reason: 'its model test_get_relations_by_prefix_and_union failed',
   },
 };
 
@@ -195,6 +213,9 @@ for (const engine of ENGINES) {
           engine.name === 'duckdb'
             ? Object.fromEntries(Object.entries(DUCKDB_EXCEPTIONS).map(([id, e]) => [id, e.status]))
             : {};
+        console.log(
+          `dbt-utils' integration_tests on ${engine.name}: seed ${JSON.stringify(seed.counts)}, build ${JSON.stringify(build.counts)}`,
+        );
         const failing = notPassing(build);
         const unexpected = Object.keys(failing).filter((id) => failing[id] !== expected[id]);
         expect(messages(build, unexpected)).toEqual([]);
