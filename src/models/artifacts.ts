@@ -164,10 +164,15 @@ export async function writeRunResults(
 
 /** Where a node's compiled SQL goes: target/compiled/<its package>/<file>, as dbt lays it out. */
 function compiledPath(pp: ParsedProject, node: Node): string {
-  const base = join(pp.project.dir, pp.project.targetPath, 'compiled', node.package_name);
+  return join(pp.project.dir, compiledFile(pp, node));
+}
+
+/** A node's compiled SQL file relative to the project folder (dbt's compiled_path). */
+export function compiledFile(pp: ParsedProject, node: Node): string {
+  const base = [pp.project.targetPath, 'compiled', node.package_name].join('/');
   if (node.resource_type === 'test' && node.test_metadata)
-    return join(base, node.original_file_path, `${node.name}.sql`);
-  return join(base, node.original_file_path);
+    return `${base}/${node.original_file_path}/${node.name}.sql`;
+  return `${base}/${node.original_file_path}`;
 }
 
 const createdDirs = new WeakMap<ParsedProject, Set<string>>();

@@ -73,6 +73,8 @@ describeEachEngine('dbt console', (engine) => {
       'HH:MM:SS  Failure in test not_null_people_name (models/schema.yml)',
       'HH:MM:SS    1 failing row(s)',
       'HH:MM:SS  ',
+      'HH:MM:SS    compiled Code at target/compiled/failing/models/schema.yml/not_null_people_name.sql',
+      'HH:MM:SS  ',
       'HH:MM:SS  Done. PASS=2 WARN=0 ERROR=1 SKIP=2 NO-OP=0 TOTAL=5',
     ]);
   });
@@ -105,6 +107,7 @@ describeEachEngine('dbt console', (engine) => {
       'Formatting',
       'RunResultFailure',
       'RunResultError',
+      'SQLCompiledPath',
       'StatsLine',
     ]);
     for (const e of events) {
