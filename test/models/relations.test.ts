@@ -82,6 +82,7 @@ select count(*) as n from {{ api.Relation.create(schema=target.schema, identifie
 {%- set res = load_result('counted') %}
 stmt={{ res['data'][0][0] }},{{ res.table.columns['n'].values()[0] + 0 }},{{ res.response is not none }}
 {%- do t.print_table() %}
+chained={{ t.select(['name', 'id']).order_by('id', reverse=True).limit(1).rows[0].values() }},{{ t.exclude(['big']).column_names | length }}
 `,
   ddl_probe: `
 {%- set extra = api.Relation.create(database=target.database, schema=target.schema ~ '_extra', identifier='t1') -%}
@@ -314,6 +315,7 @@ describeEachEngine('dbt context objects', (engine) => {
       expect(p.score).toBe('1.5,3.0');
       expect(p.date).toBe('2020-01-31,2020,31/01/2020');
       expect(p.iter_2).toBe('2;bob;2.25;2021-06-01;5;');
+      expect(p.chained).toBe("('bob', 2),4");
     });
 
     it('keeps a BIGINT past 2^53 exact', () => {
