@@ -173,6 +173,21 @@ export class DbtConsole {
     for (const e of summaryEvents(ran, failedEphemerals, summary.elapsed, this)) this.emit(e);
   }
 
+  /**
+   * A message from the project's Jinja: `log(msg, info=True)` and `print()` (dbt's JinjaLogInfo),
+   * or `exceptions.warn` (JinjaLogWarning, which arrives as `warning: …`), printed as dbt does.
+   */
+  log(message: string): void {
+    const warning = message.startsWith('warning: ');
+    this.emit({
+      name: warning ? 'JinjaLogWarning' : 'JinjaLogInfo',
+      code: warning ? 'I061' : 'I062',
+      level: warning ? 'warn' : 'info',
+      msg: warning ? message.slice('warning: '.length) : message,
+      data: { msg: warning ? message.slice('warning: '.length) : message },
+    });
+  }
+
   /** Writes an event: as a text line (time, message) or as dbt's JSON log line. */
   emit(event: DbtEvent): void {
     const { opts } = this;
