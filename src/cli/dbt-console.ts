@@ -7,8 +7,14 @@
  * does; `--log-format json` prints each event as one JSON object shaped as dbt's structured logs;
  * `--quiet` keeps only error-level events, as dbt's does.
  */
-import { adapterResponse, type NodeResult, type RunSummary } from '../models/index.js';
-import type { Node } from '../models/index.js';
+import {
+  adapterResponse,
+  compiledFile,
+  type Node,
+  type NodeResult,
+  type ParsedProject,
+  type RunSummary,
+} from '../models/index.js';
 import type { Output } from './output.js';
 
 export type LogFormat = 'text' | 'json';
@@ -87,14 +93,19 @@ export class DbtConsole {
 
   constructor(private readonly opts: DbtConsoleOptions) {}
 
+  private project: ParsedProject | undefined;
+
   /** The project being run: its adapter, its target's database and its parent map. */
-  useProject(pp: {
-    target: { type: string; database?: unknown };
-    manifest: { parentMap: ReadonlyMap<string, string[]> };
-  }): void {
+  useProject(pp: ParsedProject): void {
+    this.project = pp;
     this.adapterType = pp.target.type;
     this.database = typeof pp.target.database === 'string' ? pp.target.database : null;
     this.parentMap = pp.manifest.parentMap;
+  }
+
+  /** Where a node's compiled SQL was written, relative to the project (dbt's compiled_path). */
+  compiledPath(node: Node): string | undefined {
+    return this.project ? compiledFile(this.project, node) : undefined;
   }
 
   parentsOf(id: string): string[] {
@@ -160,6 +171,21 @@ export class DbtConsole {
     // An ephemeral model that failed is not counted, but its error is what the user must fix.
     const failedEphemerals = summary.results.filter((r) => ephemeral(r) && r.status === 'error');
     for (const e of summaryEvents(ran, failedEphemerals, summary.elapsed, this)) this.emit(e);
+  }
+
+  /**
+   * A message from the project's Jinja: `log(msg, info=True)` and `print()` (dbt's JinjaLogInfo),
+   * or `exceptions.warn` (JinjaLogWarning, which arrives as `warning: …`), printed as dbt does.
+   */
+  log(message: string): void {
+    const warning = message.startsWith('warning: ');
+    this.emit({
+      name: warning ? 'JinjaLogWarning' : 'JinjaLogInfo',
+      code: warning ? 'I061' : 'I062',
+      level: warning ? 'warn' : 'info',
+      msg: warning ? message.slice('warning: '.length) : message,
+      data: { msg: warning ? message.slice('warning: '.length) : message },
+    });
   }
 
   /** Writes an event: as a text line (time, message) or as dbt's JSON log line. */
@@ -444,6 +470,15 @@ function detailEvents(r: NodeResult, node: Node, warning: boolean, c: DbtConsole
           data: { msg: r.message, node_info: info },
         },
   );
+  const path = r.compiled_code !== null ? c.compiledPath(node) : undefined;
+  if (path)
+    events.push(blank(true), {
+      name: 'SQLCompiledPath',
+      code: 'Z026',
+      level: 'info',
+      msg: `  compiled Code at ${path}`,
+      data: { path, node_info: info },
+    });
   return events;
 }
 

@@ -60,6 +60,12 @@ describe.skipIf(!schemas)('artifacts against dbt schemas', () => {
     it('run_results.json validates against run-results v6', () => {
       expectValid(f, 'run-results');
     });
+    it('run_results.json has no ephemeral model, which dbt never runs', () => {
+      const doc = expectValid(f, 'run-results') as { results: { unique_id: string }[] };
+      const ids = doc.results.map((r) => r.unique_id);
+      expect(ids).toContain('model.shop.customer_revenue');
+      expect(ids).not.toContain('model.shop.int_paid_orders');
+    });
     it('catalog.json validates against catalog v1', () => {
       expectValid(f, 'catalog');
     });
