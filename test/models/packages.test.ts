@@ -360,6 +360,17 @@ describe('package errors', () => {
     );
   });
 
+  it('names a generic test of a package that is not installed, and what to do', async () => {
+    const msg = await parseError({
+      'dbt_project.yml': project(),
+      'models/m.sql': `select 1 as id`,
+      'models/schema.yml': `version: 2\nmodels:\n  - name: m\n    data_tests: [nopkg.some_test]\n`,
+    });
+    expect(msg).toContain(
+      'no generic test named nopkg.some_test: no package named nopkg is installed (add it to packages.yml and run tributary deps)',
+    );
+  });
+
   it('lists every macro dispatch searched when none exists', async () => {
     const msg = await parseError({
       'dbt_project.yml': project(),
