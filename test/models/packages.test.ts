@@ -362,7 +362,7 @@ describe('package errors', () => {
       'dbt_packages/b/models/same.sql': `{{ config(alias='b_same') }} select 2 as x`,
     });
     expect(msg).toContain(
-      "When referencing 'same', dbt found nodes in multiple packages: 'model.a.same', 'model.b.same'",
+      "When referencing 'same', dbt found nodes in multiple packages: 'model.a.same', 'model.b.same'. To fix this, use two-argument 'ref', with the package name first: 'a' or 'b'",
     );
   });
 
