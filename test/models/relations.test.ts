@@ -82,6 +82,7 @@ select count(*) as n from {{ api.Relation.create(schema=target.schema, identifie
 {%- set res = load_result('counted') %}
 stmt={{ res['data'][0][0] }},{{ res.table.columns['n'].values()[0] + 0 }},{{ res.response is not none }}
 {%- do t.print_table() %}
+avg={{ run_query('select avg(id) as a from ' ~ api.Relation.create(schema=target.schema, identifier='people')).columns[0].values()[0] * 2 }}
 chained={{ t.select(['name', 'id']).order_by('id', reverse=True).limit(1).rows[0].values() }},{{ t.exclude(['big']).column_names | length }}
 `,
   ddl_probe: `
@@ -316,6 +317,8 @@ describeEachEngine('dbt context objects', (engine) => {
       expect(p.date).toBe('2020-01-31,2020,31/01/2020');
       expect(p.iter_2).toBe('2;bob;2.25;2021-06-01;5;');
       expect(p.chained).toBe("('bob', 2),4");
+      // PostgreSQL's avg() is a 16-digit numeric; it still does arithmetic.
+      expect(p.avg).toBe('3.0');
     });
 
     it('keeps a BIGINT past 2^53 exact', () => {
