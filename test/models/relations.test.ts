@@ -110,6 +110,11 @@ varchar={{ adapter.get_columns_in_relation(api.Relation.create(schema=target.sch
 {%- do run_query('create table ' ~ wide ~ ' (s varchar(12))') -%}
 {%- do adapter.expand_target_column_types(from_relation=wide, to_relation=narrow) %}
 expanded={{ adapter.get_columns_in_relation(narrow)[0].data_type }}
+{%- do run_query('insert into ' ~ narrow ~ " values ('a'); insert into " ~ narrow ~ " values ('b')") -%}
+{%- set before = run_query('select count(*) as n from ' ~ narrow).columns[0].values()[0] -%}
+{%- do adapter.truncate_relation(narrow) %}
+truncated={{ before }},{{ run_query('select count(*) as n from ' ~ narrow).columns[0].values()[0] }}
+schemas={{ target.schema in adapter.list_schemas(target.database) }},{{ adapter.quote_as_configured('x', 'identifier') }}
 `,
   modules_probe: `
 {%- set d = modules.datetime.date(2024, 2, 28) -%}
@@ -252,6 +257,8 @@ describeEachEngine('dbt context objects', (engine) => {
     expect(p.seedcol).toBe('a,"a"');
     // DuckDB keeps no varchar length, so dbt's Column says 256; PostgreSQL has varchar(20).
     expect(p.varchar).toBe(`character varying(${engine === 'duckdb' ? 256 : 20})`);
+    expect(p.truncated).toBe('2,0');
+    expect(p.schemas).toBe('True,"x"');
     expect(p.expanded).toBe(`character varying(${engine === 'duckdb' ? 256 : 12})`);
   });
 
