@@ -275,7 +275,7 @@ describeEachEngine('dbt context objects', (engine) => {
     );
   });
 
-  it('raises dbt`s errors from exceptions, try_or_compiler_error, zip_strict and set_strict', async () => {
+  it('raises dbt`s errors from exceptions, try_or_compiler_error, zip_strict, set_strict and a case-only name match', async () => {
     const failing: Record<string, [string, RegExp]> = {
       err_compiler: ["{{ exceptions.raise_compiler_error('custom failure') }}", /custom failure/],
       err_not_impl: [
@@ -288,6 +288,10 @@ describeEachEngine('dbt context objects', (engine) => {
       ],
       err_zip: ['{{ zip_strict([1, 2], [1]) }}', /zip\(\) arguments have different lengths/],
       err_set: ['{{ set_strict([[1], [2]]) }}', /unhashable type: 'list'/],
+      err_case: [
+        "{{ adapter.get_relation(target.database, target.schema, 'PEOPLE') }}",
+        /dbt found an approximate match[\s\S]*Searched for: "[^"]+"\."[^"]+"\."PEOPLE"\nFound: "[^"]+"\."[^"]+"\."people"/,
+      ],
     };
     for (const [name, [body]] of Object.entries(failing))
       f.write(
