@@ -60,6 +60,7 @@ col_{{ c.name }}={{ c.is_string() }},{{ c.is_number() }},{{ c.is_integer() }},{{
 listed={{ adapter.list_relations_without_caching(found.without_identifier()) | map(attribute='identifier') | sort | join(',') }}
 exists={{ adapter.already_exists(target.schema, 'people') }},{{ adapter.already_exists(target.schema, 'nope') }}
 missing_cols={{ adapter.get_missing_columns(found, api.Relation.create(schema=target.schema, identifier='people_view')) | map(attribute='name') | join(',') }}
+labels={{ api.Column.translate_type('string') }},{{ api.Column.translate_type('datetime') }},{{ api.Column.create('c', 'STRING').dtype }}
 col_api={{ api.Column('c', 'varchar', 20).data_type }},{{ api.Column.from_description('n', 'numeric(10,2)').data_type }},{{ api.Column.string_type(30) }}
 `,
   agate_probe: `
@@ -240,6 +241,8 @@ describeEachEngine('dbt context objects', (engine) => {
       expect(p.col_score).toBe(
         engine === 'duckdb' ? 'False,False,False,False,False' : 'False,True,False,False,True',
       );
+      // dbt-postgres's Column.TYPE_LABELS adds DATETIME; the base (and dbt-duckdb's) only STRING.
+      expect(p.labels).toBe(`TEXT,${engine === 'duckdb' ? 'datetime' : 'TIMESTAMP'},TEXT`);
       expect(p.col_api).toBe('character varying(20),numeric(10,2),character varying(30)');
     });
   });
