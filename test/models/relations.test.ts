@@ -36,6 +36,7 @@ bare={{ bare }}|{{ bare.schema }}|{{ bare.database }}
 eq={{ r == api.Relation.create(database=target.database, schema=target.schema, identifier='people', type='table') }}
 ne={{ r == r.include(database=False) }}
 is_relation={{ is_relation(r) }},{{ is_relation('x') }}
+as_dict={{ r['path']['schema'] == target.schema }},{{ r['quote_policy'] }}
 mapping={{ r is mapping }},{{ r.get('metadata', {}).get('type', '').endswith('Relation') }}
 repr={{ [r] }}
 this={{ this }},{{ this.identifier }},{{ this.type }}
@@ -209,6 +210,7 @@ describeEachEngine('dbt context objects', (engine) => {
       expect(p.ne).toBe('False');
       expect(p.is_relation).toBe('True,False');
       expect(p.mapping).toBe('True,True');
+      expect(p.as_dict).toBe("True,{'database': True, 'schema': True, 'identifier': True}");
       const cls = engine === 'duckdb' ? 'DuckDBRelation' : 'PostgresRelation';
       expect(p.repr).toBe(`[<${cls} "${f.database}"."${f.schema}"."people">]`);
     });
