@@ -45,7 +45,7 @@ export interface DbtConsoleOptions {
 const PRINTER_WIDTH = 80;
 
 /** dbt's format_fancy_output_line: `<i> of <n> <msg> ....... [<status> in <t>s]`. */
-export function fancyLine(
+function fancyLine(
   msg: string,
   status: string,
   index: number | null,
@@ -152,11 +152,14 @@ export class DbtConsole {
 
   /** The run's end: counts and time, the errors and warnings with their detail, the totals. */
   summary(summary: RunSummary): void {
-    const ran = summary.results.filter((r) => {
+    const ephemeral = (r: NodeResult) => {
       const n = this.nodes.get(r.unique_id);
-      return n && !isEphemeral(n);
-    });
-    for (const e of summaryEvents(ran, summary.elapsed, this)) this.emit(e);
+      return !n || isEphemeral(n);
+    };
+    const ran = summary.results.filter((r) => !ephemeral(r));
+    // An ephemeral model that failed is not counted, but its error is what the user must fix.
+    const failedEphemerals = summary.results.filter((r) => ephemeral(r) && r.status === 'error');
+    for (const e of summaryEvents(ran, failedEphemerals, summary.elapsed, this)) this.emit(e);
   }
 
   /** Writes an event: as a text line (time, message) or as dbt's JSON log line. */
@@ -445,9 +448,17 @@ function detailEvents(r: NodeResult, node: Node, warning: boolean, c: DbtConsole
 }
 
 /** The events after the last node: counts and time, the end-of-run summary, the totals. */
-function summaryEvents(results: NodeResult[], elapsed: number, c: DbtConsole): DbtEvent[] {
+function summaryEvents(
+  results: NodeResult[],
+  uncounted: NodeResult[],
+  elapsed: number,
+  c: DbtConsole,
+): DbtEvent[] {
   const nodeOf = (r: NodeResult) => c.node(r.unique_id)!;
-  const errors = results.filter((r) => r.status === 'error' || r.status === 'fail');
+  const errors = [
+    ...uncounted.filter((r) => c.node(r.unique_id)),
+    ...results.filter((r) => r.status === 'error' || r.status === 'fail'),
+  ];
   const warnings = results.filter((r) => r.status === 'warn');
   const events: DbtEvent[] = [blank(false), finishedEvent(results.map(nodeOf), elapsed)];
   const end =
@@ -472,8 +483,9 @@ function summaryEvents(results: NodeResult[], elapsed: number, c: DbtConsole): D
   });
   for (const r of errors) events.push(...detailEvents(r, nodeOf(r), false, c));
   for (const r of warnings) events.push(...detailEvents(r, nodeOf(r), true, c));
-  const stats = { pass: 0, warn: 0, error: 0, skip: 0, noop: 0, total: results.length };
-  for (const r of results) {
+  const counted = [...results, ...uncounted.filter((r) => c.node(r.unique_id))];
+  const stats = { pass: 0, warn: 0, error: 0, skip: 0, noop: 0, total: counted.length };
+  for (const r of counted) {
     if (r.status === 'error' || r.status === 'fail') stats.error++;
     else if (r.status === 'skipped') stats.skip++;
     else if (r.status === 'warn') stats.warn++;

@@ -28,6 +28,7 @@ import {
   dictEntries,
   isMapping,
   isTuple,
+  mkInt,
   PyDict,
   isFloat,
   isNumber,
@@ -133,6 +134,9 @@ function parsePyInt(s: string, base: number): number | null {
 
 function toInt(v: unknown, dflt: unknown, base: number): unknown {
   if (v instanceof JinjaUndefined) failUndefined(v); // int(Undefined) raises in Jinja2
+  if (typeof v === 'bigint') return v;
+  if (typeof v === 'string' && base === 10 && /^\s*[+-]?\d[\d_]{15,}\s*$/.test(v))
+    return mkInt(BigInt(v.trim().replace(/_/g, ''))); // exact past 2**53
   if (typeof v === 'string') {
     const i = parsePyInt(v, base);
     if (i !== null) return i;
@@ -214,6 +218,7 @@ function jsonDumps(
   if (value === true) return 'true';
   if (value === false) return 'false';
   if (typeof value === 'string') return jsonString(value);
+  if (typeof value === 'bigint') return value.toString();
   if (typeof value === 'number' || value instanceof PyFloat) {
     const n = num(value);
     if (Number.isNaN(n)) return 'NaN';
@@ -518,6 +523,7 @@ export const BUILTIN_FILTERS: Record<string, FilterImpl> = {
   abs: (_st, v) => {
     if (!isNumber(v))
       throw new TemplateRuntimeError(`bad operand type for abs(): '${typeName(v)}'`);
+    if (typeof v === 'bigint') return v < 0n ? -v : v;
     return isFloat(v) ? mkFloat(Math.abs(num(v))) : Math.abs(num(v));
   },
   sum: (st, v, a, kw) => {
@@ -525,6 +531,18 @@ export const BUILTIN_FILTERS: Record<string, FilterImpl> = {
     let total: unknown = opt(kw, a, 1, 'start', 0);
     let items = pyIter(v);
     if (attribute !== null) items = items.map(attrGetter(st, attribute));
+    if (Array.isArray(total)) {
+      // sum(xs, start=[]) concatenates, as Python's + does on lists.
+      let out: unknown[] = total;
+      for (const x of items) {
+        if (!Array.isArray(x) || isTuple(x) !== isTuple(total))
+          throw new TemplateRuntimeError(
+            `can only concatenate ${typeName(total)} (not "${typeName(x)}") to ${typeName(total)}`,
+          );
+        out = out.concat(x);
+      }
+      return isTuple(total) ? tuple(out) : out;
+    }
     let float = isFloat(total);
     let acc = num(total);
     for (const x of items) {

@@ -36,7 +36,8 @@ const END_TAGS: Record<string, string> = {
   docs: 'enddocs',
   snapshot: 'endsnapshot',
 };
-const UNSUPPORTED_TAGS = new Set(['extends', 'include', 'import', 'from', 'autoescape']);
+const UNSUPPORTED_TAGS = new Set(['autoescape']);
+const LOADER_TAGS = new Set(['extends', 'include', 'import', 'from']);
 
 /** Parses a template source into its syntax tree; throws TemplateSyntaxError with a line. */
 export function parseTemplate(source: string, file: string): ParsedTemplate {
@@ -233,6 +234,13 @@ class Parser {
         return this.parseDocs(line);
       case 'snapshot':
         return this.parseSnapshot(line);
+    }
+    if (LOADER_TAGS.has(tag)) {
+      // Parsed (their expressions must be valid), then fail when rendered, as in dbt's Jinja2.
+      this.next();
+      while (this.cur.type !== 'block_end' && this.cur.type !== 'eof') this.next();
+      this.expectBlockEnd();
+      return { k: 'noloader', line };
     }
     if (UNSUPPORTED_TAGS.has(tag))
       this.fail(`the '{% ${tag} %}' tag is not supported (dbt templates are rendered standalone)`);

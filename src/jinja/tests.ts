@@ -60,7 +60,7 @@ export const BUILTIN_TESTS: Record<string, FilterImpl> = {
   boolean: (_st, v) => typeof v === 'boolean',
   true: (_st, v) => v === true,
   false: (_st, v) => v === false,
-  integer: (_st, v) => typeof v === 'number' && Number.isInteger(v),
+  integer: (_st, v) => (typeof v === 'number' && Number.isInteger(v)) || typeof v === 'bigint',
   float: (_st, v) => isFloat(v),
   number: (_st, v) => isNumber(v),
   string: (_st, v) => typeof v === 'string',

@@ -156,6 +156,7 @@ export function isMapping(v: unknown): v is object {
  * hands those in, and only a template could have put a PyDict inside.
  */
 export function toJs(v: unknown, depth = 0): unknown {
+  if (typeof v === 'bigint') return Number(v); // JS code (JSON, SQL text) expects numbers
   if (v === null || typeof v !== 'object') return v;
   if (v instanceof PyDict) {
     const out: Record<string, unknown> = {};
@@ -166,7 +167,7 @@ export function toJs(v: unknown, depth = 0): unknown {
     let out: unknown[] | null = null;
     for (let i = 0; i < v.length; i++) {
       const x = v[i] as unknown;
-      if (x === null || typeof x !== 'object') continue;
+      if (x === null || (typeof x !== 'object' && typeof x !== 'bigint')) continue;
       const c = toJs(x, depth);
       if (c !== x) (out ??= v.slice())[i] = c;
     }
@@ -249,13 +250,30 @@ export function failUndefined(u: JinjaUndefined): never {
 }
 
 /** True for Python floats: boxed integral floats and non-integral (or non-finite) numbers. */
+/**
+ * A Python int past 2**53 is a JS `bigint` (exact); within that range it is a plain number, so
+ * common arithmetic never touches BigInt. Results go back to numbers when they fit.
+ */
+export function mkInt(b: bigint): number | bigint {
+  return b >= -9007199254740991n && b <= 9007199254740991n ? Number(b) : b;
+}
+
+/** A Python int (number, bigint or bool) as a BigInt. */
+export function bigOf(v: unknown): bigint {
+  if (typeof v === 'bigint') return v;
+  if (typeof v === 'boolean') return v ? 1n : 0n;
+  return BigInt(v as number);
+}
+
 export function isFloat(v: unknown): boolean {
   return v instanceof PyFloat || (typeof v === 'number' && !Number.isInteger(v));
 }
 
 /** True for any Python number, bool included (bool is an int subclass in Python). */
 export function isNumber(v: unknown): boolean {
-  return typeof v === 'number' || v instanceof PyFloat || typeof v === 'boolean';
+  return (
+    typeof v === 'number' || v instanceof PyFloat || typeof v === 'boolean' || typeof v === 'bigint'
+  );
 }
 
 /** The JS number behind a Python number or bool. */
@@ -263,6 +281,7 @@ export function num(v: unknown): number {
   if (typeof v === 'number') return v;
   if (v instanceof PyFloat) return v.value;
   if (typeof v === 'boolean') return v ? 1 : 0;
+  if (typeof v === 'bigint') return Number(v);
   throw new TemplateRuntimeError(`expected a number, got ${typeName(v)}`);
 }
 
@@ -284,7 +303,7 @@ export function typeName(v: unknown): string {
   if (typeof v === 'boolean') return 'bool';
   if (typeof v === 'string') return 'str';
   if (isFloat(v)) return 'float';
-  if (typeof v === 'number') return 'int';
+  if (typeof v === 'number' || typeof v === 'bigint') return 'int';
   if (Array.isArray(v)) return isTuple(v) ? 'tuple' : 'list';
   if (v instanceof JinjaUndefined) return 'Undefined';
   if (v instanceof Namespace) return 'Namespace';
@@ -304,6 +323,8 @@ export function truthy(v: unknown): boolean {
       return v.length > 0;
     case 'number':
       return v !== 0; // NaN is truthy in Python too
+    case 'bigint':
+      return true; // only ints past 2**53 are bigints
     case 'function':
       return true;
   }
@@ -385,6 +406,8 @@ export function pyStr(v: unknown): string {
       return Number.isInteger(v) ? intStr(v) : floatRepr(v);
     case 'boolean':
       return v ? 'True' : 'False';
+    case 'bigint':
+      return v.toString();
     case 'undefined':
       return '';
   }
@@ -440,6 +463,7 @@ export function pyRepr(v: unknown): string {
       return strRepr(v);
     case 'number':
     case 'boolean':
+    case 'bigint':
       return pyStr(v);
     case 'undefined':
       return 'None';
@@ -489,13 +513,28 @@ export function pyRepr(v: unknown): string {
   return `<${typeName(v)} object>`;
 }
 
+/** Orders two Python numbers, exactly when either is an int past 2**53. */
+function numCompare(a: unknown, b: unknown): number {
+  if ((typeof a === 'bigint' || typeof b === 'bigint') && !isFloat(a) && !isFloat(b)) {
+    const x = bigOf(a);
+    const y = bigOf(b);
+    return x < y ? -1 : x > y ? 1 : 0;
+  }
+  const x = num(a);
+  const y = num(b);
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
 /** Python `==`: by value for numbers, strings, lists, tuples and dicts; identity otherwise. */
 export function pyEq(a: unknown, b: unknown): boolean {
   if (a === b) return true;
   if (a === undefined) a = null;
   if (b === undefined) b = null;
   if (a === null || b === null) return a === b;
-  if (isNumber(a) && isNumber(b)) return num(a) === num(b);
+  if (isNumber(a) && isNumber(b)) {
+    if (typeof a === 'bigint' || typeof b === 'bigint') return numCompare(a, b) === 0;
+    return num(a) === num(b);
+  }
   if (typeof a === 'string' || typeof b === 'string') return false;
   if (a instanceof JinjaUndefined || b instanceof JinjaUndefined) {
     if (a instanceof JinjaUndefined && a.strict) failUndefined(a);
@@ -532,11 +571,7 @@ export function pyEq(a: unknown, b: unknown): boolean {
 
 /** Python ordering (`<`): numbers, strings, and lists/tuples lexicographically; else TypeError. */
 export function pyCompare(a: unknown, b: unknown, op: string): number {
-  if (isNumber(a) && isNumber(b)) {
-    const x = num(a);
-    const y = num(b);
-    return x < y ? -1 : x > y ? 1 : 0;
-  }
+  if (isNumber(a) && isNumber(b)) return numCompare(a, b);
   if (typeof a === 'string' && typeof b === 'string') return a < b ? -1 : a > b ? 1 : 0;
   if (Array.isArray(a) && Array.isArray(b) && isTuple(a) === isTuple(b)) {
     const n = Math.min(a.length, b.length);

@@ -158,3 +158,24 @@ describeEachEngine('dbt console with ephemeral models', (engine) => {
     expect(nodeLines.every((l) => l.includes(` of ${nodeLines.length} `))).toBe(true);
   });
 });
+
+describeEachEngine('dbt console when an ephemeral model fails', (engine) => {
+  let f: DbtFixture;
+  beforeAll(() => {
+    f = new DbtFixture('failing', engine);
+    f.write(
+      'models/eph.sql',
+      "{{ config(materialized='ephemeral') }}\n{% if execute %}{{ exceptions.raise_compiler_error('no eph today') }}{% endif %}\nselect 1 as one\n",
+    );
+    f.write('models/uses_eph.sql', "select * from {{ ref('eph') }}\n");
+  });
+  afterAll(() => f.cleanup());
+
+  it("skips what reads it 'due to ephemeral model error' and reports the error", async () => {
+    const lines = masked(await consoleRun(f, 'run', { quiet: true }));
+    expect(lines).toContainEqual(
+      line(`4 of 4 SKIP relation ${f.schema}.uses_eph due to ephemeral model error`, 'ERROR SKIP'),
+    );
+    expect(lines.some((l) => l.includes('no eph today'))).toBe(true);
+  });
+});

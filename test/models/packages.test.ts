@@ -70,6 +70,9 @@ from {{ ref('pkgone', 'pkg_model') }} p
   'models/schema.yml': `version: 2
 models:
   - name: root_model
+    data_tests:
+      - pkgone.same_count:
+          compare_model: ref('pkg_model')
     columns:
       - name: id
         tests: [pkgone.is_positive]
@@ -111,6 +114,11 @@ on-run-end:
 `,
   'tests/generic/is_positive.sql': `{% test is_positive(model, column_name) %}
 select * from {{ model }} where {{ column_name }} <= 0
+{% endtest %}
+`,
+  'macro_src/same_count.sql': `{% test same_count(model, compare_model) %}
+{% if execute and compare_model.identifier is not defined %}{{ exceptions.raise_compiler_error('compare_model is not a Relation') }}{% endif %}
+select 1 from (select count(*) as n from {{ model }}) a, (select count(*) as n from {{ compare_model }}) b where a.n != b.n
 {% endtest %}
 `,
   'tests/assert_pkg_model_has_rows.sql': `select 1 from (select count(*) as n from {{ ref('pkg_model') }}) c where n = 0`,
@@ -197,6 +205,12 @@ describe('a project with a package installed in dbt_packages/', () => {
     expect(
       tests.map((t) => `${t.package_name}:${t.test_metadata!.namespace ?? ''}`).sort(),
     ).toEqual(['pkgone:', 'shop_root:', 'shop_root:pkgone']);
+  });
+
+  it("hands a package's generic test a ref() argument as a Relation, as dbt's native rendering does", () => {
+    const test = summary.results.find((r) => r.unique_id.includes('same_count'));
+    expect(test?.status).toBe('pass');
+    expect(test?.compiled_code).toContain('"pkg_model"');
   });
 
   it("applies the root project's config tree for the package over the package's own", () => {

@@ -263,12 +263,14 @@ export async function callValue(
   // JS functions get JS values: plain numbers for boxed floats, plain objects for dicts.
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
-    if (a !== null && typeof a === 'object') args[i] = a instanceof PyFloat ? a.value : toJs(a);
+    if (a !== null && (typeof a === 'object' || typeof a === 'bigint'))
+      args[i] = a instanceof PyFloat ? a.value : toJs(a);
   }
   if (kwargs) {
     for (const k in kwargs) {
       const a = kwargs[k];
-      if (a !== null && typeof a === 'object') kwargs[k] = a instanceof PyFloat ? a.value : toJs(a);
+      if (a !== null && (typeof a === 'object' || typeof a === 'bigint'))
+        kwargs[k] = a instanceof PyFloat ? a.value : toJs(a);
     }
     args.push(new Kwargs(kwargs));
   }

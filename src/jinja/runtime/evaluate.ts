@@ -17,6 +17,8 @@ import {
   Namespace,
   PyDict,
   TemplateRuntimeError,
+  bigOf,
+  mkInt,
   dictEntries,
   failUndefined,
   isDict,
@@ -147,6 +149,7 @@ async function ev(e: Expr, f: Frame, st: State): Promise<unknown> {
         );
       }
       if (e.k === 'pos') return typeof v === 'boolean' ? num(v) : v;
+      if (typeof v === 'bigint') return mkInt(-v);
       return isFloat(v) ? mkFloat(-num(v)) : -num(v);
     }
     case 'bin': {
@@ -328,6 +331,44 @@ function numResult(x: number, float: boolean): number | PyFloat {
   return float ? mkFloat(x) : x;
 }
 
+/** An int result that left the exact range of doubles is recomputed with BigInt. */
+function intOrBig(x: number, float: boolean, op: string, l: unknown, r: unknown): unknown {
+  if (float) return mkFloat(x);
+  return Number.isSafeInteger(x) ? x : bigBinop(op, l, r);
+}
+
+/** Python int arithmetic on ints past 2**53, exact. */
+function bigBinop(op: string, l: unknown, r: unknown): unknown {
+  const a = bigOf(l);
+  const b = bigOf(r);
+  switch (op) {
+    case '+':
+      return mkInt(a + b);
+    case '-':
+      return mkInt(a - b);
+    case '*':
+      return mkInt(a * b);
+    case '/': {
+      if (b === 0n) throw new TemplateRuntimeError('division by zero');
+      // Exact quotient plus the remainder's share: correctly rounded in all but edge cases.
+      const q = a / b;
+      return mkFloat(Number(q) + Number(a - q * b) / Number(b));
+    }
+    case '//':
+    case '%': {
+      if (b === 0n) throw new TemplateRuntimeError('integer division or modulo by zero');
+      let q = a / b;
+      if (a % b !== 0n && a < 0n !== b < 0n) q -= 1n;
+      return mkInt(op === '//' ? q : a - q * b);
+    }
+    case '**':
+      if (b < 0n) return mkFloat(Number(a) ** Number(b));
+      if (b > 100_000n) throw new TemplateRuntimeError('exponent too large');
+      return mkInt(a ** b);
+  }
+  throw new TemplateRuntimeError(`unsupported operand type(s) for ${op}: 'int' and 'int'`);
+}
+
 /** Python's binary arithmetic operators. */
 function binop(op: string, l: unknown, r: unknown): unknown {
   const ln = isNumber(l);
@@ -336,13 +377,14 @@ function binop(op: string, l: unknown, r: unknown): unknown {
     const a = num(l);
     const b = num(r);
     const float = isFloat(l) || isFloat(r);
+    if (!float && (typeof l === 'bigint' || typeof r === 'bigint')) return bigBinop(op, l, r);
     switch (op) {
       case '+':
-        return numResult(a + b, float);
+        return intOrBig(a + b, float, op, l, r);
       case '-':
-        return numResult(a - b, float);
+        return intOrBig(a - b, float, op, l, r);
       case '*':
-        return numResult(a * b, float);
+        return intOrBig(a * b, float, op, l, r);
       case '/':
         if (b === 0) throw new TemplateRuntimeError('division by zero');
         return mkFloat(a / b);
@@ -361,8 +403,9 @@ function binop(op: string, l: unknown, r: unknown): unknown {
         return numResult(m !== 0 && m < 0 !== b < 0 ? m + b : m, float);
       }
       case '**':
-        if (!float && b < 0) return mkFloat(a ** b);
-        return numResult(a ** b, float);
+        // int ** negative int is 1 / a ** -b in CPython (JS's pow rounds differently).
+        if (!float && b < 0) return mkFloat(1 / a ** -b);
+        return intOrBig(a ** b, float, op, l, r);
     }
   }
   if (op === '%' && typeof l === 'string') return percentFormat(l, r);
@@ -585,12 +628,16 @@ async function exec(body: Stmt[], f: Frame, st: State, buf: string[]): Promise<n
         st.line = s.line;
         await ev(s.expr, f, st);
         break;
+      case 'noloader':
+        st.line = s.line;
+        throw new TemplateRuntimeError('no loader for this environment specified');
       case 'break':
         return BREAK;
       case 'continue':
         return CONTINUE;
       case 'block':
         st.line = s.line;
+        if (s.required) throw new TemplateRuntimeError(`Required block '${s.name}' not found`);
         buf.push(await renderBlock(s, f, st));
         break;
       case 'noop':
