@@ -28,6 +28,8 @@ import {
   dictEntries,
   isMapping,
   isTuple,
+  Markup,
+  escapeValue,
   mkInt,
   PyDict,
   isFloat,
@@ -456,11 +458,13 @@ export const BUILTIN_FILTERS: Record<string, FilterImpl> = {
   tojson: (_st, v, a, kw) => {
     const ind = opt(kw, a, 0, 'indent', null);
     const out = jsonDumps(v, true, ind === null ? null : typeof ind === 'string' ? ind : num(ind));
-    return out
-      .replace(/</g, '\\u003c')
-      .replace(/>/g, '\\u003e')
-      .replace(/&/g, '\\u0026')
-      .replace(/'/g, '\\u0027');
+    return new Markup(
+      out
+        .replace(/</g, '\\u003c')
+        .replace(/>/g, '\\u003e')
+        .replace(/&/g, '\\u0026')
+        .replace(/'/g, '\\u0027'),
+    );
   },
   round: (_st, v, a, kw) => {
     const precision = intOpt(kw, a, 0, 'precision', 0);
@@ -666,9 +670,9 @@ export const BUILTIN_FILTERS: Record<string, FilterImpl> = {
     const r = rawAttr(st, v, name);
     return typeof r === 'function' ? getattr(st, v, name) : r;
   },
-  escape: (_st, v) => htmlEscape(pyStr(v)),
-  forceescape: (_st, v) => htmlEscape(pyStr(v)),
-  safe: (_st, v) => pyStr(v),
+  escape: (_st, v) => escapeValue(v),
+  forceescape: (_st, v) => new Markup(htmlEscape(pyStr(v))),
+  safe: (_st, v) => (v instanceof Markup ? v : new Markup(pyStr(v))),
   striptags: (_st, v) => {
     const s = pyStr(v)
       .replace(/<!--[\s\S]*?-->/g, '')
@@ -728,6 +732,22 @@ export const BUILTIN_FILTERS: Record<string, FilterImpl> = {
 };
 BUILTIN_FILTERS.d = BUILTIN_FILTERS.default!;
 BUILTIN_FILTERS.e = BUILTIN_FILTERS.escape!;
+
+/** Filters that take a Markup as such; every other filter sees its text (as soft_str would). */
+export const MARKUP_FILTERS = new Set([
+  'escape',
+  'e',
+  'forceescape',
+  'safe',
+  'string',
+  'default',
+  'd',
+  'list',
+  'first',
+  'last',
+  'length',
+  'count',
+]);
 BUILTIN_FILTERS.count = BUILTIN_FILTERS.length!;
 
 /** Wraps a user-supplied filter or test (`(value, ...args, Kwargs?)`) as a built-in one. */
