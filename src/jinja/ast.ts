@@ -76,6 +76,7 @@ export type Stmt =
   | { k: 'break' | 'continue'; line: number }
   /** extends/include/import/from: dbt's environment has no loader, so rendering them fails. */
   | { k: 'noloader'; line: number }
+  | { k: 'autoescape'; expr: Expr; body: Stmt[]; line: number }
   | { k: 'noop' };
 
 /** `{% block name %}`: renders in place; `self.name()` renders it again. */

@@ -28,6 +28,8 @@ import {
   dictEntries,
   isMapping,
   isTuple,
+  Markup,
+  escapeValue,
   mkInt,
   PyDict,
   isFloat,
@@ -298,6 +300,8 @@ async function callTestByName(
 
 function selectOrReject(lookupAttr: boolean, keep: boolean): FilterImpl {
   return async (st, value, a, kw) => {
+    // As in Jinja2's select_or_reject (`if value:`): a falsy value selects nothing, unchecked.
+    if (!truthy(value)) return [];
     let trans: Getter = (x) => x;
     let off = 0;
     if (lookupAttr) {
@@ -433,6 +437,8 @@ export const BUILTIN_FILTERS: Record<string, FilterImpl> = {
   length: (_st, v) => pyLen(v),
   list: (_st, v) => pyIter(v).slice(),
   map: async (st, v, a, kw) => {
+    // Jinja2's map starts with `if value:`: a falsy value (none, '', []) maps to nothing, unchecked.
+    if (!truthy(v)) return [];
     const items = pyIter(v);
     if (!a.length && 'attribute' in kw) {
       const { attribute, default: dflt, ...rest } = kw;
@@ -452,11 +458,13 @@ export const BUILTIN_FILTERS: Record<string, FilterImpl> = {
   tojson: (_st, v, a, kw) => {
     const ind = opt(kw, a, 0, 'indent', null);
     const out = jsonDumps(v, true, ind === null ? null : typeof ind === 'string' ? ind : num(ind));
-    return out
-      .replace(/</g, '\\u003c')
-      .replace(/>/g, '\\u003e')
-      .replace(/&/g, '\\u0026')
-      .replace(/'/g, '\\u0027');
+    return new Markup(
+      out
+        .replace(/</g, '\\u003c')
+        .replace(/>/g, '\\u003e')
+        .replace(/&/g, '\\u0026')
+        .replace(/'/g, '\\u0027'),
+    );
   },
   round: (_st, v, a, kw) => {
     const precision = intOpt(kw, a, 0, 'precision', 0);
@@ -662,9 +670,9 @@ export const BUILTIN_FILTERS: Record<string, FilterImpl> = {
     const r = rawAttr(st, v, name);
     return typeof r === 'function' ? getattr(st, v, name) : r;
   },
-  escape: (_st, v) => htmlEscape(pyStr(v)),
-  forceescape: (_st, v) => htmlEscape(pyStr(v)),
-  safe: (_st, v) => pyStr(v),
+  escape: (_st, v) => escapeValue(v),
+  forceescape: (_st, v) => new Markup(htmlEscape(pyStr(v))),
+  safe: (_st, v) => (v instanceof Markup ? v : new Markup(pyStr(v))),
   striptags: (_st, v) => {
     const s = pyStr(v)
       .replace(/<!--[\s\S]*?-->/g, '')
@@ -724,6 +732,22 @@ export const BUILTIN_FILTERS: Record<string, FilterImpl> = {
 };
 BUILTIN_FILTERS.d = BUILTIN_FILTERS.default!;
 BUILTIN_FILTERS.e = BUILTIN_FILTERS.escape!;
+
+/** Filters that take a Markup as such; every other filter sees its text (as soft_str would). */
+export const MARKUP_FILTERS = new Set([
+  'escape',
+  'e',
+  'forceescape',
+  'safe',
+  'string',
+  'default',
+  'd',
+  'list',
+  'first',
+  'last',
+  'length',
+  'count',
+]);
 BUILTIN_FILTERS.count = BUILTIN_FILTERS.length!;
 
 /** Wraps a user-supplied filter or test (`(value, ...args, Kwargs?)`) as a built-in one. */

@@ -31,12 +31,12 @@ const END_TAGS: Record<string, string> = {
   filter: 'endfilter',
   set: 'endset',
   with: 'endwith',
+  autoescape: 'endautoescape',
   test: 'endtest',
   materialization: 'endmaterialization',
   docs: 'enddocs',
   snapshot: 'endsnapshot',
 };
-const UNSUPPORTED_TAGS = new Set(['autoescape']);
 const LOADER_TAGS = new Set(['extends', 'include', 'import', 'from']);
 
 /** Parses a template source into its syntax tree; throws TemplateSyntaxError with a line. */
@@ -230,6 +230,14 @@ class Parser {
         return { k: tag, line };
       case 'block':
         return this.parseBlock(line);
+      case 'autoescape': {
+        this.next();
+        const expr = this.parseExpression(true);
+        this.expectBlockEnd();
+        const body = this.parseBody(['endautoescape'], { tag: 'autoescape', line });
+        this.endTag();
+        return { k: 'autoescape', expr, body, line };
+      }
       case 'docs':
         return this.parseDocs(line);
       case 'snapshot':
@@ -242,8 +250,6 @@ class Parser {
       this.expectBlockEnd();
       return { k: 'noloader', line };
     }
-    if (UNSUPPORTED_TAGS.has(tag))
-      this.fail(`the '{% ${tag} %}' tag is not supported (dbt templates are rendered standalone)`);
     if (opener)
       this.fail(
         `unexpected '{% ${tag} %}': the innermost open block is '${opener.tag}' from line ${opener.line}, which expects ${ends.map((e) => `'{% ${e} %}'`).join(' or ')}`,

@@ -8,7 +8,9 @@ import type { PyFloat } from './values.js';
 import {
   TemplateRuntimeError,
   JinjaUndefined,
+  Markup,
   PyDict,
+  escapeValue,
   dictEntries,
   dictView,
   isMapping,
@@ -563,6 +565,40 @@ function dictMethod(
 }
 
 /** Calls a Python built-in method on a str, list, tuple or dict; `NO_METHOD` if there is none. */
+/** Markup's methods: str's, with str arguments escaped and str results kept Markup. */
+function markupMethod(m: Markup, name: string, a: unknown[], kw: Record<string, unknown>): unknown {
+  if (name === 'unescape') return htmlUnescapeText(m.s);
+  if (name === 'striptags') {
+    const text = m.s.replace(/<!--[\s\S]*?-->/g, '').replace(/<[^>]*>/g, '');
+    return htmlUnescapeText(
+      text
+        .split(/\s+/)
+        .filter((x) => x)
+        .join(' '),
+    );
+  }
+  const esc = (x: unknown) => (typeof x === 'string' || x instanceof Markup ? escapeValue(x) : x);
+  const args = name === 'join' ? [pyIter(a[0]).map((x) => escapeValue(x).s)] : a.map(esc);
+  const kwargs: Record<string, unknown> = {};
+  for (const k in kw) kwargs[k] = esc(kw[k]);
+  const r = strMethod(m.s, name, args, kwargs);
+  if (typeof r === 'string') return new Markup(r);
+  if (Array.isArray(r)) return r.map((x) => (typeof x === 'string' ? new Markup(x) : x));
+  return r;
+}
+
+/** Reverses markupsafe's escaping and the common HTML entities. */
+function htmlUnescapeText(s: string): string {
+  const named: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
+  return s.replace(/&(#x[0-9a-f]+|#\d+|[a-z]+);/gi, (all, e: string) => {
+    if (e[0] === '#')
+      return String.fromCodePoint(
+        e[1] === 'x' || e[1] === 'X' ? parseInt(e.slice(2), 16) : Number(e.slice(1)),
+      );
+    return named[e.toLowerCase()] ?? all;
+  });
+}
+
 export function callPyMethod(
   obj: unknown,
   name: string,
@@ -570,6 +606,7 @@ export function callPyMethod(
   kwargs: Record<string, unknown>,
 ): unknown {
   if (typeof obj === 'string') return strMethod(obj, name, args, kwargs);
+  if (obj instanceof Markup) return markupMethod(obj, name, args, kwargs);
   if (Array.isArray(obj)) return listMethod(obj, name, args, kwargs);
   if (obj instanceof PyDict) return pyDictMethod(obj, name, args, kwargs);
   if (isDict(obj)) return dictMethod(obj, name, args, kwargs);
@@ -590,6 +627,8 @@ const DICT_METHODS = new Set('get items keys values update pop setdefault copy c
 /** True when `obj.name` is a Python built-in method of a str, list or dict. */
 export function hasPyMethod(obj: unknown, name: string): boolean {
   if (typeof obj === 'string') return STR_METHODS.has(name);
+  if (obj instanceof Markup)
+    return STR_METHODS.has(name) || name === 'unescape' || name === 'striptags';
   if (Array.isArray(obj))
     return isTuple(obj) ? name === 'index' || name === 'count' : LIST_METHODS.has(name);
   if (isDict(obj) || obj instanceof PyDict) return DICT_METHODS.has(name);

@@ -5,6 +5,7 @@
 import type { FilterImpl } from './runtime/state.js';
 import {
   JinjaUndefined,
+  Markup,
   PyFloat,
   dunder,
   TemplateRuntimeError,
@@ -81,7 +82,8 @@ export const BUILTIN_TESTS: Record<string, FilterImpl> = {
     if (v instanceof PyFloat && o instanceof PyFloat) return v.value === o.value;
     return v === o;
   },
-  escaped: (_st, v) => v !== null && typeof v === 'object' && '__html__' in v,
+  escaped: (_st, v) =>
+    v instanceof Markup || (v !== null && typeof v === 'object' && '__html__' in v),
   eq,
   equalto: eq,
   '==': eq,

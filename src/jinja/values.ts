@@ -122,6 +122,7 @@ export function hashKey(k: unknown): unknown {
   }
   if (k === null) return null;
   if (k instanceof PyFloat) return k.value;
+  if (k instanceof Markup) return k.s;
   if (Array.isArray(k)) {
     if (!isTuple(k)) throw new TemplateRuntimeError("unhashable type: 'list'");
     return `\u0000tuple${pyRepr(k.map((x) => hashKey(x)))}`;
@@ -158,6 +159,7 @@ export function isMapping(v: unknown): v is object {
 export function toJs(v: unknown, depth = 0): unknown {
   if (typeof v === 'bigint') return Number(v); // JS code (JSON, SQL text) expects numbers
   if (v === null || typeof v !== 'object') return v;
+  if (v instanceof Markup) return v.s;
   if (v instanceof PyDict) {
     const out: Record<string, unknown> = {};
     for (const [k, x] of v.pyEntries()) out[typeof k === 'string' ? k : pyStr(k)] = toJs(x, depth);
@@ -184,6 +186,35 @@ export function toJs(v: unknown, depth = 0): unknown {
     return out ?? v;
   }
   return v;
+}
+
+/**
+ * markupsafe.Markup: a string known to be HTML-safe (`|e`, `|safe`, `|tojson`, macro output under
+ * autoescape). Concatenating with `+`, `%` or its methods escapes the other operand; printing
+ * under `{% autoescape true %}` leaves it as is. Filters that do not know it see its text.
+ */
+export class Markup {
+  constructor(readonly s: string) {}
+  toString(): string {
+    return this.s;
+  }
+}
+
+/** markupsafe.escape: a Markup stays as it is; anything else is str() then HTML-escaped. */
+export function escapeValue(v: unknown): Markup {
+  if (v instanceof Markup) return v;
+  return new Markup(htmlEscapeText(pyStr(v)));
+}
+
+/** HTML-escapes text as markupsafe does (&, <, >, " and '). */
+export function htmlEscapeText(s: string): string {
+  if (!/[&<>"']/.test(s)) return s;
+  return s
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&#34;')
+    .replace(/'/g, '&#39;');
 }
 
 /** Keyword arguments appended as the last argument when Jinja calls a JS function with `k=v`. */
@@ -307,6 +338,7 @@ export function typeName(v: unknown): string {
   if (Array.isArray(v)) return isTuple(v) ? 'tuple' : 'list';
   if (v instanceof JinjaUndefined) return 'Undefined';
   if (v instanceof Namespace) return 'Namespace';
+  if (v instanceof Markup) return 'Markup';
   if (typeof v === 'function') return 'function';
   if (isDict(v)) return 'dict';
   if (v instanceof Map) return 'dict';
@@ -334,6 +366,7 @@ export function truthy(v: unknown): boolean {
   }
   if (Array.isArray(v)) return v.length > 0;
   if (v instanceof PyFloat) return v.value !== 0;
+  if (v instanceof Markup) return v.s.length > 0;
   if (v instanceof Map || v instanceof Set) return v.size > 0;
   if (isDict(v)) {
     for (const _ in v) return true;
@@ -416,6 +449,7 @@ export function pyStr(v: unknown): string {
     if (v.strict) failUndefined(v);
     return '';
   }
+  if (v instanceof Markup) return v.s;
   const str = dunder(v, '__str__');
   if (str) return String(str());
   return pyRepr(v);
@@ -475,6 +509,7 @@ export function pyRepr(v: unknown): string {
   }
   if (v === null) return 'None';
   if (v instanceof PyFloat) return floatRepr(v.value);
+  if (v instanceof Markup) return `Markup(${strRepr(v.s)})`;
   if (v instanceof JinjaUndefined) {
     if (v.strict) failUndefined(v);
     return 'Undefined';
@@ -531,6 +566,9 @@ export function pyEq(a: unknown, b: unknown): boolean {
   if (a === undefined) a = null;
   if (b === undefined) b = null;
   if (a === null || b === null) return a === b;
+  if (a instanceof Markup) a = a.s;
+  if (b instanceof Markup) b = b.s;
+  if (a === b) return true;
   if (isNumber(a) && isNumber(b)) {
     if (typeof a === 'bigint' || typeof b === 'bigint') return numCompare(a, b) === 0;
     return num(a) === num(b);
@@ -572,6 +610,8 @@ export function pyEq(a: unknown, b: unknown): boolean {
 /** Python ordering (`<`): numbers, strings, and lists/tuples lexicographically; else TypeError. */
 export function pyCompare(a: unknown, b: unknown, op: string): number {
   if (isNumber(a) && isNumber(b)) return numCompare(a, b);
+  if (a instanceof Markup) a = a.s;
+  if (b instanceof Markup) b = b.s;
   if (typeof a === 'string' && typeof b === 'string') return a < b ? -1 : a > b ? 1 : 0;
   if (Array.isArray(a) && Array.isArray(b) && isTuple(a) === isTuple(b)) {
     const n = Math.min(a.length, b.length);
@@ -591,6 +631,8 @@ export function pyCompare(a: unknown, b: unknown, op: string): number {
 
 /** Python `needle in haystack` for strings, lists, tuples, dicts and Undefined. */
 export function pyContains(haystack: unknown, needle: unknown): boolean {
+  if (haystack instanceof Markup) haystack = haystack.s;
+  if (needle instanceof Markup) needle = needle.s;
   if (typeof haystack === 'string') {
     if (typeof needle !== 'string') {
       if (needle instanceof JinjaUndefined) failUndefined(needle);
@@ -622,6 +664,7 @@ export function pyContains(haystack: unknown, needle: unknown): boolean {
 export function pyIter(v: unknown): unknown[] {
   if (Array.isArray(v)) return v;
   if (typeof v === 'string') return Array.from(v);
+  if (v instanceof Markup) return Array.from(v.s);
   if (v instanceof JinjaUndefined) {
     if (v.strict) failUndefined(v);
     return [];
@@ -641,6 +684,7 @@ export function pyIter(v: unknown): unknown[] {
 /** Python len(). */
 export function pyLen(v: unknown): number {
   if (typeof v === 'string') return Array.from(v).length;
+  if (v instanceof Markup) return Array.from(v.s).length;
   if (Array.isArray(v)) return v.length;
   if (v instanceof JinjaUndefined) {
     if (v.strict) failUndefined(v);

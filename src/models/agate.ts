@@ -4,7 +4,7 @@
  * values are typed as dbt's type tester types them: integers as ints, decimals and floats as
  * numbers, DATE and TIMESTAMP as datetime.date/datetime, containers as JSON text. Values an
  * engine sends as text because a JS number could not hold them exactly (BIGINT, DECIMAL) become
- * numbers when they fit exactly, and otherwise stay as their exact digits.
+ * numbers; only an integer past 2^53 stays as its exact digits.
  */
 import type { QueryResult } from '../engines/index.js';
 import { PyFloat, pyRepr, pyStr, splitArgs, tuple } from '../jinja/index.js';
@@ -52,13 +52,13 @@ function jsonDumps(v: unknown): string {
   return JSON.stringify(v);
 }
 
-/** A number when the text's value fits a JS number exactly; its digits otherwise. */
+/** An integer when it fits a JS number exactly (its digits otherwise); a fraction as a number. */
 function exactNumber(text: string, integral: boolean): unknown {
   const n = Number(text);
   if (!Number.isFinite(n)) return text;
   if (integral || !text.includes('.')) return Number.isSafeInteger(n) ? n : text;
-  const digits = text.replace(/^-/, '').replace('.', '').replace(/^0+/, '');
-  if (digits.length > 15) return text;
+  // A fraction is a number even past 15 digits (PostgreSQL's avg() has 16 or more): templates do
+  // arithmetic and comparisons on such values, which the exact digits would not allow.
   return Number.isInteger(n) ? new PyFloat(n) : n;
 }
 

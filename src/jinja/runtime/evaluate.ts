@@ -6,6 +6,7 @@
  */
 import type { Args, BlockNode, Expr, MacroNode, Stmt, Target } from '../ast.js';
 import { locateError } from '../errors.js';
+import { MARKUP_FILTERS } from '../filters.js';
 import { NO_METHOD, percentFormat } from '../python.js';
 import type { PyFloat } from '../values.js';
 import {
@@ -14,9 +15,11 @@ import {
   JinjaUndefined,
   Kwargs,
   MacroReturn,
+  Markup,
   Namespace,
   PyDict,
   TemplateRuntimeError,
+  escapeValue,
   bigOf,
   mkInt,
   dictEntries,
@@ -159,6 +162,12 @@ async function ev(e: Expr, f: Frame, st: State): Promise<unknown> {
       return binop(e.op, l, r);
     }
     case 'concat': {
+      if (st.autoescape) {
+        // markup_join: under autoescape `~` escapes what is not Markup and yields Markup.
+        let m = '';
+        for (const item of e.items) m += escapeValue(await ev(item, f, st)).s;
+        return new Markup(m);
+      }
       let s = '';
       for (const item of e.items) s += pyStr(await ev(item, f, st));
       return s;
@@ -278,6 +287,24 @@ async function evCall(
   );
 }
 
+/** A body run with autoescape switched on or off (`{% autoescape %}`), sharing the line. */
+async function execAutoescape(
+  body: Stmt[],
+  f: Frame,
+  st: State,
+  buf: string[],
+  on: boolean,
+): Promise<number> {
+  if (st.autoescape === on) return exec(body, f, st, buf);
+  const inner: State = { ...st, autoescape: on };
+  try {
+    return await exec(body, f, inner, buf);
+  } catch (err) {
+    if (err instanceof MacroReturn) throw err;
+    throw locateError(err, inner.file, inner.line, inner.macro);
+  }
+}
+
 /** A block's body rendered, then passed through its filters ({% set x | f %}, {% filter f %}). */
 async function renderFiltered(
   s: { body: Stmt[]; filters: Expr[]; line: number },
@@ -287,7 +314,7 @@ async function renderFiltered(
   const inner: string[] = [];
   // The body is its own scope: what it sets does not leak out (Jinja2 renders it as a function).
   await exec(s.body, new Frame(f), st, inner);
-  let v: unknown = inner.join('');
+  let v: unknown = st.autoescape ? new Markup(inner.join('')) : inner.join('');
   st.line = s.line;
   for (const flt of s.filters)
     v = await applyNamed(flt as Extract<Expr, { k: 'filter' }>, v, f, st);
@@ -306,6 +333,8 @@ async function applyNamed(
   const { args, kwargs } = await evArgs(e, f, st);
   st.line = e.line;
   if (!impl) throw new TemplateRuntimeError(`no ${kind} named '${e.name}'`);
+  // Filters that do not know Markup get its text, as Jinja2's soft_str hands them a str.
+  if (value instanceof Markup && kind === 'filter' && !MARKUP_FILTERS.has(e.name)) value = value.s;
   const r = impl(st, value, args, kwargs ?? {});
   return isThenable(r) ? await r : r;
 }
@@ -369,8 +398,29 @@ function bigBinop(op: string, l: unknown, r: unknown): unknown {
   throw new TemplateRuntimeError(`unsupported operand type(s) for ${op}: 'int' and 'int'`);
 }
 
+/** Markup's operators: the other operand is escaped, the result is Markup. */
+function markupBinop(op: string, l: unknown, r: unknown): unknown {
+  if (op === '+' && (typeof l === 'string' || typeof r === 'string' || l instanceof Markup))
+    if (r instanceof Markup || typeof r === 'string')
+      return new Markup(escapeValue(l).s + escapeValue(r).s);
+  if (op === '%' && l instanceof Markup) {
+    const esc = (x: unknown) => (typeof x === 'string' ? escapeValue(x) : x);
+    const args = Array.isArray(r) && isTuple(r) ? tuple(r.map(esc)) : esc(r);
+    return new Markup(percentFormat(l.s, args));
+  }
+  if (op === '*' && l instanceof Markup && isNumber(r) && !isFloat(r))
+    return new Markup(l.s.repeat(Math.max(0, num(r))));
+  return undefined;
+}
+
 /** Python's binary arithmetic operators. */
 function binop(op: string, l: unknown, r: unknown): unknown {
+  if (l instanceof Markup || r instanceof Markup) {
+    const m = markupBinop(op, l, r);
+    if (m !== undefined) return m;
+    if (l instanceof Markup) l = l.s;
+    if (r instanceof Markup) r = r.s;
+  }
   const ln = isNumber(l);
   const rn = isNumber(r);
   if (ln && rn) {
@@ -571,7 +621,15 @@ async function exec(body: Stmt[], f: Frame, st: State, buf: string[]): Promise<n
       case 'output': {
         st.line = s.line;
         const v = await ev(s.expr, f, st);
-        buf.push(typeof v === 'string' ? v : out(v));
+        if (st.autoescape) buf.push(escapeValue(v).s);
+        else buf.push(typeof v === 'string' ? v : out(v));
+        break;
+      }
+      case 'autoescape': {
+        st.line = s.line;
+        const on = truthy(await ev(s.expr, f, st));
+        const sig = await execAutoescape(s.body, f, st, buf, on);
+        if (sig) return sig;
         break;
       }
       case 'if': {
@@ -806,7 +864,8 @@ export function makeMacro(
       }
       const buf: string[] = [];
       await exec(node.body, frame, mst, buf);
-      return buf.join('');
+      // A macro defined under autoescape returns Markup, as Jinja2's Macro does.
+      return mst.autoescape ? new Markup(buf.join('')) : buf.join('');
     } catch (err) {
       if (isCaller) {
         // return() in a call block returns from the enclosing dbt macro, as in dbt.
