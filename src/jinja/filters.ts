@@ -308,7 +308,7 @@ function selectOrReject(lookupAttr: boolean, keep: boolean): FilterImpl {
       off = 1;
     }
     const out: unknown[] = [];
-    for (const item of pyIter(value)) {
+    for (const item of truthy(value) ? pyIter(value) : []) {
       const v = trans(item);
       const ok =
         a.length > off ? await callTestByName(st, a[off], v, a.slice(off + 1), kw) : truthy(v);
@@ -435,7 +435,8 @@ export const BUILTIN_FILTERS: Record<string, FilterImpl> = {
   length: (_st, v) => pyLen(v),
   list: (_st, v) => pyIter(v).slice(),
   map: async (st, v, a, kw) => {
-    const items = pyIter(v);
+    // Jinja2 only iterates a truthy value (`if value: for item in value`), so `0|map(...)` is empty.
+    const items = truthy(v) ? pyIter(v) : [];
     if (!a.length && 'attribute' in kw) {
       const { attribute, default: dflt, ...rest } = kw;
       const extra = Object.keys(rest);
