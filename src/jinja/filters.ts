@@ -300,6 +300,8 @@ async function callTestByName(
 
 function selectOrReject(lookupAttr: boolean, keep: boolean): FilterImpl {
   return async (st, value, a, kw) => {
+    // As in Jinja2's select_or_reject (`if value:`): a falsy value selects nothing, unchecked.
+    if (!truthy(value)) return [];
     let trans: Getter = (x) => x;
     let off = 0;
     if (lookupAttr) {
@@ -435,8 +437,9 @@ export const BUILTIN_FILTERS: Record<string, FilterImpl> = {
   length: (_st, v) => pyLen(v),
   list: (_st, v) => pyIter(v).slice(),
   map: async (st, v, a, kw) => {
-    // Jinja2 only iterates a truthy value (`if value: for item in value`), so `0|map(...)` is empty.
-    const items = truthy(v) ? pyIter(v) : [];
+    // Jinja2's map starts with `if value:`: a falsy value (none, '', []) maps to nothing, unchecked.
+    if (!truthy(v)) return [];
+    const items = pyIter(v);
     if (!a.length && 'attribute' in kw) {
       const { attribute, default: dflt, ...rest } = kw;
       const extra = Object.keys(rest);

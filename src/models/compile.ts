@@ -8,6 +8,7 @@ import { nodeGlobals, type CompileRuntime, type NodeRenderState } from './contex
 import { Kwargs } from '../jinja/index.js';
 import type { ParsedProject } from './parse.js';
 import type { Relation } from './relation.js';
+import { renderTestKwargs } from './test-kwargs.js';
 import type { Node } from './types.js';
 
 export interface CompiledNode {
@@ -82,8 +83,6 @@ async function compileWithEphemerals(
   return injectCtes(body, ctes);
 }
 
-const EXPRESSION = /^\s*(ref|source)\s*\(.*\)\s*$/s;
-
 /** Renders a generic test: its macro called with the yml arguments, `model` bound to the tested relation. */
 async function renderGenericTest(
   rt: CompileRuntime,
@@ -92,13 +91,7 @@ async function renderGenericTest(
 ): Promise<string> {
   const meta = node.test_metadata!;
   const g = nodeGlobals(rt, node, { execute: true, state });
-  const kwargs: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(meta.kwargs)) {
-    if (typeof v === 'string' && (EXPRESSION.test(v) || v.includes('{{'))) {
-      const text = EXPRESSION.test(v) ? `{{ ${v} }}` : v;
-      kwargs[k] = await rt.renderString(text, node.original_file_path, g);
-    } else kwargs[k] = v;
-  }
+  const kwargs = await renderTestKwargs(rt, g, node.original_file_path, meta.kwargs);
   let model: Relation | string;
   if (node.attached_node) {
     const parent = rt.manifest.nodes.get(node.attached_node)!;

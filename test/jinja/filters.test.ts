@@ -113,6 +113,12 @@ describe('sequences', () => {
     expect(await render(src, { users })).toBe("AB ['a_b'] ann,bob,cy ['?', '?', None]");
   });
 
+  it('maps and selects nothing from none, as Jinja2 does (`if value:`), without checking arguments', async () => {
+    const src =
+      "{{ 'a' in (none | map('lower')) }} {{ none | map('lower') | list }} {{ none | map | list }} {{ none | select | list }} {{ none | rejectattr('x') | list }} {{ '' | selectattr('x') | list }}";
+    expect(await render(src)).toBe('False [] [] [] [] []');
+  });
+
   it('selects and rejects items by a test, with arguments', async () => {
     const src =
       "{{ [1, 2, 3, 4] | select('odd') | list }} {{ [1, 2, 3, 4] | reject('odd') | list }} {{ [1, 2, 3] | select('gt', 1) | list }} {{ [0, 1, '', 'a'] | select | list }}";

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { dirname } from 'node:path';
 import { TributaryError } from '../../core/index.js';
 import { defaultConfig, mergeConfig } from '../config.js';
+import { INTERNAL_PACKAGE } from '../macro-namespace.js';
 import { newNode, type Node } from '../types.js';
 import { lineOf } from './property-entries.js';
 import {
@@ -56,13 +57,16 @@ function buildGenericTest(s: ParseSession, spec: TestSpec): Node {
   const shortName = testName.includes('.') ? testName.split('.').pop()! : testName;
   const namespace = testName.includes('.') ? testName.split('.')[0]! : null;
   const macroName = `test_${shortName}`;
-  if (!findTestMacro(s, namespace, macroName))
+  if (!findTestMacro(s, namespace, macroName)) {
+    if (namespace !== null && namespace !== INTERNAL_PACKAGE && !s.macros.packages.has(namespace))
+      throw fail(
+        `no generic test named ${testName}: no package named ${namespace} is installed (add it to packages.yml and run tributary deps)`,
+      );
     throw fail(
       `no generic test named ${testName}`,
-      namespace !== null && !s.macros.packages.has(namespace) && namespace !== 'dbt'
-        ? `no package named ${namespace} is installed: add it to packages.yml and run tributary deps`
-        : `define {% test ${shortName}(model, column_name) %} in macros/ or tests/generic/`,
+      `define {% test ${shortName}(model, column_name) %} in macros/ or tests/generic/`,
     );
+  }
   const { config, kwargs } = configAndArguments(body);
   if (column) kwargs.column_name = column.name;
   const nodeName =
