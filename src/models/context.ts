@@ -29,6 +29,8 @@ export interface CompileRuntime {
   macros: ReadonlyMap<string, MacroDefinition>;
   engine?: Engine;
   fullRefresh: boolean;
+  /** `--store-failures`: tests without a store_failures config keep their failing rows. */
+  storeFailures?: boolean;
   which: string;
   invocationId: string;
   runStartedAt: Date;
@@ -137,7 +139,11 @@ function makeBaseGlobals(rt: CompileRuntime, execute: boolean): Record<string, u
     project_name: rt.project.name,
     invocation_id: rt.invocationId,
     run_started_at: rt.runStartedAt.toISOString(),
-    flags: { FULL_REFRESH: rt.fullRefresh, WHICH: rt.which, STORE_FAILURES: false },
+    flags: {
+      FULL_REFRESH: rt.fullRefresh,
+      WHICH: rt.which,
+      STORE_FAILURES: rt.storeFailures ?? false,
+    },
     env_var: (name: string, fallback?: unknown) => envVar(name, fallback, 'env_var'),
     var: (...a: unknown[]) => {
       const [name, fallback] = kw(a).args as [string, unknown];
@@ -237,7 +243,6 @@ export function nodeGlobals(
     if (node.config.full_refresh === true) return false;
     return (await rt.engine.describe(node.schema, node.alias)) !== undefined;
   };
-  g.should_store_failures = () => node.config.store_failures === true;
   g.run_query = async (sql: unknown) => {
     if (!mode.execute || !rt.engine) return null;
     return new ResultTable(await rt.engine.query(String(sql)));

@@ -31,6 +31,8 @@ export interface ParsedProject {
   target: TargetConfig;
   dialect: Dialect;
   dispatchPrefixes: string[];
+  /** Errors of nodes whose parse-mode render failed, raised when each node runs. */
+  nodeErrors: Map<string, unknown>;
 }
 
 /** Parses a project into a manifest; throws a ProblemsError listing every problem found. */
@@ -63,5 +65,6 @@ export async function parseProject(
     target: opts.target,
     dialect: opts.dialect,
     dispatchPrefixes: opts.dispatchPrefixes,
+    nodeErrors: s.nodeErrors,
   };
 }

@@ -34,6 +34,8 @@ export interface RunOptions extends Selection {
   verb: DbtVerb;
   threads?: number;
   fullRefresh?: boolean;
+  /** `--store-failures`: every test without a store_failures config keeps its failing rows. */
+  storeFailures?: boolean;
   progress?: ProgressReporter;
   log?: (message: string) => void;
   /** Called as each node finishes (for per-node output). */
@@ -194,6 +196,7 @@ export async function runVerb(
   const started = Date.now();
   const session = new DbtSession(pp, {
     fullRefresh: Boolean(opts.fullRefresh),
+    storeFailures: Boolean(opts.storeFailures),
     which: opts.verb,
     ...(opts.log ? { log: opts.log } : {}),
     ...(opts.now ? { now: opts.now } : {}),

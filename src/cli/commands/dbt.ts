@@ -35,6 +35,7 @@ export interface DbtCliOptions {
   exclude?: string[];
   threads?: number;
   fullRefresh?: boolean;
+  storeFailures?: boolean;
   /** --vars as YAML/JSON text. */
   vars?: Record<string, unknown>;
   progress: ProgressReporter;
@@ -86,6 +87,7 @@ async function runDbtVerb(verb: DbtVerb, opts: DbtCliOptions): Promise<RunSummar
       exclude: opts.exclude ?? [],
       ...(opts.threads ? { threads: opts.threads } : {}),
       fullRefresh: Boolean(opts.fullRefresh),
+      storeFailures: Boolean(opts.storeFailures),
       progress: opts.progress,
       log: (m) => opts.progress.log(m),
       onResult: (r, node, i, total) => {
@@ -175,6 +177,7 @@ export interface DbtCommandOptions {
   select: string[];
   exclude: string[];
   fullRefresh?: boolean;
+  storeFailures?: boolean;
   json?: boolean;
   profilesDir?: string;
   target?: string;
@@ -202,6 +205,7 @@ function dbtCliOptions(
     select: opts.select,
     exclude: opts.exclude,
     fullRefresh: Boolean(opts.fullRefresh),
+    storeFailures: Boolean(opts.storeFailures),
     progress,
     ...(opts.profilesDir ? { profilesDir: opts.profilesDir } : {}),
     ...(opts.target ? { target: opts.target } : {}),
@@ -265,6 +269,8 @@ export function registerDbtVerbs(program: Command, cli: CliContext): void {
     const cmd = dbtCommand(program, verb, description);
     if (verb === 'build' || verb === 'seed')
       cmd.option('--full-refresh', 'rebuild incremental models and seeds from scratch');
+    if (verb === 'build' || verb === 'test')
+      cmd.option('--store-failures', "keep each test's failing rows in <schema>_dbt_test__audit");
     cmd.action((opts: DbtCommandOptions) => dbtAction(cli, verb, opts));
   }
 }

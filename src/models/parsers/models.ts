@@ -25,7 +25,7 @@ export async function parseModels(s: ParseSession): Promise<void> {
         const node = s.makeNode(type, name, file, inRoot, raw, tree);
         const item = s.applyProperties(node, section);
         const tpl = await s.collect(file, () => s.env.parse(raw, file));
-        if (tpl) await s.addRendered(node, tpl, file, item);
+        if (tpl) await s.addRendered(node, tpl, item);
       }
     }
   }

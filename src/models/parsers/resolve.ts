@@ -4,6 +4,8 @@
  * dependencies its ref() and source() calls name, the child map, and cycles, which are problems
  * naming the nodes in the loop.
  */
+import { TributaryError } from '../../core/index.js';
+import { finalizeTestConfig } from '../config.js';
 import { findRefTarget, nodeGlobals, type CompileRuntime } from '../context.js';
 import type { Manifest, Node } from '../types.js';
 import type { ParseSession } from './session.js';
@@ -14,11 +16,17 @@ export async function resolveRelations(s: ParseSession): Promise<void> {
   const naming = namingFunctions(s.runtime, s.projectMacros);
   for (const node of [...manifest.nodes.values(), ...manifest.disabled.values()]) {
     await s.collect(node.original_file_path, async () => {
+      if (node.resource_type === 'test')
+        finalizeTestConfig(node.config, (message, hint) => new TributaryError(message, {
+          code: 'CONFIG',
+          location: { file: node.original_file_path },
+          ...(hint ? { hint } : {}),
+        }));
+      // Tests too: their schema is where store_failures keeps failing rows (dbt_test__audit).
       if (node.resource_type === 'snapshot' && node.config.target_schema)
         node.schema = String(node.config.target_schema);
-      else if (node.resource_type === 'test') node.schema = opts.target.schema;
       else node.schema = await naming.schema(node);
-      node.alias = node.resource_type === 'test' ? node.name : await naming.alias(node);
+      node.alias = await naming.alias(node);
       node.tags = node.config.tags;
       node.meta = node.config.meta;
       node.relation_name =

@@ -49,6 +49,12 @@ export class ParseSession {
   readonly templates = new Map<string, JinjaTemplate>();
   /** Generic tests declared in properties, built once every node they attach to exists. */
   readonly pendingTests: TestSpec[] = [];
+  /**
+   * Nodes whose parse-mode render failed (a macro raised, a function is missing): kept, with the
+   * error reported when the node runs, so one broken node fails itself, not the project. Jinja
+   * syntax errors are not among them: they are problems of the parse, as in dbt.
+   */
+  readonly nodeErrors = new Map<string, unknown>();
   properties: PropertyIndex = emptyPropertyIndex();
   readonly runtime: CompileRuntime;
 
@@ -188,11 +194,14 @@ export class ParseSession {
   async addRendered(
     node: Node,
     tpl: JinjaTemplate,
-    file: string,
     item: PropertyEntry | undefined,
   ): Promise<void> {
     this.templates.set(node.unique_id, tpl);
-    await this.collect(file, () => this.parseRender(node, tpl));
+    try {
+      await this.parseRender(node, tpl);
+    } catch (err) {
+      this.nodeErrors.set(node.unique_id, err);
+    }
     if (this.addNode(node) && item) this.queueTests(item, node);
   }
 

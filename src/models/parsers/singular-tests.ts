@@ -18,7 +18,7 @@ export async function parseSingularTests(s: ParseSession): Promise<void> {
       const raw = s.read(path);
       const node = s.makeNode('test', basename(path, '.sql'), file, inRoot, raw, project.tests);
       const tpl = await s.collect(file, () => s.env.parse(raw, file));
-      if (tpl) await s.addRendered(node, tpl, file, undefined);
+      if (tpl) await s.addRendered(node, tpl, undefined);
     }
   }
 }

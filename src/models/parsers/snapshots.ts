@@ -21,7 +21,7 @@ export async function parseSnapshots(s: ParseSession): Promise<void> {
       for (const [name, body] of tpl.snapshots) {
         const node = s.makeNode('snapshot', name, file, inRoot, raw, project.snapshots);
         const item = s.applyProperties(node, 'snapshots');
-        await s.addRendered(node, body, file, item);
+        await s.addRendered(node, body, item);
       }
     }
   }
@@ -32,6 +32,6 @@ export async function parseSnapshots(s: ParseSession): Promise<void> {
     const node = s.makeNode('snapshot', asString(e.name), file, file, raw, project.snapshots);
     describe(node, e);
     const tpl = await s.collect(file, () => s.env.parse(raw, file));
-    if (tpl) await s.addRendered(node, tpl, file, item);
+    if (tpl) await s.addRendered(node, tpl, item);
   }
 }
