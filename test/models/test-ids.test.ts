@@ -7,10 +7,7 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { OpenedDbtProject } from '../../src/models/index.js';
-import {
-  synthesizeTestName,
-  testHash,
-} from '../../src/models/parsers/test-specs.js';
+import { synthesizeTestName, testHash } from '../../src/models/parsers/test-specs.js';
 import { DbtFixture, describeEachEngine } from './dbt.js';
 
 /**
@@ -56,10 +53,15 @@ describeEachEngine('jaffle_shop test unique_ids', (engine) => {
     await f.cleanup();
   });
 
-  const tests = () => [...p.parsed.manifest.nodes.values()].filter((n) => n.resource_type === 'test');
+  const tests = () =>
+    [...p.parsed.manifest.nodes.values()].filter((n) => n.resource_type === 'test');
 
   it("equal the ones dbt-core wrote for jaffle_shop's manifest", () => {
-    expect(tests().map((n) => n.unique_id).sort()).toEqual(DBT_JAFFLE_SHOP_TEST_IDS);
+    expect(
+      tests()
+        .map((n) => n.unique_id)
+        .sort(),
+    ).toEqual(DBT_JAFFLE_SHOP_TEST_IDS);
   });
 
   it("keep the full name as node name and fqn; only a name of 64+ characters gets dbt's hashed alias", () => {

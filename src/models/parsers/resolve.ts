@@ -17,11 +17,15 @@ export async function resolveRelations(s: ParseSession): Promise<void> {
   for (const node of [...manifest.nodes.values(), ...manifest.disabled.values()]) {
     await s.collect(node.original_file_path, async () => {
       if (node.resource_type === 'test')
-        finalizeTestConfig(node.config, (message, hint) => new TributaryError(message, {
-          code: 'CONFIG',
-          location: { file: node.original_file_path },
-          ...(hint ? { hint } : {}),
-        }));
+        finalizeTestConfig(
+          node.config,
+          (message, hint) =>
+            new TributaryError(message, {
+              code: 'CONFIG',
+              location: { file: node.original_file_path },
+              ...(hint ? { hint } : {}),
+            }),
+        );
       // Tests too: their schema is where store_failures keeps failing rows (dbt_test__audit).
       if (node.resource_type === 'snapshot' && node.config.target_schema)
         node.schema = String(node.config.target_schema);

@@ -122,8 +122,7 @@ export function synthesizeTestName(
   const unique = flat.map((a) => a.replace(/[^0-9a-zA-Z_]+/g, '_')).join('__');
   const identifier = `${testType}_${targetName}`;
   const full = `${identifier}_${unique}`;
-  if (full.length >= 64)
-    return { short: `${identifier.slice(0, 30)}_${md5(full)}`, full };
+  if (full.length >= 64) return { short: `${identifier.slice(0, 30)}_${md5(full)}`, full };
   return { short: full, full };
 }
 
