@@ -168,6 +168,7 @@ export class DbtSession {
           result.status = out.status;
           result.failures = out.failures;
           result.message = out.message;
+          if (out.relation) result.relation_name = out.relation;
           break;
         }
         case 'analysis':

@@ -33,8 +33,9 @@ export async function resolveRelations(s: ParseSession): Promise<void> {
       node.alias = await naming.alias(node);
       node.tags = node.config.tags;
       node.meta = node.config.meta;
+      // A test is a relation only when it stores its failures (dbt's is_relational).
       node.relation_name =
-        node.resource_type === 'test' ||
+        (node.resource_type === 'test' && node.config.store_failures !== true) ||
         node.resource_type === 'analysis' ||
         node.config.materialized === 'ephemeral'
           ? null
