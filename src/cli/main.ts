@@ -10,6 +10,7 @@ import { registerBackfill } from './commands/backfill.js';
 import { registerCatalog } from './commands/catalog.js';
 import { registerDbtVerbs, registerDocs, registerLs, registerSource } from './commands/dbt.js';
 import { registerDemo } from './commands/demo.js';
+import { registerDeps } from './commands/deps.js';
 import { registerDlq } from './commands/dlq.js';
 import { registerGenerate } from './commands/generate.js';
 import { registerGraph } from './commands/graph.js';
@@ -41,6 +42,7 @@ const COMMANDS: ((program: Command, cli: CliContext) => void)[] = [
   registerInit,
   registerGenerate,
   registerRun,
+  registerDeps,
   registerDbtVerbs,
   registerLs,
   registerDocs,

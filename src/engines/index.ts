@@ -6,7 +6,6 @@ export {
   type ColumnInfo,
   type QueryResult,
   type LogicalType,
-  type CrossDbMacros,
   type Dialect,
   type Engine,
 } from './types.js';

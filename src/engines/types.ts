@@ -58,59 +58,6 @@ export interface EngineCapabilities {
   maxIdentifierLength: number;
 }
 
-/**
- * dbt's cross-database macros (dbt-core `macros/utils/*.sql`) as SQL-text builders. Arguments
- * are SQL expressions (quote literals with `Dialect.quoteString`); date parts are plain words
- * (`day`, `month`…). Every builder gives the same values and JSON kinds on every engine; where
- * dbt's adapters disagree (PostgreSQL's `date_trunc` of a date is a timestamptz, DuckDB's
- * `length` a BIGINT) the builder casts to one portable type, noted on the method.
- */
-export interface CrossDbMacros {
-  type_string(): string;
-  type_int(): string;
-  type_bigint(): string;
-  /** DOUBLE PRECISION on every engine (DuckDB's FLOAT would be 4-byte). */
-  type_float(): string;
-  type_numeric(): string;
-  type_timestamp(): string;
-  type_boolean(): string;
-  /** The current time as a TIMESTAMP without time zone, in UTC. */
-  current_timestamp(): string;
-  /** Truncates to the start of `part`; always a TIMESTAMP (dates are cast first). */
-  date_trunc(part: string, expr: string): string;
-  /** `expr` plus `interval` units of `part`; a TIMESTAMP for date and timestamp input alike. */
-  dateadd(part: string, interval: string | number, expr: string): string;
-  /** How many `part` boundaries lie between `first` and `second` (negative when second is earlier); BIGINT. */
-  datediff(first: string, second: string, part: string): string;
-  /** Casts `expr` to the SQL type `type`, or NULL when the value does not parse. */
-  safe_cast(expr: string, type: string): string;
-  /** Concatenates text; NULL arguments count as empty. */
-  concat(exprs: readonly string[]): string;
-  /** MD5 of the value's text, as 32 lowercase hex digits. */
-  hash(expr: string): string;
-  /** The `n`th field of `str` split on `delim`, 1-based; negative counts from the end; '' past the end. */
-  split_part(str: string, delim: string, n: number | string): string;
-  any_value(expr: string): string;
-  bool_or(expr: string): string;
-  /**
-   * Aggregates text joined by `delim`, leaving NULLs out; `orderBy` is `ORDER BY …` (or just the
-   * keys); `limit` keeps the first n.
-   */
-  listagg(expr: string, delim: string, orderBy?: string, limit?: number): string;
-  /** `'true'` / `'false'` / NULL. */
-  cast_bool_to_text(expr: string): string;
-  /** The last day of the `part` (month, quarter, year…) containing `date`, as a DATE. */
-  last_day(date: string, part: string): string;
-  /** 1-based position of `sub` in `str`, 0 when absent; INTEGER. */
-  position(sub: string, str: string): string;
-  /** Characters in `expr`; INTEGER. */
-  length(expr: string): string;
-  right(str: string, n: string | number): string;
-  replace(str: string, a: string, b: string): string;
-  /** Integer division of integer operands, truncating toward zero; BIGINT; NULL when `b` is 0 (as DuckDB divides). */
-  int_divide(a: string, b: string): string;
-}
-
 export interface Dialect {
   quoteIdentifier(name: string): string;
   quoteString(value: string): string;
@@ -119,8 +66,6 @@ export interface Dialect {
   typeName(type: LogicalType): string;
   /** An expression that casts `expr` to `type`, or NULL when the value does not parse. */
   tryCast(expr: string, type: LogicalType): string;
-  /** dbt's cross-database macros for this engine. */
-  crossDb: CrossDbMacros;
 }
 
 export interface TableInfo {

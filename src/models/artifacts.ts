@@ -103,9 +103,9 @@ export async function writeRunResults(
   return path;
 }
 
-/** Where a node's compiled SQL goes: target/compiled/<project>/<file>, as dbt lays it out. */
+/** Where a node's compiled SQL goes: target/compiled/<its package>/<file>, as dbt lays it out. */
 function compiledPath(pp: ParsedProject, node: Node): string {
-  const base = join(pp.project.dir, pp.project.targetPath, 'compiled', pp.project.name);
+  const base = join(pp.project.dir, pp.project.targetPath, 'compiled', node.package_name);
   if (node.resource_type === 'test' && node.test_metadata)
     return join(base, node.original_file_path, `${node.name}.sql`);
   return join(base, node.original_file_path);

@@ -1,15 +1,23 @@
 /**
  * The Jinja context a dbt node renders in: ref, source, config, var, env_var, target, this,
- * is_incremental, adapter, run_query, log, return, doc, exceptions, the dbt.* cross-database
- * macros and every macro of the project. Parsing renders each node once in "parse mode" (execute
+ * is_incremental, adapter, run_query, log, return, doc, exceptions, api, the `dbt` namespace of
+ * dbt's own macros and every macro (dbt's, then the project's by the same name). Parsing renders each node once in "parse mode" (execute
  * is False, ref() records instead of resolving); compiling renders again with everything real.
  */
 import { createHash } from 'node:crypto';
 import { TributaryError } from '../core/index.js';
 import type { Dialect, Engine, QueryResult } from '../engines/index.js';
 import { envVar, type DbtProject, type TargetConfig } from './dbt-project.js';
-import { Kwargs, MacroReturn, splitArgs, type MacroDefinition } from '../jinja/index.js';
-import { Column, Relation } from './relation.js';
+import { Kwargs, MacroReturn, splitArgs } from '../jinja/index.js';
+import { DBT_VERSION } from './dbt-version.js';
+import { findDoc, findRefTarget, findSource, packageVars } from './lookup.js';
+import {
+  dispatchMacro,
+  macroLayer,
+  type DispatchScope,
+  type MacroRegistry,
+} from './macro-namespace.js';
+import { Column, columnApi, Relation } from './relation.js';
 import type { Manifest, Node, RefCall } from './types.js';
 
 /** What a parse-mode render records about a node. */
@@ -26,7 +34,10 @@ export interface CompileRuntime {
   target: TargetConfig;
   /** Macro prefixes adapter.dispatch tries before `default__`, e.g. ['duckdb']. */
   dispatchPrefixes: string[];
-  macros: ReadonlyMap<string, MacroDefinition>;
+  /** Every macro, by package: dbt's, the root project's, each installed package's. */
+  macros: MacroRegistry;
+  /** The installed packages (dbt_packages/), by project name. */
+  packages: ReadonlyMap<string, DbtProject>;
   engine?: Engine;
   fullRefresh: boolean;
   /** `--store-failures`: tests without a store_failures config keep their failing rows. */
@@ -71,15 +82,6 @@ function kw(args: unknown[]): { args: unknown[]; kwargs: Record<string, unknown>
   return splitArgs(args);
 }
 
-/** Looks a ref() up among the project's models, seeds and snapshots. */
-export function findRefTarget(manifest: Manifest, ref: RefCall): Node | undefined {
-  for (const type of ['model', 'seed', 'snapshot'] as const) {
-    const node = manifest.nodes.get(`${type}.${manifest.projectName}.${ref.name}`);
-    if (node) return node;
-  }
-  return undefined;
-}
-
 function refCall(args: unknown[]): RefCall {
   const { args: pos, kwargs } = kw(args);
   const version = (kwargs.version ?? kwargs.v ?? null) as string | number | null;
@@ -96,47 +98,78 @@ export interface NodeRenderState {
   statements: Map<string, { table: ResultTable | null; data: unknown[][] }>;
 }
 
-const baseCache = new WeakMap<CompileRuntime, Record<string, unknown>[]>();
+const baseCache = new WeakMap<CompileRuntime, Map<string, Record<string, unknown>>>();
 
 /**
  * Globals shared by every render of a runtime, built once (10,000 renders should not rebuild
- * them): the node-independent functions, and each macro as a getter that binds it to the
- * render's own globals (the object inheriting from this one), so macros see the calling node.
+ * them): the node-independent functions, then per package the variables it sees and each macro
+ * as a getter that binds it to the render's own globals (the object inheriting from this one),
+ * so macros see the calling node. The macros are those the node's package reaches, in dbt's order.
  */
-function baseGlobals(rt: CompileRuntime, execute: boolean): Record<string, unknown> {
+function baseGlobals(rt: CompileRuntime, execute: boolean, pkg: string): Record<string, unknown> {
   let cached = baseCache.get(rt);
-  if (!cached) baseCache.set(rt, (cached = []));
-  const i = execute ? 1 : 0;
-  if (!cached[i]) {
-    const base = makeBaseGlobals(rt, execute);
-    for (const [name, def] of rt.macros)
-      Object.defineProperty(base, name, {
-        get(this: Record<string, unknown>) {
-          return def.bind(this);
-        },
-        enumerable: true,
-      });
-    cached[i] = base;
+  if (!cached) baseCache.set(rt, (cached = new Map()));
+  const key = `${execute ? 1 : 0}:${pkg}`;
+  let layer = cached.get(key);
+  if (!layer) {
+    const commonKey = execute ? '1' : '0';
+    let common = cached.get(commonKey);
+    if (!common) cached.set(commonKey, (common = makeBaseGlobals(rt, execute)));
+    layer = macroLayer(common, rt.macros, pkg);
+    const vars = packageVars(rt.project, rt.packages.get(pkg));
+    layer.var = varFunction(vars, execute);
+    layer.doc = (...a: unknown[]) => {
+      const args = kw(a).args.map(String);
+      const [target, name] = args.length > 1 ? [args[0], args[1]!] : [null, args[0]!];
+      const doc = findDoc(rt.manifest, name, pkg, target);
+      if (!doc && execute)
+        throw new TributaryError(`doc('${args.join("', '")}') names no docs block`, {
+          code: 'CONFIG',
+        });
+      return doc?.block_contents ?? '';
+    };
+    cached.set(key, layer);
   }
-  return Object.create(cached[i]) as Record<string, unknown>;
+  return Object.create(layer) as Record<string, unknown>;
+}
+
+/** var(name, default): the variable, else the default, else (when executing) an error naming it. */
+function varFunction(vars: Record<string, unknown>, execute: boolean) {
+  return (...a: unknown[]) => {
+    const [name, fallback] = kw(a).args as [string, unknown];
+    if (name in vars) return vars[name];
+    if (fallback !== undefined) return fallback;
+    if (!execute) return undefined; // dbt only insists on vars when it runs
+    throw new TributaryError(`var('${name}') is not defined and has no default`, {
+      code: 'CONFIG',
+      hint: `define it under vars: in dbt_project.yml or pass --vars '{"${name}": …}'`,
+    });
+  };
+}
+
+const dispatchScopes = new WeakMap<CompileRuntime, DispatchScope>();
+
+/** What adapter.dispatch searches for this runtime (the root project's dispatch: config). */
+function dispatchScope(rt: CompileRuntime): DispatchScope {
+  let scope = dispatchScopes.get(rt);
+  if (!scope) {
+    scope = {
+      registry: rt.macros,
+      config: rt.project.dispatch,
+      adapterChain: rt.dispatchPrefixes,
+    };
+    dispatchScopes.set(rt, scope);
+  }
+  return scope;
 }
 
 function makeBaseGlobals(rt: CompileRuntime, execute: boolean): Record<string, unknown> {
-  const { dialect, target } = rt;
-  const vars = rt.project.vars;
-  const crossDb: Record<string, unknown> = {};
-  for (const [name, fn] of Object.entries(dialect.crossDb)) {
-    crossDb[name] = (...a: unknown[]) =>
-      (fn as (...x: unknown[]) => string)(
-        ...kw(a).args.map((x) => (x instanceof Relation ? x.render() : x)),
-      );
-  }
+  const { target } = rt;
   return {
-    ...crossDb,
-    dbt: crossDb,
     execute,
     target: { ...target, database: target.database ?? target.dbname ?? target.path ?? null },
     project_name: rt.project.name,
+    dbt_version: DBT_VERSION,
     invocation_id: rt.invocationId,
     run_started_at: rt.runStartedAt.toISOString(),
     flags: {
@@ -145,16 +178,6 @@ function makeBaseGlobals(rt: CompileRuntime, execute: boolean): Record<string, u
       STORE_FAILURES: rt.storeFailures ?? false,
     },
     env_var: (name: string, fallback?: unknown) => envVar(name, fallback, 'env_var'),
-    var: (...a: unknown[]) => {
-      const [name, fallback] = kw(a).args as [string, unknown];
-      if (name in vars) return vars[name];
-      if (fallback !== undefined) return fallback;
-      if (!execute) return undefined; // dbt only insists on vars when it runs
-      throw new TributaryError(`var('${name}') is not defined and has no default`, {
-        code: 'CONFIG',
-        hint: `define it under vars: in dbt_project.yml or pass --vars '{"${name}": …}'`,
-      });
-    },
     log: (...a: unknown[]) => {
       const { args, kwargs } = kw(a);
       if (kwargs.info === true || args[1] === true) rt.log(String(args[0]));
@@ -171,6 +194,9 @@ function makeBaseGlobals(rt: CompileRuntime, execute: boolean): Record<string, u
       raise_compiler_error: (msg: unknown) => {
         throw new TributaryError(`compilation error: ${String(msg)}`, { code: 'CONFIG' });
       },
+      raise_not_implemented: (msg: unknown) => {
+        throw new TributaryError(`not implemented: ${String(msg)}`, { code: 'CONFIG' });
+      },
       warn: (msg: unknown) => {
         rt.log(`warning: ${String(msg)}`);
         return '';
@@ -184,18 +210,13 @@ function makeBaseGlobals(rt: CompileRuntime, execute: boolean): Record<string, u
       }
     },
     tojson: (v: unknown) => JSON.stringify(v),
+    api: { Column: columnApi },
     local_md5: (s: string) => createHash('md5').update(String(s)).digest('hex'),
     zip: (...lists: unknown[][]) =>
       Array.from({ length: Math.min(...lists.map((l) => l.length)) }, (_, i) =>
         lists.map((l) => l[i]),
       ),
     set: (items: unknown[] = []) => [...new Set(items)],
-    doc: (name: string) => {
-      const doc = rt.manifest.docs.get(`doc.${rt.project.name}.${name}`);
-      if (!doc && execute)
-        throw new TributaryError(`doc('${name}') names no docs block`, { code: 'CONFIG' });
-      return doc?.block_contents ?? '';
-    },
   };
 }
 
@@ -210,7 +231,7 @@ export function nodeGlobals(
   mode: RenderMode,
   extra: Record<string, unknown> = {},
 ): Record<string, unknown> {
-  const g: Record<string, unknown> = baseGlobals(rt, mode.execute);
+  const g: Record<string, unknown> = baseGlobals(rt, mode.execute, node.package_name);
   const materialized = node.config.materialized;
   g.this = new Relation(
     rt.dialect,
@@ -233,7 +254,7 @@ export function nodeGlobals(
       mode.capture.sources.push([s, t]);
       return new Relation(rt.dialect, s, t);
     }
-    return resolveSource(rt, s, t);
+    return resolveSource(rt, node, s, t);
   };
   g.config = configFunction(node, mode);
   g.is_incremental = async () => {
@@ -253,9 +274,8 @@ export function nodeGlobals(
   return g;
 }
 
-function resolveSource(rt: CompileRuntime, s: string, t: string): Relation {
-  const { manifest } = rt;
-  const src = manifest.sources.get(`source.${manifest.projectName}.${s}.${t}`);
+function resolveSource(rt: CompileRuntime, node: Node, s: string, t: string): Relation {
+  const src = findSource(rt.manifest, s, t, node.package_name);
   if (!src)
     throw new TributaryError(`source('${s}', '${t}') names no source table`, {
       code: 'CONFIG',
@@ -320,25 +340,32 @@ function addStatementFunctions(
   };
 }
 
+/**
+ * dbt's behavior flags as `adapter.behavior.<flag>`: each is False unless `flags:` in
+ * dbt_project.yml sets it, read through `.setting` or `.no_warn` (dbt warns on the former when
+ * the flag is off; here neither warns). Only the flags dbt's macros read are known.
+ */
+const BEHAVIOR_FLAGS: Readonly<Record<string, boolean>> = {
+  enable_truthy_nulls_equals_macro: false,
+};
+
+function behaviorFlags(flags: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [name, fallback] of Object.entries(BEHAVIOR_FLAGS)) {
+    const on = name in flags ? flags[name] === true : fallback;
+    out[name] = { setting: on, no_warn: on };
+  }
+  return out;
+}
+
 /** dbt's `adapter`: dispatch (through the render's globals `g`), quoting and introspection. */
 function adapterObject(rt: CompileRuntime, g: Record<string, unknown>): Record<string, unknown> {
   const { dialect } = rt;
   return {
     type: () => String(rt.target.type),
+    behavior: behaviorFlags(rt.project.flags ?? {}),
     quote: (id: string) => dialect.quoteIdentifier(id),
-    dispatch: (...a: unknown[]) => {
-      const [name] = kw(a).args as [string];
-      for (const prefix of [...rt.dispatchPrefixes, 'default']) {
-        const found = g[`${prefix}__${name}`];
-        if (found) return found;
-      }
-      const plain = g[name];
-      if (plain) return plain;
-      throw new TributaryError(
-        `adapter.dispatch('${name}') found no macro ${rt.dispatchPrefixes[0]}__${name} or default__${name}`,
-        { code: 'CONFIG' },
-      );
-    },
+    dispatch: (...a: unknown[]) => dispatchMacro(dispatchScope(rt), g, a),
     get_relation: async (...a: unknown[]) => {
       const { args, kwargs } = kw(a);
       const schema = String(kwargs.schema ?? args[1]);
@@ -364,18 +391,10 @@ function resolveRef(
   state: NodeRenderState,
 ): Relation {
   const { manifest, dialect } = rt;
-  if (call.package && call.package !== manifest.projectName)
-    throw new TributaryError(
-      `ref('${call.package}', '${call.name}'): package ${call.package} is not installed`,
-      {
-        code: 'CONFIG',
-        hint: 'only the project itself is available; packages from `dbt deps` are not supported',
-      },
-    );
-  const target = findRefTarget(manifest, call);
+  const target = findRefTarget(manifest, call, node.package_name);
   if (!target)
     throw new TributaryError(
-      `ref('${call.name}') in ${node.name} names no model, seed or snapshot`,
+      `${refText(call)} in ${node.name} names no model, seed or snapshot${call.package ? ` of package ${call.package}` : ''}`,
       {
         code: 'CONFIG',
         location: { file: node.original_file_path },
@@ -391,4 +410,9 @@ function resolveRef(
     target.alias,
     target.config.materialized === 'view' ? 'view' : 'table',
   );
+}
+
+/** A ref() call as it was written, for messages. */
+export function refText(call: RefCall): string {
+  return call.package ? `ref('${call.package}', '${call.name}')` : `ref('${call.name}')`;
 }

@@ -12,12 +12,9 @@ import { z } from 'zod';
 /** Keys dbt accepts that Tributary reads and then does nothing with, and why. */
 export const IGNORED_DBT_PROJECT_KEYS: Readonly<Record<string, string>> = {
   'config-version': 'only version 2 exists since dbt 1.0',
-  'require-dbt-version': 'Tributary is not a dbt version',
   'clean-targets': 'there is no `dbt clean`',
   'log-path': 'logs go to stderr and the run history',
-  'packages-install-path': 'packages are not supported',
   packages: 'packages are not supported',
-  dispatch: 'without packages, adapter.dispatch searches <engine>__ then default__',
   'query-comment': 'no comment is added to queries',
   quoting: 'identifiers are quoted by the engine dialect',
   'asset-paths': '`dbt docs serve` is not supported',

@@ -31,8 +31,18 @@ export interface DbtProject {
   analysisPaths: string[];
   docsPaths: string[];
   targetPath: string;
+  /** Where `deps` installs packages and the loader reads them (`packages-install-path`). */
+  packagesInstallPath: string;
   /** Variables: project-level (top of `vars:`) and per-package (`vars: {<project>: {...}}`). */
   vars: Record<string, unknown>;
+  /** `vars:` as written: a package's nodes see the entry under their package's name too. */
+  varsBlock: Record<string, unknown>;
+  /** Variables given on the command line (--vars): they win everywhere, in every package. */
+  cliVars: Record<string, unknown>;
+  /** `require-dbt-version`: the dbt versions the project says it works with. */
+  requireDbtVersion: string[];
+  /** `dispatch:`: the packages adapter.dispatch searches for a macro namespace, in order. */
+  dispatch: { macroNamespace: string; searchOrder: string[] }[];
   /** The config trees of dbt_project.yml, unrendered where dbt defers rendering (hooks). */
   models: Record<string, unknown>;
   seeds: Record<string, unknown>;
@@ -41,6 +51,8 @@ export interface DbtProject {
   sources: Record<string, unknown>;
   onRunStart: string[];
   onRunEnd: string[];
+  /** `flags:` — dbt's behavior flags (`adapter.behavior.<flag>`) among them. */
+  flags: Record<string, unknown>;
   /** Where dbt_project.yml keys sit, for error messages. */
   file: string;
 }
@@ -140,7 +152,12 @@ export function defaultDbtProject(dir: string, name: string): DbtProject {
     analysisPaths: ['analyses'],
     docsPaths: [],
     targetPath: 'target',
+    packagesInstallPath: 'dbt_packages',
     vars: {},
+    varsBlock: {},
+    cliVars: {},
+    requireDbtVersion: [],
+    dispatch: [],
     models: {},
     seeds: {},
     snapshots: {},
@@ -148,6 +165,7 @@ export function defaultDbtProject(dir: string, name: string): DbtProject {
     sources: {},
     onRunStart: [],
     onRunEnd: [],
+    flags: {},
     file: join(dir, 'dbt_project.yml'),
   };
 }
@@ -199,7 +217,15 @@ export async function loadDbtProject(
     analysisPaths: p['analysis-paths'] ?? ['analyses'],
     docsPaths: p['docs-paths'] ?? [],
     targetPath: p['target-path'] ?? 'target',
+    packagesInstallPath: p['packages-install-path'] ?? 'dbt_packages',
     vars,
+    varsBlock: asObject((top as Record<string, unknown>).vars),
+    cliVars: { ...cliVars },
+    requireDbtVersion: asList(p['require-dbt-version']),
+    dispatch: (p.dispatch ?? []).map((d) => ({
+      macroNamespace: d.macro_namespace,
+      searchOrder: d.search_order,
+    })),
     models: p.models ?? {},
     seeds: p.seeds ?? {},
     snapshots: p.snapshots ?? {},
@@ -207,6 +233,7 @@ export async function loadDbtProject(
     sources: p.sources ?? {},
     onRunStart: asList(p['on-run-start']),
     onRunEnd: asList(p['on-run-end']),
+    flags: (p.flags ?? {}) as Record<string, unknown>,
     file: join(dir, file),
   };
 }
@@ -327,7 +354,7 @@ function positionOf(
 }
 
 /** The known key closest to a typo (model_paths → model-paths), if one is close enough. */
-function closest(key: string, known: readonly string[]): string | undefined {
+export function closest(key: string, known: readonly string[]): string | undefined {
   const norm = (k: string) => k.toLowerCase().replace(/_/g, '-');
   let best: string | undefined;
   let bestDistance = Math.max(2, Math.floor(key.length / 4)) + 1;

@@ -74,8 +74,13 @@ export class DbtSession {
     const { pp } = this;
     return {
       project: this.opts.vars
-        ? { ...pp.project, vars: { ...pp.project.vars, ...this.opts.vars } }
+        ? {
+            ...pp.project,
+            vars: { ...pp.project.vars, ...this.opts.vars },
+            cliVars: { ...pp.project.cliVars, ...this.opts.vars },
+          }
         : pp.project,
+      packages: pp.packages,
       manifest: pp.manifest,
       dialect: pp.dialect,
       target: pp.target,

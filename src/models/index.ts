@@ -24,3 +24,10 @@ export {
   type OpenOptions,
   type OpenedDbtProject,
 } from './open.js';
+export {
+  installDeps,
+  LOCK_FILE,
+  type DepsOptions,
+  type DepsResult,
+  type InstalledPackage,
+} from './packages/index.js';

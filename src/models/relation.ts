@@ -64,8 +64,25 @@ export class Relation {
   }
 }
 
-/** A column as adapter.get_columns_in_relation() returns it. */
+/** A column as adapter.get_columns_in_relation() returns it; also dbt's `api.Column`. */
 export class Column {
+  /** dbt's Column.TYPE_LABELS (dbt-postgres and dbt-duckdb keep the base ones): label → SQL type. */
+  static readonly TYPE_LABELS: Readonly<Record<string, string>> = { STRING: 'TEXT' };
+
+  /** The SQL type for a portable label (`string` → TEXT); any other name comes back as given. */
+  static translate_type(dtype: string): string {
+    const label = String(dtype).toUpperCase();
+    return Object.hasOwn(Column.TYPE_LABELS, label) ? Column.TYPE_LABELS[label]! : dtype;
+  }
+
+  /** `numeric(28,6)`, or the bare type when precision or scale is missing. */
+  static numeric_type(dtype: string, precision: unknown, scale: unknown): string {
+    const missing = (v: unknown) => v === null || v === undefined;
+    return missing(precision) || missing(scale)
+      ? dtype
+      : `${dtype}(${String(precision)},${String(scale)})`;
+  }
+
   constructor(
     readonly name: string,
     readonly data_type: string,
@@ -89,3 +106,16 @@ export class Column {
     return `<Column ${this.name} (${this.data_type})>`;
   }
 }
+
+/**
+ * `api.Column` in the Jinja context: the class's static side as an object (a JS class handed to
+ * the template would lose its statics when bound as a method).
+ */
+export const columnApi = {
+  TYPE_LABELS: Column.TYPE_LABELS,
+  translate_type: (dtype: string): string => Column.translate_type(dtype),
+  numeric_type: (dtype: string, precision: unknown, scale: unknown): string =>
+    Column.numeric_type(dtype, precision, scale),
+  create: (name: string, labelOrDtype: string): Column =>
+    new Column(name, Column.translate_type(labelOrDtype)),
+};

@@ -59,7 +59,10 @@ async function withDbt<T>(
       });
     const ws = await openWorkspace(opts.projectDir, 'dbt');
     try {
-      if (opts.vars) Object.assign(ws.models.project.vars, opts.vars);
+      if (opts.vars) {
+        Object.assign(ws.models.project.vars, opts.vars);
+        Object.assign(ws.models.project.cliVars, opts.vars);
+      }
       return await fn(ws.models, ws.warehouse);
     } finally {
       await ws.close();

@@ -5,7 +5,6 @@
 import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { crossDbMacros } from '../crossdb.js';
 import { ensureSchemaOnce, Mutex, profiled, toTableInfos } from '../session.js';
 import { qualified, quoteIdentifier, quoteString } from '../sql.js';
 import {
@@ -53,12 +52,6 @@ export const duckdbDialect: Dialect = {
   relation: qualified,
   typeName: duckdbTypeName,
   tryCast: duckdbTryCast,
-  crossDb: crossDbMacros({
-    any_value: (expr) => `any_value(${expr})`,
-    safe_cast: (expr, type) => `TRY_CAST((${expr}) AS ${type})`,
-    // DuckDB's `/` is always a double; `//` is integer division truncating toward zero like PostgreSQL's `/` on integers.
-    int_divide: (a, b) => `CAST(((${a}) // NULLIF(${b}, 0)) AS BIGINT)`,
-  }),
 };
 
 const capabilities: EngineCapabilities = {

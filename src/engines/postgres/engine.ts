@@ -10,7 +10,6 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { TributaryError } from '../../core/errors.js';
-import { crossDbMacros, logicalTypeOf } from '../crossdb.js';
 import { ensureSchemaOnce, Mutex, profiled, toTableInfos } from '../session.js';
 import { qualified, quoteIdentifier, quoteString } from '../sql.js';
 import {
@@ -97,17 +96,6 @@ const postgresDialect: Dialect = {
   relation: qualified,
   typeName: postgresTypeName,
   tryCast: postgresTryCast,
-  crossDb: crossDbMacros({
-    // PostgreSQL 15 has no any_value (16 does); dbt-postgres uses min.
-    any_value: (expr) => `min(${expr})`,
-    safe_cast: (expr, type) => {
-      const logical = logicalTypeOf(type);
-      return logical ? postgresTryCast(expr, logical) : `CAST((${expr}) AS ${type})`;
-    },
-    // div() truncates toward zero like DuckDB's `//`, and stays exact for 64-bit values; a zero
-    // divisor gives NULL as DuckDB's division does, instead of PostgreSQL's error.
-    int_divide: (a, b) => `CAST(div((${a}), NULLIF(${b}, 0)) AS BIGINT)`,
-  }),
 };
 
 const capabilities: EngineCapabilities = {

@@ -8,8 +8,9 @@
 import { dirname } from 'node:path';
 import { TributaryError } from '../../core/index.js';
 import { Kwargs } from '../../jinja/index.js';
-import { defaultConfig, finalizeTestConfig, mergeConfig, treeConfigs } from '../config.js';
+import { defaultConfig, finalizeTestConfig, mergeConfig } from '../config.js';
 import { nodeGlobals, type ParseCapture } from '../context.js';
+import { INTERNAL_PACKAGE } from '../macro-namespace.js';
 import { renderTestConfig, renderTestKwargs, testMacro } from '../test-kwargs.js';
 import { newNode, type Node, type SourceNode } from '../types.js';
 import { lineOf } from './property-entries.js';
@@ -26,12 +27,26 @@ import {
 import type { ParseSession } from './session.js';
 import { asString } from './util.js';
 
-/** Builds and adds every queued generic test; a test that cannot be built is a problem. */
+/**
+ * Builds and adds every queued generic test; a test that cannot be built is a problem. A test
+ * belongs to the project whose properties file declares it (the tested node's).
+ */
 export async function parseGenericTests(s: ParseSession): Promise<void> {
   for (const spec of s.pendingTests) {
+    s.project = s.projectNamed(spec.node.package_name);
     const test = await s.collect(spec.item.props.file, () => buildGenericTest(s, spec));
     if (test) s.addNode(test);
   }
+  s.project = s.root;
+}
+
+/**
+ * Whether the macro of test `name` (`unique`, `dbt_utils.equality`) exists, found as dbt finds
+ * it: in the namespace named, else from the declaring project (its own, root, dbt's, any).
+ */
+function findTestMacro(s: ParseSession, namespace: string | null, macroName: string): boolean {
+  if (namespace === null) return s.macros.resolve(s.project.name, macroName) !== undefined;
+  return s.macros.of(namespace).has(macroName);
 }
 
 /** The test node of one declared generic test; throws (located) when it cannot be built. */
@@ -50,10 +65,12 @@ async function buildGenericTest(s: ParseSession, spec: TestSpec): Promise<Node> 
   const namespace = match[1] ?? null;
   const shortName = match[2]!;
   const macroName = `test_${shortName}`;
-  if (!s.macros.has(macroName))
+  if (!findTestMacro(s, namespace, macroName))
     throw fail(
       `no generic test named ${testName}`,
-      `define {% test ${shortName}(model, column_name) %} in macros/ or tests/generic/`,
+      namespace !== null && !s.macros.packages.has(namespace) && namespace !== 'dbt'
+        ? `no package named ${namespace} is installed: add it to packages.yml and run tributary deps`
+        : `define {% test ${shortName}(model, column_name) %} in macros/ or tests/generic/`,
     );
   const parts = configAndArguments(body, fail);
   const kwargs: Record<string, unknown> = { ...parts.kwargs };
@@ -87,7 +104,7 @@ async function buildGenericTest(s: ParseSession, spec: TestSpec): Promise<Node> 
     column_name: column?.name ?? null,
     attached_node: parent.resource_type === 'source' ? null : parent.unique_id,
   });
-  for (const level of treeConfigs(s.project.tests, fqn)) mergeConfig(node.config, level);
+  for (const level of s.treeLevels('tests', fqn)) mergeConfig(node.config, level);
   await configureAtParse(s, node, parent, ymlConfig);
   mergeConfig(node.config, { tags: column?.tags ?? [] });
   node.tags = node.config.tags;
@@ -112,10 +129,13 @@ async function configureAtParse(
   const capture: ParseCapture = { refs: [], sources: [], config: {} };
   const g = nodeGlobals(s.runtime, node, { execute: false, capture });
   const yml = await renderTestConfig(s.runtime, ymlConfig, file, g);
+  // dbt's shortcut: only when the test resolves to dbt's own test_unique / test_not_null.
+  const macroName = `test_${meta.name}`;
   const shortcut =
     (meta.name === 'unique' || meta.name === 'not_null') &&
-    (meta.namespace === null || meta.namespace === 'dbt') &&
-    !s.projectMacros.has(`test_${meta.name}`);
+    (meta.namespace === null
+      ? s.macros.resolve(s.project.name, macroName) === s.macros.internal.get(macroName)
+      : meta.namespace === INTERNAL_PACKAGE);
   if (shortcut) {
     if (parent.resource_type === 'source') node.sources = [[parent.source_name, parent.name]];
     else node.refs = [{ name: parent.name }];

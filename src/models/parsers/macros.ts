@@ -1,21 +1,23 @@
 /**
- * Macros and docs blocks (dbt's MacroParser and DocumentationParser): the built-in macros, then
- * the project's own from its macro paths and from test-paths/generic (where dbt keeps custom
- * generic tests), and `{% docs %}` blocks from macro files and from .md files.
+ * Macros and docs blocks (dbt's MacroParser and DocumentationParser): the internal macros (dbt's global project and the adapter's), then
+ * each project's own (the root's and every installed package's) from its macro paths and from
+ * test-paths/generic (where dbt keeps custom generic tests), and `{% docs %}` blocks from macro
+ * files and from .md files.
  */
 import { join } from 'node:path';
-import type { MacroDefinition } from '../../jinja/index.js';
-import { BUILTIN_MACROS, BUILTIN_MACROS_FILE } from '../builtins.js';
+import { internalMacros } from '../global-macros/index.js';
 import type { ParseSession } from './session.js';
 import { walkFolder } from './util.js';
 
-let builtinMacros: ReadonlyMap<string, MacroDefinition> | undefined;
+/** Adds dbt's own macros (package `dbt`), parsed once per adapter. */
+export function addBuiltinMacros(s: ParseSession): void {
+  for (const [name, def] of internalMacros(s.opts.dispatchPrefixes))
+    s.macros.internal.set(name, def);
+}
 
-/** Adds the built-in macros, then the project's (same name replaces; defined twice is a problem). */
+/** Adds the macros of the project being parsed (defined twice in one project is a problem). */
 export async function parseMacros(s: ParseSession): Promise<void> {
   const { project, macros, manifest } = s;
-  builtinMacros ??= s.env.parse(BUILTIN_MACROS, BUILTIN_MACROS_FILE).macros;
-  for (const [name, def] of builtinMacros) macros.set(name, def);
   const files = [
     ...(
       await Promise.all(project.macroPaths.map((p) => walkFolder(join(project.dir, p), ['.sql'])))
@@ -29,18 +31,16 @@ export async function parseMacros(s: ParseSession): Promise<void> {
   for (const path of files) {
     const file = s.rel(path);
     const text = s.read(path);
-    const tpl = await s.collect(file, () => s.env.parse(text, file));
+    const tpl = await s.collect(file, () => s.env.parse(text, s.templateName(file)));
     if (!tpl) continue;
     for (const [name, def] of tpl.macros) {
-      if (s.projectMacros.has(name)) {
+      if (!macros.add(project.name, def)) {
         s.problems.push({
-          message: `macro ${name} is defined twice`,
+          message: `macro ${name} is defined twice in ${project.name}`,
           location: { file, line: def.line },
         });
         continue;
       }
-      s.projectMacros.add(name);
-      macros.set(name, def);
       manifest.macros.set(`macro.${project.name}.${name}`, {
         unique_id: `macro.${project.name}.${name}`,
         name,

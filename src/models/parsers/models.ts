@@ -21,11 +21,11 @@ export async function parseModels(s: ParseSession): Promise<void> {
         const raw = s.read(path);
         const name = basename(path, '.sql');
         const inRoot = relative(base, path).split(sep).join('/');
-        const tree = type === 'model' ? project.models : {};
+        const tree = type === 'model' ? 'models' : undefined;
         const node = s.makeNode(type, name, file, inRoot, raw, tree);
         const item = s.applyProperties(node, section);
-        const tpl = await s.collect(file, () => s.env.parse(raw, file));
-        if (tpl) await s.addRendered(node, tpl, item);
+        const tpl = await s.collect(file, () => s.env.parse(raw, s.templateName(file)));
+        if (tpl) await s.addRendered(node, tpl, file, item);
       }
     }
   }

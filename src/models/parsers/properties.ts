@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import jsYaml from 'js-yaml';
 import { TributaryError } from '../../core/index.js';
 import { yamlContext } from '../dbt-project.js';
+import { findDoc, packageVars } from '../lookup.js';
 import {
   emptyPropertyIndex,
   lineOf,
@@ -65,14 +66,18 @@ async function renderFile(
   data: Record<string, unknown>,
 ): Promise<true> {
   const { project, manifest } = s;
+  const vars = packageVars(s.root, project);
   await renderProperties(data, (text) =>
     s.env.parse(text, file).render({
-      ...yamlContext(project.vars, file),
+      ...yamlContext(vars, file),
       target: s.opts.target,
-      doc: (name: string) => {
-        const found = manifest.docs.get(`doc.${project.name}.${name}`);
+      doc: (...args: string[]) => {
+        const [pkg, name] = args.length > 1 ? [args[0], args[1]!] : [null, args[0]!];
+        const found = findDoc(manifest, name, project.name, pkg);
         if (!found)
-          throw new TributaryError(`doc('${name}') names no docs block`, { code: 'CONFIG' });
+          throw new TributaryError(`doc('${args.join("', '")}') names no docs block`, {
+            code: 'CONFIG',
+          });
         return found.block_contents;
       },
     }),
@@ -114,14 +119,17 @@ function indexEntries(s: ParseSession, pf: PropsFile, index: PropertyIndex): voi
   }
 }
 
-/** Properties that describe nothing are mistakes worth telling about (dbt warns; we say where). */
+/**
+ * Properties that describe nothing are mistakes worth telling about, as warnings (dbt's
+ * NoNodeForYamlKey): dbt goes on, and projects (dbt-utils' own tests) ship such entries.
+ */
 export function reportUnmatched(s: ParseSession): void {
   for (const entries of s.properties.byName.values()) {
     for (const item of entries) {
-      s.problems.push({
-        message: `${item.section} entry ${asString(item.entry.name)} matches no ${item.section.replace(/s$/, '').replace(/analyse$/, 'analysis')} file`,
-        location: { file: item.props.file, line: lineOf(item.props, [item.section, item.index]) },
-      });
+      const line = lineOf(item.props, [item.section, item.index]);
+      s.warnings.push(
+        `${s.templateName(item.props.file)}${line ? `:${line}` : ''}: ${item.section} entry ${asString(item.entry.name)} matches no ${item.section.replace(/s$/, '').replace(/analyse$/, 'analysis')} file (dbt: "Did not find matching node for patch with name '${asString(item.entry.name)}'")`,
+      );
     }
   }
 }

@@ -4,16 +4,19 @@
  * dependencies its ref() and source() calls name, the child map, and cycles, which are problems
  * naming the nodes in the loop.
  */
+import { relative, sep } from 'node:path';
 import { TributaryError } from '../../core/index.js';
 import { finalizeTestConfig } from '../config.js';
-import { findRefTarget, nodeGlobals, type CompileRuntime } from '../context.js';
+import { nodeGlobals, refText, type CompileRuntime } from '../context.js';
+import { findRefTarget, findSource } from '../lookup.js';
+import { INTERNAL_PACKAGE } from '../macro-namespace.js';
 import type { Manifest, Node } from '../types.js';
 import type { ParseSession } from './session.js';
 
 /** Sets schema, alias, tags, meta and relation_name of every node, enabled or not. */
 export async function resolveRelations(s: ParseSession): Promise<void> {
   const { manifest, opts } = s;
-  const naming = namingFunctions(s.runtime, s.projectMacros);
+  const naming = namingFunctions(s.runtime);
   for (const node of [...manifest.nodes.values(), ...manifest.disabled.values()]) {
     await s.collect(node.original_file_path, async () => {
       if (node.resource_type === 'test')
@@ -61,34 +64,51 @@ export function resolveDependencies(s: ParseSession): void {
 }
 
 function nodeDependencies(s: ParseSession, node: Node): Set<string> {
-  const { manifest, project } = s;
+  const { manifest } = s;
   const deps = new Set<string>();
+  const where = { file: fileOf(s, node) };
   for (const ref of node.refs) {
-    const target = findRefTarget(manifest, ref);
+    let target: Node | undefined;
+    try {
+      target = findRefTarget(manifest, ref, node.package_name);
+    } catch (err) {
+      if (!(err instanceof TributaryError)) throw err;
+      s.problems.push({ message: `${node.name}: ${err.message}`, location: where });
+      continue;
+    }
     if (!target) {
-      const disabled = [...manifest.disabled.values()].find((d) => d.name === ref.name);
+      const disabled = [...manifest.disabled.values()].find(
+        (d) => d.name === ref.name && (!ref.package || d.package_name === ref.package),
+      );
       s.problems.push({
         message: disabled
           ? `${node.name} refers to ${ref.name}, which is disabled`
-          : `ref('${ref.name}') in ${node.name} names no model, seed or snapshot`,
-        location: { file: node.original_file_path },
+          : `${refText(ref)} in ${node.name} names no model, seed or snapshot${ref.package ? ` of package ${ref.package}` : ''}`,
+        location: where,
       });
       continue;
     }
     deps.add(target.unique_id);
   }
   for (const [src, table] of node.sources) {
-    const id = `source.${project.name}.${src}.${table}`;
-    if (!manifest.sources.has(id)) {
+    const found = findSource(manifest, src, table, node.package_name);
+    if (!found) {
       s.problems.push({
         message: `source('${src}', '${table}') in ${node.name} names no source table`,
-        location: { file: node.original_file_path },
+        location: where,
       });
       continue;
     }
-    deps.add(id);
+    deps.add(found.unique_id);
   }
   return deps;
+}
+
+/** A node's file as the user finds it from the root project (a package's under its folder). */
+function fileOf(s: ParseSession, node: Node): string {
+  if (node.package_name === s.root.name) return node.original_file_path;
+  const pkg = s.projectNamed(node.package_name);
+  return `${relative(s.root.dir, pkg.dir).split(sep).join('/')}/${node.original_file_path}`;
 }
 
 /** A dependency cycle is a problem naming the nodes in the loop. */
@@ -104,12 +124,26 @@ export function reportCycle(s: ParseSession): void {
 
 /**
  * schema and alias of nodes: dbt's generate_schema_name / generate_alias_name. The defaults are
- * computed directly (fast on 10,000 models); a project that overrides either gets its macro run.
+ * computed directly (fast on 10,000 models); when the node's package or the root project
+ * overrides either (or a dispatch: entry reorders dbt's namespace), the macro runs.
  */
-function namingFunctions(runtime: CompileRuntime, projectMacros: Set<string>) {
-  const overridden = (name: string) =>
-    projectMacros.has(name) ||
-    [...runtime.dispatchPrefixes, 'default'].some((p) => projectMacros.has(`${p}__${name}`));
+function namingFunctions(runtime: CompileRuntime) {
+  const registry = runtime.macros;
+  const root = registry.of(registry.rootName);
+  const dbtReordered = runtime.project.dispatch.some((d) => d.macroNamespace === INTERNAL_PACKAGE);
+  const known = new Map<string, boolean>();
+  const overridden = (name: string, pkg: string): boolean => {
+    const key = `${pkg}:${name}`;
+    let answer = known.get(key);
+    if (answer === undefined) {
+      answer =
+        dbtReordered ||
+        registry.resolve(pkg, name) !== registry.internal.get(name) ||
+        [...runtime.dispatchPrefixes, 'default'].some((p) => root.has(`${p}__${name}`));
+      known.set(key, answer);
+    }
+    return answer;
+  };
   const viaMacro = async (macro: string, custom: unknown, node: Node): Promise<string> => {
     const g = nodeGlobals(runtime, node, {
       execute: false,
@@ -122,13 +156,13 @@ function namingFunctions(runtime: CompileRuntime, projectMacros: Set<string>) {
   const target = runtime.target.schema;
   return {
     schema: (node: Node): Promise<string> | string => {
-      if (overridden('generate_schema_name'))
+      if (overridden('generate_schema_name', node.package_name))
         return viaMacro('generate_schema_name', node.config.schema, node);
       const custom = node.config.schema;
       return custom ? `${target}_${String(custom).trim()}` : target;
     },
     alias: (node: Node): Promise<string> | string => {
-      if (overridden('generate_alias_name'))
+      if (overridden('generate_alias_name', node.package_name))
         return viaMacro('generate_alias_name', node.config.alias, node);
       return node.config.alias ? String(node.config.alias).trim() : node.name;
     },

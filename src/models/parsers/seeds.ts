@@ -15,7 +15,7 @@ export async function parseSeeds(s: ParseSession): Promise<void> {
       const file = s.rel(path);
       const name = basename(path, extname(path));
       const inRoot = relative(base, path).split(sep).join('/');
-      const node = s.makeNode('seed', name, file, inRoot, '', project.seeds);
+      const node = s.makeNode('seed', name, file, inRoot, '', 'seeds');
       node.seed_file = path;
       node.checksum = { name: 'sha256', checksum: sha256(s.read(path)) };
       const item = s.applyProperties(node, 'seeds');

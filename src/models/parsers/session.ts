@@ -8,11 +8,12 @@ import { readFileSync } from 'node:fs';
 import { dirname, relative, sep } from 'node:path';
 import { TributaryError } from '../../core/index.js';
 import type { Dialect } from '../../engines/index.js';
-import { JinjaEnvironment, type JinjaTemplate, type MacroDefinition } from '../../jinja/index.js';
+import { JinjaEnvironment, type JinjaTemplate } from '../../jinja/index.js';
 import { ProblemsError, type Problem } from '../../project/index.js';
 import { defaultConfig, mergeConfig, treeConfigs } from '../config.js';
 import { nodeGlobals, type CompileRuntime, type ParseCapture } from '../context.js';
 import type { DbtProject, TargetConfig } from '../dbt-project.js';
+import { MacroRegistry } from '../macro-namespace.js';
 import { newNode, type Manifest, type Node, type ResourceType } from '../types.js';
 import { testsFor, type TestSpec } from './test-specs.js';
 import {
@@ -35,16 +36,22 @@ export interface ParseOptions {
 /** One environment for every project: templates are parsed once, rendered per node. */
 const env = new JinjaEnvironment();
 
-/** The state of one parse, handed to each resource parser in turn. */
+/** The config trees of dbt_project.yml a node type is configured by. */
+export type TreeKey = 'models' | 'seeds' | 'snapshots' | 'tests';
+
+/**
+ * The state of one parse, handed to each resource parser in turn. The root project and each
+ * installed package are parsed alike: `project` is the one being parsed at the moment.
+ */
 export class ParseSession {
   /** The environment every template of the project is parsed with. */
   readonly env = env;
   readonly problems: Problem[] = [];
+  /** What dbt only warns about (a properties entry describing no file, for one). */
+  readonly warnings: string[] = [];
   readonly manifest: Manifest;
-  /** Every macro by name: the built-ins, replaced by the project's own. */
-  readonly macros = new Map<string, MacroDefinition>();
-  /** Names of the macros the project itself defines (to spot overrides and duplicates). */
-  readonly projectMacros = new Set<string>();
+  /** Every macro, by the package defining it (dbt's own, the root project's, each package's). */
+  readonly macros: MacroRegistry;
   /** Parsed templates by unique id (models, tests, snapshots, analyses). */
   readonly templates = new Map<string, JinjaTemplate>();
   /** Generic tests declared in properties, built once every node they attach to exists. */
@@ -55,15 +62,24 @@ export class ParseSession {
    * syntax errors are not among them: they are problems of the parse, as in dbt.
    */
   readonly nodeErrors = new Map<string, unknown>();
-  properties: PropertyIndex = emptyPropertyIndex();
+  /** The project whose files are being parsed: the root project or an installed package. */
+  project: DbtProject;
+  /** The root project, then the installed packages (each a dbt project). */
+  readonly projects: DbtProject[];
+  private readonly propertyIndexes = new Map<string, PropertyIndex>();
   readonly runtime: CompileRuntime;
 
   constructor(
-    readonly project: DbtProject,
+    readonly root: DbtProject,
     readonly opts: ParseOptions,
+    packages: DbtProject[] = [],
   ) {
+    this.project = root;
+    this.projects = [root, ...packages];
+    this.macros = new MacroRegistry(root.name);
+    for (const p of packages) this.macros.addPackage(p.name);
     this.manifest = {
-      projectName: project.name,
+      projectName: root.name,
       nodes: new Map(),
       sources: new Map(),
       macros: new Map(),
@@ -73,7 +89,8 @@ export class ParseSession {
       disabled: new Map(),
     };
     this.runtime = {
-      project,
+      project: root,
+      packages: new Map(packages.map((p) => [p.name, p])),
       manifest: this.manifest,
       dialect: opts.dialect,
       target: opts.target,
@@ -86,6 +103,39 @@ export class ParseSession {
       log: () => undefined,
       renderString: (text, file, globals) => env.parse(text, file).render(globals),
     };
+  }
+
+  /** The properties files of the project being parsed, by what they describe. */
+  get properties(): PropertyIndex {
+    return this.propertyIndexes.get(this.project.name) ?? emptyPropertyIndex();
+  }
+
+  set properties(index: PropertyIndex) {
+    this.propertyIndexes.set(this.project.name, index);
+  }
+
+  /** The project named `name` (the root or a package). */
+  projectNamed(name: string): DbtProject {
+    return this.projects.find((p) => p.name === name) ?? this.root;
+  }
+
+  /**
+   * The config levels a node gets from dbt_project.yml's `key` tree, outermost first: its own
+   * project's, then, for a package's node, the root project's (dbt lets the root win).
+   */
+  treeLevels(key: TreeKey | undefined, fqn: string[]): Record<string, unknown>[] {
+    if (!key) return [];
+    const own = treeConfigs(this.project[key], fqn);
+    return this.project === this.root ? own : [...own, ...treeConfigs(this.root[key], fqn)];
+  }
+
+  /**
+   * The name a template of the project being parsed is known by in error messages: its path from
+   * the root project's folder (dbt_packages/x/macros/y.sql for a package's file).
+   */
+  templateName(file: string): string {
+    if (this.project === this.root) return file;
+    return `${relative(this.root.dir, this.project.dir).split(sep).join('/')}/${file}`;
   }
 
   /** A path relative to the project folder, with forward slashes (as dbt writes them). */
@@ -114,20 +164,20 @@ export class ParseSession {
     }
   }
 
-  /** A node of `type` at `pathInRoot`, configured by the project's config tree for it. */
+  /** A node of `type` at `pathInRoot`, configured by the config trees (`tree`) for it. */
   makeNode(
     type: ResourceType,
     name: string,
     file: string,
     pathInRoot: string,
     raw: string,
-    tree: Record<string, unknown>,
+    tree: TreeKey | undefined,
   ): Node {
     const { project } = this;
     const dirs = dirname(pathInRoot) === '.' ? [] : dirname(pathInRoot).split('/');
     const fqn = [project.name, ...dirs, name];
     const config = defaultConfig(type);
-    for (const level of treeConfigs(tree, fqn)) mergeConfig(config, level);
+    for (const level of this.treeLevels(tree, fqn)) mergeConfig(config, level);
     return newNode({
       unique_id: `${type}.${project.name}.${name}`,
       resource_type: type,
@@ -194,13 +244,18 @@ export class ParseSession {
   async addRendered(
     node: Node,
     tpl: JinjaTemplate,
+    file: string,
     item: PropertyEntry | undefined,
   ): Promise<void> {
     this.templates.set(node.unique_id, tpl);
     try {
       await this.parseRender(node, tpl);
     } catch (err) {
-      this.nodeErrors.set(node.unique_id, err);
+      const located =
+        err instanceof TributaryError && !err.location?.file
+          ? new TributaryError(err.message, { code: err.code, location: { file }, cause: err })
+          : err;
+      this.nodeErrors.set(node.unique_id, located);
     }
     if (this.addNode(node) && item) this.queueTests(item, node);
   }

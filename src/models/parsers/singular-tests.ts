@@ -16,9 +16,9 @@ export async function parseSingularTests(s: ParseSession): Promise<void> {
       if (inRoot.startsWith('generic/')) continue;
       const file = s.rel(path);
       const raw = s.read(path);
-      const node = s.makeNode('test', basename(path, '.sql'), file, inRoot, raw, project.tests);
-      const tpl = await s.collect(file, () => s.env.parse(raw, file));
-      if (tpl) await s.addRendered(node, tpl, undefined);
+      const node = s.makeNode('test', basename(path, '.sql'), file, inRoot, raw, 'tests');
+      const tpl = await s.collect(file, () => s.env.parse(raw, s.templateName(file)));
+      if (tpl) await s.addRendered(node, tpl, file, undefined);
     }
   }
 }

@@ -15,13 +15,13 @@ export async function parseSnapshots(s: ParseSession): Promise<void> {
     for (const path of await walkFolder(base, ['.sql'])) {
       const file = s.rel(path);
       const raw = s.read(path);
-      const tpl = await s.collect(file, () => s.env.parse(raw, file));
+      const tpl = await s.collect(file, () => s.env.parse(raw, s.templateName(file)));
       if (!tpl) continue;
       const inRoot = relative(base, path).split(sep).join('/');
       for (const [name, body] of tpl.snapshots) {
-        const node = s.makeNode('snapshot', name, file, inRoot, raw, project.snapshots);
+        const node = s.makeNode('snapshot', name, file, inRoot, raw, 'snapshots');
         const item = s.applyProperties(node, 'snapshots');
-        await s.addRendered(node, body, item);
+        await s.addRendered(node, body, file, item);
       }
     }
   }
@@ -29,9 +29,9 @@ export async function parseSnapshots(s: ParseSession): Promise<void> {
     const e = item.entry;
     const file = item.props.file;
     const raw = `select * from {{ ${asString(e.relation)} }}`;
-    const node = s.makeNode('snapshot', asString(e.name), file, file, raw, project.snapshots);
+    const node = s.makeNode('snapshot', asString(e.name), file, file, raw, 'snapshots');
     describe(node, e);
-    const tpl = await s.collect(file, () => s.env.parse(raw, file));
-    if (tpl) await s.addRendered(node, tpl, item);
+    const tpl = await s.collect(file, () => s.env.parse(raw, s.templateName(file)));
+    if (tpl) await s.addRendered(node, tpl, file, item);
   }
 }
