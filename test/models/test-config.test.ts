@@ -73,7 +73,11 @@ describeEachEngine('test configs', (engine) => {
         .filter((n) => n.resource_type === 'test')
         .map((n) => n.tags.includes('dq')),
     );
-    expect(tagged).toEqual(Array(13).fill(true));
+    expect(tagged).toEqual(Array(14).fill(true));
+  });
+
+  it('names a test whose argument is a float written as a whole number as Python prints it', () => {
+    expect(outcome('at_least_items_amount___10_0')).toEqual({ status: 'pass', failures: 0 });
   });
 
   it('names a source test source_<test>_<source>_<table>_<column>, and runs it', () => {

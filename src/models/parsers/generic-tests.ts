@@ -19,6 +19,7 @@ import {
   constructConfig,
   declaration,
   modelArgument,
+  pythonArguments,
   synthesizeTestName,
   testHash,
   testIdentity,
@@ -77,7 +78,8 @@ async function buildGenericTest(s: ParseSession, spec: TestSpec): Promise<Node> 
   if (column) kwargs.column_name = column.name;
   kwargs.model = modelArgument(parent);
   const { testType, targetName } = testIdentity(shortName, namespace, parent);
-  const names = synthesizeTestName(testType, targetName, kwargs);
+  const pyArgs = pythonArguments(kwargs, spec, testName);
+  const names = synthesizeTestName(testType, targetName, pyArgs);
   const name = parts.name ?? names.full;
   const compiledName = parts.name ?? names.short;
   const ymlConfig = parts.config;
@@ -88,7 +90,7 @@ async function buildGenericTest(s: ParseSession, spec: TestSpec): Promise<Node> 
   const test_metadata = { name: shortName, kwargs, namespace };
   const raw = `{{ ${namespace ? `${namespace}.` : ''}${macroName}(**_dbt_generic_test_kwargs) }}${constructConfig(ymlConfig)}`;
   const node = newNode({
-    unique_id: `test.${s.project.name}.${name}.${testHash(name, test_metadata)}`,
+    unique_id: `test.${s.project.name}.${name}.${testHash(name, { ...test_metadata, kwargs: pyArgs })}`,
     resource_type: 'test',
     package_name: s.project.name,
     name,

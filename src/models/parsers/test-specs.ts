@@ -4,10 +4,10 @@
  * is generic-tests.ts's; this part is shared with the parse session, which queues the specs.
  */
 import { createHash } from 'node:crypto';
-import { pyRepr, pyStr } from '../../jinja/index.js';
-import { Relation } from '../relation.js';
+import { isMap, isScalar, isSeq } from 'yaml';
+import { PyFloat, pyRepr, pyStr } from '../../jinja/index.js';
 import type { ColumnDoc, Node, SourceNode } from '../types.js';
-import type { PropertyEntry } from './property-entries.js';
+import { nodeAt, type PropertyEntry } from './property-entries.js';
 import { asArray, asObject, asString } from './util.js';
 
 /** One generic test declared in a properties file, for a node or a column of it. */
@@ -29,16 +29,18 @@ export function testsFor(
   base: (string | number)[],
 ): TestSpec[] {
   const specs: TestSpec[] = [];
-  const listOf = (o: Record<string, unknown>) => [...asArray(o.tests), ...asArray(o.data_tests)];
-  listOf(entry).forEach((test, testIndex) =>
-    specs.push({
-      item,
-      node,
-      test,
-      testIndex,
-      path: [item.section, item.index, ...base, 'tests', testIndex],
-    }),
-  );
+  // `tests:` and dbt 1.8's `data_tests:`, each with its own YAML path (for error lines).
+  const each = (
+    o: Record<string, unknown>,
+    at: (string | number)[],
+    add: (test: unknown, testIndex: number, path: (string | number)[]) => void,
+  ) => {
+    let n = 0;
+    for (const key of ['tests', 'data_tests'])
+      asArray(o[key]).forEach((test, i) => add(test, n++, [...at, key, i]));
+  };
+  const at = [item.section, item.index, ...base];
+  each(entry, at, (test, testIndex, path) => specs.push({ item, node, test, testIndex, path }));
   asArray(entry.columns).forEach((c, ci) => {
     const col = asObject(c);
     const column: ColumnDoc = {
@@ -47,16 +49,8 @@ export function testsFor(
       meta: {},
       tags: asArray(col.tags).map(String),
     };
-    listOf(col).forEach((test, testIndex) =>
-      specs.push({
-        item,
-        node,
-        column,
-        columnIndex: ci,
-        test,
-        testIndex,
-        path: [item.section, item.index, ...base, 'columns', ci, 'tests', testIndex],
-      }),
+    each(col, [...at, 'columns', ci], (test, testIndex, path) =>
+      specs.push({ item, node, column, columnIndex: ci, test, testIndex, path }),
     );
   });
   return specs;
@@ -114,7 +108,7 @@ export function synthesizeTestName(
     const v = args[key];
     const parts = Array.isArray(v)
       ? v
-      : v && typeof v === 'object' && !(v instanceof Relation)
+      : v && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype
         ? Object.values(v)
         : [v];
     flat.push(...parts.map((p) => pyStr(p)));
@@ -226,3 +220,50 @@ export function configAndArguments(
 }
 
 const NOT_ARGUMENTS = new Set(['config', 'arguments', 'name', 'description', 'test_name']);
+
+/**
+ * A test's arguments as Python holds them, for its name and hash: a whole number written as a
+ * float (`1.0`, `1e3`) is a float to dbt (its str() is `1.0`) but a plain number once read here,
+ * so those are read again from the YAML as written. The arguments the macro gets are unchanged.
+ */
+export function pythonArguments(
+  kwargs: Record<string, unknown>,
+  spec: TestSpec,
+  testName: string,
+): Record<string, unknown> {
+  if (!hasWholeNumber(kwargs) || typeof spec.test !== 'object' || spec.test === null) return kwargs;
+  const named = typeof (spec.test as Record<string, unknown>).test_name === 'string';
+  const body = nodeAt(spec.item.props, named ? spec.path : [...spec.path, testName]);
+  if (!isMap(body)) return kwargs;
+  const nested = body.get('arguments', true);
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(kwargs)) {
+    const node = body.get(k, true) ?? (isMap(nested) ? nested.get(k, true) : undefined);
+    out[k] = asPython(v, node);
+  }
+  return out;
+}
+
+function asPython(v: unknown, node: unknown): unknown {
+  if (typeof v === 'number')
+    return Number.isInteger(v) && isScalar(node) && /[.eE]|inf|nan/i.test(String(node.source))
+      ? new PyFloat(v)
+      : v;
+  if (Array.isArray(v))
+    return v.map((x, i) => asPython(x, isSeq(node) ? node.get(i, true) : undefined));
+  if (v && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype)
+    return Object.fromEntries(
+      Object.entries(v).map(([k, x]) => [
+        k,
+        asPython(x, isMap(node) ? node.get(k, true) : undefined),
+      ]),
+    );
+  return v;
+}
+
+function hasWholeNumber(v: unknown): boolean {
+  if (typeof v === 'number') return Number.isInteger(v);
+  if (Array.isArray(v)) return v.some(hasWholeNumber);
+  if (v && typeof v === 'object') return Object.values(v).some(hasWholeNumber);
+  return false;
+}
