@@ -156,3 +156,36 @@ it('hashes test metadata as dbt does (md5 of name + repr of the sorted metadata,
     }),
   ).toBe('c5af1ff4b1');
 });
+
+describeEachEngine('a source test unique_id', (engine) => {
+  let f: DbtFixture;
+  beforeAll(() => {
+    f = new DbtFixture('jaffle_shop', engine);
+  });
+  afterAll(() => f.cleanup());
+
+  it('equals the one dbt wrote for source_not_null_jaffle_shop_customers_id', async () => {
+    // The declaration of dbt-labs' jaffle_shop tutorial: source jaffle_shop, table customers.
+    f.write(
+      'models/sources.yml',
+      [
+        'version: 2',
+        'sources:',
+        '  - name: jaffle_shop',
+        '    schema: "{{ target.schema }}"',
+        '    tables:',
+        '      - name: customers',
+        '        columns:',
+        '          - name: id',
+        '            tests: [not_null]',
+      ].join('\n'),
+    );
+    // Expected value: the `-- node_id: test.jaffle_shop.source_not_null_jaffle_shop_customers_id.50aa22178f`
+    // comments of dbt query logs committed to a public GitHub repository, found with the code
+    // search for that string (the search shows the file, not its repository's name).
+    const ids = await f.with(async (p) =>
+      [...p.parsed.manifest.nodes.keys()].filter((id) => id.includes('.source_')),
+    );
+    expect(ids).toEqual(['test.jaffle_shop.source_not_null_jaffle_shop_customers_id.50aa22178f']);
+  });
+});
