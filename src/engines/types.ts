@@ -92,6 +92,8 @@ export interface Engine {
   fork(): Promise<Engine>;
   /** Creates a schema if it does not exist (remembered, so asking again costs nothing). */
   ensureSchema(schema: string): Promise<void>;
+  /** Drops a schema and everything in it, if it exists (and forgets that it was created). */
+  dropSchema(schema: string): Promise<void>;
   listTables(schema?: string): Promise<TableInfo[]>;
   /**
    * Column names and types of a table or view, or undefined when it does not exist. Types are

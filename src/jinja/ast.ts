@@ -61,14 +61,28 @@ export type Stmt =
       cond: Expr | null;
       body: Stmt[];
       else_: Stmt[] | null;
+      /** `{% for … recursive %}`: the body can call `loop(items)` to render nested items. */
+      recursive: boolean;
       line: number;
     }
   | { k: 'set'; target: Target; expr: Expr; line: number }
   | { k: 'setblock'; target: Target; filters: Expr[]; body: Stmt[]; line: number }
   | MacroNode
+  | BlockNode
   | { k: 'callblock'; call: Expr; caller: MacroNode; line: number }
   | { k: 'filterblock'; filters: Expr[]; body: Stmt[]; line: number }
   | { k: 'with'; targets: Target[]; values: Expr[]; body: Stmt[]; line: number }
   | { k: 'do'; expr: Expr; line: number }
   | { k: 'break' | 'continue'; line: number }
   | { k: 'noop' };
+
+/** `{% block name %}`: renders in place; `self.name()` renders it again. */
+export interface BlockNode {
+  k: 'block';
+  name: string;
+  /** Without `scoped` the block sees only the template's top-level variables, as in Jinja2. */
+  scoped: boolean;
+  required: boolean;
+  body: Stmt[];
+  line: number;
+}

@@ -4,8 +4,14 @@
  */
 import type { MacroNode, Stmt } from './ast.js';
 import { BUILTIN_FILTERS, wrapUserFunction } from './filters.js';
-import { parseTemplate } from './parser.js';
-import { makeMacro, renderBody, type JinjaCallable } from './runtime/evaluate.js';
+import { TemplateSyntaxError } from './errors.js';
+import { parseTemplate, type ParsedTemplate } from './parser.js';
+import {
+  TemplateReference,
+  makeMacro,
+  renderBody,
+  type JinjaCallable,
+} from './runtime/evaluate.js';
 import {
   Frame,
   type Env,
@@ -65,29 +71,42 @@ export class JinjaEnvironment {
   /** Parses once; throws TributaryError (code CONFIG) with location {file, line} on syntax errors. */
   parse(source: string, file: string): JinjaTemplate {
     const parsed = parseTemplate(source, file);
+    // Jinja2 resolves filter and test names when it compiles, so an unknown one fails the parse.
+    for (const [name, line] of parsed.filtersUsed)
+      if (!this.env.filters.has(name))
+        throw new TemplateSyntaxError(`No filter named '${name}'.`, file, line);
+    for (const [name, line] of parsed.testsUsed)
+      if (!this.env.tests.has(name))
+        throw new TemplateSyntaxError(`No test named '${name}'.`, file, line);
     const macroNodes = new Map<string, MacroNode>();
     for (const m of parsed.macros) macroNodes.set(m.name, m);
     const snapshots = new Map<string, JinjaTemplate>();
-    const tpl = new Template(this.env, file, parsed.body, macroNodes, parsed.docs, snapshots);
+    const tpl = new Template(this.env, file, parsed, parsed.body, macroNodes, snapshots);
     for (const [name, body] of parsed.snapshots)
-      snapshots.set(name, new Template(this.env, file, body, macroNodes, new Map(), new Map()));
+      snapshots.set(name, new Template(this.env, file, parsed, body, macroNodes, new Map(), true));
     return tpl;
   }
 }
 
 class Template implements JinjaTemplate {
   readonly macros: ReadonlyMap<string, MacroDefinition>;
+  readonly docs: ReadonlyMap<string, string>;
+  private readonly macroNodes: ReadonlyMap<string, MacroNode>;
   /** Set when the template is plain text, so rendering needs no evaluation. */
   private readonly constant: string | null;
 
   constructor(
     private readonly env: Env,
     readonly file: string,
+    private readonly parsed: ParsedTemplate,
     private readonly body: Stmt[],
-    private readonly macroNodes: ReadonlyMap<string, MacroNode>,
-    readonly docs: ReadonlyMap<string, string>,
+    macroNodes: ReadonlyMap<string, MacroNode>,
     readonly snapshots: ReadonlyMap<string, JinjaTemplate>,
+    /** A snapshot body sees its file's macros wherever they are defined, as dbt provides them. */
+    private readonly hoistMacros = false,
   ) {
+    this.docs = parsed.docs;
+    this.macroNodes = macroNodes;
     const defs = new Map<string, MacroDefinition>();
     for (const node of macroNodes.values())
       defs.set(node.name, new Definition(env, file, node, macroNodes));
@@ -106,12 +125,14 @@ class Template implements JinjaTemplate {
       line: 1,
       globals,
       fallback: null,
+      depth: 0,
     };
     const root = new Frame(null);
-    // Jinja assigns macros where they are defined; hoisting them lets a template call a macro
-    // defined further down, which dbt files rely on since dbt collects macros before rendering.
-    for (const node of this.macroNodes.values())
-      root.vars.set(node.name, makeMacro(node, root, st, false));
+    // Macros are assigned where they are defined, as in Jinja2; `self` reaches the blocks.
+    root.vars.set('self', new TemplateReference(this.parsed.blocks, st, root));
+    if (this.hoistMacros)
+      for (const node of this.macroNodes.values())
+        root.vars.set(node.name, makeMacro(node, root, st, false));
     return renderBody(this.body, root, st);
   }
 }
@@ -141,6 +162,7 @@ class Definition implements MacroDefinition {
       line: this.line,
       globals,
       fallback: null,
+      depth: 0,
     };
     // Same-file macros are made on first use only: dbt binds every macro for every node, and
     // the globals normally define them all anyway (dbt lets the context win, as here).

@@ -17,4 +17,15 @@ export {
   type MacroDefinition,
 } from './environment.js';
 export type { JinjaCallable } from './runtime/evaluate.js';
-export { Kwargs, MacroReturn, PyFloat, pyRepr, pyStr, splitArgs, tuple } from './values.js';
+export {
+  Kwargs,
+  MacroReturn,
+  PyFloat,
+  isDict,
+  pyEq,
+  pyIter,
+  pyRepr,
+  pyStr,
+  splitArgs,
+  tuple,
+} from './values.js';

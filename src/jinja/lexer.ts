@@ -213,8 +213,10 @@ export function tokenize(src: string, file: string): Token[] {
         }
       }
       if (depth.length === 0) {
-        if (src.startsWith(closer, pos) || (src[pos] === '-' && src.startsWith(closer, pos + 1))) {
-          const len = src[pos] === '-' ? 3 : 2;
+        const marked = src[pos] === '-' || (!isVar && src[pos] === '+');
+        if (src.startsWith(closer, pos) || (marked && src.startsWith(closer, pos + 1))) {
+          // `+%}` only turns trim_blocks off for this tag, and trim_blocks is off anyway.
+          const len = marked ? 3 : 2;
           tokens.push({
             type: isVar ? 'var_end' : 'block_end',
             value: src.slice(pos, pos + len),
@@ -222,7 +224,7 @@ export function tokenize(src: string, file: string): Token[] {
             pos,
             end: pos + len,
           });
-          lstripNext = len === 3;
+          lstripNext = src[pos] === '-';
           pos += len;
           closed = true;
           break;

@@ -3,7 +3,7 @@
  * precedence (left-associative `**`, filters binding tighter than `~`, tests via `is`), plus the
  * tags dbt registers: do, break/continue, test, materialization, docs and snapshot.
  */
-import type { Args, Expr, MacroNode, Stmt, Target } from './ast.js';
+import type { Args, BlockNode, Expr, MacroNode, Stmt, Target } from './ast.js';
 import { TemplateSyntaxError } from './errors.js';
 import { normalizeSource, tokenize, type Token } from './lexer.js';
 import { mkFloat } from './values.js';
@@ -15,6 +15,11 @@ export interface ParsedTemplate {
   macros: MacroNode[];
   docs: Map<string, string>;
   snapshots: Map<string, Stmt[]>;
+  /** Every filter and test name used, with its first line: Jinja2 rejects unknown ones at compile time. */
+  filtersUsed: Map<string, number>;
+  testsUsed: Map<string, number>;
+  /** `{% block %}`s by name, for `self.name()`. */
+  blocks: Map<string, BlockNode>;
 }
 
 const COMPARE_OPS = new Set(['==', '!=', '<', '>', '<=', '>=']);
@@ -31,7 +36,7 @@ const END_TAGS: Record<string, string> = {
   docs: 'enddocs',
   snapshot: 'endsnapshot',
 };
-const UNSUPPORTED_TAGS = new Set(['extends', 'include', 'import', 'from', 'block', 'autoescape']);
+const UNSUPPORTED_TAGS = new Set(['extends', 'include', 'import', 'from', 'autoescape']);
 
 /** Parses a template source into its syntax tree; throws TemplateSyntaxError with a line. */
 export function parseTemplate(source: string, file: string): ParsedTemplate {
@@ -48,7 +53,12 @@ class Parser {
   private readonly docs = new Map<string, string>();
   private readonly snapshots = new Map<string, Stmt[]>();
   private depth = 0;
+  /** Loops enclosing the current statement within the current macro (break/continue need one). */
+  private loopDepth = 0;
   private lastBlockBegin: Token | null = null;
+  private readonly filtersUsed = new Map<string, number>();
+  private readonly blocks = new Map<string, BlockNode>();
+  private readonly testsUsed = new Map<string, number>();
 
   constructor(
     private readonly tokens: Token[],
@@ -60,7 +70,15 @@ class Parser {
 
   parseTemplate(): ParsedTemplate {
     const body = this.parseBody([], null);
-    return { body, macros: this.macros, docs: this.docs, snapshots: this.snapshots };
+    return {
+      body,
+      macros: this.macros,
+      docs: this.docs,
+      snapshots: this.snapshots,
+      filtersUsed: this.filtersUsed,
+      testsUsed: this.testsUsed,
+      blocks: this.blocks,
+    };
   }
 
   // --- token stream helpers -----------------------------------------------------------------
@@ -87,6 +105,13 @@ class Parser {
     if (!this.isOp(value)) return false;
     this.next();
     return true;
+  }
+
+  /** A token as jinja2's "expected token …, got …" messages name it. */
+  private describeJinja(t: Token): string {
+    if (t.type === 'op' || t.type === 'name') return `'${String(t.value)}'`;
+    if (t.type === 'block_end') return "'end of statement block'";
+    return `'${t.type}'`;
   }
 
   private describe(t: Token): string {
@@ -196,9 +221,14 @@ class Parser {
       }
       case 'break':
       case 'continue':
+        // Jinja2 compiles these to Python's break/continue, which Python rejects outside a loop.
+        if (this.loopDepth === 0)
+          this.fail(tag === 'break' ? "'break' outside loop" : "'continue' not properly in loop");
         this.next();
         this.expectBlockEnd();
         return { k: tag, line };
+      case 'block':
+        return this.parseBlock(line);
       case 'docs':
         return this.parseDocs(line);
       case 'snapshot':
@@ -229,22 +259,25 @@ class Parser {
     if (!this.isName('in')) this.fail(`expected 'in' in for loop, got ${this.describe(this.cur)}`);
     this.next();
     const iter = this.parseTuple(false, ['recursive']);
-    if (this.isName('recursive')) this.fail('recursive for loops are not supported');
     let cond: Expr | null = null;
     if (this.isName('if')) {
       this.next();
       cond = this.parseExpression(true);
     }
+    const recursive = this.isName('recursive');
+    if (recursive) this.next();
     this.expectBlockEnd();
     const opener = { tag: 'for', line };
+    this.loopDepth++;
     const body = this.parseBody(['endfor', 'else'], opener);
+    this.loopDepth--;
     let else_: Stmt[] | null = null;
     if (this.isName('else')) {
       this.endTag();
       else_ = this.parseBody(['endfor'], opener);
     }
     this.endTag();
-    return { k: 'for', target, iter, cond, body, else_, line };
+    return { k: 'for', target, iter, cond, body, else_, recursive, line };
   }
 
   private parseIf(line: number): Stmt {
@@ -276,6 +309,8 @@ class Parser {
   private parseSet(line: number): Stmt {
     this.next();
     const target = this.parseAssignTarget([], true);
+    if (this.loopDepth > 0 && target.k === 'name' && target.name === 'loop')
+      this.fail("Can't assign to special loop variable in for-loop target");
     if (this.skipOp('=')) {
       const expr = this.parseTuple(true);
       this.expectBlockEnd();
@@ -319,7 +354,10 @@ class Parser {
     }
     this.expectBlockEnd();
     this.depth++;
+    const outerLoops = this.loopDepth;
+    this.loopDepth = 0;
     const body = this.parseBody([END_TAGS[tag]!], { tag, line });
+    this.loopDepth = outerLoops;
     this.depth--;
     this.endTag();
     this.nameSinks.pop();
@@ -341,14 +379,21 @@ class Parser {
   private parseSignature(): MacroNode['params'] {
     const params: MacroNode['params'] = [];
     this.expectOp('(');
+    // As jinja2's parse_signature: a comma must be followed by another name (no trailing comma).
     while (!this.isOp(')')) {
       if (params.length) this.expectOp(',');
-      if (this.isOp(')')) break;
+      if (this.cur.type !== 'name')
+        this.fail(`expected token 'name', got ${this.describeJinja(this.cur)}`);
       const name = this.expectName();
       let dflt: Expr | null = null;
       if (this.skipOp('=')) dflt = this.parseExpression(true);
       else if (params.some((p) => p.default))
         this.fail('non-default argument follows default argument');
+      if (params.some((p) => p.name === name)) this.fail(`duplicate argument '${name}'`);
+      if (name === 'caller' && !dflt)
+        this.fail(
+          'When defining macros or call blocks the special "caller" argument must be omitted or be given a default.',
+        );
       params.push({ name, default: dflt });
     }
     this.expectOp(')');
@@ -364,7 +409,10 @@ class Parser {
     this.expectBlockEnd();
     this.nameSinks.push(sink);
     this.depth++;
+    const outerLoops = this.loopDepth;
+    this.loopDepth = 0;
     const body = this.parseBody(['endcall'], { tag: 'call', line });
+    this.loopDepth = outerLoops;
     this.depth--;
     this.nameSinks.pop();
     this.endTag();
@@ -418,6 +466,39 @@ class Parser {
     this.endTag();
     this.docs.set(name, this.src.slice(open.end, closeAt));
     return { k: 'noop' };
+  }
+
+  /**
+   * `{% block name [scoped] [required] %}…{% endblock [name] %}`. Rendered standalone (no
+   * `extends`), a block renders in place, and `self.name()` renders it again.
+   */
+  private parseBlock(line: number): Stmt {
+    this.next();
+    const name = this.expectName();
+    let scoped = false;
+    let required = false;
+    while (this.isName('scoped') || this.isName('required')) {
+      if (this.isName('scoped')) scoped = true;
+      else required = true;
+      this.next();
+    }
+    this.expectBlockEnd();
+    if (this.blocks.has(name)) this.fail(`block '${name}' defined twice`);
+    const outerLoops = this.loopDepth;
+    this.loopDepth = 0;
+    const body = this.parseBody(['endblock'], { tag: 'block', line });
+    this.loopDepth = outerLoops;
+    this.next();
+    if (this.cur.type === 'name') {
+      const end = this.next().value as string;
+      if (end !== name) this.fail(`mismatching name in endblock: expected '${name}', got '${end}'`);
+    }
+    this.expectBlockEnd();
+    if (required && body.some((s) => s.k !== 'data' || s.text.trim()))
+      this.fail('Required blocks can only contain comments or whitespace');
+    const node: BlockNode = { k: 'block', name, scoped, required, body, line };
+    this.blocks.set(name, node);
+    return node;
   }
 
   private parseSnapshot(line: number): Stmt {
@@ -789,6 +870,7 @@ class Parser {
     const args: Args = this.isOp('(')
       ? this.parseCallArgs()
       : { args: [], kwargs: [], starArgs: null, starKwargs: null };
+    if (!this.filtersUsed.has(name)) this.filtersUsed.set(name, line);
     return { k: 'filter', node, name, line, ...args };
   }
 
@@ -820,6 +902,7 @@ class Parser {
       const arg = this.parsePostfix(this.parsePrimary());
       args = { args: [arg], kwargs: [], starArgs: null, starKwargs: null };
     }
+    if (!this.testsUsed.has(name)) this.testsUsed.set(name, line);
     return { k: 'test', node, name, negate, line, ...args };
   }
 }

@@ -8,6 +8,7 @@ import type { PyFloat } from './values.js';
 import {
   TemplateRuntimeError,
   JinjaUndefined,
+  dictView,
   failUndefined,
   floatRepr,
   isDict,
@@ -442,11 +443,14 @@ function dictMethod(
       return has(k) ? d[k] : a.length > 1 ? a[1] : null;
     }
     case 'items':
-      return Object.entries(d).map(([k, v]) => tuple([k, v]));
+      return dictView(
+        'dict_items',
+        Object.entries(d).map(([k, v]) => tuple([k, v])),
+      );
     case 'keys':
-      return Object.keys(d);
+      return dictView('dict_keys', Object.keys(d));
     case 'values':
-      return Object.values(d);
+      return dictView('dict_values', Object.values(d));
     case 'update': {
       if (a[0] !== undefined) {
         const src = a[0];

@@ -6,7 +6,11 @@ import type { FilterImpl } from './runtime/state.js';
 import {
   JinjaUndefined,
   PyFloat,
+  dunder,
+  TemplateRuntimeError,
+  failUndefined,
   isDict,
+  isDictView,
   isFloat,
   isNumber,
   num,
@@ -17,6 +21,19 @@ import {
 } from './values.js';
 
 const isUndef = (v: unknown) => v instanceof JinjaUndefined;
+
+/** Python's `a % b` for numbers (the sign follows the divisor), raising as Python does. */
+function pyMod(a: unknown, b: unknown): number {
+  if (a instanceof JinjaUndefined) failUndefined(a);
+  const x = num(a);
+  const y = num(b);
+  if (y === 0)
+    throw new TemplateRuntimeError(
+      isFloat(a) || isFloat(b) ? 'float modulo' : 'integer modulo by zero',
+    );
+  const m = x % y;
+  return m !== 0 && m < 0 !== y < 0 ? m + y : m;
+}
 
 function isIterable(v: unknown): boolean {
   if (typeof v === 'string' || Array.isArray(v) || isDict(v) || isUndef(v)) return true;
@@ -46,10 +63,17 @@ export const BUILTIN_TESTS: Record<string, FilterImpl> = {
   float: (_st, v) => isFloat(v),
   number: (_st, v) => isNumber(v),
   string: (_st, v) => typeof v === 'string',
-  mapping: (_st, v) => isDict(v) || v instanceof Map,
+  // Host objects declare themselves Mappings (dbt's relations are) with `__mapping__()`.
+  mapping: (_st, v) => isDict(v) || v instanceof Map || dunder(v, '__mapping__')?.() === true,
   iterable: (_st, v) => isIterable(v),
-  sequence: (_st, v) => typeof v === 'string' || Array.isArray(v) || isDict(v) || v instanceof Map,
-  callable: (_st, v) => typeof v === 'function',
+  // Jinja2: has len() and [] — Undefined has both; dict views have no [].
+  sequence: (_st, v) =>
+    typeof v === 'string' ||
+    (Array.isArray(v) && !isDictView(v)) ||
+    isDict(v) ||
+    v instanceof Map ||
+    isUndef(v),
+  callable: (_st, v) => typeof v === 'function' || isUndef(v),
   sameas: (_st, v, a) => {
     const o = a[0];
     if ((v === null || v === undefined) && (o === null || o === undefined)) return true;
@@ -73,9 +97,10 @@ export const BUILTIN_TESTS: Record<string, FilterImpl> = {
   ge,
   '>=': ge,
   in: (_st, v, a) => pyContains(a[0], v),
-  odd: (_st, v) => num(v) % 2 !== 0,
-  even: (_st, v) => num(v) % 2 === 0,
-  divisibleby: (_st, v, a) => num(v) % num(a[0]) === 0,
+  // Python's `value % 2 == 1`: a float is never odd unless its remainder is exactly 1.
+  odd: (_st, v) => pyMod(v, 2) === 1,
+  even: (_st, v) => pyMod(v, 2) === 0,
+  divisibleby: (_st, v, a) => pyMod(v, a[0]) === 0,
   lower: (_st, v) => {
     const s = pyStr(v);
     return s !== s.toUpperCase() && s === s.toLowerCase();

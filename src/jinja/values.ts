@@ -33,6 +33,31 @@ export function isTuple(v: unknown): boolean {
   return Array.isArray(v) && (v as unknown as Record<symbol, boolean>)[TUPLE] === true;
 }
 
+const DICT_VIEW = Symbol('jinja.dictView');
+const RANGE = Symbol('jinja.range');
+
+/** Marks an array as a dict view (`d.keys()`): prints as `dict_keys([...])`, is no sequence. */
+export function dictView<T>(kind: 'dict_keys' | 'dict_values' | 'dict_items', items: T[]): T[] {
+  (items as unknown as Record<symbol, string>)[DICT_VIEW] = kind;
+  return items;
+}
+
+/** True for an array made by `dictView()`. */
+export function isDictView(v: unknown): boolean {
+  return Array.isArray(v) && (v as unknown as Record<symbol, unknown>)[DICT_VIEW] !== undefined;
+}
+
+/** Marks an array as Python's `range(start, stop, step)`, which prints as such. */
+export function markRange<T>(items: T[], start: number, stop: number, step: number): T[] {
+  (items as unknown as Record<symbol, number[]>)[RANGE] = [start, stop, step];
+  return items;
+}
+
+/** The (start, stop, step) of an array made by `markRange()`, else undefined. */
+export function rangeOf(v: unknown): number[] | undefined {
+  return Array.isArray(v) ? (v as unknown as Record<symbol, number[]>)[RANGE] : undefined;
+}
+
 /** Keyword arguments appended as the last argument when Jinja calls a JS function with `k=v`. */
 export class Kwargs {
   constructor(readonly values: Record<string, unknown>) {}
@@ -52,6 +77,14 @@ export class Namespace {
     if (initial) Object.assign(this.attrs, initial);
   }
 }
+
+/**
+ * A value can answer attribute lookups itself (`self.block_name`, a macro's `.arguments`)
+ * through a method under this key; returning `undefined` means "no such attribute".
+ */
+export const JINJA_GETATTR = Symbol('jinja.getattr');
+/** A value callable from templates without being a JS function (`loop(items)`). */
+export const JINJA_CALL = Symbol('jinja.call');
 
 /** Thrown by dbt's `return(x)`; a macro call catches it and returns `.value`. */
 export class MacroReturn {
@@ -190,6 +223,32 @@ function intStr(n: number): string {
   return Math.abs(n) < 1e21 ? String(n) : BigInt(n).toString();
 }
 
+/**
+ * Python's data model for host objects (dbt's relations, agate tables, datetime values): a class
+ * instance may define `__str__`, `__repr__`, `__eq__`, `__lt__`, `__len__`, `__getitem__`,
+ * `__add__`/`__sub__` and their reflected `__radd__`/`__rsub__`, and the renderer calls them
+ * where Python would. A hook returning `undefined` means NotImplemented.
+ */
+export function dunder(v: unknown, name: string): ((...a: unknown[]) => unknown) | undefined {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) return undefined;
+  const fn = (v as Record<string, unknown>)[name];
+  return typeof fn === 'function' ? (fn as (...a: unknown[]) => unknown).bind(v) : undefined;
+}
+
+const OPERATOR_HOOKS: Record<string, [string, string]> = {
+  '+': ['__add__', '__radd__'],
+  '-': ['__sub__', '__rsub__'],
+};
+
+/** `l op r` through the operands' hooks; `undefined` when neither implements it. */
+export function pyOperatorHook(op: string, l: unknown, r: unknown): unknown {
+  const names = OPERATOR_HOOKS[op];
+  if (!names) return undefined;
+  const direct = dunder(l, names[0])?.(r);
+  if (direct !== undefined) return direct;
+  return dunder(r, names[1])?.(l);
+}
+
 /** Python's str() of a value, as `{{ value }}` prints it. */
 export function pyStr(v: unknown): string {
   switch (typeof v) {
@@ -207,6 +266,8 @@ export function pyStr(v: unknown): string {
     if (v.strict) failUndefined(v);
     return '';
   }
+  const str = dunder(v, '__str__');
+  if (str) return String(str());
   return pyRepr(v);
 }
 
@@ -217,8 +278,18 @@ const reprEscapes: Record<string, string> = {
   '\t': '\\t',
 };
 
+/** Characters Python's repr() escapes: controls, separators and other non-printables. */
+const NON_PRINTABLE = /[\p{C}\p{Z}]/u;
+
+function escapeNonPrintable(ch: string, code: number): string {
+  if (ch === ' ' || !NON_PRINTABLE.test(ch)) return ch;
+  if (code < 0x100) return `\\x${code.toString(16).padStart(2, '0')}`;
+  if (code < 0x10000) return `\\u${code.toString(16).padStart(4, '0')}`;
+  return `\\U${code.toString(16).padStart(8, '0')}`;
+}
+
 /** Python's repr() of a string: single quotes unless it holds ' and no ", escapes as Python does. */
-function strRepr(s: string): string {
+export function strRepr(s: string): string {
   const quote = s.includes("'") && !s.includes('"') ? '"' : "'";
   let out = quote;
   for (const ch of s) {
@@ -228,7 +299,8 @@ function strRepr(s: string): string {
     else {
       const code = ch.codePointAt(0)!;
       if (code < 0x20 || code === 0x7f) out += `\\x${code.toString(16).padStart(2, '0')}`;
-      else out += ch;
+      else if (code < 0x7f) out += ch;
+      else out += escapeNonPrintable(ch, code);
     }
   }
   return out + quote;
@@ -246,6 +318,7 @@ export function pyRepr(v: unknown): string {
       return 'None';
     case 'function': {
       const name = (v as { name?: string }).name;
+      if (JINJA_GETATTR in v) return `<Macro '${name}'>`;
       return `<function ${name || 'anonymous'}>`;
     }
   }
@@ -253,16 +326,23 @@ export function pyRepr(v: unknown): string {
   if (v instanceof PyFloat) return floatRepr(v.value);
   if (v instanceof JinjaUndefined) {
     if (v.strict) failUndefined(v);
-    return '';
+    return 'Undefined';
   }
   if (Array.isArray(v)) {
+    const range = rangeOf(v);
+    if (range) {
+      const [a, b, c] = range;
+      return c === 1 ? `range(${a}, ${b})` : `range(${a}, ${b}, ${c})`;
+    }
     const inner = v.map(pyRepr).join(', ');
     if (isTuple(v)) return v.length === 1 ? `(${inner},)` : `(${inner})`;
+    const view = (v as unknown as Record<symbol, string | undefined>)[DICT_VIEW];
+    if (view) return `${view}([${inner}])`;
     return `[${inner}]`;
   }
   if (v instanceof Namespace) {
-    const parts = Object.entries(v.attrs).map(([k, x]) => `${k}=${pyRepr(x)}`);
-    return `<Namespace ${parts.join(', ')}>`;
+    const parts = Object.entries(v.attrs).map(([k, x]) => `${strRepr(k)}: ${pyRepr(x)}`);
+    return `<Namespace {${parts.join(', ')}}>`;
   }
   if (v instanceof Map) {
     return `{${[...v.entries()].map(([k, x]) => `${pyRepr(k)}: ${pyRepr(x)}`).join(', ')}}`;
@@ -272,6 +352,8 @@ export function pyRepr(v: unknown): string {
       .map(([k, x]) => `${strRepr(k)}: ${pyRepr(x)}`)
       .join(', ')}}`;
   }
+  const repr = dunder(v, '__repr__');
+  if (repr) return String(repr());
   // Class instances (relations, adapters) print through their own toString when they have one.
   const ts = (v as { toString?: unknown }).toString;
   if (typeof ts === 'function' && ts !== Object.prototype.toString) return String(v);
@@ -296,6 +378,8 @@ export function pyEq(a: unknown, b: unknown): boolean {
     for (let i = 0; i < a.length; i++) if (!pyEq(a[i], b[i])) return false;
     return true;
   }
+  const eq = dunder(a, '__eq__') ?? dunder(b, '__eq__');
+  if (eq) return Boolean(eq(dunder(a, '__eq__') ? b : a));
   if (isDict(a) && isDict(b)) {
     const ka = Object.keys(a);
     if (ka.length !== Object.keys(b).length) return false;
@@ -322,6 +406,8 @@ export function pyCompare(a: unknown, b: unknown, op: string): number {
   }
   if (a instanceof JinjaUndefined) failUndefined(a);
   if (b instanceof JinjaUndefined) failUndefined(b);
+  const lt = dunder(a, '__lt__');
+  if (lt && dunder(b, '__lt__')) return lt(b) ? -1 : pyEq(a, b) ? 0 : 1;
   throw new TemplateRuntimeError(
     `'${op}' not supported between instances of '${typeName(a)}' and '${typeName(b)}'`,
   );
@@ -386,5 +472,7 @@ export function pyLen(v: unknown): number {
   }
   if (v instanceof Map || v instanceof Set) return v.size;
   if (isDict(v)) return Object.keys(v).length;
+  const len = dunder(v, '__len__');
+  if (len) return Number(len());
   throw new TemplateRuntimeError(`object of type '${typeName(v)}' has no len()`);
 }

@@ -4,9 +4,8 @@
  * dbt's own macros and every macro (dbt's, then the project's by the same name). Parsing renders each node once in "parse mode" (execute
  * is False, ref() records instead of resolving); compiling renders again with everything real.
  */
-import { createHash } from 'node:crypto';
 import { TributaryError } from '../core/index.js';
-import type { Dialect, Engine, QueryResult } from '../engines/index.js';
+import type { Dialect, Engine } from '../engines/index.js';
 import { envVar, type DbtProject, type TargetConfig } from './dbt-project.js';
 import { Kwargs, MacroReturn, splitArgs } from '../jinja/index.js';
 import { DBT_VERSION } from './dbt-version.js';
@@ -17,7 +16,19 @@ import {
   type DispatchScope,
   type MacroRegistry,
 } from './macro-namespace.js';
-import { Column, columnApi, Relation } from './relation.js';
+import {
+  adapterMethods,
+  apiObject,
+  loadResult,
+  makeRelation,
+  relationsOf,
+  runStatement,
+  type StatementResults,
+} from './context-adapter.js';
+import { baseFunctions } from './context-functions.js';
+import { PyDateTime, UTC } from './pymodules/datetime.js';
+import type { Relation} from './relation.js';
+import { isRelation } from './relation.js';
 import type { Manifest, Node, RefCall } from './types.js';
 
 /** What a parse-mode render records about a node. */
@@ -50,34 +61,6 @@ export interface CompileRuntime {
   renderString(text: string, file: string, globals: Record<string, unknown>): Promise<string>;
 }
 
-/** A query result as dbt's run_query() returns it (an agate-like table). */
-class ResultTable {
-  readonly rows: unknown[][];
-  readonly columns: { name: string; values(): unknown[] }[];
-  readonly column_names: string[];
-  constructor(result: QueryResult) {
-    this.column_names = result.columns.map((c) => c.name);
-    this.rows = result.rows.map((r) => {
-      const row = this.column_names.map((n) => r[n]) as unknown[] & Record<string, unknown>;
-      for (const n of this.column_names) row[n] = r[n];
-      return row;
-    });
-    this.columns = this.column_names.map((name, i) => ({
-      name,
-      values: () => this.rows.map((row) => row[i]),
-    }));
-  }
-  get length(): number {
-    return this.rows.length;
-  }
-  [Symbol.iterator](): Iterator<unknown[]> {
-    return this.rows[Symbol.iterator]();
-  }
-  print_table(): string {
-    return '';
-  }
-}
-
 function kw(args: unknown[]): { args: unknown[]; kwargs: Record<string, unknown> } {
   return splitArgs(args);
 }
@@ -95,7 +78,8 @@ function refCall(args: unknown[]): RefCall {
 export interface NodeRenderState {
   /** Ephemeral models referenced (in order) while compiling, for CTE injection. */
   ephemerals: string[];
-  statements: Map<string, { table: ResultTable | null; data: unknown[][] }>;
+  /** Results of statement blocks by name (load_result reads them). */
+  statements: StatementResults;
 }
 
 const baseCache = new WeakMap<CompileRuntime, Map<string, Record<string, unknown>>>();
@@ -167,11 +151,11 @@ function makeBaseGlobals(rt: CompileRuntime, execute: boolean): Record<string, u
   const { target } = rt;
   return {
     execute,
-    target: { ...target, database: target.database ?? target.dbname ?? target.path ?? null },
+    target: { ...target, database: target.database ?? target.dbname ?? null },
     project_name: rt.project.name,
     dbt_version: DBT_VERSION,
     invocation_id: rt.invocationId,
-    run_started_at: rt.runStartedAt.toISOString(),
+    run_started_at: PyDateTime.fromEpochMs(rt.runStartedAt.getTime(), UTC),
     flags: {
       FULL_REFRESH: rt.fullRefresh,
       WHICH: rt.which,
@@ -183,40 +167,17 @@ function makeBaseGlobals(rt: CompileRuntime, execute: boolean): Record<string, u
       if (kwargs.info === true || args[1] === true) rt.log(String(args[0]));
       return '';
     },
-    print: (msg: unknown) => {
-      rt.log(String(msg));
-      return '';
-    },
+    ...baseFunctions(
+      (m) => rt.log(m),
+      (m) => rt.log(`warning: ${m}`),
+    ),
     return: (value: unknown) => {
       throw new MacroReturn(value);
     },
-    exceptions: {
-      raise_compiler_error: (msg: unknown) => {
-        throw new TributaryError(`compilation error: ${String(msg)}`, { code: 'CONFIG' });
-      },
-      raise_not_implemented: (msg: unknown) => {
-        throw new TributaryError(`not implemented: ${String(msg)}`, { code: 'CONFIG' });
-      },
-      warn: (msg: unknown) => {
-        rt.log(`warning: ${String(msg)}`);
-        return '';
-      },
-    },
-    fromjson: (s: string, fallback?: unknown) => {
-      try {
-        return JSON.parse(s) as unknown;
-      } catch {
-        return fallback ?? null;
-      }
-    },
-    tojson: (v: unknown) => JSON.stringify(v),
-    api: { Column: columnApi },
-    local_md5: (s: string) => createHash('md5').update(String(s)).digest('hex'),
-    zip: (...lists: unknown[][]) =>
-      Array.from({ length: Math.min(...lists.map((l) => l.length)) }, (_, i) =>
-        lists.map((l) => l[i]),
-      ),
-    set: (items: unknown[] = []) => [...new Set(items)],
+    api: apiObject(target),
+    is_relation: (v: unknown) => isRelation(v),
+    load_relation: (rel: unknown) =>
+      (adapterObject(rt, {}).load_relation as (r: unknown) => unknown)(rel),
   };
 }
 
@@ -233,18 +194,22 @@ export function nodeGlobals(
 ): Record<string, unknown> {
   const g: Record<string, unknown> = baseGlobals(rt, mode.execute, node.package_name);
   const materialized = node.config.materialized;
-  g.this = new Relation(
-    rt.dialect,
-    node.schema,
-    node.alias,
-    materialized === 'view' ? 'view' : materialized === 'ephemeral' ? 'cte' : 'table',
-  );
+  g.this =
+    materialized === 'ephemeral'
+      ? relationsOf(rt.target).factory.createEphemeral(node.alias)
+      : makeRelation(
+          rt.target,
+          node.database ?? undefined,
+          node.schema,
+          node.alias,
+          materialized === 'view' ? 'view' : 'table',
+        );
   g.model = node;
   g.ref = (...a: unknown[]) => {
     const call = refCall(a);
     if (!mode.execute) {
       mode.capture.refs.push(call);
-      return new Relation(rt.dialect, rt.target.schema, call.name);
+      return makeRelation(rt.target, undefined, rt.target.schema, call.name, null);
     }
     return resolveRef(rt, node, call, mode.state);
   };
@@ -252,7 +217,7 @@ export function nodeGlobals(
     const [s, t] = kw(a).args.map(String) as [string, string];
     if (!mode.execute) {
       mode.capture.sources.push([s, t]);
-      return new Relation(rt.dialect, s, t);
+      return makeRelation(rt.target, undefined, s, t, null);
     }
     return resolveSource(rt, node, s, t);
   };
@@ -266,7 +231,7 @@ export function nodeGlobals(
   };
   g.run_query = async (sql: unknown) => {
     if (!mode.execute || !rt.engine) return null;
-    return new ResultTable(await rt.engine.query(String(sql)));
+    return (await runStatement(rt, String(sql), true)).table;
   };
   addStatementFunctions(g, rt, mode);
   g.adapter = adapterObject(rt, g);
@@ -281,7 +246,7 @@ function resolveSource(rt: CompileRuntime, node: Node, s: string, t: string): Re
       code: 'CONFIG',
       hint: 'declare it under sources: in a .yml file in the models folder',
     });
-  return new Relation(rt.dialect, src.schema, src.identifier, 'table');
+  return makeRelation(rt.target, src.database ?? undefined, src.schema, src.identifier, 'table');
 }
 
 /** config(): records the node's config while parsing; .get() and .require() read it. */
@@ -328,16 +293,11 @@ function addStatementFunctions(
     const caller = kwargs.caller as (() => Promise<string> | string) | undefined;
     const sql = caller ? String(await caller()) : '';
     if (!rt.engine) return '';
-    const fetch = kwargs.fetch_result === true || args[1] === true;
-    const result = await rt.engine.query(sql);
-    const table = fetch ? new ResultTable(result) : null;
-    statements.set(name, { table, data: table?.rows ?? [] });
+    const fetch = (kwargs.fetch_result ?? args[1]) === true;
+    statements.set(name, await runStatement(rt, sql, fetch));
     return '';
   };
-  g.load_result = (name: string) => {
-    const r = statements.get(name);
-    return r ? { table: r.table, data: r.data, response: { code: 'OK' } } : null;
-  };
+  g.load_result = (name: unknown) => loadResult(statements, String(name));
 }
 
 /**
@@ -359,28 +319,15 @@ function behaviorFlags(flags: Record<string, unknown>): Record<string, unknown> 
 }
 
 /** dbt's `adapter`: dispatch (through the render's globals `g`), quoting and introspection. */
+const adapterCache = new WeakMap<CompileRuntime, Record<string, unknown>>();
+
 function adapterObject(rt: CompileRuntime, g: Record<string, unknown>): Record<string, unknown> {
-  const { dialect } = rt;
+  let methods = adapterCache.get(rt);
+  if (!methods) adapterCache.set(rt, (methods = adapterMethods(rt)));
   return {
-    type: () => String(rt.target.type),
+    ...methods,
     behavior: behaviorFlags(rt.project.flags ?? {}),
-    quote: (id: string) => dialect.quoteIdentifier(id),
     dispatch: (...a: unknown[]) => dispatchMacro(dispatchScope(rt), g, a),
-    get_relation: async (...a: unknown[]) => {
-      const { args, kwargs } = kw(a);
-      const schema = String(kwargs.schema ?? args[1]);
-      const identifier = String(kwargs.identifier ?? args[2]);
-      if (!rt.engine) return null;
-      const tables = await rt.engine.listTables(schema);
-      const t = tables.find((x) => x.name === identifier);
-      return t ? new Relation(dialect, schema, identifier, t.type) : null;
-    },
-    get_columns_in_relation: async (rel: Relation) => {
-      if (!rt.engine) return [];
-      const cols = await rt.engine.describe(rel.schema ?? undefined, rel.identifier);
-      return (cols ?? []).map((c) => new Column(c.name, c.type));
-    },
-    get_relation_type: () => null,
   };
 }
 
@@ -390,7 +337,7 @@ function resolveRef(
   call: RefCall,
   state: NodeRenderState,
 ): Relation {
-  const { manifest, dialect } = rt;
+  const { manifest } = rt;
   const target = findRefTarget(manifest, call, node.package_name);
   if (!target)
     throw new TributaryError(
@@ -402,10 +349,11 @@ function resolveRef(
     );
   if (target.config.materialized === 'ephemeral') {
     if (!state.ephemerals.includes(target.unique_id)) state.ephemerals.push(target.unique_id);
-    return new Relation(dialect, null, `__dbt__cte__${target.name}`, 'cte');
+    return relationsOf(rt.target).factory.createEphemeral(target.name);
   }
-  return new Relation(
-    dialect,
+  return makeRelation(
+    rt.target,
+    target.database ?? undefined,
     target.schema,
     target.alias,
     target.config.materialized === 'view' ? 'view' : 'table',

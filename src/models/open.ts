@@ -62,7 +62,17 @@ async function openTargetEngine(target: TargetConfig): Promise<Engine> {
       hint: `supported types: ${Object.keys(ADAPTERS).join(', ')}`,
     });
   if (!target.schema) target.schema = adapter.defaultSchema;
-  return adapter.open(target);
+  const engine = await adapter.open(target);
+  try {
+    // target.database is the catalog the engine opened (dbt-duckdb: the file's stem, `memory` in
+    // memory; dbt-postgres: dbname), never a path: relations print it as their first part.
+    const { rows } = await engine.query('SELECT current_database() AS catalog');
+    target.database = String(rows[0]?.catalog ?? '');
+  } catch (err) {
+    await engine.close();
+    throw err;
+  }
+  return engine;
 }
 
 export interface OpenedDbtProject {

@@ -1,26 +1,107 @@
 /**
- * Relation and Column objects as dbt's Jinja context exposes them: ref(), source() and `this`
- * return a Relation that prints as the quoted name and offers .schema, .identifier, .include().
+ * Relation and Column objects as dbt's Jinja context exposes them (dbt-adapters'
+ * `BaseRelation` and `Column`): ref(), source(), `this` and `api.Relation.create()` return a
+ * Relation whose three path parts print quoted and dot-joined as its include and quote policies
+ * say (`"db"."schema"."name"`, dbt-duckdb's and dbt-postgres's form); `.include()`, `.quote()`
+ * and `.incorporate()` return changed copies, and two relations are equal when every part is.
  */
-import type { Dialect } from '../engines/index.js';
+import { TributaryError } from '../core/index.js';
 import { splitArgs } from '../jinja/index.js';
 
-export type RelationType = 'table' | 'view' | 'cte' | null;
+export type RelationType = 'table' | 'view' | 'cte' | 'materialized_view' | 'external' | null;
+
+export type ComponentName = 'database' | 'schema' | 'identifier';
+const COMPONENTS: readonly ComponentName[] = ['database', 'schema', 'identifier'];
+
+export interface RelationPath {
+  database: string | null;
+  schema: string | null;
+  identifier: string | null;
+}
+
+export type Policy = Readonly<Record<ComponentName, boolean>>;
+
+const ALL: Policy = { database: true, schema: true, identifier: true };
+
+export interface RelationOptions {
+  type?: RelationType;
+  include_policy?: Policy;
+  quote_policy?: Policy;
+  /** The adapter's class name, shown by repr(): `<DuckDBRelation "db"."main"."x">`. */
+  className?: string;
+  /** What information_schema() renders after the path (`columns`), unquoted. */
+  suffix?: string | null;
+}
+
+function optionalString(v: unknown): string | null {
+  return v === undefined || v === null ? null : String(v);
+}
+
+/** A policy with the parts given as booleans in `changes` replaced (None leaves a part as is). */
+function replacePolicy(policy: Policy, changes: Record<string, unknown> | undefined): Policy {
+  if (!changes) return policy;
+  const out = { ...policy };
+  for (const k of COMPONENTS) {
+    const v = changes[k];
+    if (v !== undefined && v !== null) out[k] = Boolean(v);
+  }
+  return out;
+}
 
 export class Relation {
-  constructor(
-    readonly dialect: Dialect,
-    readonly schema: string | null,
-    readonly identifier: string,
-    readonly type: RelationType = null,
-    readonly database: string | null = null,
-  ) {}
+  readonly path: Readonly<RelationPath>;
+  readonly type: RelationType;
+  readonly include_policy: Policy;
+  readonly quote_policy: Policy;
+  readonly quote_character = '"';
+  private readonly className: string;
+  private readonly suffix: string | null;
 
-  get name(): string {
-    return this.identifier;
+  constructor(path: Partial<RelationPath>, options: RelationOptions = {}) {
+    this.path = {
+      database: path.database ?? null,
+      schema: path.schema ?? null,
+      identifier: path.identifier ?? null,
+    };
+    this.type = options.type ?? null;
+    this.include_policy = options.include_policy ?? ALL;
+    this.quote_policy = options.quote_policy ?? ALL;
+    this.className = options.className ?? 'BaseRelation';
+    this.suffix = options.suffix ?? null;
   }
-  get table(): string {
-    return this.identifier;
+
+  /** A copy with some fields changed. */
+  replace(changes: Partial<RelationPath> & RelationOptions): Relation {
+    return new Relation(
+      {
+        database: 'database' in changes ? changes.database : this.path.database,
+        schema: 'schema' in changes ? changes.schema : this.path.schema,
+        identifier: 'identifier' in changes ? changes.identifier : this.path.identifier,
+      },
+      {
+        type: 'type' in changes ? changes.type : this.type,
+        include_policy: changes.include_policy ?? this.include_policy,
+        quote_policy: changes.quote_policy ?? this.quote_policy,
+        className: this.className,
+        suffix: 'suffix' in changes ? changes.suffix : this.suffix,
+      },
+    );
+  }
+
+  get database(): string | null {
+    return this.path.database;
+  }
+  get schema(): string | null {
+    return this.path.schema;
+  }
+  get identifier(): string | null {
+    return this.path.identifier;
+  }
+  get table(): string | null {
+    return this.path.identifier;
+  }
+  get name(): string | null {
+    return this.path.identifier;
   }
   get is_table(): boolean {
     return this.type === 'table';
@@ -31,91 +112,211 @@ export class Relation {
   get is_cte(): boolean {
     return this.type === 'cte';
   }
+  get is_materialized_view(): boolean {
+    return this.type === 'materialized_view';
+  }
 
-  /** The quoted name, `"schema"."identifier"`; a CTE prints bare, as dbt prints ephemeral refs. */
+  /** `"name"`: dbt wraps in the quote character (doubling one inside keeps the SQL valid). */
+  quoted(identifier: string): string {
+    const q = this.quote_character;
+    return `${q}${identifier.replaceAll(q, q + q)}${q}`;
+  }
+
+  /** The included parts, quoted where the quote policy says, joined by dots ('' when none). */
   render(): string {
-    if (this.type === 'cte') return this.identifier;
-    return this.dialect.relation(this.schema ?? undefined, this.identifier);
+    const parts: string[] = [];
+    for (const k of COMPONENTS) {
+      const part = this.include_policy[k] ? this.path[k] : null;
+      if (part !== null) parts.push(this.quote_policy[k] ? this.quoted(part) : part);
+    }
+    if (this.suffix) parts.push(this.suffix);
+    return parts.join('.');
   }
 
   toString(): string {
     return this.render();
   }
-
-  /** include(schema=False) etc.: the same relation printed without some parts. */
-  include(...raw: unknown[]): Relation {
-    const { kwargs } = splitArgs(raw);
-    const schema = kwargs.schema === false ? null : this.schema;
-    const identifier = kwargs.identifier === false ? '' : this.identifier;
-    return new Relation(this.dialect, schema, identifier, this.type, this.database);
+  __str__(): string {
+    return this.render();
+  }
+  __repr__(): string {
+    return `<${this.className} ${this.render()}>`;
+  }
+  /** Equal when path, type and policies are (dbt compares the relations' dicts). */
+  __eq__(other: unknown): boolean {
+    if (!(other instanceof Relation)) return false;
+    return (
+      COMPONENTS.every(
+        (k) =>
+          this.path[k] === other.path[k] &&
+          this.include_policy[k] === other.include_policy[k] &&
+          this.quote_policy[k] === other.quote_policy[k],
+      ) &&
+      this.type === other.type &&
+      this.suffix === other.suffix
+    );
   }
 
-  /** incorporate(type='table') or incorporate(path={...}): a copy with those parts changed. */
+  /** include(database=False, schema=…, identifier=…): which parts render. */
+  include(...raw: unknown[]): Relation {
+    return this.replace({ include_policy: replacePolicy(this.include_policy, policyArgs(raw)) });
+  }
+
+  /** quote(identifier=False, …): which parts render quoted. */
+  quote(...raw: unknown[]): Relation {
+    return this.replace({ quote_policy: replacePolicy(this.quote_policy, policyArgs(raw)) });
+  }
+
+  /** incorporate(path={...}, type=…, quote_policy={...}, include_policy={...}). */
   incorporate(...raw: unknown[]): Relation {
     const { kwargs } = splitArgs(raw);
     const path = (kwargs.path ?? {}) as Record<string, unknown>;
+    const changes: Partial<RelationPath> & RelationOptions = {};
+    for (const k of COMPONENTS) if (k in path) changes[k] = optionalString(path[k]);
+    if ('type' in kwargs) changes.type = relationType(kwargs.type);
+    changes.include_policy = replacePolicy(
+      this.include_policy,
+      kwargs.include_policy as Record<string, unknown> | undefined,
+    );
+    changes.quote_policy = replacePolicy(
+      this.quote_policy,
+      kwargs.quote_policy as Record<string, unknown> | undefined,
+    );
+    return this.replace(changes);
+  }
+
+  /** The schema part only: `"db"."schema"` (the identifier left out and cleared). */
+  without_identifier(): Relation {
+    return this.replace({
+      identifier: null,
+      include_policy: { ...this.include_policy, identifier: false },
+    });
+  }
+
+  /** `"db".INFORMATION_SCHEMA.columns`, as dbt addresses a database's information schema. */
+  information_schema(viewName?: unknown): Relation {
     return new Relation(
-      this.dialect,
-      (path.schema as string | undefined) ?? this.schema,
-      (path.identifier as string | undefined) ?? this.identifier,
-      (kwargs.type as RelationType | undefined) ?? this.type,
-      (path.database as string | undefined) ?? this.database,
+      { database: this.path.database, schema: this.path.schema, identifier: 'INFORMATION_SCHEMA' },
+      {
+        type: 'view',
+        include_policy: { database: this.path.database !== null, schema: false, identifier: true },
+        quote_policy: { ...this.quote_policy, identifier: false },
+        className: 'InformationSchema',
+        suffix: typeof viewName === 'string' ? viewName : null,
+      },
     );
   }
+  information_schema_only(): Relation {
+    return this.information_schema();
+  }
+
+  /** dbt's relations are Mappings (`relation is mapping` holds; dbt-utils' _is_relation asks). */
+  __mapping__(): boolean {
+    return true;
+  }
+
+  /** dbt-utils asks `relation.get('metadata')`; other keys read the relation's dict. */
+  get(key: unknown, fallback: unknown = null): unknown {
+    if (key === 'metadata') return { type: this.className };
+    if (key === 'path') return { ...this.path };
+    if (key === 'type') return this.type;
+    return fallback;
+  }
+
+  /** Whether the path parts given match (exactly; a case-only difference is an error in dbt). */
+  matches(...raw: unknown[]): boolean {
+    const { args, kwargs } = splitArgs(raw);
+    const search: Partial<Record<ComponentName, string>> = {};
+    COMPONENTS.forEach((k, i) => {
+      const v = kwargs[k] ?? args[i];
+      if (v !== undefined && v !== null) search[k] = String(v);
+    });
+    return COMPONENTS.every((k) => search[k] === undefined || this.path[k] === search[k]);
+  }
 }
 
-/** A column as adapter.get_columns_in_relation() returns it; also dbt's `api.Column`. */
-export class Column {
-  /** dbt's Column.TYPE_LABELS (dbt-postgres and dbt-duckdb keep the base ones): label → SQL type. */
-  static readonly TYPE_LABELS: Readonly<Record<string, string>> = { STRING: 'TEXT' };
+function policyArgs(raw: unknown[]): Record<string, unknown> {
+  const { args, kwargs } = splitArgs(raw);
+  const out: Record<string, unknown> = { ...kwargs };
+  COMPONENTS.forEach((k, i) => {
+    if (args[i] !== undefined && !(k in out)) out[k] = args[i];
+  });
+  return out;
+}
 
-  /** The SQL type for a portable label (`string` → TEXT); any other name comes back as given. */
-  static translate_type(dtype: string): string {
-    const label = String(dtype).toUpperCase();
-    return Object.hasOwn(Column.TYPE_LABELS, label) ? Column.TYPE_LABELS[label]! : dtype;
-  }
+const RELATION_TYPES = new Set(['table', 'view', 'cte', 'materialized_view', 'external']);
 
-  /** `numeric(28,6)`, or the bare type when precision or scale is missing. */
-  static numeric_type(dtype: string, precision: unknown, scale: unknown): string {
-    const missing = (v: unknown) => v === null || v === undefined;
-    return missing(precision) || missing(scale)
-      ? dtype
-      : `${dtype}(${String(precision)},${String(scale)})`;
-  }
+function relationType(v: unknown): RelationType {
+  if (v === undefined || v === null) return null;
+  const s = String(v);
+  if (!RELATION_TYPES.has(s))
+    throw new TributaryError(
+      `'${s}' is not a relation type (table, view, cte, materialized_view, external)`,
+      { code: 'CONFIG' },
+    );
+  return s as RelationType;
+}
+
+/** `api.Relation`: create(database=, schema=, identifier=, type=, quote_policy=, include_policy=). */
+export class RelationFactory {
+  readonly Table = 'table';
+  readonly View = 'view';
+  readonly CTE = 'cte';
+  readonly External = 'external';
+  readonly MaterializedView = 'materialized_view';
 
   constructor(
-    readonly name: string,
-    readonly data_type: string,
+    private readonly className: string,
+    private readonly quotePolicy: Policy = ALL,
   ) {}
-  get column(): string {
-    return this.name;
+
+  create(...raw: unknown[]): Relation {
+    const { args, kwargs } = splitArgs(raw);
+    const part = (k: ComponentName, i: number) => optionalString(kwargs[k] ?? args[i]);
+    return new Relation(
+      {
+        database: part('database', 0),
+        schema: part('schema', 1),
+        identifier: part('identifier', 2),
+      },
+      {
+        type: relationType(kwargs.type ?? args[3]),
+        include_policy: replacePolicy(
+          ALL,
+          kwargs.include_policy as Record<string, unknown> | undefined,
+        ),
+        quote_policy: replacePolicy(
+          this.quotePolicy,
+          kwargs.quote_policy as Record<string, unknown> | undefined,
+        ),
+        className: this.className,
+      },
+    );
   }
-  get dtype(): string {
-    return this.data_type;
+
+  /** An ephemeral model's CTE name. */
+  add_ephemeral_prefix(name: unknown): string {
+    return `__dbt__cte__${String(name)}`;
   }
-  get quoted(): string {
-    return `"${this.name.replaceAll('"', '""')}"`;
+
+  /** The relation an ephemeral model stands for: a bare, unquoted CTE name. */
+  createEphemeral(name: string): Relation {
+    return new Relation(
+      { identifier: this.add_ephemeral_prefix(name) },
+      {
+        type: 'cte',
+        quote_policy: { ...this.quotePolicy, identifier: false },
+        className: this.className,
+      },
+    );
   }
-  is_string(): boolean {
-    return /char|text|string/i.test(this.data_type);
-  }
-  is_number(): boolean {
-    return /int|numeric|decimal|double|real|float/i.test(this.data_type);
-  }
-  toString(): string {
-    return `<Column ${this.name} (${this.data_type})>`;
+
+  __repr__(): string {
+    return `<class '${this.className}'>`;
   }
 }
 
-/**
- * `api.Column` in the Jinja context: the class's static side as an object (a JS class handed to
- * the template would lose its statics when bound as a method).
- */
-export const columnApi = {
-  TYPE_LABELS: Column.TYPE_LABELS,
-  translate_type: (dtype: string): string => Column.translate_type(dtype),
-  numeric_type: (dtype: string, precision: unknown, scale: unknown): string =>
-    Column.numeric_type(dtype, precision, scale),
-  create: (name: string, labelOrDtype: string): Column =>
-    new Column(name, Column.translate_type(labelOrDtype)),
-};
+/** Whether `v` is a relation (dbt's is_relation checks the `render` attribute's presence). */
+export function isRelation(v: unknown): v is Relation {
+  return v instanceof Relation;
+}

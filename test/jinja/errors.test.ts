@@ -48,9 +48,9 @@ describe('syntax errors', () => {
 });
 
 describe('render errors', () => {
-  it('reports an unknown filter', async () => {
+  it('reports an unknown filter when parsing, as Jinja2 does', async () => {
     const err = await renderError('\n{{ x | nope }}');
-    expect(err.message).toContain("no filter named 'nope'");
+    expect(err.message).toContain("No filter named 'nope'.");
     expect(err.location).toEqual({ file: 'models/example.sql', line: 2 });
   });
 

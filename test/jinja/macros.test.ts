@@ -61,8 +61,11 @@ describe('macros', () => {
     expect(await render(src)).toBe('321');
   });
 
-  it('can call a macro defined further down the same file', async () => {
-    expect(await render('{{ later() }}{% macro later() %}L{% endmacro %}')).toBe('L');
+  it('is assigned where it is defined, as in Jinja2 (a call above it is undefined)', async () => {
+    const err = await renderError('{{ later() }}{% macro later() %}L{% endmacro %}');
+    expect(err.message).toContain("'later' is undefined");
+    const src = '{% macro a() %}{{ b() }}{% endmacro %}{% macro b() %}B{% endmacro %}{{ a() }}';
+    expect(await render(src)).toBe('B');
   });
 
   it('sees top-level variables of its template at call time', async () => {

@@ -115,6 +115,11 @@ export class DbtFixture {
     });
   }
 
+  /** The catalog relations print as their first part: the DuckDB file's stem, or the dbname. */
+  get database(): string {
+    return this.engine === 'duckdb' ? 'warehouse' : this.env.TRIB_DBT_PG_DBNAME!;
+  }
+
   /** A table or view in the fixture's schema (or `<schema>_<suffix>`), quoted. */
   rel(name: string, suffix?: string): string {
     return `"${suffix ? `${this.schema}_${suffix}` : this.schema}"."${name}"`;

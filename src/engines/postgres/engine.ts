@@ -285,6 +285,11 @@ class PostgresEngineImpl implements Engine {
     );
   }
 
+  async dropSchema(schema: string): Promise<void> {
+    this.shared.schemas.delete(schema);
+    await this.exec(`DROP SCHEMA IF EXISTS ${quoteIdentifier(schema)} CASCADE`);
+  }
+
   async listTables(schema?: string): Promise<TableInfo[]> {
     const { rows } = await this.query(
       `SELECT table_schema AS schema, table_name AS name, table_type AS type

@@ -6,11 +6,17 @@
  */
 import { NO_METHOD, callPyMethod, dictKey, hasPyMethod } from '../python.js';
 import {
+  JINJA_CALL,
+  JINJA_GETATTR,
   JinjaUndefined,
   Kwargs,
   Namespace,
   PyFloat,
   TemplateRuntimeError,
+  dunder,
+  dictView,
+  markRange,
+  rangeOf,
   failUndefined,
   isDict,
   isTuple,
@@ -24,7 +30,11 @@ import { undef, type State } from './state.js';
 export const MACRO_IMPL = Symbol('jinja.macro');
 
 /** How a macro is invoked from templates. */
-export type MacroImpl = (args: unknown[], kwargs: Record<string, unknown>) => Promise<unknown>;
+export type MacroImpl = (
+  args: unknown[],
+  kwargs: Record<string, unknown>,
+  callerDepth?: number,
+) => Promise<unknown>;
 
 function noAttr(st: State, obj: unknown, attr: string): JinjaUndefined {
   const what = obj === null || obj === undefined ? "'None'" : `'${typeName(obj)} object'`;
@@ -51,6 +61,9 @@ function ownValue(obj: object, key: string): unknown {
 
 /** Reads a property of a JS object (own, inherited or getter), excluding Object.prototype's. */
 function objectProp(obj: object, key: string): unknown {
+  // A strict-mode function's `arguments`/`caller` throw when read: they are simply absent here.
+  if (typeof obj === 'function' && (key === 'arguments' || key === 'caller' || key === 'callee'))
+    return undefined;
   const v = (obj as Record<string, unknown>)[key];
   if (v === undefined) return undefined;
   if ((Object.prototype as unknown as Record<string, unknown>)[key] === v) return undefined;
@@ -60,7 +73,15 @@ function objectProp(obj: object, key: string): unknown {
 /** `obj.attr` with Jinja2's getattr-then-getitem lookup; functions come back bound to obj. */
 export function getattr(st: State, obj: unknown, attr: string): unknown {
   const v = rawAttr(st, obj, attr);
-  if (typeof v === 'function' && obj !== null && typeof obj === 'object' && !(MACRO_IMPL in v))
+  // A dict's values are not methods: binding would also hide a callable's own attributes
+  // (`modules.datetime.datetime.now`, `api.Column.create`).
+  if (
+    typeof v === 'function' &&
+    obj !== null &&
+    typeof obj === 'object' &&
+    !isDict(obj) &&
+    !(MACRO_IMPL in v)
+  )
     return v.bind(obj) as unknown;
   return v;
 }
@@ -83,19 +104,32 @@ export function rawAttr(st: State, obj: unknown, attr: string): unknown {
     if (own !== undefined) return own;
     return noAttr(st, obj, attr);
   }
+  if (typeof obj === 'object' || typeof obj === 'function') {
+    const hook = (obj as { [JINJA_GETATTR]?: (name: string) => unknown })[JINJA_GETATTR];
+    if (hook) {
+      const v = hook.call(obj, attr);
+      return v === undefined ? noAttr(st, obj, attr) : v;
+    }
+  }
   if (obj instanceof Namespace) {
     const v = obj.attrs[attr];
     return v === undefined && !(attr in obj.attrs) ? noAttr(st, obj, attr) : v;
   }
   if (obj instanceof Map) {
-    if (attr === 'items') return () => [...obj.entries()].map((e) => tuple(e));
-    if (attr === 'keys') return () => [...obj.keys()];
-    if (attr === 'values') return () => [...obj.values()];
+    if (attr === 'items')
+      return () =>
+        dictView(
+          'dict_items',
+          [...obj.entries()].map((e) => tuple(e)),
+        );
+    if (attr === 'keys') return () => dictView('dict_keys', [...obj.keys()]);
+    if (attr === 'values') return () => dictView('dict_values', [...obj.values()]);
     if (attr === 'get') return (k: unknown, d: unknown = null) => (obj.has(k) ? obj.get(k) : d);
     return obj.has(attr) ? obj.get(attr) : noAttr(st, obj, attr);
   }
   if (typeof obj === 'object' || typeof obj === 'function') {
-    const v = objectProp(obj, attr);
+    let v = objectProp(obj, attr);
+    if (v === undefined) v = dunder(obj, '__getitem__')?.(attr);
     return v === undefined ? noAttr(st, obj, attr) : v;
   }
   if (typeof obj === 'number' || obj instanceof PyFloat) {
@@ -148,6 +182,13 @@ export function sliceValue(obj: unknown, start: unknown, stop: unknown, step: un
     else for (let i = r.start; i > r.stop; i += r.step) out.push(seq[i]);
   }
   if (isStr) return out.join('');
+  const range = rangeOf(obj);
+  if (range) {
+    // A slice of a range is a range: its first item, the next one after, and the step between.
+    const step = range[2]! * r.step;
+    const first = range[0]! + r.start * range[2]!;
+    return markRange(out, first, first + out.length * step, step);
+  }
   return isTuple(obj) ? tuple(out) : out;
 }
 
@@ -155,6 +196,8 @@ export function sliceValue(obj: unknown, start: unknown, stop: unknown, step: un
 export function getitem(st: State, obj: unknown, key: unknown): unknown {
   if (obj instanceof JinjaUndefined) failUndefined(obj);
   if (key instanceof JinjaUndefined && key.strict) failUndefined(key);
+  const item = dunder(obj, '__getitem__')?.(key);
+  if (item !== undefined) return item;
   if (Array.isArray(obj)) {
     if (typeof key === 'number' || typeof key === 'boolean') {
       const i = normIndex(num(key), obj.length);
@@ -201,7 +244,7 @@ function plain(v: unknown): unknown {
 
 /** Calls a value from a template; `what` names the callee for the not-callable message. */
 export async function callValue(
-  _st: State,
+  st: State,
   fn: unknown,
   thisArg: unknown,
   args: unknown[],
@@ -210,10 +253,12 @@ export async function callValue(
 ): Promise<unknown> {
   if (typeof fn !== 'function') {
     if (fn instanceof JinjaUndefined) failUndefined(fn);
+    const call = (fn as { [JINJA_CALL]?: (args: unknown[]) => unknown } | null)?.[JINJA_CALL];
+    if (call) return call.call(fn, args);
     throw new TemplateRuntimeError(`${what} is not callable (it is ${article(typeName(fn))})`);
   }
   const impl = (fn as { [MACRO_IMPL]?: MacroImpl })[MACRO_IMPL];
-  if (impl) return impl(args, kwargs ?? {});
+  if (impl) return impl(args, kwargs ?? {}, st.depth);
   for (let i = 0; i < args.length; i++) if (args[i] instanceof PyFloat) args[i] = plain(args[i]);
   if (kwargs) {
     for (const k in kwargs) if (kwargs[k] instanceof PyFloat) kwargs[k] = plain(kwargs[k]);

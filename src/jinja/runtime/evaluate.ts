@@ -4,11 +4,13 @@
  * awaited when they are thenables. Scoping follows Jinja2: each for-loop iteration, macro call
  * and with block gets a fresh frame; if blocks do not; namespace() objects carry state out.
  */
-import type { Args, Expr, MacroNode, Stmt, Target } from '../ast.js';
+import type { Args, BlockNode, Expr, MacroNode, Stmt, Target } from '../ast.js';
 import { locateError } from '../errors.js';
 import { NO_METHOD, dictKey, percentFormat } from '../python.js';
 import type { PyFloat } from '../values.js';
 import {
+  JINJA_CALL,
+  JINJA_GETATTR,
   JinjaUndefined,
   Kwargs,
   MacroReturn,
@@ -25,6 +27,7 @@ import {
   pyContains,
   pyEq,
   pyIter,
+  pyOperatorHook,
   pyStr,
   truthy,
   tuple,
@@ -274,7 +277,8 @@ async function renderFiltered(
   st: State,
 ): Promise<unknown> {
   const inner: string[] = [];
-  await exec(s.body, f, st, inner);
+  // The body is its own scope: what it sets does not leak out (Jinja2 renders it as a function).
+  await exec(s.body, new Frame(f), st, inner);
   let v: unknown = inner.join('');
   st.line = s.line;
   for (const flt of s.filters)
@@ -377,6 +381,8 @@ function binop(op: string, l: unknown, r: unknown): unknown {
       }
     }
   }
+  const hooked = pyOperatorHook(op, l, r);
+  if (hooked !== undefined) return hooked;
   return arith(l, r, op);
 }
 
@@ -406,8 +412,10 @@ function compare(op: string, l: unknown, r: unknown): boolean {
 // Statements
 
 /** Jinja's `loop` variable. */
-class LoopContext {
+export class LoopContext {
   index0 = 0;
+  /** Set in recursive loops: renders the loop body over nested items. */
+  recurse: ((items: unknown) => Promise<string>) | null = null;
   private lastChanged: unknown[] | undefined;
   constructor(
     private readonly items: unknown[],
@@ -457,6 +465,13 @@ class LoopContext {
       return true;
     }
     return false;
+  }
+  [JINJA_CALL](args: unknown[]): Promise<string> {
+    if (!this.recurse)
+      throw new TemplateRuntimeError(
+        "Tried to call non recursive loop. Maybe you forgot the 'recursive' modifier.",
+      );
+    return this.recurse(args[0]);
   }
   toString(): string {
     return `<LoopContext ${this.index}/${this.length}>`;
@@ -569,6 +584,10 @@ async function exec(body: Stmt[], f: Frame, st: State, buf: string[]): Promise<n
         return BREAK;
       case 'continue':
         return CONTINUE;
+      case 'block':
+        st.line = s.line;
+        buf.push(await renderBlock(s, f, st));
+        break;
       case 'noop':
         break;
     }
@@ -584,6 +603,18 @@ async function execFor(
 ): Promise<number> {
   st.line = s.line;
   const iterable = await ev(s.iter, f, st);
+  return loopOver(s, iterable, f, st, buf, 0);
+}
+
+/** Runs a for loop over `iterable`; `depth0` grows when a recursive loop calls `loop(items)`. */
+async function loopOver(
+  s: Extract<Stmt, { k: 'for' }>,
+  iterable: unknown,
+  f: Frame,
+  st: State,
+  buf: string[],
+  depth0: number,
+): Promise<number> {
   if (iterable === null || iterable === undefined)
     throw new TemplateRuntimeError("'NoneType' object is not iterable");
   let items = Array.isArray(iterable) ? iterable.slice() : pyIter(iterable);
@@ -596,12 +627,11 @@ async function execFor(
     }
     items = kept;
   }
-  if (!items.length) {
-    if (s.else_) return exec(s.else_, new Frame(f), st, buf);
-    return 0;
-  }
-  // depth only grows in recursive loops, which dbt's templates do not use.
-  const loop = new LoopContext(items, st.env.strict, 0);
+  const loop = new LoopContext(items, st.env.strict, depth0);
+  if (s.recursive) loop.recurse = (inner) => renderRecursion(s, inner, f, st, depth0 + 1);
+  // Jinja2 runs the else block unless one iteration ran to its end (break and continue skip
+  // the flag it sets there), so `{% break %}` in the first iteration still renders it.
+  let completed = false;
   for (let i = 0; i < items.length; i++) {
     loop.index0 = i;
     // A fresh frame per iteration: Jinja2 re-reads outer values at the top of every iteration.
@@ -610,14 +640,92 @@ async function execFor(
     assign(s.target, items[i], lf, st);
     const sig = await exec(s.body, lf, st, buf);
     if (sig === BREAK) break;
+    if (sig !== CONTINUE) completed = true;
   }
+  if (!completed && s.else_) return exec(s.else_, new Frame(f), st, buf);
   return 0;
+}
+
+/** `loop(items)` in a recursive for loop: the loop rendered again over `items`, one level deeper. */
+async function renderRecursion(
+  s: Extract<Stmt, { k: 'for' }>,
+  items: unknown,
+  f: Frame,
+  st: State,
+  depth0: number,
+): Promise<string> {
+  const depth = st.depth + 1;
+  enterMacro(depth);
+  try {
+    const inner: string[] = [];
+    await loopOver(s, items, f, { ...st, depth }, inner, depth0);
+    return inner.join('');
+  } finally {
+    activeMacroCalls--;
+  }
+}
+
+/** A `{% block %}` rendered standalone: scoped blocks see the enclosing scope, others the top level. */
+async function renderBlock(b: BlockNode, f: Frame, st: State): Promise<string> {
+  const depth = st.depth + 1;
+  enterMacro(depth);
+  try {
+    const inner: string[] = [];
+    const frame = new Frame(b.scoped ? f : rootOf(f));
+    await exec(b.body, frame, { ...st, depth }, inner);
+    return inner.join('');
+  } finally {
+    activeMacroCalls--;
+  }
+}
+
+function rootOf(f: Frame): Frame {
+  let r = f;
+  while (r.parent) r = r.parent;
+  return r;
+}
+
+/** Jinja2's `self`: the template's blocks, callable by name (`self.title()`). */
+export class TemplateReference {
+  constructor(
+    private readonly blocks: ReadonlyMap<string, BlockNode>,
+    private readonly st: State,
+    private readonly root: Frame,
+  ) {}
+  block(name: string): (() => Promise<string>) | undefined {
+    const b = this.blocks.get(name);
+    if (!b) return undefined;
+    return () => renderBlock(b, this.root, this.st);
+  }
+  [JINJA_GETATTR](name: string): unknown {
+    return this.block(name);
+  }
+  toString(): string {
+    return '<TemplateReference None>';
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
 // Macros
 
 const MISSING = Symbol('missing');
+
+/**
+ * How deep one chain of macro calls may go: Jinja2 under Python's default recursion limit (1000
+ * frames) raises RecursionError after about 198 nested macro calls, so a macro calling itself
+ * forever fails within milliseconds instead of growing the heap until the process dies.
+ */
+export const MAX_MACRO_DEPTH = 198;
+/** A safety net across chains the depth cannot follow (a macro called through a JS function). */
+const MAX_ACTIVE_MACRO_CALLS = 20_000;
+let activeMacroCalls = 0;
+
+function enterMacro(depth: number): void {
+  activeMacroCalls++;
+  if (depth > MAX_MACRO_DEPTH || activeMacroCalls > MAX_ACTIVE_MACRO_CALLS)
+    // Worded as Python's RecursionError; locateError prefixes the macro, file and line.
+    throw new TemplateRuntimeError('maximum recursion depth exceeded');
+}
 
 /**
  * Makes the callable for a macro definition. `closure` is the frame it was defined in; `st`
@@ -630,19 +738,18 @@ export function makeMacro(
   st: State,
   isCaller: boolean,
 ): JinjaCallable {
-  const impl: MacroImpl = async (args, kwargs) => {
-    const mst: State = isCaller ? st : { ...st, macro: node.name, line: node.line };
+  const impl: MacroImpl = async (args, kwargs, callerDepth = 0) => {
+    const depth = callerDepth + 1;
+    const mst: State = isCaller ? st : { ...st, macro: node.name, line: node.line, depth };
     const frame = new Frame(closure);
     try {
+      enterMacro(depth);
       bindParams(node, frame, mst, args, { ...kwargs });
       for (const p of node.params) {
         if (frame.vars.get(p.name) === MISSING) {
-          frame.vars.set(
-            p.name,
-            p.default
-              ? await ev(p.default, frame, mst)
-              : undef(mst, p.name, `parameter '${p.name}' was not provided`),
-          );
+          // Undefined first, so a default naming its own parameter sees Undefined as in Jinja2.
+          frame.vars.set(p.name, undef(mst, p.name, `parameter '${p.name}' was not provided`));
+          if (p.default) frame.vars.set(p.name, await ev(p.default, frame, mst));
         }
       }
       const buf: string[] = [];
@@ -656,6 +763,8 @@ export function makeMacro(
       }
       if (err instanceof MacroReturn) return err.value;
       throw locateError(err, mst.file, mst.line, mst.macro);
+    } finally {
+      activeMacroCalls--;
     }
   };
   const fn = (async (...raw: unknown[]) => {
@@ -665,7 +774,25 @@ export function makeMacro(
   }) as unknown as JinjaCallable;
   Object.defineProperty(fn, 'name', { value: node.name });
   Object.defineProperty(fn, MACRO_IMPL, { value: impl });
+  Object.defineProperty(fn, JINJA_GETATTR, { value: (attr: string) => macroAttr(node, attr) });
   return fn;
+}
+
+/** The attributes of a jinja2.runtime.Macro that templates can read. */
+function macroAttr(node: MacroNode, attr: string): unknown {
+  switch (attr) {
+    case 'name':
+      return node.name;
+    case 'arguments':
+      return tuple(node.params.map((p) => p.name));
+    case 'catch_kwargs':
+      return node.catchKwargs;
+    case 'catch_varargs':
+      return node.catchVarargs;
+    case 'caller':
+      return node.callerRef;
+  }
+  return undefined;
 }
 
 function bindParams(

@@ -5,6 +5,7 @@
 import {
   Namespace,
   TemplateRuntimeError,
+  markRange,
   isDict,
   pyIter,
   pyStr,
@@ -37,7 +38,7 @@ function range(...raw: unknown[]): number[] {
     throw new TemplateRuntimeError(`range too big, maximum size for range is ${MAX_RANGE}`);
   const out = new Array<number>(n);
   for (let i = 0; i < n; i++) out[i] = start + i * step;
-  return out;
+  return markRange(out, start, stop, step);
 }
 
 /** Python's dict(mapping_or_pairs, **kwargs). */

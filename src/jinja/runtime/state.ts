@@ -34,6 +34,8 @@ export interface State {
   globals: Record<string, unknown>;
   /** Same-file macros a bound macro can fall back to when globals do not define the name. */
   fallback: { get(name: string): unknown } | null;
+  /** How many macro calls are active in this chain of calls, to bound runaway recursion. */
+  depth: number;
 }
 
 /** One lexical scope: a for-loop iteration, a macro call, a with block, or the template root. */

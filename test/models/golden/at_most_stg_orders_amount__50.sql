@@ -1,1 +1,1 @@
-select * from (select * from "<schema>"."stg_orders" where status = 'paid') dbt_subquery where amount > 50
+select * from (select * from "<database>"."<schema>"."stg_orders" where status = 'paid') dbt_subquery where amount > 50

@@ -1,6 +1,6 @@
 with __dbt__cte__int_paid_orders as (
 select order_id, customer_id, amount
-from "<schema>"."stg_orders"
+from "<database>"."<schema>"."stg_orders"
 where status = 'paid'
 ),
 __dbt__cte__int_customer_totals as (
@@ -9,7 +9,7 @@ from __dbt__cte__int_paid_orders
 group by customer_id
 ),
 customers as (
-    select * from "<schema>"."stg_customers"
+    select * from "<database>"."<schema>"."stg_customers"
 )
 select
     customers.customer_id,

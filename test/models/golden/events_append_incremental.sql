@@ -1,4 +1,4 @@
 select id, account, kind, amount
-from "<schema>_raw"."raw_events"
+from "<database>"."<schema>_raw"."raw_events"
 
-where id > (select max(id) from "<schema>"."events_append")
+where id > (select max(id) from "<database>"."<schema>"."events_append")

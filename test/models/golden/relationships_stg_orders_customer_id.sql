@@ -1,12 +1,12 @@
 with child as (
     select customer_id as from_field
-    from "<schema>"."stg_orders"
+    from "<database>"."<schema>"."stg_orders"
     where customer_id is not null
 ),
 
 parent as (
     select customer_id as to_field
-    from "<schema>"."stg_customers"
+    from "<database>"."<schema>"."stg_customers"
 )
 
 select
