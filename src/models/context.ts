@@ -27,7 +27,7 @@ import {
 } from './context-adapter.js';
 import { baseFunctions } from './context-functions.js';
 import { PyDateTime, UTC } from './pymodules/datetime.js';
-import type { Relation} from './relation.js';
+import type { Relation } from './relation.js';
 import { isRelation } from './relation.js';
 import type { Manifest, Node, RefCall } from './types.js';
 
