@@ -276,6 +276,8 @@ async function callTestByName(
 
 function selectOrReject(lookupAttr: boolean, keep: boolean): FilterImpl {
   return async (st, value, a, kw) => {
+    // As Jinja2's select_or_reject: a falsy value (None, '', []) selects nothing.
+    if (!truthy(value)) return [];
     let trans: Getter = (x) => x;
     let off = 0;
     if (lookupAttr) {
@@ -384,6 +386,8 @@ export const BUILTIN_FILTERS: Record<string, FilterImpl> = {
   length: (_st, v) => pyLen(v),
   list: (_st, v) => pyIter(v).slice(),
   map: async (st, v, a, kw) => {
+    // As Jinja2's sync_do_map: a falsy value (None, '', []) maps to nothing.
+    if (!truthy(v)) return [];
     const items = pyIter(v);
     if (!a.length && 'attribute' in kw) {
       const { attribute, default: dflt, ...rest } = kw;

@@ -113,6 +113,13 @@ describe('sequences', () => {
     expect(await render(src, { users })).toBe("AB ['a_b'] ann,bob,cy ['?', '?', None]");
   });
 
+  it('maps, selects and rejects nothing from None, as Jinja2 (dbt-utils equality relies on it)', async () => {
+    // Jinja2 3.1.6: {{ 'a' in none | map('lower') }} {{ none | select | list }} → False []
+    const src =
+      "{{ 'a' in none | map('lower') }} {{ none | select | list }} {{ none | rejectattr('x') | list }}";
+    expect(await render(src)).toBe('False [] []');
+  });
+
   it('selects and rejects items by a test, with arguments', async () => {
     const src =
       "{{ [1, 2, 3, 4] | select('odd') | list }} {{ [1, 2, 3, 4] | reject('odd') | list }} {{ [1, 2, 3] | select('gt', 1) | list }} {{ [0, 1, '', 'a'] | select | list }}";
