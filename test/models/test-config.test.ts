@@ -95,10 +95,11 @@ describeEachEngine('test configs', (engine) => {
     );
   });
 
-  it('stores them in a view with store_failures_as: view', async () => {
-    expect(await f.rows(`select id from ${audit('category_present_warn')}`)).toEqual([{ id: 6 }]);
+  it("stores them in a view with store_failures_as: view, named by the test's schema and alias", async () => {
+    const rel = f.rel('null_category_rows', 'audit_alt');
+    expect(await f.rows(`select id from ${rel}`)).toEqual([{ id: 6 }]);
     const kind = await f.rows(
-      `select table_type from information_schema.tables where table_schema = '${f.schema}_dbt_test__audit' and table_name = 'category_present_warn'`,
+      `select table_type from information_schema.tables where table_schema = '${f.schema}_audit_alt' and table_name = 'null_category_rows'`,
     );
     expect(kind).toEqual([{ table_type: 'VIEW' }]);
   });
