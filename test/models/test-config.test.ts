@@ -67,6 +67,27 @@ describeEachEngine('test configs', (engine) => {
     expect(outcome('negative_rows')).toEqual({ status: 'fail', failures: 2 });
   });
 
+  it("takes tags, meta and enabled from the test's macro body", async () => {
+    const { money, disabled } = await f.with(async (p) => {
+      const m = p.parsed.manifest;
+      const tests = [...m.nodes.values()].filter((n) => n.resource_type === 'test');
+      return {
+        money: tests
+          .filter((n) => n.tags.includes('money'))
+          .map((n) => [n.name, n.config.meta])
+          .sort(),
+        disabled: [...m.disabled.values()].map((n) => n.name),
+      };
+    });
+    expect(money).toEqual([
+      ['amount_total_items_amount', { owner: 'finance' }],
+      ['amount_total_items_copy_amount', { owner: 'finance' }],
+      ['amount_total_strict', { owner: 'finance' }],
+    ]);
+    expect(disabled).toEqual(['switched_off_items_copy_amount']);
+    expect(summary.results.some((r) => r.unique_id.includes('switched_off'))).toBe(false);
+  });
+
   it('tags every test from dbt_project.yml data_tests:', async () => {
     const tagged = await f.with(async (p) =>
       [...p.parsed.manifest.nodes.values()]
