@@ -72,7 +72,7 @@ export function buildProgram(): Command {
     .option('-p, --project <dir>', 'project folder', '.')
     .option('--project-dir <dir>', 'same as --project (dbt spelling)')
     .option('--no-color', 'never colour output (colour is used only on a terminal)')
-    .option('-q, --quiet', 'no progress output')
+    .option('-q, --quiet', 'no progress output; the dbt verbs print only errors, as dbt does')
     .option('-v, --verbose', 'print every step as it finishes')
     .option('--debug', 'show stack traces and failing SQL')
     .showHelpAfterError('(run with --help for usage)');
@@ -94,6 +94,11 @@ export function buildProgram(): Command {
 
 /** Runs the CLI; every error becomes one message on stderr and a non-zero exit code. */
 export async function main(argv: string[]): Promise<void> {
+  // A reader that stops early (`| head`) closes stdout: the command finishes without its output
+  // instead of dying on the write.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE' && err.code !== 'ERR_STREAM_DESTROYED') throw err;
+  });
   const program = buildProgram();
   try {
     await program.parseAsync(argv);

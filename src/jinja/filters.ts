@@ -3,6 +3,7 @@
  * which are identities when rendering text as dbt does. Filters that return generators in
  * Jinja2 (map, select, reverse, batch…) return lists here, which iterate and join the same way.
  */
+import { TEXT_FILTERS } from './filters-text.js';
 import { getattr, getitem, rawAttr } from './runtime/access.js';
 import type { FilterImpl, State } from './runtime/state.js';
 import { undef } from './runtime/state.js';
@@ -24,7 +25,10 @@ import {
   TemplateRuntimeError,
   failUndefined,
   floatRepr,
-  isDict,
+  dictEntries,
+  isMapping,
+  isTuple,
+  PyDict,
   isFloat,
   isNumber,
   mkFloat,
@@ -128,6 +132,7 @@ function parsePyInt(s: string, base: number): number | null {
 }
 
 function toInt(v: unknown, dflt: unknown, base: number): unknown {
+  if (v instanceof JinjaUndefined) failUndefined(v); // int(Undefined) raises in Jinja2
   if (typeof v === 'string') {
     const i = parsePyInt(v, base);
     if (i !== null) return i;
@@ -143,6 +148,7 @@ function toInt(v: unknown, dflt: unknown, base: number): unknown {
 }
 
 function toFloat(v: unknown, dflt: unknown): unknown {
+  if (v instanceof JinjaUndefined) failUndefined(v);
   if (typeof v === 'string') {
     const f = parsePyFloat(v);
     return f === null ? dflt : mkFloat(f);
@@ -220,16 +226,27 @@ function jsonDumps(
     const parts = value.map((v) => jsonDumps(v, sortKeys, indent, level + 1));
     return `[${pad(level + 1)}${parts.join(itemSep + pad(level + 1))}${pad(level)}]`;
   }
-  if (isDict(value)) {
-    let keys = Object.keys(value);
-    if (!keys.length) return '{}';
-    if (sortKeys) keys = keys.slice().sort();
-    const parts = keys.map(
-      (k) => `${jsonString(k)}: ${jsonDumps(value[k], sortKeys, indent, level + 1)}`,
+  if (isMapping(value)) {
+    // json.dumps turns keys into strings as JSON does (True -> "true", None -> "null").
+    let entries = dictEntries(value).map(
+      ([k, v]) => [typeof k === 'string' ? k : jsonKey(k), v] as [string, unknown],
+    );
+    if (!entries.length) return '{}';
+    if (sortKeys)
+      entries = entries.slice().sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
+    const parts = entries.map(
+      ([k, v]) => `${jsonString(k)}: ${jsonDumps(v, sortKeys, indent, level + 1)}`,
     );
     return `{${pad(level + 1)}${parts.join(itemSep + pad(level + 1))}${pad(level)}}`;
   }
   throw new TemplateRuntimeError(`Object of type ${typeName(value)} is not JSON serializable`);
+}
+
+function jsonKey(k: unknown): string {
+  if (k === null || k === undefined) return 'null';
+  if (typeof k === 'boolean') return k ? 'true' : 'false';
+  if (isNumber(k)) return jsonDumps(k, false, null);
+  throw new TemplateRuntimeError(`keys must be str, int, float, bool or None, not ${typeName(k)}`);
 }
 
 function jsonString(s: string): string {
@@ -316,6 +333,14 @@ function minMax(sign: number): FilterImpl {
 }
 
 function indent(value: unknown, width: unknown, first: boolean, blank: boolean): string {
+  // Jinja2 does `s += "\n"` then `s.splitlines()`: only strings get through.
+  if (value instanceof JinjaUndefined) failUndefined(value);
+  if (Array.isArray(value))
+    throw new TemplateRuntimeError(`'${typeName(value)}' object has no attribute 'splitlines'`);
+  if (typeof value !== 'string')
+    throw new TemplateRuntimeError(
+      `unsupported operand type(s) for +=: '${typeName(value)}' and 'str'`,
+    );
   const indention = typeof width === 'string' ? width : ' '.repeat(Math.trunc(num(width)));
   const s = pyStr(value) + '\n'; // Jinja's quirk so splitlines keeps a trailing empty line
   let rv: string;
@@ -346,6 +371,24 @@ function truncate(
   return (idx >= 0 ? head.slice(0, idx) : head) + end;
 }
 
+/** pprint.pformat prints dicts with their keys sorted (when they are comparable). */
+function sortedForPprint(v: unknown): unknown {
+  if (Array.isArray(v)) {
+    const items = v.map(sortedForPprint);
+    return isTuple(v) ? tuple(items) : items;
+  }
+  if (!isMapping(v)) return v;
+  const entries = dictEntries(v).map(([k, x]) => [k, sortedForPprint(x)] as [unknown, unknown]);
+  try {
+    entries.sort((x, y) => pyCompare(x[0], y[0], '<'));
+  } catch {
+    // incomparable keys keep their order, as pprint falls back to
+  }
+  const out = new PyDict();
+  for (const [k, x] of entries) out.set(k, x);
+  return out;
+}
+
 function title(s: string): string {
   return s
     .split(/([-\s({[<]+)/)
@@ -356,6 +399,7 @@ function title(s: string): string {
 
 /** The built-in filters by name. */
 export const BUILTIN_FILTERS: Record<string, FilterImpl> = {
+  ...TEXT_FILTERS,
   default: (_st, v, a, kw) => {
     const dflt = opt(kw, a, 0, 'default_value', '');
     const boolean = truthy(opt(kw, a, 1, 'boolean', false));
@@ -419,7 +463,12 @@ export const BUILTIN_FILTERS: Record<string, FilterImpl> = {
     if (method !== 'common' && method !== 'ceil' && method !== 'floor')
       throw new TemplateRuntimeError('method must be common, ceil or floor');
     if (method === 'common') {
-      if (!isFloat(v) && isNumber(v) && precision >= 0) return num(v);
+      // Python's round(int, n) stays an int, rounding to tens with a negative n.
+      if (!isFloat(v) && isNumber(v)) {
+        if (precision >= 0) return num(v);
+        const r = pyRound(num(v), precision);
+        return r instanceof PyFloat ? r.value : r;
+      }
       return pyRound(num(v), precision);
     }
     const f = 10 ** precision;
@@ -500,26 +549,30 @@ export const BUILTIN_FILTERS: Record<string, FilterImpl> = {
       if (v.strict) failUndefined(v);
       return [];
     }
-    if (v instanceof Map) return [...v.entries()].map((e) => tuple(e));
-    if (!isDict(v))
+    if (!isMapping(v))
       throw new TemplateRuntimeError(`Can only get item pairs from a mapping, not ${typeName(v)}`);
-    return Object.entries(v).map((e) => tuple(e));
+    return dictEntries(v).map((e) => tuple(e));
   },
   dictsort: (_st, v, a, kw) => {
-    if (!isDict(v)) throw new TemplateRuntimeError('You can only sort by either "key" or "value"');
+    if (!isMapping(v))
+      throw new TemplateRuntimeError('You can only sort by either "key" or "value"');
     const cs = truthy(opt(kw, a, 0, 'case_sensitive', false));
     const by = opt(kw, a, 1, 'by', 'key');
     const reverse = truthy(opt(kw, a, 2, 'reverse', false));
     if (by !== 'key' && by !== 'value')
       throw new TemplateRuntimeError('You can only sort by either "key" or "value"');
     const pos = by === 'key' ? 0 : 1;
-    const pairs = Object.entries(v).map((e) => tuple(e));
+    const pairs = dictEntries(v).map((e) => tuple(e));
     return pySort(pairs, reverse, (p) => {
       const x = (p as unknown[])[pos];
       return cs ? x : ignoreCase(x);
     });
   },
   batch: (_st, v, a, kw) => {
+    if (!a.length && !('linecount' in kw))
+      throw new TemplateRuntimeError(
+        "do_batch() missing 1 required positional argument: 'linecount'",
+      );
     const n = intOpt(kw, a, 0, 'linecount', 1);
     const fill = opt(kw, a, 1, 'fill_with', null);
     const out: unknown[][] = [];
@@ -556,15 +609,27 @@ export const BUILTIN_FILTERS: Record<string, FilterImpl> = {
     return out;
   },
   wordcount: (_st, v) => (pyStr(v).match(/[\p{L}\p{N}_]+/gu) ?? []).length,
-  truncate: (_st, v, a, kw) =>
-    truncate(
-      pyStr(v),
+  truncate: (_st, v, a, kw) => {
+    // Jinja2 compares len(s) first, so short sequences come back as they are.
+    if (typeof v !== 'string') {
+      if (v instanceof JinjaUndefined || Array.isArray(v) || isMapping(v)) return v;
+      throw new TemplateRuntimeError(`object of type '${typeName(v)}' has no len()`);
+    }
+    return truncate(
+      v,
       intOpt(kw, a, 0, 'length', 255),
       truthy(opt(kw, a, 1, 'killwords', false)),
       pyStr(opt(kw, a, 2, 'end', '...')),
       intOpt(kw, a, 3, 'leeway', 5),
-    ),
-  center: (_st, v, a, kw) => pyCenter(pyStr(v), intOpt(kw, a, 0, 'width', 80)),
+    );
+  },
+  center: (_st, v, a, kw) => {
+    if (a.length > 1)
+      throw new TemplateRuntimeError(
+        `do_center() takes from 1 to 2 positional arguments but ${a.length + 1} were given`,
+      );
+    return pyCenter(pyStr(v), intOpt(kw, a, 0, 'width', 80));
+  },
   format: (_st, v, a, kw) => {
     const hasKw = Object.keys(kw).length > 0;
     if (a.length && hasKw)
@@ -575,7 +640,7 @@ export const BUILTIN_FILTERS: Record<string, FilterImpl> = {
   },
   attr: (st, v, a) => {
     const name = pyStr(a[0]);
-    if (isDict(v) || typeof v === 'string' || Array.isArray(v)) {
+    if (isMapping(v) || typeof v === 'string' || Array.isArray(v)) {
       return hasPyMethod(v, name)
         ? getattr(st, v, name)
         : undef(st, name, `'${typeName(v)} object' has no attribute '${name}'`);
@@ -599,8 +664,10 @@ export const BUILTIN_FILTERS: Record<string, FilterImpl> = {
   },
   urlencode: (_st, v) => {
     if (typeof v === 'string') return urlQuote(v, '/');
-    const pairs = isDict(v)
-      ? Object.entries(v)
+    if (!(Array.isArray(v) || isMapping(v) || v instanceof JinjaUndefined))
+      return urlQuote(pyStr(v), '/');
+    const pairs = isMapping(v)
+      ? dictEntries(v)
       : pyIter(v).map((p) => pyIter(p) as [unknown, unknown]);
     return pairs
       .map(
@@ -609,7 +676,7 @@ export const BUILTIN_FILTERS: Record<string, FilterImpl> = {
       )
       .join('&');
   },
-  pprint: (_st, v) => pyRepr(v),
+  pprint: (_st, v) => pyRepr(sortedForPprint(v)),
   groupby: (st, v, a, kw) => {
     const attribute = opt(kw, a, 0, 'attribute', null);
     const dflt = opt(kw, a, 1, 'default', null);

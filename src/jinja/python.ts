@@ -8,7 +8,10 @@ import type { PyFloat } from './values.js';
 import {
   TemplateRuntimeError,
   JinjaUndefined,
+  PyDict,
+  dictEntries,
   dictView,
+  isMapping,
   failUndefined,
   floatRepr,
   isDict,
@@ -430,6 +433,61 @@ export function dictKey(k: unknown): string {
   return typeof k === 'string' ? k : pyStr(k);
 }
 
+/** The methods of a template-made dict (PyDict), with Python's key identity. */
+function pyDictMethod(d: PyDict, name: string, a: unknown[], kw: Record<string, unknown>): unknown {
+  switch (name) {
+    case 'get':
+      return d.has(a[0]) ? d.get(a[0]) : a.length > 1 ? a[1] : null;
+    case 'items':
+      return dictView(
+        'dict_items',
+        d.pyEntries().map((e) => tuple(e)),
+      );
+    case 'keys':
+      return dictView('dict_keys', d.pyKeys());
+    case 'values':
+      return dictView('dict_values', [...d.values()]);
+    case 'update':
+      if (a[0] !== undefined) updateFrom(d, a[0]);
+      for (const k in kw) d.set(k, kw[k]);
+      return null;
+    case 'pop': {
+      if (d.has(a[0])) {
+        const v = d.get(a[0]);
+        d.delete(a[0]);
+        return v;
+      }
+      if (a.length > 1) return a[1];
+      throw new TemplateRuntimeError(`KeyError: ${pyRepr(a[0])}`);
+    }
+    case 'setdefault':
+      if (!d.has(a[0])) d.set(a[0], a.length > 1 ? a[1] : null);
+      return d.get(a[0]);
+    case 'copy':
+      return d.copy();
+    case 'clear':
+      d.clear();
+      return null;
+  }
+  return NO_METHOD;
+}
+
+/** dict.update(src) for a PyDict: from another dict or from key/value pairs. */
+export function updateFrom(d: PyDict, src: unknown): void {
+  if (isMapping(src)) {
+    for (const [k, v] of dictEntries(src)) d.set(k, v);
+    return;
+  }
+  for (const pair of pyIter(src)) {
+    const kv = pyIter(pair);
+    if (kv.length !== 2)
+      throw new TemplateRuntimeError(
+        `dictionary update sequence element has length ${kv.length}; 2 is required`,
+      );
+    d.set(kv[0], kv[1]);
+  }
+}
+
 function dictMethod(
   d: Record<string, unknown>,
   name: string,
@@ -454,7 +512,7 @@ function dictMethod(
     case 'update': {
       if (a[0] !== undefined) {
         const src = a[0];
-        if (isDict(src)) Object.assign(d, src);
+        if (isMapping(src)) for (const [k, v] of dictEntries(src)) d[dictKey(k)] = v;
         else
           for (const pair of pyIter(src)) {
             const [k, v] = pyIter(pair);
@@ -497,6 +555,7 @@ export function callPyMethod(
 ): unknown {
   if (typeof obj === 'string') return strMethod(obj, name, args, kwargs);
   if (Array.isArray(obj)) return listMethod(obj, name, args, kwargs);
+  if (obj instanceof PyDict) return pyDictMethod(obj, name, args, kwargs);
   if (isDict(obj)) return dictMethod(obj, name, args, kwargs);
   if (isNumber(obj) && name === 'is_integer') return !isFloat(obj) || Number.isInteger(num(obj));
   return NO_METHOD;
@@ -517,7 +576,7 @@ export function hasPyMethod(obj: unknown, name: string): boolean {
   if (typeof obj === 'string') return STR_METHODS.has(name);
   if (Array.isArray(obj))
     return isTuple(obj) ? name === 'index' || name === 'count' : LIST_METHODS.has(name);
-  if (isDict(obj)) return DICT_METHODS.has(name);
+  if (isDict(obj) || obj instanceof PyDict) return DICT_METHODS.has(name);
   return false;
 }
 
@@ -525,7 +584,7 @@ export function hasPyMethod(obj: unknown, name: string): boolean {
 // Number formatting shared by `%` and str.format.
 
 /** toFixed with Python's round-half-even on exact binary ties (`'%.0f' % 2.5` is '2'). */
-function pyToFixed(x: number, digits: number): string {
+export function pyToFixed(x: number, digits: number): string {
   if (!Number.isFinite(x)) return floatRepr(x);
   const neg = x < 0 || Object.is(x, -0);
   const ax = Math.abs(x);
@@ -632,7 +691,11 @@ const PERCENT_RE =
 
 /** Python's `format % values` for strings. */
 export function percentFormat(fmt: string, values: unknown): string {
-  const mapping = isDict(values) ? values : null;
+  const mapping = isDict(values)
+    ? values
+    : values instanceof Map
+      ? Object.fromEntries(dictEntries(values).map(([k, v]) => [pyStr(k), v]))
+      : null;
   const args = Array.isArray(values) && isTuple(values) ? values : [values];
   let ai = 0;
   let usedMapping = false;
@@ -772,6 +835,38 @@ function formatSpec(value: unknown, spec: string): string {
   }
 }
 
+/** One `.attr` or `[key]` step of a str.format field, as Python's formatter takes it. */
+function formatFieldPart(
+  value: unknown,
+  attr: string | undefined,
+  item: string | undefined,
+): unknown {
+  if (attr !== undefined) {
+    if (isNumber(value) && (attr === 'real' || attr === 'imag')) return attr === 'real' ? value : 0;
+    const v =
+      value instanceof PyDict || value === null || typeof value !== 'object' || isDict(value)
+        ? undefined
+        : (value as Record<string, unknown>)[attr];
+    if (v === undefined)
+      throw new TemplateRuntimeError(`'${typeName(value)}' object has no attribute '${attr}'`);
+    return v;
+  }
+  const key: string | number = /^\d+$/.test(item!) ? Number(item) : item!;
+  let v: unknown;
+  if (Array.isArray(value) && typeof key === 'number') v = value[key];
+  else if (value instanceof Map) v = value.has(key) ? value.get(key) : undefined;
+  else if (isDict(value)) v = Object.hasOwn(value, String(key)) ? value[String(key)] : undefined;
+  else if (typeof value === 'string' && typeof key === 'number') v = value[key];
+  else throw new TemplateRuntimeError(`'${typeName(value)}' object is not subscriptable`);
+  if (v === undefined)
+    throw new TemplateRuntimeError(
+      typeof key === 'number' && !(value instanceof Map) && !isDict(value)
+        ? `${typeName(value)} index out of range`
+        : `KeyError: ${pyRepr(key)}`,
+    );
+  return v;
+}
+
 function lookupField(
   field: string,
   args: unknown[],
@@ -812,12 +907,7 @@ function lookupField(
   const re = /\.(\w+)|\[([^\]]*)\]/gy;
   let mm: RegExpExecArray | null;
   while (re.lastIndex < rest.length && (mm = re.exec(rest))) {
-    const key = mm[1] ?? mm[2]!;
-    if (Array.isArray(value) && /^\d+$/.test(key)) value = value[Number(key)];
-    else if (value !== null && typeof value === 'object')
-      value = (value as Record<string, unknown>)[key];
-    else value = undefined;
-    if (value === undefined) throw new TemplateRuntimeError(`no field '${key}' in format string`);
+    value = formatFieldPart(value, mm[1], mm[2]);
   }
   return value;
 }

@@ -36,7 +36,8 @@ function pyMod(a: unknown, b: unknown): number {
 }
 
 function isIterable(v: unknown): boolean {
-  if (typeof v === 'string' || Array.isArray(v) || isDict(v) || isUndef(v)) return true;
+  if (typeof v === 'string' || Array.isArray(v) || isDict(v) || v instanceof Map || isUndef(v))
+    return true;
   return (
     v !== null &&
     typeof v === 'object' &&

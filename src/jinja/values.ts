@@ -58,6 +58,133 @@ export function rangeOf(v: unknown): number[] | undefined {
   return Array.isArray(v) ? (v as unknown as Record<symbol, number[]>)[RANGE] : undefined;
 }
 
+/**
+ * A dict made by a template (`{1: 'a'}`, `dict()`): insertion-ordered with Python key identity,
+ * so 1 and '1' are different keys while 1, 1.0 and True are the same one. Map-backed; a key is
+ * stored under its hash form (`hashKey`) and printed as first written. Dicts that JS code hands
+ * in stay plain objects (string keys); `toJs` turns a PyDict back into one for JS callees.
+ */
+export class PyDict extends Map<unknown, unknown> {
+  /** hash form -> the key as first written, only where they differ (True, 1.0, tuples). */
+  private shown: Map<unknown, unknown> | undefined;
+
+  override get(key: unknown): unknown {
+    return super.get(hashKey(key));
+  }
+  override has(key: unknown): boolean {
+    return super.has(hashKey(key));
+  }
+  override set(key: unknown, value: unknown): this {
+    const h = hashKey(key);
+    if (h !== key && !super.has(h)) (this.shown ??= new Map()).set(h, key);
+    return super.set(h, value);
+  }
+  override delete(key: unknown): boolean {
+    const h = hashKey(key);
+    this.shown?.delete(h);
+    return super.delete(h);
+  }
+  override clear(): void {
+    this.shown = undefined;
+    super.clear();
+  }
+  /** The keys as the template wrote them, in insertion order. */
+  pyKeys(): unknown[] {
+    const keys = [...super.keys()];
+    const shown = this.shown;
+    return shown ? keys.map((k) => (shown.has(k) ? shown.get(k) : k)) : keys;
+  }
+  /** [key as written, value] pairs in insertion order. */
+  pyEntries(): [unknown, unknown][] {
+    const shown = this.shown;
+    const out: [unknown, unknown][] = [];
+    for (const [k, v] of super.entries()) out.push([shown?.has(k) ? shown.get(k) : k, v]);
+    return out;
+  }
+  copy(): PyDict {
+    const d = new PyDict();
+    for (const [k, v] of this.pyEntries()) d.set(k, v);
+    return d;
+  }
+}
+
+/** The form a dict key is stored under: Python's equal-and-same-hash keys map to one value. */
+export function hashKey(k: unknown): unknown {
+  switch (typeof k) {
+    case 'string':
+    case 'number':
+    case 'bigint':
+      return k;
+    case 'boolean':
+      return k ? 1 : 0;
+    case 'undefined':
+      return null;
+  }
+  if (k === null) return null;
+  if (k instanceof PyFloat) return k.value;
+  if (Array.isArray(k)) {
+    if (!isTuple(k)) throw new TemplateRuntimeError("unhashable type: 'list'");
+    return `\u0000tuple${pyRepr(k.map((x) => hashKey(x)))}`;
+  }
+  if (k instanceof Map || isDict(k)) throw new TemplateRuntimeError("unhashable type: 'dict'");
+  return k;
+}
+
+/** Keys of any dict (PyDict, other Map, or plain object) in order. */
+export function dictKeys(d: object): unknown[] {
+  if (d instanceof PyDict) return d.pyKeys();
+  if (d instanceof Map) return [...d.keys()];
+  return Object.keys(d);
+}
+
+/** [key, value] pairs of any dict in order. */
+export function dictEntries(d: object): [unknown, unknown][] {
+  if (d instanceof PyDict) return d.pyEntries();
+  if (d instanceof Map) return [...d.entries()];
+  return Object.entries(d);
+}
+
+/** True for any dict: a PyDict or other Map, or a plain JS object. */
+export function isMapping(v: unknown): v is object {
+  return v instanceof Map || isDict(v);
+}
+
+/**
+ * A template value as JS code expects it: PyDicts become plain objects (keys as Python's str()),
+ * recursively through lists and dicts; everything else is passed as is (same identity when
+ * nothing inside needed converting). Plain objects are only looked into two levels deep: JS
+ * hands those in, and only a template could have put a PyDict inside.
+ */
+export function toJs(v: unknown, depth = 0): unknown {
+  if (v === null || typeof v !== 'object') return v;
+  if (v instanceof PyDict) {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of v.pyEntries()) out[typeof k === 'string' ? k : pyStr(k)] = toJs(x, depth);
+    return out;
+  }
+  if (Array.isArray(v)) {
+    let out: unknown[] | null = null;
+    for (let i = 0; i < v.length; i++) {
+      const x = v[i] as unknown;
+      if (x === null || typeof x !== 'object') continue;
+      const c = toJs(x, depth);
+      if (c !== x) (out ??= v.slice())[i] = c;
+    }
+    return out ? (isTuple(v) ? tuple(out) : out) : v;
+  }
+  if (depth < 2 && isDict(v)) {
+    let out: Record<string, unknown> | null = null;
+    for (const k in v) {
+      const x = v[k];
+      if (x === null || typeof x !== 'object') continue;
+      const c = toJs(x, depth + 1);
+      if (c !== x) (out ??= { ...v })[k] = c;
+    }
+    return out ?? v;
+  }
+  return v;
+}
+
 /** Keyword arguments appended as the last argument when Jinja calls a JS function with `k=v`. */
 export class Kwargs {
   constructor(readonly values: Record<string, unknown>) {}
@@ -345,7 +472,9 @@ export function pyRepr(v: unknown): string {
     return `<Namespace {${parts.join(', ')}}>`;
   }
   if (v instanceof Map) {
-    return `{${[...v.entries()].map(([k, x]) => `${pyRepr(k)}: ${pyRepr(x)}`).join(', ')}}`;
+    return `{${dictEntries(v)
+      .map(([k, x]) => `${pyRepr(k)}: ${pyRepr(x)}`)
+      .join(', ')}}`;
   }
   if (isDict(v)) {
     return `{${Object.entries(v)
@@ -384,6 +513,18 @@ export function pyEq(a: unknown, b: unknown): boolean {
     const ka = Object.keys(a);
     if (ka.length !== Object.keys(b).length) return false;
     for (const k of ka) if (!(k in b) || !pyEq(a[k], b[k])) return false;
+    return true;
+  }
+  if (isMapping(a) && isMapping(b)) {
+    const ea = dictEntries(a);
+    const mb = b instanceof Map ? b : null;
+    if (ea.length !== (mb ? mb.size : Object.keys(b).length)) return false;
+    for (const [k, x] of ea) {
+      const has = mb ? mb.has(k) : typeof k === 'string' && Object.hasOwn(b, k);
+      if (!has) return false;
+      const y = mb ? mb.get(k) : (b as Record<string, unknown>)[k as string];
+      if (!pyEq(x, y)) return false;
+    }
     return true;
   }
   return false;
@@ -450,7 +591,7 @@ export function pyIter(v: unknown): unknown[] {
     if (v.strict) failUndefined(v);
     return [];
   }
-  if (v instanceof Map) return [...v.keys()];
+  if (v instanceof Map) return dictKeys(v);
   if (isDict(v)) return Object.keys(v);
   if (
     v !== null &&

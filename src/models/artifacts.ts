@@ -3,73 +3,126 @@
  * target/sources.json and compiled SQL under target/compiled/. Shapes follow dbt's (v12 manifest,
  * v6 run results) for the fields tools read; docs/artifacts.md lists exactly what is written.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { writeFileAtomic } from '../core/index.js';
 import type { Engine } from '../engines/index.js';
+import { adapterResponse } from './adapter-response.js';
 import type { NodeResult } from './execute.js';
 import type { ParsedProject } from './parse.js';
+import { docJson, macroJson, nodeJson, sourceJson, type ManifestContext } from './manifest-json.js';
 import type { Manifest, Node } from './types.js';
 
+/** The dbt version Tributary's artifacts claim: the dbt-core whose artifacts they follow. */
 const TRIBUTARY_DBT_VERSION = '1.9.0-tributary';
 
-function metadata(
-  kind: 'manifest' | 'run-results' | 'catalog' | 'sources',
+export type ArtifactKind = 'manifest' | 'run-results' | 'catalog' | 'sources';
+
+/**
+ * The `metadata` every artifact opens with, as dbt writes it. Only the manifest carries
+ * `adapter_type` (dbt's ManifestMetadata); the others' schemas forbid it.
+ */
+export function artifactMetadata(
+  kind: ArtifactKind,
   invocationId: string,
-  adapterType: string,
-) {
+): Record<string, unknown> {
   const version = { manifest: 'v12', 'run-results': 'v6', catalog: 'v1', sources: 'v3' }[kind];
   return {
     dbt_schema_version: `https://schemas.getdbt.com/dbt/${kind}/${version}.json`,
     dbt_version: TRIBUTARY_DBT_VERSION,
     generated_at: new Date().toISOString(),
     invocation_id: invocationId,
-    env: {},
-    adapter_type: adapterType,
+    env: dbtEnv(),
   };
 }
 
-function serialNode(node: Node): Record<string, unknown> {
-  const { seed_file: _seedFile, line: _line, ...rest } = node;
-  void _seedFile;
-  void _line;
-  return rest;
+/** dbt's `env`: the DBT_ENV_CUSTOM_ENV_* variables, prefix removed. */
+function dbtEnv(): Record<string, string> {
+  const prefix = 'DBT_ENV_CUSTOM_ENV_';
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env))
+    if (k.startsWith(prefix) && v !== undefined) env[k.slice(prefix.length)] = v;
+  return env;
 }
 
-/** The manifest as JSON (nodes, sources, macros, docs, parent and child maps). */
-function manifestJson(manifest: Manifest, invocationId: string, adapterType: string): unknown {
-  const obj = <T>(m: Map<string, T>, f: (v: T) => unknown = (v) => v) =>
+/**
+ * The macros a node's own Jinja calls (dbt's depends_on.macros): names followed by `(` inside
+ * `{{ }}` and `{% %}`, bare (the node's own package's macro, else the root project's, else dbt's
+ * or the adapter's) or namespaced (`pkg.name(`); a generic test also depends on its test macro
+ * and on get_where_subquery, as in dbt.
+ */
+function macroCallFinder(manifest: Manifest, adapterType: string): (node: Node) => string[] {
+  const byPackage = new Map<string, string>();
+  for (const m of manifest.macros.values())
+    byPackage.set(`${m.package_name}.${m.name}`, m.unique_id);
+  const bare = (node: Node, name: string) =>
+    [node.package_name, manifest.projectName, 'dbt', `dbt_${adapterType}`]
+      .map((pkg) => byPackage.get(`${pkg}.${name}`))
+      .find(Boolean);
+  const region = /\{\{[\s\S]*?\}\}|\{%[\s\S]*?%\}/g;
+  const call = /\b([A-Za-z_]\w*)(?:\.([A-Za-z_]\w*))?\s*\(/g;
+  return (node) => {
+    const ids = new Set<string>();
+    const meta = node.test_metadata;
+    if (meta) {
+      const id = meta.namespace
+        ? byPackage.get(`${meta.namespace}.test_${meta.name}`)
+        : bare(node, `test_${meta.name}`);
+      if (id) ids.add(id);
+      const where = bare(node, 'get_where_subquery');
+      if (where) ids.add(where);
+    }
+    for (const r of node.raw_code.match(region) ?? []) {
+      for (const m of r.matchAll(call)) {
+        const id = m[2] ? byPackage.get(`${m[1]}.${m[2]}`) : bare(node, m[1]!);
+        if (id) ids.add(id);
+      }
+    }
+    return [...ids];
+  };
+}
+
+/** The manifest as JSON, in dbt's v12 shape (manifest-json.ts has each entry's). */
+function manifestJson(pp: ParsedProject, invocationId: string): unknown {
+  const { manifest } = pp;
+  const ctx: ManifestContext = {
+    pp,
+    createdAt: Date.now() / 1000,
+    macroCalls: macroCallFinder(manifest, pp.target.type),
+  };
+  const obj = <T>(m: Map<string, T>, f: (v: T) => unknown) =>
     Object.fromEntries([...m].map(([k, v]) => [k, f(v)]));
   return {
     metadata: {
-      ...metadata('manifest', invocationId, adapterType),
+      ...artifactMetadata('manifest', invocationId),
       project_name: manifest.projectName,
+      project_id: createHash('md5').update(manifest.projectName).digest('hex'),
+      user_id: null,
+      send_anonymous_usage_stats: false,
+      adapter_type: pp.target.type,
     },
-    nodes: obj(manifest.nodes, serialNode),
-    sources: obj(manifest.sources),
-    macros: obj(manifest.macros),
-    docs: obj(manifest.docs),
+    nodes: obj(manifest.nodes, (n) => nodeJson(n, ctx)),
+    sources: obj(manifest.sources, (s) => sourceJson(s, ctx)),
+    macros: obj(manifest.macros, (m) => macroJson(m, ctx)),
+    docs: obj(manifest.docs, docJson),
     exposures: {},
     metrics: {},
     groups: {},
     selectors: {},
-    disabled: obj(manifest.disabled, (n) => [serialNode(n)]),
-    parent_map: obj(manifest.parentMap),
-    child_map: obj(manifest.childMap),
+    disabled: obj(manifest.disabled, (n) => [nodeJson(n, ctx)]),
+    parent_map: obj(manifest.parentMap, (v) => v),
+    child_map: obj(manifest.childMap, (v) => v),
     group_map: {},
+    saved_queries: {},
     semantic_models: {},
     unit_tests: {},
-    saved_queries: {},
   };
 }
 
 export async function writeManifest(pp: ParsedProject, invocationId: string): Promise<string> {
   const path = join(pp.project.dir, pp.project.targetPath, 'manifest.json');
-  await writeFileAtomic(
-    path,
-    JSON.stringify(manifestJson(pp.manifest, invocationId, pp.target.type)),
-  );
+  await writeFileAtomic(path, JSON.stringify(manifestJson(pp, invocationId)));
   return path;
 }
 
@@ -82,13 +135,19 @@ export async function writeRunResults(
 ): Promise<string> {
   const path = join(pp.project.dir, pp.project.targetPath, 'run_results.json');
   const body = {
-    metadata: metadata('run-results', invocationId, pp.target.type),
+    metadata: artifactMetadata('run-results', invocationId),
     results: results.map((r) => ({
       status: r.status,
       timing: r.timing,
       thread_id: r.thread_id,
       execution_time: r.execution_time,
-      adapter_response: r.rows === null ? {} : { _message: r.message, rows_affected: r.rows },
+      adapter_response:
+        adapterResponse(
+          pp.target.type,
+          pp.manifest.nodes.get(r.unique_id)!,
+          r,
+          Boolean(args.full_refresh),
+        ) ?? {},
       message: r.message,
       failures: r.failures,
       unique_id: r.unique_id,
@@ -146,7 +205,13 @@ export async function writeCatalog(
   engine: Engine,
   invocationId: string,
 ): Promise<string> {
-  const entry = async (id: string, schema: string, name: string, comment: string) => {
+  const entry = async (
+    id: string,
+    database: string | null,
+    schema: string,
+    name: string,
+    comment: string,
+  ) => {
     const cols = await engine.describe(schema, name);
     if (!cols) return undefined;
     const type = (await engine.listTables(schema)).find((t) => t.name === name)?.type ?? 'table';
@@ -157,14 +222,22 @@ export async function writeCatalog(
           type: type.toUpperCase(),
           schema,
           name,
-          database: null,
+          database,
           comment: comment || null,
           owner: null,
         },
         columns: Object.fromEntries(
           cols.map((c, i) => [c.name, { type: c.type, index: i + 1, name: c.name, comment: null }]),
         ),
-        stats: {},
+        stats: {
+          has_stats: {
+            id: 'has_stats',
+            label: 'Has Stats?',
+            value: false,
+            include: false,
+            description: 'Indicates whether there are statistics for this table',
+          },
+        },
         unique_id: id,
       },
     ] as const;
@@ -172,19 +245,19 @@ export async function writeCatalog(
   const nodes: Record<string, unknown> = {};
   for (const n of pp.manifest.nodes.values()) {
     if (n.resource_type === 'test' || n.resource_type === 'analysis' || !n.relation_name) continue;
-    const e = await entry(n.unique_id, n.schema, n.alias, n.description);
+    const e = await entry(n.unique_id, n.database, n.schema, n.alias, n.description);
     if (e) nodes[e[0]] = e[1];
   }
   const sources: Record<string, unknown> = {};
   for (const s of pp.manifest.sources.values()) {
-    const e = await entry(s.unique_id, s.schema, s.identifier, s.description);
+    const e = await entry(s.unique_id, s.database, s.schema, s.identifier, s.description);
     if (e) sources[e[0]] = e[1];
   }
   const path = join(pp.project.dir, pp.project.targetPath, 'catalog.json');
   await writeFileAtomic(
     path,
     JSON.stringify({
-      metadata: metadata('catalog', invocationId, pp.target.type),
+      metadata: artifactMetadata('catalog', invocationId),
       nodes,
       sources,
       errors: null,
@@ -195,12 +268,33 @@ export async function writeCatalog(
 
 export interface FreshnessResult {
   unique_id: string;
+  /** ISO time of the newest row; an empty table counts as 0001-01-01, as in dbt. */
   max_loaded_at: string | null;
   snapshotted_at: string;
   max_loaded_at_time_ago_in_s: number | null;
   status: 'pass' | 'warn' | 'error' | 'runtime error';
   criteria: unknown;
   error?: string;
+  timing: { name: 'compile' | 'execute'; started_at: string; completed_at: string }[];
+  execution_time: number;
+}
+
+/** One freshness result as sources.json v3 holds it: a runtime error keeps only its message. */
+function freshnessJson(r: FreshnessResult): Record<string, unknown> {
+  if (r.status === 'runtime error')
+    return { unique_id: r.unique_id, error: r.error ?? null, status: r.status };
+  return {
+    unique_id: r.unique_id,
+    max_loaded_at: r.max_loaded_at,
+    snapshotted_at: r.snapshotted_at,
+    max_loaded_at_time_ago_in_s: r.max_loaded_at_time_ago_in_s,
+    status: r.status,
+    criteria: r.criteria,
+    adapter_response: {},
+    timing: r.timing,
+    thread_id: 'Thread-1',
+    execution_time: r.execution_time,
+  };
 }
 
 export async function writeSources(
@@ -214,8 +308,8 @@ export async function writeSources(
     path,
     JSON.stringify(
       {
-        metadata: metadata('sources', invocationId, pp.target.type),
-        results,
+        metadata: artifactMetadata('sources', invocationId),
+        results: results.map(freshnessJson),
         elapsed_time: elapsed,
       },
       null,

@@ -178,6 +178,14 @@ async function expandColumnTypes(rt: AdapterRuntime, from: Relation, to: Relatio
   }
 }
 
+/** A method taking dbt's parameters by position or by name (`from_relation=…`). */
+function pyArgs<T>(names: string[], fn: (...a: never[]) => T): (...raw: unknown[]) => T {
+  return (...raw: unknown[]) => {
+    const { args, kwargs } = splitArgs(raw);
+    return (fn as (...a: unknown[]) => T)(...names.map((n, i) => kwargs[n] ?? args[i]));
+  };
+}
+
 /** The adapter's introspection and DDL methods (dispatch is added by the context). */
 export function adapterMethods(rt: AdapterRuntime): Record<string, unknown> {
   const { factory, flavour } = relationsOf(rt.target);
@@ -185,26 +193,33 @@ export function adapterMethods(rt: AdapterRuntime): Record<string, unknown> {
   const getRel = (...a: unknown[]) => getRelation(rt, a);
   return {
     type: () => String(rt.target.type),
-    quote,
-    quote_as_configured: (id: unknown) => quote(id),
-    quote_seed_column: (col: unknown, quoteConfig: unknown = null) =>
-      quoteConfig === false ? String(col) : quote(col),
+    quote: pyArgs(['identifier'], quote),
+    quote_as_configured: pyArgs(['identifier', 'quote_key'], (id: unknown) => quote(id)),
+    quote_seed_column: pyArgs(
+      ['column', 'quote_config'],
+      (col: unknown, quoteConfig: unknown = null) =>
+        quoteConfig === false ? String(col) : quote(col),
+    ),
     Relation: factory,
     Column: columnApi(flavour),
     get_relation: getRel,
-    load_relation: (rel: unknown) => {
+    load_relation: pyArgs(['relation'], (rel: unknown) => {
       const r = relationArg(rel, 'load_relation');
       if (r.is_cte) return r;
       return getRelation(rt, [r.database, r.schema, r.identifier]);
-    },
-    already_exists: async (schema: unknown, name: unknown) =>
-      (await getRelation(rt, [catalogOf(rt.target), schema, name])) !== null,
-    list_relations_without_caching: (rel: unknown) => {
+    }),
+    already_exists: pyArgs(
+      ['schema', 'name'],
+      async (schema: unknown, name: unknown) =>
+        (await getRelation(rt, [catalogOf(rt.target), schema, name])) !== null,
+    ),
+    list_relations_without_caching: pyArgs(['schema_relation'], (rel: unknown) => {
       const r = relationArg(rel, 'list_relations_without_caching');
       return listRelations(rt, r.database, r.schema);
-    },
-    list_relations: (database: unknown, schema: unknown) =>
+    }),
+    list_relations: pyArgs(['database', 'schema'], (database: unknown, schema: unknown) =>
       listRelations(rt, str(database), str(schema)),
+    ),
     list_schemas: async () => {
       const e = engine();
       if (!e) return [];
@@ -213,7 +228,7 @@ export function adapterMethods(rt: AdapterRuntime): Record<string, unknown> {
       );
       return rows.map((r) => String(r.schema_name));
     },
-    check_schema_exists: async (_db: unknown, schema: unknown) => {
+    check_schema_exists: pyArgs(['database', 'schema'], async (_db: unknown, schema: unknown) => {
       const e = engine();
       if (!e) return false;
       const { rows } = await e.query(
@@ -221,56 +236,65 @@ export function adapterMethods(rt: AdapterRuntime): Record<string, unknown> {
         [String(schema)],
       );
       return rows.length > 0;
-    },
-    get_columns_in_relation: (rel: unknown) => columnsIn(rt, rel),
-    get_missing_columns: async (from: unknown, to: unknown) => {
-      const have = new Set(
-        (await columnsIn(rt, relationArg(to, 'get_missing_columns'))).map((c) => c.name),
-      );
-      return (await columnsIn(rt, relationArg(from, 'get_missing_columns'))).filter(
-        (c) => !have.has(c.name),
-      );
-    },
-    expand_target_column_types: async (from: unknown, to: unknown) => {
-      await expandColumnTypes(
-        rt,
-        relationArg(from, 'expand_target_column_types'),
-        relationArg(to, 'expand_target_column_types'),
-      );
-      return '';
-    },
+    }),
+    get_columns_in_relation: pyArgs(['relation'], (rel: unknown) => columnsIn(rt, rel)),
+    get_missing_columns: pyArgs(
+      ['from_relation', 'to_relation'],
+      async (from: unknown, to: unknown) => {
+        const have = new Set(
+          (await columnsIn(rt, relationArg(to, 'get_missing_columns'))).map((c) => c.name),
+        );
+        return (await columnsIn(rt, relationArg(from, 'get_missing_columns'))).filter(
+          (c) => !have.has(c.name),
+        );
+      },
+    ),
+    expand_target_column_types: pyArgs(
+      ['from_relation', 'to_relation'],
+      async (from: unknown, to: unknown) => {
+        await expandColumnTypes(
+          rt,
+          relationArg(from, 'expand_target_column_types'),
+          relationArg(to, 'expand_target_column_types'),
+        );
+        return '';
+      },
+    ),
     execute: async (...raw: unknown[]) => {
       const { args, kwargs } = splitArgs(raw);
       if (!rt.engine) return tuple([new AdapterResponse('OK', null, 0), AgateTable.empty()]);
       const r = await runStatement(rt, String(args[0]), (kwargs.fetch ?? args[2]) === true);
       return tuple([r.response, r.table]);
     },
-    drop_relation: async (rel: unknown) => {
+    drop_relation: pyArgs(['relation'], async (rel: unknown) => {
       const r = relationArg(rel, 'drop_relation');
       if (r.identifier) await engine()?.dropRelation(r.schema ?? undefined, r.identifier);
       return '';
-    },
-    rename_relation: async (from: unknown, to: unknown) => {
-      const a = relationArg(from, 'rename_relation');
-      const b = relationArg(to, 'rename_relation');
-      if (a.identifier && b.identifier)
-        await engine()?.renameRelation(a.schema ?? undefined, a.identifier, b.identifier);
-      return '';
-    },
-    truncate_relation: async (rel: unknown) => {
+    }),
+    rename_relation: pyArgs(
+      ['from_relation', 'to_relation'],
+      async (from: unknown, to: unknown) => {
+        const a = relationArg(from, 'rename_relation');
+        const b = relationArg(to, 'rename_relation');
+        if (a.identifier && b.identifier)
+          await engine()?.renameRelation(a.schema ?? undefined, a.identifier, b.identifier);
+        return '';
+      },
+    ),
+    truncate_relation: pyArgs(['relation'], async (rel: unknown) => {
       await engine()?.exec(`DELETE FROM ${relationArg(rel, 'truncate_relation').render()}`);
       return '';
-    },
-    create_schema: async (rel: unknown) => {
+    }),
+    create_schema: pyArgs(['relation'], async (rel: unknown) => {
       const r = relationArg(rel, 'create_schema');
       if (r.schema) await engine()?.ensureSchema(r.schema);
       return '';
-    },
-    drop_schema: async (rel: unknown) => {
+    }),
+    drop_schema: pyArgs(['relation'], async (rel: unknown) => {
       const r = relationArg(rel, 'drop_schema');
       if (r.schema) await engine()?.dropSchema(r.schema);
       return '';
-    },
+    }),
   };
 }
 

@@ -11,6 +11,7 @@ import { PyFloat, isDict, pyIter, pyRepr, pyStr, splitArgs, tuple } from '../jin
 import { datetimeModule, pytzModule, PyDate } from './pymodules/datetime.js';
 import { itertoolsModule } from './pymodules/itertools.js';
 import { reModule } from './pymodules/re.js';
+import type { Manifest } from './types.js';
 
 function compilationError(message: string): TributaryError {
   return new TributaryError(`compilation error: ${message}`, { code: 'CONFIG' });
@@ -50,7 +51,7 @@ function pyTypeName(v: unknown): string {
   return (v as { constructor?: { name?: string } })?.constructor?.name ?? typeof v;
 }
 
-/** Plain data for YAML: Python values as the yaml library can write them. */
+/** Plain data for YAML: Python values as the yaml library can write them (YAML 1.1, PyYAML's). */
 function yamlPlain(v: unknown): unknown {
   if (v instanceof PyFloat) return v.value;
   if (Array.isArray(v) || v instanceof Set) return [...v].map(yamlPlain);
@@ -211,13 +212,15 @@ export function baseFunctions(
       return jsonDumps(args[0], Boolean(kwargs.sort_keys ?? args[2]));
     },
     fromyaml: (s: unknown, fallback: unknown = null) =>
-      withDefault(() => parseYaml(String(s)) as unknown, fallback),
+      withDefault(() => parseYaml(String(s), { version: '1.1' }) as unknown, fallback),
     toyaml: (...raw: unknown[]) => {
       const { args, kwargs } = splitArgs(raw);
       return withDefault(
         () =>
           stringifyYaml(yamlPlain(args[0]), {
+            version: '1.1',
             indentSeq: false,
+            singleQuote: true,
             sortMapEntries: Boolean(kwargs.sort_keys ?? args[2]),
           }),
         kwargs.default ?? args[1],
@@ -245,5 +248,46 @@ export function baseFunctions(
         throw compilationError(pyStr(message));
       }
     },
+  };
+}
+
+/** dbt's `flags`: the invocation's settings, with dbt's defaults for those Tributary has no switch for. */
+export function flagsObject(
+  fullRefresh: boolean,
+  which: string,
+  storeFailures = false,
+): Record<string, unknown> {
+  return {
+    FULL_REFRESH: fullRefresh,
+    WHICH: which,
+    STORE_FAILURES: storeFailures,
+    WARN_ERROR: false,
+    FAIL_FAST: false,
+    DEBUG: false,
+    QUIET: false,
+    EMPTY: false,
+    INTROSPECT: true,
+    USE_COLORS: true,
+    LOG_FORMAT: 'default',
+    INDIRECT_SELECTION: 'eager',
+    PRINTER_WIDTH: 80,
+    PARTIAL_PARSE: false,
+    SEND_ANONYMOUS_USAGE_STATS: false,
+    WRITE_JSON: true,
+    MACRO_DEBUGGING: false,
+  };
+}
+
+/** What `graph` holds: the manifest's nodes and sources as dicts keyed by unique_id. */
+export function graphObject(manifest: Manifest): Record<string, unknown> {
+  return {
+    nodes: Object.fromEntries(manifest.nodes),
+    sources: Object.fromEntries(manifest.sources),
+    exposures: {},
+    metrics: {},
+    groups: {},
+    semantic_models: {},
+    saved_queries: {},
+    unit_tests: {},
   };
 }

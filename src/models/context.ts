@@ -1,8 +1,9 @@
 /**
  * The Jinja context a dbt node renders in: ref, source, config, var, env_var, target, this,
- * is_incremental, adapter, run_query, log, return, doc, exceptions, api, the `dbt` namespace of
- * dbt's own macros and every macro (dbt's, then the project's by the same name). Parsing renders each node once in "parse mode" (execute
- * is False, ref() records instead of resolving); compiling renders again with everything real.
+ * is_incremental, adapter, run_query, log, return, doc, exceptions, api, and the macros the
+ * node's package reaches (its own, the root project's, dbt's own, and each package, `dbt`
+ * included, as a namespace; macro-namespace.ts). Parsing renders each node once in "parse mode"
+ * (execute is False, ref() records instead of resolving); compiling renders again with everything real.
  */
 import { TributaryError } from '../core/index.js';
 import type { Dialect, Engine } from '../engines/index.js';
@@ -25,10 +26,9 @@ import {
   runStatement,
   type StatementResults,
 } from './context-adapter.js';
-import { baseFunctions } from './context-functions.js';
+import { baseFunctions, flagsObject, graphObject } from './context-functions.js';
 import { PyDateTime, UTC } from './pymodules/datetime.js';
-import type { Relation } from './relation.js';
-import { isRelation } from './relation.js';
+import { isRelation, type Relation } from './relation.js';
 import type { Manifest, Node, RefCall } from './types.js';
 
 /** What a parse-mode render records about a node. */
@@ -99,10 +99,10 @@ function baseGlobals(rt: CompileRuntime, execute: boolean, pkg: string): Record<
     const commonKey = execute ? '1' : '0';
     let common = cached.get(commonKey);
     if (!common) cached.set(commonKey, (common = makeBaseGlobals(rt, execute)));
-    layer = macroLayer(common, rt.macros, pkg);
-    const vars = packageVars(rt.project, rt.packages.get(pkg));
-    layer.var = varFunction(vars, execute);
-    layer.doc = (...a: unknown[]) => {
+    // var() and doc() answer per package; macros sit above them (a macro may shadow them, as in dbt).
+    const scoped = Object.create(common) as Record<string, unknown>;
+    scoped.var = varFunction(packageVars(rt.project, rt.packages.get(pkg)), execute);
+    scoped.doc = (...a: unknown[]) => {
       const args = kw(a).args.map(String);
       const [target, name] = args.length > 1 ? [args[0], args[1]!] : [null, args[0]!];
       const doc = findDoc(rt.manifest, name, pkg, target);
@@ -112,6 +112,7 @@ function baseGlobals(rt: CompileRuntime, execute: boolean, pkg: string): Record<
         });
       return doc?.block_contents ?? '';
     };
+    layer = macroLayer(scoped, rt.macros, pkg);
     cached.set(key, layer);
   }
   return Object.create(layer) as Record<string, unknown>;
@@ -148,6 +149,17 @@ function dispatchScope(rt: CompileRuntime): DispatchScope {
 }
 
 function makeBaseGlobals(rt: CompileRuntime, execute: boolean): Record<string, unknown> {
+  const base = commonGlobals(rt, execute);
+  // The manifest is complete once nodes execute; while parsing it is still being filled in.
+  let graph: Record<string, unknown> | undefined;
+  Object.defineProperty(base, 'graph', {
+    get: () => (execute ? (graph ??= graphObject(rt.manifest)) : graphObject(rt.manifest)),
+    enumerable: true,
+  });
+  return base;
+}
+
+function commonGlobals(rt: CompileRuntime, execute: boolean): Record<string, unknown> {
   const { target } = rt;
   return {
     execute,
@@ -156,11 +168,7 @@ function makeBaseGlobals(rt: CompileRuntime, execute: boolean): Record<string, u
     dbt_version: DBT_VERSION,
     invocation_id: rt.invocationId,
     run_started_at: PyDateTime.fromEpochMs(rt.runStartedAt.getTime(), UTC),
-    flags: {
-      FULL_REFRESH: rt.fullRefresh,
-      WHICH: rt.which,
-      STORE_FAILURES: rt.storeFailures ?? false,
-    },
+    flags: flagsObject(rt.fullRefresh, rt.which, rt.storeFailures ?? false),
     env_var: (name: string, fallback?: unknown) => envVar(name, fallback, 'env_var'),
     log: (...a: unknown[]) => {
       const { args, kwargs } = kw(a);
@@ -318,9 +326,9 @@ function behaviorFlags(flags: Record<string, unknown>): Record<string, unknown> 
   return out;
 }
 
-/** dbt's `adapter`: dispatch (through the render's globals `g`), quoting and introspection. */
 const adapterCache = new WeakMap<CompileRuntime, Record<string, unknown>>();
 
+/** dbt's `adapter`: dispatch (through the render's globals `g`), quoting and introspection. */
 function adapterObject(rt: CompileRuntime, g: Record<string, unknown>): Record<string, unknown> {
   let methods = adapterCache.get(rt);
   if (!methods) adapterCache.set(rt, (methods = adapterMethods(rt)));

@@ -5,6 +5,7 @@
  * whichever way it is run.
  */
 import { randomUUID } from 'node:crypto';
+import { relative, sep } from 'node:path';
 import { TributaryError, describeError } from '../core/index.js';
 import type { Engine } from '../engines/index.js';
 import { compileNode } from './compile.js';
@@ -194,25 +195,47 @@ export class DbtSession {
 
   /**
    * on-run-start / on-run-end: each hook rendered (with `results` for on-run-end, as in dbt)
-   * and run; a failing hook is an error naming dbt_project.yml.
+   * and run; a failing hook is an error naming the dbt_project.yml it is in. Installed packages'
+   * hooks run too, each in its package's context, before the root project's (dbt orders hooks by
+   * package name with the root project last).
    */
   async runProjectHooks(
     engine: Engine,
     which: 'on-run-start' | 'on-run-end',
     results: NodeResult[] = [],
   ): Promise<void> {
-    const { project } = this.pp;
-    const hooks = which === 'on-run-start' ? project.onRunStart : project.onRunEnd;
-    if (!hooks.length) return;
+    // Python's string order (code points), as dbt sorts them.
+    const packages = [...this.pp.packages.values()].sort((a, b) =>
+      a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
+    );
+    for (const project of [...packages, this.pp.project]) {
+      const hooks = which === 'on-run-start' ? project.onRunStart : project.onRunEnd;
+      if (!hooks.length) continue;
+      const file =
+        project === this.pp.project
+          ? 'dbt_project.yml'
+          : `${relative(this.pp.project.dir, project.dir).split(sep).join('/')}/dbt_project.yml`;
+      await this.runHookList(engine, project.name, file, which, hooks, results);
+    }
+  }
+
+  private async runHookList(
+    engine: Engine,
+    packageName: string,
+    file: string,
+    which: 'on-run-start' | 'on-run-end',
+    hooks: string[],
+    results: NodeResult[],
+  ): Promise<void> {
     const rt = this.runtime(engine);
     const operation = newNode({
-      unique_id: `operation.${project.name}.${which}`,
+      unique_id: `operation.${packageName}.${which}`,
       resource_type: 'analysis',
-      package_name: project.name,
+      package_name: packageName,
       name: which,
       path: 'dbt_project.yml',
       original_file_path: 'dbt_project.yml',
-      fqn: [project.name, which],
+      fqn: [packageName, which],
       raw_code: '',
       checksum: { name: 'sha256', checksum: '' },
       config: defaultConfig('analysis'),
@@ -232,12 +255,12 @@ export class DbtSession {
             schemas: [...new Set([...this.pp.manifest.nodes.values()].map((n) => n.schema))],
           },
         );
-        const sql = (await rt.renderString(hook, 'dbt_project.yml', globals)).trim();
+        const sql = (await rt.renderString(hook, file, globals)).trim();
         if (sql) await engine.exec(sql);
       } catch (err) {
         throw new TributaryError(`${which} hook ${i + 1} failed: ${describeError(err)}`, {
           code: 'CONFIG',
-          location: { file: 'dbt_project.yml', path: `${which}.${i}` },
+          location: { file, path: `${which}.${i}` },
           cause: err,
         });
       }

@@ -8,7 +8,8 @@ export { defaultConfig } from './config.js';
 export { loadDbtProject } from './dbt-project.js';
 export { DBT_PROJECT_KEYS, IGNORED_DBT_PROJECT_KEYS } from './dbt-project-schema.js';
 export type { ParsedProject } from './parse.js';
-export { DbtSession } from './execute.js';
+export { DbtSession, type NodeResult } from './execute.js';
+export { adapterResponse, type AdapterResponse } from './adapter-response.js';
 export {
   listNodes,
   runVerb,

@@ -53,6 +53,12 @@ const ADAPTERS: Record<
   },
 };
 
+/** The catalog an engine's connection builds in: `current_database()` on DuckDB and PostgreSQL. */
+async function catalogName(engine: Engine): Promise<string> {
+  const { rows } = await engine.query('SELECT current_database() AS catalog');
+  return String(rows[0]?.catalog ?? '');
+}
+
 /** Opens the engine a target describes. */
 async function openTargetEngine(target: TargetConfig): Promise<Engine> {
   const adapter = ADAPTERS[target.type];
@@ -66,8 +72,7 @@ async function openTargetEngine(target: TargetConfig): Promise<Engine> {
   try {
     // target.database is the catalog the engine opened (dbt-duckdb: the file's stem, `memory` in
     // memory; dbt-postgres: dbname), never a path: relations print it as their first part.
-    const { rows } = await engine.query('SELECT current_database() AS catalog');
-    target.database = String(rows[0]?.catalog ?? '');
+    target.database = await catalogName(engine);
   } catch (err) {
     await engine.close();
     throw err;
@@ -137,6 +142,7 @@ export async function parsePipelineModels(opts: PipelineModelsOptions): Promise<
     schema: opts.schema,
     threads: opts.threads,
   };
+  target.database = await catalogName(opts.engine);
   return parseProject(project, {
     dialect: opts.engine.dialect,
     target,

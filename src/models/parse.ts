@@ -12,12 +12,17 @@ import type { JinjaEnvironment, JinjaTemplate } from '../jinja/index.js';
 import { ProblemsError } from '../project/index.js';
 import type { DbtProject, TargetConfig } from './dbt-project.js';
 import type { MacroRegistry } from './macro-namespace.js';
-import { loadPackages, versionWarnings } from './packages.js';
+import { loadPackages, versionWarnings } from './packages/load.js';
 import { parseGenericTests } from './parsers/generic-tests.js';
 import { addBuiltinMacros, parseDocs, parseMacros } from './parsers/macros.js';
 import { parseModels } from './parsers/models.js';
 import { readProperties, reportUnmatched } from './parsers/properties.js';
-import { reportCycle, resolveDependencies, resolveRelations } from './parsers/resolve.js';
+import {
+  reportAliasClashes,
+  reportCycle,
+  resolveDependencies,
+  resolveRelations,
+} from './parsers/resolve.js';
 import { ParseSession, type ParseOptions } from './parsers/session.js';
 import { parseSeeds } from './parsers/seeds.js';
 import { parseSingularTests } from './parsers/singular-tests.js';
@@ -88,6 +93,7 @@ export async function parseProject(
   await eachProject(s, queueSourceTests);
   await parseGenericTests(s);
   await resolveRelations(s);
+  reportAliasClashes(s);
   resolveDependencies(s);
   reportCycle(s);
   for (const w of s.warnings) opts.log?.(`warning: ${w}`);

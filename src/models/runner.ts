@@ -17,7 +17,7 @@ import {
 import { DbtSession, type NodeResult } from './execute.js';
 import type { ParsedProject } from './parse.js';
 import { selectNodes, selectSources, type Selection } from './select.js';
-import type { FreshnessRule, Manifest, Node } from './types.js';
+import type { FreshnessRule, Manifest, Node, SourceNode } from './types.js';
 
 export type DbtVerb = 'run' | 'build' | 'test' | 'seed' | 'snapshot' | 'compile';
 
@@ -38,6 +38,8 @@ export interface RunOptions extends Selection {
   storeFailures?: boolean;
   progress?: ProgressReporter;
   log?: (message: string) => void;
+  /** Called once the nodes to run are known, in plan order, before the first starts. */
+  onPlan?: (plan: { nodes: Node[]; invocationId: string; threads: number }) => void;
   /** Called as each node finishes (for per-node output). */
   onResult?: (result: NodeResult, node: Node, index: number, total: number) => void;
   now?: Date;
@@ -45,6 +47,8 @@ export interface RunOptions extends Selection {
 
 export interface RunSummary {
   verb: DbtVerb;
+  /** The run's invocation_id, as in its artifacts. */
+  invocationId: string;
   results: NodeResult[];
   elapsed: number;
   /** Counts by status. */
@@ -207,6 +211,11 @@ export async function runVerb(
   const order = planOrder(manifest, selected, opts.verb);
   await writeManifest(pp, session.invocationId);
   const threads = Math.max(1, opts.threads ?? Number(pp.target.threads ?? 1));
+  opts.onPlan?.({
+    nodes: order.map((id) => manifest.nodes.get(id)!),
+    invocationId: session.invocationId,
+    threads,
+  });
   opts.progress?.update({ label: opts.verb, done: 0, total: order.length, unit: 'nodes' });
   const executes = opts.verb !== 'compile';
   if (executes) await session.runProjectHooks(engine, 'on-run-start');
@@ -233,6 +242,7 @@ export async function runVerb(
   });
   return {
     verb: opts.verb,
+    invocationId: session.invocationId,
     results: ordered,
     elapsed,
     counts,
@@ -261,6 +271,71 @@ const PERIOD_SECONDS = { minute: 60, hour: 3600, day: 86400 } as const;
 const ruleSeconds = (r: FreshnessRule | null) =>
   r ? r.count * PERIOD_SECONDS[r.period] : undefined;
 
+/** An empty table's newest row, as dbt counts it: 0001-01-01 UTC, "infinitely long ago". */
+const EMPTY_TABLE_LOADED_AT = Date.parse('0001-01-01T00:00:00Z');
+
+/** One source table's freshness: the age of its newest row against warn_after / error_after. */
+async function checkFreshness(
+  engine: Engine,
+  src: SourceNode,
+  ts: string,
+  now: Date,
+): Promise<FreshnessResult> {
+  const criteria = src.freshness!;
+  const started = new Date();
+  const timed = () => {
+    const done = new Date();
+    return {
+      timing: [
+        {
+          name: 'compile' as const,
+          started_at: started.toISOString(),
+          completed_at: started.toISOString(),
+        },
+        {
+          name: 'execute' as const,
+          started_at: started.toISOString(),
+          completed_at: done.toISOString(),
+        },
+      ],
+      execution_time: (done.getTime() - started.getTime()) / 1000,
+    };
+  };
+  try {
+    const where = criteria.filter ? ` WHERE ${criteria.filter}` : '';
+    const { rows } = await engine.query(
+      `SELECT CAST(max(${src.loaded_at_field}) AS ${ts}) AS max_loaded_at FROM ${src.relation_name}${where}`,
+    );
+    const max = rows[0]?.max_loaded_at as string | null;
+    const loadedAt = max === null ? EMPTY_TABLE_LOADED_AT : Date.parse(`${max.replace(' ', 'T')}Z`);
+    const age = (now.getTime() - loadedAt) / 1000;
+    const err = ruleSeconds(criteria.error_after);
+    const warn = ruleSeconds(criteria.warn_after);
+    const status =
+      err !== undefined && age > err ? 'error' : warn !== undefined && age > warn ? 'warn' : 'pass';
+    return {
+      unique_id: src.unique_id,
+      max_loaded_at: new Date(loadedAt).toISOString().replace('Z', '+00:00'),
+      snapshotted_at: now.toISOString().replace('Z', '+00:00'),
+      max_loaded_at_time_ago_in_s: age,
+      status,
+      criteria,
+      ...timed(),
+    };
+  } catch (e) {
+    return {
+      unique_id: src.unique_id,
+      max_loaded_at: null,
+      snapshotted_at: now.toISOString(),
+      max_loaded_at_time_ago_in_s: null,
+      status: 'runtime error',
+      criteria,
+      error: e instanceof Error ? e.message : String(e),
+      ...timed(),
+    };
+  }
+}
+
 /** `source freshness`: the age of each source's newest row against warn_after / error_after. */
 export async function sourceFreshness(
   pp: ParsedProject,
@@ -273,42 +348,7 @@ export async function sourceFreshness(
   const ts = pp.dialect.typeName('timestamp');
   for (const src of selectSources(pp.manifest, selection)) {
     if (!src.freshness || !src.loaded_at_field) continue;
-    const criteria = src.freshness;
-    try {
-      const where = criteria.filter ? ` WHERE ${criteria.filter}` : '';
-      const { rows } = await engine.query(
-        `SELECT CAST(max(${src.loaded_at_field}) AS ${ts}) AS max_loaded_at FROM ${src.relation_name}${where}`,
-      );
-      const max = rows[0]?.max_loaded_at as string | null;
-      const age =
-        max === null ? null : (now.getTime() - Date.parse(`${max.replace(' ', 'T')}Z`)) / 1000;
-      const err = ruleSeconds(criteria.error_after);
-      const warn = ruleSeconds(criteria.warn_after);
-      const status =
-        age === null || (err !== undefined && age > err)
-          ? 'error'
-          : warn !== undefined && age > warn
-            ? 'warn'
-            : 'pass';
-      results.push({
-        unique_id: src.unique_id,
-        max_loaded_at: max,
-        snapshotted_at: now.toISOString(),
-        max_loaded_at_time_ago_in_s: age,
-        status,
-        criteria,
-      });
-    } catch (e) {
-      results.push({
-        unique_id: src.unique_id,
-        max_loaded_at: null,
-        snapshotted_at: now.toISOString(),
-        max_loaded_at_time_ago_in_s: null,
-        status: 'runtime error',
-        criteria,
-        error: e instanceof Error ? e.message : String(e),
-      });
-    }
+    results.push(await checkFreshness(engine, src, ts, now));
   }
   const path = await writeSources(
     pp,

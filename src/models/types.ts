@@ -80,6 +80,8 @@ export interface Node {
   schema: string;
   alias: string;
   relation_name: string | null;
+  /** `<package>://<properties file>` of the yml entry that described the node, as dbt writes it. */
+  patch_path?: string | null;
   /** Generic tests: which test and with which arguments. */
   test_metadata?: { name: string; kwargs: Record<string, unknown>; namespace: string | null };
   column_name?: string | null;
@@ -126,9 +128,14 @@ export interface MacroNode {
   unique_id: string;
   name: string;
   package_name: string;
+  /** Path relative to the package's folder (for dbt's built-ins: where Tributary keeps them). */
   original_file_path: string;
   line: number;
-  arguments: { name: string }[];
+  /** The macro's whole block, `{% macro … %}…{% endmacro %}`, as dbt's manifest keeps it. */
+  macro_sql: string;
+  /** Documented in a properties file's `macros:` entry; dbt lists none otherwise. */
+  arguments: { name: string; type: string | null; description: string }[];
+  description: string;
 }
 
 export interface DocNode {

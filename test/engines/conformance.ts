@@ -151,6 +151,19 @@ export function describeEngineConformance(
       await engine.exec(`DROP SCHEMA ${q(other)} CASCADE`);
     });
 
+    it('drops a schema with its tables, and ensureSchema creates it again afterwards', async () => {
+      const other = `${schema}_dropped`;
+      await engine.ensureSchema(other);
+      await engine.exec(`CREATE TABLE ${q(other)}.t (a INTEGER)`);
+      await engine.dropSchema(other);
+      expect(await engine.listTables(other)).toEqual([]);
+      await engine.ensureSchema(other);
+      await engine.exec(`CREATE TABLE ${q(other)}.t (a INTEGER)`);
+      expect(await engine.listTables(other)).toEqual([{ schema: other, name: 't', type: 'table' }]);
+      await engine.dropSchema(other);
+      await engine.dropSchema(other); // absent: harmless
+    });
+
     it('describes a table, and says undefined for one that does not exist', async () => {
       await engine.exec(`CREATE TABLE ${q(schema)}.described (id BIGINT, label VARCHAR)`);
       const cols = await engine.describe(schema, 'described');

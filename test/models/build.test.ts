@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from 'vitest';
 import { writeCatalog, type RunSummary } from '../../src/models/index.js';
 import { DbtFixture, describeEachEngine, resultOf, statuses } from './dbt.js';
+import { postgresTestUrl } from '../services.js';
 
 describeEachEngine('build with a failing test', (engine) => {
   let f: DbtFixture;
@@ -50,14 +51,15 @@ describeEachEngine('build with a failing test', (engine) => {
 
   it('records every node in run_results.json, skipped ones included', () => {
     const doc = JSON.parse(readFileSync(summary.runResultsPath, 'utf8')) as {
-      metadata: { dbt_schema_version: string; adapter_type: string };
+      metadata: { dbt_schema_version: string };
       results: { unique_id: string; status: string; failures: number | null }[];
       args: { which: string; threads: number };
     };
     expect(doc.metadata.dbt_schema_version).toBe(
       'https://schemas.getdbt.com/dbt/run-results/v6.json',
     );
-    expect(doc.metadata.adapter_type).toBe(engine);
+    // dbt writes adapter_type in the manifest only; run-results v6 forbids it.
+    expect(doc.metadata).not.toHaveProperty('adapter_type');
     expect(doc.args).toMatchObject({ which: 'build', threads: 2 });
     expect(
       Object.fromEntries(doc.results.map((r) => [r.unique_id.split('.')[2], r.status])),
@@ -124,6 +126,7 @@ describeEachEngine('build with threads', (engine) => {
           depends_on: { nodes: string[] };
           config: { materialized: string };
           relation_name: string | null;
+          database: string | null;
           original_file_path: string;
         }
       >;
@@ -140,7 +143,9 @@ describeEachEngine('build with threads', (engine) => {
     expect(m.nodes['model.shop.customer_revenue']).toMatchObject({
       resource_type: 'model',
       config: { materialized: 'table' },
-      relation_name: `"${f.schema}_finance"."customer_revenue"`,
+      // The catalog: dbt-duckdb names it after the database file's stem, dbt-postgres `dbname`.
+      database: engine === 'duckdb' ? 'warehouse' : new URL(postgresTestUrl).pathname.slice(1),
+      relation_name: `"${engine === 'duckdb' ? 'warehouse' : new URL(postgresTestUrl).pathname.slice(1)}"."${f.schema}_finance"."customer_revenue"`,
       original_file_path: 'models/marts/finance/customer_revenue.sql',
     });
     expect(m.nodes['model.shop.int_paid_orders']!.relation_name).toBeNull();

@@ -27,7 +27,7 @@ function tributary(
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      [BIN, '--no-color', '--quiet', ...args],
+      [BIN, '--no-color', ...args],
       { cwd, env: { ...process.env, CI: '', ...env } },
       (err, stdout, stderr) => {
         const code = err ? ((err as { code?: number }).code ?? 1) : 0;
@@ -53,7 +53,48 @@ describeEachEngine('the dbt verbs on the command line', (engine) => {
     const out = await tributary(['build', '--project-dir', f.dir], f.dir);
     expect(out.stderr).toBe('');
     expect(out.code).toBe(0);
-    expect(out.stdout).toMatch(/Done\. PASS=17 WARN=1 ERROR=0 SKIP=0 TOTAL=18/);
+    // One line per node as it finishes (the two ephemeral models never run, as in dbt).
+    expect(out.stdout).toMatch(
+      /^\d\d:\d\d:\d\d {2}1 of 16 OK loaded seed file \S+\.customers\.+ \[INSERT 4 in \d+\.\d\ds\]$/m,
+    );
+    expect(out.stdout).toMatch(/Done\. PASS=15 WARN=1 ERROR=0 SKIP=0 NO-OP=0 TOTAL=16\n$/);
+  });
+
+  it('-q prints only the errors, as dbt --quiet does', async () => {
+    const g = new DbtFixture('failing', engine);
+    try {
+      const out = await tributary(['-q', 'build', '--project-dir', g.dir], g.dir);
+      expect(out.code).toBe(1);
+      expect(
+        out.stdout
+          .trimEnd()
+          .split('\n')
+          .map((l) => l.slice(10)),
+      ).toEqual([
+        expect.stringMatching(/^2 of 5 FAIL 1 not_null_people_name\.+ \[FAIL 1 in \d+\.\d\ds\]$/),
+        'Failure in test not_null_people_name (models/schema.yml)',
+        '  Got 1 result, configured to fail if != 0',
+      ]);
+    } finally {
+      await g.cleanup();
+    }
+  });
+
+  it('--log-format json prints one dbt structured-log object per line', async () => {
+    const out = await tributary(['build', '--log-format', 'json', '--project-dir', f.dir], f.dir);
+    expect(out.code).toBe(0);
+    const events = out.stdout
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { info: { name: string; code: string }; data: unknown });
+    expect(events.filter((e) => e.info.name === 'LogSeedResult')).toHaveLength(2);
+    expect(events.at(-1)).toMatchObject({
+      info: {
+        name: 'StatsLine',
+        code: 'Z023',
+        msg: 'Done. PASS=15 WARN=1 ERROR=0 SKIP=0 NO-OP=0 TOTAL=16',
+      },
+    });
   });
 
   it('`build --json` on a failing project exits 1 and lists every node with its status', async () => {

@@ -51,6 +51,8 @@ select
 {%- endfor %}
 from t`,
 
+  date: `select {{ dbt.date(2024, 2, 29) }} as leap_day, {{ dbt.date(2023, 12, 1) }} as december`,
+
   last_day: `with t as (select cast('2024-02-10' as date) as leap, cast('2023-11-30' as date) as nov)
 select
   {{ dbt.last_day('leap', 'month') }} as leap_month,

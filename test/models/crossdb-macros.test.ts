@@ -20,17 +20,17 @@ models:
     +materialized: table
 `;
 
-/** A fixture copy holding only `models` (and `macros`), built with `run`. */
+/** A fixture copy holding only `models` (and `files`, by path), built with `run`. */
 async function buildProject(
   engine: 'duckdb' | 'postgres',
   models: Record<string, string>,
-  macros: Record<string, string> = {},
+  files: Record<string, string> = {},
 ): Promise<{ f: DbtFixture; summary: RunSummary }> {
   const f = new DbtFixture('incremental', engine);
   rmSync(join(f.dir, 'models'), { recursive: true });
   f.write('dbt_project.yml', PROJECT);
   for (const [name, sql] of Object.entries(models)) f.write(`models/${name}.sql`, sql);
-  for (const [name, sql] of Object.entries(macros)) f.write(`macros/${name}.sql`, sql);
+  for (const [path, text] of Object.entries(files)) f.write(path, text);
   return { f, summary: await f.run('run') };
 }
 
@@ -123,6 +123,10 @@ describeEachEngine('dbt cross-database macros', (engine) => {
       day: '2024-08-17 00:00:00',
       hour: '2024-08-17 13:00:00',
     });
+  });
+
+  it('date builds a date from its parts', async () => {
+    expect(await row('date')).toEqual({ leap_day: '2024-02-29', december: '2023-12-01' });
   });
 
   it('last_day is the last date of the month, quarter or year', async () => {
@@ -244,27 +248,43 @@ describeEachEngine('dbt cross-database macros overridden by the project', (engin
   {{ dbt.dateadd('day', 1, "cast('2024-01-01' as date)") }} as via_dbt,
   {{ dateadd('day', 1, "cast('2024-01-01' as date)") }} as unqualified,
   {{ dbt.right("'abc'", 1) }} as dbt_right,
-  {{ right("'abc'", 1) }} as project_right`,
+  {{ right("'abc'", 1) }} as project_right,
+  {{ dbt.any_value('1') }} as root_default,
+  {{ dbt.hash("'x'") }} as package_hash,
+  {{ dbt.length("'abc'") }} as untouched,
+  {{ dbt.equals('cast(null as integer)', 'cast(null as integer)') }} as nulls_equal`,
       },
       {
-        overrides: `{% macro ${engine}__dateadd(datepart, interval, from_date_or_timestamp) -%}
+        'macros/overrides.sql': `{% macro ${engine}__dateadd(datepart, interval, from_date_or_timestamp) -%}
   'project ${engine}__dateadd {{ datepart }} {{ interval }}'
 {%- endmacro %}
 
 {# Not a dispatch: replaces right() for the project's own calls only; dbt.right stays dbt's. #}
-{% macro right(string_text, length_expression) -%}'project right'{%- endmacro %}`,
+{% macro right(string_text, length_expression) -%}'project right'{%- endmacro %}
+
+{# The root project is searched first, all prefixes: its default__ beats dbt's ${engine}__any_value. #}
+{% macro default__any_value(expression) -%}'project default__any_value'{%- endmacro %}`,
+        // A package the dispatch: config puts between the project and dbt for the dbt namespace.
+        'dbt_packages/shim/dbt_project.yml': "name: shim\nversion: '1.0.0'\n",
+        'dbt_packages/shim/macros/hash.sql': `{% macro ${engine}__hash(field) -%}'shim ${engine}__hash'{%- endmacro %}`,
+        'dbt_project.yml': `${PROJECT}dispatch:\n  - macro_namespace: dbt\n    search_order: [crossdb, shim, dbt]\nflags:\n  enable_truthy_nulls_equals_macro: true\n`,
       },
     ));
   });
   afterAll(() => f.cleanup());
 
-  it("dispatch finds the project's macro before dbt's, through dbt.x and plain x alike", async () => {
+  it("dispatch finds the project's macro, then a dispatch: package's, before dbt's", async () => {
     expect(statuses(summary)).toEqual({ overridden: 'success' });
     expect((await f.rows(`SELECT * FROM ${f.rel('overridden')}`))[0]).toEqual({
       via_dbt: `project ${engine}__dateadd day 1`,
       unqualified: `project ${engine}__dateadd day 1`,
       dbt_right: 'c',
       project_right: 'project right',
+      root_default: 'project default__any_value',
+      package_hash: `shim ${engine}__hash`,
+      untouched: 3,
+      // The behavior flag makes dbt.equals treat two NULLs as equal.
+      nulls_equal: true,
     });
   });
 });

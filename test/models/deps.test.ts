@@ -24,7 +24,7 @@ import { dirname, join } from 'node:path';
 import { parse } from 'yaml';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { describeError } from '../../src/core/index.js';
-import { installDeps, type DepsOptions } from '../../src/models/index.js';
+import { installDeps, openDbtProject, type DepsOptions } from '../../src/models/index.js';
 import { specsHash } from '../../src/models/packages/index.js';
 import { buildProgram, main } from '../../src/cli/main.js';
 import { tempDir } from '../helpers.js';
@@ -68,6 +68,7 @@ interface HubVersionDoc {
   name: string;
   packages: unknown[];
   tarball: string;
+  require_dbt_version?: string[];
 }
 
 class FakeHub {
@@ -99,6 +100,7 @@ class FakeHub {
                 name: d.name,
                 version: v,
                 packages: d.packages,
+                ...(d.require_dbt_version ? { require_dbt_version: d.require_dbt_version } : {}),
                 downloads: { tarball: d.tarball, format: 'tgz' },
               },
             ]),
@@ -116,16 +118,26 @@ class FakeHub {
   }
 
   /** Publishes a version: its files are tarred as `<repo>-<version>/` like GitHub's archives. */
-  publish(pkg: string, version: string, name: string, deps: unknown[] = [], scratch: string): void {
+  publish(
+    pkg: string,
+    version: string,
+    name: string,
+    deps: unknown[] = [],
+    scratch: string,
+    requireDbt?: string[],
+  ): void {
     const folder = `${pkg.split('/')[1]}-${version}`;
     const src = join(scratch, `src-${name}-${version}`, folder);
     makePackage(src, name, `${name} ${version}`);
     const file = `/t/${folder}.tar.gz`;
     this.files.set(file, tarOf(dirname(src), folder));
     if (!this.packages.has(pkg)) this.packages.set(pkg, new Map());
-    this.packages
-      .get(pkg)!
-      .set(version, { name, packages: deps, tarball: `${this.url}t/${folder}.tar.gz` });
+    this.packages.get(pkg)!.set(version, {
+      name,
+      packages: deps,
+      tarball: `${this.url}t/${folder}.tar.gz`,
+      ...(requireDbt ? { require_dbt_version: requireDbt } : {}),
+    });
   }
 }
 
@@ -202,6 +214,8 @@ beforeAll(async () => {
     [{ package: 'acme/pkg_b', version: '<0.6.0' }],
     scratch,
   );
+  hub.publish('acme/pkg_d', '1.0.0', 'pkg_d', [], scratch, ['>=1.3.0', '<2.0.0']);
+  hub.publish('acme/pkg_d', '1.1.0', 'pkg_d', [], scratch, ['>=2.0.0']);
   hub.publish('acme/pkg_b', '0.5.0', 'pkg_b', [], scratch);
   hub.publish('acme/pkg_b', '0.6.0', 'pkg_b', [], scratch);
   hub.publish('acme/pkg_b', '0.7.0-rc1', 'pkg_b', [], scratch);
@@ -243,6 +257,13 @@ describe('deps: local packages', () => {
       expect.objectContaining({ name: 'my_utils', kind: 'local', linked: true }),
     ]);
     expect(lockOf(p).packages).toEqual([{ local: '../shared/utils_src', name: 'my_utils' }]);
+    // A second install replaces the link, never the folder it points to; a killed run's
+    // staging folder is cleared.
+    mkdirSync(join(p, '.dbt_packages.abc123.tmp'));
+    await installDeps(p, opts());
+    expect(existsSync(join(dir, 'shared', 'utils_src', 'macros', 'my_utils.sql'))).toBe(true);
+    expect(marker(p, 'my_utils')).toContain('local');
+    expect(readdirSync(p).filter((f) => f.startsWith('.'))).toEqual([]);
   });
 
   it("installs a local package's own dependencies (a hub package it declares)", async () => {
@@ -279,6 +300,15 @@ describe('deps: local packages', () => {
     expect(existsSync(join(p, 'dbt_packages'))).toBe(false);
   });
 
+  it('refuses a packages-install-path that would replace the project itself', async () => {
+    makePackage(join(dir, 'one'), 'one_pkg', 'one');
+    for (const path of ['.', '..']) {
+      const p = root('packages:\n  - local: ../one\n', `packages-install-path: "${path}"\n`);
+      expect(await failure(installDeps(p, opts()))).toContain('is the project folder or holds it');
+      expect(existsSync(join(p, 'dbt_project.yml'))).toBe(true);
+    }
+  });
+
   it('reads dependencies.yml, and refuses packages declared in both files', async () => {
     makePackage(join(dir, 'one'), 'one_pkg', 'one');
     const p = join(dir, 'shop');
@@ -296,7 +326,7 @@ describe('deps: local packages', () => {
 
   const sharedUtils = join(import.meta.dirname, '../../../shared/dbt-utils');
   it.runIf(existsSync(sharedUtils) || process.env.CI)(
-    "installs the dbt-utils integration_tests project's `local: ../` (a temp copy of ../shared/dbt-utils)",
+    "installs the dbt-utils integration_tests project's `local: ../` (a temp copy of ../shared/dbt-utils), which then parses with dbt_utils loaded",
     async () => {
       const copy = join(dir, 'dbt-utils');
       cpSync(sharedUtils, copy, {
@@ -312,6 +342,17 @@ describe('deps: local packages', () => {
       expect(realpathSync(installed)).toBe(realpathSync(copy));
       expect(existsSync(join(installed, 'macros', 'sql', 'star.sql'))).toBe(true);
       expect(lockOf(tests).packages).toEqual([{ local: '../', name: 'dbt_utils' }]);
+      // What deps installed loads: the project parses with dbt_utils' macros in its namespace.
+      write(tests, {
+        'profiles.yml': `integration_tests:\n  target: duckdb\n  outputs:\n    duckdb:\n      type: duckdb\n      path: ${JSON.stringify(join(dir, 'w.duckdb'))}\n`,
+      });
+      const opened = await openDbtProject(tests, { profilesDir: tests });
+      try {
+        expect([...opened.parsed.packages.keys()]).toEqual(['dbt_utils']);
+        expect(opened.parsed.manifest.macros.has('macro.dbt_utils.star')).toBe(true);
+      } finally {
+        await opened.close();
+      }
     },
   );
 });
@@ -366,6 +407,10 @@ describe('deps: git packages (a bare repository made here, the real git)', () =>
     expect(missing).toContain(`packages.yml:2: packages entry 1 (${repo.url}): git clone of`);
     expect(missing).toContain('9.9.9');
     expect(missing).toContain('hint:');
+    const escape = root(`packages:\n  - git: ${repo.url}\n    subdirectory: ../..\n`);
+    expect(await failure(installDeps(escape, opts()))).toContain(
+      'subdirectory ../.. leaves the repository',
+    );
     const gone = join(dir, 'nowhere.git');
     const q = root(`packages:\n  - git: ${gone}\n    revision: 1.0.0\n`);
     const unreachable = await failure(installDeps(q, opts()));
@@ -429,6 +474,17 @@ describe('deps: hub packages (a local HTTP server plays the hub)', () => {
     );
   });
 
+  it("skips hub versions whose require_dbt_version excludes dbt 1.9, as dbt's version check does", async () => {
+    const p = root('packages:\n  - package: acme/pkg_d\n    version: ">=1.0.0"\n');
+    expect((await installDeps(p, opts())).packages[0]!.version).toBe('1.0.0');
+    const unchecked = await installDeps(p, opts({ versionCheck: false, upgrade: true }));
+    expect(unchecked.packages[0]!.version).toBe('1.1.0');
+    const q = root('packages:\n  - package: acme/pkg_d\n    version: ">=1.1.0"\n');
+    expect(await failure(installDeps(q, opts()))).toMatch(
+      /no version of acme\/pkg_d on the hub satisfies >=1\.1\.0 .*1 more require a dbt other than 1\.9\.0/s,
+    );
+  });
+
   it('installs from package-lock.yml while the specs are unchanged; --upgrade resolves again', async () => {
     const p = root('packages:\n  - package: acme/pkg_b\n    version: [">=0.5.0", "<1.0.0"]\n');
     expect((await installDeps(p, opts())).packages[0]!.version).toBe('0.6.0');
@@ -466,6 +522,19 @@ describe('deps: hub packages (a local HTTP server plays the hub)', () => {
     expect(msg).toContain('packages.yml:4');
     expect(msg).toContain(`${hub.url}api/v1/acme/nope.json answered 404`);
     expect(msg).toContain('is not on the hub');
+  });
+
+  it('an unreachable hub is an error naming the entry, the URL and what to check', async () => {
+    const closed = createServer();
+    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise((r) => closed.close(r));
+    const p = root('packages:\n  - package: acme/pkg_b\n    version: "0.5.0"\n');
+    const msg = await failure(installDeps(p, opts({ hubUrl: `http://127.0.0.1:${port}` })));
+    expect(msg).toContain(
+      `packages.yml:2: packages entry 1 (acme/pkg_b): could not reach http://127.0.0.1:${port}/api/v1/acme/pkg_b.json: ECONNREFUSED`,
+    );
+    expect(msg).toContain('DBT_PACKAGE_HUB_URL');
   });
 
   it('keeps the previous install when a later fetch fails', async () => {
@@ -552,6 +621,17 @@ describe('deps: bad packages.yml', () => {
     }
   });
 
+  it("names a dependency's own packages.yml when it is the one at fault", async () => {
+    makePackage(
+      join(dir, 'inner'),
+      'inner',
+      'x',
+      'packages:\n  - package: acme/pkg_b\n    verison: 1\n',
+    );
+    const msg = await failure(installDeps(root('packages:\n  - local: ../inner\n'), opts()));
+    expect(msg).toMatch(/^\.\.\/inner\/packages\.yml:2: packages entry 1: unknown key verison/);
+  });
+
   it('refuses a package named like the project, and two packages with one name', async () => {
     makePackage(join(dir, 'a'), 'shop', 'same name');
     expect(await failure(installDeps(root('packages:\n  - local: ../a\n'), opts()))).toContain(
@@ -631,6 +711,18 @@ describe('deps on the command line', () => {
     expect(out).toMatchObject({ code: 0, stderr: '' });
     const installed = join(p, 'transform', 'dbt_packages', 'one_pkg', 'macros', 'one_pkg.sql');
     expect(read(installed)).toContain('one');
+  });
+
+  it('--vars renders var() in packages.yml', async () => {
+    const p = root(`packages:\n  - package: acme/pkg_b\n    version: "{{ var('b_version') }}"\n`);
+    const out = await cli(['deps', '--project-dir', p, '--json', '--vars', '{b_version: 0.5.0}']);
+    expect(out.code).toBe(0);
+    expect(
+      (JSON.parse(out.stdout) as { packages: { version: string }[] }).packages[0]!.version,
+    ).toBe('0.5.0');
+    const missing = await cli(['deps', '--project-dir', p]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain("var('b_version') is not defined");
   });
 
   it('--help lists the options', () => {

@@ -38,6 +38,11 @@ models:
 seeds:
   pkgone:
     +schema: pkgseeds
+data_tests:
+  pkgone:
+    +severity: warn
+on-run-end:
+  - "insert into main.hook_log select 'root', (select count(*) from main.hook_log)"
 `,
   'macros/overrides.sql': `{% macro default__shout() %}'root shout'{% endmacro %}
 {% macro label() %}'root label'{% endmacro %}
@@ -57,7 +62,8 @@ seeds:
   '{{ var("pkg_only_var", "unset") }}' as pkg_only,
   '{{ dbt.default__generate_alias_name("x", none) | trim }}' as via_dbt,
   '{{ dbt_version }}' as dbt_version,
-  (select count(*)::integer from {{ ref('pkg_seed') }}) as seed_rows
+  (select count(*)::integer from {{ ref('pkg_seed') }}) as seed_rows,
+  (select count(*)::integer from {{ source('pkg_raw', 'raw_events') }}) as source_rows
 from {{ ref('pkgone', 'pkg_model') }} p
 `,
   'models/dup.sql': `select 'root dup' as which`,
@@ -88,6 +94,11 @@ models:
     +materialized: view
     staging:
       +tags: [from_pkg]
+on-run-start:
+  - "create or replace table main.raw_events as select * from (values (1, 'a'), (2, 'b')) t(id, name)"
+on-run-end:
+  - "create table if not exists main.hook_log (who varchar, earlier integer)"
+  - "insert into main.hook_log select {{ label() }}, (select count(*) from main.hook_log)"
 `,
   'macro_src/greet.sql': `{% macro greet(name) %}'hello {{ name }}'{% endmacro %}
 {% macro label() %}'pkg label'{% endmacro %}
@@ -108,10 +119,16 @@ select * from {{ model }} where {{ column_name }} <= 0
   '{{ var("pkg_only_var") }}' as pkg_only,
   '{{ var("scoped_var") }}' as scoped,
   {{ label() }} as label,
-  (select which from {{ ref('dup') }}) as dup_seen
+  (select which from {{ ref('dup') }}) as dup_seen,
+  (select max(name) from {{ source('pkg_raw', 'raw_events') }}) as from_source
 `,
   'models/dup.sql': `{{ config(alias='pkg_dup') }} select 'pkg dup' as which`,
   'models/schema.yml': `version: 2
+sources:
+  - name: pkg_raw
+    schema: main
+    tables:
+      - name: raw_events
 models:
   - name: pkg_model
     columns:
@@ -188,6 +205,23 @@ describe('a project with a package installed in dbt_packages/', () => {
     expect(node.config.tags).toEqual(['from_pkg', 'from_root']);
   });
 
+  it("applies the root's data_tests: entry for the package to the package's tests only", () => {
+    const tests = [...opened.parsed.manifest.nodes.values()].filter(
+      (n) => n.resource_type === 'test',
+    );
+    const severity = (pkg: string) => [
+      ...new Set(tests.filter((t) => t.package_name === pkg).map((t) => t.config.severity)),
+    ];
+    expect(severity('pkgone')).toEqual(['warn']);
+    expect(severity('shop_root')).toEqual(['ERROR']);
+  });
+
+  it("resolves source() to the package's source, from its own nodes and from the root's", async () => {
+    expect(opened.parsed.manifest.sources.has('source.pkgone.pkg_raw.raw_events')).toBe(true);
+    expect(await row(`select from_source from main.pkg_model`)).toEqual({ from_source: 'b' });
+    expect(await row(`select source_rows from main.root_model`)).toEqual({ source_rows: 2 });
+  });
+
   it("scopes vars as dbt: root globals win, the root's package entry wins, package vars are defaults", async () => {
     expect(await row(`select shared_var, pkg_only, scoped from main.pkg_model`)).toEqual({
       shared_var: 'from_root',
@@ -227,6 +261,18 @@ describe('a project with a package installed in dbt_packages/', () => {
 
   it("resolves a one-argument ref from a package node to the root project's node first, as dbt", async () => {
     expect(await row(`select dup_seen from main.pkg_model`)).toEqual({ dup_seen: 'root dup' });
+  });
+
+  it("runs the package's on-run-end hooks, in the package's context, before the root project's", async () => {
+    const rows = (
+      await opened.engine.query(
+        `select who, earlier::integer as earlier from main.hook_log order by earlier`,
+      )
+    ).rows;
+    expect(rows).toEqual([
+      { who: 'pkg label', earlier: 0 },
+      { who: 'root', earlier: 1 },
+    ]);
   });
 
   it('warns, without failing, about a require-dbt-version that leaves out the version followed', () => {
@@ -285,6 +331,19 @@ describe('package errors', () => {
       'dbt_packages/b/models/same.sql': `{{ config(alias='b_same') }} select 2 as x`,
     });
     expect(msg).toBe('');
+  });
+
+  it("refuses a package's model building the same relation as one of the project's", async () => {
+    const msg = await parseError({
+      'dbt_project.yml': project(),
+      'models/same.sql': `select 1 as x`,
+      'dbt_packages/a/dbt_project.yml': pkg('a'),
+      'dbt_packages/a/models/same.sql': `select 2 as x`,
+    });
+    expect(msg).toContain('dbt found two resources with the database representation');
+    expect(msg).toContain(
+      'model.proj.same (models/same.sql), model.a.same (dbt_packages/a/models/same.sql)',
+    );
   });
 
   it('lists every macro dispatch searched when none exists (the error of that node)', async () => {

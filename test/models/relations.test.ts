@@ -83,6 +83,32 @@ select count(*) as n from {{ api.Relation.create(schema=target.schema, identifie
 stmt={{ res['data'][0][0] }},{{ res.table.columns['n'].values()[0] + 0 }},{{ res.response is not none }}
 {%- do t.print_table() %}
 `,
+  ddl_probe: `
+{%- set extra = api.Relation.create(database=target.database, schema=target.schema ~ '_extra', identifier='t1') -%}
+{%- do adapter.create_schema(extra) %}
+schema_exists={{ adapter.check_schema_exists(target.database, target.schema ~ '_extra') }}
+{%- do run_query('create table ' ~ extra ~ ' (a integer)') %}
+created={{ adapter.get_relation(extra.database, extra.schema, 't1') is not none }}
+{%- set renamed = extra.incorporate(path={'identifier': 't2'}) -%}
+{%- do adapter.rename_relation(extra, renamed) %}
+renamed={{ adapter.get_relation(extra.database, extra.schema, 't1') is none }},{{ adapter.get_relation(extra.database, extra.schema, 't2') is not none }}
+{%- do adapter.drop_relation(renamed) %}
+dropped={{ adapter.get_relation(extra.database, extra.schema, 't2') is none }}
+{%- do adapter.drop_schema(extra) %}
+schema_dropped={{ adapter.check_schema_exists(target.database, target.schema ~ '_extra') }}
+{%- do adapter.create_schema(extra) %}
+recreated={{ adapter.check_schema_exists(target.database, target.schema ~ '_extra') }}
+info={{ extra.information_schema('columns') }}
+exec={{ adapter.execute('select 7 as x', fetch=True)[1].columns[0].values()[0] }}
+seedcol={{ adapter.quote_seed_column('a', False) }},{{ adapter.quote_seed_column('a') }}
+varchar={{ adapter.get_columns_in_relation(api.Relation.create(schema=target.schema, identifier='people'))[1].data_type }}
+{%- set narrow = api.Relation.create(schema=target.schema, identifier='narrow') -%}
+{%- set wide = api.Relation.create(schema=target.schema, identifier='wide') -%}
+{%- do run_query('create table ' ~ narrow ~ ' (s varchar(5))') -%}
+{%- do run_query('create table ' ~ wide ~ ' (s varchar(12))') -%}
+{%- do adapter.expand_target_column_types(from_relation=wide, to_relation=narrow) %}
+expanded={{ adapter.get_columns_in_relation(narrow)[0].data_type }}
+`,
   modules_probe: `
 {%- set d = modules.datetime.date(2024, 2, 28) -%}
 {%- set dt = modules.datetime.datetime(2024, 3, 1, 13, 5, 9) -%}
@@ -111,6 +137,8 @@ md5={{ local_md5('abc') }}
 set={{ set([1, 2, 2, 3]) | length }},{{ 2 in set([1, 2]) }}
 diff={{ diff_of_two_dicts({'a': ['x', 'y'], 'b': ['z']}, {'a': ['X']}) }}
 started={{ run_started_at.year > 2000 }},{{ run_started_at.tzinfo }}
+graph={{ graph.nodes.values() | selectattr('resource_type', 'equalto', 'model') | map(attribute='name') | select('equalto', 'modules_probe') | list }}
+flags={{ flags.WHICH }},{{ flags.FULL_REFRESH }}
 `,
 };
 
@@ -209,6 +237,70 @@ describeEachEngine('dbt context objects', (engine) => {
     });
   });
 
+  it('creates, renames and drops relations and schemas', () => {
+    const p = probe.ddl_probe!;
+    expect(p.schema_exists).toBe('True');
+    expect(p.created).toBe('True');
+    expect(p.renamed).toBe('True,True');
+    expect(p.dropped).toBe('True');
+    expect(p.schema_dropped).toBe('False');
+    expect(p.recreated).toBe('True');
+    expect(p.info).toBe(`"${f.database}".INFORMATION_SCHEMA.columns`);
+    expect(p.exec).toBe('7');
+    expect(p.seedcol).toBe('a,"a"');
+    // DuckDB keeps no varchar length, so dbt's Column says 256; PostgreSQL has varchar(20).
+    expect(p.varchar).toBe(`character varying(${engine === 'duckdb' ? 256 : 20})`);
+    expect(p.expanded).toBe(`character varying(${engine === 'duckdb' ? 256 : 12})`);
+  });
+
+  it('loads a named statement result once, as dbt does', async () => {
+    f.write(
+      'models/probe/load_twice.sql',
+      `{{ config(materialized='view') }}
+{% if execute %}{% call statement('s1', fetch_result=True) %}select 1 as n{% endcall %}
+{{ load_result('s1').data[0][0] }} {{ load_result('s1') }}{% endif %}`,
+    );
+    const s = await f.run('compile', { select: ['load_twice'] });
+    expect(resultOf(s, 'load_twice').message).toMatch(
+      /The 'statement' result named 's1' has already been loaded into a variable/,
+    );
+  });
+
+  it('raises dbt`s errors from exceptions, try_or_compiler_error, zip_strict and set_strict', async () => {
+    const failing: Record<string, [string, RegExp]> = {
+      err_compiler: ["{{ exceptions.raise_compiler_error('custom failure') }}", /custom failure/],
+      err_not_impl: [
+        "{{ exceptions.raise_not_implemented('not here') }}",
+        /not implemented: not here/,
+      ],
+      err_try: [
+        "{{ try_or_compiler_error('Bad date given', modules.datetime.datetime.strptime, 'x', '%Y') }}",
+        /compilation error: Bad date given/,
+      ],
+      err_zip: ['{{ zip_strict([1, 2], [1]) }}', /zip\(\) arguments have different lengths/],
+      err_set: ['{{ set_strict([[1], [2]]) }}', /unhashable type: 'list'/],
+    };
+    for (const [name, [body]] of Object.entries(failing))
+      f.write(
+        `models/probe/${name}.sql`,
+        // At run time, so each fails its own node (unguarded they fail the parse, as in dbt).
+        `{{ config(materialized='view') }}\n{% if execute %}${body}{% endif %}`,
+      );
+    f.write('models/probe/warns.sql', "{{ exceptions.warn('heads up') }}select 1 as x");
+    const seen: string[] = [];
+    const s = await f.run(
+      'compile',
+      { select: [...Object.keys(failing), 'warns'], log: (m) => seen.push(m) },
+      { log: (m) => seen.push(m) },
+    );
+    for (const [name, [, message]] of Object.entries(failing)) {
+      expect(resultOf(s, name).status).toBe('error');
+      expect(resultOf(s, name).message).toMatch(message);
+    }
+    expect(resultOf(s, 'warns').status).toBe('success');
+    expect(seen.some((m) => m.includes('heads up'))).toBe(true);
+  });
+
   describe('agate tables', () => {
     it('index columns and rows by position and name, with typed values', () => {
       const p = probe.agate_probe!;
@@ -278,6 +370,8 @@ describeEachEngine('dbt context objects', (engine) => {
       expect(p.md5).toBe('900150983cd24fb0d6963f7d28e17f72');
       expect(p.set).toBe('3,True');
       expect(p.diff).toBe("{'a': ['y'], 'b': ['z']}");
+      expect(p.graph).toBe("['modules_probe']");
+      expect(p.flags).toBe('compile,False');
     });
   });
 });

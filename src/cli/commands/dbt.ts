@@ -25,7 +25,7 @@ import {
 import { openWorkspace } from '../../orchestrator/index.js';
 import { CONFIG_FILE } from '../../project/index.js';
 import { integer, print, type CliContext } from '../context.js';
-import type { Output } from '../output.js';
+import { DbtConsole, type LogFormat } from '../dbt-console.js';
 
 export interface DbtCliOptions {
   projectDir: string;
@@ -81,10 +81,15 @@ async function withDbt<T>(
   }
 }
 
-/** Runs one of the executing verbs. */
-async function runDbtVerb(verb: DbtVerb, opts: DbtCliOptions): Promise<RunSummary> {
-  return withDbt(opts, (pp, engine) =>
-    runVerb(pp, engine, {
+/** Runs one of the executing verbs, telling `dbtConsole` of each node as it finishes. */
+async function runDbtVerb(
+  verb: DbtVerb,
+  opts: DbtCliOptions,
+  dbtConsole?: DbtConsole,
+): Promise<RunSummary> {
+  return withDbt(opts, (pp, engine) => {
+    dbtConsole?.useProject(pp);
+    return runVerb(pp, engine, {
       verb,
       select: opts.select ?? [],
       exclude: opts.exclude ?? [],
@@ -93,34 +98,15 @@ async function runDbtVerb(verb: DbtVerb, opts: DbtCliOptions): Promise<RunSummar
       storeFailures: Boolean(opts.storeFailures),
       progress: opts.progress,
       log: (m) => opts.progress.log(m),
-      onResult: (r, node, i, total) => {
-        if (r.status === 'error' || r.status === 'fail' || r.status === 'warn')
-          opts.progress.log(
-            `${i} of ${total} ${r.status.toUpperCase()} ${node.resource_type} ${node.name}: ${r.message.split('\n')[0]}`,
-          );
-      },
-    }),
-  );
-}
-
-/** The one-screen summary dbt users expect: what failed, then the totals. */
-function formatRunSummaryDbt(summary: RunSummary, out: Output): string {
-  const lines: string[] = [];
-  for (const r of summary.results) {
-    if (r.status === 'error' || r.status === 'fail')
-      lines.push(
-        `${out.paint('red', r.status.toUpperCase())} ${r.unique_id}\n  ${r.message.replaceAll('\n', '\n  ')}`,
-      );
-    else if (r.status === 'warn')
-      lines.push(`${out.paint('yellow', 'WARN')} ${r.unique_id}: ${r.message}`);
-  }
-  const c = summary.counts;
-  const pass = (c.success ?? 0) + (c.pass ?? 0);
-  const total = summary.results.length;
-  lines.push(
-    `${summary.success ? out.paint('green', 'Done.') : out.paint('red', 'Done with failures.')} PASS=${pass} WARN=${c.warn ?? 0} ERROR=${(c.error ?? 0) + (c.fail ?? 0)} SKIP=${c.skipped ?? 0} TOTAL=${total} in ${summary.elapsed.toFixed(2)}s`,
-  );
-  return lines.join('\n');
+      ...(dbtConsole
+        ? {
+            onPlan: (plan) => dbtConsole.plan(plan),
+            // dbt's compile prints no line per node.
+            ...(verb === 'compile' ? {} : { onResult: (r, node) => dbtConsole.result(r, node) }),
+          }
+        : {}),
+    });
+  });
 }
 
 export type LsOutput = 'name' | 'selector' | 'path' | 'json';
@@ -186,6 +172,8 @@ export interface DbtCommandOptions {
   target?: string;
   threads?: number;
   vars?: string;
+  /** How the node lines and summary print: dbt's text lines, or dbt's JSON log lines. */
+  logFormat?: LogFormat;
 }
 
 /** The parsed command line as the verbs take it (`--vars` read as YAML or JSON). */
@@ -224,13 +212,22 @@ export async function dbtAction(
   opts: DbtCommandOptions,
 ): Promise<void> {
   const p = cli.progress();
-  const summary = await runDbtVerb(verb, dbtCliOptions(cli, opts, p));
+  // The node lines are the progress (on stdout, as dbt prints them); --json keeps stdout for
+  // its one document and shows the progress line on stderr instead.
+  const dbtConsole = opts.json
+    ? undefined
+    : new DbtConsole({
+        format: opts.logFormat ?? 'text',
+        quiet: cli.quiet(),
+        output: cli.output(),
+        fullRefresh: Boolean(opts.fullRefresh),
+        write: (line) => process.stdout.write(`${line}\n`),
+      });
+  const progress: ProgressReporter = dbtConsole ? { update: () => undefined, log: p.log } : p;
+  const summary = await runDbtVerb(verb, dbtCliOptions(cli, opts, progress), dbtConsole);
   p.clear();
-  print(
-    opts.json
-      ? JSON.stringify(summary, (k, v: unknown) => (k === 'error' ? undefined : v), 2)
-      : formatRunSummaryDbt(summary, cli.output()),
-  );
+  if (dbtConsole) dbtConsole.summary(summary);
+  else print(JSON.stringify(summary, (k, v: unknown) => (k === 'error' ? undefined : v), 2));
   if (!summary.success) process.exitCode = 1;
 }
 
@@ -252,7 +249,15 @@ function dbtCommand(program: Command, name: string, description: string): Comman
     .option('--target <name>', 'the profiles.yml output to use')
     .option('--threads <n>', 'nodes built at once', integer)
     .option('--vars <yaml>', 'variables, as YAML or JSON')
+    .addOption(logFormatOption())
     .option('--json', 'print the results as JSON');
+}
+
+/** `--log-format text|json`: dbt's console lines, or one dbt structured-log JSON object a line. */
+export function logFormatOption(): Option {
+  return new Option('--log-format <format>', "dbt's console: text lines, or JSON log lines")
+    .choices(['text', 'json'])
+    .default('text');
 }
 
 const EXECUTING_VERBS: [DbtVerb, string][] = [

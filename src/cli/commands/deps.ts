@@ -5,6 +5,8 @@
  * Exit code 1 when a package cannot be resolved or fetched (one message naming file and entry).
  */
 import type { Command } from 'commander';
+import { parse as parseYamlText } from 'yaml';
+import { TributaryError } from '../../core/index.js';
 import { installDeps, LOCK_FILE, type DepsResult } from '../../models/index.js';
 import { loadProject } from '../../project/index.js';
 import { print, type CliContext } from '../context.js';
@@ -14,6 +16,19 @@ interface DepsCommandOptions {
   lock?: boolean;
   upgrade?: boolean;
   json?: boolean;
+  versionCheck: boolean;
+  vars?: string;
+}
+
+/** --vars as YAML or JSON: a mapping, as for the other dbt verbs. */
+function varsOption(text: string | undefined): Record<string, unknown> | undefined {
+  if (text === undefined) return undefined;
+  const parsed: unknown = parseYamlText(text);
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed))
+    throw new TributaryError(`--vars must be a mapping, e.g. '{"key": "value"}'`, {
+      code: 'USAGE',
+    });
+  return parsed as Record<string, unknown>;
 }
 
 /** The human summary: one line per package, then where they went and what the lock did. */
@@ -51,6 +66,11 @@ export function registerDeps(program: Command, cli: CliContext): void {
       '--upgrade',
       'resolve again (newest matching versions) even if package-lock.yml matches',
     )
+    .option(
+      '--no-version-check',
+      "also consider hub versions whose require_dbt_version excludes dbt 1.9 (dbt's flag)",
+    )
+    .option('--vars <yaml>', 'variables for var() in packages.yml, as YAML or JSON')
     .option('--json', 'print what was installed as JSON')
     .action(async (opts: DepsCommandOptions) => {
       const p = cli.progress();
@@ -61,6 +81,8 @@ export function registerDeps(program: Command, cli: CliContext): void {
       const result = await installDeps(dir, {
         upgrade: Boolean(opts.upgrade),
         lockOnly: Boolean(opts.lock),
+        versionCheck: opts.versionCheck,
+        ...(opts.vars !== undefined ? { vars: varsOption(opts.vars) } : {}),
         log: (m) => p.log(m),
         warn: (m) => {
           p.clear();

@@ -6,7 +6,7 @@ import { openWorkspace, runPipeline, type RunResult } from '../../orchestrator/i
 import { runningServer } from '../remote.js';
 import { integer, print, type CliContext } from '../context.js';
 import type { Output } from '../output.js';
-import { dbtAction, isPipelineProject, type DbtCommandOptions } from './dbt.js';
+import { dbtAction, isPipelineProject, logFormatOption, type DbtCommandOptions } from './dbt.js';
 
 export interface RunCommandOptions {
   select: string[];
@@ -160,6 +160,7 @@ export function registerRun(program: Command, cli: CliContext): void {
     .option('--target <name>', 'dbt projects: the profiles.yml output to use')
     .option('--threads <n>', 'dbt projects: nodes built at once', integer)
     .option('--vars <yaml>', 'dbt projects: variables, as YAML or JSON')
+    .addOption(logFormatOption())
     .action(
       async (
         positional: string[],

@@ -11,6 +11,7 @@ import {
   JinjaUndefined,
   Kwargs,
   Namespace,
+  PyDict,
   PyFloat,
   TemplateRuntimeError,
   dunder,
@@ -21,6 +22,7 @@ import {
   isDict,
   isTuple,
   num,
+  toJs,
   tuple,
   typeName,
 } from '../values.js';
@@ -114,6 +116,10 @@ export function rawAttr(st: State, obj: unknown, attr: string): unknown {
   if (obj instanceof Namespace) {
     const v = obj.attrs[attr];
     return v === undefined && !(attr in obj.attrs) ? noAttr(st, obj, attr) : v;
+  }
+  if (obj instanceof PyDict) {
+    if (hasPyMethod(obj, attr)) return boundPyMethod(obj, attr);
+    return obj.has(attr) ? obj.get(attr) : noAttr(st, obj, attr);
   }
   if (obj instanceof Map) {
     if (attr === 'items')
@@ -237,11 +243,6 @@ export function getitem(st: State, obj: unknown, key: unknown): unknown {
   return undef(st, null, `'${typeName(obj)} object' has no element ${String(key)}`);
 }
 
-/** Shallow conversion of boxed floats to plain numbers before a JS function sees them. */
-function plain(v: unknown): unknown {
-  return v instanceof PyFloat ? v.value : v;
-}
-
 /** Calls a value from a template; `what` names the callee for the not-callable message. */
 export async function callValue(
   st: State,
@@ -259,9 +260,16 @@ export async function callValue(
   }
   const impl = (fn as { [MACRO_IMPL]?: MacroImpl })[MACRO_IMPL];
   if (impl) return impl(args, kwargs ?? {}, st.depth);
-  for (let i = 0; i < args.length; i++) if (args[i] instanceof PyFloat) args[i] = plain(args[i]);
+  // JS functions get JS values: plain numbers for boxed floats, plain objects for dicts.
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a !== null && typeof a === 'object') args[i] = a instanceof PyFloat ? a.value : toJs(a);
+  }
   if (kwargs) {
-    for (const k in kwargs) if (kwargs[k] instanceof PyFloat) kwargs[k] = plain(kwargs[k]);
+    for (const k in kwargs) {
+      const a = kwargs[k];
+      if (a !== null && typeof a === 'object') kwargs[k] = a instanceof PyFloat ? a.value : toJs(a);
+    }
     args.push(new Kwargs(kwargs));
   }
   const r = (fn as (...a: unknown[]) => unknown).apply(thisArg, args);
@@ -287,5 +295,6 @@ export function tryPyMethod(
     if (typeof ownValue(obj, name) === 'function') return NO_METHOD;
     return callPyMethod(obj, name, args, kwargs ?? {});
   }
+  if (obj instanceof PyDict) return callPyMethod(obj, name, args, kwargs ?? {});
   return NO_METHOD;
 }

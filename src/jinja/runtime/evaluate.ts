@@ -6,7 +6,7 @@
  */
 import type { Args, BlockNode, Expr, MacroNode, Stmt, Target } from '../ast.js';
 import { locateError } from '../errors.js';
-import { NO_METHOD, dictKey, percentFormat } from '../python.js';
+import { NO_METHOD, percentFormat } from '../python.js';
 import type { PyFloat } from '../values.js';
 import {
   JINJA_CALL,
@@ -15,7 +15,9 @@ import {
   Kwargs,
   MacroReturn,
   Namespace,
+  PyDict,
   TemplateRuntimeError,
+  dictEntries,
   failUndefined,
   isDict,
   isFloat,
@@ -29,6 +31,7 @@ import {
   pyIter,
   pyOperatorHook,
   pyStr,
+  toJs,
   truthy,
   tuple,
   typeName,
@@ -187,10 +190,10 @@ async function ev(e: Expr, f: Frame, st: State): Promise<unknown> {
       return tuple(out);
     }
     case 'dict': {
-      const out: Record<string, unknown> = {};
+      const out = new PyDict();
       for (let i = 0; i < e.keys.length; i++) {
         const k = await ev(e.keys[i]!, f, st);
-        out[dictKey(k)] = await ev(e.values[i]!, f, st);
+        out.set(k, await ev(e.values[i]!, f, st));
       }
       return out;
     }
@@ -213,7 +216,9 @@ async function evArgs(
     for (const { name, value } of a.kwargs) kwargs[name] = await ev(value, f, st);
   }
   if (a.starKwargs) {
-    const extra = await ev(a.starKwargs, f, st);
+    let extra = await ev(a.starKwargs, f, st);
+    if (extra instanceof Map)
+      extra = Object.fromEntries(dictEntries(extra).map(([k, v]) => [pyStr(k), v]));
     if (!isDict(extra)) {
       if (extra instanceof JinjaUndefined) {
         if (extra.strict) failUndefined(extra);
@@ -767,10 +772,11 @@ export function makeMacro(
       activeMacroCalls--;
     }
   };
+  // JS callers (dbt's context, adapter.dispatch) get JS values back: plain objects for dicts.
   const fn = (async (...raw: unknown[]) => {
     const last = raw[raw.length - 1];
-    if (last instanceof Kwargs) return impl(raw.slice(0, -1), last.values);
-    return impl(raw, {});
+    if (last instanceof Kwargs) return toJs(await impl(raw.slice(0, -1), last.values));
+    return toJs(await impl(raw, {}));
   }) as unknown as JinjaCallable;
   Object.defineProperty(fn, 'name', { value: node.name });
   Object.defineProperty(fn, MACRO_IMPL, { value: impl });

@@ -4,15 +4,16 @@
  */
 import {
   Namespace,
+  PyDict,
   TemplateRuntimeError,
+  dictEntries,
+  isMapping,
   markRange,
-  isDict,
-  pyIter,
   pyStr,
   splitArgs,
   typeName,
 } from '../values.js';
-import { dictKey } from '../python.js';
+import { updateFrom } from '../python.js';
 
 /** Jinja2's sandbox refuses ranges longer than this; so do we, to stop runaway loops. */
 const MAX_RANGE = 100_000;
@@ -42,27 +43,19 @@ function range(...raw: unknown[]): number[] {
 }
 
 /** Python's dict(mapping_or_pairs, **kwargs). */
-function dict(...raw: unknown[]): Record<string, unknown> {
+function dict(...raw: unknown[]): PyDict {
   const { args, kwargs } = splitArgs(raw);
-  const out: Record<string, unknown> = {};
-  if (args.length) {
-    const src = args[0];
-    if (isDict(src)) Object.assign(out, src);
-    else
-      for (const pair of pyIter(src)) {
-        const kv = pyIter(pair);
-        if (kv.length !== 2)
-          throw new TemplateRuntimeError('dictionary update sequence element has wrong length');
-        out[dictKey(kv[0])] = kv[1];
-      }
-  }
-  return Object.assign(out, kwargs);
+  const out = new PyDict();
+  if (args.length) updateFrom(out, args[0]);
+  for (const k in kwargs) out.set(k, kwargs[k]);
+  return out;
 }
 
 function namespace(...raw: unknown[]): Namespace {
   const { args, kwargs } = splitArgs(raw);
   const ns = new Namespace();
-  for (const a of args) if (isDict(a)) Object.assign(ns.attrs, a);
+  for (const a of args)
+    if (isMapping(a)) for (const [k, v] of dictEntries(a)) ns.attrs[pyStr(k)] = v;
   Object.assign(ns.attrs, kwargs);
   return ns;
 }

@@ -26,6 +26,18 @@ const ADAPTERS: Readonly<Record<string, MacroSource>> = {
   duckdb: { file: DUCKDB_MACROS_FILE, text: DUCKDB_MACROS },
 };
 
+/**
+ * The package a file of internal macros belongs to in dbt's manifest (`dbt` for the global
+ * project, `dbt_postgres` / `dbt_duckdb` for an adapter's) and its text, for the manifest's
+ * macro_sql; undefined for a file that is not one of them.
+ */
+export function internalMacroSource(file: string): { package: string; text: string } | undefined {
+  const global = GLOBAL_PROJECT.find((g) => g.file === file);
+  if (global) return { package: 'dbt', text: global.text };
+  const adapter = Object.entries(ADAPTERS).find(([, a]) => a.file === file);
+  return adapter ? { package: `dbt_${adapter[0]}`, text: adapter[1].text } : undefined;
+}
+
 const env = new JinjaEnvironment();
 const parsed = new Map<string, ReadonlyMap<string, MacroDefinition>>();
 

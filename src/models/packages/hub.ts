@@ -7,7 +7,9 @@
  * Contract: HubClient.versions(pkg) → the package's versions (memoized per run); a package the
  * hub does not know is an error naming the entry and the URL.
  */
+import semver from 'semver';
 import { TributaryError } from '../../core/index.js';
+import { DBT_VERSION } from '../dbt-version.js';
 import { getJson, type FetchContext } from './fetch.js';
 
 export const DEFAULT_HUB_URL = 'https://hub.getdbt.com/';
@@ -20,6 +22,20 @@ export interface HubVersion {
   /** Its own dependencies, as packages.yml entries. */
   packages: unknown[];
   tarball: string;
+  /** The dbt versions it supports (`require_dbt_version`), each a specifier; empty: any. */
+  requireDbtVersion: string[];
+}
+
+/**
+ * dbt's registry.is_compatible_version: every specifier of the version admits the dbt version
+ * Tributary answers to (dbt installs only hub versions compatible with itself).
+ */
+export function supportsDbt(v: HubVersion, dbtVersion = DBT_VERSION): boolean {
+  return v.requireDbtVersion.every((spec) => {
+    const range = semver.validRange(spec.trim());
+    // A specifier semver cannot read is not held against the package, as a missing one is not.
+    return range === null || semver.satisfies(dbtVersion, range, { includePrerelease: true });
+  });
 }
 
 export interface HubPackage {
@@ -79,6 +95,7 @@ export class HubClient {
         version,
         packages: Array.isArray(meta.packages) ? meta.packages : [],
         tarball: downloads.tarball,
+        requireDbtVersion: specifiers(meta.require_dbt_version),
       });
     }
     const ns = (doc.redirectnamespace ?? doc.namespace) as string | undefined;
@@ -90,4 +107,13 @@ export class HubClient {
       redirect: moved ? `${ns}/${nm}` : undefined,
     };
   }
+}
+
+/** `require_dbt_version` as a list of specifiers (a string, a list, or comma-separated). */
+function specifiers(value: unknown): string[] {
+  const list = Array.isArray(value) ? value : value === undefined || value === null ? [] : [value];
+  return list
+    .flatMap((v) => String(v).split(','))
+    .map((v) => v.trim())
+    .filter(Boolean);
 }

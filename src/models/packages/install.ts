@@ -13,10 +13,10 @@
  * Contract: installDeps(projectDir, options) → what was installed and what happened to the lock.
  * Errors are TributaryErrors naming the file, the entry and what to do.
  */
-import { cp, mkdir, mkdtemp, rename, rm, symlink } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readdir, rename, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
-import { newId } from '../../core/index.js';
+import { TributaryError, isErrno, newId } from '../../core/index.js';
 import { loadDbtProject } from '../dbt-project.js';
 import { downloadAndExtract, singleTopFolder } from './fetch.js';
 import { HubClient } from './hub.js';
@@ -35,6 +35,10 @@ export interface DepsOptions {
   upgrade?: boolean;
   /** Write package-lock.yml only; install nothing (`dbt deps --lock`). */
   lockOnly?: boolean;
+  /** --vars: var() in dbt_project.yml and packages.yml renders with them. */
+  vars?: Record<string, unknown>;
+  /** Hub versions whose require_dbt_version excludes dbt 1.9 are skipped unless false. */
+  versionCheck?: boolean;
   /** A hub other than DBT_PACKAGE_HUB_URL / hub.getdbt.com. */
   hubUrl?: string;
   /** Warnings (an unpinned git package, a moved hub package). */
@@ -74,9 +78,20 @@ export async function installDeps(
   options: DepsOptions = {},
 ): Promise<DepsResult> {
   const dir = resolve(projectDir);
-  const project = await loadDbtProject(dir);
+  const vars = options.vars ?? {};
+  const project = await loadDbtProject(dir, vars);
   const installPath = resolve(dir, project.packagesInstallPath);
-  const declared = await readProjectSpecs(dir);
+  if (!relative(installPath, dir).startsWith('..'))
+    // The install folder is replaced as a whole: it must not hold the project itself.
+    throw new TributaryError(
+      `packages-install-path ${project.packagesInstallPath} is the project folder or holds it`,
+      {
+        code: 'CONFIG',
+        location: { file: 'dbt_project.yml' },
+        hint: 'point packages-install-path at a folder of its own, e.g. dbt_packages',
+      },
+    );
+  const declared = await readProjectSpecs(dir, '', undefined, vars);
   const shownInstall = relative(dir, installPath) || '.';
   const lockPath = join(dir, LOCK_FILE);
   if (!declared.specs.length) {
@@ -89,6 +104,8 @@ export async function installDeps(
     projectName: project.name,
     downloads,
     hub: new HubClient(options.hubUrl),
+    versionCheck: options.versionCheck ?? true,
+    vars,
     warn: options.warn ?? (() => {}),
   };
   try {
@@ -186,6 +203,7 @@ async function replaceFolder(
 ): Promise<void> {
   const parent = dirname(target);
   await mkdir(parent, { recursive: true });
+  await removeLeftovers(parent, basename(target));
   const staging = join(parent, `.${basename(target)}.${newId()}.tmp`);
   const old = join(parent, `.${basename(target)}.${newId()}.old`);
   await mkdir(staging);
@@ -196,13 +214,27 @@ async function replaceFolder(
       await rename(target, old);
       moved = true;
     } catch (err) {
-      if ((err as { code?: string }).code !== 'ENOENT') throw err;
+      if (!isErrno(err, 'ENOENT')) throw err;
     }
-    await rename(staging, target);
+    try {
+      await rename(staging, target);
+    } catch (err) {
+      if (moved) await rename(old, target);
+      throw err;
+    }
+    // rm removes a symlinked local package's link, never the folder it points to.
     if (moved) await rm(old, { recursive: true, force: true });
   } finally {
     await rm(staging, { recursive: true, force: true });
   }
+}
+
+/** Staging and old folders a killed `deps` left beside the install folder. */
+async function removeLeftovers(parent: string, name: string): Promise<void> {
+  const prefix = `.${name}.`;
+  for (const entry of await readdir(parent))
+    if (entry.startsWith(prefix) && /\.(tmp|old)$/.test(entry))
+      await rm(join(parent, entry), { recursive: true, force: true });
 }
 
 /** Puts one pinned package at `dest`; true when it is a symlink (local packages). */

@@ -15,12 +15,13 @@
  */
 import { access, readFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
-import { join, resolve } from 'node:path';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import semver from 'semver';
 import { parse as parseYaml } from 'yaml';
 import { TributaryError } from '../../core/index.js';
 import { downloadAndExtract, gitCheckout, singleTopFolder, type FetchContext } from './fetch.js';
-import type { HubClient } from './hub.js';
+import { DBT_VERSION } from '../dbt-version.js';
+import { supportsDbt, type HubClient } from './hub.js';
 import type { LockEntry } from './lock.js';
 import { parseSpecList, readProjectSpecs, specError, type PackageSpec } from './spec.js';
 
@@ -56,6 +57,10 @@ export interface ResolveContext {
   /** A scratch folder for checkouts and downloads. */
   downloads: string;
   hub: HubClient;
+  /** --vars: var() in packages.yml entries renders with them, as in dbt's PackageRenderer. */
+  vars: Record<string, unknown>;
+  /** Only hub versions whose require_dbt_version admits dbt-core 1.9 (dbt's version check). */
+  versionCheck: boolean;
   warn(message: string): void;
 }
 
@@ -177,6 +182,12 @@ async function pin(
       const dir = join(ctx.downloads, `git-${md5(u.key)}-${md5(revision ?? 'HEAD')}`);
       const { sha } = await gitCheckout(first.git, revision, dir, contextOf(first));
       const project = first.subdirectory ? join(dir, first.subdirectory) : dir;
+      if (relative(dir, project).startsWith('..') || isAbsolute(relative(dir, project)))
+        throw specError(
+          first.origin,
+          `subdirectory ${first.subdirectory} leaves the repository`,
+          'give a folder inside the repository, e.g. subdirectory: packages/my_package',
+        );
       await requireProject(
         project,
         first,
@@ -194,7 +205,7 @@ async function pin(
           subdirectory: first.subdirectory,
           dir: project,
         },
-        deps: (await readProjectSpecs(project, `${name} (${first.git})`, name)).specs,
+        deps: (await readProjectSpecs(project, name, name, ctx.vars)).specs,
       };
     }
     case 'local': {
@@ -203,7 +214,7 @@ async function pin(
       const name = await projectName(path, first);
       return {
         pinned: { kind: 'local', name, local: first.local, path },
-        deps: (await readProjectSpecs(path, `${name} (local ${first.local})`, name)).specs,
+        deps: (await readProjectSpecs(path, first.local, name, ctx.vars)).specs,
       };
     }
     case 'tarball': {
@@ -219,7 +230,7 @@ async function pin(
           tarballUnrendered: String(first.unrendered.tarball),
           dir: project,
         },
-        deps: (await readProjectSpecs(project, `${first.name} (tarball)`, first.name)).specs,
+        deps: (await readProjectSpecs(project, first.name, first.name, ctx.vars)).specs,
       };
     }
   }
@@ -258,19 +269,26 @@ async function pinHub(
   // dbt keeps the first entry's install-prerelease, and allows pre-releases a range names.
   const prerelease =
     first.installPrerelease || specs.some((s) => s.versions.some((v) => /\d-[0-9A-Za-z]/.test(v)));
-  const installable = [...info.versions.keys()].filter(
-    (v) => semver.valid(v) && (prerelease || !semver.prerelease(v)),
-  );
+  const compatible = [...info.versions.values()].filter((v) => !ctx.versionCheck || supportsDbt(v));
+  if (!compatible.length)
+    throw specError(
+      first.origin,
+      `no version of ${first.package} on the hub supports dbt-core ${DBT_VERSION}, the dbt version Tributary runs as`,
+      'pin a git: revision of the package instead, or run deps with --no-version-check',
+    );
+  const installable = compatible
+    .map((v) => v.version)
+    .filter((v) => semver.valid(v) && (prerelease || !semver.prerelease(v)));
   const chosen = semver.maxSatisfying(installable, range, { includePrerelease: true });
-  if (!chosen) throw noVersion(specs, installable);
+  if (!chosen) throw noVersion(specs, installable, info.versions.size - compatible.length);
   const meta = info.versions.get(chosen)!;
   const latest = installable.sort(semver.compare).at(-1);
   const origin = `hub:${first.package}@${chosen}`;
-  const deps = await parseSpecList(meta.packages, (i) => ({
-    file: origin,
-    entry: i + 1,
-    requiredBy: meta.name,
-  }));
+  const deps = await parseSpecList(
+    meta.packages,
+    (i) => ({ file: origin, entry: i + 1, requiredBy: meta.name }),
+    ctx.vars,
+  );
   return {
     pinned: {
       kind: 'hub',
@@ -288,6 +306,7 @@ async function pinHub(
 function noVersion(
   specs: Extract<PackageSpec, { kind: 'hub' }>[],
   available: string[],
+  incompatible: number,
 ): TributaryError {
   const range = (s: (typeof specs)[number]) => s.versions.join(' ');
   for (const [i, a] of specs.entries())
@@ -306,7 +325,7 @@ function noVersion(
   return specError(
     first.origin,
     `no version of ${first.package} on the hub satisfies ${asked}`,
-    `available: ${available.sort(semver.compare).slice(-10).join(', ') || 'none'}${first.installPrerelease ? '' : ' (pre-releases need install-prerelease: true)'}`,
+    `available: ${available.sort(semver.compare).slice(-10).join(', ') || 'none'}${first.installPrerelease ? '' : ' (pre-releases need install-prerelease: true)'}${incompatible ? `; ${incompatible} more require a dbt other than ${DBT_VERSION} (--no-version-check installs them)` : ''}`,
   );
 }
 
@@ -317,11 +336,11 @@ export async function pinFromLock(
   ctx: ResolveContext,
   lockFile: string,
 ): Promise<Pinned> {
-  const [spec] = await parseSpecList([lockSpec(entry)], () => ({
-    file: lockFile,
-    entry: index + 1,
-    requiredBy: lockFile,
-  }));
+  const [spec] = await parseSpecList(
+    [lockSpec(entry)],
+    () => ({ file: lockFile, entry: index + 1, requiredBy: lockFile }),
+    ctx.vars,
+  );
   const name = typeof entry.name === 'string' ? entry.name : undefined;
   if (spec!.kind === 'hub') {
     const version = spec!.versions[0]!;

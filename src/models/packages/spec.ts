@@ -84,8 +84,9 @@ export async function readProjectSpecs(
   dir: string,
   shownDir = '',
   requiredBy = PACKAGES_FILE,
+  vars: Record<string, unknown> = {},
 ): Promise<ProjectSpecs> {
-  const shown = (f: string) => (shownDir ? join(shownDir, f) : f);
+  const shown = (f: string) => (shownDir ? `${shownDir.replace(/\/$/, '')}/${f}` : f);
   const pkgs = await readYamlDoc(join(dir, PACKAGES_FILE), shown(PACKAGES_FILE));
   const deps = await readYamlDoc(join(dir, DEPENDENCIES_FILE), shown(DEPENDENCIES_FILE));
   const has = (d: LoadedYaml | undefined) =>
@@ -99,8 +100,8 @@ export async function readProjectSpecs(
         hint: 'dbt reads packages from one file only: move every entry into one of them',
       },
     );
-  if (has(deps)) return { file: deps!.file, specs: await specsOf(deps!, requiredBy, false) };
-  if (pkgs) return { file: pkgs.file, specs: await specsOf(pkgs, requiredBy, true) };
+  if (has(deps)) return { file: deps!.file, specs: await specsOf(deps!, requiredBy, false, vars) };
+  if (pkgs) return { file: pkgs.file, specs: await specsOf(pkgs, requiredBy, true, vars) };
   return { file: undefined, specs: [] };
 }
 
@@ -133,7 +134,12 @@ async function readYamlDoc(path: string, file: string): Promise<LoadedYaml | und
 }
 
 /** The `packages:` list of a loaded file; packages.yml takes no other top-level key. */
-async function specsOf(y: LoadedYaml, requiredBy: string, strict: boolean): Promise<PackageSpec[]> {
+async function specsOf(
+  y: LoadedYaml,
+  requiredBy: string,
+  strict: boolean,
+  vars: Record<string, unknown>,
+): Promise<PackageSpec[]> {
   const top: unknown = y.doc.toJS();
   if (top === null || top === undefined) return [];
   if (typeof top !== 'object' || Array.isArray(top))
@@ -168,12 +174,11 @@ async function specsOf(y: LoadedYaml, requiredBy: string, strict: boolean): Prom
     const item = seq.items[i] as { range?: [number, number, number] } | undefined;
     return item?.range ? y.lines.linePos(item.range[0]).line : undefined;
   };
-  return parseSpecList(list, (i) => ({
-    file: y.file,
-    line: lineOf(i),
-    entry: i + 1,
-    requiredBy,
-  }));
+  return parseSpecList(
+    list,
+    (i) => ({ file: y.file, line: lineOf(i), entry: i + 1, requiredBy }),
+    vars,
+  );
 }
 
 function lineOfKey(y: LoadedYaml, path: string[], key: string): { line?: number } {
@@ -188,9 +193,10 @@ function lineOfKey(y: LoadedYaml, path: string[], key: string): { line?: number 
 export async function parseSpecList(
   list: unknown[],
   originOf: (index: number) => SpecOrigin,
+  vars: Record<string, unknown> = {},
 ): Promise<PackageSpec[]> {
   const out: PackageSpec[] = [];
-  for (const [i, raw] of list.entries()) out.push(await parseSpec(raw, originOf(i)));
+  for (const [i, raw] of list.entries()) out.push(await parseSpec(raw, originOf(i), vars));
   return out;
 }
 
@@ -206,16 +212,24 @@ export function specError(origin: SpecOrigin, message: string, hint: string): Tr
 const yamlEnv = new JinjaEnvironment();
 
 /** Renders `{{ env_var(...) }}` and `{{ var(...) }}` in a value, as dbt's PackageRenderer. */
-async function render(value: unknown, file: string): Promise<unknown> {
+async function render(
+  value: unknown,
+  file: string,
+  vars: Record<string, unknown>,
+): Promise<unknown> {
   if (typeof value === 'string') {
     if (!value.includes('{{') && !value.includes('{%')) return value;
-    return yamlEnv.parse(value, file).render(yamlContext({}, file));
+    return yamlEnv.parse(value, file).render(yamlContext(vars, file));
   }
-  if (Array.isArray(value)) return Promise.all(value.map((v) => render(v, file)));
+  if (Array.isArray(value)) return Promise.all(value.map((v) => render(v, file, vars)));
   return value;
 }
 
-async function parseSpec(raw: unknown, origin: SpecOrigin): Promise<PackageSpec> {
+async function parseSpec(
+  raw: unknown,
+  origin: SpecOrigin,
+  vars: Record<string, unknown>,
+): Promise<PackageSpec> {
   if (!raw || typeof raw !== 'object' || Array.isArray(raw))
     throw specError(
       origin,
@@ -253,7 +267,7 @@ async function parseSpec(raw: unknown, origin: SpecOrigin): Promise<PackageSpec>
       );
     }
   const rendered: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(entry)) rendered[k] = await render(v, origin.file);
+  for (const [k, v] of Object.entries(entry)) rendered[k] = await render(v, origin.file, vars);
   const base = { unrendered: entry, rendered, origin };
   switch (kind) {
     case 'local':

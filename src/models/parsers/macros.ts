@@ -5,19 +5,24 @@
  * files and from .md files.
  */
 import { join } from 'node:path';
-import { internalMacros } from '../global-macros/index.js';
+import type { MacroDefinition } from '../../jinja/index.js';
+import { internalMacroSource, internalMacros } from '../global-macros/index.js';
+import { macroBlock } from './macro-sql.js';
 import type { ParseSession } from './session.js';
 import { walkFolder } from './util.js';
 
 /** Adds dbt's own macros (package `dbt`), parsed once per adapter. */
 export function addBuiltinMacros(s: ParseSession): void {
-  for (const [name, def] of internalMacros(s.opts.dispatchPrefixes))
+  for (const [name, def] of internalMacros(s.opts.dispatchPrefixes)) {
     s.macros.internal.set(name, def);
+    const source = internalMacroSource(def.file);
+    if (source) addMacro(s, source.package, name, def, def.file, source.text);
+  }
 }
 
 /** Adds the macros of the project being parsed (defined twice in one project is a problem). */
 export async function parseMacros(s: ParseSession): Promise<void> {
-  const { project, macros, manifest } = s;
+  const { project, macros } = s;
   const files = [
     ...(
       await Promise.all(project.macroPaths.map((p) => walkFolder(join(project.dir, p), ['.sql'])))
@@ -41,17 +46,31 @@ export async function parseMacros(s: ParseSession): Promise<void> {
         });
         continue;
       }
-      manifest.macros.set(`macro.${project.name}.${name}`, {
-        unique_id: `macro.${project.name}.${name}`,
-        name,
-        package_name: project.name,
-        original_file_path: file,
-        line: def.line,
-        arguments: def.params.map((param: { name: string }) => ({ name: param.name })),
-      });
+      addMacro(s, project.name, name, def, file, text);
     }
     for (const [name, block] of tpl.docs) addDoc(s, name, block, file);
   }
+}
+
+/** Lists a macro in the manifest as `macro.<package>.<name>`, with its block's text. */
+function addMacro(
+  s: ParseSession,
+  pkg: string,
+  name: string,
+  def: MacroDefinition,
+  file: string,
+  text: string,
+): void {
+  s.manifest.macros.set(`macro.${pkg}.${name}`, {
+    unique_id: `macro.${pkg}.${name}`,
+    name,
+    package_name: pkg,
+    original_file_path: file,
+    line: def.line,
+    macro_sql: macroBlock(text, def.line),
+    arguments: [],
+    description: '',
+  });
 }
 
 /** Adds the docs blocks of .md files anywhere under the docs paths (else the model paths). */

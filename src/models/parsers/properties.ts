@@ -29,6 +29,8 @@ export async function readProperties(s: ParseSession): Promise<PropertyIndex> {
     ...project.seedPaths,
     ...project.snapshotPaths,
     ...project.analysisPaths,
+    // dbt reads macro properties (`macros:`) from yml files beside the macros too.
+    ...project.macroPaths,
   ];
   for (const root of new Set(roots)) {
     for (const path of await walkFolder(join(project.dir, root), ['.yml', '.yaml'])) {
@@ -38,9 +40,28 @@ export async function readProperties(s: ParseSession): Promise<PropertyIndex> {
       if (!data) continue;
       if (!(await s.collect(file, () => renderFile(s, file, data)))) continue;
       indexEntries(s, { file, text, data }, index);
+      describeMacros(s, data);
     }
   }
   return index;
+}
+
+/** `macros:` entries document a project macro: its description and arguments, as dbt lists them. */
+function describeMacros(s: ParseSession, data: Record<string, unknown>): void {
+  for (const raw of asArray(data.macros)) {
+    const entry = asObject(raw);
+    const macro = s.manifest.macros.get(`macro.${s.project.name}.${asString(entry.name)}`);
+    if (!macro) continue;
+    macro.description = asString(entry.description);
+    macro.arguments = asArray(entry.arguments).map((a) => {
+      const arg = asObject(a);
+      return {
+        name: asString(arg.name),
+        type: typeof arg.type === 'string' ? arg.type : null,
+        description: asString(arg.description),
+      };
+    });
+  }
 }
 
 function loadYaml(s: ParseSession, file: string, text: string): Record<string, unknown> | null {

@@ -5,6 +5,7 @@
  * naming the nodes in the loop.
  */
 import { relative, sep } from 'node:path';
+import type { Dialect } from '../../engines/index.js';
 import { TributaryError } from '../../core/index.js';
 import { finalizeTestConfig } from '../config.js';
 import { nodeGlobals, refText, type CompileRuntime } from '../context.js';
@@ -13,7 +14,7 @@ import { INTERNAL_PACKAGE } from '../macro-namespace.js';
 import type { Manifest, Node } from '../types.js';
 import type { ParseSession } from './session.js';
 
-/** Sets schema, alias, tags, meta and relation_name of every node, enabled or not. */
+/** Sets database, schema, alias, tags, meta and relation_name of every node, enabled or not. */
 export async function resolveRelations(s: ParseSession): Promise<void> {
   const { manifest, opts } = s;
   const naming = namingFunctions(s.runtime);
@@ -30,6 +31,9 @@ export async function resolveRelations(s: ParseSession): Promise<void> {
             }),
         );
       // Tests too: their schema is where store_failures keeps failing rows (dbt_test__audit).
+      if (node.resource_type === 'snapshot' && node.config.target_database)
+        node.database = String(node.config.target_database);
+      else node.database = await naming.database(node);
       if (node.resource_type === 'snapshot' && node.config.target_schema)
         node.schema = String(node.config.target_schema);
       else node.schema = await naming.schema(node);
@@ -42,9 +46,44 @@ export async function resolveRelations(s: ParseSession): Promise<void> {
         node.resource_type === 'analysis' ||
         node.config.materialized === 'ephemeral'
           ? null
-          : opts.dialect.relation(node.schema, node.alias);
+          : relationName(opts.dialect, node.database, node.schema, node.alias);
     });
   }
+}
+
+/**
+ * Two enabled nodes building the same relation are dbt's AmbiguousAliasError, worded as dbt does
+ * (with packages, a package's model may share a name and alias with one of the project's).
+ */
+export function reportAliasClashes(s: ParseSession): void {
+  const built = new Map<string, Node>();
+  for (const node of s.manifest.nodes.values()) {
+    if (!node.relation_name || node.resource_type === 'test') continue;
+    const key = node.relation_name.toLowerCase();
+    const other = built.get(key);
+    if (!other) {
+      built.set(key, node);
+      continue;
+    }
+    s.problems.push({
+      message: `dbt found two resources with the database representation "${node.relation_name}". dbt cannot create two resources with identical database representations. To fix this, change the configuration (alias, schema) of one of these resources: ${other.unique_id} (${fileOf(s, other)}), ${node.unique_id} (${fileOf(s, node)})`,
+      location: { file: fileOf(s, node) },
+    });
+  }
+}
+
+/**
+ * A relation's name as dbt prints it in the manifest: `"database"."schema"."identifier"` (only
+ * `"schema"."identifier"` when the target names no database).
+ */
+export function relationName(
+  dialect: Dialect,
+  database: string | null,
+  schema: string,
+  identifier: string,
+): string {
+  const rel = dialect.relation(schema, identifier);
+  return database ? `${dialect.quoteIdentifier(database)}.${rel}` : rel;
 }
 
 /** Resolves every node's ref() and source() calls into depends_on, parent and child maps. */
@@ -154,7 +193,14 @@ function namingFunctions(runtime: CompileRuntime) {
     return String(out).trim();
   };
   const target = runtime.target.schema;
+  const targetDatabase = (runtime.target.database as string | null | undefined) ?? null;
   return {
+    database: (node: Node): Promise<string> | string | null => {
+      if (overridden('generate_database_name', node.package_name))
+        return viaMacro('generate_database_name', node.config.database, node);
+      const custom = node.config.database;
+      return custom ? String(custom).trim() : targetDatabase;
+    },
     schema: (node: Node): Promise<string> | string => {
       if (overridden('generate_schema_name', node.package_name))
         return viaMacro('generate_schema_name', node.config.schema, node);

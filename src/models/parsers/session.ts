@@ -210,6 +210,7 @@ export class ParseSession {
     const item = entries[0]!;
     byName.delete(`${section}:${node.name}`);
     describe(node, item.entry);
+    node.patch_path = `${node.package_name}://${item.props.file}`;
     return item;
   }
 

@@ -4,6 +4,7 @@
  * any node, since nodes' source() calls resolve against them.
  */
 import type { FreshnessRule } from '../types.js';
+import { relationName } from './resolve.js';
 import { testsFor } from './test-specs.js';
 import { columnsOf, lineOf, type PropertyEntry } from './property-entries.js';
 import type { ParseSession } from './session.js';
@@ -67,6 +68,11 @@ function addSources(s: ParseSession, item: PropertyEntry): void {
     }
     const schema = asString(src.schema, sourceName);
     const identifier = asString(t.identifier, name);
+    // dbt: a source without `database:` is in the target's database.
+    const database =
+      (src.database as string | undefined) ??
+      (s.opts.target.database as string | null | undefined) ??
+      null;
     const fresh =
       t.freshness === undefined
         ? sourceFreshness
@@ -81,8 +87,8 @@ function addSources(s: ParseSession, item: PropertyEntry): void {
       name,
       identifier,
       schema,
-      database: (src.database as string | undefined) ?? null,
-      relation_name: s.opts.dialect.relation(schema, identifier),
+      database,
+      relation_name: relationName(s.opts.dialect, database, schema, identifier),
       loader: asString(src.loader),
       description: asString(t.description),
       source_description: asString(src.description),

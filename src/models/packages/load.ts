@@ -7,10 +7,10 @@
  */
 import { readdir, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
-import { TributaryError, isErrno } from '../core/index.js';
-import { ProblemsError, type Problem } from '../project/index.js';
-import { isDbtProject, loadDbtProject, type DbtProject } from './dbt-project.js';
-import { DBT_VERSION, versionSatisfies } from './dbt-version.js';
+import { TributaryError, isErrno } from '../../core/index.js';
+import { ProblemsError, type Problem } from '../../project/index.js';
+import { isDbtProject, loadDbtProject, type DbtProject } from '../dbt-project.js';
+import { DBT_VERSION, versionSatisfies } from '../dbt-version.js';
 
 /** The installed packages of a project, and what was wrong with any of them. */
 export interface InstalledPackages {
