@@ -116,6 +116,13 @@ where parent.to_field is null
 """
 
 
+def database_of(path):
+    """The catalog name dbt-duckdb gives a DuckDB path (relations print it first)."""
+    if path == ":memory:":
+        return "memory"
+    return os.path.splitext(os.path.basename(path))[0]
+
+
 class MacroReturn(Exception):
     """dbt's return(): raised inside a macro, caught by the macro's caller wrapper."""
 
@@ -178,6 +185,8 @@ class Project:
             "name": profile.get("target", "dev"),
             "type": output.get("type", "duckdb"),
             "schema": output.get("schema", "main"),
+            # dbt-duckdb's database: the file's stem, "memory" for an in-memory database.
+            "database": database_of(output.get("path", ":memory:")),
         }
         self.vars = self.config.get("vars") or {}
         self.nodes = {}
@@ -268,7 +277,8 @@ class Renderer:
         return self.relation(self.node["name"]) if self.node else ""
 
     def relation(self, name):
-        return quote(self.project.target["schema"]) + "." + quote(name)
+        target = self.project.target
+        return quote(target["database"]) + "." + quote(target["schema"]) + "." + quote(name)
 
     def ref(self, *args, **kwargs):
         name = args[-1]
@@ -284,7 +294,7 @@ class Renderer:
         if self.parse_mode:
             self.node["sources"].append([source_name, table_name])
         schema = self.project.sources.get(source_name, source_name)
-        return quote(schema) + "." + quote(table_name)
+        return quote(self.project.target["database"]) + "." + quote(schema) + "." + quote(table_name)
 
     def config(self, *args, **kwargs):
         if self.parse_mode and self.node is not None:

@@ -7,20 +7,48 @@
  * (Tributary: bench/compile-worker.ts), the first side alternating; both start from an empty
  * target folder. The compiled files of both sides must match (whitespace and quoting aside) or the
  * bench aborts. Targets: 1,000 models < 2 s, 10,000 < 15 s.
- *   npm run bench:compile -- --sizes 1000,10000 --repeat 3
+ *
+ * With a package installed (when ../shared/dbt-utils is there; `--packages false` leaves it out),
+ * Tributary alone (the reference has no packages or adapter.dispatch): the same generated project
+ * at each size with dbt_utils installed by `deps` and its macros called from every model and
+ * yml, and dbt-utils' own integration_tests project (seeded and built untimed first, as its
+ * macros introspect the warehouse when they compile).
+ *   npm run bench:compile -- --sizes 1000,10000 --repeat 3 [--packages false]
+ * `--package <folder>` installs a package of macros (e.g. ../shared/dbt-utils) in each generated
+ * project's dbt_packages/ for Tributary to load too, without calling it; the reference ignores it,
+ * and the compiled models are the same, so the comparison still holds and the difference is the
+ * package's loading cost.
+ *   npm run bench:compile -- --sizes 1000 --package ../shared/dbt-utils
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { loadavg } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { installDeps } from '../src/models/index.js';
 
 const { values } = parseArgs({
   options: {
     sizes: { type: 'string', default: '1000,10000' },
     repeat: { type: 'string', default: '3' },
+    packages: { type: 'string', default: 'true' },
+    package: { type: 'string' },
   },
 });
+const packageDir = values.package ? resolve(values.package) : undefined;
+/** dbt-utils (Apache-2.0), read from the shared folder beside the repository, never copied into it. */
+const DBT_UTILS = resolve(import.meta.dirname, '../../../shared/dbt-utils');
+const withPackages = values.packages !== 'false' && existsSync(join(DBT_UTILS, 'dbt_project.yml'));
+if (values.packages !== 'false' && !withPackages)
+  console.log(`${DBT_UTILS} is not there: the runs with a package installed did not run`);
 const sizes = values.sizes.split(',').map(Number);
 const repeat = Number(values.repeat);
 const root = resolve(import.meta.dirname, '../../bench/.work/compile');
@@ -28,8 +56,13 @@ const worker = resolve(import.meta.dirname, 'compile-worker.js');
 const referenceScript = resolve(import.meta.dirname, '../../bench/compile-reference.py');
 const TARGET_S: Record<number, number> = { 1000: 2, 10000: 15 };
 
-/** Writes a project of `n` models in 20 folders; model i refs up to three earlier models. */
-function generate(dir: string, n: number): void {
+/**
+ * Writes a project of `n` models in 20 folders; model i refs up to three earlier models. With
+ * `dbtUtils` (a folder holding dbt-utils), packages.yml installs it as a local package and every
+ * model also calls dbt_utils.generate_surrogate_key and dbt_utils.safe_add (dispatched to dbt's
+ * cross-database macros), every tenth has a dbt_utils.expression_is_true test.
+ */
+function generate(dir: string, n: number, dbtUtils?: string): void {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(join(dir, 'macros'), { recursive: true });
   writeFileSync(
@@ -59,10 +92,13 @@ function generate(dir: string, n: number): void {
           )
           .join('\n')
       : `from (select 1 as id, 2.5 as amount, 'x' as label) as p0`;
+    const pkgCols = dbtUtils
+      ? `\n    {{ dbt_utils.generate_surrogate_key(['p0.id', 'p0.label']) }} as sk,\n    {{ dbt_utils.safe_add(['p0.id', '1']) }} as id_next,`
+      : '';
     const sql = `{{ config(tags=['${folder}']) }}
 {% set measures = ['amount', 'label'] %}
 select
-    p0.id,
+    p0.id,${pkgCols}
     {{ cents('p0.amount') }} as amount_cents,
     {%- for m in measures %}
     p0.{{ m }}{{ ',' if not loop.last }}
@@ -74,9 +110,14 @@ ${from}
     const tests = [`          - unique`, `          - not_null`];
     if (i % 10 === 0 && parents.length)
       tests.push(`          - relationships: { to: ref('m${parents[0]}'), field: id }`);
+    const pkgTests =
+      dbtUtils && i % 10 === 0
+        ? [`    data_tests:`, `      - dbt_utils.expression_is_true: { expression: "id >= 0" }`]
+        : [];
     yml[i % folders]!.push(
       `  - name: m${i}`,
       `    description: Model ${i}.`,
+      ...pkgTests,
       `    columns:`,
       `      - name: id`,
       `        tests:`,
@@ -85,6 +126,24 @@ ${from}
   }
   for (let f = 0; f < folders; f++)
     writeFileSync(join(dir, 'models', `f${f}`, '_models.yml'), `${yml[f]!.join('\n')}\n`);
+  if (dbtUtils)
+    writeFileSync(join(dir, 'packages.yml'), `packages:\n  - local: ${JSON.stringify(dbtUtils)}\n`);
+}
+
+/**
+ * dbt-utils' integration_tests project in the work folder (the repository copied beside it, as
+ * its packages.yml says `local: ../`), on a DuckDB file, packages installed. Returns its folder.
+ */
+function dbtUtilsProject(): string {
+  const repo = join(root, 'dbt-utils');
+  rmSync(repo, { recursive: true, force: true });
+  cpSync(DBT_UTILS, repo, { recursive: true });
+  const dir = join(repo, 'integration_tests');
+  writeFileSync(
+    join(dir, 'profiles.yml'),
+    `integration_tests:\n  target: duckdb\n  outputs:\n    duckdb: { type: duckdb, path: ${JSON.stringify(join(repo, 'warehouse.duckdb'))} }\n`,
+  );
+  return dir;
 }
 
 interface Measurement {
@@ -96,9 +155,11 @@ interface Measurement {
   maxRssMB: number;
   /** Wall time of the child process as the parent saw it (start-up and imports included). */
   processMs: number;
+  /** Nodes that failed to compile (only with --allow-errors). */
+  errors?: string[];
 }
 
-function run(side: 'tributary' | 'reference', dir: string): Measurement {
+function run(side: 'tributary' | 'reference', dir: string, workerArgs: string[] = []): Measurement {
   // Both sides compile into an empty target folder: every compiled file is written.
   rmSync(join(dir, side === 'tributary' ? 'target' : 'target-jinja'), {
     recursive: true,
@@ -106,7 +167,7 @@ function run(side: 'tributary' | 'reference', dir: string): Measurement {
   });
   const [cmd, args] =
     side === 'tributary'
-      ? [process.execPath, [worker, 'tributary', dir]]
+      ? [process.execPath, [worker, 'tributary', dir, ...workerArgs]]
       : ['python3', [referenceScript, dir, join(dir, 'target-jinja')]];
   const t0 = performance.now();
   const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 1 << 26 });
@@ -158,11 +219,44 @@ const load = () =>
     .map((x) => x.toFixed(2))
     .join(' ');
 
+const total = (m: Measurement) => m.parseMs + m.compileMs;
+const sideCells = (ms: Measurement[]) =>
+  `${s(median(ms.map((m) => m.parseMs)))} | ${s(median(ms.map((m) => m.compileMs)))} | ${s(median(ms.map(total)))} | ${s(median(ms.map((m) => m.cpuMs)))} | ${median(ms.map((m) => m.maxRssMB))} MB`;
+const targetCell = (n: number | undefined, ms: Measurement[]) =>
+  n && TARGET_S[n]
+    ? `< ${TARGET_S[n]} s ${median(ms.map(total)) / 1000 < TARGET_S[n] ? 'met' : 'MISSED'}`
+    : '';
+
+/** Tributary alone, `repeat` times: the rows of a project with a package installed. */
+function tributaryOnly(label: string, dir: string, n?: number, workerArgs: string[] = []): string {
+  const trib: Measurement[] = [];
+  for (let i = 0; i < repeat; i++) {
+    const t = run('tributary', dir, workerArgs);
+    trib.push(t);
+    const failed = t.errors?.length
+      ? `; ${t.errors.length} failed to compile: ${t.errors.slice(0, 5).join(', ')}${t.errors.length > 5 ? ', …' : ''}`
+      : '';
+    console.log(
+      `${label} run ${i + 1}/${repeat}: tributary ${s(total(t))} (CPU ${s(t.cpuMs)}), process ${s(t.processMs)}${failed}`,
+    );
+  }
+  return `| ${label} | ${trib[0]!.nodes} | tributary | ${sideCells(trib)} | (no reference: it has no packages) | | ${targetCell(n, trib)} |`;
+}
+
 console.log(`load average at start: ${load()}`);
 const rows: string[] = [];
 for (const n of sizes) {
   const dir = join(root, `p${n}`);
   generate(dir, n);
+  if (packageDir) {
+    // The package's own test project (integration_tests/) is not part of what deps installs.
+    const ownTests = join(packageDir, 'integration_tests');
+    cpSync(packageDir, join(dir, 'dbt_packages', basename(packageDir)), {
+      recursive: true,
+      filter: (p) => p !== ownTests && !p.startsWith(`${ownTests}/`),
+    });
+  }
+  const label = packageDir ? `${n} + ${basename(packageDir)}` : `${n}`;
   const trib: Measurement[] = [];
   const ref: Measurement[] = [];
   for (let i = 0; i < repeat; i++) {
@@ -177,16 +271,26 @@ for (const n of sizes) {
       `${n} models run ${i + 1}/${repeat} (${order[0]} first): tributary ${s(t.parseMs + t.compileMs)} (CPU ${s(t.cpuMs)}), jinja2 ${s(r.parseMs + r.compileMs)} (CPU ${s(r.cpuMs)}), ratio ${((t.parseMs + t.compileMs) / (r.parseMs + r.compileMs)).toFixed(2)}; processes ${s(t.processMs)} / ${s(r.processMs)}, ratio ${(t.processMs / r.processMs).toFixed(2)}`,
     );
   }
-  const total = (m: Measurement) => m.parseMs + m.compileMs;
   const ratios = trib.map((t, i) => total(t) / total(ref[i]!));
   const cpuRatios = trib.map((t, i) => t.cpuMs / ref[i]!.cpuMs);
-  const side = (ms: Measurement[]) =>
-    `${s(median(ms.map((m) => m.parseMs)))} | ${s(median(ms.map((m) => m.compileMs)))} | ${s(median(ms.map(total)))} | ${s(median(ms.map((m) => m.cpuMs)))} | ${median(ms.map((m) => m.maxRssMB))} MB`;
-  const met = median(trib.map(total)) / 1000 < (TARGET_S[n] ?? Infinity) ? 'met' : 'MISSED';
   rows.push(
-    `| ${n} | ${trib[0]!.nodes} | tributary | ${side(trib)} | **${median(ratios).toFixed(2)}×** (${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}) | ${median(cpuRatios).toFixed(2)}× | < ${TARGET_S[n] ?? '?'} s ${met} |`,
-    `| ${n} | ${ref[0]!.nodes} | reference (Jinja2 + PyYAML) | ${side(ref)} | | | |`,
+    `| ${label} | ${trib[0]!.nodes} | tributary | ${sideCells(trib)} | **${median(ratios).toFixed(2)}×** (${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}) | ${median(cpuRatios).toFixed(2)}× | ${targetCell(n, trib)} |`,
+    `| ${label} | ${ref[0]!.nodes} | reference (Jinja2 + PyYAML) | ${sideCells(ref)} | | | |`,
   );
+}
+if (withPackages) {
+  const itDir = dbtUtilsProject();
+  for (const n of sizes) {
+    const dir = join(root, `p${n}-dbt_utils`);
+    generate(dir, n, join(root, 'dbt-utils'));
+    await installDeps(dir);
+    rows.push(tributaryOnly(`${n} + dbt_utils`, dir, n));
+  }
+  await installDeps(itDir);
+  const setup = spawnSync(process.execPath, [worker, 'setup', itDir], { encoding: 'utf8' });
+  if (setup.status !== 0) throw new Error(`dbt-utils setup failed:\n${setup.stderr}`);
+  console.log(`dbt-utils integration_tests seeded and built (untimed): ${setup.stdout.trim()}`);
+  rows.push(tributaryOnly("dbt-utils' integration_tests", itDir, undefined, ['--allow-errors']));
 }
 console.log(`load average at end: ${load()}\n`);
 console.log(

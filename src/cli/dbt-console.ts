@@ -7,8 +7,14 @@
  * does; `--log-format json` prints each event as one JSON object shaped as dbt's structured logs;
  * `--quiet` keeps only error-level events, as dbt's does.
  */
-import { adapterResponse, type NodeResult, type RunSummary } from '../models/index.js';
-import type { Node } from '../models/index.js';
+import {
+  adapterResponse,
+  compiledFile,
+  type Node,
+  type NodeResult,
+  type ParsedProject,
+  type RunSummary,
+} from '../models/index.js';
 import type { Output } from './output.js';
 
 export type LogFormat = 'text' | 'json';
@@ -45,7 +51,7 @@ export interface DbtConsoleOptions {
 const PRINTER_WIDTH = 80;
 
 /** dbt's format_fancy_output_line: `<i> of <n> <msg> ....... [<status> in <t>s]`. */
-export function fancyLine(
+function fancyLine(
   msg: string,
   status: string,
   index: number | null,
@@ -87,14 +93,19 @@ export class DbtConsole {
 
   constructor(private readonly opts: DbtConsoleOptions) {}
 
+  private project: ParsedProject | undefined;
+
   /** The project being run: its adapter, its target's database and its parent map. */
-  useProject(pp: {
-    target: { type: string; database?: unknown };
-    manifest: { parentMap: ReadonlyMap<string, string[]> };
-  }): void {
+  useProject(pp: ParsedProject): void {
+    this.project = pp;
     this.adapterType = pp.target.type;
     this.database = typeof pp.target.database === 'string' ? pp.target.database : null;
     this.parentMap = pp.manifest.parentMap;
+  }
+
+  /** Where a node's compiled SQL was written, relative to the project (dbt's compiled_path). */
+  compiledPath(node: Node): string | undefined {
+    return this.project ? compiledFile(this.project, node) : undefined;
   }
 
   parentsOf(id: string): string[] {
@@ -152,11 +163,29 @@ export class DbtConsole {
 
   /** The run's end: counts and time, the errors and warnings with their detail, the totals. */
   summary(summary: RunSummary): void {
-    const ran = summary.results.filter((r) => {
+    const ephemeral = (r: NodeResult) => {
       const n = this.nodes.get(r.unique_id);
-      return n && !isEphemeral(n);
+      return !n || isEphemeral(n);
+    };
+    const ran = summary.results.filter((r) => !ephemeral(r));
+    // An ephemeral model that failed is not counted, but its error is what the user must fix.
+    const failedEphemerals = summary.results.filter((r) => ephemeral(r) && r.status === 'error');
+    for (const e of summaryEvents(ran, failedEphemerals, summary.elapsed, this)) this.emit(e);
+  }
+
+  /**
+   * A message from the project's Jinja: `log(msg, info=True)` and `print()` (dbt's JinjaLogInfo),
+   * or `exceptions.warn` (JinjaLogWarning, which arrives as `warning: …`), printed as dbt does.
+   */
+  log(message: string): void {
+    const warning = message.startsWith('warning: ');
+    this.emit({
+      name: warning ? 'JinjaLogWarning' : 'JinjaLogInfo',
+      code: warning ? 'I061' : 'I062',
+      level: warning ? 'warn' : 'info',
+      msg: warning ? message.slice('warning: '.length) : message,
+      data: { msg: warning ? message.slice('warning: '.length) : message },
     });
-    for (const e of summaryEvents(ran, summary.elapsed, this)) this.emit(e);
   }
 
   /** Writes an event: as a text line (time, message) or as dbt's JSON log line. */
@@ -441,13 +470,30 @@ function detailEvents(r: NodeResult, node: Node, warning: boolean, c: DbtConsole
           data: { msg: r.message, node_info: info },
         },
   );
+  const path = r.compiled_code !== null ? c.compiledPath(node) : undefined;
+  if (path)
+    events.push(blank(true), {
+      name: 'SQLCompiledPath',
+      code: 'Z026',
+      level: 'info',
+      msg: `  compiled Code at ${path}`,
+      data: { path, node_info: info },
+    });
   return events;
 }
 
 /** The events after the last node: counts and time, the end-of-run summary, the totals. */
-function summaryEvents(results: NodeResult[], elapsed: number, c: DbtConsole): DbtEvent[] {
+function summaryEvents(
+  results: NodeResult[],
+  uncounted: NodeResult[],
+  elapsed: number,
+  c: DbtConsole,
+): DbtEvent[] {
   const nodeOf = (r: NodeResult) => c.node(r.unique_id)!;
-  const errors = results.filter((r) => r.status === 'error' || r.status === 'fail');
+  const errors = [
+    ...uncounted.filter((r) => c.node(r.unique_id)),
+    ...results.filter((r) => r.status === 'error' || r.status === 'fail'),
+  ];
   const warnings = results.filter((r) => r.status === 'warn');
   const events: DbtEvent[] = [blank(false), finishedEvent(results.map(nodeOf), elapsed)];
   const end =
@@ -472,8 +518,9 @@ function summaryEvents(results: NodeResult[], elapsed: number, c: DbtConsole): D
   });
   for (const r of errors) events.push(...detailEvents(r, nodeOf(r), false, c));
   for (const r of warnings) events.push(...detailEvents(r, nodeOf(r), true, c));
-  const stats = { pass: 0, warn: 0, error: 0, skip: 0, noop: 0, total: results.length };
-  for (const r of results) {
+  const counted = [...results, ...uncounted.filter((r) => c.node(r.unique_id))];
+  const stats = { pass: 0, warn: 0, error: 0, skip: 0, noop: 0, total: counted.length };
+  for (const r of counted) {
     if (r.status === 'error' || r.status === 'fail') stats.error++;
     else if (r.status === 'skipped') stats.skip++;
     else if (r.status === 'warn') stats.warn++;

@@ -74,6 +74,9 @@ export type Stmt =
   | { k: 'with'; targets: Target[]; values: Expr[]; body: Stmt[]; line: number }
   | { k: 'do'; expr: Expr; line: number }
   | { k: 'break' | 'continue'; line: number }
+  /** extends/include/import/from: dbt's environment has no loader, so rendering them fails. */
+  | { k: 'noloader'; line: number }
+  | { k: 'autoescape'; expr: Expr; body: Stmt[]; line: number }
   | { k: 'noop' };
 
 /** `{% block name %}`: renders in place; `self.name()` renders it again. */

@@ -126,6 +126,7 @@ class Template implements JinjaTemplate {
       globals,
       fallback: null,
       depth: 0,
+      autoescape: false,
     };
     const root = new Frame(null);
     // Macros are assigned where they are defined, as in Jinja2; `self` reaches the blocks.
@@ -163,6 +164,7 @@ class Definition implements MacroDefinition {
       globals,
       fallback: null,
       depth: 0,
+      autoescape: false,
     };
     // Same-file macros are made on first use only: dbt binds every macro for every node, and
     // the globals normally define them all anyway (dbt lets the context win, as here).

@@ -28,6 +28,9 @@ import {
   dictEntries,
   isMapping,
   isTuple,
+  Markup,
+  escapeValue,
+  mkInt,
   PyDict,
   isFloat,
   isNumber,
@@ -133,6 +136,9 @@ function parsePyInt(s: string, base: number): number | null {
 
 function toInt(v: unknown, dflt: unknown, base: number): unknown {
   if (v instanceof JinjaUndefined) failUndefined(v); // int(Undefined) raises in Jinja2
+  if (typeof v === 'bigint') return v;
+  if (typeof v === 'string' && base === 10 && /^\s*[+-]?\d[\d_]{15,}\s*$/.test(v))
+    return mkInt(BigInt(v.trim().replace(/_/g, ''))); // exact past 2**53
   if (typeof v === 'string') {
     const i = parsePyInt(v, base);
     if (i !== null) return i;
@@ -214,6 +220,7 @@ function jsonDumps(
   if (value === true) return 'true';
   if (value === false) return 'false';
   if (typeof value === 'string') return jsonString(value);
+  if (typeof value === 'bigint') return value.toString();
   if (typeof value === 'number' || value instanceof PyFloat) {
     const n = num(value);
     if (Number.isNaN(n)) return 'NaN';
@@ -293,7 +300,7 @@ async function callTestByName(
 
 function selectOrReject(lookupAttr: boolean, keep: boolean): FilterImpl {
   return async (st, value, a, kw) => {
-    // As Jinja2's select_or_reject: a falsy value (None, '', []) selects nothing.
+    // As in Jinja2's select_or_reject (`if value:`): a falsy value selects nothing, unchecked.
     if (!truthy(value)) return [];
     let trans: Getter = (x) => x;
     let off = 0;
@@ -430,7 +437,7 @@ export const BUILTIN_FILTERS: Record<string, FilterImpl> = {
   length: (_st, v) => pyLen(v),
   list: (_st, v) => pyIter(v).slice(),
   map: async (st, v, a, kw) => {
-    // As Jinja2's sync_do_map: a falsy value (None, '', []) maps to nothing.
+    // Jinja2's map starts with `if value:`: a falsy value (none, '', []) maps to nothing, unchecked.
     if (!truthy(v)) return [];
     const items = pyIter(v);
     if (!a.length && 'attribute' in kw) {
@@ -451,11 +458,13 @@ export const BUILTIN_FILTERS: Record<string, FilterImpl> = {
   tojson: (_st, v, a, kw) => {
     const ind = opt(kw, a, 0, 'indent', null);
     const out = jsonDumps(v, true, ind === null ? null : typeof ind === 'string' ? ind : num(ind));
-    return out
-      .replace(/</g, '\\u003c')
-      .replace(/>/g, '\\u003e')
-      .replace(/&/g, '\\u0026')
-      .replace(/'/g, '\\u0027');
+    return new Markup(
+      out
+        .replace(/</g, '\\u003c')
+        .replace(/>/g, '\\u003e')
+        .replace(/&/g, '\\u0026')
+        .replace(/'/g, '\\u0027'),
+    );
   },
   round: (_st, v, a, kw) => {
     const precision = intOpt(kw, a, 0, 'precision', 0);
@@ -522,6 +531,7 @@ export const BUILTIN_FILTERS: Record<string, FilterImpl> = {
   abs: (_st, v) => {
     if (!isNumber(v))
       throw new TemplateRuntimeError(`bad operand type for abs(): '${typeName(v)}'`);
+    if (typeof v === 'bigint') return v < 0n ? -v : v;
     return isFloat(v) ? mkFloat(Math.abs(num(v))) : Math.abs(num(v));
   },
   sum: (st, v, a, kw) => {
@@ -529,6 +539,18 @@ export const BUILTIN_FILTERS: Record<string, FilterImpl> = {
     let total: unknown = opt(kw, a, 1, 'start', 0);
     let items = pyIter(v);
     if (attribute !== null) items = items.map(attrGetter(st, attribute));
+    if (Array.isArray(total)) {
+      // sum(xs, start=[]) concatenates, as Python's + does on lists.
+      let out: unknown[] = total;
+      for (const x of items) {
+        if (!Array.isArray(x) || isTuple(x) !== isTuple(total))
+          throw new TemplateRuntimeError(
+            `can only concatenate ${typeName(total)} (not "${typeName(x)}") to ${typeName(total)}`,
+          );
+        out = out.concat(x);
+      }
+      return isTuple(total) ? tuple(out) : out;
+    }
     let float = isFloat(total);
     let acc = num(total);
     for (const x of items) {
@@ -648,9 +670,9 @@ export const BUILTIN_FILTERS: Record<string, FilterImpl> = {
     const r = rawAttr(st, v, name);
     return typeof r === 'function' ? getattr(st, v, name) : r;
   },
-  escape: (_st, v) => htmlEscape(pyStr(v)),
-  forceescape: (_st, v) => htmlEscape(pyStr(v)),
-  safe: (_st, v) => pyStr(v),
+  escape: (_st, v) => escapeValue(v),
+  forceescape: (_st, v) => new Markup(htmlEscape(pyStr(v))),
+  safe: (_st, v) => (v instanceof Markup ? v : new Markup(pyStr(v))),
   striptags: (_st, v) => {
     const s = pyStr(v)
       .replace(/<!--[\s\S]*?-->/g, '')
@@ -710,6 +732,22 @@ export const BUILTIN_FILTERS: Record<string, FilterImpl> = {
 };
 BUILTIN_FILTERS.d = BUILTIN_FILTERS.default!;
 BUILTIN_FILTERS.e = BUILTIN_FILTERS.escape!;
+
+/** Filters that take a Markup as such; every other filter sees its text (as soft_str would). */
+export const MARKUP_FILTERS = new Set([
+  'escape',
+  'e',
+  'forceescape',
+  'safe',
+  'string',
+  'default',
+  'd',
+  'list',
+  'first',
+  'last',
+  'length',
+  'count',
+]);
 BUILTIN_FILTERS.count = BUILTIN_FILTERS.length!;
 
 /** Wraps a user-supplied filter or test (`(value, ...args, Kwargs?)`) as a built-in one. */

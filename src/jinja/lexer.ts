@@ -22,7 +22,7 @@ export type TokenType =
 export interface Token {
   type: TokenType;
   /** Text of names, operators and data; decoded value of strings; numbers for int/float. */
-  value: string | number;
+  value: string | number | bigint;
   line: number;
   /** Offsets into the normalised source: where the token starts and ends. */
   pos: number;
@@ -265,13 +265,15 @@ export function tokenize(src: string, file: string): Token[] {
         const im = INT_RE.exec(src);
         if (im) {
           const t = im[0].replace(/_/g, '').toLowerCase();
-          const value = t.startsWith('0b')
+          let value: number | bigint = t.startsWith('0b')
             ? parseInt(t.slice(2), 2)
             : t.startsWith('0o')
               ? parseInt(t.slice(2), 8)
               : t.startsWith('0x')
                 ? parseInt(t.slice(2), 16)
                 : Number(t);
+          // Python ints have no size limit: past 2**53 a literal is kept exact as a BigInt.
+          if (!Number.isSafeInteger(value)) value = BigInt(t);
           tokens.push({ type: 'int', value, line, pos, end: pos + im[0].length });
           pos += im[0].length;
           continue;

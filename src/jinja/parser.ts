@@ -31,12 +31,13 @@ const END_TAGS: Record<string, string> = {
   filter: 'endfilter',
   set: 'endset',
   with: 'endwith',
+  autoescape: 'endautoescape',
   test: 'endtest',
   materialization: 'endmaterialization',
   docs: 'enddocs',
   snapshot: 'endsnapshot',
 };
-const UNSUPPORTED_TAGS = new Set(['extends', 'include', 'import', 'from', 'autoescape']);
+const LOADER_TAGS = new Set(['extends', 'include', 'import', 'from']);
 
 /** Parses a template source into its syntax tree; throws TemplateSyntaxError with a line. */
 export function parseTemplate(source: string, file: string): ParsedTemplate {
@@ -229,13 +230,26 @@ class Parser {
         return { k: tag, line };
       case 'block':
         return this.parseBlock(line);
+      case 'autoescape': {
+        this.next();
+        const expr = this.parseExpression(true);
+        this.expectBlockEnd();
+        const body = this.parseBody(['endautoescape'], { tag: 'autoescape', line });
+        this.endTag();
+        return { k: 'autoescape', expr, body, line };
+      }
       case 'docs':
         return this.parseDocs(line);
       case 'snapshot':
         return this.parseSnapshot(line);
     }
-    if (UNSUPPORTED_TAGS.has(tag))
-      this.fail(`the '{% ${tag} %}' tag is not supported (dbt templates are rendered standalone)`);
+    if (LOADER_TAGS.has(tag)) {
+      // Parsed (their expressions must be valid), then fail when rendered, as in dbt's Jinja2.
+      this.next();
+      while (this.cur.type !== 'block_end' && this.cur.type !== 'eof') this.next();
+      this.expectBlockEnd();
+      return { k: 'noloader', line };
+    }
     if (opener)
       this.fail(
         `unexpected '{% ${tag} %}': the innermost open block is '${opener.tag}' from line ${opener.line}, which expects ${ends.map((e) => `'{% ${e} %}'`).join(' or ')}`,

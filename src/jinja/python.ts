@@ -8,7 +8,9 @@ import type { PyFloat } from './values.js';
 import {
   TemplateRuntimeError,
   JinjaUndefined,
+  Markup,
   PyDict,
+  escapeValue,
   dictEntries,
   dictView,
   isMapping,
@@ -310,6 +312,22 @@ function strMethod(s: string, name: string, a: unknown[], kw: Record<string, unk
       return s !== s.toUpperCase() && s === s.toLowerCase();
     case 'istitle':
       return s !== s.toLowerCase() && pyTitle(s) === s;
+    case 'expandtabs': {
+      const size = a.length ? Math.trunc(num(a[0])) : 8;
+      let col = 0;
+      let out = '';
+      for (const ch of s) {
+        if (ch === '\t') {
+          const n = size > 0 ? size - (col % size) : 0;
+          out += ' '.repeat(n);
+          col += n;
+        } else {
+          out += ch;
+          col = ch === '\n' || ch === '\r' ? 0 : col + 1;
+        }
+      }
+      return out;
+    }
     case 'zfill': {
       const w = intArg(a[0], 0);
       if (s.length >= w) return s;
@@ -547,6 +565,40 @@ function dictMethod(
 }
 
 /** Calls a Python built-in method on a str, list, tuple or dict; `NO_METHOD` if there is none. */
+/** Markup's methods: str's, with str arguments escaped and str results kept Markup. */
+function markupMethod(m: Markup, name: string, a: unknown[], kw: Record<string, unknown>): unknown {
+  if (name === 'unescape') return htmlUnescapeText(m.s);
+  if (name === 'striptags') {
+    const text = m.s.replace(/<!--[\s\S]*?-->/g, '').replace(/<[^>]*>/g, '');
+    return htmlUnescapeText(
+      text
+        .split(/\s+/)
+        .filter((x) => x)
+        .join(' '),
+    );
+  }
+  const esc = (x: unknown) => (typeof x === 'string' || x instanceof Markup ? escapeValue(x) : x);
+  const args = name === 'join' ? [pyIter(a[0]).map((x) => escapeValue(x).s)] : a.map(esc);
+  const kwargs: Record<string, unknown> = {};
+  for (const k in kw) kwargs[k] = esc(kw[k]);
+  const r = strMethod(m.s, name, args, kwargs);
+  if (typeof r === 'string') return new Markup(r);
+  if (Array.isArray(r)) return r.map((x) => (typeof x === 'string' ? new Markup(x) : x));
+  return r;
+}
+
+/** Reverses markupsafe's escaping and the common HTML entities. */
+function htmlUnescapeText(s: string): string {
+  const named: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
+  return s.replace(/&(#x[0-9a-f]+|#\d+|[a-z]+);/gi, (all, e: string) => {
+    if (e[0] === '#')
+      return String.fromCodePoint(
+        e[1] === 'x' || e[1] === 'X' ? parseInt(e.slice(2), 16) : Number(e.slice(1)),
+      );
+    return named[e.toLowerCase()] ?? all;
+  });
+}
+
 export function callPyMethod(
   obj: unknown,
   name: string,
@@ -554,6 +606,7 @@ export function callPyMethod(
   kwargs: Record<string, unknown>,
 ): unknown {
   if (typeof obj === 'string') return strMethod(obj, name, args, kwargs);
+  if (obj instanceof Markup) return markupMethod(obj, name, args, kwargs);
   if (Array.isArray(obj)) return listMethod(obj, name, args, kwargs);
   if (obj instanceof PyDict) return pyDictMethod(obj, name, args, kwargs);
   if (isDict(obj)) return dictMethod(obj, name, args, kwargs);
@@ -562,7 +615,7 @@ export function callPyMethod(
 }
 
 const STR_METHODS = new Set(
-  'upper lower casefold swapcase strip lstrip rstrip split rsplit startswith endswith replace format join find index rfind rindex count title capitalize isdigit isnumeric isdecimal isalpha isalnum isspace isupper islower istitle zfill splitlines partition rpartition center ljust rjust removeprefix removesuffix encode'.split(
+  'upper lower casefold swapcase strip lstrip rstrip split rsplit startswith endswith replace format join find index rfind rindex count title capitalize isdigit isnumeric isdecimal isalpha isalnum isspace isupper islower istitle zfill splitlines partition rpartition center ljust rjust removeprefix removesuffix encode expandtabs'.split(
     ' ',
   ),
 );
@@ -574,6 +627,8 @@ const DICT_METHODS = new Set('get items keys values update pop setdefault copy c
 /** True when `obj.name` is a Python built-in method of a str, list or dict. */
 export function hasPyMethod(obj: unknown, name: string): boolean {
   if (typeof obj === 'string') return STR_METHODS.has(name);
+  if (obj instanceof Markup)
+    return STR_METHODS.has(name) || name === 'unescape' || name === 'striptags';
   if (Array.isArray(obj))
     return isTuple(obj) ? name === 'index' || name === 'count' : LIST_METHODS.has(name);
   if (isDict(obj) || obj instanceof PyDict) return DICT_METHODS.has(name);
@@ -588,7 +643,10 @@ export function pyToFixed(x: number, digits: number): string {
   if (!Number.isFinite(x)) return floatRepr(x);
   const neg = x < 0 || Object.is(x, -0);
   const ax = Math.abs(x);
-  if (ax >= 1e21) return (neg ? '-' : '') + BigInt(Math.round(ax)).toString();
+  if (ax >= 1e21) {
+    const frac = digits > 0 ? `.${'0'.repeat(digits)}` : '';
+    return (neg ? '-' : '') + BigInt(Math.round(ax)).toString() + frac;
+  }
   let s = ax.toFixed(digits);
   const extra = Math.min(100, digits + 30);
   const long = ax.toFixed(extra);
@@ -643,6 +701,14 @@ function formatNumberBody(
   prec: number | null,
   alt: boolean,
 ): { neg: boolean; body: string; prefix: string } {
+  if (typeof v === 'bigint' && 'diunxXob'.includes(type)) {
+    // Exact digits for ints past 2**53.
+    const a = v < 0n ? -v : v;
+    const radix = type === 'x' || type === 'X' ? 16 : type === 'o' ? 8 : type === 'b' ? 2 : 10;
+    const body = a.toString(radix);
+    const prefix = alt && radix !== 10 ? `0${type === 'X' ? 'X' : type}` : '';
+    return { neg: v < 0n, body: type === 'X' ? body.toUpperCase() : body, prefix };
+  }
   const x = num(v);
   const neg = x < 0 || Object.is(x, -0);
   const ax = Math.abs(x);
@@ -778,9 +844,14 @@ function formatSpec(value: unknown, spec: string): string {
   let body: string;
   let sign = '';
   let prefix = '';
-  if (typeof value === 'boolean' && !type) {
+  // bool formats as 'True' only with an empty spec; with any spec it is the int 1 or 0.
+  if (typeof value === 'boolean' && spec === '') {
     body = value ? 'True' : 'False';
-  } else if (isNum || (typeof value === 'boolean' && type)) {
+  } else if (isNum || typeof value === 'boolean') {
+    if (type && 'bcdoxX'.includes(type) && isFloat(value))
+      throw new TemplateRuntimeError(
+        `Unknown format code '${type}' for object of type '${typeName(value)}'`,
+      );
     if (!type) {
       if (isFloat(value)) {
         type = prec === null ? 'r' : 'g';
@@ -809,6 +880,11 @@ function formatSpec(value: unknown, spec: string): string {
     }
     align = align ?? '>';
   } else {
+    // object.__format__ takes no spec: only str (and numbers, above) have a mini-language.
+    if (typeof value !== 'string' && spec !== '')
+      throw new TemplateRuntimeError(
+        `unsupported format string passed to ${typeName(value)}.__format__`,
+      );
     if (type && type !== 's')
       throw new TemplateRuntimeError(
         `Unknown format code '${type}' for object of type '${typeName(value)}'`,

@@ -5,6 +5,7 @@
 import type { FilterImpl } from './runtime/state.js';
 import {
   JinjaUndefined,
+  Markup,
   PyFloat,
   dunder,
   TemplateRuntimeError,
@@ -60,7 +61,7 @@ export const BUILTIN_TESTS: Record<string, FilterImpl> = {
   boolean: (_st, v) => typeof v === 'boolean',
   true: (_st, v) => v === true,
   false: (_st, v) => v === false,
-  integer: (_st, v) => typeof v === 'number' && Number.isInteger(v),
+  integer: (_st, v) => (typeof v === 'number' && Number.isInteger(v)) || typeof v === 'bigint',
   float: (_st, v) => isFloat(v),
   number: (_st, v) => isNumber(v),
   string: (_st, v) => typeof v === 'string',
@@ -81,7 +82,8 @@ export const BUILTIN_TESTS: Record<string, FilterImpl> = {
     if (v instanceof PyFloat && o instanceof PyFloat) return v.value === o.value;
     return v === o;
   },
-  escaped: (_st, v) => v !== null && typeof v === 'object' && '__html__' in v,
+  escaped: (_st, v) =>
+    v instanceof Markup || (v !== null && typeof v === 'object' && '__html__' in v),
   eq,
   equalto: eq,
   '==': eq,

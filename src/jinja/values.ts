@@ -122,6 +122,7 @@ export function hashKey(k: unknown): unknown {
   }
   if (k === null) return null;
   if (k instanceof PyFloat) return k.value;
+  if (k instanceof Markup) return k.s;
   if (Array.isArray(k)) {
     if (!isTuple(k)) throw new TemplateRuntimeError("unhashable type: 'list'");
     return `\u0000tuple${pyRepr(k.map((x) => hashKey(x)))}`;
@@ -156,7 +157,9 @@ export function isMapping(v: unknown): v is object {
  * hands those in, and only a template could have put a PyDict inside.
  */
 export function toJs(v: unknown, depth = 0): unknown {
+  if (typeof v === 'bigint') return Number(v); // JS code (JSON, SQL text) expects numbers
   if (v === null || typeof v !== 'object') return v;
+  if (v instanceof Markup) return v.s;
   if (v instanceof PyDict) {
     const out: Record<string, unknown> = {};
     for (const [k, x] of v.pyEntries()) out[typeof k === 'string' ? k : pyStr(k)] = toJs(x, depth);
@@ -166,7 +169,7 @@ export function toJs(v: unknown, depth = 0): unknown {
     let out: unknown[] | null = null;
     for (let i = 0; i < v.length; i++) {
       const x = v[i] as unknown;
-      if (x === null || typeof x !== 'object') continue;
+      if (x === null || (typeof x !== 'object' && typeof x !== 'bigint')) continue;
       const c = toJs(x, depth);
       if (c !== x) (out ??= v.slice())[i] = c;
     }
@@ -183,6 +186,35 @@ export function toJs(v: unknown, depth = 0): unknown {
     return out ?? v;
   }
   return v;
+}
+
+/**
+ * markupsafe.Markup: a string known to be HTML-safe (`|e`, `|safe`, `|tojson`, macro output under
+ * autoescape). Concatenating with `+`, `%` or its methods escapes the other operand; printing
+ * under `{% autoescape true %}` leaves it as is. Filters that do not know it see its text.
+ */
+export class Markup {
+  constructor(readonly s: string) {}
+  toString(): string {
+    return this.s;
+  }
+}
+
+/** markupsafe.escape: a Markup stays as it is; anything else is str() then HTML-escaped. */
+export function escapeValue(v: unknown): Markup {
+  if (v instanceof Markup) return v;
+  return new Markup(htmlEscapeText(pyStr(v)));
+}
+
+/** HTML-escapes text as markupsafe does (&, <, >, " and '). */
+export function htmlEscapeText(s: string): string {
+  if (!/[&<>"']/.test(s)) return s;
+  return s
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&#34;')
+    .replace(/'/g, '&#39;');
 }
 
 /** Keyword arguments appended as the last argument when Jinja calls a JS function with `k=v`. */
@@ -249,13 +281,30 @@ export function failUndefined(u: JinjaUndefined): never {
 }
 
 /** True for Python floats: boxed integral floats and non-integral (or non-finite) numbers. */
+/**
+ * A Python int past 2**53 is a JS `bigint` (exact); within that range it is a plain number, so
+ * common arithmetic never touches BigInt. Results go back to numbers when they fit.
+ */
+export function mkInt(b: bigint): number | bigint {
+  return b >= -9007199254740991n && b <= 9007199254740991n ? Number(b) : b;
+}
+
+/** A Python int (number, bigint or bool) as a BigInt. */
+export function bigOf(v: unknown): bigint {
+  if (typeof v === 'bigint') return v;
+  if (typeof v === 'boolean') return v ? 1n : 0n;
+  return BigInt(v as number);
+}
+
 export function isFloat(v: unknown): boolean {
   return v instanceof PyFloat || (typeof v === 'number' && !Number.isInteger(v));
 }
 
 /** True for any Python number, bool included (bool is an int subclass in Python). */
 export function isNumber(v: unknown): boolean {
-  return typeof v === 'number' || v instanceof PyFloat || typeof v === 'boolean';
+  return (
+    typeof v === 'number' || v instanceof PyFloat || typeof v === 'boolean' || typeof v === 'bigint'
+  );
 }
 
 /** The JS number behind a Python number or bool. */
@@ -263,6 +312,7 @@ export function num(v: unknown): number {
   if (typeof v === 'number') return v;
   if (v instanceof PyFloat) return v.value;
   if (typeof v === 'boolean') return v ? 1 : 0;
+  if (typeof v === 'bigint') return Number(v);
   throw new TemplateRuntimeError(`expected a number, got ${typeName(v)}`);
 }
 
@@ -284,10 +334,11 @@ export function typeName(v: unknown): string {
   if (typeof v === 'boolean') return 'bool';
   if (typeof v === 'string') return 'str';
   if (isFloat(v)) return 'float';
-  if (typeof v === 'number') return 'int';
+  if (typeof v === 'number' || typeof v === 'bigint') return 'int';
   if (Array.isArray(v)) return isTuple(v) ? 'tuple' : 'list';
   if (v instanceof JinjaUndefined) return 'Undefined';
   if (v instanceof Namespace) return 'Namespace';
+  if (v instanceof Markup) return 'Markup';
   if (typeof v === 'function') return 'function';
   if (isDict(v)) return 'dict';
   if (v instanceof Map) return 'dict';
@@ -304,6 +355,8 @@ export function truthy(v: unknown): boolean {
       return v.length > 0;
     case 'number':
       return v !== 0; // NaN is truthy in Python too
+    case 'bigint':
+      return true; // only ints past 2**53 are bigints
     case 'function':
       return true;
   }
@@ -313,6 +366,7 @@ export function truthy(v: unknown): boolean {
   }
   if (Array.isArray(v)) return v.length > 0;
   if (v instanceof PyFloat) return v.value !== 0;
+  if (v instanceof Markup) return v.s.length > 0;
   if (v instanceof Map || v instanceof Set) return v.size > 0;
   if (isDict(v)) {
     for (const _ in v) return true;
@@ -385,6 +439,8 @@ export function pyStr(v: unknown): string {
       return Number.isInteger(v) ? intStr(v) : floatRepr(v);
     case 'boolean':
       return v ? 'True' : 'False';
+    case 'bigint':
+      return v.toString();
     case 'undefined':
       return '';
   }
@@ -393,6 +449,7 @@ export function pyStr(v: unknown): string {
     if (v.strict) failUndefined(v);
     return '';
   }
+  if (v instanceof Markup) return v.s;
   const str = dunder(v, '__str__');
   if (str) return String(str());
   return pyRepr(v);
@@ -440,6 +497,7 @@ export function pyRepr(v: unknown): string {
       return strRepr(v);
     case 'number':
     case 'boolean':
+    case 'bigint':
       return pyStr(v);
     case 'undefined':
       return 'None';
@@ -451,6 +509,7 @@ export function pyRepr(v: unknown): string {
   }
   if (v === null) return 'None';
   if (v instanceof PyFloat) return floatRepr(v.value);
+  if (v instanceof Markup) return `Markup(${strRepr(v.s)})`;
   if (v instanceof JinjaUndefined) {
     if (v.strict) failUndefined(v);
     return 'Undefined';
@@ -489,13 +548,31 @@ export function pyRepr(v: unknown): string {
   return `<${typeName(v)} object>`;
 }
 
+/** Orders two Python numbers, exactly when either is an int past 2**53. */
+function numCompare(a: unknown, b: unknown): number {
+  if ((typeof a === 'bigint' || typeof b === 'bigint') && !isFloat(a) && !isFloat(b)) {
+    const x = bigOf(a);
+    const y = bigOf(b);
+    return x < y ? -1 : x > y ? 1 : 0;
+  }
+  const x = num(a);
+  const y = num(b);
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
 /** Python `==`: by value for numbers, strings, lists, tuples and dicts; identity otherwise. */
 export function pyEq(a: unknown, b: unknown): boolean {
   if (a === b) return true;
   if (a === undefined) a = null;
   if (b === undefined) b = null;
   if (a === null || b === null) return a === b;
-  if (isNumber(a) && isNumber(b)) return num(a) === num(b);
+  if (a instanceof Markup) a = a.s;
+  if (b instanceof Markup) b = b.s;
+  if (a === b) return true;
+  if (isNumber(a) && isNumber(b)) {
+    if (typeof a === 'bigint' || typeof b === 'bigint') return numCompare(a, b) === 0;
+    return num(a) === num(b);
+  }
   if (typeof a === 'string' || typeof b === 'string') return false;
   if (a instanceof JinjaUndefined || b instanceof JinjaUndefined) {
     if (a instanceof JinjaUndefined && a.strict) failUndefined(a);
@@ -532,11 +609,9 @@ export function pyEq(a: unknown, b: unknown): boolean {
 
 /** Python ordering (`<`): numbers, strings, and lists/tuples lexicographically; else TypeError. */
 export function pyCompare(a: unknown, b: unknown, op: string): number {
-  if (isNumber(a) && isNumber(b)) {
-    const x = num(a);
-    const y = num(b);
-    return x < y ? -1 : x > y ? 1 : 0;
-  }
+  if (isNumber(a) && isNumber(b)) return numCompare(a, b);
+  if (a instanceof Markup) a = a.s;
+  if (b instanceof Markup) b = b.s;
   if (typeof a === 'string' && typeof b === 'string') return a < b ? -1 : a > b ? 1 : 0;
   if (Array.isArray(a) && Array.isArray(b) && isTuple(a) === isTuple(b)) {
     const n = Math.min(a.length, b.length);
@@ -556,6 +631,8 @@ export function pyCompare(a: unknown, b: unknown, op: string): number {
 
 /** Python `needle in haystack` for strings, lists, tuples, dicts and Undefined. */
 export function pyContains(haystack: unknown, needle: unknown): boolean {
+  if (haystack instanceof Markup) haystack = haystack.s;
+  if (needle instanceof Markup) needle = needle.s;
   if (typeof haystack === 'string') {
     if (typeof needle !== 'string') {
       if (needle instanceof JinjaUndefined) failUndefined(needle);
@@ -587,6 +664,7 @@ export function pyContains(haystack: unknown, needle: unknown): boolean {
 export function pyIter(v: unknown): unknown[] {
   if (Array.isArray(v)) return v;
   if (typeof v === 'string') return Array.from(v);
+  if (v instanceof Markup) return Array.from(v.s);
   if (v instanceof JinjaUndefined) {
     if (v.strict) failUndefined(v);
     return [];
@@ -606,6 +684,7 @@ export function pyIter(v: unknown): unknown[] {
 /** Python len(). */
 export function pyLen(v: unknown): number {
   if (typeof v === 'string') return Array.from(v).length;
+  if (v instanceof Markup) return Array.from(v.s).length;
   if (Array.isArray(v)) return v.length;
   if (v instanceof JinjaUndefined) {
     if (v.strict) failUndefined(v);

@@ -4,7 +4,7 @@
  * values are typed as dbt's type tester types them: integers as ints, decimals and floats as
  * numbers, DATE and TIMESTAMP as datetime.date/datetime, containers as JSON text. Values an
  * engine sends as text because a JS number could not hold them exactly (BIGINT, DECIMAL) become
- * numbers when they fit exactly, and otherwise stay as their exact digits.
+ * numbers; only an integer past 2^53 stays as its exact digits.
  */
 import type { QueryResult } from '../engines/index.js';
 import { PyFloat, pyRepr, pyStr, splitArgs, tuple } from '../jinja/index.js';
@@ -52,13 +52,13 @@ function jsonDumps(v: unknown): string {
   return JSON.stringify(v);
 }
 
-/** A number when the text's value fits a JS number exactly; its digits otherwise. */
+/** An integer when it fits a JS number exactly (its digits otherwise); a fraction as a number. */
 function exactNumber(text: string, integral: boolean): unknown {
   const n = Number(text);
   if (!Number.isFinite(n)) return text;
   if (integral || !text.includes('.')) return Number.isSafeInteger(n) ? n : text;
-  const digits = text.replace(/^-/, '').replace('.', '').replace(/^0+/, '');
-  if (digits.length > 15) return text;
+  // A fraction is a number even past 15 digits (PostgreSQL's avg() has 16 or more): templates do
+  // arithmetic and comparisons on such values, which the exact digits would not allow.
   return Number.isInteger(n) ? new PyFloat(n) : n;
 }
 
@@ -215,6 +215,58 @@ export class AgateTable {
   }
   __repr__(): string {
     return '<agate.table.Table object>';
+  }
+
+  private withRows(names: string[], rows: unknown[][]): AgateTable {
+    const types = names.map((n) => this.column_types[this.column_names.indexOf(n)]!);
+    return new AgateTable(names, types, rows, this.printer);
+  }
+
+  /** table.select(['a', 'b']): those columns, in that order. */
+  select(...raw: unknown[]): AgateTable {
+    const wanted = [splitArgs(raw).args[0]].flat().map(String);
+    const idx = wanted.map((n) => this.column_names.indexOf(n));
+    return this.withRows(
+      wanted,
+      this.matrix().map((r) => idx.map((i) => r[i])),
+    );
+  }
+
+  /** table.exclude(['a']): every other column. */
+  exclude(...raw: unknown[]): AgateTable {
+    const drop = new Set([splitArgs(raw).args[0]].flat().map(String));
+    return this.select(this.column_names.filter((n) => !drop.has(n)));
+  }
+
+  /** table.limit(n) or limit(start, end): a slice of the rows. */
+  limit(...raw: unknown[]): AgateTable {
+    const { args, kwargs } = splitArgs(raw);
+    const start = args.length > 1 ? Number(args[0] ?? 0) : 0;
+    const end = Number((args.length > 1 ? args[1] : (kwargs.end_or_stop ?? args[0])) ?? Infinity);
+    return this.withRows([...this.column_names], this.matrix().slice(start, end));
+  }
+
+  /** table.order_by('col' or ['a', 'b'], reverse=False): rows sorted, None first as in agate. */
+  order_by(...raw: unknown[]): AgateTable {
+    const { args, kwargs } = splitArgs(raw);
+    const keys = [args[0]].flat().map((k) => this.column_names.indexOf(String(k)));
+    const reverse = (kwargs.reverse ?? args[1]) === true;
+    const cmp = (a: unknown, b: unknown): number => {
+      if (a === b) return 0;
+      if (a === null) return -1;
+      if (b === null) return 1;
+      const [x, y] = [a instanceof PyFloat ? a.value : a, b instanceof PyFloat ? b.value : b];
+      if (typeof x === 'number' && typeof y === 'number') return x - y;
+      return pyStr(x) < pyStr(y) ? -1 : pyStr(x) > pyStr(y) ? 1 : 0;
+    };
+    const rows = this.matrix().sort((r, q) => {
+      for (const k of keys) {
+        const c = cmp(r[k], q[k]);
+        if (c) return c;
+      }
+      return 0;
+    });
+    return this.withRows([...this.column_names], reverse ? rows.reverse() : rows);
   }
 
   /** agate's print_table: a GitHub-flavoured Markdown table, to the log. */

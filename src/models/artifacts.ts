@@ -136,25 +136,29 @@ export async function writeRunResults(
   const path = join(pp.project.dir, pp.project.targetPath, 'run_results.json');
   const body = {
     metadata: artifactMetadata('run-results', invocationId),
-    results: results.map((r) => ({
-      status: r.status,
-      timing: r.timing,
-      thread_id: r.thread_id,
-      execution_time: r.execution_time,
-      adapter_response:
-        adapterResponse(
-          pp.target.type,
-          pp.manifest.nodes.get(r.unique_id)!,
-          r,
-          Boolean(args.full_refresh),
-        ) ?? {},
-      message: r.message,
-      failures: r.failures,
-      unique_id: r.unique_id,
-      compiled: r.compiled_code !== null,
-      compiled_code: r.compiled_code,
-      relation_name: r.relation_name,
-    })),
+    // dbt never runs an ephemeral model, so it has no result; one that failed to compile keeps
+    // its error here (dbt would report it on the node that reads it).
+    results: results
+      .filter((r) => !isEphemeralSuccess(pp, r))
+      .map((r) => ({
+        status: r.status,
+        timing: r.timing,
+        thread_id: r.thread_id,
+        execution_time: r.execution_time,
+        adapter_response:
+          adapterResponse(
+            pp.target.type,
+            pp.manifest.nodes.get(r.unique_id)!,
+            r,
+            Boolean(args.full_refresh),
+          ) ?? {},
+        message: r.message,
+        failures: r.failures,
+        unique_id: r.unique_id,
+        compiled: r.compiled_code !== null,
+        compiled_code: r.compiled_code,
+        relation_name: r.relation_name,
+      })),
     elapsed_time: elapsed,
     args,
   };
@@ -162,12 +166,22 @@ export async function writeRunResults(
   return path;
 }
 
+function isEphemeralSuccess(pp: ParsedProject, r: NodeResult): boolean {
+  const node = pp.manifest.nodes.get(r.unique_id);
+  return node?.config.materialized === 'ephemeral' && r.status === 'success';
+}
+
 /** Where a node's compiled SQL goes: target/compiled/<its package>/<file>, as dbt lays it out. */
 function compiledPath(pp: ParsedProject, node: Node): string {
-  const base = join(pp.project.dir, pp.project.targetPath, 'compiled', node.package_name);
+  return join(pp.project.dir, compiledFile(pp, node));
+}
+
+/** A node's compiled SQL file relative to the project folder (dbt's compiled_path). */
+export function compiledFile(pp: ParsedProject, node: Node): string {
+  const base = [pp.project.targetPath, 'compiled', node.package_name].join('/');
   if (node.resource_type === 'test' && node.test_metadata)
-    return join(base, node.original_file_path, `${node.name}.sql`);
-  return join(base, node.original_file_path);
+    return `${base}/${node.original_file_path}/${node.name}.sql`;
+  return `${base}/${node.original_file_path}`;
 }
 
 const createdDirs = new WeakMap<ParsedProject, Set<string>>();

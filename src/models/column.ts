@@ -18,6 +18,8 @@ export interface AdapterFlavour {
   reprExtra: string;
   /** load_result().response prints the server's status (`SELECT 3`) rather than `OK`. */
   statusMessages: boolean;
+  /** Column.TYPE_LABELS: what translate_type() and create() turn an agate label into. */
+  typeLabels: Readonly<Record<string, string>>;
 }
 
 const BASE_INTEGERS = [
@@ -44,6 +46,7 @@ const BASE: AdapterFlavour = {
   keepsUnsizedStrings: false,
   reprExtra: '',
   statusMessages: false,
+  typeLabels: { STRING: 'TEXT' },
 };
 
 const FLAVOURS: Record<string, AdapterFlavour> = {
@@ -73,6 +76,7 @@ const FLAVOURS: Record<string, AdapterFlavour> = {
     keepsUnsizedStrings: false,
     reprExtra: ', fields=[]',
     statusMessages: false,
+    typeLabels: BASE.typeLabels,
   },
   postgres: {
     ...BASE,
@@ -80,6 +84,18 @@ const FLAVOURS: Record<string, AdapterFlavour> = {
     columnClass: 'PostgresColumn',
     keepsUnsizedStrings: true,
     statusMessages: true,
+    typeLabels: {
+      STRING: 'TEXT',
+      DATETIME: 'TIMESTAMP',
+      DATETIMETZ: 'TIMESTAMPTZ',
+      STRINGARRAY: 'TEXT[]',
+      INTEGERARRAY: 'INT[]',
+      DECIMALARRAY: 'DECIMAL[]',
+      BOOLEANARRAY: 'BOOL[]',
+      DATEARRAY: 'DATE[]',
+      DATETIMEARRAY: 'TIMESTAMP[]',
+      DATETIMETZARRAY: 'TIMESTAMPTZ[]',
+    },
   },
 };
 
@@ -223,6 +239,7 @@ export function columnFromDescription(flavour: AdapterFlavour, name: string, raw
 
 /** `api.Column`: callable as Column(name, dtype, char_size, precision, scale), with dbt's class methods. */
 export function columnApi(flavour: AdapterFlavour): unknown {
+  const translate = (dtype: string) => flavour.typeLabels[dtype.toUpperCase()] ?? dtype;
   const make = (...raw: unknown[]) => {
     const { args, kwargs } = splitArgs(raw);
     const field = (k: string, i: number) => kwargs[k] ?? args[i] ?? null;
@@ -236,16 +253,13 @@ export function columnApi(flavour: AdapterFlavour): unknown {
     );
   };
   return Object.assign(make, {
-    create: (name: unknown, labelOrDtype: unknown) => {
-      const dtype = String(labelOrDtype);
-      return new Column(flavour, String(name), dtype.toUpperCase() === 'STRING' ? 'TEXT' : dtype);
-    },
+    create: (name: unknown, labelOrDtype: unknown) =>
+      new Column(flavour, String(name), translate(String(labelOrDtype))),
     from_description: (name: unknown, raw: unknown) =>
       columnFromDescription(flavour, String(name), String(raw)),
     string_type: (size: unknown) => Column.string_type(size),
     numeric_type: (dtype: unknown, p: unknown, s: unknown) =>
       Column.numeric_type(String(dtype), p, s),
-    translate_type: (dtype: unknown) =>
-      String(dtype).toUpperCase() === 'STRING' ? 'TEXT' : String(dtype),
+    translate_type: (dtype: unknown) => translate(String(dtype)),
   });
 }

@@ -186,7 +186,10 @@ function pyArgs<T>(names: string[], fn: (...a: never[]) => T): (...raw: unknown[
   };
 }
 
-/** The adapter's introspection and DDL methods (dispatch is added by the context). */
+/**
+ * The adapter's introspection and DDL methods (dispatch is added by the context). The DDL ones
+ * return None, as dbt's do (`{{ adapter.drop_relation(r) }}` prints None).
+ */
 export function adapterMethods(rt: AdapterRuntime): Record<string, unknown> {
   const { factory, flavour } = relationsOf(rt.target);
   const engine = () => rt.engine;
@@ -257,7 +260,7 @@ export function adapterMethods(rt: AdapterRuntime): Record<string, unknown> {
           relationArg(from, 'expand_target_column_types'),
           relationArg(to, 'expand_target_column_types'),
         );
-        return '';
+        return null;
       },
     ),
     execute: async (...raw: unknown[]) => {
@@ -269,7 +272,7 @@ export function adapterMethods(rt: AdapterRuntime): Record<string, unknown> {
     drop_relation: pyArgs(['relation'], async (rel: unknown) => {
       const r = relationArg(rel, 'drop_relation');
       if (r.identifier) await engine()?.dropRelation(r.schema ?? undefined, r.identifier);
-      return '';
+      return null;
     }),
     rename_relation: pyArgs(
       ['from_relation', 'to_relation'],
@@ -278,22 +281,22 @@ export function adapterMethods(rt: AdapterRuntime): Record<string, unknown> {
         const b = relationArg(to, 'rename_relation');
         if (a.identifier && b.identifier)
           await engine()?.renameRelation(a.schema ?? undefined, a.identifier, b.identifier);
-        return '';
+        return null;
       },
     ),
     truncate_relation: pyArgs(['relation'], async (rel: unknown) => {
       await engine()?.exec(`DELETE FROM ${relationArg(rel, 'truncate_relation').render()}`);
-      return '';
+      return null;
     }),
     create_schema: pyArgs(['relation'], async (rel: unknown) => {
       const r = relationArg(rel, 'create_schema');
       if (r.schema) await engine()?.ensureSchema(r.schema);
-      return '';
+      return null;
     }),
     drop_schema: pyArgs(['relation'], async (rel: unknown) => {
       const r = relationArg(rel, 'drop_schema');
       if (r.schema) await engine()?.dropSchema(r.schema);
-      return '';
+      return null;
     }),
   };
 }

@@ -18,7 +18,7 @@ export {
   type RunOptions,
   type RunSummary,
 } from './runner.js';
-export { writeCatalog, writeCompiled, writeManifest } from './artifacts.js';
+export { compiledFile, writeCatalog, writeCompiled, writeManifest } from './artifacts.js';
 export {
   openDbtProject,
   parsePipelineModels,

@@ -60,12 +60,10 @@ export function findRefTarget(
     }
     if (named.length > 1) {
       const ids = named.map((n) => n.unique_id);
+      // dbt's AmbiguousResourceNameRefError, its two lines on one (parse problems are one line each).
       throw new TributaryError(
-        `When referencing '${ref.name}', dbt found nodes in multiple packages: '${ids.join("', '")}'`,
-        {
-          code: 'CONFIG',
-          hint: `use two-argument 'ref', with the package name first: '${named.map((n) => n.package_name).join("' or '")}'`,
-        },
+        `When referencing '${ref.name}', dbt found nodes in multiple packages: '${ids.join("', '")}'. To fix this, use two-argument 'ref', with the package name first: '${named.map((n) => n.package_name).join("' or '")}'`,
+        { code: 'CONFIG' },
       );
     }
     return named[0];

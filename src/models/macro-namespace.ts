@@ -138,9 +138,7 @@ export function macroLayer(
   const installed = [...registry.packages.keys()].filter((p) => p !== rootName && p !== pkg);
   for (const other of installed.reverse()) defineMacroGetters(layer, registry.of(other), (g) => g);
   defineMacroGetters(layer, registry.internal, (g) => g);
-  const dbtProto = Object.create(null) as object;
-  defineMacroGetters(dbtProto, registry.internal, (self) => self[RENDER_GLOBALS]!);
-  defineNamespace(layer, INTERNAL_PACKAGE, dbtProto);
+  defineNamespace(layer, INTERNAL_PACKAGE, registry.namespaceProto(INTERNAL_PACKAGE));
   for (const name of registry.packages.keys())
     defineNamespace(layer, name, registry.namespaceProto(name));
   defineMacroGetters(layer, registry.of(rootName), (g) => g);

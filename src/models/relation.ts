@@ -215,12 +215,30 @@ export class Relation {
     return true;
   }
 
+  /** The relation as dbt's to_dict() gives it (a Mapping: `relation['path']['schema']`). */
+  private asDict(): Record<string, unknown> {
+    return {
+      path: { ...this.path },
+      type: this.type,
+      quote_character: this.quote_character,
+      include_policy: { ...this.include_policy },
+      quote_policy: { ...this.quote_policy },
+      dbt_created: false,
+      limit: null,
+      require_alias: true,
+    };
+  }
+
   /** dbt-utils asks `relation.get('metadata')`; other keys read the relation's dict. */
   get(key: unknown, fallback: unknown = null): unknown {
     if (key === 'metadata') return { type: this.className };
-    if (key === 'path') return { ...this.path };
-    if (key === 'type') return this.type;
-    return fallback;
+    const dict = this.asDict();
+    return typeof key === 'string' && Object.hasOwn(dict, key) ? dict[key] : fallback;
+  }
+
+  __getitem__(key: unknown): unknown {
+    const dict = this.asDict();
+    return typeof key === 'string' && Object.hasOwn(dict, key) ? dict[key] : undefined;
   }
 
   /** Whether the path parts given match (exactly; a case-only difference is an error in dbt). */

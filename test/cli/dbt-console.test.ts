@@ -29,6 +29,7 @@ async function consoleRun(
     return runVerb(p.parsed, p.engine, {
       verb,
       threads: 1,
+      log: (m) => c.log(m),
       onPlan: (plan) => c.plan(plan),
       onResult: (r, node) => c.result(r, node),
     });
@@ -73,6 +74,8 @@ describeEachEngine('dbt console', (engine) => {
       'HH:MM:SS  Failure in test not_null_people_name (models/schema.yml)',
       'HH:MM:SS    Got 1 result, configured to fail if != 0',
       'HH:MM:SS  ',
+      'HH:MM:SS    compiled Code at target/compiled/failing/models/schema.yml/not_null_people_name.sql',
+      'HH:MM:SS  ',
       'HH:MM:SS  Done. PASS=2 WARN=0 ERROR=1 SKIP=2 NO-OP=0 TOTAL=5',
     ]);
   });
@@ -105,6 +108,7 @@ describeEachEngine('dbt console', (engine) => {
       'Formatting',
       'RunResultFailure',
       'RunResultError',
+      'SQLCompiledPath',
       'StatsLine',
     ]);
     for (const e of events) {
@@ -156,5 +160,42 @@ describeEachEngine('dbt console with ephemeral models', (engine) => {
       nodeLines.map((_, i) => i + 1),
     );
     expect(nodeLines.every((l) => l.includes(` of ${nodeLines.length} `))).toBe(true);
+  });
+});
+
+describeEachEngine('dbt console when an ephemeral model fails', (engine) => {
+  let f: DbtFixture;
+  beforeAll(() => {
+    f = new DbtFixture('failing', engine);
+    f.write(
+      'models/eph.sql',
+      "{{ config(materialized='ephemeral') }}\n{% if execute %}{{ exceptions.raise_compiler_error('no eph today') }}{% endif %}\nselect 1 as one\n",
+    );
+    f.write('models/uses_eph.sql', "select * from {{ ref('eph') }}\n");
+    f.write(
+      'models/loud.sql',
+      "{% if execute %}{{ log('hello from ' ~ this.name, info=True) }}{% endif %}\nselect 1 as one\n",
+    );
+  });
+  afterAll(() => f.cleanup());
+
+  it("skips what reads it 'due to ephemeral model error' and reports the error", async () => {
+    const lines = masked(await consoleRun(f, 'run', { quiet: true }));
+    expect(lines).toContainEqual(
+      line(`5 of 5 SKIP relation ${f.schema}.uses_eph due to ephemeral model error`, 'ERROR SKIP'),
+    );
+    expect(lines.some((l) => l.includes('no eph today'))).toBe(true);
+  });
+
+  it("prints what the Jinja logs with log(info=True), as dbt's JinjaLogInfo", async () => {
+    const lines = masked(await consoleRun(f, 'run', { format: 'text' }));
+    expect(lines).toContain('HH:MM:SS  hello from loud');
+    const events = (await consoleRun(f, 'run', { format: 'json' })).map(
+      (l) => JSON.parse(l) as { info: { name: string; code: string; msg: string } },
+    );
+    expect(events.find((e) => e.info.name === 'JinjaLogInfo')?.info).toMatchObject({
+      code: 'I062',
+      msg: 'hello from loud',
+    });
   });
 });

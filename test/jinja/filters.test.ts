@@ -113,11 +113,10 @@ describe('sequences', () => {
     expect(await render(src, { users })).toBe("AB ['a_b'] ann,bob,cy ['?', '?', None]");
   });
 
-  it('maps, selects and rejects nothing from None, as Jinja2 (dbt-utils equality relies on it)', async () => {
-    // Jinja2 3.1.6: {{ 'a' in none | map('lower') }} {{ none | select | list }} → False []
+  it('maps and selects nothing from none, as Jinja2 does (`if value:`), without checking arguments', async () => {
     const src =
-      "{{ 'a' in none | map('lower') }} {{ none | select | list }} {{ none | rejectattr('x') | list }}";
-    expect(await render(src)).toBe('False [] []');
+      "{{ 'a' in (none | map('lower')) }} {{ none | map('lower') | list }} {{ none | map | list }} {{ none | select | list }} {{ none | rejectattr('x') | list }} {{ '' | selectattr('x') | list }}";
+    expect(await render(src)).toBe('False [] [] [] [] []');
   });
 
   it('selects and rejects items by a test, with arguments', async () => {

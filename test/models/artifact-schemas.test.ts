@@ -4,10 +4,16 @@
  * built, seeded, snapshotted and checked for freshness on each engine, then each artifact read back
  * and validated. Without the schemas folder the suite says it did not run (under CI=true it fails).
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sourceFreshness, writeCatalog } from '../../src/models/index.js';
+import {
+  openDbtProject,
+  sourceFreshness,
+  writeCatalog,
+  writeManifest,
+} from '../../src/models/index.js';
+import { tempDir } from '../helpers.js';
 import { postgresTestUrl } from '../services.js';
 import { DbtFixture, describeEachEngine, type EngineName } from './dbt.js';
 import {
@@ -53,6 +59,12 @@ describe.skipIf(!schemas)('artifacts against dbt schemas', () => {
     });
     it('run_results.json validates against run-results v6', () => {
       expectValid(f, 'run-results');
+    });
+    it('run_results.json has no ephemeral model, which dbt never runs', () => {
+      const doc = expectValid(f, 'run-results') as { results: { unique_id: string }[] };
+      const ids = doc.results.map((r) => r.unique_id);
+      expect(ids).toContain('model.shop.customer_revenue');
+      expect(ids).not.toContain('model.shop.int_paid_orders');
     });
     it('catalog.json validates against catalog v1', () => {
       expectValid(f, 'catalog');
@@ -188,6 +200,51 @@ describe.skipIf(!schemas)('artifacts against dbt schemas', () => {
           );
         })
         .finally(() => f.cleanup());
+    });
+  });
+
+  /** dbt-utils' own test project (read from ../shared/dbt-utils, copied to a temp folder). */
+  const DBT_UTILS = resolve(import.meta.dirname, '../../../shared/dbt-utils');
+  const utilsThere = existsSync(join(DBT_UTILS, 'integration_tests', 'dbt_project.yml'));
+  if (!utilsThere) console.warn(`the dbt-utils manifest check did not run: ${DBT_UTILS} is absent`);
+
+  describe.skipIf(!utilsThere)("dbt-utils' integration_tests, with dbt_utils installed", () => {
+    const tmp = tempDir('trib-artifacts-utils-');
+    afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+    it("writes a manifest dbt accepts, listing the package's macros and nodes", async () => {
+      const repo = join(tmp, 'dbt-utils');
+      cpSync(DBT_UTILS, repo, { recursive: true });
+      const project = join(repo, 'integration_tests');
+      const ownTests = join(DBT_UTILS, 'integration_tests');
+      mkdirSync(join(project, 'dbt_packages'));
+      cpSync(DBT_UTILS, join(project, 'dbt_packages', 'dbt_utils'), {
+        recursive: true,
+        filter: (p) => p !== ownTests && !p.startsWith(`${ownTests}/`),
+      });
+      writeFileSync(
+        join(project, 'profiles.yml'),
+        `integration_tests:\n  target: duckdb\n  outputs:\n    duckdb:\n      type: duckdb\n      path: ${JSON.stringify(join(tmp, 'utils.duckdb'))}\n`,
+      );
+      const opened = await openDbtProject(project, { profilesDir: project });
+      try {
+        const path = await writeManifest(opened.parsed, 'utils-test');
+        const m = JSON.parse(readFileSync(path, 'utf8')) as {
+          macros: Record<string, { package_name: string; path: string; macro_sql: string }>;
+          nodes: Record<string, { package_name: string; database: string }>;
+        };
+        const errors = validateArtifact('manifest', m);
+        expect(errors, formatArtifactErrors(errors)).toEqual([]);
+        expect(m.macros['macro.dbt_utils.star']).toMatchObject({
+          package_name: 'dbt_utils',
+          path: 'macros/sql/star.sql',
+        });
+        expect(m.macros['macro.dbt_utils.star']!.macro_sql).toMatch(/^\{% macro star\(/);
+        expect(Object.values(m.macros).every((x) => x.macro_sql.length > 0)).toBe(true);
+        expect(Object.values(m.nodes).every((n) => n.database === 'utils')).toBe(true);
+      } finally {
+        await opened.close();
+      }
     });
   });
 });

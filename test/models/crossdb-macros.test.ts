@@ -252,7 +252,8 @@ describeEachEngine('dbt cross-database macros overridden by the project', (engin
   {{ dbt.any_value('1') }} as root_default,
   {{ dbt.hash("'x'") }} as package_hash,
   {{ dbt.length("'abc'") }} as untouched,
-  {{ dbt.equals('cast(null as integer)', 'cast(null as integer)') }} as nulls_equal`,
+  {{ dbt.equals('cast(null as integer)', 'cast(null as integer)') }} as nulls_equal,
+  {{ shim.tomorrow() }} as from_package`,
       },
       {
         'macros/overrides.sql': `{% macro ${engine}__dateadd(datepart, interval, from_date_or_timestamp) -%}
@@ -266,7 +267,10 @@ describeEachEngine('dbt cross-database macros overridden by the project', (engin
 {% macro default__any_value(expression) -%}'project default__any_value'{%- endmacro %}`,
         // A package the dispatch: config puts between the project and dbt for the dbt namespace.
         'dbt_packages/shim/dbt_project.yml': "name: shim\nversion: '1.0.0'\n",
-        'dbt_packages/shim/macros/hash.sql': `{% macro ${engine}__hash(field) -%}'shim ${engine}__hash'{%- endmacro %}`,
+        'dbt_packages/shim/macros/hash.sql': `{% macro ${engine}__hash(field) -%}'shim ${engine}__hash'{%- endmacro %}
+
+{# A package's own call of dbt.dateadd dispatches from the root project too. #}
+{% macro tomorrow() -%}{{ dbt.dateadd('day', 1, 'current_date') }}{%- endmacro %}`,
         'dbt_project.yml': `${PROJECT}dispatch:\n  - macro_namespace: dbt\n    search_order: [crossdb, shim, dbt]\nflags:\n  enable_truthy_nulls_equals_macro: true\n`,
       },
     ));
@@ -285,6 +289,7 @@ describeEachEngine('dbt cross-database macros overridden by the project', (engin
       untouched: 3,
       // The behavior flag makes dbt.equals treat two NULLs as equal.
       nulls_equal: true,
+      from_package: `project ${engine}__dateadd day 1`,
     });
   });
 });

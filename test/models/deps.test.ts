@@ -689,6 +689,10 @@ describe('deps on the command line', () => {
     expect(doc.lock).toBe('reused');
     expect(doc.packages.map((x) => x.name)).toEqual(['one_pkg', 'pkg_b']);
     expect((await cli(['--quiet', 'deps', '--project-dir', p])).stdout).toBe('');
+    const lockOnly = await cli(['deps', '--project-dir', p, '--lock', '--upgrade']);
+    expect(lockOnly.stdout).toContain(
+      '2 packages resolved; wrote package-lock.yml (--lock: nothing installed)',
+    );
   });
 
   it('exits 1 with one clear message (no stack) on a bad packages.yml', async () => {

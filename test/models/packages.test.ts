@@ -1,15 +1,17 @@
 /**
- * Installed packages load as dbt projects (dbt-core 1.8/1.9 semantics), on DuckDB: a root project
- * with one package in dbt_packages/ holding macros (under its own macro-paths), a generic test, a
- * model, a seed, a singular test, vars and configs. Each test reads one outcome of one `build`;
- * the error cases parse small projects of their own.
+ * Installed packages load as dbt projects (dbt-core 1.8/1.9 semantics), on DuckDB and PostgreSQL:
+ * a root project with one package in dbt_packages/ holding macros (under its own macro-paths),
+ * generic tests, models, a seed, a source, a singular test, hooks, vars and configs. Each test
+ * reads one outcome of one `build` per engine; the error cases parse small projects of their own
+ * (on DuckDB: parsing does not depend on the engine).
  */
 import { join } from 'node:path';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDbtProject, runVerb, type RunSummary } from '../../src/models/index.js';
 import type { OpenedDbtProject } from '../../src/models/open.js';
 import { tempDir, writeFiles } from '../helpers.js';
+import { FIXTURES, describeEachEngine, profileEnv } from './dbt.js';
 
 const profiles = (dir: string) => `pk:
   target: dev
@@ -42,13 +44,13 @@ data_tests:
   pkgone:
     +severity: warn
 on-run-end:
-  - "insert into main.hook_log select 'root', (select count(*) from main.hook_log)"
+  - "insert into {{ target.schema }}.hook_log select 'root', (select count(*) from {{ target.schema }}.hook_log)"
 `,
   'macros/overrides.sql': `{% macro default__shout() %}'root shout'{% endmacro %}
 {% macro label() %}'root label'{% endmacro %}
 {# reached through dbt's generate_schema_name: adapter.dispatch('generate_schema_name', 'dbt') searches the root first #}
 {% macro default__generate_schema_name(custom_schema_name, node) -%}
-  {%- if custom_schema_name is none -%}{{ target.schema }}{%- else -%}{{ custom_schema_name | trim }}{%- endif -%}
+  {%- if custom_schema_name is none -%}{{ target.schema }}{%- else -%}{{ target.schema }}__{{ custom_schema_name | trim }}{%- endif -%}
 {%- endmacro %}
 `,
   'models/root_model.sql': `select
@@ -70,6 +72,9 @@ from {{ ref('pkgone', 'pkg_model') }} p
   'models/schema.yml': `version: 2
 models:
   - name: root_model
+    data_tests:
+      - pkgone.same_count:
+          compare_model: ref('pkg_model')
     columns:
       - name: id
         tests: [pkgone.is_positive]
@@ -95,10 +100,11 @@ models:
     staging:
       +tags: [from_pkg]
 on-run-start:
-  - "create or replace table main.raw_events as select * from (values (1, 'a'), (2, 'b')) t(id, name)"
+  - "create schema if not exists {{ target.schema }}"
+  - "create table if not exists {{ target.schema }}.raw_events as select * from (values (1, 'a'), (2, 'b')) t(id, name)"
 on-run-end:
-  - "create table if not exists main.hook_log (who varchar, earlier integer)"
-  - "insert into main.hook_log select {{ label() }}, (select count(*) from main.hook_log)"
+  - "create table if not exists {{ target.schema }}.hook_log (who varchar, earlier integer)"
+  - "insert into {{ target.schema }}.hook_log select {{ label() }}, (select count(*) from {{ target.schema }}.hook_log)"
 `,
   'macro_src/greet.sql': `{% macro greet(name) %}'hello {{ name }}'{% endmacro %}
 {% macro label() %}'pkg label'{% endmacro %}
@@ -108,9 +114,15 @@ on-run-end:
 {% macro whisper() %}{{ return(adapter.dispatch('whisper', 'pkgone')()) }}{% endmacro %}
 {% macro default__whisper() %}'pkg default whisper'{% endmacro %}
 {% macro duckdb__whisper() %}'pkg duckdb whisper'{% endmacro %}
+{% macro postgres__whisper() %}'pkg postgres whisper'{% endmacro %}
 `,
   'tests/generic/is_positive.sql': `{% test is_positive(model, column_name) %}
 select * from {{ model }} where {{ column_name }} <= 0
+{% endtest %}
+`,
+  'macro_src/same_count.sql': `{% test same_count(model, compare_model) %}
+{% if execute and compare_model.identifier is not defined %}{{ exceptions.raise_compiler_error('compare_model is not a Relation') }}{% endif %}
+select 1 from (select count(*) as n from {{ model }}) a, (select count(*) as n from {{ compare_model }}) b where a.n != b.n
 {% endtest %}
 `,
   'tests/assert_pkg_model_has_rows.sql': `select 1 from (select count(*) as n from {{ ref('pkg_model') }}) c where n = 0`,
@@ -126,7 +138,7 @@ select * from {{ model }} where {{ column_name }} <= 0
   'models/schema.yml': `version: 2
 sources:
   - name: pkg_raw
-    schema: main
+    schema: "{{ target.schema }}"
     tables:
       - name: raw_events
 models:
@@ -142,25 +154,50 @@ function pkgFiles(prefix: string, files: Record<string, string>): Record<string,
   return Object.fromEntries(Object.entries(files).map(([k, v]) => [`${prefix}/${k}`, v]));
 }
 
-describe('a project with a package installed in dbt_packages/', () => {
+/** The shop fixture's profile (one output per engine, chosen and placed through TRIB_DBT_*). */
+const ENGINE_PROFILES = readFileSync(join(FIXTURES, 'shop', 'profiles.yml'), 'utf8').replace(
+  'tributary_test:',
+  'pk:',
+);
+
+let runs = 0;
+
+describeEachEngine('a project with a package installed in dbt_packages/', (engine) => {
   let dir: string;
   let opened: OpenedDbtProject;
   let summary: RunSummary;
   const logs: string[] = [];
+  const schema = `pkg_${Date.now().toString(36)}_${process.pid}_${runs++}`;
+  const saved = new Map<string, string | undefined>();
+  const rel = (name: string) => `"${schema}"."${name}"`;
 
   beforeAll(async () => {
     dir = tempDir('trib-pkg-');
+    for (const [k, v] of Object.entries(profileEnv(engine, dir, schema))) {
+      saved.set(k, process.env[k]);
+      process.env[k] = v;
+    }
     writeFiles(dir, {
       ...ROOT,
-      'profiles.yml': profiles(dir),
+      'profiles.yml': ENGINE_PROFILES,
       ...pkgFiles('dbt_packages/pkgone', PKG),
     });
     opened = await openDbtProject(dir, { profilesDir: dir, log: (m) => logs.push(m) });
     summary = await runVerb(opened.parsed, opened.engine, { verb: 'build' });
   });
   afterAll(async () => {
-    await opened?.close();
-    rmSync(dir, { recursive: true, force: true });
+    try {
+      if (engine === 'postgres')
+        for (const s of [schema, `${schema}__pkgseeds`])
+          await opened.engine.exec(`DROP SCHEMA IF EXISTS "${s}" CASCADE`);
+      await opened?.close();
+    } finally {
+      for (const [k, v] of saved) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   const row = async (sql: string) => {
@@ -199,6 +236,12 @@ describe('a project with a package installed in dbt_packages/', () => {
     ).toEqual(['pkgone:', 'shop_root:', 'shop_root:pkgone']);
   });
 
+  it("hands a package's generic test a ref() argument as a Relation, as dbt's native rendering does", () => {
+    const test = summary.results.find((r) => r.unique_id.includes('same_count'));
+    expect(test?.status).toBe('pass');
+    expect(test?.compiled_code).toContain('"pkg_model"');
+  });
+
   it("applies the root project's config tree for the package over the package's own", () => {
     const node = opened.parsed.manifest.nodes.get('model.pkgone.pkg_model')!;
     expect(node.config.materialized).toBe('table');
@@ -218,29 +261,29 @@ describe('a project with a package installed in dbt_packages/', () => {
 
   it("resolves source() to the package's source, from its own nodes and from the root's", async () => {
     expect(opened.parsed.manifest.sources.has('source.pkgone.pkg_raw.raw_events')).toBe(true);
-    expect(await row(`select from_source from main.pkg_model`)).toEqual({ from_source: 'b' });
-    expect(await row(`select source_rows from main.root_model`)).toEqual({ source_rows: 2 });
+    expect(await row(`select from_source from ${rel('pkg_model')}`)).toEqual({ from_source: 'b' });
+    expect(await row(`select source_rows from ${rel('root_model')}`)).toEqual({ source_rows: 2 });
   });
 
   it("scopes vars as dbt: root globals win, the root's package entry wins, package vars are defaults", async () => {
-    expect(await row(`select shared_var, pkg_only, scoped from main.pkg_model`)).toEqual({
+    expect(await row(`select shared_var, pkg_only, scoped from ${rel('pkg_model')}`)).toEqual({
       shared_var: 'from_root',
       pkg_only: 'pkg_default',
       scoped: 'root_for_pkgone',
     });
-    expect(await row(`select shared_var, pkg_only from main.root_model`)).toEqual({
+    expect(await row(`select shared_var, pkg_only from ${rel('root_model')}`)).toEqual({
       shared_var: 'from_root',
       pkg_only: 'unset',
     });
   });
 
   it("resolves an unqualified macro from the node's own package first, then the root", async () => {
-    expect(await row(`select label from main.pkg_model`)).toEqual({ label: 'pkg label' });
-    expect(await row(`select label from main.root_model`)).toEqual({ label: 'root label' });
+    expect(await row(`select label from ${rel('pkg_model')}`)).toEqual({ label: 'pkg label' });
+    expect(await row(`select label from ${rel('root_model')}`)).toEqual({ label: 'root label' });
   });
 
   it('calls package macros through the package namespace and dbt macros through dbt', async () => {
-    expect(await row(`select greeting, via_dbt, dbt_version from main.root_model`)).toEqual({
+    expect(await row(`select greeting, via_dbt, dbt_version from ${rel('root_model')}`)).toEqual({
       greeting: 'hello root',
       via_dbt: 'x',
       dbt_version: '1.9.0',
@@ -248,25 +291,27 @@ describe('a project with a package installed in dbt_packages/', () => {
   });
 
   it("dispatches with the dispatch: search order, the root's default__ before the package's", async () => {
-    expect(await row(`select shout, whisper from main.root_model`)).toEqual({
+    expect(await row(`select shout, whisper from ${rel('root_model')}`)).toEqual({
       shout: 'root shout',
-      whisper: 'pkg duckdb whisper',
+      whisper: `pkg ${engine} whisper`,
     });
   });
 
   it("overrides dbt's built-in naming through the root's default__generate_schema_name", async () => {
-    expect(opened.parsed.manifest.nodes.get('seed.pkgone.pkg_seed')?.schema).toBe('pkgseeds');
-    expect(await row(`select seed_rows from main.root_model`)).toEqual({ seed_rows: 2 });
+    expect(opened.parsed.manifest.nodes.get('seed.pkgone.pkg_seed')?.schema).toBe(
+      `${schema}__pkgseeds`,
+    );
+    expect(await row(`select seed_rows from ${rel('root_model')}`)).toEqual({ seed_rows: 2 });
   });
 
   it("resolves a one-argument ref from a package node to the root project's node first, as dbt", async () => {
-    expect(await row(`select dup_seen from main.pkg_model`)).toEqual({ dup_seen: 'root dup' });
+    expect(await row(`select dup_seen from ${rel('pkg_model')}`)).toEqual({ dup_seen: 'root dup' });
   });
 
   it("runs the package's on-run-end hooks, in the package's context, before the root project's", async () => {
     const rows = (
       await opened.engine.query(
-        `select who, earlier::integer as earlier from main.hook_log order by earlier`,
+        `select who, earlier::integer as earlier from ${rel('hook_log')} order by earlier`,
       )
     ).rows;
     expect(rows).toEqual([
@@ -317,7 +362,7 @@ describe('package errors', () => {
       'dbt_packages/b/models/same.sql': `{{ config(alias='b_same') }} select 2 as x`,
     });
     expect(msg).toContain(
-      "When referencing 'same', dbt found nodes in multiple packages: 'model.a.same', 'model.b.same'",
+      "When referencing 'same', dbt found nodes in multiple packages: 'model.a.same', 'model.b.same'. To fix this, use two-argument 'ref', with the package name first: 'a' or 'b'",
     );
   });
 
@@ -343,6 +388,17 @@ describe('package errors', () => {
     expect(msg).toContain('dbt found two resources with the database representation');
     expect(msg).toContain(
       'model.proj.same (models/same.sql), model.a.same (dbt_packages/a/models/same.sql)',
+    );
+  });
+
+  it('names a generic test of a package that is not installed, and what to do', async () => {
+    const msg = await parseError({
+      'dbt_project.yml': project(),
+      'models/m.sql': `select 1 as id`,
+      'models/schema.yml': `version: 2\nmodels:\n  - name: m\n    data_tests: [nopkg.some_test]\n`,
+    });
+    expect(msg).toContain(
+      'no generic test named nopkg.some_test: no package named nopkg is installed (add it to packages.yml and run tributary deps)',
     );
   });
 

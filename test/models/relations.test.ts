@@ -36,6 +36,7 @@ bare={{ bare }}|{{ bare.schema }}|{{ bare.database }}
 eq={{ r == api.Relation.create(database=target.database, schema=target.schema, identifier='people', type='table') }}
 ne={{ r == r.include(database=False) }}
 is_relation={{ is_relation(r) }},{{ is_relation('x') }}
+as_dict={{ r['path']['schema'] == target.schema }},{{ r['quote_policy'] }}
 mapping={{ r is mapping }},{{ r.get('metadata', {}).get('type', '').endswith('Relation') }}
 repr={{ [r] }}
 this={{ this }},{{ this.identifier }},{{ this.type }}
@@ -60,6 +61,7 @@ col_{{ c.name }}={{ c.is_string() }},{{ c.is_number() }},{{ c.is_integer() }},{{
 listed={{ adapter.list_relations_without_caching(found.without_identifier()) | map(attribute='identifier') | sort | join(',') }}
 exists={{ adapter.already_exists(target.schema, 'people') }},{{ adapter.already_exists(target.schema, 'nope') }}
 missing_cols={{ adapter.get_missing_columns(found, api.Relation.create(schema=target.schema, identifier='people_view')) | map(attribute='name') | join(',') }}
+labels={{ api.Column.translate_type('string') }},{{ api.Column.translate_type('datetime') }},{{ api.Column.create('c', 'STRING').dtype }}
 col_api={{ api.Column('c', 'varchar', 20).data_type }},{{ api.Column.from_description('n', 'numeric(10,2)').data_type }},{{ api.Column.string_type(30) }}
 `,
   agate_probe: `
@@ -82,6 +84,8 @@ select count(*) as n from {{ api.Relation.create(schema=target.schema, identifie
 {%- set res = load_result('counted') %}
 stmt={{ res['data'][0][0] }},{{ res.table.columns['n'].values()[0] + 0 }},{{ res.response is not none }}
 {%- do t.print_table() %}
+avg={{ run_query('select avg(id) as a from ' ~ api.Relation.create(schema=target.schema, identifier='people')).columns[0].values()[0] * 2 }}
+chained={{ t.select(['name', 'id']).order_by('id', reverse=True).limit(1).rows[0].values() }},{{ t.exclude(['big']).column_names | length }}
 `,
   ddl_probe: `
 {%- set extra = api.Relation.create(database=target.database, schema=target.schema ~ '_extra', identifier='t1') -%}
@@ -108,6 +112,11 @@ varchar={{ adapter.get_columns_in_relation(api.Relation.create(schema=target.sch
 {%- do run_query('create table ' ~ wide ~ ' (s varchar(12))') -%}
 {%- do adapter.expand_target_column_types(from_relation=wide, to_relation=narrow) %}
 expanded={{ adapter.get_columns_in_relation(narrow)[0].data_type }}
+{%- do run_query('insert into ' ~ narrow ~ " values ('a'); insert into " ~ narrow ~ " values ('b')") -%}
+{%- set before = run_query('select count(*) as n from ' ~ narrow).columns[0].values()[0] -%}
+{%- do adapter.truncate_relation(narrow) %}
+truncated={{ before }},{{ run_query('select count(*) as n from ' ~ narrow).columns[0].values()[0] }}
+schemas={{ target.schema in adapter.list_schemas(target.database) }},{{ adapter.quote_as_configured('x', 'identifier') }}
 `,
   modules_probe: `
 {%- set d = modules.datetime.date(2024, 2, 28) -%}
@@ -201,6 +210,7 @@ describeEachEngine('dbt context objects', (engine) => {
       expect(p.ne).toBe('False');
       expect(p.is_relation).toBe('True,False');
       expect(p.mapping).toBe('True,True');
+      expect(p.as_dict).toBe("True,{'database': True, 'schema': True, 'identifier': True}");
       const cls = engine === 'duckdb' ? 'DuckDBRelation' : 'PostgresRelation';
       expect(p.repr).toBe(`[<${cls} "${f.database}"."${f.schema}"."people">]`);
     });
@@ -233,6 +243,8 @@ describeEachEngine('dbt context objects', (engine) => {
       expect(p.col_score).toBe(
         engine === 'duckdb' ? 'False,False,False,False,False' : 'False,True,False,False,True',
       );
+      // dbt-postgres's Column.TYPE_LABELS adds DATETIME; the base (and dbt-duckdb's) only STRING.
+      expect(p.labels).toBe(`TEXT,${engine === 'duckdb' ? 'datetime' : 'TIMESTAMP'},TEXT`);
       expect(p.col_api).toBe('character varying(20),numeric(10,2),character varying(30)');
     });
   });
@@ -250,6 +262,8 @@ describeEachEngine('dbt context objects', (engine) => {
     expect(p.seedcol).toBe('a,"a"');
     // DuckDB keeps no varchar length, so dbt's Column says 256; PostgreSQL has varchar(20).
     expect(p.varchar).toBe(`character varying(${engine === 'duckdb' ? 256 : 20})`);
+    expect(p.truncated).toBe('2,0');
+    expect(p.schemas).toBe('True,"x"');
     expect(p.expanded).toBe(`character varying(${engine === 'duckdb' ? 256 : 12})`);
   });
 
@@ -266,7 +280,7 @@ describeEachEngine('dbt context objects', (engine) => {
     );
   });
 
-  it('raises dbt`s errors from exceptions, try_or_compiler_error, zip_strict and set_strict', async () => {
+  it('raises dbt`s errors from exceptions, try_or_compiler_error, zip_strict, set_strict and a case-only name match', async () => {
     const failing: Record<string, [string, RegExp]> = {
       err_compiler: ["{{ exceptions.raise_compiler_error('custom failure') }}", /custom failure/],
       err_not_impl: [
@@ -279,6 +293,10 @@ describeEachEngine('dbt context objects', (engine) => {
       ],
       err_zip: ['{{ zip_strict([1, 2], [1]) }}', /zip\(\) arguments have different lengths/],
       err_set: ['{{ set_strict([[1], [2]]) }}', /unhashable type: 'list'/],
+      err_case: [
+        "{{ adapter.get_relation(target.database, target.schema, 'PEOPLE') }}",
+        /dbt found an approximate match[\s\S]*Searched for: "[^"]+"\."[^"]+"\."PEOPLE"\nFound: "[^"]+"\."[^"]+"\."people"/,
+      ],
     };
     for (const [name, [body]] of Object.entries(failing))
       f.write(
@@ -314,6 +332,9 @@ describeEachEngine('dbt context objects', (engine) => {
       expect(p.score).toBe('1.5,3.0');
       expect(p.date).toBe('2020-01-31,2020,31/01/2020');
       expect(p.iter_2).toBe('2;bob;2.25;2021-06-01;5;');
+      expect(p.chained).toBe("('bob', 2),4");
+      // PostgreSQL's avg() is a 16-digit numeric; it still does arithmetic.
+      expect(p.avg).toBe('3.0');
     });
 
     it('keeps a BIGINT past 2^53 exact', () => {

@@ -223,7 +223,10 @@ export async function dbtAction(
         fullRefresh: Boolean(opts.fullRefresh),
         write: (line) => process.stdout.write(`${line}\n`),
       });
-  const progress: ProgressReporter = dbtConsole ? { update: () => undefined, log: p.log } : p;
+  // What the project's Jinja logs (log(info=True), print, exceptions.warn) prints as dbt's does.
+  const progress: ProgressReporter = dbtConsole
+    ? { update: () => undefined, log: (m) => dbtConsole.log(m) }
+    : p;
   const summary = await runDbtVerb(verb, dbtCliOptions(cli, opts, progress), dbtConsole);
   p.clear();
   if (dbtConsole) dbtConsole.summary(summary);

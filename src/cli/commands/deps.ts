@@ -48,10 +48,13 @@ function formatDeps(result: DepsResult): string {
             : 'tarball';
     return `${p.name.padEnd(24)} ${from}  ${p.source}`;
   });
-  const lock = result.lock === 'reused' ? `installed from ${LOCK_FILE}` : `wrote ${LOCK_FILE}`;
-  lines.push(
-    `${result.packages.length} package${result.packages.length === 1 ? '' : 's'} in ${result.installPath}/; ${lock}`,
-  );
+  const count = `${result.packages.length} package${result.packages.length === 1 ? '' : 's'}`;
+  if (!result.installed)
+    lines.push(`${count} resolved; wrote ${LOCK_FILE} (--lock: nothing installed)`);
+  else
+    lines.push(
+      `${count} in ${result.installPath}/; ${result.lock === 'reused' ? `installed from ${LOCK_FILE}` : `wrote ${LOCK_FILE}`}`,
+    );
   return lines.join('\n');
 }
 

@@ -10,6 +10,7 @@ import {
   JINJA_GETATTR,
   JinjaUndefined,
   Kwargs,
+  Markup,
   Namespace,
   PyDict,
   PyFloat,
@@ -92,7 +93,7 @@ export function getattr(st: State, obj: unknown, attr: string): unknown {
 export function rawAttr(st: State, obj: unknown, attr: string): unknown {
   if (obj instanceof JinjaUndefined) failUndefined(obj);
   if (obj === null || obj === undefined) return noAttr(st, obj, attr);
-  if (typeof obj === 'string' || Array.isArray(obj)) {
+  if (typeof obj === 'string' || Array.isArray(obj) || obj instanceof Markup) {
     if (hasPyMethod(obj, attr)) return boundPyMethod(obj, attr);
     // groupby's tuples carry named fields (grouper, list) as own properties.
     if (Array.isArray(obj) && attr !== 'length' && Object.hasOwn(obj, attr) && !/^\d+$/.test(attr))
@@ -263,12 +264,14 @@ export async function callValue(
   // JS functions get JS values: plain numbers for boxed floats, plain objects for dicts.
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
-    if (a !== null && typeof a === 'object') args[i] = a instanceof PyFloat ? a.value : toJs(a);
+    if (a !== null && (typeof a === 'object' || typeof a === 'bigint'))
+      args[i] = a instanceof PyFloat ? a.value : toJs(a);
   }
   if (kwargs) {
     for (const k in kwargs) {
       const a = kwargs[k];
-      if (a !== null && typeof a === 'object') kwargs[k] = a instanceof PyFloat ? a.value : toJs(a);
+      if (a !== null && (typeof a === 'object' || typeof a === 'bigint'))
+        kwargs[k] = a instanceof PyFloat ? a.value : toJs(a);
     }
     args.push(new Kwargs(kwargs));
   }
@@ -289,7 +292,7 @@ export function tryPyMethod(
   args: unknown[],
   kwargs: Record<string, unknown> | null,
 ): unknown {
-  if (typeof obj === 'string' || Array.isArray(obj))
+  if (typeof obj === 'string' || Array.isArray(obj) || obj instanceof Markup)
     return callPyMethod(obj, name, args, kwargs ?? {});
   if (isDict(obj)) {
     if (typeof ownValue(obj, name) === 'function') return NO_METHOD;

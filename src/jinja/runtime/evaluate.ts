@@ -6,6 +6,7 @@
  */
 import type { Args, BlockNode, Expr, MacroNode, Stmt, Target } from '../ast.js';
 import { locateError } from '../errors.js';
+import { MARKUP_FILTERS } from '../filters.js';
 import { NO_METHOD, percentFormat } from '../python.js';
 import type { PyFloat } from '../values.js';
 import {
@@ -14,9 +15,13 @@ import {
   JinjaUndefined,
   Kwargs,
   MacroReturn,
+  Markup,
   Namespace,
   PyDict,
   TemplateRuntimeError,
+  escapeValue,
+  bigOf,
+  mkInt,
   dictEntries,
   failUndefined,
   isDict,
@@ -147,6 +152,7 @@ async function ev(e: Expr, f: Frame, st: State): Promise<unknown> {
         );
       }
       if (e.k === 'pos') return typeof v === 'boolean' ? num(v) : v;
+      if (typeof v === 'bigint') return mkInt(-v);
       return isFloat(v) ? mkFloat(-num(v)) : -num(v);
     }
     case 'bin': {
@@ -156,6 +162,12 @@ async function ev(e: Expr, f: Frame, st: State): Promise<unknown> {
       return binop(e.op, l, r);
     }
     case 'concat': {
+      if (st.autoescape) {
+        // markup_join: under autoescape `~` escapes what is not Markup and yields Markup.
+        let m = '';
+        for (const item of e.items) m += escapeValue(await ev(item, f, st)).s;
+        return new Markup(m);
+      }
       let s = '';
       for (const item of e.items) s += pyStr(await ev(item, f, st));
       return s;
@@ -275,6 +287,24 @@ async function evCall(
   );
 }
 
+/** A body run with autoescape switched on or off (`{% autoescape %}`), sharing the line. */
+async function execAutoescape(
+  body: Stmt[],
+  f: Frame,
+  st: State,
+  buf: string[],
+  on: boolean,
+): Promise<number> {
+  if (st.autoescape === on) return exec(body, f, st, buf);
+  const inner: State = { ...st, autoescape: on };
+  try {
+    return await exec(body, f, inner, buf);
+  } catch (err) {
+    if (err instanceof MacroReturn) throw err;
+    throw locateError(err, inner.file, inner.line, inner.macro);
+  }
+}
+
 /** A block's body rendered, then passed through its filters ({% set x | f %}, {% filter f %}). */
 async function renderFiltered(
   s: { body: Stmt[]; filters: Expr[]; line: number },
@@ -284,7 +314,7 @@ async function renderFiltered(
   const inner: string[] = [];
   // The body is its own scope: what it sets does not leak out (Jinja2 renders it as a function).
   await exec(s.body, new Frame(f), st, inner);
-  let v: unknown = inner.join('');
+  let v: unknown = st.autoescape ? new Markup(inner.join('')) : inner.join('');
   st.line = s.line;
   for (const flt of s.filters)
     v = await applyNamed(flt as Extract<Expr, { k: 'filter' }>, v, f, st);
@@ -303,6 +333,8 @@ async function applyNamed(
   const { args, kwargs } = await evArgs(e, f, st);
   st.line = e.line;
   if (!impl) throw new TemplateRuntimeError(`no ${kind} named '${e.name}'`);
+  // Filters that do not know Markup get its text, as Jinja2's soft_str hands them a str.
+  if (value instanceof Markup && kind === 'filter' && !MARKUP_FILTERS.has(e.name)) value = value.s;
   const r = impl(st, value, args, kwargs ?? {});
   return isThenable(r) ? await r : r;
 }
@@ -328,21 +360,81 @@ function numResult(x: number, float: boolean): number | PyFloat {
   return float ? mkFloat(x) : x;
 }
 
+/** An int result that left the exact range of doubles is recomputed with BigInt. */
+function intOrBig(x: number, float: boolean, op: string, l: unknown, r: unknown): unknown {
+  if (float) return mkFloat(x);
+  return Number.isSafeInteger(x) ? x : bigBinop(op, l, r);
+}
+
+/** Python int arithmetic on ints past 2**53, exact. */
+function bigBinop(op: string, l: unknown, r: unknown): unknown {
+  const a = bigOf(l);
+  const b = bigOf(r);
+  switch (op) {
+    case '+':
+      return mkInt(a + b);
+    case '-':
+      return mkInt(a - b);
+    case '*':
+      return mkInt(a * b);
+    case '/': {
+      if (b === 0n) throw new TemplateRuntimeError('division by zero');
+      // Exact quotient plus the remainder's share: correctly rounded in all but edge cases.
+      const q = a / b;
+      return mkFloat(Number(q) + Number(a - q * b) / Number(b));
+    }
+    case '//':
+    case '%': {
+      if (b === 0n) throw new TemplateRuntimeError('integer division or modulo by zero');
+      let q = a / b;
+      if (a % b !== 0n && a < 0n !== b < 0n) q -= 1n;
+      return mkInt(op === '//' ? q : a - q * b);
+    }
+    case '**':
+      if (b < 0n) return mkFloat(Number(a) ** Number(b));
+      if (b > 100_000n) throw new TemplateRuntimeError('exponent too large');
+      return mkInt(a ** b);
+  }
+  throw new TemplateRuntimeError(`unsupported operand type(s) for ${op}: 'int' and 'int'`);
+}
+
+/** Markup's operators: the other operand is escaped, the result is Markup. */
+function markupBinop(op: string, l: unknown, r: unknown): unknown {
+  if (op === '+' && (typeof l === 'string' || typeof r === 'string' || l instanceof Markup))
+    if (r instanceof Markup || typeof r === 'string')
+      return new Markup(escapeValue(l).s + escapeValue(r).s);
+  if (op === '%' && l instanceof Markup) {
+    const esc = (x: unknown) => (typeof x === 'string' ? escapeValue(x) : x);
+    const args = Array.isArray(r) && isTuple(r) ? tuple(r.map(esc)) : esc(r);
+    return new Markup(percentFormat(l.s, args));
+  }
+  if (op === '*' && l instanceof Markup && isNumber(r) && !isFloat(r))
+    return new Markup(l.s.repeat(Math.max(0, num(r))));
+  return undefined;
+}
+
 /** Python's binary arithmetic operators. */
 function binop(op: string, l: unknown, r: unknown): unknown {
+  if (l instanceof Markup || r instanceof Markup) {
+    const m = markupBinop(op, l, r);
+    if (m !== undefined) return m;
+    if (l instanceof Markup) l = l.s;
+    if (r instanceof Markup) r = r.s;
+  }
   const ln = isNumber(l);
   const rn = isNumber(r);
   if (ln && rn) {
     const a = num(l);
     const b = num(r);
     const float = isFloat(l) || isFloat(r);
+    if (!float && (typeof l === 'bigint' || typeof r === 'bigint')) return bigBinop(op, l, r);
     switch (op) {
       case '+':
-        return numResult(a + b, float);
+        return intOrBig(a + b, float, op, l, r);
       case '-':
-        return numResult(a - b, float);
+        return intOrBig(a - b, float, op, l, r);
       case '*':
-        return numResult(a * b, float);
+        return intOrBig(a * b, float, op, l, r);
       case '/':
         if (b === 0) throw new TemplateRuntimeError('division by zero');
         return mkFloat(a / b);
@@ -361,8 +453,9 @@ function binop(op: string, l: unknown, r: unknown): unknown {
         return numResult(m !== 0 && m < 0 !== b < 0 ? m + b : m, float);
       }
       case '**':
-        if (!float && b < 0) return mkFloat(a ** b);
-        return numResult(a ** b, float);
+        // int ** negative int is 1 / a ** -b in CPython (JS's pow rounds differently).
+        if (!float && b < 0) return mkFloat(1 / a ** -b);
+        return intOrBig(a ** b, float, op, l, r);
     }
   }
   if (op === '%' && typeof l === 'string') return percentFormat(l, r);
@@ -528,7 +621,15 @@ async function exec(body: Stmt[], f: Frame, st: State, buf: string[]): Promise<n
       case 'output': {
         st.line = s.line;
         const v = await ev(s.expr, f, st);
-        buf.push(typeof v === 'string' ? v : out(v));
+        if (st.autoescape) buf.push(escapeValue(v).s);
+        else buf.push(typeof v === 'string' ? v : out(v));
+        break;
+      }
+      case 'autoescape': {
+        st.line = s.line;
+        const on = truthy(await ev(s.expr, f, st));
+        const sig = await execAutoescape(s.body, f, st, buf, on);
+        if (sig) return sig;
         break;
       }
       case 'if': {
@@ -585,12 +686,16 @@ async function exec(body: Stmt[], f: Frame, st: State, buf: string[]): Promise<n
         st.line = s.line;
         await ev(s.expr, f, st);
         break;
+      case 'noloader':
+        st.line = s.line;
+        throw new TemplateRuntimeError('no loader for this environment specified');
       case 'break':
         return BREAK;
       case 'continue':
         return CONTINUE;
       case 'block':
         st.line = s.line;
+        if (s.required) throw new TemplateRuntimeError(`Required block '${s.name}' not found`);
         buf.push(await renderBlock(s, f, st));
         break;
       case 'noop':
@@ -759,7 +864,8 @@ export function makeMacro(
       }
       const buf: string[] = [];
       await exec(node.body, frame, mst, buf);
-      return buf.join('');
+      // A macro defined under autoescape returns Markup, as Jinja2's Macro does.
+      return mst.autoescape ? new Markup(buf.join('')) : buf.join('');
     } catch (err) {
       if (isCaller) {
         // return() in a call block returns from the enclosing dbt macro, as in dbt.

@@ -36,6 +36,8 @@ export interface State {
   fallback: { get(name: string): unknown } | null;
   /** How many macro calls are active in this chain of calls, to bound runaway recursion. */
   depth: number;
+  /** Inside `{% autoescape true %}`: output and `~` escape what is not Markup. */
+  autoescape: boolean;
 }
 
 /** One lexical scope: a for-loop iteration, a macro call, a with block, or the template root. */

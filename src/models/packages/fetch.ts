@@ -43,6 +43,8 @@ async function get(url: string, ctx: FetchContext): Promise<Response> {
           hint: 'write the full URL, e.g. https://example.com/pkg.tar.gz',
         });
       lastError = err;
+      // A host that does not resolve will not resolve on the next try either.
+      if ((err as { cause?: { code?: string } }).cause?.code === 'ENOTFOUND') break;
     }
   }
   const cause = (lastError as { cause?: { message?: string; code?: string } } | undefined)?.cause;
@@ -157,10 +159,20 @@ export async function gitCheckout(
   await rm(dir, { recursive: true, force: true });
   await mkdir(dir, { recursive: true });
   const isSha = revision !== undefined && /^[0-9a-f]{40}$/.test(revision);
+  if (url.startsWith('-'))
+    throw new TributaryError(`${ctx.what}: ${url} is not a git URL`, {
+      code: 'CONFIG',
+      ...(ctx.location ? { location: ctx.location } : {}),
+      hint: 'write the repository URL, e.g. https://github.com/dbt-labs/dbt-utils.git',
+    });
   try {
     await run('git', ['version'], dir);
   } catch (err) {
-    fail(err, 'git is needed to install');
+    throw new TributaryError(`${ctx.what}: git is needed to install ${url}: ${lastLine(err)}`, {
+      code: 'INPUT',
+      ...(ctx.location ? { location: ctx.location } : {}),
+      hint: 'install git (e.g. apt-get install git), or install the package from the hub or a tarball',
+    });
   }
   if (!isSha) {
     const branch = revision && revision !== 'HEAD' ? ['--branch', revision] : [];
@@ -199,6 +211,8 @@ function run(cmd: string, args: string[], cwd: string): Promise<string> {
         cwd,
         env: { ...process.env, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' },
         maxBuffer: 16 * 1024 * 1024,
+        // A clone that hangs (a server that never answers) fails instead of blocking deps.
+        timeout: 10 * 60_000,
       },
       (err, stdout, stderr) => {
         if (err) reject(Object.assign(err, { stderr: String(stderr) }));

@@ -70,6 +70,8 @@ export interface DepsResult {
   installPath: string;
   /** `written`: resolved and (re)written; `reused`: installed from the existing lock. */
   lock: 'written' | 'reused' | 'none';
+  /** False with `lockOnly`: the packages were resolved, not installed. */
+  installed: boolean;
   packages: InstalledPackage[];
 }
 
@@ -96,7 +98,13 @@ export async function installDeps(
   const lockPath = join(dir, LOCK_FILE);
   if (!declared.specs.length) {
     if (!options.lockOnly) await replaceFolder(installPath, async () => {});
-    return { specFile: declared.file, installPath: shownInstall, lock: 'none', packages: [] };
+    return {
+      specFile: declared.file,
+      installPath: shownInstall,
+      lock: 'none',
+      installed: !options.lockOnly,
+      packages: [],
+    };
   }
   const downloads = await mkdtemp(join(tmpdir(), 'tributary-deps-'));
   const ctx: ResolveContext = {
@@ -130,6 +138,7 @@ export async function installDeps(
         specFile: declared.file,
         installPath: shownInstall,
         lock,
+        installed: false,
         packages: pinned.map((p) => described(p, dir, installPath)),
       };
     const linked = new Map<string, boolean>();
@@ -143,6 +152,7 @@ export async function installDeps(
       specFile: declared.file,
       installPath: shownInstall,
       lock,
+      installed: true,
       packages: pinned.map((p) => ({
         ...described(p, dir, installPath),
         ...(p.kind === 'local' ? { linked: linked.get(p.name) ?? false } : {}),

@@ -66,13 +66,16 @@ async function buildGenericTest(s: ParseSession, spec: TestSpec): Promise<Node> 
   const namespace = match[1] ?? null;
   const shortName = match[2]!;
   const macroName = `test_${shortName}`;
-  if (!findTestMacro(s, namespace, macroName))
+  if (!findTestMacro(s, namespace, macroName)) {
+    if (namespace !== null && namespace !== INTERNAL_PACKAGE && !s.macros.packages.has(namespace))
+      throw fail(
+        `no generic test named ${testName}: no package named ${namespace} is installed (add it to packages.yml and run tributary deps)`,
+      );
     throw fail(
       `no generic test named ${testName}`,
-      namespace !== null && !s.macros.packages.has(namespace) && namespace !== 'dbt'
-        ? `no package named ${namespace} is installed: add it to packages.yml and run tributary deps`
-        : `define {% test ${shortName}(model, column_name) %} in macros/ or tests/generic/`,
+      `define {% test ${shortName}(model, column_name) %} in macros/ or tests/generic/`,
     );
+  }
   const parts = configAndArguments(body, fail);
   const kwargs: Record<string, unknown> = { ...parts.kwargs };
   if (column) kwargs.column_name = column.name;

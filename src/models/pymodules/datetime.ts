@@ -6,7 +6,7 @@
  * year 1–9999 is exact.
  */
 import { TributaryError } from '../../core/index.js';
-import { splitArgs } from '../../jinja/index.js';
+import { PyFloat, splitArgs } from '../../jinja/index.js';
 
 const US_PER_DAY = 86_400_000_000;
 const DAYS = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'];
@@ -68,6 +68,9 @@ function checkDate(y: number, m: number, d: number): void {
   if (m < 1 || m > 12) fail('month must be in 1..12');
   if (d < 1 || d > daysInMonth(y, m)) fail('day is out of range for month');
 }
+
+/** A Python float: integral values boxed so they print as `5.0`. */
+const pyFloat = (n: number): number | PyFloat => (Number.isInteger(n) ? new PyFloat(n) : n);
 
 const pad = (n: number, w = 2) => String(Math.abs(n)).padStart(w, '0');
 
@@ -167,8 +170,8 @@ export class PyTimedelta {
   totalMicroseconds(): number {
     return this.days * US_PER_DAY + this.seconds * 1e6 + this.microseconds;
   }
-  total_seconds(): number {
-    return this.totalMicroseconds() / 1e6;
+  total_seconds(): number | PyFloat {
+    return pyFloat(this.totalMicroseconds() / 1e6);
   }
   __add__(other: unknown): unknown {
     if (other instanceof PyTimedelta)
@@ -366,14 +369,14 @@ export class PyDateTime extends PyDate {
   date(): PyDate {
     return new PyDate(this.year, this.month, this.day);
   }
-  timestamp(): number {
+  timestamp(): number | PyFloat {
     const local = this.tzinfo ? this.offsetMinutes : 0;
-    return (this.wallMs() - local * 60_000) / 1000 + (this.microsecond % 1000) / 1e6;
+    return pyFloat((this.wallMs() - local * 60_000) / 1000 + (this.microsecond % 1000) / 1e6);
   }
   astimezone(tz: unknown): PyDateTime {
     const zone = tz instanceof PyTimezone ? tz : UTC;
     return PyDateTime.fromEpochMs(
-      Math.round(this.timestamp() * 1000 - (this.microsecond % 1000) / 1000),
+      Math.round(Number(this.timestamp()) * 1000 - (this.microsecond % 1000) / 1000),
       zone,
       this.microsecond % 1000,
     );
@@ -646,12 +649,9 @@ export function fromIsoFormat(text: string, wantDateTime: boolean): PyDate {
   return naive.withZone(fixedZone(offset), offset);
 }
 
-function nowIn(tz: unknown): PyDateTime {
-  const ms = Date.now();
-  return PyDateTime.fromEpochMs(ms, tz instanceof PyTimezone ? tz : null, 0).withZone(
-    tz instanceof PyTimezone ? tz : null,
-    tz instanceof PyTimezone ? tz.offsetAt(ms) : 0,
-  );
+/** now(tz): the current instant as wall time in `tz`. */
+function nowIn(tz: PyTimezone): PyDateTime {
+  return PyDateTime.fromEpochMs(Date.now(), tz);
 }
 
 /** Local wall time (the machine's zone), as Python's naive now() gives it. */

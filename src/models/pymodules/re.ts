@@ -125,20 +125,27 @@ export class PyMatch {
     readonly re: PyPattern,
   ) {}
   private index(g: unknown): number {
-    if (typeof g === 'number') return g;
-    const names = Object.keys(this.m.groups ?? {});
-    const pos = this.re.groupNames.indexOf(String(g));
-    if (pos < 0 || !names.includes(String(g)))
+    const i =
+      typeof g === 'number'
+        ? g
+        : Object.hasOwn(this.re.groupIndex, String(g))
+          ? this.re.groupIndex[String(g)]
+          : undefined;
+    if (i === undefined || !Number.isInteger(i) || i < 0 || i >= this.m.length)
       throw new TributaryError(`re: no such group ${JSON.stringify(g)}`, { code: 'CONFIG' });
-    return this.re.groupIndex[String(g)]!;
+    return i;
   }
   group(...raw: unknown[]): unknown {
     const { args } = splitArgs(raw);
     if (args.length <= 1) return this.m[this.index(args[0] ?? 0)] ?? null;
     return tuple(args.map((g) => this.m[this.index(g)] ?? null));
   }
+  /** m[1], m['name']; an unknown group is Python's IndexError, so Jinja tries the attribute. */
   __getitem__(g: unknown): unknown {
-    return typeof g === 'number' || typeof g === 'string' ? this.group(g) : undefined;
+    const known =
+      (typeof g === 'number' && Number.isInteger(g) && g >= 0 && g < this.m.length) ||
+      (typeof g === 'string' && Object.hasOwn(this.re.groupIndex, g));
+    return known ? this.group(g) : undefined;
   }
   groups(fallback: unknown = null): unknown[] {
     return tuple(this.m.slice(1).map((v) => v ?? fallback));
