@@ -6,6 +6,7 @@
  * falls back to dbt's run on a plain dbt project).
  */
 import { Option, type Command } from 'commander';
+import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { parse as parseYamlText } from 'yaml';
@@ -149,7 +150,7 @@ async function listDbt(
 /** `docs generate`: manifest.json and catalog.json (columns read from the warehouse). */
 async function docsGenerate(opts: DbtCliOptions): Promise<string[]> {
   return withDbt(opts, async (pp, engine) => {
-    const id = `docs-${Date.now()}`;
+    const id = randomUUID();
     return [await writeManifest(pp, id), await writeCatalog(pp, engine, id)];
   });
 }
