@@ -310,7 +310,7 @@ function selectOrReject(lookupAttr: boolean, keep: boolean): FilterImpl {
       off = 1;
     }
     const out: unknown[] = [];
-    for (const item of pyIter(value)) {
+    for (const item of truthy(value) ? pyIter(value) : []) {
       const v = trans(item);
       const ok =
         a.length > off ? await callTestByName(st, a[off], v, a.slice(off + 1), kw) : truthy(v);

@@ -231,6 +231,23 @@ function affix(s: string, arg: unknown, start: unknown, end: unknown, ends: bool
   return false;
 }
 
+/** Python str.expandtabs: tabs to spaces up to the next multiple of `size` columns. */
+function pyExpandtabs(s: string, size: number): string {
+  let col = 0;
+  let out = '';
+  for (const ch of s) {
+    if (ch === '\t') {
+      const n = size > 0 ? size - (col % size) : 0;
+      out += ' '.repeat(n);
+      col += n;
+    } else {
+      out += ch;
+      col = ch === '\n' || ch === '\r' ? 0 : col + 1;
+    }
+  }
+  return out;
+}
+
 function strMethod(s: string, name: string, a: unknown[], kw: Record<string, unknown>): unknown {
   switch (name) {
     case 'upper':
@@ -312,22 +329,8 @@ function strMethod(s: string, name: string, a: unknown[], kw: Record<string, unk
       return s !== s.toUpperCase() && s === s.toLowerCase();
     case 'istitle':
       return s !== s.toLowerCase() && pyTitle(s) === s;
-    case 'expandtabs': {
-      const size = a.length ? Math.trunc(num(a[0])) : 8;
-      let col = 0;
-      let out = '';
-      for (const ch of s) {
-        if (ch === '\t') {
-          const n = size > 0 ? size - (col % size) : 0;
-          out += ' '.repeat(n);
-          col += n;
-        } else {
-          out += ch;
-          col = ch === '\n' || ch === '\r' ? 0 : col + 1;
-        }
-      }
-      return out;
-    }
+    case 'expandtabs':
+      return pyExpandtabs(s, a.length ? Math.trunc(num(a[0])) : 8);
     case 'zfill': {
       const w = intArg(a[0], 0);
       if (s.length >= w) return s;
@@ -814,7 +817,9 @@ export function percentFormat(fmt: string, values: unknown): string {
     }
     return f.includes('-') ? s.padEnd(w) : s.padStart(w);
   });
-  if (!mapping && ai < args.length && !usedMapping)
+  // CPython skips this check when the lone argument has [] (a list, dict, range…).
+  const subscriptable = !isTuple(values) && (Array.isArray(values) || values instanceof Map);
+  if (!mapping && ai < args.length && !usedMapping && !subscriptable)
     throw new TemplateRuntimeError('not all arguments converted during string formatting');
   return out;
 }

@@ -1,6 +1,7 @@
 /**
  * dbt's built-in macros that projects may override by defining a macro of the same name:
- * schema and alias naming, and the four generic tests. They are Jinja, parsed once, so a
+ * schema and alias naming, the four generic tests and what runs them (get_where_subquery,
+ * get_test_sql, should_store_failures). They are Jinja, parsed once, so a
  * project's own `generate_schema_name` or `test_unique` replaces them exactly as in dbt.
  */
 
@@ -35,6 +36,46 @@ export const BUILTIN_MACROS = String.raw`
 {% macro generate_database_name(custom_database_name=none, node=none) -%}
   {%- if custom_database_name is none -%}{{ target.database }}{%- else -%}{{ custom_database_name | trim }}{%- endif -%}
 {%- endmacro %}
+
+{#- A generic test's model, filtered by its where config (as a subquery) when it has one. -#}
+{% macro get_where_subquery(relation) -%}
+  {{ return(adapter.dispatch('get_where_subquery', 'dbt')(relation)) }}
+{%- endmacro %}
+
+{% macro default__get_where_subquery(relation) -%}
+  {%- set where = config.get('where', '') -%}
+  {%- if where -%}
+    {%- set filtered -%}
+      (select * from {{ relation }} where {{ where }}) dbt_subquery
+    {%- endset -%}
+    {{ return(filtered) }}
+  {%- else -%}
+    {{ return(relation) }}
+  {%- endif -%}
+{%- endmacro %}
+
+{#- The query that turns a test's failing rows into failures / should_warn / should_error. -#}
+{% macro get_test_sql(main_sql, fail_calc, warn_if, error_if, limit=none) -%}
+  {{ adapter.dispatch('get_test_sql', 'dbt')(main_sql, fail_calc, warn_if, error_if, limit) }}
+{%- endmacro %}
+
+{% macro default__get_test_sql(main_sql, fail_calc, warn_if, error_if, limit=none) -%}
+    select
+      {{ fail_calc }} as failures,
+      {{ fail_calc }} {{ warn_if }} as should_warn,
+      {{ fail_calc }} {{ error_if }} as should_error
+    from (
+      {{ main_sql }}
+      {{ "limit " ~ limit if limit != none }}
+    ) dbt_internal_test
+{%- endmacro %}
+
+{#- store_failures when set, else the --store-failures flag. -#}
+{% macro should_store_failures() %}
+  {%- set configured = config.get('store_failures') -%}
+  {%- if configured is none -%}{%- set configured = flags.STORE_FAILURES -%}{%- endif -%}
+  {{ return(configured) }}
+{% endmacro %}
 
 {% macro test_unique(model, column_name) %}
   {{ return(adapter.dispatch('test_unique', 'dbt')(model, column_name)) }}

@@ -7,8 +7,7 @@ import { TributaryError } from '../core/index.js';
 import { nodeGlobals, type CompileRuntime, type NodeRenderState } from './context.js';
 import { Kwargs } from '../jinja/index.js';
 import type { ParsedProject } from './parse.js';
-import type { Relation } from './relation.js';
-import { renderTestKwargs } from './test-kwargs.js';
+import { renderTestKwargs, testMacro } from './test-kwargs.js';
 import type { Node } from './types.js';
 
 export interface CompiledNode {
@@ -49,6 +48,7 @@ async function renderNode(
   node: Node,
   state: NodeRenderState,
 ): Promise<string> {
+  if (pp.nodeErrors.has(node.unique_id)) throw pp.nodeErrors.get(node.unique_id);
   if (node.resource_type === 'test' && node.test_metadata)
     return renderGenericTest(rt, node, state);
   const tpl = pp.templates.get(node.unique_id);
@@ -83,7 +83,11 @@ async function compileWithEphemerals(
   return injectCtes(body, ctes);
 }
 
-/** Renders a generic test: its macro called with the yml arguments, `model` bound to the tested relation. */
+/**
+ * Renders a generic test as dbt does: its kwargs rendered natively (`model` is
+ * `{{ get_where_subquery(ref(...)) }}`, so the where config filters it), then its macro called
+ * with them.
+ */
 async function renderGenericTest(
   rt: CompileRuntime,
   node: Node,
@@ -91,22 +95,8 @@ async function renderGenericTest(
 ): Promise<string> {
   const meta = node.test_metadata!;
   const g = nodeGlobals(rt, node, { execute: true, state });
-  const kwargs = await renderTestKwargs(rt, g, node.original_file_path, meta.kwargs);
-  let model: Relation | string;
-  if (node.attached_node) {
-    const parent = rt.manifest.nodes.get(node.attached_node)!;
-    model = await (g.ref as (n: string) => Relation)(parent.name);
-  } else {
-    const [s, t] = node.sources[0]!;
-    model = await (g.source as (a: string, b: string) => Relation)(s, t);
-  }
-  if (node.config.where)
-    model = `(select * from ${String(model)} where ${String(node.config.where)}) dbt_subquery`;
-  kwargs.model = model;
-  // `dbt_utils.equality` calls the macro of that package; a bare name, the one the test's package sees.
-  const scope = meta.namespace ? (g[meta.namespace] as Record<string, unknown>) : g;
-  const macro = scope[`test_${meta.name}`] as (...a: unknown[]) => Promise<unknown>;
-  const out = await macro(new Kwargs(kwargs));
-  const sql = tidy(String(out));
-  return sql;
+  const kwargs = await renderTestKwargs(rt, meta.kwargs, node.original_file_path, g);
+  g._dbt_generic_test_kwargs = kwargs;
+  const out = await testMacro(g, meta.namespace, meta.name)(new Kwargs(kwargs));
+  return tidy(String(out));
 }

@@ -31,6 +31,7 @@ const KNOWN_KEYS = new Set([
   'severity',
   'where',
   'store_failures',
+  'store_failures_as',
   'fail_calc',
   'warn_if',
   'error_if',
@@ -78,11 +79,14 @@ export function defaultConfig(type: ResourceType): NodeConfig {
       return {
         ...base,
         materialized: 'test',
+        // dbt's TestConfig: failing rows are stored in <target schema>_dbt_test__audit.
+        schema: 'dbt_test__audit',
         severity: 'ERROR',
         fail_calc: 'count(*)',
         warn_if: '!= 0',
         error_if: '!= 0',
         store_failures: null,
+        store_failures_as: null,
         where: null,
         limit: null,
       };
@@ -149,4 +153,23 @@ export function treeConfigs(
         : undefined;
   }
   return out;
+}
+
+/**
+ * A test's config once every level applied, checked and settled as dbt does: severity is warn
+ * or error (any case), and store_failures_as, when set, decides store_failures (ephemeral stores
+ * nothing, table or view store; an unknown value fails when the test runs, as in dbt).
+ */
+export function finalizeTestConfig(
+  config: NodeConfig,
+  fail: (message: string, hint?: string) => Error,
+): void {
+  const severity = config.severity;
+  if (typeof severity !== 'string' || !/^(warn|error)$/i.test(severity))
+    throw fail(
+      `test severity must be warn or error, got ${JSON.stringify(severity)}`,
+      'set severity: warn or severity: error',
+    );
+  const as = config.store_failures_as;
+  if (as !== undefined && as !== null) config.store_failures = as !== 'ephemeral';
 }

@@ -7,7 +7,7 @@
  */
 import { TributaryError } from '../core/index.js';
 import type { Engine, QueryResult } from '../engines/index.js';
-import { splitArgs, tuple } from '../jinja/index.js';
+import { Kwargs, splitArgs, tuple } from '../jinja/index.js';
 import { AgateTable } from './agate.js';
 import { Column, adapterFlavour, columnApi, type AdapterFlavour } from './column.js';
 import type { TargetConfig } from './dbt-project.js';
@@ -50,6 +50,21 @@ function catalogOf(target: TargetConfig): string | null {
   return typeof db === 'string' && db ? db : null;
 }
 
+/**
+ * Targets whose ref()/source()/this print without the catalog: a Tributary pipeline's warehouse
+ * is also read through copies attached under other catalog names (the serving snapshot, the query
+ * sandbox's processes), where a view stored as `select … from "warehouse"."main"."a"` would not
+ * resolve. The manifest still names the catalog (`database`, `relation_name`), as dbt does.
+ */
+const catalogFreeTargets = new WeakSet<TargetConfig>();
+
+/** Makes relations of `target` print as `"schema"."identifier"` (see catalogFreeTargets). */
+export function printRelationsWithoutCatalog(target: TargetConfig): void {
+  catalogFreeTargets.add(target);
+}
+
+const WITHOUT_CATALOG = new Kwargs({ include_policy: { database: false } });
+
 /** A relation in the target's warehouse, printed as the adapter prints it. */
 export function makeRelation(
   target: TargetConfig,
@@ -63,6 +78,7 @@ export function makeRelation(
     schema,
     identifier,
     type,
+    ...(catalogFreeTargets.has(target) ? [WITHOUT_CATALOG] : []),
   );
 }
 

@@ -252,11 +252,15 @@ export function baseFunctions(
 }
 
 /** dbt's `flags`: the invocation's settings, with dbt's defaults for those Tributary has no switch for. */
-export function flagsObject(fullRefresh: boolean, which: string): Record<string, unknown> {
+export function flagsObject(
+  fullRefresh: boolean,
+  which: string,
+  storeFailures = false,
+): Record<string, unknown> {
   return {
     FULL_REFRESH: fullRefresh,
     WHICH: which,
-    STORE_FAILURES: false,
+    STORE_FAILURES: storeFailures,
     WARN_ERROR: false,
     FAIL_FAST: false,
     DEBUG: false,

@@ -51,6 +51,8 @@ export interface CompileRuntime {
   packages: ReadonlyMap<string, DbtProject>;
   engine?: Engine;
   fullRefresh: boolean;
+  /** `--store-failures`: tests without a store_failures config keep their failing rows. */
+  storeFailures?: boolean;
   which: string;
   invocationId: string;
   runStartedAt: Date;
@@ -166,7 +168,7 @@ function commonGlobals(rt: CompileRuntime, execute: boolean): Record<string, unk
     dbt_version: DBT_VERSION,
     invocation_id: rt.invocationId,
     run_started_at: PyDateTime.fromEpochMs(rt.runStartedAt.getTime(), UTC),
-    flags: flagsObject(rt.fullRefresh, rt.which),
+    flags: flagsObject(rt.fullRefresh, rt.which, rt.storeFailures ?? false),
     env_var: (name: string, fallback?: unknown) => envVar(name, fallback, 'env_var'),
     log: (...a: unknown[]) => {
       const { args, kwargs } = kw(a);
@@ -235,7 +237,6 @@ export function nodeGlobals(
     if (node.config.full_refresh === true) return false;
     return (await rt.engine.describe(node.schema, node.alias)) !== undefined;
   };
-  g.should_store_failures = () => node.config.store_failures === true;
   g.run_query = async (sql: unknown) => {
     if (!mode.execute || !rt.engine) return null;
     return (await runStatement(rt, String(sql), true)).table;

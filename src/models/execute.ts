@@ -11,7 +11,8 @@ import type { Engine } from '../engines/index.js';
 import { compileNode } from './compile.js';
 import { defaultConfig } from './config.js';
 import { nodeGlobals, type CompileRuntime } from './context.js';
-import { materializeModel, runTestQuery } from './materialize.js';
+import { runDataTest } from './data-test.js';
+import { materializeModel } from './materialize.js';
 import type { ParsedProject } from './parse.js';
 import { loadSeed } from './seeds.js';
 import { runSnapshot } from './snapshot.js';
@@ -36,6 +37,8 @@ export interface NodeResult {
 
 export interface SessionOptions {
   fullRefresh?: boolean;
+  /** `--store-failures`: tests without a store_failures config keep their failing rows. */
+  storeFailures?: boolean;
   which?: string;
   log?: (message: string) => void;
   /** Snapshot time for the check strategy; defaults to now. */
@@ -86,6 +89,7 @@ export class DbtSession {
       macros: pp.macros,
       ...(engine ? { engine } : {}),
       fullRefresh: Boolean(this.opts.fullRefresh),
+      storeFailures: Boolean(this.opts.storeFailures),
       which: this.opts.which ?? 'run',
       invocationId: this.invocationId,
       runStartedAt: this.runStartedAt,
@@ -98,11 +102,6 @@ export class DbtSession {
   async compile(engine: Engine | undefined, node: Node): Promise<string> {
     if (node.resource_type === 'seed') return '';
     return (await compileNode(this.pp, this.runtime(engine), node)).sql;
-  }
-
-  /** Schema where store_failures keeps failing rows, as dbt names it. */
-  auditSchema(): string {
-    return `${this.pp.target.schema}_dbt_test__audit`;
   }
 
   /** Compiles and runs one node on `engine`; failures become an `error` result, never a throw. */
@@ -171,10 +170,11 @@ export class DbtSession {
           break;
         }
         case 'test': {
-          const out = await runTestQuery(engine, node, sql, this.auditSchema());
+          const out = await runDataTest(engine, rt, node, sql);
           result.status = out.status;
           result.failures = out.failures;
           result.message = out.message;
+          if (out.relation) result.relation_name = out.relation;
           break;
         }
         case 'analysis':
@@ -289,23 +289,29 @@ export class DbtSession {
   }
 }
 
-/** An engine error becomes one naming the node's file, so the user knows which model broke. */
+/**
+ * An error of a node names the node: `<type> <unique_id> (<file>)` leads the message, and the
+ * location stays where the error happened (a macro's file and line) or, for an engine error with
+ * no location, the node's own file.
+ */
 function blame(node: Node, err: unknown): unknown {
+  const who = `${node.resource_type} ${node.unique_id} (${node.original_file_path})`;
   if (err instanceof TributaryError) {
-    if (err.location?.file) return err;
-    return new TributaryError(err.message, {
+    return new TributaryError(`in ${who}: ${err.message}`, {
       code: err.code,
-      location: {
-        file: node.original_file_path,
-        ...(node.line ? { line: node.line } : {}),
-        ...err.location,
-      },
+      location: err.location?.file
+        ? err.location
+        : {
+            file: node.original_file_path,
+            ...(node.line ? { line: node.line } : {}),
+            ...err.location,
+          },
       ...(err.hint ? { hint: err.hint } : {}),
       cause: err,
     });
   }
   const first = err instanceof Error ? err.message.split('\n')[0]! : String(err);
-  return new TributaryError(`${node.resource_type} ${node.name} failed: ${first}`, {
+  return new TributaryError(`in ${who}: ${first}`, {
     code: 'ENGINE',
     location: { file: node.original_file_path },
     cause: err,

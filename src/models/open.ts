@@ -15,6 +15,7 @@ import {
   type TargetConfig,
 } from './dbt-project.js';
 import { parseProject, type ParsedProject } from './parse.js';
+import { printRelationsWithoutCatalog } from './context-adapter.js';
 
 /** How each profile `type:` opens its engine; the only place profile types are named. */
 const ADAPTERS: Record<
@@ -143,6 +144,7 @@ export async function parsePipelineModels(opts: PipelineModelsOptions): Promise<
     threads: opts.threads,
   };
   target.database = await catalogName(opts.engine);
+  printRelationsWithoutCatalog(target);
   return parseProject(project, {
     dialect: opts.engine.dialect,
     target,

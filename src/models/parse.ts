@@ -44,6 +44,8 @@ export interface ParsedProject {
   dispatchPrefixes: string[];
   /** What parsing noticed but went on with (a package's require-dbt-version, for one). */
   warnings: string[];
+  /** Errors of nodes whose parse-mode render failed, raised when each node runs. */
+  nodeErrors: Map<string, unknown>;
 }
 
 /**
@@ -107,5 +109,6 @@ export async function parseProject(
     dialect: opts.dialect,
     dispatchPrefixes: opts.dispatchPrefixes,
     warnings: s.warnings,
+    nodeErrors: s.nodeErrors,
   };
 }

@@ -34,6 +34,8 @@ export interface RunOptions extends Selection {
   verb: DbtVerb;
   threads?: number;
   fullRefresh?: boolean;
+  /** `--store-failures`: every test without a store_failures config keeps its failing rows. */
+  storeFailures?: boolean;
   progress?: ProgressReporter;
   log?: (message: string) => void;
   /** Called once the nodes to run are known, in plan order, before the first starts. */
@@ -198,6 +200,7 @@ export async function runVerb(
   const started = Date.now();
   const session = new DbtSession(pp, {
     fullRefresh: Boolean(opts.fullRefresh),
+    storeFailures: Boolean(opts.storeFailures),
     which: opts.verb,
     ...(opts.log ? { log: opts.log } : {}),
     ...(opts.now ? { now: opts.now } : {}),

@@ -66,7 +66,8 @@ export interface Node {
   fqn: string[];
   raw_code: string;
   language: 'sql';
-  checksum: { name: 'sha256'; checksum: string };
+  /** sha256 of the file; generic tests have none (dbt's FileHash.empty()). */
+  checksum: { name: 'sha256' | 'none'; checksum: string };
   config: NodeConfig;
   tags: string[];
   description: string;

@@ -72,7 +72,7 @@ describeEachEngine('dbt console', (engine) => {
       'HH:MM:SS  Completed with 1 error and 0 warnings:',
       'HH:MM:SS  ',
       'HH:MM:SS  Failure in test not_null_people_name (models/schema.yml)',
-      'HH:MM:SS    1 failing row(s)',
+      'HH:MM:SS    Got 1 result, configured to fail if != 0',
       'HH:MM:SS  ',
       'HH:MM:SS    compiled Code at target/compiled/failing/models/schema.yml/not_null_people_name.sql',
       'HH:MM:SS  ',
@@ -84,7 +84,7 @@ describeEachEngine('dbt console', (engine) => {
     expect(masked(await consoleRun(f, 'build', { quiet: true }))).toEqual([
       line('2 of 5 FAIL 1 not_null_people_name', 'FAIL 1 in T'),
       'HH:MM:SS  Failure in test not_null_people_name (models/schema.yml)',
-      'HH:MM:SS    1 failing row(s)',
+      'HH:MM:SS    Got 1 result, configured to fail if != 0',
     ]);
   });
 

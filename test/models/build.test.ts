@@ -208,17 +208,6 @@ describeEachEngine('compile errors', (engine) => {
     throw new Error('expected the project to fail to open');
   };
 
-  it('exceptions.raise_compiler_error stops the project naming the macro, its file and line', async () => {
-    const err = await openError();
-    expect(err.problems).toEqual([
-      {
-        message:
-          'in macro require_positive: compilation error: require_positive needs a positive number, got -1',
-        location: { file: 'macros/guard.sql', line: 3 },
-      },
-    ]);
-  });
-
   it('refuses a model and a seed sharing a name, since ref() could not tell them apart', async () => {
     f.write('models/bad_call.sql', 'select 1 as n');
     f.write('models/people.sql', 'select 1 as id');

@@ -73,7 +73,7 @@ describeEachEngine('the dbt verbs on the command line', (engine) => {
       ).toEqual([
         expect.stringMatching(/^2 of 5 FAIL 1 not_null_people_name\.+ \[FAIL 1 in \d+\.\d\ds\]$/),
         'Failure in test not_null_people_name (models/schema.yml)',
-        '  1 failing row(s)',
+        '  Got 1 result, configured to fail if != 0',
       ]);
     } finally {
       await g.cleanup();

@@ -41,7 +41,7 @@ describeEachEngine('compiled SQL of the shop project', (engine) => {
     });
 
     it('compiles a relationships test from its macro with the yml arguments', () => {
-      const name = 'relationships_stg_orders_96411fe0c89b49c3f4da955dfd358ba0';
+      const name = 'relationships_stg_orders_customer_id__customer_id__ref_stg_customers_';
       expectGolden('relationships_stg_orders_customer_id', compiled(name), f);
     });
 

@@ -402,12 +402,19 @@ describe('package errors', () => {
     );
   });
 
-  it('lists every macro dispatch searched when none exists', async () => {
-    const msg = await parseError({
+  it('lists every macro dispatch searched when none exists (the error of that node)', async () => {
+    const dir = tempDir('trib-pkg-err-');
+    dirs.push(dir);
+    writeFiles(dir, {
+      'profiles.yml': profiles(dir),
       'dbt_project.yml': project(),
       'models/m.sql': `select {{ adapter.dispatch('nothing', 'a')() }}`,
       'dbt_packages/a/dbt_project.yml': pkg('a'),
     });
+    // A node whose Jinja raises fails itself when it runs, not the parse (errors of one node).
+    const p = await openDbtProject(dir, { profilesDir: dir });
+    const s = await runVerb(p.parsed, p.engine, { verb: 'compile' }).finally(() => p.close());
+    const msg = s.results.find((r) => r.unique_id === 'model.proj.m')!.message;
     expect(msg).toContain("No macro named 'nothing' found within namespace: 'a'");
     expect(msg).toContain(
       "Searched for: 'proj.duckdb__nothing', 'proj.default__nothing', 'a.duckdb__nothing', 'a.default__nothing'",

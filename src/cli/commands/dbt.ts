@@ -36,6 +36,7 @@ export interface DbtCliOptions {
   exclude?: string[];
   threads?: number;
   fullRefresh?: boolean;
+  storeFailures?: boolean;
   /** --vars as YAML/JSON text. */
   vars?: Record<string, unknown>;
   progress: ProgressReporter;
@@ -95,6 +96,7 @@ async function runDbtVerb(
       exclude: opts.exclude ?? [],
       ...(opts.threads ? { threads: opts.threads } : {}),
       fullRefresh: Boolean(opts.fullRefresh),
+      storeFailures: Boolean(opts.storeFailures),
       progress: opts.progress,
       log: (m) => opts.progress.log(m),
       ...(dbtConsole
@@ -165,6 +167,7 @@ export interface DbtCommandOptions {
   select: string[];
   exclude: string[];
   fullRefresh?: boolean;
+  storeFailures?: boolean;
   json?: boolean;
   profilesDir?: string;
   target?: string;
@@ -194,6 +197,7 @@ function dbtCliOptions(
     select: opts.select,
     exclude: opts.exclude,
     fullRefresh: Boolean(opts.fullRefresh),
+    storeFailures: Boolean(opts.storeFailures),
     progress,
     ...(opts.profilesDir ? { profilesDir: opts.profilesDir } : {}),
     ...(opts.target ? { target: opts.target } : {}),
@@ -277,6 +281,8 @@ export function registerDbtVerbs(program: Command, cli: CliContext): void {
     const cmd = dbtCommand(program, verb, description);
     if (verb === 'build' || verb === 'seed')
       cmd.option('--full-refresh', 'rebuild incremental models and seeds from scratch');
+    if (verb === 'build' || verb === 'test')
+      cmd.option('--store-failures', "keep each test's failing rows in <schema>_dbt_test__audit");
     cmd.action((opts: DbtCommandOptions) => dbtAction(cli, verb, opts));
   }
 }

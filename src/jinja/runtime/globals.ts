@@ -96,6 +96,34 @@ function joiner(...raw: unknown[]): () => string {
   };
 }
 
+const LOREM =
+  'lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor incididunt ut labore et dolore magna aliqua enim ad minim veniam quis nostrud exercitation ullamco laboris nisi aliquip ex ea commodo consequat'.split(
+    ' ',
+  );
+
+/** Jinja2's lipsum(n=5, html=True, min=20, max=100): random placeholder paragraphs. */
+function lipsum(...raw: unknown[]): string {
+  const { args, kwargs } = splitArgs(raw);
+  const pick = (i: number, name: string, d: number | boolean) =>
+    (i < args.length ? args[i] : (kwargs[name] ?? d)) as number | boolean;
+  const n = Number(pick(0, 'n', 5));
+  const html = pick(1, 'html', true) !== false;
+  const min = Number(pick(2, 'min', 20));
+  const max = Number(pick(3, 'max', 100));
+  const paragraphs: string[] = [];
+  for (let p = 0; p < n; p++) {
+    const len = min + Math.floor(Math.random() * (max - min + 1));
+    const words = Array.from(
+      { length: len },
+      () => LOREM[Math.floor(Math.random() * LOREM.length)],
+    );
+    const text = words.join(' ');
+    const para = `${text[0]!.toUpperCase()}${text.slice(1)}.`;
+    paragraphs.push(html ? `<p>${para}</p>` : para);
+  }
+  return paragraphs.join(html ? '\n' : '\n\n');
+}
+
 /** The globals every template sees unless the render's globals shadow them. */
 export const BUILTIN_GLOBALS: Record<string, unknown> = Object.assign(
   Object.create(null) as object,
@@ -105,5 +133,6 @@ export const BUILTIN_GLOBALS: Record<string, unknown> = Object.assign(
     namespace,
     cycler,
     joiner,
+    lipsum,
   },
 );

@@ -1,24 +1,32 @@
 /**
- * Generic tests (dbt's GenericTestParser): each test a properties file declares on a model,
- * seed, snapshot, source table or one of their columns becomes a test node calling its
- * `test_<name>` macro, named as dbt names it and attached to what it tests.
+ * Generic tests (dbt's SchemaGenericTestParser and TestBuilder): each test a properties file
+ * declares on a model, seed, snapshot, source table or one of their columns becomes a test node
+ * calling its `test_<name>` macro, named and hashed exactly as dbt-core names and hashes it, and
+ * configured in dbt's order: dbt_project.yml's `data_tests:`, then config() inside the test's
+ * macro, then the yml entry's configs.
  */
-import { createHash } from 'node:crypto';
 import { dirname } from 'node:path';
 import { TributaryError } from '../../core/index.js';
-import { defaultConfig, mergeConfig } from '../config.js';
+import { Kwargs } from '../../jinja/index.js';
+import { defaultConfig, finalizeTestConfig, mergeConfig } from '../config.js';
+import { nodeGlobals, type ParseCapture } from '../context.js';
 import { INTERNAL_PACKAGE } from '../macro-namespace.js';
-import { newNode, type Node } from '../types.js';
+import { renderTestConfig, renderTestKwargs, testMacro } from '../test-kwargs.js';
+import { newNode, type Node, type SourceNode } from '../types.js';
 import { lineOf } from './property-entries.js';
 import {
   configAndArguments,
+  constructConfig,
   declaration,
-  dependencies,
+  modelArgument,
+  pythonArguments,
   synthesizeTestName,
+  testHash,
+  testIdentity,
   type TestSpec,
 } from './test-specs.js';
 import type { ParseSession } from './session.js';
-import { asString, sha256 } from './util.js';
+import { asString } from './util.js';
 
 /**
  * Builds and adds every queued generic test; a test that cannot be built is a problem. A test
@@ -43,8 +51,7 @@ function findTestMacro(s: ParseSession, namespace: string | null, macroName: str
 }
 
 /** The test node of one declared generic test; throws (located) when it cannot be built. */
-function buildGenericTest(s: ParseSession, spec: TestSpec): Node {
-  const { project } = s;
+async function buildGenericTest(s: ParseSession, spec: TestSpec): Promise<Node> {
   const { item, node: parent, column } = spec;
   const file = item.props.file;
   const fail = (message: string, hint?: string) =>
@@ -54,8 +61,10 @@ function buildGenericTest(s: ParseSession, spec: TestSpec): Node {
       ...(hint ? { hint } : {}),
     });
   const { testName, body } = declaration(spec.test, fail);
-  const shortName = testName.includes('.') ? testName.split('.').pop()! : testName;
-  const namespace = testName.includes('.') ? testName.split('.')[0]! : null;
+  const match = /^(?:([a-zA-Z_][0-9a-zA-Z_]*)\.)?([a-zA-Z_][0-9a-zA-Z_]*)$/.exec(testName);
+  if (!match) throw fail(`${testName} is not a test name (expected <test> or <package>.<test>)`);
+  const namespace = match[1] ?? null;
+  const shortName = match[2]!;
   const macroName = `test_${shortName}`;
   if (!findTestMacro(s, namespace, macroName)) {
     if (namespace !== null && namespace !== INTERNAL_PACKAGE && !s.macros.packages.has(namespace))
@@ -67,40 +76,84 @@ function buildGenericTest(s: ParseSession, spec: TestSpec): Node {
       `define {% test ${shortName}(model, column_name) %} in macros/ or tests/generic/`,
     );
   }
-  const { config, kwargs } = configAndArguments(body);
+  const parts = configAndArguments(body, fail);
+  const kwargs: Record<string, unknown> = { ...parts.kwargs };
   if (column) kwargs.column_name = column.name;
-  const nodeName =
-    parent.resource_type === 'source' ? `source_${parent.source_name}_${parent.name}` : parent.name;
-  const names = synthesizeTestName(shortName, nodeName, kwargs);
-  const name = typeof body.name === 'string' ? body.name : names.short;
-  const fqn = [project.name, ...dirname(file).split('/').slice(1), name];
-  const cfg = defaultConfig('test');
-  for (const level of s.treeLevels('tests', fqn)) mergeConfig(cfg, level);
-  mergeConfig(cfg, { tags: column?.tags ?? [] });
-  mergeConfig(cfg, config);
-  const hash = createHash('md5').update(`${names.full}\0${file}`).digest('hex').slice(0, 10);
-  const raw = `{{ ${namespace === null ? '' : `${namespace}.`}${macroName}(**_dbt_generic_test_kwargs) }}`;
-  return newNode({
-    unique_id: `test.${project.name}.${name}.${hash}`,
+  kwargs.model = modelArgument(parent);
+  const { testType, targetName } = testIdentity(shortName, namespace, parent);
+  const pyArgs = pythonArguments(kwargs, spec, testName);
+  const names = synthesizeTestName(testType, targetName, pyArgs);
+  const name = parts.name ?? names.full;
+  const compiledName = parts.name ?? names.short;
+  const ymlConfig = parts.config;
+  // As dbt: the hashed short name becomes the relation's alias when the full name is too long.
+  if (!parts.name && names.short !== names.full && ymlConfig.alias === undefined)
+    ymlConfig.alias = names.short;
+  const fqn = [s.project.name, ...dirname(file).split('/').slice(1), name];
+  const test_metadata = { name: shortName, kwargs, namespace };
+  const raw = `{{ ${namespace ? `${namespace}.` : ''}${macroName}(**_dbt_generic_test_kwargs) }}${constructConfig(ymlConfig)}`;
+  const node = newNode({
+    unique_id: `test.${s.project.name}.${name}.${testHash(name, { ...test_metadata, kwargs: pyArgs })}`,
     resource_type: 'test',
-    package_name: project.name,
+    package_name: s.project.name,
     name,
-    path: `${name}.sql`,
+    path: `${compiledName}.sql`,
     original_file_path: file,
     fqn,
     raw_code: raw,
-    checksum: { name: 'sha256', checksum: sha256(raw + JSON.stringify(kwargs)) },
-    config: cfg,
-    tags: cfg.tags,
+    checksum: { name: 'none', checksum: '' },
+    config: defaultConfig('test'),
     description: asString(body.description),
-    ...dependencies(parent, kwargs),
     schema: s.runtime.target.schema,
-    test_metadata: {
-      name: shortName,
-      kwargs,
-      namespace,
-    },
+    test_metadata,
     column_name: column?.name ?? null,
     attached_node: parent.resource_type === 'source' ? null : parent.unique_id,
   });
+  for (const level of s.treeLevels('tests', fqn)) mergeConfig(node.config, level);
+  await configureAtParse(s, node, parent, ymlConfig);
+  mergeConfig(node.config, { tags: column?.tags ?? [] });
+  node.tags = node.config.tags;
+  finalizeTestConfig(node.config, fail);
+  return node;
+}
+
+/**
+ * What dbt's render_test_update does: the built-in unique and not_null (not overridden) take the
+ * yml configs as they are; any other test renders its arguments and macro in parse mode, which
+ * records the ref() and source() calls and the config() inside the macro, then the yml configs
+ * apply on top. A render that fails is kept as the node's error, reported when it runs.
+ */
+async function configureAtParse(
+  s: ParseSession,
+  node: Node,
+  parent: Node | SourceNode,
+  ymlConfig: Record<string, unknown>,
+): Promise<void> {
+  const meta = node.test_metadata!;
+  const file = node.original_file_path;
+  const capture: ParseCapture = { refs: [], sources: [], config: {} };
+  const g = nodeGlobals(s.runtime, node, { execute: false, capture });
+  const yml = await renderTestConfig(s.runtime, ymlConfig, file, g);
+  // dbt's shortcut: only when the test resolves to dbt's own test_unique / test_not_null.
+  const macroName = `test_${meta.name}`;
+  const shortcut =
+    (meta.name === 'unique' || meta.name === 'not_null') &&
+    (meta.namespace === null
+      ? s.macros.resolve(s.project.name, macroName) === s.macros.internal.get(macroName)
+      : meta.namespace === INTERNAL_PACKAGE);
+  if (shortcut) {
+    if (parent.resource_type === 'source') node.sources = [[parent.source_name, parent.name]];
+    else node.refs = [{ name: parent.name }];
+  } else {
+    try {
+      const kwargs = await renderTestKwargs(s.runtime, meta.kwargs, file, g);
+      await testMacro(g, meta.namespace, meta.name)(new Kwargs(kwargs));
+    } catch (err) {
+      s.nodeErrors.set(node.unique_id, err);
+    }
+    mergeConfig(node.config, capture.config);
+    node.refs = capture.refs;
+    node.sources = capture.sources;
+  }
+  mergeConfig(node.config, yml);
 }

@@ -43,13 +43,17 @@ export function emptyPropertyIndex(): PropertyIndex {
 
 /** The line of the YAML node at `path` in a properties file (parsed with positions on demand). */
 export function lineOf(props: PropsFile, path: (string | number)[]): number | undefined {
+  const node = nodeAt(props, path) as { range?: [number, number, number] } | undefined;
+  return node?.range ? props.positions!.lines.linePos(node.range[0]).line : undefined;
+}
+
+/** The YAML node at `path` of a properties file, as written (parsed with positions on demand). */
+export function nodeAt(props: PropsFile, path: (string | number)[]): unknown {
   if (!props.positions) {
     const lines = new LineCounter();
     props.positions = { doc: parseDocument(props.text, { lineCounter: lines }), lines };
   }
-  const { doc, lines } = props.positions;
-  const node = doc.getIn(path, true) as { range?: [number, number, number] } | undefined;
-  return node?.range ? lines.linePos(node.range[0]).line : undefined;
+  return props.positions.doc.getIn(path, true);
 }
 
 /** The columns of a properties entry, by name. */

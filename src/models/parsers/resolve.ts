@@ -7,6 +7,7 @@
 import { relative, sep } from 'node:path';
 import type { Dialect } from '../../engines/index.js';
 import { TributaryError } from '../../core/index.js';
+import { finalizeTestConfig } from '../config.js';
 import { nodeGlobals, refText, type CompileRuntime } from '../context.js';
 import { findRefTarget, findSource } from '../lookup.js';
 import { INTERNAL_PACKAGE } from '../macro-namespace.js';
@@ -19,18 +20,29 @@ export async function resolveRelations(s: ParseSession): Promise<void> {
   const naming = namingFunctions(s.runtime);
   for (const node of [...manifest.nodes.values(), ...manifest.disabled.values()]) {
     await s.collect(node.original_file_path, async () => {
+      if (node.resource_type === 'test')
+        finalizeTestConfig(
+          node.config,
+          (message, hint) =>
+            new TributaryError(message, {
+              code: 'CONFIG',
+              location: { file: node.original_file_path },
+              ...(hint ? { hint } : {}),
+            }),
+        );
+      // Tests too: their schema is where store_failures keeps failing rows (dbt_test__audit).
       if (node.resource_type === 'snapshot' && node.config.target_database)
         node.database = String(node.config.target_database);
       else node.database = await naming.database(node);
       if (node.resource_type === 'snapshot' && node.config.target_schema)
         node.schema = String(node.config.target_schema);
-      else if (node.resource_type === 'test') node.schema = opts.target.schema;
       else node.schema = await naming.schema(node);
-      node.alias = node.resource_type === 'test' ? node.name : await naming.alias(node);
+      node.alias = await naming.alias(node);
       node.tags = node.config.tags;
       node.meta = node.config.meta;
+      // A test is a relation only when it stores its failures (dbt's is_relational).
       node.relation_name =
-        node.resource_type === 'test' ||
+        (node.resource_type === 'test' && node.config.store_failures !== true) ||
         node.resource_type === 'analysis' ||
         node.config.materialized === 'ephemeral'
           ? null

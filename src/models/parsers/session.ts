@@ -56,6 +56,12 @@ export class ParseSession {
   readonly templates = new Map<string, JinjaTemplate>();
   /** Generic tests declared in properties, built once every node they attach to exists. */
   readonly pendingTests: TestSpec[] = [];
+  /**
+   * Nodes whose parse-mode render failed (a macro raised, a function is missing): kept, with the
+   * error reported when the node runs, so one broken node fails itself, not the project. Jinja
+   * syntax errors are not among them: they are problems of the parse, as in dbt.
+   */
+  readonly nodeErrors = new Map<string, unknown>();
   /** The project whose files are being parsed: the root project or an installed package. */
   project: DbtProject;
   /** The root project, then the installed packages (each a dbt project). */
@@ -243,7 +249,15 @@ export class ParseSession {
     item: PropertyEntry | undefined,
   ): Promise<void> {
     this.templates.set(node.unique_id, tpl);
-    await this.collect(file, () => this.parseRender(node, tpl));
+    try {
+      await this.parseRender(node, tpl);
+    } catch (err) {
+      const located =
+        err instanceof TributaryError && !err.location?.file
+          ? new TributaryError(err.message, { code: err.code, location: { file }, cause: err })
+          : err;
+      this.nodeErrors.set(node.unique_id, located);
+    }
     if (this.addNode(node) && item) this.queueTests(item, node);
   }
 
