@@ -5,7 +5,7 @@
  * and validated. Without the schemas folder the suite says it did not run (under CI=true it fails).
  */
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   openDbtProject,
@@ -22,6 +22,7 @@ import {
   validateArtifact,
   type ArtifactKind,
 } from './dbt-schemas.js';
+import { sharedPath } from '../shared-material.js';
 
 const schemas = dbtSchemasAvailable();
 
@@ -204,9 +205,13 @@ describe.skipIf(!schemas)('artifacts against dbt schemas', () => {
   });
 
   /** dbt-utils' own test project (read from ../shared/dbt-utils, copied to a temp folder). */
-  const DBT_UTILS = resolve(import.meta.dirname, '../../../shared/dbt-utils');
+  const DBT_UTILS = sharedPath('dbt-utils');
   const utilsThere = existsSync(join(DBT_UTILS, 'integration_tests', 'dbt_project.yml'));
-  if (!utilsThere) console.warn(`the dbt-utils manifest check did not run: ${DBT_UTILS} is absent`);
+  if (!utilsThere) {
+    const why = `the dbt-utils manifest check: ${DBT_UTILS} is absent`;
+    if (process.env.CI === 'true') throw new Error(`${why}, and on CI it must run`);
+    console.warn(`${why}: it did not run`);
+  }
 
   describe.skipIf(!utilsThere)("dbt-utils' integration_tests, with dbt_utils installed", () => {
     const tmp = tempDir('trib-artifacts-utils-');

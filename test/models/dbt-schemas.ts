@@ -8,7 +8,7 @@ import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.
 import addFormatsPlugin from 'ajv-formats';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { sharedPath } from '../shared-material.js';
 
 export type ArtifactKind = 'manifest' | 'run-results' | 'catalog' | 'sources';
 
@@ -20,10 +20,8 @@ export const SCHEMA_FILES: Record<ArtifactKind, string> = {
   sources: 'sources/v3.json',
 };
 
-/** The schemas folder: TRIBUTARY_DBT_SCHEMAS, else ../shared/dbt-schemas beside the repository. */
-export const DBT_SCHEMAS_DIR =
-  process.env.TRIBUTARY_DBT_SCHEMAS ??
-  fileURLToPath(new URL('../../../shared/dbt-schemas/', import.meta.url));
+/** The schemas folder: TRIBUTARY_DBT_SCHEMAS, else dbt-schemas in the shared folder. */
+export const DBT_SCHEMAS_DIR = process.env.TRIBUTARY_DBT_SCHEMAS ?? sharedPath('dbt-schemas');
 
 /**
  * Whether the schemas are there. Under CI=true their absence throws (the suites must run);

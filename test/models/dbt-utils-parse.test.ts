@@ -6,14 +6,19 @@
  * shared copy is absent the test says so and does not run.
  */
 import { cpSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openDbtProject } from '../../src/models/index.js';
 import { tempDir } from '../helpers.js';
+import { sharedPath } from '../shared-material.js';
 
-const DBT_UTILS = resolve(import.meta.dirname, '../../../shared/dbt-utils');
+const DBT_UTILS = sharedPath('dbt-utils');
 const available = existsSync(join(DBT_UTILS, 'integration_tests', 'dbt_project.yml'));
-if (!available) console.warn(`dbt-utils parse smoke test did not run: ${DBT_UTILS} is not there`);
+if (!available) {
+  const why = `dbt-utils parse smoke test: ${DBT_UTILS} is not there`;
+  if (process.env.CI === 'true') throw new Error(`${why}, and on CI it must run`);
+  console.warn(`${why}: it did not run`);
+}
 
 describe.skipIf(!available)("dbt-utils' integration_tests project", () => {
   const tmp = tempDir('trib-dbt-utils-');

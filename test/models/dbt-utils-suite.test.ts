@@ -14,7 +14,7 @@
  * is a failure.
  */
 import { cpSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openPostgres } from '../../src/engines/index.js';
 import {
@@ -34,8 +34,9 @@ import {
   validateArtifact,
   type ArtifactKind,
 } from './dbt-schemas.js';
+import { sharedPath } from '../shared-material.js';
 
-const DBT_UTILS = resolve(import.meta.dirname, '../../../shared/dbt-utils');
+const DBT_UTILS = sharedPath('dbt-utils');
 const available = existsSync(join(DBT_UTILS, 'integration_tests', 'dbt_project.yml'));
 if (!available) {
   const why = `dbt-utils' integration_tests are not at ${DBT_UTILS}`;

@@ -28,6 +28,7 @@ import { installDeps, openDbtProject, type DepsOptions } from '../../src/models/
 import { specsHash } from '../../src/models/packages/index.js';
 import { buildProgram, main } from '../../src/cli/main.js';
 import { tempDir } from '../helpers.js';
+import { sharedPath } from '../shared-material.js';
 
 /** Writes files (path → text) under `dir`. */
 function write(dir: string, files: Record<string, string>): void {
@@ -324,7 +325,7 @@ describe('deps: local packages', () => {
     expect(msg).toContain('both packages.yml and dependencies.yml declare packages');
   });
 
-  const sharedUtils = join(import.meta.dirname, '../../../shared/dbt-utils');
+  const sharedUtils = sharedPath('dbt-utils');
   it.runIf(existsSync(sharedUtils) || process.env.CI)(
     "installs the dbt-utils integration_tests project's `local: ../` (a temp copy of ../shared/dbt-utils), which then parses with dbt_utils loaded",
     async () => {
