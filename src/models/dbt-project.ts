@@ -241,17 +241,21 @@ export async function loadDbtProject(
 const asList = (v: string | string[] | null | undefined): string[] =>
   v === undefined || v === null ? [] : Array.isArray(v) ? v : [v];
 
-interface PositionedYaml {
+export interface PositionedYaml {
   file: string;
   doc: Document;
   lines: LineCounter;
   value: unknown;
 }
 
-/** Reads a YAML file keeping source positions; undefined when the file does not exist. */
-async function readPositionedYaml(
+/**
+ * Reads a YAML file keeping source positions; undefined when the file does not exist. A syntax
+ * error names `display` with line and column, and carries `hint` when the caller has one.
+ */
+export async function readPositionedYaml(
   path: string,
   display: string,
+  hint?: string,
 ): Promise<PositionedYaml | undefined> {
   let text: string;
   try {
@@ -268,6 +272,7 @@ async function readPositionedYaml(
     throw new TributaryError(`invalid YAML: ${e.message.split('\n')[0]}`, {
       code: 'CONFIG',
       location: { file: display, line: pos.line, column: pos.col },
+      ...(hint ? { hint } : {}),
     });
   }
   return { file: display, doc, lines, value: doc.toJS() ?? {} };

@@ -13,13 +13,12 @@
  * hub's `packages` metadata of a version). Nothing here touches the network or the disk beyond
  * reading those two files.
  */
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import semver from 'semver';
-import { LineCounter, isMap, isSeq, parseDocument, type Document } from 'yaml';
-import { TributaryError, isErrno } from '../../core/index.js';
+import { isMap, isSeq } from 'yaml';
+import { TributaryError } from '../../core/index.js';
 import { JinjaEnvironment } from '../../jinja/index.js';
-import { closest, yamlContext } from '../dbt-project.js';
+import { closest, readPositionedYaml, yamlContext, type PositionedYaml } from '../dbt-project.js';
 
 /** Where an entry was written and who asked for it, for error messages. */
 export interface SpecOrigin {
@@ -87,9 +86,13 @@ export async function readProjectSpecs(
   vars: Record<string, unknown> = {},
 ): Promise<ProjectSpecs> {
   const shown = (f: string) => (shownDir ? `${shownDir.replace(/\/$/, '')}/${f}` : f);
-  const pkgs = await readYamlDoc(join(dir, PACKAGES_FILE), shown(PACKAGES_FILE));
-  const deps = await readYamlDoc(join(dir, DEPENDENCIES_FILE), shown(DEPENDENCIES_FILE));
-  const has = (d: LoadedYaml | undefined) =>
+  const pkgs = await readPositionedYaml(join(dir, PACKAGES_FILE), shown(PACKAGES_FILE), YAML_HINT);
+  const deps = await readPositionedYaml(
+    join(dir, DEPENDENCIES_FILE),
+    shown(DEPENDENCIES_FILE),
+    YAML_HINT,
+  );
+  const has = (d: PositionedYaml | undefined) =>
     Boolean(d && isMap(d.doc.contents) && d.doc.has('packages'));
   if (has(pkgs) && has(deps))
     throw new TributaryError(
@@ -105,37 +108,11 @@ export async function readProjectSpecs(
   return { file: undefined, specs: [] };
 }
 
-interface LoadedYaml {
-  file: string;
-  doc: Document;
-  lines: LineCounter;
-}
-
-async function readYamlDoc(path: string, file: string): Promise<LoadedYaml | undefined> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    if (isErrno(err, 'ENOENT')) return undefined;
-    throw err;
-  }
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
-  if (doc.errors.length) {
-    const e = doc.errors[0]!;
-    const pos = lines.linePos(e.pos[0]);
-    throw new TributaryError(`invalid YAML: ${e.message.split('\n')[0]}`, {
-      code: 'CONFIG',
-      location: { file, line: pos.line, column: pos.col },
-      hint: 'fix the YAML syntax, then run deps again',
-    });
-  }
-  return { file, doc, lines };
-}
+const YAML_HINT = 'fix the YAML syntax, then run deps again';
 
 /** The `packages:` list of a loaded file; packages.yml takes no other top-level key. */
 async function specsOf(
-  y: LoadedYaml,
+  y: PositionedYaml,
   requiredBy: string,
   strict: boolean,
   vars: Record<string, unknown>,
@@ -181,7 +158,7 @@ async function specsOf(
   );
 }
 
-function lineOfKey(y: LoadedYaml, path: string[], key: string): { line?: number } {
+function lineOfKey(y: PositionedYaml, path: string[], key: string): { line?: number } {
   const parent = path.length ? y.doc.getIn(path, true) : y.doc.contents;
   if (!isMap(parent)) return {};
   const pair = parent.items.find((p) => (p.key as { value?: unknown } | null)?.value === key);
