@@ -4,7 +4,7 @@
  * built, seeded, snapshotted and checked for freshness on each engine, then each artifact read back
  * and validated. Without the schemas folder the suite says it did not run (under CI=true it fails).
  */
-import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -22,7 +22,7 @@ import {
   validateArtifact,
   type ArtifactKind,
 } from './dbt-schemas.js';
-import { sharedPath } from '../shared-material.js';
+import { dbtUtilsThere, scratchDbtUtilsProject } from '../shared-material.js';
 
 const schemas = dbtSchemasAvailable();
 
@@ -205,32 +205,14 @@ describe.skipIf(!schemas)('artifacts against dbt schemas', () => {
   });
 
   /** dbt-utils' own test project (read from ../shared/dbt-utils, copied to a temp folder). */
-  const DBT_UTILS = sharedPath('dbt-utils');
-  const utilsThere = existsSync(join(DBT_UTILS, 'integration_tests', 'dbt_project.yml'));
-  if (!utilsThere) {
-    const why = `the dbt-utils manifest check: ${DBT_UTILS} is absent`;
-    if (process.env.CI === 'true') throw new Error(`${why}, and on CI it must run`);
-    console.warn(`${why}: it did not run`);
-  }
+  const utilsThere = dbtUtilsThere('the dbt-utils manifest check');
 
   describe.skipIf(!utilsThere)("dbt-utils' integration_tests, with dbt_utils installed", () => {
     const tmp = tempDir('trib-artifacts-utils-');
     afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
     it("writes a manifest dbt accepts, listing the package's macros and nodes", async () => {
-      const repo = join(tmp, 'dbt-utils');
-      cpSync(DBT_UTILS, repo, { recursive: true });
-      const project = join(repo, 'integration_tests');
-      const ownTests = join(DBT_UTILS, 'integration_tests');
-      mkdirSync(join(project, 'dbt_packages'));
-      cpSync(DBT_UTILS, join(project, 'dbt_packages', 'dbt_utils'), {
-        recursive: true,
-        filter: (p) => p !== ownTests && !p.startsWith(`${ownTests}/`),
-      });
-      writeFileSync(
-        join(project, 'profiles.yml'),
-        `integration_tests:\n  target: duckdb\n  outputs:\n    duckdb:\n      type: duckdb\n      path: ${JSON.stringify(join(tmp, 'utils.duckdb'))}\n`,
-      );
+      const project = scratchDbtUtilsProject(tmp, join(tmp, 'utils.duckdb'));
       const opened = await openDbtProject(project, { profilesDir: project });
       try {
         const path = await writeManifest(opened.parsed, 'utils-test');

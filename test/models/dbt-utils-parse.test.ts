@@ -5,39 +5,21 @@
  * suite is another test's; this one proves every macro, model, seed and test of it loads. When the
  * shared copy is absent the test says so and does not run.
  */
-import { cpSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openDbtProject } from '../../src/models/index.js';
 import { tempDir } from '../helpers.js';
-import { sharedPath } from '../shared-material.js';
+import { dbtUtilsThere, scratchDbtUtilsProject } from '../shared-material.js';
 
-const DBT_UTILS = sharedPath('dbt-utils');
-const available = existsSync(join(DBT_UTILS, 'integration_tests', 'dbt_project.yml'));
-if (!available) {
-  const why = `dbt-utils parse smoke test: ${DBT_UTILS} is not there`;
-  if (process.env.CI === 'true') throw new Error(`${why}, and on CI it must run`);
-  console.warn(`${why}: it did not run`);
-}
+const available = dbtUtilsThere('dbt-utils parse smoke test');
 
 describe.skipIf(!available)("dbt-utils' integration_tests project", () => {
   const tmp = tempDir('trib-dbt-utils-');
   afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
   it('parses with dbt_utils installed in dbt_packages/, without a problem', async () => {
-    const repo = join(tmp, 'dbt-utils');
-    cpSync(DBT_UTILS, repo, { recursive: true });
-    const project = join(repo, 'integration_tests');
-    const ownTests = join(DBT_UTILS, 'integration_tests');
-    mkdirSync(join(project, 'dbt_packages'));
-    cpSync(DBT_UTILS, join(project, 'dbt_packages', 'dbt_utils'), {
-      recursive: true,
-      filter: (p) => p !== ownTests && !p.startsWith(`${ownTests}/`),
-    });
-    writeFileSync(
-      join(project, 'profiles.yml'),
-      `integration_tests:\n  target: duckdb\n  outputs:\n    duckdb:\n      type: duckdb\n      path: ${JSON.stringify(join(tmp, 'warehouse.duckdb'))}\n`,
-    );
+    const project = scratchDbtUtilsProject(tmp, join(tmp, 'warehouse.duckdb'));
     const opened = await openDbtProject(project, { profilesDir: project });
     try {
       const { manifest, packages, warnings } = opened.parsed;

@@ -34,15 +34,9 @@ import {
   validateArtifact,
   type ArtifactKind,
 } from './dbt-schemas.js';
-import { sharedPath } from '../shared-material.js';
+import { DBT_UTILS, dbtUtilsThere } from '../shared-material.js';
 
-const DBT_UTILS = sharedPath('dbt-utils');
-const available = existsSync(join(DBT_UTILS, 'integration_tests', 'dbt_project.yml'));
-if (!available) {
-  const why = `dbt-utils' integration_tests are not at ${DBT_UTILS}`;
-  if (process.env.CI === 'true') throw new Error(`${why}, and on CI the dbt-utils suite must run`);
-  console.warn(`${why}: the dbt-utils suite did not run`);
-}
+const available = dbtUtilsThere('the dbt-utils suite');
 
 const PROJECT = 'dbt_utils_integration_tests';
 const schemas = dbtSchemasAvailable();
