@@ -15,4 +15,5 @@ export { csvField, toCsv } from './csv.js';
 export { faultPoint } from './faults.js';
 export { Redactor } from './redact.js';
 export { parseDuration, formatDuration } from './duration.js';
+export { parseByteSize, formatByteSize } from './bytes.js';
 export { backoffDelay, type BackoffPolicy } from './backoff.js';

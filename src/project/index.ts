@@ -11,6 +11,9 @@ export {
   type RestSourceConfig,
   type RestTableConfig,
   type DatabaseTableConfig,
+  type StreamTableConfig,
+  type StreamConfig,
+  type StreamLogConfig,
   type SchemaEvolution,
   type AssetPolicyConfig,
   type PartitionsConfig,
@@ -28,6 +31,7 @@ export {
   type FileSourceTable,
   type RestSourceTable,
   type DatabaseSourceTable,
+  type StreamSourceTable,
   type SourceTable,
   type Project,
 } from './project.js';

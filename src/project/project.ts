@@ -13,6 +13,7 @@ import {
   type CsvOptions,
   type DatabaseSourceConfig,
   type DatabaseTableConfig,
+  type StreamTableConfig,
   type Disposition,
   type FileTableConfig,
   type ProjectConfig,
@@ -71,8 +72,18 @@ export interface DatabaseSourceTable extends SourceTableBase {
   tableConfig: DatabaseTableConfig;
 }
 
+/** A table fed by a stream of the collector, flushed into the raw zone in micro-batches. */
+export interface StreamSourceTable extends SourceTableBase {
+  kind: 'stream';
+  /** The stream read (a Kinesis stream or Firehose delivery stream name). */
+  stream: string;
+  /** Cut a batch at this many bytes, or when its oldest record is `maxAgeMs` old. */
+  buffer: { maxBytes: number; maxAgeMs: number };
+}
+
 /** One table of one source, with its contract resolved. */
-export type SourceTable = FileSourceTable | RestSourceTable | DatabaseSourceTable;
+export type SourceTable =
+  FileSourceTable | RestSourceTable | DatabaseSourceTable | StreamSourceTable;
 
 export interface ProjectPaths {
   /** The project's hidden working folder. */
@@ -172,6 +183,22 @@ async function addSourceTable(
         sourceConfig,
         tableConfig: t,
         format: 'csv',
+        csv: defaultCsv,
+        records: undefined,
+        disposition: t.disposition,
+        schemaEvolution: t.schema_evolution,
+      });
+      break;
+    }
+    case 'stream': {
+      const t = tableConfig as StreamTableConfig;
+      // The flusher lands each micro-batch as NDJSON, one event per line.
+      loading.tables.push({
+        ...base,
+        kind: 'stream',
+        stream: t.stream ?? table,
+        buffer: { maxBytes: t.buffer.max_bytes, maxAgeMs: t.buffer.max_age },
+        format: 'ndjson',
         csv: defaultCsv,
         records: undefined,
         disposition: t.disposition,

@@ -7,7 +7,7 @@
  * would return the value as given, so the fields' defaults would have to be written twice).
  */
 import { z } from 'zod';
-import { parseDuration } from '../core/index.js';
+import { parseByteSize, parseDuration } from '../core/index.js';
 import { dashboardJsonSchema } from './dashboards/schema.js';
 
 const identifier = z
@@ -322,13 +322,6 @@ const databaseSource = (type: 'postgres' | 'mysql') =>
 const postgresSourceSchema = databaseSource('postgres');
 const mysqlSourceSchema = databaseSource('mysql');
 
-const sourceSchema = z.discriminatedUnion('type', [
-  filesSourceSchema,
-  restSourceSchema,
-  postgresSourceSchema,
-  mysqlSourceSchema,
-]);
-
 /** A duration (`30s`, `10m`, `26h`, `1h30m`, or milliseconds), as milliseconds. */
 const duration = z.union([z.string(), z.number()]).transform((v, ctx) => {
   const ms = parseDuration(v);
@@ -341,6 +334,129 @@ const duration = z.union([z.string(), z.number()]).transform((v, ctx) => {
   }
   return ms;
 });
+
+/** A byte size (`64MB`, `1GiB`, or a number of bytes), as bytes. */
+const byteSize = z.union([z.string(), z.number()]).transform((v, ctx) => {
+  const bytes = parseByteSize(v);
+  if (bytes === undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `expected a size such as 64MB, 512KiB or 1GB, got ${JSON.stringify(v)}`,
+    });
+    return z.NEVER;
+  }
+  return bytes;
+});
+
+/**
+ * When the flusher cuts a stream's micro-batch into the lake: at this many bytes or this age of
+ * its oldest record, whichever comes first (Firehose's buffering hints).
+ */
+const streamBufferSchema = z
+  .object({
+    max_bytes: byteSize.default(64_000_000).describe('Cut a batch at this size (default 64MB).'),
+    max_age: duration
+      .default(10_000)
+      .describe('Cut a batch when its oldest record is this old (default 10s).'),
+  })
+  .strict()
+  .prefault({});
+
+const streamTableSchema = z
+  .object({
+    stream: identifier
+      .optional()
+      .describe(
+        'The stream (Kinesis stream or Firehose delivery stream) read; defaults to the table name.',
+      ),
+    buffer: streamBufferSchema,
+    ...connectorTableCommon,
+  })
+  .strict();
+
+/** Tables fed by streams of the collector: each flushed into the lake exactly once. */
+const streamSourceSchema = z
+  .object({
+    type: z.literal('stream'),
+    tables: z.record(identifier, streamTableSchema),
+  })
+  .strict();
+
+const sourceSchema = z.discriminatedUnion('type', [
+  filesSourceSchema,
+  restSourceSchema,
+  postgresSourceSchema,
+  mysqlSourceSchema,
+  streamSourceSchema,
+]);
+
+/** Where the collector's durable log lives: local segment files (default) or NATS JetStream. */
+const streamLogSchema = z
+  .discriminatedUnion('type', [
+    z
+      .object({
+        type: z.literal('local'),
+        path: z.string().default('.tributary/stream').describe('Folder of the segment files.'),
+      })
+      .strict(),
+    z
+      .object({
+        type: z.literal('jetstream'),
+        url: z
+          .string()
+          .default('nats://127.0.0.1:4222')
+          .describe('NATS server(s), comma-separated.'),
+        prefix: identifier
+          .default('tributary')
+          .describe('Prefix of the JetStream stream names and subjects this project uses.'),
+      })
+      .strict(),
+  ])
+  .prefault({ type: 'local' });
+
+const streamDefinitionSchema = z
+  .object({
+    shards: z
+      .number()
+      .int()
+      .min(1)
+      .max(256)
+      .default(1)
+      .describe('Shards (hash-key ranges of the partition key).'),
+    retention: z
+      .object({
+        max_age: duration.default(24 * 3_600_000).describe('Keep records this long (default 24h).'),
+        max_bytes: byteSize.optional().describe('Keep at most this many bytes per shard.'),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict()
+  .prefault({});
+
+const streamConfigSchema = z
+  .object({
+    log: streamLogSchema,
+    streams: z
+      .record(identifier, streamDefinitionSchema)
+      .default({})
+      .describe('Streams created at start (producers may also create them with CreateStream).'),
+    collector: z
+      .object({
+        host: z.string().default('127.0.0.1'),
+        port: z
+          .number()
+          .int()
+          .min(0)
+          .max(65535)
+          .default(4567)
+          .describe('Port of `tributary collect`.'),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict()
+  .prefault({});
 
 const retryPolicySchema = z
   .object({
@@ -520,6 +636,9 @@ export const projectConfigSchema = z
       .strict()
       .prefault({}),
     sources: z.record(identifier, sourceSchema).default({}),
+    stream: streamConfigSchema.describe(
+      'The event collector (Kinesis/Firehose-compatible) and its durable log.',
+    ),
     models: z
       .object({
         project: z
@@ -636,6 +755,9 @@ export type RestSourceConfig = z.output<typeof restSourceSchema>;
 export type RestTableConfig = z.output<typeof restTableSchema>;
 export type DatabaseSourceConfig = z.output<typeof postgresSourceSchema>;
 export type DatabaseTableConfig = z.output<typeof databaseTableSchema>;
+export type StreamTableConfig = z.output<typeof streamTableSchema>;
+export type StreamConfig = z.output<typeof streamConfigSchema>;
+export type StreamLogConfig = z.output<typeof streamLogSchema>;
 export type Disposition = z.output<typeof dispositionSchema>;
 export type SchemaEvolution = z.output<typeof evolutionSchema>;
 export type AssetPolicyConfig = z.output<typeof assetPolicySchema>;

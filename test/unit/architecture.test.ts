@@ -28,6 +28,7 @@ const ALLOWED: Record<string, string[]> = {
   sources: ['core', 'lake', 'project'],
   catalog: ['core', 'engines', 'lake', 'state'],
   quality: ['core', 'engines', 'lake', 'project', 'sources'],
+  stream: ['core', 'engines', 'lake', 'project', 'sources', 'quality'],
   models: ['core', 'dag', 'engines', 'project', 'jinja'],
   notify: ['core', 'engines', 'state', 'project'],
   orchestrator: [
@@ -42,6 +43,7 @@ const ALLOWED: Record<string, string[]> = {
     'quality',
     'models',
     'notify',
+    'stream',
   ],
   serve: [
     'core',
@@ -56,6 +58,7 @@ const ALLOWED: Record<string, string[]> = {
     'models',
     'notify',
     'orchestrator',
+    'stream',
   ],
   cli: [
     'core',
@@ -71,6 +74,7 @@ const ALLOWED: Record<string, string[]> = {
     'orchestrator',
     'notify',
     'serve',
+    'stream',
     'templates',
   ],
 };

@@ -1,0 +1,16 @@
+/**
+ * Streaming: the Kinesis/Firehose-compatible collector, its durable log (local segment files or
+ * NATS JetStream) and the flusher that lands micro-batches in the lake exactly once.
+ */
+export type {
+  AppendOutcome,
+  LogRecord,
+  ReadLimits,
+  ReadPosition,
+  ReadResult,
+  RecordInput,
+  ShardDescription,
+  StreamDescription,
+  StreamLog,
+  StreamSettings,
+} from './log.js';

@@ -1,0 +1,125 @@
+/**
+ * The stream-log seam: the collector's durable, append-only log of records, per stream and shard
+ * (Kinesis's model). Two adapters implement it and pass one conformance suite
+ * (test/stream/log-conformance.test.ts): local segment files (the default, no services) and NATS
+ * JetStream. Everything above it (the Kinesis/Firehose API, the lake flusher, the fault tests)
+ * sees only this interface.
+ *
+ * The contract every adapter keeps:
+ * - `append` resolves only once every record it accepted is durable (on disk after fsync for the
+ *   local log; stored and acknowledged by the server for JetStream). Concurrent calls may share
+ *   one sync (group commit); a call's records are never split by another call's in a shard.
+ * - A record's shard is chosen from the MD5 of its partition key (or its explicit hash key) as
+ *   Kinesis chooses it: the 128-bit hash key space is split into equal ranges, one per shard.
+ * - Sequence numbers are decimal digit strings, unique within a shard and strictly increasing in
+ *   the order records were appended; compare them with `compareSequenceNumbers`, never as plain
+ *   strings of different lengths.
+ * - `read` returns records in sequence order from a position, bounded by count and bytes, and
+ *   never returns a record that was not acknowledged durable. After a crash, records whose append
+ *   was never acknowledged may be present or absent, but never torn: a half-written record is
+ *   cut, not read as data.
+ * - Retention removes records older than the stream's `maxAgeMs`, or the oldest ones beyond
+ *   `maxBytes` per shard; a read from a position before the oldest retained record starts at the
+ *   oldest and says so (`trimmedBefore`), so a consumer can report the gap instead of missing it.
+ * - Errors are `TributaryError`s: `NOT_FOUND` for an unknown stream or shard, `CONFLICT` for a
+ *   stream that exists already, `INPUT` for a record the log refuses, `UNAVAILABLE` when the
+ *   storage cannot take writes (a full disk, a lost server); the collector maps them to Kinesis's
+ *   error shapes.
+ */
+
+export interface StreamSettings {
+  /** Number of shards (hash-key ranges). */
+  shards: number;
+  /** Records older than this are removed. */
+  maxAgeMs: number;
+  /** At most this many bytes of records are kept per shard (oldest removed first). */
+  maxBytes?: number;
+}
+
+export interface ShardDescription {
+  /** Kinesis's form: `shardId-000000000000`. */
+  shardId: string;
+  /** The hash-key range as decimal strings of 128-bit integers, inclusive. */
+  startingHashKey: string;
+  endingHashKey: string;
+  /** The first sequence number this shard could hand out. */
+  startingSequenceNumber: string;
+}
+
+export interface StreamDescription {
+  name: string;
+  settings: StreamSettings;
+  shards: ShardDescription[];
+  createdAt: Date;
+}
+
+/** A record to append. `data` is the record's bytes as the producer sent them. */
+export interface RecordInput {
+  partitionKey: string;
+  data: Uint8Array;
+  /** A decimal 128-bit hash key that overrides the partition key's MD5 in choosing the shard. */
+  explicitHashKey?: string;
+}
+
+/** Where one appended record went, or why it was not taken (the rest of the call still was). */
+export type AppendOutcome =
+  | { ok: true; shardId: string; sequenceNumber: string }
+  | { ok: false; code: 'UNAVAILABLE' | 'INPUT'; message: string };
+
+/** A record as stored. */
+export interface LogRecord {
+  shardId: string;
+  sequenceNumber: string;
+  partitionKey: string;
+  data: Buffer;
+  /** When the log took the record (milliseconds since the epoch). */
+  arrivalMs: number;
+}
+
+/** Where a read starts. */
+export type ReadPosition =
+  | { type: 'oldest' }
+  | { type: 'at'; sequenceNumber: string }
+  | { type: 'after'; sequenceNumber: string }
+  | { type: 'latest' }
+  | { type: 'at_time'; timestampMs: number };
+
+export interface ReadLimits {
+  /** At most this many records (default 10,000, as GetRecords). */
+  maxRecords?: number;
+  /** At most about this many bytes of data (at least one record is returned when any is there). */
+  maxBytes?: number;
+}
+
+export interface ReadResult {
+  records: LogRecord[];
+  /** Where the next read continues: after the last record returned, or the position given. */
+  next: ReadPosition;
+  /** Set when records before the requested position were removed by retention. */
+  trimmedBefore?: string;
+  /** The last sequence number in the shard when the read ran (undefined when it is empty). */
+  lastSequenceNumber?: string;
+}
+
+/** The durable log of every stream of one project. */
+export interface StreamLog {
+  /** `local` or `jetstream`, for messages and capability checks. */
+  readonly kind: string;
+  createStream(name: string, settings: StreamSettings): Promise<StreamDescription>;
+  /** The stream, or undefined when there is none by that name. */
+  describeStream(name: string): Promise<StreamDescription | undefined>;
+  listStreams(): Promise<string[]>;
+  deleteStream(name: string): Promise<void>;
+  /** Appends records, resolving once every accepted one is durable; outcomes in input order. */
+  append(stream: string, records: readonly RecordInput[]): Promise<AppendOutcome[]>;
+  read(
+    stream: string,
+    shardId: string,
+    from: ReadPosition,
+    limits?: ReadLimits,
+  ): Promise<ReadResult>;
+  /** Applies retention now (adapters also apply it on their own schedule). */
+  enforceRetention(stream: string): Promise<void>;
+  /** Finishes pending appends and releases files or connections. */
+  close(): Promise<void>;
+}
