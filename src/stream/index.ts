@@ -14,3 +14,13 @@ export type {
   StreamLog,
   StreamSettings,
 } from './log.js';
+export {
+  MAX_HASH_KEY,
+  compareSequenceNumbers,
+  hashKeyOf,
+  parseExplicitHashKey,
+  shardForHashKey,
+  shardIdOf,
+  shardIndexOfId,
+  shardRange,
+} from './shards.js';
