@@ -24,3 +24,16 @@ export {
   shardIndexOfId,
   shardRange,
 } from './shards.js';
+export {
+  METADATA_FIELDS,
+  StreamFlusher,
+  StreamSource,
+  cursorOf,
+  flushOnce,
+  lineOf,
+  type FlushResult,
+  type RetentionGap,
+  type StreamAccess,
+  type StreamCursor,
+  type StreamFlusherOptions,
+} from './flush/index.js';
