@@ -11,7 +11,7 @@
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { fixedEvents, percentile, type LoadResult } from './stream-common.js';
-import { runJetStreamSide, type JetStreamResult } from './stream-jetstream.js';
+import { runJetStreamSide, type JetStreamResult } from './stream-nats-reference.js';
 import { runTributarySide, type ProducerResult, type TributaryResult } from './stream-tributary.js';
 
 const { values } = parseArgs({
