@@ -24,3 +24,14 @@ export {
   shardIndexOfId,
   shardRange,
 } from './shards.js';
+export {
+  AMZ_JSON,
+  BODY_LIMIT,
+  FIREHOSE_LIMITS,
+  KINESIS_LIMITS,
+  MAX_EVENTS_PER_REQUEST,
+  collectorRoutes,
+  dualProtocolServerFactory,
+  type CollectorCredentials,
+  type CollectorOptions,
+} from './collector/index.js';
