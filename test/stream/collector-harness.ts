@@ -1,10 +1,11 @@
 /**
  * The collector under test: the plugin on a real Fastify server listening on 127.0.0.1:0 (HTTP/1.1
- * and h2c, as `tributary collect` serves it), over a stream log, with one producer key, and the
+ * and h2c, as `tributary collect` serves it), over the real local segment log, with one producer key, and the
  * real Kinesis and Firehose SDK clients pointed at it. `signedFetch` sends hand-made requests
  * signed like the SDK's, for what the SDK will not send (bad base64, a wrong content type).
  */
 import { createHash } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { FirehoseClient } from '@aws-sdk/client-firehose';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
@@ -13,7 +14,8 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import { collectorRoutes, dualProtocolServerFactory } from '../../src/stream/collector/index.js';
 import { NodeSha256 } from '../../src/stream/collector/sigv4.js';
 import type { StreamLog } from '../../src/stream/log.js';
-import { MemoryLog } from './collector-fake-log.js';
+import { LocalSegmentLog } from '../../src/stream/local/index.js';
+import { tempDir } from '../helpers.js';
 
 export const REGION = 'eu-west-1';
 export const KEY_ID = 'TRBTESTKEY0000000001';
@@ -32,14 +34,15 @@ export interface Collector {
   close(): Promise<void>;
 }
 
-/** Opens the log the tests run against. */
-async function openLog(): Promise<StreamLog> {
-  return new MemoryLog();
+/** Opens the real local segment log in a fresh folder (removed by `close`). */
+async function openLog(): Promise<{ log: StreamLog; dir: string }> {
+  const dir = tempDir('trib-collector-');
+  return { log: await LocalSegmentLog.open(dir, { retentionIntervalMs: 0 }), dir };
 }
 
 /** Starts the collector; `wrap` may put a fault-injecting layer around the log. */
 export async function startCollector(wrap?: (log: StreamLog) => StreamLog): Promise<Collector> {
-  const base = await openLog();
+  const { log: base, dir } = await openLog();
   const log = wrap ? wrap(base) : base;
   const app = Fastify({ serverFactory: dualProtocolServerFactory });
   await app.register(collectorRoutes, {
@@ -85,6 +88,7 @@ export async function startCollector(wrap?: (log: StreamLog) => StreamLog): Prom
       for (const c of clients) c.destroy();
       await app.close();
       await base.close();
+      rmSync(dir, { recursive: true, force: true });
     },
   };
 }
