@@ -48,14 +48,8 @@ import type {
   StreamLog,
   StreamSettings,
 } from '../log.js';
-import {
-  hashKeyOf,
-  parseExplicitHashKey,
-  shardForHashKey,
-  shardIdOf,
-  shardIndexOfId,
-  shardRange,
-} from '../shards.js';
+import { checkStreamName, checkStreamSettings, placeRecord } from '../records.js';
+import { shardIdOf, shardIndexOfId, shardRange } from '../shards.js';
 import { apiErrorCode, toTributaryError } from './errors.js';
 import {
   decodeMeta,
@@ -63,7 +57,6 @@ import {
   jetStreamNameOf,
   shardSubjectOf,
   streamSubjectsOf,
-  validateSettings,
   type StoredStreamMeta,
 } from './naming.js';
 import {
@@ -147,8 +140,8 @@ export class JetStreamLog implements StreamLog {
 
   /** Creates the stream; CONFLICT when one by that name exists. */
   async createStream(name: string, settings: StreamSettings): Promise<StreamDescription> {
-    validateStreamName(name);
-    validateSettings(name, settings);
+    checkStreamName(name);
+    checkStreamSettings(name, settings);
     if (await this.describeStream(name)) {
       throw new TributaryError(`stream "${name}" exists already`, { code: 'CONFLICT' });
     }
@@ -168,7 +161,8 @@ export class JetStreamLog implements StreamLog {
         retention: RetentionPolicy.Limits,
         discard: DiscardPolicy.Old,
         num_replicas: 1,
-        max_age: settings.maxAgeMs * 1_000_000,
+        // JetStream refuses a max_age under 100ms; enforceRetention purges shorter ones exactly.
+        max_age: Math.max(100, Math.ceil(settings.maxAgeMs)) * 1_000_000,
         max_bytes: settings.maxBytes === undefined ? -1 : 2 * settings.shards * settings.maxBytes,
       });
     } catch (err) {
@@ -226,8 +220,9 @@ export class JetStreamLog implements StreamLog {
   async append(stream: string, records: readonly RecordInput[]): Promise<AppendOutcome[]> {
     const shards = await this.shardCountOf(stream);
     const maxPayload = this.nc.info?.max_payload ?? 1024 * 1024;
-    const pending: (Promise<PubAck> | AppendOutcome)[] = records.map((record) =>
-      this.publishRecord(stream, shards, record, maxPayload),
+    const placements = records.map((record) => placeRecord(record, shards));
+    const pending: (Promise<PubAck> | AppendOutcome)[] = records.map((record, index) =>
+      this.publishRecord(stream, placements[index]!, record, maxPayload),
     );
     const settled = await Promise.allSettled(pending);
     return settled.map((result, index) => {
@@ -244,7 +239,7 @@ export class JetStreamLog implements StreamLog {
       }
       const value = result.value;
       if ('ok' in value) return value;
-      const shard = shardOfRecord(records[index]!, shards) as number;
+      const shard = placements[index] as number;
       return { ok: true, shardId: shardIdOf(shard), sequenceNumber: String(value.seq) };
     });
   }
@@ -252,18 +247,11 @@ export class JetStreamLog implements StreamLog {
   /** Starts one record's publish, or says at once why the record cannot be taken. */
   private publishRecord(
     stream: string,
-    shards: number,
+    shard: number | string,
     record: RecordInput,
     maxPayload: number,
   ): Promise<PubAck> | AppendOutcome {
-    const shard = shardOfRecord(record, shards);
-    if (shard === undefined) {
-      return {
-        ok: false,
-        code: 'INPUT',
-        message: `explicit hash key "${record.explicitHashKey}" is not a decimal number from 0 to 2^128-1`,
-      };
-    }
+    if (typeof shard === 'string') return { ok: false, code: 'INPUT', message: shard };
     const key = encodeURIComponent(record.partitionKey);
     const size = record.data.length + HEADER_OVERHEAD + key.length;
     if (size > maxPayload) {
@@ -305,7 +293,7 @@ export class JetStreamLog implements StreamLog {
       return { records: [], next: { type: 'after', sequenceNumber: after }, lastSequenceNumber };
     }
     const start = startOf(from);
-    const trimmedBefore = trimmedBeforeOf(meta, info, shard, start);
+    const trimmed = isTrimmed(meta, info, shard, from, start);
     const maxRecords = Math.max(1, limits.maxRecords ?? DEFAULT_MAX_RECORDS);
     const maxBytes = limits.maxBytes ?? Number.POSITIVE_INFINITY;
     const beyondEnd = 'seq' in start && start.seq > info.state.last_seq;
@@ -313,6 +301,11 @@ export class JetStreamLog implements StreamLog {
       ? []
       : await this.readRecords(info.config.name, subject, shardId, start, maxRecords, maxBytes);
     const last = records.at(-1);
+    // The read resumed at the oldest retained record; with none left, at the stream's next one.
+    const trimmedBefore = trimmed
+      ? (records[0]?.sequenceNumber ??
+        String(Math.max(info.state.first_seq, info.state.last_seq + 1)))
+      : undefined;
     const newest =
       last && (lastSequence === undefined || Number(last.sequenceNumber) > lastSequence)
         ? last.sequenceNumber
@@ -560,25 +553,6 @@ export class JetStreamLog implements StreamLog {
   }
 }
 
-/** Refuses names no stream can have (Kinesis: 1 to 128 of letters, digits, `_`, `.`, `-`). */
-function validateStreamName(name: string): void {
-  if (!/^[A-Za-z0-9_.-]{1,128}$/.test(name)) {
-    throw new TributaryError(`stream name "${name}" is not valid`, {
-      code: 'INPUT',
-      hint: 'use 1 to 128 letters, digits, _, . or -',
-    });
-  }
-}
-
-/** The shard index of a record, or undefined when its explicit hash key is not a hash key. */
-function shardOfRecord(record: RecordInput, shards: number): number | undefined {
-  if (record.explicitHashKey === undefined) {
-    return shardForHashKey(hashKeyOf(record.partitionKey), shards);
-  }
-  const key = parseExplicitHashKey(record.explicitHashKey);
-  return key === undefined ? undefined : shardForHashKey(key, shards);
-}
-
 /** Where a consumer starts for a read position other than `latest`. */
 function startOf(from: Exclude<ReadPosition, { type: 'latest' }>): ConsumerStart {
   switch (from.type) {
@@ -604,26 +578,21 @@ function sequenceOf(text: string): number {
 }
 
 /**
- * Whether records the read asked for are gone, and from where the shard is whole again. Records
- * below the stream's first sequence were removed by the server's age or size limits, and below
- * the shard's own mark by `enforceRetention`'s per-shard limit. Shards share the sequence, so a
- * gap may have held only other shards' records: the report errs towards a gap, never hides one.
+ * Whether records from the position a read asked for (`at`/`after`) are gone: records below the
+ * stream's first sequence were removed by the server's age or size limits, and below the shard's
+ * own mark by `enforceRetention`'s per-shard limit. Shards share the sequence, so the gap may have
+ * held only other shards' records: the report errs towards a gap, never hides one.
  */
-function trimmedBeforeOf(
+function isTrimmed(
   meta: StoredStreamMeta,
   info: StreamInfo,
   shard: number,
+  from: ReadPosition,
   start: ConsumerStart,
-): string | undefined {
+): boolean {
+  if ((from.type !== 'at' && from.type !== 'after') || !('seq' in start)) return false;
   const removedBelow = Math.max(info.state.first_seq, meta.trimmedBelow?.[String(shard)] ?? 0);
-  if (removedBelow <= 1) return undefined;
-  if ('seq' in start) {
-    return start.seq < removedBelow ? String(removedBelow) : undefined;
-  }
-  const firstStored = new Date(info.state.first_ts).getTime();
-  return info.state.messages === 0 || start.time.getTime() < firstStored
-    ? String(removedBelow)
-    : undefined;
+  return start.seq < removedBelow;
 }
 
 function toLogRecord(message: PulledMessage, shardId: string): LogRecord {

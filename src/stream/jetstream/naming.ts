@@ -7,7 +7,6 @@
  * them on the stream itself means they are created and deleted with it in one step, never out of
  * step with a separate KV entry.
  */
-import { TributaryError } from '../../core/errors.js';
 import type { StreamSettings } from '../log.js';
 
 /** What the description of a Tributary-owned JetStream stream holds. */
@@ -85,28 +84,4 @@ export function decodeMeta(
   if (typeof meta.settings?.shards !== 'number' || typeof meta.createdAt !== 'string')
     return undefined;
   return meta as StoredStreamMeta;
-}
-
-/** Checks settings before a stream is created, with what to change when they are unusable. */
-export function validateSettings(name: string, settings: StreamSettings): void {
-  const problem = settingsProblem(settings);
-  if (problem) {
-    throw new TributaryError(`stream "${name}": ${problem}`, {
-      code: 'INPUT',
-      hint: 'shards is a whole number from 1 to 256; retention max_age at least 100ms; max_bytes positive',
-    });
-  }
-}
-
-function settingsProblem(settings: StreamSettings): string | undefined {
-  if (!Number.isInteger(settings.shards) || settings.shards < 1 || settings.shards > 256) {
-    return `shards must be a whole number from 1 to 256, not ${settings.shards}`;
-  }
-  // JetStream refuses a max_age under 100ms (0 would mean "forever", which the contract has not).
-  if (!(settings.maxAgeMs >= 100))
-    return `max_age must be at least 100ms, not ${settings.maxAgeMs}ms`;
-  if (settings.maxBytes !== undefined && !(settings.maxBytes > 0)) {
-    return `max_bytes must be positive, not ${settings.maxBytes}`;
-  }
-  return undefined;
 }
