@@ -37,3 +37,19 @@ export {
   type StreamCursor,
   type StreamFlusherOptions,
 } from './flush/index.js';
+export {
+  MAX_PARTITION_KEY_LENGTH,
+  MAX_RECORD_DATA_BYTES,
+  MAX_SHARDS,
+  checkStreamName,
+  checkStreamSettings,
+  placeRecord,
+} from './records.js';
+export {
+  LocalSegmentLog,
+  nodeSegmentIo,
+  type LocalSegmentLogOptions,
+  type RecoveryNote,
+  type SegmentIo,
+} from './local/index.js';
+export { openStreamLog } from './open.js';
