@@ -53,3 +53,14 @@ export {
   type SegmentIo,
 } from './local/index.js';
 export { openStreamLog } from './open.js';
+export {
+  AMZ_JSON,
+  BODY_LIMIT,
+  FIREHOSE_LIMITS,
+  KINESIS_LIMITS,
+  MAX_EVENTS_PER_REQUEST,
+  collectorRoutes,
+  dualProtocolServerFactory,
+  type CollectorCredentials,
+  type CollectorOptions,
+} from './collector/index.js';
