@@ -54,11 +54,13 @@ export interface ProducerResult {
 export interface TributaryResult {
   raw: ProducerResult;
   sdk: ProducerResult;
+  /** The SDK load again on `tributary serve` (collecting and processing), with probes. */
+  serve: ProducerResult;
   /** Probe latencies ack → queryable processed row, in ms: during the load, and at rest. */
   e2eUnderLoad: number[];
   e2eAtRest: number[];
   probesLost: number;
-  /** Seconds from the end of the load until every acknowledged record was processed. */
+  /** Seconds `tributary serve` took to process the backlog the collect loads left. */
   drainSeconds: number;
   drainCpuSeconds: number;
   processedRows: number;
@@ -259,6 +261,105 @@ async function drain(watcher: ProbeWatcher, rows: number, timeoutMs: number): Pr
   return (performance.now() - start) / 1000;
 }
 
+/** Sends probes one at a time, each waiting for its row (at most 30 s). */
+async function probesAtRest(
+  client: ReturnType<typeof kinesisClient>,
+  watcher: ProbeWatcher,
+  count: number,
+): Promise<void> {
+  for (let i = 0; i < count; i++) {
+    const id = `probe-rest-${i}`;
+    await sendProbe(client, watcher, id);
+    const t0 = Date.now();
+    while (!watcher.visible.has(id) && Date.now() - t0 < 30_000)
+      await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/**
+ * The load phases on `tributary collect` (the collector alone: acknowledgement throughput and
+ * its CPU; it lands raw batches, processing waits for a run or serve).
+ */
+async function collectPhases(
+  project: string,
+  events: readonly BenchEvent[],
+  key: ProducerKey,
+  port: number,
+  options: { seconds: number; connections: number; log: (line: string) => void },
+): Promise<{ raw: ProducerResult; sdk: ProducerResult; acked: number }> {
+  const collector = await startCollector(project, port);
+  const client = kinesisClient(collector.url, key, 3);
+  const watcher = await ProbeWatcher.open(project);
+  try {
+    // Warm-up, untimed: connections, the stream's segment files, the flusher's first batch.
+    const warm = await sdkLoad(events, client, 1, 2);
+    const { seconds, connections } = options;
+    options.log(`tributary collect: raw HTTP PutRecords, ${connections} connections, ${seconds} s`);
+    const probes = { client, watcher, prefix: 'probe-collect-raw-' };
+    const raw = await measured(collector, probes, () =>
+      rawHttpLoad(events, key, port, seconds, connections),
+    );
+    options.log(`tributary collect: @aws-sdk/client-kinesis PutRecords, ${connections} in flight`);
+    const sdk = await measured(collector, { ...probes, prefix: 'probe-collect-sdk-' }, () =>
+      sdkLoad(events, client, seconds, connections),
+    );
+    const acked = warm.records + raw.load.records + sdk.load.records + watcher.acked.size;
+    return { raw, sdk, acked };
+  } finally {
+    watcher.stop();
+    client.destroy();
+    await stopCollector(collector);
+  }
+}
+
+/**
+ * The phases on `tributary serve` (collector + flusher + processing triggered on each batch):
+ * the backlog processed, end-to-end latency at rest, then under an SDK load.
+ */
+async function servePhases(
+  project: string,
+  events: readonly BenchEvent[],
+  key: ProducerKey,
+  port: number,
+  options: { seconds: number; connections: number; log: (line: string) => void },
+  backlog: number,
+): Promise<Omit<TributaryResult, 'raw' | 'sdk'>> {
+  const serve = await startCollector(project, port, {}, { args: ['serve', '--port', '0'] });
+  const client = kinesisClient(serve.url, key, 3);
+  const watcher = await ProbeWatcher.open(project);
+  try {
+    const cpu0 = processCpuSeconds(serve.pid);
+    options.log('tributary serve: processing the backlog the loads left');
+    const drainSeconds = await drain(watcher, backlog, 900_000);
+    const drainCpuSeconds = processCpuSeconds(serve.pid) - cpu0;
+    watcher.start();
+    await probesAtRest(client, watcher, 10);
+    options.log(`tributary serve: SDK PutRecords with probes, ${options.seconds} s`);
+    const load = await measured(serve, { client, watcher, prefix: 'probe-serve-' }, () =>
+      sdkLoad(events, client, options.seconds, options.connections),
+    );
+    const t0 = Date.now();
+    while (watcher.latencies('probe-serve-').missing > 0 && Date.now() - t0 < 300_000)
+      await new Promise((r) => setTimeout(r, 100));
+    const underLoad = watcher.latencies('probe-serve-');
+    const atRest = watcher.latencies('probe-rest-');
+    return {
+      serve: load,
+      e2eUnderLoad: underLoad.found,
+      e2eAtRest: atRest.found,
+      probesLost: underLoad.missing + atRest.missing,
+      drainSeconds,
+      drainCpuSeconds,
+      processedRows: watcher.processedRows,
+      collectorPeakRssMB: peakRssMB(serve.pid),
+    };
+  } finally {
+    watcher.stop();
+    client.destroy();
+    await stopCollector(serve);
+  }
+}
+
 /** Runs the whole Tributary side on a fresh project in a temporary folder. */
 export async function runTributarySide(
   events: readonly BenchEvent[],
@@ -268,55 +369,14 @@ export async function runTributarySide(
 ): Promise<TributaryResult> {
   if (events[0]!.data.length !== EVENT_BYTES) throw new Error('bench events must be 1 KB');
   const project = mkdtempSync(join(tmpdir(), 'bench-stream-trib-'));
-  const port = await freePort();
-  writeProjectFiles(project, streamProjectFiles({ port, primaryKey: [], maxAge: '1s' }));
-  const key = await createProducerKey(project);
-  const collector = await startCollector(project, port);
-  const client = kinesisClient(collector.url, key, 3);
-  const watcher = await ProbeWatcher.open(project);
   try {
-    // Warm-up, untimed: connections, the stream's segment files, the flusher's first batch.
-    await sdkLoad(events, client, 1, 2);
-    watcher.start();
-    log(`tributary: raw HTTP PutRecords, ${connections} connections, ${seconds} s`);
-    const probes = { client, watcher, prefix: 'probe-raw-' };
-    const raw = await measured(collector, probes, () =>
-      rawHttpLoad(events, key, port, seconds, connections),
-    );
-    log(`tributary: @aws-sdk/client-kinesis PutRecords, ${connections} in flight, ${seconds} s`);
-    const sdk = await measured(collector, { ...probes, prefix: 'probe-sdk-' }, () =>
-      sdkLoad(events, client, seconds, connections),
-    );
-    const cpu0 = processCpuSeconds(collector.pid);
-    const expected = raw.load.records + sdk.load.records;
-    log(`tributary: waiting for the flusher to process the backlog`);
-    const drainSeconds = await drain(watcher, expected, 600_000);
-    const drainCpuSeconds = processCpuSeconds(collector.pid) - cpu0;
-    for (let i = 0; i < 10; i++) {
-      await sendProbe(client, watcher, `probe-rest-${i}`);
-      const id = `probe-rest-${i}`;
-      const t0 = Date.now();
-      while (!watcher.visible.has(id) && Date.now() - t0 < 30_000)
-        await new Promise((r) => setTimeout(r, 20));
-    }
-    await watcher.poll();
-    const underLoad = [watcher.latencies('probe-raw-'), watcher.latencies('probe-sdk-')];
-    const atRest = watcher.latencies('probe-rest-');
-    return {
-      raw,
-      sdk,
-      e2eUnderLoad: underLoad.flatMap((l) => l.found),
-      e2eAtRest: atRest.found,
-      probesLost: underLoad.reduce((n, l) => n + l.missing, atRest.missing),
-      drainSeconds,
-      drainCpuSeconds,
-      processedRows: watcher.processedRows,
-      collectorPeakRssMB: peakRssMB(collector.pid),
-    };
+    const port = await freePort();
+    writeProjectFiles(project, streamProjectFiles({ port, primaryKey: [], maxAge: '1s' }));
+    const key = await createProducerKey(project);
+    const options = { seconds, connections, log };
+    const { raw, sdk, acked } = await collectPhases(project, events, key, port, options);
+    return { raw, sdk, ...(await servePhases(project, events, key, port, options, acked)) };
   } finally {
-    watcher.stop();
-    client.destroy();
-    await stopCollector(collector);
     rmSync(project, { recursive: true, force: true });
   }
 }

@@ -74,7 +74,7 @@ function printReport(
   reference: Summary | undefined,
   jet: JetStreamResult | undefined,
   trib: TributaryResult | undefined,
-  tribSummaries: { raw: Summary; sdk: Summary } | undefined,
+  tribSummaries: { raw: Summary; sdk: Summary; serve: Summary } | undefined,
   load: { start: number; end: number },
 ): void {
   const out: string[] = [];
@@ -91,17 +91,20 @@ function printReport(
   if (tribSummaries) {
     out.push(row(`tributary raw HTTP (${connections} conns × 500)`, tribSummaries.raw, reference));
     out.push(row(`tributary SDK (${connections} calls × 500)`, tribSummaries.sdk, reference));
+    out.push(row(`tributary serve, SDK (collect + process)`, tribSummaries.serve, reference));
   }
   if (trib) {
     const p = (xs: number[]) =>
       `p50 ${fmt(percentile(xs, 50))} ms, p99 ${fmt(percentile(xs, 99))} ms (${xs.length} probes)`;
     out.push('');
-    out.push(`end-to-end, ack → queryable processed Parquet row (buffer max_age 1s):`);
-    out.push(`  under load: ${p(trib.e2eUnderLoad)}`);
-    out.push(`  at rest:    ${p(trib.e2eAtRest)}`);
+    out.push(
+      `end-to-end on tributary serve, ack → queryable processed Parquet row (buffer max_age 1s):`,
+    );
+    out.push(`  at rest:            ${p(trib.e2eAtRest)}`);
+    out.push(`  under the SDK load: ${p(trib.e2eUnderLoad)}`);
     out.push(`  probes never seen: ${trib.probesLost}`);
     out.push(
-      `backlog flushed ${fmt(trib.drainSeconds)} s after the load (collector CPU ${fmt(trib.drainCpuSeconds)} s); processed rows ${int(trib.processedRows)}; collector peak RSS ${int(trib.collectorPeakRssMB)} MB`,
+      `tributary serve processed the collect loads' backlog in ${fmt(trib.drainSeconds)} s (CPU ${fmt(trib.drainCpuSeconds)} s); processed rows at the end ${int(trib.processedRows)}; serve peak RSS ${int(trib.collectorPeakRssMB)} MB`,
     );
   }
   if (tribSummaries) {
@@ -112,7 +115,7 @@ function printReport(
       `targets: ≥ ${int(TARGET_EVENTS_PER_SECOND)} events/s acked after fsync: ${best >= TARGET_EVENTS_PER_SECOND ? 'met' : '**not met**'} (${int(best)}); p99 ack < ${TARGET_P99_MS} ms: ${p99 < TARGET_P99_MS ? 'met' : '**not met**'} (${fmt(p99)} ms)`,
     );
   }
-  for (const s of [reference, tribSummaries?.raw, tribSummaries?.sdk])
+  for (const s of [reference, tribSummaries?.raw, tribSummaries?.sdk, tribSummaries?.serve])
     if (s?.errors.length) out.push(`errors: ${s.errors.join(' | ')}`);
   console.log(out.join('\n'));
 }
@@ -128,11 +131,11 @@ async function main(): Promise<void> {
     reference = summarize(jet.load, jet.serverCpuSeconds, jet.producerCpuSeconds);
   }
   let trib: TributaryResult | undefined;
-  let tribSummaries: { raw: Summary; sdk: Summary } | undefined;
+  let tribSummaries: { raw: Summary; sdk: Summary; serve: Summary } | undefined;
   if (side === 'both' || side === 'tributary') {
     trib = await runTributarySide(events, seconds, connections, log);
     const s = (p: ProducerResult) => summarize(p.load, p.collectorCpuSeconds, p.producerCpuSeconds);
-    tribSummaries = { raw: s(trib.raw), sdk: s(trib.sdk) };
+    tribSummaries = { raw: s(trib.raw), sdk: s(trib.sdk), serve: s(trib.serve) };
   }
   load.end = loadavg()[0]!;
   if (values.json) {

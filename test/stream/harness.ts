@@ -133,16 +133,16 @@ export interface Collector {
 }
 
 /**
- * Starts `tributary collect` on the project and waits until its port answers (or, with `mayExit`,
- * until it has exited).
+ * Starts `tributary collect` (or `args`, e.g. `serve --port 0`, which collects too) on the project
+ * and waits until the collector's port answers (or, with `mayExit`, until it has exited).
  */
 export async function startCollector(
   project: string,
   port: number,
   env: Record<string, string> = {},
-  options: { timeoutMs?: number; mayExit?: boolean } = {},
+  options: { timeoutMs?: number; mayExit?: boolean; args?: string[] } = {},
 ): Promise<Collector> {
-  const proc = spawnTributary(project, ['collect'], env);
+  const proc = spawnTributary(project, options.args ?? ['collect'], env);
   const deadline = Date.now() + (options.timeoutMs ?? 60_000);
   while (!(await listening(port))) {
     // A collector armed to crash at a fault point may reach it before it listens.
