@@ -31,7 +31,11 @@ export {
   cursorOf,
   flushOnce,
   lineOf,
+  startStreamRuntime,
+  streamTables,
   type FlushResult,
+  type RuntimeOptions,
+  type StreamRuntime,
   type RetentionGap,
   type StreamAccess,
   type StreamCursor,
@@ -64,3 +68,4 @@ export {
   type CollectorCredentials,
   type CollectorOptions,
 } from './collector/index.js';
+export { startCollecting, type Collecting, type CollectingOptions } from './collecting.js';
