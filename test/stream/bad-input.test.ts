@@ -80,7 +80,7 @@ describe('bad input through a running collector', () => {
   const disk: FullDisk = prepareFullDisk(join(project, '.tributary', 'stream'));
   /** Good records acknowledged (event ids), and the records that must be quarantined. */
   const goodAcked: string[] = [];
-  const poison = new Map<string, { reason: string; sequenceNumber: string }>();
+  const poison = new Map<string, { reason: string; shardId: string; sequenceNumber: string }>();
   let goodCount = 0;
 
   /** A good record is acknowledged right after the bad input: the collector still serves. */
@@ -253,7 +253,11 @@ describe('bad input through a running collector', () => {
     );
     expect(out.FailedRecordCount ?? 0).toBe(0);
     bad.forEach((b, i) =>
-      poison.set(b.id, { reason: b.reason, sequenceNumber: out.Records![i]!.SequenceNumber! }),
+      poison.set(b.id, {
+        reason: b.reason,
+        shardId: out.Records![i]!.ShardId!,
+        sequenceNumber: out.Records![i]!.SequenceNumber!,
+      }),
     );
     goodAcked.push('between-poison');
     await stillServing();
@@ -304,7 +308,9 @@ describe('bad input through a running collector', () => {
     expect(ids).toEqual([...goodAcked].sort());
     for (const [id, expected] of poison) {
       const row = landed.quarantined.find(
-        (q) => String(q._sequence_number) === expected.sequenceNumber,
+        (q) =>
+          String(q._sequence_number) === expected.sequenceNumber &&
+          String(q._shard_id) === expected.shardId,
       );
       expect(row, `quarantined row of ${id}`).toBeDefined();
       expect(row).toMatchObject({ _reason: expected.reason, _partition_key: id });
