@@ -6,6 +6,7 @@
 import { hash } from 'node:crypto';
 import { TributaryError } from '../core/errors.js';
 import type { RecordInput, StreamSettings } from './log.js';
+import { byteSwap, md5Short, md5Words } from './md5.js';
 import { parseExplicitHashKey, shardForHashKey } from './shards.js';
 
 /** Kinesis's largest record: 1 MiB of data (the partition key not counted). */
@@ -77,8 +78,13 @@ const TWO_32 = 2 ** 32;
  * and keeping the carry out of the top one. Exact: every partial sum is below 2^41.
  */
 export function shardOfPartitionKey(key: string, shards: number): number {
-  const digest = hash('md5', key, 'buffer');
   let carry = shards - 1;
+  if (md5Short(key)) {
+    for (let word = 3; word >= 0; word--)
+      carry = Math.floor((byteSwap(md5Words[word]!) * shards + carry) / TWO_32);
+    return carry;
+  }
+  const digest = hash('md5', key, 'buffer');
   for (let offset = 12; offset >= 0; offset -= 4)
     carry = Math.floor((digest.readUInt32BE(offset) * shards + carry) / TWO_32);
   return carry;
