@@ -99,6 +99,7 @@ export async function signedFetch(
   target: string,
   body: string,
   contentType = 'application/x-amz-json-1.1',
+  payloadHash = createHash('sha256').update(body).digest('hex'),
 ): Promise<{
   status: number;
   json: { __type?: string; message?: string } & Record<string, unknown>;
@@ -115,7 +116,7 @@ export async function signedFetch(
       host: url.host,
       'content-type': contentType,
       'x-amz-target': target,
-      'x-amz-content-sha256': createHash('sha256').update(body).digest('hex'),
+      'x-amz-content-sha256': payloadHash,
     },
     body,
   });

@@ -10,6 +10,8 @@ import http2 from 'node:http2';
 import net from 'node:net';
 
 const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
+/** How long a new connection may take to send its first bytes. */
+const FIRST_BYTES_TIMEOUT_MS = 30_000;
 
 type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
 
@@ -27,7 +29,12 @@ export function dualProtocolServerFactory(handler: Handler): http.Server {
   const server = net.createServer((socket) => {
     // A connection that fails before it says which protocol it speaks must not crash the process.
     socket.on('error', () => socket.destroy());
+    // One that connects and says nothing is closed, so it cannot hold the server open.
+    const silent = () => socket.destroy();
+    socket.setTimeout(FIRST_BYTES_TIMEOUT_MS, silent);
     socket.once('data', (chunk: Buffer) => {
+      socket.setTimeout(0);
+      socket.off('timeout', silent);
       socket.pause();
       socket.unshift(chunk);
       const n = Math.min(chunk.length, PREFACE.length);
