@@ -215,9 +215,13 @@ export class ShardLog {
     return counter;
   }
 
-  /** The arrival time a new record gets: now, but never before the shard's last one. */
+  /**
+   * The arrival time a new record gets: now, but never before the shard's last one (staged, in
+   * flight or durable), so arrival times never decrease within a shard and at_time reads and
+   * retention can rely on their order even when the clock steps back.
+   */
   arrivalFor(nowMs: number): number {
-    const last = this.staging.length > 0 ? this.staging.lastArrivalMs : this.lastDurableArrivalMs;
+    const last = Math.max(this.staging.lastArrivalMs, this.lastDurableArrivalMs);
     return nowMs > last ? nowMs : last;
   }
 
