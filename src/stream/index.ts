@@ -48,6 +48,7 @@ export {
   checkStreamName,
   checkStreamSettings,
   placeRecord,
+  shardOfPartitionKey,
 } from './records.js';
 export {
   LocalSegmentLog,

@@ -106,7 +106,8 @@ export async function serveProject(projectDir: string, opts: ServeOptions): Prom
       log(
         `${interrupted} audited request(s) were cut short by the previous server's end: marked interrupted`,
       );
-    await server.start();
+    // Streams first: a run the start resumes lands stream tables through this flusher, not a
+    // second opener of the log.
     if (collectsStreams(ws.project)) {
       // The collector and the flusher loop beside the scheduler: each committed batch runs its
       // table's processing and what is downstream, as a file arrival does.
@@ -117,6 +118,7 @@ export async function serveProject(projectDir: string, opts: ServeOptions): Prom
       });
       log(`collecting streams at ${collecting.url}`);
     }
+    await server.start();
     await sandbox.refresh();
     const app = await buildApp({
       ws,

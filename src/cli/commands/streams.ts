@@ -12,6 +12,7 @@ import {
   startCollecting,
   streamTables,
   type Collecting,
+  type CollectorCredentials,
   type FlushResult,
 } from '../../stream/index.js';
 
@@ -20,23 +21,11 @@ export function collectsStreams(project: Project): boolean {
   return streamTables(project).length > 0 || Object.keys(project.config.stream.streams).length > 0;
 }
 
-interface ProducerKeys {
-  producerSecret(accessKeyId: string): Promise<string | undefined>;
-  checkProducer(token: string): Promise<true | string>;
-}
-
-/**
- * Producers' credentials from the state database. Producer keys come with the collector's
- * token changes (src/serve/auth.ts); a build without them refuses every producer, saying why.
- */
-export function producerCredentials(tokens: TokenStore) {
-  const keys = tokens as unknown as Partial<ProducerKeys>;
-  const missing = 'producer keys are not in this build (`tributary token create --role producer`)';
+/** Producers' credentials: producer keys in the state database (SigV4 secrets, bearer tokens). */
+export function producerCredentials(tokens: TokenStore): CollectorCredentials {
   return {
-    secretFor: (id: string) =>
-      keys.producerSecret ? keys.producerSecret.call(tokens, id) : Promise.resolve(undefined),
-    checkBearer: (token: string) =>
-      keys.checkProducer ? keys.checkProducer.call(tokens, token) : Promise.resolve(missing),
+    secretFor: (id) => tokens.producerSecret(id),
+    checkBearer: (token) => tokens.checkProducer(token),
   };
 }
 
