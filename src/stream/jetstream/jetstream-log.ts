@@ -89,7 +89,7 @@ export class JetStreamLog implements StreamLog {
   readonly kind = 'jetstream';
   /** Shard counts of streams appended to; a stream's shard count never changes. */
   private readonly shardCounts = new Map<string, number>();
-  /** Consumer deletions still on their way, awaited by `close`. */
+  /** Consumer deletions and appends still on their way, awaited by `close`. */
   private readonly cleanups = new Set<Promise<unknown>>();
 
   private constructor(
@@ -169,10 +169,10 @@ export class JetStreamLog implements StreamLog {
       // Name in use (10058) or subjects overlapping another stream (10065): someone has it.
       const code = apiErrorCode(err);
       if (code === 10058 || code === 10065) {
-        throw new TributaryError(`stream "${name}" exists already in JetStream`, {
-          code: 'CONFLICT',
-          cause: err,
-        });
+        throw new TributaryError(
+          `stream "${name}": JetStream stream ${jetStreamNameOf(this.prefix, name)} exists already (another prefix's or tool's)`,
+          { code: 'CONFLICT', cause: err, hint: 'choose another stream name or stream.log.prefix' },
+        );
       }
       throw this.failure(err, `creating stream "${name}"`);
     }
@@ -217,7 +217,17 @@ export class JetStreamLog implements StreamLog {
    * Publishes every record at once (one connection keeps them in order, so a call's records stay
    * together in each shard) and then waits for all acks; each record's outcome is its own ack.
    */
-  async append(stream: string, records: readonly RecordInput[]): Promise<AppendOutcome[]> {
+  append(stream: string, records: readonly RecordInput[]): Promise<AppendOutcome[]> {
+    const appending = this.appendRecords(stream, records);
+    const tracked = appending.catch(() => undefined).finally(() => this.cleanups.delete(tracked));
+    this.cleanups.add(tracked);
+    return appending;
+  }
+
+  private async appendRecords(
+    stream: string,
+    records: readonly RecordInput[],
+  ): Promise<AppendOutcome[]> {
     const shards = await this.shardCountOf(stream);
     const maxPayload = this.nc.info?.max_payload ?? 1024 * 1024;
     const placements = records.map((record) => placeRecord(record, shards));
@@ -459,7 +469,7 @@ export class JetStreamLog implements StreamLog {
     }
   }
 
-  /** Waits for deletions still running and closes the connection. */
+  /** Waits for appends and consumer deletions still running, then closes the connection. */
   async close(): Promise<void> {
     await Promise.allSettled([...this.cleanups]);
     if (!this.nc.isClosed()) await this.nc.close().catch(() => undefined);
