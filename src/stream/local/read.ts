@@ -82,6 +82,7 @@ export async function readShard(
   // and group writes may grow the last one while this read runs.
   const segments = shard.segments.slice();
   const sizes = segments.map((s) => s.size);
+  const ends = segments.map((_, i) => segments[i + 1]?.firstCounter ?? Infinity);
   const start = await startOf(shard, segments, request);
   const frames: DecodedFrame[] = [];
   let trimmed = start.trimmed;
@@ -91,6 +92,7 @@ export async function readShard(
     const from = i === start.index ? start.offset : 0;
     try {
       await scanFrames(segments[i]!.path, from, sizes[i]!, (f) => {
+        if (f.counter >= ends[i]!) return false; // frames of a failed group, never acknowledged
         if (f.counter < request.minCounter || f.arrivalMs < request.minArrivalMs) return;
         if (f.arrivalMs < request.cutoffMs) {
           trimmed ||= request.reportTrim;
