@@ -171,6 +171,25 @@ describe('local segment log: segments and index', () => {
   });
 });
 
+describe('local segment log: retention on its own', () => {
+  it('deletes expired segments on its timer, an idle shard included', async () => {
+    const dir = logDir();
+    const log = await openLog(dir, { retentionIntervalMs: 100 });
+    await log.createStream('s', { shards: 1, maxAgeMs: 300 });
+    await log.append('s', records(20, 'old', 100));
+    const withData = () => segmentFiles(dir, 's').filter((f) => statSync(f).size > 0);
+    expect(withData().length).toBe(1);
+    const deadline = Date.now() + 5000;
+    while (withData().length > 0 && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 50));
+    expect(withData()).toEqual([]);
+    expect((await log.read('s', shard0, { type: 'oldest' })).records).toEqual([]);
+    // The shard goes on: new records after the removed ones, numbered after them.
+    const [outcome] = await log.append('s', records(1, 'new'));
+    expect(outcome).toMatchObject({ ok: true, sequenceNumber: expect.stringMatching(/21$/) });
+  });
+});
+
 describe('local segment log: single owner', () => {
   it('refuses a second opener, naming the pid that holds the log, and releases on close', async () => {
     const dir = logDir();

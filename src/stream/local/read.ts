@@ -83,7 +83,11 @@ export async function readShard(
   const segments = shard.segments.slice();
   const sizes = segments.map((s) => s.size);
   const ends = segments.map((_, i) => segments[i + 1]?.firstCounter ?? Infinity);
-  const start = await startOf(shard, segments, request);
+  const start = await startOf(shard, segments, request).catch((err: unknown) => {
+    // The segment to start in was removed by retention meanwhile: start at the next one.
+    if (!isErrno(err, 'ENOENT')) throw err;
+    return { index: 0, offset: 0, trimmed: request.reportTrim };
+  });
   const frames: DecodedFrame[] = [];
   let trimmed = start.trimmed;
   let bytes = 0;
