@@ -78,23 +78,28 @@ export function pullBatch(
     const messages: PulledMessage[] = [];
     const inbox = createInbox();
     let timer: NodeJS.Timeout | undefined;
+    let lastProgress = Date.now();
     const finish = (error?: Error): void => {
       clearTimeout(timer);
       sub.unsubscribe();
       if (error) reject(error);
       else resolve(messages);
     };
-    const arm = (): void => {
-      clearTimeout(timer);
-      timer = setTimeout(() => {
+    // One timer per pull, not one per message: it fails the pull only after a whole idle period.
+    const check = (): void => {
+      const idle = Date.now() - lastProgress;
+      if (idle >= idleTimeoutMs) {
         finish(new Error(`no answer from JetStream for ${idleTimeoutMs}ms while reading`));
-      }, idleTimeoutMs);
+      } else {
+        timer = setTimeout(check, idleTimeoutMs - idle);
+      }
     };
     const sub = nc.subscribe(inbox, {
       callback: (err, msg) => {
         if (err) return finish(err);
-        const status = msg.headers?.code ?? 0;
-        if (status !== 0 && msg.data.length === 0) {
+        // Only an empty message can be a status; records' headers are decoded once, later.
+        const status = msg.data.length === 0 ? (msg.headers?.code ?? 0) : 0;
+        if (status !== 0) {
           // 404 No Messages / 408 Request Timeout end a no_wait pull; others are failures.
           if (status === 404 || status === 408) return finish();
           return finish(
@@ -103,10 +108,10 @@ export function pullBatch(
         }
         messages.push(parseDelivered(msg));
         if (messages.length >= batch) return finish();
-        arm();
+        lastProgress = Date.now();
       },
     });
-    arm();
+    timer = setTimeout(check, idleTimeoutMs);
     nc.publish(
       `$JS.API.CONSUMER.MSG.NEXT.${consumer.stream}.${consumer.name}`,
       JSON.stringify({ batch, no_wait: true }),
@@ -126,10 +131,10 @@ export function parseDelivered(msg: Msg): PulledMessage {
   if (tokens[0] !== '$JS' || tokens[1] !== 'ACK' || base < 0) {
     throw new Error(`unexpected JetStream delivery subject "${msg.reply ?? ''}"`);
   }
-  const nanos = BigInt(tokens[base + 5] ?? '0');
+  const nanos = tokens[base + 5] ?? '0';
   return {
     streamSequence: Number(tokens[base + 3]),
-    storedMs: Number(nanos / 1_000_000n),
+    storedMs: Number(nanos.slice(0, -6) || '0'),
     pending: Number(tokens[base + 6]),
     msg,
   };
