@@ -137,7 +137,7 @@ describe(`the collector killed ${TRIALS} times under load (seed ${SEED})`, () =>
             `trial ${i + 1}: ${t.kind}${t.delayMs !== undefined ? ` after ${t.delayMs} ms` : ''} → ${t.ended}${t.faultHit ? ' (at the fault point)' : ''}; ${t.acked} acked, ${t.failedCalls} calls unanswered`,
         )
         .join('\n') +
-        `\n${producer.acked.size} records acknowledged, ${producer.sent.size} sent; processed ${landed.processed.length}, quarantined ${landed.quarantined.length}, raw lines ${landed.raw.length}`,
+        `\n${producer.acked.size} records acknowledged, ${producer.sent.size} sent, refused in partial failures: ${JSON.stringify(Object.fromEntries(producer.refused))}; processed ${landed.processed.length}, quarantined ${landed.quarantined.length}, raw lines ${landed.raw.length}`,
     );
   }, 5 * 60_000);
 
