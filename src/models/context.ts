@@ -30,6 +30,7 @@ import { baseFunctions, flagsObject, graphObject } from './context-functions.js'
 import { PyDateTime, UTC } from './pymodules/datetime.js';
 import { isRelation, type Relation } from './relation.js';
 import type { Manifest, Node, RefCall } from './types.js';
+import { warnOrError, type WarnErrorPolicy } from './warn-error.js';
 
 /** What a parse-mode render records about a node. */
 export interface ParseCapture {
@@ -57,6 +58,8 @@ export interface CompileRuntime {
   invocationId: string;
   runStartedAt: Date;
   log(message: string): void;
+  /** Which warnings are errors (--warn-error, --warn-error-options). */
+  warnError?: WarnErrorPolicy;
   /** Renders a Jinja snippet (test arguments, hooks) with the given globals. */
   renderString(text: string, file: string, globals: Record<string, unknown>): Promise<string>;
 }
@@ -168,7 +171,7 @@ function commonGlobals(rt: CompileRuntime, execute: boolean): Record<string, unk
     dbt_version: DBT_VERSION,
     invocation_id: rt.invocationId,
     run_started_at: PyDateTime.fromEpochMs(rt.runStartedAt.getTime(), UTC),
-    flags: flagsObject(rt.fullRefresh, rt.which, rt.storeFailures ?? false),
+    flags: flagsObject(rt.fullRefresh, rt.which, rt.storeFailures ?? false, rt.warnError),
     env_var: (name: string, fallback?: unknown) => envVar(name, fallback, 'env_var'),
     log: (...a: unknown[]) => {
       const { args, kwargs } = kw(a);
@@ -177,7 +180,8 @@ function commonGlobals(rt: CompileRuntime, execute: boolean): Record<string, unk
     },
     ...baseFunctions(
       (m) => rt.log(m),
-      (m) => rt.log(`warning: ${m}`),
+      // dbt's exceptions.warn fires JinjaLogWarning through warn_or_error.
+      (m) => warnOrError({ event: 'JinjaLogWarning', message: m }, rt.warnError, (w) => rt.log(w)),
     ),
     return: (value: unknown) => {
       throw new MacroReturn(value);

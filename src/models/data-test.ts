@@ -71,6 +71,14 @@ export async function runDataTest(
       message: `${got}, configured to fail if ${String(c.error_if)}${stored}`,
       relation,
     };
+  // Under --warn-error (or LogTestResult in --warn-error-options) a warning fails, as in dbt.
+  if (asBool(row.should_warn, node) && rt.warnError?.errors('LogTestResult'))
+    return {
+      status: 'fail',
+      failures,
+      message: `${got}, configured to fail if ${String(c.warn_if)}${stored}`,
+      relation,
+    };
   if (asBool(row.should_warn, node))
     return {
       status: 'warn',

@@ -148,9 +148,10 @@ export function reportUnmatched(s: ParseSession): void {
   for (const entries of s.properties.byName.values()) {
     for (const item of entries) {
       const line = lineOf(item.props, [item.section, item.index]);
-      s.warnings.push(
-        `${s.templateName(item.props.file)}${line ? `:${line}` : ''}: ${item.section} entry ${asString(item.entry.name)} matches no ${item.section.replace(/s$/, '').replace(/analyse$/, 'analysis')} file (dbt: "Did not find matching node for patch with name '${asString(item.entry.name)}'")`,
-      );
+      s.warnings.push({
+        event: 'NoNodeForYamlKey',
+        message: `${s.templateName(item.props.file)}${line ? `:${line}` : ''}: ${item.section} entry ${asString(item.entry.name)} matches no ${item.section.replace(/s$/, '').replace(/analyse$/, 'analysis')} file (dbt: "Did not find matching node for patch with name '${asString(item.entry.name)}'")`,
+      });
     }
   }
 }

@@ -24,6 +24,7 @@ import {
   type PropertyIndex,
 } from './property-entries.js';
 import { asObject, asString, sha256 } from './util.js';
+import type { DbtWarning, WarnErrorPolicy } from '../warn-error.js';
 
 /** What a parse needs besides the project: the target, its SQL dialect and dispatch order. */
 export interface ParseOptions {
@@ -31,6 +32,8 @@ export interface ParseOptions {
   target: TargetConfig;
   dispatchPrefixes: string[];
   log?: (message: string) => void;
+  /** Which warnings are errors (--warn-error, --warn-error-options). */
+  warnError?: WarnErrorPolicy;
 }
 
 /** One environment for every project: templates are parsed once, rendered per node. */
@@ -48,7 +51,7 @@ export class ParseSession {
   readonly env = env;
   readonly problems: Problem[] = [];
   /** What dbt only warns about (a properties entry describing no file, for one). */
-  readonly warnings: string[] = [];
+  readonly warnings: DbtWarning[] = [];
   readonly manifest: Manifest;
   /** Every macro, by the package defining it (dbt's own, the root project's, each package's). */
   readonly macros: MacroRegistry;
@@ -101,6 +104,7 @@ export class ParseSession {
       invocationId: '',
       runStartedAt: new Date(),
       log: () => undefined,
+      ...(opts.warnError ? { warnError: opts.warnError } : {}),
       renderString: (text, file, globals) => env.parse(text, file).render(globals),
     };
   }
