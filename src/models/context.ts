@@ -28,7 +28,7 @@ import {
 } from './context-adapter.js';
 import { baseFunctions, flagsObject, graphObject } from './context-functions.js';
 import { PyDateTime, UTC } from './pymodules/datetime.js';
-import { isRelation, type Relation } from './relation.js';
+import { DEFAULT_QUOTE_POLICY, isRelation, mergeQuotePolicy, type Relation } from './relation.js';
 import type { Manifest, Node, RefCall } from './types.js';
 import { warnOrError, type WarnErrorPolicy } from './warn-error.js';
 
@@ -258,7 +258,15 @@ function resolveSource(rt: CompileRuntime, node: Node, s: string, t: string): Re
       code: 'CONFIG',
       hint: 'declare it under sources: in a .yml file in the models folder',
     });
-  return makeRelation(rt.target, src.database ?? undefined, src.schema, src.identifier, 'table');
+  // dbt's create_from_source: the adapter's default under the source's (and table's) quoting.
+  return makeRelation(
+    rt.target,
+    src.database ?? undefined,
+    src.schema,
+    src.identifier,
+    'table',
+    mergeQuotePolicy(DEFAULT_QUOTE_POLICY, src.quoting),
+  );
 }
 
 /** config(): records the node's config while parsing; .get() and .require() read it. */

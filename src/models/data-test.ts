@@ -10,6 +10,7 @@ import { TributaryError } from '../core/index.js';
 import type { Engine } from '../engines/index.js';
 import { nodeGlobals, type CompileRuntime } from './context.js';
 import type { Node } from './types.js';
+import { nodeRelationSql } from './relation.js';
 
 export interface TestOutcome {
   status: 'pass' | 'warn' | 'fail';
@@ -103,7 +104,7 @@ async function storeFailures(engine: Engine, node: Node, sql: string): Promise<s
   await engine.ensureSchema(node.schema);
   if (as === 'view') await engine.replaceView(node.schema, node.alias, sql);
   else await engine.replaceTable(node.schema, node.alias, sql);
-  return engine.dialect.relation(node.schema, node.alias);
+  return nodeRelationSql(engine.dialect, node, node.alias);
 }
 
 /** Python's truthiness of what should_store_failures() returned. */

@@ -54,6 +54,8 @@ export interface DbtProject {
   onRunEnd: string[];
   /** `flags:` — dbt's behavior flags (`adapter.behavior.<flag>`) among them. */
   flags: Record<string, unknown>;
+  /** `quoting:` — which relation parts are quoted (over the adapter's default, all of them). */
+  quoting: Record<string, unknown>;
   /** dbt's deprecation warnings for keys of this dbt_project.yml (`target-path`, `tests`…). */
   deprecations: DbtWarning[];
   /** Where dbt_project.yml keys sit, for error messages. */
@@ -169,6 +171,7 @@ export function defaultDbtProject(dir: string, name: string): DbtProject {
     onRunStart: [],
     onRunEnd: [],
     flags: {},
+    quoting: {},
     deprecations: [],
     file: join(dir, 'dbt_project.yml'),
   };
@@ -238,6 +241,7 @@ export async function loadDbtProject(
     onRunStart: asList(p['on-run-start']),
     onRunEnd: asList(p['on-run-end']),
     flags: (p.flags ?? {}) as Record<string, unknown>,
+    quoting: (p.quoting ?? {}) as Record<string, unknown>,
     deprecations: projectDeprecations(rendered as Record<string, unknown>),
     file: join(dir, file),
   };

@@ -245,7 +245,7 @@ export function sourceJson(src: SourceNode, ctx: ManifestContext): Json {
     source_description: src.source_description,
     loader: src.loader,
     identifier: src.identifier,
-    quoting: { database: null, schema: null, identifier: null, column: null },
+    quoting: { ...src.quoting, column: null },
     loaded_at_field: src.loaded_at_field,
     freshness: {
       warn_after: rule(src.freshness?.warn_after ?? null),

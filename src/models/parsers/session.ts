@@ -14,6 +14,7 @@ import { defaultConfig, mergeConfig, treeConfigs } from '../config.js';
 import { nodeGlobals, type CompileRuntime, type ParseCapture } from '../context.js';
 import type { DbtProject, TargetConfig } from '../dbt-project.js';
 import { MacroRegistry } from '../macro-namespace.js';
+import { setProjectQuoting } from '../context-adapter.js';
 import { newNode, type Manifest, type Node, type ResourceType } from '../types.js';
 import { testsFor, type TestSpec } from './test-specs.js';
 import {
@@ -79,6 +80,7 @@ export class ParseSession {
   ) {
     this.project = root;
     this.projects = [root, ...packages];
+    setProjectQuoting(opts.target, root.quoting ?? {});
     this.macros = new MacroRegistry(root.name);
     for (const p of packages) this.macros.addPackage(p.name);
     this.manifest = {
