@@ -31,6 +31,7 @@ import { PyDateTime, UTC } from './pymodules/datetime.js';
 import { DEFAULT_QUOTE_POLICY, isRelation, mergeQuotePolicy, type Relation } from './relation.js';
 import type { Manifest, Node, RefCall } from './types.js';
 import { warnOrError, type WarnErrorPolicy } from './warn-error.js';
+import { overriddenAdapterMethods } from './adapter-macros.js';
 
 /** What a parse-mode render records about a node. */
 export interface ParseCapture {
@@ -346,6 +347,8 @@ function adapterObject(rt: CompileRuntime, g: Record<string, unknown>): Record<s
   if (!methods) adapterCache.set(rt, (methods = adapterMethods(rt)));
   return {
     ...methods,
+    // What the project or a package overrides of the macros behind adapter methods (dbt runs them).
+    ...overriddenAdapterMethods(dispatchScope(rt), g, rt.target),
     behavior: behaviorFlags(rt.project.flags ?? {}),
     dispatch: (...a: unknown[]) => dispatchMacro(dispatchScope(rt), g, a),
   };
