@@ -54,6 +54,11 @@ export interface DbtProject {
   onRunEnd: string[];
   /** `flags:` — dbt's behavior flags (`adapter.behavior.<flag>`) among them. */
   flags: Record<string, unknown>;
+  /**
+   * The config trees as written, before env_var()/var() render (dbt's project.unrendered): what
+   * manifest nodes' `unrendered_config` shows.
+   */
+  unrendered?: Partial<Record<'models' | 'seeds' | 'snapshots' | 'tests', Record<string, unknown>>>;
   /** `quoting:` — which relation parts are quoted (over the adapter's default, all of them). */
   quoting: Record<string, unknown>;
   /** dbt's deprecation warnings for keys of this dbt_project.yml (`target-path`, `tests`…). */
@@ -242,8 +247,21 @@ export async function loadDbtProject(
     onRunEnd: asList(p['on-run-end']),
     flags: (p.flags ?? {}) as Record<string, unknown>,
     quoting: (p.quoting ?? {}) as Record<string, unknown>,
+    unrendered: unrenderedTrees(top as Record<string, unknown>),
     deprecations: projectDeprecations(rendered as Record<string, unknown>),
     file: join(dir, file),
+  };
+}
+
+/** The config trees of dbt_project.yml as written (a tree that is not a mapping is left out). */
+function unrenderedTrees(top: Record<string, unknown>): DbtProject['unrendered'] {
+  const tree = (v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+  return {
+    models: tree(top.models),
+    seeds: tree(top.seeds),
+    snapshots: tree(top.snapshots),
+    tests: tree(top.data_tests ?? top.tests),
   };
 }
 

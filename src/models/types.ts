@@ -87,6 +87,17 @@ export interface Node {
   column_name?: string | null;
   attached_node?: string | null;
   /**
+   * Where its config came from, as written, for the manifest's `unrendered_config` (dbt's
+   * build_config_dict(rendered=False)): its project's dbt_project.yml levels, its properties
+   * entry's `config:`, its config() calls, and for a package's node the root project's levels.
+   */
+  config_sources?: {
+    project: Record<string, unknown>;
+    patch: Record<string, unknown>;
+    calls: Record<string, unknown>;
+    root: Record<string, unknown>;
+  };
+  /**
    * How its relation's parts are quoted: the adapter's default under the root dbt_project.yml's
    * `quoting:` (dbt's create_from_node); not in dbt's manifest.
    */

@@ -10,7 +10,7 @@ import { TributaryError } from '../../core/index.js';
 import type { Dialect } from '../../engines/index.js';
 import { JinjaEnvironment, type JinjaTemplate } from '../../jinja/index.js';
 import { ProblemsError, type Problem } from '../../project/index.js';
-import { defaultConfig, mergeConfig, treeConfigs } from '../config.js';
+import { defaultConfig, mergeConfig, treeConfigs, unrenderedConfig } from '../config.js';
 import { nodeGlobals, type CompileRuntime, type ParseCapture } from '../context.js';
 import type { DbtProject, TargetConfig } from '../dbt-project.js';
 import { MacroRegistry } from '../macro-namespace.js';
@@ -184,7 +184,7 @@ export class ParseSession {
     const fqn = [project.name, ...dirs, name];
     const config = defaultConfig(type);
     for (const level of this.treeLevels(tree, fqn)) mergeConfig(config, level);
-    return newNode({
+    const node = newNode({
       unique_id: `${type}.${project.name}.${name}`,
       resource_type: type,
       package_name: project.name,
@@ -197,6 +197,23 @@ export class ParseSession {
       config,
       schema: this.opts.target.schema,
     });
+    node.config_sources = this.unrenderedLevels(tree, fqn);
+    return node;
+  }
+
+  /**
+   * The dbt_project.yml levels of a node as written: its own project's, and (for a package's
+   * node) the root project's, which dbt applies after everything else.
+   */
+  unrenderedLevels(key: TreeKey | undefined, fqn: string[]): NonNullable<Node['config_sources']> {
+    const levels = (p: DbtProject) =>
+      key ? unrenderedConfig(...treeConfigs(p.unrendered?.[key] ?? p[key], fqn)) : {};
+    return {
+      project: levels(this.project),
+      patch: {},
+      calls: {},
+      root: this.project === this.root ? {} : levels(this.root),
+    };
   }
 
   /** Applies the properties entry describing `node` (one only) and takes it off the index. */
@@ -216,6 +233,7 @@ export class ParseSession {
     const item = entries[0]!;
     byName.delete(`${section}:${node.name}`);
     describe(node, item.entry);
+    if (node.config_sources) node.config_sources.patch = asObject(item.entry.config);
     node.patch_path = `${node.package_name}://${item.props.file}`;
     return item;
   }
@@ -276,6 +294,7 @@ export class ParseSession {
     const capture: ParseCapture = { refs: [], sources: [], config: {} };
     await tpl.render(nodeGlobals(this.runtime, node, { execute: false, capture }));
     mergeConfig(node.config, capture.config);
+    if (node.config_sources) node.config_sources.calls = { ...capture.config };
     node.refs = capture.refs;
     node.sources = capture.sources;
   }
