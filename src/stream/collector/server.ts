@@ -8,6 +8,8 @@
 import http from 'node:http';
 import http2 from 'node:http2';
 import net from 'node:net';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { collectorRoutes, type CollectorOptions } from './plugin.js';
 
 const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
 /** How long a new connection may take to send its first bytes. */
@@ -58,4 +60,14 @@ export function dualProtocolServerFactory(handler: Handler): http.Server {
       for (const session of sessions) session.destroy();
     },
   }) as unknown as http.Server;
+}
+
+/**
+ * A Fastify app with only the collector on it, on the HTTP/1.1 + h2c server: what
+ * `tributary collect` (and `serve`, on the collector's own port) listen with. Not started.
+ */
+export async function buildCollectorApp(options: CollectorOptions): Promise<FastifyInstance> {
+  const app = Fastify({ serverFactory: dualProtocolServerFactory });
+  await app.register(collectorRoutes, options);
+  return app;
 }
