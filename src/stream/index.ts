@@ -31,6 +31,7 @@ export {
   checkStreamName,
   checkStreamSettings,
   placeRecord,
+  shardOfPartitionKey,
 } from './records.js';
 export {
   LocalSegmentLog,
