@@ -167,6 +167,44 @@ describe.skipIf(!available)('JetStream stream log', () => {
     expect(outcomes[1]!.ok ? '' : outcomes[1]!.message).toMatch(/max_payload/);
   });
 
+  it('says CONFLICT when another prefix holds the JetStream name, and keeps the streams apart', async () => {
+    // Prefix "<p>_x" with stream "s" and prefix "<p>" with stream "x_s" share a JetStream name.
+    const other = await JetStreamLog.connect({
+      url: natsUrl,
+      prefix: `${prefix}_x`,
+      timeoutMs: 5000,
+    });
+    try {
+      await other.createStream('s', { shards: 1, maxAgeMs: 60_000 });
+      const error = await log
+        .createStream('x_s', { shards: 1, maxAgeMs: 60_000 })
+        .catch((e: unknown) => e);
+      expect((error as TributaryError).code).toBe('CONFLICT');
+      expect(await log.describeStream('x_s')).toBeUndefined();
+      expect(await log.listStreams()).not.toContain('x_s');
+      expect(await other.listStreams()).toEqual(['s']);
+    } finally {
+      for (const name of await other.listStreams()) await other.deleteStream(name);
+      await other.close();
+    }
+  });
+
+  it('answers UNAVAILABLE for a stream deleted behind its back, then NOT_FOUND', async () => {
+    await log.createStream('vanishing', { shards: 1, maxAgeMs: 60_000 });
+    expect((await log.append('vanishing', [{ partitionKey: 'a', data: bytes('1') }]))[0]!.ok).toBe(
+      true,
+    );
+    const other = await JetStreamLog.connect({ url: natsUrl, prefix, timeoutMs: 5000 });
+    await other.deleteStream('vanishing');
+    await other.close();
+    const outcomes = await log.append('vanishing', [{ partitionKey: 'a', data: bytes('2') }]);
+    expect(outcomes[0]).toMatchObject({ ok: false, code: 'UNAVAILABLE' });
+    const error = await log
+      .append('vanishing', [{ partitionKey: 'a', data: bytes('3') }])
+      .catch((e: unknown) => e);
+    expect((error as TributaryError).code).toBe('NOT_FOUND');
+  });
+
   it('reads at a time by the server timestamps the records got', async () => {
     await log.createStream('timed', { shards: 1, maxAgeMs: 3_600_000 });
     await log.append('timed', [{ partitionKey: 'a', data: bytes('before') }]);

@@ -245,8 +245,12 @@ export class JetStreamLog implements StreamLog {
           `appending to stream "${stream}"`,
           this.url,
         );
-        if (failure.code === 'NOT_FOUND' || /not enabled|no responders/i.test(failure.message)) {
+        // No responders: nothing stores the subject, i.e. the stream was deleted elsewhere (the
+        // next call then says NOT_FOUND) or the server lost JetStream.
+        if (/not enabled|no responders/i.test(failure.message)) {
           this.shardCounts.delete(stream);
+          const message = `stream "${stream}" took no record: no JetStream stream answers for it (deleted elsewhere, or JetStream is off)`;
+          return { ok: false, code: 'UNAVAILABLE', message };
         }
         return { ok: false, code: 'UNAVAILABLE', message: failure.message };
       }
