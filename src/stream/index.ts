@@ -40,4 +40,5 @@ export {
   type RecoveryNote,
   type SegmentIo,
 } from './local/index.js';
+export { JetStreamLog, type JetStreamLogOptions } from './jetstream/index.js';
 export { openStreamLog } from './open.js';
