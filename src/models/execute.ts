@@ -94,7 +94,7 @@ export class DbtSession {
       invocationId: this.invocationId,
       runStartedAt: this.runStartedAt,
       log: this.opts.log ?? (() => undefined),
-      renderString: (text, file, globals) => pp.env.parse(text, file).render(globals),
+      renderString: (text, file, globals) => pp.env.parseOnce(text, file).render(globals),
     };
   }
 

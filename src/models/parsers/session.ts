@@ -101,7 +101,7 @@ export class ParseSession {
       invocationId: '',
       runStartedAt: new Date(),
       log: () => undefined,
-      renderString: (text, file, globals) => env.parse(text, file).render(globals),
+      renderString: (text, file, globals) => env.parseOnce(text, file).render(globals),
     };
   }
 
