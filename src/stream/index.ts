@@ -24,3 +24,20 @@ export {
   shardIndexOfId,
   shardRange,
 } from './shards.js';
+export {
+  MAX_PARTITION_KEY_LENGTH,
+  MAX_RECORD_DATA_BYTES,
+  MAX_SHARDS,
+  checkStreamName,
+  checkStreamSettings,
+  placeRecord,
+  shardOfPartitionKey,
+} from './records.js';
+export {
+  LocalSegmentLog,
+  nodeSegmentIo,
+  type LocalSegmentLogOptions,
+  type RecoveryNote,
+  type SegmentIo,
+} from './local/index.js';
+export { openStreamLog } from './open.js';
