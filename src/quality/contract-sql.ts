@@ -56,12 +56,55 @@ export interface CompiledContract {
 const RAW = 'raw';
 
 /**
+ * Fields a connector that lands records it could not read (the stream flusher: events that are
+ * not JSON objects) puts on such a record's line: the reason (quarantine's `_reason`), a message
+ * and the record's original text. A row carrying them is rejected before any other check.
+ */
+export const REJECT_MARKS = ['_reject_reason', '_reject_message', '_reject_value'] as const;
+
+export interface CompileOptions {
+  /** The relation `raw` has the REJECT_MARKS columns (see batch-reader.ts `marksRejects`). */
+  rejectMarks?: boolean;
+}
+
+/**
  * Compiles a contract against a relation aliased `raw` whose columns hold each contract column's
  * raw string. The typed relation casts them; the checks read it; the message and value
  * expressions read the checked batch (alias `c`, with `_fail`) where the text lives in
  * rawTextColumn().
  */
 export function compileContract(
+  contract: Contract,
+  dialect: Dialect,
+  foreignKeys: ForeignKeyInput[],
+  options: CompileOptions = {},
+): CompiledContract {
+  const compiled = compileChecks(contract, dialect, foreignKeys);
+  return options.rejectMarks ? withRejectMarks(compiled, dialect) : compiled;
+}
+
+/**
+ * The checks of a marked record come first: it is rejected with the reason it carries (its other
+ * columns are empty), its message and original text kept from its marks.
+ */
+function withRejectMarks(compiled: CompiledContract, dialect: Dialect): CompiledContract {
+  const [reason, message, value] = REJECT_MARKS.map((m) => dialect.quoteIdentifier(m)) as [
+    string,
+    string,
+    string,
+  ];
+  const marks = [reason, message, value];
+  return {
+    ...compiled,
+    typedColumns: [...compiled.typedColumns, ...marks.map((m) => `${RAW}.${m} AS ${m}`)],
+    retainedColumns: [...compiled.retainedColumns, ...marks],
+    failure: `CASE WHEN ${reason} IS NOT NULL THEN ${reason} || ':' ELSE ${compiled.failure} END`,
+    message: `CASE WHEN c.${reason} IS NOT NULL THEN c.${message} ELSE ${compiled.message} END`,
+    failedValue: `CASE WHEN c.${reason} IS NOT NULL THEN c.${value} ELSE ${compiled.failedValue} END`,
+  };
+}
+
+function compileChecks(
   contract: Contract,
   dialect: Dialect,
   foreignKeys: ForeignKeyInput[],

@@ -25,6 +25,23 @@ export {
   shardRange,
 } from './shards.js';
 export {
+  METADATA_FIELDS,
+  StreamFlusher,
+  StreamSource,
+  cursorOf,
+  flushOnce,
+  lineOf,
+  startStreamRuntime,
+  streamTables,
+  type FlushResult,
+  type RuntimeOptions,
+  type StreamRuntime,
+  type RetentionGap,
+  type StreamAccess,
+  type StreamCursor,
+  type StreamFlusherOptions,
+} from './flush/index.js';
+export {
   MAX_PARTITION_KEY_LENGTH,
   MAX_RECORD_DATA_BYTES,
   MAX_SHARDS,
@@ -42,3 +59,16 @@ export {
 } from './local/index.js';
 export { JetStreamLog, type JetStreamLogOptions } from './jetstream/index.js';
 export { openStreamLog } from './open.js';
+export {
+  AMZ_JSON,
+  BODY_LIMIT,
+  FIREHOSE_LIMITS,
+  KINESIS_LIMITS,
+  MAX_EVENTS_PER_REQUEST,
+  buildCollectorApp,
+  collectorRoutes,
+  dualProtocolServerFactory,
+  type CollectorCredentials,
+  type CollectorOptions,
+} from './collector/index.js';
+export { startCollecting, type Collecting, type CollectingOptions } from './collecting.js';
