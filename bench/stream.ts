@@ -1,0 +1,166 @@
+/**
+ * `npm run bench:stream`: durably acknowledged events/s, p50/p99 acknowledgement latency and
+ * end-to-end latency to a processed Parquet row of `tributary collect`, fed a fixed set of 1 KB
+ * events for a fixed time by raw HTTP PutRecords and by the real Kinesis SDK, against the same
+ * payloads published from Node to a nats-server the bench starts (JetStream, file storage) in
+ * the same run: the ratio. CPU seconds of each server process (/proc) and of the producers.
+ *   npm run bench:stream -- --seconds 10 --connections 8 --in-flight 256 [--json] [--side both]
+ * Target (issue 15): ≥ 100,000 events/s acknowledged only after fsync on the 2-core machine, p99
+ * acknowledgement under 50 ms.
+ */
+import { cpus, loadavg } from 'node:os';
+import { parseArgs } from 'node:util';
+import { fixedEvents, percentile, type LoadResult } from './stream-common.js';
+import { runJetStreamSide, type JetStreamResult } from './stream-nats-reference.js';
+import { runTributarySide, type ProducerResult, type TributaryResult } from './stream-tributary.js';
+
+const { values } = parseArgs({
+  options: {
+    seconds: { type: 'string', default: '10' },
+    connections: { type: 'string', default: '8' },
+    'in-flight': { type: 'string', default: '256' },
+    events: { type: 'string', default: '4000' },
+    side: { type: 'string', default: 'both' },
+    json: { type: 'boolean', default: false },
+  },
+});
+const seconds = Number(values.seconds);
+const connections = Number(values.connections);
+const inFlight = Number(values['in-flight']);
+const side = values.side;
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+const TARGET_EVENTS_PER_SECOND = 100_000;
+const TARGET_P99_MS = 50;
+
+/** The figures printed for one measured load. */
+interface Summary {
+  eventsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  acked: number;
+  failed: number;
+  errors: string[];
+  serverCpuSeconds: number;
+  producerCpuSeconds: number;
+  /** Server CPU seconds per 100,000 acknowledged events. */
+  serverCpuPer100k: number;
+}
+
+function summarize(load: LoadResult, serverCpu: number, producerCpu: number): Summary {
+  return {
+    eventsPerSecond: load.records / load.seconds,
+    p50Ms: percentile(load.latencies, 50),
+    p99Ms: percentile(load.latencies, 99),
+    acked: load.records,
+    failed: load.failedRecords,
+    errors: load.errors,
+    serverCpuSeconds: serverCpu,
+    producerCpuSeconds: producerCpu,
+    serverCpuPer100k: load.records ? (serverCpu / load.records) * 100_000 : Number.NaN,
+  };
+}
+
+const fmt = (x: number, digits = 1) => (Number.isFinite(x) ? x.toFixed(digits) : '—');
+const int = (x: number) => (Number.isFinite(x) ? Math.round(x).toLocaleString('en-US') : '—');
+
+function row(name: string, s: Summary, reference?: Summary): string {
+  const ratio = reference ? fmt(s.eventsPerSecond / reference.eventsPerSecond, 2) : '1.00';
+  const cpuRatio = reference ? fmt(s.serverCpuPer100k / reference.serverCpuPer100k, 2) : '1.00';
+  return `| ${name} | ${int(s.eventsPerSecond)} | ${fmt(s.p50Ms)} / ${fmt(s.p99Ms)} | ${fmt(s.serverCpuSeconds)} s (${fmt(s.serverCpuPer100k, 2)} per 100k) | ${fmt(s.producerCpuSeconds)} s | **${ratio}** | ${cpuRatio} | ${int(s.failed)} |`;
+}
+
+function printReport(
+  reference: Summary | undefined,
+  jet: JetStreamResult | undefined,
+  trib: TributaryResult | undefined,
+  tribSummaries: { raw: Summary; sdk: Summary; serve: Summary } | undefined,
+  load: { start: number; end: number },
+): void {
+  const out: string[] = [];
+  out.push(
+    `bench:stream — ${seconds} s per load, 1 KB events, ${cpus().length} CPUs, load average ${fmt(load.start, 2)} → ${fmt(load.end, 2)}`,
+  );
+  out.push('');
+  out.push(
+    '| side | events/s acked | ack p50 / p99 ms | server CPU | producer CPU | ratio events/s | ratio CPU per event | failed |',
+  );
+  out.push('|---|---|---|---|---|---|---|---|');
+  if (reference && jet)
+    out.push(row(`JetStream ${jet.version} (file, ${inFlight} in flight)`, reference));
+  if (tribSummaries) {
+    out.push(row(`tributary raw HTTP (${connections} conns × 500)`, tribSummaries.raw, reference));
+    out.push(row(`tributary SDK (${connections} calls × 500)`, tribSummaries.sdk, reference));
+    out.push(row(`tributary serve, SDK (collect + process)`, tribSummaries.serve, reference));
+  }
+  if (trib) {
+    const p = (xs: number[]) =>
+      `p50 ${fmt(percentile(xs, 50))} ms, p99 ${fmt(percentile(xs, 99))} ms (${xs.length} probes)`;
+    out.push('');
+    out.push(
+      `end-to-end on tributary serve, ack → queryable processed Parquet row (buffer max_age 1s):`,
+    );
+    out.push(`  at rest:            ${p(trib.e2eAtRest)}`);
+    out.push(`  under the SDK load: ${p(trib.e2eUnderLoad)}`);
+    out.push(`  probes never seen: ${trib.probesLost}`);
+    out.push(
+      `tributary serve processed the collect loads' backlog in ${fmt(trib.drainSeconds)} s (CPU ${fmt(trib.drainCpuSeconds)} s); processed rows at the end ${int(trib.processedRows)}; serve peak RSS ${int(trib.collectorPeakRssMB)} MB`,
+    );
+  }
+  if (tribSummaries) {
+    const best = Math.max(tribSummaries.raw.eventsPerSecond, tribSummaries.sdk.eventsPerSecond);
+    const p99 = Math.min(tribSummaries.raw.p99Ms, tribSummaries.sdk.p99Ms);
+    out.push('');
+    out.push(
+      `targets: ≥ ${int(TARGET_EVENTS_PER_SECOND)} events/s acked after fsync: ${best >= TARGET_EVENTS_PER_SECOND ? 'met' : '**not met**'} (${int(best)}); p99 ack < ${TARGET_P99_MS} ms: ${p99 < TARGET_P99_MS ? 'met' : '**not met**'} (${fmt(p99)} ms)`,
+    );
+  }
+  for (const s of [reference, tribSummaries?.raw, tribSummaries?.sdk, tribSummaries?.serve])
+    if (s?.errors.length) out.push(`errors: ${s.errors.join(' | ')}`);
+  console.log(out.join('\n'));
+}
+
+async function main(): Promise<void> {
+  const events = fixedEvents(Number(values.events));
+  const load = { start: loadavg()[0]!, end: 0 };
+  let jet: JetStreamResult | undefined;
+  let reference: Summary | undefined;
+  if (side === 'both' || side === 'reference') {
+    log(`reference: nats-server JetStream, ${inFlight} publishes in flight, ${seconds} s`);
+    jet = await runJetStreamSide(events, seconds, inFlight);
+    reference = summarize(jet.load, jet.serverCpuSeconds, jet.producerCpuSeconds);
+  }
+  let trib: TributaryResult | undefined;
+  let tribSummaries: { raw: Summary; sdk: Summary; serve: Summary } | undefined;
+  if (side === 'both' || side === 'tributary') {
+    trib = await runTributarySide(events, seconds, connections, log);
+    const s = (p: ProducerResult) => summarize(p.load, p.collectorCpuSeconds, p.producerCpuSeconds);
+    tribSummaries = { raw: s(trib.raw), sdk: s(trib.sdk), serve: s(trib.serve) };
+  }
+  load.end = loadavg()[0]!;
+  if (values.json) {
+    const json = {
+      seconds,
+      connections,
+      inFlight,
+      load,
+      reference,
+      tributary: tribSummaries,
+      e2e: trib && {
+        underLoadMs: trib.e2eUnderLoad,
+        atRestMs: trib.e2eAtRest,
+        probesLost: trib.probesLost,
+        drainSeconds: trib.drainSeconds,
+        drainCpuSeconds: trib.drainCpuSeconds,
+        processedRows: trib.processedRows,
+        collectorPeakRssMB: trib.collectorPeakRssMB,
+      },
+      jetstreamVersion: jet?.version,
+    };
+    console.log(JSON.stringify(json, null, 2));
+    return;
+  }
+  printReport(reference, jet, trib, tribSummaries, load);
+}
+
+await main();
