@@ -8,10 +8,12 @@
  * than rates) and the HTTP/direct ratio.
  *
  *   npx tsc -p tsconfig.build.json && node dist/bench/collector.js [--seconds 10] [--concurrency 16]
+ *     [--h2 (the load over cleartext HTTP/2, one session, as the Kinesis SDK sends)] [--http-only]
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { rmSync, mkdtempSync } from 'node:fs';
 import http from 'node:http';
+import http2 from 'node:http2';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fork } from 'node:child_process';
@@ -36,6 +38,8 @@ interface Load {
   body: string;
   seconds: number;
   concurrency: number;
+  /** Send over cleartext HTTP/2 (as the Kinesis SDK does), one stream per call, one session. */
+  h2?: boolean;
 }
 interface Tally {
   requests: number;
@@ -45,8 +49,45 @@ interface Tally {
   cpuMs?: number;
 }
 
+/** The HTTP/2 worker: `concurrency` streams in flight on one session, as the SDK sends them. */
+async function sendLoadH2({ port, headers, body, seconds, concurrency }: Load): Promise<Tally> {
+  const session = http2.connect(`http://127.0.0.1:${port}`);
+  const tally: Tally = { requests: 0, failed: 0, latencies: [] };
+  const end = Date.now() + seconds * 1000;
+  const { host: _host, ...rest } = headers;
+  const one = () =>
+    new Promise<void>((resolve) => {
+      const start = performance.now();
+      const stream = session.request({ ':method': 'POST', ':path': '/', ...rest });
+      let status = 0;
+      const chunks: Buffer[] = [];
+      stream.on('response', (h) => (status = Number(h[':status'])));
+      stream.on('data', (c: Buffer) => chunks.push(c));
+      stream.on('end', () => {
+        const ok = status === 200 && Buffer.concat(chunks).includes('"FailedRecordCount":0');
+        if (ok) tally.requests++;
+        else tally.failed++;
+        tally.latencies.push(performance.now() - start);
+        resolve();
+      });
+      stream.on('error', () => {
+        tally.failed++;
+        resolve();
+      });
+      stream.end(body);
+    });
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (Date.now() < end) await one();
+    }),
+  );
+  session.close();
+  return tally;
+}
+
 /** The worker: keeps `concurrency` requests in flight for `seconds`. */
-async function sendLoad({ port, headers, body, seconds, concurrency }: Load): Promise<Tally> {
+async function sendLoad({ port, headers, body, seconds, concurrency, h2 }: Load): Promise<Tally> {
+  if (h2) return sendLoadH2({ port, headers, body, seconds, concurrency });
   const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
   const tally: Tally = { requests: 0, failed: 0, latencies: [] };
   const end = Date.now() + seconds * 1000;
@@ -131,7 +172,8 @@ async function viaHttp(records: RecordInput[], seconds: number, concurrency: num
   );
   const client = fork(fileURLToPath(import.meta.url), ['--client'], { stdio: 'inherit' });
   const before = process.cpuUsage();
-  client.send({ port, headers: signed.headers, body, seconds, concurrency } satisfies Load);
+  const h2 = process.argv.includes('--h2');
+  client.send({ port, headers: signed.headers, body, seconds, concurrency, h2 } satisfies Load);
   const tally = await new Promise<Tally>((resolve, reject) => {
     client.once('message', (m) => resolve(m as Tally));
     client.once('error', reject);
