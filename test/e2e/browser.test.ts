@@ -134,7 +134,7 @@ describe.skipIf(!haveChromium)('the web UI in Chromium', () => {
     expect(await page.getByTestId('role').textContent()).toMatch(/viewer/);
   });
 
-  for (const name of ['executive', 'product', 'customer', 'geographic']) {
+  for (const name of ['executive', 'product', 'customer', 'geographic', 'clickstream']) {
     it(`opens the ${name} dashboard with every tile drawn`, async () => {
       await page.goto(`${url}/#/dashboards/${name}`);
       const def = (await (

@@ -67,7 +67,7 @@ describeEachEngine('the template’s sessions and funnel', (engine) => {
       await p.engine.exec(
         `CREATE TABLE processed.clickstream (event_id varchar, session_id varchar, customer_id bigint,
          anonymous_id varchar, event_type varchar, product_id bigint, page varchar, referrer varchar,
-         user_agent varchar, event_ts timestamp, _loaded_at timestamp)`,
+         user_agent varchar, event_ts timestamp, _arrival_ts timestamp, _loaded_at timestamp)`,
       );
       await insert(p, FIRST, FIRST_LOAD);
     });
@@ -220,7 +220,7 @@ async function insert(p: OpenedDbtProject, events: Ev[], loadedAt: string): Prom
     v === null ? 'null' : typeof v === 'number' ? String(v) : `'${v}'`;
   const values = events.map(
     ([id, customer, anon, type, page, ts]) =>
-      `(${lit(id)}, ${lit(`s_${id}`)}, ${lit(customer)}, ${lit(anon)}, ${lit(type)}, null, ${lit(page)}, null, null, timestamp '${ts}', timestamp '${loadedAt}')`,
+      `(${lit(id)}, ${lit(`s_${id}`)}, ${lit(customer)}, ${lit(anon)}, ${lit(type)}, null, ${lit(page)}, null, null, timestamp '${ts}', null, timestamp '${loadedAt}')`,
   );
   await p.engine.exec(`INSERT INTO processed.clickstream VALUES ${values.join(', ')}`);
 }

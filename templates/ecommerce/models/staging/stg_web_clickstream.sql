@@ -1,7 +1,7 @@
 -- One row per site event. visitor_id is who the event belongs to for sessions: the signed-in
--- customer, else the browser's anonymous id (an event with neither has no visitor). arrived_at is
--- when the event reached Tributary: the collector's arrival time for streamed events
--- (`_arrival_ts`), the lake load time for events that came in a file.
+-- customer, else the browser's anonymous id (an event with neither has no visitor). _arrival_ts is
+-- when the collector took a streamed event (events from files have none; `_loaded_at` says when
+-- any event was loaded into the lake).
 select
     event_id,
     session_id,
@@ -16,6 +16,6 @@ select
     page,
     event_ts,
     cast(event_ts as date) as event_date,
-    coalesce(_arrival_ts, _loaded_at) as arrived_at,
+    _arrival_ts,
     _loaded_at
 from {{ source('web', 'clickstream') }}
