@@ -18,6 +18,8 @@ export interface ErrorLocation {
  * What kind of failure an error is, which callers branch on instead of its message: the CLI's
  * exit code and the API's HTTP status are chosen by it. NOT_FOUND: the thing a command or request
  * names (a run, a dead letter, a table, an asset, a dashboard, a tile, a token) does not exist.
+ * CONFLICT: what a request would create exists already (a stream). UNAVAILABLE: the storage or
+ * service cannot take the request now (a full disk, a lost server); worth retrying later.
  */
 const ERROR_CODES = [
   'CONFIG',
@@ -30,6 +32,8 @@ const ERROR_CODES = [
   'USAGE',
   'NOT_FOUND',
   'INTERNAL',
+  'CONFLICT',
+  'UNAVAILABLE',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -45,6 +45,8 @@ export const STATUS_BY_CODE: Readonly<Partial<Record<ErrorCode, number>>> = {
   GRAPH: 400,
   NOT_FOUND: 404,
   LOCKED: 409,
+  CONFLICT: 409,
+  UNAVAILABLE: 503,
 };
 
 export interface ErrorBody {

@@ -24,3 +24,30 @@ export {
   shardIndexOfId,
   shardRange,
 } from './shards.js';
+export {
+  MAX_PARTITION_KEY_LENGTH,
+  MAX_RECORD_DATA_BYTES,
+  MAX_SHARDS,
+  checkStreamName,
+  checkStreamSettings,
+  placeRecord,
+} from './records.js';
+export {
+  LocalSegmentLog,
+  nodeSegmentIo,
+  type LocalSegmentLogOptions,
+  type RecoveryNote,
+  type SegmentIo,
+} from './local/index.js';
+export { openStreamLog } from './open.js';
+export {
+  AMZ_JSON,
+  BODY_LIMIT,
+  FIREHOSE_LIMITS,
+  KINESIS_LIMITS,
+  MAX_EVENTS_PER_REQUEST,
+  collectorRoutes,
+  dualProtocolServerFactory,
+  type CollectorCredentials,
+  type CollectorOptions,
+} from './collector/index.js';

@@ -93,9 +93,16 @@ export interface ReadLimits {
 
 export interface ReadResult {
   records: LogRecord[];
-  /** Where the next read continues: after the last record returned, or the position given. */
+  /**
+   * Where the next read continues: after the last record returned, or the position given. A
+   * `latest` read is pinned to after the shard's last record when it ran, so records appended
+   * before the next read are not skipped.
+   */
   next: ReadPosition;
-  /** Set when records before the requested position were removed by retention. */
+  /**
+   * Set on reads from a sequence number (`at`, `after`) when records from that position on were
+   * removed by retention: the sequence number the read resumed at (the oldest retained record).
+   */
   trimmedBefore?: string;
   /** The last sequence number in the shard when the read ran (undefined when it is empty). */
   lastSequenceNumber?: string;

@@ -1,0 +1,150 @@
+/**
+ * The on-disk frame of one record in a segment file, and the staging buffer frames are built in.
+ * A frame is `u32 body length, u32 CRC32 of the body`, then the body: `u64 counter` (the shard's
+ * sequence counter), `f64 arrival ms`, `u16 partition-key length`, the key's UTF-8 bytes, and the
+ * data. All little-endian. The CRC covers everything the reader trusts, so a torn or rotted frame
+ * is found and cut, never read as a record.
+ */
+import { crc32 } from 'node:zlib';
+
+/** Bytes before the body: length and CRC. */
+export const FRAME_HEADER_BYTES = 8;
+/** Bytes of the body before the partition key. */
+export const BODY_FIXED_BYTES = 18;
+/** No valid body is longer (1 MiB of data, a 256-character key of up to 4 bytes a character). */
+export const MAX_BODY_BYTES = BODY_FIXED_BYTES + 1024 + 1024 * 1024;
+const TWO_32 = 2 ** 32;
+
+/** One frame read back from a segment. */
+export interface DecodedFrame {
+  counter: number;
+  arrivalMs: number;
+  partitionKey: string;
+  data: Buffer;
+  /** Offset of the frame's first byte in the buffer it was read from. */
+  offset: number;
+  /** Total bytes of the frame, header included. */
+  length: number;
+}
+
+/** What `decodeFrame` finds at an offset: a frame, too few bytes to tell, or a bad frame. */
+export type DecodeResult =
+  | { kind: 'frame'; frame: DecodedFrame }
+  | { kind: 'short'; need: number }
+  | { kind: 'corrupt'; reason: string };
+
+/**
+ * Decodes the frame at `offset` of `buf` (which holds bytes up to `end`). `short` means the
+ * frame goes past `end` (read more, or at the file's end it is torn); `corrupt` means its length is
+ * impossible or its CRC does not match.
+ */
+export function decodeFrame(buf: Buffer, offset: number, end: number): DecodeResult {
+  if (end - offset < FRAME_HEADER_BYTES) return { kind: 'short', need: FRAME_HEADER_BYTES };
+  const bodyLength = buf.readUInt32LE(offset);
+  if (bodyLength < BODY_FIXED_BYTES || bodyLength > MAX_BODY_BYTES)
+    return { kind: 'corrupt', reason: `impossible frame length ${bodyLength}` };
+  const total = FRAME_HEADER_BYTES + bodyLength;
+  if (end - offset < total) return { kind: 'short', need: total };
+  const bodyStart = offset + FRAME_HEADER_BYTES;
+  const expected = buf.readUInt32LE(offset + 4);
+  if (crc32(buf.subarray(bodyStart, bodyStart + bodyLength)) !== expected)
+    return { kind: 'corrupt', reason: 'checksum mismatch' };
+  const keyLength = buf.readUInt16LE(bodyStart + 16);
+  if (BODY_FIXED_BYTES + keyLength > bodyLength)
+    return { kind: 'corrupt', reason: `impossible key length ${keyLength}` };
+  const keyStart = bodyStart + BODY_FIXED_BYTES;
+  return {
+    kind: 'frame',
+    frame: {
+      counter: buf.readUInt32LE(bodyStart) + buf.readUInt32LE(bodyStart + 4) * TWO_32,
+      arrivalMs: buf.readDoubleLE(bodyStart + 8),
+      partitionKey: buf.toString('utf8', keyStart, keyStart + keyLength),
+      data: buf.subarray(keyStart + keyLength, bodyStart + bodyLength),
+      offset,
+      length: total,
+    },
+  };
+}
+
+/** A sparse index point: the frame of `counter` starts at `offset` of its segment. */
+export interface IndexPoint {
+  counter: number;
+  arrivalMs: number;
+  offset: number;
+}
+
+/** Index points are kept about this far apart (bytes), so a read scans at most this much to start. */
+export const INDEX_STEP_BYTES = 64 * 1024;
+
+/** Frames taken from the staging buffer for one group write. */
+export interface StagedFrames {
+  bytes: Buffer;
+  points: IndexPoint[];
+  firstCounter: number;
+  lastCounter: number;
+  lastArrivalMs: number;
+}
+
+/**
+ * Frames of one shard waiting for the next group write, built in one growing buffer (no buffer
+ * per record), with sparse index points relative to the buffer's start.
+ */
+export class FrameStaging {
+  buffer: Buffer;
+  length = 0;
+  firstCounter = 0;
+  lastCounter = 0;
+  lastArrivalMs = 0;
+  readonly points: IndexPoint[] = [];
+
+  constructor(capacity = 256 * 1024) {
+    this.buffer = Buffer.allocUnsafe(capacity);
+  }
+
+  /** Appends one frame; the caller has validated the key and data sizes. */
+  add(counter: number, arrivalMs: number, partitionKey: string, data: Uint8Array): void {
+    const keyBytes = Buffer.byteLength(partitionKey, 'utf8');
+    const bodyLength = BODY_FIXED_BYTES + keyBytes + data.byteLength;
+    const start = this.length;
+    this.reserve(FRAME_HEADER_BYTES + bodyLength);
+    const buf = this.buffer;
+    const body = start + FRAME_HEADER_BYTES;
+    buf.writeUInt32LE(bodyLength, start);
+    buf.writeUInt32LE(counter % TWO_32, body);
+    buf.writeUInt32LE(Math.floor(counter / TWO_32), body + 4);
+    buf.writeDoubleLE(arrivalMs, body + 8);
+    buf.writeUInt16LE(keyBytes, body + 16);
+    buf.write(partitionKey, body + BODY_FIXED_BYTES, keyBytes, 'utf8');
+    buf.set(data, body + BODY_FIXED_BYTES + keyBytes);
+    buf.writeUInt32LE(crc32(buf.subarray(body, body + bodyLength)), start + 4);
+    this.length = body + bodyLength;
+    if (start === 0) this.firstCounter = counter;
+    this.lastCounter = counter;
+    this.lastArrivalMs = arrivalMs;
+    const lastPoint = this.points.at(-1);
+    if (!lastPoint || start - lastPoint.offset >= INDEX_STEP_BYTES)
+      this.points.push({ counter, arrivalMs, offset: start });
+  }
+
+  /** Hands the staged bytes and points to the writer and starts an empty buffer. */
+  take(): StagedFrames {
+    const taken = {
+      bytes: this.buffer.subarray(0, this.length),
+      points: this.points.splice(0),
+      firstCounter: this.firstCounter,
+      lastCounter: this.lastCounter,
+      lastArrivalMs: this.lastArrivalMs,
+    };
+    // The old buffer now belongs to the write in flight; a fresh one takes the next frames.
+    this.buffer = Buffer.allocUnsafe(Math.max(256 * 1024, Math.min(this.length, 16 << 20)));
+    this.length = 0;
+    return taken;
+  }
+
+  private reserve(bytes: number): void {
+    if (this.length + bytes <= this.buffer.length) return;
+    const grown = Buffer.allocUnsafe(Math.max(this.buffer.length * 2, this.length + bytes));
+    this.buffer.copy(grown, 0, 0, this.length);
+    this.buffer = grown;
+  }
+}

@@ -1,0 +1,68 @@
+/**
+ * What every log adapter checks before it takes a stream or a record, so the local log and
+ * JetStream refuse the same input with the same words (Kinesis's limits): stream names, shard
+ * counts, partition keys, record sizes, and the shard a record goes to.
+ */
+import { TributaryError } from '../core/errors.js';
+import type { RecordInput, StreamSettings } from './log.js';
+import { hashKeyOf, parseExplicitHashKey, shardForHashKey } from './shards.js';
+
+/** Kinesis's largest record: 1 MiB of data (the partition key not counted). */
+export const MAX_RECORD_DATA_BYTES = 1024 * 1024;
+/** Kinesis's longest partition key, in characters. */
+export const MAX_PARTITION_KEY_LENGTH = 256;
+/** The most shards a stream may have here (tributary.yml allows the same). */
+export const MAX_SHARDS = 256;
+
+const STREAM_NAME = /^[a-zA-Z0-9_.-]{1,128}$/;
+
+/** Throws an INPUT error unless `name` is a Kinesis stream name (letters, digits, `_.-`, ≤128). */
+export function checkStreamName(name: string): void {
+  if (!STREAM_NAME.test(name)) {
+    throw new TributaryError(`stream name ${JSON.stringify(name)} is not valid`, {
+      code: 'INPUT',
+      hint: 'use 1 to 128 letters, digits, underscores, dots or hyphens',
+    });
+  }
+}
+
+/** Throws an INPUT error unless the settings describe a stream this log can keep. */
+export function checkStreamSettings(name: string, settings: StreamSettings): void {
+  const { shards, maxAgeMs, maxBytes } = settings;
+  if (!Number.isInteger(shards) || shards < 1 || shards > MAX_SHARDS)
+    throw new TributaryError(`stream ${name}: shards must be a whole number from 1 to 256`, {
+      code: 'INPUT',
+      hint: `got ${shards}`,
+    });
+  if (!Number.isFinite(maxAgeMs) || maxAgeMs <= 0)
+    throw new TributaryError(`stream ${name}: retention max age must be a positive duration`, {
+      code: 'INPUT',
+      hint: `got ${maxAgeMs} ms`,
+    });
+  if (maxBytes !== undefined && (!Number.isFinite(maxBytes) || maxBytes <= 0))
+    throw new TributaryError(`stream ${name}: retention max bytes must be positive`, {
+      code: 'INPUT',
+      hint: `got ${maxBytes}`,
+    });
+}
+
+/**
+ * The shard index a record goes to, or the reason it is refused (an empty or too long partition
+ * key, too much data, an explicit hash key that is not a 128-bit decimal).
+ */
+export function placeRecord(record: RecordInput, shards: number): number | string {
+  const key = record.partitionKey;
+  if (typeof key !== 'string' || key.length === 0 || key.length > MAX_PARTITION_KEY_LENGTH)
+    return `the partition key must be 1 to ${MAX_PARTITION_KEY_LENGTH} characters`;
+  if (!(record.data instanceof Uint8Array)) return 'the record has no data bytes';
+  if (record.data.byteLength > MAX_RECORD_DATA_BYTES)
+    return `the record's data is ${record.data.byteLength} bytes; at most ${MAX_RECORD_DATA_BYTES} are allowed`;
+  if (record.explicitHashKey !== undefined) {
+    const hashKey = parseExplicitHashKey(record.explicitHashKey);
+    if (hashKey === undefined)
+      return `the explicit hash key ${JSON.stringify(record.explicitHashKey)} is not a decimal number from 0 to 2^128-1`;
+    return shardForHashKey(hashKey, shards);
+  }
+  // One shard needs no hash: every key maps to it.
+  return shards === 1 ? 0 : shardForHashKey(hashKeyOf(key), shards);
+}
