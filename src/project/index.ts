@@ -27,6 +27,7 @@ export { parseYaml, ProblemsError, type Problem } from './yaml.js';
 export {
   loadProject,
   CONFIG_FILE,
+  STREAM_METADATA_COLUMNS,
   type FileFormat,
   type FileSourceTable,
   type RestSourceTable,

@@ -7,6 +7,7 @@ import { join, relative, resolve } from 'node:path';
 import { TributaryError } from '../core/index.js';
 import {
   contractSchema,
+  type ColumnContract,
   csvOptionsSchema,
   projectConfigSchema,
   type Contract,
@@ -195,6 +196,7 @@ async function addSourceTable(
       // The flusher lands each micro-batch as NDJSON, one event per line.
       loading.tables.push({
         ...base,
+        contract: withStreamMetadata(contract),
         kind: 'stream',
         stream: t.stream ?? table,
         buffer: { maxBytes: t.buffer.max_bytes, maxAgeMs: t.buffer.max_age },
@@ -207,6 +209,29 @@ async function addSourceTable(
       break;
     }
   }
+}
+
+/**
+ * The log's metadata of each event, which the flusher adds to every line it lands: columns of
+ * every stream table, so a contract need not list them (one that does keeps its own definition).
+ */
+export const STREAM_METADATA_COLUMNS: readonly ColumnContract[] = [
+  { name: '_sequence_number', type: 'string', required: true },
+  { name: '_shard_id', type: 'string', required: false },
+  { name: '_partition_key', type: 'string', required: false },
+  { name: '_arrival_ts', type: 'timestamp', required: false },
+];
+
+/** A stream table's contract: the user's columns, then the metadata columns it does not list. */
+function withStreamMetadata(contract: Contract): Contract {
+  const listed = new Set(contract.columns.map((c) => c.name));
+  return {
+    ...contract,
+    columns: [
+      ...contract.columns,
+      ...STREAM_METADATA_COLUMNS.filter((c) => !listed.has(c.name)).map((c) => ({ ...c })),
+    ],
+  };
 }
 
 /**

@@ -10,6 +10,7 @@ import type { TableManifest } from '../lake/index.js';
 import type { Contract, FileFormat, SourceTable } from '../project/index.js';
 import type { LandedBatch } from '../sources/index.js';
 import { run, type LakeEngine } from './batch-io.js';
+import { REJECT_MARKS } from './contract-sql.js';
 import { readCsvHeader } from './csv-header.js';
 import { effectiveContract, evolves, withNewColumns } from './evolution.js';
 import type { FileInspection } from './inspect.js';
@@ -40,6 +41,16 @@ export interface BatchReader {
   select(tolerant: boolean): string;
   /** Whether the tolerant reader fills `_tb_rejects` (CSV). */
   keepsRejects: boolean;
+  /** Whether the SELECT also yields the REJECT_MARKS columns (records marked when landed). */
+  marksRejects: boolean;
+}
+
+/**
+ * Whether a table's batches may carry records marked as rejected when landed: stream tables,
+ * whose flusher lands every event, JSON object or not (src/stream/flush/lines.ts).
+ */
+export function marksRejects(table: SourceTable): boolean {
+  return table.kind === 'stream';
 }
 
 /** Checks a batch's header or structure and says how to read it as strings. */
@@ -98,6 +109,7 @@ export async function openBatchReader(
       rawColumns,
       select: (tolerant) => `SELECT ${fieldsAs(q)} FROM ${reader(tolerant)}`,
       keepsRejects: true,
+      marksRejects: false,
     };
   }
   const jsonFormat = format === 'ndjson' ? 'newline_delimited' : 'array';
@@ -109,22 +121,33 @@ export async function openBatchReader(
         file,
         `SELECT json_group_structure(json) AS s FROM (SELECT json FROM read_json_objects(${s(path)}, format = ${s(jsonFormat)}, hive_partitioning = false) LIMIT 1000)`,
       );
-  const rawColumns = structure
-    ? flattenStructure(structure.rows[0]?.s)
-    : fields.map((name) => ({ name, type: 'VARCHAR' }));
+  const marks = marksRejects(table) && !table.records ? [...REJECT_MARKS] : [];
+  const rawColumns = (
+    structure
+      ? flattenStructure(structure.rows[0]?.s)
+      : fields.map((name) => ({ name, type: 'VARCHAR' }))
+  ).filter((c) => !marks.includes(c.name as (typeof REJECT_MARKS)[number]));
   if (evolves(table) && structure) {
     contract = withNewColumns(contract, rawColumns).contract;
     fields = contract.columns.map((c) => c.from ?? c.name);
   }
   // read_json with declared columns parses each record once, straight into strings (numbers and
   // booleans keep their JSON text; nested objects become STRUCTs of strings).
-  const spec = jsonColumnSpec(fields, s, q);
+  const spec = jsonColumnSpec([...fields, ...marks], s, q);
   const source = table.records
     ? `(SELECT unnest(${q(table.records)}) AS _r FROM read_json(${s(path)}, format = 'auto', hive_partitioning = false, maximum_object_size = ${batch.bytes + 1},
          columns = {${s(table.records)}: ${s(`STRUCT(${spec.struct})[]`)}}))`
     : `read_json(${s(path)}, format = ${s(jsonFormat)}, hive_partitioning = false, columns = {${spec.columns}})`;
-  const select = `SELECT ${fieldsAs((f) => spec.access(f, table.records ? '_r' : undefined))} FROM ${source}`;
-  return { format, contract, rawColumns, select: () => select, keepsRejects: false };
+  const markColumns = marks.map((m) => `, ${q(m)}`).join('');
+  const select = `SELECT ${fieldsAs((f) => spec.access(f, table.records ? '_r' : undefined))}${markColumns} FROM ${source}`;
+  return {
+    format,
+    contract,
+    rawColumns,
+    select: () => select,
+    keepsRejects: false,
+    marksRejects: marks.length > 0,
+  };
 }
 
 /** DuckDB's CSV defaults: lines up to 2 MB, read in buffers of 16 times that. */

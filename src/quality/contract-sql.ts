@@ -56,6 +56,18 @@ export interface CompiledContract {
 const RAW = 'raw';
 
 /**
+ * Fields a connector that lands records it could not read (the stream flusher: events that are
+ * not JSON objects) puts on such a record's line: the reason (quarantine's `_reason`), a message
+ * and the record's original text. A row carrying them is rejected before any other check.
+ */
+export const REJECT_MARKS = ['_reject_reason', '_reject_message', '_reject_value'] as const;
+
+export interface CompileOptions {
+  /** The relation `raw` has the REJECT_MARKS columns (see batch-reader.ts `marksRejects`). */
+  rejectMarks?: boolean;
+}
+
+/**
  * Compiles a contract against a relation aliased `raw` whose columns hold each contract column's
  * raw string. The typed relation casts them; the checks read it; the message and value
  * expressions read the checked batch (alias `c`, with `_fail`) where the text lives in
@@ -65,8 +77,10 @@ export function compileContract(
   contract: Contract,
   dialect: Dialect,
   foreignKeys: ForeignKeyInput[],
+  options: CompileOptions = {},
 ): CompiledContract {
   const q = dialect.quoteIdentifier;
+  const marks = options.rejectMarks ? REJECT_MARKS.map(q) : [];
   const s = dialect.quoteString;
   const rawCol = (c: ColumnContract) => `${RAW}.${q(c.name)}`;
   const typed = (c: ColumnContract) =>
@@ -80,6 +94,7 @@ export function compileContract(
         : [`${typed(c)} AS ${q(c.name)}`, `${rawCol(c)} AS ${q(rawTextColumn(c))}`],
     ),
     ...foreignKeys.map((fk) => `${fkAlias(fk.column)}.k AS ${fkAlias(fk.column)}`),
+    ...marks.map((m) => `${RAW}.${m} AS ${m}`),
   ];
   // In the typed relation: a column's original text, and its typed value.
   const textOf = (c: ColumnContract) => q(rawTextColumn(c));
@@ -95,12 +110,17 @@ export function compileContract(
           `CASE WHEN _fail IS NOT NULL THEN ${q(rawTextColumn(c))} END AS ${q(rawTextColumn(c))}`,
         ],
   );
+  retainedColumns.push(...marks);
   const text = (c: ColumnContract) =>
     c.type === 'string'
       ? `c.${q(c.name)}`
       : `coalesce(c.${q(rawTextColumn(c))}, CAST(c.${q(c.name)} AS VARCHAR))`;
   const branches: string[] = [];
   const messages: string[] = [];
+  // A record marked when it was landed is rejected with the reason it carries, before anything
+  // else is checked (its other columns are empty).
+  const [reason, reasonMessage, reasonValue] = marks;
+  if (reason) branches.push(`WHEN ${reason} IS NOT NULL THEN ${reason} || ':'`);
   for (const c of contract.columns) {
     const raw = textOf(c);
     const code = (reason: ReasonCode) => s(`${reason}:${c.name}`);
@@ -164,13 +184,21 @@ export function compileContract(
       `WHEN ${s(pk.join('+'))} THEN ${pk.map((k) => `coalesce(${pkText(k)}, '')`).join(` || ', ' || `)}`,
     );
   }
+  const message = messages.length
+    ? `CASE c._fail ${messages.join(' ')} ELSE c._fail END`
+    : 'c._fail';
+  const failedValue = `CASE split_part(c._fail, ':', 2) ${valueBranches.join(' ')} END`;
   return {
     typedColumns,
     retainedColumns,
     joins,
     failure: branches.length ? `CASE ${branches.join(' ')} END` : 'CAST(NULL AS VARCHAR)',
-    message: messages.length ? `CASE c._fail ${messages.join(' ')} ELSE c._fail END` : 'c._fail',
-    failedValue: `CASE split_part(c._fail, ':', 2) ${valueBranches.join(' ')} END`,
+    message: reason
+      ? `CASE WHEN c.${reason} IS NOT NULL THEN c.${reasonMessage} ELSE ${message} END`
+      : message,
+    failedValue: reason
+      ? `CASE WHEN c.${reason} IS NOT NULL THEN c.${reasonValue} ELSE ${failedValue} END`
+      : failedValue,
     textColumns: contract.columns.map((c) => `${text(c)} AS ${q(c.name)}`),
   };
 }

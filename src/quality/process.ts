@@ -40,7 +40,12 @@ import {
 } from './batch-io.js';
 import { formatOf, openBatchReader, type BatchReader } from './batch-reader.js';
 import { recordForeignKeyCheck, retryForeignKeyRows } from './foreign-key-retry.js';
-import { compileContract, rawTextColumn, type CompiledContract } from './contract-sql.js';
+import {
+  REJECT_MARKS,
+  compileContract,
+  rawTextColumn,
+  type CompiledContract,
+} from './contract-sql.js';
 import { evolveTypes, evolves, schemaOf } from './evolution.js';
 import { inspectFile, type FileInspection } from './inspect.js';
 import { lineNumbers, type MalformedRecord } from './lines.js';
@@ -417,6 +422,7 @@ async function cleanPass(job: BatchJob): Promise<CheckedBatch | undefined> {
     contract,
     engine.dialect,
     foreignKeyInputs(ctx, contract, parents),
+    { rejectMarks: reader.marksRejects },
   );
   const rows = `SELECT * FROM (
       SELECT ${compiled.typedColumns.join(', ')}
@@ -449,10 +455,15 @@ async function typedPass(job: BatchJob): Promise<CheckedBatch | undefined> {
   const q = engine.dialect.quoteIdentifier;
   const s = engine.dialect.quoteString;
   const { contract } = reader;
-  const columnChecks = compileContract(contract, engine.dialect, []);
-  const noText = contract.columns
-    .filter((c) => c.type !== 'string')
-    .map((c) => `CAST(NULL AS VARCHAR) AS ${q(rawTextColumn(c))}`);
+  const marks = { rejectMarks: reader.marksRejects };
+  const columnChecks = compileContract(contract, engine.dialect, [], marks);
+  // A marked record fails the pass, so the marks of every row kept are empty.
+  const noText = [
+    ...contract.columns
+      .filter((c) => c.type !== 'string')
+      .map((c) => `CAST(NULL AS VARCHAR) AS ${q(rawTextColumn(c))}`),
+    ...(reader.marksRejects ? REJECT_MARKS.map((m) => `CAST(NULL AS VARCHAR) AS ${q(m)}`) : []),
+  ];
   // No join here: the table's insertion order is the file's, so rowid numbers the records.
   const built = await singlePass(() =>
     engine.query(
@@ -475,7 +486,7 @@ async function typedPass(job: BatchJob): Promise<CheckedBatch | undefined> {
           AND NOT EXISTS (SELECT 1 FROM ${fk.parentKeys} AS p WHERE p.k = _tb_checked.${c})`,
     );
   }
-  const compiled = compileContract(contract, engine.dialect, foreignKeys);
+  const compiled = compileContract(contract, engine.dialect, foreignKeys, marks);
   return finishChecked(job, contract, compiled, []);
 }
 
@@ -502,6 +513,7 @@ async function fullPass(job: BatchJob): Promise<CheckedBatch> {
       contract,
       engine.dialect,
       foreignKeyInputs(ctx, contract, parents),
+      { rejectMarks: reader.marksRejects },
     );
     await run(
       engine,

@@ -1,7 +1,7 @@
 /** Sources: connectors that land data in the raw zone. */
-export type { LandResult, Source } from './types.js';
+export type { LandContext, LandResult, Source } from './types.js';
 export { FilesSource, type LandedBatch } from './files/index.js';
-export { readRawManifest, commitRawBatches } from './raw-writer.js';
+export { readRawManifest, commitRawBatches, RawBatchWriter } from './raw-writer.js';
 export {
   RestSource,
   parseRetryAfter,

@@ -25,6 +25,19 @@ export {
   shardRange,
 } from './shards.js';
 export {
+  METADATA_FIELDS,
+  StreamFlusher,
+  StreamSource,
+  cursorOf,
+  flushOnce,
+  lineOf,
+  type FlushResult,
+  type RetentionGap,
+  type StreamAccess,
+  type StreamCursor,
+  type StreamFlusherOptions,
+} from './flush/index.js';
+export {
   MAX_PARTITION_KEY_LENGTH,
   MAX_RECORD_DATA_BYTES,
   MAX_SHARDS,

@@ -1,0 +1,12 @@
+/** The exactly-once flusher: stream tables' micro-batches into the raw zone, and the `stream` source. */
+export { METADATA_FIELDS, lineOf, type LandedLine, type RejectReason } from './lines.js';
+export {
+  flushOnce,
+  cursorOf,
+  type FlushContext,
+  type FlushResult,
+  type RetentionGap,
+  type StreamCursor,
+} from './flusher.js';
+export { StreamFlusher, type LandedStream, type StreamFlusherOptions } from './service.js';
+export { StreamSource, type StreamAccess } from './source.js';

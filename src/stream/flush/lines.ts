@@ -1,0 +1,130 @@
+/**
+ * The line the flusher lands for each log record (docs/streaming.md, "Into the lake"): the
+ * event's own JSON object with the record's metadata added (`_sequence_number`, `_shard_id`,
+ * `_partition_key`, `_arrival_ts`). A record whose data is not a JSON object is landed too, as a
+ * line of its metadata and reject marks (`_reject_reason`, `_reject_message`, `_reject_value`)
+ * that processing sends to quarantine (src/quality/batch-reader.ts `marksRejects`): the raw zone
+ * keeps everything, and one poison event never holds back the others.
+ *
+ * A line depends only on the record, never on when it is flushed, so a batch re-cut after a
+ * crash from the same records has the same bytes and the same content address.
+ */
+import type { LogRecord } from '../log.js';
+
+/** The metadata fields every landed line carries; processing adds them to the contract. */
+export const METADATA_FIELDS = [
+  '_sequence_number',
+  '_shard_id',
+  '_partition_key',
+  '_arrival_ts',
+] as const;
+
+/**
+ * How deep an event may nest. Processing refuses a whole file nested deeper than 1000 levels
+ * (src/quality/inspect.ts, DuckDB would crash), so a deeper event is quarantined alone instead.
+ */
+const MAX_EVENT_DEPTH = 900;
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+export type RejectReason = 'not_json' | 'not_object' | 'too_deep';
+
+/** One record as its NDJSON line (newline included), and whether it was marked for quarantine. */
+export interface LandedLine {
+  text: string;
+  rejected?: RejectReason;
+}
+
+/** The line for one record. */
+export function lineOf(record: LogRecord): LandedLine {
+  const metadata = metadataOf(record);
+  let text: string;
+  try {
+    text = utf8.decode(record.data);
+  } catch {
+    return rejectLine(metadata, 'not_json', 'record is not UTF-8 text', {
+      base64: record.data.toString('base64'),
+    });
+  }
+  let event: unknown;
+  try {
+    event = JSON.parse(text);
+  } catch (err) {
+    return rejectLine(metadata, 'not_json', `record is not JSON: ${(err as Error).message}`, {
+      text,
+    });
+  }
+  if (event === null || typeof event !== 'object' || Array.isArray(event)) {
+    const kind = event === null ? 'null' : Array.isArray(event) ? 'an array' : typeof event;
+    return rejectLine(metadata, 'not_object', `record is JSON ${kind}, not an object`, { text });
+  }
+  if (depthOf(text) > MAX_EVENT_DEPTH) {
+    return rejectLine(metadata, 'too_deep', `record nests deeper than ${MAX_EVENT_DEPTH} levels`, {
+      text,
+    });
+  }
+  const clash = METADATA_FIELDS.filter((f) => Object.hasOwn(event, f));
+  if (clash.length) {
+    // The event has a field of the metadata's name: the log's value wins (it is what the
+    // lake's exactly-once promise is about); one object keeps the line free of duplicate keys.
+    return { text: `${JSON.stringify({ ...event, ...metadata })}\n` };
+  }
+  return { text: `${spliceFields(text, metadata)}\n` };
+}
+
+function metadataOf(record: LogRecord): Record<(typeof METADATA_FIELDS)[number], string> {
+  return {
+    _sequence_number: record.sequenceNumber,
+    _shard_id: record.shardId,
+    _partition_key: record.partitionKey,
+    _arrival_ts: new Date(record.arrivalMs).toISOString(),
+  };
+}
+
+/**
+ * Adds fields to the event's own text rather than re-serialising it, so nothing is changed on
+ * the way (a JSON.parse round trip would round integers above 2^53). Line
+ * breaks outside strings are whitespace in valid JSON (inside strings they must be escaped), so a
+ * pretty-printed event becomes one line by replacing them.
+ */
+function spliceFields(text: string, fields: Record<string, string>): string {
+  const body = text.trim().replace(/[\r\n]/g, ' ');
+  const open = body.slice(0, -1).trimEnd();
+  const added = Object.entries(fields)
+    .map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v)}`)
+    .join(',');
+  return `${open}${open === '{' ? '' : ','}${added}}`;
+}
+
+function rejectLine(
+  metadata: Record<string, string>,
+  reason: RejectReason,
+  message: string,
+  value: { text: string } | { base64: string },
+): LandedLine {
+  const line = {
+    ...metadata,
+    _reject_reason: reason,
+    _reject_message: message,
+    _reject_value: 'text' in value ? value.text : `base64:${value.base64}`,
+  };
+  return { text: `${JSON.stringify(line)}\n`, rejected: reason };
+}
+
+/** The deepest nesting of objects and arrays in JSON text (strings skipped). */
+function depthOf(text: string): number {
+  let depth = 0;
+  let deepest = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92)
+        i++; // backslash: skip the escaped character
+      else if (c === 34) inString = false;
+    } else if (c === 34) inString = true;
+    else if (c === 123 || c === 91) deepest = Math.max(deepest, ++depth);
+    else if (c === 125 || c === 93) depth--;
+  }
+  return deepest;
+}
