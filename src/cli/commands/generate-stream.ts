@@ -25,6 +25,8 @@ export interface StreamReplayOptions {
   accessKeyId?: string;
   /** Its secret; default AWS_SECRET_ACCESS_KEY. */
   secretAccessKey?: string;
+  /** The region signatures are scoped to; default AWS_REGION, else us-east-1. */
+  region?: string;
 }
 
 /** What the replay did, for the summary and `--json`. */
@@ -314,7 +316,7 @@ export async function connectReplay(
   for (const endpoint of await collectorEndpoints(project, options.endpoint)) {
     const client = new KinesisClient({
       endpoint,
-      region: process.env.AWS_REGION ?? 'us-east-1',
+      region: options.region ?? process.env.AWS_REGION ?? 'us-east-1',
       credentials: { accessKeyId, secretAccessKey },
       maxAttempts: 3,
     });
