@@ -25,6 +25,7 @@ import { emptyManifest, processTable } from '../quality/index.js';
 import { sourceFor } from '../sources/index.js';
 import type { StepStatus } from '../state/index.js';
 import type { Asset } from './graph.js';
+import { streamSourceFor } from './streams.js';
 import type { Workspace } from './workspace.js';
 
 export interface StepOutcome {
@@ -95,25 +96,36 @@ export async function executeAsset(ctx: ExecContext, asset: Asset): Promise<Step
 
 async function landRaw(ctx: ExecContext, asset: Asset): Promise<StepOutcome> {
   const table = ctx.ws.project.tables.find((t) => t.id === asset.name)!;
-  // This process owns the project, so a partial write in the table's folder is a dead one's.
-  await ctx.ws.store.removePartialWrites(`${lakeKeys.rawTable(table.source, table.table)}/`);
-  const result = await sourceFor(table).land({
+  // This process owns the project, so a partial write in the table's folder is a dead one's
+  // (a stream table's flusher sweeps its own folder: it is its only writer).
+  if (table.kind !== 'stream')
+    await ctx.ws.store.removePartialWrites(`${lakeKeys.rawTable(table.source, table.table)}/`);
+  const source = table.kind === 'stream' ? streamSourceFor(ctx.ws, table) : sourceFor(table);
+  const result = await source.land({
     tmpDir: ctx.ws.project.paths.tmp,
     store: ctx.ws.store,
     progress: ctx.progress,
     now: ctx.now,
     ...(ctx.signal ? { signal: ctx.signal } : {}),
   });
+  const warnings = table.kind === 'stream' ? result.warnings : [];
   if (result.landed.length === 0)
     return {
       status: 'up_to_date',
       rowsOut: 0,
-      message: `${result.unchanged} file(s) already landed`,
+      message: [
+        table.kind === 'stream'
+          ? 'nothing new in the stream'
+          : `${result.unchanged} file(s) already landed`,
+        ...warnings,
+      ].join('\n'),
     };
   return {
     status: 'succeeded',
     rowsOut: result.landed.length,
-    message: `landed ${result.landed.map((b) => b.originalName).join(', ')}`,
+    message: [`landed ${result.landed.map((b) => b.originalName).join(', ')}`, ...warnings].join(
+      '\n',
+    ),
   };
 }
 

@@ -11,6 +11,7 @@ import { LocalObjectStore, type ObjectStore } from '../lake/index.js';
 import { parsePipelineModels, type ParsedProject } from '../models/index.js';
 import { loadDashboards, loadProject, type Dashboard, type Project } from '../project/index.js';
 import { StateStore } from '../state/index.js';
+import type { StreamFlusher } from '../stream/index.js';
 import { DeadLetterStore, Notifier, checkAlertsConfig } from '../notify/index.js';
 import { buildAssetGraph, withAssets, type AssetGraph } from './graph.js';
 import { dashboardAssets } from './lineage.js';
@@ -32,6 +33,12 @@ export interface Workspace {
   dlq: DeadLetterStore;
   /** Alert channels of tributary.yml `alerts:`, when there are any. */
   alerts: Notifier | undefined;
+  /**
+   * The flusher of the stream log this process owns (`serve`, `collect`): landing a stream
+   * table goes through it, so it never races the flusher loop. Unset elsewhere: a landing opens
+   * the log itself.
+   */
+  streams?: StreamFlusher;
   close(): Promise<void>;
 }
 

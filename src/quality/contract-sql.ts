@@ -79,8 +79,37 @@ export function compileContract(
   foreignKeys: ForeignKeyInput[],
   options: CompileOptions = {},
 ): CompiledContract {
+  const compiled = compileChecks(contract, dialect, foreignKeys);
+  return options.rejectMarks ? withRejectMarks(compiled, dialect) : compiled;
+}
+
+/**
+ * The checks of a marked record come first: it is rejected with the reason it carries (its other
+ * columns are empty), its message and original text kept from its marks.
+ */
+function withRejectMarks(compiled: CompiledContract, dialect: Dialect): CompiledContract {
+  const [reason, message, value] = REJECT_MARKS.map((m) => dialect.quoteIdentifier(m)) as [
+    string,
+    string,
+    string,
+  ];
+  const marks = [reason, message, value];
+  return {
+    ...compiled,
+    typedColumns: [...compiled.typedColumns, ...marks.map((m) => `${RAW}.${m} AS ${m}`)],
+    retainedColumns: [...compiled.retainedColumns, ...marks],
+    failure: `CASE WHEN ${reason} IS NOT NULL THEN ${reason} || ':' ELSE ${compiled.failure} END`,
+    message: `CASE WHEN c.${reason} IS NOT NULL THEN c.${message} ELSE ${compiled.message} END`,
+    failedValue: `CASE WHEN c.${reason} IS NOT NULL THEN c.${value} ELSE ${compiled.failedValue} END`,
+  };
+}
+
+function compileChecks(
+  contract: Contract,
+  dialect: Dialect,
+  foreignKeys: ForeignKeyInput[],
+): CompiledContract {
   const q = dialect.quoteIdentifier;
-  const marks = options.rejectMarks ? REJECT_MARKS.map(q) : [];
   const s = dialect.quoteString;
   const rawCol = (c: ColumnContract) => `${RAW}.${q(c.name)}`;
   const typed = (c: ColumnContract) =>
@@ -94,7 +123,6 @@ export function compileContract(
         : [`${typed(c)} AS ${q(c.name)}`, `${rawCol(c)} AS ${q(rawTextColumn(c))}`],
     ),
     ...foreignKeys.map((fk) => `${fkAlias(fk.column)}.k AS ${fkAlias(fk.column)}`),
-    ...marks.map((m) => `${RAW}.${m} AS ${m}`),
   ];
   // In the typed relation: a column's original text, and its typed value.
   const textOf = (c: ColumnContract) => q(rawTextColumn(c));
@@ -110,17 +138,12 @@ export function compileContract(
           `CASE WHEN _fail IS NOT NULL THEN ${q(rawTextColumn(c))} END AS ${q(rawTextColumn(c))}`,
         ],
   );
-  retainedColumns.push(...marks);
   const text = (c: ColumnContract) =>
     c.type === 'string'
       ? `c.${q(c.name)}`
       : `coalesce(c.${q(rawTextColumn(c))}, CAST(c.${q(c.name)} AS VARCHAR))`;
   const branches: string[] = [];
   const messages: string[] = [];
-  // A record marked when it was landed is rejected with the reason it carries, before anything
-  // else is checked (its other columns are empty).
-  const [reason, reasonMessage, reasonValue] = marks;
-  if (reason) branches.push(`WHEN ${reason} IS NOT NULL THEN ${reason} || ':'`);
   for (const c of contract.columns) {
     const raw = textOf(c);
     const code = (reason: ReasonCode) => s(`${reason}:${c.name}`);
@@ -184,21 +207,13 @@ export function compileContract(
       `WHEN ${s(pk.join('+'))} THEN ${pk.map((k) => `coalesce(${pkText(k)}, '')`).join(` || ', ' || `)}`,
     );
   }
-  const message = messages.length
-    ? `CASE c._fail ${messages.join(' ')} ELSE c._fail END`
-    : 'c._fail';
-  const failedValue = `CASE split_part(c._fail, ':', 2) ${valueBranches.join(' ')} END`;
   return {
     typedColumns,
     retainedColumns,
     joins,
     failure: branches.length ? `CASE ${branches.join(' ')} END` : 'CAST(NULL AS VARCHAR)',
-    message: reason
-      ? `CASE WHEN c.${reason} IS NOT NULL THEN c.${reasonMessage} ELSE ${message} END`
-      : message,
-    failedValue: reason
-      ? `CASE WHEN c.${reason} IS NOT NULL THEN c.${reasonValue} ELSE ${failedValue} END`
-      : failedValue,
+    message: messages.length ? `CASE c._fail ${messages.join(' ')} ELSE c._fail END` : 'c._fail',
+    failedValue: `CASE split_part(c._fail, ':', 2) ${valueBranches.join(' ')} END`,
     textColumns: contract.columns.map((c) => `${text(c)} AS ${q(c.name)}`),
   };
 }
