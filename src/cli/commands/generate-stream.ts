@@ -10,9 +10,12 @@ import {
   PutRecordsCommand,
   type PutRecordsRequestEntry,
 } from '@aws-sdk/client-kinesis';
+import { randomBytes } from 'node:crypto';
+import Fastify from 'fastify';
 import { TributaryError, type ProgressReporter } from '../../core/index.js';
 import type { Project } from '../../project/index.js';
 import { findServer } from '../../serve/index.js';
+import { collectorRoutes, dualProtocolServerFactory, openStreamLog } from '../../stream/index.js';
 import type { LineSink } from '../../../templates/ecommerce/generator/clickstream.js';
 
 /** How to replay: all optional; the project and the environment fill in the rest. */
@@ -331,4 +334,47 @@ export async function connectReplay(
     }
   }
   throw last;
+}
+
+/**
+ * Runs `fn` with a collector of this process's own: the collector routes over the project's stream
+ * log (its configured streams created when missing) on a free port of 127.0.0.1, taking one key
+ * made for this call alone (never stored, useless after). For the demo and tests, where no
+ * `tributary collect` or `serve` runs; the log is closed after, so a run can land what it took.
+ */
+export async function withOwnCollector<T>(
+  project: Project,
+  fn: (replay: StreamReplayOptions & { endpoint: string }) => Promise<T>,
+): Promise<T> {
+  const log = await openStreamLog(project.config.stream.log, project.dir);
+  try {
+    for (const [name, def] of Object.entries(project.config.stream.streams))
+      if (!(await log.describeStream(name)))
+        await log.createStream(name, {
+          shards: def.shards,
+          maxAgeMs: def.retention.max_age,
+          ...(def.retention.max_bytes !== undefined && { maxBytes: def.retention.max_bytes }),
+        });
+    const accessKeyId = `TRBOWN${randomBytes(7).toString('hex').toUpperCase()}`;
+    const secretAccessKey = randomBytes(30).toString('base64url');
+    const app = Fastify({ serverFactory: dualProtocolServerFactory });
+    try {
+      await app.register(collectorRoutes, {
+        log,
+        credentials: {
+          secretFor: (id: string) =>
+            Promise.resolve(id === accessKeyId ? secretAccessKey : undefined),
+          checkBearer: () => Promise.resolve('this collector takes only its own SigV4 key'),
+        },
+      });
+      await app.listen({ host: '127.0.0.1', port: 0 });
+      const address = app.server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      return await fn({ endpoint: `http://127.0.0.1:${port}`, accessKeyId, secretAccessKey });
+    } finally {
+      await app.close();
+    }
+  } finally {
+    await log.close();
+  }
 }

@@ -1,8 +1,8 @@
 /** `tributary generate`: the template's deterministic sample data, written to the landing folder. */
 import type { Command } from 'commander';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
-import { writeFileAtomic, type ProgressReporter } from '../../core/index.js';
+import { isErrno, writeFileAtomic, type ProgressReporter } from '../../core/index.js';
 import { loadProject } from '../../project/index.js';
 import {
   generateEcommerce,
@@ -14,6 +14,7 @@ import { formatTable } from '../output.js';
 import {
   KinesisReplay,
   connectReplay,
+  withOwnCollector,
   type StreamReplayOptions,
   type StreamReplaySummary,
 } from './generate-stream.js';
@@ -24,6 +25,8 @@ export interface GenerateOptions {
   progress: ProgressReporter;
   /** Replay the clickstream into the collector instead of writing clickstream.ndjson. */
   stream?: StreamReplayOptions;
+  /** Neither write nor send the clickstream (it was streamed before: the demo run again). */
+  skipClickstream?: boolean;
 }
 
 export interface GenerateOutcome {
@@ -54,7 +57,10 @@ export async function generateForProject(
   const outDir = resolve(project.dir, gen.out);
   await mkdir(outDir, { recursive: true });
   // Connect first: a missing key or collector fails before any file is written.
-  const target = options.stream ? await connectReplay(project, options.stream) : undefined;
+  const target =
+    options.stream && !options.skipClickstream
+      ? await connectReplay(project, options.stream)
+      : undefined;
   let replay: KinesisReplay | undefined;
   try {
     const report = await generateEcommerce({
@@ -63,6 +69,7 @@ export async function generateForProject(
       seed,
       onProgress: (done, total, label) =>
         options.progress.update({ label: `generate ${label}`, done, total, unit: 'rows' }),
+      ...(options.skipClickstream && { clickstreamSink: () => DISCARD }),
       ...(target && {
         clickstreamSink: (events: number) =>
           (replay = new KinesisReplay(target.client, target.stream, target.endpoint, {
@@ -74,11 +81,56 @@ export async function generateForProject(
       }),
     });
     const reportFile = join(project.paths.work, 'generated.json');
-    await writeFileAtomic(reportFile, JSON.stringify(report, null, 1));
-    return { outDir, reportFile, report, ...(replay && { stream: replay.result() }) };
+    // Skipped: the events the stream holds are still those of the last replay, which stays on record.
+    const stream =
+      replay?.result() ?? (options.skipClickstream ? await lastReplay(reportFile) : undefined);
+    await writeFileAtomic(reportFile, JSON.stringify({ ...report, stream }, null, 1));
+    return { outDir, reportFile, report, ...(stream && { stream }) };
   } finally {
     target?.client.destroy();
   }
+}
+
+/** The replay summary of the last generation, if it streamed. */
+async function lastReplay(reportFile: string): Promise<StreamReplaySummary | undefined> {
+  try {
+    return (JSON.parse(await readFile(reportFile, 'utf8')) as { stream?: StreamReplaySummary })
+      .stream;
+  } catch (err) {
+    if (isErrno(err, 'ENOENT')) return undefined;
+    throw err;
+  }
+}
+
+/** A sink that drops the clickstream lines. */
+const DISCARD = {
+  add: () => false,
+  flush: () => Promise.resolve(),
+  close: () => Promise.resolve(),
+};
+
+/**
+ * Generates with the clickstream replayed into a collector this process runs for the call
+ * (`withOwnCollector`): the demo's and tests' way to stream when no `tributary collect` runs.
+ */
+export async function generateWithOwnCollector(
+  projectDir: string,
+  options: Omit<GenerateOptions, 'stream'> & { rate?: number },
+): Promise<GenerateOutcome> {
+  const { rate, ...rest } = options;
+  if (options.skipClickstream) return generateForProject(projectDir, rest);
+  return withOwnCollector(await loadProject(projectDir), (stream) =>
+    generateForProject(projectDir, {
+      ...rest,
+      stream: { ...stream, ...(rate !== undefined && { rate }) },
+    }),
+  );
+}
+
+/** True when the project's clickstream table is fed by a stream. */
+async function clickstreamIsStreamed(projectDir: string): Promise<boolean> {
+  const project = await loadProject(projectDir);
+  return project.tables.some((t) => t.table === 'clickstream' && t.kind === 'stream');
 }
 
 /** The replay's summary lines. */
@@ -162,7 +214,7 @@ export function registerGenerate(program: Command, cli: CliContext): void {
         `${formatTable(
           [column('file'), column('table'), column('records', 'number'), column('bytes', 'number')],
           files,
-        )}\nwrote ${relative(process.cwd(), outcome.outDir)}; defects injected and expected results: ${relative(process.cwd(), outcome.reportFile)}${outcome.stream ? `\n${formatReplay(outcome.stream)}` : ''}`,
+        )}\nwrote ${relative(process.cwd(), outcome.outDir)}; defects injected and expected results: ${relative(process.cwd(), outcome.reportFile)}${outcome.stream ? `\n${formatReplay(outcome.stream)}` : (await clickstreamIsStreamed(cli.project())) ? '\nnote: this project takes its clickstream from a stream, not from clickstream.ndjson; send the events with `tributary generate --stream` (a running `tributary collect` or `serve`, and a key from `tributary token create --role producer`)' : ''}`,
       );
     });
 }
