@@ -1,13 +1,13 @@
 /**
- * The e-commerce template end to end at a small scale: generated data with known defects goes
- * through the whole pipeline, and the results are checked against what the generator knows
+ * The e-commerce template end to end at a small scale: generated data with known defects (the
+ * clickstream sent through the collector into the stream log) goes through the whole pipeline, and the results are checked against what the generator knows
  * independently (its clean rows and its count of every injected defect).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { generateForProject } from '../../src/cli/commands/generate.js';
+import { generateWithOwnCollector } from '../../src/cli/commands/generate.js';
 import { initProject } from '../../src/cli/commands/init.js';
 import { silentProgress } from '../../src/core/index.js';
 import { lakeKeys, readManifest, type TableManifest } from '../../src/lake/index.js';
@@ -29,7 +29,8 @@ const TABLES = [
 
 async function newProject(): Promise<{ dir: string; report: GenerateReport }> {
   const dir = await initProject(join(tempDir('trib-e2e-'), 'shop'), 'ecommerce');
-  const { report } = await generateForProject(dir, {
+  // The clickstream goes through the collector (Kinesis PutRecords) into the stream, as the demo does.
+  const { report } = await generateWithOwnCollector(dir, {
     scale: SCALE,
     seed: 7,
     progress: silentProgress,

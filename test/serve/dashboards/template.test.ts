@@ -6,7 +6,7 @@
  */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateForProject } from '../../../src/cli/commands/generate.js';
+import { generateWithOwnCollector } from '../../../src/cli/commands/generate.js';
 import { initProject } from '../../../src/cli/commands/init.js';
 import { silentProgress } from '../../../src/core/index.js';
 import { loadProject } from '../../../src/project/index.js';
@@ -41,7 +41,7 @@ let generated: GenerateReport;
 
 beforeAll(async () => {
   dir = await initProject(join(tempDir('trib-dash-e2e-'), 'shop'), 'ecommerce');
-  ({ report: generated } = await generateForProject(dir, {
+  ({ report: generated } = await generateWithOwnCollector(dir, {
     scale: 0.01,
     seed: 11,
     progress: silentProgress,
@@ -162,7 +162,7 @@ describe('the e-commerce template dashboards', () => {
   it('count the events that arrived in the last hour, by minute, and the funnel of the sessions', async () => {
     const click = findDashboard(dashboards, 'clickstream');
     const tiles = succeeded(await runDashboard(runner, click));
-    // Every event arrived (was loaded) minutes ago, in this test's pipeline run.
+    // Every event arrived at the collector seconds ago, in this test's replay.
     expect(Number(tiles.events_last_hour!.value)).toBe(generated.expected.clickstream!.valid);
     const perMinute = tiles.events_per_minute!.rows;
     expect(perMinute).toHaveLength(60);
