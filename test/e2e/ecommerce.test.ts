@@ -48,12 +48,13 @@ async function snapshot(ws: Workspace): Promise<Record<string, unknown>> {
     manifests[o.key] = JSON.parse((await ws.store.get(o.key))!.toString());
   const tables: Record<string, unknown> = {};
   for (const t of await ws.warehouse.listTables('main')) {
-    // `_loaded_at` says when a row was loaded: the one column two equal builds do not share.
+    // `_loaded_at` says when a row was loaded, and a streamed event's `_arrival_ts` when the
+    // collector took it: the columns two equal builds (of two replays) do not share.
     const described = await ws.warehouse.describe('main', t.name);
-    const loadedAt = described?.some((c) => c.name === '_loaded_at');
+    const when = ['_loaded_at', '_arrival_ts'].filter((w) => described?.some((c) => c.name === w));
     const { rows } = await ws.warehouse.query(
       `SELECT count(*) AS n, md5(string_agg(CAST(t AS VARCHAR), '|' ORDER BY CAST(t AS VARCHAR))) AS digest
-         FROM (SELECT * ${loadedAt ? 'EXCLUDE (_loaded_at)' : ''} FROM main."${t.name}") AS t`,
+         FROM (SELECT * ${when.length ? `EXCLUDE (${when.join(', ')})` : ''} FROM main."${t.name}") AS t`,
     );
     tables[t.name] = rows[0];
   }
