@@ -7,6 +7,13 @@
  * for this machine's CLI): a starting server revokes every earlier server token, so one that a
  * killed process could not revoke dies at the next start.
  *
+ * A producer key (`tributary token create --role producer`) only sends events to the collector:
+ * it is a SigV4 access key id (`TRBP…`) and secret for the Kinesis and Firehose SDKs, and the same
+ * secret as a bearer token (`trb_<id>_<secret>`) for POST /api/events. SigV4 needs the secret
+ * itself to recompute each request's HMAC, so a producer's secret is kept in the state database
+ * as AWS keeps secret access keys (anyone who can read the state database can read it); its hash
+ * is kept too. A producer token opens nothing in the API or the web UI: `check` refuses it.
+ *
  * A session is what the web UI's cookie holds instead of the token: a random 256-bit id of which
  * only the hash is stored, bound to the token it was opened with. It ends at logout, after
  * SESSION_IDLE_MS without use, SESSION_MAX_MS after login, or when its token is revoked.
@@ -18,10 +25,13 @@ import { AuditLog } from './audit.js';
 
 export type Role = 'viewer' | 'operator' | 'admin';
 export const ROLES: readonly Role[] = ['viewer', 'operator', 'admin'];
-const RANK: Record<Role, number> = { viewer: 1, operator: 2, admin: 3 };
+/** Every role a token may have: the API's, and producer (sends events, nothing else). */
+export type TokenRole = Role | 'producer';
+export const TOKEN_ROLES: readonly TokenRole[] = [...ROLES, 'producer'];
+const RANK: Record<TokenRole, number> = { producer: 0, viewer: 1, operator: 2, admin: 3 };
 
-/** Whether `role` may do what `needed` may. */
-export const allows = (role: Role, needed: Role) => RANK[role] >= RANK[needed];
+/** Whether `role` may do what `needed` may (a producer may do nothing the API guards). */
+export const allows = (role: TokenRole, needed: Role) => RANK[role] >= RANK[needed];
 
 /** Whose a token is: a user's, or the running server's own (for the local CLI). */
 export type TokenKind = 'user' | 'server';
@@ -34,6 +44,21 @@ export interface TokenInfo {
   createdAt: string;
   lastUsedAt: string | null;
   revokedAt: string | null;
+}
+
+/** A token as listed: a producer's also carries its access key id (never the secret). */
+export interface TokenEntry extends Omit<TokenInfo, 'role'> {
+  role: TokenRole;
+  accessKeyId?: string;
+}
+
+/** A producer key as created: shown once. */
+export interface ProducerKey {
+  info: TokenEntry;
+  /** The bearer token for POST /api/events. */
+  token: string;
+  accessKeyId: string;
+  secretAccessKey: string;
 }
 
 /** A credential's check: its holder, or why it was refused and which token it named. */
@@ -52,6 +77,9 @@ const MIGRATIONS = [
   // Added with server-token rotation; the server's tokens used to be told only by their name.
   `ALTER TABLE api_tokens ADD COLUMN IF NOT EXISTS kind TEXT DEFAULT 'user'`,
   `UPDATE api_tokens SET kind = 'server' WHERE kind = 'user' AND regexp_full_match(name, 'local cli \\(pid [0-9]+\\)')`,
+  // Added with producer keys: the SigV4 access key id and the secret it signs with.
+  `ALTER TABLE api_tokens ADD COLUMN IF NOT EXISTS access_key_id TEXT`,
+  `ALTER TABLE api_tokens ADD COLUMN IF NOT EXISTS secret_key TEXT`,
   `CREATE TABLE IF NOT EXISTS api_sessions (
      id_hash TEXT PRIMARY KEY, token_id TEXT NOT NULL, created_at TEXT NOT NULL,
      last_seen_at TEXT NOT NULL, revoked_at TEXT)`,
@@ -61,7 +89,8 @@ const hash = (secret: string) => createHash('sha256').update(secret).digest();
 const TOKEN = /^trb_([a-z0-9]{10})_([A-Za-z0-9_-]{43})$/;
 const TOKEN_ID = /^trb_([a-z0-9]{10})_/;
 const SESSION = /^[A-Za-z0-9_-]{43}$/;
-const TOKEN_COLUMNS = 'id, name, role, kind, created_at, last_used_at, revoked_at';
+const TOKEN_COLUMNS = 'id, name, role, kind, created_at, last_used_at, revoked_at, access_key_id';
+const ACCESS_KEY_ID = /^TRBP[A-Z0-9]{10}$/;
 
 const toInfo = (r: Record<string, unknown>): TokenInfo => ({
   id: String(r.id),
@@ -73,6 +102,15 @@ const toInfo = (r: Record<string, unknown>): TokenInfo => ({
   revokedAt: r.revoked_at == null ? null : String(r.revoked_at),
 });
 
+const toEntry = (r: Record<string, unknown>): TokenEntry => {
+  const { role: _role, ...rest } = toInfo(r);
+  return {
+    ...rest,
+    role: r.role as TokenRole,
+    ...(r.access_key_id == null ? {} : { accessKeyId: String(r.access_key_id) }),
+  };
+};
+
 /** Checked credentials are remembered this long, so a busy API does not read the database per request. */
 const CACHE_MS = 5_000;
 /** Last use of a token or session is written at most this often. */
@@ -82,6 +120,11 @@ export class TokenStore {
   private readonly verified = new Map<string, { info: TokenInfo; until: number }>();
   private readonly sessionsSeen = new Map<string, { info: TokenInfo; until: number }>();
   private readonly touched = new Map<string, number>();
+  private readonly producerSecrets = new Map<
+    string,
+    { secret: string | undefined; until: number }
+  >();
+  private readonly verifiedProducers = new Map<string, number>();
 
   private constructor(
     private readonly engine: Engine,
@@ -126,16 +169,90 @@ export class TokenStore {
     };
   }
 
+  /**
+   * Creates a producer key: an access key id and secret for SigV4 (the Kinesis and Firehose
+   * SDKs) and the same secret as a bearer token for POST /api/events; shown once. The secret is
+   * stored so the collector can verify signatures with it (see the file comment).
+   */
+  async createProducer(name?: string): Promise<ProducerKey> {
+    const id = randomBytes(5).toString('hex');
+    const secret = randomBytes(32).toString('base64url');
+    const accessKeyId = `TRBP${id.toUpperCase()}`;
+    const now = new Date().toISOString();
+    const label = name?.trim() || `producer-${id}`;
+    await this.engine.query(
+      `INSERT INTO api_tokens (id, name, role, kind, secret_hash, created_at, access_key_id, secret_key)
+       VALUES ($1, $2, 'producer', 'user', $3, $4, $5, $6)`,
+      [id, label, hash(secret).toString('hex'), now, accessKeyId, secret],
+    );
+    const info: TokenEntry = {
+      id,
+      name: label,
+      role: 'producer',
+      kind: 'user',
+      createdAt: now,
+      lastUsedAt: null,
+      revokedAt: null,
+      accessKeyId,
+    };
+    return { info, token: `trb_${id}_${secret}`, accessKeyId, secretAccessKey: secret };
+  }
+
+  /** The secret of an active producer's access key id, for SigV4; undefined when there is none. */
+  async producerSecret(accessKeyId: string): Promise<string | undefined> {
+    const now = Date.now();
+    const cached = this.producerSecrets.get(accessKeyId);
+    if (cached && cached.until > now) return cached.secret;
+    if (!ACCESS_KEY_ID.test(accessKeyId)) return undefined;
+    const { rows } = await this.engine.query(
+      `SELECT id, secret_key FROM api_tokens
+       WHERE access_key_id = $1 AND role = 'producer' AND revoked_at IS NULL`,
+      [accessKeyId],
+    );
+    const row = rows[0];
+    const secret = row?.secret_key == null ? undefined : String(row.secret_key);
+    if (this.producerSecrets.size > 10_000) this.producerSecrets.clear();
+    this.producerSecrets.set(accessKeyId, { secret, until: now + CACHE_MS });
+    if (row) await this.touch('api_tokens', 'last_used_at', 'id', String(row.id), now);
+    return secret;
+  }
+
+  /** Checks a producer's bearer token (POST /api/events): true, or why it is refused. */
+  async checkProducer(token: string): Promise<true | string> {
+    const now = Date.now();
+    const cached = this.verifiedProducers.get(token);
+    if (cached !== undefined && cached > now) return true;
+    const m = TOKEN.exec(token);
+    if (!m) return 'malformed token';
+    const { rows } = await this.engine.query(
+      `SELECT role, secret_hash, revoked_at FROM api_tokens WHERE id = $1`,
+      [m[1]!],
+    );
+    const row = rows[0];
+    if (!row) return 'unknown token';
+    const expected = Buffer.from(String(row.secret_hash), 'hex');
+    const given = hash(m[2]!);
+    if (expected.length !== given.length || !timingSafeEqual(expected, given))
+      return 'wrong secret for this token id';
+    if (row.revoked_at != null) return 'revoked token';
+    if (row.role !== 'producer')
+      return `a ${String(row.role)} token cannot send events; make a producer key with \`tributary token create --role producer\``;
+    if (this.verifiedProducers.size > 10_000) this.verifiedProducers.clear();
+    this.verifiedProducers.set(token, now + CACHE_MS);
+    await this.touch('api_tokens', 'last_used_at', 'id', m[1]!, now);
+    return true;
+  }
+
   /** Every token, revoked ones included, oldest first (never their secrets). */
-  async list(): Promise<TokenInfo[]> {
+  async list(): Promise<TokenEntry[]> {
     const { rows } = await this.engine.query(
       `SELECT ${TOKEN_COLUMNS} FROM api_tokens ORDER BY created_at`,
     );
-    return rows.map(toInfo);
+    return rows.map(toEntry);
   }
 
   /** Revokes a token and ends every session opened with it. */
-  async revoke(id: string): Promise<TokenInfo> {
+  async revoke(id: string): Promise<TokenEntry> {
     const now = new Date().toISOString();
     const rows = await this.engine.transaction(async (tx) => {
       const { rows } = await tx.query(
@@ -156,7 +273,7 @@ export class TokenStore {
         hint: '`tributary token list` shows tokens',
       });
     }
-    return toInfo(rows[0]!);
+    return toEntry(rows[0]!);
   }
 
   /**
@@ -207,6 +324,8 @@ export class TokenStore {
     if (expected.length !== given.length || !timingSafeEqual(expected, given))
       return { ok: false, reason: 'wrong secret for this token id', tokenId };
     if (row.revoked_at != null) return { ok: false, reason: 'revoked token', tokenId };
+    if (row.role === 'producer')
+      return { ok: false, reason: 'a producer key only sends events (the collector)', tokenId };
     const info = toInfo(row);
     this.verified.set(token, { info, until: now + CACHE_MS });
     await this.touch('api_tokens', 'last_used_at', 'id', info.id, now);
@@ -284,5 +403,7 @@ export class TokenStore {
   private forget(): void {
     this.verified.clear();
     this.sessionsSeen.clear();
+    this.producerSecrets.clear();
+    this.verifiedProducers.clear();
   }
 }

@@ -2,11 +2,15 @@
 export type { ParamValue, SqlColumn, SqlResult, QueryLimits, SqlRunner } from './types.js';
 export {
   ROLES,
+  TOKEN_ROLES,
   allows,
   SESSION_IDLE_MS,
   SESSION_MAX_MS,
   TokenStore,
   type Role,
+  type TokenRole,
+  type TokenEntry,
+  type ProducerKey,
   type TokenKind,
   type TokenInfo,
   type CredentialCheck,

@@ -59,6 +59,7 @@ export {
   FIREHOSE_LIMITS,
   KINESIS_LIMITS,
   MAX_EVENTS_PER_REQUEST,
+  buildCollectorApp,
   collectorRoutes,
   dualProtocolServerFactory,
   type CollectorCredentials,

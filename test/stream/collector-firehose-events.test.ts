@@ -10,13 +10,34 @@ import {
   PutRecordBatchCommand,
   PutRecordCommand,
   ResourceNotFoundException,
+  ServiceUnavailableException,
   type FirehoseClient,
 } from '@aws-sdk/client-firehose';
-import type { LogRecord } from '../../src/stream/log.js';
+import type { AppendOutcome, LogRecord, RecordInput, StreamLog } from '../../src/stream/log.js';
 import { BEARER, startCollector, type Collector } from './collector-harness.js';
 
 let collector: Collector;
 let firehose: FirehoseClient;
+/** Record indexes the fault layer reports as not taken (the log "cannot take writes"). */
+const refuse = new Set<number>();
+
+/** Fails chosen records of a call without appending them, passing the rest to the real log. */
+function refusing(log: StreamLog): StreamLog {
+  return Object.assign(Object.create(log) as StreamLog, {
+    append: async (stream: string, records: readonly RecordInput[]): Promise<AppendOutcome[]> => {
+      const outcomes = await log.append(
+        stream,
+        records.filter((_, i) => !refuse.has(i)),
+      );
+      let k = 0;
+      return records.map((_, i) =>
+        refuse.has(i)
+          ? { ok: false, code: 'UNAVAILABLE', message: 'disk full (test)' }
+          : outcomes[k++]!,
+      );
+    },
+  });
+}
 
 /** Every record of a stream, all shards, in sequence order per shard. */
 async function records(stream: string): Promise<LogRecord[]> {
@@ -28,7 +49,7 @@ async function records(stream: string): Promise<LogRecord[]> {
 }
 
 beforeAll(async () => {
-  collector = await startCollector();
+  collector = await startCollector(refusing);
   firehose = collector.firehose();
   await collector.log.createStream('deliveries', { shards: 4, maxAgeMs: 3600_000 });
   await collector.log.createStream('events', { shards: 2, maxAgeMs: 3600_000 });
@@ -70,6 +91,38 @@ describe('Firehose', () => {
     expect(byKey.get(one.RecordId!)).toBe('{"n":-1}\n');
     expect(byKey.get(batch.RequestResponses![7]!.RecordId!)).toBe('{"n":7}\n');
     expect(new Set(stored.map((r) => r.shardId)).size).toBe(4);
+  });
+
+  it('reports records the log did not take per record, with FailedPutCount', async () => {
+    refuse.add(0);
+    try {
+      const res = await firehose.send(
+        new PutRecordBatchCommand({
+          DeliveryStreamName: 'deliveries',
+          Records: [{ Data: Buffer.from('lost') }, { Data: Buffer.from('kept') }],
+        }),
+      );
+      expect(res.FailedPutCount).toBe(1);
+      expect(res.RequestResponses![0]).toMatchObject({ ErrorCode: 'ServiceUnavailableException' });
+      expect(res.RequestResponses![1]!.RecordId).toBeTruthy();
+      const data = (await records('deliveries')).map((r) => r.data.toString());
+      expect(data).toContain('kept');
+      expect(data).not.toContain('lost');
+      const single = await firehose
+        .send(
+          new PutRecordCommand({
+            DeliveryStreamName: 'deliveries',
+            Record: { Data: Buffer.from('x') },
+          }),
+        )
+        .then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+      expect(single).toBeInstanceOf(ServiceUnavailableException);
+    } finally {
+      refuse.clear();
+    }
   });
 
   it('refuses an unknown delivery stream, 501 records and a batch over 4 MiB', async () => {

@@ -6,12 +6,12 @@
  */
 import { createHash } from 'node:crypto';
 import { rmSync } from 'node:fs';
-import Fastify, { type FastifyInstance } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { FirehoseClient } from '@aws-sdk/client-firehose';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
-import { collectorRoutes, dualProtocolServerFactory } from '../../src/stream/collector/index.js';
+import { buildCollectorApp } from '../../src/stream/collector/index.js';
 import { NodeSha256 } from '../../src/stream/collector/sigv4.js';
 import type { StreamLog } from '../../src/stream/log.js';
 import { LocalSegmentLog } from '../../src/stream/local/index.js';
@@ -44,8 +44,7 @@ async function openLog(): Promise<{ log: StreamLog; dir: string }> {
 export async function startCollector(wrap?: (log: StreamLog) => StreamLog): Promise<Collector> {
   const { log: base, dir } = await openLog();
   const log = wrap ? wrap(base) : base;
-  const app = Fastify({ serverFactory: dualProtocolServerFactory });
-  await app.register(collectorRoutes, {
+  const app = await buildCollectorApp({
     log,
     region: REGION,
     credentials: {
@@ -99,6 +98,7 @@ export async function signedFetch(
   target: string,
   body: string,
   contentType = 'application/x-amz-json-1.1',
+  payloadHash = createHash('sha256').update(body).digest('hex'),
 ): Promise<{
   status: number;
   json: { __type?: string; message?: string } & Record<string, unknown>;
@@ -115,7 +115,7 @@ export async function signedFetch(
       host: url.host,
       'content-type': contentType,
       'x-amz-target': target,
-      'x-amz-content-sha256': createHash('sha256').update(body).digest('hex'),
+      'x-amz-content-sha256': payloadHash,
     },
     body,
   });

@@ -411,6 +411,34 @@ describe('signatures', () => {
     ).resolves.toBeTruthy();
   });
 
+  it('refuses a signature that does not cover the body', async () => {
+    const body = JSON.stringify({ StreamName: 'clicks' });
+    const unsignedBody = await signedFetch(
+      collector.endpoint,
+      'Kinesis_20131202.DescribeStreamSummary',
+      body,
+      undefined,
+      'UNSIGNED-PAYLOAD',
+    );
+    expect(unsignedBody.status).toBe(400);
+    expect(unsignedBody.json.__type).toBe('InvalidSignatureException');
+    const wrongHash = await signedFetch(
+      collector.endpoint,
+      'Kinesis_20131202.DescribeStreamSummary',
+      body,
+      undefined,
+      'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
+    );
+    expect(wrongHash.json.__type).toBe('InvalidSignatureException');
+    expect(wrongHash.json.message).toContain('x-amz-content-sha256');
+    const signed = await signedFetch(
+      collector.endpoint,
+      'Kinesis_20131202.DescribeStreamSummary',
+      body,
+    );
+    expect(signed.status).toBe(200);
+  });
+
   it('refuses an unsigned request and a body changed after signing', async () => {
     const unsigned = await fetch(`${collector.endpoint}/`, {
       method: 'POST',

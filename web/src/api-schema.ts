@@ -1271,7 +1271,7 @@ export interface paths {
       };
     };
     put?: never;
-    /** Create a token (shown once) */
+    /** Create a token, or a producer key (shown once) */
     post: {
       parameters: {
         query?: never;
@@ -1284,7 +1284,7 @@ export interface paths {
           'application/json': {
             name?: string;
             /** @enum {string} */
-            role: 'viewer' | 'operator' | 'admin';
+            role: 'viewer' | 'operator' | 'admin' | 'producer';
           };
         };
       };

@@ -1,6 +1,6 @@
 /** Tokens and the audit log: an admin's. */
 import type { FastifyPluginAsync } from 'fastify';
-import { ROLES, type Role } from '../auth.js';
+import { TOKEN_ROLES, type TokenRole } from '../auth.js';
 import { ADMIN, type AppContext } from '../context.js';
 
 export const tokenRoutes: FastifyPluginAsync<AppContext> = async (app, { tokens }) => {
@@ -10,24 +10,30 @@ export const tokenRoutes: FastifyPluginAsync<AppContext> = async (app, { tokens 
     async () => tokens.list(),
   );
 
-  app.post<{ Body: { role: Role; name?: string } }>(
+  app.post<{ Body: { role: TokenRole; name?: string } }>(
     '/api/tokens',
     {
       config: ADMIN,
       schema: {
         tags: ['auth'],
-        summary: 'Create a token (shown once)',
+        summary: 'Create a token, or a producer key (shown once)',
         body: {
           type: 'object',
           required: ['role'],
           properties: {
-            role: { type: 'string', enum: [...ROLES] },
+            role: { type: 'string', enum: [...TOKEN_ROLES] },
             name: { type: 'string', maxLength: 100 },
           },
         },
       },
     },
     async (req, reply) => {
+      if (req.body.role === 'producer') {
+        const { info, token, accessKeyId, secretAccessKey } = await tokens.createProducer(
+          req.body.name,
+        );
+        return reply.status(201).send({ ...info, token, accessKeyId, secretAccessKey });
+      }
       const { info, token } = await tokens.create(req.body.role, req.body.name);
       return reply.status(201).send({ ...info, token });
     },

@@ -9,7 +9,7 @@ export {
   type CollectorCredentials,
   type CollectorOptions,
 } from './plugin.js';
-export { dualProtocolServerFactory } from './server.js';
+export { buildCollectorApp, dualProtocolServerFactory } from './server.js';
 export { KINESIS_LIMITS } from './kinesis.js';
 export { FIREHOSE_LIMITS } from './firehose.js';
 export { MAX_EVENTS_PER_REQUEST } from './events.js';

@@ -8,8 +8,12 @@
 import http from 'node:http';
 import http2 from 'node:http2';
 import net from 'node:net';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { collectorRoutes, type CollectorOptions } from './plugin.js';
 
 const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
+/** How long a new connection may take to send its first bytes. */
+const FIRST_BYTES_TIMEOUT_MS = 30_000;
 
 type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
 
@@ -27,7 +31,12 @@ export function dualProtocolServerFactory(handler: Handler): http.Server {
   const server = net.createServer((socket) => {
     // A connection that fails before it says which protocol it speaks must not crash the process.
     socket.on('error', () => socket.destroy());
+    // One that connects and says nothing is closed, so it cannot hold the server open.
+    const silent = () => socket.destroy();
+    socket.setTimeout(FIRST_BYTES_TIMEOUT_MS, silent);
     socket.once('data', (chunk: Buffer) => {
+      socket.setTimeout(0);
+      socket.off('timeout', silent);
       socket.pause();
       socket.unshift(chunk);
       const n = Math.min(chunk.length, PREFACE.length);
@@ -51,4 +60,14 @@ export function dualProtocolServerFactory(handler: Handler): http.Server {
       for (const session of sessions) session.destroy();
     },
   }) as unknown as http.Server;
+}
+
+/**
+ * A Fastify app with only the collector on it, on the HTTP/1.1 + h2c server: what
+ * `tributary collect` (and `serve`, on the collector's own port) listen with. Not started.
+ */
+export async function buildCollectorApp(options: CollectorOptions): Promise<FastifyInstance> {
+  const app = Fastify({ serverFactory: dualProtocolServerFactory });
+  await app.register(collectorRoutes, options);
+  return app;
 }

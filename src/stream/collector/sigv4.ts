@@ -203,7 +203,13 @@ export class SigV4Verifier {
       headers[name] = value;
     }
     const payloadHash = headers['x-amz-content-sha256'];
-    if (payloadHash !== undefined && payloadHash !== 'UNSIGNED-PAYLOAD') {
+    // The body must be covered by the signature: an unsigned payload could be swapped in transit.
+    if (payloadHash === 'UNSIGNED-PAYLOAD' || payloadHash?.startsWith('STREAMING-'))
+      throw new AwsError(
+        'InvalidSignatureException',
+        `x-amz-content-sha256 ${payloadHash} is not accepted: sign the request body.`,
+      );
+    if (payloadHash !== undefined) {
       const actual = createHash('sha256').update(req.body).digest('hex');
       if (actual !== payloadHash)
         throw new AwsError(
