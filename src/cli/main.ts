@@ -8,6 +8,7 @@ import { TributaryError, describeError } from '../core/index.js';
 import { EngineError } from '../engines/index.js';
 import { registerBackfill } from './commands/backfill.js';
 import { registerCatalog } from './commands/catalog.js';
+import { registerCollect } from './commands/collect.js';
 import { registerDbtVerbs, registerDocs, registerLs, registerSource } from './commands/dbt.js';
 import { registerDemo } from './commands/demo.js';
 import { registerDeps } from './commands/deps.js';
@@ -57,6 +58,7 @@ const COMMANDS: ((program: Command, cli: CliContext) => void)[] = [
   registerPartitions,
   registerSchedules,
   registerServe,
+  registerCollect,
   registerToken,
   registerDlq,
   registerSchema,

@@ -6,6 +6,7 @@
  * lets the running steps finish (`drain`) or interrupts them (`abort`), then stops.
  */
 import { TributaryError, describeError } from '../core/index.js';
+import type { StreamSourceTable } from '../project/index.js';
 import { publishServingSnapshot, type ServingSnapshot } from './serving.js';
 import { LandingWatcher } from './watch.js';
 import { deadLetterRun } from './dead-letters.js';
@@ -156,6 +157,36 @@ export class PipelineServer {
       this.watchers.push(watcher);
     }
     await this.scheduler.start();
+  }
+
+  /** Stream tables with a batch landed while their last triggered run was queued or running. */
+  private readonly streamsLandedAgain = new Set<string>();
+
+  /**
+   * A stream table's batch was committed to the raw zone (the flusher loop): runs its processing
+   * and everything downstream, as a file arrival does. Batches landing while such a run waits or
+   * runs are taken by one more run after it, so runs never pile up behind a busy stream.
+   */
+  streamLanded(table: StreamSourceTable): void {
+    const trigger = `trigger:stream:${table.id}`;
+    if (this.stopping) return;
+    if (this.scheduler.queue.isBusy(trigger)) {
+      this.streamsLandedAgain.add(table.id);
+      return;
+    }
+    this.emit({ kind: 'trigger', message: `stream ${table.stream}: new batch for ${table.id}` });
+    this.scheduler.queue
+      .submit({
+        trigger,
+        select: [`processed:${table.table}+`],
+        command: `trigger stream ${table.stream} (${table.id})`,
+      })
+      .catch((err: unknown) =>
+        this.emit({ kind: 'error', message: `${trigger}: ${describeError(err)}` }),
+      )
+      .finally(() => {
+        if (this.streamsLandedAgain.delete(table.id)) this.streamLanded(table);
+      });
   }
 
   /** Waits for the runs that resume abandoned ones (tests and `serve --once`). */

@@ -31,7 +31,11 @@ export {
   cursorOf,
   flushOnce,
   lineOf,
+  startStreamRuntime,
+  streamTables,
   type FlushResult,
+  type RuntimeOptions,
+  type StreamRuntime,
   type RetentionGap,
   type StreamAccess,
   type StreamCursor,
@@ -44,6 +48,7 @@ export {
   checkStreamName,
   checkStreamSettings,
   placeRecord,
+  shardOfPartitionKey,
 } from './records.js';
 export {
   LocalSegmentLog,
@@ -65,3 +70,4 @@ export {
   type CollectorCredentials,
   type CollectorOptions,
 } from './collector/index.js';
+export { startCollecting, type Collecting, type CollectingOptions } from './collecting.js';

@@ -42,8 +42,10 @@ export function shardRange(index: number, shards: number): { start: bigint; end:
 
 /** The shard (index) whose range holds `hashKey`. */
 export function shardForHashKey(hashKey: bigint, shards: number): number {
-  // floor(hashKey * n / 2^128) is the range index, exact for every key (no rounding at edges).
-  return Number((hashKey * BigInt(shards)) >> 128n);
+  // Range i starts at floor(2^128 * i / n), so the index is the largest i with that start <= key:
+  // floor(((key + 1) * n - 1) / 2^128). (floor(key * n / 2^128) puts a range's first key in the
+  // range before it when n does not divide 2^128, e.g. shard 1 of 3.)
+  return Number(((hashKey + 1n) * BigInt(shards) - 1n) >> 128n);
 }
 
 /** Orders two sequence numbers (decimal digit strings) numerically: negative, zero or positive. */

@@ -88,10 +88,16 @@ describe('stream tables through a run', () => {
       const again = await runPipeline(ws);
       expect(again.steps.find((s) => s.asset === 'raw:web.clicks')?.status).toBe('up_to_date');
     });
-    await appendToProject(dir, [click('a2', '2026-03-02T11:00:00Z')]);
+    // a1 again, as a producer's retry arriving in a later batch: the contract's key settles it.
+    const later = await appendToProject(dir, [
+      click('a2', '2026-03-02T11:00:00Z'),
+      click('a1', '2026-03-02T10:00:00Z'),
+    ]);
     await withWorkspace(dir, async (ws) => {
       await runPipeline(ws);
       expect((await processedRows(ws)).map((r) => r.event_id).sort()).toEqual(['a1', 'a2']);
+      const q = await quarantineRows(ws);
+      expect(q.map((r) => [r._reason, r._sequence_number])).toEqual([['duplicate_key', later[1]]]);
       const manifest = await readRawManifest(ws.store, 'web', 'clicks');
       expect(manifest.batches).toHaveLength(2);
       expect(Object.keys(cursorOf(manifest.cursor).shards).length).toBeGreaterThan(0);

@@ -1,6 +1,7 @@
 /**
  * `tributary serve`: one process runs the scheduler (schedules, triggers, freshness, alerts,
- * crash recovery) and the HTTP API with the web UI (HTTPS when given a certificate), until
+ * crash recovery) and the HTTP API with the web UI (HTTPS when given a certificate), and, for a
+ * project with streams, the collector and the flusher loop (stream.collector's port), until
  * SIGTERM or Ctrl-C. The demo ends here too, serving the template's dashboards.
  */
 import { join, resolve } from 'node:path';
@@ -21,7 +22,9 @@ import {
   type TlsFiles,
 } from '../../serve/index.js';
 import { packageRoot, packageVersion } from '../paths.js';
+import type { Collecting } from '../../stream/index.js';
 import { dashboardService } from './serve-dashboards.js';
+import { collectFor, collectsStreams } from './streams.js';
 
 export interface ServeOptions {
   host: string;
@@ -70,6 +73,7 @@ export async function serveProject(projectDir: string, opts: ServeOptions): Prom
     onPublished: () => sandbox.refresh(),
   });
   let http: { url: string; close(): Promise<void> } | undefined;
+  let collecting: Collecting | undefined;
   let stopping: Promise<void> | undefined;
   const stopped = new Promise<void>((resolve) => {
     const onSignal = (signal: NodeJS.Signals) => {
@@ -82,6 +86,7 @@ export async function serveProject(projectDir: string, opts: ServeOptions): Prom
       const grace = setTimeout(() => server.scheduler.queue.abortCurrent(), opts.graceMs);
       stopping = (async () => {
         await http?.close();
+        await collecting?.stop();
         await server.stop('drain');
       })().finally(() => {
         clearTimeout(grace);
@@ -101,6 +106,18 @@ export async function serveProject(projectDir: string, opts: ServeOptions): Prom
       log(
         `${interrupted} audited request(s) were cut short by the previous server's end: marked interrupted`,
       );
+    // Streams first: a run the start resumes lands stream tables through this flusher, not a
+    // second opener of the log.
+    if (collectsStreams(ws.project)) {
+      // The collector and the flusher loop beside the scheduler: each committed batch runs its
+      // table's processing and what is downstream, as a file arrival does.
+      collecting = await collectFor(ws, {
+        tokens,
+        log,
+        onBatch: (table) => server.streamLanded(table),
+      });
+      log(`collecting streams at ${collecting.url}`);
+    }
     await server.start();
     await sandbox.refresh();
     const app = await buildApp({
@@ -128,6 +145,7 @@ export async function serveProject(projectDir: string, opts: ServeOptions): Prom
     clearInterval(keepAlive);
     if (!stopping) {
       await http?.close();
+      await collecting?.stop();
       await server.stop('drain');
     }
     await stopping;

@@ -10,3 +10,9 @@ export {
 } from './flusher.js';
 export { StreamFlusher, type LandedStream, type StreamFlusherOptions } from './service.js';
 export { StreamSource, type StreamAccess } from './source.js';
+export {
+  startStreamRuntime,
+  streamTables,
+  type RuntimeOptions,
+  type StreamRuntime,
+} from './runtime.js';

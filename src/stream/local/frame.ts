@@ -136,7 +136,8 @@ export class FrameStaging {
       lastArrivalMs: this.lastArrivalMs,
     };
     // The old buffer now belongs to the write in flight; a fresh one takes the next frames.
-    this.buffer = Buffer.allocUnsafe(Math.max(256 * 1024, Math.min(this.length, 16 << 20)));
+    // Room for a group like this one and then some, so the next rarely grows (and copies).
+    this.buffer = Buffer.allocUnsafe(Math.max(256 * 1024, Math.min(2 * this.length, 32 << 20)));
     this.length = 0;
     return taken;
   }

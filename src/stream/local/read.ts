@@ -82,7 +82,12 @@ export async function readShard(
   // and group writes may grow the last one while this read runs.
   const segments = shard.segments.slice();
   const sizes = segments.map((s) => s.size);
-  const start = await startOf(shard, segments, request);
+  const ends = segments.map((_, i) => segments[i + 1]?.firstCounter ?? Infinity);
+  const start = await startOf(shard, segments, request).catch((err: unknown) => {
+    // The segment to start in was removed by retention meanwhile: start at the next one.
+    if (!isErrno(err, 'ENOENT')) throw err;
+    return { index: 0, offset: 0, trimmed: request.reportTrim };
+  });
   const frames: DecodedFrame[] = [];
   let trimmed = start.trimmed;
   let bytes = 0;
@@ -91,6 +96,7 @@ export async function readShard(
     const from = i === start.index ? start.offset : 0;
     try {
       await scanFrames(segments[i]!.path, from, sizes[i]!, (f) => {
+        if (f.counter >= ends[i]!) return false; // frames of a failed group, never acknowledged
         if (f.counter < request.minCounter || f.arrivalMs < request.minArrivalMs) return;
         if (f.arrivalMs < request.cutoffMs) {
           trimmed ||= request.reportTrim;

@@ -57,6 +57,7 @@ interface StreamState {
   shards: ShardLog[];
   /** Sequence numbers are this (the creation time, 13 digits) and a 20-digit shard counter. */
   prefix: string;
+  shardIds: string[];
 }
 
 /** One append call waiting for its group to be durable. */
@@ -133,7 +134,9 @@ export class LocalSegmentLog implements StreamLog {
 
   private async openStream(dir: string, meta: StreamMetadata): Promise<StreamState> {
     const shards: ShardLog[] = [];
-    const state = { meta, dir, shards, prefix: String(meta.createdAtMs).padStart(13, '0') };
+    const prefix = String(meta.createdAtMs).padStart(13, '0');
+    const shardIds = Array.from({ length: meta.settings.shards }, (_, i) => shardIdOf(i));
+    const state = { meta, dir, shards, prefix, shardIds };
     this.streams.set(meta.name, state);
     for (let i = 0; i < meta.settings.shards; i++) {
       const { shard, cutBytes, problem } = await ShardLog.open(shardFolder(dir, i));
@@ -259,7 +262,7 @@ export class LocalSegmentLog implements StreamLog {
       shards[i] = shard;
       outcomes[i] = {
         ok: true,
-        shardId: shardIdOf(placed),
+        shardId: state.shardIds[placed]!,
         sequenceNumber: sequenceOf(state, counter),
       };
     }

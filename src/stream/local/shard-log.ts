@@ -157,9 +157,6 @@ export class ShardLog {
         size: (await stat(path)).size,
       });
     }
-    // An empty last segment behind a full one is a roll whose first write never landed: drop it,
-    // so the counters continue from the records before it.
-    while (segments.length > 1 && segments.at(-1)!.size === 0) await unlink(segments.pop()!.path);
     if (segments.length === 0) {
       await ShardLog.createFiles(dir);
       segments.push({ path: join(dir, segmentName(1)), firstCounter: 1, size: 0 });
@@ -218,9 +215,13 @@ export class ShardLog {
     return counter;
   }
 
-  /** The arrival time a new record gets: now, but never before the shard's last one. */
+  /**
+   * The arrival time a new record gets: now, but never before the shard's last one (staged, in
+   * flight or durable), so arrival times never decrease within a shard and at_time reads and
+   * retention can rely on their order even when the clock steps back.
+   */
   arrivalFor(nowMs: number): number {
-    const last = this.staging.length > 0 ? this.staging.lastArrivalMs : this.lastDurableArrivalMs;
+    const last = Math.max(this.staging.lastArrivalMs, this.lastDurableArrivalMs);
     return nowMs > last ? nowMs : last;
   }
 
@@ -238,7 +239,7 @@ export class ShardLog {
     if (taken.bytes.length === 0) return;
     const active = this.active;
     const old = active.firstArrivalMs != null && active.firstArrivalMs < Date.now() - rollAgeMs;
-    if (this.broken || active.size >= rollBytes || old) await this.roll(taken.firstCounter);
+    if (this.broken || active.size >= rollBytes || old) await this.roll();
     const segment = this.active;
     const position = segment.size;
     try {
@@ -267,27 +268,36 @@ export class ShardLog {
     this.lastDurableArrivalMs = taken.lastArrivalMs;
   }
 
-  /** Starts a new segment whose first record will be `firstCounter`. */
-  private async roll(firstCounter: number): Promise<void> {
+  /**
+   * Starts a new segment, named after the counter following the last durable record. Readers
+   * stop reading a segment at the next one's first counter, so frames of a failed group that
+   * could not be cut off (they are below the name but were never acknowledged) are never read.
+   * A segment with nothing durable in it is started over instead. Until a roll succeeds no group
+   * is written (the old segment may hold such frames).
+   */
+  private async roll(): Promise<void> {
+    const firstCounter = this.lastDurableCounter + 1;
     const path = join(this.dir, segmentName(firstCounter));
+    this.broken = true;
     const fd = await openFile(path, 'w+');
     try {
       await syncFolder(this.dir);
     } catch (err) {
       await closeFile(fd);
-      await unlink(path).catch(() => undefined);
       throw err;
     }
     const previous = this.fd;
     this.fd = fd;
-    this.segments.push({
+    const fresh: Segment = {
       path,
       firstCounter,
       size: 0,
       points: [],
       firstArrivalMs: null,
       lastArrivalMs: null,
-    });
+    };
+    if (path === this.active.path) this.segments[this.segments.length - 1] = fresh;
+    else this.segments.push(fresh);
     this.broken = false;
     await closeFile(previous);
   }
@@ -295,11 +305,13 @@ export class ShardLog {
   /** Makes sure the segment's index and first/last arrival are known (scans it once). */
   async ensureScanned(segment: Segment): Promise<void> {
     if (segment.points && segment.lastArrivalMs !== undefined) return;
+    const bound = this.endCounterOf(segment);
     const points: IndexPoint[] = [];
     let first: number | null = null;
     let last: number | null = null;
     let lastPointOffset = -INDEX_STEP_BYTES;
     await scanFrames(segment.path, 0, segment.size, (frame, at) => {
+      if (frame.counter >= bound) return false;
       if (at - lastPointOffset >= INDEX_STEP_BYTES) {
         points.push({ counter: frame.counter, arrivalMs: frame.arrivalMs, offset: at });
         lastPointOffset = at;
@@ -310,6 +322,12 @@ export class ShardLog {
     segment.points = points;
     segment.firstArrivalMs = first;
     segment.lastArrivalMs = last;
+  }
+
+  /** Counters of a segment end before the next segment's first (Infinity for the last one). */
+  endCounterOf(segment: Segment): number {
+    const index = this.segments.indexOf(segment);
+    return this.segments[index + 1]?.firstCounter ?? Infinity;
   }
 
   /** The arrival of a segment's first record (one small read), null when it is empty. */
@@ -334,7 +352,7 @@ export class ShardLog {
   async removeExpired(cutoffMs: number, maxBytes: number | undefined): Promise<number> {
     const active = this.active;
     if (active.size > 0 && this.staging.length === 0 && this.lastDurableArrivalMs < cutoffMs)
-      await this.roll(this.nextCounter);
+      await this.roll();
     let removed = 0;
     while (this.segments.length > 1) {
       const oldest = this.segments[0]!;

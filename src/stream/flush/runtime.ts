@@ -1,0 +1,71 @@
+/**
+ * The stream side of a long-running process (`tributary collect`, `tributary serve`): the
+ * project's log opened (it is this process's while it runs), the streams tributary.yml lists
+ * created when missing, and the flusher loop started over the project's stream tables. Stopping
+ * lets the flush in progress commit and then closes the log, which finishes pending appends; the
+ * caller stops taking requests first.
+ */
+import type { ObjectStore } from '../../lake/index.js';
+import type { Project, StreamSourceTable } from '../../project/index.js';
+import type { StreamLog } from '../log.js';
+import { openStreamLog } from '../open.js';
+import { StreamFlusher, type StreamFlusherOptions } from './service.js';
+
+export interface StreamRuntime {
+  log: StreamLog;
+  flusher: StreamFlusher;
+  /** Streams created at start (they were in tributary.yml and not in the log). */
+  created: string[];
+  stop(): Promise<void>;
+}
+
+export type RuntimeOptions = Pick<
+  StreamFlusherOptions,
+  'onBatch' | 'onGap' | 'onError' | 'pollMs' | 'now'
+>;
+
+/** The project's stream tables. */
+export function streamTables(project: Project): StreamSourceTable[] {
+  return project.tables.filter((t): t is StreamSourceTable => t.kind === 'stream');
+}
+
+/** Opens the log, creates the configured streams and starts flushing. */
+export async function startStreamRuntime(
+  project: Project,
+  store: ObjectStore,
+  options: RuntimeOptions = {},
+): Promise<StreamRuntime> {
+  const log = await openStreamLog(project.config.stream.log, project.dir);
+  try {
+    const created: string[] = [];
+    for (const [name, def] of Object.entries(project.config.stream.streams)) {
+      if (await log.describeStream(name)) continue;
+      await log.createStream(name, {
+        shards: def.shards,
+        maxAgeMs: def.retention.max_age,
+        ...(def.retention.max_bytes !== undefined ? { maxBytes: def.retention.max_bytes } : {}),
+      });
+      created.push(name);
+    }
+    const flusher = new StreamFlusher({
+      ...options,
+      store,
+      tmpDir: project.paths.tmp,
+      log,
+      tables: streamTables(project),
+    });
+    flusher.start();
+    return {
+      log,
+      flusher,
+      created,
+      stop: async () => {
+        await flusher.stop();
+        await log.close();
+      },
+    };
+  } catch (err) {
+    await log.close();
+    throw err;
+  }
+}

@@ -1,0 +1,190 @@
+/**
+ * The flusher on a real local segment log and a real lake folder, without a run: micro-batches
+ * cut by the table's buffer (max_age of the oldest waiting record, max_bytes), the cursor kept in
+ * the raw manifest and resumed after the log is closed and opened again, a forced landing that
+ * takes everything in batches of at most max_bytes, the loop of a collecting process, and lines
+ * that are the same bytes whenever they are cut.
+ */
+import { readFileSync } from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { LocalObjectStore } from '../../src/lake/index.js';
+import { loadProject, type StreamSourceTable } from '../../src/project/index.js';
+import { readRawManifest } from '../../src/sources/index.js';
+import {
+  StreamFlusher,
+  cursorOf,
+  flushOnce,
+  lineOf,
+  type StreamLog,
+} from '../../src/stream/index.js';
+import { appendEvents, click, openProjectLog, streamProject } from './flush-helpers.js';
+
+const opened: StreamLog[] = [];
+afterEach(async () => {
+  for (const log of opened.splice(0)) await log.close();
+});
+
+async function setUp(buffer: string) {
+  const dir = streamProject(buffer);
+  const project = await loadProject(dir);
+  const table = project.tables[0] as StreamSourceTable;
+  const log = await openProjectLog(dir);
+  opened.push(log);
+  const store = new LocalObjectStore(project.paths.lake);
+  return { dir, project, table, log, store, tmpDir: project.paths.tmp };
+}
+
+const batchLines = (store: LocalObjectStore, key: string): string[] =>
+  readFileSync(store.readableLocation(key), 'utf8').trimEnd().split('\n');
+
+describe('cutting micro-batches', () => {
+  it('waits until the oldest record is max_age old, then cuts one batch', async () => {
+    const { table, log, store, tmpDir } = await setUp('{ max_bytes: 1MB, max_age: 10s }');
+    await appendEvents(log, [
+      click('a', '2026-03-02T10:00:00Z'),
+      click('b', '2026-03-02T10:00:01Z'),
+    ]);
+    const soon = await flushOnce({ store, tmpDir, log, now: () => Date.now() + 2_000 }, table, {
+      force: false,
+    });
+    expect(soon.batch).toBeUndefined();
+    expect(soon.waiting.records).toBe(2);
+    expect(soon.waiting.oldestArrivalMs).toBeLessThanOrEqual(Date.now());
+    const later = await flushOnce({ store, tmpDir, log, now: () => Date.now() + 11_000 }, table, {
+      force: false,
+    });
+    expect(later.batch).toBeDefined();
+    expect(later.records).toBe(2);
+    expect(later.waiting.records).toBe(0);
+    expect(batchLines(store, later.batch!.key)).toHaveLength(2);
+  });
+
+  it('cuts at max_bytes before max_age, each batch within max_bytes', async () => {
+    const { table, log, store, tmpDir } = await setUp('{ max_bytes: 2KB, max_age: 1h }');
+    const pad = 'x'.repeat(300);
+    await appendEvents(
+      log,
+      Array.from({ length: 20 }, (_, i) => ({ ...click(`s${i}`, '2026-03-02T10:00:00Z'), pad })),
+    );
+    const first = await flushOnce({ store, tmpDir, log }, table, { force: false });
+    expect(first.batch).toBeDefined();
+    expect(first.batch!.bytes).toBeLessThanOrEqual(2_000);
+    expect(first.records).toBeGreaterThan(1);
+    // What waits is counted up to max_bytes a shard (no more is read than one batch can take).
+    expect(first.waiting.records).toBeGreaterThan(0);
+    // Less than max_bytes left and nothing old: the next look waits.
+    let next = await flushOnce({ store, tmpDir, log }, table, { force: false });
+    while (next.batch) next = await flushOnce({ store, tmpDir, log }, table, { force: false });
+    expect(next.waiting.bytes).toBeLessThan(2_000);
+    expect(next.waiting.records).toBeGreaterThan(0);
+  });
+
+  it('lands everything when forced, in batches of at most max_bytes, each record once', async () => {
+    const { table, log, store, tmpDir } = await setUp('{ max_bytes: 2KB, max_age: 1h }');
+    const pad = 'y'.repeat(200);
+    const seqs = await appendEvents(
+      log,
+      Array.from({ length: 40 }, (_, i) => ({ ...click(`f${i}`, '2026-03-02T10:00:00Z'), pad })),
+    );
+    const flusher = new StreamFlusher({ store, tmpDir, log, tables: [table] });
+    const landed = await flusher.land(table);
+    await flusher.stop();
+    expect(landed.results.length).toBeGreaterThan(3);
+    const lines = landed.results.flatMap((r) => batchLines(store, r.batch!.key));
+    const seen = lines.map((l) => (JSON.parse(l) as { _sequence_number: string })._sequence_number);
+    expect(seen.sort()).toEqual([...seqs].sort());
+    for (const r of landed.results) expect(r.batch!.bytes).toBeLessThanOrEqual(2_000);
+    expect((await readRawManifest(store, 'web', 'clicks')).batches).toHaveLength(
+      landed.results.length,
+    );
+  });
+});
+
+describe('the cursor', () => {
+  it('resumes where the committed cursor says after the log is opened again', async () => {
+    const { dir, table, log, store, tmpDir } = await setUp('{ max_bytes: 1MB, max_age: 10s }');
+    const firstSeqs = await appendEvents(log, [click('r1', '2026-03-02T10:00:00Z')]);
+    await flushOnce({ store, tmpDir, log }, table, { force: true });
+    await log.close();
+    opened.splice(opened.indexOf(log), 1);
+    const reopened = await openProjectLog(dir);
+    opened.push(reopened);
+    const cursor = cursorOf((await readRawManifest(store, 'web', 'clicks')).cursor);
+    expect(Object.values(cursor.shards)).toContain(firstSeqs[0]);
+    const secondSeqs = await appendEvents(reopened, [
+      click('r2', '2026-03-02T10:00:00Z'),
+      click('r3', '2026-03-02T10:00:00Z'),
+    ]);
+    const second = await flushOnce({ store, tmpDir, log: reopened }, table, { force: true });
+    const seen = batchLines(store, second.batch!.key).map(
+      (l) => (JSON.parse(l) as { _sequence_number: string })._sequence_number,
+    );
+    expect(seen.sort()).toEqual([...secondSeqs].sort());
+    const nothing = await flushOnce({ store, tmpDir, log: reopened }, table, { force: true });
+    expect(nothing.batch).toBeUndefined();
+  });
+});
+
+describe('the flusher loop', () => {
+  it('cuts a batch on its own once the oldest record is max_age old, and stops cleanly', async () => {
+    const { table, log, store, tmpDir } = await setUp('{ max_bytes: 1MB, max_age: 300ms }');
+    const batches: number[] = [];
+    const flusher = new StreamFlusher({
+      store,
+      tmpDir,
+      log,
+      tables: [table],
+      pollMs: 50,
+      onBatch: (_t, r) => batches.push(r.records),
+    });
+    flusher.start();
+    const appendedAt = Date.now();
+    await appendEvents(log, [
+      click('l1', '2026-03-02T10:00:00Z'),
+      click('l2', '2026-03-02T10:00:00Z'),
+    ]);
+    const deadline = Date.now() + 10_000;
+    while (!batches.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+    const tookMs = Date.now() - appendedAt;
+    await flusher.stop();
+    expect(batches).toEqual([2]);
+    expect(tookMs).toBeGreaterThanOrEqual(250);
+    const manifest = await readRawManifest(store, 'web', 'clicks');
+    expect(manifest.batches).toHaveLength(1);
+  });
+});
+
+describe('landed lines', () => {
+  const record = (data: string | Buffer) => ({
+    shardId: 'shardId-000000000001',
+    sequenceNumber: '42',
+    partitionKey: 'user-7',
+    data: Buffer.isBuffer(data) ? data : Buffer.from(data),
+    arrivalMs: Date.UTC(2026, 2, 2, 10, 0, 0),
+  });
+
+  it('keeps the event text and adds the metadata, the same bytes every time', () => {
+    const line = lineOf(record('{"n": 12345678901234567890, "s": "a\\nb"}'));
+    expect(line.rejected).toBeUndefined();
+    expect(line.text).toBe(
+      '{"n": 12345678901234567890, "s": "a\\nb","_sequence_number":"42","_shard_id":"shardId-000000000001","_partition_key":"user-7","_arrival_ts":"2026-03-02T10:00:00.000Z"}\n',
+    );
+    expect(lineOf(record('{"n": 12345678901234567890, "s": "a\\nb"}')).text).toBe(line.text);
+    expect(lineOf(record('{ }')).text).toMatch(/^\{"_sequence_number":"42",/);
+    expect(lineOf(record('{\n "a": 1\n}\n')).text.split('\n')).toHaveLength(2);
+  });
+
+  it('marks what is not a JSON object, keeping its text (or its bytes as base64)', () => {
+    const notJson = JSON.parse(lineOf(record('oops')).text) as Record<string, string>;
+    expect(notJson).toMatchObject({ _reject_reason: 'not_json', _reject_value: 'oops' });
+    const array = JSON.parse(lineOf(record('[1]')).text) as Record<string, string>;
+    expect(array._reject_reason).toBe('not_object');
+    const binary = lineOf(record(Buffer.from([0xff, 0xfe, 0x00])));
+    expect(binary.rejected).toBe('not_json');
+    expect((JSON.parse(binary.text) as Record<string, string>)._reject_value).toBe('base64://4A');
+    const deep = lineOf(record(`${'['.repeat(2000)}${']'.repeat(2000)}`));
+    expect(deep.rejected).toBe('not_object');
+    const deepObject = lineOf(record(`{"a":${'['.repeat(2000)}${']'.repeat(2000)}}`));
+    expect(deepObject.rejected).toBe('too_deep');
+  });
+});
