@@ -123,8 +123,10 @@ export async function runDemo(dirArg: string, options: DemoOptions): Promise<Dem
 /** How the clickstream came in, for the summary. */
 function clickstreamLine(g: GenerateOutcome): string {
   const s = g.stream;
-  if (!s) return 'clickstream read from landing/clickstream.ndjson';
   const n = (x: number) => x.toLocaleString('en-US');
+  if (g.clickstreamSkipped)
+    return `clickstream: not sent again, the stream holds it from an earlier demo run${s ? ` (${n(s.acknowledged)} events)` : ''}`;
+  if (!s) return 'clickstream read from landing/clickstream.ndjson';
   return `clickstream sent through the collector's Kinesis API (PutRecords, ${Object.keys(s.shards).length} shards): ${n(s.acknowledged)} of ${n(s.records)} events into stream ${s.stream} at ${n(s.eventsPerSecond)} events/s, then flushed into the lake by the run`;
 }
 

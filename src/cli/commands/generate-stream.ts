@@ -11,18 +11,16 @@ import {
   type PutRecordsRequestEntry,
 } from '@aws-sdk/client-kinesis';
 import { randomBytes } from 'node:crypto';
-import Fastify from 'fastify';
 import { TributaryError, type ProgressReporter } from '../../core/index.js';
 import type { Project } from '../../project/index.js';
-import { findServer } from '../../serve/index.js';
-import { collectorRoutes, dualProtocolServerFactory, openStreamLog } from '../../stream/index.js';
+import { buildCollectorApp, openStreamLog } from '../../stream/index.js';
 import type { LineSink } from '../../../templates/ecommerce/generator/clickstream.js';
 
 /** How to replay: all optional; the project and the environment fill in the rest. */
 export interface StreamReplayOptions {
   /** Events per second (default: as fast as the collector acknowledges). */
   rate?: number;
-  /** The collector's URL (default: a running `tributary serve`, else `stream.collector`). */
+  /** The collector's URL (default: `stream.collector`, where `collect` and `serve` listen). */
   endpoint?: string;
   /** A producer key (`tributary token create --role producer`); default AWS_ACCESS_KEY_ID. */
   accessKeyId?: string;
@@ -282,27 +280,20 @@ export function clickstreamStreamOf(project: Project): string {
   return table.stream;
 }
 
-/** The collector's URL: --endpoint, else a running `tributary serve` (HTTP), else stream.collector. */
-export async function collectorEndpoints(
-  project: Project,
-  endpoint: string | undefined,
-): Promise<string[]> {
+/** The collector's URL: --endpoint, else `stream.collector` (where `collect` and `serve` listen). */
+export function collectorEndpoint(project: Project, endpoint: string | undefined): string {
   if (endpoint !== undefined) {
     if (!/^https?:\/\/[^/]+/.test(endpoint))
       throw new TributaryError(`--endpoint must be an http(s) URL, not ${endpoint}`, {
         code: 'USAGE',
       });
-    return [endpoint.replace(/\/+$/, '')];
+    return endpoint.replace(/\/+$/, '');
   }
   const { host, port } = project.config.stream.collector;
-  const urls: string[] = [];
-  const server = await findServer(project.paths.work);
-  if (server && server.url.startsWith('http:')) urls.push(server.url.replace(/\/+$/, ''));
-  urls.push(`http://${host.includes(':') ? `[${host}]` : host}:${port}`);
-  return urls;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
 
-/** A Kinesis client for the first endpoint that knows the stream; errors say why none did. */
+/** A Kinesis client for the collector, checked to know the stream; errors say what to do. */
 export async function connectReplay(
   project: Project,
   options: StreamReplayOptions,
@@ -315,25 +306,21 @@ export async function connectReplay(
       code: 'USAGE',
       hint: 'run `tributary token create --role producer` and set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or pass --access-key-id/--secret-access-key)',
     });
-  let last: unknown;
-  for (const endpoint of await collectorEndpoints(project, options.endpoint)) {
-    const client = new KinesisClient({
-      endpoint,
-      region: options.region ?? process.env.AWS_REGION ?? 'us-east-1',
-      credentials: { accessKeyId, secretAccessKey },
-      maxAttempts: 3,
-    });
-    try {
-      await client.send(new DescribeStreamSummaryCommand({ StreamName: stream }));
-      return { client, stream, endpoint };
-    } catch (err) {
-      client.destroy();
-      last = requestError(err, stream, endpoint);
-      // A collector that answers (even to refuse) is the one meant; try the next only when none listens.
-      if (!unreachable(err)) throw last;
-    }
+  const endpoint = collectorEndpoint(project, options.endpoint);
+  const client = new KinesisClient({
+    endpoint,
+    region: options.region ?? process.env.AWS_REGION ?? 'us-east-1',
+    credentials: { accessKeyId, secretAccessKey },
+    maxAttempts: 3,
+  });
+  try {
+    // One call first: a missing stream, a refused key or no collector fails before any file.
+    await client.send(new DescribeStreamSummaryCommand({ StreamName: stream }));
+    return { client, stream, endpoint };
+  } catch (err) {
+    client.destroy();
+    throw requestError(err, stream, endpoint);
   }
-  throw last;
 }
 
 /**
@@ -357,16 +344,15 @@ export async function withOwnCollector<T>(
         });
     const accessKeyId = `TRBOWN${randomBytes(7).toString('hex').toUpperCase()}`;
     const secretAccessKey = randomBytes(30).toString('base64url');
-    const app = Fastify({ serverFactory: dualProtocolServerFactory });
+    const app = await buildCollectorApp({
+      log,
+      credentials: {
+        secretFor: (id: string) =>
+          Promise.resolve(id === accessKeyId ? secretAccessKey : undefined),
+        checkBearer: () => Promise.resolve('this collector takes only its own SigV4 key'),
+      },
+    });
     try {
-      await app.register(collectorRoutes, {
-        log,
-        credentials: {
-          secretFor: (id: string) =>
-            Promise.resolve(id === accessKeyId ? secretAccessKey : undefined),
-          checkBearer: () => Promise.resolve('this collector takes only its own SigV4 key'),
-        },
-      });
       await app.listen({ host: '127.0.0.1', port: 0 });
       const address = app.server.address();
       const port = typeof address === 'object' && address ? address.port : 0;

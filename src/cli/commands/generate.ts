@@ -33,8 +33,10 @@ export interface GenerateOutcome {
   outDir: string;
   reportFile: string;
   report: GenerateReport;
-  /** Set with `stream`: what the replay into the collector did. */
+  /** Set with `stream`: what the replay into the collector did (with skipClickstream: the last one). */
   stream?: StreamReplaySummary;
+  /** True when the clickstream was neither written nor sent (skipClickstream). */
+  clickstreamSkipped?: boolean;
 }
 
 /** Writes the sample data a project's `generator:` block describes; flags override it. */
@@ -85,7 +87,13 @@ export async function generateForProject(
     const stream =
       replay?.result() ?? (options.skipClickstream ? await lastReplay(reportFile) : undefined);
     await writeFileAtomic(reportFile, JSON.stringify({ ...report, stream }, null, 1));
-    return { outDir, reportFile, report, ...(stream && { stream }) };
+    return {
+      outDir,
+      reportFile,
+      report,
+      ...(stream && { stream }),
+      ...(options.skipClickstream && { clickstreamSkipped: true }),
+    };
   } finally {
     target?.client.destroy();
   }
@@ -168,7 +176,7 @@ export function registerGenerate(program: Command, cli: CliContext): void {
     )
     .option(
       '--endpoint <url>',
-      'with --stream: the collector (default: a running serve, else stream.collector)',
+      'with --stream: the collector URL (default: stream.collector of tributary.yml)',
     )
     .option('--access-key-id <id>', 'with --stream: producer key id (default AWS_ACCESS_KEY_ID)')
     .option(
