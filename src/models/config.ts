@@ -173,3 +173,17 @@ export function finalizeTestConfig(
   const as = config.store_failures_as;
   if (as !== undefined && as !== null) config.store_failures = as !== 'ephemeral';
 }
+
+/**
+ * A config as dbt's UnrenderedConfigGenerator builds it: each level's keys (`+` dropped, config()
+ * spellings `pre_hook`/`post_hook` as `pre-hook`/`post-hook`) simply replacing earlier ones.
+ */
+export function unrenderedConfig(...levels: Record<string, unknown>[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const level of levels)
+    for (const [k, v] of Object.entries(level)) {
+      const key = k.startsWith('+') ? k.slice(1).trim() : k;
+      out[key === 'pre_hook' ? 'pre-hook' : key === 'post_hook' ? 'post-hook' : key] = v;
+    }
+  return out;
+}

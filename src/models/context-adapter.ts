@@ -12,7 +12,14 @@ import { AgateTable } from './agate.js';
 import { Column, adapterFlavour, columnApi, type AdapterFlavour } from './column.js';
 import type { TargetConfig } from './dbt-project.js';
 import type { Relation } from './relation.js';
-import { RelationFactory, isRelation, type RelationType } from './relation.js';
+import {
+  DEFAULT_QUOTE_POLICY,
+  RelationFactory,
+  isRelation,
+  mergeQuotePolicy,
+  type Policy,
+  type RelationType,
+} from './relation.js';
 
 /** What the adapter needs from a compile runtime (a subset, so it can be built on its own). */
 export interface AdapterRuntime {
@@ -30,6 +37,23 @@ const factories = new WeakMap<
   { flavour: AdapterFlavour; factory: RelationFactory }
 >();
 
+/** The root project's `quoting:` over the adapter's default, by target (see setProjectQuoting). */
+const projectQuoting = new WeakMap<TargetConfig, Policy>();
+
+/**
+ * Makes `api.Relation.create`, ref() and `this` of `target` quote as the root dbt_project.yml's
+ * `quoting:` says (dbt's RelationProxy and create_from_node merge it over the adapter's default).
+ */
+export function setProjectQuoting(target: TargetConfig, quoting: Record<string, unknown>): void {
+  projectQuoting.set(target, mergeQuotePolicy(DEFAULT_QUOTE_POLICY, quoting));
+  factories.delete(target);
+}
+
+/** The quote policy relations of `target` start from. */
+export function quotePolicyOf(target: TargetConfig): Policy {
+  return projectQuoting.get(target) ?? DEFAULT_QUOTE_POLICY;
+}
+
 /** The adapter flavour and `api.Relation` of a target (built once per target). */
 export function relationsOf(target: TargetConfig): {
   flavour: AdapterFlavour;
@@ -38,7 +62,7 @@ export function relationsOf(target: TargetConfig): {
   let f = factories.get(target);
   if (!f) {
     const flavour = adapterFlavour(String(target.type));
-    f = { flavour, factory: new RelationFactory(flavour.relationClass) };
+    f = { flavour, factory: new RelationFactory(flavour.relationClass, quotePolicyOf(target)) };
     factories.set(target, f);
   }
   return f;
@@ -63,22 +87,27 @@ export function printRelationsWithoutCatalog(target: TargetConfig): void {
   catalogFreeTargets.add(target);
 }
 
-const WITHOUT_CATALOG = new Kwargs({ include_policy: { database: false } });
-
-/** A relation in the target's warehouse, printed as the adapter prints it. */
+/**
+ * A relation in the target's warehouse, printed as the adapter prints it; `quotePolicy` replaces
+ * the project's (a source's own quoting).
+ */
 export function makeRelation(
   target: TargetConfig,
   database: string | null | undefined,
   schema: string | null,
   identifier: string,
   type: RelationType,
+  quotePolicy?: Policy,
 ): Relation {
+  const kwargs: Record<string, unknown> = {};
+  if (catalogFreeTargets.has(target)) kwargs.include_policy = { database: false };
+  if (quotePolicy) kwargs.quote_policy = quotePolicy;
   return relationsOf(target).factory.create(
     database === undefined ? catalogOf(target) : database,
     schema,
     identifier,
     type,
-    ...(catalogFreeTargets.has(target) ? [WITHOUT_CATALOG] : []),
+    ...(Object.keys(kwargs).length ? [new Kwargs(kwargs)] : []),
   );
 }
 
@@ -213,7 +242,12 @@ export function adapterMethods(rt: AdapterRuntime): Record<string, unknown> {
   return {
     type: () => String(rt.target.type),
     quote: pyArgs(['identifier'], quote),
-    quote_as_configured: pyArgs(['identifier', 'quote_key'], (id: unknown) => quote(id)),
+    // dbt: quoted when the project's quoting: (else the adapter's default) quotes that part.
+    quote_as_configured: pyArgs(['identifier', 'quote_key'], (id: unknown, key: unknown) =>
+      quotePolicyOf(rt.target)[String(key) as 'database' | 'schema' | 'identifier'] === false
+        ? String(id)
+        : quote(id),
+    ),
     quote_seed_column: pyArgs(
       ['column', 'quote_config'],
       (col: unknown, quoteConfig: unknown = null) =>

@@ -12,6 +12,7 @@ import { datetimeModule, pytzModule, PyDate } from './pymodules/datetime.js';
 import { itertoolsModule } from './pymodules/itertools.js';
 import { reModule } from './pymodules/re.js';
 import type { Manifest } from './types.js';
+import type { WarnErrorPolicy } from './warn-error.js';
 
 function compilationError(message: string): TributaryError {
   return new TributaryError(`compilation error: ${message}`, { code: 'CONFIG' });
@@ -256,12 +257,14 @@ export function flagsObject(
   fullRefresh: boolean,
   which: string,
   storeFailures = false,
+  warnError?: WarnErrorPolicy,
 ): Record<string, unknown> {
   return {
     FULL_REFRESH: fullRefresh,
     WHICH: which,
     STORE_FAILURES: storeFailures,
-    WARN_ERROR: false,
+    WARN_ERROR: warnError?.warnError ?? false,
+    WARN_ERROR_OPTIONS: warnError?.toJSON() ?? { include: [], exclude: [], silence: [] },
     FAIL_FAST: false,
     DEBUG: false,
     QUIET: false,

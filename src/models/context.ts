@@ -28,8 +28,10 @@ import {
 } from './context-adapter.js';
 import { baseFunctions, flagsObject, graphObject } from './context-functions.js';
 import { PyDateTime, UTC } from './pymodules/datetime.js';
-import { isRelation, type Relation } from './relation.js';
+import { DEFAULT_QUOTE_POLICY, isRelation, mergeQuotePolicy, type Relation } from './relation.js';
 import type { Manifest, Node, RefCall } from './types.js';
+import { warnOrError, type WarnErrorPolicy } from './warn-error.js';
+import { overriddenAdapterMethods } from './adapter-macros.js';
 
 /** What a parse-mode render records about a node. */
 export interface ParseCapture {
@@ -57,6 +59,8 @@ export interface CompileRuntime {
   invocationId: string;
   runStartedAt: Date;
   log(message: string): void;
+  /** Which warnings are errors (--warn-error, --warn-error-options). */
+  warnError?: WarnErrorPolicy;
   /** Renders a Jinja snippet (test arguments, hooks) with the given globals. */
   renderString(text: string, file: string, globals: Record<string, unknown>): Promise<string>;
 }
@@ -168,7 +172,7 @@ function commonGlobals(rt: CompileRuntime, execute: boolean): Record<string, unk
     dbt_version: DBT_VERSION,
     invocation_id: rt.invocationId,
     run_started_at: PyDateTime.fromEpochMs(rt.runStartedAt.getTime(), UTC),
-    flags: flagsObject(rt.fullRefresh, rt.which, rt.storeFailures ?? false),
+    flags: flagsObject(rt.fullRefresh, rt.which, rt.storeFailures ?? false, rt.warnError),
     env_var: (name: string, fallback?: unknown) => envVar(name, fallback, 'env_var'),
     log: (...a: unknown[]) => {
       const { args, kwargs } = kw(a);
@@ -177,7 +181,8 @@ function commonGlobals(rt: CompileRuntime, execute: boolean): Record<string, unk
     },
     ...baseFunctions(
       (m) => rt.log(m),
-      (m) => rt.log(`warning: ${m}`),
+      // dbt's exceptions.warn fires JinjaLogWarning through warn_or_error.
+      (m) => warnOrError({ event: 'JinjaLogWarning', message: m }, rt.warnError, (w) => rt.log(w)),
     ),
     return: (value: unknown) => {
       throw new MacroReturn(value);
@@ -254,7 +259,15 @@ function resolveSource(rt: CompileRuntime, node: Node, s: string, t: string): Re
       code: 'CONFIG',
       hint: 'declare it under sources: in a .yml file in the models folder',
     });
-  return makeRelation(rt.target, src.database ?? undefined, src.schema, src.identifier, 'table');
+  // dbt's create_from_source: the adapter's default under the source's (and table's) quoting.
+  return makeRelation(
+    rt.target,
+    src.database ?? undefined,
+    src.schema,
+    src.identifier,
+    'table',
+    mergeQuotePolicy(DEFAULT_QUOTE_POLICY, src.quoting),
+  );
 }
 
 /** config(): records the node's config while parsing; .get() and .require() read it. */
@@ -334,6 +347,8 @@ function adapterObject(rt: CompileRuntime, g: Record<string, unknown>): Record<s
   if (!methods) adapterCache.set(rt, (methods = adapterMethods(rt)));
   return {
     ...methods,
+    // What the project or a package overrides of the macros behind adapter methods (dbt runs them).
+    ...overriddenAdapterMethods(dispatchScope(rt), g, rt.target),
     behavior: behaviorFlags(rt.project.flags ?? {}),
     dispatch: (...a: unknown[]) => dispatchMacro(dispatchScope(rt), g, a),
   };

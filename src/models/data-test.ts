@@ -10,6 +10,7 @@ import { TributaryError } from '../core/index.js';
 import type { Engine } from '../engines/index.js';
 import { nodeGlobals, type CompileRuntime } from './context.js';
 import type { Node } from './types.js';
+import { nodeRelationSql } from './relation.js';
 
 export interface TestOutcome {
   status: 'pass' | 'warn' | 'fail';
@@ -71,6 +72,14 @@ export async function runDataTest(
       message: `${got}, configured to fail if ${String(c.error_if)}${stored}`,
       relation,
     };
+  // Under --warn-error (or LogTestResult in --warn-error-options) a warning fails, as in dbt.
+  if (asBool(row.should_warn, node) && rt.warnError?.errors('LogTestResult'))
+    return {
+      status: 'fail',
+      failures,
+      message: `${got}, configured to fail if ${String(c.warn_if)}${stored}`,
+      relation,
+    };
   if (asBool(row.should_warn, node))
     return {
       status: 'warn',
@@ -95,7 +104,7 @@ async function storeFailures(engine: Engine, node: Node, sql: string): Promise<s
   await engine.ensureSchema(node.schema);
   if (as === 'view') await engine.replaceView(node.schema, node.alias, sql);
   else await engine.replaceTable(node.schema, node.alias, sql);
-  return engine.dialect.relation(node.schema, node.alias);
+  return nodeRelationSql(engine.dialect, node, node.alias);
 }
 
 /** Python's truthiness of what should_store_failures() returned. */

@@ -16,7 +16,6 @@ export const IGNORED_DBT_PROJECT_KEYS: Readonly<Record<string, string>> = {
   'log-path': 'logs go to stderr and the run history',
   packages: 'packages are not supported',
   'query-comment': 'no comment is added to queries',
-  quoting: 'identifiers are quoted by the engine dialect',
   'asset-paths': '`dbt docs serve` is not supported',
   'function-paths': 'user-defined functions are not supported',
   functions: 'user-defined functions are not supported',

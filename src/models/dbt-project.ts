@@ -17,6 +17,7 @@ import {
   dbtProjectNameSchema,
   dbtProjectSchema,
 } from './dbt-project-schema.js';
+import type { DbtWarning } from './warn-error.js';
 
 export interface DbtProject {
   dir: string;
@@ -53,6 +54,15 @@ export interface DbtProject {
   onRunEnd: string[];
   /** `flags:` — dbt's behavior flags (`adapter.behavior.<flag>`) among them. */
   flags: Record<string, unknown>;
+  /**
+   * The config trees as written, before env_var()/var() render (dbt's project.unrendered): what
+   * manifest nodes' `unrendered_config` shows.
+   */
+  unrendered?: Partial<Record<'models' | 'seeds' | 'snapshots' | 'tests', Record<string, unknown>>>;
+  /** `quoting:` — which relation parts are quoted (over the adapter's default, all of them). */
+  quoting: Record<string, unknown>;
+  /** dbt's deprecation warnings for keys of this dbt_project.yml (`target-path`, `tests`…). */
+  deprecations: DbtWarning[];
   /** Where dbt_project.yml keys sit, for error messages. */
   file: string;
 }
@@ -166,6 +176,8 @@ export function defaultDbtProject(dir: string, name: string): DbtProject {
     onRunStart: [],
     onRunEnd: [],
     flags: {},
+    quoting: {},
+    deprecations: [],
     file: join(dir, 'dbt_project.yml'),
   };
 }
@@ -234,8 +246,70 @@ export async function loadDbtProject(
     onRunStart: asList(p['on-run-start']),
     onRunEnd: asList(p['on-run-end']),
     flags: (p.flags ?? {}) as Record<string, unknown>,
+    quoting: (p.quoting ?? {}) as Record<string, unknown>,
+    unrendered: unrenderedTrees(top as Record<string, unknown>),
+    deprecations: projectDeprecations(rendered as Record<string, unknown>),
     file: join(dir, file),
   };
+}
+
+/** The config trees of dbt_project.yml as written (a tree that is not a mapping is left out). */
+function unrenderedTrees(top: Record<string, unknown>): DbtProject['unrendered'] {
+  const tree = (v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+  return {
+    models: tree(top.models),
+    seeds: tree(top.seeds),
+    snapshots: tree(top.snapshots),
+    tests: tree(top.data_tests ?? top.tests),
+  };
+}
+
+/** The description dbt's deprecation events print, under dbt's "Deprecated functionality". */
+const deprecated = (event: string, description: string): DbtWarning => ({
+  event,
+  message: `Deprecated functionality\n\n${description}`,
+});
+
+/**
+ * The deprecations dbt-core 1.9 fires when it loads a dbt_project.yml: the renamed path keys,
+ * `log-path` and `target-path` (flags now), and `tests:` (now `data_tests:`).
+ */
+function projectDeprecations(p: Record<string, unknown>): DbtWarning[] {
+  const out: DbtWarning[] = [];
+  const renamed = (event: string, old: string, now: string) =>
+    deprecated(
+      event,
+      `The \`${old}\` config has been renamed to \`${now}\`. Please update your \`dbt_project.yml\` configuration to reflect this change.`,
+    );
+  const moved = (event: string, key: string, output: string, flag: string, envVar: string) =>
+    deprecated(
+      event,
+      `The \`${key}\` config in \`dbt_project.yml\` has been deprecated, and will no longer be supported in a future version of dbt-core. If you wish to write dbt ${output} to a custom directory, please use the ${flag} CLI flag or ${envVar} env var instead.`,
+    );
+  if ('source-paths' in p)
+    out.push(renamed('ConfigSourcePathDeprecation', 'source-paths', 'model-paths'));
+  if ('data-paths' in p) out.push(renamed('ConfigDataPathDeprecation', 'data-paths', 'seed-paths'));
+  if ('log-path' in p)
+    out.push(moved('ConfigLogPathDeprecation', 'log-path', 'logs', '--log-path', 'DBT_LOG_PATH'));
+  if ('target-path' in p)
+    out.push(
+      moved(
+        'ConfigTargetPathDeprecation',
+        'target-path',
+        'artifacts',
+        '--target-path',
+        'DBT_TARGET_PATH',
+      ),
+    );
+  if ('tests' in p)
+    out.push(
+      deprecated(
+        'TestsConfigDeprecation',
+        'The `tests` config has been renamed to `data_tests`. Please see https://docs.getdbt.com/docs/build/data-tests#new-data_tests-syntax for more information.',
+      ),
+    );
+  return out;
 }
 
 const asList = (v: string | string[] | null | undefined): string[] =>

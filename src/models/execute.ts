@@ -94,6 +94,7 @@ export class DbtSession {
       invocationId: this.invocationId,
       runStartedAt: this.runStartedAt,
       log: this.opts.log ?? (() => undefined),
+      ...(pp.warnError ? { warnError: pp.warnError } : {}),
       renderString: (text, file, globals) => pp.env.parse(text, file).render(globals),
     };
   }

@@ -32,3 +32,4 @@ export {
   type DepsResult,
   type InstalledPackage,
 } from './packages/index.js';
+export { resolveWarnError, type WarnErrorFlags } from './warn-error.js';

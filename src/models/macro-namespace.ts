@@ -160,7 +160,7 @@ export interface DispatchScope {
  * `dispatch:` search order; else the root project then the namespace, when it is a package (dbt
  * included); else the whole namespace of the calling node (null).
  */
-function searchPackages(scope: DispatchScope, namespace: unknown): (string | null)[] {
+export function searchPackages(scope: DispatchScope, namespace: unknown): (string | null)[] {
   if (namespace === undefined || namespace === null) return [null];
   if (typeof namespace !== 'string')
     throw new TributaryError(

@@ -3,6 +3,7 @@
  * writes for each resource type, with dbt's defaults where Tributary keeps nothing of its own,
  * and nothing dbt's schema forbids. docs/artifacts.md says which fields carry real values.
  */
+import { unrenderedConfig } from './config.js';
 import type { ParsedProject } from './parse.js';
 import type { ColumnDoc, DocNode, MacroNode, Node, NodeConfig, SourceNode } from './types.js';
 
@@ -153,11 +154,22 @@ function baseNodeJson(node: Node, ctx: ManifestContext): Json {
     docs: DOCS(),
     patch_path: node.patch_path ?? null,
     build_path: null,
-    unrendered_config: {},
+    unrendered_config: nodeUnrenderedConfig(node),
     created_at: ctx.createdAt,
     relation_name: node.relation_name,
     raw_code: node.raw_code,
   };
+}
+
+/**
+ * dbt's unrendered_config: dbt_project.yml's levels as written, then the properties entry's
+ * config, then the config() calls (as called: dbt 1.9 keeps their rendered values unless the
+ * state_modified_compare_more_unrendered_values flag is on), then for a package's node the root
+ * project's levels.
+ */
+function nodeUnrenderedConfig(node: Node): Record<string, unknown> {
+  const c = node.config_sources;
+  return c ? unrenderedConfig(c.project, c.patch, c.calls, c.root) : {};
 }
 
 /** One node (model, seed, snapshot, test or analysis) as dbt writes it. */
@@ -245,7 +257,7 @@ export function sourceJson(src: SourceNode, ctx: ManifestContext): Json {
     source_description: src.source_description,
     loader: src.loader,
     identifier: src.identifier,
-    quoting: { database: null, schema: null, identifier: null, column: null },
+    quoting: { ...src.quoting, column: null },
     loaded_at_field: src.loaded_at_field,
     freshness: {
       warn_after: rule(src.freshness?.warn_after ?? null),

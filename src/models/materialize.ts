@@ -7,6 +7,7 @@
 import { TributaryError } from '../core/index.js';
 import type { ColumnInfo, Engine } from '../engines/index.js';
 import type { Node } from './types.js';
+import { nodeRelationSql } from './relation.js';
 
 export interface MaterializeResult {
   /** Rows in the table (table), rows written (incremental, seed, snapshot); undefined for views. */
@@ -23,7 +24,7 @@ export async function materializeModel(
   sql: string,
   opts: { fullRefresh: boolean; tempSuffix?: string },
 ): Promise<MaterializeResult> {
-  const rel = engine.dialect.relation(node.schema, node.alias);
+  const rel = nodeRelationSql(engine.dialect, node, node.alias);
   switch (node.config.materialized) {
     case 'view':
       await engine.ensureSchema(node.schema);
@@ -107,7 +108,7 @@ async function incremental(
   /** Makes the staging table's name unique when one model is built several times at once. */
   tempSuffix: string,
 ): Promise<MaterializeResult> {
-  const rel = engine.dialect.relation(node.schema, node.alias);
+  const rel = nodeRelationSql(engine.dialect, node, node.alias);
   await engine.ensureSchema(node.schema);
   const existing = await relationType(engine, node.schema, node.alias);
   const forceFull =
@@ -119,7 +120,7 @@ async function incremental(
   const { strategy, keys } = incrementalStrategy(node);
   const onSchemaChange = String(node.config.on_schema_change ?? 'ignore');
   const tmpName = `${node.alias}__dbt_tmp${tempSuffix}`;
-  const tmp = engine.dialect.relation(node.schema, tmpName);
+  const tmp = nodeRelationSql(engine.dialect, node, tmpName);
   return engine.transaction(async (tx) => {
     await tx.dropRelation(node.schema, tmpName);
     await tx.exec(`CREATE TABLE ${tmp} AS ${sql}`);
@@ -194,7 +195,7 @@ async function applySchemaChange(
   onSchemaChange: string,
 ): Promise<string> {
   const q = ident(tx);
-  const rel = tx.dialect.relation(node.schema, node.alias);
+  const rel = nodeRelationSql(tx.dialect, node, node.alias);
   switch (onSchemaChange) {
     case 'fail':
       throw new TributaryError(

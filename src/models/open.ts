@@ -16,6 +16,7 @@ import {
 } from './dbt-project.js';
 import { parseProject, type ParsedProject } from './parse.js';
 import { printRelationsWithoutCatalog } from './context-adapter.js';
+import { resolveWarnError, type WarnErrorFlags } from './warn-error.js';
 
 /** How each profile `type:` opens its engine; the only place profile types are named. */
 const ADAPTERS: Record<
@@ -91,6 +92,8 @@ export interface OpenedDbtProject {
 
 export interface OpenOptions extends ProfileOptions {
   log?: (message: string) => void;
+  /** `--warn-error` / `--warn-error-options` as given (the environment and flags: fill in). */
+  warnError?: WarnErrorFlags;
 }
 
 /** Loads, connects and parses a dbt project folder; close it in a `finally`. */
@@ -99,6 +102,7 @@ export async function openDbtProject(
   opts: OpenOptions = {},
 ): Promise<OpenedDbtProject> {
   const project = await loadDbtProject(resolve(dir), opts.vars ?? {});
+  const warnError = resolveWarnError(opts.warnError ?? {}, project.flags);
   const target = await loadTarget(project, opts);
   const engine = await openTargetEngine(target);
   try {
@@ -106,6 +110,7 @@ export async function openDbtProject(
       dialect: engine.dialect,
       target,
       dispatchPrefixes: [engine.kind],
+      warnError,
       ...(opts.log ? { log: opts.log } : {}),
     });
     return { project, target, engine, parsed, close: () => engine.close() };

@@ -29,6 +29,7 @@ import { parseSingularTests } from './parsers/singular-tests.js';
 import { parseSnapshots } from './parsers/snapshots.js';
 import { parseSources, queueSourceTests } from './parsers/sources.js';
 import type { Manifest } from './types.js';
+import { warnOrError, type DbtWarning, type WarnErrorPolicy } from './warn-error.js';
 
 export interface ParsedProject {
   project: DbtProject;
@@ -43,7 +44,9 @@ export interface ParsedProject {
   dialect: Dialect;
   dispatchPrefixes: string[];
   /** What parsing noticed but went on with (a package's require-dbt-version, for one). */
-  warnings: string[];
+  warnings: DbtWarning[];
+  /** Which warnings are errors (--warn-error, --warn-error-options, DBT_WARN_ERROR…). */
+  warnError?: WarnErrorPolicy;
   /** Errors of nodes whose parse-mode render failed, raised when each node runs. */
   nodeErrors: Map<string, unknown>;
 }
@@ -79,6 +82,7 @@ export async function parseProject(
   const installed = await loadPackages(project);
   const s = new ParseSession(project, opts, installed.packages);
   s.problems.push(...installed.problems);
+  s.warnings.push(...projectDeprecations(s.projects, project));
   s.warnings.push(...versionWarnings(s.projects, project.name));
   addBuiltinMacros(s);
   await eachProject(s, parseMacros);
@@ -96,8 +100,12 @@ export async function parseProject(
   reportAliasClashes(s);
   resolveDependencies(s);
   reportCycle(s);
-  for (const w of s.warnings) opts.log?.(`warning: ${w}`);
+  const promoted = s.warnings.filter((w) => opts.warnError?.errors(w.event));
+  for (const w of s.warnings)
+    if (!promoted.includes(w)) warnOrError(w, opts.warnError, (m) => opts.log?.(m));
   if (s.problems.length) throw new ProblemsError(s.problems);
+  // A warning --warn-error promotes stops the parse, as dbt's warn_or_error raises there.
+  if (promoted.length) warnOrError(promoted[0]!, opts.warnError, () => undefined);
   return {
     project,
     packages: s.runtime.packages,
@@ -109,6 +117,23 @@ export async function parseProject(
     dialect: opts.dialect,
     dispatchPrefixes: opts.dispatchPrefixes,
     warnings: s.warnings,
+    ...(opts.warnError ? { warnError: opts.warnError } : {}),
     nodeErrors: s.nodeErrors,
   };
+}
+
+/**
+ * The deprecations of the root project's and the packages' dbt_project.yml, each event once as
+ * dbt fires it; `tests:` only for the root project (dbt-core 1.8.4 limited it so).
+ */
+function projectDeprecations(projects: DbtProject[], root: DbtProject): DbtWarning[] {
+  const seen = new Set<string>();
+  const out: DbtWarning[] = [];
+  for (const p of projects)
+    for (const d of p.deprecations ?? []) {
+      if (seen.has(d.event) || (p !== root && d.event === 'TestsConfigDeprecation')) continue;
+      seen.add(d.event);
+      out.push(d);
+    }
+  return out;
 }

@@ -23,6 +23,31 @@ export type Policy = Readonly<Record<ComponentName, boolean>>;
 
 const ALL: Policy = { database: true, schema: true, identifier: true };
 
+/**
+ * The adapters' default quote policy: dbt-postgres and dbt-duckdb both keep BaseRelation's,
+ * every part quoted.
+ */
+export const DEFAULT_QUOTE_POLICY = ALL;
+
+/** `base` with the parts each of `overrides` sets (true/false; null or absent leaves a part). */
+export function mergeQuotePolicy(base: Policy, ...overrides: unknown[]): Policy {
+  let out = base;
+  for (const o of overrides)
+    if (o && typeof o === 'object') out = replacePolicy(out, o as Record<string, unknown>);
+  return out;
+}
+
+/** A relation's SQL name: the given parts, each quoted with `quote` where `policy` says so. */
+export function relationSql(
+  quote: (part: string) => string,
+  parts: Partial<RelationPath>,
+  policy: Policy = ALL,
+): string {
+  return COMPONENTS.filter((k) => parts[k] !== null && parts[k] !== undefined && parts[k] !== '')
+    .map((k) => (policy[k] ? quote(parts[k]!) : parts[k]!))
+    .join('.');
+}
+
 export interface RelationOptions {
   type?: RelationType;
   include_policy?: Policy;
@@ -46,6 +71,22 @@ function replacePolicy(policy: Policy, changes: Record<string, unknown> | undefi
     if (v !== undefined && v !== null) out[k] = Boolean(v);
   }
   return out;
+}
+
+/**
+ * The SQL name of a relation a node builds in its schema (`identifier`: its alias, or a staging
+ * table beside it), quoted as the node's quote policy says, so DDL names what ref() prints.
+ */
+export function nodeRelationSql(
+  dialect: { quoteIdentifier(part: string): string },
+  node: { schema: string; quote_policy?: Policy },
+  identifier: string,
+): string {
+  return relationSql(
+    (p) => dialect.quoteIdentifier(p),
+    { schema: node.schema, identifier },
+    node.quote_policy,
+  );
 }
 
 export class Relation {

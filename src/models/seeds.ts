@@ -9,6 +9,7 @@ import { TributaryError } from '../core/index.js';
 import type { Engine, LogicalType } from '../engines/index.js';
 import type { MaterializeResult } from './materialize.js';
 import type { Node } from './types.js';
+import { nodeRelationSql } from './relation.js';
 
 type Inferred = Extract<
   LogicalType,
@@ -101,7 +102,7 @@ async function readSeed(engine: Engine, node: Node): Promise<SeedData> {
 export async function loadSeed(engine: Engine, node: Node): Promise<MaterializeResult> {
   const data = await readSeed(engine, node);
   const q = engine.dialect.quoteIdentifier;
-  const rel = engine.dialect.relation(node.schema, node.alias);
+  const rel = nodeRelationSql(engine.dialect, node, node.alias);
   await engine.ensureSchema(node.schema);
   await engine.transaction(async (tx) => {
     await tx.dropRelation(node.schema, node.alias);

@@ -9,6 +9,7 @@ import { TributaryError } from '../core/index.js';
 import type { Engine } from '../engines/index.js';
 import type { MaterializeResult } from './materialize.js';
 import type { Node } from './types.js';
+import { nodeRelationSql } from './relation.js';
 
 const META = ['dbt_scd_id', 'dbt_updated_at', 'dbt_valid_from', 'dbt_valid_to'];
 
@@ -45,7 +46,7 @@ export async function runSnapshot(
     throw configError(node, "the timestamp strategy needs updated_at='<column>'");
   const invalidate = c.invalidate_hard_deletes === true || c.hard_deletes === 'invalidate';
   const nowSql = `CAST(${engine.dialect.quoteString(now.toISOString().replace('T', ' ').replace('Z', ''))} AS ${tsType})`;
-  const rel = engine.dialect.relation(node.schema, node.alias);
+  const rel = nodeRelationSql(engine.dialect, node, node.alias);
   const keyText = (alias: string) =>
     keys.map((k) => `COALESCE(CAST(${alias}.${q(k)} AS ${str}), '')`).join(` || '|' || `);
   const updatedExpr = (alias: string) =>
@@ -66,8 +67,8 @@ export async function runSnapshot(
 
   const stageName = `${node.alias}__dbt_snapshot_src`;
   const changesName = `${node.alias}__dbt_snapshot_changes`;
-  const stage = engine.dialect.relation(node.schema, stageName);
-  const changes = engine.dialect.relation(node.schema, changesName);
+  const stage = nodeRelationSql(engine.dialect, node, stageName);
+  const changes = nodeRelationSql(engine.dialect, node, changesName);
   return engine.transaction(async (tx) => {
     await tx.dropRelation(node.schema, stageName);
     await tx.dropRelation(node.schema, changesName);

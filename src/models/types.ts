@@ -86,6 +86,22 @@ export interface Node {
   test_metadata?: { name: string; kwargs: Record<string, unknown>; namespace: string | null };
   column_name?: string | null;
   attached_node?: string | null;
+  /**
+   * Where its config came from, as written, for the manifest's `unrendered_config` (dbt's
+   * build_config_dict(rendered=False)): its project's dbt_project.yml levels, its properties
+   * entry's `config:`, its config() calls, and for a package's node the root project's levels.
+   */
+  config_sources?: {
+    project: Record<string, unknown>;
+    patch: Record<string, unknown>;
+    calls: Record<string, unknown>;
+    root: Record<string, unknown>;
+  };
+  /**
+   * How its relation's parts are quoted: the adapter's default under the root dbt_project.yml's
+   * `quoting:` (dbt's create_from_node); not in dbt's manifest.
+   */
+  quote_policy?: Readonly<Record<'database' | 'schema' | 'identifier', boolean>>;
   /** Seeds: the CSV file's absolute path (not in dbt's manifest, kept out of the serialized form). */
   seed_file?: string;
   /** Line where the node's SQL starts in its file (snapshot blocks start mid-file). */
@@ -107,6 +123,8 @@ export interface SourceNode {
   schema: string;
   database: string | null;
   relation_name: string;
+  /** The source's `quoting:` merged with its table's (null: the adapter's default). */
+  quoting: Record<'database' | 'schema' | 'identifier', boolean | null>;
   loader: string;
   description: string;
   source_description: string;

@@ -60,6 +60,25 @@ describeEachEngine('the dbt verbs on the command line', (engine) => {
     expect(out.stdout).toMatch(/Done\. PASS=15 WARN=1 ERROR=0 SKIP=0 NO-OP=0 TOTAL=16\n$/);
   });
 
+  it('--warn-error-options fails the warn-severity test and exits 1; DBT_WARN_ERROR stops at a deprecation', async () => {
+    const out = await tributary(
+      ['build', '--warn-error-options', '{"error": ["LogTestResult"]}', '--project-dir', f.dir],
+      f.dir,
+    );
+    expect(out.code).toBe(1);
+    expect(out.stdout).toMatch(/Done\. PASS=\d+ WARN=0 ERROR=1 /);
+    const env = await tributary(['build', '--project-dir', f.dir], f.dir, {
+      DBT_WARN_ERROR: 'true',
+    });
+    expect(env.code).toBe(1);
+    expect(env.stderr).toMatch(/The `target-path` config in `dbt_project.yml` has been deprecated/);
+    const both = await tributary(['build', '--warn-error', '--project-dir', f.dir], f.dir, {
+      DBT_WARN_ERROR_OPTIONS: '{"error": "all"}',
+    });
+    expect(both.code).toBe(2);
+    expect(both.stderr).toMatch(/warn_error_options: not allowed with argument warn_error/);
+  });
+
   it('-q prints only the errors, as dbt --quiet does', async () => {
     const g = new DbtFixture('failing', engine);
     try {

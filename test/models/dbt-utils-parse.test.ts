@@ -25,10 +25,12 @@ describe.skipIf(!available)("dbt-utils' integration_tests project", () => {
       const { manifest, packages, warnings } = opened.parsed;
       expect([...packages.keys()]).toEqual(['dbt_utils']);
       expect(
-        warnings.filter((w) => w.includes('require-dbt-version') || w.includes('requires dbt')),
+        warnings.filter(
+          (w) => w.message.includes('require-dbt-version') || w.message.includes('requires dbt'),
+        ),
       ).toEqual([]);
       // Its schema.yml describes a model that does not exist: dbt warns and goes on.
-      expect(warnings.some((w) => w.includes('test_unpivot_original_api'))).toBe(true);
+      expect(warnings.some((w) => w.message.includes('test_unpivot_original_api'))).toBe(true);
       const byType = (t: string) =>
         [...manifest.nodes.values()].filter(
           (n) => n.resource_type === t && n.package_name === 'dbt_utils_integration_tests',

@@ -364,7 +364,7 @@ describe('deps: git packages (a bare repository made here, the real git)', () =>
     repo = makeGitRepo(join(scratch, 'git'));
   });
 
-  it('checks out a tag and pins the lock to its commit sha', async () => {
+  it('checks out a tag and writes it to the lock as declared, as dbt does', async () => {
     const p = root(`packages:\n  - git: ${repo.url}\n    revision: 1.0.0\n`);
     const r = await installDeps(p, opts());
     expect(marker(p, 'git_pkg')).toContain('git v1');
@@ -374,7 +374,7 @@ describe('deps: git packages (a bare repository made here, the real git)', () =>
       revision: '1.0.0',
       sha: repo.first,
     });
-    expect(lockOf(p).packages).toEqual([{ git: repo.url, name: 'git_pkg', revision: repo.first }]);
+    expect(lockOf(p).packages).toEqual([{ git: repo.url, name: 'git_pkg', revision: '1.0.0' }]);
     expect(existsSync(join(p, 'dbt_packages', 'git_pkg', '.git'))).toBe(false);
     expect(warnings).toEqual([]);
   });
@@ -390,8 +390,9 @@ describe('deps: git packages (a bare repository made here, the real git)', () =>
     const r = await installDeps(p, opts());
     expect(r.packages.map((x) => x.name)).toEqual(['sub_pkg']);
     expect(marker(p, 'sub_pkg')).toContain('sub v2');
+    // The branch name, not the commit it is at: dbt's lock keeps the declared revision.
     expect(lockOf(p).packages).toEqual([
-      { git: repo.url, name: 'sub_pkg', revision: repo.second, subdirectory: 'sub' },
+      { git: repo.url, name: 'sub_pkg', revision: 'main', subdirectory: 'sub' },
     ]);
     expect(warnings.join('\n')).toMatch(/pinned to the "main" branch/);
     warnings.length = 0;
@@ -400,6 +401,14 @@ describe('deps: git packages (a bare repository made here, the real git)', () =>
     });
     await installDeps(p, opts());
     expect(warnings).toEqual([]);
+    // No revision: dbt pins HEAD, the default branch.
+    expect(lockOf(p).packages).toEqual([
+      { git: repo.url, name: 'sub_pkg', revision: 'HEAD', subdirectory: 'sub' },
+    ]);
+    // Installing again from the lock (same specs, same hash) checks out HEAD again.
+    const again = await installDeps(p, opts());
+    expect(again.packages.map((x) => x.name)).toEqual(['sub_pkg']);
+    expect(marker(p, 'sub_pkg')).toContain('sub v2');
   });
 
   it('names the package and URL when the revision is missing or the repository unreachable', async () => {

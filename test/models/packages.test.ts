@@ -321,7 +321,7 @@ describeEachEngine('a project with a package installed in dbt_packages/', (engin
   });
 
   it('warns, without failing, about a require-dbt-version that leaves out the version followed', () => {
-    const warning = opened.parsed.warnings.find((w) => w.includes('pkgone'));
+    const warning = opened.parsed.warnings.find((w) => w.message.includes('pkgone'))?.message;
     expect(warning).toContain('>=2.0.0, <3.0.0');
     expect(warning).toContain('1.9.0');
     expect(logs.some((l) => l.includes('package pkgone requires dbt'))).toBe(true);

@@ -6,7 +6,7 @@
  * get_test_sql row. The failing rows of six rows of raw_items are known, so each status is exact.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { RunSummary } from '../../src/models/index.js';
+import { runVerb, type ParsedProject, type RunSummary } from '../../src/models/index.js';
 import { DbtFixture, describeEachEngine, resultOf } from './dbt.js';
 
 describeEachEngine('test configs', (engine) => {
@@ -155,5 +155,98 @@ describeEachEngine('test configs', (engine) => {
       `select table_name from information_schema.tables where table_schema = '${f.schema}_dbt_test__audit' and table_name = 'not_null_items_category'`,
     );
     expect(stored).toEqual([]);
+  });
+});
+
+describeEachEngine("singular tests' configs from a properties file (data_tests:)", (engine) => {
+  let f: DbtFixture;
+  let summary: RunSummary;
+  let parsed: ParsedProject;
+  const negatives = "select amount from {{ ref('items') }} where amount < 0\n";
+  beforeAll(async () => {
+    f = new DbtFixture('testcfg', engine);
+    f.write('tests/money/negative_rows_warn.sql', negatives);
+    f.write('tests/negative_thresholds.sql', negatives);
+    f.write('tests/negative_guarded.sql', `{{ config(severity='error') }}\n${negatives}`);
+    f.write('tests/negative_store.sql', negatives);
+    f.write('tests/switched_off_test.sql', negatives);
+    f.write(
+      'tests/money/singular.yml',
+      [
+        'version: 2',
+        'data_tests:',
+        '  - name: negative_rows_warn',
+        '    description: Negative amounts, a warning only',
+        '    config:',
+        `      severity: "{{ 'warn' }}"`,
+        '      tags: [money]',
+        '  - name: negative_thresholds',
+        '    config: {warn_if: "> 1", error_if: "> 5"}',
+        '  - name: negative_guarded',
+        '    config: {severity: warn}',
+        '  - name: negative_store',
+        '    config: {store_failures: true}',
+        '  - name: switched_off_test',
+        '    config: {enabled: false}',
+        '  - name: no_such_test',
+        '    description: describes nothing',
+        '',
+      ].join('\n'),
+    );
+    await f.run('seed');
+    await f.run('run');
+    summary = await f.with(async (p) => {
+      parsed = p.parsed;
+      return runVerb(p.parsed, p.engine, { verb: 'test' });
+    });
+  });
+  afterAll(() => f.cleanup());
+
+  const outcome = (name: string) => {
+    const r = resultOf(summary, name);
+    return { status: r.status, failures: r.failures, message: r.message };
+  };
+
+  it('applies severity (rendered), tags and the description of its entry', () => {
+    expect(outcome('negative_rows_warn')).toEqual({
+      status: 'warn',
+      failures: 2,
+      message: 'Got 2 results, configured to warn if != 0',
+    });
+    const node = parsed.manifest.nodes.get('test.testcfg.negative_rows_warn')!;
+    expect(node.description).toBe('Negative amounts, a warning only');
+    // dbt_project.yml's data_tests: tag, then the entry's.
+    expect(node.config.tags).toEqual(['dq', 'money']);
+    expect(node.patch_path).toBe('testcfg://tests/money/singular.yml');
+  });
+
+  it('applies warn_if and error_if', () => {
+    expect(outcome('negative_thresholds')).toEqual({
+      status: 'warn',
+      failures: 2,
+      message: 'Got 2 results, configured to warn if > 1',
+    });
+  });
+
+  it("lets the test file's config() win over its entry, as dbt applies config calls last", () => {
+    expect(outcome('negative_guarded').status).toBe('fail');
+  });
+
+  it('stores failures when the entry says store_failures', async () => {
+    expect(outcome('negative_store').message).toContain(f.rel('negative_store', 'dbt_test__audit'));
+    expect(
+      await f.rows(`select amount from ${f.rel('negative_store', 'dbt_test__audit')} order by 1`),
+    ).toEqual([{ amount: -7 }, { amount: -5 }]);
+  });
+
+  it('disables the test with enabled: false, and warns about an entry naming no test', () => {
+    expect(summary.results.some((r) => r.unique_id.includes('switched_off_test'))).toBe(false);
+    expect(parsed.manifest.disabled.has('test.testcfg.switched_off_test')).toBe(true);
+    expect(
+      parsed.warnings.some(
+        (w) =>
+          w.event === 'NoNodeForYamlKey' && w.message.includes('data_tests entry no_such_test'),
+      ),
+    ).toBe(true);
   });
 });

@@ -190,6 +190,29 @@ describe('local segment log: retention on its own', () => {
   });
 });
 
+describe('local segment log: retention after a reopen', () => {
+  it('removes expired segments written before the log was opened', async () => {
+    const dir = logDir();
+    const log = await openLog(dir, { segmentBytes: 4096 });
+    await log.createStream('s', { shards: 1, maxAgeMs: 1200 });
+    for (let call = 0; call < 20; call++) await log.append('s', records(5, `old${call}`, 200));
+    const before = segmentFiles(dir, 's').length;
+    expect(before).toBeGreaterThan(3);
+    await closeLog(log);
+    await new Promise((r) => setTimeout(r, 1300));
+    const again = await openLog(dir, { segmentBytes: 4096 });
+    const fresh = okSequences(await again.append('s', records(3, 'fresh', 200)));
+    await again.enforceRetention('s');
+    expect(segmentFiles(dir, 's').length).toBeLessThan(before);
+    expect((await readAll(again, 's')).map((r) => r.sequenceNumber)).toEqual(fresh);
+    const first = await again.read('s', shard0, {
+      type: 'after',
+      sequenceNumber: fresh[0]!.slice(0, 13) + '0'.repeat(20),
+    });
+    expect(first.trimmedBefore).toBe(fresh[0]);
+  });
+});
+
 describe('local segment log: single owner', () => {
   it('refuses a second opener, naming the pid that holds the log, and releases on close', async () => {
     const dir = logDir();

@@ -1,12 +1,11 @@
 /**
  * openStreamLog: the factory every caller opens the configured stream log through. The local
- * log lives in the project folder (a relative path is the project's); JetStream is refused
- * plainly until that adapter is part of the build.
+ * log lives in the project folder (a relative path is the project's). (The JetStream case is
+ * tested with its adapter, on the log-jetstream branch.)
  */
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { TributaryError } from '../../src/core/index.js';
 import { openStreamLog } from '../../src/stream/index.js';
 import { tempDir } from '../helpers.js';
 
@@ -29,15 +28,5 @@ describe('openStreamLog', () => {
     const page = await again.read('events', 'shardId-000000000000', { type: 'oldest' });
     expect(page.records.map((r) => r.data.toString())).toEqual(['{"x":1}']);
     await again.close();
-  });
-
-  it('refuses a JetStream log with a configuration error until that adapter is built in', async () => {
-    const err = await openStreamLog(
-      { type: 'jetstream', url: 'nats://127.0.0.1:4222', prefix: 'tributary' },
-      '/nonexistent',
-    ).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(TributaryError);
-    expect((err as TributaryError).code).toBe('CONFIG');
-    expect((err as TributaryError).location?.path).toBe('stream.log.type');
   });
 });

@@ -22,6 +22,8 @@ import {
   type DbtVerb,
   type ParsedProject,
   type RunSummary,
+  resolveWarnError,
+  type WarnErrorFlags,
 } from '../../models/index.js';
 import { openWorkspace } from '../../orchestrator/index.js';
 import { CONFIG_FILE } from '../../project/index.js';
@@ -39,6 +41,8 @@ export interface DbtCliOptions {
   storeFailures?: boolean;
   /** --vars as YAML/JSON text. */
   vars?: Record<string, unknown>;
+  /** --warn-error / --warn-error-options as given. */
+  warnError?: WarnErrorFlags;
   progress: ProgressReporter;
 }
 
@@ -60,6 +64,8 @@ async function withDbt<T>(
       });
     const ws = await openWorkspace(opts.projectDir, 'dbt');
     try {
+      // The pipeline parsed its models already: the policy applies to what runs from here.
+      ws.models.warnError = resolveWarnError(opts.warnError ?? {}, ws.models.project.flags);
       if (opts.vars) {
         Object.assign(ws.models.project.vars, opts.vars);
         Object.assign(ws.models.project.cliVars, opts.vars);
@@ -73,6 +79,7 @@ async function withDbt<T>(
     ...(opts.profilesDir ? { profilesDir: opts.profilesDir } : {}),
     ...(opts.target ? { target: opts.target } : {}),
     ...(opts.vars ? { vars: opts.vars } : {}),
+    ...(opts.warnError ? { warnError: opts.warnError } : {}),
     log: (m) => opts.progress.log(m),
   });
   try {
@@ -175,6 +182,8 @@ export interface DbtCommandOptions {
   vars?: string;
   /** How the node lines and summary print: dbt's text lines, or dbt's JSON log lines. */
   logFormat?: LogFormat;
+  warnError?: boolean;
+  warnErrorOptions?: string;
 }
 
 /** The parsed command line as the verbs take it (`--vars` read as YAML or JSON). */
@@ -203,6 +212,10 @@ function dbtCliOptions(
     ...(opts.target ? { target: opts.target } : {}),
     ...(opts.threads ? { threads: opts.threads } : {}),
     ...(vars ? { vars } : {}),
+    warnError: {
+      ...(opts.warnError !== undefined ? { warnError: opts.warnError } : {}),
+      ...(opts.warnErrorOptions !== undefined ? { warnErrorOptions: opts.warnErrorOptions } : {}),
+    },
   };
 }
 
@@ -257,6 +270,19 @@ function dbtCommand(program: Command, name: string, description: string): Comman
     .option('--json', 'print the results as JSON');
 }
 
+/** dbt's `--warn-error` (also DBT_WARN_ERROR). */
+export function warnErrorOption(): Option {
+  return new Option('--warn-error', 'turn every dbt warning into an error (also DBT_WARN_ERROR)');
+}
+
+/** dbt's `--warn-error-options` (also DBT_WARN_ERROR_OPTIONS). */
+export function warnErrorOptionsOption(): Option {
+  return new Option(
+    '--warn-error-options <yaml>',
+    'which dbt warnings become errors: {"error": "all" | [names], "warn": [names], "silence": [names]} (also DBT_WARN_ERROR_OPTIONS)',
+  );
+}
+
 /** `--log-format text|json`: dbt's console lines, or one dbt structured-log JSON object a line. */
 export function logFormatOption(): Option {
   return new Option('--log-format <format>', "dbt's console: text lines, or JSON log lines")
@@ -278,7 +304,9 @@ const EXECUTING_VERBS: [DbtVerb, string][] = [
 /** `build`, `test`, `seed`, `snapshot` and `compile`. */
 export function registerDbtVerbs(program: Command, cli: CliContext): void {
   for (const [verb, description] of EXECUTING_VERBS) {
-    const cmd = dbtCommand(program, verb, description);
+    const cmd = dbtCommand(program, verb, description)
+      .addOption(warnErrorOption())
+      .addOption(warnErrorOptionsOption());
     if (verb === 'build' || verb === 'seed')
       cmd.option('--full-refresh', 'rebuild incremental models and seeds from scratch');
     if (verb === 'build' || verb === 'test')

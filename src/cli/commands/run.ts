@@ -6,7 +6,14 @@ import { openWorkspace, runPipeline, type RunResult } from '../../orchestrator/i
 import { runningServer } from '../remote.js';
 import { integer, print, type CliContext } from '../context.js';
 import type { Output } from '../output.js';
-import { dbtAction, isPipelineProject, logFormatOption, type DbtCommandOptions } from './dbt.js';
+import {
+  dbtAction,
+  isPipelineProject,
+  logFormatOption,
+  warnErrorOption,
+  warnErrorOptionsOption,
+  type DbtCommandOptions,
+} from './dbt.js';
 
 export interface RunCommandOptions {
   select: string[];
@@ -161,6 +168,8 @@ export function registerRun(program: Command, cli: CliContext): void {
     .option('--threads <n>', 'dbt projects: nodes built at once', integer)
     .option('--vars <yaml>', 'dbt projects: variables, as YAML or JSON')
     .addOption(logFormatOption())
+    .addOption(warnErrorOption())
+    .addOption(warnErrorOptionsOption())
     .action(
       async (
         positional: string[],

@@ -172,7 +172,8 @@ export function lockEntryOf(p: Pinned): LockEntry {
       return {
         name: p.name,
         git: p.gitUnrendered,
-        revision: p.sha,
+        // dbt's GitPinnedPackage.to_dict(): the revision as declared, HEAD when none was.
+        revision: p.revision ?? 'HEAD',
         ...(p.subdirectory ? { subdirectory: p.subdirectory } : {}),
       };
     case 'local':

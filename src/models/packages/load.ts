@@ -11,6 +11,7 @@ import { TributaryError, isErrno } from '../../core/index.js';
 import { ProblemsError, type Problem } from '../../project/index.js';
 import { isDbtProject, loadDbtProject, type DbtProject } from '../dbt-project.js';
 import { DBT_VERSION, versionSatisfies } from '../dbt-version.js';
+import type { DbtWarning } from '../warn-error.js';
 
 /** The installed packages of a project, and what was wrong with any of them. */
 export interface InstalledPackages {
@@ -94,21 +95,26 @@ export async function loadPackages(root: DbtProject): Promise<InstalledPackages>
  * Warnings for each project (the root and its packages) whose `require-dbt-version` does not
  * include the dbt version Tributary follows, or cannot be read.
  */
-export function versionWarnings(projects: DbtProject[], rootName: string): string[] {
-  const warnings: string[] = [];
+export function versionWarnings(projects: DbtProject[], rootName: string): DbtWarning[] {
+  const warnings: DbtWarning[] = [];
+  // dbt stops on such a range (unless --no-version-check) and has no warning event for it; the
+  // name is Tributary's, so --warn-error-options can still name it.
+  const event = 'RequireDbtVersionMismatch';
   for (const p of projects) {
     if (!p.requireDbtVersion.length) continue;
     const range = p.requireDbtVersion.join(', ');
     const what = p.name === rootName ? `project ${p.name}` : `package ${p.name}`;
     const ok = versionSatisfies(DBT_VERSION, p.requireDbtVersion);
     if (ok === undefined)
-      warnings.push(
-        `${what} has a require-dbt-version Tributary cannot read (${range}); it is parsed anyway`,
-      );
+      warnings.push({
+        event,
+        message: `${what} has a require-dbt-version Tributary cannot read (${range}); it is parsed anyway`,
+      });
     else if (!ok)
-      warnings.push(
-        `${what} requires dbt ${range}, and Tributary follows dbt ${DBT_VERSION}; it is parsed anyway, but it may use dbt features of another version`,
-      );
+      warnings.push({
+        event,
+        message: `${what} requires dbt ${range}, and Tributary follows dbt ${DBT_VERSION}; it is parsed anyway, but it may use dbt features of another version`,
+      });
   }
   return warnings;
 }

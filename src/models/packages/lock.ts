@@ -7,8 +7,9 @@
  * whose specs hash the same installs exactly what the lock lists; a lock dbt wrote for the same
  * packages.yml is reused by Tributary and the other way round.
  *
- * Tributary pins a git entry to the commit sha it checked out (dbt-core writes the revision as
- * declared, so a branch can move under its lock); the lock still reads back in dbt.
+ * A git entry keeps the revision as declared (`HEAD` when none was), as dbt-core's
+ * GitPinnedPackage.to_dict() writes it: a branch stays a branch, so a later `deps` from the lock
+ * checks out where that branch is then, as dbt does.
  *
  * Contract: specsHash(specs) → dbt's sha1_hash; readLock/writeLock read and write the file;
  * lockEntryOf(pinned) → one `packages:` entry.

@@ -175,7 +175,13 @@ async function pin(
     case 'git': {
       const revision = gitRevision(u);
       const warn = u.specs.every((s) => s.kind !== 'git' || s.warnUnpinned !== false);
-      if (warn && (revision === undefined || revision === 'main' || revision === 'master'))
+      if (
+        warn &&
+        (revision === undefined ||
+          revision === 'HEAD' ||
+          revision === 'main' ||
+          revision === 'master')
+      )
         ctx.warn(
           `the git package ${first.git} is ${revision ? `pinned to the "${revision}" branch` : 'not pinned, using the default branch'}: it can change under the project without warning (pin a tag or sha in revision:, or set warn-unpinned: false)`,
         );

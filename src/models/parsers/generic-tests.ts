@@ -8,7 +8,7 @@
 import { dirname } from 'node:path';
 import { TributaryError } from '../../core/index.js';
 import { Kwargs } from '../../jinja/index.js';
-import { defaultConfig, finalizeTestConfig, mergeConfig } from '../config.js';
+import { defaultConfig, finalizeTestConfig, mergeConfig, unrenderedConfig } from '../config.js';
 import { nodeGlobals, type ParseCapture } from '../context.js';
 import { INTERNAL_PACKAGE } from '../macro-namespace.js';
 import { renderTestConfig, renderTestKwargs, testMacro } from '../test-kwargs.js';
@@ -110,7 +110,10 @@ async function buildGenericTest(s: ParseSession, spec: TestSpec): Promise<Node> 
     attached_node: parent.resource_type === 'source' ? null : parent.unique_id,
   });
   for (const level of s.treeLevels('tests', fqn)) mergeConfig(node.config, level);
+  // dbt adds a generic test's yml config as a config call, after its macro body's.
+  node.config_sources = s.unrenderedLevels('tests', fqn);
   await configureAtParse(s, node, parent, ymlConfig);
+  node.config_sources.calls = unrenderedConfig(node.config_sources.calls, ymlConfig);
   mergeConfig(node.config, { tags: column?.tags ?? [] });
   node.tags = node.config.tags;
   finalizeTestConfig(node.config, fail);
@@ -152,6 +155,7 @@ async function configureAtParse(
       s.nodeErrors.set(node.unique_id, err);
     }
     mergeConfig(node.config, capture.config);
+    if (node.config_sources) node.config_sources.calls = { ...capture.config };
     node.refs = capture.refs;
     node.sources = capture.sources;
   }

@@ -1,6 +1,7 @@
 /**
- * Properties files (dbt's SchemaParser input): the `.yml` files under the model, seed, snapshot
- * and analysis paths, read into an index of entries by the resource they describe. Descriptions
+ * Properties files (dbt's SchemaParser input): the `.yml` files under the model, seed, snapshot,
+ * analysis, macro and test paths, read into an index of entries by the resource they describe
+ * (`data_tests:` entries describe singular tests, as in dbt-core 1.9). Descriptions
  * (`doc()`) and where sources live (target, var, env_var) are rendered first, as dbt does.
  */
 import { join } from 'node:path';
@@ -18,7 +19,7 @@ import {
 import type { ParseSession } from './session.js';
 import { asArray, asObject, asString, walkFolder } from './util.js';
 
-const SECTIONS = ['models', 'seeds', 'snapshots', 'analyses', 'sources'] as const;
+const SECTIONS = ['models', 'seeds', 'snapshots', 'analyses', 'sources', 'data_tests'] as const;
 
 /** Reads every properties file of the project into an index; problems go to the session. */
 export async function readProperties(s: ParseSession): Promise<PropertyIndex> {
@@ -31,6 +32,8 @@ export async function readProperties(s: ParseSession): Promise<PropertyIndex> {
     ...project.analysisPaths,
     // dbt reads macro properties (`macros:`) from yml files beside the macros too.
     ...project.macroPaths,
+    // and singular tests' (`data_tests:`) from yml files beside the tests (dbt-core 1.9).
+    ...project.testPaths,
   ];
   for (const root of new Set(roots)) {
     for (const path of await walkFolder(join(project.dir, root), ['.yml', '.yaml'])) {
@@ -148,9 +151,10 @@ export function reportUnmatched(s: ParseSession): void {
   for (const entries of s.properties.byName.values()) {
     for (const item of entries) {
       const line = lineOf(item.props, [item.section, item.index]);
-      s.warnings.push(
-        `${s.templateName(item.props.file)}${line ? `:${line}` : ''}: ${item.section} entry ${asString(item.entry.name)} matches no ${item.section.replace(/s$/, '').replace(/analyse$/, 'analysis')} file (dbt: "Did not find matching node for patch with name '${asString(item.entry.name)}'")`,
-      );
+      s.warnings.push({
+        event: 'NoNodeForYamlKey',
+        message: `${s.templateName(item.props.file)}${line ? `:${line}` : ''}: ${item.section} entry ${asString(item.entry.name)} matches no ${item.section === 'data_tests' ? 'singular test' : item.section.replace(/s$/, '').replace(/analyse$/, 'analysis')} file (dbt: "Did not find matching node for patch with name '${asString(item.entry.name)}'")`,
+      });
     }
   }
 }
@@ -169,9 +173,14 @@ async function renderProperties(
     for (const c of asArray(o.columns))
       if (c && typeof c === 'object') await described(asObject(c));
   };
-  for (const section of ['models', 'seeds', 'snapshots', 'analyses'])
+  for (const section of ['models', 'seeds', 'snapshots', 'analyses', 'data_tests'])
     for (const e of asArray(data[section]))
       if (e && typeof e === 'object') await described(asObject(e));
+  // A singular test's yml config renders like a generic test's (`severity: "{{ ... }}"`).
+  for (const e of asArray(data.data_tests)) {
+    const config = e && typeof e === 'object' ? asObject(asObject(e).config) : {};
+    for (const key of Object.keys(config)) await field(config, key);
+  }
   for (const src of asArray(data.sources)) {
     if (!src || typeof src !== 'object') continue;
     const source = asObject(src);

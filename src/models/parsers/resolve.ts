@@ -12,6 +12,7 @@ import { nodeGlobals, refText, type CompileRuntime } from '../context.js';
 import { findRefTarget, findSource } from '../lookup.js';
 import { INTERNAL_PACKAGE } from '../macro-namespace.js';
 import type { Manifest, Node } from '../types.js';
+import { DEFAULT_QUOTE_POLICY, mergeQuotePolicy, relationSql, type Policy } from '../relation.js';
 import type { ParseSession } from './session.js';
 
 /** Sets database, schema, alias, tags, meta and relation_name of every node, enabled or not. */
@@ -40,13 +41,15 @@ export async function resolveRelations(s: ParseSession): Promise<void> {
       node.alias = await naming.alias(node);
       node.tags = node.config.tags;
       node.meta = node.config.meta;
+      // dbt's create_from_node: the adapter's default under the root project's quoting:.
+      node.quote_policy = mergeQuotePolicy(DEFAULT_QUOTE_POLICY, s.root.quoting);
       // A test is a relation only when it stores its failures (dbt's is_relational).
       node.relation_name =
         (node.resource_type === 'test' && node.config.store_failures !== true) ||
         node.resource_type === 'analysis' ||
         node.config.materialized === 'ephemeral'
           ? null
-          : relationName(opts.dialect, node.database, node.schema, node.alias);
+          : relationName(opts.dialect, node.database, node.schema, node.alias, node.quote_policy);
     });
   }
 }
@@ -74,16 +77,16 @@ export function reportAliasClashes(s: ParseSession): void {
 
 /**
  * A relation's name as dbt prints it in the manifest: `"database"."schema"."identifier"` (only
- * `"schema"."identifier"` when the target names no database).
+ * `"schema"."identifier"` when the target names no database), each part quoted as `policy` says.
  */
 export function relationName(
   dialect: Dialect,
   database: string | null,
   schema: string,
   identifier: string,
+  policy: Policy = DEFAULT_QUOTE_POLICY,
 ): string {
-  const rel = dialect.relation(schema, identifier);
-  return database ? `${dialect.quoteIdentifier(database)}.${rel}` : rel;
+  return relationSql((p) => dialect.quoteIdentifier(p), { database, schema, identifier }, policy);
 }
 
 /** Resolves every node's ref() and source() calls into depends_on, parent and child maps. */

@@ -10,10 +10,11 @@ import { TributaryError } from '../../core/index.js';
 import type { Dialect } from '../../engines/index.js';
 import { JinjaEnvironment, type JinjaTemplate } from '../../jinja/index.js';
 import { ProblemsError, type Problem } from '../../project/index.js';
-import { defaultConfig, mergeConfig, treeConfigs } from '../config.js';
+import { defaultConfig, mergeConfig, treeConfigs, unrenderedConfig } from '../config.js';
 import { nodeGlobals, type CompileRuntime, type ParseCapture } from '../context.js';
 import type { DbtProject, TargetConfig } from '../dbt-project.js';
 import { MacroRegistry } from '../macro-namespace.js';
+import { setProjectQuoting } from '../context-adapter.js';
 import { newNode, type Manifest, type Node, type ResourceType } from '../types.js';
 import { testsFor, type TestSpec } from './test-specs.js';
 import {
@@ -24,6 +25,7 @@ import {
   type PropertyIndex,
 } from './property-entries.js';
 import { asObject, asString, sha256 } from './util.js';
+import type { DbtWarning, WarnErrorPolicy } from '../warn-error.js';
 
 /** What a parse needs besides the project: the target, its SQL dialect and dispatch order. */
 export interface ParseOptions {
@@ -31,6 +33,8 @@ export interface ParseOptions {
   target: TargetConfig;
   dispatchPrefixes: string[];
   log?: (message: string) => void;
+  /** Which warnings are errors (--warn-error, --warn-error-options). */
+  warnError?: WarnErrorPolicy;
 }
 
 /** One environment for every project: templates are parsed once, rendered per node. */
@@ -48,7 +52,7 @@ export class ParseSession {
   readonly env = env;
   readonly problems: Problem[] = [];
   /** What dbt only warns about (a properties entry describing no file, for one). */
-  readonly warnings: string[] = [];
+  readonly warnings: DbtWarning[] = [];
   readonly manifest: Manifest;
   /** Every macro, by the package defining it (dbt's own, the root project's, each package's). */
   readonly macros: MacroRegistry;
@@ -76,6 +80,7 @@ export class ParseSession {
   ) {
     this.project = root;
     this.projects = [root, ...packages];
+    setProjectQuoting(opts.target, root.quoting ?? {});
     this.macros = new MacroRegistry(root.name);
     for (const p of packages) this.macros.addPackage(p.name);
     this.manifest = {
@@ -101,6 +106,7 @@ export class ParseSession {
       invocationId: '',
       runStartedAt: new Date(),
       log: () => undefined,
+      ...(opts.warnError ? { warnError: opts.warnError } : {}),
       renderString: (text, file, globals) => env.parse(text, file).render(globals),
     };
   }
@@ -178,7 +184,7 @@ export class ParseSession {
     const fqn = [project.name, ...dirs, name];
     const config = defaultConfig(type);
     for (const level of this.treeLevels(tree, fqn)) mergeConfig(config, level);
-    return newNode({
+    const node = newNode({
       unique_id: `${type}.${project.name}.${name}`,
       resource_type: type,
       package_name: project.name,
@@ -191,6 +197,23 @@ export class ParseSession {
       config,
       schema: this.opts.target.schema,
     });
+    node.config_sources = this.unrenderedLevels(tree, fqn);
+    return node;
+  }
+
+  /**
+   * The dbt_project.yml levels of a node as written: its own project's, and (for a package's
+   * node) the root project's, which dbt applies after everything else.
+   */
+  unrenderedLevels(key: TreeKey | undefined, fqn: string[]): NonNullable<Node['config_sources']> {
+    const levels = (p: DbtProject) =>
+      key ? unrenderedConfig(...treeConfigs(p.unrendered?.[key] ?? p[key], fqn)) : {};
+    return {
+      project: levels(this.project),
+      patch: {},
+      calls: {},
+      root: this.project === this.root ? {} : levels(this.root),
+    };
   }
 
   /** Applies the properties entry describing `node` (one only) and takes it off the index. */
@@ -210,6 +233,7 @@ export class ParseSession {
     const item = entries[0]!;
     byName.delete(`${section}:${node.name}`);
     describe(node, item.entry);
+    if (node.config_sources) node.config_sources.patch = asObject(item.entry.config);
     node.patch_path = `${node.package_name}://${item.props.file}`;
     return item;
   }
@@ -270,6 +294,7 @@ export class ParseSession {
     const capture: ParseCapture = { refs: [], sources: [], config: {} };
     await tpl.render(nodeGlobals(this.runtime, node, { execute: false, capture }));
     mergeConfig(node.config, capture.config);
+    if (node.config_sources) node.config_sources.calls = { ...capture.config };
     node.refs = capture.refs;
     node.sources = capture.sources;
   }

@@ -3,7 +3,8 @@
  * becomes a source node with its relation, freshness rules and loaded_at_field. Parsed before
  * any node, since nodes' source() calls resolve against them.
  */
-import type { FreshnessRule } from '../types.js';
+import type { FreshnessRule, SourceNode } from '../types.js';
+import { DEFAULT_QUOTE_POLICY, mergeQuotePolicy } from '../relation.js';
 import { relationName } from './resolve.js';
 import { testsFor } from './test-specs.js';
 import { columnsOf, lineOf, type PropertyEntry } from './property-entries.js';
@@ -73,6 +74,11 @@ function addSources(s: ParseSession, item: PropertyEntry): void {
       (src.database as string | undefined) ??
       (s.opts.target.database as string | null | undefined) ??
       null;
+    // dbt: source.quoting.merged(table.quoting); the project's quoting: does not apply.
+    const quoting = { database: null, schema: null, identifier: null } as SourceNode['quoting'];
+    for (const level of [asObject(src.quoting), asObject(t.quoting)])
+      for (const k of ['database', 'schema', 'identifier'] as const)
+        if (typeof level[k] === 'boolean') quoting[k] = level[k];
     const fresh =
       t.freshness === undefined
         ? sourceFreshness
@@ -88,7 +94,14 @@ function addSources(s: ParseSession, item: PropertyEntry): void {
       identifier,
       schema,
       database,
-      relation_name: relationName(s.opts.dialect, database, schema, identifier),
+      relation_name: relationName(
+        s.opts.dialect,
+        database,
+        schema,
+        identifier,
+        mergeQuotePolicy(DEFAULT_QUOTE_POLICY, quoting),
+      ),
+      quoting,
       loader: asString(src.loader),
       description: asString(t.description),
       source_description: asString(src.description),

@@ -390,6 +390,7 @@ export class LocalSegmentLog implements StreamLog {
     this.assertOpen();
     const state = this.stream(stream);
     const { maxAgeMs, maxBytes } = state.meta.settings;
+    for (const shard of state.shards) await shard.scanExpiring(Date.now() - maxAgeMs);
     await this.exclusive(async () => {
       if (this.streams.get(stream) !== state) return; // deleted meanwhile
       for (const shard of state.shards) await shard.removeExpired(Date.now() - maxAgeMs, maxBytes);

@@ -7,6 +7,7 @@
 import { close, fdatasync, ftruncate, open as openFd, write } from 'node:fs';
 import { open, readdir, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { isErrno } from '../../core/errors.js';
 import {
   FRAME_HEADER_BYTES,
   FrameStaging,
@@ -356,10 +357,11 @@ export class ShardLog {
     let removed = 0;
     while (this.segments.length > 1) {
       const oldest = this.segments[0]!;
-      await this.ensureScanned(oldest);
-      const expired = oldest.lastArrivalMs == null || oldest.lastArrivalMs < cutoffMs;
       const total = this.segments.reduce((sum, s) => sum + s.size, 0);
-      if (!expired && (maxBytes === undefined || total <= maxBytes)) break;
+      if (maxBytes === undefined || total <= maxBytes) {
+        await this.ensureScanned(oldest);
+        if (oldest.lastArrivalMs != null && oldest.lastArrivalMs >= cutoffMs) break;
+      }
       await unlink(oldest.path).catch(() => undefined);
       this.segments.shift();
       this.trimmedBelow = this.segments[0]!.firstCounter;
@@ -367,6 +369,23 @@ export class ShardLog {
     }
     if (removed > 0) await syncFolder(this.dir).catch(() => undefined);
     return removed;
+  }
+
+  /**
+   * Scans (once) the oldest closed segments whose age retention must know, stopping at the first
+   * one still in date. Runs outside the writer's turn, so a long scan of a segment written before
+   * the log was opened does not hold up group writes; `removeExpired` then finds them scanned.
+   */
+  async scanExpiring(cutoffMs: number): Promise<void> {
+    for (const segment of this.segments.slice(0, -1)) {
+      try {
+        await this.ensureScanned(segment);
+      } catch (err) {
+        if (isErrno(err, 'ENOENT')) continue; // removed meanwhile
+        throw err;
+      }
+      if (segment.lastArrivalMs != null && segment.lastArrivalMs >= cutoffMs) return;
+    }
   }
 
   /** Closes the active segment's descriptor. */
