@@ -7,7 +7,7 @@
  * session on the server.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
@@ -73,6 +73,15 @@ describe.skipIf(!haveChromium)('the web UI in Chromium', () => {
     expect(cli(dir, ['init', dir]).code).toBe(0);
     // The clickstream goes through a collector into the stream, as `npm run demo` sends it.
     await generateWithOwnCollector(dir, { scale: 0.02, progress: silentProgress });
+    // serve's collector on a free port, not 4567, which another test's serve may hold.
+    const config = join(dir, 'tributary.yml');
+    writeFileSync(
+      config,
+      readFileSync(config, 'utf8').replace(
+        /collector: \{ host: ([^,]+), port: 4567 \}/,
+        'collector: { host: $1, port: 0 }',
+      ),
+    );
     const ok = cli(dir, ['run']);
     expect(ok.code, ok.stderr).toBe(0);
     const failed = cli(dir, ['run', 'monthly_sales', '--json'], {

@@ -23,15 +23,18 @@ const BOM = '\uFEFF';
 
 /**
  * The campaign kills file landings: its project reads the clickstream from landing/ files, as
- * the template did before its clickstream moved to the stream (the stream's own fault test is
- * test/stream's).
+ * the template did before its clickstream moved to the stream, and has no streams (the stream's
+ * own fault test is test/stream's).
  */
 async function clickstreamFromFiles(project: string): Promise<void> {
   const file = join(project, 'tributary.yml');
   const text = await readFile(file, 'utf8');
   const files =
     '  web:\n    type: files\n    path: landing\n    tables:\n      clickstream: { files: "clickstream*.ndjson", format: ndjson }\n';
-  const changed = text.replace(/ {2}web:[^\n]*\n( {4}[^\n]*\n)+/, files);
+  // No stream block either: a serve scenario then starts no collector (on a fixed port).
+  const changed = text
+    .replace(/ {2}web:[^\n]*\n( {4}[^\n]*\n)+/, files)
+    .replace(/^stream:\n( {2}[^\n]*\n)+/m, '');
   if (changed === text) throw new Error(`no web source to change in ${file}`);
   await writeFile(file, changed);
 }
