@@ -86,6 +86,24 @@ export class JinjaEnvironment {
       snapshots.set(name, new Template(this.env, file, parsed, body, macroNodes, new Map(), true));
     return tpl;
   }
+
+  private readonly snippets = new Map<string, JinjaTemplate>();
+
+  /**
+   * parse(), remembered by file and source: a snippet rendered for node after node (a test's
+   * arguments, a hook) is parsed once. Templates are never changed by rendering. A failed parse
+   * is not remembered; past 10,000 snippets the memory starts over.
+   */
+  parseOnce(source: string, file: string): JinjaTemplate {
+    const key = `${file}\u0000${source}`;
+    let tpl = this.snippets.get(key);
+    if (!tpl) {
+      if (this.snippets.size >= 10_000) this.snippets.clear();
+      tpl = this.parse(source, file);
+      this.snippets.set(key, tpl);
+    }
+    return tpl;
+  }
 }
 
 class Template implements JinjaTemplate {

@@ -3,7 +3,7 @@
  * target/sources.json and compiled SQL under target/compiled/. Shapes follow dbt's (v12 manifest,
  * v6 run results) for the fields tools read; docs/artifacts.md lists exactly what is written.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { writeFileAtomic } from '../core/index.js';
@@ -172,7 +172,7 @@ function isEphemeralSuccess(pp: ParsedProject, r: NodeResult): boolean {
 }
 
 /** Where a node's compiled SQL goes: target/compiled/<its package>/<file>, as dbt lays it out. */
-function compiledPath(pp: ParsedProject, node: Node): string {
+export function compiledPath(pp: ParsedProject, node: Node): string {
   return join(pp.project.dir, compiledFile(pp, node));
 }
 
@@ -185,11 +185,13 @@ export function compiledFile(pp: ParsedProject, node: Node): string {
 }
 
 const createdDirs = new WeakMap<ParsedProject, Set<string>>();
+/** Numbers this process's temp files (unique per process with the pid; cheaper than random bytes). */
+let tempFiles = 0;
 
 /**
  * Writes a node's compiled SQL: aside, then renamed (never half a file), without fsync (it is
- * rebuilt by any compile), and only when it changed. Synchronous on purpose: thousands of small
- * files cost far less this way than as async operations.
+ * rebuilt by any compile), and only when it changed; for one node at a time (the orchestrator's
+ * steps). The dbt verbs write a whole run's files on a thread of their own (compiled-writer.ts).
  */
 export function writeCompiled(pp: ParsedProject, node: Node, sql: string): void {
   const path = compiledPath(pp, node);
@@ -208,7 +210,7 @@ export function writeCompiled(pp: ParsedProject, node: Node, sql: string): void 
     current = undefined;
   }
   if (current === text) return;
-  const tmp = `${path}.${randomBytes(4).toString('hex')}.tmp`;
+  const tmp = `${path}.${process.pid}-${++tempFiles}.tmp`;
   writeFileSync(tmp, text);
   renameSync(tmp, path);
 }

@@ -95,7 +95,7 @@ export class DbtSession {
       runStartedAt: this.runStartedAt,
       log: this.opts.log ?? (() => undefined),
       ...(pp.warnError ? { warnError: pp.warnError } : {}),
-      renderString: (text, file, globals) => pp.env.parse(text, file).render(globals),
+      renderString: (text, file, globals) => pp.env.parseOnce(text, file).render(globals),
     };
   }
 

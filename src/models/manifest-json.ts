@@ -172,43 +172,46 @@ function nodeUnrenderedConfig(node: Node): Record<string, unknown> {
   return c ? unrenderedConfig(c.project, c.patch, c.calls, c.root) : {};
 }
 
-/** One node (model, seed, snapshot, test or analysis) as dbt writes it. */
+/**
+ * One node (model, seed, snapshot, test or analysis) as dbt writes it. Built by adding to one
+ * object in dbt's key order rather than spreading copies: the manifest holds thousands of them.
+ */
 export function nodeJson(node: Node, ctx: ManifestContext): Json {
-  const base = baseNodeJson(node, ctx);
+  const out = baseNodeJson(node, ctx);
   const macros = ctx.macroCalls(node);
-  if (node.resource_type === 'seed')
-    return { ...base, root_path: ctx.pp.project.dir, depends_on: { macros }, defer_relation: null };
-  const out: Json = {
-    ...base,
-    language: node.language,
-    refs: node.refs.map((r) => ({
-      name: r.name,
-      package: r.package ?? null,
-      version: r.version ?? null,
-    })),
-    sources: node.sources,
-    metrics: [],
-    depends_on: { macros, nodes: node.depends_on.nodes },
-    compiled_path: null,
-    contract: { enforced: false, alias_types: true, checksum: null },
-  };
+  if (node.resource_type === 'seed') {
+    out.root_path = ctx.pp.project.dir;
+    out.depends_on = { macros };
+    out.defer_relation = null;
+    return out;
+  }
+  out.language = node.language;
+  out.refs = node.refs.map((r) => ({
+    name: r.name,
+    package: r.package ?? null,
+    version: r.version ?? null,
+  }));
+  out.sources = node.sources;
+  out.metrics = [];
+  out.depends_on = { macros, nodes: node.depends_on.nodes };
+  out.compiled_path = null;
+  out.contract = { enforced: false, alias_types: true, checksum: null };
   switch (node.resource_type) {
     case 'model':
-      return {
-        ...out,
-        access: 'protected',
-        constraints: [],
-        version: null,
-        latest_version: null,
-        deprecation_date: null,
-        defer_relation: null,
-        primary_key: [],
-        time_spine: null,
-      };
+      out.access = 'protected';
+      out.constraints = [];
+      out.version = null;
+      out.latest_version = null;
+      out.deprecation_date = null;
+      out.defer_relation = null;
+      out.primary_key = [];
+      out.time_spine = null;
+      return out;
     case 'snapshot':
-      return { ...out, defer_relation: null };
+      out.defer_relation = null;
+      return out;
     case 'test':
-      return node.test_metadata ? { ...out, ...genericTestFields(node, ctx) } : out;
+      return node.test_metadata ? Object.assign(out, genericTestFields(node, ctx)) : out;
     default:
       return out;
   }

@@ -8,12 +8,13 @@ import type { ProgressReporter } from '../core/index.js';
 import { dispatch, type TaskResult } from '../dag/index.js';
 import type { Engine } from '../engines/index.js';
 import {
-  writeCompiled,
+  compiledPath,
   writeManifest,
   writeRunResults,
   writeSources,
   type FreshnessResult,
 } from './artifacts.js';
+import { CompiledWriter } from './compiled-writer.js';
 import { DbtSession, type NodeResult } from './execute.js';
 import type { ParsedProject } from './parse.js';
 import { selectNodes, selectSources, type Selection } from './select.js';
@@ -120,6 +121,7 @@ async function runNodes(
     verb: DbtVerb;
     progress?: ProgressReporter;
     onResult?: RunOptions['onResult'];
+    compiled: CompiledWriter;
   },
 ): Promise<Map<string, NodeResult>> {
   const { manifest } = pp;
@@ -157,7 +159,8 @@ async function runNodes(
           const r = await session.execute(sessions[ctx.slot]!, node, `Thread-${ctx.slot + 1}`, {
             compileOnly: verb === 'compile',
           });
-          if (r.compiled_code !== null) writeCompiled(pp, node, r.compiled_code);
+          if (r.compiled_code !== null)
+            plan.compiled.write(compiledPath(pp, node), `${r.compiled_code}\n`);
           return r;
         },
         outcome: (r) => (BAD_STATUSES.has(r.status) ? 'failed' : 'succeeded'),
@@ -219,14 +222,25 @@ export async function runVerb(
   opts.progress?.update({ label: opts.verb, done: 0, total: order.length, unit: 'nodes' });
   const executes = opts.verb !== 'compile';
   if (executes) await session.runProjectHooks(engine, 'on-run-start');
-  const results = await runNodes(pp, engine, session, {
-    order,
-    deps,
-    threads,
-    verb: opts.verb,
-    ...(opts.progress ? { progress: opts.progress } : {}),
-    ...(opts.onResult ? { onResult: opts.onResult } : {}),
-  });
+  // Compiling only: files are written on threads while the main thread renders. Executing
+  // verbs write each node's file before the next node starts, so a failed write stops the run.
+  const compiled = new CompiledWriter(executes ? 0 : undefined);
+  let results: Map<string, NodeResult>;
+  try {
+    results = await runNodes(pp, engine, session, {
+      order,
+      deps,
+      threads,
+      verb: opts.verb,
+      compiled,
+      ...(opts.progress ? { progress: opts.progress } : {}),
+      ...(opts.onResult ? { onResult: opts.onResult } : {}),
+    });
+  } catch (err) {
+    await compiled.close().catch(() => undefined);
+    throw err;
+  }
+  await compiled.close();
   // A node in a dependency cycle never runs and has no result.
   const ordered = order.map((id) => results.get(id)).filter((r): r is NodeResult => !!r);
   if (executes) await session.runProjectHooks(engine, 'on-run-end', ordered);

@@ -57,6 +57,7 @@ export {
   type RecoveryNote,
   type SegmentIo,
 } from './local/index.js';
+export { JetStreamLog, type JetStreamLogOptions } from './jetstream/index.js';
 export { openStreamLog } from './open.js';
 export {
   AMZ_JSON,

@@ -3,9 +3,9 @@
  * (default) or NATS JetStream. The collector, the flusher and the CLI open it only through here.
  */
 import { resolve } from 'node:path';
-import { TributaryError } from '../core/errors.js';
 import type { StreamLogConfig } from '../project/index.js';
 import type { StreamLog } from './log.js';
+import { JetStreamLog } from './jetstream/index.js';
 import { LocalSegmentLog, type LocalSegmentLogOptions } from './local/index.js';
 
 /** Opens the configured stream log; a relative local path is taken from the project folder. */
@@ -18,11 +18,6 @@ export async function openStreamLog(
     case 'local':
       return LocalSegmentLog.open(resolve(projectDir, config.path), localOptions);
     case 'jetstream':
-      // The JetStream adapter (branch log-jetstream) replaces this refusal with its connect call.
-      throw new TributaryError('the JetStream stream log is not in this build', {
-        code: 'CONFIG',
-        location: { path: 'stream.log.type' },
-        hint: 'use stream.log.type: local until the JetStream adapter is merged',
-      });
+      return JetStreamLog.connect({ url: config.url, prefix: config.prefix });
   }
 }

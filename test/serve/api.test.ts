@@ -458,6 +458,35 @@ describe('read routes', () => {
         .statusCode,
     ).toBe(401);
   });
+
+  it('tokens: a producer key is created with its SigV4 pair and opens nothing in the API', async () => {
+    const created = (
+      await app.inject({
+        method: 'POST',
+        url: '/api/tokens',
+        headers: auth(token.admin),
+        payload: { role: 'producer', name: 'web' },
+      })
+    ).json() as { id: string; token: string; accessKeyId: string; secretAccessKey: string };
+    expect(created.accessKeyId).toMatch(/^TRBP[A-Z0-9]{10}$/);
+    expect(created.token).toBe(`trb_${created.id}_${created.secretAccessKey}`);
+    const listed = (
+      await app.inject({ method: 'GET', url: '/api/tokens', headers: auth(token.admin) })
+    ).body;
+    expect(listed).toContain(created.accessKeyId);
+    expect(listed).not.toContain(created.secretAccessKey);
+    for (const url of ['/api/me', '/api/catalog'])
+      expect(
+        (await app.inject({ method: 'GET', url, headers: auth(created.token) })).statusCode,
+      ).toBe(401);
+    const login = await app.inject({
+      method: 'POST',
+      url: '/api/session',
+      headers: { host: 'localhost:3000', origin: 'http://localhost:3000' },
+      payload: { token: created.token },
+    });
+    expect(login.statusCode).toBe(401);
+  });
 });
 
 describe('dashboards', () => {

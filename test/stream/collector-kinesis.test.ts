@@ -19,11 +19,13 @@ import {
   ListStreamsCommand,
   PutRecordCommand,
   PutRecordsCommand,
+  ProvisionedThroughputExceededException,
   ResourceInUseException,
   ResourceNotFoundException,
   ValidationException,
   type KinesisClient,
 } from '@aws-sdk/client-kinesis';
+import { TributaryError } from '../../src/core/index.js';
 import type { AppendOutcome, RecordInput, StreamLog } from '../../src/stream/log.js';
 import { hashKeyOf, shardForHashKey, shardIdOf } from '../../src/stream/shards.js';
 import {
@@ -44,6 +46,9 @@ const refuse = new Set<number>();
 function refusing(log: StreamLog): StreamLog {
   return Object.assign(Object.create(log) as StreamLog, {
     append: async (stream: string, records: readonly RecordInput[]): Promise<AppendOutcome[]> => {
+      if (stream === 'clicks' && refuse.has(-1))
+        throw new TributaryError('the disk is full (test)', { code: 'UNAVAILABLE' });
+      if (stream === 'clicks' && refuse.has(-2)) throw new Error('a bug (test)');
       const kept = records.filter((_, i) => !refuse.has(i));
       const outcomes = await log.append(stream, kept);
       let k = 0;
@@ -306,6 +311,42 @@ describe('partial failures', () => {
     } finally {
       refuse.clear();
     }
+  });
+});
+
+describe('a log that cannot take writes', () => {
+  it('answers ProvisionedThroughputExceededException, and InternalFailure (500) for a failure of its own', async () => {
+    const put = () =>
+      kinesis.send(
+        new PutRecordsCommand({
+          StreamName: 'clicks',
+          Records: [{ PartitionKey: 'k', Data: Buffer.from('x') }],
+        }),
+      );
+    refuse.add(-1);
+    try {
+      const err = await put().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(ProvisionedThroughputExceededException);
+      expect((err as Error).message).toContain('the disk is full (test)');
+    } finally {
+      refuse.clear();
+    }
+    refuse.add(-2);
+    try {
+      const err = await put().then(
+        () => undefined,
+        (e: unknown) => e as KinesisServiceException,
+      );
+      expect(err?.name).toBe('InternalFailure');
+      expect(err?.$metadata.httpStatusCode).toBe(500);
+    } finally {
+      refuse.clear();
+    }
+    // The collector keeps serving.
+    expect((await put()).FailedRecordCount).toBe(0);
   });
 });
 

@@ -6,11 +6,13 @@
  * that are the same bytes whenever they are cut.
  */
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LocalObjectStore } from '../../src/lake/index.js';
 import { loadProject, type StreamSourceTable } from '../../src/project/index.js';
 import { readRawManifest } from '../../src/sources/index.js';
 import {
+  LocalSegmentLog,
   StreamFlusher,
   cursorOf,
   flushOnce,
@@ -186,5 +188,39 @@ describe('landed lines', () => {
     expect(deep.rejected).toBe('not_object');
     const deepObject = lineOf(record(`{"a":${'['.repeat(2000)}${']'.repeat(2000)}}`));
     expect(deepObject.rejected).toBe('too_deep');
+  });
+});
+
+describe('retention gaps', () => {
+  it('names the range retention removed before it was flushed, once, and keeps it in the cursor', async () => {
+    const dir = streamProject();
+    const project = await loadProject(dir);
+    const table = project.tables[0] as StreamSourceTable;
+    const store = new LocalObjectStore(project.paths.lake);
+    const tmpDir = project.paths.tmp;
+    // Tiny segments, so each append seals one and retention can drop them one by one.
+    const log = await LocalSegmentLog.open(join(dir, '.tributary', 'stream'), {
+      segmentBytes: 64,
+      retentionIntervalMs: 0,
+    });
+    opened.push(log);
+    await log.createStream('clicks', { shards: 1, maxAgeMs: 400 });
+    await appendEvents(log, [click('g1', '2026-03-02T10:00:00Z')]);
+    await flushOnce({ store, tmpDir, log }, table, { force: true });
+    const [lost] = await appendEvents(log, [click('g2', '2026-03-02T10:00:00Z')]);
+    await new Promise((r) => setTimeout(r, 600));
+    const [kept] = await appendEvents(log, [click('g3', '2026-03-02T10:00:00Z')]);
+    await log.enforceRetention('clicks');
+    const flushed = await flushOnce({ store, tmpDir, log }, table, { force: true });
+    expect(flushed.gaps).toHaveLength(1);
+    const gap = flushed.gaps[0]!;
+    expect(gap.table).toBe('web.clicks');
+    expect(gap.before).toBe(kept);
+    expect(BigInt(gap.after)).toBeLessThan(BigInt(lost!));
+    expect(flushed.records).toBe(1);
+    const cursor = cursorOf((await readRawManifest(store, 'web', 'clicks')).cursor);
+    expect(cursor.gaps).toHaveLength(1);
+    const again = await flushOnce({ store, tmpDir, log }, table, { force: true });
+    expect(again.gaps).toEqual([]);
   });
 });

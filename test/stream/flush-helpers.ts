@@ -10,12 +10,17 @@ import type { Workspace } from '../../src/orchestrator/index.js';
 import { LocalSegmentLog, type StreamLog } from '../../src/stream/index.js';
 import { tempDir, writeFiles } from '../helpers.js';
 
-/** A project with stream table `clicks` (source `web`) of stream `clicks`, 2 shards. */
-export function streamProject(buffer = '{ max_bytes: 1MB, max_age: 10s }', extra = ''): string {
+/** A project with stream table `clicks` (source `web`) of stream `clicks`, 2 shards, on `log`. */
+export function streamProject(
+  buffer = '{ max_bytes: 1MB, max_age: 10s }',
+  extra = '',
+  log = '{ type: local }',
+): string {
   const dir = tempDir('trib-flush-');
   writeFiles(dir, {
     'tributary.yml': `name: s
 stream:
+  log: ${log}
   streams:
     clicks: { shards: 2 }
 sources:

@@ -8,7 +8,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { StreamLog } from '../../src/stream/index.js';
+import { JetStreamLog } from '../../src/stream/jetstream/index.js';
 import { LocalSegmentLog } from '../../src/stream/local/index.js';
+
+/** The NATS server the JetStream tests use: TRIBUTARY_TEST_NATS_URL, or the local default. */
+export const natsTestUrl = process.env.TRIBUTARY_TEST_NATS_URL ?? 'nats://127.0.0.1:4222';
 
 export interface LogAdapter {
   name: string;
@@ -45,5 +49,45 @@ function localAdapter(): LogAdapter {
   };
 }
 
+/** JetStream on the test NATS server, under a prefix unique to each `open`. */
+function jetStreamAdapter(): LogAdapter {
+  const prefixes: string[] = [];
+  const connectTo = (prefix: string) =>
+    JetStreamLog.connect({ url: natsTestUrl, prefix, timeoutMs: 5000 });
+  return {
+    name: 'jetstream',
+    async available() {
+      try {
+        await (
+          await JetStreamLog.connect({ url: natsTestUrl, prefix: 'probe', timeoutMs: 3000 })
+        ).close();
+        return undefined;
+      } catch (err) {
+        return `no JetStream at ${natsTestUrl} (${err instanceof Error ? err.message : String(err)})`;
+      }
+    },
+    open() {
+      const prefix = `conf${process.pid}x${Date.now().toString(36)}x${prefixes.length}`;
+      prefixes.push(prefix);
+      return connectTo(prefix);
+    },
+    reopen() {
+      const prefix = prefixes.at(-1);
+      if (!prefix) throw new Error('reopen before open');
+      return connectTo(prefix);
+    },
+    async cleanup() {
+      for (const prefix of prefixes.splice(0)) {
+        const log = await connectTo(prefix);
+        try {
+          for (const name of await log.listStreams()) await log.deleteStream(name);
+        } finally {
+          await log.close();
+        }
+      }
+    },
+  };
+}
+
 /** Every adapter the conformance suite runs. */
-export const logAdapters: LogAdapter[] = [localAdapter()];
+export const logAdapters: LogAdapter[] = [localAdapter(), jetStreamAdapter()];

@@ -1,13 +1,18 @@
 /**
  * openStreamLog: the factory every caller opens the configured stream log through. The local
- * log lives in the project folder (a relative path is the project's). (The JetStream case is
- * tested with its adapter, on the log-jetstream branch.)
+ * log lives in the project folder (a relative path is the project's); JetStream connects to the
+ * configured server (the NATS part runs where NATS answers, and must under CI=true).
  */
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { TributaryError } from '../../src/core/index.js';
 import { openStreamLog } from '../../src/stream/index.js';
 import { tempDir } from '../helpers.js';
+import { serviceAvailable } from '../services.js';
+import { natsTestUrl } from './log-adapters.js';
+
+const natsAvailable = await serviceAvailable('nats', natsTestUrl);
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -28,5 +33,32 @@ describe('openStreamLog', () => {
     const page = await again.read('events', 'shardId-000000000000', { type: 'oldest' });
     expect(page.records.map((r) => r.data.toString())).toEqual(['{"x":1}']);
     await again.close();
+  });
+
+  it.skipIf(!natsAvailable)('opens the JetStream log the configuration names', async () => {
+    const prefix = `open${process.pid}x${Date.now().toString(36)}`;
+    const log = await openStreamLog(
+      { type: 'jetstream', url: natsTestUrl, prefix },
+      '/nonexistent',
+    );
+    try {
+      expect(log.kind).toBe('jetstream');
+      await log.createStream('events', { shards: 1, maxAgeMs: 60_000 });
+      await log.append('events', [{ partitionKey: 'a', data: Buffer.from('{"x":1}') }]);
+      const page = await log.read('events', 'shardId-000000000000', { type: 'oldest' });
+      expect(page.records.map((r) => r.data.toString())).toEqual(['{"x":1}']);
+    } finally {
+      for (const name of await log.listStreams()) await log.deleteStream(name);
+      await log.close();
+    }
+  });
+
+  it('says UNAVAILABLE when the configured NATS server does not answer', async () => {
+    const err = await openStreamLog(
+      { type: 'jetstream', url: 'nats://127.0.0.1:1', prefix: 'tributary' },
+      '/nonexistent',
+    ).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TributaryError);
+    expect((err as TributaryError).code).toBe('UNAVAILABLE');
   });
 });

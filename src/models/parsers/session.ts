@@ -107,7 +107,7 @@ export class ParseSession {
       runStartedAt: new Date(),
       log: () => undefined,
       ...(opts.warnError ? { warnError: opts.warnError } : {}),
-      renderString: (text, file, globals) => env.parse(text, file).render(globals),
+      renderString: (text, file, globals) => env.parseOnce(text, file).render(globals),
     };
   }
 

@@ -73,6 +73,9 @@ const putRecordBatch: FirehoseOperation = async ({ log }, body) => {
   const stream = deliveryStreamOf(body);
   const entries = arrayField(body, 'Records', 1, FIREHOSE_LIMITS.recordsPerRequest);
   const records = entries.map((e, i) => recordOf(e, `records.${i + 1}.member`));
+  // As in PutRecords: the base64 texts go before the append waits for fsync.
+  delete body.Records;
+  entries.length = 0;
   const total = records.reduce((n, r) => n + r.data.length, 0);
   if (total > FIREHOSE_LIMITS.requestBytes)
     throw new AwsError(
