@@ -150,7 +150,9 @@ describe('the tributary command', () => {
     const second = tributary(['demo', dir, '--scale', '0.02', '--json']);
     expect(second.code).toBe(0);
     const demo = JSON.parse(second.stdout) as {
-      generated: { report: { expected: { orders: { valid: number } } } };
+      generated: {
+        report: { expected: { orders: { valid: number }; clickstream?: { valid: number } } };
+      };
     };
     const { stdout } = tributary([
       '-p',
@@ -162,6 +164,17 @@ describe('the tributary command', () => {
     expect(Number((JSON.parse(stdout) as { n: string }[])[0]!.n)).toBe(
       demo.generated.report.expected.orders.valid,
     );
+    // The clickstream came through the collector; the stream log started afresh with the rest.
+    const clicks = tributary([
+      '-p',
+      dir,
+      'query',
+      'select count(*) as n, count(distinct _shard_id) as shards from processed.clickstream',
+      '--json',
+    ]);
+    expect(JSON.parse(clicks.stdout)).toEqual([
+      { n: String(demo.generated.report.expected.clickstream!.valid), shards: '2' },
+    ]);
   });
 
   it('tells a second process who holds the project instead of corrupting it', async () => {

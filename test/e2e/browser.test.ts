@@ -7,11 +7,13 @@
  * session on the server.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateWithOwnCollector } from '../../src/cli/commands/generate.js';
+import { silentProgress } from '../../src/core/index.js';
 import { tempDir } from '../helpers.js';
 
 const BIN = resolve(import.meta.dirname, '../../bin/tributary.js');
@@ -69,7 +71,17 @@ describe.skipIf(!haveChromium)('the web UI in Chromium', () => {
   beforeAll(async () => {
     dir = join(tempDir('trib-browser-'), 'shop');
     expect(cli(dir, ['init', dir]).code).toBe(0);
-    expect(cli(dir, ['generate', '--scale', '0.02']).code).toBe(0);
+    // The clickstream goes through a collector into the stream, as `npm run demo` sends it.
+    await generateWithOwnCollector(dir, { scale: 0.02, progress: silentProgress });
+    // serve's collector on a free port, not 4567, which another test's serve may hold.
+    const config = join(dir, 'tributary.yml');
+    writeFileSync(
+      config,
+      readFileSync(config, 'utf8').replace(
+        /collector: \{ host: ([^,]+), port: 4567 \}/,
+        'collector: { host: $1, port: 0 }',
+      ),
+    );
     const ok = cli(dir, ['run']);
     expect(ok.code, ok.stderr).toBe(0);
     const failed = cli(dir, ['run', 'monthly_sales', '--json'], {
@@ -134,7 +146,7 @@ describe.skipIf(!haveChromium)('the web UI in Chromium', () => {
     expect(await page.getByTestId('role').textContent()).toMatch(/viewer/);
   });
 
-  for (const name of ['executive', 'product', 'customer', 'geographic']) {
+  for (const name of ['executive', 'product', 'customer', 'geographic', 'clickstream']) {
     it(`opens the ${name} dashboard with every tile drawn`, async () => {
       await page.goto(`${url}/#/dashboards/${name}`);
       const def = (await (

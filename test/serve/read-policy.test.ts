@@ -11,7 +11,7 @@ import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateForProject } from '../../src/cli/commands/generate.js';
+import { generateWithOwnCollector } from '../../src/cli/commands/generate.js';
 import { initProject } from '../../src/cli/commands/init.js';
 import { silentProgress } from '../../src/core/index.js';
 import {
@@ -42,7 +42,7 @@ const token: Record<Role, string> = { viewer: '', operator: '', admin: '' };
 
 beforeAll(async () => {
   project = await initProject(join(tempDir('trib-read-policy-'), 'shop'), 'ecommerce');
-  await generateForProject(project, { scale: 0.01, seed: 7, progress: silentProgress });
+  await generateWithOwnCollector(project, { scale: 0.01, seed: 7, progress: silentProgress });
   ws = await openWorkspace(project, 'test');
   expect((await runPipeline(ws)).status).toBe('succeeded');
   snapshot = await publishServingSnapshot(ws);

@@ -14,7 +14,7 @@ import { openWorkspace, runPipeline, type RunResult } from '../../orchestrator/i
 import { CONFIG_FILE, loadProject } from '../../project/index.js';
 import { integer, positiveNumber, print, type CliContext } from '../context.js';
 import { formatTable, type Output } from '../output.js';
-import { generateForProject, type GenerateOutcome } from './generate.js';
+import { generateForProject, generateWithOwnCollector, type GenerateOutcome } from './generate.js';
 import { initProject } from './init.js';
 import { chooseAppDatabase, DEFAULT_APP_DB_URL, type AppDbChoice } from './demo-appdb.js';
 import { startDemoPaymentsApi } from './demo-payments.js';
@@ -47,6 +47,11 @@ export async function runDemo(dirArg: string, options: DemoOptions): Promise<Dem
   // The demo folder is the demo's own: data generated with another scale or seed replaces the
   // old results instead of being appended to them as new batches.
   const previous = join(dir, '.tributary', 'generated.json');
+  // The clickstream goes through the collector (the site's Kinesis producer, replayed) when the
+  // project's clickstream is a stream; a project that reads it from files gets the file.
+  const streamed = (await loadProject(dir)).tables.some(
+    (t) => t.table === 'clickstream' && t.kind === 'stream',
+  );
   if (existsSync(previous)) {
     const gen = (await loadProject(dir)).config.generator;
     const before = JSON.parse(await readFile(previous, 'utf8')) as { scale: number; seed: number };
@@ -59,11 +64,18 @@ export async function runDemo(dirArg: string, options: DemoOptions): Promise<Dem
       await rm(join(dir, '.tributary'), { recursive: true, force: true });
     }
   }
-  const generated = await generateForProject(dir, {
+  const genOptions = {
     progress: options.progress,
     ...(options.scale !== undefined ? { scale: options.scale } : {}),
     ...(options.seed !== undefined ? { seed: options.seed } : {}),
-  });
+  };
+  const generated = streamed
+    ? await generateWithOwnCollector(dir, {
+        ...genOptions,
+        // Run again with the same data: the events are in the stream log already.
+        skipClickstream: await streamedBefore(previous),
+      })
+    : await generateForProject(dir, genOptions);
   const appDb = await chooseAppDatabase(
     dir,
     options.appDbUrl ?? process.env.TRIBUTARY_DEMO_APP_DB_URL ?? DEFAULT_APP_DB_URL,
@@ -106,6 +118,25 @@ export async function runDemo(dirArg: string, options: DemoOptions): Promise<Dem
     await ws.close();
     await payments.close();
   }
+}
+
+/** How the clickstream came in, for the summary. */
+function clickstreamLine(g: GenerateOutcome): string {
+  const s = g.stream;
+  const n = (x: number) => x.toLocaleString('en-US');
+  if (g.clickstreamSkipped)
+    return `clickstream: not sent again, the stream holds it from an earlier demo run${s ? ` (${n(s.acknowledged)} events)` : ''}`;
+  if (!s) return 'clickstream read from landing/clickstream.ndjson';
+  return `clickstream sent through the collector's Kinesis API (PutRecords, ${Object.keys(s.shards).length} shards): ${n(s.acknowledged)} of ${n(s.records)} events into stream ${s.stream} at ${n(s.eventsPerSecond)} events/s, then flushed into the lake by the run`;
+}
+
+/** True when the last generation (same scale and seed) delivered every clickstream event to the stream. */
+async function streamedBefore(previousReport: string): Promise<boolean> {
+  if (!existsSync(previousReport)) return false;
+  const before = JSON.parse(await readFile(previousReport, 'utf8')) as {
+    stream?: { records: number; acknowledged: number };
+  };
+  return before.stream !== undefined && before.stream.acknowledged === before.stream.records;
 }
 
 /** How to call the CLI again: by name when it was run through a link on PATH, else the script. */
@@ -165,6 +196,7 @@ function formatDemo(demo: DemoOutcome, out: Output): string {
         ? `app tables (customers, orders, order lines) extracted from PostgreSQL: ${demo.appDb.detail}`
         : demo.appDb.detail,
       'payments pulled from the stand-in payments API (Stripe list semantics; `npm run payments-api` serves it again)',
+      clickstreamLine(demo.generated),
       ...failed.map((s) => `${out.paint('red', 'failed')} ${s.asset}: ${s.message ?? ''}`),
     ].join('\n'),
   );

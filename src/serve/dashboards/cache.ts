@@ -2,13 +2,21 @@
  * The tile query cache: results kept by SQL + parameters + the version of the relations the SQL
  * reads. When a run changes a relation a tile reads, that tile's key changes and its old entry is
  * dropped on the next look-up; tiles over unchanged relations stay cached. Bounded (LRU).
+ * SQL that reads the clock ("events in the last hour") changes with time, not only with the data,
+ * so its results are kept for the current minute at most.
  */
 import type { ParamValue, QueryLimits, SqlResult, SqlRunner } from '../types.js';
 
 export interface QueryCacheOptions {
   /** Most results kept (default 500); the least recently used goes first. */
   maxEntries?: number;
+  /** The clock (ms since the epoch) that ages results of SQL reading the time; default Date.now. */
+  now?: () => number;
 }
+
+/** SQL functions whose answer depends on when the query runs. */
+const CLOCK_SQL =
+  /\b(now|current_timestamp|current_date|current_time|localtimestamp|localtime|today|get_current_timestamp|transaction_timestamp|statement_timestamp|clock_timestamp)\b/i;
 
 export interface QueryCacheStats {
   /** Look-ups answered from the cache (including ones that joined a query in flight). */
@@ -46,10 +54,12 @@ export class QueryCache {
   private readonly entries = new Map<string, Entry>();
   private readonly inFlight = new Map<string, Promise<SqlResult>>();
   private readonly maxEntries: number;
+  private readonly now: () => number;
   private counters = { hits: 0, misses: 0, invalidations: 0, evictions: 0 };
 
   constructor(options: QueryCacheOptions = {}) {
     this.maxEntries = Math.max(1, options.maxEntries ?? 500);
+    this.now = options.now ?? Date.now;
   }
 
   /**
@@ -69,6 +79,8 @@ export class QueryCache {
       stableParams(params),
       limits.rowLimit ?? null,
       limits.role ?? null,
+      // A query reading the clock is kept for the minute it ran in.
+      CLOCK_SQL.test(sql) ? Math.floor(this.now() / 60_000) : null,
     ]);
     const version = await runner.versionOf(sql);
     const entry = this.entries.get(key);

@@ -1,8 +1,8 @@
 // Web/app clickstream for the sample: a tracked purchase session before some online orders
 // (landing page, product views, add-to-cart, checkout, purchase) and anonymous or logged-in
-// browsing sessions in between, written as NDJSON.
+// browsing sessions in between, as NDJSON lines into a sink: clickstream.ndjson, or a replay
+// into the collector's Kinesis API (`tributary generate --stream`).
 
-import { ChunkedWriter } from './csv.js';
 import { formatIsoMs, T_START } from './calendar.js';
 import type { Catalog } from './catalog.js';
 import { DEFECT_KINDS, Tally, defectCount, placeDefects } from './defects.js';
@@ -72,9 +72,19 @@ const MOBILE_JSON = MOBILE_AGENTS.map((a) => JSON.stringify(a));
 const DESKTOP_JSON = DESKTOP_AGENTS.map((a) => JSON.stringify(a));
 const REFERRER_JSON = REFERRERS.map((r) => JSON.stringify(r));
 
-/** Writes clickstream.ndjson and tallies its expected outcome. */
+/**
+ * Where the events go, one NDJSON line (ending in a newline) per add(): a ChunkedWriter for the
+ * file, or a stream replay. add() returns true when the caller should `await flush()`.
+ */
+export interface LineSink {
+  add(line: string): boolean;
+  flush(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Emits the clickstream events into `out` (closing it) and tallies their expected outcome. */
 export async function writeClickstream(
-  path: string,
+  out: LineSink,
   seed: number,
   plan: ClickPlan,
   orders: OrderPlan,
@@ -84,7 +94,6 @@ export async function writeClickstream(
   progress: (done: number) => void,
 ): Promise<Tally> {
   const rng = new Rng(seed, 'clickstream.write');
-  const out = new ChunkedWriter(path);
   const tally = new Tally();
   const anonSalt = new Rng(seed, 'clickstream.anon').next();
   const categoryPages = catalog.products.map((p) => `/c/${slug(p.category)}`);

@@ -6,7 +6,8 @@
 import { mkdir, rename, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { Catalog, buildStores, money, storesCsv } from './catalog.js';
-import { planClickstream, writeClickstream } from './clickstream.js';
+import { planClickstream, writeClickstream, type LineSink } from './clickstream.js';
+import { ChunkedWriter } from './csv.js';
 import { DEFECT_KINDS, Tally, defectCount, placeDefects } from './defects.js';
 import type { Reason, TableName } from './defects.js';
 import { planCustomers, planMoves, planOrders } from './plan.js';
@@ -23,6 +24,12 @@ export interface GenerateOptions {
   seed: number;
   /** Called about every 10k rows of each table, and once when a table is complete. */
   onProgress?: (done: number, total: number, label: string) => void;
+  /**
+   * Where the clickstream events go instead of clickstream.ndjson (`tributary generate --stream`
+   * replays them into the collector); called with the number of events to come. The report then
+   * lists no clickstream file, but still its expected outcome.
+   */
+  clickstreamSink?: (events: number) => LineSink;
 }
 
 export interface TableExpectation {
@@ -79,9 +86,16 @@ export async function generateEcommerce(opts: GenerateOptions): Promise<Generate
   const files: GenerateReport['files'] = [];
   const injected: Record<string, Record<string, number>> = {};
   const expected: Record<string, TableExpectation> = {};
-  const record = async (name: string, table: TableName, tally: Tally, kinds: readonly number[]) => {
-    const { size } = await stat(join(outDir, name));
-    files.push({ name, table, records: tally.records, bytes: size });
+  const record = async (
+    name: string | null,
+    table: TableName,
+    tally: Tally,
+    kinds: readonly number[],
+  ) => {
+    if (name !== null) {
+      const { size } = await stat(join(outDir, name));
+      files.push({ name, table, records: tally.records, bytes: size });
+    }
     injected[table] = Object.fromEntries(
       Object.keys(DEFECT_KINDS[table]).map((k, i) => [k, kinds[i]]),
     );
@@ -157,10 +171,12 @@ export async function generateEcommerce(opts: GenerateOptions): Promise<Generate
   );
   await record('payments.json', 'payments', pay.tally, pay.counts);
 
-  // clickstream.ndjson
+  // clickstream.ndjson, or the events replayed into a stream.
   const clickPlan = planClickstream(orders, seed);
+  const clickFile = opts.clickstreamSink ? null : 'clickstream.ndjson';
   const clickTally = await writeClickstream(
-    join(outDir, 'clickstream.ndjson'),
+    opts.clickstreamSink?.(clickPlan.events) ??
+      new ChunkedWriter(join(outDir, 'clickstream.ndjson')),
     seed,
     clickPlan,
     orders,
@@ -169,7 +185,7 @@ export async function generateEcommerce(opts: GenerateOptions): Promise<Generate
     lines.lineProduct,
     progress('clickstream', clickPlan.events),
   );
-  await record('clickstream.ndjson', 'clickstream', clickTally, clickPlan.counts);
+  await record(clickFile, 'clickstream', clickTally, clickPlan.counts);
 
   const months = [...lines.months.keys()].sort();
   return {

@@ -21,6 +21,24 @@ const EARLY_CHILDREN = 10;
 
 const BOM = '\uFEFF';
 
+/**
+ * The campaign kills file landings: its project reads the clickstream from landing/ files, as
+ * the template did before its clickstream moved to the stream, and has no streams (the stream's
+ * own fault test is test/stream's).
+ */
+async function clickstreamFromFiles(project: string): Promise<void> {
+  const file = join(project, 'tributary.yml');
+  const text = await readFile(file, 'utf8');
+  const files =
+    '  web:\n    type: files\n    path: landing\n    tables:\n      clickstream: { files: "clickstream*.ndjson", format: ndjson }\n';
+  // No stream block either: a serve scenario then starts no collector (on a fixed port).
+  const changed = text
+    .replace(/ {2}web:[^\n]*\n( {4}[^\n]*\n)+/, files)
+    .replace(/^stream:\n( {2}[^\n]*\n)+/m, '');
+  if (changed === text) throw new Error(`no web source to change in ${file}`);
+  await writeFile(file, changed);
+}
+
 export interface Deliveries {
   /** The project, `tributary init` from the template, with the first delivery in landing/. */
   project: string;
@@ -38,6 +56,7 @@ export async function prepareDeliveries(
 ): Promise<Deliveries> {
   const project = join(dir, 'shop');
   await runTributary(dir, ['init', project]);
+  await clickstreamFromFiles(project);
   await runTributary(project, ['generate', '--scale', String(scale), '--seed', String(seed)]);
   const landing = join(project, 'landing');
   const second = join(dir, 'second-delivery');

@@ -134,4 +134,20 @@ describe('the query cache', () => {
     cache.resetStats();
     expect(cache.stats()).toMatchObject({ hits: 0, misses: 0, entries: 1, maxEntries: 10 });
   });
+
+  it('keeps a query that reads the clock for the minute it ran in, and others until data changes', async () => {
+    let clock = Date.UTC(2026, 0, 1, 12, 0, 5);
+    const timed = new QueryCache({ now: () => clock });
+    const lastHour = "select count(*) as n from sales where now() - interval '1 hour' < now()";
+    expect((await timed.run(runner, lastHour)).cached).toBe(false);
+    clock += 50_000; // 12:00:55, the same minute
+    expect((await timed.run(runner, lastHour)).cached).toBe(true);
+    clock += 10_000; // 12:01:05
+    expect((await timed.run(runner, lastHour)).cached).toBe(false);
+    expect((await timed.run(runner, 'select count(*) as n from sales')).cached).toBe(false);
+    clock += 3_600_000;
+    expect((await timed.run(runner, 'select count(*) as n from sales')).cached).toBe(true);
+    expect((await timed.run(runner, 'select current_date as d')).cached).toBe(false);
+    expect((await timed.run(runner, 'select current_date as d')).cached).toBe(true);
+  });
 });

@@ -1,11 +1,12 @@
 /**
- * The e-commerce template's four dashboards on a real warehouse: the template is generated at a
- * small scale and run through the pipeline, then every tile runs with the default filters and
- * with a category and a region chosen, and the revenue KPI is checked against the fact table.
+ * The e-commerce template's dashboards on a real warehouse: the template is generated at a small
+ * scale and run through the pipeline, then every tile runs with the default filters and with a
+ * category and a region chosen, the revenue KPI is checked against the fact table, and the
+ * clickstream dashboard's last-hour and funnel tiles against the events and sessions.
  */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateForProject } from '../../../src/cli/commands/generate.js';
+import { generateWithOwnCollector } from '../../../src/cli/commands/generate.js';
 import { initProject } from '../../../src/cli/commands/init.js';
 import { silentProgress } from '../../../src/core/index.js';
 import { loadProject } from '../../../src/project/index.js';
@@ -28,6 +29,7 @@ import {
   type Dashboard,
   type TileResult,
 } from '../../../src/serve/dashboards/index.js';
+import type { GenerateReport } from '../../../templates/ecommerce/generator/index.js';
 import { tempDir, withWorkspace } from '../../helpers.js';
 import { TestRunner } from './runner.js';
 
@@ -35,10 +37,15 @@ let dir: string;
 let runner: TestRunner;
 let dashboards: Dashboard[];
 let serving: string;
+let generated: GenerateReport;
 
 beforeAll(async () => {
   dir = await initProject(join(tempDir('trib-dash-e2e-'), 'shop'), 'ecommerce');
-  await generateForProject(dir, { scale: 0.01, seed: 11, progress: silentProgress });
+  ({ report: generated } = await generateWithOwnCollector(dir, {
+    scale: 0.01,
+    seed: 11,
+    progress: silentProgress,
+  }));
   const run = await withWorkspace(dir, async (ws) => {
     const result = await runPipeline(ws);
     await publishServingSnapshot(ws);
@@ -61,8 +68,9 @@ function succeeded(result: Awaited<ReturnType<typeof runDashboard>>): Record<str
 }
 
 describe('the e-commerce template dashboards', () => {
-  it('are the four of seed 004', () => {
+  it('are the four of seed 004 and the clickstream one', () => {
     expect(dashboards.map((d) => [d.name, d.title])).toEqual([
+      ['clickstream', 'Clickstream'],
       ['customer', 'Customer'],
       ['executive', 'Executive'],
       ['geographic', 'Geographic'],
@@ -86,7 +94,7 @@ describe('the e-commerce template dashboards', () => {
   });
 
   it('run every tile with a category and a region chosen from the filters’ options', async () => {
-    for (const d of dashboards) {
+    for (const d of dashboards.filter((x) => x.filters.some((f) => f.name === 'category'))) {
       const options = await filterOptions(runner, d);
       expect(options.category!.length).toBeGreaterThan(5);
       expect(options.region).toContain('Online');
@@ -151,8 +159,37 @@ describe('the e-commerce template dashboards', () => {
     expect(segments).toBe(Number(tiles.active_customers!.value));
   });
 
+  it('count the events that arrived in the last hour, by minute, and the funnel of the sessions', async () => {
+    const click = findDashboard(dashboards, 'clickstream');
+    const tiles = succeeded(await runDashboard(runner, click));
+    // Every event arrived at the collector seconds ago, in this test's replay.
+    expect(Number(tiles.events_last_hour!.value)).toBe(generated.expected.clickstream!.valid);
+    const perMinute = tiles.events_per_minute!.rows;
+    expect(perMinute).toHaveLength(60);
+    expect(perMinute.reduce((s, r) => s + Number(r.events), 0)).toBe(
+      generated.expected.clickstream!.valid,
+    );
+    const { rows } = await runner.query(
+      'select count(*) as sessions, sum(case when converted then 1 else 0 end) as converted from sessions',
+    );
+    expect(Number(tiles.sessions!.value)).toBe(Number(rows[0]!.sessions));
+    expect(Number(tiles.converted_sessions!.value)).toBe(Number(rows[0]!.converted));
+    const funnel = (await runner.query('select viewed, carted, purchased from funnel')).rows[0]!;
+    expect(tiles.funnel!.rows.map((r) => Number(r.sessions))).toEqual(
+      [funnel.viewed, funnel.carted, funnel.purchased].map(Number),
+    );
+    expect(Number(funnel.viewed)).toBeGreaterThan(Number(funnel.carted));
+    expect(Number(funnel.carted)).toBeGreaterThan(Number(funnel.purchased));
+    expect(Number(funnel.purchased)).toBeGreaterThan(0);
+    expect(tiles.conversion!.value).toBeCloseTo(
+      Number(funnel.purchased) / Number(funnel.viewed),
+      12,
+    );
+  });
+
   it('serve repeated views from the cache and export every tile as CSV', async () => {
-    const cache = new QueryCache();
+    // A fixed clock: the last-hour tiles are kept for the minute they ran in.
+    const cache = new QueryCache({ now: () => 0 });
     for (const d of dashboards) await runDashboard(runner, d, {}, { cache });
     const misses = cache.stats().misses;
     for (const d of dashboards) {
@@ -172,7 +209,9 @@ describe('the e-commerce template dashboards', () => {
     try {
       const cache = new QueryCache();
       for (const d of dashboards)
-        for (const filters of [{}, { category: 'Beauty', region: 'Northeast' }]) {
+        for (const filters of d.filters.some((f) => f.name === 'category')
+          ? [{}, { category: 'Beauty', region: 'Northeast' }]
+          : [{}, { period: '2025-03-01..2025-03-31' }]) {
           const tiles = succeeded(await runDashboard(sandbox, d, filters, { cache }));
           expect(Object.keys(tiles)).toEqual(d.tiles.map((t) => t.id));
         }
