@@ -8,15 +8,19 @@
  * than rates) and the HTTP/direct ratio.
  *
  *   npx tsc -p tsconfig.build.json && node dist/bench/collector.js [--seconds 10] [--concurrency 16]
+ *     [--h2 (the load over cleartext HTTP/2, one session, as the Kinesis SDK sends)]
+ *     [--sdk (the load through @aws-sdk/client-kinesis, signing each call)] [--http-only]
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { rmSync, mkdtempSync } from 'node:fs';
 import http from 'node:http';
+import http2 from 'node:http2';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import Fastify from 'fastify';
+import { KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { collectorRoutes, dualProtocolServerFactory } from '../src/stream/collector/index.js';
@@ -36,6 +40,10 @@ interface Load {
   body: string;
   seconds: number;
   concurrency: number;
+  /** Send over cleartext HTTP/2 (as the Kinesis SDK does), one stream per call, one session. */
+  h2?: boolean;
+  /** Send through `@aws-sdk/client-kinesis` (it signs each call and speaks HTTP/2 to http://). */
+  sdk?: { accessKeyId: string; secretAccessKey: string };
 }
 interface Tally {
   requests: number;
@@ -45,8 +53,83 @@ interface Tally {
   cpuMs?: number;
 }
 
+/** The HTTP/2 worker: `concurrency` streams in flight on one session, as the SDK sends them. */
+async function sendLoadH2({ port, headers, body, seconds, concurrency }: Load): Promise<Tally> {
+  const session = http2.connect(`http://127.0.0.1:${port}`);
+  const tally: Tally = { requests: 0, failed: 0, latencies: [] };
+  const end = Date.now() + seconds * 1000;
+  const { host: _host, ...rest } = headers;
+  const one = () =>
+    new Promise<void>((resolve) => {
+      const start = performance.now();
+      const stream = session.request({ ':method': 'POST', ':path': '/', ...rest });
+      let status = 0;
+      const chunks: Buffer[] = [];
+      stream.on('response', (h) => (status = Number(h[':status'])));
+      stream.on('data', (c: Buffer) => chunks.push(c));
+      stream.on('end', () => {
+        const ok = status === 200 && Buffer.concat(chunks).includes('"FailedRecordCount":0');
+        if (ok) tally.requests++;
+        else tally.failed++;
+        tally.latencies.push(performance.now() - start);
+        resolve();
+      });
+      stream.on('error', () => {
+        tally.failed++;
+        resolve();
+      });
+      stream.end(body);
+    });
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (Date.now() < end) await one();
+    }),
+  );
+  session.close();
+  return tally;
+}
+
+/** The SDK worker: `concurrency` PutRecords calls in flight through the Kinesis client. */
+async function sendLoadSdk(load: Load, credentials: NonNullable<Load['sdk']>): Promise<Tally> {
+  const client = new KinesisClient({
+    endpoint: `http://127.0.0.1:${load.port}`,
+    region: 'us-east-1',
+    credentials,
+    maxAttempts: 1,
+  });
+  const parsed = JSON.parse(load.body) as { Records: { PartitionKey: string; Data: string }[] };
+  const records = parsed.Records.map((r) => ({
+    PartitionKey: r.PartitionKey,
+    Data: new Uint8Array(Buffer.from(r.Data, 'base64')),
+  }));
+  const tally: Tally = { requests: 0, failed: 0, latencies: [] };
+  const end = Date.now() + load.seconds * 1000;
+  await Promise.all(
+    Array.from({ length: load.concurrency }, async () => {
+      while (Date.now() < end) {
+        const start = performance.now();
+        try {
+          const out = await client.send(
+            new PutRecordsCommand({ StreamName: 'bench', Records: records }),
+          );
+          if (out.FailedRecordCount === 0) tally.requests++;
+          else tally.failed++;
+        } catch {
+          tally.failed++;
+        }
+        tally.latencies.push(performance.now() - start);
+      }
+    }),
+  );
+  client.destroy();
+  return tally;
+}
+
 /** The worker: keeps `concurrency` requests in flight for `seconds`. */
-async function sendLoad({ port, headers, body, seconds, concurrency }: Load): Promise<Tally> {
+async function sendLoad(load: Load): Promise<Tally> {
+  const { port, headers, body, seconds, concurrency, h2, sdk } = load;
+  if (sdk) return sendLoadSdk(load, sdk);
+  if (h2) return sendLoadH2({ port, headers, body, seconds, concurrency });
   const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
   const tally: Tally = { requests: 0, failed: 0, latencies: [] };
   const end = Date.now() + seconds * 1000;
@@ -131,7 +214,17 @@ async function viaHttp(records: RecordInput[], seconds: number, concurrency: num
   );
   const client = fork(fileURLToPath(import.meta.url), ['--client'], { stdio: 'inherit' });
   const before = process.cpuUsage();
-  client.send({ port, headers: signed.headers, body, seconds, concurrency } satisfies Load);
+  const h2 = process.argv.includes('--h2');
+  const sdk = process.argv.includes('--sdk') ? KEY : undefined;
+  client.send({
+    port,
+    headers: signed.headers,
+    body,
+    seconds,
+    concurrency,
+    h2,
+    sdk,
+  } satisfies Load);
   const tally = await new Promise<Tally>((resolve, reject) => {
     client.once('message', (m) => resolve(m as Tally));
     client.once('error', reject);

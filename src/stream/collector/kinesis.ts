@@ -15,8 +15,10 @@ import {
   STREAM_NAME,
   streamArn,
   streamNameOf,
+  type KinesisContext,
   type Operation,
 } from './kinesis-common.js';
+import type { ScannedPutRecords } from './put-records-scan.js';
 import { readRecords, shardIteratorFor } from './kinesis-read.js';
 
 const EXPLICIT_HASH_KEY = /^(0|[1-9]\d{0,38})$/;
@@ -111,7 +113,7 @@ async function shardOfFailed(log: StreamLog, stream: string, record: RecordInput
   return described.shards[shardForHashKey(key, described.shards.length)]?.shardId ?? 'unknown';
 }
 
-const putRecords: Operation = async ({ log }, body) => {
+const putRecords: Operation = (ctx, body) => {
   const stream = streamNameOf(body);
   const entries = arrayField(body, 'Records', 1, KINESIS_LIMITS.recordsPerRequest);
   const records: RecordInput[] = new Array<RecordInput>(entries.length);
@@ -127,6 +129,22 @@ const putRecords: Operation = async ({ log }, body) => {
   // dies young instead of being promoted while the request waits.
   delete body.Records;
   entries.length = 0;
+  return appendRecords(ctx, stream, records, total);
+};
+
+/** PutRecords of a body the fast path read (put-records-scan.ts): the same checks and answer. */
+export function putScannedRecords(ctx: KinesisContext, scanned: ScannedPutRecords) {
+  const stream = streamNameOf({ StreamName: scanned.streamName });
+  return appendRecords(ctx, stream, scanned.records, scanned.total);
+}
+
+/** Appends a PutRecords request's decoded records and answers with Kinesis's per-record results. */
+async function appendRecords(
+  { log }: KinesisContext,
+  stream: string,
+  records: RecordInput[],
+  total: number,
+) {
   if (total > KINESIS_LIMITS.requestBytes)
     throw new AwsError(
       'InvalidArgumentException',
@@ -145,7 +163,7 @@ const putRecords: Operation = async ({ log }, body) => {
     }
   }
   return { FailedRecordCount: failed, Records: results, EncryptionType: 'NONE' };
-};
+}
 
 const putRecord: Operation = async ({ log }, body) => {
   const stream = streamNameOf(body);

@@ -13,7 +13,8 @@ import { EventsError, appendEvents, parseEvents, recordsOf } from './events.js';
 import { FIREHOSE_OPERATIONS } from './firehose.js';
 import { parseJsonBody } from './input.js';
 import { IteratorCodec } from './iterators.js';
-import { KINESIS_OPERATIONS } from './kinesis.js';
+import { KINESIS_LIMITS, KINESIS_OPERATIONS, putScannedRecords } from './kinesis.js';
+import { scanPutRecords } from './put-records-scan.js';
 import { SigV4Verifier, type SecretLookup } from './sigv4.js';
 
 declare module 'fastify' {
@@ -105,11 +106,24 @@ export const collectorRoutes: FastifyPluginAsync<CollectorOptions> = async (app,
       },
       service,
     );
-    const parsed = parseJsonBody(body);
-    const result =
-      service === 'kinesis'
-        ? await (operation as (typeof KINESIS_OPERATIONS)[string])(kinesis, parsed)
-        : await (operation as (typeof FIREHOSE_OPERATIONS)[string])(kinesis, parsed);
+    // The common PutRecords body is read from its bytes (put-records-scan.ts); any other body is
+    // parsed whole.
+    const scanned =
+      service === 'kinesis' && op === 'PutRecords'
+        ? scanPutRecords(body, KINESIS_LIMITS.recordsPerRequest)
+        : undefined;
+    let result: unknown;
+    if (scanned) result = await putScannedRecords(kinesis, scanned);
+    else if (service === 'kinesis')
+      result = await (operation as (typeof KINESIS_OPERATIONS)[string])(
+        kinesis,
+        parseJsonBody(body),
+      );
+    else
+      result = await (operation as (typeof FIREHOSE_OPERATIONS)[string])(
+        kinesis,
+        parseJsonBody(body),
+      );
     return reply
       .header('content-type', AMZ_JSON)
       .header('x-amzn-requestid', randomUUID())
