@@ -72,6 +72,34 @@ interface Pending {
 const READ_RECORDS = 10_000;
 
 /**
+ * Lines already rendered for records that were read but not yet cut, per log and table. A table
+ * is looked at every second until its batch is due, and rendering (a JSON.parse of every event)
+ * was the flusher's largest cost when repeated each look (bench/RESULTS.md, bench:stream). Keyed
+ * by shard, sequence number and arrival time, so a stream deleted and made again cannot match;
+ * after each flush only the records still waiting stay, so it never holds more than one
+ * batch's worth per shard. Losing it (a restart) only costs the rendering again.
+ */
+const renderedLines = new WeakMap<StreamLog, Map<string, Map<string, Pending>>>();
+
+function lineCacheOf(log: StreamLog, tableId: string): Map<string, Pending> {
+  let tables = renderedLines.get(log);
+  if (!tables) renderedLines.set(log, (tables = new Map()));
+  let lines = tables.get(tableId);
+  if (!lines) tables.set(tableId, (lines = new Map()));
+  return lines;
+}
+
+/** Keeps exactly the records still waiting as the table's rendered lines. */
+function keepWaiting(log: StreamLog, tableId: string, waiting: readonly Pending[]): void {
+  const lines = lineCacheOf(log, tableId);
+  lines.clear();
+  for (const p of waiting) lines.set(renderKey(p.record), p);
+}
+
+const renderKey = (record: LogRecord) =>
+  `${record.shardId}/${record.sequenceNumber}/${record.arrivalMs}`;
+
+/**
  * Flushes at most one micro-batch of a stream table: cut when `force`, when what waits reaches
  * the table's max_bytes, or when the oldest record waiting is max_age old.
  */
@@ -89,7 +117,13 @@ export async function flushOnce(
   const gaps: RetentionGap[] = [];
   const shards: Pending[][] = [];
   for (const shard of description.shards) {
-    const read = await readShard(ctx.log, table, shard.shardId, cursor.shards[shard.shardId]);
+    const read = await readShard(
+      ctx.log,
+      table,
+      shard.shardId,
+      cursor.shards[shard.shardId],
+      lineCacheOf(ctx.log, table.id),
+    );
     // A gap is told once: the cursor keeps it from the flush that found it on.
     if (read.gap && !cursor.gaps?.some((g) => sameGap(g, read.gap!)))
       gaps.push({ ...read.gap, detectedAt: new Date(now).toISOString() });
@@ -113,16 +147,21 @@ export async function flushOnce(
     // A gap is committed with the cursor so it stays on record even when no batch follows it.
     if (gaps.length)
       await commitRawBatches(ctx.store, table.source, table.table, [], { gaps: allGaps });
+    keepWaiting(ctx.log, table.id, all);
     return { ...empty, waiting, gaps };
   }
   const cut = cutBatch(all, table.buffer.maxBytes);
   const rest = all.slice(cut.length);
+  // Forget everything before the batch is written: if the commit fails, the next look renders
+  // the same records again (lines depend only on their records), which is merely slower.
+  keepWaiting(ctx.log, table.id, []);
   const batch = await writeBatch(ctx, table, cut);
   const advanced = { ...cursor.shards };
   for (const p of cut) advanced[p.record.shardId] = p.record.sequenceNumber;
   faultPoint(`flush-before-commit:${table.table}`);
   const next: StreamCursor = { shards: advanced, ...(allGaps.length ? { gaps: allGaps } : {}) };
   await commitRawBatches(ctx.store, table.source, table.table, [batch], { ...next });
+  keepWaiting(ctx.log, table.id, rest);
   faultPoint(`flush-after-commit:${table.table}`);
   return {
     batch,
@@ -163,6 +202,7 @@ async function readShard(
   table: StreamSourceTable,
   shardId: string,
   after: string | undefined,
+  rendered: ReadonlyMap<string, Pending>,
 ): Promise<{ pending: Pending[]; gap?: Omit<RetentionGap, 'detectedAt'> }> {
   let position: ReadPosition = after
     ? { type: 'after', sequenceNumber: after }
@@ -185,6 +225,12 @@ async function readShard(
       };
     }
     for (const record of result.records) {
+      const known = rendered.get(renderKey(record));
+      if (known) {
+        pending.push({ ...known, record });
+        bytes += known.bytes;
+        continue;
+      }
       const line = lineOf(record);
       const size = Buffer.byteLength(line.text);
       pending.push({ record, text: line.text, bytes: size, rejected: line.rejected !== undefined });
