@@ -23,6 +23,7 @@ export {
   shardIdOf,
   shardIndexOfId,
   shardRange,
+  describeShard,
 } from './shards.js';
 export {
   METADATA_FIELDS,

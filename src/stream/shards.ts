@@ -5,6 +5,7 @@
  * its placement when it moves from the local log to JetStream.
  */
 import { createHash } from 'node:crypto';
+import type { ShardDescription } from './log.js';
 
 /** The largest 128-bit hash key (2^128 - 1). */
 export const MAX_HASH_KEY = (1n << 128n) - 1n;
@@ -38,6 +39,24 @@ export function shardRange(index: number, shards: number): { start: bigint; end:
   const start = (span * BigInt(index)) / BigInt(shards);
   const end = (span * BigInt(index + 1)) / BigInt(shards) - 1n;
   return { start, end };
+}
+
+/**
+ * Shard `index` of `shards` as Kinesis describes it (id, hash-key range in decimal); every log
+ * adapter describes its shards through this, so their descriptions cannot drift apart.
+ */
+export function describeShard(
+  index: number,
+  shards: number,
+  startingSequenceNumber: string,
+): ShardDescription {
+  const range = shardRange(index, shards);
+  return {
+    shardId: shardIdOf(index),
+    startingHashKey: range.start.toString(),
+    endingHashKey: range.end.toString(),
+    startingSequenceNumber,
+  };
 }
 
 /** The shard (index) whose range holds `hashKey`. */

@@ -49,7 +49,7 @@ import type {
   StreamSettings,
 } from '../log.js';
 import { checkStreamName, checkStreamSettings, placeRecord } from '../records.js';
-import { shardIdOf, shardIndexOfId, shardRange } from '../shards.js';
+import { describeShard, shardIdOf, shardIndexOfId } from '../shards.js';
 import { apiErrorCode, toTributaryError } from './errors.js';
 import {
   decodeMeta,
@@ -674,14 +674,6 @@ function describe(meta: StoredStreamMeta): StreamDescription {
     name: meta.name,
     settings: { ...meta.settings },
     createdAt: new Date(meta.createdAt),
-    shards: Array.from({ length: shards }, (_, index) => {
-      const range = shardRange(index, shards);
-      return {
-        shardId: shardIdOf(index),
-        startingHashKey: range.start.toString(),
-        endingHashKey: range.end.toString(),
-        startingSequenceNumber: '1',
-      };
-    }),
+    shards: Array.from({ length: shards }, (_, index) => describeShard(index, shards, '1')),
   };
 }

@@ -20,7 +20,7 @@ import type {
   StreamSettings,
 } from '../log.js';
 import { checkStreamName, checkStreamSettings, placeRecord } from '../records.js';
-import { shardIdOf, shardIndexOfId, shardRange } from '../shards.js';
+import { describeShard, shardIdOf, shardIndexOfId } from '../shards.js';
 import type { StagedFrames } from './frame.js';
 import { acquireLogLock } from './lock.js';
 import { readShard } from './read.js';
@@ -179,15 +179,9 @@ export class LocalSegmentLog implements StreamLog {
 
   private describe(state: StreamState): StreamDescription {
     const { meta } = state;
-    const shards = state.shards.map((_, i) => {
-      const range = shardRange(i, meta.settings.shards);
-      return {
-        shardId: shardIdOf(i),
-        startingHashKey: range.start.toString(),
-        endingHashKey: range.end.toString(),
-        startingSequenceNumber: sequenceOf(state, 1),
-      };
-    });
+    const shards = state.shards.map((_, i) =>
+      describeShard(i, meta.settings.shards, sequenceOf(state, 1)),
+    );
     return {
       name: meta.name,
       settings: { ...meta.settings },
