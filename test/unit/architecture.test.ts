@@ -31,6 +31,8 @@ const ALLOWED: Record<string, string[]> = {
   stream: ['core', 'engines', 'lake', 'project', 'sources', 'quality'],
   models: ['core', 'dag', 'engines', 'project', 'jinja'],
   notify: ['core', 'engines', 'state', 'project'],
+  forecast: ['core', 'engines', 'project'],
+  sync: ['core', 'engines', 'state', 'project', 'notify'],
   orchestrator: [
     'core',
     'dag',
@@ -44,6 +46,8 @@ const ALLOWED: Record<string, string[]> = {
     'models',
     'notify',
     'stream',
+    'forecast',
+    'sync',
   ],
   serve: [
     'core',
@@ -59,6 +63,8 @@ const ALLOWED: Record<string, string[]> = {
     'notify',
     'orchestrator',
     'stream',
+    'forecast',
+    'sync',
   ],
   cli: [
     'core',
@@ -76,6 +82,8 @@ const ALLOWED: Record<string, string[]> = {
     'serve',
     'stream',
     'templates',
+    'forecast',
+    'sync',
   ],
 };
 

@@ -1,0 +1,7 @@
+export type {
+  ForecastMethod,
+  ForecastOptions,
+  ForecastResult,
+  IntervalBand,
+  MethodCapabilities,
+} from './method.js';
