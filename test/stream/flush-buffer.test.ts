@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LocalObjectStore } from '../../src/lake/index.js';
 import { loadProject, type StreamSourceTable } from '../../src/project/index.js';
-import { readRawManifest } from '../../src/sources/index.js';
+import { commitRawBatches, readRawManifest } from '../../src/sources/index.js';
 import {
   LocalSegmentLog,
   StreamFlusher,
@@ -59,6 +59,43 @@ describe('cutting micro-batches', () => {
     expect(later.records).toBe(2);
     expect(later.waiting.records).toBe(0);
     expect(batchLines(store, later.batch!.key)).toHaveLength(2);
+  });
+
+  it('keeps what it read between looks, takes what came since once, and follows a cursor another writer moved', async () => {
+    const { table, log, store, tmpDir } = await setUp('{ max_bytes: 1MB, max_age: 10s }');
+    const ctx = { store, tmpDir, log };
+    await appendEvents(log, [
+      click('a', '2026-03-02T10:00:00Z'),
+      click('b', '2026-03-02T10:00:01Z'),
+    ]);
+    expect((await flushOnce(ctx, table, { force: false })).waiting.records).toBe(2);
+    await appendEvents(log, [
+      click('c', '2026-03-02T10:00:02Z'),
+      click('d', '2026-03-02T10:00:03Z'),
+    ]);
+    expect((await flushOnce(ctx, table, { force: false })).waiting.records).toBe(4);
+    // Another writer commits a cursor past the first record of one shard (as a flusher of
+    // another process would): the kept records of that shard are not taken again.
+    const all = [];
+    for (const s of (await log.describeStream('clicks'))!.shards)
+      all.push(...(await log.read('clicks', s.shardId, { type: 'oldest' })).records);
+    const skipped = all[0]!;
+    await commitRawBatches(store, table.source, table.table, [], {
+      shards: { [skipped.shardId]: skipped.sequenceNumber },
+    });
+    const forced = await flushOnce(ctx, table, { force: true });
+    expect(forced.records).toBe(3);
+    const lines = batchLines(store, forced.batch!.key);
+    const idOf = (r: { _shard_id: string; _sequence_number: string }) =>
+      `${r._shard_id}/${r._sequence_number}`;
+    const landed = lines.map((l) => idOf(JSON.parse(l) as Parameters<typeof idOf>[0]));
+    expect(landed).not.toContain(`${skipped.shardId}/${skipped.sequenceNumber}`);
+    expect(new Set(landed).size).toBe(3);
+    // Each line is the general path's line for its record.
+    for (const [i, line] of lines.entries()) {
+      const record = all.find((r) => `${r.shardId}/${r.sequenceNumber}` === landed[i])!;
+      expect(`${line}\n`).toBe(lineOf(record).text);
+    }
   });
 
   it('cuts at max_bytes before max_age, each batch within max_bytes', async () => {
