@@ -76,7 +76,7 @@ export function renderLine(record: LogRecord): RenderedLine {
     `,"_arrival_ts":"${arrivalText(record.arrivalMs)}"}\n`;
   const head = end - shape.open;
   const bytes = Buffer.allocUnsafe(head + Buffer.byteLength(suffix));
-  bytes.set(data.subarray(shape.open, end), 0);
+  data.copy(bytes, 0, shape.open, end);
   if (shape.lineBreaks)
     // Line breaks outside strings are whitespace (inside they must be escaped): one line.
     for (let i = 0; i < head; i++) if (bytes[i] === 0x0a || bytes[i] === 0x0d) bytes[i] = SPACE;
