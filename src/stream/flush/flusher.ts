@@ -60,9 +60,13 @@ export interface FlushResult {
   missingStream?: boolean;
 }
 
-/** A record read and turned into its line, before the batch is cut. */
+/**
+ * A record read and turned into its line, before the batch is cut: what the cut and the cursor
+ * need of it, not its data (the line holds that), so a waiting record does not keep the read's
+ * buffers alive as well.
+ */
 interface Pending {
-  record: LogRecord;
+  record: Pick<LogRecord, 'shardId' | 'sequenceNumber' | 'arrivalMs'>;
   /** The record's NDJSON line, newline included. */
   line: Buffer;
   rejected: boolean;
@@ -277,7 +281,12 @@ async function readShard(
     }
     for (const record of result.records) {
       const line = renderLine(record);
-      tail.pending.push({ record, line: line.bytes, rejected: line.rejected !== undefined });
+      const { shardId: id, sequenceNumber, arrivalMs } = record;
+      tail.pending.push({
+        record: { shardId: id, sequenceNumber, arrivalMs },
+        line: line.bytes,
+        rejected: line.rejected !== undefined,
+      });
       tail.bytes += line.bytes.length;
     }
     if (!result.records.length) break;
