@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import type { LogRecord } from '../../src/stream/log.js';
 import { lineOf, renderLine } from '../../src/stream/flush/lines.js';
 import { scanObject } from '../../src/stream/flush/object-scan.js';
+import { seededRandom } from '../../src/core/index.js';
 
 function recordOf(data: Buffer | string, partitionKey = 'pk-1'): LogRecord {
   return {
@@ -27,18 +28,6 @@ function expectSame(data: Buffer | string, partitionKey?: string): void {
   expect(fast.bytes.toString('utf8')).toBe(general.text);
   expect(Buffer.compare(fast.bytes, Buffer.from(general.text))).toBe(0);
   expect(fast.rejected).toBe(general.rejected);
-}
-
-/** A seeded PRNG (mulberry32), so failures reproduce. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function randomValue(rand: () => number, depth: number): unknown {
@@ -154,7 +143,7 @@ describe('renderLine gives the same line as lineOf', () => {
   });
 
   it('for random objects and random mutations of them', () => {
-    const rand = prng(15);
+    const rand = seededRandom(15); // seeded, so a failure reproduces
     for (let n = 0; n < 1500; n++) {
       const value = randomValue(rand, 0);
       const event = value && typeof value === 'object' && !Array.isArray(value) ? value : { value };
