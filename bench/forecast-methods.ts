@@ -9,21 +9,11 @@
  */
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
+import { seededRandom } from '../src/core/index.js';
 import { METHODS, type ForecastOptions } from '../src/forecast/index.js';
 
 const { values } = parseArgs({ options: { series: { type: 'string', default: '20' } } });
 const SERIES = Number(values.series);
-
-function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function dailySeries(seed: number): number[] {
   const random = seededRandom(seed);
