@@ -24,3 +24,4 @@ export {
   type SeasonalComponent,
 } from './seasonality.js';
 export { normalQuantile, zForLevel, normalBands } from './intervals.js';
+export { detectSeasonalities } from './augurs.js';
