@@ -7,35 +7,13 @@
  * list is ordered simplest first.
  *
  * When nothing could be scored (the series is too short for any window) or a method cannot fit
- * the whole series, a fixed ladder of simpler methods (`fallbackFor`) is walked down and the
+ * the whole series, a fixed ladder of simpler methods (`fallbackFor` in methods/index.ts) is walked down and the
  * reason recorded.
  */
 import type { MethodScore } from './types.js';
 
 /** Scores closer than this (relative) count as a tie. */
 const TIE = 1e-9;
-
-/**
- * The next simpler method to try when `name` cannot run on a series, or null at the bottom.
- * (Stand-in for fc-methods' `fallbackFor` in methods/index.ts until that is merged.)
- */
-export function fallbackFor(name: string): string | null {
-  const ladder: Record<string, string> = {
-    mstl: 'seasonal_naive',
-    ets: 'ses',
-    theta: 'ses',
-    comb: 'ses',
-    damped: 'holt',
-    holt: 'ses',
-    ses: 'naive',
-    naive2: 'naive',
-    seasonal_naive: 'naive',
-    croston: 'naive',
-    sba: 'naive',
-    tsb: 'naive',
-  };
-  return ladder[name] ?? (name === 'naive' ? null : 'naive');
-}
 
 export interface Ranked {
   /** Methods in rank order, best first (only those eligible to be chosen). */

@@ -5,7 +5,7 @@
  * then reconciles a hierarchy. Pure: no SQL, no files (the pipeline step in run.ts does the I/O).
  */
 import { describeError, TributaryError } from '../core/errors.js';
-import { combinationName, fallbackFor, isIntermittent, rankMethods } from './auto.js';
+import { combinationName, isIntermittent, rankMethods } from './auto.js';
 import { averageForecasts, runMethod } from './bands.js';
 import {
   backtestSeries,
@@ -15,8 +15,8 @@ import {
   summarize,
 } from './backtest.js';
 import type { BacktestConfig, SeriesBacktest } from './backtest.js';
-import { BASELINE_METHODS } from './baseline.js';
-import type { ForecastMethod, ForecastOptions, ForecastResult } from './method.js';
+import { fallbackFor, METHODS, methodByName } from './methods/index.js';
+import type { ForecastOptions, ForecastResult } from './method.js';
 import { reconcileForecasts } from './reconcile.js';
 import type {
   BacktestRow,
@@ -30,18 +30,7 @@ import type {
 } from './types.js';
 import { futurePeriods } from './periods.js';
 
-/** The methods the engine can run, by name. */
-export const ENGINE_METHODS: ReadonlyMap<string, ForecastMethod> = BASELINE_METHODS;
-
-function lookup(name: string): ForecastMethod {
-  const method = ENGINE_METHODS.get(name);
-  if (!method) {
-    throw new TributaryError(`unknown forecast method '${name}'`, {
-      hint: `known methods: auto, ${[...ENGINE_METHODS.keys()].join(', ')}`,
-    });
-  }
-  return method;
-}
+const lookup = methodByName;
 
 /**
  * The `auto` candidate set for one series, simplest first (ties in score go to the earlier):
@@ -56,7 +45,7 @@ export function autoCandidates(y: readonly number[], seasonPeriods: readonly num
   names.push('naive2', 'ses', 'holt', 'damped', 'comb', 'theta', 'ets');
   if (seasonPeriods.filter((m) => m > 1).length >= 2) names.push('mstl');
   if (isIntermittent(y)) names.push('croston', 'sba', 'tsb');
-  return names.filter((n) => ENGINE_METHODS.has(n));
+  return names.filter((n) => METHODS.has(n));
 }
 
 function candidatesFor(y: readonly number[], spec: ForecastSpec): string[] {
@@ -147,8 +136,8 @@ function fitWithFallback(
   let name: string | null = start;
   const reasons: string[] = firstReason ? [firstReason] : [];
   while (name !== null) {
-    const method = ENGINE_METHODS.get(name);
-    const next: string | null = fallbackFor(name);
+    const method = METHODS.get(name);
+    const next: string | null = fallbackFor(name) ?? null;
     if (method) {
       const need = method.minLength(options);
       if (y.length < need) {
@@ -191,7 +180,7 @@ export function forecastOne(s: SeriesInput, spec: ForecastSpec): SeriesForecast 
     nonNegative: spec.nonNegative,
   };
   const tested =
-    candidates.includes(REFERENCE_METHOD) || !ENGINE_METHODS.has(REFERENCE_METHOD)
+    candidates.includes(REFERENCE_METHOD) || !METHODS.has(REFERENCE_METHOD)
       ? candidates
       : [...candidates, REFERENCE_METHOD];
   const backtest = backtestSeries(y, s.periods, tested.map(lookup), config);

@@ -18,3 +18,22 @@ export type {
   SeriesInput,
 } from './types.js';
 export { forecastSeries } from './engine.js';
+export {
+  METHODS,
+  METHOD_NAMES,
+  methodByName,
+  fallbackFor,
+  resolveForLength,
+  type ResolvedMethod,
+} from './methods/index.js';
+export {
+  autocorrelations,
+  isSeasonal,
+  seasonalIndices,
+  seasonallyAdjust,
+  reseasonalise,
+  reseasonaliseResult,
+  type SeasonalAdjustment,
+  type SeasonalComponent,
+} from './seasonality.js';
+export { normalQuantile, zForLevel, normalBands } from './intervals.js';
