@@ -162,6 +162,19 @@ function fitWithFallback(
   );
 }
 
+/**
+ * The method to start the fallback ladder from when no backtest could rank the candidates: for
+ * `auto` the most robust across the M competitions that is a candidate (Theta, then Comb), else
+ * the first method the file lists.
+ */
+function startWithoutBacktest(candidates: readonly string[], spec: ForecastSpec): string {
+  const auto = spec.methods === 'auto' || spec.methods[0] === 'auto';
+  const robust = auto
+    ? ['theta', 'comb', 'ets', 'ses', 'naive2'].find((m) => candidates.includes(m))
+    : undefined;
+  return robust ?? candidates[0] ?? 'naive';
+}
+
 function scoreOf(scores: readonly MethodScore[], name: string): MethodScore | undefined {
   return scores.find((s) => s.method === name);
 }
@@ -214,11 +227,7 @@ export function forecastOne(s: SeriesInput, spec: ForecastSpec): SeriesForecast 
       best === undefined
         ? (backtest.tooShort ?? 'no method could be scored on any backtest window')
         : null;
-    const start =
-      best ??
-      candidates.find((c) => c !== 'naive' && c !== 'seasonal_naive') ??
-      candidates[0] ??
-      'naive';
+    const start = best ?? startWithoutBacktest(candidates, spec);
     const fit = fitWithFallback(
       start,
       y,

@@ -17,7 +17,31 @@ export type {
   SeriesForecast,
   SeriesInput,
 } from './types.js';
-export { forecastSeries } from './engine.js';
+export { autoCandidates, forecastOne, forecastSeries } from './engine.js';
+export {
+  coverage,
+  mase,
+  msis,
+  owa,
+  relativeScore,
+  rmsse,
+  scaleSeason,
+  seasonalNaiveMae,
+  smape,
+  type OwaItem,
+  type OwaResult,
+} from './metrics.js';
+export {
+  backtestOrigins,
+  backtestSeries,
+  REFERENCE_METHOD,
+  summarize,
+  type BacktestConfig,
+  type SeriesBacktest,
+} from './backtest.js';
+export { combinationName, isIntermittent, rankMethods, type Ranked } from './auto.js';
+export { bottomUp, hierarchyChildren, hierarchyKeys, reconcileForecasts } from './reconcile.js';
+export { futurePeriods } from './periods.js';
 export {
   METHODS,
   METHOD_NAMES,
