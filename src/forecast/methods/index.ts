@@ -4,9 +4,29 @@
  */
 import { TributaryError } from '../../core/index.js';
 import type { ForecastMethod, ForecastOptions } from '../method.js';
+import { comb } from './comb.js';
+import { ets } from './ets.js';
+import { damped, holt, ses } from './exponential-smoothing.js';
+import { croston, sba, tsb } from './intermittent.js';
+import { mstl } from './mstl.js';
 import { naive, naive2, seasonalNaive } from './naive.js';
+import { theta } from './theta.js';
 
-const ALL: readonly ForecastMethod[] = [naive, seasonalNaive, naive2];
+const ALL: readonly ForecastMethod[] = [
+  naive,
+  seasonalNaive,
+  naive2,
+  ses,
+  holt,
+  damped,
+  ets,
+  theta,
+  comb,
+  mstl,
+  croston,
+  sba,
+  tsb,
+];
 
 export const METHODS: ReadonlyMap<string, ForecastMethod> = new Map(ALL.map((m) => [m.name, m]));
 
@@ -33,6 +53,16 @@ export function methodByName(name: string): ForecastMethod {
 const FALLBACK: Readonly<Record<string, string>> = {
   seasonal_naive: 'naive',
   naive2: 'naive',
+  ses: 'naive',
+  holt: 'ses',
+  damped: 'holt',
+  ets: 'ses',
+  theta: 'ses',
+  comb: 'ses',
+  mstl: 'seasonal_naive',
+  croston: 'naive',
+  sba: 'naive',
+  tsb: 'naive',
 };
 
 export function fallbackFor(name: string): string | undefined {
