@@ -279,29 +279,36 @@ function allForecasts(
   return out;
 }
 
+/** Checks a spec and its series; throws a TributaryError naming the problem. */
+export function checkForecastInput(series: readonly SeriesInput[], spec: ForecastSpec): void {
+  validateSpec(spec);
+  series.forEach(checkSeries);
+}
+
+/** `forecastOne` plus the names of the future periods (when the spec has a frequency). */
+export function forecastWithPeriods(s: SeriesInput, spec: ForecastSpec): SeriesForecast {
+  const result = forecastOne(s, spec);
+  if (spec.frequency && s.periods.length > 0) {
+    result.periods = futurePeriods(s.periods[s.periods.length - 1]!, spec.frequency, spec.horizon);
+  }
+  return result;
+}
+
 /**
- * Forecasts every series (see the module comment). Calls `onProgress(done, total)` after each
- * series. Throws a TributaryError for an invalid spec or series (non-finite values, periods and
- * values of different lengths, an unknown method name).
+ * Forecasts every series on this thread (see the module comment; parallel.ts spreads the same
+ * work over worker threads). Calls `onProgress(done, total)` after each series. Throws a
+ * TributaryError for an invalid spec or series (non-finite values, periods and values of
+ * different lengths, an unknown method name).
  */
 export function forecastSeries(
   series: readonly SeriesInput[],
   spec: ForecastSpec,
   onProgress?: ForecastProgress,
 ): SeriesForecast[] {
-  validateSpec(spec);
-  series.forEach(checkSeries);
+  checkForecastInput(series, spec);
   const out: SeriesForecast[] = [];
   for (const s of series) {
-    const result = forecastOne(s, spec);
-    if (spec.frequency && s.periods.length > 0) {
-      result.periods = futurePeriods(
-        s.periods[s.periods.length - 1]!,
-        spec.frequency,
-        spec.horizon,
-      );
-    }
-    out.push(result);
+    out.push(forecastWithPeriods(s, spec));
     onProgress?.(out.length, series.length);
   }
   return spec.hierarchy ? reconcileForecasts(out, spec) : out;

@@ -61,3 +61,4 @@ export {
   type SeasonalComponent,
 } from './seasonality.js';
 export { normalQuantile, zForLevel, normalBands } from './intervals.js';
+export { forecastSeriesParallel, parallelAvailable, type ParallelOptions } from './parallel.js';
