@@ -175,8 +175,9 @@ async function templateSets(scale: number): Promise<BenchSet[]> {
     const orderDay = new Map<string, string>();
     for (const o of read('orders.csv')) {
       const day = (o.order_ts ?? '').slice(0, 10);
-      if (o.status !== 'cancelled' && /^\d{4}-\d{2}-\d{2}$/.test(day))
-        orderDay.set(o.order_id!, day);
+      const valid =
+        /^\d{4}-\d{2}-\d{2}$/.test(day) && !Number.isNaN(Date.parse(`${day}T00:00:00Z`));
+      if (o.status !== 'cancelled' && valid) orderDay.set(o.order_id!, day);
     }
     const category = new Map<string, string>();
     for (const p of read('products.csv')) if (p.category) category.set(p.product_id!, p.category);
