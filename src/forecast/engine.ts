@@ -51,7 +51,12 @@ export function autoCandidates(y: readonly number[], seasonPeriods: readonly num
 function candidatesFor(y: readonly number[], spec: ForecastSpec): string[] {
   const asked =
     spec.methods === 'auto' || (spec.methods.length === 1 && spec.methods[0] === 'auto');
-  if (asked) return autoCandidates(y, spec.seasonPeriods);
+  if (asked) {
+    const all = autoCandidates(y, spec.seasonPeriods);
+    return spec.autoSkipExpensive
+      ? all.filter((n) => !METHODS.get(n)!.capabilities.expensive)
+      : all;
+  }
   for (const name of spec.methods) lookup(name);
   return [...new Set(spec.methods)];
 }

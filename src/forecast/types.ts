@@ -57,6 +57,12 @@ export interface ForecastSpec {
   hierarchy?: string[];
   /** Reconciliation method when `hierarchy` is set (default `bottom_up`). */
   reconcile?: 'bottom_up' | 'mint_shrink';
+  /**
+   * Leave methods marked `capabilities.expensive` (augurs ETS and MSTL, tens of ms per fit) out
+   * of the `auto` candidates, for many series under a time budget. Explicit method lists are
+   * not affected.
+   */
+  autoSkipExpensive?: boolean;
   /** When given, each result carries the ISO starts of its future periods. */
   frequency?: ForecastFrequency;
 }
