@@ -148,6 +148,11 @@ export interface SeriesForecast {
    * sum of its children's); `chosen` still names the method of its own forecast.
    */
   reconciled?: 'bottom_up' | 'mint_shrink';
+  /**
+   * Internal: the chosen method's one-step in-sample residuals, carried only from the fit to
+   * MinT reconciliation (which removes them); never set on a returned result.
+   */
+  residuals?: number[];
 }
 
 /** Progress callback: `done` of `total` series finished. */
