@@ -51,3 +51,17 @@ export {
   type Dashboard,
   type Tile,
 } from './dashboards/index.js';
+export {
+  loadForecasts,
+  parseForecast,
+  findForecast,
+  forecastTables,
+  forecastJsonSchema,
+  parseRef,
+  FORECASTS_DIR,
+  FREQUENCIES,
+  TOTAL_LEVEL,
+  type Forecast,
+  type ForecastSource,
+  type Frequency,
+} from './forecasts/index.js';
