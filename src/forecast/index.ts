@@ -18,3 +18,18 @@ export type {
   SeriesInput,
 } from './types.js';
 export { forecastSeries } from './engine.js';
+export {
+  runForecast,
+  forecastSpec,
+  seriesId,
+  type ForecastRunInput,
+  type ForecastRunResult,
+} from './run.js';
+export {
+  accuracyByMethod,
+  readAccuracy,
+  type AccuracySummary,
+  type BacktestScore,
+  type MethodAccuracy,
+} from './accuracy.js';
+export { defaultSeasonPeriods } from './periods.js';

@@ -58,6 +58,7 @@ export {
   forecastTables,
   forecastJsonSchema,
   parseRef,
+  SQL_REF,
   FORECASTS_DIR,
   FREQUENCIES,
   TOTAL_LEVEL,

@@ -5,6 +5,7 @@
 export {
   forecastJsonSchema,
   parseRef,
+  SQL_REF,
   FREQUENCIES,
   TOTAL_LEVEL,
   type Frequency,
