@@ -1,53 +1,308 @@
 /**
  * The forecast engine's one entry point: `forecastSeries` backtests the candidate methods on
- * every series, chooses per series, fits the choice on the whole series and forecasts the
- * horizon with bands. Pure: no SQL, no files (the pipeline step in run.ts does the I/O).
- *
- * First version: a stand-in over naive and seasonal naive until the methods registry is merged.
+ * every series, chooses per series (auto.ts), fits the choice on the whole series and forecasts
+ * the horizon with bands at the requested levels, clamped at zero for non-negative quantities,
+ * then reconciles a hierarchy. Pure: no SQL, no files (the pipeline step in run.ts does the I/O).
  */
-import { TributaryError } from '../core/errors.js';
-import { BASELINE_METHODS } from './baseline.js';
-import type { ForecastOptions } from './method.js';
+import { describeError, TributaryError } from '../core/errors.js';
+import { combinationName, isIntermittent, rankMethods } from './auto.js';
+import { averageForecasts, runMethod } from './bands.js';
+import {
+  backtestSeries,
+  fillRelativeScores,
+  REFERENCE_METHOD,
+  scoreWindow,
+  summarize,
+} from './backtest.js';
+import type { BacktestConfig, SeriesBacktest } from './backtest.js';
+import { fallbackFor, METHODS, methodByName } from './methods/index.js';
+import type { ForecastOptions, ForecastResult } from './method.js';
+import { reconcileForecasts } from './reconcile.js';
 import type {
+  BacktestRow,
+  ChosenMethod,
   ForecastProgress,
   ForecastSpec,
   MethodForecast,
+  MethodScore,
   SeriesForecast,
   SeriesInput,
 } from './types.js';
+import { futurePeriods } from './periods.js';
 
+const lookup = methodByName;
+
+/**
+ * The `auto` candidate set for one series, simplest first (ties in score go to the earlier):
+ * naive, seasonal naive, Naive2, SES, Holt, damped, Comb, Theta, ETS; MSTL when there are several
+ * seasons; Croston, SBA and TSB when the series is intermittent. Methods not in the registry are
+ * left out.
+ */
+export function autoCandidates(y: readonly number[], seasonPeriods: readonly number[]): string[] {
+  const seasonal = seasonPeriods.some((m) => m > 1);
+  const names = ['naive'];
+  if (seasonal) names.push('seasonal_naive');
+  names.push('naive2', 'ses', 'holt', 'damped', 'comb', 'theta', 'ets');
+  if (seasonPeriods.filter((m) => m > 1).length >= 2) names.push('mstl');
+  if (isIntermittent(y)) names.push('croston', 'sba', 'tsb');
+  return names.filter((n) => METHODS.has(n));
+}
+
+function candidatesFor(y: readonly number[], spec: ForecastSpec): string[] {
+  const asked =
+    spec.methods === 'auto' || (spec.methods.length === 1 && spec.methods[0] === 'auto');
+  if (asked) return autoCandidates(y, spec.seasonPeriods);
+  for (const name of spec.methods) lookup(name);
+  return [...new Set(spec.methods)];
+}
+
+function validateSpec(spec: ForecastSpec): void {
+  const whole = (v: number, min: number): boolean => Number.isInteger(v) && v >= min;
+  if (!whole(spec.horizon, 1)) {
+    throw new TributaryError(`forecast horizon must be a whole number >= 1, got ${spec.horizon}`);
+  }
+  if (!whole(spec.backtest.windows, 0) || !whole(spec.backtest.step, 1)) {
+    throw new TributaryError(
+      `backtest windows must be a whole number >= 0 and step >= 1, got ${spec.backtest.windows} and ${spec.backtest.step}`,
+    );
+  }
+  for (const level of spec.levels) {
+    if (!(level > 0 && level < 100))
+      throw new TributaryError(
+        `interval level must be between 0 and 100 (exclusive), got ${level}`,
+      );
+  }
+  if (spec.combineTop !== undefined && !whole(spec.combineTop, 1)) {
+    throw new TributaryError(`combine_top must be a whole number >= 1, got ${spec.combineTop}`);
+  }
+}
+
+function checkSeries(s: SeriesInput, index: number): void {
+  const where = `series ${index + 1} (${JSON.stringify(s.keys)})`;
+  if (s.periods.length !== s.values.length) {
+    throw new TributaryError(
+      `${where} has ${s.periods.length} periods but ${s.values.length} values`,
+    );
+  }
+  const bad = s.values.findIndex((v) => !Number.isFinite(v));
+  if (bad >= 0) {
+    throw new TributaryError(
+      `${where} has a non-finite value ${s.values[bad]} at period ${s.periods[bad]}`,
+      {
+        hint: 'fill gaps with zeros (fill_gaps: zero) or filter the missing values out of the source',
+      },
+    );
+  }
+}
+
+/** Backtest rows of a combination, averaged from its members' window forecasts. */
+function combinationRows(
+  y: readonly number[],
+  periods: readonly string[],
+  backtest: SeriesBacktest,
+  members: readonly string[],
+  config: BacktestConfig,
+): BacktestRow[] {
+  const name = combinationName(members);
+  const rows: BacktestRow[] = [];
+  for (const w of backtest.windows) {
+    const parts = members.map((m) => w.forecasts.get(m) ?? null);
+    if (parts.some((p) => p === null)) continue;
+    rows.push(
+      scoreWindow(
+        y,
+        periods,
+        w.window,
+        w.origin,
+        name,
+        averageForecasts(parts as ForecastResult[]),
+        config,
+      ),
+    );
+  }
+  const reference = backtest.rows.filter((r) => r.method === REFERENCE_METHOD);
+  fillRelativeScores([...reference, ...rows]);
+  return rows;
+}
+
+/** Walks the fallback ladder from `start` to the first method that fits the whole series. */
+function fitWithFallback(
+  start: string,
+  y: readonly number[],
+  spec: ForecastSpec,
+  options: ForecastOptions,
+  firstReason: string | null,
+): { method: string; result: ForecastResult; reason: string | null } {
+  let name: string | null = start;
+  const reasons: string[] = firstReason ? [firstReason] : [];
+  while (name !== null) {
+    const method = METHODS.get(name);
+    const next: string | null = fallbackFor(name) ?? null;
+    if (method) {
+      const need = method.minLength(options);
+      if (y.length < need) {
+        reasons.push(`${name} needs ${need} values, series has ${y.length}`);
+      } else {
+        try {
+          const result = runMethod(method, y, spec.horizon, options, spec.nonNegative);
+          if (name !== start) reasons.push(`fell back to ${name}`);
+          return { method: name, result, reason: reasons.length > 0 ? reasons.join('; ') : null };
+        } catch (err) {
+          reasons.push(`${name} failed: ${describeError(err)}`);
+        }
+      }
+    }
+    name = next;
+  }
+  throw new TributaryError(
+    `no forecast method could fit a series of ${y.length} values: ${reasons.join('; ')}`,
+    {
+      hint: 'a series needs at least one value; check the source query and its filters',
+    },
+  );
+}
+
+/**
+ * The method to start the fallback ladder from when no backtest could rank the candidates: for
+ * `auto` the most robust across the M competitions that is a candidate (Theta, then Comb), else
+ * the first method the file lists.
+ */
+function startWithoutBacktest(candidates: readonly string[], spec: ForecastSpec): string {
+  const auto = spec.methods === 'auto' || spec.methods[0] === 'auto';
+  const robust = auto
+    ? ['theta', 'comb', 'ets', 'ses', 'naive2'].find((m) => candidates.includes(m))
+    : undefined;
+  return robust ?? candidates[0] ?? 'naive';
+}
+
+function scoreOf(scores: readonly MethodScore[], name: string): MethodScore | undefined {
+  return scores.find((s) => s.method === name);
+}
+
+/** Backtests, chooses and fits one series. */
+export function forecastOne(s: SeriesInput, spec: ForecastSpec): SeriesForecast {
+  const options: ForecastOptions = { seasonPeriods: spec.seasonPeriods, levels: spec.levels };
+  const y = s.values;
+  const candidates = candidatesFor(y, spec);
+  const config: BacktestConfig = {
+    horizon: spec.horizon,
+    windows: spec.backtest.windows,
+    step: spec.backtest.step,
+    seasonPeriods: spec.seasonPeriods,
+    levels: spec.levels,
+    nonNegative: spec.nonNegative,
+  };
+  const tested =
+    candidates.includes(REFERENCE_METHOD) || !METHODS.has(REFERENCE_METHOD)
+      ? candidates
+      : [...candidates, REFERENCE_METHOD];
+  const backtest = backtestSeries(y, s.periods, tested.map(lookup), config);
+  const rows = backtest.rows;
+  const scores = summarize(rows, tested);
+  const ranked = rankMethods(scores, candidates);
+  const k = Math.min(spec.combineTop ?? 1, ranked.order.length);
+  let chosen: ChosenMethod;
+  let forecast: MethodForecast;
+  if (k >= 2) {
+    const members = ranked.order.slice(0, k);
+    const fits = members.map((m) =>
+      runMethod(lookup(m), y, spec.horizon, options, spec.nonNegative),
+    );
+    const comboRows = combinationRows(y, s.periods, backtest, members, config);
+    rows.push(...comboRows);
+    const comboScore = summarize(comboRows, [combinationName(members)])[0]!;
+    scores.push(comboScore);
+    chosen = {
+      method: comboScore.method,
+      members,
+      owa: comboScore.owa,
+      smape: comboScore.smape,
+      mase: comboScore.mase,
+      fallbackReason: null,
+    };
+    forecast = { method: comboScore.method, ...pickBands(averageForecasts(fits)) };
+  } else {
+    const best = ranked.order[0];
+    const noScore =
+      best === undefined
+        ? (backtest.tooShort ?? 'no method could be scored on any backtest window')
+        : null;
+    const start = best ?? startWithoutBacktest(candidates, spec);
+    const fit = fitWithFallback(
+      start,
+      y,
+      spec,
+      options,
+      noScore ? `${noScore}; used ${start} without a backtest` : null,
+    );
+    const score = scoreOf(scores, fit.method);
+    chosen = {
+      method: fit.method,
+      owa: score?.owa ?? null,
+      smape: score?.smape ?? null,
+      mase: score?.mase ?? null,
+      fallbackReason: fit.reason,
+    };
+    forecast = { method: fit.method, ...pickBands(fit.result) };
+  }
+  const forecasts = spec.keepAllMethods
+    ? allForecasts(y, spec, options, candidates, forecast)
+    : [forecast];
+  return { keys: s.keys, chosen, forecast, forecasts, backtest: rows, scores };
+}
+
+function pickBands(r: ForecastResult): Omit<MethodForecast, 'method'> {
+  return { mean: r.mean, intervals: r.intervals };
+}
+
+function allForecasts(
+  y: readonly number[],
+  spec: ForecastSpec,
+  options: ForecastOptions,
+  candidates: readonly string[],
+  chosen: MethodForecast,
+): MethodForecast[] {
+  const out: MethodForecast[] = [chosen];
+  for (const name of candidates) {
+    if (name === chosen.method) continue;
+    const method = lookup(name);
+    if (y.length < method.minLength(options)) continue;
+    try {
+      out.push({
+        method: name,
+        ...pickBands(runMethod(method, y, spec.horizon, options, spec.nonNegative)),
+      });
+    } catch {
+      // A method that cannot fit this series has no forecast to keep; its backtest rows say why.
+    }
+  }
+  return out;
+}
+
+/**
+ * Forecasts every series (see the module comment). Calls `onProgress(done, total)` after each
+ * series. Throws a TributaryError for an invalid spec or series (non-finite values, periods and
+ * values of different lengths, an unknown method name).
+ */
 export function forecastSeries(
   series: readonly SeriesInput[],
   spec: ForecastSpec,
   onProgress?: ForecastProgress,
 ): SeriesForecast[] {
-  if (!Number.isInteger(spec.horizon) || spec.horizon < 1) {
-    throw new TributaryError(`forecast horizon must be a whole number >= 1, got ${spec.horizon}`);
-  }
-  const options: ForecastOptions = { seasonPeriods: spec.seasonPeriods, levels: spec.levels };
+  validateSpec(spec);
+  series.forEach(checkSeries);
   const out: SeriesForecast[] = [];
   for (const s of series) {
-    const seasonal = BASELINE_METHODS.get('seasonal_naive')!;
-    const method =
-      s.values.length >= seasonal.minLength(options) ? seasonal : BASELINE_METHODS.get('naive')!;
-    const fit = method.forecast(s.values, spec.horizon, options);
-    const mean = spec.nonNegative ? fit.mean.map((v) => Math.max(0, v)) : fit.mean;
-    const forecast: MethodForecast = { method: method.name, mean, intervals: [] };
-    out.push({
-      keys: s.keys,
-      chosen: {
-        method: method.name,
-        owa: null,
-        smape: null,
-        mase: null,
-        fallbackReason: method === seasonal ? null : 'series shorter than one season',
-      },
-      forecast,
-      forecasts: [forecast],
-      backtest: [],
-      scores: [],
-    });
+    const result = forecastOne(s, spec);
+    if (spec.frequency && s.periods.length > 0) {
+      result.periods = futurePeriods(
+        s.periods[s.periods.length - 1]!,
+        spec.frequency,
+        spec.horizon,
+      );
+    }
+    out.push(result);
     onProgress?.(out.length, series.length);
   }
-  return out;
+  return spec.hierarchy ? reconcileForecasts(out, spec) : out;
 }

@@ -17,7 +17,50 @@ export type {
   SeriesForecast,
   SeriesInput,
 } from './types.js';
-export { forecastSeries } from './engine.js';
+export { autoCandidates, forecastOne, forecastSeries } from './engine.js';
+export {
+  coverage,
+  mase,
+  msis,
+  owa,
+  relativeScore,
+  rmsse,
+  scaleSeason,
+  seasonalNaiveMae,
+  smape,
+  type OwaItem,
+  type OwaResult,
+} from './metrics.js';
+export {
+  backtestOrigins,
+  backtestSeries,
+  REFERENCE_METHOD,
+  summarize,
+  type BacktestConfig,
+  type SeriesBacktest,
+} from './backtest.js';
+export { combinationName, isIntermittent, rankMethods, type Ranked } from './auto.js';
+export { bottomUp, hierarchyChildren, hierarchyKeys, reconcileForecasts } from './reconcile.js';
+export { futurePeriods, defaultSeasonPeriods } from './periods.js';
+export {
+  METHODS,
+  METHOD_NAMES,
+  methodByName,
+  fallbackFor,
+  resolveForLength,
+  type ResolvedMethod,
+} from './methods/index.js';
+export {
+  autocorrelations,
+  isSeasonal,
+  seasonalIndices,
+  seasonallyAdjust,
+  reseasonalise,
+  reseasonaliseResult,
+  type SeasonalAdjustment,
+  type SeasonalComponent,
+} from './seasonality.js';
+export { normalQuantile, zForLevel, normalBands } from './intervals.js';
 export {
   runForecast,
   forecastSpec,
@@ -32,4 +75,3 @@ export {
   type BacktestScore,
   type MethodAccuracy,
 } from './accuracy.js';
-export { defaultSeasonPeriods } from './periods.js';

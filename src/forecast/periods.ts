@@ -1,11 +1,12 @@
 /**
  * Periods of a forecast's frequency, in UTC: reading the period starts an engine returns
  * (`date_trunc` results as DuckDB or PostgreSQL print them), stepping to the next period, and the
- * text written back into the warehouse. Periods are kept as epoch milliseconds in between, so
+ * text written back into the warehouse; and naming future periods from ISO text (futurePeriods). Periods are kept as epoch milliseconds in between, so
  * gap filling and future periods are arithmetic, not string handling.
  */
 import { TributaryError } from '../core/index.js';
 import type { Frequency } from '../project/index.js';
+import type { ForecastFrequency } from './types.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -85,4 +86,30 @@ export function defaultSeasonPeriods(frequency: Frequency, longestSeries: number
     case 'month':
       return [12];
   }
+}
+
+/**
+ * The next `h` period starts after `last` at `frequency`. A date-only input ('2024-03-31') gives
+ * date-only outputs; anything else gives full ISO timestamps. Months step by calendar month from
+ * the first of the month (period starts come from date_trunc, so they are firsts).
+ */
+export function futurePeriods(last: string, frequency: ForecastFrequency, h: number): string[] {
+  const dateOnly = /^\d{4}-\d{2}-\d{2}$/.test(last);
+  const start = new Date(dateOnly ? `${last}T00:00:00Z` : last);
+  if (Number.isNaN(start.getTime())) {
+    throw new TributaryError(`period '${last}' is not an ISO date or timestamp`, {
+      hint: 'the time column must be a date or timestamp',
+    });
+  }
+  const out: string[] = [];
+  for (let k = 1; k <= h; k++) {
+    const d = new Date(start.getTime());
+    if (frequency === 'hour') d.setUTCHours(d.getUTCHours() + k);
+    else if (frequency === 'day') d.setUTCDate(d.getUTCDate() + k);
+    else if (frequency === 'week') d.setUTCDate(d.getUTCDate() + 7 * k);
+    else d.setUTCMonth(d.getUTCMonth() + k);
+    const iso = d.toISOString();
+    out.push(dateOnly ? iso.slice(0, 10) : iso);
+  }
+  return out;
 }

@@ -137,6 +137,11 @@ export interface SeriesForecast {
   forecasts: MethodForecast[];
   backtest: BacktestRow[];
   scores: MethodScore[];
+  /**
+   * Set when `forecast` was changed by hierarchy reconciliation (a parent's points are then the
+   * sum of its children's); `chosen` still names the method of its own forecast.
+   */
+  reconciled?: 'bottom_up' | 'mint_shrink';
 }
 
 /** Progress callback: `done` of `total` series finished. */
