@@ -1,8 +1,9 @@
 /**
  * Periods of a forecast's frequency, in UTC: reading the period starts an engine returns
  * (`date_trunc` results as DuckDB or PostgreSQL print them), stepping to the next period, and the
- * text written back into the warehouse; and naming future periods from ISO text (futurePeriods). Periods are kept as epoch milliseconds in between, so
- * gap filling and future periods are arithmetic, not string handling.
+ * text written back into the warehouse. Periods are kept as epoch milliseconds in between, so
+ * gap filling and future periods are arithmetic, not string handling. futurePeriods names future
+ * periods from ISO text, for forecastSeries' callers that have no epoch values.
  */
 import { TributaryError } from '../core/index.js';
 import type { Frequency } from '../project/index.js';

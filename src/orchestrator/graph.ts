@@ -5,6 +5,7 @@
  */
 import { TributaryError } from '../core/index.js';
 import { PROCESSED_SCHEMA } from '../catalog/index.js';
+import { METHODS, METHOD_NAMES } from '../forecast/index.js';
 import type { Node, ParsedProject } from '../models/index.js';
 import {
   ProblemsError,
@@ -148,6 +149,16 @@ function forecastAsset(
   problems: Problem[],
 ): Asset {
   const deps: string[] = [];
+  f.methods.forEach((m, i) => {
+    if (m === 'auto' ? f.methods.length > 1 : !METHODS.has(m))
+      problems.push({
+        message:
+          m === 'auto'
+            ? 'auto chooses among all methods: list it alone, or list methods without it'
+            : `unknown forecast method ${m} (methods: auto, ${METHOD_NAMES.join(', ')})`,
+        location: f.at(['methods', i]),
+      });
+  });
   for (const ref of f.refs) {
     const node = refNode(models, ref);
     if (!node)

@@ -147,6 +147,19 @@ describe('forecasts in the asset graph', () => {
     ]);
   });
 
+  it('reports an unknown method at its line in the forecast file', async () => {
+    const dir = project({
+      'forecasts/demand.yml': DEMAND.replace('[naive, seasonal_naive]', '[naive, prophet]'),
+    });
+    const err = await loadAssetGraph(dir).catch((e: unknown) => e);
+    expect((err as ProblemsError).problems).toEqual([
+      {
+        message: expect.stringMatching(/^unknown forecast method prophet \(methods: auto, naive, /),
+        location: { file: 'forecasts/demand.yml', line: 8, column: 18, path: 'methods.1' },
+      },
+    ]);
+  });
+
   it('refuses a forecast whose table would overwrite a model', async () => {
     const dir = project({ 'forecasts/products.yml': DEMAND });
     await expect(loadAssetGraph(dir)).rejects.toThrow(
