@@ -7,6 +7,7 @@
 import type { Engine } from '../engines/index.js';
 import type { Forecast } from '../project/index.js';
 import { forecastSeries } from './engine.js';
+import { reconcileForecasts } from './reconcile.js';
 import { defaultSeasonPeriods, periodText, periodsAfter } from './periods.js';
 import { readSeries, sourceSelect } from './series.js';
 import {
@@ -17,7 +18,7 @@ import {
   type SeriesOutput,
   type TableData,
 } from './tables.js';
-import type { ForecastProgress, ForecastSpec, SeriesInput } from './types.js';
+import type { ForecastProgress, ForecastSpec, SeriesForecast, SeriesInput } from './types.js';
 
 export interface ForecastRunInput {
   /** The warehouse session the step runs on. */
@@ -30,6 +31,8 @@ export interface ForecastRunInput {
   /** Write the backtest and methods tables only, leaving `<name>` as it is. */
   backtestOnly?: boolean;
   onProgress?: ForecastProgress;
+  /** Stops the run between series (a step's timeout, a stopped run). */
+  signal?: AbortSignal;
 }
 
 export interface ForecastRunResult {
@@ -63,6 +66,36 @@ export function forecastSpec(forecast: Forecast, longestSeries: number): Forecas
   };
 }
 
+/** How long forecasting may hold the event loop before it lets other work (a server's requests) in. */
+const SLICE_MS = 50;
+
+/**
+ * forecastSeries over all series, a few at a time: between slices of about 50 ms the event loop
+ * serves what waits (the API of a `serve` running the step) and an abort stops the run. A
+ * hierarchy is reconciled once every series is forecast.
+ */
+async function forecastInSlices(
+  inputs: readonly SeriesInput[],
+  spec: ForecastSpec,
+  onProgress?: ForecastProgress,
+  signal?: AbortSignal,
+): Promise<SeriesForecast[]> {
+  const { hierarchy: _hierarchy, ...flat } = spec;
+  const out: SeriesForecast[] = [];
+  let next = 0;
+  while (next < inputs.length) {
+    signal?.throwIfAborted();
+    const started = performance.now();
+    while (next < inputs.length && performance.now() - started < SLICE_MS) {
+      out.push(...forecastSeries([inputs[next]!], flat));
+      next++;
+      onProgress?.(next, inputs.length);
+    }
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  return spec.hierarchy ? reconcileForecasts(out, spec) : out;
+}
+
 /** A series' identity: its key values, in a fixed order. */
 export function seriesId(keys: Record<string, string>): string {
   return JSON.stringify(Object.entries(keys).sort(([a], [b]) => a.localeCompare(b)));
@@ -79,7 +112,7 @@ export async function runForecast(input: ForecastRunInput): Promise<ForecastRunR
     periods: s.periods.map((p) => periodText(p, forecast.frequency)),
     values: s.values,
   }));
-  const results = inputs.length ? forecastSeries(inputs, spec, input.onProgress) : [];
+  const results = await forecastInSlices(inputs, spec, input.onProgress, input.signal);
   // Keys identify a series: each level has a different set of key columns.
   const byKeys = new Map(read.series.map((s) => [seriesId(s.keys), s]));
   const outputs: SeriesOutput[] = results.map((result) => {

@@ -19,6 +19,7 @@ export interface ForecastStepContext {
   engine: Engine;
   progress: ProgressReporter;
   later(write: Promise<unknown>): void;
+  signal?: AbortSignal;
   forecastBacktestOnly?: boolean;
 }
 
@@ -111,6 +112,7 @@ export async function runForecastAsset(
     schema,
     refs,
     backtestOnly,
+    ...(ctx.signal ? { signal: ctx.signal } : {}),
     onProgress: (done, total) => ctx.progress.update({ label, done, total, unit: 'series' }),
   });
   const entries: Awaited<ReturnType<typeof warehouseEntry>>[] = [];
