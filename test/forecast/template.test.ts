@@ -35,6 +35,18 @@ describe('the e-commerce template’s forecasts', () => {
     }
   });
 
+  it('sit between the marts and the Demand dashboard in the lineage', async () => {
+    await withWorkspace(dir, async (ws) => {
+      expect([...ws.graph.assets.get('forecast:demand_daily')!.deps].sort()).toEqual([
+        'model:dim_products',
+        'model:fct_sales',
+      ]);
+      expect(ws.graph.assets.get('dashboard:demand')!.deps).toEqual(
+        expect.arrayContaining(['forecast:demand_daily', 'forecast:demand_products']),
+      );
+    });
+  });
+
   it('forecast 28 days for every category sold, one chosen method each', async () => {
     await withWorkspace(dir, async (ws) => {
       const e = ws.warehouse;
