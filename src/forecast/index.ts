@@ -75,3 +75,4 @@ export {
   type BacktestScore,
   type MethodAccuracy,
 } from './accuracy.js';
+export { forecastSeriesParallel, parallelAvailable, type ParallelOptions } from './parallel.js';

@@ -55,6 +55,12 @@ export interface MethodCapabilities {
   multiSeasonal: boolean;
   /** Built for intermittent demand (mostly zeros): Croston, SBA, TSB. */
   intermittent: boolean;
+  /**
+   * Costs tens of milliseconds per fit on two years of daily data (augurs's AutoETS search, MSTL)
+   * where the others take about a millisecond or less: callers forecasting many series under a
+   * time budget may leave it out of `auto`'s candidates. Absent means cheap.
+   */
+  expensive?: boolean;
 }
 
 export interface ForecastMethod {

@@ -68,6 +68,7 @@ function profiledSse(
   best: Initial,
   fixed?: FixedParameters,
 ): number {
+  if (!withTrend) return levelOnlySse(y, alpha, best, fixed);
   let la = 0, ba = 0, lc = 1, bc = 0, ld = 0, bd = 1; // prettier-ignore
   let saa = 0, sac = 0, sad = 0, scc = 0, scd = 0, sdd = 0; // prettier-ignore
   const n = y.length;
@@ -93,8 +94,8 @@ function profiledSse(
   let b0 = 0;
   if (fixed?.initialLevel !== undefined) {
     l0 = fixed.initialLevel;
-    b0 = withTrend ? (fixed.initialSlope ?? 0) : 0;
-  } else if (withTrend) {
+    b0 = fixed.initialSlope ?? 0;
+  } else {
     const det = scc * sdd - scd * scd;
     if (det > 1e-12 * scc * sdd) {
       l0 = (sac * sdd - sad * scd) / det;
@@ -102,12 +103,38 @@ function profiledSse(
     } else {
       l0 = scc > 0 ? sac / scc : 0;
     }
-  } else {
-    l0 = scc > 0 ? sac / scc : 0;
   }
   best.level = l0;
   best.slope = b0;
   const sse = saa - 2 * (l0 * sac + b0 * sad) + l0 * l0 * scc + 2 * l0 * b0 * scd + b0 * b0 * sdd;
+  return sse > 0 ? sse : 0;
+}
+
+/** profiledSse without a slope: the level from zero and the unit level response, e_t = a_t − c_t·l0. */
+function levelOnlySse(
+  y: Float64Array,
+  alpha: number,
+  best: Initial,
+  fixed?: FixedParameters,
+): number {
+  let la = 0;
+  let lc = 1;
+  let saa = 0;
+  let sac = 0;
+  let scc = 0;
+  const keep = 1 - alpha;
+  for (let t = 0; t < y.length; t++) {
+    const ea = y[t]! - la;
+    saa += ea * ea;
+    sac += ea * lc;
+    scc += lc * lc;
+    la += alpha * ea;
+    lc *= keep;
+  }
+  const l0 = fixed?.initialLevel ?? (scc > 0 ? sac / scc : 0);
+  best.level = l0;
+  best.slope = 0;
+  const sse = saa - 2 * l0 * sac + l0 * l0 * scc;
   return sse > 0 ? sse : 0;
 }
 
@@ -163,7 +190,7 @@ function minimiseScalar(f: (x: number) => number, lo: number, hi: number): numbe
 
 /**
  * Nelder–Mead (standard coefficients 1, 2, 0.5, 0.5) from `start` in unconstrained coordinates.
- * Stops when the simplex's function values agree to a relative 1e-10 or after `maxEvaluations`.
+ * Stops when the simplex's function values agree to a relative 1e-8 or after `maxEvaluations`.
  */
 export function nelderMead(
   f: (x: Float64Array) => number,
@@ -192,7 +219,7 @@ export function nelderMead(
     const secondI = order[dim - 1]!;
     const fBest = values[bestI]!;
     const fWorst = values[worstI]!;
-    if (Math.abs(fWorst - fBest) <= 1e-10 * (Math.abs(fBest) + 1e-30)) break;
+    if (Math.abs(fWorst - fBest) <= 1e-8 * (Math.abs(fBest) + 1e-30)) break;
     centroid.fill(0);
     for (let i = 0; i <= dim; i++) {
       if (i === worstI) continue;
@@ -288,7 +315,7 @@ function searchParameters(y: Float64Array, trend: TrendKind, fixed: FixedParamet
     }
   }
   const dims = damped ? 3 : 2;
-  const best = nelderMead((u) => objective(u), start.slice(0, dims), 1, 60 * dims);
+  const best = nelderMead((u) => objective(u), start.slice(0, dims), 1, 50 * dims);
   return decode(best);
 }
 

@@ -1,16 +1,7 @@
 /** Deterministic test series for the forecast method tests (a seeded PRNG, no Math.random). */
+import { seededRandom } from '../../src/core/index.js';
 
-/** mulberry32: a small seeded generator, uniform in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom };
 
 /** Daily demand with a weekly cycle (weekends high), a slow trend and noise; all positive. */
 export function weeklyDaily(n: number, seed = 1): number[] {

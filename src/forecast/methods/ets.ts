@@ -68,7 +68,13 @@ function isUsable(result: ForecastResult, h: number): boolean {
 
 export const ets: ForecastMethod = {
   name: 'ets',
-  capabilities: { intervals: true, seasonal: true, multiSeasonal: true, intermittent: false },
+  capabilities: {
+    intervals: true,
+    seasonal: true,
+    multiSeasonal: true,
+    intermittent: false,
+    expensive: true,
+  },
   minLength: () => MIN_LENGTH,
   forecast(y: readonly number[], h: number, options: ForecastOptions): ForecastResult {
     const series = prepareSeries('ets', y, h, options, MIN_LENGTH);

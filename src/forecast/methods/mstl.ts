@@ -21,7 +21,13 @@ function minLength(options: ForecastOptions): number {
 
 export const mstl: ForecastMethod = {
   name: 'mstl',
-  capabilities: { intervals: true, seasonal: true, multiSeasonal: true, intermittent: false },
+  capabilities: {
+    intervals: true,
+    seasonal: true,
+    multiSeasonal: true,
+    intermittent: false,
+    expensive: true,
+  },
   minLength,
   forecast(y: readonly number[], h: number, options: ForecastOptions): ForecastResult {
     const series = prepareSeries('mstl', y, h, options, minLength(options));
