@@ -22,7 +22,9 @@ interface Forecasting {
 
 let lib: Forecasting;
 
-const periods = Array.from({ length: 70 }, (_, t) => new Date(Date.UTC(2024, 0, 1 + t)).toISOString().slice(0, 10));
+const periods = Array.from({ length: 70 }, (_, t) =>
+  new Date(Date.UTC(2024, 0, 1 + t)).toISOString().slice(0, 10),
+);
 const series: SeriesInput[] = Array.from({ length: 12 }, (_, i) => ({
   keys: { id: String(i) },
   periods,
@@ -47,7 +49,10 @@ describe('forecastSeriesParallel', () => {
 
   it('gives the same results as forecastSeries, in input order, reporting progress', async () => {
     const calls: number[] = [];
-    const parallel = await lib.forecastSeriesParallel(series, spec, (done) => calls.push(done), { workers: 2, chunk: 3 });
+    const parallel = await lib.forecastSeriesParallel(series, spec, (done) => calls.push(done), {
+      workers: 2,
+      chunk: 3,
+    });
     expect(parallel).toEqual(lib.forecastSeries(series, spec));
     expect(calls[calls.length - 1]).toBe(12);
     expect(calls).toHaveLength(4);
@@ -55,8 +60,12 @@ describe('forecastSeriesParallel', () => {
 
   it('rejects bad input before starting workers and passes on a worker’s error', async () => {
     const bad = [...series, { keys: { id: 'x' }, periods, values: periods.map(() => Number.NaN) }];
-    await expect(lib.forecastSeriesParallel(bad, spec, undefined, { workers: 2, chunk: 3 })).rejects.toThrow(/non-finite value/);
+    await expect(
+      lib.forecastSeriesParallel(bad, spec, undefined, { workers: 2, chunk: 3 }),
+    ).rejects.toThrow(/non-finite value/);
     const empty = [...series, { keys: { id: 'empty' }, periods: [], values: [] }];
-    await expect(lib.forecastSeriesParallel(empty, spec, undefined, { workers: 2, chunk: 3 })).rejects.toThrow(/no forecast method could fit a series of 0 values/);
+    await expect(
+      lib.forecastSeriesParallel(empty, spec, undefined, { workers: 2, chunk: 3 }),
+    ).rejects.toThrow(/no forecast method could fit a series of 0 values/);
   }, 60_000);
 });
