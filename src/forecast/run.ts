@@ -49,7 +49,10 @@ export interface ForecastRunResult {
   lastPeriod?: string;
 }
 
-/** The spec handed to forecastSeries: the file's settings with the season defaults settled. */
+/**
+ * The spec handed to forecastSeries: the file's settings with the season defaults settled. No
+ * `frequency`: the step names future periods itself (epoch arithmetic in periods.ts).
+ */
 export function forecastSpec(forecast: Forecast, longestSeries: number): ForecastSpec {
   const auto = forecast.methods.length === 1 && forecast.methods[0] === 'auto';
   return {
@@ -61,7 +64,6 @@ export function forecastSpec(forecast: Forecast, longestSeries: number): Forecas
     backtest: forecast.backtest,
     nonNegative: forecast.nonNegative,
     keepAllMethods: forecast.keepAllMethods,
-    frequency: forecast.frequency,
     ...(forecast.combineTop !== undefined ? { combineTop: forecast.combineTop } : {}),
     ...(forecast.hierarchy ? { hierarchy: forecast.hierarchy } : {}),
   };
