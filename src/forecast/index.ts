@@ -75,4 +75,5 @@ export {
   type BacktestScore,
   type MethodAccuracy,
 } from './accuracy.js';
+export { detectSeasonalities } from './augurs.js';
 export { forecastSeriesParallel, parallelAvailable, type ParallelOptions } from './parallel.js';

@@ -7,6 +7,7 @@
 import type { Engine } from '../engines/index.js';
 import type { Forecast } from '../project/index.js';
 import { forecastSeries } from './engine.js';
+import { forecastSeriesParallel, parallelAvailable } from './parallel.js';
 import { reconcileForecasts } from './reconcile.js';
 import { defaultSeasonPeriods, periodText, periodsAfter } from './periods.js';
 import { readSeries, sourceSelect } from './series.js';
@@ -48,7 +49,10 @@ export interface ForecastRunResult {
   lastPeriod?: string;
 }
 
-/** The spec handed to forecastSeries: the file's settings with the season defaults settled. */
+/**
+ * The spec handed to forecastSeries: the file's settings with the season defaults settled. No
+ * `frequency`: the step names future periods itself (epoch arithmetic in periods.ts).
+ */
 export function forecastSpec(forecast: Forecast, longestSeries: number): ForecastSpec {
   const auto = forecast.methods.length === 1 && forecast.methods[0] === 'auto';
   return {
@@ -60,7 +64,6 @@ export function forecastSpec(forecast: Forecast, longestSeries: number): Forecas
     backtest: forecast.backtest,
     nonNegative: forecast.nonNegative,
     keepAllMethods: forecast.keepAllMethods,
-    frequency: forecast.frequency,
     ...(forecast.combineTop !== undefined ? { combineTop: forecast.combineTop } : {}),
     ...(forecast.hierarchy ? { hierarchy: forecast.hierarchy } : {}),
   };
@@ -69,10 +72,15 @@ export function forecastSpec(forecast: Forecast, longestSeries: number): Forecas
 /** How long forecasting may hold the event loop before it lets other work (a server's requests) in. */
 const SLICE_MS = 50;
 
+/** Series per worker message; fewer series than this are forecast on the calling thread. */
+const PARALLEL_CHUNK = 8;
+
 /**
- * forecastSeries over all series, a few at a time: between slices of about 50 ms the event loop
- * serves what waits (the API of a `serve` running the step) and an abort stops the run. A
- * hierarchy is reconciled once every series is forecast.
+ * forecastSeries over all series without holding the event loop (the API of a `serve` running the
+ * step keeps answering): on worker threads when the compiled worker is there and there are
+ * enough series, else a few at a time on this thread, yielding between slices of about 50 ms.
+ * An abort stops the run between slices (or once the workers finish). A hierarchy is reconciled
+ * once every series is forecast.
  */
 async function forecastInSlices(
   inputs: readonly SeriesInput[],
@@ -80,6 +88,13 @@ async function forecastInSlices(
   onProgress?: ForecastProgress,
   signal?: AbortSignal,
 ): Promise<SeriesForecast[]> {
+  if (parallelAvailable() && inputs.length > PARALLEL_CHUNK) {
+    const results = await forecastSeriesParallel(inputs, spec, onProgress, {
+      chunk: PARALLEL_CHUNK,
+    });
+    signal?.throwIfAborted();
+    return results;
+  }
   const { hierarchy: _hierarchy, ...flat } = spec;
   const out: SeriesForecast[] = [];
   let next = 0;

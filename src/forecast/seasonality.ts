@@ -123,6 +123,32 @@ export function seasonallyAdjust(
   y: ArrayLike<number>,
   periods: readonly number[],
 ): SeasonalAdjustment {
+  const key = periods.join(',');
+  if (lastAdjustment && lastAdjustment.key === key && sameValues(lastAdjustment.input, y)) {
+    const { adjusted, components } = lastAdjustment.result;
+    return { adjusted: adjusted.slice(), components };
+  }
+  const result = computeAdjustment(y, periods);
+  lastAdjustment = { key, input: Float64Array.from(y), result };
+  return { adjusted: result.adjusted.slice(), components: result.components };
+}
+
+/**
+ * The last adjustment made. A backtest window runs every method on the same training values, and
+ * most methods adjust them the same way, so one remembered result saves the repeated tests and
+ * decompositions. It is used only when the values are equal, so it cannot change a result; callers
+ * get their own copy of the adjusted series (components are shared and never modified).
+ */
+let lastAdjustment: { key: string; input: Float64Array; result: SeasonalAdjustment } | undefined;
+
+/** Whether two series hold the same values (Object.is, so NaN and -0 compare as stored). */
+export function sameValues(a: ArrayLike<number>, b: ArrayLike<number>): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) return false;
+  return true;
+}
+
+function computeAdjustment(y: ArrayLike<number>, periods: readonly number[]): SeasonalAdjustment {
   const adjusted = Float64Array.from(y as ArrayLike<number>);
   const components: SeasonalComponent[] = [];
   const sorted = [...new Set(periods)].filter((p) => Number.isInteger(p) && p > 1);

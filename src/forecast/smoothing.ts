@@ -13,6 +13,8 @@
  * for SES, Nelder–Mead on a logistic transform of the box for the others.
  */
 
+import { sameValues } from './seasonality.js';
+
 export type TrendKind = 'none' | 'additive' | 'damped';
 
 export interface SmoothingFit {
@@ -325,6 +327,26 @@ export function fitSmoothing(
   trend: TrendKind,
   fixed: FixedParameters = {},
 ): SmoothingFit {
+  const searchedOnly = Object.keys(fixed).length === 0;
+  if (searchedOnly) {
+    const cached = lastFits.get(trend);
+    if (cached && sameValues(cached.input, y))
+      return { ...cached.fit, fitted: cached.fit.fitted.slice() };
+  }
+  const fit = computeFit(y, trend, fixed);
+  if (searchedOnly)
+    lastFits.set(trend, { input: y.slice(), fit: { ...fit, fitted: fit.fitted.slice() } });
+  return fit;
+}
+
+/**
+ * The last fit of each trend kind with searched parameters. `comb` fits SES, Holt and damped on
+ * the same adjusted series the `ses`, `holt` and `damped` methods of the same backtest window
+ * have just fitted; equal values give the same fit, so it is reused (as a copy).
+ */
+const lastFits = new Map<TrendKind, { input: Float64Array; fit: SmoothingFit }>();
+
+function computeFit(y: Float64Array, trend: TrendKind, fixed: FixedParameters): SmoothingFit {
   const { alpha, beta, phi } = searchParameters(y, trend, fixed);
   const initial: Initial = { level: 0, slope: 0 };
   profiledSse(y, alpha, beta, phi, trend !== 'none', initial, fixed);

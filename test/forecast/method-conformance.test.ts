@@ -27,6 +27,11 @@ const SERIES: Record<string, number[]> = {
   'weekly-seasonal daily': weeklyDaily(140),
   intermittent: intermittent(150),
   'long (two years daily)': weeklyDaily(730, 7),
+  'all-zero': constant(60, 0),
+  'single spike': constant(60, 0).map((v, t) => (t === 30 ? 100 : v)),
+  'negative-valued': weeklyDaily(100, 8).map((v) => v - 150),
+  'huge-valued (1e12)': weeklyDaily(100, 9).map((v) => v * 1e10),
+  'last-value-only demand': constant(60, 0).map((v, t) => (t === 59 ? 5 : v)),
 };
 
 /** Checks the shape and ordering rules every result must meet. */
@@ -112,6 +117,25 @@ describe.each(METHOD_NAMES.map((name) => [name]))('forecast method %s', (name) =
     const result = method.forecast(y, 5, noLevels);
     expect(result.mean).toHaveLength(5);
     expect(result.intervals).toEqual([]);
+  });
+
+  it('gives nothing for h = 0', () => {
+    const result = method.forecast(weeklyDaily(120, 6), 0, WEEKLY);
+    expect(result.mean).toEqual([]);
+    for (const band of result.intervals) expect([band.lower, band.upper]).toEqual([[], []]);
+  });
+
+  it('scales with the data: forecasting 1000·y gives 1000 times the forecast of y', () => {
+    const y = weeklyDaily(140, 14);
+    const base = method.forecast(y, H, WEEKLY);
+    const scaled = method.forecast(
+      y.map((v) => v * 1000),
+      H,
+      WEEKLY,
+    );
+    base.mean.forEach((v, k) => {
+      expect(Math.abs(scaled.mean[k]! - 1000 * v)).toBeLessThanOrEqual(1e-6 * Math.abs(1000 * v));
+    });
   });
 
   it('rejects a non-finite value, a fractional horizon and a level outside (0, 100)', () => {

@@ -104,6 +104,17 @@ describe('exponential smoothing (smoothing.ts)', () => {
     expect(searched.sse).toBeLessThanOrEqual(fitSmoothing(y, 'none', { alpha: 0.01 }).sse);
   });
 
+  it('reuses a fit only for equal values and never lets a caller spoil it', () => {
+    const y = Float64Array.from(weeklyDaily(100, 16));
+    const first = fitSmoothing(y, 'damped');
+    first.fitted.fill(0);
+    const again = fitSmoothing(y, 'damped');
+    expect(again.fitted[50]).not.toBe(0);
+    const changed = y.slice();
+    changed[99] = changed[99]! + 40;
+    expect(fitSmoothing(changed, 'damped').level).not.toBeCloseTo(again.level, 3);
+  });
+
   it('comb is the mean of ses, holt and damped on the same adjusted series (M4 Comb)', () => {
     const y = weeklyDaily(140, 13);
     const options: ForecastOptions = { seasonPeriods: [7], levels: [] };

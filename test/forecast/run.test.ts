@@ -233,6 +233,32 @@ backtest: { windows: 0 }
       ]);
     });
 
+    it('cuts hours and months from the time column and forecasts the periods after the last', async () => {
+      const of = (name: string, frequency: string) =>
+        forecastOf(
+          name,
+          `source: ref('sales')\ntime_column: sold_at\ntarget: count(*)\nfrequency: ${frequency}\nhorizon: 3\nmethods: [naive]\nbacktest: { windows: 0 }\n`,
+        );
+      await runForecast({ engine, forecast: of('hourly', 'hour'), schema, refs });
+      const hours = await engine.query(
+        `SELECT CAST(period AS VARCHAR(19)) AS p FROM ${rel('hourly')} ORDER BY period`,
+      );
+      // Every line is sold at 10:30 (and two at 09:00): the last hour with rows is 10:00.
+      const last = day(DAYS - 1);
+      expect(hours.rows.map((r) => String(r.p).replace('T', ' '))).toEqual([
+        `${last} 11:00:00`,
+        `${last} 12:00:00`,
+        `${last} 13:00:00`,
+      ]);
+      const history = await engine.query(`SELECT history FROM ${rel('hourly_methods')}`);
+      expect(Number(history.rows[0]!.history)).toBe(DAYS * 24 - 13 - 10);
+      await runForecast({ engine, forecast: of('monthly', 'month'), schema, refs });
+      const months = await engine.query(
+        `SELECT CAST(period AS VARCHAR(10)) AS p FROM ${rel('monthly')} ORDER BY period`,
+      );
+      expect(months.rows.map((r) => r.p)).toEqual(['2025-04-01', '2025-05-01', '2025-06-01']);
+    });
+
     it('names the forecast file when the source does not have the time column', async () => {
       const f = forecastOf(
         'demand_bad',

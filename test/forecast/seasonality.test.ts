@@ -64,4 +64,23 @@ describe('seasonality', () => {
     expect(unchanged.components).toEqual([]);
     expect(Array.from(unchanged.adjusted)).toEqual(noise);
   });
+
+  it('remembers the last adjustment only for equal values, and hands out copies', () => {
+    const y = weeklyDaily(140, 15);
+    const first = adjustTwice(y);
+    const changed = [...y];
+    changed[70] = changed[70]! + 50;
+    const other = seasonallyAdjust(changed, [7]);
+    expect(other.adjusted[70]).not.toBeCloseTo(first[70]!, 3);
+  });
 });
+
+/** Adjusts y, spoils the returned copy, adjusts again: the second result must be unharmed. */
+function adjustTwice(y: number[]): Float64Array {
+  const once = seasonallyAdjust(y, [7]);
+  const expected = once.adjusted.slice();
+  once.adjusted.fill(-1);
+  const twice = seasonallyAdjust(y, [7]);
+  expect(Array.from(twice.adjusted)).toEqual(Array.from(expected));
+  return twice.adjusted;
+}

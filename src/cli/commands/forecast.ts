@@ -88,7 +88,7 @@ export function formatAccuracy(name: string, accuracy: AccuracySummary, out: Out
   const notes = accuracy.losesToSeasonalNaive.map((n) =>
     out.paint(
       'yellow',
-      `note: ${n.method === 'auto' ? 'the chosen methods are' : `${n.method} is`} less accurate than seasonal naive on this data (MASE ${n.mase.toFixed(3)} vs ${n.seasonalNaive.toFixed(3)})`,
+      `note: ${n.method === 'auto' ? 'the chosen methods are' : `${n.method} is`} less accurate than seasonal naive on this data (MASE ${n.mase.toFixed(3)} vs ${n.seasonalNaive.toFixed(3)} on the windows both were scored on)`,
     ),
   );
   const lines = [

@@ -7,6 +7,7 @@
  * components is. Intervals are augurs's, from the trend model.
  */
 import type { ForecastMethod, ForecastOptions, ForecastResult, IntervalBand } from '../method.js';
+import { TributaryError } from '../../core/index.js';
 import { mstl as mstlClass, withFreed } from '../augurs.js';
 import { prepareSeries, usablePeriods } from '../input.js';
 import { ets } from './ets.js';
@@ -37,7 +38,15 @@ export const mstl: ForecastMethod = {
     }
     const MSTL = mstlClass();
     return withFreed(MSTL.ets(periods), (model) => {
-      model.fit(series);
+      try {
+        model.fit(series);
+      } catch (err) {
+        throw new TributaryError(`mstl: augurs could not fit the series: ${String(err)}`, {
+          code: 'INTERNAL',
+          hint: `season lengths ${periods.join(', ')}; try ets or seasonal_naive for this series`,
+          cause: err,
+        });
+      }
       const fitted = model.predictInSample(null).point;
       if (options.levels.length === 0) {
         return { mean: model.predict(h, null).point, intervals: [], fitted };
