@@ -258,6 +258,7 @@ async function tributary(dag: GeneratedAsset[], logs: number, dir: string): Prom
     dir,
     config,
     tables: [],
+    forecasts: [],
     paths: {
       work,
       lake: join(work, 'lake'),

@@ -13,6 +13,7 @@ import { registerDbtVerbs, registerDocs, registerLs, registerSource } from './co
 import { registerDemo } from './commands/demo.js';
 import { registerDeps } from './commands/deps.js';
 import { registerDlq } from './commands/dlq.js';
+import { registerForecast } from './commands/forecast.js';
 import { registerGenerate } from './commands/generate.js';
 import { registerGraph } from './commands/graph.js';
 import { registerInit } from './commands/init.js';
@@ -43,6 +44,7 @@ const COMMANDS: ((program: Command, cli: CliContext) => void)[] = [
   registerInit,
   registerGenerate,
   registerRun,
+  registerForecast,
   registerDeps,
   registerDbtVerbs,
   registerLs,

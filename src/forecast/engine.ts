@@ -51,7 +51,12 @@ export function autoCandidates(y: readonly number[], seasonPeriods: readonly num
 function candidatesFor(y: readonly number[], spec: ForecastSpec): string[] {
   const asked =
     spec.methods === 'auto' || (spec.methods.length === 1 && spec.methods[0] === 'auto');
-  if (asked) return autoCandidates(y, spec.seasonPeriods);
+  if (asked) {
+    const all = autoCandidates(y, spec.seasonPeriods);
+    return spec.autoSkipExpensive
+      ? all.filter((n) => !METHODS.get(n)!.capabilities.expensive)
+      : all;
+  }
   for (const name of spec.methods) lookup(name);
   return [...new Set(spec.methods)];
 }
@@ -203,6 +208,7 @@ export function forecastOne(s: SeriesInput, spec: ForecastSpec): SeriesForecast 
   const k = Math.min(spec.combineTop ?? 1, ranked.order.length);
   let chosen: ChosenMethod;
   let forecast: MethodForecast;
+  let fitted: (number[] | undefined)[];
   if (k >= 2) {
     const members = ranked.order.slice(0, k);
     const fits = members.map((m) =>
@@ -221,6 +227,7 @@ export function forecastOne(s: SeriesInput, spec: ForecastSpec): SeriesForecast 
       fallbackReason: null,
     };
     forecast = { method: comboScore.method, ...pickBands(averageForecasts(fits)) };
+    fitted = fits.map((f) => f.fitted);
   } else {
     const best = ranked.order[0];
     const noScore =
@@ -244,11 +251,39 @@ export function forecastOne(s: SeriesInput, spec: ForecastSpec): SeriesForecast 
       fallbackReason: fit.reason,
     };
     forecast = { method: fit.method, ...pickBands(fit.result) };
+    fitted = [fit.result.fitted];
   }
-  const forecasts = spec.keepAllMethods
+  const out: SeriesForecast = {
+    keys: s.keys,
+    chosen,
+    forecast,
+    forecasts: [],
+    backtest: rows,
+    scores,
+  };
+  // Carried to reconcileForecasts (which removes them) even when the caller forecasts series one
+  // at a time without the hierarchy and reconciles afterwards, as the pipeline step does.
+  if (spec.reconcile === 'mint_shrink') out.residuals = residualsOf(y, fitted);
+  out.forecasts = spec.keepAllMethods
     ? allForecasts(y, spec, options, candidates, forecast)
     : [forecast];
-  return { keys: s.keys, chosen, forecast, forecasts, backtest: rows, scores };
+  return out;
+}
+
+/**
+ * One-step in-sample residuals y − fitted (fitted averaged over a combination's members), NaN
+ * where a member has no fitted value; NaN throughout when the method gives none.
+ */
+function residualsOf(y: readonly number[], fitted: readonly (number[] | undefined)[]): number[] {
+  return y.map((v, t) => {
+    let sum = 0;
+    for (const f of fitted) {
+      const x = f?.[t];
+      if (x === undefined || !Number.isFinite(x)) return NaN;
+      sum += x;
+    }
+    return fitted.length > 0 ? v - sum / fitted.length : NaN;
+  });
 }
 
 function pickBands(r: ForecastResult): Omit<MethodForecast, 'method'> {

@@ -41,7 +41,7 @@ export {
 } from './backtest.js';
 export { combinationName, isIntermittent, rankMethods, type Ranked } from './auto.js';
 export { bottomUp, hierarchyChildren, hierarchyKeys, reconcileForecasts } from './reconcile.js';
-export { futurePeriods } from './periods.js';
+export { futurePeriods, defaultSeasonPeriods } from './periods.js';
 export {
   METHODS,
   METHOD_NAMES,
@@ -61,5 +61,19 @@ export {
   type SeasonalComponent,
 } from './seasonality.js';
 export { normalQuantile, zForLevel, normalBands } from './intervals.js';
+export {
+  runForecast,
+  forecastSpec,
+  seriesId,
+  type ForecastRunInput,
+  type ForecastRunResult,
+} from './run.js';
+export {
+  accuracyByMethod,
+  readAccuracy,
+  type AccuracySummary,
+  type BacktestScore,
+  type MethodAccuracy,
+} from './accuracy.js';
 export { detectSeasonalities } from './augurs.js';
 export { forecastSeriesParallel, parallelAvailable, type ParallelOptions } from './parallel.js';

@@ -11,8 +11,12 @@
  * the bottom. A parent keeps the width of its own bands around the new point (sums of children's
  * bounds would assume perfectly correlated errors and be far too wide), clamped at zero when the
  * forecast is non-negative.
+ *
+ * MinT (shrink), when the spec asks `reconcile: mint_shrink`: mint.ts, from the chosen methods'
+ * one-step in-sample residuals; every level moves, bands are shifted the same way.
  */
 import { TributaryError } from '../core/errors.js';
+import { mintBottom } from './mint.js';
 import type { ForecastSpec, MethodForecast, SeriesForecast } from './types.js';
 
 /** Key names of a hierarchy's levels (its levels without a leading `total`). */
@@ -112,7 +116,66 @@ export function bottomUp(
   return means.map((_, i) => visit(i));
 }
 
-/** Reconciles the published forecasts of a hierarchy (see the module comment). */
+/** The bottom series under each series (indexes into `bottom`), from the children lists. */
+function leavesUnder(children: readonly number[][], bottom: readonly number[]): number[][] {
+  const position = new Map(bottom.map((b, p) => [b, p]));
+  const memo: (number[] | undefined)[] = children.map(() => undefined);
+  const visit = (i: number): number[] => {
+    const known = memo[i];
+    if (known) return known;
+    const kids = children[i]!;
+    const leaves = kids.length === 0 ? [position.get(i)!] : kids.flatMap(visit);
+    memo[i] = leaves;
+    return leaves;
+  };
+  return children.map((_, i) => visit(i));
+}
+
+/**
+ * Residual rows (time × series) for MinT: the series' residuals aligned at their ends, keeping
+ * the periods where every series has a finite residual. Empty when fewer than 3 such periods.
+ */
+function alignedResiduals(results: readonly SeriesForecast[]): Float64Array[] {
+  const length = Math.min(...results.map((r) => r.residuals?.length ?? 0));
+  const rows: Float64Array[] = [];
+  for (let t = 0; t < length; t++) {
+    const row = new Float64Array(results.length);
+    let ok = true;
+    results.forEach((r, i) => {
+      const v = r.residuals![r.residuals!.length - length + t]!;
+      if (!Number.isFinite(v)) ok = false;
+      row[i] = v;
+    });
+    if (ok) rows.push(row);
+  }
+  return rows.length >= 3 ? rows : [];
+}
+
+/** Reconciled points: bottom-up, or MinT (shrink) when asked and residuals allow. */
+function reconciledMeans(
+  results: readonly SeriesForecast[],
+  children: readonly number[][],
+  spec: ForecastSpec,
+): { means: number[][]; how: 'bottom_up' | 'mint_shrink' } {
+  const base = results.map((r) => r.forecast.mean);
+  const residuals = spec.reconcile === 'mint_shrink' ? alignedResiduals(results) : [];
+  if (residuals.length === 0) return { means: bottomUp(base, children), how: 'bottom_up' };
+  const bottom = children.flatMap((kids, i) => (kids.length === 0 ? [i] : []));
+  const reconciled = mintBottom(base, bottom, leavesUnder(children, bottom), residuals);
+  // Negative bottom forecasts are clamped before summing up, so totals stay coherent.
+  const leafMeans = base.map((m) => [...m]);
+  bottom.forEach((b, p) => {
+    leafMeans[b] = reconciled[p]!.map((v) => (spec.nonNegative && v < 0 ? 0 : v));
+  });
+  return { means: bottomUp(leafMeans, children), how: 'mint_shrink' };
+}
+
+/**
+ * Reconciles the published forecasts of a hierarchy (see the module comment). With
+ * `reconcile: mint_shrink` every series' points change (MinT); without usable residuals (fewer
+ * than 3 periods where every series has one) it falls back to bottom-up, and `reconciled` says
+ * which was applied.
+ */
 export function reconcileForecasts(
   results: SeriesForecast[],
   spec: ForecastSpec,
@@ -122,14 +185,12 @@ export function reconcileForecasts(
     results.map((r) => r.keys),
     spec.hierarchy,
   );
-  const means = bottomUp(
-    results.map((r) => r.forecast.mean),
-    children,
-  );
+  const { means, how } = reconciledMeans(results, children, spec);
   return results.map((r, i) => {
-    if (children[i]!.length === 0) return r;
+    const { residuals: _dropped, ...rest } = r;
+    if (how === 'bottom_up' && children[i]!.length === 0) return rest;
     const forecast = shifted(r.forecast, means[i]!, spec.nonNegative);
     const forecasts = r.forecasts.map((f) => (f === r.forecast ? forecast : f));
-    return { ...r, forecast, forecasts, reconciled: 'bottom_up' };
+    return { ...rest, forecast, forecasts, reconciled: how };
   });
 }

@@ -57,6 +57,12 @@ export interface ForecastSpec {
   hierarchy?: string[];
   /** Reconciliation method when `hierarchy` is set (default `bottom_up`). */
   reconcile?: 'bottom_up' | 'mint_shrink';
+  /**
+   * Leave methods marked `capabilities.expensive` (augurs ETS and MSTL, tens of ms per fit) out
+   * of the `auto` candidates, for many series under a time budget. Explicit method lists are
+   * not affected.
+   */
+  autoSkipExpensive?: boolean;
   /** When given, each result carries the ISO starts of its future periods. */
   frequency?: ForecastFrequency;
 }
@@ -142,6 +148,11 @@ export interface SeriesForecast {
    * sum of its children's); `chosen` still names the method of its own forecast.
    */
   reconciled?: 'bottom_up' | 'mint_shrink';
+  /**
+   * Internal: the chosen method's one-step in-sample residuals, set only when the spec asks
+   * `reconcile: 'mint_shrink'`, for `reconcileForecasts` (which removes them).
+   */
+  residuals?: number[];
 }
 
 /** Progress callback: `done` of `total` series finished. */

@@ -25,6 +25,7 @@ import { emptyManifest, processTable } from '../quality/index.js';
 import { sourceFor, type LostRange } from '../sources/index.js';
 import type { StepStatus } from '../state/index.js';
 import type { Asset } from './graph.js';
+import { runForecastAsset } from './forecasts.js';
 import { streamSourceFor } from './streams.js';
 import type { Workspace } from './workspace.js';
 
@@ -69,6 +70,8 @@ export interface ExecContext {
   /** The partition a partition run builds (its window is in the dbt session's vars). */
   partition?: string;
   attempt?: number;
+  /** Forecast steps write their backtest and methods tables only (`forecast --backtest-only`). */
+  forecastBacktestOnly?: boolean;
 }
 
 async function loadManifest(ws: Workspace, table: string): Promise<TableManifest | undefined> {
@@ -90,6 +93,9 @@ export async function executeAsset(ctx: ExecContext, asset: Asset): Promise<Step
       return testNode(ctx, asset);
     case 'report':
       return writeReport(ctx, asset);
+    case 'forecast':
+      await ensureProcessedViews(ctx, asset);
+      return runForecastAsset(ctx, asset);
     case 'dashboard':
       // Dashboards are served, not built; they are in the graph for lineage.
       return { status: 'up_to_date', message: 'dashboards are served, not built' };

@@ -5,8 +5,15 @@
  */
 import { TributaryError } from '../core/index.js';
 import { PROCESSED_SCHEMA } from '../catalog/index.js';
+import { METHODS, METHOD_NAMES } from '../forecast/index.js';
 import type { Node, ParsedProject } from '../models/index.js';
-import { ProblemsError, type Problem, type Project } from '../project/index.js';
+import {
+  ProblemsError,
+  forecastTables,
+  type Forecast,
+  type Problem,
+  type Project,
+} from '../project/index.js';
 
 export type AssetKind =
   | 'raw'
@@ -16,6 +23,8 @@ export type AssetKind =
   | 'snapshot'
   | 'test'
   | 'report'
+  /** forecasts/*.yml: backtests and forecasts written as tables beside the models. */
+  | 'forecast'
   /** Served, not built: in the graph for lineage (serve adds them from dashboards/*.yml). */
   | 'dashboard';
 
@@ -34,6 +43,8 @@ export interface Asset {
   file?: string;
   /** The dbt node behind a seed, model, snapshot, test or report asset. */
   uniqueId?: string;
+  /** Warehouse relations (`schema.name`) an asset that is no dbt node writes (forecasts). */
+  relations?: string[];
 }
 
 export interface AssetGraph {
@@ -110,8 +121,75 @@ export function buildAssetGraph(project: Project, models: ParsedProject | undefi
       });
     }
   }
+  for (const f of project.forecasts) add(forecastAsset(project, f, models, problems));
   if (problems.length) throw new ProblemsError(problems);
   return { assets, order: topologicalOrder(assets) };
+}
+
+/** Nodes a forecast's ref() may name: what holds rows in the warehouse. */
+const READABLE = new Set(['model', 'seed', 'snapshot']);
+
+/** The dbt node a forecast's `ref('name')` names, if there is one it can read. */
+export function refNode(models: ParsedProject | undefined, name: string): Node | undefined {
+  if (!models) return undefined;
+  for (const node of models.manifest.nodes.values())
+    if (node.name === name && READABLE.has(node.resource_type)) return node;
+  return undefined;
+}
+
+/**
+ * A forecast's asset: downstream of the models its source names with ref() (a query's other
+ * relations are added from its parsed SQL by lineage.ts), writing its three tables in the
+ * models' schema. Unknown refs and tables that would overwrite a model are problems.
+ */
+function forecastAsset(
+  project: Project,
+  f: Forecast,
+  models: ParsedProject | undefined,
+  problems: Problem[],
+): Asset {
+  const deps: string[] = [];
+  f.methods.forEach((m, i) => {
+    if (m === 'auto' ? f.methods.length > 1 : !METHODS.has(m))
+      problems.push({
+        message:
+          m === 'auto'
+            ? 'auto chooses among all methods: list it alone, or list methods without it'
+            : `unknown forecast method ${m} (methods: auto, ${METHOD_NAMES.join(', ')})`,
+        location: f.at(['methods', i]),
+      });
+  });
+  for (const ref of f.refs) {
+    const node = refNode(models, ref);
+    if (!node)
+      problems.push({
+        message: `forecast ${f.name} reads ${ref}, which is no model, seed or snapshot of the project`,
+        location: f.at(['source']),
+      });
+    else if (node.config.materialized === 'ephemeral')
+      problems.push({
+        message: `forecast ${f.name} reads ${ref}, an ephemeral model (no table to read); materialize it as a table or view`,
+        location: f.at(['source']),
+      });
+    else deps.push(assetKey(kindOf(node), node.name));
+  }
+  const schema = project.config.models.schema;
+  const relations = Object.values(forecastTables(f.name)).map((t) => `${schema}.${t}`);
+  for (const node of models?.manifest.nodes.values() ?? [])
+    if (READABLE.has(node.resource_type) && relations.includes(`${node.schema}.${node.alias}`))
+      problems.push({
+        message: `forecast ${f.name} writes ${node.schema}.${node.alias}, which is ${node.resource_type} ${node.name} (${node.original_file_path}); rename the forecast file`,
+        location: { file: f.file },
+      });
+  return {
+    key: assetKey('forecast', f.name),
+    kind: 'forecast',
+    name: f.name,
+    deps: [...new Set(deps)],
+    tags: ['forecast', ...f.tags],
+    file: f.file,
+    relations,
+  };
 }
 
 /** Kahn's algorithm in declaration order; a cycle is an error that names its members. */
@@ -189,6 +267,7 @@ const KINDS = new Set<string>([
   'snapshot',
   'test',
   'report',
+  'forecast',
   'dashboard',
 ]);
 
@@ -239,6 +318,7 @@ export function relationAssets(graph: AssetGraph, models: ParsedProject): Map<st
   const out = new Map<string, string>();
   for (const a of graph.assets.values()) {
     if (a.kind === 'processed') out.set(`${PROCESSED_SCHEMA}.${a.name}`, a.key);
+    else if (a.relations) for (const r of a.relations) out.set(r, a.key);
     else if (a.uniqueId) {
       const node = models.manifest.nodes.get(a.uniqueId);
       if (node && node.resource_type !== 'test' && node.resource_type !== 'analysis')
@@ -246,6 +326,20 @@ export function relationAssets(graph: AssetGraph, models: ParsedProject): Map<st
     }
   }
   return out;
+}
+
+/**
+ * A copy of the graph where some assets read more assets than it said (e.g. a forecast's query,
+ * once parsed), in a topological order again; a cycle this makes is an error naming it.
+ */
+export function withDeps(graph: AssetGraph, extra: ReadonlyMap<string, string[]>): AssetGraph {
+  if (![...extra.values()].some((d) => d.length)) return graph;
+  const assets = new Map(graph.assets);
+  for (const [key, deps] of extra) {
+    const a = assets.get(key)!;
+    assets.set(key, { ...a, deps: [...new Set([...a.deps, ...deps])].filter((d) => d !== key) });
+  }
+  return { assets, order: topologicalOrder(assets) };
 }
 
 /** A copy of the graph with more assets (e.g. dashboards) added after their upstream ones. */

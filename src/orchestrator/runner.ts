@@ -69,6 +69,8 @@ export interface RunOptions {
   /** Waits between retries and their jitter, for tests. */
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
   random?: () => number;
+  /** Forecast steps write their backtest and methods tables only, not the forecasts. */
+  forecastBacktestOnly?: boolean;
   /** What running an asset means (default executeAsset); benchmarks pass a no-op. */
   executor?: (ctx: ExecContext, asset: Asset) => Promise<StepOutcome>;
 }
@@ -498,6 +500,7 @@ class PlanRun {
         now: this.now,
         signal,
         ...(step.partition ? { partition: step.partition.key } : {}),
+        ...(this.options.forecastBacktestOnly ? { forecastBacktestOnly: true } : {}),
         attempt: ctx.attempt,
       };
       return await this.executor(context, this.ws.graph.assets.get(step.asset)!);

@@ -14,7 +14,7 @@ import { StateStore } from '../state/index.js';
 import type { StreamFlusher } from '../stream/index.js';
 import { DeadLetterStore, Notifier, checkAlertsConfig } from '../notify/index.js';
 import { buildAssetGraph, withAssets, type AssetGraph } from './graph.js';
-import { dashboardAssets } from './lineage.js';
+import { dashboardAssets, withForecastLineage } from './lineage.js';
 
 export interface Workspace {
   project: Project;
@@ -196,10 +196,17 @@ async function readGraph(
     reportDirs: project.paths.reportQueries,
   });
   const dashboards = await loadDashboards(project.dir);
-  const graph = buildAssetGraph(project, models);
+  const schema = project.config.models.schema;
+  const graph = await withForecastLineage(
+    engine,
+    project.forecasts,
+    buildAssetGraph(project, models),
+    models,
+    schema,
+  );
   const dashboardGraph = withAssets(
     graph,
-    await dashboardAssets(engine, dashboards, graph, models, project.config.models.schema),
+    await dashboardAssets(engine, dashboards, graph, models, schema),
   );
   return { models, graph: dashboardGraph, dashboards };
 }

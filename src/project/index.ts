@@ -51,3 +51,18 @@ export {
   type Dashboard,
   type Tile,
 } from './dashboards/index.js';
+export {
+  loadForecasts,
+  parseForecast,
+  findForecast,
+  forecastTables,
+  forecastJsonSchema,
+  parseRef,
+  SQL_REF,
+  FORECASTS_DIR,
+  FREQUENCIES,
+  TOTAL_LEVEL,
+  type Forecast,
+  type ForecastSource,
+  type Frequency,
+} from './forecasts/index.js';

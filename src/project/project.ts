@@ -23,6 +23,7 @@ import {
   type SchemaEvolution,
 } from './schema.js';
 import { ProblemsError, readYamlFile, type Problem } from './yaml.js';
+import { loadForecasts, type Forecast } from './forecasts/index.js';
 
 export const CONFIG_FILE = 'tributary.yml';
 
@@ -103,6 +104,8 @@ export interface Project {
   dir: string;
   config: ProjectConfig;
   tables: SourceTable[];
+  /** forecasts/*.yml, validated (each runs as the asset `forecast:<name>`). */
+  forecasts: Forecast[];
   paths: ProjectPaths;
 }
 
@@ -120,8 +123,15 @@ export async function loadProject(dirArg: string): Promise<Project> {
     }
   }
   const problems = [...loading.problems, ...checkContracts(loading.tables)];
+  let forecasts: Forecast[] = [];
+  try {
+    forecasts = await loadForecasts(dir);
+  } catch (err) {
+    if (!(err instanceof ProblemsError)) throw err;
+    problems.push(...err.problems);
+  }
   if (problems.length) throw new ProblemsError(problems);
-  return { dir, config, tables: loading.tables, paths: projectPaths(dir, config) };
+  return { dir, config, tables: loading.tables, forecasts, paths: projectPaths(dir, config) };
 }
 
 /** tributary.yml, validated (environment variables interpolated), or every problem in it. */

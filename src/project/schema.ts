@@ -9,6 +9,7 @@
 import { z } from 'zod';
 import { parseByteSize, parseDuration } from '../core/index.js';
 import { dashboardJsonSchema } from './dashboards/schema.js';
+import { forecastJsonSchema } from './forecasts/schema.js';
 
 const identifier = z
   .string()
@@ -749,6 +750,7 @@ export function jsonSchemas(): Record<string, unknown> {
     'tributary.schema.json': z.toJSONSchema(projectConfigSchema, { io: 'input' }),
     'contract.schema.json': z.toJSONSchema(contractSchema, { io: 'input' }),
     'dashboard.schema.json': dashboardJsonSchema(),
+    'forecast.schema.json': forecastJsonSchema(),
   };
 }
 export type SecretRef = z.output<typeof secretSchema>;

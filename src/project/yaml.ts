@@ -33,6 +33,11 @@ function formatProblem(p: Problem): string {
 export interface ParsedYaml<T> {
   value?: T;
   problems: Problem[];
+  /**
+   * The line and column of the deepest node of a path that exists in the document, for checks
+   * made after validation (e.g. a name that must exist elsewhere in the project).
+   */
+  locate?: (path: readonly (string | number)[]) => { line?: number; column?: number };
 }
 
 export interface ParseYamlOptions {
@@ -97,7 +102,12 @@ export function parseYaml<S extends z.ZodType>(
     if (problems.length) return { problems };
   }
   const result = schema.safeParse(data);
-  if (result.success) return { value: result.data, problems };
+  if (result.success)
+    return {
+      value: result.data,
+      problems,
+      locate: (path) => positionOf(doc, path.map(String), lineCounter),
+    };
   for (const issue of result.error.issues) {
     const path = issue.path.map(String);
     const pos = positionOf(doc, path, lineCounter);

@@ -214,6 +214,10 @@ export const dashboardDefinitionSchema = z.strictObject({
       series: z.string().optional(),
       value: z.string().optional(),
       compare: z.literal('previous_period').optional(),
+      /** line/area: a shaded band between two columns (a forecast's interval). */
+      band: z
+        .strictObject({ lower: z.string(), upper: z.string(), label: z.string().optional() })
+        .optional(),
       /** Model tiles: the query keeps the first n groups (ranked/map: the n largest). */
       limit: z.number().optional(),
       filters: z.array(z.string()),

@@ -1,6 +1,7 @@
 /** Hierarchical reconciliation: bottom-up forecasts are coherent (parents equal sums of children). */
 import { describe, expect, it } from 'vitest';
 import { forecastSeries } from '../../src/forecast/engine.js';
+import { mintBottom, shrinkCovariance, solve } from '../../src/forecast/mint.js';
 import { bottomUp, hierarchyChildren } from '../../src/forecast/reconcile.js';
 import type { SeriesInput } from '../../src/forecast/types.js';
 
@@ -90,5 +91,70 @@ describe('hierarchical reconciliation', () => {
     expect(() =>
       hierarchyChildren([{}, { product: 'cap' }], ['total', 'category', 'product']),
     ).toThrow(/has key 'product' but not the level above it/);
+  });
+});
+
+describe('MinT (shrink) reconciliation', () => {
+  it('solves a linear system (hand example) and keeps the diagonal of the shrunk covariance', () => {
+    // 2x + y = 5, x + 3y = 10 -> x = 1, y = 3
+    const x = solve(
+      [Float64Array.of(2, 1), Float64Array.of(1, 3)],
+      [Float64Array.of(5), Float64Array.of(10)],
+    );
+    expect(x[0]![0]).toBeCloseTo(1, 12);
+    expect(x[1]![0]).toBeCloseTo(3, 12);
+    const e = [
+      Float64Array.of(1, 2),
+      Float64Array.of(-1, -1),
+      Float64Array.of(2, 1),
+      Float64Array.of(0, -2),
+    ];
+    const { w, lambda } = shrinkCovariance(e);
+    expect(lambda).toBeGreaterThanOrEqual(0);
+    expect(lambda).toBeLessThanOrEqual(1);
+    expect(w[0]![0]).toBeCloseTo((1 + 1 + 4 + 0) / 4, 12);
+    expect(w[0]![1]).toBeCloseTo((1 - lambda) * ((2 + 1 + 2 + 0) / 4), 12);
+  });
+
+  it('leaves already coherent forecasts unchanged (MinT is a projection onto coherent forecasts)', () => {
+    // total = a + b; base forecasts coherent
+    const base = [
+      [10, 12],
+      [4, 5],
+      [6, 7],
+    ];
+    const residuals = [
+      Float64Array.of(1, 0.5, 0.4),
+      Float64Array.of(-0.6, -0.1, -0.5),
+      Float64Array.of(0.3, 0.4, -0.2),
+      Float64Array.of(-0.2, -0.3, 0.1),
+    ];
+    const bottom = mintBottom(base, [1, 2], [[0, 1], [0], [1]], residuals);
+    expect(bottom[0]![0]).toBeCloseTo(4, 9);
+    expect(bottom[1]![1]).toBeCloseTo(7, 9);
+  });
+
+  it('reconciled forecasts are coherent at every level and say they were MinT-reconciled', () => {
+    const results = forecastSeries(hierarchy(), {
+      horizon: 14,
+      seasonPeriods: [7],
+      levels: [80, 95],
+      methods: ['naive', 'seasonal_naive', 'ses'],
+      backtest: { windows: 2, step: 14 },
+      nonNegative: true,
+      hierarchy: ['total', 'category', 'product'],
+      reconcile: 'mint_shrink',
+    });
+    const mean = (i: number): number[] => results[i]!.forecast.mean;
+    for (let t = 0; t < 14; t++) {
+      expect(mean(1)[t]).toBeCloseTo(mean(3)[t]! + mean(4)[t]!, 9);
+      expect(mean(2)[t]).toBeCloseTo(mean(5)[t]!, 9);
+      expect(mean(0)[t]).toBeCloseTo(mean(1)[t]! + mean(2)[t]!, 9);
+      for (const i of [3, 4, 5]) expect(mean(i)[t]).toBeGreaterThanOrEqual(0);
+    }
+    for (const r of results) {
+      expect(r.reconciled).toBe('mint_shrink');
+      expect(r.residuals).toBeUndefined();
+    }
   });
 });

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import type { Column, Row, TileData, TileDef } from '../../web/src/api';
 import {
   GRID_COLUMNS,
+  bandSeries,
   columnName,
   heatmapAxes,
   isNumericColumn,
@@ -222,5 +223,35 @@ describe('kpiValues', () => {
     expect(kpiValues(kpi, data([col('value')], [{ value: null }], { value: null })).value).toBe(
       null,
     );
+  });
+});
+
+describe('bandSeries', () => {
+  const band = { lower: 'lower_80', upper: 'upper_80' };
+  const rows: Row[] = [
+    { period: '2026-01-02', forecast: 5, lower_80: 3, upper_80: 8 },
+    { period: '2026-01-01', forecast: 4, lower_80: '2.5', upper_80: '6' },
+    { period: '2026-01-03', actual: 7, forecast: null, lower_80: null, upper_80: null },
+  ];
+  const names = ['period', 'actual', 'forecast', 'lower_80', 'upper_80'];
+  const categories = ['2026-01-01', '2026-01-02', '2026-01-03'];
+
+  it('gives the lower edge and the width at each x, and gaps where the band has no values', () => {
+    expect(bandSeries(tile({ type: 'line', band }), names, rows, 'period', categories)).toEqual({
+      lower: [2.5, 3, null],
+      width: [3.5, 5, null],
+    });
+  });
+
+  it('is undefined without a band or without its columns', () => {
+    expect(bandSeries(tile({ type: 'line' }), names, rows, 'period', categories)).toBeUndefined();
+    expect(
+      bandSeries(tile({ type: 'line', band }), ['period', 'forecast'], rows, 'period', categories),
+    ).toBeUndefined();
+  });
+
+  it('keeps the band columns out of the default value columns', () => {
+    const cols = [col('period', 'string'), col('forecast'), col('lower_80'), col('upper_80')];
+    expect(pickAxes(tile({ type: 'line', band }), cols, rows).y).toEqual(['forecast']);
   });
 });

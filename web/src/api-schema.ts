@@ -236,6 +236,11 @@ export interface paths {
               }[];
               name: string;
               tiles: {
+                band?: {
+                  label?: string;
+                  lower: string;
+                  upper: string;
+                };
                 /** @enum {string} */
                 compare?: 'previous_period';
                 description?: string;

@@ -80,7 +80,13 @@ export function pickAxes(tile: TileDef, columns: (Column | string)[], rows: Row[
     y = columns
       .filter((c) => {
         const n = columnName(c);
-        return n !== x && n !== series && isNumericColumn(c, rows);
+        return (
+          n !== x &&
+          n !== series &&
+          n !== tile.band?.lower &&
+          n !== tile.band?.upper &&
+          isNumericColumn(c, rows)
+        );
       })
       .map(columnName);
   }
@@ -165,4 +171,32 @@ export function kpiValues(
       ? (value - previous) / Math.abs(previous)
       : toNumber(data.change);
   return { value, raw, previous, change };
+}
+
+/**
+ * A line or area tile's band (e.g. a forecast's prediction interval) along the x categories, as
+ * ECharts draws one: an invisible lower line and the band's width stacked on it. Undefined
+ * when the tile has no band or the result lacks its columns.
+ */
+export function bandSeries(
+  tile: TileDef,
+  names: string[],
+  rows: Row[],
+  x: string,
+  categories: string[],
+): { lower: (number | null)[]; width: (number | null)[] } | undefined {
+  const band = tile.band;
+  if (!band || !names.includes(band.lower) || !names.includes(band.upper)) return undefined;
+  const pos = new Map(categories.map((c, i) => [c, i]));
+  const lower: (number | null)[] = categories.map(() => null);
+  const width: (number | null)[] = categories.map(() => null);
+  for (const r of rows) {
+    const i = pos.get(label(r[x]));
+    const lo = toNumber(r[band.lower]);
+    const hi = toNumber(r[band.upper]);
+    if (i === undefined || lo === null || hi === null) continue;
+    lower[i] = lo;
+    width[i] = Math.max(0, hi - lo);
+  }
+  return { lower, width };
 }

@@ -46,6 +46,7 @@ function formatGraph(graph: AssetGraph, selected: Set<string>, format: GraphForm
       snapshot: 'box3d',
       test: 'diamond',
       report: 'component',
+      forecast: 'hexagon',
     };
     const lines = ['digraph assets {', '  rankdir=LR;', '  node [fontname="Helvetica"];'];
     for (const a of assets)

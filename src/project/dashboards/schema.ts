@@ -181,6 +181,17 @@ const tileSchema = z
       .optional()
       .describe('kpi and heatmap: the column holding the value (default: value, else the first).'),
     format: z.enum(FORMATS).optional().describe('percent values are ratios (0.25 shows as 25%).'),
+    band: z
+      .object({
+        lower: columnName.describe('Column of the band’s lower edge.'),
+        upper: columnName.describe('Column of the band’s upper edge.'),
+        label: z.string().optional().describe('Legend name of the band (default: interval).'),
+      })
+      .strict()
+      .optional()
+      .describe(
+        'line/area without series: a shaded band between two columns, e.g. a forecast’s prediction interval (lower_80, upper_80).',
+      ),
     compare: z
       .literal('previous_period')
       .optional()
@@ -212,6 +223,15 @@ const tileSchema = z
             message: `tile ${t.id}: ${key} belongs to model + measure tiles`,
           });
     }
+    if (
+      t.band !== undefined &&
+      ((t.type !== 'line' && t.type !== 'area') || t.series !== undefined)
+    )
+      ctx.addIssue({
+        code: 'custom',
+        path: ['band'],
+        message: `tile ${t.id}: band applies to line and area tiles without series`,
+      });
     if (t.compare !== undefined && t.type !== 'kpi')
       ctx.addIssue({
         code: 'custom',

@@ -40,6 +40,8 @@ export interface TileDefinition {
   series?: string;
   value?: string;
   compare?: 'previous_period';
+  /** line/area: a shaded band between two columns (a forecast's interval). */
+  band?: { lower: string; upper: string; label?: string };
   /** Model tiles: the query keeps the first n groups (ranked/map: the n largest); a UI shows them all. */
   limit?: number;
   /** The filters this tile reads; the others do not change it. */
@@ -104,6 +106,7 @@ export function dashboardDefinition(d: Dashboard): DashboardDefinition {
         ...(t.series !== undefined ? { series: t.series } : {}),
         ...(value !== undefined ? { value } : {}),
         ...(t.compare !== undefined ? { compare: t.compare } : {}),
+        ...(t.band !== undefined ? { band: t.band } : {}),
         ...(t.limit !== undefined ? { limit: t.limit } : {}),
         filters: t.uses,
       };

@@ -3,7 +3,16 @@
 // Defaults: x is the first column, y the numeric columns other than x and series.
 import type { TileData, TileDef, TileEntry } from '../api';
 import { formatAxis, formatValue, toNumber } from '../format';
-import { heatmapAxes, kpiValues, label, pickAxes, rankedMax, rankedRows, uniq } from '../tile-data';
+import {
+  bandSeries,
+  heatmapAxes,
+  kpiValues,
+  label,
+  pickAxes,
+  rankedMax,
+  rankedRows,
+  uniq,
+} from '../tile-data';
 import { Chart } from './Chart';
 import type { ChartOption } from './echarts';
 import { SEQUENTIAL } from './echarts';
@@ -54,10 +63,44 @@ export function cartesianOption(tile: TileDef, data: TileData): ChartOption {
       return { name: col, data: arr };
     });
   }
-  const many = out.length > 1;
+  const many = out.length > 1 || tile.band !== undefined;
+  const band = series
+    ? undefined
+    : bandSeries(
+        tile,
+        data.columns.map((c) => c.name),
+        data.rows,
+        x,
+        categories,
+      );
+  const bandName = tile.band?.label ?? 'interval';
+  // The band is an invisible lower edge with its width stacked on top, shaded.
+  const bandLines = band
+    ? [
+        { name: `${bandName} (lower)`, data: band.lower, shade: false },
+        { name: bandName, data: band.width, shade: true },
+      ].map((b) => ({
+        name: b.name,
+        type: 'line' as const,
+        data: b.data,
+        stack: 'band',
+        symbol: 'none',
+        lineStyle: { opacity: 0 },
+        areaStyle: b.shade ? { opacity: 0.2, color: '#7aa6d8' } : undefined,
+        tooltip: { show: false },
+        silent: true,
+      }))
+    : [];
   return {
     tooltip: baseTooltip(tile.format),
-    legend: many ? { type: 'scroll', top: 0 } : undefined,
+    legend: many
+      ? {
+          type: 'scroll',
+          top: 0,
+          // The band's invisible lower edge has no legend entry of its own.
+          data: [...out.map((s) => s.name), ...(band ? [bandName] : [])],
+        }
+      : undefined,
     grid: { left: 8, right: 16, top: many ? 36 : 16, bottom: 8, containLabel: true },
     xAxis: {
       type: 'category',
@@ -69,17 +112,20 @@ export function cartesianOption(tile: TileDef, data: TileData): ChartOption {
       type: 'value',
       axisLabel: { formatter: (v: number) => formatAxis(v, tile.format) },
     },
-    series: out.map((s) => ({
-      name: s.name,
-      type: isBar ? 'bar' : 'line',
-      data: s.data,
-      stack: stacked ? 'total' : undefined,
-      areaStyle: type === 'area' ? { opacity: many ? 0.55 : 0.25 } : undefined,
-      showSymbol: !isBar && categories.length <= 40,
-      smooth: false,
-      connectNulls: false,
-      emphasis: { focus: 'series' },
-    })),
+    series: [
+      ...bandLines,
+      ...out.map((s) => ({
+        name: s.name,
+        type: isBar ? ('bar' as const) : ('line' as const),
+        data: s.data,
+        stack: stacked ? 'total' : undefined,
+        areaStyle: type === 'area' ? { opacity: many ? 0.55 : 0.25 } : undefined,
+        showSymbol: !isBar && categories.length <= 40,
+        smooth: false,
+        connectNulls: false,
+        emphasis: { focus: 'series' },
+      })),
+    ],
   };
 }
 
