@@ -193,7 +193,8 @@ export interface PacedHttpOptions {
 
 export interface PacedRequest {
   method: string;
-  headers?: Record<string, string>;
+  /** A function is called for each try (a signature over a fresh timestamp). */
+  headers?: Record<string, string> | (() => Record<string, string>);
   body?: string;
   /** Safe to send twice (upsert, update, read, archive, a job poll). */
   idempotent: boolean;
@@ -268,7 +269,7 @@ export class PacedHttpClient {
     try {
       const response = await this.fetchImpl(url, {
         method: request.method,
-        headers: request.headers,
+        headers: typeof request.headers === 'function' ? request.headers() : request.headers,
         body: request.body,
         signal: request.signal,
       });

@@ -4,6 +4,8 @@
  */
 import type { SyncDestination, SyncRecord } from '../../src/sync/destination.js';
 import { HubSpotDestination } from '../../src/sync/destinations/hubspot.js';
+import { WebhookDestination } from '../../src/sync/destinations/webhook.js';
+import { startWebhookReceiver } from './standins/webhook-receiver.js';
 import {
   HUBSPOT_TEST_TOKEN,
   startHubSpotServer,
@@ -83,4 +85,42 @@ const hubspot: Harness = {
   },
 };
 
-export const harnesses: Harness[] = [hubspot];
+const webhook: Harness = {
+  name: 'webhook (signed JSON, receiver stand-in)',
+  object: 'contacts',
+  matchField: 'email',
+  keyFor: (label) => `${label}@example.com`,
+  fields: (_key, n) => ({ firstname: `First${n}`, lifetime_value: n * 10.5 }),
+  expected: (_key, n) => ({ firstname: `First${n}`, lifetime_value: n * 10.5 }),
+  invalidRecord: (label) => ({ key: `${label}-without-at`, fields: { firstname: 'Bad' } }),
+  invalidMessage: /invalid email/,
+  paced: { requests: 45 },
+  canThrottle: true,
+  async open() {
+    const limit = { requests: 20, perMs: 1000 };
+    const secret = 'conformance-signing-secret';
+    const receiver = await startWebhookReceiver({ secret, rateLimit: limit });
+    const destination = new WebhookDestination({
+      name: 'hook',
+      url: receiver.url,
+      secret,
+      rateLimit: limit,
+      fields: [
+        { name: 'email', unique: true },
+        'firstname',
+        { name: 'lifetime_value', type: 'number' },
+      ],
+    });
+    return {
+      destination,
+      read: async (key) => receiver.records('contacts').get(key),
+      count: async () => receiver.records('contacts').size,
+      refusals: () => receiver.stats.rateLimited + receiver.stats.badSignatures,
+      throttle: (seconds, requests) => receiver.throttle(seconds, requests),
+      throttled: () => receiver.stats.throttled,
+      teardown: () => receiver.close(),
+    };
+  },
+};
+
+export const harnesses: Harness[] = [hubspot, webhook];
