@@ -4,6 +4,8 @@
  */
 import type { SyncDestination, SyncRecord } from '../../src/sync/destination.js';
 import { HubSpotDestination } from '../../src/sync/destinations/hubspot.js';
+import { SalesforceDestination } from '../../src/sync/destinations/salesforce.js';
+import { SALESFORCE_TEST_TOKEN, startSalesforceStandIn } from './standins/salesforce-server.js';
 import { WebhookDestination } from '../../src/sync/destinations/webhook.js';
 import { startWebhookReceiver } from './standins/webhook-receiver.js';
 import {
@@ -123,4 +125,43 @@ const webhook: Harness = {
   },
 };
 
-export const harnesses: Harness[] = [hubspot, webhook];
+const salesforce: Harness = {
+  name: 'salesforce bulk api 2.0 (stand-in)',
+  object: 'Contact',
+  matchField: 'Email',
+  keyFor: (label) => `${label}@example.com`,
+  fields: (_key, n) => ({
+    FirstName: `First${n}`,
+    LastName: `Last${n}`,
+    Lifetime_Value__c: n * 10.5,
+  }),
+  expected: (_key, n) => ({ FirstName: `First${n}`, Lifetime_Value__c: String(n * 10.5) }),
+  invalidRecord: (label) => ({ key: `${label}-without-at`, fields: { LastName: 'Bad' } }),
+  invalidMessage: /^INVALID_EMAIL_ADDRESS:Email: invalid email address/,
+  // Each write is a whole job (create, upload, close, polls, three result reads).
+  paced: { requests: 8 },
+  async open() {
+    const limit = { requests: 30, perMs: 1000 };
+    const standIn = await startSalesforceStandIn({ rateLimit: limit });
+    const destination = new SalesforceDestination({
+      name: 'sf',
+      instanceUrl: standIn.url,
+      token: SALESFORCE_TEST_TOKEN,
+      rateLimit: limit,
+      pollIntervalMs: 20,
+    });
+    const find = (key: string) =>
+      [...standIn.records('Contact').values()].find(
+        (r) => (r.Email ?? '').toLowerCase() === key.toLowerCase(),
+      );
+    return {
+      destination,
+      read: async (key) => find(key),
+      count: async () => standIn.records('Contact').size,
+      refusals: () => standIn.stats.refused,
+      teardown: () => standIn.close(),
+    };
+  },
+};
+
+export const harnesses: Harness[] = [hubspot, webhook, salesforce];
