@@ -8,6 +8,8 @@
  * fit its column, a duplicate on insert), the batch is written again row by row, each under its
  * own savepoint, so each bad row is rejected with PostgreSQL's own message and SQLSTATE and the
  * good ones commit. Values travel as text parameters cast to each column's declared type.
+ * A batch writes the union of its records' fields; a field one record lacks is written as NULL
+ * (a sync sends the same fields in every record).
  */
 import pg from 'pg';
 import { TributaryError } from '../../core/index.js';
@@ -123,7 +125,7 @@ export class PostgresDestination implements SyncDestination {
                          AND (SELECT COUNT(*) FROM information_schema.key_column_usage k2
                                WHERE k2.constraint_schema = tc.constraint_schema
                                  AND k2.constraint_name = tc.constraint_name) = 1) AS unique,
-              (c.is_generated = 'ALWAYS' OR c.identity_generation = 'ALWAYS') AS read_only
+              (c.is_generated = 'ALWAYS' OR COALESCE(c.identity_generation, '') = 'ALWAYS') AS read_only
          FROM information_schema.columns c
          JOIN pg_catalog.pg_attribute a
            ON a.attrelid = (quote_ident(c.table_schema) || '.' || quote_ident(c.table_name))::regclass
