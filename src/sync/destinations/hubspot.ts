@@ -47,6 +47,8 @@ export interface HubSpotOptions {
   /** Default 190 requests per 10 s. */
   rateLimit?: RateLimit;
   retries?: number;
+  /** One request's longest wait for an answer (default 30 s). */
+  timeoutMs?: number;
   onWait?: WaitListener;
   clock?: Clock;
 }
@@ -111,6 +113,7 @@ export class HubSpotDestination implements SyncDestination {
       name: `hubspot destination ${options.name}`,
       limit,
       retries: options.retries,
+      timeoutMs: options.timeoutMs,
       clock: options.clock,
       onWait: (ms, why) => this.waitListener?.(ms, why),
     });

@@ -60,6 +60,8 @@ export interface SalesforceOptions {
   /** Longest a job may take before the write fails (default 30 minutes). */
   jobTimeoutMs?: number;
   retries?: number;
+  /** One request's longest wait for an answer (default 30 s). */
+  timeoutMs?: number;
   onWait?: WaitListener;
   clock?: Clock;
 }
@@ -116,6 +118,7 @@ export class SalesforceDestination implements SyncDestination {
       name: `salesforce destination ${options.name}`,
       limit,
       retries: options.retries,
+      timeoutMs: options.timeoutMs,
       clock: options.clock,
       onWait: (ms, why) => this.waitListener?.(ms, why),
     });
