@@ -45,6 +45,8 @@ export interface ThroughputResult {
   idealSpanSeconds: number;
   ratio: number;
   plainRatio: number;
+  /** Why requests were sent again (a reset connection, a 5xx), one entry per retry. */
+  retries: string[];
 }
 
 function contacts(count: number, round: number): SyncRecord[] {
@@ -152,8 +154,9 @@ async function timedSend(
   records: SyncRecord[],
   inFlight: number,
   log: (line: string) => void,
-): Promise<{ starts: number[]; rejected: number }> {
+): Promise<{ starts: number[]; rejected: number; retries: string[] }> {
   const starts: number[] = [];
+  const retries: string[] = [];
   const timedFetch: typeof fetch = (input, init) => {
     starts.push(performance.now());
     return fetch(input, init);
@@ -166,10 +169,11 @@ async function timedSend(
     fetch: timedFetch,
     onWait: (ms, why) => {
       if (why.includes('429')) log(`  wait ${ms} ms: ${why}`);
+      else if (why.includes('retry')) retries.push(why.replace(/, retry \d+ of \d+$/, ''));
     },
   });
   const rejected = await sendAll(destination, records, inFlight);
-  return { starts, rejected };
+  return { starts, rejected, retries };
 }
 
 /**
@@ -215,7 +219,7 @@ export async function runThroughput(opts: ThroughputOptions): Promise<Throughput
     opts.log(
       `sending ${opts.records.toLocaleString()} changed contacts as upserts of 100 at ${opts.limit.requests} requests per ${opts.limit.perMs / 1000} s, ${opts.inFlight} batches in flight…`,
     );
-    const { starts, rejected } = await timedSend(
+    const { starts, rejected, retries } = await timedSend(
       standIn.url,
       opts.limit,
       contacts(opts.records, 1),
@@ -242,6 +246,7 @@ export async function runThroughput(opts: ThroughputOptions): Promise<Throughput
       idealSpanSeconds,
       ratio: idealSpanSeconds / spanSeconds,
       plainRatio: requestsPerSecond / limitPerSecond,
+      retries,
     };
   } finally {
     await stopChild(child);

@@ -43,7 +43,7 @@ log(
     .join(' ')} (the machine is shared)`,
 );
 log('measuring the unpaced capacity of adapter + stand-in on this machine (the reference)…');
-const capacity = await measureCapacity({ records: Math.min(records, 20_000), inFlight, log });
+const capacity = await measureCapacity({ records: Math.min(records, 5_000), inFlight, log });
 const result = await runThroughput({ records, limit, inFlight, log });
 const scaled =
   perMs === 10_000 && limit.requests === 190
@@ -56,7 +56,7 @@ const lines = [
   `  span first->last request ${result.spanSeconds.toFixed(2)} s; the fastest the limit allows ${result.idealSpanSeconds.toFixed(2)} s`,
   `  ratio (ideal span / measured span) ${result.ratio.toFixed(3)} (target >= ${TARGET_RATIO}: ${result.ratio >= TARGET_RATIO ? 'met' : 'NOT met'})`,
   `  ${result.requestsPerSecond.toFixed(1)} requests/s vs the limit's ${result.limitPerSecond.toFixed(1)}/s: ${result.plainRatio.toFixed(3)} (the first window's free burst flatters this one)`,
-  `  429s from the stand-in: ${result.refused429}; busiest window ${result.busiestWindow} of ${limit.requests}; rejected records ${result.rejectedRecords}`,
+  `  429s from the stand-in: ${result.refused429}; busiest window ${result.busiestWindow} of ${limit.requests}; rejected records ${result.rejectedRecords}; requests retried ${result.retries.length}${result.retries.length ? ` (${[...new Set(result.retries)].join('; ')})` : ''}`,
 ];
 if (values.json)
   process.stdout.write(`${JSON.stringify({ throughput: { ...result, capacity } }, null, 2)}\n`);
