@@ -69,8 +69,28 @@ export interface RefusedFilesEvent {
   at: string;
 }
 
+/** A sync's destination rejected more than its `alert.failed_share` of the records sent. */
+export interface SyncFailuresEvent {
+  type: 'sync_failures';
+  runId: string;
+  /** The sync's name (asset `sync:<name>`). */
+  sync: string;
+  destination: string;
+  /** Records sent in the run, and how many of them the destination rejected. */
+  sent: number;
+  rejected: number;
+  failedShare: number;
+  threshold: number;
+  at: string;
+}
+
 export type AlertEvent =
-  FailureEvent | RetriesExhaustedEvent | SuccessEvent | FreshnessEvent | RefusedFilesEvent;
+  | FailureEvent
+  | RetriesExhaustedEvent
+  | SuccessEvent
+  | FreshnessEvent
+  | RefusedFilesEvent
+  | SyncFailuresEvent;
 
 /** Every event type, in the order the config schema lists them. */
 export const ALERT_EVENT_TYPES: readonly AlertEventType[] = [
@@ -79,6 +99,7 @@ export const ALERT_EVENT_TYPES: readonly AlertEventType[] = [
   'success',
   'freshness',
   'refused_files',
+  'sync_failures',
 ];
 
 // Compile-time check that the event union and the config's event names stay the same set.
@@ -133,8 +154,12 @@ export function describeAlert(event: AlertEvent): string {
         event.files.length > STEPS_NAMED ? `; and ${event.files.length - STEPS_NAMED} more` : '';
       return `run ${event.runId} refused ${plural(event.files.length, 'file')} (${named}${more})`;
     }
+    case 'sync_failures':
+      return `sync ${event.sync} to ${event.destination}: ${event.rejected} of ${event.sent} records rejected (${percent(event.failedShare)}, over the ${percent(event.threshold)} threshold) in run ${event.runId}`;
   }
 }
+
+const percent = (share: number) => `${(share * 100).toFixed(1)}%`;
 
 /** The event's fields as `label: value` lines, for an email body or a Slack message. */
 export function alertDetails(event: AlertEvent): string[] {
@@ -177,6 +202,16 @@ export function alertDetails(event: AlertEvent): string[] {
         `refused files (${event.files.length}):`,
         ...event.files.map((f) => `  ${f.asset}: ${oneLine(f.message, 1000)}`),
         'after fixing the file (or the contract): tributary run --retry-rejected',
+      ];
+    case 'sync_failures':
+      return [
+        `run: ${event.runId}`,
+        `sync: ${event.sync}`,
+        `destination: ${event.destination}`,
+        `rejected: ${event.rejected} of ${event.sent} sent (${percent(event.failedShare)})`,
+        `threshold: ${percent(event.threshold)} (alert.failed_share in syncs/${event.sync}.yml)`,
+        `at: ${event.at}`,
+        `the rejected records are dead letters (source sync:${event.sync}): tributary dlq list --kind record`,
       ];
   }
 }
@@ -221,6 +256,16 @@ export function isAlertEvent(value: unknown): value is AlertEvent {
             typeof (f as RefusedFileEntry).file === 'string' &&
             typeof (f as RefusedFileEntry).message === 'string',
         )
+      );
+    case 'sync_failures':
+      return (
+        str('runId') &&
+        str('sync') &&
+        str('destination') &&
+        num('sent') &&
+        num('rejected') &&
+        num('failedShare') &&
+        num('threshold')
       );
     default:
       return false;
