@@ -33,6 +33,13 @@ export interface DiffCounts {
   same: number;
 }
 
+/** Match keys found on more than one source row: not sent (which row is right is unknowable). */
+export interface DuplicateKeys {
+  count: number;
+  /** Up to five of them, in key order. */
+  sample: string[];
+}
+
 /** The changes a mode sends, in the order they are sent. */
 export function changesSent(mode: SyncMode): Change[] {
   if (mode === 'insert') return ['new'];
@@ -97,17 +104,24 @@ export async function materializeDiff(
   mapping: CompiledMapping,
   sourceRelation: string,
   options: DiffOptions,
-): Promise<DiffCounts> {
+): Promise<DiffCounts & { duplicates: DuplicateKeys }> {
   const kept = [...new Set<Change>([...changesSent(options.mode), 'gone'])];
   await engine.dropRelation(SYNC_SCHEMA, tables.names.pending);
   await engine.exec(
     `CREATE TABLE ${tables.pending} AS SELECT * FROM (${diffQuery(engine, tables, mapping, sourceRelation, options)}) AS d
       WHERE ${kept.length === 3 ? `change <> 'same'` : `change IN (${changeList(kept)})`}`,
   );
+  const duplicates = await dropDuplicateKeys(engine, tables);
   const { rows } = await engine.query(
     `SELECT change, CAST(COUNT(*) AS INTEGER) AS n FROM ${tables.pending} GROUP BY change`,
   );
-  const counts: DiffCounts = { new: 0, changed: 0, gone: 0, same: 0 };
+  const counts: DiffCounts & { duplicates: DuplicateKeys } = {
+    new: 0,
+    changed: 0,
+    gone: 0,
+    same: 0,
+    duplicates,
+  };
   for (const r of rows) counts[r.change as Change] = Number(r.n);
   const statePart = readsState(options)
     ? Number((await engine.query(`SELECT COUNT(*) AS n FROM ${tables.state}`)).rows[0]!.n)
@@ -115,6 +129,17 @@ export async function materializeDiff(
   counts.same = Math.max(0, statePart - counts.changed - counts.gone);
   if (options.mode !== 'mirror') counts.gone = 0;
   return counts;
+}
+
+/** Removes keys that more than one source row has from the pending rows; says which. */
+async function dropDuplicateKeys(engine: Engine, tables: SyncTables): Promise<DuplicateKeys> {
+  const duplicated = `SELECT key FROM ${tables.pending} WHERE change <> 'gone' GROUP BY key HAVING COUNT(*) > 1`;
+  const { rows } = await engine.query(
+    `SELECT key, COUNT(*) OVER () AS n FROM (${duplicated}) AS d ORDER BY key LIMIT 5`,
+  );
+  if (!rows.length) return { count: 0, sample: [] };
+  await engine.exec(`DELETE FROM ${tables.pending} WHERE key IN (${duplicated})`);
+  return { count: Number(rows[0]!.n), sample: rows.map((r) => String(r.key)) };
 }
 
 /** One page of pending rows of a change, in key order, after `afterKey`. */

@@ -23,6 +23,7 @@ import {
   readPending,
   type Change,
   type DiffCounts,
+  type DuplicateKeys,
 } from './diff.js';
 import { compileMapping, type CompiledMapping } from './mapping.js';
 import {
@@ -135,7 +136,7 @@ export async function runSync(input: SyncRunInput): Promise<SyncOutcome> {
     }
   }
   await input.warehouse.dropRelation(SYNC_SCHEMA, tables.names.pending);
-  return outcome(ctx, counts.same, recovered);
+  return outcome(ctx, counts.same, recovered, counts.duplicates);
 }
 
 function diffOptions(ctx: RunContext, stateAvailable: boolean) {
@@ -191,7 +192,12 @@ function countsAsTotals(mode: SyncRunInput['definition']['mode'], counts: DiffCo
     : { inserted: counts.new, updated: counts.changed, deleted: counts.gone };
 }
 
-function outcome(ctx: RunContext, unchanged: number, recovered: number): SyncOutcome {
+function outcome(
+  ctx: RunContext,
+  unchanged: number,
+  recovered: number,
+  duplicates: DuplicateKeys,
+): SyncOutcome {
   const { inserted, updated, deleted, rejected } = ctx.totals;
   const sent = inserted + updated + deleted + rejected;
   const failedShare = sent === 0 ? 0 : rejected / sent;
@@ -201,6 +207,14 @@ function outcome(ctx: RunContext, unchanged: number, recovered: number): SyncOut
   if (recovered) parts.push(`resolved ${recovered} records left in flight by an interrupted run`);
   if (rejected)
     parts.push(`rejected records are dead letters (source sync:${ctx.input.definition.name})`);
+  if (duplicates.count) {
+    const def = ctx.input.definition;
+    const more = duplicates.count > duplicates.sample.length ? ', …' : '';
+    parts.push(
+      `${duplicates.count} keys appear on more than one source row and were not sent (${duplicates.sample.join(', ')}${more}): ${def.match.source} must be unique (${def.file})`,
+    );
+    ctx.input.progress?.log(parts.at(-1)!);
+  }
   return {
     inserted,
     updated,

@@ -305,6 +305,21 @@ for (const kind of ['duckdb', 'postgres'] as const) {
       expect(uDest.records.get('a@x.io')).toEqual({ name: 'Ann', plan: 'free' });
     });
 
+    it('does not send keys found on several source rows, nor rows without a key, and says so', async () => {
+      const src = await source([
+        ...base,
+        ['a@x.io', 'Ann again', 'pro', 1, '2024-01-01'],
+        [null, 'Nobody', 'free', 0, '2024-01-01'],
+      ]);
+      const dest = new MemoryDestination();
+      const r = await runSync(input(syncDefinition(), dest, src));
+      expect(r).toMatchObject({ inserted: 2, rejected: 0 });
+      expect(r.message).toContain(
+        '1 keys appear on more than one source row and were not sent (a@x.io)',
+      );
+      expect([...dest.records.keys()].sort()).toEqual(['b@x.io', 'c@x.io']);
+    });
+
     it('stops between batches when the signal aborts, with what was sent recorded', async () => {
       const src = await source(base);
       const def = syncDefinition({ batchSize: 1 });
