@@ -101,6 +101,7 @@ export async function runSync(input: SyncRunInput): Promise<SyncOutcome> {
     totals: { inserted: 0, updated: 0, deleted: 0, rejected: 0 },
   };
   if (input.dryRun) return dryRun(ctx);
+  if (input.onWait) input.destination.setWaitListener?.(input.onWait);
   ctx.deadLetters = input.deadLetters ?? (await DeadLetterStore.open(input.state.engine));
   await ensureSyncTables(input.warehouse, tables);
   const recovered = await recoverInflight(ctx);
