@@ -73,6 +73,8 @@ for (const kind of ['duckdb', 'postgres'] as const) {
         runId: 'run_test',
         dryRun: false,
         fullResync: false,
+        // One batch at a time, so tests can name the order of writes (one test runs several).
+        concurrency: 1,
         ...extra,
       };
     }
@@ -276,6 +278,32 @@ for (const kind of ['duckdb', 'postgres'] as const) {
       const dest2 = new MemoryDestination(10);
       await runSync(input(syncDefinition({ batchSize: 50 }), dest2, src));
       expect(dest2.writes.map((w) => w.keys.length)).toEqual([10, 10, 3]);
+    });
+
+    it('with several batches in flight, sends each key once and records every accepted one', async () => {
+      const rows = Array.from({ length: 57 }, (_, i): [string, string, string, number, string] => [
+        `k${String(i).padStart(2, '0')}@x.io`,
+        `n${i}`,
+        i % 7 === 0 ? 'bad' : 'free',
+        i,
+        '2024-01-01',
+      ]);
+      const src = await source(rows);
+      const dest = new MemoryDestination(5);
+      dest.refuse = (r) => (r.fields.plan === 'bad' ? 'plan bad' : undefined);
+      const def = syncDefinition({ mode: 'mirror' });
+      const r = await runSync(input(def, dest, src, { concurrency: 4 }));
+      expect(r).toMatchObject({ inserted: 48, rejected: 9 });
+      const sent = dest.writes.flatMap((w) => w.keys);
+      expect(sent).toHaveLength(57);
+      expect(new Set(sent).size).toBe(57);
+      expect(dest.records.size).toBe(48);
+      await wh.engine.exec(`UPDATE ${src} SET plan = 'free'`);
+      expect(await runSync(input(def, dest, src, { concurrency: 4 }))).toMatchObject({
+        inserted: 9,
+        updated: 0,
+        unchanged: 48,
+      });
     });
 
     it('resolves a batch left in flight: insert mode looks it up instead of inserting twice', async () => {
