@@ -27,6 +27,7 @@ import type { StepStatus } from '../state/index.js';
 import type { Asset } from './graph.js';
 import { runForecastAsset } from './forecasts.js';
 import { streamSourceFor } from './streams.js';
+import { runSyncStep } from './syncs.js';
 import type { Workspace } from './workspace.js';
 
 export interface StepOutcome {
@@ -72,6 +73,8 @@ export interface ExecContext {
   attempt?: number;
   /** Forecast steps write their backtest and methods tables only (`forecast --backtest-only`). */
   forecastBacktestOnly?: boolean;
+  /** The run this step belongs to (syncs record their history under it). */
+  runId: string;
 }
 
 async function loadManifest(ws: Workspace, table: string): Promise<TableManifest | undefined> {
@@ -99,6 +102,8 @@ export async function executeAsset(ctx: ExecContext, asset: Asset): Promise<Step
     case 'dashboard':
       // Dashboards are served, not built; they are in the graph for lineage.
       return { status: 'up_to_date', message: 'dashboards are served, not built' };
+    case 'sync':
+      return runSyncStep(ctx, asset);
   }
 }
 

@@ -26,7 +26,9 @@ export type AssetKind =
   /** forecasts/*.yml: backtests and forecasts written as tables beside the models. */
   | 'forecast'
   /** Served, not built: in the graph for lineage (serve adds them from dashboards/*.yml). */
-  | 'dashboard';
+  | 'dashboard'
+  /** A sync (syncs/*.yml): sends a model's changed rows to a destination (orchestrator/syncs.ts). */
+  | 'sync';
 
 /** dbt resource types as asset kinds; analyses are the pipeline's reports. */
 function kindOf(node: Node): AssetKind {
@@ -269,6 +271,7 @@ const KINDS = new Set<string>([
   'report',
   'forecast',
   'dashboard',
+  'sync',
 ]);
 
 /** Keys of the assets one selector (without `+`) names. */

@@ -502,6 +502,7 @@ class PlanRun {
         ...(step.partition ? { partition: step.partition.key } : {}),
         ...(this.options.forecastBacktestOnly ? { forecastBacktestOnly: true } : {}),
         attempt: ctx.attempt,
+        runId: this.runId,
       };
       return await this.executor(context, this.ws.graph.assets.get(step.asset)!);
     } finally {

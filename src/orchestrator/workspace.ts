@@ -9,12 +9,20 @@ import { TributaryError, isErrno, removeTempFiles } from '../core/index.js';
 import { openDuckDB, type Engine } from '../engines/index.js';
 import { LocalObjectStore, type ObjectStore } from '../lake/index.js';
 import { parsePipelineModels, type ParsedProject } from '../models/index.js';
-import { loadDashboards, loadProject, type Dashboard, type Project } from '../project/index.js';
+import {
+  loadDashboards,
+  loadProject,
+  loadSyncs,
+  type Dashboard,
+  type Project,
+  type SyncDefinition,
+} from '../project/index.js';
 import { StateStore } from '../state/index.js';
 import type { StreamFlusher } from '../stream/index.js';
 import { DeadLetterStore, Notifier, checkAlertsConfig } from '../notify/index.js';
 import { buildAssetGraph, withAssets, type AssetGraph } from './graph.js';
 import { dashboardAssets, withForecastLineage } from './lineage.js';
+import { syncAssets } from './sync-assets.js';
 
 export interface Workspace {
   project: Project;
@@ -24,6 +32,8 @@ export interface Workspace {
   graph: AssetGraph;
   /** dashboards/*.yml, validated. */
   dashboards: Dashboard[];
+  /** syncs/*.yml, validated (each is the asset `sync:<name>`). */
+  syncs: SyncDefinition[];
   store: ObjectStore;
   warehouse: Engine;
   state: StateStore;
@@ -118,7 +128,7 @@ export async function openWorkspace(dir: string, command: string): Promise<Works
       settings.memory_limit = project.config.warehouse.memory_limit;
     const warehouse = await openDuckDB({ path: project.paths.warehouse, settings });
     opened.push(warehouse);
-    const { models, graph, dashboards } = await readGraph(project, warehouse);
+    const { models, graph, dashboards, syncs } = await readGraph(project, warehouse);
     const stateEngine = await openDuckDB({ path: project.paths.state });
     const state = await StateStore.open(stateEngine);
     opened.push(state);
@@ -142,6 +152,7 @@ export async function openWorkspace(dir: string, command: string): Promise<Works
       models,
       graph,
       dashboards,
+      syncs,
       store,
       warehouse,
       state,
@@ -169,6 +180,7 @@ export async function loadAssetGraph(dir: string): Promise<{
   models: ParsedProject;
   graph: AssetGraph;
   dashboards: Dashboard[];
+  syncs: SyncDefinition[];
 }> {
   const project = await loadProject(dir);
   const engine = await openDuckDB({ path: ':memory:' });
@@ -180,13 +192,19 @@ export async function loadAssetGraph(dir: string): Promise<{
 }
 
 /**
- * The project's models (parsed against `engine`, for its dialect), dashboards and asset graph,
- * with one asset per dashboard reading what its tiles query (SQL parsed, not run).
+ * The project's models (parsed against `engine`, for its dialect), dashboards, syncs and asset
+ * graph, with one asset per dashboard reading what its tiles query (SQL parsed, not run) and one
+ * per sync reading its model.
  */
 async function readGraph(
   project: Project,
   engine: Engine,
-): Promise<{ models: ParsedProject; graph: AssetGraph; dashboards: Dashboard[] }> {
+): Promise<{
+  models: ParsedProject;
+  graph: AssetGraph;
+  dashboards: Dashboard[];
+  syncs: SyncDefinition[];
+}> {
   const models = await parsePipelineModels({
     dir: project.paths.models,
     fallbackName: project.config.name,
@@ -208,5 +226,10 @@ async function readGraph(
     graph,
     await dashboardAssets(engine, dashboards, graph, models, schema),
   );
-  return { models, graph: dashboardGraph, dashboards };
+  const syncs = await loadSyncs(project.dir, Object.keys(project.config.destinations));
+  const syncGraph = withAssets(
+    dashboardGraph,
+    await syncAssets(engine, syncs, graph, models, project.config.models.schema),
+  );
+  return { models, graph: syncGraph, dashboards, syncs };
 }

@@ -21,6 +21,8 @@ export {
   type AlertChannelConfig,
   type AlertEventType,
   type AlertsConfig,
+  type DestinationConfig,
+  type DestinationType,
   type ProjectConfig,
 } from './schema.js';
 export { parseYaml, ProblemsError, type Problem } from './yaml.js';
@@ -66,3 +68,19 @@ export {
   type ForecastSource,
   type Frequency,
 } from './forecasts/index.js';
+export {
+  SYNCS_DIR,
+  SYNC_MODES,
+  FIELD_CASTS,
+  FIELD_TRANSFORMS,
+  DEFAULT_FAILED_SHARE,
+  loadSyncs,
+  parseSync,
+  findSync,
+  type SyncMode,
+  type FieldCast,
+  type FieldTransform,
+  type SyncFieldMapping,
+  type SyncLines,
+  type SyncDefinition,
+} from './syncs/index.js';

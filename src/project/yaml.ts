@@ -38,6 +38,11 @@ export interface ParsedYaml<T> {
    * made after validation (e.g. a name that must exist elsewhere in the project).
    */
   locate?: (path: readonly (string | number)[]) => { line?: number; column?: number };
+  /**
+   * The line of the node at a YAML path (or its deepest existing parent), so checks made after
+   * validation (a sync's mapped column the model lacks) can still name the line.
+   */
+  lineOf?: (path: readonly (string | number)[]) => number | undefined;
 }
 
 export interface ParseYamlOptions {
@@ -107,6 +112,7 @@ export function parseYaml<S extends z.ZodType>(
       value: result.data,
       problems,
       locate: (path) => positionOf(doc, path.map(String), lineCounter),
+      lineOf: (path) => positionOf(doc, path.map(String), lineCounter).line,
     };
   for (const issue of result.error.issues) {
     const path = issue.path.map(String);
