@@ -51,6 +51,8 @@ export interface HubSpotOptions {
   timeoutMs?: number;
   onWait?: WaitListener;
   clock?: Clock;
+  /** The fetch to send with (default the global one); the benchmark wraps it to time requests. */
+  fetch?: typeof fetch;
 }
 
 export const HUBSPOT_DEFAULT_LIMIT: RateLimit = { requests: 190, perMs: 10_000 };
@@ -115,6 +117,7 @@ export class HubSpotDestination implements SyncDestination {
       retries: options.retries,
       timeoutMs: options.timeoutMs,
       clock: options.clock,
+      fetch: options.fetch,
       onWait: (ms, why) => this.waitListener?.(ms, why),
     });
   }
