@@ -22,6 +22,7 @@
  */
 import { join } from 'node:path';
 import { dispatch } from '../src/dag/index.js';
+import { seededRandom as rng } from '../src/core/index.js';
 import { openDuckDB } from '../src/engines/index.js';
 import { LocalObjectStore } from '../src/lake/index.js';
 import { defaultConfig, newNode, type Node, type ParsedProject } from '../src/models/index.js';
@@ -44,18 +45,6 @@ const [mode, tasksArg, concurrencyArg, seedArg, logsArg, dirArg] = process.argv.
 const N = Number(tasksArg);
 const CONCURRENCY = Number(concurrencyArg);
 const SEED = Number(seedArg);
-
-/** mulberry32: a small seeded PRNG, so every run and every side gets the same DAG. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface GeneratedAsset {
   name: string;

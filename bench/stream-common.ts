@@ -4,21 +4,10 @@
  * keeps a fixed number of sends in flight for a fixed time and records each one's latency.
  */
 import { readFileSync } from 'node:fs';
+import { seededRandom as prng } from '../src/core/index.js';
 
 /** Size every bench event is padded to, in bytes of UTF-8 JSON. */
 export const EVENT_BYTES = 1024;
-
-/** mulberry32: a seeded PRNG, so every run and side sends the same bytes. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const TYPES = ['page_view', 'product_view', 'add_to_cart', 'checkout', 'purchase'];
 

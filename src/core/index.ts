@@ -17,3 +17,4 @@ export { Redactor } from './redact.js';
 export { parseDuration, formatDuration } from './duration.js';
 export { parseByteSize, formatByteSize } from './bytes.js';
 export { backoffDelay, type BackoffPolicy } from './backoff.js';
+export { seededRandom } from './random.js';

@@ -84,13 +84,31 @@ export interface SyncFailuresEvent {
   at: string;
 }
 
+/**
+ * Stream records were removed by the log's retention before they were flushed into the lake:
+ * lost for good, so it alerts by default. Told once per gap (the table's cursor keeps it).
+ */
+export interface StreamGapEvent {
+  type: 'stream_gap';
+  /** The stream table, e.g. `web.clickstream`. */
+  table: string;
+  stream: string;
+  shardId: string;
+  /** The last sequence number flushed before the gap. */
+  after: string;
+  /** The oldest sequence number still in the log: everything between is lost. */
+  before: string;
+  at: string;
+}
+
 export type AlertEvent =
   | FailureEvent
   | RetriesExhaustedEvent
   | SuccessEvent
   | FreshnessEvent
   | RefusedFilesEvent
-  | SyncFailuresEvent;
+  | SyncFailuresEvent
+  | StreamGapEvent;
 
 /** Every event type, in the order the config schema lists them. */
 export const ALERT_EVENT_TYPES: readonly AlertEventType[] = [
@@ -100,6 +118,7 @@ export const ALERT_EVENT_TYPES: readonly AlertEventType[] = [
   'freshness',
   'refused_files',
   'sync_failures',
+  'stream_gap',
 ];
 
 // Compile-time check that the event union and the config's event names stay the same set.
@@ -156,6 +175,8 @@ export function describeAlert(event: AlertEvent): string {
     }
     case 'sync_failures':
       return `sync ${event.sync} to ${event.destination}: ${event.rejected} of ${event.sent} records rejected (${percent(event.failedShare)}, over the ${percent(event.threshold)} threshold) in run ${event.runId}`;
+    case 'stream_gap':
+      return `stream ${event.stream} ${event.shardId}: records after ${event.after} and before ${event.before} were removed by retention before they reached ${event.table}; they are lost`;
   }
 }
 
@@ -213,6 +234,15 @@ export function alertDetails(event: AlertEvent): string[] {
         `at: ${event.at}`,
         `the rejected records are dead letters (source sync:${event.sync}): tributary dlq list --kind record`,
       ];
+    case 'stream_gap':
+      return [
+        `table: ${event.table}`,
+        `stream: ${event.stream}`,
+        `shard: ${event.shardId}`,
+        `lost: the records after sequence number ${event.after} and before ${event.before}`,
+        `at: ${event.at}`,
+        "to keep it from happening again: raise the stream's retention in tributary.yml, or flush more often (the table's buffer max_age)",
+      ];
   }
 }
 
@@ -267,6 +297,8 @@ export function isAlertEvent(value: unknown): value is AlertEvent {
         num('failedShare') &&
         num('threshold')
       );
+    case 'stream_gap':
+      return str('table') && str('stream') && str('shardId') && str('after') && str('before');
     default:
       return false;
   }

@@ -20,6 +20,7 @@
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers.js';
+import { seededRandom as prng } from '../../src/core/index.js';
 import { killLeftovers, runTributary } from '../e2e/crash-campaign/processes.js';
 import { RetryingProducer } from './crash-producer.js';
 import {
@@ -48,17 +49,6 @@ const KINDS = [
   'sigkill',
 ] as const;
 type Kind = (typeof KINDS)[number];
-
-/** mulberry32, for kill moments that a seed replays. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Trial {
   kind: Kind;
