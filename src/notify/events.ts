@@ -69,21 +69,6 @@ export interface RefusedFilesEvent {
   at: string;
 }
 
-/** A sync's destination rejected more than its `alert.failed_share` of the records sent. */
-export interface SyncFailuresEvent {
-  type: 'sync_failures';
-  runId: string;
-  /** The sync's name (asset `sync:<name>`). */
-  sync: string;
-  destination: string;
-  /** Records sent in the run, and how many of them the destination rejected. */
-  sent: number;
-  rejected: number;
-  failedShare: number;
-  threshold: number;
-  at: string;
-}
-
 /**
  * Stream records were removed by the log's retention before they were flushed into the lake:
  * lost for good, so it alerts by default. Told once per gap (the table's cursor keeps it).
@@ -101,14 +86,29 @@ export interface StreamGapEvent {
   at: string;
 }
 
+/** A sync's destination rejected more than its `alert.failed_share` of the records sent. */
+export interface SyncFailuresEvent {
+  type: 'sync_failures';
+  runId: string;
+  /** The sync's name (asset `sync:<name>`). */
+  sync: string;
+  destination: string;
+  /** Records sent in the run, and how many of them the destination rejected. */
+  sent: number;
+  rejected: number;
+  failedShare: number;
+  threshold: number;
+  at: string;
+}
+
 export type AlertEvent =
   | FailureEvent
   | RetriesExhaustedEvent
   | SuccessEvent
   | FreshnessEvent
   | RefusedFilesEvent
-  | SyncFailuresEvent
-  | StreamGapEvent;
+  | StreamGapEvent
+  | SyncFailuresEvent;
 
 /** Every event type, in the order the config schema lists them. */
 export const ALERT_EVENT_TYPES: readonly AlertEventType[] = [
@@ -117,8 +117,8 @@ export const ALERT_EVENT_TYPES: readonly AlertEventType[] = [
   'success',
   'freshness',
   'refused_files',
-  'sync_failures',
   'stream_gap',
+  'sync_failures',
 ];
 
 // Compile-time check that the event union and the config's event names stay the same set.
@@ -173,10 +173,10 @@ export function describeAlert(event: AlertEvent): string {
         event.files.length > STEPS_NAMED ? `; and ${event.files.length - STEPS_NAMED} more` : '';
       return `run ${event.runId} refused ${plural(event.files.length, 'file')} (${named}${more})`;
     }
-    case 'sync_failures':
-      return `sync ${event.sync} to ${event.destination}: ${event.rejected} of ${event.sent} records rejected (${percent(event.failedShare)}, over the ${percent(event.threshold)} threshold) in run ${event.runId}`;
     case 'stream_gap':
       return `stream ${event.stream} ${event.shardId}: records after ${event.after} and before ${event.before} were removed by retention before they reached ${event.table}; they are lost`;
+    case 'sync_failures':
+      return `sync ${event.sync} to ${event.destination}: ${event.rejected} of ${event.sent} records rejected (${percent(event.failedShare)}, over the ${percent(event.threshold)} threshold) in run ${event.runId}`;
   }
 }
 
@@ -224,6 +224,15 @@ export function alertDetails(event: AlertEvent): string[] {
         ...event.files.map((f) => `  ${f.asset}: ${oneLine(f.message, 1000)}`),
         'after fixing the file (or the contract): tributary run --retry-rejected',
       ];
+    case 'stream_gap':
+      return [
+        `table: ${event.table}`,
+        `stream: ${event.stream}`,
+        `shard: ${event.shardId}`,
+        `lost: the records after sequence number ${event.after} and before ${event.before}`,
+        `at: ${event.at}`,
+        "to keep it from happening again: raise the stream's retention in tributary.yml, or flush more often (the table's buffer max_age)",
+      ];
     case 'sync_failures':
       return [
         `run: ${event.runId}`,
@@ -233,15 +242,6 @@ export function alertDetails(event: AlertEvent): string[] {
         `threshold: ${percent(event.threshold)} (alert.failed_share in syncs/${event.sync}.yml)`,
         `at: ${event.at}`,
         `the rejected records are dead letters (source sync:${event.sync}): tributary dlq list --kind record`,
-      ];
-    case 'stream_gap':
-      return [
-        `table: ${event.table}`,
-        `stream: ${event.stream}`,
-        `shard: ${event.shardId}`,
-        `lost: the records after sequence number ${event.after} and before ${event.before}`,
-        `at: ${event.at}`,
-        "to keep it from happening again: raise the stream's retention in tributary.yml, or flush more often (the table's buffer max_age)",
       ];
   }
 }
@@ -287,6 +287,8 @@ export function isAlertEvent(value: unknown): value is AlertEvent {
             typeof (f as RefusedFileEntry).message === 'string',
         )
       );
+    case 'stream_gap':
+      return str('table') && str('stream') && str('shardId') && str('after') && str('before');
     case 'sync_failures':
       return (
         str('runId') &&
@@ -297,8 +299,6 @@ export function isAlertEvent(value: unknown): value is AlertEvent {
         num('failedShare') &&
         num('threshold')
       );
-    case 'stream_gap':
-      return str('table') && str('stream') && str('shardId') && str('after') && str('before');
     default:
       return false;
   }

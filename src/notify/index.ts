@@ -8,8 +8,8 @@ export {
   type SuccessEvent,
   type FreshnessEvent,
   type RefusedFilesEvent,
-  type SyncFailuresEvent,
   type StreamGapEvent,
+  type SyncFailuresEvent,
   type AlertEvent,
 } from './events.js';
 /** The backoff formula lives in core, shared with step retries; re-exported for alert users. */

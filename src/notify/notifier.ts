@@ -270,10 +270,10 @@ function dedupeKey(channel: string, event: AlertEvent): string {
       return `${channel}:${event.type}:${event.runId}:${event.asset}`;
     case 'freshness':
       return `${channel}:${event.type}:${event.asset}`;
-    case 'sync_failures':
-      return `${channel}:${event.type}:${event.runId}:${event.sync}`;
     case 'stream_gap':
       return `${channel}:${event.type}:${event.stream}:${event.shardId}:${event.after}`;
+    case 'sync_failures':
+      return `${channel}:${event.type}:${event.runId}:${event.sync}`;
   }
 }
 

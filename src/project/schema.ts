@@ -636,8 +636,8 @@ const alertEventSchema = z.enum([
   'success',
   'freshness',
   'refused_files',
-  'sync_failures',
   'stream_gap',
+  'sync_failures',
 ]);
 
 export const alertsSchema = z
@@ -650,8 +650,8 @@ export const alertsSchema = z
         'retries_exhausted',
         'freshness',
         'refused_files',
-        'sync_failures',
         'stream_gap',
+        'sync_failures',
       ])
       .describe('What is sent (success is opt-in).'),
     // Only what differs from a step's retry policy; the rest are retryPolicySchema's defaults.

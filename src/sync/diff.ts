@@ -1,7 +1,7 @@
 /**
  * The diff of a sync: one SQL query in the warehouse between the mapped, hashed source and the
  * sync's state. A source key missing from the state is `new`, one whose hash differs is
- * `changed`, a state key missing from the source is `gone` (looked for in mirror mode only),
+ * `changed`, a state key missing from the source is `gone` (sent in mirror mode only),
  * the rest is `same`. What a mode sends: upsert and update send new and changed keys, insert only
  * new ones, mirror new, changed and gone. A full resync treats every key in the state as changed
  * (insert mode: reads no state at all, so every source row is new and the runner looks each batch
@@ -33,6 +33,13 @@ export interface DiffCounts {
   same: number;
 }
 
+/** Match keys found on more than one source row: not sent (which row is right is unknowable). */
+export interface DuplicateKeys {
+  count: number;
+  /** Up to five of them, in key order. */
+  sample: string[];
+}
+
 /** The changes a mode sends, in the order they are sent. */
 export function changesSent(mode: SyncMode): Change[] {
   if (mode === 'insert') return ['new'];
@@ -53,6 +60,11 @@ export function operationsOf(mode: SyncMode): WriteOperation[] {
   return [...new Set(changesSent(mode).map((c) => operationFor(mode, c)))];
 }
 
+/** Whether the diff reads the state (insert mode's full resync trusts none of it). */
+function readsState(options: DiffOptions): boolean {
+  return options.stateAvailable && !(options.mode === 'insert' && options.fullResync);
+}
+
 /** The SELECT of every source or state key with its change, hash and mapped columns. */
 function diffQuery(
   engine: Engine,
@@ -62,29 +74,29 @@ function diffQuery(
   options: DiffOptions,
 ): string {
   const text = engine.dialect.typeName('string');
-  const readsState = options.stateAvailable && !(options.mode === 'insert' && options.fullResync);
-  const state = readsState
+  const state = readsState(options)
     ? tables.state
     : `(SELECT CAST(NULL AS ${text}) AS key, CAST(NULL AS ${text}) AS hash WHERE 1 = 0)`;
-  const mirror = options.mode === 'mirror';
   const changed = options.fullResync ? 'TRUE' : 'h.hash <> st.hash';
   const fields = mapping.columns.map((c) => `h.${c.column}`);
   return `WITH mapped AS (${mappedSelect(mapping, sourceRelation)}),
     hashed AS (SELECT m.*, ${mapping.hashExpression('m')} AS hash FROM mapped AS m)
-    SELECT ${mirror ? 'COALESCE(h.key, st.key)' : 'h.key'} AS key,
+    SELECT COALESCE(h.key, st.key) AS key,
       CASE WHEN st.key IS NULL THEN 'new' WHEN h.key IS NULL THEN 'gone'
            WHEN ${changed} THEN 'changed' ELSE 'same' END AS change,
       ${['h.hash', ...fields].join(', ')}
-    FROM hashed AS h ${mirror ? 'FULL OUTER' : 'LEFT'} JOIN ${state} AS st ON st.key = h.key`;
+    FROM hashed AS h FULL OUTER JOIN ${state} AS st ON st.key = h.key`;
 }
 
 /** SQL list of quoted change names. */
 const changeList = (changes: Change[]) => changes.map((c) => `'${c}'`).join(', ');
 
 /**
- * Rebuilds `<sync>__pending` with the rows the mode sends (key, change, hash, f_0…) and returns
- * the counts of each change, `same` including changes the mode does not send (insert mode's
- * changed keys).
+ * Rebuilds `<sync>__pending` with the rows the mode sends (key, change, hash, f_0…) plus the gone
+ * keys (only sent in mirror mode, kept for counting), and returns the counts of each change.
+ * Unchanged rows are never materialized: every state key is in the source (same or changed) or
+ * gone, so `same` is the state's size less the changed and gone keys (insert mode counts its
+ * changed keys as same: it does not send them).
  */
 export async function materializeDiff(
   engine: Engine,
@@ -92,32 +104,42 @@ export async function materializeDiff(
   mapping: CompiledMapping,
   sourceRelation: string,
   options: DiffOptions,
-): Promise<DiffCounts> {
-  const sent = changesSent(options.mode);
-  const text = engine.dialect.typeName('string');
-  const nulls = ['NULL', ...mapping.columns.map(() => 'NULL')].join(', ');
+): Promise<DiffCounts & { duplicates: DuplicateKeys }> {
+  const kept = [...new Set<Change>([...changesSent(options.mode), 'gone'])];
   await engine.dropRelation(SYNC_SCHEMA, tables.names.pending);
-  // One pass over the source: the diff is materialized once (AS MATERIALIZED), its rows to send
-  // are kept, the others only counted into one summary row (change 'same', count in `key`).
   await engine.exec(
-    `CREATE TABLE ${tables.pending} AS
-     WITH diff AS MATERIALIZED (${diffQuery(engine, tables, mapping, sourceRelation, options)})
-     SELECT * FROM diff WHERE change IN (${changeList(sent)})
-     UNION ALL
-     SELECT CAST(COUNT(*) AS ${text}), 'same', ${nulls} FROM diff
-      WHERE change NOT IN (${changeList(sent)}) AND change <> 'gone'`,
+    `CREATE TABLE ${tables.pending} AS SELECT * FROM (${diffQuery(engine, tables, mapping, sourceRelation, options)}) AS d
+      WHERE ${kept.length === 3 ? `change <> 'same'` : `change IN (${changeList(kept)})`}`,
   );
+  const duplicates = await dropDuplicateKeys(engine, tables);
   const { rows } = await engine.query(
-    `SELECT change, CAST(COUNT(*) AS INTEGER) AS n, MAX(CASE WHEN change = 'same' THEN key END) AS same
-       FROM ${tables.pending} GROUP BY change`,
+    `SELECT change, CAST(COUNT(*) AS INTEGER) AS n FROM ${tables.pending} GROUP BY change`,
   );
-  const counts: DiffCounts = { new: 0, changed: 0, gone: 0, same: 0 };
-  for (const r of rows) {
-    if (r.change === 'same') counts.same = Number(r.same);
-    else counts[r.change as Change] = Number(r.n);
-  }
-  await engine.exec(`DELETE FROM ${tables.pending} WHERE change = 'same'`);
+  const counts: DiffCounts & { duplicates: DuplicateKeys } = {
+    new: 0,
+    changed: 0,
+    gone: 0,
+    same: 0,
+    duplicates,
+  };
+  for (const r of rows) counts[r.change as Change] = Number(r.n);
+  const statePart = readsState(options)
+    ? Number((await engine.query(`SELECT COUNT(*) AS n FROM ${tables.state}`)).rows[0]!.n)
+    : 0;
+  counts.same = Math.max(0, statePart - counts.changed - counts.gone);
+  if (options.mode !== 'mirror') counts.gone = 0;
   return counts;
+}
+
+/** Removes keys that more than one source row has from the pending rows; says which. */
+async function dropDuplicateKeys(engine: Engine, tables: SyncTables): Promise<DuplicateKeys> {
+  const duplicated = `SELECT key FROM ${tables.pending} WHERE change <> 'gone' GROUP BY key HAVING COUNT(*) > 1`;
+  const { rows } = await engine.query(
+    `SELECT key, COUNT(*) OVER () AS n FROM (${duplicated}) AS d ORDER BY key LIMIT 5`,
+  );
+  if (!rows.length) return { count: 0, sample: [] };
+  await engine.exec(`DELETE FROM ${tables.pending} WHERE key IN (${duplicated})`);
+  return { count: Number(rows[0]!.n), sample: rows.map((r) => String(r.key)) };
 }
 
 /** One page of pending rows of a change, in key order, after `afterKey`. */

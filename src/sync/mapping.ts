@@ -115,13 +115,11 @@ export function compileMapping(def: SyncDefinition, dialect: Dialect): CompiledM
     keyExpression: `CAST(src.${keyColumn} AS ${text})`,
     signature,
     hashExpression(alias: string): string {
-      // Length-prefixed text of each column, '~' for NULL: no two different records concatenate
-      // to the same string, whatever their values contain.
-      const parts = columns.map((c) => {
-        const v = `CAST(${alias}.${c.column} AS ${text})`;
-        return `COALESCE(CAST(length(${v}) AS ${text}) || ':' || ${v}, '~')`;
-      });
-      return `md5(${[dialect.quoteString(signature), ...parts].join(' || ')})`;
+      // Each column's text, NULL as chr(30), joined by chr(31): one cheap pass (a length prefix
+      // per column doubled the diff's cost). Two different records hash alike only if a value
+      // holds those control characters exactly where they would shift a field boundary.
+      const parts = columns.map((c) => `COALESCE(CAST(${alias}.${c.column} AS ${text}), chr(30))`);
+      return `md5(concat_ws(chr(31), ${[dialect.quoteString(signature), ...parts].join(', ')}))`;
     },
   };
 }

@@ -188,6 +188,8 @@ export interface PacedHttpOptions {
   clock?: Clock;
   onWait?: WaitListener;
   reportWaitsOverMs?: number;
+  /** One try's longest wait for its answer (default 30 s); a timeout counts as a network failure. */
+  timeoutMs?: number;
   fetch?: typeof fetch;
 }
 
@@ -267,11 +269,12 @@ export class PacedHttpClient {
   ): Promise<{ answer: HttpAnswer } | { error: unknown }> {
     const release = await this.pacer.acquire(request.signal);
     try {
+      const timeout = AbortSignal.timeout(this.options.timeoutMs ?? 30_000);
       const response = await this.fetchImpl(url, {
         method: request.method,
         headers: typeof request.headers === 'function' ? request.headers() : request.headers,
         body: request.body,
-        signal: request.signal,
+        signal: request.signal ? AbortSignal.any([request.signal, timeout]) : timeout,
       });
       const body = await response.text();
       return { answer: { status: response.status, headers: response.headers, body } };

@@ -11,6 +11,7 @@
  * is marked stale and the diff sends them again.
  */
 import { TributaryError, describeError, faultPoint } from '../core/index.js';
+import type { Row } from '../engines/types.js';
 import { DeadLetterStore } from '../notify/index.js';
 import type { RecordResult, SyncRecord, WriteOperation } from './destination.js';
 import {
@@ -23,6 +24,7 @@ import {
   readPending,
   type Change,
   type DiffCounts,
+  type DuplicateKeys,
 } from './diff.js';
 import { compileMapping, type CompiledMapping } from './mapping.js';
 import {
@@ -37,6 +39,9 @@ import {
   type SyncTables,
 } from './state.js';
 import type { SyncOutcome, SyncRunInput } from './types.js';
+
+/** Batches in flight at once by default: enough to fill a rate limit despite each batch's commits. */
+const DEFAULT_CONCURRENCY = 4;
 
 /** Rows read from the pending diff at a time (split into destination batches in memory). */
 const PAGE_ROWS = 10_000;
@@ -59,6 +64,7 @@ interface RunContext {
   mapping: CompiledMapping;
   tables: SyncTables;
   batchSize: number;
+  concurrency: number;
   deadLetters?: DeadLetterStore;
   totals: { inserted: number; updated: number; deleted: number; rejected: number };
 }
@@ -97,9 +103,11 @@ export async function runSync(input: SyncRunInput): Promise<SyncOutcome> {
     mapping,
     tables,
     batchSize: batchSizeOf(input),
+    concurrency: Math.max(1, Math.floor(input.concurrency ?? DEFAULT_CONCURRENCY)),
     totals: { inserted: 0, updated: 0, deleted: 0, rejected: 0 },
   };
   if (input.dryRun) return dryRun(ctx);
+  if (input.onWait) input.destination.setWaitListener?.(input.onWait);
   ctx.deadLetters = input.deadLetters ?? (await DeadLetterStore.open(input.state.engine));
   await ensureSyncTables(input.warehouse, tables);
   const recovered = await recoverInflight(ctx);
@@ -107,35 +115,66 @@ export async function runSync(input: SyncRunInput): Promise<SyncOutcome> {
     materializeDiff(input.warehouse, tables, mapping, input.sourceRelation, diffOptions(ctx, true)),
   );
   const total = changesSent(input.definition.mode).reduce((n, c) => n + counts[c], 0);
-  let done = 0;
-  for (const change of changesSent(input.definition.mode)) {
+  const progress = { done: 0, total };
+  for (const change of changesSent(input.definition.mode)) await sendChange(ctx, change, progress);
+  await input.warehouse.dropRelation(SYNC_SCHEMA, tables.names.pending);
+  return outcome(ctx, counts.same, recovered, counts.duplicates);
+}
+
+/**
+ * Sends every pending row of one change, up to `concurrency` batches in flight (the destination
+ * paces them to its rate limit; each batch has its own marker rows and its own recording
+ * transaction, so any subset of them may be cut short by a crash). On an error or an abort no
+ * further batch starts, the ones in flight finish and are recorded, then the error is thrown.
+ */
+async function sendChange(
+  ctx: RunContext,
+  change: Change,
+  progress: { done: number; total: number },
+): Promise<void> {
+  const { input, tables, mapping } = ctx;
+  const inFlight = new Set<Promise<void>>();
+  let failure: { error: unknown } | undefined;
+  const launch = (rows: Row[]) => {
+    const task = sendBatch(
+      ctx,
+      change,
+      rows.map((r) => pendingRecord(mapping, r)),
+      rows.map((r) => (r.hash === null ? null : String(r.hash))),
+    )
+      .then(() => {
+        progress.done += rows.length;
+        input.progress?.update({
+          label: `sync ${input.definition.name}`,
+          done: progress.done,
+          total: progress.total,
+          unit: 'records',
+        });
+      })
+      .catch((error: unknown) => {
+        failure ??= { error };
+      })
+      .finally(() => inFlight.delete(task));
+    inFlight.add(task);
+  };
+  try {
     let after: string | undefined;
-    for (;;) {
+    while (!failure) {
       input.signal?.throwIfAborted();
       const page = await readPending(input.warehouse, tables, change, after, PAGE_ROWS);
       if (!page.length) break;
       after = String(page[page.length - 1]!.key);
-      for (let i = 0; i < page.length; i += ctx.batchSize) {
+      for (let i = 0; i < page.length && !failure; i += ctx.batchSize) {
+        while (inFlight.size >= ctx.concurrency) await Promise.race(inFlight);
+        if (failure) break;
         input.signal?.throwIfAborted();
-        const records = page.slice(i, i + ctx.batchSize);
-        await sendBatch(
-          ctx,
-          change,
-          records.map((r) => pendingRecord(mapping, r)),
-          records.map((r) => (r.hash === null ? null : String(r.hash))),
-        );
-        done += records.length;
-        input.progress?.update({
-          label: `sync ${input.definition.name}`,
-          done,
-          total,
-          unit: 'records',
-        });
+        launch(page.slice(i, i + ctx.batchSize));
       }
     }
+  } finally {
+    await Promise.all(inFlight);
   }
-  await input.warehouse.dropRelation(SYNC_SCHEMA, tables.names.pending);
-  return outcome(ctx, counts.same, recovered);
+  if (failure) throw failure.error;
 }
 
 function diffOptions(ctx: RunContext, stateAvailable: boolean) {
@@ -191,7 +230,12 @@ function countsAsTotals(mode: SyncRunInput['definition']['mode'], counts: DiffCo
     : { inserted: counts.new, updated: counts.changed, deleted: counts.gone };
 }
 
-function outcome(ctx: RunContext, unchanged: number, recovered: number): SyncOutcome {
+function outcome(
+  ctx: RunContext,
+  unchanged: number,
+  recovered: number,
+  duplicates: DuplicateKeys,
+): SyncOutcome {
   const { inserted, updated, deleted, rejected } = ctx.totals;
   const sent = inserted + updated + deleted + rejected;
   const failedShare = sent === 0 ? 0 : rejected / sent;
@@ -201,6 +245,14 @@ function outcome(ctx: RunContext, unchanged: number, recovered: number): SyncOut
   if (recovered) parts.push(`resolved ${recovered} records left in flight by an interrupted run`);
   if (rejected)
     parts.push(`rejected records are dead letters (source sync:${ctx.input.definition.name})`);
+  if (duplicates.count) {
+    const def = ctx.input.definition;
+    const more = duplicates.count > duplicates.sample.length ? ', …' : '';
+    parts.push(
+      `${duplicates.count} keys appear on more than one source row and were not sent (${duplicates.sample.join(', ')}${more}): ${def.match.source} must be unique (${def.file})`,
+    );
+    ctx.input.progress?.log(parts.at(-1)!);
+  }
   return {
     inserted,
     updated,

@@ -45,6 +45,8 @@ export interface SyncRunInput {
   deadLetters?: DeadLetterStore;
   signal?: AbortSignal;
   progress?: ProgressReporter;
+  /** Most batches in flight at once (default 4); the destination paces them to its limit. */
+  concurrency?: number;
   /** Rate-limit waits reported by the destination (the runner forwards them). */
   onWait?: WaitListener;
 }

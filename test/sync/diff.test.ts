@@ -73,6 +73,8 @@ for (const kind of ['duckdb', 'postgres'] as const) {
         runId: 'run_test',
         dryRun: false,
         fullResync: false,
+        // One batch at a time, so tests can name the order of writes (one test runs several).
+        concurrency: 1,
         ...extra,
       };
     }
@@ -278,6 +280,32 @@ for (const kind of ['duckdb', 'postgres'] as const) {
       expect(dest2.writes.map((w) => w.keys.length)).toEqual([10, 10, 3]);
     });
 
+    it('with several batches in flight, sends each key once and records every accepted one', async () => {
+      const rows = Array.from({ length: 57 }, (_, i): [string, string, string, number, string] => [
+        `k${String(i).padStart(2, '0')}@x.io`,
+        `n${i}`,
+        i % 7 === 0 ? 'bad' : 'free',
+        i,
+        '2024-01-01',
+      ]);
+      const src = await source(rows);
+      const dest = new MemoryDestination(5);
+      dest.refuse = (r) => (r.fields.plan === 'bad' ? 'plan bad' : undefined);
+      const def = syncDefinition({ mode: 'mirror' });
+      const r = await runSync(input(def, dest, src, { concurrency: 4 }));
+      expect(r).toMatchObject({ inserted: 48, rejected: 9 });
+      const sent = dest.writes.flatMap((w) => w.keys);
+      expect(sent).toHaveLength(57);
+      expect(new Set(sent).size).toBe(57);
+      expect(dest.records.size).toBe(48);
+      await wh.engine.exec(`UPDATE ${src} SET plan = 'free'`);
+      expect(await runSync(input(def, dest, src, { concurrency: 4 }))).toMatchObject({
+        inserted: 9,
+        updated: 0,
+        unchanged: 48,
+      });
+    });
+
     it('resolves a batch left in flight: insert mode looks it up instead of inserting twice', async () => {
       const src = await source(base);
       const def = syncDefinition({ mode: 'insert', batchSize: 2 });
@@ -303,6 +331,21 @@ for (const kind of ['duckdb', 'postgres'] as const) {
       const r2 = await runSync(input(up, uDest, src));
       expect(r2).toMatchObject({ updated: 1 });
       expect(uDest.records.get('a@x.io')).toEqual({ name: 'Ann', plan: 'free' });
+    });
+
+    it('does not send keys found on several source rows, nor rows without a key, and says so', async () => {
+      const src = await source([
+        ...base,
+        ['a@x.io', 'Ann again', 'pro', 1, '2024-01-01'],
+        [null, 'Nobody', 'free', 0, '2024-01-01'],
+      ]);
+      const dest = new MemoryDestination();
+      const r = await runSync(input(syncDefinition(), dest, src));
+      expect(r).toMatchObject({ inserted: 2, rejected: 0 });
+      expect(r.message).toContain(
+        '1 keys appear on more than one source row and were not sent (a@x.io)',
+      );
+      expect([...dest.records.keys()].sort()).toEqual(['b@x.io', 'c@x.io']);
     });
 
     it('stops between batches when the signal aborts, with what was sent recorded', async () => {

@@ -47,8 +47,12 @@ export interface HubSpotOptions {
   /** Default 190 requests per 10 s. */
   rateLimit?: RateLimit;
   retries?: number;
+  /** One request's longest wait for an answer (default 30 s). */
+  timeoutMs?: number;
   onWait?: WaitListener;
   clock?: Clock;
+  /** The fetch to send with (default the global one); the benchmark wraps it to time requests. */
+  fetch?: typeof fetch;
 }
 
 export const HUBSPOT_DEFAULT_LIMIT: RateLimit = { requests: 190, perMs: 10_000 };
@@ -111,7 +115,9 @@ export class HubSpotDestination implements SyncDestination {
       name: `hubspot destination ${options.name}`,
       limit,
       retries: options.retries,
+      timeoutMs: options.timeoutMs,
       clock: options.clock,
+      fetch: options.fetch,
       onWait: (ms, why) => this.waitListener?.(ms, why),
     });
   }

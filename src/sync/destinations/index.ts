@@ -1,64 +1,91 @@
 /**
- * Opening a destination declared under `destinations:` in tributary.yml: the adapter for its
- * type, with its secrets read through the project's secrets helper (as REST sources' auth) and
- * its rate limit from the config. Each adapter's own file documents the API it speaks.
+ * Opens the destination a `destinations.<name>` entry of tributary.yml declares, its secrets read
+ * through the project's secrets helper (env var or file, never the YAML itself).
  */
-import type { DestinationConfig, Project } from '../../project/index.js';
-import { readSecret } from '../../project/index.js';
-import type { SyncDestination } from '../destination.js';
+import { readSecret, type DestinationConfig } from '../../project/index.js';
+import type { SyncDestination, WaitListener } from '../destination.js';
 import type { RateLimit } from '../rate-limit.js';
 import { HubSpotDestination } from './hubspot.js';
 import { PostgresDestination } from './postgres.js';
+import { SalesforceDestination } from './salesforce.js';
 import { WebhookDestination } from './webhook.js';
 
 export { HubSpotDestination, HUBSPOT_DEFAULT_LIMIT, type HubSpotOptions } from './hubspot.js';
-export { PostgresDestination, type PostgresDestinationOptions } from './postgres.js';
+export {
+  SalesforceDestination,
+  SALESFORCE_DEFAULT_LIMIT,
+  type SalesforceOptions,
+} from './salesforce.js';
 export {
   WebhookDestination,
   WEBHOOK_DEFAULT_LIMIT,
-  SIGNATURE_HEADER,
-  TIMESTAMP_HEADER,
   signWebhook,
   type WebhookOptions,
 } from './webhook.js';
+export { PostgresDestination, type PostgresDestinationOptions } from './postgres.js';
 
-/** `rateLimit` for the adapter's options: the configured limit, or nothing (its documented default). */
-const rateLimitOf = (config: {
-  rate_limit?: { requests: number; per: number } | undefined;
-}): { rateLimit?: RateLimit } =>
-  config.rate_limit
-    ? { rateLimit: { requests: config.rate_limit.requests, perMs: config.rate_limit.per } }
-    : {};
+export interface OpenDestinationOptions {
+  /** Where rate-limit and Retry-After waits are reported. */
+  onWait?: WaitListener;
+}
 
-/** The adapter for `destinations.<name>`; a missing secret is an error naming its config path. */
+function rateLimit(config: {
+  rate_limit?: { requests: number; per: number };
+}): RateLimit | undefined {
+  return config.rate_limit
+    ? { requests: config.rate_limit.requests, perMs: config.rate_limit.per }
+    : undefined;
+}
+
+/** The adapter for a destination entry; `project.dir` is where secret files are relative to. */
 export function openDestination(
   name: string,
   config: DestinationConfig,
-  project: Pick<Project, 'dir'>,
+  project: { dir: string },
+  options: OpenDestinationOptions = {},
 ): SyncDestination {
-  const where = (key: string) => `destinations.${name}.${key}`;
+  const at = (field: string) => `destinations.${name}.${field}`;
   switch (config.type) {
     case 'hubspot':
       return new HubSpotDestination({
         name,
         baseUrl: config.base_url,
-        token: readSecret(config.token, where('token'), project.dir),
-        ...rateLimitOf(config),
+        token: readSecret(config.token, at('token'), project.dir),
+        rateLimit: rateLimit(config),
+        timeoutMs: config.timeout_ms,
+        onWait: options.onWait,
+      });
+    case 'salesforce':
+      return new SalesforceDestination({
+        name,
+        instanceUrl: config.base_url,
+        token: readSecret(config.token, at('token'), project.dir),
+        apiVersion: config.api_version,
+        rateLimit: rateLimit(config),
+        timeoutMs: config.timeout_ms,
+        onWait: options.onWait,
       });
     case 'webhook':
       return new WebhookDestination({
         name,
         url: config.url,
-        secret: readSecret(config.secret, where('secret'), project.dir),
-        ...rateLimitOf(config),
+        secret: readSecret(config.secret, at('secret'), project.dir),
+        headers: Object.fromEntries(
+          Object.entries(config.headers).map(([header, value]) => [
+            header,
+            typeof value === 'string'
+              ? value
+              : readSecret(value, at(`headers.${header}`), project.dir),
+          ]),
+        ),
+        rateLimit: rateLimit(config),
+        timeoutMs: config.timeout_ms,
+        onWait: options.onWait,
       });
     case 'postgres':
       return new PostgresDestination({
-        url: readSecret(config.url, where('url'), project.dir),
+        url: readSecret(config.url, at('url'), project.dir),
         schema: config.schema,
       });
-    case 'salesforce':
-      // sy-dest's Salesforce Bulk API 2.0 adapter joins here when it lands.
-      throw new Error(`destination ${name}: type salesforce is not available in this build`);
   }
 }

@@ -52,6 +52,8 @@ export interface WebhookOptions {
   secret: string;
   /** Sent as `Authorization: Bearer <token>` when set. */
   token?: string;
+  /** More headers sent with every request (an API key the receiver wants, say). */
+  headers?: Record<string, string>;
   /** Default 10 requests per second. */
   rateLimit?: RateLimit;
   /** Records per POST (default 100). */
@@ -59,6 +61,8 @@ export interface WebhookOptions {
   /** The receiver's fields, when declared; without them any field goes (openSchema). */
   fields?: (string | WebhookField)[];
   retries?: number;
+  /** One request's longest wait for an answer (default 30 s). */
+  timeoutMs?: number;
   onWait?: WaitListener;
   clock?: Clock;
 }
@@ -101,6 +105,7 @@ export class WebhookDestination implements SyncDestination {
       name: `webhook destination ${options.name}`,
       limit,
       retries: options.retries,
+      timeoutMs: options.timeoutMs,
       clock: options.clock,
       onWait: (ms, why) => this.waitListener?.(ms, why),
     });
@@ -139,6 +144,7 @@ export class WebhookDestination implements SyncDestination {
       headers: () => {
         const timestamp = Math.floor((this.clock?.now() ?? Date.now()) / 1000);
         return {
+          ...this.options.headers,
           'content-type': 'application/json',
           [TIMESTAMP_HEADER]: String(timestamp),
           [SIGNATURE_HEADER]: signWebhook(this.options.secret, timestamp, body),

@@ -152,6 +152,8 @@ export interface HubSpotServer {
   /** Answers the next `requests` requests with 502 Bad Gateway. */
   failNext(requests: number): void;
   resetStats(): void;
+  /** Changes the enforced limit from now on (the benchmark preloads records at a high one). */
+  setRateLimit(limit: { requests: number; perMs: number }): void;
   close(): Promise<void>;
 }
 
@@ -182,13 +184,21 @@ const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 class CrmStore {
   private byUnique = new Map<string, Map<string, CrmObject>>();
   private byId = new Map<string, Map<string, CrmObject>>();
+  /** Per object: its unique properties, and every property by name (looked up per input). */
+  private uniqueDefs = new Map<string, PropertyDefinition[]>();
+  private defsByName = new Map<string, Map<string, PropertyDefinition>>();
   dirty = false;
 
   constructor(
     readonly properties: Record<string, PropertyDefinition[]>,
     private data: StoredData,
   ) {
-    for (const object of Object.keys(properties)) {
+    for (const [object, defs] of Object.entries(properties)) {
+      this.uniqueDefs.set(
+        object,
+        defs.filter((d) => d.hasUniqueValue),
+      );
+      this.defsByName.set(object, new Map(defs.map((d) => [d.name, d])));
       data.objects[object] ??= [];
       this.byId.set(object, new Map());
       for (const record of data.objects[object]!) this.index(object, record);
@@ -211,7 +221,7 @@ class CrmStore {
 
   private index(object: string, record: CrmObject): void {
     this.byId.get(object)!.set(record.id, record);
-    for (const def of this.properties[object]!) {
+    for (const def of this.uniqueDefs.get(object)!) {
       const value = record.properties[def.name];
       if (def.hasUniqueValue && value) this.uniqueMap(object, def.name).set(value, record);
     }
@@ -252,7 +262,8 @@ class CrmStore {
     object: string,
     input: Record<string, unknown>,
   ): { values: Record<string, string> } | { problems: string[] } {
-    const defs = new Map(this.definitions(object).map((d) => [d.name, d]));
+    this.definitions(object);
+    const defs = this.defsByName.get(object)!;
     const values: Record<string, string> = {};
     const problems: string[] = [];
     for (const [name, raw] of Object.entries(input ?? {})) {
@@ -288,7 +299,7 @@ class CrmStore {
   }
 
   update(object: string, record: CrmObject, values: Record<string, string>): void {
-    for (const def of this.properties[object]!) {
+    for (const def of this.uniqueDefs.get(object)!) {
       const old = record.properties[def.name];
       if (def.hasUniqueValue && old && def.name in values && values[def.name] !== old)
         this.uniqueMap(object, def.name).delete(old);
@@ -306,7 +317,7 @@ class CrmStore {
     values: Record<string, string>,
     self?: CrmObject,
   ): CrmObject | undefined {
-    for (const def of this.properties[object]!) {
+    for (const def of this.uniqueDefs.get(object)!) {
       if (!def.hasUniqueValue || !values[def.name]) continue;
       const other = this.uniqueMap(object, def.name).get(values[def.name]!);
       if (other && other !== self) return other;
@@ -318,7 +329,7 @@ class CrmStore {
     const record = this.byId.get(object)!.get(id);
     if (!record) return;
     this.byId.get(object)!.delete(id);
-    for (const def of this.properties[object]!) {
+    for (const def of this.uniqueDefs.get(object)!) {
       const value = record.properties[def.name];
       if (def.hasUniqueValue && value) this.uniqueMap(object, def.name).delete(value);
     }
@@ -714,7 +725,7 @@ async function saveData(dataFile: string, data: StoredData): Promise<void> {
 /** Starts the HubSpot stand-in. */
 export async function startHubSpotServer(opts: HubSpotServerOptions = {}): Promise<HubSpotServer> {
   const store = new CrmStore(opts.properties ?? defaultProperties(), await loadData(opts.dataFile));
-  const window = new ArrivalWindow(opts.rateLimit ?? { requests: 190, perMs: 10_000 });
+  let window = new ArrivalWindow(opts.rateLimit ?? { requests: 190, perMs: 10_000 });
   const stats: HubSpotStats = { requests: 0, rateLimited: 0, throttled: 0, busiestWindow: 0 };
   const hooks = { throttleRequests: 0, throttleSeconds: 0, failRequests: 0 };
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
@@ -789,6 +800,9 @@ export async function startHubSpotServer(opts: HubSpotServerOptions = {}): Promi
     throttle: (seconds, requests) =>
       Object.assign(hooks, { throttleSeconds: seconds, throttleRequests: requests }),
     failNext: (requests) => Object.assign(hooks, { failRequests: requests }),
+    setRateLimit: (limit) => {
+      window = new ArrivalWindow(limit);
+    },
     resetStats: () =>
       Object.assign(stats, { requests: 0, rateLimited: 0, throttled: 0, busiestWindow: 0 }),
     close: async () => {
