@@ -1,21 +1,33 @@
 /**
- * bench:sync's diff section (sy-core): 1,000,000 source rows against the state of a previous sync
- * in which 5% of the rows had other values, 2% of today's keys did not exist yet and 1% of the
- * keys since left. The sync's own diff (src/sync/diff.ts `materializeDiff`: the mapped,
- * md5-hashed source against the state table, the rows to send materialized with their mapped
- * fields, the unchanged ones counted) is timed against the same diff as one plain DuckDB `EXCEPT`
- * query in the same run: the mapped source rows EXCEPT the previous sync's mapped rows (a snapshot
- * of what was sent), materialized the same way. Both run on the same in-memory DuckDB,
- * alternating, `repeat` times each; the medians are compared. Target: sync ≤ 1.5 × EXCEPT. Mirror
- * mode (which also finds the gone keys, work the EXCEPT does not do) is reported beside it.
+ * The diff half of `npm run bench:sync` (bench/sync.ts runs it, then the throughput half): reverse ETL.
+ *
+ * Diff (sy-core): 1,000,000 source rows against the state of a previous sync in which 5% of the
+ * rows had other values, 2% of today's keys did not exist yet and 1% of the keys since left. The
+ * sync's own diff (src/sync/diff.ts `materializeDiff`: the mapped, md5-hashed source against the
+ * state table, the rows to send materialized with their mapped fields, the unchanged ones counted)
+ * is timed against the same diff as one plain DuckDB `EXCEPT` query in the same run: the mapped
+ * source rows EXCEPT the previous sync's mapped rows (a snapshot of what was sent), materialized
+ * the same way. Both run on the same in-memory DuckDB, alternating, `--repeat` times each; the
+ * medians are compared. Target: sync ≤ 1.5 × EXCEPT. Mirror mode (which also finds the gone keys,
+ * work the EXCEPT does not do) is reported beside it.
+ *   npm run bench:sync -- [--rows 1000000] [--repeat 3]   (or node dist/bench/sync-diff.js …)
  */
 import { loadavg } from 'node:os';
+import { parseArgs } from 'node:util';
 import { openDuckDB, type Engine } from '../src/engines/index.js';
 import { materializeDiff } from '../src/sync/diff.js';
 import { compileMapping, mappedSelect } from '../src/sync/mapping.js';
 import { ensureSyncTables, syncTables } from '../src/sync/state.js';
 import type { SyncDefinition } from '../src/sync/types.js';
 
+const { values } = parseArgs({
+  options: {
+    rows: { type: 'string', default: '1000000' },
+    repeat: { type: 'string', default: '3' },
+  },
+});
+const ROWS = Number(values.rows);
+const REPEAT = Number(values.repeat);
 const TARGET_RATIO = 1.5;
 
 const definition = (mode: SyncDefinition['mode']): SyncDefinition => ({
@@ -42,7 +54,7 @@ const definition = (mode: SyncDefinition['mode']): SyncDefinition => ({
  * `customers` (today's source: keys 0..ROWS-1) and `previous` (the source at the last sync: keys
  * 2%·ROWS..ROWS+1%·ROWS-1, every 20th with other values). New: 2%, gone: 1%, changed: ~5%.
  */
-async function generate(engine: Engine, ROWS: number): Promise<void> {
+async function generate(engine: Engine): Promise<void> {
   const row = (
     v: string,
   ) => `SELECT 'user' || i || '@example.com' AS email, '  First' || i AS first_name,
@@ -88,27 +100,12 @@ async function timed(fn: () => Promise<unknown>): Promise<Sample> {
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-export interface DiffBenchResult {
-  rows: number;
-  ratio: number;
-  mirrorRatio: number;
-  met: boolean;
-  lines: string[];
-}
-
-/** Runs the diff section; its report lines are in the result (and `log`ged as it goes). */
-export async function runDiffBench(options: {
-  rows: number;
-  repeat: number;
-  log: (line: string) => void;
-}): Promise<DiffBenchResult> {
-  const { rows: ROWS, repeat: REPEAT, log } = options;
+async function benchDiff(): Promise<void> {
   const engine = await openDuckDB({ path: ':memory:' });
-  const lines = [
-    `diff: ${ROWS.toLocaleString('en')} source rows, load average ${loadavg()[0]!.toFixed(1)} (the machine is shared)`,
-  ];
-  log(`${lines[0]!}; generating the source and the previous state…`);
-  await generate(engine, ROWS);
+  console.log(
+    `diff: ${ROWS.toLocaleString('en')} source rows, load average ${loadavg()[0]!.toFixed(1)}`,
+  );
+  await generate(engine);
   const upsert = definition('upsert');
   const mirror = definition('mirror');
   await previousSync(engine, upsert);
@@ -145,7 +142,6 @@ export async function runDiffBench(options: {
         const tables = syncTables(engine, def.name);
         const m = compileMapping(def, engine.dialect);
         let c = { new: 0, changed: 0, gone: 0, same: 0 };
-        log(`  round ${round + 1}: sync diff (${def.mode})`);
         results[side].push(
           await timed(async () => {
             c = await materializeDiff(engine, tables, m, 'customers', {
@@ -163,19 +159,17 @@ export async function runDiffBench(options: {
   await engine.close();
   const show = (name: string, s: Sample[]) =>
     `${name}: median ${median(s.map((x) => x.wallS)).toFixed(3)} s wall, ${median(s.map((x) => x.cpuS)).toFixed(2)} s CPU (runs: ${s.map((x) => x.wallS.toFixed(3)).join(', ')})`;
-  lines.push(
-    `  the diff found ${counts}; the EXCEPT ${exceptRows} rows to send`,
-    `  ${show('sync diff (upsert)', results.sync)}`,
-    `  ${show('plain EXCEPT', results.except)}`,
-    `  ${show('sync diff (mirror, also finds gone keys)', results.mirror)}`,
-  );
+  console.log(`  the diff found ${counts}; the EXCEPT ${exceptRows} rows to send`);
+  console.log(`  ${show('sync diff (upsert)', results.sync)}`);
+  console.log(`  ${show('plain EXCEPT', results.except)}`);
+  console.log(`  ${show('sync diff (mirror, also finds gone keys)', results.mirror)}`);
   const ratio =
     median(results.sync.map((x) => x.wallS)) / median(results.except.map((x) => x.wallS));
   const mirrorRatio =
     median(results.mirror.map((x) => x.wallS)) / median(results.except.map((x) => x.wallS));
-  const met = ratio <= TARGET_RATIO;
-  lines.push(
-    `  ratio sync/EXCEPT ${ratio.toFixed(2)}x (mirror ${mirrorRatio.toFixed(2)}x); target <= ${TARGET_RATIO}x: ${met ? 'met' : 'NOT met'}`,
+  console.log(
+    `  ratio sync/EXCEPT ${ratio.toFixed(2)}x (mirror ${mirrorRatio.toFixed(2)}x); target <= ${TARGET_RATIO}x: ${ratio <= TARGET_RATIO ? 'met' : 'NOT met'}`,
   );
-  return { rows: ROWS, ratio, mirrorRatio, met, lines };
 }
+
+await benchDiff();

@@ -8,11 +8,13 @@
  * changed values as batch upserts of 100: the "changed records" a sync sends. Several batches are in flight at once (`--in-flight`), sharing
  * the adapter's one pacer, as a runner would keep them to hide each request's latency.
  *
- * The ratio: a sliding window of L requests per W lets R requests start no faster than L at once,
- * then L more each W, so the fastest possible schedule starts its last request at
- * floor((R - 1) / L) × W after its first. ratio = that ideal span ÷ the measured span between the
- * first and the last request's start (1.0 is perfect pacing). Requests/s ÷ the limit's L/W is
- * printed beside it; it flatters a short run because the first window's burst is free.
+ * The ratios. A sliding window of L requests per W lets requests start no faster than L at once,
+ * then L more each W. The sustained ratio (the target's): over the k = floor((R - 1) / L) whole
+ * windows of the run, k×L requests ÷ the time from the first request's start to request k×L + 1's,
+ * against the limit's L/W — 1.0 means every window was used in full. The span ratio: the fastest
+ * possible schedule starts the last request floor((R - 1) / L) × W after the first; that ÷ the
+ * measured span (it also charges the last, partial window's spread at the machine's own speed).
+ * Plain requests/s ÷ L/W is printed too; it flatters a short run (the first window's burst).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -44,6 +46,9 @@ export interface ThroughputResult {
   limitPerSecond: number;
   idealSpanSeconds: number;
   ratio: number;
+  /** Whole windows: k×W ÷ the time from request 1 to request k×L + 1 (the sustained rate). */
+  sustainedRatio: number;
+  sustainedRequestsPerSecond: number;
   plainRatio: number;
   /** Why requests were sent again (a reset connection, a 5xx), one entry per retry. */
   retries: string[];
@@ -233,7 +238,12 @@ export async function runThroughput(opts: ThroughputOptions): Promise<Throughput
       (Math.floor((requests - 1) / opts.limit.requests) * opts.limit.perMs) / 1000;
     const limitPerSecond = (opts.limit.requests * 1000) / opts.limit.perMs;
     const requestsPerSecond = requests / spanSeconds;
+    const windows = Math.floor((requests - 1) / opts.limit.requests);
+    const wholeWindowsSeconds = (starts[windows * opts.limit.requests]! - starts[0]!) / 1000;
+    const sustainedRequestsPerSecond = (windows * opts.limit.requests) / wholeWindowsSeconds;
     return {
+      sustainedRatio: sustainedRequestsPerSecond / limitPerSecond,
+      sustainedRequestsPerSecond,
       records: opts.records,
       requests,
       rejectedRecords: rejected,

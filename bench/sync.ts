@@ -1,99 +1,57 @@
 /**
- * `npm run bench:sync` (issue 17): reverse-ETL sync figures, each section against a reference
- * measured in the same run.
- * - throughput (bench/sync-throughput.ts): 100,000 changed records through the HubSpot adapter to
- *   the HubSpot stand-in at its rate limit; the achieved request rate as a fraction of the most
- *   the limit allows (target ≥ 0.95) and the 429s the stand-in had to send (target 0).
- *   The stand-in enforces HubSpot's private-app limit, 190 requests per 10 s, by default: 1,000
- *   requests of 100 records take ~50 s at it. `--limit-window 1s` (or 2s, 5s) scales the window
- *   down. The reference, measured first in the same run, is the unpaced capacity of adapter +
- *   stand-in on this machine: a limit near or above it measures the machine, not the pacing (on
- *   the shared 2-core machine, 190 per 1 s is above it).
- * - diff (bench/sync-diff.ts): the sync's diff of 1,000,000 source rows against the previous
- *   state (5% changed, 2% new, 1% gone) vs the same diff as one plain DuckDB EXCEPT in the same
- *   run (target ≤ 1.5×).
- *   npm run bench:sync -- [--only throughput|diff] [--records 100000] [--limit-requests 190]
- *                         [--limit-window 10s] [--in-flight 4] [--rows 1000000] [--repeat 3]
- *                         [--json]
+ * `npm run bench:sync` (issue 17): reverse ETL, in two halves, each printing its figures against
+ * a reference measured in the same run.
+ * - diff (bench/sync-diff.ts, sy-core): the sync's diff of 1,000,000 source rows against the
+ *   previous state, timed against the same diff as one plain DuckDB EXCEPT (target ≤ 1.5×).
+ * - throughput (bench/sync-throughput-run.ts, sy-dest): 100,000 changed records through the
+ *   HubSpot adapter to the HubSpot stand-in at its rate limit, 190 requests per 10 s (target
+ *   ≥ 0.95 of the limit, no 429), against the unpaced capacity of adapter + stand-in.
+ * Each half runs in a process of its own (neither's memory or event loop weighs on the other).
+ *   npm run bench:sync -- [--only diff|throughput] [--rows N] [--repeat N]
+ *                         [--records N] [--limit-requests N] [--limit-window 10s] [--in-flight N] [--json]
  */
-import { loadavg } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { parseDuration } from '../src/core/duration.js';
-import { runDiffBench, type DiffBenchResult } from './sync-diff.js';
-import { measureCapacity, runThroughput } from './sync-throughput.js';
 
 const { values } = parseArgs({
   options: {
-    records: { type: 'string', default: '100000' },
-    'limit-requests': { type: 'string', default: '190' },
-    'limit-window': { type: 'string', default: '10s' },
-    'in-flight': { type: 'string', default: '4' },
-    json: { type: 'boolean', default: false },
     only: { type: 'string' },
-    rows: { type: 'string', default: '1000000' },
-    repeat: { type: 'string', default: '3' },
+    rows: { type: 'string' },
+    repeat: { type: 'string' },
+    records: { type: 'string' },
+    'limit-requests': { type: 'string' },
+    'limit-window': { type: 'string' },
+    'in-flight': { type: 'string' },
+    json: { type: 'boolean' },
   },
 });
-if (values.only !== undefined && values.only !== 'throughput' && values.only !== 'diff')
-  throw new Error(`--only ${values.only}: expected throughput or diff`);
-const log = (line: string) => process.stderr.write(`${line}\n`);
-const records = Number(values.records);
-const inFlight = Number(values['in-flight']);
-const windowMs = parseDuration(values['limit-window']);
-if (!windowMs)
-  throw new Error(`--limit-window ${values['limit-window']}: expected a duration such as 10s`);
-const perMs: number = windowMs;
-const limit = { requests: Number(values['limit-requests']), perMs };
-const TARGET_RATIO = 0.95;
+if (values.only && values.only !== 'diff' && values.only !== 'throughput')
+  throw new Error(`--only ${values.only}: expected diff or throughput`);
 
-log(
-  `load average ${loadavg()
-    .map((l) => l.toFixed(2))
-    .join(' ')} (the machine is shared)`,
-);
-
-/** The throughput section (sy-dest): the report lines and the measured figures. */
-async function throughputSection() {
-  log('measuring the unpaced capacity of adapter + stand-in on this machine (the reference)…');
-  const capacity = await measureCapacity({ records: Math.min(records, 5_000), inFlight, log });
-  const result = await runThroughput({ records, limit, inFlight, log });
-  const scaled =
-    perMs === 10_000 && limit.requests === 190
-      ? "HubSpot's real private-app limit"
-      : "scaled from HubSpot's 190 per 10 s";
-  const share = result.limitPerSecond / capacity;
-  const lines = [
-    `throughput: ${result.records.toLocaleString()} changed contacts, ${result.requests} requests (upserts of 100) to the HubSpot stand-in at ${limit.requests} requests per ${perMs / 1000} s (${scaled}), ${inFlight} batches in flight`,
-    `  reference: unpaced capacity of adapter + stand-in on this machine now ${capacity.toFixed(1)} requests/s; the limit's ${result.limitPerSecond.toFixed(1)}/s is ${share.toFixed(2)} of it${share > 0.8 ? ' (too close: this run measures the machine, not the pacing)' : ''}`,
-    `  span first->last request ${result.spanSeconds.toFixed(2)} s; the fastest the limit allows ${result.idealSpanSeconds.toFixed(2)} s`,
-    `  ratio (ideal span / measured span) ${result.ratio.toFixed(3)} (target >= ${TARGET_RATIO}: ${result.ratio >= TARGET_RATIO ? 'met' : 'NOT met'})`,
-    `  ${result.requestsPerSecond.toFixed(1)} requests/s vs the limit's ${result.limitPerSecond.toFixed(1)}/s: ${result.plainRatio.toFixed(3)} (the first window's free burst flatters this one)`,
-    `  429s from the stand-in: ${result.refused429}; busiest window ${result.busiestWindow} of ${limit.requests}; rejected records ${result.rejectedRecords}; requests retried ${result.retries.length}${result.retries.length ? ` (${[...new Set(result.retries)].join('; ')})` : ''}`,
-  ];
-  return { result, capacity, lines };
+/** The options one half takes, passed on as given. */
+function pass(names: (keyof typeof values)[]): string[] {
+  return names.flatMap((name) => {
+    const value = values[name];
+    if (value === undefined) return [];
+    return typeof value === 'boolean' ? (value ? [`--${name}`] : []) : [`--${name}`, value];
+  });
 }
 
-const throughput = values.only === 'diff' ? undefined : await throughputSection();
-const diff: DiffBenchResult | undefined =
-  values.only === 'throughput'
-    ? undefined
-    : await runDiffBench({ rows: Number(values.rows), repeat: Number(values.repeat), log });
-if (values.json)
-  process.stdout.write(
-    `${JSON.stringify(
-      {
-        ...(throughput
-          ? { throughput: { ...throughput.result, capacity: throughput.capacity } }
-          : {}),
-        ...(diff
-          ? { diff: { rows: diff.rows, ratio: diff.ratio, mirrorRatio: diff.mirrorRatio } }
-          : {}),
-      },
-      null,
-      2,
-    )}\n`,
-  );
-else process.stdout.write(`${[...(throughput?.lines ?? []), ...(diff?.lines ?? [])].join('\n')}\n`);
-const throughputOk =
-  !throughput || (throughput.result.refused429 === 0 && throughput.result.rejectedRecords === 0);
-process.exitCode = throughputOk ? 0 : 1;
+const halves = [
+  { name: 'diff', script: 'sync-diff.js', args: pass(['rows', 'repeat']) },
+  {
+    name: 'throughput',
+    script: 'sync-throughput-run.js',
+    args: pass(['records', 'limit-requests', 'limit-window', 'in-flight', 'json']),
+  },
+];
+let failed = false;
+for (const half of halves) {
+  if (values.only && values.only !== half.name) continue;
+  const run = spawnSync(process.execPath, [join(import.meta.dirname, half.script), ...half.args], {
+    stdio: 'inherit',
+  });
+  if (run.status !== 0) failed = true;
+}
+process.exitCode = failed ? 1 : 0;

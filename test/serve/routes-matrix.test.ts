@@ -61,6 +61,15 @@ sources:
       orders: { files: "orders*.csv" }
 assets:
   daily: { partitions: { start: 2025-01-01, end: 2025-01-02 } }
+destinations:
+  hook: { type: webhook, url: "http://127.0.0.1:9/hook", secret: { env: MATRIX_HOOK_SECRET } }
+`,
+    // A sync for GET /api/syncs/:name/runs (never run here: no receiver listens).
+    'syncs/daily_out.yml': `source: ref('daily')
+destination: hook
+object: daily
+match: { source: day, destination: day }
+fields: [{ source: amount, destination: amount }]
 `,
     'contracts/orders.yml': `primary_key: [order_id]
 columns:
@@ -94,7 +103,7 @@ tiles:
 `,
   });
   ws = await openWorkspace(dir, 'test');
-  const first = await runPipeline(ws, { exclude: ['daily'] });
+  const first = await runPipeline(ws, { exclude: ['daily', 'kind:sync'] });
   expect(first.status).toBe('succeeded');
   expect((await backfill(ws, 'daily', { partitions: ['2025-01-01'] })).status).toBe('succeeded');
   await publishServingSnapshot(ws);
@@ -122,6 +131,7 @@ tiles:
     'dashboards/:name': 'sales',
     'filters/:filter': 'day',
     'tiles/:tile': 'amount',
+    'syncs/:name': 'daily_out',
   });
   app = await buildApp({
     ws,

@@ -206,105 +206,7 @@ export async function startSalesforceStandIn(
     }
     if (path === '/query' && req.method === 'GET')
       return query(url.searchParams.get('q') ?? '', objects, res, send);
-    if (path === '/jobs/ingest' && req.method === 'POST') {
-      const spec = JSON.parse(raw) as Partial<Job> & { contentType?: string; lineEnding?: string };
-      if (!objects.has(spec.object ?? ''))
-        return send(res, 400, [
-          {
-            errorCode: 'INVALIDJOB',
-            message: `InvalidJob : Unable to find object: ${spec.object}`,
-          },
-        ]);
-      if (
-        spec.operation === 'upsert' &&
-        !CONTACT.some((f) => f.externalId && f.name === spec.externalIdFieldName)
-      )
-        return send(res, 400, [
-          {
-            errorCode: 'INVALIDJOB',
-            message: `InvalidJob : Field name provided, ${spec.externalIdFieldName} does not match an External ID, Salesforce Id, or indexed field for ${spec.object}`,
-          },
-        ]);
-      const id = `750${String(++stats.jobs).padStart(12, '0')}AAA`;
-      const job: Job = {
-        id,
-        object: spec.object!,
-        operation: spec.operation!,
-        externalIdFieldName: spec.externalIdFieldName,
-        state: 'Open',
-        csv: '',
-        successful: [],
-        failed: [],
-        unprocessed: [],
-        columns: [],
-      };
-      jobs.set(id, job);
-      return send(res, 200, {
-        id,
-        object: job.object,
-        operation: job.operation,
-        state: 'Open',
-        contentType: 'CSV',
-        lineEnding: spec.lineEnding ?? 'LF',
-        contentUrl: `services/data/v62.0/jobs/ingest/${id}/batches`,
-      });
-    }
-    const jobPath =
-      /^\/jobs\/ingest\/(\w+)(?:\/(batches|successfulResults|failedResults|unprocessedrecords))?\/?$/.exec(
-        path,
-      );
-    const job = jobPath ? jobs.get(jobPath[1]!) : undefined;
-    if (!jobPath || !job)
-      return send(res, 404, [
-        { errorCode: 'NOT_FOUND', message: `The requested resource does not exist` },
-      ]);
-    const part = jobPath[2];
-    if (part === 'batches' && req.method === 'PUT') {
-      if (job.state !== 'Open' || job.csv)
-        return send(res, 409, [
-          { errorCode: 'INVALIDJOBSTATE', message: 'Found multiple contents for job' },
-        ]);
-      job.csv = raw;
-      return send(res, 201);
-    }
-    if (!part && req.method === 'PATCH') {
-      const { state } = JSON.parse(raw) as { state: string };
-      if (state === 'UploadComplete' && job.state === 'Open') {
-        job.state = 'UploadComplete';
-        setTimeout(() => {
-          job.state = 'InProgress';
-          setTimeout(() => processJob(job, objects, newId), 15);
-        }, 15);
-      } else if (state === 'Aborted') job.state = 'Aborted';
-      return send(res, 200, {
-        id: job.id,
-        state: job.state,
-        object: job.object,
-        operation: job.operation,
-      });
-    }
-    if (!part && req.method === 'GET') {
-      stats.polls++;
-      return send(res, 200, {
-        id: job.id,
-        state: job.state,
-        errorMessage: job.errorMessage,
-        numberRecordsProcessed: job.successful.length + job.failed.length,
-        numberRecordsFailed: job.failed.length,
-      });
-    }
-    if (part && req.method === 'GET') {
-      const [rows, head] =
-        part === 'successfulResults'
-          ? [job.successful, ['sf__Id', 'sf__Created']]
-          : part === 'failedResults'
-            ? [job.failed, ['sf__Id', 'sf__Error']]
-            : [job.unprocessed, []];
-      return send(res, 200, toCsv([...head, ...job.columns], rows), 'text/csv');
-    }
-    return send(res, 405, [
-      { errorCode: 'METHOD_NOT_ALLOWED', message: `${req.method} not allowed` },
-    ]);
+    return routeJob(req.method ?? 'GET', path, raw, res, { objects, jobs, stats, newId, send });
   };
   const server = createServer((req, res) => {
     handle(req, res).catch((err: unknown) =>
@@ -348,4 +250,120 @@ function query(
       [field]: r[field],
     }));
   send(res, 200, { totalSize: records.length, done: true, records });
+}
+
+interface JobContext {
+  objects: Map<string, Map<string, Record<string, string | null>>>;
+  jobs: Map<string, Job>;
+  stats: SalesforceStandIn['stats'];
+  newId: () => string;
+  send: (res: ServerResponse, status: number, body?: unknown, type?: string) => void;
+}
+
+/** The ingest job endpoints: create, upload, close/abort, poll and the three result sets. */
+function routeJob(
+  method: string,
+  path: string,
+  raw: string,
+  res: ServerResponse,
+  ctx: JobContext,
+): void {
+  const { objects, jobs, stats, newId, send } = ctx;
+  if (path === '/jobs/ingest' && method === 'POST') {
+    const spec = JSON.parse(raw) as Partial<Job> & { contentType?: string; lineEnding?: string };
+    if (!objects.has(spec.object ?? ''))
+      return send(res, 400, [
+        {
+          errorCode: 'INVALIDJOB',
+          message: `InvalidJob : Unable to find object: ${spec.object}`,
+        },
+      ]);
+    if (
+      spec.operation === 'upsert' &&
+      !CONTACT.some((f) => f.externalId && f.name === spec.externalIdFieldName)
+    )
+      return send(res, 400, [
+        {
+          errorCode: 'INVALIDJOB',
+          message: `InvalidJob : Field name provided, ${spec.externalIdFieldName} does not match an External ID, Salesforce Id, or indexed field for ${spec.object}`,
+        },
+      ]);
+    const id = `750${String(++stats.jobs).padStart(12, '0')}AAA`;
+    const job: Job = {
+      id,
+      object: spec.object!,
+      operation: spec.operation!,
+      externalIdFieldName: spec.externalIdFieldName,
+      state: 'Open',
+      csv: '',
+      successful: [],
+      failed: [],
+      unprocessed: [],
+      columns: [],
+    };
+    jobs.set(id, job);
+    return send(res, 200, {
+      id,
+      object: job.object,
+      operation: job.operation,
+      state: 'Open',
+      contentType: 'CSV',
+      lineEnding: spec.lineEnding ?? 'LF',
+      contentUrl: `services/data/v62.0/jobs/ingest/${id}/batches`,
+    });
+  }
+  const jobPath =
+    /^\/jobs\/ingest\/(\w+)(?:\/(batches|successfulResults|failedResults|unprocessedrecords))?\/?$/.exec(
+      path,
+    );
+  const job = jobPath ? jobs.get(jobPath[1]!) : undefined;
+  if (!jobPath || !job)
+    return send(res, 404, [
+      { errorCode: 'NOT_FOUND', message: `The requested resource does not exist` },
+    ]);
+  const part = jobPath[2];
+  if (part === 'batches' && method === 'PUT') {
+    if (job.state !== 'Open' || job.csv)
+      return send(res, 409, [
+        { errorCode: 'INVALIDJOBSTATE', message: 'Found multiple contents for job' },
+      ]);
+    job.csv = raw;
+    return send(res, 201);
+  }
+  if (!part && method === 'PATCH') {
+    const { state } = JSON.parse(raw) as { state: string };
+    if (state === 'UploadComplete' && job.state === 'Open') {
+      job.state = 'UploadComplete';
+      setTimeout(() => {
+        job.state = 'InProgress';
+        setTimeout(() => processJob(job, objects, newId), 15);
+      }, 15);
+    } else if (state === 'Aborted') job.state = 'Aborted';
+    return send(res, 200, {
+      id: job.id,
+      state: job.state,
+      object: job.object,
+      operation: job.operation,
+    });
+  }
+  if (!part && method === 'GET') {
+    stats.polls++;
+    return send(res, 200, {
+      id: job.id,
+      state: job.state,
+      errorMessage: job.errorMessage,
+      numberRecordsProcessed: job.successful.length + job.failed.length,
+      numberRecordsFailed: job.failed.length,
+    });
+  }
+  if (part && method === 'GET') {
+    const [rows, head] =
+      part === 'successfulResults'
+        ? [job.successful, ['sf__Id', 'sf__Created']]
+        : part === 'failedResults'
+          ? [job.failed, ['sf__Id', 'sf__Error']]
+          : [job.unprocessed, []];
+    return send(res, 200, toCsv([...head, ...job.columns], rows), 'text/csv');
+  }
+  return send(res, 405, [{ errorCode: 'METHOD_NOT_ALLOWED', message: `${method} not allowed` }]);
 }

@@ -2,7 +2,8 @@
 -- sync sends them (syncs/crm_contacts.yml): lifetime value, order count, first and last order
 -- date and an RFM segment. Cancelled and returned orders do not count. Recency is measured
 -- against the last order date in the data rather than today, so the same data always gives the
--- same segments (and a re-run sends nothing new).
+-- same segments (and a re-run sends nothing new). A CRM contact is one email address: where
+-- two customers share one, the one who ordered last (then the lower id) stands for it.
 with current_customers as (
     select customer_id, full_name, email, city, state, segment, signup_date
     from {{ ref('dim_customers') }}
@@ -41,8 +42,9 @@ scored as (
         ntile(5) over (order by order_count, customer_id) as f_score,
         ntile(5) over (order by lifetime_value, customer_id) as m_score
     from per_customer
-)
+),
 
+lifecycle as (
 select
     c.customer_id,
     c.email,
@@ -72,3 +74,21 @@ select
     case when s.customer_id is null then 'lead' else 'customer' end as lifecycle_stage
 from current_customers as c
 left join scored as s on s.customer_id = c.customer_id
+),
+
+one_per_email as (
+    select
+        *,
+        row_number() over (
+            partition by email
+            order by coalesce(last_order_date, date '1900-01-01') desc, customer_id
+        ) as email_rank
+    from lifecycle
+)
+
+select
+    customer_id, email, first_name, last_name, city, state, segment, signup_date, order_count,
+    lifetime_value, first_order_date, last_order_date, r_score, f_score, m_score, rfm_segment,
+    lifecycle_stage
+from one_per_email
+where email_rank = 1
