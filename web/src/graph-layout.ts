@@ -91,6 +91,7 @@ const KIND_COLORS: Record<string, string> = {
   test: '#999999',
   report: '#D55E00',
   dashboard: '#000000',
+  sync: '#009E73',
 };
 
 export function kindColors(kinds: string[]): Map<string, string> {
