@@ -8,3 +8,18 @@ export type {
   WriteBatch,
   WriteOperation,
 } from './destination.js';
+export {
+  DEFAULT_FAILED_SHARE,
+  FIELD_CASTS,
+  FIELD_TRANSFORMS,
+  SYNC_MODES,
+  type FieldCast,
+  type FieldTransform,
+  type SyncDefinition,
+  type SyncFieldMapping,
+  type SyncMode,
+  type SyncOutcome,
+  type SyncRunInput,
+  type SyncSamples,
+} from './types.js';
+export { runSync } from './runner.js';
