@@ -15,6 +15,7 @@ import type { StreamFlusher } from '../stream/index.js';
 import { DeadLetterStore, Notifier, checkAlertsConfig } from '../notify/index.js';
 import { buildAssetGraph, withAssets, type AssetGraph } from './graph.js';
 import { dashboardAssets } from './lineage.js';
+import { buildColumnLineage, type ColumnLineage } from './column-lineage.js';
 
 export interface Workspace {
   project: Project;
@@ -174,6 +175,26 @@ export async function loadAssetGraph(dir: string): Promise<{
   const engine = await openDuckDB({ path: ':memory:' });
   try {
     return { project, ...(await readGraph(project, engine)) };
+  } finally {
+    await engine.close();
+  }
+}
+
+/**
+ * The asset graph and the column lineage of a project without opening it (as loadAssetGraph):
+ * models are compiled and their SQL parsed by an in-memory DuckDB, nothing is run.
+ */
+export async function loadColumnLineage(dir: string): Promise<{
+  project: Project;
+  graph: AssetGraph;
+  lineage: ColumnLineage;
+}> {
+  const project = await loadProject(dir);
+  const engine = await openDuckDB({ path: ':memory:' });
+  try {
+    const { models, graph, dashboards } = await readGraph(project, engine);
+    const lineage = await buildColumnLineage({ project, models, graph, dashboards, parser: engine });
+    return { project, graph, lineage };
   } finally {
     await engine.close();
   }
