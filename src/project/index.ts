@@ -21,6 +21,8 @@ export {
   type AlertChannelConfig,
   type AlertEventType,
   type AlertsConfig,
+  type DestinationConfig,
+  type DestinationType,
   type ProjectConfig,
 } from './schema.js';
 export { parseYaml, ProblemsError, type Problem } from './yaml.js';
@@ -51,3 +53,19 @@ export {
   type Dashboard,
   type Tile,
 } from './dashboards/index.js';
+export {
+  SYNCS_DIR,
+  SYNC_MODES,
+  FIELD_CASTS,
+  FIELD_TRANSFORMS,
+  DEFAULT_FAILED_SHARE,
+  loadSyncs,
+  parseSync,
+  findSync,
+  type SyncMode,
+  type FieldCast,
+  type FieldTransform,
+  type SyncFieldMapping,
+  type SyncLines,
+  type SyncDefinition,
+} from './syncs/index.js';

@@ -9,6 +9,7 @@
 import { z } from 'zod';
 import { parseByteSize, parseDuration } from '../core/index.js';
 import { dashboardJsonSchema } from './dashboards/schema.js';
+import { syncJsonSchema } from './syncs/schema.js';
 
 const identifier = z
   .string()
@@ -542,6 +543,59 @@ const triggerSchema = z.discriminatedUnion('on', [
 
 const secretOrString = z.union([z.string(), secretSchema]);
 
+/** Pacing of an HTTP destination: at most `requests` per `per` (its documented limit). */
+const destinationRateLimitSchema = z
+  .object({
+    requests: z.number().int().positive().describe('Requests allowed per window.'),
+    per: duration.describe('The window, e.g. 10s (HubSpot private apps: 190 per 10s).'),
+  })
+  .strict();
+
+/**
+ * Where syncs (reverse ETL) send rows: a HubSpot-shaped CRM, a Salesforce-shaped Bulk API 2.0, a
+ * signed webhook or a PostgreSQL table. Credentials are secret references, as REST sources' auth.
+ */
+const destinationSchema = z.discriminatedUnion('type', [
+  z
+    .object({
+      type: z.literal('hubspot'),
+      base_url: z.string().url().describe('API root, e.g. https://api.hubapi.com.'),
+      token: secretSchema.describe('Private app access token (sent as a Bearer token).'),
+      rate_limit: destinationRateLimitSchema.optional(),
+      timeout_ms: z.number().int().positive().default(30000),
+    })
+    .strict(),
+  z
+    .object({
+      type: z.literal('salesforce'),
+      base_url: z.string().url().describe('Instance URL, e.g. https://acme.my.salesforce.com.'),
+      token: secretSchema.describe('OAuth access token (sent as a Bearer token).'),
+      api_version: z.string().default('59.0'),
+      rate_limit: destinationRateLimitSchema.optional(),
+      timeout_ms: z.number().int().positive().default(30000),
+    })
+    .strict(),
+  z
+    .object({
+      type: z.literal('webhook'),
+      url: z.string().url().describe('Endpoint the batches are POSTed to.'),
+      secret: secretSchema.describe('HMAC-SHA256 key signing each body (X-Tributary-Signature).'),
+      headers: z.record(z.string(), secretOrString).default({}),
+      rate_limit: destinationRateLimitSchema.optional(),
+      timeout_ms: z.number().int().positive().default(30000),
+    })
+    .strict(),
+  z
+    .object({
+      type: z.literal('postgres'),
+      url: secretSchema.describe(
+        'Connection URL, from an env var or a file (it holds the password).',
+      ),
+      schema: identifier.default('public').describe('Schema of the destination tables.'),
+    })
+    .strict(),
+]);
+
 const alertChannelSchema = z.discriminatedUnion('type', [
   z
     .object({
@@ -672,6 +726,10 @@ export const projectConfigSchema = z
     schedules: z.record(identifier, scheduleSchema).default({}),
     triggers: z.record(identifier, triggerSchema).default({}),
     alerts: alertsSchema.optional(),
+    destinations: z
+      .record(identifier, destinationSchema)
+      .default({})
+      .describe('Where syncs (syncs/*.yml) send warehouse rows: CRMs, webhooks, databases.'),
     serve: z
       .object({
         tls: z
@@ -748,6 +806,7 @@ export function jsonSchemas(): Record<string, unknown> {
     'tributary.schema.json': z.toJSONSchema(projectConfigSchema, { io: 'input' }),
     'contract.schema.json': z.toJSONSchema(contractSchema, { io: 'input' }),
     'dashboard.schema.json': dashboardJsonSchema(),
+    'sync.schema.json': syncJsonSchema(),
   };
 }
 export type SecretRef = z.output<typeof secretSchema>;
@@ -766,3 +825,5 @@ export type ScheduleConfig = z.output<typeof scheduleSchema>;
 export type AlertChannelConfig = z.output<typeof alertChannelSchema>;
 export type AlertEventType = z.output<typeof alertEventSchema>;
 export type AlertsConfig = z.output<typeof alertsSchema>;
+export type DestinationConfig = z.output<typeof destinationSchema>;
+export type DestinationType = DestinationConfig['type'];

@@ -33,6 +33,11 @@ function formatProblem(p: Problem): string {
 export interface ParsedYaml<T> {
   value?: T;
   problems: Problem[];
+  /**
+   * The line of the node at a YAML path (or its deepest existing parent), so checks made after
+   * validation (a sync's mapped column the model lacks) can still name the line.
+   */
+  lineOf?: (path: readonly (string | number)[]) => number | undefined;
 }
 
 export interface ParseYamlOptions {
@@ -97,7 +102,12 @@ export function parseYaml<S extends z.ZodType>(
     if (problems.length) return { problems };
   }
   const result = schema.safeParse(data);
-  if (result.success) return { value: result.data, problems };
+  if (result.success)
+    return {
+      value: result.data,
+      problems,
+      lineOf: (path) => positionOf(doc, path.map(String), lineCounter).line,
+    };
   for (const issue of result.error.issues) {
     const path = issue.path.map(String);
     const pos = positionOf(doc, path, lineCounter);

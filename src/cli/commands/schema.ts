@@ -9,7 +9,7 @@ export function registerSchema(program: Command): void {
   program
     .command('schema')
     .description(
-      'write the JSON Schemas of tributary.yml, contract and dashboard files, for editors',
+      'write the JSON Schemas of tributary.yml, contract, dashboard and sync files, for editors',
     )
     .option('-o, --out <dir>', 'folder to write them into (default: print tributary.schema.json)')
     .action(async (opts: { out?: string }) => {
