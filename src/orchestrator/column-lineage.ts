@@ -11,8 +11,13 @@
 import { quoteIdentifier, type Engine } from '../engines/index.js';
 import { LOADED_AT } from '../lake/index.js';
 import { DbtSession, type Node, type ParsedProject } from '../models/index.js';
-import type { Dashboard, Project, Tile } from '../project/index.js';
-import type { SyncDefinition, SyncFieldMapping } from '../sync/index.js';
+import type {
+  Dashboard,
+  Project,
+  SyncDefinition,
+  SyncFieldMapping,
+  Tile,
+} from '../project/index.js';
 import { relationAssets, type AssetGraph } from './graph.js';
 import {
   resolveQueryColumns,
@@ -57,10 +62,7 @@ export interface ColumnLineageInput {
   models: ParsedProject;
   graph: AssetGraph;
   dashboards: readonly Dashboard[];
-  /**
-   * The syncs of syncs/*.yml: each mapped field becomes a column of `sync:<name>` fed by the
-   * source column it maps. Until the project loads syncs, callers pass none.
-   */
+  /** The syncs of syncs/*.yml: each mapped field is a column of `sync:<name>` fed by its source. */
   syncs?: readonly SyncDefinition[];
   /** A DuckDB engine to compile models against and parse SQL with (an in-memory one will do). */
   parser: Engine;

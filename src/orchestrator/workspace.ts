@@ -9,7 +9,13 @@ import { TributaryError, isErrno, removeTempFiles } from '../core/index.js';
 import { openDuckDB, type Engine } from '../engines/index.js';
 import { LocalObjectStore, type ObjectStore } from '../lake/index.js';
 import { parsePipelineModels, type ParsedProject } from '../models/index.js';
-import { loadDashboards, loadProject, type Dashboard, type Project } from '../project/index.js';
+import {
+  loadDashboards,
+  loadProject,
+  loadSyncs,
+  type Dashboard,
+  type Project,
+} from '../project/index.js';
 import { StateStore } from '../state/index.js';
 import type { StreamFlusher } from '../stream/index.js';
 import { DeadLetterStore, Notifier, checkAlertsConfig } from '../notify/index.js';
@@ -193,7 +199,15 @@ export async function loadColumnLineage(dir: string): Promise<{
   const engine = await openDuckDB({ path: ':memory:' });
   try {
     const { models, graph, dashboards } = await readGraph(project, engine);
-    const lineage = await buildColumnLineage({ project, models, graph, dashboards, parser: engine });
+    const syncs = await loadSyncs(project.dir, Object.keys(project.config.destinations ?? {}));
+    const lineage = await buildColumnLineage({
+      project,
+      models,
+      graph,
+      dashboards,
+      syncs,
+      parser: engine,
+    });
     return { project, graph, lineage };
   } finally {
     await engine.close();
