@@ -15,6 +15,7 @@ import { registerDeps } from './commands/deps.js';
 import { registerDlq } from './commands/dlq.js';
 import { registerGenerate } from './commands/generate.js';
 import { registerGraph } from './commands/graph.js';
+import { registerLineage } from './commands/lineage.js';
 import { registerInit } from './commands/init.js';
 import { registerLogs } from './commands/logs.js';
 import { registerPartitions } from './commands/partitions.js';
@@ -53,6 +54,7 @@ const COMMANDS: ((program: Command, cli: CliContext) => void)[] = [
   registerCatalog,
   registerRuns,
   registerGraph,
+  registerLineage,
   registerLogs,
   registerBackfill,
   registerPartitions,
