@@ -1,6 +1,12 @@
 /** Orchestrator: the asset graph, selection, the runner and open workspaces. */
 export { buildAssetGraph, selectAssets, type Asset, type AssetGraph } from './graph.js';
-export { openWorkspace, loadAssetGraph, loadColumnLineage, type Workspace } from './workspace.js';
+export {
+  openWorkspace,
+  loadAssetGraph,
+  loadColumnLineage,
+  columnLineageOf,
+  type Workspace,
+} from './workspace.js';
 export {
   buildColumnLineage,
   columnId,

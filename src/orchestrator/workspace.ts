@@ -199,19 +199,46 @@ export async function loadColumnLineage(dir: string): Promise<{
   const engine = await openDuckDB({ path: ':memory:' });
   try {
     const { models, graph, dashboards } = await readGraph(project, engine);
-    const syncs = await loadSyncs(project.dir, Object.keys(project.config.destinations ?? {}));
-    const lineage = await buildColumnLineage({
-      project,
-      models,
-      graph,
-      dashboards,
-      syncs,
-      parser: engine,
-    });
+    const lineage = await lineageOf(project, models, graph, dashboards, engine);
     return { project, graph, lineage };
   } finally {
     await engine.close();
   }
+}
+
+const workspaceLineage = new WeakMap<AssetGraph, Promise<ColumnLineage>>();
+
+/**
+ * The column lineage of an open workspace, built once per asset graph (the server's API asks
+ * for it often); SQL is parsed by an in-memory DuckDB, never by the warehouse.
+ */
+export function columnLineageOf(ws: Workspace): Promise<ColumnLineage> {
+  let built = workspaceLineage.get(ws.graph);
+  if (!built) {
+    built = (async () => {
+      const engine = await openDuckDB({ path: ':memory:' });
+      try {
+        return await lineageOf(ws.project, ws.models, ws.graph, ws.dashboards, engine);
+      } finally {
+        await engine.close();
+      }
+    })();
+    // A failure is not kept: the next request tries again.
+    built.catch(() => workspaceLineage.delete(ws.graph));
+    workspaceLineage.set(ws.graph, built);
+  }
+  return built;
+}
+
+async function lineageOf(
+  project: Project,
+  models: ParsedProject,
+  graph: AssetGraph,
+  dashboards: Dashboard[],
+  parser: Engine,
+): Promise<ColumnLineage> {
+  const syncs = await loadSyncs(project.dir, Object.keys(project.config.destinations ?? {}));
+  return buildColumnLineage({ project, models, graph, dashboards, syncs, parser });
 }
 
 /**

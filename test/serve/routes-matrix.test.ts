@@ -122,6 +122,8 @@ tiles:
     'dashboards/:name': 'sales',
     'filters/:filter': 'day',
     'tiles/:tile': 'amount',
+    'columns/:asset': 'model:daily',
+    ':asset/:column': 'amount',
   });
   app = await buildApp({
     ws,
