@@ -1,6 +1,7 @@
 // The asset graph (#/graph): every asset from /api/graph placed in layers by dependency depth
 // (x = depth, y = position in its layer, ordered to follow upstream positions), coloured by
-// kind. Search finds assets; clicking one highlights and lists its upstream and downstream.
+// kind. Search finds assets; clicking one highlights and lists its upstream and downstream, and
+// offers its columns: picking one lists the columns upstream and downstream of it.
 import { useEffect, useMemo, useRef, useState } from 'react';
 import type { Asset, Graph } from '../api';
 import { useApi } from '../api';
@@ -19,6 +20,7 @@ import {
 import { href, navigate } from '../router';
 import type { Route } from '../router';
 import { Chart } from '../components/Chart';
+import { ColumnLineage } from '../components/ColumnLineage';
 import type { ChartOption, ECElementEvent } from '../components/echarts';
 import { Empty, ErrorBox, Loading, PageHeader } from '../components/ui';
 
@@ -36,7 +38,9 @@ export function GraphPage({ route }: { route: Route }) {
     setWidth(Math.round(el.clientWidth));
     return () => ro.disconnect();
   }, [data]);
-  const select = (key: string | undefined) => navigate(href(['graph'], { asset: key }), true);
+  const column = route.query.get('column') ?? undefined;
+  const select = (key: string | undefined, col?: string) =>
+    navigate(href(['graph'], { asset: key, column: col }), true);
 
   const assets = useMemo(() => data?.assets ?? [], [data]);
   const model = useMemo(() => {
@@ -248,6 +252,7 @@ export function GraphPage({ route }: { route: Route }) {
                     </div>
                   ) : null}
                 </dl>
+                <ColumnLineage asset={sel.key} column={column} onColumn={select} />
                 <LineageList
                   title="Upstream"
                   keys={lineage.upstream}
