@@ -165,11 +165,13 @@ function resolveNode(node: Json, outer: Env, parent: Scope | undefined): Output 
   const cteMap = (node.cte_map as { map?: { key: string; value: Json }[] } | undefined)?.map;
   for (const entry of cteMap ?? []) {
     const name = lower(entry.key);
-    // A recursive CTE names itself in its body: that reference cannot be followed.
-    env.ctes.set(name, { columns: undefined, reason: `recursive CTE ${entry.key}` });
     const query = (entry.value.query as Json | undefined)?.node as Json | undefined;
-    const out = query ? resolveNode(query, env, parent) : undefined;
-    env.ctes.set(name, out ?? { columns: undefined, reason: `CTE ${entry.key} is not a query` });
+    const aliases = entry.value.aliases;
+    if (!query)
+      env.ctes.set(name, { columns: undefined, reason: `CTE ${entry.key} is not a query` });
+    else if (query.type === 'RECURSIVE_CTE_NODE')
+      env.ctes.set(name, recursiveCte(name, query, aliases, env, parent));
+    else env.ctes.set(name, withNames(resolveNode(query, env, parent), aliases));
   }
   switch (node.type) {
     case 'SELECT_NODE':
@@ -180,6 +182,35 @@ function resolveNode(node: Json, outer: Env, parent: Scope | undefined): Output 
     default:
       return { columns: undefined, reason: `${str(node.type) || 'this query'} is not resolved` };
   }
+}
+
+/** Columns renamed by a CTE's or subquery's column list, `name(a, b, …)`. */
+function withNames(out: Output, names: unknown): Output {
+  const list = Array.isArray(names) ? (names as string[]) : [];
+  if (!out.columns || !list.length) return out;
+  return { columns: out.columns.map((c, i) => (list[i] ? { ...c, name: list[i] } : c)) };
+}
+
+/**
+ * A recursive CTE: its anchor first, then the whole union again with the CTE standing for the
+ * previous round, until no column gains an upstream column (at most one round per column).
+ */
+function recursiveCte(
+  name: string,
+  query: Json,
+  aliases: unknown,
+  env: Env,
+  parent: Scope | undefined,
+): Output {
+  let current = withNames(resolveNode(query.left as Json, env, parent), aliases);
+  const size = (o: Output) => (o.columns ?? []).reduce((n, c) => n + c.from.length, 0);
+  for (let round = 0; current.columns && round <= current.columns.length; round++) {
+    env.ctes.set(name, current);
+    const next = withNames(resolveSetOperation(query, env, parent), aliases);
+    if (!next.columns || size(next) === size(current)) return next;
+    current = next;
+  }
+  return current;
 }
 
 /** A set operation's columns: by position (by name for UNION BY NAME), from every branch. */

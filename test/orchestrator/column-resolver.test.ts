@@ -214,6 +214,22 @@ describe('resolving output columns to upstream relation columns', () => {
     expect(two.unresolved).toBe('not a single SELECT statement');
   });
 
+  it('follows a recursive CTE through its anchor and its recursive branch, with its column list', async () => {
+    const q = await resolve(`
+      with recursive chain(id, depth) as (
+        select order_id, 0 from orders
+        union all
+        select r.order_id, c.depth + 1 from chain c join refunds r on r.order_id = c.id
+      )
+      select id, depth from chain`);
+    expect(show(q)).toEqual([
+      // The anchor's order_id, then each round's refund order_id.
+      'id <- main.orders.order_id, main.refunds.order_id [derived]',
+      // 0, then depth + 1: computed from no relation column.
+      'depth <- - [constant]',
+    ]);
+  });
+
   it('names a column that no relation in scope has', async () => {
     const q = await resolve('select nope from orders');
     expect(show(q)).toEqual([
