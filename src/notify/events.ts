@@ -69,8 +69,30 @@ export interface RefusedFilesEvent {
   at: string;
 }
 
+/**
+ * Stream records were removed by the log's retention before they were flushed into the lake:
+ * lost for good, so it alerts by default. Told once per gap (the table's cursor keeps it).
+ */
+export interface StreamGapEvent {
+  type: 'stream_gap';
+  /** The stream table, e.g. `web.clickstream`. */
+  table: string;
+  stream: string;
+  shardId: string;
+  /** The last sequence number flushed before the gap. */
+  after: string;
+  /** The oldest sequence number still in the log: everything between is lost. */
+  before: string;
+  at: string;
+}
+
 export type AlertEvent =
-  FailureEvent | RetriesExhaustedEvent | SuccessEvent | FreshnessEvent | RefusedFilesEvent;
+  | FailureEvent
+  | RetriesExhaustedEvent
+  | SuccessEvent
+  | FreshnessEvent
+  | RefusedFilesEvent
+  | StreamGapEvent;
 
 /** Every event type, in the order the config schema lists them. */
 export const ALERT_EVENT_TYPES: readonly AlertEventType[] = [
@@ -79,6 +101,7 @@ export const ALERT_EVENT_TYPES: readonly AlertEventType[] = [
   'success',
   'freshness',
   'refused_files',
+  'stream_gap',
 ];
 
 // Compile-time check that the event union and the config's event names stay the same set.
@@ -133,6 +156,8 @@ export function describeAlert(event: AlertEvent): string {
         event.files.length > STEPS_NAMED ? `; and ${event.files.length - STEPS_NAMED} more` : '';
       return `run ${event.runId} refused ${plural(event.files.length, 'file')} (${named}${more})`;
     }
+    case 'stream_gap':
+      return `stream ${event.stream} ${event.shardId}: records after ${event.after} and before ${event.before} were removed by retention before they reached ${event.table}; they are lost`;
   }
 }
 
@@ -178,6 +203,15 @@ export function alertDetails(event: AlertEvent): string[] {
         ...event.files.map((f) => `  ${f.asset}: ${oneLine(f.message, 1000)}`),
         'after fixing the file (or the contract): tributary run --retry-rejected',
       ];
+    case 'stream_gap':
+      return [
+        `table: ${event.table}`,
+        `stream: ${event.stream}`,
+        `shard: ${event.shardId}`,
+        `lost: the records after sequence number ${event.after} and before ${event.before}`,
+        `at: ${event.at}`,
+        "to keep it from happening again: raise the stream's retention in tributary.yml, or flush more often (the table's buffer max_age)",
+      ];
   }
 }
 
@@ -222,6 +256,8 @@ export function isAlertEvent(value: unknown): value is AlertEvent {
             typeof (f as RefusedFileEntry).message === 'string',
         )
       );
+    case 'stream_gap':
+      return str('table') && str('stream') && str('shardId') && str('after') && str('before');
     default:
       return false;
   }

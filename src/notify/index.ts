@@ -8,6 +8,7 @@ export {
   type SuccessEvent,
   type FreshnessEvent,
   type RefusedFilesEvent,
+  type StreamGapEvent,
   type AlertEvent,
 } from './events.js';
 /** The backoff formula lives in core, shared with step retries; re-exported for alert users. */

@@ -270,6 +270,8 @@ function dedupeKey(channel: string, event: AlertEvent): string {
       return `${channel}:${event.type}:${event.runId}:${event.asset}`;
     case 'freshness':
       return `${channel}:${event.type}:${event.asset}`;
+    case 'stream_gap':
+      return `${channel}:${event.type}:${event.stream}:${event.shardId}:${event.after}`;
   }
 }
 

@@ -22,7 +22,7 @@ import type { Engine } from '../engines/index.js';
 import { lakeKeys, readManifest, type TableManifest } from '../lake/index.js';
 import { writeCompiled, type DbtSession, type Node } from '../models/index.js';
 import { emptyManifest, processTable } from '../quality/index.js';
-import { sourceFor } from '../sources/index.js';
+import { sourceFor, type LostRange } from '../sources/index.js';
 import type { StepStatus } from '../state/index.js';
 import type { Asset } from './graph.js';
 import { streamSourceFor } from './streams.js';
@@ -38,6 +38,8 @@ export interface StepOutcome {
   reasons?: Record<string, number>;
   /** Files this step refused whole (processed steps): a data problem, not a failed step. */
   refusedFiles?: RefusedFile[];
+  /** Stream records retention removed before this landing step reached them (raw steps). */
+  streamGaps?: LostRange[];
 }
 
 /** A file refused whole by processing, with why (file, line, what to do). */
@@ -109,8 +111,10 @@ async function landRaw(ctx: ExecContext, asset: Asset): Promise<StepOutcome> {
     ...(ctx.signal ? { signal: ctx.signal } : {}),
   });
   const warnings = table.kind === 'stream' ? result.warnings : [];
+  const gaps = result.gaps?.length ? { streamGaps: result.gaps } : {};
   if (result.landed.length === 0)
     return {
+      ...gaps,
       status: 'up_to_date',
       rowsOut: 0,
       message: [
@@ -121,6 +125,7 @@ async function landRaw(ctx: ExecContext, asset: Asset): Promise<StepOutcome> {
       ].join('\n'),
     };
   return {
+    ...gaps,
     status: 'succeeded',
     rowsOut: result.landed.length,
     message: [`landed ${result.landed.map((b) => b.originalName).join(', ')}`, ...warnings].join(

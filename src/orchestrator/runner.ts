@@ -15,6 +15,7 @@ import {
 } from '../core/index.js';
 import type { Engine } from '../engines/index.js';
 import type { RunStatus, StateStore, StepLogLine, StepStatus, StepWrite } from '../state/index.js';
+import type { LostRange } from '../sources/index.js';
 import { DbtSession } from '../models/index.js';
 import type {
   AlertEvent,
@@ -22,12 +23,14 @@ import type {
   RetriesExhaustedEvent,
   FailureEvent,
   RefusedFilesEvent,
+  StreamGapEvent,
   SuccessEvent,
 } from '../notify/index.js';
 
 export type { AlertEvent };
 export type FreshnessAlert = FreshnessEvent;
-type RunAlert = FailureEvent | RetriesExhaustedEvent | SuccessEvent | RefusedFilesEvent;
+type RunAlert =
+  FailureEvent | RetriesExhaustedEvent | SuccessEvent | RefusedFilesEvent | StreamGapEvent;
 import { dispatch, type TaskContext, type TaskResult } from '../dag/index.js';
 import { executeAsset, type ExecContext, type RefusedFile, type StepOutcome } from './executors.js';
 import { selectAssets, type Asset, type AssetKind } from './graph.js';
@@ -85,6 +88,8 @@ export interface StepResult {
   partition?: string;
   /** Files the step refused whole (processed steps). */
   refusedFiles?: RefusedFile[];
+  /** Stream records lost to retention before this landing step reached them (raw steps). */
+  streamGaps?: LostRange[];
 }
 
 export interface RunResult {
@@ -424,6 +429,15 @@ class PlanRun {
     }
     if (refusedFiles.length)
       this.alerts.push({ type: 'refused_files', runId, command, files: refusedFiles, at });
+    for (const s of steps)
+      for (const gap of s.streamGaps ?? [])
+        this.alerts.push({ type: 'stream_gap', table: this.assetName(s.asset), ...gap, at });
+  }
+
+  /** The graph name of a step's asset (`raw:web.clickstream` is `web.clickstream`). */
+  private assetName(stepKey: string): string {
+    const step = this.byKey.get(stepKey);
+    return step ? this.ws.graph.assets.get(step.asset)!.name : stepKey;
   }
 
   private taskPolicy(key: string) {

@@ -636,6 +636,7 @@ const alertEventSchema = z.enum([
   'success',
   'freshness',
   'refused_files',
+  'stream_gap',
 ]);
 
 export const alertsSchema = z
@@ -643,7 +644,7 @@ export const alertsSchema = z
     channels: z.record(identifier, alertChannelSchema).default({}),
     events: z
       .array(alertEventSchema)
-      .default(['failure', 'retries_exhausted', 'freshness', 'refused_files'])
+      .default(['failure', 'retries_exhausted', 'freshness', 'refused_files', 'stream_gap'])
       .describe('What is sent (success is opt-in).'),
     // Only what differs from a step's retry policy; the rest are retryPolicySchema's defaults.
     retry: retryPolicySchema.prefault({ attempts: 3, max_backoff: 60_000, on: 'all' }),

@@ -1,5 +1,5 @@
 /** Sources: connectors that land data in the raw zone. */
-export type { LandContext, LandResult, Source } from './types.js';
+export type { LandContext, LandResult, LostRange, Source } from './types.js';
 export { FilesSource, type LandedBatch } from './files/index.js';
 export { readRawManifest, commitRawBatches, RawBatchWriter } from './raw-writer.js';
 export {

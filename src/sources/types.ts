@@ -23,6 +23,18 @@ export interface LandResult {
   unchanged: number;
   /** Warnings worth showing (e.g. nothing matched). */
   warnings: string[];
+  /** Records the source knows it lost before landing them (a stream's retention removed them). */
+  gaps?: LostRange[];
+}
+
+/** A range of a stream shard removed by retention before it was landed. */
+export interface LostRange {
+  stream: string;
+  shardId: string;
+  /** The last sequence number landed before the gap. */
+  after: string;
+  /** The oldest sequence number still there: everything between is lost. */
+  before: string;
 }
 
 export interface Source {

@@ -426,7 +426,7 @@ describe('checkAlertsConfig', () => {
       }),
     );
     expect(problems.map((p) => p.format())).toEqual([
-      '(alerts.channels.hook.events[1]): unknown alert event "sucess"\n  hint: expected one of failure, retries_exhausted, success, freshness, refused_files',
+      '(alerts.channels.hook.events[1]): unknown alert event "sucess"\n  hint: expected one of failure, retries_exhausted, success, freshness, refused_files, stream_gap',
       '(alerts.channels.hook.url): "not a url" is not an http(s) URL',
       '(alerts.channels.mail.password): an email channel with a user needs a password\n  hint: password: { env: SMTP_PASSWORD } (or { file: path })',
       '(alerts.channels.slack.url): not an http(s) URL\n  hint: a Slack webhook URL is a secret: url: { env: SLACK_WEBHOOK_URL }',

@@ -2,7 +2,7 @@
  * What `tributary collect` and `tributary serve` share about streams: whether a project has any,
  * the producers' credentials (producer keys in the state database, `tributary token create
  * --role producer`), and the collecting process started over an open workspace, its batches
- * told to the caller and its retention gaps logged as errors.
+ * told to the caller and its retention gaps logged as errors and alerted.
  */
 import { describeError } from '../../core/index.js';
 import type { Workspace } from '../../orchestrator/index.js';
@@ -45,10 +45,16 @@ export async function collectFor(ws: Workspace, opts: CollectOptions): Promise<C
     ...(opts.host !== undefined ? { host: opts.host } : {}),
     ...(opts.port !== undefined ? { port: opts.port } : {}),
     ...(opts.onBatch ? { onBatch: opts.onBatch } : {}),
-    onGap: (gap) =>
+    onGap: (gap) => {
       opts.log(
         `error: stream ${gap.stream} ${gap.shardId}: records after sequence number ${gap.after} and before ${gap.before} were removed by retention before they were flushed into ${gap.table}; they are lost (raise the stream's retention or flush more often)`,
-      ),
+      );
+      // Lost records alert as a failed run does; what no channel takes goes to dead letters.
+      const { table, stream, shardId, after, before, detectedAt } = gap;
+      ws.alerts
+        ?.notify({ type: 'stream_gap', table, stream, shardId, after, before, at: detectedAt })
+        .catch((err: unknown) => opts.log(`error: alerting a stream gap: ${describeError(err)}`));
+    },
     onError: (table, err) => opts.log(`error: flushing ${table.id}: ${describeError(err)}`),
   });
   ws.streams = collecting.runtime.flusher;

@@ -49,12 +49,23 @@ export class StreamSource implements Source {
       warnings.push(
         `stream ${this.table.stream} does not exist yet (it is created by \`tributary collect\`/\`serve\` from tributary.yml's stream.streams, or by a producer's CreateStream)`,
       );
-    for (const r of results)
-      for (const gap of r.gaps)
-        warnings.push(
-          `stream ${gap.stream} ${gap.shardId}: records after ${gap.after} and before ${gap.before} were removed by retention before they were flushed; they are lost`,
-        );
-    return { landed: results.map((r) => r.batch!), unchanged: 0, warnings };
+    const gaps = results.flatMap((r) => r.gaps);
+    for (const gap of gaps)
+      warnings.push(
+        `stream ${gap.stream} ${gap.shardId}: records after ${gap.after} and before ${gap.before} were removed by retention before they were flushed; they are lost`,
+      );
+    const lost = gaps.map(({ stream, shardId, after, before }) => ({
+      stream,
+      shardId,
+      after,
+      before,
+    }));
+    return {
+      landed: results.map((r) => r.batch!),
+      unchanged: 0,
+      warnings,
+      ...(lost.length ? { gaps: lost } : {}),
+    };
   }
 
   /** Opens the log, explaining a lock held by another process (a running collector). */
