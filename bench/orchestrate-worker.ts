@@ -294,6 +294,7 @@ async function tributary(dag: GeneratedAsset[], logs: number, dir: string): Prom
     models,
     graph,
     dashboards: [],
+    syncs: [],
     store: new LocalObjectStore(project.paths.lake),
     warehouse,
     state,

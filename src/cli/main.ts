@@ -24,6 +24,7 @@ import { registerRun } from './commands/run.js';
 import { registerRuns } from './commands/runs.js';
 import { registerSchedules } from './commands/schedules.js';
 import { registerSchema } from './commands/schema.js';
+import { registerSync } from './commands/sync.js';
 import { registerServe } from './commands/serve-command.js';
 import { registerToken } from './commands/token.js';
 import { registerWatch } from './commands/watch.js';
@@ -53,6 +54,7 @@ const COMMANDS: ((program: Command, cli: CliContext) => void)[] = [
   registerQuery,
   registerCatalog,
   registerRuns,
+  registerSync,
   registerGraph,
   registerLineage,
   registerLogs,

@@ -86,13 +86,29 @@ export interface StreamGapEvent {
   at: string;
 }
 
+/** A sync's destination rejected more than its `alert.failed_share` of the records sent. */
+export interface SyncFailuresEvent {
+  type: 'sync_failures';
+  runId: string;
+  /** The sync's name (asset `sync:<name>`). */
+  sync: string;
+  destination: string;
+  /** Records sent in the run, and how many of them the destination rejected. */
+  sent: number;
+  rejected: number;
+  failedShare: number;
+  threshold: number;
+  at: string;
+}
+
 export type AlertEvent =
   | FailureEvent
   | RetriesExhaustedEvent
   | SuccessEvent
   | FreshnessEvent
   | RefusedFilesEvent
-  | StreamGapEvent;
+  | StreamGapEvent
+  | SyncFailuresEvent;
 
 /** Every event type, in the order the config schema lists them. */
 export const ALERT_EVENT_TYPES: readonly AlertEventType[] = [
@@ -102,6 +118,7 @@ export const ALERT_EVENT_TYPES: readonly AlertEventType[] = [
   'freshness',
   'refused_files',
   'stream_gap',
+  'sync_failures',
 ];
 
 // Compile-time check that the event union and the config's event names stay the same set.
@@ -158,8 +175,12 @@ export function describeAlert(event: AlertEvent): string {
     }
     case 'stream_gap':
       return `stream ${event.stream} ${event.shardId}: records after ${event.after} and before ${event.before} were removed by retention before they reached ${event.table}; they are lost`;
+    case 'sync_failures':
+      return `sync ${event.sync} to ${event.destination}: ${event.rejected} of ${event.sent} records rejected (${percent(event.failedShare)}, over the ${percent(event.threshold)} threshold) in run ${event.runId}`;
   }
 }
+
+const percent = (share: number) => `${(share * 100).toFixed(1)}%`;
 
 /** The event's fields as `label: value` lines, for an email body or a Slack message. */
 export function alertDetails(event: AlertEvent): string[] {
@@ -212,6 +233,16 @@ export function alertDetails(event: AlertEvent): string[] {
         `at: ${event.at}`,
         "to keep it from happening again: raise the stream's retention in tributary.yml, or flush more often (the table's buffer max_age)",
       ];
+    case 'sync_failures':
+      return [
+        `run: ${event.runId}`,
+        `sync: ${event.sync}`,
+        `destination: ${event.destination}`,
+        `rejected: ${event.rejected} of ${event.sent} sent (${percent(event.failedShare)})`,
+        `threshold: ${percent(event.threshold)} (alert.failed_share in syncs/${event.sync}.yml)`,
+        `at: ${event.at}`,
+        `the rejected records are dead letters (source sync:${event.sync}): tributary dlq list --kind record`,
+      ];
   }
 }
 
@@ -258,6 +289,16 @@ export function isAlertEvent(value: unknown): value is AlertEvent {
       );
     case 'stream_gap':
       return str('table') && str('stream') && str('shardId') && str('after') && str('before');
+    case 'sync_failures':
+      return (
+        str('runId') &&
+        str('sync') &&
+        str('destination') &&
+        num('sent') &&
+        num('rejected') &&
+        num('failedShare') &&
+        num('threshold')
+      );
     default:
       return false;
   }

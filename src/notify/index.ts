@@ -9,6 +9,7 @@ export {
   type FreshnessEvent,
   type RefusedFilesEvent,
   type StreamGapEvent,
+  type SyncFailuresEvent,
   type AlertEvent,
 } from './events.js';
 /** The backoff formula lives in core, shared with step retries; re-exported for alert users. */

@@ -272,6 +272,8 @@ function dedupeKey(channel: string, event: AlertEvent): string {
       return `${channel}:${event.type}:${event.asset}`;
     case 'stream_gap':
       return `${channel}:${event.type}:${event.stream}:${event.shardId}:${event.after}`;
+    case 'sync_failures':
+      return `${channel}:${event.type}:${event.runId}:${event.sync}`;
   }
 }
 

@@ -26,6 +26,7 @@ import { sourceFor, type LostRange } from '../sources/index.js';
 import type { StepStatus } from '../state/index.js';
 import type { Asset } from './graph.js';
 import { streamSourceFor } from './streams.js';
+import { runSyncStep } from './syncs.js';
 import type { Workspace } from './workspace.js';
 
 export interface StepOutcome {
@@ -69,6 +70,8 @@ export interface ExecContext {
   /** The partition a partition run builds (its window is in the dbt session's vars). */
   partition?: string;
   attempt?: number;
+  /** The run this step belongs to (syncs record their history under it). */
+  runId: string;
 }
 
 async function loadManifest(ws: Workspace, table: string): Promise<TableManifest | undefined> {
@@ -93,6 +96,8 @@ export async function executeAsset(ctx: ExecContext, asset: Asset): Promise<Step
     case 'dashboard':
       // Dashboards are served, not built; they are in the graph for lineage.
       return { status: 'up_to_date', message: 'dashboards are served, not built' };
+    case 'sync':
+      return runSyncStep(ctx, asset);
   }
 }
 

@@ -17,7 +17,9 @@ export type AssetKind =
   | 'test'
   | 'report'
   /** Served, not built: in the graph for lineage (serve adds them from dashboards/*.yml). */
-  | 'dashboard';
+  | 'dashboard'
+  /** A sync (syncs/*.yml): sends a model's changed rows to a destination (orchestrator/syncs.ts). */
+  | 'sync';
 
 /** dbt resource types as asset kinds; analyses are the pipeline's reports. */
 function kindOf(node: Node): AssetKind {
@@ -190,6 +192,7 @@ const KINDS = new Set<string>([
   'test',
   'report',
   'dashboard',
+  'sync',
 ]);
 
 /** Keys of the assets one selector (without `+`) names. */

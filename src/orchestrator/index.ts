@@ -51,3 +51,13 @@ export {
   type ServingSnapshot,
 } from './serving.js';
 export { piiColumns } from './pii.js';
+export {
+  runOneSync,
+  listSyncs,
+  syncRunHistory,
+  type SyncCommandOptions,
+  type SyncCommandResult,
+  type SyncSummary,
+} from './sync-run.js';
+export { SyncHistory, type SyncRunRecord, type SyncRunStatus } from './sync-history.js';
+export { checkSyncMapping, resolveSyncSource } from './sync-assets.js';

@@ -9,6 +9,7 @@ import type { DeadLetter } from '../notify/index.js';
 import { lakeKeys } from '../lake/index.js';
 import type { RunEventPayload } from './dead-letters.js';
 import { runPipeline } from './runner.js';
+import { runOneSync } from './sync-run.js';
 import type { Workspace } from './workspace.js';
 
 /** What a `record` dead letter (written by earlier versions) holds: rows refused for a parent. */
@@ -51,6 +52,21 @@ async function replayForeignKeyRows(ws: Workspace, entry: DeadLetter): Promise<v
   }
 }
 
+/**
+ * A record a sync's destination rejected: its key kept its old state, so running the sync again
+ * resends it (with whatever else changed since; sends are idempotent). Rejected again, it comes
+ * back as a new dead letter with the destination's new message.
+ */
+async function replaySyncRecord(ws: Workspace, entry: DeadLetter): Promise<void> {
+  const name = entry.source.slice('sync:'.length);
+  const { run } = await runOneSync(ws, name, { trigger: 'replay' });
+  if (run.status !== 'succeeded')
+    throw new TributaryError(`the sync run ${run.runId} replaying ${entry.id} ${run.status}`, {
+      code: 'INPUT',
+      hint: `\`tributary logs ${run.runId}\` shows why`,
+    });
+}
+
 /** Replays one dead letter through the normal path; throws (leaving it pending) when that fails. */
 export async function replayDeadLetter(ws: Workspace, id: string): Promise<DeadLetter> {
   return ws.dlq.replay(id, {
@@ -63,7 +79,10 @@ export async function replayDeadLetter(ws: Workspace, id: string): Promise<DeadL
       }
       await ws.alerts.redeliver(entry);
     },
-    record: (entry) => replayForeignKeyRows(ws, entry),
+    record: (entry) =>
+      entry.source.startsWith('sync:')
+        ? replaySyncRecord(ws, entry)
+        : replayForeignKeyRows(ws, entry),
     event: async (entry) => {
       const p = entry.payload as RunEventPayload;
       const result = await runPipeline(ws, {

@@ -499,6 +499,7 @@ class PlanRun {
         signal,
         ...(step.partition ? { partition: step.partition.key } : {}),
         attempt: ctx.attempt,
+        runId: this.runId,
       };
       return await this.executor(context, this.ws.graph.assets.get(step.asset)!);
     } finally {

@@ -15,6 +15,7 @@ import {
   loadSyncs,
   type Dashboard,
   type Project,
+  type SyncDefinition,
 } from '../project/index.js';
 import { StateStore } from '../state/index.js';
 import type { StreamFlusher } from '../stream/index.js';
@@ -22,6 +23,7 @@ import { DeadLetterStore, Notifier, checkAlertsConfig } from '../notify/index.js
 import { buildAssetGraph, withAssets, type AssetGraph } from './graph.js';
 import { dashboardAssets } from './lineage.js';
 import { buildColumnLineage, type ColumnLineage } from './column-lineage.js';
+import { syncAssets } from './sync-assets.js';
 
 export interface Workspace {
   project: Project;
@@ -31,6 +33,8 @@ export interface Workspace {
   graph: AssetGraph;
   /** dashboards/*.yml, validated. */
   dashboards: Dashboard[];
+  /** syncs/*.yml, validated (each is the asset `sync:<name>`). */
+  syncs: SyncDefinition[];
   store: ObjectStore;
   warehouse: Engine;
   state: StateStore;
@@ -125,7 +129,7 @@ export async function openWorkspace(dir: string, command: string): Promise<Works
       settings.memory_limit = project.config.warehouse.memory_limit;
     const warehouse = await openDuckDB({ path: project.paths.warehouse, settings });
     opened.push(warehouse);
-    const { models, graph, dashboards } = await readGraph(project, warehouse);
+    const { models, graph, dashboards, syncs } = await readGraph(project, warehouse);
     const stateEngine = await openDuckDB({ path: project.paths.state });
     const state = await StateStore.open(stateEngine);
     opened.push(state);
@@ -149,6 +153,7 @@ export async function openWorkspace(dir: string, command: string): Promise<Works
       models,
       graph,
       dashboards,
+      syncs,
       store,
       warehouse,
       state,
@@ -176,6 +181,7 @@ export async function loadAssetGraph(dir: string): Promise<{
   models: ParsedProject;
   graph: AssetGraph;
   dashboards: Dashboard[];
+  syncs: SyncDefinition[];
 }> {
   const project = await loadProject(dir);
   const engine = await openDuckDB({ path: ':memory:' });
@@ -198,8 +204,15 @@ export async function loadColumnLineage(dir: string): Promise<{
   const project = await loadProject(dir);
   const engine = await openDuckDB({ path: ':memory:' });
   try {
-    const { models, graph, dashboards } = await readGraph(project, engine);
-    const lineage = await lineageOf(project, models, graph, dashboards, engine);
+    const { models, graph, dashboards, syncs } = await readGraph(project, engine);
+    const lineage = await buildColumnLineage({
+      project,
+      models,
+      graph,
+      dashboards,
+      syncs,
+      parser: engine,
+    });
     return { project, graph, lineage };
   } finally {
     await engine.close();
@@ -218,7 +231,14 @@ export function columnLineageOf(ws: Workspace): Promise<ColumnLineage> {
     built = (async () => {
       const engine = await openDuckDB({ path: ':memory:' });
       try {
-        return await lineageOf(ws.project, ws.models, ws.graph, ws.dashboards, engine);
+        return await buildColumnLineage({
+          project: ws.project,
+          models: ws.models,
+          graph: ws.graph,
+          dashboards: ws.dashboards,
+          syncs: ws.syncs,
+          parser: engine,
+        });
       } finally {
         await engine.close();
       }
@@ -230,25 +250,20 @@ export function columnLineageOf(ws: Workspace): Promise<ColumnLineage> {
   return built;
 }
 
-async function lineageOf(
-  project: Project,
-  models: ParsedProject,
-  graph: AssetGraph,
-  dashboards: Dashboard[],
-  parser: Engine,
-): Promise<ColumnLineage> {
-  const syncs = await loadSyncs(project.dir, Object.keys(project.config.destinations ?? {}));
-  return buildColumnLineage({ project, models, graph, dashboards, syncs, parser });
-}
-
 /**
- * The project's models (parsed against `engine`, for its dialect), dashboards and asset graph,
- * with one asset per dashboard reading what its tiles query (SQL parsed, not run).
+ * The project's models (parsed against `engine`, for its dialect), dashboards, syncs and asset
+ * graph, with one asset per dashboard reading what its tiles query (SQL parsed, not run) and one
+ * per sync reading its model.
  */
 async function readGraph(
   project: Project,
   engine: Engine,
-): Promise<{ models: ParsedProject; graph: AssetGraph; dashboards: Dashboard[] }> {
+): Promise<{
+  models: ParsedProject;
+  graph: AssetGraph;
+  dashboards: Dashboard[];
+  syncs: SyncDefinition[];
+}> {
   const models = await parsePipelineModels({
     dir: project.paths.models,
     fallbackName: project.config.name,
@@ -263,5 +278,10 @@ async function readGraph(
     graph,
     await dashboardAssets(engine, dashboards, graph, models, project.config.models.schema),
   );
-  return { models, graph: dashboardGraph, dashboards };
+  const syncs = await loadSyncs(project.dir, Object.keys(project.config.destinations));
+  const syncGraph = withAssets(
+    dashboardGraph,
+    await syncAssets(engine, syncs, graph, models, project.config.models.schema),
+  );
+  return { models, graph: syncGraph, dashboards, syncs };
 }

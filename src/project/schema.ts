@@ -637,6 +637,7 @@ const alertEventSchema = z.enum([
   'freshness',
   'refused_files',
   'stream_gap',
+  'sync_failures',
 ]);
 
 export const alertsSchema = z
@@ -644,7 +645,14 @@ export const alertsSchema = z
     channels: z.record(identifier, alertChannelSchema).default({}),
     events: z
       .array(alertEventSchema)
-      .default(['failure', 'retries_exhausted', 'freshness', 'refused_files', 'stream_gap'])
+      .default([
+        'failure',
+        'retries_exhausted',
+        'freshness',
+        'refused_files',
+        'stream_gap',
+        'sync_failures',
+      ])
       .describe('What is sent (success is opt-in).'),
     // Only what differs from a step's retry policy; the rest are retryPolicySchema's defaults.
     retry: retryPolicySchema.prefault({ attempts: 3, max_backoff: 60_000, on: 'all' }),

@@ -174,6 +174,41 @@ export const deadLetterSchema = z.strictObject({
 
 export const replayedSchema = deadLetterSchema.pick({ id: true, status: true });
 
+// --- syncs (reverse ETL) ----------------------------------------------------------------------
+
+export const syncRunSchema = z.strictObject({
+  sync: z.string(),
+  runId: z.string(),
+  startedAt: z.string(),
+  finishedAt: z.string(),
+  status: z.enum(['succeeded', 'failed']),
+  dryRun: z.boolean(),
+  fullResync: z.boolean(),
+  inserted: z.number(),
+  updated: z.number(),
+  deleted: z.number(),
+  rejected: z.number(),
+  unchanged: z.number(),
+  /** rejected / records sent. */
+  failedShare: z.number(),
+  message: z.string(),
+});
+
+export const syncSummarySchema = z.strictObject({
+  name: z.string(),
+  file: z.string(),
+  description: nullableString,
+  /** `ref('model')` or `sql`. */
+  source: z.string(),
+  destination: z.string(),
+  destinationType: z.string(),
+  object: z.string(),
+  mode: z.enum(['upsert', 'update', 'insert', 'mirror']),
+  /** The last run that sent (dry runs are in the sync's history). */
+  lastRun: syncRunSchema.nullable(),
+  pendingDeadLetters: z.number(),
+});
+
 // --- dashboards ------------------------------------------------------------------------------
 
 const dateRangeSchema = z.strictObject({ from: nullableString, to: nullableString });

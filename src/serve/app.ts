@@ -21,6 +21,7 @@ import { qualityRoutes } from './routes/quality.js';
 import { runRoutes } from './routes/runs.js';
 import { sessionRoutes } from './routes/session.js';
 import { sqlRoutes } from './routes/sql.js';
+import { syncRoutes } from './routes/syncs.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { registerUi } from './routes/ui.js';
 
@@ -65,6 +66,7 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
     catalogRoutes,
     qualityRoutes,
     dlqRoutes,
+    syncRoutes,
     tokenRoutes,
   ])
     await app.register(routes, ctx);

@@ -60,6 +60,12 @@ export interface DestinationCapabilities {
   operations: readonly WriteOperation[];
   /** Most requests per second the documented limit allows, for pacing and the benchmark. */
   maxRequestsPerSecond: number;
+  /**
+   * (Optional addition.) True when the destination has no schema API and takes any field (a
+   * webhook without a declared field list): `describe` then returns [] and a compile-time check
+   * of destination fields has nothing to check against.
+   */
+  openSchema?: boolean;
 }
 
 export interface SyncDestination {
@@ -69,6 +75,11 @@ export interface SyncDestination {
   write(batch: WriteBatch): Promise<RecordResult[]>;
   lookup(object: string, matchField: string, keys: readonly string[]): Promise<Map<string, string>>;
   close(): Promise<void>;
+  /**
+   * (Optional addition.) Where rate-limit and Retry-After waits are reported from now on; HTTP
+   * adapters have it, so the runner can hand over its `onWait` after opening the destination.
+   */
+  setWaitListener?(listener: WaitListener | undefined): void;
 }
 
 /** Called when the adapter waits for its rate limit or a Retry-After (ms to wait, why). */

@@ -23,3 +23,4 @@ export {
   type SyncSamples,
 } from './types.js';
 export { runSync } from './runner.js';
+export { openDestination, type OpenDestinationOptions } from './destinations/index.js';

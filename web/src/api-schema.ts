@@ -1358,6 +1358,126 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/syncs': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Syncs with their last run, counts and waiting dead letters */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              description: string | null;
+              destination: string;
+              destinationType: string;
+              file: string;
+              lastRun: {
+                deleted: number;
+                dryRun: boolean;
+                failedShare: number;
+                finishedAt: string;
+                fullResync: boolean;
+                inserted: number;
+                message: string;
+                rejected: number;
+                runId: string;
+                startedAt: string;
+                /** @enum {string} */
+                status: 'succeeded' | 'failed';
+                sync: string;
+                unchanged: number;
+                updated: number;
+              } | null;
+              /** @enum {string} */
+              mode: 'upsert' | 'update' | 'insert' | 'mirror';
+              name: string;
+              object: string;
+              pendingDeadLetters: number;
+              source: string;
+            }[];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/syncs/{name}/runs': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** One sync's runs, newest first (dry runs marked) */
+    get: {
+      parameters: {
+        query?: {
+          limit?: number;
+        };
+        header?: never;
+        path: {
+          name: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              deleted: number;
+              dryRun: boolean;
+              failedShare: number;
+              finishedAt: string;
+              fullResync: boolean;
+              inserted: number;
+              message: string;
+              rejected: number;
+              runId: string;
+              startedAt: string;
+              /** @enum {string} */
+              status: 'succeeded' | 'failed';
+              sync: string;
+              unchanged: number;
+              updated: number;
+            }[];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/tokens': {
     parameters: {
       query?: never;

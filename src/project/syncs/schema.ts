@@ -84,27 +84,29 @@ const columnName = z
 /** `ref('model')` (dbt's spelling, quotes either way) or `{ ref: model }` or `{ sql: SELECT … }`. */
 const REF_CALL = /^\s*ref\(\s*(['"])([A-Za-z_][A-Za-z0-9_]*)\1\s*\)\s*$/;
 
+const SOURCE_FORMS = "expected ref('<model>'), { ref: <model> } or { sql: SELECT … }";
+
 const sourceSchema = z
-  .union([
-    z.string().transform((v, ctx) => {
-      const m = REF_CALL.exec(v);
-      if (m) return { ref: m[2]! };
-      ctx.addIssue({
-        code: 'custom',
-        message: `expected ref('<model>'), { ref: <model> } or { sql: SELECT … }, got ${JSON.stringify(v)}`,
-      });
-      return z.NEVER;
-    }),
-    z.object({ ref: columnName.describe('The model the sync reads.') }).strict(),
-    z
-      .object({
-        sql: z
-          .string()
-          .min(1)
-          .describe('A SELECT over warehouse relations; its columns are the mapped sources.'),
-      })
-      .strict(),
-  ])
+  .union(
+    [
+      z.string().transform((v, ctx) => {
+        const m = REF_CALL.exec(v);
+        if (m) return { ref: m[2]! };
+        ctx.addIssue({ code: 'custom', message: `${SOURCE_FORMS}, got ${JSON.stringify(v)}` });
+        return z.NEVER;
+      }),
+      z.object({ ref: columnName.describe('The model the sync reads.') }).strict(),
+      z
+        .object({
+          sql: z
+            .string()
+            .min(1)
+            .describe('A SELECT over warehouse relations; its columns are the mapped sources.'),
+        })
+        .strict(),
+    ],
+    { error: () => SOURCE_FORMS },
+  )
   .describe("The rows synced: ref('<model>') or { sql: SELECT … }.");
 
 const transformSchema = z.enum(['lower', 'upper', 'trim']);

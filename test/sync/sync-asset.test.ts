@@ -1,0 +1,180 @@
+/**
+ * A sync as an asset of the pipeline: `sync:<name>` downstream of its model, run by the runner
+ * (history, alerts), its mapping checked against the built model and the destination's schema
+ * before anything is sent. The destination is the HubSpot-shaped stand-in
+ * (templates/ecommerce/crm/hubspot-server.ts): HubSpot itself cannot be reached from here; the
+ * stand-in plays its batch API, property schema, per-record validation errors and rate limit.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  listSyncs,
+  runOneSync,
+  runPipeline,
+  syncRunHistory,
+} from '../../src/orchestrator/index.js';
+import { ProblemsError } from '../../src/project/index.js';
+import {
+  HUBSPOT_TEST_TOKEN,
+  startHubSpotServer,
+  type HubSpotServer,
+} from '../../templates/ecommerce/crm/hubspot-server.js';
+import { tempDir, withWorkspace, writeFiles } from '../helpers.js';
+import { startReceiver } from '../notify/receivers.js';
+
+let crm: HubSpotServer | undefined;
+afterEach(async () => {
+  await crm?.close();
+  crm = undefined;
+});
+
+const CUSTOMERS = `select * from (values
+  (1, 'ada@example.com', 'Ada', 120.5),
+  (2, 'bob@example.com', 'Bob', 80.0),
+  (3, 'not-an-email', 'Cy', 10.0)
+) as t(customer_id, email, first_name, lifetime_value)`;
+
+function project(crmUrl: string, sync: string, extra: Record<string, string> = {}): string {
+  const dir = tempDir('trib-sync-');
+  writeFiles(dir, {
+    'tributary.yml': `name: shop
+destinations:
+  crm:
+    type: hubspot
+    base_url: ${crmUrl}
+    token: { file: secrets/crm-token }
+${extra['alerts'] ?? ''}`,
+    'secrets/crm-token': `${HUBSPOT_TEST_TOKEN}\n`,
+    'models/customers.sql': CUSTOMERS,
+    'syncs/contacts.yml': sync,
+  });
+  return dir;
+}
+
+const SYNC = `source: ref('customers')
+destination: crm
+object: contacts
+mode: upsert
+match: { source: email, destination: email }
+fields:
+  - { source: email, destination: email }
+  - { source: first_name, destination: firstname }
+  - { source: lifetime_value, destination: lifetime_value, cast: number }
+alert: { failed_share: 0.2 }
+`;
+
+describe('a sync in the asset graph', () => {
+  it('is the asset sync:<name> downstream of the model it reads', async () => {
+    const dir = project('http://127.0.0.1:9', SYNC);
+    await withWorkspace(dir, async (ws) => {
+      const asset = ws.graph.assets.get('sync:contacts')!;
+      expect(asset).toMatchObject({
+        kind: 'sync',
+        deps: ['model:customers'],
+        file: 'syncs/contacts.yml',
+      });
+      expect(ws.graph.order.indexOf('sync:contacts')).toBeGreaterThan(
+        ws.graph.order.indexOf('model:customers'),
+      );
+    });
+  });
+
+  it('refuses a ref to no model at the source line when the project opens', async () => {
+    const dir = project('http://127.0.0.1:9', SYNC.replace("ref('customers')", "ref('clients')"));
+    const err = await withWorkspace(dir, async () => undefined).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ProblemsError);
+    expect((err as ProblemsError).problems[0]).toMatchObject({
+      message: "source ref('clients') names no model, seed or snapshot of the project",
+      location: { file: 'syncs/contacts.yml', line: 1, path: 'source' },
+    });
+  });
+
+  it('runs after its model, sends the rows, keeps the bad one out and records history', async () => {
+    crm = await startHubSpotServer();
+    const alerts = await startReceiver();
+    const dir = project(crm.url, SYNC, {
+      alerts: `alerts:\n  channels:\n    ops: { type: webhook, url: "${alerts.url}/hook" }\n`,
+    });
+    await withWorkspace(dir, async (ws) => {
+      const run = await runPipeline(ws);
+      const step = run.steps.find((s) => s.asset === 'sync:contacts')!;
+      expect(step).toMatchObject({ status: 'succeeded', rowsOut: 2, rowsRejected: 1 });
+      expect(run.status).toBe('succeeded');
+      const emails = crm!
+        .records('contacts')
+        .map((r) => r.properties.email)
+        .sort();
+      expect(emails).toEqual(['ada@example.com', 'bob@example.com']);
+      // 1 of 3 rejected is over the sync's 0.2: the alert channel heard of it.
+      const sent = alerts.requests.map((r) => JSON.parse(r.body) as { event: { type: string } });
+      expect(sent.map((b) => b.event.type)).toContain('sync_failures');
+      const [summary] = await listSyncs(ws);
+      expect(summary).toMatchObject({
+        name: 'contacts',
+        destinationType: 'hubspot',
+        lastRun: { status: 'succeeded', inserted: 2, rejected: 1, runId: run.runId },
+        pendingDeadLetters: 1,
+      });
+      // Nothing changed: the next run sends nothing.
+      const again = await runOneSync(ws, 'contacts');
+      expect(again.outcome).toMatchObject({ inserted: 0, updated: 0, unchanged: 2 });
+      expect((await syncRunHistory(ws, 'contacts')).map((r) => r.runId)).toEqual([
+        again.run.runId,
+        run.runId,
+      ]);
+    });
+  });
+
+  it('dry run shows samples of what it would send and sends nothing', async () => {
+    crm = await startHubSpotServer();
+    const dir = project(crm.url, SYNC);
+    await withWorkspace(dir, async (ws) => {
+      await runPipeline(ws, { select: ['customers'] });
+      const { run, outcome } = await runOneSync(ws, 'contacts', { dryRun: true });
+      expect(run.status).toBe('succeeded');
+      expect(outcome!.inserted).toBe(3);
+      expect(outcome!.samples!.insert.map((r) => r.key).sort()).toEqual([
+        'ada@example.com',
+        'bob@example.com',
+        'not-an-email',
+      ]);
+      expect(crm!.records('contacts')).toEqual([]);
+      expect((await syncRunHistory(ws, 'contacts'))[0]).toMatchObject({ dryRun: true });
+      expect((await listSyncs(ws))[0]!.lastRun).toBeNull();
+    });
+  });
+
+  it('fails only its own step, naming the lines, when the mapping does not fit', async () => {
+    crm = await startHubSpotServer();
+    const bad = SYNC.replace('source: first_name', 'source: given_name').replace(
+      'destination: lifetime_value',
+      'destination: ltv',
+    );
+    const dir = project(crm.url, bad);
+    await withWorkspace(dir, async (ws) => {
+      const run = await runPipeline(ws);
+      expect(run.steps.find((s) => s.asset === 'model:customers')!.status).toBe('succeeded');
+      const step = run.steps.find((s) => s.asset === 'sync:contacts')!;
+      expect(step.status).toBe('failed');
+      expect(step.message).toContain('syncs/contacts.yml:8');
+      expect(step.message).toContain('column given_name is not a column of model customers');
+      expect(step.message).toContain('syncs/contacts.yml:9');
+      expect(step.message).toContain('contacts has no field ltv at destination crm');
+      expect(crm!.stats.requests).toBeGreaterThan(0); // describe only
+      expect(crm!.records('contacts')).toEqual([]);
+    });
+  });
+
+  it('fails only its own step with what to do when the destination does not answer', async () => {
+    const dir = project('http://127.0.0.1:9', SYNC);
+    await withWorkspace(dir, async (ws) => {
+      const run = await runPipeline(ws);
+      expect(run.steps.find((s) => s.asset === 'model:customers')!.status).toBe('succeeded');
+      const step = run.steps.find((s) => s.asset === 'sync:contacts')!;
+      expect(step.status).toBe('failed');
+      expect(step.message).toContain('destination crm at http://127.0.0.1:9 cannot be reached');
+      expect(step.message).toContain('npm run crm-api');
+      const [summary] = await listSyncs(ws);
+      expect(summary!.lastRun).toMatchObject({ status: 'failed' });
+    });
+  }, 60_000);
+});
