@@ -47,18 +47,21 @@ beforeAll(async () => {
     filter: (p) => !p.includes('generator'),
   });
   // A CRM sync of dim_customers' current rows, and a model whose columns depend on the data.
+  // Named apart from any sync the template has, and added to its destinations if it has some.
+  const config = readFileSync(join(dir, 'tributary.yml'), 'utf8');
+  const destination =
+    '  lineage_crm: { type: hubspot, base_url: "http://127.0.0.1:9", token: { env: CRM_TOKEN } }\n';
   writeFileSync(
     join(dir, 'tributary.yml'),
-    `${readFileSync(join(dir, 'tributary.yml'), 'utf8')}
-destinations:
-  crm: { type: hubspot, base_url: "http://127.0.0.1:9", token: { env: CRM_TOKEN } }
-`,
+    /^destinations:[ \t]*\n/m.test(config)
+      ? config.replace(/^destinations:[ \t]*\n/m, (m) => m + destination)
+      : `${config}\ndestinations:\n${destination}`,
   );
-  mkdirSync(join(dir, 'syncs'));
+  mkdirSync(join(dir, 'syncs'), { recursive: true });
   writeFileSync(
-    join(dir, 'syncs', 'crm_contacts.yml'),
+    join(dir, 'syncs', 'lineage_contacts.yml'),
     `source: { sql: "select * from dim_customers where is_current" }
-destination: crm
+destination: lineage_crm
 object: contacts
 match: { source: email, destination: email }
 fields:
@@ -111,19 +114,19 @@ describe('column lineage of the e-commerce template', () => {
   });
 
   it('follows a CRM field back to the file field, and a file field forward to the CRM fields', () => {
-    const crmEmail = trace('sync:crm_contacts.email', 'upstream');
+    const crmEmail = trace('sync:lineage_contacts.email', 'upstream');
     expect(crmEmail.upstream![0]).toMatchObject({ id: 'model:dim_customers.email' });
     expect(crmEmail.upstream!.at(-1)!.id).toBe('raw:shop.customers.email');
     const first = trace('raw:shop.customers.first_name', 'downstream');
     // Made in staging (trim(first_name || ' ' || last_name)), synced as it is under another name.
     expect(hops(first.downstream)).toContain('model:stg_shop_customers.full_name [derived]');
-    expect(hops(first.downstream)).toContain('sync:crm_contacts.firstname [rename]');
+    expect(hops(first.downstream)).toContain('sync:lineage_contacts.firstname [rename]');
     const city = trace('raw:shop.customers.address.city', 'downstream');
-    expect(hops(city.downstream)).toContain('sync:crm_contacts.city [identity]');
+    expect(hops(city.downstream)).toContain('sync:lineage_contacts.city [identity]');
     const signup = trace('dim_customers.signup_date', 'downstream');
-    expect(hops(signup.downstream)).toEqual(['sync:crm_contacts.createdate [derived]']);
+    expect(hops(signup.downstream)).toEqual(['sync:lineage_contacts.createdate [derived]']);
     // A constant has no upstream column.
-    expect(trace('sync:crm_contacts.lifecyclestage', 'upstream').upstream).toEqual([]);
+    expect(trace('sync:lineage_contacts.lifecyclestage', 'upstream').upstream).toEqual([]);
   });
 
   it('says it could not resolve a PIVOT model, and lists it as a table-level reader downstream', () => {
