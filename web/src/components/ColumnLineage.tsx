@@ -1,19 +1,29 @@
 // Column lineage in the graph's side panel: a picker of the selected asset's columns; picking one
 // shows the columns it is made from (down to the landing file field) and the columns, dashboard
 // tiles and sync fields it feeds, each with how it is transformed, and where lineage goes cold.
+import { useEffect } from 'react';
 import type { ColumnTrace, LineageColumns, TracedColumn } from '../api';
 import { useApi } from '../api';
 import { ErrorBox, Loading } from './ui';
+
+/** The assets a column's trace passes through, for the graph to light up. */
+export interface ColumnPath {
+  upstream: Set<string>;
+  downstream: Set<string>;
+}
 
 export function ColumnLineage({
   asset,
   column,
   onColumn,
+  onPath,
 }: {
   asset: string;
   column: string | undefined;
   /** Picks a column (of this asset or another one, from the lists). */
   onColumn: (asset: string, column: string | undefined) => void;
+  /** The assets on the picked column's trace (null when no column is picked). */
+  onPath: (path: ColumnPath | null) => void;
 }) {
   const all = useApi<LineageColumns>('/api/lineage/columns');
   const entry = all.data?.assets.find((a) => a.asset === asset);
@@ -24,6 +34,19 @@ export function ColumnLineage({
       ? `/api/lineage/columns/${encodeURIComponent(asset)}/${encodeURIComponent(chosen)}`
       : null,
   );
+  const traced = chosen ? trace.data : undefined;
+  useEffect(() => {
+    onPath(
+      traced
+        ? {
+            upstream: new Set((traced.upstream ?? []).map((t) => t.asset)),
+            downstream: new Set((traced.downstream ?? []).map((t) => t.asset)),
+          }
+        : null,
+    );
+  }, [traced, onPath]);
+  // Leaving the asset (or the page) leaves nothing lit.
+  useEffect(() => () => onPath(null), [onPath]);
   return (
     <section className="column-lineage">
       <h3>Columns</h3>
