@@ -8,6 +8,8 @@
  * Models are compiled and parsed by an in-process DuckDB whatever the warehouse: SQL in another
  * engine's dialect that DuckDB cannot parse is "unresolved: could not parse".
  */
+import { readFile } from 'node:fs/promises';
+import { parse } from 'csv-parse/sync';
 import { quoteIdentifier, type Engine } from '../engines/index.js';
 import { LOADED_AT } from '../lake/index.js';
 import { DbtSession, type Node, type ParsedProject } from '../models/index.js';
@@ -96,6 +98,10 @@ export async function buildColumnLineage(input: ColumnLineageInput): Promise<Col
   for (const key of input.graph.order) {
     const asset = input.graph.assets.get(key)!;
     const node = asset.uniqueId ? input.models.manifest.nodes.get(asset.uniqueId) : undefined;
+    if (node && asset.kind === 'seed') {
+      await addSeed(key, node, lineage, known);
+      continue;
+    }
     if (!node || !['model', 'snapshot', 'report'].includes(asset.kind)) continue;
     let sql: string;
     try {
@@ -149,6 +155,29 @@ function addSourceTables(project: Project, lineage: ColumnLineage, known: Map<st
       columnId(processed, LOADED_AT),
       'set when the batch is loaded (no upstream column)',
     );
+  }
+}
+
+/** A seed's columns: its CSV header (a seed is where its values start: no upstream). */
+async function addSeed(
+  key: string,
+  node: Node,
+  lineage: ColumnLineage,
+  known: Map<string, string[]>,
+): Promise<void> {
+  try {
+    const text = (await readFile(node.seed_file!, 'utf8')).replace(/^\uFEFF/, '');
+    const [header] = parse(text, {
+      delimiter: String(node.config.delimiter ?? ','),
+      to_line: 1,
+    }) as string[][];
+    const columns = (header ?? []).map((c) => c.trim());
+    lineage.columns.set(key, columns);
+    known.set(`${node.schema}.${node.alias}`.toLowerCase(), columns);
+  } catch (err) {
+    const reason = `could not read the seed's header: ${err instanceof Error ? err.message : String(err)}`;
+    lineage.unresolved.set(key, reason);
+    lineage.tableLevel.push({ asset: key, reads: [], reason });
   }
 }
 

@@ -72,6 +72,13 @@ fields:
   - { constant: customer, destination: lifecyclestage }
 `,
   );
+  // A seed, expanded by * in a model through its CSV header.
+  mkdirSync(join(dir, 'seeds'), { recursive: true });
+  writeFileSync(join(dir, 'seeds', 'state_names.csv'), 'state,state_name\nCA,California\n');
+  writeFileSync(
+    join(dir, 'models', 'marts', 'customer_states.sql'),
+    `select c.customer_id, s.* from {{ ref('dim_customers') }} c join {{ ref('state_names') }} s using (state)\n`,
+  );
   writeFileSync(
     join(dir, 'models', 'marts', 'sales_by_status.sql'),
     `select * from {{ ref('fct_sales') }} pivot (sum(net_amount) for order_status in ('completed', 'returned'))\n`,
@@ -141,6 +148,18 @@ describe('column lineage of the e-commerce template', () => {
     expect(failure(() => locateColumn(lineage, graph, 'sales_by_status.completed'))).toMatch(
       /no column completed \(its columns could not be resolved: .*PIVOT/,
     );
+  });
+
+  it('expands * over a seed with the columns of its CSV header', () => {
+    expect(lineage.columns.get('model:customer_states')).toEqual([
+      'customer_id',
+      'state',
+      'state_name',
+    ]);
+    // USING (state): s.* keeps the seed's own state column.
+    expect(hops(trace('customer_states.state_name', 'upstream').upstream)).toEqual([
+      'seed:state_names.state_name [identity]',
+    ]);
   });
 
   it('names the columns there are when a column does not exist', () => {
