@@ -135,6 +135,7 @@ function addSourceTables(project: Project, lineage: ColumnLineage, known: Map<st
   for (const t of project.tables) {
     const raw = `raw:${t.id}`;
     const processed = `processed:${t.table}`;
+    // _loaded_at is stamped at load: a column with no upstream, like a constant.
     const names = t.contract.columns.map((c) => c.name);
     if (!names.includes(LOADED_AT)) names.push(LOADED_AT);
     lineage.columns.set(
@@ -151,10 +152,6 @@ function addSourceTables(project: Project, lineage: ColumnLineage, known: Map<st
         transform: field === c.name ? 'identity' : 'rename',
       });
     }
-    lineage.unresolved.set(
-      columnId(processed, LOADED_AT),
-      'set when the batch is loaded (no upstream column)',
-    );
   }
 }
 
