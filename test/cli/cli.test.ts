@@ -2,8 +2,9 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openWorkspace } from '../../src/orchestrator/index.js';
+import { connectTemplateCrm, startTemplateCrm, type CrmStandIn } from '../crm-standin.js';
 import { tempDir } from '../helpers.js';
 
 const CLI = resolve(import.meta.dirname, '../../bin/tributary.js');
@@ -25,14 +26,21 @@ function tributary(args: string[], cwd?: string) {
 
 describe('the tributary command', () => {
   let project: string;
+  // The template's last step syncs customers to the CRM: its stand-in listens meanwhile.
+  let crm: CrmStandIn | undefined;
+  afterAll(async () => {
+    await crm?.close();
+  });
 
-  beforeAll(() => {
+  beforeAll(async () => {
     expect(
       existsSync(resolve(import.meta.dirname, '../../dist/src/cli/index.js')),
       'run `npm run build` first (npm test does)',
     ).toBe(true);
     project = join(tempDir('trib-cli-'), 'shop');
     expect(tributary(['init', project]).code).toBe(0);
+    crm = await startTemplateCrm();
+    connectTemplateCrm(project);
     expect(tributary(['-p', project, 'generate', '--scale', '0.01']).code).toBe(0);
     const run = tributary(['-p', project, 'run']);
     expect(run.code, run.stderr).toBe(0);

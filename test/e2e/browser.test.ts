@@ -15,6 +15,7 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateWithOwnCollector } from '../../src/cli/commands/generate.js';
 import { silentProgress } from '../../src/core/index.js';
+import { connectTemplateCrm, startTemplateCrm, type CrmStandIn } from '../crm-standin.js';
 import { tempDir } from '../helpers.js';
 
 const BIN = resolve(import.meta.dirname, '../../bin/tributary.js');
@@ -45,6 +46,7 @@ function cli(dir: string, args: string[], env: Record<string, string> = {}) {
 }
 
 let dir: string;
+let crm: CrmStandIn | undefined;
 let server: ChildProcess;
 let url: string;
 let viewer: string;
@@ -72,6 +74,9 @@ describe.skipIf(!haveChromium)('the web UI in Chromium', () => {
   beforeAll(async () => {
     dir = join(tempDir('trib-browser-'), 'shop');
     expect(cli(dir, ['init', dir]).code).toBe(0);
+    // The template's last step syncs customers to the CRM: its stand-in listens meanwhile.
+    crm = await startTemplateCrm();
+    connectTemplateCrm(dir);
     // The clickstream goes through a collector into the stream, as `npm run demo` sends it.
     await generateWithOwnCollector(dir, { scale: 0.02, progress: silentProgress });
     // serve's collector on a free port, not 4567, which another test's serve may hold.
@@ -128,6 +133,7 @@ describe.skipIf(!haveChromium)('the web UI in Chromium', () => {
   }, 240_000);
 
   afterAll(async () => {
+    await crm?.close();
     await context?.close();
     if (server && server.exitCode === null) {
       server.kill('SIGTERM');

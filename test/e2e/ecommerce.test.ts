@@ -6,13 +6,14 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateWithOwnCollector } from '../../src/cli/commands/generate.js';
 import { initProject } from '../../src/cli/commands/init.js';
 import { silentProgress } from '../../src/core/index.js';
 import { lakeKeys, readManifest, type TableManifest } from '../../src/lake/index.js';
 import { runPipeline, type RunResult, type Workspace } from '../../src/orchestrator/index.js';
 import type { GenerateReport } from '../../templates/ecommerce/generator/index.js';
+import { connectTemplateCrm, startTemplateCrm, type CrmStandIn } from '../crm-standin.js';
 import { tempDir, withWorkspace } from '../helpers.js';
 
 const SCALE = 0.02;
@@ -27,8 +28,18 @@ const TABLES = [
   'clickstream',
 ];
 
+// The template's last step syncs customers to the CRM: its stand-in listens for every test here.
+let crm: CrmStandIn | undefined;
+beforeAll(async () => {
+  crm = await startTemplateCrm();
+}, 60_000);
+afterAll(async () => {
+  await crm?.close();
+});
+
 async function newProject(): Promise<{ dir: string; report: GenerateReport }> {
   const dir = await initProject(join(tempDir('trib-e2e-'), 'shop'), 'ecommerce');
+  connectTemplateCrm(dir);
   // The clickstream goes through the collector (Kinesis PutRecords) into the stream, as the demo does.
   const { report } = await generateWithOwnCollector(dir, {
     scale: SCALE,

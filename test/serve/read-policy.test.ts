@@ -11,6 +11,7 @@ import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectTemplateCrm, startTemplateCrm, type CrmStandIn } from '../crm-standin.js';
 import { generateWithOwnCollector } from '../../src/cli/commands/generate.js';
 import { initProject } from '../../src/cli/commands/init.js';
 import { silentProgress } from '../../src/core/index.js';
@@ -37,11 +38,15 @@ let app: FastifyInstance;
 let sandbox: QuerySandbox;
 let lake: string;
 let project: string;
+let crm: CrmStandIn | undefined;
 let snapshot: ServingSnapshot;
 const token: Record<Role, string> = { viewer: '', operator: '', admin: '' };
 
 beforeAll(async () => {
   project = await initProject(join(tempDir('trib-read-policy-'), 'shop'), 'ecommerce');
+  // The template's last step syncs customers to the CRM: its stand-in listens meanwhile.
+  crm = await startTemplateCrm();
+  connectTemplateCrm(project);
   await generateWithOwnCollector(project, { scale: 0.01, seed: 7, progress: silentProgress });
   ws = await openWorkspace(project, 'test');
   expect((await runPipeline(ws)).status).toBe('succeeded');
@@ -56,6 +61,7 @@ beforeAll(async () => {
 }, 240_000);
 
 afterAll(async () => {
+  await crm?.close();
   await app?.close();
   sandbox?.close();
   await ws?.close();

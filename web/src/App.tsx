@@ -18,6 +18,7 @@ const CatalogPage = lazy(() => import('./pages/Catalog').then((m) => ({ default:
 const QualityPage = lazy(() => import('./pages/Quality').then((m) => ({ default: m.QualityPage })));
 const SqlPage = lazy(() => import('./pages/Sql').then((m) => ({ default: m.SqlPage })));
 const DlqPage = lazy(() => import('./pages/Dlq').then((m) => ({ default: m.DlqPage })));
+const SyncsPage = lazy(() => import('./pages/Syncs').then((m) => ({ default: m.SyncsPage })));
 
 const NAV: { path: string; label: string }[] = [
   { path: 'dashboards', label: 'Dashboards' },
@@ -26,6 +27,7 @@ const NAV: { path: string; label: string }[] = [
   { path: 'catalog', label: 'Catalog' },
   { path: 'quality', label: 'Quality' },
   { path: 'sql', label: 'SQL' },
+  { path: 'syncs', label: 'Syncs' },
   { path: 'dlq', label: 'Dead letters' },
 ];
 
@@ -193,6 +195,8 @@ function Page({
       return <QualityPage route={route} />;
     case 'sql':
       return <SqlPage route={route} />;
+    case 'syncs':
+      return <SyncsPage route={route} />;
     case 'dlq':
       return <DlqPage route={route} canOperate={canOperate} />;
     case 'login':

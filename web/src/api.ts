@@ -64,6 +64,9 @@ export type QuarantineRows = Json<'/api/quarantine/{table}', 'get'>;
 export type DeadLetter = Json<'/api/dlq/{id}', 'get'>;
 export type Replayed = Json<'/api/dlq/{id}/replay', 'post'>;
 
+export type SyncSummary = Json<'/api/syncs', 'get'>[number];
+export type SyncRun = Json<'/api/syncs/{name}/runs', 'get'>[number];
+
 /** An error response from the API (or the network), with the API's code and hint when given. */
 export class ApiError extends Error {
   constructor(

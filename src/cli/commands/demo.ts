@@ -18,6 +18,7 @@ import { generateForProject, generateWithOwnCollector, type GenerateOutcome } fr
 import { initProject } from './init.js';
 import { chooseAppDatabase, DEFAULT_APP_DB_URL, type AppDbChoice } from './demo-appdb.js';
 import { startDemoPaymentsApi } from './demo-payments.js';
+import { startDemoCrm } from './demo-crm.js';
 
 export interface DemoOptions {
   scale?: number;
@@ -83,8 +84,13 @@ export async function runDemo(dirArg: string, options: DemoOptions): Promise<Dem
     options.appDbSchema,
   );
   const payments = await startDemoPaymentsApi(dir, options.progress);
+  const crm = await startDemoCrm(dir).catch(async (err: unknown) => {
+    await payments.close();
+    throw err;
+  });
   const ws = await openWorkspace(dir, 'demo').catch(async (err: unknown) => {
     await payments.close();
+    await crm.close();
     throw err;
   });
   try {
@@ -117,7 +123,18 @@ export async function runDemo(dirArg: string, options: DemoOptions): Promise<Dem
   } finally {
     await ws.close();
     await payments.close();
+    await crm.close();
   }
+}
+
+/** What the syncs sent, for the summary. */
+function syncLines(run: RunResult): string[] {
+  return run.steps
+    .filter((s) => s.kind === 'sync' && s.status !== 'failed')
+    .map(
+      (s) =>
+        `${s.asset}: ${s.message ?? ''} (the CRM stand-in; \`npm run crm-api\` serves it again, \`tributary syncs\` lists the runs)`,
+    );
 }
 
 /** How the clickstream came in, for the summary. */
@@ -197,6 +214,7 @@ function formatDemo(demo: DemoOutcome, out: Output): string {
         : demo.appDb.detail,
       'payments pulled from the stand-in payments API (Stripe list semantics; `npm run payments-api` serves it again)',
       clickstreamLine(demo.generated),
+      ...syncLines(demo.run),
       ...failed.map((s) => `${out.paint('red', 'failed')} ${s.asset}: ${s.message ?? ''}`),
     ].join('\n'),
   );
@@ -220,6 +238,7 @@ function formatDemo(demo: DemoOutcome, out: Output): string {
       `${cmd} catalog`,
       `${cmd} ls -s +fct_sales --output name`,
       `${cmd} runs`,
+      `${cmd} sync crm_contacts --dry-run`,
     ].join('\n'),
   );
   return lines.join('\n');

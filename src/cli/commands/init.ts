@@ -27,8 +27,8 @@ export async function initProject(dirArg: string, template: string): Promise<str
   }
   await mkdir(dir, { recursive: true });
   const source = templateDir(template);
-  // The generator's code ships with Tributary, not with each project.
-  const entries = (await readdir(source)).filter((e) => e !== 'generator');
+  // The generator's and the CRM stand-in's code ship with Tributary, not with each project.
+  const entries = (await readdir(source)).filter((e) => e !== 'generator' && e !== 'crm');
   const clashes = entries.filter((e) => existsSync(join(dir, e)));
   if (clashes.length) {
     throw new TributaryError(`${dir} already has ${clashes.join(', ')}; init would overwrite it`, {

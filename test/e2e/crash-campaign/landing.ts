@@ -9,7 +9,7 @@
  * are cut at record boundaries (quoted line breaks included), JSON arrays at their one-record
  * lines.
  */
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { runTributary } from './processes.js';
@@ -57,6 +57,9 @@ export async function prepareDeliveries(
   const project = join(dir, 'shop');
   await runTributary(dir, ['init', project]);
   await clickstreamFromFiles(project);
+  // The campaign is about landing and processing: the template's CRM sync (which needs the CRM
+  // stand-in listening) is left out; its own crash safety is test/sync's.
+  await rm(join(project, 'syncs'), { recursive: true, force: true });
   await runTributary(project, ['generate', '--scale', String(scale), '--seed', String(seed)]);
   const landing = join(project, 'landing');
   const second = join(dir, 'second-delivery');

@@ -6,6 +6,7 @@
  */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectTemplateCrm, startTemplateCrm, type CrmStandIn } from '../../crm-standin.js';
 import { generateWithOwnCollector } from '../../../src/cli/commands/generate.js';
 import { initProject } from '../../../src/cli/commands/init.js';
 import { silentProgress } from '../../../src/core/index.js';
@@ -34,6 +35,7 @@ import { tempDir, withWorkspace } from '../../helpers.js';
 import { TestRunner } from './runner.js';
 
 let dir: string;
+let crm: CrmStandIn | undefined;
 let runner: TestRunner;
 let dashboards: Dashboard[];
 let serving: string;
@@ -41,6 +43,9 @@ let generated: GenerateReport;
 
 beforeAll(async () => {
   dir = await initProject(join(tempDir('trib-dash-e2e-'), 'shop'), 'ecommerce');
+  // The template's last step syncs customers to the CRM: its stand-in listens meanwhile.
+  crm = await startTemplateCrm();
+  connectTemplateCrm(dir);
   ({ report: generated } = await generateWithOwnCollector(dir, {
     scale: 0.01,
     seed: 11,
@@ -58,7 +63,10 @@ beforeAll(async () => {
   dashboards = await loadDashboards(dir);
 });
 
-afterAll(() => runner?.close());
+afterAll(async () => {
+  await runner?.close();
+  await crm?.close();
+});
 
 /** Every tile's result, failing with the tile's id and error when one failed. */
 function succeeded(result: Awaited<ReturnType<typeof runDashboard>>): Record<string, TileResult> {
