@@ -227,10 +227,11 @@ async function addSync(resolver: QueryResolver, sync: SyncDefinition, input: Col
   const schema = input.project.config.models.schema;
   const sql = sync.source.sql ?? `select * from ${quoteIdentifier(sync.source.ref ?? '')}`;
   const source = await resolver.resolve(sql, schema);
-  const fields: SyncFieldMapping[] = [
-    { source: sync.match.source, destination: sync.match.destination, line: 0 },
-    ...sync.fields.filter((f) => f.destination !== sync.match.destination),
-  ];
+  // The match key is a destination field too, unless a mapping (with its transforms) names it.
+  const mapsKey = sync.fields.some((f) => f.destination === sync.match.destination);
+  const fields: SyncFieldMapping[] = mapsKey
+    ? sync.fields
+    : [{ source: sync.match.source, destination: sync.match.destination, line: 0 }, ...sync.fields];
   if (!source.columns) {
     resolver.record(key, source, []);
     return;

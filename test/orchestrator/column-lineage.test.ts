@@ -122,7 +122,11 @@ describe('column lineage of the e-commerce template', () => {
 
   it('follows a CRM field back to the file field, and a file field forward to the CRM fields', () => {
     const crmEmail = trace('sync:lineage_contacts.email', 'upstream');
-    expect(crmEmail.upstream![0]).toMatchObject({ id: 'model:dim_customers.email' });
+    // The match key's field is mapped with transform: lower, so the hop is derived.
+    expect(crmEmail.upstream![0]).toMatchObject({
+      id: 'model:dim_customers.email',
+      transform: 'derived',
+    });
     expect(crmEmail.upstream!.at(-1)!.id).toBe('raw:shop.customers.email');
     const first = trace('raw:shop.customers.first_name', 'downstream');
     // Made in staging (trim(first_name || ' ' || last_name)), synced as it is under another name.
@@ -131,9 +135,25 @@ describe('column lineage of the e-commerce template', () => {
     const city = trace('raw:shop.customers.address.city', 'downstream');
     expect(hops(city.downstream)).toContain('sync:lineage_contacts.city [identity]');
     const signup = trace('dim_customers.signup_date', 'downstream');
-    expect(hops(signup.downstream)).toEqual(['sync:lineage_contacts.createdate [derived]']);
+    expect(hops(signup.downstream)).toContain('sync:lineage_contacts.createdate [derived]');
     // A constant has no upstream column.
     expect(trace('sync:lineage_contacts.lifecyclestage', 'upstream').upstream).toEqual([]);
+  });
+
+  it("follows the template's own CRM sync back to the order lines' file fields", () => {
+    const value = trace('sync:crm_contacts.lifetime_value', 'upstream');
+    expect(value.upstream![0]).toMatchObject({
+      id: 'model:customer_lifecycle.lifetime_value',
+      transform: 'derived', // cast: number
+    });
+    expect(value.upstream!.map((t) => t.id)).toEqual(
+      expect.arrayContaining([
+        'model:fct_sales.net_amount',
+        'raw:shop.order_lines.quantity',
+        'raw:shop.order_lines.unit_price',
+        'raw:shop.order_lines.discount',
+      ]),
+    );
   });
 
   it('says it could not resolve a PIVOT model, and lists it as a table-level reader downstream', () => {
