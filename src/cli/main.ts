@@ -16,6 +16,7 @@ import { registerDlq } from './commands/dlq.js';
 import { registerForecast } from './commands/forecast.js';
 import { registerGenerate } from './commands/generate.js';
 import { registerGraph } from './commands/graph.js';
+import { registerLineage } from './commands/lineage.js';
 import { registerInit } from './commands/init.js';
 import { registerLogs } from './commands/logs.js';
 import { registerPartitions } from './commands/partitions.js';
@@ -57,6 +58,7 @@ const COMMANDS: ((program: Command, cli: CliContext) => void)[] = [
   registerRuns,
   registerSync,
   registerGraph,
+  registerLineage,
   registerLogs,
   registerBackfill,
   registerPartitions,

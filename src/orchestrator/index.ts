@@ -1,6 +1,27 @@
 /** Orchestrator: the asset graph, selection, the runner and open workspaces. */
 export { buildAssetGraph, selectAssets, type Asset, type AssetGraph } from './graph.js';
-export { openWorkspace, loadAssetGraph, type Workspace } from './workspace.js';
+export {
+  openWorkspace,
+  loadAssetGraph,
+  loadColumnLineage,
+  columnLineageOf,
+  type Workspace,
+} from './workspace.js';
+export {
+  buildColumnLineage,
+  columnId,
+  type ColumnLineage,
+  type ColumnLineageInput,
+  type LineageEdge,
+  type TableLevelRead,
+} from './column-lineage.js';
+export {
+  locateColumn,
+  traceColumn,
+  type ColumnTrace,
+  type TraceDirection,
+  type TracedColumn,
+} from './column-trace.js';
 export { executeAsset, type StepOutcome, type ExecContext } from './executors.js';
 export {
   runPipeline,

@@ -22,6 +22,7 @@ import type { StreamFlusher } from '../stream/index.js';
 import { DeadLetterStore, Notifier, checkAlertsConfig } from '../notify/index.js';
 import { buildAssetGraph, withAssets, type AssetGraph } from './graph.js';
 import { dashboardAssets, withForecastLineage } from './lineage.js';
+import { buildColumnLineage, type ColumnLineage } from './column-lineage.js';
 import { syncAssets } from './sync-assets.js';
 
 export interface Workspace {
@@ -189,6 +190,64 @@ export async function loadAssetGraph(dir: string): Promise<{
   } finally {
     await engine.close();
   }
+}
+
+/**
+ * The asset graph and the column lineage of a project without opening it (as loadAssetGraph):
+ * models are compiled and their SQL parsed by an in-memory DuckDB, nothing is run.
+ */
+export async function loadColumnLineage(dir: string): Promise<{
+  project: Project;
+  graph: AssetGraph;
+  lineage: ColumnLineage;
+}> {
+  const project = await loadProject(dir);
+  const engine = await openDuckDB({ path: ':memory:' });
+  try {
+    const { models, graph, dashboards, syncs } = await readGraph(project, engine);
+    const lineage = await buildColumnLineage({
+      project,
+      models,
+      graph,
+      dashboards,
+      syncs,
+      parser: engine,
+    });
+    return { project, graph, lineage };
+  } finally {
+    await engine.close();
+  }
+}
+
+const workspaceLineage = new WeakMap<AssetGraph, Promise<ColumnLineage>>();
+
+/**
+ * The column lineage of an open workspace, built once per asset graph (the server's API asks
+ * for it often); SQL is parsed by an in-memory DuckDB, never by the warehouse.
+ */
+export function columnLineageOf(ws: Workspace): Promise<ColumnLineage> {
+  let built = workspaceLineage.get(ws.graph);
+  if (!built) {
+    built = (async () => {
+      const engine = await openDuckDB({ path: ':memory:' });
+      try {
+        return await buildColumnLineage({
+          project: ws.project,
+          models: ws.models,
+          graph: ws.graph,
+          dashboards: ws.dashboards,
+          syncs: ws.syncs,
+          parser: engine,
+        });
+      } finally {
+        await engine.close();
+      }
+    })();
+    // A failure is not kept: the next request tries again.
+    built.catch(() => workspaceLineage.delete(ws.graph));
+    workspaceLineage.set(ws.graph, built);
+  }
+  return built;
 }
 
 /**

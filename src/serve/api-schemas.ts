@@ -304,3 +304,45 @@ export const dashboardResultSchema = z.strictObject({
 export function jsonResponse(schema: z.ZodType): Record<string, unknown> {
   return z.toJSONSchema(schema, { target: 'openapi-3.0', io: 'output' }) as Record<string, unknown>;
 }
+
+/** Every asset's columns, for the graph's column picker (column lineage). */
+export const lineageColumnsSchema = z.strictObject({
+  assets: z.array(
+    z.strictObject({
+      asset: z.string(),
+      columns: z.array(z.string()),
+      /** Why its columns (or some) cannot be followed. */
+      unresolved: z.string().optional(),
+    }),
+  ),
+});
+
+const tracedColumnSchema = z.strictObject({
+  id: z.string(),
+  asset: z.string(),
+  column: z.string(),
+  depth: z.number(),
+  via: z.string(),
+  transform: z.enum(['identity', 'rename', 'derived', 'constant']),
+  unresolved: z.string().optional(),
+});
+
+/** One column's upstream and downstream columns (`tributary lineage --json` prints the same). */
+export const columnTraceSchema = z.strictObject({
+  id: z.string(),
+  asset: z.string(),
+  column: z.string(),
+  unresolved: z.string().optional(),
+  upstream: z.array(tracedColumnSchema).optional(),
+  downstream: z.array(tracedColumnSchema).optional(),
+  tableLevel: z
+    .array(
+      z.strictObject({
+        asset: z.string(),
+        tile: z.string().optional(),
+        reads: z.array(z.string()),
+        reason: z.string(),
+      }),
+    )
+    .optional(),
+});

@@ -2,7 +2,8 @@
  * The web UI in Debian's Chromium (playwright-core, no downloaded browser) against a real
  * `tributary serve` of the e-commerce template: log in, open each dashboard (a screenshot of
  * each is saved in test/.artifacts/screenshots), change a filter and see the KPI change to the
- * value computed directly in SQL, run a query in the editor, and open a failed run's log; all
+ * value computed directly in SQL, run a query in the editor, open a failed run's log, and follow
+ * a column's lineage on the graph (upstream to the file field, downstream to tiles); all
  * of it under the server's Content-Security-Policy with no violation, and signing out ends the
  * session on the server.
  */
@@ -235,6 +236,29 @@ describe.skipIf(!haveChromium)('the web UI in Chromium', () => {
     await expect.poll(async () => upstream.textContent()).toMatch(/model:fct_sales/);
     expect(await upstream.textContent()).toMatch(/raw:shop\.orders/);
     await page.screenshot({ path: join(SHOTS, 'graph-lineage.png') });
+  });
+
+  it('picks a column on the graph and shows its columns upstream to the file field and downstream to tiles', async () => {
+    await page.goto(`${url}/#/graph?asset=${encodeURIComponent('model:dim_customers')}`);
+    const picker = page.getByTestId('column-picker');
+    await picker.waitFor();
+    await picker.selectOption('city');
+    const upstream = page.getByTestId('column-upstream');
+    await expect
+      .poll(async () => upstream.textContent())
+      .toMatch(/raw:shop\.customers\.address\.city/);
+    expect(await upstream.textContent()).toMatch(/snapshot:customers_snapshot\.city/);
+    await page.screenshot({ path: join(SHOTS, 'column-lineage-upstream.png') });
+    // A landing file field forward to the dashboard tiles it feeds.
+    await page.goto(
+      `${url}/#/graph?asset=${encodeURIComponent('raw:shop.order_lines')}&column=quantity`,
+    );
+    const downstream = page.getByTestId('column-downstream');
+    await expect
+      .poll(async () => downstream.textContent(), { timeout: 15_000 })
+      .toMatch(/dashboard:executive\.revenue\.value/);
+    expect(await downstream.textContent()).toMatch(/model:fct_sales\.net_amount/);
+    await page.screenshot({ path: join(SHOTS, 'column-lineage-downstream.png') });
   });
 
   it('is usable at phone width', async () => {

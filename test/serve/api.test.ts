@@ -332,6 +332,33 @@ describe('read routes', () => {
     expect((await get('/api/runs/run_nope')).statusCode).toBe(404);
   });
 
+  it('column lineage: every asset with its columns, and a column traced both ways', async () => {
+    const listed = (await get('/api/lineage/columns')).json() as {
+      assets: { asset: string; columns: string[] }[];
+    };
+    expect(listed.assets.find((a) => a.asset === 'model:revenue')!.columns).toEqual([
+      'region',
+      'revenue',
+      'orders',
+    ]);
+    const trace = (await get('/api/lineage/columns/model%3Arevenue/revenue')).json() as {
+      upstream: { id: string; transform: string }[];
+      downstream: { id: string; transform: string }[];
+    };
+    expect(trace.upstream.map((t) => `${t.id} ${t.transform}`)).toEqual([
+      'processed:orders.amount derived',
+      'raw:shop.orders.amount identity',
+    ]);
+    expect(trace.downstream.map((t) => t.id)).toContain('dashboard:sales.revenue.value');
+    const up = (await get('/api/lineage/columns/model%3Arevenue/region?direction=upstream')).json();
+    expect(up).not.toHaveProperty('downstream');
+    const missing = await get('/api/lineage/columns/model%3Arevenue/nope');
+    expect(missing.statusCode).toBe(404);
+    expect(missing.json()).toMatchObject({
+      error: { code: 'NOT_FOUND', message: expect.stringMatching(/has no column nope/) },
+    });
+  });
+
   it('graph, catalog with schema versions, and quality with quarantine reasons', async () => {
     const graph = (await get('/api/graph')).json() as { assets: { key: string; deps: string[] }[] };
     // Dashboards are in the graph for lineage: sales reads the revenue model.
@@ -576,6 +603,12 @@ describe('responses match the OpenAPI description', () => {
       { method: 'GET', url: '/api/runs/RUN', path: '/api/runs/{id}' },
       { method: 'GET', url: '/api/runs/RUN/logs', path: '/api/runs/{id}/logs' },
       { method: 'GET', url: '/api/graph', path: '/api/graph' },
+      { method: 'GET', url: '/api/lineage/columns', path: '/api/lineage/columns' },
+      {
+        method: 'GET',
+        url: '/api/lineage/columns/model%3Arevenue/revenue',
+        path: '/api/lineage/columns/{asset}/{column}',
+      },
       { method: 'GET', url: '/api/catalog', path: '/api/catalog' },
       { method: 'GET', url: '/api/catalog/processed/orders', path: '/api/catalog/{zone}/{name}' },
       { method: 'GET', url: '/api/quality', path: '/api/quality' },

@@ -132,6 +132,8 @@ tiles:
     'filters/:filter': 'day',
     'tiles/:tile': 'amount',
     'syncs/:name': 'daily_out',
+    'columns/:asset': 'model:daily',
+    ':asset/:column': 'amount',
   });
   app = await buildApp({
     ws,

@@ -747,6 +747,120 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/lineage/columns': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Every asset's columns, as column lineage knows them */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              assets: {
+                asset: string;
+                columns: string[];
+                unresolved?: string;
+              }[];
+            };
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/lineage/columns/{asset}/{column}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** One column's upstream and downstream columns */
+    get: {
+      parameters: {
+        query?: {
+          direction?: 'upstream' | 'downstream' | 'both';
+        };
+        header?: never;
+        path: {
+          asset: string;
+          column: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              asset: string;
+              column: string;
+              downstream?: {
+                asset: string;
+                column: string;
+                depth: number;
+                id: string;
+                /** @enum {string} */
+                transform: 'identity' | 'rename' | 'derived' | 'constant';
+                unresolved?: string;
+                via: string;
+              }[];
+              id: string;
+              tableLevel?: {
+                asset: string;
+                reads: string[];
+                reason: string;
+                tile?: string;
+              }[];
+              unresolved?: string;
+              upstream?: {
+                asset: string;
+                column: string;
+                depth: number;
+                id: string;
+                /** @enum {string} */
+                transform: 'identity' | 'rename' | 'derived' | 'constant';
+                unresolved?: string;
+                via: string;
+              }[];
+            };
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/me': {
     parameters: {
       query?: never;

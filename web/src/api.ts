@@ -47,6 +47,9 @@ export type RunQueued = Json<'/api/runs', 'post', 202>;
 
 export type Graph = Json<'/api/graph', 'get'>;
 export type Asset = Graph['assets'][number];
+export type LineageColumns = Json<'/api/lineage/columns', 'get'>;
+export type ColumnTrace = Json<'/api/lineage/columns/{asset}/{column}', 'get'>;
+export type TracedColumn = NonNullable<ColumnTrace['upstream']>[number];
 
 export type CatalogEntry = Json<'/api/catalog', 'get'>[number];
 export type CatalogDetail = Json<'/api/catalog/{zone}/{name}', 'get'>;

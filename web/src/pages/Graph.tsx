@@ -1,7 +1,8 @@
 // The asset graph (#/graph): every asset from /api/graph placed in layers by dependency depth
 // (x = depth, y = position in its layer, ordered to follow upstream positions), coloured by
-// kind. Search finds assets; clicking one highlights and lists its upstream and downstream.
-import { useEffect, useMemo, useRef, useState } from 'react';
+// kind. Search finds assets; clicking one highlights and lists its upstream and downstream, and
+// offers its columns: picking one lists the columns upstream and downstream of it.
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { Asset, Graph } from '../api';
 import { useApi } from '../api';
 import {
@@ -19,6 +20,7 @@ import {
 import { href, navigate } from '../router';
 import type { Route } from '../router';
 import { Chart } from '../components/Chart';
+import { ColumnLineage, type ColumnPath } from '../components/ColumnLineage';
 import type { ChartOption, ECElementEvent } from '../components/echarts';
 import { Empty, ErrorBox, Loading, PageHeader } from '../components/ui';
 
@@ -36,7 +38,9 @@ export function GraphPage({ route }: { route: Route }) {
     setWidth(Math.round(el.clientWidth));
     return () => ro.disconnect();
   }, [data]);
-  const select = (key: string | undefined) => navigate(href(['graph'], { asset: key }), true);
+  const column = route.query.get('column') ?? undefined;
+  const select = (key: string | undefined, col?: string) =>
+    navigate(href(['graph'], { asset: key, column: col }), true);
 
   const assets = useMemo(() => data?.assets ?? [], [data]);
   const model = useMemo(() => {
@@ -52,10 +56,15 @@ export function GraphPage({ route }: { route: Route }) {
     };
   }, [assets]);
 
-  const lineage = useMemo(() => {
+  const assetLineage = useMemo(() => {
     if (!selected || !model.byKey.has(selected)) return null;
     return { upstream: reach(selected, model.up), downstream: reach(selected, model.down) };
   }, [selected, model]);
+
+  // With a column picked, the chart lights the assets its column lineage passes through.
+  const [columnPath, setColumnPath] = useState<ColumnPath | null>(null);
+  const onPath = useCallback((p: ColumnPath | null) => setColumnPath(p), []);
+  const lineage = selected && columnPath ? columnPath : assetLineage;
 
   const q = search.trim().toLowerCase();
   const matches = useMemo(() => matchAssets(assets, q), [assets, q]);
@@ -222,7 +231,7 @@ export function GraphPage({ route }: { route: Route }) {
             </p>
           </div>
           <aside className="graph-side panel" data-testid="lineage">
-            {sel && lineage ? (
+            {sel && assetLineage ? (
               <>
                 <header className="panel-head">
                   <h2 className="mono">{sel.key}</h2>
@@ -248,9 +257,10 @@ export function GraphPage({ route }: { route: Route }) {
                     </div>
                   ) : null}
                 </dl>
+                <ColumnLineage asset={sel.key} column={column} onColumn={select} onPath={onPath} />
                 <LineageList
                   title="Upstream"
-                  keys={lineage.upstream}
+                  keys={assetLineage.upstream}
                   direct={new Set(model.up.get(sel.key) ?? [])}
                   byKey={model.byKey}
                   onSelect={select}
@@ -258,7 +268,7 @@ export function GraphPage({ route }: { route: Route }) {
                 />
                 <LineageList
                   title="Downstream"
-                  keys={lineage.downstream}
+                  keys={assetLineage.downstream}
                   direct={new Set(model.down.get(sel.key) ?? [])}
                   byKey={model.byKey}
                   onSelect={select}
