@@ -360,6 +360,88 @@ async function servePhases(
   }
 }
 
+/** What `--side raw` measured: the raw HTTP load, then the flusher landing all of it. */
+export interface RawOnlyResult {
+  raw: ProducerResult;
+  /** Records the flusher had committed to the raw zone when the bench stopped waiting. */
+  landed: number;
+  /** Records acknowledged in the whole run (warm-up, load and probes). */
+  acked: number;
+  /** Seconds from the load's end until every acknowledged record was committed to the raw zone. */
+  landLagSeconds: number;
+  /** The collector's CPU from the load's start until everything was landed. */
+  landCpuSeconds: number;
+}
+
+/** Records committed to a stream table's raw zone: the sum of the cursor's shard counters. */
+async function landedRecords(project: string): Promise<number> {
+  try {
+    const manifest = JSON.parse(
+      await readFile(join(project, `.tributary/lake/raw/web/${STREAM}/_manifest.json`), 'utf8'),
+    ) as { cursor?: { shards?: Record<string, string> } };
+    // A local-log sequence number ends with the shard's 20-digit counter (1, 2, 3…, no gaps).
+    return Object.values(manifest.cursor?.shards ?? {}).reduce(
+      (n, seq) => n + Number(seq.slice(-20)),
+      0,
+    );
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * `--side raw`: only the raw HTTP load on `tributary collect` (no SDK, no serve), then waits for
+ * the flusher to commit every acknowledged record to the raw zone, so the collector's CPU to
+ * acknowledge and land each event is measured whole. `collectorEnv` reaches only the collector
+ * (e.g. NODE_OPTIONS=--cpu-prof).
+ */
+export async function runRawOnly(
+  events: readonly BenchEvent[],
+  seconds: number,
+  connections: number,
+  log: (line: string) => void,
+  collectorEnv: Record<string, string> = {},
+): Promise<RawOnlyResult> {
+  const project = mkdtempSync(join(tmpdir(), 'bench-stream-trib-'));
+  try {
+    const port = await freePort();
+    writeProjectFiles(project, streamProjectFiles({ port, primaryKey: [], maxAge: '1s' }));
+    const key = await createProducerKey(project);
+    const collector = await startCollector(project, port, collectorEnv);
+    const client = kinesisClient(collector.url, key, 3);
+    const watcher = await ProbeWatcher.open(project);
+    try {
+      const warm = await sdkLoad(events, client, 1, 2);
+      log(`tributary collect: raw HTTP PutRecords, ${connections} connections, ${seconds} s`);
+      const cpu0 = processCpuSeconds(collector.pid);
+      const probes = { client, watcher, prefix: 'probe-collect-raw-' };
+      const raw = await measured(collector, probes, () =>
+        rawHttpLoad(events, key, port, seconds, connections),
+      );
+      const acked = warm.records + raw.load.records + watcher.acked.size;
+      const loadEnd = performance.now();
+      let landed = await landedRecords(project);
+      while (landed < acked && performance.now() - loadEnd < 120_000) {
+        await new Promise((r) => setTimeout(r, 20));
+        landed = await landedRecords(project);
+      }
+      return {
+        raw,
+        landed,
+        acked,
+        landLagSeconds: (performance.now() - loadEnd) / 1000,
+        landCpuSeconds: processCpuSeconds(collector.pid) - cpu0,
+      };
+    } finally {
+      watcher.stop();
+      client.destroy();
+      await stopCollector(collector);
+    }
+  } finally {
+    rmSync(project, { recursive: true, force: true });
+  }
+}
+
 /** Runs the whole Tributary side on a fresh project in a temporary folder. */
 export async function runTributarySide(
   events: readonly BenchEvent[],

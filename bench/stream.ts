@@ -5,14 +5,23 @@
  * payloads published from Node to a nats-server the bench starts (JetStream, file storage) in
  * the same run: the ratio. CPU seconds of each server process (/proc) and of the producers.
  *   npm run bench:stream -- --seconds 10 --connections 8 --in-flight 256 [--json] [--side both]
+ *   npm run bench:stream -- --side raw [--collector-cpu-prof DIR]
+ *     (the raw HTTP load on collect alone, then its flusher landing everything: CPU per event)
  * Target (issue 15): ≥ 100,000 events/s acknowledged only after fsync on the 2-core machine, p99
  * acknowledgement under 50 ms.
  */
 import { cpus, loadavg } from 'node:os';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { fixedEvents, percentile, type LoadResult } from './stream-common.js';
 import { runJetStreamSide, type JetStreamResult } from './stream-nats-reference.js';
-import { runTributarySide, type ProducerResult, type TributaryResult } from './stream-tributary.js';
+import {
+  runRawOnly,
+  runTributarySide,
+  type ProducerResult,
+  type TributaryResult,
+} from './stream-tributary.js';
 
 const { values } = parseArgs({
   options: {
@@ -21,6 +30,7 @@ const { values } = parseArgs({
     'in-flight': { type: 'string', default: '256' },
     events: { type: 'string', default: '4000' },
     side: { type: 'string', default: 'both' },
+    'collector-cpu-prof': { type: 'string', default: '' },
     json: { type: 'boolean', default: false },
   },
 });
@@ -120,8 +130,44 @@ function printReport(
   console.log(out.join('\n'));
 }
 
+/**
+ * `--side raw`: the raw HTTP load on `tributary collect` alone, then the wait for its flusher to
+ * land every acknowledged record; the collector's CPU per event acknowledged and landed.
+ */
+async function rawOnly(events: ReturnType<typeof fixedEvents>): Promise<void> {
+  const start = loadavg()[0]!;
+  const profileDir = values['collector-cpu-prof'];
+  const preload = fileURLToPath(new URL('./cpu-profile-preload.js', import.meta.url));
+  const env: Record<string, string> = profileDir
+    ? { NODE_OPTIONS: `--import=${preload}`, BENCH_CPU_PROF_DIR: resolve(profileDir) }
+    : {};
+  const r = await runRawOnly(events, seconds, connections, log, env);
+  const s = summarize(r.raw.load, r.raw.collectorCpuSeconds, r.raw.producerCpuSeconds);
+  const result = {
+    connections,
+    seconds,
+    load: { start, end: loadavg()[0]! },
+    raw: s,
+    acked: r.acked,
+    landed: r.landed,
+    landLagSeconds: r.landLagSeconds,
+    landCpuSeconds: r.landCpuSeconds,
+    landCpuPer100k: (r.landCpuSeconds / r.acked) * 100_000,
+  };
+  if (values.json) return console.log(JSON.stringify(result, null, 2));
+  console.log(
+    [
+      `bench:stream --side raw — ${seconds} s, ${connections} connections × 500, load average ${fmt(result.load.start, 2)} → ${fmt(result.load.end, 2)}`,
+      `raw HTTP: ${int(s.eventsPerSecond)} events/s acked, p50 ${fmt(s.p50Ms)} ms, p99 ${fmt(s.p99Ms)} ms, collector CPU during the load ${fmt(s.serverCpuSeconds, 2)} s (${fmt(s.serverCpuPer100k, 3)} s per 100k), producer CPU ${fmt(s.producerCpuSeconds, 2)} s, failed ${int(s.failed)}`,
+      `landed ${int(r.landed)} of ${int(r.acked)} acked, ${fmt(r.landLagSeconds, 2)} s after the load; collector CPU load + landing ${fmt(r.landCpuSeconds, 2)} s (${fmt(result.landCpuPer100k, 3)} s per 100k acked)`,
+      ...(s.errors.length ? [`errors: ${s.errors.join(' | ')}`] : []),
+    ].join('\n'),
+  );
+}
+
 async function main(): Promise<void> {
   const events = fixedEvents(Number(values.events));
+  if (side === 'raw') return rawOnly(events);
   const load = { start: loadavg()[0]!, end: 0 };
   let jet: JetStreamResult | undefined;
   let reference: Summary | undefined;

@@ -5,12 +5,12 @@
  * takes everything in batches of at most max_bytes, the loop of a collecting process, and lines
  * that are the same bytes whenever they are cut.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LocalObjectStore } from '../../src/lake/index.js';
 import { loadProject, type StreamSourceTable } from '../../src/project/index.js';
-import { readRawManifest } from '../../src/sources/index.js';
+import { commitRawBatches, readRawManifest } from '../../src/sources/index.js';
 import {
   LocalSegmentLog,
   StreamFlusher,
@@ -19,6 +19,7 @@ import {
   lineOf,
   type StreamLog,
 } from '../../src/stream/index.js';
+import { tempDir } from '../helpers.js';
 import { appendEvents, click, openProjectLog, streamProject } from './flush-helpers.js';
 
 const opened: StreamLog[] = [];
@@ -59,6 +60,43 @@ describe('cutting micro-batches', () => {
     expect(later.records).toBe(2);
     expect(later.waiting.records).toBe(0);
     expect(batchLines(store, later.batch!.key)).toHaveLength(2);
+  });
+
+  it('keeps what it read between looks, takes what came since once, and follows a cursor another writer moved', async () => {
+    const { table, log, store, tmpDir } = await setUp('{ max_bytes: 1MB, max_age: 10s }');
+    const ctx = { store, tmpDir, log };
+    await appendEvents(log, [
+      click('a', '2026-03-02T10:00:00Z'),
+      click('b', '2026-03-02T10:00:01Z'),
+    ]);
+    expect((await flushOnce(ctx, table, { force: false })).waiting.records).toBe(2);
+    await appendEvents(log, [
+      click('c', '2026-03-02T10:00:02Z'),
+      click('d', '2026-03-02T10:00:03Z'),
+    ]);
+    expect((await flushOnce(ctx, table, { force: false })).waiting.records).toBe(4);
+    // Another writer commits a cursor past the first record of one shard (as a flusher of
+    // another process would): the kept records of that shard are not taken again.
+    const all = [];
+    for (const s of (await log.describeStream('clicks'))!.shards)
+      all.push(...(await log.read('clicks', s.shardId, { type: 'oldest' })).records);
+    const skipped = all[0]!;
+    await commitRawBatches(store, table.source, table.table, [], {
+      shards: { [skipped.shardId]: skipped.sequenceNumber },
+    });
+    const forced = await flushOnce(ctx, table, { force: true });
+    expect(forced.records).toBe(3);
+    const lines = batchLines(store, forced.batch!.key);
+    const idOf = (r: { _shard_id: string; _sequence_number: string }) =>
+      `${r._shard_id}/${r._sequence_number}`;
+    const landed = lines.map((l) => idOf(JSON.parse(l) as Parameters<typeof idOf>[0]));
+    expect(landed).not.toContain(`${skipped.shardId}/${skipped.sequenceNumber}`);
+    expect(new Set(landed).size).toBe(3);
+    // Each line is the general path's line for its record.
+    for (const [i, line] of lines.entries()) {
+      const record = all.find((r) => `${r.shardId}/${r.sequenceNumber}` === landed[i])!;
+      expect(`${line}\n`).toBe(lineOf(record).text);
+    }
   });
 
   it('cuts at max_bytes before max_age, each batch within max_bytes', async () => {
@@ -223,4 +261,59 @@ describe('retention gaps', () => {
     const again = await flushOnce({ store, tmpDir, log }, table, { force: true });
     expect(again.gaps).toEqual([]);
   });
+
+  it('lands records it had read and kept for the next batch even when retention then removes them', async () => {
+    const dir = streamProject('{ max_bytes: 1MB, max_age: 10s }');
+    const project = await loadProject(dir);
+    const table = project.tables[0] as StreamSourceTable;
+    const store = new LocalObjectStore(project.paths.lake);
+    const tmpDir = project.paths.tmp;
+    // One record per segment and a byte limit of one and a half segments: retention drops
+    // exactly the older records when asked, whatever the machine's speed.
+    const segment = await oneRecordSegmentBytes(click('r0', '2026-03-02T10:00:00Z'));
+    const log = await LocalSegmentLog.open(join(dir, '.tributary', 'stream'), {
+      segmentBytes: 64,
+      retentionIntervalMs: 0,
+    });
+    opened.push(log);
+    await log.createStream('clicks', {
+      shards: 1,
+      maxAgeMs: 24 * 3_600_000,
+      maxBytes: Math.floor(segment * 1.5),
+    });
+    await appendEvents(log, [click('r1', '2026-03-02T10:00:00Z')]);
+    await appendEvents(log, [click('r2', '2026-03-02T10:00:00Z')]);
+    // A look that does not cut (max_age 10 s): the flusher keeps both records.
+    const look = await flushOnce({ store, tmpDir, log }, table, { force: false });
+    expect(look.waiting.records).toBe(2);
+    await appendEvents(log, [click('r3', '2026-03-02T10:00:00Z')]);
+    await log.enforceRetention('clicks');
+    const inLog = await log.read('clicks', 'shardId-000000000000', { type: 'oldest' });
+    expect(inLog.records).toHaveLength(1);
+    const flushed = await flushOnce({ store, tmpDir, log }, table, { force: true });
+    expect(flushed.gaps).toEqual([]);
+    expect(flushed.records).toBe(3);
+    const ids = batchLines(store, flushed.batch!.key).map(
+      (l) => (JSON.parse(l) as { event_id: string }).event_id,
+    );
+    expect(ids).toEqual(['r1', 'r2', 'r3']);
+  });
 });
+
+/** The bytes of a segment holding one record of `event` (in a throwaway log). */
+async function oneRecordSegmentBytes(event: object): Promise<number> {
+  const dir = tempDir('trib-flush-seg-');
+  const log = await LocalSegmentLog.open(dir, { segmentBytes: 64, retentionIntervalMs: 0 });
+  try {
+    await log.createStream('clicks', { shards: 1, maxAgeMs: 3_600_000 });
+    await appendEvents(log, [event]);
+  } finally {
+    await log.close();
+  }
+  const shardDir = join(dir, 'streams', 'clicks', 'shard-000000000000');
+  return Math.max(
+    ...readdirSync(shardDir)
+      .filter((n) => n.endsWith('.seg'))
+      .map((n) => statSync(join(shardDir, n)).size),
+  );
+}

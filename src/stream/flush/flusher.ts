@@ -15,7 +15,7 @@ import type { ObjectStore, RawBatch } from '../../lake/index.js';
 import type { StreamSourceTable } from '../../project/index.js';
 import { RawBatchWriter, commitRawBatches, readRawManifest } from '../../sources/index.js';
 import type { LogRecord, ReadPosition, StreamLog } from '../log.js';
-import { lineOf } from './lines.js';
+import { renderLine } from './lines.js';
 
 /** The raw manifest's cursor for a stream table. */
 export interface StreamCursor {
@@ -60,44 +60,56 @@ export interface FlushResult {
   missingStream?: boolean;
 }
 
-/** A record read and turned into its line, before the batch is cut. */
+/**
+ * A record read and turned into its line, before the batch is cut: what the cut and the cursor
+ * need of it, not its data (the line holds that), so a waiting record does not keep the read's
+ * buffers alive as well.
+ */
 interface Pending {
-  record: LogRecord;
-  text: string;
-  bytes: number;
+  record: Pick<LogRecord, 'shardId' | 'sequenceNumber' | 'arrivalMs'>;
+  /** The record's NDJSON line, newline included. */
+  line: Buffer;
   rejected: boolean;
 }
 
-/** How many records one log read returns at most. */
-const READ_RECORDS = 10_000;
+/**
+ * How many records one log read returns at most. Each read's records are rendered in one
+ * synchronous stretch on the thread that also answers producers, so reads of the local log are
+ * kept small (about 1 MB: a few milliseconds of rendering between requests); a read of another
+ * log (JetStream) costs round trips to its server, so it takes more at a time.
+ */
+const readRecordsOf = (log: StreamLog) => (log.kind === 'local' ? 1_000 : 10_000);
 
 /**
- * Lines already rendered for records that were read but not yet cut, per log and table. A table
- * is looked at every second until its batch is due, and rendering (a JSON.parse of every event)
- * was the flusher's largest cost when repeated each look (bench/RESULTS.md, bench:stream). Keyed
- * by shard, sequence number and arrival time, so a stream deleted and made again cannot match;
- * after each flush only the records still waiting stay, so it never holds more than one
- * batch's worth per shard. Losing it (a restart) only costs the rendering again.
+ * What the flusher read past a shard's cursor and has not cut yet, kept between looks so each
+ * record is read and rendered once: a table is looked at every second until its batch is due,
+ * and reading and rendering everything waiting again at each look was the flusher's largest cost
+ * (bench/RESULTS.md, bench:stream). A tail continues only the cursor it was read from, of the
+ * same stream (its creation time): when the committed cursor is anything else (a failed commit,
+ * another flusher), the shard is read from the cursor again. It never holds more than the
+ * table's max_bytes of lines a shard. Losing it (a restart) only costs the reading again.
  */
-const renderedLines = new WeakMap<StreamLog, Map<string, Map<string, Pending>>>();
-
-function lineCacheOf(log: StreamLog, tableId: string): Map<string, Pending> {
-  let tables = renderedLines.get(log);
-  if (!tables) renderedLines.set(log, (tables = new Map()));
-  let lines = tables.get(tableId);
-  if (!lines) tables.set(tableId, (lines = new Map()));
-  return lines;
+interface ShardTail {
+  shardId: string;
+  streamCreatedMs: number;
+  /** The committed cursor the tail follows (undefined: the shard's start). */
+  after: string | undefined;
+  pending: Pending[];
+  bytes: number;
+  /** Where reading continues: after the last record read. */
+  next: ReadPosition;
 }
 
-/** Keeps exactly the records still waiting as the table's rendered lines. */
-function keepWaiting(log: StreamLog, tableId: string, waiting: readonly Pending[]): void {
-  const lines = lineCacheOf(log, tableId);
-  lines.clear();
-  for (const p of waiting) lines.set(renderKey(p.record), p);
-}
+const tailsByLog = new WeakMap<StreamLog, Map<string, Map<string, ShardTail>>>();
 
-const renderKey = (record: LogRecord) =>
-  `${record.shardId}/${record.sequenceNumber}/${record.arrivalMs}`;
+/** The tails of a table's shards (by shard id). */
+function tailsOf(log: StreamLog, tableId: string): Map<string, ShardTail> {
+  let tables = tailsByLog.get(log);
+  if (!tables) tailsByLog.set(log, (tables = new Map()));
+  let tails = tables.get(tableId);
+  if (!tails) tables.set(tableId, (tails = new Map()));
+  return tails;
+}
 
 /**
  * Flushes at most one micro-batch of a stream table: cut when `force`, when what waits reaches
@@ -115,23 +127,24 @@ export async function flushOnce(
   const manifest = await readRawManifest(ctx.store, table.source, table.table);
   const cursor = cursorOf(manifest.cursor);
   const gaps: RetentionGap[] = [];
-  const shards: Pending[][] = [];
+  const tails = tailsOf(ctx.log, table.id);
+  const streamCreatedMs = description.createdAt.getTime();
+  const reads: ShardTail[] = [];
   for (const shard of description.shards) {
-    const read = await readShard(
-      ctx.log,
-      table,
-      shard.shardId,
-      cursor.shards[shard.shardId],
-      lineCacheOf(ctx.log, table.id),
-    );
+    const after = cursor.shards[shard.shardId];
+    const read = await readShard(ctx.log, table, shard.shardId, {
+      after,
+      streamCreatedMs,
+      tail: tails.get(shard.shardId),
+    });
     // A gap is told once: the cursor keeps it from the flush that found it on.
     if (read.gap && !cursor.gaps?.some((g) => sameGap(g, read.gap!)))
       gaps.push({ ...read.gap, detectedAt: new Date(now).toISOString() });
-    shards.push(read.pending);
+    reads.push(read.tail);
   }
   const allGaps = [...(cursor.gaps ?? []), ...gaps];
-  const all = mergeByArrival(shards);
-  const totalBytes = all.reduce((n, p) => n + p.bytes, 0);
+  const all = mergeByArrival(reads.map((r) => r.pending));
+  const totalBytes = reads.reduce((n, r) => n + r.bytes, 0);
   const oldest = all[0]?.record.arrivalMs;
   const due =
     all.length > 0 &&
@@ -147,33 +160,59 @@ export async function flushOnce(
     // A gap is committed with the cursor so it stays on record even when no batch follows it.
     if (gaps.length)
       await commitRawBatches(ctx.store, table.source, table.table, [], { gaps: allGaps });
-    keepWaiting(ctx.log, table.id, all);
+    for (const read of reads) tails.set(read.shardId, read);
     return { ...empty, waiting, gaps };
   }
   const cut = cutBatch(all, table.buffer.maxBytes);
-  const rest = all.slice(cut.length);
-  // Forget everything before the batch is written: if the commit fails, the next look renders
-  // the same records again (lines depend only on their records), which is merely slower.
-  keepWaiting(ctx.log, table.id, []);
+  // Forget what was read before the batch is written: if the commit fails, the next look reads
+  // the same records again from the committed cursor (lines depend only on their records).
+  tails.clear();
   const batch = await writeBatch(ctx, table, cut);
   const advanced = { ...cursor.shards };
   for (const p of cut) advanced[p.record.shardId] = p.record.sequenceNumber;
   faultPoint(`flush-before-commit:${table.table}`);
   const next: StreamCursor = { shards: advanced, ...(allGaps.length ? { gaps: allGaps } : {}) };
   await commitRawBatches(ctx.store, table.source, table.table, [batch], { ...next });
-  keepWaiting(ctx.log, table.id, rest);
+  const rest = restAfterCut(reads, cut, advanced);
+  for (const read of rest) tails.set(read.shardId, read);
   faultPoint(`flush-after-commit:${table.table}`);
+  const restPending = all.slice(cut.length);
   return {
     batch,
     records: cut.length,
     rejected: cut.filter((p) => p.rejected).length,
     waiting: {
-      records: rest.length,
-      bytes: rest.reduce((n, p) => n + p.bytes, 0),
-      ...(rest[0] ? { oldestArrivalMs: rest[0].record.arrivalMs } : {}),
+      records: restPending.length,
+      bytes: rest.reduce((n, r) => n + r.bytes, 0),
+      ...(restPending[0] ? { oldestArrivalMs: restPending[0].record.arrivalMs } : {}),
     },
     gaps,
   };
+}
+
+/**
+ * Each shard's tail once `cut` is committed: the cut is a prefix of every shard's records
+ * (mergeByArrival), so what stays is each shard's list without its first cut ones, following
+ * the advanced cursor.
+ */
+function restAfterCut(
+  reads: readonly ShardTail[],
+  cut: readonly Pending[],
+  advanced: Record<string, string>,
+): ShardTail[] {
+  const taken = new Map<string, number>();
+  for (const p of cut) taken.set(p.record.shardId, (taken.get(p.record.shardId) ?? 0) + 1);
+  return reads.map((read) => {
+    const n = taken.get(read.shardId) ?? 0;
+    if (n === 0) return read;
+    const pending = read.pending.slice(n);
+    return {
+      ...read,
+      after: advanced[read.shardId],
+      pending,
+      bytes: pending.reduce((sum, p) => sum + p.line.length, 0),
+    };
+  });
 }
 
 /** The cursor as committed (an empty one before the first batch). */
@@ -195,51 +234,65 @@ function sameGap(
 
 /**
  * Reads one shard after its cursor, up to the table's max_bytes of lines (what one batch can
- * take), and tells a retention gap: records after the cursor that are no longer in the log.
+ * take), continuing the shard's tail from the last look when it follows the same cursor, and
+ * tells a retention gap: records after the cursor that are no longer in the log.
  */
 async function readShard(
   log: StreamLog,
   table: StreamSourceTable,
   shardId: string,
-  after: string | undefined,
-  rendered: ReadonlyMap<string, Pending>,
-): Promise<{ pending: Pending[]; gap?: Omit<RetentionGap, 'detectedAt'> }> {
-  let position: ReadPosition = after
-    ? { type: 'after', sequenceNumber: after }
-    : { type: 'oldest' };
-  const pending: Pending[] = [];
-  let bytes = 0;
-  let gap: Omit<RetentionGap, 'detectedAt'> | undefined;
-  for (;;) {
-    const result = await log.read(table.stream, shardId, position, {
-      maxRecords: READ_RECORDS,
-      maxBytes: Math.max(1, table.buffer.maxBytes - bytes),
-    });
-    if (result.trimmedBefore !== undefined && after !== undefined && pending.length === 0) {
-      gap = {
-        table: table.id,
-        stream: table.stream,
+  from: { after: string | undefined; streamCreatedMs: number; tail: ShardTail | undefined },
+): Promise<{ tail: ShardTail; gap?: Omit<RetentionGap, 'detectedAt'> }> {
+  const { after, streamCreatedMs } = from;
+  const kept =
+    from.tail?.after === after && from.tail?.streamCreatedMs === streamCreatedMs
+      ? from.tail
+      : undefined;
+  // A copy: the kept tail stays as it was if this read fails half way.
+  const tail: ShardTail = kept
+    ? { ...kept, pending: kept.pending.slice() }
+    : {
         shardId,
+        streamCreatedMs,
         after,
-        before: result.trimmedBefore,
+        pending: [],
+        bytes: 0,
+        next: after ? { type: 'after', sequenceNumber: after } : { type: 'oldest' },
       };
+  let gap: Omit<RetentionGap, 'detectedAt'> | undefined;
+  const maxBytes = table.buffer.maxBytes;
+  while (tail.bytes < maxBytes) {
+    const result = await log.read(table.stream, shardId, tail.next, {
+      maxRecords: readRecordsOf(log),
+      maxBytes: Math.max(1, maxBytes - tail.bytes),
+    });
+    if (result.trimmedBefore !== undefined) {
+      // Retention removed records past what the last look kept: read again from the cursor,
+      // which tells the gap as a first read does.
+      if (kept) return readShard(log, table, shardId, { ...from, tail: undefined });
+      if (after !== undefined && tail.pending.length === 0)
+        gap = {
+          table: table.id,
+          stream: table.stream,
+          shardId,
+          after,
+          before: result.trimmedBefore,
+        };
     }
     for (const record of result.records) {
-      const known = rendered.get(renderKey(record));
-      if (known) {
-        pending.push({ ...known, record });
-        bytes += known.bytes;
-        continue;
-      }
-      const line = lineOf(record);
-      const size = Buffer.byteLength(line.text);
-      pending.push({ record, text: line.text, bytes: size, rejected: line.rejected !== undefined });
-      bytes += size;
+      const line = renderLine(record);
+      const { shardId: id, sequenceNumber, arrivalMs } = record;
+      tail.pending.push({
+        record: { shardId: id, sequenceNumber, arrivalMs },
+        line: line.bytes,
+        rejected: line.rejected !== undefined,
+      });
+      tail.bytes += line.bytes.length;
     }
-    if (!result.records.length || bytes >= table.buffer.maxBytes) break;
-    position = result.next;
+    if (!result.records.length) break;
+    tail.next = result.next;
   }
-  return { pending, ...(gap ? { gap } : {}) };
+  return { tail, ...(gap ? { gap } : {}) };
 }
 
 /**
@@ -268,7 +321,8 @@ function mergeByArrival(shards: Pending[][]): Pending[] {
 function cutBatch(all: Pending[], maxBytes: number): Pending[] {
   let bytes = 0;
   let n = 0;
-  while (n < all.length && (n === 0 || bytes + all[n]!.bytes <= maxBytes)) bytes += all[n++]!.bytes;
+  while (n < all.length && (n === 0 || bytes + all[n]!.line.length <= maxBytes))
+    bytes += all[n++]!.line.length;
   return all.slice(0, n);
 }
 
@@ -288,7 +342,7 @@ async function writeBatch(
     originalName: batchName(table, cut),
   });
   try {
-    for (const p of cut) await writer.write(p.text);
+    await writeLines(writer, cut);
     writer.countRecords(cut.length);
     faultPoint(`flush-before-store:${table.table}`);
     const batch = await writer.finish();
@@ -299,6 +353,28 @@ async function writeBatch(
     await writer.abort();
     throw err;
   }
+}
+
+/** Lines go to the file in chunks of about this many bytes (one hash update and write each). */
+const WRITE_CHUNK_BYTES = 1024 * 1024;
+
+/** Writes the lines copied into chunks, rather than one write (and one hash update) per line. */
+async function writeLines(writer: RawBatchWriter, cut: readonly Pending[]): Promise<void> {
+  let chunk = Buffer.allocUnsafe(WRITE_CHUNK_BYTES);
+  let used = 0;
+  for (const { line } of cut) {
+    if (used > 0 && used + line.length > chunk.length) {
+      await writer.write(chunk.subarray(0, used));
+      chunk = Buffer.allocUnsafe(WRITE_CHUNK_BYTES);
+      used = 0;
+    }
+    if (line.length > chunk.length) await writer.write(line);
+    else {
+      line.copy(chunk, used);
+      used += line.length;
+    }
+  }
+  if (used > 0) await writer.write(chunk.subarray(0, used));
 }
 
 /** The batch's name in messages and quarantine rows: the stream and each shard's sequence range. */

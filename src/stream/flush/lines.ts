@@ -10,6 +10,7 @@
  * crash from the same records has the same bytes and the same content address.
  */
 import type { LogRecord } from '../log.js';
+import { reservedNames, scanObject } from './object-scan.js';
 
 /** The metadata fields every landed line carries; processing adds them to the contract. */
 export const METADATA_FIELDS = [
@@ -35,7 +36,55 @@ export interface LandedLine {
   rejected?: RejectReason;
 }
 
-/** The line for one record. */
+/** One record's line as UTF-8 bytes (newline included), and whether it was marked for quarantine. */
+export interface RenderedLine {
+  bytes: Buffer;
+  rejected?: RejectReason;
+}
+
+const RESERVED = reservedNames(METADATA_FIELDS);
+const SPACE = 0x20;
+const isSpace = (c: number) => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+
+/** The last arrival time turned into text: a call's records share their arrival. */
+let lastArrival = { ms: Number.NaN, iso: '' };
+
+function arrivalText(ms: number): string {
+  if (ms !== lastArrival.ms) lastArrival = { ms, iso: new Date(ms).toISOString() };
+  return lastArrival.iso;
+}
+
+/**
+ * The line for one record as bytes: the same bytes as `lineOf`'s text. An event that is plainly
+ * a JSON object (object-scan.ts says so without parsing it) is copied as it is with the metadata
+ * spliced in before its closing brace; anything else takes `lineOf`.
+ */
+export function renderLine(record: LogRecord): RenderedLine {
+  const data = record.data;
+  const shape = scanObject(data, MAX_EVENT_DEPTH, RESERVED);
+  if (!shape) {
+    const line = lineOf(record);
+    return { bytes: Buffer.from(line.text), ...(line.rejected ? { rejected: line.rejected } : {}) };
+  }
+  // As spliceFields: the object without its closing brace and the whitespace before it.
+  let end = shape.close;
+  while (isSpace(data[end - 1]!)) end--;
+  const suffix =
+    `${shape.empty ? '' : ','}"_sequence_number":${JSON.stringify(record.sequenceNumber)}` +
+    `,"_shard_id":${JSON.stringify(record.shardId)}` +
+    `,"_partition_key":${JSON.stringify(record.partitionKey)}` +
+    `,"_arrival_ts":"${arrivalText(record.arrivalMs)}"}\n`;
+  const head = end - shape.open;
+  const bytes = Buffer.allocUnsafe(head + Buffer.byteLength(suffix));
+  data.copy(bytes, 0, shape.open, end);
+  if (shape.lineBreaks)
+    // Line breaks outside strings are whitespace (inside they must be escaped): one line.
+    for (let i = 0; i < head; i++) if (bytes[i] === 0x0a || bytes[i] === 0x0d) bytes[i] = SPACE;
+  bytes.write(suffix, head, 'utf8');
+  return { bytes };
+}
+
+/** The line for one record (the general path: any data, JSON.parse to tell what it is). */
 export function lineOf(record: LogRecord): LandedLine {
   const metadata = metadataOf(record);
   let text: string;
