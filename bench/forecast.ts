@@ -14,6 +14,7 @@
  * Speed: 1,000 daily series of two years, horizon 28, three backtest windows, every `auto`
  * candidate (seasons 7 and 365, so MSTL is one), wall and CPU seconds. Target < 30 s.
  *   npm run bench:forecast -- [--speed-series 1000] [--workers 2] [--scale 0.3] [--only a,b,c,speed]
+ *     [--combine-top k]
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -33,9 +34,12 @@ const { values: args } = parseArgs({
     workers: { type: 'string', default: '2' },
     scale: { type: 'string', default: '0.3' },
     only: { type: 'string', default: 'a,b,c,speed' },
+    'combine-top': { type: 'string' },
   },
 });
 const WORKERS = Number(args.workers);
+/** `--combine-top k`: auto averages its best k per series (the spec's combineTop). */
+const COMBINE_TOP = args['combine-top'] === undefined ? undefined : Number(args['combine-top']);
 
 /** mulberry32: a small seeded PRNG, so every run sees the same synthetic series. */
 function prng(seed: number): () => number {
@@ -78,6 +82,7 @@ const baseSpec = (horizon: number, seasonPeriods: number[]): ForecastSpec => ({
   methods: 'auto',
   backtest: { windows: 3, step: horizon },
   nonNegative: true,
+  ...(COMBINE_TOP !== undefined ? { combineTop: COMBINE_TOP } : {}),
 });
 
 /** Daily demand: level × weekly profile (× yearly wave) + trend + noise, never negative. */

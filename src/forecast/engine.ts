@@ -261,7 +261,9 @@ export function forecastOne(s: SeriesInput, spec: ForecastSpec): SeriesForecast 
     backtest: rows,
     scores,
   };
-  if (spec.hierarchy && spec.reconcile === 'mint_shrink') out.residuals = residualsOf(y, fitted);
+  // Carried to reconcileForecasts (which removes them) even when the caller forecasts series one
+  // at a time without the hierarchy and reconciles afterwards, as the pipeline step does.
+  if (spec.reconcile === 'mint_shrink') out.residuals = residualsOf(y, fitted);
   out.forecasts = spec.keepAllMethods
     ? allForecasts(y, spec, options, candidates, forecast)
     : [forecast];

@@ -149,8 +149,8 @@ export interface SeriesForecast {
    */
   reconciled?: 'bottom_up' | 'mint_shrink';
   /**
-   * Internal: the chosen method's one-step in-sample residuals, carried only from the fit to
-   * MinT reconciliation (which removes them); never set on a returned result.
+   * Internal: the chosen method's one-step in-sample residuals, set only when the spec asks
+   * `reconcile: 'mint_shrink'`, for `reconcileForecasts` (which removes them).
    */
   residuals?: number[];
 }
