@@ -14,9 +14,9 @@ import {
   placeNodes,
   reach,
   ROW,
+  SPARE_KIND_COLORS,
   type GraphNode,
 } from '../../web/src/graph-layout';
-import { PALETTE } from '../../web/src/components/palette';
 
 const node = (key: string, deps: string[] = [], kind = 'model'): GraphNode => ({ key, kind, deps });
 const depths = (assets: GraphNode[]) =>
@@ -179,7 +179,18 @@ describe('kindColors', () => {
   });
 
   it('gives other kinds spare colours no known kind uses, wrapping when they run out', () => {
-    const known = kindColors(['raw', 'processed', 'seed', 'model', 'snapshot', 'test', 'report']);
+    const known = kindColors([
+      'raw',
+      'processed',
+      'seed',
+      'model',
+      'snapshot',
+      'test',
+      'report',
+      'dashboard',
+      'sync',
+      'forecast',
+    ]);
     const knownColors = new Set(known.values());
     const others = Array.from({ length: 12 }, (_, i) => `kind${i}`);
     const colors = kindColors(others);
@@ -188,7 +199,7 @@ describe('kindColors', () => {
     expect(spare.length).toBeLessThan(others.length); // wrapped around
     for (const c of spare) expect(knownColors.has(c), c).toBe(false);
     expect(colors.get('kind0')).toBe(colors.get(`kind${spare.length}`));
-    expect(PALETTE).toContain(colors.get('kind0'));
+    expect(SPARE_KIND_COLORS).toContain(colors.get('kind0'));
   });
 });
 

@@ -92,11 +92,15 @@ const KIND_COLORS: Record<string, string> = {
   report: '#D55E00',
   dashboard: '#000000',
   sync: '#009E73',
+  forecast: '#7F3C8D',
 };
+
+/** Colours for kinds without one of their own: the palette's unused ones, then CARTO Bold's. */
+export const SPARE_KIND_COLORS = [...PALETTE, '#11A579', '#E73F74', '#3969AC', '#F2B701'];
 
 export function kindColors(kinds: string[]): Map<string, string> {
   const used = new Set(Object.values(KIND_COLORS));
-  const spare = [...PALETTE, '#7f3c8d', '#11a579'].filter((c) => !used.has(c));
+  const spare = SPARE_KIND_COLORS.filter((c) => !used.has(c));
   let i = 0;
   return new Map(kinds.map((k) => [k, KIND_COLORS[k] ?? spare[i++ % spare.length] ?? '#666']));
 }
