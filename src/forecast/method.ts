@@ -9,7 +9,7 @@
  *   output (no wall clock, no unseeded randomness), and it never mutates `y`.
  * - `y` holds finite numbers, oldest first, one value per period, already gap-filled by the
  *   caller; its length is at least `minLength(options)`. Called with a shorter series a method
- *   throws a TributaryError (code `INVALID`) rather than guessing; callers check `minLength` first
+ *   throws a TributaryError (code `INPUT`) rather than guessing; callers check `minLength` first
  *   and fall back to a simpler method (and say which).
  * - The result has exactly `h` finite point forecasts. For each requested interval level it has
  *   `h` lower and upper bounds with lower <= point <= upper, and a wider level never gives a
