@@ -558,8 +558,10 @@ function toPgValue(value: unknown): unknown {
   return value;
 }
 
+/** The SQLSTATE of a server error, also when it arrives wrapped in an EngineError (`exec`). */
 function pgCode(err: unknown): string | undefined {
-  return err instanceof pg.DatabaseError ? err.code : undefined;
+  const cause = err instanceof EngineError ? err.cause : err;
+  return cause instanceof pg.DatabaseError ? cause.code : undefined;
 }
 
 /** Errors raised while talking to a server, as opposed to errors in the SQL itself. */
