@@ -602,28 +602,25 @@ const destinationSchema = z.discriminatedUnion('type', [
  * (default), or a PostgreSQL schema several machines can share. `store` may be left out for DuckDB.
  */
 const stateSchema = z
-  .preprocess(
-    (v) => (v !== null && typeof v === 'object' && !('store' in v) ? { ...v, store: 'duckdb' } : v),
-    z.discriminatedUnion('store', [
-      z
-        .object({
-          store: z.literal('duckdb'),
-          path: z.string().default('.tributary/state.duckdb').describe('The state file.'),
-        })
-        .strict(),
-      z
-        .object({
-          store: z.literal('postgres'),
-          url: secretSchema.describe(
-            'Connection URL of the state database, from an env var or a file (it holds the password).',
-          ),
-          schema: identifier
-            .default('tributary_state')
-            .describe('Schema of the state tables (created when missing; one per project).'),
-        })
-        .strict(),
-    ]),
-  )
+  .discriminatedUnion('store', [
+    z
+      .object({
+        store: z.literal('duckdb').default('duckdb'),
+        path: z.string().default('.tributary/state.duckdb').describe('The state file.'),
+      })
+      .strict(),
+    z
+      .object({
+        store: z.literal('postgres'),
+        url: secretSchema.describe(
+          'Connection URL of the state database, from an env var or a file (it holds the password).',
+        ),
+        schema: identifier
+          .default('tributary_state')
+          .describe('Schema of the state tables (created when missing; one per project).'),
+      })
+      .strict(),
+  ])
   .prefault({});
 
 const alertChannelSchema = z.discriminatedUnion('type', [
