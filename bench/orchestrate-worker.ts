@@ -271,7 +271,7 @@ async function tributary(dag: GeneratedAsset[], logs: number, dir: string): Prom
     },
   };
   const warehouse = await openDuckDB({ path: ':memory:' });
-  const stateEngine = await openDuckDB({ path: project.paths.state });
+  const stateEngine = await openDuckDB({ path: join(work, 'state.duckdb') });
   const state = await StateStore.open(stateEngine);
   const dlq = await DeadLetterStore.open(stateEngine);
 

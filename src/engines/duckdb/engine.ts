@@ -93,6 +93,12 @@ class DuckDBEngineImpl implements Engine {
     );
   }
 
+  lockInTransaction(): Promise<void> {
+    if (!this.inTransaction) throw new Error('lockInTransaction needs a transaction');
+    // The database file is this process's alone, and the transaction holds the engine.
+    return Promise.resolve();
+  }
+
   interrupt(): Promise<void> {
     // Not behind the lock: the statement to cancel holds it.
     if (!this.closed) this.connection.interrupt();
