@@ -11,3 +11,13 @@ export {
   type CatalogEntry,
   type SchemaVersion,
 } from './store.js';
+export {
+  WorkQueue,
+  FINISHED_STATES,
+  type WorkState,
+  type QueuedTask,
+  type Claim,
+  type CompletedStatus,
+  type WorkTask,
+  type WorkQueueOptions,
+} from './work-queue.js';
