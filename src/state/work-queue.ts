@@ -106,6 +106,8 @@ const numOrNull = (v: JsonValue | undefined): number | null =>
 export class WorkQueue {
   readonly leaseMs: number;
   readonly maxClaims: number;
+  /** When this instance last put expired claims back (performance.now()). */
+  private reclaimedAt = -Infinity;
 
   private constructor(
     private readonly engine: Engine,
@@ -123,32 +125,45 @@ export class WorkQueue {
   /** Writes a run's tasks (in the order given: earlier ones start first among the ready). */
   async enqueue(runId: string, tasks: readonly QueuedTask[]): Promise<void> {
     const names = new Set(tasks.map((t) => t.task));
+    const rows: string[][] = [];
+    const edges: string[][] = [];
+    tasks.forEach((t, position) => {
+      const deps = [...new Set(t.deps.filter((d) => names.has(d)))];
+      const state = deps.length ? 'waiting' : 'ready';
+      rows.push([
+        taskId(runId, t.task),
+        runId,
+        t.task,
+        String(position),
+        state,
+        String(deps.length),
+        '0',
+      ]);
+      for (const d of deps) edges.push([taskId(runId, d), taskId(runId, t.task)]);
+    });
     await this.engine.transaction(async (tx) => {
-      const rows: unknown[][] = [];
-      const edges: unknown[][] = [];
-      tasks.forEach((t, position) => {
-        const deps = [...new Set(t.deps.filter((d) => names.has(d)))];
-        rows.push([taskId(runId, t.task), runId, t.task, position, deps.length]);
-        for (const d of deps) edges.push([taskId(runId, d), taskId(runId, t.task)]);
-      });
-      await insertChunked(
-        tx,
-        `INSERT INTO work_tasks (id, run_id, task, position, pending, state, attempt, ready_at)`,
+      // Bulk loads (COPY on PostgreSQL): a 10,000-task run is one round trip, not thousands.
+      await tx.insertRows(
+        undefined,
+        'work_tasks',
+        ['id', 'run_id', 'task', 'position', 'state', 'pending', 'attempt'],
         rows,
-        (p) =>
-          `(${p[0]}, ${p[1]}, ${p[2]}, ${p[3]}, ${p[4]}, CASE WHEN ${p[4]} = 0 THEN 'ready' ELSE 'waiting' END, 0, CASE WHEN ${p[4]} = 0 THEN ${NOW_MS} END)`,
       );
-      await insertChunked(tx, `INSERT INTO work_edges (upstream, downstream)`, edges);
+      await tx.insertRows(undefined, 'work_edges', ['upstream', 'downstream'], edges);
+      await tx.query(
+        `UPDATE work_tasks SET ready_at = ${NOW_MS} WHERE run_id = $1 AND state = 'ready'`,
+        [runId],
+      );
     });
   }
 
   /**
-   * Leases up to `limit` ready tasks (or expired claims) to `worker`, oldest ready first. Expired
-   * claims that used up `maxClaims` fail first, skipping what is downstream of them.
+   * Leases up to `limit` ready tasks to `worker`, oldest ready first. Every quarter lease, it
+   * first puts expired claims back (see reclaimExpired).
    */
   async claim(worker: string, limit: number): Promise<Claim[]> {
     if (limit <= 0) return [];
-    await this.failExhausted();
+    if (performance.now() - this.reclaimedAt >= this.leaseMs / 4) await this.reclaimExpired();
     const lock = this.engine.capabilities.skipLocked ? 'FOR UPDATE SKIP LOCKED' : '';
     const result = await retryConflicts(() =>
       this.engine.query(
@@ -156,8 +171,7 @@ export class WorkQueue {
            lease_until = ${NOW_MS} + $2, started_at = ${NOW_MS}
          WHERE id IN (
            SELECT id FROM work_tasks
-           WHERE state = 'ready' OR (state = 'claimed' AND lease_until < ${NOW_MS})
-           ORDER BY ready_at, position LIMIT $3 ${lock})
+           WHERE state = 'ready' ORDER BY ready_at, position LIMIT $3 ${lock})
          RETURNING run_id, task, attempt, ready_at, started_at`,
         [worker, this.leaseMs, limit],
       ),
@@ -209,14 +223,7 @@ export class WorkQueue {
         );
         if (!done.rows.length) return false;
         if (status === 'failed') await skipDownstream(tx, id, claim.task);
-        else
-          await tx.query(
-            `UPDATE work_tasks SET pending = pending - 1,
-               state = CASE WHEN pending = 1 THEN 'ready' ELSE state END,
-               ready_at = CASE WHEN pending = 1 THEN ${NOW_MS} ELSE ready_at END
-             WHERE state = 'waiting' AND id IN (SELECT downstream FROM work_edges WHERE upstream = $1)`,
-            [id],
-          );
+        else await readyDownstream(tx, id);
         return true;
       }),
     );
@@ -255,11 +262,21 @@ export class WorkQueue {
     return counts;
   }
 
-  /** A run's tasks in enqueue order. */
-  async tasks(runId: string): Promise<WorkTask[]> {
+  /** How many of a run's tasks are not finished (waiting, ready or claimed). */
+  async unfinished(runId: string): Promise<number> {
+    const r = await this.engine.query(
+      `SELECT count(*) AS n FROM work_tasks
+       WHERE state IN ('waiting', 'ready', 'claimed') AND run_id = $1`,
+      [runId],
+    );
+    return num(r.rows[0]!.n);
+  }
+
+  /** A run's tasks in enqueue order (the first `limit` of them). */
+  async tasks(runId: string, limit?: number): Promise<WorkTask[]> {
     const r = await this.engine.query(
       `SELECT run_id, task, state, attempt, worker, ready_at, started_at, finished_at, message
-       FROM work_tasks WHERE run_id = $1 ORDER BY position`,
+       FROM work_tasks WHERE run_id = $1 ORDER BY position${limit === undefined ? '' : ` LIMIT ${Math.floor(limit)}`}`,
       [runId],
     );
     return r.rows.map((row) => ({
@@ -286,23 +303,55 @@ export class WorkQueue {
     });
   }
 
-  /** Expired claims with every claim used fail, and skip what is downstream of them. */
-  private async failExhausted(): Promise<void> {
+  /**
+   * Claims whose lease ran out (their worker died or lost the database) are ready again, keeping
+   * their attempt count so the old holder stays fenced off; those that used every claim fail
+   * instead, skipping what is downstream of them. Cheap when there is nothing to do (an index
+   * lookup), and run by every claimer now and then, so no one process has to be alive for it.
+   */
+  async reclaimExpired(): Promise<void> {
+    this.reclaimedAt = performance.now();
     const lock = this.engine.capabilities.skipLocked ? 'FOR UPDATE SKIP LOCKED' : '';
     await retryConflicts(() =>
       this.engine.transaction(async (tx) => {
         const lost = await tx.query(
-          `UPDATE work_tasks SET state = 'failed', finished_at = ${NOW_MS}, lease_until = NULL,
-             message = 'lost its worker ' || CAST(attempt AS TEXT) || ' times (the worker died or lost the database while running it)'
+          `UPDATE work_tasks SET
+             state = CASE WHEN attempt >= $1 THEN 'failed' ELSE 'ready' END,
+             finished_at = CASE WHEN attempt >= $1 THEN ${NOW_MS} END,
+             message = CASE WHEN attempt >= $1 THEN 'lost its worker ' || CAST(attempt AS TEXT) || ' times (the worker died or lost the database while running it)' END,
+             worker = NULL, lease_until = NULL
            WHERE id IN (SELECT id FROM work_tasks
-                        WHERE state = 'claimed' AND lease_until < ${NOW_MS} AND attempt >= $1 ${lock})
-           RETURNING id, task`,
+                        WHERE state = 'claimed' AND lease_until < ${NOW_MS} ${lock})
+           RETURNING id, task, state`,
           [this.maxClaims],
         );
-        for (const r of lost.rows) await skipDownstream(tx, String(r.id), String(r.task));
+        for (const r of lost.rows)
+          if (r.state === 'failed') await skipDownstream(tx, String(r.id), String(r.task));
       }),
     );
   }
+}
+
+/**
+ * Counts one more finished upstream task for each task directly downstream of `id`, readying
+ * those that have none left. The downstream ids are read first and updated by primary key: one
+ * statement joining edges to tasks let PostgreSQL's planner, guessing from a table just loaded,
+ * scan every waiting task per completion.
+ */
+async function readyDownstream(tx: Engine, id: string): Promise<void> {
+  const down = (
+    await tx.query(`SELECT downstream FROM work_edges WHERE upstream = $1 ORDER BY downstream`, [
+      id,
+    ])
+  ).rows.map((r) => String(r.downstream));
+  if (!down.length) return;
+  await tx.query(
+    `UPDATE work_tasks SET pending = pending - 1,
+       state = CASE WHEN pending = 1 THEN 'ready' ELSE state END,
+       ready_at = CASE WHEN pending = 1 THEN ${NOW_MS} ELSE ready_at END
+     WHERE state = 'waiting' AND id IN (${down.map((_, i) => `$${i + 1}`).join(', ')})`,
+    down,
+  );
 }
 
 /** Skips every task downstream of `id` (transitively) that has not started. */
@@ -333,29 +382,5 @@ async function retryConflicts<T>(fn: () => Promise<T>, attempts = 5): Promise<T>
       if (i >= attempts || !isTransientError(err)) throw err;
       await new Promise((r) => setTimeout(r, 5 * i * Math.random()));
     }
-  }
-}
-
-/** INSERTs rows in chunks of parameters both engines accept. */
-async function insertChunked(
-  tx: Engine,
-  head: string,
-  rows: readonly unknown[][],
-  tuple: (params: string[]) => string = (p) => `(${p.join(', ')})`,
-): Promise<void> {
-  if (!rows.length) return;
-  const width = rows[0]!.length;
-  const perChunk = Math.max(1, Math.floor(30_000 / width));
-  for (let i = 0; i < rows.length; i += perChunk) {
-    const chunk = rows.slice(i, i + perChunk);
-    const values: unknown[] = [];
-    const tuples = chunk.map((row) => {
-      const params = row.map((v) => {
-        values.push(v);
-        return `$${values.length}`;
-      });
-      return tuple(params);
-    });
-    await tx.query(`${head} VALUES ${tuples.join(', ')}`, values);
   }
 }
