@@ -330,7 +330,10 @@ async function tributary(dag: GeneratedAsset[], logs: number, dir: string): Prom
 
 async function dispatchOnly(dag: GeneratedAsset[], logs: number): Promise<void> {
   // The same graph and order as the tributary side (buildAssetGraph, untimed here).
-  const graph = buildAssetGraph({ tables: [] } as unknown as Project, syntheticModels(dag));
+  const graph = buildAssetGraph(
+    { tables: [], forecasts: [] } as unknown as Project,
+    syntheticModels(dag),
+  );
   const tasks = graph.order.map((k) => ({ key: k, deps: graph.assets.get(k)!.deps }));
   const names = graph.order.map((k) => graph.assets.get(k)!.name);
   const rec = new NoopRecorder(graph.order);
@@ -417,7 +420,10 @@ function bareDispatch(
 }
 
 async function reference(dag: GeneratedAsset[], logs: number): Promise<void> {
-  const graph = buildAssetGraph({ tables: [] } as unknown as Project, syntheticModels(dag));
+  const graph = buildAssetGraph(
+    { tables: [], forecasts: [] } as unknown as Project,
+    syntheticModels(dag),
+  );
   const deps = graph.order.map((k) => graph.assets.get(k)!.deps);
   const names = graph.order.map((k) => graph.assets.get(k)!.name);
   const rec = new NoopRecorder(graph.order);
