@@ -56,6 +56,12 @@ export interface EngineCapabilities {
   lateBindingViews: boolean;
   /** Longest identifier the engine keeps; longer names are silently cut (PostgreSQL: 63). */
   maxIdentifierLength: number;
+  /**
+   * `SELECT … FOR UPDATE SKIP LOCKED` exists, so several sessions (processes, machines) can take
+   * rows from one queue without blocking on or taking the same rows (PostgreSQL yes; DuckDB has
+   * one writer process per file and no row locks).
+   */
+  skipLocked: boolean;
 }
 
 export interface Dialect {

@@ -20,3 +20,13 @@ export {
   type AppliedMigration,
 } from './migrations.js';
 export { openStateEngine, describeStateLocation, type StateLocation } from './open.js';
+export {
+  WorkQueue,
+  FINISHED_STATES,
+  type WorkState,
+  type QueuedTask,
+  type Claim,
+  type CompletedStatus,
+  type WorkTask,
+  type WorkQueueOptions,
+} from './work-queue.js';

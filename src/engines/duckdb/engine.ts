@@ -63,6 +63,7 @@ const capabilities: EngineCapabilities = {
   lateBindingViews: true,
   // DuckDB keeps identifiers of any length.
   maxIdentifierLength: Number.MAX_SAFE_INTEGER,
+  skipLocked: false,
 };
 
 class DuckDBEngineImpl implements Engine {

@@ -106,6 +106,7 @@ const capabilities: EngineCapabilities = {
   mergeStatement: true,
   lateBindingViews: false,
   maxIdentifierLength: 63,
+  skipLocked: true,
 };
 
 /** What every session of one opened database shares. */
