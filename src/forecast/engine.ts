@@ -186,7 +186,14 @@ function scoreOf(scores: readonly MethodScore[], name: string): MethodScore | un
 
 /** Backtests, chooses and fits one series. */
 export function forecastOne(s: SeriesInput, spec: ForecastSpec): SeriesForecast {
-  const options: ForecastOptions = { seasonPeriods: spec.seasonPeriods, levels: spec.levels };
+  // One memory per series: AutoETS (ets, mstl) chooses its model form on the oldest backtest
+  // window and re-estimates only that form on the later windows and the final fit.
+  const memory = new Map<string, unknown>();
+  const options: ForecastOptions = {
+    seasonPeriods: spec.seasonPeriods,
+    levels: spec.levels,
+    memory,
+  };
   const y = s.values;
   const candidates = candidatesFor(y, spec);
   const config: BacktestConfig = {
@@ -196,6 +203,7 @@ export function forecastOne(s: SeriesInput, spec: ForecastSpec): SeriesForecast 
     seasonPeriods: spec.seasonPeriods,
     levels: spec.levels,
     nonNegative: spec.nonNegative,
+    memory,
   };
   const tested =
     candidates.includes(REFERENCE_METHOD) || !METHODS.has(REFERENCE_METHOD)

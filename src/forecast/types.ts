@@ -58,7 +58,7 @@ export interface ForecastSpec {
   /** Reconciliation method when `hierarchy` is set (default `bottom_up`). */
   reconcile?: 'bottom_up' | 'mint_shrink';
   /**
-   * Leave methods marked `capabilities.expensive` (augurs ETS and MSTL, tens of ms per fit) out
+   * Leave methods marked `capabilities.expensive` (tens of ms per fit; none registered now) out
    * of the `auto` candidates, for many series under a time budget. Explicit method lists are
    * not affected.
    */
