@@ -153,13 +153,15 @@ async function rawOnly(events: ReturnType<typeof fixedEvents>): Promise<void> {
     landLagSeconds: r.landLagSeconds,
     landCpuSeconds: r.landCpuSeconds,
     landCpuPer100k: (r.landCpuSeconds / r.acked) * 100_000,
+    landMainCpuPer100k: (r.landMainCpuSeconds / r.acked) * 100_000,
+    mainCpuPer100k: (r.raw.collectorMainCpuSeconds / s.acked) * 100_000,
   };
   if (values.json) return console.log(JSON.stringify(result, null, 2));
   console.log(
     [
       `bench:stream --side raw — ${seconds} s, ${connections} connections × 500, load average ${fmt(result.load.start, 2)} → ${fmt(result.load.end, 2)}`,
-      `raw HTTP: ${int(s.eventsPerSecond)} events/s acked, p50 ${fmt(s.p50Ms)} ms, p99 ${fmt(s.p99Ms)} ms, collector CPU during the load ${fmt(s.serverCpuSeconds, 2)} s (${fmt(s.serverCpuPer100k, 3)} s per 100k), producer CPU ${fmt(s.producerCpuSeconds, 2)} s, failed ${int(s.failed)}`,
-      `landed ${int(r.landed)} of ${int(r.acked)} acked, ${fmt(r.landLagSeconds, 2)} s after the load; collector CPU load + landing ${fmt(r.landCpuSeconds, 2)} s (${fmt(result.landCpuPer100k, 3)} s per 100k acked)`,
+      `raw HTTP: ${int(s.eventsPerSecond)} events/s acked, p50 ${fmt(s.p50Ms)} ms, p99 ${fmt(s.p99Ms)} ms, collector CPU during the load ${fmt(s.serverCpuSeconds, 2)} s (${fmt(s.serverCpuPer100k, 3)} s per 100k; main thread ${fmt(result.mainCpuPer100k, 3)}), producer CPU ${fmt(s.producerCpuSeconds, 2)} s, failed ${int(s.failed)}`,
+      `landed ${int(r.landed)} of ${int(r.acked)} acked, ${fmt(r.landLagSeconds, 2)} s after the load; collector CPU load + landing ${fmt(r.landCpuSeconds, 2)} s (${fmt(result.landCpuPer100k, 3)} s per 100k acked; main thread ${fmt(result.landMainCpuPer100k, 3)})`,
       ...(s.errors.length ? [`errors: ${s.errors.join(' | ')}`] : []),
     ].join('\n'),
   );

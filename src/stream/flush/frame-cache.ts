@@ -1,0 +1,210 @@
+/**
+ * The flusher thread's copy of what the local log just made durable. The collector's thread
+ * hands each shard's frames to the flusher thread right after their group's fdatasync (the
+ * staging buffer itself, transferred, not copied: LocalSegmentLog.onDurable), so in steady state
+ * the flusher reads records from memory instead of reading the segment files back, and the
+ * collector's thread does no reading or decoding for it at all.
+ *
+ * It only answers a read it can answer exactly as the log would: a read `after` a sequence
+ * number of the same stream whose next record is in the copy, with every durable frame since the
+ * copy's first one in it (nothing skipped), and no record old enough for retention to have
+ * removed. Anything else (the first read from a cursor, a flusher behind what the copy holds, a
+ * failed group's gap, a copy that hit its size bound) gives undefined, and the caller reads the
+ * log. What a read passes is dropped: the flusher never reads below its last position again
+ * unless a commit failed, and then it reads the log.
+ */
+import type { LogRecord, ReadLimits, ReadPosition, ReadResult } from '../log.js';
+
+/** Bytes of frames kept at most over every shard (beyond it, pushes are dropped until caught up). */
+export const FRAME_CACHE_MAX_BYTES = 256 * 1024 * 1024;
+
+/** Header (length, CRC) and fixed body bytes before the key; see local/frame.ts. */
+const HEADER = 8;
+const FIXED = 18;
+const TWO_32 = 2 ** 32;
+const COUNTER_DIGITS = 20;
+
+interface Chunk {
+  bytes: Buffer;
+  firstCounter: number;
+  lastCounter: number;
+}
+
+interface ShardCopy {
+  createdAtMs: number;
+  /** The stream's sequence-number prefix: its creation time in 13 digits. */
+  prefix: string;
+  /** Frames of counters `lo`..`hi`, contiguous, oldest first. */
+  chunks: Chunk[];
+  /** The first counter still held (hi + 1 when none is). */
+  lo: number;
+  hi: number;
+  /** Every durable frame from `lo` on was pushed: a read at hi + 1 finds nothing new. */
+  complete: boolean;
+  /** Where the last read stopped, so the next one need not step through the chunk again. */
+  resume?: { chunk: Chunk; offset: number; counter: number };
+}
+
+/** What one read asks, besides the position. */
+export interface CacheReadOptions {
+  limits: ReadLimits;
+  /** Records that arrived before this were removed by retention (or soon will be). */
+  cutoffMs: number;
+}
+
+export class FrameCache {
+  private readonly shards = new Map<string, ShardCopy>();
+  private held = 0;
+
+  constructor(private readonly maxBytes = FRAME_CACHE_MAX_BYTES) {}
+
+  /** Bytes held now. */
+  get bytes(): number {
+    return this.held;
+  }
+
+  /** Takes one shard's frames just made durable (counters firstCounter..lastCounter). */
+  push(
+    stream: string,
+    createdAtMs: number,
+    shardId: string,
+    frames: { bytes: Buffer; firstCounter: number; lastCounter: number },
+  ): void {
+    const key = `${stream}\n${shardId}`;
+    let copy = this.shards.get(key);
+    if (copy && copy.createdAtMs !== createdAtMs) {
+      this.drop(copy);
+      copy = undefined;
+    }
+    // A failed group's counters are skipped by the log: the copy cannot say what lies between.
+    if (copy && frames.firstCounter !== copy.hi + 1) copy.complete = false;
+    if (copy && !copy.complete) {
+      if (copy.chunks.length > 0) return; // keep what it holds; reads past it go to the log
+      copy = undefined; // emptied: start again from these frames
+    }
+    if (this.held + frames.bytes.length > this.maxBytes) {
+      if (this.shards.get(key)) this.shards.get(key)!.complete = false;
+      return;
+    }
+    if (!copy) {
+      copy = {
+        createdAtMs,
+        prefix: String(createdAtMs).padStart(13, '0'),
+        chunks: [],
+        lo: frames.firstCounter,
+        hi: frames.firstCounter - 1,
+        complete: true,
+      };
+      this.shards.set(key, copy);
+    }
+    copy.chunks.push({ ...frames });
+    copy.hi = frames.lastCounter;
+    this.held += frames.bytes.length;
+  }
+
+  /**
+   * The log's answer to a read of `shardId` of `stream` from `from`, from memory; undefined when
+   * the copy cannot give it exactly (the caller reads the log).
+   */
+  read(
+    stream: string,
+    shardId: string,
+    from: ReadPosition,
+    options: CacheReadOptions,
+  ): ReadResult | undefined {
+    if (from.type !== 'after') return undefined;
+    const copy = this.shards.get(`${stream}\n${shardId}`);
+    const seq = from.sequenceNumber;
+    if (!copy || seq.length !== copy.prefix.length + COUNTER_DIGITS || !seq.startsWith(copy.prefix))
+      return undefined;
+    const counter = Number(seq.slice(copy.prefix.length)) + 1;
+    this.evictBelow(copy, counter);
+    if (counter < copy.lo || counter > copy.hi + 1) return undefined;
+    const lastField = { lastSequenceNumber: copy.prefix + pad(copy.hi) };
+    if (counter === copy.hi + 1)
+      return copy.complete ? { records: [], next: from, ...lastField } : undefined;
+    const records = this.collect(copy, shardId, counter, options);
+    if (!records) return undefined;
+    const next: ReadPosition = records.length
+      ? { type: 'after', sequenceNumber: records.at(-1)!.sequenceNumber }
+      : from;
+    return { records, next, ...lastField };
+  }
+
+  /** Records from `counter` on, within the limits; undefined when one is past retention. */
+  private collect(
+    copy: ShardCopy,
+    shardId: string,
+    counter: number,
+    options: CacheReadOptions,
+  ): LogRecord[] | undefined {
+    const maxRecords = Math.max(1, options.limits.maxRecords ?? 10_000);
+    const maxBytes = options.limits.maxBytes ?? 10 * 1024 * 1024;
+    const records: LogRecord[] = [];
+    let bytes = 0;
+    let next = counter;
+    for (const chunk of copy.chunks) {
+      if (chunk.lastCounter < next) continue;
+      const buf = chunk.bytes;
+      let offset =
+        copy.resume?.chunk === chunk && copy.resume.counter === next
+          ? copy.resume.offset
+          : offsetOf(chunk, next);
+      while (offset < buf.length) {
+        const bodyLength = buf.readUInt32LE(offset);
+        const body = offset + HEADER;
+        const keyLength = buf.readUInt16LE(body + 16);
+        const dataLength = bodyLength - FIXED - keyLength;
+        if (records.length >= maxRecords || (records.length > 0 && bytes + dataLength > maxBytes)) {
+          copy.resume = { chunk, offset, counter: next };
+          return records;
+        }
+        const arrivalMs = buf.readDoubleLE(body + 8);
+        if (arrivalMs < options.cutoffMs) return undefined;
+        const keyStart = body + FIXED;
+        records.push({
+          shardId,
+          sequenceNumber: copy.prefix + pad(next),
+          partitionKey: buf.toString('utf8', keyStart, keyStart + keyLength),
+          data: buf.subarray(keyStart + keyLength, body + bodyLength),
+          arrivalMs,
+        });
+        bytes += dataLength;
+        offset = body + bodyLength;
+        next++;
+      }
+    }
+    copy.resume = undefined;
+    return records;
+  }
+
+  /** Drops the chunks wholly below `counter`: the flusher has read past them. */
+  private evictBelow(copy: ShardCopy, counter: number): void {
+    while (copy.chunks.length > 0 && copy.chunks[0]!.lastCounter < counter) {
+      const chunk = copy.chunks.shift()!;
+      this.held -= chunk.bytes.length;
+      copy.lo = chunk.lastCounter + 1;
+      if (copy.resume?.chunk === chunk) copy.resume = undefined;
+    }
+  }
+
+  private drop(copy: ShardCopy): void {
+    for (const chunk of copy.chunks) this.held -= chunk.bytes.length;
+    copy.chunks = [];
+  }
+}
+
+const pad = (counter: number) => String(counter).padStart(COUNTER_DIGITS, '0');
+
+/** The offset of the frame of `counter` in a chunk, stepping over the frames before it. */
+function offsetOf(chunk: Chunk, counter: number): number {
+  const buf = chunk.bytes;
+  let offset = 0;
+  while (offset < buf.length) {
+    const body = offset + HEADER;
+    const at = buf.readUInt32LE(body) + buf.readUInt32LE(body + 4) * TWO_32;
+    if (at >= counter) return offset;
+    offset = body + buf.readUInt32LE(offset);
+  }
+  return offset;
+}
