@@ -178,8 +178,12 @@ export class FlusherThread implements FlushService {
     const stopped = new Promise<unknown>((resolve) => {
       this.waiting.set(id, { resolve, reject: resolve });
     });
+    const exited = new Promise<void>((resolve) => this.worker.once('exit', () => resolve()));
     this.worker.postMessage({ type: 'stop', id } satisfies ToFlusher);
     await stopped;
-    await this.worker.terminate();
+    // The thread ends by itself once stopped (its exit handlers run); one that lingers is ended.
+    const linger = setTimeout(() => void this.worker.terminate(), 5_000);
+    await exited;
+    clearTimeout(linger);
   }
 }
