@@ -37,6 +37,8 @@ export type ToFlusher =
       firstCounter: number;
       lastCounter: number;
       bytes: Uint8Array;
+      /** Where the frames lie in the segment files. */
+      where: { path: string; position: number };
     }
   | { type: 'reply'; id: number; result?: unknown; error?: WireError }
   | { type: 'land'; id: number; tableId: string }

@@ -68,7 +68,7 @@ class ThreadLog implements StreamLog {
   ): Promise<ReadResult> {
     const maxAgeMs = this.maxAge.get(stream);
     if (maxAgeMs !== undefined) {
-      const cached = this.cache.read(stream, shardId, from, {
+      const cached = await this.cache.read(stream, shardId, from, {
         limits,
         cutoffMs: Date.now() - maxAgeMs,
       });
@@ -129,6 +129,7 @@ port.on('message', (message: ToFlusher) => {
         bytes: asBuffer(message.bytes),
         firstCounter: message.firstCounter,
         lastCounter: message.lastCounter,
+        where: message.where,
       });
       return;
     case 'reply': {

@@ -65,7 +65,7 @@ export class FlusherThread implements FlushService {
     this.spawn();
     const log = this.opts.log;
     if (log instanceof LocalSegmentLog)
-      log.onDurable((stream, createdAtMs, shardIndex, frames) => {
+      log.onDurable((stream, createdAtMs, shardIndex, frames, where) => {
         const message: ToFlusher = {
           type: 'frames',
           stream,
@@ -74,6 +74,7 @@ export class FlusherThread implements FlushService {
           firstCounter: frames.firstCounter,
           lastCounter: frames.lastCounter,
           bytes: frames.bytes,
+          where,
         };
         try {
           this.worker.postMessage(message, [frames.bytes.buffer as ArrayBuffer]);

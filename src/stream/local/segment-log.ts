@@ -62,14 +62,17 @@ interface StreamState {
 
 /**
  * Told of each shard's frames right after their group write is durable, in write order per
- * shard: the stream, its creation time (the sequence numbers' prefix), the shard's index and the
- * frames (the bytes are the listener's from then on; the log never touches them again).
+ * shard: the stream, its creation time (the sequence numbers' prefix), the shard's index, the
+ * frames (the bytes are the listener's from then on; the log never touches them again) and where
+ * they lie in the segment files.
  */
 export type DurableListener = (
   stream: string,
   createdAtMs: number,
   shardIndex: number,
   frames: StagedFrames,
+  /** The segment file and offset the frames were written at. */
+  where: { path: string; position: number },
 ) => void;
 
 /** One append call waiting for its group to be durable. */
@@ -315,19 +318,21 @@ export class LocalSegmentLog implements StreamLog {
           ? Math.min(segmentBytes, Math.max(4096, Math.floor(settings.maxBytes / 4)))
           : segmentBytes;
         const rollAgeMs = (settings?.maxAgeMs ?? 24 * 3_600_000) / 8;
+        let where: { path: string; position: number } | undefined;
         try {
-          await shard.writeFrames(taken, io, rollBytes, rollAgeMs);
+          where = await shard.writeFrames(taken, io, rollBytes, rollAgeMs);
         } catch (err) {
           failed.set(shard, describeWriteFailure(err));
           return;
         }
         const owner = this.shardOwners.get(shard);
-        if (owner && taken.bytes.length > 0)
+        if (owner && where)
           this.durableListener?.(
             owner.state.meta.name,
             owner.state.meta.createdAtMs,
             owner.index,
             taken,
+            where,
           );
       }),
     );
