@@ -19,7 +19,7 @@ import {
   type SyncDefinition,
 } from '../project/index.js';
 import { StateStore, openStateEngine, type StateLocation } from '../state/index.js';
-import type { StreamFlusher } from '../stream/index.js';
+import type { FlushService } from '../stream/index.js';
 import { DeadLetterStore, Notifier, checkAlertsConfig } from '../notify/index.js';
 import { buildAssetGraph, withAssets, type AssetGraph } from './graph.js';
 import { dashboardAssets, withForecastLineage } from './lineage.js';
@@ -50,7 +50,7 @@ export interface Workspace {
    * table goes through it, so it never races the flusher loop. Unset elsewhere: a landing opens
    * the log itself.
    */
-  streams?: StreamFlusher;
+  streams?: FlushService;
   close(): Promise<void>;
 }
 
