@@ -32,7 +32,7 @@ export interface SyncStepContext {
 
 /** A sync step's result, as the runner records it (a StepOutcome). */
 export interface SyncStepOutcome {
-  status: 'succeeded' | 'up_to_date';
+  status: 'succeeded' | 'up_to_date' | 'skipped';
   rowsIn: number;
   rowsOut: number;
   rowsRejected: number;
@@ -50,6 +50,19 @@ function findSyncDefinition(ws: Workspace, name: string): SyncDefinition {
   const sync = ws.syncs.find((s) => s.name === name);
   if (!sync) throw new TributaryError(`no sync named ${name}`, { code: 'NOT_FOUND' });
   return sync;
+}
+
+/**
+ * Why a sync does not run, when it is turned off (`enabled: false` in its file, or on its
+ * destination in tributary.yml), naming where to turn it on; undefined when it runs.
+ */
+export function syncDisabledReason(ws: Workspace, sync: SyncDefinition): string | undefined {
+  if (sync.enabled === false)
+    return `sync ${sync.name} is disabled (${sync.file}${sync.lines?.enabled ? ` line ${sync.lines.enabled}` : ''}: enabled: false)`;
+  const destination = ws.project.config.destinations[sync.destination];
+  if (destination && !destination.enabled)
+    return `destination ${sync.destination} is disabled (tributary.yml destinations.${sync.destination}.enabled is false)`;
+  return undefined;
 }
 
 /** Opens the sync's destination; an unreachable one fails this step only, with what to do. */
@@ -96,6 +109,16 @@ export async function runSyncStep(
 ): Promise<SyncStepOutcome> {
   const { ws } = ctx;
   const sync = findSyncDefinition(ws, asset.name);
+  const disabled = syncDisabledReason(ws, sync);
+  // Nothing is opened or read: a disabled destination may have no token and no server at all.
+  if (disabled)
+    return {
+      status: 'skipped',
+      rowsIn: 0,
+      rowsOut: 0,
+      rowsRejected: 0,
+      message: `skipped: ${disabled}`,
+    };
   const startedAt = new Date().toISOString();
   const source = await resolveSyncSource(ctx.engine, ws.models, sync);
   const destination = await openFor(ws, sync);
