@@ -6,9 +6,12 @@
  */
 import { TributaryError, describeError } from '../core/index.js';
 import { DEFAULT_FAILED_SHARE, ProblemsError, type SyncDefinition } from '../project/index.js';
+import type { DeadLetter } from '../notify/index.js';
 import {
   openDestination,
+  resendSyncRecord,
   runSync,
+  syncRecordPayload,
   type DestinationField,
   type SyncDestination,
   type SyncOutcome,
@@ -228,4 +231,34 @@ async function alertOnFailedShare(
     threshold,
     at: new Date().toISOString(),
   });
+}
+
+/**
+ * Replays one sync dead letter: that record alone is sent again (not the whole sync), its key's
+ * state recorded on success; refused again, the error carries the destination's new message (the
+ * dead-letter store keeps the letter pending with it). A sync that is now off is refused.
+ */
+export async function replaySyncDeadLetter(ws: Workspace, entry: DeadLetter): Promise<void> {
+  const payload = syncRecordPayload(entry.payload, entry.id);
+  const sync = ws.syncs.find((s) => s.name === payload.sync);
+  if (!sync)
+    throw new TributaryError(
+      `dead letter ${entry.id}: the project has no sync ${payload.sync} now`,
+      {
+        code: 'NOT_FOUND',
+        hint: 'purge the letter (tributary dlq purge)',
+      },
+    );
+  const disabled = syncDisabledReason(ws, sync);
+  if (disabled)
+    throw new TributaryError(`dead letter ${entry.id} was not replayed: ${disabled}`, {
+      code: 'CONFIG',
+      hint: 'turn the sync and its destination on, then replay it',
+    });
+  const destination = await openFor(ws, sync);
+  try {
+    await resendSyncRecord({ definition: sync, warehouse: ws.warehouse, destination, payload });
+  } finally {
+    await destination.close();
+  }
 }

@@ -206,7 +206,7 @@ describe('tributary sync and syncs, built', () => {
       // The same browser signs in again, as an operator.
       const p = page;
       {
-        await p.goto(`${url}/#/login`);
+        await p.getByRole('button', { name: 'Sign out' }).click();
         await p.getByTestId('login-token').fill(operator);
         await p.getByTestId('login-submit').click();
         await p.getByTestId('role').filter({ hasText: 'operator' }).waitFor();
