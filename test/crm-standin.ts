@@ -4,7 +4,8 @@
  * (templates/ecommerce/crm/hubspot-server.ts; HubSpot itself cannot be reached from here) and
  * point projects at it, as `npm run demo` does. The stand-in runs in a child process (the built
  * `npm run crm-api` script), so CLIs started with spawnSync can reach it while this process
- * waits; TRIBUTARY_CRM_API is set in this process's environment, which those CLIs inherit.
+ * waits; TRIBUTARY_CRM_API and TRIBUTARY_CRM_ENABLED are set in this process's environment, which
+ * those CLIs inherit.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -46,6 +47,8 @@ export async function startTemplateCrm(): Promise<CrmStandIn> {
     child.once('exit', (code) => fail(new Error(`the CRM stand-in exited (${code}):\n${out}`)));
   });
   process.env.TRIBUTARY_CRM_API = url;
+  // The template's CRM destination is off unless this says otherwise (a plain run stays green).
+  process.env.TRIBUTARY_CRM_ENABLED = 'true';
   return {
     url,
     close: async () => {

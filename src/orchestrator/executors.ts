@@ -31,7 +31,8 @@ import { runSyncStep } from './syncs.js';
 import type { Workspace } from './workspace.js';
 
 export interface StepOutcome {
-  status: Exclude<StepStatus, 'running' | 'skipped'>;
+  /** `skipped` only for a step turned off in its configuration (a disabled sync), never a failure. */
+  status: Exclude<StepStatus, 'running'>;
   rowsIn?: number;
   rowsOut?: number;
   rowsRejected?: number;

@@ -53,10 +53,12 @@ export {
 export { piiColumns } from './pii.js';
 export {
   runOneSync,
+  planSyncRun,
   listSyncs,
   syncRunHistory,
   type SyncCommandOptions,
   type SyncCommandResult,
+  type SyncRunPlan,
   type SyncSummary,
 } from './sync-run.js';
 export { SyncHistory, type SyncRunRecord, type SyncRunStatus } from './sync-history.js';

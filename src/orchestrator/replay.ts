@@ -2,14 +2,15 @@
  * Replaying the dead-letter store's entries through the normal paths: an `event` entry (a
  * triggered run that failed or never started) runs its selection again through the runner, a
  * `notification` goes back to the Notifier, a `record` asks processing to check its waiting rows
- * again. The store's claim makes each replay apply once. Writing entries is dead-letters.ts.
+ * again, or, from a sync, sends that one refused record again. The store's claim makes each
+ * replay apply once. Writing entries is dead-letters.ts.
  */
 import { TributaryError } from '../core/index.js';
 import type { DeadLetter } from '../notify/index.js';
 import { lakeKeys } from '../lake/index.js';
 import type { RunEventPayload } from './dead-letters.js';
 import { runPipeline } from './runner.js';
-import { runOneSync } from './sync-run.js';
+import { replaySyncDeadLetter } from './syncs.js';
 import type { Workspace } from './workspace.js';
 
 /** What a `record` dead letter (written by earlier versions) holds: rows refused for a parent. */
@@ -52,21 +53,6 @@ async function replayForeignKeyRows(ws: Workspace, entry: DeadLetter): Promise<v
   }
 }
 
-/**
- * A record a sync's destination rejected: its key kept its old state, so running the sync again
- * resends it (with whatever else changed since; sends are idempotent). Rejected again, it comes
- * back as a new dead letter with the destination's new message.
- */
-async function replaySyncRecord(ws: Workspace, entry: DeadLetter): Promise<void> {
-  const name = entry.source.slice('sync:'.length);
-  const { run } = await runOneSync(ws, name, { trigger: 'replay' });
-  if (run.status !== 'succeeded')
-    throw new TributaryError(`the sync run ${run.runId} replaying ${entry.id} ${run.status}`, {
-      code: 'INPUT',
-      hint: `\`tributary logs ${run.runId}\` shows why`,
-    });
-}
-
 /** Replays one dead letter through the normal path; throws (leaving it pending) when that fails. */
 export async function replayDeadLetter(ws: Workspace, id: string): Promise<DeadLetter> {
   return ws.dlq.replay(id, {
@@ -81,7 +67,7 @@ export async function replayDeadLetter(ws: Workspace, id: string): Promise<DeadL
     },
     record: (entry) =>
       entry.source.startsWith('sync:')
-        ? replaySyncRecord(ws, entry)
+        ? replaySyncDeadLetter(ws, entry)
         : replayForeignKeyRows(ws, entry),
     event: async (entry) => {
       const p = entry.payload as RunEventPayload;

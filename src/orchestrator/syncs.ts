@@ -6,9 +6,12 @@
  */
 import { TributaryError, describeError } from '../core/index.js';
 import { DEFAULT_FAILED_SHARE, ProblemsError, type SyncDefinition } from '../project/index.js';
+import type { DeadLetter } from '../notify/index.js';
 import {
   openDestination,
+  resendSyncRecord,
   runSync,
+  syncRecordPayload,
   type DestinationField,
   type SyncDestination,
   type SyncOutcome,
@@ -32,7 +35,7 @@ export interface SyncStepContext {
 
 /** A sync step's result, as the runner records it (a StepOutcome). */
 export interface SyncStepOutcome {
-  status: 'succeeded' | 'up_to_date';
+  status: 'succeeded' | 'up_to_date' | 'skipped';
   rowsIn: number;
   rowsOut: number;
   rowsRejected: number;
@@ -50,6 +53,19 @@ function findSyncDefinition(ws: Workspace, name: string): SyncDefinition {
   const sync = ws.syncs.find((s) => s.name === name);
   if (!sync) throw new TributaryError(`no sync named ${name}`, { code: 'NOT_FOUND' });
   return sync;
+}
+
+/**
+ * Why a sync does not run, when it is turned off (`enabled: false` in its file, or on its
+ * destination in tributary.yml), naming where to turn it on; undefined when it runs.
+ */
+export function syncDisabledReason(ws: Workspace, sync: SyncDefinition): string | undefined {
+  if (sync.enabled === false)
+    return `sync ${sync.name} is disabled (${sync.file}${sync.lines?.enabled ? ` line ${sync.lines.enabled}` : ''}: enabled: false)`;
+  const destination = ws.project.config.destinations[sync.destination];
+  if (destination && !destination.enabled)
+    return `destination ${sync.destination} is disabled (tributary.yml destinations.${sync.destination}.enabled is false)`;
+  return undefined;
 }
 
 /** Opens the sync's destination; an unreachable one fails this step only, with what to do. */
@@ -96,6 +112,16 @@ export async function runSyncStep(
 ): Promise<SyncStepOutcome> {
   const { ws } = ctx;
   const sync = findSyncDefinition(ws, asset.name);
+  const disabled = syncDisabledReason(ws, sync);
+  // Nothing is opened or read: a disabled destination may have no token and no server at all.
+  if (disabled)
+    return {
+      status: 'skipped',
+      rowsIn: 0,
+      rowsOut: 0,
+      rowsRejected: 0,
+      message: `skipped: ${disabled}`,
+    };
   const startedAt = new Date().toISOString();
   const source = await resolveSyncSource(ctx.engine, ws.models, sync);
   const destination = await openFor(ws, sync);
@@ -205,4 +231,34 @@ async function alertOnFailedShare(
     threshold,
     at: new Date().toISOString(),
   });
+}
+
+/**
+ * Replays one sync dead letter: that record alone is sent again (not the whole sync), its key's
+ * state recorded on success; refused again, the error carries the destination's new message (the
+ * dead-letter store keeps the letter pending with it). A sync that is now off is refused.
+ */
+export async function replaySyncDeadLetter(ws: Workspace, entry: DeadLetter): Promise<void> {
+  const payload = syncRecordPayload(entry.payload, entry.id);
+  const sync = ws.syncs.find((s) => s.name === payload.sync);
+  if (!sync)
+    throw new TributaryError(
+      `dead letter ${entry.id}: the project has no sync ${payload.sync} now`,
+      {
+        code: 'NOT_FOUND',
+        hint: 'purge the letter (tributary dlq purge)',
+      },
+    );
+  const disabled = syncDisabledReason(ws, sync);
+  if (disabled)
+    throw new TributaryError(`dead letter ${entry.id} was not replayed: ${disabled}`, {
+      code: 'CONFIG',
+      hint: 'turn the sync and its destination on, then replay it',
+    });
+  const destination = await openFor(ws, sync);
+  try {
+    await resendSyncRecord({ definition: sync, warehouse: ws.warehouse, destination, payload });
+  } finally {
+    await destination.close();
+  }
 }

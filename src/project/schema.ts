@@ -553,6 +553,39 @@ const destinationRateLimitSchema = z
   .strict();
 
 /**
+ * A destination's on/off switch. tributary.yml's `${VAR:-default}` interpolation gives text, so
+ * `enabled: ${TRIBUTARY_CRM_ENABLED:-false}` must read as a boolean: true/false, yes/no, on/off, 1/0.
+ */
+const FLAG_WORDS: Record<string, boolean> = {
+  true: true,
+  yes: true,
+  on: true,
+  '1': true,
+  false: false,
+  no: false,
+  off: false,
+  '0': false,
+};
+const enabledFlag = z
+  .union(
+    [
+      z.boolean(),
+      z
+        .string()
+        .refine((v) => Object.hasOwn(FLAG_WORDS, v.trim().toLowerCase()))
+        .transform((v) => FLAG_WORDS[v.trim().toLowerCase()]!),
+    ],
+    {
+      error: (issue) =>
+        `expected true or false (or yes/no, on/off, 1/0), got ${JSON.stringify(issue.input)}`,
+    },
+  )
+  .default(true)
+  .describe(
+    "false: the destination's syncs stay in the graph but are skipped (default true); `${VAR:-false}` reads an env var.",
+  );
+
+/**
  * Where syncs (reverse ETL) send rows: a HubSpot-shaped CRM, a Salesforce-shaped Bulk API 2.0, a
  * signed webhook or a PostgreSQL table. Credentials are secret references, as REST sources' auth.
  */
@@ -560,6 +593,7 @@ const destinationSchema = z.discriminatedUnion('type', [
   z
     .object({
       type: z.literal('hubspot'),
+      enabled: enabledFlag,
       base_url: z.string().url().describe('API root, e.g. https://api.hubapi.com.'),
       token: secretSchema.describe('Private app access token (sent as a Bearer token).'),
       rate_limit: destinationRateLimitSchema.optional(),
@@ -569,6 +603,7 @@ const destinationSchema = z.discriminatedUnion('type', [
   z
     .object({
       type: z.literal('salesforce'),
+      enabled: enabledFlag,
       base_url: z.string().url().describe('Instance URL, e.g. https://acme.my.salesforce.com.'),
       token: secretSchema.describe('OAuth access token (sent as a Bearer token).'),
       api_version: z.string().default('59.0'),
@@ -579,6 +614,7 @@ const destinationSchema = z.discriminatedUnion('type', [
   z
     .object({
       type: z.literal('webhook'),
+      enabled: enabledFlag,
       url: z.string().url().describe('Endpoint the batches are POSTed to.'),
       secret: secretSchema.describe('HMAC-SHA256 key signing each body (X-Tributary-Signature).'),
       headers: z.record(z.string(), secretOrString).default({}),
@@ -589,6 +625,7 @@ const destinationSchema = z.discriminatedUnion('type', [
   z
     .object({
       type: z.literal('postgres'),
+      enabled: enabledFlag,
       url: secretSchema.describe(
         'Connection URL, from an env var or a file (it holds the password).',
       ),

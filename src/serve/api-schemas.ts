@@ -194,6 +194,29 @@ export const syncRunSchema = z.strictObject({
   message: z.string(),
 });
 
+const syncRecordSchema = z.strictObject({
+  key: z.string(),
+  fields: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])),
+});
+
+/** A dry run's plan: what the sync would send (counts, and up to five records of each). */
+export const syncDryRunSchema = z.strictObject({
+  runId: z.string(),
+  /** The run's status: `failed` when the plan could not be made (message says why). */
+  status: z.enum(['succeeded', 'failed', 'cancelled']),
+  dryRun: z.literal(true),
+  inserted: z.number(),
+  updated: z.number(),
+  deleted: z.number(),
+  unchanged: z.number(),
+  samples: z.strictObject({
+    insert: z.array(syncRecordSchema),
+    update: z.array(syncRecordSchema),
+    delete: z.array(syncRecordSchema),
+  }),
+  message: z.string(),
+});
+
 export const syncSummarySchema = z.strictObject({
   name: z.string(),
   file: z.string(),
@@ -207,6 +230,8 @@ export const syncSummarySchema = z.strictObject({
   /** The last run that sent (dry runs are in the sync's history). */
   lastRun: syncRunSchema.nullable(),
   pendingDeadLetters: z.number(),
+  /** Why its step is skipped (the sync or its destination is turned off); null when it runs. */
+  disabled: nullableString,
 });
 
 // --- dashboards ------------------------------------------------------------------------------

@@ -24,3 +24,4 @@ export {
 } from './types.js';
 export { runSync } from './runner.js';
 export { openDestination, type OpenDestinationOptions } from './destinations/index.js';
+export { resendSyncRecord, syncRecordPayload, type ResendInput } from './resend.js';

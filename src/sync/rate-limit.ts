@@ -191,6 +191,11 @@ export interface PacedHttpOptions {
   /** One try's longest wait for its answer (default 30 s); a timeout counts as a network failure. */
   timeoutMs?: number;
   fetch?: typeof fetch;
+  /**
+   * A 429 that waiting will not cure (HubSpot's daily limit): the message to fail with at once,
+   * instead of retrying; undefined for an ordinary 429.
+   */
+  exhausted?: (answer: HttpAnswer) => string | undefined;
 }
 
 export interface PacedRequest {
@@ -210,16 +215,29 @@ export class PacedHttpClient {
   readonly pacer: SlidingWindowPacer;
   private readonly clock: Clock;
   private readonly fetchImpl: typeof fetch;
+  /** Where waits go; swapped by the destination's setWaitListener after it is opened. */
+  private listener: WaitListener | undefined;
 
   constructor(private readonly options: PacedHttpOptions) {
     this.clock = options.clock ?? systemClock;
     this.fetchImpl = options.fetch ?? fetch;
+    this.listener = options.onWait;
     this.pacer = new SlidingWindowPacer(
       options.limit,
       this.clock,
-      options.onWait,
+      (ms, why) => this.listener?.(ms, why),
       options.reportWaitsOverMs,
     );
+  }
+
+  /** Where rate-limit, Retry-After and retry waits are reported from now on. */
+  setWaitListener(listener: WaitListener | undefined): void {
+    this.listener = listener;
+  }
+
+  /** Reports a wait of the adapter's own (a job poll) to the same listener. */
+  reportWait(ms: number, reason: string): void {
+    this.listener?.(ms, reason);
   }
 
   async send(url: string, request: PacedRequest): Promise<HttpAnswer> {
@@ -231,6 +249,14 @@ export class PacedHttpClient {
     for (;;) {
       const outcome = await this.once(url, request);
       if ('answer' in outcome && outcome.answer.status === 429) {
+        const exhausted = this.options.exhausted?.(outcome.answer);
+        // No retry storm: every further request would be refused the same way.
+        if (exhausted !== undefined)
+          throw new TributaryError(`${this.options.name}: ${exhausted}`, {
+            code: 'UNAVAILABLE',
+            transient: false,
+            hint: 'the records sent before it are recorded; run the sync again once the limit has reset',
+          });
         throttled++;
         if (throttled > rateLimitRetries)
           throw this.failure(`still rate limited (429) after ${rateLimitRetries} waits`, url);
@@ -242,7 +268,7 @@ export class PacedHttpClient {
             `rate limited (429) with Retry-After ${Math.round(wait / 1000)} s, longer than this run waits: ${excerpt(outcome.answer.body)}`,
             url,
           );
-        this.options.onWait?.(wait, `${this.options.name}: 429 Too Many Requests, Retry-After`);
+        this.listener?.(wait, `${this.options.name}: 429 Too Many Requests, Retry-After`);
         this.pacer.pauseUntil(this.clock.now() + wait);
         continue;
       }
@@ -258,7 +284,7 @@ export class PacedHttpClient {
       const wait = backoffDelay(backoff, failures);
       const why =
         'answer' in outcome ? `HTTP ${outcome.answer.status}` : describeCause(outcome.error);
-      this.options.onWait?.(wait, `${this.options.name}: ${why}, retry ${failures} of ${retries}`);
+      this.listener?.(wait, `${this.options.name}: ${why}, retry ${failures} of ${retries}`);
       await this.clock.sleep(wait, request.signal);
     }
   }
@@ -293,6 +319,39 @@ export class PacedHttpClient {
       cause,
     });
   }
+}
+
+/** What every HTTP destination's options say about its client (tributary.yml and tests). */
+export interface DestinationHttpOptions {
+  /** The destination's name in tributary.yml. */
+  name: string;
+  retries?: number;
+  timeoutMs?: number;
+  clock?: Clock;
+  fetch?: typeof fetch;
+  onWait?: WaitListener;
+}
+
+/**
+ * The paced client of an HTTP destination (`hubspot destination crm`), the same for every adapter:
+ * its limit, retries, timeout and clock, and a wait listener the runner can swap later.
+ */
+export function destinationHttp(
+  type: string,
+  options: DestinationHttpOptions,
+  limit: RateLimit,
+  exhausted?: PacedHttpOptions['exhausted'],
+): PacedHttpClient {
+  return new PacedHttpClient({
+    exhausted,
+    name: `${type} destination ${options.name}`,
+    limit,
+    retries: options.retries,
+    timeoutMs: options.timeoutMs,
+    clock: options.clock,
+    fetch: options.fetch,
+    onWait: options.onWait,
+  });
 }
 
 /** Connection refused means nothing was sent, so even a create may be sent again. */

@@ -63,6 +63,8 @@ destinations:
   (3, 'not-an-email', 'Cy', 10.0)
 ) as t(customer_id, email, first_name, lifetime_value)`,
     'syncs/contacts.yml': SYNC,
+    // Turned off: skipped in runs, refused by `tributary sync`, marked on the Syncs page.
+    'syncs/paused.yml': `enabled: false\n${SYNC}`,
   });
 }
 
@@ -117,6 +119,18 @@ describe('tributary sync and syncs, built', () => {
     expect(history[1]!.runId).toBe(result.run.runId);
   });
 
+  it('refuses a disabled sync with exit code 1 and how to turn it on', async () => {
+    const { code, stderr } = await cli(dir, ['sync', 'paused']);
+    expect(code).toBe(1);
+    expect(stderr).toContain(
+      'sync paused was not run: sync paused is disabled (syncs/paused.yml line 1: enabled: false)',
+    );
+    expect(stderr).toContain('set enabled: true in syncs/paused.yml');
+    const list = await cli(dir, ['syncs']);
+    expect(list.stdout).toMatch(/paused\s+crm \(hubspot\) contacts\s+upsert\s+never\s+disabled/);
+    expect(list.stdout).toContain('skipped paused: sync paused is disabled');
+  });
+
   it('names an unknown sync with exit code 2', async () => {
     const { code, stderr } = await cli(dir, ['sync', 'nope']);
     expect(code).toBe(2);
@@ -128,10 +142,12 @@ describe('tributary sync and syncs, built', () => {
     let url: string;
     let context: BrowserContext;
     let page: Page;
+    let operator: string;
 
     beforeAll(async () => {
       const viewer = (await cli(dir, ['token', 'create', '--role', 'viewer', '--name', 'b']))
         .stdout;
+      operator = (await cli(dir, ['token', 'create', '--role', 'operator', '--name', 'op'])).stdout;
       ({ server, url } = await startServe(dir));
       context = await launchChromium({ width: 1280, height: 800 });
       page = await context.newPage();
@@ -170,7 +186,48 @@ describe('tributary sync and syncs, built', () => {
       expect(rows).toHaveLength(3);
       expect(rows[2]).toContain('dry run');
       expect(rows[1]).toMatch(/succeeded.*2\s*0\s*0\s*1\s*0/);
+      // A viewer may look, not run.
+      expect(await page.getByTestId('sync-now').count()).toBe(0);
       await page.screenshot({ path: join(SHOTS, 'sync-history.png'), fullPage: true });
+    });
+
+    it('marks the disabled sync with its reason', async () => {
+      await page.goto(`${url}/#/syncs`);
+      await page.getByTestId('sync-disabled-paused').waitFor({ timeout: 30_000 });
+      expect(await page.getByTestId('sync-disabled-paused').textContent()).toContain(
+        'skipped: sync paused is disabled (syncs/paused.yml line 1: enabled: false)',
+      );
+      expect(await page.getByTestId('sync-paused').locator('td').first().textContent()).toMatch(
+        /disabled/,
+      );
+    });
+
+    it('lets an operator dry-run the sync (the plan shown) and sync it now', async () => {
+      // The same browser signs in again, as an operator.
+      const p = page;
+      {
+        await p.getByRole('button', { name: 'Sign out' }).click();
+        await p.getByTestId('login-token').fill(operator);
+        await p.getByTestId('login-submit').click();
+        await p.getByTestId('role').filter({ hasText: 'operator' }).waitFor();
+        await p.goto(`${url}/#/syncs/contacts`);
+        await p.getByTestId('sync-dry-run-button').click();
+        const plan = p.getByTestId('sync-dry-run');
+        await plan.waitFor({ timeout: 60_000 });
+        // The bad record is still unsent (refused every run): the plan would insert it again.
+        expect(await plan.textContent()).toMatch(
+          /would insert 1, update 0, delete 0; 2 unchanged\. Nothing was sent\..*Inserts \(1\).*not-an-email/,
+        );
+        await p.screenshot({ path: join(SHOTS, 'sync-dry-run.png'), fullPage: true });
+        await p.getByTestId('sync-now').click();
+        const queued = p.getByTestId('sync-queued');
+        await queued.waitFor({ timeout: 60_000 });
+        const runId = /run_[a-z0-9]+/.exec((await queued.textContent()) ?? '')![0];
+        await p.getByTestId(`sync-run-${runId}`).waitFor({ timeout: 60_000 });
+        const rows = await p.getByTestId('sync-history').locator('tbody tr').allTextContents();
+        expect(rows).toHaveLength(5); // two CLI runs, the CLI dry run, the UI's dry run, this one
+        await p.screenshot({ path: join(SHOTS, 'sync-now.png'), fullPage: true });
+      }
     });
   });
 });

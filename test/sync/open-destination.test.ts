@@ -26,6 +26,7 @@ describe('openDestination', () => {
         'crm',
         {
           type: 'hubspot',
+          enabled: true,
           base_url: server.url,
           token: { env: 'TEST_OPEN_DEST_TOKEN' },
           rate_limit: { requests: 50, per: 5000 },
@@ -48,6 +49,7 @@ describe('openDestination', () => {
         'crm',
         {
           type: 'hubspot',
+          enabled: true,
           base_url: 'http://127.0.0.1:9',
           token: { env: 'TEST_OPEN_DEST_UNSET' },
           timeout_ms: 30000,
@@ -65,6 +67,7 @@ describe('openDestination', () => {
         'hook',
         {
           type: 'webhook',
+          enabled: true,
           url: receiver.url,
           secret: { file: 'hook.secret' },
           headers: { 'x-api-key': 'plain' },

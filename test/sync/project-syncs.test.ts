@@ -60,6 +60,13 @@ describe('sync files', () => {
     ]);
   });
 
+  it('may be turned off (enabled: false), keeping the line for the reason', () => {
+    const off = parseSync('a', 'syncs/a.yml', `enabled: false\n${SYNC}`, ['crm']).sync!;
+    expect(off.enabled).toBe(false);
+    expect(off.lines!.enabled).toBe(1);
+    expect(parseSync('a', 'syncs/a.yml', SYNC, ['crm']).sync!.enabled).toBeUndefined();
+  });
+
   it('accept { sql: … } and { ref: … } sources and default the mode to upsert', () => {
     const text = (source: string) =>
       `source: ${source}\ndestination: crm\nobject: contacts\nmatch: { source: email, destination: email }\nfields: [{ source: email, destination: email }]\n`;
@@ -185,6 +192,7 @@ destinations:
     const project = await loadProject(dir);
     expect(project.config.destinations.crm).toEqual({
       type: 'hubspot',
+      enabled: true,
       base_url: 'http://127.0.0.1:4601',
       token: { file: '.tributary/crm-token' },
       rate_limit: { requests: 190, per: 10_000 },
@@ -193,8 +201,36 @@ destinations:
     expect(project.config.destinations.sf).toMatchObject({ api_version: '59.0' });
     expect(project.config.destinations.pg).toEqual({
       type: 'postgres',
+      enabled: true,
       url: { env: 'PG_URL' },
       schema: 'public',
+    });
+  });
+
+  it('take enabled: as a boolean or, from an environment variable, its text; else a problem at the line', async () => {
+    const config = (enabled: string) =>
+      `name: shop\ndestinations:\n  crm:\n    type: hubspot\n    enabled: ${enabled}\n    base_url: http://x\n    token: { env: T }\n`;
+    const enabledOf = async (enabled: string) => {
+      const dir = tempDir();
+      writeFiles(dir, { 'tributary.yml': config(enabled) });
+      return (await loadProject(dir)).config.destinations.crm!.enabled;
+    };
+    expect(await enabledOf('false')).toBe(false);
+    expect(await enabledOf('${SYNC_TEST_UNSET_FLAG:-false}')).toBe(false);
+    expect(await enabledOf('${SYNC_TEST_UNSET_FLAG:-on}')).toBe(true);
+    process.env.SYNC_TEST_SET_FLAG = 'TRUE';
+    try {
+      expect(await enabledOf('${SYNC_TEST_SET_FLAG:-false}')).toBe(true);
+    } finally {
+      delete process.env.SYNC_TEST_SET_FLAG;
+    }
+    const dir = tempDir();
+    writeFiles(dir, { 'tributary.yml': config('"maybe"') });
+    const err = await loadProject(dir).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ProblemsError);
+    expect((err as ProblemsError).problems[0]).toMatchObject({
+      message: expect.stringMatching(/expected true or false .* got "maybe"/),
+      location: { line: 5, path: 'destinations.crm.enabled' },
     });
   });
 

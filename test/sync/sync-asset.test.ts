@@ -177,4 +177,24 @@ describe('a sync in the asset graph', () => {
       expect(summary!.lastRun).toMatchObject({ status: 'failed' });
     });
   }, 60_000);
+
+  it('is skipped with its reason when its file turns it off, and `sync` refuses it', async () => {
+    // No token and no server: a disabled sync opens nothing.
+    const dir = project('http://127.0.0.1:9', `enabled: false\n${SYNC}`);
+    await withWorkspace(dir, async (ws) => {
+      expect(ws.graph.assets.get('sync:contacts')!.deps).toEqual(['model:customers']);
+      const run = await runPipeline(ws);
+      expect(run.status).toBe('succeeded');
+      expect(run.steps.find((s) => s.asset === 'sync:contacts')).toMatchObject({
+        status: 'skipped',
+        message: 'skipped: sync contacts is disabled (syncs/contacts.yml line 1: enabled: false)',
+      });
+      const [summary] = await listSyncs(ws);
+      expect(summary).toMatchObject({ lastRun: null, disabled: expect.stringMatching(/line 1/) });
+      await expect(runOneSync(ws, 'contacts', { dryRun: true })).rejects.toMatchObject({
+        code: 'CONFIG',
+        hint: 'set enabled: true in syncs/contacts.yml (or remove the line)',
+      });
+    });
+  });
 });

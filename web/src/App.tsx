@@ -196,7 +196,7 @@ function Page({
     case 'sql':
       return <SqlPage route={route} />;
     case 'syncs':
-      return <SyncsPage route={route} />;
+      return <SyncsPage route={route} canOperate={canOperate} />;
     case 'dlq':
       return <DlqPage route={route} canOperate={canOperate} />;
     case 'login':

@@ -1390,6 +1390,7 @@ export interface paths {
               description: string | null;
               destination: string;
               destinationType: string;
+              disabled: string | null;
               file: string;
               lastRun: {
                 deleted: number;
@@ -1421,6 +1422,95 @@ export interface paths {
     };
     put?: never;
     post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/syncs/{name}/run': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Run one sync on the server: queued like any run (202 with its run id); a dry run waits and answers what it would send */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          name: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            dryRun?: boolean;
+            fullResync?: boolean;
+          } | null;
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              deleted: number;
+              /** @enum {boolean} */
+              dryRun: true;
+              inserted: number;
+              message: string;
+              runId: string;
+              samples: {
+                delete: {
+                  fields: {
+                    [key: string]: string | number | boolean | null;
+                  };
+                  key: string;
+                }[];
+                insert: {
+                  fields: {
+                    [key: string]: string | number | boolean | null;
+                  };
+                  key: string;
+                }[];
+                update: {
+                  fields: {
+                    [key: string]: string | number | boolean | null;
+                  };
+                  key: string;
+                }[];
+              };
+              /** @enum {string} */
+              status: 'succeeded' | 'failed' | 'cancelled';
+              unchanged: number;
+              updated: number;
+            };
+          };
+        };
+        /** @description Default Response */
+        202: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              position: number;
+              queued: boolean;
+              runId?: string;
+            };
+          };
+        };
+      };
+    };
     delete?: never;
     options?: never;
     head?: never;

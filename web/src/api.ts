@@ -66,6 +66,7 @@ export type Replayed = Json<'/api/dlq/{id}/replay', 'post'>;
 
 export type SyncSummary = Json<'/api/syncs', 'get'>[number];
 export type SyncRun = Json<'/api/syncs/{name}/runs', 'get'>[number];
+export type SyncDryRun = Json<'/api/syncs/{name}/run', 'post', 200>;
 
 /** An error response from the API (or the network), with the API's code and hint when given. */
 export class ApiError extends Error {

@@ -120,6 +120,12 @@ export function formatRunSummary(result: RunResult, out: Output): string {
       `${out.paint('red', 'failed')} ${s.asset}: ${(s.message ?? '').replaceAll('\n', '\n  ')}`,
     );
   }
+  // In a run that did not fail, a skipped step was turned off (a disabled sync): say why.
+  if (result.status === 'succeeded')
+    for (const s of result.steps.filter((x) => x.status === 'skipped'))
+      lines.push(
+        `${out.paint('yellow', 'skipped')} ${s.asset}: ${(s.message ?? '').replace(/^skipped: /, '')}`,
+      );
   if (result.status !== 'succeeded' && result.runId) {
     lines.push(
       `logs: tributary logs ${result.runId}; run what is left: tributary run --resume ${result.runId}`,

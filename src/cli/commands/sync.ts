@@ -122,7 +122,7 @@ function registerSyncCommand(program: Command, cli: CliContext): void {
 
 function formatSyncs(syncs: SyncSummary[]): string {
   if (!syncs.length) return 'no syncs: add one as syncs/<name>.yml (see docs/syncs.md)';
-  return formatTable(
+  const table = formatTable(
     [
       col('sync'),
       col('destination'),
@@ -140,7 +140,8 @@ function formatSyncs(syncs: SyncSummary[]): string {
       destination: `${s.destination} (${s.destinationType}) ${s.object}`,
       mode: s.mode,
       last_run: s.lastRun?.startedAt ?? 'never',
-      status: s.lastRun?.status ?? null,
+      // A turned-off sync says so rather than show a last run it will not repeat.
+      status: s.disabled ? 'disabled' : (s.lastRun?.status ?? null),
       inserted: s.lastRun?.inserted ?? null,
       updated: s.lastRun?.updated ?? null,
       deleted: s.lastRun?.deleted ?? null,
@@ -148,6 +149,8 @@ function formatSyncs(syncs: SyncSummary[]): string {
       dead_letters: s.pendingDeadLetters,
     })),
   );
+  const skipped = syncs.filter((s) => s.disabled).map((s) => `skipped ${s.name}: ${s.disabled}`);
+  return [table, ...skipped].join('\n');
 }
 
 function formatHistory(runs: SyncRunRecord[]): string {

@@ -47,6 +47,7 @@ export function parseSync(
     name,
     file,
     ...(s.description !== undefined ? { description: s.description } : {}),
+    ...(s.enabled ? {} : { enabled: false }),
     source: s.source,
     destination: s.destination,
     object: s.object,
@@ -68,6 +69,7 @@ export function parseSync(
       object: lineOf(['object']),
       mode: lineOf(['mode']),
       match: lineOf(['match']),
+      ...(s.enabled ? {} : { enabled: lineOf(['enabled']) }),
     },
   };
   return { sync, problems: [] };

@@ -48,6 +48,8 @@ export interface SyncLines {
   object: number;
   mode: number;
   match: number;
+  /** The `enabled:` line, when the file turns the sync off. */
+  enabled?: number;
 }
 
 export interface SyncDefinition {
@@ -72,6 +74,8 @@ export interface SyncDefinition {
   alert: { failedShare?: number };
   /** Where the top-level keys are in the file. */
   lines?: SyncLines;
+  /** `enabled: false` in the file: the sync stays in the graph, its step is skipped. Absent = on. */
+  enabled?: boolean;
 }
 
 /** The default of `alert.failed_share`. */
@@ -144,6 +148,10 @@ export const syncFileSchema = z
   .object({
     $schema: z.string().optional(),
     description: z.string().optional(),
+    enabled: z
+      .boolean()
+      .default(true)
+      .describe('false: the sync stays in the graph but its step is skipped (default true).'),
     source: sourceSchema,
     destination: columnName.describe("A destination's name under destinations: in tributary.yml."),
     object: z.string().min(1).describe('Object (contacts, companies), sObject or table written.'),

@@ -1,7 +1,7 @@
 /** Runs: history, one run with its steps, its log lines, and queueing a new run. */
 import type { FastifyPluginAsync } from 'fastify';
 import { TributaryError } from '../../core/index.js';
-import { selectAssets, type PipelineServer } from '../../orchestrator/index.js';
+import { selectAssets, type PipelineServer, type RunRequest } from '../../orchestrator/index.js';
 import { OPERATOR, VIEWER, type AppContext } from '../context.js';
 import { HttpError } from '../errors.js';
 import { z } from 'zod';
@@ -35,7 +35,11 @@ export interface QueuedRun {
  */
 export async function queueRun(
   server: PipelineServer,
-  request: { select: string[]; exclude: string[]; command: string },
+  request: Omit<RunRequest, 'trigger' | 'onStart'> & {
+    select: string[];
+    exclude: string[];
+    command: string;
+  },
 ): Promise<QueuedRun> {
   const queue = server.scheduler.queue;
   const ahead = queue.size;

@@ -28,8 +28,9 @@ import type {
   WaitListener,
   WriteBatch,
 } from '../destination.js';
+import type { PacedHttpClient } from '../rate-limit.js';
 import {
-  PacedHttpClient,
+  destinationHttp,
   failedAnswer,
   requestsPerSecond,
   type Clock,
@@ -95,35 +96,41 @@ function propertyValues(fields: SyncRecord['fields']): Record<string, string> {
   return out;
 }
 
+/**
+ * HubSpot's daily limit: a 429 whose body names policyName DAILY. Waiting minutes will not help
+ * (it resets at midnight in the account's time zone), so the run stops with this message.
+ */
+function dailyLimitReached(answer: HttpAnswer): string | undefined {
+  let body: { policyName?: string; message?: string };
+  try {
+    body = JSON.parse(answer.body) as typeof body;
+  } catch {
+    return undefined;
+  }
+  if (body.policyName !== 'DAILY') return undefined;
+  const limit = answer.headers.get('x-hubspot-ratelimit-daily');
+  return `HubSpot's daily API limit${limit ? ` (${limit} requests)` : ''} is used up: ${body.message ?? '429 DAILY'}; it resets at midnight in the HubSpot account's time zone`;
+}
+
 export class HubSpotDestination implements SyncDestination {
   readonly type = 'hubspot';
   readonly capabilities: DestinationCapabilities;
   private readonly http: PacedHttpClient;
   private readonly baseUrl: string;
-  private waitListener: WaitListener | undefined;
 
   constructor(private readonly options: HubSpotOptions) {
     const limit = options.rateLimit ?? HUBSPOT_DEFAULT_LIMIT;
     this.baseUrl = (options.baseUrl ?? 'https://api.hubapi.com').replace(/\/+$/, '');
-    this.waitListener = options.onWait;
     this.capabilities = {
       maxBatch: MAX_BATCH,
       operations: ['upsert', 'update', 'insert', 'delete'],
       maxRequestsPerSecond: requestsPerSecond(limit),
     };
-    this.http = new PacedHttpClient({
-      name: `hubspot destination ${options.name}`,
-      limit,
-      retries: options.retries,
-      timeoutMs: options.timeoutMs,
-      clock: options.clock,
-      fetch: options.fetch,
-      onWait: (ms, why) => this.waitListener?.(ms, why),
-    });
+    this.http = destinationHttp('hubspot', options, limit, dailyLimitReached);
   }
 
   setWaitListener(listener: WaitListener | undefined): void {
-    this.waitListener = listener;
+    this.http.setWaitListener(listener);
   }
 
   private get label(): string {

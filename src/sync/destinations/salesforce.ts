@@ -32,8 +32,9 @@ import type {
   WriteBatch,
   WriteOperation,
 } from '../destination.js';
+import type { PacedHttpClient } from '../rate-limit.js';
 import {
-  PacedHttpClient,
+  destinationHttp,
   failedAnswer,
   requestsPerSecond,
   systemClock,
@@ -102,30 +103,21 @@ export class SalesforceDestination implements SyncDestination {
   private readonly http: PacedHttpClient;
   private readonly base: string;
   private readonly clock: Clock;
-  private waitListener: WaitListener | undefined;
 
   constructor(private readonly options: SalesforceOptions) {
     const limit = options.rateLimit ?? SALESFORCE_DEFAULT_LIMIT;
     this.clock = options.clock ?? systemClock;
     this.base = `${options.instanceUrl.replace(/\/+$/, '')}/services/data/v${options.apiVersion ?? '62.0'}`;
-    this.waitListener = options.onWait;
     this.capabilities = {
       maxBatch: options.maxBatch ?? 10_000,
       operations: ['upsert', 'update', 'insert', 'delete'],
       maxRequestsPerSecond: requestsPerSecond(limit),
     };
-    this.http = new PacedHttpClient({
-      name: `salesforce destination ${options.name}`,
-      limit,
-      retries: options.retries,
-      timeoutMs: options.timeoutMs,
-      clock: options.clock,
-      onWait: (ms, why) => this.waitListener?.(ms, why),
-    });
+    this.http = destinationHttp('salesforce', options, limit);
   }
 
   setWaitListener(listener: WaitListener | undefined): void {
-    this.waitListener = listener;
+    this.http.setWaitListener(listener);
   }
 
   private get label(): string {
@@ -380,7 +372,7 @@ export class SalesforceDestination implements SyncDestination {
             hint: 'the job keeps running in Salesforce; the next run finds its records through lookup',
           },
         );
-      if (wait >= 2000) this.waitListener?.(wait, `${this.label}: job ${id} is ${info.state}`);
+      if (wait >= 2000) this.http.reportWait(wait, `${this.label}: job ${id} is ${info.state}`);
       await this.clock.sleep(wait, signal);
     }
   }

@@ -29,8 +29,9 @@ import type {
   WaitListener,
   WriteBatch,
 } from '../destination.js';
+import type { PacedHttpClient } from '../rate-limit.js';
 import {
-  PacedHttpClient,
+  destinationHttp,
   excerpt,
   failedAnswer,
   requestsPerSecond,
@@ -89,30 +90,21 @@ export class WebhookDestination implements SyncDestination {
   readonly capabilities: DestinationCapabilities;
   private readonly http: PacedHttpClient;
   private readonly clock: Clock | undefined;
-  private waitListener: WaitListener | undefined;
 
   constructor(private readonly options: WebhookOptions) {
     const limit = options.rateLimit ?? WEBHOOK_DEFAULT_LIMIT;
     this.clock = options.clock;
-    this.waitListener = options.onWait;
     this.capabilities = {
       maxBatch: options.maxBatch ?? 100,
       operations: ['upsert', 'update', 'insert', 'delete'],
       maxRequestsPerSecond: requestsPerSecond(limit),
       openSchema: !options.fields?.length,
     };
-    this.http = new PacedHttpClient({
-      name: `webhook destination ${options.name}`,
-      limit,
-      retries: options.retries,
-      timeoutMs: options.timeoutMs,
-      clock: options.clock,
-      onWait: (ms, why) => this.waitListener?.(ms, why),
-    });
+    this.http = destinationHttp('webhook', options, limit);
   }
 
   setWaitListener(listener: WaitListener | undefined): void {
-    this.waitListener = listener;
+    this.http.setWaitListener(listener);
   }
 
   private get label(): string {

@@ -32,7 +32,7 @@ const server = await startHubSpotServer({
 process.stdout.write(
   `HubSpot CRM stand-in at ${server.url}/crm/v3/objects/contacts (bearer ${HUBSPOT_TEST_TOKEN}, ` +
     `limit ${values.limit}); records in ${dataFile}; Ctrl-C to stop\n` +
-    `in another terminal: TRIBUTARY_CRM_API=${server.url} tributary -p ${positionals[0] ?? 'tributary-demo'} sync crm_contacts\n` +
+    `in another terminal: TRIBUTARY_CRM_ENABLED=true TRIBUTARY_CRM_API=${server.url} tributary -p ${positionals[0] ?? 'tributary-demo'} sync crm_contacts\n` +
     `(the demo wrote the token to secrets/crm-token)\n`,
 );
 await new Promise<void>((done) => {

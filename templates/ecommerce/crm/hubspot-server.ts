@@ -129,6 +129,12 @@ export interface HubSpotServerOptions {
   dataFile?: string;
   /** Requests allowed per window (default 190 per 10 s, a private app's limit). */
   rateLimit?: { requests: number; perMs: number };
+  /**
+   * Requests allowed per day (HubSpot: 250,000 to 1,000,000 by tier, shared by the account's
+   * apps; default 500,000). Every answer carries X-HubSpot-RateLimit-Daily and -Daily-Remaining;
+   * past it, every request is answered 429 with policyName DAILY until the next UTC day.
+   */
+  dailyLimit?: number;
   properties?: Record<string, PropertyDefinition[]>;
 }
 
@@ -154,6 +160,8 @@ export interface HubSpotServer {
   resetStats(): void;
   /** Changes the enforced limit from now on (the benchmark preloads records at a high one). */
   setRateLimit(limit: { requests: number; perMs: number }): void;
+  /** Changes the daily limit, and how many of today's requests are used (tests of exhaustion). */
+  setDailyLimit(limit: number, used?: number): void;
   close(): Promise<void>;
 }
 
@@ -621,6 +629,40 @@ const BATCH_ACTIONS: Record<
   archive,
 };
 
+/** HubSpot's daily limit: requests counted per (UTC) day. */
+class DailyQuota {
+  private day = '';
+  private used = 0;
+  constructor(public limit: number) {}
+
+  /** Counts a request; false when the day's limit was already used up. */
+  take(now: Date): boolean {
+    const day = now.toISOString().slice(0, 10);
+    if (day !== this.day) {
+      this.day = day;
+      this.used = 0;
+    }
+    if (this.used >= this.limit) return false;
+    this.used++;
+    return true;
+  }
+
+  /** A new limit, and today's requests used so far (default: those counted). */
+  set(limit: number, used: number | undefined, now: Date): void {
+    const day = now.toISOString().slice(0, 10);
+    if (day !== this.day) Object.assign(this, { day, used: 0 });
+    this.limit = limit;
+    if (used !== undefined) this.used = used;
+  }
+
+  headers(): Record<string, string> {
+    return {
+      'x-hubspot-ratelimit-daily': String(this.limit),
+      'x-hubspot-ratelimit-daily-remaining': String(Math.max(0, this.limit - this.used)),
+    };
+  }
+}
+
 /** The sliding window the stand-in counts arrivals in. */
 class ArrivalWindow {
   private arrivals: number[] = [];
@@ -728,6 +770,7 @@ export async function startHubSpotServer(opts: HubSpotServerOptions = {}): Promi
   let window = new ArrivalWindow(opts.rateLimit ?? { requests: 190, perMs: 10_000 });
   const stats: HubSpotStats = { requests: 0, rateLimited: 0, throttled: 0, busiestWindow: 0 };
   const hooks = { throttleRequests: 0, throttleSeconds: 0, failRequests: 0 };
+  const daily = new DailyQuota(opts.dailyLimit ?? 500_000);
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     stats.requests++;
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
@@ -746,6 +789,18 @@ export async function startHubSpotServer(opts: HubSpotServerOptions = {}): Promi
         policyName: 'TEN_SECONDLY_ROLLING',
         requestId: randomUUID(),
       });
+    if (!daily.take(new Date())) {
+      stats.rateLimited++;
+      // HubSpot's answer once the day's requests are used: no Retry-After, policyName DAILY.
+      return send(
+        res,
+        {
+          status: 429,
+          body: { ...rateLimitBody('You have reached your daily limit.'), policyName: 'DAILY' },
+        },
+        daily.headers(),
+      );
+    }
     if (hooks.throttleRequests > 0) {
       hooks.throttleRequests--;
       stats.throttled++;
@@ -772,7 +827,7 @@ export async function startHubSpotServer(opts: HubSpotServerOptions = {}): Promi
       });
     }
     const body = req.method === 'POST' ? await readBody(req) : undefined;
-    send(res, route(store, req.method ?? 'GET', path, body));
+    send(res, route(store, req.method ?? 'GET', path, body), daily.headers());
   };
   const server = createServer((req, res) => {
     handle(req, res).catch((err: unknown) => {
@@ -803,6 +858,7 @@ export async function startHubSpotServer(opts: HubSpotServerOptions = {}): Promi
     setRateLimit: (limit) => {
       window = new ArrivalWindow(limit);
     },
+    setDailyLimit: (limit, used) => daily.set(limit, used, new Date()),
     resetStats: () =>
       Object.assign(stats, { requests: 0, rateLimited: 0, throttled: 0, busiestWindow: 0 }),
     close: async () => {
