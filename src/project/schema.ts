@@ -664,6 +664,11 @@ const warehouseSchema = z
       .describe(
         'postgres: the search_path schema, where unqualified names resolve (default public).',
       ),
+    read_url: secretSchema
+      .optional()
+      .describe(
+        'postgres: URL of an existing read-only login role to query through, instead of the one Tributary creates.',
+      ),
     read_role: identifier
       .default('tributary_reader')
       .describe(
@@ -680,7 +685,7 @@ const warehouseSchema = z
           'warehouse.engine postgres needs warehouse.url, e.g. url: { env: TRIBUTARY_WAREHOUSE_URL }',
       });
     if (w.engine === 'duckdb')
-      for (const key of ['url', 'schema'] as const)
+      for (const key of ['url', 'schema', 'read_url'] as const)
         if (w[key] !== undefined)
           ctx.addIssue({
             code: 'custom',

@@ -14,6 +14,8 @@ import { initProject } from '../../src/cli/commands/init.js';
 import { silentProgress } from '../../src/core/index.js';
 import type { Engine } from '../../src/engines/index.js';
 import { runPipeline, type RunResult, type Workspace } from '../../src/orchestrator/index.js';
+import { queryProject } from '../../src/cli/commands/query.js';
+import { queryRunnerFor } from '../../src/serve/index.js';
 import { tempDir, withWorkspace } from '../helpers.js';
 import { postgresTestUrl, serviceAvailable } from '../services.js';
 import { freshPostgresDatabase } from '../sync/support.js';
@@ -174,5 +176,49 @@ describe.skipIf(!available)('the e-commerce template on a PostgreSQL warehouse',
       expect(want.length, report).toBeGreaterThan(3);
       expect(cells(pgDir, report), report).toEqual(want);
     }
+  });
+
+  it('answers `tributary query` through the read-only role, as DuckDB does', async () => {
+    const sql = 'select count(*) as n, sum(net_amount) as revenue from fct_sales';
+    const pg = await queryProject(pgDir, sql);
+    const duck = await queryProject(duckDir, sql);
+    expect(pg.rows).toEqual(duck.rows);
+    const limited = await queryProject(pgDir, 'select * from processed.orders', { rowLimit: 5 });
+    expect(limited.rows).toHaveLength(5);
+    expect(limited.truncated).toBe(true);
+  });
+
+  it('keeps queries away from bookkeeping, writes, settings and long runs', async () => {
+    await expect(queryProject(pgDir, 'select * from tributary.lake_files')).rejects.toThrow(
+      /permission denied for schema tributary/,
+    );
+    await expect(queryProject(pgDir, 'delete from fct_sales')).rejects.toThrow(/syntax error/);
+    await expect(
+      queryProject(pgDir, `select set_config('role', 'postgres', false) as r`),
+    ).rejects.toThrow(/permission denied/);
+    await expect(
+      queryProject(pgDir, 'select pg_sleep(5) as slept', { timeoutMs: 200 }),
+    ).rejects.toThrow(/interrupted after 200 ms/);
+    const { rows } = await queryProject(pgDir, 'select count(*) as n from fct_sales');
+    expect(Number(rows[0]!.n)).toBe(duckFigures['main.fct_sales']!.rows);
+  });
+
+  it('refuses relations with personal data to the viewer role', async () => {
+    await withWorkspace(pgDir, async (ws) => {
+      const runner = queryRunnerFor(ws, { role: 'viewer' });
+      try {
+        await expect(runner.query('select email from dim_customers')).rejects.toThrow(
+          /personal data/,
+        );
+        // fct_sales carries customer attributes: withheld too; the product dimension is not.
+        await expect(runner.query('select count(*) as n from fct_sales')).rejects.toThrow(
+          /main.fct_sales hold personal data/,
+        );
+        const { rows } = await runner.query('select count(*) as n from dim_products');
+        expect(Number(rows[0]!.n)).toBe(duckFigures['main.dim_products']!.rows);
+      } finally {
+        await runner.close();
+      }
+    });
   });
 });
