@@ -2,7 +2,8 @@
  * YAML documents validated by zod, with every problem reported at its line and column. All
  * problems in a file are collected (not just the first), so one edit cycle fixes them all.
  */
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
+import { extname, join } from 'node:path';
 import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
 import type { z } from 'zod';
 import { TributaryError, isErrno, type ErrorLocation } from '../core/index.js';
@@ -38,11 +39,6 @@ export interface ParsedYaml<T> {
    * made after validation (e.g. a name that must exist elsewhere in the project).
    */
   locate?: (path: readonly (string | number)[]) => { line?: number; column?: number };
-  /**
-   * The line of the node at a YAML path (or its deepest existing parent), so checks made after
-   * validation (a sync's mapped column the model lacks) can still name the line.
-   */
-  lineOf?: (path: readonly (string | number)[]) => number | undefined;
 }
 
 export interface ParseYamlOptions {
@@ -112,7 +108,6 @@ export function parseYaml<S extends z.ZodType>(
       value: result.data,
       problems,
       locate: (path) => positionOf(doc, path.map(String), lineCounter),
-      lineOf: (path) => positionOf(doc, path.map(String), lineCounter).line,
     };
   for (const issue of result.error.issues) {
     const path = issue.path.map(String);
@@ -157,4 +152,85 @@ export async function readYamlFile<S extends z.ZodType>(
     throw err;
   }
   return parseYaml(displayName, text, schema, options);
+}
+
+/** A project folder of YAML files, one named thing per file (dashboards, forecasts, syncs). */
+export interface YamlFolder<T> {
+  /** The folder, relative to the project: `dashboards`. */
+  folder: string;
+  /** What one file declares, for messages: `dashboard`. */
+  kind: string;
+  /** What a file's stem must match, and the rule in words with why (ends the problem). */
+  name: { pattern: RegExp; rule: string };
+  /** The key two names clash on (default: the name itself). */
+  sameName?: (name: string) => string;
+  /** Validates one file's text; `file` is relative to the project, for problems. */
+  parse(name: string, file: string, text: string): { value?: T; problems: Problem[] };
+}
+
+/**
+ * Reads and validates every `*.yml` (and `.yaml`) of a project folder, sorted by name; the name
+ * of each is its file's stem. A project without the folder has none. Throws one ProblemsError
+ * listing every problem of every file, so one edit cycle fixes them all.
+ */
+export async function loadYamlFolder<T extends { name: string }>(
+  projectDir: string,
+  spec: YamlFolder<T>,
+): Promise<T[]> {
+  const dir = join(projectDir, spec.folder);
+  let entries: string[];
+  try {
+    entries = await readdir(dir);
+  } catch (err) {
+    if (isErrno(err, 'ENOENT')) return [];
+    throw err;
+  }
+  const files = entries
+    .filter((e) => ['.yml', '.yaml'].includes(extname(e)) && !e.startsWith('.'))
+    .sort();
+  const problems: Problem[] = [];
+  const values: T[] = [];
+  const seen = new Map<string, string>();
+  for (const entry of files) {
+    const name = entry.slice(0, -extname(entry).length);
+    const file = `${spec.folder}/${entry}`;
+    if (!spec.name.pattern.test(name)) {
+      problems.push({
+        message: `${spec.kind} file names are ${spec.name.rule}; rename ${entry}`,
+        location: { file },
+      });
+      continue;
+    }
+    const key = spec.sameName ? spec.sameName(name) : name;
+    const other = seen.get(key);
+    if (other) {
+      problems.push({
+        message: `${spec.kind} ${name} is defined twice (${other} and ${file}); remove one`,
+        location: { file },
+      });
+      continue;
+    }
+    seen.set(key, file);
+    const result = spec.parse(name, file, await readFile(join(dir, entry), 'utf8'));
+    problems.push(...result.problems);
+    if (result.value) values.push(result.value);
+  }
+  if (problems.length) throw new ProblemsError(problems);
+  return values.sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/** The item of that name from a YAML folder, or a NOT_FOUND error listing the names there are. */
+export function findInYamlFolder<T extends { name: string }>(
+  items: readonly T[],
+  name: string,
+  spec: Pick<YamlFolder<T>, 'folder' | 'kind'>,
+): T {
+  const found = items.find((i) => i.name === name);
+  if (found) return found;
+  throw new TributaryError(`no ${spec.kind} named ${name}`, {
+    code: 'NOT_FOUND',
+    hint: items.length
+      ? `${spec.kind}s: ${items.map((i) => i.name).join(', ')}`
+      : `add one as ${spec.folder}/${name}.yml`,
+  });
 }

@@ -7,36 +7,18 @@
  * of it under the server's Content-Security-Policy with no violation, and signing out ends the
  * session on the server.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawnSync, type ChildProcess } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateWithOwnCollector } from '../../src/cli/commands/generate.js';
 import { silentProgress } from '../../src/core/index.js';
 import { connectTemplateCrm, startTemplateCrm, type CrmStandIn } from '../crm-standin.js';
+import { SHOTS, haveChromium, launchChromium, startServe } from '../browser.js';
 import { tempDir } from '../helpers.js';
 
 const BIN = resolve(import.meta.dirname, '../../bin/tributary.js');
-const CHROMIUM = process.env.TRIBUTARY_CHROMIUM ?? '/usr/bin/chromium';
-const SHOTS = resolve(import.meta.dirname, '../.artifacts/screenshots');
-const FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-// On a machine without Chromium the suite says so; under CI it must run (.ci/run installs it).
-const haveChromium = existsSync(CHROMIUM);
-if (!haveChromium && process.env.CI === 'true')
-  throw new Error(`${CHROMIUM} is missing: CI must install Debian's chromium`);
-if (!haveChromium) console.warn(`browser tests did not run: ${CHROMIUM} is not installed`);
-
 function cli(dir: string, args: string[], env: Record<string, string> = {}) {
   const r = spawnSync(process.execPath, [BIN, '-p', dir, ...args], {
     encoding: 'utf8',
@@ -96,32 +78,8 @@ describe.skipIf(!haveChromium)('the web UI in Chromium', () => {
     failedRun = (JSON.parse(failed.stdout) as { runId: string }).runId;
     viewer = cli(dir, ['token', 'create', '--role', 'viewer', '--name', 'browser']).stdout;
     expect(viewer).toMatch(/^trb_/);
-    server = spawn(process.execPath, [BIN, '-p', dir, 'serve', '--port', '0'], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-      env: { ...process.env, TRIBUTARY_FAULT: '' },
-    });
-    url = await new Promise<string>((resolveUrl, reject) => {
-      let err = '';
-      const t = setTimeout(() => reject(new Error(`serve did not start:\n${err}`)), 60_000);
-      server.stderr!.on('data', (d: Buffer) => {
-        err += d.toString();
-        const m = /serving \S+ at (http:\/\/\S+)/.exec(err);
-        if (m) {
-          clearTimeout(t);
-          resolveUrl(m[1]!);
-        }
-      });
-    });
-    mkdirSync(SHOTS, { recursive: true });
-    context = await chromium.launchPersistentContext(
-      mkdtempSync(join(tmpdir(), 'trib-chromium-')),
-      {
-        executablePath: CHROMIUM,
-        headless: true,
-        args: FLAGS,
-        viewport: { width: 1280, height: 900 },
-      },
-    );
+    ({ server, url } = await startServe(dir));
+    context = await launchChromium({ width: 1280, height: 900 });
     await context.exposeFunction('reportCspViolation', (v: string) => cspViolations.push(v));
     // Page scripts are strings: this file is compiled without the DOM's types.
     await context.addInitScript(`document.addEventListener('securitypolicyviolation', (e) =>

@@ -8,25 +8,18 @@
  * Needs `npm run build` (dist/ and the web UI).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   HUBSPOT_TEST_TOKEN,
   startHubSpotServer,
   type HubSpotServer,
 } from '../../templates/ecommerce/crm/hubspot-server.js';
+import { SHOTS, haveChromium, launchChromium, startServe } from '../browser.js';
 import { tempDir, writeFiles } from '../helpers.js';
 
 const BIN = resolve(import.meta.dirname, '../../bin/tributary.js');
-const CHROMIUM = process.env.TRIBUTARY_CHROMIUM ?? '/usr/bin/chromium';
-const SHOTS = resolve(import.meta.dirname, '../.artifacts/screenshots');
-const haveChromium = existsSync(CHROMIUM);
-if (!haveChromium && process.env.CI === 'true')
-  throw new Error(`${CHROMIUM} is missing: CI must install Debian's chromium`);
-
 /** The CLI in a child process, awaited (not spawnSync: the stand-in runs in this process). */
 function cli(
   dir: string,
@@ -139,32 +132,8 @@ describe('tributary sync and syncs, built', () => {
     beforeAll(async () => {
       const viewer = (await cli(dir, ['token', 'create', '--role', 'viewer', '--name', 'b']))
         .stdout;
-      server = spawn(process.execPath, [BIN, '-p', dir, 'serve', '--port', '0'], {
-        stdio: ['ignore', 'ignore', 'pipe'],
-        env: { ...process.env, TRIBUTARY_FAULT: '' },
-      });
-      url = await new Promise<string>((resolveUrl, reject) => {
-        let err = '';
-        const t = setTimeout(() => reject(new Error(`serve did not start:\n${err}`)), 60_000);
-        server.stderr!.on('data', (d: Buffer) => {
-          err += d.toString();
-          const m = /serving \S+ at (http:\/\/\S+)/.exec(err);
-          if (m) {
-            clearTimeout(t);
-            resolveUrl(m[1]!);
-          }
-        });
-      });
-      mkdirSync(SHOTS, { recursive: true });
-      context = await chromium.launchPersistentContext(
-        mkdtempSync(join(tmpdir(), 'trib-chromium-')),
-        {
-          executablePath: CHROMIUM,
-          headless: true,
-          args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run'],
-          viewport: { width: 1280, height: 800 },
-        },
-      );
+      ({ server, url } = await startServe(dir));
+      context = await launchChromium({ width: 1280, height: 800 });
       page = await context.newPage();
       await page.goto(`${url}/#/login`);
       await page.getByTestId('login-token').fill(viewer);

@@ -2,10 +2,14 @@
  * Loads a project's dashboards (`dashboards/*.yml`, the name is the file stem), validated with
  * every problem of every file collected and reported at its file, line and YAML path.
  */
-import { readdir, readFile } from 'node:fs/promises';
-import { extname, join } from 'node:path';
-import { TributaryError, isErrno } from '../../core/index.js';
-import { ProblemsError, parseYaml, type Problem } from '../yaml.js';
+import { TributaryError } from '../../core/index.js';
+import {
+  findInYamlFolder,
+  loadYamlFolder,
+  parseYaml,
+  type Problem,
+  type YamlFolder,
+} from '../yaml.js';
 import { withoutTrailingSemicolon } from './params.js';
 import {
   dashboardSchema,
@@ -73,62 +77,30 @@ export function parseDashboard(
   return { dashboard, problems: [] };
 }
 
+const DASHBOARDS: YamlFolder<Dashboard> = {
+  folder: DASHBOARDS_DIR,
+  kind: 'dashboard',
+  name: {
+    pattern: /^[A-Za-z0-9_-]+$/,
+    rule: 'letters, digits, - and _ (the name appears in URLs)',
+  },
+  parse: (name, file, text) => {
+    const { dashboard, problems } = parseDashboard(name, file, text);
+    return { value: dashboard, problems };
+  },
+};
+
 /**
  * Reads and validates every `dashboards/*.yml` (and `.yaml`) of a project, sorted by name. A
  * project without the folder has no dashboards. Throws one ProblemsError listing every problem.
  */
-export async function loadDashboards(projectDir: string): Promise<Dashboard[]> {
-  const dir = join(projectDir, DASHBOARDS_DIR);
-  let entries: string[];
-  try {
-    entries = await readdir(dir);
-  } catch (err) {
-    if (isErrno(err, 'ENOENT')) return [];
-    throw err;
-  }
-  const files = entries
-    .filter((e) => ['.yml', '.yaml'].includes(extname(e)) && !e.startsWith('.'))
-    .sort();
-  const problems: Problem[] = [];
-  const dashboards: Dashboard[] = [];
-  const seen = new Map<string, string>();
-  for (const entry of files) {
-    const name = entry.slice(0, -extname(entry).length);
-    const file = `${DASHBOARDS_DIR}/${entry}`;
-    if (!/^[A-Za-z0-9_-]+$/.test(name)) {
-      problems.push({
-        message: `dashboard file names are letters, digits, - and _ (the name appears in URLs); rename ${entry}`,
-        location: { file },
-      });
-      continue;
-    }
-    const other = seen.get(name);
-    if (other) {
-      problems.push({
-        message: `dashboard ${name} is defined twice (${other} and ${file}); remove one`,
-        location: { file },
-      });
-      continue;
-    }
-    seen.set(name, file);
-    const result = parseDashboard(name, file, await readFile(join(dir, entry), 'utf8'));
-    problems.push(...result.problems);
-    if (result.dashboard) dashboards.push(result.dashboard);
-  }
-  if (problems.length) throw new ProblemsError(problems);
-  return dashboards.sort((a, b) => a.name.localeCompare(b.name));
+export function loadDashboards(projectDir: string): Promise<Dashboard[]> {
+  return loadYamlFolder(projectDir, DASHBOARDS);
 }
 
 /** The dashboard of that name, or a NOT_FOUND error listing the names there are. */
 export function findDashboard(dashboards: readonly Dashboard[], name: string): Dashboard {
-  const found = dashboards.find((d) => d.name === name);
-  if (found) return found;
-  throw new TributaryError(`no dashboard named ${name}`, {
-    code: 'NOT_FOUND',
-    hint: dashboards.length
-      ? `dashboards: ${dashboards.map((d) => d.name).join(', ')}`
-      : `add one as ${DASHBOARDS_DIR}/${name}.yml`,
-  });
+  return findInYamlFolder(dashboards, name, DASHBOARDS);
 }
 
 /** The tile of that id in a dashboard, or a NOT_FOUND error listing the ids there are. */

@@ -2,11 +2,15 @@
  * Loads a project's forecasts (`forecasts/*.yml`, the name is the file stem), validated with every
  * problem of every file collected and reported at its file, line and YAML path, as dashboards are.
  */
-import { readdir, readFile } from 'node:fs/promises';
-import { extname, join } from 'node:path';
-import { TributaryError, isErrno, type ErrorLocation } from '../../core/index.js';
+import type { ErrorLocation } from '../../core/index.js';
 import { withoutTrailingSemicolon } from '../dashboards/params.js';
-import { ProblemsError, parseYaml, type Problem } from '../yaml.js';
+import {
+  findInYamlFolder,
+  loadYamlFolder,
+  parseYaml,
+  type Problem,
+  type YamlFolder,
+} from '../yaml.js';
 import { forecastSchema, parseRef, SQL_REF, TOTAL_LEVEL, type Frequency } from './schema.js';
 
 /** The folder of a project that holds forecast files. */
@@ -94,62 +98,32 @@ export function parseForecast(
   return { forecast, problems: [] };
 }
 
+const FORECASTS: YamlFolder<Forecast> = {
+  folder: FORECASTS_DIR,
+  kind: 'forecast',
+  name: {
+    pattern: /^[A-Za-z_][A-Za-z0-9_]*$/,
+    rule: "letters, digits and _, not starting with a digit (the name is its table's name)",
+  },
+  // Table names clash regardless of case.
+  sameName: (name) => name.toLowerCase(),
+  parse: (name, file, text) => {
+    const { forecast, problems } = parseForecast(name, file, text);
+    return { value: forecast, problems };
+  },
+};
+
 /**
  * Reads and validates every `forecasts/*.yml` (and `.yaml`) of a project, sorted by name. A
  * project without the folder has no forecasts. Throws one ProblemsError listing every problem.
  */
-export async function loadForecasts(projectDir: string): Promise<Forecast[]> {
-  const dir = join(projectDir, FORECASTS_DIR);
-  let entries: string[];
-  try {
-    entries = await readdir(dir);
-  } catch (err) {
-    if (isErrno(err, 'ENOENT')) return [];
-    throw err;
-  }
-  const files = entries
-    .filter((e) => ['.yml', '.yaml'].includes(extname(e)) && !e.startsWith('.'))
-    .sort();
-  const problems: Problem[] = [];
-  const forecasts: Forecast[] = [];
-  const seen = new Map<string, string>();
-  for (const entry of files) {
-    const name = entry.slice(0, -extname(entry).length);
-    const file = `${FORECASTS_DIR}/${entry}`;
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
-      problems.push({
-        message: `forecast file names are letters, digits and _, not starting with a digit (the name is its table's name); rename ${entry}`,
-        location: { file },
-      });
-      continue;
-    }
-    const other = seen.get(name.toLowerCase());
-    if (other) {
-      problems.push({
-        message: `forecast ${name} is defined twice (${other} and ${file}); remove one`,
-        location: { file },
-      });
-      continue;
-    }
-    seen.set(name.toLowerCase(), file);
-    const result = parseForecast(name, file, await readFile(join(dir, entry), 'utf8'));
-    problems.push(...result.problems);
-    if (result.forecast) forecasts.push(result.forecast);
-  }
-  if (problems.length) throw new ProblemsError(problems);
-  return forecasts.sort((a, b) => a.name.localeCompare(b.name));
+export function loadForecasts(projectDir: string): Promise<Forecast[]> {
+  return loadYamlFolder(projectDir, FORECASTS);
 }
 
 /** The forecast of that name, or a NOT_FOUND error listing the names there are. */
 export function findForecast(forecasts: readonly Forecast[], name: string): Forecast {
-  const found = forecasts.find((f) => f.name === name);
-  if (found) return found;
-  throw new TributaryError(`no forecast named ${name}`, {
-    code: 'NOT_FOUND',
-    hint: forecasts.length
-      ? `forecasts: ${forecasts.map((f) => f.name).join(', ')}`
-      : `add one as ${FORECASTS_DIR}/${name}.yml`,
-  });
+  return findInYamlFolder(forecasts, name, FORECASTS);
 }
 
 /** The tables a forecast writes, in the models' schema: forecasts, backtest scores, methods. */

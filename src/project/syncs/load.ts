@@ -4,10 +4,13 @@
  * mapped field keeps its line, so compile-time checks against the model and the destination
  * (orchestrator/syncs.ts) can name it.
  */
-import { readdir, readFile } from 'node:fs/promises';
-import { extname, join } from 'node:path';
-import { TributaryError, isErrno } from '../../core/index.js';
-import { ProblemsError, parseYaml, type Problem } from '../yaml.js';
+import {
+  findInYamlFolder,
+  loadYamlFolder,
+  parseYaml,
+  type Problem,
+  type YamlFolder,
+} from '../yaml.js';
 import { syncFileSchema, type SyncDefinition } from './schema.js';
 
 /** The folder of a project that holds sync files. */
@@ -28,7 +31,7 @@ export function parseSync(
   const parsed = parseYaml(file, text, syncFileSchema);
   if (!parsed.value) return { problems: parsed.problems };
   const s = parsed.value;
-  const lineOf = (path: (string | number)[]) => parsed.lineOf?.(path) ?? 1;
+  const lineOf = (path: (string | number)[]) => parsed.locate?.(path).line ?? 1;
   const problems: Problem[] = [];
   if (!destinations.includes(s.destination))
     problems.push({
@@ -70,63 +73,34 @@ export function parseSync(
   return { sync, problems: [] };
 }
 
+/** The syncs folder; `destinations` are the names declared in tributary.yml. */
+function syncsFolder(destinations: readonly string[]): YamlFolder<SyncDefinition> {
+  return {
+    folder: SYNCS_DIR,
+    kind: 'sync',
+    name: {
+      pattern: SYNC_NAME,
+      rule: 'lower-case letters, digits and _ (the name is a warehouse table and a URL part)',
+    },
+    parse: (name, file, text) => {
+      const { sync, problems } = parseSync(name, file, text, destinations);
+      return { value: sync, problems };
+    },
+  };
+}
+
 /**
  * Reads and validates every `syncs/*.yml` (and `.yaml`) of a project, sorted by name. A project
  * without the folder has no syncs. Throws one ProblemsError listing every problem.
  */
-export async function loadSyncs(
+export function loadSyncs(
   projectDir: string,
   destinations: readonly string[],
 ): Promise<SyncDefinition[]> {
-  const dir = join(projectDir, SYNCS_DIR);
-  let entries: string[];
-  try {
-    entries = await readdir(dir);
-  } catch (err) {
-    if (isErrno(err, 'ENOENT')) return [];
-    throw err;
-  }
-  const files = entries
-    .filter((e) => ['.yml', '.yaml'].includes(extname(e)) && !e.startsWith('.'))
-    .sort();
-  const problems: Problem[] = [];
-  const syncs: SyncDefinition[] = [];
-  const seen = new Map<string, string>();
-  for (const entry of files) {
-    const name = entry.slice(0, -extname(entry).length);
-    const file = `${SYNCS_DIR}/${entry}`;
-    if (!SYNC_NAME.test(name)) {
-      problems.push({
-        message: `sync file names are lower-case letters, digits and _ (the name is a warehouse table and a URL part); rename ${entry}`,
-        location: { file },
-      });
-      continue;
-    }
-    const other = seen.get(name);
-    if (other) {
-      problems.push({
-        message: `sync ${name} is defined twice (${other} and ${file}); remove one`,
-        location: { file },
-      });
-      continue;
-    }
-    seen.set(name, file);
-    const result = parseSync(name, file, await readFile(join(dir, entry), 'utf8'), destinations);
-    problems.push(...result.problems);
-    if (result.sync) syncs.push(result.sync);
-  }
-  if (problems.length) throw new ProblemsError(problems);
-  return syncs.sort((a, b) => a.name.localeCompare(b.name));
+  return loadYamlFolder(projectDir, syncsFolder(destinations));
 }
 
 /** The sync of that name, or a NOT_FOUND error listing the names there are. */
 export function findSync(syncs: readonly SyncDefinition[], name: string): SyncDefinition {
-  const found = syncs.find((s) => s.name === name);
-  if (found) return found;
-  throw new TributaryError(`no sync named ${name}`, {
-    code: 'NOT_FOUND',
-    hint: syncs.length
-      ? `syncs: ${syncs.map((s) => s.name).join(', ')}`
-      : `add one as ${SYNCS_DIR}/${name}.yml`,
-  });
+  return findInYamlFolder(syncs, name, { folder: SYNCS_DIR, kind: 'sync' });
 }
