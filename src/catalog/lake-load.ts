@@ -34,25 +34,47 @@ export interface LakeLoadResult {
   reloaded: boolean;
 }
 
-/** Creates the bookkeeping tables once per warehouse (idempotent). */
-async function ensureLoadTables(warehouse: Engine): Promise<void> {
+/**
+ * Creates a table unless it exists. Two sessions creating it at once (steps loading different
+ * tables side by side) is fine: the loser's error is ignored once the winner's table is there.
+ */
+async function createIfMissing(
+  warehouse: Engine,
+  schema: string,
+  name: string,
+  columns: string,
+): Promise<void> {
+  if (await warehouse.describe(schema, name)) return;
   const q = warehouse.dialect.quoteIdentifier;
+  try {
+    await warehouse.exec(`CREATE TABLE IF NOT EXISTS ${q(schema)}.${q(name)} (${columns})`);
+  } catch (err) {
+    if (!(await warehouse.describe(schema, name))) throw err;
+  }
+}
+
+/** Creates the bookkeeping tables once per warehouse (idempotent, safe side by side). */
+async function ensureLoadTables(warehouse: Engine): Promise<void> {
   await warehouse.ensureSchema(LOADS_SCHEMA);
   await warehouse.ensureSchema(PROCESSED_SCHEMA);
-  await warehouse.exec(
-    `CREATE TABLE IF NOT EXISTS ${q(LOADS_SCHEMA)}.lake_tables (
-       table_name VARCHAR(255) PRIMARY KEY,
-       schema_hash VARCHAR(64) NOT NULL,
-       manifest_version BIGINT NOT NULL)`,
+  await createIfMissing(
+    warehouse,
+    LOADS_SCHEMA,
+    'lake_tables',
+    `table_name VARCHAR(255) PRIMARY KEY,
+     schema_hash VARCHAR(64) NOT NULL,
+     manifest_version BIGINT NOT NULL`,
   );
-  await warehouse.exec(
-    `CREATE TABLE IF NOT EXISTS ${q(LOADS_SCHEMA)}.lake_files (
-       table_name VARCHAR(255) NOT NULL,
-       file_key VARCHAR(1024) NOT NULL,
-       batch VARCHAR(128) NOT NULL,
-       row_count BIGINT NOT NULL,
-       loaded_at TIMESTAMP NOT NULL,
-       PRIMARY KEY (table_name, file_key))`,
+  await createIfMissing(
+    warehouse,
+    LOADS_SCHEMA,
+    'lake_files',
+    `table_name VARCHAR(255) NOT NULL,
+     file_key VARCHAR(1024) NOT NULL,
+     batch VARCHAR(128) NOT NULL,
+     row_count BIGINT NOT NULL,
+     loaded_at TIMESTAMP NOT NULL,
+     PRIMARY KEY (table_name, file_key)`,
   );
 }
 

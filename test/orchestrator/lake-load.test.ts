@@ -102,8 +102,15 @@ describe.skipIf(!available)('loading processed tables into PostgreSQL', () => {
 
   it('loads every listed file once, then only the files added since', async () => {
     const a = await parquet('processed/orders/part-a.parquet', 0, 55_000, v1);
-    const first = await loadLakeTable(pg, duck, store, manifest('orders', [a]));
+    // The first loads of a warehouse, side by side on two sessions, both create its bookkeeping.
+    const c = await parquet('processed/refunds/part-c.parquet', 0, 3, v1);
+    const [other, reader] = [await pg.fork(), await duck.fork()];
+    const [first, refunds] = await Promise.all([
+      loadLakeTable(pg, duck, store, manifest('orders', [a])),
+      loadLakeTable(other, reader, store, manifest('refunds', [c])),
+    ]).finally(() => Promise.all([other.close(), reader.close()]));
     expect(first).toEqual({ files: 1, rows: 55_000, reloaded: false });
+    expect(refunds).toEqual({ files: 1, rows: 3, reloaded: false });
     const b = await parquet('processed/orders/part-b.parquet', 55_000, 10, v1);
     const second = await loadLakeTable(pg, duck, store, manifest('orders', [a, b], v1, 2));
     expect(second).toEqual({ files: 1, rows: 10, reloaded: false });

@@ -13,9 +13,14 @@ import { generateWithOwnCollector } from '../../src/cli/commands/generate.js';
 import { initProject } from '../../src/cli/commands/init.js';
 import { silentProgress } from '../../src/core/index.js';
 import type { Engine } from '../../src/engines/index.js';
-import { runPipeline, type RunResult, type Workspace } from '../../src/orchestrator/index.js';
+import {
+  publishServingSnapshot,
+  runPipeline,
+  type RunResult,
+  type Workspace,
+} from '../../src/orchestrator/index.js';
 import { queryProject } from '../../src/cli/commands/query.js';
-import { queryRunnerFor } from '../../src/serve/index.js';
+import { isTileFailure, queryRunnerFor, runDashboard } from '../../src/serve/index.js';
 import { tempDir, withWorkspace } from '../helpers.js';
 import { postgresTestUrl, serviceAvailable } from '../services.js';
 import { freshPostgresDatabase } from '../sync/support.js';
@@ -220,5 +225,28 @@ describe.skipIf(!available)('the e-commerce template on a PostgreSQL warehouse',
         await runner.close();
       }
     });
+  });
+
+  it('runs every dashboard tile on PostgreSQL (admin) with the rows DuckDB gives', async () => {
+    /** Each tile's row count, or its error, for every dashboard of a project. */
+    const tiles = (dir: string) =>
+      withWorkspace(dir, async (ws) => {
+        await publishServingSnapshot(ws);
+        const runner = queryRunnerFor(ws, { role: 'admin' });
+        const out: Record<string, number | string> = {};
+        try {
+          for (const d of ws.dashboards) {
+            const result = await runDashboard(runner, d);
+            for (const [id, tile] of Object.entries(result.tiles))
+              out[`${d.name}.${id}`] = isTileFailure(tile) ? tile.error : tile.rows.length;
+          }
+        } finally {
+          await runner.close();
+        }
+        return out;
+      });
+    const duck = await tiles(duckDir);
+    expect(Object.keys(duck).length).toBeGreaterThan(10);
+    expect(await tiles(pgDir)).toEqual(duck);
   });
 });
