@@ -69,7 +69,12 @@ export function positionalParams(
       if (!(name in params)) throw refuse(`parameter $${name} has no value`);
       let at = order.indexOf(name);
       if (at < 0) at = order.push(name) - 1;
-      return `$${at + 1}`;
+      // A text or NULL value is typed text: `$x is null` alone leaves PostgreSQL no type to infer
+      // (DuckDB binds by the value); a number's type comes from where it is used.
+      const value = params[name];
+      return value === null || typeof value === 'string'
+        ? `CAST($${at + 1} AS text)`
+        : `$${at + 1}`;
     },
   );
   return { sql: out, values: order.map((n) => params[n]!) };
