@@ -6,11 +6,7 @@
  */
 import { join, resolve } from 'node:path';
 import { TributaryError } from '../../core/index.js';
-import {
-  PipelineServer,
-  openWorkspace,
-  type Workspace,
-} from '../../orchestrator/index.js';
+import { PipelineServer, openWorkspace, type Workspace } from '../../orchestrator/index.js';
 import {
   queryRunnerFor,
   TokenStore,
