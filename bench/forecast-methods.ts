@@ -4,13 +4,16 @@
  * levels 80 and 95, season periods [7] and [7, 365] (the default for two years of daily data).
  * Prints CPU milliseconds per fit (median over the series, after a warm-up) and the ratio to seasonal
  * naive measured in the same run, and what the issue's speed case (1,000 series × 4 fits: three
- * backtest windows and the final fit) would cost per method on one core.
+ * backtest windows and the final fit) would cost per method on one core. Two reference rows time
+ * @bsull/augurs's AutoETS and MSTL, which `ets` and `mstl` used before our own AutoETS and STL.
  *   npm run bench:forecast-methods -- --series 20
  */
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { seededRandom } from '../src/core/index.js';
-import { METHODS, type ForecastOptions } from '../src/forecast/index.js';
+import { METHODS, type ForecastMethod, type ForecastOptions } from '../src/forecast/index.js';
+import { autoEts as augursAutoEts, mstl as augursMstl, withFreed } from '../src/forecast/augurs.js';
+import { seasonallyAdjust } from '../src/forecast/seasonality.js';
 
 const { values } = parseArgs({ options: { series: { type: 'string', default: '20' } } });
 const SERIES = Number(values.series);
@@ -37,6 +40,38 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)]!;
 }
 
+/**
+ * References, not registered methods: @bsull/augurs's AutoETS (on the same seasonally adjusted
+ * series our `ets` fits) and MSTL, which `ets` and `mstl` used before our own replaced them.
+ */
+const AUGURS: ForecastMethod[] = [
+  {
+    name: 'augurs ets',
+    capabilities: { intervals: true, seasonal: true, multiSeasonal: true, intermittent: false },
+    minLength: () => 8,
+    forecast(y, h, options) {
+      const { adjusted } = seasonallyAdjust(y, options.seasonPeriods);
+      const AutoETS = augursAutoEts();
+      return withFreed(new AutoETS(1, 'ZZN'), (m) => {
+        m.fit(adjusted);
+        return { mean: m.predict(h, 0.95).point, intervals: [] };
+      });
+    },
+  },
+  {
+    name: 'augurs mstl',
+    capabilities: { intervals: true, seasonal: true, multiSeasonal: true, intermittent: false },
+    minLength: () => 8,
+    forecast(y, h, options) {
+      const MSTL = augursMstl();
+      return withFreed(MSTL.ets(options.seasonPeriods.filter((p) => 2 * p <= y.length)), (m) => {
+        m.fit(Float64Array.from(y));
+        return { mean: m.predict(h, 0.95).point, intervals: [] };
+      });
+    },
+  },
+];
+
 const series = Array.from({ length: SERIES }, (_, i) => dailySeries(i + 1));
 const optionSets: Array<[string, ForecastOptions]> = [
   ['[7]', { seasonPeriods: [7], levels: [80, 95] }],
@@ -50,7 +85,7 @@ console.log(
 );
 for (const [label, options] of optionSets) {
   const times = new Map<string, number>();
-  for (const [name, method] of METHODS) {
+  for (const [name, method] of [...METHODS, ...AUGURS.map((m) => [m.name, m] as const)]) {
     method.forecast(series[0]!, 28, options); // warm-up: JIT and WebAssembly instantiation
     const perSeries: number[] = [];
     for (const y of series) {

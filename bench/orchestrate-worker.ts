@@ -22,7 +22,7 @@
  */
 import { join } from 'node:path';
 import { dispatch } from '../src/dag/index.js';
-import { seededRandom as rng } from '../src/core/index.js';
+import { generateDag, type GeneratedAsset } from './generated-dag.js';
 import { openDuckDB } from '../src/engines/index.js';
 import { LocalObjectStore } from '../src/lake/index.js';
 import { defaultConfig, newNode, type Node, type ParsedProject } from '../src/models/index.js';
@@ -45,47 +45,6 @@ const [mode, tasksArg, concurrencyArg, seedArg, logsArg, dirArg] = process.argv.
 const N = Number(tasksArg);
 const CONCURRENCY = Number(concurrencyArg);
 const SEED = Number(seedArg);
-
-interface GeneratedAsset {
-  name: string;
-  layer: number;
-  deps: string[];
-  tags: string[];
-}
-
-/**
- * A layered DAG shaped like a large dbt project: 10% of the assets are roots (staging models on
- * sources), the rest spread over 19 more layers; each non-root reads one asset of the layer just
- * before it (so the graph is 20 deep) and 0–2 more from any earlier layer (fan-in), so 1–3 deps.
- */
-export function generateDag(n: number, seed: number): GeneratedAsset[] {
-  const random = rng(seed);
-  const pick = <T>(xs: readonly T[]) => xs[Math.floor(random() * xs.length)]!;
-  const layers = Math.max(1, Math.min(20, Math.floor(n / 10)));
-  const roots = layers === 1 ? n : Math.max(1, Math.ceil(n * 0.1));
-  const width = String(n - 1).length;
-  const byLayer: string[][] = [];
-  const out: GeneratedAsset[] = [];
-  for (let i = 0; i < n; i++) {
-    const layer =
-      i < roots ? 0 : 1 + Math.floor(((i - roots) * (layers - 1)) / Math.max(1, n - roots));
-    const name = `m${String(i).padStart(width, '0')}`;
-    const deps = new Set<string>();
-    if (layer > 0) {
-      deps.add(pick(byLayer[layer - 1]!));
-      const extra = Math.floor(random() * 3);
-      for (let k = 0; k < extra; k++) deps.add(pick(byLayer[Math.floor(random() * layer)]!));
-    }
-    (byLayer[layer] ??= []).push(name);
-    out.push({
-      name,
-      layer,
-      deps: [...deps],
-      tags: [`layer_${layer}`, `domain_${Math.floor(random() * 10)}`],
-    });
-  }
-  return out;
-}
 
 const uid = (name: string) => `model.bench.${name}`;
 
@@ -271,7 +230,7 @@ async function tributary(dag: GeneratedAsset[], logs: number, dir: string): Prom
     },
   };
   const warehouse = await openDuckDB({ path: ':memory:' });
-  const stateEngine = await openDuckDB({ path: project.paths.state });
+  const stateEngine = await openDuckDB({ path: join(work, 'state.duckdb') });
   const state = await StateStore.open(stateEngine);
   const dlq = await DeadLetterStore.open(stateEngine);
 
@@ -372,7 +331,10 @@ async function tributary(dag: GeneratedAsset[], logs: number, dir: string): Prom
 
 async function dispatchOnly(dag: GeneratedAsset[], logs: number): Promise<void> {
   // The same graph and order as the tributary side (buildAssetGraph, untimed here).
-  const graph = buildAssetGraph({ tables: [] } as unknown as Project, syntheticModels(dag));
+  const graph = buildAssetGraph(
+    { tables: [], forecasts: [] } as unknown as Project,
+    syntheticModels(dag),
+  );
   const tasks = graph.order.map((k) => ({ key: k, deps: graph.assets.get(k)!.deps }));
   const names = graph.order.map((k) => graph.assets.get(k)!.name);
   const rec = new NoopRecorder(graph.order);
@@ -459,7 +421,10 @@ function bareDispatch(
 }
 
 async function reference(dag: GeneratedAsset[], logs: number): Promise<void> {
-  const graph = buildAssetGraph({ tables: [] } as unknown as Project, syntheticModels(dag));
+  const graph = buildAssetGraph(
+    { tables: [], forecasts: [] } as unknown as Project,
+    syntheticModels(dag),
+  );
   const deps = graph.order.map((k) => graph.assets.get(k)!.deps);
   const names = graph.order.map((k) => graph.assets.get(k)!.name);
   const rec = new NoopRecorder(graph.order);

@@ -33,6 +33,7 @@ import {
 } from '../test/stream/harness.js';
 import {
   EVENT_BYTES,
+  mainThreadCpuSeconds,
   ownCpuSeconds,
   pipelinedLoad,
   processCpuSeconds,
@@ -47,6 +48,8 @@ const RECORDS_PER_CALL = 500;
 export interface ProducerResult {
   load: LoadResult;
   collectorCpuSeconds: number;
+  /** Of it, the collector's main thread (which answers producers). */
+  collectorMainCpuSeconds: number;
   producerCpuSeconds: number;
 }
 
@@ -185,13 +188,15 @@ async function measured(
     }
   })();
   const cpu0 = processCpuSeconds(collector.pid);
+  const main0 = mainThreadCpuSeconds(collector.pid);
   const own0 = ownCpuSeconds();
   const result = await load();
   const collectorCpuSeconds = processCpuSeconds(collector.pid) - cpu0;
+  const collectorMainCpuSeconds = mainThreadCpuSeconds(collector.pid) - main0;
   const producerCpuSeconds = ownCpuSeconds() - own0;
   stop = true;
   await probing;
-  return { load: result, collectorCpuSeconds, producerCpuSeconds };
+  return { load: result, collectorCpuSeconds, collectorMainCpuSeconds, producerCpuSeconds };
 }
 
 /** The raw HTTP producer: pre-signed PutRecords bodies, `connections` at a time. */
@@ -371,6 +376,8 @@ export interface RawOnlyResult {
   landLagSeconds: number;
   /** The collector's CPU from the load's start until everything was landed. */
   landCpuSeconds: number;
+  /** Of it, the main thread's. */
+  landMainCpuSeconds: number;
 }
 
 /** Records committed to a stream table's raw zone: the sum of the cursor's shard counters. */
@@ -414,6 +421,7 @@ export async function runRawOnly(
       const warm = await sdkLoad(events, client, 1, 2);
       log(`tributary collect: raw HTTP PutRecords, ${connections} connections, ${seconds} s`);
       const cpu0 = processCpuSeconds(collector.pid);
+      const main0 = mainThreadCpuSeconds(collector.pid);
       const probes = { client, watcher, prefix: 'probe-collect-raw-' };
       const raw = await measured(collector, probes, () =>
         rawHttpLoad(events, key, port, seconds, connections),
@@ -431,6 +439,7 @@ export async function runRawOnly(
         acked,
         landLagSeconds: (performance.now() - loadEnd) / 1000,
         landCpuSeconds: processCpuSeconds(collector.pid) - cpu0,
+        landMainCpuSeconds: mainThreadCpuSeconds(collector.pid) - main0,
       };
     } finally {
       watcher.stop();

@@ -4,11 +4,19 @@
  * events for a fixed time by raw HTTP PutRecords and by the real Kinesis SDK, against the same
  * payloads published from Node to a nats-server the bench starts (JetStream, file storage) in
  * the same run: the ratio. CPU seconds of each server process (/proc) and of the producers.
- *   npm run bench:stream -- --seconds 10 --connections 8 --in-flight 256 [--json] [--side both]
+ *   npm run bench:stream -- --seconds 10 --connections 4 --in-flight 256 [--json] [--side both]
  *   npm run bench:stream -- --side raw [--collector-cpu-prof DIR]
  *     (the raw HTTP load on collect alone, then its flusher landing everything: CPU per event)
  * Target (issue 15): ≥ 100,000 events/s acknowledged only after fsync on the 2-core machine, p99
- * acknowledgement under 50 ms.
+ * acknowledgement under 50 ms, both in the same load; the report says per load whether it met them.
+ *
+ * The default load shape is 4 producers (connections / SDK clients), each keeping one PutRecords
+ * of 500 records in flight: a batching producer's plain loop (send a full batch, await it, send
+ * the next). What is in flight sets the latency whatever the server does (Little's law: latency
+ * = records in flight / rate): 4 × 500 = 2,000 records is 20 ms at 100,000 events/s, leaving the
+ * rest of the 50 ms for the fsync and the request; 8 × 500 = 4,000 is 40 ms on average before
+ * any fsync, so a p99 under 50 ms at 100,000/s cannot be had with it. A fleet that wants the
+ * latency target keeps about this much in flight; `--connections` changes it.
  */
 import { cpus, loadavg } from 'node:os';
 import { resolve } from 'node:path';
@@ -26,7 +34,7 @@ import {
 const { values } = parseArgs({
   options: {
     seconds: { type: 'string', default: '10' },
-    connections: { type: 'string', default: '8' },
+    connections: { type: 'string', default: '4' },
     'in-flight': { type: 'string', default: '256' },
     events: { type: 'string', default: '4000' },
     side: { type: 'string', default: 'both' },
@@ -55,10 +63,18 @@ interface Summary {
   producerCpuSeconds: number;
   /** Server CPU seconds per 100,000 acknowledged events. */
   serverCpuPer100k: number;
+  /** Of it, the collector's main thread (answering producers); NaN for JetStream. */
+  mainCpuPer100k: number;
 }
 
-function summarize(load: LoadResult, serverCpu: number, producerCpu: number): Summary {
+function summarize(
+  load: LoadResult,
+  serverCpu: number,
+  producerCpu: number,
+  mainCpu = Number.NaN,
+): Summary {
   return {
+    mainCpuPer100k: load.records ? (mainCpu / load.records) * 100_000 : Number.NaN,
     eventsPerSecond: load.records / load.seconds,
     p50Ms: percentile(load.latencies, 50),
     p99Ms: percentile(load.latencies, 99),
@@ -71,13 +87,20 @@ function summarize(load: LoadResult, serverCpu: number, producerCpu: number): Su
   };
 }
 
+/** Whether one load met both targets, and each figure against its target. */
+function targetVerdict(s: Summary): string {
+  const rate = s.eventsPerSecond >= TARGET_EVENTS_PER_SECOND;
+  const p99 = s.p99Ms < TARGET_P99_MS;
+  return `${rate && p99 ? 'met' : '**not met**'} (${int(s.eventsPerSecond)} events/s: ${rate ? 'met' : 'not met'}; p99 ${fmt(s.p99Ms)} ms: ${p99 ? 'met' : 'not met'})`;
+}
+
 const fmt = (x: number, digits = 1) => (Number.isFinite(x) ? x.toFixed(digits) : '—');
 const int = (x: number) => (Number.isFinite(x) ? Math.round(x).toLocaleString('en-US') : '—');
 
 function row(name: string, s: Summary, reference?: Summary): string {
   const ratio = reference ? fmt(s.eventsPerSecond / reference.eventsPerSecond, 2) : '1.00';
   const cpuRatio = reference ? fmt(s.serverCpuPer100k / reference.serverCpuPer100k, 2) : '1.00';
-  return `| ${name} | ${int(s.eventsPerSecond)} | ${fmt(s.p50Ms)} / ${fmt(s.p99Ms)} | ${fmt(s.serverCpuSeconds)} s (${fmt(s.serverCpuPer100k, 2)} per 100k) | ${fmt(s.producerCpuSeconds)} s | **${ratio}** | ${cpuRatio} | ${int(s.failed)} |`;
+  return `| ${name} | ${int(s.eventsPerSecond)} | ${fmt(s.p50Ms)} / ${fmt(s.p99Ms)} | ${fmt(s.serverCpuSeconds)} s (${fmt(s.serverCpuPer100k, 2)} per 100k) | ${fmt(s.mainCpuPer100k, 2)} | ${fmt(s.producerCpuSeconds)} s | **${ratio}** | ${cpuRatio} | ${int(s.failed)} |`;
 }
 
 function printReport(
@@ -93,9 +116,9 @@ function printReport(
   );
   out.push('');
   out.push(
-    '| side | events/s acked | ack p50 / p99 ms | server CPU | producer CPU | ratio events/s | ratio CPU per event | failed |',
+    '| side | events/s acked | ack p50 / p99 ms | server CPU | main thread CPU per 100k | producer CPU | ratio events/s | ratio CPU per event | failed |',
   );
-  out.push('|---|---|---|---|---|---|---|---|');
+  out.push('|---|---|---|---|---|---|---|---|---|');
   if (reference && jet)
     out.push(row(`JetStream ${jet.version} (file, ${inFlight} in flight)`, reference));
   if (tribSummaries) {
@@ -118,12 +141,15 @@ function printReport(
     );
   }
   if (tribSummaries) {
-    const best = Math.max(tribSummaries.raw.eventsPerSecond, tribSummaries.sdk.eventsPerSecond);
-    const p99 = Math.min(tribSummaries.raw.p99Ms, tribSummaries.sdk.p99Ms);
     out.push('');
     out.push(
-      `targets: ≥ ${int(TARGET_EVENTS_PER_SECOND)} events/s acked after fsync: ${best >= TARGET_EVENTS_PER_SECOND ? 'met' : '**not met**'} (${int(best)}); p99 ack < ${TARGET_P99_MS} ms: ${p99 < TARGET_P99_MS ? 'met' : '**not met**'} (${fmt(p99)} ms)`,
+      `targets (≥ ${int(TARGET_EVENTS_PER_SECOND)} events/s acked after fsync and p99 ack < ${TARGET_P99_MS} ms, in the same load):`,
     );
+    for (const [name, s] of [
+      ['raw HTTP', tribSummaries.raw],
+      ['SDK', tribSummaries.sdk],
+    ] as const)
+      out.push(`  ${name}: ${targetVerdict(s)}`);
   }
   for (const s of [reference, tribSummaries?.raw, tribSummaries?.sdk, tribSummaries?.serve])
     if (s?.errors.length) out.push(`errors: ${s.errors.join(' | ')}`);
@@ -142,7 +168,12 @@ async function rawOnly(events: ReturnType<typeof fixedEvents>): Promise<void> {
     ? { NODE_OPTIONS: `--import=${preload}`, BENCH_CPU_PROF_DIR: resolve(profileDir) }
     : {};
   const r = await runRawOnly(events, seconds, connections, log, env);
-  const s = summarize(r.raw.load, r.raw.collectorCpuSeconds, r.raw.producerCpuSeconds);
+  const s = summarize(
+    r.raw.load,
+    r.raw.collectorCpuSeconds,
+    r.raw.producerCpuSeconds,
+    r.raw.collectorMainCpuSeconds,
+  );
   const result = {
     connections,
     seconds,
@@ -153,13 +184,15 @@ async function rawOnly(events: ReturnType<typeof fixedEvents>): Promise<void> {
     landLagSeconds: r.landLagSeconds,
     landCpuSeconds: r.landCpuSeconds,
     landCpuPer100k: (r.landCpuSeconds / r.acked) * 100_000,
+    landMainCpuPer100k: (r.landMainCpuSeconds / r.acked) * 100_000,
   };
   if (values.json) return console.log(JSON.stringify(result, null, 2));
   console.log(
     [
       `bench:stream --side raw — ${seconds} s, ${connections} connections × 500, load average ${fmt(result.load.start, 2)} → ${fmt(result.load.end, 2)}`,
-      `raw HTTP: ${int(s.eventsPerSecond)} events/s acked, p50 ${fmt(s.p50Ms)} ms, p99 ${fmt(s.p99Ms)} ms, collector CPU during the load ${fmt(s.serverCpuSeconds, 2)} s (${fmt(s.serverCpuPer100k, 3)} s per 100k), producer CPU ${fmt(s.producerCpuSeconds, 2)} s, failed ${int(s.failed)}`,
-      `landed ${int(r.landed)} of ${int(r.acked)} acked, ${fmt(r.landLagSeconds, 2)} s after the load; collector CPU load + landing ${fmt(r.landCpuSeconds, 2)} s (${fmt(result.landCpuPer100k, 3)} s per 100k acked)`,
+      `raw HTTP: ${int(s.eventsPerSecond)} events/s acked, p50 ${fmt(s.p50Ms)} ms, p99 ${fmt(s.p99Ms)} ms, collector CPU during the load ${fmt(s.serverCpuSeconds, 2)} s (${fmt(s.serverCpuPer100k, 3)} s per 100k; main thread ${fmt(s.mainCpuPer100k, 3)}), producer CPU ${fmt(s.producerCpuSeconds, 2)} s, failed ${int(s.failed)}`,
+      `landed ${int(r.landed)} of ${int(r.acked)} acked, ${fmt(r.landLagSeconds, 2)} s after the load; collector CPU load + landing ${fmt(r.landCpuSeconds, 2)} s (${fmt(result.landCpuPer100k, 3)} s per 100k acked; main thread ${fmt(result.landMainCpuPer100k, 3)})`,
+      `targets (≥ ${int(TARGET_EVENTS_PER_SECOND)} events/s acked after fsync and p99 < ${TARGET_P99_MS} ms): ${targetVerdict(s)}`,
       ...(s.errors.length ? [`errors: ${s.errors.join(' | ')}`] : []),
     ].join('\n'),
   );
@@ -180,7 +213,8 @@ async function main(): Promise<void> {
   let tribSummaries: { raw: Summary; sdk: Summary; serve: Summary } | undefined;
   if (side === 'both' || side === 'tributary') {
     trib = await runTributarySide(events, seconds, connections, log);
-    const s = (p: ProducerResult) => summarize(p.load, p.collectorCpuSeconds, p.producerCpuSeconds);
+    const s = (p: ProducerResult) =>
+      summarize(p.load, p.collectorCpuSeconds, p.producerCpuSeconds, p.collectorMainCpuSeconds);
     tribSummaries = { raw: s(trib.raw), sdk: s(trib.sdk), serve: s(trib.serve) };
   }
   load.end = loadavg()[0]!;

@@ -12,3 +12,12 @@ export {
   type TaskContext,
   type TaskResult,
 } from './dispatch.js';
+export {
+  runQueueWorker,
+  type QueueClaim,
+  type QueueTaskStatus,
+  type QueueTaskOutcome,
+  type TaskQueue,
+  type QueueWorkerOptions,
+  type QueueWorkerStats,
+} from './queue-worker.js';

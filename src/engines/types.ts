@@ -56,6 +56,12 @@ export interface EngineCapabilities {
   lateBindingViews: boolean;
   /** Longest identifier the engine keeps; longer names are silently cut (PostgreSQL: 63). */
   maxIdentifierLength: number;
+  /**
+   * `SELECT … FOR UPDATE SKIP LOCKED` exists, so several sessions (processes, machines) can take
+   * rows from one queue without blocking on or taking the same rows (PostgreSQL yes; DuckDB has
+   * one writer process per file and no row locks).
+   */
+  skipLocked: boolean;
 }
 
 export interface Dialect {
@@ -85,6 +91,14 @@ export interface Engine {
   query(sql: string, params?: readonly unknown[]): Promise<QueryResult>;
   /** Runs `fn` in one transaction, holding this engine meanwhile; rolls back if it throws. */
   transaction<T>(fn: (tx: Engine) => Promise<T>): Promise<T>;
+  /**
+   * Inside a transaction (on its `tx`): waits for the lock named `key` and holds it until the
+   * transaction ends, against every session of the database, in this process or another
+   * (PostgreSQL's transaction-level advisory lock, scoped to the session's current schema). An
+   * embedded database that one process owns (a DuckDB file) has nobody else to wait for, and a
+   * transaction already holds its engine: there it returns at once.
+   */
+  lockInTransaction(key: string): Promise<void>;
   /**
    * Another session on the same database, for work that runs alongside this one (its own
    * temporary tables, its own statements in flight). Close it when done; the database stays open.

@@ -1,10 +1,20 @@
 /**
  * Choosing a method per series from its backtest: `auto` ranks the candidates by their mean
- * per-window score against Naive2 ((sMAPE/sMAPE_naive2 + MASE/MASE_naive2)/2, lower is better)
- * and takes the best, or the best k to average when `combineTop` is k >= 2. Only methods scored
- * on as many windows as the best-covered one compete, so a method that could run on the newest
- * window alone is not compared on easier ground. Ties go to the simpler method: the candidate
- * list is ordered simplest first.
+ * per-window score against Naive2 ((sMAPE/sMAPE_naive2 + MASE/MASE_naive2)/2, lower is better).
+ * Only methods scored on as many windows as the best-covered one compete, so a method that could
+ * run on the newest window alone is not compared on easier ground. Ties go to the simpler
+ * method: the candidate list is ordered simplest first.
+ *
+ * What is taken from the ranking (`ForecastSpec.selection`):
+ * - `pool` (the default): forecast pooling (Kourentzes, Barrow & Petropoulos 2019, "Another look
+ *   at forecast selection and combination: evidence from forecast pooling"): the methods whose
+ *   score is within POOL_GAP (relative) of the best, at most POOL_MAX of them, are averaged. A
+ *   few backtest windows cannot tell methods that close apart, so picking one of them is mostly
+ *   picking noise; averaging them is the robust choice the M competitions keep finding. When no
+ *   other method is that close the best is taken alone. Intermittent series keep the single best:
+ *   the average of a zero forecast and a smoothed rate is neither.
+ * - `best`: the single best.
+ * - `combineTop: k` (k >= 2) overrides both: the best k, however far apart.
  *
  * When nothing could be scored (the series is too short for any window) or a method cannot fit
  * the whole series, a fixed ladder of simpler methods (`fallbackFor` in methods/index.ts) is walked down and the
@@ -56,6 +66,36 @@ export function rankMethods(scores: readonly MethodScore[], candidates: readonly
     return { order: keyed.map((s) => s.method), by };
   }
   return { order: [], by: 'none' };
+}
+
+/** Scores within this share of the best count as indistinguishable from it (`pool`). */
+export const POOL_GAP = 0.05;
+/** At most this many methods are pooled. */
+export const POOL_MAX = 3;
+
+/**
+ * The methods `pool` averages: the best and those ranked after it whose score is within
+ * POOL_GAP of the best's, at most POOL_MAX. `order` is `rankMethods`' order, `scoreOf` the key it
+ * ranked by. Ranked by OWA or MASE the scores are positive; a best score of 0 pools only exact
+ * ties.
+ */
+export function poolMembers(
+  order: readonly string[],
+  scoreOf: (method: string) => number | null,
+): string[] {
+  const first = order[0];
+  if (first === undefined) return [];
+  const best = scoreOf(first);
+  if (best === null) return [first];
+  const limit = best + Math.abs(best) * POOL_GAP;
+  const members = [first];
+  for (const name of order.slice(1)) {
+    if (members.length >= POOL_MAX) break;
+    const v = scoreOf(name);
+    if (v === null || v > limit) break;
+    members.push(name);
+  }
+  return members;
 }
 
 /** The name of a combination of methods, as written to result tables. */

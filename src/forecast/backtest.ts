@@ -30,6 +30,8 @@ export interface BacktestConfig {
   seasonPeriods: readonly number[];
   levels: readonly number[];
   nonNegative: boolean;
+  /** The series' method memory (ForecastOptions.memory), passed to every window's fits. */
+  memory?: Map<string, unknown>;
 }
 
 /** One window's training end, its actuals and every method's forecast there (null: skipped). */
@@ -150,7 +152,11 @@ export function backtestSeries(
   config: BacktestConfig,
 ): SeriesBacktest {
   const origins = backtestOrigins(y.length, config.horizon, config.windows, config.step);
-  const options: ForecastOptions = { seasonPeriods: config.seasonPeriods, levels: config.levels };
+  const options: ForecastOptions = {
+    seasonPeriods: config.seasonPeriods,
+    levels: config.levels,
+    ...(config.memory ? { memory: config.memory } : {}),
+  };
   const rows: BacktestRow[] = [];
   const windows: BacktestWindow[] = [];
   origins.forEach((origin, i) => {

@@ -5,7 +5,7 @@
  * then reconciles a hierarchy. Pure: no SQL, no files (the pipeline step in run.ts does the I/O).
  */
 import { describeError, TributaryError } from '../core/errors.js';
-import { combinationName, isIntermittent, rankMethods } from './auto.js';
+import { combinationName, isIntermittent, poolMembers, rankMethods } from './auto.js';
 import { averageForecasts, runMethod } from './bands.js';
 import {
   backtestSeries,
@@ -16,6 +16,7 @@ import {
 } from './backtest.js';
 import type { BacktestConfig, SeriesBacktest } from './backtest.js';
 import { fallbackFor, METHODS, methodByName } from './methods/index.js';
+import type { Ranked } from './auto.js';
 import type { ForecastOptions, ForecastResult } from './method.js';
 import { reconcileForecasts } from './reconcile.js';
 import type {
@@ -184,9 +185,43 @@ function scoreOf(scores: readonly MethodScore[], name: string): MethodScore | un
   return scores.find((s) => s.method === name);
 }
 
+/**
+ * The methods to average for a series (one or none: no combination): the best k with
+ * `combineTop`, else for `auto` the pool of methods indistinguishable from the best unless the
+ * spec asks `selection: 'best'` or the series is intermittent (auto.ts). An explicit method list
+ * without `combineTop` takes the best alone.
+ */
+function chosenMembers(
+  ranked: Ranked,
+  scores: readonly MethodScore[],
+  candidates: readonly string[],
+  spec: ForecastSpec,
+): string[] {
+  if (spec.combineTop !== undefined) {
+    const k = Math.min(spec.combineTop, ranked.order.length);
+    return k >= 2 ? ranked.order.slice(0, k) : [];
+  }
+  const intermittent = ['croston', 'sba', 'tsb'].some((m) => candidates.includes(m));
+  if (!isAuto(spec) || spec.selection === 'best' || intermittent) return [];
+  if (ranked.by === 'none' || ranked.by === 'smape') return [];
+  const key = ranked.by;
+  return poolMembers(ranked.order, (name) => scoreOf(scores, name)?.[key] ?? null);
+}
+
+function isAuto(spec: ForecastSpec): boolean {
+  return spec.methods === 'auto' || (spec.methods.length === 1 && spec.methods[0] === 'auto');
+}
+
 /** Backtests, chooses and fits one series. */
 export function forecastOne(s: SeriesInput, spec: ForecastSpec): SeriesForecast {
-  const options: ForecastOptions = { seasonPeriods: spec.seasonPeriods, levels: spec.levels };
+  // One memory per series: AutoETS (ets, mstl) chooses its model form on the oldest backtest
+  // window and re-estimates only that form on the later windows and the final fit.
+  const memory = new Map<string, unknown>();
+  const options: ForecastOptions = {
+    seasonPeriods: spec.seasonPeriods,
+    levels: spec.levels,
+    memory,
+  };
   const y = s.values;
   const candidates = candidatesFor(y, spec);
   const config: BacktestConfig = {
@@ -196,6 +231,7 @@ export function forecastOne(s: SeriesInput, spec: ForecastSpec): SeriesForecast 
     seasonPeriods: spec.seasonPeriods,
     levels: spec.levels,
     nonNegative: spec.nonNegative,
+    memory,
   };
   const tested =
     candidates.includes(REFERENCE_METHOD) || !METHODS.has(REFERENCE_METHOD)
@@ -205,12 +241,11 @@ export function forecastOne(s: SeriesInput, spec: ForecastSpec): SeriesForecast 
   const rows = backtest.rows;
   const scores = summarize(rows, tested);
   const ranked = rankMethods(scores, candidates);
-  const k = Math.min(spec.combineTop ?? 1, ranked.order.length);
+  const members = chosenMembers(ranked, scores, candidates, spec);
   let chosen: ChosenMethod;
   let forecast: MethodForecast;
   let fitted: (number[] | undefined)[];
-  if (k >= 2) {
-    const members = ranked.order.slice(0, k);
+  if (members.length >= 2) {
     const fits = members.map((m) =>
       runMethod(lookup(m), y, spec.horizon, options, spec.nonNegative),
     );

@@ -6,7 +6,8 @@
  *
  * Contract, for every method:
  * - `forecast(y, h, options)` is a pure function of its arguments: the same input gives the same
- *   output (no wall clock, no unseeded randomness), and it never mutates `y`.
+ *   output (no wall clock, no unseeded randomness), and it never mutates `y`. The one exception
+ *   is `options.memory`, which a method may read and add to (see there).
  * - `y` holds finite numbers, oldest first, one value per period, already gap-filled by the
  *   caller; its length is at least `minLength(options)`. Called with a shorter series a method
  *   throws a TributaryError (code `INPUT`) rather than guessing; callers check `minLength` first
@@ -26,6 +27,15 @@ export interface ForecastOptions {
   seasonPeriods: readonly number[];
   /** Prediction interval levels in percent, e.g. [80, 95]. May be empty. */
   levels: readonly number[];
+  /**
+   * Per-series memory the caller may pass with every call for one series, oldest training data
+   * first (the engine does: one per series, through its backtest windows, then the final fit).
+   * A method may record a choice made on one call (AutoETS's model form) under its own name and,
+   * on a later call whose series extends the remembered one, re-estimate only that choice. Values
+   * only flow from shorter training data to longer, so no backtest window sees values after its
+   * origin. Without it every call is a full, independent fit.
+   */
+  memory?: Map<string, unknown>;
 }
 
 export interface IntervalBand {
@@ -56,9 +66,10 @@ export interface MethodCapabilities {
   /** Built for intermittent demand (mostly zeros): Croston, SBA, TSB. */
   intermittent: boolean;
   /**
-   * Costs tens of milliseconds per fit on two years of daily data (augurs's AutoETS search, MSTL)
-   * where the others take about a millisecond or less: callers forecasting many series under a
-   * time budget may leave it out of `auto`'s candidates. Absent means cheap.
+   * Costs tens of milliseconds per fit on two years of daily data where the others take a few
+   * milliseconds or less: callers forecasting many series under a time budget may leave it out of
+   * `auto`'s candidates. Absent means cheap. (No registered method is expensive since ets and
+   * mstl moved from augurs to our own AutoETS and STL, about 2–5 ms per fit.)
    */
   expensive?: boolean;
 }

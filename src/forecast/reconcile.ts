@@ -13,7 +13,10 @@
  * forecast is non-negative.
  *
  * MinT (shrink), when the spec asks `reconcile: mint_shrink`: mint.ts, from the chosen methods'
- * one-step in-sample residuals; every level moves, bands are shifted the same way.
+ * one-step in-sample residuals; every level moves, bands are shifted the same way. It falls back
+ * to bottom-up, saying why in every series' `reconciliation.note`, when the residuals cannot give
+ * a covariance: fewer common periods with a residual than MINT_MIN_PERIODS, or a singular matrix
+ * (e.g. a series whose residuals are all zero).
  */
 import { TributaryError } from '../core/errors.js';
 import { mintBottom } from './mint.js';
@@ -132,8 +135,15 @@ function leavesUnder(children: readonly number[][], bottom: readonly number[]): 
 }
 
 /**
+ * The fewest periods with a residual for every series that MinT needs: the shrinkage intensity
+ * divides by T·(T − 1), and far fewer periods than series make the sample covariance mostly
+ * noise (the shrinkage then pulls it to the diagonal).
+ */
+export const MINT_MIN_PERIODS = 3;
+
+/**
  * Residual rows (time × series) for MinT: the series' residuals aligned at their ends, keeping
- * the periods where every series has a finite residual. Empty when fewer than 3 such periods.
+ * the periods where every series has a finite residual.
  */
 function alignedResiduals(results: readonly SeriesForecast[]): Float64Array[] {
   const length = Math.min(...results.map((r) => r.residuals?.length ?? 0));
@@ -148,7 +158,14 @@ function alignedResiduals(results: readonly SeriesForecast[]): Float64Array[] {
     });
     if (ok) rows.push(row);
   }
-  return rows.length >= 3 ? rows : [];
+  return rows;
+}
+
+interface Reconciled {
+  means: number[][];
+  how: 'bottom_up' | 'mint_shrink';
+  /** Why MinT was asked for but bottom-up used. */
+  note?: string;
 }
 
 /** Reconciled points: bottom-up, or MinT (shrink) when asked and residuals allow. */
@@ -156,12 +173,32 @@ function reconciledMeans(
   results: readonly SeriesForecast[],
   children: readonly number[][],
   spec: ForecastSpec,
-): { means: number[][]; how: 'bottom_up' | 'mint_shrink' } {
+): Reconciled {
   const base = results.map((r) => r.forecast.mean);
-  const residuals = spec.reconcile === 'mint_shrink' ? alignedResiduals(results) : [];
-  if (residuals.length === 0) return { means: bottomUp(base, children), how: 'bottom_up' };
+  if (spec.reconcile !== 'mint_shrink')
+    return { means: bottomUp(base, children), how: 'bottom_up' };
+  const fallBack = (why: string): Reconciled => ({
+    means: bottomUp(base, children),
+    how: 'bottom_up',
+    note: `mint_shrink asked, bottom_up used: ${why}`,
+  });
+  const residuals = alignedResiduals(results);
+  if (residuals.length < MINT_MIN_PERIODS) {
+    return fallBack(
+      `${residuals.length} period(s) where every series has an in-sample residual, MinT needs ${MINT_MIN_PERIODS}`,
+    );
+  }
   const bottom = children.flatMap((kids, i) => (kids.length === 0 ? [i] : []));
-  const reconciled = mintBottom(base, bottom, leavesUnder(children, bottom), residuals);
+  let reconciled: number[][];
+  try {
+    reconciled = mintBottom(base, bottom, leavesUnder(children, bottom), residuals);
+  } catch (err) {
+    if (!(err instanceof TributaryError)) throw err;
+    return fallBack(err.message);
+  }
+  if (reconciled.some((row) => row.some((v) => !Number.isFinite(v)))) {
+    return fallBack('the MinT solution is not finite (near-singular covariance)');
+  }
   // Negative bottom forecasts are clamped before summing up, so totals stay coherent.
   const leafMeans = base.map((m) => [...m]);
   bottom.forEach((b, p) => {
@@ -172,9 +209,9 @@ function reconciledMeans(
 
 /**
  * Reconciles the published forecasts of a hierarchy (see the module comment). With
- * `reconcile: mint_shrink` every series' points change (MinT); without usable residuals (fewer
- * than 3 periods where every series has one) it falls back to bottom-up, and `reconciled` says
- * which was applied.
+ * `reconcile: mint_shrink` every series' points change (MinT); without usable residuals it falls
+ * back to bottom-up. Every series gets `reconciliation` (the method applied and, after a
+ * fallback, why); `reconciled` marks the series whose points changed.
  */
 export function reconcileForecasts(
   results: SeriesForecast[],
@@ -185,12 +222,13 @@ export function reconcileForecasts(
     results.map((r) => r.keys),
     spec.hierarchy,
   );
-  const { means, how } = reconciledMeans(results, children, spec);
+  const { means, how, note } = reconciledMeans(results, children, spec);
+  const reconciliation = { method: how, ...(note !== undefined ? { note } : {}) };
   return results.map((r, i) => {
     const { residuals: _dropped, ...rest } = r;
-    if (how === 'bottom_up' && children[i]!.length === 0) return rest;
+    if (how === 'bottom_up' && children[i]!.length === 0) return { ...rest, reconciliation };
     const forecast = shifted(r.forecast, means[i]!, spec.nonNegative);
     const forecasts = r.forecasts.map((f) => (f === r.forecast ? forecast : f));
-    return { ...rest, forecast, forecasts, reconciled: how };
+    return { ...rest, forecast, forecasts, reconciled: how, reconciliation };
   });
 }

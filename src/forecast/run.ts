@@ -47,6 +47,8 @@ export interface ForecastRunResult {
   rows: Record<string, number>;
   /** The latest period in the data; forecasts start at the period after it. */
   lastPeriod?: string;
+  /** A hierarchy's reconciliation, and why bottom-up was used when MinT was asked. */
+  reconciliation?: { method: 'bottom_up' | 'mint_shrink'; note?: string };
 }
 
 /**
@@ -65,7 +67,8 @@ export function forecastSpec(forecast: Forecast, longestSeries: number): Forecas
     nonNegative: forecast.nonNegative,
     keepAllMethods: forecast.keepAllMethods,
     ...(forecast.combineTop !== undefined ? { combineTop: forecast.combineTop } : {}),
-    ...(forecast.hierarchy ? { hierarchy: forecast.hierarchy } : {}),
+    selection: forecast.selection,
+    ...(forecast.hierarchy ? { hierarchy: forecast.hierarchy, reconcile: forecast.reconcile } : {}),
   };
 }
 
@@ -155,6 +158,9 @@ export async function runForecast(input: ForecastRunInput): Promise<ForecastRunR
     nullKeyRows: read.nullKeyRows,
     seasonPeriods: spec.seasonPeriods,
     rows: Object.fromEntries(tables.map((t) => [t.name, t.rows.length])),
+    ...(outputs[0]?.result.reconciliation
+      ? { reconciliation: outputs[0].result.reconciliation }
+      : {}),
     ...(read.lastPeriod !== undefined
       ? { lastPeriod: periodText(read.lastPeriod, forecast.frequency) }
       : {}),

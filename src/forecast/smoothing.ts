@@ -45,10 +45,10 @@ export interface FixedParameters {
 }
 
 /** Parameter bounds of R's ets ("usual" bounds): α, β* in [1e-4, 0.9999], φ in [0.8, 0.98]. */
-const ALPHA_MIN = 1e-4;
-const ALPHA_MAX = 0.9999;
-const PHI_MIN = 0.8;
-const PHI_MAX = 0.98;
+export const ALPHA_MIN = 1e-4;
+export const ALPHA_MAX = 0.9999;
+export const PHI_MIN = 0.8;
+export const PHI_MAX = 0.98;
 
 interface Initial {
   level: number;
@@ -140,11 +140,11 @@ function levelOnlySse(
   return sse > 0 ? sse : 0;
 }
 
-function logistic(u: number, lo: number, hi: number): number {
+export function logistic(u: number, lo: number, hi: number): number {
   return lo + (hi - lo) / (1 + Math.exp(-u));
 }
 
-function logit(p: number, lo: number, hi: number): number {
+export function logit(p: number, lo: number, hi: number): number {
   const q = Math.min(Math.max((p - lo) / (hi - lo), 1e-6), 1 - 1e-6);
   return Math.log(q / (1 - q));
 }
@@ -192,13 +192,15 @@ function minimiseScalar(f: (x: number) => number, lo: number, hi: number): numbe
 
 /**
  * Nelder–Mead (standard coefficients 1, 2, 0.5, 0.5) from `start` in unconstrained coordinates.
- * Stops when the simplex's function values agree to a relative 1e-8 or after `maxEvaluations`.
+ * Stops when the simplex's function values agree to a relative 1e-8 (or to `absoluteTolerance`)
+ * or after `maxEvaluations`.
  */
 export function nelderMead(
   f: (x: Float64Array) => number,
   start: readonly number[],
   initialStep: number,
   maxEvaluations: number,
+  absoluteTolerance = 0,
 ): Float64Array {
   const dim = start.length;
   const points: Float64Array[] = [];
@@ -221,7 +223,8 @@ export function nelderMead(
     const secondI = order[dim - 1]!;
     const fBest = values[bestI]!;
     const fWorst = values[worstI]!;
-    if (Math.abs(fWorst - fBest) <= 1e-8 * (Math.abs(fBest) + 1e-30)) break;
+    const spread = Math.abs(fWorst - fBest);
+    if (spread <= 1e-8 * (Math.abs(fBest) + 1e-30) || spread <= absoluteTolerance) break;
     centroid.fill(0);
     for (let i = 0; i <= dim; i++) {
       if (i === worstI) continue;

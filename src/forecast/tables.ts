@@ -149,9 +149,16 @@ export function methodsTable(forecast: Forecast, series: readonly SeriesOutput[]
     { name: 'history', type: 'integer' },
     { name: 'first_period', type: period },
     { name: 'last_period', type: period },
+    ...(forecast.hierarchy
+      ? [
+          { name: 'reconciliation', type: 'string' } as TableColumn,
+          { name: 'reconciliation_note', type: 'string' } as TableColumn,
+        ]
+      : []),
   ];
   const rows = series.map((s) => {
     const c = s.result.chosen;
+    const r = s.result.reconciliation;
     return [
       ...keyValues(forecast, s),
       c.method,
@@ -163,6 +170,7 @@ export function methodsTable(forecast: Forecast, series: readonly SeriesOutput[]
       String(s.history),
       periodText(s.first, forecast.frequency),
       periodText(s.last, forecast.frequency),
+      ...(forecast.hierarchy ? [r?.method ?? null, r?.note ?? null] : []),
     ];
   });
   return { name: `${forecast.name}_methods`, columns, rows };

@@ -47,6 +47,12 @@ export interface ForecastSpec {
   nonNegative: boolean;
   /** Average the best k methods by backtest score instead of picking one (k >= 2). */
   combineTop?: number;
+  /**
+   * With `auto` and no `combineTop`: `pool` (default) averages the methods whose backtest score
+   * is within 5% of the best (at most 3; intermittent series keep the best alone); `best` takes
+   * the single best. See auto.ts.
+   */
+  selection?: 'pool' | 'best';
   /** Also return the whole-series forecast of every candidate, not only the chosen one. */
   keepAllMethods?: boolean;
   /**
@@ -58,7 +64,7 @@ export interface ForecastSpec {
   /** Reconciliation method when `hierarchy` is set (default `bottom_up`). */
   reconcile?: 'bottom_up' | 'mint_shrink';
   /**
-   * Leave methods marked `capabilities.expensive` (augurs ETS and MSTL, tens of ms per fit) out
+   * Leave methods marked `capabilities.expensive` (tens of ms per fit; none registered now) out
    * of the `auto` candidates, for many series under a time budget. Explicit method lists are
    * not affected.
    */
@@ -148,6 +154,11 @@ export interface SeriesForecast {
    * sum of its children's); `chosen` still names the method of its own forecast.
    */
   reconciled?: 'bottom_up' | 'mint_shrink';
+  /**
+   * Set on every series of a hierarchy: the reconciliation applied to the hierarchy, and when
+   * `mint_shrink` was asked but bottom-up used, why (`note`).
+   */
+  reconciliation?: { method: 'bottom_up' | 'mint_shrink'; note?: string };
   /**
    * Internal: the chosen method's one-step in-sample residuals, set only when the spec asks
    * `reconcile: 'mint_shrink'`, for `reconcileForecasts` (which removes them).

@@ -12,6 +12,7 @@
  */
 import { TributaryError, describeError, newId } from '../core/index.js';
 import type { Engine, Row } from '../engines/index.js';
+import { migrate, type Migration } from '../state/index.js';
 
 export type DeadLetterKind = 'notification' | 'event' | 'record';
 export type DeadLetterStatus = 'pending' | 'replaying' | 'replayed';
@@ -71,11 +72,17 @@ export interface PurgeOptions {
 export type ReplayHandler = (entry: DeadLetter) => Promise<void>;
 export type ReplayHandlers = Partial<Record<DeadLetterKind, ReplayHandler>>;
 
-const MIGRATIONS = [
-  `CREATE TABLE IF NOT EXISTS dead_letters (
-     id TEXT PRIMARY KEY, kind TEXT NOT NULL, source TEXT NOT NULL, payload TEXT NOT NULL,
-     error TEXT NOT NULL, attempts INTEGER NOT NULL, first_seen TEXT NOT NULL,
-     last_seen TEXT NOT NULL, status TEXT NOT NULL, replayed_at TEXT, dedupe_key TEXT)`,
+export const DEAD_LETTER_MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'dead_letters',
+    statements: [
+      `CREATE TABLE IF NOT EXISTS dead_letters (
+         id TEXT PRIMARY KEY, kind TEXT NOT NULL, source TEXT NOT NULL, payload TEXT NOT NULL,
+         error TEXT NOT NULL, attempts INTEGER NOT NULL, first_seen TEXT NOT NULL,
+         last_seen TEXT NOT NULL, status TEXT NOT NULL, replayed_at TEXT, dedupe_key TEXT)`,
+    ],
+  },
 ];
 
 /** Tries of a claim that lost a write-write race, before the conflict is reported. */
@@ -117,9 +124,9 @@ function checkKind(kind: string): asserts kind is DeadLetterKind {
 export class DeadLetterStore {
   private constructor(private readonly engine: Engine) {}
 
-  /** Opens the store on an engine, creating its table when missing. */
+  /** Opens the store on an engine, applying its missing migrations. */
   static async open(engine: Engine): Promise<DeadLetterStore> {
-    for (const sql of MIGRATIONS) await engine.exec(sql);
+    await migrate(engine, 'dead_letters', DEAD_LETTER_MIGRATIONS);
     return new DeadLetterStore(engine);
   }
 

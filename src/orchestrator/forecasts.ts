@@ -75,6 +75,11 @@ function describeRun(forecast: Forecast, result: ForecastRunResult): string {
           `${result.fallbacks} series fell back to a simpler method (too short); see ${forecast.name}_methods.fallback_reason`,
         ]
       : []),
+    ...(result.reconciliation
+      ? [
+          `reconciled ${result.reconciliation.method}${result.reconciliation.note ? ` (${result.reconciliation.note})` : ''}`,
+        ]
+      : []),
     ...(result.nullKeyRows
       ? [`${result.nullKeyRows} source row(s) with a NULL key were left out`]
       : []),

@@ -5,6 +5,7 @@
  * PostgreSQL hold the same table. (The per-key diff state lives in the warehouse: sync/state.ts.)
  */
 import type { Engine, Row } from '../engines/index.js';
+import { migrate, type Migration } from '../state/index.js';
 
 export type SyncRunStatus = 'succeeded' | 'failed';
 
@@ -26,13 +27,19 @@ export interface SyncRunRecord {
   message: string;
 }
 
-const MIGRATIONS = [
-  `CREATE TABLE IF NOT EXISTS sync_runs (
+export const SYNC_HISTORY_MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'sync_runs',
+    statements: [
+      `CREATE TABLE IF NOT EXISTS sync_runs (
      sync TEXT NOT NULL, run_id TEXT NOT NULL, started_at TEXT NOT NULL, finished_at TEXT NOT NULL,
      status TEXT NOT NULL, dry_run BOOLEAN NOT NULL, full_resync BOOLEAN NOT NULL,
      inserted BIGINT NOT NULL, updated BIGINT NOT NULL, deleted BIGINT NOT NULL,
      rejected BIGINT NOT NULL, unchanged BIGINT NOT NULL, failed_share DOUBLE PRECISION NOT NULL,
      message TEXT NOT NULL, PRIMARY KEY (sync, run_id))`,
+    ],
+  },
 ];
 
 function toRecord(r: Row): SyncRunRecord {
@@ -58,9 +65,9 @@ function toRecord(r: Row): SyncRunRecord {
 export class SyncHistory {
   private constructor(private readonly engine: Engine) {}
 
-  /** Opens the history on an engine, creating its table when missing. */
+  /** Opens the history on an engine, applying its missing migrations. */
   static async open(engine: Engine): Promise<SyncHistory> {
-    for (const sql of MIGRATIONS) await engine.exec(sql);
+    await migrate(engine, 'sync_runs', SYNC_HISTORY_MIGRATIONS);
     return new SyncHistory(engine);
   }
 

@@ -18,8 +18,8 @@ import {
   type Project,
   type SyncDefinition,
 } from '../project/index.js';
-import { StateStore } from '../state/index.js';
-import type { StreamFlusher } from '../stream/index.js';
+import { StateStore, openStateEngine, type StateLocation } from '../state/index.js';
+import type { FlushService } from '../stream/index.js';
 import { DeadLetterStore, Notifier, checkAlertsConfig } from '../notify/index.js';
 import { buildAssetGraph, withAssets, type AssetGraph } from './graph.js';
 import { dashboardAssets, withForecastLineage } from './lineage.js';
@@ -55,7 +55,7 @@ export interface Workspace {
    * table goes through it, so it never races the flusher loop. Unset elsewhere: a landing opens
    * the log itself.
    */
-  streams?: StreamFlusher;
+  streams?: FlushService;
   close(): Promise<void>;
 }
 
@@ -112,6 +112,17 @@ async function acquireLock(workDir: string, command: string): Promise<() => Prom
   });
 }
 
+/** Where the project's state lives, its secret read (tributary.yml `state:`). */
+export function stateLocation(project: Project): StateLocation {
+  const config = project.config.state;
+  if (config.store === 'duckdb') return { store: 'duckdb', path: project.paths.state! };
+  return {
+    store: 'postgres',
+    url: readSecret(config.url, 'state.url', project.dir),
+    schema: config.schema,
+  };
+}
+
 /** Opens a project for work; close it in a `finally`. */
 export async function openWorkspace(dir: string, command: string): Promise<Workspace> {
   const project = await loadProject(dir);
@@ -130,9 +141,9 @@ export async function openWorkspace(dir: string, command: string): Promise<Works
     await removeTempFiles(project.paths.work, { recursive: false });
     const { warehouse, lakeEngine } = await openWarehouse(project, opened);
     const { models, graph, dashboards, syncs } = await readGraph(project, warehouse);
-    const stateEngine = await openDuckDB({ path: project.paths.state });
+    const stateEngine = await openStateEngine(stateLocation(project));
+    opened.push(stateEngine);
     const state = await StateStore.open(stateEngine);
-    opened.push(state);
     const abandonedRuns = await state.markAbandonedRuns();
     const dlq = await DeadLetterStore.open(stateEngine);
     // Replays a process died in the middle of go back to pending, to be replayed again.

@@ -92,7 +92,8 @@ export interface ProjectPaths {
   work: string;
   lake: string;
   warehouse: string;
-  state: string;
+  /** The state file, when state is a DuckDB file (undefined: state is on PostgreSQL). */
+  state: string | undefined;
   reports: string;
   tmp: string;
   /** Folder of the dbt project holding the models. */
@@ -364,7 +365,7 @@ function projectPaths(dir: string, config: ProjectConfig): ProjectPaths {
     work,
     lake: resolve(dir, config.lake.path),
     warehouse: resolve(dir, config.warehouse.path),
-    state: resolve(dir, config.state.path),
+    state: config.state.store === 'duckdb' ? resolve(dir, config.state.path) : undefined,
     reports: join(work, 'reports'),
     tmp: join(work, 'tmp'),
     models: resolve(dir, config.models.project),

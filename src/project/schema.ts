@@ -597,6 +597,32 @@ const destinationSchema = z.discriminatedUnion('type', [
     .strict(),
 ]);
 
+/**
+ * Where state lives (run history, catalog, versions, tokens, audit, dead letters): a DuckDB file
+ * (default), or a PostgreSQL schema several machines can share. `store` may be left out for DuckDB.
+ */
+const stateSchema = z
+  .discriminatedUnion('store', [
+    z
+      .object({
+        store: z.literal('duckdb').default('duckdb'),
+        path: z.string().default('.tributary/state.duckdb').describe('The state file.'),
+      })
+      .strict(),
+    z
+      .object({
+        store: z.literal('postgres'),
+        url: secretSchema.describe(
+          'Connection URL of the state database, from an env var or a file (it holds the password).',
+        ),
+        schema: identifier
+          .default('tributary_state')
+          .describe('Schema of the state tables (created when missing; one per project).'),
+      })
+      .strict(),
+  ])
+  .prefault({});
+
 const alertChannelSchema = z.discriminatedUnion('type', [
   z
     .object({
@@ -738,13 +764,7 @@ export const projectConfigSchema = z
       .strict()
       .prefault({}),
     warehouse: warehouseSchema,
-    state: z
-      .object({
-        store: z.literal('duckdb').default('duckdb'),
-        path: z.string().default('.tributary/state.duckdb'),
-      })
-      .strict()
-      .prefault({}),
+    state: stateSchema,
     sources: z.record(identifier, sourceSchema).default({}),
     stream: streamConfigSchema.describe(
       'The event collector (Kinesis/Firehose-compatible) and its durable log.',

@@ -6,6 +6,7 @@
  * id of the token they came with when it was well-formed: never its secret.
  */
 import type { Engine } from '../engines/index.js';
+import { migrate, type Migration } from '../state/index.js';
 
 /** How a request ended, as far as the audit log knows. */
 export type AuditOutcome =
@@ -50,24 +51,45 @@ export function outcomeOf(status: number): AuditOutcome {
   return status === 401 || status === 403 ? 'refused' : 'failed';
 }
 
-const MIGRATIONS = [
-  `CREATE SEQUENCE IF NOT EXISTS audit_log_ids`,
-  `CREATE TABLE IF NOT EXISTS audit_log (
-     logged_at TEXT NOT NULL, token_id TEXT, token_name TEXT, role TEXT, method TEXT NOT NULL,
-     path TEXT NOT NULL, summary TEXT NOT NULL, status INTEGER)`,
-  // Columns added when entries began to be written before their request ran.
-  `ALTER TABLE audit_log ADD COLUMN IF NOT EXISTS id BIGINT`,
-  `ALTER TABLE audit_log ADD COLUMN IF NOT EXISTS finished_at TEXT`,
-  `ALTER TABLE audit_log ADD COLUMN IF NOT EXISTS credential TEXT`,
-  `ALTER TABLE audit_log ADD COLUMN IF NOT EXISTS outcome TEXT`,
-  `ALTER TABLE audit_log ADD COLUMN IF NOT EXISTS error TEXT`,
-];
-
-/** Entries of a state file from before ids and outcomes: numbered and given their outcome once. */
-const BACKFILL = [
-  `UPDATE audit_log SET id = nextval('audit_log_ids') WHERE id IS NULL`,
-  `UPDATE audit_log SET outcome = CASE WHEN status < 400 THEN 'succeeded'
-     WHEN status IN (401, 403) THEN 'refused' ELSE 'failed' END WHERE outcome IS NULL`,
+/**
+ * Versions 1 and 2 are what each open ran before versions were recorded (migrations.ts), with
+ * the fixes an audit log of the first release needs: `status` nullable (a started entry has none
+ * yet), entries numbered and given their outcome.
+ */
+export const AUDIT_MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'audit_log',
+    statements: [
+      `CREATE SEQUENCE IF NOT EXISTS audit_log_ids`,
+      `CREATE TABLE IF NOT EXISTS audit_log (
+         logged_at TEXT NOT NULL, token_id TEXT, token_name TEXT, role TEXT, method TEXT NOT NULL,
+         path TEXT NOT NULL, summary TEXT NOT NULL, status INTEGER)`,
+      // Columns added when entries began to be written before their request ran.
+      `ALTER TABLE audit_log ADD COLUMN IF NOT EXISTS id BIGINT`,
+      `ALTER TABLE audit_log ADD COLUMN IF NOT EXISTS finished_at TEXT`,
+      `ALTER TABLE audit_log ADD COLUMN IF NOT EXISTS credential TEXT`,
+      `ALTER TABLE audit_log ADD COLUMN IF NOT EXISTS outcome TEXT`,
+      `ALTER TABLE audit_log ADD COLUMN IF NOT EXISTS error TEXT`,
+    ],
+    run: async (tx) => {
+      const { rows } = await tx.query(
+        `SELECT is_nullable FROM information_schema.columns
+          WHERE table_schema = current_schema() AND table_name = 'audit_log' AND column_name = 'status'`,
+      );
+      if (rows[0]?.is_nullable === 'NO')
+        await tx.exec(`ALTER TABLE audit_log ALTER COLUMN status DROP NOT NULL`);
+    },
+  },
+  {
+    version: 2,
+    name: 'ids and outcomes of entries from before them',
+    statements: [
+      `UPDATE audit_log SET id = nextval('audit_log_ids') WHERE id IS NULL`,
+      `UPDATE audit_log SET outcome = CASE WHEN status < 400 THEN 'succeeded'
+         WHEN status IN (401, 403) THEN 'refused' ELSE 'failed' END WHERE outcome IS NULL`,
+    ],
+  },
 ];
 
 const text = (v: unknown) => (v == null ? null : String(v));
@@ -86,18 +108,7 @@ export class AuditLog {
     engine: Engine,
     report = (message: string) => process.stderr.write(`${new Date().toISOString()} ${message}\n`),
   ): Promise<AuditLog> {
-    for (const sql of MIGRATIONS) await engine.exec(sql);
-    // The first version had `status NOT NULL`; a started entry has none yet.
-    const { rows } = await engine.query(
-      `SELECT is_nullable FROM information_schema.columns
-       WHERE table_name = 'audit_log' AND column_name = 'status'`,
-    );
-    if (rows[0]?.is_nullable === 'NO')
-      await engine.exec(`ALTER TABLE audit_log ALTER COLUMN status DROP NOT NULL`);
-    const { rows: old } = await engine.query(
-      `SELECT count(*) AS n FROM audit_log WHERE id IS NULL OR outcome IS NULL`,
-    );
-    if (Number(old[0]?.n ?? 0) > 0) for (const sql of BACKFILL) await engine.exec(sql);
+    await migrate(engine, 'audit', AUDIT_MIGRATIONS);
     return new AuditLog(engine, report);
   }
 

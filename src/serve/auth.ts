@@ -21,6 +21,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { TributaryError } from '../core/index.js';
 import type { Engine } from '../engines/index.js';
+import { migrate, type Migration } from '../state/index.js';
 import { AuditLog } from './audit.js';
 
 export type Role = 'viewer' | 'operator' | 'admin';
@@ -70,19 +71,34 @@ export const SESSION_IDLE_MS = 12 * 3600_000;
 /** A session ends this long after login, used or not (7 days). */
 export const SESSION_MAX_MS = 7 * 24 * 3600_000;
 
-const MIGRATIONS = [
-  `CREATE TABLE IF NOT EXISTS api_tokens (
-     id TEXT PRIMARY KEY, name TEXT NOT NULL, role TEXT NOT NULL, secret_hash TEXT NOT NULL,
-     created_at TEXT NOT NULL, last_used_at TEXT, revoked_at TEXT)`,
-  // Added with server-token rotation; the server's tokens used to be told only by their name.
-  `ALTER TABLE api_tokens ADD COLUMN IF NOT EXISTS kind TEXT DEFAULT 'user'`,
-  `UPDATE api_tokens SET kind = 'server' WHERE kind = 'user' AND regexp_full_match(name, 'local cli \\(pid [0-9]+\\)')`,
-  // Added with producer keys: the SigV4 access key id and the secret it signs with.
-  `ALTER TABLE api_tokens ADD COLUMN IF NOT EXISTS access_key_id TEXT`,
-  `ALTER TABLE api_tokens ADD COLUMN IF NOT EXISTS secret_key TEXT`,
-  `CREATE TABLE IF NOT EXISTS api_sessions (
-     id_hash TEXT PRIMARY KEY, token_id TEXT NOT NULL, created_at TEXT NOT NULL,
-     last_seen_at TEXT NOT NULL, revoked_at TEXT)`,
+/** Versions 1 and 2 are what each open ran before versions were recorded (migrations.ts). */
+export const TOKEN_MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'api_tokens, api_sessions',
+    statements: [
+      `CREATE TABLE IF NOT EXISTS api_tokens (
+         id TEXT PRIMARY KEY, name TEXT NOT NULL, role TEXT NOT NULL, secret_hash TEXT NOT NULL,
+         created_at TEXT NOT NULL, last_used_at TEXT, revoked_at TEXT)`,
+      // Added with server-token rotation (the data fix is version 2).
+      `ALTER TABLE api_tokens ADD COLUMN IF NOT EXISTS kind TEXT DEFAULT 'user'`,
+      // Added with producer keys: the SigV4 access key id and the secret it signs with.
+      `ALTER TABLE api_tokens ADD COLUMN IF NOT EXISTS access_key_id TEXT`,
+      `ALTER TABLE api_tokens ADD COLUMN IF NOT EXISTS secret_key TEXT`,
+      `CREATE TABLE IF NOT EXISTS api_sessions (
+         id_hash TEXT PRIMARY KEY, token_id TEXT NOT NULL, created_at TEXT NOT NULL,
+         last_seen_at TEXT NOT NULL, revoked_at TEXT)`,
+    ],
+  },
+  {
+    version: 2,
+    name: 'server tokens of before token kinds',
+    statements: [
+      // The server's tokens used to be told only by their name. (`~` with both anchors is a
+      // whole-string match in DuckDB and PostgreSQL alike.)
+      `UPDATE api_tokens SET kind = 'server' WHERE kind = 'user' AND name ~ '^local cli \\(pid [0-9]+\\)$'`,
+    ],
+  },
 ];
 
 const hash = (secret: string) => createHash('sha256').update(secret).digest();
@@ -134,7 +150,7 @@ export class TokenStore {
 
   /** Opens the tokens, sessions and audit log of a state database, creating or updating tables. */
   static async open(engine: Engine): Promise<TokenStore> {
-    for (const sql of MIGRATIONS) await engine.exec(sql);
+    await migrate(engine, 'tokens', TOKEN_MIGRATIONS);
     return new TokenStore(engine, await AuditLog.open(engine));
   }
 

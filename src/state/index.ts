@@ -1,6 +1,7 @@
 /** State: run history, catalog and asset versions, over any Engine (a DuckDB file by default). */
 export {
   StateStore,
+  STATE_MIGRATIONS,
   type RunStatus,
   type StepStatus,
   type PartitionStatus,
@@ -11,3 +12,21 @@ export {
   type CatalogEntry,
   type SchemaVersion,
 } from './store.js';
+export {
+  migrate,
+  appliedMigrations,
+  migrationChecksum,
+  type Migration,
+  type AppliedMigration,
+} from './migrations.js';
+export { openStateEngine, describeStateLocation, type StateLocation } from './open.js';
+export {
+  WorkQueue,
+  FINISHED_STATES,
+  type WorkState,
+  type QueuedTask,
+  type Claim,
+  type CompletedStatus,
+  type WorkTask,
+  type WorkQueueOptions,
+} from './work-queue.js';

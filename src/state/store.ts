@@ -4,6 +4,7 @@
  * PostgreSQL database hold the same tables.
  */
 import type { Engine } from '../engines/index.js';
+import { migrate, type Migration } from './migrations.js';
 
 export type RunStatus = 'running' | 'succeeded' | 'failed' | 'cancelled';
 export type StepStatus =
@@ -95,38 +96,48 @@ export interface SchemaVersion {
   recordedAt: string;
 }
 
-const MIGRATIONS = [
-  `CREATE TABLE IF NOT EXISTS runs (
+/**
+ * The run history's migrations (migrations.ts). Version 1 is every statement the store ran on
+ * each open before versions were recorded, so a state file of that time upgrades by running it.
+ */
+export const STATE_MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'runs, steps, logs, catalog, versions, partitions, schedule ticks, freshness',
+    statements: [
+      `CREATE TABLE IF NOT EXISTS runs (
      run_id TEXT PRIMARY KEY, command TEXT NOT NULL, status TEXT NOT NULL,
      started_at TEXT NOT NULL, finished_at TEXT)`,
-  `CREATE TABLE IF NOT EXISTS steps (
+      `CREATE TABLE IF NOT EXISTS steps (
      run_id TEXT NOT NULL, asset TEXT NOT NULL, kind TEXT NOT NULL, status TEXT NOT NULL,
      started_at TEXT NOT NULL, finished_at TEXT, rows_in BIGINT, rows_out BIGINT,
      rows_rejected BIGINT, message TEXT, PRIMARY KEY (run_id, asset))`,
-  `CREATE TABLE IF NOT EXISTS catalog_tables (
+      `CREATE TABLE IF NOT EXISTS catalog_tables (
      zone TEXT NOT NULL, name TEXT NOT NULL, location TEXT NOT NULL, format TEXT NOT NULL,
      columns TEXT NOT NULL, row_count BIGINT, partitions TEXT NOT NULL,
      schema_version INTEGER NOT NULL, updated_at TEXT NOT NULL, PRIMARY KEY (zone, name))`,
-  `CREATE TABLE IF NOT EXISTS schema_versions (
+      `CREATE TABLE IF NOT EXISTS schema_versions (
      zone TEXT NOT NULL, name TEXT NOT NULL, version INTEGER NOT NULL, columns TEXT NOT NULL,
      fingerprint TEXT NOT NULL, recorded_at TEXT NOT NULL, PRIMARY KEY (zone, name, version))`,
-  `CREATE TABLE IF NOT EXISTS asset_versions (
+      `CREATE TABLE IF NOT EXISTS asset_versions (
      asset TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, updated_at TEXT NOT NULL)`,
-  // Orchestration (added after the first release: columns come by ALTER so old state files open).
-  `ALTER TABLE runs ADD COLUMN IF NOT EXISTS plan TEXT`,
-  `ALTER TABLE runs ADD COLUMN IF NOT EXISTS resumed_from TEXT`,
-  `ALTER TABLE runs ADD COLUMN IF NOT EXISTS trigger TEXT`,
-  `ALTER TABLE steps ADD COLUMN IF NOT EXISTS attempts INTEGER`,
-  `CREATE TABLE IF NOT EXISTS step_logs (
+      // Orchestration (added after the first release: columns come by ALTER so old state files open).
+      `ALTER TABLE runs ADD COLUMN IF NOT EXISTS plan TEXT`,
+      `ALTER TABLE runs ADD COLUMN IF NOT EXISTS resumed_from TEXT`,
+      `ALTER TABLE runs ADD COLUMN IF NOT EXISTS trigger TEXT`,
+      `ALTER TABLE steps ADD COLUMN IF NOT EXISTS attempts INTEGER`,
+      `CREATE TABLE IF NOT EXISTS step_logs (
      run_id TEXT NOT NULL, asset TEXT NOT NULL, seq INTEGER NOT NULL, logged_at TEXT NOT NULL,
      line TEXT NOT NULL, PRIMARY KEY (run_id, asset, seq))`,
-  `CREATE TABLE IF NOT EXISTS partitions (
+      `CREATE TABLE IF NOT EXISTS partitions (
      asset TEXT NOT NULL, partition_key TEXT NOT NULL, status TEXT NOT NULL, run_id TEXT NOT NULL,
      updated_at TEXT NOT NULL, message TEXT, PRIMARY KEY (asset, partition_key))`,
-  `CREATE TABLE IF NOT EXISTS schedule_ticks (
+      `CREATE TABLE IF NOT EXISTS schedule_ticks (
      schedule TEXT PRIMARY KEY, last_tick TEXT NOT NULL, updated_at TEXT NOT NULL)`,
-  `CREATE TABLE IF NOT EXISTS freshness_breaches (
+      `CREATE TABLE IF NOT EXISTS freshness_breaches (
      asset TEXT PRIMARY KEY, breached_at TEXT NOT NULL, last_updated TEXT)`,
+    ],
+  },
 ];
 
 const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
@@ -167,9 +178,9 @@ export class StateStore {
     readonly engine: Engine,
   ) {}
 
-  /** Opens the store on an engine, creating its tables when missing. */
+  /** Opens the store on an engine, applying its missing migrations. */
   static async open(engine: Engine): Promise<StateStore> {
-    for (const sql of MIGRATIONS) await engine.exec(sql);
+    await migrate(engine, 'state', STATE_MIGRATIONS);
     return new StateStore(engine);
   }
 

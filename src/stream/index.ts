@@ -35,6 +35,7 @@ export {
   startStreamRuntime,
   streamTables,
   type FlushResult,
+  type FlushService,
   type RuntimeOptions,
   type StreamRuntime,
   type RetentionGap,

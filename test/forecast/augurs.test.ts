@@ -19,12 +19,23 @@ afterAll(() => {
 
 describe('augurs loading', () => {
   it('runs AutoETS, MSTL and seasonality detection without fetching anything', async () => {
+    // augurs's AutoETS and MSTL are references now (bench:forecast-methods, autoets.test.ts);
+    // seasonality detection is the forecast module's own use of augurs.
+    const augurs = await import('../../src/forecast/augurs.js');
     const forecast = await import('../../src/forecast/index.js');
     const y = weeklyDaily(140);
-    const ets = forecast.methodByName('ets').forecast(y, 7, { seasonPeriods: [7], levels: [80] });
-    expect(ets.mean).toHaveLength(7);
-    const mstl = forecast.methodByName('mstl').forecast(y, 7, { seasonPeriods: [7], levels: [] });
-    expect(mstl.mean).toHaveLength(7);
+    const AutoETS = augurs.autoEts();
+    const etsPoints = augurs.withFreed(new AutoETS(1, 'ZZN'), (m) => {
+      m.fit(Float64Array.from(y));
+      return m.predict(7, null).point;
+    });
+    expect(etsPoints).toHaveLength(7);
+    const MSTL = augurs.mstl();
+    const mstlPoints = augurs.withFreed(MSTL.ets([7]), (m) => {
+      m.fit(Float64Array.from(y));
+      return m.predict(7, null).point;
+    });
+    expect(mstlPoints).toHaveLength(7);
     expect(forecast.detectSeasonalities(y)).toContain(7);
     expect(fetched).toEqual([]);
   });

@@ -1,6 +1,11 @@
 /** Choosing per series: ranking by backtest score, ties to the simpler method, fallbacks. */
 import { describe, expect, it } from 'vitest';
-import { combinationName, isIntermittent, rankMethods } from '../../src/forecast/auto.js';
+import {
+  combinationName,
+  isIntermittent,
+  poolMembers,
+  rankMethods,
+} from '../../src/forecast/auto.js';
 import { forecastSeries } from '../../src/forecast/engine.js';
 import type { MethodScore } from '../../src/forecast/types.js';
 
@@ -51,6 +56,62 @@ describe('auto method choice', () => {
       order: [],
       by: 'none',
     });
+  });
+
+  it('pools the methods within 5% of the best, at most three, stopping at the first beyond', () => {
+    const scores: Record<string, number | null> = {
+      ses: 0.8,
+      ets: 0.81,
+      holt: 0.83,
+      damped: 0.839,
+      theta: 0.8401,
+      naive: 1.2,
+      comb: null,
+    };
+    const of = (m: string): number | null => scores[m] ?? null;
+    expect(poolMembers(['ses', 'ets', 'holt', 'damped'], of)).toEqual(['ses', 'ets', 'holt']);
+    expect(poolMembers(['damped', 'theta', 'naive'], of)).toEqual(['damped', 'theta']);
+    expect(poolMembers(['holt', 'naive', 'damped'], of)).toEqual(['holt']);
+    expect(poolMembers(['ses', 'comb', 'ets'], of)).toEqual(['ses']);
+    expect(poolMembers([], of)).toEqual([]);
+    // A perfect best (score 0) pools only exact ties.
+    expect(poolMembers(['a', 'b', 'c'], (m) => (m === 'c' ? 0.01 : 0))).toEqual(['a', 'b']);
+  });
+
+  it('auto averages the near-best methods by default and takes the best alone when asked', () => {
+    let state = 7;
+    const rand = (): number => (state = (state * 16807) % 2147483647) / 2147483647;
+    const values = Array.from({ length: 120 }, () => 50 + 20 * (rand() - 0.5));
+    const periods = values.map((_, t) => String(t));
+    const spec = {
+      horizon: 10,
+      seasonPeriods: [],
+      levels: [80],
+      methods: 'auto' as const,
+      backtest: { windows: 3, step: 10 },
+      nonNegative: true,
+    };
+    const [pooled] = forecastSeries([{ keys: {}, periods, values }], spec);
+    const [single] = forecastSeries([{ keys: {}, periods, values }], {
+      ...spec,
+      selection: 'best',
+    });
+    const owaOf = (m: string): number => pooled!.scores.find((s) => s.method === m)!.owa!;
+    const members = pooled!.chosen.members!;
+    expect(members.length).toBeGreaterThanOrEqual(2);
+    expect(members.length).toBeLessThanOrEqual(3);
+    expect(pooled!.chosen.method).toBe(combinationName(members));
+    // The best alone is the pool's first member, and every member is within 5% of it.
+    expect(single!.chosen.method).toBe(members[0]);
+    expect(single!.chosen.members).toBeUndefined();
+    for (const m of members) expect(owaOf(m)).toBeLessThanOrEqual(owaOf(members[0]!) * 1.05);
+    const outside = pooled!.scores.filter(
+      (s) => !s.method.startsWith('combine(') && !members.includes(s.method) && s.owa !== null,
+    );
+    if (members.length < 3)
+      for (const s of outside) expect(s.owa!).toBeGreaterThan(owaOf(members[0]!) * 1.05);
+    // The pooled forecast is the members' average (before reconciliation, none here).
+    expect(pooled!.forecast.mean[0]).toBeGreaterThan(0);
   });
 
   it('detects intermittent demand by average inter-demand interval > 1.32', () => {

@@ -2,7 +2,7 @@
  * `tributary forecast` as a user runs it: a real process (built with `npm run build`) on a small
  * project (a files source → a dbt model → forecasts/*.yml), its output, JSON and exit codes.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -136,4 +136,39 @@ describe('tributary forecast', () => {
     expect(stderr).toMatch(/no forecast named demnd/);
     expect(stderr).toMatch(/forecasts: demand/);
   });
+
+  it('queues the run on the server that holds the project, as run does', async () => {
+    const server = spawn(process.execPath, [CLI, '-p', dir, 'serve', '--port', '0'], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { ...process.env, TRIBUTARY_FAULT: '' },
+    });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        let err = '';
+        const t = setTimeout(() => reject(new Error(`serve did not start: ${err}`)), 60_000);
+        server.stderr!.on('data', (d: Buffer) => {
+          err += d.toString();
+          if (/serving \S+ at http/.test(err)) {
+            clearTimeout(t);
+            resolve();
+          }
+        });
+      });
+      const queued = tributary(['-p', dir, 'forecast', 'demand', '--json']);
+      expect(queued.code, queued.stderr).toBe(0);
+      expect(JSON.parse(queued.stdout)).toMatchObject({ queued: true, url: /^http/ });
+      await expect
+        .poll(() => tributary(['-p', dir, 'runs']).stdout, { timeout: 60_000, interval: 500 })
+        .toMatch(/run forecast:demand \(api[^\n]*succeeded/);
+      const backtestOnly = tributary(['-p', dir, 'forecast', '--backtest-only']);
+      expect(backtestOnly.code).toBe(2);
+      expect(backtestOnly.stderr).toMatch(/run queue takes no --backtest-only/);
+      const unknown = tributary(['-p', dir, 'forecast', 'demnd']);
+      expect(unknown.code).toBe(2);
+      expect(unknown.stderr).toMatch(/no forecast named demnd/);
+    } finally {
+      server.kill('SIGTERM');
+      await new Promise((r) => server.once('exit', r));
+    }
+  }, 120_000);
 });

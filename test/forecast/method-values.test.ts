@@ -162,7 +162,7 @@ describe('intermittent demand', () => {
   });
 });
 
-describe('augurs methods', () => {
+describe('ets and mstl', () => {
   it('ets extrapolates a noisy linear trend', () => {
     const random = seededRandom(21);
     const y = Array.from({ length: 120 }, (_, t) => 50 + 0.5 * t + (random() - 0.5));

@@ -38,6 +38,8 @@ describe('a forecast file', () => {
       fillGaps: 'zero',
       nonNegative: true,
       keepAllMethods: false,
+      selection: 'pool',
+      reconcile: 'bottom_up',
       tags: [],
     });
     expect(forecast!.seasonPeriods).toBeUndefined();
@@ -138,6 +140,24 @@ levels: [80, 80]
       [8, 'levels.1'],
       [7, 'combine_top'],
     ]);
+  });
+});
+
+describe('a forecast file’s selection and reconciliation', () => {
+  it('takes reconcile only with a hierarchy, and only bottom_up or mint_shrink', () => {
+    expect(
+      problemsOf(`${MINIMAL}reconcile: mint_shrink\n`).map((p) => [
+        p.location.line,
+        p.location.path,
+      ]),
+    ).toEqual([[6, 'reconcile']]);
+    expect(problemsOf(`${MINIMAL}hierarchy: [total, category]\nreconcile: mint\n`)).toHaveLength(1);
+    const { forecast } = parseForecast(
+      'demand',
+      'forecasts/demand.yml',
+      `${MINIMAL}hierarchy: [total, category]\nreconcile: mint_shrink\nselection: best\n`,
+    );
+    expect(forecast).toMatchObject({ reconcile: 'mint_shrink', selection: 'best' });
   });
 });
 

@@ -2,8 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { forecastSeries } from '../../src/forecast/engine.js';
 import { mintBottom, shrinkCovariance, solve } from '../../src/forecast/mint.js';
-import { bottomUp, hierarchyChildren } from '../../src/forecast/reconcile.js';
-import type { SeriesInput } from '../../src/forecast/types.js';
+import { bottomUp, hierarchyChildren, reconcileForecasts } from '../../src/forecast/reconcile.js';
+import type { ForecastSpec, SeriesForecast, SeriesInput } from '../../src/forecast/types.js';
 
 const n = 84;
 const periods = Array.from({ length: n }, (_, t) =>
@@ -156,5 +156,79 @@ describe('MinT (shrink) reconciliation', () => {
       expect(r.reconciled).toBe('mint_shrink');
       expect(r.residuals).toBeUndefined();
     }
+  });
+
+  /** total = a + b, one-period forecasts, with the given in-sample residuals per series. */
+  function tiny(base: [number, number, number], residuals: number[][]): SeriesForecast[] {
+    const keys: Record<string, string>[] = [{}, { category: 'a' }, { category: 'b' }];
+    return keys.map((k, i) => {
+      const forecast = { method: 'naive', mean: [base[i]!], intervals: [] };
+      return {
+        keys: k,
+        chosen: { method: 'naive', owa: null, smape: null, mase: null, fallbackReason: null },
+        forecast,
+        forecasts: [forecast],
+        backtest: [],
+        scores: [],
+        residuals: residuals.map((row) => row[i]!),
+      };
+    });
+  }
+  const spec: ForecastSpec = {
+    horizon: 1,
+    seasonPeriods: [],
+    levels: [],
+    methods: ['naive'],
+    backtest: { windows: 0, step: 1 },
+    nonNegative: true,
+    hierarchy: ['total', 'category'],
+    reconcile: 'mint_shrink',
+  };
+
+  it('MinT with uncorrelated equal-variance errors is OLS reconciliation (known answer)', () => {
+    // Orthogonal residual columns of equal norm: W = I/3 exactly, shrinkage or not, so
+    // b = (SᵀS)⁻¹Sᵀŷ with S = [[1,1],[1,0],[0,1]], ŷ = (10, 3, 5): a = 11/3, b = 17/3.
+    const e = [
+      [1, 0, 0],
+      [0, 1, 0],
+      [0, 0, 1],
+      [-1, 0, 0],
+      [0, -1, 0],
+      [0, 0, -1],
+    ];
+    const out = reconcileForecasts(tiny([10, 3, 5], e), spec);
+    expect(out[1]!.forecast.mean[0]).toBeCloseTo(11 / 3, 12);
+    expect(out[2]!.forecast.mean[0]).toBeCloseTo(17 / 3, 12);
+    expect(out[0]!.forecast.mean[0]).toBeCloseTo(28 / 3, 12);
+    for (const r of out) expect(r.reconciliation).toEqual({ method: 'mint_shrink' });
+  });
+
+  it('falls back to bottom-up when the covariance is singular, and says so on every series', () => {
+    // Series b's residuals are all zero: W has a zero row and column.
+    const e = [
+      [1, 1, 0],
+      [-1, -1, 0],
+      [2, 2, 0],
+      [0.5, 0.5, 0],
+    ];
+    const out = reconcileForecasts(tiny([10, 3, 5], e), spec);
+    expect(out.map((r) => r.forecast.mean[0])).toEqual([8, 3, 5]);
+    for (const r of out) {
+      expect(r.reconciliation!.method).toBe('bottom_up');
+      expect(r.reconciliation!.note).toMatch(/mint_shrink asked, bottom_up used: .*singular/);
+    }
+  });
+
+  it('falls back to bottom-up when too few periods have residuals for every series', () => {
+    const e = [
+      [1, 0.5, 0.5],
+      [NaN, 1, -1],
+      [-1, -0.5, -0.4],
+    ];
+    const out = reconcileForecasts(tiny([10, 3, 5], e), spec);
+    expect(out[0]!.forecast.mean[0]).toBe(8);
+    expect(out[0]!.reconciliation!.note).toMatch(/2 period\(s\) where every series has .*needs 3/);
+    const plain = reconcileForecasts(tiny([10, 3, 5], e), { ...spec, reconcile: 'bottom_up' });
+    expect(plain[0]!.reconciliation).toEqual({ method: 'bottom_up' });
   });
 });

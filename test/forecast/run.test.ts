@@ -59,7 +59,7 @@ backtest: { windows: 2 }
 ${extra}`,
   );
 
-const byProduct = () =>
+const byProduct = (extra = '') =>
   forecastOf(
     'demand_products',
     `source:
@@ -71,7 +71,7 @@ frequency: day
 horizon: 5
 methods: [naive, seasonal_naive]
 backtest: { windows: 1 }
-`,
+${extra}`,
   );
 
 for (const { name, open, skip } of ENGINES) {
@@ -230,6 +230,29 @@ backtest: { windows: 0 }
         ['category', 2],
         ['product', 3],
         ['total', 1],
+      ]);
+      const how = await engine.query(
+        `SELECT DISTINCT reconciliation, reconciliation_note FROM ${rel('demand_products_methods')}`,
+      );
+      expect(how.rows).toEqual([{ reconciliation: 'bottom_up', reconciliation_note: null }]);
+      expect(result.reconciliation).toEqual({ method: 'bottom_up' });
+    });
+
+    it('asked for MinT, falls back to bottom-up when the residuals give a singular covariance, and writes why', async () => {
+      // a1 is a pure weekly pattern: seasonal naive fits it exactly, so its residuals are all 0.
+      const result = await runForecast({
+        engine,
+        forecast: byProduct('reconcile: mint_shrink\n'),
+        schema,
+        refs,
+      });
+      expect(result.reconciliation!.method).toBe('bottom_up');
+      expect(result.reconciliation!.note).toMatch(/^mint_shrink asked, bottom_up used: .*singular/);
+      const how = await engine.query(
+        `SELECT DISTINCT reconciliation, reconciliation_note FROM ${rel('demand_products_methods')}`,
+      );
+      expect(how.rows).toEqual([
+        { reconciliation: 'bottom_up', reconciliation_note: result.reconciliation!.note },
       ]);
     });
 

@@ -136,6 +136,28 @@ describe('project config', () => {
     expect(parse('{ engine: postgres, url: "postgres://u:p@h/db" }').problems).not.toEqual([]);
   });
 
+  it('keeps state in a DuckDB file by default, or on PostgreSQL with a secret URL', () => {
+    const parse = (state: string) =>
+      parseYaml('tributary.yml', `name: shop\n${state}`, projectConfigSchema);
+    expect(parse('').value!.state).toEqual({ store: 'duckdb', path: '.tributary/state.duckdb' });
+    expect(parse('state: { path: s.db }\n').value!.state).toEqual({
+      store: 'duckdb',
+      path: 's.db',
+    });
+    expect(parse('state: { store: postgres, url: { env: STATE_URL } }\n').value!.state).toEqual({
+      store: 'postgres',
+      url: { env: 'STATE_URL' },
+      schema: 'tributary_state',
+    });
+    const noUrl = parse('state:\n  store: postgres\n').problems;
+    expect(noUrl[0]!.location).toMatchObject({ line: 3, path: 'state.url' });
+    const plainUrl = parse('state: { store: postgres, url: "postgres://u:p@h/db" }\n').problems;
+    expect(plainUrl[0]!.location.path).toBe('state.url');
+    expect(parse('state: { store: duckdb, url: { env: X } }\n').problems[0]!.message).toMatch(
+      /url/,
+    );
+  });
+
   it('explains how to start when there is no tributary.yml', async () => {
     const err = (await loadProject(tempDir()).catch((e: unknown) => e)) as Error;
     expect(err.message).toMatch(/no tributary\.yml/);

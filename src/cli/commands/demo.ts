@@ -38,7 +38,7 @@ export interface DemoOutcome {
   run: RunResult;
   reports: Record<string, QueryResult>;
   quarantine: Record<string, Record<string, number>>;
-  paths: { lake: string; warehouse: string; reports: string; state: string };
+  paths: { lake: string; warehouse: string; reports: string; state: string | undefined };
 }
 
 /** Creates (or reuses) the demo project, generates data, runs everything and gathers the summary. */
@@ -226,7 +226,7 @@ function formatDemo(demo: DemoOutcome, out: Output): string {
       `lake       ${rel(demo.paths.lake)}  (raw/, processed/, quarantine/)`,
       `warehouse  ${rel(demo.paths.warehouse)}`,
       `reports    ${rel(demo.paths.reports)}`,
-      `state      ${rel(demo.paths.state)}`,
+      `state      ${demo.paths.state ? rel(demo.paths.state) : 'PostgreSQL (tributary.yml state:)'}`,
     ].join('\n'),
   );
   const cmd = `${cliInvocation()} -p ${rel(demo.dir)}`;

@@ -7,7 +7,8 @@ import type { Command } from 'commander';
 import { TributaryError, type ProgressReporter } from '../../core/index.js';
 import { readAccuracy, type AccuracySummary } from '../../forecast/index.js';
 import { openWorkspace, runPipeline, type RunResult } from '../../orchestrator/index.js';
-import { findForecast, type Forecast } from '../../project/index.js';
+import { findForecast, loadProject, type Forecast } from '../../project/index.js';
+import { runningServer } from '../remote.js';
 import { column, print, type CliContext } from '../context.js';
 import { formatTable, type Output } from '../output.js';
 import { formatRunSummary, runExitCode } from './run.js';
@@ -23,22 +24,72 @@ export interface ForecastReport {
   forecasts: { name: string; file: string; accuracy?: AccuracySummary }[];
 }
 
-/** Runs the forecasts (one when named) and reads back their accuracy. */
+/** Queued on the server that holds the project, as `tributary run` does. */
+export interface ForecastQueued {
+  queued: true;
+  url: string;
+  position: number;
+  runId?: string;
+}
+
+/** The forecasts named (or all), or NOT_FOUND naming what there is. */
+function forecastsToRun(all: readonly Forecast[], name: string | undefined): Forecast[] {
+  const forecasts = name ? [findForecast(all, name)] : [...all];
+  if (!forecasts.length)
+    throw new TributaryError('the project has no forecasts', {
+      code: 'NOT_FOUND',
+      hint: 'declare one as forecasts/<name>.yml (docs/forecasting.md)',
+    });
+  return forecasts;
+}
+
+/**
+ * A server holds the project: the forecasts' run goes into its queue. `--backtest-only` is a
+ * setting of this command's run that the queue does not carry, so it is refused there.
+ */
+async function queueOnServer(
+  projectDir: string,
+  name: string | undefined,
+  options: ForecastCommandOptions,
+  locked: TributaryError,
+): Promise<ForecastQueued> {
+  const server = await runningServer(projectDir);
+  if (!server) throw locked;
+  if (options.backtestOnly)
+    throw new TributaryError(
+      `the server at ${server.url} holds the project, and its run queue takes no --backtest-only`,
+      {
+        code: 'USAGE',
+        hint: 'run without it (forecasts and backtests are written), or stop the server',
+      },
+    );
+  const forecasts = forecastsToRun((await loadProject(projectDir)).forecasts, name);
+  const queued = await server.api.post<{ queued: true; position: number; runId?: string }>(
+    '/api/runs',
+    { select: forecasts.map((f) => `forecast:${f.name}`), exclude: [] },
+  );
+  return { ...queued, url: server.url };
+}
+
+/**
+ * Runs the forecasts (one when named) and reads back their accuracy; when `tributary serve`
+ * holds the project, queues the run there instead (the accuracy is then in the tables, and in
+ * `tributary forecast` once the server has run it and released the project).
+ */
 export async function runForecasts(
   projectDir: string,
   name: string | undefined,
   options: ForecastCommandOptions,
-): Promise<ForecastReport> {
-  const ws = await openWorkspace(projectDir, 'forecast');
+): Promise<ForecastReport | ForecastQueued> {
+  let ws;
   try {
-    const forecasts: Forecast[] = name
-      ? [findForecast(ws.project.forecasts, name)]
-      : ws.project.forecasts;
-    if (!forecasts.length)
-      throw new TributaryError('the project has no forecasts', {
-        code: 'NOT_FOUND',
-        hint: 'declare one as forecasts/<name>.yml (docs/forecasting.md)',
-      });
+    ws = await openWorkspace(projectDir, 'forecast');
+  } catch (err) {
+    if (!(err instanceof TributaryError && err.code === 'LOCKED')) throw err;
+    return queueOnServer(projectDir, name, options, err);
+  }
+  try {
+    const forecasts = forecastsToRun(ws.project.forecasts, name);
     const run = await runPipeline(ws, {
       select: forecasts.map((f) => `forecast:${f.name}`),
       progress: options.progress,
@@ -117,6 +168,14 @@ export function registerForecast(program: Command, cli: CliContext): void {
         progress: p,
       });
       p.clear();
+      if ('queued' in report) {
+        print(
+          opts.json
+            ? JSON.stringify(report, null, 2)
+            : `queued on the server at ${report.url} (${report.runId ? `run ${report.runId} started` : `position ${report.position}`}); follow it with \`tributary runs\`; its accuracy lands in the <name>_backtest and <name>_methods tables`,
+        );
+        return;
+      }
       if (opts.json) print(JSON.stringify(report, null, 2));
       else {
         const out = cli.output();

@@ -63,6 +63,7 @@ const capabilities: EngineCapabilities = {
   lateBindingViews: true,
   // DuckDB keeps identifiers of any length.
   maxIdentifierLength: Number.MAX_SAFE_INTEGER,
+  skipLocked: false,
 };
 
 class DuckDBEngineImpl implements Engine {
@@ -91,6 +92,12 @@ class DuckDBEngineImpl implements Engine {
       false,
       this.schemas,
     );
+  }
+
+  lockInTransaction(): Promise<void> {
+    if (!this.inTransaction) throw new Error('lockInTransaction needs a transaction');
+    // The database file is this process's alone, and the transaction holds the engine.
+    return Promise.resolve();
   }
 
   interrupt(): Promise<void> {

@@ -106,6 +106,7 @@ const capabilities: EngineCapabilities = {
   mergeStatement: true,
   lateBindingViews: false,
   maxIdentifierLength: 63,
+  skipLocked: true,
 };
 
 /** What every session of one opened database shares. */
@@ -168,6 +169,17 @@ class PostgresEngineImpl implements Engine {
     const forked = new PostgresEngineImpl(this.shared, false);
     await forked.session();
     return forked;
+  }
+
+  async lockInTransaction(key: string): Promise<void> {
+    if (!this.inTransaction) throw new Error('lockInTransaction needs a transaction');
+    // One 64-bit lock id per database, search_path and key: two projects' state schemas in one
+    // database never wait on each other. (The search_path, not current_schema(), which is NULL
+    // until the schema exists, and the lock is what guards creating it.)
+    await this.query(
+      `SELECT pg_advisory_xact_lock(hashtextextended(current_setting('search_path') || '/' || $1, 0)) AS locked`,
+      [key],
+    );
   }
 
   async interrupt(): Promise<void> {
@@ -547,8 +559,10 @@ function toPgValue(value: unknown): unknown {
   return value;
 }
 
+/** The SQLSTATE of a server error, also when it arrives wrapped in an EngineError (`exec`). */
 function pgCode(err: unknown): string | undefined {
-  return err instanceof pg.DatabaseError ? err.code : undefined;
+  const cause = err instanceof EngineError ? err.cause : err;
+  return cause instanceof pg.DatabaseError ? cause.code : undefined;
 }
 
 /** Errors raised while talking to a server, as opposed to errors in the SQL itself. */

@@ -42,6 +42,10 @@ export interface Forecast {
   /** Method names, or ['auto']. */
   methods: string[];
   combineTop?: number;
+  /** With auto: average the near-best methods (`pool`) or take the best (`best`). */
+  selection: 'pool' | 'best';
+  /** With a hierarchy: how forecasts are made coherent. */
+  reconcile: 'bottom_up' | 'mint_shrink';
   levels: number[];
   backtest: { windows: number; step: number };
   fillGaps: 'zero' | 'none';
@@ -86,6 +90,8 @@ export function parseForecast(
     horizon: f.horizon,
     methods: f.methods,
     ...(f.combine_top !== undefined ? { combineTop: f.combine_top } : {}),
+    selection: f.selection,
+    reconcile: f.reconcile,
     levels: [...f.levels].sort((a, b) => a - b),
     backtest: { windows: f.backtest.windows, step: f.backtest.step ?? f.horizon },
     fillGaps: f.fill_gaps,

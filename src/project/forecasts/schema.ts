@@ -118,6 +118,18 @@ export const forecastSchema = z
       .min(2)
       .optional()
       .describe('With auto: average the best k methods of each series instead of taking one.'),
+    selection: z
+      .enum(['pool', 'best'])
+      .default('pool')
+      .describe(
+        'With auto: pool averages the methods whose backtest score is within 5% of the best (at most 3; intermittent series keep the best); best takes the single best.',
+      ),
+    reconcile: z
+      .enum(['bottom_up', 'mint_shrink'])
+      .default('bottom_up')
+      .describe(
+        'With a hierarchy: bottom_up sums the bottom series up; mint_shrink is MinT with a shrinkage covariance of the one-step residuals (falls back to bottom_up when they cannot give one; the _methods table says which was used).',
+      ),
     levels: z
       .array(z.number().gt(0).lt(100))
       .default([80, 95])
@@ -194,6 +206,12 @@ export const forecastSchema = z
         });
       levels.add(l);
     });
+    if (f.reconcile !== 'bottom_up' && f.hierarchy === undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['reconcile'],
+        message: 'reconcile applies to a hierarchy: add hierarchy, or leave reconcile out',
+      });
     if (f.combine_top !== undefined && !(f.methods.length === 1 && f.methods[0] === 'auto'))
       ctx.addIssue({
         code: 'custom',

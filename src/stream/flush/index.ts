@@ -8,7 +8,13 @@ export {
   type RetentionGap,
   type StreamCursor,
 } from './flusher.js';
-export { StreamFlusher, type LandedStream, type StreamFlusherOptions } from './service.js';
+export {
+  StreamFlusher,
+  type FlushService,
+  type LandedStream,
+  type StreamFlusherOptions,
+} from './service.js';
+export { FlusherThread, flusherThreadAvailable } from './thread.js';
 export { StreamSource, type StreamAccess } from './source.js';
 export {
   startStreamRuntime,

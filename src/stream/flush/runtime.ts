@@ -5,15 +5,17 @@
  * lets the flush in progress commit and then closes the log, which finishes pending appends; the
  * caller stops taking requests first.
  */
-import type { ObjectStore } from '../../lake/index.js';
+import { LocalObjectStore, type ObjectStore } from '../../lake/index.js';
 import type { Project, StreamSourceTable } from '../../project/index.js';
 import type { StreamLog } from '../log.js';
 import { openStreamLog } from '../open.js';
-import { StreamFlusher, type StreamFlusherOptions } from './service.js';
+import { StreamFlusher, type FlushService, type StreamFlusherOptions } from './service.js';
+import { FlusherThread, flusherThreadAvailable } from './thread.js';
 
 export interface StreamRuntime {
   log: StreamLog;
-  flusher: StreamFlusher;
+  /** On a thread of its own when it can be (the built code, a local lake), else on this one. */
+  flusher: FlushService;
   /** Streams created at start (they were in tributary.yml and not in the log). */
   created: string[];
   stop(): Promise<void>;
@@ -22,7 +24,10 @@ export interface StreamRuntime {
 export type RuntimeOptions = Pick<
   StreamFlusherOptions,
   'onBatch' | 'onGap' | 'onError' | 'pollMs' | 'now'
->;
+> & {
+  /** Run the flusher on this thread even where a thread of its own is possible. */
+  flusherOnMainThread?: boolean;
+};
 
 /** The project's stream tables. */
 export function streamTables(project: Project): StreamSourceTable[] {
@@ -47,14 +52,7 @@ export async function startStreamRuntime(
       });
       created.push(name);
     }
-    const flusher = new StreamFlusher({
-      ...options,
-      store,
-      tmpDir: project.paths.tmp,
-      log,
-      tables: streamTables(project),
-    });
-    flusher.start();
+    const flusher = startFlusher(project, store, log, options);
     return {
       log,
       flusher,
@@ -68,4 +66,32 @@ export async function startStreamRuntime(
     await log.close();
     throw err;
   }
+}
+
+/**
+ * The flusher on a thread of its own (thread.ts) when the built code and a local lake allow it
+ * and no test clock is given; otherwise on this thread.
+ */
+function startFlusher(
+  project: Project,
+  store: ObjectStore,
+  log: StreamLog,
+  options: RuntimeOptions,
+): FlushService {
+  const { flusherOnMainThread, ...rest } = options;
+  const tables = streamTables(project);
+  const tmpDir = project.paths.tmp;
+  if (
+    !flusherOnMainThread &&
+    !options.now &&
+    store instanceof LocalObjectStore &&
+    flusherThreadAvailable()
+  ) {
+    const thread = new FlusherThread({ ...rest, log, tables, tmpDir, lakeDir: store.root });
+    thread.start();
+    return thread;
+  }
+  const flusher = new StreamFlusher({ ...rest, store, tmpDir, log, tables });
+  flusher.start();
+  return flusher;
 }

@@ -41,8 +41,16 @@ export interface LandedStream {
 
 const DEFAULT_POLL_MS = 1000;
 
+/** What a process that owns the log offers its runs: landing now, and stopping. */
+export interface FlushService {
+  /** Flushes everything waiting in a table's stream now, in batches of at most max_bytes. */
+  land(table: StreamSourceTable): Promise<LandedStream>;
+  /** Stops looking and waits for the flushes in progress to commit. */
+  stop(): Promise<void>;
+}
+
 /** Flushes a project's stream tables into the raw zone on their buffers' terms. */
-export class StreamFlusher {
+export class StreamFlusher implements FlushService {
   /** The flush in progress (or last finished) per table: the next one waits for it. */
   private readonly chains = new Map<string, Promise<unknown>>();
   private readonly timers = new Map<string, NodeJS.Timeout>();

@@ -9,10 +9,10 @@ import { TributaryError } from '../../core/index.js';
 import type { StreamSourceTable } from '../../project/index.js';
 import type { LandContext, LandResult, Source } from '../../sources/index.js';
 import type { StreamLog } from '../log.js';
-import { StreamFlusher } from './service.js';
+import { StreamFlusher, type FlushService } from './service.js';
 
 /** Where a stream source gets its log: the owning process's flusher, or a log it opens itself. */
-export type StreamAccess = { flusher: StreamFlusher } | { open: () => Promise<StreamLog> };
+export type StreamAccess = { flusher: FlushService } | { open: () => Promise<StreamLog> };
 
 /** The connector of a `type: stream` table. */
 export class StreamSource implements Source {
@@ -42,7 +42,7 @@ export class StreamSource implements Source {
     }
   }
 
-  private async landWith(flusher: StreamFlusher): Promise<LandResult> {
+  private async landWith(flusher: FlushService): Promise<LandResult> {
     const { results, missingStream } = await flusher.land(this.table);
     const warnings: string[] = [];
     if (missingStream)

@@ -60,6 +60,21 @@ interface StreamState {
   shardIds: string[];
 }
 
+/**
+ * Told of each shard's frames right after their group write is durable, in write order per
+ * shard: the stream, its creation time (the sequence numbers' prefix), the shard's index, the
+ * frames (the bytes are the listener's from then on; the log never touches them again) and where
+ * they lie in the segment files.
+ */
+export type DurableListener = (
+  stream: string,
+  createdAtMs: number,
+  shardIndex: number,
+  frames: StagedFrames,
+  /** The segment file and offset the frames were written at. */
+  where: { path: string; position: number },
+) => void;
+
 /** One append call waiting for its group to be durable. */
 interface Waiter {
   outcomes: AppendOutcome[];
@@ -86,9 +101,12 @@ export class LocalSegmentLog implements StreamLog {
   private readonly streams = new Map<string, StreamState>();
   private readonly creating = new Set<string>();
   private readonly shardSettings = new WeakMap<ShardLog, StreamSettings>();
+  private readonly shardOwners = new WeakMap<ShardLog, { state: StreamState; index: number }>();
   private waiters: Waiter[] = [];
   private readonly dirty = new Set<ShardLog>();
   private writing: Promise<void> | undefined;
+  /** Told each shard's frames once they are durable (the flusher thread's feed). */
+  private durableListener: DurableListener | undefined;
   /** Group writes, retention and deletions run one at a time, in this chain. */
   private lane: Promise<unknown> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
@@ -142,6 +160,7 @@ export class LocalSegmentLog implements StreamLog {
       const { shard, cutBytes, problem } = await ShardLog.open(shardFolder(dir, i));
       shards.push(shard);
       this.shardSettings.set(shard, meta.settings);
+      this.shardOwners.set(shard, { state, index: i });
       if (cutBytes > 0)
         this.recovered.push({
           stream: meta.name,
@@ -299,14 +318,33 @@ export class LocalSegmentLog implements StreamLog {
           ? Math.min(segmentBytes, Math.max(4096, Math.floor(settings.maxBytes / 4)))
           : segmentBytes;
         const rollAgeMs = (settings?.maxAgeMs ?? 24 * 3_600_000) / 8;
+        let where: { path: string; position: number } | undefined;
         try {
-          await shard.writeFrames(taken, io, rollBytes, rollAgeMs);
+          where = await shard.writeFrames(taken, io, rollBytes, rollAgeMs);
         } catch (err) {
           failed.set(shard, describeWriteFailure(err));
+          return;
         }
+        const owner = this.shardOwners.get(shard);
+        if (owner && where)
+          this.durableListener?.(
+            owner.state.meta.name,
+            owner.state.meta.createdAtMs,
+            owner.index,
+            taken,
+            where,
+          );
       }),
     );
     return failed;
+  }
+
+  /**
+   * Sets (or clears) the listener told of every shard's frames once they are durable: the
+   * flusher thread takes what was just written from memory instead of reading it back.
+   */
+  onDurable(listener: DurableListener | undefined): void {
+    this.durableListener = listener;
   }
 
   private settingsOf(shard: ShardLog): StreamSettings | undefined {

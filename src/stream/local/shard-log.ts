@@ -230,14 +230,15 @@ export class ShardLog {
    * Writes frames taken from the staging buffer and syncs them (the group write). On failure the
    * partial write is cut off again (or, if even that fails, the next write starts a new segment)
    * and the error is thrown: those records were never durable and their counters are skipped.
+   * Returns the segment file and offset the frames were written at.
    */
   async writeFrames(
     taken: StagedFrames,
     io: SegmentIo,
     rollBytes: number,
     rollAgeMs: number,
-  ): Promise<void> {
-    if (taken.bytes.length === 0) return;
+  ): Promise<{ path: string; position: number } | undefined> {
+    if (taken.bytes.length === 0) return undefined;
     const active = this.active;
     const old = active.firstArrivalMs != null && active.firstArrivalMs < Date.now() - rollAgeMs;
     if (this.broken || active.size >= rollBytes || old) await this.roll();
@@ -267,6 +268,7 @@ export class ShardLog {
     segment.size = position + taken.bytes.length;
     this.lastDurableCounter = taken.lastCounter;
     this.lastDurableArrivalMs = taken.lastArrivalMs;
+    return { path: segment.path, position };
   }
 
   /**

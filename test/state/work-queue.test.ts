@@ -1,0 +1,268 @@
+/**
+ * The shared work queue (src/state/work-queue.ts): one suite on DuckDB and on PostgreSQL for the
+ * contract (readiness, leases, fencing, downstream skips), and on PostgreSQL alone what needs
+ * several sessions at once: concurrent claims never take the same task, and a graph worked by
+ * many sessions completes each task exactly once.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openDuckDB, openPostgres, type Engine } from '../../src/engines/index.js';
+import { WorkQueue, type Claim } from '../../src/state/work-queue.js';
+import { postgresTestUrl, serviceAvailable } from '../services.js';
+
+const pgAvailable = await serviceAvailable('postgres', postgresTestUrl);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A fresh queue database per test: an in-memory DuckDB, or a new PostgreSQL schema. */
+interface Backend {
+  open(): Promise<Engine>;
+  cleanup(): Promise<void>;
+}
+
+function duckdbBackend(): Backend {
+  return { open: () => openDuckDB({ path: ':memory:' }), cleanup: async () => undefined };
+}
+
+function postgresBackend(): Backend {
+  const schemas: string[] = [];
+  return {
+    async open() {
+      const schema = `wq_${Date.now().toString(36)}_${Math.floor(Math.random() * 1e9)}`;
+      const admin = await openPostgres({ url: postgresTestUrl });
+      await admin.exec(`CREATE SCHEMA "${schema}"`);
+      await admin.close();
+      schemas.push(schema);
+      return openPostgres({ url: postgresTestUrl, schema });
+    },
+    async cleanup() {
+      const admin = await openPostgres({ url: postgresTestUrl });
+      for (const s of schemas) await admin.exec(`DROP SCHEMA IF EXISTS "${s}" CASCADE`);
+      await admin.close();
+    },
+  };
+}
+
+function describeWorkQueue(name: string, backend: () => Backend, skip = false): void {
+  describe.skipIf(skip)(`work queue on ${name}`, () => {
+    let b: Backend;
+    const engines: Engine[] = [];
+    const open = async (options = {}) => {
+      const engine = await b.open();
+      engines.push(engine);
+      return WorkQueue.open(engine, options);
+    };
+    beforeAll(() => {
+      b = backend();
+    });
+    afterAll(async () => {
+      for (const e of engines) await e.close();
+      await b.cleanup();
+    });
+
+    it('readies roots, then each task once its last upstream task finished', async () => {
+      const q = await open();
+      // a → c, b → c, c → d; `outside` is not enqueued, so it counts as done.
+      await q.enqueue('r1', [
+        { task: 'a', deps: [] },
+        { task: 'b', deps: ['outside'] },
+        { task: 'c', deps: ['a', 'b'] },
+        { task: 'd', deps: ['c'] },
+      ]);
+      expect(await q.progress('r1')).toMatchObject({ ready: 2, waiting: 2 });
+      const first = await q.claim('w1', 10);
+      expect(first.map((c) => c.task)).toEqual(['a', 'b']);
+      expect(first.every((c) => c.attempt === 1)).toBe(true);
+      expect(await q.claim('w2', 10)).toEqual([]);
+      expect(await q.complete('w1', first[0]!, 'succeeded')).toBe(true);
+      expect(await q.claim('w2', 10)).toEqual([]); // c still waits for b
+      expect(await q.complete('w1', first[1]!, 'up_to_date')).toBe(true);
+      const [c] = await q.claim('w2', 10);
+      expect(c!.task).toBe('c');
+      expect(c!.startedAt).toBeGreaterThanOrEqual(c!.readyAt);
+      expect(await q.complete('w2', c!, 'succeeded')).toBe(true);
+      const [d] = await q.claim('w1', 10);
+      expect(await q.complete('w1', d!, 'succeeded')).toBe(true);
+      expect(await q.progress('r1')).toMatchObject({ succeeded: 3, up_to_date: 1, ready: 0 });
+    });
+
+    it('skips everything downstream of a failed task, and lets other branches go on', async () => {
+      const q = await open();
+      await q.enqueue('r2', [
+        { task: 'a', deps: [] },
+        { task: 'b', deps: ['a'] },
+        { task: 'c', deps: ['b'] },
+        { task: 'x', deps: [] },
+        { task: 'y', deps: ['x', 'c'] },
+        { task: 'z', deps: ['x'] },
+      ]);
+      const claims = await q.claim('w', 10);
+      const byTask = new Map(claims.map((c) => [c.task, c]));
+      expect(await q.complete('w', byTask.get('a')!, 'failed', 'boom')).toBe(true);
+      expect(await q.complete('w', byTask.get('x')!, 'succeeded')).toBe(true);
+      const tasks = Object.fromEntries((await q.tasks('r2')).map((t) => [t.task, t]));
+      expect(tasks.a!.state).toBe('failed');
+      expect(tasks.a!.message).toBe('boom');
+      for (const t of ['b', 'c', 'y']) {
+        expect(tasks[t]!.state).toBe('skipped');
+        expect(tasks[t]!.message).toBe('upstream a failed');
+      }
+      expect(tasks.z!.state).toBe('ready');
+    });
+
+    it('fences completions: a worker whose lease was taken over cannot complete', async () => {
+      const q = await open({ leaseMs: 100, maxClaims: 3 });
+      await q.enqueue('r3', [
+        { task: 'a', deps: [] },
+        { task: 'b', deps: ['a'] },
+      ]);
+      const [mine] = await q.claim('slow', 1);
+      await sleep(250); // the lease runs out: the worker is presumed dead
+      const [theirs] = await q.claim('fast', 1);
+      expect(theirs!.task).toBe('a');
+      expect(theirs!.attempt).toBe(2);
+      expect(await q.heartbeat('slow', [mine!])).toEqual([mine]); // lost
+      expect(await q.complete('slow', mine!, 'succeeded')).toBe(false);
+      expect(await q.progress('r3')).toMatchObject({ claimed: 1, waiting: 1 });
+      expect(await q.heartbeat('fast', [theirs!])).toEqual([]); // still held
+      expect(await q.complete('fast', theirs!, 'succeeded')).toBe(true);
+      expect(await q.complete('fast', theirs!, 'succeeded')).toBe(false); // never twice
+      expect(await q.progress('r3')).toMatchObject({ succeeded: 1, ready: 1 });
+    });
+
+    it('fails a task that lost its worker maxClaims times, skipping its downstream', async () => {
+      const q = await open({ leaseMs: 50, maxClaims: 2 });
+      await q.enqueue('r4', [
+        { task: 'killer', deps: [] },
+        { task: 'after', deps: ['killer'] },
+      ]);
+      expect((await q.claim('w1', 1))[0]!.attempt).toBe(1);
+      await sleep(150);
+      expect((await q.claim('w2', 1))[0]!.attempt).toBe(2);
+      await sleep(150);
+      expect(await q.claim('w3', 1)).toEqual([]);
+      const tasks = await q.tasks('r4');
+      expect(tasks[0]!.state).toBe('failed');
+      expect(tasks[0]!.message).toMatch(/lost its worker 2 times/);
+      expect(tasks[1]!.state).toBe('skipped');
+    });
+
+    it('releases claims unrun, cancels what has not started, and purges a run', async () => {
+      const q = await open();
+      await q.enqueue('r5', [
+        { task: 'a', deps: [] },
+        { task: 'b', deps: [] },
+        { task: 'c', deps: ['a'] },
+      ]);
+      const claims = await q.claim('w', 2);
+      await q.release('w', [claims[1]!]);
+      expect(await q.progress('r5')).toMatchObject({ claimed: 1, ready: 1, waiting: 1 });
+      expect(await q.cancel('r5')).toBe(2);
+      expect(await q.complete('w', claims[0]!, 'succeeded')).toBe(true);
+      // c was cancelled before a finished: finishing a does not bring it back.
+      expect(await q.progress('r5')).toMatchObject({ succeeded: 1, cancelled: 2, ready: 0 });
+      await q.purge('r5');
+      expect(await q.tasks('r5')).toEqual([]);
+    });
+
+    it('keeps runs apart and starts the earliest ready first', async () => {
+      const q = await open();
+      await q.enqueue('early', [{ task: 'a', deps: [] }]);
+      await sleep(20);
+      await q.enqueue('late', [
+        { task: 'a', deps: [] },
+        { task: 'b', deps: [] },
+      ]);
+      const claims = await q.claim('w', 3);
+      expect(claims.map((c) => `${c.runId}/${c.task}`)).toEqual(['early/a', 'late/a', 'late/b']);
+    });
+  });
+}
+
+describeWorkQueue('duckdb', duckdbBackend);
+describeWorkQueue('postgres', postgresBackend, !pgAvailable);
+
+describe.skipIf(!pgAvailable)('work queue on postgres, many sessions at once', () => {
+  const backend = postgresBackend();
+  const engines: Engine[] = [];
+  afterAll(async () => {
+    for (const e of engines) await e.close();
+    await backend.cleanup();
+  });
+
+  it('never gives one task to two concurrent claims', async () => {
+    const first = await backend.open();
+    engines.push(first);
+    const schema = String((await first.query('SELECT current_schema() AS s')).rows[0]!.s);
+    const q0 = await WorkQueue.open(first);
+    await q0.enqueue(
+      'r',
+      Array.from({ length: 400 }, (_, i) => ({ task: `t${i}`, deps: [] })),
+    );
+    const queues = await Promise.all(
+      Array.from({ length: 6 }, async () => {
+        const e = await openPostgres({ url: postgresTestUrl, schema });
+        engines.push(e);
+        return WorkQueue.open(e);
+      }),
+    );
+    const got: Claim[] = [];
+    await Promise.all(
+      queues.map(async (q, w) => {
+        for (;;) {
+          const claims = await q.claim(`w${w}`, 7);
+          if (!claims.length) return;
+          got.push(...claims);
+        }
+      }),
+    );
+    expect(got).toHaveLength(400);
+    expect(new Set(got.map((c) => c.task)).size).toBe(400);
+  });
+
+  it('completes a layered graph worked by six sessions, each task exactly once', async () => {
+    const first = await backend.open();
+    engines.push(first);
+    const schema = String((await first.query('SELECT current_schema() AS s')).rows[0]!.s);
+    const q0 = await WorkQueue.open(first);
+    // 10 layers of 30; each task reads two of the layer before: plenty of shared downstreams.
+    const tasks = Array.from({ length: 300 }, (_, i) => {
+      const layer = Math.floor(i / 30);
+      const deps = layer
+        ? [`t${(layer - 1) * 30 + (i % 30)}`, `t${(layer - 1) * 30 + ((i * 7) % 30)}`]
+        : [];
+      return { task: `t${i}`, deps };
+    });
+    await q0.enqueue('g', tasks);
+    const completed: string[] = [];
+    const startedBeforeDeps: string[] = [];
+    const done = new Set<string>();
+    await Promise.all(
+      Array.from({ length: 6 }, async (_, w) => {
+        const e = await openPostgres({ url: postgresTestUrl, schema });
+        engines.push(e);
+        const q = await WorkQueue.open(e);
+        let idle = 0;
+        while (idle < 20) {
+          const claims = await q.claim(`w${w}`, 2);
+          if (!claims.length) {
+            idle++;
+            await sleep(10);
+            continue;
+          }
+          idle = 0;
+          for (const c of claims) {
+            const deps = tasks.find((t) => t.task === c.task)!.deps;
+            if (deps.some((d) => !done.has(d))) startedBeforeDeps.push(c.task);
+            if (await q.complete(`w${w}`, c, 'succeeded')) {
+              completed.push(c.task);
+              done.add(c.task);
+            }
+          }
+        }
+      }),
+    );
+    expect(startedBeforeDeps).toEqual([]);
+    expect(completed).toHaveLength(300);
+    expect(new Set(completed).size).toBe(300);
+    expect(await q0.progress('g')).toMatchObject({ succeeded: 300 });
+  }, 60_000);
+});
