@@ -257,6 +257,7 @@ async function tributary(dag: GeneratedAsset[], logs: number, dir: string): Prom
     syncs: [],
     store: new LocalObjectStore(project.paths.lake),
     warehouse,
+    lakeEngine: warehouse,
     state,
     abandonedRuns: [],
     dlq,

@@ -6,3 +6,4 @@ export {
   registerLakeViews,
   PROCESSED_SCHEMA,
 } from './lake-views.js';
+export { loadLakeTable, exposeLakeTable, LOADS_SCHEMA, type LakeLoadResult } from './lake-load.js';

@@ -22,4 +22,4 @@ export {
   type SandboxPolicy,
   type SandboxResult,
 } from './duckdb/index.js';
-export { openPostgres } from './postgres/index.js';
+export { openPostgres, ensureReadRole, type ReadRoleOptions } from './postgres/index.js';

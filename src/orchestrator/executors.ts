@@ -12,12 +12,7 @@ import {
   writeFileAtomic,
   type ProgressReporter,
 } from '../core/index.js';
-import {
-  catalogProcessed,
-  catalogRaw,
-  warehouseEntry,
-  registerLakeViews,
-} from '../catalog/index.js';
+import { catalogProcessed, catalogRaw, warehouseEntry, exposeLakeTable } from '../catalog/index.js';
 import type { Engine } from '../engines/index.js';
 import { lakeKeys, readManifest, type TableManifest } from '../lake/index.js';
 import { writeCompiled, type DbtSession, type Node } from '../models/index.js';
@@ -161,11 +156,16 @@ async function processAsset(ctx: ExecContext, asset: Asset): Promise<StepOutcome
     lakeKeys.quarantineTable(table.source, table.table),
   ])
     await ws.store.removePartialWrites(`${prefix}/`);
+  // Processing reads and writes files: on the warehouse's session when it can, else on a
+  // session of the workspace's DuckDB (interrupted with the step, as the warehouse's would be).
+  const lake = ctx.engine.capabilities.readsFiles ? undefined : await ws.lakeEngine.fork();
+  const onAbort = () => void lake?.interrupt().catch(() => undefined);
+  ctx.signal?.addEventListener('abort', onAbort, { once: true });
   let result;
   try {
     result = await processTable(
       {
-        engine: ctx.engine,
+        engine: lake ?? ctx.engine,
         store: ws.store,
         tmpDir: ws.project.paths.tmp,
         progress: ctx.progress,
@@ -177,10 +177,15 @@ async function processAsset(ctx: ExecContext, asset: Asset): Promise<StepOutcome
   } catch (err) {
     // The views keep showing what is committed (possibly nothing), never a half-written batch.
     const committed = (await loadManifest(ws, table.table)) ?? emptyManifest(table);
-    await registerLakeViews(ctx.engine, ws.store, committed);
+    await exposeLakeTable(ctx.engine, lake ?? ctx.engine, ws.store, committed);
     throw err;
+  } finally {
+    ctx.signal?.removeEventListener('abort', onAbort);
+    await lake?.close();
   }
-  const registered = registerLakeViews(ctx.engine, ws.store, result.manifest);
+  // The warehouse shows the committed batches before the step ends: views over the files, or
+  // (a warehouse that cannot read files) the new files loaded into its table.
+  const registered = exposeLakeTableWith(ctx, result.manifest);
   ctx.viewsRegistered.set(table.table, registered);
   await registered;
   const manifest = result.manifest;
@@ -280,11 +285,23 @@ async function ensureProcessedViews(ctx: ExecContext, asset: Asset): Promise<voi
     if (!registered) {
       const table = ws.project.tables.find((t) => t.table === name)!;
       registered = loadManifest(ws, name).then((m) =>
-        registerLakeViews(ctx.engine, ws.store, m ?? emptyManifest(table)),
+        exposeLakeTableWith(ctx, m ?? emptyManifest(table)),
       );
       ctx.viewsRegistered.set(name, registered);
     }
     await registered;
+  }
+}
+
+/** exposeLakeTable on this step's session, reading files with a session of the lake engine. */
+async function exposeLakeTableWith(ctx: ExecContext, manifest: TableManifest): Promise<void> {
+  if (ctx.engine.capabilities.readsFiles)
+    return exposeLakeTable(ctx.engine, ctx.engine, ctx.ws.store, manifest);
+  const reader = await ctx.ws.lakeEngine.fork();
+  try {
+    await exposeLakeTable(ctx.engine, reader, ctx.ws.store, manifest);
+  } finally {
+    await reader.close();
   }
 }
 

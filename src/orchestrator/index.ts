@@ -48,6 +48,7 @@ export {
   readServingSnapshot,
   publishServingSnapshot,
   servingDir,
+  readerCredentialsFile,
   type ServingSnapshot,
 } from './serving.js';
 export { piiColumns } from './pii.js';

@@ -16,8 +16,9 @@ import { constants } from 'node:fs';
 import { copyFile, mkdir, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TributaryError, describeError, isErrno, newId, writeFileAtomic } from '../core/index.js';
-import { writeMaskedCopy } from '../engines/index.js';
+import { ensureReadRole, writeMaskedCopy } from '../engines/index.js';
 import { lakeKeys, readManifest, type TableManifest } from '../lake/index.js';
+import { readSecret } from '../project/index.js';
 import { piiColumns } from './pii.js';
 import type { Workspace } from './workspace.js';
 
@@ -35,6 +36,12 @@ export interface ServingSnapshot {
   allowedDirectories: string[];
   /** The lake folder: roles are given some of its zones (serve/read-policy.ts). */
   lake: string;
+  /**
+   * Set when the warehouse is PostgreSQL: there is no file to copy, queries read the live
+   * database as this read-only role (granted the published schemas at each publish), and the
+   * relations with PII (`masked.withheld`) are refused to roles that may not see PII.
+   */
+  postgres?: { readRole: string };
   /** The masked twin, for roles that may not see PII. */
   masked: {
     /** Its database file (the snapshot's own file when nothing is PII). */
@@ -120,6 +127,8 @@ export async function publishServingSnapshot(
 ): Promise<ServingSnapshot> {
   const dir = servingDir(ws);
   await mkdir(dir, { recursive: true });
+  // A warehouse that is not a file (PostgreSQL) is served live, through its read-only role.
+  if (!ws.warehouse.capabilities.readsFiles) return publishLiveWarehouse(ws, dir);
   // Everything committed goes into the main file, so a copy of that file is the whole database.
   await ws.warehouse.exec('CHECKPOINT');
   const info = await stat(ws.project.paths.warehouse);
@@ -176,5 +185,61 @@ export async function publishServingSnapshot(
       await rm(join(dir, name), { force: true });
     if (name.endsWith('.tmp')) await rm(join(dir, name), { force: true });
   }
+  return snapshot;
+}
+
+/** The read-only role's credentials, kept beside the serving folder (readable by the owner only). */
+export const readerCredentialsFile = (ws: Workspace) =>
+  join(ws.project.paths.work, 'warehouse-reader.json');
+
+/**
+ * Publishing a PostgreSQL warehouse: its read-only role (created, or its password renewed, when
+ * the project has no credentials for it) is granted every schema the pipeline builds in, and the
+ * snapshot record names it; no copy is made, queries read committed data as it is.
+ */
+async function publishLiveWarehouse(ws: Workspace, dir: string): Promise<ServingSnapshot> {
+  const config = ws.project.config.warehouse;
+  const relations = await relationVersions(ws);
+  const credentials = readerCredentialsFile(ws);
+  let known: { role: string; password: string } | undefined;
+  try {
+    known = JSON.parse(await readFile(credentials, 'utf8')) as { role: string; password: string };
+  } catch (err) {
+    if (!isErrno(err, 'ENOENT') && !(err instanceof SyntaxError)) throw err;
+  }
+  // With warehouse.read_url the role is the user's own: granted to, never created or altered.
+  const given = config.read_url
+    ? new URL(readSecret(config.read_url, 'tributary.yml: warehouse.read_url', ws.project.dir))
+    : undefined;
+  const role = given ? decodeURIComponent(given.username) : config.read_role;
+  const password = await ensureReadRole(ws.warehouse, {
+    role,
+    ...(given
+      ? { password: decodeURIComponent(given.password) }
+      : known?.role === role
+        ? { password: known.password }
+        : {}),
+    schemas: [...new Set(Object.keys(relations).map((r) => r.split('.')[0]!))],
+    maxTimeoutMs: 300_000,
+  });
+  if (!given && (known?.role !== role || known.password !== password))
+    await writeFileAtomic(credentials, JSON.stringify({ role, password }), { mode: 0o600 });
+  const current = await readServingSnapshot(dir).catch(() => undefined);
+  const pii = piiColumns(ws);
+  if (current?.postgres && JSON.stringify(current.relations) === JSON.stringify(relations))
+    return current;
+  const id = newId('snap_');
+  const snapshot: ServingSnapshot = {
+    version: `${id}-${createHash('sha256').update(JSON.stringify(relations)).digest('hex').slice(0, 8)}`,
+    file: '',
+    publishedAt: new Date().toISOString(),
+    source: { size: 0, mtimeMs: 0 },
+    relations,
+    allowedDirectories: [],
+    lake: ws.project.paths.lake,
+    postgres: { readRole: role },
+    masked: { file: '', columns: {}, withheld: Object.keys(pii) },
+  };
+  await writeFileAtomic(join(dir, 'current.json'), JSON.stringify(snapshot, null, 2));
   return snapshot;
 }

@@ -6,7 +6,7 @@
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TributaryError, isErrno, removeTempFiles } from '../core/index.js';
-import { openDuckDB, type Engine } from '../engines/index.js';
+import { openDuckDB, openPostgres, type Engine } from '../engines/index.js';
 import { LocalObjectStore, type ObjectStore } from '../lake/index.js';
 import { parsePipelineModels, type ParsedProject } from '../models/index.js';
 import {
@@ -38,6 +38,11 @@ export interface Workspace {
   syncs: SyncDefinition[];
   store: ObjectStore;
   warehouse: Engine;
+  /**
+   * An engine that reads and writes lake files (DuckDB): the warehouse itself when it can, an
+   * in-memory DuckDB beside a PostgreSQL warehouse (processing, and loading processed files).
+   */
+  lakeEngine: Engine;
   state: StateStore;
   /** Runs a process that died left running, found (and marked failed) when this one opened. */
   abandonedRuns: string[];
@@ -134,13 +139,7 @@ export async function openWorkspace(dir: string, command: string): Promise<Works
     // And files written atomically at the top of `.tributary` (server.json of a serve killed
     // while starting); the lake and the databases below it are not this sweep's.
     await removeTempFiles(project.paths.work, { recursive: false });
-    const settings: Record<string, string> = {};
-    if (project.config.warehouse.threads)
-      settings.threads = String(project.config.warehouse.threads);
-    if (project.config.warehouse.memory_limit)
-      settings.memory_limit = project.config.warehouse.memory_limit;
-    const warehouse = await openDuckDB({ path: project.paths.warehouse, settings });
-    opened.push(warehouse);
+    const { warehouse, lakeEngine } = await openWarehouse(project, opened);
     const { models, graph, dashboards, syncs } = await readGraph(project, warehouse);
     const stateEngine = await openStateEngine(stateLocation(project));
     opened.push(stateEngine);
@@ -168,6 +167,7 @@ export async function openWorkspace(dir: string, command: string): Promise<Works
       syncs,
       store,
       warehouse,
+      lakeEngine,
       state,
       abandonedRuns,
       dlq,
@@ -182,6 +182,39 @@ export async function openWorkspace(dir: string, command: string): Promise<Works
     await release();
     throw err;
   }
+}
+
+/**
+ * Opens the project's warehouse (DuckDB file, or PostgreSQL at warehouse.url) and the engine
+ * that reads lake files beside it; both are pushed on `opened` to be closed with the workspace.
+ */
+async function openWarehouse(
+  project: Project,
+  opened: { close(): Promise<void> }[],
+): Promise<{ warehouse: Engine; lakeEngine: Engine }> {
+  const config = project.config.warehouse;
+  const settings: Record<string, string> = {};
+  if (config.threads) settings.threads = String(config.threads);
+  if (config.memory_limit) settings.memory_limit = config.memory_limit;
+  if (config.engine === 'duckdb') {
+    const warehouse = await openDuckDB({ path: project.paths.warehouse, settings });
+    opened.push(warehouse);
+    return { warehouse, lakeEngine: warehouse };
+  }
+  const warehouse = await openPostgres({
+    url: readSecret(config.url!, 'tributary.yml: warehouse.url', project.dir),
+    ...(config.schema ? { schema: config.schema } : {}),
+    poolSize: Math.max(10, 2 * project.config.concurrency + 4),
+  });
+  opened.push(warehouse);
+  // Processing reads raw files and writes Parquet; loading reads Parquet: DuckDB in memory does
+  // both (its temporary files go to the project's scratch folder).
+  const lakeEngine = await openDuckDB({
+    path: ':memory:',
+    settings: { ...settings, temp_directory: project.paths.tmp },
+  });
+  opened.push(lakeEngine);
+  return { warehouse, lakeEngine };
 }
 
 /**

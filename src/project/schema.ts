@@ -704,6 +704,60 @@ const alertEventSchema = z.enum([
   'sync_failures',
 ]);
 
+/**
+ * The warehouse: an embedded DuckDB file (the default) or an existing PostgreSQL database, whose
+ * URL (it holds the password) comes from the environment or a file like every other secret.
+ */
+const warehouseSchema = z
+  .object({
+    engine: z
+      .enum(['duckdb', 'postgres'])
+      .default('duckdb')
+      .describe('duckdb: an embedded file (default); postgres: an existing PostgreSQL server.'),
+    path: z.string().default('.tributary/warehouse.duckdb').describe('duckdb: the database file.'),
+    threads: z.number().int().positive().optional().describe('duckdb: threads.'),
+    memory_limit: z.string().optional().describe('duckdb: memory limit, e.g. 4GB.'),
+    url: secretSchema
+      .optional()
+      .describe(
+        'postgres: connection URL (postgres://user:password@host:port/database), from { env: NAME } or { file: path }.',
+      ),
+    schema: identifier
+      .optional()
+      .describe(
+        'postgres: the search_path schema, where unqualified names resolve (default public).',
+      ),
+    read_url: secretSchema
+      .optional()
+      .describe(
+        'postgres: URL of an existing read-only login role to query through, instead of the one Tributary creates.',
+      ),
+    read_role: identifier
+      .default('tributary_reader')
+      .describe(
+        'postgres: the read-only role dashboards, the SQL endpoint and `tributary query` read through (created if missing).',
+      ),
+  })
+  .strict()
+  .superRefine((w, ctx) => {
+    if (w.engine === 'postgres' && !w.url)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['url'],
+        message:
+          'warehouse.engine postgres needs warehouse.url, e.g. url: { env: TRIBUTARY_WAREHOUSE_URL }',
+      });
+    if (w.engine === 'duckdb')
+      for (const key of ['url', 'schema', 'read_url'] as const)
+        if (w[key] !== undefined)
+          ctx.addIssue({
+            code: 'custom',
+            path: [key],
+            message: `warehouse.${key} is for engine postgres; this warehouse is DuckDB (set engine: postgres, or remove ${key})`,
+          });
+  })
+  .prefault({});
+
 export const alertsSchema = z
   .object({
     channels: z.record(identifier, alertChannelSchema).default({}),
@@ -746,15 +800,7 @@ export const projectConfigSchema = z
       })
       .strict()
       .prefault({}),
-    warehouse: z
-      .object({
-        engine: z.literal('duckdb').default('duckdb'),
-        path: z.string().default('.tributary/warehouse.duckdb'),
-        threads: z.number().int().positive().optional(),
-        memory_limit: z.string().optional(),
-      })
-      .strict()
-      .prefault({}),
+    warehouse: warehouseSchema,
     state: stateSchema,
     sources: z.record(identifier, sourceSchema).default({}),
     stream: streamConfigSchema.describe(

@@ -25,6 +25,7 @@ export {
   columnKind,
   type QuerySandboxOptions,
 } from './sandbox.js';
+export { PostgresQueryRunner, queryRunnerFor, positionalParams } from './pg-runner.js';
 export { startHttp, findServer, type ServerInfo } from './http.js';
 export { loadTlsFiles, pinnedTlsOptions, type TlsFiles } from './tls.js';
 export { buildApp } from './app.js';

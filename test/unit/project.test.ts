@@ -113,6 +113,29 @@ describe('project config', () => {
     expect(project.paths.warehouse).toBe(`${dir}/.tributary/warehouse.duckdb`);
   });
 
+  it('takes a PostgreSQL warehouse with its URL from a secret, and says what is missing or misplaced', () => {
+    const parse = (warehouse: string) =>
+      parseYaml('tributary.yml', `name: shop\nwarehouse: ${warehouse}\n`, projectConfigSchema);
+    const ok = parse('{ engine: postgres, url: { env: WH_URL }, schema: analytics }');
+    expect(ok.problems).toEqual([]);
+    expect(ok.value!.warehouse).toMatchObject({
+      engine: 'postgres',
+      url: { env: 'WH_URL' },
+      schema: 'analytics',
+      read_role: 'tributary_reader',
+    });
+    expect(parse('{}').value!.warehouse.engine).toBe('duckdb');
+    const noUrl = parse('{ engine: postgres }').problems;
+    expect(noUrl.map((p) => [p.location?.path, p.message])).toEqual([
+      ['warehouse.url', expect.stringMatching(/needs warehouse.url/)],
+    ]);
+    const misplaced = parse('{ url: { env: WH_URL } }').problems;
+    expect(misplaced[0]!.location?.path).toBe('warehouse.url');
+    expect(misplaced[0]!.message).toMatch(/for engine postgres/);
+    // The URL holds a password: never written in tributary.yml itself.
+    expect(parse('{ engine: postgres, url: "postgres://u:p@h/db" }').problems).not.toEqual([]);
+  });
+
   it('keeps state in a DuckDB file by default, or on PostgreSQL with a secret URL', () => {
     const parse = (state: string) =>
       parseYaml('tributary.yml', `name: shop\n${state}`, projectConfigSchema);

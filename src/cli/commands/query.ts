@@ -10,13 +10,8 @@
  * the lake, locked settings) still apply.
  */
 import { toCsv } from '../../core/index.js';
-import { publishServingSnapshot, servingDir } from '../../orchestrator/index.js';
-import {
-  QuerySandbox,
-  sandboxOptionsOf,
-  type QueryLimits,
-  type SqlResult,
-} from '../../serve/index.js';
+import { publishServingSnapshot } from '../../orchestrator/index.js';
+import { queryRunnerFor, type QueryLimits, type SqlResult } from '../../serve/index.js';
 import type { Row } from '../../engines/index.js';
 import { formatTable } from '../output.js';
 import { withProject } from '../remote.js';
@@ -32,11 +27,7 @@ export async function queryProject(
     projectDir,
     'query',
     async (ws) => {
-      const sandbox = new QuerySandbox({
-        dir: servingDir(ws),
-        ...sandboxOptionsOf(ws.project.config),
-        role: 'admin',
-      });
+      const sandbox = queryRunnerFor(ws, { role: 'admin' });
       try {
         await publishServingSnapshot(ws);
         return await sandbox.query(sql, {}, limits);

@@ -6,15 +6,9 @@
  */
 import { join, resolve } from 'node:path';
 import { TributaryError } from '../../core/index.js';
+import { PipelineServer, openWorkspace, type Workspace } from '../../orchestrator/index.js';
 import {
-  PipelineServer,
-  openWorkspace,
-  servingDir,
-  type Workspace,
-} from '../../orchestrator/index.js';
-import {
-  QuerySandbox,
-  sandboxOptionsOf,
+  queryRunnerFor,
   TokenStore,
   buildApp,
   loadTlsFiles,
@@ -63,7 +57,7 @@ async function tlsOf(ws: Workspace, opts: ServeOptions): Promise<TlsFiles | unde
 export async function serveProject(projectDir: string, opts: ServeOptions): Promise<void> {
   const ws = await openWorkspace(projectDir, 'serve');
   const log = (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`);
-  const sandbox = new QuerySandbox({ dir: servingDir(ws), ...sandboxOptionsOf(ws.project.config) });
+  const sandbox = queryRunnerFor(ws);
   const server = new PipelineServer(ws, {
     resumeAbandoned: opts.resume,
     runDefaults: { progress: { update: () => undefined, log: (m) => log(m) } },

@@ -1,6 +1,6 @@
 -- Revenue (net of discounts, before tax), orders and average order value by month.
 select
-    strftime(d.date_value, '%Y-%m') as month,
+    {{ year_month('d.date_value') }} as month,
     count(distinct f.order_id) as orders,
     sum(f.net_amount) as revenue,
     round(sum(f.net_amount) / count(distinct f.order_id), 2) as avg_order_value

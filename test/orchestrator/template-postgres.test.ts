@@ -1,0 +1,252 @@
+/**
+ * The e-commerce template with `warehouse: {engine: postgres}`: the same generated data run once
+ * on the default DuckDB warehouse and once on a PostgreSQL database of the test's own (dropped
+ * after), from landing through processing (Parquet loaded into PostgreSQL), models, the snapshot,
+ * tests, reports and forecasts. Every mart, the snapshot and the reports must come out the same:
+ * row counts and the sum of every numeric column. (The CRM sync is left out: its token is the
+ * user's to provide; syncs on PostgreSQL are covered by test/sync.)
+ */
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateWithOwnCollector } from '../../src/cli/commands/generate.js';
+import { initProject } from '../../src/cli/commands/init.js';
+import { silentProgress } from '../../src/core/index.js';
+import type { Engine } from '../../src/engines/index.js';
+import {
+  publishServingSnapshot,
+  runPipeline,
+  type RunResult,
+  type Workspace,
+} from '../../src/orchestrator/index.js';
+import { queryProject } from '../../src/cli/commands/query.js';
+import { isTileFailure, queryRunnerFor, runDashboard } from '../../src/serve/index.js';
+import { tempDir, withWorkspace } from '../helpers.js';
+import { postgresTestUrl, serviceAvailable } from '../services.js';
+import { freshPostgresDatabase } from '../sync/support.js';
+
+const available = await serviceAvailable('postgres', postgresTestUrl);
+const URL_ENV = 'TRIBUTARY_TEST_PGWH_URL';
+
+interface Figures {
+  rows: number;
+  sums: Record<string, number | null>;
+}
+
+/** Row count and the sum of each numeric column of a relation (columns typed by `columns`). */
+async function figures(
+  engine: Engine,
+  relation: string,
+  numeric: readonly string[],
+): Promise<Figures> {
+  const q = engine.dialect.quoteIdentifier;
+  const sums = numeric.map((c, i) => `sum(cast(${q(c)} as double precision)) as s${i}`);
+  const { rows } = await engine.query(
+    `select count(*) as n${sums.length ? `, ${sums.join(', ')}` : ''} from ${relation}`,
+  );
+  const row = rows[0]!;
+  return {
+    rows: Number(row.n),
+    sums: Object.fromEntries(
+      numeric.map((c, i) => [c, row[`s${i}`] === null ? null : Number(row[`s${i}`])]),
+    ),
+  };
+}
+
+/** The marts and snapshots of a workspace: `schema.name` → its numeric columns. */
+async function martsOf(ws: Workspace): Promise<Map<string, string[]>> {
+  const out = new Map<string, string[]>();
+  for (const node of ws.models.manifest.nodes.values()) {
+    const mart = node.resource_type === 'model' && node.fqn.includes('marts');
+    if (!mart && node.resource_type !== 'snapshot') continue;
+    const columns = await ws.warehouse.describe(node.schema, node.alias);
+    if (!columns) throw new Error(`${node.schema}.${node.alias} was not built`);
+    out.set(
+      `${node.schema}.${node.alias}`,
+      columns
+        .filter((c) => /INT|DECIMAL|NUMERIC|DOUBLE|FLOAT|REAL/i.test(c.type))
+        .map((c) => c.name),
+    );
+  }
+  return out;
+}
+
+/** Each relation's figures, read through `ws`'s warehouse. */
+async function allFigures(
+  ws: Workspace,
+  marts: Map<string, string[]>,
+): Promise<Record<string, Figures>> {
+  const out: Record<string, Figures> = {};
+  for (const [relation, numeric] of marts) {
+    const [schema, name] = relation.split('.') as [string, string];
+    out[relation] = await figures(
+      ws.warehouse,
+      ws.warehouse.dialect.relation(schema, name),
+      numeric,
+    );
+  }
+  return out;
+}
+
+describe.skipIf(!available)('the e-commerce template on a PostgreSQL warehouse', () => {
+  let db: Awaited<ReturnType<typeof freshPostgresDatabase>>;
+  let duckRun: RunResult;
+  let pgRun: RunResult;
+  let duckDir: string;
+  let pgDir: string;
+  let marts: Map<string, string[]>;
+  let duckFigures: Record<string, Figures>;
+
+  beforeAll(async () => {
+    const root = tempDir('trib-pgwh-');
+    duckDir = await initProject(join(root, 'duck'), 'ecommerce');
+    await generateWithOwnCollector(duckDir, { scale: 0.01, seed: 5, progress: silentProgress });
+    // The same landing files and stream log, so both runs read the same data.
+    pgDir = join(root, 'pg');
+    cpSync(duckDir, pgDir, { recursive: true });
+    db = await freshPostgresDatabase('pgwh');
+    process.env[URL_ENV] = db.url;
+    const yml = join(pgDir, 'tributary.yml');
+    writeFileSync(
+      yml,
+      readFileSync(yml, 'utf8').replace(
+        /^models:/m,
+        `warehouse: { engine: postgres, url: { env: ${URL_ENV} } }\n\nmodels:`,
+      ),
+    );
+    await withWorkspace(duckDir, async (ws) => {
+      duckRun = await runPipeline(ws, { exclude: ['kind:sync'] });
+      marts = await martsOf(ws);
+      duckFigures = await allFigures(ws, marts);
+    });
+    pgRun = await withWorkspace(pgDir, (ws) => runPipeline(ws, { exclude: ['kind:sync'] }));
+  }, 600_000);
+
+  afterAll(async () => {
+    delete process.env[URL_ENV];
+    await db?.drop();
+  });
+
+  it('runs every step on PostgreSQL as on DuckDB', () => {
+    const failed = (r: RunResult) =>
+      r.steps.filter((s) => s.status === 'failed').map((s) => [s.asset, s.message]);
+    expect(failed(duckRun)).toEqual([]);
+    expect(failed(pgRun)).toEqual([]);
+    expect(pgRun.steps.map((s) => s.asset).sort()).toEqual(
+      duckRun.steps.map((s) => s.asset).sort(),
+    );
+  });
+
+  it('builds every mart and snapshot with the same row counts and sums', async () => {
+    expect(marts.size).toBeGreaterThan(8);
+    await withWorkspace(pgDir, async (ws) => {
+      expect(ws.warehouse.kind).toBe('postgres');
+      const pgFigures = await allFigures(ws, marts);
+      for (const [relation, want] of Object.entries(duckFigures)) {
+        const got = pgFigures[relation]!;
+        expect(got.rows, relation).toBe(want.rows);
+        expect(want.rows, `${relation} has rows`).toBeGreaterThan(0);
+        for (const [column, sum] of Object.entries(want.sums)) {
+          // Sums of doubles differ in their last bits with the order rows are added in.
+          if (sum === null) expect(got.sums[column], `${relation}.${column}`).toBeNull();
+          else expect(got.sums[column], `${relation}.${column}`).toBeCloseTo(sum, 4);
+        }
+      }
+    });
+  });
+
+  it('loads the processed tables into PostgreSQL, each file once', async () => {
+    await withWorkspace(pgDir, async (ws) => {
+      const { rows } = await ws.warehouse.query(`select count(*) as n from processed.orders`);
+      const manifestRows = JSON.parse(
+        readFileSync(join(ws.project.paths.lake, 'processed/orders/_manifest.json'), 'utf8'),
+      ) as { files: { rows: number }[] };
+      expect(Number(rows[0]!.n)).toBe(manifestRows.files.reduce((n, f) => n + f.rows, 0));
+      const files = await ws.warehouse.query(
+        `select count(*) as n, count(distinct file_key) as keys from tributary.lake_files where table_name = 'orders'`,
+      );
+      expect(files.rows[0]!.n).toBe(files.rows[0]!.keys);
+      expect(Number(files.rows[0]!.n)).toBe(manifestRows.files.length);
+    });
+  });
+
+  it('writes the same reports (numbers equal, whatever their scale: 218.9 is 218.90)', () => {
+    const cells = (dir: string, report: string) =>
+      readFileSync(join(dir, '.tributary/reports', `${report}.csv`), 'utf8')
+        .trim()
+        .split('\n')
+        .map((line) => line.split(',').map((v) => (/^-?[0-9.]+$/.test(v) ? Number(v) : v)));
+    for (const report of ['revenue_by_month', 'top_categories']) {
+      const want = cells(duckDir, report);
+      expect(want.length, report).toBeGreaterThan(3);
+      expect(cells(pgDir, report), report).toEqual(want);
+    }
+  });
+
+  it('answers `tributary query` through the read-only role, as DuckDB does', async () => {
+    const sql = 'select count(*) as n, sum(net_amount) as revenue from fct_sales';
+    const pg = await queryProject(pgDir, sql);
+    const duck = await queryProject(duckDir, sql);
+    expect(pg.rows).toEqual(duck.rows);
+    const limited = await queryProject(pgDir, 'select * from processed.orders', { rowLimit: 5 });
+    expect(limited.rows).toHaveLength(5);
+    expect(limited.truncated).toBe(true);
+  });
+
+  it('keeps queries away from bookkeeping, writes, settings and long runs', async () => {
+    await expect(queryProject(pgDir, 'select * from tributary.lake_files')).rejects.toThrow(
+      /permission denied for schema tributary/,
+    );
+    await expect(queryProject(pgDir, 'delete from fct_sales')).rejects.toThrow(/syntax error/);
+    await expect(
+      queryProject(pgDir, `select set_config('role', 'postgres', false) as r`),
+    ).rejects.toThrow(/permission denied/);
+    await expect(
+      queryProject(pgDir, 'select pg_sleep(5) as slept', { timeoutMs: 200 }),
+    ).rejects.toThrow(/interrupted after 200 ms/);
+    const { rows } = await queryProject(pgDir, 'select count(*) as n from fct_sales');
+    expect(Number(rows[0]!.n)).toBe(duckFigures['main.fct_sales']!.rows);
+  });
+
+  it('refuses relations with personal data to the viewer role', async () => {
+    await withWorkspace(pgDir, async (ws) => {
+      const runner = queryRunnerFor(ws, { role: 'viewer' });
+      try {
+        await expect(runner.query('select email from dim_customers')).rejects.toThrow(
+          /personal data/,
+        );
+        // fct_sales carries customer attributes: withheld too; the product dimension is not.
+        await expect(runner.query('select count(*) as n from fct_sales')).rejects.toThrow(
+          /main.fct_sales hold personal data/,
+        );
+        const { rows } = await runner.query('select count(*) as n from dim_products');
+        expect(Number(rows[0]!.n)).toBe(duckFigures['main.dim_products']!.rows);
+      } finally {
+        await runner.close();
+      }
+    });
+  });
+
+  it('runs every dashboard tile on PostgreSQL (admin) with the rows DuckDB gives', async () => {
+    /** Each tile's row count, or its error, for every dashboard of a project. */
+    const tiles = (dir: string) =>
+      withWorkspace(dir, async (ws) => {
+        await publishServingSnapshot(ws);
+        const runner = queryRunnerFor(ws, { role: 'admin' });
+        const out: Record<string, number | string> = {};
+        try {
+          for (const d of ws.dashboards) {
+            const result = await runDashboard(runner, d);
+            for (const [id, tile] of Object.entries(result.tiles))
+              out[`${d.name}.${id}`] = isTileFailure(tile) ? tile.error : tile.rows.length;
+          }
+        } finally {
+          await runner.close();
+        }
+        return out;
+      });
+    const duck = await tiles(duckDir);
+    expect(Object.keys(duck).length).toBeGreaterThan(10);
+    expect(await tiles(pgDir)).toEqual(duck);
+  });
+});
