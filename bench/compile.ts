@@ -152,6 +152,9 @@ interface Measurement {
   nodes: number;
   /** CPU time of the whole child process (start-up and imports included). */
   cpuMs: number;
+  /** CPU time of the child's main thread (Linux; null elsewhere), and of its start-up part. */
+  mainThreadCpuMs?: number | null;
+  startupCpuMs?: number | null;
   maxRssMB: number;
   /** Wall time of the child process as the parent saw it (start-up and imports included). */
   processMs: number;
@@ -220,6 +223,11 @@ const load = () =>
     .join(' ');
 
 const total = (m: Measurement) => m.parseMs + m.compileMs;
+/** The main thread's CPU after start-up (what parse + compile cost it) and start-up's own. */
+const mainThread = (m: Measurement) =>
+  typeof m.mainThreadCpuMs === 'number' && typeof m.startupCpuMs === 'number'
+    ? `; main thread ${s(m.mainThreadCpuMs - m.startupCpuMs)} + start-up ${s(m.startupCpuMs)}`
+    : '';
 const sideCells = (ms: Measurement[]) =>
   `${s(median(ms.map((m) => m.parseMs)))} | ${s(median(ms.map((m) => m.compileMs)))} | ${s(median(ms.map(total)))} | ${s(median(ms.map((m) => m.cpuMs)))} | ${median(ms.map((m) => m.maxRssMB))} MB`;
 const targetCell = (n: number | undefined, ms: Measurement[]) =>
@@ -227,17 +235,45 @@ const targetCell = (n: number | undefined, ms: Measurement[]) =>
     ? `< ${TARGET_S[n]} s ${median(ms.map(total)) / 1000 < TARGET_S[n] ? 'met' : 'MISSED'}`
     : '';
 
+/**
+ * The nodes of dbt-utils' integration_tests that cannot compile on DuckDB, each a consequence of
+ * an exception listed in docs/dbt-compatibility.md ("The dbt-utils suite"): the two
+ * get_relations_by_* models run `<database>.information_schema.tables` while compiling (DuckDB
+ * has no such view), and the equality test of test_date_spine compares the columns of a relation
+ * that was never built (test_date_spine fails on DuckDB). By unique_id up to dbt's test hash.
+ */
+const LISTED_EXCEPTIONS = [
+  'model.dbt_utils_integration_tests.test_get_relations_by_pattern',
+  'model.dbt_utils_integration_tests.test_get_relations_by_prefix_and_union',
+  'test.dbt_utils_integration_tests.dbt_utils_equality_test_date_spine_ref_data_date_spine_.',
+];
+const listed = (id: string) =>
+  LISTED_EXCEPTIONS.some((e) => (e.endsWith('.') ? id.startsWith(e) : id === e));
+
+/** What failed to compile: the listed exceptions counted, anything else named. */
+function failures(errors: string[] | undefined): string {
+  if (!errors?.length) return '';
+  const known = errors.filter(listed);
+  const other = errors.filter((id) => !listed(id));
+  const parts: string[] = [];
+  if (known.length)
+    parts.push(`${known.length} listed DuckDB exceptions (docs/dbt-compatibility.md) not compiled`);
+  if (other.length)
+    parts.push(
+      `${other.length} FAILED to compile: ${other.slice(0, 5).join(', ')}${other.length > 5 ? ', …' : ''}`,
+    );
+  return `; ${parts.join('; ')}`;
+}
+
 /** Tributary alone, `repeat` times: the rows of a project with a package installed. */
 function tributaryOnly(label: string, dir: string, n?: number, workerArgs: string[] = []): string {
   const trib: Measurement[] = [];
   for (let i = 0; i < repeat; i++) {
     const t = run('tributary', dir, workerArgs);
     trib.push(t);
-    const failed = t.errors?.length
-      ? `; ${t.errors.length} failed to compile: ${t.errors.slice(0, 5).join(', ')}${t.errors.length > 5 ? ', …' : ''}`
-      : '';
+    const failed = failures(t.errors);
     console.log(
-      `${label} run ${i + 1}/${repeat}: tributary ${s(total(t))} (CPU ${s(t.cpuMs)}), process ${s(t.processMs)}${failed}`,
+      `${label} run ${i + 1}/${repeat}: tributary ${s(total(t))} (CPU ${s(t.cpuMs)}${mainThread(t)}), process ${s(t.processMs)}${failed}`,
     );
   }
   return `| ${label} | ${trib[0]!.nodes} | tributary | ${sideCells(trib)} | (no reference: it has no packages) | | ${targetCell(n, trib)} |`;
@@ -268,7 +304,7 @@ for (const n of sizes) {
     if (i === 0)
       console.log(`${n} models: ${compareOutputs(dir)} compiled files identical on both sides`);
     console.log(
-      `${n} models run ${i + 1}/${repeat} (${order[0]} first): tributary ${s(t.parseMs + t.compileMs)} (CPU ${s(t.cpuMs)}), jinja2 ${s(r.parseMs + r.compileMs)} (CPU ${s(r.cpuMs)}), ratio ${((t.parseMs + t.compileMs) / (r.parseMs + r.compileMs)).toFixed(2)}; processes ${s(t.processMs)} / ${s(r.processMs)}, ratio ${(t.processMs / r.processMs).toFixed(2)}`,
+      `${n} models run ${i + 1}/${repeat} (${order[0]} first): tributary ${s(t.parseMs + t.compileMs)} (CPU ${s(t.cpuMs)}${mainThread(t)}), jinja2 ${s(r.parseMs + r.compileMs)} (CPU ${s(r.cpuMs)}), ratio ${((t.parseMs + t.compileMs) / (r.parseMs + r.compileMs)).toFixed(2)}; processes ${s(t.processMs)} / ${s(r.processMs)}, ratio ${(t.processMs / r.processMs).toFixed(2)}`,
     );
   }
   const ratios = trib.map((t, i) => total(t) / total(ref[i]!));

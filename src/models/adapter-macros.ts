@@ -10,7 +10,7 @@
  * (or a package listed under `dispatch:` for `dbt`) wins there.
  */
 import { TributaryError } from '../core/index.js';
-import { Kwargs, splitArgs } from '../jinja/index.js';
+import { Kwargs, splitArgs, type MacroDefinition } from '../jinja/index.js';
 import { relationsOf } from './context-adapter.js';
 import { INTERNAL_PACKAGE, searchPackages, type DispatchScope } from './macro-namespace.js';
 import { isRelation, type Relation, type RelationType } from './relation.js';
@@ -18,19 +18,40 @@ import type { TargetConfig } from './dbt-project.js';
 
 type MacroFn = (...args: unknown[]) => Promise<unknown>;
 
-/** The macro that replaces dbt's `name` for execute_macro, if the project or a package has one. */
-export function overridingMacro(
-  scope: DispatchScope,
-  g: Record<string, unknown>,
-  name: string,
-): MacroFn | undefined {
+/**
+ * The definitions found for each name, per dispatch scope: the search depends only on the
+ * registry and the scope, never on the render, and every node's adapter object asks for the
+ * same nine names. Dropped when a macro is added (the registry's version moves).
+ */
+const overridingCache = new WeakMap<
+  DispatchScope,
+  { version: number; found: Map<string, MacroDefinition | null> }
+>();
+
+/** The definition that replaces dbt's `name` for execute_macro, if the project or a package has one. */
+function findOverriding(scope: DispatchScope, name: string): MacroDefinition | undefined {
+  const { registry } = scope;
+  let cache = overridingCache.get(scope);
+  if (!cache || cache.version !== registry.version) {
+    cache = { version: registry.version, found: new Map() };
+    overridingCache.set(scope, cache);
+  }
+  let def = cache.found.get(name);
+  if (def === undefined) {
+    def = searchOverriding(scope, name) ?? null;
+    cache.found.set(name, def);
+  }
+  return def ?? undefined;
+}
+
+function searchOverriding(scope: DispatchScope, name: string): MacroDefinition | undefined {
   const { registry } = scope;
   const own =
     registry.of(registry.rootName).get(name) ??
     [...registry.packages.entries()]
       .find(([p, m]) => p !== registry.rootName && m.has(name))?.[1]
       .get(name);
-  if (own) return own.bind(g) as MacroFn;
+  if (own) return own;
   for (const pkg of searchPackages(scope, INTERNAL_PACKAGE)) {
     if (pkg === null) continue;
     for (const prefix of [...scope.adapterChain, 'default']) {
@@ -41,10 +62,19 @@ export function overridingMacro(
         continue;
       }
       const def = registry.packages.get(pkg)?.get(candidate);
-      if (def) return def.bind(g) as MacroFn;
+      if (def) return def;
     }
   }
   return undefined;
+}
+
+/** The macro that replaces dbt's `name` for execute_macro, bound to the render's globals `g`. */
+export function overridingMacro(
+  scope: DispatchScope,
+  g: Record<string, unknown>,
+  name: string,
+): MacroFn | undefined {
+  return findOverriding(scope, name)?.bind(g) as MacroFn | undefined;
 }
 
 /** A method taking dbt's parameters by position or by name (`from_relation=…`). */

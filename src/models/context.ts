@@ -344,13 +344,17 @@ const adapterCache = new WeakMap<CompileRuntime, Record<string, unknown>>();
 /** dbt's `adapter`: dispatch (through the render's globals `g`), quoting and introspection. */
 function adapterObject(rt: CompileRuntime, g: Record<string, unknown>): Record<string, unknown> {
   let methods = adapterCache.get(rt);
-  if (!methods) adapterCache.set(rt, (methods = adapterMethods(rt)));
+  if (!methods)
+    adapterCache.set(
+      rt,
+      (methods = { ...adapterMethods(rt), behavior: behaviorFlags(rt.project.flags ?? {}) }),
+    );
+  const scope = dispatchScope(rt);
   return {
     ...methods,
     // What the project or a package overrides of the macros behind adapter methods (dbt runs them).
-    ...overriddenAdapterMethods(dispatchScope(rt), g, rt.target),
-    behavior: behaviorFlags(rt.project.flags ?? {}),
-    dispatch: (...a: unknown[]) => dispatchMacro(dispatchScope(rt), g, a),
+    ...overriddenAdapterMethods(scope, g, rt.target),
+    dispatch: (...a: unknown[]) => dispatchMacro(scope, g, a),
   };
 }
 

@@ -33,6 +33,8 @@ export class MacroRegistry {
   /** The root project's macros, then each installed package's, in load order. */
   readonly packages = new Map<string, Map<string, MacroDefinition>>();
   private readonly namespaceProtos = new Map<string, object>();
+  /** Grows with every macro added, so lookups cached by name know when they are stale. */
+  version = 0;
 
   constructor(readonly rootName: string) {
     this.packages.set(rootName, new Map());
@@ -49,6 +51,7 @@ export class MacroRegistry {
     const own = this.packages.get(pkg)!;
     if (own.has(def.name)) return false;
     own.set(def.name, def);
+    this.version++;
     return true;
   }
 
@@ -193,6 +196,34 @@ function fromPackage(
 }
 
 /**
+ * What adapter.dispatch found for a macro name and namespace whose search names packages only
+ * (no `null`, the render's own namespace), per scope: the same for every node that calls it.
+ * Dropped when a macro is added (the registry's version moves).
+ */
+const dispatchCache = new WeakMap<
+  DispatchScope,
+  { version: number; found: Map<string, MacroDefinition> }
+>();
+
+/** The first `<adapter>__name`, then `default__name`, in the packages' order. */
+function findInPackages(
+  scope: DispatchScope,
+  packages: string[],
+  name: string,
+): MacroDefinition | undefined {
+  for (const pkg of packages)
+    for (const prefix of [...scope.adapterChain, 'default']) {
+      const searchName = `${prefix}__${name}`;
+      const def =
+        pkg === INTERNAL_PACKAGE
+          ? scope.registry.internal.get(searchName)
+          : scope.registry.packages.get(pkg)?.get(searchName);
+      if (def) return def;
+    }
+  return undefined;
+}
+
+/**
  * adapter.dispatch(macro_name, macro_namespace=None): for each package of the search, the
  * adapter's macro (`duckdb__x`), its parents', then `default__x`. Errors as dbt words them,
  * listing every name searched.
@@ -217,7 +248,23 @@ export function dispatchMacro(
       `The "packages" argument of adapter.dispatch() has been deprecated (in dispatch of ${name}). Use the "macro_namespace" argument instead.`,
       { code: 'CONFIG', hint: 'list packages in the dispatch: config of dbt_project.yml' },
     );
+  const key = `${typeof namespace === 'string' ? namespace : ''}\0${name}`;
+  let cache = dispatchCache.get(scope);
+  if (!cache || cache.version !== scope.registry.version) {
+    cache = { version: scope.registry.version, found: new Map() };
+    dispatchCache.set(scope, cache);
+  }
+  const known = cache.found.get(key);
+  if (known) return known.bind(g);
   const packages = searchPackages(scope, namespace);
+  if (!packages.includes(null)) {
+    // The search does not involve the render's globals: remember what it finds.
+    const def = findInPackages(scope, packages as string[], name);
+    if (def) {
+      cache.found.set(key, def);
+      return def.bind(g);
+    }
+  }
   const attempts: string[] = [];
   for (const pkg of packages)
     for (const prefix of [...scope.adapterChain, 'default']) {

@@ -2,7 +2,7 @@
  * The DuckDB engine: the embedded default warehouse. One instance per database file; queries on
  * the shared connection run one at a time, and a transaction gets a connection of its own.
  */
-import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
+import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from './api.js';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { ensureSchemaOnce, Mutex, profiled, toTableInfos } from '../session.js';

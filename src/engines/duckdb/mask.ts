@@ -7,7 +7,7 @@
  */
 import { constants } from 'node:fs';
 import { copyFile, rename, rm } from 'node:fs/promises';
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { DuckDBInstance, type DuckDBConnection } from './api.js';
 import { quoteIdentifier } from '../sql.js';
 
 /** What a masked text value reads (NULL stays NULL, so `count(col)` and "has a value" hold). */

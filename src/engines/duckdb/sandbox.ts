@@ -8,12 +8,7 @@
  * statement is also checked against a role's read rules on its parse tree before DuckDB prepares
  * it, and server folders are shown as lake-relative paths in errors and results.
  */
-import {
-  DuckDBInstance,
-  StatementType,
-  type DuckDBConnection,
-  type DuckDBValue,
-} from '@duckdb/node-api';
+import { DuckDBInstance, StatementType, type DuckDBConnection, type DuckDBValue } from './api.js';
 import { TributaryError } from '../../core/index.js';
 import type { ColumnInfo, Row } from '../types.js';
 import {

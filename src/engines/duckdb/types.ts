@@ -2,7 +2,7 @@
  * DuckDB type ids → how their values arrive in JSON. The map is exhaustive over DuckDBTypeId,
  * so a DuckDB upgrade that adds a type does not compile until someone decides how to show it.
  */
-import { DuckDBTypeId, type DuckDBResultReader } from '@duckdb/node-api';
+import { DuckDBTypeId, type DuckDBResultReader } from './api.js';
 import type { ColumnInfo, JsonKind, LogicalType } from '../types.js';
 
 export const jsonKindByTypeId: Record<DuckDBTypeId, JsonKind> = {

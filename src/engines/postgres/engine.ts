@@ -4,9 +4,10 @@
  * own and runs one statement at a time on it, so temporary tables and settings persist between
  * statements exactly as on DuckDB. Bulk loads go through COPY … FROM STDIN.
  */
-import pg from 'pg';
+import { createRequire } from 'node:module';
+import type pgModule from 'pg';
 import type { PoolClient, PoolConfig, QueryResult as PgQueryResult } from 'pg';
-import { from as copyFrom } from 'pg-copy-streams';
+import type * as PgCopyStreams from 'pg-copy-streams';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { TributaryError } from '../../core/errors.js';
@@ -25,6 +26,28 @@ import {
   type TableInfo,
 } from '../types.js';
 import { pgJsonKind, pgTypeName, pgTypeParsers, postgresTypeName } from './types.js';
+
+/**
+ * pg and pg-copy-streams, loaded by the first openPostgres: every command that can reach a
+ * warehouse imports this module, and most (a DuckDB project's compile, for one) never open
+ * PostgreSQL, so they do not pay for loading the driver at start.
+ */
+let pg: typeof pgModule | undefined;
+let copyFrom: typeof PgCopyStreams.from;
+
+function loadDriver(): typeof pgModule {
+  if (!pg) {
+    const require = createRequire(import.meta.url);
+    copyFrom = (require('pg-copy-streams') as typeof PgCopyStreams).from;
+    pg = require('pg') as typeof pgModule;
+  }
+  return pg;
+}
+
+/** A server's error (it has a SQLSTATE code); false while no PostgreSQL was ever opened. */
+function isDatabaseError(err: unknown): err is pgModule.DatabaseError {
+  return pg !== undefined && err instanceof pg.DatabaseError;
+}
 
 export interface PostgresEngineOptions {
   /** `postgres://user:password@host:port/database`; the fields below override its parts. */
@@ -111,7 +134,7 @@ const capabilities: EngineCapabilities = {
 
 /** What every session of one opened database shares. */
 interface Shared {
-  pool: pg.Pool;
+  pool: pgModule.Pool;
   config: PoolConfig;
   /** `host:port/database`, for messages. */
   target: string;
@@ -531,7 +554,7 @@ COMMIT;`;
  * a transaction that could roll them back, and every pooled session may be taken.
  */
 async function installHelpers(shared: Shared): Promise<void> {
-  const client = new pg.Client(shared.config);
+  const client = new (loadDriver().Client)(shared.config);
   try {
     await client.connect();
   } catch (err) {
@@ -562,12 +585,12 @@ function toPgValue(value: unknown): unknown {
 /** The SQLSTATE of a server error, also when it arrives wrapped in an EngineError (`exec`). */
 function pgCode(err: unknown): string | undefined {
   const cause = err instanceof EngineError ? err.cause : err;
-  return cause instanceof pg.DatabaseError ? cause.code : undefined;
+  return isDatabaseError(cause) ? cause.code : undefined;
 }
 
 /** Errors raised while talking to a server, as opposed to errors in the SQL itself. */
 function isConnectionFailure(err: unknown): boolean {
-  if (err instanceof pg.DatabaseError) return /^(08|57P0[123]|28)/.test(err.code ?? '');
+  if (isDatabaseError(err)) return /^(08|57P0[123]|28)/.test(err.code ?? '');
   const code = (err as { code?: unknown } | undefined)?.code;
   return (
     (typeof code === 'string' &&
@@ -594,7 +617,7 @@ function connectionError(target: string, err: unknown, lost = false): TributaryE
  */
 function toEngineError(err: unknown, sql: string, target: string): EngineError | TributaryError {
   if (isConnectionFailure(err)) return connectionError(target, err, true);
-  if (!(err instanceof pg.DatabaseError)) {
+  if (!isDatabaseError(err)) {
     return new EngineError(err instanceof Error ? err.message : String(err), sql, { cause: err });
   }
   const parts = [err.message];
@@ -676,7 +699,7 @@ export async function openPostgres(options: PostgresEngineOptions = {}): Promise
   for (const key of Object.keys(config) as (keyof PoolConfig)[]) {
     if (config[key] === undefined) delete config[key];
   }
-  const pool = new pg.Pool(config);
+  const pool = new (loadDriver().Pool)(config);
   // An idle pooled connection that drops emits 'error' on the pool; the pool discards it already.
   pool.on('error', () => undefined);
   const shared: Shared = {

@@ -94,6 +94,32 @@ function lookup(name: string, frame: Frame, st: State): unknown {
 // ---------------------------------------------------------------------------------------------
 // Expressions
 
+/**
+ * Evaluates an expression, without a Promise for what never needs one: constants, names and
+ * attributes of them (most of what templates evaluate). Everything else goes through `ev`. A
+ * thenable comes back as it is, for the caller to await, as awaiting `ev` would.
+ */
+function evq(e: Expr, f: Frame, st: State): unknown {
+  switch (e.k) {
+    case 'const':
+      return e.value;
+    case 'name':
+      return lookup(e.name, f, st);
+    case 'getattr': {
+      const obj = evq(e.obj, f, st);
+      if (isThenable(obj))
+        return obj.then((o) => {
+          st.line = e.line;
+          return getattr(st, o, e.attr);
+        });
+      st.line = e.line;
+      return getattr(st, obj, e.attr);
+    }
+    default:
+      return ev(e, f, st);
+  }
+}
+
 /** Evaluates an expression. */
 async function ev(e: Expr, f: Frame, st: State): Promise<unknown> {
   switch (e.k) {
@@ -102,48 +128,48 @@ async function ev(e: Expr, f: Frame, st: State): Promise<unknown> {
     case 'name':
       return lookup(e.name, f, st);
     case 'getattr': {
-      const obj = await ev(e.obj, f, st);
+      const obj = await evq(e.obj, f, st);
       st.line = e.line;
       return getattr(st, obj, e.attr);
     }
     case 'getitem': {
-      const obj = await ev(e.obj, f, st);
+      const obj = await evq(e.obj, f, st);
       if (e.index.k === 'slice') {
         const s = e.index;
-        const a = s.start ? await ev(s.start, f, st) : null;
-        const b = s.stop ? await ev(s.stop, f, st) : null;
-        const c = s.step ? await ev(s.step, f, st) : null;
+        const a = s.start ? await evq(s.start, f, st) : null;
+        const b = s.stop ? await evq(s.stop, f, st) : null;
+        const c = s.step ? await evq(s.step, f, st) : null;
         st.line = e.line;
         return sliceValue(obj, a, b, c);
       }
-      const key = await ev(e.index, f, st);
+      const key = await evq(e.index, f, st);
       st.line = e.line;
       return getitem(st, obj, key);
     }
     case 'call':
       return evCall(e, f, st);
     case 'filter': {
-      const value = e.node ? await ev(e.node, f, st) : undefined;
+      const value = e.node ? await evq(e.node, f, st) : undefined;
       return applyNamed(e, value, f, st);
     }
     case 'test': {
-      const value = await ev(e.node, f, st);
+      const value = await evq(e.node, f, st);
       const r = truthy(await applyNamed(e, value, f, st));
       return e.negate ? !r : r;
     }
     case 'and': {
-      const l = await ev(e.left, f, st);
+      const l = await evq(e.left, f, st);
       return truthy(l) ? ev(e.right, f, st) : l;
     }
     case 'or': {
-      const l = await ev(e.left, f, st);
+      const l = await evq(e.left, f, st);
       return truthy(l) ? l : ev(e.right, f, st);
     }
     case 'not':
-      return !truthy(await ev(e.node, f, st));
+      return !truthy(await evq(e.node, f, st));
     case 'neg':
     case 'pos': {
-      const v = await ev(e.node, f, st);
+      const v = await evq(e.node, f, st);
       st.line = e.line;
       if (!isNumber(v)) {
         if (v instanceof JinjaUndefined) failUndefined(v);
@@ -156,8 +182,8 @@ async function ev(e: Expr, f: Frame, st: State): Promise<unknown> {
       return isFloat(v) ? mkFloat(-num(v)) : -num(v);
     }
     case 'bin': {
-      const l = await ev(e.left, f, st);
-      const r = await ev(e.right, f, st);
+      const l = await evq(e.left, f, st);
+      const r = await evq(e.right, f, st);
       st.line = e.line;
       return binop(e.op, l, r);
     }
@@ -165,17 +191,17 @@ async function ev(e: Expr, f: Frame, st: State): Promise<unknown> {
       if (st.autoescape) {
         // markup_join: under autoescape `~` escapes what is not Markup and yields Markup.
         let m = '';
-        for (const item of e.items) m += escapeValue(await ev(item, f, st)).s;
+        for (const item of e.items) m += escapeValue(await evq(item, f, st)).s;
         return new Markup(m);
       }
       let s = '';
-      for (const item of e.items) s += pyStr(await ev(item, f, st));
+      for (const item of e.items) s += pyStr(await evq(item, f, st));
       return s;
     }
     case 'compare': {
-      let left = await ev(e.first, f, st);
+      let left = await evq(e.first, f, st);
       for (const { op, expr } of e.ops) {
-        const right = await ev(expr, f, st);
+        const right = await evq(expr, f, st);
         st.line = e.line;
         if (!compare(op, left, right)) return false;
         left = right;
@@ -183,7 +209,7 @@ async function ev(e: Expr, f: Frame, st: State): Promise<unknown> {
       return true;
     }
     case 'cond': {
-      if (truthy(await ev(e.test, f, st))) return ev(e.then, f, st);
+      if (truthy(await evq(e.test, f, st))) return ev(e.then, f, st);
       if (e.else_) return ev(e.else_, f, st);
       return undef(
         st,
@@ -193,19 +219,19 @@ async function ev(e: Expr, f: Frame, st: State): Promise<unknown> {
     }
     case 'list': {
       const out = new Array<unknown>(e.items.length);
-      for (let i = 0; i < e.items.length; i++) out[i] = await ev(e.items[i]!, f, st);
+      for (let i = 0; i < e.items.length; i++) out[i] = await evq(e.items[i]!, f, st);
       return out;
     }
     case 'tuple': {
       const out = new Array<unknown>(e.items.length);
-      for (let i = 0; i < e.items.length; i++) out[i] = await ev(e.items[i]!, f, st);
+      for (let i = 0; i < e.items.length; i++) out[i] = await evq(e.items[i]!, f, st);
       return tuple(out);
     }
     case 'dict': {
       const out = new PyDict();
       for (let i = 0; i < e.keys.length; i++) {
-        const k = await ev(e.keys[i]!, f, st);
-        out.set(k, await ev(e.values[i]!, f, st));
+        const k = await evq(e.keys[i]!, f, st);
+        out.set(k, await evq(e.values[i]!, f, st));
       }
       return out;
     }
@@ -220,15 +246,21 @@ async function evArgs(
   st: State,
 ): Promise<{ args: unknown[]; kwargs: Record<string, unknown> | null }> {
   const args: unknown[] = [];
-  for (const x of a.args) args.push(await ev(x, f, st));
-  if (a.starArgs) args.push(...pyIter(await ev(a.starArgs, f, st)));
+  for (const x of a.args) {
+    const v = evq(x, f, st);
+    args.push(isThenable(v) ? await v : v);
+  }
+  if (a.starArgs) args.push(...pyIter(await evq(a.starArgs, f, st)));
   let kwargs: Record<string, unknown> | null = null;
   if (a.kwargs.length) {
     kwargs = {};
-    for (const { name, value } of a.kwargs) kwargs[name] = await ev(value, f, st);
+    for (const { name, value } of a.kwargs) {
+      const v = evq(value, f, st);
+      kwargs[name] = isThenable(v) ? await v : v;
+    }
   }
   if (a.starKwargs) {
-    let extra = await ev(a.starKwargs, f, st);
+    let extra = await evq(a.starKwargs, f, st);
     if (extra instanceof Map)
       extra = Object.fromEntries(dictEntries(extra).map(([k, v]) => [pyStr(k), v]));
     if (!isDict(extra)) {
@@ -258,7 +290,8 @@ async function evCall(
   let fn: unknown;
   let self: unknown = undefined;
   if (e.fn.k === 'getattr') {
-    const obj = await ev(e.fn.obj, f, st);
+    let obj = evq(e.fn.obj, f, st);
+    if (isThenable(obj)) obj = await obj;
     const { args, kwargs } = await evArgs(e, f, st);
     st.line = e.line;
     const r = tryPyMethod(obj, e.fn.attr, args, kwargs);
@@ -274,7 +307,8 @@ async function evCall(
       describeCallee(e.fn),
     );
   }
-  fn = await ev(e.fn, f, st);
+  fn = evq(e.fn, f, st);
+  if (isThenable(fn)) fn = await fn;
   const { args, kwargs } = await evArgs(e, f, st);
   st.line = e.line;
   return callValue(
@@ -620,14 +654,15 @@ async function exec(body: Stmt[], f: Frame, st: State, buf: string[]): Promise<n
         break;
       case 'output': {
         st.line = s.line;
-        const v = await ev(s.expr, f, st);
+        let v = evq(s.expr, f, st);
+        if (isThenable(v)) v = await v;
         if (st.autoescape) buf.push(escapeValue(v).s);
         else buf.push(typeof v === 'string' ? v : out(v));
         break;
       }
       case 'autoescape': {
         st.line = s.line;
-        const on = truthy(await ev(s.expr, f, st));
+        const on = truthy(await evq(s.expr, f, st));
         const sig = await execAutoescape(s.body, f, st, buf, on);
         if (sig) return sig;
         break;
@@ -636,7 +671,7 @@ async function exec(body: Stmt[], f: Frame, st: State, buf: string[]): Promise<n
         st.line = s.line;
         let body2: Stmt[] | null = s.else_;
         for (const br of s.branches) {
-          if (truthy(await ev(br.test, f, st))) {
+          if (truthy(await evq(br.test, f, st))) {
             body2 = br.body;
             break;
           }
@@ -654,7 +689,7 @@ async function exec(body: Stmt[], f: Frame, st: State, buf: string[]): Promise<n
       }
       case 'set':
         st.line = s.line;
-        assign(s.target, await ev(s.expr, f, st), f, st);
+        assign(s.target, await evq(s.expr, f, st), f, st);
         break;
       case 'setblock':
         assign(s.target, await renderFiltered(s, f, st), f, st);
@@ -676,7 +711,7 @@ async function exec(body: Stmt[], f: Frame, st: State, buf: string[]): Promise<n
         st.line = s.line;
         const wf = new Frame(f);
         const values: unknown[] = [];
-        for (const v of s.values) values.push(await ev(v, f, st));
+        for (const v of s.values) values.push(await evq(v, f, st));
         for (let j = 0; j < s.targets.length; j++) assign(s.targets[j]!, values[j], wf, st);
         const sig = await exec(s.body, wf, st, buf);
         if (sig) return sig;
@@ -684,7 +719,7 @@ async function exec(body: Stmt[], f: Frame, st: State, buf: string[]): Promise<n
       }
       case 'do':
         st.line = s.line;
-        await ev(s.expr, f, st);
+        await evq(s.expr, f, st);
         break;
       case 'noloader':
         st.line = s.line;
@@ -712,7 +747,7 @@ async function execFor(
   buf: string[],
 ): Promise<number> {
   st.line = s.line;
-  const iterable = await ev(s.iter, f, st);
+  const iterable = await evq(s.iter, f, st);
   return loopOver(s, iterable, f, st, buf, 0);
 }
 
@@ -733,7 +768,7 @@ async function loopOver(
     for (const item of items) {
       const cf = new Frame(f);
       assign(s.target, item, cf, st);
-      if (truthy(await ev(s.cond, cf, st))) kept.push(item);
+      if (truthy(await evq(s.cond, cf, st))) kept.push(item);
     }
     items = kept;
   }
@@ -859,7 +894,7 @@ export function makeMacro(
         if (frame.vars.get(p.name) === MISSING) {
           // Undefined first, so a default naming its own parameter sees Undefined as in Jinja2.
           frame.vars.set(p.name, undef(mst, p.name, `parameter '${p.name}' was not provided`));
-          if (p.default) frame.vars.set(p.name, await ev(p.default, frame, mst));
+          if (p.default) frame.vars.set(p.name, await evq(p.default, frame, mst));
         }
       }
       const buf: string[] = [];

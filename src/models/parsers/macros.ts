@@ -15,6 +15,7 @@ import { walkFolder } from './util.js';
 export function addBuiltinMacros(s: ParseSession): void {
   for (const [name, def] of internalMacros(s.opts.dispatchPrefixes)) {
     s.macros.internal.set(name, def);
+    s.macros.version++;
     const source = internalMacroSource(def.file);
     if (source) addMacro(s, source.package, name, def, def.file, source.text);
   }
