@@ -86,13 +86,13 @@ const WORK_QUEUE_MIGRATIONS: readonly Migration[] = [
     version: 1,
     name: 'work tasks and their edges',
     statements: [
-  `CREATE TABLE IF NOT EXISTS work_tasks (
+      `CREATE TABLE IF NOT EXISTS work_tasks (
      id TEXT PRIMARY KEY, run_id TEXT NOT NULL, task TEXT NOT NULL, position INTEGER NOT NULL,
      state TEXT NOT NULL, pending INTEGER NOT NULL, attempt INTEGER NOT NULL, worker TEXT,
      lease_until BIGINT, ready_at BIGINT, started_at BIGINT, finished_at BIGINT, message TEXT)`,
-  `CREATE INDEX IF NOT EXISTS work_tasks_by_state ON work_tasks (state, ready_at, position)`,
-  `CREATE INDEX IF NOT EXISTS work_tasks_by_run ON work_tasks (run_id)`,
-  `CREATE TABLE IF NOT EXISTS work_edges (
+      `CREATE INDEX IF NOT EXISTS work_tasks_by_state ON work_tasks (state, ready_at, position)`,
+      `CREATE INDEX IF NOT EXISTS work_tasks_by_run ON work_tasks (run_id)`,
+      `CREATE TABLE IF NOT EXISTS work_edges (
      upstream TEXT NOT NULL, downstream TEXT NOT NULL, PRIMARY KEY (upstream, downstream))`,
     ],
   },
