@@ -26,6 +26,7 @@ import {
   ALPHA_MAX,
   ALPHA_MIN,
   fitSmoothing,
+  smoothingForecast,
   logistic,
   logit,
   nelderMead,
@@ -365,17 +366,9 @@ export function autoEts(y: Float64Array): EtsFit {
  */
 let lastAuto: { input: Float64Array; fit: EtsFit } | undefined;
 
-/** Point forecasts l + (φ + … + φ^k)·b for k = 1..h (the same for both error types). */
+/** Point forecasts l + (φ + … + φ^k)·b for k = 1..h: the same for both error types, and as SES/Holt's. */
 export function etsForecast(fit: EtsFit, h: number): Float64Array {
-  const out = new Float64Array(h);
-  let dampSum = 0;
-  let power = 1;
-  for (let k = 0; k < h; k++) {
-    power *= fit.phi;
-    dampSum += power;
-    out[k] = fit.level + dampSum * fit.slope;
-  }
-  return out;
+  return smoothingForecast(fit, h);
 }
 
 /**

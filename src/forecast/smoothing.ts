@@ -385,7 +385,10 @@ function computeFit(y: Float64Array, trend: TrendKind, fixed: FixedParameters): 
 }
 
 /** Point forecasts l + (φ + … + φ^k)·b for k = 1..h. */
-export function smoothingForecast(fit: SmoothingFit, h: number): Float64Array {
+export function smoothingForecast(
+  fit: Pick<SmoothingFit, 'level' | 'slope' | 'phi'>,
+  h: number,
+): Float64Array {
   const out = new Float64Array(h);
   let dampSum = 0;
   let power = 1;

@@ -7,7 +7,6 @@
  * statement only (the extended protocol refuses more). Roles that may not see PII are refused
  * the relations holding it (PostgreSQL has no masked copy to send them to).
  */
-import { createHash } from 'node:crypto';
 import { TributaryError } from '../core/index.js';
 import {
   engineErrorKind,
@@ -33,6 +32,7 @@ import {
   QuerySandbox,
   columnKind,
   sandboxOptionsOf,
+  versionOfRelations,
 } from './sandbox.js';
 import type { ParamValue, QueryLimits, SqlResult, SqlRunner } from './types.js';
 
@@ -192,12 +192,7 @@ export class PostgresQueryRunner implements SqlRunner {
   async versionOf(sql: string): Promise<string> {
     const snapshot = await this.snapshot();
     const relations = await this.relations(sql);
-    const known = relations.map((r) => snapshot.relations[r]);
-    if (!relations.length || known.some((v) => v === undefined)) return snapshot.version;
-    return createHash('sha256')
-      .update(relations.map((r, i) => `${r}=${known[i]}`).join('\n'))
-      .digest('hex')
-      .slice(0, 16);
+    return versionOfRelations(snapshot, relations);
   }
 
   async close(): Promise<void> {

@@ -251,13 +251,7 @@ export class QuerySandbox implements SqlRunner {
       if (this.relationsBySql.size > 5000) this.relationsBySql.clear();
       this.relationsBySql.set(sql, relations);
     }
-    const known = relations.map((r) => snapshot.relations[r]);
-    // A relation the snapshot does not version (or none found): the whole snapshot decides.
-    if (!relations.length || known.some((v) => v === undefined)) return snapshot.version;
-    return createHash('sha256')
-      .update(relations.map((r, i) => `${r}=${known[i]}`).join('\n'))
-      .digest('hex')
-      .slice(0, 16);
+    return versionOfRelations(snapshot, relations);
   }
 
   /** Kills the query processes (failing what still runs or waits) and closes the parser. */
@@ -267,4 +261,20 @@ export class QuerySandbox implements SqlRunner {
     this.parser = undefined;
     await Promise.all([this.pool.close(), parser?.then((e) => e.close())]);
   }
+}
+
+/**
+ * The version of a query's answer: a hash of the versions of the relations it reads, or the whole
+ * snapshot's version when it reads a relation the snapshot does not version (or none was found).
+ */
+export function versionOfRelations(
+  snapshot: ServingSnapshot,
+  relations: readonly string[],
+): string {
+  const known = relations.map((r) => snapshot.relations[r]);
+  if (!relations.length || known.some((v) => v === undefined)) return snapshot.version;
+  return createHash('sha256')
+    .update(relations.map((r, i) => `${r}=${known[i]}`).join('\n'))
+    .digest('hex')
+    .slice(0, 16);
 }
