@@ -235,6 +235,11 @@ export function ticksBetween(cron: Cron, after: number, until: number, limit = 1
   return out;
 }
 
+/** The leadership role of a project's scheduler (one leader per project and state schema). */
+export function schedulerRole(projectName: string): string {
+  return `scheduler/${projectName}`;
+}
+
 /** Most missed ticks `catch_up: all` runs after downtime (oldest first). */
 const CATCH_UP_LIMIT = 10_000;
 
@@ -325,7 +330,7 @@ export class Scheduler {
 
   /** What this project's scheduler leads as (one leader per project and state schema). */
   private get role(): string {
-    return `scheduler/${this.ws.project.config.name}`;
+    return schedulerRole(this.ws.project.config.name);
   }
 
   /** Whether this process fires the ticks (it leads among the processes sharing the state). */

@@ -62,7 +62,7 @@ export async function serveProject(projectDir: string, opts: ServeOptions): Prom
     resumeAbandoned: opts.resume,
     runDefaults: { progress: { update: () => undefined, log: (m) => log(m) } },
     onEvent: (e) => {
-      if (e.kind === 'run_finished' || e.kind === 'error' || !opts.quiet) log(e.message);
+      if (['run_finished', 'error', 'leadership'].includes(e.kind) || !opts.quiet) log(e.message);
     },
     onPublished: () => sandbox.refresh(),
   });
