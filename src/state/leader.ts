@@ -101,7 +101,9 @@ export class Leadership {
 
   /** Who leads `role`, as last recorded (undefined when nobody has led it yet). */
   static async current(engine: Engine, role: string): Promise<LeaderRecord | undefined> {
-    await migrate(engine, 'leaders', LEADER_MIGRATIONS);
+    // Read often (every health check), so no migration here: a state where no scheduler ever
+    // started has no such table, and nobody leads.
+    if (!(await engine.describe(undefined, 'leaders'))) return undefined;
     const { rows } = await engine.query(`SELECT * FROM leaders WHERE role = $1`, [role]);
     const r = rows[0];
     if (!r) return undefined;
