@@ -1,15 +1,25 @@
 /**
- * `npm run bench:workers` (issue 18): the seeded 10,000-asset DAG of no-op tasks (the one
- * bench:orchestrate dispatches) run from the shared work queue in PostgreSQL by one, two and four
- * worker processes (each with `--slots` tasks at once), beside today's single process with
- * DuckDB state (bench:orchestrate's `tributary` side: plan + runPlan writing run history) in the
- * same run. It prints tasks per second, the ready → started latency (database clock: from the
- * moment the task's last upstream completed to the moment a worker claimed it) and the CPU
- * seconds each side spent: the workers', and PostgreSQL's own (its backends, from /proc), since
- * on two cores the database is a large part of the cost.
- *   npm run bench:workers -- --tasks 10000 --workers 1,2,4 --slots 8 [--repeat 1] [--seed 42]
- * What it does not measure yet: real steps (no-ops only), and the coordinator of a real run
- * (enqueue is timed on its own).
+ * `npm run bench:workers` (issue 18), two halves in one run:
+ *
+ * queue: the seeded 10,000-asset DAG of no-op tasks (the one bench:orchestrate dispatches) run
+ * from the shared work queue in PostgreSQL by one, two and four worker processes (each with
+ * `--slots` tasks at once), beside today's single process with DuckDB state (bench:orchestrate's
+ * `tributary` side: plan + runPlan writing run history). It prints tasks per second, the ready →
+ * started latency (database clock: from the moment the task's last upstream completed to the
+ * moment a worker claimed it) and the CPU seconds each side spent: the workers', and
+ * PostgreSQL's own (the backends of the bench's own database, see postgres-cpu.ts), with
+ * PostgreSQL's CPU per task. `--completions single` makes the workers complete each task on its
+ * own (no completeMany), for comparing with batched completions.
+ *
+ * template: the e-commerce template at `--scale` (default 1) generated once, then run whole
+ * (syncs excluded) on the DuckDB warehouse and on a PostgreSQL warehouse (a fresh database),
+ * each in its own process: wall time, the ratio PostgreSQL / DuckDB, and CPU (the pipeline
+ * process's, plus PostgreSQL's backends'). Both must build fct_sales with the same rows and sum.
+ *
+ *   npm run bench:workers -- [--only queue|template] [--tasks 10000] [--workers 1,2,4]
+ *     [--slots 8] [--completions batched|single] [--scale 1] [--repeat 1] [--seed 42]
+ * What it does not measure yet: real steps on the queue (no-ops only), and the coordinator of a
+ * real run (enqueue is timed on its own).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -35,6 +45,7 @@ const { values } = parseArgs({
     seed: { type: 'string', default: '42' },
     scale: { type: 'string', default: '1' },
     only: { type: 'string' },
+    completions: { type: 'string', default: 'batched' },
     url: {
       type: 'string',
       default: process.env.TRIBUTARY_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
@@ -122,7 +133,14 @@ async function runWorkers(k: number): Promise<QueueResult> {
     const children = Array.from({ length: k }, (_, i) =>
       spawn(
         process.execPath,
-        [join(here, 'workers-worker.js'), db.url, 'public', `w${i}`, String(SLOTS)],
+        [
+          join(here, 'workers-worker.js'),
+          db.url,
+          'public',
+          `w${i}`,
+          String(SLOTS),
+          values.completions,
+        ],
         { stdio: ['ignore', 'pipe', 'inherit'] },
       ),
     );
