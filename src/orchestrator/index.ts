@@ -2,6 +2,7 @@
 export { buildAssetGraph, selectAssets, type Asset, type AssetGraph } from './graph.js';
 export {
   openWorkspace,
+  isSharedProject,
   loadAssetGraph,
   loadColumnLineage,
   columnLineageOf,
