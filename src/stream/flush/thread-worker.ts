@@ -6,6 +6,7 @@
  * through a LocalObjectStore of its own over the same folder (it keeps no state between calls).
  * The main thread thus only answers producers and writes the log.
  */
+import { writeFileSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { LocalObjectStore } from '../../lake/index.js';
 import type {
@@ -29,6 +30,14 @@ import {
 } from './thread-protocol.js';
 
 const port = parentPort!;
+
+/** The thread's name as the OS shows it (Linux, at most 15 bytes): bench:stream reads its CPU. */
+const FLUSHER_THREAD_NAME = 'tributary-flush';
+try {
+  writeFileSync('/proc/thread-self/comm', FLUSHER_THREAD_NAME);
+} catch {
+  // Not Linux, or /proc not mounted: the thread keeps the process's name.
+}
 const data = workerData as FlusherThreadData;
 const send = (message: FromFlusher) => port.postMessage(message);
 
