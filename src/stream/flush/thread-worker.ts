@@ -41,6 +41,23 @@ try {
 const data = workerData as FlusherThreadData;
 const send = (message: FromFlusher) => port.postMessage(message);
 
+/**
+ * Staging buffers the frame cache has read past, given back to the main thread's log (transferred)
+ * for later groups. Deferred to the next turn of the event loop: the records a cache read
+ * returned are views of this memory, and a read's caller renders them in the promise
+ * continuations of the same turn (flusher.ts readShard), never after the turn ends.
+ */
+let givingBack: ArrayBuffer[] = [];
+
+function giveBack(memory: ArrayBuffer): void {
+  if (givingBack.push(memory) > 1) return;
+  setImmediate(() => {
+    const buffers = givingBack;
+    givingBack = [];
+    port.postMessage({ type: 'buffers', buffers } satisfies FromFlusher, buffers);
+  });
+}
+
 /** Calls on the main thread's log, answered by message. */
 const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
 let nextId = 1;
@@ -59,7 +76,7 @@ const unsupported = (what: string) =>
 /** The main thread's log as the flusher sees it: reads and descriptions only. */
 class ThreadLog implements StreamLog {
   readonly kind = data.logKind;
-  readonly cache = new FrameCache();
+  readonly cache = new FrameCache(undefined, (memory) => giveBack(memory));
   /** Each stream's retention age, as last described (reads from memory respect it). */
   private readonly maxAge = new Map<string, number>();
 
