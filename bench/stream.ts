@@ -3,7 +3,8 @@
  * end-to-end latency to a processed Parquet row of `tributary collect`, fed a fixed set of 1 KB
  * events for a fixed time by raw HTTP PutRecords and by the real Kinesis SDK, against the same
  * payloads published from Node to a nats-server the bench starts (JetStream, file storage) in
- * the same run: the ratio. CPU seconds of each server process (/proc) and of the producers.
+ * the same run: the ratio. CPU seconds of each server process (/proc) and of the producers, and
+ * per 100k events the collector's main thread and its flusher thread (named `tributary-flush`).
  *   npm run bench:stream -- --seconds 10 --connections 4 --in-flight 256 [--json] [--side both]
  *   npm run bench:stream -- --side raw [--collector-cpu-prof DIR]
  *     (the raw HTTP load on collect alone, then its flusher landing everything: CPU per event)
