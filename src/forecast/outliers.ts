@@ -54,8 +54,10 @@ export interface CleanedSeries {
   replaced: ReplacedValue[];
 }
 
-function median(xs: number[]): number {
-  xs.sort((a, b) => a - b);
+/** The median of xs (sorted in place; a typed array sorts numerically without a comparator). */
+function median(xs: number[] | Float64Array): number {
+  if (xs instanceof Float64Array) xs.sort();
+  else xs.sort((a, b) => a - b);
   const mid = xs.length >> 1;
   return xs.length % 2 === 1 ? xs[mid]! : (xs[mid - 1]! + xs[mid]!) / 2;
 }
@@ -92,11 +94,20 @@ export function runningMedian(y: ArrayLike<number>, width: number): Float64Array
   const w = Math.min(width, n);
   const half = w >> 1;
   const out = new Float64Array(n);
-  const buf: number[] = [];
+  const buf = new Float64Array(Math.max(0, w - 1));
   for (let t = half; t < n - half; t++) {
-    buf.length = 0;
-    for (let j = t - half; j <= t + half; j++) if (j !== t) buf.push(y[j]!);
-    buf.sort((a, b) => a - b);
+    // Insertion sort: for a window of a few dozen values it beats a call to sort().
+    let k = 0;
+    for (let j = t - half; j <= t + half; j++) {
+      if (j === t) continue;
+      const v = y[j]!;
+      let i = k++;
+      while (i > 0 && buf[i - 1]! > v) {
+        buf[i] = buf[i - 1]!;
+        i--;
+      }
+      buf[i] = v;
+    }
     // Of the two middle neighbours, the one nearer y[t]: at a level shift, a value on either
     // side is then judged against its own side.
     const below = buf[half - 1]!;
@@ -126,15 +137,15 @@ function seasonalMedians(detrended: Float64Array, m: number): Float64Array {
     const at = Math.floor((t - first) / m);
     const take = Math.min(span, count);
     const from = Math.min(Math.max(0, at - SEASON_CYCLES), count - take);
-    const xs: number[] = [];
-    for (let k = from; k < from + take; k++) xs.push(detrended[first + k * m]!);
+    const xs = new Float64Array(take);
+    for (let k = 0; k < take; k++) xs[k] = detrended[first + (from + k) * m]!;
     out[t] = median(xs);
   }
   return out;
 }
 
 function quartiles(xs: ArrayLike<number>): [number, number] {
-  const s = Array.from(xs).sort((a, b) => a - b);
+  const s = Float64Array.from(xs).sort();
   const q = (p: number): number => {
     // R's default quantile (type 7): linear between order statistics.
     const h = (s.length - 1) * p;
