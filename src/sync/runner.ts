@@ -279,6 +279,8 @@ async function recoverInflight(ctx: RunContext): Promise<number> {
   const rows = await readInflight(input.warehouse, tables);
   if (!rows.length) return 0;
   const def = input.definition;
+  // A write the dead run started may still be running in the destination: wait for it first.
+  await input.destination.settle?.(def.object, input.signal);
   const accepted: AcceptedKey[] = [];
   const inserts = rows.filter((r) => r.op === 'insert');
   const found = await lookUpKeys(
