@@ -7,6 +7,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import {
+  checkSync,
   listSyncs,
   runOneSync,
   runPipeline,
@@ -200,6 +201,52 @@ fields:
       expect(ws.syncs.map((s) => s.name)).toEqual(['contacts']);
     });
   });
+
+  it('--check names a destination field that does not exist, from the schema API, at its line', async () => {
+    crm = await startHubSpotServer();
+    const dir = project(crm.url, SYNC.replace('destination: lifetime_value', 'destination: ltv'));
+    await withWorkspace(dir, async (ws) => {
+      const report = await checkSync(ws, 'contacts');
+      expect(report.columns).toBe(
+        'checked against customers (4 columns, derived by parsing its SQL)',
+      );
+      expect(report.destination).toMatch(
+        /^checked against the schema of contacts at crm \(hubspot, \d+ fields\)$/,
+      );
+      expect(report.problems).toEqual([
+        {
+          message: expect.stringContaining(
+            'contacts has no field ltv at destination crm',
+          ) as string,
+          location: { file: 'syncs/contacts.yml', line: 9, path: 'fields.2.destination' },
+        },
+      ]);
+      expect(crm!.records('contacts')).toEqual([]);
+    });
+  });
+
+  it('--check says when the destination cannot be reached and when columns wait for the run', async () => {
+    const sql = `source: { sql: "select * from outside.people" }
+destination: crm
+object: contacts
+match: { source: email, destination: email }
+fields:
+  - { source: given_name, destination: firstname }
+`;
+    const dir = project('http://127.0.0.1:9', sql);
+    await withWorkspace(dir, async (ws) => {
+      const report = await checkSync(ws, 'contacts');
+      expect(report.problems).toEqual([]);
+      expect(report.columns).toContain(
+        "the columns of the sync's SQL cannot be derived by parsing",
+      );
+      expect(report.columns).toContain('checked against the built relation when the sync runs');
+      expect(report.destination).toContain(
+        'destination crm at http://127.0.0.1:9 cannot be reached',
+      );
+      expect(report.destination).toContain('its fields are checked when the sync runs');
+    });
+  }, 60_000);
 
   it('fails only its own step, naming the line, when a destination field does not exist', async () => {
     crm = await startHubSpotServer();
