@@ -60,7 +60,7 @@ async function destinationProblems(
     return { line, problems };
   } catch (err) {
     return {
-      line: `${describeError(err).split('\n')[0]}; its fields are checked when the sync runs`,
+      line: `${(err instanceof Error ? err.message : String(err)).split('\n')[0]}; its fields are checked when the sync runs`,
       problems: [],
     };
   } finally {
