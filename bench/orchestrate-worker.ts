@@ -262,6 +262,7 @@ async function tributary(dag: GeneratedAsset[], logs: number, dir: string): Prom
     abandonedRuns: [],
     dlq,
     alerts: undefined,
+    shared: false,
     close: async () => {
       await state.close();
       await warehouse.close();

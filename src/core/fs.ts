@@ -3,7 +3,17 @@
  * flushed, then renamed into place, so a reader sees the old bytes or the new ones, never half.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, rename, copyFile, unlink, rm, constants } from 'node:fs/promises';
+import {
+  mkdir,
+  open,
+  readdir,
+  rename,
+  copyFile,
+  unlink,
+  rm,
+  stat,
+  constants,
+} from 'node:fs/promises';
 import { dirname, join, basename } from 'node:path';
 import { isErrno } from './errors.js';
 
@@ -88,11 +98,12 @@ export async function copyFileAtomic(from: string, to: string): Promise<void> {
 /**
  * Deletes the `*.tmp` files under `dir` (recursively unless told not to): what atomic writes leave when their
  * process dies between writing and renaming. Only for a folder this process owns (the project's
- * lock holder), since another writer's temporary file may be in flight. Returns how many.
+ * lock holder), since another writer's temporary file may be in flight; where others write too,
+ * `olderThanMs` keeps to files no live writer can still be writing. Returns how many.
  */
 export async function removeTempFiles(
   dir: string,
-  options: { recursive?: boolean } = {},
+  options: { recursive?: boolean; olderThanMs?: number } = {},
 ): Promise<number> {
   let entries;
   try {
@@ -101,9 +112,22 @@ export async function removeTempFiles(
     if (isErrno(err, 'ENOENT')) return 0;
     throw err;
   }
-  const partial = entries.filter((e) => e.isFile() && e.name.endsWith('.tmp'));
-  for (const e of partial) await rm(join(e.parentPath, e.name), { force: true });
-  return partial.length;
+  let removed = 0;
+  for (const e of entries) {
+    if (!e.isFile() || !e.name.endsWith('.tmp')) continue;
+    const path = join(e.parentPath, e.name);
+    if (options.olderThanMs !== undefined) {
+      // A writer in flight touched its file moments ago; only a dead one's is this old.
+      const modified = await stat(path).then(
+        (s) => s.mtimeMs,
+        () => undefined,
+      );
+      if (modified === undefined || Date.now() - modified < options.olderThanMs) continue;
+    }
+    await rm(path, { force: true });
+    removed++;
+  }
+  return removed;
 }
 
 /** A short random id, sortable by time: used for runs, batches of writes and temp folders. */

@@ -2,6 +2,8 @@
 export { buildAssetGraph, selectAssets, type Asset, type AssetGraph } from './graph.js';
 export {
   openWorkspace,
+  isSharedProject,
+  stateLocation,
   loadAssetGraph,
   loadColumnLineage,
   columnLineageOf,
@@ -35,6 +37,7 @@ export { LandingWatcher, DEFAULT_SETTLE_MS } from './watch.js';
 export { partitionStates, backfill, type PartitionState } from './partitions.js';
 export {
   compileSchedule,
+  schedulerRole,
   ticksBetween,
   RunQueue,
   Scheduler,

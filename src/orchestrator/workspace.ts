@@ -1,11 +1,15 @@
 /**
- * A workspace is an open project: its lake store, warehouse engine and state store, held by one
- * process at a time (DESIGN.md run model). The lock file in `.tributary/` names the owner, so a
- * second process gets a clear message instead of a corrupted database.
+ * A workspace is an open project: its lake store, warehouse engine and state store. By default
+ * (a DuckDB warehouse or DuckDB state) one process holds it at a time (DESIGN.md run model): the
+ * lock file in `.tributary/` names the owner, so a second process gets a clear message instead
+ * of a corrupted database. In shared mode (state and warehouse both on PostgreSQL) any number of
+ * processes open it at once: there is no lock file, the work queue's leases say who runs what,
+ * and each process keeps to its own scratch folder.
  */
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { TributaryError, isErrno, removeTempFiles } from '../core/index.js';
+import { TributaryError, isErrno, newId, removeTempFiles } from '../core/index.js';
 import { openDuckDB, openPostgres, type Engine } from '../engines/index.js';
 import { LocalObjectStore, type ObjectStore } from '../lake/index.js';
 import { parsePipelineModels, type ParsedProject } from '../models/index.js';
@@ -61,8 +65,26 @@ export interface Workspace {
    * the log itself.
    */
   streams?: FlushService;
+  /**
+   * State and warehouse are both on PostgreSQL, so several processes (workers, runs, serve
+   * replicas) work on the project at once: no lock file, and runs go through the work queue.
+   */
+  shared: boolean;
   close(): Promise<void>;
 }
+
+/**
+ * Whether a project can be worked on by several processes at once: only when both its state and
+ * its warehouse are servers they all reach (a DuckDB file has one writer process).
+ */
+export function isSharedProject(project: Project): boolean {
+  return (
+    project.config.state.store === 'postgres' && project.config.warehouse.engine === 'postgres'
+  );
+}
+
+/** `*.tmp` files older than this are a dead writer's in shared mode (atomic writes take seconds). */
+const STALE_TEMP_MS = 15 * 60_000;
 
 interface LockInfo {
   pid: number;
@@ -130,29 +152,24 @@ export function stateLocation(project: Project): StateLocation {
 
 /** Opens a project for work; close it in a `finally`. */
 export async function openWorkspace(dir: string, command: string): Promise<Workspace> {
-  const project = await loadProject(dir);
-  const release = await acquireLock(project.paths.work, command);
+  const loaded = await loadProject(dir);
+  const shared = isSharedProject(loaded);
+  const release = shared ? async () => undefined : await acquireLock(loaded.paths.work, command);
   const opened: { close(): Promise<void> }[] = [];
   try {
-    // Scratch files are only ever this process's: what is there was left by one that died.
-    await rm(project.paths.tmp, { recursive: true, force: true });
-    // So are half-written reports and serving snapshots (`*.tmp` beside their targets, in the
-    // reports folder and serving.ts's servingDir); the lake's are removed table by table,
-    // before a step writes the table (executors.ts).
-    for (const dir of [project.paths.reports, join(project.paths.work, 'serving')])
-      await removeTempFiles(dir);
-    // And files written atomically at the top of `.tributary` (server.json of a serve killed
-    // while starting); the lake and the databases below it are not this sweep's.
-    await removeTempFiles(project.paths.work, { recursive: false });
+    const project = shared ? await withOwnScratch(loaded) : loaded;
+    if (!shared) await sweepOwnedFiles(project);
     const { warehouse, lakeEngine } = await openWarehouse(project, opened);
     const { models, graph, dashboards, syncs } = await readGraph(project, warehouse);
     const stateEngine = await openStateEngine(stateLocation(project));
     opened.push(stateEngine);
     const state = await StateStore.open(stateEngine);
-    const abandonedRuns = await state.markAbandonedRuns();
+    // Shared, a running run may be another live process's: the work queue's leases and its
+    // reaper (orchestrator/queued-runs.ts) finish what a dead one left.
+    const abandonedRuns = shared ? [] : await state.markAbandonedRuns();
     const dlq = await DeadLetterStore.open(stateEngine);
     // Replays a process died in the middle of go back to pending, to be replayed again.
-    await dlq.recoverStuck();
+    if (!shared) await dlq.recoverStuck();
     const alertProblems = project.config.alerts ? checkAlertsConfig(project.config.alerts) : [];
     if (alertProblems.length) throw alertProblems[0]!;
     const alerts = project.config.alerts
@@ -177,8 +194,10 @@ export async function openWorkspace(dir: string, command: string): Promise<Works
       abandonedRuns,
       dlq,
       alerts,
+      shared,
       close: async () => {
         for (const h of opened.reverse()) await h.close();
+        if (shared) await rm(project.paths.tmp, { recursive: true, force: true });
         await release();
       },
     };
@@ -187,6 +206,48 @@ export async function openWorkspace(dir: string, command: string): Promise<Works
     await release();
     throw err;
   }
+}
+
+/** The lock holder's sweep: whatever temporary files are left were left by a process that died. */
+async function sweepOwnedFiles(project: Project): Promise<void> {
+  // Scratch files are only ever this process's: what is there was left by one that died.
+  await rm(project.paths.tmp, { recursive: true, force: true });
+  // So are half-written reports and serving snapshots (`*.tmp` beside their targets, in the
+  // reports folder and serving.ts's servingDir); the lake's are removed table by table,
+  // before a step writes the table (executors.ts).
+  for (const dir of [project.paths.reports, join(project.paths.work, 'serving')])
+    await removeTempFiles(dir);
+  // And files written atomically at the top of `.tributary` (server.json of a serve killed
+  // while starting); the lake and the databases below it are not this sweep's.
+  await removeTempFiles(project.paths.work, { recursive: false });
+}
+
+/**
+ * Shared mode: this process's own scratch folder (`.tmp/<host>-<pid>-<random>`), after removing
+ * the ones of processes on this host that are gone (another host's are that host's to remove: a
+ * pid says nothing across machines). Reports' and serving snapshots' `*.tmp` files may be another
+ * live process's writes in flight: only old ones (a dead writer's) are removed. The lake's are
+ * removed by the step that rewrites their table, which holds the table's lease in its run.
+ */
+async function withOwnScratch(project: Project): Promise<Project> {
+  const host = hostname().replace(/[^A-Za-z0-9.]/g, '_');
+  let siblings: string[] = [];
+  try {
+    siblings = await readdir(project.paths.tmp);
+  } catch (err) {
+    if (!isErrno(err, 'ENOENT')) throw err;
+  }
+  for (const name of siblings) {
+    const owner = /^(.+)-(\d+)-[0-9a-z]+$/.exec(name);
+    if (owner && owner[1] === host && !alive(Number(owner[2])))
+      await rm(join(project.paths.tmp, name), { recursive: true, force: true });
+  }
+  for (const dir of [project.paths.reports, join(project.paths.work, 'serving')])
+    await removeTempFiles(dir, { olderThanMs: STALE_TEMP_MS });
+  await removeTempFiles(project.paths.work, { recursive: false, olderThanMs: STALE_TEMP_MS });
+  const scratch = join(project.paths.tmp, `${host}-${process.pid}-${newId()}`);
+  await mkdir(scratch, { recursive: true });
+  return { ...project, paths: { ...project.paths, tmp: scratch } };
 }
 
 /**

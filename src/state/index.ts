@@ -30,3 +30,9 @@ export {
   type WorkTask,
   type WorkQueueOptions,
 } from './work-queue.js';
+export {
+  Leadership,
+  LEADER_MIGRATIONS,
+  type LeaderRecord,
+  type LeadershipOptions,
+} from './leader.js';

@@ -1,0 +1,117 @@
+/**
+ * Shared mode (state and warehouse both on PostgreSQL): several processes open one project at
+ * once, with no lock file, each in a scratch folder of its own; a project with a DuckDB warehouse
+ * or DuckDB state still has one owner. The PostgreSQL database is the test's own, dropped after.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { basename, dirname, join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TributaryError } from '../../src/core/index.js';
+import { openWorkspace } from '../../src/orchestrator/index.js';
+import { tempDir, writeFiles } from '../helpers.js';
+import { postgresTestUrl, serviceAvailable } from '../services.js';
+import { freshPostgresDatabase } from '../sync/support.js';
+
+const available = await serviceAvailable('postgres', postgresTestUrl);
+const URL_ENV = 'TRIBUTARY_TEST_SHARED_URL';
+
+function project(config: string): string {
+  const dir = tempDir('trib-shared-');
+  writeFiles(dir, {
+    'tributary.yml': `name: shared\n${config}`,
+    'models/a.sql': 'select 1 as n',
+  });
+  return dir;
+}
+
+const pgState = `state:\n  store: postgres\n  url: { env: ${URL_ENV} }\n  schema: state\n`;
+const pgWarehouse = `warehouse: { engine: postgres, url: { env: ${URL_ENV} } }\n`;
+
+describe.skipIf(!available)('opening a project from several processes', () => {
+  let db: Awaited<ReturnType<typeof freshPostgresDatabase>>;
+  let other: ChildProcess;
+
+  beforeAll(async () => {
+    db = await freshPostgresDatabase('shared');
+    process.env[URL_ENV] = db.url;
+    // A live process that is not this one, to name in a lock file.
+    other = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { stdio: 'ignore' });
+  });
+
+  afterAll(async () => {
+    other?.kill('SIGKILL');
+    delete process.env[URL_ENV];
+    await db?.drop();
+  });
+
+  /** A lock file naming the other live process, as if it had the project open. */
+  function lockedByOther(dir: string): void {
+    mkdirSync(join(dir, '.tributary'), { recursive: true });
+    writeFileSync(
+      join(dir, '.tributary', 'lock'),
+      JSON.stringify({ pid: other.pid, command: 'run', startedAt: new Date().toISOString() }),
+    );
+  }
+
+  it('opens a PostgreSQL-state, PostgreSQL-warehouse project twice at once, with no lock file', async () => {
+    const dir = project(pgState + pgWarehouse);
+    lockedByOther(dir); // a lock file means nothing in shared mode
+    const first = await openWorkspace(dir, 'worker');
+    const second = await openWorkspace(dir, 'run');
+    try {
+      expect(first.shared).toBe(true);
+      expect(second.shared).toBe(true);
+      // Each process (here each workspace) has its own scratch folder under .tributary/tmp.
+      expect(first.project.paths.tmp).not.toBe(second.project.paths.tmp);
+      expect(dirname(first.project.paths.tmp)).toBe(join(dir, '.tributary', 'tmp'));
+      expect(basename(first.project.paths.tmp)).toMatch(
+        new RegExp(`^${hostname().replace(/[^A-Za-z0-9.]/g, '_')}-${process.pid}-`),
+      );
+      expect(existsSync(second.project.paths.tmp)).toBe(true);
+      const { rows } = await second.warehouse.query('select 1 as one');
+      expect(rows[0]!.one).toBe(1);
+    } finally {
+      await first.close();
+      await second.close();
+    }
+    expect(existsSync(first.project.paths.tmp)).toBe(false);
+  });
+
+  it("leaves live processes' files alone, and removes what dead ones left", async () => {
+    const dir = project(pgState + pgWarehouse);
+    const tmp = join(dir, '.tributary', 'tmp');
+    const host = hostname().replace(/[^A-Za-z0-9.]/g, '_');
+    const dead = join(tmp, `${host}-999999999-abc`);
+    const live = join(tmp, `${host}-${other.pid}-abc`);
+    const elsewhere = join(tmp, `another.host-1-abc`);
+    for (const d of [dead, live, elsewhere]) mkdirSync(d, { recursive: true });
+    const reports = join(dir, '.tributary', 'reports');
+    mkdirSync(reports, { recursive: true });
+    const inFlight = join(reports, '.a.csv.1234.tmp');
+    const stale = join(reports, '.b.csv.5678.tmp');
+    writeFileSync(inFlight, 'x');
+    writeFileSync(stale, 'x');
+    const hourAgo = new Date(Date.now() - 3_600_000);
+    utimesSync(stale, hourAgo, hourAgo);
+    const ws = await openWorkspace(dir, 'worker');
+    await ws.close();
+    expect(existsSync(dead)).toBe(false);
+    expect(existsSync(live)).toBe(true);
+    expect(existsSync(elsewhere)).toBe(true);
+    expect(existsSync(inFlight)).toBe(true);
+    expect(existsSync(stale)).toBe(false);
+  });
+
+  it('keeps the lock file with a DuckDB warehouse, whatever the state store', async () => {
+    for (const config of ['', pgState]) {
+      const dir = project(config);
+      lockedByOther(dir);
+      const err = await openWorkspace(dir, 'run').catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(TributaryError);
+      expect((err as TributaryError).code).toBe('LOCKED');
+      expect((err as Error).message).toContain(`in use by process ${other.pid}`);
+    }
+  });
+});
