@@ -3,7 +3,7 @@
  * percentiles, CPU seconds of another process read from /proc, and a pipelined load loop that
  * keeps a fixed number of sends in flight for a fixed time and records each one's latency.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { seededRandom as prng } from '../src/core/index.js';
 
 /** Size every bench event is padded to, in bytes of UTF-8 JSON. */
@@ -65,6 +65,27 @@ export function processCpuSeconds(pid: number): number {
 export function mainThreadCpuSeconds(pid: number): number {
   return statCpuSeconds(`/proc/${pid}/task/${pid}/stat`);
 }
+
+/**
+ * CPU seconds of a process's threads named `name` (their /proc comm): the collector's flusher
+ * thread names itself `tributary-flush` (src/stream/flush/thread-worker.ts). Threads that ended
+ * are not counted, so read it while the process runs.
+ */
+export function namedThreadsCpuSeconds(pid: number, name: string): number {
+  let total = 0;
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      if (readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim() === name)
+        total += statCpuSeconds(`/proc/${pid}/task/${tid}/stat`);
+    } catch {
+      // The thread ended between the listing and the read.
+    }
+  }
+  return total;
+}
+
+/** The collector's flusher thread's name (src/stream/flush/thread-worker.ts). */
+export const FLUSHER_THREAD = 'tributary-flush';
 
 function statCpuSeconds(path: string): number {
   const stat = readFileSync(path, 'utf8');

@@ -33,7 +33,9 @@ import {
 } from '../test/stream/harness.js';
 import {
   EVENT_BYTES,
+  FLUSHER_THREAD,
   mainThreadCpuSeconds,
+  namedThreadsCpuSeconds,
   ownCpuSeconds,
   pipelinedLoad,
   processCpuSeconds,
@@ -50,6 +52,8 @@ export interface ProducerResult {
   collectorCpuSeconds: number;
   /** Of it, the collector's main thread (which answers producers). */
   collectorMainCpuSeconds: number;
+  /** Of it, the flusher thread (landing batches); the rest is libuv's pool and V8's helpers. */
+  collectorFlusherCpuSeconds: number;
   producerCpuSeconds: number;
 }
 
@@ -189,14 +193,23 @@ async function measured(
   })();
   const cpu0 = processCpuSeconds(collector.pid);
   const main0 = mainThreadCpuSeconds(collector.pid);
+  const flusher0 = namedThreadsCpuSeconds(collector.pid, FLUSHER_THREAD);
   const own0 = ownCpuSeconds();
   const result = await load();
   const collectorCpuSeconds = processCpuSeconds(collector.pid) - cpu0;
   const collectorMainCpuSeconds = mainThreadCpuSeconds(collector.pid) - main0;
+  const collectorFlusherCpuSeconds =
+    namedThreadsCpuSeconds(collector.pid, FLUSHER_THREAD) - flusher0;
   const producerCpuSeconds = ownCpuSeconds() - own0;
   stop = true;
   await probing;
-  return { load: result, collectorCpuSeconds, collectorMainCpuSeconds, producerCpuSeconds };
+  return {
+    load: result,
+    collectorCpuSeconds,
+    collectorMainCpuSeconds,
+    collectorFlusherCpuSeconds,
+    producerCpuSeconds,
+  };
 }
 
 /** The raw HTTP producer: pre-signed PutRecords bodies, `connections` at a time. */
@@ -378,6 +391,8 @@ export interface RawOnlyResult {
   landCpuSeconds: number;
   /** Of it, the main thread's. */
   landMainCpuSeconds: number;
+  /** Of it, the flusher thread's. */
+  landFlusherCpuSeconds: number;
 }
 
 /** Records committed to a stream table's raw zone: the sum of the cursor's shard counters. */
@@ -422,6 +437,7 @@ export async function runRawOnly(
       log(`tributary collect: raw HTTP PutRecords, ${connections} connections, ${seconds} s`);
       const cpu0 = processCpuSeconds(collector.pid);
       const main0 = mainThreadCpuSeconds(collector.pid);
+      const flusher0 = namedThreadsCpuSeconds(collector.pid, FLUSHER_THREAD);
       const probes = { client, watcher, prefix: 'probe-collect-raw-' };
       const raw = await measured(collector, probes, () =>
         rawHttpLoad(events, key, port, seconds, connections),
@@ -440,6 +456,7 @@ export async function runRawOnly(
         landLagSeconds: (performance.now() - loadEnd) / 1000,
         landCpuSeconds: processCpuSeconds(collector.pid) - cpu0,
         landMainCpuSeconds: mainThreadCpuSeconds(collector.pid) - main0,
+        landFlusherCpuSeconds: namedThreadsCpuSeconds(collector.pid, FLUSHER_THREAD) - flusher0,
       };
     } finally {
       watcher.stop();

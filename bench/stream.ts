@@ -3,7 +3,8 @@
  * end-to-end latency to a processed Parquet row of `tributary collect`, fed a fixed set of 1 KB
  * events for a fixed time by raw HTTP PutRecords and by the real Kinesis SDK, against the same
  * payloads published from Node to a nats-server the bench starts (JetStream, file storage) in
- * the same run: the ratio. CPU seconds of each server process (/proc) and of the producers.
+ * the same run: the ratio. CPU seconds of each server process (/proc) and of the producers, and
+ * per 100k events the collector's main thread and its flusher thread (named `tributary-flush`).
  *   npm run bench:stream -- --seconds 10 --connections 4 --in-flight 256 [--json] [--side both]
  *   npm run bench:stream -- --side raw [--collector-cpu-prof DIR]
  *     (the raw HTTP load on collect alone, then its flusher landing everything: CPU per event)
@@ -65,6 +66,10 @@ interface Summary {
   serverCpuPer100k: number;
   /** Of it, the collector's main thread (answering producers); NaN for JetStream. */
   mainCpuPer100k: number;
+  /** Of it, the collector's flusher thread (landing batches); NaN for JetStream. */
+  flusherCpuPer100k: number;
+  /** The producers' CPU seconds (this process) per 100,000 acknowledged events. */
+  producerCpuPer100k: number;
 }
 
 function summarize(
@@ -72,9 +77,13 @@ function summarize(
   serverCpu: number,
   producerCpu: number,
   mainCpu = Number.NaN,
+  flusherCpu = Number.NaN,
 ): Summary {
+  const per100k = (cpu: number) => (load.records ? (cpu / load.records) * 100_000 : Number.NaN);
   return {
-    mainCpuPer100k: load.records ? (mainCpu / load.records) * 100_000 : Number.NaN,
+    mainCpuPer100k: per100k(mainCpu),
+    flusherCpuPer100k: per100k(flusherCpu),
+    producerCpuPer100k: per100k(producerCpu),
     eventsPerSecond: load.records / load.seconds,
     p50Ms: percentile(load.latencies, 50),
     p99Ms: percentile(load.latencies, 99),
@@ -100,7 +109,7 @@ const int = (x: number) => (Number.isFinite(x) ? Math.round(x).toLocaleString('e
 function row(name: string, s: Summary, reference?: Summary): string {
   const ratio = reference ? fmt(s.eventsPerSecond / reference.eventsPerSecond, 2) : '1.00';
   const cpuRatio = reference ? fmt(s.serverCpuPer100k / reference.serverCpuPer100k, 2) : '1.00';
-  return `| ${name} | ${int(s.eventsPerSecond)} | ${fmt(s.p50Ms)} / ${fmt(s.p99Ms)} | ${fmt(s.serverCpuSeconds)} s (${fmt(s.serverCpuPer100k, 2)} per 100k) | ${fmt(s.mainCpuPer100k, 2)} | ${fmt(s.producerCpuSeconds)} s | **${ratio}** | ${cpuRatio} | ${int(s.failed)} |`;
+  return `| ${name} | ${int(s.eventsPerSecond)} | ${fmt(s.p50Ms)} / ${fmt(s.p99Ms)} | ${fmt(s.serverCpuSeconds)} s (${fmt(s.serverCpuPer100k, 2)} per 100k) | ${fmt(s.mainCpuPer100k, 2)} | ${fmt(s.flusherCpuPer100k, 2)} | ${fmt(s.producerCpuSeconds)} s (${fmt(s.producerCpuPer100k, 2)} per 100k) | **${ratio}** | ${cpuRatio} | ${int(s.failed)} |`;
 }
 
 function printReport(
@@ -116,9 +125,9 @@ function printReport(
   );
   out.push('');
   out.push(
-    '| side | events/s acked | ack p50 / p99 ms | server CPU | main thread CPU per 100k | producer CPU | ratio events/s | ratio CPU per event | failed |',
+    '| side | events/s acked | ack p50 / p99 ms | server CPU | main thread CPU per 100k | flusher thread CPU per 100k | producer CPU | ratio events/s | ratio CPU per event | failed |',
   );
-  out.push('|---|---|---|---|---|---|---|---|---|');
+  out.push('|---|---|---|---|---|---|---|---|---|---|');
   if (reference && jet)
     out.push(row(`JetStream ${jet.version} (file, ${inFlight} in flight)`, reference));
   if (tribSummaries) {
@@ -173,7 +182,9 @@ async function rawOnly(events: ReturnType<typeof fixedEvents>): Promise<void> {
     r.raw.collectorCpuSeconds,
     r.raw.producerCpuSeconds,
     r.raw.collectorMainCpuSeconds,
+    r.raw.collectorFlusherCpuSeconds,
   );
+  const per100kAcked = (cpu: number) => (cpu / r.acked) * 100_000;
   const result = {
     connections,
     seconds,
@@ -184,7 +195,11 @@ async function rawOnly(events: ReturnType<typeof fixedEvents>): Promise<void> {
     landLagSeconds: r.landLagSeconds,
     landCpuSeconds: r.landCpuSeconds,
     landCpuPer100k: (r.landCpuSeconds / r.acked) * 100_000,
-    landMainCpuPer100k: (r.landMainCpuSeconds / r.acked) * 100_000,
+    landMainCpuPer100k: per100kAcked(r.landMainCpuSeconds),
+    landFlusherCpuPer100k: per100kAcked(r.landFlusherCpuSeconds),
+    landOtherCpuPer100k: per100kAcked(
+      r.landCpuSeconds - r.landMainCpuSeconds - r.landFlusherCpuSeconds,
+    ),
   };
   if (values.json) return console.log(JSON.stringify(result, null, 2));
   console.log(
@@ -192,6 +207,8 @@ async function rawOnly(events: ReturnType<typeof fixedEvents>): Promise<void> {
       `bench:stream --side raw — ${seconds} s, ${connections} connections × 500, load average ${fmt(result.load.start, 2)} → ${fmt(result.load.end, 2)}`,
       `raw HTTP: ${int(s.eventsPerSecond)} events/s acked, p50 ${fmt(s.p50Ms)} ms, p99 ${fmt(s.p99Ms)} ms, collector CPU during the load ${fmt(s.serverCpuSeconds, 2)} s (${fmt(s.serverCpuPer100k, 3)} s per 100k; main thread ${fmt(s.mainCpuPer100k, 3)}), producer CPU ${fmt(s.producerCpuSeconds, 2)} s, failed ${int(s.failed)}`,
       `landed ${int(r.landed)} of ${int(r.acked)} acked, ${fmt(r.landLagSeconds, 2)} s after the load; collector CPU load + landing ${fmt(r.landCpuSeconds, 2)} s (${fmt(result.landCpuPer100k, 3)} s per 100k acked; main thread ${fmt(result.landMainCpuPer100k, 3)})`,
+      `CPU-s per 100k events, by component: main thread ${fmt(result.landMainCpuPer100k, 3)}, flusher thread ${fmt(result.landFlusherCpuPer100k, 3)}, other threads (libuv's writes and fsyncs, V8's helpers) ${fmt(result.landOtherCpuPer100k, 3)} (load + landing); producers ${fmt(s.producerCpuPer100k, 3)} (load)`,
+      `  so, on whole cores of their own: the main thread alone would acknowledge ${int(100_000 / result.landMainCpuPer100k)} events/s on one core; the whole collector (every thread) ${int(100_000 / result.landCpuPer100k)} events/s per core it gets; collector + producers ${int(200_000 / (result.landCpuPer100k + s.producerCpuPer100k))} events/s on 2 cores`,
       `targets (≥ ${int(TARGET_EVENTS_PER_SECOND)} events/s acked after fsync and p99 < ${TARGET_P99_MS} ms): ${targetVerdict(s)}`,
       ...(s.errors.length ? [`errors: ${s.errors.join(' | ')}`] : []),
     ].join('\n'),
@@ -214,7 +231,13 @@ async function main(): Promise<void> {
   if (side === 'both' || side === 'tributary') {
     trib = await runTributarySide(events, seconds, connections, log);
     const s = (p: ProducerResult) =>
-      summarize(p.load, p.collectorCpuSeconds, p.producerCpuSeconds, p.collectorMainCpuSeconds);
+      summarize(
+        p.load,
+        p.collectorCpuSeconds,
+        p.producerCpuSeconds,
+        p.collectorMainCpuSeconds,
+        p.collectorFlusherCpuSeconds,
+      );
     tribSummaries = { raw: s(trib.raw), sdk: s(trib.sdk), serve: s(trib.serve) };
   }
   load.end = loadavg()[0]!;

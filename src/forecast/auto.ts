@@ -1,6 +1,7 @@
 /**
  * Choosing a method per series from its backtest: `auto` ranks the candidates by their mean
- * per-window score against Naive2 ((sMAPE/sMAPE_naive2 + MASE/MASE_naive2)/2, lower is better).
+ * per-window score against Naive2 ((sMAPE/sMAPE_naive2 + MASE/MASE_naive2)/2, lower is better);
+ * intermittent series (`isIntermittent`) by their mean MASE instead (see `rankMethods`).
  * Only methods scored on as many windows as the best-covered one compete, so a method that could
  * run on the newest window alone is not compared on easier ground. Ties go to the simpler
  * method: the candidate list is ordered simplest first.
@@ -42,8 +43,16 @@ function keyOf(score: MethodScore, by: Ranked['by']): number | null {
 /**
  * Ranks candidate methods (simplest first in `candidates`) by backtest score. Methods scored on
  * fewer windows than the best-covered one are left out; so is any method without a score.
+ * An intermittent series is ranked by MASE (then OWA, then sMAPE when no MASE could be scored):
+ * sMAPE, half of OWA, is 200% on every period with zero demand and a non-zero forecast, and 0
+ * when both are zero, so it rewards forecasting zero over a demand rate (Hyndman 2006, "Another
+ * look at forecast-accuracy metrics for intermittent demand").
  */
-export function rankMethods(scores: readonly MethodScore[], candidates: readonly string[]): Ranked {
+export function rankMethods(
+  scores: readonly MethodScore[],
+  candidates: readonly string[],
+  intermittent = false,
+): Ranked {
   const byName = new Map(scores.map((s) => [s.method, s]));
   const present = candidates
     .map((c) => byName.get(c))
@@ -51,7 +60,10 @@ export function rankMethods(scores: readonly MethodScore[], candidates: readonly
   const most = Math.max(0, ...present.map((s) => s.windows));
   if (most === 0) return { order: [], by: 'none' };
   const eligible = present.filter((s) => s.windows === most);
-  for (const by of ['owa', 'mase', 'smape'] as const) {
+  const keys = intermittent
+    ? (['mase', 'owa', 'smape'] as const)
+    : (['owa', 'mase', 'smape'] as const);
+  for (const by of keys) {
     const keyed = eligible.filter((s) => keyOf(s, by) !== null);
     if (keyed.length === 0) continue;
     const index = (name: string): number => candidates.indexOf(name);

@@ -32,6 +32,12 @@ export interface BacktestConfig {
   nonNegative: boolean;
   /** The series' method memory (ForecastOptions.memory), passed to every window's fits. */
   memory?: Map<string, unknown>;
+  /**
+   * What the fits of a window see instead of its raw training values (outlier cleaning,
+   * outliers.ts); the window is still scored against the raw actuals with the raw training
+   * values as the MASE/RMSSE scale. Absent: the raw values.
+   */
+  prepare?: (train: readonly number[]) => readonly number[];
 }
 
 /** One window's training end, its actuals and every method's forecast there (null: skipped). */
@@ -161,7 +167,8 @@ export function backtestSeries(
   const windows: BacktestWindow[] = [];
   origins.forEach((origin, i) => {
     const window = i + 1;
-    const train = y.slice(0, origin);
+    const raw = y.slice(0, origin);
+    const train = config.prepare ? config.prepare(raw) : raw;
     const forecasts = new Map<string, ForecastResult | null>();
     for (const method of methods) {
       const need = method.minLength(options);

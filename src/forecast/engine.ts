@@ -30,8 +30,15 @@ import type {
   SeriesInput,
 } from './types.js';
 import { futurePeriods } from './periods.js';
+import { cleanOutliers } from './outliers.js';
 
 const lookup = methodByName;
+
+/**
+ * `outliers` when the spec does not say: `clean` (outliers.ts). Chosen by measurement on every
+ * set of bench:forecast, real ones included (bench/RESULTS.md, issue 16).
+ */
+export const DEFAULT_OUTLIERS: 'clean' | 'keep' = 'clean';
 
 /**
  * The `auto` candidate set for one series, simplest first (ties in score go to the earlier):
@@ -222,8 +229,13 @@ export function forecastOne(s: SeriesInput, spec: ForecastSpec): SeriesForecast 
     levels: spec.levels,
     memory,
   };
-  const y = s.values;
-  const candidates = candidatesFor(y, spec);
+  // `y` is what the fits see (outliers replaced unless the spec keeps them); the backtest scores
+  // against the raw values and cleans each training window on its own, as the final fit does.
+  const raw = s.values;
+  const clean = (spec.outliers ?? DEFAULT_OUTLIERS) === 'clean';
+  const cleaned = clean ? cleanOutliers(raw, spec.seasonPeriods) : { values: raw, replaced: [] };
+  const y = cleaned.values;
+  const candidates = candidatesFor(raw, spec);
   const config: BacktestConfig = {
     horizon: spec.horizon,
     windows: spec.backtest.windows,
@@ -232,15 +244,16 @@ export function forecastOne(s: SeriesInput, spec: ForecastSpec): SeriesForecast 
     levels: spec.levels,
     nonNegative: spec.nonNegative,
     memory,
+    ...(clean ? { prepare: (train) => cleanOutliers(train, spec.seasonPeriods).values } : {}),
   };
   const tested =
     candidates.includes(REFERENCE_METHOD) || !METHODS.has(REFERENCE_METHOD)
       ? candidates
       : [...candidates, REFERENCE_METHOD];
-  const backtest = backtestSeries(y, s.periods, tested.map(lookup), config);
+  const backtest = backtestSeries(raw, s.periods, tested.map(lookup), config);
   const rows = backtest.rows;
   const scores = summarize(rows, tested);
-  const ranked = rankMethods(scores, candidates);
+  const ranked = rankMethods(scores, candidates, isIntermittent(raw));
   const members = chosenMembers(ranked, scores, candidates, spec);
   let chosen: ChosenMethod;
   let forecast: MethodForecast;
@@ -249,7 +262,7 @@ export function forecastOne(s: SeriesInput, spec: ForecastSpec): SeriesForecast 
     const fits = members.map((m) =>
       runMethod(lookup(m), y, spec.horizon, options, spec.nonNegative),
     );
-    const comboRows = combinationRows(y, s.periods, backtest, members, config);
+    const comboRows = combinationRows(raw, s.periods, backtest, members, config);
     rows.push(...comboRows);
     const comboScore = summarize(comboRows, [combinationName(members)])[0]!;
     scores.push(comboScore);
@@ -296,6 +309,13 @@ export function forecastOne(s: SeriesInput, spec: ForecastSpec): SeriesForecast 
     backtest: rows,
     scores,
   };
+  if (clean) {
+    out.outliers = cleaned.replaced.map((r) => ({
+      period: s.periods[r.index] ?? String(r.index),
+      value: r.value,
+      replacement: r.replacement,
+    }));
+  }
   // Carried to reconcileForecasts (which removes them) even when the caller forecasts series one
   // at a time without the hierarchy and reconciles afterwards, as the pipeline step does.
   if (spec.reconcile === 'mint_shrink') out.residuals = residualsOf(y, fitted);

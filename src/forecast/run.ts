@@ -66,6 +66,7 @@ export function forecastSpec(forecast: Forecast, longestSeries: number): Forecas
     backtest: forecast.backtest,
     nonNegative: forecast.nonNegative,
     keepAllMethods: forecast.keepAllMethods,
+    ...(forecast.outliers !== undefined ? { outliers: forecast.outliers } : {}),
     ...(forecast.combineTop !== undefined ? { combineTop: forecast.combineTop } : {}),
     selection: forecast.selection,
     ...(forecast.hierarchy ? { hierarchy: forecast.hierarchy, reconcile: forecast.reconcile } : {}),

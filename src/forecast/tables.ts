@@ -135,6 +135,20 @@ export function backtestTable(forecast: Forecast, series: readonly SeriesOutput[
   return { name: `${forecast.name}_backtest`, columns, rows };
 }
 
+/**
+ * The `outliers_replaced` and `outliers` cells of a series: how many values the final fit saw
+ * replaced and which (JSON: period, value, replacement), both null with `outliers: keep`.
+ */
+function outlierValues(outliers: SeriesForecast['outliers']): (string | null)[] {
+  if (outliers === undefined) return [null, null];
+  const list = outliers.map((o) => ({
+    period: o.period,
+    value: o.value,
+    replacement: Math.round(o.replacement * 1e6) / 1e6,
+  }));
+  return [String(outliers.length), JSON.stringify(list)];
+}
+
 /** `<name>_methods`: one row per series: the method chosen, why (fallback), and its scores. */
 export function methodsTable(forecast: Forecast, series: readonly SeriesOutput[]): TableData {
   const period = periodType(forecast.frequency);
@@ -147,6 +161,8 @@ export function methodsTable(forecast: Forecast, series: readonly SeriesOutput[]
     { name: 'smape', type: 'double' },
     { name: 'mase', type: 'double' },
     { name: 'history', type: 'integer' },
+    { name: 'outliers_replaced', type: 'integer' },
+    { name: 'outliers', type: 'string' },
     { name: 'first_period', type: period },
     { name: 'last_period', type: period },
     ...(forecast.hierarchy
@@ -168,6 +184,7 @@ export function methodsTable(forecast: Forecast, series: readonly SeriesOutput[]
       num(c.smape),
       num(c.mase),
       String(s.history),
+      ...outlierValues(s.result.outliers),
       periodText(s.first, forecast.frequency),
       periodText(s.last, forecast.frequency),
       ...(forecast.hierarchy ? [r?.method ?? null, r?.note ?? null] : []),

@@ -71,6 +71,22 @@ export interface ForecastSpec {
   autoSkipExpensive?: boolean;
   /** When given, each result carries the ISO starts of its future periods. */
   frequency?: ForecastFrequency;
+  /**
+   * `clean`: one-off outliers are replaced before every fit, the backtest windows' included
+   * (outliers.ts: robust seasonal + trend, remainders beyond 3 IQR); the actuals scored and
+   * written stay raw. `keep`: fits see the raw values. Default: engine.ts `DEFAULT_OUTLIERS`.
+   */
+  outliers?: 'clean' | 'keep';
+}
+
+/** A value the fits saw replaced (`outliers: clean`). */
+export interface ReplacedOutlier {
+  /** The period of the value (its ISO start). */
+  period: string;
+  /** As observed. */
+  value: number;
+  /** What the fits saw instead. */
+  replacement: number;
 }
 
 /** A whole-series forecast by one method (or one combination). */
@@ -159,6 +175,11 @@ export interface SeriesForecast {
    * `mint_shrink` was asked but bottom-up used, why (`note`).
    */
   reconciliation?: { method: 'bottom_up' | 'mint_shrink'; note?: string };
+  /**
+   * With `outliers: clean`: the values of the whole series replaced for the final fit (empty when
+   * none); absent with `keep`.
+   */
+  outliers?: ReplacedOutlier[];
   /**
    * Internal: the chosen method's one-step in-sample residuals, set only when the spec asks
    * `reconcile: 'mint_shrink'`, for `reconcileForecasts` (which removes them).

@@ -80,6 +80,21 @@ export async function serializeSql(parser: Engine, sql: string): Promise<unknown
 
 /** Builds the column lineage of a project (compiles models; runs nothing in the warehouse). */
 export async function buildColumnLineage(input: ColumnLineageInput): Promise<ColumnLineage> {
+  const { lineage, resolver } = await modelLineage(input);
+  for (const d of input.dashboards)
+    for (const tile of d.tiles) await addTile(resolver, d, tile, input.project);
+  for (const sync of input.syncs ?? []) await addSync(resolver, sync, input);
+  return lineage;
+}
+
+/**
+ * The lineage of the sources' and models' columns, in graph order; with `only`, of those assets
+ * alone (they must include everything upstream of what the caller asks about).
+ */
+async function modelLineage(
+  input: Omit<ColumnLineageInput, 'dashboards' | 'syncs'>,
+  only?: ReadonlySet<string>,
+): Promise<{ lineage: ColumnLineage; resolver: QueryResolver }> {
   const assetOf = new Map(
     [...relationAssets(input.graph, input.models)].map(([rel, key]) => [rel.toLowerCase(), key]),
   );
@@ -96,6 +111,7 @@ export async function buildColumnLineage(input: ColumnLineageInput): Promise<Col
   const resolver = new QueryResolver(input.parser, known, assetOf, lineage);
   const session = new DbtSession(input.models);
   for (const key of input.graph.order) {
+    if (only && !only.has(key)) continue;
     const asset = input.graph.assets.get(key)!;
     const node = asset.uniqueId ? input.models.manifest.nodes.get(asset.uniqueId) : undefined;
     if (node && asset.kind === 'seed') {
@@ -124,10 +140,48 @@ export async function buildColumnLineage(input: ColumnLineageInput): Promise<Col
         columns.map((c) => c.name),
       );
   }
-  for (const d of input.dashboards)
-    for (const tile of d.tiles) await addTile(resolver, d, tile, input.project);
-  for (const sync of input.syncs ?? []) await addSync(resolver, sync, input);
-  return lineage;
+  return { lineage, resolver };
+}
+
+/** A sync's source columns as parsing says they are, or why parsing cannot say. */
+export type StaticSourceColumns =
+  { columns: string[]; reason?: undefined } | { columns: undefined; reason: string };
+
+/**
+ * The output columns of each sync's source, derived without running anything: the models its
+ * source reads (and theirs, up to the landing tables and seeds) are compiled and parsed, and the
+ * source (`ref` model, or the sync's own SQL) resolved against them. `upstream` is every asset
+ * the syncs' sources depend on. A source whose columns cannot be listed (a `select *` from a
+ * relation outside the project, SQL too dynamic to follow) has the reason instead.
+ */
+export async function staticSyncSourceColumns(
+  input: Omit<ColumnLineageInput, 'dashboards'> & { syncs: readonly SyncDefinition[] },
+  upstream: ReadonlySet<string>,
+): Promise<Map<string, StaticSourceColumns>> {
+  const { lineage, resolver } = await modelLineage(input, upstream);
+  const out = new Map<string, StaticSourceColumns>();
+  for (const sync of input.syncs) {
+    if (sync.source.sql !== undefined) {
+      const resolved = await resolver.resolve(sync.source.sql, input.project.config.models.schema);
+      out.set(
+        sync.name,
+        resolved.columns
+          ? { columns: resolved.columns.map((c) => c.name) }
+          : { columns: undefined, reason: resolved.unresolved ?? 'not resolved' },
+      );
+      continue;
+    }
+    const key = [...input.graph.assets.values()].find(
+      (a) => a.name === sync.source.ref && ['model', 'seed', 'snapshot'].includes(a.kind),
+    )?.key;
+    const reason = key ? lineage.unresolved.get(key) : 'its model is not in the graph';
+    const columns = key ? lineage.columns.get(key) : undefined;
+    out.set(
+      sync.name,
+      !reason && columns ? { columns } : { columns: undefined, reason: reason ?? 'not resolved' },
+    );
+  }
+  return out;
 }
 
 /** Landing-file fields -> processed columns, from each table's contract. */

@@ -68,3 +68,4 @@ export {
 } from './sync-run.js';
 export { SyncHistory, type SyncRunRecord, type SyncRunStatus } from './sync-history.js';
 export { checkSyncMapping, resolveSyncSource } from './sync-assets.js';
+export { checkSync, type SyncCheckReport } from './sync-check.js';

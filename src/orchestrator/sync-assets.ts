@@ -10,6 +10,7 @@ import type { Node, ParsedProject } from '../models/index.js';
 import { ProblemsError, type Problem, type SyncDefinition } from '../project/index.js';
 import type { DestinationCapabilities, DestinationField } from '../sync/index.js';
 import { relationAssets, type Asset, type AssetGraph } from './graph.js';
+import type { StaticSourceColumns } from './column-lineage.js';
 
 /** Node kinds a sync's `ref` may name: what builds a relation. */
 const REF_KINDS = new Set(['model', 'seed', 'snapshot']);
@@ -186,5 +187,50 @@ export function checkSyncMapping(
       message: `mode ${sync.mode} needs ${missing.join(' and ')}, which destination ${sync.destination} cannot do (it can: ${capabilities.operations.join(', ')})`,
       location: at(sync.lines?.mode, 'mode'),
     });
+  return problems;
+}
+
+/** Every asset the given assets read, directly or not (themselves excluded). */
+export function upstreamAssets(graph: AssetGraph, assets: readonly Asset[]): Set<string> {
+  const seen = new Set<string>();
+  const stack = assets.flatMap((a) => a.deps);
+  while (stack.length) {
+    const key = stack.pop()!;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    stack.push(...(graph.assets.get(key)?.deps ?? []));
+  }
+  return seen;
+}
+
+/** How a sync's source is named in messages: the model, or the sync's own SQL. */
+export function sourceLabel(sync: SyncDefinition): string {
+  return sync.source.ref ?? "the sync's SQL";
+}
+
+/**
+ * The compile-time half of the column check: the sync's match column and mapped columns against
+ * its source's columns as parsing derives them (column-lineage.ts), each problem at its line.
+ * A source whose columns cannot be derived gives no problem here: the run-time check
+ * (checkSyncMapping, against the built relation) covers it.
+ */
+export function staticColumnProblems(sync: SyncDefinition, source: StaticSourceColumns): Problem[] {
+  if (!source.columns) return [];
+  const have = new Set(source.columns.map((c) => c.toLowerCase()));
+  const label = sourceLabel(sync);
+  const its = `its columns: ${listed(source.columns)}`;
+  const problems: Problem[] = [];
+  if (!have.has(sync.match.source.toLowerCase()))
+    problems.push({
+      message: `match column "${sync.match.source}" is not in ${label} (${its})`,
+      location: { file: sync.file, line: sync.lines?.match, path: 'match.source' },
+    });
+  sync.fields.forEach((f, i) => {
+    if (f.source !== undefined && !have.has(f.source.toLowerCase()))
+      problems.push({
+        message: `column "${f.source}" is not in ${label} (${its})`,
+        location: { file: sync.file, line: f.line, path: `fields.${i}.source` },
+      });
+  });
   return problems;
 }

@@ -49,7 +49,7 @@ export interface SyncStepOptions {
   onOutcome?: (sync: SyncDefinition, outcome: SyncOutcome) => void;
 }
 
-function findSyncDefinition(ws: Workspace, name: string): SyncDefinition {
+export function findSyncDefinition(ws: Workspace, name: string): SyncDefinition {
   const sync = ws.syncs.find((s) => s.name === name);
   if (!sync) throw new TributaryError(`no sync named ${name}`, { code: 'NOT_FOUND' });
   return sync;
@@ -69,13 +69,13 @@ export function syncDisabledReason(ws: Workspace, sync: SyncDefinition): string 
 }
 
 /** Opens the sync's destination; an unreachable one fails this step only, with what to do. */
-async function openFor(ws: Workspace, sync: SyncDefinition): Promise<SyncDestination> {
+export async function openFor(ws: Workspace, sync: SyncDefinition): Promise<SyncDestination> {
   const config = ws.project.config.destinations[sync.destination]!;
   return openDestination(sync.destination, config, ws.project);
 }
 
 /** The destination object's fields; a destination that cannot be reached is named with its URL. */
-async function describeObject(
+export async function describeObject(
   sync: SyncDefinition,
   destination: SyncDestination,
   ws: Workspace,

@@ -17,6 +17,7 @@ import {
   loadDashboards,
   loadProject,
   loadSyncs,
+  ProblemsError,
   readSecret,
   type Dashboard,
   type Project,
@@ -25,10 +26,14 @@ import {
 import { StateStore, openStateEngine, type StateLocation } from '../state/index.js';
 import type { FlushService } from '../stream/index.js';
 import { DeadLetterStore, Notifier, checkAlertsConfig } from '../notify/index.js';
-import { buildAssetGraph, withAssets, type AssetGraph } from './graph.js';
+import { buildAssetGraph, withAssets, type Asset, type AssetGraph } from './graph.js';
 import { dashboardAssets, withForecastLineage } from './lineage.js';
-import { buildColumnLineage, type ColumnLineage } from './column-lineage.js';
-import { syncAssets } from './sync-assets.js';
+import {
+  buildColumnLineage,
+  staticSyncSourceColumns,
+  type ColumnLineage,
+} from './column-lineage.js';
+import { staticColumnProblems, syncAssets, upstreamAssets } from './sync-assets.js';
 
 export interface Workspace {
   project: Project;
@@ -392,9 +397,31 @@ async function readGraph(
     await dashboardAssets(engine, dashboards, graph, models, schema),
   );
   const syncs = await loadSyncs(project.dir, Object.keys(project.config.destinations));
-  const syncGraph = withAssets(
-    dashboardGraph,
-    await syncAssets(engine, syncs, graph, models, project.config.models.schema),
-  );
+  const assets = await syncAssets(engine, syncs, graph, models, project.config.models.schema);
+  await checkSyncColumns({ project, models, graph, syncs }, assets);
+  const syncGraph = withAssets(dashboardGraph, assets);
   return { models, graph: syncGraph, dashboards, syncs };
+}
+
+/**
+ * Each sync's mapped columns against its source's columns derived by parsing (its model and what
+ * that model reads are compiled, not run): a column the source does not have is a compile error
+ * at the sync file's line. Sources parsing cannot list are left to the run-time check.
+ */
+async function checkSyncColumns(
+  input: { project: Project; models: ParsedProject; graph: AssetGraph; syncs: SyncDefinition[] },
+  assets: readonly Asset[],
+): Promise<void> {
+  if (!input.syncs.length) return;
+  const parser = await openDuckDB({ path: ':memory:' });
+  try {
+    const sources = await staticSyncSourceColumns(
+      { ...input, parser },
+      upstreamAssets(input.graph, assets),
+    );
+    const problems = input.syncs.flatMap((s) => staticColumnProblems(s, sources.get(s.name)!));
+    if (problems.length) throw new ProblemsError(problems);
+  } finally {
+    await parser.close();
+  }
 }

@@ -27,6 +27,7 @@ export {
   type QueuedTask,
   type Claim,
   type CompletedStatus,
+  type Completion,
   type WorkTask,
   type WorkQueueOptions,
 } from './work-queue.js';

@@ -19,6 +19,10 @@
  * - `lookup(object, matchField, keys)` says which match keys already exist and their destination
  *   ids. The runner calls it after a crash for batches it sent but did not record, so `insert`
  *   mode never creates a record twice. `delete` of a key that is already gone is `ok`.
+ * - `settle(object)` (optional) waits until writes that may still be running in the destination
+ *   after their client died are finished (Salesforce's ingest jobs run on after the upload is
+ *   closed), so the lookups of a crash recovery see what those writes made. A destination whose
+ *   writes are done when their request is answered needs none.
  * - An adapter holds no state between calls other than connections and its rate-limit clock;
  *   `close()` releases them.
  */
@@ -74,6 +78,8 @@ export interface SyncDestination {
   describe(object: string): Promise<DestinationField[]>;
   write(batch: WriteBatch): Promise<RecordResult[]>;
   lookup(object: string, matchField: string, keys: readonly string[]): Promise<Map<string, string>>;
+  /** (Optional addition.) See the contract above: called before a crash recovery's lookups. */
+  settle?(object: string, signal?: AbortSignal): Promise<void>;
   close(): Promise<void>;
   /**
    * (Optional addition.) Where rate-limit and Retry-After waits are reported from now on; HTTP

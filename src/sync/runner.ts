@@ -6,9 +6,10 @@
  * committed; (2) the batch is sent; (3) one warehouse transaction records the accepted keys'
  * hashes and clears the marker. A process killed anywhere leaves either nothing, or a marker
  * whose batch may or may not have reached the destination. The next run resolves such a marker
- * before diffing: insert batches are looked up in the destination (a key found there is recorded
- * as synced, so it is never inserted twice); other operations are idempotent, so their keys' state
- * is marked stale and the diff sends them again.
+ * before diffing: its keys are looked up in the destination. An insert found there is recorded as
+ * synced, so it is never inserted twice; other operations are idempotent, so a key found there is
+ * marked stale (its state row created if missing, so mirror mode can still delete it) and the
+ * diff sends it again, and a key not found there loses its state (see recoverInflight).
  */
 import { TributaryError, describeError, faultPoint } from '../core/index.js';
 import type { Row } from '../engines/types.js';
@@ -265,39 +266,62 @@ function outcome(
 }
 
 /**
- * Resolves a marker left by a run that died between sending and recording: insert batches by
- * looking their keys up (found ones are recorded as synced), others by marking their state stale
- * so the diff sends them again. Returns how many keys the marker held.
+ * Resolves a marker left by a run that died between sending and recording. Its keys are looked
+ * up in the destination: an insert found there is recorded as synced (never inserted twice); any
+ * other key found there gets a stale state (created when missing, so a mirror sync deletes it
+ * once it leaves the source) and the diff sends it again; one not found there loses its state
+ * (an interrupted delete went through; an upsert never arrived and is new again). When the
+ * destination cannot look keys up (a webhook whose receiver does not answer lookups), non-insert
+ * keys all get a stale state: sending them again is harmless. Returns how many keys it held.
  */
 async function recoverInflight(ctx: RunContext): Promise<number> {
   const { input, tables } = ctx;
   const rows = await readInflight(input.warehouse, tables);
   if (!rows.length) return 0;
   const def = input.definition;
+  // A write the dead run started may still be running in the destination: wait for it first.
+  await input.destination.settle?.(def.object, input.signal);
   const accepted: AcceptedKey[] = [];
   const inserts = rows.filter((r) => r.op === 'insert');
-  for (let i = 0; i < inserts.length; i += ctx.batchSize) {
-    const chunk = inserts.slice(i, i + ctx.batchSize);
-    const found = await input.destination.lookup(
-      def.object,
-      def.match.destination,
-      chunk.map((r) => r.key),
-    );
-    for (const r of chunk) {
-      const id = found.get(r.key);
-      if (id !== undefined)
-        accepted.push({ key: r.key, op: 'insert', hash: r.hash, destinationId: id });
-    }
+  const found = await lookUpKeys(
+    ctx,
+    inserts.map((r) => r.key),
+  );
+  for (const r of inserts) {
+    const id = found.get(r.key);
+    if (id !== undefined)
+      accepted.push({ key: r.key, op: 'insert', hash: r.hash, destinationId: id });
+  }
+  const others = [...new Set(rows.filter((r) => r.op !== 'insert').map((r) => r.key))];
+  let held: Map<string, string> | undefined;
+  try {
+    held = await lookUpKeys(ctx, others);
+  } catch (err) {
+    if (!(err instanceof TributaryError) || err.code !== 'CONFIG') throw err;
+    input.progress?.log(`sync ${def.name}: ${err.message}; sending the interrupted keys again`);
   }
   await recordBatch(input.warehouse, tables, {
     accepted,
-    resend: rows.filter((r) => r.op !== 'insert').map((r) => r.key),
+    resend: held ? others.filter((k) => held.has(k)) : others,
+    forget: held ? others.filter((k) => !held.has(k)) : [],
     clear: rows.map((r) => r.key),
   });
   input.progress?.log(
     `sync ${def.name}: resolved ${rows.length} records left in flight by an interrupted run`,
   );
   return rows.length;
+}
+
+/** Which of `keys` the destination holds, with their ids, asked a batch at a time. */
+async function lookUpKeys(ctx: RunContext, keys: readonly string[]): Promise<Map<string, string>> {
+  const { definition: def, destination } = ctx.input;
+  const found = new Map<string, string>();
+  for (let i = 0; i < keys.length; i += ctx.batchSize) {
+    const chunk = keys.slice(i, i + ctx.batchSize);
+    for (const [key, id] of await destination.lookup(def.object, def.match.destination, chunk))
+      found.set(key, id);
+  }
+  return found;
 }
 
 /** Sends one batch of one change and records the outcome (see the file comment for the order). */

@@ -109,9 +109,11 @@ function placeholders(rows: number, width: number, offset = 0): string {
 
 /**
  * In one warehouse transaction: records the accepted keys (their hash and destination id, or
- * removes deleted ones), marks `resend` keys' state as stale so the next diff sends them again,
- * and clears the in-flight marker of `clear`, so the state and the marker never disagree about a
- * batch. Rejected keys keep their old state (tried again next run).
+ * removes deleted ones), marks `resend` keys' state as stale so the next diff sends them again
+ * (creating their state row when missing: the destination may hold such a key now, and a mirror
+ * sync must be able to delete it), removes `forget` keys' state (the destination does not hold
+ * them), and clears the in-flight marker of `clear`, so the state and the marker never disagree
+ * about a batch. Rejected keys keep their old state (tried again next run).
  */
 export async function recordBatch(
   engine: Engine,
@@ -119,6 +121,7 @@ export async function recordBatch(
   change: {
     accepted: readonly AcceptedKey[];
     resend?: readonly string[];
+    forget?: readonly string[];
     clear: readonly string[];
   },
 ): Promise<void> {
@@ -148,8 +151,16 @@ export async function recordBatch(
       );
     if (change.resend?.length)
       await tx.query(
-        `UPDATE ${tables.state} SET hash = $1 WHERE key IN (${inList(change.resend.length, 1)})`,
-        [STALE_HASH, ...change.resend],
+        `INSERT INTO ${tables.state} (key, hash, destination_id, synced_at)
+         SELECT v.k, $1, NULL, CAST($2 AS ${engine.dialect.typeName('timestamp')})
+           FROM (VALUES ${placeholders(change.resend.length, 1, 2)}) AS v(k)
+         ON CONFLICT (key) DO UPDATE SET hash = excluded.hash`,
+        [STALE_HASH, now, ...change.resend],
+      );
+    if (change.forget?.length)
+      await tx.query(
+        `DELETE FROM ${tables.state} WHERE key IN (${inList(change.forget.length)})`,
+        change.forget,
       );
     if (change.clear.length)
       await tx.query(

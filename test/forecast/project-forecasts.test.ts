@@ -159,6 +159,16 @@ describe('a forecast file’s selection and reconciliation', () => {
     );
     expect(forecast).toMatchObject({ reconcile: 'mint_shrink', selection: 'best' });
   });
+
+  it('takes outliers: clean or keep (absent: the engine default), anything else at its line', () => {
+    const parse = (text: string) => parseForecast('demand', 'forecasts/demand.yml', text).forecast;
+    expect(parse(MINIMAL)?.outliers).toBeUndefined();
+    expect(parse(`${MINIMAL}outliers: keep\n`)?.outliers).toBe('keep');
+    expect(parse(`${MINIMAL}outliers: clean\n`)?.outliers).toBe('clean');
+    expect(
+      problemsOf(`${MINIMAL}outliers: remove\n`).map((p) => [p.location.line, p.location.path]),
+    ).toEqual([[6, 'outliers']]);
+  });
 });
 
 describe('a project’s forecasts', () => {

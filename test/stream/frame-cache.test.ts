@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FrameCache } from '../../src/stream/flush/frame-cache.js';
-import { FrameStaging } from '../../src/stream/local/frame.js';
+import { FrameStaging, StagingPool } from '../../src/stream/local/frame.js';
 
 const CREATED = 1_764_700_000_000;
 const PREFIX = String(CREATED).padStart(13, '0');
@@ -113,5 +113,55 @@ describe('FrameCache', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('staging buffers given back', () => {
+  it('the cache gives back a handed-over group once read past, and only then', async () => {
+    const released: ArrayBuffer[] = [];
+    const cache = new FrameCache(undefined, (memory) => released.push(memory));
+    const first = group(1, 3);
+    cache.push('s', CREATED, SHARD, first);
+    cache.push('s', CREATED, SHARD, group(4, 6));
+    const read = (await cache.read('s', SHARD, after(0), opts(3)))!;
+    expect(read.records.map((r) => r.partitionKey)).toEqual(['key-1', 'key-2', 'key-3']);
+    expect(released.length).toBe(0); // its records were just returned: still in use
+    await cache.read('s', SHARD, after(3), opts());
+    expect(released.length).toBe(1);
+    expect(released[0] === first.bytes.buffer).toBe(true);
+  });
+
+  it('a pool hands out the smallest buffer big enough, and keeps within its bound', () => {
+    const pool = new StagingPool(3 * 1024 * 1024);
+    const [a, b] = [Buffer.allocUnsafe(1024 * 1024), Buffer.allocUnsafe(2 * 1024 * 1024)];
+    pool.give(b);
+    pool.give(a);
+    pool.give(Buffer.allocUnsafe(512 * 1024)); // over the bound: left to the GC
+    pool.give(Buffer.allocUnsafe(1024)); // too small to stage in
+    expect(pool.bytes).toBe(3 * 1024 * 1024);
+    expect(pool.take(600 * 1024) === a).toBe(true);
+    expect(pool.take(3 * 1024 * 1024) === undefined).toBe(true);
+    expect(pool.take(600 * 1024) === b).toBe(true);
+    expect(pool.bytes).toBe(0);
+  });
+
+  it('a staging buffer built in a reused buffer holds only its own frames', () => {
+    const pool = new StagingPool();
+    const staging = new FrameStaging(256 * 1024, pool);
+    for (let c = 1; c <= 300; c++) staging.add(c, CREATED, `k${c}`, Buffer.alloc(1000, c % 251));
+    const taken = staging.take();
+    pool.give(Buffer.from(taken.bytes.buffer)); // written: given back
+    staging.add(301, CREATED, 'k301', Buffer.from('{"n":301}'));
+    staging.take(); // the next buffer the staging takes is the one given back
+    staging.add(302, CREATED, 'k302', Buffer.from('{"n":302}'));
+    const again = staging.take();
+    expect(again.bytes.buffer === taken.bytes.buffer).toBe(true);
+    const cache = new FrameCache();
+    cache.push('s', CREATED, SHARD, again);
+    return cache.read('s', SHARD, after(301), opts()).then((read) => {
+      expect(read!.records.map((r) => [r.partitionKey, r.data.toString()])).toEqual([
+        ['k302', '{"n":302}'],
+      ]);
+    });
   });
 });

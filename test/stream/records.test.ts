@@ -33,11 +33,20 @@ describe('record placement', () => {
     // Every length around the one-block limit of the JavaScript MD5 (55 ASCII characters).
     for (let length = 0; length <= 70; length++) keys.push('k'.repeat(length), 'x'.repeat(length));
     keys.push('a', 'ключ', '🔑'.repeat(64), 'abc\u007f', 'ab\u0080');
-    for (const n of [2, 3, 5, 7, 10, 64, 255, 256])
-      for (const key of keys)
-        expect(shardOfPartitionKey(key, n), `${key} / ${n}`).toBe(
-          shardForHashKey(hashKeyOf(key), n),
-        );
+    // Twice: the first pass computes (and caches) each key's shard, the second reads the cache.
+    for (const pass of [1, 2])
+      for (const n of [2, 3, 5, 7, 10, 64, 255, 256])
+        for (const key of keys)
+          expect(shardOfPartitionKey(key, n), `${key} / ${n}, pass ${pass}`).toBe(
+            shardForHashKey(hashKeyOf(key), n),
+          );
+  });
+
+  it('keeps giving the MD5 shard once more keys were seen than the cache holds', () => {
+    const keys = Array.from({ length: 70_000 }, (_, i) => `session-${i}`);
+    for (const key of keys) shardOfPartitionKey(key, 4);
+    for (const key of [...keys.slice(0, 500), ...keys.slice(-500)])
+      expect(shardOfPartitionKey(key, 4), key).toBe(shardForHashKey(hashKeyOf(key), 4));
   });
 
   it('places explicit hash keys at the edges of the ranges exactly', () => {

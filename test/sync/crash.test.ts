@@ -15,24 +15,30 @@
  * `SYNC_CRASH_TRIALS` (default 5 kills: 3 in insert mode, the hard one, 2 in upsert) and `SYNC_CRASH_SEED` (default 17) set the
  * campaign: `SYNC_CRASH_TRIALS=30 npx vitest run test/sync/crash.test.ts`. Needs `npm run build`.
  */
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDuckDB, type Engine } from '../../src/engines/index.js';
+import { openDuckDB } from '../../src/engines/index.js';
 import { StateStore } from '../../src/state/index.js';
 import { PostgresDestination } from '../../src/sync/destinations/postgres.js';
 import { runSync } from '../../src/sync/runner.js';
 import { tempDir } from '../helpers.js';
 import { postgresTestUrl, serviceAvailable } from '../services.js';
-import type { ChildConfig } from './crash/child.js';
+import { childDefinition, type ChildConfig } from './crash/child.js';
+import {
+  createCustomers,
+  endedAsKill,
+  moveSourceOn,
+  prng,
+  requireBuiltChild,
+  runChild,
+  withWarehouse,
+} from './crash-support.js';
 import { freshPostgresDatabase } from './support.js';
 
 const TRIALS = Number(process.env.SYNC_CRASH_TRIALS ?? 5);
 const SEED = Number(process.env.SYNC_CRASH_SEED ?? 17);
 const ROWS = 1500;
-const CHILD = resolve(import.meta.dirname, '../../dist/test/sync/crash/child.js');
 /** The kinds of kill, in the order trials take them (upsert starts half-way through). */
 const KINDS = [
   'sigkill',
@@ -45,67 +51,6 @@ const KINDS = [
 
 const available = await serviceAvailable('postgres', postgresTestUrl);
 
-/** mulberry32, so a seed replays the same kill moments. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-interface ChildRun {
-  ended: string;
-  batches: number;
-  output: string;
-}
-
-/**
- * Runs the child; with `killAfterBatches`, SIGKILLs it `delayMs` after that many batch lines.
- * Resolves when it exits.
- */
-function runChild(
-  config: ChildConfig,
-  options: { killAfterBatches?: number; delayMs?: number; fault?: string } = {},
-): Promise<ChildRun> {
-  const env = { ...process.env };
-  if (options.fault) env.TRIBUTARY_FAULT = options.fault;
-  else delete env.TRIBUTARY_FAULT;
-  const child = spawn(process.execPath, [CHILD, JSON.stringify(config)], { env });
-  let output = '';
-  let batches = 0;
-  let killing = false;
-  child.stdout.setEncoding('utf8');
-  child.stderr.setEncoding('utf8');
-  child.stderr.on('data', (d: string) => (output += d));
-  child.stdout.on('data', (d: string) => {
-    output += d;
-    batches += (d.match(/^batch /gm) ?? []).length;
-    if (options.killAfterBatches !== undefined && !killing && batches >= options.killAfterBatches) {
-      killing = true;
-      setTimeout(() => child.kill('SIGKILL'), options.delayMs ?? 0);
-    }
-  });
-  return new Promise((done, fail) => {
-    child.on('error', fail);
-    child.on('exit', (code, signal) =>
-      done({ ended: signal ?? `exit ${code}`, batches, output: output.slice(-2000) }),
-    );
-  });
-}
-
-/** Opens the warehouse file (only while no child holds it), runs `fn`, closes it. */
-async function withWarehouse<T>(path: string, fn: (e: Engine) => Promise<T>): Promise<T> {
-  const engine = await openDuckDB({ path });
-  try {
-    return await fn(engine);
-  } finally {
-    await engine.close();
-  }
-}
-
 describe.skipIf(!available)(`a sync to PostgreSQL killed ${TRIALS} times (seed ${SEED})`, () => {
   const dir = tempDir('trib-sync-crash-');
   let url: string;
@@ -113,8 +58,7 @@ describe.skipIf(!available)(`a sync to PostgreSQL killed ${TRIALS} times (seed $
   let client: pg.Client;
 
   beforeAll(async () => {
-    if (!existsSync(CHILD))
-      throw new Error(`${CHILD} is missing: run \`npm run build\` before the sync crash test`);
+    requireBuiltChild();
     const db = await freshPostgresDatabase('synccrash');
     url = db.url;
     drop = db.drop;
@@ -141,17 +85,18 @@ describe.skipIf(!available)(`a sync to PostgreSQL killed ${TRIALS} times (seed $
       const config: ChildConfig = {
         warehouse,
         stateDb: join(dir, `${mode}-state.duckdb`),
-        postgresUrl: url,
-        schema: 'crm',
-        table: `contacts_${mode}`,
+        destination: { type: 'postgres', url, schema: 'crm' },
+        object: `contacts_${mode}`,
         sync: `crash_${mode}`,
         mode,
+        match: { source: 'email', destination: 'email' },
+        fields: [
+          { source: 'name', destination: 'name' },
+          { source: 'version', destination: 'version', cast: 'number' },
+        ],
         batchSize: 50,
       };
-      await withWarehouse(warehouse, (e) =>
-        e.exec(`CREATE TABLE customers AS SELECT 'user' || lpad(CAST(i AS VARCHAR), 6, '0') || '@x.io' AS email,
-                  'name ' || i AS name, CAST(1 AS INTEGER) AS version FROM range(${ROWS}) t(i)`),
-      );
+      await createCustomers(warehouse, ROWS);
       const log: string[] = [];
       const kills = mode === 'insert' ? Math.ceil(TRIALS / 2) : Math.floor(TRIALS / 2);
       const offset = mode === 'insert' ? 0 : 3;
@@ -165,14 +110,9 @@ describe.skipIf(!available)(`a sync to PostgreSQL killed ${TRIALS} times (seed $
               })
             : await runChild(config, { fault: `${kind}:${config.sync}` });
         log.push(`${kind}: ${run.ended} after ${run.batches} batches`);
-        if (run.ended !== 'SIGKILL' && run.ended !== 'exit 137' && run.ended !== 'exit 0')
-          throw new Error(`trial ${trial} ended ${run.ended}:\n${run.output}`);
+        if (!endedAsKill(run)) throw new Error(`trial ${trial} ended ${run.ended}:\n${run.output}`);
         // The source moves on between kills: new keys, and changed values of some old ones.
-        await withWarehouse(warehouse, (e) =>
-          e.exec(`INSERT INTO customers SELECT 'new' || ${trial} || '-' || i || '@x.io', 'fresh ' || i, 1 FROM range(150) t(i);
-                  UPDATE customers SET version = version + 1, name = name || '+'
-                   WHERE hash(email || '${trial}') % 5 = 0`),
-        );
+        await moveSourceOn(warehouse, trial, { added: 150 });
       }
       const last = await runChild(config);
       expect(last.ended, last.output).toBe('exit 0');
@@ -204,20 +144,7 @@ describe.skipIf(!available)(`a sync to PostgreSQL killed ${TRIALS} times (seed $
       const destination = new PostgresDestination({ url, schema: 'crm' });
       try {
         const dry = await runSync({
-          definition: {
-            name: config.sync,
-            file: 'syncs/crash.yml',
-            source: { ref: 'customers' },
-            destination: 'pg',
-            object: config.table,
-            mode,
-            match: { source: 'email', destination: 'email' },
-            fields: [
-              { source: 'name', destination: 'name', line: 6 },
-              { source: 'version', destination: 'version', cast: 'number', line: 7 },
-            ],
-            alert: {},
-          },
+          definition: childDefinition(config),
           warehouse: engine,
           state: stateStore,
           destination,

@@ -333,6 +333,28 @@ for (const kind of ['duckdb', 'postgres'] as const) {
       expect(uDest.records.get('a@x.io')).toEqual({ name: 'Ann', plan: 'free' });
     });
 
+    it('resolves an interrupted mirror batch by lookup: a new key that arrived is deleted once it leaves', async () => {
+      const src = await source(base);
+      const def = syncDefinition({ mode: 'mirror', batchSize: 5 });
+      const dest = new MemoryDestination();
+      // The batch reaches the destination, the process dies before recording it.
+      process.env.TRIBUTARY_FAULT = `sync-sent:${def.name}`;
+      await expect(runSync(input(def, dest, src))).rejects.toThrow(/fault injected/);
+      delete process.env.TRIBUTARY_FAULT;
+      expect([...dest.records.keys()].sort()).toEqual(['a@x.io', 'b@x.io', 'c@x.io']);
+      // b leaves the source before the re-run; c is removed in the destination meanwhile.
+      await wh.engine.exec(`DELETE FROM ${src} WHERE email = 'b@x.io'`);
+      dest.records.delete('c@x.io');
+      const r = await runSync(input(def, dest, src));
+      expect(r.message).toContain('resolved 3 records left in flight');
+      expect(r).toMatchObject({ deleted: 1, rejected: 0 });
+      expect([...dest.records.keys()].sort()).toEqual(['a@x.io', 'c@x.io']);
+      const { rows } = await wh.engine.query(
+        `SELECT key FROM tributary_sync.${def.name}__state ORDER BY key`,
+      );
+      expect(rows.map((row) => row.key)).toEqual(['a@x.io', 'c@x.io']);
+    });
+
     it('does not send keys found on several source rows, nor rows without a key, and says so', async () => {
       const src = await source([
         ...base,

@@ -7,6 +7,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import {
+  checkSync,
   listSyncs,
   runOneSync,
   runPipeline,
@@ -143,20 +144,119 @@ describe('a sync in the asset graph', () => {
     });
   });
 
-  it('fails only its own step, naming the lines, when the mapping does not fit', async () => {
-    crm = await startHubSpotServer();
+  it('refuses a mapped column the model does not have at its line when the project opens', async () => {
     const bad = SYNC.replace('source: first_name', 'source: given_name').replace(
-      'destination: lifetime_value',
-      'destination: ltv',
+      'source: email, destination: email }\nfields',
+      'source: mail, destination: email }\nfields',
     );
+    const dir = project('http://127.0.0.1:9', bad);
+    const err = await withWorkspace(dir, async () => undefined).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ProblemsError);
+    const its = 'its columns: customer_id, email, first_name, lifetime_value';
+    expect((err as ProblemsError).problems).toEqual([
+      {
+        message: `match column "mail" is not in customers (${its})`,
+        location: { file: 'syncs/contacts.yml', line: 5, path: 'match.source' },
+      },
+      {
+        message: `column "given_name" is not in customers (${its})`,
+        location: { file: 'syncs/contacts.yml', line: 8, path: 'fields.1.source' },
+      },
+    ]);
+    expect((err as ProblemsError).message).toContain(
+      `syncs/contacts.yml:8 (fields.1.source): column "given_name" is not in customers`,
+    );
+  });
+
+  it("checks a sql: source's columns by parsing it, through the models it reads", async () => {
+    const sql = `source: { sql: "select c.email, upper(c.first_name) as shout from {{ ref('customers') }} c" }
+destination: crm
+object: contacts
+match: { source: email, destination: email }
+fields:
+  - { source: shout, destination: firstname }
+  - { source: lifetime_value, destination: lifetime_value }
+`;
+    const dir = project('http://127.0.0.1:9', sql.replace("{{ ref('customers') }}", 'customers'));
+    const err = await withWorkspace(dir, async () => undefined).catch((e: unknown) => e);
+    expect((err as ProblemsError).problems).toEqual([
+      {
+        message: `column "lifetime_value" is not in the sync's SQL (its columns: email, shout)`,
+        location: { file: 'syncs/contacts.yml', line: 7, path: 'fields.1.source' },
+      },
+    ]);
+  });
+
+  it('leaves a source whose columns parsing cannot list to the run-time check', async () => {
+    // A star over a relation outside the project: its columns are only known once it exists.
+    const sql = `source: { sql: "select * from outside.people" }
+destination: crm
+object: contacts
+match: { source: email, destination: email }
+fields:
+  - { source: given_name, destination: firstname }
+`;
+    const dir = project('http://127.0.0.1:9', sql);
+    await withWorkspace(dir, async (ws) => {
+      expect(ws.syncs.map((s) => s.name)).toEqual(['contacts']);
+    });
+  });
+
+  it('--check names a destination field that does not exist, from the schema API, at its line', async () => {
+    crm = await startHubSpotServer();
+    const dir = project(crm.url, SYNC.replace('destination: lifetime_value', 'destination: ltv'));
+    await withWorkspace(dir, async (ws) => {
+      const report = await checkSync(ws, 'contacts');
+      expect(report.columns).toBe(
+        'checked against customers (4 columns, derived by parsing its SQL)',
+      );
+      expect(report.destination).toMatch(
+        /^checked against the schema of contacts at crm \(hubspot, \d+ fields\)$/,
+      );
+      expect(report.problems).toEqual([
+        {
+          message: expect.stringContaining(
+            'contacts has no field ltv at destination crm',
+          ) as string,
+          location: { file: 'syncs/contacts.yml', line: 9, path: 'fields.2.destination' },
+        },
+      ]);
+      expect(crm!.records('contacts')).toEqual([]);
+    });
+  });
+
+  it('--check says when the destination cannot be reached and when columns wait for the run', async () => {
+    const sql = `source: { sql: "select * from outside.people" }
+destination: crm
+object: contacts
+match: { source: email, destination: email }
+fields:
+  - { source: given_name, destination: firstname }
+`;
+    const dir = project('http://127.0.0.1:9', sql);
+    await withWorkspace(dir, async (ws) => {
+      const report = await checkSync(ws, 'contacts');
+      expect(report.problems).toEqual([]);
+      expect(report.columns).toContain(
+        "the columns of the sync's SQL cannot be derived by parsing",
+      );
+      expect(report.columns).toContain('checked against the built relation when the sync runs');
+      expect(report.destination).toContain(
+        'destination crm at http://127.0.0.1:9 cannot be reached',
+      );
+      expect(report.destination).toContain('its fields are checked when the sync runs');
+    });
+  }, 60_000);
+
+  it('fails only its own step, naming the line, when a destination field does not exist', async () => {
+    crm = await startHubSpotServer();
+    const bad = SYNC.replace('destination: lifetime_value', 'destination: ltv');
     const dir = project(crm.url, bad);
     await withWorkspace(dir, async (ws) => {
       const run = await runPipeline(ws);
       expect(run.steps.find((s) => s.asset === 'model:customers')!.status).toBe('succeeded');
       const step = run.steps.find((s) => s.asset === 'sync:contacts')!;
       expect(step.status).toBe('failed');
-      expect(step.message).toContain('syncs/contacts.yml:8');
-      expect(step.message).toContain('column given_name is not a column of model customers');
       expect(step.message).toContain('syncs/contacts.yml:9');
       expect(step.message).toContain('contacts has no field ltv at destination crm');
       expect(crm!.stats.requests).toBeGreaterThan(0); // describe only

@@ -6,10 +6,12 @@
 import type { Command } from 'commander';
 import { TributaryError } from '../../core/index.js';
 import {
+  checkSync,
   listSyncs,
   openWorkspace,
   runOneSync,
   syncRunHistory,
+  type SyncCheckReport,
   type SyncCommandResult,
   type SyncRunRecord,
   type SyncSummary,
@@ -52,6 +54,29 @@ async function syncHere(
   } finally {
     await ws.close();
   }
+}
+
+/** `--check`: the mapping against the source's columns and the destination's schema. */
+async function checkHere(projectDir: string, name: string): Promise<SyncCheckReport> {
+  const ws = await openWorkspace(projectDir, `sync ${name} --check`);
+  try {
+    return await checkSync(ws, name);
+  } finally {
+    await ws.close();
+  }
+}
+
+export function formatSyncCheck(report: SyncCheckReport, out: Output): string {
+  const lines = [
+    `${report.problems.length ? out.paint('red', 'problems') : out.paint('green', 'ok')} sync ${report.sync} (${report.file})`,
+    `  columns: ${report.columns}`,
+    `  destination fields: ${report.destination}`,
+  ];
+  for (const p of report.problems)
+    lines.push(
+      `  ${p.location.file}${p.location.line !== undefined ? `:${p.location.line}` : ''}: ${p.message}`,
+    );
+  return lines.join('\n');
 }
 
 function sampleLines(label: string, records: readonly SyncRecord[], total: number): string[] {
@@ -101,9 +126,24 @@ function registerSyncCommand(program: Command, cli: CliContext): void {
     .argument('<name>', 'the sync (syncs/<name>.yml)')
     .option('--dry-run', 'print the inserts, updates and deletes it would send; send nothing')
     .option('--full-resync', 'ignore the saved state: send every row (mirror: delete the rest)')
+    .option(
+      '--check',
+      "check the mapping against the source's columns and the destination's fields; send nothing",
+    )
     .option('--json', 'print the run and the outcome as JSON')
     .action(
-      async (name: string, opts: { dryRun?: boolean; fullResync?: boolean; json?: boolean }) => {
+      async (
+        name: string,
+        opts: { dryRun?: boolean; fullResync?: boolean; json?: boolean; check?: boolean },
+      ) => {
+        if (opts.check) {
+          const report = await checkHere(cli.project(), name);
+          print(
+            opts.json ? JSON.stringify(report, null, 2) : formatSyncCheck(report, cli.output()),
+          );
+          if (report.problems.length) process.exitCode = 1;
+          return;
+        }
         const result = await syncHere(cli.project(), name, opts, cli);
         const step = result.run.steps.find((s) => s.asset === `sync:${name}`);
         if (opts.json) print(JSON.stringify(result, null, 2));

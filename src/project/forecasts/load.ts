@@ -53,6 +53,8 @@ export interface Forecast {
   seasonPeriods?: number[];
   nonNegative: boolean;
   keepAllMethods: boolean;
+  /** Outlier cleaning before fitting; undefined means the engine's default (`clean`). */
+  outliers?: 'clean' | 'keep';
   tags: string[];
   /** Where a YAML path of the file is (file, line, column), for problems found after loading. */
   at(path: readonly (string | number)[]): ErrorLocation;
@@ -98,6 +100,7 @@ export function parseForecast(
     ...(f.season_periods ? { seasonPeriods: f.season_periods } : {}),
     nonNegative: f.non_negative,
     keepAllMethods: f.keep_all_methods,
+    ...(f.outliers !== undefined ? { outliers: f.outliers } : {}),
     tags: f.tags,
     at: (path) => ({ file, ...locate(path), path: path.join('.') }),
   };

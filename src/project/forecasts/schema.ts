@@ -151,6 +151,12 @@ export const forecastSchema = z
       .boolean()
       .default(true)
       .describe('Clamp forecasts and bounds at zero (demand cannot be negative).'),
+    outliers: z
+      .enum(['clean', 'keep'])
+      .optional()
+      .describe(
+        'clean (the default): one-off outliers (remainders of a robust seasonal + trend fit beyond 3 IQR) are replaced before every fit, backtest windows included; the actuals scored and written stay as they are, and <name>_methods lists the replaced values. keep: fits see the raw values.',
+      ),
     keep_all_methods: z
       .boolean()
       .default(false)

@@ -34,6 +34,8 @@ const COUNTER_DIGITS = 20;
 interface Chunk {
   /** The frames, or undefined while they are only on disk (at `where`, `length` bytes). */
   bytes: Buffer | undefined;
+  /** The bytes are the log's staging buffer, handed over whole: given back once read past. */
+  handedOver: boolean;
   length: number;
   where: { path: string; position: number } | undefined;
   firstCounter: number;
@@ -75,7 +77,16 @@ export class FrameCache {
   private readonly shards = new Map<string, ShardCopy>();
   private held = 0;
 
-  constructor(private readonly maxBytes = FRAME_CACHE_MAX_BYTES) {}
+  /**
+   * `release` is given the memory of each handed-over chunk the cache drops, for the log to
+   * build later frames in (LocalSegmentLog.recycle). Records a read returned are views of that
+   * memory: the caller gives it back only once it has used them (thread-worker.ts defers it to
+   * after the reads' continuations).
+   */
+  constructor(
+    private readonly maxBytes = FRAME_CACHE_MAX_BYTES,
+    private readonly release?: (memory: ArrayBuffer) => void,
+  ) {}
 
   /** Bytes held now. */
   get bytes(): number {
@@ -114,6 +125,7 @@ export class FrameCache {
     }
     copy.chunks.push({
       bytes: inMemory ? frames.bytes : undefined,
+      handedOver: inMemory,
       length: frames.bytes.length,
       where: frames.where,
       firstCounter: frames.firstCounter,
@@ -234,14 +246,24 @@ export class FrameCache {
     while (copy.chunks.length > 0 && copy.chunks[0]!.lastCounter < counter) {
       const chunk = copy.chunks.shift()!;
       if (chunk.bytes) this.held -= chunk.bytes.length;
+      this.releaseChunk(chunk);
       copy.lo = chunk.lastCounter + 1;
       if (copy.resume?.chunk === chunk) copy.resume = undefined;
     }
   }
 
   private drop(copy: ShardCopy): void {
-    for (const chunk of copy.chunks) if (chunk.bytes) this.held -= chunk.bytes.length;
+    for (const chunk of copy.chunks) {
+      if (chunk.bytes) this.held -= chunk.bytes.length;
+      this.releaseChunk(chunk);
+    }
     copy.chunks = [];
+  }
+
+  private releaseChunk(chunk: Chunk): void {
+    const memory = chunk.bytes?.buffer;
+    if (chunk.handedOver && memory instanceof ArrayBuffer) this.release?.(memory);
+    chunk.bytes = undefined;
   }
 }
 

@@ -50,7 +50,9 @@ export type FromFlusher =
   | { type: 'reply'; id: number; result?: LandedStream; error?: WireError }
   | { type: 'batch'; tableId: string; result: FlushResult }
   | { type: 'gap'; gap: RetentionGap }
-  | { type: 'error'; tableId: string; error: WireError };
+  | { type: 'error'; tableId: string; error: WireError }
+  /** Staging buffers the thread has read past, transferred back to the log (its `recycle`). */
+  | { type: 'buffers'; buffers: ArrayBuffer[] };
 
 export function toWire(err: unknown): WireError {
   if (err instanceof TributaryError)

@@ -6,6 +6,7 @@
  * through a LocalObjectStore of its own over the same folder (it keeps no state between calls).
  * The main thread thus only answers producers and writes the log.
  */
+import { writeFileSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { LocalObjectStore } from '../../lake/index.js';
 import type {
@@ -29,8 +30,33 @@ import {
 } from './thread-protocol.js';
 
 const port = parentPort!;
+
+/** The thread's name as the OS shows it (Linux, at most 15 bytes): bench:stream reads its CPU. */
+const FLUSHER_THREAD_NAME = 'tributary-flush';
+try {
+  writeFileSync('/proc/thread-self/comm', FLUSHER_THREAD_NAME);
+} catch {
+  // Not Linux, or /proc not mounted: the thread keeps the process's name.
+}
 const data = workerData as FlusherThreadData;
 const send = (message: FromFlusher) => port.postMessage(message);
+
+/**
+ * Staging buffers the frame cache has read past, given back to the main thread's log (transferred)
+ * for later groups. Deferred to the next turn of the event loop: the records a cache read
+ * returned are views of this memory, and a read's caller renders them in the promise
+ * continuations of the same turn (flusher.ts readShard), never after the turn ends.
+ */
+let givingBack: ArrayBuffer[] = [];
+
+function giveBack(memory: ArrayBuffer): void {
+  if (givingBack.push(memory) > 1) return;
+  setImmediate(() => {
+    const buffers = givingBack;
+    givingBack = [];
+    port.postMessage({ type: 'buffers', buffers } satisfies FromFlusher, buffers);
+  });
+}
 
 /** Calls on the main thread's log, answered by message. */
 const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
@@ -50,7 +76,7 @@ const unsupported = (what: string) =>
 /** The main thread's log as the flusher sees it: reads and descriptions only. */
 class ThreadLog implements StreamLog {
   readonly kind = data.logKind;
-  readonly cache = new FrameCache();
+  readonly cache = new FrameCache(undefined, (memory) => giveBack(memory));
   /** Each stream's retention age, as last described (reads from memory respect it). */
   private readonly maxAge = new Map<string, number>();
 

@@ -79,8 +79,9 @@ export class FlusherThread implements FlushService {
         try {
           this.worker.postMessage(message, [frames.bytes.buffer as ArrayBuffer]);
         } catch {
-          // A buffer that cannot be transferred is sent as a copy.
+          // A buffer that cannot be transferred is sent as a copy (and stays the log's).
           this.worker.postMessage(message);
+          log.recycle(frames.bytes.buffer);
         }
       });
   }
@@ -129,6 +130,12 @@ export class FlusherThread implements FlushService {
       case 'gap':
         this.opts.onGap?.(message.gap);
         return;
+      case 'buffers': {
+        const log = this.opts.log;
+        if (log instanceof LocalSegmentLog)
+          for (const memory of message.buffers) log.recycle(memory);
+        return;
+      }
       case 'error': {
         const table = this.tables.get(message.tableId);
         const err = fromWire(message.error);

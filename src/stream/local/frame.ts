@@ -87,6 +87,49 @@ function isShortAscii(key: string): boolean {
   return true;
 }
 
+/** Bytes of staging buffers a pool keeps at most. */
+export const STAGING_POOL_BYTES = 64 * 1024 * 1024;
+const MIN_STAGING_BYTES = 256 * 1024;
+
+/**
+ * Staging buffers given back once their frames were written (or, with a flusher thread, once it
+ * has read past them), for the next groups to be built in. A fresh buffer each group cost the
+ * collector's thread about as much as building the frames in it (0.5–1 µs a 1 KB record, the
+ * kernel mapping and zeroing new pages as they are first written; bench:stream, issue 15).
+ * Bounded: beyond STAGING_POOL_BYTES a buffer given back is left to the garbage collector.
+ */
+export class StagingPool {
+  private readonly buffers: Buffer[] = [];
+  private held = 0;
+
+  constructor(private readonly maxBytes = STAGING_POOL_BYTES) {}
+
+  /** A buffer of at least `bytes` from the pool (the smallest such), or undefined. */
+  take(bytes: number): Buffer | undefined {
+    let best = -1;
+    for (let i = 0; i < this.buffers.length; i++) {
+      const length = this.buffers[i]!.length;
+      if (length >= bytes && (best < 0 || length < this.buffers[best]!.length)) best = i;
+    }
+    if (best < 0) return undefined;
+    const [buffer] = this.buffers.splice(best, 1);
+    this.held -= buffer!.length;
+    return buffer;
+  }
+
+  /** Takes back a buffer nothing reads or writes any more (its whole memory). */
+  give(buffer: Buffer): void {
+    if (buffer.length < MIN_STAGING_BYTES || this.held + buffer.length > this.maxBytes) return;
+    this.buffers.push(buffer);
+    this.held += buffer.length;
+  }
+
+  /** Bytes held now. */
+  get bytes(): number {
+    return this.held;
+  }
+}
+
 /** Frames taken from the staging buffer for one group write. */
 export interface StagedFrames {
   bytes: Buffer;
@@ -108,7 +151,10 @@ export class FrameStaging {
   lastArrivalMs = 0;
   readonly points: IndexPoint[] = [];
 
-  constructor(capacity = 256 * 1024) {
+  constructor(
+    capacity = MIN_STAGING_BYTES,
+    private readonly pool?: StagingPool,
+  ) {
     this.buffer = Buffer.allocUnsafe(capacity);
   }
 
@@ -151,7 +197,8 @@ export class FrameStaging {
     };
     // The old buffer now belongs to the write in flight; a fresh one takes the next frames.
     // Room for a group like this one and then some, so the next rarely grows (and copies).
-    this.buffer = Buffer.allocUnsafe(Math.max(256 * 1024, Math.min(2 * this.length, 32 << 20)));
+    const wanted = Math.max(MIN_STAGING_BYTES, Math.min(2 * this.length, 32 << 20));
+    this.buffer = this.pool?.take(wanted) ?? Buffer.allocUnsafe(wanted);
     this.length = 0;
     return taken;
   }

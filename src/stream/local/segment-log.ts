@@ -21,7 +21,7 @@ import type {
 } from '../log.js';
 import { checkStreamName, checkStreamSettings, placeRecord } from '../records.js';
 import { describeShard, shardIdOf, shardIndexOfId } from '../shards.js';
-import type { StagedFrames } from './frame.js';
+import { StagingPool, type StagedFrames } from './frame.js';
 import { acquireLogLock } from './lock.js';
 import { readShard } from './read.js';
 import { ShardLog, nodeSegmentIo, type SegmentIo } from './shard-log.js';
@@ -107,6 +107,8 @@ export class LocalSegmentLog implements StreamLog {
   private writing: Promise<void> | undefined;
   /** Told each shard's frames once they are durable (the flusher thread's feed). */
   private durableListener: DurableListener | undefined;
+  /** Staging buffers written and given back, for the next groups (frame.ts StagingPool). */
+  private readonly stagingPool = new StagingPool();
   /** Group writes, retention and deletions run one at a time, in this chain. */
   private lane: Promise<unknown> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
@@ -157,7 +159,10 @@ export class LocalSegmentLog implements StreamLog {
     const state = { meta, dir, shards, prefix, shardIds };
     this.streams.set(meta.name, state);
     for (let i = 0; i < meta.settings.shards; i++) {
-      const { shard, cutBytes, problem } = await ShardLog.open(shardFolder(dir, i));
+      const { shard, cutBytes, problem } = await ShardLog.open(
+        shardFolder(dir, i),
+        this.stagingPool,
+      );
       shards.push(shard);
       this.shardSettings.set(shard, meta.settings);
       this.shardOwners.set(shard, { state, index: i });
@@ -323,17 +328,20 @@ export class LocalSegmentLog implements StreamLog {
           where = await shard.writeFrames(taken, io, rollBytes, rollAgeMs);
         } catch (err) {
           failed.set(shard, describeWriteFailure(err));
+          this.recycle(taken.bytes.buffer);
           return;
         }
         const owner = this.shardOwners.get(shard);
-        if (owner && where)
-          this.durableListener?.(
+        // The listener takes the buffer (and may give it back through `recycle`).
+        if (owner && where && this.durableListener)
+          this.durableListener(
             owner.state.meta.name,
             owner.state.meta.createdAtMs,
             owner.index,
             taken,
             where,
           );
+        else this.recycle(taken.bytes.buffer);
       }),
     );
     return failed;
@@ -345,6 +353,14 @@ export class LocalSegmentLog implements StreamLog {
    */
   onDurable(listener: DurableListener | undefined): void {
     this.durableListener = listener;
+  }
+
+  /**
+   * Gives back a staging buffer's memory (the whole ArrayBuffer a group's frames were taken
+   * from) once nothing reads it any more, for a later group to be built in.
+   */
+  recycle(memory: ArrayBufferLike): void {
+    if (memory instanceof ArrayBuffer) this.stagingPool.give(Buffer.from(memory));
   }
 
   private settingsOf(shard: ShardLog): StreamSettings | undefined {

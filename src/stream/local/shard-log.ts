@@ -8,6 +8,7 @@ import { close, fdatasync, ftruncate, open as openFd, write } from 'node:fs';
 import { open, readdir, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isErrno } from '../../core/errors.js';
+import type { StagingPool } from './frame.js';
 import {
   FRAME_HEADER_BYTES,
   FrameStaging,
@@ -117,7 +118,7 @@ export async function scanFrames(
 
 /** The durable log of one shard. */
 export class ShardLog {
-  readonly staging = new FrameStaging();
+  readonly staging: FrameStaging;
   /** Records below this counter were removed by retention (0: none were). */
   trimmedBelow = 0;
   nextCounter = 1;
@@ -130,7 +131,10 @@ export class ShardLog {
   private constructor(
     readonly dir: string,
     readonly segments: Segment[],
-  ) {}
+    pool: StagingPool | undefined,
+  ) {
+    this.staging = new FrameStaging(undefined, pool);
+  }
 
   /** The segment appends go to. */
   get active(): Segment {
@@ -147,7 +151,10 @@ export class ShardLog {
    * Opens a shard folder: lists its segments, scans the last one and cuts a torn or corrupt
    * tail (a crash mid-write), and returns how many bytes were cut.
    */
-  static async open(dir: string): Promise<{ shard: ShardLog; cutBytes: number; problem?: string }> {
+  static async open(
+    dir: string,
+    pool?: StagingPool,
+  ): Promise<{ shard: ShardLog; cutBytes: number; problem?: string }> {
     const names = (await readdir(dir)).filter((n) => /^\d{20}\.seg$/.test(n)).sort();
     const segments: Segment[] = [];
     for (const name of names) {
@@ -162,7 +169,7 @@ export class ShardLog {
       await ShardLog.createFiles(dir);
       segments.push({ path: join(dir, segmentName(1)), firstCounter: 1, size: 0 });
     }
-    const shard = new ShardLog(dir, segments);
+    const shard = new ShardLog(dir, segments, pool);
     const recovered = await shard.recoverTail();
     if (segments[0]!.firstCounter > 1) shard.trimmedBelow = segments[0]!.firstCounter;
     shard.fd = await openFile(shard.active.path, 'r+');

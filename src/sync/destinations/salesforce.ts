@@ -16,6 +16,10 @@
  *   (delete, ok).
  * - insert: the same query first; existing keys are rejected, the rest inserted.
  * - describe: `GET /services/data/vXX.X/sobjects/{object}/describe`.
+ * - settle (before a crash recovery looks keys up): `GET …/jobs/ingest` lists the org's ingest
+ *   jobs; those on the object that are closed but not finished (UploadComplete, InProgress) are
+ *   polled until they end. A run killed after closing its job leaves the job running in
+ *   Salesforce; looking its keys up before it ends would miss them and insert them a second time.
  * - Auth: an OAuth access token as `Authorization: Bearer`.
  * Salesforce documents a daily request allocation rather than a per-second rate; the adapter paces
  * to 25 requests a second unless configured, and polls count against it.
@@ -72,6 +76,7 @@ export const SALESFORCE_DEFAULT_LIMIT: RateLimit = { requests: 25, perMs: 1000 }
 interface JobInfo {
   id: string;
   state: string;
+  object?: string;
   errorMessage?: string;
   numberRecordsProcessed?: number;
   numberRecordsFailed?: number;
@@ -375,6 +380,25 @@ export class SalesforceDestination implements SyncDestination {
       if (wait >= 2000) this.http.reportWait(wait, `${this.label}: job ${id} is ${info.state}`);
       await this.clock.sleep(wait, signal);
     }
+  }
+
+  async settle(object: string, signal?: AbortSignal): Promise<void> {
+    let next: string | null | undefined = '/jobs/ingest';
+    const running: string[] = [];
+    while (next) {
+      const page = JSON.parse(
+        this.expect(
+          await this.call('GET', next, undefined, true, signal),
+          [200],
+          'listing ingest jobs',
+        ).body,
+      ) as { records?: JobInfo[]; nextRecordsUrl?: string | null };
+      for (const job of page.records ?? [])
+        if (job.object === object && (job.state === 'UploadComplete' || job.state === 'InProgress'))
+          running.push(job.id);
+      next = page.nextRecordsUrl;
+    }
+    for (const id of running) await this.poll(`/jobs/ingest/${id}`, id, signal);
   }
 
   async lookup(

@@ -21,7 +21,9 @@
 //   `category: RATE_LIMITS`). The daily cap is not played.
 // - Bearer auth with one documented token, `pat-local-tributary` (a stand-in, not a secret).
 // Test hooks: `throttle(seconds, requests)` answers the next requests with 429; `failNext(n)`
-// answers with 502; `stats` counts requests and 429s; `GET /_standin/stats` serves them.
+// answers with 502; `stats` counts requests and 429s; `GET /_standin/stats` serves them;
+// `gateWrites(gate)` holds each batch write until the gate says whether it reaches the records or
+// is lost with its connection (the crash tests kill a client while its requests are held).
 import { randomUUID } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -162,8 +164,20 @@ export interface HubSpotServer {
   setRateLimit(limit: { requests: number; perMs: number }): void;
   /** Changes the daily limit, and how many of today's requests are used (tests of exhaustion). */
   setDailyLimit(limit: number, used?: number): void;
+  /**
+   * Holds every batch write (upsert, update, create, archive) until `gate` resolves: `apply`
+   * applies it and answers (to a client that may be gone), `drop` closes the connection without
+   * applying it. Undefined lifts the gate.
+   */
+  gateWrites(gate: WriteGate | undefined): void;
   close(): Promise<void>;
 }
+
+/** Decides what becomes of one held batch write (see HubSpotServer.gateWrites). */
+export type WriteGate = (write: { object: string; action: string }) => Promise<'apply' | 'drop'>;
+
+/** The batch actions that change records (a gate holds these; reads pass). */
+const WRITE_ACTIONS = new Set(['upsert', 'update', 'create', 'archive']);
 
 /** Per-input failure collected into a 207's errors[]. */
 interface InputError {
@@ -769,7 +783,12 @@ export async function startHubSpotServer(opts: HubSpotServerOptions = {}): Promi
   const store = new CrmStore(opts.properties ?? defaultProperties(), await loadData(opts.dataFile));
   let window = new ArrivalWindow(opts.rateLimit ?? { requests: 190, perMs: 10_000 });
   const stats: HubSpotStats = { requests: 0, rateLimited: 0, throttled: 0, busiestWindow: 0 };
-  const hooks = { throttleRequests: 0, throttleSeconds: 0, failRequests: 0 };
+  const hooks: {
+    throttleRequests: number;
+    throttleSeconds: number;
+    failRequests: number;
+    gate?: WriteGate;
+  } = { throttleRequests: 0, throttleSeconds: 0, failRequests: 0 };
   const daily = new DailyQuota(opts.dailyLimit ?? 500_000);
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     stats.requests++;
@@ -827,6 +846,11 @@ export async function startHubSpotServer(opts: HubSpotServerOptions = {}): Promi
       });
     }
     const body = req.method === 'POST' ? await readBody(req) : undefined;
+    const write = /^\/crm\/v3\/objects\/([^/]+)\/batch\/([a-z]+)$/.exec(path);
+    if (hooks.gate && write && WRITE_ACTIONS.has(write[2]!)) {
+      const fate = await hooks.gate({ object: write[1]!, action: write[2]! });
+      if (fate === 'drop') return void req.socket.destroy();
+    }
     send(res, route(store, req.method ?? 'GET', path, body), daily.headers());
   };
   const server = createServer((req, res) => {
@@ -859,6 +883,9 @@ export async function startHubSpotServer(opts: HubSpotServerOptions = {}): Promi
       window = new ArrivalWindow(limit);
     },
     setDailyLimit: (limit, used) => daily.set(limit, used, new Date()),
+    gateWrites: (gate) => {
+      hooks.gate = gate;
+    },
     resetStats: () =>
       Object.assign(stats, { requests: 0, rateLimited: 0, throttled: 0, busiestWindow: 0 }),
     close: async () => {

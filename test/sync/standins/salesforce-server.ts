@@ -7,7 +7,10 @@
  * LastName on create `REQUIRED_FIELD_MISSING`, a second record with an External ID value
  * `DUPLICATE_VALUE`, an update or delete of an unknown Id `ENTITY_IS_DELETED` — each in the
  * failedResults CSV's sf__Error column. `#N/A` sets a field to null. Requests over the configured
- * limit get Salesforce's 403 REQUEST_LIMIT_EXCEEDED and are counted.
+ * limit get Salesforce's 403 REQUEST_LIMIT_EXCEEDED and are counted. `GET /jobs/ingest` lists the
+ * jobs (id, object, operation, state), as Salesforce's "Get All Jobs" does; `processDelayMs` sets
+ * how long a closed job takes, and `onJobClosed` tells a test the moment a job is closed (the
+ * crash test kills its client then, leaving the job running).
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -148,8 +151,16 @@ function processJob(
   job.state = 'JobComplete';
 }
 
+export interface SalesforceStandInOptions {
+  rateLimit?: { requests: number; perMs: number };
+  /** How long a closed job waits in each of UploadComplete and InProgress (default 15 ms). */
+  processDelayMs?: number;
+  /** Called when a client closes a job (state UploadComplete). */
+  onJobClosed?: (jobId: string) => void;
+}
+
 export async function startSalesforceStandIn(
-  opts: { rateLimit?: { requests: number; perMs: number } } = {},
+  opts: SalesforceStandInOptions = {},
 ): Promise<SalesforceStandIn> {
   const objects = new Map([['Contact', new Map<string, Record<string, string | null>>()]]);
   const jobs = new Map<string, Job>();
@@ -206,7 +217,15 @@ export async function startSalesforceStandIn(
     }
     if (path === '/query' && req.method === 'GET')
       return query(url.searchParams.get('q') ?? '', objects, res, send);
-    return routeJob(req.method ?? 'GET', path, raw, res, { objects, jobs, stats, newId, send });
+    return routeJob(req.method ?? 'GET', path, raw, res, {
+      objects,
+      jobs,
+      stats,
+      newId,
+      send,
+      delayMs: opts.processDelayMs ?? 15,
+      onJobClosed: opts.onJobClosed,
+    });
   };
   const server = createServer((req, res) => {
     handle(req, res).catch((err: unknown) =>
@@ -258,6 +277,8 @@ interface JobContext {
   stats: SalesforceStandIn['stats'];
   newId: () => string;
   send: (res: ServerResponse, status: number, body?: unknown, type?: string) => void;
+  delayMs: number;
+  onJobClosed?: (jobId: string) => void;
 }
 
 /** The ingest job endpoints: create, upload, close/abort, poll and the three result sets. */
@@ -269,6 +290,18 @@ function routeJob(
   ctx: JobContext,
 ): void {
   const { objects, jobs, stats, newId, send } = ctx;
+  if (path === '/jobs/ingest' && method === 'GET')
+    return send(res, 200, {
+      done: true,
+      records: [...jobs.values()].map((j) => ({
+        id: j.id,
+        object: j.object,
+        operation: j.operation,
+        state: j.state,
+        jobType: 'V2Ingest',
+      })),
+      nextRecordsUrl: null,
+    });
   if (path === '/jobs/ingest' && method === 'POST') {
     const spec = JSON.parse(raw) as Partial<Job> & { contentType?: string; lineEnding?: string };
     if (!objects.has(spec.object ?? ''))
@@ -336,8 +369,9 @@ function routeJob(
       job.state = 'UploadComplete';
       setTimeout(() => {
         job.state = 'InProgress';
-        setTimeout(() => processJob(job, objects, newId), 15);
-      }, 15);
+        setTimeout(() => processJob(job, objects, newId), ctx.delayMs);
+      }, ctx.delayMs);
+      ctx.onJobClosed?.(job.id);
     } else if (state === 'Aborted') job.state = 'Aborted';
     return send(res, 200, {
       id: job.id,
