@@ -49,6 +49,7 @@ export { PipelineServer } from './server.js';
 export { replayDeadLetter } from './replay.js';
 export {
   readServingSnapshot,
+  readSharedSnapshot,
   publishServingSnapshot,
   servingDir,
   readerCredentialsFile,

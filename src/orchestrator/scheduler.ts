@@ -259,6 +259,11 @@ export interface SchedulerOptions {
    * leads (default 2 s; only with a state shared by several processes).
    */
   leaderCheckMs?: number;
+  /**
+   * Told when this process starts leading (after ticks are armed) and when it stops: what only
+   * the leader may do beside the ticks (the server's file-arrival watchers) follows it.
+   */
+  onLeading?: (leading: boolean) => Promise<void> | void;
 }
 
 /** Schedules, upstream-updated triggers and freshness for one open workspace. */
@@ -357,6 +362,7 @@ export class Scheduler {
       await this.checkFreshness();
       this.armFreshness();
     }
+    await this.opts.onLeading?.(true);
   }
 
   /** Runs the ticks missed since `last` by the schedule's catch-up policy. */
@@ -388,6 +394,7 @@ export class Scheduler {
     this.timers.clear();
     if (this.freshnessTimer !== undefined) this.clock.clearTimeout(this.freshnessTimer);
     this.freshnessTimer = undefined;
+    void this.opts.onLeading?.(false);
     if (!this.stopped)
       this.emit({
         kind: 'leadership',

@@ -36,6 +36,8 @@ export interface ServerOptions {
    */
   publish?: boolean;
   onPublished?: (snapshot: ServingSnapshot) => void | Promise<void>;
+  /** How often a replica tries to lead and the leader checks it still does (default 2 s). */
+  leaderCheckMs?: number;
 }
 
 export class PipelineServer {
@@ -71,6 +73,13 @@ export class PipelineServer {
       ...(opts.onEvent ? { onEvent: opts.onEvent } : {}),
       ...(alerts ? { onFreshness: (a: FreshnessAlert) => alerts.notify(a) } : {}),
       ...(opts.freshnessEveryMs ? { freshnessEveryMs: opts.freshnessEveryMs } : {}),
+      ...(opts.leaderCheckMs ? { leaderCheckMs: opts.leaderCheckMs } : {}),
+      onLeading: (leading) => {
+        if (!ws.shared) return;
+        // Stopping must not hold up the leadership check (a triggered run may be in progress).
+        if (!leading) void this.watchLanding(false);
+        else return this.watchLanding(true);
+      },
     });
   }
 
@@ -138,26 +147,52 @@ export class PipelineServer {
       for (const runId of this.ws.abandonedRuns)
         this.emit({ kind: 'tick', runId, message: `run ${runId} was left running; marked failed` });
     }
-    for (const [name, t] of Object.entries(this.ws.project.config.triggers)) {
-      if (t.on !== 'file_arrival') continue;
-      const watcher = new LandingWatcher(this.ws, {
-        ...(t.tables ? { tables: t.tables } : {}),
-        ...(t.settle !== undefined ? { settleMs: t.settle } : {}),
-        onError: (err) => this.emit({ kind: 'error', message: `${name}: ${describeError(err)}` }),
-        run: (tables) => {
-          this.emit({ kind: 'trigger', message: `${name}: new files for ${tables.join(', ')}` });
-          return this.scheduler.queue.submit({
-            trigger: `trigger:${name}`,
-            select: t.run ?? tables.map((id) => `raw:${id}+`),
-            command: `trigger ${name} (${tables.join(', ')})`,
-          });
-        },
-      });
-      await watcher.start();
-      this.watchers.push(watcher);
-    }
+    // Shared, every replica sees the same landing folder: only the scheduler's leader watches
+    // it (onLeading), or one new file would start a run in each. Alone, this process leads.
+    if (!this.ws.shared) await this.watchLanding(true);
     await this.scheduler.start();
   }
+
+  /** The watchers' last start or stop, so a change of leadership waits for the previous one. */
+  private watching: Promise<void> = Promise.resolve();
+
+  /**
+   * Starts the file-arrival triggers' watchers (none when already watching), or stops them: a
+   * stop does not wait for a triggered run in progress (the queue drains or aborts it).
+   */
+  private watchLanding(on: boolean): Promise<void> {
+    const change = async () => {
+      if (!on) {
+        const stopping = this.watchers.splice(0).map((w) => w.stop());
+        this.stoppingWatchers.push(...stopping);
+        return;
+      }
+      if (this.watchers.length || this.stopping) return;
+      for (const [name, t] of Object.entries(this.ws.project.config.triggers)) {
+        if (t.on !== 'file_arrival') continue;
+        const watcher = new LandingWatcher(this.ws, {
+          ...(t.tables ? { tables: t.tables } : {}),
+          ...(t.settle !== undefined ? { settleMs: t.settle } : {}),
+          onError: (err) => this.emit({ kind: 'error', message: `${name}: ${describeError(err)}` }),
+          run: (tables) => {
+            this.emit({ kind: 'trigger', message: `${name}: new files for ${tables.join(', ')}` });
+            return this.scheduler.queue.submit({
+              trigger: `trigger:${name}`,
+              select: t.run ?? tables.map((id) => `raw:${id}+`),
+              command: `trigger ${name} (${tables.join(', ')})`,
+            });
+          },
+        });
+        this.watchers.push(watcher);
+        await watcher.start();
+      }
+    };
+    this.watching = this.watching.then(change, change);
+    return this.watching;
+  }
+
+  /** Watchers stopped on losing leadership, whose triggered run may still be finishing. */
+  private readonly stoppingWatchers: Promise<void>[] = [];
 
   /** Stream tables with a batch landed while their last triggered run was queued or running. */
   private readonly streamsLandedAgain = new Set<string>();
@@ -198,7 +233,8 @@ export class PipelineServer {
   async stop(mode: 'drain' | 'abort' = 'drain'): Promise<void> {
     this.stopping = true;
     // The queue first: watchers wait for their run, which the queue stops or drains.
-    await Promise.all([this.scheduler.stop(mode), ...this.watchers.map((w) => w.stop())]);
+    const watchersStopped = this.watchLanding(false).then(() => Promise.all(this.stoppingWatchers));
+    await Promise.all([this.scheduler.stop(mode), watchersStopped]);
   }
 }
 

@@ -19,6 +19,7 @@ import { TributaryError, describeError, isErrno, newId, writeFileAtomic } from '
 import { ensureReadRole, writeMaskedCopy } from '../engines/index.js';
 import { lakeKeys, readManifest, type TableManifest } from '../lake/index.js';
 import { readSecret } from '../project/index.js';
+import { ServingPointerStore } from '../state/index.js';
 import { piiColumns } from './pii.js';
 import type { Workspace } from './workspace.js';
 
@@ -199,6 +200,8 @@ export const readerCredentialsFile = (ws: Workspace) =>
  */
 async function publishLiveWarehouse(ws: Workspace, dir: string): Promise<ServingSnapshot> {
   const config = ws.project.config.warehouse;
+  // Taken before the relations are read: of two replicas publishing at once, the later read wins.
+  const publishedAt = new Date().toISOString();
   const relations = await relationVersions(ws);
   const credentials = readerCredentialsFile(ws);
   let known: { role: string; password: string } | undefined;
@@ -224,7 +227,11 @@ async function publishLiveWarehouse(ws: Workspace, dir: string): Promise<Serving
   });
   if (!given && (known?.role !== role || known.password !== password))
     await writeFileAtomic(credentials, JSON.stringify({ role, password }), { mode: 0o600 });
-  const current = await readServingSnapshot(dir).catch(() => undefined);
+  // Shared, the record every replica reads is in state; the serving folder is this machine's.
+  const pointers = ws.shared ? await ServingPointerStore.open(ws.state.engine) : undefined;
+  const current = pointers
+    ? await latestSharedSnapshot(pointers)
+    : await readServingSnapshot(dir).catch(() => undefined);
   const pii = piiColumns(ws);
   if (current?.postgres && JSON.stringify(current.relations) === JSON.stringify(relations))
     return current;
@@ -232,7 +239,7 @@ async function publishLiveWarehouse(ws: Workspace, dir: string): Promise<Serving
   const snapshot: ServingSnapshot = {
     version: `${id}-${createHash('sha256').update(JSON.stringify(relations)).digest('hex').slice(0, 8)}`,
     file: '',
-    publishedAt: new Date().toISOString(),
+    publishedAt,
     source: { size: 0, mtimeMs: 0 },
     relations,
     allowedDirectories: [],
@@ -240,6 +247,47 @@ async function publishLiveWarehouse(ws: Workspace, dir: string): Promise<Serving
     postgres: { readRole: role },
     masked: { file: '', columns: {}, withheld: Object.keys(pii) },
   };
-  await writeFileAtomic(join(dir, 'current.json'), JSON.stringify(snapshot, null, 2));
+  const record = JSON.stringify(snapshot, null, 2);
+  if (pointers) {
+    const written = await pointers.write({
+      version: snapshot.version,
+      publishedAt,
+      snapshot: record,
+    });
+    // Another replica recorded a later publish meanwhile: that one is current.
+    if (!written) return (await latestSharedSnapshot(pointers)) ?? snapshot;
+  }
+  await writeFileAtomic(join(dir, 'current.json'), record);
   return snapshot;
+}
+
+/**
+ * Shared mode: the snapshot recorded in state (undefined when none was), or undefined when it is
+ * still `known`. A record that is not a snapshot is an error naming it.
+ */
+export async function readSharedSnapshot(
+  pointers: ServingPointerStore,
+  known?: string,
+): Promise<ServingSnapshot | 'unchanged' | undefined> {
+  const pointer = await pointers.read(known);
+  if (pointer === undefined || pointer === 'unchanged') return pointer;
+  try {
+    const s = JSON.parse(pointer.snapshot) as ServingSnapshot;
+    if (typeof s.relations !== 'object' || !s.relations || !s.masked)
+      throw new Error('no relations');
+    return { ...s, version: pointer.version };
+  } catch (err) {
+    throw new TributaryError(
+      `the serving snapshot recorded in state (serving_pointer, version ${pointer.version}) is damaged: ${describeError(err)}`,
+      { code: 'STATE', hint: 'run the pipeline again: publishing rewrites it', cause: err },
+    );
+  }
+}
+
+/** The snapshot recorded in state, if any (a damaged record is replaced by publishing). */
+async function latestSharedSnapshot(
+  pointers: ServingPointerStore,
+): Promise<ServingSnapshot | undefined> {
+  const found = await readSharedSnapshot(pointers).catch(() => undefined);
+  return found === 'unchanged' ? undefined : found;
 }

@@ -19,12 +19,14 @@ import {
 import { readFileSync } from 'node:fs';
 import {
   readServingSnapshot,
+  readSharedSnapshot,
   readerCredentialsFile,
   servingDir,
   type ServingSnapshot,
   type Workspace,
 } from '../orchestrator/index.js';
 import { readSecret } from '../project/index.js';
+import { ServingPointerStore } from '../state/index.js';
 import type { Role } from './auth.js';
 import { READ_RULES, timeoutFor } from './read-policy.js';
 
@@ -52,6 +54,13 @@ export interface PostgresRunnerOptions {
   rowLimit?: number;
   timeoutMs?: number;
   role?: Role;
+  /**
+   * Shared mode: where the current publish is recorded for every replica (state), read instead
+   * of the serving folder. `known` is the version cached here: 'unchanged' when it still is.
+   */
+  published?: (known?: string) => Promise<ServingSnapshot | 'unchanged' | undefined>;
+  /** How long a version read from `published` is trusted before asking again (default 1 s). */
+  recheckMs?: number;
 }
 
 const refuse = (message: string, hint?: string) =>
@@ -94,9 +103,29 @@ export class PostgresQueryRunner implements SqlRunner {
     this.role = opts.role ?? 'viewer';
   }
 
-  /** Reads which publish is current (called after each run publishes). */
+  /** When `published` was last asked; an ask in flight, which requests meanwhile share. */
+  private checkedAt = 0;
+  private checking: Promise<void> | undefined;
+
+  /** Reads which publish is current (called after each run publishes, and at most every second in shared mode). */
   async refresh(): Promise<void> {
-    this.current = await readServingSnapshot(this.opts.dir);
+    const published = this.opts.published;
+    if (!published) {
+      this.current = await readServingSnapshot(this.opts.dir);
+      return;
+    }
+    this.checking ??= (async () => {
+      try {
+        const found = await published(this.current?.version);
+        // Recorded by a Tributary from before the record moved to state: the folder has it.
+        if (found === undefined) this.current = await readServingSnapshot(this.opts.dir);
+        else if (found !== 'unchanged') this.current = found;
+        this.checkedAt = performance.now();
+      } finally {
+        this.checking = undefined;
+      }
+    })();
+    await this.checking;
   }
 
   dataVersion(): string {
@@ -104,7 +133,10 @@ export class PostgresQueryRunner implements SqlRunner {
   }
 
   private async snapshot(): Promise<ServingSnapshot> {
-    if (!this.current) await this.refresh();
+    // Another replica may have published since: one primary-key read at most every recheckMs.
+    const stale =
+      this.opts.published && performance.now() - this.checkedAt >= (this.opts.recheckMs ?? 1000);
+    if (!this.current || stale) await this.refresh();
     if (!this.current)
       throw new TributaryError(
         'there is nothing to query yet: no run has published the warehouse',
@@ -249,6 +281,18 @@ function readerUrl(ws: Workspace): string {
   return url.toString();
 }
 
+/** Shared mode: reads the publish recorded in state (its table migrated on first use). */
+function sharedPublished(ws: Workspace): NonNullable<PostgresRunnerOptions['published']> {
+  let pointers: Promise<ServingPointerStore> | undefined;
+  return async (known) => {
+    pointers ??= ServingPointerStore.open(ws.state.engine).catch((err: unknown) => {
+      pointers = undefined;
+      throw err;
+    });
+    return readSharedSnapshot(await pointers, known);
+  };
+}
+
 /**
  * The SqlRunner for a workspace: the DuckDB sandbox on published snapshots, or, when the
  * warehouse is not a file it can copy (PostgreSQL), queries as its read-only role.
@@ -267,6 +311,7 @@ export function queryRunnerFor(
     ...(config.processes !== undefined ? { processes: config.processes } : {}),
     ...(config.rowLimit !== undefined ? { rowLimit: config.rowLimit } : {}),
     ...(config.timeoutMs !== undefined ? { timeoutMs: config.timeoutMs } : {}),
+    ...(ws.shared ? { published: sharedPublished(ws) } : {}),
     ...options,
   });
 }

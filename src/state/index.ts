@@ -37,3 +37,8 @@ export {
   type LeaderRecord,
   type LeadershipOptions,
 } from './leader.js';
+export {
+  ServingPointerStore,
+  SERVING_POINTER_MIGRATIONS,
+  type ServingPointer,
+} from './serving-pointer.js';

@@ -15,6 +15,7 @@ import { DeadLetterStore } from '../../src/notify/index.js';
 import { SyncHistory, type SyncRunRecord } from '../../src/orchestrator/index.js';
 import { TokenStore } from '../../src/serve/index.js';
 import {
+  ServingPointerStore,
   StateStore,
   appliedMigrations,
   openStateEngine,
@@ -384,6 +385,21 @@ for (const backend of BACKENDS) {
       expect(runs[1]).toEqual(syncRun({}));
       expect(await s.syncs.runs('crm', 1)).toHaveLength(1);
       expect([...(await s.syncs.latest()).values()].map((r) => r.runId)).toEqual(['r1']);
+    });
+
+    it('keeps the serving pointer: unchanged versions send no record, an older publish never wins', async () => {
+      const pointers = await ServingPointerStore.open(s.engine);
+      expect(await pointers.read()).toBeUndefined();
+      const v2 = { version: 'v2', publishedAt: '2026-01-02T00:00:00.000Z', snapshot: '{"n":2}' };
+      expect(await pointers.write(v2)).toBe(true);
+      expect(await pointers.read()).toEqual(v2);
+      expect(await pointers.read('v2')).toBe('unchanged');
+      const v1 = { version: 'v1', publishedAt: '2026-01-01T00:00:00.000Z', snapshot: '{}' };
+      expect(await pointers.write(v1)).toBe(false);
+      expect(await pointers.read('v1')).toEqual(v2);
+      const v3 = { version: 'v3', publishedAt: '2026-01-03T00:00:00.000Z', snapshot: '{"n":3}' };
+      expect(await pointers.write(v3)).toBe(true);
+      expect(await pointers.read('v2')).toEqual(v3);
     });
   });
 }
