@@ -9,6 +9,7 @@ import { EngineError } from '../engines/index.js';
 import { registerBackfill } from './commands/backfill.js';
 import { registerCatalog } from './commands/catalog.js';
 import { registerCollect } from './commands/collect.js';
+import { registerWorker } from './commands/worker.js';
 import { registerDbtVerbs, registerDocs, registerLs, registerSource } from './commands/dbt.js';
 import { registerDemo } from './commands/demo.js';
 import { registerDeps } from './commands/deps.js';
@@ -65,6 +66,7 @@ const COMMANDS: ((program: Command, cli: CliContext) => void)[] = [
   registerSchedules,
   registerServe,
   registerCollect,
+  registerWorker,
   registerToken,
   registerDlq,
   registerSchema,

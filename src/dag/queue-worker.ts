@@ -25,13 +25,21 @@ export interface TaskQueue<C extends QueueClaim> {
   /** Extends the leases; returns the claims the worker no longer holds. */
   heartbeat(worker: string, claims: readonly C[]): Promise<C[]>;
   /** False when the claim was no longer held: the result is not recorded. */
-  complete(worker: string, claim: C, status: QueueTaskStatus, message?: string): Promise<boolean>;
+  complete(
+    worker: string,
+    claim: C,
+    status: QueueTaskStatus,
+    message?: string,
+    output?: string,
+  ): Promise<boolean>;
   release(worker: string, claims: readonly C[]): Promise<void>;
 }
 
 export interface QueueTaskOutcome {
   status: QueueTaskStatus;
   message?: string;
+  /** What the task hands back for whoever finishes its run (opaque here: JSON, say). */
+  output?: string;
 }
 
 export interface QueueWorkerOptions<C extends QueueClaim> {
@@ -105,7 +113,7 @@ export async function runQueueWorker<C extends QueueClaim>(
         stats.released++;
       } else {
         recorded = await queue
-          .complete(worker, claim, outcome.status, outcome.message)
+          .complete(worker, claim, outcome.status, outcome.message, outcome.output)
           .catch(() => false);
         if (recorded) stats.completed++;
         else stats.lost++;

@@ -72,6 +72,8 @@ export interface WorkTask {
   startedAt: number | null;
   finishedAt: number | null;
   message: string | null;
+  /** What the task's worker handed back on completing it (opaque JSON). */
+  output: string | null;
 }
 
 export interface WorkQueueOptions {
@@ -94,6 +96,16 @@ const WORK_QUEUE_MIGRATIONS: readonly Migration[] = [
       `CREATE INDEX IF NOT EXISTS work_tasks_by_run ON work_tasks (run_id)`,
       `CREATE TABLE IF NOT EXISTS work_edges (
      upstream TEXT NOT NULL, downstream TEXT NOT NULL, PRIMARY KEY (upstream, downstream))`,
+    ],
+  },
+  {
+    version: 2,
+    name: "a run's payload, and each task's output",
+    statements: [
+      // What any worker needs to run a run's tasks (its options, its plan), opaque JSON here.
+      `CREATE TABLE IF NOT EXISTS work_runs (run_id TEXT PRIMARY KEY, payload TEXT NOT NULL)`,
+      // What a completed task handed back (opaque JSON), for whoever finishes the run.
+      `ALTER TABLE work_tasks ADD COLUMN IF NOT EXISTS output TEXT`,
     ],
   },
 ];
@@ -129,8 +141,11 @@ export class WorkQueue {
     return new WorkQueue(engine, options);
   }
 
-  /** Writes a run's tasks (in the order given: earlier ones start first among the ready). */
-  async enqueue(runId: string, tasks: readonly QueuedTask[]): Promise<void> {
+  /**
+   * Writes a run's tasks (in the order given: earlier ones start first among the ready), with
+   * the run's payload (what a worker needs to run them: see runPayload).
+   */
+  async enqueue(runId: string, tasks: readonly QueuedTask[], payload?: unknown): Promise<void> {
     const names = new Set(tasks.map((t) => t.task));
     const rows: string[][] = [];
     const edges: string[][] = [];
@@ -157,6 +172,11 @@ export class WorkQueue {
         rows,
       );
       await tx.insertRows(undefined, 'work_edges', ['upstream', 'downstream'], edges);
+      if (payload !== undefined)
+        await tx.query(`INSERT INTO work_runs (run_id, payload) VALUES ($1, $2)`, [
+          runId,
+          JSON.stringify(payload),
+        ]);
       await tx.query(
         `UPDATE work_tasks SET ready_at = ${NOW_MS} WHERE run_id = $1 AND state = 'ready'`,
         [runId],
@@ -164,23 +184,40 @@ export class WorkQueue {
     });
   }
 
+  /** The payload a run was enqueued with (undefined when it had none, or is purged). */
+  async runPayload(runId: string): Promise<unknown> {
+    const r = await this.engine.query(`SELECT payload FROM work_runs WHERE run_id = $1`, [runId]);
+    return r.rows.length ? (JSON.parse(String(r.rows[0]!.payload)) as unknown) : undefined;
+  }
+
+  /** Runs that have tasks in the queue, none of them left to finish. */
+  async finishedRuns(): Promise<string[]> {
+    const r = await this.engine.query(
+      `SELECT run_id FROM work_tasks GROUP BY run_id
+       HAVING sum(CASE WHEN state IN ('waiting', 'ready', 'claimed') THEN 1 ELSE 0 END) = 0`,
+    );
+    return r.rows.map((row) => String(row.run_id));
+  }
+
   /**
-   * Leases up to `limit` ready tasks to `worker`, oldest ready first. Every quarter lease, it
-   * first puts expired claims back (see reclaimExpired).
+   * Leases up to `limit` ready tasks to `worker`, oldest ready first (of one run, when `runId`
+   * is given: the process that started a run works on it). Every quarter lease, it first puts
+   * expired claims back (see reclaimExpired).
    */
-  async claim(worker: string, limit: number): Promise<Claim[]> {
+  async claim(worker: string, limit: number, runId?: string): Promise<Claim[]> {
     if (limit <= 0) return [];
     if (performance.now() - this.reclaimedAt >= this.leaseMs / 4) await this.reclaimExpired();
     const lock = this.engine.capabilities.skipLocked ? 'FOR UPDATE SKIP LOCKED' : '';
+    const ofRun = runId === undefined ? '' : 'AND run_id = $4';
     const result = await retryConflicts(() =>
       this.engine.query(
         `UPDATE work_tasks SET state = 'claimed', worker = $1, attempt = attempt + 1,
            lease_until = ${NOW_MS} + $2, started_at = ${NOW_MS}
          WHERE id IN (
            SELECT id FROM work_tasks
-           WHERE state = 'ready' ORDER BY ready_at, position LIMIT $3 ${lock})
+           WHERE state = 'ready' ${ofRun} ORDER BY ready_at, position LIMIT $3 ${lock})
          RETURNING run_id, task, attempt, ready_at, started_at`,
-        [worker, this.leaseMs, limit],
+        runId === undefined ? [worker, this.leaseMs, limit] : [worker, this.leaseMs, limit, runId],
       ),
     );
     return result.rows
@@ -218,15 +255,16 @@ export class WorkQueue {
     claim: Claim,
     status: CompletedStatus,
     message?: string,
+    output?: string,
   ): Promise<boolean> {
     const id = taskId(claim.runId, claim.task);
     return retryConflicts(() =>
       this.engine.transaction(async (tx) => {
         const done = await tx.query(
-          `UPDATE work_tasks SET state = $1, message = $2, finished_at = ${NOW_MS},
+          `UPDATE work_tasks SET state = $1, message = $2, output = $6, finished_at = ${NOW_MS},
              lease_until = NULL
            WHERE id = $3 AND state = 'claimed' AND worker = $4 AND attempt = $5 RETURNING id`,
-          [status, message ?? null, id, worker, claim.attempt],
+          [status, message ?? null, id, worker, claim.attempt, output ?? null],
         );
         if (!done.rows.length) return false;
         if (status === 'failed') await skipDownstream(tx, id, claim.task);
@@ -282,8 +320,8 @@ export class WorkQueue {
   /** A run's tasks in enqueue order (the first `limit` of them). */
   async tasks(runId: string, limit?: number): Promise<WorkTask[]> {
     const r = await this.engine.query(
-      `SELECT run_id, task, state, attempt, worker, ready_at, started_at, finished_at, message
-       FROM work_tasks WHERE run_id = $1 ORDER BY position${limit === undefined ? '' : ` LIMIT ${Math.floor(limit)}`}`,
+      `SELECT run_id, task, state, attempt, worker, ready_at, started_at, finished_at, message,
+         output FROM work_tasks WHERE run_id = $1 ORDER BY position${limit === undefined ? '' : ` LIMIT ${Math.floor(limit)}`}`,
       [runId],
     );
     return r.rows.map((row) => ({
@@ -296,6 +334,7 @@ export class WorkQueue {
       startedAt: numOrNull(row.started_at),
       finishedAt: numOrNull(row.finished_at),
       message: row.message === null ? null : String(row.message),
+      output: row.output === null || row.output === undefined ? null : String(row.output),
     }));
   }
 
@@ -307,6 +346,7 @@ export class WorkQueue {
         [runId],
       );
       await tx.query(`DELETE FROM work_tasks WHERE run_id = $1`, [runId]);
+      await tx.query(`DELETE FROM work_runs WHERE run_id = $1`, [runId]);
     });
   }
 
