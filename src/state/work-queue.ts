@@ -216,19 +216,21 @@ export class WorkQueue {
          WHERE id IN (
            SELECT id FROM work_tasks
            WHERE state = 'ready' ${ofRun} ORDER BY ready_at, position LIMIT $3 ${lock})
-         RETURNING run_id, task, attempt, ready_at, started_at`,
+         RETURNING run_id, task, attempt, ready_at, started_at, position`,
         runId === undefined ? [worker, this.leaseMs, limit] : [worker, this.leaseMs, limit, runId],
       ),
     );
+    // RETURNING comes in no particular order: the claims start oldest ready first, then in
+    // enqueue order.
     return result.rows
+      .sort((a, b) => num(a.ready_at) - num(b.ready_at) || num(a.position) - num(b.position))
       .map((r) => ({
         runId: String(r.run_id),
         task: String(r.task),
         attempt: num(r.attempt),
         readyAt: num(r.ready_at),
         startedAt: num(r.started_at),
-      }))
-      .sort((a, b) => a.readyAt - b.readyAt);
+      }));
   }
 
   /** Extends `worker`'s leases on these claims; returns the ones it no longer holds. */

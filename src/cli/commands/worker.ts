@@ -5,12 +5,11 @@
  * step; start as many as you like, on any machines that reach the state database, the warehouse
  * and the lake (one machine shares its lake folder; several need the lake on shared storage).
  * SIGTERM or Ctrl-C stops claiming and lets running steps finish; a second one aborts them and
- * gives them back to the queue. Quiet by default: errors only, or a progress line per step with
- * --verbose (or on a terminal).
+ * gives them back to the queue. Quiet by default: errors only, or a line per step with -v.
  */
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { TributaryError, silentProgress, type ProgressReporter } from '../../core/index.js';
+import { TributaryError } from '../../core/index.js';
 import { runQueueWorker } from '../../dag/index.js';
 import {
   QueueStepExecutor,
@@ -28,7 +27,6 @@ interface WorkerOptions {
   untilIdle?: boolean;
   once?: boolean;
   json?: boolean;
-  verbose?: boolean;
 }
 
 export function registerWorker(program: Command, cli: CliContext): void {
@@ -41,7 +39,6 @@ export function registerWorker(program: Command, cli: CliContext): void {
     .option('--until-idle', 'stop once there is nothing ready to claim and nothing running here')
     .option('--once', 'the same as --until-idle')
     .option('--json', 'when it stops, print what it did as one JSON line')
-    .option('--verbose', 'a line on stderr per step started and finished')
     .action(async (opts: WorkerOptions) => work(cli, opts));
 }
 
@@ -57,12 +54,12 @@ async function work(cli: CliContext, opts: WorkerOptions): Promise<void> {
       },
     );
   }
-  const verbose = !cli.quiet() && (opts.verbose === true || process.stderr.isTTY === true);
+  // Quiet by default; with -v/--verbose, a line per step started and finished (as `run -v`).
+  const progress = cli.progress();
   const log = (line: string) => {
-    if (verbose || line.startsWith('error'))
-      process.stderr.write(`${new Date().toISOString()} ${line}\n`);
+    if (line.startsWith('error')) process.stderr.write(`${line}\n`);
+    else progress.log(line);
   };
-  const progress: ProgressReporter = { ...silentProgress, log };
   const ws = await openWorkspace(project.dir, 'worker');
   const queue = ws.queue!;
   const name = workerName();
