@@ -35,6 +35,7 @@ export {
 } from './runner.js';
 export {
   QueueStepExecutor,
+  heartbeatEvery,
   reapFinishedRuns,
   finishQueuedRun,
   workerName,

@@ -58,6 +58,11 @@ export interface QueuedRunSteps {
 
 export type OpenQueuedRun = (runId: string, payload: QueuedRunPayload) => QueuedRunSteps;
 
+/** How often a worker renews its leases: a sixth of the lease, so a few beats may be lost. */
+export function heartbeatEvery(queue: WorkQueue): number {
+  return Math.max(200, Math.floor(queue.leaseMs / 6));
+}
+
 /** A worker's name in the queue: unique across the fleet, and says where it runs. */
 export function workerName(): string {
   return `${hostname()}-${process.pid}-${newId()}`;
@@ -288,6 +293,7 @@ export async function driveQueuedRun(
       slots: options.slots,
       execute: executor.execute,
       stop: new AbortController().signal,
+      heartbeatMs: heartbeatEvery(queue),
       ...(options.abort ? { abort: options.abort } : {}),
       onIdle: finished,
     });

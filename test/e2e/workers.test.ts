@@ -76,7 +76,7 @@ function startCli(dir: string, env: NodeJS.ProcessEnv, ...args: string[]): Start
   });
   let err = '';
   child.stderr!.on('data', (b: Buffer) => (err += b.toString()));
-  child.stdout!.resume();
+  child.stdout!.on('data', (b: Buffer) => (err += b.toString()));
   const exit = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
   return { child, exit, stderr: () => err };
 }

@@ -13,6 +13,7 @@ import { TributaryError } from '../../core/index.js';
 import { runQueueWorker } from '../../dag/index.js';
 import {
   QueueStepExecutor,
+  heartbeatEvery,
   isSharedProject,
   openWorkspace,
   queuedRunOpener,
@@ -86,7 +87,7 @@ async function work(cli: CliContext, opts: WorkerOptions): Promise<void> {
       execute: executor.execute,
       stop: stop.signal,
       abort: abort.signal,
-      heartbeatMs: Math.max(200, Math.floor(queue.leaseMs / 6)),
+      heartbeatMs: heartbeatEvery(queue),
       onIdle: async () => {
         // Now and then, finish runs whose finisher died after completing their last step.
         if (Date.now() - reapedAt > queue.leaseMs / 2) {
