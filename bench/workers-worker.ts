@@ -3,20 +3,30 @@
  * queue in a PostgreSQL schema until none is left to finish, then prints one JSON line (its CPU,
  * peak memory and how many tasks it completed). The no-op keeps one log line per task in memory
  * with its time, as bench:orchestrate's does.
- *   node dist/bench/workers-worker.js <postgres url> <schema> <worker name> <slots>
+ *   node dist/bench/workers-worker.js <postgres url> <schema> <worker name> <slots> [single]
+ * `single` completes each task on its own (the queue without completeMany), as before batching.
  */
-import { runQueueWorker } from '../src/dag/index.js';
+import { runQueueWorker, type TaskQueue } from '../src/dag/index.js';
 import { openPostgres } from '../src/engines/index.js';
-import { WorkQueue } from '../src/state/index.js';
+import { WorkQueue, type Claim } from '../src/state/index.js';
 
-const [url, schema, name, slotsArg] = process.argv.slice(2);
+const [url, schema, name, slotsArg, completions] = process.argv.slice(2);
 const engine = await openPostgres({ url: url!, schema: schema! });
 const queue = await WorkQueue.open(engine);
 const lines: { at: number; line: string }[] = [];
 const cpu0 = process.cpuUsage();
 const stop = new AbortController();
 let started = false;
-const stats = await runQueueWorker(queue, {
+const taskQueue: TaskQueue<Claim> =
+  completions === 'single'
+    ? {
+        claim: (w, n) => queue.claim(w, n),
+        heartbeat: (w, c) => queue.heartbeat(w, c),
+        complete: (w, c, status, message) => queue.complete(w, c, status, message),
+        release: (w, c) => queue.release(w, c),
+      }
+    : queue;
+const stats = await runQueueWorker(taskQueue, {
   worker: name!,
   slots: Number(slotsArg),
   stop: stop.signal,

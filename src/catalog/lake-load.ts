@@ -9,7 +9,9 @@
  * record agreeing: a file is loaded once, never twice, never half. A table whose files only grew
  * since the last load gets just the new files; one whose files were removed (a `replace` batch, a
  * `merge` batch rewriting older files, a foreign-key retry) or whose columns changed is reloaded
- * whole, still in one transaction, so readers see the old rows or the new, never a mix.
+ * whole, still in one transaction, so readers see the old rows or the new, never a mix. The
+ * table's quarantine (`quarantine.<table>`: rejected rows with their reasons) is loaded in the same
+ * transaction, as DuckDB's view over the quarantine files shows it.
  */
 import type { Engine, LogicalType } from '../engines/index.js';
 import {
@@ -19,7 +21,12 @@ import {
   type ObjectStore,
   type TableManifest,
 } from '../lake/index.js';
-import { PROCESSED_SCHEMA, registerLakeViews } from './lake-views.js';
+import {
+  PROCESSED_SCHEMA,
+  QUARANTINE_SCHEMA,
+  quarantineSelect,
+  registerLakeViews,
+} from './lake-views.js';
 
 /** The schema of Tributary's own bookkeeping in a PostgreSQL warehouse (never granted to readers). */
 export const LOADS_SCHEMA = 'tributary';
@@ -57,6 +64,7 @@ async function createIfMissing(
 async function ensureLoadTables(warehouse: Engine): Promise<void> {
   await warehouse.ensureSchema(LOADS_SCHEMA);
   await warehouse.ensureSchema(PROCESSED_SCHEMA);
+  await warehouse.ensureSchema(QUARANTINE_SCHEMA);
   await createIfMissing(
     warehouse,
     LOADS_SCHEMA,
@@ -146,6 +154,7 @@ export async function loadLakeTable(
       );
       total += n;
     }
+    await loadQuarantine(tx, reader, store, manifest);
     await tx.query(
       `UPDATE ${loads} SET schema_hash = $2, manifest_version = $3 WHERE table_name = $1`,
       [manifest.table, hash, manifest.version],
@@ -180,21 +189,102 @@ async function copyFile(
       : `CAST(CAST(${q(c.name)} AS ${reader.dialect.typeName(c.type as LogicalType)}) AS VARCHAR) AS ${q(c.name)}`,
   );
   const names = manifest.columns.map((c) => c.name);
+  return copyChunks(tx, reader, `SELECT ${columns.join(', ')} FROM ${scan}`, [
+    PROCESSED_SCHEMA,
+    manifest.table,
+    names,
+  ]);
+}
+
+/**
+ * Sends the rows `select` gives (every column text, named as `into`'s columns) from `reader` to
+ * the table `into`, CHUNK_ROWS at a time; returns how many.
+ */
+async function copyChunks(
+  tx: Engine,
+  reader: Engine,
+  select: string,
+  [schema, table, names]: [string, string, string[]],
+): Promise<number> {
   let copied = 0;
   for (let offset = 0; ; offset += CHUNK_ROWS) {
-    const { rows } = await reader.query(
-      `SELECT ${columns.join(', ')} FROM ${scan} LIMIT ${CHUNK_ROWS} OFFSET ${offset}`,
-    );
+    const { rows } = await reader.query(`${select} LIMIT ${CHUNK_ROWS} OFFSET ${offset}`);
     if (rows.length === 0) break;
     copied += await tx.insertRows(
-      PROCESSED_SCHEMA,
-      manifest.table,
+      schema,
+      table,
       names,
       rows.map((r) => names.map((n) => (r[n] === null ? null : String(r[n])))),
     );
     if (rows.length < CHUNK_ROWS) break;
   }
   return copied;
+}
+
+/** Quarantine columns that are numbers (the record and line a rejected row came from). */
+const QUARANTINE_NUMBERS = new Set(['_record', '_line']);
+
+/**
+ * Brings `quarantine.<table>` up to the manifest's quarantine files, as DuckDB's view over them
+ * reads them (every file's columns by name: the reason, message and each column's original
+ * text). New files are appended; when a file went away (a foreign-key retry let its rows in, a
+ * `replace` batch) or a new file brings columns the table lacks, the table is rebuilt from the
+ * live files. Runs in the transaction of the processed table's load, recorded in the same
+ * `lake_files` under `quarantine.<table>`, so both zones move together.
+ */
+async function loadQuarantine(
+  tx: Engine,
+  reader: Engine,
+  store: ObjectStore,
+  manifest: TableManifest,
+): Promise<void> {
+  const q = tx.dialect.quoteIdentifier;
+  const files = `${q(LOADS_SCHEMA)}.lake_files`;
+  const recordName = `${QUARANTINE_SCHEMA}.${manifest.table}`;
+  const target = `${q(QUARANTINE_SCHEMA)}.${q(manifest.table)}`;
+  const columnsOf = async (select: string) =>
+    (await reader.query(`SELECT * FROM (${select}) AS quarantined LIMIT 0`)).columns.map(
+      (c) => c.name,
+    );
+  const columns = await columnsOf(quarantineSelect(reader, store, manifest));
+  const existing = (await tx.describe(QUARANTINE_SCHEMA, manifest.table))?.map((c) => c.name);
+  const loaded = new Set(
+    (await tx.query(`SELECT file_key FROM ${files} WHERE table_name = $1`, [recordName])).rows.map(
+      (r) => String(r.file_key),
+    ),
+  );
+  const live = new Set(manifest.quarantine.map((f) => f.key));
+  let toLoad = manifest.quarantine.filter((f) => !loaded.has(f.key));
+  const rebuild =
+    !existing ||
+    columns.some((c) => !existing.includes(c)) ||
+    [...loaded].some((k) => !live.has(k));
+  if (rebuild) {
+    await tx.dropRelation(QUARANTINE_SCHEMA, manifest.table);
+    const typed = columns.map((c) => `${q(c)} ${QUARANTINE_NUMBERS.has(c) ? 'bigint' : 'text'}`);
+    await tx.exec(`CREATE TABLE ${target} (${typed.join(', ')})`);
+    await tx.query(`DELETE FROM ${files} WHERE table_name = $1`, [recordName]);
+    toLoad = manifest.quarantine;
+  }
+  const tableColumns = rebuild ? columns : existing!;
+  const { quoteIdentifier: rq, quoteString: s } = reader.dialect;
+  for (const file of toLoad) {
+    const scan = `read_parquet([${s(store.readableLocation(file.key))}])`;
+    const has = new Set(await columnsOf(`SELECT * FROM ${scan}`));
+    const select = tableColumns.map((c) =>
+      has.has(c) ? `CAST(${rq(c)} AS VARCHAR) AS ${rq(c)}` : `CAST(NULL AS VARCHAR) AS ${rq(c)}`,
+    );
+    const n = await copyChunks(tx, reader, `SELECT ${select.join(', ')} FROM ${scan}`, [
+      QUARANTINE_SCHEMA,
+      manifest.table,
+      tableColumns,
+    ]);
+    await tx.query(
+      `INSERT INTO ${files} (table_name, file_key, batch, row_count, loaded_at)
+       VALUES ($1, $2, $3, $4, CURRENT_TIMESTAMP)`,
+      [recordName, file.key, file.batch, n],
+    );
+  }
 }
 
 /**

@@ -13,7 +13,7 @@ import {
 } from '../lake/index.js';
 
 export const PROCESSED_SCHEMA = 'processed';
-const QUARANTINE_SCHEMA = 'quarantine';
+export const QUARANTINE_SCHEMA = 'quarantine';
 
 /** A SELECT over a table's committed files; a typed empty relation when it has none. */
 export function processedSelect(

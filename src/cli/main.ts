@@ -6,30 +6,6 @@
 import { Command } from 'commander';
 import { TributaryError, describeError } from '../core/index.js';
 import { EngineError } from '../engines/index.js';
-import { registerBackfill } from './commands/backfill.js';
-import { registerCatalog } from './commands/catalog.js';
-import { registerCollect } from './commands/collect.js';
-import { registerWorker } from './commands/worker.js';
-import { registerDbtVerbs, registerDocs, registerLs, registerSource } from './commands/dbt.js';
-import { registerDemo } from './commands/demo.js';
-import { registerDeps } from './commands/deps.js';
-import { registerDlq } from './commands/dlq.js';
-import { registerForecast } from './commands/forecast.js';
-import { registerGenerate } from './commands/generate.js';
-import { registerGraph } from './commands/graph.js';
-import { registerLineage } from './commands/lineage.js';
-import { registerInit } from './commands/init.js';
-import { registerLogs } from './commands/logs.js';
-import { registerPartitions } from './commands/partitions.js';
-import { registerQuery } from './commands/query-command.js';
-import { registerRun } from './commands/run.js';
-import { registerRuns } from './commands/runs.js';
-import { registerSchedules } from './commands/schedules.js';
-import { registerSchema } from './commands/schema.js';
-import { registerSync } from './commands/sync.js';
-import { registerServe } from './commands/serve-command.js';
-import { registerToken } from './commands/token.js';
-import { registerWatch } from './commands/watch.js';
 import type { CliContext } from './context.js';
 import { makeOutput, ttyProgress } from './output.js';
 import { packageVersion } from './paths.js';
@@ -42,38 +18,95 @@ interface GlobalOptions {
   debug: boolean;
 }
 
-/** The commands, in the order `--help` lists them. */
-const COMMANDS: ((program: Command, cli: CliContext) => void)[] = [
-  registerInit,
-  registerGenerate,
-  registerRun,
-  registerForecast,
-  registerDeps,
-  registerDbtVerbs,
-  registerLs,
-  registerDocs,
-  registerSource,
-  registerWatch,
-  registerQuery,
-  registerCatalog,
-  registerRuns,
-  registerSync,
-  registerGraph,
-  registerLineage,
-  registerLogs,
-  registerBackfill,
-  registerPartitions,
-  registerSchedules,
-  registerServe,
-  registerCollect,
-  registerWorker,
-  registerToken,
-  registerDlq,
-  registerSchema,
-  registerDemo,
+type Register = (program: Command, cli: CliContext) => void;
+
+/**
+ * The commands, in the order `--help` lists them: the names each registers and how to load it.
+ * Loaded on demand because the commands' modules pull in very different dependencies (the server
+ * brings fastify, collect NATS and the AWS SDK, query apache-arrow): `tributary compile` should not
+ * pay for loading them. Every name a register function creates must be listed here.
+ */
+const COMMANDS: { names: readonly string[]; load: () => Promise<Register> }[] = [
+  { names: ['init'], load: async () => (await import('./commands/init.js')).registerInit },
+  {
+    names: ['generate'],
+    load: async () => (await import('./commands/generate.js')).registerGenerate,
+  },
+  { names: ['run'], load: async () => (await import('./commands/run.js')).registerRun },
+  {
+    names: ['forecast'],
+    load: async () => (await import('./commands/forecast.js')).registerForecast,
+  },
+  { names: ['deps'], load: async () => (await import('./commands/deps.js')).registerDeps },
+  {
+    names: ['build', 'test', 'seed', 'snapshot', 'compile'],
+    load: async () => (await import('./commands/dbt.js')).registerDbtVerbs,
+  },
+  { names: ['ls'], load: async () => (await import('./commands/dbt.js')).registerLs },
+  { names: ['docs'], load: async () => (await import('./commands/dbt.js')).registerDocs },
+  { names: ['source'], load: async () => (await import('./commands/dbt.js')).registerSource },
+  { names: ['watch'], load: async () => (await import('./commands/watch.js')).registerWatch },
+  {
+    names: ['query'],
+    load: async () => (await import('./commands/query-command.js')).registerQuery,
+  },
+  {
+    names: ['catalog'],
+    load: async () => (await import('./commands/catalog.js')).registerCatalog,
+  },
+  { names: ['runs'], load: async () => (await import('./commands/runs.js')).registerRuns },
+  { names: ['sync', 'syncs'], load: async () => (await import('./commands/sync.js')).registerSync },
+  { names: ['graph'], load: async () => (await import('./commands/graph.js')).registerGraph },
+  {
+    names: ['lineage'],
+    load: async () => (await import('./commands/lineage.js')).registerLineage,
+  },
+  { names: ['logs'], load: async () => (await import('./commands/logs.js')).registerLogs },
+  {
+    names: ['backfill'],
+    load: async () => (await import('./commands/backfill.js')).registerBackfill,
+  },
+  {
+    names: ['partitions'],
+    load: async () => (await import('./commands/partitions.js')).registerPartitions,
+  },
+  {
+    names: ['schedules'],
+    load: async () => (await import('./commands/schedules.js')).registerSchedules,
+  },
+  {
+    names: ['serve'],
+    load: async () => (await import('./commands/serve-command.js')).registerServe,
+  },
+  {
+    names: ['collect'],
+    load: async () => (await import('./commands/collect.js')).registerCollect,
+  },
+  { names: ['worker'], load: async () => (await import('./commands/worker.js')).registerWorker },
+  { names: ['token'], load: async () => (await import('./commands/token.js')).registerToken },
+  { names: ['dlq'], load: async () => (await import('./commands/dlq.js')).registerDlq },
+  { names: ['schema'], load: async () => (await import('./commands/schema.js')).registerSchema },
+  { names: ['demo'], load: async () => (await import('./commands/demo.js')).registerDemo },
 ];
 
-export function buildProgram(): Command {
+/** Global options that take a value: the word after them is not the command's name. */
+const GLOBALS_WITH_VALUE = new Set(['-p', '--project', '--project-dir']);
+
+/** The command word of a command line (`node tributary.js [globals] <command> …`), if any. */
+export function commandWord(argv: readonly string[]): string | undefined {
+  for (let i = 2; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (GLOBALS_WITH_VALUE.has(arg)) i++;
+    else if (!arg.startsWith('-')) return arg;
+  }
+  return undefined;
+}
+
+/**
+ * The command line's program. With `argv`, only the command it names is loaded (all of them when
+ * it names none that is listed: `--help`, `help`, a typo that commander should answer).
+ */
+export async function buildProgram(argv?: readonly string[]): Promise<Command> {
   const program = new Command('tributary')
     .description(
       'A local-first data platform: ingest, lake, contracts, SQL models, star schema, checks.',
@@ -98,7 +131,10 @@ export function buildProgram(): Command {
     progress: () => ttyProgress(!globals().quiet, globals().verbose),
     output: () => makeOutput(!globals().color),
   };
-  for (const register of COMMANDS) register(program, cli);
+  const word = argv && commandWord(argv);
+  const named = word === undefined ? [] : COMMANDS.filter((c) => c.names.includes(word));
+  const registers = await Promise.all((named.length ? named : COMMANDS).map((c) => c.load()));
+  for (const register of registers) register(program, cli);
   return program;
 }
 
@@ -109,7 +145,7 @@ export async function main(argv: string[]): Promise<void> {
   process.stdout.on('error', (err: NodeJS.ErrnoException) => {
     if (err.code !== 'EPIPE' && err.code !== 'ERR_STREAM_DESTROYED') throw err;
   });
-  const program = buildProgram();
+  const program = await buildProgram(argv);
   try {
     await program.parseAsync(argv);
   } catch (err) {

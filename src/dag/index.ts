@@ -15,6 +15,7 @@ export {
 export {
   runQueueWorker,
   type QueueClaim,
+  type QueueCompletion,
   type QueueTaskStatus,
   type QueueTaskOutcome,
   type TaskQueue,

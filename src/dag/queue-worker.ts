@@ -7,7 +7,9 @@
  * A lease lost while its task runs (the heartbeat says so: this worker was presumed dead) aborts
  * the task's signal; its completion is refused by the queue, so the result is dropped and whoever
  * took the task over completes it. `stop` ends claiming and lets running tasks finish; `abort`
- * also aborts them and gives their claims back.
+ * also aborts them and gives their claims back. Completions are group-committed when the queue
+ * can complete several at once: a task finishing while another completion is being written waits
+ * for it and goes with the next batch, so nothing waits when the worker is not busy.
  */
 
 /** A task leased to this worker; the queue's own claim type carries more. */
@@ -33,6 +35,19 @@ export interface TaskQueue<C extends QueueClaim> {
     output?: string,
   ): Promise<boolean>;
   release(worker: string, claims: readonly C[]): Promise<void>;
+  /**
+   * Optional: several completions in one go, one result each, in order (false: not held). When
+   * the queue has it, tasks that finish while a completion is being written are completed
+   * together next (a group commit), so the database is paid per batch, not per task.
+   */
+  completeMany?(worker: string, completions: readonly QueueCompletion<C>[]): Promise<boolean[]>;
+}
+
+export interface QueueCompletion<C extends QueueClaim> {
+  claim: C;
+  status: QueueTaskStatus;
+  message?: string;
+  output?: string;
 }
 
 export interface QueueTaskOutcome {
@@ -97,6 +112,14 @@ export async function runQueueWorker<C extends QueueClaim>(
   }, options.heartbeatMs ?? 5_000);
   heartbeat.unref();
 
+  const record = completionRecorder(queue, worker, (claim, outcome, recorded) => {
+    if (recorded) stats.completed++;
+    else stats.lost++;
+    running.delete(claim);
+    options.onFinish?.(claim, outcome, recorded);
+    nudge();
+  });
+
   const start = (claim: C) => {
     const controller = new AbortController();
     running.set(claim, controller);
@@ -107,20 +130,13 @@ export async function runQueueWorker<C extends QueueClaim>(
       } catch (err) {
         outcome = { status: 'failed', message: err instanceof Error ? err.message : String(err) };
       }
-      let recorded = false;
       if (options.abort?.aborted) {
         await queue.release(worker, [claim]).catch(() => undefined);
         stats.released++;
-      } else {
-        recorded = await queue
-          .complete(worker, claim, outcome.status, outcome.message, outcome.output)
-          .catch(() => false);
-        if (recorded) stats.completed++;
-        else stats.lost++;
-      }
-      running.delete(claim);
-      options.onFinish?.(claim, outcome, recorded);
-      nudge();
+        running.delete(claim);
+        options.onFinish?.(claim, outcome, false);
+        nudge();
+      } else record(claim, outcome);
     })();
   };
 
@@ -149,4 +165,49 @@ export async function runQueueWorker<C extends QueueClaim>(
     options.abort?.removeEventListener('abort', nudge);
   }
   return stats;
+}
+
+/**
+ * Writes finished tasks' outcomes to the queue, calling `done` for each once written. With
+ * `completeMany`, outcomes arriving while a write is under way are written together by the next
+ * one; without it, each is completed on its own at once. A write that fails counts as not
+ * recorded (the lease will expire and another worker runs the task again).
+ */
+function completionRecorder<C extends QueueClaim>(
+  queue: TaskQueue<C>,
+  worker: string,
+  done: (claim: C, outcome: QueueTaskOutcome, recorded: boolean) => void,
+): (claim: C, outcome: QueueTaskOutcome) => void {
+  if (!queue.completeMany)
+    return (claim, outcome) => {
+      void queue
+        .complete(worker, claim, outcome.status, outcome.message, outcome.output)
+        .catch(() => false)
+        .then((recorded) => done(claim, outcome, recorded));
+    };
+  const completeMany = queue.completeMany.bind(queue);
+  let waiting: { claim: C; outcome: QueueTaskOutcome }[] = [];
+  let writing = false;
+  const flush = async () => {
+    writing = true;
+    while (waiting.length) {
+      const batch = waiting;
+      waiting = [];
+      const recorded = await completeMany(
+        worker,
+        batch.map(({ claim, outcome }) => ({
+          claim,
+          status: outcome.status,
+          ...(outcome.message !== undefined && { message: outcome.message }),
+          ...(outcome.output !== undefined && { output: outcome.output }),
+        })),
+      ).catch(() => batch.map(() => false));
+      batch.forEach(({ claim, outcome }, i) => done(claim, outcome, recorded[i] === true));
+    }
+    writing = false;
+  };
+  return (claim, outcome) => {
+    waiting.push({ claim, outcome });
+    if (!writing) void flush();
+  };
 }

@@ -62,6 +62,13 @@ export interface EngineCapabilities {
    * one writer process per file and no row locks).
    */
   skipLocked: boolean;
+  /**
+   * Several processes share the database, and a session can hold a named lock that the server
+   * releases when the session ends, however it ends (PostgreSQL's session-level advisory locks: a
+   * killed process's connection closes and its locks go with it). False for an embedded database
+   * one process owns (a DuckDB file): that process is alone, and its session locks are always its.
+   */
+  sessionLocks: boolean;
 }
 
 export interface Dialect {
@@ -99,6 +106,20 @@ export interface Engine {
    * transaction already holds its engine: there it returns at once.
    */
   lockInTransaction(key: string): Promise<void>;
+  /**
+   * Tries, without waiting, to take the session lock named `key` (see capabilities.sessionLocks),
+   * scoped as lockInTransaction's; true when this session holds it now. It stays held until
+   * unlockSession or the session's end. Where sessionLocks is false it is true at once.
+   */
+  tryLockSession(key: string): Promise<boolean>;
+  /**
+   * Whether this session still holds the session lock `key`: false once the connection it was
+   * taken on was lost (the server released it, and this engine's next statement opened a new
+   * session). Where sessionLocks is false, true while the engine is open.
+   */
+  holdsSessionLock(key: string): Promise<boolean>;
+  /** Releases the session lock `key` if this session holds it. */
+  unlockSession(key: string): Promise<void>;
   /**
    * Another session on the same database, for work that runs alongside this one (its own
    * temporary tables, its own statements in flight). Close it when done; the database stays open.

@@ -3,6 +3,7 @@ export { buildAssetGraph, selectAssets, type Asset, type AssetGraph } from './gr
 export {
   openWorkspace,
   isSharedProject,
+  stateLocation,
   loadAssetGraph,
   loadColumnLineage,
   columnLineageOf,
@@ -45,6 +46,7 @@ export { LandingWatcher, DEFAULT_SETTLE_MS } from './watch.js';
 export { partitionStates, backfill, type PartitionState } from './partitions.js';
 export {
   compileSchedule,
+  schedulerRole,
   ticksBetween,
   RunQueue,
   Scheduler,

@@ -7,13 +7,22 @@
  *
  * After downtime each schedule follows its catch-up policy: `none` skips the ticks it missed,
  * `latest` runs once for the latest of them, `all` runs each (oldest first). The last tick handled
- * is kept in state, written when its run is queued, so a restart never runs a tick twice.
+ * is kept in state, claimed before its run is queued, so a restart never runs a tick twice.
  * Time comes from a Clock, so tests drive schedules and freshness with a fake one.
+ *
+ * Several `serve` processes may share one PostgreSQL state: only the leader among them (state's
+ * Leadership, a session lock) arms ticks and checks freshness. One that becomes leader catches up
+ * from the shared last tick by the policy, so ticks missed while a leader died and another took
+ * over run as after downtime. Each tick is claimed with a conditional write in state before its
+ * run is queued (StateStore.claimTick), so when two processes briefly both think they lead, a
+ * tick still runs once. Upstream-updated triggers fire in the process whose run finished: each
+ * run finishes in one process, so each fires once.
  */
 import { Cron } from 'croner';
 import { TributaryError, describeError } from '../core/index.js';
 import { lakeKeys, readManifest, type RawManifest, type TableManifest } from '../lake/index.js';
 import type { ScheduleConfig } from '../project/index.js';
+import { Leadership, type LeaderRecord } from '../state/index.js';
 import { downstreamMap, matchAssets } from './graph.js';
 import { resolvePolicies } from './policy.js';
 import { runPipeline, type FreshnessAlert, type RunOptions, type RunResult } from './runner.js';
@@ -40,6 +49,7 @@ export interface SchedulerEvent {
     | 'run_finished'
     | 'trigger'
     | 'freshness'
+    | 'leadership'
     | 'error';
   message: string;
   schedule?: string;
@@ -225,6 +235,11 @@ export function ticksBetween(cron: Cron, after: number, until: number, limit = 1
   return out;
 }
 
+/** The leadership role of a project's scheduler (one leader per project and state schema). */
+export function schedulerRole(projectName: string): string {
+  return `scheduler/${projectName}`;
+}
+
 /** Most missed ticks `catch_up: all` runs after downtime (oldest first). */
 const CATCH_UP_LIMIT = 10_000;
 
@@ -239,6 +254,11 @@ export interface SchedulerOptions {
   onFreshness?: (alert: FreshnessAlert) => Promise<unknown>;
   /** How often freshness is checked (default 60 s). */
   freshnessEveryMs?: number;
+  /**
+   * How often a replica that does not lead tries to take over, and the leader checks it still
+   * leads (default 2 s; only with a state shared by several processes).
+   */
+  leaderCheckMs?: number;
 }
 
 /** Schedules, upstream-updated triggers and freshness for one open workspace. */
@@ -249,8 +269,9 @@ export class Scheduler {
   private freshnessTimer: unknown;
   private stopped = false;
   private readonly crons = new Map<string, Cron>();
-  /** Ticks handled, persisted in order (a tick's write never overtakes an earlier one). */
+  /** Ticks handled, claimed in order (a tick's claim never overtakes an earlier one). */
   private tickWrites: Promise<void> = Promise.resolve();
+  private leadership: Leadership | undefined;
 
   constructor(
     private readonly ws: Workspace,
@@ -292,38 +313,44 @@ export class Scheduler {
     this.opts.onEvent?.(event);
   }
 
-  /** Catches up on missed ticks, then arms each schedule's next tick and the freshness check. */
+  /**
+   * Competes for leadership of this project's scheduling (at once: on a state one process owns,
+   * this process leads before start resolves), and while leading catches up on missed ticks, arms
+   * each schedule's next tick and the freshness check.
+   */
   async start(): Promise<void> {
+    this.stopped = false;
+    this.leadership = await Leadership.open(this.ws.state.engine, this.role, {
+      ...(this.opts.leaderCheckMs ? { checkEveryMs: this.opts.leaderCheckMs } : {}),
+      onChange: (leading) => (leading ? this.lead() : this.stepDown()),
+      onError: (message) => this.emit({ kind: 'error', message }),
+    });
+    await this.leadership.start();
+  }
+
+  /** What this project's scheduler leads as (one leader per project and state schema). */
+  private get role(): string {
+    return schedulerRole(this.ws.project.config.name);
+  }
+
+  /** Whether this process fires the ticks (it leads among the processes sharing the state). */
+  get leading(): boolean {
+    return this.leadership?.leading ?? false;
+  }
+
+  /** Which process leads this project's scheduling, as it last recorded itself. */
+  leader(): Promise<LeaderRecord | undefined> {
+    return Leadership.current(this.ws.state.engine, this.role);
+  }
+
+  /** Became leader: catches up from the shared last ticks, then arms ticks and freshness. */
+  private async lead(): Promise<void> {
+    this.emit({ kind: 'leadership', message: `leading the schedules (pid ${process.pid})` });
     const now = this.clock.now();
     for (const [name, cron] of this.crons) {
-      const cfg = this.ws.project.config.schedules[name]!;
-      const last = await this.ws.state.lastTick(name);
-      if (last === undefined) {
-        // A new schedule starts from now: it does not run for the time before it existed.
-        await this.ws.state.setLastTick(name, new Date(now).toISOString());
-      } else {
-        const missed = ticksBetween(cron, Date.parse(last), now, CATCH_UP_LIMIT);
-        if (missed.length) {
-          // ticksBetween stops at its limit, oldest first: the latest missed tick (the last one
-          // at or before now) is asked for directly, so `latest` and `none` never land on an old
-          // tick that a restart would count as missed again.
-          const latest = Math.max(
-            missed[missed.length - 1]!,
-            cron.previousRuns(1, new Date(now + 1))[0]?.getTime() ?? 0,
-          );
-          const chosen =
-            cfg.catch_up === 'all' ? missed : cfg.catch_up === 'latest' ? [latest] : [];
-          const count =
-            missed.length === CATCH_UP_LIMIT ? `${CATCH_UP_LIMIT}+` : String(missed.length);
-          this.emit({
-            kind: 'caught_up',
-            schedule: name,
-            message: `${name}: ${count} tick(s) missed while stopped; catch_up ${cfg.catch_up} runs ${chosen.length}`,
-          });
-          for (const tick of chosen) this.fire(name, tick, true);
-          if (!chosen.length) this.recordTick(name, latest);
-        }
-      }
+      // A new schedule starts from now: it does not run for the time before it existed.
+      const last = await this.ws.state.beginTicks(name, new Date(now).toISOString());
+      this.catchUp(name, cron, Date.parse(last), now);
       this.arm(name);
     }
     if (this.freshnessPolicies().size) {
@@ -332,14 +359,58 @@ export class Scheduler {
     }
   }
 
-  /** Stops arming ticks and closes the queue (see RunQueue.close). */
-  async stop(mode: 'drain' | 'abort' = 'drain'): Promise<void> {
-    this.stopped = true;
+  /** Runs the ticks missed since `last` by the schedule's catch-up policy. */
+  private catchUp(name: string, cron: Cron, last: number, now: number): void {
+    const cfg = this.ws.project.config.schedules[name]!;
+    const missed = ticksBetween(cron, last, now, CATCH_UP_LIMIT);
+    if (!missed.length) return;
+    // ticksBetween stops at its limit, oldest first: the latest missed tick (the last one at or
+    // before now) is asked for directly, so `latest` and `none` never land on an old tick that a
+    // restart would count as missed again.
+    const latest = Math.max(
+      missed[missed.length - 1]!,
+      cron.previousRuns(1, new Date(now + 1))[0]?.getTime() ?? 0,
+    );
+    const chosen = cfg.catch_up === 'all' ? missed : cfg.catch_up === 'latest' ? [latest] : [];
+    const count = missed.length === CATCH_UP_LIMIT ? `${CATCH_UP_LIMIT}+` : String(missed.length);
+    this.emit({
+      kind: 'caught_up',
+      schedule: name,
+      message: `${name}: ${count} tick(s) missed while stopped; catch_up ${cfg.catch_up} runs ${chosen.length}`,
+    });
+    for (const tick of chosen) this.fire(name, tick, true);
+    if (!chosen.length) this.recordTick(name, latest);
+  }
+
+  /** Lost leadership: arms nothing more (runs already queued go on; their ticks are claimed). */
+  private stepDown(): void {
     for (const t of this.timers.values()) this.clock.clearTimeout(t);
     this.timers.clear();
     if (this.freshnessTimer !== undefined) this.clock.clearTimeout(this.freshnessTimer);
+    this.freshnessTimer = undefined;
+    if (!this.stopped)
+      this.emit({
+        kind: 'leadership',
+        message: `no longer leading the schedules (pid ${process.pid})`,
+      });
+  }
+
+  /** Stops arming ticks, gives up leadership and closes the queue (see RunQueue.close). */
+  async stop(mode: 'drain' | 'abort' = 'drain'): Promise<void> {
+    this.stopped = true;
+    this.stepDown();
+    await this.leadership?.stop();
     await this.queue.close(mode);
     await this.tickWrites;
+  }
+
+  /** Resolves once the ticks fired so far are claimed in state and their runs queued. */
+  async idle(): Promise<void> {
+    for (;;) {
+      const pending = this.tickWrites;
+      await pending;
+      if (pending === this.tickWrites) return;
+    }
   }
 
   /** The next tick of every schedule (for `tributary schedules` and the API). */
@@ -351,7 +422,7 @@ export class Scheduler {
   }
 
   private arm(name: string): void {
-    if (this.stopped) return;
+    if (this.stopped || !this.leading) return;
     const cron = this.crons.get(name)!;
     const now = this.clock.now();
     const next = cron.nextRun(new Date(now));
@@ -365,7 +436,7 @@ export class Scheduler {
         () => {
           this.timers.delete(name);
           const now = this.clock.now();
-          if (now >= due) {
+          if (now >= due && this.leading) {
             // A timer that fired late (the machine slept, the process stalled) may have passed
             // more ticks than its own: they follow the schedule's catch-up policy.
             const passed = [due, ...ticksBetween(cron, due, now)];
@@ -380,38 +451,55 @@ export class Scheduler {
     );
   }
 
+  /** Claims a tick without running it (skipped by the catch-up policy). */
   private recordTick(name: string, tick: number): void {
+    this.inOrder(name, async () => {
+      await this.ws.state.claimTick(name, new Date(tick).toISOString());
+    });
+  }
+
+  /** Runs claims one after another, so a tick's claim never overtakes an earlier one. */
+  private inOrder(name: string, work: () => Promise<void>): void {
     this.tickWrites = this.tickWrites
-      .then(() => this.ws.state.setLastTick(name, new Date(tick).toISOString()))
+      .then(work)
       .catch((err: unknown) =>
         this.emit({ kind: 'error', message: describeError(err), schedule: name }),
       );
   }
 
+  /** Claims the tick in state and, when this process won it, queues its run. */
   private fire(name: string, tick: number, catchUp: boolean): void {
-    const trigger = `schedule:${name}`;
-    const at = new Date(tick).toISOString();
-    if (this.queue.isBusy(trigger) && !catchUp) {
-      this.emit({
-        kind: 'skipped',
-        schedule: name,
-        message: `${name}: tick ${at} skipped, its previous run has not finished`,
-      });
-      this.recordTick(name, tick);
-      return;
-    }
-    const cfg = this.ws.project.config.schedules[name]!;
-    this.emit({ kind: 'tick', schedule: name, message: `${name}: tick ${at}` });
-    this.recordTick(name, tick);
-    this.queue
-      .submit({
-        trigger,
-        dueAt: catchUp ? this.clock.now() : tick,
-        select: cfg.select,
-        exclude: cfg.exclude,
-        command: `schedule ${name} (${at})`,
-      })
-      .catch(() => undefined); // reported through finished()
+    this.inOrder(name, async () => {
+      const at = new Date(tick).toISOString();
+      const trigger = `schedule:${name}`;
+      if (!(await this.ws.state.claimTick(name, at))) {
+        this.emit({
+          kind: 'skipped',
+          schedule: name,
+          message: `${name}: tick ${at} was already handled (by another scheduler sharing the state)`,
+        });
+        return;
+      }
+      if (this.queue.isBusy(trigger) && !catchUp) {
+        this.emit({
+          kind: 'skipped',
+          schedule: name,
+          message: `${name}: tick ${at} skipped, its previous run has not finished`,
+        });
+        return;
+      }
+      const cfg = this.ws.project.config.schedules[name]!;
+      this.emit({ kind: 'tick', schedule: name, message: `${name}: tick ${at}` });
+      this.queue
+        .submit({
+          trigger,
+          dueAt: catchUp ? this.clock.now() : tick,
+          select: cfg.select,
+          exclude: cfg.exclude,
+          command: `schedule ${name} (${at})`,
+        })
+        .catch(() => undefined); // reported through finished()
+    });
   }
 
   private finished(req: RunRequest, result: RunResult | undefined, error?: unknown): void {
@@ -476,9 +564,12 @@ export class Scheduler {
   }
 
   private armFreshness(): void {
-    if (this.stopped) return;
+    if (this.stopped || !this.leading) return;
     this.freshnessTimer = this.clock.setTimeout(() => {
-      void this.checkFreshness().finally(() => this.armFreshness());
+      this.freshnessTimer = undefined;
+      void this.checkFreshness().finally(() => {
+        if (this.freshnessTimer === undefined) this.armFreshness();
+      });
     }, this.opts.freshnessEveryMs ?? 60_000);
   }
 

@@ -24,11 +24,30 @@ export const meSchema = z.strictObject({
   role: z.enum(['viewer', 'operator', 'admin'] as const satisfies readonly Role[]),
 });
 
+/** Which `serve` replica fires the schedules (one leads among those sharing a state). */
+export const schedulerLeaderSchema = z.strictObject({
+  /** Whether this replica leads. */
+  leading: z.boolean(),
+  /**
+   * The leader as it last recorded itself; null when none has led yet. (Which host and process
+   * it is, `tributary schedules` says: health is public, and names no machines.)
+   */
+  leader: z
+    .strictObject({
+      since: z.string(),
+      /** Its latest check (every few seconds): much older means it died and none took over yet. */
+      seenAt: z.string(),
+    })
+    .nullable(),
+});
+
 export const healthSchema = z.strictObject({
   ok: z.boolean(),
   version: z.string(),
   dataVersion: z.string(),
   auditFailures: z.number(),
+  /** Present when this process runs the scheduler (`tributary serve`). */
+  scheduler: schedulerLeaderSchema.optional(),
 });
 
 export const okSchema = z.strictObject({ ok: z.boolean() });

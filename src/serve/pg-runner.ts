@@ -5,7 +5,8 @@
  * at the row limit. The role may read only the schemas the pipeline builds, so Tributary's
  * bookkeeping, the sync state and other schemas are out of reach whatever the SQL says; one
  * statement only (the extended protocol refuses more). Roles that may not see PII are refused
- * the relations holding it (PostgreSQL has no masked copy to send them to).
+ * the relations holding it (PostgreSQL has no masked copy to send them to), and roles whose rules
+ * leave out a lake zone (the viewer's quarantine) its relations.
  */
 import { TributaryError } from '../core/index.js';
 import {
@@ -26,6 +27,9 @@ import {
 import { readSecret } from '../project/index.js';
 import type { Role } from './auth.js';
 import { READ_RULES, timeoutFor } from './read-policy.js';
+
+/** Lake zones a role's rules may leave out (`zones`), as schemas of the warehouse. */
+const LAKE_ZONES = ['raw', 'quarantine'];
 import {
   DEFAULT_ROW_LIMIT,
   DEFAULT_TIMEOUT_MS,
@@ -115,6 +119,36 @@ export class PostgresQueryRunner implements SqlRunner {
     return relationsRead(await this.parser, sql, this.opts.schema);
   }
 
+  /**
+   * What the role may not read here, refused before the query runs: relations holding PII for
+   * roles that see it masked (PostgreSQL has no masked copy), and the lake zones outside the
+   * role's (the viewer's quarantine), as the DuckDB sandbox refuses them.
+   */
+  private async checkReadable(sql: string, role: Role, snapshot: ServingSnapshot): Promise<void> {
+    const rules = READ_RULES[role];
+    const withheld = rules.masked ? snapshot.masked.withheld : [];
+    const zones = rules.zones ? LAKE_ZONES.filter((z) => !rules.zones!.includes(z)) : [];
+    if (!withheld.length && !zones.length) return;
+    const read = await this.relations(sql);
+    if (!read.length)
+      throw refuse(
+        `refused: the ${role} role's queries must be one SELECT whose tables can be checked for personal data`,
+        'ask an operator or admin, or query relations without PII columns',
+      );
+    const outside = read.filter((r) => zones.includes(r.split('.')[0]!));
+    if (outside.length)
+      throw refuse(
+        `refused: ${outside.join(', ')} ${outside.length > 1 ? 'are' : 'is'} in the ${outside[0]!.split('.')[0]} zone, which the ${role} role may not read`,
+        'ask an operator or admin (they read the quarantine and raw zones)',
+      );
+    const hidden = read.filter((r) => withheld.includes(r));
+    if (hidden.length)
+      throw refuse(
+        `refused: ${hidden.join(', ')} hold personal data, which the ${role} role may not read on this warehouse`,
+        'ask an operator or admin, or query relations without PII columns',
+      );
+  }
+
   async query(
     sql: string,
     params: Record<string, ParamValue> = {},
@@ -123,18 +157,7 @@ export class PostgresQueryRunner implements SqlRunner {
     const snapshot = await this.snapshot();
     const started = performance.now();
     const role = limits.role ?? this.role;
-    const withheld = snapshot.masked.withheld;
-    if (READ_RULES[role].masked && withheld.length) {
-      const read = await this.relations(sql);
-      const hidden = read.filter((r) => withheld.includes(r));
-      if (!read.length || hidden.length)
-        throw refuse(
-          hidden.length
-            ? `refused: ${hidden.join(', ')} hold personal data, which the ${role} role may not read on this warehouse`
-            : `refused: the ${role} role's queries must be one SELECT whose tables can be checked for personal data`,
-          'ask an operator or admin, or query relations without PII columns',
-        );
-    }
+    await this.checkReadable(sql, role, snapshot);
     const rowLimit = Math.max(
       0,
       Math.floor(limits.rowLimit ?? this.opts.rowLimit ?? DEFAULT_ROW_LIMIT),

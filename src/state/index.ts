@@ -27,6 +27,13 @@ export {
   type QueuedTask,
   type Claim,
   type CompletedStatus,
+  type Completion,
   type WorkTask,
   type WorkQueueOptions,
 } from './work-queue.js';
+export {
+  Leadership,
+  LEADER_MIGRATIONS,
+  type LeaderRecord,
+  type LeadershipOptions,
+} from './leader.js';

@@ -279,6 +279,35 @@ export class StateStore {
     return rows.length ? String(rows[0]!.last_tick) : undefined;
   }
 
+  /**
+   * A schedule's last tick, set to `tick` first when it has none: the first scheduler to start a
+   * schedule (of however many starting at once) decides where it begins.
+   */
+  async beginTicks(schedule: string, tick: string): Promise<string> {
+    await this.engine.query(
+      `INSERT INTO schedule_ticks (schedule, last_tick, updated_at) VALUES ($1, $2, $3)
+       ON CONFLICT (schedule) DO NOTHING`,
+      [schedule, tick, new Date().toISOString()],
+    );
+    return (await this.lastTick(schedule)) ?? tick;
+  }
+
+  /**
+   * Claims a tick of a begun schedule (beginTicks): moves its last tick forward to `tick` when it
+   * is earlier, in one conditional write. True when this call moved it, so the caller runs the
+   * tick; false when this tick or a later one was already handled, by this process or another
+   * sharing the state, which is how two schedulers that both think they lead run a tick once.
+   * (ISO-8601 times in UTC, as toISOString writes them, sort as text.)
+   */
+  async claimTick(schedule: string, tick: string): Promise<boolean> {
+    const { rows } = await this.engine.query(
+      `UPDATE schedule_ticks SET last_tick = $1, updated_at = $2
+       WHERE schedule = $3 AND last_tick < $1 RETURNING schedule`,
+      [tick, new Date().toISOString(), schedule],
+    );
+    return rows.length > 0;
+  }
+
   async setLastTick(schedule: string, tick: string): Promise<void> {
     await this.engine.query(
       `INSERT INTO schedule_ticks (schedule, last_tick, updated_at) VALUES ($1, $2, $3)

@@ -21,7 +21,9 @@
  *   its result, so **a task is completed exactly once**.
  * - Completing a task as succeeded or up to date readies each downstream task whose last upstream
  *   task this was, in the same transaction; a failed task skips everything downstream of it
- *   (transitively) that has not started.
+ *   (transitively) that has not started. `completeMany` completes a worker's finished tasks in one
+ *   transaction of a few statements (readiness counted set-wise), fenced per task as `complete`
+ *   is; claims, heartbeats and releases are one statement each for any number of tasks.
  * - Time is the database's clock (`now()`), never a worker's, so leases hold across machines
  *   whose clocks differ.
  */
@@ -61,6 +63,15 @@ export interface Claim {
 }
 
 export type CompletedStatus = 'succeeded' | 'up_to_date' | 'failed';
+
+/** One claimed task's outcome, for completeMany. */
+export interface Completion {
+  claim: Claim;
+  status: CompletedStatus;
+  message?: string;
+  /** What the task hands back for whoever finishes its run (opaque JSON). */
+  output?: string;
+}
 
 export interface WorkTask {
   runId: string;
@@ -141,10 +152,7 @@ export class WorkQueue {
     return new WorkQueue(engine, options);
   }
 
-  /**
-   * Writes a run's tasks (in the order given: earlier ones start first among the ready), with
-   * the run's payload (what a worker needs to run them: see runPayload).
-   */
+  /** Writes a run's tasks (in the order given: earlier ones start first among the ready). */
   async enqueue(runId: string, tasks: readonly QueuedTask[], payload?: unknown): Promise<void> {
     const names = new Set(tasks.map((t) => t.task));
     const rows: string[][] = [];
@@ -172,6 +180,7 @@ export class WorkQueue {
         rows,
       );
       await tx.insertRows(undefined, 'work_edges', ['upstream', 'downstream'], edges);
+      // The run's payload: what any worker needs to run its tasks (see runPayload).
       if (payload !== undefined)
         await tx.query(`INSERT INTO work_runs (run_id, payload) VALUES ($1, $2)`, [
           runId,
@@ -188,15 +197,6 @@ export class WorkQueue {
   async runPayload(runId: string): Promise<unknown> {
     const r = await this.engine.query(`SELECT payload FROM work_runs WHERE run_id = $1`, [runId]);
     return r.rows.length ? (JSON.parse(String(r.rows[0]!.payload)) as unknown) : undefined;
-  }
-
-  /** Runs that have tasks in the queue, none of them left to finish. */
-  async finishedRuns(): Promise<string[]> {
-    const r = await this.engine.query(
-      `SELECT run_id FROM work_tasks GROUP BY run_id
-       HAVING sum(CASE WHEN state IN ('waiting', 'ready', 'claimed') THEN 1 ELSE 0 END) = 0`,
-    );
-    return r.rows.map((row) => String(row.run_id));
   }
 
   /**
@@ -239,7 +239,7 @@ export class WorkQueue {
     const ids = claims.map((c) => taskId(c.runId, c.task));
     const held = await this.engine.query(
       `UPDATE work_tasks SET lease_until = ${NOW_MS} + $1
-       WHERE worker = $2 AND state = 'claimed' AND id IN (${ids.map((_, i) => `$${i + 3}`).join(', ')})
+       WHERE worker = $2 AND state = 'claimed' AND id IN (${placeholders(ids.length, 3)})
        RETURNING id, attempt`,
       [this.leaseMs, worker, ...ids],
     );
@@ -259,30 +259,71 @@ export class WorkQueue {
     message?: string,
     output?: string,
   ): Promise<boolean> {
-    const id = taskId(claim.runId, claim.task);
+    const [recorded] = await this.completeMany(worker, [
+      {
+        claim,
+        status,
+        ...(message !== undefined && { message }),
+        ...(output !== undefined && { output }),
+      },
+    ]);
+    return recorded!;
+  }
+
+  /**
+   * `complete` for several claims in one transaction, a handful of statements whatever their
+   * number (the outcomes, the downstream edges, the downstream counts), so a worker finishing
+   * many short tasks pays the database per batch, not per task. Fencing stays per task: the
+   * result says, in order, which completions were recorded; a claim `worker` no longer holds is
+   * refused alone, and what is downstream of it is left to whoever holds it now.
+   */
+  async completeMany(worker: string, completions: readonly Completion[]): Promise<boolean[]> {
+    if (!completions.length) return [];
     return retryConflicts(() =>
       this.engine.transaction(async (tx) => {
-        const done = await tx.query(
-          `UPDATE work_tasks SET state = $1, message = $2, output = $6, finished_at = ${NOW_MS},
-             lease_until = NULL
-           WHERE id = $3 AND state = 'claimed' AND worker = $4 AND attempt = $5 RETURNING id`,
-          [status, message ?? null, id, worker, claim.attempt, output ?? null],
-        );
-        if (!done.rows.length) return false;
-        if (status === 'failed') await skipDownstream(tx, id, claim.task);
-        else await readyDownstream(tx, id);
-        return true;
+        const recorded = new Set<string>();
+        // One UPDATE per distinct (status, message, attempt): in the common case, one in all.
+        const groups = new Map<string, Completion[]>();
+        for (const c of completions) {
+          const key = JSON.stringify([
+            c.status,
+            c.message ?? null,
+            c.claim.attempt,
+            c.output ?? null,
+          ]);
+          (groups.get(key) ?? groups.set(key, []).get(key)!).push(c);
+        }
+        for (const group of groups.values()) {
+          const { status, message, claim, output } = group[0]!;
+          const ids = group.map((c) => taskId(c.claim.runId, c.claim.task));
+          const done = await tx.query(
+            `UPDATE work_tasks SET state = $1, message = $2, output = $5, finished_at = ${NOW_MS},
+               lease_until = NULL
+             WHERE state = 'claimed' AND worker = $3 AND attempt = $4
+               AND id IN (${placeholders(ids.length, 6)}) RETURNING id`,
+            [status, message ?? null, worker, claim.attempt, output ?? null, ...ids],
+          );
+          for (const r of done.rows) recorded.add(String(r.id));
+        }
+        const byId = (c: Completion) => taskId(c.claim.runId, c.claim.task);
+        const succeeded = completions.filter((c) => c.status !== 'failed' && recorded.has(byId(c)));
+        await readyDownstream(tx, succeeded.map(byId));
+        for (const c of completions)
+          if (c.status === 'failed' && recorded.has(byId(c)))
+            await skipDownstream(tx, byId(c), c.claim.task);
+        return completions.map((c) => recorded.has(byId(c)));
       }),
     );
   }
 
   /** Gives claims back unrun (a worker stopping): they are ready again for anyone. */
   async release(worker: string, claims: readonly Claim[]): Promise<void> {
-    for (const c of claims)
+    for (const [attempt, ids] of idsByAttempt(claims))
       await this.engine.query(
         `UPDATE work_tasks SET state = 'ready', worker = NULL, lease_until = NULL
-         WHERE id = $1 AND state = 'claimed' AND worker = $2 AND attempt = $3`,
-        [taskId(c.runId, c.task), worker, c.attempt],
+         WHERE state = 'claimed' AND worker = $1 AND attempt = $2
+           AND id IN (${placeholders(ids.length, 3)})`,
+        [worker, attempt, ...ids],
       );
   }
 
@@ -323,7 +364,8 @@ export class WorkQueue {
   async tasks(runId: string, limit?: number): Promise<WorkTask[]> {
     const r = await this.engine.query(
       `SELECT run_id, task, state, attempt, worker, ready_at, started_at, finished_at, message,
-         output FROM work_tasks WHERE run_id = $1 ORDER BY position${limit === undefined ? '' : ` LIMIT ${Math.floor(limit)}`}`,
+         output
+       FROM work_tasks WHERE run_id = $1 ORDER BY position${limit === undefined ? '' : ` LIMIT ${Math.floor(limit)}`}`,
       [runId],
     );
     return r.rows.map((row) => ({
@@ -382,25 +424,49 @@ export class WorkQueue {
 }
 
 /**
- * Counts one more finished upstream task for each task directly downstream of `id`, readying
- * those that have none left. The downstream ids are read first and updated by primary key: one
- * statement joining edges to tasks let PostgreSQL's planner, guessing from a table just loaded,
- * scan every waiting task per completion.
+ * Counts the finished upstream tasks `ids` off each task directly downstream of them, readying
+ * those that have none left. The edges are read first and the downstream tasks updated by
+ * primary key, one statement per distinct count (a task downstream of two of `ids` loses two):
+ * one statement joining edges to tasks let PostgreSQL's planner, guessing from a table just
+ * loaded, scan every waiting task per completion.
  */
-async function readyDownstream(tx: Engine, id: string): Promise<void> {
-  const down = (
-    await tx.query(`SELECT downstream FROM work_edges WHERE upstream = $1 ORDER BY downstream`, [
-      id,
-    ])
-  ).rows.map((r) => String(r.downstream));
-  if (!down.length) return;
-  await tx.query(
-    `UPDATE work_tasks SET pending = pending - 1,
-       state = CASE WHEN pending = 1 THEN 'ready' ELSE state END,
-       ready_at = CASE WHEN pending = 1 THEN ${NOW_MS} ELSE ready_at END
-     WHERE state = 'waiting' AND id IN (${down.map((_, i) => `$${i + 1}`).join(', ')})`,
-    down,
+async function readyDownstream(tx: Engine, ids: readonly string[]): Promise<void> {
+  if (!ids.length) return;
+  const edges = await tx.query(
+    `SELECT downstream FROM work_edges WHERE upstream IN (${placeholders(ids.length, 1)})`,
+    [...ids],
   );
+  const finishedUpstream = new Map<string, number>();
+  for (const r of edges.rows) {
+    const d = String(r.downstream);
+    finishedUpstream.set(d, (finishedUpstream.get(d) ?? 0) + 1);
+  }
+  const byCount = new Map<number, string[]>();
+  for (const [d, n] of finishedUpstream) (byCount.get(n) ?? byCount.set(n, []).get(n)!).push(d);
+  for (const [n, down] of byCount) {
+    // Sorted ids: concurrent completions touching the same rows lock them in one order.
+    down.sort();
+    await tx.query(
+      `UPDATE work_tasks SET pending = pending - $1,
+         state = CASE WHEN pending = $1 THEN 'ready' ELSE state END,
+         ready_at = CASE WHEN pending = $1 THEN ${NOW_MS} ELSE ready_at END
+       WHERE state = 'waiting' AND id IN (${placeholders(down.length, 2)})`,
+      [n, ...down],
+    );
+  }
+}
+
+/** `$start, $start+1, …`: n positional parameters. */
+function placeholders(n: number, start: number): string {
+  return Array.from({ length: n }, (_, i) => `$${i + start}`).join(', ');
+}
+
+/** Claims' row ids grouped by attempt (fencing compares each row's attempt). */
+function idsByAttempt(claims: readonly Claim[]): Map<number, string[]> {
+  const out = new Map<number, string[]>();
+  for (const c of claims)
+    (out.get(c.attempt) ?? out.set(c.attempt, []).get(c.attempt)!).push(taskId(c.runId, c.task));
+  return out;
 }
 
 /** Skips every task downstream of `id` (transitively) that has not started. */

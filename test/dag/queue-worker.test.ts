@@ -1,11 +1,12 @@
 /**
  * The worker loop (src/dag/queue-worker.ts) over the real work queue: several workers drain a
  * graph in dependency order with no task run twice; a lease lost mid-task aborts the task and
- * drops its result while another worker completes it; abort gives running claims back.
+ * drops its result while another worker completes it; abort gives running claims back; tasks
+ * finishing together are completed in one batch when the queue can (and one by one when not).
  * PostgreSQL holds the queue when it is there (the workers' real setting), else DuckDB.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { runQueueWorker } from '../../src/dag/index.js';
+import { runQueueWorker, type TaskQueue } from '../../src/dag/index.js';
 import { openDuckDB, openPostgres, type Engine } from '../../src/engines/index.js';
 import { WorkQueue, type Claim } from '../../src/state/index.js';
 import { postgresTestUrl, serviceAvailable } from '../services.js';
@@ -78,6 +79,64 @@ describe(`queue workers (${pg ? 'PostgreSQL' : 'DuckDB'} queue)`, () => {
     expect(stats.reduce((n, s) => n + s.completed, 0)).toBe(60);
     expect(await q0.progress('run')).toMatchObject({ succeeded: 59, failed: 1 });
   }, 60_000);
+
+  it('group-commits completions: tasks finishing while one is written go in one batch', async () => {
+    const q = await openQueue();
+    await q.enqueue(
+      'batch',
+      Array.from({ length: 40 }, (_, i) => ({ task: `t${i}`, deps: i < 20 ? [] : [`t${i - 20}`] })),
+    );
+    const batches: number[] = [];
+    const completeMany = q.completeMany.bind(q);
+    q.completeMany = (worker, completions) => {
+      batches.push(completions.length);
+      return completeMany(worker, completions);
+    };
+    const stop = new AbortController();
+    const stats = await runQueueWorker(q, {
+      worker: 'batcher',
+      slots: 8,
+      idleMs: 10,
+      stop: stop.signal,
+      execute: async () => ({ status: 'succeeded' }),
+      onIdle: async () => (await q.unfinished('batch')) === 0,
+    });
+    expect(stats).toMatchObject({ completed: 40, lost: 0 });
+    expect(batches.reduce((a, b) => a + b, 0)).toBe(40);
+    // Eight tasks claimed together finish together: the first is written alone, the seven
+    // that finished meanwhile in the next batch.
+    expect(Math.max(...batches)).toBeGreaterThan(1);
+    expect(batches.length).toBeLessThan(40);
+    expect(await q.progress('batch')).toMatchObject({ succeeded: 40 });
+  }, 30_000);
+
+  it('completes one by one with a queue that cannot batch', async () => {
+    const q = await openQueue();
+    await q.enqueue(
+      'single',
+      Array.from({ length: 12 }, (_, i) => ({ task: `t${i}`, deps: i < 4 ? [] : [`t${i - 4}`] })),
+    );
+    let completes = 0;
+    const plain: TaskQueue<Claim> = {
+      claim: (w, n) => q.claim(w, n),
+      heartbeat: (w, c) => q.heartbeat(w, c),
+      complete: (w, c, status, message) => (completes++, q.complete(w, c, status, message)),
+      release: (w, c) => q.release(w, c),
+    };
+    const stop = new AbortController();
+    const stats = await runQueueWorker(plain, {
+      worker: 'plain',
+      slots: 4,
+      idleMs: 10,
+      stop: stop.signal,
+      execute: async (c) =>
+        c.task === 't3' ? { status: 'failed', message: 'boom' } : { status: 'succeeded' },
+      onIdle: async () => (await q.unfinished('single')) === 0,
+    });
+    expect(completes).toBe(10); // t7 and t11 are downstream of the failed t3: skipped, not run
+    expect(stats).toMatchObject({ completed: 10, lost: 0 });
+    expect(await q.progress('single')).toMatchObject({ succeeded: 9, failed: 1, skipped: 2 });
+  }, 30_000);
 
   it('a worker that loses its lease mid-task is aborted and its result dropped', async () => {
     const q = await openQueue({ leaseMs: 150 });

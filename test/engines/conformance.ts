@@ -223,6 +223,32 @@ export function describeEngineConformance(
       expect(results.map((r) => r.rows[0]!.i)).toEqual(Array.from({ length: 20 }, (_, i) => i));
     });
 
+    it('holds a session lock against other sessions until unlocked or closed (where there are session locks)', async () => {
+      const key = `conformance/${schema}`;
+      const one = await engine.fork();
+      const two = await engine.fork();
+      try {
+        expect(await one.tryLockSession(key)).toBe(true);
+        expect(await one.holdsSessionLock(key)).toBe(true);
+        if (!engine.capabilities.sessionLocks) {
+          // One process owns the database: every session may take it (there is nobody to exclude).
+          expect(await two.tryLockSession(key)).toBe(true);
+          return;
+        }
+        expect(await two.tryLockSession(key)).toBe(false);
+        expect(await two.holdsSessionLock(key)).toBe(false);
+        await one.unlockSession(key);
+        expect(await one.holdsSessionLock(key)).toBe(false);
+        expect(await two.tryLockSession(key)).toBe(true);
+        // Closing the holding session releases its lock (it is not pooled with the lock held).
+        await two.close();
+        expect(await one.tryLockSession(key)).toBe(true);
+      } finally {
+        await one.close();
+        await two.close();
+      }
+    });
+
     it('keeps session state between statements and shares the database with a fork', async () => {
       await engine.exec(`CREATE TEMPORARY TABLE session_tmp (a INTEGER)`);
       await engine.exec(`INSERT INTO session_tmp VALUES (7)`);

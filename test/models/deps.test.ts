@@ -739,8 +739,8 @@ describe('deps on the command line', () => {
     expect(missing.stderr).toContain("var('b_version') is not defined");
   });
 
-  it('--help lists the options', () => {
-    const deps = buildProgram().commands.find((c) => c.name() === 'deps')!;
+  it('--help lists the options', async () => {
+    const deps = (await buildProgram()).commands.find((c) => c.name() === 'deps')!;
     const help = deps.helpInformation();
     for (const option of ['--lock', '--upgrade', '--json']) expect(help).toContain(option);
   });

@@ -1,7 +1,8 @@
 /**
  * Processed lake tables loaded into a PostgreSQL warehouse (catalog/lake-load.ts): exactly the
  * rows of the files the manifest lists, new files only on the next load, a whole reload when files
- * went away or the columns changed, and a failed load that leaves nothing behind. Real Parquet
+ * went away or the columns changed, and a failed load that leaves nothing behind; the table's
+ * quarantine loaded beside it as DuckDB's view reads it. Real Parquet
  * files written by DuckDB, a real PostgreSQL database of the test's own.
  */
 import { mkdirSync } from 'node:fs';
@@ -14,6 +15,7 @@ import {
   schemaHash,
   type ColumnSchema,
   type DataFile,
+  type QuarantineFile,
   type TableManifest,
 } from '../../src/lake/index.js';
 import { tempDir } from '../helpers.js';
@@ -177,5 +179,81 @@ describe.skipIf(!available)('loading processed tables into PostgreSQL', () => {
     );
     expect(rows[0]!.n).toBe('2');
     expect((await stats('payments'))!.ids).toBe('20');
+  });
+
+  /** A quarantine file as processing writes one: reasons, then each column's original text. */
+  async function quarantined(
+    key: string,
+    first: number,
+    n: number,
+    extra = '',
+  ): Promise<QuarantineFile> {
+    mkdirSync(join(root, key, '..'), { recursive: true });
+    await duck.exec(
+      `COPY (SELECT 'landing/orders-' || i || '.csv' AS _source_file, i::BIGINT AS _record,
+                    (i + 1)::BIGINT AS _line, 'amount' AS _column, 'type' AS _reason,
+                    'x' || i AS _value, 'not a number' AS _message, CAST(i AS VARCHAR) AS id,
+                    'x' || i AS amount${extra}
+               FROM range(${first}, ${first + n}) t(i))
+       TO '${store.readableLocation(key)}' (FORMAT parquet)`,
+    );
+    return {
+      key,
+      rows: n,
+      bytes: 0,
+      batch: key.split('/').pop()!,
+      schema: '',
+      reasons: { type: n },
+    };
+  }
+
+  it('loads the quarantine beside the table, as DuckDB reads it', async () => {
+    const a = await parquet('processed/returns/part-a.parquet', 0, 5, v1);
+    const qa = await quarantined('quarantine/returns/qa.parquet', 0, 3);
+    const withQuarantine = (files: DataFile[], quarantine: QuarantineFile[], version: number) => ({
+      ...manifest('returns', files, v1, version),
+      quarantine,
+    });
+    await loadLakeTable(pg, duck, store, withQuarantine([a], [qa], 1));
+    const rowsSql = (from: string) =>
+      `SELECT _source_file, _record, _line, _reason, _value, id, amount FROM ${from} ORDER BY _record`;
+    const duckRows = async (files: DataFile[]) =>
+      (
+        await duck.query(
+          rowsSql(
+            `read_parquet([${files.map((f) => `'${store.readableLocation(f.key)}'`).join(', ')}], union_by_name = true)`,
+          ),
+        )
+      ).rows.map((r) => ({ ...r, _record: String(r._record), _line: String(r._line) }));
+    expect((await pg.query(rowsSql('quarantine.returns'))).rows).toEqual(await duckRows([qa]));
+    // A later batch's rejects are added; one with a column more rebuilds the table with it.
+    const qb = await quarantined('quarantine/returns/qb.parquet', 3, 2, `, 'late' AS note`);
+    await loadLakeTable(pg, duck, store, withQuarantine([a], [qa, qb], 2));
+    expect((await pg.query(rowsSql('quarantine.returns'))).rows).toEqual(await duckRows([qa, qb]));
+    const notes = await pg.query(
+      `SELECT count(note) AS notes, count(*) AS n FROM quarantine.returns`,
+    );
+    expect(notes.rows[0]).toEqual({ notes: '2', n: '5' });
+    // A file that went away (its rows let in by a retry) leaves the quarantine with it.
+    await loadLakeTable(pg, duck, store, withQuarantine([a], [qb], 3));
+    expect((await pg.query(rowsSql('quarantine.returns'))).rows).toEqual(await duckRows([qb]));
+    // Without quarantine files the table is there, empty, with the quarantine's columns.
+    const b = await parquet('processed/clean/part-a.parquet', 0, 2, v1);
+    await loadLakeTable(pg, duck, store, manifest('clean', [b]));
+    const { rows, columns } = await pg.query(`SELECT * FROM quarantine.clean`);
+    expect(rows).toEqual([]);
+    expect(columns.map((c) => c.name)).toEqual([
+      '_source_file',
+      '_record',
+      '_line',
+      '_column',
+      '_reason',
+      '_value',
+      '_message',
+      'id',
+      'name',
+      'amount',
+      'ordered_on',
+    ]);
   });
 });

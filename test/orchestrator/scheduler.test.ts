@@ -62,6 +62,9 @@ class FakeClock implements Clock {
   private seq = 0;
   private readonly timers = new Map<number, { at: number; fn: () => void }>();
 
+  /** Awaited after each timer fires: the scheduler's claims in state, before time moves on. */
+  afterTimer: (() => Promise<void>) | undefined;
+
   constructor(private t: number) {}
 
   now(): number {
@@ -94,6 +97,7 @@ class FakeClock implements Clock {
       this.timers.delete(next[0]);
       this.t = next[1].at;
       next[1].fn();
+      await this.afterTimer?.();
     }
     this.t = end;
     await settle();
@@ -181,12 +185,15 @@ function harness(
         };
       },
     });
+  const scheduler = make();
+  // A tick is claimed in state (a real write) before its run is queued: let that finish first.
+  clock.afterTimer = () => scheduler.idle();
   return {
     clock,
     requests,
     events,
     make,
-    scheduler: make(),
+    scheduler,
     /** The next run waits until the returned deferred is resolved. */
     holdNext(): Deferred<void> {
       const d = deferred();

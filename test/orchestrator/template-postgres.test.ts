@@ -166,6 +166,42 @@ describe.skipIf(!available)('the e-commerce template on a PostgreSQL warehouse',
     });
   });
 
+  it('serves the quarantine as DuckDB does: the same rejected rows, refused to the viewer', async () => {
+    /** Every table's quarantined rows as the operator reads them (values as text). */
+    const quarantines = (dir: string) =>
+      withWorkspace(dir, async (ws) => {
+        await publishServingSnapshot(ws);
+        const runner = queryRunnerFor(ws, { role: 'operator' });
+        const out: Record<string, string[][]> = {};
+        try {
+          for (const t of ws.project.tables) {
+            const { rows } = await runner.query(
+              `SELECT _source_file, _record, _line, _column, _reason, _value, _message
+               FROM quarantine.${t.table} ORDER BY _source_file, _record, _column`,
+            );
+            out[t.table] = rows.map((r) => Object.values(r).map((v) => String(v)));
+          }
+        } finally {
+          await runner.close();
+        }
+        return out;
+      });
+    const duck = await quarantines(duckDir);
+    expect(Object.values(duck).flat().length).toBeGreaterThan(0);
+    expect(await quarantines(pgDir)).toEqual(duck);
+    await withWorkspace(pgDir, async (ws) => {
+      const table = Object.entries(duck).find(([, rows]) => rows.length)![0];
+      const viewer = queryRunnerFor(ws, { role: 'viewer' });
+      try {
+        await expect(viewer.query(`select * from quarantine.${table}`)).rejects.toThrow(
+          /in the quarantine zone, which the viewer role may not read/,
+        );
+      } finally {
+        await viewer.close();
+      }
+    });
+  });
+
   it('runs every dashboard tile on PostgreSQL (admin) with the rows DuckDB gives', async () => {
     /** Each tile's row count, or its error, for every dashboard of a project. */
     const tiles = (dir: string) =>

@@ -163,6 +163,77 @@ function describeWorkQueue(name: string, backend: () => Backend, skip = false): 
       expect(await q.tasks('r5')).toEqual([]);
     });
 
+    it('completes a batch in one go: readiness counted set-wise, fencing per task', async () => {
+      const q = await open({ leaseMs: 100 });
+      // a, b → c (both finish in one batch); x → y; f fails in the batch: g is skipped.
+      await q.enqueue('r6', [
+        { task: 'a', deps: [] },
+        { task: 'b', deps: [] },
+        { task: 'x', deps: [] },
+        { task: 'f', deps: [] },
+        { task: 'stale', deps: [] },
+        { task: 'c', deps: ['a', 'b'] },
+        { task: 'y', deps: ['x'] },
+        { task: 'g', deps: ['f'] },
+        { task: 'after_stale', deps: ['stale'] },
+      ]);
+      const claims = await q.claim('w', 5);
+      const byTask = new Map(claims.map((c) => [c.task, c]));
+      // `stale`'s lease runs out and another worker takes it over before the batch is written.
+      await sleep(250);
+      await q.heartbeat(
+        'w',
+        [...byTask.values()].filter((c) => c.task !== 'stale'),
+      );
+      const [takenOver] = await q.claim('other', 1);
+      expect(takenOver).toMatchObject({ task: 'stale', attempt: 2 });
+      const recorded = await q.completeMany('w', [
+        { claim: byTask.get('a')!, status: 'succeeded' },
+        { claim: byTask.get('stale')!, status: 'succeeded' },
+        { claim: byTask.get('b')!, status: 'up_to_date' },
+        { claim: byTask.get('x')!, status: 'succeeded', message: 'wrote 3 rows' },
+        { claim: byTask.get('f')!, status: 'failed', message: 'boom' },
+      ]);
+      expect(recorded).toEqual([true, false, true, true, true]);
+      const tasks = Object.fromEntries((await q.tasks('r6')).map((t) => [t.task, t]));
+      expect(tasks.c!.state).toBe('ready');
+      expect(tasks.y!.state).toBe('ready');
+      expect(tasks.x!.message).toBe('wrote 3 rows');
+      expect(tasks.f!).toMatchObject({ state: 'failed', message: 'boom' });
+      expect(tasks.g!).toMatchObject({ state: 'skipped', message: 'upstream f failed' });
+      // The refused completion changed nothing: the task is the other worker's, still waited on.
+      expect(tasks.stale!).toMatchObject({ state: 'claimed', worker: 'other', attempt: 2 });
+      expect(tasks.after_stale!.state).toBe('waiting');
+      // The same batch again is refused whole: a task is completed once.
+      expect(await q.completeMany('w', [{ claim: byTask.get('a')!, status: 'succeeded' }])).toEqual(
+        [false],
+      );
+      expect(await q.completeMany('w', [])).toEqual([]);
+      expect(await q.completeMany('other', [{ claim: takenOver!, status: 'succeeded' }])).toEqual([
+        true,
+      ]);
+      expect((await q.tasks('r6')).find((t) => t.task === 'after_stale')!.state).toBe('ready');
+    });
+
+    it('releases several claims at once, only the ones still held', async () => {
+      const q = await open({ leaseMs: 100 });
+      await q.enqueue('r7', [
+        { task: 'a', deps: [] },
+        { task: 'b', deps: [] },
+        { task: 'c', deps: [] },
+      ]);
+      const claims = await q.claim('w', 3);
+      await sleep(250);
+      await q.heartbeat('w', claims.slice(0, 2));
+      const [c] = await q.claim('other', 1);
+      expect(c!.task).toBe('c');
+      await q.release('w', claims);
+      const tasks = Object.fromEntries((await q.tasks('r7')).map((t) => [t.task, t]));
+      expect(tasks.a!.state).toBe('ready');
+      expect(tasks.b!.state).toBe('ready');
+      expect(tasks.c!).toMatchObject({ state: 'claimed', worker: 'other' });
+    });
+
     it('keeps runs apart and starts the earliest ready first', async () => {
       const q = await open();
       await q.enqueue('early', [{ task: 'a', deps: [] }]);
@@ -261,6 +332,57 @@ describe.skipIf(!pgAvailable)('work queue on postgres, many sessions at once', (
       }),
     );
     expect(startedBeforeDeps).toEqual([]);
+    expect(completed).toHaveLength(300);
+    expect(new Set(completed).size).toBe(300);
+    expect(await q0.progress('g')).toMatchObject({ succeeded: 300 });
+  }, 60_000);
+
+  it('completes a layered graph worked by six sessions, each task exactly once (batched completions)', async () => {
+    const first = await backend.open();
+    engines.push(first);
+    const schema = String((await first.query('SELECT current_schema() AS s')).rows[0]!.s);
+    const q0 = await WorkQueue.open(first);
+    // 10 layers of 30; each task reads two of the layer before: plenty of shared downstreams.
+    const tasks = Array.from({ length: 300 }, (_, i) => {
+      const layer = Math.floor(i / 30);
+      const deps = layer
+        ? [`t${(layer - 1) * 30 + (i % 30)}`, `t${(layer - 1) * 30 + ((i * 7) % 30)}`]
+        : [];
+      return { task: `t${i}`, deps };
+    });
+    await q0.enqueue('g', tasks);
+    const completed: string[] = [];
+    await Promise.all(
+      Array.from({ length: 6 }, async (_, w) => {
+        const e = await openPostgres({ url: postgresTestUrl, schema });
+        engines.push(e);
+        const q = await WorkQueue.open(e);
+        let idle = 0;
+        while (idle < 20) {
+          const claims = await q.claim(`w${w}`, 5);
+          if (!claims.length) {
+            idle++;
+            await sleep(10);
+            continue;
+          }
+          idle = 0;
+          const recorded = await q.completeMany(
+            `w${w}`,
+            claims.map((claim) => ({ claim, status: 'succeeded' as const })),
+          );
+          claims.forEach((c, i) => {
+            if (recorded[i]) completed.push(c.task);
+          });
+        }
+      }),
+    );
+    // In dependency order by the database's clock: a batch's commit readies what it readies, so
+    // what the test's own bookkeeping saw could trail another session's claim.
+    const rows = Object.fromEntries((await q0.tasks('g')).map((t) => [t.task, t]));
+    const early = tasks.filter((t) =>
+      t.deps.some((d) => rows[t.task]!.startedAt! < rows[d]!.finishedAt!),
+    );
+    expect(early).toEqual([]);
     expect(completed).toHaveLength(300);
     expect(new Set(completed).size).toBe(300);
     expect(await q0.progress('g')).toMatchObject({ succeeded: 300 });

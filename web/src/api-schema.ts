@@ -733,6 +733,13 @@ export interface paths {
               auditFailures: number;
               dataVersion: string;
               ok: boolean;
+              scheduler?: {
+                leader: {
+                  seenAt: string;
+                  since: string;
+                } | null;
+                leading: boolean;
+              };
               version: string;
             };
           };

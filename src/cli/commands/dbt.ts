@@ -25,7 +25,6 @@ import {
   resolveWarnError,
   type WarnErrorFlags,
 } from '../../models/index.js';
-import { openWorkspace } from '../../orchestrator/index.js';
 import { CONFIG_FILE } from '../../project/index.js';
 import { integer, print, type CliContext } from '../context.js';
 import { DbtConsole, type LogFormat } from '../dbt-console.js';
@@ -62,6 +61,9 @@ async function withDbt<T>(
         code: 'USAGE',
         hint: "the models build in tributary.yml's warehouse; run dbt verbs on a folder without tributary.yml to use profiles.yml",
       });
+    // Loaded here: the orchestrator brings the pipeline's connectors, which a dbt project never
+    // needs, and `tributary compile` on one should not pay for loading them.
+    const { openWorkspace } = await import('../../orchestrator/index.js');
     const ws = await openWorkspace(opts.projectDir, 'dbt');
     try {
       // The pipeline parsed its models already: the policy applies to what runs from here.

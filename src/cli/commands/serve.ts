@@ -2,7 +2,9 @@
  * `tributary serve`: one process runs the scheduler (schedules, triggers, freshness, alerts,
  * crash recovery) and the HTTP API with the web UI (HTTPS when given a certificate), and, for a
  * project with streams, the collector and the flusher loop (stream.collector's port), until
- * SIGTERM or Ctrl-C. The demo ends here too, serving the template's dashboards.
+ * SIGTERM or Ctrl-C. The demo ends here too, serving the template's dashboards. With state and
+ * warehouse on PostgreSQL several replicas may serve one project: each answers the API, and the
+ * one that leads (docs/state.md) fires the schedules.
  */
 import { join, resolve } from 'node:path';
 import { TributaryError } from '../../core/index.js';
@@ -62,7 +64,7 @@ export async function serveProject(projectDir: string, opts: ServeOptions): Prom
     resumeAbandoned: opts.resume,
     runDefaults: { progress: { update: () => undefined, log: (m) => log(m) } },
     onEvent: (e) => {
-      if (e.kind === 'run_finished' || e.kind === 'error' || !opts.quiet) log(e.message);
+      if (['run_finished', 'error', 'leadership'].includes(e.kind) || !opts.quiet) log(e.message);
     },
     onPublished: () => sandbox.refresh(),
   });
@@ -95,7 +97,9 @@ export async function serveProject(projectDir: string, opts: ServeOptions): Prom
   try {
     const tls = await tlsOf(ws, opts);
     const tokens = await TokenStore.open(ws.state.engine);
-    const interrupted = await tokens.audit.closeInterrupted();
+    // Requests a dead server left `started` are marked interrupted, but only when this process
+    // owns the project: a replica sharing the state would mark the others' live requests too.
+    const interrupted = ws.shared ? 0 : await tokens.audit.closeInterrupted();
     if (interrupted)
       log(
         `${interrupted} audited request(s) were cut short by the previous server's end: marked interrupted`,

@@ -64,6 +64,7 @@ const capabilities: EngineCapabilities = {
   // DuckDB keeps identifiers of any length.
   maxIdentifierLength: Number.MAX_SAFE_INTEGER,
   skipLocked: false,
+  sessionLocks: false,
 };
 
 class DuckDBEngineImpl implements Engine {
@@ -97,6 +98,19 @@ class DuckDBEngineImpl implements Engine {
   lockInTransaction(): Promise<void> {
     if (!this.inTransaction) throw new Error('lockInTransaction needs a transaction');
     // The database file is this process's alone, and the transaction holds the engine.
+    return Promise.resolve();
+  }
+
+  // The database file is this process's alone: nobody else can want its session locks.
+  tryLockSession(): Promise<boolean> {
+    return Promise.resolve(!this.closed);
+  }
+
+  holdsSessionLock(): Promise<boolean> {
+    return Promise.resolve(!this.closed);
+  }
+
+  unlockSession(): Promise<void> {
     return Promise.resolve();
   }
 

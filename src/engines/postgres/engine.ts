@@ -130,7 +130,27 @@ const capabilities: EngineCapabilities = {
   lateBindingViews: false,
   maxIdentifierLength: 63,
   skipLocked: true,
+  sessionLocks: true,
 };
+
+/**
+ * The 64-bit advisory lock id of a key: one per database, search_path and key, so two projects'
+ * state schemas in one database never contend. (The search_path, not current_schema(), which is
+ * NULL until the schema exists, and a lock may be what guards creating it.)
+ */
+const LOCK_ID = `hashtextextended(current_setting('search_path') || '/' || $1, 0)`;
+
+/**
+ * A session holding a lock asks the server to probe its connection: a holder whose machine
+ * vanished without closing it (power, network) loses the lock after about 10 + 3 × 5 s, instead
+ * of the operating system's default of two hours. Ignored on Unix-socket connections, which
+ * cannot outlive their process.
+ */
+const KEEPALIVES = [
+  'SET tcp_keepalives_idle = 10',
+  'SET tcp_keepalives_interval = 5',
+  'SET tcp_keepalives_count = 3',
+];
 
 /** What every session of one opened database shares. */
 interface Shared {
@@ -154,6 +174,11 @@ class PostgresEngineImpl implements Engine {
   readonly dialect = postgresDialect;
   private readonly lock = new Mutex();
   private closed = false;
+  /**
+   * Session locks taken and not released: a session going back to the pool with one would keep
+   * it, so such a session is closed instead, and the server releases them.
+   */
+  private readonly sessionLocksHeld = new Set<string>();
   /** The 'error' listener on this engine's own session, removed when the session goes back. */
   private onError: (() => void) | undefined;
 
@@ -196,13 +221,37 @@ class PostgresEngineImpl implements Engine {
 
   async lockInTransaction(key: string): Promise<void> {
     if (!this.inTransaction) throw new Error('lockInTransaction needs a transaction');
-    // One 64-bit lock id per database, search_path and key: two projects' state schemas in one
-    // database never wait on each other. (The search_path, not current_schema(), which is NULL
-    // until the schema exists, and the lock is what guards creating it.)
-    await this.query(
-      `SELECT pg_advisory_xact_lock(hashtextextended(current_setting('search_path') || '/' || $1, 0)) AS locked`,
+    await this.query(`SELECT pg_advisory_xact_lock(${LOCK_ID}) AS locked`, [key]);
+  }
+
+  async tryLockSession(key: string): Promise<boolean> {
+    if (this.inTransaction) throw new Error('a session lock cannot be taken inside a transaction');
+    const { rows } = await this.query(`SELECT pg_try_advisory_lock(${LOCK_ID}) AS locked`, [key]);
+    if (rows[0]?.locked !== true) return false;
+    this.sessionLocksHeld.add(key);
+    for (const sql of KEEPALIVES) await this.exec(sql);
+    return this.holdsSessionLock(key); // false when the connection dropped meanwhile
+  }
+
+  async holdsSessionLock(key: string): Promise<boolean> {
+    // pg_locks shows a bigint advisory lock as its high and low 32 bits (objsubid 1).
+    const { rows } = await this.query(
+      `WITH k AS (SELECT ${LOCK_ID} AS id)
+       SELECT EXISTS (
+         SELECT 1 FROM pg_catalog.pg_locks l, k
+         WHERE l.locktype = 'advisory' AND l.pid = pg_backend_pid() AND l.granted
+           AND l.objsubid = 1 AND l.classid = ((k.id >> 32) & 4294967295)::oid
+           AND l.objid = (k.id & 4294967295)::oid) AS held`,
       [key],
     );
+    return rows[0]?.held === true;
+  }
+
+  async unlockSession(key: string): Promise<void> {
+    // pg_advisory_unlock warns (and returns false) when the lock is not held: ask first.
+    if (await this.holdsSessionLock(key))
+      await this.query(`SELECT pg_advisory_unlock(${LOCK_ID}) AS unlocked`, [key]);
+    this.sessionLocksHeld.delete(key);
   }
 
   async interrupt(): Promise<void> {
@@ -244,7 +293,9 @@ class PostgresEngineImpl implements Engine {
     if (!client) return;
     if (this.onError) client.off('error', this.onError);
     this.onError = undefined;
-    client.release(broken);
+    // A session holding session locks is closed, not pooled: closing releases them.
+    client.release(broken || this.sessionLocksHeld.size > 0);
+    this.sessionLocksHeld.clear();
   }
 
   exec(sql: string): Promise<void> {

@@ -19,11 +19,23 @@ export const metaRoutes: FastifyPluginAsync<AppContext> = async (app, ctx) => {
         response: { 200: jsonResponse(healthSchema) },
       },
     },
-    async () => ({
-      ok: true,
-      version: ctx.version,
-      dataVersion: ctx.sql.dataVersion(),
-      auditFailures: ctx.tokens.audit.failures,
-    }),
+    async () => {
+      const scheduler = ctx.server?.scheduler;
+      const leader = await scheduler?.leader();
+      return {
+        ok: true,
+        version: ctx.version,
+        dataVersion: ctx.sql.dataVersion(),
+        auditFailures: ctx.tokens.audit.failures,
+        ...(scheduler
+          ? {
+              scheduler: {
+                leading: scheduler.leading,
+                leader: leader ? { since: leader.since, seenAt: leader.seenAt } : null,
+              },
+            }
+          : {}),
+      };
+    },
   );
 };

@@ -1,0 +1,83 @@
+/**
+ * The CLI loads only the command it runs: every command is found by its own name, and
+ * `tributary compile` on a dbt project does not load the server's, the collector's or the query
+ * results' dependencies (fastify, NATS, the AWS SDK, apache-arrow).
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { buildProgram, commandWord } from '../../src/cli/main.js';
+import { tempDir } from '../helpers.js';
+
+const MAIN = resolve(import.meta.dirname, '../../dist/src/cli/main.js');
+
+describe('lazily loaded commands', () => {
+  it('finds the command word after the global options', () => {
+    expect(commandWord(['node', 't', '-p', 'dir', '--no-color', 'compile', '-s', 'x'])).toBe(
+      'compile',
+    );
+    expect(commandWord(['node', 't', '--project-dir', 'run', 'test'])).toBe('test');
+    expect(commandWord(['node', 't', '--help'])).toBeUndefined();
+  });
+
+  it('registers every command when asked for it by name, and only its own module', async () => {
+    const all = await buildProgram();
+    const names = all.commands.map((c) => c.name());
+    expect(names).toEqual(expect.arrayContaining(['compile', 'run', 'serve', 'deps', 'syncs']));
+    for (const name of names) {
+      const one = await buildProgram(['node', 'tributary', name]);
+      const loaded = one.commands.map((c) => c.name());
+      expect(loaded, name).toContain(name);
+      // A name missing from main.ts's table would load every command instead.
+      expect(loaded.length, name).toBeLessThan(names.length);
+    }
+    // No command word, or one that is not a command: all of them, for help and for the error.
+    expect((await buildProgram(['node', 'tributary', '--help'])).commands.length).toBe(
+      names.length,
+    );
+    expect((await buildProgram(['node', 'tributary', 'compil'])).commands.length).toBe(
+      names.length,
+    );
+  });
+
+  it('compiles a dbt project without loading fastify, NATS, the AWS SDK or apache-arrow', () => {
+    expect(existsSync(MAIN), 'run `npm run build` first (npm test does)').toBe(true);
+    const dir = tempDir('trib-lazy-');
+    mkdirSync(join(dir, 'models'));
+    writeFileSync(join(dir, 'dbt_project.yml'), 'name: lazy\nprofile: lazy\n');
+    writeFileSync(
+      join(dir, 'profiles.yml'),
+      "lazy:\n  target: dev\n  outputs:\n    dev: { type: duckdb, path: ':memory:' }\n",
+    );
+    writeFileSync(join(dir, 'models', 'one.sql'), 'select 1 as id\n');
+    // The CommonJS packages the process loaded, read when it exits (flatbuffers is what
+    // apache-arrow's ES module imports; the ES module itself is not in require's cache).
+    const script = `
+      import { createRequire } from 'node:module';
+      const require = createRequire(import.meta.url);
+      process.on('exit', () => {
+        const names = new Set();
+        for (const file of Object.keys(require.cache)) {
+          const m = /node_modules\\/((?:@[^/]+\\/)?[^/]+)/.exec(file);
+          if (m) names.add(m[1]);
+        }
+        process.stderr.write('LOADED ' + JSON.stringify([...names]) + '\\n');
+      });
+      const { main } = await import(${JSON.stringify(pathToFileURL(MAIN).href)});
+      await main(['node', 'tributary', '-q', '--project-dir', process.argv[1], 'compile', '--profiles-dir', process.argv[1]]);
+    `;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script, dir], {
+      encoding: 'utf8',
+      env: { ...process.env, NO_COLOR: '1' },
+    });
+    expect(r.status, r.stderr).toBe(0);
+    expect(existsSync(join(dir, 'target', 'compiled', 'lazy', 'models', 'one.sql'))).toBe(true);
+    const line = r.stderr.split('\n').find((l) => l.startsWith('LOADED '))!;
+    const loaded = JSON.parse(line.slice('LOADED '.length)) as string[];
+    expect(loaded).toContain('@duckdb/node-api');
+    for (const heavy of ['fastify', '@nats-io/nats-core', '@aws-sdk/client-kinesis', 'flatbuffers'])
+      expect(loaded, heavy).not.toContain(heavy);
+  });
+});
