@@ -9,7 +9,7 @@
  * (seeded) moment and a replacement started. Every run still finishes, no row is lost or doubled
  * in any lake zone or warehouse table, the killed step was claimed again (its lease expired) and
  * completed once: each task's queue state says done, and each step's history has one outcome.
- * CI runs WORKER_FAULT_TRIALS (default 2) trials; `WORKER_FAULT_TRIALS=20` runs the issue's twenty.
+ * CI runs WORKER_FAULT_TRIALS (default 3) trials; `WORKER_FAULT_TRIALS=20` runs the issue's twenty.
  *
  * The workers here are on one machine, so they share the project's lake folder; workers on
  * several machines need the lake on storage they all reach (and the same project files).
@@ -30,7 +30,7 @@ import { allFigures, martsOf, type Figures } from '../warehouse-figures.js';
 const CLI = resolve(import.meta.dirname, '../../bin/tributary.js');
 const available = await serviceAvailable('postgres', postgresTestUrl);
 const URL_ENV = 'TRIBUTARY_TEST_WORKERS_URL';
-const TRIALS = Number(process.env.WORKER_FAULT_TRIALS ?? 2);
+const TRIALS = Number(process.env.WORKER_FAULT_TRIALS ?? 3);
 /** A short lease, so a killed worker's step is taken over in seconds (heartbeats every 500 ms). */
 const LEASE_MS = 3000;
 
