@@ -82,6 +82,7 @@ const COMMANDS: { names: readonly string[]; load: () => Promise<Register> }[] = 
     names: ['collect'],
     load: async () => (await import('./commands/collect.js')).registerCollect,
   },
+  { names: ['worker'], load: async () => (await import('./commands/worker.js')).registerWorker },
   { names: ['token'], load: async () => (await import('./commands/token.js')).registerToken },
   { names: ['dlq'], load: async () => (await import('./commands/dlq.js')).registerDlq },
   { names: ['schema'], load: async () => (await import('./commands/schema.js')).registerSchema },

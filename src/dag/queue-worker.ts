@@ -27,7 +27,13 @@ export interface TaskQueue<C extends QueueClaim> {
   /** Extends the leases; returns the claims the worker no longer holds. */
   heartbeat(worker: string, claims: readonly C[]): Promise<C[]>;
   /** False when the claim was no longer held: the result is not recorded. */
-  complete(worker: string, claim: C, status: QueueTaskStatus, message?: string): Promise<boolean>;
+  complete(
+    worker: string,
+    claim: C,
+    status: QueueTaskStatus,
+    message?: string,
+    output?: string,
+  ): Promise<boolean>;
   release(worker: string, claims: readonly C[]): Promise<void>;
   /**
    * Optional: several completions in one go, one result each, in order (false: not held). When
@@ -41,11 +47,14 @@ export interface QueueCompletion<C extends QueueClaim> {
   claim: C;
   status: QueueTaskStatus;
   message?: string;
+  output?: string;
 }
 
 export interface QueueTaskOutcome {
   status: QueueTaskStatus;
   message?: string;
+  /** What the task hands back for whoever finishes its run (opaque here: JSON, say). */
+  output?: string;
 }
 
 export interface QueueWorkerOptions<C extends QueueClaim> {
@@ -172,7 +181,7 @@ function completionRecorder<C extends QueueClaim>(
   if (!queue.completeMany)
     return (claim, outcome) => {
       void queue
-        .complete(worker, claim, outcome.status, outcome.message)
+        .complete(worker, claim, outcome.status, outcome.message, outcome.output)
         .catch(() => false)
         .then((recorded) => done(claim, outcome, recorded));
     };
@@ -190,6 +199,7 @@ function completionRecorder<C extends QueueClaim>(
           claim,
           status: outcome.status,
           ...(outcome.message !== undefined && { message: outcome.message }),
+          ...(outcome.output !== undefined && { output: outcome.output }),
         })),
       ).catch(() => batch.map(() => false));
       batch.forEach(({ claim, outcome }, i) => done(claim, outcome, recorded[i] === true));

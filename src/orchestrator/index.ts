@@ -28,11 +28,20 @@ export { executeAsset, type StepOutcome, type ExecContext } from './executors.js
 export {
   runPipeline,
   runPlan,
+  queuedRunOpener,
   type FreshnessAlert,
   type StepResult,
   type RunResult,
   type PlannedStep,
 } from './runner.js';
+export {
+  QueueStepExecutor,
+  heartbeatEvery,
+  reapFinishedRuns,
+  finishQueuedRun,
+  workerName,
+  type QueuedRunPayload,
+} from './queued-runs.js';
 export { LandingWatcher, DEFAULT_SETTLE_MS } from './watch.js';
 export { partitionStates, backfill, type PartitionState } from './partitions.js';
 export {

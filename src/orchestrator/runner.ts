@@ -14,33 +14,42 @@ import {
   type ProgressReporter,
 } from '../core/index.js';
 import type { Engine } from '../engines/index.js';
-import type { RunStatus, StateStore, StepLogLine, StepStatus, StepWrite } from '../state/index.js';
-import type { LostRange } from '../sources/index.js';
+import type { StateStore, StepLogLine, StepWrite, WorkQueue } from '../state/index.js';
 import { DbtSession } from '../models/index.js';
-import type {
-  AlertEvent,
-  FreshnessEvent,
-  RetriesExhaustedEvent,
-  FailureEvent,
-  RefusedFilesEvent,
-  StreamGapEvent,
-  SuccessEvent,
-} from '../notify/index.js';
-
-export type { AlertEvent };
-export type FreshnessAlert = FreshnessEvent;
-type RunAlert =
-  FailureEvent | RetriesExhaustedEvent | SuccessEvent | RefusedFilesEvent | StreamGapEvent;
-import { dispatch, type TaskContext, type TaskResult } from '../dag/index.js';
-import { executeAsset, type ExecContext, type RefusedFile, type StepOutcome } from './executors.js';
-import { selectAssets, type Asset, type AssetKind } from './graph.js';
+import type { AlertEvent, FreshnessEvent } from '../notify/index.js';
+import {
+  dispatch,
+  type QueueTaskOutcome,
+  type TaskContext,
+  type TaskResult,
+} from '../dag/index.js';
+import { executeAsset, type ExecContext, type StepOutcome } from './executors.js';
+import { selectAssets, type Asset } from './graph.js';
 import { resolvePolicies, type AssetPolicies } from './policy.js';
+import {
+  QueueStepExecutor,
+  driveQueuedRun,
+  queuedRunResult,
+  type OpenQueuedRun,
+  type QueuedRunPayload,
+  type QueuedRunSteps,
+  type QueuedStepOutput,
+} from './queued-runs.js';
+import {
+  formatStep,
+  refusedFilesOf,
+  runAlerts,
+  toStepResult,
+  type AlertSink,
+  type PlannedStep,
+  type RunAlert,
+  type RunResult,
+} from './run-result.js';
 import type { Workspace } from './workspace.js';
 
-/** Where runs report failures, exhausted retries and successes (notify's Notifier). */
-export interface AlertSink {
-  notify(event: AlertEvent): Promise<unknown>;
-}
+export type { AlertEvent, AlertSink, PlannedStep, RunResult };
+export type { StepResult } from './run-result.js';
+export type FreshnessAlert = FreshnessEvent;
 
 export interface RunOptions {
   select?: string[];
@@ -73,38 +82,6 @@ export interface RunOptions {
   forecastBacktestOnly?: boolean;
   /** What running an asset means (default executeAsset); benchmarks pass a no-op. */
   executor?: (ctx: ExecContext, asset: Asset) => Promise<StepOutcome>;
-}
-
-export interface StepResult {
-  asset: string;
-  kind: AssetKind;
-  status: Exclude<StepStatus, 'running'>;
-  durationMs: number;
-  attempts?: number;
-  rowsIn?: number;
-  rowsOut?: number;
-  rowsRejected?: number;
-  reasons?: Record<string, number>;
-  message?: string;
-  /** The partition a partition run built. */
-  partition?: string;
-  /** Files the step refused whole (processed steps). */
-  refusedFiles?: RefusedFile[];
-  /** Stream records lost to retention before this landing step reached them (raw steps). */
-  streamGaps?: LostRange[];
-}
-
-export interface RunResult {
-  runId: string;
-  status: Exclude<RunStatus, 'running'>;
-  durationMs: number;
-  steps: StepResult[];
-  resumedFrom?: string;
-  /**
-   * Files refused whole in this run, by processed asset: the run went on without them (a data
-   * problem, reported and alerted on, not a failed step); `run --retry-rejected` reads them again.
-   */
-  refusedFiles: (RefusedFile & { asset: string })[];
 }
 
 /**
@@ -200,15 +177,6 @@ class StepJournal {
   }
 }
 
-/** A planned step: the asset, and for partition runs the partition and its vars. */
-export interface PlannedStep {
-  /** Key in run history: the asset key, or `<asset>@<partition>` for a partition. */
-  key: string;
-  asset: string;
-  deps: string[];
-  partition?: { key: string; vars: Record<string, unknown> };
-}
-
 /** Runs the selected assets of an open workspace (or what is left of an earlier run). */
 export async function runPipeline(ws: Workspace, options: RunOptions = {}): Promise<RunResult> {
   let keys: string[];
@@ -274,20 +242,99 @@ export async function runPlan(
 ): Promise<RunResult> {
   const run = new PlanRun(ws, planned, options);
   await run.record();
+  if (ws.queue) return runThroughQueue(ws, ws.queue, run, planned, options);
   const results = await run.dispatchSteps();
   return run.finish(results);
+}
+
+/**
+ * Shared mode: the run's steps go into the work queue, and this process works on them beside
+ * any `tributary worker` (so a run finishes with none running). The worker that completes the
+ * last step finishes the run; this process waits for that and returns the result as today.
+ */
+async function runThroughQueue(
+  ws: Workspace,
+  queue: WorkQueue,
+  run: PlanRun,
+  planned: PlannedStep[],
+  options: RunOptions,
+): Promise<RunResult> {
+  const started = performance.now();
+  const progress = options.progress ?? silentProgress;
+  const now = (options.now ?? new Date()).toISOString();
+  await queue.enqueue(
+    run.runId,
+    planned.map((p) => ({ task: p.key, deps: p.deps })),
+    {
+      command: options.command ?? 'run',
+      ...(options.resume ? { resumedFrom: options.resume } : {}),
+      steps: planned,
+      fullRefresh: Boolean(options.fullRefresh),
+      retryRejected: Boolean(options.retryRejected),
+      forecastBacktestOnly: Boolean(options.forecastBacktestOnly),
+      now,
+    } satisfies QueuedRunPayload,
+  );
+  const sink = options.alerts ?? ws.alerts;
+  const executor = new QueueStepExecutor(ws, queue, queuedRunOpener(ws, options), sink);
+  executor.adopt(run.runId, run);
+  try {
+    await driveQueuedRun(ws, queue, executor, run.runId, {
+      slots: run.limit,
+      ...(sink ? { sink } : {}),
+      ...(options.stop ? { stop: options.stop } : {}),
+      ...(options.abort ? { abort: options.abort } : {}),
+    });
+  } finally {
+    await executor.close();
+  }
+  const result = await queuedRunResult(ws, queue, run.runId, planned);
+  const total = planned.length;
+  progress.update({ label: 'done', done: total, total, unit: 'assets' });
+  return {
+    ...result,
+    durationMs: Math.round(performance.now() - started),
+    ...(options.resume ? { resumedFrom: options.resume } : {}),
+  };
+}
+
+/**
+ * How a worker runs the steps of a queued run: a PlanRun of its payload (the same per-step
+ * execution as in-process runs: sessions, retries, timeouts, history, logs, partitions, alerts).
+ */
+export function queuedRunOpener(
+  ws: Workspace,
+  options: Pick<RunOptions, 'progress' | 'executor' | 'sleep' | 'random'> = {},
+): OpenQueuedRun {
+  return (runId, payload) =>
+    new PlanRun(
+      ws,
+      payload.steps,
+      {
+        command: payload.command,
+        fullRefresh: payload.fullRefresh,
+        retryRejected: payload.retryRejected,
+        forecastBacktestOnly: payload.forecastBacktestOnly,
+        now: new Date(payload.now),
+        ...(options.progress ? { progress: options.progress } : {}),
+        ...(options.executor ? { executor: options.executor } : {}),
+        ...(options.sleep ? { sleep: options.sleep } : {}),
+        ...(options.random ? { random: options.random } : {}),
+      },
+      runId,
+    );
 }
 
 /**
  * One run of planned steps, in named steps: record the run, dispatch its steps (starting,
  * retrying and finishing each, with its record, log lines and alerts), then finish it.
  */
-class PlanRun {
+class PlanRun implements QueuedRunSteps {
   private readonly progress: ProgressReporter;
   private readonly policies: AssetPolicies;
   /** How many steps run at once, and so how many warehouse sessions are open. */
-  private readonly limit: number;
-  readonly runId = newId('run_');
+  readonly limit: number;
+  readonly runId: string;
   private readonly command: string;
   private readonly started = performance.now();
   private readonly byKey: Map<string, PlannedStep>;
@@ -320,7 +367,9 @@ class PlanRun {
     private readonly ws: Workspace,
     private readonly planned: PlannedStep[],
     private readonly options: RunOptions,
+    runId?: string,
   ) {
+    this.runId = runId ?? newId('run_');
     this.progress = options.progress ?? silentProgress;
     this.policies = resolvePolicies(ws.graph, ws.project.config.assets);
     this.limit = Math.max(1, Math.floor(options.concurrency ?? ws.project.config.concurrency));
@@ -382,6 +431,60 @@ class PlanRun {
     }
   }
 
+  /**
+   * One step of a queued run, claimed by this process: run through the DAG executor alone (so
+   * its retry policy and timeout apply as in-process), its history written before the queue
+   * hears of its outcome (whoever finishes the run reads it), its exhausted retries alerted.
+   * `signal` aborts it (the lease was lost, or the worker was told to abort).
+   */
+  async runTask(
+    task: string,
+    claimAttempt: number,
+    signal: AbortSignal,
+  ): Promise<QueueTaskOutcome> {
+    if (claimAttempt > 1)
+      this.logLine(task, `claim ${claimAttempt}: the worker that had this step before was lost`);
+    const { sleep, random } = this.options;
+    const [r] = await dispatch<StepOutcome>(
+      [{ key: task, deps: [] }],
+      {
+        execute: (key, ctx) => this.execute(key, ctx),
+        policy: (key) => this.taskPolicy(key),
+        onStart: (key, attempt) => this.stepStarted(key, attempt),
+        onRetry: (key, attempt, error, delay) => this.stepRetrying(key, attempt, error, delay),
+        onFinish: (result) => this.stepFinished(result),
+      },
+      { concurrency: 1, abort: signal, ...(sleep ? { sleep } : {}), ...(random ? { random } : {}) },
+    );
+    this.journal.flush();
+    await this.writes.flush();
+    const sink = this.options.alerts ?? this.ws.alerts;
+    const alerts = this.alerts.splice(0);
+    if (sink) for (const a of alerts) await sink.notify(a);
+    const step = toStepResult(this.ws, this.byKey.get(task)!, r!);
+    const output: QueuedStepOutput = {
+      ...(step.refusedFiles?.length ? { refusedFiles: step.refusedFiles } : {}),
+      ...(step.streamGaps?.length ? { streamGaps: step.streamGaps } : {}),
+    };
+    return {
+      status:
+        step.status === 'failed' || step.status === 'cancelled'
+          ? 'failed'
+          : r!.status === 'up_to_date'
+            ? 'up_to_date'
+            : 'succeeded',
+      ...(step.message !== undefined ? { message: step.message } : {}),
+      ...(Object.keys(output).length ? { output: JSON.stringify(output) } : {}),
+    };
+  }
+
+  /** Closes the warehouse sessions the run's queued steps opened. */
+  async close(): Promise<void> {
+    const sessions = this.opened.splice(0);
+    this.idle.length = 0;
+    await Promise.all(sessions.map((e) => e.close()));
+  }
+
   /** Marks the run finished in history, sends its alerts and returns its result. */
   async finish(results: TaskResult<StepOutcome>[]): Promise<RunResult> {
     const steps = results.map((r) => toStepResult(this.ws, this.byKey.get(r.key)!, r));
@@ -395,10 +498,12 @@ class PlanRun {
     const total = this.planned.length;
     this.progress.update({ label: 'done', done: total, total, unit: 'assets' });
     const durationMs = Math.round(performance.now() - this.started);
-    const refusedFiles = steps.flatMap((s) =>
-      (s.refusedFiles ?? []).map((f) => ({ asset: s.asset, ...f })),
+    const refusedFiles = refusedFilesOf(steps);
+    this.alerts.push(
+      ...runAlerts({ runId: this.runId, command: this.command, status, steps, durationMs }, (k) =>
+        this.assetName(k),
+      ),
     );
-    this.runAlerts(status, steps, durationMs, refusedFiles);
     // Alerts never fail the run: what cannot be delivered goes to the dead-letter store.
     const sink = this.options.alerts ?? this.ws.alerts;
     if (sink) for (const a of this.alerts) await sink.notify(a);
@@ -410,30 +515,6 @@ class PlanRun {
       ...(this.options.resume ? { resumedFrom: this.options.resume } : {}),
       refusedFiles,
     };
-  }
-
-  /** The run's own alerts, after those of its steps (exhausted retries). */
-  private runAlerts(
-    status: RunResult['status'],
-    steps: StepResult[],
-    durationMs: number,
-    refusedFiles: RunResult['refusedFiles'],
-  ): void {
-    const { runId, command } = this;
-    const at = new Date().toISOString();
-    if (status === 'failed') {
-      const failedSteps = steps
-        .filter((s) => s.status === 'failed')
-        .map((s) => ({ asset: s.asset, message: s.message ?? 'failed' }));
-      this.alerts.push({ type: 'failure', runId, command, failedSteps, at });
-    } else if (status === 'succeeded') {
-      this.alerts.push({ type: 'success', runId, command, durationMs, at });
-    }
-    if (refusedFiles.length)
-      this.alerts.push({ type: 'refused_files', runId, command, files: refusedFiles, at });
-    for (const s of steps)
-      for (const gap of s.streamGaps ?? [])
-        this.alerts.push({ type: 'stream_gap', table: this.assetName(s.asset), ...gap, at });
   }
 
   /** The graph name of a step's asset (`raw:web.clickstream` is `web.clickstream`). */
@@ -605,39 +686,4 @@ class PlanRun {
       unit: 'assets',
     });
   }
-}
-
-function toStepResult(ws: Workspace, step: PlannedStep, r: TaskResult<StepOutcome>): StepResult {
-  const asset = ws.graph.assets.get(step.asset)!;
-  const durationMs = r.startedAt === undefined ? 0 : Math.round(r.finishedAt - r.startedAt);
-  const base = {
-    asset: step.key,
-    kind: asset.kind,
-    durationMs,
-    ...(r.attempts ? { attempts: r.attempts } : {}),
-    ...(step.partition ? { partition: step.partition.key } : {}),
-  };
-  if (r.output && (r.status === 'succeeded' || r.status === 'up_to_date')) {
-    return { ...base, ...r.output, status: r.output.status };
-  }
-  if (r.status === 'failed' && r.output) return { ...base, ...r.output, status: 'failed' };
-  const message =
-    r.message ??
-    (r.error !== undefined
-      ? `${describeError(r.error)}${r.attempts > 1 ? ` (after ${r.attempts} attempts)` : ''}`
-      : undefined);
-  return {
-    ...base,
-    status: r.status === 'up_to_date' ? 'succeeded' : r.status,
-    ...(message ? { message } : {}),
-  };
-}
-
-/** One line per step for logs: status, asset, time and what happened. */
-function formatStep(step: StepResult): string {
-  const time =
-    step.durationMs >= 1000 ? `${(step.durationMs / 1000).toFixed(1)}s` : `${step.durationMs}ms`;
-  const first = step.message?.split('\n')[0];
-  const tries = step.attempts && step.attempts > 1 ? `, ${step.attempts} attempts` : '';
-  return `${step.status.padEnd(10)} ${step.asset} (${time}${tries})${first ? `  ${first}` : ''}`;
 }

@@ -23,7 +23,7 @@ import {
   type Project,
   type SyncDefinition,
 } from '../project/index.js';
-import { StateStore, openStateEngine, type StateLocation } from '../state/index.js';
+import { StateStore, WorkQueue, openStateEngine, type StateLocation } from '../state/index.js';
 import type { FlushService } from '../stream/index.js';
 import { DeadLetterStore, Notifier, checkAlertsConfig } from '../notify/index.js';
 import { buildAssetGraph, withAssets, type Asset, type AssetGraph } from './graph.js';
@@ -70,6 +70,8 @@ export interface Workspace {
    * replicas) work on the project at once: no lock file, and runs go through the work queue.
    */
   shared: boolean;
+  /** The shared work queue runs go through in shared mode (in the state database). */
+  queue?: WorkQueue;
   close(): Promise<void>;
 }
 
@@ -81,6 +83,26 @@ export function isSharedProject(project: Project): boolean {
   return (
     project.config.state.store === 'postgres' && project.config.warehouse.engine === 'postgres'
   );
+}
+
+/**
+ * The work queue's lease (TRIBUTARY_LEASE_MS, default 30 s): how long a dead worker's step waits
+ * before another takes it over. Shorter reclaims sooner; it must stay well above the heartbeat
+ * (a sixth of it) plus the database's worst pause.
+ */
+function queueOptions(): { leaseMs?: number } {
+  const raw = process.env.TRIBUTARY_LEASE_MS;
+  if (raw === undefined || raw === '') return {};
+  const leaseMs = Number(raw);
+  if (!Number.isInteger(leaseMs) || leaseMs < 1000)
+    throw new TributaryError(
+      `TRIBUTARY_LEASE_MS must be a whole number of ms, 1000 or more (got "${raw}")`,
+      {
+        code: 'CONFIG',
+        hint: 'unset it for the default lease of 30 s',
+      },
+    );
+  return { leaseMs };
 }
 
 /** `*.tmp` files older than this are a dead writer's in shared mode (atomic writes take seconds). */
@@ -167,6 +189,7 @@ export async function openWorkspace(dir: string, command: string): Promise<Works
     // Shared, a running run may be another live process's: the work queue's leases and its
     // reaper (orchestrator/queued-runs.ts) finish what a dead one left.
     const abandonedRuns = shared ? [] : await state.markAbandonedRuns();
+    const queue = shared ? await WorkQueue.open(stateEngine, queueOptions()) : undefined;
     const dlq = await DeadLetterStore.open(stateEngine);
     // Replays a process died in the middle of go back to pending, to be replayed again.
     if (!shared) await dlq.recoverStuck();
@@ -195,6 +218,7 @@ export async function openWorkspace(dir: string, command: string): Promise<Works
       dlq,
       alerts,
       shared,
+      ...(queue ? { queue } : {}),
       close: async () => {
         for (const h of opened.reverse()) await h.close();
         if (shared) await rm(project.paths.tmp, { recursive: true, force: true });

@@ -350,6 +350,19 @@ export class StateStore {
   }
 
   /**
+   * Marks a run finished unless it already is: true when this call did. Several workers may
+   * each see a queued run's last task done; only one of them finishes it (and sends its alerts).
+   */
+  async finishRunIfRunning(runId: string, status: RunStatus): Promise<boolean> {
+    const { rows } = await this.engine.query(
+      `UPDATE runs SET status = $1, finished_at = $2 WHERE run_id = $3 AND status = 'running'
+       RETURNING run_id`,
+      [status, new Date().toISOString(), runId],
+    );
+    return rows.length > 0;
+  }
+
+  /**
    * Runs left `running` by a process that died: marked failed (their running steps too) so
    * history stays truthful. Returns their ids, so a server can resume them.
    */

@@ -69,6 +69,8 @@ export interface Completion {
   claim: Claim;
   status: CompletedStatus;
   message?: string;
+  /** What the task hands back for whoever finishes its run (opaque JSON). */
+  output?: string;
 }
 
 export interface WorkTask {
@@ -81,6 +83,8 @@ export interface WorkTask {
   startedAt: number | null;
   finishedAt: number | null;
   message: string | null;
+  /** What the task's worker handed back on completing it (opaque JSON). */
+  output: string | null;
 }
 
 export interface WorkQueueOptions {
@@ -103,6 +107,16 @@ const WORK_QUEUE_MIGRATIONS: readonly Migration[] = [
       `CREATE INDEX IF NOT EXISTS work_tasks_by_run ON work_tasks (run_id)`,
       `CREATE TABLE IF NOT EXISTS work_edges (
      upstream TEXT NOT NULL, downstream TEXT NOT NULL, PRIMARY KEY (upstream, downstream))`,
+    ],
+  },
+  {
+    version: 2,
+    name: "a run's payload, and each task's output",
+    statements: [
+      // What any worker needs to run a run's tasks (its options, its plan), opaque JSON here.
+      `CREATE TABLE IF NOT EXISTS work_runs (run_id TEXT PRIMARY KEY, payload TEXT NOT NULL)`,
+      // What a completed task handed back (opaque JSON), for whoever finishes the run.
+      `ALTER TABLE work_tasks ADD COLUMN IF NOT EXISTS output TEXT`,
     ],
   },
 ];
@@ -139,7 +153,7 @@ export class WorkQueue {
   }
 
   /** Writes a run's tasks (in the order given: earlier ones start first among the ready). */
-  async enqueue(runId: string, tasks: readonly QueuedTask[]): Promise<void> {
+  async enqueue(runId: string, tasks: readonly QueuedTask[], payload?: unknown): Promise<void> {
     const names = new Set(tasks.map((t) => t.task));
     const rows: string[][] = [];
     const edges: string[][] = [];
@@ -166,6 +180,12 @@ export class WorkQueue {
         rows,
       );
       await tx.insertRows(undefined, 'work_edges', ['upstream', 'downstream'], edges);
+      // The run's payload: what any worker needs to run its tasks (see runPayload).
+      if (payload !== undefined)
+        await tx.query(`INSERT INTO work_runs (run_id, payload) VALUES ($1, $2)`, [
+          runId,
+          JSON.stringify(payload),
+        ]);
       await tx.query(
         `UPDATE work_tasks SET ready_at = ${NOW_MS} WHERE run_id = $1 AND state = 'ready'`,
         [runId],
@@ -173,34 +193,44 @@ export class WorkQueue {
     });
   }
 
+  /** The payload a run was enqueued with (undefined when it had none, or is purged). */
+  async runPayload(runId: string): Promise<unknown> {
+    const r = await this.engine.query(`SELECT payload FROM work_runs WHERE run_id = $1`, [runId]);
+    return r.rows.length ? (JSON.parse(String(r.rows[0]!.payload)) as unknown) : undefined;
+  }
+
   /**
-   * Leases up to `limit` ready tasks to `worker`, oldest ready first. Every quarter lease, it
-   * first puts expired claims back (see reclaimExpired).
+   * Leases up to `limit` ready tasks to `worker`, oldest ready first (of one run, when `runId`
+   * is given: the process that started a run works on it). Every quarter lease, it first puts
+   * expired claims back (see reclaimExpired).
    */
-  async claim(worker: string, limit: number): Promise<Claim[]> {
+  async claim(worker: string, limit: number, runId?: string): Promise<Claim[]> {
     if (limit <= 0) return [];
     if (performance.now() - this.reclaimedAt >= this.leaseMs / 4) await this.reclaimExpired();
     const lock = this.engine.capabilities.skipLocked ? 'FOR UPDATE SKIP LOCKED' : '';
+    const ofRun = runId === undefined ? '' : 'AND run_id = $4';
     const result = await retryConflicts(() =>
       this.engine.query(
         `UPDATE work_tasks SET state = 'claimed', worker = $1, attempt = attempt + 1,
            lease_until = ${NOW_MS} + $2, started_at = ${NOW_MS}
          WHERE id IN (
            SELECT id FROM work_tasks
-           WHERE state = 'ready' ORDER BY ready_at, position LIMIT $3 ${lock})
-         RETURNING run_id, task, attempt, ready_at, started_at`,
-        [worker, this.leaseMs, limit],
+           WHERE state = 'ready' ${ofRun} ORDER BY ready_at, position LIMIT $3 ${lock})
+         RETURNING run_id, task, attempt, ready_at, started_at, position`,
+        runId === undefined ? [worker, this.leaseMs, limit] : [worker, this.leaseMs, limit, runId],
       ),
     );
+    // RETURNING comes in no particular order: the claims start oldest ready first, then in
+    // enqueue order.
     return result.rows
+      .sort((a, b) => num(a.ready_at) - num(b.ready_at) || num(a.position) - num(b.position))
       .map((r) => ({
         runId: String(r.run_id),
         task: String(r.task),
         attempt: num(r.attempt),
         readyAt: num(r.ready_at),
         startedAt: num(r.started_at),
-      }))
-      .sort((a, b) => a.readyAt - b.readyAt);
+      }));
   }
 
   /** Extends `worker`'s leases on these claims; returns the ones it no longer holds. */
@@ -227,9 +257,15 @@ export class WorkQueue {
     claim: Claim,
     status: CompletedStatus,
     message?: string,
+    output?: string,
   ): Promise<boolean> {
     const [recorded] = await this.completeMany(worker, [
-      { claim, status, ...(message !== undefined && { message }) },
+      {
+        claim,
+        status,
+        ...(message !== undefined && { message }),
+        ...(output !== undefined && { output }),
+      },
     ]);
     return recorded!;
   }
@@ -249,18 +285,23 @@ export class WorkQueue {
         // One UPDATE per distinct (status, message, attempt): in the common case, one in all.
         const groups = new Map<string, Completion[]>();
         for (const c of completions) {
-          const key = JSON.stringify([c.status, c.message ?? null, c.claim.attempt]);
+          const key = JSON.stringify([
+            c.status,
+            c.message ?? null,
+            c.claim.attempt,
+            c.output ?? null,
+          ]);
           (groups.get(key) ?? groups.set(key, []).get(key)!).push(c);
         }
         for (const group of groups.values()) {
-          const { status, message, claim } = group[0]!;
+          const { status, message, claim, output } = group[0]!;
           const ids = group.map((c) => taskId(c.claim.runId, c.claim.task));
           const done = await tx.query(
-            `UPDATE work_tasks SET state = $1, message = $2, finished_at = ${NOW_MS},
+            `UPDATE work_tasks SET state = $1, message = $2, output = $5, finished_at = ${NOW_MS},
                lease_until = NULL
              WHERE state = 'claimed' AND worker = $3 AND attempt = $4
-               AND id IN (${placeholders(ids.length, 5)}) RETURNING id`,
-            [status, message ?? null, worker, claim.attempt, ...ids],
+               AND id IN (${placeholders(ids.length, 6)}) RETURNING id`,
+            [status, message ?? null, worker, claim.attempt, output ?? null, ...ids],
           );
           for (const r of done.rows) recorded.add(String(r.id));
         }
@@ -322,7 +363,8 @@ export class WorkQueue {
   /** A run's tasks in enqueue order (the first `limit` of them). */
   async tasks(runId: string, limit?: number): Promise<WorkTask[]> {
     const r = await this.engine.query(
-      `SELECT run_id, task, state, attempt, worker, ready_at, started_at, finished_at, message
+      `SELECT run_id, task, state, attempt, worker, ready_at, started_at, finished_at, message,
+         output
        FROM work_tasks WHERE run_id = $1 ORDER BY position${limit === undefined ? '' : ` LIMIT ${Math.floor(limit)}`}`,
       [runId],
     );
@@ -336,6 +378,7 @@ export class WorkQueue {
       startedAt: numOrNull(row.started_at),
       finishedAt: numOrNull(row.finished_at),
       message: row.message === null ? null : String(row.message),
+      output: row.output === null || row.output === undefined ? null : String(row.output),
     }));
   }
 
@@ -347,6 +390,7 @@ export class WorkQueue {
         [runId],
       );
       await tx.query(`DELETE FROM work_tasks WHERE run_id = $1`, [runId]);
+      await tx.query(`DELETE FROM work_runs WHERE run_id = $1`, [runId]);
     });
   }
 

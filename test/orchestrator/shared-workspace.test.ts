@@ -9,7 +9,7 @@ import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TributaryError } from '../../src/core/index.js';
-import { openWorkspace } from '../../src/orchestrator/index.js';
+import { finishQueuedRun, openWorkspace, runPipeline } from '../../src/orchestrator/index.js';
 import { tempDir, writeFiles } from '../helpers.js';
 import { postgresTestUrl, serviceAvailable } from '../services.js';
 import { freshPostgresDatabase } from '../sync/support.js';
@@ -112,6 +112,89 @@ describe.skipIf(!available)('opening a project from several processes', () => {
       expect(err).toBeInstanceOf(TributaryError);
       expect((err as TributaryError).code).toBe('LOCKED');
       expect((err as Error).message).toContain(`in use by process ${other.pid}`);
+    }
+  });
+});
+
+/** items.csv → processed.items → model a → model b, and c failing (d downstream of it). */
+function pipeline(config: string): string {
+  const dir = tempDir('trib-shared-run-');
+  writeFiles(dir, {
+    'tributary.yml': `name: sharedrun
+sources:
+  app:
+    type: files
+    path: landing
+    tables:
+      items: { files: "items*.csv" }
+${config}`,
+    'contracts/items.yml': `primary_key: [id]
+columns:
+  - { name: id, type: bigint, required: true }
+  - { name: amount, type: double }
+`,
+    'landing/items-1.csv': 'id,amount\n1,10\n2,5\n3,7\n',
+    'models/_sources.yml': `version: 2
+sources:
+  - name: lake
+    schema: processed
+    tables: [{ name: items }]
+`,
+    'models/a.sql': `select id, amount from {{ source('lake', 'items') }}`,
+    'models/b.sql': `select count(*) as n, sum(amount) as total from {{ ref('a') }}`,
+    'models/c.sql': `select * from {{ ref('a') }} where no_such_column = 1`,
+    'models/d.sql': `select * from {{ ref('c') }}`,
+  });
+  return dir;
+}
+
+describe.skipIf(!available)('a run of a shared project, through the work queue', () => {
+  let db: Awaited<ReturnType<typeof freshPostgresDatabase>>;
+
+  beforeAll(async () => {
+    db = await freshPostgresDatabase('sharedrun');
+    process.env[URL_ENV] = db.url;
+  });
+
+  afterAll(async () => {
+    delete process.env[URL_ENV];
+    await db?.drop();
+  });
+
+  it('enqueues its steps, runs them as a worker, records skips, and finishes the run once', async () => {
+    const dir = pipeline(pgState + pgWarehouse);
+    const ws = await openWorkspace(dir, 'run');
+    try {
+      const result = await runPipeline(ws, {});
+      const status = Object.fromEntries(result.steps.map((s) => [s.asset, s.status]));
+      expect(status).toMatchObject({
+        'raw:app.items': 'succeeded',
+        'processed:items': 'succeeded',
+        'model:a': 'succeeded',
+        'model:b': 'succeeded',
+        'model:c': 'failed',
+        'model:d': 'skipped',
+      });
+      expect(result.status).toBe('failed');
+      const run = await ws.state.getRun(result.runId);
+      expect(run?.status).toBe('failed');
+      const tasks = await ws.queue!.tasks(result.runId);
+      expect(tasks.map((t) => [t.task, t.state]).sort()).toEqual(Object.entries(status).sort());
+      // Each step claimed once, and its history written by the worker that ran it.
+      for (const t of tasks.filter((x) => x.state !== 'skipped')) expect(t.attempt).toBe(1);
+      const steps = await ws.state.listSteps(result.runId);
+      expect(steps.find((s) => s.asset === 'model:d')).toMatchObject({ status: 'skipped' });
+      expect(steps.find((s) => s.asset === 'model:d')?.message).toMatch(/upstream model:c failed/);
+      const { rows } = await ws.warehouse.query(
+        `select n, total from ${ws.warehouse.dialect.relation(ws.project.config.models.schema, 'b')}`,
+      );
+      expect(Number(rows[0]!.n)).toBe(3);
+      expect(Number(rows[0]!.total)).toBe(22);
+      // Finishing again is a no-op: the run is finished once.
+      expect(await finishQueuedRun(ws, ws.queue!, result.runId)).toBe(0);
+      expect(await ws.state.finishRunIfRunning(result.runId, 'succeeded')).toBe(false);
+    } finally {
+      await ws.close();
     }
   });
 });

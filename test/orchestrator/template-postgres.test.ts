@@ -12,81 +12,20 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateWithOwnCollector } from '../../src/cli/commands/generate.js';
 import { initProject } from '../../src/cli/commands/init.js';
 import { silentProgress } from '../../src/core/index.js';
-import type { Engine } from '../../src/engines/index.js';
 import {
   publishServingSnapshot,
   runPipeline,
   type RunResult,
-  type Workspace,
 } from '../../src/orchestrator/index.js';
 import { queryProject } from '../../src/cli/commands/query.js';
 import { isTileFailure, queryRunnerFor, runDashboard } from '../../src/serve/index.js';
 import { tempDir, withWorkspace } from '../helpers.js';
+import { allFigures, martsOf, type Figures } from '../warehouse-figures.js';
 import { postgresTestUrl, serviceAvailable } from '../services.js';
 import { freshPostgresDatabase } from '../sync/support.js';
 
 const available = await serviceAvailable('postgres', postgresTestUrl);
 const URL_ENV = 'TRIBUTARY_TEST_PGWH_URL';
-
-interface Figures {
-  rows: number;
-  sums: Record<string, number | null>;
-}
-
-/** Row count and the sum of each numeric column of a relation (columns typed by `columns`). */
-async function figures(
-  engine: Engine,
-  relation: string,
-  numeric: readonly string[],
-): Promise<Figures> {
-  const q = engine.dialect.quoteIdentifier;
-  const sums = numeric.map((c, i) => `sum(cast(${q(c)} as double precision)) as s${i}`);
-  const { rows } = await engine.query(
-    `select count(*) as n${sums.length ? `, ${sums.join(', ')}` : ''} from ${relation}`,
-  );
-  const row = rows[0]!;
-  return {
-    rows: Number(row.n),
-    sums: Object.fromEntries(
-      numeric.map((c, i) => [c, row[`s${i}`] === null ? null : Number(row[`s${i}`])]),
-    ),
-  };
-}
-
-/** The marts and snapshots of a workspace: `schema.name` → its numeric columns. */
-async function martsOf(ws: Workspace): Promise<Map<string, string[]>> {
-  const out = new Map<string, string[]>();
-  for (const node of ws.models.manifest.nodes.values()) {
-    const mart = node.resource_type === 'model' && node.fqn.includes('marts');
-    if (!mart && node.resource_type !== 'snapshot') continue;
-    const columns = await ws.warehouse.describe(node.schema, node.alias);
-    if (!columns) throw new Error(`${node.schema}.${node.alias} was not built`);
-    out.set(
-      `${node.schema}.${node.alias}`,
-      columns
-        .filter((c) => /INT|DECIMAL|NUMERIC|DOUBLE|FLOAT|REAL/i.test(c.type))
-        .map((c) => c.name),
-    );
-  }
-  return out;
-}
-
-/** Each relation's figures, read through `ws`'s warehouse. */
-async function allFigures(
-  ws: Workspace,
-  marts: Map<string, string[]>,
-): Promise<Record<string, Figures>> {
-  const out: Record<string, Figures> = {};
-  for (const [relation, numeric] of marts) {
-    const [schema, name] = relation.split('.') as [string, string];
-    out[relation] = await figures(
-      ws.warehouse,
-      ws.warehouse.dialect.relation(schema, name),
-      numeric,
-    );
-  }
-  return out;
-}
 
 describe.skipIf(!available)('the e-commerce template on a PostgreSQL warehouse', () => {
   let db: Awaited<ReturnType<typeof freshPostgresDatabase>>;
