@@ -7,6 +7,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { seededRandom } from '../../src/core/index.js';
 import { openDuckDB, type Engine } from '../../src/engines/index.js';
 import type { ChildConfig } from './crash/child.js';
 
@@ -18,16 +19,8 @@ export function requireBuiltChild(): void {
     throw new Error(`${CHILD} is missing: run \`npm run build\` before the sync crash tests`);
 }
 
-/** mulberry32, so a seed replays the same kill moments. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The project's seeded PRNG, so a seed replays the same kill moments. */
+export const prng = seededRandom;
 
 export interface ChildRun {
   ended: string;
