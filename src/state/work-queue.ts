@@ -11,6 +11,9 @@
  *   `leaseMs`. On an engine with `skipLocked` (PostgreSQL) concurrent claims never block on, or
  *   take, the same rows (`FOR UPDATE SKIP LOCKED`). Without it (DuckDB: one writer process per
  *   file) one process owns the queue and its claims are serialized by the engine's session.
+ *   Two runs never run the same task (a step: an asset or a partition) at once: while one run's
+ *   task of a name is claimed, other runs' tasks of that name wait, oldest ready first, as one
+ *   process's runs waited for each other before there were several workers.
  * - A lease ends when its worker completes or releases the task, or when it expires (the worker
  *   died or lost the database): an expired task is claimed again by anyone, up to `maxClaims`
  *   claims in all, after which it fails ("lost its worker n times") so a task that kills its
@@ -119,6 +122,11 @@ const WORK_QUEUE_MIGRATIONS: readonly Migration[] = [
       `ALTER TABLE work_tasks ADD COLUMN IF NOT EXISTS output TEXT`,
     ],
   },
+  {
+    version: 3,
+    name: 'tasks by name, so two runs never run the same step at once',
+    statements: [`CREATE INDEX IF NOT EXISTS work_tasks_by_task ON work_tasks (task, state)`],
+  },
 ];
 
 /** The database's clock in epoch milliseconds, in SQL both engines speak. */
@@ -205,6 +213,10 @@ export class WorkQueue {
    * expired claims back (see reclaimExpired).
    */
   async claim(worker: string, limit: number, runId?: string): Promise<Claim[]> {
+    // Two runs never run the same step (task name) at once: a task waits while another run's
+    // task of its name is claimed, and of several ready ones only the oldest is claimable. Two
+    // concurrent claims cannot both take one: each sees the oldest as ready (so not the others)
+    // or as claimed, and SKIP LOCKED passes over the row the other is taking.
     if (limit <= 0) return [];
     if (performance.now() - this.reclaimedAt >= this.leaseMs / 4) await this.reclaimExpired();
     const lock = this.engine.capabilities.skipLocked ? 'FOR UPDATE SKIP LOCKED' : '';
@@ -214,8 +226,14 @@ export class WorkQueue {
         `UPDATE work_tasks SET state = 'claimed', worker = $1, attempt = attempt + 1,
            lease_until = ${NOW_MS} + $2, started_at = ${NOW_MS}
          WHERE id IN (
-           SELECT id FROM work_tasks
-           WHERE state = 'ready' ${ofRun} ORDER BY ready_at, position LIMIT $3 ${lock})
+           SELECT id FROM work_tasks t
+           WHERE state = 'ready' ${ofRun}
+             AND NOT EXISTS (
+               SELECT 1 FROM work_tasks o WHERE o.task = t.task AND o.state = 'claimed')
+             AND NOT EXISTS (
+               SELECT 1 FROM work_tasks e WHERE e.task = t.task AND e.state = 'ready'
+                 AND (e.ready_at < t.ready_at OR (e.ready_at = t.ready_at AND e.id < t.id)))
+           ORDER BY ready_at, position LIMIT $3 ${lock})
          RETURNING run_id, task, attempt, ready_at, started_at, position`,
         runId === undefined ? [worker, this.leaseMs, limit] : [worker, this.leaseMs, limit, runId],
       ),

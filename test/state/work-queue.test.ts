@@ -243,7 +243,29 @@ function describeWorkQueue(name: string, backend: () => Backend, skip = false): 
         { task: 'b', deps: [] },
       ]);
       const claims = await q.claim('w', 3);
-      expect(claims.map((c) => `${c.runId}/${c.task}`)).toEqual(['early/a', 'late/a', 'late/b']);
+      // late/a waits: two runs never run one step at once.
+      expect(claims.map((c) => `${c.runId}/${c.task}`)).toEqual(['early/a', 'late/b']);
+    });
+
+    it('runs a step of two runs one after the other, the older run first', async () => {
+      const q = await open();
+      await q.enqueue('first', [{ task: 'x', deps: [] }]);
+      await sleep(20);
+      await q.enqueue('second', [{ task: 'x', deps: [] }]);
+      await sleep(20);
+      await q.enqueue('third', [{ task: 'x', deps: [] }]);
+      // Of several ready ones only the oldest is claimable, even when asked for its run alone.
+      expect(await q.claim('w', 5, 'second')).toEqual([]);
+      const [a] = await q.claim('w', 5);
+      expect(a!.runId).toBe('first');
+      expect(await q.claim('w2', 5)).toEqual([]); // x is claimed by the first run
+      expect(await q.complete('w', a!, 'succeeded')).toBe(true);
+      const [b] = await q.claim('w2', 5);
+      expect(b!.runId).toBe('second');
+      expect(await q.claim('w', 5)).toEqual([]);
+      expect(await q.complete('w2', b!, 'failed', 'boom')).toBe(true);
+      const [c] = await q.claim('w', 5);
+      expect(c!.runId).toBe('third');
     });
   });
 }
@@ -287,6 +309,49 @@ describe.skipIf(!pgAvailable)('work queue on postgres, many sessions at once', (
     );
     expect(got).toHaveLength(400);
     expect(new Set(got.map((c) => c.task)).size).toBe(400);
+  });
+
+  it('never runs one step of two runs at once, under concurrent claims', async () => {
+    const first = await backend.open();
+    engines.push(first);
+    const schema = String((await first.query('SELECT current_schema() AS s')).rows[0]!.s);
+    const q0 = await WorkQueue.open(first);
+    const tasks = Array.from({ length: 10 }, (_, i) => ({ task: `t${i}`, deps: [] }));
+    for (const run of ['r1', 'r2', 'r3']) await q0.enqueue(run, tasks);
+    const queues = await Promise.all(
+      Array.from({ length: 6 }, async () => {
+        const e = await openPostgres({ url: postgresTestUrl, schema });
+        engines.push(e);
+        return WorkQueue.open(e);
+      }),
+    );
+    const running = new Set<string>();
+    const overlaps: string[] = [];
+    let done = 0;
+    await Promise.all(
+      queues.map(async (q, w) => {
+        while (done < 30) {
+          const claims = await q.claim(`w${w}`, 4);
+          if (!claims.length) {
+            await sleep(2);
+            continue;
+          }
+          for (const c of claims) {
+            if (running.has(c.task)) overlaps.push(`${c.runId}/${c.task}`);
+            running.add(c.task);
+          }
+          await sleep(20); // long enough for the others to claim meanwhile
+          for (const c of claims) running.delete(c.task);
+          const recorded = await q.completeMany(
+            `w${w}`,
+            claims.map((claim) => ({ claim, status: 'succeeded' as const })),
+          );
+          done += recorded.filter(Boolean).length;
+        }
+      }),
+    );
+    expect(overlaps).toEqual([]);
+    expect(done).toBe(30);
   });
 
   it('completes a layered graph worked by six sessions, each task exactly once', async () => {
