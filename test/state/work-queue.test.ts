@@ -281,21 +281,37 @@ describe.skipIf(!pgAvailable)('work queue on postgres, many sessions at once', (
     await backend.cleanup();
   });
 
-  it('never gives one task to two concurrent claims', async () => {
+  /** A queue in a fresh schema, and `sessions` more queues on it over connections of their own. */
+  async function sharedQueue(sessions: number): Promise<{ q0: WorkQueue; queues: WorkQueue[] }> {
     const first = await backend.open();
     engines.push(first);
     const schema = String((await first.query('SELECT current_schema() AS s')).rows[0]!.s);
     const q0 = await WorkQueue.open(first);
-    await q0.enqueue(
-      'r',
-      Array.from({ length: 400 }, (_, i) => ({ task: `t${i}`, deps: [] })),
-    );
     const queues = await Promise.all(
-      Array.from({ length: 6 }, async () => {
+      Array.from({ length: sessions }, async () => {
         const e = await openPostgres({ url: postgresTestUrl, schema });
         engines.push(e);
         return WorkQueue.open(e);
       }),
+    );
+    return { q0, queues };
+  }
+
+  /** 10 layers of 30; each task reads two of the layer before: plenty of shared downstreams. */
+  const layeredGraph = () =>
+    Array.from({ length: 300 }, (_, i) => {
+      const layer = Math.floor(i / 30);
+      const deps = layer
+        ? [`t${(layer - 1) * 30 + (i % 30)}`, `t${(layer - 1) * 30 + ((i * 7) % 30)}`]
+        : [];
+      return { task: `t${i}`, deps };
+    });
+
+  it('never gives one task to two concurrent claims', async () => {
+    const { q0, queues } = await sharedQueue(6);
+    await q0.enqueue(
+      'r',
+      Array.from({ length: 400 }, (_, i) => ({ task: `t${i}`, deps: [] })),
     );
     const got: Claim[] = [];
     await Promise.all(
@@ -312,19 +328,9 @@ describe.skipIf(!pgAvailable)('work queue on postgres, many sessions at once', (
   });
 
   it('never runs one step of two runs at once, under concurrent claims', async () => {
-    const first = await backend.open();
-    engines.push(first);
-    const schema = String((await first.query('SELECT current_schema() AS s')).rows[0]!.s);
-    const q0 = await WorkQueue.open(first);
+    const { q0, queues } = await sharedQueue(6);
     const tasks = Array.from({ length: 10 }, (_, i) => ({ task: `t${i}`, deps: [] }));
     for (const run of ['r1', 'r2', 'r3']) await q0.enqueue(run, tasks);
-    const queues = await Promise.all(
-      Array.from({ length: 6 }, async () => {
-        const e = await openPostgres({ url: postgresTestUrl, schema });
-        engines.push(e);
-        return WorkQueue.open(e);
-      }),
-    );
     const running = new Set<string>();
     const overlaps: string[] = [];
     let done = 0;
@@ -355,27 +361,14 @@ describe.skipIf(!pgAvailable)('work queue on postgres, many sessions at once', (
   });
 
   it('completes a layered graph worked by six sessions, each task exactly once', async () => {
-    const first = await backend.open();
-    engines.push(first);
-    const schema = String((await first.query('SELECT current_schema() AS s')).rows[0]!.s);
-    const q0 = await WorkQueue.open(first);
-    // 10 layers of 30; each task reads two of the layer before: plenty of shared downstreams.
-    const tasks = Array.from({ length: 300 }, (_, i) => {
-      const layer = Math.floor(i / 30);
-      const deps = layer
-        ? [`t${(layer - 1) * 30 + (i % 30)}`, `t${(layer - 1) * 30 + ((i * 7) % 30)}`]
-        : [];
-      return { task: `t${i}`, deps };
-    });
+    const { q0, queues } = await sharedQueue(6);
+    const tasks = layeredGraph();
     await q0.enqueue('g', tasks);
     const completed: string[] = [];
     const startedBeforeDeps: string[] = [];
     const done = new Set<string>();
     await Promise.all(
-      Array.from({ length: 6 }, async (_, w) => {
-        const e = await openPostgres({ url: postgresTestUrl, schema });
-        engines.push(e);
-        const q = await WorkQueue.open(e);
+      queues.map(async (q, w) => {
         let idle = 0;
         while (idle < 20) {
           const claims = await q.claim(`w${w}`, 2);
@@ -403,25 +396,12 @@ describe.skipIf(!pgAvailable)('work queue on postgres, many sessions at once', (
   }, 60_000);
 
   it('completes a layered graph worked by six sessions, each task exactly once (batched completions)', async () => {
-    const first = await backend.open();
-    engines.push(first);
-    const schema = String((await first.query('SELECT current_schema() AS s')).rows[0]!.s);
-    const q0 = await WorkQueue.open(first);
-    // 10 layers of 30; each task reads two of the layer before: plenty of shared downstreams.
-    const tasks = Array.from({ length: 300 }, (_, i) => {
-      const layer = Math.floor(i / 30);
-      const deps = layer
-        ? [`t${(layer - 1) * 30 + (i % 30)}`, `t${(layer - 1) * 30 + ((i * 7) % 30)}`]
-        : [];
-      return { task: `t${i}`, deps };
-    });
+    const { q0, queues } = await sharedQueue(6);
+    const tasks = layeredGraph();
     await q0.enqueue('g', tasks);
     const completed: string[] = [];
     await Promise.all(
-      Array.from({ length: 6 }, async (_, w) => {
-        const e = await openPostgres({ url: postgresTestUrl, schema });
-        engines.push(e);
-        const q = await WorkQueue.open(e);
+      queues.map(async (q, w) => {
         let idle = 0;
         while (idle < 20) {
           const claims = await q.claim(`w${w}`, 5);
