@@ -24,6 +24,7 @@ import type { RefusedFile } from './executors.js';
 import {
   refusedFilesOf,
   runAlerts,
+  runStatusOf,
   type AlertSink,
   type PlannedStep,
   type RunResult,
@@ -185,12 +186,7 @@ export async function finishQueuedRun(
     });
   }
   if (missing.length) await ws.state.upsertSteps(missing);
-  const states = new Set(tasks.map((t) => stepStatusOf(t)));
-  const status = states.has('failed')
-    ? 'failed'
-    : states.has('cancelled')
-      ? 'cancelled'
-      : 'succeeded';
+  const status = runStatusOf(tasks.map(stepStatusOf));
   if (!(await ws.state.finishRunIfRunning(runId, status))) return 0;
   if (sink) {
     const result = await queuedRunResult(ws, queue, runId, payload?.steps ?? []);

@@ -98,6 +98,17 @@ export function toStepResult(
   };
 }
 
+/**
+ * A finished run's status from its steps': failed when any step failed, else cancelled when any
+ * was, else succeeded (up to date and skipped steps do not fail a run). The in-process and the
+ * queued run are both finished with it.
+ */
+export function runStatusOf(stepStatuses: Iterable<string>): RunResult['status'] {
+  const seen = new Set(stepStatuses);
+  if (seen.has('failed')) return 'failed';
+  return seen.has('cancelled') ? 'cancelled' : 'succeeded';
+}
+
 /** One line per step for logs: status, asset, time and what happened. */
 export function formatStep(step: StepResult): string {
   const time =

@@ -39,6 +39,7 @@ import {
   formatStep,
   refusedFilesOf,
   runAlerts,
+  runStatusOf,
   toStepResult,
   type AlertSink,
   type PlannedStep,
@@ -488,11 +489,7 @@ class PlanRun implements QueuedRunSteps {
   /** Marks the run finished in history, sends its alerts and returns its result. */
   async finish(results: TaskResult<StepOutcome>[]): Promise<RunResult> {
     const steps = results.map((r) => toStepResult(this.ws, this.byKey.get(r.key)!, r));
-    const status: RunResult['status'] = steps.some((s) => s.status === 'failed')
-      ? 'failed'
-      : steps.some((s) => s.status === 'cancelled')
-        ? 'cancelled'
-        : 'succeeded';
+    const status = runStatusOf(steps.map((s) => s.status));
     await this.writes.flush();
     await this.ws.state.finishRun(this.runId, status);
     const total = this.planned.length;
