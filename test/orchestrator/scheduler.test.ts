@@ -9,6 +9,7 @@ import { TributaryError } from '../../src/core/index.js';
 import {
   RunQueue,
   Scheduler,
+  claimRunTick,
   compileSchedule,
   openWorkspace,
   runPipeline,
@@ -164,6 +165,8 @@ function harness(
   const requests: Recorded[] = [];
   const events: SchedulerEvent[] = [];
   const holds: Deferred<void>[] = [];
+  /** Runs' tick claims in flight (real writes), awaited before time moves on. */
+  const claiming = new Set<Promise<void>>();
   const make = () =>
     new Scheduler(ws, {
       clock,
@@ -171,6 +174,14 @@ function harness(
       ...(opts.onFreshness ? { onFreshness: opts.onFreshness } : {}),
       ...(opts.freshnessEveryMs ? { freshnessEveryMs: opts.freshnessEveryMs } : {}),
       execute: async (req): Promise<RunResult> => {
+        // As runPipeline does: a scheduled run claims its tick as it is recorded.
+        const claim = ws.state.atomically((state) => claimRunTick(state, req.tick));
+        claiming.add(claim);
+        try {
+          await claim;
+        } finally {
+          claiming.delete(claim);
+        }
         const runId = `run_${requests.length + 1}`;
         requests.push({ ...req, at: clock.now(), runId });
         req.onStart?.(runId);
@@ -186,8 +197,12 @@ function harness(
       },
     });
   const scheduler = make();
-  // A tick is claimed in state (a real write) before its run is queued: let that finish first.
-  clock.afterTimer = () => scheduler.idle();
+  // A tick is claimed in state (a real write) when its run starts, or when it is skipped: let
+  // those finish before time moves on.
+  clock.afterTimer = async () => {
+    await scheduler.idle();
+    await Promise.allSettled([...claiming]);
+  };
   return {
     clock,
     requests,
