@@ -42,6 +42,7 @@ export {
   heartbeatEvery,
   reapFinishedRuns,
   finishQueuedRun,
+  NEVER_QUEUED,
   workerName,
   type QueuedRunPayload,
 } from './queued-runs.js';

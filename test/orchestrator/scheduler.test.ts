@@ -438,6 +438,36 @@ describe('schedules', () => {
     });
   });
 
+  it('leaves a tick whose run was queued but never started unclaimed, and the next start runs it', async () => {
+    await withProject(
+      `schedules:\n  every10: { cron: "*/10 * * * *", catch_up: latest }\n`,
+      async (ws) => {
+        const h = harness(ws, at('2024-01-10T00:05:00Z'));
+        await h.scheduler.start();
+        // A manual run holds the queue across the 00:10 tick: its run is queued, not recorded.
+        const held = h.holdNext();
+        const manual = h.scheduler.queue.submit({ trigger: 'manual' });
+        await h.clock.advance(5 * MIN);
+        expect(h.kinds('tick')).toHaveLength(1);
+        // The process stops (as a leader dies) before the tick's run starts: it is dropped.
+        const closing = h.scheduler.queue.close();
+        held.resolve();
+        await closing;
+        await h.scheduler.stop();
+        await manual;
+        expect(h.requests.map((r) => r.trigger)).toEqual(['manual']);
+        expect(await ws.state.lastTick('every10')).toBe('2024-01-10T00:05:00.000Z');
+        // The next leader catches it up: at least once for a tick whose run was not recorded.
+        const next = harness(ws, at('2024-01-10T00:12:00Z'));
+        await next.scheduler.start();
+        await until(() => next.requests.length === 1, 'the caught-up run');
+        await next.scheduler.stop();
+        expect(next.requests[0]!.command).toBe('schedule every10 (2024-01-10T00:10:00.000Z)');
+        expect(await ws.state.lastTick('every10')).toBe('2024-01-10T00:10:00.000Z');
+      },
+    );
+  });
+
   it('re-checks a tick more than a day away and fires it once, on time', async () => {
     await withProject(`schedules:\n  weekly: { cron: "0 2 * * 1" }\n`, async (ws) => {
       const h = harness(ws, at('2024-01-09T03:00:00Z')); // a Tuesday
