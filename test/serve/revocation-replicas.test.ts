@@ -16,6 +16,19 @@ import { freshPostgresDatabase } from '../sync/support.js';
 const available = await serviceAvailable('postgres', postgresTestUrl);
 const URL_ENV = 'TRIBUTARY_TEST_REVOKE_URL';
 
+/** `promise`, or a failure naming `what` when it has not settled in `ms` (no notice came). */
+async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: nothing after ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([promise, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 interface Replica {
   ws: Workspace;
   tokens: TokenStore;
@@ -90,7 +103,7 @@ warehouse: { engine: postgres, url: { env: ${URL_ENV} } }
     });
     expect(revoked.statusCode).toBe(200);
     const started = performance.now();
-    await heard;
+    await within(heard, 4000, 'the revocation notice on the other replica');
     const noticeMs = performance.now() - started;
     const refused = await runs(b, viewer.token);
     expect(refused.statusCode, refused.body).toBe(401);
@@ -119,7 +132,7 @@ warehouse: { engine: postgres, url: { env: ${URL_ENV} } }
        WHERE datname = current_database() AND query LIKE 'LISTEN%' AND pid <> pg_backend_pid()`,
     );
     expect(killed.rows.length).toBeGreaterThan(0);
-    await lost;
+    await within(lost, 4000, 'the lost listening connection');
     expect(drops).toBe(1);
     // Listening again (within a second or so): a revocation on a is heard on b.
     const deadline = Date.now() + 10_000;
@@ -145,7 +158,7 @@ warehouse: { engine: postgres, url: { env: ${URL_ENV} } }
       url: `/api/tokens/${viewer.info.id}`,
       headers: { authorization: `Bearer ${admin}` },
     });
-    await heard;
+    await within(heard, 4000, 'the revocation notice after listening again');
     expect((await runs(b!, viewer.token)).statusCode).toBe(401);
   });
 });
