@@ -8,6 +8,7 @@ export {
   type LogicalType,
   type Dialect,
   type Engine,
+  type Notice,
 } from './types.js';
 export { quoteIdentifier } from './sql.js';
 export {

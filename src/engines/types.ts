@@ -87,6 +87,9 @@ export interface TableInfo {
   type: 'table' | 'view';
 }
 
+/** What a listener hears (Engine.listen). */
+export type Notice = { payload: string; lost?: never } | { lost: true; payload?: never };
+
 export interface Engine {
   /** A stable identifier for logs and the catalog, e.g. `duckdb`. */
   readonly kind: string;
@@ -120,6 +123,17 @@ export interface Engine {
   holdsSessionLock(key: string): Promise<boolean>;
   /** Releases the session lock `key` if this session holds it. */
   unlockSession(key: string): Promise<void>;
+  /**
+   * Hears `notify(channel)` from every session of the database, in this process or another
+   * (PostgreSQL's LISTEN, on a connection of its own; channels scoped as lockInTransaction's
+   * locks). `onNotice` gets each notice's payload, and `{ lost: true }` when the listening
+   * connection dropped (notices may have been missed meanwhile); it then listens again, every
+   * second until it can. An embedded database that one process owns (a DuckDB file) has nobody
+   * else to hear: the handle does nothing. Close it when done.
+   */
+  listen(channel: string, onNotice: (notice: Notice) => void): Promise<{ close(): Promise<void> }>;
+  /** Sends a notice on `channel`; inside a transaction, it is delivered at commit (or never). */
+  notify(channel: string, payload: string): Promise<void>;
   /**
    * Another session on the same database, for work that runs alongside this one (its own
    * temporary tables, its own statements in flight). Close it when done; the database stays open.

@@ -29,6 +29,9 @@ export {
   runPipeline,
   runPlan,
   queuedRunOpener,
+  claimRunTick,
+  TickHandled,
+  type RunTick,
   type FreshnessAlert,
   type StepResult,
   type RunResult,
@@ -39,6 +42,7 @@ export {
   heartbeatEvery,
   reapFinishedRuns,
   finishQueuedRun,
+  NEVER_QUEUED,
   workerName,
   type QueuedRunPayload,
 } from './queued-runs.js';

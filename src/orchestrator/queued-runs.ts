@@ -19,7 +19,14 @@ import {
   type TaskQueue,
 } from '../dag/index.js';
 import type { LostRange } from '../sources/index.js';
-import type { Claim, StepStatus, StepWrite, WorkQueue, WorkTask } from '../state/index.js';
+import type {
+  Claim,
+  RunRecord,
+  StepStatus,
+  StepWrite,
+  WorkQueue,
+  WorkTask,
+} from '../state/index.js';
 import type { RefusedFile } from './executors.js';
 import {
   refusedFilesOf,
@@ -207,7 +214,9 @@ export async function finishQueuedRun(
 
 /**
  * Finishes the runs whose tasks are all done but whose history still says running: their
- * finisher died between completing the last task and finishing the run.
+ * finisher died between completing the last task and finishing the run. Fails the runs that
+ * have no tasks at all a lease after they started: a run is recorded with its tasks in one
+ * transaction, so such a run was left by an earlier version whose starter died in between.
  */
 export async function reapFinishedRuns(
   ws: Workspace,
@@ -217,7 +226,50 @@ export async function reapFinishedRuns(
   for (const run of await ws.state.runningRuns()) {
     const [first] = await queue.tasks(run.runId, 1);
     if (first) await finishQueuedRun(ws, queue, run.runId, sink);
+    else if (Date.now() - Date.parse(run.startedAt) > queue.leaseMs)
+      await failUnqueuedRun(ws, queue, run, sink);
   }
+}
+
+/** Why a run with nothing queued was failed (each of its planned steps says so). */
+export const NEVER_QUEUED =
+  'never ran: the process that started the run stopped before its steps were queued';
+
+/** Fails a running run that has no tasks (and no payload) in the queue; see reapFinishedRuns. */
+async function failUnqueuedRun(
+  ws: Workspace,
+  queue: WorkQueue,
+  run: RunRecord,
+  sink?: AlertSink,
+): Promise<void> {
+  if ((await queue.runPayload(run.runId)) !== undefined) return;
+  const now = new Date().toISOString();
+  const plan = run.plan ?? [];
+  await ws.state.upsertSteps(
+    plan.map((key) => ({
+      runId: run.runId,
+      asset: key,
+      kind: ws.graph.assets.get(key)?.kind ?? 'unknown',
+      status: 'failed' as const,
+      startedAt: now,
+      finishedAt: now,
+      message: NEVER_QUEUED,
+    })),
+  );
+  if (!(await ws.state.finishRunIfRunning(run.runId, 'failed')) || !sink) return;
+  const steps: StepResult[] = plan.map((key) => ({
+    asset: key,
+    kind: (ws.graph.assets.get(key)?.kind ?? 'model') as StepResult['kind'],
+    status: 'failed',
+    durationMs: 0,
+    message: NEVER_QUEUED,
+  }));
+  const durationMs = Date.now() - Date.parse(run.startedAt);
+  const alerts = runAlerts(
+    { runId: run.runId, command: run.command, status: 'failed', steps, durationMs },
+    (key) => ws.graph.assets.get(key)?.name ?? key,
+  );
+  for (const a of alerts) await sink.notify(a).catch(() => undefined);
 }
 
 /** A queued run's result as history has it, with what its steps handed back. */

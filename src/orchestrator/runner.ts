@@ -8,6 +8,7 @@
 import {
   TributaryError,
   describeError,
+  faultPoint,
   formatDuration,
   newId,
   silentProgress,
@@ -83,6 +84,40 @@ export interface RunOptions {
   forecastBacktestOnly?: boolean;
   /** What running an asset means (default executeAsset); benchmarks pass a no-op. */
   executor?: (ctx: ExecContext, asset: Asset) => Promise<StepOutcome>;
+  /**
+   * The schedule tick this run is for: claimed in the transaction that records the run, so a
+   * tick is claimed exactly when its run is recorded. When the tick was already handled (by
+   * another scheduler sharing the state), nothing is recorded and the run throws TickHandled.
+   */
+  tick?: RunTick;
+}
+
+/** A schedule's tick (ISO time), as a run claims it (StateStore.claimTick). */
+export interface RunTick {
+  schedule: string;
+  at: string;
+}
+
+/** A run for a tick that was already handled did not start: another scheduler ran the tick. */
+export class TickHandled extends TributaryError {
+  constructor(readonly tick: RunTick) {
+    super(
+      `${tick.schedule}: tick ${tick.at} was already handled (by another scheduler sharing the state)`,
+      {
+        code: 'CONFLICT',
+      },
+    );
+  }
+}
+
+/**
+ * Claims a run's tick (if it has one) on `state`, a transaction's store: throws TickHandled
+ * when the tick was handled already, which rolls back the run's record with it.
+ */
+export async function claimRunTick(state: StateStore, tick: RunTick | undefined): Promise<void> {
+  if (!tick) return;
+  if (!(await state.claimTick(tick.schedule, tick.at))) throw new TickHandled(tick);
+  faultPoint(`tick-claimed:${tick.schedule}`);
 }
 
 /**
@@ -242,8 +277,8 @@ export async function runPlan(
   options: RunOptions = {},
 ): Promise<RunResult> {
   const run = new PlanRun(ws, planned, options);
-  await run.record();
   if (ws.queue) return runThroughQueue(ws, ws.queue, run, planned, options);
+  await run.record();
   const results = await run.dispatchSteps();
   return run.finish(results);
 }
@@ -263,18 +298,26 @@ async function runThroughQueue(
   const started = performance.now();
   const progress = options.progress ?? silentProgress;
   const now = (options.now ?? new Date()).toISOString();
-  await queue.enqueue(
-    run.runId,
-    planned.map((p) => ({ task: p.key, deps: p.deps })),
-    {
-      command: options.command ?? 'run',
-      ...(options.resume ? { resumedFrom: options.resume } : {}),
-      steps: planned,
-      fullRefresh: Boolean(options.fullRefresh),
-      retryRejected: Boolean(options.retryRejected),
-      forecastBacktestOnly: Boolean(options.forecastBacktestOnly),
-      now,
-    } satisfies QueuedRunPayload,
+  const payload: QueuedRunPayload = {
+    command: options.command ?? 'run',
+    ...(options.resume ? { resumedFrom: options.resume } : {}),
+    steps: planned,
+    fullRefresh: Boolean(options.fullRefresh),
+    retryRejected: Boolean(options.retryRejected),
+    forecastBacktestOnly: Boolean(options.forecastBacktestOnly),
+    now,
+  };
+  if (!queue.usesEngine(ws.state.engine))
+    throw new TributaryError('the work queue is not in the state database', { code: 'INTERNAL' });
+  // The run and its tasks commit together: a starter that dies in between leaves neither, so
+  // no run stays `running` with nothing queued to finish it.
+  await run.record((state) =>
+    queue.enqueueIn(
+      state.engine,
+      run.runId,
+      planned.map((p) => ({ task: p.key, deps: p.deps })),
+      payload,
+    ),
   );
   const sink = options.alerts ?? ws.alerts;
   const executor = new QueueStepExecutor(ws, queue, queuedRunOpener(ws, options), sink);
@@ -388,12 +431,21 @@ class PlanRun implements QueuedRunSteps {
     this.executor = options.executor ?? executeAsset;
   }
 
-  /** Writes the run (with its plan) to history before any step starts. */
-  async record(): Promise<void> {
-    await this.ws.state.startRun(this.runId, this.command, {
-      plan: this.planned.map((p) => p.key),
-      ...(this.options.resume ? { resumedFrom: this.options.resume } : {}),
-      trigger: this.options.trigger ?? 'cli',
+  /**
+   * Writes the run (with its plan) to history before any step starts, in one transaction with
+   * its tick's claim (options.tick) and `alsoWrite` (a shared run's tasks in the work queue).
+   */
+  async record(alsoWrite?: (state: StateStore) => Promise<void>): Promise<void> {
+    const trigger = this.options.trigger ?? 'cli';
+    await this.ws.state.atomically(async (state) => {
+      await claimRunTick(state, this.options.tick);
+      await state.startRun(this.runId, this.command, {
+        plan: this.planned.map((p) => p.key),
+        ...(this.options.resume ? { resumedFrom: this.options.resume } : {}),
+        trigger,
+      });
+      faultPoint(`run-recorded:${trigger}`);
+      await alsoWrite?.(state);
     });
     this.options.onStart?.(this.runId);
   }

@@ -7,15 +7,18 @@
  *
  * After downtime each schedule follows its catch-up policy: `none` skips the ticks it missed,
  * `latest` runs once for the latest of them, `all` runs each (oldest first). The last tick handled
- * is kept in state, claimed before its run is queued, so a restart never runs a tick twice.
+ * is kept in state, claimed in the transaction that records its run, so a restart never runs a
+ * tick twice, and a tick whose run was queued but never recorded (the process died) is missed,
+ * not lost: the next start catches it up by the policy.
  * Time comes from a Clock, so tests drive schedules and freshness with a fake one.
  *
  * Several `serve` processes may share one PostgreSQL state: only the leader among them (state's
  * Leadership, a session lock) arms ticks and checks freshness. One that becomes leader catches up
  * from the shared last tick by the policy, so ticks missed while a leader died and another took
- * over run as after downtime. Each tick is claimed with a conditional write in state before its
- * run is queued (StateStore.claimTick), so when two processes briefly both think they lead, a
- * tick still runs once. Upstream-updated triggers fire in the process whose run finished: each
+ * over run as after downtime. Each tick is claimed with a conditional write in state in the
+ * transaction that records its run (StateStore.claimTick, RunOptions.tick), so when two processes
+ * briefly both think they lead, a tick still runs once, and a leader that dies between queuing a
+ * tick's run and starting it leaves the tick to the next leader's catch-up. Upstream-updated triggers fire in the process whose run finished: each
  * run finishes in one process, so each fires once.
  */
 import { Cron } from 'croner';
@@ -25,7 +28,13 @@ import type { ScheduleConfig } from '../project/index.js';
 import { Leadership, type LeaderRecord } from '../state/index.js';
 import { downstreamMap, matchAssets } from './graph.js';
 import { resolvePolicies } from './policy.js';
-import { runPipeline, type FreshnessAlert, type RunOptions, type RunResult } from './runner.js';
+import {
+  TickHandled,
+  runPipeline,
+  type FreshnessAlert,
+  type RunOptions,
+  type RunResult,
+} from './runner.js';
 import type { Workspace } from './workspace.js';
 
 export interface Clock {
@@ -276,6 +285,8 @@ export class Scheduler {
   private readonly crons = new Map<string, Cron>();
   /** Ticks handled, claimed in order (a tick's claim never overtakes an earlier one). */
   private tickWrites: Promise<void> = Promise.resolve();
+  /** Per schedule, its runs queued here whose record (and tick claim) has not happened yet. */
+  private readonly unrecordedRuns = new Map<string, number>();
   private leadership: Leadership | undefined;
 
   constructor(
@@ -388,7 +399,10 @@ export class Scheduler {
     if (!chosen.length) this.recordTick(name, latest);
   }
 
-  /** Lost leadership: arms nothing more (runs already queued go on; their ticks are claimed). */
+  /**
+   * Lost leadership: arms nothing more. Runs already queued go on, each claiming its tick as it
+   * starts: one that a new leader ran meanwhile does not start.
+   */
   private stepDown(): void {
     for (const t of this.timers.values()) this.clock.clearTimeout(t);
     this.timers.clear();
@@ -411,7 +425,7 @@ export class Scheduler {
     await this.tickWrites;
   }
 
-  /** Resolves once the ticks fired so far are claimed in state and their runs queued. */
+  /** Resolves once the ticks fired so far are queued as runs, or skipped and claimed. */
   async idle(): Promise<void> {
     for (;;) {
       const pending = this.tickWrites;
@@ -474,29 +488,36 @@ export class Scheduler {
       );
   }
 
-  /** Claims the tick in state and, when this process won it, queues its run. */
+  /**
+   * Queues the tick's run, which claims the tick in state in the transaction that records it
+   * (runner.ts, RunOptions.tick): a tick is claimed exactly when its run is recorded, so a leader
+   * that dies with the run still queued leaves the tick unclaimed, for the next leader's
+   * catch-up. When another scheduler claimed it first, the run does not start (TickHandled).
+   */
   private fire(name: string, tick: number, catchUp: boolean): void {
     this.inOrder(name, async () => {
       const at = new Date(tick).toISOString();
       const trigger = `schedule:${name}`;
-      if (!(await this.ws.state.claimTick(name, at))) {
-        this.emit({
-          kind: 'skipped',
-          schedule: name,
-          message: `${name}: tick ${at} was already handled (by another scheduler sharing the state)`,
-        });
-        return;
-      }
       if (this.queue.isBusy(trigger) && !catchUp) {
         this.emit({
           kind: 'skipped',
           schedule: name,
           message: `${name}: tick ${at} skipped, its previous run has not finished`,
         });
+        // A skipped tick counts as handled, but only once the previous run has claimed its own
+        // tick: claiming a later one first would make that earlier claim fail.
+        if (!this.unrecordedRuns.get(name)) await this.ws.state.claimTick(name, at);
         return;
       }
       const cfg = this.ws.project.config.schedules[name]!;
       this.emit({ kind: 'tick', schedule: name, message: `${name}: tick ${at}` });
+      this.unrecordedRuns.set(name, (this.unrecordedRuns.get(name) ?? 0) + 1);
+      let recorded = false;
+      const onRecorded = () => {
+        if (recorded) return;
+        recorded = true;
+        this.unrecordedRuns.set(name, this.unrecordedRuns.get(name)! - 1);
+      };
       this.queue
         .submit({
           trigger,
@@ -504,12 +525,19 @@ export class Scheduler {
           select: cfg.select,
           exclude: cfg.exclude,
           command: `schedule ${name} (${at})`,
+          tick: { schedule: name, at },
+          onStart: onRecorded,
         })
-        .catch(() => undefined); // reported through finished()
+        .catch(() => undefined) // reported through finished()
+        .finally(onRecorded);
     });
   }
 
   private finished(req: RunRequest, result: RunResult | undefined, error?: unknown): void {
+    if (error instanceof TickHandled) {
+      this.emit({ kind: 'skipped', schedule: error.tick.schedule, message: error.message });
+      return;
+    }
     if (error !== undefined || !result) {
       if (error !== undefined)
         this.emit({

@@ -127,8 +127,14 @@ const toEntry = (r: Record<string, unknown>): TokenEntry => {
   };
 };
 
-/** Checked credentials are remembered this long, so a busy API does not read the database per request. */
+/**
+ * Checked credentials are remembered this long, so a busy API does not read the database per
+ * request. Replicas sharing a PostgreSQL state also forget them when any of them revokes a
+ * credential (watchRevocations); this is the bound when that notice cannot arrive.
+ */
 const CACHE_MS = 5_000;
+/** The state database's notice channel for revocations, logouts and server-token rotations. */
+const REVOCATIONS = 'tokens/revoked';
 /** Last use of a token or session is written at most this often. */
 const TOUCH_MS = 60_000;
 
@@ -141,6 +147,9 @@ export class TokenStore {
     { secret: string | undefined; until: number }
   >();
   private readonly verifiedProducers = new Map<string, number>();
+  /** Listening for other replicas' revocations (watchRevocations). */
+  private listening: { close(): Promise<void> } | undefined;
+  private readonly forgotten = new Set<() => void>();
 
   private constructor(
     private readonly engine: Engine,
@@ -152,6 +161,29 @@ export class TokenStore {
   static async open(engine: Engine): Promise<TokenStore> {
     await migrate(engine, 'tokens', TOKEN_MIGRATIONS);
     return new TokenStore(engine, await AuditLog.open(engine));
+  }
+
+  /**
+   * Shared state (several `serve` replicas): forgets every cached credential whenever any
+   * process revokes one, ends a session or rotates the server token (a notice through the state
+   * database, sent in the revoking transaction), so a revoked token is refused everywhere from
+   * the moment the notice arrives, not up to CACHE_MS later. While the listening connection is
+   * down, the cache is dropped at each loss and CACHE_MS bounds the rest. Close to stop.
+   */
+  async watchRevocations(): Promise<void> {
+    this.listening ??= await this.engine.listen(REVOCATIONS, () => this.forget());
+  }
+
+  /** Calls `fn` each time the cache is dropped (a revocation here or elsewhere); for tests. */
+  onForget(fn: () => void): () => void {
+    this.forgotten.add(fn);
+    return () => this.forgotten.delete(fn);
+  }
+
+  /** Stops watching revocations (the tables stay open with the state's engine). */
+  async close(): Promise<void> {
+    await this.listening?.close();
+    this.listening = undefined;
   }
 
   /** Creates a user's token; the returned secret is shown once and never stored. */
@@ -280,6 +312,7 @@ export class TokenStore {
         `UPDATE api_sessions SET revoked_at = $1 WHERE token_id = $2 AND revoked_at IS NULL`,
         [now, id],
       );
+      await tx.notify(REVOCATIONS, id);
       return rows;
     });
     this.forget();
@@ -309,6 +342,7 @@ export class TokenStore {
         `UPDATE api_tokens SET revoked_at = $1 WHERE kind = 'server' AND revoked_at IS NULL`,
         [now],
       );
+      await tx.notify(REVOCATIONS, 'server');
       return this.insert(tx, 'admin', name, 'server');
     });
     this.forget();
@@ -399,10 +433,13 @@ export class TokenStore {
   /** Ends a session (logout); a no-op for one that is unknown or already ended. */
   async endSession(sessionId: string): Promise<void> {
     this.sessionsSeen.delete(sessionId);
-    await this.engine.query(
-      `UPDATE api_sessions SET revoked_at = $1 WHERE id_hash = $2 AND revoked_at IS NULL`,
-      [new Date().toISOString(), hash(sessionId).toString('hex')],
-    );
+    await this.engine.transaction(async (tx) => {
+      await tx.query(
+        `UPDATE api_sessions SET revoked_at = $1 WHERE id_hash = $2 AND revoked_at IS NULL`,
+        [new Date().toISOString(), hash(sessionId).toString('hex')],
+      );
+      await tx.notify(REVOCATIONS, 'session');
+    });
   }
 
   /** Records use at most once a minute per credential. */
@@ -421,5 +458,6 @@ export class TokenStore {
     this.sessionsSeen.clear();
     this.producerSecrets.clear();
     this.verifiedProducers.clear();
+    for (const fn of this.forgotten) fn();
   }
 }

@@ -162,6 +162,25 @@ export class WorkQueue {
 
   /** Writes a run's tasks (in the order given: earlier ones start first among the ready). */
   async enqueue(runId: string, tasks: readonly QueuedTask[], payload?: unknown): Promise<void> {
+    await this.engine.transaction((tx) => this.enqueueIn(tx, runId, tasks, payload));
+  }
+
+  /** Whether the queue's tables are in `engine`'s database (the state's: see enqueueIn). */
+  usesEngine(engine: Engine): boolean {
+    return this.engine === engine;
+  }
+
+  /**
+   * `enqueue` inside a transaction the caller holds on the queue's database (usesEngine), so the
+   * tasks commit with the caller's other writes or not at all: the run starter records the run
+   * in state and enqueues its tasks in one transaction, so no run is recorded without its tasks.
+   */
+  async enqueueIn(
+    tx: Engine,
+    runId: string,
+    tasks: readonly QueuedTask[],
+    payload?: unknown,
+  ): Promise<void> {
     const names = new Set(tasks.map((t) => t.task));
     const rows: string[][] = [];
     const edges: string[][] = [];
@@ -179,26 +198,24 @@ export class WorkQueue {
       ]);
       for (const d of deps) edges.push([taskId(runId, d), taskId(runId, t.task)]);
     });
-    await this.engine.transaction(async (tx) => {
-      // Bulk loads (COPY on PostgreSQL): a 10,000-task run is one round trip, not thousands.
-      await tx.insertRows(
-        undefined,
-        'work_tasks',
-        ['id', 'run_id', 'task', 'position', 'state', 'pending', 'attempt'],
-        rows,
-      );
-      await tx.insertRows(undefined, 'work_edges', ['upstream', 'downstream'], edges);
-      // The run's payload: what any worker needs to run its tasks (see runPayload).
-      if (payload !== undefined)
-        await tx.query(`INSERT INTO work_runs (run_id, payload) VALUES ($1, $2)`, [
-          runId,
-          JSON.stringify(payload),
-        ]);
-      await tx.query(
-        `UPDATE work_tasks SET ready_at = ${NOW_MS} WHERE run_id = $1 AND state = 'ready'`,
-        [runId],
-      );
-    });
+    // Bulk loads (COPY on PostgreSQL): a 10,000-task run is one round trip, not thousands.
+    await tx.insertRows(
+      undefined,
+      'work_tasks',
+      ['id', 'run_id', 'task', 'position', 'state', 'pending', 'attempt'],
+      rows,
+    );
+    await tx.insertRows(undefined, 'work_edges', ['upstream', 'downstream'], edges);
+    // The run's payload: what any worker needs to run its tasks (see runPayload).
+    if (payload !== undefined)
+      await tx.query(`INSERT INTO work_runs (run_id, payload) VALUES ($1, $2)`, [
+        runId,
+        JSON.stringify(payload),
+      ]);
+    await tx.query(
+      `UPDATE work_tasks SET ready_at = ${NOW_MS} WHERE run_id = $1 AND state = 'ready'`,
+      [runId],
+    );
   }
 
   /** The payload a run was enqueued with (undefined when it had none, or is purged). */

@@ -2,10 +2,11 @@
  * The issue's proof: two `tributary serve` replicas (dist/, two ports) on one project with its
  * state and warehouse on PostgreSQL, a schedule firing every 3 seconds, catch_up: all. Half-way
  * the leader is SIGKILLed; the other takes over and catches up. Every tick in the window ran
- * exactly once: one run per tick in the run history, none twice. The only ticks allowed to have
- * no run are the documented ones: a tick the killed leader had claimed but whose run had not
- * started when it died (claims are at most once), and a tick skipped because the schedule's
- * previous run was still running (the no-overlap rule); both are read from the logs and counted.
+ * exactly once: one run per tick in the run history, none twice. A tick is claimed in the
+ * transaction that records its run, so a tick the killed leader had queued but not started is
+ * not lost: the survivor's catch-up runs it. The only ticks allowed to have no run are those
+ * skipped because the schedule's previous run was still running (the no-overlap rule), read
+ * from the logs and counted.
  *
  * CI runs a 30-second window; TRIBUTARY_REPLICA_SECONDS=60 runs the issue's full minute.
  */
@@ -58,7 +59,7 @@ async function startServe(dir: string, url: string): Promise<Replica> {
   return { child, pid: child.pid!, url: await listening, log, exited };
 }
 
-/** Ticks a replica's log says it claimed (`<schedule>: tick <iso>`), and skipped as busy. */
+/** Ticks a replica's log says it queued (`<schedule>: tick <iso>`), and skipped as busy. */
 function ticksLogged(log: string[], what: RegExp): string[] {
   return log.flatMap((line) => {
     const m = what.exec(line);
@@ -149,17 +150,15 @@ schedules:
         const skippedBusy = replicas.flatMap((r) =>
           ticksLogged(r.log, /tick: tick (\S+) skipped, its previous run has not finished/),
         );
-        const lostWithLeader = claimedByKilled.filter((t) => !counts.has(t));
+        const queuedByKilled = claimedByKilled.filter((t) => !counts.has(t));
         console.log(
           `${every.length} ticks in ${Math.round(WINDOW_MS / 1000)} s, ${ran.length} runs; ` +
-            `failover ${failoverMs} ms; lost with the killed leader: ${lostWithLeader.length}; ` +
+            `failover ${failoverMs} ms; queued by the killed leader and not run: ${queuedByKilled.length}; ` +
             `skipped as busy: ${skippedBusy.length}`,
         );
-        expect(
-          missing.filter((t) => !lostWithLeader.includes(t) && !skippedBusy.includes(t)),
-        ).toEqual([]);
-        // A claim dies with its leader only between the claim and its run's start: at most one.
-        expect(lostWithLeader.length).toBeLessThanOrEqual(1);
+        expect(missing.filter((t) => !skippedBusy.includes(t))).toEqual([]);
+        // A tick the killed leader queued either ran (there, or on the survivor) or was skipped.
+        expect(queuedByKilled.filter((t) => !skippedBusy.includes(t))).toEqual([]);
         expect(every.length).toBeGreaterThanOrEqual(WINDOW_MS / 1000 / EVERY_S - 3);
         // Both replicas fired ticks: the first before the kill, the survivor after.
         expect(claimedByKilled.length).toBeGreaterThan(0);

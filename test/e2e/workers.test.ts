@@ -6,10 +6,13 @@
  * data; every lake zone holds the same rows.
  *
  * Then the fault test: during such runs a random worker busy with a step is SIGKILLed at a random
- * (seeded) moment and a replacement started. Every run still finishes, no row is lost or doubled
- * in any lake zone or warehouse table, the killed step was claimed again (its lease expired) and
- * completed once: each task's queue state says done, and each step's history has one outcome.
- * CI runs WORKER_FAULT_TRIALS (default 3) trials; `WORKER_FAULT_TRIALS=20` runs the issue's twenty.
+ * (seeded) moment and a replacement started. The victim is frozen (SIGSTOP) first and its claims
+ * read from the work queue once none of its sessions is mid-statement, so the claims it dies
+ * with are known exactly. Every run still finishes, no row is lost or doubled in any lake zone or
+ * warehouse table, and exactly the victim's claims were claimed again (their leases expired) and
+ * completed once each by another worker: each task's queue state says done, and each step's
+ * history has one outcome. CI runs WORKER_FAULT_TRIALS (default 3) trials;
+ * `WORKER_FAULT_TRIALS=20` runs the issue's twenty.
  *
  * The workers here are on one machine, so they share the project's lake folder; workers on
  * several machines need the lake on storage they all reach (and the same project files).
@@ -17,6 +20,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, cpSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import type { Client as PgClient } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateWithOwnCollector } from '../../src/cli/commands/generate.js';
 import { initProject } from '../../src/cli/commands/init.js';
@@ -61,6 +65,40 @@ async function processedCounts(ws: Workspace): Promise<Record<string, number>> {
     out[table.table] = Number(rows[0]!.n);
   }
   return out;
+}
+
+/** A claim the killed worker held when it died. */
+interface KilledClaim {
+  runId: string;
+  task: string;
+  attempt: number;
+}
+
+/** The pid in a worker's name (host-pid-id). */
+function workerPid(worker: string | null): number {
+  return Number(/-(\d+)-[0-9a-z]+$/.exec(worker ?? '')?.[1]);
+}
+
+/** The project's environment with its database sessions named `name` (application_name). */
+function sessionsNamed(env: Record<string, string>, name: string): Record<string, string> {
+  const url = new URL(env[URL_ENV]!);
+  url.searchParams.set('application_name', name);
+  return { ...env, [URL_ENV]: url.toString() };
+}
+
+/** Runs `fn` on a client of the project's database of its own. */
+async function withClient<T>(
+  env: Record<string, string>,
+  fn: (client: PgClient) => Promise<T>,
+): Promise<T> {
+  const pg = await import('pg');
+  const client = new pg.default.Client({ connectionString: env[URL_ENV] });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
 }
 
 interface Started {
@@ -209,63 +247,133 @@ describe.skipIf(!available)('three workers and a run on PostgreSQL state and war
   it(
     `survives a worker SIGKILLed at a random moment (${TRIALS} seeded trials)`,
     async () => {
-      const retaken: string[][] = [];
       for (let trial = 0; trial < TRIALS; trial++) {
         const random = seededRandom(1800 + trial);
         const { dir, db, env } = await sharedProject(pristine, root, `fault-${trial}`);
         dropLater.push(() => db.drop());
-        const workers = [1, 2, 3].map(() => startCli(dir, env, 'worker', '--slots', '2'));
+        // Each worker's sessions carry its own application_name, so the test can tell when a
+        // frozen or killed worker has nothing left in flight at the server.
+        const worker = (name: string) =>
+          startCli(dir, sessionsNamed(env, name), 'worker', '--slots', '2');
+        const workers = [1, 2, 3].map((i) => worker(`w${trial}-${i}`));
         running.push(...workers.map((w) => w.child));
         const run = startCli(dir, env, 'run', '--exclude', 'kind:sync', '--concurrency', '1');
         running.push(run.child);
         let done = false;
         void run.exit.then(() => (done = true));
-        // A random moment, then the first worker (in a random order) found running a step.
+        // A random moment, then the first worker (in a random order) found holding a claim.
         await new Promise((r) => setTimeout(r, 1000 + random() * 8000));
         const order = [0, 1, 2].sort(() => random() - 0.5);
-        let victim: Started | undefined;
-        while (!victim && !done) {
+        let killed: { victim: Started; claims: KilledClaim[] } | undefined;
+        while (!killed && !done) {
           const busyPids = await claimedWorkerPids(env);
-          victim = order.map((i) => workers[i]!).find((w) => busyPids.has(w.child.pid!));
-          if (!victim) await new Promise((r) => setTimeout(r, 100));
+          const victim = order.map((i) => workers[i]!).find((w) => busyPids.has(w.child.pid!));
+          if (victim)
+            killed = await killHoldingClaims(
+              env,
+              victim,
+              `w${trial}-${workers.indexOf(victim) + 1}`,
+            );
+          if (!killed) await new Promise((r) => setTimeout(r, 100));
         }
-        if (victim) {
-          victim.child.kill('SIGKILL');
-          await victim.exit;
-          const replacement = startCli(dir, env, 'worker', '--slots', '2');
-          running.push(replacement.child);
-          workers[workers.indexOf(victim)] = replacement;
-        }
+        expect(killed, `trial ${trial}: no worker was caught holding a claim`).toBeDefined();
+        const { victim, claims } = killed!;
+        const replacement = worker(`w${trial}-replacement`);
+        running.push(replacement.child);
+        workers[workers.indexOf(victim)] = replacement;
         expect(await run.exit, `trial ${trial}: ${run.stderr()}`).toBe(0);
         await stopWorkers(workers);
         await expectSameData(dir, env);
-        retaken.push(await expectEachStepCompletedOnce(dir, env));
+        const retaken = await expectEachStepCompletedOnce(dir, env);
+        // Exactly the victim's claims at its death were claimed again, and each was completed
+        // (once: the queue's fencing) by another worker, on a later claim than the victim's.
+        expect(retaken.sort(), `trial ${trial}`).toEqual(claims.map((c) => c.task).sort());
+        const final = await finalTasks(env, claims[0]!.runId);
+        for (const c of claims) {
+          const t = final.get(c.task)!;
+          expect(['succeeded', 'up_to_date'], c.task).toContain(t.state);
+          expect(t.attempt, c.task).toBeGreaterThan(c.attempt);
+          expect(workerPid(t.worker), c.task).not.toBe(victim.child.pid);
+        }
+        console.log(
+          `worker fault trial ${trial}: killed pid ${victim.child.pid} holding ${claims.map((c) => `${c.task}#${c.attempt}`).join(', ')}`,
+        );
       }
-      // The victim is picked while it holds a claim, but may complete that step in the moment
-      // before the kill lands (one trial in twenty did): most trials must show a step taken over.
-      const takenOver = retaken.filter((r) => r.length).length;
-      console.log(
-        `worker fault trials: ${TRIALS}, with a step taken over: ${takenOver} (${retaken.map((r) => r.join(' ')).join(' | ')})`,
-      );
-      expect(takenOver).toBeGreaterThanOrEqual(Math.ceil(TRIALS / 2));
     },
     300_000 * Math.max(1, TRIALS),
   );
 
+  /**
+   * Freezes `victim` (SIGSTOP) and, once none of its sessions is running a statement, reads the
+   * claims it holds: it can change none of them now, and what it had not committed dies with
+   * it. With claims, it is SIGKILLed and they are returned; without, it is let go (undefined).
+   */
+  async function killHoldingClaims(
+    env: Record<string, string>,
+    victim: Started,
+    sessions: string,
+  ): Promise<{ victim: Started; claims: KilledClaim[] } | undefined> {
+    const pid = victim.child.pid!;
+    victim.child.kill('SIGSTOP');
+    const claims = await withClient(env, async (client) => {
+      await untilNoSessions(client, sessions, `AND state = 'active'`);
+      const { rows } = await client.query<{ run_id: string; task: string; attempt: number }>(
+        `select run_id, task, attempt from state.work_tasks where state = 'claimed' and worker like $1`,
+        [`%-${pid}-%`],
+      );
+      return rows.map((r) => ({ runId: r.run_id, task: r.task, attempt: Number(r.attempt) }));
+    });
+    if (!claims.length) {
+      victim.child.kill('SIGCONT');
+      return undefined;
+    }
+    victim.child.kill('SIGKILL');
+    await victim.exit;
+    await withClient(env, (client) => untilNoSessions(client, sessions, ''));
+    return { victim, claims };
+  }
+
+  /** Waits until the server has no session named `name` (matching `extra`); fails after 10 s. */
+  async function untilNoSessions(client: PgClient, name: string, extra: string): Promise<void> {
+    const end = Date.now() + 10_000;
+    for (;;) {
+      const { rows } = await client.query<{ n: string }>(
+        `select count(*) as n from pg_stat_activity where application_name = $1 ${extra}`,
+        [name],
+      );
+      if (Number(rows[0]!.n) === 0) return;
+      if (Date.now() > end) throw new Error(`sessions of ${name} still busy after 10 s`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  /** A run's tasks as the queue ends with them. */
+  async function finalTasks(
+    env: Record<string, string>,
+    runId: string,
+  ): Promise<Map<string, { state: string; attempt: number; worker: string | null }>> {
+    return withClient(env, async (client) => {
+      const { rows } = await client.query<{
+        task: string;
+        state: string;
+        attempt: number;
+        worker: string | null;
+      }>(`select task, state, attempt, worker from state.work_tasks where run_id = $1`, [runId]);
+      return new Map(rows.map((r) => [r.task, { ...r, attempt: Number(r.attempt) }]));
+    });
+  }
+
   /** Pids of worker processes holding a claim now (a worker's name is host-pid-id). */
   async function claimedWorkerPids(env: Record<string, string>): Promise<Set<number>> {
-    const pg = await import('pg');
-    const client = new pg.default.Client({ connectionString: env[URL_ENV] });
-    await client.connect();
-    try {
-      const { rows } = await client.query<{ worker: string }>(
-        `select worker from state.work_tasks where state = 'claimed'`,
-      );
-      return new Set(rows.map((r) => Number(/-(\d+)-[0-9a-z]+$/.exec(r.worker)?.[1])));
-    } catch {
-      return new Set(); // the queue's tables are not there yet
-    } finally {
-      await client.end();
-    }
+    return withClient(env, async (client) => {
+      try {
+        const { rows } = await client.query<{ worker: string }>(
+          `select worker from state.work_tasks where state = 'claimed'`,
+        );
+        return new Set(rows.map((r) => workerPid(r.worker)));
+      } catch {
+        return new Set<number>(); // the queue's tables are not there yet
+      }
+    });
   }
 });

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openPostgres } from '../../src/engines/index.js';
 import {
   Scheduler,
+  claimRunTick,
   openWorkspace,
   type RunResult,
   type SchedulerEvent,
@@ -57,6 +58,8 @@ schedules:
       leaderCheckMs: 300,
       onEvent: (e) => events.push(e),
       execute: async (req): Promise<RunResult> => {
+        // As runPipeline does: the run claims its tick as it is recorded, or does not start.
+        await ws.state.atomically((state) => claimRunTick(state, req.tick));
         ticks.push({ tick: /\((.*)\)$/.exec(req.command!)![1]!, by: name });
         await sleep(50);
         return {

@@ -9,6 +9,7 @@ import { TributaryError } from '../../src/core/index.js';
 import {
   RunQueue,
   Scheduler,
+  claimRunTick,
   compileSchedule,
   openWorkspace,
   runPipeline,
@@ -164,6 +165,8 @@ function harness(
   const requests: Recorded[] = [];
   const events: SchedulerEvent[] = [];
   const holds: Deferred<void>[] = [];
+  /** Runs' tick claims in flight (real writes), awaited before time moves on. */
+  const claiming = new Set<Promise<void>>();
   const make = () =>
     new Scheduler(ws, {
       clock,
@@ -171,6 +174,14 @@ function harness(
       ...(opts.onFreshness ? { onFreshness: opts.onFreshness } : {}),
       ...(opts.freshnessEveryMs ? { freshnessEveryMs: opts.freshnessEveryMs } : {}),
       execute: async (req): Promise<RunResult> => {
+        // As runPipeline does: a scheduled run claims its tick as it is recorded.
+        const claim = ws.state.atomically((state) => claimRunTick(state, req.tick));
+        claiming.add(claim);
+        try {
+          await claim;
+        } finally {
+          claiming.delete(claim);
+        }
         const runId = `run_${requests.length + 1}`;
         requests.push({ ...req, at: clock.now(), runId });
         req.onStart?.(runId);
@@ -186,8 +197,12 @@ function harness(
       },
     });
   const scheduler = make();
-  // A tick is claimed in state (a real write) before its run is queued: let that finish first.
-  clock.afterTimer = () => scheduler.idle();
+  // A tick is claimed in state (a real write) when its run starts, or when it is skipped: let
+  // those finish before time moves on.
+  clock.afterTimer = async () => {
+    await scheduler.idle();
+    await Promise.allSettled([...claiming]);
+  };
   return {
     clock,
     requests,
@@ -421,6 +436,36 @@ describe('schedules', () => {
       // A skipped tick counts as handled: a restart does not run it.
       expect(await ws.state.lastTick('every10')).toBe('2024-01-10T00:30:00.000Z');
     });
+  });
+
+  it('leaves a tick whose run was queued but never started unclaimed, and the next start runs it', async () => {
+    await withProject(
+      `schedules:\n  every10: { cron: "*/10 * * * *", catch_up: latest }\n`,
+      async (ws) => {
+        const h = harness(ws, at('2024-01-10T00:05:00Z'));
+        await h.scheduler.start();
+        // A manual run holds the queue across the 00:10 tick: its run is queued, not recorded.
+        const held = h.holdNext();
+        const manual = h.scheduler.queue.submit({ trigger: 'manual' });
+        await h.clock.advance(5 * MIN);
+        expect(h.kinds('tick')).toHaveLength(1);
+        // The process stops (as a leader dies) before the tick's run starts: it is dropped.
+        const closing = h.scheduler.queue.close();
+        held.resolve();
+        await closing;
+        await h.scheduler.stop();
+        await manual;
+        expect(h.requests.map((r) => r.trigger)).toEqual(['manual']);
+        expect(await ws.state.lastTick('every10')).toBe('2024-01-10T00:05:00.000Z');
+        // The next leader catches it up: at least once for a tick whose run was not recorded.
+        const next = harness(ws, at('2024-01-10T00:12:00Z'));
+        await next.scheduler.start();
+        await until(() => next.requests.length === 1, 'the caught-up run');
+        await next.scheduler.stop();
+        expect(next.requests[0]!.command).toBe('schedule every10 (2024-01-10T00:10:00.000Z)');
+        expect(await ws.state.lastTick('every10')).toBe('2024-01-10T00:10:00.000Z');
+      },
+    );
   });
 
   it('re-checks a tick more than a day away and fires it once, on time', async () => {

@@ -94,9 +94,12 @@ export async function serveProject(projectDir: string, opts: ServeOptions): Prom
   });
   // Between runs nothing else may keep the event loop (and so the process) alive.
   const keepAlive = setInterval(() => undefined, 1 << 30);
+  let tokens: TokenStore | undefined;
   try {
     const tls = await tlsOf(ws, opts);
-    const tokens = await TokenStore.open(ws.state.engine);
+    tokens = await TokenStore.open(ws.state.engine);
+    // Replicas hear each other's revocations: a revoked token stops working on all of them.
+    if (ws.shared) await tokens.watchRevocations();
     // Requests a dead server left `started` are marked interrupted, but only when this process
     // owns the project: a replica sharing the state would mark the others' live requests too.
     const interrupted = ws.shared ? 0 : await tokens.audit.closeInterrupted();
@@ -148,6 +151,7 @@ export async function serveProject(projectDir: string, opts: ServeOptions): Prom
     }
     await stopping;
     await sandbox.close();
+    await tokens?.close();
     await ws.close();
   }
 }

@@ -101,6 +101,15 @@ class DuckDBEngineImpl implements Engine {
     return Promise.resolve();
   }
 
+  // The database file is this process's alone: nobody else to hear from, or to tell.
+  listen(): Promise<{ close(): Promise<void> }> {
+    return Promise.resolve({ close: () => Promise.resolve() });
+  }
+
+  notify(): Promise<void> {
+    return Promise.resolve();
+  }
+
   // The database file is this process's alone: nobody else can want its session locks.
   tryLockSession(): Promise<boolean> {
     return Promise.resolve(!this.closed);

@@ -21,6 +21,7 @@ import {
   type Engine,
   type EngineCapabilities,
   type LogicalType,
+  type Notice,
   type QueryResult,
   type Row,
   type TableInfo,
@@ -140,6 +141,12 @@ const capabilities: EngineCapabilities = {
  */
 const LOCK_ID = `hashtextextended(current_setting('search_path') || '/' || $1, 0)`;
 
+/** A notice channel's name, scoped as LOCK_ID (and short: channel names stop at 63 bytes). */
+const CHANNEL = `'tributary_' || md5(current_setting('search_path') || '/' || $1)`;
+
+/** How long a listener whose connection dropped waits before listening again. */
+const RELISTEN_MS = 1000;
+
 /**
  * A session holding a lock asks the server to probe its connection: a holder whose machine
  * vanished without closing it (power, network) loses the lock after about 10 + 3 × 5 s, instead
@@ -245,6 +252,55 @@ class PostgresEngineImpl implements Engine {
       [key],
     );
     return rows[0]?.held === true;
+  }
+
+  async listen(
+    channel: string,
+    onNotice: (notice: Notice) => void,
+  ): Promise<{ close(): Promise<void> }> {
+    const { shared } = this;
+    let client: pgModule.Client | undefined;
+    let closed = false;
+    let retry: NodeJS.Timeout | undefined;
+    const connect = async (): Promise<void> => {
+      const c = new (loadDriver().Client)(shared.config);
+      c.on('error', () => undefined); // followed by 'end', handled there
+      try {
+        await c.connect();
+        const { rows } = await c.query<{ name: string }>(`SELECT ${CHANNEL} AS name`, [channel]);
+        const name = rows[0]!.name;
+        c.on('notification', (m) => {
+          if (m.channel === name) onNotice({ payload: m.payload ?? '' });
+        });
+        await c.query(`LISTEN ${quoteIdentifier(name)}`);
+      } catch (err) {
+        await c.end().catch(() => undefined);
+        throw connectionError(shared.target, err);
+      }
+      c.once('end', () => {
+        client = undefined;
+        if (closed) return;
+        onNotice({ lost: true });
+        relisten();
+      });
+      client = c;
+      if (closed) await c.end().catch(() => undefined);
+    };
+    const relisten = () => {
+      retry = setTimeout(() => void connect().catch(relisten), RELISTEN_MS);
+    };
+    await connect();
+    return {
+      close: async () => {
+        closed = true;
+        clearTimeout(retry);
+        await client?.end().catch(() => undefined);
+      },
+    };
+  }
+
+  async notify(channel: string, payload: string): Promise<void> {
+    await this.query(`SELECT pg_notify(${CHANNEL}, $2) AS sent`, [channel, payload]);
   }
 
   async unlockSession(key: string): Promise<void> {
