@@ -14,6 +14,11 @@ export interface ReadRoleOptions {
   role: string;
   /** Its password, when known (kept by the caller); a new one is set and returned otherwise. */
   password?: string;
+  /**
+   * Set `password` even when the role exists (the password agreed in shared state: a role a
+   * replica once gave a password of its own gets the agreed one).
+   */
+  setPassword?: boolean;
   /** The schemas it may read: usage, SELECT on every table and view, and on future ones. */
   schemas: readonly string[];
   /** statement_timeout of its sessions (queries set a shorter one of their own). */
@@ -33,7 +38,7 @@ export async function ensureReadRole(engine: Engine, options: ReadRoleOptions): 
       (await engine.query('SELECT 1 AS x FROM pg_roles WHERE rolname = $1', [options.role])).rows
         .length > 0;
     let password = options.password;
-    if (!exists || !password) {
+    if (!exists || !password || options.setPassword) {
       password ??= randomBytes(18).toString('base64url');
       await engine.exec(
         `${exists ? 'ALTER' : 'CREATE'} ROLE ${role} LOGIN PASSWORD ${quoteString(password)} NOSUPERUSER NOCREATEDB NOCREATEROLE`,
