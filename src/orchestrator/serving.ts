@@ -215,14 +215,14 @@ const UNMASKED_ZONES = new Set(['raw', 'quarantine']);
 async function maskWarehouse(
   ws: Workspace,
   schemas: string[],
-  readers: { maskedRole?: string; maskedError?: string },
+  readers: { readUrl: boolean; maskedRole?: string; maskedError?: string },
 ): Promise<Pick<ServingSnapshot, 'masked'> & { postgres: Omit<PostgresServing, 'readRole'> }> {
   const pii = piiColumns(ws);
-  if (!readers.maskedRole)
-    return {
-      postgres: { maskingError: readers.maskedError ?? 'no masked role' },
-      masked: { file: '', columns: {}, withheld: Object.keys(pii) },
-    };
+  const unmasked = (why: string) => ({
+    postgres: { maskingError: why },
+    masked: { file: '', columns: {}, withheld: Object.keys(pii) },
+  });
+  if (!readers.maskedRole) return unmasked(readers.maskedError ?? 'no masked role');
   const parser = await openDuckDB({ path: ':memory:', settings: { threads: '1' } });
   try {
     const built = await rebuildMaskedMirrors(ws.warehouse, {
@@ -235,6 +235,11 @@ async function maskWarehouse(
       postgres: { maskedRole: readers.maskedRole, mirrors: built.mirrors },
       masked: { file: '', columns: built.columns, withheld: built.withheld },
     };
+  } catch (err) {
+    // An administrator's read_url role may come with a warehouse user that may not create
+    // schemas: PII is then refused to the viewer, as before masking existed here.
+    if (!readers.readUrl) throw err;
+    return unmasked(describeError(err));
   } finally {
     await parser.close();
   }

@@ -74,7 +74,7 @@ const newPassword = () => randomBytes(18).toString('base64url');
 export async function setUpWarehouseReaders(
   ws: Workspace,
   schemas: string[],
-): Promise<{ role: string; maskedRole?: string; maskedError?: string }> {
+): Promise<{ role: string; readUrl: boolean; maskedRole?: string; maskedError?: string }> {
   const { role, given } = readerRole(ws);
   const maskedRole = maskedRoleOf(role);
   const pointers = ws.shared ? await ServingPointerStore.open(ws.state.engine) : undefined;
@@ -115,7 +115,7 @@ export async function setUpWarehouseReaders(
   };
   if (!pointers && JSON.stringify(record) !== JSON.stringify(file))
     await writeFileAtomic(readerCredentialsFile(ws), JSON.stringify(record), { mode: 0o600 });
-  return { role, ...(masked ? { maskedRole } : { maskedError: maskedError! }) };
+  return { role, readUrl: !!given, ...(masked ? { maskedRole } : { maskedError: maskedError! }) };
 }
 
 /**

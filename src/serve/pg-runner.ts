@@ -277,7 +277,15 @@ export class PostgresQueryRunner implements SqlRunner {
       if (/permission denied/i.test(message))
         throw refuse(
           `refused: ${message}`,
-          'the read-only role reads the schemas the pipeline builds (`tributary catalog` lists them)',
+          readable.searchPath !== undefined
+            ? `the ${role} role reads the masked views of the schemas the pipeline builds (\`tributary catalog\` lists them), nothing else`
+            : 'the read-only role reads the schemas the pipeline builds (`tributary catalog` lists them)',
+        );
+      // A relation rebuilt by a run takes its masked view with it until the run publishes.
+      if (readable.searchPath !== undefined && /does not exist/.test(message))
+        throw refuse(
+          message.replace(/^(\w+ )?Error: /, ''),
+          'if a run is rebuilding it, it is back when the run finishes (publishing rebuilds the masked views)',
         );
       throw refuse(message.replace(/^(\w+ )?Error: /, ''));
     } finally {

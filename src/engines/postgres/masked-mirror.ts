@@ -212,6 +212,14 @@ export async function rebuildMaskedMirrors(
       );
       const schemas = rows.map((r) => String(r.name));
       const mirrors = Object.fromEntries(schemas.map((s) => [s, mirrorSchemaOf(s)]));
+      const relations = await relationsOf(tx, schemas);
+      // The originals first, then the mirrors: a run's step swapping a table in (which drops the
+      // old one's mirror view with it) takes them in that order too, so neither waits on the other
+      // in a cycle (a deadlock would fail that step).
+      if (relations.length)
+        await tx.exec(
+          `LOCK TABLE ${relations.map((r) => `${q(r.schema)}.${q(r.name)}`).join(', ')} IN ACCESS SHARE MODE`,
+        );
       await dropOldMirrors(tx, Object.values(mirrors));
       const out: MaskedMirrors = { mirrors, columns: {}, withheld: [] };
       const role = q(options.role);
@@ -224,7 +232,7 @@ export async function rebuildMaskedMirrors(
         );
       }
       const views: { rel: Relation; masked: Set<string> }[] = [];
-      for (const rel of await relationsOf(tx, schemas)) {
+      for (const rel of relations) {
         const key = `${rel.schema}.${rel.name}`;
         const masked = new Set(
           rel.columns
