@@ -13,7 +13,7 @@
 import { createHash } from 'node:crypto';
 import { TributaryError } from '../../core/errors.js';
 import { quoteIdentifier, quoteString } from '../sql.js';
-import type { Engine } from '../types.js';
+import { engineErrorKind, type Engine } from '../types.js';
 
 /** What a masked text value reads (the same as the DuckDB twin's). */
 const MASK_TEXT = '****';
@@ -67,6 +67,13 @@ interface Relation {
 }
 
 const q = quoteIdentifier;
+
+/** PostgreSQL's undefined_table: a relation listed a moment ago was dropped since. */
+function isUndefinedTable(err: unknown): boolean {
+  for (let e = err; e && typeof e === 'object'; e = (e as { cause?: unknown }).cause)
+    if ((e as { code?: unknown }).code === '42P01') return true;
+  return false;
+}
 
 /** The relations of `schemas` with their columns, in order. */
 async function relationsOf(tx: Engine, schemas: string[]): Promise<Relation[]> {
@@ -186,10 +193,79 @@ async function mirrorViews(
   return [...failed, ...pending.map((p) => p.rel)];
 }
 
+/** One attempt at the rebuild, in the transaction `tx`. */
+async function rebuildIn(
+  tx: Engine,
+  options: MaskedMirrorOptions,
+  want: Map<string, Set<string>>,
+): Promise<MaskedMirrors> {
+  await tx.lockInTransaction('tributary.masked_mirrors');
+  // Names in view definitions come out schema-qualified.
+  await tx.exec(`SET LOCAL search_path = ''`);
+  const { rows } = await tx.query(
+    'SELECT nspname AS name FROM pg_namespace WHERE nspname = ANY($1::text[]) ORDER BY nspname',
+    [[...options.schemas]],
+  );
+  const schemas = rows.map((r) => String(r.name));
+  const mirrors = Object.fromEntries(schemas.map((s) => [s, mirrorSchemaOf(s)]));
+  const relations = await relationsOf(tx, schemas);
+  // The originals first, without waiting: a run's step swapping a table in holds it and then
+  // drops the old one's mirror view; waiting for it while holding others could close a cycle
+  // (a deadlock, which might fail that step). Held, nothing here waits on a step.
+  if (relations.length)
+    await tx.exec(
+      `LOCK TABLE ${relations.map((r) => `${q(r.schema)}.${q(r.name)}`).join(', ')} IN ACCESS SHARE MODE NOWAIT`,
+    );
+  await dropOldMirrors(tx, Object.values(mirrors));
+  const out: MaskedMirrors = { mirrors, columns: {}, withheld: [] };
+  const role = q(options.role);
+  for (const s of schemas) {
+    const m = q(mirrors[s]!);
+    await tx.exec(
+      `CREATE SCHEMA ${m}; COMMENT ON SCHEMA ${m} IS ${quoteString(MARK + s)};
+         REVOKE ALL ON ALL TABLES IN SCHEMA ${q(s)} FROM ${role};
+         REVOKE ALL ON SCHEMA ${q(s)} FROM ${role}`,
+    );
+  }
+  const views: { rel: Relation; masked: Set<string> }[] = [];
+  for (const rel of relations) {
+    const key = `${rel.schema}.${rel.name}`;
+    const masked = new Set(
+      rel.columns
+        .map((c) => c.name.toLowerCase())
+        .filter((c) => want.get(key.toLowerCase())?.has(c)),
+    );
+    if (masked.size)
+      out.columns[key] = rel.columns
+        .filter((c) => masked.has(c.name.toLowerCase()))
+        .map((c) => c.name);
+    if (rel.view) views.push({ rel, masked });
+    else
+      await tx.exec(
+        `CREATE VIEW ${q(mirrors[rel.schema]!)}.${q(rel.name)} AS SELECT ${selectList(rel.columns, masked)} FROM ${q(rel.schema)}.${q(rel.name)}`,
+      );
+  }
+  for (const rel of await mirrorViews(tx, views, options, mirrors)) {
+    const key = `${rel.schema}.${rel.name}`;
+    delete out.columns[key];
+    out.withheld.push(key);
+  }
+  for (const s of schemas)
+    await tx.exec(
+      `GRANT USAGE ON SCHEMA ${q(mirrors[s]!)} TO ${role};
+         GRANT SELECT ON ALL TABLES IN SCHEMA ${q(mirrors[s]!)} TO ${role}`,
+    );
+  return out;
+}
+
+/** Waits between attempts while a run's step holds a relation (about 10 s in all). */
+const ATTEMPTS = 50;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
 /**
  * Rebuilds the masked mirrors of `schemas` in one transaction (readers see the old mirrors or the
  * new; two publishers take turns), dropping mirrors of schemas no longer built, and grants the
- * masked role the mirrors only.
+ * masked role the mirrors only. A relation locked or dropped by a run meanwhile: tried again.
  */
 export async function rebuildMaskedMirrors(
   engine: Engine,
@@ -202,65 +278,15 @@ export async function rebuildMaskedMirrors(
     ]),
   );
   try {
-    return await engine.transaction(async (tx) => {
-      await tx.lockInTransaction('tributary.masked_mirrors');
-      // Names in view definitions come out schema-qualified.
-      await tx.exec(`SET LOCAL search_path = ''`);
-      const { rows } = await tx.query(
-        'SELECT nspname AS name FROM pg_namespace WHERE nspname = ANY($1::text[]) ORDER BY nspname',
-        [[...options.schemas]],
-      );
-      const schemas = rows.map((r) => String(r.name));
-      const mirrors = Object.fromEntries(schemas.map((s) => [s, mirrorSchemaOf(s)]));
-      const relations = await relationsOf(tx, schemas);
-      // The originals first, then the mirrors: a run's step swapping a table in (which drops the
-      // old one's mirror view with it) takes them in that order too, so neither waits on the other
-      // in a cycle (a deadlock would fail that step).
-      if (relations.length)
-        await tx.exec(
-          `LOCK TABLE ${relations.map((r) => `${q(r.schema)}.${q(r.name)}`).join(', ')} IN ACCESS SHARE MODE`,
-        );
-      await dropOldMirrors(tx, Object.values(mirrors));
-      const out: MaskedMirrors = { mirrors, columns: {}, withheld: [] };
-      const role = q(options.role);
-      for (const s of schemas) {
-        const m = q(mirrors[s]!);
-        await tx.exec(
-          `CREATE SCHEMA ${m}; COMMENT ON SCHEMA ${m} IS ${quoteString(MARK + s)};
-           REVOKE ALL ON ALL TABLES IN SCHEMA ${q(s)} FROM ${role};
-           REVOKE ALL ON SCHEMA ${q(s)} FROM ${role}`,
-        );
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await engine.transaction((tx) => rebuildIn(tx, options, want));
+      } catch (err) {
+        const busy = engineErrorKind(err) === 'conflict' || isUndefinedTable(err);
+        if (!busy || attempt >= ATTEMPTS) throw err;
+        await sleep(100 + Math.random() * 150);
       }
-      const views: { rel: Relation; masked: Set<string> }[] = [];
-      for (const rel of relations) {
-        const key = `${rel.schema}.${rel.name}`;
-        const masked = new Set(
-          rel.columns
-            .map((c) => c.name.toLowerCase())
-            .filter((c) => want.get(key.toLowerCase())?.has(c)),
-        );
-        if (masked.size)
-          out.columns[key] = rel.columns
-            .filter((c) => masked.has(c.name.toLowerCase()))
-            .map((c) => c.name);
-        if (rel.view) views.push({ rel, masked });
-        else
-          await tx.exec(
-            `CREATE VIEW ${q(mirrors[rel.schema]!)}.${q(rel.name)} AS SELECT ${selectList(rel.columns, masked)} FROM ${q(rel.schema)}.${q(rel.name)}`,
-          );
-      }
-      for (const rel of await mirrorViews(tx, views, options, mirrors)) {
-        const key = `${rel.schema}.${rel.name}`;
-        delete out.columns[key];
-        out.withheld.push(key);
-      }
-      for (const s of schemas)
-        await tx.exec(
-          `GRANT USAGE ON SCHEMA ${q(mirrors[s]!)} TO ${role};
-           GRANT SELECT ON ALL TABLES IN SCHEMA ${q(mirrors[s]!)} TO ${role}`,
-        );
-      return out;
-    });
+    }
   } catch (err) {
     if (err instanceof TributaryError) throw err;
     const message = err instanceof Error ? err.message.split('\n')[0] : String(err);
