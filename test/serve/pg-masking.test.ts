@@ -242,6 +242,36 @@ describe.skipIf(!available)('PII masking on a PostgreSQL warehouse', () => {
     });
   });
 
+  it("publishing while a run's step swaps a table in waits for the step and never fails it", async () => {
+    await withWorkspace(pgDir, async (ws) => {
+      const step = new pg.Client({ connectionString: process.env[URL_ENV]! });
+      await step.connect();
+      try {
+        // What a step rebuilding a table does (engines/postgres: swap, then drop the old one with
+        // CASCADE, which takes its mirror view): here, half done when the publish starts.
+        await step.query('begin');
+        await step.query('alter table main.city_stats rename to city_stats_old');
+        const publish = publishServingSnapshot(ws, { force: true });
+        await new Promise((r) => setTimeout(r, 600));
+        await step.query(
+          `create table main.city_stats as select city, n + 100 as n from main.city_stats_old`,
+        );
+        await step.query('drop table main.city_stats_old cascade');
+        await step.query('commit');
+        await publish;
+      } finally {
+        await step.end();
+      }
+      const runner = queryRunnerFor(ws, { role: 'viewer' });
+      try {
+        const { rows } = await runner.query('select min(n) as n from city_stats');
+        expect(Number(rows[0]!.n)).toBeGreaterThan(100);
+      } finally {
+        await runner.close();
+      }
+    });
+  });
+
   it('replicas on two machines publishing keep one password per role, in state', async () => {
     const db = await freshPostgresDatabase('masking_shared');
     databases.push(db);

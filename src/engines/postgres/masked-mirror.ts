@@ -13,7 +13,8 @@
 import { createHash } from 'node:crypto';
 import { TributaryError } from '../../core/errors.js';
 import { quoteIdentifier, quoteString } from '../sql.js';
-import { engineErrorKind, type Engine } from '../types.js';
+import type { Engine } from '../types.js';
+import { lockRelations, whenRelationsFree } from './relation-locks.js';
 
 /** What a masked text value reads (the same as the DuckDB twin's). */
 const MASK_TEXT = '****';
@@ -67,13 +68,6 @@ interface Relation {
 }
 
 const q = quoteIdentifier;
-
-/** PostgreSQL's undefined_table: a relation listed a moment ago was dropped since. */
-function isUndefinedTable(err: unknown): boolean {
-  for (let e = err; e && typeof e === 'object'; e = (e as { cause?: unknown }).cause)
-    if ((e as { code?: unknown }).code === '42P01') return true;
-  return false;
-}
 
 /** The relations of `schemas` with their columns, in order. */
 async function relationsOf(tx: Engine, schemas: string[]): Promise<Relation[]> {
@@ -212,10 +206,7 @@ async function rebuildIn(
   // The originals first, without waiting: a run's step swapping a table in holds it and then
   // drops the old one's mirror view; waiting for it while holding others could close a cycle
   // (a deadlock, which might fail that step). Held, nothing here waits on a step.
-  if (relations.length)
-    await tx.exec(
-      `LOCK TABLE ${relations.map((r) => `${q(r.schema)}.${q(r.name)}`).join(', ')} IN ACCESS SHARE MODE NOWAIT`,
-    );
+  await lockRelations(tx, relations);
   await dropOldMirrors(tx, Object.values(mirrors));
   const out: MaskedMirrors = { mirrors, columns: {}, withheld: [] };
   const role = q(options.role);
@@ -258,10 +249,6 @@ async function rebuildIn(
   return out;
 }
 
-/** Waits between attempts while a run's step holds a relation (about 10 s in all). */
-const ATTEMPTS = 50;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 /**
  * Rebuilds the masked mirrors of `schemas` in one transaction (readers see the old mirrors or the
  * new; two publishers take turns), dropping mirrors of schemas no longer built, and grants the
@@ -278,15 +265,7 @@ export async function rebuildMaskedMirrors(
     ]),
   );
   try {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await engine.transaction((tx) => rebuildIn(tx, options, want));
-      } catch (err) {
-        const busy = engineErrorKind(err) === 'conflict' || isUndefinedTable(err);
-        if (!busy || attempt >= ATTEMPTS) throw err;
-        await sleep(100 + Math.random() * 150);
-      }
-    }
+    return await whenRelationsFree(engine, (tx) => rebuildIn(tx, options, want));
   } catch (err) {
     if (err instanceof TributaryError) throw err;
     const message = err instanceof Error ? err.message.split('\n')[0] : String(err);

@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { TributaryError } from '../../core/errors.js';
 import { quoteIdentifier, quoteString } from '../sql.js';
 import type { Engine } from '../types.js';
+import { lockSchemas, whenRelationsFree } from './relation-locks.js';
 
 export interface ReadRoleOptions {
   role: string;
@@ -48,18 +49,25 @@ export async function ensureReadRole(engine: Engine, options: ReadRoleOptions): 
       `ALTER ROLE ${role} SET default_transaction_read_only = on;
        ALTER ROLE ${role} SET statement_timeout = ${Math.floor(options.maxTimeoutMs)}`,
     );
-    const { rows } = await engine.query(
-      'SELECT nspname AS name FROM pg_namespace WHERE nspname = ANY($1::text[])',
-      [[...options.schemas]],
-    );
-    for (const { name } of rows) {
-      const schema = q(String(name));
-      await engine.exec(
-        `GRANT USAGE ON SCHEMA ${schema} TO ${role};
-         GRANT SELECT ON ALL TABLES IN SCHEMA ${schema} TO ${role};
-         ALTER DEFAULT PRIVILEGES IN SCHEMA ${schema} GRANT SELECT ON TABLES TO ${role}`,
+    // Under the relations' locks: a GRANT meeting a run's step mid-swap would fail one of them.
+    await whenRelationsFree(engine, async (tx) => {
+      const { rows } = await tx.query(
+        'SELECT nspname AS name FROM pg_namespace WHERE nspname = ANY($1::text[])',
+        [[...options.schemas]],
       );
-    }
+      await lockSchemas(
+        tx,
+        rows.map((r) => String(r.name)),
+      );
+      for (const { name } of rows) {
+        const schema = q(String(name));
+        await tx.exec(
+          `GRANT USAGE ON SCHEMA ${schema} TO ${role};
+           GRANT SELECT ON ALL TABLES IN SCHEMA ${schema} TO ${role};
+           ALTER DEFAULT PRIVILEGES IN SCHEMA ${schema} GRANT SELECT ON TABLES TO ${role}`,
+        );
+      }
+    });
     return password;
   } catch (err) {
     if (err instanceof TributaryError) throw err;
