@@ -10,7 +10,8 @@
  * test's own, dropped after.
  */
 import { createHash, createHmac, pbkdf2Sync } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -271,6 +272,40 @@ describe.skipIf(!available)('PII masking on a PostgreSQL warehouse', () => {
       }
     });
   });
+
+  it('lets an incremental model drop and retype columns its mirror view reads', async () => {
+    const model = join(pgDir, 'models', 'visits.sql');
+    const config = `{{ config(materialized='incremental', on_schema_change='sync_all_columns') }}`;
+    writeFileSync(
+      model,
+      `${config}\nselect id, city, email, score from {{ ref('dim_customers') }}`,
+    );
+    await withWorkspace(pgDir, async (ws) => {
+      expect((await runPipeline(ws, {})).status).toBe('succeeded');
+      await publishServingSnapshot(ws);
+    });
+    // city goes, score becomes text: PostgreSQL refuses both while a view reads the columns.
+    writeFileSync(
+      model,
+      `${config}\nselect id, email, cast(score as text) as score from {{ ref('dim_customers') }}`,
+    );
+    try {
+      await withWorkspace(pgDir, async (ws) => {
+        const run = await runPipeline(ws, {});
+        expect(run.steps.filter((st) => st.status === 'failed')).toEqual([]);
+        await publishServingSnapshot(ws);
+        const runner = queryRunnerFor(ws, { role: 'viewer' });
+        try {
+          const { rows } = await runner.query('select * from visits where id = 1 limit 1');
+          expect(rows[0]).toEqual({ id: rows[0]!.id, email: '****', score: '****' });
+        } finally {
+          await runner.close();
+        }
+      });
+    } finally {
+      rmSync(model);
+    }
+  }, 60_000);
 
   it('replicas on two machines publishing keep one password per role, in state', async () => {
     const db = await freshPostgresDatabase('masking_shared');

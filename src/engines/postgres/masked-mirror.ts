@@ -30,6 +30,20 @@ export function mirrorSchemaOf(schema: string): string {
   return `${schema.slice(0, 40)}_${hash}__masked`;
 }
 
+/**
+ * Drops the mirror view of `schema.name` (and mirror views reading it), if its mirror is one
+ * this code made: a column it reads can be neither dropped nor retyped. Publishing rebuilds it.
+ */
+export async function dropMirrorView(engine: Engine, schema: string, name: string): Promise<void> {
+  const mirror = mirrorSchemaOf(schema);
+  const { rows } = await engine.query(
+    `SELECT 1 AS x FROM pg_namespace
+      WHERE nspname = $1 AND obj_description(oid, 'pg_namespace') = $2`,
+    [mirror, MARK + schema],
+  );
+  if (rows.length) await engine.exec(`DROP VIEW IF EXISTS ${q(mirror)}.${q(name)} CASCADE`);
+}
+
 export interface MaskedMirrorOptions {
   /** The schemas to mirror (those that do not exist are skipped). */
   schemas: readonly string[];
