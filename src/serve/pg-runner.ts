@@ -219,7 +219,7 @@ export class PostgresQueryRunner implements SqlRunner {
         `ask an operator or admin, or query relations without PII columns${snapshot.postgres?.maskingError ? ` (masking is not set up: ${snapshot.postgres.maskingError})` : ''}`,
       );
     if (!mirrors) {
-      if (!read.length && withheld.length) throw refuseUnchecked(role);
+      if (!read.length && (withheld.length || zones.length)) throw refuseUnchecked(role);
       return { text: body };
     }
     try {
