@@ -35,20 +35,26 @@ export async function ensureReadRole(engine: Engine, options: ReadRoleOptions): 
   const q = quoteIdentifier;
   const role = q(options.role);
   try {
-    const exists =
-      (await engine.query('SELECT 1 AS x FROM pg_roles WHERE rolname = $1', [options.role])).rows
-        .length > 0;
-    let password = options.password;
-    if (!exists || !password || options.setPassword) {
-      password ??= randomBytes(18).toString('base64url');
-      await engine.exec(
-        `${exists ? 'ALTER' : 'CREATE'} ROLE ${role} LOGIN PASSWORD ${quoteString(password)} NOSUPERUSER NOCREATEDB NOCREATEROLE`,
+    // One publisher at a time changes the role: two replicas altering it at once would make
+    // one fail ("tuple concurrently updated"), and a role created twice would fail the second.
+    const password = await engine.transaction(async (tx) => {
+      await tx.lockInTransaction('tributary.read_roles');
+      const exists =
+        (await tx.query('SELECT 1 AS x FROM pg_roles WHERE rolname = $1', [options.role])).rows
+          .length > 0;
+      let chosen = options.password;
+      if (!exists || !chosen || options.setPassword) {
+        chosen ??= randomBytes(18).toString('base64url');
+        await tx.exec(
+          `${exists ? 'ALTER' : 'CREATE'} ROLE ${role} LOGIN PASSWORD ${quoteString(chosen)} NOSUPERUSER NOCREATEDB NOCREATEROLE`,
+        );
+      }
+      await tx.exec(
+        `ALTER ROLE ${role} SET default_transaction_read_only = on;
+         ALTER ROLE ${role} SET statement_timeout = ${Math.floor(options.maxTimeoutMs)}`,
       );
-    }
-    await engine.exec(
-      `ALTER ROLE ${role} SET default_transaction_read_only = on;
-       ALTER ROLE ${role} SET statement_timeout = ${Math.floor(options.maxTimeoutMs)}`,
-    );
+      return chosen;
+    });
     // Under the relations' locks: a GRANT meeting a run's step mid-swap would fail one of them.
     await whenRelationsFree(engine, async (tx) => {
       const { rows } = await tx.query(
