@@ -223,6 +223,12 @@ describe.skipIf(!available)('PII masking on a PostgreSQL warehouse', () => {
   it('rebuilds the mirrors at each publish, dropping those of relations gone', async () => {
     await withWorkspace(pgDir, async (ws) => {
       await ws.warehouse.exec('create table main.scratch as select 1 as x');
+      // A mirror whose schema is gone goes; one of a schema that exists (another project's) stays.
+      await ws.warehouse.exec(
+        `create schema gone__masked; comment on schema gone__masked is 'tributary masked mirror of gone';
+         create schema other; create schema other__masked;
+         comment on schema other__masked is 'tributary masked mirror of other'`,
+      );
       const snapshot = await publishServingSnapshot(ws, { force: true });
       expect(snapshot.masked.withheld).toEqual([]);
       expect(snapshot.masked.columns).toEqual({
@@ -237,6 +243,10 @@ describe.skipIf(!available)('PII masking on a PostgreSQL warehouse', () => {
           )
         ).rows.map((r) => r.table_name);
       expect(await mirrored()).toEqual(['city_stats', 'dim_customers', 'scratch', 'stg_customers']);
+      const schemas = await ws.warehouse.query(
+        `select nspname from pg_namespace where nspname in ('gone__masked', 'other__masked')`,
+      );
+      expect(schemas.rows).toEqual([{ nspname: 'other__masked' }]);
       await ws.warehouse.exec('drop table main.scratch cascade');
       await publishServingSnapshot(ws, { force: true });
       expect(await mirrored()).toEqual(['city_stats', 'dim_customers', 'stg_customers']);

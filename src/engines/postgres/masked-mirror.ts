@@ -142,13 +142,21 @@ async function attempt(tx: Engine, sql: string): Promise<boolean> {
   }
 }
 
-/** Drops the mirrors made before (the comment marks them); refuses a same-named schema of others. */
+/**
+ * Drops the mirrors made before (the comment marks them) that are rebuilt now, and those whose
+ * original schema is gone; refuses a schema of the same name that is not a mirror. A mirror of
+ * a schema that still exists is left alone otherwise: it may be another project's in the same
+ * database.
+ */
 async function dropOldMirrors(tx: Engine, wanted: string[]): Promise<void> {
   const { rows } = await tx.query(
     `SELECT n.nspname AS name, obj_description(n.oid, 'pg_namespace') AS note
        FROM pg_namespace n
-      WHERE n.nspname = ANY($1::text[]) OR obj_description(n.oid, 'pg_namespace') LIKE $2`,
-    [wanted, `${MARK}%`],
+      WHERE n.nspname = ANY($1::text[])
+         OR (obj_description(n.oid, 'pg_namespace') LIKE $2 AND NOT EXISTS (
+               SELECT 1 FROM pg_namespace o
+                WHERE $3 || o.nspname = obj_description(n.oid, 'pg_namespace')))`,
+    [wanted, `${MARK}%`, MARK],
   );
   for (const r of rows) {
     if (!String(r.note ?? '').startsWith(MARK))
