@@ -15,6 +15,8 @@ export {
   openDuckDB,
   DuckDBSandbox,
   relationsRead,
+  redirectTables,
+  redirectQualifiedTables,
   writeMaskedCopy,
   MASK_TEXT,
   type MaskedCopy,
@@ -23,4 +25,11 @@ export {
   type SandboxPolicy,
   type SandboxResult,
 } from './duckdb/index.js';
-export { openPostgres, ensureReadRole, type ReadRoleOptions } from './postgres/index.js';
+export {
+  openPostgres,
+  ensureReadRole,
+  rebuildMaskedMirrors,
+  mirrorSchemaOf,
+  type ReadRoleOptions,
+  type MaskedMirrors,
+} from './postgres/index.js';

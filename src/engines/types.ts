@@ -139,6 +139,12 @@ export interface Engine {
    * temporary tables, its own statements in flight). Close it when done; the database stays open.
    */
   fork(): Promise<Engine>;
+  /**
+   * Called before a table's columns are dropped or retyped in place: drops what the engine keeps
+   * on top of the table that would refuse the change (PostgreSQL: the table's masked mirror
+   * view, rebuilt at the next publish). Engines with nothing of the kind leave it out.
+   */
+  beforeColumnsChange?(schema: string, name: string): Promise<void>;
   /** Creates a schema if it does not exist (remembered, so asking again costs nothing). */
   ensureSchema(schema: string): Promise<void>;
   /** Drops a schema and everything in it, if it exists (and forgets that it was created). */

@@ -216,10 +216,14 @@ async function expandColumnTypes(rt: AdapterRuntime, from: Relation, to: Relatio
   const source = new Map((await columnsIn(rt, from)).map((c) => [c.name, c]));
   for (const col of await columnsIn(rt, to)) {
     const wider = source.get(col.name);
-    if (wider && col.can_expand_to(wider))
+    if (wider && col.can_expand_to(wider)) {
+      // A view the engine keeps over the table (a masked mirror) would refuse the new type.
+      if (to.schema && to.identifier)
+        await rt.engine.beforeColumnsChange?.(to.schema, to.identifier);
       await rt.engine.exec(
         `ALTER TABLE ${to.render()} ALTER COLUMN ${quote(col.name)} TYPE ${Column.string_type(wider.string_size())}`,
       );
+    }
   }
 }
 

@@ -213,6 +213,9 @@ async function applySchemaChange(
     case 'sync_all_columns':
       for (const c of diff.added)
         await tx.exec(`ALTER TABLE ${rel} ADD COLUMN ${q(c.name)} ${c.type}`);
+      // A view the engine keeps over the table (a masked mirror) would refuse both changes.
+      if (diff.removed.length || diff.changed.length)
+        await tx.beforeColumnsChange?.(node.schema, node.alias);
       for (const c of diff.removed) await tx.exec(`ALTER TABLE ${rel} DROP COLUMN ${q(c.name)}`);
       for (const c of diff.changed)
         await tx.exec(

@@ -65,9 +65,10 @@ export {
   readSharedSnapshot,
   publishServingSnapshot,
   servingDir,
-  readerCredentialsFile,
   type ServingSnapshot,
+  type PostgresServing,
 } from './serving.js';
+export { readerCredentialsFile, warehouseReaderUrl, maskedRoleOf } from './warehouse-readers.js';
 export { piiColumns } from './pii.js';
 export {
   runOneSync,

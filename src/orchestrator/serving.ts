@@ -16,11 +16,16 @@ import { constants } from 'node:fs';
 import { copyFile, mkdir, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TributaryError, describeError, isErrno, newId, writeFileAtomic } from '../core/index.js';
-import { ensureReadRole, writeMaskedCopy } from '../engines/index.js';
+import {
+  openDuckDB,
+  rebuildMaskedMirrors,
+  redirectTables,
+  writeMaskedCopy,
+} from '../engines/index.js';
 import { lakeKeys, readManifest, type TableManifest } from '../lake/index.js';
-import { readSecret } from '../project/index.js';
 import { ServingPointerStore } from '../state/index.js';
 import { piiColumns } from './pii.js';
+import { setUpWarehouseReaders } from './warehouse-readers.js';
 import type { Workspace } from './workspace.js';
 
 export interface ServingSnapshot {
@@ -39,19 +44,30 @@ export interface ServingSnapshot {
   lake: string;
   /**
    * Set when the warehouse is PostgreSQL: there is no file to copy, queries read the live
-   * database as this read-only role (granted the published schemas at each publish), and the
-   * relations with PII (`masked.withheld`) are refused to roles that may not see PII.
+   * database as its read-only roles (PostgresServing).
    */
-  postgres?: { readRole: string };
-  /** The masked twin, for roles that may not see PII. */
+  postgres?: PostgresServing;
+  /** The masked twin (on PostgreSQL: the masked mirrors), for roles that may not see PII. */
   masked: {
-    /** Its database file (the snapshot's own file when nothing is PII). */
+    /** Its database file (the snapshot's own file when nothing is PII; '' on PostgreSQL). */
     file: string;
     /** `schema.name` → the columns masked in it. */
     columns: Record<string, string[]>;
-    /** Relations with PII that could not be masked: left out of the twin. */
+    /** Relations with PII that could not be masked: left out of the twin (refused on PostgreSQL). */
     withheld: string[];
   };
+}
+
+/** How queries read a PostgreSQL warehouse (set up at each publish). */
+export interface PostgresServing {
+  /** The read-only role, granted the published schemas. */
+  readRole: string;
+  /** Its masked twin, for roles that may not see PII: granted the mirrors only. */
+  maskedRole?: string;
+  /** Each published schema (the lake's raw and quarantine zones aside) → its masked mirror. */
+  mirrors?: Record<string, string>;
+  /** Why there is no masked role (then `masked.withheld` lists every relation with PII). */
+  maskingError?: string;
 }
 
 export const servingDir = (ws: Workspace) => join(ws.project.paths.work, 'serving');
@@ -189,51 +205,72 @@ export async function publishServingSnapshot(
   return snapshot;
 }
 
-/** The read-only role's credentials, kept beside the serving folder (readable by the owner only). */
-export const readerCredentialsFile = (ws: Workspace) =>
-  join(ws.project.paths.work, 'warehouse-reader.json');
+/** Lake zones of the original text (rejected rows, landed files): never mirrored for masked roles. */
+const UNMASKED_ZONES = new Set(['raw', 'quarantine']);
 
 /**
- * Publishing a PostgreSQL warehouse: its read-only role (created, or its password renewed, when
- * the project has no credentials for it) is granted every schema the pipeline builds in, and the
- * snapshot record names it; no copy is made, queries read committed data as it is.
+ * The masked side of a PostgreSQL publish: the masked role and the mirrors it reads, or why
+ * there are none (then roles that may not see PII are refused the relations holding it).
+ */
+async function maskWarehouse(
+  ws: Workspace,
+  schemas: string[],
+  readers: { readUrl: boolean; maskedRole?: string; maskedError?: string },
+): Promise<Pick<ServingSnapshot, 'masked'> & { postgres: Omit<PostgresServing, 'readRole'> }> {
+  const pii = piiColumns(ws);
+  const unmasked = (why: string) => ({
+    postgres: { maskingError: why },
+    masked: { file: '', columns: {}, withheld: Object.keys(pii) },
+  });
+  if (!readers.maskedRole) return unmasked(readers.maskedError ?? 'no masked role');
+  const parser = await openDuckDB({ path: ':memory:', settings: { threads: '1' } });
+  try {
+    const built = await rebuildMaskedMirrors(ws.warehouse, {
+      schemas: schemas.filter((s) => !UNMASKED_ZONES.has(s)),
+      pii,
+      role: readers.maskedRole,
+      redirectView: (sql, redirect) => redirectTables(parser, sql, redirect),
+    });
+    return {
+      postgres: { maskedRole: readers.maskedRole, mirrors: built.mirrors },
+      masked: { file: '', columns: built.columns, withheld: built.withheld },
+    };
+  } catch (err) {
+    // An administrator's read_url role may come with a warehouse user that may not create
+    // schemas: PII is then refused to the viewer, as before masking existed here.
+    if (!readers.readUrl) throw err;
+    return unmasked(describeError(err));
+  } finally {
+    await parser.close();
+  }
+}
+
+/**
+ * Publishing a PostgreSQL warehouse: its read-only role is granted every schema the pipeline
+ * builds in, the masked mirrors of those schemas are rebuilt for the masked role
+ * (warehouse-readers.ts, engines/postgres/masked-mirror.ts), and the snapshot record names them;
+ * no copy is made, queries read committed data as it is.
  */
 async function publishLiveWarehouse(ws: Workspace, dir: string): Promise<ServingSnapshot> {
-  const config = ws.project.config.warehouse;
   // Taken before the relations are read: of two replicas publishing at once, the later read wins.
   const publishedAt = new Date().toISOString();
   const relations = await relationVersions(ws);
-  const credentials = readerCredentialsFile(ws);
-  let known: { role: string; password: string } | undefined;
-  try {
-    known = JSON.parse(await readFile(credentials, 'utf8')) as { role: string; password: string };
-  } catch (err) {
-    if (!isErrno(err, 'ENOENT') && !(err instanceof SyntaxError)) throw err;
-  }
-  // With warehouse.read_url the role is the user's own: granted to, never created or altered.
-  const given = config.read_url
-    ? new URL(readSecret(config.read_url, 'tributary.yml: warehouse.read_url', ws.project.dir))
-    : undefined;
-  const role = given ? decodeURIComponent(given.username) : config.read_role;
-  const password = await ensureReadRole(ws.warehouse, {
-    role,
-    ...(given
-      ? { password: decodeURIComponent(given.password) }
-      : known?.role === role
-        ? { password: known.password }
-        : {}),
-    schemas: [...new Set(Object.keys(relations).map((r) => r.split('.')[0]!))],
-    maxTimeoutMs: 300_000,
-  });
-  if (!given && (known?.role !== role || known.password !== password))
-    await writeFileAtomic(credentials, JSON.stringify({ role, password }), { mode: 0o600 });
+  const schemas = [...new Set(Object.keys(relations).map((r) => r.split('.')[0]!))];
+  const readers = await setUpWarehouseReaders(ws, schemas);
+  const maskedSide = await maskWarehouse(ws, schemas, readers);
+  const postgres: PostgresServing = { readRole: readers.role, ...maskedSide.postgres };
   // Shared, the record every replica reads is in state; the serving folder is this machine's.
   const pointers = ws.shared ? await ServingPointerStore.open(ws.state.engine) : undefined;
   const current = pointers
     ? await latestSharedSnapshot(pointers)
     : await readServingSnapshot(dir).catch(() => undefined);
-  const pii = piiColumns(ws);
-  if (current?.postgres && JSON.stringify(current.relations) === JSON.stringify(relations))
+  const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+  if (
+    current?.postgres &&
+    same(current.relations, relations) &&
+    same(current.postgres, postgres) &&
+    same(current.masked, maskedSide.masked)
+  )
     return current;
   const id = newId('snap_');
   const snapshot: ServingSnapshot = {
@@ -244,8 +281,8 @@ async function publishLiveWarehouse(ws: Workspace, dir: string): Promise<Serving
     relations,
     allowedDirectories: [],
     lake: ws.project.paths.lake,
-    postgres: { readRole: role },
-    masked: { file: '', columns: {}, withheld: Object.keys(pii) },
+    postgres,
+    masked: maskedSide.masked,
   };
   const record = JSON.stringify(snapshot, null, 2);
   if (pointers) {

@@ -4,28 +4,31 @@
  * (orchestrator/serving.ts), each in its own READ ONLY transaction with a statement_timeout, cut
  * at the row limit. The role may read only the schemas the pipeline builds, so Tributary's
  * bookkeeping, the sync state and other schemas are out of reach whatever the SQL says; one
- * statement only (the extended protocol refuses more). Roles that may not see PII are refused
- * the relations holding it (PostgreSQL has no masked copy to send them to), and roles whose rules
- * leave out a lake zone (the viewer's quarantine) its relations.
+ * statement only (the extended protocol refuses more). Roles that may not see PII (the viewer)
+ * run as the masked role, which reads only the masked mirrors of those schemas
+ * (engines/postgres/masked-mirror.ts): the query's names are pointed at the mirrors first, and a
+ * name left pointing at an original is refused by the server. Roles whose rules leave out a
+ * lake zone (the viewer's quarantine) are refused its relations.
  */
 import { TributaryError } from '../core/index.js';
 import {
   engineErrorKind,
+  mirrorSchemaOf,
   openDuckDB,
   openPostgres,
+  quoteIdentifier,
+  redirectTables,
   relationsRead,
   type Engine,
 } from '../engines/index.js';
-import { readFileSync } from 'node:fs';
 import {
   readServingSnapshot,
   readSharedSnapshot,
-  readerCredentialsFile,
   servingDir,
+  warehouseReaderUrl,
   type ServingSnapshot,
   type Workspace,
 } from '../orchestrator/index.js';
-import { readSecret } from '../project/index.js';
 import { ServingPointerStore } from '../state/index.js';
 import type { Role } from './auth.js';
 import { READ_RULES, timeoutFor } from './read-policy.js';
@@ -45,8 +48,11 @@ import type { ParamValue, QueryLimits, SqlResult, SqlRunner } from './types.js';
 export interface PostgresRunnerOptions {
   /** The project's serving folder (`.tributary/serving`): which publish queries see. */
   dir: string;
-  /** The read-only role's connection URL (asked when the first query opens the connection). */
-  url: () => string;
+  /**
+   * The read-only role's connection URL, or (`masked`) its masked twin's (asked when the first
+   * query as that role opens its connections).
+   */
+  url: (masked: boolean) => string | Promise<string>;
   /** Where unqualified names resolve (the models' schema). */
   schema: string;
   /** Sessions open at once (queries that run at once). */
@@ -65,6 +71,12 @@ export interface PostgresRunnerOptions {
 
 const refuse = (message: string, hint?: string) =>
   new TributaryError(message, { code: 'INPUT', ...(hint ? { hint } : {}) });
+
+const refuseUnchecked = (role: Role) =>
+  refuse(
+    `refused: the ${role} role's queries must be one SELECT whose tables can be checked for personal data`,
+    'ask an operator or admin, or write the query as one plain SELECT',
+  );
 
 /**
  * `$name` parameters (outside strings, quoted names and comments) as PostgreSQL's `$1…`, with
@@ -95,7 +107,7 @@ export function positionalParams(
 
 export class PostgresQueryRunner implements SqlRunner {
   private current: ServingSnapshot | undefined;
-  private engine: Promise<Engine> | undefined;
+  private readonly engines = new Map<'reader' | 'masked', Promise<Engine>>();
   private parser: Promise<Engine> | undefined;
   private readonly role: Role;
 
@@ -145,28 +157,55 @@ export class PostgresQueryRunner implements SqlRunner {
     return this.current;
   }
 
-  /** Relations `sql` reads, parsed (never run) by an in-memory DuckDB; [] when it does not parse. */
-  private async relations(sql: string): Promise<string[]> {
+  /** The in-memory DuckDB that parses (never runs) queries. */
+  private parserEngine(): Promise<Engine> {
     this.parser ??= openDuckDB({ path: ':memory:', settings: { threads: '1' } });
-    return relationsRead(await this.parser, sql, this.opts.schema);
+    return this.parser;
+  }
+
+  /** Relations `sql` reads, parsed by DuckDB; [] when it does not parse. */
+  private async relations(sql: string): Promise<string[]> {
+    return relationsRead(await this.parserEngine(), sql, this.opts.schema);
+  }
+
+  /** The session pool of the read-only role, or (`masked`) of its masked twin. */
+  private async pool(masked: boolean): Promise<Engine> {
+    const key = masked ? 'masked' : 'reader';
+    let engine = this.engines.get(key);
+    if (!engine) {
+      engine = (async () =>
+        openPostgres({
+          url: await this.opts.url(masked),
+          schema: this.opts.schema,
+          poolSize: this.opts.processes ?? 2,
+        }))();
+      this.engines.set(key, engine);
+    }
+    return engine.catch((err: unknown) => {
+      this.engines.delete(key);
+      throw err;
+    });
   }
 
   /**
-   * What the role may not read here, refused before the query runs: relations holding PII for
-   * roles that see it masked (PostgreSQL has no masked copy), and the lake zones outside the
-   * role's (the viewer's quarantine), as the DuckDB sandbox refuses them.
+   * What the role's query runs as, decided before it runs: the lake zones outside the role's
+   * (the viewer's quarantine) are refused, as the DuckDB sandbox refuses them; for roles that see
+   * PII masked, the query's schema-qualified names are pointed at the masked mirrors and it runs
+   * as the masked role, which can read nothing else (unqualified names find the mirrors through
+   * its search_path). Without a masked role (read_url's administrator made the read-only role
+   * and no masked one could be made) relations holding PII are refused to such roles.
    */
-  private async checkReadable(sql: string, role: Role, snapshot: ServingSnapshot): Promise<void> {
+  private async readableText(
+    body: string,
+    role: Role,
+    snapshot: ServingSnapshot,
+  ): Promise<{ text: string; searchPath?: string }> {
     const rules = READ_RULES[role];
-    const withheld = rules.masked ? snapshot.masked.withheld : [];
     const zones = rules.zones ? LAKE_ZONES.filter((z) => !rules.zones!.includes(z)) : [];
-    if (!withheld.length && !zones.length) return;
-    const read = await this.relations(sql);
-    if (!read.length)
-      throw refuse(
-        `refused: the ${role} role's queries must be one SELECT whose tables can be checked for personal data`,
-        'ask an operator or admin, or query relations without PII columns',
-      );
+    const mirrors = rules.masked ? snapshot.postgres?.mirrors : undefined;
+    const withheld = rules.masked ? snapshot.masked.withheld : [];
+    if (!withheld.length && !zones.length && !mirrors) return { text: body };
+    const read = await this.relations(body);
     const outside = read.filter((r) => zones.includes(r.split('.')[0]!));
     if (outside.length)
       throw refuse(
@@ -176,9 +215,19 @@ export class PostgresQueryRunner implements SqlRunner {
     const hidden = read.filter((r) => withheld.includes(r));
     if (hidden.length)
       throw refuse(
-        `refused: ${hidden.join(', ')} hold personal data, which the ${role} role may not read on this warehouse`,
-        'ask an operator or admin, or query relations without PII columns',
+        `refused: ${hidden.join(', ')} hold personal data, which the ${role} role may not read on this warehouse${mirrors ? ' (no masked view of it could be made)' : ''}`,
+        `ask an operator or admin, or query relations without PII columns${snapshot.postgres?.maskingError ? ` (masking is not set up: ${snapshot.postgres.maskingError})` : ''}`,
       );
+    if (!mirrors) {
+      if (!read.length && (withheld.length || zones.length)) throw refuseUnchecked(role);
+      return { text: body };
+    }
+    try {
+      const text = await redirectTables(await this.parserEngine(), body, (s) => mirrors[s]);
+      return { text, searchPath: mirrors[this.opts.schema] ?? mirrorSchemaOf(this.opts.schema) };
+    } catch {
+      throw refuseUnchecked(role);
+    }
   }
 
   async query(
@@ -189,7 +238,6 @@ export class PostgresQueryRunner implements SqlRunner {
     const snapshot = await this.snapshot();
     const started = performance.now();
     const role = limits.role ?? this.role;
-    await this.checkReadable(sql, role, snapshot);
     const rowLimit = Math.max(
       0,
       Math.floor(limits.rowLimit ?? this.opts.rowLimit ?? DEFAULT_ROW_LIMIT),
@@ -199,21 +247,14 @@ export class PostgresQueryRunner implements SqlRunner {
       Math.floor(timeoutFor(role, limits.timeoutMs, this.opts.timeoutMs ?? DEFAULT_TIMEOUT_MS)),
     );
     const body = sql.trim().replace(/;\s*$/, '');
-    const { sql: text, values } = positionalParams(body, params);
-    this.engine ??= openPostgres({
-      url: this.opts.url(),
-      schema: this.opts.schema,
-      poolSize: this.opts.processes ?? 2,
-    });
-    const session = await (
-      await this.engine.catch((err: unknown) => {
-        this.engine = undefined;
-        throw err;
-      })
-    ).fork();
+    const readable = await this.readableText(body, role, snapshot);
+    const { sql: text, values } = positionalParams(readable.text, params);
+    const session = await (await this.pool(readable.searchPath !== undefined)).fork();
     try {
       const result = await session.transaction(async (tx) => {
         await tx.exec(`SET TRANSACTION READ ONLY; SET LOCAL statement_timeout = ${timeoutMs}`);
+        if (readable.searchPath !== undefined)
+          await tx.exec(`SET LOCAL search_path = ${quoteIdentifier(readable.searchPath)}`);
         // Wrapping makes anything but a query a syntax error, and the limit the server's work.
         return tx.query(
           `SELECT * FROM (\n${text}\n) AS tributary_query LIMIT ${rowLimit + 1}`,
@@ -236,7 +277,15 @@ export class PostgresQueryRunner implements SqlRunner {
       if (/permission denied/i.test(message))
         throw refuse(
           `refused: ${message}`,
-          'the read-only role reads the schemas the pipeline builds (`tributary catalog` lists them)',
+          readable.searchPath !== undefined
+            ? `the ${role} role reads the masked views of the schemas the pipeline builds (\`tributary catalog\` lists them), nothing else`
+            : 'the read-only role reads the schemas the pipeline builds (`tributary catalog` lists them)',
+        );
+      // A relation rebuilt by a run takes its masked view with it until the run publishes.
+      if (readable.searchPath !== undefined && /does not exist/.test(message))
+        throw refuse(
+          message.replace(/^(\w+ )?Error: /, ''),
+          'if a run is rebuilding it, it is back when the run finishes (publishing rebuilds the masked views)',
         );
       throw refuse(message.replace(/^(\w+ )?Error: /, ''));
     } finally {
@@ -251,34 +300,14 @@ export class PostgresQueryRunner implements SqlRunner {
   }
 
   async close(): Promise<void> {
-    const [engine, parser] = [this.engine, this.parser];
-    this.engine = this.parser = undefined;
+    const [engines, parser] = [[...this.engines.values()], this.parser];
+    this.engines.clear();
+    this.parser = undefined;
     await Promise.all([
-      engine?.then((e) => e.close()).catch(() => undefined),
+      ...engines.map((engine) => engine.then((e) => e.close()).catch(() => undefined)),
       parser?.then((e) => e.close()),
     ]);
   }
-}
-
-/** The read-only role's URL: warehouse.read_url, or the warehouse URL as the role publishing set up. */
-function readerUrl(ws: Workspace): string {
-  const config = ws.project.config.warehouse;
-  if (config.read_url)
-    return readSecret(config.read_url, 'tributary.yml: warehouse.read_url', ws.project.dir);
-  let credentials: { role: string; password: string };
-  try {
-    credentials = JSON.parse(readFileSync(readerCredentialsFile(ws), 'utf8')) as typeof credentials;
-  } catch (err) {
-    throw new TributaryError('the read-only role of the PostgreSQL warehouse is not set up yet', {
-      code: 'USAGE',
-      hint: 'run the pipeline first (`tributary run`): publishing creates it',
-      cause: err,
-    });
-  }
-  const url = new URL(readSecret(config.url!, 'tributary.yml: warehouse.url', ws.project.dir));
-  url.username = encodeURIComponent(credentials.role);
-  url.password = encodeURIComponent(credentials.password);
-  return url.toString();
 }
 
 /** Shared mode: reads the publish recorded in state (its table migrated on first use). */
@@ -306,7 +335,7 @@ export function queryRunnerFor(
     return new QuerySandbox({ dir: servingDir(ws), ...config, ...options });
   return new PostgresQueryRunner({
     dir: servingDir(ws),
-    url: () => readerUrl(ws),
+    url: (masked) => warehouseReaderUrl(ws, masked),
     schema: ws.project.config.models.schema,
     ...(config.processes !== undefined ? { processes: config.processes } : {}),
     ...(config.rowLimit !== undefined ? { rowLimit: config.rowLimit } : {}),

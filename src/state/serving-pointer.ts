@@ -4,6 +4,9 @@
  * here, and every replica's dashboards and SQL endpoint see it within a second (each compares its
  * cached version with this row at most that often), on this machine or another. A project one
  * process owns keeps the record in its serving folder only (orchestrator/serving.ts).
+ *
+ * Beside it, the passwords of the warehouse's read-only roles: a replica publishing on another
+ * machine uses the password the others use instead of renewing it under them.
  */
 import type { Engine } from '../engines/index.js';
 import { migrate, type Migration } from './migrations.js';
@@ -15,6 +18,15 @@ export const SERVING_POINTER_MIGRATIONS: readonly Migration[] = [
     statements: [
       `CREATE TABLE IF NOT EXISTS serving_pointer (
      name TEXT PRIMARY KEY, version TEXT NOT NULL, published_at TEXT NOT NULL, snapshot TEXT NOT NULL)`,
+    ],
+  },
+  {
+    version: 2,
+    name: 'warehouse_reader',
+    statements: [
+      // The read-only roles' passwords, one per role, so every replica logs in with the same one
+      // (never granted to those roles: they read the warehouse's published schemas only).
+      `CREATE TABLE IF NOT EXISTS warehouse_reader (role TEXT PRIMARY KEY, password TEXT NOT NULL)`,
     ],
   },
 ];
@@ -73,5 +85,28 @@ export class ServingPointerStore {
       [WAREHOUSE, pointer.version, pointer.publishedAt, pointer.snapshot],
     );
     return rows.length > 0;
+  }
+
+  /**
+   * The password of the read-only `role`: the one recorded, or `candidate` when none was (then
+   * recorded). Of replicas asking at once, all get the one that was recorded first.
+   */
+  async agreeReaderPassword(role: string, candidate: string): Promise<string> {
+    await this.engine.query(
+      `INSERT INTO warehouse_reader (role, password) VALUES ($1, $2) ON CONFLICT (role) DO NOTHING`,
+      [role, candidate],
+    );
+    const password = await this.readerPassword(role);
+    if (password === undefined) throw new Error(`the password of ${role} was not recorded`);
+    return password;
+  }
+
+  /** The recorded password of the read-only `role`, if any. */
+  async readerPassword(role: string): Promise<string | undefined> {
+    const { rows } = await this.engine.query(
+      `SELECT password FROM warehouse_reader WHERE role = $1`,
+      [role],
+    );
+    return rows[0] ? String(rows[0].password) : undefined;
   }
 }

@@ -12,6 +12,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   PipelineServer,
+  maskedRoleOf,
   openWorkspace,
   publishServingSnapshot,
   runPipeline,
@@ -41,7 +42,8 @@ describe.skipIf(!available)('serve replicas sharing a PostgreSQL state and wareh
     await db?.drop();
     const admin = new pg.Client({ connectionString: postgresTestUrl });
     await admin.connect();
-    await admin.query(`DROP ROLE IF EXISTS "${readRole}"`).catch(() => undefined);
+    for (const role of [readRole, maskedRoleOf(readRole)])
+      await admin.query(`DROP ROLE IF EXISTS "${role}"`).catch(() => undefined);
     await admin.end();
   });
 

@@ -6,6 +6,6 @@ export {
   type SandboxLimits,
   type SandboxResult,
 } from './sandbox.js';
-export { relationsRead } from './sql-ast.js';
+export { relationsRead, redirectTables, redirectQualifiedTables } from './sql-ast.js';
 export { type SandboxPolicy } from './read-policy.js';
 export { writeMaskedCopy, MASK_TEXT, type MaskedCopy } from './mask.js';

@@ -1,4 +1,5 @@
 /** Reading DuckDB's `json_serialize_sql` output: the tables, views and functions a SELECT names. */
+import { quoteIdentifier } from '../sql.js';
 import type { Engine } from '../types.js';
 
 /**
@@ -153,4 +154,144 @@ export async function relationsRead(
   } catch {
     return [];
   }
+}
+
+/** A table or view a serialized statement names, where its name starts in the text (in bytes). */
+export interface TableReference {
+  /** Byte offset of the name's first part (the catalog, schema or table) in the UTF-8 text. */
+  location: number;
+  /** How many dotted parts the name has (1 to 3). */
+  parts: number;
+}
+
+/** Every BASE_TABLE of a serialized statement with where its name starts; throws unless one statement. */
+export function tableReferencesInSerializedSql(json: unknown): TableReference[] {
+  const root = json as { error?: boolean; error_message?: string };
+  if (!root || typeof root !== 'object' || root.error)
+    throw new Error(root?.error_message ?? 'the statement could not be parsed');
+  const statements = (json as { statements?: unknown }).statements;
+  if (!Array.isArray(statements) || statements.length !== 1) throw new Error('not one statement');
+  const out: TableReference[] = [];
+  const walk = (v: unknown): void => {
+    if (Array.isArray(v)) return v.forEach(walk);
+    if (!v || typeof v !== 'object') return;
+    const o = v as Record<string, unknown>;
+    if (o.type === 'BASE_TABLE' && typeof o.table_name === 'string') {
+      if (typeof o.query_location !== 'number' || o.query_location < 0)
+        throw new Error(`no position for the table ${o.table_name}`);
+      out.push({
+        location: o.query_location,
+        parts: 1 + (o.schema_name ? 1 : 0) + (o.catalog_name ? 1 : 0),
+      });
+    }
+    for (const x of Object.values(o)) walk(x);
+  };
+  walk(statements);
+  return out;
+}
+
+/** One part of a dotted name as written: `"Quoted ""x"""` or `bare`. */
+interface NamePart {
+  /** The name as PostgreSQL resolves it: a quoted one as written, a bare one folded to lower case. */
+  name: string;
+  end: number;
+}
+
+const BYTE = (s: string) => s.charCodeAt(0);
+const isSpace = (b: number) => b === 0x20 || b === 0x09 || b === 0x0a || b === 0x0d;
+const isBare = (b: number) =>
+  (b >= 0x61 && b <= 0x7a) ||
+  (b >= 0x41 && b <= 0x5a) ||
+  (b >= 0x30 && b <= 0x39) ||
+  b === BYTE('_') ||
+  b === BYTE('$') ||
+  b >= 0x80;
+
+function readNamePart(text: Buffer, at: number): NamePart | undefined {
+  if (text[at] === BYTE('"')) {
+    let i = at + 1;
+    for (;;) {
+      const close = text.indexOf('"', i);
+      if (close < 0) return undefined;
+      if (text[close + 1] === BYTE('"')) i = close + 2;
+      else
+        return {
+          name: text
+            .subarray(at + 1, close)
+            .toString('utf8')
+            .replace(/""/g, '"'),
+          end: close + 1,
+        };
+    }
+  }
+  let end = at;
+  while (end < text.length && isBare(text[end]!)) end++;
+  if (end === at) return undefined;
+  return { name: text.subarray(at, end).toString('utf8').toLowerCase(), end };
+}
+
+/** The dotted name of `parts` parts starting at byte `at` (spaces allowed around the dots). */
+function readDottedName(text: Buffer, at: number, parts: number) {
+  const names: string[] = [];
+  let i = at;
+  for (let n = 0; n < parts; n++) {
+    if (n > 0) {
+      while (isSpace(text[i] ?? 0)) i++;
+      if (text[i] !== BYTE('.')) return undefined;
+      i++;
+      while (isSpace(text[i] ?? 0)) i++;
+    }
+    const part = readNamePart(text, i);
+    if (!part) return undefined;
+    names.push(part.name);
+    i = part.end;
+  }
+  return { names, end: i };
+}
+
+/**
+ * `sql` with each schema-qualified table name whose schema `redirect` maps to another schema
+ * written as that schema's (the catalog, if any, dropped): `main.customers c` becomes
+ * `"main__masked"."customers" c`. A reference keeps its table name, so `customers.email` still
+ * binds. Unqualified names are left as written (a search_path decides them), and so are schemas
+ * `redirect` does not map. Throws when the text at a reference is not the name DuckDB parsed.
+ */
+export function redirectQualifiedTables(
+  sql: string,
+  json: unknown,
+  redirect: (schema: string) => string | undefined,
+): string {
+  // DuckDB's positions count UTF-8 bytes, not JavaScript's UTF-16 units.
+  const text = Buffer.from(sql, 'utf8');
+  const refs = tableReferencesInSerializedSql(json)
+    .filter((r) => r.parts > 1)
+    .sort((a, b) => a.location - b.location);
+  const pieces: Buffer[] = [];
+  let copied = 0;
+  for (const ref of refs) {
+    if (ref.location < copied) continue; // the same reference reached twice in the tree
+    const found = readDottedName(text, ref.location, ref.parts);
+    if (!found) throw new Error(`cannot read the table name at byte ${ref.location}`);
+    const [schema, table] = found.names.slice(-2) as [string, string];
+    const target = redirect(schema);
+    if (target === undefined) continue;
+    pieces.push(text.subarray(copied, ref.location));
+    pieces.push(Buffer.from(`${quoteIdentifier(target)}.${quoteIdentifier(table)}`, 'utf8'));
+    copied = found.end;
+  }
+  pieces.push(text.subarray(copied));
+  return Buffer.concat(pieces).toString('utf8');
+}
+
+/**
+ * `sql` (one SELECT) with its schema-qualified references redirected (redirectQualifiedTables),
+ * parsed (never run) by `engine`, a DuckDB engine. Throws when DuckDB cannot parse it.
+ */
+export async function redirectTables(
+  engine: Engine,
+  sql: string,
+  redirect: (schema: string) => string | undefined,
+): Promise<string> {
+  const { rows } = await engine.query('SELECT json_serialize_sql(CAST($1 AS VARCHAR)) AS j', [sql]);
+  return redirectQualifiedTables(sql, JSON.parse(String(rows[0]!.j)), redirect);
 }

@@ -26,6 +26,7 @@ import {
   type Row,
   type TableInfo,
 } from '../types.js';
+import { dropMirrorView } from './masked-mirror.js';
 import { pgJsonKind, pgTypeName, pgTypeParsers, postgresTypeName } from './types.js';
 
 /**
@@ -511,6 +512,10 @@ class PostgresEngineImpl implements Engine {
       await tx.exec(`ALTER TABLE ${qualified(schema, aside)} RENAME TO ${quoteIdentifier(name)}`);
       if (old) await tx.exec(`DROP ${old} ${qualified(schema, backup)} CASCADE`);
     });
+  }
+
+  async beforeColumnsChange(schema: string, name: string): Promise<void> {
+    await dropMirrorView(this, schema, name);
   }
 
   async dropRelation(schema: string | undefined, name: string): Promise<void> {

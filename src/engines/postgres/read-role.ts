@@ -9,11 +9,17 @@ import { randomBytes } from 'node:crypto';
 import { TributaryError } from '../../core/errors.js';
 import { quoteIdentifier, quoteString } from '../sql.js';
 import type { Engine } from '../types.js';
+import { lockSchemas, whenRelationsFree } from './relation-locks.js';
 
 export interface ReadRoleOptions {
   role: string;
   /** Its password, when known (kept by the caller); a new one is set and returned otherwise. */
   password?: string;
+  /**
+   * Set `password` even when the role exists (the password agreed in shared state: a role a
+   * replica once gave a password of its own gets the agreed one).
+   */
+  setPassword?: boolean;
   /** The schemas it may read: usage, SELECT on every table and view, and on future ones. */
   schemas: readonly string[];
   /** statement_timeout of its sessions (queries set a shorter one of their own). */
@@ -29,32 +35,45 @@ export async function ensureReadRole(engine: Engine, options: ReadRoleOptions): 
   const q = quoteIdentifier;
   const role = q(options.role);
   try {
-    const exists =
-      (await engine.query('SELECT 1 AS x FROM pg_roles WHERE rolname = $1', [options.role])).rows
-        .length > 0;
-    let password = options.password;
-    if (!exists || !password) {
-      password ??= randomBytes(18).toString('base64url');
-      await engine.exec(
-        `${exists ? 'ALTER' : 'CREATE'} ROLE ${role} LOGIN PASSWORD ${quoteString(password)} NOSUPERUSER NOCREATEDB NOCREATEROLE`,
+    // One publisher at a time changes the role: two replicas altering it at once would make
+    // one fail ("tuple concurrently updated"), and a role created twice would fail the second.
+    const password = await engine.transaction(async (tx) => {
+      await tx.lockInTransaction('tributary.read_roles');
+      const exists =
+        (await tx.query('SELECT 1 AS x FROM pg_roles WHERE rolname = $1', [options.role])).rows
+          .length > 0;
+      let chosen = options.password;
+      if (!exists || !chosen || options.setPassword) {
+        chosen ??= randomBytes(18).toString('base64url');
+        await tx.exec(
+          `${exists ? 'ALTER' : 'CREATE'} ROLE ${role} LOGIN PASSWORD ${quoteString(chosen)} NOSUPERUSER NOCREATEDB NOCREATEROLE`,
+        );
+      }
+      await tx.exec(
+        `ALTER ROLE ${role} SET default_transaction_read_only = on;
+         ALTER ROLE ${role} SET statement_timeout = ${Math.floor(options.maxTimeoutMs)}`,
       );
-    }
-    await engine.exec(
-      `ALTER ROLE ${role} SET default_transaction_read_only = on;
-       ALTER ROLE ${role} SET statement_timeout = ${Math.floor(options.maxTimeoutMs)}`,
-    );
-    const { rows } = await engine.query(
-      'SELECT nspname AS name FROM pg_namespace WHERE nspname = ANY($1::text[])',
-      [[...options.schemas]],
-    );
-    for (const { name } of rows) {
-      const schema = q(String(name));
-      await engine.exec(
-        `GRANT USAGE ON SCHEMA ${schema} TO ${role};
-         GRANT SELECT ON ALL TABLES IN SCHEMA ${schema} TO ${role};
-         ALTER DEFAULT PRIVILEGES IN SCHEMA ${schema} GRANT SELECT ON TABLES TO ${role}`,
+      return chosen;
+    });
+    // Under the relations' locks: a GRANT meeting a run's step mid-swap would fail one of them.
+    await whenRelationsFree(engine, async (tx) => {
+      const { rows } = await tx.query(
+        'SELECT nspname AS name FROM pg_namespace WHERE nspname = ANY($1::text[])',
+        [[...options.schemas]],
       );
-    }
+      await lockSchemas(
+        tx,
+        rows.map((r) => String(r.name)),
+      );
+      for (const { name } of rows) {
+        const schema = q(String(name));
+        await tx.exec(
+          `GRANT USAGE ON SCHEMA ${schema} TO ${role};
+           GRANT SELECT ON ALL TABLES IN SCHEMA ${schema} TO ${role};
+           ALTER DEFAULT PRIVILEGES IN SCHEMA ${schema} GRANT SELECT ON TABLES TO ${role}`,
+        );
+      }
+    });
     return password;
   } catch (err) {
     if (err instanceof TributaryError) throw err;
