@@ -111,14 +111,15 @@ describe.skipIf(!available)('loading processed tables into PostgreSQL', () => {
       loadLakeTable(pg, duck, store, manifest('orders', [a])),
       loadLakeTable(other, reader, store, manifest('refunds', [c])),
     ]).finally(() => Promise.all([other.close(), reader.close()]));
-    expect(first).toEqual({ files: 1, rows: 55_000, reloaded: false });
-    expect(refunds).toEqual({ files: 1, rows: 3, reloaded: false });
+    expect(first).toEqual({ files: 1, rows: 55_000, deleted: 0, reloaded: false });
+    expect(refunds).toEqual({ files: 1, rows: 3, deleted: 0, reloaded: false });
     const b = await parquet('processed/orders/part-b.parquet', 55_000, 10, v1);
     const second = await loadLakeTable(pg, duck, store, manifest('orders', [a, b], v1, 2));
-    expect(second).toEqual({ files: 1, rows: 10, reloaded: false });
+    expect(second).toEqual({ files: 1, rows: 10, deleted: 0, reloaded: false });
     expect(await loadLakeTable(pg, duck, store, manifest('orders', [a, b], v1, 2))).toEqual({
       files: 0,
       rows: 0,
+      deleted: 0,
       reloaded: false,
     });
     expect(await stats('orders')).toEqual(await expected([a, b]));
@@ -141,6 +142,7 @@ describe.skipIf(!available)('loading processed tables into PostgreSQL', () => {
     expect(await loadLakeTable(pg, duck, store, manifest('stores', [b], v1, 2))).toEqual({
       files: 1,
       rows: 7,
+      deleted: 50,
       reloaded: true,
     });
     const { rows } = await pg.query(`SELECT min(id) AS lo, count(*) AS n FROM processed.stores`);
@@ -152,7 +154,7 @@ describe.skipIf(!available)('loading processed tables into PostgreSQL', () => {
     await loadLakeTable(pg, duck, store, manifest('customers', [a]));
     const b = await parquet('processed/customers/part-b.parquet', 4, 4, v2);
     const result = await loadLakeTable(pg, duck, store, manifest('customers', [a, b], v2, 2));
-    expect(result).toEqual({ files: 2, rows: 8, reloaded: true });
+    expect(result).toEqual({ files: 2, rows: 8, deleted: 4, reloaded: true });
     const { rows } = await pg.query(
       `SELECT count(*) FILTER (WHERE vip IS NULL) AS old, count(*) FILTER (WHERE vip) AS vip FROM processed.customers`,
     );
@@ -172,6 +174,7 @@ describe.skipIf(!available)('loading processed tables into PostgreSQL', () => {
     expect(await loadLakeTable(pg, duck, store, manifest('payments', [a, b], v1, 3))).toEqual({
       files: 1,
       rows: 10,
+      deleted: 0,
       reloaded: false,
     });
     const { rows } = await pg.query(
