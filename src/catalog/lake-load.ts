@@ -175,6 +175,7 @@ async function prepareTable(
   return { prepared: exposed ? 'recreated' : 'created', deleted };
 }
 
+/** How many rows `relation` holds (read in the transaction, before it is dropped). */
 async function countRows(tx: Engine, relation: string): Promise<number> {
   return Number((await tx.query(`SELECT count(*) AS n FROM ${relation}`)).rows[0]!.n);
 }
