@@ -1,18 +1,23 @@
 /**
  * Lake tables loaded into a warehouse that cannot read files (PostgreSQL): each processed table
- * becomes a real table holding exactly the rows of the Parquet files its manifest lists, kept up
- * to date incrementally. An embedded DuckDB reads the files; the rows go in through the engine's
- * bulk load (COPY … FROM STDIN on PostgreSQL).
+ * becomes a relation holding exactly the rows of the Parquet files its manifest lists, kept up to
+ * date incrementally. An embedded DuckDB reads the files; the rows go in through the engine's bulk
+ * load (COPY … FROM STDIN on PostgreSQL).
  *
- * Which files a table holds is recorded in the warehouse itself (`tributary.lake_files`), in the
- * same transaction as the rows they brought, so a crash at any point leaves the table and the
- * record agreeing: a file is loaded once, never twice, never half. A table whose files only grew
- * since the last load gets just the new files; one whose files were removed (a `replace` batch, a
- * `merge` batch rewriting older files, a foreign-key retry) or whose columns changed is reloaded
- * whole, still in one transaction, so readers see the old rows or the new, never a mix. The
- * table's quarantine (`quarantine.<table>`: rejected rows with their reasons) is loaded in the same
- * transaction, as DuckDB's view over the quarantine files shows it.
+ * The rows live in `tributary_lake.<table>`, each tagged with the file it came from (a hidden
+ * `_tributary_file` column: the file's id in `tributary.lake_files`); `processed.<table>` is a
+ * view over it with exactly the manifest's columns, so models (`select *` too), dashboards and
+ * the read-only role see what DuckDB's view over the files shows, and nothing of the bookkeeping.
+ * A load brings the table to the manifest in one transaction: the rows of files no longer listed
+ * are deleted (a `merge` batch rewriting older files, a foreign-key retry), new files are copied
+ * in, and `lake_files` records both, so a crash at any point leaves the rows and the record
+ * agreeing: a file is loaded once, never twice, never half, and readers see the old rows or the
+ * new, never a mix. A `replace` batch (every file gone) empties the table and loads it whole;
+ * so does a change of columns (the table is recreated). The table's quarantine
+ * (`quarantine.<table>`: rejected rows with their reasons) is loaded in the same transaction, as
+ * DuckDB's view over the quarantine files shows it.
  */
+import { TributaryError } from '../core/index.js';
 import type { Engine, LogicalType } from '../engines/index.js';
 import {
   parquetScan,
@@ -30,14 +35,24 @@ import {
 
 /** The schema of Tributary's own bookkeeping in a PostgreSQL warehouse (never granted to readers). */
 export const LOADS_SCHEMA = 'tributary';
+/** Where the loaded rows of processed tables live, with their file ids (never granted to readers). */
+export const LAKE_ROWS_SCHEMA = 'tributary_lake';
+/** The hidden column of a loaded row: the id (`lake_files.file_id`) of the file it came from. */
+export const FILE_COLUMN = '_tributary_file';
 /** Rows read from a file and sent at once: bounds memory whatever the file's size. */
 const CHUNK_ROWS = 50_000;
 
 export interface LakeLoadResult {
   /** Files loaded by this call (0 when the table was up to date). */
   files: number;
+  /** Rows copied in by this call. */
   rows: number;
-  /** The table was emptied and loaded whole (files removed, or its columns changed). */
+  /** Rows deleted by this call: those of files no longer listed (all of them when reloaded). */
+  deleted: number;
+  /**
+   * The table was emptied and loaded whole: every file it held was replaced (a `replace` batch),
+   * its columns changed, or it was still in the form of an older Tributary (migrated once).
+   */
   reloaded: boolean;
 }
 
@@ -63,6 +78,7 @@ async function createIfMissing(
 /** Creates the bookkeeping tables once per warehouse (idempotent, safe side by side). */
 async function ensureLoadTables(warehouse: Engine): Promise<void> {
   await warehouse.ensureSchema(LOADS_SCHEMA);
+  await warehouse.ensureSchema(LAKE_ROWS_SCHEMA);
   await warehouse.ensureSchema(PROCESSED_SCHEMA);
   await warehouse.ensureSchema(QUARANTINE_SCHEMA);
   await createIfMissing(
@@ -82,13 +98,142 @@ async function ensureLoadTables(warehouse: Engine): Promise<void> {
      batch VARCHAR(128) NOT NULL,
      row_count BIGINT NOT NULL,
      loaded_at TIMESTAMP NOT NULL,
+     file_id INTEGER,
      PRIMARY KEY (table_name, file_key)`,
   );
+  // Warehouses loaded before rows were tagged with their file lack the id (NULL in their rows:
+  // such a table is migrated, reloaded whole, on its next load). Altered only when missing: the
+  // ALTER's lock would otherwise make every load wait for every other.
+  const hasId = async () =>
+    (await warehouse.describe(LOADS_SCHEMA, 'lake_files'))!.some((c) => c.name === 'file_id');
+  if (await hasId()) return;
+  try {
+    await warehouse.exec(
+      `ALTER TABLE ${warehouse.dialect.quoteIdentifier(LOADS_SCHEMA)}.lake_files ADD COLUMN IF NOT EXISTS file_id INTEGER`,
+    );
+  } catch (err) {
+    if (!(await hasId())) throw err;
+  }
+}
+
+/** What `prepareTable` found: rows to keep (`ready`), or an empty table to load whole. */
+type Prepared = 'ready' | 'created' | 'recreated' | 'migrated';
+
+/**
+ * Makes `tributary_lake.<table>` (the manifest's columns and the file id, indexed) and the view
+ * `processed.<table>` over it exist, in the transaction `tx`; returns what it found and how many
+ * rows it emptied out. A table whose columns changed is recreated (views built on it go with it,
+ * CASCADE: the models reading it are rebuilt, as their input changed). A table of an older
+ * Tributary (`processed.<table>` a plain table of the rows, without file ids) is moved in under
+ * the view and emptied: views built on it keep working (they bind to the table, not its name)
+ * and read the same rows once it is reloaded.
+ */
+async function prepareTable(
+  tx: Engine,
+  manifest: TableManifest,
+  sameColumns: boolean,
+): Promise<{ prepared: Prepared; deleted: number }> {
+  const q = tx.dialect.quoteIdentifier;
+  const table = manifest.table;
+  const rows = `${q(LAKE_ROWS_SCHEMA)}.${q(table)}`;
+  const names = manifest.columns.map((c) => q(c.name)).join(', ');
+  const createView = () =>
+    tx.exec(`CREATE VIEW ${q(PROCESSED_SCHEMA)}.${q(table)} AS SELECT ${names} FROM ${rows}`);
+  const exposed = (await tx.listTables(PROCESSED_SCHEMA)).find((t) => t.name === table)?.type;
+  const tagged = (await tx.describe(LAKE_ROWS_SCHEMA, table))?.some((c) => c.name === FILE_COLUMN);
+  if (sameColumns && tagged) {
+    if (exposed === 'view') return { prepared: 'ready', deleted: 0 };
+    await tx.dropRelation(PROCESSED_SCHEMA, table); // someone's own relation in its place
+    await createView();
+    return { prepared: 'ready', deleted: 0 };
+  }
+  if (sameColumns && !tagged && exposed === 'table') {
+    await tx.dropRelation(LAKE_ROWS_SCHEMA, table);
+    await tx.exec(
+      `ALTER TABLE ${q(PROCESSED_SCHEMA)}.${q(table)} SET SCHEMA ${q(LAKE_ROWS_SCHEMA)}`,
+    );
+    const deleted = await deleteCounted(tx, rows);
+    await tx.exec(`ALTER TABLE ${rows} ADD COLUMN ${q(FILE_COLUMN)} INTEGER NOT NULL`);
+    await tx.exec(`CREATE INDEX ON ${rows} (${q(FILE_COLUMN)})`);
+    await createView();
+    return { prepared: 'migrated', deleted };
+  }
+  // Rows dropped with the old table count as deleted.
+  const deleted = tagged
+    ? await countRows(tx, rows)
+    : exposed
+      ? await countRows(tx, `${q(PROCESSED_SCHEMA)}.${q(table)}`)
+      : 0;
+  await tx.dropRelation(PROCESSED_SCHEMA, table);
+  await tx.dropRelation(LAKE_ROWS_SCHEMA, table);
+  const columns = manifest.columns.map(
+    (c) => `${q(c.name)} ${tx.dialect.typeName(c.type as LogicalType)}`,
+  );
+  await tx.exec(`CREATE TABLE ${rows} (${columns.join(', ')}, ${q(FILE_COLUMN)} INTEGER NOT NULL)`);
+  await tx.exec(`CREATE INDEX ON ${rows} (${q(FILE_COLUMN)})`);
+  await createView();
+  return { prepared: exposed ? 'recreated' : 'created', deleted };
+}
+
+/** How many rows `relation` holds (read in the transaction, before it is dropped). */
+async function countRows(tx: Engine, relation: string): Promise<number> {
+  return Number((await tx.query(`SELECT count(*) AS n FROM ${relation}`)).rows[0]!.n);
+}
+
+/** Deletes the rows of `table` (those `where` picks, with `params`) and returns how many. */
+async function deleteCounted(
+  tx: Engine,
+  table: string,
+  where = '',
+  params: unknown[] = [],
+): Promise<number> {
+  const { rows } = await tx.query(
+    `WITH gone AS (DELETE FROM ${table} ${where} RETURNING 1) SELECT count(*) AS n FROM gone`,
+    params,
+  );
+  return Number(rows[0]!.n);
 }
 
 /**
- * Brings `processed.<table>` in the warehouse up to the committed manifest: new files are
- * copied in, and the table is reloaded whole when files went away or its columns changed.
+ * Deletes the rows of loaded files the manifest no longer lists (every row when none of them is
+ * listed: a `replace` batch) and their records; returns the files still loaded (key to id) and
+ * how many rows went.
+ */
+async function dropUnlisted(
+  tx: Engine,
+  manifest: TableManifest,
+): Promise<{ loaded: Map<string, number>; deleted: number; emptied: boolean }> {
+  const q = tx.dialect.quoteIdentifier;
+  const files = `${q(LOADS_SCHEMA)}.lake_files`;
+  const rows = `${q(LAKE_ROWS_SCHEMA)}.${q(manifest.table)}`;
+  const loaded = new Map(
+    (
+      await tx.query(`SELECT file_key, file_id FROM ${files} WHERE table_name = $1`, [
+        manifest.table,
+      ])
+    ).rows.map((r) => [String(r.file_key), Number(r.file_id)] as const),
+  );
+  const live = new Set(manifest.files.map((f) => f.key));
+  const gone = [...loaded.keys()].filter((k) => !live.has(k));
+  if (gone.length === 0) return { loaded, deleted: 0, emptied: false };
+  const emptied = gone.length === loaded.size;
+  const deleted = emptied
+    ? await deleteCounted(tx, rows)
+    : await deleteCounted(tx, rows, `WHERE ${q(FILE_COLUMN)} = ANY($1::integer[])`, [
+        gone.map((k) => loaded.get(k)!),
+      ]);
+  await tx.query(`DELETE FROM ${files} WHERE table_name = $1 AND file_key = ANY($2::text[])`, [
+    manifest.table,
+    gone,
+  ]);
+  for (const k of gone) loaded.delete(k);
+  return { loaded, deleted, emptied };
+}
+
+/**
+ * Brings `processed.<table>` in the warehouse up to the committed manifest in one transaction:
+ * the rows of files no longer listed are deleted, new files are copied in; the table is loaded
+ * whole when every file was replaced, its columns changed, or it is migrated from an older form.
  * `reader` is an engine that reads Parquet (DuckDB). Safe to call again at any time.
  */
 export async function loadLakeTable(
@@ -97,11 +242,15 @@ export async function loadLakeTable(
   store: ObjectStore,
   manifest: TableManifest,
 ): Promise<LakeLoadResult> {
+  if (manifest.columns.some((c) => c.name === FILE_COLUMN))
+    throw new TributaryError(
+      `table ${manifest.table} has a column named ${FILE_COLUMN}, the name Tributary gives its bookkeeping on a PostgreSQL warehouse`,
+      { code: 'CONFIG', hint: `rename the column in the table's contract (e.g. tributary_file)` },
+    );
   await ensureLoadTables(warehouse);
   const q = warehouse.dialect.quoteIdentifier;
   const loads = `${q(LOADS_SCHEMA)}.lake_tables`;
   const files = `${q(LOADS_SCHEMA)}.lake_files`;
-  const target = `${q(PROCESSED_SCHEMA)}.${q(manifest.table)}`;
   const hash = schemaHash(manifest.columns);
   return warehouse.transaction(async (tx) => {
     // The table's bookkeeping row, locked: two loaders of one table take turns.
@@ -114,43 +263,20 @@ export async function loadLakeTable(
       `SELECT schema_hash FROM ${loads} WHERE table_name = $1 FOR UPDATE`,
       [manifest.table],
     );
-    const exists = (await tx.describe(PROCESSED_SCHEMA, manifest.table)) !== undefined;
-    let toLoad: DataFile[];
-    let reloaded = false;
-    if (!exists || rows[0]!.schema_hash !== hash) {
-      // New, or its columns changed: created afresh with the manifest's columns. Views built on
-      // it go with it (CASCADE); the models reading it are rebuilt, as their input changed.
-      await tx.dropRelation(PROCESSED_SCHEMA, manifest.table);
-      const columns = manifest.columns.map(
-        (c) => `${q(c.name)} ${warehouse.dialect.typeName(c.type as LogicalType)}`,
-      );
-      await tx.exec(`CREATE TABLE ${target} (${columns.join(', ')})`);
-      await tx.query(`DELETE FROM ${files} WHERE table_name = $1`, [manifest.table]);
-      toLoad = manifest.files;
-      reloaded = exists;
-    } else {
-      const loaded = new Set(
-        (
-          await tx.query(`SELECT file_key FROM ${files} WHERE table_name = $1`, [manifest.table])
-        ).rows.map((r) => String(r.file_key)),
-      );
-      const live = new Set(manifest.files.map((f) => f.key));
-      if ([...loaded].some((k) => !live.has(k))) {
-        await tx.exec(`DELETE FROM ${target}`);
-        await tx.query(`DELETE FROM ${files} WHERE table_name = $1`, [manifest.table]);
-        toLoad = manifest.files;
-        reloaded = true;
-      } else {
-        toLoad = manifest.files.filter((f) => !loaded.has(f.key));
-      }
-    }
+    const { prepared, deleted } = await prepareTable(tx, manifest, rows[0]!.schema_hash === hash);
+    let state = { loaded: new Map<string, number>(), deleted, emptied: true };
+    if (prepared === 'ready') state = await dropUnlisted(tx, manifest);
+    else await tx.query(`DELETE FROM ${files} WHERE table_name = $1`, [manifest.table]);
+    const toLoad = manifest.files.filter((f) => !state.loaded.has(f.key));
+    let nextId = [...state.loaded.values()].reduce((a, b) => Math.max(a, b), 0) + 1;
     let total = 0;
     for (const file of toLoad) {
-      const n = await copyFile(tx, reader, store, manifest, file);
+      const id = nextId++;
+      const n = await copyFile(tx, reader, store, manifest, file, id);
       await tx.query(
-        `INSERT INTO ${files} (table_name, file_key, batch, row_count, loaded_at)
-         VALUES ($1, $2, $3, $4, CURRENT_TIMESTAMP)`,
-        [manifest.table, file.key, file.batch, n],
+        `INSERT INTO ${files} (table_name, file_key, batch, row_count, loaded_at, file_id)
+         VALUES ($1, $2, $3, $4, CURRENT_TIMESTAMP, $5)`,
+        [manifest.table, file.key, file.batch, n, id],
       );
       total += n;
     }
@@ -159,13 +285,15 @@ export async function loadLakeTable(
       `UPDATE ${loads} SET schema_hash = $2, manifest_version = $3 WHERE table_name = $1`,
       [manifest.table, hash, manifest.version],
     );
-    return { files: toLoad.length, rows: total, reloaded };
+    const reloaded = prepared === 'ready' ? state.emptied : prepared !== 'created';
+    return { files: toLoad.length, rows: total, deleted: state.deleted, reloaded };
   });
 }
 
 /**
- * Copies one Parquet file's rows into the table, read by `reader` as text in the table's current
- * column order (a file written before a column was added reads NULL for it), chunk by chunk.
+ * Copies one Parquet file's rows into the table, tagged with the file's id, read by `reader` as
+ * text in the table's current column order (a file written before a column was added reads NULL
+ * for it), chunk by chunk.
  */
 async function copyFile(
   tx: Engine,
@@ -173,6 +301,7 @@ async function copyFile(
   store: ObjectStore,
   manifest: TableManifest,
   file: DataFile,
+  fileId: number,
 ): Promise<number> {
   const { quoteIdentifier: q, quoteString: s } = reader.dialect;
   const scan = parquetScan(store, [file], manifest.columns, s);
@@ -189,32 +318,41 @@ async function copyFile(
       : `CAST(CAST(${q(c.name)} AS ${reader.dialect.typeName(c.type as LogicalType)}) AS VARCHAR) AS ${q(c.name)}`,
   );
   const names = manifest.columns.map((c) => c.name);
-  return copyChunks(tx, reader, `SELECT ${columns.join(', ')} FROM ${scan}`, [
-    PROCESSED_SCHEMA,
-    manifest.table,
-    names,
-  ]);
+  return copyChunks(
+    tx,
+    reader,
+    `SELECT ${columns.join(', ')} FROM ${scan}`,
+    [LAKE_ROWS_SCHEMA, manifest.table, names],
+    [FILE_COLUMN, String(fileId)],
+  );
 }
 
 /**
  * Sends the rows `select` gives (every column text, named as `into`'s columns) from `reader` to
- * the table `into`, CHUNK_ROWS at a time; returns how many.
+ * the table `into`, CHUNK_ROWS at a time, with `constant` (a column and its value) in every row
+ * when given; returns how many.
  */
 async function copyChunks(
   tx: Engine,
   reader: Engine,
   select: string,
   [schema, table, names]: [string, string, string[]],
+  constant?: [string, string],
 ): Promise<number> {
   let copied = 0;
+  const into = constant ? [...names, constant[0]] : names;
   for (let offset = 0; ; offset += CHUNK_ROWS) {
     const { rows } = await reader.query(`${select} LIMIT ${CHUNK_ROWS} OFFSET ${offset}`);
     if (rows.length === 0) break;
     copied += await tx.insertRows(
       schema,
       table,
-      names,
-      rows.map((r) => names.map((n) => (r[n] === null ? null : String(r[n])))),
+      into,
+      rows.map((r) => {
+        const values = names.map((n) => (r[n] === null ? null : String(r[n])));
+        if (constant) values.push(constant[1]);
+        return values;
+      }),
     );
     if (rows.length < CHUNK_ROWS) break;
   }

@@ -106,6 +106,9 @@ describe.skipIf(!available)('the e-commerce template on a PostgreSQL warehouse',
       );
       expect(files.rows[0]!.n).toBe(files.rows[0]!.keys);
       expect(Number(files.rows[0]!.n)).toBe(manifestRows.files.length);
+      // processed.orders shows the manifest's columns only, as on DuckDB (no bookkeeping).
+      const { columns } = await ws.warehouse.query(`select * from processed.orders limit 0`);
+      expect(columns.map((c) => c.name)).not.toContain('_tributary_file');
     });
   });
 
@@ -135,6 +138,10 @@ describe.skipIf(!available)('the e-commerce template on a PostgreSQL warehouse',
   it('keeps queries away from bookkeeping, writes, settings and long runs', async () => {
     await expect(queryProject(pgDir, 'select * from tributary.lake_files')).rejects.toThrow(
       /permission denied for schema tributary/,
+    );
+    // The loaded rows with their file ids: read only through processed.<table>, never directly.
+    await expect(queryProject(pgDir, 'select * from tributary_lake.orders')).rejects.toThrow(
+      /permission denied for schema tributary_lake/,
     );
     await expect(queryProject(pgDir, 'delete from fct_sales')).rejects.toThrow(/syntax error/);
     await expect(
