@@ -84,3 +84,4 @@ export {
 } from './sync-history.js';
 export { checkSyncMapping, resolveSyncSource } from './sync-assets.js';
 export { checkSync, type SyncCheckReport } from './sync-check.js';
+export { checkSharedStreamLog } from './streams.js';
