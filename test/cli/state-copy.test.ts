@@ -11,11 +11,11 @@ import { appendFileSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STATE_STORES } from '../../src/cli/commands/state.js';
-import { openPostgres, type Engine } from '../../src/engines/index.js';
+import { openDuckDB, openPostgres, type Engine } from '../../src/engines/index.js';
 import { acquireProjectLock } from '../../src/orchestrator/index.js';
 import { loadProject } from '../../src/project/index.js';
 import { TokenStore } from '../../src/serve/index.js';
-import type { RunRecord, StepRecord } from '../../src/state/index.js';
+import { copyState, type RunRecord, type StepRecord } from '../../src/state/index.js';
 import { tempDir, writeFiles } from '../helpers.js';
 import { postgresTestUrl, serviceAvailable } from '../services.js';
 
@@ -26,6 +26,7 @@ const tag = `${Date.now().toString(36)}_${process.pid}`;
 const APP_SCHEMA = `copy_app_${tag}`;
 const STATE_SCHEMA = `copy_state_${tag}`;
 const NEWER_SCHEMA = `copy_newer_${tag}`;
+const ODD_SCHEMA = `copy_odd_${tag}`;
 const URL_VAR = 'TRIBUTARY_TEST_COPY_URL';
 
 function cli(dir: string, ...args: string[]) {
@@ -88,7 +89,8 @@ columns:
 
   afterAll(async () => {
     if (!app) return;
-    for (const schema of [APP_SCHEMA, STATE_SCHEMA, NEWER_SCHEMA]) await app.dropSchema(schema);
+    for (const schema of [APP_SCHEMA, STATE_SCHEMA, NEWER_SCHEMA, ODD_SCHEMA])
+      await app.dropSchema(schema);
     await app.close();
   });
 
@@ -171,6 +173,26 @@ columns:
       await pg.close();
     }
   }, 300_000);
+
+  it('refuses a table no store creates, rather than leave it behind', async () => {
+    const file = await openDuckDB({ path: join(tempDir('trib-state-copy-odd-'), 'state.duckdb') });
+    const pg = await openPostgres({ url: postgresTestUrl, schema: ODD_SCHEMA });
+    try {
+      await pg.ensureSchema(ODD_SCHEMA);
+      await file.exec('CREATE TABLE mystery (x INTEGER)');
+      const err = await copyState(
+        { engine: file, schema: 'main', describe: 'the file' },
+        { engine: pg, schema: ODD_SCHEMA, describe: 'the schema' },
+        STATE_STORES,
+      ).catch((e: unknown) => e);
+      expect(String(err)).toMatch(/the file holds table\(s\) mystery that no state store/);
+      const { rows } = await pg.query('SELECT count(*) AS n FROM runs');
+      expect(Number(rows[0]!.n)).toBe(0);
+    } finally {
+      await file.close();
+      await pg.close();
+    }
+  }, 120_000);
 
   it('refuses a target whose state schema is newer than this Tributary', async () => {
     const pg = await openPostgres({ url: postgresTestUrl });
