@@ -84,6 +84,7 @@ const COMMANDS: { names: readonly string[]; load: () => Promise<Register> }[] = 
   },
   { names: ['worker'], load: async () => (await import('./commands/worker.js')).registerWorker },
   { names: ['token'], load: async () => (await import('./commands/token.js')).registerToken },
+  { names: ['state'], load: async () => (await import('./commands/state.js')).registerState },
   { names: ['dlq'], load: async () => (await import('./commands/dlq.js')).registerDlq },
   { names: ['schema'], load: async () => (await import('./commands/schema.js')).registerSchema },
   { names: ['demo'], load: async () => (await import('./commands/demo.js')).registerDemo },

@@ -16,6 +16,7 @@ export {
 export { backoffDelay } from '../core/index.js';
 export {
   DeadLetterStore,
+  DEAD_LETTER_MIGRATIONS,
   type DeadLetterKind,
   type DeadLetterStatus,
   type DeadLetter,

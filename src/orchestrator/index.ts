@@ -2,6 +2,7 @@
 export { buildAssetGraph, selectAssets, type Asset, type AssetGraph } from './graph.js';
 export {
   openWorkspace,
+  acquireProjectLock,
   isSharedProject,
   stateLocation,
   loadAssetGraph,
@@ -80,6 +81,12 @@ export {
   type SyncRunPlan,
   type SyncSummary,
 } from './sync-run.js';
-export { SyncHistory, type SyncRunRecord, type SyncRunStatus } from './sync-history.js';
+export {
+  SyncHistory,
+  SYNC_HISTORY_MIGRATIONS,
+  type SyncRunRecord,
+  type SyncRunStatus,
+} from './sync-history.js';
 export { checkSyncMapping, resolveSyncSource } from './sync-assets.js';
 export { checkSync, type SyncCheckReport } from './sync-check.js';
+export { checkSharedStreamLog } from './streams.js';

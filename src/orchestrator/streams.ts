@@ -4,7 +4,9 @@
  * the log when there is one, else through the log opened for the landing.
  */
 import type { StreamSourceTable } from '../project/index.js';
-import { StreamSource, openStreamLog } from '../stream/index.js';
+import { TributaryError } from '../core/index.js';
+import type { Project } from '../project/index.js';
+import { StreamSource, advisoryFlushFence, openStreamLog } from '../stream/index.js';
 import type { Workspace } from './workspace.js';
 
 /** The connector landing a stream table in this workspace. */
@@ -13,6 +15,29 @@ export function streamSourceFor(ws: Workspace, table: StreamSourceTable): Stream
     table,
     ws.streams
       ? { flusher: ws.streams }
-      : { open: () => openStreamLog(ws.project.config.stream.log, ws.project.dir) },
+      : {
+          open: () => openStreamLog(ws.project.config.stream.log, ws.project.dir),
+          // Shared, serve replicas and other workers flush the same tables from the same log.
+          ...(ws.shared ? { fence: () => advisoryFlushFence(ws.state.engine) } : {}),
+        },
+  );
+}
+
+/**
+ * Refuses to collect (serve, collect) in shared mode on the local segment log. Each replica
+ * would append to a log of its own (its own disk; on one machine, two openers of one folder,
+ * which its lock refuses), while the lake keeps one cursor per stream shard: records of one
+ * replica's log would be read past as if flushed, or their sequence numbers taken for another
+ * log's. JetStream is one log every replica reaches, and each flush is fenced (fence.ts).
+ */
+export function checkSharedStreamLog(project: Project, shared: boolean): void {
+  if (!shared || project.config.stream.log.type !== 'local') return;
+  throw new TributaryError(
+    'this project is shared (state and warehouse on PostgreSQL), but its stream log is the local segment log, which only one process on one machine can own: replicas cannot collect into it',
+    {
+      code: 'CONFIG',
+      location: { file: 'tributary.yml', path: 'stream.log' },
+      hint: 'set stream.log to { type: jetstream, url: nats://… } so every replica appends to one log, or run the collector in a project that is not shared',
+    },
   );
 }

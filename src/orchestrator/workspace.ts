@@ -124,7 +124,10 @@ function alive(pid: number): boolean {
 }
 
 /** Takes the project's lock, or explains who holds it. A lock left by a dead process is taken over. */
-async function acquireLock(workDir: string, command: string): Promise<() => Promise<void>> {
+export async function acquireProjectLock(
+  workDir: string,
+  command: string,
+): Promise<() => Promise<void>> {
   await mkdir(workDir, { recursive: true });
   const path = join(workDir, 'lock');
   const info: LockInfo = { pid: process.pid, command, startedAt: new Date().toISOString() };
@@ -176,7 +179,9 @@ export function stateLocation(project: Project): StateLocation {
 export async function openWorkspace(dir: string, command: string): Promise<Workspace> {
   const loaded = await loadProject(dir);
   const shared = isSharedProject(loaded);
-  const release = shared ? async () => undefined : await acquireLock(loaded.paths.work, command);
+  const release = shared
+    ? async () => undefined
+    : await acquireProjectLock(loaded.paths.work, command);
   const opened: { close(): Promise<void> }[] = [];
   try {
     const project = shared ? await withOwnScratch(loaded) : loaded;

@@ -7,6 +7,7 @@ export {
   SESSION_IDLE_MS,
   SESSION_MAX_MS,
   TokenStore,
+  TOKEN_MIGRATIONS,
   type Role,
   type TokenRole,
   type TokenEntry,
@@ -42,6 +43,7 @@ export {
 export {
   outcomeOf,
   AuditLog,
+  AUDIT_MIGRATIONS,
   type AuditOutcome,
   type AuditEntry,
   type AuditStart,

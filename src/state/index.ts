@@ -21,7 +21,16 @@ export {
 } from './migrations.js';
 export { openStateEngine, describeStateLocation, type StateLocation } from './open.js';
 export {
+  copyState,
+  type StateStoreMigrations,
+  type StateSide,
+  type CopiedTable,
+  type StateCopyResult,
+  type StateCopyOptions,
+} from './copy.js';
+export {
   WorkQueue,
+  WORK_QUEUE_MIGRATIONS,
   FINISHED_STATES,
   type WorkState,
   type QueuedTask,

@@ -97,7 +97,7 @@ export interface WorkQueueOptions {
   maxClaims?: number;
 }
 
-const WORK_QUEUE_MIGRATIONS: readonly Migration[] = [
+export const WORK_QUEUE_MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
     name: 'work tasks and their edges',

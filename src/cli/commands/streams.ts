@@ -5,10 +5,11 @@
  * told to the caller and its retention gaps logged as errors and alerted.
  */
 import { describeError } from '../../core/index.js';
-import type { Workspace } from '../../orchestrator/index.js';
+import { checkSharedStreamLog, type Workspace } from '../../orchestrator/index.js';
 import type { Project, StreamSourceTable } from '../../project/index.js';
 import type { TokenStore } from '../../serve/index.js';
 import {
+  advisoryFlushFence,
   startCollecting,
   streamTables,
   type Collecting,
@@ -38,9 +39,16 @@ export interface CollectOptions {
   onBatch?: (table: StreamSourceTable, result: FlushResult) => void;
 }
 
-/** Starts collecting for an open workspace; its landing steps then go through this flusher. */
+/**
+ * Starts collecting for an open workspace; its landing steps then go through this flusher. In
+ * shared mode every replica collects into the one JetStream log (a local log is refused), and
+ * each flush holds its table's lock in the state database, so replicas' flushes never overlap.
+ */
 export async function collectFor(ws: Workspace, opts: CollectOptions): Promise<Collecting> {
+  checkSharedStreamLog(ws.project, ws.shared);
+  const fence = ws.shared ? advisoryFlushFence(ws.state.engine) : undefined;
   const collecting = await startCollecting(ws.project, ws.store, {
+    ...(fence ? { fence } : {}),
     credentials: producerCredentials(opts.tokens),
     ...(opts.host !== undefined ? { host: opts.host } : {}),
     ...(opts.port !== undefined ? { port: opts.port } : {}),
@@ -56,7 +64,17 @@ export async function collectFor(ws: Workspace, opts: CollectOptions): Promise<C
         .catch((err: unknown) => opts.log(`error: alerting a stream gap: ${describeError(err)}`));
     },
     onError: (table, err) => opts.log(`error: flushing ${table.id}: ${describeError(err)}`),
+  }).catch(async (err: unknown) => {
+    await fence?.close();
+    throw err;
   });
   ws.streams = collecting.runtime.flusher;
-  return collecting;
+  if (!fence) return collecting;
+  return {
+    ...collecting,
+    stop: async () => {
+      await collecting.stop();
+      await fence.close();
+    },
+  };
 }

@@ -8,7 +8,9 @@
  * and cuts the same batch (lines depend only on their records, so the bytes and the content
  * address are the same); a crash after it leaves a committed batch the next flush reads past.
  * Nothing is duplicated or dropped. One flusher per table at a time: the caller serialises
- * (StreamFlusher), and the process owning the log (its lock, the project lock) is the only one.
+ * (StreamFlusher), and the process owning the log (its lock, the project lock) is the only one;
+ * in shared mode, where processes share a JetStream log, each flush holds the table's lock in
+ * the state database (fence.ts).
  */
 import { TributaryError, faultPoint } from '../../core/index.js';
 import type { ObjectStore, RawBatch } from '../../lake/index.js';
@@ -171,6 +173,7 @@ export async function flushOnce(
   const advanced = { ...cursor.shards };
   for (const p of cut) advanced[p.record.shardId] = p.record.sequenceNumber;
   faultPoint(`flush-before-commit:${table.table}`);
+  await refuseMovedCursor(ctx, table, cursor);
   const next: StreamCursor = { shards: advanced, ...(allGaps.length ? { gaps: allGaps } : {}) };
   await commitRawBatches(ctx.store, table.source, table.table, [batch], { ...next });
   const rest = restAfterCut(reads, cut, advanced);
@@ -189,6 +192,31 @@ export async function flushOnce(
     gaps,
   };
 }
+
+/**
+ * Just before the commit: the cursor must still be the one this flush read. It always is under
+ * one flusher (the process owning the log, or the fence's lock in shared mode); should another
+ * have committed meanwhile (a fence whose connection was lost), committing would land records
+ * twice, so this batch is left uncommitted and the next look reads from the new cursor.
+ */
+async function refuseMovedCursor(
+  ctx: FlushContext,
+  table: StreamSourceTable,
+  read: StreamCursor,
+): Promise<void> {
+  const now = cursorOf((await readRawManifest(ctx.store, table.source, table.table)).cursor);
+  if (JSON.stringify(sortedShards(now)) === JSON.stringify(sortedShards(read))) return;
+  throw new TributaryError(
+    `stream table ${table.id}: another flusher committed while this one was cutting a batch; the batch is left uncommitted and its records are read again from the new cursor`,
+    {
+      code: 'CONFLICT',
+      hint: 'nothing is lost or doubled; in shared mode make sure every process uses the same state database',
+    },
+  );
+}
+
+const sortedShards = (cursor: StreamCursor): [string, string][] =>
+  Object.entries(cursor.shards).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 
 /**
  * Each shard's tail once `cut` is committed: the cut is a prefix of every shard's records

@@ -5,6 +5,7 @@
  * lets the flush in progress commit and then closes the log, which finishes pending appends; the
  * caller stops taking requests first.
  */
+import { TributaryError } from '../../core/index.js';
 import { LocalObjectStore, type ObjectStore } from '../../lake/index.js';
 import type { Project, StreamSourceTable } from '../../project/index.js';
 import type { StreamLog } from '../log.js';
@@ -23,7 +24,7 @@ export interface StreamRuntime {
 
 export type RuntimeOptions = Pick<
   StreamFlusherOptions,
-  'onBatch' | 'onGap' | 'onError' | 'pollMs' | 'now'
+  'onBatch' | 'onGap' | 'onError' | 'pollMs' | 'now' | 'fence'
 > & {
   /** Run the flusher on this thread even where a thread of its own is possible. */
   flusherOnMainThread?: boolean;
@@ -45,11 +46,22 @@ export async function startStreamRuntime(
     const created: string[] = [];
     for (const [name, def] of Object.entries(project.config.stream.streams)) {
       if (await log.describeStream(name)) continue;
-      await log.createStream(name, {
-        shards: def.shards,
-        maxAgeMs: def.retention.max_age,
-        ...(def.retention.max_bytes !== undefined ? { maxBytes: def.retention.max_bytes } : {}),
-      });
+      try {
+        await log.createStream(name, {
+          shards: def.shards,
+          maxAgeMs: def.retention.max_age,
+          ...(def.retention.max_bytes !== undefined ? { maxBytes: def.retention.max_bytes } : {}),
+        });
+      } catch (err) {
+        // Another replica sharing the log created it a moment ago: it is there, as wanted.
+        if (
+          err instanceof TributaryError &&
+          err.code === 'CONFLICT' &&
+          (await log.describeStream(name))
+        )
+          continue;
+        throw err;
+      }
       created.push(name);
     }
     const flusher = startFlusher(project, store, log, options);
@@ -70,7 +82,7 @@ export async function startStreamRuntime(
 
 /**
  * The flusher on a thread of its own (thread.ts) when the built code and a local lake allow it
- * and no test clock is given; otherwise on this thread.
+ * and no test clock or fence is given; otherwise on this thread.
  */
 function startFlusher(
   project: Project,
@@ -81,9 +93,11 @@ function startFlusher(
   const { flusherOnMainThread, ...rest } = options;
   const tables = streamTables(project);
   const tmpDir = project.paths.tmp;
+  // The fence's lock is taken on the state database, which the thread does not reach.
   if (
     !flusherOnMainThread &&
     !options.now &&
+    !options.fence &&
     store instanceof LocalObjectStore &&
     flusherThreadAvailable()
   ) {

@@ -10,6 +10,7 @@ import { describeError } from '../../core/index.js';
 import { lakeKeys, type ObjectStore } from '../../lake/index.js';
 import type { StreamSourceTable } from '../../project/index.js';
 import type { StreamLog } from '../log.js';
+import type { FlushFence } from './fence.js';
 import { flushOnce, type FlushResult, type RetentionGap } from './flusher.js';
 
 export interface StreamFlusherOptions {
@@ -31,6 +32,11 @@ export interface StreamFlusherOptions {
   onGap?: (gap: RetentionGap) => void;
   /** A flush that failed (the loop tries again at the next look). */
   onError?: (table: StreamSourceTable, err: unknown) => void;
+  /**
+   * Shared mode: each flush runs holding the table's lock across processes (fence.ts), since
+   * other processes flush the same tables from the same log.
+   */
+  fence?: FlushFence;
 }
 
 /** What `land` flushed for one table: every batch cut, until nothing waited. */
@@ -114,13 +120,22 @@ export class StreamFlusher implements FlushService {
   }
 
   private async flush(table: StreamSourceTable, force: boolean): Promise<FlushResult> {
+    const result = this.opts.fence
+      ? await this.opts.fence.run(table.id, () => this.flushOwned(table, force))
+      : await this.flushOwned(table, force);
+    for (const gap of result.gaps) this.opts.onGap?.(gap);
+    if (result.batch) this.opts.onBatch?.(table, result);
+    return result;
+  }
+
+  /** One flush, as the table's only raw writer (this process owns the log, or holds the fence). */
+  private async flushOwned(table: StreamSourceTable, force: boolean): Promise<FlushResult> {
     if (!this.swept.has(table.id)) {
-      // This process owns the log, so it is the table's only raw writer: a partial write in the
-      // table's raw folder is a dead flusher's.
+      // Nobody else writes the table's raw folder now: a partial write there is a dead flusher's.
       await this.opts.store.removePartialWrites(`${lakeKeys.rawTable(table.source, table.table)}/`);
       this.swept.add(table.id);
     }
-    const result = await flushOnce(
+    return flushOnce(
       {
         store: this.opts.store,
         tmpDir: this.opts.tmpDir,
@@ -130,9 +145,6 @@ export class StreamFlusher implements FlushService {
       table,
       { force },
     );
-    for (const gap of result.gaps) this.opts.onGap?.(gap);
-    if (result.batch) this.opts.onBatch?.(table, result);
-    return result;
   }
 
   private pollMs(table: StreamSourceTable): number {

@@ -9,10 +9,15 @@ import { TributaryError } from '../../core/index.js';
 import type { StreamSourceTable } from '../../project/index.js';
 import type { LandContext, LandResult, Source } from '../../sources/index.js';
 import type { StreamLog } from '../log.js';
+import type { FlushFence } from './fence.js';
 import { StreamFlusher, type FlushService } from './service.js';
 
-/** Where a stream source gets its log: the owning process's flusher, or a log it opens itself. */
-export type StreamAccess = { flusher: FlushService } | { open: () => Promise<StreamLog> };
+/**
+ * Where a stream source gets its log: the owning process's flusher, or a log it opens itself
+ * (in shared mode with a fence, fence.ts: other processes flush the same log's tables).
+ */
+export type StreamAccess =
+  { flusher: FlushService } | { open: () => Promise<StreamLog>; fence?: () => FlushFence };
 
 /** The connector of a `type: stream` table. */
 export class StreamSource implements Source {
@@ -28,16 +33,19 @@ export class StreamSource implements Source {
   async land(ctx: LandContext): Promise<LandResult> {
     if ('flusher' in this.access) return this.landWith(this.access.flusher);
     const log = await this.openLog(this.access.open);
+    const fence = this.access.fence?.();
     const flusher = new StreamFlusher({
       store: ctx.store,
       tmpDir: ctx.tmpDir,
       log,
       tables: [this.table],
+      ...(fence ? { fence } : {}),
     });
     try {
       return await this.landWith(flusher);
     } finally {
       await flusher.stop();
+      await fence?.close();
       await log.close();
     }
   }
