@@ -21,7 +21,7 @@ import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { METHODS } from '../src/forecast/methods/index.js';
 import { forecastSeriesParallel } from '../src/forecast/parallel.js';
-import { mase, owa, scaleSeason, smape } from '../src/forecast/metrics.js';
+import { mase, owa, rmsse, scaleSeason, smape } from '../src/forecast/metrics.js';
 import type { OwaItem } from '../src/forecast/metrics.js';
 import type { ForecastSpec, SeriesForecast } from '../src/forecast/types.js';
 import { runMethod } from '../src/forecast/bands.js';
@@ -72,6 +72,11 @@ interface MethodFigures {
   mase: number;
   owaNaive2: number;
   owaSeasonalNaive: number;
+  /**
+   * Mean RMSSE (M5's metric) over mean RMSSE of Naive2: the squared-error yardstick, which
+   * rewards forecasting the mean demand where MASE and sMAPE reward forecasting zero.
+   */
+  relRmsse: number;
   /** The same figures on the newest held-out origin alone (the bench's figure before origins). */
   lastMase: number;
   lastOwaNaive2: number;
@@ -79,7 +84,10 @@ interface MethodFigures {
 }
 
 /** Per method, the OWA items against Naive2 and against seasonal naive. */
-type ItemsByMethod = Map<string, { n2: OwaItem[]; sn: OwaItem[] }>;
+type ItemsByMethod = Map<
+  string,
+  { n2: OwaItem[]; sn: OwaItem[]; rmsse: number[]; n2Rmsse: number[] }
+>;
 
 /**
  * Scores every method's (and auto's) forecasts made at `cut` (training values [0, cut)) against
@@ -117,17 +125,25 @@ function scoreOrigin(
       referenceForecast('naive', train, set.spec);
     if (!n2 || !sn) return;
     const [n2s, n2m] = score(n2);
+    const n2r = rmsse(actual, n2, train);
     const [sns, snm] = score(sn);
     const entries: [string, number[]][] = [...byMethod, ['auto', r.forecast.mean]];
     for (const [name, mean] of entries) {
       const [sm, ma] = score(mean);
-      const slot = into.get(name) ?? { n2: [], sn: [] };
+      const slot = into.get(name) ?? { n2: [], sn: [], rmsse: [], n2Rmsse: [] };
       slot.n2.push({ smape: sm, mase: ma, naive2Smape: n2s, naive2Mase: n2m });
+      const rm = rmsse(actual, mean, train);
+      if (Number.isFinite(rm) && Number.isFinite(n2r)) {
+        slot.rmsse.push(rm);
+        slot.n2Rmsse.push(n2r);
+      }
       slot.sn.push({ smape: sm, mase: ma, naive2Smape: sns, naive2Mase: snm });
       into.set(name, slot);
     }
   });
 }
+
+const sum = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0);
 
 /** Figures per method: every origin pooled (M4's set means over series × origins) and the last. */
 function figuresOf(all: ItemsByMethod, last: ItemsByMethod): MethodFigures[] {
@@ -142,6 +158,7 @@ function figuresOf(all: ItemsByMethod, last: ItemsByMethod): MethodFigures[] {
       mase: a.mase,
       owaNaive2: a.owa,
       owaSeasonalNaive: owa(slot.sn).owa,
+      relRmsse: sum(slot.rmsse) / sum(slot.n2Rmsse),
       lastMase: lastN2?.mase ?? NaN,
       lastOwaNaive2: lastN2?.owa ?? NaN,
       lastOwaSeasonalNaive: l ? owa(l.sn).owa : NaN,
@@ -224,11 +241,11 @@ function printSet(
     `${set.series.length} series × ${ORIGINS} origins in ${wall.toFixed(1)} s wall (main-thread CPU ${cpuSeconds(cpu0).toFixed(1)} s, workers not counted)`,
   );
   console.log(
-    'method          scored   sMAPE    MASE  OWA/naive2  OWA/snaive | last origin: MASE  OWA/naive2  OWA/snaive',
+    'method          scored   sMAPE    MASE  OWA/naive2  OWA/snaive  RMSSE/naive2 | last origin: MASE  OWA/naive2  OWA/snaive',
   );
   for (const f of figures) {
     console.log(
-      `${f.method.padEnd(15)} ${String(f.series).padStart(6)} ${f3(f.smape).padStart(7)} ${f3(f.mase).padStart(7)} ${f3(f.owaNaive2).padStart(11)} ${f3(f.owaSeasonalNaive).padStart(11)} | ${f3(f.lastMase).padStart(17)} ${f3(f.lastOwaNaive2).padStart(11)} ${f3(f.lastOwaSeasonalNaive).padStart(11)}${f.method === 'auto' ? '   <- auto' : ''}`,
+      `${f.method.padEnd(15)} ${String(f.series).padStart(6)} ${f3(f.smape).padStart(7)} ${f3(f.mase).padStart(7)} ${f3(f.owaNaive2).padStart(11)} ${f3(f.owaSeasonalNaive).padStart(11)} ${f3(f.relRmsse).padStart(13)} | ${f3(f.lastMase).padStart(17)} ${f3(f.lastOwaNaive2).padStart(11)} ${f3(f.lastOwaSeasonalNaive).padStart(11)}${f.method === 'auto' ? '   <- auto' : ''}`,
     );
   }
   console.log(
@@ -292,22 +309,26 @@ async function main(): Promise<void> {
       .map((l) => l.toFixed(1))
       .join(' ')} (the machine is shared)`,
   );
-  const summary: [string, MethodFigures | undefined][] = [];
+  const summary: [string, MethodFigures | undefined, MethodFigures | undefined][] = [];
   const sets: BenchSet[] = [];
   if (only.has('a')) sets.push(...syntheticSets());
   if (only.has('b')) sets.push(...(await templateSets(Number(args.scale))));
   if (only.has('c')) sets.push(...realSets());
   for (const set of sets) {
     const figures = await runSet(set);
-    summary.push([set.name, figures.find((f) => f.method === 'auto')]);
+    summary.push([
+      set.name,
+      figures.find((f) => f.method === 'auto'),
+      figures.find((f) => f.method === 'naive2'),
+    ]);
   }
   if (summary.length) {
     console.log(
-      `\n## auto per set (target: OWA < 1 against Naive2 and against seasonal naive): ${ORIGINS} origins pooled | last origin`,
+      `\n## auto per set (target: below 1 against Naive2 and against seasonal naive), ${ORIGINS} origins pooled: OWA/naive2, OWA/snaive, MASE/MASE of naive2, RMSSE/naive2 | last origin: OWA/naive2, OWA/snaive`,
     );
-    for (const [name, f] of summary)
+    for (const [name, f, n2] of summary)
       console.log(
-        `${f3(f?.owaNaive2 ?? NaN)} / ${f3(f?.owaSeasonalNaive ?? NaN)} | ${f3(f?.lastOwaNaive2 ?? NaN)} / ${f3(f?.lastOwaSeasonalNaive ?? NaN)}  ${name}`,
+        `${f3(f?.owaNaive2 ?? NaN)} ${f3(f?.owaSeasonalNaive ?? NaN)} ${f3((f?.mase ?? NaN) / (n2?.mase ?? NaN))} ${f3(f?.relRmsse ?? NaN)} | ${f3(f?.lastOwaNaive2 ?? NaN)} ${f3(f?.lastOwaSeasonalNaive ?? NaN)}  ${name}`,
       );
   }
   if (only.has('speed')) await speedCase(Number(args['speed-series']));
