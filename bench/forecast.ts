@@ -145,6 +145,33 @@ function scoreOrigin(
 
 const sum = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0);
 
+/**
+ * Per method, the series whose forecast made at `cut` had the lowest MASE on the next h values
+ * of all the single methods (auto and combinations left out): what auto would ideally pick.
+ */
+function winnersOf(
+  set: BenchSet,
+  results: SeriesForecast[],
+  cut: (values: readonly number[]) => number,
+): Map<string, number> {
+  const h = set.spec.horizon;
+  const m = scaleSeason(set.spec.seasonPeriods);
+  const counts = new Map<string, number>();
+  set.series.forEach((s, i) => {
+    const end = cut(s.values);
+    const train = s.values.slice(0, end);
+    const actual = s.values.slice(end, end + h);
+    let best: [string, number] | null = null;
+    for (const f of results[i]!.forecasts) {
+      if (f.method.startsWith('combine(')) continue;
+      const v = mase(actual, f.mean, train, m);
+      if (Number.isFinite(v) && (best === null || v < best[1])) best = [f.method, v];
+    }
+    if (best) counts.set(best[0], (counts.get(best[0]) ?? 0) + 1);
+  });
+  return counts;
+}
+
 /** Figures per method: every origin pooled (M4's set means over series × origins) and the last. */
 function figuresOf(all: ItemsByMethod, last: ItemsByMethod): MethodFigures[] {
   return [...all].map(([method, slot]) => {
@@ -187,6 +214,7 @@ async function runSet(set: BenchSet): Promise<MethodFigures[]> {
   const last: ItemsByMethod = new Map();
   let wall = 0;
   let lastResults: SeriesForecast[] = [];
+  let winners = new Map<string, number>();
   const cpu0 = process.cpuUsage();
   // Origin o holds out the h values ending o·h before each series' end (o = 0: the newest h),
   // and the engine sees only what comes before them: its own backtest windows, and so auto's
@@ -214,10 +242,11 @@ async function runSet(set: BenchSet): Promise<MethodFigures[]> {
     if (o === 0) {
       scoreOrigin(originSet, results, cut, last);
       lastResults = results;
+      winners = winnersOf(originSet, results, cut);
     }
   }
   const figures = figuresOf(all, last).sort((a, b) => a.owaNaive2 - b.owaNaive2);
-  printSet(set, figures, lastResults, wall, cpu0);
+  printSet(set, figures, lastResults, winners, wall, cpu0);
   return figures;
 }
 
@@ -225,6 +254,7 @@ function printSet(
   set: BenchSet,
   figures: MethodFigures[],
   lastResults: SeriesForecast[],
+  winners: Map<string, number>,
   wall: number,
   cpu0: NodeJS.CpuUsage,
 ): void {
@@ -255,6 +285,12 @@ function printSet(
       .join(
         ', ',
       )}; fallbacks ${fallbacks}; outliers replaced for the final fit: ${replaced} in ${cleaned.length} series`,
+  );
+  console.log(
+    `best single method per series at the last origin (lowest hold-out MASE): ${[...winners]
+      .sort((a, b) => b[1] - a[1])
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}`,
   );
 }
 
