@@ -1,12 +1,15 @@
 /**
  * `npm run bench:forecast`: accuracy and speed of the forecast engine (src/forecast).
  *
- * Accuracy, per set: the last h values of every series are held out; `forecastSeriesParallel`
- * runs on the rest (its own rolling backtests choose `auto`'s method per series, never seeing
- * the hold-out), with `keepAllMethods` so every candidate's forecast from the same training data
- * is scored too. Printed per method: mean sMAPE and MASE on the hold-out, and OWA as M4 computes
- * it (set means) against Naive2 and, in the same way, against seasonal naive (the reference
- * measured in the same run). `auto` is the engine's pick per series.
+ * Accuracy, per set, at `--origins k` held-out origins one horizon apart (default 4): at origin o
+ * the h values ending o·h before each series' end are held out and `forecastSeriesParallel` runs
+ * on what precedes them (its own rolling backtests choose `auto`'s method per series, never
+ * seeing the hold-out), with `keepAllMethods` so every candidate's forecast from the same
+ * training data is scored too. Printed per method, series × origins pooled: mean sMAPE and MASE
+ * on the hold-outs, OWA as M4 computes it (set means) against Naive2 and, in the same way,
+ * against seasonal naive (the reference measured in the same run), and mean RMSSE over Naive2's
+ * (M5's metric, the one that does not reward zero forecasts on intermittent demand); then the
+ * newest origin alone, the single hold-out the bench used before. `auto` is the engine's pick.
  * Sets: (a) synthetic series with known trend, seasonality (weekly, yearly, monthly data's
  * 12), noise and intermittency from a seeded PRNG; (b) the ecommerce template's generated daily
  * unit sales per category and per product (the 200 best sellers); (c) real classic series
@@ -15,7 +18,7 @@
  * candidate (seasons 7 and 365, so MSTL is one), wall and CPU seconds (process CPU includes the
  * worker threads). Target < 30 s.
  *   npm run bench:forecast -- [--speed-series 1000] [--workers 2] [--scale 0.3] [--only a,b,c,speed]
- *     [--combine-top k] [--outliers clean|keep]
+ *     [--origins 4] [--combine-top k] [--outliers clean|keep]
  */
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
