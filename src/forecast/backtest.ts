@@ -234,6 +234,7 @@ export function summarize(
       smape: mean(pick((r) => r.smape)),
       mase: mean(pick((r) => r.mase)),
       owa: mean(pick((r) => r.owa)),
+      rmsse: mean(pick((r) => r.rmsse)),
     };
     const reasons = [...new Set(mine.filter((r) => r.skipped).map((r) => r.skipped!))];
     if (reasons.length > 0) score.skipped = reasons.join('; ');

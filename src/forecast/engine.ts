@@ -195,21 +195,19 @@ function scoreOf(scores: readonly MethodScore[], name: string): MethodScore | un
 /**
  * The methods to average for a series (one or none: no combination): the best k with
  * `combineTop`, else for `auto` the pool of methods indistinguishable from the best unless the
- * spec asks `selection: 'best'` or the series is intermittent (auto.ts). An explicit method list
+ * spec asks `selection: 'best'` (auto.ts). An explicit method list
  * without `combineTop` takes the best alone.
  */
 function chosenMembers(
   ranked: Ranked,
   scores: readonly MethodScore[],
-  candidates: readonly string[],
   spec: ForecastSpec,
 ): string[] {
   if (spec.combineTop !== undefined) {
     const k = Math.min(spec.combineTop, ranked.order.length);
     return k >= 2 ? ranked.order.slice(0, k) : [];
   }
-  const intermittent = ['croston', 'sba', 'tsb'].some((m) => candidates.includes(m));
-  if (!isAuto(spec) || spec.selection === 'best' || intermittent) return [];
+  if (!isAuto(spec) || spec.selection === 'best') return [];
   if (ranked.by === 'none' || ranked.by === 'smape') return [];
   const key = ranked.by;
   return poolMembers(ranked.order, (name) => scoreOf(scores, name)?.[key] ?? null);
@@ -254,7 +252,7 @@ export function forecastOne(s: SeriesInput, spec: ForecastSpec): SeriesForecast 
   const rows = backtest.rows;
   const scores = summarize(rows, tested);
   const ranked = rankMethods(scores, candidates, isIntermittent(raw));
-  const members = chosenMembers(ranked, scores, candidates, spec);
+  const members = chosenMembers(ranked, scores, spec);
   let chosen: ChosenMethod;
   let forecast: MethodForecast;
   let fitted: (number[] | undefined)[];

@@ -133,6 +133,11 @@ export interface MethodScore {
   mase: number | null;
   /** Mean per-window OWA against Naive2; what `auto` ranks by (lower is better). */
   owa: number | null;
+  /**
+   * Mean per-window RMSSE (M5's metric, scaled by the in-sample one-step naive MSE); what `auto`
+   * ranks an intermittent series by. Absent in scores made before it was summarised.
+   */
+  rmsse?: number | null;
   /** Why the method was not scored on some or all windows. */
   skipped?: string;
 }

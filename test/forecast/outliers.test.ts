@@ -131,20 +131,27 @@ describe('outliers in the engine', () => {
   });
 });
 
-describe('intermittent series are ranked by MASE', () => {
-  const score = (method: string, owa: number, mase: number): MethodScore => ({
+describe('intermittent series are ranked by RMSSE', () => {
+  const score = (method: string, owa: number, mase: number, rmsse?: number): MethodScore => ({
     method,
     windows: 3,
     smape: 100,
     mase,
     owa,
+    ...(rmsse !== undefined ? { rmsse } : {}),
   });
-  it('orders by MASE when intermittent, by OWA otherwise', () => {
-    const scores = [score('naive', 0.9, 1.4), score('croston', 1.2, 0.8)];
+  it('orders by RMSSE when intermittent (MASE when RMSSE is absent), by OWA otherwise', () => {
+    // naive (a zero forecast) wins on OWA and MASE; croston (the demand rate) on RMSSE.
+    const scores = [score('naive', 0.9, 0.7, 1.3), score('croston', 1.2, 0.8, 0.9)];
     expect(rankMethods(scores, ['naive', 'croston'], true)).toEqual({
+      order: ['croston', 'naive'],
+      by: 'rmsse',
+    });
+    expect(rankMethods(scores, ['naive', 'croston']).by).toBe('owa');
+    const noRmsse = [score('naive', 0.9, 1.4), score('croston', 1.2, 0.8)];
+    expect(rankMethods(noRmsse, ['naive', 'croston'], true)).toEqual({
       order: ['croston', 'naive'],
       by: 'mase',
     });
-    expect(rankMethods(scores, ['naive', 'croston']).by).toBe('owa');
   });
 });
