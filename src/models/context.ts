@@ -247,9 +247,28 @@ export function nodeGlobals(
     return (await runStatement(rt, String(sql), true)).table;
   };
   addStatementFunctions(g, rt, mode);
-  g.adapter = adapterObject(rt, g);
+  // Most renders never read `adapter` (a model without dispatch, a test checked at parse):
+  // build it on first read only.
+  lazyGlobal(g, 'adapter', () => adapterObject(rt, g));
   Object.assign(g, extra);
   return g;
+}
+
+/**
+ * Defines `g[name]` as made by `make` on its first read, then kept as a plain value; assigning it
+ * first (a caller's `extra`) simply sets the value.
+ */
+function lazyGlobal(g: Record<string, unknown>, name: string, make: () => unknown): void {
+  const settle = (value: unknown) => {
+    Object.defineProperty(g, name, { value, writable: true, enumerable: true, configurable: true });
+    return value;
+  };
+  Object.defineProperty(g, name, {
+    get: () => settle(make()),
+    set: settle,
+    enumerable: true,
+    configurable: true,
+  });
 }
 
 function resolveSource(rt: CompileRuntime, node: Node, s: string, t: string): Relation {

@@ -4,6 +4,7 @@
  * what is missing becomes Undefined rather than an error. Calls reach JS functions with the
  * Kwargs convention and macros through their internal entry point.
  */
+import type { Expr } from '../ast.js';
 import { NO_METHOD, callPyMethod, dictKey, hasPyMethod } from '../python.js';
 import {
   JINJA_CALL,
@@ -244,20 +245,32 @@ export function getitem(st: State, obj: unknown, key: unknown): unknown {
   return undef(st, null, `'${typeName(obj)} object' has no element ${String(key)}`);
 }
 
-/** Calls a value from a template; `what` names the callee for the not-callable message. */
-export async function callValue(
+/** How the not-callable message names a callee expression (`'x'`, `'a.b'`). */
+function describeCallee(e: Expr): string {
+  if (e.k === 'name') return `'${e.name}'`;
+  if (e.k === 'getattr') return `'${describeCallee(e.obj).replace(/'/g, '')}.${e.attr}'`;
+  return 'the expression';
+}
+
+/**
+ * Calls a value from a template; `callee` is the expression it came from, named in the
+ * not-callable message (only built when that message is).
+ */
+export function callValue(
   st: State,
   fn: unknown,
   thisArg: unknown,
   args: unknown[],
   kwargs: Record<string, unknown> | null,
-  what: string,
-): Promise<unknown> {
+  callee: Expr,
+): unknown {
   if (typeof fn !== 'function') {
     if (fn instanceof JinjaUndefined) failUndefined(fn);
     const call = (fn as { [JINJA_CALL]?: (args: unknown[]) => unknown } | null)?.[JINJA_CALL];
     if (call) return call.call(fn, args);
-    throw new TemplateRuntimeError(`${what} is not callable (it is ${article(typeName(fn))})`);
+    throw new TemplateRuntimeError(
+      `${describeCallee(callee)} is not callable (it is ${article(typeName(fn))})`,
+    );
   }
   const impl = (fn as { [MACRO_IMPL]?: MacroImpl })[MACRO_IMPL];
   if (impl) return impl(args, kwargs ?? {}, st.depth);
@@ -275,10 +288,8 @@ export async function callValue(
     }
     args.push(new Kwargs(kwargs));
   }
-  const r = (fn as (...a: unknown[]) => unknown).apply(thisArg, args);
-  if (r !== null && typeof r === 'object' && typeof (r as { then?: unknown }).then === 'function')
-    return await (r as Promise<unknown>);
-  return r;
+  // A Promise (an async global, a macro called as a JS function) is the caller's to await.
+  return (fn as (...a: unknown[]) => unknown).apply(thisArg, args);
 }
 
 function article(name: string): string {

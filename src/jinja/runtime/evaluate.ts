@@ -115,9 +115,46 @@ function evq(e: Expr, f: Frame, st: State): unknown {
       st.line = e.line;
       return getattr(st, obj, e.attr);
     }
+    case 'call':
+      return evCall(e, f, st);
     default:
       return ev(e, f, st);
   }
+}
+
+/** Unary `-v` and `+v`. */
+function unary(op: 'neg' | 'pos', v: unknown): unknown {
+  if (!isNumber(v)) {
+    if (v instanceof JinjaUndefined) failUndefined(v);
+    throw new TemplateRuntimeError(
+      `bad operand type for unary ${op === 'neg' ? '-' : '+'}: '${typeName(v)}'`,
+    );
+  }
+  if (op === 'pos') return typeof v === 'boolean' ? num(v) : v;
+  if (typeof v === 'bigint') return mkInt(-v);
+  return isFloat(v) ? mkFloat(-num(v)) : -num(v);
+}
+
+/** `obj[key]` and `obj[a:b:c]`. */
+async function evGetitem(
+  e: Extract<Expr, { k: 'getitem' }>,
+  f: Frame,
+  st: State,
+): Promise<unknown> {
+  let obj = evq(e.obj, f, st);
+  if (isThenable(obj)) obj = await obj;
+  if (e.index.k === 'slice') {
+    const s = e.index;
+    const a = s.start ? await evq(s.start, f, st) : null;
+    const b = s.stop ? await evq(s.stop, f, st) : null;
+    const c = s.step ? await evq(s.step, f, st) : null;
+    st.line = e.line;
+    return sliceValue(obj, a, b, c);
+  }
+  let key = evq(e.index, f, st);
+  if (isThenable(key)) key = await key;
+  st.line = e.line;
+  return getitem(st, obj, key);
 }
 
 /** Evaluates an expression. */
@@ -128,62 +165,50 @@ async function ev(e: Expr, f: Frame, st: State): Promise<unknown> {
     case 'name':
       return lookup(e.name, f, st);
     case 'getattr': {
-      const obj = await evq(e.obj, f, st);
+      let obj = evq(e.obj, f, st);
+      if (isThenable(obj)) obj = await obj;
       st.line = e.line;
       return getattr(st, obj, e.attr);
     }
-    case 'getitem': {
-      const obj = await evq(e.obj, f, st);
-      if (e.index.k === 'slice') {
-        const s = e.index;
-        const a = s.start ? await evq(s.start, f, st) : null;
-        const b = s.stop ? await evq(s.stop, f, st) : null;
-        const c = s.step ? await evq(s.step, f, st) : null;
-        st.line = e.line;
-        return sliceValue(obj, a, b, c);
-      }
-      const key = await evq(e.index, f, st);
-      st.line = e.line;
-      return getitem(st, obj, key);
-    }
+    case 'getitem':
+      return evGetitem(e, f, st);
     case 'call':
       return evCall(e, f, st);
     case 'filter': {
-      const value = e.node ? await evq(e.node, f, st) : undefined;
+      let value = e.node ? evq(e.node, f, st) : undefined;
+      if (isThenable(value)) value = await value;
       return applyNamed(e, value, f, st);
     }
     case 'test': {
-      const value = await evq(e.node, f, st);
+      let value = evq(e.node, f, st);
+      if (isThenable(value)) value = await value;
       const r = truthy(await applyNamed(e, value, f, st));
       return e.negate ? !r : r;
     }
-    case 'and': {
-      const l = await evq(e.left, f, st);
-      return truthy(l) ? ev(e.right, f, st) : l;
-    }
+    case 'and':
     case 'or': {
-      const l = await evq(e.left, f, st);
-      return truthy(l) ? l : ev(e.right, f, st);
+      // Short-circuit: `and` goes on past a true left side, `or` past a false one.
+      let l = evq(e.left, f, st);
+      if (isThenable(l)) l = await l;
+      return truthy(l) === (e.k === 'and') ? ev(e.right, f, st) : l;
     }
-    case 'not':
-      return !truthy(await evq(e.node, f, st));
+    case 'not': {
+      let v = evq(e.node, f, st);
+      if (isThenable(v)) v = await v;
+      return !truthy(v);
+    }
     case 'neg':
     case 'pos': {
-      const v = await evq(e.node, f, st);
+      let v = evq(e.node, f, st);
+      if (isThenable(v)) v = await v;
       st.line = e.line;
-      if (!isNumber(v)) {
-        if (v instanceof JinjaUndefined) failUndefined(v);
-        throw new TemplateRuntimeError(
-          `bad operand type for unary ${e.k === 'neg' ? '-' : '+'}: '${typeName(v)}'`,
-        );
-      }
-      if (e.k === 'pos') return typeof v === 'boolean' ? num(v) : v;
-      if (typeof v === 'bigint') return mkInt(-v);
-      return isFloat(v) ? mkFloat(-num(v)) : -num(v);
+      return unary(e.k, v);
     }
     case 'bin': {
-      const l = await evq(e.left, f, st);
-      const r = await evq(e.right, f, st);
+      let l = evq(e.left, f, st);
+      if (isThenable(l)) l = await l;
+      let r = evq(e.right, f, st);
+      if (isThenable(r)) r = await r;
       st.line = e.line;
       return binop(e.op, l, r);
     }
@@ -195,13 +220,19 @@ async function ev(e: Expr, f: Frame, st: State): Promise<unknown> {
         return new Markup(m);
       }
       let s = '';
-      for (const item of e.items) s += pyStr(await evq(item, f, st));
+      for (const item of e.items) {
+        let v = evq(item, f, st);
+        if (isThenable(v)) v = await v;
+        s += typeof v === 'string' ? v : pyStr(v);
+      }
       return s;
     }
     case 'compare': {
-      let left = await evq(e.first, f, st);
+      let left = evq(e.first, f, st);
+      if (isThenable(left)) left = await left;
       for (const { op, expr } of e.ops) {
-        const right = await evq(expr, f, st);
+        let right = evq(expr, f, st);
+        if (isThenable(right)) right = await right;
         st.line = e.line;
         if (!compare(op, left, right)) return false;
         left = right;
@@ -209,7 +240,9 @@ async function ev(e: Expr, f: Frame, st: State): Promise<unknown> {
       return true;
     }
     case 'cond': {
-      if (truthy(await evq(e.test, f, st))) return ev(e.then, f, st);
+      let test = evq(e.test, f, st);
+      if (isThenable(test)) test = await test;
+      if (truthy(test)) return ev(e.then, f, st);
       if (e.else_) return ev(e.else_, f, st);
       return undef(
         st,
@@ -219,7 +252,10 @@ async function ev(e: Expr, f: Frame, st: State): Promise<unknown> {
     }
     case 'list': {
       const out = new Array<unknown>(e.items.length);
-      for (let i = 0; i < e.items.length; i++) out[i] = await evq(e.items[i]!, f, st);
+      for (let i = 0; i < e.items.length; i++) {
+        const v = evq(e.items[i]!, f, st);
+        out[i] = isThenable(v) ? await v : v;
+      }
       return out;
     }
     case 'tuple': {
@@ -230,7 +266,8 @@ async function ev(e: Expr, f: Frame, st: State): Promise<unknown> {
     case 'dict': {
       const out = new PyDict();
       for (let i = 0; i < e.keys.length; i++) {
-        const k = await evq(e.keys[i]!, f, st);
+        let k = evq(e.keys[i]!, f, st);
+        if (isThenable(k)) k = await k;
         out.set(k, await evq(e.values[i]!, f, st));
       }
       return out;
@@ -240,11 +277,60 @@ async function ev(e: Expr, f: Frame, st: State): Promise<unknown> {
   }
 }
 
-async function evArgs(
+interface Evaluated {
+  args: unknown[];
+  kwargs: Record<string, unknown> | null;
+}
+
+/**
+ * A call's arguments, evaluated in order: positional, then keyword. A Promise only when one of
+ * them is one, so a call whose arguments are all at hand costs no microtask.
+ */
+function evArgs(a: Args, f: Frame, st: State): Evaluated | Promise<Evaluated> {
+  if (a.starArgs || a.starKwargs) return evArgsStarred(a, f, st);
+  const n = a.args.length;
+  const args: unknown[] = [];
+  for (let i = 0; i < n; i++) {
+    const v = evq(a.args[i]!, f, st);
+    if (isThenable(v)) return evArgsFrom(a, f, st, args, {}, i, v);
+    args.push(v);
+  }
+  if (!a.kwargs.length) return { args, kwargs: null };
+  const kwargs: Record<string, unknown> = {};
+  for (let j = 0; j < a.kwargs.length; j++) {
+    const { name, value } = a.kwargs[j]!;
+    const v = evq(value, f, st);
+    if (isThenable(v)) return evArgsFrom(a, f, st, args, kwargs, n + j, v);
+    kwargs[name] = v;
+  }
+  return { args, kwargs };
+}
+
+/**
+ * The rest of evArgs once argument `from` (counting positional then keyword ones) came back as
+ * `pending`: awaits it, then evaluates the ones after it in order.
+ */
+async function evArgsFrom(
   a: Args,
   f: Frame,
   st: State,
-): Promise<{ args: unknown[]; kwargs: Record<string, unknown> | null }> {
+  args: unknown[],
+  kwargs: Record<string, unknown>,
+  from: number,
+  pending: Promise<unknown>,
+): Promise<Evaluated> {
+  const n = a.args.length;
+  for (let k = from; k < n + a.kwargs.length; k++) {
+    let v: unknown = k === from ? pending : evq(k < n ? a.args[k]! : a.kwargs[k - n]!.value, f, st);
+    if (isThenable(v)) v = await v;
+    if (k < n) args.push(v);
+    else kwargs[a.kwargs[k - n]!.name] = v;
+  }
+  return { args, kwargs: a.kwargs.length ? kwargs : null };
+}
+
+/** The general case of evArgs (`*args`, `**kwargs`), one await at a time. */
+async function evArgsStarred(a: Args, f: Frame, st: State): Promise<Evaluated> {
   const args: unknown[] = [];
   for (const x of a.args) {
     const v = evq(x, f, st);
@@ -275,50 +361,49 @@ async function evArgs(
   return { args, kwargs };
 }
 
-function describeCallee(e: Expr): string {
-  if (e.k === 'name') return `'${e.name}'`;
-  if (e.k === 'getattr') return `'${describeCallee(e.obj).replace(/'/g, '')}.${e.attr}'`;
-  return 'the expression';
-}
-
-async function evCall(
+/**
+ * A call: the callee (or the object of a method call), then its arguments, then the call. Like
+ * evq, a Promise only when something on the way is one (a macro, an async global).
+ */
+function evCall(
   e: Extract<Expr, { k: 'call' }>,
   f: Frame,
   st: State,
   extraKwargs?: Record<string, unknown>,
-): Promise<unknown> {
-  let fn: unknown;
-  let self: unknown = undefined;
-  if (e.fn.k === 'getattr') {
-    let obj = evq(e.fn.obj, f, st);
-    if (isThenable(obj)) obj = await obj;
-    const { args, kwargs } = await evArgs(e, f, st);
-    st.line = e.line;
-    const r = tryPyMethod(obj, e.fn.attr, args, kwargs);
-    if (r !== NO_METHOD) return r;
-    fn = rawAttr(st, obj, e.fn.attr);
-    self = obj;
-    return callValue(
-      st,
-      fn,
-      self,
-      args,
-      extraKwargs ? { ...kwargs, ...extraKwargs } : kwargs,
-      describeCallee(e.fn),
-    );
-  }
-  fn = evq(e.fn, f, st);
-  if (isThenable(fn)) fn = await fn;
-  const { args, kwargs } = await evArgs(e, f, st);
+): unknown {
+  const head = evq(e.fn.k === 'getattr' ? e.fn.obj : e.fn, f, st);
+  if (isThenable(head)) return head.then((h) => callWithArgs(e, h, f, st, extraKwargs));
+  return callWithArgs(e, head, f, st, extraKwargs);
+}
+
+function callWithArgs(
+  e: Extract<Expr, { k: 'call' }>,
+  head: unknown,
+  f: Frame,
+  st: State,
+  extraKwargs: Record<string, unknown> | undefined,
+): unknown {
+  const evaluated = evArgs(e, f, st);
+  if (isThenable(evaluated)) return evaluated.then((a) => invoke(e, head, a, st, extraKwargs));
+  return invoke(e, head, evaluated, st, extraKwargs);
+}
+
+/** Calls `head` (a function, or the object whose method `e` names) with evaluated arguments. */
+function invoke(
+  e: Extract<Expr, { k: 'call' }>,
+  head: unknown,
+  { args, kwargs }: Evaluated,
+  st: State,
+  extraKwargs: Record<string, unknown> | undefined,
+): unknown {
   st.line = e.line;
-  return callValue(
-    st,
-    fn,
-    self,
-    args,
-    extraKwargs ? { ...kwargs, ...extraKwargs } : kwargs,
-    describeCallee(e.fn),
-  );
+  const allKwargs = extraKwargs ? { ...kwargs, ...extraKwargs } : kwargs;
+  if (e.fn.k === 'getattr') {
+    const r = tryPyMethod(head, e.fn.attr, args, kwargs);
+    if (r !== NO_METHOD) return r;
+    return callValue(st, rawAttr(st, head, e.fn.attr), head, args, allKwargs, e.fn);
+  }
+  return callValue(st, head, undefined, args, allKwargs, e.fn);
 }
 
 /** A body run with autoescape switched on or off (`{% autoescape %}`), sharing the line. */
@@ -355,22 +440,34 @@ async function renderFiltered(
   return v;
 }
 
-/** Applies a filter (`x|name(args)`) or a test (`x is name(args)`) from the environment's table. */
-async function applyNamed(
+/**
+ * Applies a filter (`x|name(args)`) or a test (`x is name(args)`) from the environment's table;
+ * a Promise only when an argument or the filter's result is one.
+ */
+function applyNamed(
   e: Extract<Expr, { k: 'filter' | 'test' }>,
   value: unknown,
   f: Frame,
   st: State,
-): Promise<unknown> {
+): unknown {
+  const evaluated = evArgs(e, f, st);
+  if (isThenable(evaluated)) return evaluated.then((a) => applyWith(e, value, a, st));
+  return applyWith(e, value, evaluated, st);
+}
+
+function applyWith(
+  e: Extract<Expr, { k: 'filter' | 'test' }>,
+  value: unknown,
+  { args, kwargs }: Evaluated,
+  st: State,
+): unknown {
   const kind = e.k === 'filter' ? 'filter' : 'test';
   const impl = (kind === 'filter' ? st.env.filters : st.env.tests).get(e.name);
-  const { args, kwargs } = await evArgs(e, f, st);
   st.line = e.line;
   if (!impl) throw new TemplateRuntimeError(`no ${kind} named '${e.name}'`);
   // Filters that do not know Markup get its text, as Jinja2's soft_str hands them a str.
   if (value instanceof Markup && kind === 'filter' && !MARKUP_FILTERS.has(e.name)) value = value.s;
-  const r = impl(st, value, args, kwargs ?? {});
-  return isThenable(r) ? await r : r;
+  return impl(st, value, args, kwargs ?? {});
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -671,7 +768,9 @@ async function exec(body: Stmt[], f: Frame, st: State, buf: string[]): Promise<n
         st.line = s.line;
         let body2: Stmt[] | null = s.else_;
         for (const br of s.branches) {
-          if (truthy(await evq(br.test, f, st))) {
+          let test = evq(br.test, f, st);
+          if (isThenable(test)) test = await test;
+          if (truthy(test)) {
             body2 = br.body;
             break;
           }
@@ -687,10 +786,13 @@ async function exec(body: Stmt[], f: Frame, st: State, buf: string[]): Promise<n
         if (sig) return sig;
         break;
       }
-      case 'set':
+      case 'set': {
         st.line = s.line;
-        assign(s.target, await evq(s.expr, f, st), f, st);
+        let v = evq(s.expr, f, st);
+        if (isThenable(v)) v = await v;
+        assign(s.target, v, f, st);
         break;
+      }
       case 'setblock':
         assign(s.target, await renderFiltered(s, f, st), f, st);
         break;
@@ -717,10 +819,12 @@ async function exec(body: Stmt[], f: Frame, st: State, buf: string[]): Promise<n
         if (sig) return sig;
         break;
       }
-      case 'do':
+      case 'do': {
         st.line = s.line;
-        await evq(s.expr, f, st);
+        const v = evq(s.expr, f, st);
+        if (isThenable(v)) await v;
         break;
+      }
       case 'noloader':
         st.line = s.line;
         throw new TemplateRuntimeError('no loader for this environment specified');
@@ -747,7 +851,8 @@ async function execFor(
   buf: string[],
 ): Promise<number> {
   st.line = s.line;
-  const iterable = await evq(s.iter, f, st);
+  let iterable = evq(s.iter, f, st);
+  if (isThenable(iterable)) iterable = await iterable;
   return loopOver(s, iterable, f, st, buf, 0);
 }
 
@@ -800,8 +905,9 @@ async function renderRecursion(
   depth0: number,
 ): Promise<string> {
   const depth = st.depth + 1;
-  enterMacro(depth);
+  const unwind = enterMacro(depth);
   try {
+    if (unwind) await unwind;
     const inner: string[] = [];
     await loopOver(s, items, f, { ...st, depth }, inner, depth0);
     return inner.join('');
@@ -813,8 +919,9 @@ async function renderRecursion(
 /** A `{% block %}` rendered standalone: scoped blocks see the enclosing scope, others the top level. */
 async function renderBlock(b: BlockNode, f: Frame, st: State): Promise<string> {
   const depth = st.depth + 1;
-  enterMacro(depth);
+  const unwind = enterMacro(depth);
   try {
+    if (unwind) await unwind;
     const inner: string[] = [];
     const frame = new Frame(b.scoped ? f : rootOf(f));
     await exec(b.body, frame, { ...st, depth }, inner);
@@ -865,11 +972,21 @@ export const MAX_MACRO_DEPTH = 198;
 const MAX_ACTIVE_MACRO_CALLS = 20_000;
 let activeMacroCalls = 0;
 
-function enterMacro(depth: number): void {
+/**
+ * Calls run synchronously as far as their values allow, so a chain of nested calls grows the JS
+ * stack; one call in this many waits a microtask first, unwinding it, so a chain only the safety
+ * net stops (blocks calling themselves, macros called through JS) ends in RecursionError, not in
+ * a stack overflow.
+ */
+const UNWIND_EVERY = 64;
+
+/** Counts a macro (or block) call in; a Promise when this call should unwind the stack first. */
+function enterMacro(depth: number): Promise<void> | undefined {
   activeMacroCalls++;
   if (depth > MAX_MACRO_DEPTH || activeMacroCalls > MAX_ACTIVE_MACRO_CALLS)
     // Worded as Python's RecursionError; locateError prefixes the macro, file and line.
     throw new TemplateRuntimeError('maximum recursion depth exceeded');
+  return activeMacroCalls % UNWIND_EVERY === 0 ? Promise.resolve() : undefined;
 }
 
 /**
@@ -888,7 +1005,8 @@ export function makeMacro(
     const mst: State = isCaller ? st : { ...st, macro: node.name, line: node.line, depth };
     const frame = new Frame(closure);
     try {
-      enterMacro(depth);
+      const unwind = enterMacro(depth);
+      if (unwind) await unwind;
       bindParams(node, frame, mst, args, { ...kwargs });
       for (const p of node.params) {
         if (frame.vars.get(p.name) === MISSING) {
