@@ -110,6 +110,18 @@ export class RawBatchWriter {
     if (!this.out.write(buf)) await new Promise<void>((resolve) => this.out.once('drain', resolve));
   }
 
+  /**
+   * Appends bytes and resolves once the file stream has written them, after which the caller
+   * may reuse `buf` (the stream keeps a reference to it until then, it does not copy).
+   */
+  writeOwned(buf: Buffer): Promise<void> {
+    this.hash.update(buf);
+    this.bytes += buf.length;
+    return new Promise<void>((resolve, reject) =>
+      this.out.write(buf, (err) => (err ? reject(err) : resolve())),
+    );
+  }
+
   /** Appends one record as a JSON line. */
   async writeRecord(record: unknown): Promise<void> {
     this.records++;

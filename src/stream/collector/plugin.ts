@@ -8,6 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { StreamLog } from '../log.js';
+import { registerPooledBodies } from './body.js';
 import { AwsError, type AwsService } from './errors.js';
 import { EventsError, appendEvents, parseEvents, recordsOf } from './events.js';
 import { FIREHOSE_OPERATIONS } from './firehose.js';
@@ -65,9 +66,7 @@ export const collectorRoutes: FastifyPluginAsync<CollectorOptions> = async (app,
     iterators: new IteratorCodec(options.iteratorKey),
   };
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: BODY_LIMIT }, (_req, body, done) =>
-    done(null, body),
-  );
+  registerPooledBodies(app, BODY_LIMIT);
   app.setErrorHandler((err: FastifyError, req, reply) => answerError(err, req, reply));
 
   app.post('/', { bodyLimit: BODY_LIMIT, config: { public: true } }, async (req, reply) => {

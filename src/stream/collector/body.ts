@@ -1,0 +1,128 @@
+/**
+ * Request bodies read into reused buffers. Fastify's own raw-body reader keeps the chunks and
+ * `Buffer.concat`s them into a fresh buffer per request: for a 700 KB PutRecords that is a new
+ * allocation whose every page the kernel maps and zeroes as the copy first touches it (page faults
+ * were an eighth of the collector's CPU under bench:stream, issue 15). Here each request's chunks
+ * are copied into a buffer taken from a small pool, given back once the response has been sent;
+ * by then nothing reads the body (every record's data was decoded or copied out of it, and the
+ * log had taken its records before answering).
+ *
+ * Limits and errors are Fastify's: a body (declared or received) over the limit is
+ * FST_ERR_CTP_BODY_TOO_LARGE, a body shorter or longer than its Content-Length is
+ * FST_ERR_CTP_INVALID_CONTENT_LENGTH, a stream error is answered with status 400 or its own.
+ */
+import type { IncomingMessage } from 'node:http';
+import { errorCodes, type FastifyInstance, type FastifyRequest } from 'fastify';
+
+/** Bodies smaller than this are allocated as usual (Node's own pool) and never kept. */
+const MIN_POOLED_BYTES = 64 * 1024;
+/** Bytes of body buffers the pool keeps at most. */
+const POOL_BYTES = 32 * 1024 * 1024;
+
+/** Buffers given back after their responses, for the next requests' bodies. */
+export class BodyBufferPool {
+  private readonly buffers: Buffer[] = [];
+  private held = 0;
+
+  constructor(private readonly maxBytes = POOL_BYTES) {}
+
+  /** A buffer of at least `bytes`: the smallest spare one that fits, or a new one. */
+  take(bytes: number): Buffer {
+    if (bytes < MIN_POOLED_BYTES) return Buffer.allocUnsafe(bytes);
+    let best = -1;
+    for (let i = 0; i < this.buffers.length; i++) {
+      const length = this.buffers[i]!.length;
+      if (length >= bytes && (best < 0 || length < this.buffers[best]!.length)) best = i;
+    }
+    if (best < 0) return Buffer.allocUnsafeSlow(bytes);
+    const [buffer] = this.buffers.splice(best, 1);
+    this.held -= buffer!.length;
+    return buffer!;
+  }
+
+  /** Takes back a buffer nothing reads any more. */
+  give(buffer: Buffer): void {
+    if (buffer.length < MIN_POOLED_BYTES || this.held + buffer.length > this.maxBytes) return;
+    this.buffers.push(buffer);
+    this.held += buffer.length;
+  }
+
+  /** Bytes held now. */
+  get bytes(): number {
+    return this.held;
+  }
+}
+
+type Done = (err: Error | null, body?: Buffer) => void;
+
+/**
+ * Registers, on `app` (every content type), a body reader into pooled buffers, and the hook that
+ * gives a request's buffer back once its response is sent.
+ */
+export function registerPooledBodies(app: FastifyInstance, limit: number): BodyBufferPool {
+  const pool = new BodyBufferPool();
+  const lent = new WeakMap<FastifyRequest, Buffer>();
+  app.addContentTypeParser('*', (req: FastifyRequest, payload: IncomingMessage, done: Done) =>
+    readBody(req, payload, { limit, pool, lent }, done),
+  );
+  app.addHook('onResponse', (req, _reply, next) => {
+    const buffer = lent.get(req);
+    if (buffer) {
+      lent.delete(req);
+      pool.give(buffer);
+    }
+    next();
+  });
+  return pool;
+}
+
+function readBody(
+  req: FastifyRequest,
+  payload: IncomingMessage,
+  ctx: { limit: number; pool: BodyBufferPool; lent: WeakMap<FastifyRequest, Buffer> },
+  done: Done,
+): void {
+  const declared = Number(req.headers['content-length']);
+  if (declared > ctx.limit) return done(new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE());
+  let body = ctx.pool.take(declared >= 0 ? declared : MIN_POOLED_BYTES);
+  let length = 0;
+  const stop = () => {
+    payload.removeListener('data', onData);
+    payload.removeListener('end', onEnd);
+    payload.removeListener('error', onEnd);
+  };
+  function onData(chunk: Buffer | string): void {
+    const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    if (length + bytes.length > ctx.limit) {
+      stop();
+      ctx.pool.give(body);
+      return done(new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE());
+    }
+    if (length + bytes.length > body.length) {
+      const grown = ctx.pool.take(Math.max(2 * body.length, length + bytes.length));
+      body.copy(grown, 0, 0, length);
+      ctx.pool.give(body);
+      body = grown;
+    }
+    bytes.copy(body, length);
+    length += bytes.length;
+  }
+  function onEnd(err?: Error & { statusCode?: number }): void {
+    stop();
+    if (err) {
+      ctx.pool.give(body);
+      if (!(typeof err.statusCode === 'number' && err.statusCode >= 400)) err.statusCode = 400;
+      return done(err);
+    }
+    if (!Number.isNaN(declared) && length !== declared) {
+      ctx.pool.give(body);
+      return done(new errorCodes.FST_ERR_CTP_INVALID_CONTENT_LENGTH());
+    }
+    ctx.lent.set(req, body);
+    done(null, body.subarray(0, length));
+  }
+  payload.on('data', onData);
+  payload.on('end', onEnd);
+  payload.on('error', onEnd);
+  payload.resume();
+}
