@@ -14,9 +14,11 @@ export { quoteIdentifier } from './sql.js';
 export {
   openDuckDB,
   DuckDBSandbox,
+  relationsInSerializedSql,
   relationsRead,
   redirectTables,
   redirectQualifiedTables,
+  serializeSql,
   writeMaskedCopy,
   MASK_TEXT,
   type MaskedCopy,

@@ -10,7 +10,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { parse } from 'csv-parse/sync';
-import { quoteIdentifier, type Engine } from '../engines/index.js';
+import { quoteIdentifier, serializeSql, type Engine } from '../engines/index.js';
 import { LOADED_AT } from '../lake/index.js';
 import { DbtSession, type Node, type ParsedProject } from '../models/index.js';
 import type {
@@ -71,12 +71,6 @@ export interface ColumnLineageInput {
 }
 
 export const columnId = (asset: string, column: string) => `${asset}.${column}`;
-
-/** DuckDB's parse tree of one statement, as JSON (an `error` object when it does not parse). */
-export async function serializeSql(parser: Engine, sql: string): Promise<unknown> {
-  const { rows } = await parser.query('SELECT json_serialize_sql(CAST($1 AS VARCHAR)) AS j', [sql]);
-  return JSON.parse(String(rows[0]!.j));
-}
 
 /** Builds the column lineage of a project (compiles models; runs nothing in the warehouse). */
 export async function buildColumnLineage(input: ColumnLineageInput): Promise<ColumnLineage> {

@@ -17,8 +17,9 @@ import {
   openDuckDB,
   openPostgres,
   quoteIdentifier,
-  redirectTables,
-  relationsRead,
+  redirectQualifiedTables,
+  relationsInSerializedSql,
+  serializeSql,
   type Engine,
 } from '../engines/index.js';
 import {
@@ -163,9 +164,19 @@ export class PostgresQueryRunner implements SqlRunner {
     return this.parser;
   }
 
-  /** Relations `sql` reads, parsed by DuckDB; [] when it does not parse. */
-  private async relations(sql: string): Promise<string[]> {
-    return relationsRead(await this.parserEngine(), sql, this.opts.schema);
+  /** DuckDB's parse tree of `sql`, or undefined when the parser fails. */
+  private async tree(sql: string): Promise<unknown> {
+    return serializeSql(await this.parserEngine(), sql).catch(() => undefined);
+  }
+
+  /** Relations a parse tree reads ([] when there is none or it is not one SELECT). */
+  private relationsIn(tree: unknown): string[] {
+    if (tree === undefined) return [];
+    try {
+      return relationsInSerializedSql(tree, this.opts.schema);
+    } catch {
+      return [];
+    }
   }
 
   /** The session pool of the read-only role, or (`masked`) of its masked twin. */
@@ -205,7 +216,9 @@ export class PostgresQueryRunner implements SqlRunner {
     const mirrors = rules.masked ? snapshot.postgres?.mirrors : undefined;
     const withheld = rules.masked ? snapshot.masked.withheld : [];
     if (!withheld.length && !zones.length && !mirrors) return { text: body };
-    const read = await this.relations(body);
+    // Parsed once: the same tree says what the query reads and where its names are to redirect.
+    const tree = await this.tree(body);
+    const read = this.relationsIn(tree);
     const outside = read.filter((r) => zones.includes(r.split('.')[0]!));
     if (outside.length)
       throw refuse(
@@ -222,8 +235,9 @@ export class PostgresQueryRunner implements SqlRunner {
       if (!read.length && (withheld.length || zones.length)) throw refuseUnchecked(role);
       return { text: body };
     }
+    if (tree === undefined) throw refuseUnchecked(role);
     try {
-      const text = await redirectTables(await this.parserEngine(), body, (s) => mirrors[s]);
+      const text = redirectQualifiedTables(body, tree, (s) => mirrors[s]);
       return { text, searchPath: mirrors[this.opts.schema] ?? mirrorSchemaOf(this.opts.schema) };
     } catch {
       throw refuseUnchecked(role);
@@ -295,7 +309,7 @@ export class PostgresQueryRunner implements SqlRunner {
 
   async versionOf(sql: string): Promise<string> {
     const snapshot = await this.snapshot();
-    const relations = await this.relations(sql);
+    const relations = this.relationsIn(await this.tree(sql));
     return versionOfRelations(snapshot, relations);
   }
 

@@ -5,8 +5,7 @@
  * PIVOT and table functions, and a statement DuckDB cannot parse.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDuckDB, type Engine } from '../../src/engines/index.js';
-import { serializeSql } from '../../src/orchestrator/column-lineage.js';
+import { openDuckDB, serializeSql, type Engine } from '../../src/engines/index.js';
 import {
   resolveQueryColumns,
   type ColumnDerivation,

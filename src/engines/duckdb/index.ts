@@ -6,6 +6,12 @@ export {
   type SandboxLimits,
   type SandboxResult,
 } from './sandbox.js';
-export { relationsRead, redirectTables, redirectQualifiedTables } from './sql-ast.js';
+export {
+  relationsInSerializedSql,
+  relationsRead,
+  redirectTables,
+  redirectQualifiedTables,
+  serializeSql,
+} from './sql-ast.js';
 export { type SandboxPolicy } from './read-policy.js';
 export { writeMaskedCopy, MASK_TEXT, type MaskedCopy } from './mask.js';

@@ -138,6 +138,15 @@ export function anchorRelativeFiles(json: unknown, fileFunctions: Set<string>, b
 }
 
 /**
+ * DuckDB's parse tree of one statement as JSON, parsed (never run) by `engine`, a DuckDB engine
+ * (an object with `error` set when it does not parse).
+ */
+export async function serializeSql(engine: Engine, sql: string): Promise<unknown> {
+  const { rows } = await engine.query('SELECT json_serialize_sql(CAST($1 AS VARCHAR)) AS j', [sql]);
+  return JSON.parse(String(rows[0]!.j));
+}
+
+/**
  * `schema.name` of every table or view a SELECT reads, parsed (never run) by `engine`, a DuckDB
  * engine; [] when DuckDB cannot parse it as one SELECT.
  */
@@ -147,10 +156,7 @@ export async function relationsRead(
   defaultSchema = 'main',
 ): Promise<string[]> {
   try {
-    const { rows } = await engine.query('SELECT json_serialize_sql(CAST($1 AS VARCHAR)) AS j', [
-      sql,
-    ]);
-    return relationsInSerializedSql(JSON.parse(String(rows[0]!.j)), defaultSchema);
+    return relationsInSerializedSql(await serializeSql(engine, sql), defaultSchema);
   } catch {
     return [];
   }
@@ -292,6 +298,5 @@ export async function redirectTables(
   sql: string,
   redirect: (schema: string) => string | undefined,
 ): Promise<string> {
-  const { rows } = await engine.query('SELECT json_serialize_sql(CAST($1 AS VARCHAR)) AS j', [sql]);
-  return redirectQualifiedTables(sql, JSON.parse(String(rows[0]!.j)), redirect);
+  return redirectQualifiedTables(sql, await serializeSql(engine, sql), redirect);
 }
