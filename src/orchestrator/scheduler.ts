@@ -18,8 +18,9 @@
  * over run as after downtime. Each tick is claimed with a conditional write in state in the
  * transaction that records its run (StateStore.claimTick, RunOptions.tick), so when two processes
  * briefly both think they lead, a tick still runs once, and a leader that dies between queuing a
- * tick's run and starting it leaves the tick to the next leader's catch-up. Upstream-updated triggers fire in the process whose run finished: each
- * run finishes in one process, so each fires once.
+ * tick's run and starting it leaves the tick to the next leader's catch-up. Upstream-updated
+ * triggers fire in the process whose run finished: each run finishes in one process, so each fires
+ * once.
  */
 import { Cron } from 'croner';
 import { TributaryError, describeError } from '../core/index.js';
