@@ -5,7 +5,14 @@
  * then reconciles a hierarchy. Pure: no SQL, no files (the pipeline step in run.ts does the I/O).
  */
 import { describeError, TributaryError } from '../core/errors.js';
-import { combinationName, isIntermittent, poolMembers, rankMethods } from './auto.js';
+import {
+  avoidZeroCrossing,
+  combinationName,
+  DEMAND_RATE_METHODS,
+  isIntermittent,
+  poolMembers,
+  rankMethods,
+} from './auto.js';
 import { averageForecasts, runMethod } from './bands.js';
 import {
   backtestSeries,
@@ -145,6 +152,7 @@ function fitWithFallback(
   spec: ForecastSpec,
   options: ForecastOptions,
   firstReason: string | null,
+  startFit?: ForecastResult,
 ): { method: string; result: ForecastResult; reason: string | null } {
   let name: string | null = start;
   const reasons: string[] = firstReason ? [firstReason] : [];
@@ -157,7 +165,10 @@ function fitWithFallback(
         reasons.push(`${name} needs ${need} values, series has ${y.length}`);
       } else {
         try {
-          const result = runMethod(method, y, spec.horizon, options, spec.nonNegative);
+          const result =
+            name === start && startFit
+              ? startFit
+              : runMethod(method, y, spec.horizon, options, spec.nonNegative);
           if (name !== start) reasons.push(`fell back to ${name}`);
           return { method: name, result, reason: reasons.length > 0 ? reasons.join('; ') : null };
         } catch (err) {
@@ -213,6 +224,45 @@ function chosenMembers(
   return poolMembers(ranked.order, (name) => scoreOf(scores, name)?.[key] ?? null);
 }
 
+/**
+ * `rankMethods` over the candidates `auto` may choose from: on an intermittent series only the
+ * demand-rate estimators (`DEMAND_RATE_METHODS`, when any is a candidate), ranked by RMSSE.
+ * Every candidate is still backtested and scored; an explicit method list is ranked as given.
+ */
+function rankFor(
+  scores: readonly MethodScore[],
+  candidates: readonly string[],
+  intermittent: boolean,
+  spec: ForecastSpec,
+): Ranked {
+  if (intermittent && isAuto(spec)) {
+    const rates = candidates.filter((c) => DEMAND_RATE_METHODS.includes(c));
+    if (rates.length > 0) return rankMethods(scores, rates, true);
+  }
+  return rankMethods(scores, candidates, intermittent);
+}
+
+/**
+ * `chosen` (the pool, or [] for the single best) after `avoidZeroCrossing` for `auto` on a
+ * strictly positive series; an explicit `combineTop` is left as asked. Returns the members to
+ * average, or one method to fit alone, or [] when nothing was ranked.
+ */
+function guardedMembers(
+  raw: readonly number[],
+  ranked: Ranked,
+  chosen: readonly string[],
+  spec: ForecastSpec,
+  fitOf: (name: string) => ForecastResult | null,
+): string[] {
+  const proposed = chosen.length >= 2 ? chosen : ranked.order.slice(0, 1);
+  if (!isAuto(spec) || spec.combineTop !== undefined || proposed.length === 0) return [...proposed];
+  if (!raw.every((v) => v > 0)) return [...proposed];
+  return avoidZeroCrossing(proposed, ranked.order, (name) => {
+    const f = fitOf(name);
+    return f !== null && f.mean.some((v) => v <= 0);
+  });
+}
+
 function isAuto(spec: ForecastSpec): boolean {
   return spec.methods === 'auto' || (spec.methods.length === 1 && spec.methods[0] === 'auto');
 }
@@ -251,14 +301,25 @@ export function forecastOne(s: SeriesInput, spec: ForecastSpec): SeriesForecast 
   const backtest = backtestSeries(raw, s.periods, tested.map(lookup), config);
   const rows = backtest.rows;
   const scores = summarize(rows, tested);
-  const ranked = rankMethods(scores, candidates, isIntermittent(raw));
-  const members = chosenMembers(ranked, scores, spec);
+  const ranked = rankFor(scores, candidates, isIntermittent(raw), spec);
+  const fits = new Map<string, ForecastResult | null>();
+  const fitOf = (name: string): ForecastResult | null => {
+    if (!fits.has(name)) {
+      try {
+        fits.set(name, runMethod(lookup(name), y, spec.horizon, options, spec.nonNegative));
+      } catch {
+        fits.set(name, null);
+      }
+    }
+    return fits.get(name)!;
+  };
+  const members = guardedMembers(raw, ranked, chosenMembers(ranked, scores, spec), spec, fitOf);
   let chosen: ChosenMethod;
   let forecast: MethodForecast;
   let fitted: (number[] | undefined)[];
   if (members.length >= 2) {
-    const fits = members.map((m) =>
-      runMethod(lookup(m), y, spec.horizon, options, spec.nonNegative),
+    const memberFits = members.map(
+      (m) => fitOf(m) ?? runMethod(lookup(m), y, spec.horizon, options, spec.nonNegative),
     );
     const comboRows = combinationRows(raw, s.periods, backtest, members, config);
     rows.push(...comboRows);
@@ -272,10 +333,10 @@ export function forecastOne(s: SeriesInput, spec: ForecastSpec): SeriesForecast 
       mase: comboScore.mase,
       fallbackReason: null,
     };
-    forecast = { method: comboScore.method, ...pickBands(averageForecasts(fits)) };
-    fitted = fits.map((f) => f.fitted);
+    forecast = { method: comboScore.method, ...pickBands(averageForecasts(memberFits)) };
+    fitted = memberFits.map((f) => f.fitted);
   } else {
-    const best = ranked.order[0];
+    const best = members[0] ?? ranked.order[0];
     const noScore =
       best === undefined
         ? (backtest.tooShort ?? 'no method could be scored on any backtest window')
@@ -287,6 +348,7 @@ export function forecastOne(s: SeriesInput, spec: ForecastSpec): SeriesForecast 
       spec,
       options,
       noScore ? `${noScore}; used ${start} without a backtest` : null,
+      fits.get(start) ?? undefined,
     );
     const score = scoreOf(scores, fit.method);
     chosen = {

@@ -1,6 +1,7 @@
 /** Choosing per series: ranking by backtest score, ties to the simpler method, fallbacks. */
 import { describe, expect, it } from 'vitest';
 import {
+  avoidZeroCrossing,
   combinationName,
   isIntermittent,
   poolMembers,
@@ -113,6 +114,40 @@ describe('auto method choice', () => {
       for (const s of outside) expect(s.owa!).toBeGreaterThan(owaOf(members[0]!) * 1.05);
     // The pooled forecast is the members' average (before reconciliation, none here).
     expect(pooled!.forecast.mean[0]).toBeGreaterThan(0);
+  });
+
+  it('leaves out members that forecast zero, else takes the best-ranked method that does not', () => {
+    const crossing = new Set(['holt', 'theta']);
+    const crosses = (m: string): boolean => crossing.has(m);
+    const order = ['holt', 'theta', 'ses', 'naive'];
+    expect(avoidZeroCrossing(['holt', 'ses'], order, crosses)).toEqual(['ses']);
+    expect(avoidZeroCrossing(['holt', 'theta'], order, crosses)).toEqual(['ses']);
+    expect(avoidZeroCrossing(['ses', 'naive'], order, crosses)).toEqual(['ses', 'naive']);
+    expect(avoidZeroCrossing(['holt'], ['holt', 'theta'], crosses)).toEqual(['holt']);
+  });
+
+  it('auto does not forecast zero for a series that has never been zero', () => {
+    // A steady fall to a few units: the trend methods win the backtest and their straight line
+    // crosses zero within the horizon; naive and SES stay at the last level.
+    const values = Array.from({ length: 60 }, (_, t) => 64 - t + (t % 3));
+    const periods = values.map((_, t) => String(t));
+    const spec = {
+      horizon: 10,
+      seasonPeriods: [],
+      levels: [80],
+      methods: 'auto' as const,
+      backtest: { windows: 3, step: 10 },
+      nonNegative: true,
+    };
+    const input = [{ keys: {}, periods, values }];
+    const [auto] = forecastSeries(input, spec);
+    const [holt] = forecastSeries(input, { ...spec, methods: ['holt'] });
+    const owaOf = (m: string): number => auto!.scores.find((s) => s.method === m)!.owa!;
+    expect(owaOf('holt')).toBeLessThan(owaOf('naive'));
+    expect(Math.min(...holt!.forecast.mean)).toBe(0);
+    expect(Math.min(...auto!.forecast.mean)).toBeGreaterThan(0);
+    const chosen = auto!.chosen.members ?? [auto!.chosen.method];
+    expect(chosen).not.toContain('holt');
   });
 
   it('detects intermittent demand by average inter-demand interval > 1.32', () => {
