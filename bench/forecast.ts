@@ -10,6 +10,8 @@
  * against seasonal naive (the reference measured in the same run), and mean RMSSE over Naive2's
  * (M5's metric, the one that does not reward zero forecasts on intermittent demand); then the
  * newest origin alone, the single hold-out the bench used before. `auto` is the engine's pick.
+ * The closing verdict judges each set by OWA, or by MASE and RMSSE when most of its series are
+ * intermittent (`judgedByMaseAndRmsse`), against Naive2 and seasonal naive.
  * Sets: (a) synthetic series with known trend, seasonality (weekly, yearly, monthly data's
  * 12), noise and intermittency from a seeded PRNG; (b) the ecommerce template's generated daily
  * unit sales per category and per product (the 200 best sellers); (c) real classic series

@@ -13,10 +13,9 @@
  *   few backtest windows cannot tell methods that close apart, so picking one of them is mostly
  *   picking noise; averaging them is the robust choice the M competitions keep finding. When no
  *   other method is that close the best is taken alone. Intermittent series are pooled the same
- *   way on their RMSSE ranking, whose near-best are demand-rate estimates (SES, SBA, TSB...), not
- *   zero forecasts, so their average is a rate too (measured: template products' MASE 0.978 ->
- *   0.964 of Naive2's, RMSSE 0.872 -> 0.861; synthetic intermittent MASE 0.961 -> 0.964, RMSSE
- *   0.774 -> 0.772, 4 held-out origins).
+ *   way on their RMSSE ranking, among the demand-rate methods only (`DEMAND_RATE_METHODS`), so
+ *   their average is a rate too. On a series that has never been zero, members whose forecast
+ *   reaches zero are left out (`avoidZeroCrossing`).
  * - `best`: the single best.
  * - `combineTop: k` (k >= 2) overrides both: the best k, however far apart.
  *
