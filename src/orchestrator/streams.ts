@@ -1,13 +1,26 @@
 /**
  * Stream tables in the orchestrator: their landing step goes to the stream module (the sources
  * module cannot know it: streams sit above sources), through the flusher of the process that owns
- * the log when there is one, else through the log opened for the landing.
+ * the log when there is one, else through the workspace's one opening of the log, which the
+ * landings running at the same time share.
  */
 import type { StreamSourceTable } from '../project/index.js';
 import { TributaryError } from '../core/index.js';
 import type { Project } from '../project/index.js';
-import { StreamSource, advisoryFlushFence, openStreamLog } from '../stream/index.js';
+import { LogOpening, StreamSource, advisoryFlushFence, openStreamLog } from '../stream/index.js';
 import type { Workspace } from './workspace.js';
+
+/** Each workspace's one opening of its stream log, leased by its landings (opening.ts). */
+const openings = new WeakMap<Workspace, LogOpening>();
+
+function openingOf(ws: Workspace): LogOpening {
+  let opening = openings.get(ws);
+  if (!opening) {
+    opening = new LogOpening(() => openStreamLog(ws.project.config.stream.log, ws.project.dir));
+    openings.set(ws, opening);
+  }
+  return opening;
+}
 
 /** The connector landing a stream table in this workspace. */
 export function streamSourceFor(ws: Workspace, table: StreamSourceTable): StreamSource {
@@ -16,7 +29,8 @@ export function streamSourceFor(ws: Workspace, table: StreamSourceTable): Stream
     ws.streams
       ? { flusher: ws.streams }
       : {
-          open: () => openStreamLog(ws.project.config.stream.log, ws.project.dir),
+          // Landings at the same time (a run's stream tables) share one opening of the log.
+          open: () => openingOf(ws).acquire(),
           // Shared, serve replicas and other workers flush the same tables from the same log.
           ...(ws.shared ? { fence: () => advisoryFlushFence(ws.state.engine) } : {}),
         },

@@ -26,6 +26,7 @@ export {
   describeShard,
 } from './shards.js';
 export {
+  LogOpening,
   METADATA_FIELDS,
   StreamFlusher,
   StreamSource,
@@ -38,6 +39,7 @@ export {
   type FlushFence,
   type FlushResult,
   type FlushService,
+  type LogLease,
   type RuntimeOptions,
   type StreamRuntime,
   type RetentionGap,

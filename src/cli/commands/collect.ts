@@ -4,7 +4,8 @@
  * lists, serves the producer API (Kinesis, Firehose, POST /api/events) on stream.collector's
  * address and flushes micro-batches into the raw zone, until SIGTERM or Ctrl-C. Processing runs
  * with the pipeline (`tributary run` after it stops, or `tributary serve`, which collects too and
- * triggers processing on each batch). Quiet by default: it prints the URL producers send to, and errors.
+ * triggers processing on each batch). On shared state it listens for revocations as serve does, so
+ * a producer key revoked anywhere is refused at once. Quiet by default: it prints the URL producers send to, and errors.
  */
 import type { Command } from 'commander';
 import { openWorkspace } from '../../orchestrator/index.js';
@@ -46,10 +47,14 @@ async function collect(cli: CliContext, opts: CollectOptions): Promise<void> {
       process.stderr.write(`${new Date().toISOString()} ${line}\n`);
   };
   let collecting: Collecting | undefined;
+  let tokens: TokenStore | undefined;
   // Between flushes nothing else may keep the event loop (and so the process) alive.
   const keepAlive = setInterval(() => undefined, 1 << 30);
   try {
-    const tokens = await TokenStore.open(ws.state.engine);
+    tokens = await TokenStore.open(ws.state.engine);
+    // Shared state: a producer key revoked by any process (a serve replica, `tributary token
+    // revoke`) is refused here from the notice on, not up to the credential cache's 5 s later.
+    if (ws.shared) await tokens.watchRevocations();
     collecting = await collectFor(ws, {
       tokens,
       log,
@@ -79,6 +84,7 @@ async function collect(cli: CliContext, opts: CollectOptions): Promise<void> {
   } finally {
     clearInterval(keepAlive);
     await collecting?.stop();
+    await tokens?.close();
     await ws.close();
   }
 }

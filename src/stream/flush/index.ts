@@ -16,6 +16,7 @@ export {
 } from './service.js';
 export { FlusherThread, flusherThreadAvailable } from './thread.js';
 export { StreamSource, type StreamAccess } from './source.js';
+export { LogOpening, type LogLease } from './opening.js';
 export { advisoryFlushFence, flushLockKey, type FlushFence } from './fence.js';
 export {
   startStreamRuntime,

@@ -2,22 +2,24 @@
  * The `stream` source: landing a stream table (a run's raw step) flushes everything its stream
  * holds now, whatever the buffer's age, so `tributary run` and `ingest` take all there is. In a
  * process that owns the log (serve, collect) it goes through that process's flusher, so it never
- * races the flusher loop; elsewhere it opens the log for the landing and closes it after. A log
- * owned by another running process is said to be so, with what to do.
+ * races the flusher loop; elsewhere it leases the log (opening.ts: one opening for all the
+ * process's landings at once) and releases it after. A log owned by another running process is
+ * said to be so, with what to do.
  */
 import { TributaryError } from '../../core/index.js';
 import type { StreamSourceTable } from '../../project/index.js';
 import type { LandContext, LandResult, Source } from '../../sources/index.js';
-import type { StreamLog } from '../log.js';
 import type { FlushFence } from './fence.js';
+import type { LogLease } from './opening.js';
 import { StreamFlusher, type FlushService } from './service.js';
 
 /**
- * Where a stream source gets its log: the owning process's flusher, or a log it opens itself
- * (in shared mode with a fence, fence.ts: other processes flush the same log's tables).
+ * Where a stream source gets its log: the owning process's flusher, or a lease of the log this
+ * process opens for its landings (opening.ts; in shared mode with a fence, fence.ts: other
+ * processes flush the same log's tables).
  */
 export type StreamAccess =
-  { flusher: FlushService } | { open: () => Promise<StreamLog>; fence?: () => FlushFence };
+  { flusher: FlushService } | { open: () => Promise<LogLease>; fence?: () => FlushFence };
 
 /** The connector of a `type: stream` table. */
 export class StreamSource implements Source {
@@ -32,7 +34,8 @@ export class StreamSource implements Source {
 
   async land(ctx: LandContext): Promise<LandResult> {
     if ('flusher' in this.access) return this.landWith(this.access.flusher);
-    const log = await this.openLog(this.access.open);
+    const lease = await this.openLog(this.access.open);
+    const { log } = lease;
     const fence = this.access.fence?.();
     const flusher = new StreamFlusher({
       store: ctx.store,
@@ -46,7 +49,7 @@ export class StreamSource implements Source {
     } finally {
       await flusher.stop();
       await fence?.close();
-      await log.close();
+      await lease.release();
     }
   }
 
@@ -77,7 +80,7 @@ export class StreamSource implements Source {
   }
 
   /** Opens the log, explaining a lock held by another process (a running collector). */
-  private async openLog(open: () => Promise<StreamLog>): Promise<StreamLog> {
+  private async openLog(open: () => Promise<LogLease>): Promise<LogLease> {
     try {
       return await open();
     } catch (err) {
