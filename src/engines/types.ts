@@ -141,8 +141,9 @@ export interface Engine {
   fork(): Promise<Engine>;
   /**
    * Called before a table's columns are dropped or retyped in place: drops what the engine keeps
-   * on top of the table that would refuse the change (PostgreSQL: the table's masked mirror
-   * view, rebuilt at the next publish). Engines with nothing of the kind leave it out.
+   * on top of the table that would refuse the change (PostgreSQL: the views over it, its masked
+   * mirror view among them; in a transaction they are re-made before it commits, outside one the
+   * mirror view is back at the next publish). Engines with nothing of the kind leave it out.
    */
   beforeColumnsChange?(schema: string, name: string): Promise<void>;
   /** Creates a schema if it does not exist (remembered, so asking again costs nothing). */
