@@ -50,8 +50,9 @@ export interface EngineCapabilities {
   mergeStatement: boolean;
   /**
    * Views resolve their columns when queried, so replacing a table leaves views built on it
-   * working. When false (PostgreSQL), views bind at creation: replacing or dropping a table drops
-   * the views built on it (as dbt-postgres does), and callers rebuild downstream views afterwards.
+   * working. When false (PostgreSQL), views bind at creation: replacing a table re-makes the views
+   * built on it from their definitions in the same transaction, and drops those whose definition
+   * no longer fits the new table (as dbt-postgres drops them all); callers rebuild those.
    */
   lateBindingViews: boolean;
   /** Longest identifier the engine keeps; longer names are silently cut (PostgreSQL: 63). */
