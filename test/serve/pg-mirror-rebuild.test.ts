@@ -5,7 +5,9 @@
  * table swapped in, a view over it, a seed dropped and loaded again, an incremental model whose
  * columns are dropped and retyped in place, then all of it rebuilt in full), gets no error at all
  * (no "does not exist", no deadlock), and the viewer sees only masked values, before, during and
- * after. The database and roles are the test's own, dropped after.
+ * after. A table's mirror view made again over a rebuilt table shows clear only the columns the
+ * last publish showed clear: a column the table gained since is masked. The database and roles
+ * are the test's own, dropped after.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,6 +17,7 @@ import {
   maskedRoleOf,
   publishServingSnapshot,
   runPipeline,
+  warehouseReaderUrl,
   type Workspace,
 } from '../../src/orchestrator/index.js';
 import { queryRunnerFor } from '../../src/serve/index.js';
@@ -205,4 +208,42 @@ describe.skipIf(!available)('a run rebuilding a PostgreSQL warehouse, read meanw
       }
     });
   }, 180_000);
+
+  it("masks a column a rebuilt table gained since publishing, and keeps the mirror's grants", async () => {
+    await withWorkspace(dir, async (ws) => {
+      await publishServingSnapshot(ws);
+      // What a model renaming PII into a new column would build, before any publish saw it.
+      await ws.warehouse.replaceTable(
+        'main',
+        'dim_customers',
+        `select id, email, score, city, email as backup_email, id * 2 as twice from main.stg_customers`,
+      );
+      const viewer = new pg.Client({
+        connectionString: await warehouseReaderUrl(ws, true),
+      });
+      await viewer.connect();
+      try {
+        const { rows } = await viewer.query(
+          'select * from main__masked.dim_customers where id = 1',
+        );
+        // Shown clear only what the last publish showed clear (id, city).
+        expect(rows).toEqual([
+          {
+            id: '1',
+            email: '****',
+            score: null,
+            city: 'Zürich',
+            backup_email: '****',
+            twice: null,
+          },
+        ]);
+        const views = await viewer.query(
+          'select id, email from main__masked.dim_emails where id = 1',
+        );
+        expect(views.rows).toEqual([{ id: '1', email: '****' }]);
+      } finally {
+        await viewer.end();
+      }
+    });
+  });
 });
