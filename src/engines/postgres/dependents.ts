@@ -97,12 +97,14 @@ export async function keepViewsOver(
   let found = await dependentsOf(tx, schema, name);
   if (!found.length) return [];
   const locked = new Set<number>();
-  // A view made over the relation while this waited is taken too (at most a few rounds).
+  // A view made over the relation while this waited is taken too, and a view a publish dropped
+  // meanwhile (a lock naming it fails, to its savepoint) is looked up again; a few rounds at
+  // most, then the drop takes what is left as it goes.
   for (let round = 0; round < 5; round++) {
     const fresh = found.filter((v) => !locked.has(v.oid));
     if (!fresh.length) break;
-    await tx.exec(`LOCK TABLE ${fresh.map(rel).join(', ')} IN ACCESS EXCLUSIVE MODE`);
-    for (const v of fresh) locked.add(v.oid);
+    const lock = `LOCK TABLE ${fresh.map(rel).join(', ')} IN ACCESS EXCLUSIVE MODE`;
+    if (await attempt(tx, () => tx.exec(lock))) for (const v of fresh) locked.add(v.oid);
     found = await dependentsOf(tx, schema, name);
   }
   const oids = found.map((v) => v.oid);
