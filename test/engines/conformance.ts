@@ -344,6 +344,24 @@ export function describeEngineConformance(
       }
     });
 
+    it('keeps a view over a table dropped and made again in one transaction', async () => {
+      if (!engine.capabilities.transactionalDdl) return; // stated: no DDL in transactions
+      await engine.replaceTable(schema, 'seeded_t', `SELECT 1 AS a, 2 AS b`);
+      await engine.replaceView(schema, 'on_seeded', `SELECT a FROM ${q(schema)}.seeded_t`);
+      await engine.transaction(async (tx) => {
+        await tx.dropRelation(schema, 'seeded_t');
+        await tx.exec(`CREATE TABLE ${q(schema)}.seeded_t AS SELECT 7 AS a`);
+      });
+      expect((await engine.query(`SELECT a FROM ${q(schema)}.on_seeded`)).rows).toEqual([{ a: 7 }]);
+      // Swapped in under another name (forecast tables): the same.
+      await engine.exec(`CREATE TABLE ${q(schema)}.seeded_aside AS SELECT 8 AS a`);
+      await engine.transaction(async (tx) => {
+        await tx.dropRelation(schema, 'seeded_t');
+        await tx.renameRelation(schema, 'seeded_aside', 'seeded_t');
+      });
+      expect((await engine.query(`SELECT a FROM ${q(schema)}.on_seeded`)).rows).toEqual([{ a: 8 }]);
+    });
+
     it('drops tables and views if they exist, with what depends on them', async () => {
       await engine.replaceTable(schema, 'dropped_t', `SELECT 1 AS a`);
       await engine.exec(`CREATE VIEW ${q(schema)}.dropped_v AS SELECT 1 AS a`);
