@@ -50,8 +50,9 @@ export interface EngineCapabilities {
   mergeStatement: boolean;
   /**
    * Views resolve their columns when queried, so replacing a table leaves views built on it
-   * working. When false (PostgreSQL), views bind at creation: replacing or dropping a table drops
-   * the views built on it (as dbt-postgres does), and callers rebuild downstream views afterwards.
+   * working. When false (PostgreSQL), views bind at creation: replacing a table re-makes the views
+   * built on it from their definitions in the same transaction, and drops those whose definition
+   * no longer fits the new table (as dbt-postgres drops them all); callers rebuild those.
    */
   lateBindingViews: boolean;
   /** Longest identifier the engine keeps; longer names are silently cut (PostgreSQL: 63). */
@@ -141,8 +142,9 @@ export interface Engine {
   fork(): Promise<Engine>;
   /**
    * Called before a table's columns are dropped or retyped in place: drops what the engine keeps
-   * on top of the table that would refuse the change (PostgreSQL: the table's masked mirror
-   * view, rebuilt at the next publish). Engines with nothing of the kind leave it out.
+   * on top of the table that would refuse the change (PostgreSQL: the views over it, its masked
+   * mirror view among them; in a transaction they are re-made before it commits, outside one the
+   * mirror view is back at the next publish). Engines with nothing of the kind leave it out.
    */
   beforeColumnsChange?(schema: string, name: string): Promise<void>;
   /** Creates a schema if it does not exist (remembered, so asking again costs nothing). */

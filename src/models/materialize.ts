@@ -211,11 +211,13 @@ async function applySchemaChange(
         await tx.exec(`ALTER TABLE ${rel} ADD COLUMN ${q(c.name)} ${c.type}`);
       return diff.added.length ? `; added ${diff.added.map((c) => c.name).join(', ')}` : '';
     case 'sync_all_columns':
-      for (const c of diff.added)
-        await tx.exec(`ALTER TABLE ${rel} ADD COLUMN ${q(c.name)} ${c.type}`);
-      // A view the engine keeps over the table (a masked mirror) would refuse both changes.
+      // Views over the table (its masked mirror, a model's view) would refuse both changes; the
+      // engine re-makes them before the transaction commits. Asked before any change takes the
+      // table: the views are taken first, as readers take them.
       if (diff.removed.length || diff.changed.length)
         await tx.beforeColumnsChange?.(node.schema, node.alias);
+      for (const c of diff.added)
+        await tx.exec(`ALTER TABLE ${rel} ADD COLUMN ${q(c.name)} ${c.type}`);
       for (const c of diff.removed) await tx.exec(`ALTER TABLE ${rel} DROP COLUMN ${q(c.name)}`);
       for (const c of diff.changed)
         await tx.exec(

@@ -295,11 +295,12 @@ export class PostgresQueryRunner implements SqlRunner {
             ? `the ${role} role reads the masked views of the schemas the pipeline builds (\`tributary catalog\` lists them), nothing else`
             : 'the read-only role reads the schemas the pipeline builds (`tributary catalog` lists them)',
         );
-      // A relation rebuilt by a run takes its masked view with it until the run publishes.
+      // A run keeps the masked views over what it rebuilds (engines/postgres/dependents.ts),
+      // except a view's mirror whose definition no longer fits, or a relation new since publishing.
       if (readable.searchPath !== undefined && /does not exist/.test(message))
         throw refuse(
           message.replace(/^(\w+ )?Error: /, ''),
-          'if a run is rebuilding it, it is back when the run finishes (publishing rebuilds the masked views)',
+          'if a run changed or added it, its masked view is there once the run publishes (`tributary catalog` lists the relations)',
         );
       throw refuse(message.replace(/^(\w+ )?Error: /, ''));
     } finally {

@@ -329,12 +329,37 @@ export function describeEngineConformance(
       await engine.replaceTable(schema, 'base_t', `SELECT 1 AS a`);
       await engine.replaceView(schema, 'on_base', `SELECT a FROM ${q(schema)}.base_t`);
       await engine.replaceTable(schema, 'base_t', `SELECT 5 AS a`);
+      // Either way the view reads the new table; bound at creation (PostgreSQL), it was re-made
+      // over it in the swap's transaction.
+      expect((await engine.query(`SELECT a FROM ${q(schema)}.on_base`)).rows).toEqual([{ a: 5 }]);
+      // A table without the column it reads: late bound, the view stays (and fails when read);
+      // bound at creation, it cannot be re-made and is dropped, as dbt-postgres drops it.
+      await engine.replaceTable(schema, 'base_t', `SELECT 6 AS b`);
       const views = (await engine.listTables(schema)).filter((t) => t.name === 'on_base');
       if (engine.capabilities.lateBindingViews) {
-        expect((await engine.query(`SELECT a FROM ${q(schema)}.on_base`)).rows).toEqual([{ a: 5 }]);
+        expect(views.length).toBe(1);
+        await expect(engine.query(`SELECT a FROM ${q(schema)}.on_base`)).rejects.toThrow();
       } else {
         expect(views).toEqual([]);
       }
+    });
+
+    it('keeps a view over a table dropped and made again in one transaction', async () => {
+      if (!engine.capabilities.transactionalDdl) return; // stated: no DDL in transactions
+      await engine.replaceTable(schema, 'seeded_t', `SELECT 1 AS a, 2 AS b`);
+      await engine.replaceView(schema, 'on_seeded', `SELECT a FROM ${q(schema)}.seeded_t`);
+      await engine.transaction(async (tx) => {
+        await tx.dropRelation(schema, 'seeded_t');
+        await tx.exec(`CREATE TABLE ${q(schema)}.seeded_t AS SELECT 7 AS a`);
+      });
+      expect((await engine.query(`SELECT a FROM ${q(schema)}.on_seeded`)).rows).toEqual([{ a: 7 }]);
+      // Swapped in under another name (forecast tables): the same.
+      await engine.exec(`CREATE TABLE ${q(schema)}.seeded_aside AS SELECT 8 AS a`);
+      await engine.transaction(async (tx) => {
+        await tx.dropRelation(schema, 'seeded_t');
+        await tx.renameRelation(schema, 'seeded_aside', 'seeded_t');
+      });
+      expect((await engine.query(`SELECT a FROM ${q(schema)}.on_seeded`)).rows).toEqual([{ a: 8 }]);
     });
 
     it('drops tables and views if they exist, with what depends on them', async () => {

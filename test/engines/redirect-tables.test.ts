@@ -2,7 +2,8 @@
  * Pointing a query's schema-qualified table names at other schemas (the masked mirrors of a
  * PostgreSQL warehouse) by the positions DuckDB's parser gives: positions count UTF-8 bytes, so
  * text with non-ASCII characters before a name must land on the name; quoted names, spaces
- * around the dot and a catalog part are read as PostgreSQL reads them.
+ * around the dot and a catalog part are read as PostgreSQL reads them; columns named with their
+ * schema (`main.customers.email`) are pointed at the same schema as their table.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDuckDB, redirectTables, type Engine } from '../../src/engines/index.js';
@@ -56,6 +57,26 @@ describe('redirectTables', () => {
     ).toBe(
       `select (select max(id) from "main__masked"."a") as m from "main__masked"."b" where exists (select 1 from "main__masked"."c")
          union all select 1 from "main__masked"."d"`,
+    );
+  });
+
+  it('redirects columns named with their schema (and catalog), keeping the column as written', async () => {
+    expect(
+      await redirect(
+        `select main.customers.email, "main" . customers . "E", MAIN.Customers.x.y from main.customers
+         where main.customers.id > 1 order by mydb.main.customers.id`,
+      ),
+    ).toBe(
+      `select "main__masked"."customers".email, "main__masked"."customers" . "E", "main__masked"."customers".x.y from "main__masked"."customers"
+         where "main__masked"."customers".id > 1 order by "main__masked"."customers".id`,
+    );
+    // Two parts are table.column (left as written), and schemas not mapped stay.
+    const sql = `select customers.email, other.t.c, c.email from other.t, main.customers c`;
+    expect(await redirect(sql)).toBe(
+      sql.replace('main.customers c', '"main__masked"."customers" c'),
+    );
+    expect(await redirect(`select 'é' as e, "Sales ""EU""".x.y from "Sales ""EU""".x`)).toBe(
+      `select 'é' as e, "sales_m"."x".y from "sales_m"."x"`,
     );
   });
 

@@ -2,9 +2,10 @@
  * PII masking on a PostgreSQL warehouse: the viewer's queries run as the masked role on the
  * masked mirrors and return what the same queries return to a viewer on a DuckDB warehouse (the
  * masked twin), for the same project and data: joins, aliases, unqualified and quoted names,
- * subqueries, a CTE named like a table, a view that renames a PII column, parameters, and text
- * with non-ASCII characters before a name. Operators read unmasked values; the masked role reads
- * nothing unmasked even with SQL sent straight to the server. Then the shared mode: replicas on
+ * subqueries, a CTE named like a table, a view that renames a PII column, parameters, columns
+ * named with their schema (`main.customers.email`), and text with non-ASCII characters before a
+ * name. Operators read unmasked values; the masked role reads nothing unmasked even with SQL sent
+ * straight to the server. Then the shared mode: replicas on
  * two machines (two project folders on one state and warehouse) publishing keep one password for
  * each role (kept in state), so neither breaks the other's logins. Databases and roles are the
  * test's own, dropped after.
@@ -100,7 +101,17 @@ const QUERIES: { sql: string; params?: Record<string, ParamValue> }[] = [
   },
   { sql: `select 'café ☕ Zürich' as label, email from main.dim_customers where id = 1` },
   { sql: 'select city, n from main.city_stats order by city' },
-  { sql: 'select email, contact from main.stg_customers where id = $id', params: { id: 1 } },
+  { sql: 'select email, contact from main.stg_customers where id = $id', params: { id: 1 } }, // Columns named with their schema (and a catalog): pointed at the mirror with their table.
+  {
+    sql: `select main.dim_customers.id, main.dim_customers.email, main.dim_customers.score
+          from main.dim_customers order by main.dim_customers.id`,
+  },
+  {
+    sql: `select "main"."stg_customers"."id", "main"."stg_customers"."contact", MAIN.Stg_Customers.score,
+                 processed.customers.email
+          from main.stg_customers join processed . customers on processed.customers.id = main.stg_customers.id
+          where main.stg_customers.id < 4 order by main.stg_customers.id`,
+  },
 ];
 
 /** Rows as text (DuckDB and PostgreSQL give numbers their own JavaScript types). */
@@ -173,6 +184,12 @@ describe.skipIf(!available)('PII masking on a PostgreSQL warehouse', () => {
     expect(duck[1]![0]).toMatchObject({ contact: '****' });
     expect(duck[3]!.length).toBe(4);
     expect(duck[6]!.map((r) => r.id)).toEqual(['2', '3', '4']);
+    expect(duck[10]![0]).toMatchObject({ id: '1', email: '****', score: null });
+    expect(duck[11]!.map((r) => [r.contact, r.email])).toEqual([
+      ['****', '****'],
+      [null, null],
+      ['****', '****'],
+    ]);
     const operator = await withWorkspace(pgDir, (ws) => answers(ws, 'operator'));
     expect(operator).toEqual(await withWorkspace(duckDir, (ws) => answers(ws, 'operator')));
     expect(operator[0]![0]).toMatchObject({ email: 'ann@example.com', score: '3.5' });
@@ -194,8 +211,13 @@ describe.skipIf(!available)('PII masking on a PostgreSQL warehouse', () => {
           'select email from processed.customers',
           'select * from quarantine.customers',
           'select * from processed__masked.nothing_here union all select 1',
+          // A column named with the original's schema reads nothing, whatever FROM says.
+          'select main.dim_customers.email from main__masked.dim_customers',
+          'select main.dim_customers.email from main.dim_customers',
         ])
-          await expect(client.query(sql), sql).rejects.toThrow(/permission denied|does not exist/);
+          await expect(client.query(sql), sql).rejects.toThrow(
+            /permission denied|does not exist|FROM-clause/,
+          );
         await expect(client.query('select email from main.dim_customers')).rejects.toThrow(
           /permission denied for schema main/,
         );
@@ -208,6 +230,11 @@ describe.skipIf(!available)('PII masking on a PostgreSQL warehouse', () => {
         await expect(
           runner.query(`select email from main.dim_customers where id = 1 and $x = 1`, { x: 1 }),
         ).resolves.toMatchObject({ rows: [{ email: '****' }] });
+        await expect(
+          runner.query(
+            `select main.dim_customers.email, "main".dim_customers."score" from MAIN.dim_customers where main.dim_customers.id = 1`,
+          ),
+        ).resolves.toMatchObject({ rows: [{ email: '****', score: null }] });
         await expect(runner.query(`select * from quarantine.customers`)).rejects.toThrow(
           /quarantine zone, which the viewer role may not read/,
         );

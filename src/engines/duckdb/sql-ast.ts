@@ -170,18 +170,29 @@ export interface TableReference {
   parts: number;
 }
 
-/** Every BASE_TABLE of a serialized statement with where its name starts; throws unless one statement. */
-export function tableReferencesInSerializedSql(json: unknown): TableReference[] {
+/**
+ * Every BASE_TABLE of a serialized statement with where its name starts, and (`columns`) every
+ * column reference of three parts or more (`schema.table.column`, `catalog.schema.table.column`)
+ * as a reference of `parts` parts; throws unless one statement.
+ */
+export function tableReferencesInSerializedSql(
+  json: unknown,
+): (TableReference & { column?: true })[] {
   const root = json as { error?: boolean; error_message?: string };
   if (!root || typeof root !== 'object' || root.error)
     throw new Error(root?.error_message ?? 'the statement could not be parsed');
   const statements = (json as { statements?: unknown }).statements;
   if (!Array.isArray(statements) || statements.length !== 1) throw new Error('not one statement');
-  const out: TableReference[] = [];
+  const out: (TableReference & { column?: true })[] = [];
   const walk = (v: unknown): void => {
     if (Array.isArray(v)) return v.forEach(walk);
     if (!v || typeof v !== 'object') return;
     const o = v as Record<string, unknown>;
+    if (o.class === 'COLUMN_REF' && Array.isArray(o.column_names) && o.column_names.length > 2) {
+      if (typeof o.query_location !== 'number' || o.query_location < 0)
+        throw new Error(`no position for the column ${o.column_names.join('.')}`);
+      out.push({ location: o.query_location, parts: o.column_names.length, column: true });
+    }
     if (o.type === 'BASE_TABLE' && typeof o.table_name === 'string') {
       if (typeof o.query_location !== 'number' || o.query_location < 0)
         throw new Error(`no position for the table ${o.table_name}`);
@@ -239,6 +250,8 @@ function readNamePart(text: Buffer, at: number): NamePart | undefined {
 /** The dotted name of `parts` parts starting at byte `at` (spaces allowed around the dots). */
 function readDottedName(text: Buffer, at: number, parts: number) {
   const names: string[] = [];
+  /** Where each part ends. */
+  const ends: number[] = [];
   let i = at;
   for (let n = 0; n < parts; n++) {
     if (n > 0) {
@@ -250,17 +263,44 @@ function readDottedName(text: Buffer, at: number, parts: number) {
     const part = readNamePart(text, i);
     if (!part) return undefined;
     names.push(part.name);
+    ends.push(part.end);
     i = part.end;
   }
-  return { names, end: i };
+  return { names, ends, end: i };
+}
+
+/**
+ * Where a reference's `schema.table` is and what it says, for a table (its last two parts; a
+ * catalog before them goes with them) or a column of three parts or more: `schema.table.column`
+ * (more parts: fields of the column), or `catalog.schema.table.column` when its first part is not
+ * a schema `redirect` maps and its second is. Undefined when nothing in it is to redirect.
+ */
+function redirectedSpan(
+  found: { names: string[]; ends: number[]; end: number },
+  column: boolean,
+  redirect: (schema: string) => string | undefined,
+): { schema: string; table: string; end: number } | undefined {
+  const { names, ends } = found;
+  if (!column) {
+    const [schema, table] = names.slice(-2) as [string, string];
+    const target = redirect(schema);
+    return target === undefined ? undefined : { schema: target, table, end: found.end };
+  }
+  for (const at of names.length > 3 ? [0, 1] : [0]) {
+    const target = redirect(names[at]!);
+    if (target !== undefined) return { schema: target, table: names[at + 1]!, end: ends[at + 1]! };
+  }
+  return undefined;
 }
 
 /**
  * `sql` with each schema-qualified table name whose schema `redirect` maps to another schema
  * written as that schema's (the catalog, if any, dropped): `main.customers c` becomes
  * `"main__masked"."customers" c`. A reference keeps its table name, so `customers.email` still
- * binds. Unqualified names are left as written (a search_path decides them), and so are schemas
- * `redirect` does not map. Throws when the text at a reference is not the name DuckDB parsed.
+ * binds; a column named with its schema is redirected too (`main.customers.email` becomes
+ * `"main__masked"."customers".email`), or it would name a table no longer in FROM. Unqualified
+ * names are left as written (a search_path decides them), and so are schemas `redirect` does not
+ * map. Throws when the text at a reference is not the name DuckDB parsed.
  */
 export function redirectQualifiedTables(
   sql: string,
@@ -277,13 +317,14 @@ export function redirectQualifiedTables(
   for (const ref of refs) {
     if (ref.location < copied) continue; // the same reference reached twice in the tree
     const found = readDottedName(text, ref.location, ref.parts);
-    if (!found) throw new Error(`cannot read the table name at byte ${ref.location}`);
-    const [schema, table] = found.names.slice(-2) as [string, string];
-    const target = redirect(schema);
-    if (target === undefined) continue;
+    if (!found) throw new Error(`cannot read the name at byte ${ref.location}`);
+    const span = redirectedSpan(found, ref.column === true, redirect);
+    if (span === undefined) continue;
     pieces.push(text.subarray(copied, ref.location));
-    pieces.push(Buffer.from(`${quoteIdentifier(target)}.${quoteIdentifier(table)}`, 'utf8'));
-    copied = found.end;
+    pieces.push(
+      Buffer.from(`${quoteIdentifier(span.schema)}.${quoteIdentifier(span.table)}`, 'utf8'),
+    );
+    copied = span.end;
   }
   pieces.push(text.subarray(copied));
   return Buffer.concat(pieces).toString('utf8');

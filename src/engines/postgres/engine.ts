@@ -26,6 +26,7 @@ import {
   type Row,
   type TableInfo,
 } from '../types.js';
+import { keepViewsOver, restoreViews, type KeptView } from './dependents.js';
 import { dropMirrorView } from './masked-mirror.js';
 import { pgJsonKind, pgTypeName, pgTypeParsers, postgresTypeName } from './types.js';
 
@@ -189,6 +190,11 @@ class PostgresEngineImpl implements Engine {
   private readonly sessionLocksHeld = new Set<string>();
   /** The 'error' listener on this engine's own session, removed when the session goes back. */
   private onError: (() => void) | undefined;
+  /**
+   * In a transaction: views over relations it dropped (engines/postgres/dependents.ts), re-made
+   * before it commits, once what they read is back.
+   */
+  private kept: KeptView[] = [];
 
   constructor(
     private readonly shared: Shared,
@@ -406,6 +412,7 @@ class PostgresEngineImpl implements Engine {
       await tx.exec('BEGIN');
       try {
         const result = await fn(tx);
+        await tx.restoreKept();
         await tx.exec('COMMIT');
         return result;
       } catch (err) {
@@ -472,8 +479,9 @@ class PostgresEngineImpl implements Engine {
   /**
    * dbt-postgres's table swap: build the new table aside (the old one serves readers meanwhile
    * and stays when the select fails), then in one transaction move the old one to a backup name,
-   * move the new one in, and drop the backup. The drop cascades to views built on the old table:
-   * PostgreSQL views bind to the table itself, not its name (see `lateBindingViews`).
+   * move the new one in, and drop the backup. The drop cascades to views built on the old table
+   * (PostgreSQL views bind to the table itself, not its name: see `lateBindingViews`), so the
+   * same transaction re-makes them over the new one (dependents.ts): no reader sees them gone.
    */
   async replaceTable(schema: string | undefined, name: string, select: string): Promise<number> {
     if (schema) await this.ensureSchema(schema);
@@ -502,6 +510,8 @@ class PostgresEngineImpl implements Engine {
     const backup = asideName(name, '__tb_backup');
     await this.atomically(async (tx) => {
       const old = await relationKeyword(tx, schema, name);
+      // Before anything else takes the old relation: its views first (see keepViewsOver).
+      const kept = old ? await keepViewsOver(tx, schema, name) : [];
       const stale = await relationKeyword(tx, schema, backup);
       if (stale) await tx.exec(`DROP ${stale} ${qualified(schema, backup)} CASCADE`);
       if (old) {
@@ -511,16 +521,42 @@ class PostgresEngineImpl implements Engine {
       }
       await tx.exec(`ALTER TABLE ${qualified(schema, aside)} RENAME TO ${quoteIdentifier(name)}`);
       if (old) await tx.exec(`DROP ${old} ${qualified(schema, backup)} CASCADE`);
+      await restoreViews(tx, kept);
     });
   }
 
+  /**
+   * In a transaction, every view over the table is kept and dropped, and re-made (its masked
+   * mirror view from the new columns) before the transaction commits; outside one, the table's
+   * mirror view is dropped until the next publish.
+   */
   async beforeColumnsChange(schema: string, name: string): Promise<void> {
-    await dropMirrorView(this, schema, name);
+    if (!this.inTransaction) return dropMirrorView(this, schema, name);
+    const kept = await keepViewsOver(this, schema, name);
+    this.kept.push(...kept);
+    const direct = kept.filter((v) => v.depth === 1);
+    if (direct.length)
+      await this.exec(
+        `DROP VIEW IF EXISTS ${direct.map((v) => qualified(v.schema, v.name)).join(', ')} CASCADE`,
+      );
   }
 
+  /**
+   * Drops a relation and (CASCADE) the views over it; in a transaction, those views are re-made
+   * before it commits when what they read is back by then (a table dropped and created again).
+   */
   async dropRelation(schema: string | undefined, name: string): Promise<void> {
     const keyword = await relationKeyword(this, schema, name);
-    if (keyword) await this.exec(`DROP ${keyword} IF EXISTS ${qualified(schema, name)} CASCADE`);
+    if (!keyword) return;
+    if (this.inTransaction) this.kept.push(...(await keepViewsOver(this, schema, name)));
+    await this.exec(`DROP ${keyword} IF EXISTS ${qualified(schema, name)} CASCADE`);
+  }
+
+  /** Re-makes the views kept in this transaction (called before it commits). */
+  private async restoreKept(): Promise<void> {
+    const kept = this.kept;
+    this.kept = [];
+    await restoreViews(this, kept);
   }
 
   async renameRelation(schema: string | undefined, from: string, to: string): Promise<void> {

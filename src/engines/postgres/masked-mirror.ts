@@ -30,6 +30,82 @@ export function mirrorSchemaOf(schema: string): string {
   return `${schema.slice(0, 40)}_${hash}__masked`;
 }
 
+/** The comment on a table's mirror view: which table it reads and its columns shown as they are. */
+const VIEW_MARK = 'tributary masked view ';
+
+interface MirrorNote {
+  /** The table's schema and name. */
+  of: [string, string];
+  /** Its columns the mirror shows unmasked (lower case); every other column is masked. */
+  clear: string[];
+}
+
+/** The mirror note of a view's comment, or undefined when it is not a table's mirror view. */
+export function readMirrorNote(comment: string | null | undefined): MirrorNote | undefined {
+  if (!comment?.startsWith(VIEW_MARK)) return undefined;
+  try {
+    const note = JSON.parse(comment.slice(VIEW_MARK.length)) as MirrorNote;
+    if (Array.isArray(note.of) && note.of.length === 2 && Array.isArray(note.clear)) return note;
+  } catch {
+    // not one of ours
+  }
+  return undefined;
+}
+
+/**
+ * Creates (in `mirror`) the mirror view of the table a note names, from the table's columns as
+ * they are now: the columns the note shows clear stay clear, every other one is masked (one the
+ * table gained since publishing too, until the next publish decides). Returns false when the
+ * table is gone.
+ */
+export async function recreateMirrorView(
+  tx: Engine,
+  mirror: string,
+  name: string,
+  note: MirrorNote,
+): Promise<boolean> {
+  const [schema, table] = note.of;
+  const { rows } = await tx.query(
+    `SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type,
+            t.typcategory = 'S' AS is_text
+       FROM pg_class c
+       JOIN pg_namespace n ON n.oid = c.relnamespace
+       JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+       JOIN pg_type t ON t.oid = a.atttypid
+      WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p', 'm', 'f')
+      ORDER BY a.attnum`,
+    [schema, table],
+  );
+  if (!rows.length) return false;
+  const columns = rows.map((r) => ({
+    name: String(r.name),
+    type: String(r.type),
+    text: r.is_text === true,
+  }));
+  const clear = new Set(note.clear);
+  const masked = new Set(columns.map((c) => c.name.toLowerCase()).filter((c) => !clear.has(c)));
+  await createTableMirror(tx, mirror, name, { schema, name: table, columns }, masked);
+  return true;
+}
+
+/** The mirror view of a table, with the note that lets a step rebuilding the table re-make it. */
+async function createTableMirror(
+  tx: Engine,
+  mirror: string,
+  name: string,
+  rel: { schema: string; name: string; columns: Column[] },
+  masked: Set<string>,
+): Promise<void> {
+  const note: MirrorNote = {
+    of: [rel.schema, rel.name],
+    clear: rel.columns.map((c) => c.name.toLowerCase()).filter((c) => !masked.has(c)),
+  };
+  await tx.exec(
+    `CREATE VIEW ${q(mirror)}.${q(name)} AS SELECT ${selectList(rel.columns, masked)} FROM ${q(rel.schema)}.${q(rel.name)};
+     COMMENT ON VIEW ${q(mirror)}.${q(name)} IS ${quoteString(VIEW_MARK + JSON.stringify(note))}`,
+  );
+}
+
 /**
  * Drops the mirror view of `schema.name` (and mirror views reading it), if its mirror is one
  * this code made: a column it reads can be neither dropped nor retyped. Publishing rebuilds it.
@@ -253,10 +329,7 @@ async function rebuildIn(
         .filter((c) => masked.has(c.name.toLowerCase()))
         .map((c) => c.name);
     if (rel.view) views.push({ rel, masked });
-    else
-      await tx.exec(
-        `CREATE VIEW ${q(mirrors[rel.schema]!)}.${q(rel.name)} AS SELECT ${selectList(rel.columns, masked)} FROM ${q(rel.schema)}.${q(rel.name)}`,
-      );
+    else await createTableMirror(tx, mirrors[rel.schema]!, rel.name, rel, masked);
   }
   for (const rel of await mirrorViews(tx, views, options, mirrors)) {
     const key = `${rel.schema}.${rel.name}`;
