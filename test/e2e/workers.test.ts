@@ -443,7 +443,8 @@ describe.skipIf(!available)('three workers and a run on PostgreSQL state and war
           for (const m of w.stderr().matchAll(/(?:succeeded|up_to_date) run_\w+ (\S+)$/gm))
             completedBy.set(m[1]!, [...(completedBy.get(m[1]!) ?? []), w.name]);
         for (const [task, by] of completedBy) expect(by, task).toHaveLength(1);
-        for (const c of claims) expect(completedBy.get(c.task), c.task).not.toContain(victim.name);
+        for (const c of claims)
+          expect(completedBy.get(c.task) ?? [], c.task).not.toContain(victim.name);
         const held = claims.map((c) => `${c.task}#${c.attempt}`).join(', ');
         const phases = new Set(claims.map((c) => phaseOf(c.task)));
         landed.push(...phases);
