@@ -371,7 +371,19 @@ describe.skipIf(!available)('three workers and a run on PostgreSQL state and war
     }
   }
 
+  /**
+   * SIGTERMs the workers once each has started (a replacement may still be starting when a run
+   * ends: before its handler is installed, SIGTERM would kill it like any process), and expects
+   * each to exit on its own.
+   */
   async function stopWorkers(workers: Started[]): Promise<void> {
+    for (const w of workers) {
+      const end = Date.now() + 60_000;
+      let exited = false;
+      void w.exit.then(() => (exited = true));
+      while (!exited && !/worker \S+: \d+ slot/.test(w.stderr()) && Date.now() < end)
+        await new Promise((r) => setTimeout(r, 50));
+    }
     for (const w of workers) w.child.kill('SIGTERM');
     for (const w of workers) expect(await w.exit, w.stderr()).not.toBeNull();
   }
