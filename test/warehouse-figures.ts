@@ -38,12 +38,7 @@ export async function martsOf(ws: Workspace): Promise<Map<string, string[]>> {
     if (!mart && node.resource_type !== 'snapshot') continue;
     const columns = await ws.warehouse.describe(node.schema, node.alias);
     if (!columns) throw new Error(`${node.schema}.${node.alias} was not built`);
-    out.set(
-      `${node.schema}.${node.alias}`,
-      columns
-        .filter((c) => /INT|DECIMAL|NUMERIC|DOUBLE|FLOAT|REAL/i.test(c.type))
-        .map((c) => c.name),
-    );
+    out.set(`${node.schema}.${node.alias}`, numericColumns(columns));
   }
   return out;
 }
@@ -63,4 +58,32 @@ export async function allFigures(
     );
   }
   return out;
+}
+
+/**
+ * Every relation the pipeline builds in the warehouse, marts or not: models (ephemeral ones
+ * excepted), snapshots, seeds and forecasts' tables: `schema.name` → its numeric columns.
+ */
+export async function builtRelationsOf(ws: Workspace): Promise<Map<string, string[]>> {
+  const names: [string, string][] = [];
+  for (const node of ws.models.manifest.nodes.values()) {
+    const built = ['model', 'snapshot', 'seed'].includes(node.resource_type);
+    if (built && node.config.materialized !== 'ephemeral') names.push([node.schema, node.alias]);
+  }
+  for (const asset of ws.graph.assets.values())
+    for (const relation of asset.relations ?? [])
+      names.push(relation.split('.') as [string, string]);
+  const out = new Map<string, string[]>();
+  for (const [schema, name] of names) {
+    const columns = await ws.warehouse.describe(schema, name);
+    if (!columns) throw new Error(`${schema}.${name} was not built`);
+    out.set(`${schema}.${name}`, numericColumns(columns));
+  }
+  return out;
+}
+
+function numericColumns(columns: readonly { name: string; type: string }[]): string[] {
+  return columns
+    .filter((c) => /INT|DECIMAL|NUMERIC|DOUBLE|FLOAT|REAL/i.test(c.type))
+    .map((c) => c.name);
 }

@@ -182,8 +182,11 @@ class StepJournal {
     return this.batch.promise;
   }
 
-  addLogs(runId: string, asset: string, lines: { at: string; line: string }[]): void {
-    lines.forEach((l, i) => this.logs.push({ runId, asset, seq: i + 1, at: l.at, line: l.line }));
+  /** A step's lines, numbered from `after` + 1 (the lines an earlier claim of it wrote). */
+  addLogs(runId: string, asset: string, lines: { at: string; line: string }[], after = 0): void {
+    lines.forEach((l, i) =>
+      this.logs.push({ runId, asset, seq: after + i + 1, at: l.at, line: l.line }),
+    );
     this.schedule();
   }
 
@@ -400,6 +403,11 @@ class PlanRun implements QueuedRunSteps {
   private readonly dbt: DbtSession;
   /** Log lines of each step, written to state when the step ends. */
   private readonly logs = new Map<string, { at: string; line: string }[]>();
+  /**
+   * The last line number an earlier claim of a queued step wrote (its worker was lost after
+   * writing the step's log): this claim's lines follow it, where they would collide and be lost.
+   */
+  private readonly logsAfter = new Map<string, number>();
   private readonly alerts: RunAlert[] = [];
   private done = 0;
   /** Warehouse sessions, reused from step to step: opening one costs more than a small step. */
@@ -495,8 +503,11 @@ class PlanRun implements QueuedRunSteps {
     claimAttempt: number,
     signal: AbortSignal,
   ): Promise<QueueTaskOutcome> {
-    if (claimAttempt > 1)
+    if (claimAttempt > 1) {
+      const earlier = await this.ws.state.stepLogs(this.runId, task);
+      this.logsAfter.set(task, Math.max(0, ...earlier.map((l) => l.seq)));
       this.logLine(task, `claim ${claimAttempt}: the worker that had this step before was lost`);
+    }
     const { sleep, random } = this.options;
     const [r] = await dispatch<StepOutcome>(
       [{ key: task, deps: [] }],
@@ -703,7 +714,7 @@ class PlanRun implements QueuedRunSteps {
       attempts: r.attempts,
     });
     const lines = this.logs.get(r.key);
-    if (lines) this.journal.addLogs(this.runId, r.key, lines);
+    if (lines) this.journal.addLogs(this.runId, r.key, lines, this.logsAfter.get(r.key));
     this.logs.delete(r.key);
     if (step.partition && result.status !== 'up_to_date') {
       const status = result.status === 'succeeded' ? 'succeeded' : result.status;

@@ -9,7 +9,13 @@ import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TributaryError } from '../../src/core/index.js';
-import { finishQueuedRun, openWorkspace, runPipeline } from '../../src/orchestrator/index.js';
+import {
+  finishQueuedRun,
+  openWorkspace,
+  queuedRunOpener,
+  runPipeline,
+  type QueuedRunPayload,
+} from '../../src/orchestrator/index.js';
 import { tempDir, writeFiles } from '../helpers.js';
 import { postgresTestUrl, serviceAvailable } from '../services.js';
 import { freshPostgresDatabase } from '../sync/support.js';
@@ -193,6 +199,43 @@ describe.skipIf(!available)('a run of a shared project, through the work queue',
       // Finishing again is a no-op: the run is finished once.
       expect(await finishQueuedRun(ws, ws.queue!, result.runId)).toBe(0);
       expect(await ws.state.finishRunIfRunning(result.runId, 'succeeded')).toBe(false);
+    } finally {
+      await ws.close();
+    }
+  });
+  it("keeps a lost worker's step log and the next claim's, one after the other", async () => {
+    // A worker that wrote a step's history and log, then died before completing its task: the
+    // worker that claims the task next runs the step again, and its lines (the claim, the
+    // outcome) follow the lost worker's in the step's log; none is dropped as a duplicate.
+    const dir = pipeline(pgState + pgWarehouse);
+    const ws = await openWorkspace(dir, 'run');
+    try {
+      const runId = 'run_lostlogs';
+      const task = 'raw:app.items';
+      const payload: QueuedRunPayload = {
+        command: 'run',
+        steps: [{ key: task, asset: task, deps: [] }],
+        fullRefresh: false,
+        retryRejected: false,
+        forecastBacktestOnly: false,
+        now: new Date().toISOString(),
+      };
+      await ws.state.startRun(runId, 'run', { plan: [task] });
+      const open = queuedRunOpener(ws);
+      const lost = open(runId, payload);
+      expect((await lost.runTask(task, 1, new AbortController().signal)).status).toBe('succeeded');
+      await lost.close();
+      const before = await ws.state.stepLogs(runId, task);
+      const next = open(runId, payload);
+      expect((await next.runTask(task, 2, new AbortController().signal)).status).toBe('up_to_date');
+      await next.close();
+      const lines = await ws.state.stepLogs(runId, task);
+      expect(lines.slice(0, before.length)).toEqual(before);
+      const after = lines.slice(before.length).map((l) => l.line);
+      expect(after[0]).toBe('claim 2: the worker that had this step before was lost');
+      expect(after.at(-1)).toMatch(/^up_to_date\s/);
+      expect(lines.map((l) => l.seq)).toEqual(lines.map((_, i) => i + 1));
+      expect((await ws.state.listSteps(runId))[0]).toMatchObject({ status: 'up_to_date' });
     } finally {
       await ws.close();
     }
