@@ -117,6 +117,13 @@ export interface StreamLog {
   describeStream(name: string): Promise<StreamDescription | undefined>;
   listStreams(): Promise<string[]>;
   deleteStream(name: string): Promise<void>;
+  /**
+   * True when `append` has copied every record's data by the time it returns (before its promise
+   * settles): the caller may then reuse the data's memory at once. Otherwise the caller must keep
+   * the data unchanged until the append settles, and longer (a message may wait in a client's
+   * outgoing buffer past a timeout).
+   */
+  readonly copiesOnAppend?: boolean;
   /** Appends records, resolving once every accepted one is durable; outcomes in input order. */
   append(stream: string, records: readonly RecordInput[]): Promise<AppendOutcome[]>;
   read(

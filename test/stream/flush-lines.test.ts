@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { LogRecord } from '../../src/stream/log.js';
-import { lineOf, renderLine } from '../../src/stream/flush/lines.js';
+import { lineOf, releaseLine, renderLine } from '../../src/stream/flush/lines.js';
 import { scanObject } from '../../src/stream/flush/object-scan.js';
 import { seededRandom } from '../../src/core/index.js';
 
@@ -166,5 +166,31 @@ describe('renderLine gives the same line as lineOf', () => {
         expectSame(mutated);
       }
     }
+  });
+});
+
+describe('line slabs', () => {
+  it('reuses a slab once all its lines are released, and never one with a line still held', () => {
+    const event = (i: number) => JSON.stringify({ i, pad: 'p'.repeat(900) });
+    // Enough lines to fill several 64 KB slabs.
+    const first = Array.from({ length: 300 }, (_, i) => renderLine(recordOf(event(i))));
+    const slabs = [...new Set(first.map((l) => l.slab!))];
+    expect(slabs.length).toBeGreaterThan(3);
+    // slabs[0] may hold earlier tests' lines (never released): slabs[1] is wholly this test's.
+    const held = slabs[2]!;
+    // Every line written except one of the second slab.
+    const keep = first.find((l) => l.slab === held)!;
+    for (const line of first) if (line !== keep) releaseLine(line.slab!);
+    const keptText = keep.bytes.toString();
+    const later = Array.from({ length: 600 }, (_, i) => renderLine(recordOf(event(1000 + i))));
+    const reused = new Set(later.map((l) => l.bytes.buffer));
+    // The fully released slabs' memory took new lines; the held slab's did not.
+    expect(reused.has(slabs[1]!.buffer.buffer)).toBe(true);
+    expect(reused.has(held.buffer.buffer)).toBe(false);
+    expect(keep.bytes.toString()).toBe(keptText);
+    for (const [i, line] of later.entries())
+      expect(line.bytes.toString()).toBe(lineOf(recordOf(event(1000 + i))).text);
+    for (const line of later) releaseLine(line.slab!);
+    releaseLine(keep.slab!);
   });
 });

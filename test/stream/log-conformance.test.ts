@@ -225,6 +225,24 @@ for (const adapter of logAdapters) {
       await log.deleteStream(name);
     });
 
+    it('stores the data as given when the caller reuses its memory once append may allow it', async () => {
+      const name = uniqueName('copies');
+      await log.createStream(name, settings(2));
+      const given = records(40, 'reused', (i) => `k-${i % 7}`);
+      const expected = given.map((r) => Buffer.from(r.data).toString());
+      const appending = log.append(name, given);
+      // A log that copies on append lets the caller overwrite the data as soon as append returns
+      // (the collector decodes the next request's records over a reused body buffer).
+      if (log.copiesOnAppend) for (const r of given) (r.data as Buffer).fill(0x21);
+      acceptedSequences(await appending);
+      const stored = [
+        ...(await readAll(log, name, shardIdOf(0))),
+        ...(await readAll(log, name, shardIdOf(1))),
+      ];
+      expect(stored.map((r) => r.data.toString()).sort()).toEqual(expected.sort());
+      await log.deleteStream(name);
+    });
+
     it('reads from oldest, at, after, latest and at_time', async () => {
       const name = uniqueName('positions');
       await log.createStream(name, settings(1));

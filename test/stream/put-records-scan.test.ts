@@ -6,7 +6,19 @@ import { describe, expect, it } from 'vitest';
 import { scanPutRecords } from '../../src/stream/collector/put-records-scan.js';
 
 const b64 = (text: string) => Buffer.from(text).toString('base64');
-const scan = (body: string) => scanPutRecords(Buffer.from(body), 500);
+/** Scans a copy of the body both ways: the same answer, and the body as sent when refused. */
+function scan(body: string) {
+  const copied = scanPutRecords(Buffer.from(body), 500);
+  const raw = Buffer.from(body);
+  const inPlace = scanPutRecords(raw, 500, true);
+  expect(inPlace?.streamName).toBe(copied?.streamName);
+  expect(inPlace?.total).toBe(copied?.total);
+  expect(
+    inPlace?.records.map((r) => [r.partitionKey, Buffer.from(r.data).toString('hex')]),
+  ).toEqual(copied?.records.map((r) => [r.partitionKey, Buffer.from(r.data).toString('hex')]));
+  if (!inPlace) expect(raw.toString()).toBe(body);
+  return inPlace;
+}
 
 describe('scanPutRecords', () => {
   it('reads the SDK shape and the documented shape, in any member order and with whitespace', () => {
@@ -56,6 +68,26 @@ describe('scanPutRecords', () => {
       `{"StreamName":"s","Records":[{"PartitionKey":"k","PartitionKey":"j","Data":"${data}"}]}`,
     ];
     for (const body of refused) expect(scan(body), body).toBeUndefined();
+  });
+
+  it('decodes in place over the body, and writes back what it decoded when it gives up', () => {
+    const texts = ['{"a":1}', 'xy', 'z'.repeat(1000)];
+    const entries = texts.map((t, i) => `{"PartitionKey":"k${i}","Data":"${b64(t)}"}`);
+    const good = Buffer.from(`{"StreamName":"s","Records":[${entries.join(',')}]}`);
+    const scanned = scanPutRecords(good, 500, true)!;
+    expect(scanned.records.map((r) => Buffer.from(r.data).toString())).toEqual(texts);
+    // Views of the body: no buffer of their own.
+    for (const r of scanned.records) expect((r.data as Buffer).buffer).toBe(good.buffer);
+    // A bad record after good ones: refused, with the good ones' texts back as they were sent.
+    const badText = `{"StreamName":"s","Records":[${entries.join(',')},{"PartitionKey":"k","Data":"bad!"}]}`;
+    const bad = Buffer.from(badText);
+    expect(scanPutRecords(bad, 500, true)).toBeUndefined();
+    expect(bad.toString()).toBe(badText);
+    // Non-canonical padding bits decode the same; giving up still restores the exact text.
+    const odd = `{"StreamName":"s","Records":[{"PartitionKey":"k","Data":"QR=="}],"X":1}`;
+    const oddRaw = Buffer.from(odd);
+    expect(scanPutRecords(oddRaw, 500, true)).toBeUndefined();
+    expect(oddRaw.toString()).toBe(odd);
   });
 
   it('leaves more records than the limit to the general path', () => {

@@ -65,6 +65,9 @@ export const collectorRoutes: FastifyPluginAsync<CollectorOptions> = async (app,
     defaultShards: options.defaultShards ?? 1,
     iterators: new IteratorCodec(options.iteratorKey),
   };
+  // Data may be decoded over the request's body only when the log copies it as it takes it:
+  // the body's buffer goes back to the pool once the response is sent.
+  const inPlace = options.log.copiesOnAppend === true;
   app.removeAllContentTypeParsers();
   registerPooledBodies(app, BODY_LIMIT);
   app.setErrorHandler((err: FastifyError, req, reply) => answerError(err, req, reply));
@@ -109,7 +112,7 @@ export const collectorRoutes: FastifyPluginAsync<CollectorOptions> = async (app,
     // parsed whole.
     const scanned =
       service === 'kinesis' && op === 'PutRecords'
-        ? scanPutRecords(body, KINESIS_LIMITS.recordsPerRequest)
+        ? scanPutRecords(body, KINESIS_LIMITS.recordsPerRequest, inPlace)
         : undefined;
     let result: unknown;
     if (scanned) result = await putScannedRecords(kinesis, scanned);

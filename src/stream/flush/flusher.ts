@@ -17,7 +17,7 @@ import type { ObjectStore, RawBatch } from '../../lake/index.js';
 import type { StreamSourceTable } from '../../project/index.js';
 import { RawBatchWriter, commitRawBatches, readRawManifest } from '../../sources/index.js';
 import type { LogRecord, ReadPosition, StreamLog } from '../log.js';
-import { renderLine } from './lines.js';
+import { releaseLine, renderLine, type LineSlab } from './lines.js';
 
 /** The raw manifest's cursor for a stream table. */
 export interface StreamCursor {
@@ -72,6 +72,8 @@ interface Pending {
   /** The record's NDJSON line, newline included. */
   line: Buffer;
   rejected: boolean;
+  /** The slab the line was cut from, released once the line is written into its batch. */
+  slab: LineSlab | undefined;
 }
 
 /**
@@ -314,6 +316,7 @@ async function readShard(
         record: { shardId: id, sequenceNumber, arrivalMs },
         line: line.bytes,
         rejected: line.rejected !== undefined,
+        slab: line.slab,
       });
       tail.bytes += line.bytes.length;
     }
@@ -416,7 +419,7 @@ async function writeLines(writer: RawBatchWriter, cut: readonly Pending[]): Prom
   let chunk = takeChunk();
   let used = 0;
   try {
-    for (const { line } of cut) {
+    for (const { line, slab } of cut) {
       if (used > 0 && used + line.length > chunk.length) {
         await send(chunk, used);
         chunk = takeChunk();
@@ -427,6 +430,9 @@ async function writeLines(writer: RawBatchWriter, cut: readonly Pending[]): Prom
         line.copy(chunk, used);
         used += line.length;
       }
+      // A cut's lines are written once and never read again (a failed batch is read and
+      // rendered afresh): the line's slab may take new lines.
+      if (slab) releaseLine(slab);
     }
     if (used > 0) await send(chunk, used);
     else if (spareChunks.length < SPARE_CHUNKS) spareChunks.push(chunk);

@@ -40,6 +40,8 @@ export interface LandedLine {
 export interface RenderedLine {
   bytes: Buffer;
   rejected?: RejectReason;
+  /** The slab the line was cut from: give it back with `releaseLine` once the line is written. */
+  slab?: LineSlab;
 }
 
 const RESERVED = reservedNames(METADATA_FIELDS);
@@ -56,24 +58,57 @@ function arrivalText(ms: number): string {
 
 /** Lines are cut from slabs of this size (malloc'd from the thread's heap, not mapped afresh). */
 const LINE_SLAB_BYTES = 64 * 1024;
-let lineSlab = Buffer.allocUnsafeSlow(LINE_SLAB_BYTES);
-let lineSlabUsed = 0;
+/** Slabs whose lines were all written, kept for the next lines: at most this many (32 MB). */
+const SPARE_SLABS = 512;
+
+/** A slab lines are cut from, and how many of its lines are still to be written. */
+export interface LineSlab {
+  readonly buffer: Buffer;
+  used: number;
+  outstanding: number;
+}
+
+const spareSlabs: Buffer[] = [];
+const newSlab = (): LineSlab => ({
+  buffer: spareSlabs.pop() ?? Buffer.allocUnsafeSlow(LINE_SLAB_BYTES),
+  used: 0,
+  outstanding: 0,
+});
+let lineSlab = newSlab();
 
 /**
- * A buffer for one line, cut from the current slab: a Buffer.allocUnsafe per line made Node's
- * 8 KB pool create a new ArrayBuffer every 7 lines (4% of the flusher thread under bench:stream,
+ * Room for one line, cut from the current slab: a Buffer.allocUnsafe per line made Node's 8 KB
+ * pool create a new ArrayBuffer every 7 lines (4% of the flusher thread under bench:stream,
  * issue 15). A slab lives while any of its lines waits for its batch; lines of one slab are
- * rendered together, so they are cut into batches together too.
+ * rendered together, so they are cut into batches together too. Once every line of a full slab
+ * is written (`releaseLine`), the slab is reused: the copy of each event into a fresh slab was
+ * the flusher's largest cost after the garbage collector, the kernel mapping and zeroing each
+ * page as the copy first touched it (issue 15).
  */
-function lineBuffer(bytes: number): Buffer {
-  if (bytes > LINE_SLAB_BYTES / 8) return Buffer.allocUnsafe(bytes);
-  if (lineSlabUsed + bytes > LINE_SLAB_BYTES) {
-    lineSlab = Buffer.allocUnsafeSlow(LINE_SLAB_BYTES);
-    lineSlabUsed = 0;
+function lineBuffer(bytes: number): { bytes: Buffer; slab?: LineSlab } {
+  if (bytes > LINE_SLAB_BYTES / 8) return { bytes: Buffer.allocUnsafe(bytes) };
+  let slab = lineSlab;
+  if (slab.used + bytes > LINE_SLAB_BYTES) {
+    const full = slab;
+    lineSlab = slab = newSlab();
+    if (full.outstanding === 0) spareSlab(full);
   }
-  const line = lineSlab.subarray(lineSlabUsed, lineSlabUsed + bytes);
-  lineSlabUsed += bytes;
-  return line;
+  const line = slab.buffer.subarray(slab.used, slab.used + bytes);
+  slab.used += bytes;
+  slab.outstanding++;
+  return { bytes: line, slab };
+}
+
+function spareSlab(slab: LineSlab): void {
+  if (spareSlabs.length < SPARE_SLABS) spareSlabs.push(slab.buffer);
+}
+
+/**
+ * Says a line cut from `slab` was written (copied out) and nothing reads it again. Call it once
+ * per line, only then: the slab's memory goes to later lines once all of its lines are released.
+ */
+export function releaseLine(slab: LineSlab): void {
+  if (--slab.outstanding === 0 && slab !== lineSlab) spareSlab(slab);
 }
 
 /**
@@ -109,13 +144,14 @@ export function renderLine(record: LogRecord): RenderedLine {
     `,"_partition_key":${jsonString(record.partitionKey)}` +
     `,"_arrival_ts":"${arrivalText(record.arrivalMs)}"}\n`;
   const head = end - shape.open;
-  const bytes = lineBuffer(head + Buffer.byteLength(suffix));
+  const rendered = lineBuffer(head + Buffer.byteLength(suffix));
+  const bytes = rendered.bytes;
   data.copy(bytes, 0, shape.open, end);
   if (shape.lineBreaks)
     // Line breaks outside strings are whitespace (inside they must be escaped): one line.
     for (let i = 0; i < head; i++) if (bytes[i] === 0x0a || bytes[i] === 0x0d) bytes[i] = SPACE;
   bytes.write(suffix, head, 'utf8');
-  return { bytes };
+  return rendered;
 }
 
 /** The line for one record (the general path: any data, JSON.parse to tell what it is). */

@@ -57,6 +57,8 @@ interface StreamState {
   shards: ShardLog[];
   /** Sequence numbers are this (the creation time, 13 digits) and a 20-digit shard counter. */
   prefix: string;
+  /** The prefix and the zeros before a counter of i digits, at i (sequenceOf, per record). */
+  paddedPrefix: string[];
   shardIds: string[];
 }
 
@@ -96,6 +98,8 @@ const notFound = (what: string) =>
 /** The durable log of every stream of one project, in segment files under one folder. */
 export class LocalSegmentLog implements StreamLog {
   readonly kind = 'local';
+  /** `append` encodes every record into its shard's staging buffer before it returns. */
+  readonly copiesOnAppend = true;
   /** Torn tails cut when the log was opened (empty after a clean shutdown). */
   readonly recovered: RecoveryNote[] = [];
   private readonly streams = new Map<string, StreamState>();
@@ -156,7 +160,11 @@ export class LocalSegmentLog implements StreamLog {
     const shards: ShardLog[] = [];
     const prefix = String(meta.createdAtMs).padStart(13, '0');
     const shardIds = Array.from({ length: meta.settings.shards }, (_, i) => shardIdOf(i));
-    const state = { meta, dir, shards, prefix, shardIds };
+    const paddedPrefix = Array.from(
+      { length: COUNTER_DIGITS + 1 },
+      (_, digits) => prefix + '0'.repeat(COUNTER_DIGITS - digits),
+    );
+    const state = { meta, dir, shards, prefix, paddedPrefix, shardIds };
     this.streams.set(meta.name, state);
     for (let i = 0; i < meta.settings.shards; i++) {
       const { shard, cutBytes, problem } = await ShardLog.open(
@@ -487,7 +495,9 @@ function describeWriteFailure(err: unknown): string {
 
 /** The sequence number of a shard counter: the stream's prefix and the zero-padded counter. */
 function sequenceOf(state: StreamState, counter: number): string {
-  return state.prefix + String(counter).padStart(COUNTER_DIGITS, '0');
+  // One concatenation (a padStart made a string of its own per record).
+  const digits = String(counter);
+  return state.paddedPrefix[digits.length]! + digits;
 }
 
 /**

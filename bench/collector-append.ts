@@ -1,0 +1,99 @@
+/**
+ * The collector's per-request work on its main thread without HTTP or signatures, for A/B of
+ * builds on a loaded machine (issue 15): each PutRecords body (500 × 1 KB events, base64 in JSON,
+ * as bench:stream sends) is copied into a reused body buffer as the pooled body reader does, read
+ * by scanPutRecords (decoding in place when the log copies on append), appended to a local
+ * segment log of 4 shards (fsync per group commit), and answered with JSON.stringify, 4 requests
+ * in flight. Prints the process's CPU seconds (user + system, the log's fsync threads included)
+ * per 100k events. `--from DIR` runs another build's modules (e.g. main's dist) in this script.
+ *   npm run build && node dist/bench/collector-append.js [--requests 400] [--from DIR]
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import type { scanPutRecords as ScanFn } from '../src/stream/collector/put-records-scan.js';
+import type { LocalSegmentLog as LogClass } from '../src/stream/local/index.js';
+
+const { values } = parseArgs({
+  options: {
+    requests: { type: 'string', default: '400' },
+    from: { type: 'string', default: '' },
+  },
+});
+const requests = Number(values.requests);
+const root = values.from
+  ? resolve(values.from)
+  : resolve(fileURLToPath(new URL('..', import.meta.url)));
+const { scanPutRecords } = (await import(
+  join(root, 'src/stream/collector/put-records-scan.js')
+)) as {
+  scanPutRecords: typeof ScanFn;
+};
+const { LocalSegmentLog } = (await import(join(root, 'src/stream/local/index.js'))) as {
+  LocalSegmentLog: typeof LogClass;
+};
+
+const IN_FLIGHT = 4;
+const event = (i: number) =>
+  JSON.stringify({
+    event_id: `e-${i}`,
+    user: `u-${i % 997}`,
+    type: 'page_view',
+    url: `/p/${'x'.repeat(900)}`,
+    ts: '2026-12-04T00:00:00Z',
+  }).slice(0, 994);
+const templates = Array.from({ length: 8 }, (_, t) =>
+  Buffer.from(
+    JSON.stringify({
+      StreamName: 's',
+      Records: Array.from({ length: 500 }, (_, i) => ({
+        PartitionKey: `user-${(t * 500 + i) % 4001}`,
+        Data: Buffer.from(event(t * 500 + i)).toString('base64'),
+      })),
+    }),
+  ),
+);
+const bodies = Array.from({ length: IN_FLIGHT }, () =>
+  Buffer.allocUnsafeSlow(Math.max(...templates.map((t) => t.length))),
+);
+
+const dir = mkdtempSync(join(tmpdir(), 'bench-collector-append-'));
+const log = await LocalSegmentLog.open(dir);
+await log.createStream('s', { shards: 4, maxAgeMs: 86_400_000 });
+
+async function one(slot: number, k: number): Promise<number> {
+  const template = templates[k % templates.length]!;
+  const body = bodies[slot]!.subarray(0, template.length);
+  template.copy(body);
+  const scanned = scanPutRecords(body, 500, log.copiesOnAppend === true);
+  if (!scanned) throw new Error('the fast path refused a plain PutRecords body');
+  const outcomes = await log.append('s', scanned.records);
+  const results = outcomes.map((o) =>
+    o.ok ? { SequenceNumber: o.sequenceNumber, ShardId: o.shardId } : { ErrorCode: o.code },
+  );
+  return JSON.stringify({ FailedRecordCount: 0, Records: results, EncryptionType: 'NONE' }).length;
+}
+
+const round = async (from: number, count: number) => {
+  for (let k = from; k < from + count; k += IN_FLIGHT)
+    await Promise.all(Array.from({ length: IN_FLIGHT }, (_, s) => one(s, k + s)));
+};
+try {
+  await round(0, 40); // warm-up
+  const before = process.cpuUsage();
+  const started = performance.now();
+  await round(40, requests);
+  const cpu = process.cpuUsage(before);
+  const seconds = (performance.now() - started) / 1000;
+  const per100k = (micros: number) => ((micros / 1e6) * 100_000) / (requests * 500);
+  process.stdout.write(
+    `${values.from || 'this build'}: ${per100k(cpu.user + cpu.system).toFixed(3)} CPU-s per 100k events ` +
+      `(user ${per100k(cpu.user).toFixed(3)}, system ${per100k(cpu.system).toFixed(3)}), ` +
+      `${Math.round((requests * 500) / seconds).toLocaleString('en-US')} events/s\n`,
+  );
+} finally {
+  await log.close();
+  rmSync(dir, { recursive: true, force: true });
+}
