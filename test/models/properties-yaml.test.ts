@@ -77,6 +77,26 @@ describe('properties files read as YAML 1.1 (PyYAML)', () => {
     }
   });
 
+  it('takes an anchor used more than a hundred times, as PyYAML does', async () => {
+    const models = Array.from(
+      { length: 150 },
+      (_, i) => `  - { name: m${i || ''}, columns: *cols }`,
+    );
+    const dir = project(
+      'aliases',
+      ['version: 2', 'common: &cols', '  - name: y', 'models:', ...models, ''].join('\n'),
+    );
+    const opened = await openDbtProject(dir, { profilesDir: dir });
+    try {
+      expect(Object.keys(opened.parsed.manifest.nodes.get('model.p.m')!.columns)).toEqual(['y']);
+      expect(opened.parsed.warnings.filter((w) => w.message.includes('matches no'))).toHaveLength(
+        149,
+      );
+    } finally {
+      await opened.close();
+    }
+  });
+
   it('reports invalid YAML with the file, line and column, and a duplicate key', async () => {
     const cases = [
       ['version: 2\nmodels:\n  - name: m\n    description: "unclosed\n', 5, /closing "quote$/],

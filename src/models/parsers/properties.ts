@@ -83,7 +83,8 @@ function loadYaml(s: ParseSession, file: string, text: string): PropsFile | null
     });
     return null;
   }
-  return { file, text, data: asObject(positions.doc.toJS()), positions };
+  // No alias limit: PyYAML has none, and an alias is the same value, never a copy that grows.
+  return { file, text, data: asObject(positions.doc.toJS({ maxAliasCount: -1 })), positions };
 }
 
 /** dbt renders descriptions (doc()) and where sources live (target, var, env_var). */
