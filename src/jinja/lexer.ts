@@ -124,196 +124,236 @@ export function normalizeSource(source: string): string {
 
 /** Splits a normalised template source into tokens. */
 export function tokenize(src: string, file: string): Token[] {
-  const tokens: Token[] = [];
-  let pos = 0;
-  let line = 1;
-  let lstripNext = false;
-  const n = src.length;
+  return new Lexer(src, file).run();
+}
 
-  const pushData = (text: string, start: number, end: number, dataLine: number) => {
-    if (text) tokens.push({ type: 'data', value: text, line: dataLine, pos: start, end });
-  };
+/**
+ * One pass over a source. Data runs between tags are cut with regular expressions; inside a tag
+ * the scanner walks character codes, since that is where the time goes on large projects.
+ */
+class Lexer {
+  private readonly tokens: Token[] = [];
+  private readonly n: number;
+  private pos = 0;
+  private line = 1;
+  /** A `-` on the previous closing delimiter: strip the leading whitespace of the next data. */
+  private lstripNext = false;
 
-  while (pos < n) {
-    OPENER_RE.lastIndex = pos;
-    const m = OPENER_RE.exec(src);
-    const idx = m ? m.index : n;
-    let data = src.slice(pos, idx);
-    let dataStart = pos;
-    if (lstripNext) {
-      const stripped = data.replace(/^\s+/, '');
-      dataStart += data.length - stripped.length;
-      data = stripped;
-      lstripNext = false;
+  constructor(
+    private readonly src: string,
+    private readonly file: string,
+  ) {
+    this.n = src.length;
+  }
+
+  run(): Token[] {
+    const { src, n } = this;
+    while (this.pos < n) {
+      OPENER_RE.lastIndex = this.pos;
+      const m = OPENER_RE.exec(src);
+      const idx = m ? m.index : n;
+      let data = src.slice(this.pos, idx);
+      let dataStart = this.pos;
+      if (this.lstripNext) {
+        const stripped = data.replace(/^\s+/, '');
+        dataStart += data.length - stripped.length;
+        data = stripped;
+        this.lstripNext = false;
+      }
+      if (!m) {
+        this.pushData(data, dataStart, n, 1 + lineAt(src, dataStart));
+        this.line = 1 + lineAt(src, n);
+        break;
+      }
+      const kind = src[idx + 1]!;
+      RAW_BEGIN_RE.lastIndex = idx;
+      const raw = kind === '%' ? RAW_BEGIN_RE.exec(src) : null;
+      const stripBefore = raw ? raw[1] === '-' : src[idx + 2] === '-';
+      if (stripBefore) data = data.replace(/\s+$/, '');
+      this.pushData(data, dataStart, idx, 1 + lineAt(src, dataStart));
+      this.line = 1 + lineAt(src, idx);
+      if (raw) this.rawBlock(idx, raw);
+      else if (kind === '#') this.comment(idx);
+      else this.tag(idx, kind === '{');
     }
-    if (!m) {
-      pushData(data, dataStart, n, 1 + lineAt(src, dataStart));
-      line = 1 + lineAt(src, n);
-      break;
-    }
-    const kind = src[idx + 1]!;
-    RAW_BEGIN_RE.lastIndex = idx;
-    const raw = kind === '%' ? RAW_BEGIN_RE.exec(src) : null;
-    const stripBefore = raw ? raw[1] === '-' : src[idx + 2] === '-';
-    if (stripBefore) data = data.replace(/\s+$/, '');
-    pushData(data, dataStart, idx, 1 + lineAt(src, dataStart));
-    line = 1 + lineAt(src, idx);
+    this.tokens.push({ type: 'eof', value: '', line: this.line, pos: n, end: n });
+    return this.tokens;
+  }
 
-    if (raw) {
-      RAW_END_RE.lastIndex = idx + raw[0].length;
-      const end = RAW_END_RE.exec(src);
-      if (!end) throw new TemplateSyntaxError('Missing end of raw directive', file, line);
-      let body = src.slice(idx + raw[0].length, end.index);
-      if (raw[2] === '-') body = body.replace(/^\s+/, '');
-      if (end[1] === '-') body = body.replace(/\s+$/, '');
-      pushData(body, idx, end.index, line);
-      pos = end.index + end[0].length;
-      line = 1 + lineAt(src, pos);
-      lstripNext = end[2] === '-';
-      continue;
-    }
+  private pushData(text: string, start: number, end: number, dataLine: number): void {
+    if (text) this.tokens.push({ type: 'data', value: text, line: dataLine, pos: start, end });
+  }
 
-    if (kind === '#') {
-      COMMENT_END_RE.lastIndex = idx + 2;
-      const end = COMMENT_END_RE.exec(src);
-      if (!end) throw new TemplateSyntaxError('Missing end of comment tag', file, line);
-      pos = end.index + end[0].length;
-      line = 1 + lineAt(src, pos);
-      lstripNext = end[1] === '-';
-      continue;
-    }
+  private rawBlock(idx: number, raw: RegExpExecArray): void {
+    const { src } = this;
+    RAW_END_RE.lastIndex = idx + raw[0].length;
+    const end = RAW_END_RE.exec(src);
+    if (!end) throw new TemplateSyntaxError('Missing end of raw directive', this.file, this.line);
+    let body = src.slice(idx + raw[0].length, end.index);
+    if (raw[2] === '-') body = body.replace(/^\s+/, '');
+    if (end[1] === '-') body = body.replace(/\s+$/, '');
+    this.pushData(body, idx, end.index, this.line);
+    this.pos = end.index + end[0].length;
+    this.line = 1 + lineAt(src, this.pos);
+    this.lstripNext = end[2] === '-';
+  }
 
-    const isVar = kind === '{';
+  private comment(idx: number): void {
+    COMMENT_END_RE.lastIndex = idx + 2;
+    const end = COMMENT_END_RE.exec(this.src);
+    if (!end) throw new TemplateSyntaxError('Missing end of comment tag', this.file, this.line);
+    this.pos = end.index + end[0].length;
+    this.line = 1 + lineAt(this.src, this.pos);
+    this.lstripNext = end[1] === '-';
+  }
+
+  /** A `{{ … }}` or `{% … %}` tag: its delimiters and the expression tokens between them. */
+  private tag(idx: number, isVar: boolean): void {
+    const { src, n } = this;
     const beginLen = src[idx + 2] === '-' || src[idx + 2] === '+' ? 3 : 2;
-    tokens.push({
+    this.tokens.push({
       type: isVar ? 'var_begin' : 'block_begin',
       value: src.slice(idx, idx + beginLen),
-      line,
+      line: this.line,
       pos: idx,
       end: idx + beginLen,
     });
-    pos = idx + beginLen;
+    this.pos = idx + beginLen;
     const closer = isVar ? '}}' : '%}';
     const depth: string[] = [];
-    let closed = false;
-    while (pos < n) {
-      const code = src.charCodeAt(pos);
-      if (code === 32 || code === 10 || code === 9 || code === 13 || code === 12 || code === 11) {
-        if (code === 10) line++;
-        pos++;
-        continue;
-      }
-      if (code > 127) {
-        WS_RE.lastIndex = pos;
-        const ws = WS_RE.exec(src);
-        if (ws) {
-          line += countLines(ws[0], 0, ws[0].length);
-          pos += ws[0].length;
-          continue;
-        }
-      }
-      if (depth.length === 0) {
-        const marked = src[pos] === '-' || (!isVar && src[pos] === '+');
-        if (src.startsWith(closer, pos) || (marked && src.startsWith(closer, pos + 1))) {
-          // `+%}` only turns trim_blocks off for this tag, and trim_blocks is off anyway.
-          const len = marked ? 3 : 2;
-          tokens.push({
-            type: isVar ? 'var_end' : 'block_end',
-            value: src.slice(pos, pos + len),
-            line,
-            pos,
-            end: pos + len,
-          });
-          lstripNext = src[pos] === '-';
-          pos += len;
-          closed = true;
-          break;
-        }
-      }
-      const ch = src[pos]!;
-      if (ch === "'" || ch === '"') {
-        STRING_RE.lastIndex = pos;
-        const sm = STRING_RE.exec(src);
-        if (!sm) throw new TemplateSyntaxError('unexpected end of string', file, line);
-        const rawBody = sm[1] ?? sm[2] ?? '';
-        tokens.push({
-          type: 'string',
-          value: decodeEscapes(rawBody),
-          line,
-          pos,
-          end: pos + sm[0].length,
-        });
-        line += countLines(sm[0], 0, sm[0].length);
-        pos += sm[0].length;
-        continue;
-      }
-      if (ch >= '0' && ch <= '9') {
-        FLOAT_RE.lastIndex = pos;
-        const fm = src[pos - 1] === '.' ? null : FLOAT_RE.exec(src);
-        if (fm) {
-          tokens.push({
-            type: 'float',
-            value: Number(fm[0].replace(/_/g, '')),
-            line,
-            pos,
-            end: pos + fm[0].length,
-          });
-          pos += fm[0].length;
-          continue;
-        }
-        INT_RE.lastIndex = pos;
-        const im = INT_RE.exec(src);
-        if (im) {
-          const t = im[0].replace(/_/g, '').toLowerCase();
-          let value: number | bigint = t.startsWith('0b')
-            ? parseInt(t.slice(2), 2)
-            : t.startsWith('0o')
-              ? parseInt(t.slice(2), 8)
-              : t.startsWith('0x')
-                ? parseInt(t.slice(2), 16)
-                : Number(t);
-          // Python ints have no size limit: past 2**53 a literal is kept exact as a BigInt.
-          if (!Number.isSafeInteger(value)) value = BigInt(t);
-          tokens.push({ type: 'int', value, line, pos, end: pos + im[0].length });
-          pos += im[0].length;
-          continue;
-        }
-      }
-      if (isNameStart(code)) {
-        let e = pos + 1;
-        while (e < n && isNamePart(src.charCodeAt(e))) e++;
-        tokens.push({ type: 'name', value: src.slice(pos, e), line, pos, end: e });
-        pos = e;
-        continue;
-      }
-      const two = src.slice(pos, pos + 2);
-      const op = TWO_CHAR_OPS.has(two) ? two : ONE_CHAR_OPS.has(ch) ? ch : undefined;
-      if (!op) throw new TemplateSyntaxError(`unexpected char ${JSON.stringify(ch)}`, file, line);
-      if (op === '(' || op === '[' || op === '{') depth.push(op);
-      else if (op === ')' || op === ']' || op === '}') {
-        const open = depth.pop();
-        const want = op === ')' ? '(' : op === ']' ? '[' : '{';
-        if (open !== want)
-          throw new TemplateSyntaxError(
-            open
-              ? `unexpected '${op}', expected the closing bracket of '${open}'`
-              : `unexpected '${op}'`,
-            file,
-            line,
-          );
-      }
-      tokens.push({ type: 'op', value: op, line, pos, end: pos + op.length });
-      pos += op.length;
+    while (this.pos < n) {
+      if (this.skipWhitespace()) continue;
+      if (depth.length === 0 && this.closeTag(closer, isVar)) return;
+      const code = src.charCodeAt(this.pos);
+      if (code === 39 || code === 34) this.string();
+      else if (!(code >= 48 && code <= 57 && this.number()))
+        if (isNameStart(code)) this.name();
+        else this.operator(depth);
     }
-    if (!closed)
-      throw new TemplateSyntaxError(
-        `unexpected end of template: the ${isVar ? "'{{'" : "'{%'"} tag is never closed with '${closer}'`,
-        file,
-        line,
-      );
+    throw new TemplateSyntaxError(
+      `unexpected end of template: the ${isVar ? "'{{'" : "'{%'"} tag is never closed with '${closer}'`,
+      this.file,
+      this.line,
+    );
   }
-  tokens.push({ type: 'eof', value: '', line, pos: n, end: n });
-  return tokens;
+
+  /** Steps over whitespace at pos (counting newlines); false when there is none. */
+  private skipWhitespace(): boolean {
+    const code = this.src.charCodeAt(this.pos);
+    if (code === 32 || code === 10 || code === 9 || code === 13 || code === 12 || code === 11) {
+      if (code === 10) this.line++;
+      this.pos++;
+      return true;
+    }
+    if (code > 127) {
+      WS_RE.lastIndex = this.pos;
+      const ws = WS_RE.exec(this.src);
+      if (ws) {
+        this.line += countLines(ws[0], 0, ws[0].length);
+        this.pos += ws[0].length;
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** The tag's closing delimiter at pos, with its `-`/`+` marker; false when it is not there. */
+  private closeTag(closer: string, isVar: boolean): boolean {
+    const { src, pos } = this;
+    const marked = src[pos] === '-' || (!isVar && src[pos] === '+');
+    if (!src.startsWith(closer, pos) && !(marked && src.startsWith(closer, pos + 1))) return false;
+    // `+%}` only turns trim_blocks off for this tag, and trim_blocks is off anyway.
+    const len = marked ? 3 : 2;
+    this.tokens.push({
+      type: isVar ? 'var_end' : 'block_end',
+      value: src.slice(pos, pos + len),
+      line: this.line,
+      pos,
+      end: pos + len,
+    });
+    this.lstripNext = src[pos] === '-';
+    this.pos = pos + len;
+    return true;
+  }
+
+  private string(): void {
+    const { src, pos } = this;
+    STRING_RE.lastIndex = pos;
+    const sm = STRING_RE.exec(src);
+    if (!sm) throw new TemplateSyntaxError('unexpected end of string', this.file, this.line);
+    const rawBody = sm[1] ?? sm[2] ?? '';
+    this.tokens.push({
+      type: 'string',
+      value: decodeEscapes(rawBody),
+      line: this.line,
+      pos,
+      end: pos + sm[0].length,
+    });
+    this.line += countLines(sm[0], 0, sm[0].length);
+    this.pos += sm[0].length;
+  }
+
+  /** A float or int literal at pos (Python's syntax, `_` separators); false when none matches. */
+  private number(): boolean {
+    const { src, pos, line } = this;
+    FLOAT_RE.lastIndex = pos;
+    const fm = src[pos - 1] === '.' ? null : FLOAT_RE.exec(src);
+    if (fm) {
+      const value = Number(fm[0].replace(/_/g, ''));
+      this.tokens.push({ type: 'float', value, line, pos, end: pos + fm[0].length });
+      this.pos += fm[0].length;
+      return true;
+    }
+    INT_RE.lastIndex = pos;
+    const im = INT_RE.exec(src);
+    if (!im) return false;
+    const t = im[0].replace(/_/g, '').toLowerCase();
+    let value: number | bigint = t.startsWith('0b')
+      ? parseInt(t.slice(2), 2)
+      : t.startsWith('0o')
+        ? parseInt(t.slice(2), 8)
+        : t.startsWith('0x')
+          ? parseInt(t.slice(2), 16)
+          : Number(t);
+    // Python ints have no size limit: past 2**53 a literal is kept exact as a BigInt.
+    if (!Number.isSafeInteger(value)) value = BigInt(t);
+    this.tokens.push({ type: 'int', value, line, pos, end: pos + im[0].length });
+    this.pos += im[0].length;
+    return true;
+  }
+
+  private name(): void {
+    const { src, n, pos } = this;
+    let e = pos + 1;
+    while (e < n && isNamePart(src.charCodeAt(e))) e++;
+    this.tokens.push({ type: 'name', value: src.slice(pos, e), line: this.line, pos, end: e });
+    this.pos = e;
+  }
+
+  /** An operator at pos; brackets must pair up inside the tag. */
+  private operator(depth: string[]): void {
+    const { src, pos } = this;
+    const ch = src[pos]!;
+    const two = src.slice(pos, pos + 2);
+    const op = TWO_CHAR_OPS.has(two) ? two : ONE_CHAR_OPS.has(ch) ? ch : undefined;
+    if (!op)
+      throw new TemplateSyntaxError(`unexpected char ${JSON.stringify(ch)}`, this.file, this.line);
+    if (op === '(' || op === '[' || op === '{') depth.push(op);
+    else if (op === ')' || op === ']' || op === '}') {
+      const open = depth.pop();
+      const want = op === ')' ? '(' : op === ']' ? '[' : '{';
+      if (open !== want)
+        throw new TemplateSyntaxError(
+          open
+            ? `unexpected '${op}', expected the closing bracket of '${open}'`
+            : `unexpected '${op}'`,
+          this.file,
+          this.line,
+        );
+    }
+    this.tokens.push({ type: 'op', value: op, line: this.line, pos, end: pos + op.length });
+    this.pos += op.length;
+  }
 }
 
 // Line numbers from offsets: a sorted list of newline offsets, built once per source string.
