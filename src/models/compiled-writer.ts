@@ -1,9 +1,12 @@
 /**
  * Writing a run's compiled SQL (target/compiled/) on worker threads, so creating thousands of
- * small files overlaps with rendering instead of stopping it. Each file is still written aside
- * and renamed into place (a reader never sees half of one), without fsync (any compile rebuilds
- * it), and only when its bytes changed. A write that fails stops the run: the next write after
- * the failure is known throws it, and `close()` always does.
+ * small files overlaps with rendering instead of stopping it. A reader never sees half a file:
+ * when the compiled folder does not exist yet (a first compile, or after `clean`), every file is
+ * written straight into a fresh staging folder beside it, which is renamed into place in one step
+ * at `close()` (one rename instead of one per file, and no folder listings); otherwise each file
+ * is written aside and renamed into place, and only when its bytes changed. No fsync (any
+ * compile rebuilds them). A write that fails stops the run: the next write after the failure is
+ * known throws it, and `close()` always does.
  */
 import * as fs from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -18,7 +21,8 @@ import { TributaryError } from '../core/index.js';
  * source under the tests); a few files are written with the same code on the calling thread.
  * Each folder is listed once (one readdir instead of a failed open per new file), so only files
  * that exist are read and compared. Temp names are unique per process, thread and write, as
- * another process may be compiling the same project. Returns the failures as
+ * another process may be compiling the same project. In a staging folder (`state.staged`), which
+ * no one reads before it is renamed into place whole, files are written straight in. Returns the failures as
  * `{ failed: file, message }` and counts writes in `state.written`.
  */
 const WRITE_BATCH = String.raw`
@@ -32,8 +36,13 @@ const WRITE_BATCH = String.raw`
       let names = state.folders.get(dir);
       if (!names) {
         fs.mkdirSync(dir, { recursive: true });
-        names = new Set(fs.readdirSync(dir));
+        names = state.staged ? new Set() : new Set(fs.readdirSync(dir));
         state.folders.set(dir, names);
+      }
+      if (state.staged) {
+        fs.writeFileSync(file, text);
+        state.written++;
+        continue;
       }
       if (names.has(name)) {
         let current;
@@ -63,9 +72,15 @@ const WRITE_BATCH = String.raw`
 
 /** The worker: batches in, failures out; `null` asks for `{ done, written }`. */
 const WORKER_SOURCE = String.raw`
-const { parentPort, threadId } = require('node:worker_threads');
+const { parentPort, threadId, workerData } = require('node:worker_threads');
 const writeBatch = ${WRITE_BATCH};
-const state = { folders: new Map(), tag: process.pid + '-' + threadId, count: 0, written: 0 };
+const state = {
+  folders: new Map(),
+  tag: process.pid + '-' + threadId,
+  count: 0,
+  written: 0,
+  staged: workerData.staged,
+};
 const fs = require('node:fs');
 const path = require('node:path');
 parentPort.on('message', (batch) => {
@@ -84,6 +99,7 @@ interface WriterState {
   tag: string;
   count: number;
   written: number;
+  staged: boolean;
 }
 
 /** Files handed to a thread at once: one message per file would cost more than the write. */
@@ -97,28 +113,45 @@ type WriteBatch = (
 ) => Failure[];
 let writeBatchHere: WriteBatch | undefined;
 
+/** A staging folder: `.<name>-<pid>-<n>.staging` beside the folder it becomes. */
+const STAGING = /^\.(.+)-(\d+)-\d+\.staging$/;
+let stagings = 0;
+
 /**
  * A run's writer of compiled SQL files. With threads, files are grouped by folder onto them (two
  * cores can create files while the main thread renders); a folder whose files never filled a
  * batch is written on the calling thread at `close()`, cheaper than starting a thread. With
  * `threads: 0` every file is written at once on the calling thread and a failure throws there
  * (the executing verbs: a run stops before the next node when its SQL cannot be written).
+ * With `root` (the compiled folder, an absolute path) missing, files under it are staged (see the
+ * module comment); the files must then be under `root`.
  */
 export class CompiledWriter {
   private readonly workers: (Worker | undefined)[];
   private readonly batches: Batch[];
-  private readonly here: WriterState = {
-    folders: new Map(),
-    tag: `${process.pid}-0`,
-    count: 0,
-    written: 0,
-  };
+  private readonly here: WriterState;
+  /** The compiled folder and the staging folder that becomes it, while staging. */
+  private readonly staging: { root: string; dir: string } | undefined;
   private failure: TributaryError | undefined;
   private closed = false;
 
-  constructor(threads = Math.min(2, availableParallelism())) {
+  constructor(threads = Math.min(2, availableParallelism()), root?: string) {
     this.workers = new Array<Worker | undefined>(Math.max(0, threads)).fill(undefined);
     this.batches = this.workers.map(() => []);
+    if (root && !fs.existsSync(root)) {
+      const parent = path.dirname(root);
+      const name = path.basename(root);
+      removeStaleStagings(parent, name);
+      const dir = path.join(parent, `.${name}-${process.pid}-${++stagings}.staging`);
+      this.staging = { root, dir };
+    }
+    this.here = {
+      folders: new Map(),
+      tag: `${process.pid}-0`,
+      count: 0,
+      written: 0,
+      staged: !!this.staging,
+    };
   }
 
   /** Writes a batch on the calling thread (the same code the threads run). */
@@ -128,9 +161,11 @@ export class CompiledWriter {
   }
 
   private fail(file: string, message: string): void {
-    this.failure ??= new TributaryError(`could not write compiled SQL to ${file}: ${message}`, {
+    const st = this.staging;
+    const shown = st && file.startsWith(st.dir) ? st.root + file.slice(st.dir.length) : file;
+    this.failure ??= new TributaryError(`could not write compiled SQL to ${shown}: ${message}`, {
       code: 'INPUT',
-      location: { file },
+      location: { file: shown },
       hint: 'check that the target folder is writable and the disk is not full, then run again',
     });
   }
@@ -138,7 +173,7 @@ export class CompiledWriter {
   private worker(i: number): Worker {
     let w = this.workers[i];
     if (!w) {
-      w = new Worker(WORKER_SOURCE, { eval: true });
+      w = new Worker(WORKER_SOURCE, { eval: true, workerData: { staged: !!this.staging } });
       w.on('message', (m: Partial<Failure>) => {
         if (m.failed !== undefined) this.fail(m.failed, m.message ?? '');
       });
@@ -152,6 +187,12 @@ export class CompiledWriter {
   write(file: string, text: string): void {
     if (this.failure) throw this.failure;
     if (this.closed) throw new Error('CompiledWriter: write after close');
+    const st = this.staging;
+    if (st) {
+      if (!file.startsWith(st.root + path.sep))
+        throw new Error(`CompiledWriter: ${file} is not under ${st.root}`);
+      file = st.dir + file.slice(st.root.length);
+    }
     if (!this.workers.length) {
       this.writeHere([[file, text]]);
       if (this.failure) throw this.failure;
@@ -167,8 +208,9 @@ export class CompiledWriter {
   }
 
   /**
-   * Writes what is still queued, waits for the threads, stops them and returns how many files
-   * were written (unchanged ones are not); throws the first failure.
+   * Writes what is still queued, waits for the threads, stops them, puts a staging folder in
+   * place and returns how many files were written (unchanged ones are not); throws the first
+   * failure (a staging folder is then removed: none of its files is shown).
    */
   async close(): Promise<number> {
     if (this.closed) throw new Error('CompiledWriter: closed twice');
@@ -188,8 +230,63 @@ export class CompiledWriter {
       if (o.status === 'fulfilled') written += o.value;
       else this.fail('target/compiled', o.reason instanceof Error ? o.reason.message : 'stopped');
     }
+    if (this.staging && !this.failure) this.unstage(this.staging);
+    if (this.staging) fs.rmSync(this.staging.dir, { recursive: true, force: true });
     if (this.failure) throw this.failure;
     return written;
+  }
+
+  /**
+   * Renames the staging folder into place; if another process made the compiled folder in the
+   * meantime, moves each file into it instead (each rename atomic, so still never half a file).
+   */
+  private unstage(st: { root: string; dir: string }): void {
+    if (!fs.existsSync(st.dir)) return;
+    try {
+      fs.renameSync(st.dir, st.root);
+      return;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'ENOTEMPTY' && code !== 'EEXIST') return this.fail(st.root, String(err));
+    }
+    for (const e of fs.readdirSync(st.dir, { recursive: true, withFileTypes: true })) {
+      if (!e.isFile()) continue;
+      const from = path.join(e.parentPath, e.name);
+      const to = st.root + from.slice(st.dir.length);
+      try {
+        fs.mkdirSync(path.dirname(to), { recursive: true });
+        fs.renameSync(from, to);
+      } catch (err) {
+        this.fail(to, (err as Error).message);
+      }
+    }
+  }
+}
+
+/**
+ * Removes staging folders that a process which is no longer running left beside the compiled
+ * folder (it stopped before its `close()`), so they do not pile up.
+ */
+function removeStaleStagings(parent: string, name: string): void {
+  let entries: string[];
+  try {
+    entries = fs.readdirSync(parent);
+  } catch {
+    return;
+  }
+  for (const entry of entries) {
+    const m = STAGING.exec(entry);
+    if (!m || m[1] !== name || processAlive(Number(m[2]))) continue;
+    fs.rmSync(path.join(parent, entry), { recursive: true, force: true });
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

@@ -4,6 +4,7 @@
  * in `build`, skip everything downstream of a failure, and write dbt's artifacts. The nodes go
  * through the DAG executor (dag/), one task per node and one slot per thread.
  */
+import { join } from 'node:path';
 import type { ProgressReporter } from '../core/index.js';
 import { dispatch, type TaskResult } from '../dag/index.js';
 import type { Engine } from '../engines/index.js';
@@ -222,9 +223,12 @@ export async function runVerb(
   opts.progress?.update({ label: opts.verb, done: 0, total: order.length, unit: 'nodes' });
   const executes = opts.verb !== 'compile';
   if (executes) await session.runProjectHooks(engine, 'on-run-start');
-  // Compiling only: files are written on threads while the main thread renders. Executing
+  // Compiling only: files are written on threads while the main thread renders (into a staging
+  // folder renamed into place at the end when target/compiled is not there yet). Executing
   // verbs write each node's file before the next node starts, so a failed write stops the run.
-  const compiled = new CompiledWriter(executes ? 0 : undefined);
+  const compiled = executes
+    ? new CompiledWriter(0)
+    : new CompiledWriter(undefined, join(pp.project.dir, pp.project.targetPath, 'compiled'));
   let results: Map<string, NodeResult>;
   try {
     results = await runNodes(pp, engine, session, {

@@ -1,6 +1,15 @@
 // The compiled-SQL writer: files on worker threads (batches) or in-process (a few), written aside
 // and renamed, unchanged files left alone, failures reported with the file.
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -98,5 +107,55 @@ describe('CompiledWriter', () => {
     }
     expect(thrown).toBeInstanceOf(TributaryError);
     await expect(writer.close()).rejects.toBeInstanceOf(TributaryError);
+  });
+
+  it('stages a missing compiled folder and renames it into place whole at close', async () => {
+    const root = join(dir, 'target', 'compiled');
+    mkdirSync(join(dir, 'target'));
+    // A staging folder left by a process that is gone is removed; one of a live process is not.
+    const stale = join(dir, 'target', '.compiled-999999999-1.staging');
+    const live = join(dir, 'target', `.compiled-${process.pid}-999.staging`);
+    mkdirSync(join(stale, 'x'), { recursive: true });
+    mkdirSync(live);
+    for (const threads of [2, 0]) {
+      rmSync(root, { recursive: true, force: true });
+      const writer = new CompiledWriter(threads, root);
+      for (let i = 0; i < 100; i++)
+        writer.write(join(root, `f${i % 3}`, `m${i}.sql`), `select ${i}\n`);
+      writer.write(join(root, 'f0', 'm0.sql'), 'select last\n');
+      // Nothing is shown before close, then all of it at once.
+      expect(existsSync(root)).toBe(false);
+      expect(await writer.close()).toBe(101);
+      expect(allFiles(root)).toHaveLength(100);
+      expect(readFileSync(join(root, 'f0', 'm0.sql'), 'utf8')).toBe('select last\n');
+      expect(readdirSync(join(dir, 'target')).sort()).toEqual(
+        ['compiled', `.compiled-${process.pid}-999.staging`].sort(),
+      );
+    }
+    const outside = new CompiledWriter(0, join(dir, 'missing'));
+    expect(() => outside.write(join(dir, 'elsewhere.sql'), 'x')).toThrow(/is not under/);
+  });
+
+  it('moves staged files one by one when the compiled folder appeared meanwhile', async () => {
+    const root = join(dir, 'compiled');
+    const writer = new CompiledWriter(1, root);
+    for (let i = 0; i < 40; i++) writer.write(join(root, 'a', `m${i}.sql`), `select ${i}\n`);
+    mkdirSync(join(root, 'a'), { recursive: true });
+    writeFileSync(join(root, 'a', 'm1.sql'), 'select old\n');
+    writeFileSync(join(root, 'a', 'other.sql'), 'select other\n');
+    expect(await writer.close()).toBe(40);
+    expect(allFiles(root)).toHaveLength(41);
+    expect(readFileSync(join(root, 'a', 'm1.sql'), 'utf8')).toBe('select 1\n');
+    expect(readdirSync(dir).sort()).toEqual(['compiled']);
+  });
+
+  it('shows no staged file when a write fails, and names the file as it would be', async () => {
+    const root = join(dir, 'compiled');
+    const writer = new CompiledWriter(1, root);
+    writer.write(join(root, 'ok.sql'), 'select 1\n');
+    writer.write(join(root, 'ok.sql', 'm.sql'), 'select 1\n');
+    const err = await writer.close().catch((e: unknown) => e);
+    expect((err as TributaryError).message).toContain(join(root, 'ok.sql', 'm.sql'));
+    expect(readdirSync(dir)).toEqual([]);
   });
 });

@@ -5,13 +5,13 @@
  * (`doc()`) and where sources live (target, var, env_var) are rendered first, as dbt does.
  */
 import { join } from 'node:path';
-import jsYaml from 'js-yaml';
 import { TributaryError } from '../../core/index.js';
 import { yamlContext } from '../dbt-project.js';
 import { findDoc, packageVars } from '../lookup.js';
 import {
   emptyPropertyIndex,
   lineOf,
+  parsePositioned,
   type PropertyEntry,
   type PropertyIndex,
   type PropsFile,
@@ -39,10 +39,11 @@ export async function readProperties(s: ParseSession): Promise<PropertyIndex> {
     for (const path of await walkFolder(join(project.dir, root), ['.yml', '.yaml'])) {
       const file = s.rel(path);
       const text = s.read(path);
-      const data = loadYaml(s, file, text);
-      if (!data) continue;
+      const props = loadYaml(s, file, text);
+      if (!props) continue;
+      const { data } = props;
       if (!(await s.collect(file, () => renderFile(s, file, data)))) continue;
-      indexEntries(s, { file, text, data }, index);
+      indexEntries(s, props, index);
       describeMacros(s, data);
     }
   }
@@ -67,20 +68,23 @@ function describeMacros(s: ParseSession, data: Record<string, unknown>): void {
   }
 }
 
-function loadYaml(s: ParseSession, file: string, text: string): Record<string, unknown> | null {
-  try {
-    return asObject(jsYaml.load(text, { filename: file }));
-  } catch (err) {
-    const e = err as { reason?: string; message: string; mark?: { line: number; column: number } };
+/**
+ * Reads a properties file as dbt does (YAML 1.1, PyYAML's booleans); invalid YAML is a problem
+ * naming the file, line and column, and the file is left out.
+ */
+function loadYaml(s: ParseSession, file: string, text: string): PropsFile | null {
+  const positions = parsePositioned(text);
+  const error = positions.doc.errors[0];
+  if (error) {
+    const at = error.linePos?.[0];
     s.problems.push({
-      message: `invalid YAML: ${e.reason ?? e.message.split('\n')[0]}`,
-      location: {
-        file,
-        ...(e.mark ? { line: e.mark.line + 1, column: e.mark.column + 1 } : {}),
-      },
+      message: `invalid YAML: ${error.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`,
+      location: { file, ...(at ? { line: at.line, column: at.col } : {}) },
     });
     return null;
   }
+  // No alias limit: PyYAML has none, and an alias is the same value, never a copy that grows.
+  return { file, text, data: asObject(positions.doc.toJS({ maxAliasCount: -1 })), positions };
 }
 
 /** dbt renders descriptions (doc()) and where sources live (target, var, env_var). */

@@ -3,20 +3,54 @@
  * parse session and every parser share, a node's line in its file and its documented columns.
  * Kept apart so the session can use them without importing the parsers that use the session.
  */
-import { LineCounter, parseDocument, type Document } from 'yaml';
+import {
+  LineCounter,
+  parseDocument,
+  type Document,
+  type ParseOptions,
+  type ScalarTag,
+  type Tags,
+} from 'yaml';
 import type { ColumnDoc } from '../types.js';
 import { asArray, asObject, asString } from './util.js';
 
 /**
- * A YAML properties file. It is read with js-yaml (about ten times faster than a positioned
- * parse, which matters at 10,000 models); the positioned parse runs only when an error needs
- * the line of an entry.
+ * A YAML properties file: its text, its values and the parsed document they came from (which
+ * gives an entry's line when a message needs it).
  */
 export interface PropsFile {
   file: string;
   text: string;
   data: Record<string, unknown>;
   positions?: { doc: Document; lines: LineCounter };
+}
+
+/**
+ * Booleans as PyYAML (dbt's reader) resolves them: YAML 1.1's words, but not its single letters
+ * `y`/`n` (a column named `y` stays a string), which the `yaml` package's 1.1 schema takes.
+ */
+const PY_TRUE = /^(?:[Yy]es|YES|[Tt]rue|TRUE|[Oo]n|ON)$/;
+const PY_FALSE = /^(?:[Nn]o|NO|[Ff]alse|FALSE|[Oo]ff|OFF)$/;
+const pyBooleans = (tags: Tags): Tags =>
+  tags.map((t) =>
+    typeof t === 'object' && t.tag === 'tag:yaml.org,2002:bool' && !t.collection
+      ? ({ ...t, test: t.identify?.(true) ? PY_TRUE : PY_FALSE } as ScalarTag)
+      : t,
+  );
+
+/**
+ * YAML as dbt reads it (PyYAML's SafeLoader, YAML 1.1): `yes`/`no`/`on`/`off` are booleans,
+ * `0755` octal, `1:30` sexagesimal, `<<` merges, dates are dates; duplicate keys are an error.
+ */
+export const DBT_YAML: ParseOptions & { version: '1.1'; customTags: (tags: Tags) => Tags } = {
+  version: '1.1',
+  customTags: pyBooleans,
+};
+
+/** Parses a properties file's text with positions (errors are in `doc.errors`). */
+export function parsePositioned(text: string): { doc: Document; lines: LineCounter } {
+  const lines = new LineCounter();
+  return { doc: parseDocument(text, { ...DBT_YAML, lineCounter: lines }), lines };
 }
 
 /** One entry of a properties file's models/seeds/snapshots/analyses/sources list. */
@@ -49,10 +83,7 @@ export function lineOf(props: PropsFile, path: (string | number)[]): number | un
 
 /** The YAML node at `path` of a properties file, as written (parsed with positions on demand). */
 export function nodeAt(props: PropsFile, path: (string | number)[]): unknown {
-  if (!props.positions) {
-    const lines = new LineCounter();
-    props.positions = { doc: parseDocument(props.text, { lineCounter: lines }), lines };
-  }
+  props.positions ??= parsePositioned(props.text);
   return props.positions.doc.getIn(path, true);
 }
 
