@@ -1,8 +1,10 @@
 /**
  * Several workers (issue 18): the e-commerce template with its state and warehouse on PostgreSQL
  * (a database of the test's own, dropped after), three `tributary worker` processes and one
- * `tributary run`, every one a separate process of the built CLI. The run finishes with the
- * figures of a single-process DuckDB run of the same generated data in every zone: the landing
+ * `tributary serve` that queues the run (its API, with the admin token it leaves), every one a
+ * separate process of the built CLI. The run finishes with the figures of a single-process
+ * DuckDB run of the same generated data in every zone, and serve's dashboards answer every tile
+ * with the rows DuckDB's tile has: the landing
  * folder; every lake table's landed batches (by content hash), processed and quarantined files
  * (with their rows, each on disk as listed) and loaded batches; the processed tables in the
  * warehouse; every relation models, snapshots and forecasts build (rows and numeric sums); and
@@ -39,14 +41,24 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateWithOwnCollector } from '../../src/cli/commands/generate.js';
 import { initProject } from '../../src/cli/commands/init.js';
 import { seededRandom, silentProgress } from '../../src/core/index.js';
-import { openWorkspace, runPipeline, type Workspace } from '../../src/orchestrator/index.js';
+import {
+  openWorkspace,
+  publishServingSnapshot,
+  runPipeline,
+  type Workspace,
+} from '../../src/orchestrator/index.js';
 import { tempDir, withWorkspace } from '../helpers.js';
 import { postgresTestUrl, serviceAvailable } from '../services.js';
 import { freshPostgresDatabase } from '../sync/support.js';
+import { isTileFailure, queryRunnerFor, runDashboard } from '../../src/serve/index.js';
+import { JetStreamLog } from '../../src/stream/jetstream/index.js';
+import { natsTestUrl } from '../stream/log-adapters.js';
 import { allFigures, builtRelationsOf, martsOf, type Figures } from '../warehouse-figures.js';
 
 const CLI = resolve(import.meta.dirname, '../../bin/tributary.js');
-const available = await serviceAvailable('postgres', postgresTestUrl);
+const available =
+  (await serviceAvailable('postgres', postgresTestUrl)) &&
+  (await serviceAvailable('nats', natsTestUrl));
 const URL_ENV = 'TRIBUTARY_TEST_WORKERS_URL';
 const TRIALS = Number(process.env.WORKER_FAULT_TRIALS ?? 3);
 /** A short lease, so a killed worker's step is taken over in seconds (heartbeats every 500 ms). */
@@ -130,6 +142,31 @@ function lakeFigures(dir: string): LakeFigures {
   return out;
 }
 
+/**
+ * The lake's tables with each stream batch's id left out. A landed stream batch holds its records'
+ * sequence numbers, which each log numbers its own way (the local log per shard, JetStream across
+ * the stream), so its content hash, size and ranges differ between logs; the files processed
+ * from it, their rows and its quarantined rows are compared all the same.
+ */
+function withoutStreamBatchIds(tables: LakeFigures['tables']): LakeFigures['tables'] {
+  const ids = Object.values(tables)
+    .flatMap((t) => t.entries)
+    .map((e) => /^landed ([0-9a-f]{64}) \d+ stream (\S+)/.exec(e))
+    .filter((m) => m !== null);
+  const out: LakeFigures['tables'] = {};
+  for (const [name, table] of Object.entries(tables)) {
+    const entries = table.entries.map((entry) => {
+      for (const [, id, stream] of ids) {
+        if (entry.startsWith(`landed ${id!} `)) return `landed from stream ${stream!}`;
+        entry = entry.replaceAll(id!, 'STREAM-BATCH').replaceAll(id!.slice(0, 16), 'STREAM-BATCH');
+      }
+      return entry;
+    });
+    out[name] = { entries: entries.sort(), rows: table.rows };
+  }
+  return out;
+}
+
 /** The landing folder's files and sizes, and each report's lines (what a run publishes). */
 function filesOf(dir: string): { landing: string[]; reports: Record<string, number> } {
   const landing = join(dir, 'landing');
@@ -157,6 +194,63 @@ async function processedCounts(ws: Workspace): Promise<Record<string, number>> {
     const relation = ws.warehouse.dialect.relation('processed', table.table);
     const { rows } = await ws.warehouse.query(`select count(*) as n from ${relation}`);
     out[table.table] = Number(rows[0]!.n);
+  }
+  return out;
+}
+
+/** Each dashboard tile's row count, or its error, as the admin reads it in this workspace. */
+async function tilesOf(ws: Workspace): Promise<Record<string, number | string>> {
+  await publishServingSnapshot(ws);
+  const runner = queryRunnerFor(ws, { role: 'admin' });
+  const out: Record<string, number | string> = {};
+  try {
+    for (const d of ws.dashboards) {
+      const result = await runDashboard(runner, d);
+      for (const [id, tile] of Object.entries(result.tiles))
+        out[`${d.name}.${id}`] = isTileFailure(tile) ? tile.error : tile.rows.length;
+    }
+  } finally {
+    await runner.close();
+  }
+  return out;
+}
+
+type Api = (path: string, body?: unknown) => Promise<unknown>;
+
+/** Waits for `serve` to say where it listens; calls its API with the admin token it leaves. */
+async function serveApi(dir: string, serve: Started): Promise<Api> {
+  let url: string | undefined;
+  for (const end = Date.now() + 120_000; !url && Date.now() < end;) {
+    url = /serving \S+ at (https?:\/\/\S+)/.exec(serve.stderr())?.[1];
+    if (!url) await new Promise((r) => setTimeout(r, 100));
+  }
+  expect(url, serve.stderr()).toBeTruthy();
+  const serverJson = join(dir, '.tributary', 'server.json');
+  const { token } = JSON.parse(readFileSync(serverJson, 'utf8')) as { token: string };
+  return async (path, body) => {
+    const res = await fetch(url + path, {
+      method: body === undefined ? 'GET' : 'POST',
+      headers: {
+        authorization: `Bearer ${token}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = await res.text();
+    expect(res.ok, `${path}: ${res.status} ${text}`).toBe(true);
+    return JSON.parse(text) as unknown;
+  };
+}
+
+/** Every dashboard tile's row count, or its error, as serve's API answers it. */
+async function servedTiles(api: Api): Promise<Record<string, number | string>> {
+  const out: Record<string, number | string> = {};
+  for (const d of (await api('/api/dashboards')) as { name: string }[]) {
+    const result = (await api(`/api/dashboards/${d.name}/data`)) as {
+      tiles: Record<string, { rows?: unknown[]; error?: string }>;
+    };
+    for (const [id, tile] of Object.entries(result.tiles))
+      out[`${d.name}.${id}`] = tile.error ?? tile.rows!.length;
   }
   return out;
 }
@@ -243,6 +337,8 @@ describe.skipIf(!available)('three workers and a run on PostgreSQL state and war
     files: ReturnType<typeof filesOf>;
   };
   let wantProcessed: Record<string, number>;
+  /** Each dashboard tile's row count (or its error), as DuckDB's admin reads it. */
+  let wantTiles: Record<string, number | string>;
   /** Each step's kind (`model:orders` → model), from the graph. */
   let kinds: Map<string, string>;
   const dropLater: (() => Promise<void>)[] = [];
@@ -266,6 +362,9 @@ describe.skipIf(!available)('three workers and a run on PostgreSQL state and war
         files: filesOf(duck),
       };
       wantProcessed = await processedCounts(ws);
+      wantTiles = await tilesOf(ws);
+      expect(Object.keys(wantTiles).length).toBeGreaterThan(10);
+      expect(Object.values(wantTiles).filter((t) => typeof t === 'string')).toEqual([]);
       kinds = new Map([...ws.graph.assets.values()].map((a) => [a.key, a.kind]));
     });
   }, 600_000);
@@ -281,10 +380,16 @@ describe.skipIf(!available)('three workers and a run on PostgreSQL state and war
    * the processed tables in the warehouse, every relation the models, snapshots and forecasts
    * built (rows, and the sums of numeric columns), and the reports' lines.
    */
-  async function expectSameData(dir: string, env: Record<string, string>): Promise<void> {
+  async function expectSameData(
+    dir: string,
+    env: Record<string, string>,
+    otherStreamLog = false,
+  ): Promise<void> {
     const lake = lakeFigures(dir);
     expect(lake.broken, 'lake files missing or not as their manifest says').toEqual([]);
-    expect(lake.tables).toEqual(want.lake.tables);
+    if (otherStreamLog)
+      expect(withoutStreamBatchIds(lake.tables)).toEqual(withoutStreamBatchIds(want.lake.tables));
+    else expect(lake.tables).toEqual(want.lake.tables);
     expect(Object.keys(lake.tables).length).toBeGreaterThanOrEqual(14);
     expect(filesOf(dir)).toEqual(want.files);
     process.env[URL_ENV] = env[URL_ENV];
@@ -388,19 +493,63 @@ describe.skipIf(!available)('three workers and a run on PostgreSQL state and war
     for (const w of workers) expect(await w.exit, w.stderr()).not.toBeNull();
   }
 
-  it('runs the template across three worker processes, with the same results as one DuckDB process', async () => {
-    const { dir, db, env } = await sharedProject(pristine, root, 'shared');
+  it('runs the template queued through one serve across three worker processes, with the results and dashboards of one DuckDB process', async () => {
+    // Serve replicas collect into one log, so a shared project's is JetStream: the same generated
+    // data, its clickstream sent to a JetStream stream of the test's own.
+    const prefix = `workers${process.pid}x${Date.now().toString(36)}`;
+    dropLater.push(async () => {
+      const log = await JetStreamLog.connect({ url: natsTestUrl, prefix, timeoutMs: 5000 });
+      try {
+        for (const name of await log.listStreams()) await log.deleteStream(name);
+      } finally {
+        await log.close();
+      }
+    });
+    const onJetStream = await initProject(join(root, 'pristine-jetstream'), 'ecommerce');
+    const pristineYml = join(onJetStream, 'tributary.yml');
+    writeFileSync(
+      pristineYml,
+      readFileSync(pristineYml, 'utf8').replace(
+        'log: { type: local, path: .tributary/stream }',
+        `log: { type: jetstream, url: "${natsTestUrl}", prefix: ${prefix} }`,
+      ),
+    );
+    await generateWithOwnCollector(onJetStream, {
+      scale: 0.01,
+      seed: 11,
+      progress: silentProgress,
+    });
+    const { dir, db, env } = await sharedProject(onJetStream, root, 'shared');
     dropLater.push(() => db.drop());
+    // The one run is queued through serve's API: its cron schedule and file-arrival trigger
+    // (which takes the landing folder's files at start) would queue runs of their own.
+    const yml = join(dir, 'tributary.yml');
+    writeFileSync(
+      yml,
+      readFileSync(yml, 'utf8').replace(/^(?:schedules|triggers):\n(?: .*\n|\n)*/gm, ''),
+    );
     const workers = [1, 2, 3].map(() => startCli(dir, env, '--verbose', 'worker', '--slots', '2'));
     running.push(...workers.map((w) => w.child));
-    const run = startCli(dir, env, 'run', '--exclude', 'kind:sync');
-    running.push(run.child);
-    expect(await run.exit, run.stderr()).toBe(0);
+    const serve = startCli(dir, env, 'serve', '--port', '0');
+    running.push(serve.child);
+    const api = await serveApi(dir, serve);
+    const queued = (await api('/api/runs', { exclude: ['kind:sync'] })) as { runId?: string };
+    expect(queued.runId, serve.stderr()).toBeTruthy();
+    let status = 'running';
+    for (const end = Date.now() + 540_000; status === 'running' && Date.now() < end;) {
+      await new Promise((r) => setTimeout(r, 500));
+      status = ((await api(`/api/runs/${queued.runId}`)) as { run: { status: string } }).run.status;
+    }
+    expect(status, serve.stderr()).toBe('succeeded');
+    // Every dashboard tile, as serve answers it over HTTP, has the rows DuckDB's tile has.
+    expect(await servedTiles(api)).toEqual(wantTiles);
+    serve.child.kill('SIGTERM');
+    expect(await serve.exit, serve.stderr()).toBe(0);
     await stopWorkers(workers);
     // The workers did their share: each logged steps it finished.
     const busy = workers.filter((w) => /\s(succeeded|up_to_date) run_/.test(w.stderr()));
     expect(busy.length, workers.map((w) => w.stderr()).join('\n---\n')).toBeGreaterThan(0);
-    await expectSameData(dir, env);
+    await expectSameData(dir, env, true);
     await expectEachStepCompletedOnce(dir, env);
   }, 600_000);
 
