@@ -1,9 +1,12 @@
 /**
- * Row counts and sums of a project's marts and snapshots, read through its warehouse: what tests
- * compare across engines (template-postgres) and across process layouts (e2e/workers).
+ * Row counts and sums of a project's marts and snapshots, read through its warehouse, and each
+ * dashboard tile's rows: what tests compare across engines (template-postgres) and across
+ * process layouts (e2e/workers).
  */
 import type { Engine } from '../src/engines/index.js';
-import type { Workspace } from '../src/orchestrator/index.js';
+import { publishServingSnapshot, type Workspace } from '../src/orchestrator/index.js';
+import { isTileFailure, queryRunnerFor, runDashboard } from '../src/serve/index.js';
+import type { Role } from '../src/serve/index.js';
 
 export interface Figures {
   rows: number;
@@ -86,4 +89,24 @@ function numericColumns(columns: readonly { name: string; type: string }[]): str
   return columns
     .filter((c) => /INT|DECIMAL|NUMERIC|DOUBLE|FLOAT|REAL/i.test(c.type))
     .map((c) => c.name);
+}
+
+/** Each dashboard tile's row count, or its error, as `role` reads it after a publish. */
+export async function dashboardTiles(
+  ws: Workspace,
+  role: Role,
+): Promise<Record<string, number | string>> {
+  await publishServingSnapshot(ws);
+  const runner = queryRunnerFor(ws, { role });
+  const out: Record<string, number | string> = {};
+  try {
+    for (const d of ws.dashboards) {
+      const result = await runDashboard(runner, d);
+      for (const [id, tile] of Object.entries(result.tiles))
+        out[`${d.name}.${id}`] = isTileFailure(tile) ? tile.error : tile.rows.length;
+    }
+  } finally {
+    await runner.close();
+  }
+  return out;
 }

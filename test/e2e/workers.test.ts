@@ -41,19 +41,19 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateWithOwnCollector } from '../../src/cli/commands/generate.js';
 import { initProject } from '../../src/cli/commands/init.js';
 import { seededRandom, silentProgress } from '../../src/core/index.js';
-import {
-  openWorkspace,
-  publishServingSnapshot,
-  runPipeline,
-  type Workspace,
-} from '../../src/orchestrator/index.js';
+import { openWorkspace, runPipeline, type Workspace } from '../../src/orchestrator/index.js';
 import { tempDir, withWorkspace } from '../helpers.js';
 import { postgresTestUrl, serviceAvailable } from '../services.js';
 import { freshPostgresDatabase } from '../sync/support.js';
-import { isTileFailure, queryRunnerFor, runDashboard } from '../../src/serve/index.js';
 import { JetStreamLog } from '../../src/stream/jetstream/index.js';
 import { natsTestUrl } from '../stream/log-adapters.js';
-import { allFigures, builtRelationsOf, martsOf, type Figures } from '../warehouse-figures.js';
+import {
+  allFigures,
+  builtRelationsOf,
+  dashboardTiles,
+  martsOf,
+  type Figures,
+} from '../warehouse-figures.js';
 
 const CLI = resolve(import.meta.dirname, '../../bin/tributary.js');
 const available =
@@ -194,23 +194,6 @@ async function processedCounts(ws: Workspace): Promise<Record<string, number>> {
     const relation = ws.warehouse.dialect.relation('processed', table.table);
     const { rows } = await ws.warehouse.query(`select count(*) as n from ${relation}`);
     out[table.table] = Number(rows[0]!.n);
-  }
-  return out;
-}
-
-/** Each dashboard tile's row count, or its error, as the admin reads it in this workspace. */
-async function tilesOf(ws: Workspace): Promise<Record<string, number | string>> {
-  await publishServingSnapshot(ws);
-  const runner = queryRunnerFor(ws, { role: 'admin' });
-  const out: Record<string, number | string> = {};
-  try {
-    for (const d of ws.dashboards) {
-      const result = await runDashboard(runner, d);
-      for (const [id, tile] of Object.entries(result.tiles))
-        out[`${d.name}.${id}`] = isTileFailure(tile) ? tile.error : tile.rows.length;
-    }
-  } finally {
-    await runner.close();
   }
   return out;
 }
@@ -362,7 +345,7 @@ describe.skipIf(!available)('three workers and a run on PostgreSQL state and war
         files: filesOf(duck),
       };
       wantProcessed = await processedCounts(ws);
-      wantTiles = await tilesOf(ws);
+      wantTiles = await dashboardTiles(ws, 'admin');
       expect(Object.keys(wantTiles).length).toBeGreaterThan(10);
       expect(Object.values(wantTiles).filter((t) => typeof t === 'string')).toEqual([]);
       kinds = new Map([...ws.graph.assets.values()].map((a) => [a.key, a.kind]));

@@ -18,9 +18,9 @@ import {
   type RunResult,
 } from '../../src/orchestrator/index.js';
 import { queryProject } from '../../src/cli/commands/query.js';
-import { isTileFailure, queryRunnerFor, runDashboard } from '../../src/serve/index.js';
+import { queryRunnerFor } from '../../src/serve/index.js';
 import { tempDir, withWorkspace } from '../helpers.js';
-import { allFigures, martsOf, type Figures } from '../warehouse-figures.js';
+import { allFigures, dashboardTiles, martsOf, type Figures } from '../warehouse-figures.js';
 import { postgresTestUrl, serviceAvailable } from '../services.js';
 import { freshPostgresDatabase } from '../sync/support.js';
 
@@ -233,21 +233,7 @@ describe.skipIf(!available)('the e-commerce template on a PostgreSQL warehouse',
   it('runs every dashboard tile on PostgreSQL (admin and viewer) with the rows DuckDB gives', async () => {
     /** Each tile's row count, or its error, for every dashboard of a project. */
     const tiles = (dir: string, role: 'admin' | 'viewer') =>
-      withWorkspace(dir, async (ws) => {
-        await publishServingSnapshot(ws);
-        const runner = queryRunnerFor(ws, { role });
-        const out: Record<string, number | string> = {};
-        try {
-          for (const d of ws.dashboards) {
-            const result = await runDashboard(runner, d);
-            for (const [id, tile] of Object.entries(result.tiles))
-              out[`${d.name}.${id}`] = isTileFailure(tile) ? tile.error : tile.rows.length;
-          }
-        } finally {
-          await runner.close();
-        }
-        return out;
-      });
+      withWorkspace(dir, (ws) => dashboardTiles(ws, role));
     const duck = await tiles(duckDir, 'admin');
     expect(Object.keys(duck).length).toBeGreaterThan(10);
     expect(await tiles(pgDir, 'admin')).toEqual(duck);
