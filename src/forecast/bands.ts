@@ -119,3 +119,34 @@ export function averageForecasts(results: readonly ForecastResult[]): ForecastRe
     })),
   };
 }
+
+function medianOf(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+/**
+ * A pool hedged with robust anchors (auto.ts `selection: 'hedge'`): per step, half the average of
+ * `pool` plus half the median of `anchors`, for the points and each level's bounds alike.
+ */
+export function hedgeForecasts(
+  pool: readonly ForecastResult[],
+  anchors: readonly ForecastResult[],
+): ForecastResult {
+  const first = pool[0]!;
+  const blend = (pick: (r: ForecastResult) => number[]): number[] =>
+    pick(first).map(
+      (_, i) =>
+        0.5 * (pool.reduce((s, r) => s + pick(r)[i]!, 0) / pool.length) +
+        0.5 * medianOf(anchors.map((r) => pick(r)[i]!)),
+    );
+  return {
+    mean: blend((r) => r.mean),
+    intervals: first.intervals.map((band, j) => ({
+      level: band.level,
+      lower: blend((r) => r.intervals[j]!.lower),
+      upper: blend((r) => r.intervals[j]!.upper),
+    })),
+  };
+}

@@ -9,11 +9,13 @@ import {
   avoidZeroCrossing,
   combinationName,
   DEMAND_RATE_METHODS,
+  HEDGE_ANCHORS,
+  hedgeName,
   isIntermittent,
   poolMembers,
   rankMethods,
 } from './auto.js';
-import { averageForecasts, runMethod } from './bands.js';
+import { averageForecasts, hedgeForecasts, runMethod } from './bands.js';
 import {
   backtestSeries,
   fillRelativeScores,
@@ -115,34 +117,53 @@ function checkSeries(s: SeriesInput, index: number): void {
   }
 }
 
-/** Backtest rows of a combination, averaged from its members' window forecasts. */
+/**
+ * Backtest rows of a combination named `name`: `combine` makes each window's forecast from the
+ * members' window forecasts (by method name), or null when it cannot (a member missing there).
+ */
 function combinationRows(
   y: readonly number[],
   periods: readonly string[],
   backtest: SeriesBacktest,
-  members: readonly string[],
+  name: string,
+  combine: (forecastOf: (method: string) => ForecastResult | null) => ForecastResult | null,
   config: BacktestConfig,
 ): BacktestRow[] {
-  const name = combinationName(members);
   const rows: BacktestRow[] = [];
   for (const w of backtest.windows) {
-    const parts = members.map((m) => w.forecasts.get(m) ?? null);
-    if (parts.some((p) => p === null)) continue;
-    rows.push(
-      scoreWindow(
-        y,
-        periods,
-        w.window,
-        w.origin,
-        name,
-        averageForecasts(parts as ForecastResult[]),
-        config,
-      ),
-    );
+    const forecast = combine((m) => w.forecasts.get(m) ?? null);
+    if (forecast === null) continue;
+    rows.push(scoreWindow(y, periods, w.window, w.origin, name, forecast, config));
   }
   const reference = backtest.rows.filter((r) => r.method === REFERENCE_METHOD);
   fillRelativeScores([...reference, ...rows]);
   return rows;
+}
+
+/** The members' average, or null when one of them has no forecast. */
+function averageOf(
+  members: readonly string[],
+): (forecastOf: (method: string) => ForecastResult | null) => ForecastResult | null {
+  return (forecastOf) => {
+    const parts = members.map(forecastOf);
+    return parts.some((p) => p === null) ? null : averageForecasts(parts as ForecastResult[]);
+  };
+}
+
+/**
+ * `hedgeForecasts` of the pool and the anchors: null when a pool member has no forecast, the
+ * median over the anchors that have one (null when none has).
+ */
+function hedgeOf(
+  pool: readonly string[],
+  anchors: readonly string[],
+): (forecastOf: (method: string) => ForecastResult | null) => ForecastResult | null {
+  return (forecastOf) => {
+    const parts = pool.map(forecastOf);
+    if (parts.some((p) => p === null)) return null;
+    const robust = anchors.map(forecastOf).filter((p): p is ForecastResult => p !== null);
+    return robust.length === 0 ? null : hedgeForecasts(parts as ForecastResult[], robust);
+  };
 }
 
 /** Walks the fallback ladder from `start` to the first method that fits the whole series. */
@@ -267,6 +288,77 @@ function isAuto(spec: ForecastSpec): boolean {
   return spec.methods === 'auto' || (spec.methods.length === 1 && spec.methods[0] === 'auto');
 }
 
+/**
+ * The robust anchors `selection: 'hedge'` (the default for `auto`) blends the pool with
+ * (`HEDGE_ANCHORS`, auto.ts): those that are candidates and fit the whole series, less, on a
+ * strictly positive series, any whose forecast reaches zero. None for an intermittent series, an
+ * explicit method list, `combineTop`, `selection: 'pool'` or `'best'`, or when nothing was ranked.
+ */
+function hedgeAnchors(
+  raw: readonly number[],
+  candidates: readonly string[],
+  ranked: Ranked,
+  intermittent: boolean,
+  spec: ForecastSpec,
+  fitOf: (name: string) => ForecastResult | null,
+): string[] {
+  if (!isAuto(spec) || spec.combineTop !== undefined || (spec.selection ?? 'hedge') !== 'hedge') {
+    return [];
+  }
+  if (intermittent || ranked.order.length === 0) return [];
+  const positive = raw.every((v) => v > 0);
+  return HEDGE_ANCHORS.filter((m) => {
+    if (!candidates.includes(m)) return false;
+    const f = fitOf(m);
+    return f !== null && !(positive && f.mean.some((v) => v <= 0));
+  });
+}
+
+/**
+ * A combination's choice: the pool's average, or with anchors its hedge (`hedgeForecasts`),
+ * backtested from the members' window forecasts like a method of its own.
+ */
+function combinedChoice(
+  members: readonly string[],
+  anchors: readonly string[],
+  fit: (name: string) => ForecastResult,
+  raw: readonly number[],
+  periods: readonly string[],
+  backtest: SeriesBacktest,
+  config: BacktestConfig,
+): {
+  chosen: ChosenMethod;
+  forecast: MethodForecast;
+  fitted: (number[] | undefined)[];
+  rows: BacktestRow[];
+  score: MethodScore;
+} {
+  const memberFits = members.map(fit);
+  const anchorFits = anchors.map(fit);
+  const hedged = anchors.length > 0;
+  const name = hedged ? hedgeName(members, anchors) : combinationName(members);
+  const combine = hedged ? hedgeOf(members, anchors) : averageOf(members);
+  const rows = combinationRows(raw, periods, backtest, name, combine, config);
+  const score = summarize(rows, [name])[0]!;
+  const chosen: ChosenMethod = {
+    method: name,
+    members: [...members],
+    ...(hedged ? { anchors: [...anchors] } : {}),
+    owa: score.owa,
+    smape: score.smape,
+    mase: score.mase,
+    fallbackReason: null,
+  };
+  const result = hedged ? hedgeForecasts(memberFits, anchorFits) : averageForecasts(memberFits);
+  return {
+    chosen,
+    forecast: { method: name, ...pickBands(result) },
+    fitted: [...memberFits, ...anchorFits].map((f) => f.fitted),
+    rows,
+    score,
+  };
+}
+
 /** Backtests, chooses and fits one series. */
 export function forecastOne(s: SeriesInput, spec: ForecastSpec): SeriesForecast {
   // One memory per series: AutoETS (ets, mstl) chooses its model form on the oldest backtest
@@ -301,7 +393,8 @@ export function forecastOne(s: SeriesInput, spec: ForecastSpec): SeriesForecast 
   const backtest = backtestSeries(raw, s.periods, tested.map(lookup), config);
   const rows = backtest.rows;
   const scores = summarize(rows, tested);
-  const ranked = rankFor(scores, candidates, isIntermittent(raw), spec);
+  const intermittent = isIntermittent(raw);
+  const ranked = rankFor(scores, candidates, intermittent, spec);
   const fits = new Map<string, ForecastResult | null>();
   const fitOf = (name: string): ForecastResult | null => {
     if (!fits.has(name)) {
@@ -317,24 +410,14 @@ export function forecastOne(s: SeriesInput, spec: ForecastSpec): SeriesForecast 
   let chosen: ChosenMethod;
   let forecast: MethodForecast;
   let fitted: (number[] | undefined)[];
-  if (members.length >= 2) {
-    const memberFits = members.map(
-      (m) => fitOf(m) ?? runMethod(lookup(m), y, spec.horizon, options, spec.nonNegative),
-    );
-    const comboRows = combinationRows(raw, s.periods, backtest, members, config);
-    rows.push(...comboRows);
-    const comboScore = summarize(comboRows, [combinationName(members)])[0]!;
-    scores.push(comboScore);
-    chosen = {
-      method: comboScore.method,
-      members,
-      owa: comboScore.owa,
-      smape: comboScore.smape,
-      mase: comboScore.mase,
-      fallbackReason: null,
-    };
-    forecast = { method: comboScore.method, ...pickBands(averageForecasts(memberFits)) };
-    fitted = memberFits.map((f) => f.fitted);
+  const anchors = hedgeAnchors(raw, candidates, ranked, intermittent, spec, fitOf);
+  if (members.length >= 2 || (members.length === 1 && anchors.length > 0)) {
+    const fit = (m: string): ForecastResult =>
+      fitOf(m) ?? runMethod(lookup(m), y, spec.horizon, options, spec.nonNegative);
+    const combo = combinedChoice(members, anchors, fit, raw, s.periods, backtest, config);
+    rows.push(...combo.rows);
+    scores.push(combo.score);
+    ({ chosen, forecast, fitted } = combo);
   } else {
     const best = members[0] ?? ranked.order[0];
     const noScore =

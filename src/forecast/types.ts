@@ -48,11 +48,12 @@ export interface ForecastSpec {
   /** Average the best k methods by backtest score instead of picking one (k >= 2). */
   combineTop?: number;
   /**
-   * With `auto` and no `combineTop`: `pool` (default) averages the methods whose backtest score
-   * is within 5% of the best (at most 3; intermittent series keep the best alone); `best` takes
-   * the single best. See auto.ts.
+   * With `auto` and no `combineTop`: `hedge` (default) averages the pool half and half with the
+   * median of ETS, Theta, damped and Comb; `pool` averages the methods whose backtest score is
+   * within 5% of the best (at most 3; intermittent series are pooled among the demand-rate
+   * methods and never hedged); `best` takes the single best. See auto.ts.
    */
-  selection?: 'pool' | 'best';
+  selection?: 'hedge' | 'pool' | 'best';
   /** Also return the whole-series forecast of every candidate, not only the chosen one. */
   keepAllMethods?: boolean;
   /**
@@ -146,8 +147,10 @@ export interface MethodScore {
 export interface ChosenMethod {
   /** The method name, or `combine(a,b,…)`. */
   method: string;
-  /** For a combination: the methods averaged, best first. */
+  /** For a combination: the methods averaged, best first (for a hedged pool: the pool). */
   members?: string[];
+  /** For a hedged pool (`selection: 'hedge'`): the anchors whose median is blended in. */
+  anchors?: string[];
   /** Mean backtest OWA of the chosen method (null when no window could be scored). */
   owa: number | null;
   smape: number | null;

@@ -3,6 +3,8 @@ import { describe, expect, it } from 'vitest';
 import {
   avoidZeroCrossing,
   combinationName,
+  HEDGE_ANCHORS,
+  hedgeName,
   isIntermittent,
   poolMembers,
   rankMethods,
@@ -80,7 +82,7 @@ describe('auto method choice', () => {
     expect(poolMembers(['a', 'b', 'c'], (m) => (m === 'c' ? 0.01 : 0))).toEqual(['a', 'b']);
   });
 
-  it('auto averages the near-best methods by default and takes the best alone when asked', () => {
+  it('auto pools the near-best methods with selection pool and takes the best alone when asked', () => {
     let state = 7;
     const rand = (): number => (state = (state * 16807) % 2147483647) / 2147483647;
     const values = Array.from({ length: 120 }, () => 50 + 20 * (rand() - 0.5));
@@ -93,7 +95,10 @@ describe('auto method choice', () => {
       backtest: { windows: 3, step: 10 },
       nonNegative: true,
     };
-    const [pooled] = forecastSeries([{ keys: {}, periods, values }], spec);
+    const [pooled] = forecastSeries([{ keys: {}, periods, values }], {
+      ...spec,
+      selection: 'pool',
+    });
     const [single] = forecastSeries([{ keys: {}, periods, values }], {
       ...spec,
       selection: 'best',
@@ -114,6 +119,49 @@ describe('auto method choice', () => {
       for (const s of outside) expect(s.owa!).toBeGreaterThan(owaOf(members[0]!) * 1.05);
     // The pooled forecast is the members' average (before reconciliation, none here).
     expect(pooled!.forecast.mean[0]).toBeGreaterThan(0);
+  });
+
+  it('auto hedges the pool by default: half its average, half the median of the anchors', () => {
+    let state = 11;
+    const rand = (): number => (state = (state * 16807) % 2147483647) / 2147483647;
+    const values = Array.from({ length: 120 }, (_, t) => 100 + 0.3 * t + 20 * (rand() - 0.5));
+    const periods = values.map((_, t) => String(t));
+    const spec = {
+      horizon: 10,
+      seasonPeriods: [],
+      levels: [80],
+      methods: 'auto' as const,
+      backtest: { windows: 3, step: 10 },
+      nonNegative: true,
+      keepAllMethods: true,
+    };
+    const input = [{ keys: {}, periods, values }];
+    const [hedged] = forecastSeries(input, spec);
+    const [pooled] = forecastSeries(input, { ...spec, selection: 'pool' });
+    const members = hedged!.chosen.members!;
+    const anchors = hedged!.chosen.anchors!;
+    expect(anchors).toEqual([...HEDGE_ANCHORS]);
+    expect(members).toEqual(pooled!.chosen.members ?? [pooled!.chosen.method]);
+    expect(hedged!.chosen.method).toBe(hedgeName(members, anchors));
+    const of = (m: string): number[] => hedged!.forecasts.find((f) => f.method === m)!.mean;
+    const median = (xs: number[]): number => {
+      const s = [...xs].sort((a, b) => a - b);
+      return (s[1]! + s[2]!) / 2;
+    };
+    hedged!.forecast.mean.forEach((v, k) => {
+      const pool = members.reduce((s, m) => s + of(m)[k]!, 0) / members.length;
+      expect(v).toBeCloseTo(0.5 * pool + 0.5 * median(anchors.map((a) => of(a)[k]!)), 9);
+    });
+    // The hedge is backtested like any combination: one scored row per window.
+    const rows = hedged!.backtest.filter((r) => r.method === hedged!.chosen.method);
+    expect(rows).toHaveLength(3);
+    expect(hedged!.chosen.owa).not.toBeNull();
+    // Not for an explicit list, best, or an intermittent series.
+    const [best] = forecastSeries(input, { ...spec, selection: 'best' });
+    expect(best!.chosen.anchors).toBeUndefined();
+    const sparse = Array.from({ length: 120 }, (_, t) => (t % 4 === 0 ? 3 : 0));
+    const [rate] = forecastSeries([{ keys: {}, periods, values: sparse }], spec);
+    expect(rate!.chosen.anchors).toBeUndefined();
   });
 
   it('leaves out members that forecast zero, else takes the best-ranked method that does not', () => {

@@ -86,9 +86,14 @@ describe('forecastSeries', () => {
       [{ keys: {}, periods: days(40), values: weekly(40) }],
       spec({ keepAllMethods: true }),
     );
-    const names = r!.forecasts.map((f) => f.method).sort();
-    expect(names).toEqual([...autoCandidates(weekly(40), [7])].sort());
+    // The chosen forecast first (auto's hedged pool, a combination), then every candidate's.
     expect(r!.forecasts[0]).toBe(r!.forecast);
+    expect(r!.forecast.method).toBe(r!.chosen.method);
+    const names = r!.forecasts
+      .map((f) => f.method)
+      .filter((m) => !m.startsWith('combine('))
+      .sort();
+    expect(names).toEqual([...autoCandidates(weekly(40), [7])].sort());
   });
 
   it('rejects bad input with the series and what to do', () => {

@@ -38,7 +38,7 @@ describe('a forecast file', () => {
       fillGaps: 'zero',
       nonNegative: true,
       keepAllMethods: false,
-      selection: 'pool',
+      selection: 'hedge',
       reconcile: 'bottom_up',
       tags: [],
     });

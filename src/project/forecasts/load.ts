@@ -43,7 +43,7 @@ export interface Forecast {
   methods: string[];
   combineTop?: number;
   /** With auto: average the near-best methods (`pool`) or take the best (`best`). */
-  selection: 'pool' | 'best';
+  selection: 'hedge' | 'pool' | 'best';
   /** With a hierarchy: how forecasts are made coherent. */
   reconcile: 'bottom_up' | 'mint_shrink';
   levels: number[];

@@ -119,10 +119,10 @@ export const forecastSchema = z
       .optional()
       .describe('With auto: average the best k methods of each series instead of taking one.'),
     selection: z
-      .enum(['pool', 'best'])
-      .default('pool')
+      .enum(['hedge', 'pool', 'best'])
+      .default('hedge')
       .describe(
-        'With auto: pool averages the methods whose backtest score is within 5% of the best (at most 3; intermittent series keep the best); best takes the single best.',
+        'With auto: hedge (default) averages the pool half and half with the median of ETS, Theta, damped and Comb; pool averages the methods whose backtest score is within 5% of the best (at most 3); best takes the single best.',
       ),
     reconcile: z
       .enum(['bottom_up', 'mint_shrink'])
