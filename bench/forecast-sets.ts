@@ -203,6 +203,42 @@ export async function templateSets(scale: number): Promise<BenchSet[]> {
   }
 }
 
+/** One series of a file for `fileSets`: `freq` is the season length (1 yearly, 4, 12). */
+interface FileSeries {
+  name: string;
+  freq: number;
+  values: number[];
+}
+
+/** M4's horizons by season length: yearly 6, quarterly 8, monthly 18, weekly 13. */
+const M4_HORIZON: Record<number, number> = { 1: 6, 4: 8, 12: 18, 52: 13 };
+
+/**
+ * Series from a JSON file (`npm run bench:forecast -- --file real.json`): an array of
+ * `{ name, freq, values }`, one set per frequency with M4's horizon, for real data that is not
+ * committed (bench/RESULTS.md says how the 546-series file of issue 16 was made). Frequencies
+ * without an M4 horizon are left out.
+ */
+export function fileSets(path: string): BenchSet[] {
+  const all = JSON.parse(readFileSync(path, 'utf8')) as FileSeries[];
+  const sets: BenchSet[] = [];
+  for (const freq of [...new Set(all.map((s) => s.freq))].sort((a, b) => a - b)) {
+    const h = M4_HORIZON[freq];
+    if (h === undefined) continue;
+    const series = all.filter((s) => s.freq === freq);
+    sets.push({
+      name: `real (file) season ${freq}: ${series.length} series`,
+      series: series.map((s) => ({
+        keys: { series: s.name },
+        periods: s.values.map((_, t) => String(t)),
+        values: s.values,
+      })),
+      spec: baseSpec(h, freq > 1 ? [freq] : []),
+    });
+  }
+  return sets;
+}
+
 export function realSets(): BenchSet[] {
   const groups = new Map<string, BenchSet>();
   for (const r of R_DATASETS) {

@@ -20,7 +20,9 @@
  * candidate (seasons 7 and 365, so MSTL is one), wall and CPU seconds (process CPU includes the
  * worker threads). Target < 30 s.
  *   npm run bench:forecast -- [--speed-series 1000] [--workers 2] [--scale 0.3] [--only a,b,c,speed]
- *     [--origins 4] [--combine-top k] [--outliers clean|keep]
+ *     [--origins 4] [--combine-top k] [--outliers clean|keep] [--file series.json]
+ * `--file`: also one set per frequency of the series in a JSON file (forecast-sets.ts `fileSets`),
+ * for real data kept outside the repository; with `--only none` only the file's sets run.
  */
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -36,6 +38,7 @@ import {
   baseSpec,
   dailySeries,
   dayPeriods,
+  fileSets,
   prng,
   realSets,
   syntheticSets,
@@ -51,6 +54,7 @@ const { values: args } = parseArgs({
     'combine-top': { type: 'string' },
     origins: { type: 'string', default: '4' },
     outliers: { type: 'string' },
+    file: { type: 'string' },
   },
 });
 const WORKERS = Number(args.workers);
@@ -423,6 +427,7 @@ async function main(): Promise<void> {
   if (only.has('a')) sets.push(...syntheticSets());
   if (only.has('b')) sets.push(...(await templateSets(Number(args.scale))));
   if (only.has('c')) sets.push(...realSets());
+  if (args.file) sets.push(...fileSets(args.file));
   for (const set of sets) {
     const figures = await runSet(set);
     const intermittent = set.series.filter((s) => isIntermittent(s.values)).length;
