@@ -131,6 +131,31 @@ describe('renderLine gives the same line as lineOf', () => {
     for (const c of cases) expectSame(c);
   });
 
+  it('for long strings with a control byte or an escape at every place and alignment', () => {
+    // Long strings are checked four bytes at a time over the buffer's memory: the bad byte at
+    // each offset of the string, the event at each offset of its buffer modulo 4.
+    const bad = ['\t', '\n', '\u0001', '\u001f'];
+    for (let length = 14; length <= 41; length += 9)
+      for (let at = 0; at < length; at++)
+        for (let shift = 0; shift < 4; shift++) {
+          const clean = 'x'.repeat(length);
+          const events = [
+            `{"s":"${clean}"}`,
+            `{"s":"${clean.slice(0, at)}${bad[at % bad.length]}${clean.slice(at + 1)}"}`,
+            `{"s":"${clean.slice(0, at)}\\n${clean.slice(at + 1)}"}`,
+            `{"s":"${clean.slice(0, at)}\\u00e9${clean.slice(at + 1)}","t":1}`,
+            `{"s":"${clean.slice(0, at)}\\q${clean.slice(at + 1)}"}`,
+            `{"s":"${clean.slice(0, at)}\x7f\u00e9${clean.slice(at + 1)}"}`,
+          ];
+          for (const event of events) {
+            const bytes = Buffer.from(event);
+            const memory = Buffer.alloc(bytes.length + 8);
+            bytes.copy(memory, shift);
+            expectSame(memory.subarray(shift, shift + bytes.length));
+          }
+        }
+  });
+
   it('at the depth limit and beyond it', () => {
     const nested = (levels: number) => `${'{"a":'.repeat(levels - 1)}{}${'}'.repeat(levels - 1)}`;
     const arrays = (levels: number) => `{"a":${'['.repeat(levels - 1)}${']'.repeat(levels - 1)}}`;

@@ -42,24 +42,64 @@ const isHex = (c: number) =>
 /** The bytes after `\` that JSON allows (besides `u`): " \ / b f n r t. */
 const SIMPLE_ESCAPES = new Set([0x22, 0x5c, 0x2f, 0x62, 0x66, 0x6e, 0x72, 0x74]);
 
+/** An Int32 view of the last buffer scanned, so string bytes are checked four at a time. */
+let wordsOf: ArrayBufferLike | undefined;
+let words: Int32Array<ArrayBufferLike> = new Int32Array(0);
+
+function wordsOver(b: Uint8Array): Int32Array<ArrayBufferLike> {
+  if (b.buffer !== wordsOf) {
+    wordsOf = b.buffer;
+    words = new Int32Array(b.buffer, 0, b.buffer.byteLength >>> 2);
+  }
+  return words;
+}
+
+/** Below this many bytes a string's bytes are checked one by one (no word view needed). */
+const WORD_CHECK_BYTES = 16;
+
+/**
+ * The first offset in [from, to) of a control byte (below 0x20) or a backslash; `to` when there
+ * is none. Long stretches (a 1 KB event's padding, URLs, user agents) are checked a 32-bit word
+ * at a time with the "has a byte less than n" and "has a zero byte" tests, which never miss such
+ * a byte; a word they flag is looked at byte by byte. Byte by byte, this check was the flusher's
+ * largest cost after the garbage collector (bench:stream, issue 15).
+ */
+function plainUntil(b: Uint8Array, from: number, to: number): number {
+  let k = from;
+  if (to - from >= WORD_CHECK_BYTES) {
+    const w = wordsOver(b);
+    const base = b.byteOffset;
+    for (; ((base + k) & 3) !== 0; k++) {
+      const c = b[k]!;
+      if (c < 0x20 || c === BACKSLASH) return k;
+    }
+    let word = (base + k) >>> 2;
+    const end = (base + to) >>> 2; // words wholly before `to`
+    for (; word < end; word++) {
+      const x = w[word]!;
+      const y = x ^ 0x5c5c5c5c; // a zero byte where x has a backslash
+      if ((((x - 0x20202020) & ~x) | ((y - 0x01010101) & ~y)) & 0x80808080) break;
+    }
+    k = word * 4 - base;
+  }
+  for (; k < to; k++) {
+    const c = b[k]!;
+    if (c < 0x20 || c === BACKSLASH) return k;
+  }
+  return to;
+}
+
 /** Offset just past the string whose opening quote is at `at - 1`; -1 when it is not valid. */
 function stringEnd(b: Uint8Array, at: number): number {
   let i = at;
   for (;;) {
-    // The closing quote candidate found natively; the bytes before it are checked in one tight
-    // loop (no control byte), and escapes, rare in events, are stepped over one by one.
+    // The closing quote candidate found natively; the bytes before it must hold no control byte,
+    // and escapes, rare in events, are stepped over one by one.
     const quote = b.indexOf(QUOTE, i);
     if (quote < 0) return -1;
-    let escape = -1;
-    for (let k = i; k < quote; k++) {
-      const c = b[k]!;
-      if (c < 0x20) return -1;
-      if (c === BACKSLASH) {
-        escape = k;
-        break;
-      }
-    }
-    if (escape < 0) return quote + 1;
+    const escape = plainUntil(b, i, quote);
+    if (escape === quote) return quote + 1;
+    if (b[escape]! < 0x20) return -1;
     const e = b[escape + 1];
     if (e === 0x75) {
       const h = escape + 2;
@@ -177,7 +217,7 @@ export function scanObject(
       const end = stringEnd(b, i + 1);
       if (end < 0) return undefined;
       if (depth === 1) {
-        if (b.subarray(i + 1, end - 1).includes(BACKSLASH)) return undefined;
+        for (let k = i + 1; k < end - 1; k++) if (b[k] === BACKSLASH) return undefined;
         if (isOneOf(b, i + 1, end - 1, reserved)) return undefined;
       }
       i = end;
