@@ -43,6 +43,10 @@ const TAKEN = [
   'x:\n  - a\n  -\n  - b\n',
   'url: http://example.com/a:b\ntext: a, b [c] {d}\n"quoted key": 1\n\'single\': 2\n',
   'x:\n  y:\n    z: 1\n  w: 2\nv: 3\n',
+  'd: |\n  no final newline',
+  'd: >\n  a\n\n\n  b\n',
+  'd: |\n    deeper\n    block\ne: 1\n',
+  'a:  \n  b: 1\n',
 ];
 
 const LEFT = [
