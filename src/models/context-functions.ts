@@ -11,6 +11,7 @@ import { PyFloat, isDict, pyIter, pyRepr, pyStr, splitArgs, tuple } from '../jin
 import { datetimeModule, pytzModule, PyDate } from './pymodules/datetime.js';
 import { itertoolsModule } from './pymodules/itertools.js';
 import { reModule } from './pymodules/re.js';
+import { DBT_YAML } from './parsers/property-entries.js';
 import type { Manifest } from './types.js';
 import type { WarnErrorPolicy } from './warn-error.js';
 
@@ -213,13 +214,18 @@ export function baseFunctions(
       return jsonDumps(args[0], Boolean(kwargs.sort_keys ?? args[2]));
     },
     fromyaml: (s: unknown, fallback: unknown = null) =>
-      withDefault(() => parseYaml(String(s), { version: '1.1' }) as unknown, fallback),
+      // dbt's fromyaml is PyYAML's safe_load: PyYAML's booleans (`y`/`n` stay strings) and, unlike
+      // dbt's properties files, a repeated key is no error (the last one wins).
+      withDefault(
+        () => parseYaml(String(s), { ...DBT_YAML, uniqueKeys: false }) as unknown,
+        fallback,
+      ),
     toyaml: (...raw: unknown[]) => {
       const { args, kwargs } = splitArgs(raw);
       return withDefault(
         () =>
           stringifyYaml(yamlPlain(args[0]), {
-            version: '1.1',
+            ...DBT_YAML,
             indentSeq: false,
             singleQuote: true,
             sortMapEntries: Boolean(kwargs.sort_keys ?? args[2]),

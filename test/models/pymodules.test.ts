@@ -153,6 +153,10 @@ describe('modules.itertools and base functions', () => {
     ['{{ fromjson("[1, {\\"a\\": true}]")[1].a }}', 'True'],
     ['{{ toyaml([1, "two", none]) | trim }}', '- 1\n- two\n- null'],
     ['{{ fromyaml("- a\\n- b: 1")[1].b }}', '1'],
+    // PyYAML's booleans: the words, not the single letters; a repeated key keeps the last value.
+    ['{{ fromyaml("[y, n, yes, Off, true]") }}', "['y', 'n', True, False, True]"],
+    ['{{ fromyaml("a: 1\\na: 2") }}', "{'a': 2}"],
+    ['{{ toyaml(["y", "yes", "n"]) | trim }}', "- y\n- 'yes'\n- n"],
   ])('%s', async (source, expected) => {
     expect(await render(source)).toBe(expected);
   });
