@@ -56,10 +56,17 @@ function macroCallFinder(manifest: Manifest, adapterType: string): (node: Node) 
   const byPackage = new Map<string, string>();
   for (const m of manifest.macros.values())
     byPackage.set(`${m.package_name}.${m.name}`, m.unique_id);
-  const bare = (node: Node, name: string) =>
-    [node.package_name, manifest.projectName, 'dbt', `dbt_${adapterType}`]
+  // Asked for every call of every node (~3 per node): remembered per package and name.
+  const bareFound = new Map<string, string | undefined>();
+  const bare = (node: Node, name: string) => {
+    const key = `${node.package_name}\0${name}`;
+    if (bareFound.has(key)) return bareFound.get(key);
+    const id = [node.package_name, manifest.projectName, 'dbt', `dbt_${adapterType}`]
       .map((pkg) => byPackage.get(`${pkg}.${name}`))
       .find(Boolean);
+    bareFound.set(key, id);
+    return id;
+  };
   const region = /\{\{[\s\S]*?\}\}|\{%[\s\S]*?%\}/g;
   const call = /\b([A-Za-z_]\w*)(?:\.([A-Za-z_]\w*))?\s*\(/g;
   return (node) => {

@@ -16,6 +16,7 @@ import {
   type PropertyIndex,
   type PropsFile,
 } from './property-entries.js';
+import { readPlainYaml } from './plain-yaml.js';
 import type { ParseSession } from './session.js';
 import { asArray, asObject, asString, walkFolder } from './util.js';
 
@@ -73,6 +74,10 @@ function describeMacros(s: ParseSession, data: Record<string, unknown>): void {
  * naming the file, line and column, and the file is left out.
  */
 function loadYaml(s: ParseSession, file: string, text: string): PropsFile | null {
+  // Plain block YAML (most properties files) is read by a fast reader giving `yaml`'s values;
+  // positions are then parsed only when a message needs a line (lineOf).
+  const plain = readPlainYaml(text);
+  if (plain) return { file, text, data: plain };
   const positions = parsePositioned(text);
   const error = positions.doc.errors[0];
   if (error) {
