@@ -99,6 +99,9 @@ export interface RunTick {
 }
 
 /** A run for a tick that was already handled did not start: another scheduler ran the tick. */
+/** Sequence numbers set aside for each claim of a queued step's log lines (see `runTask`). */
+const LOG_LINES_PER_CLAIM = 1_000_000;
+
 export class TickHandled extends TributaryError {
   constructor(readonly tick: RunTick) {
     super(
@@ -504,8 +507,12 @@ class PlanRun implements QueuedRunSteps {
     signal: AbortSignal,
   ): Promise<QueueTaskOutcome> {
     if (claimAttempt > 1) {
+      // Each claim numbers its lines in a range of its own: a lost worker's last insert may
+      // commit after this read (the statement was in flight when it was killed), and lines are
+      // inserted with ON CONFLICT DO NOTHING, so sharing numbers would drop this claim's lines.
       const earlier = await this.ws.state.stepLogs(this.runId, task);
-      this.logsAfter.set(task, Math.max(0, ...earlier.map((l) => l.seq)));
+      const claimRange = (claimAttempt - 1) * LOG_LINES_PER_CLAIM;
+      this.logsAfter.set(task, Math.max(claimRange, ...earlier.map((l) => l.seq)));
       this.logLine(task, `claim ${claimAttempt}: the worker that had this step before was lost`);
     }
     const { sleep, random } = this.options;

@@ -234,8 +234,49 @@ describe.skipIf(!available)('a run of a shared project, through the work queue',
       const after = lines.slice(before.length).map((l) => l.line);
       expect(after[0]).toBe('claim 2: the worker that had this step before was lost');
       expect(after.at(-1)).toMatch(/^up_to_date\s/);
-      expect(lines.map((l) => l.seq)).toEqual(lines.map((_, i) => i + 1));
+      // The first claim numbers its lines from 1, the second from its own range (a lost worker's
+      // late insert can never take the next claim's numbers).
+      expect(before.map((l) => l.seq)).toEqual(before.map((_, i) => i + 1));
+      expect(lines.slice(before.length).map((l) => l.seq)).toEqual(
+        after.map((_, i) => 1_000_000 + i + 1),
+      );
       expect((await ws.state.listSteps(runId))[0]).toMatchObject({ status: 'up_to_date' });
+    } finally {
+      await ws.close();
+    }
+  });
+  it("keeps the next claim's log when the lost worker's last insert lands after it", async () => {
+    // SIGKILL can leave a worker's INSERT of its log lines in flight: PostgreSQL commits it after
+    // the next claim has read the step's log (seen empty) and written its own lines. Lines are
+    // inserted ON CONFLICT DO NOTHING, so had both claims numbered from 1, the late insert or
+    // the next claim's lines would be lost; each claim has its own range instead.
+    const dir = pipeline(pgState + pgWarehouse);
+    const ws = await openWorkspace(dir, 'run');
+    try {
+      const runId = 'run_latelogs';
+      const task = 'raw:app.items';
+      const payload: QueuedRunPayload = {
+        command: 'run',
+        steps: [{ key: task, asset: task, deps: [] }],
+        fullRefresh: false,
+        retryRejected: false,
+        forecastBacktestOnly: false,
+        now: new Date().toISOString(),
+      };
+      await ws.state.startRun(runId, 'run', { plan: [task] });
+      const next = queuedRunOpener(ws)(runId, payload);
+      expect((await next.runTask(task, 2, new AbortController().signal)).status).toBe('succeeded');
+      await next.close();
+      const earlier = new Date(Date.now() - 60_000).toISOString(); // logged before it died
+      const late = [
+        { runId, asset: task, seq: 1, at: earlier, line: 'attempt 1' },
+        { runId, asset: task, seq: 2, at: earlier, line: 'succeeded (lost)' },
+      ];
+      await ws.state.insertStepLogs(late);
+      const lines = (await ws.state.stepLogs(runId, task)).map((l) => l.line);
+      expect(lines.slice(0, 2)).toEqual(['attempt 1', 'succeeded (lost)']);
+      expect(lines[2]).toBe('claim 2: the worker that had this step before was lost');
+      expect(lines.at(-1)).toMatch(/^succeeded\s/);
     } finally {
       await ws.close();
     }
