@@ -203,6 +203,22 @@ describe.skipIf(!available)('a run of a shared project, through the work queue',
       await ws.close();
     }
   });
+  /** Starts a queued run of the one step `task` and returns the payload its workers open. */
+  async function startOneStepRun(
+    ws: Awaited<ReturnType<typeof openWorkspace>>,
+    runId: string,
+    task: string,
+  ): Promise<QueuedRunPayload> {
+    await ws.state.startRun(runId, 'run', { plan: [task] });
+    return {
+      command: 'run',
+      steps: [{ key: task, asset: task, deps: [] }],
+      fullRefresh: false,
+      retryRejected: false,
+      forecastBacktestOnly: false,
+      now: new Date().toISOString(),
+    };
+  }
   it("keeps a lost worker's step log and the next claim's, one after the other", async () => {
     // A worker that wrote a step's history and log, then died before completing its task: the
     // worker that claims the task next runs the step again, and its lines (the claim, the
@@ -212,15 +228,7 @@ describe.skipIf(!available)('a run of a shared project, through the work queue',
     try {
       const runId = 'run_lostlogs';
       const task = 'raw:app.items';
-      const payload: QueuedRunPayload = {
-        command: 'run',
-        steps: [{ key: task, asset: task, deps: [] }],
-        fullRefresh: false,
-        retryRejected: false,
-        forecastBacktestOnly: false,
-        now: new Date().toISOString(),
-      };
-      await ws.state.startRun(runId, 'run', { plan: [task] });
+      const payload = await startOneStepRun(ws, runId, task);
       const open = queuedRunOpener(ws);
       const lost = open(runId, payload);
       expect((await lost.runTask(task, 1, new AbortController().signal)).status).toBe('succeeded');
@@ -255,15 +263,7 @@ describe.skipIf(!available)('a run of a shared project, through the work queue',
     try {
       const runId = 'run_latelogs';
       const task = 'raw:app.items';
-      const payload: QueuedRunPayload = {
-        command: 'run',
-        steps: [{ key: task, asset: task, deps: [] }],
-        fullRefresh: false,
-        retryRejected: false,
-        forecastBacktestOnly: false,
-        now: new Date().toISOString(),
-      };
-      await ws.state.startRun(runId, 'run', { plan: [task] });
+      const payload = await startOneStepRun(ws, runId, task);
       const next = queuedRunOpener(ws)(runId, payload);
       expect((await next.runTask(task, 2, new AbortController().signal)).status).toBe('succeeded');
       await next.close();
