@@ -26,6 +26,22 @@ const score = (
   owa,
 });
 
+/** A seeded uniform [0, 1) generator (Park–Miller), so the noisy series are the same every run. */
+function parkMiller(seed: number): () => number {
+  let state = seed;
+  return () => (state = (state * 16807) % 2147483647) / 2147483647;
+}
+
+/** `auto` as these tests run it: horizon 10, three backtest windows 10 apart, no season. */
+const AUTO_SPEC = {
+  horizon: 10,
+  seasonPeriods: [],
+  levels: [80],
+  methods: 'auto' as const,
+  backtest: { windows: 3, step: 10 },
+  nonNegative: true,
+};
+
 describe('auto method choice', () => {
   it('ranks by mean relative score, lowest first', () => {
     const ranked = rankMethods(
@@ -83,18 +99,10 @@ describe('auto method choice', () => {
   });
 
   it('auto pools the near-best methods with selection pool and takes the best alone when asked', () => {
-    let state = 7;
-    const rand = (): number => (state = (state * 16807) % 2147483647) / 2147483647;
+    const rand = parkMiller(7);
     const values = Array.from({ length: 120 }, () => 50 + 20 * (rand() - 0.5));
     const periods = values.map((_, t) => String(t));
-    const spec = {
-      horizon: 10,
-      seasonPeriods: [],
-      levels: [80],
-      methods: 'auto' as const,
-      backtest: { windows: 3, step: 10 },
-      nonNegative: true,
-    };
+    const spec = AUTO_SPEC;
     const [pooled] = forecastSeries([{ keys: {}, periods, values }], {
       ...spec,
       selection: 'pool',
@@ -122,19 +130,10 @@ describe('auto method choice', () => {
   });
 
   it('auto hedges the pool by default: half its average, half the median of the anchors', () => {
-    let state = 11;
-    const rand = (): number => (state = (state * 16807) % 2147483647) / 2147483647;
+    const rand = parkMiller(11);
     const values = Array.from({ length: 120 }, (_, t) => 100 + 0.3 * t + 20 * (rand() - 0.5));
     const periods = values.map((_, t) => String(t));
-    const spec = {
-      horizon: 10,
-      seasonPeriods: [],
-      levels: [80],
-      methods: 'auto' as const,
-      backtest: { windows: 3, step: 10 },
-      nonNegative: true,
-      keepAllMethods: true,
-    };
+    const spec = { ...AUTO_SPEC, keepAllMethods: true };
     const input = [{ keys: {}, periods, values }];
     const [hedged] = forecastSeries(input, spec);
     const [pooled] = forecastSeries(input, { ...spec, selection: 'pool' });
@@ -179,14 +178,7 @@ describe('auto method choice', () => {
     // crosses zero within the horizon; naive and SES stay at the last level.
     const values = Array.from({ length: 60 }, (_, t) => 64 - t + (t % 3));
     const periods = values.map((_, t) => String(t));
-    const spec = {
-      horizon: 10,
-      seasonPeriods: [],
-      levels: [80],
-      methods: 'auto' as const,
-      backtest: { windows: 3, step: 10 },
-      nonNegative: true,
-    };
+    const spec = AUTO_SPEC;
     const input = [{ keys: {}, periods, values }];
     const [auto] = forecastSeries(input, spec);
     const [holt] = forecastSeries(input, { ...spec, methods: ['holt'] });
@@ -260,14 +252,7 @@ describe('auto method choice', () => {
     // Every candidate is an unbiased estimate of the level with its own error; three backtest
     // windows cannot tell them apart, so picking one keeps its whole error while averaging the
     // near-best cancels part of it. The known best forecast is the level itself, 50.
-    const spec = {
-      horizon: 10,
-      seasonPeriods: [],
-      levels: [80],
-      methods: 'auto' as const,
-      backtest: { windows: 3, step: 10 },
-      nonNegative: true,
-    };
+    const spec = AUTO_SPEC;
     const squaredDistance = (mean: number[]): number =>
       mean.reduce((s, x) => s + (x - 50) ** 2, 0) / mean.length;
     let pooled = 0;
