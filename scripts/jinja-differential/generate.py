@@ -7,28 +7,35 @@ templates with our engine and compares; it needs no Python at run time.
 
 Run by hand after changing the corpus:  python3 scripts/jinja-differential/generate.py
 
+A held-out corpus (not committed): random templates only, with another seed and count, written
+elsewhere, e.g.  python3 scripts/jinja-differential/generate.py --seed 7 --count 3000 --no-hand --out /tmp/h7.json
+then compare with  node dist/scripts/jinja-differential/heldout.js /tmp/h7.json
+
 dbt's environment (dbt_common/clients/jinja.py get_environment): a SandboxedEnvironment
 subclass, extensions jinja2.ext.do and jinja2.ext.loopcontrols, dbt's text-mode as_* filters,
 default Undefined when rendering (its capturing Undefined is used only while parsing).
 """
+import argparse
 import copy
 import json
 import random
 import re
 import sys
+import warnings
 from pathlib import Path
 
 import jinja2
 import jinja2.sandbox
 
 from corpus import CONTEXT, hand_written
-from randomgen import random_templates
+import randomgen
+import randomwide
 
 SEED = 20261203
 RANDOM_COUNT = 400
 OUT = Path(__file__).resolve().parents[2] / "test" / "jinja" / "differential" / "fixture.json"
 # Values Jinja2 prints with a memory address cannot be reproduced; such templates are dropped.
-ADDRESS = re.compile(r"0x[0-9a-f]{6,}")
+ADDRESS = re.compile(r"0x[0-9a-f]{6,}", re.I)  # upper-cased by a filter too
 
 
 def environment():
@@ -52,15 +59,28 @@ def render(env, src):
         return {"error": {"kind": "runtime", "type": type(e).__name__, "message": str(e)}}
 
 
+def arguments():
+    ap = argparse.ArgumentParser(description="render the differential corpus with Jinja2")
+    ap.add_argument("--seed", type=int, default=SEED, help="seed of the random templates")
+    ap.add_argument("--count", type=int, default=RANDOM_COUNT, help="how many random templates")
+    ap.add_argument("--wide", action="store_true", help="use randomwide.py's wider vocabulary")
+    ap.add_argument("--no-hand", action="store_true", help="random templates only (a held-out corpus)")
+    ap.add_argument("--out", type=Path, default=OUT, help="where to write the fixture")
+    return ap.parse_args()
+
+
 def main():
     if jinja2.__version__ != "3.1.6":
         sys.exit(f"expected Jinja2 3.1.6, found {jinja2.__version__}")
+    args = arguments()
+    warnings.simplefilter("ignore", SyntaxWarning)  # Python's own compile of Jinja2's code, e.g. `1[0]`
     sys.setrecursionlimit(1000)  # Python's default: where Jinja2's RecursionError comes from
     env = environment()
     cases = []
     dropped = 0
-    rng = random.Random(SEED)
-    corpus = [("h", s) for s in hand_written()] + [("r", s) for s in random_templates(rng, RANDOM_COUNT)]
+    rng = random.Random(args.seed)
+    hand = [] if args.no_hand else [("h", s) for s in hand_written()]
+    corpus = hand + [("r", s) for s in (randomwide if args.wide else randomgen).random_templates(rng, args.count)]
     seen = set()
     for prefix, src in corpus:
         # JSON cannot carry an int past 2**53 into the JS side's context, so `big` is set inline.
@@ -75,17 +95,18 @@ def main():
             dropped += 1
             continue
         cases.append({"id": f"{prefix}{len(cases):04d}", "src": src, **result})
-    OUT.parent.mkdir(parents=True, exist_ok=True)
+    out = args.out
+    out.parent.mkdir(parents=True, exist_ok=True)
     doc = {
         "generator": "scripts/jinja-differential/generate.py",
         "jinja2": jinja2.__version__,
-        "seed": SEED,
+        "seed": args.seed,
         "context": CONTEXT,
         "cases": cases,
     }
-    OUT.write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n")
+    out.write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n")
     hand = sum(1 for c in cases if c["id"][0] == "h")
-    print(f"{len(cases)} cases ({hand} hand-written, {len(cases) - hand} random), {dropped} dropped for memory addresses -> {OUT}")
+    print(f"{len(cases)} cases ({hand} hand-written, {len(cases) - hand} random), {dropped} dropped for memory addresses -> {out}")
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@
  * Jinja2 (map, select, reverse, batch…) return lists here, which iterate and join the same way.
  */
 import { TEXT_FILTERS } from './filters-text.js';
+import { attachSignatures, checkSignature } from './signatures.js';
 import { getattr, getitem, rawAttr } from './runtime/access.js';
 import type { FilterImpl, State } from './runtime/state.js';
 import { undef } from './runtime/state.js';
@@ -283,6 +284,7 @@ async function callFilterByName(
 ): Promise<unknown> {
   const f = st.env.filters.get(String(name));
   if (!f) throw new TemplateRuntimeError(`no filter named '${String(name)}'`);
+  checkSignature(f, args, kwargs);
   return await f(st, value, args, kwargs);
 }
 
@@ -295,6 +297,7 @@ async function callTestByName(
 ): Promise<boolean> {
   const t = st.env.tests.get(String(name));
   if (!t) throw new TemplateRuntimeError(`no test named '${String(name)}'`);
+  checkSignature(t, args, kwargs);
   return truthy(await t(st, value, args, kwargs));
 }
 
@@ -749,6 +752,7 @@ export const MARKUP_FILTERS = new Set([
   'count',
 ]);
 BUILTIN_FILTERS.count = BUILTIN_FILTERS.length!;
+attachSignatures(BUILTIN_FILTERS, 'filter');
 
 /** Wraps a user-supplied filter or test (`(value, ...args, Kwargs?)`) as a built-in one. */
 export function wrapUserFunction(fn: (...args: unknown[]) => unknown): FilterImpl {

@@ -3,6 +3,7 @@
  * the semantics of jinja2/tests.py applied to this renderer's value model.
  */
 import type { FilterImpl } from './runtime/state.js';
+import { attachSignatures } from './signatures.js';
 import {
   JinjaUndefined,
   Markup,
@@ -115,3 +116,4 @@ export const BUILTIN_TESTS: Record<string, FilterImpl> = {
   filter: (st, v) => typeof v === 'string' && st.env.filters.has(v),
   test: (st, v) => typeof v === 'string' && st.env.tests.has(v),
 };
+attachSignatures(BUILTIN_TESTS, 'test');

@@ -4,7 +4,11 @@
 // that now matches fails too, so the list only ever shrinks.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { compareCase, loadFixture, type Outcome } from './differential/compare.js';
+import {
+  compareCase,
+  loadFixture,
+  type Outcome,
+} from '../../scripts/jinja-differential/compare.js';
 
 const known = new Set(
   JSON.parse(

@@ -8,6 +8,7 @@ import type { Args, BlockNode, Expr, MacroNode, Stmt, Target } from '../ast.js';
 import { locateError } from '../errors.js';
 import { MARKUP_FILTERS } from '../filters.js';
 import { NO_METHOD, percentFormat } from '../python.js';
+import { checkSignature } from '../signatures.js';
 import type { PyFloat } from '../values.js';
 import {
   JINJA_CALL,
@@ -510,6 +511,7 @@ function applyWith(
   const impl = (kind === 'filter' ? st.env.filters : st.env.tests).get(e.name);
   st.line = e.line;
   if (!impl) throw new TemplateRuntimeError(`no ${kind} named '${e.name}'`);
+  checkSignature(impl, args, kwargs);
   // Filters that do not know Markup get its text, as Jinja2's soft_str hands them a str.
   if (value instanceof Markup && kind === 'filter' && !MARKUP_FILTERS.has(e.name)) value = value.s;
   return impl(st, value, args, kwargs ?? {});

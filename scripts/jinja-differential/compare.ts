@@ -1,8 +1,8 @@
 // Renders every template of the differential fixture with our engine and classifies the result
 // against what Jinja2 3.1.6 produced (scripts/jinja-differential/generate.py wrote the fixture).
 import { readFileSync } from 'node:fs';
-import { JinjaEnvironment } from '../../../src/jinja/index.js';
-import { TemplateSyntaxError } from '../../../src/jinja/errors.js';
+import { JinjaEnvironment } from '../../src/jinja/index.js';
+import { TemplateSyntaxError } from '../../src/jinja/errors.js';
 
 export interface Case {
   id: string;
@@ -28,8 +28,10 @@ export interface Outcome {
   actual: string;
 }
 
-export function loadFixture(): Fixture {
-  return JSON.parse(readFileSync(new URL('./fixture.json', import.meta.url), 'utf8')) as Fixture;
+/** The committed fixture (test/jinja/differential/fixture.json), or a held-out one at `path`. */
+export function loadFixture(path?: string): Fixture {
+  const file = path ?? new URL('../../test/jinja/differential/fixture.json', import.meta.url);
+  return JSON.parse(readFileSync(file, 'utf8')) as Fixture;
 }
 
 const TIMEOUT_MS = 2000;
