@@ -27,7 +27,12 @@ import {
   failUndefined,
   floatRepr,
   dictEntries,
+  dictKeys,
+  hashKey,
   isMapping,
+  iteratorOf,
+  markIterator,
+  seqKind,
   isTuple,
   Markup,
   escapeValue,
@@ -49,6 +54,40 @@ import {
 } from './values.js';
 
 type Getter = (item: unknown) => unknown;
+
+const REVERSED: Record<string, string> = {
+  list: 'list_reverseiterator',
+  tuple: 'reversed',
+  range: 'range_iterator',
+  dict_keys: 'dict_reversekeyiterator',
+  dict_values: 'dict_reversevalueiterator',
+  dict_items: 'dict_reverseitemiterator',
+};
+
+/** The type of `reversed(v)`, or null when Python cannot reverse v. */
+function reversedKind(v: unknown): string | null {
+  if (Array.isArray(v)) return REVERSED[seqKind(v)] ?? null;
+  if (isMapping(v)) return 'dict_reversekeyiterator';
+  if (v instanceof JinjaUndefined) return 'reversed';
+  return null;
+}
+
+function isIterableValue(v: unknown): boolean {
+  return (
+    v !== null &&
+    typeof v === 'object' &&
+    typeof (v as { [Symbol.iterator]?: unknown })[Symbol.iterator] === 'function'
+  );
+}
+
+/** Jinja2's filters that are generators: their result is a one-shot iterator. */
+function generatorResult(impl: FilterImpl): FilterImpl {
+  return (st, v, a, kw) => {
+    const r = impl(st, v, a, kw);
+    if (r instanceof Promise) return r.then((x: unknown[]) => markIterator(x, 'generator'));
+    return markIterator(r as unknown[], 'generator');
+  };
+}
 
 function ignoreCase(v: unknown): unknown {
   return typeof v === 'string' ? v.toLowerCase() : v;
@@ -229,19 +268,27 @@ function jsonDumps(
     return isFloat(value) ? floatRepr(n) : pyStr(n);
   }
   if (value instanceof JinjaUndefined) failUndefined(value);
-  if (Array.isArray(value)) {
+  if (Array.isArray(value) && (seqKind(value) === 'list' || seqKind(value) === 'tuple')) {
     if (!value.length) return '[]';
     const parts = value.map((v) => jsonDumps(v, sortKeys, indent, level + 1));
     return `[${pad(level + 1)}${parts.join(itemSep + pad(level + 1))}${pad(level)}]`;
   }
   if (isMapping(value)) {
     // json.dumps turns keys into strings as JSON does (True -> "true", None -> "null").
-    let entries = dictEntries(value).map(
+    let entries: [string, unknown][] = dictEntries(value).map(
       ([k, v]) => [typeof k === 'string' ? k : jsonKey(k), v] as [string, unknown],
     );
     if (!entries.length) return '{}';
-    if (sortKeys)
-      entries = entries.slice().sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
+    if (sortKeys) {
+      // sorted(d.items()): by the keys as they are (2 before 10; str and int do not order).
+      const keys = dictKeys(value);
+      const order = pySort(
+        keys.map((_, i) => i),
+        false,
+        (i) => keys[i as number],
+      ) as number[];
+      entries = order.map((i) => entries[i]!);
+    }
     const parts = entries.map(
       ([k, v]) => `${jsonString(k)}: ${jsonDumps(v, sortKeys, indent, level + 1)}`,
     );
@@ -502,6 +549,9 @@ export const BUILTIN_FILTERS: Record<string, FilterImpl> = {
     return items.length ? items[0] : undef(st, null, 'No first item, sequence was empty.');
   },
   last: (st, v) => {
+    // next(iter(reversed(seq))): iterators are not reversible.
+    const it = iteratorOf(v);
+    if (it !== undefined) throw new TemplateRuntimeError(`'${it}' object is not reversible`);
     const items = pyIter(v);
     return items.length
       ? items[items.length - 1]
@@ -520,6 +570,7 @@ export const BUILTIN_FILTERS: Record<string, FilterImpl> = {
     const out: unknown[] = [];
     for (const item of pyIter(v)) {
       const k = key(item);
+      hashKey(k); // a set: unhashable type: 'list'
       if (!seen.some((s) => pyEq(s, k))) {
         seen.push(k);
         out.push(item);
@@ -529,7 +580,13 @@ export const BUILTIN_FILTERS: Record<string, FilterImpl> = {
   },
   reverse: (_st, v) => {
     if (typeof v === 'string') return Array.from(v).reverse().join('');
-    return pyIter(v).slice().reverse();
+    // reversed(value): an iterator of its own type; what is not reversible becomes a list.
+    const kind = reversedKind(v);
+    if (kind === null) {
+      if (!isIterableValue(v)) throw new TemplateRuntimeError('argument must be iterable');
+      return pyIter(v).slice().reverse();
+    }
+    return markIterator(pyIter(v).slice().reverse(), kind);
   },
   abs: (_st, v) => {
     if (!isNumber(v))
@@ -752,6 +809,17 @@ export const MARKUP_FILTERS = new Set([
   'count',
 ]);
 BUILTIN_FILTERS.count = BUILTIN_FILTERS.length!;
+for (const name of [
+  'map',
+  'select',
+  'reject',
+  'selectattr',
+  'rejectattr',
+  'unique',
+  'batch',
+  'slice',
+])
+  BUILTIN_FILTERS[name] = generatorResult(BUILTIN_FILTERS[name]!);
 attachSignatures(BUILTIN_FILTERS, 'filter');
 
 /** Wraps a user-supplied filter or test (`(value, ...args, Kwargs?)`) as a built-in one. */

@@ -909,10 +909,11 @@ class Parser {
       t.type === 'int' ||
       t.type === 'float' ||
       (t.type === 'op' && (t.value === '[' || t.value === '{')) ||
-      (t.type === 'name' &&
-        !['else', 'or', 'and', 'if', 'in', 'not', 'is', 'recursive'].includes(t.value as string))
+      // As Jinja2's parse_test: any other name starts a bare argument, even `if`, `in`, `not`
+      // or `recursive` (`x is defined if y else z` fails on `y`), and `is` cannot chain.
+      (t.type === 'name' && !['else', 'or', 'and'].includes(t.value as string))
     ) {
-      if (this.isName('is')) this.fail("you cannot chain multiple tests with 'is'");
+      if (this.isName('is')) this.fail('You cannot chain multiple tests with is');
       const arg = this.parsePostfix(this.parsePrimary());
       args = { args: [arg], kwargs: [], starArgs: null, starKwargs: null };
     }

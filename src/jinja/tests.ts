@@ -15,6 +15,7 @@ import {
   isDictView,
   isFloat,
   isNumber,
+  iteratorOf,
   num,
   pyCompare,
   pyContains,
@@ -72,7 +73,7 @@ export const BUILTIN_TESTS: Record<string, FilterImpl> = {
   // Jinja2: has len() and [] — Undefined has both; dict views have no [].
   sequence: (_st, v) =>
     typeof v === 'string' ||
-    (Array.isArray(v) && !isDictView(v)) ||
+    (Array.isArray(v) && !isDictView(v) && iteratorOf(v) === undefined) ||
     isDict(v) ||
     v instanceof Map ||
     isUndef(v),

@@ -47,6 +47,37 @@ export function isDictView(v: unknown): boolean {
   return Array.isArray(v) && (v as unknown as Record<symbol, unknown>)[DICT_VIEW] !== undefined;
 }
 
+const ITERATOR = Symbol('jinja.iterator');
+
+/**
+ * Marks an array as a one-shot Python iterator (`generator` from map/select/unique/batch…,
+ * `list_reverseiterator` from reverse): always true, no len() and no [], equal only to itself,
+ * and empty once iterated.
+ */
+export function markIterator<T>(items: T[], kind: string): T[] {
+  (items as unknown as Record<symbol, string>)[ITERATOR] = kind;
+  return items;
+}
+
+/** The Python type name of an array made by `markIterator()`, else undefined. */
+export function iteratorOf(v: unknown): string | undefined {
+  return Array.isArray(v) ? (v as unknown as Record<symbol, string>)[ITERATOR] : undefined;
+}
+
+/**
+ * The Python type of an array: list, tuple, range, a dict view (dict_keys…) or an iterator
+ * (generator…). Only list+list and tuple+tuple concatenate or repeat; each compares only with
+ * its own kind.
+ */
+export function seqKind(v: unknown[]): string {
+  const marks = v as unknown as Record<symbol, string | undefined>;
+  return (
+    marks[ITERATOR] ??
+    marks[DICT_VIEW] ??
+    ((v as unknown as Record<symbol, unknown>)[RANGE] ? 'range' : isTuple(v) ? 'tuple' : 'list')
+  );
+}
+
 /** Marks an array as Python's `range(start, stop, step)`, which prints as such. */
 export function markRange<T>(items: T[], start: number, stop: number, step: number): T[] {
   (items as unknown as Record<symbol, number[]>)[RANGE] = [start, stop, step];
@@ -335,7 +366,7 @@ export function typeName(v: unknown): string {
   if (typeof v === 'string') return 'str';
   if (isFloat(v)) return 'float';
   if (typeof v === 'number' || typeof v === 'bigint') return 'int';
-  if (Array.isArray(v)) return isTuple(v) ? 'tuple' : 'list';
+  if (Array.isArray(v)) return seqKind(v);
   if (v instanceof JinjaUndefined) return 'Undefined';
   if (v instanceof Namespace) return 'Namespace';
   if (v instanceof Markup) return 'Markup';
@@ -364,7 +395,7 @@ export function truthy(v: unknown): boolean {
     if (v.strict) failUndefined(v);
     return false;
   }
-  if (Array.isArray(v)) return v.length > 0;
+  if (Array.isArray(v)) return v.length > 0 || iteratorOf(v) !== undefined;
   if (v instanceof PyFloat) return v.value !== 0;
   if (v instanceof Markup) return v.s.length > 0;
   if (v instanceof Map || v instanceof Set) return v.size > 0;
@@ -515,6 +546,8 @@ export function pyRepr(v: unknown): string {
     return 'Undefined';
   }
   if (Array.isArray(v)) {
+    const it = iteratorOf(v);
+    if (it !== undefined) return `<${it} object at 0x7f0000000000>`; // Jinja2 prints an address
     const range = rangeOf(v);
     if (range) {
       const [a, b, c] = range;
@@ -580,7 +613,12 @@ export function pyEq(a: unknown, b: unknown): boolean {
     return a instanceof JinjaUndefined && b instanceof JinjaUndefined;
   }
   if (Array.isArray(a) && Array.isArray(b)) {
-    if (isTuple(a) !== isTuple(b) || a.length !== b.length) return false;
+    const kind = seqKind(a);
+    if (kind !== seqKind(b) || a.length !== b.length) return false;
+    // Iterators and dict_values compare by identity; keys and items views as sets.
+    if (iteratorOf(a) !== undefined || kind === 'dict_values') return false;
+    if (kind === 'dict_keys' || kind === 'dict_items')
+      return a.every((x) => b.some((y) => pyEq(x, y)));
     for (let i = 0; i < a.length; i++) if (!pyEq(a[i], b[i])) return false;
     return true;
   }
@@ -613,7 +651,7 @@ export function pyCompare(a: unknown, b: unknown, op: string): number {
   if (a instanceof Markup) a = a.s;
   if (b instanceof Markup) b = b.s;
   if (typeof a === 'string' && typeof b === 'string') return a < b ? -1 : a > b ? 1 : 0;
-  if (Array.isArray(a) && Array.isArray(b) && isTuple(a) === isTuple(b)) {
+  if (Array.isArray(a) && Array.isArray(b) && orderedKind(a) && seqKind(a) === seqKind(b)) {
     const n = Math.min(a.length, b.length);
     for (let i = 0; i < n; i++) {
       if (!pyEq(a[i], b[i])) return pyCompare(a[i], b[i], op);
@@ -627,6 +665,12 @@ export function pyCompare(a: unknown, b: unknown, op: string): number {
   throw new TemplateRuntimeError(
     `'${op}' not supported between instances of '${typeName(a)}' and '${typeName(b)}'`,
   );
+}
+
+/** Lists and tuples order lexicographically; ranges, views and iterators do not order. */
+function orderedKind(a: unknown[]): boolean {
+  const k = seqKind(a);
+  return k === 'list' || k === 'tuple';
 }
 
 /** Python `needle in haystack` for strings, lists, tuples, dicts and Undefined. */
@@ -643,13 +687,20 @@ export function pyContains(haystack: unknown, needle: unknown): boolean {
     return haystack.includes(needle);
   }
   if (Array.isArray(haystack)) {
-    for (const x of haystack) if (pyEq(x, needle)) return true;
+    const kind = seqKind(haystack);
+    if (kind === 'dict_keys' || kind === 'dict_items') hashKey(needle);
+    for (const x of iteratorOf(haystack) !== undefined ? pyIter(haystack) : haystack)
+      if (pyEq(x, needle)) return true;
     return false;
   }
-  if (haystack instanceof Map) return haystack.has(needle);
+  if (haystack instanceof Map) {
+    hashKey(needle); // unhashable type: 'list'
+    return haystack.has(needle);
+  }
   if (haystack instanceof Set) return haystack.has(needle);
   if (isDict(haystack)) {
     if (typeof needle === 'string') return Object.prototype.hasOwnProperty.call(haystack, needle);
+    hashKey(needle);
     if (isNumber(needle)) return Object.prototype.hasOwnProperty.call(haystack, pyStr(needle));
     return false;
   }
@@ -662,7 +713,12 @@ export function pyContains(haystack: unknown, needle: unknown): boolean {
 
 /** Python iteration as an array: list items, string characters, dict keys; Undefined is empty. */
 export function pyIter(v: unknown): unknown[] {
-  if (Array.isArray(v)) return v;
+  if (Array.isArray(v)) {
+    if (iteratorOf(v) === undefined) return v;
+    const items = v.slice(); // an iterator runs once
+    v.length = 0;
+    return items;
+  }
   if (typeof v === 'string') return Array.from(v);
   if (v instanceof Markup) return Array.from(v.s);
   if (v instanceof JinjaUndefined) {
@@ -685,7 +741,11 @@ export function pyIter(v: unknown): unknown[] {
 export function pyLen(v: unknown): number {
   if (typeof v === 'string') return Array.from(v).length;
   if (v instanceof Markup) return Array.from(v.s).length;
-  if (Array.isArray(v)) return v.length;
+  if (Array.isArray(v)) {
+    const it = iteratorOf(v);
+    if (it !== undefined) throw new TemplateRuntimeError(`object of type '${it}' has no len()`);
+    return v.length;
+  }
   if (v instanceof JinjaUndefined) {
     if (v.strict) failUndefined(v);
     return 0;

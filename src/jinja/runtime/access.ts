@@ -23,6 +23,7 @@ import {
   failUndefined,
   isDict,
   isTuple,
+  seqKind,
   num,
   toJs,
   tuple,
@@ -174,11 +175,13 @@ function sliceIndices(
   };
 }
 
+const SUBSCRIPTABLE = new Set(['list', 'tuple', 'range']);
+
 /** `obj[start:stop:step]` for strings, lists and tuples. */
 export function sliceValue(obj: unknown, start: unknown, stop: unknown, step: unknown): unknown {
   if (obj instanceof JinjaUndefined) failUndefined(obj);
   const isStr = typeof obj === 'string';
-  if (!isStr && !Array.isArray(obj))
+  if (!isStr && !(Array.isArray(obj) && SUBSCRIPTABLE.has(seqKind(obj))))
     throw new TemplateRuntimeError(`'${typeName(obj)}' object is not subscriptable`);
   const seq: unknown[] = isStr ? Array.from(obj as string) : (obj as unknown[]);
   const r = sliceIndices(seq.length, start, stop, step);
@@ -192,10 +195,13 @@ export function sliceValue(obj: unknown, start: unknown, stop: unknown, step: un
   if (isStr) return out.join('');
   const range = rangeOf(obj);
   if (range) {
-    // A slice of a range is a range: its first item, the next one after, and the step between.
-    const step = range[2]! * r.step;
-    const first = range[0]! + r.start * range[2]!;
-    return markRange(out, first, first + out.length * step, step);
+    // A slice of a range is a range, its bounds mapped through the range as Python does.
+    return markRange(
+      out,
+      range[0]! + r.start * range[2]!,
+      range[0]! + r.stop * range[2]!,
+      range[2]! * r.step,
+    );
   }
   return isTuple(obj) ? tuple(out) : out;
 }
@@ -207,7 +213,8 @@ export function getitem(st: State, obj: unknown, key: unknown): unknown {
   const item = dunder(obj, '__getitem__')?.(key);
   if (item !== undefined) return item;
   if (Array.isArray(obj)) {
-    if (typeof key === 'number' || typeof key === 'boolean') {
+    // Dict views and iterators have no []: Jinja2's getitem then gives Undefined.
+    if ((typeof key === 'number' || typeof key === 'boolean') && SUBSCRIPTABLE.has(seqKind(obj))) {
       const i = normIndex(num(key), obj.length);
       if (Number.isInteger(i) && i >= 0 && i < obj.length) return obj[i];
       return undef(st, null, `'${typeName(obj)} object' has no element ${String(key)}`);

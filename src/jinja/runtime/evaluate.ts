@@ -29,6 +29,8 @@ import {
   isFloat,
   isNumber,
   isTuple,
+  iteratorOf,
+  seqKind,
   mkFloat,
   num,
   pyCompare,
@@ -525,13 +527,19 @@ function arith(l: unknown, r: unknown, op: string): never {
   if (r instanceof JinjaUndefined) failUndefined(r);
   if (op === '+' && typeof l === 'string')
     throw new TemplateRuntimeError(`can only concatenate str (not "${typeName(r)}") to str`);
-  if (op === '+' && Array.isArray(l))
+  if (op === '+' && Array.isArray(l) && listOrTuple(l))
     throw new TemplateRuntimeError(
       `can only concatenate ${typeName(l)} (not "${typeName(r)}") to ${typeName(l)}`,
     );
   throw new TemplateRuntimeError(
     `unsupported operand type(s) for ${op}: '${typeName(l)}' and '${typeName(r)}'`,
   );
+}
+
+/** Only lists and tuples concatenate and repeat (not ranges, dict views or iterators). */
+function listOrTuple(v: unknown[]): boolean {
+  const k = seqKind(v);
+  return k === 'list' || k === 'tuple';
 }
 
 function numResult(x: number, float: boolean): number | PyFloat {
@@ -639,7 +647,7 @@ function binop(op: string, l: unknown, r: unknown): unknown {
   if (op === '%' && typeof l === 'string') return percentFormat(l, r);
   if (op === '+') {
     if (typeof l === 'string' && typeof r === 'string') return l + r;
-    if (Array.isArray(l) && Array.isArray(r) && isTuple(l) === isTuple(r)) {
+    if (Array.isArray(l) && Array.isArray(r) && listOrTuple(l) && seqKind(l) === seqKind(r)) {
       const out = l.concat(r);
       return isTuple(l) ? tuple(out) : out;
     }
@@ -650,7 +658,7 @@ function binop(op: string, l: unknown, r: unknown): unknown {
     if (isNumber(times) && !isFloat(times)) {
       const n = Math.max(0, num(times));
       if (typeof seq === 'string') return seq.repeat(n);
-      if (Array.isArray(seq)) {
+      if (Array.isArray(seq) && listOrTuple(seq)) {
         const out: unknown[] = [];
         for (let i = 0; i < n; i++) out.push(...seq);
         return isTuple(seq) ? tuple(out) : out;
@@ -914,7 +922,10 @@ async function loopOver(
 ): Promise<number> {
   if (iterable === null || iterable === undefined)
     throw new TemplateRuntimeError("'NoneType' object is not iterable");
-  let items = Array.isArray(iterable) ? iterable.slice() : pyIter(iterable);
+  let items =
+    Array.isArray(iterable) && iteratorOf(iterable) === undefined
+      ? iterable.slice()
+      : pyIter(iterable);
   if (s.cond) {
     const kept: unknown[] = [];
     for (const item of items) {
