@@ -80,6 +80,25 @@ function isIterableValue(v: unknown): boolean {
   );
 }
 
+/** `for k, v in items`: each item must unpack into exactly two values. */
+function unpackPair(p: unknown): [unknown, unknown] {
+  if (!(typeof p === 'string' || Array.isArray(p) || isMapping(p)))
+    throw new TemplateRuntimeError(`cannot unpack non-iterable ${typeName(p)} object`);
+  const items = pyIter(p);
+  if (items.length < 2)
+    throw new TemplateRuntimeError(`not enough values to unpack (expected 2, got ${items.length})`);
+  if (items.length > 2) throw new TemplateRuntimeError('too many values to unpack (expected 2)');
+  return [items[0], items[1]];
+}
+
+/** Filters whose result stays Markup when the value is (Markup's own str methods). */
+function keepsMarkup(impl: FilterImpl): FilterImpl {
+  return (st, v, a, kw) => {
+    const r = impl(st, v instanceof Markup ? v.s : v, a, kw);
+    return v instanceof Markup && typeof r === 'string' ? new Markup(r) : r;
+  };
+}
+
 /** Jinja2's filters that are generators: their result is a one-shot iterator. */
 function generatorResult(impl: FilterImpl): FilterImpl {
   return (st, v, a, kw) => {
@@ -524,7 +543,7 @@ export const BUILTIN_FILTERS: Record<string, FilterImpl> = {
     if (method === 'common') {
       // Python's round(int, n) stays an int, rounding to tens with a negative n.
       if (!isFloat(v) && isNumber(v)) {
-        if (precision >= 0) return num(v);
+        if (precision >= 0) return typeof v === 'bigint' ? v : num(v);
         const r = pyRound(num(v), precision);
         return r instanceof PyFloat ? r.value : r;
       }
@@ -748,9 +767,7 @@ export const BUILTIN_FILTERS: Record<string, FilterImpl> = {
     if (typeof v === 'string') return urlQuote(v, '/');
     if (!(Array.isArray(v) || isMapping(v) || v instanceof JinjaUndefined))
       return urlQuote(pyStr(v), '/');
-    const pairs = isMapping(v)
-      ? dictEntries(v)
-      : pyIter(v).map((p) => pyIter(p) as [unknown, unknown]);
+    const pairs = isMapping(v) ? dictEntries(v) : pyIter(v).map(unpackPair);
     return pairs
       .map(
         ([k, x]) =>
@@ -809,6 +826,10 @@ export const MARKUP_FILTERS = new Set([
   'count',
 ]);
 BUILTIN_FILTERS.count = BUILTIN_FILTERS.length!;
+for (const name of ['upper', 'lower', 'capitalize', 'trim', 'center']) {
+  BUILTIN_FILTERS[name] = keepsMarkup(BUILTIN_FILTERS[name]!);
+  MARKUP_FILTERS.add(name);
+}
 for (const name of [
   'map',
   'select',

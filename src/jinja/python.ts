@@ -20,6 +20,7 @@ import {
   isFloat,
   isNumber,
   isTuple,
+  seqKind,
   mkFloat,
   num,
   pyCompare,
@@ -818,7 +819,11 @@ export function percentFormat(fmt: string, values: unknown): string {
     return f.includes('-') ? s.padEnd(w) : s.padStart(w);
   });
   // CPython skips this check when the lone argument has [] (a list, dict, range…).
-  const subscriptable = !isTuple(values) && (Array.isArray(values) || values instanceof Map);
+  const subscriptable =
+    (Array.isArray(values) && ['list', 'range'].includes(seqKind(values))) ||
+    values instanceof Map ||
+    isDict(values) ||
+    values instanceof JinjaUndefined;
   if (!mapping && ai < args.length && !usedMapping && !subscriptable)
     throw new TemplateRuntimeError('not all arguments converted during string formatting');
   return out;

@@ -28,6 +28,14 @@ const isUndef = (v: unknown) => v instanceof JinjaUndefined;
 /** Python's `a % b` for numbers (the sign follows the divisor), raising as Python does. */
 function pyMod(a: unknown, b: unknown): number {
   if (a instanceof JinjaUndefined) failUndefined(a);
+  if ((typeof a === 'bigint' || typeof b === 'bigint') && !isFloat(a) && !isFloat(b)) {
+    // ints past 2**53: exact, and only the remainder's 0/1 matters to the callers
+    const bx = BigInt(a as bigint | number);
+    const by = BigInt(b as bigint | number);
+    if (by === 0n) throw new TemplateRuntimeError('integer modulo by zero');
+    const r = bx % by;
+    return Number(r !== 0n && r < 0n !== by < 0n ? r + by : r);
+  }
   const x = num(a);
   const y = num(b);
   if (y === 0)

@@ -155,7 +155,10 @@ export function hashKey(k: unknown): unknown {
   if (k instanceof PyFloat) return k.value;
   if (k instanceof Markup) return k.s;
   if (Array.isArray(k)) {
-    if (!isTuple(k)) throw new TemplateRuntimeError("unhashable type: 'list'");
+    const kind = seqKind(k);
+    if (kind === 'range') return `\u0000${pyRepr(k)}`;
+    if (iteratorOf(k) !== undefined) return k; // hashed by identity
+    if (kind !== 'tuple') throw new TemplateRuntimeError(`unhashable type: '${kind}'`);
     return `\u0000tuple${pyRepr(k.map((x) => hashKey(x)))}`;
   }
   if (k instanceof Map || isDict(k)) throw new TemplateRuntimeError("unhashable type: 'dict'");

@@ -552,6 +552,27 @@ function intOrBig(x: number, float: boolean, op: string, l: unknown, r: unknown)
   return Number.isSafeInteger(x) ? x : bigBinop(op, l, r);
 }
 
+function bitLength(x: bigint): number {
+  return x === 0n ? 0 : x.toString(2).length;
+}
+
+/**
+ * Python's int / int, correctly rounded: a quotient of at least 64 bits with a sticky bit for
+ * the remainder, rounded once by Number(), then scaled back by a power of two.
+ */
+function bigTrueDiv(a: bigint, b: bigint): number {
+  const neg = a < 0n !== b < 0n;
+  if (a < 0n) a = -a;
+  if (b < 0n) b = -b;
+  const shift = Math.max(0, 64 + bitLength(b) - bitLength(a));
+  const scaled = a << BigInt(shift);
+  let q = scaled / b;
+  if (scaled % b !== 0n) q |= 1n;
+  let r = Number(q);
+  for (let left = shift; left > 0; left -= 1000) r /= 2 ** Math.min(left, 1000);
+  return neg ? -r : r;
+}
+
 /** Python int arithmetic on ints past 2**53, exact. */
 function bigBinop(op: string, l: unknown, r: unknown): unknown {
   const a = bigOf(l);
@@ -563,12 +584,9 @@ function bigBinop(op: string, l: unknown, r: unknown): unknown {
       return mkInt(a - b);
     case '*':
       return mkInt(a * b);
-    case '/': {
+    case '/':
       if (b === 0n) throw new TemplateRuntimeError('division by zero');
-      // Exact quotient plus the remainder's share: correctly rounded in all but edge cases.
-      const q = a / b;
-      return mkFloat(Number(q) + Number(a - q * b) / Number(b));
-    }
+      return mkFloat(bigTrueDiv(a, b));
     case '//':
     case '%': {
       if (b === 0n) throw new TemplateRuntimeError('integer division or modulo by zero');
