@@ -6,8 +6,10 @@ import type { MacroNode, Stmt } from './ast.js';
 import { BUILTIN_FILTERS, wrapUserFunction } from './filters.js';
 import { TemplateSyntaxError } from './errors.js';
 import { parseTemplate, type ParsedTemplate } from './parser.js';
+import { analyzeScopes } from './scoping.js';
 import {
   TemplateReference,
+  frameFor,
   makeMacro,
   renderBody,
   type JinjaCallable,
@@ -71,6 +73,7 @@ export class JinjaEnvironment {
   /** Parses once; throws TributaryError (code CONFIG) with location {file, line} on syntax errors. */
   parse(source: string, file: string): JinjaTemplate {
     const parsed = parseTemplate(source, file);
+    analyzeScopes(parsed.body);
     // Jinja2 resolves filter and test names when it compiles, so an unknown one fails the parse.
     for (const [name, line] of parsed.filtersUsed)
       if (!this.env.filters.has(name))
@@ -146,7 +149,7 @@ class Template implements JinjaTemplate {
       depth: 0,
       autoescape: false,
     };
-    const root = new Frame(null);
+    const root = frameFor(this.body, null, st);
     // Macros are assigned where they are defined, as in Jinja2; `self` reaches the blocks.
     root.vars.set('self', new TemplateReference(this.parsed.blocks, st, root));
     if (this.hoistMacros)

@@ -450,6 +450,7 @@ function truncate(
 /** pprint.pformat prints dicts with their keys sorted (when they are comparable). */
 function sortedForPprint(v: unknown): unknown {
   if (Array.isArray(v)) {
+    if (seqKind(v) !== 'list' && seqKind(v) !== 'tuple') return v; // range(0, 3), views
     const items = v.map(sortedForPprint);
     return isTuple(v) ? tuple(items) : items;
   }

@@ -8,6 +8,7 @@ import type { Args, BlockNode, Expr, MacroNode, Stmt, Target } from '../ast.js';
 import { locateError } from '../errors.js';
 import { MARKUP_FILTERS } from '../filters.js';
 import { NO_METHOD, percentFormat } from '../python.js';
+import { predeclared } from '../scoping.js';
 import { checkSignature } from '../signatures.js';
 import type { PyFloat } from '../values.js';
 import {
@@ -76,6 +77,14 @@ function isThenable(v: unknown): v is Promise<unknown> {
 // Names
 
 /** Resolves a name: local frames, then this render's globals, then same-file macros, builtins. */
+/** A new frame for `body`, with the names Jinja2 starts as undefined there (scoping.ts). */
+export function frameFor(body: Stmt[], parent: Frame | null, st: State): Frame {
+  const f = new Frame(parent);
+  const names = predeclared(body);
+  if (names) for (const n of names) f.vars.set(n, undef(st, n));
+  return f;
+}
+
 function lookup(name: string, frame: Frame, st: State): unknown {
   for (let f: Frame | null = frame; f; f = f.parent) {
     const v = f.vars.get(name);
@@ -480,7 +489,7 @@ async function renderFiltered(
 ): Promise<unknown> {
   const inner: string[] = [];
   // The body is its own scope: what it sets does not leak out (Jinja2 renders it as a function).
-  await exec(s.body, new Frame(f), st, inner);
+  await exec(s.body, frameFor(s.body, f, st), st, inner);
   let v: unknown = st.autoescape ? new Markup(inner.join('')) : inner.join('');
   st.line = s.line;
   for (const flt of s.filters)
@@ -884,7 +893,7 @@ async function exec(body: Stmt[], f: Frame, st: State, buf: string[]): Promise<n
         break;
       case 'with': {
         st.line = s.line;
-        const wf = new Frame(f);
+        const wf = frameFor(s.body, f, st);
         const values: unknown[] = [];
         for (const v of s.values) values.push(await evq(v, f, st));
         for (let j = 0; j < s.targets.length; j++) assign(s.targets[j]!, values[j], wf, st);
@@ -958,17 +967,19 @@ async function loopOver(
   // Jinja2 runs the else block unless one iteration ran to its end (break and continue skip
   // the flag it sets there), so `{% break %}` in the first iteration still renders it.
   let completed = false;
+  const pre = predeclared(s.body);
   for (let i = 0; i < items.length; i++) {
     loop.index0 = i;
     // A fresh frame per iteration: Jinja2 re-reads outer values at the top of every iteration.
     const lf = new Frame(f);
+    if (pre) for (const n of pre) lf.vars.set(n, undef(st, n));
     lf.vars.set('loop', loop);
     assign(s.target, items[i], lf, st);
     const sig = await exec(s.body, lf, st, buf);
     if (sig === BREAK) break;
     if (sig !== CONTINUE) completed = true;
   }
-  if (!completed && s.else_) return exec(s.else_, new Frame(f), st, buf);
+  if (!completed && s.else_) return exec(s.else_, frameFor(s.else_, f, st), st, buf);
   return 0;
 }
 
@@ -999,7 +1010,7 @@ async function renderBlock(b: BlockNode, f: Frame, st: State): Promise<string> {
   try {
     if (unwind) await unwind;
     const inner: string[] = [];
-    const frame = new Frame(b.scoped ? f : rootOf(f));
+    const frame = frameFor(b.body, b.scoped ? f : rootOf(f), st);
     await exec(b.body, frame, { ...st, depth }, inner);
     return inner.join('');
   } finally {
@@ -1079,7 +1090,7 @@ export function makeMacro(
   const impl: MacroImpl = async (args, kwargs, callerDepth = 0) => {
     const depth = callerDepth + 1;
     const mst: State = isCaller ? st : { ...st, macro: node.name, line: node.line, depth };
-    const frame = new Frame(closure);
+    const frame = frameFor(node.body, closure, st);
     try {
       const unwind = enterMacro(depth);
       if (unwind) await unwind;
