@@ -21,7 +21,8 @@ export type Expr =
   | { k: 'neg' | 'pos'; node: Expr; line: number }
   | { k: 'compare'; first: Expr; ops: { op: string; expr: Expr }[]; line: number }
   | { k: 'cond'; test: Expr; then: Expr; else_: Expr | null; line: number }
-  | { k: 'concat'; items: Expr[]; line: number };
+  /** `constant`: every operand is known when parsing, so Jinja2 folds it to a plain str. */
+  | { k: 'concat'; items: Expr[]; line: number; constant?: boolean };
 
 /** Call arguments: positional, keyword, and the optional `*args` / `**kwargs` spreads. */
 export interface Args {

@@ -7,6 +7,7 @@ import { BUILTIN_FILTERS, wrapUserFunction } from './filters.js';
 import { TemplateSyntaxError } from './errors.js';
 import { parseTemplate, type ParsedTemplate } from './parser.js';
 import { analyzeScopes } from './scoping.js';
+import { unknownAtCompile } from './compile-checks.js';
 import {
   TemplateReference,
   frameFor,
@@ -74,13 +75,17 @@ export class JinjaEnvironment {
   parse(source: string, file: string): JinjaTemplate {
     const parsed = parseTemplate(source, file);
     analyzeScopes(parsed.body);
-    // Jinja2 resolves filter and test names when it compiles, so an unknown one fails the parse.
-    for (const [name, line] of parsed.filtersUsed)
-      if (!this.env.filters.has(name))
-        throw new TemplateSyntaxError(`No filter named '${name}'.`, file, line);
-    for (const [name, line] of parsed.testsUsed)
-      if (!this.env.tests.has(name))
-        throw new TemplateSyntaxError(`No test named '${name}'.`, file, line);
+    // Jinja2 resolves filter and test names when it compiles (outside if-branches), so an
+    // unknown one fails the parse; in a branch it fails when it runs (applyWith).
+    const unknown = unknownAtCompile(parsed.body, (kind, name) =>
+      (kind === 'filter' ? this.env.filters : this.env.tests).has(name),
+    );
+    if (unknown)
+      throw new TemplateSyntaxError(
+        `No ${unknown.kind} named '${unknown.name}'.`,
+        file,
+        unknown.line,
+      );
     const macroNodes = new Map<string, MacroNode>();
     for (const m of parsed.macros) macroNodes.set(m.name, m);
     const snapshots = new Map<string, JinjaTemplate>();

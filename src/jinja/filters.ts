@@ -349,7 +349,7 @@ async function callFilterByName(
   kwargs: Record<string, unknown>,
 ): Promise<unknown> {
   const f = st.env.filters.get(String(name));
-  if (!f) throw new TemplateRuntimeError(`no filter named '${String(name)}'`);
+  if (!f) throw new TemplateRuntimeError(`No filter named '${String(name)}'.`);
   checkSignature(f, args, kwargs);
   return await f(st, value, args, kwargs);
 }
@@ -362,7 +362,7 @@ async function callTestByName(
   kwargs: Record<string, unknown>,
 ): Promise<boolean> {
   const t = st.env.tests.get(String(name));
-  if (!t) throw new TemplateRuntimeError(`no test named '${String(name)}'`);
+  if (!t) throw new TemplateRuntimeError(`No test named '${String(name)}'.`);
   checkSignature(t, args, kwargs);
   return truthy(await t(st, value, args, kwargs));
 }

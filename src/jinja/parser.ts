@@ -22,6 +22,57 @@ export interface ParsedTemplate {
   blocks: Map<string, BlockNode>;
 }
 
+/** Filters Jinja2 cannot fold at compile time: they take the render context. */
+const CONTEXT_FILTERS = new Set(['map', 'select', 'reject', 'selectattr', 'rejectattr', 'random']);
+
+/**
+ * Whether Jinja2's optimizer folds an expression to a constant when compiling (nodes.py
+ * `as_const`): literals, operators over them, filters and tests of them that do not take the
+ * context. Calls and names never fold.
+ */
+function isConstant(e: Expr | null): boolean {
+  if (!e) return true;
+  switch (e.k) {
+    case 'const':
+      return true;
+    case 'tuple':
+    case 'list':
+    case 'concat':
+      return e.items.every(isConstant);
+    case 'dict':
+      return e.keys.every(isConstant) && e.values.every(isConstant);
+    case 'getattr':
+    case 'not':
+    case 'neg':
+    case 'pos':
+      return isConstant(e.k === 'getattr' ? e.obj : e.node);
+    case 'getitem':
+      return isConstant(e.obj) && isConstant(e.index);
+    case 'slice':
+      return isConstant(e.start) && isConstant(e.stop) && isConstant(e.step);
+    case 'bin':
+    case 'and':
+    case 'or':
+      return isConstant(e.left) && isConstant(e.right);
+    case 'compare':
+      return isConstant(e.first) && e.ops.every((o) => isConstant(o.expr));
+    case 'cond':
+      return isConstant(e.test) && isConstant(e.then) && isConstant(e.else_);
+    case 'filter':
+    case 'test':
+      return (
+        !(e.k === 'filter' && CONTEXT_FILTERS.has(e.name)) &&
+        isConstant(e.node) &&
+        e.args.every(isConstant) &&
+        e.kwargs.every((k) => isConstant(k.value)) &&
+        !e.starArgs &&
+        !e.starKwargs
+      );
+    default:
+      return false;
+  }
+}
+
 const COMPARE_OPS = new Set(['==', '!=', '<', '>', '<=', '>=']);
 const END_TAGS: Record<string, string> = {
   for: 'endfor',
@@ -682,7 +733,8 @@ class Parser {
     const line = this.cur.line;
     const items = [this.parseMath2()];
     while (this.skipOp('~')) items.push(this.parseMath2());
-    return items.length === 1 ? items[0]! : { k: 'concat', items, line };
+    if (items.length === 1) return items[0]!;
+    return { k: 'concat', items, line, constant: items.every(isConstant) };
   }
 
   private parseMath2(): Expr {

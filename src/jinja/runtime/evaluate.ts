@@ -269,7 +269,7 @@ async function evBin(e: ExprOf<'bin'>, f: Frame, st: State): Promise<unknown> {
 }
 
 async function evConcat(e: ExprOf<'concat'>, f: Frame, st: State): Promise<unknown> {
-  if (st.autoescape) {
+  if (st.autoescape && !e.constant) {
     // markup_join: under autoescape `~` escapes what is not Markup and yields Markup.
     let m = '';
     for (const item of e.items) m += escapeValue(await evq(item, f, st)).s;
@@ -521,7 +521,7 @@ function applyWith(
   const kind = e.k === 'filter' ? 'filter' : 'test';
   const impl = (kind === 'filter' ? st.env.filters : st.env.tests).get(e.name);
   st.line = e.line;
-  if (!impl) throw new TemplateRuntimeError(`no ${kind} named '${e.name}'`);
+  if (!impl) throw new TemplateRuntimeError(`No ${kind} named '${e.name}' found.`);
   checkSignature(impl, args, kwargs);
   // Filters that do not know Markup get its text, as Jinja2's soft_str hands them a str.
   if (value instanceof Markup && kind === 'filter' && !MARKUP_FILTERS.has(e.name)) value = value.s;

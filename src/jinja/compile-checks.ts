@@ -1,0 +1,127 @@
+/**
+ * Jinja2 looks filter and test names up while it compiles, and fails the compile on an unknown
+ * one, except inside an `{% if %}` statement or an inline `x if y else z` ("soft" frames in
+ * compiler.py): there the lookup waits until the expression runs, so an unknown name in a
+ * branch never taken passes. Frames nested inside (a loop body, a macro) are strict again.
+ */
+import type { Args, Expr, Stmt } from './ast.js';
+
+/** The first filter or test whose name `known` rejects where Jinja2 checks when compiling. */
+export interface Unknown {
+  kind: 'filter' | 'test';
+  name: string;
+  line: number;
+}
+
+type Known = (kind: 'filter' | 'test', name: string) => boolean;
+
+function inArgs(a: Args, soft: boolean, known: Known): Unknown | null {
+  for (const x of [...a.args, ...a.kwargs.map((k) => k.value), a.starArgs, a.starKwargs]) {
+    const u = inExpr(x, soft, known);
+    if (u) return u;
+  }
+  return null;
+}
+
+function inExprs(xs: (Expr | null)[], soft: boolean, known: Known): Unknown | null {
+  for (const x of xs) {
+    const u = inExpr(x, soft, known);
+    if (u) return u;
+  }
+  return null;
+}
+
+function inExpr(e: Expr | null, soft: boolean, known: Known): Unknown | null {
+  if (!e) return null;
+  switch (e.k) {
+    case 'filter':
+    case 'test': {
+      const kind = e.k;
+      if (!soft && !known(kind, e.name)) return { kind, name: e.name, line: e.line };
+      return inExpr(e.node, soft, known) ?? inArgs(e, soft, known);
+    }
+    case 'cond':
+      return inExprs([e.then, e.test, e.else_], true, known);
+    case 'tuple':
+    case 'list':
+    case 'concat':
+      return inExprs(e.items, soft, known);
+    case 'dict':
+      return inExprs([...e.keys, ...e.values], soft, known);
+    case 'getattr':
+      return inExpr(e.obj, soft, known);
+    case 'getitem':
+      return inExprs([e.obj, e.index], soft, known);
+    case 'slice':
+      return inExprs([e.start, e.stop, e.step], soft, known);
+    case 'call':
+      return inExpr(e.fn, soft, known) ?? inArgs(e, soft, known);
+    case 'bin':
+    case 'and':
+    case 'or':
+      return inExprs([e.left, e.right], soft, known);
+    case 'not':
+    case 'neg':
+    case 'pos':
+      return inExpr(e.node, soft, known);
+    case 'compare':
+      return inExprs([e.first, ...e.ops.map((o) => o.expr)], soft, known);
+    default:
+      return null;
+  }
+}
+
+function inStmt(s: Stmt, soft: boolean, known: Known): Unknown | null {
+  switch (s.k) {
+    case 'output':
+    case 'do':
+      return inExpr(s.expr, soft, known);
+    case 'if':
+      for (const b of s.branches)
+        for (const u of [inExpr(b.test, true, known), inBody(b.body, true, known)]) if (u) return u;
+      return inBody(s.else_ ?? [], true, known);
+    case 'for':
+      return (
+        inExpr(s.iter, soft, known) ??
+        inExpr(s.cond, false, known) ??
+        inBody(s.body, false, known) ??
+        inBody(s.else_ ?? [], false, known)
+      );
+    case 'set':
+      return inExpr(s.expr, soft, known);
+    case 'setblock':
+    case 'filterblock':
+      return inExprs(s.filters, soft, known) ?? inBody(s.body, false, known);
+    case 'macro':
+      return (
+        inExprs(
+          s.params.map((p) => p.default),
+          false,
+          known,
+        ) ?? inBody(s.body, false, known)
+      );
+    case 'callblock':
+      return inExpr(s.call, soft, known) ?? inBody(s.caller.body, false, known);
+    case 'with':
+      return inExprs(s.values, soft, known) ?? inBody(s.body, false, known);
+    case 'block':
+      return inBody(s.body, false, known);
+    case 'autoescape':
+      return inExpr(s.expr, soft, known) ?? inBody(s.body, soft, known);
+    default:
+      return null;
+  }
+}
+
+function inBody(body: Stmt[], soft: boolean, known: Known): Unknown | null {
+  for (const s of body) {
+    const u = inStmt(s, soft, known);
+    if (u) return u;
+  }
+  return null;
+}
+
+/** The first filter or test name Jinja2 would reject while compiling `body`, or null. */
+export function unknownAtCompile(body: Stmt[], known: Known): Unknown | null {
+  return inBody(body, false, known);
+}
