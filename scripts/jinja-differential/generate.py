@@ -33,6 +33,9 @@ import randomwide
 
 SEED = 20261203
 RANDOM_COUNT = 400
+# A sample of randomwide.py's wider templates too, with its own seed.
+WIDE_SEED = 20261204
+WIDE_COUNT = 250
 OUT = Path(__file__).resolve().parents[2] / "test" / "jinja" / "differential" / "fixture.json"
 # Values Jinja2 prints with a memory address cannot be reproduced; such templates are dropped.
 ADDRESS = re.compile(r"0x[0-9a-f]{6,}", re.I)  # upper-cased by a filter too
@@ -81,6 +84,8 @@ def main():
     rng = random.Random(args.seed)
     hand = [] if args.no_hand else [("h", s) for s in hand_written()]
     corpus = hand + [("r", s) for s in (randomwide if args.wide else randomgen).random_templates(rng, args.count)]
+    if not args.no_hand:
+        corpus += [("w", s) for s in randomwide.random_templates(random.Random(WIDE_SEED), WIDE_COUNT)]
     seen = set()
     for prefix, src in corpus:
         # JSON cannot carry an int past 2**53 into the JS side's context, so `big` is set inline.
