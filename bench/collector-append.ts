@@ -5,8 +5,12 @@
  * by scanPutRecords (decoding in place when the log copies on append), appended to a local
  * segment log of 4 shards (fsync per group commit), and answered with JSON.stringify, 4 requests
  * in flight. Prints the process's CPU seconds (user + system, the log's fsync threads included)
- * per 100k events. `--from DIR` runs another build's modules (e.g. main's dist) in this script.
- *   npm run build && node dist/bench/collector-append.js [--requests 400] [--from DIR]
+ * per 100k events, and minor page faults per event. `--from DIR` runs another build's modules
+ * (e.g. main's dist) in this script. `--hold-ms N` keeps each group's staging buffer N ms after
+ * its write before giving it back, as the flusher thread of `tributary collect` does (it gives
+ * a buffer back once it has read past it, at its next look: up to a second); 0 gives it back at
+ * once, as a log without a flusher thread does.
+ *   npm run build && node dist/bench/collector-append.js [--requests 400] [--from DIR] [--hold-ms 1000]
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,6 +24,7 @@ const { values } = parseArgs({
   options: {
     requests: { type: 'string', default: '400' },
     from: { type: 'string', default: '' },
+    'hold-ms': { type: 'string', default: '0' },
   },
 });
 const requests = Number(values.requests);
@@ -62,6 +67,12 @@ const bodies = Array.from({ length: IN_FLIGHT }, () =>
 const dir = mkdtempSync(join(tmpdir(), 'bench-collector-append-'));
 const log = await LocalSegmentLog.open(dir);
 await log.createStream('s', { shards: 4, maxAgeMs: 86_400_000 });
+const holdMs = Number(values['hold-ms']);
+if (holdMs > 0)
+  log.onDurable((_stream, _created, _shard, frames) => {
+    const memory = frames.bytes.buffer;
+    setTimeout(() => log.recycle(memory), holdMs);
+  });
 
 async function one(slot: number, k: number): Promise<number> {
   const template = templates[k % templates.length]!;
@@ -82,16 +93,19 @@ const round = async (from: number, count: number) => {
 };
 try {
   await round(0, 40); // warm-up
+  const faults0 = process.resourceUsage().minorPageFault;
   const before = process.cpuUsage();
   const started = performance.now();
   await round(40, requests);
   const cpu = process.cpuUsage(before);
+  const faults = process.resourceUsage().minorPageFault - faults0;
   const seconds = (performance.now() - started) / 1000;
   const per100k = (micros: number) => ((micros / 1e6) * 100_000) / (requests * 500);
   process.stdout.write(
     `${values.from || 'this build'}: ${per100k(cpu.user + cpu.system).toFixed(3)} CPU-s per 100k events ` +
       `(user ${per100k(cpu.user).toFixed(3)}, system ${per100k(cpu.system).toFixed(3)}), ` +
-      `${Math.round((requests * 500) / seconds).toLocaleString('en-US')} events/s\n`,
+      `${Math.round((requests * 500) / seconds).toLocaleString('en-US')} events/s, ` +
+      `${(faults / (requests * 500)).toFixed(3)} minor faults per event\n`,
   );
 } finally {
   await log.close();

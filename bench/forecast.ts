@@ -20,10 +20,11 @@
  * candidate (seasons 7 and 365, so MSTL is one), wall and CPU seconds (process CPU includes the
  * worker threads). Target < 30 s.
  *   npm run bench:forecast -- [--speed-series 1000] [--workers 2] [--scale 0.3] [--only a,b,c,speed]
- *     [--origins 4] [--combine-top k] [--outliers clean|keep] [--file series.json]
+ *     [--origins 4] [--combine-top k] [--outliers clean|keep] [--file series.json] [--dump rows.jsonl]
  * `--file`: also one set per frequency of the series in a JSON file (forecast-sets.ts `fileSets`),
  * for real data kept outside the repository; with `--only none` only the file's sets run.
  */
+import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { METHODS } from '../src/forecast/methods/index.js';
@@ -55,8 +56,15 @@ const { values: args } = parseArgs({
     origins: { type: 'string', default: '4' },
     outliers: { type: 'string' },
     file: { type: 'string' },
+    dump: { type: 'string' },
   },
 });
+/**
+ * `--dump rows.jsonl`: one JSON line per scored forecast (set, series, origin, method, sMAPE,
+ * MASE and the Naive2 reference's), for paired comparisons of two runs offline (bootstrap).
+ */
+const DUMP = args.dump;
+const dumpLines: string[] = [];
 const WORKERS = Number(args.workers);
 /**
  * `--origins k`: held-out origins per set, one horizon apart (k = 1: the newest h values only).
@@ -115,6 +123,7 @@ function scoreOrigin(
   results: SeriesForecast[],
   cut: (values: readonly number[]) => number,
   into: ItemsByMethod,
+  origin?: number,
 ): void {
   const h = set.spec.horizon;
   const m = scaleSeason(set.spec.seasonPeriods);
@@ -148,6 +157,10 @@ function scoreOrigin(
     const entries: [string, number[]][] = [...byMethod, ['auto', r.forecast.mean]];
     for (const [name, mean] of entries) {
       const [sm, ma] = score(mean);
+      if (DUMP !== undefined && origin !== undefined) {
+        const row = { set: set.name, series: JSON.stringify(s.keys), origin, method: name };
+        dumpLines.push(JSON.stringify({ ...row, smape: sm, mase: ma, n2smape: n2s, n2mase: n2m }));
+      }
       const slot = into.get(name) ?? { n2: [], sn: [], rmsse: [], n2Rmsse: [], snRmsse: [] };
       slot.n2.push({ smape: sm, mase: ma, naive2Smape: n2s, naive2Mase: n2m });
       const rm = rmsse(actual, mean, train);
@@ -261,7 +274,7 @@ async function runSet(set: BenchSet): Promise<MethodFigures[]> {
     );
     wall += (performance.now() - t0) / 1000;
     const originSet = { ...set, series: kept };
-    scoreOrigin(originSet, results, cut, all);
+    scoreOrigin(originSet, results, cut, all, o);
     if (o === 0) {
       scoreOrigin(originSet, results, cut, last);
       lastResults = results;
@@ -439,6 +452,7 @@ async function main(): Promise<void> {
     });
   }
   if (summary.length) printSummary(summary);
+  if (DUMP !== undefined) writeFileSync(DUMP, dumpLines.map((l) => `${l}\n`).join(''));
   if (only.has('speed')) await speedCase(Number(args['speed-series']));
 }
 

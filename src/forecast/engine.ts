@@ -51,7 +51,7 @@ export const DEFAULT_OUTLIERS: 'clean' | 'keep' = 'clean';
 
 /**
  * The `auto` candidate set for one series, simplest first (ties in score go to the earlier):
- * naive, seasonal naive, Naive2, SES, Holt, damped, Comb, Theta, ETS; MSTL when there are several
+ * naive, seasonal naive, Naive2, SES, Holt, damped, Comb, Theta, OTM, DOTM, ETS; MSTL when there are several
  * seasons; Croston, SBA and TSB when the series is intermittent. Methods not in the registry are
  * left out.
  */
@@ -59,7 +59,7 @@ export function autoCandidates(y: readonly number[], seasonPeriods: readonly num
   const seasonal = seasonPeriods.some((m) => m > 1);
   const names = ['naive'];
   if (seasonal) names.push('seasonal_naive');
-  names.push('naive2', 'ses', 'holt', 'damped', 'comb', 'theta', 'ets');
+  names.push('naive2', 'ses', 'holt', 'damped', 'comb', 'theta', 'otm', 'dotm', 'ets');
   if (seasonPeriods.filter((m) => m > 1).length >= 2) names.push('mstl');
   if (isIntermittent(y)) names.push('croston', 'sba', 'tsb');
   return names.filter((n) => METHODS.has(n));

@@ -49,7 +49,7 @@ export interface ForecastSpec {
   combineTop?: number;
   /**
    * With `auto` and no `combineTop`: `hedge` (default) averages the pool half and half with the
-   * median of ETS, Theta, damped and Comb; `pool` averages the methods whose backtest score is
+   * median of ETS, OTM, damped and Comb; `pool` averages the methods whose backtest score is
    * within 5% of the best (at most 3; intermittent series are pooled among the demand-rate
    * methods and never hedged); `best` takes the single best. See auto.ts.
    */

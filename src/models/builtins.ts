@@ -1,8 +1,9 @@
 /**
  * dbt's built-in macros that projects may override by defining a macro of the same name:
  * schema and alias naming, the four generic tests and what runs them (get_where_subquery,
- * get_test_sql, should_store_failures). They are Jinja, parsed once, so a
- * project's own `generate_schema_name` or `test_unique` replaces them exactly as in dbt.
+ * get_test_sql, should_store_failures), and get_columns_in_query / get_empty_subquery_sql. They
+ * are Jinja, parsed once, so a project's own `generate_schema_name` or `test_unique` replaces
+ * them exactly as in dbt.
  */
 
 export const BUILTIN_MACROS_FILE = '<tributary builtins>';
@@ -127,6 +128,32 @@ where value_field not in (
     {%- endfor %}
 )
 {% endmacro %}
+
+{#- A query with the schema of select_sql and no rows (dbt-core: contracts, get_columns_in_query). -#}
+{% macro get_empty_subquery_sql(select_sql, select_sql_header=none) -%}
+  {{ return(adapter.dispatch('get_empty_subquery_sql', 'dbt')(select_sql, select_sql_header)) }}
+{%- endmacro %}
+
+{% macro default__get_empty_subquery_sql(select_sql, select_sql_header=none) -%}
+  {%- if select_sql_header is not none -%}{{ select_sql_header }}{%- endif %}
+    select * from (
+        {{ select_sql }}
+    ) as __dbt_sbq
+    where false
+    limit 0
+{%- endmacro %}
+
+{#- The names of the columns select_sql returns, read from a run of its empty subquery. -#}
+{% macro get_columns_in_query(select_sql) -%}
+  {{ return(adapter.dispatch('get_columns_in_query', 'dbt')(select_sql)) }}
+{%- endmacro %}
+
+{% macro default__get_columns_in_query(select_sql) -%}
+  {%- call statement('get_columns_in_query', fetch_result=True, auto_begin=False) -%}
+    {{ get_empty_subquery_sql(select_sql) }}
+  {%- endcall -%}
+  {{ return(load_result('get_columns_in_query').table.columns | map(attribute='name') | list) }}
+{%- endmacro %}
 
 {% macro test_relationships(model, column_name, to, field) %}
   {{ return(adapter.dispatch('test_relationships', 'dbt')(model, column_name, to, field)) }}

@@ -89,6 +89,31 @@ export function nodeRelationSql(
   );
 }
 
+/** The attributes and methods of dbt's BaseRelation that getattr (and so `relation[key]`) reads. */
+const RELATION_PROPERTIES: ReadonlySet<string> = new Set([
+  'database',
+  'schema',
+  'identifier',
+  'table',
+  'name',
+  'is_table',
+  'is_view',
+  'is_cte',
+  'is_materialized_view',
+]);
+const RELATION_METHODS: ReadonlySet<string> = new Set([
+  'render',
+  'quoted',
+  'include',
+  'quote',
+  'incorporate',
+  'replace',
+  'without_identifier',
+  'information_schema',
+  'information_schema_only',
+  'matches',
+]);
+
 export class Relation {
   readonly path: Readonly<RelationPath>;
   readonly type: RelationType;
@@ -270,16 +295,32 @@ export class Relation {
     };
   }
 
-  /** dbt-utils asks `relation.get('metadata')`; other keys read the relation's dict. */
-  get(key: unknown, fallback: unknown = null): unknown {
-    if (key === 'metadata') return { type: this.className };
+  /**
+   * dbt's relations are FakeAPIObjects, whose `relation[key]` and `relation.get(key)` read the
+   * attribute (getattr): `relation.get('identifier')` is the identifier, `relation['path']` the
+   * path, a method comes back bound, and a name the relation does not have is missing (the
+   * fallback for get). `metadata` is the `{type: '<Adapter>Relation'}` dbt-utils asks for.
+   */
+  private attribute(key: unknown): { found: boolean; value?: unknown } {
+    if (typeof key !== 'string') return { found: false };
+    if (key === 'metadata') return { found: true, value: { type: this.className } };
     const dict = this.asDict();
-    return typeof key === 'string' && Object.hasOwn(dict, key) ? dict[key] : fallback;
+    if (Object.hasOwn(dict, key)) return { found: true, value: dict[key] };
+    if (RELATION_PROPERTIES.has(key)) return { found: true, value: this[key as keyof this] };
+    if (RELATION_METHODS.has(key)) {
+      const method = this[key as keyof this] as (...args: unknown[]) => unknown;
+      return { found: true, value: method.bind(this) };
+    }
+    return { found: false };
+  }
+
+  get(key: unknown, fallback: unknown = null): unknown {
+    const { found, value } = this.attribute(key);
+    return found ? value : fallback;
   }
 
   __getitem__(key: unknown): unknown {
-    const dict = this.asDict();
-    return typeof key === 'string' && Object.hasOwn(dict, key) ? dict[key] : undefined;
+    return this.attribute(key).value;
   }
 
   /** Whether the path parts given match (exactly; a case-only difference is an error in dbt). */

@@ -69,6 +69,29 @@ describe('modules.datetime', () => {
       '{{ modules.pytz.timezone("America/New_York").localize(modules.datetime.datetime(2024, 7, 4)).utcoffset() }}',
       '-1 day, 20:00:00',
     ],
+    // A pytz zone given as tzinfo is its first entry, the local mean time rounded to the minute
+    // (pytz's documented pitfall, which dbt_date.datetime() meets); localize() picks the real
+    // offset, and replace() without tzinfo keeps the offset it had.
+    [
+      '{{ modules.datetime.datetime(1997, 9, 29, 6, 14, 0, tzinfo=modules.pytz.timezone("America/Los_Angeles")) }}',
+      '1997-09-29 06:14:00-07:53',
+    ],
+    [
+      '{{ modules.datetime.datetime(2024, 1, 1, tzinfo=modules.pytz.timezone("America/Los_Angeles")).utcoffset() }}',
+      '-1 day, 16:07:00',
+    ],
+    [
+      '{{ modules.datetime.datetime(2024, 7, 4, tzinfo=modules.pytz.timezone("Europe/Paris")) }}',
+      '2024-07-04 00:00:00+00:09',
+    ],
+    [
+      '{{ modules.pytz.timezone("America/Los_Angeles").localize(modules.datetime.datetime(1997, 9, 29, 6, 14)).replace(hour=1) }}',
+      '1997-09-29 01:14:00-07:00',
+    ],
+    [
+      '{{ modules.pytz.utc.localize(modules.datetime.datetime(2024, 7, 4)).replace(tzinfo=modules.pytz.timezone("America/New_York")) }}',
+      '2024-07-04 00:00:00-04:56',
+    ],
   ])('%s', async (source, expected) => {
     expect(await render(source)).toBe(expected);
   });

@@ -38,6 +38,7 @@ ne={{ r == r.include(database=False) }}
 is_relation={{ is_relation(r) }},{{ is_relation('x') }}
 as_dict={{ r['path']['schema'] == target.schema }},{{ r['quote_policy'] }}
 mapping={{ r is mapping }},{{ r.get('metadata', {}).get('type', '').endswith('Relation') }}
+getattr={{ r.get('identifier') }},{{ r['schema'] == target.schema }},{{ r.get('is_table') }},{{ r.get('nope', 'fallback') }},{{ r.get('include')(database=False, schema=False) }}
 repr={{ [r] }}
 this={{ this }},{{ this.identifier }},{{ this.type }}
 cte={{ api.Relation.add_ephemeral_prefix('m') }}
@@ -210,6 +211,8 @@ describeEachEngine('dbt context objects', (engine) => {
       expect(p.ne).toBe('False');
       expect(p.is_relation).toBe('True,False');
       expect(p.mapping).toBe('True,True');
+      // FakeAPIObject: a key is an attribute (getattr), a method comes back bound.
+      expect(p.getattr).toBe('people,True,True,fallback,"people"');
       expect(p.as_dict).toBe("True,{'database': True, 'schema': True, 'identifier': True}");
       const cls = engine === 'duckdb' ? 'DuckDBRelation' : 'PostgresRelation';
       expect(p.repr).toBe(`[<${cls} "${f.database}"."${f.schema}"."people">]`);

@@ -80,6 +80,16 @@ describe('renderLine gives the same line as lineOf', () => {
     expectSame('{"a":1}', 'key with "quotes", \\ and é 😀');
   });
 
+  it('for every kind of partition key, written as bytes or as JSON text', () => {
+    // Printable ASCII without a quote or backslash is written byte by byte; anything else
+    // (a quote, a backslash, a control character, DEL, non-ASCII) goes through JSON.stringify.
+    const keys = ['', ' ', '~', 'user-42', 'a b!#$%&()*+,-./:;<=>?@[]^_`{|}', '"', '\\', '\t'];
+    keys.push('\u007f', '\u0001', 'é', '😀', 'x'.repeat(256), `end${String.fromCharCode(0x7e)}`);
+    for (const key of keys)
+      for (const data of ['{"a":1}', '{}', '{ }', '{\n"a" : [1,\n2]\n}\n', '  {"b":"c"}  '])
+        expectSame(data, key);
+  });
+
   it('for events that clash with the metadata names', () => {
     expectSame('{"_sequence_number":"mine","a":1}');
     expectSame('{"a":1,"_arrival_ts":"2020-01-01"}');

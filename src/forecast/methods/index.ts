@@ -11,6 +11,7 @@ import { croston, sba, tsb } from './intermittent.js';
 import { mstl } from './mstl.js';
 import { naive, naive2, seasonalNaive } from './naive.js';
 import { theta } from './theta.js';
+import { dotm, otm } from './optimised-theta.js';
 
 const ALL: readonly ForecastMethod[] = [
   naive,
@@ -21,6 +22,8 @@ const ALL: readonly ForecastMethod[] = [
   damped,
   ets,
   theta,
+  otm,
+  dotm,
   comb,
   mstl,
   croston,
@@ -48,7 +51,8 @@ export function methodByName(name: string): ForecastMethod {
 /**
  * The next simpler method to try when a series is too short for `name` (each step needs no more
  * history than the one above it): ets -> ses -> naive, mstl -> seasonal_naive -> naive,
- * theta -> ses -> naive. `naive` (one value) is the bottom and has none.
+ * theta -> ses -> naive,
+ * otm and dotm -> theta. `naive` (one value) is the bottom and has none.
  */
 const FALLBACK: Readonly<Record<string, string>> = {
   seasonal_naive: 'naive',
@@ -58,6 +62,8 @@ const FALLBACK: Readonly<Record<string, string>> = {
   damped: 'holt',
   ets: 'ses',
   theta: 'ses',
+  otm: 'theta',
+  dotm: 'theta',
   comb: 'ses',
   mstl: 'seasonal_naive',
   croston: 'naive',

@@ -91,6 +91,15 @@ export class PyTimezone {
     const offset = this.offsetAt(dt.wallMs() - guess * 60_000);
     return dt.withZone(this, offset);
   }
+  /**
+   * The offset a datetime gets when this zone is passed as its tzinfo (`datetime(...,
+   * tzinfo=tz)`, `dt.replace(tzinfo=tz)`): pytz's zone object is its first entry, the local mean
+   * time rounded to the minute (America/Los_Angeles: -7:53), whatever the date; only localize()
+   * and conversions pick the offset in force. A fixed-offset zone has its one offset.
+   */
+  attachedOffset(): number {
+    return this.offsetAt(EARLIEST_ZONE_INSTANT);
+  }
   utcoffset(dt: unknown): PyTimedelta | null {
     return dt instanceof PyDateTime && dt.tzinfo === this
       ? PyTimedelta.of(0, dt.offsetMinutes * 60, 0)
@@ -103,6 +112,9 @@ export class PyTimezone {
     return this.zone === 'UTC' ? '<UTC>' : `<DstTzInfo '${this.zone}'>`;
   }
 }
+
+/** An instant before any zone's first transition (1700-01-01 UTC): its offset is the local mean time. */
+const EARLIEST_ZONE_INSTANT = Date.UTC(1700, 0, 1);
 
 export const UTC = new PyTimezone('UTC', () => 0);
 
@@ -397,7 +409,6 @@ export class PyDateTime extends PyDate {
   override replace(...raw: unknown[]): PyDateTime {
     const { kwargs } = splitArgs(raw);
     const get = (k: keyof PyDateTime) => int(kwargs[k] ?? this[k], k);
-    const tz = 'tzinfo' in kwargs ? (kwargs.tzinfo as PyTimezone | null) : this.tzinfo;
     const naive = new PyDateTime(
       get('year'),
       get('month'),
@@ -407,7 +418,13 @@ export class PyDateTime extends PyDate {
       get('second'),
       get('microsecond'),
     );
-    return tz ? tz.localize(naive) : naive;
+    // As Python: a tzinfo given is attached as is (pytz: its local mean time); none given keeps
+    // this datetime's zone and offset unchanged.
+    if ('tzinfo' in kwargs) {
+      const tz = kwargs.tzinfo;
+      return tz instanceof PyTimezone ? naive.withZone(tz, tz.attachedOffset()) : naive;
+    }
+    return this.tzinfo ? naive.withZone(this.tzinfo, this.offsetMinutes) : naive;
   }
   override __add__(other: unknown): unknown {
     if (!(other instanceof PyTimedelta)) return undefined;
@@ -686,7 +703,7 @@ export function datetimeModule(): Record<string, unknown> {
       const v = names.map((n, i) => int(kwargs[n] ?? args[i] ?? (i < 3 ? undefined : 0), n));
       const naive = new PyDateTime(v[0]!, v[1]!, v[2]!, v[3], v[4], v[5], v[6]);
       const tz = kwargs.tzinfo ?? args[7];
-      return tz instanceof PyTimezone ? naive.withZone(tz, tz.offsetAt(naive.wallMs())) : naive;
+      return tz instanceof PyTimezone ? naive.withZone(tz, tz.attachedOffset()) : naive;
     },
     {
       now: (tz?: unknown) => (tz instanceof PyTimezone ? nowIn(tz) : localNow()),

@@ -122,7 +122,7 @@ export const forecastSchema = z
       .enum(['hedge', 'pool', 'best'])
       .default('hedge')
       .describe(
-        'With auto: hedge (default) averages the pool half and half with the median of ETS, Theta, damped and Comb; pool averages the methods whose backtest score is within 5% of the best (at most 3); best takes the single best.',
+        'With auto: hedge (default) averages the pool half and half with the median of ETS, OTM (optimised Theta), damped and Comb; pool averages the methods whose backtest score is within 5% of the best (at most 3); best takes the single best.',
       ),
     reconcile: z
       .enum(['bottom_up', 'mint_shrink'])

@@ -55,6 +55,8 @@ interface ShardCopy {
   createdAtMs: number;
   /** The stream's sequence-number prefix: its creation time in 13 digits. */
   prefix: string;
+  /** The prefix with the zeros a counter of each digit count is padded with, by digit count. */
+  padded: string[];
   /** Frames of counters `lo`..`hi`, contiguous, oldest first. */
   chunks: Chunk[];
   /** The first counter still held (hi + 1 when none is). */
@@ -113,9 +115,13 @@ export class FrameCache {
       return;
     }
     if (!copy) {
+      const prefix = String(createdAtMs).padStart(13, '0');
       copy = {
         createdAtMs,
-        prefix: String(createdAtMs).padStart(13, '0'),
+        prefix,
+        padded: Array.from({ length: COUNTER_DIGITS + 1 }, (_, digits) =>
+          prefix.padEnd(prefix.length + COUNTER_DIGITS - digits, '0'),
+        ),
         chunks: [],
         lo: frames.firstCounter,
         hi: frames.firstCounter - 1,
@@ -153,7 +159,7 @@ export class FrameCache {
     const counter = Number(seq.slice(copy.prefix.length)) + 1;
     this.evictBelow(copy, counter);
     if (counter < copy.lo || counter > copy.hi + 1) return undefined;
-    const lastField = { lastSequenceNumber: copy.prefix + pad(copy.hi) };
+    const lastField = { lastSequenceNumber: sequenceOf(copy, copy.hi) };
     if (counter === copy.hi + 1)
       return copy.complete ? { records: [], next: from, ...lastField } : undefined;
     if (!(await this.loadFirst(copy, counter))) return undefined;
@@ -200,7 +206,7 @@ export class FrameCache {
         const keyStart = body + FIXED;
         records.push({
           shardId,
-          sequenceNumber: copy.prefix + pad(next),
+          sequenceNumber: sequenceOf(copy, next),
           partitionKey: buf.toString('utf8', keyStart, keyStart + keyLength),
           data: buf.subarray(keyStart + keyLength, body + bodyLength),
           arrivalMs,
@@ -267,7 +273,14 @@ export class FrameCache {
   }
 }
 
-const pad = (counter: number) => String(counter).padStart(COUNTER_DIGITS, '0');
+/**
+ * The sequence number of a counter: one concatenation of the padded prefix and the digits (a
+ * padStart and a concatenation made two strings a record on the flusher thread).
+ */
+function sequenceOf(copy: ShardCopy, counter: number): string {
+  const digits = String(counter);
+  return copy.padded[digits.length]! + digits;
+}
 
 /** The offset of the frame of `counter` in a chunk's bytes, stepping over the frames before it. */
 function offsetOf(buf: Buffer, counter: number): number {
