@@ -76,7 +76,6 @@ function isThenable(v: unknown): v is Promise<unknown> {
 // ---------------------------------------------------------------------------------------------
 // Names
 
-/** Resolves a name: local frames, then this render's globals, then same-file macros, builtins. */
 /** A new frame for `body`, with the names Jinja2 starts as undefined there (scoping.ts). */
 export function frameFor(body: Stmt[], parent: Frame | null, st: State): Frame {
   const f = new Frame(parent);
@@ -85,6 +84,7 @@ export function frameFor(body: Stmt[], parent: Frame | null, st: State): Frame {
   return f;
 }
 
+/** Resolves a name: local frames, then this render's globals, then same-file macros, builtins. */
 function lookup(name: string, frame: Frame, st: State): unknown {
   for (let f: Frame | null = frame; f; f = f.parent) {
     const v = f.vars.get(name);
