@@ -15,9 +15,6 @@ export interface ParsedTemplate {
   macros: MacroNode[];
   docs: Map<string, string>;
   snapshots: Map<string, Stmt[]>;
-  /** Every filter and test name used, with its first line: Jinja2 rejects unknown ones at compile time. */
-  filtersUsed: Map<string, number>;
-  testsUsed: Map<string, number>;
   /** `{% block %}`s by name, for `self.name()`. */
   blocks: Map<string, BlockNode>;
 }
@@ -108,9 +105,7 @@ class Parser {
   /** Loops enclosing the current statement within the current macro (break/continue need one). */
   private loopDepth = 0;
   private lastBlockBegin: Token | null = null;
-  private readonly filtersUsed = new Map<string, number>();
   private readonly blocks = new Map<string, BlockNode>();
-  private readonly testsUsed = new Map<string, number>();
 
   constructor(
     private readonly tokens: Token[],
@@ -127,8 +122,6 @@ class Parser {
       macros: this.macros,
       docs: this.docs,
       snapshots: this.snapshots,
-      filtersUsed: this.filtersUsed,
-      testsUsed: this.testsUsed,
       blocks: this.blocks,
     };
   }
@@ -936,7 +929,6 @@ class Parser {
     const args: Args = this.isOp('(')
       ? this.parseCallArgs()
       : { args: [], kwargs: [], starArgs: null, starKwargs: null };
-    if (!this.filtersUsed.has(name)) this.filtersUsed.set(name, line);
     return { k: 'filter', node, name, line, ...args };
   }
 
@@ -969,7 +961,6 @@ class Parser {
       const arg = this.parsePostfix(this.parsePrimary());
       args = { args: [arg], kwargs: [], starArgs: null, starKwargs: null };
     }
-    if (!this.testsUsed.has(name)) this.testsUsed.set(name, line);
     return { k: 'test', node, name, negate, line, ...args };
   }
 }
