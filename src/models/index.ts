@@ -19,6 +19,7 @@ export {
   type RunSummary,
 } from './runner.js';
 export { compiledFile, writeCatalog, writeCompiled, writeManifest } from './artifacts.js';
+export { tuneForShortRun } from './short-run.js';
 export {
   openDbtProject,
   parsePipelineModels,
