@@ -6,9 +6,28 @@
  * whole numbers and for a column with no value, as dbt's agate tester and SQLAdapter do; the
  * adapters keep those names).
  */
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { findOperationMacro, runOperation } from '../../src/models/index.js';
 import { DbtFixture, describeEachEngine } from './dbt.js';
+
+const BIN = fileURLToPath(new URL('../../bin/tributary.js', import.meta.url));
+
+/** `tributary <args>` through the built CLI: exit code and stdout. */
+function tributary(args: string[], cwd: string): Promise<{ code: number; stdout: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [BIN, '--no-color', ...args],
+      { cwd, env: { ...process.env, CI: '' } },
+      (err, stdout) => {
+        const code = err ? ((err as { code?: number }).code ?? 1) : 0;
+        resolve({ code: typeof code === 'number' ? code : 1, stdout });
+      },
+    );
+  });
+}
 
 describeEachEngine('run-operation and seed column types', (engine) => {
   let f: DbtFixture;
@@ -81,5 +100,20 @@ describeEachEngine('run-operation and seed column types', (engine) => {
         ? 'integer,double,integer,varchar,boolean'
         : 'integer,double precision,integer,text,boolean',
     ]);
+  });
+
+  it('`tributary run-operation` prints what the macro logs, and exits 1 on an error', async () => {
+    const ok = await tributary(
+      ['run-operation', 'make_table', '--args', '{table_name: cli_made, n: 3}', '--target', engine],
+      f.dir,
+    );
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toMatch(/^\d\d:\d\d:\d\d {2}made cli_made with 3$/m);
+    expect(await f.rows(`select n from ${f.rel('cli_made')}`)).toEqual([{ n: 3 }]);
+    const bad = await tributary(['run-operation', 'no_such_macro', '--target', engine], f.dir);
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).toMatch(
+      /Encountered an error while running operation: dbt could not find a macro with the name 'no_such_macro'/,
+    );
   });
 });
