@@ -403,6 +403,8 @@ export function registerRunOperation(program: Command, cli: CliContext): void {
     .option('--target <name>', 'the profiles.yml output to use')
     .option('--vars <yaml>', 'variables, as YAML or JSON')
     .addOption(logFormatOption())
+    .addOption(warnErrorOption())
+    .addOption(warnErrorOptionsOption())
     .action(async (macro: string, opts: DbtCommandOptions & { args: string }) => {
       const args: unknown = parseYamlText(opts.args);
       if (args !== null && (typeof args !== 'object' || Array.isArray(args)))
