@@ -11,8 +11,8 @@
  * Differences from R, all for speed on long daily series: each model is fitted by CSS
  * (arima-model.ts), where R refits the chosen model by maximum likelihood; P and Q are at most 1,
  * p and q at most 3 and p + q + P + Q at most 5 (R: 5, 5, 2, 2, 5); at most MAX_MODELS models are
- * fitted per search; only the last FIT_WINDOW values are used (about the last 3 years of daily
- * data; every yearly, quarterly and monthly series of M4's median length is shorter); and season
+ * fitted per search; only the newest `fitWindow(m)` values are used (at most 360 and 30 seasons:
+ * 30 weeks of daily data, 30 years of monthly or quarterly data); and season
  * lengths above MAX_SEASON are not modelled (arima.ts's caller adjusts them away first).
  */
 import { arimaForecast, fitArimaOrder, type ArimaFit, type ArimaOrder } from './arima-model.js';
@@ -20,8 +20,15 @@ import { stl } from './stl.js';
 
 /** Season lengths up to this are modelled by seasonal ARIMA terms. */
 export const MAX_SEASON = 24;
-/** At most this many values, the newest, are used. */
-export const FIT_WINDOW = 1000;
+/** At most this many values, the newest, are used... */
+const MAX_WINDOW = 360;
+/** ...and of a seasonal series at most this many seasons. */
+const MAX_SEASONS = 30;
+
+/** How many of the newest values a model for season length m is fitted on. */
+export function fitWindow(m: number): number {
+  return m > 1 ? Math.min(MAX_WINDOW, MAX_SEASONS * m) : MAX_WINDOW;
+}
 const MAX_MODELS = 40;
 const MAX_P = 3;
 const MAX_Q = 3;
@@ -32,8 +39,9 @@ const KPSS_CRITICAL = 0.463;
 const SEASONAL_STRENGTH = 0.64;
 
 /**
- * The KPSS statistic for level stationarity (Kwiatkowski et al. 1992) with R's urca/tseries
- * "short" truncation lag floor(4·(n/100)^0.25) and a Bartlett window for the long-run variance.
+ * The KPSS statistic for level stationarity (Kwiatkowski et al. 1992) with a Bartlett window for
+ * the long-run variance and R's forecast::ndiffs truncation lag floor(3·sqrt(n)/13) (Hobijn,
+ * Franses & Ooms 2004), as urca's ur.kpss computes it.
  */
 export function kpssStatistic(x: ArrayLike<number>): number {
   const n = x.length;
@@ -49,7 +57,7 @@ export function kpssStatistic(x: ArrayLike<number>): number {
     eta += s * s;
     s2 += e[i]! * e[i]!;
   }
-  const lags = Math.floor(4 * (n / 100) ** 0.25);
+  const lags = Math.floor((3 * Math.sqrt(n)) / 13);
   for (let l = 1; l <= lags; l++) {
     let c = 0;
     for (let t = l; t < n; t++) c += e[t]! * e[t - l]!;

@@ -15,7 +15,7 @@ import type { ForecastMethod, ForecastOptions, ForecastResult } from '../method.
 import {
   arimaForecast,
   autoArima,
-  FIT_WINDOW,
+  fitWindow,
   MAX_SEASON,
   refitArima,
   type ArimaFit,
@@ -82,7 +82,7 @@ export const arima: ForecastMethod = {
     const modelled = m <= MAX_SEASON ? m : 1;
     const { adjusted, components } =
       modelled === m ? { adjusted: series, components: [] } : seasonallyAdjust(series, [m]);
-    const start = Math.max(0, adjusted.length - FIT_WINDOW);
+    const start = Math.max(0, adjusted.length - fitWindow(modelled));
     const x = adjusted.subarray(start);
     const fit = rememberedFit(x, series, modelled, options.memory);
     const { mean, fitted, intervals } = arimaResult(fit, x, h, options.levels);
