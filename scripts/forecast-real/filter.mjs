@@ -7,6 +7,7 @@
 // Usage: node filter.mjs r-series.jsonl vega-package-dir out.json
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import process from 'node:process';
 
 const [rFile, vegaDir, outFile] = process.argv.slice(2);
 const MIN_LENGTH = { 1: 20, 4: 24, 12: 54, 52: 80 };
@@ -68,4 +69,4 @@ for (const s of all) {
 writeFileSync(outFile, JSON.stringify(kept));
 const byFreq = {};
 for (const s of kept) byFreq[s.freq] = (byFreq[s.freq] ?? 0) + 1;
-console.log(`${kept.length} series`, byFreq);
+process.stdout.write(`${kept.length} series ${JSON.stringify(byFreq)}\n`);
