@@ -42,6 +42,10 @@ const COMMANDS: { names: readonly string[]; load: () => Promise<Register> }[] = 
     names: ['build', 'test', 'seed', 'snapshot', 'compile'],
     load: async () => (await import('./commands/dbt.js')).registerDbtVerbs,
   },
+  {
+    names: ['run-operation'],
+    load: async () => (await import('./commands/dbt.js')).registerRunOperation,
+  },
   { names: ['ls'], load: async () => (await import('./commands/dbt.js')).registerLs },
   { names: ['docs'], load: async () => (await import('./commands/dbt.js')).registerDocs },
   { names: ['source'], load: async () => (await import('./commands/dbt.js')).registerSource },

@@ -34,3 +34,4 @@ export {
   type InstalledPackage,
 } from './packages/index.js';
 export { resolveWarnError, type WarnErrorFlags } from './warn-error.js';
+export { findOperationMacro, runOperation, type OperationOptions } from './operation.js';
