@@ -13,7 +13,8 @@ export {
 export { quoteIdentifier } from './sql.js';
 export {
   openDuckDB,
-  openInMemoryDuckDBLazily,
+  openDuckDBLazily,
+  duckdbCatalogOf,
   DuckDBSandbox,
   relationsInSerializedSql,
   relationsRead,

@@ -5,8 +5,9 @@
 import { relative, resolve } from 'node:path';
 import { TributaryError } from '../core/index.js';
 import {
+  duckdbCatalogOf,
   openDuckDB,
-  openInMemoryDuckDBLazily,
+  openDuckDBLazily,
   openPostgres,
   type Engine,
 } from '../engines/index.js';
@@ -43,14 +44,13 @@ const ADAPTERS: Record<
         (t.settings as Record<string, unknown> | undefined) ?? {},
       ))
         settings[k] = String(v);
+      const resolved = path === ':memory:' ? path : resolve(process.cwd(), path);
       // Opened when a statement first needs it: `compile` usually never does.
-      if (lazyInMemory(t)) return Promise.resolve(openInMemoryDuckDBLazily());
-      return openDuckDB({
-        path: path === ':memory:' ? path : resolve(process.cwd(), path),
-        settings,
-      });
+      if (opensLazily(t)) return Promise.resolve(openDuckDBLazily(resolved));
+      return openDuckDB({ path: resolved, settings });
     },
-    knownCatalog: (t) => (lazyInMemory(t) ? 'memory' : undefined),
+    knownCatalog: (t) =>
+      opensLazily(t) ? duckdbCatalogOf(String(t.path ?? ':memory:')) : undefined,
   },
   postgres: {
     defaultSchema: 'public',
@@ -68,10 +68,16 @@ const ADAPTERS: Record<
   },
 };
 
-/** An in-memory DuckDB target without settings (which only opening the database would check). */
-function lazyInMemory(t: TargetConfig): boolean {
+/**
+ * A DuckDB target opened on first use: no settings (which only opening the database would check)
+ * and a path whose catalog name is known without opening it (in memory, or a plainly named file).
+ */
+function opensLazily(t: TargetConfig): boolean {
   const settings = t.settings as Record<string, unknown> | undefined;
-  return String(t.path ?? ':memory:') === ':memory:' && Object.keys(settings ?? {}).length === 0;
+  return (
+    Object.keys(settings ?? {}).length === 0 &&
+    duckdbCatalogOf(String(t.path ?? ':memory:')) !== undefined
+  );
 }
 
 /** The catalog an engine's connection builds in: `current_database()` on DuckDB and PostgreSQL. */

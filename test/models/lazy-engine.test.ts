@@ -1,5 +1,5 @@
 /**
- * An in-memory DuckDB target is opened only when a statement needs it: `compile` of a project
+ * A DuckDB target (in memory, or a plainly named file) is opened only when a statement needs it: `compile` of a project
  * whose macros never query the warehouse does not load DuckDB at all, and one whose macro does
  * (run_query while compiling) opens it then and compiles as before. Real processes on the built
  * code, reading which CommonJS packages they loaded.
@@ -14,7 +14,7 @@ import { tempDir, writeFiles } from '../helpers.js';
 const MODELS = resolve(import.meta.dirname, '../../dist/src/models/index.js');
 
 /** Compiles `dir` in a fresh process; returns whether @duckdb/node-api was loaded, and stderr. */
-function compileLoadsDuckDB(dir: string): boolean {
+function compileLoadsDuckDB(dir: string, cwd?: string): boolean {
   const script = `
     import { createRequire } from 'node:module';
     const require = createRequire(import.meta.url);
@@ -32,17 +32,17 @@ function compileLoadsDuckDB(dir: string): boolean {
   `;
   const r = spawnSync(process.execPath, ['--input-type=module', '-e', script, dir], {
     encoding: 'utf8',
+    ...(cwd ? { cwd } : {}),
   });
   expect(r.status, r.stderr).toBe(0);
   return r.stdout.includes('DUCKDB true');
 }
 
-function project(model: string): string {
+function project(model: string, path = ':memory:'): string {
   const dir = tempDir('trib-lazy-engine-');
   writeFiles(dir, {
     'dbt_project.yml': 'name: lazy\nprofile: lazy\n',
-    'profiles.yml':
-      "lazy:\n  target: dev\n  outputs:\n    dev: { type: duckdb, path: ':memory:' }\n",
+    'profiles.yml': `lazy:\n  target: dev\n  outputs:\n    dev: { type: duckdb, path: '${path}' }\n`,
     'models/one.sql': model,
   });
   return dir;
@@ -51,7 +51,7 @@ function project(model: string): string {
 const compiled = (dir: string) =>
   readFileSync(join(dir, 'target', 'compiled', 'lazy', 'models', 'one.sql'), 'utf8');
 
-describe('an in-memory DuckDB target opened on first use', () => {
+describe('a DuckDB target opened on first use', () => {
   it('compiles without loading DuckDB when nothing queries the warehouse', () => {
     expect(existsSync(MODELS), 'run `npm run build` first (npm test does)').toBe(true);
     const dir = project("select 1 as id, '{{ target.database }}' as db\n");
@@ -68,5 +68,25 @@ describe('an in-memory DuckDB target opened on first use', () => {
     );
     expect(compileLoadsDuckDB(dir)).toBe(true);
     expect(compiled(dir)).toBe("select 'memory' as db, 42 as n\n");
+  });
+
+  it('a database file is neither loaded nor created by a compile that does not query it', () => {
+    const dir = project("select '{{ target.database }}' as db\n", 'warehouse.duckdb');
+    // dbt-duckdb resolves the path against the current folder: the child runs in `dir`.
+    expect(compileLoadsDuckDB(dir, dir)).toBe(false);
+    expect(compiled(dir)).toBe("select 'warehouse' as db\n");
+    expect(existsSync(join(dir, 'warehouse.duckdb'))).toBe(false);
+  });
+
+  it('a database file is opened, and its catalog the same, when a macro queries it', () => {
+    const dir = project(
+      "{% if execute %}{% set r = run_query('select current_database() as db') %}" +
+        "select '{{ r.columns[0].values()[0] }}' as queried, '{{ target.database }}' as known" +
+        '{% endif %}\n',
+      'warehouse.duckdb',
+    );
+    expect(compileLoadsDuckDB(dir, dir)).toBe(true);
+    expect(compiled(dir)).toBe("select 'warehouse' as queried, 'warehouse' as known\n");
+    expect(existsSync(join(dir, 'warehouse.duckdb'))).toBe(true);
   });
 });

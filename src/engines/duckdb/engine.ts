@@ -406,16 +406,33 @@ export async function openDuckDB(options: DuckDBEngineOptions): Promise<Engine> 
 }
 
 /**
- * An in-memory DuckDB database opened on first use (see engines/lazy.ts): until a statement runs
- * it costs nothing, and neither DuckDB's library nor its threads are loaded. Its catalog is
- * `memory`, as every in-memory database's. Settings would be checked only when it opens, so a
- * database with settings is opened at once by `openDuckDB` instead.
+ * A DuckDB database opened on first use (see engines/lazy.ts): until a statement runs it costs
+ * nothing, and neither DuckDB's library nor its threads are loaded, nor is a database file
+ * created or locked (dbt's adapters connect on first use too). `path` is `:memory:` or a file
+ * path. Settings would be checked only when it opens, so a database with settings is opened at
+ * once by `openDuckDB` instead.
  */
-export function openInMemoryDuckDBLazily(): Engine {
-  return lazyEngine(() => openDuckDB({ path: ':memory:' }), {
+export function openDuckDBLazily(path: string): Engine {
+  return lazyEngine(() => openDuckDB({ path }), {
     kind: 'duckdb',
     capabilities,
     dialect: duckdbDialect,
     processLocal: true,
   });
+}
+
+/**
+ * The catalog DuckDB gives a database at `path` without opening it, when its name is plain: `memory`
+ * in memory; for a file, its base name up to the first dot, `main` and `temp` becoming `main_db`
+ * and `temp_db` (measured on DuckDB 1.5: `dev.duckdb` → `dev`, `a.b.duckdb` → `a`, `main.duckdb`
+ * → `main_db`). Names DuckDB treats in other ways (a leading dot, a URL or `md:` path) give
+ * undefined: the caller opens the database and asks it.
+ */
+export function duckdbCatalogOf(path: string): string | undefined {
+  if (path === ':memory:') return 'memory';
+  if (path.includes(':')) return undefined;
+  const base = path.split(/[\\/]/).pop() ?? '';
+  if (!/^[A-Za-z0-9_][^.]*(\.[^.]+)*$/.test(base)) return undefined;
+  const stem = base.split('.')[0];
+  return stem === 'main' || stem === 'temp' ? `${stem}_db` : stem;
 }
