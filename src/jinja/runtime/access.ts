@@ -152,6 +152,27 @@ function normIndex(i: number, len: number): number {
   return i < 0 ? i + len : i;
 }
 
+/** Whether `v` can bound a slice: an int (bool included) or None. */
+function sliceBound(v: unknown): boolean {
+  return (
+    v === null ||
+    v === undefined ||
+    typeof v === 'boolean' ||
+    typeof v === 'bigint' ||
+    (typeof v === 'number' && Number.isInteger(v))
+  );
+}
+
+/** Whether `obj[a:b:c]` slices rather than raising a TypeError (a zero step still raises). */
+export function sliceable(obj: unknown, a: unknown, b: unknown, c: unknown): boolean {
+  return (
+    (typeof obj === 'string' || (Array.isArray(obj) && SUBSCRIPTABLE.has(seqKind(obj)))) &&
+    sliceBound(a) &&
+    sliceBound(b) &&
+    sliceBound(c)
+  );
+}
+
 /** Python slice indices for a sequence of length `len`. */
 function sliceIndices(
   len: number,
@@ -181,8 +202,13 @@ const SUBSCRIPTABLE = new Set(['list', 'tuple', 'range']);
 export function sliceValue(obj: unknown, start: unknown, stop: unknown, step: unknown): unknown {
   if (obj instanceof JinjaUndefined) failUndefined(obj);
   const isStr = typeof obj === 'string';
-  if (!isStr && !(Array.isArray(obj) && SUBSCRIPTABLE.has(seqKind(obj))))
+  if (!sliceable(obj, start, stop, step)) {
+    if (isStr || (Array.isArray(obj) && SUBSCRIPTABLE.has(seqKind(obj))))
+      throw new TemplateRuntimeError(
+        'slice indices must be integers or None or have an __index__ method',
+      );
     throw new TemplateRuntimeError(`'${typeName(obj)}' object is not subscriptable`);
+  }
   const seq: unknown[] = isStr ? Array.from(obj as string) : (obj as unknown[]);
   const r = sliceIndices(seq.length, start, stop, step);
   let out: unknown[];
