@@ -5,6 +5,7 @@
  * follows CPython's rules rather than JavaScript's.
  */
 import type { PyFloat } from './values.js';
+import { hasNumberMethod, isPyNumber, numberMethod } from './python-numbers.js';
 import {
   TemplateRuntimeError,
   JinjaUndefined,
@@ -614,7 +615,7 @@ export function callPyMethod(
   if (Array.isArray(obj)) return listMethod(obj, name, args, kwargs);
   if (obj instanceof PyDict) return pyDictMethod(obj, name, args, kwargs);
   if (isDict(obj)) return dictMethod(obj, name, args, kwargs);
-  if (isNumber(obj) && name === 'is_integer') return !isFloat(obj) || Number.isInteger(num(obj));
+  if (isPyNumber(obj) && hasNumberMethod(obj, name)) return numberMethod(obj, name, args, kwargs);
   return NO_METHOD;
 }
 

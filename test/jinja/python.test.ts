@@ -1,7 +1,7 @@
 // Specs for Python methods on str, list and dict values, and for pyRepr/pyStr printing.
 import { describe, expect, it } from 'vitest';
 import { PyFloat, pyRepr, pyStr, tuple } from '../../src/jinja/index.js';
-import { render } from './helpers.js';
+import { render, renderError } from './helpers.js';
 
 describe('str methods', () => {
   it('keeps trailing whitespace of the remainder when a whitespace split hits maxsplit', async () => {
@@ -129,5 +129,48 @@ describe('pyRepr and pyStr', () => {
     expect(pyStr(['a'])).toBe("['a']");
     expect(pyStr(null)).toBe('None');
     expect(pyStr(1e21)).toBe('1000000000000000000000');
+  });
+});
+
+describe('int, bool and float attributes and methods', () => {
+  it('have real, imag, numerator and denominator as CPython does', async () => {
+    expect(
+      await render(
+        '{{ (3).numerator }}{{ (3).denominator }}{{ true.real }}{{ true.imag }} {{ 2.5.imag }} {{ 2.0.real }} [{{ 1.5.numerator }}]',
+      ),
+    ).toBe('3110 0.0 2.0 []');
+    expect(await render("{{ ((-7 is lessthan 1)|attr('real')) }} [{{ 2.0.value }}]")).toBe('1 []');
+  });
+
+  it('have bit_length, bit_count, conjugate and as_integer_ratio on ints and bools', async () => {
+    expect(
+      await render(
+        '{{ (-7).bit_length() }} {{ (255).bit_count() }} {{ true.bit_length() }} {{ (2**70).bit_length() }} {{ true.conjugate() }} {{ (7).as_integer_ratio() }}',
+      ),
+    ).toBe('3 8 1 71 1 (7, 1)');
+    expect((await renderError('{{ (2).is_integer() }}')).message).toBe(
+      "'int object' has no attribute 'is_integer'",
+    );
+    expect((await renderError('{{ (2).bit_length(1) }}')).message).toBe(
+      'int.bit_length() takes no arguments (1 given)',
+    );
+  });
+
+  it('have is_integer, hex, as_integer_ratio and conjugate on floats, exactly', async () => {
+    expect(await render('{{ 1.5.is_integer() }}{{ 2.0.is_integer() }} {{ 2.5.conjugate() }}')).toBe(
+      'FalseTrue 2.5',
+    );
+    expect(
+      await render(
+        '{{ 2.5.hex() }} {{ 0.1.hex() }} {{ (-0.0).hex() }} {{ 1e-310.hex() }} {{ 1e308.hex() }}',
+      ),
+    ).toBe(
+      '0x1.4000000000000p+1 0x1.999999999999ap-4 -0x0.0p+0 0x0.012688b70e62bp-1022 0x1.1ccf385ebc8a0p+1023',
+    );
+    expect(
+      await render(
+        '{{ 0.1.as_integer_ratio() }} {{ 1e20.as_integer_ratio() }} {{ (-3.0).as_integer_ratio() }}',
+      ),
+    ).toBe('(3602879701896397, 36028797018963968) (100000000000000000000, 1) (-3, 1)');
   });
 });

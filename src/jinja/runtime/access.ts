@@ -6,6 +6,7 @@
  */
 import type { Expr } from '../ast.js';
 import { NO_METHOD, callPyMethod, dictKey, hasPyMethod } from '../python.js';
+import { hasNumberMethod, isPyNumber, numberAttr } from '../python-numbers.js';
 import {
   JINJA_CALL,
   JINJA_GETATTR,
@@ -136,16 +137,21 @@ export function rawAttr(st: State, obj: unknown, attr: string): unknown {
     if (attr === 'get') return (k: unknown, d: unknown = null) => (obj.has(k) ? obj.get(k) : d);
     return obj.has(attr) ? obj.get(attr) : noAttr(st, obj, attr);
   }
+  if (obj instanceof PyFloat) return numberAttribute(st, obj, attr);
   if (typeof obj === 'object' || typeof obj === 'function') {
     let v = objectProp(obj, attr);
     if (v === undefined) v = dunder(obj, '__getitem__')?.(attr);
     return v === undefined ? noAttr(st, obj, attr) : v;
   }
-  if (typeof obj === 'number' || obj instanceof PyFloat) {
-    if (attr === 'real') return obj;
-    if (attr === 'imag') return 0;
-  }
+  if (isPyNumber(obj)) return numberAttribute(st, obj, attr);
   return noAttr(st, obj, attr);
+}
+
+/** An attribute of an int, bool or float: `real`, `numerator`…, or a method. */
+function numberAttribute(st: State, obj: unknown, attr: string): unknown {
+  if (hasNumberMethod(obj, attr)) return boundPyMethod(obj, attr);
+  const v = numberAttr(obj, attr);
+  return v === undefined ? noAttr(st, obj, attr) : v;
 }
 
 function normIndex(i: number, len: number): number {
