@@ -760,6 +760,18 @@ function formatNumberBody(
 const PERCENT_RE =
   /%(?:\(([^)]*)\))?([-+ #0]*)(\*|\d+)?(?:\.(\*|\d+))?[hlL]?([diouxXeEfFgGcrsa%])?/g;
 
+/** `'%c' % value`: a one-character str, or an int code point. */
+function percentChar(value: unknown): string {
+  if (typeof value === 'string' && [...value].length === 1) return value;
+  if (isNumber(value) && !isFloat(value)) {
+    const n = num(value);
+    if (n < 0 || n >= 0x110000 || typeof value === 'bigint')
+      throw new TemplateRuntimeError('%c arg not in range(0x110000)');
+    return String.fromCodePoint(n);
+  }
+  throw new TemplateRuntimeError('%c requires int or char');
+}
+
 /** Python's `format % values` for strings. */
 export function percentFormat(fmt: string, values: unknown): string {
   const mapping = isDict(values)
@@ -797,12 +809,14 @@ export function percentFormat(fmt: string, values: unknown): string {
       s = type === 's' ? pyStr(value) : pyRepr(value);
       if (p !== null) s = s.slice(0, p);
     } else if (type === 'c') {
-      s = typeof value === 'string' ? value : String.fromCodePoint(num(value));
+      s = percentChar(value);
     } else {
       if (value instanceof JinjaUndefined) failUndefined(value);
-      if (!isNumber(value))
+      // %x, %o and %X take only ints; the others any real number.
+      const intOnly = 'xXo'.includes(type as string);
+      if (!isNumber(value) || (intOnly && isFloat(value)))
         throw new TemplateRuntimeError(
-          `%${type} format: a real number is required, not ${typeName(value)}`,
+          `%${type} format: ${intOnly ? 'an integer' : 'a real number'} is required, not ${typeName(value)}`,
         );
       const r = formatNumberBody(value, type, p, f.includes('#'));
       numeric = true;
@@ -848,9 +862,10 @@ function formatSpec(value: unknown, spec: string): string {
   const prec = precS !== undefined ? Number(precS) : null;
   let type = typeCh;
   const isNum = isNumber(value) && typeof value !== 'boolean';
-  if (zeroCh && !alignCh) {
-    fill = '0';
-    align = '=';
+  // A leading 0 pads with zeros (unless a fill is given), sign-aware when no alignment is.
+  if (zeroCh) {
+    if (fillCh === undefined) fill = '0';
+    if (!alignCh) align = '=';
   }
   let body: string;
   let sign = '';
@@ -900,9 +915,16 @@ function formatSpec(value: unknown, spec: string): string {
       throw new TemplateRuntimeError(
         `Unknown format code '${type}' for object of type '${typeName(value)}'`,
       );
+    if (signCh) throw new TemplateRuntimeError('Sign not allowed in string format specifier');
+    if (altCh)
+      throw new TemplateRuntimeError('Alternate form (#) not allowed in string format specifier');
+    if (group) throw new TemplateRuntimeError(`Cannot specify '${group}' with 's'.`);
+    if (alignCh === '=')
+      throw new TemplateRuntimeError("'=' alignment not allowed in string format specifier");
     body = pyStr(value);
     if (prec !== null) body = Array.from(body).slice(0, prec).join('');
-    align = align ?? '<';
+    // A leading 0 pads a str with zeros on the right (its default alignment).
+    align = alignCh ?? '<';
   }
   const content = sign + prefix + body;
   const len = Array.from(content).length;

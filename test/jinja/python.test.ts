@@ -174,3 +174,36 @@ describe('int, bool and float attributes and methods', () => {
     ).toBe('(3602879701896397, 36028797018963968) (100000000000000000000, 1) (-3, 1)');
   });
 });
+
+describe('formatting edge cases as CPython has them', () => {
+  it("'%c' takes an int code point or one character; %x and %o take only ints", async () => {
+    expect(await render("{{ '%c' % 'a' }}{{ '%c' % 65 }}|{{ '%x' % true }}{{ '%d' % 2.5 }}")).toBe(
+      'aA|12',
+    );
+    for (const [src, message] of [
+      ["{{ '%c' % 'ab' }}", '%c requires int or char'],
+      ["{{ '%c' % 1.5 }}", '%c requires int or char'],
+      ["{{ '%c' % -1 }}", '%c arg not in range(0x110000)'],
+      ["{{ '%x' % 2.0 }}", '%x format: an integer is required, not float'],
+      ["{{ '%o' % 'a' }}", '%o format: an integer is required, not str'],
+      ["{{ '%d' % 'a' }}", '%d format: a real number is required, not str'],
+    ])
+      expect((await renderError(src!)).message, src).toBe(message);
+  });
+
+  it('rejects grouping, sign, # and = for str in a format spec, and zero-pads str on the right', async () => {
+    for (const [src, message] of [
+      ["{{ '{:,}'.format('abc') }}", "Cannot specify ',' with 's'."],
+      ["{{ '{:_}'.format('abc') }}", "Cannot specify '_' with 's'."],
+      ["{{ '{:+}'.format('abc') }}", 'Sign not allowed in string format specifier'],
+      ["{{ '{:#}'.format('abc') }}", 'Alternate form (#) not allowed in string format specifier'],
+      ["{{ '{:=5}'.format('abc') }}", "'=' alignment not allowed in string format specifier"],
+    ])
+      expect((await renderError(src!)).message, src).toBe(message);
+    expect(
+      await render(
+        "{{ '{:05}'.format('abc') }} {{ '{:>05}'.format('abc') }} {{ '{:<05}'.format(-12) }} {{ '{:x<05}'.format(-12) }}",
+      ),
+    ).toBe('abc00 00abc -1200 -12xx');
+  });
+});
