@@ -16,17 +16,20 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { benchArgs } from './args.js';
 import type { scanPutRecords as ScanFn } from '../src/stream/collector/put-records-scan.js';
 import type { LocalSegmentLog as LogClass } from '../src/stream/local/index.js';
 
-const { values } = parseArgs({
-  options: {
-    requests: { type: 'string', default: '400' },
-    from: { type: 'string', default: '' },
-    'hold-ms': { type: 'string', default: '0' },
+const { values } = benchArgs(
+  {
+    options: {
+      requests: { type: 'string', default: '400' },
+      from: { type: 'string', default: '' },
+      'hold-ms': { type: 'string', default: '0' },
+    },
   },
-});
+  import.meta.url,
+);
 const requests = Number(values.requests);
 const root = values.from
   ? resolve(values.from)

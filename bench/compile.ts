@@ -41,17 +41,20 @@ import {
 } from 'node:fs';
 import { loadavg } from 'node:os';
 import { basename, join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
+import { benchArgs } from './args.js';
 import { installDeps } from '../src/models/index.js';
 
-const { values } = parseArgs({
-  options: {
-    sizes: { type: 'string', default: '1000,10000' },
-    repeat: { type: 'string', default: '3' },
-    packages: { type: 'string', default: 'true' },
-    package: { type: 'string' },
+const { values } = benchArgs(
+  {
+    options: {
+      sizes: { type: 'string', default: '1000,10000' },
+      repeat: { type: 'string', default: '3' },
+      packages: { type: 'string', default: 'true' },
+      package: { type: 'string' },
+    },
   },
-});
+  import.meta.url,
+);
 const packageDir = values.package ? resolve(values.package) : undefined;
 /** dbt-utils (Apache-2.0), read from the shared folder beside the repository, never copied into it. */
 const DBT_UTILS = resolve(import.meta.dirname, '../../../shared/dbt-utils');

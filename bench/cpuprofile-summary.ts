@@ -6,7 +6,7 @@
  *   node dist/bench/cpuprofile-summary.js FILE.cpuprofile [--top 30] [--inclusive lineOf,readShard]
  */
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
+import { benchArgs } from './args.js';
 
 interface ProfileNode {
   id: number;
@@ -21,10 +21,13 @@ interface Profile {
   endTime: number;
 }
 
-const { values, positionals } = parseArgs({
-  allowPositionals: true,
-  options: { top: { type: 'string', default: '30' }, inclusive: { type: 'string', default: '' } },
-});
+const { values, positionals } = benchArgs(
+  {
+    allowPositionals: true,
+    options: { top: { type: 'string', default: '30' }, inclusive: { type: 'string', default: '' } },
+  },
+  import.meta.url,
+);
 
 /** The source area a frame belongs to, by its script URL. */
 function areaOf(node: ProfileNode): string {

@@ -14,15 +14,18 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
+import { benchArgs } from './args.js';
 import pg from 'pg';
 
-const { values } = parseArgs({
-  options: {
-    repeat: { type: 'string', default: '3' },
-    parallel: { type: 'string', default: '1' },
+const { values } = benchArgs(
+  {
+    options: {
+      repeat: { type: 'string', default: '3' },
+      parallel: { type: 'string', default: '1' },
+    },
   },
-});
+  import.meta.url,
+);
 const repeat = Number(values.repeat);
 const parallel = Number(values.parallel);
 const url = process.env.TRIBUTARY_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';

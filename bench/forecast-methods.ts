@@ -9,13 +9,16 @@
  *   npm run bench:forecast-methods -- --series 20
  */
 import { loadavg } from 'node:os';
-import { parseArgs } from 'node:util';
+import { benchArgs } from './args.js';
 import { seededRandom } from '../src/core/index.js';
 import { METHODS, type ForecastMethod, type ForecastOptions } from '../src/forecast/index.js';
 import { autoEts as augursAutoEts, mstl as augursMstl, withFreed } from '../src/forecast/augurs.js';
 import { seasonallyAdjust } from '../src/forecast/seasonality.js';
 
-const { values } = parseArgs({ options: { series: { type: 'string', default: '20' } } });
+const { values } = benchArgs(
+  { options: { series: { type: 'string', default: '20' } } },
+  import.meta.url,
+);
 const SERIES = Number(values.series);
 
 function dailySeries(seed: number): number[] {

@@ -7,7 +7,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { benchArgs } from './args.js';
 import { backtestOrigins } from '../src/forecast/backtest.js';
 import { runMethod } from '../src/forecast/bands.js';
 import { autoCandidates } from '../src/forecast/engine.js';
@@ -15,14 +15,17 @@ import { methodByName } from '../src/forecast/methods/index.js';
 import { scaleSeason, seasonalNaiveMae } from '../src/forecast/metrics.js';
 import { realSets, syntheticSets, templateSets } from './forecast-sets.js';
 
-const { values: args } = parseArgs({
-  options: {
-    set: { type: 'string' },
-    windows: { type: 'string', default: '6' },
-    out: { type: 'string', default: '/tmp/fcsel' },
-    scale: { type: 'string', default: '0.3' },
+const { values: args } = benchArgs(
+  {
+    options: {
+      set: { type: 'string' },
+      windows: { type: 'string', default: '6' },
+      out: { type: 'string', default: '/tmp/fcsel' },
+      scale: { type: 'string', default: '0.3' },
+    },
   },
-});
+  import.meta.url,
+);
 
 export interface Fold {
   origin: number;

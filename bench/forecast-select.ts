@@ -7,14 +7,17 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { benchArgs } from './args.js';
 import { owa, smape } from '../src/forecast/metrics.js';
 import type { OwaItem } from '../src/forecast/metrics.js';
 import type { Fold, StudySeries } from './forecast-select-collect.js';
 
-const { values: args } = parseArgs({
-  options: { dir: { type: 'string', default: '/tmp/fcsel' }, rules: { type: 'string' } },
-});
+const { values: args } = benchArgs(
+  {
+    options: { dir: { type: 'string', default: '/tmp/fcsel' }, rules: { type: 'string' } },
+  },
+  import.meta.url,
+);
 
 interface StudySet {
   name: string;

@@ -26,7 +26,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { parseArgs } from 'node:util';
+import { benchArgs } from './args.js';
 import { METHODS } from '../src/forecast/methods/index.js';
 import { forecastSeriesParallel } from '../src/forecast/parallel.js';
 import { mase, owa, rmsse, scaleSeason, smape } from '../src/forecast/metrics.js';
@@ -46,19 +46,22 @@ import {
   templateSets,
 } from './forecast-sets.js';
 
-const { values: args } = parseArgs({
-  options: {
-    'speed-series': { type: 'string', default: '1000' },
-    workers: { type: 'string', default: '2' },
-    scale: { type: 'string', default: '0.3' },
-    only: { type: 'string', default: 'a,b,c,speed' },
-    'combine-top': { type: 'string' },
-    origins: { type: 'string', default: '4' },
-    outliers: { type: 'string' },
-    file: { type: 'string' },
-    dump: { type: 'string' },
+const { values: args } = benchArgs(
+  {
+    options: {
+      'speed-series': { type: 'string', default: '1000' },
+      workers: { type: 'string', default: '2' },
+      scale: { type: 'string', default: '0.3' },
+      only: { type: 'string', default: 'a,b,c,speed' },
+      'combine-top': { type: 'string' },
+      origins: { type: 'string', default: '4' },
+      outliers: { type: 'string' },
+      file: { type: 'string' },
+      dump: { type: 'string' },
+    },
   },
-});
+  import.meta.url,
+);
 /**
  * `--dump rows.jsonl`: one JSON line per scored forecast (set, series, origin, method, sMAPE,
  * MASE and the Naive2 reference's), for paired comparisons of two runs offline (bootstrap).

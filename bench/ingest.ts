@@ -12,17 +12,20 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, symlinkSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadavg } from 'node:os';
-import { parseArgs } from 'node:util';
+import { benchArgs } from './args.js';
 import { generateEcommerce } from '../templates/ecommerce/generator/index.js';
 import { initProject } from '../src/cli/commands/init.js';
 
-const { values } = parseArgs({
-  options: {
-    scales: { type: 'string', default: '1,10' },
-    repeat: { type: 'string', default: '5' },
-    seed: { type: 'string', default: '42' },
+const { values } = benchArgs(
+  {
+    options: {
+      scales: { type: 'string', default: '1,10' },
+      repeat: { type: 'string', default: '5' },
+      seed: { type: 'string', default: '42' },
+    },
   },
-});
+  import.meta.url,
+);
 const scales = values.scales.split(',').map(Number);
 const repeat = Number(values.repeat);
 const seed = Number(values.seed);

@@ -23,7 +23,7 @@ import { mkdirSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { benchArgs } from './args.js';
 import pg from 'pg';
 import { loadLakeTable, LOADS_SCHEMA } from '../src/catalog/index.js';
 import { openDuckDB, openPostgres, type Engine } from '../src/engines/index.js';
@@ -37,20 +37,24 @@ import {
 import type { SourceTable } from '../src/project/index.js';
 import { rewriteWithoutKeys } from '../src/quality/batch-io.js';
 
-const { values } = parseArgs({
-  options: {
-    files: { type: 'string', default: '10' },
-    rows: { type: 'string', default: '50000' },
-    batches: { type: 'string', default: '5' },
-    updates: { type: 'string', default: '2000' },
-    new: { type: 'string', default: '5000' },
-    spread: { type: 'string', default: 'recent' },
-    url: {
-      type: 'string',
-      default: process.env.TRIBUTARY_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
+const { values } = benchArgs(
+  {
+    options: {
+      files: { type: 'string', default: '10' },
+      rows: { type: 'string', default: '50000' },
+      batches: { type: 'string', default: '5' },
+      updates: { type: 'string', default: '2000' },
+      new: { type: 'string', default: '5000' },
+      spread: { type: 'string', default: 'recent' },
+      url: {
+        type: 'string',
+        default:
+          process.env.TRIBUTARY_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
+      },
     },
   },
-});
+  import.meta.url,
+);
 const FILES = Number(values.files);
 const ROWS = Number(values.rows);
 const BATCHES = Number(values.batches);

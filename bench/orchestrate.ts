@@ -21,19 +21,22 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
+import { benchArgs } from './args.js';
 import type { Percentiles, WorkerResult } from './orchestrate-worker.js';
 
-const { values } = parseArgs({
-  options: {
-    tasks: { type: 'string', default: '10000' },
-    concurrency: { type: 'string', default: '8' },
-    repeat: { type: 'string', default: '3' },
-    seed: { type: 'string', default: '42' },
-    /** Log lines each no-op step writes (they go to the step_logs table). */
-    logs: { type: 'string', default: '1' },
+const { values } = benchArgs(
+  {
+    options: {
+      tasks: { type: 'string', default: '10000' },
+      concurrency: { type: 'string', default: '8' },
+      repeat: { type: 'string', default: '3' },
+      seed: { type: 'string', default: '42' },
+      /** Log lines each no-op step writes (they go to the step_logs table). */
+      logs: { type: 'string', default: '1' },
+    },
   },
-});
+  import.meta.url,
+);
 const tasks = Number(values.tasks);
 const concurrency = Number(values.concurrency);
 const repeat = Number(values.repeat);

@@ -11,19 +11,22 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
+import { benchArgs } from './args.js';
 import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import { loadDashboards } from '../src/serve/index.js';
 import type { ServeSetup } from './serve-setup.js';
 import { tileQueries, type TileQueries } from './serve-worker.js';
 
-const { values, positionals } = parseArgs({
-  allowPositionals: true,
-  options: {
-    scale: { type: 'string', default: '1' },
-    plan: { type: 'boolean', default: false },
+const { values, positionals } = benchArgs(
+  {
+    allowPositionals: true,
+    options: {
+      scale: { type: 'string', default: '1' },
+      plan: { type: 'boolean', default: false },
+    },
   },
-});
+  import.meta.url,
+);
 const root = resolve(import.meta.dirname, '../../bench/.work/serve');
 const setup = JSON.parse(
   readFileSync(join(root, `sf${values.scale}`, '_setup.json'), 'utf8'),

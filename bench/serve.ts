@@ -21,26 +21,29 @@ import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
-import { parseArgs } from 'node:util';
+import { benchArgs } from './args.js';
 import autocannon from 'autocannon';
 import { SANDBOX_DEFAULTS, loadDashboards } from '../src/serve/index.js';
 import { ensureServeSetup } from './serve-setup.js';
 import { THROUGHPUT_CONCURRENCY, tileQueries } from './serve-worker.js';
 
-const { values } = parseArgs({
-  options: {
-    scale: { type: 'string', default: '1' },
-    seed: { type: 'string', default: '42' },
-    repeat: { type: 'string', default: '5' },
-    warm: { type: 'string', default: '5' },
-    duration: { type: 'string', default: '10' },
-    connections: { type: 'string', default: '10' },
-    dashboard: { type: 'string', default: 'executive' },
-    throughput: { type: 'string', default: '5' },
-    // Rounds with the cold step (a fresh sandbox per tile: for the pool, two processes started).
-    'cold-rounds': { type: 'string' },
+const { values } = benchArgs(
+  {
+    options: {
+      scale: { type: 'string', default: '1' },
+      seed: { type: 'string', default: '42' },
+      repeat: { type: 'string', default: '5' },
+      warm: { type: 'string', default: '5' },
+      duration: { type: 'string', default: '10' },
+      connections: { type: 'string', default: '10' },
+      dashboard: { type: 'string', default: 'executive' },
+      throughput: { type: 'string', default: '5' },
+      // Rounds with the cold step (a fresh sandbox per tile: for the pool, two processes started).
+      'cold-rounds': { type: 'string' },
+    },
   },
-});
+  import.meta.url,
+);
 const scale = Number(values.scale);
 const seed = Number(values.seed);
 const repeat = Number(values.repeat);

@@ -13,23 +13,26 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { benchArgs } from './args.js';
 import { LocalObjectStore } from '../src/lake/index.js';
 import { loadProject, type StreamSourceTable } from '../src/project/index.js';
 import { LocalSegmentLog, flushOnce } from '../src/stream/index.js';
 import { fixedEvents, ownCpuSeconds } from './stream-common.js';
 import { streamProjectFiles, writeProjectFiles } from '../test/stream/harness.js';
 
-const { values } = parseArgs({
-  options: {
-    events: { type: 'string', default: '200000' },
-    rate: { type: 'string', default: '100000' },
-    'look-ms': { type: 'string', default: '250' },
-    'max-mb': { type: 'string', default: '64' },
-    'max-age-ms': { type: 'string', default: '1000' },
-    repeat: { type: 'string', default: '3' },
+const { values } = benchArgs(
+  {
+    options: {
+      events: { type: 'string', default: '200000' },
+      rate: { type: 'string', default: '100000' },
+      'look-ms': { type: 'string', default: '250' },
+      'max-mb': { type: 'string', default: '64' },
+      'max-age-ms': { type: 'string', default: '1000' },
+      repeat: { type: 'string', default: '3' },
+    },
   },
-});
+  import.meta.url,
+);
 const total = Number(values.events);
 const rate = Number(values.rate);
 const lookMs = Number(values['look-ms']);

@@ -12,7 +12,7 @@
  * Uses the NATS server at TRIBUTARY_BENCH_NATS_URL (default nats://127.0.0.1:4222) and deletes
  * the streams it creates.
  */
-import { parseArgs } from 'node:util';
+import { benchArgs } from './args.js';
 import { loadavg } from 'node:os';
 import { connect, headers } from '@nats-io/transport-node';
 import {
@@ -27,15 +27,18 @@ import { JetStreamLog } from '../src/stream/jetstream/index.js';
 import type { ReadPosition, RecordInput } from '../src/stream/log.js';
 import { shardIdOf } from '../src/stream/shards.js';
 
-const { values } = parseArgs({
-  options: {
-    records: { type: 'string', default: '50000' },
-    rounds: { type: 'string', default: '3' },
-    'batch-size': { type: 'string', default: '500' },
-    'calls-in-flight': { type: 'string', default: '8' },
-    shards: { type: 'string', default: '2' },
+const { values } = benchArgs(
+  {
+    options: {
+      records: { type: 'string', default: '50000' },
+      rounds: { type: 'string', default: '3' },
+      'batch-size': { type: 'string', default: '500' },
+      'calls-in-flight': { type: 'string', default: '8' },
+      shards: { type: 'string', default: '2' },
+    },
   },
-});
+  import.meta.url,
+);
 const RECORDS = Number(values.records);
 const ROUNDS = Number(values.rounds);
 const BATCH = Number(values['batch-size']);

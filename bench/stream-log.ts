@@ -9,7 +9,7 @@
 import { closeSync, fdatasyncSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
+import { benchArgs } from './args.js';
 import {
   LocalSegmentLog,
   nodeSegmentIo,
@@ -17,15 +17,18 @@ import {
   type SegmentIo,
 } from '../src/stream/index.js';
 
-const { values } = parseArgs({
-  options: {
-    seconds: { type: 'string', default: '5' },
-    shards: { type: 'string', default: '2' },
-    // callers x records per call, comma-separated
-    scenarios: { type: 'string', default: '256x1,64x20,16x250' },
-    'record-bytes': { type: 'string', default: '1024' },
+const { values } = benchArgs(
+  {
+    options: {
+      seconds: { type: 'string', default: '5' },
+      shards: { type: 'string', default: '2' },
+      // callers x records per call, comma-separated
+      scenarios: { type: 'string', default: '256x1,64x20,16x250' },
+      'record-bytes': { type: 'string', default: '1024' },
+    },
   },
-});
+  import.meta.url,
+);
 const seconds = Number(values.seconds);
 const shards = Number(values.shards);
 const recordBytes = Number(values['record-bytes']);

@@ -22,7 +22,7 @@
 import { cpus, loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { benchArgs } from './args.js';
 import { fixedEvents, percentile, type LoadResult } from './stream-common.js';
 import { runJetStreamSide, type JetStreamResult } from './stream-nats-reference.js';
 import {
@@ -32,17 +32,20 @@ import {
   type TributaryResult,
 } from './stream-tributary.js';
 
-const { values } = parseArgs({
-  options: {
-    seconds: { type: 'string', default: '10' },
-    connections: { type: 'string', default: '4' },
-    'in-flight': { type: 'string', default: '256' },
-    events: { type: 'string', default: '4000' },
-    side: { type: 'string', default: 'both' },
-    'collector-cpu-prof': { type: 'string', default: '' },
-    json: { type: 'boolean', default: false },
+const { values } = benchArgs(
+  {
+    options: {
+      seconds: { type: 'string', default: '10' },
+      connections: { type: 'string', default: '4' },
+      'in-flight': { type: 'string', default: '256' },
+      events: { type: 'string', default: '4000' },
+      side: { type: 'string', default: 'both' },
+      'collector-cpu-prof': { type: 'string', default: '' },
+      json: { type: 'boolean', default: false },
+    },
   },
-});
+  import.meta.url,
+);
 const seconds = Number(values.seconds);
 const connections = Number(values.connections);
 const inFlight = Number(values['in-flight']);

@@ -13,19 +13,22 @@
  *   npm run bench:sync -- [--rows 1000000] [--repeat 3]   (or node dist/bench/sync-diff.js …)
  */
 import { loadavg } from 'node:os';
-import { parseArgs } from 'node:util';
+import { benchArgs } from './args.js';
 import { openDuckDB, type Engine } from '../src/engines/index.js';
 import { materializeDiff } from '../src/sync/diff.js';
 import { compileMapping, mappedSelect } from '../src/sync/mapping.js';
 import { ensureSyncTables, syncTables } from '../src/sync/state.js';
 import type { SyncDefinition } from '../src/sync/types.js';
 
-const { values } = parseArgs({
-  options: {
-    rows: { type: 'string', default: '1000000' },
-    repeat: { type: 'string', default: '3' },
+const { values } = benchArgs(
+  {
+    options: {
+      rows: { type: 'string', default: '1000000' },
+      repeat: { type: 'string', default: '3' },
+    },
   },
-});
+  import.meta.url,
+);
 const ROWS = Number(values.rows);
 const REPEAT = Number(values.repeat);
 const TARGET_RATIO = 1.5;

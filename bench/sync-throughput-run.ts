@@ -13,19 +13,22 @@
  *                         [--in-flight 4] [--json]
  */
 import { loadavg } from 'node:os';
-import { parseArgs } from 'node:util';
+import { benchArgs } from './args.js';
 import { parseDuration } from '../src/core/duration.js';
 import { measureCapacity, runThroughput } from './sync-throughput.js';
 
-const { values } = parseArgs({
-  options: {
-    records: { type: 'string', default: '100000' },
-    'limit-requests': { type: 'string', default: '190' },
-    'limit-window': { type: 'string', default: '10s' },
-    'in-flight': { type: 'string', default: '4' },
-    json: { type: 'boolean', default: false },
+const { values } = benchArgs(
+  {
+    options: {
+      records: { type: 'string', default: '100000' },
+      'limit-requests': { type: 'string', default: '190' },
+      'limit-window': { type: 'string', default: '10s' },
+      'in-flight': { type: 'string', default: '4' },
+      json: { type: 'boolean', default: false },
+    },
   },
-});
+  import.meta.url,
+);
 const log = (line: string) => process.stderr.write(`${line}\n`);
 const records = Number(values.records);
 const inFlight = Number(values['in-flight']);

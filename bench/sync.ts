@@ -12,20 +12,23 @@
  */
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { benchArgs } from './args.js';
 
-const { values } = parseArgs({
-  options: {
-    only: { type: 'string' },
-    rows: { type: 'string' },
-    repeat: { type: 'string' },
-    records: { type: 'string' },
-    'limit-requests': { type: 'string' },
-    'limit-window': { type: 'string' },
-    'in-flight': { type: 'string' },
-    json: { type: 'boolean' },
+const { values } = benchArgs(
+  {
+    options: {
+      only: { type: 'string' },
+      rows: { type: 'string' },
+      repeat: { type: 'string' },
+      records: { type: 'string' },
+      'limit-requests': { type: 'string' },
+      'limit-window': { type: 'string' },
+      'in-flight': { type: 'string' },
+      json: { type: 'boolean' },
+    },
   },
-});
+  import.meta.url,
+);
 if (values.only && values.only !== 'diff' && values.only !== 'throughput')
   throw new Error(`--only ${values.only}: expected diff or throughput`);
 

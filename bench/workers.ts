@@ -25,7 +25,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { benchArgs } from './args.js';
 import pg from 'pg';
 import { generateForProject } from '../src/cli/commands/generate.js';
 import { initProject } from '../src/cli/commands/init.js';
@@ -36,22 +36,26 @@ import { generateDag } from './generated-dag.js';
 import type { WorkerResult } from './orchestrate-worker.js';
 import { PostgresCpuSampler } from './postgres-cpu.js';
 
-const { values } = parseArgs({
-  options: {
-    tasks: { type: 'string', default: '10000' },
-    workers: { type: 'string', default: '1,2,4' },
-    slots: { type: 'string', default: '8' },
-    repeat: { type: 'string', default: '1' },
-    seed: { type: 'string', default: '42' },
-    scale: { type: 'string', default: '1' },
-    only: { type: 'string' },
-    completions: { type: 'string', default: 'batched' },
-    url: {
-      type: 'string',
-      default: process.env.TRIBUTARY_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
+const { values } = benchArgs(
+  {
+    options: {
+      tasks: { type: 'string', default: '10000' },
+      workers: { type: 'string', default: '1,2,4' },
+      slots: { type: 'string', default: '8' },
+      repeat: { type: 'string', default: '1' },
+      seed: { type: 'string', default: '42' },
+      scale: { type: 'string', default: '1' },
+      only: { type: 'string' },
+      completions: { type: 'string', default: 'batched' },
+      url: {
+        type: 'string',
+        default:
+          process.env.TRIBUTARY_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
+      },
     },
   },
-});
+  import.meta.url,
+);
 const N = Number(values.tasks);
 const SLOTS = Number(values.slots);
 const counts = values.workers.split(',').map(Number);
