@@ -250,13 +250,33 @@ function pyExpandtabs(s: string, size: number): string {
   return out;
 }
 
+/**
+ * str.casefold(): upper-then-lower case gives Unicode's full case folding (ß -> ss, final
+ * sigma -> σ) except for dotless ı, which does not fold, and Cherokee, which folds to upper case.
+ */
+function pyCasefold(s: string): string {
+  if (!/[\u0080-\u{10ffff}]/u.test(s)) return s.toLowerCase();
+  return Array.from(s, (c) => {
+    if (c === 'ı') return c;
+    if (/[\u13a0-\u13fd\uab70-\uabbf]/.test(c)) return c.toUpperCase();
+    return c.toUpperCase().toLowerCase();
+  }).join('');
+}
+
+/** str.isdigit() for one character: a decimal digit, or one that decomposes to one (², ①). */
+function isDigitChar(c: string): boolean {
+  if (/\p{Nd}/u.test(c)) return true;
+  return /\p{No}/u.test(c) && /^\p{Nd}$/u.test(c.normalize('NFKD'));
+}
+
 function strMethod(s: string, name: string, a: unknown[], kw: Record<string, unknown>): unknown {
   switch (name) {
     case 'upper':
       return s.toUpperCase();
     case 'lower':
-    case 'casefold':
       return s.toLowerCase();
+    case 'casefold':
+      return pyCasefold(s);
     case 'swapcase':
       return Array.from(s, (c) => (c === c.toUpperCase() ? c.toLowerCase() : c.toUpperCase())).join(
         '',
@@ -315,10 +335,20 @@ function strMethod(s: string, name: string, a: unknown[], kw: Record<string, unk
       return pyTitle(s);
     case 'capitalize':
       return pyCapitalize(s);
-    case 'isdigit':
-    case 'isnumeric':
     case 'isdecimal':
       return /^\p{Nd}+$/u.test(s);
+    case 'isdigit':
+      return s !== '' && Array.from(s).every(isDigitChar);
+    case 'isnumeric':
+      return /^[\p{Nd}\p{Nl}\p{No}]+$/u.test(s);
+    case 'isidentifier':
+      return /^[\p{XID_Start}_]\p{XID_Continue}*$/u.test(s);
+    case 'isascii':
+      return !/[\u0080-\u{10ffff}]/u.test(s);
+    case 'isprintable':
+      return !/[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Cn}\p{Zl}\p{Zp}\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]/u.test(
+        s,
+      );
     case 'isalpha':
       return /^\p{L}+$/u.test(s);
     case 'isalnum':
@@ -620,7 +650,7 @@ export function callPyMethod(
 }
 
 const STR_METHODS = new Set(
-  'upper lower casefold swapcase strip lstrip rstrip split rsplit startswith endswith replace format join find index rfind rindex count title capitalize isdigit isnumeric isdecimal isalpha isalnum isspace isupper islower istitle zfill splitlines partition rpartition center ljust rjust removeprefix removesuffix encode expandtabs'.split(
+  'upper lower casefold swapcase strip lstrip rstrip split rsplit startswith endswith replace format join find index rfind rindex count title capitalize isdigit isnumeric isdecimal isalpha isalnum isspace isupper islower istitle isidentifier isascii isprintable zfill splitlines partition rpartition center ljust rjust removeprefix removesuffix encode expandtabs'.split(
     ' ',
   ),
 );

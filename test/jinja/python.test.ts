@@ -207,3 +207,39 @@ describe('formatting edge cases as CPython has them', () => {
     ).toBe('abc00 00abc -1200 -12xx');
   });
 });
+
+describe('str predicates and casefold', () => {
+  it('has isidentifier, isascii and isprintable', async () => {
+    expect(
+      await render(
+        "{{ 'Bc'.isidentifier() }}{{ 'a b'.isidentifier() }}{{ '_x1'.isidentifier() }}{{ '1x'.isidentifier() }}{{ ''.isidentifier() }}{{ 'é'.isidentifier() }}",
+      ),
+    ).toBe('TrueFalseTrueFalseFalseTrue');
+    expect(await render("{{ 'ab'.isascii() }}{{ 'é'.isascii() }}{{ ''.isascii() }}")).toBe(
+      'TrueFalseTrue',
+    );
+    expect(
+      await render("{{ 'a b'.isprintable() }}{{ 'a\tb'.isprintable() }}{{ ''.isprintable() }}"),
+    ).toBe('TrueFalseTrue');
+  });
+
+  it('tells digits, decimals and numerics apart as Unicode does', async () => {
+    expect(
+      await render(
+        "{{ '½'.isnumeric() }}{{ '½'.isdigit() }} {{ '²'.isdigit() }}{{ '²'.isdecimal() }} {{ '٣'.isdigit() }}{{ ''.isdigit() }}",
+      ),
+    ).toBe('TrueFalse TrueFalse TrueFalse');
+  });
+
+  it('casefolds ß and final sigma but not dotless i', async () => {
+    expect(
+      await render("{{ 'Straße'.casefold() }} {{ 'ΣΑς'.casefold() }} {{ 'ı'.casefold() }}"),
+    ).toBe('strasse σασ ı');
+  });
+
+  it('reads Unicode decimal digits in int and float', async () => {
+    expect(
+      await render("{{ '٣'|int }} {{ '١٢'|int }} {{ '٣.٥'|float }} {{ '𝟗'|int }} {{ '²'|int }}"),
+    ).toBe('3 12 3.5 9 0');
+  });
+});
