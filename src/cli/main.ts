@@ -42,6 +42,10 @@ const COMMANDS: { names: readonly string[]; load: () => Promise<Register> }[] = 
     names: ['build', 'test', 'seed', 'snapshot', 'compile'],
     load: async () => (await import('./commands/dbt.js')).registerDbtVerbs,
   },
+  {
+    names: ['run-operation'],
+    load: async () => (await import('./commands/dbt.js')).registerRunOperation,
+  },
   { names: ['ls'], load: async () => (await import('./commands/dbt.js')).registerLs },
   { names: ['docs'], load: async () => (await import('./commands/dbt.js')).registerDocs },
   { names: ['source'], load: async () => (await import('./commands/dbt.js')).registerSource },
@@ -103,9 +107,19 @@ export function commandWord(argv: readonly string[]): string | undefined {
   return undefined;
 }
 
+/** `--version` (or `-V`) without a command or a help flag: commander answers it with no command. */
+function asksOnlyVersion(argv: readonly string[]): boolean {
+  const args = argv.slice(2);
+  return (
+    args.some((a) => a === '-V' || a === '--version') &&
+    !args.some((a) => a === '-h' || a === '--help')
+  );
+}
+
 /**
  * The command line's program. With `argv`, only the command it names is loaded (all of them when
- * it names none that is listed: `--help`, `help`, a typo that commander should answer).
+ * it names none that is listed: `--help`, `help`, a typo that commander should answer; none for
+ * `--version`).
  */
 export async function buildProgram(argv?: readonly string[]): Promise<Command> {
   const program = new Command('tributary')
@@ -134,7 +148,10 @@ export async function buildProgram(argv?: readonly string[]): Promise<Command> {
   };
   const word = argv && commandWord(argv);
   const named = word === undefined ? [] : COMMANDS.filter((c) => c.names.includes(word));
-  const registers = await Promise.all((named.length ? named : COMMANDS).map((c) => c.load()));
+  const none = argv !== undefined && word === undefined && asksOnlyVersion(argv);
+  const registers = none
+    ? []
+    : await Promise.all((named.length ? named : COMMANDS).map((c) => c.load()));
   for (const register of registers) register(program, cli);
   return program;
 }

@@ -13,6 +13,7 @@ export {
 export { quoteIdentifier } from './sql.js';
 export {
   openDuckDB,
+  openInMemoryDuckDBLazily,
   DuckDBSandbox,
   relationsInSerializedSql,
   relationsRead,

@@ -8,11 +8,15 @@
  *
  * What is taken from the ranking (`ForecastSpec.selection`):
  * - `hedge` (the default): the `pool` below, averaged half and half with the median of robust
- *   anchors (`HEDGE_ANCHORS`: ETS, the optimised Theta model OTM, damped trend, Comb), as SCUM
+ *   anchors (`HEDGE_ANCHORS`: ETS, the optimised Theta model OTM, damped trend, Comb, ARIMA), as SCUM
  *   (Petropoulos & Svetunkov 2020, the median of four robust methods, OWA about 0.85 on M4)
  *   combines without selecting. OTM (Fiorucci et al. 2016) took standard Theta's place: lower OWA
  *   on the real yearly and monthly series and the synthetic monthly set, no set worse beyond
- *   noise (bench/RESULTS.md, issue 16, branch forecast-theta).
+ *   noise (bench/RESULTS.md, issue 16, branch forecast-theta). Automatic ARIMA (`arima`, R's
+ *   auto.arima) joined them as a fifth anchor, the median of five: lower OWA on the real yearly,
+ *   quarterly and monthly series beyond noise, no set worse beyond noise (bench/RESULTS.md,
+ *   issue 16, branch forecast-arima); M4 found ETS, ARIMA and Theta together beat both Theta and
+ *   Comb on every frequency.
  *   Three backtest windows pick the best by chance more often than not (Fildes & Petropoulos
  *   2015); the fixed anchors keep half of every forecast on methods that are good on average, and
  *   the pool keeps the other half on what this series' backtest favours. Measured on
@@ -136,7 +140,7 @@ export function poolMembers(
 }
 
 /** The robust methods `selection: 'hedge'` blends with the pool (their median). */
-export const HEDGE_ANCHORS: readonly string[] = ['ets', 'otm', 'damped', 'comb'];
+export const HEDGE_ANCHORS: readonly string[] = ['ets', 'otm', 'damped', 'comb', 'arima'];
 
 /** The name of a hedged pool, as written to result tables: `combine(a,b;median(ets,…))`. */
 export function hedgeName(pool: readonly string[], anchors: readonly string[]): string {

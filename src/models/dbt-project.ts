@@ -273,7 +273,9 @@ const deprecated = (event: string, description: string): DbtWarning => ({
 
 /**
  * The deprecations dbt-core 1.9 fires when it loads a dbt_project.yml: the renamed path keys,
- * `log-path` and `target-path` (flags now), and `tests:` (now `data_tests:`).
+ * `log-path` and `target-path` (flags now) unless set to their defaults (`logs`, `target`: dbt's
+ * check_config_path passes those, as many projects and packages spell the defaults out), and
+ * `tests:` (now `data_tests:`).
  */
 function projectDeprecations(p: Record<string, unknown>): DbtWarning[] {
   const out: DbtWarning[] = [];
@@ -290,9 +292,9 @@ function projectDeprecations(p: Record<string, unknown>): DbtWarning[] {
   if ('source-paths' in p)
     out.push(renamed('ConfigSourcePathDeprecation', 'source-paths', 'model-paths'));
   if ('data-paths' in p) out.push(renamed('ConfigDataPathDeprecation', 'data-paths', 'seed-paths'));
-  if ('log-path' in p)
+  if ('log-path' in p && p['log-path'] !== 'logs')
     out.push(moved('ConfigLogPathDeprecation', 'log-path', 'logs', '--log-path', 'DBT_LOG_PATH'));
-  if ('target-path' in p)
+  if ('target-path' in p && p['target-path'] !== 'target')
     out.push(
       moved(
         'ConfigTargetPathDeprecation',

@@ -19,6 +19,7 @@ export {
   type RunSummary,
 } from './runner.js';
 export { compiledFile, writeCatalog, writeCompiled, writeManifest } from './artifacts.js';
+export { tuneForShortRun } from './short-run.js';
 export {
   openDbtProject,
   parsePipelineModels,
@@ -33,3 +34,4 @@ export {
   type InstalledPackage,
 } from './packages/index.js';
 export { resolveWarnError, type WarnErrorFlags } from './warn-error.js';
+export { findOperationMacro, runOperation, type OperationOptions } from './operation.js';

@@ -4,7 +4,12 @@
  */
 import { relative, resolve } from 'node:path';
 import { TributaryError } from '../core/index.js';
-import { openDuckDB, openPostgres, type Engine } from '../engines/index.js';
+import {
+  openDuckDB,
+  openInMemoryDuckDBLazily,
+  openPostgres,
+  type Engine,
+} from '../engines/index.js';
 import {
   defaultDbtProject,
   isDbtProject,
@@ -21,7 +26,12 @@ import { resolveWarnError, type WarnErrorFlags } from './warn-error.js';
 /** How each profile `type:` opens its engine; the only place profile types are named. */
 const ADAPTERS: Record<
   string,
-  { defaultSchema: string; open(target: TargetConfig): Promise<Engine> }
+  {
+    defaultSchema: string;
+    open(target: TargetConfig): Promise<Engine>;
+    /** The catalog the engine `open` returns will be in, when known without asking it. */
+    knownCatalog?(target: TargetConfig): string | undefined;
+  }
 > = {
   duckdb: {
     defaultSchema: 'main',
@@ -33,11 +43,14 @@ const ADAPTERS: Record<
         (t.settings as Record<string, unknown> | undefined) ?? {},
       ))
         settings[k] = String(v);
+      // Opened when a statement first needs it: `compile` usually never does.
+      if (lazyInMemory(t)) return Promise.resolve(openInMemoryDuckDBLazily());
       return openDuckDB({
         path: path === ':memory:' ? path : resolve(process.cwd(), path),
         settings,
       });
     },
+    knownCatalog: (t) => (lazyInMemory(t) ? 'memory' : undefined),
   },
   postgres: {
     defaultSchema: 'public',
@@ -54,6 +67,12 @@ const ADAPTERS: Record<
       }),
   },
 };
+
+/** An in-memory DuckDB target without settings (which only opening the database would check). */
+function lazyInMemory(t: TargetConfig): boolean {
+  const settings = t.settings as Record<string, unknown> | undefined;
+  return String(t.path ?? ':memory:') === ':memory:' && Object.keys(settings ?? {}).length === 0;
+}
 
 /** The catalog an engine's connection builds in: `current_database()` on DuckDB and PostgreSQL. */
 async function catalogName(engine: Engine): Promise<string> {
@@ -74,7 +93,7 @@ async function openTargetEngine(target: TargetConfig): Promise<Engine> {
   try {
     // target.database is the catalog the engine opened (dbt-duckdb: the file's stem, `memory` in
     // memory; dbt-postgres: dbname), never a path: relations print it as their first part.
-    target.database = await catalogName(engine);
+    target.database = adapter.knownCatalog?.(target) ?? (await catalogName(engine));
   } catch (err) {
     await engine.close();
     throw err;

@@ -1,7 +1,9 @@
 /**
  * Seeds: CSV files loaded as tables. Column types are inferred the way dbt's agate tester does
- * (integer, number, boolean, date, timestamp, else text; empty cells are NULL), `column_types`
- * overrides any column, and the whole load is one transaction: readers see the old seed or the new.
+ * (integer, number, boolean, date, timestamp, else text; empty cells are NULL), named as dbt's
+ * SQLAdapter names them (`integer` for whole numbers, `float8` for others; dbt-duckdb and
+ * dbt-postgres keep those), `column_types` overrides any column, and the whole load is one
+ * transaction: readers see the old seed or the new.
  */
 import { readFile } from 'node:fs/promises';
 import { parse } from 'csv-parse/sync';
@@ -13,21 +15,27 @@ import { nodeRelationSql } from './relation.js';
 
 type Inferred = Extract<
   LogicalType,
-  'bigint' | 'double' | 'boolean' | 'date' | 'timestamp' | 'string'
+  'integer' | 'double' | 'boolean' | 'date' | 'timestamp' | 'string'
 >;
 
-const INTEGER = /^[-+]?\d{1,18}$/;
+const INTEGER = /^[-+]?\d+$/;
 const NUMBER = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
 const BOOLEAN = /^(true|false)$/i;
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 const TIMESTAMP = /^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?$/;
 
-/** The narrowest type every non-empty value of a column parses as. */
-function inferType(values: (string | null)[]): Inferred {
+/**
+ * The narrowest type every non-empty value of a column parses as. dbt's tester tries its Integer
+ * type first, and an empty cell fits every type, so a column with no value at all is `integer`,
+ * as in dbt. Whole numbers are agate Numbers of precision 0, which dbt's SQLAdapter types
+ * `integer` (4 bytes): a larger value fails to load, as it does under dbt, unless `column_types`
+ * says otherwise.
+ */
+export function inferSeedType(values: (string | null)[]): Inferred {
   const present = values.filter((v): v is string => v !== null);
-  if (!present.length) return 'string';
+  if (!present.length) return 'integer';
   const all = (re: RegExp) => present.every((v) => re.test(v));
-  if (all(INTEGER)) return 'bigint';
+  if (all(INTEGER)) return 'integer';
   if (all(NUMBER)) return 'double';
   if (all(BOOLEAN)) return 'boolean';
   if (all(DATE) && present.every((v) => !Number.isNaN(Date.parse(v)))) return 'date';
@@ -93,7 +101,7 @@ async function readSeed(engine: Engine, node: Node): Promise<SeedData> {
         },
       );
   const types = columns.map(
-    (c, i) => overrides[c] ?? engine.dialect.typeName(inferType(rows.map((r) => r[i] ?? null))),
+    (c, i) => overrides[c] ?? engine.dialect.typeName(inferSeedType(rows.map((r) => r[i] ?? null))),
   );
   return { columns, types, rows };
 }

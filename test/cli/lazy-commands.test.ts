@@ -1,7 +1,8 @@
 /**
  * The CLI loads only the command it runs: every command is found by its own name, and
  * `tributary compile` on a dbt project does not load the server's, the collector's or the query
- * results' dependencies (fastify, NATS, the AWS SDK, apache-arrow).
+ * results' dependencies (fastify, NATS, the AWS SDK, apache-arrow), nor DuckDB on an in-memory
+ * target that no statement needs; `--version` loads no command.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -40,9 +41,15 @@ describe('lazily loaded commands', () => {
     expect((await buildProgram(['node', 'tributary', 'compil'])).commands.length).toBe(
       names.length,
     );
+    // The version alone needs no command; with a help flag, help lists them all.
+    for (const flag of ['--version', '-V'])
+      expect((await buildProgram(['node', 'tributary', flag])).commands).toHaveLength(0);
+    expect((await buildProgram(['node', 'tributary', '-V', '--help'])).commands.length).toBe(
+      names.length,
+    );
   });
 
-  it('compiles a dbt project without loading fastify, NATS, the AWS SDK or apache-arrow', () => {
+  it('compiles a dbt project without loading fastify, NATS, the AWS SDK, apache-arrow or DuckDB', () => {
     expect(existsSync(MAIN), 'run `npm run build` first (npm test does)').toBe(true);
     const dir = tempDir('trib-lazy-');
     mkdirSync(join(dir, 'models'));
@@ -76,8 +83,26 @@ describe('lazily loaded commands', () => {
     expect(existsSync(join(dir, 'target', 'compiled', 'lazy', 'models', 'one.sql'))).toBe(true);
     const line = r.stderr.split('\n').find((l) => l.startsWith('LOADED '))!;
     const loaded = JSON.parse(line.slice('LOADED '.length)) as string[];
-    expect(loaded).toContain('@duckdb/node-api');
-    for (const heavy of ['fastify', '@nats-io/nats-core', '@aws-sdk/client-kinesis', 'flatbuffers'])
+    expect(loaded).toContain('yaml');
+    // The in-memory target is opened only if a statement needs it: this compile needs none.
+    for (const heavy of [
+      'fastify',
+      '@nats-io/nats-core',
+      '@aws-sdk/client-kinesis',
+      'flatbuffers',
+      '@duckdb/node-api',
+    ])
       expect(loaded, heavy).not.toContain(heavy);
+  });
+
+  it('answers --version without loading a command, and still names an unknown command', () => {
+    const bin = resolve(import.meta.dirname, '../../bin/tributary.js');
+    const version = spawnSync(process.execPath, [bin, '--version'], { encoding: 'utf8' });
+    expect(version.status, version.stderr).toBe(0);
+    expect(version.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
+    const typo = spawnSync(process.execPath, [bin, 'compil'], { encoding: 'utf8' });
+    expect(typo.status).not.toBe(0);
+    expect(typo.stderr).toContain("unknown command 'compil'");
+    expect(typo.stderr).toContain('Did you mean compile?');
   });
 });

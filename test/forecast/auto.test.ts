@@ -145,7 +145,8 @@ describe('auto method choice', () => {
     const of = (m: string): number[] => hedged!.forecasts.find((f) => f.method === m)!.mean;
     const median = (xs: number[]): number => {
       const s = [...xs].sort((a, b) => a - b);
-      return (s[1]! + s[2]!) / 2;
+      const mid = Math.floor(s.length / 2);
+      return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
     };
     hedged!.forecast.mean.forEach((v, k) => {
       const pool = members.reduce((s, m) => s + of(m)[k]!, 0) / members.length;

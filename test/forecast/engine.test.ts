@@ -120,4 +120,14 @@ describe('forecastSeries', () => {
       expect(candidates).toContain(m);
     expect(candidates.slice(0, 3)).toEqual(['naive', 'seasonal_naive', 'naive2']);
   });
+
+  it('offers arima to auto for at most one season, mstl for several', () => {
+    const y = weekly(60);
+    for (const seasons of [[], [7], [12]]) {
+      expect(autoCandidates(y, seasons)).toContain('arima');
+      expect(autoCandidates(y, seasons)).not.toContain('mstl');
+    }
+    expect(autoCandidates(y, [7, 365])).not.toContain('arima');
+    expect(autoCandidates(y, [7, 365])).toContain('mstl');
+  });
 });

@@ -67,6 +67,11 @@ describeEachEngine('the dbt verbs on the command line', (engine) => {
     );
     expect(out.code).toBe(1);
     expect(out.stdout).toMatch(/Done\. PASS=\d+ WARN=0 ERROR=1 /);
+    // `target-path: 'target'` is dbt's default, which fires no deprecation; another value does.
+    f.write(
+      'dbt_project.yml',
+      f.read('dbt_project.yml').replace("target-path: 'target'", "target-path: 'build_output'"),
+    );
     const env = await tributary(['build', '--project-dir', f.dir], f.dir, {
       DBT_WARN_ERROR: 'true',
     });

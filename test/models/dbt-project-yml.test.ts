@@ -170,6 +170,18 @@ packages: []
     expect(project.tests).toEqual({ '+severity': 'warn' });
   });
 
+  it('fires the log-path and target-path deprecations only for values other than the defaults, as dbt-core does', async () => {
+    const events = async (yml: string) =>
+      (await load(`name: shop\n${yml}`)).deprecations.map((d) => d.event);
+    // dbt's check_config_path passes `logs` and `target`: many packages spell the defaults out.
+    expect(await events('target-path: target\nlog-path: "logs"\n')).toEqual([]);
+    expect(await events('target-path: build\nlog-path: my_logs\n')).toEqual([
+      'ConfigLogPathDeprecation',
+      'ConfigTargetPathDeprecation',
+    ]);
+    expect(await events('source-paths: [models]\n')).toEqual(['ConfigSourcePathDeprecation']);
+  });
+
   it('reads the old names source-paths and data-paths as model-paths and seed-paths', async () => {
     const project = await load('name: shop\nsource-paths: [sql]\ndata-paths: [csv]\n');
     expect(project.modelPaths).toEqual(['sql']);

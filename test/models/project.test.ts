@@ -76,7 +76,7 @@ describeEachEngine('a built dbt project', (engine) => {
   it('infers seed column types: integer, text, date, boolean, number', async () => {
     const cols = await f.with((p) => p.engine.describe(f.schema, 'customers'));
     const types = Object.fromEntries(cols!.map((c) => [c.name, c.type.toLowerCase()]));
-    expect(types.id).toBe('bigint');
+    expect(types.id).toBe('integer');
     expect(types.name).toMatch(/^(varchar|text)$/);
     expect(types.signup_date).toBe('date');
     expect(types.active).toBe('boolean');

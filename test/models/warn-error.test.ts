@@ -86,7 +86,7 @@ describeEachEngine('warn-error in a run', (engine) => {
     f = new DbtFixture('failing', engine);
     f.write(
       'dbt_project.yml',
-      "name: failing\nversion: '1.0.0'\nprofile: tributary_test\ntarget-path: target\n",
+      "name: failing\nversion: '1.0.0'\nprofile: tributary_test\ntarget-path: build_output\n",
     );
     // Only a warning: 1 of 3 names is null.
     f.write(

@@ -2,9 +2,10 @@
  * The DuckDB engine: the embedded default warehouse. One instance per database file; queries on
  * the shared connection run one at a time, and a transaction gets a connection of its own.
  */
-import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from './api.js';
+import { duckdb, type DuckDBInstance, type DuckDBConnection, type DuckDBValue } from './api.js';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { lazyEngine } from '../lazy.js';
 import { ensureSchemaOnce, Mutex, profiled, toTableInfos } from '../session.js';
 import { qualified, quoteIdentifier, quoteString } from '../sql.js';
 import {
@@ -391,7 +392,7 @@ export async function openDuckDB(options: DuckDBEngineOptions): Promise<Engine> 
   if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
   let instance: DuckDBInstance;
   try {
-    instance = await DuckDBInstance.create(options.path, options.settings);
+    instance = await duckdb().DuckDBInstance.create(options.path, options.settings);
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     // Classified like any statement's failure: another process holding the file is a conflict.
@@ -402,4 +403,19 @@ export async function openDuckDB(options: DuckDBEngineOptions): Promise<Engine> 
   }
   const connection = await instance.connect();
   return new DuckDBEngineImpl(instance, connection, true);
+}
+
+/**
+ * An in-memory DuckDB database opened on first use (see engines/lazy.ts): until a statement runs
+ * it costs nothing, and neither DuckDB's library nor its threads are loaded. Its catalog is
+ * `memory`, as every in-memory database's. Settings would be checked only when it opens, so a
+ * database with settings is opened at once by `openDuckDB` instead.
+ */
+export function openInMemoryDuckDBLazily(): Engine {
+  return lazyEngine(() => openDuckDB({ path: ':memory:' }), {
+    kind: 'duckdb',
+    capabilities,
+    dialect: duckdbDialect,
+    processLocal: true,
+  });
 }

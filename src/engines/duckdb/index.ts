@@ -1,5 +1,5 @@
 /** DuckDB adapter: the embedded default engine. */
-export { openDuckDB } from './engine.js';
+export { openDuckDB, openInMemoryDuckDBLazily } from './engine.js';
 export {
   DuckDBSandbox,
   type SandboxOptions,

@@ -7,7 +7,7 @@
  */
 import { constants } from 'node:fs';
 import { copyFile, rename, rm } from 'node:fs/promises';
-import { DuckDBInstance, type DuckDBConnection } from './api.js';
+import { duckdb, type DuckDBConnection } from './api.js';
 import { quoteIdentifier } from '../sql.js';
 
 /** What a masked text value reads (NULL stays NULL, so `count(col)` and "has a value" hold). */
@@ -117,7 +117,7 @@ export async function writeMaskedCopy(
   await copyFile(source, tmp, constants.COPYFILE_FICLONE);
   const out: MaskedCopy = { columns: {}, withheld: [] };
   try {
-    const instance = await DuckDBInstance.create(tmp);
+    const instance = await duckdb().DuckDBInstance.create(tmp);
     const c = await instance.connect();
     try {
       const relations = (await rows(

@@ -8,7 +8,13 @@
  * statement is also checked against a role's read rules on its parse tree before DuckDB prepares
  * it, and server folders are shown as lake-relative paths in errors and results.
  */
-import { DuckDBInstance, StatementType, type DuckDBConnection, type DuckDBValue } from './api.js';
+import {
+  duckdb,
+  type DuckDBInstance,
+  type StatementType,
+  type DuckDBConnection,
+  type DuckDBValue,
+} from './api.js';
 import { TributaryError } from '../../core/index.js';
 import type { ColumnInfo, Row } from '../types.js';
 import {
@@ -51,31 +57,37 @@ export interface SandboxResult {
   truncated: boolean;
 }
 
-const STATEMENT_NAMES: Partial<Record<StatementType, string>> = {
-  [StatementType.INSERT]: 'INSERT',
-  [StatementType.UPDATE]: 'UPDATE',
-  [StatementType.DELETE]: 'DELETE',
-  [StatementType.CREATE]: 'CREATE',
-  [StatementType.ALTER]: 'ALTER',
-  [StatementType.DROP]: 'DROP',
-  [StatementType.COPY]: 'COPY',
-  [StatementType.COPY_DATABASE]: 'COPY',
-  [StatementType.ATTACH]: 'ATTACH',
-  [StatementType.DETACH]: 'DETACH',
-  [StatementType.SET]: 'SET',
-  [StatementType.VARIABLE_SET]: 'SET',
-  [StatementType.PRAGMA]: 'PRAGMA',
-  [StatementType.LOAD]: 'LOAD or INSTALL',
-  [StatementType.EXTENSION]: 'INSTALL',
-  [StatementType.UPDATE_EXTENSIONS]: 'UPDATE EXTENSIONS',
-  [StatementType.EXPORT]: 'EXPORT',
-  [StatementType.CALL]: 'CALL',
-  [StatementType.TRANSACTION]: 'a transaction statement',
-  [StatementType.VACUUM]: 'VACUUM',
-  [StatementType.CREATE_FUNC]: 'CREATE FUNCTION',
-  [StatementType.MERGE_INTO]: 'MERGE',
-  [StatementType.EXPLAIN]: 'EXPLAIN',
-};
+let namesOfStatements: Partial<Record<StatementType, string>> | undefined;
+
+/** What a refusal calls each statement type (built on first use: DuckDB loads lazily). */
+function statementNames(): Partial<Record<StatementType, string>> {
+  const S = duckdb().StatementType;
+  return (namesOfStatements ??= {
+    [S.INSERT]: 'INSERT',
+    [S.UPDATE]: 'UPDATE',
+    [S.DELETE]: 'DELETE',
+    [S.CREATE]: 'CREATE',
+    [S.ALTER]: 'ALTER',
+    [S.DROP]: 'DROP',
+    [S.COPY]: 'COPY',
+    [S.COPY_DATABASE]: 'COPY',
+    [S.ATTACH]: 'ATTACH',
+    [S.DETACH]: 'DETACH',
+    [S.SET]: 'SET',
+    [S.VARIABLE_SET]: 'SET',
+    [S.PRAGMA]: 'PRAGMA',
+    [S.LOAD]: 'LOAD or INSTALL',
+    [S.EXTENSION]: 'INSTALL',
+    [S.UPDATE_EXTENSIONS]: 'UPDATE EXTENSIONS',
+    [S.EXPORT]: 'EXPORT',
+    [S.CALL]: 'CALL',
+    [S.TRANSACTION]: 'a transaction statement',
+    [S.VACUUM]: 'VACUUM',
+    [S.CREATE_FUNC]: 'CREATE FUNCTION',
+    [S.MERGE_INTO]: 'MERGE',
+    [S.EXPLAIN]: 'EXPLAIN',
+  });
+}
 
 /** Words a read-only statement may start with. */
 const READ_KEYWORDS = new Set([
@@ -154,7 +166,9 @@ export class DuckDBSandbox {
   ) {}
 
   static async open(options: SandboxOptions): Promise<DuckDBSandbox> {
-    const instance = await DuckDBInstance.create(options.path, { access_mode: 'READ_ONLY' });
+    const instance = await duckdb().DuckDBInstance.create(options.path, {
+      access_mode: 'READ_ONLY',
+    });
     const setup = await instance.connect();
     try {
       const list = options.allowedDirectories
@@ -253,6 +267,7 @@ export class DuckDBSandbox {
       throw explain(err, this.policy?.pathAliases);
     }
     const type = prepared.statementType;
+    const StatementType = duckdb().StatementType;
     // DuckDB turns some other statements into SELECTs (PRAGMA x is a table function call), so
     // the statement's first word is checked too.
     const first = firstKeyword(sql);
@@ -264,7 +279,7 @@ export class DuckDBSandbox {
     }
     if (type !== StatementType.SELECT) {
       throw refuse(
-        `refused: only SELECT queries are allowed here, and this is ${STATEMENT_NAMES[type] ?? `a statement of type ${StatementType[type]}`}`,
+        `refused: only SELECT queries are allowed here, and this is ${statementNames()[type] ?? `a statement of type ${StatementType[type]}`}`,
         'this connection reads the warehouse; changes go through the pipeline',
       );
     }

@@ -2,54 +2,60 @@
  * DuckDB type ids → how their values arrive in JSON. The map is exhaustive over DuckDBTypeId,
  * so a DuckDB upgrade that adds a type does not compile until someone decides how to show it.
  */
-import { DuckDBTypeId, type DuckDBResultReader } from './api.js';
+import { duckdb, type DuckDBTypeId, type DuckDBResultReader } from './api.js';
 import type { ColumnInfo, JsonKind, LogicalType } from '../types.js';
 
-export const jsonKindByTypeId: Record<DuckDBTypeId, JsonKind> = {
-  [DuckDBTypeId.INVALID]: 'string',
-  [DuckDBTypeId.BOOLEAN]: 'boolean',
-  [DuckDBTypeId.TINYINT]: 'number',
-  [DuckDBTypeId.SMALLINT]: 'number',
-  [DuckDBTypeId.INTEGER]: 'number',
-  // 64-bit and wider integers and decimals leave as strings: JSON numbers lose precision past 2^53.
-  [DuckDBTypeId.BIGINT]: 'string',
-  [DuckDBTypeId.UTINYINT]: 'number',
-  [DuckDBTypeId.USMALLINT]: 'number',
-  [DuckDBTypeId.UINTEGER]: 'number',
-  [DuckDBTypeId.UBIGINT]: 'string',
-  [DuckDBTypeId.FLOAT]: 'number',
-  [DuckDBTypeId.DOUBLE]: 'number',
-  [DuckDBTypeId.TIMESTAMP]: 'string',
-  [DuckDBTypeId.DATE]: 'string',
-  [DuckDBTypeId.TIME]: 'string',
-  [DuckDBTypeId.INTERVAL]: 'string',
-  [DuckDBTypeId.HUGEINT]: 'string',
-  [DuckDBTypeId.UHUGEINT]: 'string',
-  [DuckDBTypeId.VARCHAR]: 'string',
-  [DuckDBTypeId.BLOB]: 'string',
-  [DuckDBTypeId.DECIMAL]: 'string',
-  [DuckDBTypeId.TIMESTAMP_S]: 'string',
-  [DuckDBTypeId.TIMESTAMP_MS]: 'string',
-  [DuckDBTypeId.TIMESTAMP_NS]: 'string',
-  [DuckDBTypeId.ENUM]: 'string',
-  [DuckDBTypeId.LIST]: 'list',
-  [DuckDBTypeId.STRUCT]: 'object',
-  [DuckDBTypeId.MAP]: 'object',
-  [DuckDBTypeId.ARRAY]: 'list',
-  [DuckDBTypeId.UUID]: 'string',
-  [DuckDBTypeId.UNION]: 'object',
-  [DuckDBTypeId.BIT]: 'string',
-  [DuckDBTypeId.TIME_TZ]: 'string',
-  [DuckDBTypeId.TIMESTAMP_TZ]: 'string',
-  [DuckDBTypeId.ANY]: 'string',
-  [DuckDBTypeId.BIGNUM]: 'string',
-  [DuckDBTypeId.SQLNULL]: 'string',
-  [DuckDBTypeId.STRING_LITERAL]: 'string',
-  [DuckDBTypeId.INTEGER_LITERAL]: 'string',
-  [DuckDBTypeId.TIME_NS]: 'string',
-  [DuckDBTypeId.GEOMETRY]: 'string',
-  [DuckDBTypeId.VARIANT]: 'object',
-};
+let kinds: Record<DuckDBTypeId, JsonKind> | undefined;
+
+/** The map (built on first use: DuckDB loads lazily). */
+export function jsonKindByTypeId(): Record<DuckDBTypeId, JsonKind> {
+  const T = duckdb().DuckDBTypeId;
+  return (kinds ??= {
+    [T.INVALID]: 'string',
+    [T.BOOLEAN]: 'boolean',
+    [T.TINYINT]: 'number',
+    [T.SMALLINT]: 'number',
+    [T.INTEGER]: 'number',
+    // 64-bit and wider integers and decimals leave as strings: JSON numbers lose precision past 2^53.
+    [T.BIGINT]: 'string',
+    [T.UTINYINT]: 'number',
+    [T.USMALLINT]: 'number',
+    [T.UINTEGER]: 'number',
+    [T.UBIGINT]: 'string',
+    [T.FLOAT]: 'number',
+    [T.DOUBLE]: 'number',
+    [T.TIMESTAMP]: 'string',
+    [T.DATE]: 'string',
+    [T.TIME]: 'string',
+    [T.INTERVAL]: 'string',
+    [T.HUGEINT]: 'string',
+    [T.UHUGEINT]: 'string',
+    [T.VARCHAR]: 'string',
+    [T.BLOB]: 'string',
+    [T.DECIMAL]: 'string',
+    [T.TIMESTAMP_S]: 'string',
+    [T.TIMESTAMP_MS]: 'string',
+    [T.TIMESTAMP_NS]: 'string',
+    [T.ENUM]: 'string',
+    [T.LIST]: 'list',
+    [T.STRUCT]: 'object',
+    [T.MAP]: 'object',
+    [T.ARRAY]: 'list',
+    [T.UUID]: 'string',
+    [T.UNION]: 'object',
+    [T.BIT]: 'string',
+    [T.TIME_TZ]: 'string',
+    [T.TIMESTAMP_TZ]: 'string',
+    [T.ANY]: 'string',
+    [T.BIGNUM]: 'string',
+    [T.SQLNULL]: 'string',
+    [T.STRING_LITERAL]: 'string',
+    [T.INTEGER_LITERAL]: 'string',
+    [T.TIME_NS]: 'string',
+    [T.GEOMETRY]: 'string',
+    [T.VARIANT]: 'object',
+  });
+}
 
 /** DuckDB's name for a portable logical type. */
 export function duckdbTypeName(type: LogicalType): string {
@@ -76,9 +82,10 @@ export function duckdbTypeName(type: LogicalType): string {
 /** The columns of a result as the Engine interface describes them. */
 export function readerColumns(reader: DuckDBResultReader): ColumnInfo[] {
   const types = reader.columnTypes();
+  const kinds = jsonKindByTypeId();
   return reader.columnNames().map((name, i) => ({
     name,
     type: types[i]!.toString(),
-    kind: jsonKindByTypeId[types[i]!.typeId],
+    kind: kinds[types[i]!.typeId],
   }));
 }

@@ -4,6 +4,7 @@
  */
 import { TributaryError } from '../../core/index.js';
 import type { ForecastMethod, ForecastOptions } from '../method.js';
+import { arima } from './arima.js';
 import { comb } from './comb.js';
 import { ets } from './ets.js';
 import { damped, holt, ses } from './exponential-smoothing.js';
@@ -21,6 +22,7 @@ const ALL: readonly ForecastMethod[] = [
   holt,
   damped,
   ets,
+  arima,
   theta,
   otm,
   dotm,
@@ -51,7 +53,7 @@ export function methodByName(name: string): ForecastMethod {
 /**
  * The next simpler method to try when a series is too short for `name` (each step needs no more
  * history than the one above it): ets -> ses -> naive, mstl -> seasonal_naive -> naive,
- * theta -> ses -> naive,
+ * arima -> ses -> naive, theta -> ses -> naive,
  * otm and dotm -> theta. `naive` (one value) is the bottom and has none.
  */
 const FALLBACK: Readonly<Record<string, string>> = {
@@ -61,6 +63,7 @@ const FALLBACK: Readonly<Record<string, string>> = {
   holt: 'ses',
   damped: 'holt',
   ets: 'ses',
+  arima: 'ses',
   theta: 'ses',
   otm: 'theta',
   dotm: 'theta',

@@ -309,21 +309,58 @@ async function readShard(
           before: result.trimmedBefore,
         };
     }
-    for (const record of result.records) {
-      const line = renderLine(record);
-      const { shardId: id, sequenceNumber, arrivalMs } = record;
-      tail.pending.push({
-        record: { shardId: id, sequenceNumber, arrivalMs },
-        line: line.bytes,
-        rejected: line.rejected !== undefined,
-        slab: line.slab,
-      });
-      tail.bytes += line.bytes.length;
-    }
+    renderInto(tail, result.records);
     if (!result.records.length) break;
     tail.next = result.next;
   }
   return { tail, ...(gap ? { gap } : {}) };
+}
+
+/**
+ * Reads ahead into the tails a table's last look kept (new records of shards it already
+ * follows), without cutting: the flusher thread does this as each group's frames arrive, so the
+ * frame cache reads past them in milliseconds and gives the log's staging buffers back while
+ * they are still warm (a look only once a second kept a second of them out of the log's pool,
+ * and the log built later frames in fresh memory: page faults, issue 15). Only what a look
+ * would read next is read, into the tail's own lists; the next look still checks that each tail
+ * follows the committed cursor (and drops it if not), so this never decides what is cut. A shard
+ * with no tail waits for the next look; a read that meets retention drops its tail (the look
+ * reads from the cursor and tells the gap). The caller runs it between the table's flushes.
+ */
+export async function readAhead(log: StreamLog, table: StreamSourceTable): Promise<void> {
+  const tails = tailsOf(log, table.id);
+  const maxBytes = table.buffer.maxBytes;
+  for (const [shardId, tail] of tails) {
+    while (tail.bytes < maxBytes) {
+      const result = await log.read(table.stream, shardId, tail.next, {
+        maxRecords: readRecordsOf(log),
+        maxBytes: Math.max(1, maxBytes - tail.bytes),
+      });
+      if (tails.get(shardId) !== tail) break;
+      if (result.trimmedBefore !== undefined) {
+        tails.delete(shardId);
+        break;
+      }
+      if (!result.records.length) break;
+      renderInto(tail, result.records);
+      tail.next = result.next;
+    }
+  }
+}
+
+/** Renders records read after a tail's last one into its lines. */
+function renderInto(tail: ShardTail, records: readonly LogRecord[]): void {
+  for (const record of records) {
+    const line = renderLine(record);
+    const { shardId: id, sequenceNumber, arrivalMs } = record;
+    tail.pending.push({
+      record: { shardId: id, sequenceNumber, arrivalMs },
+      line: line.bytes,
+      rejected: line.rejected !== undefined,
+      slab: line.slab,
+    });
+    tail.bytes += line.bytes.length;
+  }
 }
 
 /**

@@ -11,7 +11,7 @@ import { lakeKeys, type ObjectStore } from '../../lake/index.js';
 import type { StreamSourceTable } from '../../project/index.js';
 import type { StreamLog } from '../log.js';
 import type { FlushFence } from './fence.js';
-import { flushOnce, type FlushResult, type RetentionGap } from './flusher.js';
+import { flushOnce, readAhead, type FlushResult, type RetentionGap } from './flusher.js';
 
 export interface StreamFlusherOptions {
   store: ObjectStore;
@@ -61,6 +61,8 @@ export class StreamFlusher implements FlushService {
   private readonly chains = new Map<string, Promise<unknown>>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly swept = new Set<string>();
+  /** Each table's read-ahead queued behind its flushes and not started yet (at most one). */
+  private readonly readingAhead = new Map<string, Promise<void>>();
   private running = false;
   private stopped = false;
 
@@ -95,6 +97,35 @@ export class StreamFlusher implements FlushService {
       if (!result.batch || result.waiting.records === 0) break;
     }
     return { results, missingStream: false };
+  }
+
+  /**
+   * New records of `stream` are durable: the tables on it read them into their tails now
+   * (flusher.ts readAhead), between looks, rather than at the next look. At most one read-ahead
+   * per table waits behind its flushes; it never cuts a batch. Settles once the read-ahead
+   * asked for (or the one already waiting) is done; errors go to `onError`.
+   */
+  readAhead(stream: string): Promise<void> {
+    if (this.stopped || this.opts.fence) return Promise.resolve();
+    const queued: Promise<unknown>[] = [];
+    for (const table of this.opts.tables) {
+      if (table.stream !== stream) continue;
+      const waiting = this.readingAhead.get(table.id);
+      if (waiting) {
+        queued.push(waiting);
+        continue;
+      }
+      const done = this.serialised(table, () => {
+        this.readingAhead.delete(table.id);
+        return readAhead(this.opts.log, table);
+      }).catch((err: unknown) => {
+        this.readingAhead.delete(table.id);
+        this.opts.onError?.(table, err);
+      });
+      this.readingAhead.set(table.id, done);
+      queued.push(done);
+    }
+    return Promise.all(queued).then(() => undefined);
   }
 
   /** Stops the timers and waits for the flushes in progress to commit. */

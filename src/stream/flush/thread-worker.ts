@@ -157,6 +157,7 @@ port.on('message', (message: ToFlusher) => {
         lastCounter: message.lastCounter,
         where: message.where,
       });
+      void flusher.readAhead(message.stream);
       return;
     case 'reply': {
       const waiter = pending.get(message.id);
