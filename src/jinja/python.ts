@@ -269,6 +269,31 @@ function isDigitChar(c: string): boolean {
   return /\p{No}/u.test(c) && /^\p{Nd}$/u.test(c.normalize('NFKD'));
 }
 
+/** The str predicates that follow Unicode categories (isdecimal, isidentifier…). */
+function strCategoryTest(s: string, name: string): boolean | typeof NO_METHOD {
+  switch (name) {
+    case 'isdecimal':
+      return /^\p{Nd}+$/u.test(s);
+    case 'isdigit':
+      return s !== '' && Array.from(s).every(isDigitChar);
+    case 'isnumeric':
+      return /^[\p{Nd}\p{Nl}\p{No}]+$/u.test(s);
+    case 'isidentifier':
+      return /^[\p{XID_Start}_]\p{XID_Continue}*$/u.test(s);
+    case 'isascii':
+      return !/[\u0080-\u{10ffff}]/u.test(s);
+    case 'isprintable':
+      return !/[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Cn}\p{Zl}\p{Zp}\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]/u.test(
+        s,
+      );
+    case 'isalpha':
+      return /^\p{L}+$/u.test(s);
+    case 'isalnum':
+      return /^[\p{L}\p{N}]+$/u.test(s);
+  }
+  return NO_METHOD;
+}
+
 function strMethod(s: string, name: string, a: unknown[], kw: Record<string, unknown>): unknown {
   switch (name) {
     case 'upper':
@@ -335,24 +360,6 @@ function strMethod(s: string, name: string, a: unknown[], kw: Record<string, unk
       return pyTitle(s);
     case 'capitalize':
       return pyCapitalize(s);
-    case 'isdecimal':
-      return /^\p{Nd}+$/u.test(s);
-    case 'isdigit':
-      return s !== '' && Array.from(s).every(isDigitChar);
-    case 'isnumeric':
-      return /^[\p{Nd}\p{Nl}\p{No}]+$/u.test(s);
-    case 'isidentifier':
-      return /^[\p{XID_Start}_]\p{XID_Continue}*$/u.test(s);
-    case 'isascii':
-      return !/[\u0080-\u{10ffff}]/u.test(s);
-    case 'isprintable':
-      return !/[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Cn}\p{Zl}\p{Zp}\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]/u.test(
-        s,
-      );
-    case 'isalpha':
-      return /^\p{L}+$/u.test(s);
-    case 'isalnum':
-      return /^[\p{L}\p{N}]+$/u.test(s);
     case 'isspace':
       return s.length > 0 && Array.from(s).every(isWs);
     case 'isupper':
@@ -391,7 +398,7 @@ function strMethod(s: string, name: string, a: unknown[], kw: Record<string, unk
     case 'encode':
       return s;
   }
-  return NO_METHOD;
+  return strCategoryTest(s, name);
 }
 
 function truthyArg(v: unknown): boolean {
