@@ -11,7 +11,11 @@ export type Expr =
   | { k: 'dict'; keys: Expr[]; values: Expr[] }
   | { k: 'getattr'; obj: Expr; attr: string; line: number }
   | { k: 'getitem'; obj: Expr; index: Expr; line: number }
-  | { k: 'slice'; start: Expr | null; stop: Expr | null; step: Expr | null }
+  /**
+   * `lenient`: a slice of a constant that Jinja2 folds while compiling, where the sandbox's
+   * getitem gives Undefined for what has no slices (runtime/fold.ts); set after parsing.
+   */
+  | { k: 'slice'; start: Expr | null; stop: Expr | null; step: Expr | null; lenient: boolean }
   | ({ k: 'call'; fn: Expr; line: number } & Args)
   | ({ k: 'filter'; node: Expr | null; name: string; line: number } & Args)
   | ({ k: 'test'; node: Expr; name: string; negate: boolean; line: number } & Args)

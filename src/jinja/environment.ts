@@ -8,6 +8,7 @@ import { TemplateSyntaxError } from './errors.js';
 import { parseTemplate, type ParsedTemplate } from './parser.js';
 import { analyzeScopes } from './scoping.js';
 import { unknownAtCompile } from './compile-checks.js';
+import { foldConstants } from './runtime/fold.js';
 import {
   TemplateReference,
   frameFor,
@@ -86,6 +87,11 @@ export class JinjaEnvironment {
         file,
         unknown.line,
       );
+    if (parsed.foldable) {
+      // Folding a constant dict with an unhashable key fails Jinja2's compile.
+      const err = foldConstants([parsed.body, ...parsed.snapshots.values()], this.env);
+      if (err) throw new TemplateSyntaxError(err.message, file, err.line);
+    }
     const macroNodes = new Map<string, MacroNode>();
     for (const m of parsed.macros) macroNodes.set(m.name, m);
     const snapshots = new Map<string, JinjaTemplate>();

@@ -3,16 +3,18 @@
  * (textwrap.wrap), `filesizeformat`, `urlize` (jinja2.utils.urlize), `xmlattr` and `random`.
  */
 import { pySplitlines, pyToFixed } from './python.js';
-import type { FilterImpl } from './runtime/state.js';
+import { undef, type FilterImpl } from './runtime/state.js';
 import {
   JinjaUndefined,
   TemplateRuntimeError,
   dictEntries,
   failUndefined,
+  isDictView,
   isMapping,
   isNumber,
   num,
   pyIter,
+  pyEq,
   pyLen,
   pyRepr,
   pyStr,
@@ -234,10 +236,22 @@ const xmlattr: FilterImpl = (_st, v, a, kw) => {
   return truthy(opt(kw, a, 0, 'autospace', true)) && rv ? ` ${rv}` : rv;
 };
 
-const random: FilterImpl = (_st, v) => {
+/**
+ * random.choice(seq): `seq[i]` for a random i below len(seq), so a dict answers for the int key
+ * i (KeyError when it has none) and dict views, which have no [], raise. Jinja2 turns the
+ * IndexError of an empty sequence into Undefined.
+ */
+const random: FilterImpl = (st, v) => {
   const n = pyLen(v);
-  if (!n) throw new TemplateRuntimeError('Cannot choose from an empty sequence');
-  return pyIter(v)[Math.floor(Math.random() * n)];
+  if (!n) return undef(st, null, 'No random item, sequence was empty.');
+  const i = Math.floor(Math.random() * n);
+  if (isMapping(v)) {
+    const hit = dictEntries(v).find(([k]) => pyEq(k, i));
+    if (!hit) throw new TemplateRuntimeError(`KeyError: ${i}`);
+    return hit[1];
+  }
+  if (isDictView(v)) throw new TemplateRuntimeError(`'${typeName(v)}' object is not subscriptable`);
+  return pyIter(v)[i];
 };
 
 /** The filters of this module by name. */

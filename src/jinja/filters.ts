@@ -169,9 +169,20 @@ function intOpt(
   return Math.trunc(num(v));
 }
 
+/** Python's int() and float() read any Unicode decimal digit ('٣' is 3): as ASCII digits. */
+function asciiDigits(s: string): string {
+  if (!/[\u0080-\u{10ffff}]/u.test(s)) return s;
+  return s.replace(/\p{Nd}/gu, (c) => {
+    // Decimal digits come in runs that start at 0 (some runs hold several sets of ten).
+    let start = c.codePointAt(0)!;
+    while (/\p{Nd}/u.test(String.fromCodePoint(start - 1))) start--;
+    return String(((c.codePointAt(0)! - start) % 10) as number);
+  });
+}
+
 /** Python float('…') parsing; null when Python would raise ValueError. */
 function parsePyFloat(s: string): number | null {
-  const t = s.trim().toLowerCase();
+  const t = asciiDigits(s).trim().toLowerCase();
   if (/^[+-]?(inf|infinity)$/.test(t)) return t.startsWith('-') ? -Infinity : Infinity;
   if (/^[+-]?nan$/.test(t)) return NaN;
   if (!/^[+-]?((\d(_?\d)*)(\.(\d(_?\d)*)?)?|\.\d(_?\d)*)(e[+-]?\d(_?\d)*)?$/.test(t)) return null;
@@ -180,7 +191,7 @@ function parsePyFloat(s: string): number | null {
 
 /** Python int('…', base) parsing; null when Python would raise ValueError. */
 function parsePyInt(s: string, base: number): number | null {
-  let t = s.trim().toLowerCase().replace(/_/g, '');
+  let t = asciiDigits(s).trim().toLowerCase().replace(/_/g, '');
   let sign = 1;
   if (t.startsWith('-') || t.startsWith('+')) {
     if (t[0] === '-') sign = -1;

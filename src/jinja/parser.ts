@@ -17,10 +17,22 @@ export interface ParsedTemplate {
   snapshots: Map<string, Stmt[]>;
   /** `{% block %}`s by name, for `self.name()`. */
   blocks: Map<string, BlockNode>;
+  /**
+   * Whether Jinja2's constant folding would show (runtime/fold.ts): a dict literal with a
+   * computed constant key, or a slice of a constant.
+   */
+  foldable: boolean;
 }
 
 /** Filters Jinja2 cannot fold at compile time: they take the render context. */
-const CONTEXT_FILTERS = new Set(['map', 'select', 'reject', 'selectattr', 'rejectattr', 'random']);
+export const CONTEXT_FILTERS = new Set([
+  'map',
+  'select',
+  'reject',
+  'selectattr',
+  'rejectattr',
+  'random',
+]);
 
 /**
  * Whether Jinja2's optimizer folds an expression to a constant when compiling (nodes.py
@@ -106,6 +118,7 @@ class Parser {
   private loopDepth = 0;
   private lastBlockBegin: Token | null = null;
   private readonly blocks = new Map<string, BlockNode>();
+  private foldable = false;
 
   constructor(
     private readonly tokens: Token[],
@@ -123,6 +136,7 @@ class Parser {
       docs: this.docs,
       snapshots: this.snapshots,
       blocks: this.blocks,
+      foldable: this.foldable,
     };
   }
 
@@ -820,7 +834,9 @@ class Parser {
     while (!this.isOp('}')) {
       if (keys.length) this.expectOp(',');
       if (this.isOp('}')) break;
-      keys.push(this.parseExpression(true));
+      const key = this.parseExpression(true);
+      if (key.k !== 'const' && !this.foldable && isConstant(key)) this.foldable = true;
+      keys.push(key);
       this.expectOp(':');
       values.push(this.parseExpression(true));
     }
@@ -850,6 +866,8 @@ class Parser {
         }
         this.expectOp(']');
         const index = items.length === 1 ? items[0]! : { k: 'tuple' as const, items };
+        if (index.k === 'slice' && !this.foldable && isConstant(node) && isConstant(index))
+          this.foldable = true;
         node = { k: 'getitem', obj: node, index, line: t.line };
       } else if (this.isOp('(')) {
         node = { k: 'call', fn: node, line: t.line, ...this.parseCallArgs() };
@@ -870,7 +888,7 @@ class Parser {
     if (this.skipOp(':')) {
       if (!this.isOp(']') && !this.isOp(',')) step = this.parseExpression(true);
     }
-    return { k: 'slice', start, stop, step };
+    return { k: 'slice', start, stop, step, lenient: false };
   }
 
   private parseCallArgs(): Args {

@@ -5,6 +5,7 @@
  * follows CPython's rules rather than JavaScript's.
  */
 import type { PyFloat } from './values.js';
+import { hasNumberMethod, isPyNumber, numberMethod } from './python-numbers.js';
 import {
   TemplateRuntimeError,
   JinjaUndefined,
@@ -249,13 +250,58 @@ function pyExpandtabs(s: string, size: number): string {
   return out;
 }
 
+/**
+ * str.casefold(): upper-then-lower case gives Unicode's full case folding (ß -> ss, final
+ * sigma -> σ) except for dotless ı, which does not fold, and Cherokee, which folds to upper case.
+ */
+function pyCasefold(s: string): string {
+  if (!/[\u0080-\u{10ffff}]/u.test(s)) return s.toLowerCase();
+  return Array.from(s, (c) => {
+    if (c === 'ı') return c;
+    if (/[\u13a0-\u13fd\uab70-\uabbf]/.test(c)) return c.toUpperCase();
+    return c.toUpperCase().toLowerCase();
+  }).join('');
+}
+
+/** str.isdigit() for one character: a decimal digit, or one that decomposes to one (², ①). */
+function isDigitChar(c: string): boolean {
+  if (/\p{Nd}/u.test(c)) return true;
+  return /\p{No}/u.test(c) && /^\p{Nd}$/u.test(c.normalize('NFKD'));
+}
+
+/** The str predicates that follow Unicode categories (isdecimal, isidentifier…). */
+function strCategoryTest(s: string, name: string): boolean | typeof NO_METHOD {
+  switch (name) {
+    case 'isdecimal':
+      return /^\p{Nd}+$/u.test(s);
+    case 'isdigit':
+      return s !== '' && Array.from(s).every(isDigitChar);
+    case 'isnumeric':
+      return /^[\p{Nd}\p{Nl}\p{No}]+$/u.test(s);
+    case 'isidentifier':
+      return /^[\p{XID_Start}_]\p{XID_Continue}*$/u.test(s);
+    case 'isascii':
+      return !/[\u0080-\u{10ffff}]/u.test(s);
+    case 'isprintable':
+      return !/[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Cn}\p{Zl}\p{Zp}\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]/u.test(
+        s,
+      );
+    case 'isalpha':
+      return /^\p{L}+$/u.test(s);
+    case 'isalnum':
+      return /^[\p{L}\p{N}]+$/u.test(s);
+  }
+  return NO_METHOD;
+}
+
 function strMethod(s: string, name: string, a: unknown[], kw: Record<string, unknown>): unknown {
   switch (name) {
     case 'upper':
       return s.toUpperCase();
     case 'lower':
-    case 'casefold':
       return s.toLowerCase();
+    case 'casefold':
+      return pyCasefold(s);
     case 'swapcase':
       return Array.from(s, (c) => (c === c.toUpperCase() ? c.toLowerCase() : c.toUpperCase())).join(
         '',
@@ -314,14 +360,6 @@ function strMethod(s: string, name: string, a: unknown[], kw: Record<string, unk
       return pyTitle(s);
     case 'capitalize':
       return pyCapitalize(s);
-    case 'isdigit':
-    case 'isnumeric':
-    case 'isdecimal':
-      return /^\p{Nd}+$/u.test(s);
-    case 'isalpha':
-      return /^\p{L}+$/u.test(s);
-    case 'isalnum':
-      return /^[\p{L}\p{N}]+$/u.test(s);
     case 'isspace':
       return s.length > 0 && Array.from(s).every(isWs);
     case 'isupper':
@@ -360,7 +398,7 @@ function strMethod(s: string, name: string, a: unknown[], kw: Record<string, unk
     case 'encode':
       return s;
   }
-  return NO_METHOD;
+  return strCategoryTest(s, name);
 }
 
 function truthyArg(v: unknown): boolean {
@@ -614,12 +652,12 @@ export function callPyMethod(
   if (Array.isArray(obj)) return listMethod(obj, name, args, kwargs);
   if (obj instanceof PyDict) return pyDictMethod(obj, name, args, kwargs);
   if (isDict(obj)) return dictMethod(obj, name, args, kwargs);
-  if (isNumber(obj) && name === 'is_integer') return !isFloat(obj) || Number.isInteger(num(obj));
+  if (isPyNumber(obj) && hasNumberMethod(obj, name)) return numberMethod(obj, name, args, kwargs);
   return NO_METHOD;
 }
 
 const STR_METHODS = new Set(
-  'upper lower casefold swapcase strip lstrip rstrip split rsplit startswith endswith replace format join find index rfind rindex count title capitalize isdigit isnumeric isdecimal isalpha isalnum isspace isupper islower istitle zfill splitlines partition rpartition center ljust rjust removeprefix removesuffix encode expandtabs'.split(
+  'upper lower casefold swapcase strip lstrip rstrip split rsplit startswith endswith replace format join find index rfind rindex count title capitalize isdigit isnumeric isdecimal isalpha isalnum isspace isupper islower istitle isidentifier isascii isprintable zfill splitlines partition rpartition center ljust rjust removeprefix removesuffix encode expandtabs'.split(
     ' ',
   ),
 );
@@ -759,6 +797,18 @@ function formatNumberBody(
 const PERCENT_RE =
   /%(?:\(([^)]*)\))?([-+ #0]*)(\*|\d+)?(?:\.(\*|\d+))?[hlL]?([diouxXeEfFgGcrsa%])?/g;
 
+/** `'%c' % value`: a one-character str, or an int code point. */
+function percentChar(value: unknown): string {
+  if (typeof value === 'string' && [...value].length === 1) return value;
+  if (isNumber(value) && !isFloat(value)) {
+    const n = num(value);
+    if (n < 0 || n >= 0x110000 || typeof value === 'bigint')
+      throw new TemplateRuntimeError('%c arg not in range(0x110000)');
+    return String.fromCodePoint(n);
+  }
+  throw new TemplateRuntimeError('%c requires int or char');
+}
+
 /** Python's `format % values` for strings. */
 export function percentFormat(fmt: string, values: unknown): string {
   const mapping = isDict(values)
@@ -796,12 +846,14 @@ export function percentFormat(fmt: string, values: unknown): string {
       s = type === 's' ? pyStr(value) : pyRepr(value);
       if (p !== null) s = s.slice(0, p);
     } else if (type === 'c') {
-      s = typeof value === 'string' ? value : String.fromCodePoint(num(value));
+      s = percentChar(value);
     } else {
       if (value instanceof JinjaUndefined) failUndefined(value);
-      if (!isNumber(value))
+      // %x, %o and %X take only ints; the others any real number.
+      const intOnly = 'xXo'.includes(type as string);
+      if (!isNumber(value) || (intOnly && isFloat(value)))
         throw new TemplateRuntimeError(
-          `%${type} format: a real number is required, not ${typeName(value)}`,
+          `%${type} format: ${intOnly ? 'an integer' : 'a real number'} is required, not ${typeName(value)}`,
         );
       const r = formatNumberBody(value, type, p, f.includes('#'));
       numeric = true;
@@ -847,9 +899,10 @@ function formatSpec(value: unknown, spec: string): string {
   const prec = precS !== undefined ? Number(precS) : null;
   let type = typeCh;
   const isNum = isNumber(value) && typeof value !== 'boolean';
-  if (zeroCh && !alignCh) {
-    fill = '0';
-    align = '=';
+  // A leading 0 pads with zeros (unless a fill is given), sign-aware when no alignment is.
+  if (zeroCh) {
+    if (fillCh === undefined) fill = '0';
+    if (!alignCh) align = '=';
   }
   let body: string;
   let sign = '';
@@ -899,9 +952,16 @@ function formatSpec(value: unknown, spec: string): string {
       throw new TemplateRuntimeError(
         `Unknown format code '${type}' for object of type '${typeName(value)}'`,
       );
+    if (signCh) throw new TemplateRuntimeError('Sign not allowed in string format specifier');
+    if (altCh)
+      throw new TemplateRuntimeError('Alternate form (#) not allowed in string format specifier');
+    if (group) throw new TemplateRuntimeError(`Cannot specify '${group}' with 's'.`);
+    if (alignCh === '=')
+      throw new TemplateRuntimeError("'=' alignment not allowed in string format specifier");
     body = pyStr(value);
     if (prec !== null) body = Array.from(body).slice(0, prec).join('');
-    align = align ?? '<';
+    // A leading 0 pads a str with zeros on the right (its default alignment).
+    align = alignCh ?? '<';
   }
   const content = sign + prefix + body;
   const len = Array.from(content).length;

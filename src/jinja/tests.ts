@@ -11,6 +11,7 @@ import {
   dunder,
   TemplateRuntimeError,
   failUndefined,
+  hashKey,
   isDict,
   isDictView,
   isFloat,
@@ -64,6 +65,13 @@ const gt: FilterImpl = (_st, v, a) => pyCompare(v, a[0], '>') > 0;
 const ge: FilterImpl = (_st, v, a) => pyCompare(v, a[0], '>=') >= 0;
 
 /** The built-in tests by name. */
+/** Python's `value in table` for a dict of names: hashes `value` first. */
+function nameIn(table: Map<string, unknown>, v: unknown): boolean {
+  hashKey(v);
+  const name = v instanceof Markup ? v.s : v;
+  return typeof name === 'string' && table.has(name);
+}
+
 export const BUILTIN_TESTS: Record<string, FilterImpl> = {
   defined: (_st, v) => !isUndef(v),
   undefined: (_st, v) => isUndef(v),
@@ -122,7 +130,8 @@ export const BUILTIN_TESTS: Record<string, FilterImpl> = {
     const s = pyStr(v);
     return s !== s.toLowerCase() && s === s.toUpperCase();
   },
-  filter: (st, v) => typeof v === 'string' && st.env.filters.has(v),
-  test: (st, v) => typeof v === 'string' && st.env.tests.has(v),
+  // `value in env.filters`: a dict lookup, so an unhashable value raises.
+  filter: (st, v) => nameIn(st.env.filters, v),
+  test: (st, v) => nameIn(st.env.tests, v),
 };
 attachSignatures(BUILTIN_TESTS, 'test');

@@ -157,7 +157,8 @@ export function hashKey(k: unknown): unknown {
   if (Array.isArray(k)) {
     const kind = seqKind(k);
     if (kind === 'range') return `\u0000${pyRepr(k)}`;
-    if (iteratorOf(k) !== undefined) return k; // hashed by identity
+    // Iterators and dict_values (no __eq__ of their own) hash by identity.
+    if (iteratorOf(k) !== undefined || kind === 'dict_values') return k;
     if (kind !== 'tuple') throw new TemplateRuntimeError(`unhashable type: '${kind}'`);
     return `\u0000tuple${pyRepr(k.map((x) => hashKey(x)))}`;
   }

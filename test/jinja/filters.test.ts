@@ -1,6 +1,6 @@
 // Specs for the built-in filters, each compared with what Jinja2's filters.py produces.
 import { describe, expect, it } from 'vitest';
-import { render } from './helpers.js';
+import { render, renderError } from './helpers.js';
 
 const users = [
   { name: 'ann', age: 40, team: 'b', active: true },
@@ -247,5 +247,17 @@ describe('dicts and numbers', () => {
   it('lets user filters override or extend the built-ins, receiving Kwargs', async () => {
     const shout = (v: unknown, ...rest: unknown[]) => `${String(v)}!${rest.length}`;
     expect(await render("{{ 'a' | shout(1, k=2) }}", {}, { filters: { shout } })).toBe('a!2');
+  });
+});
+
+describe('random', () => {
+  it('indexes as random.choice does: empty gives Undefined, a dict answers for int keys', async () => {
+    expect(await render('[{{ []|random }}{{ ""|random }}{{ {}|random }}]')).toBe('[]');
+    expect(await render('{{ {0: 1}|random }}{{ {false: 3}|random }}{{ [7]|random }}')).toBe('137');
+    expect((await renderError('{{ {"a": 1}|random }}')).message).toBe('KeyError: 0');
+    expect((await renderError('{{ {"a": 1}.values()|random }}')).message).toBe(
+      "'dict_values' object is not subscriptable",
+    );
+    expect((await renderError('{{ 5|random }}')).message).toBe("object of type 'int' has no len()");
   });
 });

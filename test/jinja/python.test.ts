@@ -1,7 +1,7 @@
 // Specs for Python methods on str, list and dict values, and for pyRepr/pyStr printing.
 import { describe, expect, it } from 'vitest';
 import { PyFloat, pyRepr, pyStr, tuple } from '../../src/jinja/index.js';
-import { render } from './helpers.js';
+import { render, renderError } from './helpers.js';
 
 describe('str methods', () => {
   it('keeps trailing whitespace of the remainder when a whitespace split hits maxsplit', async () => {
@@ -129,5 +129,117 @@ describe('pyRepr and pyStr', () => {
     expect(pyStr(['a'])).toBe("['a']");
     expect(pyStr(null)).toBe('None');
     expect(pyStr(1e21)).toBe('1000000000000000000000');
+  });
+});
+
+describe('int, bool and float attributes and methods', () => {
+  it('have real, imag, numerator and denominator as CPython does', async () => {
+    expect(
+      await render(
+        '{{ (3).numerator }}{{ (3).denominator }}{{ true.real }}{{ true.imag }} {{ 2.5.imag }} {{ 2.0.real }} [{{ 1.5.numerator }}]',
+      ),
+    ).toBe('3110 0.0 2.0 []');
+    expect(await render("{{ ((-7 is lessthan 1)|attr('real')) }} [{{ 2.0.value }}]")).toBe('1 []');
+  });
+
+  it('have bit_length, bit_count, conjugate and as_integer_ratio on ints and bools', async () => {
+    expect(
+      await render(
+        '{{ (-7).bit_length() }} {{ (255).bit_count() }} {{ true.bit_length() }} {{ (2**70).bit_length() }} {{ true.conjugate() }} {{ (7).as_integer_ratio() }}',
+      ),
+    ).toBe('3 8 1 71 1 (7, 1)');
+    expect((await renderError('{{ (2).is_integer() }}')).message).toBe(
+      "'int object' has no attribute 'is_integer'",
+    );
+    expect((await renderError('{{ (2).bit_length(1) }}')).message).toBe(
+      'int.bit_length() takes no arguments (1 given)',
+    );
+  });
+
+  it('have is_integer, hex, as_integer_ratio and conjugate on floats, exactly', async () => {
+    expect(await render('{{ 1.5.is_integer() }}{{ 2.0.is_integer() }} {{ 2.5.conjugate() }}')).toBe(
+      'FalseTrue 2.5',
+    );
+    expect(
+      await render(
+        '{{ 2.5.hex() }} {{ 0.1.hex() }} {{ (-0.0).hex() }} {{ 1e-310.hex() }} {{ 1e308.hex() }}',
+      ),
+    ).toBe(
+      '0x1.4000000000000p+1 0x1.999999999999ap-4 -0x0.0p+0 0x0.012688b70e62bp-1022 0x1.1ccf385ebc8a0p+1023',
+    );
+    expect(
+      await render(
+        '{{ 0.1.as_integer_ratio() }} {{ 1e20.as_integer_ratio() }} {{ (-3.0).as_integer_ratio() }}',
+      ),
+    ).toBe('(3602879701896397, 36028797018963968) (100000000000000000000, 1) (-3, 1)');
+  });
+});
+
+describe('formatting edge cases as CPython has them', () => {
+  it("'%c' takes an int code point or one character; %x and %o take only ints", async () => {
+    expect(await render("{{ '%c' % 'a' }}{{ '%c' % 65 }}|{{ '%x' % true }}{{ '%d' % 2.5 }}")).toBe(
+      'aA|12',
+    );
+    for (const [src, message] of [
+      ["{{ '%c' % 'ab' }}", '%c requires int or char'],
+      ["{{ '%c' % 1.5 }}", '%c requires int or char'],
+      ["{{ '%c' % -1 }}", '%c arg not in range(0x110000)'],
+      ["{{ '%x' % 2.0 }}", '%x format: an integer is required, not float'],
+      ["{{ '%o' % 'a' }}", '%o format: an integer is required, not str'],
+      ["{{ '%d' % 'a' }}", '%d format: a real number is required, not str'],
+    ])
+      expect((await renderError(src!)).message, src).toBe(message);
+  });
+
+  it('rejects grouping, sign, # and = for str in a format spec, and zero-pads str on the right', async () => {
+    for (const [src, message] of [
+      ["{{ '{:,}'.format('abc') }}", "Cannot specify ',' with 's'."],
+      ["{{ '{:_}'.format('abc') }}", "Cannot specify '_' with 's'."],
+      ["{{ '{:+}'.format('abc') }}", 'Sign not allowed in string format specifier'],
+      ["{{ '{:#}'.format('abc') }}", 'Alternate form (#) not allowed in string format specifier'],
+      ["{{ '{:=5}'.format('abc') }}", "'=' alignment not allowed in string format specifier"],
+    ])
+      expect((await renderError(src!)).message, src).toBe(message);
+    expect(
+      await render(
+        "{{ '{:05}'.format('abc') }} {{ '{:>05}'.format('abc') }} {{ '{:<05}'.format(-12) }} {{ '{:x<05}'.format(-12) }}",
+      ),
+    ).toBe('abc00 00abc -1200 -12xx');
+  });
+});
+
+describe('str predicates and casefold', () => {
+  it('has isidentifier, isascii and isprintable', async () => {
+    expect(
+      await render(
+        "{{ 'Bc'.isidentifier() }}{{ 'a b'.isidentifier() }}{{ '_x1'.isidentifier() }}{{ '1x'.isidentifier() }}{{ ''.isidentifier() }}{{ 'é'.isidentifier() }}",
+      ),
+    ).toBe('TrueFalseTrueFalseFalseTrue');
+    expect(await render("{{ 'ab'.isascii() }}{{ 'é'.isascii() }}{{ ''.isascii() }}")).toBe(
+      'TrueFalseTrue',
+    );
+    expect(
+      await render("{{ 'a b'.isprintable() }}{{ 'a\tb'.isprintable() }}{{ ''.isprintable() }}"),
+    ).toBe('TrueFalseTrue');
+  });
+
+  it('tells digits, decimals and numerics apart as Unicode does', async () => {
+    expect(
+      await render(
+        "{{ '½'.isnumeric() }}{{ '½'.isdigit() }} {{ '²'.isdigit() }}{{ '²'.isdecimal() }} {{ '٣'.isdigit() }}{{ ''.isdigit() }}",
+      ),
+    ).toBe('TrueFalse TrueFalse TrueFalse');
+  });
+
+  it('casefolds ß and final sigma but not dotless i', async () => {
+    expect(
+      await render("{{ 'Straße'.casefold() }} {{ 'ΣΑς'.casefold() }} {{ 'ı'.casefold() }}"),
+    ).toBe('strasse σασ ı');
+  });
+
+  it('reads Unicode decimal digits in int and float', async () => {
+    expect(
+      await render("{{ '٣'|int }} {{ '١٢'|int }} {{ '٣.٥'|float }} {{ '𝟗'|int }} {{ '²'|int }}"),
+    ).toBe('3 12 3.5 9 0');
   });
 });

@@ -1,6 +1,6 @@
 // Specs for the built-in tests (`is defined`, `is divisibleby 3`, …), as jinja2/tests.py defines them.
 import { describe, expect, it } from 'vitest';
-import { render } from './helpers.js';
+import { render, renderError } from './helpers.js';
 
 async function check(expr: string, globals: Record<string, unknown> = {}): Promise<string> {
   return render(`{{ ${expr} }}`, globals);
@@ -71,5 +71,16 @@ describe('tests', () => {
     expect(
       await render('{{ 4 is big }}', {}, { tests: { big: (v: unknown) => (v as number) > 3 } }),
     ).toBe('True');
+  });
+
+  it('looks a value up in the filter and test tables as a dict would: unhashable ones raise', async () => {
+    expect(
+      await render('{{ "upper" is filter }}{{ 1 is filter }}{{ "upper"|safe is filter }}'),
+    ).toBe('TrueFalseTrue');
+    expect(await render('{{ d.values() is test }}', { d: { a: 1 } })).toBe('False');
+    expect((await renderError('{{ [1] is test }}')).message).toBe("unhashable type: 'list'");
+    expect((await renderError('{{ d.keys() is filter }}', { d: { a: 1 } })).message).toBe(
+      "unhashable type: 'dict_keys'",
+    );
   });
 });

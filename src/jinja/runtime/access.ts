@@ -6,6 +6,7 @@
  */
 import type { Expr } from '../ast.js';
 import { NO_METHOD, callPyMethod, dictKey, hasPyMethod } from '../python.js';
+import { hasNumberMethod, isPyNumber, numberAttr } from '../python-numbers.js';
 import {
   JINJA_CALL,
   JINJA_GETATTR,
@@ -136,20 +137,46 @@ export function rawAttr(st: State, obj: unknown, attr: string): unknown {
     if (attr === 'get') return (k: unknown, d: unknown = null) => (obj.has(k) ? obj.get(k) : d);
     return obj.has(attr) ? obj.get(attr) : noAttr(st, obj, attr);
   }
+  if (obj instanceof PyFloat) return numberAttribute(st, obj, attr);
   if (typeof obj === 'object' || typeof obj === 'function') {
     let v = objectProp(obj, attr);
     if (v === undefined) v = dunder(obj, '__getitem__')?.(attr);
     return v === undefined ? noAttr(st, obj, attr) : v;
   }
-  if (typeof obj === 'number' || obj instanceof PyFloat) {
-    if (attr === 'real') return obj;
-    if (attr === 'imag') return 0;
-  }
+  if (isPyNumber(obj)) return numberAttribute(st, obj, attr);
   return noAttr(st, obj, attr);
+}
+
+/** An attribute of an int, bool or float: `real`, `numerator`…, or a method. */
+function numberAttribute(st: State, obj: unknown, attr: string): unknown {
+  if (hasNumberMethod(obj, attr)) return boundPyMethod(obj, attr);
+  const v = numberAttr(obj, attr);
+  return v === undefined ? noAttr(st, obj, attr) : v;
 }
 
 function normIndex(i: number, len: number): number {
   return i < 0 ? i + len : i;
+}
+
+/** Whether `v` can bound a slice: an int (bool included) or None. */
+function sliceBound(v: unknown): boolean {
+  return (
+    v === null ||
+    v === undefined ||
+    typeof v === 'boolean' ||
+    typeof v === 'bigint' ||
+    (typeof v === 'number' && Number.isInteger(v))
+  );
+}
+
+/** Whether `obj[a:b:c]` slices rather than raising a TypeError (a zero step still raises). */
+export function sliceable(obj: unknown, a: unknown, b: unknown, c: unknown): boolean {
+  return (
+    (typeof obj === 'string' || (Array.isArray(obj) && SUBSCRIPTABLE.has(seqKind(obj)))) &&
+    sliceBound(a) &&
+    sliceBound(b) &&
+    sliceBound(c)
+  );
 }
 
 /** Python slice indices for a sequence of length `len`. */
@@ -181,8 +208,13 @@ const SUBSCRIPTABLE = new Set(['list', 'tuple', 'range']);
 export function sliceValue(obj: unknown, start: unknown, stop: unknown, step: unknown): unknown {
   if (obj instanceof JinjaUndefined) failUndefined(obj);
   const isStr = typeof obj === 'string';
-  if (!isStr && !(Array.isArray(obj) && SUBSCRIPTABLE.has(seqKind(obj))))
+  if (!sliceable(obj, start, stop, step)) {
+    if (isStr || (Array.isArray(obj) && SUBSCRIPTABLE.has(seqKind(obj))))
+      throw new TemplateRuntimeError(
+        'slice indices must be integers or None or have an __index__ method',
+      );
     throw new TemplateRuntimeError(`'${typeName(obj)}' object is not subscriptable`);
+  }
   const seq: unknown[] = isStr ? Array.from(obj as string) : (obj as unknown[]);
   const r = sliceIndices(seq.length, start, stop, step);
   let out: unknown[];

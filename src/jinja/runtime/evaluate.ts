@@ -51,6 +51,7 @@ import {
   getattr,
   getitem,
   rawAttr,
+  sliceable,
   sliceValue,
   tryPyMethod,
   type MacroImpl,
@@ -135,7 +136,7 @@ function evq(e: Expr, f: Frame, st: State): unknown {
 }
 
 /** Unary `-v` and `+v`. */
-function unary(op: 'neg' | 'pos', v: unknown): unknown {
+export function unary(op: 'neg' | 'pos', v: unknown): unknown {
   if (!isNumber(v)) {
     if (v instanceof JinjaUndefined) failUndefined(v);
     throw new TemplateRuntimeError(
@@ -161,12 +162,19 @@ async function evGetitem(
     const b = s.stop ? await evq(s.stop, f, st) : null;
     const c = s.step ? await evq(s.step, f, st) : null;
     st.line = e.line;
+    if (s.lenient) return lenientSlice(st, obj, a, b, c);
     return sliceValue(obj, a, b, c);
   }
   let key = evq(e.index, f, st);
   if (isThenable(key)) key = await key;
   st.line = e.line;
   return getitem(st, obj, key);
+}
+
+/** A slice Jinja2 folds while compiling: what has no slices gives Undefined (runtime/fold.ts). */
+function lenientSlice(st: State, obj: unknown, a: unknown, b: unknown, c: unknown): unknown {
+  if (obj instanceof JinjaUndefined || sliceable(obj, a, b, c)) return sliceValue(obj, a, b, c);
+  return undef(st, null);
 }
 
 /**
@@ -334,7 +342,7 @@ async function evDict(e: ExprOf<'dict'>, f: Frame, st: State): Promise<unknown> 
   return out;
 }
 
-interface Evaluated {
+export interface Evaluated {
   args: unknown[];
   kwargs: Record<string, unknown> | null;
 }
@@ -512,7 +520,7 @@ function applyNamed(
   return applyWith(e, value, evaluated, st);
 }
 
-function applyWith(
+export function applyWith(
   e: Extract<Expr, { k: 'filter' | 'test' }>,
   value: unknown,
   { args, kwargs }: Evaluated,
@@ -627,7 +635,7 @@ function markupBinop(op: string, l: unknown, r: unknown): unknown {
 }
 
 /** Python's binary arithmetic operators. */
-function binop(op: string, l: unknown, r: unknown): unknown {
+export function binop(op: string, l: unknown, r: unknown): unknown {
   if (l instanceof Markup || r instanceof Markup) {
     const m = markupBinop(op, l, r);
     if (m !== undefined) return m;
@@ -697,7 +705,7 @@ function binop(op: string, l: unknown, r: unknown): unknown {
   return arith(l, r, op);
 }
 
-function compare(op: string, l: unknown, r: unknown): boolean {
+export function compare(op: string, l: unknown, r: unknown): boolean {
   switch (op) {
     case '==':
       return pyEq(l, r);
