@@ -149,4 +149,19 @@ describe('crash recovery', () => {
       expect(steps.find((s) => s.asset === 'model:after')!.status).toBe('cancelled');
     });
   }, 120_000);
+
+  it('on SIGTERM while serve is still starting, exits 0 all the same', async () => {
+    // The signal comes as soon as the resumed run starts, before the HTTP server listens: what
+    // starts after the stop (the listening socket) must be closed too, or the process never ends.
+    const dir = project();
+    const run = cli(dir, ['--verbose', 'run']);
+    await run.waitFor(/^running\s+model:slow$/m);
+    run.child.kill('SIGKILL');
+    await run.exited;
+
+    const serve = cli(dir, ['serve', '--port', '0']);
+    await serve.waitFor(/recovery: run \S+ started/);
+    serve.child.kill('SIGTERM');
+    expect(await serve.exited).toBe(0);
+  }, 120_000);
 });

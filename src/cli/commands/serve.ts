@@ -71,6 +71,10 @@ export async function serveProject(projectDir: string, opts: ServeOptions): Prom
   let http: { url: string; close(): Promise<void> } | undefined;
   let collecting: Collecting | undefined;
   let stopping: Promise<void> | undefined;
+  // What the signal's stop closed: a signal can come while serve is still starting (a resumed
+  // run already running, the HTTP server or the collector not up yet); what starts after it is
+  // closed when the start ends, or the listening socket keeps the process alive for good.
+  const closedBySignal = new Set<unknown>();
   const stopped = new Promise<void>((resolve) => {
     const onSignal = (signal: NodeJS.Signals) => {
       if (stopping) {
@@ -81,7 +85,9 @@ export async function serveProject(projectDir: string, opts: ServeOptions): Prom
       log(`${signal}: finishing running steps (up to ${opts.graceMs} ms), then stopping`);
       const grace = setTimeout(() => server.scheduler.queue.abortCurrent(), opts.graceMs);
       stopping = (async () => {
+        if (http) closedBySignal.add(http);
         await http?.close();
+        if (collecting) closedBySignal.add(collecting);
         await collecting?.stop();
         await server.stop('drain');
       })().finally(() => {
@@ -144,12 +150,17 @@ export async function serveProject(projectDir: string, opts: ServeOptions): Prom
     await stopped;
   } finally {
     clearInterval(keepAlive);
-    if (!stopping) {
+    const stoppedBySignal = stopping !== undefined;
+    if (!stoppedBySignal) {
       await http?.close();
       await collecting?.stop();
       await server.stop('drain');
     }
     await stopping;
+    if (stoppedBySignal) {
+      if (http && !closedBySignal.has(http)) await http.close();
+      if (collecting && !closedBySignal.has(collecting)) await collecting.stop();
+    }
     await sandbox.close();
     await tokens?.close();
     await ws.close();
