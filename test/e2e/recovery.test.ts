@@ -88,13 +88,19 @@ function cli(dir: string, args: string[]) {
   };
 }
 
+/** A project whose `tributary run` was killed with SIGKILL in the middle of its slow step. */
+async function projectWithKilledRun(): Promise<string> {
+  const dir = project();
+  const run = cli(dir, ['--verbose', 'run']);
+  await run.waitFor(/^running\s+model:slow$/m);
+  run.child.kill('SIGKILL');
+  expect(await run.exited).toBeNull();
+  return dir;
+}
+
 describe('crash recovery', () => {
   it('resumes a run killed with SIGKILL mid-step, without losing or doubling data', async () => {
-    const dir = project();
-    const run = cli(dir, ['--verbose', 'run']);
-    await run.waitFor(/^running\s+model:slow$/m);
-    run.child.kill('SIGKILL');
-    expect(await run.exited).toBeNull();
+    const dir = await projectWithKilledRun();
 
     const serve = cli(dir, ['serve', '--port', '0']);
     await serve.waitFor(/resuming it/);
@@ -127,12 +133,8 @@ describe('crash recovery', () => {
   }, 120_000);
 
   it('on SIGTERM lets the running step finish, cancels the rest and exits 0', async () => {
-    const dir = project();
     // A run to resume gives serve work to be in the middle of.
-    const run = cli(dir, ['--verbose', 'run']);
-    await run.waitFor(/^running\s+model:slow$/m);
-    run.child.kill('SIGKILL');
-    await run.exited;
+    const dir = await projectWithKilledRun();
 
     const serve = cli(dir, ['serve', '--port', '0']);
     await serve.waitFor(/recovery: run \S+ started/);
@@ -153,11 +155,7 @@ describe('crash recovery', () => {
   it('on SIGTERM while serve is still starting, exits 0 all the same', async () => {
     // The signal comes as soon as the resumed run starts, before the HTTP server listens: what
     // starts after the stop (the listening socket) must be closed too, or the process never ends.
-    const dir = project();
-    const run = cli(dir, ['--verbose', 'run']);
-    await run.waitFor(/^running\s+model:slow$/m);
-    run.child.kill('SIGKILL');
-    await run.exited;
+    const dir = await projectWithKilledRun();
 
     const serve = cli(dir, ['serve', '--port', '0']);
     await serve.waitFor(/recovery: run \S+ started/);
