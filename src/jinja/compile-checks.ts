@@ -15,6 +15,24 @@ export interface Unknown {
 
 type Known = (kind: 'filter' | 'test', name: string) => boolean;
 
+/**
+ * The truth of what an expression folds to when Jinja2's optimizer makes it a constant, else
+ * null. A subtree that folds is compiled as its value, so the names inside are never looked up:
+ * `0 and x|nofilter` and `1 or x|nofilter` compile (And/Or/Compare.as_const short-circuit).
+ */
+export type ConstTruth = (e: Expr) => boolean | null;
+
+let constTruth: ConstTruth = () => null;
+
+/** Whether `e` (an and/or, or a chained comparison) folds to a constant without its tail. */
+function shortCircuits(e: Expr): boolean {
+  if (e.k === 'and' || e.k === 'or') {
+    const l = constTruth(e.left);
+    return l !== null && l === (e.k === 'or');
+  }
+  return e.k === 'compare' && e.ops.length > 1 && constTruth(e) === false;
+}
+
 function inArgs(a: Args, soft: boolean, known: Known): Unknown | null {
   for (const x of [...a.args, ...a.kwargs.map((k) => k.value), a.starArgs, a.starKwargs]) {
     const u = inExpr(x, soft, known);
@@ -56,15 +74,18 @@ function inExpr(e: Expr | null, soft: boolean, known: Known): Unknown | null {
       return inExprs([e.start, e.stop, e.step], soft, known);
     case 'call':
       return inExpr(e.fn, soft, known) ?? inArgs(e, soft, known);
-    case 'bin':
     case 'and':
     case 'or':
+      if (shortCircuits(e)) return null;
+      return inExprs([e.left, e.right], soft, known);
+    case 'bin':
       return inExprs([e.left, e.right], soft, known);
     case 'not':
     case 'neg':
     case 'pos':
       return inExpr(e.node, soft, known);
     case 'compare':
+      if (shortCircuits(e)) return null;
       return inExprs([e.first, ...e.ops.map((o) => o.expr)], soft, known);
     default:
       return null;
@@ -122,6 +143,15 @@ function inBody(body: Stmt[], soft: boolean, known: Known): Unknown | null {
 }
 
 /** The first filter or test name Jinja2 would reject while compiling `body`, or null. */
-export function unknownAtCompile(body: Stmt[], known: Known): Unknown | null {
-  return inBody(body, false, known);
+export function unknownAtCompile(
+  body: Stmt[],
+  known: Known,
+  truth: ConstTruth = () => null,
+): Unknown | null {
+  constTruth = truth;
+  try {
+    return inBody(body, false, known);
+  } finally {
+    constTruth = () => null;
+  }
 }

@@ -8,7 +8,7 @@ import { TemplateSyntaxError } from './errors.js';
 import { parseTemplate, type ParsedTemplate } from './parser.js';
 import { analyzeScopes } from './scoping.js';
 import { unknownAtCompile } from './compile-checks.js';
-import { foldConstants } from './runtime/fold.js';
+import { constTruthOf, foldConstants } from './runtime/fold.js';
 import {
   TemplateReference,
   frameFor,
@@ -78,8 +78,10 @@ export class JinjaEnvironment {
     analyzeScopes(parsed.body);
     // Jinja2 resolves filter and test names when it compiles (outside if-branches), so an
     // unknown one fails the parse; in a branch it fails when it runs (applyWith).
-    const unknown = unknownAtCompile(parsed.body, (kind, name) =>
-      (kind === 'filter' ? this.env.filters : this.env.tests).has(name),
+    const unknown = unknownAtCompile(
+      parsed.body,
+      (kind, name) => (kind === 'filter' ? this.env.filters : this.env.tests).has(name),
+      constTruthOf(this.env),
     );
     if (unknown)
       throw new TemplateSyntaxError(

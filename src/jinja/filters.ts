@@ -41,6 +41,7 @@ import {
   isFloat,
   isNumber,
   mkFloat,
+  intToFloat,
   num,
   pyCompare,
   pyEq,
@@ -213,14 +214,20 @@ function toInt(v: unknown, dflt: unknown, base: number): unknown {
     const i = parsePyInt(v, base);
     if (i !== null) return i;
     const f = parsePyFloat(v);
-    if (f !== null && Number.isFinite(f)) return Math.trunc(f);
+    if (f !== null && Number.isFinite(f)) return truncInt(f);
     return dflt;
   }
   if (isNumber(v)) {
     const n = num(v);
-    return Number.isFinite(n) ? Math.trunc(n) : dflt;
+    return Number.isFinite(n) ? truncInt(n) : dflt;
   }
   return dflt;
+}
+
+/** int(float): no negative zero, exact past 2**53 (int(1e20) is 100000000000000000000). */
+function truncInt(n: number): number | bigint {
+  const t = Math.trunc(n);
+  return Number.isSafeInteger(t) ? t + 0 : mkInt(BigInt(t));
 }
 
 function toFloat(v: unknown, dflt: unknown): unknown {
@@ -229,6 +236,7 @@ function toFloat(v: unknown, dflt: unknown): unknown {
     const f = parsePyFloat(v);
     return f === null ? dflt : mkFloat(f);
   }
+  if (typeof v === 'bigint') return mkFloat(intToFloat(v));
   if (isNumber(v)) return mkFloat(num(v));
   return dflt;
 }

@@ -35,8 +35,8 @@ export const CONTEXT_FILTERS = new Set([
 ]);
 
 /**
- * Whether Jinja2's optimizer folds an expression to a constant when compiling (nodes.py
- * `as_const`): literals, operators over them, filters and tests of them that do not take the
+ * Whether Jinja2's optimizer may fold an expression to a constant when compiling (nodes.py
+ * `as_const`; runtime/fold.ts decides): literals, operators over them, filters and tests of them that do not take the
  * context. Calls and names never fold.
  */
 function isConstant(e: Expr | null): boolean {
@@ -60,13 +60,16 @@ function isConstant(e: Expr | null): boolean {
     case 'slice':
       return isConstant(e.start) && isConstant(e.stop) && isConstant(e.step);
     case 'bin':
+      return isConstant(e.left) && isConstant(e.right);
     case 'and':
     case 'or':
-      return isConstant(e.left) && isConstant(e.right);
+      // A constant left side that decides the result folds without the right one.
+      return isConstant(e.left);
     case 'compare':
       return isConstant(e.first) && e.ops.every((o) => isConstant(o.expr));
     case 'cond':
-      return isConstant(e.test) && isConstant(e.then) && isConstant(e.else_);
+      // Only the branch the constant test picks has to fold.
+      return isConstant(e.test) && (isConstant(e.then) || isConstant(e.else_));
     case 'filter':
     case 'test':
       return (

@@ -15,8 +15,17 @@ import {
 } from './values.js';
 
 /** Methods of int and bool (3.11: no is_integer on int). */
-const INT_METHODS = new Set(['bit_length', 'bit_count', 'conjugate', 'as_integer_ratio']);
-const FLOAT_METHODS = new Set(['is_integer', 'conjugate', 'as_integer_ratio', 'hex']);
+const INT_METHODS = new Set([
+  'bit_length',
+  'bit_count',
+  'conjugate',
+  'as_integer_ratio',
+  'to_bytes',
+  'from_bytes',
+]);
+const FLOAT_METHODS = new Set(['is_integer', 'conjugate', 'as_integer_ratio', 'hex', 'fromhex']);
+/** Methods that exist (so `n.to_bytes` is a callable, not Undefined) but are not implemented. */
+const BYTES_METHODS = new Set(['to_bytes', 'from_bytes', 'fromhex']);
 
 /** True for a Python int, bool or float. */
 export function isPyNumber(v: unknown): boolean {
@@ -116,6 +125,10 @@ export function numberMethod(
   kw: Record<string, unknown>,
 ): unknown {
   const float = isFloat(v);
+  if (BYTES_METHODS.has(name))
+    throw new TemplateRuntimeError(
+      `${float ? 'float' : 'int'}.${name}() is not supported (no bytes type)`,
+    );
   noArgs(float ? 'float' : 'int', name, a, kw);
   if (float) {
     const x = num(v);

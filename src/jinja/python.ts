@@ -295,6 +295,9 @@ function strCategoryTest(s: string, name: string): boolean | typeof NO_METHOD {
 }
 
 function strMethod(s: string, name: string, a: unknown[], kw: Record<string, unknown>): unknown {
+  for (const k in kw)
+    if (k && !STR_KW_METHODS.has(name) && STR_METHODS.has(name))
+      throw new TemplateRuntimeError(`str.${name}() takes no keyword arguments`);
   switch (name) {
     case 'upper':
       return s.toUpperCase();
@@ -397,8 +400,44 @@ function strMethod(s: string, name: string, a: unknown[], kw: Record<string, unk
       return a[0] && s.endsWith(a[0] as string) ? s.slice(0, -(a[0] as string).length) : s;
     case 'encode':
       return s;
+    case 'format_map':
+      return strFormat(s, [], formatMapping(a[0]));
+    case 'translate':
+      return pyTranslate(s, a[0]);
   }
   return strCategoryTest(s, name);
+}
+
+/** str.format_map(mapping): the named fields read from the mapping. */
+function formatMapping(m: unknown): Record<string, unknown> {
+  if (!isMapping(m)) throw new TemplateRuntimeError(`'${typeName(m)}' object is not subscriptable`);
+  const kw: Record<string, unknown> = {};
+  for (const [k, v] of dictEntries(m)) if (typeof k === 'string') kw[k] = v;
+  return kw;
+}
+
+/** str.translate(table): each code point looked up in the table (None deletes, int is chr). */
+function pyTranslate(s: string, table: unknown): string {
+  if (!isMapping(table)) {
+    if (table instanceof JinjaUndefined) failUndefined(table);
+    throw new TemplateRuntimeError(`'${typeName(table)}' object is not subscriptable`);
+  }
+  const map = new Map<number, unknown>();
+  for (const [k, v] of dictEntries(table)) if (typeof k === 'number') map.set(k, v);
+  let out = '';
+  for (const ch of s) {
+    const code = ch.codePointAt(0)!;
+    if (!map.has(code)) {
+      out += ch;
+      continue;
+    }
+    const r = map.get(code);
+    if (r === null || r === undefined) continue;
+    if (typeof r === 'string') out += r;
+    else if (typeof r === 'number' && Number.isInteger(r)) out += String.fromCodePoint(r);
+    else throw new TemplateRuntimeError('character mapping must return integer, None or str');
+  }
+  return out;
 }
 
 function truthyArg(v: unknown): boolean {
@@ -528,8 +567,23 @@ function pyDictMethod(d: PyDict, name: string, a: unknown[], kw: Record<string, 
     case 'clear':
       d.clear();
       return null;
+    case 'popitem': {
+      const last = d.pyEntries().pop();
+      if (!last) throw new TemplateRuntimeError("KeyError: 'popitem(): dictionary is empty'");
+      d.delete(last[0]);
+      return tuple(last);
+    }
+    case 'fromkeys':
+      return fromkeys(a[0], a.length > 1 ? a[1] : null);
   }
   return NO_METHOD;
+}
+
+/** dict.fromkeys(iterable, value=None). */
+export function fromkeys(keys: unknown, value: unknown): PyDict {
+  const out = new PyDict();
+  for (const k of pyIter(keys)) out.set(k, value);
+  return out;
 }
 
 /** dict.update(src) for a PyDict: from another dict or from key/value pairs. */
@@ -602,6 +656,17 @@ function dictMethod(
     case 'clear':
       for (const k of Object.keys(d)) delete d[k];
       return null;
+    case 'popitem': {
+      const keys = Object.keys(d);
+      const k = keys[keys.length - 1];
+      if (k === undefined)
+        throw new TemplateRuntimeError("KeyError: 'popitem(): dictionary is empty'");
+      const v = d[k];
+      delete d[k];
+      return tuple([k, v]);
+    }
+    case 'fromkeys':
+      return fromkeys(a[0], a.length > 1 ? a[1] : null);
   }
   return NO_METHOD;
 }
@@ -649,7 +714,8 @@ export function callPyMethod(
 ): unknown {
   if (typeof obj === 'string') return strMethod(obj, name, args, kwargs);
   if (obj instanceof Markup) return markupMethod(obj, name, args, kwargs);
-  if (Array.isArray(obj)) return listMethod(obj, name, args, kwargs);
+  if (Array.isArray(obj))
+    return hasPyMethod(obj, name) ? listMethod(obj, name, args, kwargs) : NO_METHOD;
   if (obj instanceof PyDict) return pyDictMethod(obj, name, args, kwargs);
   if (isDict(obj)) return dictMethod(obj, name, args, kwargs);
   if (isPyNumber(obj) && hasNumberMethod(obj, name)) return numberMethod(obj, name, args, kwargs);
@@ -657,22 +723,30 @@ export function callPyMethod(
 }
 
 const STR_METHODS = new Set(
-  'upper lower casefold swapcase strip lstrip rstrip split rsplit startswith endswith replace format join find index rfind rindex count title capitalize isdigit isnumeric isdecimal isalpha isalnum isspace isupper islower istitle isidentifier isascii isprintable zfill splitlines partition rpartition center ljust rjust removeprefix removesuffix encode expandtabs'.split(
+  'upper lower casefold swapcase strip lstrip rstrip split rsplit startswith endswith replace format join find index rfind rindex count title capitalize isdigit isnumeric isdecimal isalpha isalnum isspace isupper islower istitle isidentifier isascii isprintable zfill splitlines partition rpartition center ljust rjust removeprefix removesuffix encode expandtabs format_map translate'.split(
     ' ',
   ),
 );
 const LIST_METHODS = new Set(
   'append extend insert pop remove index count reverse sort copy clear'.split(' '),
 );
-const DICT_METHODS = new Set('get items keys values update pop setdefault copy clear'.split(' '));
+const DICT_METHODS = new Set(
+  'get items keys values update pop setdefault copy clear popitem fromkeys'.split(' '),
+);
+/** The str methods CPython 3.11 lets take keyword arguments; the others raise TypeError. */
+const STR_KW_METHODS = new Set('split rsplit splitlines expandtabs encode format'.split(' '));
 
 /** True when `obj.name` is a Python built-in method of a str, list or dict. */
 export function hasPyMethod(obj: unknown, name: string): boolean {
   if (typeof obj === 'string') return STR_METHODS.has(name);
   if (obj instanceof Markup)
     return STR_METHODS.has(name) || name === 'unescape' || name === 'striptags';
-  if (Array.isArray(obj))
-    return isTuple(obj) ? name === 'index' || name === 'count' : LIST_METHODS.has(name);
+  if (Array.isArray(obj)) {
+    const kind = seqKind(obj);
+    if (kind === 'list') return LIST_METHODS.has(name);
+    // tuple and range have index() and count(); dict views and iterators no list methods.
+    return (kind === 'tuple' || kind === 'range') && (name === 'index' || name === 'count');
+  }
   if (isDict(obj) || obj instanceof PyDict) return DICT_METHODS.has(name);
   return false;
 }
@@ -943,8 +1017,9 @@ function formatSpec(value: unknown, spec: string): string {
     }
     align = align ?? '>';
   } else {
-    // object.__format__ takes no spec: only str (and numbers, above) have a mini-language.
-    if (typeof value !== 'string' && spec !== '')
+    // object.__format__ takes no spec: only str (Markup is one) and numbers have a
+    // mini-language.
+    if (typeof value !== 'string' && !(value instanceof Markup) && spec !== '')
       throw new TemplateRuntimeError(
         `unsupported format string passed to ${typeName(value)}.__format__`,
       );

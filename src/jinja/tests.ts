@@ -82,13 +82,15 @@ export const BUILTIN_TESTS: Record<string, FilterImpl> = {
   integer: (_st, v) => (typeof v === 'number' && Number.isInteger(v)) || typeof v === 'bigint',
   float: (_st, v) => isFloat(v),
   number: (_st, v) => isNumber(v),
-  string: (_st, v) => typeof v === 'string',
+  // Markup is a str subclass.
+  string: (_st, v) => typeof v === 'string' || v instanceof Markup,
   // Host objects declare themselves Mappings (dbt's relations are) with `__mapping__()`.
   mapping: (_st, v) => isDict(v) || v instanceof Map || dunder(v, '__mapping__')?.() === true,
   iterable: (_st, v) => isIterable(v),
   // Jinja2: has len() and [] — Undefined has both; dict views have no [].
   sequence: (_st, v) =>
     typeof v === 'string' ||
+    v instanceof Markup ||
     (Array.isArray(v) && !isDictView(v) && iteratorOf(v) === undefined) ||
     isDict(v) ||
     v instanceof Map ||

@@ -315,7 +315,13 @@ export function failUndefined(u: JinjaUndefined): never {
   throw new TemplateRuntimeError(u.message());
 }
 
-/** True for Python floats: boxed integral floats and non-integral (or non-finite) numbers. */
+/** float(int) for an int past 2**53: OverflowError past the largest double. */
+export function intToFloat(a: bigint): number {
+  const x = Number(a);
+  if (!Number.isFinite(x)) throw new TemplateRuntimeError('int too large to convert to float');
+  return x;
+}
+
 /**
  * A Python int past 2**53 is a JS `bigint` (exact); within that range it is a plain number, so
  * common arithmetic never touches BigInt. Results go back to numbers when they fit.

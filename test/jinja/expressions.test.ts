@@ -1,7 +1,7 @@
 // Specs for expressions: literals, Python operators and number semantics, string formatting,
 // subscripts and slices, calls with *args/**kwargs.
 import { describe, expect, it } from 'vitest';
-import { render } from './helpers.js';
+import { render, renderError } from './helpers.js';
 
 describe('literals', () => {
   it('decodes Python string escapes and keeps unknown ones such as \\d', async () => {
@@ -199,5 +199,68 @@ describe('subscripts, slices and calls', () => {
         '{{ range(3) | list }} {{ range(1, 7, 2) | list }} {{ dict(a=1) }} {{ namespace(x=1).x }}',
       ),
     ).toBe("[0, 1, 2] [1, 3, 5] {'a': 1} 1");
+  });
+});
+
+describe('float power and int-to-float overflow raise as in CPython', () => {
+  it('raises ZeroDivisionError for zero to a negative power, int or float', async () => {
+    for (const src of ['{{ 0 ** -1 }}', '{{ 0.0 ** -2.5 }}', '{{ false ** -2.5 }}'])
+      expect((await renderError(src)).message).toContain(
+        '0.0 cannot be raised to a negative power',
+      );
+    expect(await render('{{ 0.0 ** (-1e400) }}|{{ 1 ** (1e400) }}|{{ (-1) ** (-1e400) }}')).toBe(
+      'inf|1.0|1.0',
+    );
+  });
+
+  it('raises OverflowError when a finite float power overflows', async () => {
+    expect((await renderError('{{ 1.5 ** 1e20 }}')).message).toContain(
+      "(34, 'Numerical result out of range')",
+    );
+    expect((await renderError('{{ 10.0 ** 400 }}')).message).toContain('Numerical result');
+    expect(await render('{{ 1e308 * 10 }}')).toBe('inf');
+  });
+
+  it('raises OverflowError for an int too large for a float in mixed arithmetic and |float', async () => {
+    for (const src of [
+      '{{ 10 ** 400 * 1.0 }}',
+      '{{ 0.5 + 10 ** 400 }}',
+      '{{ (10 ** 400) | float }}',
+    ])
+      expect((await renderError(src)).message).toContain('int too large to convert to float');
+    expect(await render('{{ 2 ** 60 * 1.0 }} {{ (2 ** 60) | float }}')).toBe(
+      '1.152921504606847e+18 1.152921504606847e+18',
+    );
+  });
+
+  it('formats a Markup value with a str format spec', async () => {
+    expect(await render("[{{ '{:>5}'.format(-3|forceescape) }}]")).toBe('[   -3]');
+  });
+});
+
+describe('compile-time folding of and/or', () => {
+  it('drops the right side of an and/or whose constant left side decides it, filter names included', async () => {
+    expect(
+      await render('{% set n = ((not 2 ** 40) and (0.0 and (f|nosuchfilter))) %}{{ n }}'),
+    ).toBe('False');
+    expect(await render("{{ '12' or (x|nosuchfilter) }}{{ 1 > 2 < (x|nosuchtest) }}")).toBe(
+      '12False',
+    );
+    expect((await renderError('{{ x or (x|nosuchfilter) }}')).message).toContain(
+      "No filter named 'nosuchfilter'.",
+    );
+  });
+
+  it('fails the compile for an unhashable key a constant if-expression picks', async () => {
+    const err = await renderError(
+      "{{ users[0] }}{% if x %}{% elif ({(s if '' else [1, 2]): 1}|list) %}{% endif %}",
+      { users: [] },
+    );
+    expect(err.message).toContain("unhashable type: 'list'");
+    expect(err.constructor.name).toBe('TemplateSyntaxError');
+    const err2 = await renderError(
+      "{% set v = {([1] if 'a' else d): false, 'z': [missing]}|list %}",
+    );
+    expect(err2.constructor.name).toBe('TemplateSyntaxError');
   });
 });

@@ -261,3 +261,11 @@ describe('random', () => {
     expect((await renderError('{{ 5|random }}')).message).toBe("object of type 'int' has no len()");
   });
 });
+
+describe('int of a float', () => {
+  it('never gives negative zero and stays exact past 2**53', async () => {
+    expect(
+      await render("{{ (-0.5)|int }} {{ '{:,}'.format(-0.0|int(base=16)) }} {{ 1e20|int }}"),
+    ).toBe('0 0 100000000000000000000');
+  });
+});

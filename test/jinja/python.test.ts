@@ -243,3 +243,63 @@ describe('str predicates and casefold', () => {
     ).toBe('3 12 3.5 9 0');
   });
 });
+
+describe('methods added for Jinja2 parity', () => {
+  it('dict.popitem() removes the last inserted pair; dict.fromkeys on the type and instances', async () => {
+    expect(
+      await render(
+        "{% set x = {'a': 1, 2: 3} %}{{ x.popitem() }}{{ x }} {{ dict.fromkeys(['a', 'b'], 0) }} {{ {}.fromkeys(['a']) }} {{ d.popitem() }}{{ d }}",
+        { d: { a: 1, b: 2 } },
+      ),
+    ).toBe("(2, 3){'a': 1} {'a': 0, 'b': 0} {'a': None} ('b', 2){'a': 1}");
+    expect((await renderError('{{ {}.popitem() }}')).message).toContain(
+      'popitem(): dictionary is empty',
+    );
+  });
+
+  it('str.format_map and str.translate', async () => {
+    expect(
+      await render(
+        "{{ '{a}-{b}'.format_map({'a': 1, 'b': 'x'}) }} {{ 'abc'.translate({97: 'X', 98: none, 99: 100}) }}",
+      ),
+    ).toBe('1-x Xd');
+  });
+
+  it('str methods other than split/splitlines/format take no keyword arguments', async () => {
+    expect((await renderError("{{ 'abc'.replace('b', 'x', count=1) }}")).message).toContain(
+      'str.replace() takes no keyword arguments',
+    );
+    expect((await renderError("{{ ' a '.strip(chars=' ') }}")).message).toContain(
+      'str.strip() takes no keyword arguments',
+    );
+    expect(await render("{{ 'a b'.split(sep=' ', maxsplit=1) }}")).toBe("['a', 'b']");
+  });
+
+  it('range has start/stop/step and no list methods; cycler.items is a tuple', async () => {
+    expect(
+      await render(
+        '{{ range(5).start }}{{ range(5).stop }}{{ range(1, 9, 2).step }}{{ cycler(1, 2).items }}',
+      ),
+    ).toBe('052(1, 2)');
+    expect(
+      (await renderError('{% set r = range(3)[0:1] %}{% do r.insert(0, 3.0) %}{{ r }}')).message,
+    ).toContain("'range object' has no attribute 'insert'");
+  });
+
+  it('namespace() takes its arguments as dict() does', async () => {
+    expect((await renderError('{{ namespace(1) }}')).message).toContain(
+      "'int' object is not iterable",
+    );
+    expect((await renderError('{{ namespace(1, 2) }}')).message).toContain(
+      'dict expected at most 1 argument, got 2',
+    );
+    expect(await render("{% set ns = namespace({'a': 1}, b=2) %}{{ ns.a }}{{ ns.b }}")).toBe('12');
+  });
+
+  it("an int's to_bytes is a method (a callable), not Undefined", async () => {
+    expect((await renderError('{{ n.to_bytes|length }}', { n: 7 })).message).toContain(
+      'has no len()',
+    );
+    expect(await render('{{ n.to_bytes is callable }}', { n: 7 })).toBe('True');
+  });
+});

@@ -134,3 +134,31 @@ describe('if', () => {
     expect(await render("[{{ 'y' if false }}]")).toBe('[]');
   });
 });
+
+describe('for loops iterate a list live, as the list iterator of Python does', () => {
+  it('sees a sort of the list inside the body (the next index reads the sorted list)', async () => {
+    const src =
+      '{% for x in items %}{% if loop.changed(x) %}c{% endif %}{{ loop.index }}{{ x }}{% do items.sort() %}{% endfor %}';
+    expect(await render(src, { items: [3, 1, 2] })).toBe('c13c22c33');
+  });
+
+  it('peeks one item ahead for last/nextitem and takes length when first asked', async () => {
+    const src =
+      '{% set l = [3, 1, 2] %}{% for x in l %}{{ loop.revindex }}{{ loop.last }}{{ x }}{{ loop.nextitem }}{% do l.sort() %}{% endfor %}';
+    expect(await render(src)).toBe('3False312False131True3');
+  });
+
+  it('runs over items appended while looping, and stops for good once exhausted', async () => {
+    expect(
+      await render(
+        '{% set l = [1] %}{% for x in l %}{{ x }}{% if x < 4 %}{% do l.append(x + 1) %}{% endif %}{% endfor %}',
+      ),
+    ).toBe('1234');
+  });
+
+  it('keeps its bookkeeping out of reach of templates', async () => {
+    expect(await render('{% for x in [1] %}[{{ loop.items }}{{ loop.strict }}]{% endfor %}')).toBe(
+      '[]',
+    );
+  });
+});

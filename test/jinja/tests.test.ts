@@ -84,3 +84,13 @@ describe('tests', () => {
     );
   });
 });
+
+describe('Markup is a str', () => {
+  it('is a string and a sequence', async () => {
+    expect(
+      await render(
+        "{{ (false|e) is string }}{{ ('a'|e) is sequence }}{{ (((not 1e20)|e) is sequence) }}",
+      ),
+    ).toBe('TrueTrueTrue');
+  });
+});

@@ -101,6 +101,11 @@ export function rawAttr(st: State, obj: unknown, attr: string): unknown {
     // groupby's tuples carry named fields (grouper, list) as own properties.
     if (Array.isArray(obj) && attr !== 'length' && Object.hasOwn(obj, attr) && !/^\d+$/.test(attr))
       return (obj as unknown as Record<string, unknown>)[attr];
+    const range = Array.isArray(obj) ? rangeOf(obj) : undefined;
+    if (range) {
+      const at = ['start', 'stop', 'step'].indexOf(attr);
+      if (at >= 0) return range[at];
+    }
     return noAttr(st, obj, attr);
   }
   if (isDict(obj)) {

@@ -23,6 +23,7 @@ import {
   TemplateRuntimeError,
   escapeValue,
   bigOf,
+  intToFloat,
   mkInt,
   dictEntries,
   failUndefined,
@@ -590,6 +591,21 @@ function bigTrueDiv(a: bigint, b: bigint): number {
   return neg ? -r : r;
 }
 
+/**
+ * CPython's float ** float: 0 to a negative power raises ZeroDivisionError, and a finite
+ * result too large for a double raises OverflowError (errno ERANGE) where JS gives Infinity.
+ */
+function floatPow(a: number, b: number): number {
+  if (Number.isNaN(b)) return a === 1 ? 1 : b;
+  // C's pow: 1 ** ±inf and -1 ** ±inf are 1, where JS gives NaN.
+  if (!Number.isFinite(b)) return Math.abs(a) === 1 ? 1 : a ** b;
+  if (a === 0 && b < 0) throw new TemplateRuntimeError('0.0 cannot be raised to a negative power');
+  const x = a ** b;
+  if (!Number.isFinite(x) && Number.isFinite(a))
+    throw new TemplateRuntimeError("(34, 'Numerical result out of range')");
+  return x;
+}
+
 /** Python int arithmetic on ints past 2**53, exact. */
 function bigBinop(op: string, l: unknown, r: unknown): unknown {
   const a = bigOf(l);
@@ -612,7 +628,7 @@ function bigBinop(op: string, l: unknown, r: unknown): unknown {
       return mkInt(op === '//' ? q : a - q * b);
     }
     case '**':
-      if (b < 0n) return mkFloat(Number(a) ** Number(b));
+      if (b < 0n) return mkFloat(floatPow(intToFloat(a), Number(b)));
       if (b > 100_000n) throw new TemplateRuntimeError('exponent too large');
       return mkInt(a ** b);
   }
@@ -648,7 +664,12 @@ export function binop(op: string, l: unknown, r: unknown): unknown {
     const a = num(l);
     const b = num(r);
     const float = isFloat(l) || isFloat(r);
-    if (!float && (typeof l === 'bigint' || typeof r === 'bigint')) return bigBinop(op, l, r);
+    if (typeof l === 'bigint' || typeof r === 'bigint') {
+      if (!float) return bigBinop(op, l, r);
+      // int op float converts the int first: OverflowError past the largest double.
+      if (!Number.isFinite(typeof l === 'bigint' ? a : b))
+        throw new TemplateRuntimeError('int too large to convert to float');
+    }
     switch (op) {
       case '+':
         return intOrBig(a + b, float, op, l, r);
@@ -675,8 +696,8 @@ export function binop(op: string, l: unknown, r: unknown): unknown {
       }
       case '**':
         // int ** negative int is 1 / a ** -b in CPython (JS's pow rounds differently).
-        if (!float && b < 0) return mkFloat(1 / a ** -b);
-        return intOrBig(a ** b, float, op, l, r);
+        if (!float && b < 0) return mkFloat(a === 0 ? floatPow(a, b) : 1 / a ** -b);
+        return float ? mkFloat(floatPow(a, b)) : intOrBig(a ** b, float, op, l, r);
     }
   }
   if (op === '%' && typeof l === 'string') return percentFormat(l, r);
@@ -730,47 +751,87 @@ export function compare(op: string, l: unknown, r: unknown): boolean {
 // ---------------------------------------------------------------------------------------------
 // Statements
 
-/** Jinja's `loop` variable. */
+/** What an exhausted loop iterator yields. */
+const END: unique symbol = Symbol('jinja.loopEnd');
+
+/**
+ * Jinja's `loop` variable, iterating as Jinja2's LoopContext does: a list is read live through
+ * an index (Python's list iterator), so a body that sorts, appends to or empties the list it
+ * loops over sees the change; `last`/`nextitem` peek one item ahead, and `length` is the
+ * list's length when first asked. Private fields stay out of templates' reach.
+ */
 export class LoopContext {
-  index0 = 0;
+  index0 = -1;
   /** Set in recursive loops: renders the loop body over nested items. */
   recurse: ((items: unknown) => Promise<string>) | null = null;
-  private lastChanged: unknown[] | undefined;
+  #lastChanged: unknown[] | undefined;
+  readonly #items: unknown[];
+  readonly #strict: boolean;
+  #pos = 0;
+  #done = false;
+  #after: unknown = END;
+  #current: unknown = END;
+  #before: unknown = END;
+  #length = -1;
   constructor(
-    private readonly items: unknown[],
-    private readonly strict: boolean,
+    items: unknown[],
+    strict: boolean,
     readonly depth0: number,
-  ) {}
+  ) {
+    this.#items = items;
+    this.#strict = strict;
+  }
+  #next(): unknown {
+    if (this.#done) return END;
+    if (this.#pos < this.#items.length) return this.#items[this.#pos++];
+    this.#done = true; // CPython's exhausted list iterator never yields again
+    return END;
+  }
+  /** The next item (END at the end), made current. */
+  advance(): unknown {
+    let rv = this.#after;
+    if (rv !== END) this.#after = END;
+    else rv = this.#next();
+    if (rv === END) return rv;
+    this.index0++;
+    this.#before = this.#current;
+    this.#current = rv;
+    return rv;
+  }
+  #peek(): unknown {
+    if (this.#after === END) this.#after = this.#next();
+    return this.#after;
+  }
   get index(): number {
     return this.index0 + 1;
   }
   get revindex(): number {
-    return this.items.length - this.index0;
+    return this.length - this.index0;
   }
   get revindex0(): number {
-    return this.items.length - this.index0 - 1;
+    return this.length - this.index0 - 1;
   }
   get first(): boolean {
     return this.index0 === 0;
   }
   get last(): boolean {
-    return this.index0 === this.items.length - 1;
+    return this.#peek() === END;
   }
   get length(): number {
-    return this.items.length;
+    if (this.#length < 0) this.#length = this.#items.length;
+    return this.#length;
   }
   get depth(): number {
     return this.depth0 + 1;
   }
   get previtem(): unknown {
     return this.index0 > 0
-      ? this.items[this.index0 - 1]
-      : new JinjaUndefined('previtem', 'there is no previous item', this.strict);
+      ? this.#before
+      : new JinjaUndefined('previtem', 'there is no previous item', this.#strict);
   }
   get nextitem(): unknown {
-    return this.index0 < this.items.length - 1
-      ? this.items[this.index0 + 1]
-      : new JinjaUndefined('nextitem', 'there is no next item', this.strict);
+    const rv = this.#peek();
+    return rv !== END ? rv : new JinjaUndefined('nextitem', 'there is no next item', this.#strict);
   }
   /** Cycles through its arguments, one per iteration. */
   cycle(...args: unknown[]): unknown {
@@ -779,8 +840,8 @@ export class LoopContext {
   }
   /** True on the first call and whenever the arguments differ from the previous call's. */
   changed(...args: unknown[]): boolean {
-    if (this.lastChanged === undefined || !pyEq(tuple(this.lastChanged), tuple(args))) {
-      this.lastChanged = args;
+    if (this.#lastChanged === undefined || !pyEq(tuple(this.#lastChanged), tuple(args))) {
+      this.#lastChanged = args;
       return true;
     }
     return false;
@@ -957,9 +1018,10 @@ async function loopOver(
 ): Promise<number> {
   if (iterable === null || iterable === undefined)
     throw new TemplateRuntimeError("'NoneType' object is not iterable");
+  // A list is iterated live (see LoopContext); anything else as a snapshot of its items.
   let items =
-    Array.isArray(iterable) && iteratorOf(iterable) === undefined
-      ? iterable.slice()
+    Array.isArray(iterable) && iteratorOf(iterable) === undefined && !s.cond
+      ? iterable
       : pyIter(iterable);
   if (s.cond) {
     const kept: unknown[] = [];
@@ -976,13 +1038,12 @@ async function loopOver(
   // the flag it sets there), so `{% break %}` in the first iteration still renders it.
   let completed = false;
   const pre = predeclared(s.body);
-  for (let i = 0; i < items.length; i++) {
-    loop.index0 = i;
+  for (let item = loop.advance(); item !== END; item = loop.advance()) {
     // A fresh frame per iteration: Jinja2 re-reads outer values at the top of every iteration.
     const lf = new Frame(f);
     if (pre) for (const n of pre) lf.vars.set(n, undef(st, n));
     lf.vars.set('loop', loop);
-    assign(s.target, items[i], lf, st);
+    assign(s.target, item, lf, st);
     const sig = await exec(s.body, lf, st, buf);
     if (sig === BREAK) break;
     if (sig !== CONTINUE) completed = true;

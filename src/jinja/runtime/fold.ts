@@ -386,6 +386,24 @@ function visitBody(body: Stmt[], fo: Folder, later: Stmt[][]): void {
 }
 
 /**
+ * The truth of the constant `e` folds to (Jinja2's optimizer replaces it with a Const), or null
+ * when it does not fold or the value has no safe repr; for the compile-time name checks.
+ */
+export function constTruthOf(env: Env): (e: Expr) => boolean | null {
+  let fo: Folder | undefined;
+  return (e) => {
+    fo ??= new Folder(env);
+    let v: unknown;
+    try {
+      v = fo.fold(e, false);
+    } catch {
+      return null;
+    }
+    return v === IMPOSSIBLE || !safeRepr(v) ? null : truthy(v);
+  };
+}
+
+/**
  * Folds the constants of a parsed template as Jinja2's compiler does: marks the slices that fold
  * lenient, and returns the TypeError folding raises (an unhashable constant dict key), if any.
  */

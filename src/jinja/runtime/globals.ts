@@ -6,14 +6,13 @@ import {
   Namespace,
   PyDict,
   TemplateRuntimeError,
-  dictEntries,
-  isMapping,
   markRange,
+  tuple,
   pyStr,
   splitArgs,
   typeName,
 } from '../values.js';
-import { updateFrom } from '../python.js';
+import { fromkeys, updateFrom } from '../python.js';
 
 /** Jinja2's sandbox refuses ranges longer than this; so do we, to stop runaway loops. */
 const MAX_RANGE = 100_000;
@@ -45,18 +44,20 @@ function range(...raw: unknown[]): number[] {
 /** Python's dict(mapping_or_pairs, **kwargs). */
 function dict(...raw: unknown[]): PyDict {
   const { args, kwargs } = splitArgs(raw);
+  if (args.length > 1)
+    throw new TemplateRuntimeError(`dict expected at most 1 argument, got ${args.length}`);
   const out = new PyDict();
   if (args.length) updateFrom(out, args[0]);
   for (const k in kwargs) out.set(k, kwargs[k]);
   return out;
 }
 
+dict.fromkeys = (keys: unknown, value: unknown = null) => fromkeys(keys, value);
+
+/** Jinja2's Namespace(*args, **kwargs) takes its attributes as dict(*args, **kwargs) would. */
 function namespace(...raw: unknown[]): Namespace {
-  const { args, kwargs } = splitArgs(raw);
   const ns = new Namespace();
-  for (const a of args)
-    if (isMapping(a)) for (const [k, v] of dictEntries(a)) ns.attrs[pyStr(k)] = v;
-  Object.assign(ns.attrs, kwargs);
+  for (const [k, v] of dict(...raw).pyEntries()) ns.attrs[pyStr(k)] = v;
   return ns;
 }
 
@@ -80,7 +81,7 @@ class Cycler {
 function cycler(...raw: unknown[]): Cycler {
   const { args } = splitArgs(raw);
   if (!args.length) throw new TemplateRuntimeError('at least one item has to be provided');
-  return new Cycler(args);
+  return new Cycler(tuple(args));
 }
 
 function joiner(...raw: unknown[]): () => string {
