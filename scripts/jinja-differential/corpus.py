@@ -701,7 +701,58 @@ def held_out_fixes():
     ]
 
 
+def held_out_fixes3():
+    # Differences found by held-out wide seeds 24/25 and 31-35 (session 31), fixed generally.
+    return [
+        # A list is iterated live: a sort/append/reverse in the body shows, last/nextitem peek.
+        "{% for x in items %}{% if loop.changed(x) %}c{% endif %}{{ loop.index }}{{ x }}{% do items.sort() %}{% endfor %}",
+        "{% for x in items %}{{ loop.revindex }}{{ loop.last }}{{ loop.index }}{{ x }}{% do items.sort() %}{% endfor %}",
+        "{% for x in items %}{{ loop.previtem }}|{{ loop.nextitem }}{{ x }}{% do items.reverse() %}{% endfor %}",
+        "{% set l = [1] %}{% for x in l %}{{ x }}{% if x < 4 %}{% do l.append(x + 1) %}{% endif %}{% endfor %}",
+        "{% set l = [1, 2, 3] %}{% for x in l %}{{ x }}{% do l.clear() %}{% endfor %}{{ l }}",
+        "{% set l = [1, 2] %}{% for x in l %}{{ loop.last }}{% do l.append(9) if loop.index < 3 %}{% endfor %}",
+        # and/or/compare whose constant left side decides: the right side is never compiled.
+        "{% set n = ((not 2 ** 40) and (0.0 and (f|bool))) %}{{ n }}",
+        "{{ '12' or (x|nosuchfilter) }}",
+        "{{ 0 and (x is nosuchtest) }}",
+        "{{ 1 > 2 < (x|nosuchfilter) }}",
+        "{{ x or (x|nosuchfilter) }}",
+        "{{ (not ((1.5[::-1] is defined) and (-7.k|bool))) }}",
+        # A constant if-expression key: folding the dict fails the compile when it is unhashable.
+        "{{ users[0] }}{% if x %}{% elif ({(s if '' else [1, 2]): -0.0, 'z': (7 is odd)}|list) %}{% endif %}",
+        "{{ users[0] }}{% set v = {([3, 1, 2] if '3.5' else d.values()): ((1, 'x') is none), 'z': [missing]} %}",
+        # float ** and int-to-float overflow as CPython.
+        "{{ 1.5 ** 1e20 }}",
+        "{{ false ** -2.5 }}",
+        "{{ 0.0 ** -1e400 }}|{{ 1 ** 1e400 }}|{{ (-1) ** -1e400 }}",
+        "{{ 10.0 ** 400 }}",
+        "{{ 1e308 * 10 }}",
+        "{{ 0.5 + 10 ** 400 }}",
+        "{{ 2 ** 60 * 1.0 }} {{ (2 ** 60) | float }}",
+        # int(float), Markup as a str.
+        "{{ (-0.5)|int }} {{ '{:,}'.format(-0.0|int(base=16)) }} {{ 1e20|int }}",
+        "[{{ '{:>5}'.format(-3|forceescape) }}]",
+        "{{ (false|e) is string }}{{ ('a'|e) is sequence }}{{ (((not 1e20)|e) is sequence) }}",
+        "{% autoescape true %}{{ ('<a>'|e)[1:] }}{{ ('<a>'|e)[0] }}{% set m = '<a>'|e %}{{ m[::2] }}{% endautoescape %}",
+        "{% autoescape true %}{% set m = 1 %}{% endautoescape %}{{ m is defined }}",
+        "{% set m = 1 %}{% autoescape false %}{{ m }}{% set m = 2 %}{{ m }}{% endautoescape %}{{ m }}",
+        # Methods.
+        "{% set x = {'a': 1, 2: 3} %}{{ x.popitem() }}{{ x }} {{ d.popitem() }}{{ d }}",
+        "{{ {}.popitem() }}",
+        "{{ '{a}-{b}'.format_map({'a': 1, 'b': 'x'}) }} {{ 'abc'.translate({97: 'X', 98: none, 99: 100}) }}",
+        "{{ 'a'.translate({97: 1.5}) }}",
+        "{{ 'a b'.split(sep=' ', maxsplit=1) }} {{ 'a\\nb'.splitlines(keepends=true) }}",
+        "{{ 'ab'.center(5, fillchar='*') }}",
+        "{{ 'ab'.find('b', start=0) }}",
+        "{% set r = range(3)[0:1] %}{% do r.insert(0, 3.0) %}{{ r }}",
+        "{{ range(3).count(1) }}{{ range(3).index(2) }}{{ d.keys().index is defined }}",
+        "{{ namespace({'a': 1}, b=2).a }}{{ dict(1, 2) }}",
+        "{{ n.to_bytes|length }}",
+        "{{ n.to_bytes is callable }}{{ 1.5.fromhex is callable }}",
+    ]
+
+
 def hand_written():
     return (literals() + arithmetic() + comparisons() + undefined() + scoping() + loops() + macros() + filters() + tests()
             + strings() + lists_dicts() + whitespace_and_syntax() + misc() + dbt_style() + odd_arguments() + methods()
-            + tests_and_ws() + errors() + held_out_fixes())
+            + tests_and_ws() + errors() + held_out_fixes() + held_out_fixes3())

@@ -163,8 +163,9 @@ function visit(s: Stmt, level: Level, inBranch: boolean): void {
       level.nested.push({ body: s.body, params: [] });
       return;
     case 'autoescape':
+      // Jinja2 wraps the body in a Scope: an inner frame, as `with` makes.
       load(level, s.expr);
-      for (const x of s.body) visit(x, level, inBranch);
+      level.nested.push({ body: s.body, params: [] });
       return;
   }
 }

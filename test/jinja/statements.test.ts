@@ -162,3 +162,21 @@ describe('for loops iterate a list live, as the list iterator of Python does', (
     );
   });
 });
+
+describe('autoescape blocks', () => {
+  it('are a scope of their own: a name set inside stays inside', async () => {
+    expect(
+      await render(
+        '{% autoescape true %}{% set m = 1 %}{% endautoescape %}{{ m is defined }} {% set k = 1 %}{% autoescape false %}{{ k }}{% set k = 2 %}{{ k }}{% endautoescape %}{{ k }}',
+      ),
+    ).toBe('False 121');
+  });
+
+  it('index and slice Markup to Markup (markupsafe wraps __getitem__)', async () => {
+    expect(
+      await render(
+        "{% autoescape true %}{% set m = '<a>'|e %}{{ m[1:] }}|{{ m[0] }}|{{ m[::2] }}{% endautoescape %}",
+      ),
+    ).toBe('lt;a&gt;|&|&tag;');
+  });
+});

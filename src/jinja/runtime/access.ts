@@ -177,7 +177,9 @@ function sliceBound(v: unknown): boolean {
 /** Whether `obj[a:b:c]` slices rather than raising a TypeError (a zero step still raises). */
 export function sliceable(obj: unknown, a: unknown, b: unknown, c: unknown): boolean {
   return (
-    (typeof obj === 'string' || (Array.isArray(obj) && SUBSCRIPTABLE.has(seqKind(obj)))) &&
+    (typeof obj === 'string' ||
+      obj instanceof Markup ||
+      (Array.isArray(obj) && SUBSCRIPTABLE.has(seqKind(obj)))) &&
     sliceBound(a) &&
     sliceBound(b) &&
     sliceBound(c)
@@ -212,6 +214,8 @@ const SUBSCRIPTABLE = new Set(['list', 'tuple', 'range']);
 /** `obj[start:stop:step]` for strings, lists and tuples. */
 export function sliceValue(obj: unknown, start: unknown, stop: unknown, step: unknown): unknown {
   if (obj instanceof JinjaUndefined) failUndefined(obj);
+  // markupsafe wraps Markup's __getitem__: a slice of Markup is Markup.
+  if (obj instanceof Markup) return new Markup(sliceValue(obj.s, start, stop, step) as string);
   const isStr = typeof obj === 'string';
   if (!sliceable(obj, start, stop, step)) {
     if (isStr || (Array.isArray(obj) && SUBSCRIPTABLE.has(seqKind(obj))))
@@ -263,6 +267,9 @@ export function getitem(st: State, obj: unknown, key: unknown): unknown {
       if (i >= 0 && i < chars.length) return chars[i];
       return undef(st, null, `'str object' has no element ${key}`);
     }
+  } else if (obj instanceof Markup && typeof key === 'number') {
+    const ch = getitem(st, obj.s, key);
+    return typeof ch === 'string' ? new Markup(ch) : ch;
   } else if (isDict(obj)) {
     const k = typeof key === 'string' ? key : dictKey(key);
     if (Object.prototype.hasOwnProperty.call(obj, k)) return obj[k];

@@ -911,7 +911,8 @@ async function exec(body: Stmt[], f: Frame, st: State, buf: string[]): Promise<n
       case 'autoescape': {
         st.line = s.line;
         const on = truthy(await evq(s.expr, f, st));
-        const sig = await execAutoescape(s.body, f, st, buf, on);
+        // Jinja2 wraps the body in a Scope: names it sets stay inside.
+        const sig = await execAutoescape(s.body, frameFor(s.body, f, st), st, buf, on);
         if (sig) return sig;
         break;
       }
