@@ -749,6 +749,10 @@ def held_out_fixes3():
         "{{ namespace({'a': 1}, b=2).a }}{{ dict(1, 2) }}",
         "{{ n.to_bytes|length }}",
         "{{ n.to_bytes is callable }}{{ 1.5.fromhex is callable }}",
+        "{% set l = [1] %}{% do l.append(1, 2) %}",
+        "{{ (1, 2).count() }}",
+        "{{ range(3).count() }}",
+        "{% set l = [1] %}{% do l.extend() %}{{ l }}",
     ]
 
 

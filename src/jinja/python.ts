@@ -474,6 +474,11 @@ function listMethod(
   kw: Record<string, unknown>,
 ): unknown {
   const tup = isTuple(xs);
+  // CPython's METH_O methods take exactly one positional argument.
+  if (a.length !== 1 && ONE_ARG_LIST_METHODS.has(name))
+    throw new TemplateRuntimeError(
+      `${typeName(xs)}.${name}() takes exactly one argument (${a.length} given)`,
+    );
   switch (name) {
     case 'index': {
       const i = listIndex(xs, a[0]);
@@ -526,6 +531,8 @@ function listMethod(
   }
   return NO_METHOD;
 }
+
+const ONE_ARG_LIST_METHODS = new Set(['append', 'extend', 'remove', 'count']);
 
 /** Converts a Python dict key to the string key of the plain object that stores it. */
 export function dictKey(k: unknown): string {

@@ -303,3 +303,17 @@ describe('methods added for Jinja2 parity', () => {
     expect(await render('{{ n.to_bytes is callable }}', { n: 7 })).toBe('True');
   });
 });
+
+describe('list methods that take one argument', () => {
+  it('reject any other number of arguments as CPython does', async () => {
+    expect((await renderError('{% set l = [1] %}{% do l.append() %}')).message).toContain(
+      'list.append() takes exactly one argument (0 given)',
+    );
+    expect((await renderError('{{ (1, 2).count() }}')).message).toContain(
+      'tuple.count() takes exactly one argument (0 given)',
+    );
+    expect((await renderError('{{ range(3).count(1, 2) }}')).message).toContain(
+      'range.count() takes exactly one argument (2 given)',
+    );
+  });
+});
