@@ -753,6 +753,8 @@ def held_out_fixes3():
         "{{ (1, 2).count() }}",
         "{{ range(3).count() }}",
         "{% set l = [1] %}{% do l.extend() %}{{ l }}",
+        "{{ lipsum(1, false, 3, 4)|wordcount }}",
+        "{{ lipsum(1, false, 5, 2) }}",
     ]
 
 

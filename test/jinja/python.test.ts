@@ -317,3 +317,12 @@ describe('list methods that take one argument', () => {
     );
   });
 });
+
+describe('lipsum', () => {
+  it('draws paragraph lengths from randrange(min, max): max excluded, an empty range raises', async () => {
+    expect(await render('{{ lipsum(1, false, 3, 4)|wordcount }}')).toBe('3');
+    expect((await renderError('{{ lipsum(1, false, 3, 3) }}')).message).toContain(
+      'empty range for randrange() (3, 3, 0)',
+    );
+  });
+});

@@ -113,7 +113,10 @@ function lipsum(...raw: unknown[]): string {
   const max = Number(pick(3, 'max', 100));
   const paragraphs: string[] = [];
   for (let p = 0; p < n; p++) {
-    const len = min + Math.floor(Math.random() * (max - min + 1));
+    // Jinja2 draws each paragraph's length with random.randrange(min, max): max excluded.
+    if (max <= min)
+      throw new TemplateRuntimeError(`empty range for randrange() (${min}, ${max}, ${max - min})`);
+    const len = min + Math.floor(Math.random() * (max - min));
     const words = Array.from(
       { length: len },
       () => LOREM[Math.floor(Math.random() * LOREM.length)],
