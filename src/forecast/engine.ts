@@ -252,7 +252,8 @@ function chosenMembers(
 
 /**
  * `rankMethods` over the candidates `auto` may choose from: on an intermittent series only the
- * demand-rate estimators (`DEMAND_RATE_METHODS`, when any is a candidate), ranked by RMSSE.
+ * demand-rate estimators (`DEMAND_RATE_METHODS`, when any is a candidate), ranked by RMSSE; with
+ * `selection: 'hedge'` only the usable anchors (`hedgeAnchors`), when any could be scored.
  * Every candidate is still backtested and scored; an explicit method list is ranked as given.
  */
 function rankFor(
@@ -260,17 +261,14 @@ function rankFor(
   candidates: readonly string[],
   intermittent: boolean,
   spec: ForecastSpec,
+  anchors: readonly string[],
 ): Ranked {
   if (intermittent && isAuto(spec)) {
     const rates = candidates.filter((c) => DEMAND_RATE_METHODS.includes(c));
     if (rates.length > 0) return rankMethods(scores, rates, true);
   }
-  if (!intermittent && hedges(spec)) {
-    const robust = rankMethods(
-      scores,
-      candidates.filter((c) => HEDGE_ANCHORS.includes(c)),
-      false,
-    );
+  if (anchors.length > 0) {
+    const robust = rankMethods(scores, anchors, false);
     if (robust.order.length > 0) return robust;
   }
   return rankMethods(scores, candidates, intermittent);
@@ -307,20 +305,19 @@ function isAuto(spec: ForecastSpec): boolean {
 }
 
 /**
- * The robust anchors `selection: 'hedge'` (the default for `auto`) blends the pool with
- * (`HEDGE_ANCHORS`, auto.ts): those that are candidates and fit the whole series, less, on a
- * strictly positive series, any whose forecast reaches zero. None for an intermittent series, an
- * explicit method list, `combineTop`, `selection: 'pool'` or `'best'`, or when nothing was ranked.
+ * The robust anchors `selection: 'hedge'` (the default for `auto`) blends the pool with and draws
+ * it from (`HEDGE_ANCHORS`, auto.ts): those that are candidates and fit the whole series, less, on
+ * a strictly positive series, any whose forecast reaches zero. None for an intermittent series,
+ * an explicit method list, `combineTop`, `selection: 'pool'` or `'best'`.
  */
 function hedgeAnchors(
   raw: readonly number[],
   candidates: readonly string[],
-  ranked: Ranked,
   intermittent: boolean,
   spec: ForecastSpec,
   fitOf: (name: string) => ForecastResult | null,
 ): string[] {
-  if (!hedges(spec) || intermittent || ranked.order.length === 0) return [];
+  if (!hedges(spec) || intermittent) return [];
   const positive = raw.every((v) => v > 0);
   return HEDGE_ANCHORS.filter((m) => {
     if (!candidates.includes(m)) return false;
@@ -415,7 +412,6 @@ export function forecastOne(s: SeriesInput, spec: ForecastSpec): SeriesForecast 
   const rows = backtest.rows;
   const scores = summarize(rows, tested);
   const intermittent = isIntermittent(raw);
-  const ranked = rankFor(scores, candidates, intermittent, spec);
   const fits = new Map<string, ForecastResult | null>();
   const fitOf = (name: string): ForecastResult | null => {
     if (!fits.has(name)) {
@@ -427,11 +423,13 @@ export function forecastOne(s: SeriesInput, spec: ForecastSpec): SeriesForecast 
     }
     return fits.get(name)!;
   };
+  const usable = hedgeAnchors(raw, candidates, intermittent, spec, fitOf);
+  const ranked = rankFor(scores, candidates, intermittent, spec, usable);
   const members = guardedMembers(raw, ranked, chosenMembers(ranked, scores, spec), spec, fitOf);
   let chosen: ChosenMethod;
   let forecast: MethodForecast;
   let fitted: (number[] | undefined)[];
-  const anchors = hedgeAnchors(raw, candidates, ranked, intermittent, spec, fitOf);
+  const anchors = ranked.order.length > 0 ? usable : [];
   if (members.length >= 2 || (members.length === 1 && anchors.length > 0)) {
     const fit = (m: string): ForecastResult =>
       fitOf(m) ?? runMethod(lookup(m), y, spec.horizon, options, spec.nonNegative);
