@@ -3,8 +3,7 @@
  * builds on a loaded machine (issue 15): each PutRecords body (500 × 1 KB events, base64 in JSON,
  * as bench:stream sends) is copied into a reused body buffer as the pooled body reader does, read
  * by scanPutRecords (decoding in place when the log copies on append), appended to a local
- * segment log of 4 shards (fsync per group commit), and answered as the collector answers (the
- * build's `answerBytes` when it has one, else JSON.stringify of the result objects), 4 requests
+ * segment log of 4 shards (fsync per group commit), and answered with JSON.stringify, 4 requests
  * in flight. Prints the process's CPU seconds (user + system, the log's fsync threads included)
  * per 100k events, and minor page faults per event. `--from DIR` runs another build's modules
  * (e.g. main's dist) in this script. `--hold-ms N` keeps each group's staging buffer N ms after
@@ -20,7 +19,6 @@ import { fileURLToPath } from 'node:url';
 import { benchArgs } from './args.js';
 import type { scanPutRecords as ScanFn } from '../src/stream/collector/put-records-scan.js';
 import type { LocalSegmentLog as LogClass } from '../src/stream/local/index.js';
-import type { AppendOutcome } from '../src/stream/log.js';
 
 const { values } = benchArgs(
   {
@@ -40,9 +38,6 @@ const { scanPutRecords } = (await import(
   join(root, 'src/stream/collector/put-records-scan.js')
 )) as {
   scanPutRecords: typeof ScanFn;
-};
-const { answerBytes } = (await import(join(root, 'src/stream/collector/kinesis.js'))) as {
-  answerBytes?: (outcomes: readonly AppendOutcome[]) => Buffer | undefined;
 };
 const { LocalSegmentLog } = (await import(join(root, 'src/stream/local/index.js'))) as {
   LocalSegmentLog: typeof LogClass;
@@ -89,8 +84,6 @@ async function one(slot: number, k: number): Promise<number> {
   const scanned = scanPutRecords(body, 500, log.copiesOnAppend === true);
   if (!scanned) throw new Error('the fast path refused a plain PutRecords body');
   const outcomes = await log.append('s', scanned.records);
-  const bytes = answerBytes?.(outcomes);
-  if (bytes) return bytes.length;
   const results = outcomes.map((o) =>
     o.ok ? { SequenceNumber: o.sequenceNumber, ShardId: o.shardId } : { ErrorCode: o.code },
   );

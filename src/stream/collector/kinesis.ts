@@ -132,86 +132,18 @@ const putRecords: Operation = (ctx, body) => {
   return appendRecords(ctx, stream, records, total);
 };
 
-/**
- * PutRecords of a body the fast path read (put-records-scan.ts): the same checks and answer, as
- * the answer's JSON bytes when every record was taken (answerBytes), else as its object.
- */
-export async function putScannedRecords(
-  ctx: KinesisContext,
-  scanned: ScannedPutRecords,
-): Promise<Buffer | object> {
+/** PutRecords of a body the fast path read (put-records-scan.ts): the same checks and answer. */
+export function putScannedRecords(ctx: KinesisContext, scanned: ScannedPutRecords) {
   const stream = streamNameOf({ StreamName: scanned.streamName });
-  return appendRecords(ctx, stream, scanned.records, scanned.total, true);
+  return appendRecords(ctx, stream, scanned.records, scanned.total);
 }
 
-const ANSWER_HEAD = '{"FailedRecordCount":0,"Records":[';
-const ANSWER_FIRST = '{"SequenceNumber":"';
-const ANSWER_NEXT = ',{"SequenceNumber":"';
-const ANSWER_SHARD = '","ShardId":"';
-const ANSWER_RECORD_END = '"}';
-const ANSWER_TAIL = '],"EncryptionType":"NONE"}';
-
-/**
- * The PutRecords answer when every record was taken, written as the bytes of JSON.stringify of
- * its object ({ FailedRecordCount: 0, Records: [{ SequenceNumber, ShardId }...], EncryptionType })
- * without building that object: a result object per record and the stringify of 500 of them,
- * then its UTF-8 copy, were ~0.2 µs a record of the collector's main thread (issue 15).
- * Undefined when a record failed or a value is not printable ASCII without a quote or backslash
- * (sequence numbers are digits and shard ids `shardId-` and digits, so never in practice): the
- * caller then answers with the object.
- */
-export function answerBytes(outcomes: readonly AppendOutcome[]): Buffer | undefined {
-  let length = ANSWER_HEAD.length + ANSWER_TAIL.length;
-  for (const outcome of outcomes) {
-    if (!outcome.ok || !plainAscii(outcome.sequenceNumber) || !plainAscii(outcome.shardId))
-      return undefined;
-    length +=
-      ANSWER_NEXT.length +
-      ANSWER_SHARD.length +
-      ANSWER_RECORD_END.length +
-      outcome.sequenceNumber.length +
-      outcome.shardId.length;
-  }
-  if (outcomes.length > 0) length--; // the first record has no comma
-  const bytes = Buffer.allocUnsafe(length);
-  let at = writeAscii(bytes, 0, ANSWER_HEAD);
-  for (let i = 0; i < outcomes.length; i++) {
-    const outcome = outcomes[i] as Extract<AppendOutcome, { ok: true }>;
-    at = writeAscii(bytes, at, i === 0 ? ANSWER_FIRST : ANSWER_NEXT);
-    at = writeAscii(bytes, at, outcome.sequenceNumber);
-    at = writeAscii(bytes, at, ANSWER_SHARD);
-    at = writeAscii(bytes, at, outcome.shardId);
-    at = writeAscii(bytes, at, ANSWER_RECORD_END);
-  }
-  writeAscii(bytes, at, ANSWER_TAIL);
-  return bytes;
-}
-
-/** Whether a string is JSON text as it is between quotes: printable ASCII, no quote or backslash. */
-function plainAscii(text: string): boolean {
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) return false;
-  }
-  return true;
-}
-
-/** Writes ASCII `text` at `at`; returns where the next byte goes. */
-function writeAscii(bytes: Buffer, at: number, text: string): number {
-  for (let i = 0; i < text.length; i++) bytes[at++] = text.charCodeAt(i);
-  return at;
-}
-
-/**
- * Appends a PutRecords request's decoded records and answers with Kinesis's per-record results
- * (with `asBytes`, as answerBytes's JSON bytes when every record was taken).
- */
+/** Appends a PutRecords request's decoded records and answers with Kinesis's per-record results. */
 async function appendRecords(
   { log }: KinesisContext,
   stream: string,
   records: RecordInput[],
   total: number,
-  asBytes = false,
 ) {
   if (total > KINESIS_LIMITS.requestBytes)
     throw new AwsError(
@@ -219,8 +151,6 @@ async function appendRecords(
       `Records size exceeds 5 MB limit: the request's records and partition keys are ${total} bytes (limit ${KINESIS_LIMITS.requestBytes}).`,
     );
   const outcomes = await appendOrThrow(log, stream, records);
-  const bytes = asBytes ? answerBytes(outcomes) : undefined;
-  if (bytes) return bytes;
   let failed = 0;
   const results: unknown[] = new Array<unknown>(outcomes.length);
   for (let i = 0; i < outcomes.length; i++) {

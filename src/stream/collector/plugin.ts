@@ -129,7 +129,7 @@ export const collectorRoutes: FastifyPluginAsync<CollectorOptions> = async (app,
     return reply
       .header('content-type', AMZ_JSON)
       .header('x-amzn-requestid', randomUUID())
-      .send(Buffer.isBuffer(result) ? result : JSON.stringify(result));
+      .send(JSON.stringify(result));
   });
 
   const events = async (req: FastifyRequest, reply: FastifyReply) => {
