@@ -3,10 +3,11 @@
  * thin call into the modules below; this file owns the global options, the order commands are
  * listed in `--help`, and turning errors into one clear message and an exit code.
  */
-import { Command } from 'commander';
+import { Command, Help } from 'commander';
 import { TributaryError, describeError } from '../core/index.js';
 import { EngineError } from '../engines/index.js';
 import type { CliContext } from './context.js';
+import { COMMAND_HELP } from './help-table.js';
 import { makeOutput, ttyProgress } from './output.js';
 import { packageVersion } from './paths.js';
 
@@ -118,8 +119,8 @@ function asksOnlyVersion(argv: readonly string[]): boolean {
 
 /**
  * The command line's program. With `argv`, only the command it names is loaded (all of them when
- * it names none that is listed: `--help`, `help`, a typo that commander should answer; none for
- * `--version`).
+ * it names one that is not listed: `help`, a typo that commander should answer); with no command
+ * word, none (`--version`; `--help` lists them from help-table.ts).
  */
 export async function buildProgram(argv?: readonly string[]): Promise<Command> {
   const program = new Command('tributary')
@@ -147,13 +148,33 @@ export async function buildProgram(argv?: readonly string[]): Promise<Command> {
     output: () => makeOutput(!globals().color),
   };
   const word = argv && commandWord(argv);
+  if (argv !== undefined && word === undefined) {
+    // No command: the version, or the help listing (--help, or nothing to run), which needs
+    // only each command's name, term and description.
+    if (!asksOnlyVersion(argv)) listCommands(program);
+    return program;
+  }
   const named = word === undefined ? [] : COMMANDS.filter((c) => c.names.includes(word));
-  const none = argv !== undefined && word === undefined && asksOnlyVersion(argv);
-  const registers = none
-    ? []
-    : await Promise.all((named.length ? named : COMMANDS).map((c) => c.load()));
+  const registers = await Promise.all((named.length ? named : COMMANDS).map((c) => c.load()));
   for (const register of registers) register(program, cli);
   return program;
+}
+
+/**
+ * Adds every command as a name and description only, listed in `--help` with the term the real
+ * command shows (help-table.ts): none of the commands' modules is loaded.
+ */
+function listCommands(program: Command): void {
+  const terms = new Map<string, string>();
+  for (const [term, description] of COMMAND_HELP) {
+    const name = term.split(' ')[0]!;
+    terms.set(name, term);
+    program.command(name).description(description);
+  }
+  const help = new Help();
+  program.configureHelp({
+    subcommandTerm: (cmd) => terms.get(cmd.name()) ?? help.subcommandTerm(cmd),
+  });
 }
 
 /** Runs the CLI; every error becomes one message on stderr and a non-zero exit code. */

@@ -19,7 +19,13 @@
  *   Comb on every frequency.
  *   Three backtest windows pick the best by chance more often than not (Fildes & Petropoulos
  *   2015); the fixed anchors keep half of every forecast on methods that are good on average, and
- *   the pool keeps the other half on what this series' backtest favours. Measured on
+ *   the pool keeps the other half on what this series' backtest favours. With `hedge` the pool is
+ *   drawn from the anchors themselves (the engine's `rankFor`; from every candidate only when
+ *   none of them could be scored), as an intermittent series' pool is drawn from the demand-rate
+ *   methods: over three windows naive, Naive2 or SES won the ranking by chance on series where
+ *   they are poor on average, and half of the forecast went to them. Decided on the even-indexed
+ *   half of the 551 real series and confirmed on the odd half (bench/RESULTS.md, issue 16, branch
+ *   forecast-real3). Measured on
  *   bench:forecast and on 546 real yearly, quarterly and monthly series (bench/RESULTS.md, issue
  *   16). Not used for intermittent series, `combineTop` or an explicit method list.
  * - `pool`: forecast pooling (Kourentzes, Barrow & Petropoulos 2019, "Another look

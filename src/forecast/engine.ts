@@ -25,6 +25,7 @@ import {
 } from './backtest.js';
 import type { BacktestConfig, SeriesBacktest } from './backtest.js';
 import { fallbackFor, METHODS, methodByName } from './methods/index.js';
+import { ARIMA_MEMORY_KEY } from './methods/arima.js';
 import type { Ranked } from './auto.js';
 import type { ForecastOptions, ForecastResult } from './method.js';
 import { reconcileForecasts } from './reconcile.js';
@@ -251,7 +252,8 @@ function chosenMembers(
 
 /**
  * `rankMethods` over the candidates `auto` may choose from: on an intermittent series only the
- * demand-rate estimators (`DEMAND_RATE_METHODS`, when any is a candidate), ranked by RMSSE.
+ * demand-rate estimators (`DEMAND_RATE_METHODS`, when any is a candidate), ranked by RMSSE; with
+ * `selection: 'hedge'` only the usable anchors (`hedgeAnchors`), when any could be scored.
  * Every candidate is still backtested and scored; an explicit method list is ranked as given.
  */
 function rankFor(
@@ -259,12 +261,22 @@ function rankFor(
   candidates: readonly string[],
   intermittent: boolean,
   spec: ForecastSpec,
+  anchors: readonly string[],
 ): Ranked {
   if (intermittent && isAuto(spec)) {
     const rates = candidates.filter((c) => DEMAND_RATE_METHODS.includes(c));
     if (rates.length > 0) return rankMethods(scores, rates, true);
   }
+  if (anchors.length > 0) {
+    const robust = rankMethods(scores, anchors, false);
+    if (robust.order.length > 0) return robust;
+  }
   return rankMethods(scores, candidates, intermittent);
+}
+
+/** Whether `auto` hedges its pool with the anchors' median (`selection: 'hedge'`, the default). */
+function hedges(spec: ForecastSpec): boolean {
+  return isAuto(spec) && spec.combineTop === undefined && (spec.selection ?? 'hedge') === 'hedge';
 }
 
 /**
@@ -293,23 +305,19 @@ function isAuto(spec: ForecastSpec): boolean {
 }
 
 /**
- * The robust anchors `selection: 'hedge'` (the default for `auto`) blends the pool with
- * (`HEDGE_ANCHORS`, auto.ts): those that are candidates and fit the whole series, less, on a
- * strictly positive series, any whose forecast reaches zero. None for an intermittent series, an
- * explicit method list, `combineTop`, `selection: 'pool'` or `'best'`, or when nothing was ranked.
+ * The robust anchors `selection: 'hedge'` (the default for `auto`) blends the pool with and draws
+ * it from (`HEDGE_ANCHORS`, auto.ts): those that are candidates and fit the whole series, less, on
+ * a strictly positive series, any whose forecast reaches zero. None for an intermittent series,
+ * an explicit method list, `combineTop`, `selection: 'pool'` or `'best'`.
  */
 function hedgeAnchors(
   raw: readonly number[],
   candidates: readonly string[],
-  ranked: Ranked,
   intermittent: boolean,
   spec: ForecastSpec,
   fitOf: (name: string) => ForecastResult | null,
 ): string[] {
-  if (!isAuto(spec) || spec.combineTop !== undefined || (spec.selection ?? 'hedge') !== 'hedge') {
-    return [];
-  }
-  if (intermittent || ranked.order.length === 0) return [];
+  if (!hedges(spec) || intermittent) return [];
   const positive = raw.every((v) => v > 0);
   return HEDGE_ANCHORS.filter((m) => {
     if (!candidates.includes(m)) return false;
@@ -366,7 +374,8 @@ function combinedChoice(
 /** Backtests, chooses and fits one series. */
 export function forecastOne(s: SeriesInput, spec: ForecastSpec): SeriesForecast {
   // One memory per series: AutoETS (ets, mstl) chooses its model form on the oldest backtest
-  // window and re-estimates only that form on the later windows and the final fit.
+  // window and re-estimates only that form on the later windows and the final fit; ARIMA keeps
+  // its order across the windows only (see below).
   const memory = new Map<string, unknown>();
   const options: ForecastOptions = {
     seasonPeriods: spec.seasonPeriods,
@@ -395,10 +404,14 @@ export function forecastOne(s: SeriesInput, spec: ForecastSpec): SeriesForecast 
       ? candidates
       : [...candidates, REFERENCE_METHOD];
   const backtest = backtestSeries(raw, s.periods, tested.map(lookup), config);
+  // The backtest windows reuse the ARIMA order chosen on the oldest one (for speed); the final
+  // fit searches its own on the whole series, as auto.arima does on the data it is given: an
+  // order chosen 3h periods earlier, refitted, forecast worse on every real group (bench/RESULTS.md,
+  // issue 16, branch forecast-real3). ETS keeps its remembered form (no gain beyond noise there).
+  memory.delete(ARIMA_MEMORY_KEY);
   const rows = backtest.rows;
   const scores = summarize(rows, tested);
   const intermittent = isIntermittent(raw);
-  const ranked = rankFor(scores, candidates, intermittent, spec);
   const fits = new Map<string, ForecastResult | null>();
   const fitOf = (name: string): ForecastResult | null => {
     if (!fits.has(name)) {
@@ -410,11 +423,13 @@ export function forecastOne(s: SeriesInput, spec: ForecastSpec): SeriesForecast 
     }
     return fits.get(name)!;
   };
+  const usable = hedgeAnchors(raw, candidates, intermittent, spec, fitOf);
+  const ranked = rankFor(scores, candidates, intermittent, spec, usable);
   const members = guardedMembers(raw, ranked, chosenMembers(ranked, scores, spec), spec, fitOf);
   let chosen: ChosenMethod;
   let forecast: MethodForecast;
   let fitted: (number[] | undefined)[];
-  const anchors = hedgeAnchors(raw, candidates, ranked, intermittent, spec, fitOf);
+  const anchors = ranked.order.length > 0 ? usable : [];
   if (members.length >= 2 || (members.length === 1 && anchors.length > 0)) {
     const fit = (m: string): ForecastResult =>
       fitOf(m) ?? runMethod(lookup(m), y, spec.horizon, options, spec.nonNegative);
@@ -467,7 +482,7 @@ export function forecastOne(s: SeriesInput, spec: ForecastSpec): SeriesForecast 
   // at a time without the hierarchy and reconciles afterwards, as the pipeline step does.
   if (spec.reconcile === 'mint_shrink') out.residuals = residualsOf(y, fitted);
   out.forecasts = spec.keepAllMethods
-    ? allForecasts(y, spec, options, candidates, forecast)
+    ? allForecasts(y, options, candidates, forecast, fitOf)
     : [forecast];
   return out;
 }
@@ -492,26 +507,25 @@ function pickBands(r: ForecastResult): Omit<MethodForecast, 'method'> {
   return { mean: r.mean, intervals: r.intervals };
 }
 
+/**
+ * Every candidate's forecast on the whole series (`keepAllMethods`), from the fits the choice
+ * used where there are any (`fitOf` caches them), so a combination's members are the forecasts
+ * listed beside it.
+ */
 function allForecasts(
   y: readonly number[],
-  spec: ForecastSpec,
   options: ForecastOptions,
   candidates: readonly string[],
   chosen: MethodForecast,
+  fitOf: (name: string) => ForecastResult | null,
 ): MethodForecast[] {
   const out: MethodForecast[] = [chosen];
   for (const name of candidates) {
     if (name === chosen.method) continue;
-    const method = lookup(name);
-    if (y.length < method.minLength(options)) continue;
-    try {
-      out.push({
-        method: name,
-        ...pickBands(runMethod(method, y, spec.horizon, options, spec.nonNegative)),
-      });
-    } catch {
-      // A method that cannot fit this series has no forecast to keep; its backtest rows say why.
-    }
+    if (y.length < lookup(name).minLength(options)) continue;
+    // A method that cannot fit this series has no forecast to keep; its backtest rows say why.
+    const fit = fitOf(name);
+    if (fit !== null) out.push({ method: name, ...pickBands(fit) });
   }
   return out;
 }

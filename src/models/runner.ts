@@ -213,7 +213,13 @@ export async function runVerb(
   const selected = selectNodes(manifest, { ...opts, resourceTypes: RESOURCE_TYPES[opts.verb] });
   const deps = dependencies(manifest, selected, opts.verb);
   const order = planOrder(manifest, selected, opts.verb);
-  await writeManifest(pp, session.invocationId);
+  const executes = opts.verb !== 'compile';
+  // The manifest is built here, on this thread; its file is written (and synced) while nodes
+  // compile when nothing runs, awaited before the run ends. A verb that executes SQL waits for
+  // it first, so a manifest that cannot be written stops the run before anything changes.
+  const manifestWritten = writeManifest(pp, session.invocationId);
+  manifestWritten.catch(() => undefined);
+  if (executes) await manifestWritten;
   const threads = Math.max(1, opts.threads ?? Number(pp.target.threads ?? 1));
   opts.onPlan?.({
     nodes: order.map((id) => manifest.nodes.get(id)!),
@@ -221,7 +227,6 @@ export async function runVerb(
     threads,
   });
   opts.progress?.update({ label: opts.verb, done: 0, total: order.length, unit: 'nodes' });
-  const executes = opts.verb !== 'compile';
   if (executes) await session.runProjectHooks(engine, 'on-run-start');
   // Compiling only: files are written on threads while the main thread renders (into a staging
   // folder renamed into place at the end when target/compiled is not there yet). Executing
@@ -245,6 +250,7 @@ export async function runVerb(
     throw err;
   }
   await compiled.close();
+  await manifestWritten;
   // A node in a dependency cycle never runs and has no result.
   const ordered = order.map((id) => results.get(id)).filter((r): r is NodeResult => !!r);
   if (executes) await session.runProjectHooks(engine, 'on-run-end', ordered);

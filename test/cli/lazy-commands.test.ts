@@ -2,13 +2,14 @@
  * The CLI loads only the command it runs: every command is found by its own name, and
  * `tributary compile` on a dbt project does not load the server's, the collector's or the query
  * results' dependencies (fastify, NATS, the AWS SDK, apache-arrow), nor DuckDB on an in-memory
- * target that no statement needs; `--version` loads no command.
+ * target that no statement needs; `--version` and `--help` load no command.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { COMMAND_HELP } from '../../src/cli/help-table.js';
 import { buildProgram, commandWord } from '../../src/cli/main.js';
 import { tempDir } from '../helpers.js';
 
@@ -34,19 +35,58 @@ describe('lazily loaded commands', () => {
       // A name missing from main.ts's table would load every command instead.
       expect(loaded.length, name).toBeLessThan(names.length);
     }
-    // No command word, or one that is not a command: all of them, for help and for the error.
-    expect((await buildProgram(['node', 'tributary', '--help'])).commands.length).toBe(
-      names.length,
-    );
+    // A word that is not a command: all of them, for the error's suggestion.
     expect((await buildProgram(['node', 'tributary', 'compil'])).commands.length).toBe(
       names.length,
     );
-    // The version alone needs no command; with a help flag, help lists them all.
+    // The version alone needs no command.
     for (const flag of ['--version', '-V'])
       expect((await buildProgram(['node', 'tributary', flag])).commands).toHaveLength(0);
-    expect((await buildProgram(['node', 'tributary', '-V', '--help'])).commands.length).toBe(
-      names.length,
-    );
+  });
+
+  it('lists the commands in --help exactly as the loaded commands describe themselves', async () => {
+    const all = (await buildProgram()).helpInformation();
+    // When this fails, a command changed: help-table.ts's rows are what the real ones print.
+    const rows = (await buildProgram()).commands.map((c) => {
+      const help = c.createHelp();
+      return [help.subcommandTerm(c), help.subcommandDescription(c)];
+    });
+    expect(COMMAND_HELP, JSON.stringify(rows, null, 2)).toEqual(rows);
+    for (const argv of [['--help'], ['-h'], ['-V', '--help'], [], ['-p', 'x', '--help']]) {
+      const listed = await buildProgram(['node', 'tributary', ...argv]);
+      expect(listed.helpInformation(), argv.join(' ')).toBe(all);
+    }
+  });
+
+  it('prints --help without loading any command module', () => {
+    expect(existsSync(MAIN), 'run `npm run build` first (npm test does)').toBe(true);
+    const script = `
+      import { createRequire } from 'node:module';
+      const require = createRequire(import.meta.url);
+      process.on('exit', () => {
+        const names = new Set();
+        for (const file of Object.keys(require.cache)) {
+          const m = /node_modules\\/((?:@[^/]+\\/)?[^/]+)/.exec(file);
+          if (m) names.add(m[1]);
+        }
+        process.stderr.write('LOADED ' + JSON.stringify([...names]) + '\\n');
+      });
+      const { main } = await import(${JSON.stringify(pathToFileURL(MAIN).href)});
+      await main(['node', 'tributary', '--help']);
+    `;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+      encoding: 'utf8',
+      env: { ...process.env, NO_COLOR: '1' },
+    });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain('compile [options]');
+    expect(r.stdout).toContain('help [command]');
+    const line = r.stderr.split('\n').find((l) => l.startsWith('LOADED '))!;
+    const loaded = JSON.parse(line.slice('LOADED '.length)) as string[];
+    expect(loaded).toContain('commander');
+    // What the command modules bring: the YAML reader, the server, DuckDB.
+    for (const heavy of ['yaml', 'zod', 'fastify', '@duckdb/node-api', 'pg'])
+      expect(loaded, heavy).not.toContain(heavy);
   });
 
   it('compiles a dbt project without loading fastify, NATS, the AWS SDK, apache-arrow or DuckDB', () => {

@@ -24,6 +24,7 @@ import {
   type ArimaOrder,
 } from '../../src/forecast/arima-model.js';
 import { methodByName } from '../../src/forecast/methods/index.js';
+import { forecastSeries } from '../../src/forecast/engine.js';
 
 interface RSeries {
   name: string;
@@ -201,5 +202,33 @@ describe('arima method', () => {
     // Without memory the whole series gets its own search.
     const fresh = autoArima(Float64Array.from(s.values), 12);
     expect(arimaName(fresh.order)).not.toBe('');
+  });
+
+  it("the engine's final fit searches its own order instead of the oldest window's", () => {
+    const s = fixture.series.find((x) => x.name === 'USAccDeaths')!;
+    const h = 12;
+    const spec = {
+      horizon: h,
+      seasonPeriods: [12],
+      levels: [80],
+      methods: ['arima'],
+      backtest: { windows: 3, step: h },
+      nonNegative: false,
+      outliers: 'keep' as const,
+    };
+    const periods = s.values.map((_, t) => String(t));
+    const [result] = forecastSeries([{ keys: {}, periods, values: s.values }], spec);
+    // The backtest's oldest window (the first 3h values cut off) chose another order than the
+    // whole series does, so refitting it would forecast differently.
+    const oldest = autoArima(Float64Array.from(s.values.slice(0, s.values.length - 3 * h)), 12);
+    const whole = autoArima(Float64Array.from(s.values), 12);
+    expect(arimaName(oldest.order)).not.toBe(arimaName(whole.order));
+    const fresh = methodByName('arima').forecast(s.values, h, {
+      seasonPeriods: [12],
+      levels: [80],
+    });
+    expect(result!.chosen.method).toBe('arima');
+    expect(result!.backtest.filter((r) => r.method === 'arima')).toHaveLength(3);
+    for (let k = 0; k < h; k++) expect(result!.forecast.mean[k]).toBeCloseTo(fresh.mean[k]!, 6);
   });
 });

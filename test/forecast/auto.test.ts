@@ -136,11 +136,14 @@ describe('auto method choice', () => {
     const spec = { ...AUTO_SPEC, keepAllMethods: true };
     const input = [{ keys: {}, periods, values }];
     const [hedged] = forecastSeries(input, spec);
-    const [pooled] = forecastSeries(input, { ...spec, selection: 'pool' });
     const members = hedged!.chosen.members!;
     const anchors = hedged!.chosen.anchors!;
     expect(anchors).toEqual([...HEDGE_ANCHORS]);
-    expect(members).toEqual(pooled!.chosen.members ?? [pooled!.chosen.method]);
+    // The pool is drawn from the anchors, ranked by their backtest OWA.
+    const ranked = rankMethods(hedged!.scores, HEDGE_ANCHORS);
+    const owaOf = (m: string): number | null =>
+      hedged!.scores.find((s) => s.method === m)?.owa ?? null;
+    expect(members).toEqual(poolMembers(ranked.order, owaOf));
     expect(hedged!.chosen.method).toBe(hedgeName(members, anchors));
     const of = (m: string): number[] => hedged!.forecasts.find((f) => f.method === m)!.mean;
     const median = (xs: number[]): number => {
@@ -162,6 +165,25 @@ describe('auto method choice', () => {
     const sparse = Array.from({ length: 120 }, (_, t) => (t % 4 === 0 ? 3 : 0));
     const [rate] = forecastSeries([{ keys: {}, periods, values: sparse }], spec);
     expect(rate!.chosen.anchors).toBeUndefined();
+  });
+
+  it('hedge draws its pool from the anchors even when another candidate ranks first', () => {
+    // A random walk: over three windows naive, Naive2 and SES beat every anchor.
+    const rand = parkMiller(3);
+    let level = 200;
+    const values = Array.from({ length: 150 }, () => (level += 8 * (rand() - 0.5)));
+    const periods = values.map((_, t) => String(t));
+    const input = [{ keys: {}, periods, values }];
+    const [pooled] = forecastSeries(input, { ...AUTO_SPEC, selection: 'pool' });
+    const [hedged] = forecastSeries(input, AUTO_SPEC);
+    const outside = (pooled!.chosen.members ?? [pooled!.chosen.method]).filter(
+      (m) => !HEDGE_ANCHORS.includes(m),
+    );
+    expect(outside.length).toBeGreaterThan(0);
+    const members = hedged!.chosen.members!;
+    expect(members.length).toBeGreaterThan(0);
+    for (const m of members) expect(HEDGE_ANCHORS).toContain(m);
+    expect(hedged!.chosen.anchors).toEqual([...HEDGE_ANCHORS]);
   });
 
   it('leaves out members that forecast zero, else takes the best-ranked method that does not', () => {

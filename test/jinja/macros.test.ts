@@ -94,3 +94,57 @@ describe('call blocks', () => {
     expect(await render(src)).toBe('outer');
   });
 });
+
+describe('macro calls that await nothing', () => {
+  it('render without waiting: the whole template has run when render() returns', async () => {
+    const seen: string[] = [];
+    const template =
+      "{% macro m(x, sep='-') %}{% if x | length > 1 and x[0] is number %}{{ x | join(sep) }}{% endif %}{% endmacro %}" +
+      "{% for i in [1, 2] %}{{ m([i, i * 10]) ~ ('!' if not loop.last else '.') }}{% endfor %}{{ mark() }}";
+    const pending = render(template, {
+      mark: () => {
+        seen.push('rendered');
+        return '';
+      },
+    });
+    seen.push('render() returned');
+    expect(seen).toEqual(['rendered', 'render() returned']);
+    expect(await pending).toBe('1-10!2-20.');
+  });
+
+  it('go on after a value that is a Promise, in order, wherever it appears', async () => {
+    const later = (v: unknown) => Promise.resolve(v);
+    const cases: [string, string][] = [
+      ['{% if later(1) > 0 %}a{% else %}b{% endif %}c', 'ac'],
+      ['{% if later(0) %}a{% elif later(1) %}b{% endif %}c', 'bc'],
+      ['{% for x in later([1, 2]) %}{{ x }}{{ later(x * 2) }}{% endfor %}.', '1224.'],
+      [
+        '{{ 1 ~ later(2) ~ 3 }}|{{ [1, later(2), 3] }}|{{ {"a": later(1), "b": 2} }}',
+        "123|[1, 2, 3]|{'a': 1, 'b': 2}",
+      ],
+      [
+        '{{ 1 < later(2) < 3 }}{{ 1 < later(0) < 3 }}{{ later(1) + 2 }}{{ not later(0) }}',
+        'TrueFalse3True',
+      ],
+      [
+        '{{ later([3, 1]) | sort | join(",") }}{{ later(2) is even }}{{ {"k": 5}[later("k")] }}',
+        '1,3True5',
+      ],
+      ['{{ later(0) or later("y") }}{{ "t" if later(1) else "f" }}{{ -later(4) }}', 'yt-4'],
+      [
+        '{% macro m(a, b=later(2)) %}{{ a }}{{ b }}{% set c = later(3) %}{{ c }}{% endmacro %}{{ m(1) }}{{ m(later(4), 5) }}',
+        '123453',
+      ],
+      [
+        '{% set ns = namespace(v=[]) %}{% do ns.v.append(later(1)) %}{% for i in [1, 2] %}{% if later(i) == 2 %}{% break %}{% endif %}{{ i }}{% endfor %}{{ ns.v }}',
+        '1[1]',
+      ],
+      [
+        '{% macro w() %}[{{ caller() }}]{% endmacro %}{% call w() %}{{ later("in") }}{% endcall %}',
+        '[in]',
+      ],
+    ];
+    for (const [template, expected] of cases)
+      expect(await render(template, { later }), template).toBe(expected);
+  });
+});

@@ -90,6 +90,27 @@ describe('scanPutRecords', () => {
     expect(oddRaw.toString()).toBe(odd);
   });
 
+  it('writes back a refused body exactly after refusing larger and smaller ones before it', () => {
+    // The bytes to write back are kept in one buffer shared by every scan: each refusal must
+    // restore its own body whatever size of body the buffer held before.
+    const entry = (t: string) => `{"PartitionKey":"k","Data":"${b64(t)}"}`;
+    const refused = (n: number, size: number) =>
+      `{"StreamName":"s","Records":[${Array.from({ length: n }, (_, i) => entry(String(i).repeat(size))).join(',')},{"PartitionKey":"k","Data":"bad!"}]}`;
+    for (const [n, size] of [
+      [200, 900],
+      [2, 10],
+      [50, 3000],
+      [1, 1],
+    ] as const) {
+      const text = refused(n, size);
+      const raw = Buffer.from(text);
+      expect(scanPutRecords(raw, 500, true)).toBeUndefined();
+      expect(raw.toString()).toBe(text);
+      const good = scanPutRecords(Buffer.from(text.replace('"bad!"', `"${b64('ok')}"`)), 500, true);
+      expect(good?.records).toHaveLength(n + 1);
+    }
+  });
+
   it('leaves more records than the limit to the general path', () => {
     const entry = `{"PartitionKey":"k","Data":"${b64('x')}"}`;
     const body = (n: number) =>

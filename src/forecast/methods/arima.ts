@@ -8,8 +8,9 @@
  * decomposition, seasonality.ts) and the forecast reseasonalised.
  *
  * With `options.memory` the order chosen on the first (oldest) call for a series is kept and only
- * its coefficients are re-estimated on later calls whose series extends it (the backtest windows,
- * then the final fit), as `ets` keeps its model form.
+ * its coefficients are re-estimated on later calls whose series extends it (the backtest windows),
+ * as `ets` keeps its model form; the engine drops the remembered order (`ARIMA_MEMORY_KEY`) before
+ * the final fit, which searches its own.
  */
 import type { ForecastMethod, ForecastOptions, ForecastResult } from '../method.js';
 import {
@@ -26,7 +27,8 @@ import { prepareSeries, toArray, usablePeriods } from '../input.js';
 import { reseasonaliseResult, seasonallyAdjust } from '../seasonality.js';
 
 const MIN_LENGTH = 8;
-const MEMORY_KEY = 'arima';
+/** The key of the remembered order in ForecastOptions.memory (the engine drops it before the final fit). */
+export const ARIMA_MEMORY_KEY = 'arima';
 
 interface ArimaMemory {
   series: Float64Array;
@@ -46,13 +48,13 @@ function rememberedFit(
   m: number,
   memory: Map<string, unknown> | undefined,
 ): ArimaFit {
-  const earlier = memory?.get(MEMORY_KEY) as ArimaMemory | undefined;
+  const earlier = memory?.get(ARIMA_MEMORY_KEY) as ArimaMemory | undefined;
   if (earlier && startsWith(raw, earlier.series) && earlier.order.m === m) {
     const fit = refitArima(x, earlier.order);
     if (Number.isFinite(fit.sigma2)) return fit;
   }
   const fit = autoArima(x, m);
-  memory?.set(MEMORY_KEY, { series: raw.slice(), order: fit.order } satisfies ArimaMemory);
+  memory?.set(ARIMA_MEMORY_KEY, { series: raw.slice(), order: fit.order } satisfies ArimaMemory);
   return fit;
 }
 

@@ -35,12 +35,12 @@ import { undef, type State } from './state.js';
 /** Marks a JS function as a macro and holds its direct entry point (no Kwargs wrapping). */
 export const MACRO_IMPL = Symbol('jinja.macro');
 
-/** How a macro is invoked from templates. */
+/** How a macro is invoked from templates: its value, or a Promise when the call awaited. */
 export type MacroImpl = (
   args: unknown[],
   kwargs: Record<string, unknown>,
   callerDepth?: number,
-) => Promise<unknown>;
+) => unknown;
 
 function noAttr(st: State, obj: unknown, attr: string): JinjaUndefined {
   const what = obj === null || obj === undefined ? "'None'" : `'${typeName(obj)} object'`;

@@ -149,13 +149,28 @@ export function unary(op: 'neg' | 'pos', v: unknown): unknown {
   return isFloat(v) ? mkFloat(-num(v)) : -num(v);
 }
 
-/** `obj[key]` and `obj[a:b:c]`. */
-async function evGetitem(
+/** `obj[key]` and `obj[a:b:c]`, synchronously when the object and the key are at hand. */
+function evGetitem(e: Extract<Expr, { k: 'getitem' }>, f: Frame, st: State): unknown {
+  const obj = evq(e.obj, f, st);
+  if (isThenable(obj) || e.index.k === 'slice') return evGetitemFrom(e, f, st, obj);
+  const key = evq(e.index, f, st);
+  if (isThenable(key))
+    return key.then((k) => {
+      st.line = e.line;
+      return getitem(st, obj, k);
+    });
+  st.line = e.line;
+  return getitem(st, obj, key);
+}
+
+/** evGetitem once the object is evaluated (`pending`, maybe a Promise): slices, awaits. */
+async function evGetitemFrom(
   e: Extract<Expr, { k: 'getitem' }>,
   f: Frame,
   st: State,
+  pending: unknown,
 ): Promise<unknown> {
-  let obj = evq(e.obj, f, st);
+  let obj = pending;
   if (isThenable(obj)) obj = await obj;
   if (e.index.k === 'slice') {
     const s = e.index;
@@ -228,77 +243,141 @@ function ev(e: Expr, f: Frame, st: State): unknown {
 
 type ExprOf<K extends Expr['k']> = Extract<Expr, { k: K }>;
 
-async function evGetattr(e: ExprOf<'getattr'>, f: Frame, st: State): Promise<unknown> {
-  let obj = evq(e.obj, f, st);
-  if (isThenable(obj)) obj = await obj;
+/*
+ * Each kind below evaluates synchronously as far as its operands allow, as evq does: an operand
+ * that is a Promise (a macro that awaited, an async global) hands the rest to a continuation.
+ * Async functions for every filter, test, comparison and operator were a Promise and a
+ * microtask each, and made every macro using one asynchronous up to the template's root.
+ */
+
+function evGetattr(e: ExprOf<'getattr'>, f: Frame, st: State): unknown {
+  const obj = evq(e.obj, f, st);
+  if (isThenable(obj))
+    return obj.then((o) => {
+      st.line = e.line;
+      return getattr(st, o, e.attr);
+    });
   st.line = e.line;
   return getattr(st, obj, e.attr);
 }
 
-async function evFilter(e: ExprOf<'filter'>, f: Frame, st: State): Promise<unknown> {
-  let value = e.node ? evq(e.node, f, st) : undefined;
-  if (isThenable(value)) value = await value;
+function evFilter(e: ExprOf<'filter'>, f: Frame, st: State): unknown {
+  const value = e.node ? evq(e.node, f, st) : undefined;
+  if (isThenable(value)) return value.then((v) => applyNamed(e, v, f, st));
   return applyNamed(e, value, f, st);
 }
 
-async function evTest(e: ExprOf<'test'>, f: Frame, st: State): Promise<unknown> {
-  let value = evq(e.node, f, st);
-  if (isThenable(value)) value = await value;
-  const r = truthy(await applyNamed(e, value, f, st));
-  return e.negate ? !r : r;
+function evTest(e: ExprOf<'test'>, f: Frame, st: State): unknown {
+  const value = evq(e.node, f, st);
+  if (isThenable(value)) return value.then((v) => testOutcome(e, applyNamed(e, v, f, st)));
+  return testOutcome(e, applyNamed(e, value, f, st));
 }
 
-async function evAndOr(e: ExprOf<'and' | 'or'>, f: Frame, st: State): Promise<unknown> {
+function testOutcome(e: ExprOf<'test'>, r: unknown): unknown {
+  if (isThenable(r)) return r.then((x) => truthy(x) !== e.negate);
+  return truthy(r) !== e.negate;
+}
+
+function evAndOr(e: ExprOf<'and' | 'or'>, f: Frame, st: State): unknown {
   // Short-circuit: `and` goes on past a true left side, `or` past a false one.
-  let l = evq(e.left, f, st);
-  if (isThenable(l)) l = await l;
+  const l = evq(e.left, f, st);
+  if (isThenable(l)) return l.then((x) => (truthy(x) === (e.k === 'and') ? ev(e.right, f, st) : x));
   return truthy(l) === (e.k === 'and') ? ev(e.right, f, st) : l;
 }
 
-async function evNot(e: ExprOf<'not'>, f: Frame, st: State): Promise<unknown> {
-  let v = evq(e.node, f, st);
-  if (isThenable(v)) v = await v;
+function evNot(e: ExprOf<'not'>, f: Frame, st: State): unknown {
+  const v = evq(e.node, f, st);
+  if (isThenable(v)) return v.then((x) => !truthy(x));
   return !truthy(v);
 }
 
-async function evUnary(e: ExprOf<'neg' | 'pos'>, f: Frame, st: State): Promise<unknown> {
-  let v = evq(e.node, f, st);
-  if (isThenable(v)) v = await v;
+function evUnary(e: ExprOf<'neg' | 'pos'>, f: Frame, st: State): unknown {
+  const v = evq(e.node, f, st);
+  if (isThenable(v))
+    return v.then((x) => {
+      st.line = e.line;
+      return unary(e.k, x);
+    });
   st.line = e.line;
   return unary(e.k, v);
 }
 
-async function evBin(e: ExprOf<'bin'>, f: Frame, st: State): Promise<unknown> {
-  let l = evq(e.left, f, st);
-  if (isThenable(l)) l = await l;
-  let r = evq(e.right, f, st);
-  if (isThenable(r)) r = await r;
+function evBin(e: ExprOf<'bin'>, f: Frame, st: State): unknown {
+  const l = evq(e.left, f, st);
+  if (isThenable(l)) return l.then((x) => binRight(e, x, f, st));
+  return binRight(e, l, f, st);
+}
+
+function binRight(e: ExprOf<'bin'>, l: unknown, f: Frame, st: State): unknown {
+  const r = evq(e.right, f, st);
+  if (isThenable(r))
+    return r.then((x) => {
+      st.line = e.line;
+      return binop(e.op, l, x);
+    });
   st.line = e.line;
   return binop(e.op, l, r);
 }
 
-async function evConcat(e: ExprOf<'concat'>, f: Frame, st: State): Promise<unknown> {
-  if (st.autoescape && !e.constant) {
-    // markup_join: under autoescape `~` escapes what is not Markup and yields Markup.
-    let m = '';
-    for (const item of e.items) m += escapeValue(await evq(item, f, st)).s;
-    return new Markup(m);
-  }
+function evConcat(e: ExprOf<'concat'>, f: Frame, st: State): unknown {
+  if (st.autoescape && !e.constant) return evMarkupConcat(e, f, st);
   let s = '';
-  for (const item of e.items) {
-    let v = evq(item, f, st);
+  const items = e.items;
+  for (let i = 0; i < items.length; i++) {
+    const v = evq(items[i]!, f, st);
+    if (isThenable(v)) return concatFrom(e, f, st, s, i, v);
+    s += typeof v === 'string' ? v : pyStr(v);
+  }
+  return s;
+}
+
+/** The rest of a `~` chain once item `from` came back as `pending`. */
+async function concatFrom(
+  e: ExprOf<'concat'>,
+  f: Frame,
+  st: State,
+  s: string,
+  from: number,
+  pending: Promise<unknown>,
+): Promise<unknown> {
+  for (let i = from; i < e.items.length; i++) {
+    let v = i === from ? pending : evq(e.items[i]!, f, st);
     if (isThenable(v)) v = await v;
     s += typeof v === 'string' ? v : pyStr(v);
   }
   return s;
 }
 
-async function evCompare(e: ExprOf<'compare'>, f: Frame, st: State): Promise<unknown> {
-  let left = evq(e.first, f, st);
-  if (isThenable(left)) left = await left;
-  for (const { op, expr } of e.ops) {
-    let right = evq(expr, f, st);
-    if (isThenable(right)) right = await right;
+/** markup_join: under autoescape `~` escapes what is not Markup and yields Markup. */
+async function evMarkupConcat(e: ExprOf<'concat'>, f: Frame, st: State): Promise<unknown> {
+  let m = '';
+  for (const item of e.items) m += escapeValue(await evq(item, f, st)).s;
+  return new Markup(m);
+}
+
+function evCompare(e: ExprOf<'compare'>, f: Frame, st: State): unknown {
+  const left = evq(e.first, f, st);
+  if (isThenable(left)) return left.then((l) => compareFrom(e, f, st, l, 0));
+  return compareFrom(e, f, st, left, 0);
+}
+
+/** A comparison chain from operator `from` on, `left` being the value before it. */
+function compareFrom(
+  e: ExprOf<'compare'>,
+  f: Frame,
+  st: State,
+  left: unknown,
+  from: number,
+): unknown {
+  const ops = e.ops;
+  for (let i = from; i < ops.length; i++) {
+    const { op, expr } = ops[i]!;
+    const right = evq(expr, f, st);
+    if (isThenable(right))
+      return right.then((r) => {
+        st.line = e.line;
+        return compare(op, left, r) ? compareFrom(e, f, st, r, i + 1) : false;
+      });
     st.line = e.line;
     if (!compare(op, left, right)) return false;
     left = right;
@@ -306,9 +385,13 @@ async function evCompare(e: ExprOf<'compare'>, f: Frame, st: State): Promise<unk
   return true;
 }
 
-async function evCond(e: ExprOf<'cond'>, f: Frame, st: State): Promise<unknown> {
-  let test = evq(e.test, f, st);
-  if (isThenable(test)) test = await test;
+function evCond(e: ExprOf<'cond'>, f: Frame, st: State): unknown {
+  const test = evq(e.test, f, st);
+  if (isThenable(test)) return test.then((t) => condBranch(e, t, f, st));
+  return condBranch(e, test, f, st);
+}
+
+function condBranch(e: ExprOf<'cond'>, test: unknown, f: Frame, st: State): unknown {
   if (truthy(test)) return ev(e.then, f, st);
   if (e.else_) return ev(e.else_, f, st);
   return undef(
@@ -318,31 +401,73 @@ async function evCond(e: ExprOf<'cond'>, f: Frame, st: State): Promise<unknown> 
   );
 }
 
-async function evList(e: ExprOf<'list'>, f: Frame, st: State): Promise<unknown> {
-  const out = new Array<unknown>(e.items.length);
-  for (let i = 0; i < e.items.length; i++) {
-    const v = evq(e.items[i]!, f, st);
-    out[i] = isThenable(v) ? await v : v;
+/** The values of `items` in order: an array, or a Promise of one when an item is one. */
+function evItems(items: Expr[], f: Frame, st: State): unknown[] | Promise<unknown[]> {
+  const out = new Array<unknown>(items.length);
+  for (let i = 0; i < items.length; i++) {
+    const v = evq(items[i]!, f, st);
+    if (isThenable(v)) return itemsFrom(items, f, st, out, i, v);
+    out[i] = v;
   }
   return out;
 }
 
-async function evTuple(e: ExprOf<'tuple'>, f: Frame, st: State): Promise<unknown> {
-  const out = new Array<unknown>(e.items.length);
-  for (let i = 0; i < e.items.length; i++) out[i] = await evq(e.items[i]!, f, st);
-  return tuple(out);
+async function itemsFrom(
+  items: Expr[],
+  f: Frame,
+  st: State,
+  out: unknown[],
+  from: number,
+  pending: Promise<unknown>,
+): Promise<unknown[]> {
+  out[from] = await pending;
+  for (let i = from + 1; i < items.length; i++) out[i] = await evq(items[i]!, f, st);
+  return out;
 }
 
-async function evDict(e: ExprOf<'dict'>, f: Frame, st: State): Promise<unknown> {
+function evList(e: ExprOf<'list'>, f: Frame, st: State): unknown {
+  return evItems(e.items, f, st);
+}
+
+function evTuple(e: ExprOf<'tuple'>, f: Frame, st: State): unknown {
+  const out = evItems(e.items, f, st);
+  return isThenable(out) ? out.then(tuple) : tuple(out);
+}
+
+/** Marks a dict entry whose value is not evaluated yet (dictFrom). */
+const NOT_YET = Symbol('not yet');
+
+function evDict(e: ExprOf<'dict'>, f: Frame, st: State): unknown {
   const out = new PyDict();
   for (let i = 0; i < e.keys.length; i++) {
-    let k = evq(e.keys[i]!, f, st);
-    if (isThenable(k)) k = await k;
-    out.set(k, await evq(e.values[i]!, f, st));
+    const k = evq(e.keys[i]!, f, st);
+    if (isThenable(k)) return dictFrom(e, f, st, out, i, k, NOT_YET);
+    const v = evq(e.values[i]!, f, st);
+    if (isThenable(v)) return dictFrom(e, f, st, out, i, k, v);
+    out.set(k, v);
   }
   return out;
 }
 
+/** The rest of a dict display from entry `from` on, whose key (and maybe value) are at hand. */
+async function dictFrom(
+  e: ExprOf<'dict'>,
+  f: Frame,
+  st: State,
+  out: PyDict,
+  from: number,
+  key: unknown,
+  value: unknown,
+): Promise<unknown> {
+  const k = await key;
+  out.set(k, await (value === NOT_YET ? evq(e.values[from]!, f, st) : value));
+  for (let i = from + 1; i < e.keys.length; i++) {
+    let k2 = evq(e.keys[i]!, f, st);
+    if (isThenable(k2)) k2 = await k2;
+    out.set(k2, await evq(e.values[i]!, f, st));
+  }
+  return out;
+}
 export interface Evaluated {
   args: unknown[];
   kwargs: Record<string, unknown> | null;
@@ -892,167 +1017,252 @@ function out(v: unknown): string {
   return typeof v === 'string' ? v : pyStr(v);
 }
 
-/** Executes statements, appending output; returns BREAK/CONTINUE signals from loop controls. */
-async function exec(body: Stmt[], f: Frame, st: State, buf: string[]): Promise<number> {
-  for (let i = 0; i < body.length; i++) {
-    const s = body[i]!;
-    switch (s.k) {
-      case 'data':
-        buf.push(s.text);
-        break;
-      case 'output': {
-        st.line = s.line;
-        let v = evq(s.expr, f, st);
-        if (isThenable(v)) v = await v;
-        if (st.autoescape) buf.push(escapeValue(v).s);
-        else buf.push(typeof v === 'string' ? v : out(v));
-        break;
-      }
-      case 'autoescape': {
-        st.line = s.line;
-        const on = truthy(await evq(s.expr, f, st));
-        // Jinja2 wraps the body in a Scope: names it sets stay inside.
-        const sig = await execAutoescape(s.body, frameFor(s.body, f, st), st, buf, on);
-        if (sig) return sig;
-        break;
-      }
-      case 'if': {
-        st.line = s.line;
-        let body2: Stmt[] | null = s.else_;
-        for (const br of s.branches) {
-          let test = evq(br.test, f, st);
-          if (isThenable(test)) test = await test;
-          if (truthy(test)) {
-            body2 = br.body;
-            break;
-          }
-        }
-        if (body2) {
-          const sig = await exec(body2, f, st, buf);
-          if (sig) return sig;
-        }
-        break;
-      }
-      case 'for': {
-        const sig = await execFor(s, f, st, buf);
-        if (sig) return sig;
-        break;
-      }
-      case 'set': {
-        st.line = s.line;
-        let v = evq(s.expr, f, st);
-        if (isThenable(v)) v = await v;
-        assign(s.target, v, f, st);
-        break;
-      }
-      case 'setblock':
-        assign(s.target, await renderFiltered(s, f, st), f, st);
-        break;
-      case 'macro':
-        f.vars.set(s.name, makeMacro(s, f, st, false));
-        break;
-      case 'callblock': {
-        st.line = s.line;
-        const caller = makeMacro(s.caller, f, st, true);
-        const v = await evCall(s.call as Extract<Expr, { k: 'call' }>, f, st, { caller });
-        buf.push(out(v));
-        break;
-      }
-      case 'filterblock':
-        buf.push(out(await renderFiltered(s, f, st)));
-        break;
-      case 'with': {
-        st.line = s.line;
-        const wf = frameFor(s.body, f, st);
-        const values: unknown[] = [];
-        for (const v of s.values) values.push(await evq(v, f, st));
-        for (let j = 0; j < s.targets.length; j++) assign(s.targets[j]!, values[j], wf, st);
-        const sig = await exec(s.body, wf, st, buf);
-        if (sig) return sig;
-        break;
-      }
-      case 'do': {
-        st.line = s.line;
-        const v = evq(s.expr, f, st);
-        if (isThenable(v)) await v;
-        break;
-      }
-      case 'noloader':
-        st.line = s.line;
-        throw new TemplateRuntimeError('no loader for this environment specified');
-      case 'break':
-        return BREAK;
-      case 'continue':
-        return CONTINUE;
-      case 'block':
-        st.line = s.line;
-        if (s.required) throw new TemplateRuntimeError(`Required block '${s.name}' not found`);
-        buf.push(await renderBlock(s, f, st));
-        break;
-      case 'noop':
-        break;
-    }
+/** A loop-control signal (BREAK, CONTINUE, or 0 to go on), or a Promise of one. */
+type Sig = number | Promise<number>;
+
+/**
+ * Executes statements from `from` on, appending output; returns BREAK/CONTINUE signals from
+ * loop controls. Synchronous as far as the values allow, like evq: most bodies (a macro's, an
+ * if's, a loop iteration's) never meet a Promise, and an async function per body was a Promise
+ * and a microtask per body. Once a statement gives a Promise, the rest runs after it.
+ */
+function exec(body: Stmt[], f: Frame, st: State, buf: string[], from = 0): Sig {
+  for (let i = from; i < body.length; i++) {
+    const sig = execStmt(body[i]!, f, st, buf);
+    if (sig === 0) continue;
+    if (typeof sig === 'number') return sig;
+    if (i + 1 === body.length) return sig;
+    return sig.then((s) => (s ? s : exec(body, f, st, buf, i + 1)));
   }
   return 0;
 }
 
-async function execFor(
-  s: Extract<Stmt, { k: 'for' }>,
+/** One statement: the common kinds inline, a Promise only when a value is one. */
+function execStmt(s: Stmt, f: Frame, st: State, buf: string[]): Sig {
+  switch (s.k) {
+    case 'data':
+      buf.push(s.text);
+      return 0;
+    case 'output': {
+      st.line = s.line;
+      const v = evq(s.expr, f, st);
+      if (isThenable(v))
+        return v.then((x) => {
+          pushOutput(x, st, buf);
+          return 0;
+        });
+      pushOutput(v, st, buf);
+      return 0;
+    }
+    case 'if':
+      st.line = s.line;
+      return execIf(s, 0, f, st, buf);
+    case 'for': {
+      st.line = s.line;
+      const iterable = evq(s.iter, f, st);
+      if (isThenable(iterable)) return iterable.then((it) => loopOver(s, it, f, st, buf, 0));
+      return loopOver(s, iterable, f, st, buf, 0);
+    }
+    case 'set': {
+      st.line = s.line;
+      const v = evq(s.expr, f, st);
+      if (isThenable(v))
+        return v.then((x) => {
+          assign(s.target, x, f, st);
+          return 0;
+        });
+      assign(s.target, v, f, st);
+      return 0;
+    }
+    case 'macro':
+      f.vars.set(s.name, makeMacro(s, f, st, false));
+      return 0;
+    case 'do': {
+      st.line = s.line;
+      const v = evq(s.expr, f, st);
+      return isThenable(v) ? v.then(() => 0) : 0;
+    }
+    case 'callblock': {
+      st.line = s.line;
+      const caller = makeMacro(s.caller, f, st, true);
+      const v = evCall(s.call as Extract<Expr, { k: 'call' }>, f, st, { caller });
+      if (isThenable(v))
+        return v.then((x) => {
+          buf.push(out(x));
+          return 0;
+        });
+      buf.push(out(v));
+      return 0;
+    }
+    case 'noloader':
+      st.line = s.line;
+      throw new TemplateRuntimeError('no loader for this environment specified');
+    case 'break':
+      return BREAK;
+    case 'continue':
+      return CONTINUE;
+    case 'noop':
+      return 0;
+    default:
+      return execOther(s, f, st, buf);
+  }
+}
+
+/** What `{{ v }}` appends. */
+function pushOutput(v: unknown, st: State, buf: string[]): void {
+  if (st.autoescape) buf.push(escapeValue(v).s);
+  else buf.push(typeof v === 'string' ? v : out(v));
+}
+
+/** An if statement from branch `from` on: the first true test's body, else the else body. */
+function execIf(
+  s: Extract<Stmt, { k: 'if' }>,
+  from: number,
+  f: Frame,
+  st: State,
+  buf: string[],
+): Sig {
+  const branches = s.branches;
+  for (let j = from; j < branches.length; j++) {
+    const br = branches[j]!;
+    const test = evq(br.test, f, st);
+    if (isThenable(test))
+      return test.then((t) =>
+        truthy(t) ? exec(br.body, f, st, buf) : execIf(s, j + 1, f, st, buf),
+      );
+    if (truthy(test)) return exec(br.body, f, st, buf);
+  }
+  return s.else_ ? exec(s.else_, f, st, buf) : 0;
+}
+
+/** The statements that are rare in templates, as an async function. */
+async function execOther(
+  s: Extract<Stmt, { k: 'autoescape' | 'setblock' | 'filterblock' | 'with' | 'block' }>,
   f: Frame,
   st: State,
   buf: string[],
 ): Promise<number> {
-  st.line = s.line;
-  let iterable = evq(s.iter, f, st);
-  if (isThenable(iterable)) iterable = await iterable;
-  return loopOver(s, iterable, f, st, buf, 0);
+  switch (s.k) {
+    case 'autoescape': {
+      st.line = s.line;
+      const on = truthy(await evq(s.expr, f, st));
+      // Jinja2 wraps the body in a Scope: names it sets stay inside.
+      return execAutoescape(s.body, frameFor(s.body, f, st), st, buf, on);
+    }
+    case 'setblock':
+      assign(s.target, await renderFiltered(s, f, st), f, st);
+      return 0;
+    case 'filterblock':
+      buf.push(out(await renderFiltered(s, f, st)));
+      return 0;
+    case 'with': {
+      st.line = s.line;
+      const wf = frameFor(s.body, f, st);
+      const values: unknown[] = [];
+      for (const v of s.values) values.push(await evq(v, f, st));
+      for (let j = 0; j < s.targets.length; j++) assign(s.targets[j]!, values[j], wf, st);
+      return exec(s.body, wf, st, buf);
+    }
+    case 'block':
+      st.line = s.line;
+      if (s.required) throw new TemplateRuntimeError(`Required block '${s.name}' not found`);
+      buf.push(await renderBlock(s, f, st));
+      return 0;
+  }
+}
+
+/** The state of one running for loop (loopOver), for its iterations to go on after a Promise. */
+interface LoopRun {
+  s: Extract<Stmt, { k: 'for' }>;
+  loop: LoopContext;
+  pre: readonly string[] | undefined;
+  f: Frame;
+  st: State;
+  buf: string[];
+  /** Jinja2 runs the else block unless one iteration ran to its end. */
+  completed: boolean;
 }
 
 /** Runs a for loop over `iterable`; `depth0` grows when a recursive loop calls `loop(items)`. */
-async function loopOver(
+function loopOver(
   s: Extract<Stmt, { k: 'for' }>,
   iterable: unknown,
   f: Frame,
   st: State,
   buf: string[],
   depth0: number,
-): Promise<number> {
+): Sig {
   if (iterable === null || iterable === undefined)
     throw new TemplateRuntimeError("'NoneType' object is not iterable");
   // A list is iterated live (see LoopContext); anything else as a snapshot of its items.
-  let items =
+  const items =
     Array.isArray(iterable) && iteratorOf(iterable) === undefined && !s.cond
       ? iterable
       : pyIter(iterable);
-  if (s.cond) {
-    const kept: unknown[] = [];
-    for (const item of items) {
-      const cf = new Frame(f);
-      assign(s.target, item, cf, st);
-      if (truthy(await evq(s.cond, cf, st))) kept.push(item);
-    }
-    items = kept;
+  if (s.cond)
+    return filterItems(s, items, f, st).then((kept) => startLoop(s, kept, f, st, buf, depth0));
+  return startLoop(s, items, f, st, buf, depth0);
+}
+
+/** A for loop's `if` filter: the items it keeps. */
+async function filterItems(
+  s: Extract<Stmt, { k: 'for' }>,
+  items: unknown[],
+  f: Frame,
+  st: State,
+): Promise<unknown[]> {
+  const kept: unknown[] = [];
+  for (const item of items) {
+    const cf = new Frame(f);
+    assign(s.target, item, cf, st);
+    if (truthy(await evq(s.cond!, cf, st))) kept.push(item);
   }
+  return kept;
+}
+
+function startLoop(
+  s: Extract<Stmt, { k: 'for' }>,
+  items: unknown[],
+  f: Frame,
+  st: State,
+  buf: string[],
+  depth0: number,
+): Sig {
   const loop = new LoopContext(items, st.env.strict, depth0);
   if (s.recursive) loop.recurse = (inner) => renderRecursion(s, inner, f, st, depth0 + 1);
-  // Jinja2 runs the else block unless one iteration ran to its end (break and continue skip
-  // the flag it sets there), so `{% break %}` in the first iteration still renders it.
-  let completed = false;
-  const pre = predeclared(s.body);
+  const run: LoopRun = { s, loop, pre: predeclared(s.body), f, st, buf, completed: false };
+  return iterate(run);
+}
+
+/** The remaining iterations, then the else block; `{% break %}` in the first still renders it. */
+function iterate(run: LoopRun): Sig {
+  const { s, loop, pre, f, st, buf } = run;
   for (let item = loop.advance(); item !== END; item = loop.advance()) {
     // A fresh frame per iteration: Jinja2 re-reads outer values at the top of every iteration.
     const lf = new Frame(f);
     if (pre) for (const n of pre) lf.vars.set(n, undef(st, n));
     lf.vars.set('loop', loop);
     assign(s.target, item, lf, st);
-    const sig = await exec(s.body, lf, st, buf);
-    if (sig === BREAK) break;
-    if (sig !== CONTINUE) completed = true;
+    const sig = exec(s.body, lf, st, buf);
+    if (typeof sig !== 'number')
+      return sig.then((x) => (afterIteration(run, x) ? loopEnd(run) : iterate(run)));
+    if (afterIteration(run, sig)) break;
   }
-  if (!completed && s.else_) return exec(s.else_, frameFor(s.else_, f, st), st, buf);
-  return 0;
+  return loopEnd(run);
 }
 
+/** Records how an iteration ended; true when it broke out of the loop. */
+function afterIteration(run: LoopRun, sig: number): boolean {
+  if (sig === BREAK) return true;
+  if (sig !== CONTINUE) run.completed = true;
+  return false;
+}
+
+function loopEnd(run: LoopRun): Sig {
+  const { s, f, st, buf } = run;
+  if (!run.completed && s.else_) return exec(s.else_, frameFor(s.else_, f, st), st, buf);
+  return 0;
+}
 /** `loop(items)` in a recursive for loop: the loop rendered again over `items`, one level deeper. */
 async function renderRecursion(
   s: Extract<Stmt, { k: 'for' }>,
@@ -1157,26 +1367,12 @@ export function makeMacro(
   st: State,
   isCaller: boolean,
 ): JinjaCallable {
-  const impl: MacroImpl = async (args, kwargs, callerDepth = 0) => {
+  // Synchronous unless something in the call gives a Promise (macros rarely await anything).
+  const impl: MacroImpl = (args, kwargs, callerDepth = 0) => {
     const depth = callerDepth + 1;
     const mst: State = isCaller ? st : { ...st, macro: node.name, line: node.line, depth };
     const frame = frameFor(node.body, closure, st);
-    try {
-      const unwind = enterMacro(depth);
-      if (unwind) await unwind;
-      bindParams(node, frame, mst, args, { ...kwargs });
-      for (const p of node.params) {
-        if (frame.vars.get(p.name) === MISSING) {
-          // Undefined first, so a default naming its own parameter sees Undefined as in Jinja2.
-          frame.vars.set(p.name, undef(mst, p.name, `parameter '${p.name}' was not provided`));
-          if (p.default) frame.vars.set(p.name, await evq(p.default, frame, mst));
-        }
-      }
-      const buf: string[] = [];
-      await exec(node.body, frame, mst, buf);
-      // A macro defined under autoescape returns Markup, as Jinja2's Macro does.
-      return mst.autoescape ? new Markup(buf.join('')) : buf.join('');
-    } catch (err) {
+    const failed = (err: unknown): unknown => {
       if (isCaller) {
         // return() in a call block returns from the enclosing dbt macro, as in dbt.
         if (err instanceof MacroReturn) throw err;
@@ -1184,8 +1380,29 @@ export function makeMacro(
       }
       if (err instanceof MacroReturn) return err.value;
       throw locateError(err, mst.file, mst.line, mst.macro);
+    };
+    let pending = false;
+    try {
+      const unwind = enterMacro(depth);
+      const r = unwind
+        ? unwind.then(() => runMacro(node, frame, mst, args, kwargs))
+        : runMacro(node, frame, mst, args, kwargs);
+      if (!isThenable(r)) return r;
+      pending = true;
+      return r.then(
+        (v) => {
+          activeMacroCalls--;
+          return v;
+        },
+        (err: unknown) => {
+          activeMacroCalls--;
+          return failed(err);
+        },
+      );
+    } catch (err) {
+      return failed(err);
     } finally {
-      activeMacroCalls--;
+      if (!pending) activeMacroCalls--;
     }
   };
   // JS callers (dbt's context, adapter.dispatch) get JS values back: plain objects for dicts.
@@ -1198,6 +1415,57 @@ export function makeMacro(
   Object.defineProperty(fn, MACRO_IMPL, { value: impl });
   Object.defineProperty(fn, JINJA_GETATTR, { value: (attr: string) => macroAttr(node, attr) });
   return fn;
+}
+
+/** A macro call's parameters bound, then its body run: its output, or a Promise of it. */
+function runMacro(
+  node: MacroNode,
+  frame: Frame,
+  mst: State,
+  args: unknown[],
+  kwargs: Record<string, unknown>,
+): unknown {
+  bindParams(node, frame, mst, args, { ...kwargs });
+  const defaults = bindDefaults(node, frame, mst, 0);
+  if (defaults) return defaults.then(() => macroBody(node, frame, mst));
+  return macroBody(node, frame, mst);
+}
+
+/** The defaults of parameters not given, from parameter `from` on; a Promise when one is. */
+function bindDefaults(
+  node: MacroNode,
+  frame: Frame,
+  mst: State,
+  from: number,
+): Promise<void> | undefined {
+  const params = node.params;
+  for (let i = from; i < params.length; i++) {
+    const p = params[i]!;
+    if (frame.vars.get(p.name) !== MISSING) continue;
+    // Undefined first, so a default naming its own parameter sees Undefined as in Jinja2.
+    frame.vars.set(p.name, undef(mst, p.name, `parameter '${p.name}' was not provided`));
+    if (!p.default) continue;
+    const v = evq(p.default, frame, mst);
+    if (isThenable(v))
+      return v.then((x) => {
+        frame.vars.set(p.name, x);
+        return bindDefaults(node, frame, mst, i + 1);
+      });
+    frame.vars.set(p.name, v);
+  }
+  return undefined;
+}
+
+function macroBody(node: MacroNode, frame: Frame, mst: State): unknown {
+  const buf: string[] = [];
+  const sig = exec(node.body, frame, mst, buf);
+  if (typeof sig === 'number') return macroOutput(mst, buf);
+  return sig.then(() => macroOutput(mst, buf));
+}
+
+/** A macro's output: Markup when it was defined under autoescape, as Jinja2's Macro returns. */
+function macroOutput(mst: State, buf: string[]): unknown {
+  return mst.autoescape ? new Markup(buf.join('')) : buf.join('');
 }
 
 /** The attributes of a jinja2.runtime.Macro that templates can read. */

@@ -15,7 +15,11 @@
  * where the text did), and the records' data are views of the body: no buffer per record (a
  * Buffer.from per 1 KB record drew a new 8 KB ArrayBuffer from Node's pool every 8 records,
  * issue 15) and no copy of the data before the log's. Should the scan give up after decoding some
- * texts, they are written back, so the general path reads the body as it was sent.
+ * texts, they are written back, so the general path reads the body as it was sent: from a copy of
+ * the body's bytes from the first decoded text on, taken (into one reused buffer outside the JS
+ * heap) before that text is decoded. Keeping each text's string for that instead held all of a
+ * request's base64 strings (~700 KB) alive through the scan, so the scavenges that the scan's
+ * own allocations trigger copied them, and promoted some (issue 15, GC on the main thread).
  */
 import type { RecordInput } from '../log.js';
 
@@ -29,6 +33,7 @@ export interface ScannedPutRecords {
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
+const EQUALS = 0x3d;
 const COLON = 0x3a;
 const COMMA = 0x2c;
 const OPEN_OBJECT = 0x7b;
@@ -36,11 +41,17 @@ const CLOSE_OBJECT = 0x7d;
 const OPEN_ARRAY = 0x5b;
 const CLOSE_ARRAY = 0x5d;
 
+/**
+ * The body's bytes from the first text decoded in place on, as sent (Scanner.restore). One buffer
+ * for every scan: a scan runs synchronously from start to end, so no two use it at once.
+ */
+let original = Buffer.alloc(0);
+
 /** Cursor over the body; every step returns false (give up) on anything unexpected. */
 class Scanner {
   pos = 0;
-  /** Offsets and texts of the Data decoded in place so far (to write back on giving up). */
-  readonly decoded: (number | string)[] = [];
+  /** Where the first text decoded in place starts (-1: none yet); `original` holds the rest. */
+  decodedFrom = -1;
   constructor(
     readonly raw: Buffer,
     readonly inPlace: boolean,
@@ -51,23 +62,31 @@ class Scanner {
    * its length and decoded length show it is all base64.
    */
   base64(start: number, end: number): Buffer | undefined {
+    const raw = this.raw;
     const length = end - start;
-    const text = this.raw.toString('latin1', start, end);
+    const padding = raw[end - 1] === EQUALS ? (raw[end - 2] === EQUALS && length > 1 ? 2 : 1) : 0;
+    const text = raw.toString('latin1', start, end);
     let data: Buffer;
     if (this.inPlace) {
-      this.decoded.push(start, text);
-      data = this.raw.subarray(start, start + this.raw.write(text, start, length, 'base64'));
+      if (this.decodedFrom < 0) this.keepOriginal(start);
+      data = raw.subarray(start, start + raw.write(text, start, length, 'base64'));
     } else data = Buffer.from(text, 'base64');
-    const padding = text.endsWith('==') ? 2 : text.endsWith('=') ? 1 : 0;
     return length % 4 === 0 && data.length === (length / 4) * 3 - padding ? data : undefined;
+  }
+
+  /** Copies the body's bytes from `start` on into `original`, before anything there is decoded. */
+  private keepOriginal(start: number): void {
+    const bytes = this.raw.length - start;
+    if (original.length < bytes) original = Buffer.allocUnsafeSlow(Math.max(bytes, 64 * 1024));
+    this.raw.copy(original, 0, start);
+    this.decodedFrom = start;
   }
 
   /** Writes the decoded texts back as they were. */
   restore(): void {
-    const decoded = this.decoded;
-    for (let i = 0; i < decoded.length; i += 2)
-      this.raw.write(decoded[i + 1] as string, decoded[i] as number, 'latin1');
-    decoded.length = 0;
+    if (this.decodedFrom < 0) return;
+    original.copy(this.raw, this.decodedFrom, 0, this.raw.length - this.decodedFrom);
+    this.decodedFrom = -1;
   }
 
   /** Skips JSON whitespace; returns the next byte (or -1 at the end) without taking it. */
@@ -168,7 +187,7 @@ export function scanPutRecords(
 ): ScannedPutRecords | undefined {
   const s = new Scanner(raw, inPlace);
   const scanned = scanBody(s, maxRecords);
-  if (!scanned && s.decoded.length > 0) s.restore();
+  if (!scanned) s.restore();
   return scanned;
 }
 

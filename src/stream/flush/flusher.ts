@@ -65,12 +65,20 @@ export interface FlushResult {
 /**
  * A record read and turned into its line, before the batch is cut: what the cut and the cursor
  * need of it, not its data (the line holds that), so a waiting record does not keep the read's
- * buffers alive as well.
+ * buffers alive as well. One flat object, its line a range of its slab's buffer: records wait
+ * up to a table's max_age (a second) for their batch, so every object kept per record lives long
+ * enough to be copied by scavenges, promoted and marked by the thread's full collections; an
+ * object for the record's fields and a Buffer view per line doubled what each waiting record
+ * kept (garbage collection was the flusher thread's largest cost after the page faults, issue 15).
  */
 interface Pending {
-  record: Pick<LogRecord, 'shardId' | 'sequenceNumber' | 'arrivalMs'>;
-  /** The record's NDJSON line, newline included. */
-  line: Buffer;
+  shardId: string;
+  sequenceNumber: string;
+  arrivalMs: number;
+  /** The record's NDJSON line, newline included, is `buffer`'s [start, start + length). */
+  buffer: Buffer;
+  start: number;
+  length: number;
   rejected: boolean;
   /** The slab the line was cut from, released once the line is written into its batch. */
   slab: LineSlab | undefined;
@@ -149,7 +157,7 @@ export async function flushOnce(
   const allGaps = [...(cursor.gaps ?? []), ...gaps];
   const all = mergeByArrival(reads.map((r) => r.pending));
   const totalBytes = reads.reduce((n, r) => n + r.bytes, 0);
-  const oldest = all[0]?.record.arrivalMs;
+  const oldest = all[0]?.arrivalMs;
   const due =
     all.length > 0 &&
     (options.force ||
@@ -173,7 +181,7 @@ export async function flushOnce(
   tails.clear();
   const batch = await writeBatch(ctx, table, cut);
   const advanced = { ...cursor.shards };
-  for (const p of cut) advanced[p.record.shardId] = p.record.sequenceNumber;
+  for (const p of cut) advanced[p.shardId] = p.sequenceNumber;
   faultPoint(`flush-before-commit:${table.table}`);
   await refuseMovedCursor(ctx, table, cursor);
   const next: StreamCursor = { shards: advanced, ...(allGaps.length ? { gaps: allGaps } : {}) };
@@ -189,7 +197,7 @@ export async function flushOnce(
     waiting: {
       records: restPending.length,
       bytes: rest.reduce((n, r) => n + r.bytes, 0),
-      ...(restPending[0] ? { oldestArrivalMs: restPending[0].record.arrivalMs } : {}),
+      ...(restPending[0] ? { oldestArrivalMs: restPending[0].arrivalMs } : {}),
     },
     gaps,
   };
@@ -231,7 +239,7 @@ function restAfterCut(
   advanced: Record<string, string>,
 ): ShardTail[] {
   const taken = new Map<string, number>();
-  for (const p of cut) taken.set(p.record.shardId, (taken.get(p.record.shardId) ?? 0) + 1);
+  for (const p of cut) taken.set(p.shardId, (taken.get(p.shardId) ?? 0) + 1);
   return reads.map((read) => {
     const n = taken.get(read.shardId) ?? 0;
     if (n === 0) return read;
@@ -240,7 +248,7 @@ function restAfterCut(
       ...read,
       after: advanced[read.shardId],
       pending,
-      bytes: pending.reduce((sum, p) => sum + p.line.length, 0),
+      bytes: pending.reduce((sum, p) => sum + p.length, 0),
     };
   });
 }
@@ -352,14 +360,20 @@ export async function readAhead(log: StreamLog, table: StreamSourceTable): Promi
 function renderInto(tail: ShardTail, records: readonly LogRecord[]): void {
   for (const record of records) {
     const line = renderLine(record);
-    const { shardId: id, sequenceNumber, arrivalMs } = record;
+    const { bytes, slab } = line;
     tail.pending.push({
-      record: { shardId: id, sequenceNumber, arrivalMs },
-      line: line.bytes,
+      shardId: record.shardId,
+      sequenceNumber: record.sequenceNumber,
+      arrivalMs: record.arrivalMs,
+      // A slab's line is kept as its range of the slab (the view dies young); any other line is
+      // a buffer of its own.
+      buffer: slab ? slab.buffer : bytes,
+      start: slab ? bytes.byteOffset - slab.buffer.byteOffset : 0,
+      length: bytes.length,
       rejected: line.rejected !== undefined,
-      slab: line.slab,
+      slab,
     });
-    tail.bytes += line.bytes.length;
+    tail.bytes += bytes.length;
   }
 }
 
@@ -376,8 +390,7 @@ function mergeByArrival(shards: Pending[][]): Pending[] {
     for (let i = 0; i < shards.length; i++) {
       const candidate = shards[i]![heads[i]!];
       if (!candidate) continue;
-      if (best < 0 || candidate.record.arrivalMs < shards[best]![heads[best]!]!.record.arrivalMs)
-        best = i;
+      if (best < 0 || candidate.arrivalMs < shards[best]![heads[best]!]!.arrivalMs) best = i;
     }
     if (best < 0) return out;
     out.push(shards[best]![heads[best]!]!);
@@ -389,8 +402,8 @@ function mergeByArrival(shards: Pending[][]): Pending[] {
 function cutBatch(all: Pending[], maxBytes: number): Pending[] {
   let bytes = 0;
   let n = 0;
-  while (n < all.length && (n === 0 || bytes + all[n]!.line.length <= maxBytes))
-    bytes += all[n++]!.line.length;
+  while (n < all.length && (n === 0 || bytes + all[n]!.length <= maxBytes))
+    bytes += all[n++]!.length;
   return all.slice(0, n);
 }
 
@@ -456,16 +469,16 @@ async function writeLines(writer: RawBatchWriter, cut: readonly Pending[]): Prom
   let chunk = takeChunk();
   let used = 0;
   try {
-    for (const { line, slab } of cut) {
-      if (used > 0 && used + line.length > chunk.length) {
+    for (const { buffer, start, length, slab } of cut) {
+      if (used > 0 && used + length > chunk.length) {
         await send(chunk, used);
         chunk = takeChunk();
         used = 0;
       }
-      if (line.length > chunk.length) await writer.write(line);
+      if (length > chunk.length) await writer.write(buffer.subarray(start, start + length));
       else {
-        line.copy(chunk, used);
-        used += line.length;
+        buffer.copy(chunk, used, start, start + length);
+        used += length;
       }
       // A cut's lines are written once and never read again (a failed batch is read and
       // rendered afresh): the line's slab may take new lines.
@@ -483,10 +496,10 @@ async function writeLines(writer: RawBatchWriter, cut: readonly Pending[]): Prom
 /** The batch's name in messages and quarantine rows: the stream and each shard's sequence range. */
 function batchName(table: StreamSourceTable, cut: Pending[]): string {
   const ranges = new Map<string, { first: string; last: string }>();
-  for (const { record } of cut) {
-    const range = ranges.get(record.shardId);
-    if (range) range.last = record.sequenceNumber;
-    else ranges.set(record.shardId, { first: record.sequenceNumber, last: record.sequenceNumber });
+  for (const { shardId, sequenceNumber } of cut) {
+    const range = ranges.get(shardId);
+    if (range) range.last = sequenceNumber;
+    else ranges.set(shardId, { first: sequenceNumber, last: sequenceNumber });
   }
   const parts = [...ranges].map(([shard, r]) => `${shard} ${r.first}..${r.last}`);
   const shown =
