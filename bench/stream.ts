@@ -6,7 +6,7 @@
  * the same run: the ratio. CPU seconds of each server process (/proc) and of the producers, and
  * per 100k events the collector's main thread and its flusher thread (named `tributary-flush`).
  *   npm run bench:stream -- --seconds 10 --connections 4 --in-flight 256 [--json] [--side both]
- *   npm run bench:stream -- --side raw [--collector-cpu-prof DIR]
+ *   npm run bench:stream -- --side raw [--collector-cpu-prof DIR] [--collector-node-options '--single-threaded-gc']
  *     (the raw HTTP load on collect alone, then its flusher landing everything: CPU per event)
  * Target (issue 15): ≥ 100,000 events/s acknowledged only after fsync on the 2-core machine, p99
  * acknowledgement under 50 ms, both in the same load; the report says per load whether it met them.
@@ -41,6 +41,7 @@ const { values } = benchArgs(
       events: { type: 'string', default: '4000' },
       side: { type: 'string', default: 'both' },
       'collector-cpu-prof': { type: 'string', default: '' },
+      'collector-node-options': { type: 'string', default: '' },
       json: { type: 'boolean', default: false },
     },
   },
@@ -176,9 +177,15 @@ async function rawOnly(events: ReturnType<typeof fixedEvents>): Promise<void> {
   const start = loadavg()[0]!;
   const profileDir = values['collector-cpu-prof'];
   const preload = fileURLToPath(new URL('./cpu-profile-preload.js', import.meta.url));
-  const env: Record<string, string> = profileDir
-    ? { NODE_OPTIONS: `--import=${preload}`, BENCH_CPU_PROF_DIR: resolve(profileDir) }
-    : {};
+  // V8 flags for the collector alone (e.g. `--single-threaded-gc`), to measure GC settings
+  // without the producers in this process taking them too.
+  const nodeOptions = [values['collector-node-options'], profileDir ? `--import=${preload}` : '']
+    .filter(Boolean)
+    .join(' ');
+  const env: Record<string, string> = {
+    ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}),
+    ...(profileDir ? { BENCH_CPU_PROF_DIR: resolve(profileDir) } : {}),
+  };
   const r = await runRawOnly(events, seconds, connections, log, env);
   const s = summarize(
     r.raw.load,
