@@ -5,6 +5,7 @@
  * handled here as Jinja2 does.
  */
 import { TemplateSyntaxError } from './errors.js';
+import { lookupUnicodeName } from './unicode-names.js';
 
 export type TokenType =
   | 'data'
@@ -92,17 +93,44 @@ const SIMPLE_ESCAPES: Record<string, string> = {
   '\n': '',
 };
 
-/** Decodes Python's unicode-escape rules: known escapes translate, unknown ones (`\d`) stay. */
+/** An escape Python's unicode-escape codec refuses; the lexer reports it at the string's line. */
+class EscapeError extends Error {}
+
+/** Python's message for a `\x`, `\u` or `\U` escape with too few hex digits. */
+const TRUNCATED: Record<string, string> = {
+  x: 'truncated \\xXX escape',
+  u: 'truncated \\uXXXX escape',
+  U: 'truncated \\UXXXXXXXX escape',
+};
+
+/** `\N{name}`: the character, as Python's codec decodes it. */
+function namedEscape(esc: string): string {
+  const name = esc.length > 3 && esc.endsWith('}') ? esc.slice(2, -1) : '';
+  if (!name) throw new EscapeError('malformed \\N character escape');
+  const cp = lookupUnicodeName(name);
+  if (cp === undefined) throw new EscapeError('unknown Unicode character name');
+  return String.fromCodePoint(cp);
+}
+
+/**
+ * Decodes Python's unicode-escape rules: known escapes translate, unknown ones (`\d`) stay, and
+ * what the codec refuses (a truncated `\x4`, an unknown `\N{name}`) throws an EscapeError.
+ */
 function decodeEscapes(s: string): string {
   if (!s.includes('\\')) return s;
   return s.replace(
-    /\\(x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|[0-7]{1,3}|[\s\S])/g,
+    /\\(x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|N\{[^}]*\}?|[0-7]{1,3}|[\s\S])/g,
     (whole, esc: string) => {
       const simple = SIMPLE_ESCAPES[esc];
       if (simple !== undefined) return simple;
       const c = esc[0]!;
-      if (c === 'x' || c === 'u' || c === 'U')
-        return String.fromCodePoint(parseInt(esc.slice(1), 16));
+      if (c === 'N') return namedEscape(esc);
+      if (c === 'x' || c === 'u' || c === 'U') {
+        if (esc.length === 1) throw new EscapeError(TRUNCATED[c]!);
+        const cp = parseInt(esc.slice(1), 16);
+        if (cp > 0x10ffff) throw new EscapeError('illegal Unicode character');
+        return String.fromCodePoint(cp);
+      }
       if (/^[0-7]/.test(esc)) return String.fromCodePoint(parseInt(esc, 8));
       return whole;
     },
@@ -282,9 +310,16 @@ class Lexer {
     const sm = STRING_RE.exec(src);
     if (!sm) throw new TemplateSyntaxError('unexpected end of string', this.file, this.line);
     const rawBody = sm[1] ?? sm[2] ?? '';
+    let value: string;
+    try {
+      value = decodeEscapes(rawBody);
+    } catch (e) {
+      if (!(e instanceof EscapeError)) throw e;
+      throw new TemplateSyntaxError(e.message, this.file, this.line);
+    }
     this.tokens.push({
       type: 'string',
-      value: decodeEscapes(rawBody),
+      value,
       line: this.line,
       pos,
       end: pos + sm[0].length,

@@ -1,7 +1,7 @@
 // Specs for template syntax: delimiters, comments, whitespace control, raw blocks and the
 // environment settings dbt uses (no trim_blocks/lstrip_blocks, one trailing newline dropped).
 import { describe, expect, it } from 'vitest';
-import { render } from './helpers.js';
+import { render, renderError } from './helpers.js';
 
 describe('delimiters and environment settings', () => {
   it('prints expressions between {{ and }}', async () => {
@@ -65,5 +65,46 @@ describe('raw blocks', () => {
 
   it('applies whitespace control on raw and endraw tags', async () => {
     expect(await render('x {%- raw -%}  a  {%- endraw -%} y')).toBe('xay');
+  });
+});
+
+// Jinja2 decodes string literals with Python's unicode-escape codec; the expected values are
+// what Jinja2 3.1.6 on Python 3.11 (Unicode 14.0) renders for the same templates.
+describe('string escapes as Python decodes them', () => {
+  it('decodes \\N{name} by character name, alias and computed name', async () => {
+    expect(await render('{{ "a\\N{BULLET}b" }}')).toBe('a•b');
+    expect(await render('{{ "\\N{latin small letter a}" }}')).toBe('a');
+    expect(await render('{{ "\\N{LINE FEED}" | length }}')).toBe('1');
+    expect(await render('{{ "\\N{NUL}" == "\\x00" }}')).toBe('True');
+    expect(await render('{{ "\\N{LATIN CAPITAL LETTER GHA}" }}')).toBe('Ƣ');
+    expect(
+      await render('{{ "\\N{CJK UNIFIED IDEOGRAPH-4E00}\\N{CJK UNIFIED IDEOGRAPH-2A6DF}" }}'),
+    ).toBe('一𪛟');
+    expect(await render('{{ "\\N{HANGUL SYLLABLE GAG}\\N{HANGUL SYLLABLE GA}" }}')).toBe('각가');
+    expect(await render('{{ "\\N{cjk compatibility ideograph-f900}" }}')).toBe('\uf900');
+    expect(await render('{{ "\\N{khitan small script character-18b00}" }}')).toBe('𘬀');
+  });
+
+  it('refuses what the codec refuses, naming the line', async () => {
+    const cases: [string, string][] = [
+      ['\\N{NOPE}', 'unknown Unicode character name'],
+      ['\\N{cjk unified ideograph-4E00}', 'unknown Unicode character name'],
+      ['\\N{CJK UNIFIED IDEOGRAPH-2A6E0}', 'unknown Unicode character name'],
+      ['\\N{hangul syllable gag}', 'unknown Unicode character name'],
+      ['\\N{HANGUL SYLLABLE G}', 'unknown Unicode character name'],
+      ['\\N{ LATIN SMALL LETTER A}', 'unknown Unicode character name'],
+      ['\\N', 'malformed \\N character escape'],
+      ['\\N{', 'malformed \\N character escape'],
+      ['\\N{}', 'malformed \\N character escape'],
+      ['\\x4', 'truncated \\xXX escape'],
+      ['\\u12', 'truncated \\uXXXX escape'],
+      ['\\U0001F60', 'truncated \\UXXXXXXXX escape'],
+      ['\\U00110000', 'illegal Unicode character'],
+    ];
+    for (const [escape, message] of cases) {
+      const err = await renderError(`{{ "x" }}\n{{ "${escape}" }}`);
+      expect(err.message, escape).toContain(message);
+      expect(err.location?.line, escape).toBe(2);
+    }
   });
 });
