@@ -894,8 +894,17 @@ class Parser {
     return { k: 'slice', start, stop, step, lenient: false };
   }
 
+  /**
+   * Call arguments with Jinja2's ordering rules (parse_call_args: nothing after `**kw`, no
+   * positional argument after a keyword or `*args`, one `*args`), and Python's: a keyword given
+   * twice fails when Jinja2 compiles the template to Python, so it is a syntax error here too.
+   */
   private parseCallArgs(): Args {
+    const line = this.cur.line;
     this.expectOp('(');
+    const ensure = (ok: boolean) => {
+      if (!ok) this.fail('invalid syntax for function call expression', line);
+    };
     const args: Expr[] = [];
     const kwargs: { name: string; value: Expr }[] = [];
     let starArgs: Expr | null = null;
@@ -907,20 +916,26 @@ class Parser {
         if (this.isOp(')')) break;
       }
       first = false;
-      if (this.skipOp('**')) {
+      if (this.isOp('**')) {
+        ensure(starKwargs === null);
+        this.next();
         starKwargs = this.parseExpression(true);
-      } else if (this.skipOp('*')) {
+      } else if (this.isOp('*')) {
+        ensure(starArgs === null && starKwargs === null);
+        this.next();
         starArgs = this.parseExpression(true);
       } else if (
         this.cur.type === 'name' &&
         this.tokens[this.i + 1]?.type === 'op' &&
         this.tokens[this.i + 1]?.value === '='
       ) {
+        ensure(starKwargs === null);
         const name = this.next().value as string;
         this.next();
+        if (kwargs.some((k) => k.name === name)) this.fail(`keyword argument repeated: ${name}`);
         kwargs.push({ name, value: this.parseExpression(true) });
       } else {
-        if (kwargs.length || starKwargs) this.fail('positional argument follows keyword argument');
+        ensure(starArgs === null && starKwargs === null && !kwargs.length);
         args.push(this.parseExpression(true));
       }
     }

@@ -45,6 +45,34 @@ describe('syntax errors', () => {
   it('reports an unclosed print tag', () => {
     expect(parseError('{{ x ').message).toContain("never closed with '}}'");
   });
+
+  // Jinja2 3.1.6: parse_call_args' ordering rules, and Python's compile of the generated code
+  // for a keyword given twice (even in a branch that never runs).
+  it('refuses call arguments out of order, or a keyword given twice, as Jinja2 does', () => {
+    for (const src of [
+      '{{ f(*a, *b) }}',
+      '{{ f(**a, **b) }}',
+      '{{ f(**a, *b) }}',
+      '{{ f(*a, 1) }}',
+      '{{ f(a=1, 2) }}',
+      "{{ f(**{'a': 1}, b=2) }}",
+    ])
+      expect(parseError(`x\n${src}`).message, src).toContain(
+        'invalid syntax for function call expression',
+      );
+    const twice = parseError('{% if false %}\n{{ f(a=1,\n b=2, a=3) }}{% endif %}');
+    expect(twice.message).toContain('keyword argument repeated: a');
+    expect(twice.location?.line).toBe(3);
+    expect(parseError('{% set d = dict(a=1, a=2) %}').message).toContain(
+      'keyword argument repeated: a',
+    );
+  });
+
+  it('accepts keywords after *args and a trailing comma', async () => {
+    expect(
+      await render('{% macro m(a, b) %}{{ a }}-{{ b }}{% endmacro %}{{ m(*[1], b=2,) }}'),
+    ).toBe('1-2');
+  });
 });
 
 describe('render errors', () => {
