@@ -15,6 +15,36 @@ import { tempDir } from '../helpers.js';
 
 const MAIN = resolve(import.meta.dirname, '../../dist/src/cli/main.js');
 
+/**
+ * Runs the built CLI's `main(argv)` in a fresh process and returns its result with the CommonJS
+ * packages it loaded, read when it exits (flatbuffers is what apache-arrow's ES module imports;
+ * the ES module itself is not in require's cache).
+ */
+function runMainListingPackages(argv: readonly string[]) {
+  expect(existsSync(MAIN), 'run `npm run build` first (npm test does)').toBe(true);
+  const script = `
+    import { createRequire } from 'node:module';
+    const require = createRequire(import.meta.url);
+    process.on('exit', () => {
+      const names = new Set();
+      for (const file of Object.keys(require.cache)) {
+        const m = /node_modules\\/((?:@[^/]+\\/)?[^/]+)/.exec(file);
+        if (m) names.add(m[1]);
+      }
+      process.stderr.write('LOADED ' + JSON.stringify([...names]) + '\\n');
+    });
+    const { main } = await import(${JSON.stringify(pathToFileURL(MAIN).href)});
+    await main(${JSON.stringify(['node', 'tributary', ...argv])});
+  `;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+    encoding: 'utf8',
+    env: { ...process.env, NO_COLOR: '1' },
+  });
+  expect(r.status, r.stderr).toBe(0);
+  const line = r.stderr.split('\n').find((l) => l.startsWith('LOADED '))!;
+  return { stdout: r.stdout, loaded: JSON.parse(line.slice('LOADED '.length)) as string[] };
+}
+
 describe('lazily loaded commands', () => {
   it('finds the command word after the global options', () => {
     expect(commandWord(['node', 't', '-p', 'dir', '--no-color', 'compile', '-s', 'x'])).toBe(
@@ -59,30 +89,9 @@ describe('lazily loaded commands', () => {
   });
 
   it('prints --help without loading any command module', () => {
-    expect(existsSync(MAIN), 'run `npm run build` first (npm test does)').toBe(true);
-    const script = `
-      import { createRequire } from 'node:module';
-      const require = createRequire(import.meta.url);
-      process.on('exit', () => {
-        const names = new Set();
-        for (const file of Object.keys(require.cache)) {
-          const m = /node_modules\\/((?:@[^/]+\\/)?[^/]+)/.exec(file);
-          if (m) names.add(m[1]);
-        }
-        process.stderr.write('LOADED ' + JSON.stringify([...names]) + '\\n');
-      });
-      const { main } = await import(${JSON.stringify(pathToFileURL(MAIN).href)});
-      await main(['node', 'tributary', '--help']);
-    `;
-    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
-      encoding: 'utf8',
-      env: { ...process.env, NO_COLOR: '1' },
-    });
-    expect(r.status, r.stderr).toBe(0);
-    expect(r.stdout).toContain('compile [options]');
-    expect(r.stdout).toContain('help [command]');
-    const line = r.stderr.split('\n').find((l) => l.startsWith('LOADED '))!;
-    const loaded = JSON.parse(line.slice('LOADED '.length)) as string[];
+    const { stdout, loaded } = runMainListingPackages(['--help']);
+    expect(stdout).toContain('compile [options]');
+    expect(stdout).toContain('help [command]');
     expect(loaded).toContain('commander');
     // What the command modules bring: the YAML reader, the server, DuckDB.
     for (const heavy of ['yaml', 'zod', 'fastify', '@duckdb/node-api', 'pg'])
@@ -90,7 +99,6 @@ describe('lazily loaded commands', () => {
   });
 
   it('compiles a dbt project without loading fastify, NATS, the AWS SDK, apache-arrow or DuckDB', () => {
-    expect(existsSync(MAIN), 'run `npm run build` first (npm test does)').toBe(true);
     const dir = tempDir('trib-lazy-');
     mkdirSync(join(dir, 'models'));
     writeFileSync(join(dir, 'dbt_project.yml'), 'name: lazy\nprofile: lazy\n');
@@ -99,30 +107,15 @@ describe('lazily loaded commands', () => {
       "lazy:\n  target: dev\n  outputs:\n    dev: { type: duckdb, path: ':memory:' }\n",
     );
     writeFileSync(join(dir, 'models', 'one.sql'), 'select 1 as id\n');
-    // The CommonJS packages the process loaded, read when it exits (flatbuffers is what
-    // apache-arrow's ES module imports; the ES module itself is not in require's cache).
-    const script = `
-      import { createRequire } from 'node:module';
-      const require = createRequire(import.meta.url);
-      process.on('exit', () => {
-        const names = new Set();
-        for (const file of Object.keys(require.cache)) {
-          const m = /node_modules\\/((?:@[^/]+\\/)?[^/]+)/.exec(file);
-          if (m) names.add(m[1]);
-        }
-        process.stderr.write('LOADED ' + JSON.stringify([...names]) + '\\n');
-      });
-      const { main } = await import(${JSON.stringify(pathToFileURL(MAIN).href)});
-      await main(['node', 'tributary', '-q', '--project-dir', process.argv[1], 'compile', '--profiles-dir', process.argv[1]]);
-    `;
-    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script, dir], {
-      encoding: 'utf8',
-      env: { ...process.env, NO_COLOR: '1' },
-    });
-    expect(r.status, r.stderr).toBe(0);
+    const { loaded } = runMainListingPackages([
+      '-q',
+      '--project-dir',
+      dir,
+      'compile',
+      '--profiles-dir',
+      dir,
+    ]);
     expect(existsSync(join(dir, 'target', 'compiled', 'lazy', 'models', 'one.sql'))).toBe(true);
-    const line = r.stderr.split('\n').find((l) => l.startsWith('LOADED '))!;
-    const loaded = JSON.parse(line.slice('LOADED '.length)) as string[];
     expect(loaded).toContain('yaml');
     // The in-memory target is opened only if a statement needs it: this compile needs none.
     for (const heavy of [
