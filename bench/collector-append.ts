@@ -2,11 +2,11 @@
  * The collector's per-request work on its main thread without HTTP or signatures, for A/B of
  * builds on a loaded machine (issue 15): each PutRecords body (500 × 1 KB events, base64 in JSON,
  * as bench:stream sends) is copied into a reused body buffer as the pooled body reader does, read
- * by scanPutRecords (decoding in place when the log copies on append), appended to a local
- * segment log of 4 shards (fsync per group commit), and answered with JSON.stringify, 4 requests
- * in flight. Prints the process's CPU seconds (user + system, the log's fsync threads included)
+ * by scanPutRecords (decoding in place, records as columns), appended with appendColumns to a local
+ * segment log of 4 shards (fsync per group commit), and answered as the collector answers (the
+ * answer's bytes written while the group is written), 4 requests in flight. Prints the process's CPU seconds (user + system, the log's fsync threads included)
  * per 100k events, and minor page faults per event. `--from DIR` runs another build's modules
- * (e.g. main's dist) in this script. `--hold-ms N` keeps each group's staging buffer N ms after
+ * (e.g. main's dist) in this script, if it has the same scan and answer functions. `--hold-ms N` keeps each group's staging buffer N ms after
  * its write before giving it back, as the flusher thread of `tributary collect` does (it gives
  * a buffer back once it has read past it, at its next look: up to a second); 0 gives it back at
  * once, as a log without a flusher thread does.
@@ -17,6 +17,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchArgs } from './args.js';
+import type { successAnswer as AnswerFn } from '../src/stream/collector/put-records-columns.js';
 import type { scanPutRecords as ScanFn } from '../src/stream/collector/put-records-scan.js';
 import type { LocalSegmentLog as LogClass } from '../src/stream/local/index.js';
 
@@ -38,6 +39,11 @@ const { scanPutRecords } = (await import(
   join(root, 'src/stream/collector/put-records-scan.js')
 )) as {
   scanPutRecords: typeof ScanFn;
+};
+const { successAnswer } = (await import(
+  join(root, 'src/stream/collector/put-records-columns.js')
+)) as {
+  successAnswer: typeof AnswerFn;
 };
 const { LocalSegmentLog } = (await import(join(root, 'src/stream/local/index.js'))) as {
   LocalSegmentLog: typeof LogClass;
@@ -63,6 +69,8 @@ const templates = Array.from({ length: 8 }, (_, t) =>
     }),
   ),
 );
+/** Each slot's answer buffer, reused as the collector reuses pooled ones. */
+const answers: Buffer[] = [];
 const bodies = Array.from({ length: IN_FLIGHT }, () =>
   Buffer.allocUnsafeSlow(Math.max(...templates.map((t) => t.length))),
 );
@@ -81,13 +89,16 @@ async function one(slot: number, k: number): Promise<number> {
   const template = templates[k % templates.length]!;
   const body = bodies[slot]!.subarray(0, template.length);
   template.copy(body);
-  const scanned = scanPutRecords(body, 500, log.copiesOnAppend === true);
+  const scanned = scanPutRecords(body, 500);
   if (!scanned) throw new Error('the fast path refused a plain PutRecords body');
-  const outcomes = await log.append('s', scanned.records);
-  const results = outcomes.map((o) =>
-    o.ok ? { SequenceNumber: o.sequenceNumber, ShardId: o.shardId } : { ErrorCode: o.code },
-  );
-  return JSON.stringify({ FailedRecordCount: 0, Records: results, EncryptionType: 'NONE' }).length;
+  const placed = log.appendColumns('s', scanned.columns);
+  const answer = successAnswer(placed, scanned.columns.count, (bytes) => {
+    const kept = answers[slot];
+    return kept && kept.length >= bytes ? kept : (answers[slot] = Buffer.alloc(bytes));
+  });
+  const failed = await placed.durable;
+  if (failed.size > 0) throw new Error(`a group write failed: ${[...failed.values()].join('; ')}`);
+  return answer.length;
 }
 
 const round = async (from: number, count: number) => {

@@ -54,6 +54,7 @@ export {
   checkStreamName,
   checkStreamSettings,
   placeRecord,
+  shardOfKeyBytes,
   shardOfPartitionKey,
 } from './records.js';
 export {

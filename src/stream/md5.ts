@@ -30,6 +30,25 @@ export function md5Short(key: string): boolean {
     if (code > 127) return false;
     block[i >> 2]! |= code << ((i & 3) * 8);
   }
+  compressLastBlock(length);
+  return true;
+}
+
+/**
+ * Hashes the bytes `[start, end)` of `bytes` into `md5Words` and returns true, or returns false
+ * when they are more than 55 bytes (then nothing is computed). Any bytes: a partition key's UTF-8.
+ */
+export function md5ShortBytes(bytes: Uint8Array, start: number, end: number): boolean {
+  const length = end - start;
+  if (length > MD5_SHORT_MAX) return false;
+  block.fill(0);
+  for (let i = 0; i < length; i++) block[i >> 2]! |= bytes[start + i]! << ((i & 3) * 8);
+  compressLastBlock(length);
+  return true;
+}
+
+/** Pads the message of `length` bytes already in `block` and runs MD5 over that one block. */
+function compressLastBlock(length: number): void {
   block[length >> 2]! |= 0x80 << ((length & 3) * 8);
   block[14] = length * 8;
   let a = 0x67452301;
@@ -63,7 +82,6 @@ export function md5Short(key: string): boolean {
   md5Words[1] = (b + (0xefcdab89 | 0)) | 0;
   md5Words[2] = (c + (0x98badcfe | 0)) | 0;
   md5Words[3] = (d + 0x10325476) | 0;
-  return true;
 }
 
 /** A word's bytes reversed, unsigned: MD5's little-endian word as a big-endian number. */

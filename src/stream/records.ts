@@ -6,7 +6,7 @@
 import { hash } from 'node:crypto';
 import { TributaryError } from '../core/errors.js';
 import type { RecordInput, StreamSettings } from './log.js';
-import { byteSwap, md5Short, md5Words } from './md5.js';
+import { byteSwap, md5Short, md5ShortBytes, md5Words } from './md5.js';
 import { parseExplicitHashKey, shardForHashKey } from './shards.js';
 
 /** Kinesis's largest record: 1 MiB of data (the partition key not counted). */
@@ -98,13 +98,35 @@ const SHARD_CACHE_KEYS = 65_536;
 
 /** The shard of a partition key by its MD5 (shardOfPartitionKey without the cache). */
 function hashShardOf(key: string, shards: number): number {
+  if (md5Short(key)) return shardOfMd5Words(shards);
+  return shardOfDigest(hash('md5', key, 'buffer'), shards);
+}
+
+/**
+ * The shard of a partition key given as its UTF-8 bytes `[start, end)` of `bytes`: the same shard
+ * as `shardOfPartitionKey` of the decoded key, with no string made (the collector's columns path).
+ */
+export function shardOfKeyBytes(
+  bytes: Uint8Array,
+  start: number,
+  end: number,
+  shards: number,
+): number {
+  if (shards === 1) return 0;
+  if (md5ShortBytes(bytes, start, end)) return shardOfMd5Words(shards);
+  return shardOfDigest(hash('md5', bytes.subarray(start, end), 'buffer'), shards);
+}
+
+/** `shardForHashKey` of the digest `md5Words` holds, as 32-bit words (no BigInt). */
+function shardOfMd5Words(shards: number): number {
   let carry = shards - 1;
-  if (md5Short(key)) {
-    for (let word = 3; word >= 0; word--)
-      carry = Math.floor((byteSwap(md5Words[word]!) * shards + carry) / TWO_32);
-    return carry;
-  }
-  const digest = hash('md5', key, 'buffer');
+  for (let word = 3; word >= 0; word--)
+    carry = Math.floor((byteSwap(md5Words[word]!) * shards + carry) / TWO_32);
+  return carry;
+}
+
+function shardOfDigest(digest: Buffer, shards: number): number {
+  let carry = shards - 1;
   for (let offset = 12; offset >= 0; offset -= 4)
     carry = Math.floor((digest.readUInt32BE(offset) * shards + carry) / TWO_32);
   return carry;

@@ -42,9 +42,14 @@ let kinesis: KinesisClient;
 /** Record indexes the fault layer reports as not taken (the log "cannot take writes"). */
 const refuse = new Set<number>();
 
-/** Fails chosen records of a call without appending them, passing the rest to the real log. */
+/**
+ * Fails chosen records of a call without appending them, passing the rest to the real log. It
+ * has no `appendColumns`, so PutRecords takes `append` here (put-records-columns.test.ts fails
+ * the columns path with a disk that fills).
+ */
 function refusing(log: StreamLog): StreamLog {
   return Object.assign(Object.create(log) as StreamLog, {
+    appendColumns: undefined,
     append: async (stream: string, records: readonly RecordInput[]): Promise<AppendOutcome[]> => {
       if (stream === 'clicks' && refuse.has(-1))
         throw new TributaryError('the disk is full (test)', { code: 'UNAVAILABLE' });

@@ -3,21 +3,35 @@
  * up (undefined) on every body it cannot read that way, so the general path answers those.
  */
 import { describe, expect, it } from 'vitest';
-import { scanPutRecords } from '../../src/stream/collector/put-records-scan.js';
+import {
+  recordInputsOf,
+  scanPutRecords,
+  type ScannedPutRecords,
+} from '../../src/stream/collector/put-records-scan.js';
+import type { RecordInput } from '../../src/stream/log.js';
 
 const b64 = (text: string) => Buffer.from(text).toString('base64');
-/** Scans a copy of the body both ways: the same answer, and the body as sent when refused. */
-function scan(body: string) {
-  const copied = scanPutRecords(Buffer.from(body), 500);
+type Scanned = ScannedPutRecords & { records: RecordInput[] };
+/** Scans the body: the records as views and as copies alike, and the body as sent when refused. */
+function scan(body: string): Scanned | undefined {
   const raw = Buffer.from(body);
-  const inPlace = scanPutRecords(raw, 500, true);
-  expect(inPlace?.streamName).toBe(copied?.streamName);
-  expect(inPlace?.total).toBe(copied?.total);
-  expect(
-    inPlace?.records.map((r) => [r.partitionKey, Buffer.from(r.data).toString('hex')]),
-  ).toEqual(copied?.records.map((r) => [r.partitionKey, Buffer.from(r.data).toString('hex')]));
-  if (!inPlace) expect(raw.toString()).toBe(body);
-  return inPlace;
+  const scanned = scanPutRecords(raw, 500);
+  if (!scanned) {
+    expect(raw.toString()).toBe(body);
+    return undefined;
+  }
+  const views = recordInputsOf(scanned.columns, false);
+  const copies = recordInputsOf(scanned.columns, true);
+  const hex = (records: RecordInput[]) =>
+    records.map((r) => [r.partitionKey, Buffer.from(r.data).toString('hex')]);
+  const before = hex(views);
+  expect(hex(copies)).toEqual(before);
+  // Copies keep their bytes when the body's memory is reused; views do not.
+  const views2 = recordInputsOf(scanned.columns, false);
+  raw.fill(0x21);
+  expect(hex(copies)).toEqual(before);
+  if (views2.some((r) => r.data.length > 0)) expect(hex(views2)).not.toEqual(before);
+  return { ...scanned, records: copies };
 }
 
 describe('scanPutRecords', () => {
@@ -74,19 +88,21 @@ describe('scanPutRecords', () => {
     const texts = ['{"a":1}', 'xy', 'z'.repeat(1000)];
     const entries = texts.map((t, i) => `{"PartitionKey":"k${i}","Data":"${b64(t)}"}`);
     const good = Buffer.from(`{"StreamName":"s","Records":[${entries.join(',')}]}`);
-    const scanned = scanPutRecords(good, 500, true)!;
-    expect(scanned.records.map((r) => Buffer.from(r.data).toString())).toEqual(texts);
-    // Views of the body: no buffer of their own.
-    for (const r of scanned.records) expect((r.data as Buffer).buffer).toBe(good.buffer);
+    const scanned = scanPutRecords(good, 500)!;
+    const records = recordInputsOf(scanned.columns, false);
+    expect(records.map((r) => Buffer.from(r.data).toString())).toEqual(texts);
+    // Ranges of the body: the data was decoded over its own base64 text.
+    expect(scanned.columns.bytes).toBe(good);
+    for (const r of records) expect((r.data as Buffer).buffer).toBe(good.buffer);
     // A bad record after good ones: refused, with the good ones' texts back as they were sent.
     const badText = `{"StreamName":"s","Records":[${entries.join(',')},{"PartitionKey":"k","Data":"bad!"}]}`;
     const bad = Buffer.from(badText);
-    expect(scanPutRecords(bad, 500, true)).toBeUndefined();
+    expect(scanPutRecords(bad, 500)).toBeUndefined();
     expect(bad.toString()).toBe(badText);
     // Non-canonical padding bits decode the same; giving up still restores the exact text.
     const odd = `{"StreamName":"s","Records":[{"PartitionKey":"k","Data":"QR=="}],"X":1}`;
     const oddRaw = Buffer.from(odd);
-    expect(scanPutRecords(oddRaw, 500, true)).toBeUndefined();
+    expect(scanPutRecords(oddRaw, 500)).toBeUndefined();
     expect(oddRaw.toString()).toBe(odd);
   });
 
@@ -104,10 +120,10 @@ describe('scanPutRecords', () => {
     ] as const) {
       const text = refused(n, size);
       const raw = Buffer.from(text);
-      expect(scanPutRecords(raw, 500, true)).toBeUndefined();
+      expect(scanPutRecords(raw, 500)).toBeUndefined();
       expect(raw.toString()).toBe(text);
-      const good = scanPutRecords(Buffer.from(text.replace('"bad!"', `"${b64('ok')}"`)), 500, true);
-      expect(good?.records).toHaveLength(n + 1);
+      const good = scanPutRecords(Buffer.from(text.replace('"bad!"', `"${b64('ok')}"`)), 500);
+      expect(good?.columns.count).toBe(n + 1);
     }
   });
 
@@ -115,7 +131,7 @@ describe('scanPutRecords', () => {
     const entry = `{"PartitionKey":"k","Data":"${b64('x')}"}`;
     const body = (n: number) =>
       Buffer.from(`{"StreamName":"s","Records":[${Array(n).fill(entry).join(',')}]}`);
-    expect(scanPutRecords(body(3), 3)?.records).toHaveLength(3);
+    expect(scanPutRecords(body(3), 3)?.columns.count).toBe(3);
     expect(scanPutRecords(body(4), 3)).toBeUndefined();
   });
 });

@@ -9,6 +9,7 @@ import {
   hashKeyOf,
   placeRecord,
   shardForHashKey,
+  shardOfKeyBytes,
   shardOfPartitionKey,
   shardRange,
 } from '../../src/stream/index.js';
@@ -40,6 +41,23 @@ describe('record placement', () => {
           expect(shardOfPartitionKey(key, n), `${key} / ${n}, pass ${pass}`).toBe(
             shardForHashKey(hashKeyOf(key), n),
           );
+  });
+
+  it('chooses the same shard from a key as UTF-8 bytes (shardOfKeyBytes) as from the key', () => {
+    const keys = Array.from({ length: 2000 }, (_, i) =>
+      i % 2 ? randomBytes(1 + (i % 60)).toString('base64') : `user-${i}`,
+    );
+    for (let length = 1; length <= 70; length++) keys.push('k'.repeat(length), 'é'.repeat(length));
+    keys.push('ключ', '🔑'.repeat(64), 'abc\u007f', 'ab\u0080');
+    for (const n of [1, 2, 3, 7, 64, 256])
+      for (const key of keys) {
+        // The key inside a larger buffer, as it is inside a request body.
+        const bytes = Buffer.concat([Buffer.from('{"x":"'), Buffer.from(key), Buffer.from('"}')]);
+        const end = bytes.length - 2;
+        expect(shardOfKeyBytes(bytes, 6, end, n), `${key} / ${n}`).toBe(
+          shardForHashKey(hashKeyOf(key), n),
+        );
+      }
   });
 
   it('keeps giving the MD5 shard once more keys were seen than the cache holds', () => {

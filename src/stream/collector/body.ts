@@ -15,14 +15,16 @@ import type { IncomingMessage } from 'node:http';
 import { errorCodes, type FastifyInstance, type FastifyRequest } from 'fastify';
 
 /** Bodies smaller than this are allocated as usual (Node's own pool) and never kept. */
-const MIN_POOLED_BYTES = 64 * 1024;
+export const MIN_POOLED_BYTES = 64 * 1024;
 /** Bytes of body buffers the pool keeps at most. */
 const POOL_BYTES = 32 * 1024 * 1024;
 
-/** Buffers given back after their responses, for the next requests' bodies. */
+/** Buffers given back after their responses, for the next requests' bodies (and answers). */
 export class BodyBufferPool {
   private readonly buffers: Buffer[] = [];
   private held = 0;
+  /** Buffers lent to a request (its body, its answer) until its response has been sent. */
+  private readonly lent = new WeakMap<object, Buffer[]>();
 
   constructor(private readonly maxBytes = POOL_BYTES) {}
 
@@ -51,6 +53,21 @@ export class BodyBufferPool {
   get bytes(): number {
     return this.held;
   }
+
+  /** Lends `buffer` to `owner` (a request) until `giveBackLent(owner)`. */
+  lend(owner: object, buffer: Buffer): void {
+    const buffers = this.lent.get(owner);
+    if (buffers) buffers.push(buffer);
+    else this.lent.set(owner, [buffer]);
+  }
+
+  /** Takes back every buffer lent to `owner`: nothing reads them any more. */
+  giveBackLent(owner: object): void {
+    const buffers = this.lent.get(owner);
+    if (!buffers) return;
+    this.lent.delete(owner);
+    for (const buffer of buffers) this.give(buffer);
+  }
 }
 
 type Done = (err: Error | null, body?: Buffer) => void;
@@ -61,16 +78,11 @@ type Done = (err: Error | null, body?: Buffer) => void;
  */
 export function registerPooledBodies(app: FastifyInstance, limit: number): BodyBufferPool {
   const pool = new BodyBufferPool();
-  const lent = new WeakMap<FastifyRequest, Buffer>();
   app.addContentTypeParser('*', (req: FastifyRequest, payload: IncomingMessage, done: Done) =>
-    readBody(req, payload, { limit, pool, lent }, done),
+    readBody(req, payload, { limit, pool }, done),
   );
   app.addHook('onResponse', (req, _reply, next) => {
-    const buffer = lent.get(req);
-    if (buffer) {
-      lent.delete(req);
-      pool.give(buffer);
-    }
+    pool.giveBackLent(req);
     next();
   });
   return pool;
@@ -79,7 +91,7 @@ export function registerPooledBodies(app: FastifyInstance, limit: number): BodyB
 function readBody(
   req: FastifyRequest,
   payload: IncomingMessage,
-  ctx: { limit: number; pool: BodyBufferPool; lent: WeakMap<FastifyRequest, Buffer> },
+  ctx: { limit: number; pool: BodyBufferPool },
   done: Done,
 ): void {
   const declared = Number(req.headers['content-length']);
@@ -118,7 +130,7 @@ function readBody(
       ctx.pool.give(body);
       return done(new errorCodes.FST_ERR_CTP_INVALID_CONTENT_LENGTH());
     }
-    ctx.lent.set(req, body);
+    ctx.pool.lend(req, body);
     done(null, body.subarray(0, length));
   }
   payload.on('data', onData);

@@ -63,3 +63,20 @@ export async function appendOrThrow(
     throw awsErrorOf(err, 'kinesis', stream);
   }
 }
+
+/** The per-record result Kinesis reports for a record the log did not take. */
+export function failedEntry(
+  outcome: Extract<AppendOutcome, { ok: false }>,
+  stream: string,
+  shardId: string,
+): { ErrorCode: string; ErrorMessage: string } {
+  return outcome.code === 'UNAVAILABLE'
+    ? {
+        ErrorCode: 'ProvisionedThroughputExceededException',
+        ErrorMessage: `Rate exceeded for shard ${shardId} in stream ${stream} under account ${ACCOUNT_ID}. (${outcome.message})`,
+      }
+    : {
+        ErrorCode: 'InternalFailure',
+        ErrorMessage: `Internal Service Failure (${outcome.message})`,
+      };
+}

@@ -5,20 +5,22 @@
  * response members and errors of the Kinesis API reference, so an unchanged SDK (and KPL-style
  * libraries that describe the stream and list its shards first) work against Tributary.
  */
-import type { AppendOutcome, RecordInput, StreamDescription, StreamLog } from '../log.js';
+import type { RecordInput, StreamDescription, StreamLog } from '../log.js';
 import { hashKeyOf, parseExplicitHashKey, shardForHashKey } from '../shards.js';
-import { ACCOUNT_ID, AwsError, awsErrorOf, validationError } from './errors.js';
+import { AwsError, awsErrorOf, validationError } from './errors.js';
 import { arrayField, blobField, integerField, objectAt, stringField, type Body } from './input.js';
 import {
   appendOrThrow,
   describeOrThrow,
+  failedEntry,
   STREAM_NAME,
   streamArn,
   streamNameOf,
   type KinesisContext,
   type Operation,
 } from './kinesis-common.js';
-import type { ScannedPutRecords } from './put-records-scan.js';
+import { putColumns, type AnswerBuffer } from './put-records-columns.js';
+import { recordInputsOf, type ScannedPutRecords } from './put-records-scan.js';
 import { readRecords, shardIteratorFor } from './kinesis-read.js';
 
 const EXPLICIT_HASH_KEY = /^(0|[1-9]\d{0,38})$/;
@@ -85,23 +87,6 @@ export function recordInputOf(entry: Body, path: string): RecordInput {
     : { partitionKey, data, explicitHashKey };
 }
 
-/** The per-record result Kinesis reports for a record the log did not take. */
-export function failedEntry(
-  outcome: Extract<AppendOutcome, { ok: false }>,
-  stream: string,
-  shardId: string,
-): { ErrorCode: string; ErrorMessage: string } {
-  return outcome.code === 'UNAVAILABLE'
-    ? {
-        ErrorCode: 'ProvisionedThroughputExceededException',
-        ErrorMessage: `Rate exceeded for shard ${shardId} in stream ${stream} under account ${ACCOUNT_ID}. (${outcome.message})`,
-      }
-    : {
-        ErrorCode: 'InternalFailure',
-        ErrorMessage: `Internal Service Failure (${outcome.message})`,
-      };
-}
-
 /** The shard a failed record would have gone to, for the error message. */
 async function shardOfFailed(log: StreamLog, stream: string, record: RecordInput): Promise<string> {
   const described = await log.describeStream(stream).catch(() => undefined);
@@ -132,11 +117,29 @@ const putRecords: Operation = (ctx, body) => {
   return appendRecords(ctx, stream, records, total);
 };
 
-/** PutRecords of a body the fast path read (put-records-scan.ts): the same checks and answer. */
-export function putScannedRecords(ctx: KinesisContext, scanned: ScannedPutRecords) {
+/**
+ * PutRecords of a body the fast path read (put-records-scan.ts): the same checks and answer. A
+ * log that takes columns answers with the answer's bytes (written into `take`'s buffer).
+ */
+export function putScannedRecords(
+  ctx: KinesisContext,
+  scanned: ScannedPutRecords,
+  take: AnswerBuffer,
+): Promise<Buffer | object> {
   const stream = streamNameOf({ StreamName: scanned.streamName });
-  return appendRecords(ctx, stream, scanned.records, scanned.total);
+  const { log } = ctx;
+  if (scanned.total > KINESIS_LIMITS.requestBytes) throw tooLarge(scanned.total);
+  if (log.appendColumns)
+    return putColumns((name, columns) => log.appendColumns!(name, columns), stream, scanned, take);
+  const records = recordInputsOf(scanned.columns, log.copiesOnAppend !== true);
+  return appendRecords(ctx, stream, records, scanned.total);
 }
+
+const tooLarge = (total: number) =>
+  new AwsError(
+    'InvalidArgumentException',
+    `Records size exceeds 5 MB limit: the request's records and partition keys are ${total} bytes (limit ${KINESIS_LIMITS.requestBytes}).`,
+  );
 
 /** Appends a PutRecords request's decoded records and answers with Kinesis's per-record results. */
 async function appendRecords(
@@ -145,11 +148,7 @@ async function appendRecords(
   records: RecordInput[],
   total: number,
 ) {
-  if (total > KINESIS_LIMITS.requestBytes)
-    throw new AwsError(
-      'InvalidArgumentException',
-      `Records size exceeds 5 MB limit: the request's records and partition keys are ${total} bytes (limit ${KINESIS_LIMITS.requestBytes}).`,
-    );
+  if (total > KINESIS_LIMITS.requestBytes) throw tooLarge(total);
   const outcomes = await appendOrThrow(log, stream, records);
   let failed = 0;
   const results: unknown[] = new Array<unknown>(outcomes.length);

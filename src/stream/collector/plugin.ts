@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { StreamLog } from '../log.js';
-import { registerPooledBodies } from './body.js';
+import { MIN_POOLED_BYTES, registerPooledBodies } from './body.js';
 import { AwsError, type AwsService } from './errors.js';
 import { EventsError, appendEvents, parseEvents, recordsOf } from './events.js';
 import { FIREHOSE_OPERATIONS } from './firehose.js';
@@ -65,11 +65,8 @@ export const collectorRoutes: FastifyPluginAsync<CollectorOptions> = async (app,
     defaultShards: options.defaultShards ?? 1,
     iterators: new IteratorCodec(options.iteratorKey),
   };
-  // Data may be decoded over the request's body only when the log copies it as it takes it:
-  // the body's buffer goes back to the pool once the response is sent.
-  const inPlace = options.log.copiesOnAppend === true;
   app.removeAllContentTypeParsers();
-  registerPooledBodies(app, BODY_LIMIT);
+  const buffers = registerPooledBodies(app, BODY_LIMIT);
   app.setErrorHandler((err: FastifyError, req, reply) => answerError(err, req, reply));
 
   app.post('/', { bodyLimit: BODY_LIMIT, config: { public: true } }, async (req, reply) => {
@@ -112,11 +109,18 @@ export const collectorRoutes: FastifyPluginAsync<CollectorOptions> = async (app,
     // parsed whole.
     const scanned =
       service === 'kinesis' && op === 'PutRecords'
-        ? scanPutRecords(body, KINESIS_LIMITS.recordsPerRequest, inPlace)
+        ? scanPutRecords(body, KINESIS_LIMITS.recordsPerRequest)
         : undefined;
     let result: unknown;
-    if (scanned) result = await putScannedRecords(kinesis, scanned);
-    else if (service === 'kinesis')
+    if (scanned) {
+      // The answer's buffer is the request's until its response has been sent, like its body.
+      const take = (bytes: number) => {
+        const buffer = buffers.take(Math.max(bytes, MIN_POOLED_BYTES));
+        buffers.lend(req, buffer);
+        return buffer;
+      };
+      result = await putScannedRecords(kinesis, scanned, take);
+    } else if (service === 'kinesis')
       result = await (operation as (typeof KINESIS_OPERATIONS)[string])(
         kinesis,
         parseJsonBody(body),
@@ -129,7 +133,7 @@ export const collectorRoutes: FastifyPluginAsync<CollectorOptions> = async (app,
     return reply
       .header('content-type', AMZ_JSON)
       .header('x-amzn-requestid', randomUUID())
-      .send(JSON.stringify(result));
+      .send(Buffer.isBuffer(result) ? result : JSON.stringify(result));
   });
 
   const events = async (req: FastifyRequest, reply: FastifyReply) => {

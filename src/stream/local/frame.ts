@@ -162,7 +162,40 @@ export class FrameStaging {
   add(counter: number, arrivalMs: number, partitionKey: string, data: Uint8Array): void {
     const ascii = isShortAscii(partitionKey);
     const keyBytes = ascii ? partitionKey.length : Buffer.byteLength(partitionKey, 'utf8');
-    const bodyLength = BODY_FIXED_BYTES + keyBytes + data.byteLength;
+    const start = this.begin(counter, arrivalMs, keyBytes, data.byteLength);
+    const buf = this.buffer;
+    const keyStart = start + FRAME_HEADER_BYTES + BODY_FIXED_BYTES;
+    if (ascii) for (let i = 0; i < keyBytes; i++) buf[keyStart + i] = partitionKey.charCodeAt(i);
+    else buf.write(partitionKey, keyStart, keyBytes, 'utf8');
+    buf.set(data, keyStart + keyBytes);
+    this.end(start, counter, arrivalMs);
+  }
+
+  /**
+   * Appends one frame whose partition key (UTF-8) and data are the byte ranges
+   * `[keyStart, keyEnd)` and `[dataStart, dataEnd)` of `bytes`; the caller has validated them.
+   */
+  addSpans(
+    counter: number,
+    arrivalMs: number,
+    bytes: Uint8Array,
+    keyStart: number,
+    keyEnd: number,
+    dataStart: number,
+    dataEnd: number,
+  ): void {
+    const keyBytes = keyEnd - keyStart;
+    const start = this.begin(counter, arrivalMs, keyBytes, dataEnd - dataStart);
+    const buf = this.buffer;
+    const at = start + FRAME_HEADER_BYTES + BODY_FIXED_BYTES;
+    for (let i = 0; i < keyBytes; i++) buf[at + i] = bytes[keyStart + i]!;
+    buf.set(bytes.subarray(dataStart, dataEnd), at + keyBytes);
+    this.end(start, counter, arrivalMs);
+  }
+
+  /** Reserves a frame's room and writes its header and fixed fields; returns where it starts. */
+  private begin(counter: number, arrivalMs: number, keyBytes: number, dataBytes: number): number {
+    const bodyLength = BODY_FIXED_BYTES + keyBytes + dataBytes;
     const start = this.length;
     this.reserve(FRAME_HEADER_BYTES + bodyLength);
     const buf = this.buffer;
@@ -172,12 +205,15 @@ export class FrameStaging {
     buf.writeUInt32LE(Math.floor(counter / TWO_32), body + 4);
     buf.writeDoubleLE(arrivalMs, body + 8);
     buf.writeUInt16LE(keyBytes, body + 16);
-    const keyStart = body + BODY_FIXED_BYTES;
-    if (ascii) for (let i = 0; i < keyBytes; i++) buf[keyStart + i] = partitionKey.charCodeAt(i);
-    else buf.write(partitionKey, keyStart, keyBytes, 'utf8');
-    buf.set(data, body + BODY_FIXED_BYTES + keyBytes);
-    buf.writeUInt32LE(crc32(buf.subarray(body, body + bodyLength)), start + 4);
     this.length = body + bodyLength;
+    return start;
+  }
+
+  /** Seals the frame begun at `start` (its checksum) and notes it for the group and the index. */
+  private end(start: number, counter: number, arrivalMs: number): void {
+    const body = start + FRAME_HEADER_BYTES;
+    const buf = this.buffer;
+    buf.writeUInt32LE(crc32(buf.subarray(body, this.length)), start + 4);
     if (start === 0) this.firstCounter = counter;
     this.lastCounter = counter;
     this.lastArrivalMs = arrivalMs;

@@ -13,7 +13,9 @@ import type {
   LogRecord,
   ReadLimits,
   ReadPosition,
+  PlacedColumns,
   ReadResult,
+  RecordColumns,
   RecordInput,
   StreamDescription,
   StreamLog,
@@ -21,6 +23,7 @@ import type {
 } from '../log.js';
 import { checkStreamName, checkStreamSettings, placeRecord } from '../records.js';
 import { describeShard, shardIdOf, shardIndexOfId } from '../shards.js';
+import { COUNTER_DIGITS, stageColumns } from './columns.js';
 import { StagingPool, type StagedFrames } from './frame.js';
 import { acquireLogLock } from './lock.js';
 import { readShard } from './read.js';
@@ -77,17 +80,11 @@ export type DurableListener = (
   where: { path: string; position: number },
 ) => void;
 
-/** One append call waiting for its group to be durable. */
-interface Waiter {
-  outcomes: AppendOutcome[];
-  /** The shard of each accepted record (undefined for a refused one), to fail them if it fails. */
-  shards: (ShardLog | undefined)[];
-  resolve: (outcomes: AppendOutcome[]) => void;
-}
+/** One append call waiting for its group to be durable: told which shards' writes failed. */
+type Waiter = (failed: ReadonlyMap<ShardLog, string>) => void;
 
 const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
 const DEFAULT_MAX_READ_BYTES = 10 * 1024 * 1024;
-const COUNTER_DIGITS = 20;
 
 const notFound = (what: string) =>
   new TributaryError(`${what} does not exist`, {
@@ -258,19 +255,53 @@ export class LocalSegmentLog implements StreamLog {
     try {
       this.assertOpen();
       const state = this.stream(stream);
-      const waiter = this.stage(state, records);
+      const { outcomes, shards } = this.stage(state, records);
       return new Promise<AppendOutcome[]>((resolve) => {
-        waiter.resolve = resolve;
-        this.waiters.push(waiter);
-        this.kick();
+        this.wait((failed) => {
+          shards.forEach((shard, i) => {
+            const reason = shard && failed.get(shard);
+            if (reason) outcomes[i] = { ok: false, code: 'UNAVAILABLE', message: reason };
+          });
+          resolve(outcomes);
+        });
       });
     } catch (err) {
       return Promise.reject(err instanceof Error ? err : new Error(String(err)));
     }
   }
 
-  /** Encodes every accepted record into its shard's staging buffer (synchronously). */
-  private stage(state: StreamState, records: readonly RecordInput[]): Waiter {
+  /** `append` of records as columns: staged before it returns, durable when `durable` settles. */
+  appendColumns(stream: string, records: RecordColumns): PlacedColumns {
+    this.assertOpen();
+    const state = this.stream(stream);
+    let settle!: (failed: ReadonlyMap<number, string>) => void;
+    const durable = new Promise<ReadonlyMap<number, string>>((resolve) => (settle = resolve));
+    const placed = stageColumns(state, records, Date.now(), this.dirty, durable);
+    this.wait((failed) => {
+      const byIndex = new Map<number, string>();
+      state.shards.forEach((shard, index) => {
+        const reason = failed.get(shard);
+        if (reason) byIndex.set(index, reason);
+      });
+      settle(byIndex);
+    });
+    return placed;
+  }
+
+  /** Queues a call for the next group write and starts the writer. */
+  private wait(waiter: Waiter): void {
+    this.waiters.push(waiter);
+    this.kick();
+  }
+
+  /**
+   * Encodes every accepted record into its shard's staging buffer (synchronously); returns the
+   * outcomes and the shard of each accepted record (undefined for a refused one).
+   */
+  private stage(
+    state: StreamState,
+    records: readonly RecordInput[],
+  ): { outcomes: AppendOutcome[]; shards: (ShardLog | undefined)[] } {
     const count = state.meta.settings.shards;
     const now = Date.now();
     const outcomes: AppendOutcome[] = new Array<AppendOutcome>(records.length);
@@ -292,7 +323,7 @@ export class LocalSegmentLog implements StreamLog {
         sequenceNumber: sequenceOf(state, counter),
       };
     }
-    return { outcomes, shards, resolve: () => undefined };
+    return { outcomes, shards };
   }
 
   /** Starts the group writer unless it runs. */
@@ -313,7 +344,7 @@ export class LocalSegmentLog implements StreamLog {
         const group = [...this.dirty].map((shard) => ({ shard, taken: shard.staging.take() }));
         this.dirty.clear();
         const failed = await this.writeGroup(group);
-        for (const waiter of waiters) answer(waiter, failed);
+        for (const waiter of waiters) waiter(failed);
       });
     }
   }
@@ -473,17 +504,6 @@ export class LocalSegmentLog implements StreamLog {
     for (const state of this.streams.values())
       for (const shard of state.shards) await shard.close();
   }
-}
-
-/** Resolves a waiter, turning its records in failed shards into UNAVAILABLE outcomes. */
-function answer(waiter: Waiter, failed: Map<ShardLog, string>): void {
-  if (failed.size > 0) {
-    waiter.shards.forEach((shard, i) => {
-      const reason = shard && failed.get(shard);
-      if (reason) waiter.outcomes[i] = { ok: false, code: 'UNAVAILABLE', message: reason };
-    });
-  }
-  waiter.resolve(waiter.outcomes);
 }
 
 function describeWriteFailure(err: unknown): string {

@@ -223,6 +223,20 @@ export class ShardLog {
     return counter;
   }
 
+  /** `stage` for a record whose partition key and data are byte ranges of `bytes`. */
+  stageSpans(
+    arrivalMs: number,
+    bytes: Uint8Array,
+    keyStart: number,
+    keyEnd: number,
+    dataStart: number,
+    dataEnd: number,
+  ): number {
+    const counter = this.nextCounter++;
+    this.staging.addSpans(counter, arrivalMs, bytes, keyStart, keyEnd, dataStart, dataEnd);
+    return counter;
+  }
+
   /**
    * The arrival time a new record gets: now, but never before the shard's last one (staged, in
    * flight or durable), so arrival times never decrease within a shard and at_time reads and
