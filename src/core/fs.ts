@@ -17,7 +17,7 @@ import {
   stat,
   constants,
 } from 'node:fs/promises';
-import { dirname, join, basename } from 'node:path';
+import { dirname, join, basename, resolve } from 'node:path';
 import { isErrno } from './errors.js';
 
 /**
@@ -82,9 +82,13 @@ async function makeFolder(dir: string): Promise<string[]> {
   const firstCreated = await mkdir(dir, { recursive: true });
   const folders = [dir];
   if (firstCreated === undefined) return folders;
-  for (let folder = dir; folder !== firstCreated; folder = dirname(folder))
-    folders.push(dirname(folder));
-  folders.push(dirname(firstCreated));
+  // Walked on resolved paths, up to the first folder created (the root at the latest).
+  const top = resolve(firstCreated);
+  for (let folder = resolve(dir); folder !== top && dirname(folder) !== folder;) {
+    folder = dirname(folder);
+    folders.push(folder);
+  }
+  folders.push(dirname(top));
   return folders;
 }
 

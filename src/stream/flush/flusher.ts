@@ -12,7 +12,7 @@
  * in shared mode, where processes share a JetStream log, each flush holds the table's lock in
  * the state database (fence.ts).
  */
-import { TributaryError, faultPoint } from '../../core/index.js';
+import { TributaryError, faultPoint, type SyncIo } from '../../core/index.js';
 import type { ObjectStore, RawBatch } from '../../lake/index.js';
 import type { StreamSourceTable } from '../../project/index.js';
 import { RawBatchWriter, commitRawBatches, readRawManifest } from '../../sources/index.js';
@@ -46,6 +46,8 @@ export interface FlushContext {
   log: StreamLog;
   /** Milliseconds since the epoch (tests move theirs). */
   now?: () => number;
+  /** The batch writer's sync calls (tests record them); Node's by default. */
+  syncIo?: SyncIo;
 }
 
 export interface FlushResult {
@@ -431,6 +433,7 @@ async function writeBatch(
     now: new Date(ctx.now?.() ?? Date.now()),
     originalName: batchName(table, cut),
     syncEveryBytes: BATCH_SYNC_EVERY_BYTES,
+    io: ctx.syncIo,
   });
   try {
     await writeLines(writer, cut);
