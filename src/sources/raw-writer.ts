@@ -142,16 +142,16 @@ export class RawBatchWriter {
    * may reuse `buf` (the stream keeps a reference to it until then, it does not copy).
    */
   writeOwned(buf: Buffer): Promise<void> {
-    this.throwIfSyncFailed();
-    this.hash.update(buf);
-    this.bytes += buf.length;
-    return new Promise<void>((resolve, reject) =>
+    return new Promise<void>((resolve, reject) => {
+      this.throwIfSyncFailed(); // thrown here, it rejects the promise
+      this.hash.update(buf);
+      this.bytes += buf.length;
       this.out.write(buf, (err) => {
         if (err) return reject(err);
         this.wrote(buf.length);
         resolve();
-      }),
-    );
+      });
+    });
   }
 
   /** Counts bytes the stream wrote; starts a progressive sync once `syncEveryBytes` are unsynced. */
@@ -162,7 +162,8 @@ export class RawBatchWriter {
 
   private syncIfDue(): void {
     const every = this.opts.syncEveryBytes;
-    if (!every || this.done || this.syncing || this.written - this.syncedUpTo < every) return;
+    if (!every || this.done || this.syncing || this.syncError !== undefined) return;
+    if (this.written - this.syncedUpTo < every) return;
     const upTo = this.written;
     this.syncing = (this.opts.io ?? nodeSyncIo)
       .datasync(this.fd)

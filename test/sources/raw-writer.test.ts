@@ -99,8 +99,12 @@ describe('RawBatchWriter durability', () => {
     });
     await writer.writeOwned(Buffer.alloc(16 * KIB, 'a'));
     await settle();
-    // The kernel may have dropped the pages that failed: a later sync succeeding proves nothing.
+    // The kernel may have dropped the pages that failed: a later sync succeeding proves nothing,
+    // so none is tried, and the batch fails.
+    expect(recorder.datasyncs()).toHaveLength(1);
+    await expect(writer.writeOwned(Buffer.alloc(16 * KIB, 'b'))).rejects.toThrow(/EIO/);
     await expect(writer.finish()).rejects.toThrow(/EIO/);
+    expect(recorder.datasyncs()).toHaveLength(1);
     expect(readdirSync(tmpDir)).toEqual([]);
     expect(existsSync(join(root, 'raw'))).toBe(false);
   });
