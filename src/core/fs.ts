@@ -1,8 +1,11 @@
 /**
  * File-system helpers with the atomicity the lake and state rely on: a file is written aside,
  * flushed, then renamed into place, so a reader sees the old bytes or the new ones, never half.
+ * The durable ones also fsync the folders whose entries changed, so what they wrote survives an
+ * OS crash or power cut once they return (a process crash alone never loses the page cache).
  */
 import { randomBytes } from 'node:crypto';
+import { fdatasync } from 'node:fs';
 import {
   mkdir,
   open,
@@ -14,8 +17,29 @@ import {
   stat,
   constants,
 } from 'node:fs/promises';
-import { dirname, join, basename } from 'node:path';
+import { dirname, join, basename, resolve } from 'node:path';
 import { isErrno } from './errors.js';
+
+/**
+ * The calls that make a file durable where it lands. A seam (like the stream log's `SegmentIo`)
+ * so tests can record their order around the real calls: data synced before the rename, the
+ * folder synced after it.
+ */
+export interface SyncIo {
+  /** Flushes an open file's data (fdatasync). */
+  datasync(fd: number): Promise<void>;
+  rename(from: string, to: string): Promise<void>;
+  /** Flushes a folder's entries; a no-op where folders cannot be opened. */
+  syncDir(dir: string): Promise<void>;
+}
+
+/** The real thing: Node's fs calls. */
+export const nodeSyncIo: SyncIo = {
+  datasync: (fd) =>
+    new Promise((resolve, reject) => fdatasync(fd, (err) => (err ? reject(err) : resolve()))),
+  rename: (from, to) => rename(from, to),
+  syncDir: (dir) => syncDir(dir),
+};
 
 /**
  * Writes `data` to `path` atomically: temp file in the same folder, fsync, rename, fsync folder.
@@ -31,7 +55,7 @@ export async function writeFileAtomic(
 ): Promise<void> {
   const durable = options.durable ?? true;
   const dir = dirname(path);
-  await mkdir(dir, { recursive: true });
+  const changedFolders = await makeFolder(dir);
   const tmp = join(dir, `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
   const handle = await open(tmp, 'w', options.mode ?? 0o666);
   try {
@@ -46,7 +70,26 @@ export async function writeFileAtomic(
     await unlink(tmp).catch(() => undefined);
     throw err;
   }
-  if (durable) await syncDir(dir);
+  if (durable) for (const folder of changedFolders) await syncDir(folder);
+}
+
+/**
+ * Creates `dir` and its missing parents. Returns the folders whose entries a file landing in
+ * `dir` changes, deepest first: `dir` itself, plus the parent of each folder created here (a new
+ * folder's own name is an entry of its parent, lost in a power cut unless that parent is synced).
+ */
+async function makeFolder(dir: string): Promise<string[]> {
+  const firstCreated = await mkdir(dir, { recursive: true });
+  const folders = [dir];
+  if (firstCreated === undefined) return folders;
+  // Walked on resolved paths, up to the first folder created (the root at the latest).
+  const top = resolve(firstCreated);
+  for (let folder = resolve(dir); folder !== top && dirname(folder) !== folder;) {
+    folder = dirname(folder);
+    folders.push(folder);
+  }
+  folders.push(dirname(top));
+  return folders;
 }
 
 /** Flushes a folder's entries so a rename survives power loss; a no-op where folders cannot be opened. */
@@ -63,22 +106,49 @@ async function syncDir(dir: string): Promise<void> {
   }
 }
 
-/** Moves a file, falling back to copy + unlink across devices. The target folder is created. */
-export async function moveFile(from: string, to: string): Promise<void> {
-  await mkdir(dirname(to), { recursive: true });
+/**
+ * Moves a file durably, falling back to copy + unlink across devices; the target folder is
+ * created. When it returns, the file's bytes and its new name are on disk: its data is synced
+ * before the rename (a rename can reach the disk before the data it names), the folders after.
+ * `dataSynced` skips the data sync for a file already durable (an object of the lake moving to
+ * another key): a second fdatasync of a clean file still costs the disk a cache flush.
+ */
+export async function moveFile(
+  from: string,
+  to: string,
+  options: { dataSynced?: boolean; io?: SyncIo } = {},
+): Promise<void> {
+  const io = options.io ?? nodeSyncIo;
+  const changedFolders = await makeFolder(dirname(to));
+  if (!options.dataSynced) await syncFileData(from, io);
   try {
-    await rename(from, to);
+    await io.rename(from, to);
   } catch (err) {
     if (!isErrno(err, 'EXDEV')) throw err;
     await copyFileAtomic(from, to);
     await unlink(from);
   }
+  for (const folder of changedFolders) await io.syncDir(folder);
 }
 
-/** Copies a file atomically (copy-on-write clone where the file system offers it). */
+/** Flushes the data of the file at `path` (written by someone else, who may not have synced it). */
+async function syncFileData(path: string, io: SyncIo): Promise<void> {
+  // Opened for writing: some platforms (Windows) refuse to flush a read-only handle.
+  const handle = await open(path, 'r+');
+  try {
+    await io.datasync(handle.fd);
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Copies a file atomically (copy-on-write clone where the file system offers it) and durably: the
+ * copy's data is synced before its rename into place, the folders whose entries changed after.
+ */
 export async function copyFileAtomic(from: string, to: string): Promise<void> {
   const dir = dirname(to);
-  await mkdir(dir, { recursive: true });
+  const changedFolders = await makeFolder(dir);
   const tmp = join(dir, `.${basename(to)}.${randomBytes(6).toString('hex')}.tmp`);
   try {
     await copyFile(from, tmp, constants.COPYFILE_FICLONE);
@@ -93,6 +163,7 @@ export async function copyFileAtomic(from: string, to: string): Promise<void> {
     await rm(tmp, { force: true });
     throw err;
   }
+  for (const folder of changedFolders) await syncDir(folder);
 }
 
 /**

@@ -8,7 +8,15 @@ export {
   type ErrorLocation,
   type ErrorCode,
 } from './errors.js';
-export { writeFileAtomic, moveFile, copyFileAtomic, removeTempFiles, newId } from './fs.js';
+export {
+  writeFileAtomic,
+  moveFile,
+  copyFileAtomic,
+  removeTempFiles,
+  newId,
+  nodeSyncIo,
+  type SyncIo,
+} from './fs.js';
 export { silentProgress, type ProgressEvent, type ProgressReporter } from './progress.js';
 export { scanFile } from './scan.js';
 export { csvField, toCsv } from './csv.js';

@@ -1,7 +1,18 @@
-/** The default lake store: a folder on the local file system. */
+/**
+ * The default lake store: a folder on the local file system. Every write is durable when it
+ * returns (data fsynced before its rename into place, folders fsynced after), as the store
+ * contract asks: a manifest committed next may name it, and a power cut must not lose it.
+ */
 import { readFile, readdir, stat, rm } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
-import { copyFileAtomic, isErrno, moveFile, writeFileAtomic } from '../core/index.js';
+import {
+  copyFileAtomic,
+  isErrno,
+  moveFile,
+  nodeSyncIo,
+  writeFileAtomic,
+  type SyncIo,
+} from '../core/index.js';
 import type { ObjectInfo, ObjectStore } from './store.js';
 
 /** What a file being written is called until it is renamed into place (core/fs.ts). */
@@ -10,7 +21,11 @@ const TEMP_SUFFIX = '.tmp';
 export class LocalObjectStore implements ObjectStore {
   readonly root: string;
 
-  constructor(root: string) {
+  /** `io` is for tests that record the order of the syncs and the renames of moved files. */
+  constructor(
+    root: string,
+    private readonly io: SyncIo = nodeSyncIo,
+  ) {
     this.root = resolve(root);
   }
 
@@ -33,7 +48,7 @@ export class LocalObjectStore implements ObjectStore {
   }
 
   async putFile(key: string, localPath: string, options: { move?: boolean } = {}): Promise<void> {
-    if (options.move) await moveFile(localPath, this.path(key));
+    if (options.move) await moveFile(localPath, this.path(key), { io: this.io });
     else await copyFileAtomic(localPath, this.path(key));
   }
 
@@ -96,7 +111,8 @@ export class LocalObjectStore implements ObjectStore {
   }
 
   async rename(from: string, to: string): Promise<void> {
-    await moveFile(this.path(from), this.path(to));
+    // Objects of the lake are durable already: only their new name needs syncing.
+    await moveFile(this.path(from), this.path(to), { dataSynced: true, io: this.io });
   }
 
   readableLocation(key: string): string {

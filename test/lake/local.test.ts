@@ -1,10 +1,19 @@
-import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LocalObjectStore } from '../../src/lake/index.js';
+import { tempDir } from '../helpers.js';
 import { describeStoreConformance } from './conformance.js';
+import { SyncRecorder } from './sync-recorder.js';
 
 describeStoreConformance('local folder', async () => {
   const root = mkdtempSync(join(tmpdir(), 'trib-lake-'));
@@ -33,5 +42,52 @@ describe('local folder store', () => {
     expect(store.readableLocation('processed/orders/part-1.parquet')).toBe(
       '/tmp/some-lake/processed/orders/part-1.parquet',
     );
+  });
+});
+
+describe('local folder store durability', () => {
+  it('syncs a moved file’s data before the rename, and its folder and the new folders’ parents after', async () => {
+    const root = tempDir('trib-lake-');
+    const recorder = new SyncRecorder();
+    const store = new LocalObjectStore(root, recorder.io);
+    const local = join(tempDir('trib-tmp-'), 'batch.ndjson');
+    writeFileSync(local, '{"a":1}\n');
+    const { ino } = statSync(local);
+
+    await store.putFile('raw/app/orders/ingest_date=2026-01-01/abc.ndjson', local, { move: true });
+
+    const target = join(root, 'raw', 'app', 'orders', 'ingest_date=2026-01-01', 'abc.ndjson');
+    expect(readFileSync(target, 'utf8')).toBe('{"a":1}\n');
+    expect(recorder.events).toEqual([
+      { op: 'datasync', ino, size: 8 },
+      { op: 'rename', from: local, to: target },
+      // The file's folder, then the parent of each folder the move created (root existed).
+      { op: 'syncDir', dir: dirname(target) },
+      { op: 'syncDir', dir: join(root, 'raw', 'app', 'orders') },
+      { op: 'syncDir', dir: join(root, 'raw', 'app') },
+      { op: 'syncDir', dir: join(root, 'raw') },
+      { op: 'syncDir', dir: root },
+    ]);
+
+    // Into a folder that exists: only that folder's entries changed.
+    recorder.events.length = 0;
+    writeFileSync(local, '{"a":2}\n');
+    await store.putFile('raw/app/orders/ingest_date=2026-01-01/def.ndjson', local, { move: true });
+    expect(recorder.ops()).toEqual(['datasync', 'rename', 'syncDir']);
+    expect(recorder.events[2]).toEqual({ op: 'syncDir', dir: dirname(target) });
+  });
+
+  it('renames an object (already durable) without syncing its data again, then syncs the folder', async () => {
+    const root = tempDir('trib-lake-');
+    const recorder = new SyncRecorder();
+    const store = new LocalObjectStore(root, recorder.io);
+    await store.put('raw/app/orders/.landing-1.tmp', 'x');
+    await store.rename('raw/app/orders/.landing-1.tmp', 'raw/app/orders/d=1/x.csv');
+    expect(recorder.ops()).toEqual(['rename', 'syncDir', 'syncDir']);
+    expect(recorder.events.slice(1)).toEqual([
+      { op: 'syncDir', dir: join(root, 'raw', 'app', 'orders', 'd=1') },
+      { op: 'syncDir', dir: join(root, 'raw', 'app', 'orders') },
+    ]);
+    expect(await store.get('raw/app/orders/d=1/x.csv')).toEqual(Buffer.from('x'));
   });
 });
