@@ -118,7 +118,7 @@ describe('FrameCache', () => {
 
 describe('staging buffers given back', () => {
   it('the cache gives back a handed-over group once read past, and only then', async () => {
-    const released: ArrayBuffer[] = [];
+    const released: ArrayBufferLike[] = [];
     const cache = new FrameCache(undefined, (memory) => released.push(memory));
     const first = group(1, 3);
     cache.push('s', CREATED, SHARD, first);

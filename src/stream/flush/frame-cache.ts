@@ -87,7 +87,7 @@ export class FrameCache {
    */
   constructor(
     private readonly maxBytes = FRAME_CACHE_MAX_BYTES,
-    private readonly release?: (memory: ArrayBuffer) => void,
+    private readonly release?: (memory: ArrayBufferLike) => void,
   ) {}
 
   /** Bytes held now. */
@@ -268,7 +268,7 @@ export class FrameCache {
 
   private releaseChunk(chunk: Chunk): void {
     const memory = chunk.bytes?.buffer;
-    if (chunk.handedOver && memory instanceof ArrayBuffer) this.release?.(memory);
+    if (chunk.handedOver && memory) this.release?.(memory);
     chunk.bytes = undefined;
   }
 }

@@ -36,10 +36,13 @@ export type ToFlusher =
       shardId: string;
       firstCounter: number;
       lastCounter: number;
-      bytes: Uint8Array;
+      /** The frames: bytes of their own (transferred), or a range of shared staging memory. */
+      bytes: Uint8Array | SharedFrames;
       /** Where the frames lie in the segment files. */
       where: { path: string; position: number };
     }
+  /** Shared staging memory the log let go of (its pool was full): the thread forgets it. */
+  | { type: 'forget'; id: number }
   | { type: 'reply'; id: number; result?: unknown; error?: WireError }
   | { type: 'land'; id: number; tableId: string }
   | { type: 'stop'; id: number };
@@ -52,7 +55,20 @@ export type FromFlusher =
   | { type: 'gap'; gap: RetentionGap }
   | { type: 'error'; tableId: string; error: WireError }
   /** Staging buffers the thread has read past, transferred back to the log (its `recycle`). */
-  | { type: 'buffers'; buffers: ArrayBuffer[] };
+  | { type: 'buffers'; buffers: ArrayBuffer[] }
+  /** Shared staging memory (by id) the thread has read past, for the log to reuse. */
+  | { type: 'shared-back'; ids: number[] };
+
+/**
+ * A group's frames in shared staging memory: `length` bytes from `offset` of the memory known as
+ * `id`. The memory itself comes with the first message that names it, and only then.
+ */
+export interface SharedFrames {
+  id: number;
+  offset: number;
+  length: number;
+  memory?: SharedArrayBuffer;
+}
 
 export function toWire(err: unknown): WireError {
   if (err instanceof TributaryError)

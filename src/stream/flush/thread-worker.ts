@@ -26,6 +26,7 @@ import {
   toWire,
   type FlusherThreadData,
   type FromFlusher,
+  type SharedFrames,
   type ToFlusher,
 } from './thread-protocol.js';
 
@@ -42,20 +43,45 @@ const data = workerData as FlusherThreadData;
 const send = (message: FromFlusher) => port.postMessage(message);
 
 /**
- * Staging buffers the frame cache has read past, given back to the main thread's log (transferred)
- * for later groups. Deferred to the next turn of the event loop: the records a cache read
- * returned are views of this memory, and a read's caller renders them in the promise
- * continuations of the same turn (flusher.ts readShard), never after the turn ends.
+ * Staging buffers the frame cache has read past, given back to the main thread's log (transferred,
+ * or by id for shared memory) for later groups. Deferred to the next turn of the event loop: the
+ * records a cache read returned are views of this memory, and a read's caller renders them in the
+ * promise continuations of the same turn (flusher.ts readShard), never after the turn ends.
  */
 let givingBack: ArrayBuffer[] = [];
+let givingBackShared: number[] = [];
 
-function giveBack(memory: ArrayBuffer): void {
-  if (givingBack.push(memory) > 1) return;
+function giveBack(memory: ArrayBufferLike): void {
+  const id = memory instanceof SharedArrayBuffer ? sharedIds.get(memory) : undefined;
+  if (id !== undefined) givingBackShared.push(id);
+  else if (memory instanceof ArrayBuffer) givingBack.push(memory);
+  else return;
+  if (givingBack.length + givingBackShared.length > 1) return;
   setImmediate(() => {
     const buffers = givingBack;
+    const ids = givingBackShared;
     givingBack = [];
-    port.postMessage({ type: 'buffers', buffers } satisfies FromFlusher, buffers);
+    givingBackShared = [];
+    if (buffers.length)
+      port.postMessage({ type: 'buffers', buffers } satisfies FromFlusher, buffers);
+    if (ids.length) port.postMessage({ type: 'shared-back', ids } satisfies FromFlusher);
   });
+}
+
+/** The main thread's shared staging memory, by id, as it was sent (once each). */
+const sharedMemory = new Map<number, Buffer>();
+const sharedIds = new WeakMap<SharedArrayBuffer, number>();
+
+/** A group's frames: their own bytes, or a range of shared memory the main thread named. */
+function framesOf(bytes: Uint8Array | SharedFrames): Buffer {
+  if (bytes instanceof Uint8Array) return asBuffer(bytes);
+  if (bytes.memory) {
+    sharedMemory.set(bytes.id, Buffer.from(bytes.memory));
+    sharedIds.set(bytes.memory, bytes.id);
+  }
+  const memory = sharedMemory.get(bytes.id);
+  if (!memory) throw new Error(`the flusher thread was never sent shared memory ${bytes.id}`);
+  return memory.subarray(bytes.offset, bytes.offset + bytes.length);
 }
 
 /** Calls on the main thread's log, answered by message. */
@@ -152,7 +178,7 @@ port.on('message', (message: ToFlusher) => {
   switch (message.type) {
     case 'frames':
       log.cache.push(message.stream, message.createdAtMs, message.shardId, {
-        bytes: asBuffer(message.bytes),
+        bytes: framesOf(message.bytes),
         firstCounter: message.firstCounter,
         lastCounter: message.lastCounter,
         where: message.where,
@@ -166,6 +192,9 @@ port.on('message', (message: ToFlusher) => {
       else waiter?.resolve(message.result);
       return;
     }
+    case 'forget':
+      sharedMemory.delete(message.id);
+      return;
     case 'land':
       void land(message.id, message.tableId);
       return;

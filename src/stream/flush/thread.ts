@@ -3,7 +3,8 @@
  * producers and landing micro-batches each get a core: on one thread the two together cost more
  * than a core at the collector's target rate (bench/RESULTS.md, bench:stream). The main thread
  * keeps the log: it answers the thread's reads and descriptions, and hands it each shard's frames
- * once durable (transferred, not copied), which in steady state is all the thread reads.
+ * once durable (by reference to shared memory, not copied; shared-staging.ts), which in steady
+ * state is all the thread reads.
  *
  * Exactly once is the same as on one thread: the thread runs the same flushes, each committing
  * its batch with the advanced cursor in one manifest swap, and only ever sees durable records.
@@ -21,6 +22,7 @@ import { LocalSegmentLog } from '../local/index.js';
 import type { ReadLimits, ReadPosition, StreamLog } from '../log.js';
 import { shardIdOf } from '../shards.js';
 import type { FlushService, LandedStream, StreamFlusherOptions } from './service.js';
+import { SharedStagingLedger } from './shared-staging.js';
 import {
   fromWire,
   tablesById,
@@ -54,6 +56,8 @@ export class FlusherThread implements FlushService {
   >();
   private nextId = 1;
   private stopping = false;
+  /** The log's shared staging memory the thread has been sent, and holds. */
+  private readonly shared = new SharedStagingLedger();
   private readonly tables: Map<string, StreamSourceTable>;
 
   constructor(private readonly opts: FlusherThreadOptions) {
@@ -66,6 +70,8 @@ export class FlusherThread implements FlushService {
     const log = this.opts.log;
     if (log instanceof LocalSegmentLog)
       log.onDurable((stream, createdAtMs, shardIndex, frames, where) => {
+        const { bytes } = frames;
+        const shared = bytes.buffer instanceof SharedArrayBuffer;
         const message: ToFlusher = {
           type: 'frames',
           stream,
@@ -73,17 +79,31 @@ export class FlusherThread implements FlushService {
           shardId: shardIdOf(shardIndex),
           firstCounter: frames.firstCounter,
           lastCounter: frames.lastCounter,
-          bytes: frames.bytes,
+          bytes: shared ? this.shared.lend(bytes as Buffer & { buffer: SharedArrayBuffer }) : bytes,
           where,
         };
+        if (shared) return this.worker.postMessage(message);
         try {
-          this.worker.postMessage(message, [frames.bytes.buffer as ArrayBuffer]);
+          this.worker.postMessage(message, [bytes.buffer as ArrayBuffer]);
         } catch {
           // A buffer that cannot be transferred is sent as a copy (and stays the log's).
           this.worker.postMessage(message);
-          log.recycle(frames.bytes.buffer);
+          log.recycle(bytes.buffer);
         }
       });
+  }
+
+  /** Shared staging memory the thread has read past goes back to the log (or is forgotten). */
+  private takeBackShared(ids: number[]): void {
+    const log = this.opts.log;
+    if (!(log instanceof LocalSegmentLog)) return;
+    for (const id of ids) {
+      const memory = this.shared.takeBack(id);
+      if (!memory || log.recycle(memory)) continue;
+      // The log let it go: the thread must not keep it alive either.
+      this.shared.forget(id);
+      this.worker.postMessage({ type: 'forget', id } satisfies ToFlusher);
+    }
   }
 
   private spawn(): void {
@@ -102,6 +122,10 @@ export class FlusherThread implements FlushService {
     });
     worker.on('exit', (code) => {
       if (code === CRASH_EXIT_CODE) process.exit(CRASH_EXIT_CODE);
+      // Nothing reads what the ended thread held; a new thread is sent memory afresh.
+      const log = this.opts.log;
+      for (const memory of this.shared.reset())
+        if (log instanceof LocalSegmentLog) log.recycle(memory);
       const gone = new Error('the stream flusher thread ended');
       for (const waiter of this.waiting.values()) waiter.reject(gone);
       this.waiting.clear();
@@ -136,6 +160,8 @@ export class FlusherThread implements FlushService {
           for (const memory of message.buffers) log.recycle(memory);
         return;
       }
+      case 'shared-back':
+        return this.takeBackShared(message.ids);
       case 'error': {
         const table = this.tables.get(message.tableId);
         const err = fromWire(message.error);

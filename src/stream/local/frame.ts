@@ -97,12 +97,23 @@ const MIN_STAGING_BYTES = 256 * 1024;
  * collector's thread about as much as building the frames in it (0.5–1 µs a 1 KB record, the
  * kernel mapping and zeroing new pages as they are first written; bench:stream, issue 15).
  * Bounded: beyond STAGING_POOL_BYTES a buffer given back is left to the garbage collector.
+ *
+ * The memory is a SharedArrayBuffer, so the flusher thread can be handed a group's frames without
+ * moving an ArrayBuffer between the threads: each buffer is shared with the thread once, and
+ * groups then go by reference (flush/thread.ts). Transferring a buffer each group and back made
+ * each side count a new ArrayBuffer of external memory ~100 times a second, which kept the main
+ * thread in full collections, ~40 in a 10 s bench:stream load (issue 15).
  */
 export class StagingPool {
   private readonly buffers: Buffer[] = [];
   private held = 0;
 
   constructor(private readonly maxBytes = STAGING_POOL_BYTES) {}
+
+  /** A new staging buffer of `bytes` (not from the pool): shared memory, not zeroed on reuse. */
+  allocate(bytes: number): Buffer {
+    return Buffer.from(new SharedArrayBuffer(bytes));
+  }
 
   /** A buffer of at least `bytes` from the pool (the smallest such), or undefined. */
   take(bytes: number): Buffer | undefined {
@@ -117,11 +128,16 @@ export class StagingPool {
     return buffer;
   }
 
-  /** Takes back a buffer nothing reads or writes any more (its whole memory). */
-  give(buffer: Buffer): void {
-    if (buffer.length < MIN_STAGING_BYTES || this.held + buffer.length > this.maxBytes) return;
+  /**
+   * Takes back a buffer nothing reads or writes any more (its whole memory); false when the pool
+   * leaves it to the garbage collector (too small, or the pool is full).
+   */
+  give(buffer: Buffer): boolean {
+    if (buffer.length < MIN_STAGING_BYTES || this.held + buffer.length > this.maxBytes)
+      return false;
     this.buffers.push(buffer);
     this.held += buffer.length;
+    return true;
   }
 
   /** Bytes held now. */
@@ -155,7 +171,11 @@ export class FrameStaging {
     capacity = MIN_STAGING_BYTES,
     private readonly pool?: StagingPool,
   ) {
-    this.buffer = Buffer.allocUnsafe(capacity);
+    this.buffer = this.allocate(capacity);
+  }
+
+  private allocate(bytes: number): Buffer {
+    return this.pool ? this.pool.allocate(bytes) : Buffer.allocUnsafe(bytes);
   }
 
   /** Appends one frame; the caller has validated the key and data sizes. */
@@ -234,14 +254,14 @@ export class FrameStaging {
     // The old buffer now belongs to the write in flight; a fresh one takes the next frames.
     // Room for a group like this one and then some, so the next rarely grows (and copies).
     const wanted = Math.max(MIN_STAGING_BYTES, Math.min(2 * this.length, 32 << 20));
-    this.buffer = this.pool?.take(wanted) ?? Buffer.allocUnsafe(wanted);
+    this.buffer = this.pool?.take(wanted) ?? this.allocate(wanted);
     this.length = 0;
     return taken;
   }
 
   private reserve(bytes: number): void {
     if (this.length + bytes <= this.buffer.length) return;
-    const grown = Buffer.allocUnsafe(Math.max(this.buffer.length * 2, this.length + bytes));
+    const grown = this.allocate(Math.max(this.buffer.length * 2, this.length + bytes));
     this.buffer.copy(grown, 0, 0, this.length);
     this.buffer = grown;
   }

@@ -395,11 +395,12 @@ export class LocalSegmentLog implements StreamLog {
   }
 
   /**
-   * Gives back a staging buffer's memory (the whole ArrayBuffer a group's frames were taken
-   * from) once nothing reads it any more, for a later group to be built in.
+   * Gives back a staging buffer's memory (the whole ArrayBuffer or SharedArrayBuffer a group's
+   * frames were taken from) once nothing reads it any more, for a later group to be built in;
+   * false when the log lets it go instead (its pool is full).
    */
-  recycle(memory: ArrayBufferLike): void {
-    if (memory instanceof ArrayBuffer) this.stagingPool.give(Buffer.from(memory));
+  recycle(memory: ArrayBufferLike): boolean {
+    return this.stagingPool.give(Buffer.from(memory));
   }
 
   private settingsOf(shard: ShardLog): StreamSettings | undefined {
