@@ -6,9 +6,11 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import {
+  constants,
   mkdirSync,
   readFileSync,
   readdirSync,
+  readlinkSync,
   rmSync,
   statSync,
   truncateSync,
@@ -284,12 +286,48 @@ describe('local segment log: a disk that fails', () => {
     });
   }
 
+  it('never lets a read see a group before its O_DSYNC write returned', async () => {
+    const dir = logDir();
+    let hold: (() => void) | undefined;
+    let writing = false;
+    let datasyncs = 0;
+    const io: SegmentIo = {
+      ...nodeSegmentIo,
+      syncedWrites: true,
+      async write(fd, bytes, position) {
+        writing = true;
+        await new Promise<void>((r) => (hold = r));
+        return nodeSegmentIo.write(fd, bytes, position);
+      },
+      datasync(fd) {
+        datasyncs++;
+        return nodeSegmentIo.datasync(fd);
+      },
+    };
+    const log = await openLog(dir, { io });
+    await log.createStream('s', { shards: 1, maxAgeMs: DAY });
+    const pending = log.append('s', records(4, 'x'));
+    while (!writing) await new Promise((r) => setTimeout(r, 5));
+    expect((await log.read('s', shard0, { type: 'oldest' })).records).toEqual([]);
+    hold!();
+    const seqs = okSequences(await pending);
+    expect((await readAll(log, 's')).map((r) => r.sequenceNumber)).toEqual(seqs);
+    // The write was the sync (the segment is open O_DSYNC): no fdatasync after it.
+    expect(datasyncs).toBe(0);
+    if (process.platform === 'linux') {
+      const fdFlags = readFileSync(`/proc/self/fdinfo/${openSegmentFd(dir)}`, 'utf8');
+      const flags = parseInt(/flags:\s+(\d+)/.exec(fdFlags)![1]!, 8);
+      expect(flags & constants.O_DSYNC).toBe(constants.O_DSYNC);
+    }
+  });
+
   it('never lets a read see a group before its fdatasync returned', async () => {
     const dir = logDir();
     let hold: (() => void) | undefined;
     let written = false;
     const io: SegmentIo = {
       ...nodeSegmentIo,
+      syncedWrites: false,
       async write(fd, bytes, position) {
         await nodeSegmentIo.write(fd, bytes, position);
         written = true;
@@ -310,6 +348,19 @@ describe('local segment log: a disk that fails', () => {
     expect((await readAll(log, 's')).map((r) => r.sequenceNumber)).toEqual(seqs);
   });
 });
+
+/** The descriptor this process holds open on a segment of `dir` (Linux: /proc/self/fd). */
+function openSegmentFd(dir: string): number {
+  for (const fd of readdirSync('/proc/self/fd')) {
+    try {
+      const target = readlinkSync(`/proc/self/fd/${fd}`);
+      if (target.startsWith(resolve(dir)) && target.endsWith('.seg')) return Number(fd);
+    } catch {
+      // closed meanwhile
+    }
+  }
+  throw new Error(`no segment of ${dir} is open`);
+}
 
 /**
  * Compiles the TypeScript the child process needs (src/core, src/stream) to plain JS in a temp

@@ -2,8 +2,9 @@
  * `LocalSegmentLog`: the default StreamLog, segment files in a folder of the project, no services.
  * Appends are group-committed: every call stages its frames in its shards' buffers at once (so
  * one call's records stay together and numbers follow call order), and one writer writes all
- * staged frames of a shard with one write and one fdatasync, then answers every call of the
- * group. Durability costs each call a sync's latency, not the log its throughput.
+ * staged frames of a shard with one durable write (O_DSYNC; a write and an fdatasync where the
+ * platform has no O_DSYNC), then answers every call of the group. Durability costs each call a
+ * sync's latency, not the log its throughput.
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -167,6 +168,7 @@ export class LocalSegmentLog implements StreamLog {
       const { shard, cutBytes, problem } = await ShardLog.open(
         shardFolder(dir, i),
         this.stagingPool,
+        this.options.io.syncedWrites === true,
       );
       shards.push(shard);
       this.shardSettings.set(shard, meta.settings);
