@@ -84,7 +84,10 @@ export interface RawManifest {
 }
 
 export interface RawBatch {
-  /** SHA-256 of the bytes: the batch id. */
+  /**
+   * The batch id: the SHA-256 of the bytes, or, for a stream batch, of its sequence ranges (which
+   * determine its bytes; src/stream/flush/flusher.ts). The same batch always has the same id.
+   */
   id: string;
   key: string;
   originalName: string;

@@ -8,7 +8,7 @@
  * returns (see `ObjectStore.putFile`), so the manifest committed next never names bytes a power
  * cut can take back.
  */
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import { createWriteStream, open as openFd, type WriteStream } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -83,11 +83,18 @@ export interface RawWriterOptions {
   syncEveryBytes?: number;
   /** The sync calls; tests pass a recorder around the real ones. */
   io?: SyncIo;
+  /**
+   * The batch's id, given by a caller whose batch is named by what determines its bytes (the
+   * stream flusher: its records' sequence ranges); the bytes are then not hashed. Unset: the id
+   * is the SHA-256 of the bytes.
+   */
+  id?: string;
 }
 
 /** One batch file being written. Call `finish()` to store it, or `abort()` to drop it. */
 export class RawBatchWriter {
-  private readonly hash = createHash('sha256');
+  /** Hashes the bytes for the id, unless the caller named the batch. */
+  private readonly hash: Hash | undefined;
   private bytes = 0;
   private records = 0;
   private done = false;
@@ -103,7 +110,9 @@ export class RawBatchWriter {
     private readonly path: string,
     private readonly fd: number,
     private readonly out: WriteStream,
-  ) {}
+  ) {
+    this.hash = opts.id === undefined ? createHash('sha256') : undefined;
+  }
 
   static async open(opts: RawWriterOptions): Promise<RawBatchWriter> {
     await mkdir(opts.tmpDir, { recursive: true });
@@ -129,7 +138,7 @@ export class RawBatchWriter {
   async write(chunk: string | Buffer): Promise<void> {
     const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
     this.throwIfSyncFailed();
-    this.hash.update(buf);
+    this.hash?.update(buf);
     this.bytes += buf.length;
     const ready = this.out.write(buf, (err) => {
       if (!err) this.wrote(buf.length);
@@ -144,7 +153,7 @@ export class RawBatchWriter {
   writeOwned(buf: Buffer): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       this.throwIfSyncFailed(); // thrown here, it rejects the promise
-      this.hash.update(buf);
+      this.hash?.update(buf);
       this.bytes += buf.length;
       this.out.write(buf, (err) => {
         if (err) return reject(err);
@@ -213,7 +222,7 @@ export class RawBatchWriter {
       this.throwIfSyncFailed();
       return undefined;
     }
-    const id = this.hash.digest('hex');
+    const id = this.opts.id ?? this.hash!.digest('hex');
     const { store, source, table, now, ext } = this.opts;
     const key = lakeKeys.rawFile(source, table, now.toISOString().slice(0, 10), id, ext);
     await store.putFile(key, this.path, { move: true });

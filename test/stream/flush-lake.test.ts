@@ -123,7 +123,7 @@ describe('stream tables through a run', () => {
         expect(new Set(rows.map((r) => r.event_id)).size).toBe(30);
         expect((await readRawManifest(ws.store, 'web', 'clicks')).batches).toHaveLength(1);
       });
-      // The batch re-cut after the fault has the same bytes, so the same address: one file.
+      // The batch re-cut after the fault has the same records, so the same id: one file.
       expect(rawFiles(dir)).toHaveLength(1);
     });
   }

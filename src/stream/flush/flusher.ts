@@ -12,6 +12,7 @@
  * in shared mode, where processes share a JetStream log, each flush holds the table's lock in
  * the state database (fence.ts).
  */
+import { createHash } from 'node:crypto';
 import { TributaryError, faultPoint, type SyncIo } from '../../core/index.js';
 import type { ObjectStore, RawBatch } from '../../lake/index.js';
 import type { StreamSourceTable } from '../../project/index.js';
@@ -424,6 +425,7 @@ async function writeBatch(
   table: StreamSourceTable,
   cut: Pending[],
 ): Promise<RawBatch> {
+  const ranges = rangesOf(cut);
   const writer = await RawBatchWriter.open({
     store: ctx.store,
     tmpDir: ctx.tmpDir,
@@ -431,7 +433,8 @@ async function writeBatch(
     table: table.table,
     ext: '.ndjson',
     now: new Date(ctx.now?.() ?? Date.now()),
-    originalName: batchName(table, cut),
+    originalName: batchName(table, ranges),
+    id: batchIdOf(table, ranges),
     syncEveryBytes: BATCH_SYNC_EVERY_BYTES,
     io: ctx.syncIo,
   });
@@ -506,14 +509,36 @@ async function writeLines(writer: RawBatchWriter, cut: readonly Pending[]): Prom
   await Promise.all(writing);
 }
 
-/** The batch's name in messages and quarantine rows: the stream and each shard's sequence range. */
-function batchName(table: StreamSourceTable, cut: Pending[]): string {
-  const ranges = new Map<string, { first: string; last: string }>();
+/** Each shard's first and last sequence number in a cut, by shard, in the order first seen. */
+type SequenceRanges = Map<string, { first: string; last: string }>;
+
+function rangesOf(cut: Pending[]): SequenceRanges {
+  const ranges: SequenceRanges = new Map();
   for (const { shardId, sequenceNumber } of cut) {
     const range = ranges.get(shardId);
     if (range) range.last = sequenceNumber;
     else ranges.set(shardId, { first: sequenceNumber, last: sequenceNumber });
   }
+  return ranges;
+}
+
+/**
+ * The batch's id: the SHA-256 of its table and its shards' sequence ranges, not of its bytes.
+ * The ranges determine the bytes (a cut holds every record of each range, in one order, and a
+ * line depends only on its record), so a batch cut again after a crash has the same id as it
+ * does the same bytes; hashing the bytes as well cost the flusher thread a sixth of its CPU
+ * (bench:stream, issue 15).
+ */
+function batchIdOf(table: StreamSourceTable, ranges: SequenceRanges): string {
+  const shards = [...ranges].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const text = shards.map(([shard, r]) => `${shard} ${r.first} ${r.last}`).join('\n');
+  return createHash('sha256')
+    .update(`stream batch\n${table.id}\n${table.stream}\n${text}`)
+    .digest('hex');
+}
+
+/** The batch's name in messages and quarantine rows: the stream and each shard's sequence range. */
+function batchName(table: StreamSourceTable, ranges: SequenceRanges): string {
   const parts = [...ranges].map(([shard, r]) => `${shard} ${r.first}..${r.last}`);
   const shown =
     parts.length > 3 ? [...parts.slice(0, 3), `${parts.length - 3} more shards`] : parts;

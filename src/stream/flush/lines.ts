@@ -7,7 +7,7 @@
  * keeps everything, and one poison event never holds back the others.
  *
  * A line depends only on the record, never on when it is flushed, so a batch re-cut after a
- * crash from the same records has the same bytes and the same content address.
+ * crash from the same records has the same bytes (and the same id: flusher.ts batchIdOf).
  */
 import type { LogRecord } from '../log.js';
 import { reservedNames, scanObject } from './object-scan.js';
