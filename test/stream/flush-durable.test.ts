@@ -51,9 +51,12 @@ describe('stream batch durability', () => {
     const syncs = recorder.events.slice(0, renameAt).filter((e) => e.op === 'datasync');
     expect(syncs.every((s) => s.ino === ino)).toBe(true);
     // Progressive syncs, at least 4 MiB apart, never two at once; the store's sync comes last,
-    // right before the rename, and sees the whole file.
+    // right before the rename, and sees the whole file. How many progressive syncs there are
+    // depends on how fast the disk syncs against how fast lines are written (bytes written during
+    // a sync wait for the next one), but the first 4 MiB always start one before the end.
     const sizes = syncs.map((s) => s.size);
-    expect(sizes.length).toBeGreaterThanOrEqual(3);
+    expect(sizes.length).toBeGreaterThanOrEqual(2);
+    expect(sizes[0]).toBeLessThan(size);
     for (let i = 1; i < sizes.length - 1; i++)
       expect(sizes[i]! - sizes[i - 1]!).toBeGreaterThanOrEqual(4 * MIB);
     expect(sizes.at(-1)).toBe(size);
