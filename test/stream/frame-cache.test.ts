@@ -164,4 +164,21 @@ describe('staging buffers given back', () => {
       ]);
     });
   });
+
+  it('gives back at once the frames it does not keep, so shared staging memory is never lost', () => {
+    const released: ArrayBufferLike[] = [];
+    // Room for one group only: the second is left on disk (where it lies), its memory given back.
+    const first = group(1, 3);
+    const cache = new FrameCache(first.bytes.length, (memory) => released.push(memory));
+    cache.push('s', CREATED, SHARD, { ...first, where: { path: '/nowhere', position: 0 } });
+    expect(released).toEqual([]);
+    const second = group(4, 6);
+    cache.push('s', CREATED, SHARD, { ...second, where: { path: '/nowhere', position: 0 } });
+    expect(released).toEqual([second.bytes.buffer]);
+    // A gap in the counters (a failed group): the shard's copy is incomplete, the next frames are
+    // not kept while it holds any, and are given back too.
+    const afterGap = group(9, 10);
+    cache.push('s', CREATED, SHARD, afterGap);
+    expect(released).toEqual([second.bytes.buffer, afterGap.bytes.buffer]);
+  });
 });

@@ -95,8 +95,23 @@ export class FrameCache {
     return this.held;
   }
 
-  /** Takes one shard's frames just made durable (counters firstCounter..lastCounter). */
+  /**
+   * Takes one shard's frames just made durable (counters firstCounter..lastCounter). Frames it
+   * does not keep in memory are given back (`release`) at once: the log's staging memory is shared
+   * with this thread and kept track of (shared-staging.ts), so a buffer dropped here would never go
+   * back to the log's pool.
+   */
   push(stream: string, createdAtMs: number, shardId: string, frames: DurableFrames): void {
+    if (!this.keep(stream, createdAtMs, shardId, frames)) this.release?.(frames.bytes.buffer);
+  }
+
+  /** `push`; false when the frames' bytes are not kept in memory. */
+  private keep(
+    stream: string,
+    createdAtMs: number,
+    shardId: string,
+    frames: DurableFrames,
+  ): boolean {
     const key = `${stream}\n${shardId}`;
     let copy = this.shards.get(key);
     if (copy && copy.createdAtMs !== createdAtMs) {
@@ -106,13 +121,13 @@ export class FrameCache {
     // A failed group's counters are skipped by the log: the copy cannot say what lies between.
     if (copy && frames.firstCounter !== copy.hi + 1) copy.complete = false;
     if (copy && !copy.complete) {
-      if (copy.chunks.length > 0) return; // keep what it holds; reads past it go to the log
+      if (copy.chunks.length > 0) return false; // keep what it holds; reads past it go to the log
       copy = undefined; // emptied: start again from these frames
     }
     const inMemory = this.held + frames.bytes.length <= this.maxBytes;
     if (!inMemory && !frames.where) {
       if (this.shards.get(key)) this.shards.get(key)!.complete = false;
-      return;
+      return false;
     }
     if (!copy) {
       const prefix = String(createdAtMs).padStart(13, '0');
@@ -139,6 +154,7 @@ export class FrameCache {
     });
     copy.hi = frames.lastCounter;
     if (inMemory) this.held += frames.bytes.length;
+    return inMemory;
   }
 
   /**
