@@ -1,7 +1,7 @@
 /**
  * The flusher thread's copy of what the local log just made durable. The collector's thread
- * hands each shard's frames to the flusher thread right after their group's fdatasync (the
- * staging buffer itself, transferred, not copied: LocalSegmentLog.onDurable), so in steady state
+ * hands each shard's frames to the flusher thread right after their group is durable (the
+ * staging memory itself, shared, not copied: LocalSegmentLog.onDurable, shared-staging.ts), so in steady state
  * the flusher reads records from memory instead of reading the segment files back, and the
  * collector's thread does no reading or decoding for it at all.
  *
