@@ -128,9 +128,11 @@ export function putScannedRecords(
 ): Promise<Buffer | object> {
   const stream = streamNameOf({ StreamName: scanned.streamName });
   const { log } = ctx;
-  if (scanned.total > KINESIS_LIMITS.requestBytes) throw tooLarge(scanned.total);
-  if (log.appendColumns)
+  if (log.appendColumns) {
+    if (scanned.total > KINESIS_LIMITS.requestBytes) throw tooLarge(scanned.total);
     return putColumns((name, columns) => log.appendColumns!(name, columns), stream, scanned, take);
+  }
+  // appendRecords checks the request's size, as for any PutRecords.
   const records = recordInputsOf(scanned.columns, log.copiesOnAppend !== true);
   return appendRecords(ctx, stream, records, scanned.total);
 }

@@ -60,8 +60,7 @@ export function stageColumns(
     }
     const index = shardOfKeyBytes(bytes, keyStart, keyEnd, shardCount);
     const shard = stream.shards[index]!;
-    const arrival = shard.arrivalFor(nowMs);
-    const counter = shard.stageSpans(arrival, bytes, keyStart, keyEnd, dataStart, dataEnd);
+    const counter = shard.stageColumn(shard.arrivalFor(nowMs), records, i);
     if (shard !== last) dirty.add((last = shard));
     placed.shard[i] = index;
     placed.counter[i] = counter;

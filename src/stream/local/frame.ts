@@ -6,6 +6,7 @@
  * is found and cut, never read as a record.
  */
 import { crc32 } from 'node:zlib';
+import type { RecordColumns } from '../log.js';
 
 /** Bytes before the body: length and CRC. */
 export const FRAME_HEADER_BYTES = 8;
@@ -197,24 +198,21 @@ export class FrameStaging {
   }
 
   /**
-   * Appends one frame whose partition key (UTF-8) and data are the byte ranges
-   * `[keyStart, keyEnd)` and `[dataStart, dataEnd)` of `bytes`; the caller has validated them.
+   * Appends record `i` of `records` as one frame: its partition key (UTF-8) and data are byte
+   * ranges of `records.bytes`; the caller has validated them.
    */
-  addSpans(
-    counter: number,
-    arrivalMs: number,
-    bytes: Uint8Array,
-    keyStart: number,
-    keyEnd: number,
-    dataStart: number,
-    dataEnd: number,
-  ): void {
-    const keyBytes = keyEnd - keyStart;
+  addColumn(counter: number, arrivalMs: number, records: RecordColumns, i: number): void {
+    const { bytes, spans } = records;
+    const at = 4 * i;
+    const keyStart = spans[at]!;
+    const keyBytes = spans[at + 1]! - keyStart;
+    const dataStart = spans[at + 2]!;
+    const dataEnd = spans[at + 3]!;
     const start = this.begin(counter, arrivalMs, keyBytes, dataEnd - dataStart);
     const buf = this.buffer;
-    const at = start + FRAME_HEADER_BYTES + BODY_FIXED_BYTES;
-    for (let i = 0; i < keyBytes; i++) buf[at + i] = bytes[keyStart + i]!;
-    buf.set(bytes.subarray(dataStart, dataEnd), at + keyBytes);
+    const keyAt = start + FRAME_HEADER_BYTES + BODY_FIXED_BYTES;
+    for (let k = 0; k < keyBytes; k++) buf[keyAt + k] = bytes[keyStart + k]!;
+    buf.set(bytes.subarray(dataStart, dataEnd), keyAt + keyBytes);
     this.end(start, counter, arrivalMs);
   }
 

@@ -4,17 +4,12 @@
  * tail on open, the sparse index reads start from, and removal of whole old segments.
  * Counters (1, 2, 3…) are the shard's own; the stream turns them into sequence numbers.
  */
-import {
-  close,
-  constants as fsConstants,
-  fdatasync,
-  ftruncate,
-  open as openFd,
-  write,
-} from 'node:fs';
+import { close, constants as fsConstants, ftruncate, open as openFd, write } from 'node:fs';
 import { open, readdir, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isErrno } from '../../core/errors.js';
+import { nodeSyncIo } from '../../core/fs.js';
+import type { RecordColumns } from '../log.js';
 import type { StagingPool } from './frame.js';
 import {
   FRAME_HEADER_BYTES,
@@ -60,8 +55,7 @@ export const nodeSegmentIo: SegmentIo = {
       );
     }
   },
-  datasync: (fd) =>
-    new Promise((resolve, reject) => fdatasync(fd, (err) => (err ? reject(err) : resolve()))),
+  datasync: nodeSyncIo.datasync,
   truncate: (fd, length) =>
     new Promise((resolve, reject) =>
       ftruncate(fd, length, (err) => (err ? reject(err) : resolve())),
@@ -253,17 +247,10 @@ export class ShardLog {
     return counter;
   }
 
-  /** `stage` for a record whose partition key and data are byte ranges of `bytes`. */
-  stageSpans(
-    arrivalMs: number,
-    bytes: Uint8Array,
-    keyStart: number,
-    keyEnd: number,
-    dataStart: number,
-    dataEnd: number,
-  ): number {
+  /** `stage` for record `i` of `records` (frame.ts `addColumn`). */
+  stageColumn(arrivalMs: number, records: RecordColumns, i: number): number {
     const counter = this.nextCounter++;
-    this.staging.addSpans(counter, arrivalMs, bytes, keyStart, keyEnd, dataStart, dataEnd);
+    this.staging.addColumn(counter, arrivalMs, records, i);
     return counter;
   }
 
