@@ -38,3 +38,16 @@ export function formatByteSize(bytes: number): string {
   }
   return `${value.toFixed(1)} ${units[i]}`;
 }
+
+/**
+ * Copies all of `source` into `target` at `at`, with one native memcpy. `TypedArray#set` and
+ * `Buffer#copy` move bytes to or from a SharedArrayBuffer with V8's relaxed atomic copy, word by
+ * word: for a 1 KB record in the stream log's shared staging memory that was 410 ns against
+ * 240 ns this way, and a tenth of the flusher thread's time (perf, issue 15). `Buffer#fill` with
+ * a view as the value copies it with memcpy, once when the range is exactly its length. Between
+ * two unshared buffers `Buffer#copy` is as fast or faster: use this where one side is shared.
+ */
+export function copyBytes(target: Buffer, source: Uint8Array, at: number): void {
+  // fill refuses an empty value; an empty source copies nothing anyway.
+  if (source.length > 0) target.fill(source, at, at + source.length);
+}

@@ -10,6 +10,7 @@
  * crash from the same records has the same bytes (and the same id: flusher.ts batchIdOf).
  */
 import type { LogRecord } from '../log.js';
+import { copyBytes } from '../../core/bytes.js';
 import { reservedNames, scanObject } from './object-scan.js';
 
 /** The metadata fields every landed line carries; processing adds them to the contract. */
@@ -156,7 +157,7 @@ export function renderLine(record: LogRecord): RenderedLine {
       arrival.length;
     const rendered = lineBuffer(length);
     const bytes = rendered.bytes;
-    data.copy(bytes, 0, shape.open, end);
+    copyBytes(bytes, data.subarray(shape.open, end), 0);
     if (shape.lineBreaks) spaceLineBreaks(bytes, head);
     let at = writeAscii(bytes, head, K_SEQUENCE, first);
     at = writeAscii(bytes, at, sequenceNumber, 0);
@@ -176,7 +177,7 @@ export function renderLine(record: LogRecord): RenderedLine {
     `,"_arrival_ts":"${arrivalText(record.arrivalMs)}"}\n`;
   const rendered = lineBuffer(head + Buffer.byteLength(suffix));
   const bytes = rendered.bytes;
-  data.copy(bytes, 0, shape.open, end);
+  copyBytes(bytes, data.subarray(shape.open, end), 0);
   if (shape.lineBreaks) spaceLineBreaks(bytes, head);
   bytes.write(suffix, head, 'utf8');
   return rendered;

@@ -6,6 +6,7 @@
  * is found and cut, never read as a record.
  */
 import { crc32 } from 'node:zlib';
+import { copyBytes } from '../../core/bytes.js';
 import type { RecordColumns } from '../log.js';
 
 /** Bytes before the body: length and CRC. */
@@ -193,7 +194,7 @@ export class FrameStaging {
     const keyStart = start + FRAME_HEADER_BYTES + BODY_FIXED_BYTES;
     if (ascii) for (let i = 0; i < keyBytes; i++) buf[keyStart + i] = partitionKey.charCodeAt(i);
     else buf.write(partitionKey, keyStart, keyBytes, 'utf8');
-    buf.set(data, keyStart + keyBytes);
+    copyBytes(buf, data, keyStart + keyBytes);
     this.end(start, counter, arrivalMs);
   }
 
@@ -212,7 +213,7 @@ export class FrameStaging {
     const buf = this.buffer;
     const keyAt = start + FRAME_HEADER_BYTES + BODY_FIXED_BYTES;
     for (let k = 0; k < keyBytes; k++) buf[keyAt + k] = bytes[keyStart + k]!;
-    buf.set(bytes.subarray(dataStart, dataEnd), keyAt + keyBytes);
+    copyBytes(buf, bytes.subarray(dataStart, dataEnd), keyAt + keyBytes);
     this.end(start, counter, arrivalMs);
   }
 
