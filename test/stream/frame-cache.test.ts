@@ -54,7 +54,7 @@ describe('FrameCache', () => {
   it('leaves to the log what it cannot answer exactly', async () => {
     const cache = new FrameCache();
     cache.push('s', CREATED, SHARD, group(10, 12));
-    expect(await cache.read('s', SHARD, { type: 'oldest' }, opts())).toBeUndefined();
+    expect(await cache.read('s', SHARD, after(0), opts(1000))).toBeUndefined();
     expect(await cache.read('s', SHARD, after(5), opts())).toBeUndefined(); // before the copy
     expect(await cache.read('s', 'shardId-000000000001', after(9), opts())).toBeUndefined();
     expect(
@@ -147,7 +147,8 @@ describe('staging buffers given back', () => {
 
   it('a staging buffer built in a reused buffer holds only its own frames', () => {
     const pool = new StagingPool();
-    const staging = new FrameStaging(256 * 1024, pool);
+    // Room for all 300 frames: the staging never grows, so the pool holds only what is given back.
+    const staging = new FrameStaging(512 * 1024, pool);
     for (let c = 1; c <= 300; c++) staging.add(c, CREATED, `k${c}`, Buffer.alloc(1000, c % 251));
     const taken = staging.take();
     pool.give(Buffer.from(taken.bytes.buffer)); // written: given back
@@ -162,6 +163,24 @@ describe('staging buffers given back', () => {
       expect(read!.records.map((r) => [r.partitionKey, r.data.toString()])).toEqual([
         ['k302', '{"n":302}'],
       ]);
+    });
+  });
+
+  it('a staging buffer that grows keeps its frames and gives its smaller buffer to the pool', () => {
+    const pool = new StagingPool();
+    const staging = new FrameStaging(256 * 1024, pool);
+    const first = staging.buffer;
+    for (let c = 1; c <= 300; c++) staging.add(c, CREATED, `k${c}`, Buffer.alloc(1000, c % 251));
+    expect(staging.buffer.length).toBe(512 * 1024); // grown to the next power of two
+    expect(pool.take(256 * 1024)).toBe(first);
+    const cache = new FrameCache();
+    cache.push('s', CREATED, SHARD, staging.take());
+    return cache.read('s', SHARD, after(0), opts(1000)).then((read) => {
+      expect(read!.records).toHaveLength(300);
+      read!.records.forEach((r, i) => {
+        expect(r.partitionKey).toBe(`k${i + 1}`);
+        expect(r.data.equals(Buffer.alloc(1000, (i + 1) % 251))).toBe(true);
+      });
     });
   });
 
