@@ -41,6 +41,24 @@ function counted(log: StreamLog) {
   return { log: proxy, reads };
 }
 
+/** The log, with read number `failAt` (counted from `arm()`) failing, once. */
+function failingRead(log: StreamLog) {
+  let reads = 0;
+  let failAt = Infinity;
+  const proxy = new Proxy(log, {
+    get(target, prop) {
+      if (prop === 'read')
+        return async (...args: Parameters<StreamLog['read']>) => {
+          if (++reads === failAt) throw new Error('the disk went away for one read');
+          return target.read(...args);
+        };
+      const value: unknown = Reflect.get(target, prop);
+      return typeof value === 'function' ? (value as () => unknown).bind(target) : value;
+    },
+  });
+  return { log: proxy, arm: (n: number) => ((reads = 0), (failAt = n)) };
+}
+
 async function setUp() {
   const dir = streamProject('{ max_bytes: 1MB, max_age: 1h }');
   const project = await loadProject(dir);
@@ -127,4 +145,29 @@ describe('reading ahead between looks', () => {
       await flusher.stop();
     }
   });
+});
+
+describe('a look whose read fails half way', () => {
+  // A look reads each shard until a read returns nothing: with records waiting in both shards,
+  // read 2 is the first shard's second read (its first read's records already rendered into the
+  // list the kept tail continues), read 3 the second shard's first (the first shard done).
+  for (const [failAt, where] of [
+    [2, 'within a shard'],
+    [3, 'at the next shard'],
+  ] as const) {
+    it(`leaves the kept tails as they were, so the next look lands each record once (${where})`, async () => {
+      const { table, log, store, tmpDir } = await setUp();
+      const f = failingRead(log);
+      const ctx = { store, tmpDir, log: f.log };
+      await appendEvents(log, events('a', 20));
+      expect((await flushOnce(ctx, table, { force: false })).records).toBe(0); // tails kept
+      await appendEvents(log, events('b', 20));
+      f.arm(failAt);
+      await expect(flushOnce(ctx, table, { force: false })).rejects.toThrow(/went away/);
+      const landed = await flushOnce(ctx, table, { force: true });
+      expect(landed.records).toBe(40);
+      const ids = await landedIds(store);
+      expect(ids.sort()).toEqual([...idsOf('a', 20), ...idsOf('b', 20)].sort());
+    });
+  }
 });

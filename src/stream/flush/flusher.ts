@@ -156,6 +156,9 @@ export async function flushOnce(
     if (read.gap && !cursor.gaps?.some((g) => sameGap(g, read.gap!)))
       gaps.push({ ...read.gap, detectedAt: new Date(now).toISOString() });
     reads.push(read.tail);
+    // Kept at once: the list it continued is the kept tail's own (readShard), so should a later
+    // shard's read fail, the map must not hold the old tail over the longer list.
+    tails.set(shard.shardId, read.tail);
   }
   const allGaps = [...(cursor.gaps ?? []), ...gaps];
   const all = mergeByArrival(reads.map((r) => r.pending));
@@ -178,7 +181,13 @@ export async function flushOnce(
     for (const read of reads) tails.set(read.shardId, read);
     return { ...empty, waiting, gaps };
   }
-  const cut = cutBatch(all, table.buffer.maxBytes);
+  const cutLength = cutLengthOf(all, table.buffer.maxBytes);
+  const waitingAfter = all.length - cutLength;
+  const oldestAfter = all[cutLength]?.arrivalMs;
+  // The merged list is this flush's own: cut in place (a copy of tens of thousands of entries
+  // per batch was fresh memory each time).
+  all.length = cutLength;
+  const cut = all;
   // Forget what was read before the batch is written: if the commit fails, the next look reads
   // the same records again from the committed cursor (lines depend only on their records).
   tails.clear();
@@ -192,15 +201,14 @@ export async function flushOnce(
   const rest = restAfterCut(reads, cut, advanced);
   for (const read of rest) tails.set(read.shardId, read);
   faultPoint(`flush-after-commit:${table.table}`);
-  const restPending = all.slice(cut.length);
   return {
     batch,
     records: cut.length,
     rejected: cut.filter((p) => p.rejected).length,
     waiting: {
-      records: restPending.length,
+      records: waitingAfter,
       bytes: rest.reduce((n, r) => n + r.bytes, 0),
-      ...(restPending[0] ? { oldestArrivalMs: restPending[0].arrivalMs } : {}),
+      ...(oldestAfter !== undefined ? { oldestArrivalMs: oldestAfter } : {}),
     },
     gaps,
   };
@@ -289,9 +297,12 @@ async function readShard(
     from.tail?.after === after && from.tail?.streamCreatedMs === streamCreatedMs
       ? from.tail
       : undefined;
-  // A copy: the kept tail stays as it was if this read fails half way.
+  // The kept tail's list is continued in place (a copy of it at every look was fresh memory);
+  // a read that fails half way, or starts over, cuts it back so the kept tail stays as it was.
+  const keptLength = kept?.pending.length ?? 0;
+  const restoreKept = () => void (kept && (kept.pending.length = keptLength));
   const tail: ShardTail = kept
-    ? { ...kept, pending: kept.pending.slice() }
+    ? { ...kept }
     : {
         shardId,
         streamCreatedMs,
@@ -302,27 +313,35 @@ async function readShard(
       };
   let gap: Omit<RetentionGap, 'detectedAt'> | undefined;
   const maxBytes = table.buffer.maxBytes;
-  while (tail.bytes < maxBytes) {
-    const result = await log.read(table.stream, shardId, tail.next, {
-      maxRecords: readRecordsOf(log),
-      maxBytes: Math.max(1, maxBytes - tail.bytes),
-    });
-    if (result.trimmedBefore !== undefined) {
-      // Retention removed records past what the last look kept: read again from the cursor,
-      // which tells the gap as a first read does.
-      if (kept) return readShard(log, table, shardId, { ...from, tail: undefined });
-      if (after !== undefined && tail.pending.length === 0)
-        gap = {
-          table: table.id,
-          stream: table.stream,
-          shardId,
-          after,
-          before: result.trimmedBefore,
-        };
+  try {
+    while (tail.bytes < maxBytes) {
+      const result = await log.read(table.stream, shardId, tail.next, {
+        maxRecords: readRecordsOf(log),
+        maxBytes: Math.max(1, maxBytes - tail.bytes),
+      });
+      if (result.trimmedBefore !== undefined) {
+        // Retention removed records past what the last look kept: read again from the cursor,
+        // which tells the gap as a first read does.
+        if (kept) {
+          restoreKept();
+          return readShard(log, table, shardId, { ...from, tail: undefined });
+        }
+        if (after !== undefined && tail.pending.length === 0)
+          gap = {
+            table: table.id,
+            stream: table.stream,
+            shardId,
+            after,
+            before: result.trimmedBefore,
+          };
+      }
+      renderInto(tail, result.records);
+      if (!result.records.length) break;
+      tail.next = result.next;
     }
-    renderInto(tail, result.records);
-    if (!result.records.length) break;
-    tail.next = result.next;
+  } catch (err) {
+    restoreKept();
+    throw err;
   }
   return { tail, ...(gap ? { gap } : {}) };
 }
@@ -401,13 +420,13 @@ function mergeByArrival(shards: Pending[][]): Pending[] {
   }
 }
 
-/** The longest prefix within max_bytes (at least one record: a batch always moves on). */
-function cutBatch(all: Pending[], maxBytes: number): Pending[] {
+/** The length of the longest prefix within max_bytes (at least one record: a batch always moves on). */
+function cutLengthOf(all: Pending[], maxBytes: number): number {
   let bytes = 0;
   let n = 0;
   while (n < all.length && (n === 0 || bytes + all[n]!.length <= maxBytes))
     bytes += all[n++]!.length;
-  return all.slice(0, n);
+  return n;
 }
 
 /**
