@@ -8,6 +8,8 @@
  *   npm run bench:stream -- --seconds 10 --connections 4 --in-flight 256 [--json] [--side both]
  *   npm run bench:stream -- --side raw [--collector-cpu-prof DIR] [--collector-node-options '--single-threaded-gc']
  *     (the raw HTTP load on collect alone, then its flusher landing everything: CPU per event)
+ *   The full run also loads a fresh collector by raw HTTP at `--fewer-connections` (default 2, 0:
+ *   not), as its own row: half as much in flight, the same rate target.
  *   npm run bench:stream -- --side raw --connections 2,3,4 --repeat 3
  *     (the same at each number of connections, alternated, then a table: latency against what is
  *     in flight, since in a closed loop what is in flight sets the latency at a given rate)
@@ -41,6 +43,7 @@ const { values } = benchArgs(
       seconds: { type: 'string', default: '10' },
       connections: { type: 'string', default: '4' },
       repeat: { type: 'string', default: '1' },
+      'fewer-connections': { type: 'string', default: '2' },
       'in-flight': { type: 'string', default: '256' },
       events: { type: 'string', default: '4000' },
       side: { type: 'string', default: 'both' },
@@ -55,12 +58,21 @@ const seconds = Number(values.seconds);
 /** `--side raw` may take several, comma-separated (a sweep); the other sides take the first. */
 const connectionCounts = values.connections.split(',').map(Number);
 const connections = connectionCounts[0]!;
+const fewerConnections = Number(values['fewer-connections']);
 const inFlight = Number(values['in-flight']);
 const side = values.side;
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
 const TARGET_EVENTS_PER_SECOND = 100_000;
 const TARGET_P99_MS = 50;
+
+/** Tributary's rows: the raw HTTP load again at fewer connections when asked. */
+interface TributarySummaries {
+  raw: Summary;
+  rawFewer?: Summary;
+  sdk: Summary;
+  serve: Summary;
+}
 
 /** The figures printed for one measured load. */
 interface Summary {
@@ -129,7 +141,7 @@ function printReport(
   reference: Summary | undefined,
   jet: JetStreamResult | undefined,
   trib: TributaryResult | undefined,
-  tribSummaries: { raw: Summary; sdk: Summary; serve: Summary } | undefined,
+  tribSummaries: TributarySummaries | undefined,
   load: { start: number; end: number },
 ): void {
   const out: string[] = [];
@@ -145,6 +157,14 @@ function printReport(
     out.push(row(`JetStream ${jet.version} (file, ${inFlight} in flight)`, reference));
   if (tribSummaries) {
     out.push(row(`tributary raw HTTP (${connections} conns × 500)`, tribSummaries.raw, reference));
+    if (tribSummaries.rawFewer)
+      out.push(
+        row(
+          `tributary raw HTTP (${fewerConnections} conns × 500)`,
+          tribSummaries.rawFewer,
+          reference,
+        ),
+      );
     out.push(row(`tributary SDK (${connections} calls × 500)`, tribSummaries.sdk, reference));
     out.push(row(`tributary serve, SDK (collect + process)`, tribSummaries.serve, reference));
   }
@@ -167,13 +187,20 @@ function printReport(
     out.push(
       `targets (≥ ${int(TARGET_EVENTS_PER_SECOND)} events/s acked after fsync and p99 ack < ${TARGET_P99_MS} ms, in the same load):`,
     );
-    for (const [name, s] of [
-      ['raw HTTP', tribSummaries.raw],
-      ['SDK', tribSummaries.sdk],
-    ] as const)
-      out.push(`  ${name}: ${targetVerdict(s)}`);
+    const rows: [string, Summary | undefined][] = [
+      [`raw HTTP, ${int(connections * 500)} records in flight`, tribSummaries.raw],
+      [`raw HTTP, ${int(fewerConnections * 500)} records in flight`, tribSummaries.rawFewer],
+      [`SDK, ${int(connections * 500)} records in flight`, tribSummaries.sdk],
+    ];
+    for (const [name, s] of rows) if (s) out.push(`  ${name}: ${targetVerdict(s)}`);
   }
-  for (const s of [reference, tribSummaries?.raw, tribSummaries?.sdk, tribSummaries?.serve])
+  for (const s of [
+    reference,
+    tribSummaries?.raw,
+    tribSummaries?.rawFewer,
+    tribSummaries?.sdk,
+    tribSummaries?.serve,
+  ])
     if (s?.errors.length) out.push(`errors: ${s.errors.join(' | ')}`);
   console.log(out.join('\n'));
 }
@@ -281,7 +308,7 @@ async function main(): Promise<void> {
     reference = summarize(jet.load, jet.serverCpuSeconds, jet.producerCpuSeconds);
   }
   let trib: TributaryResult | undefined;
-  let tribSummaries: { raw: Summary; sdk: Summary; serve: Summary } | undefined;
+  let tribSummaries: TributarySummaries | undefined;
   if (side === 'both' || side === 'tributary') {
     trib = await runTributarySide(events, seconds, connections, log);
     const s = (p: ProducerResult) =>
@@ -293,6 +320,12 @@ async function main(): Promise<void> {
         p.collectorFlusherCpuSeconds,
       );
     tribSummaries = { raw: s(trib.raw), sdk: s(trib.sdk), serve: s(trib.serve) };
+    if (fewerConnections > 0) {
+      log(`tributary collect again: raw HTTP at ${fewerConnections} connections`);
+      tribSummaries.rawFewer = s(
+        (await runRawOnly(events, seconds, fewerConnections, log, {})).raw,
+      );
+    }
   }
   load.end = loadavg()[0]!;
   if (values.json) {
