@@ -178,7 +178,6 @@ export async function flushOnce(
     // A gap is committed with the cursor so it stays on record even when no batch follows it.
     if (gaps.length)
       await commitRawBatches(ctx.store, table.source, table.table, [], { gaps: allGaps });
-    for (const read of reads) tails.set(read.shardId, read);
     return { ...empty, waiting, gaps };
   }
   const cutLength = cutLengthOf(all, table.buffer.maxBytes);
