@@ -63,7 +63,7 @@ export class PipelineServer {
         throw error;
       }
       if (dead && result.status === 'failed') await deadLetterRun(ws, req, { result });
-      await this.publish();
+      if ((await this.publish()) && result.runId) await this.markPublished(result.runId);
       return result;
     };
     this.scheduler = new Scheduler(ws, {
@@ -87,16 +87,34 @@ export class PipelineServer {
     this.opts.onEvent?.(event);
   }
 
-  /** Publishes the warehouse for queries when it changed (inside the queue: nothing writes). */
-  private async publish(): Promise<void> {
-    if (this.opts.publish === false) return;
+  /**
+   * Publishes the warehouse for queries when it changed (inside the queue: nothing writes).
+   * False when it did not publish (turned off, or failed: the error event says why).
+   */
+  private async publish(): Promise<boolean> {
+    if (this.opts.publish === false) return false;
     try {
       const snapshot = await publishServingSnapshot(this.ws);
       await this.opts.onPublished?.(snapshot);
+      return true;
     } catch (err) {
       this.emit({
         kind: 'error',
         message: `publishing the serving snapshot failed: ${describeError(err)}`,
+      });
+      return false;
+    }
+  }
+
+  /** Records in run history that queries now read what `runId` built (the API's publishedAt). */
+  private async markPublished(runId: string): Promise<void> {
+    try {
+      await this.ws.state.markPublished(runId, new Date().toISOString());
+    } catch (err) {
+      this.emit({
+        kind: 'error',
+        runId,
+        message: `recording that run ${runId} was published failed: ${describeError(err)}`,
       });
     }
   }

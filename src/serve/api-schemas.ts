@@ -76,6 +76,11 @@ export const runSchema = z.strictObject({
   plan: z.array(z.string()).nullable(),
   resumedFrom: nullableString,
   trigger: nullableString,
+  /**
+   * When serve had published what the run built, so dashboards and queries read it (null until
+   * then: serve publishes right after a run it ran finishes; and for runs no serve ran).
+   */
+  publishedAt: nullableString,
 });
 
 export const stepSchema = z.strictObject({

@@ -23,6 +23,11 @@ export interface RunRecord {
   resumedFrom: string | null;
   /** What started it: `cli`, `schedule:<name>`, `trigger:<name>`, `backfill`, `replay`. */
   trigger: string | null;
+  /**
+   * When serve had published what the run built for dashboards and queries (null until then, or
+   * when no serve ran it: `tributary run` alone publishes nothing; serve publishes at start).
+   */
+  publishedAt: string | null;
 }
 
 export interface PartitionRecord {
@@ -138,6 +143,13 @@ export const STATE_MIGRATIONS: readonly Migration[] = [
      asset TEXT PRIMARY KEY, breached_at TEXT NOT NULL, last_updated TEXT)`,
     ],
   },
+  {
+    // A run finishes (its status recorded, by whichever process ran its last step) before serve
+    // publishes it for queries: the API says both, so a client knows when dashboards show it.
+    version: 2,
+    name: 'runs.published_at',
+    statements: [`ALTER TABLE runs ADD COLUMN IF NOT EXISTS published_at TEXT`],
+  },
 ];
 
 const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
@@ -169,6 +181,7 @@ function toRun(r: Record<string, unknown>): RunRecord {
     plan: r.plan ? (JSON.parse(String(r.plan)) as string[]) : null,
     resumedFrom: str(r.resumed_from),
     trigger: str(r.trigger),
+    publishedAt: str(r.published_at),
   };
 }
 
@@ -347,6 +360,11 @@ export class StateStore {
       new Date().toISOString(),
       runId,
     ]);
+  }
+
+  /** Records that serve published (at `at`) what the run built, for dashboards and queries. */
+  async markPublished(runId: string, at: string): Promise<void> {
+    await this.engine.query(`UPDATE runs SET published_at = $1 WHERE run_id = $2`, [at, runId]);
   }
 
   /**

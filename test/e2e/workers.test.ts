@@ -528,14 +528,21 @@ describe.skipIf(!available)('three workers and a run on PostgreSQL state and war
     const api = await serveApi(dir, serve);
     const queued = (await api('/api/runs', { exclude: ['kind:sync'] })) as { runId?: string };
     expect(queued.runId, serve.stderr()).toBeTruthy();
-    let status = 'running';
-    for (const end = Date.now() + 540_000; status === 'running' && Date.now() < end;) {
+    // A worker records the run's end; serve then publishes what it built for queries and records
+    // that too (publishedAt): until then a dashboard may not read it yet.
+    let run = { status: 'running', publishedAt: null as string | null };
+    for (
+      const end = Date.now() + 540_000;
+      (run.status === 'running' || (run.status === 'succeeded' && !run.publishedAt)) &&
+      Date.now() < end;
+    ) {
       await new Promise((r) => setTimeout(r, 500));
-      status = ((await api(`/api/runs/${queued.runId}`)) as { run: { status: string } }).run.status;
+      ({ run } = (await api(`/api/runs/${queued.runId}`)) as { run: typeof run });
     }
-    expect(status, serve.stderr()).toBe('succeeded');
+    expect(run.status, serve.stderr()).toBe('succeeded');
+    expect(run.publishedAt, serve.stderr()).toBeTruthy();
     // Every dashboard tile, as serve answers it over HTTP, has the rows DuckDB's tile has.
-    expect(await servedTiles(api)).toEqual(wantTiles);
+    expect(await servedTiles(api), serve.stderr()).toEqual(wantTiles);
     serve.child.kill('SIGTERM');
     expect(await serve.exit, serve.stderr()).toBe(0);
     await stopWorkers(workers);

@@ -109,6 +109,11 @@ describe('server triggers', () => {
       expect(items.rows[0]!.n).toBe('3');
       const runs = await ws.state.listRuns();
       expect(runs.map((r) => r.trigger)).toEqual(['replay', 'trigger:landing_files']);
+      // The server published after the run it ran (failed or not: what it built is published),
+      // and says when; the replay ran outside any server, so nothing published it.
+      const [replay, triggered] = runs;
+      expect(triggered!.publishedAt! >= triggered!.finishedAt!).toBe(true);
+      expect(replay!.publishedAt).toBeNull();
     } finally {
       await server.stop();
       await ws.close();

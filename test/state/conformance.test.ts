@@ -116,6 +116,7 @@ for (const backend of BACKENDS) {
         'audit:2',
         'dead_letters:1',
         'state:1',
+        'state:2',
         'sync_runs:1',
         'tokens:1',
         'tokens:2',

@@ -78,9 +78,9 @@ describe('a state file from before versioned migrations', () => {
 
     const engine = await open({ store: 'duckdb', path });
     const { state, dlq, tokens } = await openAllStores(engine);
-    expect((await state.listRuns()).map((r) => [r.runId, r.plan, r.trigger])).toEqual([
-      ['run_old', ['a'], 'cli'],
-    ]);
+    expect(
+      (await state.listRuns()).map((r) => [r.runId, r.plan, r.trigger, r.publishedAt]),
+    ).toEqual([['run_old', ['a'], 'cli', null]]);
     expect(await state.getAssetVersion('model:a')).toBe('f-old');
     expect(await state.lastTick('nightly')).toBe('2026-01-01T02:00:00Z');
     expect((await tokens.list()).map((t) => t.name)).toEqual(['alice']);
@@ -104,6 +104,7 @@ describe('a state file from before versioned migrations', () => {
       'audit:2',
       'dead_letters:1',
       'state:1',
+      'state:2',
       'sync_runs:1',
       'tokens:1',
       'tokens:2',
@@ -205,6 +206,7 @@ describe.skipIf(!pgAvailable)('PostgreSQL state opened by several processes at o
       'demo:1',
       'demo:2',
       'state:1',
+      'state:2',
       'sync_runs:1',
       'tokens:1',
       'tokens:2',

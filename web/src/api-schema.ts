@@ -1142,6 +1142,7 @@ export interface paths {
               command: string;
               finishedAt: string | null;
               plan: string[] | null;
+              publishedAt: string | null;
               resumedFrom: string | null;
               runId: string;
               startedAt: string;
@@ -1222,6 +1223,7 @@ export interface paths {
                 command: string;
                 finishedAt: string | null;
                 plan: string[] | null;
+                publishedAt: string | null;
                 resumedFrom: string | null;
                 runId: string;
                 startedAt: string;
