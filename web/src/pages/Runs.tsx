@@ -174,6 +174,14 @@ function RunDetail({ id, step }: { id: string; step: string | undefined }) {
           <dt>Duration</dt>
           <dd>{formatDuration(run.startedAt, run.finishedAt)}</dd>
         </div>
+        {run.publishedAt ? (
+          <div>
+            <dt title="When serve published what this run built: dashboards and queries read it from then">
+              Published
+            </dt>
+            <dd>{formatTime(run.publishedAt)}</dd>
+          </div>
+        ) : null}
         {run.resumedFrom ? (
           <div>
             <dt>Resumes</dt>
