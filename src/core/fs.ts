@@ -92,17 +92,23 @@ async function makeFolder(dir: string): Promise<string[]> {
   return folders;
 }
 
-/** Flushes a folder's entries so a rename survives power loss; a no-op where folders cannot be opened. */
-async function syncDir(dir: string): Promise<void> {
+/**
+ * Where a folder cannot be opened for fsync (Windows: EISDIR or EPERM; some file systems:
+ * EINVAL): the rename is still atomic there, just not flushed. Anything else (EIO, ENOSPC) is a
+ * real failure of the sync, and the caller must not report the write durable.
+ */
+const FOLDER_SYNC_UNSUPPORTED = new Set(['EISDIR', 'EPERM', 'EINVAL', 'EACCES']);
+
+/** Flushes a folder's entries so a file created, renamed or removed in it survives power loss. */
+export async function syncDir(dir: string): Promise<void> {
+  let handle;
   try {
-    const handle = await open(dir, 'r');
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-  } catch {
-    // Some platforms (Windows) cannot fsync a directory; the rename is still atomic there.
+    handle = await open(dir, 'r');
+    await handle.sync();
+  } catch (err) {
+    if (!FOLDER_SYNC_UNSUPPORTED.has(String((err as { code?: unknown }).code))) throw err;
+  } finally {
+    await handle?.close();
   }
 }
 

@@ -15,6 +15,7 @@ export {
   removeTempFiles,
   newId,
   nodeSyncIo,
+  syncDir,
   type SyncIo,
 } from './fs.js';
 export { silentProgress, type ProgressEvent, type ProgressReporter } from './progress.js';

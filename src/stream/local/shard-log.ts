@@ -8,7 +8,7 @@ import { close, constants as fsConstants, ftruncate, open as openFd, write } fro
 import { open, readdir, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isErrno } from '../../core/errors.js';
-import { nodeSyncIo } from '../../core/fs.js';
+import { nodeSyncIo, syncDir } from '../../core/fs.js';
 import type { RecordColumns } from '../log.js';
 import type { StagingPool } from './frame.js';
 import {
@@ -73,16 +73,6 @@ const openFile = (path: string, flags: string | number) =>
     openFd(path, flags, (err, fd) => (err ? reject(err) : resolve(fd))),
   );
 const closeFile = (fd: number) => new Promise<void>((resolve) => close(fd, () => resolve()));
-
-/** Opens and fsyncs a folder so the files created or removed in it survive a power cut. */
-export async function syncFolder(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
 
 /** One segment file. `size` counts only durable, whole frames: what a reader may read. */
 export interface Segment {
@@ -322,7 +312,7 @@ export class ShardLog {
     this.broken = true;
     const fd = await openFile(path, appendFlags(this.syncedWrites, true));
     try {
-      await syncFolder(this.dir);
+      await syncDir(this.dir);
     } catch (err) {
       await closeFile(fd);
       throw err;
@@ -407,7 +397,7 @@ export class ShardLog {
       this.trimmedBelow = this.segments[0]!.firstCounter;
       removed++;
     }
-    if (removed > 0) await syncFolder(this.dir).catch(() => undefined);
+    if (removed > 0) await syncDir(this.dir).catch(() => undefined);
     return removed;
   }
 

@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { TributaryError, isErrno } from '../../core/errors.js';
 import type { StreamSettings } from '../log.js';
 import { shardIdOf } from '../shards.js';
-import { ShardLog, syncFolder } from './shard-log.js';
+import { syncDir } from '../../core/fs.js';
+import { ShardLog } from './shard-log.js';
 
 /** What stream.json holds. */
 export interface StreamMetadata {
@@ -39,12 +40,12 @@ export async function createStreamFolder(
     }
     const json = join(building, 'stream.json');
     await writeFile(json, `${JSON.stringify(meta, null, 2)}\n`, { flush: true });
-    await syncFolder(building);
+    await syncDir(building);
     await rename(building, target).catch((err: unknown) => {
       if (isErrno(err, 'EEXIST') || isErrno(err, 'ENOTEMPTY')) throw conflict(meta.name);
       throw err;
     });
-    await syncFolder(streamsDir);
+    await syncDir(streamsDir);
   } catch (err) {
     await rm(building, { recursive: true, force: true });
     throw err;
@@ -64,7 +65,7 @@ export function conflict(name: string): TributaryError {
 export async function removeStreamFolder(streamsDir: string, name: string): Promise<void> {
   const doomed = join(streamsDir, `.deleting-${randomBytes(6).toString('hex')}`);
   await rename(join(streamsDir, name), doomed);
-  await syncFolder(streamsDir);
+  await syncDir(streamsDir);
   await rm(doomed, { recursive: true, force: true });
 }
 
