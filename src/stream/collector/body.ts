@@ -13,6 +13,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { errorCodes, type FastifyInstance, type FastifyRequest } from 'fastify';
+import { BufferPool } from '../buffer-pool.js';
 
 /** Bodies smaller than this are allocated as usual (Node's own pool) and never kept. */
 export const MIN_POOLED_BYTES = 64 * 1024;
@@ -20,38 +21,18 @@ export const MIN_POOLED_BYTES = 64 * 1024;
 const POOL_BYTES = 32 * 1024 * 1024;
 
 /** Buffers given back after their responses, for the next requests' bodies (and answers). */
-export class BodyBufferPool {
-  private readonly buffers: Buffer[] = [];
-  private held = 0;
+export class BodyBufferPool extends BufferPool {
   /** Buffers lent to a request (its body, its answer) until its response has been sent. */
   private readonly lent = new WeakMap<object, Buffer[]>();
 
-  constructor(private readonly maxBytes = POOL_BYTES) {}
+  constructor(maxBytes = POOL_BYTES) {
+    super(maxBytes, MIN_POOLED_BYTES);
+  }
 
   /** A buffer of at least `bytes`: the smallest spare one that fits, or a new one. */
-  take(bytes: number): Buffer {
+  override take(bytes: number): Buffer {
     if (bytes < MIN_POOLED_BYTES) return Buffer.allocUnsafe(bytes);
-    let best = -1;
-    for (let i = 0; i < this.buffers.length; i++) {
-      const length = this.buffers[i]!.length;
-      if (length >= bytes && (best < 0 || length < this.buffers[best]!.length)) best = i;
-    }
-    if (best < 0) return Buffer.allocUnsafeSlow(bytes);
-    const [buffer] = this.buffers.splice(best, 1);
-    this.held -= buffer!.length;
-    return buffer!;
-  }
-
-  /** Takes back a buffer nothing reads any more. */
-  give(buffer: Buffer): void {
-    if (buffer.length < MIN_POOLED_BYTES || this.held + buffer.length > this.maxBytes) return;
-    this.buffers.push(buffer);
-    this.held += buffer.length;
-  }
-
-  /** Bytes held now. */
-  get bytes(): number {
-    return this.held;
+    return super.take(bytes) ?? Buffer.allocUnsafeSlow(bytes);
   }
 
   /** Lends `buffer` to `owner` (a request) until `giveBackLent(owner)`. */

@@ -8,6 +8,7 @@
 import { crc32 } from 'node:zlib';
 import { copyBytes } from '../../core/bytes.js';
 import type { RecordColumns } from '../log.js';
+import { BufferPool } from '../buffer-pool.js';
 
 /** Bytes before the body: length and CRC. */
 export const FRAME_HEADER_BYTES = 8;
@@ -111,45 +112,14 @@ const MIN_STAGING_BYTES = 256 * 1024;
  * each side count a new ArrayBuffer of external memory ~100 times a second, which kept the main
  * thread in full collections, ~40 in a 10 s bench:stream load (issue 15).
  */
-export class StagingPool {
-  private readonly buffers: Buffer[] = [];
-  private held = 0;
-
-  constructor(private readonly maxBytes = STAGING_POOL_BYTES) {}
+export class StagingPool extends BufferPool {
+  constructor(maxBytes = STAGING_POOL_BYTES) {
+    super(maxBytes, MIN_STAGING_BYTES);
+  }
 
   /** A new staging buffer of `bytes` (not from the pool): shared memory, not zeroed on reuse. */
   allocate(bytes: number): Buffer {
     return Buffer.from(new SharedArrayBuffer(bytes));
-  }
-
-  /** A buffer of at least `bytes` from the pool (the smallest such), or undefined. */
-  take(bytes: number): Buffer | undefined {
-    let best = -1;
-    for (let i = 0; i < this.buffers.length; i++) {
-      const length = this.buffers[i]!.length;
-      if (length >= bytes && (best < 0 || length < this.buffers[best]!.length)) best = i;
-    }
-    if (best < 0) return undefined;
-    const [buffer] = this.buffers.splice(best, 1);
-    this.held -= buffer!.length;
-    return buffer;
-  }
-
-  /**
-   * Takes back a buffer nothing reads or writes any more (its whole memory); false when the pool
-   * leaves it to the garbage collector (too small, or the pool is full).
-   */
-  give(buffer: Buffer): boolean {
-    if (buffer.length < MIN_STAGING_BYTES || this.held + buffer.length > this.maxBytes)
-      return false;
-    this.buffers.push(buffer);
-    this.held += buffer.length;
-    return true;
-  }
-
-  /** Bytes held now. */
-  get bytes(): number {
-    return this.held;
   }
 }
 
