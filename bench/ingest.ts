@@ -75,6 +75,31 @@ async function landing(scale: number): Promise<string> {
   return dir;
 }
 
+/**
+ * The template's clickstream comes from the stream (`web` is `type: stream`); the bench measures
+ * files into the lake, as the reference reads them, so the bench's project reads the generated
+ * `clickstream.ndjson` instead, as the template did before it moved to the stream. (The stream's
+ * own path is bench:stream's.) Throws when the template no longer has the lines replaced, so a
+ * change there cannot quietly leave the clickstream empty on one side.
+ */
+function readClickstreamFromLanding(project: string): void {
+  const yml = join(project, 'tributary.yml');
+  const text = readFileSync(yml, 'utf8');
+  const stream =
+    /^( {2}web:.*\n) {4}type: stream\n {4}tables:\n(?: {6}#.*\n)* {6}clickstream: \{ stream: .*\}\n/m;
+  if (!stream.test(text))
+    throw new Error(
+      `${yml}: the template's web.clickstream stream source was not found to replace`,
+    );
+  writeFileSync(
+    yml,
+    text.replace(
+      stream,
+      '$1    type: files\n    path: landing\n    tables:\n      clickstream: { files: "clickstream*.ndjson", format: ndjson }\n',
+    ),
+  );
+}
+
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const load = () =>
   loadavg()
@@ -91,6 +116,7 @@ for (const scale of scales) {
     rmSync(project, { recursive: true, force: true });
     rmSync(out, { recursive: true, force: true });
     await initProject(project, 'ecommerce');
+    readClickstreamFromLanding(project);
     rmSync(join(project, 'landing'), { recursive: true, force: true });
     symlinkSync(input, join(project, 'landing'));
     const order = i % 2 === 0 ? ['ref', 'trib'] : ['trib', 'ref'];

@@ -6,8 +6,10 @@
 -- expose both as views (schemas processed and quarantine), build the seven staging views, the
 -- customers snapshot, the star schema (dim_customers, dim_date, dim_locations, dim_products, the
 -- fact table fct_sales with `_loaded_at`, as a first incremental build creates it) and the
--- monthly_sales view, run the template's 26 schema tests and write the two reports (CSV and
--- JSON). The model SQL is the template's, with ref()/source()/macros resolved by hand.
+-- monthly_sales view, run the template's 29 schema tests on them and write the two reports (CSV
+-- and JSON). The model SQL is the template's, with ref()/source()/macros resolved by hand. What
+-- the template added later and the bench leaves out of Tributary's run too (forecasts, syncs,
+-- customer_lifecycle, the clickstream's sessions and funnel) is listed in bench/ingest-worker.ts.
 -- What it leaves out is what Tributary adds: raw-zone copies addressed by hash, manifests and
 -- atomic commits, line numbers and messages for rejected rows, the catalog, model fingerprints
 -- and run history.
@@ -225,7 +227,8 @@ FROM (
 );
 UPDATE clicks_checked SET reason = 'duplicate_key' WHERE rn IN (
   SELECT rn FROM clicks_checked WHERE reason IS NULL QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY rn) > 1);
-COPY (SELECT * EXCLUDE (rn, reason), CAST('{{loaded_at}}' AS TIMESTAMP) AS _loaded_at, strftime(event_ts, '%Y-%m') AS event_ts_month FROM clicks_checked WHERE reason IS NULL)
+-- _arrival_ts: the contract lists the collector's arrival time; events read from a file have none.
+COPY (SELECT * EXCLUDE (rn, reason), CAST(NULL AS TIMESTAMP) AS _arrival_ts, CAST('{{loaded_at}}' AS TIMESTAMP) AS _loaded_at, strftime(event_ts, '%Y-%m') AS event_ts_month FROM clicks_checked WHERE reason IS NULL)
   TO '{{out}}/processed/clickstream' (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (event_ts_month));
 COPY (SELECT * FROM clicks_checked WHERE reason IS NOT NULL)
   TO '{{out}}/quarantine/clickstream.parquet' (FORMAT parquet, COMPRESSION zstd);
@@ -274,7 +277,12 @@ CREATE VIEW stg_shop_stores AS
 SELECT location_id, store_name, channel, street, city, state, postal_code, region, country
 FROM processed.stores;
 CREATE VIEW stg_web_clickstream AS
-SELECT event_id, session_id, customer_id, anonymous_id, event_type, product_id, page, event_ts, cast(event_ts as date) as event_date
+SELECT event_id, session_id, customer_id, anonymous_id,
+       case
+           when customer_id is not null then 'customer:' || cast(customer_id as varchar)
+           when anonymous_id is not null then 'anonymous:' || anonymous_id
+       end as visitor_id,
+       event_type, product_id, page, event_ts, cast(event_ts as date) as event_date, _arrival_ts, _loaded_at
 FROM processed.clickstream;
 
 -- the customers snapshot (SCD2, timestamp strategy; a first run keeps each customer's current record)
@@ -335,7 +343,7 @@ SELECT d.year, d.month, count(distinct f.order_id) as orders, sum(f.quantity) as
 FROM fct_sales as f JOIN dim_date as d USING (date_key)
 GROUP BY d.year, d.month;
 
--- the template's 26 schema tests (models/marts/_marts.yml, models/staging/_staging.yml), as dbt's
+-- the template's 29 schema tests on these (models/marts/_marts.yml, models/staging/_staging.yml), as dbt's
 -- generic tests write them ------------------------------------------------------------------------
 CREATE TEMP TABLE check_failures AS
 SELECT 'unique fct_sales.sale_key' AS test, count(*) AS failures FROM (SELECT sale_key FROM fct_sales WHERE sale_key IS NOT NULL GROUP BY sale_key HAVING count(*) > 1)
@@ -363,7 +371,10 @@ UNION ALL SELECT 'unique stg_shop_orders.order_id', count(*) FROM (SELECT order_
 UNION ALL SELECT 'not_null stg_shop_orders.order_id', count(*) FROM stg_shop_orders WHERE order_id IS NULL
 UNION ALL SELECT 'unique stg_shop_order_lines.line_id', count(*) FROM (SELECT line_id FROM stg_shop_order_lines WHERE line_id IS NOT NULL GROUP BY 1 HAVING count(*) > 1)
 UNION ALL SELECT 'not_null stg_shop_order_lines.line_id', count(*) FROM stg_shop_order_lines WHERE line_id IS NULL
-UNION ALL SELECT 'not_null stg_shop_customers.customer_id', count(*) FROM stg_shop_customers WHERE customer_id IS NULL;
+UNION ALL SELECT 'not_null stg_shop_customers.customer_id', count(*) FROM stg_shop_customers WHERE customer_id IS NULL
+UNION ALL SELECT 'unique stg_web_clickstream.event_id', count(*) FROM (SELECT event_id FROM stg_web_clickstream WHERE event_id IS NOT NULL GROUP BY 1 HAVING count(*) > 1)
+UNION ALL SELECT 'not_null stg_web_clickstream.event_id', count(*) FROM stg_web_clickstream WHERE event_id IS NULL
+UNION ALL SELECT 'accepted_values stg_web_clickstream.event_type', count(*) FROM (SELECT event_type FROM stg_web_clickstream GROUP BY event_type) WHERE event_type NOT IN ('page_view', 'product_view', 'add_to_cart', 'remove_from_cart', 'checkout_start', 'purchase');
 
 -- the template's two reports, written as CSV and JSON like Tributary writes them -----------------
 CREATE TEMP TABLE report_revenue_by_month AS
