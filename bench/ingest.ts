@@ -22,6 +22,8 @@ const { values } = benchArgs(
       scales: { type: 'string', default: '1,10' },
       repeat: { type: 'string', default: '5' },
       seed: { type: 'string', default: '42' },
+      // Where the generated data and both sides' output go (a test runs a tiny scale elsewhere).
+      work: { type: 'string', default: 'bench/.work' },
     },
   },
   import.meta.url,
@@ -29,7 +31,7 @@ const { values } = benchArgs(
 const scales = values.scales.split(',').map(Number);
 const repeat = Number(values.repeat);
 const seed = Number(values.seed);
-const root = resolve(import.meta.dirname, '../../bench/.work');
+const root = resolve(import.meta.dirname, '../..', values.work);
 const worker = resolve(import.meta.dirname, 'ingest-worker.js');
 
 interface Measurement {
