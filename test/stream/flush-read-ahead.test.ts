@@ -23,20 +23,31 @@ afterEach(async () => {
   for (const log of opened.splice(0)) await log.close();
 });
 
-/** The log with every read and the records it returned counted (the same log underneath). */
-function counted(log: StreamLog) {
-  const reads: { from: ReadPosition; records: string[] }[] = [];
-  const proxy = new Proxy(log, {
+/** The same log underneath, its `read` calls going through `read` (which calls the real one). */
+function withRead(
+  log: StreamLog,
+  read: (
+    real: StreamLog['read'],
+    ...args: Parameters<StreamLog['read']>
+  ) => ReturnType<StreamLog['read']>,
+): StreamLog {
+  return new Proxy(log, {
     get(target, prop) {
       if (prop === 'read')
-        return async (...args: Parameters<StreamLog['read']>) => {
-          const result = await target.read(...args);
-          reads.push({ from: args[2], records: result.records.map((r) => r.sequenceNumber) });
-          return result;
-        };
+        return (...args: Parameters<StreamLog['read']>) => read(target.read.bind(target), ...args);
       const value: unknown = Reflect.get(target, prop);
       return typeof value === 'function' ? (value as () => unknown).bind(target) : value;
     },
+  });
+}
+
+/** The log with every read and the records it returned counted (the same log underneath). */
+function counted(log: StreamLog) {
+  const reads: { from: ReadPosition; records: string[] }[] = [];
+  const proxy = withRead(log, async (real, ...args) => {
+    const result = await real(...args);
+    reads.push({ from: args[2], records: result.records.map((r) => r.sequenceNumber) });
+    return result;
   });
   return { log: proxy, reads };
 }
@@ -45,16 +56,9 @@ function counted(log: StreamLog) {
 function failingRead(log: StreamLog) {
   let reads = 0;
   let failAt = Infinity;
-  const proxy = new Proxy(log, {
-    get(target, prop) {
-      if (prop === 'read')
-        return async (...args: Parameters<StreamLog['read']>) => {
-          if (++reads === failAt) throw new Error('the disk went away for one read');
-          return target.read(...args);
-        };
-      const value: unknown = Reflect.get(target, prop);
-      return typeof value === 'function' ? (value as () => unknown).bind(target) : value;
-    },
+  const proxy = withRead(log, async (real, ...args) => {
+    if (++reads === failAt) throw new Error('the disk went away for one read');
+    return real(...args);
   });
   return { log: proxy, arm: (n: number) => ((reads = 0), (failAt = n)) };
 }
