@@ -97,7 +97,7 @@ async function makeFolder(dir: string): Promise<string[]> {
  * EINVAL): the rename is still atomic there, just not flushed. Anything else (EIO, ENOSPC) is a
  * real failure of the sync, and the caller must not report the write durable.
  */
-const FOLDER_SYNC_UNSUPPORTED = new Set(['EISDIR', 'EPERM', 'EINVAL', 'EACCES']);
+const FOLDER_SYNC_UNSUPPORTED = ['EISDIR', 'EPERM', 'EINVAL', 'EACCES'];
 
 /** Flushes a folder's entries so a file created, renamed or removed in it survives power loss. */
 export async function syncDir(dir: string): Promise<void> {
@@ -106,7 +106,7 @@ export async function syncDir(dir: string): Promise<void> {
     handle = await open(dir, 'r');
     await handle.sync();
   } catch (err) {
-    if (!FOLDER_SYNC_UNSUPPORTED.has(String((err as { code?: unknown }).code))) throw err;
+    if (!FOLDER_SYNC_UNSUPPORTED.some((code) => isErrno(err, code))) throw err;
   } finally {
     await handle?.close();
   }
